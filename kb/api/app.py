@@ -1,0 +1,87 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from kb import __version__
+from kb.api.routes import health, search
+from kb.api.state import AppState
+from kb.errors import KBError, QueryError
+from kb.search.service import SearchService
+from kb.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    service_factory: Callable[[], SearchService] | None = None,
+    load_in_background: bool = True,
+) -> FastAPI:
+    """Build the kb web application.
+
+    Args:
+        settings: Runtime settings (data directory, model, limits, CORS origins).
+        service_factory: Builds the search service; default: from ``settings``. Tests pass
+            one with a fake embedder.
+        load_in_background: Load the index in a thread so ``/healthz`` answers at once and
+            ``/readyz`` reports progress; tests load synchronously.
+    """
+    factory = service_factory or (lambda: SearchService.from_settings(settings))
+    state = AppState(factory)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.start(background=load_in_background)
+        yield
+
+    app = FastAPI(
+        title="kb — 総合相談窓口 knowledge base",
+        version=__version__,
+        description="Search FAQ, closed consultation cases, manuals and the department "
+        "directory of a city hall in one query.",
+        lifespan=lifespan,
+    )
+    app.state.kb = state
+    app.state.settings = settings
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = [
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
+            for err in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": "; ".join(messages)})
+
+    @app.exception_handler(QueryError)
+    async def _query_error(request: Request, exc: QueryError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(KBError)
+    async def _kb_error(request: Request, exc: KBError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "internal error"})
+
+    app.include_router(health.router)
+    app.include_router(search.router)
+    return app

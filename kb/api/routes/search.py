@@ -1,0 +1,66 @@
+"""Staff search: one query, four panes (departments, FAQ, cases, manuals)."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
+
+from kb.api.deps import SearcherDep, SettingsDep
+from kb.api.schemas import ErrorOut, SearchOut
+from kb.errors import QueryError
+from kb.search.searcher import MODES, Mode
+from kb.types import DOC_KINDS, DocKind, Filters
+
+router = APIRouter(prefix="/api/v1", tags=["search"])
+
+
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+)
+async def search(
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(description="What the citizen said, as typed by staff.")],
+    k: Annotated[int, Query(ge=1, le=50, description="Results per pane.")] = 5,
+    kind: Annotated[list[str] | None, Query(description="Restrict to these kinds.")] = None,
+    department: Annotated[list[str] | None, Query()] = None,
+    category: Annotated[list[str] | None, Query()] = None,
+    date_from: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    date_to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+    mode: Annotated[str | None, Query(description="hybrid (default), dense or lexical")] = None,
+) -> SearchOut:
+    """Search FAQ, closed cases, manuals and the department directory at once."""
+    if not q.strip():
+        raise HTTPException(status_code=422, detail="the query is empty")
+    if len(q) > settings.max_query_chars:
+        raise HTTPException(
+            status_code=422,
+            detail=f"the query is {len(q)} characters long; at most "
+            f"{settings.max_query_chars} are allowed",
+        )
+    kinds = tuple(kind or ())
+    for name in kinds:
+        if name not in DOC_KINDS:
+            raise HTTPException(status_code=422, detail=f"unknown kind {name!r}")
+    if mode is not None and mode not in MODES:
+        raise HTTPException(status_code=422, detail=f"unknown mode {mode!r}")
+    filters = Filters(
+        kinds=tuple(cast(DocKind, n) for n in kinds),
+        departments=tuple(department or ()),
+        categories=tuple(category or ()),
+        date_from=date_from or "",
+        date_to=date_to or "",
+    )
+    mode_value = cast(Mode | None, mode)
+    try:
+        # Embedding and scoring are CPU work: keep them off the event loop.
+        result = await run_in_threadpool(
+            searcher.search, q, k=k, filters=filters, mode=mode_value
+        )
+    except QueryError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return SearchOut.from_result(result)

@@ -1,0 +1,298 @@
+"""The ``kb`` command line: ingest, build, search, serve, eval, status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, cast
+
+from kb.errors import IndexError_, KBError
+from kb.settings import Settings
+from kb.types import DOC_KINDS, DocKind, Filters
+
+log = logging.getLogger("kb")
+
+
+class _Progress:
+    """tqdm bars keyed by stage, drawn on stderr (quiet when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = tqdm(total=total, desc=stage, unit="item", leave=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if args.data_dir is not None:
+        overrides["data_dir"] = args.data_dir
+    if args.model is not None:
+        overrides["model"] = args.model
+    if args.threads is not None:
+        overrides["threads"] = args.threads
+    return Settings(**overrides)
+
+
+def _print(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.ingest.pipeline import ingest
+    from kb.store import Store
+
+    store = Store(settings.store_path)
+    progress = _Progress(sys.stderr.isatty())
+    report = ingest([Path(p) for p in args.paths], store, kind=args.kind, progress=progress)
+    progress.close()
+    s = report.stats
+    _print(
+        f"ingested {len(report.files)} file(s): {report.documents} documents, "
+        f"{report.departments} departments, {report.chunks} chunks "
+        f"({s.added} added, {s.updated} updated, {s.unchanged} unchanged)"
+    )
+    for err in report.errors:
+        _print(f"  skipped: {err}")
+    if report.errors:
+        _print(f"{len(report.errors)} problem(s) reported; the good rows were stored")
+    code = 0 if report.ok else 1
+    if not args.no_build and (s.added or s.updated or not _has_index(settings)):
+        code = max(code, cmd_build(args, settings, store=store))
+    store.close()
+    return code
+
+
+def _has_index(settings: Settings) -> bool:
+    from kb.index.builder import current_index
+
+    try:
+        current_index(settings.index_root)
+    except IndexError_:
+        return False
+    return True
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings, store: Any = None) -> int:
+    from kb.index.builder import build_index
+    from kb.index.embedder import load_embedder
+    from kb.store import EmbeddingCache, Store
+
+    own = store is None
+    store = store or Store(settings.store_path)
+    embedder = load_embedder(
+        settings.model,
+        models_dir=settings.models_dir,
+        document_prompt=settings.document_prompt,
+        query_prompt=settings.query_prompt,
+        threads=settings.threads,
+        batch_size=settings.batch_size,
+    )
+    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
+    progress = _Progress(sys.stderr.isatty())
+    report = build_index(store, embedder, settings.index_root, cache=cache, progress=progress)
+    progress.close()
+    cache.close()
+    if own:
+        store.close()
+    _print(
+        f"built index {report.path.name}: {report.chunks} chunks "
+        f"({report.embedded} embedded, {report.cached} from cache), dense={report.dense_kind}, "
+        f"{report.seconds:.1f} s (embedding {report.embed_seconds:.1f} s)"
+    )
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(
+        kinds=tuple(cast(DocKind, k) for k in (args.kind or ())),
+        departments=tuple(args.department or ()),
+        categories=tuple(args.category or ()),
+        date_from=args.date_from or "",
+        date_to=args.date_to or "",
+        published_only=args.published_only,
+    )
+
+
+def result_dict(result: Any) -> dict[str, Any]:
+    """The JSON shape shared by ``kb search --json`` and ``GET /api/v1/search``."""
+    data = asdict(result)
+    data.pop("hits", None)
+    for dept in data["departments"]:
+        dept["evidence"] = list(dept["evidence"])
+    return data
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.search.service import SearchService
+
+    service = SearchService.from_settings(settings)
+    searcher = service.searcher()
+    result = searcher.search(args.query, k=args.k, filters=_filters(args), mode=args.mode)
+    if args.json:
+        _print(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
+        return 0
+    _print(f"「{result.query}」 ({result.took_ms:.1f} ms)")
+    if result.departments:
+        _print("\n担当課:")
+        for d in result.departments:
+            _print(f"  {d.name}  {d.phone}  {d.location}  {d.hours}  (根拠: {', '.join(d.evidence)})")
+    if result.faqs:
+        _print("\nFAQ:")
+        for f in result.faqs:
+            _print(f"  [{f.id}] {f.question}  ({f.department}, {f.score:.3f})")
+            _print(f"      {f.answer[:120]}")
+    if result.cases:
+        _print("\n類似相談:")
+        for c in result.cases:
+            _print(f"  [{c.id}] {c.date} {c.department}: {c.summary[:80]}")
+            _print(f"      → {c.resolution[:100]}")
+    if result.manuals:
+        _print("\nマニュアル:")
+        for m in result.manuals:
+            _print(f"  [{m.id}] {m.title} > {m.heading}: {m.text[:80]}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from kb.api.app import create_app
+
+    if args.bootstrap and not _has_index(settings):
+        _print(f"no index yet: ingesting {', '.join(args.bootstrap)} and building it")
+        ns = argparse.Namespace(paths=args.bootstrap, kind=None, no_build=False)
+        cmd_ingest(ns, settings)
+    settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.evaluation.runner import run_cli
+
+    return run_cli(args, settings)
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.index.builder import current_index
+    from kb.index.manifest import Manifest
+    from kb.store import Store
+
+    out: dict[str, Any] = {"data_dir": str(settings.data_dir), "model": settings.model}
+    if settings.store_path.exists():
+        store = Store(settings.store_path)
+        out["store"] = store.counts()
+        store.close()
+    try:
+        folder = current_index(settings.index_root)
+        out["index"] = {"folder": folder.name, **asdict(Manifest.read(folder))}
+    except IndexError_ as exc:
+        out["index"] = str(exc)
+    _print(json.dumps(out, ensure_ascii=False, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kb", description="Knowledge base and FAQ search for city-hall consultation desks."
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="data directory (env KB_DATA_DIR, ./data)"
+    )
+    parser.add_argument("--model", default=None, help="embedding model (env KB_MODEL)")
+    parser.add_argument("--threads", type=int, default=None, help="inference threads (0 = all)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="read FAQ, cases, manuals, departments; update the index")
+    p.add_argument("paths", nargs="+", help="files or folders")
+    p.add_argument("--kind", choices=["faq", "case", "manual", "department"], default=None)
+    p.add_argument("--no-build", action="store_true", help="only update the store")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build", help="(re)build the index from the store")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("search", help="search from the command line")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="results per pane")
+    p.add_argument("--json", action="store_true", help="print the API's JSON shape")
+    p.add_argument("--kind", action="append", choices=list(DOC_KINDS))
+    p.add_argument("--department", action="append")
+    p.add_argument("--category", action="append")
+    p.add_argument("--date-from")
+    p.add_argument("--date-to")
+    p.add_argument("--published-only", action="store_true")
+    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default=None)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("serve", help="run the HTTP service")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--bootstrap",
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="ingest these paths and build the index first if there is no index yet",
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="retrieval evaluation on a BEIR-layout dataset")
+    from kb.evaluation.runner import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("status", help="what is stored and which index serves")
+    p.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    started = time.perf_counter()
+    try:
+        settings = _settings(args)
+        code = int(args.func(args, settings))
+    except KBError as exc:
+        print(f"kb: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kb: interrupted", file=sys.stderr)
+        return 130
+    log.info("done in %.1f s", time.perf_counter() - started)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

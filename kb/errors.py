@@ -1,0 +1,52 @@
+"""The exception tree of kb.
+
+::
+
+    KBError
+    ├── InputError            bad input file (message names file, line and field)
+    │   └── SchemaError       missing / unknown columns, undetectable kind
+    ├── ModelError            embedding model missing, unloadable or mismatched
+    ├── IndexError_           no index, or an index that does not match the store/model
+    │   └── ManifestMismatch  index built with another model / tokenizer / normalizer
+    └── QueryError            empty, whitespace-only or over-long query, bad filters
+
+Only the API layer turns these into HTTP errors; the CLI prints them without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Base class of every error kb raises on purpose."""
+
+
+class InputError(KBError):
+    """An input file cannot be read at all (wrong encoding, not a DOCX, empty...)."""
+
+    def __init__(self, source: str, message: str, line: int = 0, field: str = "") -> None:
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+class SchemaError(InputError):
+    """The columns of a file do not match the schema of its kind."""
+
+
+class ModelError(KBError):
+    """The embedding model cannot be found, built or loaded."""
+
+
+class IndexError_(KBError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+    """There is no usable index."""
+
+
+class ManifestMismatch(IndexError_):
+    """The index on disk was built with another model, tokenizer or normalizer."""
+
+
+class QueryError(KBError):
+    """The query or its filters are not acceptable."""

@@ -1,0 +1,99 @@
+"""Reading a BEIR-layout dataset: ``corpus.jsonl``, ``queries.jsonl``, ``qrels/*.tsv``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.errors import InputError
+from kb.types import Document
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    id: str
+    text: str
+    department: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    path: Path
+    corpus: tuple[Document, ...]
+    queries: tuple[EvalQuery, ...]
+    qrels: dict[str, dict[str, int]]
+    content_hash: str
+
+    def judged_queries(self) -> tuple[EvalQuery, ...]:
+        """Queries that have at least one relevant document."""
+        return tuple(
+            q for q in self.queries if any(g >= 1 for g in self.qrels.get(q.id, {}).values())
+        )
+
+
+def _jsonl(path: Path) -> list[dict[str, object]]:
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc}") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(str(path), f"invalid JSON: {exc.msg}", line=n) from exc
+        if not isinstance(row, dict) or "_id" not in row:
+            raise InputError(str(path), "expected an object with an _id", line=n, field="_id")
+        rows.append(row)
+    return rows
+
+
+def load_dataset(path: Path, queries_file: str = "queries.jsonl") -> Dataset:
+    """Load a BEIR folder. Corpus entries become published FAQ documents (``faq:<_id>``)."""
+    if not (path / "corpus.jsonl").is_file():
+        raise InputError(str(path), "not a BEIR dataset folder: corpus.jsonl is missing")
+    digest = hashlib.sha256()
+    corpus = []
+    for row in _jsonl(path / "corpus.jsonl"):
+        dept = str(row.get("department") or "")
+        doc = Document(
+            doc_id=f"faq:{row['_id']}",
+            kind="faq",
+            title=str(row.get("title") or ""),
+            body=str(row.get("text") or ""),
+            departments=(dept,) if dept else (),
+            published=True,
+            source=f"{path / 'corpus.jsonl'}",
+        )
+        digest.update(json.dumps([doc.doc_id, doc.title, doc.body, dept]).encode())
+        corpus.append(doc)
+    queries = tuple(
+        EvalQuery(str(r["_id"]), str(r.get("text") or ""), str(r.get("department") or ""))
+        for r in _jsonl(path / queries_file)
+    )
+    qrels: dict[str, dict[str, int]] = {}
+    qrel_files = sorted((path / "qrels").glob("*.tsv"))
+    if not qrel_files:
+        raise InputError(str(path / "qrels"), "no qrels/*.tsv file")
+    for qrel_file in qrel_files:
+        for n, line in enumerate(qrel_file.read_text(encoding="utf-8").splitlines(), start=1):
+            parts = line.strip().split("\t")
+            if not line.strip() or (n == 1 and not parts[-1].lstrip("-").isdigit()):
+                continue  # header
+            if len(parts) != 3:
+                raise InputError(str(qrel_file), "expected query-id, corpus-id, score", line=n)
+            qid, did, score = parts
+            qrels.setdefault(qid, {})[did] = int(score)
+    return Dataset(
+        name=path.name,
+        path=path,
+        corpus=tuple(corpus),
+        queries=queries,
+        qrels=qrels,
+        content_hash=digest.hexdigest()[:16],
+    )

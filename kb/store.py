@@ -1,0 +1,478 @@
+"""SQLite adapter (sqlite-utils): the only module that imports sqlite_utils.
+
+Two databases live in the data directory:
+
+* ``kb.sqlite``: documents, chunks, departments. Every ingest is one transaction, so a crash or
+  kill mid-ingest leaves it exactly as it was.
+* ``embeddings.sqlite``: a cache of document embeddings keyed by model and chunk content, so a
+  rebuild only embeds what changed.
+
+An index build snapshots ``kb.sqlite`` with ``VACUUM INTO`` into the index folder; the searcher
+reads only that snapshot, never the live store, so ingests cannot disturb a serving index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.types import Chunk, Department, DocKind, Document
+
+SCHEMA_VERSION = "1"
+
+
+def document_hash(doc: Document) -> str:
+    """A hash of everything searchable or shown about ``doc`` (not where it was read from)."""
+    payload = json.dumps(
+        [
+            doc.kind,
+            doc.title,
+            doc.body,
+            list(doc.departments),
+            doc.category,
+            doc.date,
+            doc.published,
+            doc.url,
+            doc.channel,
+            doc.status,
+            doc.doc_title,
+            list(doc.heading_path),
+        ],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class UpsertStats:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A stored chunk with its row id (the id used by FAISS and the lexical index)."""
+
+    rowid: int
+    chunk_id: str
+    doc_id: str
+    kind: DocKind
+    title: str
+    text: str
+    title_tokens: tuple[str, ...]
+    text_tokens: tuple[str, ...]
+    content_hash: str
+
+    @property
+    def content(self) -> str:
+        return f"{self.title}\n{self.text}" if self.title and self.text else self.title or self.text
+
+
+def _connect(path: Path | None, read_only: bool) -> sqlite3.Connection:
+    if path is None:
+        return sqlite3.connect(":memory:", check_same_thread=False)
+    if read_only:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _doc_row(doc: Document, digest: str) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "kind": doc.kind,
+        "title": doc.title,
+        "body": doc.body,
+        "departments": json.dumps(list(doc.departments), ensure_ascii=False),
+        "category": doc.category,
+        "date": doc.date,
+        "published": int(doc.published),
+        "url": doc.url,
+        "channel": doc.channel,
+        "status": doc.status,
+        "doc_title": doc.doc_title,
+        "heading_path": json.dumps(list(doc.heading_path), ensure_ascii=False),
+        "source": doc.source,
+        "content_hash": digest,
+    }
+
+
+def _row_doc(row: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=row["doc_id"],
+        kind=row["kind"],
+        title=row["title"],
+        body=row["body"],
+        departments=tuple(json.loads(row["departments"] or "[]")),
+        category=row["category"] or "",
+        date=row["date"] or "",
+        published=bool(row["published"]),
+        url=row["url"] or "",
+        channel=row["channel"] or "",
+        status=row["status"] or "",
+        doc_title=row["doc_title"] or "",
+        heading_path=tuple(json.loads(row["heading_path"] or "[]")),
+        source=row["source"] or "",
+    )
+
+
+class Store:
+    """Documents, chunks and the department directory in SQLite.
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+        read_only: Open an existing file read-only (index snapshots).
+    """
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self.read_only = read_only
+        self._sqlite_utils = sqlite_utils
+        # Readers may be called from several threads (the API's worker pool): one connection
+        # per thread, because a sqlite3 connection must not be used concurrently.
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._main = self._open()
+        if not read_only:
+            self._create_schema()
+
+    def _open(self) -> Any:
+        return self._sqlite_utils.Database(_connect(self.path, self.read_only))
+
+    @property
+    def db(self) -> Any:
+        if self.path is None:
+            return self._main
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._main if threading.current_thread() is threading.main_thread() else None
+            if db is None:
+                db = self._open()
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        self._main.close()
+
+    def _create_schema(self) -> None:
+        db = self._main
+        db["documents"].create(
+            {
+                "doc_id": str,
+                "kind": str,
+                "title": str,
+                "body": str,
+                "departments": str,
+                "category": str,
+                "date": str,
+                "published": int,
+                "url": str,
+                "channel": str,
+                "status": str,
+                "doc_title": str,
+                "heading_path": str,
+                "source": str,
+                "content_hash": str,
+            },
+            pk="doc_id",
+            if_not_exists=True,
+        )
+        db["chunks"].create(
+            {
+                "id": int,
+                "chunk_id": str,
+                "doc_id": str,
+                "kind": str,
+                "ordinal": int,
+                "title": str,
+                "text": str,
+                "title_tokens": str,
+                "text_tokens": str,
+                "content_hash": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        db["chunks"].create_index(["chunk_id"], unique=True, if_not_exists=True)
+        db["chunks"].create_index(["doc_id"], if_not_exists=True)
+        db["departments"].create(
+            {
+                "name": str,
+                "duties": str,
+                "phone": str,
+                "location": str,
+                "hours": str,
+                "aliases": str,
+                "source": str,
+            },
+            pk="name",
+            if_not_exists=True,
+        )
+        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")
+
+    # --- writes -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes into one transaction (nested writes become savepoints)."""
+        with self._lock, self._main.atomic():
+            yield
+
+    def upsert(self, items: Iterable[tuple[Document, Sequence[Chunk]]]) -> UpsertStats:
+        """Insert or replace documents with their chunks, keyed by the stable ``doc_id``.
+
+        A document whose content hash is unchanged keeps its chunk rows (and row ids); a
+        changed one has its chunks replaced. Everything happens in one transaction: an error or
+        a kill midway leaves the store as it was.
+        """
+        db = self._main
+        added = updated = unchanged = 0
+        with self._lock, db.atomic():
+            for doc, chunks in items:
+                digest = document_hash(doc)
+                row = db.execute(
+                    "select content_hash from documents where doc_id = ?", [doc.doc_id]
+                ).fetchone()
+                if row is not None and row[0] == digest:
+                    unchanged += 1
+                    continue
+                if row is None:
+                    added += 1
+                else:
+                    updated += 1
+                    db.execute("delete from chunks where doc_id = ?", [doc.doc_id])
+                db["documents"].upsert(_doc_row(doc, digest), pk="doc_id")
+                db["chunks"].insert_all(
+                    (
+                        {
+                            "chunk_id": c.chunk_id,
+                            "doc_id": c.doc_id,
+                            "kind": c.kind,
+                            "ordinal": c.ordinal,
+                            "title": c.title,
+                            "text": c.text,
+                            "title_tokens": " ".join(c.title_tokens),
+                            "text_tokens": " ".join(c.text_tokens),
+                            "content_hash": text_hash(c.content),
+                        }
+                        for c in chunks
+                    )
+                )
+        return UpsertStats(added, updated, unchanged)
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> int:
+        """Remove documents and their chunks; returns how many documents existed."""
+        db = self._main
+        with self._lock, db.atomic():
+            n = 0
+            for doc_id in doc_ids:
+                cur = db.execute("delete from documents where doc_id = ?", [doc_id])
+                n += cur.rowcount
+                db.execute("delete from chunks where doc_id = ?", [doc_id])
+        return n
+
+    def upsert_departments(self, departments: Sequence[Department]) -> int:
+        db = self._main
+        with self._lock, db.atomic():
+            db["departments"].upsert_all(
+                (
+                    {
+                        "name": d.name,
+                        "duties": d.duties,
+                        "phone": d.phone,
+                        "location": d.location,
+                        "hours": d.hours,
+                        "aliases": json.dumps(list(d.aliases), ensure_ascii=False),
+                        "source": d.source,
+                    }
+                    for d in departments
+                ),
+                pk="name",
+            )
+        return len(departments)
+
+    def snapshot(self, target: Path) -> None:
+        """Write a consistent copy of the whole store to ``target`` (``VACUUM INTO``)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            target.unlink()
+        self._main.execute("VACUUM INTO ?", [str(target)])
+
+    # --- reads --------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Documents per kind, plus ``chunks`` and ``departments`` totals."""
+        out = {
+            kind: n
+            for kind, n in self.db.execute(
+                "select kind, count(*) from documents group by kind order by kind"
+            ).fetchall()
+        }
+        out["chunks"] = self.db.execute("select count(*) from chunks").fetchone()[0]
+        out["departments"] = self.db.execute("select count(*) from departments").fetchone()[0]
+        return out
+
+    def corpus_hash(self) -> str:
+        """A hash of all stored content: equal stores have equal hashes."""
+        h = hashlib.sha256()
+        for (digest,) in self.db.execute("select content_hash from documents order by doc_id"):
+            h.update(digest.encode())
+        for row in self.db.execute("select * from departments order by name"):
+            h.update(json.dumps(list(row), ensure_ascii=False).encode())
+        return h.hexdigest()[:32]
+
+    def iter_chunks(self, batch_size: int = 2000) -> Iterator[ChunkRow]:
+        """All chunks ordered by row id."""
+        last = -1
+        while True:
+            rows = self.db.execute(
+                "select id, chunk_id, doc_id, kind, title, text, title_tokens, text_tokens, "
+                "content_hash from chunks where id > ? order by id limit ?",
+                [last, batch_size],
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield ChunkRow(
+                    r[0], r[1], r[2], r[3], r[4], r[5],
+                    tuple(r[6].split()), tuple(r[7].split()), r[8],
+                )  # fmt: skip
+            last = rows[-1][0]
+
+    def chunk_metadata(self) -> dict[str, np.ndarray]:
+        """Per-chunk arrays used for filtering: row id, kind, doc, date, published, category.
+
+        Returned arrays are aligned and ordered by row id.
+        """
+        rows = self.db.execute(
+            "select c.id, c.doc_id, c.kind, d.date, d.published, d.category, d.departments, "
+            "c.chunk_id "
+            "from chunks c join documents d on d.doc_id = c.doc_id order by c.id"
+        ).fetchall()
+        return {
+            "rowid": np.array([r[0] for r in rows], dtype=np.int64),
+            "doc_id": np.array([r[1] for r in rows], dtype=object),
+            "kind": np.array([r[2] for r in rows], dtype=object),
+            "date": np.array([r[3] or "" for r in rows], dtype=object),
+            "published": np.array([bool(r[4]) for r in rows], dtype=bool),
+            "category": np.array([r[5] or "" for r in rows], dtype=object),
+            "departments": np.array([r[6] or "[]" for r in rows], dtype=object),
+            "chunk_id": np.array([r[7] for r in rows], dtype=object),
+        }
+
+    def get_documents(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        if not doc_ids:
+            return {}
+        out: dict[str, Document] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.db.query(f"select * from documents where doc_id in ({marks})", part):
+                out[row["doc_id"]] = _row_doc(row)
+        return out
+
+    def get_chunk(self, rowid: int) -> ChunkRow | None:
+        r = self.db.execute(
+            "select id, chunk_id, doc_id, kind, title, text, title_tokens, text_tokens, "
+            "content_hash from chunks where id = ?",
+            [rowid],
+        ).fetchone()
+        if r is None:
+            return None
+        return ChunkRow(
+            r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6].split()), tuple(r[7].split()), r[8]
+        )
+
+    def departments(self) -> list[Department]:
+        return [
+            Department(
+                name=row["name"],
+                duties=row["duties"],
+                phone=row["phone"] or "",
+                location=row["location"] or "",
+                hours=row["hours"] or "",
+                aliases=tuple(json.loads(row["aliases"] or "[]")),
+                source=row["source"] or "",
+            )
+            for row in self.db.query("select * from departments order by name")
+        ]
+
+    def document_ids(self, kind: DocKind | None = None) -> list[str]:
+        if kind is None:
+            return [r[0] for r in self.db.execute("select doc_id from documents order by doc_id")]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "select doc_id from documents where kind = ? order by doc_id", [kind]
+            )
+        ]
+
+
+class EmbeddingCache:
+    """Embeddings of chunk contents, keyed by (model id, content hash)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        import sqlite_utils
+
+        self._db = sqlite_utils.Database(_connect(path, read_only=False))
+        self._db["embeddings"].create(
+            {"model": str, "content_hash": str, "dim": int, "vector": bytes},
+            pk=("model", "content_hash"),
+            if_not_exists=True,
+        )
+
+    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for h, dim, blob in self._db.execute(
+                f"select content_hash, dim, vector from embeddings "
+                f"where model = ? and content_hash in ({marks})",
+                [model, *part],
+            ):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == dim:
+                    out[h] = vec
+        return out
+
+    def put(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        with self._db.atomic():
+            self._db["embeddings"].upsert_all(
+                (
+                    {
+                        "model": model,
+                        "content_hash": h,
+                        "dim": int(v.shape[0]),
+                        "vector": np.ascontiguousarray(v, dtype=np.float32).tobytes(),
+                    }
+                    for h, v in items
+                ),
+                pk=("model", "content_hash"),
+            )
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,192 @@
+"""Typed, frozen records passed between pipeline stages.
+
+Every stage (parse → normalize → chunk → tokenize → store → embed → index → search → group)
+exchanges these records and nothing else; pydantic models exist only at the API edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DocKind = Literal["faq", "case", "manual", "department"]
+"""The kinds of searchable documents. ``department`` is the directory's duties text."""
+
+DOC_KINDS: tuple[DocKind, ...] = ("faq", "case", "manual", "department")
+
+CaseChannel = Literal["窓口", "電話", "メール", "LINE", "オンライン"]
+CASE_CHANNELS: tuple[str, ...] = ("窓口", "電話", "メール", "LINE", "オンライン")
+
+
+@dataclass(frozen=True)
+class Department:
+    """One entry of the department directory (担当課)."""
+
+    name: str
+    duties: str
+    phone: str = ""
+    location: str = ""
+    hours: str = ""
+    aliases: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed source record, before chunking.
+
+    The meaning of ``title`` and ``body`` depends on ``kind``:
+
+    * ``faq``: question / answer
+    * ``case``: consultation summary / response and resolution
+    * ``manual``: section heading / section text (``doc_title`` and ``heading_path`` locate it)
+    * ``department``: department name / duties text
+    """
+
+    doc_id: str
+    """Stable id, unique across kinds: ``"faq:F0001"``, ``"case:C0001"``, ``"manual:<stem>#3"``."""
+    kind: DocKind
+    title: str
+    body: str
+    departments: tuple[str, ...] = ()
+    category: str = ""
+    date: str = ""
+    """ISO date ``YYYY-MM-DD`` (cases), or empty."""
+    published: bool = False
+    """Only published FAQ entries may ever reach the public API."""
+    url: str = ""
+    channel: str = ""
+    status: str = ""
+    doc_title: str = ""
+    """Manuals: the document's title."""
+    heading_path: tuple[str, ...] = ()
+    """Manuals: the headings from the document root down to this section."""
+    source: str = ""
+    """Where it came from: ``path`` or ``path:line``."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A unit of retrieval: part of a document, normalized and tokenized."""
+
+    chunk_id: str
+    """``f"{doc_id}#{ordinal}"``."""
+    doc_id: str
+    kind: DocKind
+    ordinal: int
+    title: str
+    """Normalized title field (FAQ question, case summary, manual heading path)."""
+    text: str
+    """Normalized body field of this part."""
+    title_tokens: tuple[str, ...] = ()
+    text_tokens: tuple[str, ...] = ()
+
+    @property
+    def content(self) -> str:
+        """The text that is embedded: title and body on separate lines."""
+        return f"{self.title}\n{self.text}" if self.title and self.text else self.title or self.text
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A bad input row that was reported and skipped."""
+
+    source: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What a reader produced from one file: good records plus the rows it skipped."""
+
+    source: str
+    documents: tuple[Document, ...] = ()
+    departments: tuple[Department, ...] = ()
+    errors: tuple[RowError, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search filters. Empty tuples / empty strings mean "no restriction"."""
+
+    kinds: tuple[DocKind, ...] = ()
+    departments: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+    published_only: bool = False
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with its fused score and per-retriever evidence."""
+
+    chunk_id: str
+    doc_id: str
+    kind: DocKind
+    score: float
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@dataclass(frozen=True)
+class DepartmentResult:
+    name: str
+    score: float
+    phone: str
+    location: str
+    hours: str
+    evidence: tuple[str, ...] = ()
+    """Doc ids (FAQ / cases / directory entry) that point to this department."""
+
+
+@dataclass(frozen=True)
+class FaqResult:
+    id: str
+    question: str
+    answer: str
+    department: str
+    score: float
+    category: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    id: str
+    summary: str
+    resolution: str
+    department: str
+    date: str
+    score: float
+    channel: str = ""
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class ManualResult:
+    id: str
+    title: str
+    heading: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The grouped answer to one query: the four panes of the staff console."""
+
+    query: str
+    took_ms: float
+    departments: tuple[DepartmentResult, ...] = ()
+    faqs: tuple[FaqResult, ...] = ()
+    cases: tuple[CaseResult, ...] = ()
+    manuals: tuple[ManualResult, ...] = ()
+    hits: tuple[Hit, ...] = field(default=(), repr=False)
+    """The fused hits behind the panes, best first (for evaluation and debugging)."""
