@@ -158,7 +158,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if result.departments:
         _print("\n担当課:")
         for d in result.departments:
-            _print(f"  {d.name}  {d.phone}  {d.location}  {d.hours}  (根拠: {', '.join(d.evidence)})")
+            _print(
+                f"  {d.name}  {d.phone}  {d.location}  {d.hours}  (根拠: {', '.join(d.evidence)})"
+            )
     if result.faqs:
         _print("\nFAQ:")
         for f in result.faqs:

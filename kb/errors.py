@@ -40,7 +40,7 @@ class ModelError(KBError):
     """The embedding model cannot be found, built or loaded."""
 
 
-class IndexError_(KBError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+class IndexError_(KBError):
     """There is no usable index."""
 
 

@@ -264,20 +264,18 @@ class Store:
                     db.execute("delete from chunks where doc_id = ?", [doc.doc_id])
                 db["documents"].upsert(_doc_row(doc, digest), pk="doc_id")
                 db["chunks"].insert_all(
-                    (
-                        {
-                            "chunk_id": c.chunk_id,
-                            "doc_id": c.doc_id,
-                            "kind": c.kind,
-                            "ordinal": c.ordinal,
-                            "title": c.title,
-                            "text": c.text,
-                            "title_tokens": " ".join(c.title_tokens),
-                            "text_tokens": " ".join(c.text_tokens),
-                            "content_hash": text_hash(c.content),
-                        }
-                        for c in chunks
-                    )
+                    {
+                        "chunk_id": c.chunk_id,
+                        "doc_id": c.doc_id,
+                        "kind": c.kind,
+                        "ordinal": c.ordinal,
+                        "title": c.title,
+                        "text": c.text,
+                        "title_tokens": " ".join(c.title_tokens),
+                        "text_tokens": " ".join(c.text_tokens),
+                        "content_hash": text_hash(c.content),
+                    }
+                    for c in chunks
                 )
         return UpsertStats(added, updated, unchanged)
 
@@ -323,12 +321,11 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Documents per kind, plus ``chunks`` and ``departments`` totals."""
-        out = {
-            kind: n
-            for kind, n in self.db.execute(
+        out: dict[str, int] = dict(
+            self.db.execute(
                 "select kind, count(*) from documents group by kind order by kind"
             ).fetchall()
-        }
+        )
         out["chunks"] = self.db.execute("select count(*) from chunks").fetchone()[0]
         out["departments"] = self.db.execute("select count(*) from departments").fetchone()[0]
         return out
@@ -437,7 +434,7 @@ class EmbeddingCache:
         import sqlite_utils
 
         self._db = sqlite_utils.Database(_connect(path, read_only=False))
-        self._db["embeddings"].create(
+        self._db.table("embeddings").create(
             {"model": str, "content_hash": str, "dim": int, "vector": bytes},
             pk=("model", "content_hash"),
             if_not_exists=True,
@@ -461,7 +458,7 @@ class EmbeddingCache:
 
     def put(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
         with self._db.atomic():
-            self._db["embeddings"].upsert_all(
+            self._db.table("embeddings").upsert_all(
                 (
                     {
                         "model": model,

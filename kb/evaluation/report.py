@@ -39,9 +39,9 @@ def write_report(
         for mode, rep in reports.items():
             for o in rep.outcomes:
                 qrels = dataset.qrels[o.query.id]
-                if o.ndcg >= 1.0 and (not o.query.department or o.departments[:1] == (
-                    o.query.department,
-                )):
+                if o.ndcg >= 1.0 and (
+                    not o.query.department or o.departments[:1] == (o.query.department,)
+                ):
                     continue
                 fh.write(
                     json.dumps(

@@ -10,7 +10,7 @@ import argparse
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -98,9 +98,7 @@ def prepare_index(dataset: Dataset, embedder: Embedder, settings: Settings) -> P
     return index_root
 
 
-def evaluate_mode(
-    searcher: Searcher, dataset: Dataset, name: str, k: int = 10
-) -> ModeReport:
+def evaluate_mode(searcher: Searcher, dataset: Dataset, name: str, k: int = 10) -> ModeReport:
     """Run every judged query of ``dataset`` through ``searcher`` and compute the metrics."""
     outcomes = []
     for q in dataset.judged_queries():
@@ -110,14 +108,12 @@ def evaluate_mode(
         ranked = tuple(f.id for f in result.faqs)
         departments = tuple(d.name for d in result.departments)
         outcomes.append(
-            QueryOutcome(
-                q, ranked, departments, latency, ndcg_at_k(ranked, dataset.qrels[q.id], k)
-            )
+            QueryOutcome(q, ranked, departments, latency, ndcg_at_k(ranked, dataset.qrels[q.id], k))
         )
     n = len(outcomes) or 1
     with_dept = [o for o in outcomes if o.query.department]
 
-    def mean(fn: Any) -> float:
+    def mean(fn: Callable[[QueryOutcome], float]) -> float:
         return round(sum(fn(o) for o in outcomes) / n, 4)
 
     def dept(k_: int) -> float | None:

@@ -3,7 +3,7 @@
 Layout under ``index_root``::
 
     CURRENT                  name of the serving build (replaced atomically)
-    20261122T031500-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
+    20261122T031500123456-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
                              dense.faiss, rowids.npy, bm25.npz, bm25_vocab.json
     .building-.../           a build in progress; left behind only by a crash, pruned later
 
@@ -142,7 +142,7 @@ def build_index(
     """
     started = time.perf_counter()
     index_root.mkdir(parents=True, exist_ok=True)
-    build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
     tmp = index_root / f".building-{build_id}"
     tmp.mkdir()
     try:
@@ -206,12 +206,11 @@ def _prune(index_root: Path, keep: int) -> None:
         serving = current_index(index_root).name
     except IndexError_:
         serving = ""
-    builds = sorted(
-        p for p in index_root.iterdir() if p.is_dir() and not p.name.startswith(".")
-    )
-    for old in builds[: max(0, len(builds) - keep)]:
-        if old.name != serving:
-            shutil.rmtree(old, ignore_errors=True)
+    builds = sorted(p for p in index_root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    # Build names sort by time; the serving build is kept whatever its age.
+    old = [b for b in builds if b.name != serving]
+    for stale_build in old[: max(0, len(builds) - keep)]:
+        shutil.rmtree(stale_build, ignore_errors=True)
     for stale in index_root.glob(".building-*"):
         # Another build may be running right now; only remove what is clearly abandoned.
         if time.time() - stale.stat().st_mtime > 6 * 3600:

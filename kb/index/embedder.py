@@ -111,7 +111,9 @@ class SentenceTransformerEmbedder:
     def _pick(prompts: dict[str, str], wanted: str | None, defaults: tuple[str, ...]) -> str | None:
         if wanted:
             if wanted not in prompts:
-                raise ModelError(f"the model has no prompt named {wanted!r} (has {sorted(prompts)})")
+                raise ModelError(
+                    f"the model has no prompt named {wanted!r} (has {sorted(prompts)})"
+                )
             return wanted
         return next((name for name in defaults if name in prompts), None)
 

@@ -9,7 +9,6 @@ JSON, never pickle.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,11 +54,11 @@ class LexicalIndex:
         tfs: list[float] = []
         lengths = np.zeros(n, dtype=np.float64)
         for j, (title, text) in enumerate(zip(titles, texts, strict=True)):
-            tf: Counter[str] = Counter()
+            tf: dict[str, float] = {}
             for term in title:
-                tf[term] += params.title_weight
+                tf[term] = tf.get(term, 0.0) + params.title_weight
             for term in text:
-                tf[term] += 1.0
+                tf[term] = tf.get(term, 0.0) + 1.0
             lengths[j] = params.title_weight * len(title) + len(text)
             for term, freq in tf.items():
                 rows.append(vocab.setdefault(term, len(vocab)))
@@ -111,9 +110,7 @@ class LexicalIndex:
             folder / "bm25.npz", data=m.data, indices=m.indices, indptr=m.indptr, shape=m.shape
         )
         (folder / "bm25_vocab.json").write_text(
-            json.dumps(
-                {"params": self.params.__dict__, "vocab": self.vocab}, ensure_ascii=False
-            ),
+            json.dumps({"params": self.params.__dict__, "vocab": self.vocab}, ensure_ascii=False),
             encoding="utf-8",
         )
 
@@ -125,4 +122,3 @@ class LexicalIndex:
             )
         meta = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
         return cls(matrix, dict(meta["vocab"]), BM25Params(**meta["params"]))
-

@@ -10,7 +10,8 @@ Order of attempts, each strict:
    write (``①``, ``髙``, ``～``, half-width ``ｱ``). EUC-JP bytes often decode as valid but
    meaningless CP932 (mostly half-width katakana), so a strict EUC-JP decoding that yields
    more real Japanese text wins over such a result;
-3. charset-normalizer, accepted only when it names a Japanese or Unicode encoding: a file
+3. strict EUC-JP (older Unix systems), if the result contains kana;
+4. charset-normalizer, accepted only when it names a Japanese or Unicode encoding: a file
    that decodes only as, say, Latin-1 is not one a city hall exports, and guessing would
    silently index mojibake.
 
@@ -119,13 +120,22 @@ def _decode(data: bytes, source: str) -> str:
         cp932_error = exc
     else:
         return _prefer_euc_jp(data, cp932)
+    try:
+        euc = data.decode("euc_jp")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if any("\u3041" <= ch <= "\u30ff" for ch in euc):
+            return euc
     guessed = _guess(data)
     if guessed is not None:
         return guessed
     # The encoding that got further is most likely the one the file was meant to be in.
-    _fail(data, source, *max(
-        (("UTF-8", utf8_error), ("CP932", cp932_error)), key=lambda pair: pair[1].start
-    ))
+    _fail(
+        data,
+        source,
+        *max((("UTF-8", utf8_error), ("CP932", cp932_error)), key=lambda pair: pair[1].start),
+    )
 
 
 def _prefer_euc_jp(data: bytes, cp932: str) -> str:
@@ -174,4 +184,3 @@ def _fail(data: bytes, source: str, codec: str, exc: UnicodeDecodeError) -> NoRe
         f"0x{data[exc.start]:02x}); save it as UTF-8",
         line=line,
     )
-

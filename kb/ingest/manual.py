@@ -76,9 +76,7 @@ def build_manual(
             while stack and stack[-1].level >= block.level:
                 stack.pop()
             stack.append(block)
-            sections.append(
-                _Section(block.text, tuple(h.text for h in stack), block.line, [])
-            )
+            sections.append(_Section(block.text, tuple(h.text for h in stack), block.line, []))
         else:
             sections[-1].lines.append(block.text)
     documents: list[Document] = []

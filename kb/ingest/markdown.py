@@ -88,9 +88,7 @@ def parse_markdown(text: str, *, source: str, stem: str) -> ParseResult:
     headings = [b for b in blocks if isinstance(b, Heading)]
     top = [h for h in headings if h.level == 1]
     # "# Manual title" followed by "## sections" is how most Markdown documents are written.
-    if headings and len(top) == 1 and headings[0] is top[0] and (
-        not title or title == top[0].text
-    ):
+    if headings and len(top) == 1 and headings[0] is top[0] and (not title or title == top[0].text):
         title = top[0].text
         blocks = [b for b in blocks if b is not top[0]]
     return build_manual(

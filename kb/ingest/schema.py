@@ -224,8 +224,8 @@ def _spec(kind: DocKind, source: str) -> KindSpec:
 
 # --- values -------------------------------------------------------------------------------
 
-_TRUE = frozenset({"true", "1", "yes", "y", "公開", "はい", "○", "〇", "◯"})
-_FALSE = frozenset({"false", "0", "no", "n", "非公開", "いいえ", "×", "✕", "✗"})
+_TRUE = frozenset({"true", "1", "yes", "y", "公開", "はい", "○", "〇", "◯"})  # noqa: RUF001
+_FALSE = frozenset({"false", "0", "no", "n", "非公開", "いいえ", "×", "✕", "✗"})  # noqa: RUF001
 
 
 def parse_published(value: str) -> bool:
@@ -241,7 +241,7 @@ def parse_published(value: str) -> bool:
         return False
     raise ValueError(
         f"published flag '{value}' is not one of true/false, 1/0, yes/no, 公開/非公開, "
-        "はい/いいえ, ○/×"
+        "はい/いいえ, ○/×"  # noqa: RUF001
     )
 
 
@@ -267,9 +267,7 @@ def parse_date(value: str) -> str:
     text = unicodedata.normalize("NFKC", value).strip()
     text = _TIME_SUFFIX_RE.sub("", text)
     year: int
-    if m := _ISO_RE.fullmatch(text):
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
-    elif m := _KANJI_RE.fullmatch(text):
+    if (m := _ISO_RE.fullmatch(text)) or (m := _KANJI_RE.fullmatch(text)):
         year, month, day = int(m[1]), int(m[2]), int(m[3])
     elif m := _ERA_RE.fullmatch(text):
         era_year = 1 if m[2] == "元" else int(m[2])
@@ -288,7 +286,7 @@ _CHANNELS = {header_key(c): c for c in CASE_CHANNELS}
 def parse_channel(value: str) -> str:
     """Parse a case channel into its canonical spelling; empty stays empty.
 
-    Matching ignores width and case (``ｌｉｎｅ`` → ``LINE``).
+    Matching ignores width and case (full-width or lower-case ``line`` is ``LINE``).
 
     Raises:
         ValueError: Not one of 窓口, 電話, メール, LINE, オンライン.
@@ -299,12 +297,10 @@ def parse_channel(value: str) -> str:
     try:
         return _CHANNELS[key]
     except KeyError:
-        raise ValueError(
-            f"channel '{value}' is not one of {', '.join(CASE_CHANNELS)}"
-        ) from None
+        raise ValueError(f"channel '{value}' is not one of {', '.join(CASE_CHANNELS)}") from None
 
 
-MULTI_SEPARATORS = "|｜、､;；"
+MULTI_SEPARATORS = "|\uff5c、､;\uff1b"
 """Separators of multi-valued fields (``|``, ``、``, ``､``, ``;`` and their full-width forms)."""
 _MULTI_RE = re.compile(f"[{re.escape(MULTI_SEPARATORS)}]")
 
@@ -315,14 +311,16 @@ def split_multi(value: str | Iterable[str]) -> tuple[str, ...]:
     Args:
         value: The cell text, or (JSONL) a list of values, each of which may be split again.
     """
-    parts = _MULTI_RE.split(value) if isinstance(value, str) else [
-        part for item in value for part in _MULTI_RE.split(item)
-    ]
+    parts = (
+        _MULTI_RE.split(value)
+        if isinstance(value, str)
+        else [part for item in value for part in _MULTI_RE.split(item)]
+    )
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
 def parse_id(value: str) -> str:
-    """Parse a record id: NFKC-normalised (``Ｆ０００１`` = ``F0001``), no ``#`` or whitespace.
+    """Parse a record id: NFKC-normalised (a full-width ``F0001`` is ``F0001``).
 
     Raises:
         ValueError: Empty, or containing whitespace or ``#`` (which separates chunk ordinals).

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,6 @@ from kb.errors import InputError, SchemaError
 from kb.ingest.encoding import read_text
 from kb.ingest.schema import (
     SPECS,
-    ColumnMap,
     detect_kind,
     map_columns,
     parse_channel,
@@ -83,7 +82,10 @@ def parse_csv(text: str, *, source: str, kind: DocKind | None = None) -> ParseRe
     if not text.strip():
         raise InputError(source, "file is empty")
     rows = _csv_rows(text, source)
-    header_line, header = next(rows)  # the text is not blank, so there is a first record
+    try:
+        header_line, header = next(rows)
+    except StopIteration:  # only separators, no cell with text
+        raise InputError(source, "file is empty") from None
     if isinstance(header, RowError):
         raise SchemaError(source, f"cannot read the header: {header.message}", line=header_line)
     columns = map_columns(header, kind or detect_kind(header, source), source)
@@ -91,14 +93,16 @@ def parse_csv(text: str, *, source: str, kind: DocKind | None = None) -> ParseRe
     for line, cells in rows:
         if isinstance(cells, RowError):
             builder.errors.append(cells)
-        elif len(cells) != len(columns.fields):
+            continue
+        if len(cells) != len(columns.fields):
             message = f"expected {len(columns.fields)} cells like the header, got {len(cells)}"
             builder.errors.append(RowError(source, line, "", message))
-        elif any(name is None and cell.strip() for name, cell in zip(columns.fields, cells)):
+            continue
+        pairs = list(zip(columns.fields, cells, strict=True))
+        if any(name is None and cell.strip() for name, cell in pairs):
             builder.errors.append(RowError(source, line, "", "value in a column without header"))
         else:
-            values = {name: cell for name, cell in zip(columns.fields, cells) if name is not None}
-            builder.add(line, values)
+            builder.add(line, {name: cell for name, cell in pairs if name is not None})
     return builder.result()
 
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from kb.api.deps import SearcherDep, SettingsDep
 from kb.api.schemas import ErrorOut, SearchOut
 from kb.errors import QueryError
-from kb.search.searcher import MODES, Mode
+from kb.search.searcher import MODES
 from kb.types import DOC_KINDS, DocKind, Filters
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
@@ -55,12 +55,9 @@ async def search(
         date_from=date_from or "",
         date_to=date_to or "",
     )
-    mode_value = cast(Mode | None, mode)
     try:
         # Embedding and scoring are CPU work: keep them off the event loop.
-        result = await run_in_threadpool(
-            searcher.search, q, k=k, filters=filters, mode=mode_value
-        )
+        result = await run_in_threadpool(searcher.search, q, k=k, filters=filters, mode=mode)
     except QueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return SearchOut.from_result(result)

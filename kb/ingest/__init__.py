@@ -1,0 +1,1 @@
+"""Ingest: read source files (CSV, JSONL, Markdown, text, DOCX, PDF) into typed records."""

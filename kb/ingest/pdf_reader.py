@@ -1,0 +1,154 @@
+"""Reader for PDF manuals: the only module that imports ``pypdf``.
+
+Text is extracted page by page. Page numbers (``- 3 -``, ``3 / 12``) and running headers or
+footers (a short line repeated on most pages) are dropped; lines that look like headings
+(:func:`kb.ingest.manual.heading_style`: ``1.``, ``1.2``, ``第1章``, ``■``, ``【…】``) start
+sections. The title is the PDF's ``/Title`` metadata, else the first line of the first page,
+else the file name. A PDF without a text layer (a scan) is refused with a clear error: it
+would otherwise be ingested as nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb.errors import InputError
+from kb.ingest.manual import build_manual, heading_style, split_lines
+from kb.types import ParseResult, RowError
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
+_PAGE_NUMBER_RE = re.compile(
+    r"[-‐−–—ー―(（\s]*(?:p\.?\s*|page\s*)?\d{1,4}(?:\s*/\s*\d{1,4}|\s*ページ)?[-‐−–—ー―)）\s]*",
+    re.IGNORECASE,
+)
+_WORD_TITLE_RE = re.compile(r"^Microsoft (?:Word|PowerPoint|Excel) - |\.(?:docx?|xlsx?|pptx?)$")
+MAX_TITLE_CHARS = 60
+
+
+def read_pdf(path: Path) -> ParseResult:
+    """Read a PDF manual and split it into sections at heading-like lines.
+
+    Args:
+        path: A ``.pdf`` file.
+
+    Returns:
+        One document per non-empty section; a page whose text cannot be extracted is reported
+        as an error (line 0, the page named in the message) and the other pages are kept.
+
+    Raises:
+        InputError: The file is missing, not a PDF or damaged, encrypted with a password, or
+            has no extractable text at all (a scanned image).
+    """
+    source = str(path)
+    if not path.is_file():
+        raise InputError(source, "no such file")
+    pages, meta_title, errors = _extract(path, source)
+    if not any(line.strip() for page in pages for line in page):
+        raise InputError(
+            source,
+            "the PDF has no extractable text (a scanned image?); run OCR on it or supply the "
+            "text as .docx/.md",
+        )
+    pages = [_drop_page_numbers(page) for page in pages]
+    title = meta_title
+    first = next((line.strip() for page in pages for line in page if line.strip()), "")
+    if (title and first == title) or (
+        not title and len(first) <= MAX_TITLE_CHARS and heading_style(first) is None
+    ):
+        title = first
+        pages = _drop_first(pages, first)
+    pages = _drop_running_lines(pages)
+    lines = [(0, line) for page in pages for line in page]
+    result = build_manual(
+        split_lines(lines), source=source, stem=path.stem, doc_title=title or path.stem
+    )
+    if errors:
+        return ParseResult(source=result.source, documents=result.documents, errors=tuple(errors))
+    return result
+
+
+def _extract(path: Path, source: str) -> tuple[list[list[str]], str, list[RowError]]:
+    """Lines of each page, the metadata title, and errors of pages that failed."""
+    import pypdf  # keep ``import kb.ingest`` cheap
+
+    try:
+        reader = pypdf.PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise InputError(source, "the PDF is protected by a password")
+        page_list = list(reader.pages)
+        meta_title = _meta_title(reader)
+    except InputError:
+        raise
+    except Exception as exc:  # damaged files raise many kinds of errors
+        raise InputError(source, f"not a readable PDF file ({type(exc).__name__}: {exc})") from None
+    pages: list[list[str]] = []
+    errors: list[RowError] = []
+    for number, page in enumerate(page_list, start=1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as exc:  # one bad content stream should not lose the other pages
+            errors.append(
+                RowError(source, 0, "", f"page {number}: cannot extract text ({exc}); skipped")
+            )
+            text = ""
+        pages.append(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return pages, meta_title, errors
+
+
+def _meta_title(reader: PdfReader) -> str:
+    try:
+        metadata = reader.metadata
+        title = str(metadata.title or "") if metadata is not None else ""
+    except Exception:  # unreadable metadata is not worth failing the file for
+        return ""
+    title = _WORD_TITLE_RE.sub("", title.strip()).strip()
+    return title if len(title) <= MAX_TITLE_CHARS * 2 else ""
+
+
+def _edges(page: list[str]) -> set[int]:
+    """Indexes of the first and last two non-empty lines: where headers and footers sit."""
+    filled = [index for index, line in enumerate(page) if line.strip()]
+    return set(filled[:2] + filled[-2:])
+
+
+def _drop_page_numbers(page: list[str]) -> list[str]:
+    edges = _edges(page)
+    return [
+        line
+        for index, line in enumerate(page)
+        if not (index in edges and _PAGE_NUMBER_RE.fullmatch(line))
+    ]
+
+
+def _drop_first(pages: list[list[str]], line: str) -> list[list[str]]:
+    out = [list(page) for page in pages]
+    for page in out:
+        for index, text in enumerate(page):
+            if text.strip() == line:
+                del page[index]
+                return out
+    return out
+
+
+def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
+    """Drop short lines repeated at the top or bottom of most pages (running heads/feet)."""
+    if len(pages) < 3:
+        return pages
+    edge_lines = [{page[index].strip() for index in _edges(page)} for page in pages]
+    counts = Counter(text for lines in edge_lines for text in lines)
+    threshold = max(3, math.ceil(len(pages) * 0.6))
+    running = {t for t, n in counts.items() if n >= threshold and len(t) <= MAX_TITLE_CHARS}
+    return [
+        [
+            line
+            for index, line in enumerate(page)
+            if not (index in edges and line.strip() in running)
+        ]
+        for page, edges in ((page, _edges(page)) for page in pages)
+    ]

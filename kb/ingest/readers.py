@@ -1,0 +1,124 @@
+"""Dispatch from a source file to its reader, and expansion of folders into files.
+
+The format readers import their external libraries (python-docx, pypdf, charset-normalizer)
+only when a file of that format is read, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from kb.errors import InputError
+from kb.types import DocKind, ParseResult
+
+TABULAR_SUFFIXES = (".csv", ".jsonl")
+MANUAL_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf")
+SUPPORTED_SUFFIXES = TABULAR_SUFFIXES + MANUAL_SUFFIXES
+"""File extensions :func:`read_path` can read (compared case-insensitively)."""
+
+
+def read_path(path: Path, kind: DocKind | None = None) -> ParseResult:
+    """Read one source file into documents (FAQ, cases, manual sections) or departments.
+
+    Args:
+        path: A ``.csv``, ``.jsonl``, ``.md``/``.markdown``, ``.txt``, ``.docx`` or ``.pdf``
+            file.
+        kind: Force the kind of a CSV/JSONL file (``faq``, ``case``, ``department``) instead
+            of detecting it from the columns. Other formats are always manuals, so only
+            ``None`` or ``"manual"`` is accepted for them.
+
+    Returns:
+        The good records and the bad rows that were skipped.
+
+    Raises:
+        InputError: The file is missing, of an unsupported type, or cannot be read at all.
+        SchemaError: The columns of a CSV/JSONL file do not fit its kind.
+    """
+    source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise InputError(source, f"unsupported file type '{path.suffix}' (supported: {supported})")
+    if not path.exists():
+        raise InputError(source, "no such file")
+    if not path.is_file():
+        raise InputError(source, "not a regular file")
+    if suffix in TABULAR_SUFFIXES:
+        if kind == "manual":
+            raise InputError(source, f"a {suffix} file cannot hold manuals (use .md/.docx/.pdf)")
+        from kb.ingest.tabular import read_csv, read_jsonl
+
+        return (read_csv if suffix == ".csv" else read_jsonl)(path, kind)
+    if kind not in (None, "manual"):
+        raise InputError(source, f"a {suffix} file is a manual; it cannot be read as '{kind}'")
+    return _manual_reader(suffix)(path)
+
+
+def _manual_reader(suffix: str) -> Callable[[Path], ParseResult]:
+    if suffix in (".md", ".markdown"):
+        from kb.ingest.markdown import read_markdown
+
+        return read_markdown
+    if suffix == ".txt":
+        from kb.ingest.markdown import read_plain_text
+
+        return read_plain_text
+    if suffix == ".docx":
+        from kb.ingest.docx_reader import read_docx
+
+        return read_docx
+    from kb.ingest.pdf_reader import read_pdf
+
+    return read_pdf
+
+
+def is_ignored(name: str) -> bool:
+    """Whether a file or folder found inside a folder is skipped by :func:`iter_paths`.
+
+    Hidden names (``.git``, ``.DS_Store``), names starting with ``_`` (drafts, ``__pycache__``)
+    and README files (``README.md``, ``readme.txt``...) document the folder; they are not
+    sources.
+    """
+    return name.startswith((".", "_", "~$")) or name.casefold().split(".")[0] == "readme"
+
+
+def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand the paths given to ``kb ingest`` into the files to read.
+
+    Folders are walked recursively in sorted order, yielding the files with a supported
+    extension that :func:`is_ignored` does not skip (a spreadsheet original lying next to its
+    CSV export is not an error). Paths given explicitly are yielded as they are, even with an
+    unsupported extension or when missing, so that :func:`read_path` reports them. A file
+    reached twice is yielded once.
+
+    Args:
+        paths: Files and folders.
+
+    Yields:
+        Files, in order of the arguments and, within a folder, sorted by relative path.
+    """
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            candidates: Iterable[Path] = _walk(path)
+        else:
+            candidates = (path,)
+        for candidate in candidates:
+            key = candidate.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield candidate
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not is_ignored(d)]
+        found.extend(
+            Path(root) / name
+            for name in files
+            if not is_ignored(name) and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
+        )
+    yield from sorted(found, key=lambda p: p.relative_to(folder).parts)

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import pytest
+
+from kb.errors import SchemaError
+from kb.ingest.schema import (
+    SPECS,
+    detect_kind,
+    header_key,
+    map_columns,
+    parse_channel,
+    parse_date,
+    parse_id,
+    parse_published,
+    parse_url,
+    split_multi,
+)
+
+
+def test_header_key_folds_width_case_and_space() -> None:
+    assert header_key("  ＩＤ ") == "id"
+    assert header_key("\ufeffQuestion") == "question"
+    assert header_key("ＦＡＱ番号") == header_key("faq番号")
+
+
+@pytest.mark.parametrize(
+    ("kind", "header", "field"),
+    [
+        ("faq", "質問", "question"),
+        ("faq", "問い", "question"),
+        ("faq", "回答", "answer"),
+        ("faq", "担当課", "department"),
+        ("faq", "departments", "department"),
+        ("faq", "公開フラグ", "published"),
+        ("faq", "ＵＲＬ", "url"),
+        ("case", "相談番号", "id"),
+        ("case", "case_id", "id"),
+        ("case", "受付日", "date"),
+        ("case", "相談経路", "channel"),
+        ("case", "相談概要", "summary"),
+        ("case", "対応結果", "resolution"),
+        ("case", "引継先", "departments"),
+        ("case", "department", "departments"),
+        ("case", "ステータス", "status"),
+        ("department", "担当課", "name"),
+        ("department", "所掌事務", "duties"),
+        ("department", "電話番号", "phone"),
+        ("department", "フロア", "location"),
+        ("department", "開庁時間", "hours"),
+        ("department", "通称", "aliases"),
+    ],
+)
+def test_japanese_aliases_resolve(kind: str, header: str, field: str) -> None:
+    assert SPECS[kind].resolve(header) == field  # type: ignore[index]
+
+
+def test_map_columns_keeps_order_and_empty_headers() -> None:
+    columns = map_columns(["番号", "質問", "回答", ""], "faq", "f.csv")
+    assert columns.fields == ("id", "question", "answer", None)
+
+
+def test_unknown_column_names_file_line_and_column() -> None:
+    with pytest.raises(SchemaError) as info:
+        map_columns(["id", "question", "answer", "anwser_note"], "faq", "faq.csv")
+    assert info.value.source == "faq.csv"
+    assert info.value.line == 1
+    assert info.value.field == "anwser_note"
+    assert "unknown column" in info.value.message
+
+
+def test_missing_required_column_names_the_field() -> None:
+    with pytest.raises(SchemaError) as info:
+        map_columns(["id", "question", "category"], "faq", "faq.csv")
+    assert info.value.field == "answer"
+    assert info.value.line == 1
+    assert "missing required column" in str(info.value)
+
+
+def test_two_headers_for_one_field_are_refused() -> None:
+    with pytest.raises(SchemaError, match="both mean 'department'"):
+        map_columns(["id", "question", "answer", "担当課", "所管課"], "faq", "faq.csv")
+
+
+@pytest.mark.parametrize(
+    ("headers", "kind"),
+    [
+        (["id", "question", "answer"], "faq"),
+        (["FAQ番号", "質問", "回答", "担当課", "公開"], "faq"),
+        (["相談番号", "相談日", "経路", "相談内容", "対応内容", "対応課"], "case"),
+        (["id", "date", "summary", "resolution"], "case"),
+        (["課名", "業務内容", "電話番号"], "department"),
+        (["担当課", "業務内容"], "department"),
+        # 担当課 fits every kind, but is only required (as the name) in the directory.
+        (["担当課"], "department"),
+        # A FAQ file that lacks 'answer' is still a FAQ file (reported as missing 'answer').
+        (["id", "question", "department", "category"], "faq"),
+    ],
+)
+def test_detect_kind(headers: list[str], kind: str) -> None:
+    assert detect_kind(headers, "f.csv") == kind
+
+
+@pytest.mark.parametrize("headers", [["foo", "bar"], ["category"], ["id"], []])
+def test_undetectable_kind_is_a_schema_error(headers: list[str]) -> None:
+    with pytest.raises(SchemaError) as info:
+        detect_kind(headers, "f.csv")
+    assert "--kind" in info.value.message
+    assert info.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", True),
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("yes", True),
+        ("公開", True),
+        ("はい", True),
+        ("○", True),
+        ("false", False),
+        ("0", False),
+        ("No", False),
+        ("非公開", False),
+        ("いいえ", False),
+        ("×", False),
+        ("１", True),
+    ],
+)
+def test_parse_published(value: str, expected: bool) -> None:
+    assert parse_published(value) is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "公開予定"])
+def test_bad_published_flag(value: str) -> None:
+    with pytest.raises(ValueError, match="published flag"):
+        parse_published(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-04-01", "2024-04-01"),
+        ("2024/4/1", "2024-04-01"),
+        ("2024/04/01 0:00", "2024-04-01"),
+        ("2024-04-01T09:30:00", "2024-04-01"),
+        ("2024年4月1日", "2024-04-01"),
+        ("２０２４年１２月３１日", "2024-12-31"),
+        ("令和6年4月1日", "2024-04-01"),
+        ("令和元年5月1日", "2019-05-01"),
+        ("平成31年4月30日", "2019-04-30"),
+        ("R6年4月1日", "2024-04-01"),
+    ],
+)
+def test_parse_date(value: str, expected: str) -> None:
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "2024/02/30", "2023年2月29日"])
+def test_impossible_dates(value: str) -> None:
+    with pytest.raises(ValueError, match="does not exist"):
+        parse_date(value)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "04/01/2024", "2024-4", "20240401"])
+def test_malformed_dates(value: str) -> None:
+    with pytest.raises(ValueError, match="is not YYYY-MM-DD"):
+        parse_date(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("窓口", "窓口"), ("電話", "電話"), ("line", "LINE"), ("ＬＩＮＥ", "LINE"), ("", "")],
+)
+def test_parse_channel(value: str, expected: str) -> None:
+    assert parse_channel(value) == expected
+
+
+def test_unknown_channel() -> None:
+    with pytest.raises(ValueError, match="channel 'FAX'"):
+        parse_channel("FAX")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("市民課|税務課", ("市民課", "税務課")),
+        ("市民課、税務課", ("市民課", "税務課")),
+        ("市民課､税務課", ("市民課", "税務課")),
+        ("市民課; 税務課;", ("市民課", "税務課")),
+        ("市民課｜税務課", ("市民課", "税務課")),
+        (" 市民課 | 市民課 ", ("市民課",)),
+        ("", ()),
+        (["市民課", "税務課|納税課"], ("市民課", "税務課", "納税課")),
+    ],
+)
+def test_split_multi(value: str | list[str], expected: tuple[str, ...]) -> None:
+    assert split_multi(value) == expected
+
+
+def test_parse_id() -> None:
+    assert parse_id(" Ｆ０００１ ") == "F0001"
+    with pytest.raises(ValueError, match="empty"):
+        parse_id("  ")
+    with pytest.raises(ValueError, match="must not contain"):
+        parse_id("F1#2")
+    with pytest.raises(ValueError, match="must not contain"):
+        parse_id("F 1")
+
+
+def test_parse_url_refuses_other_schemes() -> None:
+    assert parse_url("https://www.city.example.jp/faq/1") == "https://www.city.example.jp/faq/1"
+    assert parse_url("") == ""
+    with pytest.raises(ValueError, match="http"):
+        parse_url("javascript:alert(1)")

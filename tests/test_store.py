@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.ingest.chunking import chunk_document
+from kb.store import EmbeddingCache, Store
+from kb.text.mecab import MeCabTokenizer
+from kb.types import Chunk, Document
+from tests.sample import DOCUMENTS
+
+
+def test_reupsert_is_idempotent(store: Store, tokenizer: MeCabTokenizer) -> None:
+    before = store.counts()
+    stats = store.upsert((d, chunk_document(d, tokenizer)) for d in DOCUMENTS)
+    assert (stats.added, stats.updated, stats.unchanged) == (0, 0, len(DOCUMENTS))
+    assert store.counts() == before
+
+
+def test_updated_document_replaces_its_chunks(store: Store, tokenizer: MeCabTokenizer) -> None:
+    doc = replace(DOCUMENTS[0], body="住民票はオンラインで申請できます。")
+    stats = store.upsert([(doc, chunk_document(doc, tokenizer))])
+    assert stats.updated == 1
+    texts = [c.text for c in store.iter_chunks() if c.doc_id == doc.doc_id]
+    assert texts == ["住民票はオンラインで申請できます。"]
+    assert store.get_documents([doc.doc_id])[doc.doc_id].body == doc.body
+
+
+def test_failed_upsert_leaves_store_unchanged(store: Store, tokenizer: MeCabTokenizer) -> None:
+    before = store.counts()
+    new = Document("faq:NEW", "faq", "新しい質問", "新しい回答", published=True)
+
+    def items() -> Iterator[tuple[Document, list[Chunk]]]:
+        yield new, chunk_document(new, tokenizer)
+        raise RuntimeError("killed midway")
+
+    with pytest.raises(RuntimeError):
+        store.upsert(items())
+    assert store.counts() == before
+    assert store.get_documents(["faq:NEW"]) == {}
+
+
+def test_snapshot_is_a_readable_copy(store: Store, tmp_path: Path) -> None:
+    target = tmp_path / "snap.sqlite"
+    store.snapshot(target)
+    copy = Store(target, read_only=True)
+    assert copy.counts() == store.counts()
+    assert copy.corpus_hash() == store.corpus_hash()
+    copy.close()
+
+
+def test_corpus_hash_changes_with_content(store: Store, tokenizer: MeCabTokenizer) -> None:
+    before = store.corpus_hash()
+    doc = replace(DOCUMENTS[1], title="転入届について")
+    store.upsert([(doc, chunk_document(doc, tokenizer))])
+    assert store.corpus_hash() != before
+
+
+def test_embedding_cache_round_trip(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "emb.sqlite")
+    vec = np.arange(4, dtype=np.float32)
+    cache.put("m", [("h1", vec)])
+    got = cache.get("m", ["h1", "h2"])
+    assert list(got) == ["h1"]
+    np.testing.assert_array_equal(got["h1"], vec)
+    assert cache.get("other-model", ["h1"]) == {}
