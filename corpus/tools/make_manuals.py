@@ -29,14 +29,16 @@ import io
 import os
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "corpus" / "manuals"
 DEFAULT_FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
-FIXED_DATE = datetime(2025, 4, 1, 9, 0, 0, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2025, 4, 1, 9, 0, 0, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------------------
@@ -47,7 +49,7 @@ class Doc:
     title: str
     subject: str  # responsible department(s), "|"-separated as in Markdown front matter
     author: str
-    blocks: list[tuple[str, object]] = field(default_factory=list)
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
 
     def h1(self, text: str) -> None:
         self.blocks.append(("h1", text))
@@ -108,6 +110,14 @@ def koreisha_doc() -> Doc:
         "本人が「自分はまだ大丈夫」と支援を拒む場合も少なくありません。無理に説得せず、"
         "地域包括支援センターの職員が訪問して顔なじみの関係をつくることから始めます。"
         "認知症の疑いがあり医療や介護につながっていない場合は、認知症初期集中支援チームへの依頼を検討します。"
+    )
+
+    d.h2("1.4 医療につなぐ")
+    d.p(
+        "認知症は早めに診断を受けることで、治療できる病気が見つかったり、進行を緩やかにしたりできる場合があります。"
+        "かかりつけ医への相談を勧めるとともに、専門の診断が必要な場合は認知症疾患医療センターを紹介します。"
+        "受診を嫌がる場合は「健康診断のついでに」などと声をかける工夫を家族に助言し、"
+        "健康推進課で毎月行っている物忘れ相談（医師による個別相談、予約制）も案内します。"
     )
 
     d.h1("2. 地域包括支援センターの役割")
@@ -173,6 +183,13 @@ def koreisha_doc() -> Doc:
         "登録者には、衣服や持ち物に貼る見守りシール（QRコード付き）を配布します。"
         "発見した人がQRコードを読み取ると、個人情報を伝えずに家族へ連絡が届く仕組みです。"
         "GPS端末の購入費用の助成もあります。"
+    )
+
+    d.h2("4.3 発見・保護されたあと")
+    d.p(
+        "本人が見つかったら、配信を停止し、協力事業所と登録者に発見の連絡を流します。"
+        "家族には、本人を叱らず安心させるよう伝えます。行方不明を繰り返す場合は、地域包括支援センターが"
+        "ケアマネジャーと一緒にケアプランを見直し、デイサービスの利用回数や見守りの体制を検討します。"
     )
 
     d.h1("5. 成年後見制度")
@@ -271,7 +288,9 @@ def koreisha_doc() -> Doc:
             ["どこに相談すればよいか分からないとき", "市民相談センター", tel(16)],
         ],
     )
-    d.p("行方不明や虐待で命に危険がある場合は、夜間・休日も警察（110番）または救急（119番）へ連絡してください。")
+    d.p(
+        "行方不明や虐待で命に危険がある場合は、夜間・休日も警察（110番）または救急（119番）へ連絡してください。"
+    )
     return d
 
 
@@ -315,6 +334,14 @@ def shohisha_doc() -> Doc:
         "クレジットカードで支払った場合は、カード会社への連絡もあわせて助言します。"
     )
 
+    d.h2("1.4 若者の契約トラブル")
+    d.p(
+        "成年年齢が18歳に引き下げられたことにより、18歳・19歳の方は未成年者取消しができなくなりました。"
+        "SNSの広告をきっかけとした定期購入や、もうけ話を持ちかけられて高額な情報商材を購入したという若者からの相談が増えています。"
+        "17歳以下の方が親の同意なく結んだ契約は、原則として取り消せることを伝えます。"
+        "学校教育課や市内の高校と連携し、出前講座で契約の基礎知識を伝える取組みも行っています。"
+    )
+
     d.h1("2. 訪問販売とクーリング・オフ")
     d.h2("2.1 クーリング・オフできる取引と期間")
     d.p(
@@ -322,8 +349,8 @@ def shohisha_doc() -> Doc:
         "理由を問わず無条件で契約を解除できる制度です。"
     )
     d.bullets(
-        "訪問販売、電話勧誘販売、特定継続的役務提供（エステ、語学教室、学習塾など）、訪問購入：8日間",
-        "連鎖販売取引（マルチ商法）、業務提供誘引販売取引（内職・モニター商法）：20日間",
+        "8日間：訪問販売、電話勧誘販売、特定継続的役務提供（エステ、語学教室、学習塾など）、訪問購入",
+        "20日間：連鎖販売取引（マルチ商法）、業務提供誘引販売取引（内職・モニター商法）",
     )
     d.p(
         "契約書面に不備がある場合や、事業者がうそを言ってクーリング・オフを妨げた場合は、期間を過ぎていてもクーリング・オフできることがあります。"
@@ -341,6 +368,20 @@ def shohisha_doc() -> Doc:
         "「屋根瓦がずれている」「床下が湿っている」などと言って無料点検を持ちかけ、不安をあおって高額な工事を契約させる点検商法の相談が、"
         "高齢者を中心に続いています。工事が始まっていてもクーリング・オフは可能です。"
         "その場で契約せず、家族や複数の業者に相談するよう日頃から呼びかけます。"
+    )
+
+    d.h2("2.4 訪問購入（押し買い）")
+    d.p(
+        "「不用品を買い取ります」と電話で訪問の約束を取り付け、自宅に来ると貴金属を強引に安値で買い取っていく訪問購入の相談もあります。"
+        "訪問購入は8日間のクーリング・オフができ、その間は売った品物の引渡しを拒むことができます。"
+        "業者が一方的に訪問して勧誘することは禁止されていることも説明します。"
+    )
+
+    d.h2("2.5 送り付け商法")
+    d.p(
+        "注文していない商品を一方的に送り付け、代金を請求する送り付け商法（ネガティブ・オプション）では、"
+        "消費者は送られてきた商品を直ちに処分することができ、代金を支払う義務はありません。"
+        "代金引換で届いた場合は受け取らないこと、誤って支払った場合は早めに相談することを伝えます。"
     )
 
     d.h1("3. 架空請求・特殊詐欺")
@@ -364,6 +405,13 @@ def shohisha_doc() -> Doc:
         "警察相談専用電話（#9110）も利用できます。"
     )
 
+    d.h2("3.4 被害を防ぐための呼びかけ")
+    d.p(
+        "固定電話は常に留守番電話に設定し、知らない番号からの電話には出ないよう呼びかけます。"
+        "桜川市では、65歳以上の方がいる世帯に、通話を自動で録音し警告メッセージを流す迷惑電話防止装置を無料で貸し出しています。"
+        "申込みは消費生活センターで受け付けます。"
+    )
+
     d.h1("4. 高齢者の消費者被害と見守り")
     d.h2("4.1 被害の特徴")
     d.p(
@@ -381,6 +429,13 @@ def shohisha_doc() -> Doc:
     d.p(
         "本人の判断能力の低下が疑われる場合は、本人の了解を得て高齢者支援課や地域包括支援センターと情報を共有し、"
         "成年後見制度や日常生活自立支援事業の利用を検討します。"
+    )
+
+    d.h2("4.4 家族からの相談")
+    d.p(
+        "離れて暮らす子どもなど家族から「親が不要な契約を繰り返している」という相談を受けた場合は、"
+        "契約書や領収書、通帳の記録を一緒に確認するよう助言します。契約の解除には本人の意思確認が必要なため、"
+        "可能であれば本人と一緒に来所するか、本人の了解を得てセンターから電話することを提案します。"
     )
 
     d.h1("5. 多重債務の相談")
@@ -415,7 +470,28 @@ def shohisha_doc() -> Doc:
         "生活支援課の家計改善支援につなぎます。税の滞納がある場合は納税課の分納相談を案内します。"
     )
 
-    d.h1("6. 関係機関一覧")
+    d.h2("5.5 借金を繰り返さないために")
+    d.p(
+        "借金の原因がギャンブルや買い物への依存にある場合は、債務整理をしても再び借金を重ねることがあります。"
+        "本人や家族の了解を得て、健康推進課のこころの相談や依存症の自助グループを紹介します。"
+        "生活費の不足から借入れを繰り返している場合は、社会福祉協議会の生活福祉資金貸付など、公的な貸付制度の利用も検討します。"
+    )
+
+    d.h1("6. 相談記録と関係機関との連携")
+    d.h2("6.1 相談記録")
+    d.p(
+        "相談を受けたら、相談カードに相談者の属性、契約の内容、事業者名、相談の経過と助言の内容を記録し、"
+        "全国消費生活情報ネットワークシステム（PIO-NET）に登録します。事業者名や手口の情報は、"
+        "同じ事業者による被害の拡大を防ぐために活用されます。多重債務の相談記録は、市民相談センターで別に管理します。"
+    )
+    d.h2("6.2 他課との連携")
+    d.p(
+        "消費者被害や借金の背景に、認知症、障害、生活困窮、家族の問題などがうかがえる場合は、"
+        "相談者の同意を得て関係課につなぎます。税や国民健康保険料の滞納の相談から多重債務が見つかることも多いため、"
+        "納税課や保険年金課の窓口から市民相談センターへの紹介を受けた場合は、当日中に面談できるよう調整します。"
+    )
+
+    d.h1("7. 関係機関一覧")
     d.table(
         ["機関・担当課", "主な相談内容", "連絡先"],
         [
@@ -434,10 +510,10 @@ def shohisha_doc() -> Doc:
 # --------------------------------------------------------------------------------------
 # Renderers
 # --------------------------------------------------------------------------------------
-def _set_east_asian_font(style: object, name: str) -> None:
+def _set_east_asian_font(style: Any, name: str) -> None:
     from docx.oxml.ns import qn
 
-    rpr = style.element.get_or_add_rPr()  # type: ignore[attr-defined]
+    rpr = style.element.get_or_add_rPr()
     rfonts = rpr.find(qn("w:rFonts"))
     if rfonts is None:
         rfonts = rpr.makeelement(qn("w:rFonts"), {})
@@ -475,10 +551,10 @@ def render_docx(doc: Doc, path: Path) -> None:
         elif kind == "p":
             document.add_paragraph(str(value))
         elif kind == "bullets":
-            for item in value:  # type: ignore[attr-defined]
+            for item in value:
                 document.add_paragraph(item, style="List Bullet")
         elif kind == "table":
-            header, rows = value  # type: ignore[misc]
+            header, rows = value
             table = document.add_table(rows=1, cols=len(header))
             table.style = "Table Grid"
             for cell, text in zip(table.rows[0].cells, header, strict=True):
@@ -510,17 +586,59 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+# Japanese line breaking (kinsoku shori): these may not start / end a line.
+_NO_LINE_START = set(
+    "、。，．・：；？！ー）」』】〕》〉ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々…"
+)
+_NO_LINE_END = set("（「『【〔《〈")
+_ASCII_WORD = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789#.,%-/:@")
+
+
+def wrap_ja(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """Break Japanese text into lines no wider than ``width`` (hanging punctuation allowed).
+
+    ASCII runs (numbers, "ATM", "#9110") are never split nor separated from the character
+    that follows them ("8日間"), a line never starts with closing punctuation or small kana
+    and never ends with an opening bracket.
+    """
+    tokens: list[str] = []
+    for ch in text:
+        if tokens and ch in _ASCII_WORD and tokens[-1][-1] in _ASCII_WORD:
+            tokens[-1] += ch
+        else:
+            tokens.append(ch)
+    # Keep a number with the counter that follows it ("8日間", "110番", "30分").
+    merged: list[str] = []
+    for tok in tokens:
+        if merged and merged[-1][-1] in _ASCII_WORD and tok not in _ASCII_WORD and len(tok) == 1:
+            merged[-1] += tok
+        else:
+            merged.append(tok)
+    tokens = merged
+    lines: list[str] = []
+    cur = ""
+    for tok in tokens:
+        if not cur or measure(cur + tok) <= width or tok in _NO_LINE_START:
+            cur += tok  # closing punctuation hangs into the margin rather than wrapping
+            continue
+        carry = ""
+        while cur and cur[-1] in _NO_LINE_END:
+            carry = cur[-1] + carry
+            cur = cur[:-1]
+        if cur:
+            lines.append(cur)
+        cur = carry + tok
+    if cur:
+        lines.append(cur)
+    return lines
+
+
 def render_pdf(doc: Doc, path: Path, font_path: str) -> None:
     from fpdf import FPDF
     from fpdf.enums import WrapMode, XPos, YPos
+    from fpdf.fonts import FontFace
 
-    class ManualPDF(FPDF):
-        def footer(self) -> None:
-            self.set_y(-15)
-            self.set_font("IPAexGothic", size=8)
-            self.cell(0, 10, f"- {self.page_no()} -", align="C")
-
-    pdf = ManualPDF(format="A4")
+    pdf = FPDF(format="A4")
     pdf.set_margins(20, 20, 20)
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_font("IPAexGothic", "", font_path)
@@ -532,16 +650,14 @@ def render_pdf(doc: Doc, path: Path, font_path: str) -> None:
     pdf.set_creation_date(FIXED_DATE)
     pdf.add_page()
 
-    char = WrapMode.CHAR
     width = pdf.epw
 
     def line(text: str, size: float, height: float, space_before: float = 0.0) -> None:
         pdf.set_font("IPAexGothic", size=size)
         if space_before:
             pdf.ln(space_before)
-        pdf.multi_cell(
-            width, height, text, align="L", wrapmode=char, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        for chunk in wrap_ja(text, width, pdf.get_string_width):
+            pdf.cell(width, height, chunk, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     line(doc.title, 18, 10)
     pdf.ln(4)
@@ -561,19 +677,25 @@ def render_pdf(doc: Doc, path: Path, font_path: str) -> None:
             pdf.ln(1.5)
         elif kind == "bullets":
             pdf.set_font("IPAexGothic", size=10.5)
-            for item in value:  # type: ignore[attr-defined]
-                pdf.set_x(pdf.l_margin)
-                pdf.cell(5, 6, "・")
-                pdf.multi_cell(
-                    width - 5, 6, item, align="L", wrapmode=char,
-                    new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                )
+            for item in value:
+                chunks = wrap_ja(item, width - 5, pdf.get_string_width)
+                if pdf.will_page_break(6 * min(len(chunks), 2)):
+                    pdf.add_page()
+                for i, chunk in enumerate(chunks):
+                    pdf.set_x(pdf.l_margin)
+                    pdf.cell(5, 6, "・" if i == 0 else "")
+                    pdf.cell(width - 5, 6, chunk, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(1.5)
         elif kind == "table":
-            header, rows = value  # type: ignore[misc]
+            header, rows = value
             pdf.set_font("IPAexGothic", size=10)
             with pdf.table(
-                col_widths=(35, 85, 30), line_height=7, text_align="LEFT", wrapmode=char,
+                col_widths=(35, 85, 30),
+                line_height=7,
+                text_align="LEFT",
+                wrapmode=WrapMode.CHAR,
+                # IPAex Gothic has no bold face: shade the header row instead.
+                headings_style=FontFace(emphasis="", fill_color=(225, 225, 225)),
             ) as table:
                 for r in [header, *rows]:
                     trow = table.row()

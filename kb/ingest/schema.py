@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from kb.errors import SchemaError
 from kb.types import CASE_CHANNELS, DocKind
 
-TabularKind = DocKind
-"""``faq``, ``case`` or ``department`` (``manual`` has no columns)."""
-
 TABULAR_KINDS: tuple[DocKind, ...] = ("faq", "case", "department")
+"""The kinds that come as CSV/JSONL rows (``manual`` has no columns)."""
 
 
 @dataclass(frozen=True)

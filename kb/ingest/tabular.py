@@ -88,7 +88,9 @@ def parse_csv(text: str, *, source: str, kind: DocKind | None = None) -> ParseRe
         raise InputError(source, "file is empty") from None
     if isinstance(header, RowError):
         raise SchemaError(source, f"cannot read the header: {header.message}", line=header_line)
-    columns = map_columns(header, kind or detect_kind(header, source), source)
+    columns = map_columns(
+        header, kind or detect_kind(header, source, header_line), source, header_line
+    )
     builder = _Builder(source, columns.kind)
     for line, cells in rows:
         if isinstance(cells, RowError):

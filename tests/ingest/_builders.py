@@ -30,17 +30,18 @@ def japanese_font() -> Path | None:
     return None
 
 
-def make_pdf(path: Path, pages: list[list[str]], *, title: str = "") -> Path:
+def make_pdf(path: Path, pages: list[list[str]], *, title: str = "", raw: bool = False) -> Path:
     """Write a PDF with one text line per entry, page by page.
 
     ASCII text is written with fpdf2's core font. Japanese text uses fpdf2 with a Japanese
     TrueType font when the machine has one, and otherwise a hand-built PDF whose font is not
     embedded but carries a ToUnicode map, which is all text extraction needs. Either way the
-    test runs: it never depends on the font being installed.
+    test runs: it never depends on the font being installed. ``raw=True`` forces the hand-built
+    PDF.
     """
     ascii_only = all(line.isascii() for page in pages for line in page)
-    font = None if ascii_only else japanese_font()
-    if not ascii_only and font is None:
+    font = None if ascii_only or raw else japanese_font()
+    if raw or (not ascii_only and font is None):
         path.write_bytes(raw_unicode_pdf(pages, title=title))
         return path
     from fpdf import FPDF
@@ -122,7 +123,11 @@ def raw_unicode_pdf(pages: list[list[str]], *, title: str = "") -> bytes:
     kids = b" ".join(b"%d 0 R" % p for p in page_ids)
     objects[pages_id - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
     objects[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id
-    info = add(b"<< /Title <%s> >>" % ("\ufeff" + title).encode("utf-16-be").hex().encode()) if title else 0
+    info = (
+        add(b"<< /Title <%s> >>" % ("\ufeff" + title).encode("utf-16-be").hex().encode())
+        if title
+        else 0
+    )
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -1,0 +1,360 @@
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+
+import pytest
+
+from kb.errors import InputError, SchemaError
+from kb.ingest.tabular import parse_csv, parse_jsonl, read_csv, read_jsonl
+from kb.types import Department, Document, RowError
+
+FAQ_CSV = """\
+id,question,answer,department,category,published,url
+F001,住民票の写しはどこで取れますか,市民課の窓口で取得できます。,市民課,証明書,true,https://example.jp/f1
+F002,  ごみの出し方  ,ごみ減量推進課へ,ごみ減量推進課|環境保全課,,0,
+F003,"複数行の
+質問","回答1行目
+回答2行目",市民課、税務課,,,
+"""
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def only_error(errors: tuple[RowError, ...]) -> RowError:
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+# --- CSV: good files ------------------------------------------------------------------------
+
+
+def test_faq_csv_fields(tmp_path: Path) -> None:
+    result = read_csv(write(tmp_path / "faq.csv", FAQ_CSV))
+    assert result.errors == ()
+    assert [d.doc_id for d in result.documents] == ["faq:F001", "faq:F002", "faq:F003"]
+    first, second, third = result.documents
+    assert first == Document(
+        doc_id="faq:F001",
+        kind="faq",
+        title="住民票の写しはどこで取れますか",
+        body="市民課の窓口で取得できます。",
+        departments=("市民課",),
+        category="証明書",
+        published=True,
+        url="https://example.jp/f1",
+        source=f"{tmp_path / 'faq.csv'}:2",
+    )
+    assert second.title == "ごみの出し方"  # stripped
+    assert second.departments == ("ごみ減量推進課", "環境保全課")
+    assert second.published is False
+    # A quoted multi-line cell keeps its line break, and the row is reported where it starts.
+    assert third.title == "複数行の\n質問"
+    assert third.body == "回答1行目\n回答2行目"
+    assert third.departments == ("市民課", "税務課")
+    assert third.published is True  # empty published flag: default
+    assert third.source.endswith("faq.csv:4")
+
+
+def test_cp932_csv_with_japanese_headers(tmp_path: Path) -> None:
+    text = (
+        "FAQ番号,質問,回答,担当課,公開\r\n"
+        "1,①の書類は？,髙橋係長が～ｱﾝｹｰﾄで回答,市民課,公開\r\n"
+        "2,非公開の質問,回答,税務課,非公開\r\n"
+    )
+    result = read_csv(write(tmp_path / "faq.csv", text, "cp932"))
+    assert result.errors == ()
+    first, second = result.documents
+    assert first.doc_id == "faq:1"
+    assert first.title == "①の書類は？"
+    assert first.body == "髙橋係長が～ｱﾝｹｰﾄで回答"  # raw text: no normalisation here
+    assert first.published is True
+    assert second.published is False
+
+
+def test_utf8_bom_csv_header_is_recognised(tmp_path: Path) -> None:
+    path = tmp_path / "faq.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "id,質問,回答\n1,q,a\n".encode())
+    result = read_csv(path)
+    assert [d.doc_id for d in result.documents] == ["faq:1"]
+
+
+def test_case_csv(tmp_path: Path) -> None:
+    text = (
+        "相談番号,相談日,経路,相談分類,相談内容,対応内容,対応課,状態\n"
+        "C1,令和6年4月1日,ＬＩＮＥ,生活,家賃が払えない,住居確保給付金を案内,生活支援課;市民相談センター,完了\n"
+    )
+    (doc,) = read_csv(write(tmp_path / "cases.csv", text)).documents
+    assert doc.doc_id == "case:C1"
+    assert doc.kind == "case"
+    assert doc.date == "2024-04-01"
+    assert doc.channel == "LINE"
+    assert doc.category == "生活"
+    assert doc.title == "家賃が払えない"
+    assert doc.body == "住居確保給付金を案内"
+    assert doc.departments == ("生活支援課", "市民相談センター")
+    assert doc.status == "完了"
+    assert doc.published is False  # cases are never published
+
+
+def test_department_csv(tmp_path: Path) -> None:
+    text = (
+        "課名,業務内容,電話番号,場所,受付時間,別名\n"
+        "市民課,住民票・戸籍,0123-45-6789,本庁舎1階,8:30-17:15,住民課|戸籍係\n"
+    )
+    result = read_csv(write(tmp_path / "departments.csv", text))
+    assert result.documents == ()
+    assert result.departments == (
+        Department(
+            name="市民課",
+            duties="住民票・戸籍",
+            phone="0123-45-6789",
+            location="本庁舎1階",
+            hours="8:30-17:15",
+            aliases=("住民課", "戸籍係"),
+            source=f"{tmp_path / 'departments.csv'}:2",
+        ),
+    )
+
+
+def test_forced_kind_overrides_detection() -> None:
+    # "担当課,業務内容" would be detected as a directory; forcing faq makes the columns wrong.
+    with pytest.raises(SchemaError) as info:
+        parse_csv("担当課,業務内容\n市民課,住民票\n", source="x.csv", kind="faq")
+    assert info.value.field == "業務内容"
+
+
+def test_blank_lines_are_skipped_but_line_numbers_stay_physical() -> None:
+    result = parse_csv("id,question,answer\n\nF1,q,a\n,,\nF2,q,\n", source="f.csv")
+    assert [d.doc_id for d in result.documents] == ["faq:F1"]
+    assert result.documents[0].source == "f.csv:3"
+    assert only_error(result.errors).line == 5
+
+
+# --- CSV: bad rows --------------------------------------------------------------------------
+
+
+def test_three_good_rows_and_one_bad_row() -> None:
+    text = (
+        "id,date,summary,resolution\n"
+        "C1,2024-04-01,s1,r1\n"
+        "C2,2024-04-31,s2,r2\n"
+        "C3,2024/05/01,s3,r3\n"
+        "C4,2024年5月2日,s4,r4\n"
+    )
+    result = parse_csv(text, source="cases.csv")
+    assert [d.doc_id for d in result.documents] == ["case:C1", "case:C3", "case:C4"]
+    error = only_error(result.errors)
+    assert (error.source, error.line, error.field) == ("cases.csv", 3, "date")
+    assert "does not exist" in error.message
+    assert str(error).startswith("cases.csv:3: date:")
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        ("F9,,answer,,", "question", "required value is empty"),
+        ("  ,q,a,,", "id", "required value is empty"),
+        ("F9,q,a,maybe,", "published", "published flag"),
+        ("F9,q,a,,javascript:alert(1)", "url", "http"),
+        ("F#9,q,a,,", "id", "must not contain"),
+    ],
+)
+def test_bad_faq_value(row: str, field: str, message: str) -> None:
+    text = f"id,question,answer,published,url\nF1,q,a,,\n{row}\n"
+    result = parse_csv(text, source="faq.csv")
+    assert [d.doc_id for d in result.documents] == ["faq:F1"]
+    error = only_error(result.errors)
+    assert (error.line, error.field) == (3, field)
+    assert message in error.message
+
+
+def test_bad_case_channel_and_empty_date_are_both_reported() -> None:
+    text = "id,date,channel,summary,resolution\nC1,,FAX,s,r\n"
+    result = parse_csv(text, source="c.csv")
+    assert result.documents == ()
+    assert {(e.line, e.field) for e in result.errors} == {(2, "date"), (2, "channel")}
+
+
+@pytest.mark.parametrize(("row", "count"), [("F2,q", 2), ("F2,q,a,extra", 4)])
+def test_wrong_cell_count_is_a_row_error(row: str, count: int) -> None:
+    result = parse_csv(f"id,question,answer\nF1,q,a\n{row}\nF3,q,a\n", source="f.csv")
+    assert [d.doc_id for d in result.documents] == ["faq:F1", "faq:F3"]
+    error = only_error(result.errors)
+    assert error.line == 3
+    assert f"expected 3 cells like the header, got {count}" in error.message
+
+
+def test_value_under_a_headerless_column_is_a_row_error() -> None:
+    result = parse_csv("id,question,answer,\nF1,q,a,\nF2,q,a,stray\n", source="f.csv")
+    assert [d.doc_id for d in result.documents] == ["faq:F1"]
+    assert only_error(result.errors).line == 3
+
+
+def test_duplicate_id_reports_the_later_row() -> None:
+    result = parse_csv("id,question,answer\nF1,first,a\nF2,q,a\nＦ1,second,a\n", source="f.csv")
+    assert [(d.doc_id, d.title) for d in result.documents] == [("faq:F1", "first"), ("faq:F2", "q")]
+    error = only_error(result.errors)
+    assert (error.line, error.field) == (4, "id")
+    assert "first on line 2" in error.message
+
+
+def test_duplicate_department_name() -> None:
+    result = parse_csv("name,duties\n市民課,a\n市民課,b\n", source="d.csv")
+    assert len(result.departments) == 1
+    assert (only_error(result.errors).line, result.errors[0].field) == (3, "name")
+
+
+def test_stray_quote_is_a_row_error_and_later_rows_survive() -> None:
+    result = parse_csv('id,question,answer\nF1,"q"x,a\nF2,q,a\n', source="f.csv")
+    assert [d.doc_id for d in result.documents] == ["faq:F2"]
+    error = only_error(result.errors)
+    assert error.line == 2
+    assert "malformed CSV" in error.message
+
+
+def test_unclosed_quote_is_reported_where_it_starts() -> None:
+    result = parse_csv('id,question,answer\nF1,q,a\nF2,"q,a\nF3,q,a\n', source="f.csv")
+    assert [d.doc_id for d in result.documents] == ["faq:F1"]
+    error = only_error(result.errors)
+    assert error.line == 3
+    assert "never closed" in error.message
+
+
+# --- CSV: bad files -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", ",,,\n"])
+def test_empty_csv(tmp_path: Path, text: str) -> None:
+    with pytest.raises(InputError, match="file is empty") as info:
+        read_csv(write(tmp_path / "empty.csv", text))
+    assert info.value.source == str(tmp_path / "empty.csv")
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "faq.csv", "id,question,category\nF1,q,c\n")
+    with pytest.raises(SchemaError) as info:
+        read_csv(path)
+    assert (info.value.source, info.value.line, info.value.field) == (str(path), 1, "answer")
+
+
+def test_unknown_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "faq.csv", "id,question,answer,anser2\nF1,q,a,x\n")
+    with pytest.raises(SchemaError) as info:
+        read_csv(path)
+    assert (info.value.line, info.value.field) == (1, "anser2")
+    assert f"{path}:1: anser2:" in str(info.value)
+
+
+def test_header_only_file_has_no_records() -> None:
+    result = parse_csv("id,question,answer\n", source="f.csv")
+    assert result == type(result)(source="f.csv")
+
+
+# --- JSONL ----------------------------------------------------------------------------------
+
+
+def jsonl(*objects: object) -> str:
+    return "\n".join(
+        o if isinstance(o, str) else json.dumps(o, ensure_ascii=False) for o in objects
+    )
+
+
+def test_jsonl_faq(tmp_path: Path) -> None:
+    text = jsonl(
+        {"id": 1, "質問": "q1", "回答": "a1", "担当課": ["市民課", "税務課"], "公開": False},
+        "",
+        {
+            "id": "F2",
+            "question": "q2",
+            "answer": "a2",
+            "department": "市民課|保険年金課",
+            "url": None,
+        },
+    )
+    result = read_jsonl(write(tmp_path / "faq.jsonl", text))
+    assert result.errors == ()
+    first, second = result.documents
+    assert (first.doc_id, first.departments, first.published) == (
+        "faq:1",
+        ("市民課", "税務課"),
+        False,
+    )
+    assert second.departments == ("市民課", "保険年金課")
+    assert second.published is True
+    assert second.source == f"{tmp_path / 'faq.jsonl'}:3"
+
+
+def test_jsonl_bad_lines_are_row_errors_and_good_lines_kept() -> None:
+    text = jsonl(
+        "not json",
+        {"id": "C1", "date": "2024-04-01", "summary": "s", "resolution": "r"},
+        "[1, 2]",
+        '{"id": "C2", "date": "2024-04-01", "summary": "s",',
+        {"id": "C3", "date": "2024-99-01", "summary": "s", "resolution": "r"},
+        {"id": "C4", "date": "2024-04-02", "summary": {"x": 1}, "resolution": "r"},
+        {"id": "C5", "date": "2024-04-03", "summary": "s", "resolution": "r"},
+        {"id": "C1", "date": "2024-04-03", "summary": "s", "resolution": "r"},
+    )
+    result = parse_jsonl(text, source="cases.jsonl")
+    assert [d.doc_id for d in result.documents] == ["case:C1", "case:C5"]
+    assert [(e.line, e.field) for e in result.errors] == [
+        (1, ""),
+        (3, ""),
+        (4, ""),
+        (5, "date"),
+        (6, "summary"),
+        (8, "id"),
+    ]
+    assert "invalid JSON" in result.errors[0].message
+    assert "expected a JSON object, got a list" in result.errors[1].message
+
+
+def test_jsonl_unknown_key_names_the_line() -> None:
+    text = jsonl(
+        {"id": "F1", "question": "q", "answer": "a"},
+        {"id": "F2", "question": "q", "answer": "a", "colour": "red"},
+    )
+    with pytest.raises(SchemaError) as info:
+        parse_jsonl(text, source="faq.jsonl")
+    assert (info.value.line, info.value.field) == (2, "colour")
+
+
+def test_jsonl_missing_required_key_names_the_line() -> None:
+    text = jsonl({"id": "F1", "question": "q", "answer": "a"}, {"id": "F2", "question": "q"})
+    with pytest.raises(SchemaError) as info:
+        parse_jsonl(text, source="faq.jsonl")
+    assert (info.value.line, info.value.field) == (2, "answer")
+
+
+def test_jsonl_null_required_value_is_a_row_error() -> None:
+    text = jsonl(
+        {"id": "F1", "question": "q", "answer": None}, {"id": "F2", "question": "q", "answer": "a"}
+    )
+    result = parse_jsonl(text, source="faq.jsonl")
+    assert [d.doc_id for d in result.documents] == ["faq:F2"]
+    assert (only_error(result.errors).line, result.errors[0].field) == (1, "answer")
+
+
+def test_jsonl_list_in_a_single_valued_field_is_a_row_error() -> None:
+    result = parse_jsonl(
+        jsonl({"id": "F1", "question": ["a", "b"], "answer": "a"}), source="f.jsonl"
+    )
+    assert result.documents == ()
+    assert only_error(result.errors).field == "question"
+
+
+@pytest.mark.parametrize("text", ["", "\n \n"])
+def test_empty_jsonl(tmp_path: Path, text: str) -> None:
+    with pytest.raises(InputError, match="file is empty"):
+        read_jsonl(write(tmp_path / "empty.jsonl", text))
+
+
+def test_jsonl_with_only_bad_lines_returns_their_errors() -> None:
+    result = parse_jsonl("oops\n[]\n", source="f.jsonl")
+    assert result.documents == ()
+    assert [e.line for e in result.errors] == [1, 2]
