@@ -31,7 +31,7 @@ from kb.text.mecab import TOKENIZER_VERSION
 from kb.text.normalize import NORMALIZER_VERSION
 
 DEFAULT_MODE = "hybrid"
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 """Bump when chunking or lexical indexing changes, to invalidate cached evaluation indexes."""
 
 EVAL_MODES: dict[str, SearchConfig] = {

@@ -85,36 +85,43 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _embed(
-    snapshot: Store,
+def _embed_texts(
+    texts: list[str],
     embedder: Embedder,
     cache: EmbeddingCache | None,
     progress: Progress | None,
-) -> tuple[np.ndarray, np.ndarray, int, int]:
-    rows = list(snapshot.iter_chunks())
-    ids = np.array([r.rowid for r in rows], dtype=np.int64)
-    vectors = np.zeros((len(rows), embedder.dim), dtype=np.float32)
-    hashes = [r.content_hash for r in rows]
+    stage: str,
+) -> tuple[np.ndarray, int]:
+    """Embed ``texts`` as documents, through the cache; returns vectors and how many were new."""
+    from kb.store import text_hash
+
+    hashes = [text_hash(t) for t in texts]
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     found = cache.get(embedder.model_id, hashes) if cache is not None else {}
-    missing = [i for i, h in enumerate(hashes) if h not in found]
+    missing_by_hash: dict[str, int] = {}
     for i, h in enumerate(hashes):
         if h in found:
             vectors[i] = found[h]
-    # Longest texts first so batches hold similar lengths (less padding), and a growing
-    # progress bar tells the truth about the remaining time.
-    missing.sort(key=lambda i: -len(rows[i].content))
-    done = 0
+        else:
+            missing_by_hash.setdefault(h, i)
+    # Longest texts first so batches hold similar lengths (less padding), and the progress bar
+    # front-loads the slow part instead of stalling at the end.
+    missing = sorted(missing_by_hash.values(), key=lambda i: -len(texts[i]))
+    fresh: dict[str, np.ndarray] = {}
     for start in range(0, len(missing), EMBED_BATCH):
         part = missing[start : start + EMBED_BATCH]
-        vecs = embedder.encode_documents([rows[i].content for i in part])
-        vectors[part] = vecs
+        vecs = embedder.encode_documents([texts[i] for i in part])
+        for j, i in enumerate(part):
+            fresh[hashes[i]] = vecs[j]
         if cache is not None:
             # Cached batch by batch: a build killed midway resumes where it stopped.
             cache.put(embedder.model_id, [(hashes[i], vecs[j]) for j, i in enumerate(part)])
-        done += len(part)
         if progress:
-            progress("embed", done, len(missing))
-    return ids, vectors, len(missing), len(rows) - len(missing)
+            progress(stage, min(start + EMBED_BATCH, len(missing)), len(missing))
+    for i, h in enumerate(hashes):
+        if h in fresh:
+            vectors[i] = fresh[h]
+    return vectors, len(missing)
 
 
 def build_index(
@@ -150,7 +157,18 @@ def build_index(
         snapshot = Store(tmp / SNAPSHOT, read_only=True)
         try:
             t0 = time.perf_counter()
-            ids, vectors, embedded, cached = _embed(snapshot, embedder, cache, progress)
+            rows = list(snapshot.iter_chunks())
+            ids = np.array([r.rowid for r in rows], dtype=np.int64)
+            vectors, embedded = _embed_texts(
+                [r.content for r in rows], embedder, cache, progress, "embed"
+            )
+            cached = len(rows) - embedded
+            # The title alone (FAQ question, case summary, manual heading path) gets its own
+            # vector: a query usually restates the question, and the answer's many details
+            # dilute the full-text vector.
+            title_vectors, _ = _embed_texts(
+                [r.title or r.content for r in rows], embedder, cache, progress, "embed titles"
+            )
             embed_seconds = time.perf_counter() - t0
             if progress:
                 progress("index", 0, 2)
@@ -159,7 +177,7 @@ def build_index(
             np.save(tmp / "rowids.npy", ids)
             # Kept beside FAISS so fusion can score lexical-only candidates exactly (mmapped).
             np.save(tmp / "vectors.npy", vectors)
-            rows = list(snapshot.iter_chunks())
+            np.save(tmp / "title_vectors.npy", title_vectors)
             lexical = LexicalIndex.build(
                 [r.title_tokens for r in rows], [r.text_tokens for r in rows], bm25
             )

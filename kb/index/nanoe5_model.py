@@ -784,7 +784,7 @@ def _long_strings() -> tuple[str, ...]:
     ja = "".join(s for s in _VERIFY_STRINGS[:20] if s.strip())
     en = " ".join(_VERIFY_STRINGS[23:29])
     return (
-        ja * 2,
+        ja + ja[:360],
         ja + en,
         (en + " ") * 4,
         "。".join(_VERIFY_STRINGS[:10]) * 3,

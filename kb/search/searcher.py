@@ -52,7 +52,9 @@ class SearchConfig:
 
     mode: Mode = "hybrid"
     fusion: FusionMethod = "convex"
-    dense_weight: float = 0.5
+    dense_weight: float = 0.6
+    title_weight: float = 0.5
+    """Share of the title-only vector (FAQ question, case summary) in the dense score."""
     candidates: int = 100
     """How many candidates each retriever contributes per kind before fusion."""
     evidence_depth: int = 10
@@ -104,6 +106,7 @@ class Searcher:
         self.lexical = LexicalIndex.load(folder)
         self.rowids = np.load(folder / "rowids.npy")
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        self.title_vectors = np.load(folder / "title_vectors.npy", mmap_mode="r")
         meta = self.store.chunk_metadata()
         if not np.array_equal(meta["rowid"], self.rowids):
             raise QueryError(f"index {folder} is inconsistent: chunk ids differ from the snapshot")
@@ -197,11 +200,7 @@ class Searcher:
         if not cand:
             return []
         cpos = np.sort(np.fromiter(cand, dtype=np.int64))
-        dense_s = (
-            np.asarray(self.vectors[cpos] @ qvec, dtype=np.float32)
-            if qvec is not None
-            else np.zeros(len(cpos), dtype=np.float32)
-        )
+        dense_s = self._dense_scores(cpos, qvec)
         lex_s = lex_scores[cpos] if lex_scores is not None else np.zeros(len(cpos), np.float32)
         if mode == "dense":
             fused = dense_s
@@ -238,6 +237,16 @@ class Searcher:
             if len(hits) >= k:
                 break
         return hits
+
+    def _dense_scores(self, positions: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
+        if qvec is None:
+            return np.zeros(len(positions), dtype=np.float32)
+        scores = np.asarray(self.vectors[positions] @ qvec, dtype=np.float32)
+        w = self.config.title_weight
+        if w > 0:
+            title = np.asarray(self.title_vectors[positions] @ qvec, dtype=np.float32)
+            scores = (1.0 - w) * scores + w * title
+        return scores
 
     def retrieve(
         self,
