@@ -199,6 +199,71 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return run_cli(args, settings)
 
 
+def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.errors import InputError
+    from kb.index.tune import (
+        base_model_path,
+        default_output_dir,
+        pairs_from_store,
+        read_pairs_jsonl,
+        read_record,
+        sample_pairs,
+        tune_model,
+    )
+    from kb.store import Store
+
+    base = args.base or settings.model
+    pairs = []
+    if settings.store_path.exists():
+        store = Store(settings.store_path, read_only=True)
+        pairs = pairs_from_store(store)
+        store.close()
+    n_store = len(pairs)
+    for path in args.pairs or ():
+        pairs.extend(read_pairs_jsonl(Path(path)))
+    pairs = sample_pairs(list(dict.fromkeys(pairs)), args.max_pairs, seed=args.seed)
+    if len(pairs) < 2:
+        raise InputError(
+            str(settings.store_path),
+            "nothing to tune on: ingest FAQ entries or cases first, or give --pairs FILE",
+        )
+    training = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "max_seq_length": args.max_seq_length,
+        "learning_rate": args.learning_rate,
+        "seed": args.seed,
+    }
+    out = args.out or default_output_dir(settings.models_dir, base, pairs, **training)
+    if args.out is None and read_record(out) is not None and not args.force:
+        _print(f"{out} is already tuned on these pairs with these settings (--force to redo)")
+        _print(f"use it with: kb --model {out} build")
+        return 0
+    base_path = base_model_path(base, settings.models_dir)
+    _print(
+        f"tuning {base} on {len(pairs)} pairs ({n_store} from the store, "
+        f"{len(pairs) - min(n_store, len(pairs))} from files): {args.epochs} epoch(s), "
+        f"batch {args.batch_size}, max_seq_length {args.max_seq_length}, "
+        f"lr {args.learning_rate:g}"
+    )
+    report = tune_model(
+        base_path,
+        pairs,
+        out,
+        base_id=base,
+        threads=settings.threads,
+        progress=sys.stderr.isatty(),
+        **training,
+    )
+    _print(
+        f"wrote {report.path}: {report.pairs} pairs, {report.epochs} epoch(s), "
+        f"{report.steps} steps, {report.seconds:.0f} s on {report.threads} thread(s), "
+        f"loss {report.first_loss:.3f} -> {report.final_loss:.3f}"
+    )
+    _print(f"use it with: kb --model {report.path} build")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from kb.index.builder import current_index
     from kb.index.manifest import Manifest
@@ -269,6 +334,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("tune", help="fine-tune the embedding model on the stored FAQ and cases")
+    p.add_argument("--base", default=None, help="model to start from (default: --model)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: DATA_DIR/models/tuned-...)"
+    )
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--max-pairs", type=int, default=None, help="use a random sample of pairs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--pairs",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help='extra JSONL pairs {"query", "positive"} (e.g. logged query -> opened result)',
+    )
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-seq-length", type=int, default=256)
+    p.add_argument("--learning-rate", type=float, default=5e-5)
+    p.add_argument("--force", action="store_true", help="tune again even if the folder exists")
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("status", help="what is stored and which index serves")
     p.set_defaults(func=cmd_status)

@@ -29,6 +29,7 @@ from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION
 from kb.text.normalize import NORMALIZER_VERSION
+from kb.text.synonyms import load_synonyms
 
 DEFAULT_MODE = "hybrid"
 PIPELINE_VERSION = "2"
@@ -159,7 +160,8 @@ def evaluate(
     )
     index_root = prepare_index(dataset, embedder, settings)
     reports: dict[str, ModeReport] = {}
-    base = Searcher.open(index_root, embedder)
+    synonyms = load_synonyms(settings.synonyms_path if settings.synonyms_path.exists() else None)
+    base = Searcher.open(index_root, embedder, synonyms=synonyms)
     try:
         for mode in modes:
             cfg = replace(EVAL_MODES[mode], max_query_chars=settings.max_query_chars)

@@ -1057,6 +1057,10 @@ def ensure_model_folder(cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with _build_lock(cache_dir / f".{source.folder_name}.lock"):
         if not _is_verified(target, source):  # another process may have finished meanwhile
+            # Leftovers of a build that was killed (half a GB each); under the lock no other
+            # build of this folder is running.
+            for stale in cache_dir.glob(f".{source.folder_name}.*-*"):
+                shutil.rmtree(stale, ignore_errors=True)
             build_model_folder(target, verify=True)
     return target
 

@@ -28,6 +28,7 @@ from kb.search.fusion import FusionMethod, fuse
 from kb.store import Store
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION, normalize
+from kb.text.synonyms import SynonymTable
 from kb.types import (
     DOC_KINDS,
     CaseResult,
@@ -65,6 +66,8 @@ class SearchConfig:
     """Weight of the directory's duties text against FAQ/case evidence in department ranking."""
     department_k: int = 3
     max_query_chars: int = 500
+    synonym_weight: float = 0.3
+    """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1)."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,10 @@ class Searcher:
         embedder: Embedder,
         tokenizer: MeCabTokenizer | None = None,
         config: SearchConfig | None = None,
+        synonyms: SynonymTable | None = None,
     ) -> None:
         self.folder = folder
+        self.synonyms = synonyms or SynonymTable()
         self.manifest = Manifest.read(folder)
         self.manifest.check(
             model=embedder.model_id,
@@ -130,9 +135,10 @@ class Searcher:
         embedder: Embedder,
         tokenizer: MeCabTokenizer | None = None,
         config: SearchConfig | None = None,
+        synonyms: SynonymTable | None = None,
     ) -> Searcher:
         """Open the serving index under ``index_root``."""
-        return cls(current_index(index_root), embedder, tokenizer, config)
+        return cls(current_index(index_root), embedder, tokenizer, config, synonyms)
 
     def close(self) -> None:
         self.store.close()
@@ -149,8 +155,14 @@ class Searcher:
                 f"{self.config.max_query_chars} are allowed"
             )
         text = normalize(query)
-        terms = self.tokenizer.lemmas(text)
-        return QueryAnalysis(text=text, terms=terms, weights=tuple(1.0 for _ in terms))
+        terms = list(self.tokenizer.lemmas(text))
+        weights = [1.0] * len(terms)
+        for expression in self.synonyms.expansions(text):
+            for term in self.tokenizer.lemmas(expression):
+                if term not in terms:
+                    terms.append(term)
+                    weights.append(self.config.synonym_weight)
+        return QueryAnalysis(text=text, terms=tuple(terms), weights=tuple(weights))
 
     # --- retrieval ----------------------------------------------------------------------
 

