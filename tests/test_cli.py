@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.api.app import create_app
+from kb.cli import build_parser, main
+from kb.search.service import SearchService
+from kb.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+FAQ_CSV = """id,question,answer,department,category,published
+F1,住民票の写しはどこで取れますか。,市民課の窓口またはコンビニで取れます。,市民課,届出,true
+F2,粗大ごみの出し方を知りたい。,電話で申し込み、処理券を貼って出してください。,ごみ減量推進課,ごみ,true
+F3,職員向け：内部手順,内部の手順です。,市民課,届出,false
+"""
+DEPTS_CSV = """name,duties,phone,location,hours
+市民課,住民票・戸籍・転入転出,099-555-1101,本庁舎1階,平日 8:30～17:15
+ごみ減量推進課,ごみの分別・粗大ごみ,099-555-1113,東館1階,平日 8:30～17:15
+"""
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
+    (src / "departments.csv").write_text(DEPTS_CSV, encoding="cp932")
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "--model", "fake", "ingest", str(src)]) == 0
+    return data
+
+
+def test_ingest_builds_index_and_reingest_is_idempotent(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert (
+        main(["--data-dir", str(data_dir), "--model", "fake", "ingest", str(tmp_path / "src")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "0 added, 0 updated, 5 unchanged" in out
+    assert main(["--data-dir", str(data_dir), "--model", "fake", "status"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["store"]["faq"] == 3
+    assert status["store"]["departments"] == 2
+    assert status["index"]["model"] == "fake-hash-64"
+
+
+def test_search_json_matches_the_api(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    args = [
+        "--data-dir",
+        str(data_dir),
+        "--model",
+        "fake",
+        "search",
+        "粗大ごみ",
+        "--json",
+        "-k",
+        "2",
+    ]
+    assert main(args) == 0
+    cli = json.loads(capsys.readouterr().out)
+    settings = Settings(data_dir=data_dir, model="fake")
+    app = create_app(
+        settings,
+        service_factory=lambda: SearchService.from_settings(settings),
+        load_in_background=False,
+    )
+    with TestClient(app) as client:
+        api = client.get("/api/v1/search", params={"q": "粗大ごみ", "k": 2}).json()
+    cli.pop("took_ms")
+    api.pop("took_ms")
+    assert cli == api
+    assert cli["faqs"][0]["id"] == "F2"
+    assert cli["departments"][0]["name"] == "ごみ減量推進課"
+    assert cli["departments"][0]["phone"] == "099-555-1113"
+
+
+def test_bad_input_file_is_reported_and_good_rows_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ_CSV + "F4,,答えだけ,市民課,届出,true\n", encoding="utf-8")
+    code = main(["--data-dir", str(tmp_path / "d"), "--model", "fake", "ingest", str(src)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{src}:5" in out
+    assert "question" in out
+    assert "3 documents" in out
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["--data-dir", str(tmp_path), "--model", "fake", "search", "住民票"])
+    assert code == 2
+    assert "kb ingest" in capsys.readouterr().err
+
+
+def test_readme_mentions_every_cli_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in sub.choices:  # type: ignore[union-attr]
+        assert f"`kb {name}" in readme, f"README does not document `kb {name}`"

@@ -1,0 +1,97 @@
+"""End to end with the real default model: ingest the demo corpus, search, evaluate."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kb.errors import ManifestMismatch
+from kb.evaluation.runner import evaluate
+from kb.index.builder import build_index
+from kb.index.embedder import FakeEmbedder
+from kb.ingest.pipeline import ingest
+from kb.search.searcher import Searcher
+from kb.search.service import SearchService
+from kb.settings import DEFAULT_MODEL, Settings
+from kb.store import EmbeddingCache, Store
+from kb.text.synonyms import ensure_synonyms_file
+from tests.conftest import REPO, model_cache_dir
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Iterator[SearchService]:
+    data = tmp_path_factory.mktemp("demo-data")
+    store = Store(data / "kb.sqlite")
+    report = ingest([REPO / "corpus"], store)
+    assert report.ok, report.errors
+    assert report.departments >= 25
+    build_index(store, real_embedder, data / "indexes", cache=EmbeddingCache(data / "emb.sqlite"))
+    store.close()
+    yield SearchService(
+        data / "indexes", real_embedder, synonyms_path=ensure_synonyms_file(data / "syn.tsv")
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "department"),
+    [
+        ("母が認知症で、一人暮らしが心配", "高齢者支援課"),
+        ("引っ越してきたので手続きを知りたい", "市民課"),
+        ("ネットで買った健康食品の定期購入が解約できない", "消費生活センター"),
+        ("粗大ごみを出したいんだけど", "ごみ減量推進課"),
+        ("借金が返せなくなってしまった", "市民相談センター"),
+        ("子どもを保育園に入れたい", "保育幼稚園課"),
+        ("犬を飼い始めたので登録したい", "生活衛生課"),
+        ("台風で家が壊れたので証明がほしい", "防災危機管理課"),
+    ],
+)
+def test_typical_queries_find_the_right_department_and_faq(
+    demo: SearchService, query: str, department: str
+) -> None:
+    result = demo.searcher().search(query, k=5)
+    assert result.departments[0].name == department
+    assert result.departments[0].phone.startswith("099-555-")
+    assert result.faqs[0].department == department
+    assert result.cases, "similar cases pane is empty"
+    assert result.manuals or department not in ("高齢者支援課", "消費生活センター")
+
+
+def test_english_query_finds_the_japanese_faq(demo: SearchService) -> None:
+    result = demo.searcher().search("I want a copy of my residence certificate", k=5)
+    assert result.faqs[0].department == "市民課"
+
+
+def test_default_model_index_refuses_another_model(demo: SearchService) -> None:
+    with pytest.raises(ManifestMismatch, match=DEFAULT_MODEL):
+        Searcher.open(demo.index_root, FakeEmbedder(384))
+
+
+THRESHOLDS = json.loads((REPO / "eval" / "thresholds.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def eval_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # One data dir for all query files: the demo index is built once and cached.
+    return Settings(data_dir=tmp_path_factory.mktemp("eval"), model_cache_dir=model_cache_dir())
+
+
+@pytest.mark.parametrize("queries_file", sorted(THRESHOLDS))
+def test_quality_gate_on_the_demo_eval_set(
+    eval_settings: Settings, real_embedder: Any, queries_file: str
+) -> None:
+    """The regression gate on quality: fails if a metric drops below eval/thresholds.json."""
+    settings = eval_settings
+    dataset_dir = REPO / "eval" / "datasets" / "demo"
+    _, reports, _ = evaluate(
+        dataset_dir, settings, ["hybrid"], embedder=real_embedder, queries_file=queries_file
+    )
+    got = reports["hybrid"].metrics
+    for metric, minimum in THRESHOLDS[queries_file].items():
+        assert got[metric] is not None
+        assert got[metric] >= minimum, f"{queries_file}: {metric} {got[metric]} < {minimum}"
