@@ -26,6 +26,7 @@ from kb.index.lexical import LexicalIndex
 from kb.index.manifest import Manifest
 from kb.search.fusion import FusionMethod, fuse
 from kb.store import Store
+from kb.text.language import is_japanese
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION, normalize
 from kb.text.synonyms import SynonymTable
@@ -76,6 +77,8 @@ class QueryAnalysis:
     """Normalized query text."""
     terms: tuple[str, ...]
     weights: tuple[float, ...] = field(default=())
+    japanese: bool = True
+    """False for queries in other languages: they are answered by the dense side alone."""
 
 
 class Searcher:
@@ -155,6 +158,8 @@ class Searcher:
                 f"{self.config.max_query_chars} are allowed"
             )
         text = normalize(query)
+        if not is_japanese(text):
+            return QueryAnalysis(text=text, terms=(), weights=(), japanese=False)
         terms = list(self.tokenizer.lemmas(text))
         weights = [1.0] * len(terms)
         for expression in self.synonyms.expansions(text):
@@ -274,6 +279,9 @@ class Searcher:
         """Ranked hits per kind for ``query`` (used by search and evaluation)."""
         mode = mode or self.config.mode
         analysis = self.analyze(query)
+        if not analysis.japanese and mode == "hybrid":
+            # The lexical index is Japanese; MeCab would match stray kanji of a Chinese query.
+            mode = "dense"
         qvec = None
         if mode != "lexical":
             qvec = self.embedder.encode_queries([analysis.text])[0]
