@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Iterator[SearchService]:
+def demo(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> SearchService:
     data = tmp_path_factory.mktemp("demo-data")
     store = Store(data / "kb.sqlite")
     report = ingest([REPO / "corpus"], store)
@@ -32,7 +31,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Iterat
     assert report.departments >= 25
     build_index(store, real_embedder, data / "indexes", cache=EmbeddingCache(data / "emb.sqlite"))
     store.close()
-    yield SearchService(
+    return SearchService(
         data / "indexes", real_embedder, synonyms_path=ensure_synonyms_file(data / "syn.tsv")
     )
 
