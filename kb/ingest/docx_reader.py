@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from kb.errors import InputError
 from kb.ingest.manual import Block, Heading, Text, build_manual
+from kb.ingest.schema import split_multi
 from kb.types import ParseResult
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ def read_docx(path: Path) -> ParseResult:
     try:
         document = docx.Document(str(path))
         core_title = (document.core_properties.title or "").strip()
+        # The Subject property names the responsible department(s), as the schema documents.
+        departments = split_multi(document.core_properties.subject or "")
         blocks = list(_blocks(document))
     except Exception as exc:  # python-docx raises many types for damaged files
         raise InputError(
@@ -79,7 +82,13 @@ def read_docx(path: Path) -> ParseResult:
         blocks = [b for b in blocks if b is not top[0]]
     if not any(isinstance(b, Text) and b.text.strip() for b in blocks):
         raise InputError(source, "the document contains no text")
-    return build_manual(blocks, source=source, stem=path.stem, doc_title=title or path.stem)
+    return build_manual(
+        blocks,
+        source=source,
+        stem=path.stem,
+        doc_title=title or path.stem,
+        departments=departments,
+    )
 
 
 def _blocks(document: DocxDocument) -> Iterator[Block]:

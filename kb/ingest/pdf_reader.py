@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kb.errors import InputError
 from kb.ingest.manual import build_manual, heading_style, split_lines
+from kb.ingest.schema import split_multi
 from kb.types import ParseResult, RowError
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def read_pdf(path: Path) -> ParseResult:
     source = str(path)
     if not path.is_file():
         raise InputError(source, "no such file")
-    pages, meta_title, errors = _extract(path, source)
+    pages, meta_title, departments, errors = _extract(path, source)
     if not any(line.strip() for page in pages for line in page):
         raise InputError(
             source,
@@ -71,15 +72,21 @@ def read_pdf(path: Path) -> ParseResult:
     pages = _drop_running_lines(pages)
     lines = [(0, line) for line in unwrap_lines([line for page in pages for line in page])]
     result = build_manual(
-        split_lines(lines), source=source, stem=path.stem, doc_title=title or path.stem
+        split_lines(lines),
+        source=source,
+        stem=path.stem,
+        doc_title=title or path.stem,
+        departments=departments,
     )
     if errors:
         return ParseResult(source=result.source, documents=result.documents, errors=tuple(errors))
     return result
 
 
-def _extract(path: Path, source: str) -> tuple[list[list[str]], str, list[RowError]]:
-    """Lines of each page, the metadata title, and errors of pages that failed."""
+def _extract(
+    path: Path, source: str
+) -> tuple[list[list[str]], str, tuple[str, ...], list[RowError]]:
+    """Lines of each page, the metadata title and subject (departments), and page errors."""
     import pypdf  # keep ``import kb.ingest`` cheap
 
     try:
@@ -88,6 +95,7 @@ def _extract(path: Path, source: str) -> tuple[list[list[str]], str, list[RowErr
             raise InputError(source, "the PDF is protected by a password")
         page_list = list(reader.pages)
         meta_title = _meta_title(reader)
+        departments = _meta_departments(reader)
     except InputError:
         raise
     except Exception as exc:  # damaged files raise many kinds of errors
@@ -103,7 +111,16 @@ def _extract(path: Path, source: str) -> tuple[list[list[str]], str, list[RowErr
             )
             text = ""
         pages.append(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    return pages, meta_title, errors
+    return pages, meta_title, departments, errors
+
+
+def _meta_departments(reader: PdfReader) -> tuple[str, ...]:
+    try:
+        metadata = reader.metadata
+        subject = str(metadata.subject or "") if metadata is not None else ""
+    except Exception:  # unreadable metadata is not worth failing the file for
+        return ()
+    return split_multi(subject)
 
 
 def _meta_title(reader: PdfReader) -> str:
