@@ -20,14 +20,21 @@ log = logging.getLogger("kb")
 
 
 class _Progress:
-    """tqdm bars keyed by stage, drawn on stderr (quiet when stderr is not a terminal)."""
+    """tqdm bars keyed by stage on a terminal; plain start/finish lines in logs."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._bars: dict[str, Any] = {}
+        self._started: dict[str, float] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
+            if stage not in self._started:
+                self._started[stage] = time.perf_counter()
+                print(f"kb: {stage}: {total} item(s)...", file=sys.stderr, flush=True)
+            if done >= total:
+                took = time.perf_counter() - self._started[stage]
+                print(f"kb: {stage}: done in {took:.1f} s", file=sys.stderr, flush=True)
             return
         from tqdm import tqdm
 
@@ -335,12 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
     p.set_defaults(func=cmd_eval)
 
+    from kb.index import tune
+
     p = sub.add_parser("tune", help="fine-tune the embedding model on the stored FAQ and cases")
     p.add_argument("--base", default=None, help="model to start from (default: --model)")
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: DATA_DIR/models/tuned-...)"
     )
-    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--epochs", type=int, default=tune.DEFAULT_EPOCHS)
     p.add_argument("--max-pairs", type=int, default=None, help="use a random sample of pairs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
@@ -350,9 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help='extra JSONL pairs {"query", "positive"} (e.g. logged query -> opened result)',
     )
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--max-seq-length", type=int, default=256)
-    p.add_argument("--learning-rate", type=float, default=5e-5)
+    p.add_argument("--batch-size", type=int, default=tune.DEFAULT_BATCH_SIZE)
+    p.add_argument("--max-seq-length", type=int, default=tune.DEFAULT_MAX_SEQ_LENGTH)
+    p.add_argument("--learning-rate", type=float, default=tune.DEFAULT_LEARNING_RATE)
     p.add_argument("--force", action="store_true", help="tune again even if the folder exists")
     p.set_defaults(func=cmd_tune)
 
