@@ -39,7 +39,14 @@ class Settings(BaseSettings):
         default=None,
         description="Prompt name for documents (default: 'document' or 'passage' if defined).",
     )
-    threads: int = Field(default=0, ge=0, description="CPU threads for inference (0 = all).")
+    threads: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "torch threads (0 = auto: all cores for batch embedding, one per query when "
+            "serving, so concurrent requests do not fight over the cores)."
+        ),
+    )
     batch_size: int = Field(default=32, ge=1)
     max_query_chars: int = Field(default=500, ge=1)
     default_k: int = Field(default=5, ge=1, le=100)
@@ -47,10 +54,31 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: list[str] = Field(default_factory=list)
+    public_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (city web pages) allowed to call /public/v1 from a browser.",
+    )
+    public_rate_per_minute: float = Field(
+        default=120.0, gt=0, description="Sustained public API requests per minute per client."
+    )
+    public_rate_burst: int = Field(
+        default=30, ge=1, description="Public API requests a client may make in a quick burst."
+    )
+    public_max_results: int = Field(default=5, ge=1, le=20)
+    suggest_max: int = Field(default=8, ge=1, le=20)
+
+    @property
+    def query_threads(self) -> int:
+        """Threads for query-time inference."""
+        return self.threads or 1
 
     @property
     def store_path(self) -> Path:
         return self.data_dir / "kb.sqlite"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.sqlite"
 
     @property
     def index_root(self) -> Path:

@@ -473,3 +473,112 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One piece of feedback from the staff console or the public widget.
+
+    ``shown`` lists the doc ids (``"faq:F0001"``, ``"case:C0012"``, ``"department:市民課"``)
+    that were on screen when it was given, so analytics can tell what was passed over.
+    """
+
+    source: str
+    """``"staff"`` or ``"public"``."""
+    query: str
+    shown: tuple[str, ...] = ()
+    helped_id: str = ""
+    """The result that helped (staff) or that the citizen rated (public)."""
+    right_department: str = ""
+    """The department staff say was the right one."""
+    helpful: bool | None = None
+    """The citizen's answer to "was this helpful?" (public); ``None`` for staff feedback."""
+    created_at: str = ""
+    """UTC time, ISO 8601; set by :meth:`FeedbackStore.add` when empty."""
+    id: int = 0
+
+
+class FeedbackStore:
+    """Append-only feedback log in its own SQLite file (``DATA_DIR/feedback.sqlite``).
+
+    It lives apart from ``kb.sqlite`` so that ingests and index snapshots never copy or lock
+    it, and rows are only ever inserted: the trainer and analytics read a faithful history.
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite_utils.Database(_connect(path, read_only=False))
+        self._db.table("feedback").create(
+            {
+                "id": int,
+                "created_at": str,
+                "source": str,
+                "query": str,
+                "shown": str,
+                "helped_id": str,
+                "right_department": str,
+                "helpful": int,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        self._db.table("feedback").create_index(["created_at"], if_not_exists=True)
+
+    def add(self, record: FeedbackRecord) -> FeedbackRecord:
+        """Append ``record``; returns it with its id and time filled in."""
+        import datetime as dt
+
+        created = record.created_at or dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        row = {
+            "created_at": created,
+            "source": record.source,
+            "query": record.query,
+            "shown": json.dumps(list(record.shown), ensure_ascii=False),
+            "helped_id": record.helped_id,
+            "right_department": record.right_department,
+            "helpful": None if record.helpful is None else int(record.helpful),
+        }
+        with self._lock, self._db.atomic():
+            table = self._db.table("feedback").insert(row)
+            rowid = int(table.last_rowid or 0)
+        return FeedbackRecord(
+            source=record.source,
+            query=record.query,
+            shown=record.shown,
+            helped_id=record.helped_id,
+            right_department=record.right_department,
+            helpful=record.helpful,
+            created_at=created,
+            id=rowid,
+        )
+
+    def recent(self, limit: int = 100) -> list[FeedbackRecord]:
+        """The latest ``limit`` records, newest first."""
+        with self._lock:
+            rows = list(self._db.query("select * from feedback order by id desc limit ?", [limit]))
+        return [
+            FeedbackRecord(
+                source=r["source"],
+                query=r["query"],
+                shown=tuple(json.loads(r["shown"] or "[]")),
+                helped_id=r["helped_id"] or "",
+                right_department=r["right_department"] or "",
+                helpful=None if r["helpful"] is None else bool(r["helpful"]),
+                created_at=r["created_at"],
+                id=int(r["id"]),
+            )
+            for r in rows
+        ]
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("select count(*) from feedback").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()

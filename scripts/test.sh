@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright (installed by the dev
+# extra; no browser download). They fail, never skip, without it, so install it when missing.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "test: installing chromium for the browser tests" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from kb import __version__
-from kb.api.routes import health, search
+from kb.api.cors import ScopedCORSMiddleware
+from kb.api.ratelimit import RateLimiter
+from kb.api.routes import health, pages, public, search, staff
 from kb.api.state import AppState
 from kb.errors import KBError, QueryError
 from kb.search.service import SearchService
@@ -53,13 +55,14 @@ def create_app(
     )
     app.state.kb = state
     app.state.settings = settings
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["*"],
-        )
+    app.state.rate_limiter = RateLimiter(
+        settings.public_rate_per_minute, settings.public_rate_burst
+    )
+    app.add_middleware(
+        ScopedCORSMiddleware,
+        staff_origins=settings.cors_origins,
+        public_origins=settings.public_cors_origins,
+    )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -84,4 +87,8 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(search.router)
+    app.include_router(staff.router)
+    app.include_router(public.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

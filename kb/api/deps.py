@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from kb.api.auth import Principal, require_role
+from kb.api.ratelimit import RateLimiter
 from kb.api.state import AppState
 from kb.search.searcher import Searcher
 from kb.settings import Settings
+from kb.store import FeedbackStore
 
 
 def get_state(request: Request) -> AppState:
@@ -31,3 +35,37 @@ def get_searcher(state: Annotated[AppState, Depends(get_state)]) -> Searcher:
 StateDep = Annotated[AppState, Depends(get_state)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+
+
+_feedback_lock = threading.Lock()
+
+
+def get_feedback_store(request: Request) -> FeedbackStore:
+    """The append-only feedback log, opened on first use (``DATA_DIR/feedback.sqlite``)."""
+    store: FeedbackStore | None = getattr(request.app.state, "feedback", None)
+    if store is None:
+        with _feedback_lock:
+            store = getattr(request.app.state, "feedback", None)
+            if store is None:
+                settings = get_settings(request)
+                store = FeedbackStore(settings.feedback_path)
+                request.app.state.feedback = store
+    return store
+
+
+def rate_limited(request: Request) -> None:
+    """Take a token from the caller's bucket; 429 with ``Retry-After`` when it is empty."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.hit(client)
+    if wait > 0:
+        raise HTTPException(
+            status_code=429,
+            detail="too many requests; please retry later",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
+
+
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+StaffDep = Annotated[Principal, Depends(require_role("staff"))]
+TrainerDep = Annotated[Principal, Depends(require_role("trainer"))]

@@ -24,7 +24,7 @@ from kb.evaluation.metrics import (
     percentile,
     recall_at_k,
 )
-from kb.index.embedder import Embedder, load_embedder
+from kb.index.embedder import Embedder, load_embedder, set_thread_count
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION
@@ -159,6 +159,8 @@ def evaluate(
         threads=settings.threads,
     )
     index_root = prepare_index(dataset, embedder, settings)
+    # Latency is measured as the service runs: one inference thread per query.
+    set_thread_count(settings.query_threads)
     reports: dict[str, ModeReport] = {}
     synonyms = load_synonyms(settings.synonyms_path if settings.synonyms_path.exists() else None)
     base = Searcher.open(index_root, embedder, synonyms=synonyms)

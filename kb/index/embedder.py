@@ -102,7 +102,11 @@ class SentenceTransformerEmbedder:
         self.query_prompt = self._pick(prompts, query_prompt, ("query",))
         self.document_prompt = self._pick(prompts, document_prompt, ("document", "passage"))
         self.batch_size = batch_size
-        dim = self._model.get_sentence_embedding_dimension()
+        # sentence-transformers 6 renamed the method; older versions only have the long name.
+        get_dim = getattr(self._model, "get_embedding_dimension", None)
+        if get_dim is None:
+            get_dim = self._model.get_sentence_embedding_dimension
+        dim = get_dim()
         if not dim:
             dim = int(self._model.encode(["x"], convert_to_numpy=True).shape[1])
         self._dim = int(dim)

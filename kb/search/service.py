@@ -51,7 +51,7 @@ class SearchService:
             models_dir=settings.models_dir,
             query_prompt=settings.query_prompt,
             document_prompt=settings.document_prompt,
-            threads=settings.threads,
+            threads=settings.query_threads,
             batch_size=settings.batch_size,
         )
         cfg = config or SearchConfig(max_query_chars=settings.max_query_chars)

@@ -1,0 +1,44 @@
+"""HTML pages and the widget script (plain HTML/CSS/JS from ``kb/api/static``, no build step)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse
+
+from kb.api.deps import StaffDep
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+router = APIRouter(include_in_schema=False)
+
+# The console is one page; a detail view is a fragment (#faq/F0001) of it, so reloads work.
+_NO_STORE = {"Cache-Control": "no-cache"}
+
+
+@router.get("/staff")
+def staff_console(_: StaffDep) -> FileResponse:
+    """The staff console."""
+    return FileResponse(STATIC_DIR / "staff.html", media_type="text/html", headers=_NO_STORE)
+
+
+@router.get("/staff/")
+def staff_console_slash() -> RedirectResponse:
+    return RedirectResponse("/staff")
+
+
+@router.get("/public/widget.js")
+def widget_script() -> FileResponse:
+    """The embeddable FAQ widget: ``<script src=".../public/widget.js" data-kb-endpoint=...>``."""
+    return FileResponse(
+        STATIC_DIR / "widget.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/public/widget-demo")
+def widget_demo() -> FileResponse:
+    """A plain page with the widget on it, to try the widget without a city web page."""
+    return FileResponse(STATIC_DIR / "widget-demo.html", media_type="text/html")

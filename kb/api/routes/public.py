@@ -1,0 +1,130 @@
+"""The public FAQ API behind the citizen widget: published FAQ entries and contacts only.
+
+Whatever the query or the parameters, these routes search with
+``Filters(kinds=("faq",), published_only=True)``, keep only ids of the published-FAQ set and
+serialize through schemas that have no field for case, manual or staff-note text. Unknown
+query parameters are ignored, never passed on. Every route is rate limited per client.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
+
+from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep, rate_limited
+from kb.api.schemas import (
+    ErrorOut,
+    PublicDepartmentOut,
+    PublicFaqOut,
+    PublicFeedbackIn,
+    PublicFeedbackOut,
+    PublicSearchOut,
+    PublicSuggestionOut,
+    PublicSuggestOut,
+)
+from kb.errors import QueryError
+from kb.search.suggest import suggester_for
+from kb.settings import Settings
+from kb.store import FeedbackRecord
+from kb.types import Filters
+
+router = APIRouter(
+    prefix="/public/v1",
+    tags=["public"],
+    dependencies=[Depends(rate_limited)],
+    responses={429: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+)
+
+PUBLIC_FILTERS = Filters(kinds=("faq",), published_only=True)
+"""The only filters the public API ever searches with."""
+
+
+def _check_length(q: str, settings: Settings) -> None:
+    if len(q) > settings.max_query_chars:
+        raise HTTPException(
+            status_code=422,
+            detail=f"the query is {len(q)} characters long; at most "
+            f"{settings.max_query_chars} are allowed",
+        )
+
+
+@router.get("/faq/search", response_model=PublicSearchOut, responses={422: {"model": ErrorOut}})
+async def faq_search(
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(description="The citizen's question.")],
+    k: Annotated[int | None, Query(ge=1, le=20)] = None,
+) -> PublicSearchOut:
+    """Published FAQ entries answering ``q``, each with its department's contact details."""
+    if not q.strip():
+        raise HTTPException(status_code=422, detail="the query is empty")
+    _check_length(q, settings)
+    limit = min(k or settings.public_max_results, settings.public_max_results)
+    published = suggester_for(searcher).published_ids
+    try:
+        result = await run_in_threadpool(searcher.search, q, k=limit, filters=PUBLIC_FILTERS)
+    except QueryError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    faqs = []
+    for faq in result.faqs:
+        if faq.id not in published:  # belt and braces: the filter already guarantees it
+            continue
+        dept = searcher.departments.get(faq.department)
+        faqs.append(
+            PublicFaqOut(
+                id=faq.id,
+                question=faq.question,
+                answer=faq.answer,
+                category=faq.category,
+                url=faq.url,
+                department=PublicDepartmentOut(
+                    name=dept.name, phone=dept.phone, location=dept.location, hours=dept.hours
+                )
+                if dept
+                else None,
+            )
+        )
+    return PublicSearchOut(query=q, faqs=faqs)
+
+
+@router.get("/faq/suggest", response_model=PublicSuggestOut, responses={422: {"model": ErrorOut}})
+def faq_suggest(
+    searcher: SearcherDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(description="What has been typed so far.")] = "",
+    limit: Annotated[int | None, Query(ge=1, le=20)] = None,
+) -> PublicSuggestOut:
+    """Published FAQ questions matching the partial query (no embedding: fast enough to type)."""
+    _check_length(q, settings)
+    n = min(limit or settings.suggest_max, settings.suggest_max)
+    found = suggester_for(searcher).suggest(q, limit=n)
+    return PublicSuggestOut(
+        query=q, suggestions=[PublicSuggestionOut(id=s.id, question=s.question) for s in found]
+    )
+
+
+@router.post(
+    "/faq/feedback",
+    response_model=PublicFeedbackOut,
+    status_code=201,
+    responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+def faq_feedback(
+    body: PublicFeedbackIn, searcher: SearcherDep, store: FeedbackDep
+) -> PublicFeedbackOut:
+    """The citizen's answer to 「この回答は役に立ちましたか？」 for one published FAQ entry."""
+    if body.faq_id not in suggester_for(searcher).published_ids:
+        raise HTTPException(status_code=404, detail=f"no published FAQ {body.faq_id!r}")
+    doc_id = f"faq:{body.faq_id}"
+    store.add(
+        FeedbackRecord(
+            source="public",
+            query=body.query,
+            shown=(doc_id,),
+            helped_id=doc_id,
+            helpful=body.helpful,
+        )
+    )
+    return PublicFeedbackOut(status="recorded")

@@ -1,0 +1,189 @@
+"""What the staff console needs besides search: details, the directory, highlights, feedback."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
+
+from kb.api.deps import FeedbackDep, SearcherDep, StaffDep, TrainerDep
+from kb.api.highlight import highlight_spans
+from kb.api.schemas import (
+    CaseDetailOut,
+    DirectoryEntryOut,
+    DirectoryOut,
+    ErrorOut,
+    FaqDetailOut,
+    FeedbackIn,
+    FeedbackListOut,
+    FeedbackOut,
+    FeedbackRecordOut,
+    HighlightIn,
+    HighlightOut,
+    ManualDetailOut,
+    RelatedOut,
+    SearchOut,
+)
+from kb.errors import QueryError
+from kb.search.searcher import Searcher
+from kb.store import FeedbackRecord
+from kb.types import DocKind, Document
+
+router = APIRouter(prefix="/api/v1", tags=["staff console"])
+
+RELATED_K = 5
+
+
+def _document(searcher: Searcher, kind: DocKind, local_id: str) -> Document:
+    doc_id = f"{kind}:{local_id}"
+    doc = searcher.store.get_documents([doc_id]).get(doc_id)
+    if doc is None or doc.kind != kind:
+        raise HTTPException(status_code=404, detail=f"no {kind} with id {local_id!r}")
+    return doc
+
+
+def _related(searcher: Searcher, doc: Document) -> RelatedOut:
+    """Search with the document's own text and drop the document itself."""
+    text = f"{doc.title}\n{doc.body}".strip()[: searcher.config.max_query_chars]
+    try:
+        result = SearchOut.from_result(searcher.search(text, k=RELATED_K + 1))
+    except QueryError:
+        return RelatedOut(faqs=[], cases=[], manuals=[])
+    own = doc.doc_id.partition(":")[2]
+
+    def keep(kind: DocKind, local_id: str) -> bool:
+        return not (kind == doc.kind and local_id == own)
+
+    return RelatedOut(
+        faqs=[f for f in result.faqs if keep("faq", f.id)][:RELATED_K],
+        cases=[c for c in result.cases if keep("case", c.id)][:RELATED_K],
+        manuals=[m for m in result.manuals if keep("manual", m.id)][:RELATED_K],
+    )
+
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut},
+    503: {"model": ErrorOut},
+}
+
+
+@router.get("/faq/{faq_id}", response_model=FaqDetailOut, responses=_NOT_FOUND)
+async def faq_detail(faq_id: str, searcher: SearcherDep, _: StaffDep) -> FaqDetailOut:
+    """One FAQ entry (published or not: this is the staff API) with related items."""
+    doc = _document(searcher, "faq", faq_id)
+    related = await run_in_threadpool(_related, searcher, doc)
+    return FaqDetailOut(
+        id=faq_id,
+        question=doc.title,
+        answer=doc.body,
+        departments=list(doc.departments),
+        category=doc.category,
+        url=doc.url,
+        published=doc.published,
+        related=related,
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetailOut, responses=_NOT_FOUND)
+async def case_detail(case_id: str, searcher: SearcherDep, _: StaffDep) -> CaseDetailOut:
+    """One closed consultation case with related items."""
+    doc = _document(searcher, "case", case_id)
+    related = await run_in_threadpool(_related, searcher, doc)
+    return CaseDetailOut(
+        id=case_id,
+        summary=doc.title,
+        resolution=doc.body,
+        departments=list(doc.departments),
+        date=doc.date,
+        channel=doc.channel,
+        category=doc.category,
+        status=doc.status,
+        related=related,
+    )
+
+
+@router.get("/manuals/{manual_id:path}", response_model=ManualDetailOut, responses=_NOT_FOUND)
+async def manual_detail(manual_id: str, searcher: SearcherDep, _: StaffDep) -> ManualDetailOut:
+    """One manual section with related items."""
+    doc = _document(searcher, "manual", manual_id)
+    related = await run_in_threadpool(_related, searcher, doc)
+    return ManualDetailOut(
+        id=manual_id,
+        title=doc.doc_title,
+        heading=" > ".join(doc.heading_path) or doc.title,
+        text=doc.body,
+        departments=list(doc.departments),
+        related=related,
+    )
+
+
+@router.get("/departments", response_model=DirectoryOut, responses={503: {"model": ErrorOut}})
+def departments(searcher: SearcherDep, _: StaffDep) -> DirectoryOut:
+    """The department directory, by name."""
+    return DirectoryOut(
+        departments=[
+            DirectoryEntryOut(
+                name=d.name, duties=d.duties, phone=d.phone, location=d.location, hours=d.hours
+            )
+            for d in sorted(searcher.departments.values(), key=lambda d: d.name)
+        ]
+    )
+
+
+@router.post("/highlight", response_model=HighlightOut, responses={422: {"model": ErrorOut}})
+async def highlight(body: HighlightIn, searcher: SearcherDep, _: StaffDep) -> HighlightOut:
+    """Spans of the displayed texts whose MeCab lemma is one of the query's terms."""
+    try:
+        analysis = searcher.analyze(body.q)
+    except QueryError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    spans = await run_in_threadpool(highlight_spans, searcher.tokenizer, analysis.terms, body.texts)
+    return HighlightOut(terms=list(analysis.terms), spans=spans)
+
+
+@router.post(
+    "/feedback", response_model=FeedbackOut, status_code=201, responses={422: {"model": ErrorOut}}
+)
+def feedback(
+    body: FeedbackIn, store: FeedbackDep, searcher: SearcherDep, _: StaffDep
+) -> FeedbackOut:
+    """Record "this helped" or "the right department was ..." with the query and what was shown."""
+    if not body.helped_id and not body.right_department:
+        raise HTTPException(status_code=422, detail="give helped_id, right_department or both")
+    if body.right_department and body.right_department not in searcher.departments:
+        raise HTTPException(status_code=422, detail=f"unknown department {body.right_department!r}")
+    saved = store.add(
+        FeedbackRecord(
+            source="staff",
+            query=body.query,
+            shown=tuple(body.shown),
+            helped_id=body.helped_id or "",
+            right_department=body.right_department or "",
+        )
+    )
+    return FeedbackOut(id=saved.id, created_at=saved.created_at)
+
+
+@router.get("/feedback", response_model=FeedbackListOut)
+def feedback_list(
+    store: FeedbackDep,
+    _: TrainerDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FeedbackListOut:
+    """The latest feedback, newest first (for the trainer and analytics)."""
+    return FeedbackListOut(
+        feedback=[
+            FeedbackRecordOut(
+                id=r.id,
+                created_at=r.created_at,
+                source=r.source,
+                query=r.query,
+                shown=list(r.shown),
+                helped_id=r.helped_id,
+                right_department=r.right_department,
+                helpful=r.helpful,
+            )
+            for r in store.recent(limit)
+        ]
+    )

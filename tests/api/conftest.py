@@ -1,0 +1,47 @@
+"""Fixtures for the console and public API tests: apps over the sample and the demo index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kb.api.app import create_app
+from kb.index.embedder import FakeEmbedder
+from kb.search.service import SearchService
+from kb.settings import Settings
+from tests.e2e.demo_index import build_demo_index
+
+MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(index_root: Path, fake_embedder: FakeEmbedder) -> Iterator[MakeClient]:
+    """Build a TestClient over the sample index with the given settings overrides."""
+    clients: list[TestClient] = []
+
+    def make(root: Path | None = None, **overrides: Any) -> TestClient:
+        root = root or index_root
+        settings = Settings(data_dir=root.parent, **overrides)
+        app = create_app(
+            settings,
+            service_factory=lambda: SearchService(root, fake_embedder),
+            load_in_background=False,
+        )
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus (``corpus/``) indexed with the fake embedder, once per session."""
+    return build_demo_index(tmp_path_factory.mktemp("demo"))

@@ -1,0 +1,178 @@
+"""The public FAQ API returns published FAQ entries and department contacts, nothing else."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kb.store import Store
+from tests.api.conftest import MakeClient
+from tests.sample import DOCUMENTS
+
+PUBLISHED = {d.doc_id.split(":")[1] for d in DOCUMENTS if d.kind == "faq" and d.published}
+SECRET_DOCS = [d for d in DOCUMENTS if d.kind != "faq" or not d.published]
+# Each non-public text, and a 12-character fragment of it, must never appear in a response.
+SECRET_TEXTS = [t for d in SECRET_DOCS for t in (d.title, d.body, d.title[:12], d.body[:12])]
+
+# Queries that match only cases, manual sections or the unpublished FAQ entry.
+NON_PUBLIC_QUERIES = [
+    "夫の物忘れがひどく、一人で介護するのが不安",  # case C1
+    "相談員が事業者に連絡し、解約に応じてもらった",  # case C2 resolution
+    "児童手当と転校の手続きを案内した",  # case C3
+    "同居家族の有無を聞き取る",  # manual guide#1
+    "契約書や請求書を確認し電話でつなぐ",  # manual guide#2
+    "住民票の職権消除の手順",  # unpublished F9
+    "実態調査の記録を残すこと",  # unpublished F9
+]
+# Parameters a curious client might try; the public routes must ignore them all.
+ATTACK_PARAMS: list[dict[str, Any]] = [
+    {},
+    {"kind": "case"},
+    {"kind": ["manual", "case"]},
+    {"published_only": "false", "include_unpublished": "1"},
+    {"department": "市民課", "mode": "lexical", "k": 20},
+]
+
+PUBLIC_FAQ_KEYS = {"id", "question", "answer", "category", "url", "department"}
+PUBLIC_DEPT_KEYS = {"name", "phone", "location", "hours"}
+
+
+def assert_public_search_body(body: dict[str, Any]) -> None:
+    assert set(body) == {"query", "faqs"}
+    for faq in body["faqs"]:
+        assert set(faq) == PUBLIC_FAQ_KEYS
+        assert faq["id"] in PUBLISHED
+        if faq["department"] is not None:
+            assert set(faq["department"]) == PUBLIC_DEPT_KEYS
+
+
+def assert_no_secret_text(raw: str, query: str) -> None:
+    for text in SECRET_TEXTS:
+        if text in query:  # the echoed query is the caller's own text
+            continue
+        assert text not in raw, f"non-public text leaked: {text!r}"
+
+
+@pytest.mark.parametrize("query", NON_PUBLIC_QUERIES)
+def test_public_search_never_returns_cases_manuals_or_unpublished(
+    make_client: MakeClient, query: str
+) -> None:
+    client = make_client(public_rate_burst=1000)
+    for params in ATTACK_PARAMS:
+        r = client.get("/public/v1/faq/search", params={"q": query, **params})
+        assert r.status_code == 200
+        assert_public_search_body(r.json())
+        assert_no_secret_text(r.text.replace(json.dumps(query, ensure_ascii=False), ""), query)
+
+
+@pytest.mark.parametrize("query", [*NON_PUBLIC_QUERIES, "職員向け", "職権", "内部手続き"])
+def test_public_suggest_never_returns_cases_manuals_or_unpublished(
+    make_client: MakeClient, query: str
+) -> None:
+    client = make_client(public_rate_burst=10_000)
+    # Every prefix, as the widget sends them while the citizen types, with every parameter set.
+    for end, params in itertools.product(range(1, len(query) + 1), ATTACK_PARAMS):
+        partial = query[:end]
+        r = client.get("/public/v1/faq/suggest", params={"q": partial, **params})
+        assert r.status_code == 200
+        body = r.json()
+        assert set(body) == {"query", "suggestions"}
+        for s in body["suggestions"]:
+            assert set(s) == {"id", "question"}
+            assert s["id"] in PUBLISHED
+        assert_no_secret_text(r.text.replace(json.dumps(partial, ensure_ascii=False), ""), partial)
+
+
+def test_public_search_answers_with_the_faq_and_its_department_contact(
+    make_client: MakeClient,
+) -> None:
+    r = make_client().get("/public/v1/faq/search", params={"q": "粗大ごみを出したい"})
+    assert r.status_code == 200
+    top = r.json()["faqs"][0]
+    assert top["id"] == "F6"
+    assert top["department"] == {
+        "name": "ごみ減量推進課",
+        "phone": "099-555-1113",
+        "location": "東館1階",
+        "hours": "平日 8:30～17:15",
+    }
+
+
+def test_suggest_completes_a_partial_question(make_client: MakeClient) -> None:
+    r = make_client().get("/public/v1/faq/suggest", params={"q": "住民"})
+    assert r.json()["suggestions"][0] == {
+        "id": "F1",
+        "question": "住民票の写しはどこで取れますか。",
+    }
+    empty = make_client().get("/public/v1/faq/suggest", params={"q": "  "})
+    assert empty.json()["suggestions"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/public/v1/faq/search", {"q": ""}),
+        ("/public/v1/faq/search", {"q": "あ" * 51}),
+        ("/public/v1/faq/suggest", {"q": "あ" * 51}),
+    ],
+)
+def test_public_bad_queries_get_422(
+    make_client: MakeClient, path: str, params: dict[str, str]
+) -> None:
+    r = make_client(max_query_chars=50).get(path, params=params)
+    assert r.status_code == 422
+    assert "detail" in r.json()
+
+
+def test_public_feedback_is_stored_and_only_for_published_faq(
+    make_client: MakeClient, index_root: Path
+) -> None:
+    client = make_client()
+    ok = client.post(
+        "/public/v1/faq/feedback", json={"faq_id": "F6", "helpful": True, "query": "粗大ごみ"}
+    )
+    assert ok.status_code == 201
+    for hidden in ("F9", "C1"):
+        r = client.post("/public/v1/faq/feedback", json={"faq_id": hidden, "helpful": False})
+        assert r.status_code == 404
+    from kb.store import FeedbackStore
+
+    records = FeedbackStore(index_root.parent / "feedback.sqlite").recent()
+    assert [(r.source, r.helped_id, r.helpful, r.query) for r in records] == [
+        ("public", "faq:F6", True, "粗大ごみ")
+    ]
+
+
+def test_public_api_never_leaks_on_the_demo_corpus(
+    make_client: MakeClient, demo_index: Path
+) -> None:
+    """Every case summary and manual section of the demo corpus, used as a query."""
+    client = make_client(demo_index, public_rate_burst=100_000)
+    store = Store(demo_index.parent / "kb.sqlite", read_only=True)
+    try:
+        docs = store.get_documents(store.document_ids())
+    finally:
+        store.close()
+    published = {
+        d.doc_id.split(":")[1]: d for d in docs.values() if d.kind == "faq" and d.published
+    }
+    hidden = [d for d in docs.values() if d.kind in ("case", "manual")]
+    hidden += [d for d in docs.values() if d.kind == "faq" and not d.published]
+    assert len(published) > 100
+    assert any(d.kind == "faq" for d in hidden), "the demo corpus has unpublished FAQ"
+    for doc in hidden[::3]:
+        query = doc.title[:200]
+        search = client.get("/public/v1/faq/search", params={"q": query, "kind": doc.kind})
+        assert search.status_code == 200
+        # Every text returned is, verbatim, a published FAQ entry's question and answer.
+        for faq in search.json()["faqs"]:
+            source = published[faq["id"]]
+            assert (faq["question"], faq["answer"]) == (source.title, source.body)
+        suggest = client.get("/public/v1/faq/suggest", params={"q": query, "kind": doc.kind})
+        assert suggest.status_code == 200
+        for s in suggest.json()["suggestions"]:
+            assert s["question"] == published[s["id"]].title
