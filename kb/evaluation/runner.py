@@ -138,6 +138,28 @@ def evaluate_mode(searcher: Searcher, dataset: Dataset, name: str, k: int = 10) 
     return ModeReport(name, metrics, tuple(outcomes))
 
 
+def tuned_model_for(dataset: Dataset, settings: Settings) -> Path:
+    """The configured model fine-tuned on ``dataset``'s own corpus (question ↔ answer pairs).
+
+    Only corpus documents are used, never queries or judgments, exactly as ``kb tune`` adapts
+    the model to a city's FAQ. The folder is cached by pairs and settings, so a re-run reuses it.
+    """
+    from kb.index.tune import (
+        base_model_path,
+        default_output_dir,
+        pairs_from_documents,
+        read_record,
+        tune_model,
+    )
+
+    pairs = pairs_from_documents(dataset.corpus)
+    out = default_output_dir(settings.models_dir, settings.model, pairs)
+    if read_record(out) is None:
+        base = base_model_path(settings.model, settings.models_dir)
+        tune_model(base, pairs, out, threads=settings.threads, base_id=settings.model)
+    return out
+
+
 def evaluate(
     dataset_dir: Path,
     settings: Settings,
@@ -145,12 +167,19 @@ def evaluate(
     *,
     embedder: Embedder | None = None,
     queries_file: str = "queries.jsonl",
+    tune: bool = False,
 ) -> tuple[Dataset, dict[str, ModeReport], str]:
-    """Evaluate ``modes`` on a BEIR dataset; returns the dataset, reports and the model id."""
+    """Evaluate ``modes`` on a BEIR dataset; returns the dataset, reports and the model id.
+
+    With ``tune``, the model is first fine-tuned on the dataset's corpus (see
+    :func:`tuned_model_for`) and evaluated in place of the configured one.
+    """
     unknown = [m for m in modes if m not in EVAL_MODES]
     if unknown:
         raise ValueError(f"unknown mode(s) {unknown}; known: {sorted(EVAL_MODES)}")
     dataset = load_dataset(dataset_dir, queries_file)
+    if tune and embedder is None:
+        settings = settings.model_copy(update={"model": str(tuned_model_for(dataset, settings))})
     embedder = embedder or load_embedder(
         settings.model,
         models_dir=settings.models_dir,
@@ -226,11 +255,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--queries", default="queries.jsonl", help="queries file in the dataset")
     p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
     p.add_argument("--report", type=Path, default=None, help="write a report folder here")
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="first fine-tune the model on the dataset's own corpus (as `kb tune` does), cached",
+    )
 
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    dataset, reports, model = evaluate(args.dataset, settings, modes, queries_file=args.queries)
+    dataset, reports, model = evaluate(
+        args.dataset, settings, modes, queries_file=args.queries, tune=args.tune
+    )
     print(f"dataset {dataset.name}: {len(dataset.judged_queries())} queries, model {model}")
     print(markdown_table(reports))
     data = to_json(dataset, reports, model)
