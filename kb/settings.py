@@ -66,6 +66,25 @@ class Settings(BaseSettings):
     )
     public_max_results: int = Field(default=5, ge=1, le=20)
     suggest_max: int = Field(default=8, ge=1, le=20)
+    query_log: bool = Field(
+        default=True, description="Log searches (masked) to DATA_DIR/querylog.sqlite."
+    )
+    trainer_low_score: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A logged query or gap topic whose best published FAQ has a dense (cosine) score "
+            "below this counts as low-score; 0 = the model's default (see kb.trainer.gaps)."
+        ),
+    )
+    feedback_weight: float = Field(
+        default=0.5,
+        ge=0.0,
+        description=(
+            "Weight of the kNN vote of past 「正しい担当課」 feedback in department ranking."
+        ),
+    )
 
     @property
     def query_threads(self) -> int:
@@ -79,6 +98,14 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.data_dir / "feedback.sqlite"
+
+    @property
+    def query_log_path(self) -> Path:
+        return self.data_dir / "querylog.sqlite"
+
+    @property
+    def trainer_path(self) -> Path:
+        return self.data_dir / "trainer.sqlite"
 
     @property
     def index_root(self) -> Path:

@@ -582,3 +582,220 @@ class FeedbackStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+@dataclass(frozen=True)
+class QueryLogRecord:
+    """One logged search: the masked query, what came back, and how well it scored.
+
+    The query is masked (:func:`kb.text.masking.mask_personal`) *before* it reaches this
+    record: the log holds no phone numbers, e-mail addresses, My Numbers or detectable names.
+    """
+
+    source: str
+    """``"staff"`` (console search), ``"public"`` (widget search) or ``"suggest"``."""
+    query: str
+    result_ids: tuple[str, ...] = ()
+    """Doc ids of the top results, best first (``"faq:F0001"``...)."""
+    scores: tuple[float, ...] = ()
+    """Their scores: the dense (cosine) score of FAQ hits, aligned with ``result_ids``."""
+    top_faq_score: float | None = None
+    """Best dense score of a published FAQ entry; ``None`` when no FAQ came back."""
+    zero_hit: bool = False
+    created_at: str = ""
+    """UTC time, ISO 8601; set by :meth:`QueryLogStore.add` when empty."""
+    id: int = 0
+
+
+class QueryLogStore:
+    """Append-only log of searches in its own SQLite file (``DATA_DIR/querylog.sqlite``).
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite_utils.Database(_connect(path, read_only=False))
+        self._db.table("queries").create(
+            {
+                "id": int,
+                "created_at": str,
+                "source": str,
+                "query": str,
+                "result_ids": str,
+                "scores": str,
+                "top_faq_score": float,
+                "zero_hit": int,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+        self._db.table("queries").create_index(["created_at"], if_not_exists=True)
+
+    def add(self, record: QueryLogRecord) -> QueryLogRecord:
+        """Append ``record``; returns it with its id and time filled in."""
+        return self.add_many([record])[0]
+
+    def add_many(self, records: Sequence[QueryLogRecord]) -> list[QueryLogRecord]:
+        """Append several records in one transaction (replays, imports)."""
+        import dataclasses
+        import datetime as dt
+
+        out: list[QueryLogRecord] = []
+        with self._lock, self._db.atomic():
+            for record in records:
+                created = record.created_at or dt.datetime.now(dt.UTC).isoformat(
+                    timespec="milliseconds"
+                )
+                table = self._db.table("queries").insert(
+                    {
+                        "created_at": created,
+                        "source": record.source,
+                        "query": record.query,
+                        "result_ids": json.dumps(list(record.result_ids), ensure_ascii=False),
+                        "scores": json.dumps([round(s, 4) for s in record.scores]),
+                        "top_faq_score": record.top_faq_score,
+                        "zero_hit": int(record.zero_hit),
+                    }
+                )
+                rowid = int(table.last_rowid or 0)
+                out.append(dataclasses.replace(record, created_at=created, id=rowid))
+        return out
+
+    def records(self, *, since: str = "", sources: Sequence[str] = ()) -> list[QueryLogRecord]:
+        """Logged searches in time order, optionally from ``since`` (ISO) and some sources."""
+        sql = "select * from queries where created_at >= ?"
+        params: list[Any] = [since]
+        if sources:
+            sql += f" and source in ({','.join('?' * len(sources))})"
+            params.extend(sources)
+        with self._lock:
+            rows = list(self._db.query(sql + " order by created_at, id", params))
+        return [
+            QueryLogRecord(
+                source=r["source"],
+                query=r["query"],
+                result_ids=tuple(json.loads(r["result_ids"] or "[]")),
+                scores=tuple(json.loads(r["scores"] or "[]")),
+                top_faq_score=r["top_faq_score"],
+                zero_hit=bool(r["zero_hit"]),
+                created_at=r["created_at"],
+                id=int(r["id"]),
+            )
+            for r in rows
+        ]
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("select count(*) from queries").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+@dataclass(frozen=True)
+class FaqCandidate:
+    """A draft FAQ entry written from a gap topic, waiting for a trainer's approval.
+
+    It is not in the search index until approved; approving it stores it as a published FAQ
+    document (``faq:<id>``) and triggers an incremental index build.
+    """
+
+    id: str
+    """``"FC0001"``: also the FAQ id once approved."""
+    topic_id: str
+    question: str
+    answer: str
+    department: str
+    category: str = ""
+    source_cases: tuple[str, ...] = ()
+    status: str = "draft"
+    """``"draft"`` or ``"approved"``."""
+    created_at: str = ""
+    approved_at: str = ""
+
+
+class FaqCandidateStore:
+    """Draft FAQ entries and their approval state (``DATA_DIR/trainer.sqlite``).
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite_utils.Database(_connect(path, read_only=False))
+        self._db.table("faq_candidates").create(
+            {
+                "id": str,
+                "topic_id": str,
+                "question": str,
+                "answer": str,
+                "department": str,
+                "category": str,
+                "source_cases": str,
+                "status": str,
+                "created_at": str,
+                "approved_at": str,
+            },
+            pk="id",
+            if_not_exists=True,
+        )
+
+    @staticmethod
+    def _row(c: FaqCandidate) -> dict[str, Any]:
+        return {
+            "id": c.id,
+            "topic_id": c.topic_id,
+            "question": c.question,
+            "answer": c.answer,
+            "department": c.department,
+            "category": c.category,
+            "source_cases": json.dumps(list(c.source_cases), ensure_ascii=False),
+            "status": c.status,
+            "created_at": c.created_at,
+            "approved_at": c.approved_at,
+        }
+
+    def next_id(self) -> str:
+        with self._lock:
+            n = int(self._db.execute("select count(*) from faq_candidates").fetchone()[0])
+        return f"FC{n + 1:04d}"
+
+    def save(self, candidate: FaqCandidate) -> FaqCandidate:
+        """Insert or replace ``candidate`` (keyed by its id)."""
+        with self._lock, self._db.atomic():
+            self._db.table("faq_candidates").upsert(self._row(candidate), pk="id")
+        return candidate
+
+    def get(self, candidate_id: str) -> FaqCandidate | None:
+        return next((c for c in self.all() if c.id == candidate_id), None)
+
+    def all(self) -> list[FaqCandidate]:
+        with self._lock:
+            rows = list(self._db.query("select * from faq_candidates order by id"))
+        return [
+            FaqCandidate(
+                id=r["id"],
+                topic_id=r["topic_id"],
+                question=r["question"],
+                answer=r["answer"],
+                department=r["department"] or "",
+                category=r["category"] or "",
+                source_cases=tuple(json.loads(r["source_cases"] or "[]")),
+                status=r["status"],
+                created_at=r["created_at"] or "",
+                approved_at=r["approved_at"] or "",
+            )
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        self._db.close()

@@ -24,6 +24,7 @@ from kb.index.dense import DenseIndex
 from kb.index.embedder import Embedder
 from kb.index.lexical import LexicalIndex
 from kb.index.manifest import Manifest
+from kb.search.feedback import DepartmentFeedback
 from kb.search.fusion import FusionMethod, fuse
 from kb.store import Store
 from kb.text.language import is_japanese
@@ -69,6 +70,10 @@ class SearchConfig:
     max_query_chars: int = 500
     synonym_weight: float = 0.3
     """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1)."""
+    feedback_weight: float = 0.5
+    """Weight of the kNN vote of similar past 「正しい担当課」 feedback.
+
+    See :mod:`kb.search.feedback`."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ class Searcher:
         self._chunk_departments = [tuple(json.loads(d)) for d in meta["departments"]]
         self._kind_positions = {k: np.flatnonzero(self._kind == k) for k in DOC_KINDS}
         self.departments: dict[str, Department] = {d.name: d for d in self.store.departments()}
+        self.department_feedback: DepartmentFeedback | None = None
+        """Staff feedback voting in department ranking; set by the service."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -277,6 +284,16 @@ class Searcher:
         mode: Mode | None = None,
     ) -> dict[DocKind, list[Hit]]:
         """Ranked hits per kind for ``query`` (used by search and evaluation)."""
+        return self._retrieve(query, k, kinds, filters, mode)[0]
+
+    def _retrieve(
+        self,
+        query: str,
+        k: int,
+        kinds: Sequence[DocKind],
+        filters: Filters,
+        mode: Mode | None,
+    ) -> tuple[dict[DocKind, list[Hit]], np.ndarray | None]:
         mode = mode or self.config.mode
         analysis = self.analyze(query)
         if not analysis.japanese and mode == "hybrid":
@@ -288,10 +305,11 @@ class Searcher:
         lex_scores = None
         if mode != "dense":
             lex_scores = self.lexical.score(analysis.terms, analysis.weights)
-        return {
+        per_kind = {
             kind: self.retrieve_kind(kind, analysis, qvec, lex_scores, k, filters, mode)
             for kind in kinds
         }
+        return per_kind, qvec
 
     # --- the grouped answer -------------------------------------------------------------
 
@@ -313,10 +331,10 @@ class Searcher:
         if filters.published_only:
             fetch = ["faq"]
         depth = max(k, self.config.evidence_depth)
-        per_kind = self.retrieve(query, k=depth, kinds=fetch, filters=filters, mode=mode)
+        per_kind, qvec = self._retrieve(query, depth, fetch, filters, mode)
         doc_ids = [h.doc_id for hits in per_kind.values() for h in hits]
         docs = self.store.get_documents(doc_ids)
-        departments = self._rank_departments(per_kind, docs)
+        departments = self._rank_departments(per_kind, docs, qvec)
         faqs = tuple(self._faq(h, docs[h.doc_id]) for h in per_kind.get("faq", [])[:k])
         cases = tuple(self._case(h, docs[h.doc_id]) for h in per_kind.get("case", [])[:k])
         manuals = tuple(self._manual(h, docs[h.doc_id]) for h in per_kind.get("manual", [])[:k])
@@ -337,7 +355,10 @@ class Searcher:
         )
 
     def _rank_departments(
-        self, per_kind: dict[DocKind, list[Hit]], docs: dict[str, Document]
+        self,
+        per_kind: dict[DocKind, list[Hit]],
+        docs: dict[str, Document],
+        qvec: np.ndarray | None = None,
     ) -> tuple[DepartmentResult, ...]:
         cfg = self.config
         scores: dict[str, float] = defaultdict(float)
@@ -367,6 +388,13 @@ class Searcher:
                 name = docs[hit.doc_id].title
                 scores[name] += cfg.directory_weight * (hit.score / top) / (1.0 + rank)
                 evidence[name].insert(0, hit.doc_id)
+        feedback = self.department_feedback
+        if feedback is not None and qvec is not None and cfg.feedback_weight > 0:
+            # Staff said "the right department was X" for similar queries: a kNN vote.
+            for vote in feedback.votes(qvec):
+                if vote.department in self.departments:
+                    scores[vote.department] += cfg.feedback_weight * min(1.0, vote.weight)
+                    evidence[vote.department].insert(0, f"feedback:{vote.neighbours}")
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: cfg.department_k]
         out = []
         for name, score in ranked:

@@ -175,3 +175,43 @@ def _cached_lemmas(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
 
 def _is_punct(term: str) -> bool:
     return all(not ch.isalnum() for ch in term)
+
+
+_HONORIFICS = frozenset({"様", "さん", "氏", "さま", "くん", "君", "ちゃん", "殿"})
+
+
+def person_name_spans(tokenizer: MeCabTokenizer, text: str) -> list[tuple[int, int]]:
+    """Character spans of ``text`` that MeCab reads as people's names.
+
+    A span is a run of tokens tagged 名詞・固有名詞・人名 (姓, 名 or 一般), or a proper noun or
+    unknown word directly followed by an honorific (様, さん, 氏...). Used to mask names
+    before a query is logged; over-masking a rare word is the lesser harm.
+
+    Args:
+        tokenizer: The shared tokenizer (its per-thread tagger is reused).
+        text: Any text.
+
+    Returns:
+        Sorted, non-overlapping ``(start, end)`` character offsets.
+    """
+    words = list(tokenizer._tagger()(text))
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for i, word in enumerate(words):
+        surface = str(word.surface)
+        start = text.find(surface, pos)
+        if start < 0:
+            start = pos
+        pos = start + len(surface)
+        feature = word.feature
+        is_name = str(feature.pos2) == "固有名詞" and str(feature.pos3) == "人名"
+        if not is_name and i + 1 < len(words) and str(words[i + 1].surface) in _HONORIFICS:
+            proper = str(feature.pos1) == "名詞" and str(feature.pos2) == "固有名詞"
+            is_name = proper or bool(getattr(word, "is_unk", False))
+        if not is_name:
+            continue
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], pos)
+        else:
+            spans.append((start, pos))
+    return spans
