@@ -1,0 +1,157 @@
+"""Masking of personal data: a table of realistic case-record sentences."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kb.text.masking import (
+    ADDRESS,
+    BIRTH_DATE,
+    EMAIL,
+    ID_NUMBER,
+    MY_NUMBER,
+    NAME,
+    PHONE,
+    PUBLISHED,
+    Masker,
+    mask_personal,
+)
+from kb.text.mecab import MeCabTokenizer
+
+DIRECTORY_PHONES = ("099-555-1101", "099-555-1108", "0120-123-456")
+KEEP_WORDS = ("市民課", "高齢者支援課", "桜川市", "桜川駅", "中央公民館")
+
+# (text, expected output): the expected text is written out in full, so a rule that masks too
+# much (a date, an amount, a department) fails as surely as one that masks too little.
+MASKED = [
+    # phone numbers
+    ("携帯は090-1234-5678です。", f"携帯は{PHONE}です。"),
+    ("連絡先：０９０－１２３４－５６７８", f"連絡先：{PHONE}"),
+    ("〇九〇ー一二三四ー五六七八に折り返し", f"{PHONE}に折り返し"),
+    ("自宅 (099) 555-7788 に夕方電話", f"自宅 {PHONE} に夕方電話"),
+    ("09012345678へSMSを送った", f"{PHONE}へSMSを送った"),
+    ("電話 555-7788（市外局番なし）", f"電話 {PHONE}（市外局番なし）"),
+    ("TEL:080 9876 5432", f"TEL:{PHONE}"),
+    ("国際電話 +81-90-1234-5678 で連絡", f"国際電話 {PHONE} で連絡"),
+    (
+        "携帯電話番号は070・1111・2222ではなく070-1111-2222",
+        f"携帯電話番号は070・1111・2222ではなく{PHONE}",
+    ),
+    # e-mail
+    ("メール taro.yamada@example.com に送付", f"メール {EMAIL} に送付"),
+    ("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏ．ｊｐ宛て", f"{EMAIL}宛て"),
+    # My Number and other ID numbers
+    ("マイナンバー 1234 5678 9012 を確認", f"マイナンバー {MY_NUMBER} を確認"),
+    ("個人番号は１２３４－５６７８－９０１２", f"個人番号は{MY_NUMBER}"),
+    ("123456789012という番号をメモしていた", f"{MY_NUMBER}という番号をメモしていた"),
+    ("保険証の記号 12 番号 345 を控えた", f"保険証の記号 {ID_NUMBER} 番号 {ID_NUMBER} を控えた"),
+    ("基礎年金番号は1234-567890", f"基礎年金番号は{ID_NUMBER}"),
+    ("運転免許証 第123456789012号", f"運転免許証 第{ID_NUMBER}号"),
+    ("口座番号 普通 1234567 へ振込", f"口座番号 普通 {ID_NUMBER} へ振込"),
+    ("受給者番号:00123456", f"受給者番号:{ID_NUMBER}"),
+    ("被保険者番号 ０１２３４５６７", f"被保険者番号 {ID_NUMBER}"),
+    ("整理券に1234567890と書いてあった", f"整理券に{ID_NUMBER}と書いてあった"),
+    # postal addresses
+    ("〒123-4567 桜川市本町2-3-4", f"{ADDRESS} 桜川市{ADDRESS}"),
+    ("桜川市中央町3丁目4番5号に住む", f"桜川市{ADDRESS}に住む"),
+    ("中央町三丁目四番五号の集合住宅", f"{ADDRESS}の集合住宅"),
+    ("さくら台12番地の3に転居", f"さくら{ADDRESS}に転居"),  # hiragana town names stay
+    ("東京都新宿区西新宿2丁目8番1号から転入", f"東京都新宿区{ADDRESS}から転入"),
+    ("住所は本町1-2-3 サクラハイツ201号室", f"住所は{ADDRESS}"),
+    # dates of birth
+    ("生年月日:昭和30年5月3日", f"生年月日:{BIRTH_DATE}"),
+    ("1985年4月1日生まれの女性", f"{BIRTH_DATE}生まれの女性"),
+    ("平成元年12月24日生まれ", f"{BIRTH_DATE}生まれ"),
+    ("生年月日は１９５０／３／２５", f"生年月日は{BIRTH_DATE}"),
+    ("昭和二十年生まれの父", f"{BIRTH_DATE}生まれの父"),
+    ("S30.5.3生の相談者", f"{BIRTH_DATE}生の相談者"),
+    # names
+    ("山田太郎様から電話", f"{NAME}様から電話"),
+    ("田中さんと佐藤氏が同席", f"{NAME}さんと{NAME}氏が同席"),
+    ("中村 花子様", f"{NAME}様"),
+    ("グエンさん（ベトナム出身）", f"{NAME}さん（ベトナム出身）"),
+    ("相談者の鈴木が来庁した", f"相談者の{NAME}が来庁した"),
+    ("ヨシコさんの件", f"{NAME}さんの件"),
+    # several at once
+    (
+        "山田花子さん（昭和30年5月3日生まれ、090-1234-5678）が市民課に来所",
+        f"{NAME}さん（{BIRTH_DATE}生まれ、{PHONE}）が市民課に来所",
+    ),
+]
+
+MUST_STAY = [
+    "市民課で転入届を受け付けた。",
+    "高齢者支援課 099-555-1108 に案内した。",
+    "桜川駅前の中央公民館で相談会",
+    "フリーダイヤル 0120-123-456 を案内",
+    "kosodate@city.sakuragawa.lg.jp に問い合わせるよう案内",
+    "2024年4月1日に転入した。",
+    "令和6年4月1日から適用",
+    "相談者は30代男性、家族4人。",
+    "児童手当は月額15,000円。",
+    "粗大ごみ処理券は1枚300円。",
+    "息子さんと一緒に来所。",
+    "お母さんが認知症で一人暮らし。",
+    "ケアマネさんと連絡を取った。",
+    "マイナ保険証の利用登録",
+    "日影規制の説明をした。",
+    "受付時間は8:30~17:15。",
+    "第3回目の相談。",
+    "介護保険の要介護2。",
+    "昭和の建物で耐震診断が必要。",
+    "平成30年度の実績",
+]
+
+
+@pytest.fixture(scope="module")
+def masker(tokenizer: MeCabTokenizer) -> Masker:
+    return Masker(tokenizer, keep_phones=DIRECTORY_PHONES, keep_words=KEEP_WORDS)
+
+
+@pytest.mark.parametrize(("text", "expected"), MASKED)
+def test_personal_data_is_masked(masker: Masker, text: str, expected: str) -> None:
+    assert masker.mask(text) == expected
+
+
+@pytest.mark.parametrize("text", MUST_STAY)
+def test_ordinary_text_stays(masker: Masker, text: str) -> None:
+    assert masker.mask(text) == text
+
+
+def test_table_is_large_enough() -> None:
+    assert len(MASKED) + len(MUST_STAY) >= 40
+
+
+@pytest.mark.parametrize(("text", "_"), MASKED)
+def test_masking_is_idempotent_on_the_table(masker: Masker, text: str, _: str) -> None:
+    once = masker.mask(text)
+    assert masker.mask(once) == once
+
+
+def test_directory_phone_kept_in_any_width(masker: Masker) -> None:
+    assert masker.mask("０９９－５５５－１１０１へ") == "０９９－５５５－１１０１へ"
+    assert masker.mask("0995551101へ") == "0995551101へ"
+
+
+def test_published_profile_keeps_office_contacts(masker: Masker) -> None:
+    text = "詳しくは高齢者支援課(099-555-1108、info@example.org)へ。本町1-2-3の窓口。"
+    assert masker.mask(text, PUBLISHED) == text
+
+
+def test_published_profile_masks_private_data(masker: Masker) -> None:
+    text = "例:山田花子さん 090-1111-2222 マイナンバー123456789012 生年月日 昭和30年5月3日"
+    assert masker.mask(text, PUBLISHED) == (
+        f"例:{NAME}さん {PHONE} マイナンバー{MY_NUMBER} 生年月日 {BIRTH_DATE}"
+    )
+
+
+def test_mask_personal_normalizes_for_logs(tokenizer: MeCabTokenizer) -> None:
+    out = mask_personal("ＴＥＬ：０９０－１２３４－５６７８　田中さん", tokenizer)
+    assert out == f"tel:{PHONE} {NAME}さん"
+
+
+def test_no_long_digit_runs_survive(masker: Masker) -> None:
+    text = "番号 1234567890、12345678901、123456789012 と 0312345678"
+    assert not re.search(r"\d{10,12}", masker.mask(text))
