@@ -8,7 +8,9 @@
     ├── ModelError            embedding model missing, unloadable or mismatched
     ├── IndexError_           no index, or an index that does not match the store/model
     │   └── ManifestMismatch  index built with another model / tokenizer / normalizer
-    └── QueryError            empty, whitespace-only or over-long query, bad filters
+    ├── QueryError            empty, whitespace-only or over-long query, bad filters
+    ├── AccessError           API keys: unknown role, duplicate or unknown key name
+    └── TrainerError          trainer tools: unknown department, topic or FAQ candidate
 
 Only the API layer turns these into HTTP errors; the CLI prints them without a traceback.
 """
@@ -50,3 +52,11 @@ class ManifestMismatch(IndexError_):
 
 class QueryError(KBError):
     """The query or its filters are not acceptable."""
+
+
+class AccessError(KBError):
+    """An API key cannot be created or revoked (bad name or role, duplicate, unknown key)."""
+
+
+class TrainerError(KBError):
+    """A trainer tool was asked for something that does not exist (department, topic, candidate)."""

@@ -66,6 +66,30 @@ class Settings(BaseSettings):
     )
     public_max_results: int = Field(default=5, ge=1, le=20)
     suggest_max: int = Field(default=8, ge=1, le=20)
+    keep_raw_text: bool = Field(
+        default=False,
+        description=(
+            "Keep the unmasked text of ingested records in DATA_DIR/raw.sqlite (never served "
+            "by the API). Off: raw personal data is never written anywhere."
+        ),
+    )
+    mask_keep_words: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Words never masked as names at ingest (the city's place names); department "
+            "names and aliases are always kept."
+        ),
+    )
+    max_rows_per_file: int = Field(
+        default=100_000,
+        ge=1,
+        description="A source file with more records than this is refused as a whole at ingest.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="Largest request body in bytes (413 above it); uploads use max_upload_bytes.",
+    )
     query_log: bool = Field(
         default=True, description="Log searches (masked) to DATA_DIR/querylog.sqlite."
     )
@@ -86,6 +110,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Largest admin upload in bytes (POST /api/v1/admin/ingest, all files together); "
+            "413 above it."
+        ),
+    )
+
     @property
     def query_threads(self) -> int:
         """Threads for query-time inference."""
@@ -102,6 +135,21 @@ class Settings(BaseSettings):
     @property
     def query_log_path(self) -> Path:
         return self.data_dir / "querylog.sqlite"
+
+    @property
+    def keys_path(self) -> Path:
+        """API keys (hashes only)."""
+        return self.data_dir / "keys.sqlite"
+
+    @property
+    def audit_path(self) -> Path:
+        """The append-only audit log."""
+        return self.data_dir / "audit.sqlite"
+
+    @property
+    def raw_text_path(self) -> Path:
+        """Unmasked record text, only when ``keep_raw_text`` is on."""
+        return self.data_dir / "raw.sqlite"
 
     @property
     def trainer_path(self) -> Path:

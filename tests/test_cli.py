@@ -10,6 +10,7 @@ from kb.api.app import create_app
 from kb.cli import build_parser, main
 from kb.search.service import SearchService
 from kb.settings import Settings
+from tests.api.conftest import create_key
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,6 +74,7 @@ def test_search_json_matches_the_api(data_dir: Path, capsys: pytest.CaptureFixtu
         load_in_background=False,
     )
     with TestClient(app) as client:
+        client.headers["Authorization"] = "Bearer " + create_key(settings, "staff")
         api = client.get("/api/v1/search", params={"q": "粗大ごみ", "k": 2}).json()
     cli.pop("took_ms")
     api.pop("took_ms")

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from kb import __version__
+from kb.api.access import AccessMiddleware
 from kb.api.cors import ScopedCORSMiddleware
 from kb.api.ratelimit import RateLimiter
 from kb.api.routes import health, pages, public, search, staff
@@ -45,6 +46,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.start(background=load_in_background)
         yield
+        for name in ("keys", "audit"):
+            opened = getattr(app.state, name, None)
+            if opened is not None:
+                opened.close()
+                setattr(app.state, name, None)
 
     app = FastAPI(
         title="kb — 総合相談窓口 knowledge base",
@@ -58,6 +64,9 @@ def create_app(
     app.state.rate_limiter = RateLimiter(
         settings.public_rate_per_minute, settings.public_rate_burst
     )
+    # Roles are checked before routing; CORS is added after it, so it wraps it and answers
+    # preflight requests (which never carry a key) itself.
+    app.add_middleware(AccessMiddleware)
     app.add_middleware(
         ScopedCORSMiddleware,
         staff_origins=settings.cors_origins,

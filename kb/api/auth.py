@@ -1,50 +1,58 @@
-"""Who is calling: the slot where staff and trainer keys plug in (security issue).
+"""Who is calling: the role dependency of every staff, trainer and admin route.
 
-Every staff page and staff API route depends on :func:`require_role`. Today it lets everyone
-in as an anonymous principal; when keys exist, only this module changes: read the
-``Authorization`` header (the console already sends one when it has a key), look the key up,
-and raise 401/403. The routes and pages stay as they are.
+:class:`kb.api.access.AccessMiddleware` has already checked the ``Authorization: Bearer`` key
+against the path's role before the route runs and left the caller in ``request.state``;
+:func:`require_role` checks the route's own role on top (a route may ask for more than its
+path) and hands the :class:`Principal` to the route, e.g. for the audit log.
+
+Pages (``/staff``, ``/trainer``) are public shells: they load ``/static/auth.js``, which shows
+a login form, keeps the key in ``sessionStorage`` and sends it from ``kbAuth.api()``; the data
+they show comes from ``/api/v1/...`` routes that depend on :func:`require_role`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Awaitable, Callable
 
-from fastapi import Request
+from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
-Role = Literal["staff", "trainer"]
+from kb.api.access import PUBLIC, Denied, Principal, authenticate
+from kb.security.roles import Role, holds
 
-
-@dataclass(frozen=True)
-class Principal:
-    """The caller of a request."""
-
-    name: str
-    roles: frozenset[str]
-    anonymous: bool = True
+__all__ = ["Principal", "Role", "require_role"]
 
 
-ANONYMOUS = Principal(name="anonymous", roles=frozenset({"staff", "trainer"}))
-
-
-def require_role(role: Role) -> Callable[[Request], Principal]:
-    """A dependency that admits callers holding ``role``.
+def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that admits callers whose key holds ``role`` (admin ⊇ trainer ⊇ staff).
 
     Args:
-        role: ``"staff"`` for the console and its API, ``"trainer"`` for training pages.
+        role: ``"staff"`` for the console and its API, ``"trainer"`` for trainer tools,
+            ``"admin"`` for ingest, builds, keys and the audit log.
 
     Returns:
-        A FastAPI dependency returning the :class:`Principal`. Until keys are configured it
-        admits everyone as :data:`ANONYMOUS`.
+        A FastAPI dependency returning the :class:`Principal`; it raises 401 (no valid key,
+        with ``WWW-Authenticate``) or 403 (role too low), both with a JSON ``detail``.
     """
 
-    def dependency(request: Request) -> Principal:
-        # No keys yet: everyone is the anonymous principal, who holds every role.
-        principal = ANONYMOUS
-        request.state.principal = principal
+    async def dependency(request: Request) -> Principal:
+        principal: Principal = getattr(request.state, "principal", PUBLIC)
+        if not holds(principal.role, role):
+            try:
+                principal = await run_in_threadpool(
+                    authenticate,
+                    request.app,
+                    request.headers.get("authorization", ""),
+                    role,
+                    request.url.path,
+                )
+            except Denied as denied:
+                raise HTTPException(
+                    denied.status, detail=denied.detail, headers=denied.headers
+                ) from None
+            request.state.principal = principal
         return principal
 
     dependency.__name__ = f"require_{role}"
+    dependency.kb_role = role  # type: ignore[attr-defined]  # read by the route-access test
     return dependency

@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from kb.api.access import audit_log
 from kb.api.auth import Principal, require_role
 from kb.api.ratelimit import RateLimiter
 from kb.api.state import AppState
 from kb.search.searcher import Searcher
+from kb.security.audit import AuditLog
 from kb.settings import Settings
 from kb.store import FeedbackStore
 
@@ -69,3 +71,12 @@ def rate_limited(request: Request) -> None:
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 StaffDep = Annotated[Principal, Depends(require_role("staff"))]
 TrainerDep = Annotated[Principal, Depends(require_role("trainer"))]
+AdminDep = Annotated[Principal, Depends(require_role("admin"))]
+
+
+def get_audit_log(request: Request) -> AuditLog:
+    """The append-only audit log (``DATA_DIR/audit.sqlite``), opened on first use."""
+    return audit_log(request.app)
+
+
+AuditDep = Annotated[AuditLog, Depends(get_audit_log)]

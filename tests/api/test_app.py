@@ -11,6 +11,7 @@ from kb.api.app import create_app
 from kb.index.embedder import FakeEmbedder
 from kb.search.service import SearchService
 from kb.settings import Settings
+from tests.api.conftest import create_key
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def client(index_root: Path, fake_embedder: FakeEmbedder) -> Iterator[TestClient
         load_in_background=False,
     )
     with TestClient(app) as c:
+        c.headers["Authorization"] = "Bearer " + create_key(settings, "staff")
         yield c
 
 
@@ -86,8 +88,10 @@ def test_not_ready_until_loaded(index_root: Path, fake_embedder: FakeEmbedder) -
         gate.wait(5)
         return SearchService(index_root, fake_embedder)
 
-    app = create_app(Settings(data_dir=index_root.parent), service_factory=slow_factory)
+    settings = Settings(data_dir=index_root.parent)
+    app = create_app(settings, service_factory=slow_factory)
     with TestClient(app) as c:
+        c.headers["Authorization"] = "Bearer " + create_key(settings, "staff")
         assert c.get("/healthz").status_code == 200
         assert c.get("/readyz").status_code == 503
         assert c.get("/api/v1/search", params={"q": "住民票"}).status_code == 503

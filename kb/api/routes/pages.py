@@ -7,8 +7,6 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse
 
-from kb.api.deps import StaffDep
-
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 router = APIRouter(include_in_schema=False)
@@ -18,8 +16,8 @@ _NO_STORE = {"Cache-Control": "no-cache"}
 
 
 @router.get("/staff")
-def staff_console(_: StaffDep) -> FileResponse:
-    """The staff console."""
+def staff_console() -> FileResponse:
+    """The staff console: a public shell (login form, no data); its data API needs a key."""
     return FileResponse(STATIC_DIR / "staff.html", media_type="text/html", headers=_NO_STORE)
 
 

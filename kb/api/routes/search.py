@@ -7,13 +7,23 @@ from typing import Annotated, cast
 from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
-from kb.api.deps import SearcherDep, SettingsDep
+from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep
 from kb.api.schemas import ErrorOut, SearchOut
 from kb.errors import QueryError
 from kb.search.searcher import MODES
 from kb.types import DOC_KINDS, DocKind, Filters
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
+
+
+def returned_ids(out: SearchOut) -> list[str]:
+    """Doc ids of everything a search put on screen, pane by pane (for the audit log)."""
+    return (
+        [f"department:{d.name}" for d in out.departments]
+        + [f"faq:{f.id}" for f in out.faqs]
+        + [f"case:{c.id}" for c in out.cases]
+        + [f"manual:{m.id}" for m in out.manuals]
+    )
 
 
 @router.get(
@@ -24,6 +34,8 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 async def search(
     searcher: SearcherDep,
     settings: SettingsDep,
+    principal: StaffDep,
+    audit: AuditDep,
     q: Annotated[str, Query(description="What the citizen said, as typed by staff.")],
     k: Annotated[int, Query(ge=1, le=50, description="Results per pane.")] = 5,
     kind: Annotated[list[str] | None, Query(description="Restrict to these kinds.")] = None,
@@ -60,4 +72,13 @@ async def search(
         result = await run_in_threadpool(searcher.search, q, k=k, filters=filters, mode=mode)
     except QueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    return SearchOut.from_result(result)
+    out = SearchOut.from_result(result)
+    await run_in_threadpool(
+        audit.append,
+        "search",
+        actor=principal.name,
+        role=principal.role,
+        query=q,
+        ids=returned_ids(out),
+    )
+    return out

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
-from kb.api.deps import FeedbackDep, SearcherDep, StaffDep, TrainerDep
+from kb.api.auth import Principal
+from kb.api.deps import AuditDep, FeedbackDep, SearcherDep, StaffDep, TrainerDep
 from kb.api.highlight import highlight_spans
 from kb.api.schemas import (
     CaseDetailOut,
@@ -27,6 +28,7 @@ from kb.api.schemas import (
 )
 from kb.errors import QueryError
 from kb.search.searcher import Searcher
+from kb.security.audit import AuditLog
 from kb.store import FeedbackRecord
 from kb.types import DocKind, Document
 
@@ -62,6 +64,13 @@ def _related(searcher: Searcher, doc: Document) -> RelatedOut:
     )
 
 
+async def _opened(audit: AuditLog, principal: Principal, doc: Document) -> None:
+    """Record that ``principal`` opened ``doc`` (with its related items) in the audit log."""
+    await run_in_threadpool(
+        audit.append, "open", actor=principal.name, role=principal.role, ids=[doc.doc_id]
+    )
+
+
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut},
     503: {"model": ErrorOut},
@@ -69,9 +78,12 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/faq/{faq_id}", response_model=FaqDetailOut, responses=_NOT_FOUND)
-async def faq_detail(faq_id: str, searcher: SearcherDep, _: StaffDep) -> FaqDetailOut:
+async def faq_detail(
+    faq_id: str, searcher: SearcherDep, principal: StaffDep, audit: AuditDep
+) -> FaqDetailOut:
     """One FAQ entry (published or not: this is the staff API) with related items."""
     doc = _document(searcher, "faq", faq_id)
+    await _opened(audit, principal, doc)
     related = await run_in_threadpool(_related, searcher, doc)
     return FaqDetailOut(
         id=faq_id,
@@ -86,9 +98,12 @@ async def faq_detail(faq_id: str, searcher: SearcherDep, _: StaffDep) -> FaqDeta
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut, responses=_NOT_FOUND)
-async def case_detail(case_id: str, searcher: SearcherDep, _: StaffDep) -> CaseDetailOut:
+async def case_detail(
+    case_id: str, searcher: SearcherDep, principal: StaffDep, audit: AuditDep
+) -> CaseDetailOut:
     """One closed consultation case with related items."""
     doc = _document(searcher, "case", case_id)
+    await _opened(audit, principal, doc)
     related = await run_in_threadpool(_related, searcher, doc)
     return CaseDetailOut(
         id=case_id,
@@ -104,9 +119,12 @@ async def case_detail(case_id: str, searcher: SearcherDep, _: StaffDep) -> CaseD
 
 
 @router.get("/manuals/{manual_id:path}", response_model=ManualDetailOut, responses=_NOT_FOUND)
-async def manual_detail(manual_id: str, searcher: SearcherDep, _: StaffDep) -> ManualDetailOut:
+async def manual_detail(
+    manual_id: str, searcher: SearcherDep, principal: StaffDep, audit: AuditDep
+) -> ManualDetailOut:
     """One manual section with related items."""
     doc = _document(searcher, "manual", manual_id)
+    await _opened(audit, principal, doc)
     related = await run_in_threadpool(_related, searcher, doc)
     return ManualDetailOut(
         id=manual_id,

@@ -1,0 +1,236 @@
+"""Which role each URL needs, enforced before routing; the key store and audit log of the app.
+
+Deny by default: a path is public only if it is listed here; any other path needs at least
+``staff``, so a route someone adds tomorrow without a role dependency is still closed.
+
+========================================  =========
+path                                      role
+========================================  =========
+``/public/*``, ``/static/*``              public
+``/healthz``, ``/readyz``                 public
+``/docs``, ``/redoc``, ``/openapi.json``  public
+``/staff``, ``/trainer``, ``/admin``      public (page shells: HTML and JS, no data)
+``/api/v1/admin/*``, ``/admin/*``         admin
+``/api/v1/trainer/*``, ``/trainer/*``     trainer
+everything else (``/api/v1/*``...)        staff
+========================================  =========
+
+The page shells hold no data: they show a login form, keep the key in ``sessionStorage`` and
+fetch everything through ``/api/v1`` with ``Authorization: Bearer`` (``/static/auth.js``). A
+browser cannot send that header when it navigates, so a page that needs a key to load could
+never be opened; pages put their data behind the API instead.
+
+The check runs in :class:`AccessMiddleware`, before FastAPI reads a request body, so an
+anonymous client cannot make the server parse or spool uploads. Route dependencies
+(:func:`kb.api.auth.require_role`) check again and hand the caller to the route.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kb.security.audit import AuditLog
+from kb.security.keys import KeyStore
+from kb.security.roles import Role, holds, implied_roles
+from kb.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PUBLIC_PATHS = frozenset(
+    {
+        "/",
+        "/favicon.ico",
+        "/healthz",
+        "/readyz",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/staff",
+        "/staff/",
+        "/trainer",
+        "/trainer/",
+        "/admin",
+        "/admin/",
+    }
+)
+PUBLIC_PREFIXES = ("/public/", "/static/")
+ADMIN_PREFIXES = ("/api/v1/admin/", "/admin/")
+TRAINER_PREFIXES = ("/api/v1/trainer/", "/trainer/")
+REALM = 'Bearer realm="kb"'
+
+
+def required_role(path: str) -> Role | None:
+    """The role ``path`` needs; ``None`` for a public path."""
+    if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        return None
+    if path.startswith(ADMIN_PREFIXES) or path == "/api/v1/admin":
+        return "admin"
+    if path.startswith(TRAINER_PREFIXES) or path == "/api/v1/trainer":
+        return "trainer"
+    return "staff"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request: the key's name and role."""
+
+    name: str
+    role: str
+    key_id: str = ""
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role this caller holds (admin ⊇ trainer ⊇ staff)."""
+        return implied_roles(self.role)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.role == "public"
+
+
+PUBLIC = Principal(name="public", role="public")
+
+
+class Denied(Exception):
+    """Why a request may not go on: its HTTP status, message and headers."""
+
+    def __init__(self, status: int, detail: str, error: str = "") -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        challenge = f'{REALM}, error="{error}"' if error else REALM
+        self.headers = {"WWW-Authenticate": challenge}
+
+
+_open_lock = threading.Lock()
+
+
+def key_store(app: Any) -> KeyStore:
+    """The app's key store (``DATA_DIR/keys.sqlite``), opened on first use."""
+    store: KeyStore | None = getattr(app.state, "keys", None)
+    if store is None:
+        with _open_lock:
+            store = getattr(app.state, "keys", None)
+            if store is None:
+                settings: Settings = app.state.settings
+                store = KeyStore(settings.keys_path)
+                app.state.keys = store
+    return store
+
+
+def audit_log(app: Any) -> AuditLog:
+    """The app's audit log (``DATA_DIR/audit.sqlite``), opened on first use."""
+    audit: AuditLog | None = getattr(app.state, "audit", None)
+    if audit is None:
+        with _open_lock:
+            audit = getattr(app.state, "audit", None)
+            if audit is None:
+                settings: Settings = app.state.settings
+                audit = AuditLog(settings.audit_path)
+                app.state.audit = audit
+    return audit
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; ``None`` when absent."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate(app: Any, authorization: str, needed: Role, path: str) -> Principal:
+    """The caller holding the key in ``authorization``, if it may use ``path``.
+
+    Raises:
+        Denied: 401 without a valid key, 403 when the key's role is too low. Presented keys
+            that fail are written to the audit log (by public id, never the secret).
+    """
+    keys = key_store(app)
+    token = bearer_token(authorization)
+    if token is None:
+        if authorization.strip():
+            raise Denied(401, "use the header Authorization: Bearer <key>", "invalid_request")
+        detail = "an API key is required: send Authorization: Bearer <key>"
+        if not keys.has_active():
+            detail += (
+                "; no API keys exist yet: an administrator creates one on the server with "
+                "`kb keys create --role staff --name NAME`"
+            )
+        raise Denied(401, detail)
+    checked = keys.check(token)
+    if checked.key is None:
+        audit_log(app).append(
+            "auth.denied",
+            actor=f"key:{checked.key_id}" if checked.key_id else "unknown",
+            role="public",
+            detail=f"{checked.verdict} key on {path}",
+        )
+        raise Denied(401, "the API key is not valid or has been revoked", "invalid_token")
+    principal = Principal(name=checked.key.name, role=checked.key.role, key_id=checked.key_id)
+    if not holds(principal.role, needed):
+        audit_log(app).append(
+            "auth.denied",
+            actor=principal.name,
+            role=principal.role,
+            detail=f"role {principal.role} on {path} (needs {needed})",
+        )
+        raise Denied(
+            403,
+            f"the key {principal.name!r} has the role {principal.role}; {path} needs {needed}",
+            "insufficient_scope",
+        )
+    return principal
+
+
+class AccessMiddleware:
+    """Checks the role of every HTTP request against :func:`required_role` before routing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        needed = required_role(path)
+        principal = PUBLIC
+        if needed is not None:
+            header = ""
+            for name, value in scope.get("headers", ()):
+                if name == b"authorization":
+                    header = value.decode("latin-1")
+                    break
+            try:
+                # SQLite reads (and, on failure, an audit append) stay off the event loop.
+                principal = await anyio.to_thread.run_sync(
+                    authenticate, scope["app"], header, needed, path
+                )
+            except Denied as denied:
+                await _send_json(send, denied.status, {"detail": denied.detail}, denied.headers)
+                return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, str], headers: dict[str, str]
+) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"cache-control", b"no-store"),
+        *((k.lower().encode(), v.encode()) for k, v in headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})

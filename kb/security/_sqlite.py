@@ -1,0 +1,31 @@
+"""Opening the security databases: private file mode, WAL, full fsync on commit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+
+def connect(path: Path | None) -> sqlite3.Connection:
+    """A connection to ``path`` (``None``: in memory) in autocommit mode.
+
+    Transactions are opened explicitly (``BEGIN IMMEDIATE``) by the callers so that appends
+    from the server and from the CLI serialize on SQLite's write lock. ``synchronous=FULL``
+    makes every committed key change and audit event survive a power cut, not only a crash.
+    """
+    if path is None:
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        created = not path.exists()
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        if created:
+            # Key hashes and who-searched-what are nobody else's business on a shared host.
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.row_factory = sqlite3.Row
+    return conn
