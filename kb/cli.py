@@ -69,11 +69,22 @@ def _print(msg: str) -> None:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from kb.ingest.pipeline import ingest
-    from kb.store import Store
+    from kb.store import RawTextStore, Store
 
     store = Store(settings.store_path)
     progress = _Progress(sys.stderr.isatty())
-    report = ingest([Path(p) for p in args.paths], store, kind=args.kind, progress=progress)
+    raw_store = RawTextStore(settings.raw_text_path) if settings.keep_raw_text else None
+    report = ingest(
+        [Path(p) for p in args.paths],
+        store,
+        kind=args.kind,
+        progress=progress,
+        keep_words=settings.mask_keep_words,
+        raw_store=raw_store,
+        max_rows=settings.max_rows_per_file,
+    )
+    if raw_store is not None:
+        raw_store.close()
     progress.close()
     s = report.stats
     _print(
@@ -81,6 +92,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         f"{report.departments} departments, {report.chunks} chunks "
         f"({s.added} added, {s.updated} updated, {s.unchanged} unchanged)"
     )
+    if report.masked:
+        _print(f"masked personal data in {report.masked} document(s) before storing them")
     for err in report.errors:
         _print(f"  skipped: {err}")
     if report.errors:

@@ -799,3 +799,62 @@ class FaqCandidateStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+class RawTextStore:
+    """Unmasked text of ingested records (``DATA_DIR/raw.sqlite``), kept only on request.
+
+    Written only when the ``keep_raw_text`` setting is on; the API never opens it, and an index
+    build never snapshots it (it is a separate file from ``kb.sqlite``). The file is created
+    readable by its owner only.
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        import os
+
+        import sqlite_utils
+
+        self.path = path
+        if path is not None and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._db = sqlite_utils.Database(_connect(path, read_only=False))
+        self._db.table("raw_documents").create(
+            {"doc_id": str, "title": str, "body": str, "masked_hash": str, "source": str},
+            pk="doc_id",
+            if_not_exists=True,
+        )
+
+    def upsert(self, items: Sequence[tuple[Document, str]]) -> int:
+        """Store ``(raw document, hash of its masked form)`` pairs in one transaction."""
+        with self._db.atomic():
+            self._db.table("raw_documents").upsert_all(
+                (
+                    {
+                        "doc_id": doc.doc_id,
+                        "title": doc.title,
+                        "body": doc.body,
+                        "masked_hash": masked_hash,
+                        "source": doc.source,
+                    }
+                    for doc, masked_hash in items
+                ),
+                pk="doc_id",
+            )
+        return len(items)
+
+    def get(self, doc_id: str) -> tuple[str, str] | None:
+        """``(title, body)`` as read from the source file, or ``None``."""
+        row = self._db.execute(
+            "select title, body from raw_documents where doc_id = ?", [doc_id]
+        ).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def count(self) -> int:
+        return int(self._db.execute("select count(*) from raw_documents").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.errors import IndexError_
+from kb.faults import pause_point
 from kb.index.dense import DenseIndex
 from kb.index.embedder import Embedder
 from kb.index.lexical import BM25Params, LexicalIndex
@@ -198,6 +199,7 @@ def build_index(
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
         )
+        pause_point("build.embedded")
         manifest.write(tmp)
         final = index_root / build_id
         os.replace(tmp, final)

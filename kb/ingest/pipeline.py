@@ -4,6 +4,11 @@ A file that cannot be read at all (bad encoding, missing column...) is reported 
 bad row is reported and skipped; every good row of every file is stored. All documents of one
 run are written in a single transaction, so a crash or kill leaves the store as it was before
 the run, and the serving index (a separate snapshot) is untouched either way.
+
+Personal data in the free text is masked (:mod:`kb.ingest.redact`) before anything is chunked,
+hashed or stored, so the store, the indexes and every response only ever hold the masked text;
+the unmasked text is kept only when a :class:`~kb.store.RawTextStore` is passed (the
+``keep_raw_text`` setting). A file with more records than ``max_rows`` is refused whole.
 """
 
 from __future__ import annotations
@@ -14,11 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import InputError
+from kb.faults import pause_point
 from kb.ingest.chunking import chunk_document, department_document
 from kb.ingest.readers import iter_paths, read_path
-from kb.store import Store, UpsertStats
+from kb.ingest.redact import masker_for, redact_document
+from kb.store import RawTextStore, Store, UpsertStats, document_hash
+from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
-from kb.types import Chunk, Department, DocKind, Document, RowError
+from kb.types import Chunk, Department, DocKind, Document, ParseResult, RowError
 
 Progress = Callable[[str, int, int], None]
 
@@ -35,6 +43,8 @@ class IngestReport:
     parse_seconds: float = 0.0
     tokenize_seconds: float = 0.0
     store_seconds: float = 0.0
+    masked: int = 0
+    """Documents whose text had personal data masked."""
 
     @property
     def ok(self) -> bool:
@@ -48,8 +58,27 @@ def ingest(
     kind: DocKind | None = None,
     tokenizer: MeCabTokenizer | None = None,
     progress: Progress | None = None,
+    mask: bool = True,
+    masker: Masker | None = None,
+    keep_words: Sequence[str] = (),
+    raw_store: RawTextStore | None = None,
+    max_rows: int = 0,
 ) -> IngestReport:
-    """Read ``paths`` (files or folders) and upsert everything good into ``store``."""
+    """Read ``paths`` (files or folders) and upsert everything good into ``store``.
+
+    Args:
+        paths: Files and folders.
+        store: The live store.
+        kind: Force the kind of CSV/JSONL files.
+        tokenizer: Shared MeCab tokenizer.
+        progress: Progress callback ``(stage, done, total)``.
+        mask: Mask personal data before storing (turn off only for tests of raw behaviour).
+        masker: The masker; default: one keeping the directory's phones and names (those of
+            this run and those already stored) and ``keep_words``.
+        keep_words: Words never masked as names (the city's place names).
+        raw_store: Where to keep the unmasked text (``keep_raw_text``); ``None``: nowhere.
+        max_rows: Refuse a file with more records than this (0: no limit).
+    """
     tokenizer = tokenizer or MeCabTokenizer()
     files = list(iter_paths(paths))
     if not files:
@@ -66,6 +95,17 @@ def ingest(
             failed.append(str(path))
             errors.append(RowError(exc.source, exc.line, exc.field, exc.message))
             continue
+        except Exception as exc:  # a reader bug must not stop the batch or hide the file
+            failed.append(str(path))
+            errors.append(
+                RowError(str(path), 0, "", f"cannot be read ({type(exc).__name__}: {exc})")
+            )
+            continue
+        over = _over_limit(result, max_rows)
+        if over is not None:
+            failed.append(str(path))
+            errors.append(over)
+            continue
         errors.extend(result.errors)
         for doc in result.documents:
             if doc.doc_id in documents:
@@ -81,6 +121,22 @@ def ingest(
     for dept in departments.values():
         doc = department_document(dept)
         documents[doc.doc_id] = doc
+    masked = 0
+    raw_items: list[tuple[Document, str]] = []
+    if mask:
+        if masker is None:
+            known = {d.name: d for d in store.departments()}
+            known.update(departments)
+            masker = masker_for(known.values(), tokenizer, keep_words)
+        for doc_id, doc in list(documents.items()):
+            clean = redact_document(doc, masker)
+            if clean is not doc:
+                masked += 1
+                documents[doc_id] = clean
+            if raw_store is not None and doc.kind != "department":
+                raw_items.append((doc, document_hash(clean)))
+        if progress:
+            progress("mask", len(documents), len(documents))
     items: list[tuple[Document, list[Chunk]]] = []
     for j, doc in enumerate(documents.values()):
         items.append((doc, chunk_document(doc, tokenizer)))
@@ -93,7 +149,17 @@ def ingest(
     with store.transaction():
         if departments:
             store.upsert_departments(list(departments.values()))
-        stats = store.upsert(items)
+        half = len(items) // 2
+        first = store.upsert(items[:half])
+        pause_point("ingest.store")
+        second = store.upsert(items[half:])
+        stats = UpsertStats(
+            first.added + second.added,
+            first.updated + second.updated,
+            first.unchanged + second.unchanged,
+        )
+    if raw_store is not None and raw_items:
+        raw_store.upsert(raw_items)
     t3 = time.perf_counter()
     return IngestReport(
         files=tuple(str(f) for f in files),
@@ -106,4 +172,28 @@ def ingest(
         parse_seconds=t1 - t0,
         tokenize_seconds=t2 - t1,
         store_seconds=t3 - t2,
+        masked=masked,
+    )
+
+
+def _over_limit(result: ParseResult, max_rows: int) -> RowError | None:
+    """The error refusing a file with more than ``max_rows`` records, or ``None``."""
+    records = len(result.documents) + len(result.departments)
+    rows = records + sum(1 for e in result.errors if e.line)
+    if not max_rows or rows <= max_rows:
+        return None
+    lines = sorted(
+        {
+            int(src.rsplit(":", 1)[1])
+            for src in [d.source for d in result.documents] + [d.source for d in result.departments]
+            if ":" in src and src.rsplit(":", 1)[1].isdigit()
+        }
+        | {e.line for e in result.errors if e.line}
+    )
+    line = lines[max_rows] if len(lines) > max_rows else 0
+    return RowError(
+        result.source,
+        line,
+        "",
+        f"more than {max_rows} records (max_rows_per_file); the file was not stored",
     )

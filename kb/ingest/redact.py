@@ -1,0 +1,52 @@
+"""Mask personal data in parsed documents before they are chunked, stored or indexed.
+
+Case records get every rule of :mod:`kb.text.masking`; FAQ entries and manuals, written for
+publication, only the rules for data that never belongs there (ID numbers, dates of birth,
+mobile numbers, names with an honorific); the department directory is public and untouched.
+Department phone numbers are kept everywhere, and department names and aliases are never
+taken for people's names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from kb.text.masking import FULL, PUBLISHED, Masker, MaskProfile
+from kb.text.mecab import MeCabTokenizer
+from kb.types import Department, Document
+
+PROFILES: dict[str, MaskProfile | None] = {
+    "case": FULL,
+    "faq": PUBLISHED,
+    "manual": PUBLISHED,
+    "department": None,
+}
+"""Masking rules per document kind (``None``: not masked)."""
+
+
+def masker_for(
+    departments: Iterable[Department],
+    tokenizer: MeCabTokenizer | None = None,
+    keep_words: Iterable[str] = (),
+) -> Masker:
+    """A masker that keeps the directory's phone numbers and names intact."""
+    depts = list(departments)
+    words = [d.name for d in depts] + [a for d in depts for a in d.aliases] + list(keep_words)
+    return Masker(tokenizer, keep_phones=[d.phone for d in depts if d.phone], keep_words=words)
+
+
+def redact_document(doc: Document, masker: Masker) -> Document:
+    """``doc`` with personal data in its free-text fields replaced by placeholders."""
+    profile = PROFILES.get(doc.kind)
+    if profile is None:
+        return doc
+    title = masker.mask(doc.title, profile)
+    body = masker.mask(doc.body, profile)
+    if doc.kind == "manual":
+        heading_path = tuple(masker.mask(h, profile) for h in doc.heading_path)
+    else:
+        heading_path = doc.heading_path
+    if (title, body, heading_path) == (doc.title, doc.body, doc.heading_path):
+        return doc
+    return dataclasses.replace(doc, title=title, body=body, heading_path=heading_path)

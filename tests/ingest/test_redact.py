@@ -1,0 +1,142 @@
+"""Personal data is masked at ingest, before anything is stored, hashed or indexed."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kb.ingest.pipeline import ingest
+from kb.ingest.redact import masker_for, redact_document
+from kb.store import RawTextStore, Store
+from kb.text.masking import Masker
+from kb.text.mecab import MeCabTokenizer
+from kb.types import Department, Document
+
+DEPTS_CSV = """name,duties,phone,location,hours
+市民課,住民票・戸籍・転入転出,099-555-1101,本庁舎1階,平日 8:30～17:15
+高齢者支援課,介護保険・高齢者の相談,099-555-1108,本庁舎2階,平日 8:30～17:15
+"""
+CASES_CSV = "\n".join(
+    [
+        "id,date,channel,category,summary,resolution,department,status",
+        "C1,2024-04-02,窓口,届出,"
+        "山田花子さん（昭和30年5月3日生まれ、携帯090-1234-5678）から転入の相談。,"
+        "市民課(099-555-1101)で転入届を受け付けた。マイナンバー 1234 5678 9012 を確認。,"
+        "市民課,完了",
+        "C2,2024-04-03,電話,介護,母が認知症で一人暮らし。住所は桜川市中央町3丁目4番5号。,"
+        "高齢者支援課 099-555-1108 の保健師が訪問。連絡は taro@example.com へ。,"
+        "高齢者支援課,完了",
+        "",
+    ]
+)
+FAQ_CSV = """id,question,answer,department,category,published
+F1,住民票はどこで取れますか。,市民課（099-555-1101）の窓口で取れます。,市民課,届出,true
+"""
+
+RAW_SECRETS = ("山田", "花子", "090-1234-5678", "1234 5678 9012", "中央町3丁目", "taro@example.com")
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "departments.csv").write_text(DEPTS_CSV, encoding="utf-8")
+    (folder / "cases.csv").write_text(CASES_CSV, encoding="utf-8")
+    (folder / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
+    return folder
+
+
+def _all_bytes(*paths: Path) -> bytes:
+    """Every byte SQLite wrote for these databases (main file, WAL, journal)."""
+    out = b""
+    for path in paths:
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
+            if candidate.exists():
+                out += candidate.read_bytes()
+    return out
+
+
+def test_cases_are_masked_before_storing(
+    src: Path, tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    store = Store(tmp_path / "kb.sqlite")
+    report = ingest([src], store, tokenizer=tokenizer)
+    assert report.ok
+    assert report.masked == 2
+    c1 = store.get_documents(["case:C1"])["case:C1"]
+    assert c1.title == "[氏名]さん（[生年月日]生まれ、携帯[電話番号]）から転入の相談。"
+    # The directory's phone number is public and stays; My Number does not.
+    assert c1.body == "市民課(099-555-1101)で転入届を受け付けた。マイナンバー [個人番号] を確認。"
+    c2 = store.get_documents(["case:C2"])["case:C2"]
+    assert "桜川市[住所]" in c2.title
+    assert "高齢者支援課 099-555-1108" in c2.body
+    assert "[メール]" in c2.body
+    faq = store.get_documents(["faq:F1"])["faq:F1"]
+    assert faq.body == "市民課（099-555-1101）の窓口で取れます。"
+    chunks = [row for row in store.iter_chunks() if row.doc_id == "case:C1"]
+    assert chunks
+    assert all("山田" not in row.content for row in chunks)
+    assert all("山田" not in row.title_tokens + row.text_tokens for row in chunks)
+    store.close()
+    dump = _all_bytes(tmp_path / "kb.sqlite")
+    for secret in RAW_SECRETS:
+        assert secret.encode() not in dump, secret
+    assert not (tmp_path / "raw.sqlite").exists()
+
+
+def test_keep_raw_text_keeps_it_apart(src: Path, tmp_path: Path, tokenizer: MeCabTokenizer) -> None:
+    store = Store(tmp_path / "kb.sqlite")
+    raw = RawTextStore(tmp_path / "raw.sqlite")
+    ingest([src], store, tokenizer=tokenizer, raw_store=raw)
+    assert raw.count() == 3  # two cases and one FAQ entry; the directory is public anyway
+    raw_c1 = raw.get("case:C1")
+    assert raw_c1 is not None
+    assert "山田花子さん" in raw_c1[0]
+    assert (tmp_path / "raw.sqlite").stat().st_mode & 0o077 == 0
+    raw.close()
+    store.close()
+    dump = _all_bytes(tmp_path / "kb.sqlite")
+    for secret in RAW_SECRETS:
+        assert secret.encode() not in dump, secret
+
+
+def test_reingest_with_other_masking_rewrites_the_stored_text(
+    src: Path, tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    store = Store(tmp_path / "kb.sqlite")
+    first = ingest([src], store, tokenizer=tokenizer)
+    assert first.stats.added == 5
+    same = ingest([src], store, tokenizer=tokenizer)
+    assert (same.stats.added, same.stats.updated) == (0, 0)
+    # A masker that (wrongly) keeps 山田 changes case C1 only: re-ingest updates exactly it.
+    depts = store.departments()
+    other = masker_for(depts, tokenizer, keep_words=["山田花子"])
+    changed = ingest([src], store, tokenizer=tokenizer, masker=other)
+    assert changed.stats.updated == 1
+    assert "山田花子さん" in store.get_documents(["case:C1"])["case:C1"].title
+    back = ingest([src], store, tokenizer=tokenizer)
+    assert back.stats.updated == 1
+    assert "[氏名]さん" in store.get_documents(["case:C1"])["case:C1"].title
+    with sqlite3.connect(tmp_path / "kb.sqlite") as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    store.close()
+
+
+def test_directory_is_never_masked(tokenizer: MeCabTokenizer) -> None:
+    masker = Masker(tokenizer)
+    doc = Document(
+        doc_id="department:市民課",
+        kind="department",
+        title="市民課",
+        body="担当: 山田係長 099-555-1101",
+    )
+    assert redact_document(doc, masker) is doc
+
+
+def test_department_names_are_not_names(tokenizer: MeCabTokenizer) -> None:
+    dept = Department(name="中島記念館", duties="", aliases=("中島館",))
+    masker = masker_for([dept], tokenizer)
+    doc = Document(doc_id="case:X", kind="case", title="中島記念館で相談", body="")
+    assert redact_document(doc, masker).title == "中島記念館で相談"
