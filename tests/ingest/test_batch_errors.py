@@ -1,0 +1,118 @@
+"""A batch with broken files: good files are stored, errors name file and line, the store is safe."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kb.cli import main
+from kb.ingest.pipeline import ingest
+from kb.store import Store
+from kb.text.mecab import MeCabTokenizer
+
+GOOD_FAQ = """id,question,answer,department,category,published
+F1,住民票はどこで取れますか。,市民課の窓口で取れます。,市民課,届出,true
+F2,粗大ごみの出し方,電話で申し込んでください。,ごみ減量推進課,ごみ,true
+"""
+GOOD_CASES = (
+    '{"id": "C1", "date": "2024-04-02", "channel": "窓口", "summary": "転入の相談", '
+    '"resolution": "市民課で受付", "departments": ["市民課"], "status": "完了"}\n'
+)
+GOOD_MANUAL = "# 転入の手続き\n\n転入届は14日以内に市民課へ。\n"
+
+
+def _broken_batch(folder: Path) -> None:
+    folder.mkdir()
+    (folder / "a-faq.csv").write_text(GOOD_FAQ, encoding="utf-8")
+    (folder / "b-cases.jsonl").write_text(GOOD_CASES, encoding="utf-8")
+    (folder / "c-manual.md").write_text(GOOD_MANUAL, encoding="utf-8")
+    # CSV whose header fits no kind.
+    (folder / "x-broken.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    # JSONL with a truncated line in the middle: the good lines around it are kept.
+    (folder / "x-broken.jsonl").write_text(
+        GOOD_CASES.replace("C1", "C2")
+        + '{"id": "C3", "date": "2024-04-0\n'
+        + GOOD_CASES.replace("C1", "C4"),
+        encoding="utf-8",
+    )
+    # A DOCX and a PDF that are not what they claim to be.
+    (folder / "x-broken.docx").write_bytes(b"PK\x03\x04 this is not really a zip file")
+    (folder / "x-broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\n%%EO")
+
+
+def _snapshot(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        return list(conn.execute("select doc_id, content_hash from documents order by doc_id"))
+
+
+def test_broken_files_do_not_stop_the_batch(tmp_path: Path, tokenizer: MeCabTokenizer) -> None:
+    store_path = tmp_path / "kb.sqlite"
+    store = Store(store_path)
+    existing = tmp_path / "existing.md"
+    existing.write_text("# 既存の手順\n\n変わらない本文。\n", encoding="utf-8")
+    ingest([existing], store, tokenizer=tokenizer)
+    before = _snapshot(store_path)
+
+    src = tmp_path / "batch"
+    _broken_batch(src)
+    report = ingest([src], store, tokenizer=tokenizer)
+
+    stored = set(store.document_ids())
+    assert {"faq:F1", "faq:F2", "case:C1", "case:C2", "case:C4"} <= stored
+    assert "case:C3" not in stored
+    assert any(doc_id.startswith("manual:c-manual") for doc_id in stored)
+    # Everything stored before is still there, byte for byte.
+    after = dict(_snapshot(store_path))
+    for doc_id, digest in before:
+        assert after[doc_id] == digest
+
+    messages = [str(e) for e in report.errors]
+    failed = {Path(f).name for f in report.failed_files}
+    assert failed == {"x-broken.csv", "x-broken.docx", "x-broken.pdf"}
+    for name in ("x-broken.csv", "x-broken.docx", "x-broken.pdf"):
+        assert any(name in m for m in messages), (name, messages)
+    assert any("x-broken.jsonl:2" in m for m in messages), messages
+    assert not report.ok
+    store.close()
+
+
+def test_cli_reports_every_broken_file_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "batch"
+    _broken_batch(src)
+    data = tmp_path / "data"
+    code = main(["--data-dir", str(data), "--model", "fake", "ingest", str(src)])
+    out = capsys.readouterr().out
+    assert code == 1
+    for name in ("x-broken.csv", "x-broken.jsonl:2", "x-broken.docx", "x-broken.pdf"):
+        assert name in out
+    assert "the good rows were stored" in out
+    assert "built index" in out  # the good files were indexed
+
+
+def test_file_over_the_row_limit_is_refused_whole(
+    tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    rows = "\n".join(
+        f"F{i},質問{i}ですか。,回答{i}です。,市民課,届出,true" for i in range(1, 8)
+    )
+    (src / "big.csv").write_text(
+        "id,question,answer,department,category,published\n" + rows + "\n", encoding="utf-8"
+    )
+    (src / "small.csv").write_text(GOOD_FAQ.replace("F1", "S1").replace("F2", "S2"))
+    store = Store(None)
+    report = ingest([src], store, tokenizer=tokenizer, max_rows=5)
+    assert set(store.document_ids()) == {"faq:S1", "faq:S2"}
+    assert [Path(f).name for f in report.failed_files] == ["big.csv"]
+    (err,) = report.errors
+    # The header is line 1, so the sixth record (the first over the limit) is on line 7.
+    assert err.line == 7
+    assert "big.csv:7" in str(err)
+    assert "more than 5 records" in str(err)
+    store.close()
