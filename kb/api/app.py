@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from kb import __version__
 from kb.api.access import AccessMiddleware
 from kb.api.cors import ScopedCORSMiddleware
+from kb.api.limits import BodySizeLimitMiddleware
 from kb.api.ratelimit import RateLimiter
 from kb.api.routes import health, pages, public, search, staff
 from kb.api.state import AppState
@@ -66,6 +67,11 @@ def create_app(
     )
     # Roles are checked before routing; CORS is added after it, so it wraps it and answers
     # preflight requests (which never carry a key) itself.
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(AccessMiddleware)
     app.add_middleware(
         ScopedCORSMiddleware,

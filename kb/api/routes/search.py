@@ -54,6 +54,10 @@ async def search(
             detail=f"the query is {len(q)} characters long; at most "
             f"{settings.max_query_chars} are allowed",
         )
+    if k > settings.max_k:
+        raise HTTPException(
+            status_code=422, detail=f"k is {k}; at most {settings.max_k} results per pane"
+        )
     kinds = tuple(kind or ())
     for name in kinds:
         if name not in DOC_KINDS:
