@@ -7,6 +7,7 @@ with a message saying how to install them (``scripts/test.sh`` installs both).
 from __future__ import annotations
 
 import http.server
+import logging
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ import pytest
 import uvicorn
 
 from kb.api.app import create_app
+from kb.security.keys import KeyStore
 from kb.settings import Settings
 from tests.e2e.demo_index import FAKE_MODEL, REPO, build_demo_index
 
@@ -71,6 +73,10 @@ class Servers:
     host_page: str
     """URL of the plain city page embedding the widget (another origin)."""
     data_dir: Path
+    staff_key: str = ""
+    """A staff API key created for the session (log in with :func:`login`)."""
+    access_log: tuple[list[str], ...] = ()
+    """Lines uvicorn's access log wrote (one list, shared and growing)."""
 
 
 def _wait_ready(url: str, timeout: float = 60.0) -> None:
@@ -86,6 +92,23 @@ def _wait_ready(url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"kb at {url} did not become ready")
 
 
+class _ListHandler(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(logging.INFO)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def login(page: Any, key: str) -> None:
+    """Log in through the console's login form (as a counsellor would) and wait for it."""
+    page.wait_for_selector("#kb-login[open]")
+    page.fill("#kb-login-key", key)
+    page.click("#kb-login button[type=submit]")
+    page.wait_for_selector("#kb-login", state="hidden")
+
+
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     data_dir = tmp_path_factory.mktemp("e2e-data")
@@ -99,9 +122,19 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         public_cors_origins=[page_origin],
         public_rate_burst=1000,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=kb_port, log_level="warning")
+    keys = KeyStore(settings.keys_path)
+    _, staff_key = keys.create("e2e-staff", "staff")
+    keys.close()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=kb_port, log_level="warning"
     )
+    # Keep uvicorn's access log on (into a list) to prove keys never reach it.
+    access_lines: list[str] = []
+    access = logging.getLogger("uvicorn.access")
+    access.handlers = [_ListHandler(access_lines)]
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    server = uvicorn.Server(config)
     kb_thread = threading.Thread(target=server.run, daemon=True)
     kb_thread.start()
 
@@ -123,7 +156,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     host_thread.start()
     try:
         _wait_ready(kb_url)
-        yield Servers(kb=kb_url, host_page=page_origin + "/city.html", data_dir=data_dir)
+        yield Servers(
+            kb=kb_url,
+            host_page=page_origin + "/city.html",
+            data_dir=data_dir,
+            staff_key=staff_key,
+            access_log=(access_lines,),
+        )
     finally:
         host.shutdown()
         server.should_exit = True

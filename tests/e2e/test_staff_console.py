@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kb.store import FeedbackStore
-from tests.e2e.conftest import Servers
+from tests.e2e.conftest import Servers, login
 
 pytestmark = pytest.mark.e2e
 
@@ -24,6 +24,7 @@ def page(browser: Any, servers: Servers) -> Iterator[Any]:
     errors: list[str] = []
     p.on("pageerror", lambda exc: errors.append(str(exc)))
     p.goto(servers.kb + "/staff")
+    login(p, servers.staff_key)
     p.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
     yield p
     context.close()
@@ -153,6 +154,7 @@ def test_console_fits_a_tablet(browser: Any, servers: Servers, screenshots: Path
     context = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
     page = context.new_page()
     page.goto(servers.kb + "/staff")
+    login(page, servers.staff_key)
     page.locator("#q").fill("引っ越してきたので手続きを知りたい")
     page.wait_for_selector("#pane-cases .item")
     width = page.evaluate("document.documentElement.scrollWidth")

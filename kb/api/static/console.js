@@ -16,27 +16,10 @@
   };
 
   // --- the one place that talks to the server -------------------------------------------
-  // When staff keys exist (security issue), the key is kept in sessionStorage and sent here;
-  // a 401 asks for it once. Nothing else in the page needs to change.
-  const KEY_STORAGE = "kb.staffKey";
-  async function api(path, { method = "GET", body, signal } = {}) {
-    const headers = { Accept: "application/json" };
-    const key = sessionStorage.getItem(KEY_STORAGE);
-    if (key) headers.Authorization = "Bearer " + key;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const res = await fetch(path, {
-      method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status === 401) {
-      const entered = window.prompt("職員キーを入力してください");
-      if (entered) {
-        sessionStorage.setItem(KEY_STORAGE, entered);
-        return api(path, { method, body, signal });
-      }
-    }
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error(data.detail || res.statusText);
-    return data;
+  // /static/auth.js holds the key (sessionStorage, after the login form) and sends it as
+  // "Authorization: Bearer ..."; a 401 brings the login form back.
+  function api(path, options = {}) {
+    return window.kbAuth.api(path, options);
   }
 
   // --- state ----------------------------------------------------------------------------
@@ -396,6 +379,6 @@
     }
   }
   updatePaneVisibility();
-  loadDirectory().then(fromHash);
+  window.kbAuth.ready.then(() => loadDirectory()).then(fromHash);
   window.kbConsole = { api, runSearch };
 })();

@@ -1,0 +1,82 @@
+"""Request and response schemas of the account and admin routes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from kb.security.roles import Role
+
+
+class MeOut(BaseModel):
+    """The caller, as the key they sent identifies them."""
+
+    name: str
+    role: str
+    roles: list[str] = Field(description="Every role this key includes (admin ⊇ trainer ⊇ staff).")
+
+
+class KeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64, description="Who or what holds the key.")
+    role: Role
+
+
+class KeyOut(BaseModel):
+    name: str
+    role: str
+    key_id: str = Field(description="The public part of the key (kb_<key_id>_...).")
+    created_at: str
+    revoked_at: str = ""
+    active: bool
+
+
+class KeyCreatedOut(KeyOut):
+    key: str = Field(description="The secret key. It is shown this once and stored only hashed.")
+
+
+class KeyListOut(BaseModel):
+    keys: list[KeyOut]
+
+
+class RowErrorOut(BaseModel):
+    source: str
+    line: int
+    field: str
+    message: str
+
+
+class BuildOut(BaseModel):
+    index: str
+    chunks: int
+    embedded: int
+    cached: int
+    seconds: float
+
+
+class IngestOut(BaseModel):
+    files: list[str]
+    documents: int
+    departments: int
+    chunks: int
+    added: int
+    updated: int
+    unchanged: int
+    errors: list[RowErrorOut]
+    build: BuildOut | None = Field(
+        default=None, description="The index build that followed, unless build=false."
+    )
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    created_at: str
+    actor: str
+    role: str
+    action: str
+    query: str
+    ids: list[str]
+    detail: str
+    hash: str
+
+
+class AuditOut(BaseModel):
+    events: list[AuditEventOut]

@@ -1,0 +1,382 @@
+"""Admin API: upload and ingest files, rebuild the index, manage keys, read the audit log.
+
+Every route here is admin-only (the ``/api/v1/admin`` prefix, checked before routing, and
+``AdminDep``) and every action that changes something is written to the audit log. The audit
+log itself is only ever read here.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.types import Message
+
+from kb.api.access import key_store
+from kb.api.access_schemas import (
+    AuditEventOut,
+    AuditOut,
+    BuildOut,
+    IngestOut,
+    KeyCreatedOut,
+    KeyIn,
+    KeyListOut,
+    KeyOut,
+    RowErrorOut,
+)
+from kb.api.deps import AdminDep, AuditDep, SettingsDep, StateDep
+from kb.api.schemas import ErrorOut
+from kb.api.state import AppState
+from kb.errors import AccessError, InputError, KBError
+from kb.ingest.readers import SUPPORTED_SUFFIXES
+from kb.security.audit import AuditLog, parse_since
+from kb.security.keys import ApiKey
+from kb.settings import Settings
+from kb.types import DOC_KINDS, DocKind
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+MAX_FILES = 200
+_CHUNK = 1024 * 1024
+
+_busy = threading.Lock()
+
+
+@contextmanager
+def _exclusive(what: str) -> Iterator[None]:
+    """One ingest or build at a time per process; a second gets 409 instead of queueing."""
+    if not _busy.acquire(blocking=False):
+        raise HTTPException(409, detail=f"another ingest or build is running; retry the {what}")
+    try:
+        yield
+    finally:
+        _busy.release()
+
+
+def _key_out(key: ApiKey) -> KeyOut:
+    return KeyOut(
+        name=key.name,
+        role=key.role,
+        key_id=key.key_id,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+        active=key.active,
+    )
+
+
+def _build(settings: Settings, state: AppState) -> BuildOut:
+    """Rebuild the index from the store; the serving searcher switches to it on its next query."""
+    from kb.index.builder import build_index
+    from kb.index.embedder import load_embedder
+    from kb.store import EmbeddingCache, Store
+
+    # Reuse the serving model (same weights, one thread for this background job) rather than
+    # loading a second copy; without a service yet, load it as `kb build` would.
+    embedder = (
+        state.service.embedder
+        if state.service is not None
+        else load_embedder(
+            settings.model,
+            models_dir=settings.models_dir,
+            document_prompt=settings.document_prompt,
+            query_prompt=settings.query_prompt,
+            threads=settings.query_threads,
+            batch_size=settings.batch_size,
+        )
+    )
+    store = Store(settings.store_path)
+    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
+    try:
+        report = build_index(store, embedder, settings.index_root, cache=cache)
+    finally:
+        cache.close()
+        store.close()
+    return BuildOut(
+        index=report.path.name,
+        chunks=report.chunks,
+        embedded=report.embedded,
+        cached=report.cached,
+        seconds=round(report.seconds, 3),
+    )
+
+
+def _limited(request: Request, limit: int) -> Request:
+    """``request`` with a body that fails with 413 once it grows past ``limit`` bytes."""
+    received = 0
+    receive = request.receive
+
+    async def counted() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, detail=_too_large(limit))
+        return message
+
+    return Request(request.scope, counted)
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"the upload is larger than {limit:,} bytes (max_upload_bytes); split it into several "
+        "uploads or raise KB_MAX_UPLOAD_BYTES"
+    )
+
+
+async def _save_uploads(request: Request, settings: Settings, folder: Path) -> list[Path]:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise HTTPException(
+            415, detail="send the files as multipart/form-data, each in a field named 'files'"
+        )
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > settings.max_upload_bytes:
+        raise HTTPException(413, detail=_too_large(settings.max_upload_bytes))
+    limited = _limited(request, settings.max_upload_bytes)
+    form = await limited.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    try:
+        uploads = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
+        if not uploads:
+            raise HTTPException(422, detail="no files: send them in multipart fields named 'files'")
+        paths: list[Path] = []
+        for upload in uploads:
+            # Only the base name is used: '../../x.csv' cannot write outside the folder.
+            name = Path((upload.filename or "").replace("\\", "/")).name
+            if not name or name.startswith("."):
+                raise HTTPException(422, detail=f"file name {upload.filename!r} is not usable")
+            if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                raise HTTPException(
+                    415,
+                    detail=f"{name}: unsupported file type (supported: "
+                    f"{', '.join(SUPPORTED_SUFFIXES)})",
+                )
+            target = folder / name
+            if target.exists():
+                raise HTTPException(422, detail=f"{name}: the same file name was sent twice")
+            with target.open("wb") as out:
+                while chunk := await upload.read(_CHUNK):
+                    out.write(chunk)
+            paths.append(target)
+        return paths
+    finally:
+        await form.close()
+
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "CSV, JSONL, Markdown, text, DOCX or PDF files.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/ingest",
+    response_model=IngestOut,
+    openapi_extra=_UPLOAD_BODY,
+    responses={
+        409: {"model": ErrorOut},
+        413: {"model": ErrorOut},
+        415: {"model": ErrorOut},
+        422: {"model": ErrorOut},
+    },
+)
+async def ingest_upload(
+    request: Request,
+    principal: AdminDep,
+    audit: AuditDep,
+    settings: SettingsDep,
+    state: StateDep,
+    kind: Annotated[str | None, Query(description="Kind of every file (default: detect).")] = None,
+    build: Annotated[bool, Query(description="Rebuild the index afterwards.")] = True,
+) -> IngestOut:
+    """Store uploaded FAQ, case, manual or department files (then rebuild the index).
+
+    Bad rows are reported with file, line and field and skipped; the good ones are stored.
+    The uploaded files are deleted afterwards: only what ingest stores (masked) is kept.
+    """
+    from kb.ingest.pipeline import ingest
+    from kb.store import Store
+
+    if kind is not None and kind not in DOC_KINDS:
+        raise HTTPException(422, detail=f"unknown kind {kind!r}; use one of {', '.join(DOC_KINDS)}")
+    doc_kind: DocKind | None = kind  # narrowed by the check above
+    folder = settings.data_dir / "uploads" / secrets.token_hex(8)
+    folder.mkdir(parents=True, mode=0o700)
+    try:
+        paths = await _save_uploads(request, settings, folder)
+        with _exclusive("ingest"):
+
+            def run() -> Any:
+                store = Store(settings.store_path)
+                try:
+                    return ingest(paths, store, kind=doc_kind)
+                finally:
+                    store.close()
+
+            try:
+                report = await run_in_threadpool(run)
+            except InputError as exc:
+                raise HTTPException(422, detail=str(exc)) from exc
+            s = report.stats
+            built = None
+            if build and (s.added or s.updated or not _has_index(settings)):
+                built = await run_in_threadpool(_build, settings, state)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    out = IngestOut(
+        files=[Path(f).name for f in report.files],
+        documents=report.documents,
+        departments=report.departments,
+        chunks=report.chunks,
+        added=s.added,
+        updated=s.updated,
+        unchanged=s.unchanged,
+        errors=[
+            RowErrorOut(source=Path(e.source).name, line=e.line, field=e.field, message=e.message)
+            for e in report.errors
+        ],
+        build=built,
+    )
+    await run_in_threadpool(
+        audit.append,
+        "ingest",
+        actor=principal.name,
+        role=principal.role,
+        ids=out.files,
+        detail=f"{out.documents} documents, {out.departments} departments ({s.added} added, "
+        f"{s.updated} updated, {s.unchanged} unchanged), {len(out.errors)} row error(s)"
+        + (f"; built {built.index}" if built else ""),
+    )
+    return out
+
+
+def _has_index(settings: Settings) -> bool:
+    from kb.index.builder import current_index
+
+    try:
+        current_index(settings.index_root)
+    except KBError:
+        return False
+    return True
+
+
+@router.post("/build", response_model=BuildOut, responses={409: {"model": ErrorOut}})
+async def build(
+    principal: AdminDep, audit: AuditDep, settings: SettingsDep, state: StateDep
+) -> BuildOut:
+    """Rebuild the index from the store (only changed texts are embedded again)."""
+    with _exclusive("build"):
+        out = await run_in_threadpool(_build, settings, state)
+    await run_in_threadpool(
+        audit.append,
+        "build",
+        actor=principal.name,
+        role=principal.role,
+        detail=f"built {out.index}: {out.chunks} chunks ({out.embedded} embedded)",
+    )
+    return out
+
+
+@router.get("/keys", response_model=KeyListOut)
+def list_keys(request: Request, _: AdminDep) -> KeyListOut:
+    """Every key, active and revoked (names, roles, public ids; never secrets or hashes)."""
+    return KeyListOut(keys=[_key_out(k) for k in key_store(request.app).list()])
+
+
+@router.post(
+    "/keys", response_model=KeyCreatedOut, status_code=201, responses={409: {"model": ErrorOut}}
+)
+def create_key(
+    body: KeyIn, request: Request, response: Response, principal: AdminDep, audit: AuditDep
+) -> KeyCreatedOut:
+    """Create a key; the response is the only place its secret ever appears."""
+    try:
+        key, secret = key_store(request.app).create(body.name, body.role)
+    except AccessError as exc:
+        raise HTTPException(409 if "already" in str(exc) else 422, detail=str(exc)) from exc
+    audit.append(
+        "keys.create",
+        actor=principal.name,
+        role=principal.role,
+        ids=[key.name],
+        detail=f"{key.role} key {key.key_id}",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return KeyCreatedOut(**_key_out(key).model_dump(), key=secret)
+
+
+@router.delete("/keys/{name}", response_model=KeyOut, responses={404: {"model": ErrorOut}})
+def revoke_key(name: str, request: Request, principal: AdminDep, audit: AuditDep) -> KeyOut:
+    """Revoke the active key ``name``; it stops working at once, also on other workers."""
+    try:
+        key = key_store(request.app).revoke(name)
+    except AccessError as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    audit.append(
+        "keys.revoke",
+        actor=principal.name,
+        role=principal.role,
+        ids=[key.name],
+        detail=f"{key.role} key {key.key_id}",
+    )
+    return _key_out(key)
+
+
+@router.get("/audit", response_model=AuditOut, responses={422: {"model": ErrorOut}})
+def read_audit(
+    principal: AdminDep,
+    audit: AuditDep,
+    since: Annotated[str, Query(description="ISO date or date-time (UTC unless given).")] = "",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> AuditOut:
+    """Audit events from ``since`` on, oldest first (read-only: nothing can change the log)."""
+    try:
+        start = parse_since(since) if since else ""
+    except InputError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    events = list(audit.events(since=start, limit=limit))
+    _record_read(audit, principal.name, principal.role, since, len(events))
+    return AuditOut(
+        events=[
+            AuditEventOut(
+                id=e.id,
+                created_at=e.created_at,
+                actor=e.actor,
+                role=e.role,
+                action=e.action,
+                query=e.query,
+                ids=list(e.ids),
+                detail=e.detail,
+                hash=e.hash,
+            )
+            for e in events
+        ]
+    )
+
+
+def _record_read(audit: AuditLog, actor: str, role: str, since: str, n: int) -> None:
+    audit.append("audit.read", actor=actor, role=role, detail=f"since {since or '-'}: {n} events")

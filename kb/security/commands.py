@@ -1,0 +1,182 @@
+"""``kb keys ...`` and ``kb audit ...``: key management and the audit log from the shell.
+
+Whoever can run these on the server can read and write ``DATA_DIR`` anyway, so they act as an
+administrator; each action is recorded in the audit log as ``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from kb.security.audit import AuditLog, export, parse_since
+from kb.security.keys import KeyStore
+from kb.security.roles import ROLES
+from kb.settings import Settings
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "cli:unknown"
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    keys = KeyStore(settings.keys_path)
+    try:
+        if args.if_none and keys.has_active():
+            _err("kb: API keys exist already; none created (see `kb keys list`)")
+            return 0
+        key, secret = keys.create(args.name, args.role)
+    finally:
+        keys.close()
+    audit = AuditLog(settings.audit_path)
+    try:
+        audit.append(
+            "keys.create",
+            actor=_actor(),
+            role="admin",
+            ids=[key.name],
+            detail=f"{key.role} key {key.key_id}",
+        )
+    finally:
+        audit.close()
+    _err(f"created {key.role} key {key.name!r} (id {key.key_id}). Store it now: it is shown")
+    _err("only this once and kept only as a hash. Send it as: Authorization: Bearer <key>")
+    print(secret, flush=True)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    keys = KeyStore(settings.keys_path)
+    try:
+        key = keys.revoke(args.name)
+    finally:
+        keys.close()
+    audit = AuditLog(settings.audit_path)
+    try:
+        audit.append(
+            "keys.revoke",
+            actor=_actor(),
+            role="admin",
+            ids=[key.name],
+            detail=f"{key.role} key {key.key_id}",
+        )
+    finally:
+        audit.close()
+    print(f"revoked {key.role} key {key.name!r} (id {key.key_id}); it no longer works", flush=True)
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    keys = KeyStore(settings.keys_path)
+    try:
+        listed = keys.list(include_revoked=not args.active)
+    finally:
+        keys.close()
+    if args.json:
+        rows = [
+            {
+                "name": k.name,
+                "role": k.role,
+                "key_id": k.key_id,
+                "created_at": k.created_at,
+                "revoked_at": k.revoked_at,
+                "active": k.active,
+            }
+            for k in listed
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2), flush=True)
+        return 0
+    if not listed:
+        print("no API keys yet: kb keys create --role staff --name NAME", flush=True)
+        return 0
+    width = max(4, *(len(k.name) for k in listed))
+    print(f"{'name':<{width}}  {'role':<7}  {'id':<8}  {'created (UTC)':<19}  status")
+    for k in listed:
+        status = "active" if k.active else f"revoked {k.revoked_at[:19]}"
+        print(f"{k.name:<{width}}  {k.role:<7}  {k.key_id:<8}  {k.created_at[:19]:<19}  {status}")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
+    since = parse_since(args.since) if args.since else ""
+    until = parse_since(args.until) if args.until else ""
+    fmt = args.format or ("jsonl" if args.out and args.out.suffix == ".jsonl" else "csv")
+    audit = AuditLog(settings.audit_path)
+    try:
+        events = audit.events(since=since, until=until)
+        if args.out is None:
+            n = export(events, fmt, sys.stdout)
+        else:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            # A BOM lets Excel (what a city office opens a CSV with) read the Japanese text.
+            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+            with args.out.open("w", encoding=encoding, newline="") as out:
+                n = export(events, fmt, out)
+        audit.append(
+            "audit.export",
+            actor=_actor(),
+            role="admin",
+            detail=f"{n} events since {args.since or '-'} until {args.until or '-'} as {fmt}",
+        )
+    finally:
+        audit.close()
+    if args.out is not None:
+        _err(f"wrote {n} event(s) to {args.out}")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    audit = AuditLog(settings.audit_path)
+    try:
+        result = audit.verify()
+    finally:
+        audit.close()
+    if result.ok:
+        print(f"audit log ok: {result.events} events, chain intact; head {result.head}")
+        print("note the head hash somewhere else to detect removal of the latest events later")
+        return 0
+    for problem in result.problems:
+        print(f"tampered: {problem}")
+    print(f"audit log NOT ok: {len(result.problems)} problem(s) in {result.events} events")
+    return 1
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``kb keys`` and ``kb audit`` on the main parser's subcommands."""
+    keys = sub.add_parser("keys", help="create, revoke and list API keys")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    p = ksub.add_parser("create", help="create a key and print it once")
+    p.add_argument("--role", required=True, choices=list(ROLES))
+    p.add_argument("--name", required=True, help="who or what holds the key (unique)")
+    p.add_argument(
+        "--if-none", action="store_true", help="only if no active key exists (first start)"
+    )
+    p.set_defaults(func=cmd_keys_create)
+    p = ksub.add_parser("revoke", help="revoke a key by name (takes effect at once)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_keys_revoke)
+    p = ksub.add_parser("list", help="list keys (names, roles, ids; never secrets)")
+    p.add_argument("--active", action="store_true", help="only keys that still work")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_keys_list)
+
+    audit = sub.add_parser("audit", help="export or verify the audit log")
+    asub = audit.add_subparsers(dest="audit_command", required=True)
+    p = asub.add_parser("export", help="write audit events as CSV or JSONL")
+    p.add_argument("--since", default=None, help="ISO date or date-time (UTC unless given)")
+    p.add_argument("--until", default=None, help="ISO date or date-time, exclusive")
+    p.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: csv")
+    p.add_argument("--out", type=Path, default=None, help="file (default: standard output)")
+    p.set_defaults(func=cmd_audit_export)
+    p = asub.add_parser("verify", help="check the hash chain of the audit log")
+    p.set_defaults(func=cmd_audit_verify)
