@@ -35,8 +35,8 @@ from kb.security._sqlite import connect
 from kb.security.roles import ROLES, Role, parse_role
 
 PREFIX = "kb_"
-_KEY_RE = re.compile(r"^kb_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
-_NAME_RE = re.compile(r"^[\w.@+-]{1,64}$")
+_KEY_RE = re.compile(r"kb_([0-9a-f]{8})_([A-Za-z0-9_-]{43})")
+_NAME_RE = re.compile(r"[\w.@+-]{1,64}")
 _DUMMY_HASH = hashlib.sha256(b"kb: no such key").hexdigest()
 
 _SCHEMA = f"""
@@ -77,7 +77,7 @@ def hash_key(key: str) -> str:
 
 def key_id_of(key: str) -> str:
     """The public id inside a well-formed key, or ``""`` (never echoes the secret part)."""
-    match = _KEY_RE.match(key)
+    match = _KEY_RE.fullmatch(key)
     return match.group(1) if match else ""
 
 
@@ -142,7 +142,7 @@ class KeyStore:
         Raises:
             AccessError: Bad name or role, or an active key already has this name.
         """
-        if not _NAME_RE.match(name):
+        if not _NAME_RE.fullmatch(name):
             raise AccessError(
                 f"invalid key name {name!r}: use 1-64 letters, digits or . _ @ + - (no spaces)"
             )

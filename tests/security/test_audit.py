@@ -1,0 +1,136 @@
+"""The audit log: masked queries, append-only in SQLite itself, a hash chain, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from kb.errors import InputError
+from kb.security.audit import GENESIS, AuditLog, export, parse_since
+from kb.text.mecab import MeCabTokenizer
+
+
+@pytest.fixture
+def audit(tmp_path: Path, tokenizer: MeCabTokenizer) -> AuditLog:
+    from kb.text.masking import mask_personal
+
+    return AuditLog(tmp_path / "audit.sqlite", masker=lambda t: mask_personal(t, tokenizer))
+
+
+def test_events_are_masked_chained_and_survive_a_restart(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite")  # the default masker (mask_personal)
+    first = log.append(
+        "search",
+        actor="desk-1",
+        role="staff",
+        query="母の電話は090-1234-5678、メールはhanako@example.jp です",
+        ids=["faq:F1", "case:C2"],
+    )
+    assert "090" not in first.query
+    assert "hanako@example.jp" not in first.query
+    assert "[電話番号]" in first.query
+    assert "[メール]" in first.query
+    assert first.prev_hash == GENESIS
+    log.close()
+    reopened = AuditLog(tmp_path / "audit.sqlite")
+    second = reopened.append("open", actor="desk-1", role="staff", ids=["case:C2"])
+    assert second.id == first.id + 1
+    assert second.prev_hash == first.hash
+    events = list(reopened.events())
+    assert [e.action for e in events] == ["search", "open"]
+    assert events[0].ids == ("faq:F1", "case:C2")
+    assert events[0].query == first.query
+    assert reopened.verify().ok
+    assert reopened.verify().head == second.hash
+
+
+def test_sqlite_itself_refuses_updates_and_deletes(audit: AuditLog, tmp_path: Path) -> None:
+    audit.append("search", actor="desk-1", role="staff", query="粗大ごみ")
+    db = sqlite3.connect(tmp_path / "audit.sqlite", isolation_level=None)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE audit SET actor = 'someone-else'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM audit")
+    db.close()
+    assert [e.actor for e in audit.events()] == ["desk-1"]
+
+
+def _tamper(path: Path, sql: str) -> None:
+    """What someone with the file could do: drop the triggers and edit."""
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER audit_no_update")
+    db.execute("DROP TRIGGER audit_no_delete")
+    db.execute(sql)
+    db.commit()
+    db.close()
+
+
+def test_verify_finds_an_edited_event(audit: AuditLog, tmp_path: Path) -> None:
+    for q in ("住民票", "児童手当", "介護保険"):
+        audit.append("search", actor="desk-1", role="staff", query=q)
+    assert audit.verify().ok
+    _tamper(tmp_path / "audit.sqlite", "UPDATE audit SET actor = 'nobody' WHERE id = 2")
+    result = AuditLog(tmp_path / "audit.sqlite").verify()
+    assert not result.ok
+    assert result.problems == ("event 2: content does not match its hash (altered)",)
+
+
+def test_verify_finds_a_deleted_event(audit: AuditLog, tmp_path: Path) -> None:
+    for q in ("住民票", "児童手当", "介護保険"):
+        audit.append("search", actor="desk-1", role="staff", query=q)
+    _tamper(tmp_path / "audit.sqlite", "DELETE FROM audit WHERE id = 2")
+    result = AuditLog(tmp_path / "audit.sqlite").verify()
+    assert not result.ok
+    assert any("event 3: expected event 2" in p for p in result.problems)
+    assert any("event 3: does not link" in p for p in result.problems)
+
+
+def test_concurrent_appends_from_two_connections_keep_one_chain(tmp_path: Path) -> None:
+    logs = [AuditLog(tmp_path / "audit.sqlite", masker=str) for _ in range(2)]
+
+    def write(log: AuditLog, who: str) -> None:
+        for i in range(25):
+            log.append("search", actor=who, role="staff", query=f"q{i}")
+
+    threads = [threading.Thread(target=write, args=(log, f"w{n}")) for n, log in enumerate(logs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = logs[0].verify()
+    assert result.ok, result.problems
+    assert result.events == 50
+
+
+def test_since_filter_and_exports(audit: AuditLog) -> None:
+    a = audit.append("search", actor="desk-1", role="staff", query="=HYPERLINK(1)", ids=["faq:F1"])
+    b = audit.append("keys.create", actor="cli:root", role="admin", ids=["desk-2"])
+    assert [e.id for e in audit.events(since=b.created_at)] == [b.id]
+    assert [e.id for e in audit.events(until=b.created_at)] == [a.id]
+    out = io.StringIO()
+    assert export(audit.events(), "csv", out) == 2
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[0]["query"].lower() == "'=hyperlink(1)"  # a spreadsheet will not run it
+    assert rows[0]["ids"] == "faq:F1"
+    assert rows[1]["action"] == "keys.create"
+    out = io.StringIO()
+    assert export(audit.events(), "jsonl", out) == 2
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines[0]["query"].lower() == "=hyperlink(1)"
+    assert lines[1]["ids"] == ["desk-2"]
+    assert lines[1]["hash"] == b.hash
+    with pytest.raises(InputError, match="unknown format"):
+        export(audit.events(), "xml", io.StringIO())
+
+
+def test_parse_since_accepts_dates_and_zones() -> None:
+    assert parse_since("2026-04-01") == "2026-04-01T00:00:00.000+00:00"
+    assert parse_since("2026-04-01T09:00+09:00") == "2026-04-01T00:00:00.000+00:00"
+    with pytest.raises(InputError, match="not an ISO 8601"):
+        parse_since("yesterday")
