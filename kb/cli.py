@@ -208,6 +208,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         ns = argparse.Namespace(paths=args.bootstrap, kind=None, no_build=False)
         cmd_ingest(ns, settings)
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    from kb.security.commands import warn_if_no_keys
+
+    warn_if_no_keys(settings)
     app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -29,6 +29,19 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def warn_if_no_keys(settings: Settings) -> bool:
+    """Say on stderr how to create the first key when none can log in; True if it warned."""
+    keys = KeyStore(settings.keys_path)
+    try:
+        if keys.has_active():
+            return False
+    finally:
+        keys.close()
+    _err("kb: no API keys exist yet: the staff console, trainer pages and /api/v1 answer 401")
+    _err("kb: until an administrator creates one: kb keys create --role staff --name NAME")
+    return True
+
+
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     keys = KeyStore(settings.keys_path)
     try:
