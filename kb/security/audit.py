@@ -177,7 +177,10 @@ class AuditLog:
         self.path = path
         self._masker = masker
         self._lock = threading.Lock()
-        self._db = connect(path)
+        # Every search appends an event: NORMAL keeps an append at ~0.2 ms instead of an fsync
+        # each (p95 12 ms on a busy 2-core box, serialized across requests). A killed process
+        # loses nothing; a power cut may lose the last events before a WAL checkpoint.
+        self._db = connect(path, synchronous="NORMAL")
         with self._lock:
             self._db.executescript(_SCHEMA)
 

@@ -113,3 +113,16 @@ def test_audit_export_csv_jsonl_since_and_verify(
     db.close()
     assert kb(tmp_path, "audit", "verify") == 1
     assert "event 1: content does not match its hash" in capsys.readouterr().out
+
+
+def test_serve_warns_until_a_key_exists(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kb.security.commands import warn_if_no_keys
+    from kb.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    assert warn_if_no_keys(settings) is True
+    assert "kb keys create --role staff --name NAME" in capsys.readouterr().err
+    kb(tmp_path, "keys", "create", "--role", "staff", "--name", "desk-1")
+    capsys.readouterr()
+    assert warn_if_no_keys(settings) is False
+    assert capsys.readouterr().err == ""
