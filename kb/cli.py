@@ -212,7 +212,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     warn_if_no_keys(settings)
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    from kb.api.logs import uvicorn_log_config
+
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config()
+    )
     return 0
 
 

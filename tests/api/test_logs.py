@@ -1,0 +1,80 @@
+"""The served access log keeps neither query strings (citizens' words) nor keys."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from kb.api.app import create_app
+from kb.api.logs import DropQueryString, uvicorn_log_config
+from kb.index.embedder import FakeEmbedder
+from kb.search.service import SearchService
+from kb.settings import Settings
+from tests.api.conftest import create_key
+from tests.e2e.conftest import free_port
+
+
+def test_filter_drops_the_query_string_only() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/search?q=090-1234-5678", "1.1", 200),
+        None,
+    )
+    assert DropQueryString().filter(record)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /api/v1/search?… HTTP/1.1" 200'
+    plain = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s", ("a", "GET", "/healthz"), None
+    )
+    DropQueryString().filter(plain)
+    assert plain.getMessage() == "a GET /healthz"
+    handlers = uvicorn_log_config()["handlers"]
+    assert handlers["access"]["filters"] == ["kb_drop_query"]
+
+
+def test_kb_serve_access_log_has_paths_but_no_queries_or_keys(
+    index_root: Path, fake_embedder: FakeEmbedder, capfd: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(data_dir=index_root.parent)
+    key = create_key(settings, "staff")
+    app = create_app(settings, service_factory=lambda: SearchService(index_root, fake_embedder))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=uvicorn_log_config())
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        url = base + "/api/v1/search?q=%E6%AF%8D%E3%81%AE090-1234-5678&k=1"
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert r.status == 200
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    out, err = capfd.readouterr()
+    logged = out + err
+    assert "GET /api/v1/search?… HTTP/1.1" in logged
+    assert "090-1234-5678" not in logged
+    assert "%E6%AF%8D" not in logged.upper()
+    assert key[12:] not in logged
