@@ -388,6 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what is stored and which index serves")
     p.set_defaults(func=cmd_status)
 
+    from kb.trainer.commands import add_parser as add_trainer_parser
+
+    add_trainer_parser(sub)
+
     from kb.security.commands import add_parsers as add_security_parsers
 
     add_security_parsers(sub)

@@ -98,8 +98,17 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description=(
-            "A logged query or gap topic whose best published FAQ has a dense (cosine) score "
+            "A logged query whose best published FAQ has a dense (cosine) score "
             "below this counts as low-score; 0 = the model's default (see kb.trainer.gaps)."
+        ),
+    )
+    trainer_topic_low_score: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A case topic whose median case is less similar than this to every published FAQ "
+            "is a gap topic; 0 = the model's default (see kb.trainer.gaps)."
         ),
     )
     feedback_weight: float = Field(

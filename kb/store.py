@@ -580,6 +580,21 @@ class FeedbackStore:
         with self._lock:
             return int(self._db.execute("select count(*) from feedback").fetchone()[0])
 
+    def max_id(self) -> int:
+        """The id of the latest record (0 when empty): a cheap "anything new?" check."""
+        with self._lock:
+            return int(self._db.execute("select coalesce(max(id), 0) from feedback").fetchone()[0])
+
+    def department_labels(self, after_id: int = 0) -> list[tuple[int, str, str]]:
+        """``(id, query, right department)`` of 「正しい担当課は…」 records after ``after_id``."""
+        with self._lock:
+            rows = self._db.execute(
+                "select id, query, right_department from feedback "
+                "where id > ? and right_department != '' order by id",
+                [after_id],
+            ).fetchall()
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
     def close(self) -> None:
         self._db.close()
 

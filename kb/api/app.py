@@ -16,7 +16,7 @@ from kb.api.access import AccessMiddleware
 from kb.api.cors import ScopedCORSMiddleware
 from kb.api.limits import BodySizeLimitMiddleware
 from kb.api.ratelimit import RateLimiter
-from kb.api.routes import account, admin, health, pages, public, search, staff
+from kb.api.routes import account, admin, health, pages, public, search, staff, trainer
 from kb.api.state import AppState
 from kb.errors import KBError, QueryError
 from kb.search.service import SearchService
@@ -107,5 +107,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(public.router)
     app.include_router(pages.router)
+    app.include_router(trainer.router)
+    app.include_router(trainer.pages)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -100,3 +100,37 @@ class DenseIndex:
     @classmethod
     def load(cls, path: Path, kind: str) -> DenseIndex:
         return cls(_faiss().read_index(str(path)), kind)
+
+
+def kmeans(
+    vectors: np.ndarray, k: int, *, niter: int = 25, seed: int = 1234
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means of L2-normalised ``vectors`` (FAISS), deterministic for a seed.
+
+    Args:
+        vectors: float32 ``[n, d]``, L2-normalised.
+        k: Number of clusters; clamped to ``n``.
+        niter: Iterations.
+        seed: Seed of the initial centroids (same input and seed: same clusters).
+
+    Returns:
+        ``(centroids [k, d] L2-normalised, labels [n] int64)``.
+    """
+    faiss = _faiss()
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dim = x.shape
+    k = max(1, min(k, n))
+    if n == 0:
+        return np.zeros((0, dim), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    if k == 1:
+        centroid = x.mean(axis=0, keepdims=True)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
+        return centroid.astype(np.float32), np.zeros(n, dtype=np.int64)
+    km = faiss.Kmeans(dim, k, niter=niter, seed=seed, spherical=True, verbose=False)
+    # Small clusters are the point here (a department's few dozen cases): FAISS would
+    # otherwise warn that it wants 39 points per centroid.
+    km.cp.min_points_per_centroid = 1
+    km.train(x)
+    centroids = np.ascontiguousarray(km.centroids, dtype=np.float32)
+    _, labels = km.index.search(x, 1)
+    return centroids, labels[:, 0].astype(np.int64)

@@ -1,4 +1,7 @@
-"""Reader for Word manuals (``.docx``): the only module that imports ``docx`` (python-docx).
+"""Word (``.docx``) adapter: the only module that imports ``docx`` (python-docx).
+
+It reads manuals (:func:`read_docx`) and writes the trainer's manual drafts
+(:func:`write_docx`).
 
 Paragraphs styled ``Heading 1``..``Heading 9`` (Word's built-in heading styles, shown as
 ``見出し 1``.. in Japanese Word) start sections, as do custom styles based on them or named
@@ -133,3 +136,45 @@ def _table_rows(table: Table) -> Iterator[Text]:
             cells.append(" ".join(cell.text.split()))
         if any(cells):
             yield Text(" | ".join(cells))
+
+
+WordBlock = tuple[str, int, "str | tuple[tuple[str, ...], ...]"]
+"""``("heading", level, text)``, ``("paragraph", 0, text)``, ``("bullet", level, text)`` or
+``("table", 0, rows)`` (the first row is the header)."""
+
+
+def write_docx(path: Path, title: str, blocks: list[WordBlock], *, subject: str = "") -> Path:
+    """Write ``blocks`` as a Word document with built-in heading and list styles.
+
+    The headings use Word's ``Heading N`` styles, so :func:`read_docx` (and Word's navigation
+    pane) sees the same sections. ``title`` goes into the core properties and a ``Title``
+    paragraph; ``subject`` into the Subject property (department names, as manuals use it).
+    """
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    document.core_properties.subject = subject
+    document.add_heading(title, level=0)
+    for kind, level, content in blocks:
+        if kind == "heading":
+            document.add_heading(str(content), level=max(1, min(level, 9)))
+        elif kind == "paragraph":
+            document.add_paragraph(str(content))
+        elif kind == "bullet":
+            style = "List Bullet" if level <= 1 else "List Bullet 2"
+            document.add_paragraph(str(content), style=style)
+        elif kind == "table":
+            rows = [tuple(r) for r in content] if not isinstance(content, str) else []
+            if not rows:
+                continue
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            table.style = "Table Grid"
+            for i, row in enumerate(rows):
+                for j, cell in enumerate(row):
+                    table.cell(i, j).text = cell
+        else:
+            raise ValueError(f"unknown block kind {kind!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path

@@ -14,8 +14,10 @@ from pathlib import Path
 from kb.errors import IndexError_, KBError
 from kb.index.builder import CURRENT, current_index
 from kb.index.embedder import Embedder, load_embedder
+from kb.search.feedback import DepartmentFeedback
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
+from kb.store import FeedbackStore
 from kb.text.mecab import MeCabTokenizer
 from kb.text.synonyms import SynonymTable, ensure_synonyms_file, load_synonyms
 
@@ -32,8 +34,14 @@ class SearchService:
         config: SearchConfig | None = None,
         tokenizer: MeCabTokenizer | None = None,
         synonyms_path: Path | None = None,
+        feedback_store: FeedbackStore | None = None,
     ) -> None:
         self.index_root = index_root
+        self.feedback_store = feedback_store
+        self.department_feedback = DepartmentFeedback()
+        """「正しい担当課は…」 feedback as a kNN vote, shared by every searcher of the service."""
+        self._feedback_seen = 0
+        self._feedback_lock = threading.Lock()
         self.synonyms_path = synonyms_path
         self._synonyms_stamp: float | None = None
         self._synonyms = SynonymTable()
@@ -54,9 +62,34 @@ class SearchService:
             threads=settings.query_threads,
             batch_size=settings.batch_size,
         )
-        cfg = config or SearchConfig(max_query_chars=settings.max_query_chars)
+        cfg = config or SearchConfig(
+            max_query_chars=settings.max_query_chars, feedback_weight=settings.feedback_weight
+        )
         synonyms = ensure_synonyms_file(settings.synonyms_path)
-        return cls(settings.index_root, embedder, cfg, synonyms_path=synonyms)
+        return cls(
+            settings.index_root,
+            embedder,
+            cfg,
+            synonyms_path=synonyms,
+            feedback_store=FeedbackStore(settings.feedback_path),
+        )
+
+    def sync_feedback(self) -> int:
+        """Add 「正しい担当課は…」 records stored since the last call to the department vote.
+
+        Cheap when nothing is new (one ``max(id)`` query); each new record embeds its query
+        once. Returns how many were added.
+        """
+        store = self.feedback_store
+        if store is None or store.max_id() <= self._feedback_seen:
+            return 0
+        with self._feedback_lock:
+            fresh = store.department_labels(self._feedback_seen)
+            if not fresh:
+                return 0
+            added = self.department_feedback.add(self.embedder, fresh)
+            self._feedback_seen = fresh[-1][0]
+            return added
 
     def synonyms(self) -> SynonymTable:
         """The synonym dictionary, re-read when staff have edited the file."""
@@ -86,6 +119,10 @@ class SearchService:
 
     def searcher(self) -> Searcher:
         """The searcher of the serving index, reopened if a new build took over."""
+        try:
+            self.sync_feedback()
+        except Exception:  # feedback must never take search down
+            log.exception("could not read new department feedback")
         stamp = self._stamp()
         current = self._searcher
         if current is not None and stamp == self._pointer_stamp:
@@ -108,6 +145,7 @@ class SearchService:
                 log.exception("new index could not be opened; still serving the previous one")
                 self._pointer_stamp = stamp
                 return self._searcher
+            fresh.department_feedback = self.department_feedback
             self._searcher = fresh
             self._pointer_stamp = stamp
             return fresh

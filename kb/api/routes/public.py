@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep, rate_limited
+from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import (
     ErrorOut,
     PublicDepartmentOut,
@@ -54,6 +55,8 @@ def _check_length(q: str, settings: Settings) -> None:
 async def faq_search(
     searcher: SearcherDep,
     settings: SettingsDep,
+    request: Request,
+    background: BackgroundTasks,
     q: Annotated[str, Query(description="The citizen's question.")],
     k: Annotated[int | None, Query(ge=1, le=20)] = None,
 ) -> PublicSearchOut:
@@ -67,6 +70,10 @@ async def faq_search(
         result = await run_in_threadpool(searcher.search, q, k=limit, filters=PUBLIC_FILTERS)
     except QueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
+    if settings.query_log:
+        # Masked and written after the response is sent; suggest (every keystroke) is not
+        # logged: its prefixes would drown the finished questions.
+        background.add_task(log_search, get_trainer(request), "public", q, result, searcher)
     faqs = []
     for faq in result.faqs:
         if faq.id not in published:  # belt and braces: the filter already guarantees it

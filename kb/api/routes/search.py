@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, cast
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep
+from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import ErrorOut, SearchOut
 from kb.errors import QueryError
 from kb.search.searcher import MODES
@@ -36,6 +37,8 @@ async def search(
     settings: SettingsDep,
     principal: StaffDep,
     audit: AuditDep,
+    request: Request,
+    background: BackgroundTasks,
     q: Annotated[str, Query(description="What the citizen said, as typed by staff.")],
     k: Annotated[int, Query(ge=1, le=50, description="Results per pane.")] = 5,
     kind: Annotated[list[str] | None, Query(description="Restrict to these kinds.")] = None,
@@ -85,4 +88,7 @@ async def search(
         query=q,
         ids=returned_ids(out),
     )
+    if settings.query_log:
+        # Masked and written after the response is sent (kb.api.querylog).
+        background.add_task(log_search, get_trainer(request), "staff", q, result, searcher)
     return out

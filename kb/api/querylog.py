@@ -1,0 +1,48 @@
+"""Writing searches to the query log, after the response has gone out.
+
+The routes hand the finished search to :func:`log_search` as a background task: masking and
+the SQLite insert never delay an answer, and a failure to log is logged, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from fastapi import Request
+
+from kb.search.searcher import Searcher
+from kb.search.suggest import suggester_for
+from kb.settings import Settings
+from kb.trainer.querylog import log_record
+from kb.trainer.service import Trainer
+from kb.types import SearchResult
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def get_trainer(request: Request) -> Trainer:
+    """The app's :class:`Trainer` (query log, topics, candidates), created on first use."""
+    trainer: Trainer | None = getattr(request.app.state, "trainer", None)
+    if trainer is None:
+        with _lock:
+            trainer = getattr(request.app.state, "trainer", None)
+            if trainer is None:
+                settings: Settings = request.app.state.settings
+                trainer = Trainer(settings)
+                request.app.state.trainer = trainer
+    return trainer
+
+
+def log_search(
+    trainer: Trainer, source: str, query: str, result: SearchResult, searcher: Searcher
+) -> None:
+    """Mask and append one search to ``DATA_DIR/querylog.sqlite`` (errors are only logged)."""
+    try:
+        record = log_record(
+            source, query, result, suggester_for(searcher).published_ids, searcher.tokenizer
+        )
+        trainer.query_log().add(record)
+    except Exception:
+        log.exception("could not write the query log")

@@ -1,0 +1,246 @@
+"""``kb trainer ...``: topics, gaps, manual drafts, FAQ candidates, feedback-loop measurement."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from kb.settings import Settings
+from kb.trainer.gaps import GapReport
+from kb.trainer.service import Trainer
+from kb.trainer.topics import TopicSet, trend
+
+
+def _out(text: str) -> None:
+    print(text, flush=True)
+
+
+def _local(doc_id: str) -> str:
+    return doc_id.partition(":")[2] or doc_id
+
+
+def format_topics(topic_set: TopicSet, cases: dict[str, Any], limit: int) -> str:
+    scope = topic_set.department or "全体"
+    total = sum(t.size for t in topic_set.topics)
+    lines = [f"topics of {scope}: {len(topic_set.topics)} topics over {total} closed cases"]
+    for t in topic_set.topics[:limit]:
+        channels = ", ".join(f"{c} {n}" for c, n in t.channels[:3])
+        months = [n for _, n in t.monthly]
+        lines.append(
+            f"\n{t.id}  {t.label}  ({t.size} cases, typical channel {t.channel or '-'}; "
+            f"trend {trend(t):.1f}x)"
+        )
+        lines.append(f"  keywords: {'、'.join(t.keywords)}")
+        lines.append(f"  channels: {channels}")
+        depts = ", ".join(f"{d} {n}" for d, n in t.departments[:4])
+        lines.append(f"  departments: {depts}")
+        lines.append(f"  monthly ({topic_set.months[0]}..{topic_set.months[-1]}): {months}")
+        for case_id in t.representative:
+            case = cases.get(case_id)
+            lines.append(f"  - {_local(case_id)} {case.title if case else ''}")
+    return "\n".join(lines)
+
+
+def format_gaps(report: GapReport, limit: int) -> str:
+    lines = [
+        f"low-score lines (dense cosine of the best published FAQ): topics "
+        f"{report.topic_low_score:.2f}, queries {report.low_score:.2f}"
+    ]
+    lines.append(f"\ngap topics (no published FAQ near most of their cases): {len(report.topics)}")
+    for g in report.topics[:limit]:
+        lines.append(
+            f"  {g.topic.id:<14} {g.topic.size:>4} cases  coverage {g.coverage:.3f}  "
+            f"{g.topic.label}  (nearest FAQ {_local(g.best_faq)} {g.best_faq_question})"
+        )
+    lines.append(
+        f"\nqueries without a good FAQ, most frequent first "
+        f"({len(report.queries)} of {report.searches} logged searches' distinct queries):"
+    )
+    for q in report.queries[:limit]:
+        best = "-" if q.best_score is None else f"{q.best_score:.3f}"
+        lines.append(f"  {q.count:>4}x  zero-hit {q.zero_hits:>3}  best {best:>5}  {q.query}")
+    lines.append("\nzero-hit / low-score rate:")
+    for r in report.rates:
+        lines.append(
+            f"  {r.period}  {r.searches:>5} searches  zero-hit {r.zero_hit_rate:6.1%}  "
+            f"low-score {r.low_score_rate:6.1%}"
+        )
+    lines.append("\n'this helped' rate per FAQ (worst first):")
+    for h in report.helped[:limit]:
+        rate = "-" if h.rate is None else f"{h.rate:.0%}"
+        lines.append(
+            f"  {_local(h.faq_id):<8} {rate:>5}  ({h.helped} helped, {h.not_helped} not)  "
+            f"{h.question}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    trainer = Trainer(settings)
+    topic_set = trainer.topics(args.department or "")
+    if args.json:
+        data = {
+            "department": topic_set.department,
+            "months": list(topic_set.months),
+            "topics": [asdict(t) for t in topic_set.topics],
+        }
+        _out(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        cases = {c.doc_id: c for c in trainer.corpus().cases}
+        _out(format_topics(topic_set, cases, args.limit))
+    trainer.close()
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
+    trainer = Trainer(settings)
+    report = trainer.gaps(
+        department=args.department or "", min_count=args.min_count, period=args.period
+    )
+    if args.json:
+        _out(json.dumps(asdict(report), ensure_ascii=False, indent=2, default=str))
+    else:
+        _out(format_gaps(report, args.limit))
+    trainer.close()
+    return 0
+
+
+def cmd_manual(args: argparse.Namespace, settings: Settings) -> int:
+    trainer = Trainer(settings)
+    draft = trainer.manual(args.department)
+    trainer.close()
+    if args.format == "md" and args.out is None:
+        sys.stdout.write(draft.markdown())
+        return 0
+    out = args.out or Path(f"manual-{draft.department}.{args.format}")
+    draft.write(out, args.format)
+    _out(f"wrote {out} ({args.format}, {len(draft.blocks)} blocks)")
+    return 0
+
+
+def cmd_candidates(args: argparse.Namespace, settings: Settings) -> int:
+    trainer = Trainer(settings)
+    for c in trainer.candidates().all():
+        _out(f"{c.id}  [{c.status}]  topic {c.topic_id}  {c.department}")
+        _out(f"  Q: {c.question}")
+        _out(f"  A: {c.answer}")
+    trainer.close()
+    return 0
+
+
+def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
+    trainer = Trainer(settings)
+    c = trainer.draft(args.topic)
+    trainer.close()
+    _out(f"drafted {c.id} for topic {c.topic_id} ({c.department}); unpublished until approved")
+    _out(f"  Q: {c.question}")
+    _out(f"  A: {c.answer}")
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.index.embedder import load_embedder
+
+    trainer = Trainer(settings)
+    if args.question or args.answer:
+        trainer.edit(args.id, question=args.question or "", answer=args.answer or "")
+    embedder = load_embedder(
+        settings.model,
+        models_dir=settings.models_dir,
+        document_prompt=settings.document_prompt,
+        query_prompt=settings.query_prompt,
+        threads=settings.threads,
+        batch_size=settings.batch_size,
+    )
+    approval = trainer.approve(args.id, embedder)
+    trainer.close()
+    b = approval.build
+    _out(
+        f"approved {approval.candidate.id}: published as faq:{approval.candidate.id} in index "
+        f"{b.path.name} ({b.embedded} chunk(s) embedded, {b.cached} from cache) "
+        f"in {approval.seconds:.2f} s; a running server serves it from its next query"
+    )
+    return 0
+
+
+def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.index.builder import current_index
+    from kb.index.embedder import load_embedder
+    from kb.search.searcher import SearchConfig, Searcher
+    from kb.trainer.feedback_eval import evaluate_feedback_loop, load_labelled_queries
+
+    embedder = load_embedder(
+        settings.model,
+        models_dir=settings.models_dir,
+        document_prompt=settings.document_prompt,
+        query_prompt=settings.query_prompt,
+        threads=settings.threads,
+        batch_size=settings.batch_size,
+    )
+    config = SearchConfig(feedback_weight=args.weight)
+    searcher = Searcher(current_index(settings.index_root), embedder, config=config)
+    queries = load_labelled_queries(args.dataset / args.queries)
+    report = evaluate_feedback_loop(searcher, queries, folds=args.folds)
+    searcher.close()
+    data = asdict(report)
+    if args.json:
+        args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    _out(
+        f"department accuracy@1 on held-out queries ({report.queries} queries, {args.folds} "
+        f"folds, {report.feedback} feedback records replayed): before {report.before:.3f}, "
+        f"after {report.after:.3f} (on the queries with feedback: {report.seen_after:.3f})"
+    )
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``kb trainer`` and its subcommands to the top-level parser's subparsers."""
+    p = sub.add_parser("trainer", help="topics, FAQ gaps, manual drafts and FAQ candidates")
+    tsub = p.add_subparsers(dest="trainer_command", required=True)
+
+    t = tsub.add_parser("topics", help="clusters of closed cases, per department or overall")
+    t.add_argument("--department", default="", help="a department (default: all cases)")
+    t.add_argument("--limit", type=int, default=50, help="topics to print")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_topics)
+
+    t = tsub.add_parser("gaps", help="topics and logged queries no published FAQ answers")
+    t.add_argument("--department", default="", help="topics of this department only")
+    t.add_argument("--min-count", type=int, default=1, help="ignore rarer queries")
+    t.add_argument("--period", choices=["month", "day"], default="month")
+    t.add_argument("--limit", type=int, default=20, help="rows per list")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=cmd_gaps)
+
+    t = tsub.add_parser("manual", help="a draft manual for one department")
+    t.add_argument("--department", required=True)
+    t.add_argument("--format", choices=["md", "docx"], default="md")
+    t.add_argument("--out", type=Path, default=None, help="file (default: stdout for md)")
+    t.set_defaults(func=cmd_manual)
+
+    t = tsub.add_parser("candidates", help="list FAQ candidates")
+    t.set_defaults(func=cmd_candidates)
+
+    t = tsub.add_parser("draft", help="draft an FAQ entry for a topic (unpublished)")
+    t.add_argument("topic", help="topic id, e.g. all-03 (see `kb trainer gaps`)")
+    t.set_defaults(func=cmd_draft)
+
+    t = tsub.add_parser("approve", help="publish an FAQ candidate (incremental index build)")
+    t.add_argument("id", help="candidate id, e.g. FC0001")
+    t.add_argument("--question", default=None, help="replace the drafted question first")
+    t.add_argument("--answer", default=None, help="replace the drafted answer first")
+    t.set_defaults(func=cmd_approve)
+
+    t = tsub.add_parser(
+        "feedback-eval", help="department accuracy before/after replaying staff feedback"
+    )
+    t.add_argument("dataset", type=Path, nargs="?", default=Path("eval/datasets/demo"))
+    t.add_argument("--queries", default="queries.jsonl")
+    t.add_argument("--folds", type=int, default=2)
+    t.add_argument("--weight", type=float, default=0.5, help="feedback_weight to measure")
+    t.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    t.set_defaults(func=cmd_feedback_eval)

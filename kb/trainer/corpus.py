@@ -1,0 +1,101 @@
+"""The trainer's view of a serving index: cases and published FAQ with their stored vectors.
+
+Everything is read from the index folder (the store snapshot and the ``.npy`` vectors written
+at build time), so the trainer tools never load the embedding model and never disturb the
+live store. A document's vector is the mean of its chunks' title vectors (the case summary,
+the FAQ question): what citizens ask, which is what topics and gaps are about.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.index.builder import SNAPSHOT, current_index
+from kb.index.manifest import Manifest
+from kb.store import Store
+from kb.types import Department, Document
+
+OPEN_STATUSES = frozenset({"対応中", "未対応", "継続", "継続中", "保留", "open", "pending"})
+"""Case statuses that mean "not closed yet": such cases are left out of topics."""
+
+
+@dataclass(frozen=True)
+class TrainerCorpus:
+    """Closed cases and published FAQ entries of one index build, with one vector each."""
+
+    folder: Path
+    model: str
+    cases: tuple[Document, ...]
+    case_vectors: np.ndarray
+    """float32 ``[len(cases), d]``, L2-normalised, aligned with ``cases``."""
+    faqs: tuple[Document, ...]
+    """Published FAQ entries only."""
+    faq_vectors: np.ndarray
+    departments: tuple[Department, ...]
+
+    def case(self, doc_id: str) -> Document | None:
+        return next((c for c in self.cases if c.doc_id == doc_id), None)
+
+    def faq(self, doc_id: str) -> Document | None:
+        return next((f for f in self.faqs if f.doc_id == doc_id), None)
+
+    def department(self, name: str) -> Department | None:
+        return next((d for d in self.departments if d.name == name), None)
+
+
+def _doc_vectors(
+    doc_ids: list[str], chunk_docs: np.ndarray, vectors: np.ndarray, dim: int
+) -> np.ndarray:
+    positions: dict[str, list[int]] = defaultdict(list)
+    for i, doc_id in enumerate(chunk_docs):
+        positions[str(doc_id)].append(i)
+    out = np.zeros((len(doc_ids), dim), dtype=np.float32)
+    for row, doc_id in enumerate(doc_ids):
+        rows = positions.get(doc_id)
+        if rows:
+            v = np.asarray(vectors[rows], dtype=np.float32).mean(axis=0)
+            out[row] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out
+
+
+def load_corpus(folder: Path) -> TrainerCorpus:
+    """Read the closed cases and published FAQ of the index build in ``folder``."""
+    manifest = Manifest.read(folder)
+    store = Store(folder / SNAPSHOT, read_only=True)
+    try:
+        meta = store.chunk_metadata()
+        case_ids = store.document_ids("case")
+        faq_ids = store.document_ids("faq")
+        docs = store.get_documents(case_ids + faq_ids)
+        departments = tuple(store.departments())
+    finally:
+        store.close()
+    rowids = np.load(folder / "rowids.npy")
+    if not np.array_equal(rowids, meta["rowid"]):
+        from kb.errors import IndexError_
+
+        raise IndexError_(f"index {folder} is inconsistent: chunk ids differ from the snapshot")
+    title_vectors = np.load(folder / "title_vectors.npy", mmap_mode="r")
+    cases = tuple(
+        docs[i] for i in case_ids if i in docs and docs[i].status.strip() not in OPEN_STATUSES
+    )
+    faqs = tuple(docs[i] for i in faq_ids if i in docs and docs[i].published)
+    dim = manifest.dim
+    return TrainerCorpus(
+        folder=folder,
+        model=manifest.model,
+        cases=cases,
+        case_vectors=_doc_vectors([c.doc_id for c in cases], meta["doc_id"], title_vectors, dim),
+        faqs=faqs,
+        faq_vectors=_doc_vectors([f.doc_id for f in faqs], meta["doc_id"], title_vectors, dim),
+        departments=departments,
+    )
+
+
+def load_current_corpus(index_root: Path) -> TrainerCorpus:
+    """:func:`load_corpus` of the serving build under ``index_root``."""
+    return load_corpus(current_index(index_root))
