@@ -128,6 +128,8 @@ def ingest(
             known = {d.name: d for d in store.departments()}
             known.update(departments)
             masker = masker_for(known.values(), tokenizer, keep_words)
+        if progress:
+            progress("mask", 0, len(documents))
         for doc_id, doc in list(documents.items()):
             clean = redact_document(doc, masker)
             if clean is not doc:
