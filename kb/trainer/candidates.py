@@ -71,32 +71,29 @@ def draft_candidate(
     cases = [c for c in (corpus.case(i) for i in topic.representative) if c is not None]
     if not cases:
         raise TrainerError(f"topic {topic.id} has no cases to draft an FAQ entry from")
+    tok = tokenizer or MeCabTokenizer()
     question_sentences = [s for c in cases for s in split_sentences(c.title)]
-    question = _question_from(question_sentences, topic.keywords)
+    question = mask_personal(_question_from(question_sentences, topic.keywords), tok)
     answer_sentences: list[str] = []
     for case in cases:
         for sentence in split_sentences(case.body)[:1]:
             if sentence not in answer_sentences:
                 answer_sentences.append(sentence)
-    answer_sentences = answer_sentences[:MAX_ANSWER_SENTENCES]
+    answer = mask_personal("".join(answer_sentences[:MAX_ANSWER_SENTENCES]), tok)
     owner = topic.department or (topic.departments[0][0] if topic.departments else "")
     dept = corpus.department(owner)
     if dept is not None:
+        # The department's own contact details are public: appended after masking.
         contact = "、".join(x for x in (dept.phone and f"電話 {dept.phone}", dept.location) if x)
-        answer_sentences.append(
-            f"詳しくは{dept.name}"
-            + (f"（{contact}）" if contact else "")
-            + "へお問い合わせください。"
-        )
-    tok = tokenizer or MeCabTokenizer()
-    category = next((c.category for c in cases if c.category), "")
+        answer += f"詳しくは{dept.name}" + (f"（{contact}）" if contact else "")
+        answer += "へお問い合わせください。"
     candidate = FaqCandidate(
         id=candidates.next_id(),
         topic_id=topic.id,
-        question=mask_personal(question, tok),
-        answer=mask_personal("".join(answer_sentences), tok),
+        question=question,
+        answer=answer,
         department=owner,
-        category=category,
+        category=next((c.category for c in cases if c.category), ""),
         source_cases=tuple(c.doc_id for c in cases),
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
