@@ -1,0 +1,153 @@
+"""Start ``kb serve`` on loopback, time its cold start and load it with concurrent clients.
+
+Every loop is bounded (a fixed number of requests, a deadline for start-up) and the server is
+always terminated, even when a measurement fails.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from kb.evaluation.metrics import percentile
+
+PORTS = range(8400, 8500)
+"""The loopback ports the benchmarks may use."""
+
+
+@dataclass(frozen=True)
+class Server:
+    process: subprocess.Popen[bytes]
+    url: str
+    ready_s: float
+    """Seconds from spawning ``kb serve`` until ``/readyz`` answered 200."""
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.process.pid)
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident memory of a process (this one by default) in MiB, from /proc."""
+    path = f"/proc/{pid or 'self'}/status"
+    with open(path, encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+@contextmanager
+def serve(
+    data_dir: Path,
+    port: int,
+    *,
+    models_dir: Path,
+    threads: int = 0,
+    timeout_s: float = 300.0,
+    log: Path | None = None,
+) -> Iterator[Server]:
+    """Run ``kb serve`` on ``127.0.0.1:port`` over ``data_dir`` until the block ends."""
+    if port not in PORTS:
+        raise ValueError(f"port {port} is outside the benchmark range 8400-8499")
+    env = dict(os.environ)
+    env.update(
+        KB_DATA_DIR=str(data_dir),
+        KB_MODEL_CACHE_DIR=str(models_dir),
+        KB_THREADS=str(threads),
+        KB_QUERY_LOG="false",
+    )
+    kb = Path(sys.executable).with_name("kb")
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(kb), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        ready = None
+        with httpx.Client(timeout=2.0) as client:
+            deadline = t0 + timeout_s
+            while time.perf_counter() < deadline:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"kb serve exited with {proc.returncode} (log: {log})")
+                try:
+                    if client.get(url + "/readyz").status_code == 200:
+                        ready = time.perf_counter() - t0
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
+        if ready is None:
+            raise RuntimeError(f"kb serve not ready within {timeout_s} s (log: {log})")
+        yield Server(proc, url, round(ready, 2))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+def load(
+    url: str, path: str, queries: Sequence[str], *, clients: int, requests: int
+) -> dict[str, float]:
+    """``requests`` GETs of ``path?q=...`` spread over ``clients`` threads (keep-alive each).
+
+    Returns latency percentiles (ms), errors and throughput (requests per second).
+    """
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    per_client = max(1, requests // clients)
+
+    def worker(offset: int) -> None:
+        nonlocal errors
+        mine: list[float] = []
+        bad = 0
+        with httpx.Client(base_url=url, timeout=30.0) as client:
+            for i in range(per_client):
+                q = queries[(offset * 7919 + i) % len(queries)]
+                t = time.perf_counter()
+                try:
+                    r = client.get(path, params={"q": q})
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                mine.append((time.perf_counter() - t) * 1000)
+                bad += not ok
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in range(clients)]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t0
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "qps": round(len(latencies) / wall, 1),
+    }

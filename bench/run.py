@@ -1,0 +1,618 @@
+"""The benchmark harness: kb at 10k / 100k / 1M chunks, side by side with txtai and bm25s.
+
+Usage::
+
+    .venv/bin/python bench/run.py --quick --json PATH      # 10k chunks, a few minutes
+    .venv/bin/python bench/run.py --json PATH              # 10k, 100k and 1M chunks
+    .venv/bin/python bench/run.py --levels 100000 --json PATH
+
+For each level it generates the corpus (:mod:`bench.scale`; cached under ``data/bench``),
+ingests it with kb's pipeline (parse / tokenize / store timed; cached), builds the index (real
+embeddings up to ``--real-max`` chunks, derived ones above; timed, size on disk), then measures
+in process: search latency (all four panes; and one pane per mode), query embedding alone,
+suggest, recall@10 of the approximate FAISS index against exact search; over HTTP: ``kb serve``
+cold start until ``/readyz``, latency with N concurrent clients, QPS at saturation, the
+server's resident memory; and the peers (bm25s, txtai hybrid) on the same chunks and queries.
+Quality side by side (nDCG@10) is measured on ``eval/datasets/demo``, which has qrels.
+Embedding throughput compares kb's document path with a plain
+``SentenceTransformer.encode`` loop over the same texts.
+
+Figures are printed and written as JSON; the machine load (``uptime``) is recorded with them,
+because the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench import httpload  # noqa: E402
+from bench.scale import DerivedVectors, Level, read_bases, write_level  # noqa: E402
+from kb.evaluation.metrics import ndcg_at_k, percentile  # noqa: E402
+from kb.index.builder import build_index, current_index  # noqa: E402
+from kb.index.embedder import Embedder, load_embedder  # noqa: E402
+from kb.ingest.pipeline import ingest  # noqa: E402
+from kb.ingest.readers import iter_paths  # noqa: E402
+from kb.search.searcher import MODES, Searcher  # noqa: E402
+from kb.search.service import SearchService  # noqa: E402
+from kb.settings import DEFAULT_MODEL  # noqa: E402
+from kb.store import EmbeddingCache, Store, text_hash  # noqa: E402
+
+QUICK_LEVELS = (10_000,)
+FULL_LEVELS = (10_000, 100_000, 1_000_000)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def load_avg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def summary(ms: Sequence[float]) -> dict[str, float]:
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "mean_ms": round(statistics.fmean(ms), 2) if ms else 0.0,
+    }
+
+
+def timed(fn: Callable[[str], Any], queries: Sequence[str], rounds: int = 1) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        for q in queries:
+            t = time.perf_counter()
+            fn(q)
+            out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def demo_queries() -> list[str]:
+    path = REPO / "eval/datasets/demo/queries.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line]
+
+
+def folder_bytes(folder: Path) -> dict[str, int]:
+    sizes = {p.name: p.stat().st_size for p in folder.iterdir() if p.is_file()}
+    sizes["total"] = sum(sizes.values())
+    return sizes
+
+
+# --- ingest and build -------------------------------------------------------------------
+
+
+def ingest_level(level: Level, data: Path) -> dict[str, Any]:
+    """Ingest the level's corpus into ``data/kb.sqlite`` (once; the figures are kept)."""
+    stamp = data / "ingest.json"
+    if stamp.is_file():
+        return {**json.loads(stamp.read_text("utf-8")), "cached": True}
+    data.mkdir(parents=True, exist_ok=True)
+    db = data / "kb.sqlite"
+    if db.exists():
+        db.unlink()
+    store = Store(db)
+    files = list(iter_paths([level.corpus]))
+    totals = {"parse_s": 0.0, "tokenize_s": 0.0, "store_s": 0.0}
+    docs = chunks = errors = 0
+    t0 = time.perf_counter()
+    # One ingest run per file keeps memory bounded at 1M chunks (each run is one transaction).
+    demo = [f for f in files if "generated" not in f.parts]
+    generated = [f for f in files if "generated" in f.parts]
+    for i, group in enumerate([demo, *([f] for f in generated)]):
+        report = ingest(group, store)
+        totals["parse_s"] += report.parse_seconds
+        totals["tokenize_s"] += report.tokenize_seconds
+        totals["store_s"] += report.store_seconds
+        docs += report.documents + report.departments
+        chunks += report.chunks
+        errors += len(report.errors)
+        log(f"  ingest {i + 1}/{len(generated) + 1}: {docs} documents, {chunks} chunks")
+    wall = time.perf_counter() - t0
+    store.close()
+    out = {
+        "documents": docs,
+        "chunks": chunks,
+        "row_errors": errors,
+        "wall_s": round(wall, 2),
+        **{k: round(v, 2) for k, v in totals.items()},
+        "docs_per_s_without_embedding": round(docs / wall, 1),
+        "load": load_avg(),
+    }
+    stamp.write_text(json.dumps(out), encoding="utf-8")
+    return {**out, "cached": False}
+
+
+def derived_embedder(store: Store, bases: dict[str, str], real: Embedder, root: Path) -> Embedder:
+    """Real vectors for the demo chunks, derived ones for the generated chunks."""
+    demo_rows = []
+    first_chunk: dict[str, tuple[str, str]] = {}
+    gen_rows = []
+    for row in store.iter_chunks():
+        if row.doc_id in bases:
+            gen_rows.append((row.doc_id, row.content, row.title or row.content))
+        else:
+            demo_rows.append(row)
+            first_chunk.setdefault(row.doc_id, (row.content, row.title or row.content))
+    texts = list(dict.fromkeys(t for r in demo_rows for t in (r.content, r.title or r.content)))
+    cache = EmbeddingCache(root / "embeddings.sqlite")
+    found = cache.get(real.model_id, [text_hash(t) for t in texts])
+    missing = [t for t in texts if text_hash(t) not in found]
+    if missing:
+        log(f"  embedding {len(missing)} demo texts (cached for next time)")
+        vecs = real.encode_documents(missing)
+        cache.put(real.model_id, [(text_hash(t), v) for t, v in zip(missing, vecs, strict=True)])
+        found.update({text_hash(t): v for t, v in zip(missing, vecs, strict=True)})
+    cache.close()
+    derived: dict[str, str] = {}
+    for doc_id, content, title in gen_rows:
+        src = first_chunk.get(bases[doc_id])
+        if src is None:
+            raise KeyError(f"{doc_id}: its base {bases[doc_id]} is not in the store")
+        derived[text_hash(content)] = text_hash(src[0])
+        derived[text_hash(title)] = text_hash(src[1])
+    return DerivedVectors(real, dict(found), derived)
+
+
+def build_level(
+    level: Level, data: Path, real: Embedder, root: Path, real_max: int
+) -> dict[str, Any]:
+    """Build the level's index (once per model and kind of vectors)."""
+    index_root = data / "indexes"
+    stamp = data / "build.json"
+    vectors = "real" if level.chunks <= real_max else "derived"
+    if stamp.is_file():
+        meta = json.loads(stamp.read_text("utf-8"))
+        if meta.get("vectors") == vectors and meta.get("model") == real.model_id:
+            try:
+                folder = current_index(index_root)
+                return {**meta, "bytes": folder_bytes(folder), "cached": True}
+            except Exception:
+                pass
+    store = Store(data / "kb.sqlite")
+    if vectors == "real":
+        embedder: Embedder = real
+        cache: EmbeddingCache | None = EmbeddingCache(root / "embeddings.sqlite")
+    else:
+        embedder = derived_embedder(store, read_bases(level.bases), real, root)
+        cache = None
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if time.perf_counter() - last[0] > 30 or done == total:
+            last[0] = time.perf_counter()
+            log(f"  build {stage}: {done}/{total}")
+
+    report = build_index(store, embedder, index_root, cache=cache, progress=progress, keep=1)
+    store.close()
+    if cache is not None:
+        cache.close()
+    meta = {
+        "vectors": vectors,
+        "model": real.model_id,
+        "chunks": report.chunks,
+        "embedded": report.embedded,
+        "cached_embeddings": report.cached,
+        "build_s": round(report.seconds, 2),
+        "embed_s": round(report.embed_seconds, 2),
+        "index_s": round(report.seconds - report.embed_seconds, 2),
+        "dense_kind": report.dense_kind,
+        "load": load_avg(),
+    }
+    stamp.write_text(json.dumps(meta), encoding="utf-8")
+    return {**meta, "bytes": folder_bytes(report.path), "cached": False}
+
+
+# --- embedding throughput -----------------------------------------------------------------
+
+
+def embed_throughput(real: Embedder, texts: Sequence[str], batch: int = 32) -> dict[str, Any]:
+    """kb's document embedding path against a plain ``SentenceTransformer.encode`` loop."""
+    model = getattr(real, "_model", None)
+    if model is None:
+        return {}
+    prompt = getattr(real, "document_prompt", None)
+    texts = list(texts)
+    real.encode_documents(texts[:8])  # warm-up
+    t0 = time.perf_counter()
+    for start in range(0, len(texts), batch):
+        model.encode(texts[start : start + batch], prompt_name=prompt, batch_size=batch)
+    plain = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    real.encode_documents(texts)
+    ours = time.perf_counter() - t0
+    return {
+        "texts": len(texts),
+        "plain_encode_loop_texts_per_s": round(len(texts) / plain, 1),
+        "kb_texts_per_s": round(len(texts) / ours, 1),
+        "speedup": round(plain / ours, 2),
+        "load": load_avg(),
+    }
+
+
+# --- in-process search --------------------------------------------------------------------
+
+
+def dense_recall(searcher: Searcher, qvecs: np.ndarray, k: int = 10) -> dict[str, Any]:
+    """recall@k of the serving FAISS index against exact inner product over all vectors."""
+    vectors = np.load(searcher.folder / "vectors.npy", mmap_mode="r")
+    recalls = []
+    approx_ms = []
+    for q in qvecs:
+        t = time.perf_counter()
+        _, ids = searcher.dense.search(q, k)
+        approx_ms.append((time.perf_counter() - t) * 1000)
+        exact = np.zeros(len(vectors), dtype=np.float32)
+        for s in range(0, len(vectors), 200_000):
+            exact[s : s + 200_000] = vectors[s : s + 200_000] @ q
+        top = np.argpartition(-exact, k)[:k]
+        truth = set(searcher.rowids[top].tolist())
+        recalls.append(len(truth & set(ids.tolist())) / k)
+    return {
+        "kind": searcher.dense.kind,
+        f"recall@{k}": round(float(np.mean(recalls)), 4),
+        "search": summary(approx_ms),
+    }
+
+
+def in_process(searcher: Searcher, queries: Sequence[str], rounds: int) -> dict[str, Any]:
+    for q in queries[:10]:
+        searcher.search(q)  # warm-up
+    out: dict[str, Any] = {"queries": len(queries), "rounds": rounds, "load": load_avg()}
+    out["search"] = summary(timed(lambda q: searcher.search(q, k=5), queries, rounds))
+    out["embed_query"] = summary(
+        timed(lambda q: searcher.embedder.encode_queries([q]), queries, rounds)
+    )
+    for mode in MODES:
+        out[f"retrieve_faq_{mode}"] = summary(
+            timed(lambda q, m=mode: searcher.retrieve(q, k=10, mode=m), queries, rounds)
+        )
+    return out
+
+
+def suggest_latency(searcher: Searcher, queries: Sequence[str]) -> dict[str, Any]:
+    from kb.search.suggest import suggester_for
+
+    t0 = time.perf_counter()
+    suggester = suggester_for(searcher)
+    build_s = time.perf_counter() - t0
+    prefixes = [q[:i] for q in queries for i in range(1, len(q) + 1)][:3000]
+    return {
+        "entries": len(suggester),
+        "build_s": round(build_s, 2),
+        "prefixes": len(prefixes),
+        **summary(timed(suggester.suggest, prefixes)),
+    }
+
+
+# --- peers ----------------------------------------------------------------------------------
+
+
+def peers_on_level(searcher: Searcher, queries: Sequence[str], kb_ms: dict[str, Any]) -> dict:
+    from bench.peers import Bm25sPeer, TxtaiPeer
+
+    rows = list(searcher.store.iter_chunks())
+    tokens = [(*r.title_tokens, *r.text_tokens) for r in rows]
+    vectors = np.asarray(np.load(searcher.folder / "vectors.npy"), dtype=np.float32)
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    bm = Bm25sPeer(tokens)
+    bm_build = time.perf_counter() - t0
+    lat = timed(lambda q: bm.search(searcher.analyze(q).terms, 10), queries)
+    out["bm25s"] = {"build_s": round(bm_build, 2), "search": summary(lat)}
+    t0 = time.perf_counter()
+    tx = TxtaiPeer(
+        [" ".join(t) for t in tokens], vectors, lambda q: searcher.embedder.encode_queries([q])[0]
+    )
+    tx_build = time.perf_counter() - t0
+    for q in queries[:5]:
+        tx.search(q, searcher.analyze(q).terms)
+    lat = timed(lambda q: tx.search(q, searcher.analyze(q).terms, 10), queries)
+    out["txtai"] = {"build_s": round(tx_build, 2), "search": summary(lat)}
+    for name, key in (("bm25s", "retrieve_faq_lexical"), ("txtai", "retrieve_faq_hybrid")):
+        peer_p95 = out[name]["search"]["p95_ms"]
+        out[name]["kb_compared"] = key
+        out[name]["ratio_kb_over_peer_p95"] = round(kb_ms[key]["p95_ms"] / peer_p95, 3)
+        out[name]["ratio_kb_full_search_over_peer_p95"] = round(
+            kb_ms["search"]["p95_ms"] / peer_p95, 3
+        )
+    return out
+
+
+def quality_side_by_side(real: Embedder, root: Path) -> dict[str, Any]:
+    """nDCG@10 and latency of kb (3 modes), bm25s and txtai on eval/datasets/demo."""
+    from bench.peers import Bm25sPeer, TxtaiPeer
+    from kb.evaluation.beir import load_dataset
+    from kb.evaluation.runner import prepare_index
+    from kb.settings import Settings
+
+    dataset = load_dataset(REPO / "eval/datasets/demo")
+    settings = Settings(data_dir=root / "eval-data", model_cache_dir=REPO / "data/models")
+    searcher = Searcher.open(prepare_index(dataset, real, settings), real)
+    judged = dataset.judged_queries()
+    texts = [q.text for q in judged]
+    out: dict[str, Any] = {"dataset": "eval/datasets/demo", "queries": len(judged)}
+
+    def score(rank: Callable[[str], list[str]]) -> dict[str, Any]:
+        for q in texts[:5]:
+            rank(q)
+        ms, ndcg = [], []
+        for q in judged:
+            t = time.perf_counter()
+            ranked = rank(q.text)
+            ms.append((time.perf_counter() - t) * 1000)
+            ndcg.append(ndcg_at_k(ranked, dataset.qrels[q.id], 10))
+        return {"ndcg@10": round(float(np.mean(ndcg)), 4), "search": summary(ms)}
+
+    for mode in MODES:
+        out[f"kb_{mode}"] = score(
+            lambda q, m=mode: [
+                Searcher._local_id(h.doc_id) for h in searcher.retrieve(q, k=10, mode=m)["faq"]
+            ]
+        )
+    rows = [r for r in searcher.store.iter_chunks() if r.kind == "faq"]
+    ids = [Searcher._local_id(r.doc_id) for r in rows]
+    positions = np.searchsorted(searcher.rowids, [r.rowid for r in rows])
+    vectors = np.asarray(searcher.vectors[positions], dtype=np.float32)
+    tokens = [(*r.title_tokens, *r.text_tokens) for r in rows]
+
+    def dedup(hits: list[tuple[int, float]]) -> list[str]:
+        return list(dict.fromkeys(ids[i] for i, _ in hits))[:10]
+
+    bm = Bm25sPeer(tokens)
+    out["bm25s"] = score(lambda q: dedup(bm.search(searcher.analyze(q).terms, 30)))
+    tx = TxtaiPeer([" ".join(t) for t in tokens], vectors, lambda q: real.encode_queries([q])[0])
+    out["txtai_hybrid"] = score(lambda q: dedup(tx.search(q, searcher.analyze(q).terms, 30)))
+    searcher.close()
+    out["load"] = load_avg()
+    return out
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+def http_level(
+    data: Path, queries: Sequence[str], port: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with httpload.serve(
+        data, port, models_dir=args.models_dir, log=data / "serve.log", timeout_s=args.ready_timeout
+    ) as server:
+        out["ready_s"] = server.ready_s
+        out["rss_mb_ready"] = server.rss_mb()
+        httpload.load(server.url, "/api/v1/search", queries, clients=2, requests=20)  # warm-up
+        out["search"] = httpload.load(
+            server.url, "/api/v1/search", queries, clients=args.clients, requests=args.requests
+        )
+        out["suggest"] = httpload.load(
+            server.url,
+            "/public/v1/faq/suggest",
+            [q[: max(2, len(q) // 2)] for q in queries],
+            clients=args.clients,
+            requests=args.requests,
+        )
+        out["saturation"] = [
+            httpload.load(server.url, "/api/v1/search", queries, clients=c, requests=args.requests)
+            for c in (1, 2, 4, 8, 16)
+        ]
+        out["qps_max"] = max(s["qps"] for s in out["saturation"])
+        out["rss_mb_after_load"] = server.rss_mb()
+    out["load"] = load_avg()
+    return out
+
+
+def cold_start_demo(real: Embedder, root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """``kb serve`` on the demo corpus (index built beforehand): seconds until /readyz."""
+    data = root / "demo-data"
+    if not (data / "indexes" / "CURRENT").is_file():
+        data.mkdir(parents=True, exist_ok=True)
+        store = Store(data / "kb.sqlite")
+        ingest([REPO / "corpus"], store)
+        build_index(store, real, data / "indexes", cache=EmbeddingCache(root / "embeddings.sqlite"))
+        store.close()
+    runs = []
+    first_query = []
+    for _ in range(args.cold_runs):
+        with httpload.serve(data, args.port, models_dir=args.models_dir) as server:
+            runs.append(server.ready_s)
+            first = httpload.load(server.url, "/api/v1/search", ["住民票を取りたい"], clients=1,
+                                  requests=1)  # fmt: skip
+            first_query.append(first["p50_ms"])
+            rest = httpload.load(server.url, "/api/v1/search", demo_queries()[:20], clients=1,
+                                 requests=20)  # fmt: skip
+    return {
+        "ready_s": runs,
+        "ready_s_max": max(runs),
+        "first_query_ms": first_query,
+        "next_queries_p50_ms": rest["p50_ms"],
+        "load": load_avg(),
+    }
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def run_level(
+    n: int, real: Embedder, args: argparse.Namespace, queries: Sequence[str]
+) -> dict[str, Any]:
+    root: Path = args.root
+    log(f"level {n}: corpus")
+    t0 = time.perf_counter()
+    level = write_level(root, n)
+    out: dict[str, Any] = {"chunks_target": n, "generate_s": round(time.perf_counter() - t0, 2)}
+    data = level.folder / "data"
+    log(f"level {n}: ingest")
+    out["ingest"] = ingest_level(level, data)
+    log(f"level {n}: build")
+    out["build"] = build_level(level, data, real, root, args.real_max)
+    rss0 = httpload.rss_mb()
+    service = SearchService(data / "indexes", real)
+    t0 = time.perf_counter()
+    searcher = service.searcher()
+    out["open_s"] = round(time.perf_counter() - t0, 2)
+    out["chunks"] = int(searcher.rowids.size)
+    out["bench_rss_mb_searcher"] = round(httpload.rss_mb() - rss0, 1)
+    log(f"level {n}: in-process search")
+    out["in_process"] = in_process(searcher, queries, args.rounds)
+    qvecs = real.encode_queries(list(queries[: args.recall_queries]))
+    out["dense_recall"] = dense_recall(searcher, qvecs)
+    log(f"level {n}: suggest")
+    out["suggest"] = suggest_latency(searcher, queries)
+    if args.profile:
+        out["profile"] = profile(searcher, queries, root / f"profile-{n}")
+    if not args.no_peers and n <= args.peers_max:
+        log(f"level {n}: peers")
+        out["peers"] = peers_on_level(searcher, queries, out["in_process"])
+    searcher.close()
+    del service, searcher
+    if not args.no_http:
+        log(f"level {n}: HTTP")
+        out["http"] = http_level(data, queries, args.port, args)
+        out["service_bytes_per_chunk"] = round(
+            out["http"]["rss_mb_after_load"] * 2**20 / max(1, out["chunks"])
+        )
+    out["index_bytes_per_chunk"] = round(out["build"]["bytes"]["total"] / max(1, out["chunks"]))
+    return out
+
+
+def profile(searcher: Searcher, queries: Sequence[str], path: Path) -> dict[str, Any]:
+    """pyinstrument over the staff search; writes ``path.txt`` and ``path.html``."""
+    from pyinstrument import Profiler
+
+    prof = Profiler(interval=0.0005)
+    prof.start()
+    for q in queries:
+        searcher.search(q, k=5)
+    prof.stop()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = prof.output_text(unicode=True, color=False, show_all=False)
+    path.with_suffix(".txt").write_text(text, encoding="utf-8")
+    path.with_suffix(".html").write_text(prof.output_html(), encoding="utf-8")
+    return {"text": str(path.with_suffix(".txt")), "html": str(path.with_suffix(".html"))}
+
+
+def headline(result: dict[str, Any]) -> dict[str, Any]:
+    """The flat keys of ``--quick`` (from the smallest level)."""
+    levels = result["levels"]
+    first = levels[min(levels, key=int)]
+    ip = first["in_process"]
+    ing = first["ingest"]
+    emb = result.get("embedding", {})
+    build = first["build"]
+    # End-to-end ingest rate of an uncached run: parse + tokenize + store as measured, plus
+    # embedding (two texts per chunk) at kb's measured rate, plus index building.
+    embed_s = 2 * ing["chunks"] / emb["kb_texts_per_s"] if emb else build["embed_s"]
+    seconds = ing["parse_s"] + ing["tokenize_s"] + ing["store_s"] + embed_s + build["index_s"]
+    quality = result.get("quality", {})
+    peers: dict[str, Any] = {}
+    for name, qkey in (("txtai", "txtai_hybrid"), ("bm25s", "bm25s")):
+        p = first.get("peers", {}).get(name)
+        if p is None:
+            continue
+        peers[name] = {
+            "search_p95_ms": p["search"]["p95_ms"],
+            "ndcg@10": quality.get(qkey, {}).get("ndcg@10"),
+            "ratio_kb_over_peer_p95": p["ratio_kb_over_peer_p95"],
+            "kb_compared": p["kb_compared"],
+        }
+    http = first.get("http", {})
+    return {
+        "chunks": first["chunks"],
+        "search_p50_ms": ip["search"]["p50_ms"],
+        "search_p95_ms": ip["search"]["p95_ms"],
+        "http_p95_ms": http.get("search", {}).get("p95_ms"),
+        "suggest_p95_ms": first["suggest"]["p95_ms"],
+        "ingest_docs_per_s": round(ing["documents"] / seconds, 1),
+        "rss_mb": http.get("rss_mb_after_load"),
+        "kb_ndcg@10": quality.get("kb_hybrid", {}).get("ndcg@10"),
+        "peers": peers,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="10k chunks only")
+    ap.add_argument("--levels", default="", help="comma-separated chunk counts")
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--root", type=Path, default=REPO / "data" / "bench")
+    ap.add_argument("--models-dir", type=Path, default=REPO / "data" / "models")
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads in this process")
+    ap.add_argument("--real-max", type=int, default=10_000, help="real embeddings up to here")
+    ap.add_argument("--peers-max", type=int, default=100_000)
+    ap.add_argument("--queries", type=int, default=220)
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--recall-queries", type=int, default=100)
+    ap.add_argument("--embed-sample", type=int, default=384)
+    ap.add_argument("--port", type=int, default=8400)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=240)
+    ap.add_argument("--cold-runs", type=int, default=2)
+    ap.add_argument("--ready-timeout", type=float, default=600.0)
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="pyinstrument over the search")
+    args = ap.parse_args()
+    if args.port not in httpload.PORTS:
+        ap.error("--port must be in 8400-8499")
+    if args.levels:
+        levels = tuple(int(x) for x in args.levels.split(","))
+    else:
+        levels = QUICK_LEVELS if args.quick else FULL_LEVELS
+    args.root.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "threads": args.threads,
+            "load_at_start": load_avg(),
+        },
+        "levels": {},
+    }
+    real = load_embedder(args.model, models_dir=args.models_dir, threads=args.threads)
+    queries = demo_queries()[: args.queries]
+    for n in levels:
+        result["levels"][str(n)] = run_level(n, real, args, queries)
+        if "embedding" not in result:
+            store = Store(write_level(args.root, n).folder / "data" / "kb.sqlite", read_only=True)
+            rows = [r.content for r, _ in zip(store.iter_chunks(), range(5000), strict=False)]
+            store.close()
+            rng = np.random.default_rng(0)
+            sample = [rows[i] for i in rng.choice(len(rows), args.embed_sample, replace=False)]
+            log("embedding throughput")
+            result["embedding"] = embed_throughput(real, sample)
+    if not args.no_quality:
+        log("quality side by side (eval/datasets/demo)")
+        result["quality"] = quality_side_by_side(real, args.root)
+    if not args.no_http:
+        log("cold start on the demo corpus")
+        result["cold_start_demo"] = cold_start_demo(real, args.root, args)
+    result["machine"]["load_at_end"] = load_avg()
+    result["wall_s"] = round(time.perf_counter() - started, 1)
+    out = {**headline(result), **result}
+    text = json.dumps(out, indent=2, ensure_ascii=False)
+    print(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
