@@ -140,3 +140,21 @@ def test_department_names_are_not_names(tokenizer: MeCabTokenizer) -> None:
     masker = masker_for([dept], tokenizer)
     doc = Document(doc_id="case:X", kind="case", title="中島記念館で相談", body="")
     assert redact_document(doc, masker).title == "中島記念館で相談"
+
+
+def test_cli_keep_raw_text_setting(
+    src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.cli import main
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("KB_KEEP_RAW_TEXT", "false")
+    assert main(["--data-dir", str(data), "--model", "fake", "ingest", "--no-build", str(src)]) == 0
+    assert not (data / "raw.sqlite").exists()
+    monkeypatch.setenv("KB_KEEP_RAW_TEXT", "true")
+    assert main(["--data-dir", str(data), "--model", "fake", "ingest", "--no-build", str(src)]) == 0
+    raw = RawTextStore(data / "raw.sqlite")
+    assert raw.count() == 3
+    raw.close()
+    for secret in RAW_SECRETS:
+        assert secret.encode() not in _all_bytes(data / "kb.sqlite"), secret
