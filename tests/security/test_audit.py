@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,7 @@ def test_concurrent_appends_from_two_connections_keep_one_chain(tmp_path: Path) 
 
 def test_since_filter_and_exports(audit: AuditLog) -> None:
     a = audit.append("search", actor="desk-1", role="staff", query="=HYPERLINK(1)", ids=["faq:F1"])
+    time.sleep(0.005)  # timestamps have millisecond resolution
     b = audit.append("keys.create", actor="cli:root", role="admin", ids=["desk-2"])
     assert [e.id for e in audit.events(since=b.created_at)] == [b.id]
     assert [e.id for e in audit.events(until=b.created_at)] == [a.id]
