@@ -13,17 +13,27 @@ they show comes from ``/api/v1/...`` routes that depend on :func:`require_role`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from kb.api.access import PUBLIC, Denied, Principal, authenticate
 from kb.security.roles import Role, holds
 
-__all__ = ["Principal", "Role", "require_role"]
+__all__ = ["BEARER", "Principal", "Role", "require_role"]
+
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key from `kb keys create`, sent as `Authorization: Bearer <key>`.",
+)
+"""Declares the scheme in the OpenAPI document (the "Authorize" button of /docs); the check
+itself is :func:`kb.api.access.authenticate`."""
 
 
-def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
+def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits callers whose key holds ``role`` (admin ⊇ trainer ⊇ staff).
 
     Args:
@@ -35,7 +45,10 @@ def require_role(role: Role) -> Callable[[Request], Awaitable[Principal]]:
         with ``WWW-Authenticate``) or 403 (role too low), both with a JSON ``detail``.
     """
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(
+        request: Request,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    ) -> Principal:
         principal: Principal = getattr(request.state, "principal", PUBLIC)
         if not holds(principal.role, role):
             try:
