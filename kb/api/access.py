@@ -219,7 +219,17 @@ class AccessMiddleware:
                 await _send_json(send, denied.status, {"detail": denied.detail}, denied.headers)
                 return
         scope.setdefault("state", {})["principal"] = principal
+        if needed == "trainer":
+            # Trainer tools show case content in bulk (topics with representative cases,
+            # manual drafts): who used which one goes to the audit log.
+            await anyio.to_thread.run_sync(
+                _record_access, scope["app"], principal, f"{scope.get('method', '')} {path}"
+            )
         await self.app(scope, receive, send)
+
+
+def _record_access(app: Any, principal: Principal, what: str) -> None:
+    audit_log(app).append("trainer.access", actor=principal.name, role=principal.role, detail=what)
 
 
 async def _send_json(

@@ -261,3 +261,16 @@ def test_keys_never_reach_logs_or_responses(
     text = caplog.text + "".join(bodies)
     for secret in (key, wrong):
         assert secret[12:] not in text
+
+
+def test_trainer_tools_use_is_audited(make_client: MakeClient) -> None:
+    client = make_client(role=None)
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    key = create_key(settings, "trainer", name="trainer-1")
+    client.get("/api/v1/trainer/topics", headers={"Authorization": f"Bearer {key}"})
+    audit = AuditLog(settings.audit_path)
+    events = [e for e in audit.events() if e.action == "trainer.access"]
+    audit.close()
+    assert [(e.actor, e.role, e.detail) for e in events] == [
+        ("trainer-1", "trainer", "GET /api/v1/trainer/topics")
+    ]
