@@ -36,6 +36,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kb.api.ratelimit import RateLimiter
 from kb.security.audit import AuditLog
 from kb.security.keys import KeyStore
 from kb.security.roles import Role, holds, implied_roles
@@ -99,15 +100,25 @@ class Principal:
 PUBLIC = Principal(name="public", role="public")
 
 
+FAILED_KEYS_BURST = 20
+FAILED_KEYS_PER_MINUTE = 10.0
+"""Invalid keys one client address may present before it gets 429s instead (see
+:func:`authenticate`): keys cannot be guessed, but each failure is an audit event, and a
+flood of them must not fill the disk. Valid keys from the same address keep working."""
+
+
 class Denied(Exception):
     """Why a request may not go on: its HTTP status, message and headers."""
 
-    def __init__(self, status: int, detail: str, error: str = "") -> None:
+    def __init__(self, status: int, detail: str, error: str = "", retry_after: str = "") -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
-        challenge = f'{REALM}, error="{error}"' if error else REALM
-        self.headers = {"WWW-Authenticate": challenge}
+        if status == 429:
+            self.headers = {"Retry-After": retry_after or "60"}
+        else:
+            challenge = f'{REALM}, error="{error}"' if error else REALM
+            self.headers = {"WWW-Authenticate": challenge}
 
 
 _open_lock = threading.Lock()
@@ -139,6 +150,17 @@ def audit_log(app: Any) -> AuditLog:
     return audit
 
 
+def _failure_limiter(app: Any) -> RateLimiter:
+    limiter: RateLimiter | None = getattr(app.state, "failed_keys", None)
+    if limiter is None:
+        with _open_lock:
+            limiter = getattr(app.state, "failed_keys", None)
+            if limiter is None:
+                limiter = RateLimiter(FAILED_KEYS_PER_MINUTE, FAILED_KEYS_BURST)
+                app.state.failed_keys = limiter
+    return limiter
+
+
 def bearer_token(authorization: str) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header; ``None`` when absent."""
     scheme, _, token = authorization.strip().partition(" ")
@@ -147,12 +169,15 @@ def bearer_token(authorization: str) -> str | None:
     return token.strip()
 
 
-def authenticate(app: Any, authorization: str, needed: Role, path: str) -> Principal:
+def authenticate(
+    app: Any, authorization: str, needed: Role, path: str, client: str = ""
+) -> Principal:
     """The caller holding the key in ``authorization``, if it may use ``path``.
 
     Raises:
         Denied: 401 without a valid key, 403 when the key's role is too low. Presented keys
-            that fail are written to the audit log (by public id, never the secret).
+            that fail are written to the audit log (by public id, never the secret); past
+            :data:`FAILED_KEYS_BURST` of them from one ``client`` address, 429 instead.
     """
     keys = key_store(app)
     token = bearer_token(authorization)
@@ -168,6 +193,13 @@ def authenticate(app: Any, authorization: str, needed: Role, path: str) -> Princ
         raise Denied(401, detail)
     checked = keys.check(token)
     if checked.key is None:
+        wait = _failure_limiter(app).hit(client or "unknown")
+        if wait > 0:
+            raise Denied(
+                429,
+                "too many invalid API keys from this address; retry later",
+                retry_after=RateLimiter.retry_after(wait),
+            )
         audit_log(app).append(
             "auth.denied",
             actor=f"key:{checked.key_id}" if checked.key_id else "unknown",
@@ -212,8 +244,9 @@ class AccessMiddleware:
                     break
             try:
                 # SQLite reads (and, on failure, an audit append) stay off the event loop.
+                client = scope.get("client")
                 principal = await anyio.to_thread.run_sync(
-                    authenticate, scope["app"], header, needed, path
+                    authenticate, scope["app"], header, needed, path, client[0] if client else ""
                 )
             except Denied as denied:
                 await _send_json(send, denied.status, {"detail": denied.detail}, denied.headers)

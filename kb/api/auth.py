@@ -58,6 +58,7 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
                     request.headers.get("authorization", ""),
                     role,
                     request.url.path,
+                    request.client.host if request.client else "",
                 )
             except Denied as denied:
                 raise HTTPException(

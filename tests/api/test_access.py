@@ -19,7 +19,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from kb.api.access import required_role
+from kb.api.access import FAILED_KEYS_BURST, required_role
+from kb.api.ratelimit import RateLimiter
 from kb.security.audit import AuditLog
 from kb.security.keys import KeyStore
 from kb.settings import Settings
@@ -115,6 +116,8 @@ def test_every_route_enforces_its_role(make_client: MakeClient) -> None:
     client = make_client(role=None)
     settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
     keys = {role: create_key(settings, role) for role in ("staff", "trainer", "admin")}
+    # One wrong key per route would trip the failed-key throttle (tested on its own below).
+    client.app.state.failed_keys = RateLimiter(1e6, 10**6)  # type: ignore[attr-defined]
     routes = enumerate_routes(client.app)
     assert ("GET", "/api/v1/search", "staff") in routes
     assert ("POST", "/api/v1/admin/ingest", "admin") in routes
@@ -274,3 +277,25 @@ def test_trainer_tools_use_is_audited(make_client: MakeClient) -> None:
     assert [(e.actor, e.role, e.detail) for e in events] == [
         ("trainer-1", "trainer", "GET /api/v1/trainer/topics")
     ]
+
+
+def test_a_flood_of_invalid_keys_gets_429_but_valid_keys_still_work(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(role=None)
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    good = create_key(settings, "staff", name="desk-1")
+    statuses = []
+    for i in range(FAILED_KEYS_BURST + 5):
+        bad = f"kb_{i:08x}_" + "A" * 43
+        r = client.get("/api/v1/departments", headers={"Authorization": f"Bearer {bad}"})
+        statuses.append(r.status_code)
+    assert statuses[:FAILED_KEYS_BURST] == [401] * FAILED_KEYS_BURST
+    assert set(statuses[FAILED_KEYS_BURST:]) == {429}
+    assert int(r.headers["retry-after"]) >= 1
+    ok = client.get("/api/v1/departments", headers={"Authorization": f"Bearer {good}"})
+    assert ok.status_code == 200
+    audit = AuditLog(settings.audit_path)
+    denied = [e for e in audit.events() if e.action == "auth.denied"]
+    audit.close()
+    assert len(denied) == FAILED_KEYS_BURST  # the throttled ones are not written
