@@ -34,6 +34,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kb.text.mecab import MeCabTokenizer, person_name_spans
 from kb.text.normalize import normalize
@@ -159,7 +160,9 @@ class _Folded:
         return o_start, o_end
 
 
+@lru_cache(maxsize=256)
 def _fold(text: str) -> _Folded:
+    # Cached: most rules leave a text unchanged, so the next rule folds the same text again.
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
