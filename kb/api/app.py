@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from kb import __version__
 from kb.api.access import AccessMiddleware
 from kb.api.cors import ScopedCORSMiddleware
+from kb.api.headers import SecurityHeadersMiddleware
 from kb.api.limits import BodySizeLimitMiddleware
 from kb.api.ratelimit import RateLimiter
 from kb.api.routes import account, admin, health, pages, public, search, staff, trainer
@@ -73,6 +74,7 @@ def create_app(
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(AccessMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         ScopedCORSMiddleware,
         staff_origins=settings.cors_origins,
