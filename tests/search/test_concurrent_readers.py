@@ -82,7 +82,10 @@ def test_searches_stay_correct_during_ingest_and_build(
                 store.upsert((doc, chunk_document(doc, tokenizer)) for doc in docs)
             build_index(store, fake_embedder, root, cache=cache)
             builds.append(current_index(root).name)
-            time.sleep(0.2)  # let the readers pick the new build up
+            # Let the readers answer a few queries from the new build (bounded wait).
+            target, deadline = answered[0] + 12, time.monotonic() + 20
+            while answered[0] < target and time.monotonic() < deadline:
+                time.sleep(0.02)
     finally:
         stop.set()
         for thread in threads:
