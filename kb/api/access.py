@@ -206,7 +206,9 @@ def authenticate(
             role="public",
             detail=f"{checked.verdict} key on {path}",
         )
-        raise Denied(401, "the API key is not valid or has been revoked", "invalid_token")
+        raise Denied(
+            401, "the API key is not valid, or was revoked or has expired", "invalid_token"
+        )
     principal = Principal(name=checked.key.name, role=checked.key.role, key_id=checked.key_id)
     if not holds(principal.role, needed):
         audit_log(app).append(

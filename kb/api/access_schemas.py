@@ -18,6 +18,9 @@ class MeOut(BaseModel):
 class KeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=64, description="Who or what holds the key.")
     role: Role
+    expires_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Days until the key stops working (none: never)."
+    )
 
 
 class KeyOut(BaseModel):
@@ -26,6 +29,7 @@ class KeyOut(BaseModel):
     key_id: str = Field(description="The public part of the key (kb_<key_id>_...).")
     created_at: str
     revoked_at: str = ""
+    expires_at: str = ""
     active: bool
 
 

@@ -48,7 +48,7 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
         if args.if_none and keys.has_active():
             _err("kb: API keys exist already; none created (see `kb keys list`)")
             return 0
-        key, secret = keys.create(args.name, args.role)
+        key, secret = keys.create(args.name, args.role, expires_days=args.expires_days)
     finally:
         keys.close()
     audit = AuditLog(settings.audit_path)
@@ -62,7 +62,8 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         audit.close()
-    _err(f"created {key.role} key {key.name!r} (id {key.key_id}). Store it now: it is shown")
+    until = f", valid until {key.expires_at[:16]} UTC" if key.expires_at else ""
+    _err(f"created {key.role} key {key.name!r} (id {key.key_id}{until}). Store it now: it is shown")
     _err("only this once and kept only as a hash. Send it as: Authorization: Bearer <key>")
     print(secret, flush=True)
     return 0
@@ -103,6 +104,7 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
                 "key_id": k.key_id,
                 "created_at": k.created_at,
                 "revoked_at": k.revoked_at,
+                "expires_at": k.expires_at,
                 "active": k.active,
             }
             for k in listed
@@ -115,7 +117,12 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     width = max(4, *(len(k.name) for k in listed))
     print(f"{'name':<{width}}  {'role':<7}  {'id':<8}  {'created (UTC)':<19}  status")
     for k in listed:
-        status = "active" if k.active else f"revoked {k.revoked_at[:19]}"
+        if k.revoked_at:
+            status = f"revoked {k.revoked_at[:19]}"
+        elif k.expired():
+            status = f"expired {k.expires_at[:19]}"
+        else:
+            status = f"active until {k.expires_at[:19]}" if k.expires_at else "active"
         print(f"{k.name:<{width}}  {k.role:<7}  {k.key_id:<8}  {k.created_at[:19]:<19}  {status}")
     return 0
 
@@ -173,6 +180,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--name", required=True, help="who or what holds the key (unique)")
     p.add_argument(
         "--if-none", action="store_true", help="only if no active key exists (first start)"
+    )
+    p.add_argument(
+        "--expires-days", type=float, default=None, help="stop working after this many days"
     )
     p.set_defaults(func=cmd_keys_create)
     p = ksub.add_parser("revoke", help="revoke a key by name (takes effect at once)")

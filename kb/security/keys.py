@@ -13,8 +13,10 @@ stolen ``keys.sqlite`` yields no usable key.
 A presented key is looked up by its public id and its hash compared with
 :func:`hmac.compare_digest`, so the comparison time does not depend on how many leading
 characters are right. Unknown ids are compared against a dummy hash for the same reason.
+Keys may carry an expiry (``--expires-days``); an expired key fails like a revoked one.
 Revoking keeps the row (with ``revoked_at``) for the audit trail; a trigger refuses every other
-change to a stored key, so a revoked key cannot come back and no hash can be swapped.
+change to a stored key, so a revoked key cannot come back, no expiry can be extended and no
+hash can be swapped.
 """
 
 from __future__ import annotations
@@ -46,14 +48,19 @@ CREATE TABLE IF NOT EXISTS api_keys (
     role TEXT NOT NULL CHECK (role IN ({", ".join(repr(r) for r in ROLES)})),
     key_hash TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT,
+    expires_at TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS api_keys_active_name
     ON api_keys (name) WHERE revoked_at IS NULL;
+"""
+
+_TRIGGERS = """
 CREATE TRIGGER IF NOT EXISTS api_keys_only_revoke BEFORE UPDATE ON api_keys
 WHEN OLD.revoked_at IS NOT NULL OR NEW.revoked_at IS NULL
     OR NEW.key_id IS NOT OLD.key_id OR NEW.name IS NOT OLD.name OR NEW.role IS NOT OLD.role
     OR NEW.key_hash IS NOT OLD.key_hash OR NEW.created_at IS NOT OLD.created_at
+    OR NEW.expires_at IS NOT OLD.expires_at
 BEGIN
     SELECT RAISE(ABORT, 'api keys can only be revoked, never changed or restored');
 END;
@@ -63,7 +70,7 @@ BEGIN
 END;
 """
 
-Verdict = Literal["ok", "malformed", "unknown", "revoked"]
+Verdict = Literal["ok", "malformed", "unknown", "revoked", "expired"]
 
 
 def _now() -> str:
@@ -90,10 +97,16 @@ class ApiKey:
     key_id: str
     created_at: str
     revoked_at: str = ""
+    expires_at: str = ""
+    """UTC time after which the key stops working; ``""``: it does not expire."""
+
+    def expired(self, now: str = "") -> bool:
+        return bool(self.expires_at) and (now or _now()) >= self.expires_at
 
     @property
     def active(self) -> bool:
-        return not self.revoked_at
+        """Neither revoked nor expired."""
+        return not self.revoked_at and not self.expired()
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,7 @@ def _row_key(row: sqlite3.Row) -> ApiKey:
         key_id=row["key_id"],
         created_at=row["created_at"],
         revoked_at=row["revoked_at"] or "",
+        expires_at=row["expires_at"] or "",
     )
 
 
@@ -132,9 +146,16 @@ class KeyStore:
         self._db = connect(path)
         with self._lock:
             self._db.executescript(_SCHEMA)
+            columns = {r["name"] for r in self._db.execute("PRAGMA table_info(api_keys)")}
+            if "expires_at" not in columns:  # a key file from before expiry existed
+                self._db.execute("ALTER TABLE api_keys ADD COLUMN expires_at TEXT")
+                self._db.execute("DROP TRIGGER IF EXISTS api_keys_only_revoke")
+            self._db.executescript(_TRIGGERS)
 
-    def create(self, name: str, role: str) -> tuple[ApiKey, str]:
-        """Create a key for ``name`` with ``role``.
+    def create(
+        self, name: str, role: str, *, expires_days: float | None = None
+    ) -> tuple[ApiKey, str]:
+        """Create a key for ``name`` with ``role``, valid for ``expires_days`` (``None``: always).
 
         Returns:
             The stored key and its secret. The secret is not kept anywhere: show it once.
@@ -147,16 +168,36 @@ class KeyStore:
                 f"invalid key name {name!r}: use 1-64 letters, digits or . _ @ + - (no spaces)"
             )
         checked = parse_role(role)
+        expires = ""
+        if expires_days is not None:
+            if not 0 < expires_days <= 3650:
+                raise AccessError(f"expiry must be 1 to 3650 days, not {expires_days:g}")
+            expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days)).isoformat(
+                timespec="milliseconds"
+            )
         with self._lock:
             for _ in range(8):  # a 32-bit id can collide; draw again
                 key_id = secrets.token_hex(4)
                 secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-                record = ApiKey(name=name, role=checked, key_id=key_id, created_at=_now())
+                record = ApiKey(
+                    name=name,
+                    role=checked,
+                    key_id=key_id,
+                    created_at=_now(),
+                    expires_at=expires,
+                )
                 try:
                     self._db.execute(
-                        "INSERT INTO api_keys (key_id, name, role, key_hash, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (key_id, name, checked, hash_key(secret), record.created_at),
+                        "INSERT INTO api_keys (key_id, name, role, key_hash, created_at,"
+                        " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            key_id,
+                            name,
+                            checked,
+                            hash_key(secret),
+                            record.created_at,
+                            expires or None,
+                        ),
                     )
                 except sqlite3.IntegrityError as exc:
                     if "api_keys.name" in str(exc) or "active_name" in str(exc):
@@ -181,7 +222,7 @@ class KeyStore:
                 "UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (revoked, row["key_id"])
             )
         key = _row_key(row)
-        return ApiKey(key.name, key.role, key.key_id, key.created_at, revoked)
+        return ApiKey(key.name, key.role, key.key_id, key.created_at, revoked, key.expires_at)
 
     def list(self, *, include_revoked: bool = True) -> list[ApiKey]:
         """Every key (no secrets, no hashes), oldest first."""
@@ -196,7 +237,9 @@ class KeyStore:
         """Whether any key can currently log in."""
         with self._lock:
             row = self._db.execute(
-                "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1"
+                "SELECT 1 FROM api_keys WHERE revoked_at IS NULL"
+                " AND (expires_at IS NULL OR expires_at > ?) LIMIT 1",
+                (_now(),),
             ).fetchone()
         return row is not None
 
@@ -213,6 +256,8 @@ class KeyStore:
             return KeyCheck("unknown", key_id=key_id)
         if row["revoked_at"]:
             return KeyCheck("revoked", key_id=key_id)
+        if row["expires_at"] and _now() >= row["expires_at"]:
+            return KeyCheck("expired", key_id=key_id)
         return KeyCheck("ok", key=_row_key(row), key_id=key_id)
 
     def close(self) -> None:

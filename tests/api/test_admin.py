@@ -151,7 +151,8 @@ def test_key_management_over_the_api(make_client: MakeClient) -> None:
     listed = client.get("/api/v1/admin/keys").json()["keys"]
     assert "desk-5" in [k["name"] for k in listed]
     assert all(
-        set(k) == {"name", "role", "key_id", "created_at", "revoked_at", "active"} for k in listed
+        set(k) == {"name", "role", "key_id", "created_at", "revoked_at", "expires_at", "active"}
+        for k in listed
     )
     again = client.post("/api/v1/admin/keys", json={"name": "desk-5", "role": "staff"})
     assert again.status_code == 409
@@ -207,3 +208,12 @@ def test_upload_size_limit_holds_without_content_length(make_client: MakeClient)
     )
     assert r.status_code == 413
     assert not any((settings_of(client).data_dir / "uploads").rglob("*.csv"))
+
+
+def test_keys_created_over_the_api_can_expire(make_client: MakeClient) -> None:
+    client = make_client(role="admin")
+    r = client.post("/api/v1/admin/keys", json={"name": "temp", "role": "staff", "expires_days": 7})
+    assert r.status_code == 201
+    assert r.json()["expires_at"] > r.json()["created_at"]
+    bad = client.post("/api/v1/admin/keys", json={"name": "t2", "role": "staff", "expires_days": 0})
+    assert bad.status_code == 422

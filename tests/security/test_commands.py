@@ -126,3 +126,12 @@ def test_serve_warns_until_a_key_exists(tmp_path: Path, capsys: pytest.CaptureFi
     capsys.readouterr()
     assert warn_if_no_keys(settings) is False
     assert capsys.readouterr().err == ""
+
+
+def test_keys_create_with_expiry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        kb(tmp_path, "keys", "create", "--role", "staff", "--name", "t", "--expires-days", "7") == 0
+    )
+    assert "valid until" in capsys.readouterr().err
+    kb(tmp_path, "keys", "list")
+    assert "active until" in capsys.readouterr().out

@@ -145,3 +145,56 @@ def test_stored_keys_cannot_be_edited_restored_or_deleted(keys: KeyStore, tmp_pa
 def test_key_file_is_private(tmp_path: Path) -> None:
     KeyStore(tmp_path / "keys.sqlite").close()
     assert (tmp_path / "keys.sqlite").stat().st_mode & 0o077 == 0
+
+
+def test_keys_expire(keys: KeyStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    record, secret = keys.create("temp-1", "staff", expires_days=30)
+    _, forever = keys.create("desk-1", "staff")
+    assert record.expires_at > record.created_at
+    assert keys.check(secret).verdict == "ok"
+    monkeypatch.setattr(keys_module, "_now", lambda: "2999-01-01T00:00:00.000+00:00")
+    assert keys.check(secret).verdict == "expired"
+    assert keys.check(forever).verdict == "ok"
+    listed = {k.name: k for k in keys.list()}
+    assert listed["temp-1"].active is False
+    assert listed["desk-1"].active is True
+    keys.revoke("desk-1")
+    assert not keys.has_active()  # the expired key does not count
+    with pytest.raises(AccessError, match="1 to 3650 days"):
+        keys.create("temp-2", "staff", expires_days=0)
+
+
+def test_an_expiry_cannot_be_extended(keys: KeyStore, tmp_path: Path) -> None:
+    keys.create("temp-1", "staff", expires_days=1)
+    db = sqlite3.connect(tmp_path / "keys.sqlite", isolation_level=None)
+    with pytest.raises(sqlite3.DatabaseError, match="only be revoked"):
+        db.execute("UPDATE api_keys SET expires_at = '2999-01-01', revoked_at = 'x'")
+    db.close()
+
+
+def test_a_key_file_from_before_expiry_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "keys.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE api_keys (key_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+            key_hash TEXT NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);
+        CREATE TRIGGER api_keys_only_revoke BEFORE UPDATE ON api_keys
+        WHEN OLD.revoked_at IS NOT NULL BEGIN SELECT RAISE(ABORT, 'old'); END;
+        """
+    )
+    old.execute(
+        "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, NULL)",
+        ("0000abcd", "old-desk", "staff", hash_key("x"), "2026-01-01T00:00:00.000+00:00"),
+    )
+    old.commit()
+    old.close()
+    keys = KeyStore(path)
+    assert [k.name for k in keys.list()] == ["old-desk"]
+    record, secret = keys.create("new-desk", "staff", expires_days=7)
+    assert keys.check(secret).key == record
+    db = sqlite3.connect(path, isolation_level=None)
+    with pytest.raises(sqlite3.DatabaseError, match="only be revoked"):
+        db.execute("UPDATE api_keys SET expires_at = NULL WHERE name = 'new-desk'")
+    db.close()
+    keys.close()

@@ -68,6 +68,7 @@ def _key_out(key: ApiKey) -> KeyOut:
         key_id=key.key_id,
         created_at=key.created_at,
         revoked_at=key.revoked_at,
+        expires_at=key.expires_at,
         active=key.active,
     )
 
@@ -315,7 +316,9 @@ def create_key(
 ) -> KeyCreatedOut:
     """Create a key; the response is the only place its secret ever appears."""
     try:
-        key, secret = key_store(request.app).create(body.name, body.role)
+        key, secret = key_store(request.app).create(
+            body.name, body.role, expires_days=body.expires_days
+        )
     except AccessError as exc:
         raise HTTPException(409 if "already" in str(exc) else 422, detail=str(exc)) from exc
     audit.append(
