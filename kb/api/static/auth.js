@@ -79,8 +79,7 @@
     dialog.innerHTML = `
       <form id="kb-login-form" method="post" action="#" autocomplete="off">
         <h2 id="kb-login-title">ログイン</h2>
-        <p>管理者から受け取ったAPIキー（kb_ で始まる文字列）を入力してください。
-           キーはこのタブを閉じると消えます。</p>
+        <p>管理者から受け取ったAPIキー（kb_ で始まる文字列）を入力してください。キーはこのタブを閉じると消えます。</p>
         <label for="kb-login-key">APIキー</label>
         <input id="kb-login-key" type="password" autocomplete="off" spellcheck="false"
                autocapitalize="off" required aria-describedby="kb-login-error">
