@@ -14,6 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -85,6 +86,12 @@ def default_k(n: int) -> int:
 
 
 def keyword_terms(tokenizer: MeCabTokenizer, text: str) -> list[str]:
+    """Nouns of ``text`` that can label a topic (see :func:`_keyword_terms`)."""
+    return list(_keyword_terms(tokenizer, text))
+
+
+@lru_cache(maxsize=16384)
+def _keyword_terms(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
     """Nouns of ``text`` that can label a topic, runs of nouns joined (マイナンバーカード).
 
     Numbers, one-character nouns and generic desk words (相談, 男性...) are left out and
@@ -112,7 +119,7 @@ def keyword_terms(tokenizer: MeCabTokenizer, text: str) -> list[str]:
         end = token.start + len(token.surface)
     if len("".join(run)) >= 2:
         out.append("".join(run))
-    return out
+    return tuple(out)
 
 
 def month_range(dates: Sequence[str]) -> tuple[str, ...]:
