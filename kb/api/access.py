@@ -70,6 +70,10 @@ REALM = 'Bearer realm="kb"'
 
 def required_role(path: str) -> Role | None:
     """The role ``path`` needs; ``None`` for a public path."""
+    segments = path.split("/")
+    if "." in segments or ".." in segments:
+        # "/public/../api/v1/search" must not pass as public, whatever routing makes of it.
+        return "staff"
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
     if path.startswith(ADMIN_PREFIXES) or path == "/api/v1/admin":
@@ -204,7 +208,7 @@ def authenticate(
             "auth.denied",
             actor=f"key:{checked.key_id}" if checked.key_id else "unknown",
             role="public",
-            detail=f"{checked.verdict} key on {path}",
+            detail=f"{checked.verdict} key on {path[:200]}",
         )
         raise Denied(
             401, "the API key is not valid, or was revoked or has expired", "invalid_token"
@@ -215,7 +219,7 @@ def authenticate(
             "auth.denied",
             actor=principal.name,
             role=principal.role,
-            detail=f"role {principal.role} on {path} (needs {needed})",
+            detail=f"role {principal.role} on {path[:200]} (needs {needed})",
         )
         raise Denied(
             403,

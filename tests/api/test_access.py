@@ -167,6 +167,10 @@ def test_unknown_paths_are_closed_by_default(make_client: MakeClient) -> None:
     assert required_role("/trainer/topics") == "trainer"
     assert required_role("/api/v1/admin/keys") == "admin"
     assert required_role("/public/v1/faq/search") is None
+    assert required_role("/public/../api/v1/search") == "staff"
+    assert required_role("/static/./x") == "staff"
+    for sneaky in ("/public/../api/v1/search", "/public/%2e%2e/api/v1/departments"):
+        assert client.get(sneaky).status_code in (401, 404)
 
 
 def test_401_explains_how_to_get_a_key_when_none_exist(tmp_path: Path, make_client: Any) -> None:
