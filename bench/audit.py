@@ -50,8 +50,9 @@ def main() -> None:
             check_ms.append((time.perf_counter() - t) * 1000)
         assert log.verify().ok
         print(
-            f"audit append (mask + hash chain + WAL commit): p50 {statistics.median(append_ms):.2f} ms, "
-            f"p95 {pct(append_ms, 0.95):.2f} ms over {args.n}"
+            "audit append (mask + hash chain + WAL commit): p50 "
+            f"{statistics.median(append_ms):.2f} ms, p95 {pct(append_ms, 0.95):.2f} ms "
+            f"over {args.n}"
         )
         print(
             f"key check (sha256 + compare_digest + SQLite read): p50 "
