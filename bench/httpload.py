@@ -7,6 +7,7 @@ always terminated, even when a measurement fails.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -46,6 +47,10 @@ def rss_mb(pid: int | None = None) -> float:
     return 0.0
 
 
+_AUTH: dict[str, dict[str, str]] = {}
+"""The Authorization header for each server started by :func:`serve` (used by :func:`load`)."""
+
+
 @contextmanager
 def serve(
     data_dir: Path,
@@ -66,6 +71,12 @@ def serve(
         KB_THREADS=str(threads),
         KB_QUERY_LOG="false",
     )
+    # /api/v1 needs a key (issue 5): a staff key of its own for this server, sent by load().
+    from kb.security.keys import KeyStore
+
+    keys = KeyStore(Path(data_dir) / "keys.sqlite")
+    _, secret = keys.create(f"bench-{port}-{secrets.token_hex(4)}", "staff")
+    keys.close()
     kb = Path(sys.executable).with_name("kb")
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     t0 = time.perf_counter()
@@ -76,6 +87,7 @@ def serve(
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    _AUTH[url] = {"Authorization": f"Bearer {secret}"}
     try:
         ready = None
         with httpx.Client(timeout=2.0) as client:
@@ -120,7 +132,7 @@ def load(
         nonlocal errors
         mine: list[float] = []
         bad = 0
-        with httpx.Client(base_url=url, timeout=30.0) as client:
+        with httpx.Client(base_url=url, timeout=30.0, headers=_AUTH.get(url, {})) as client:
             for i in range(per_client):
                 q = queries[(offset * 7919 + i) % len(queries)]
                 t = time.perf_counter()
