@@ -93,7 +93,7 @@ def line_chart(
     for name, values in series:
         if len(values) != len(periods):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(periods)} periods")
-    left, right, top, bottom = 44, 12, 44, 36
+    left, right, top, bottom = 44, 30, 44, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = 1.0 if percent else max([v for _, vs in series for v in vs] + [1.0])
     n = len(periods)
@@ -136,10 +136,14 @@ def line_chart(
                 f"<title>{escape(name)} {escape(periods[i])}: {_fmt(v, percent)}</title></circle>"
             )
         parts.append("</g>")
-        lx = left + s * 160
+        # The legend shares the width equally; long names are cut to fit their slot.
+        slot = (width - left) / len(series)
+        fit = max(2, int((slot - 24) // 12))
+        short = name if len(name) <= fit else name[: fit - 1] + "…"
+        lx = left + s * slot
         parts.append(
-            f'<rect x="{lx}" y="24" width="12" height="12" fill="{color}"/>'
-            f'<text x="{lx + 16}" y="34" font-size="12">{escape(name)}</text>'
+            f'<rect x="{lx:.1f}" y="24" width="12" height="12" fill="{color}"/>'
+            f'<text x="{lx + 16:.1f}" y="34" font-size="12">{escape(short)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

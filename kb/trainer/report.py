@@ -13,7 +13,7 @@ from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.gaps import GapReport
 from kb.trainer.topics import TopicSet, trend
 
-TREND_TOPICS = 5
+TREND_TOPICS = 3
 MAX_ROWS = 20
 
 
