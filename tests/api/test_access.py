@@ -303,3 +303,17 @@ def test_a_flood_of_invalid_keys_gets_429_but_valid_keys_still_work(
     denied = [e for e in audit.events() if e.action == "auth.denied"]
     audit.close()
     assert len(denied) == FAILED_KEYS_BURST  # the throttled ones are not written
+
+
+def test_the_audit_log_survives_a_restart_of_the_app(make_client: MakeClient) -> None:
+    first = make_client(role="staff")
+    assert first.get("/api/v1/search", params={"q": "住民票"}).status_code == 200
+    first.__exit__(None, None, None)  # shut the first app down (closes its audit log)
+    second = make_client(role="staff")
+    assert second.get("/api/v1/search", params={"q": "児童手当"}).status_code == 200
+    settings: Settings = second.app.state.settings  # type: ignore[attr-defined]
+    audit = AuditLog(settings.audit_path)
+    searches = [e.query for e in audit.events() if e.action == "search"]
+    assert audit.verify().ok
+    audit.close()
+    assert searches == ["住民票", "児童手当"]
