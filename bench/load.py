@@ -1,7 +1,7 @@
-"""Load test on loopback: uvicorn with several worker processes, mixed staff and public traffic.
+"""Load test on loopback: `kb serve --workers N`, mixed staff and public traffic.
 
 Builds (once, cached in ``--data-dir``) the demo corpus index, creates a staff API key in that
-data directory, starts ``uvicorn`` with ``--workers N`` on 127.0.0.1 (ports 8300-8399), and drives
+data directory, starts ``kb serve --workers N`` on 127.0.0.1 (ports 8300-8399), and drives
 it with ``--clients`` concurrent clients: staff searches (``/api/v1/search`` with the key) and
 public widget calls (``/public/v1/faq/search``, ``/public/v1/faq/suggest``) over the 220 demo
 queries. Bounded: ``--requests`` in total and ``--seconds`` at most; the server is always
@@ -37,12 +37,6 @@ from kb.evaluation.metrics import percentile  # noqa: E402
 
 PORTS = range(8300, 8400)
 RUN_KB = "import sys; from kb.cli import main; sys.exit(main(sys.argv[1:]))"
-APP_FACTORY = (
-    "from kb.api.app import create_app\n"
-    "from kb.settings import Settings\n"
-    "def app():\n"
-    "    return create_app(Settings())\n"
-)
 
 
 def _free_port() -> int:
@@ -64,7 +58,6 @@ def _env(data: Path, model: str, models_dir: Path) -> dict[str, str]:
         KB_MODEL_CACHE_DIR=str(models_dir),
         KB_PUBLIC_RATE_PER_MINUTE="1000000",
         KB_PUBLIC_RATE_BURST="1000000",
-        KB_QUERY_LOG="false",
     )
     return env
 
@@ -93,27 +86,28 @@ def prepare(data: Path, model: str, models_dir: Path) -> str:
 
 
 def start_server(data: Path, model: str, models_dir: Path, workers: int, port: int) -> Any:
-    app_dir = data / "_loadapp"
-    app_dir.mkdir(parents=True, exist_ok=True)
-    (app_dir / "kb_load_app.py").write_text(APP_FACTORY, encoding="utf-8")
+    """``kb serve --workers N`` on loopback, in its own process group."""
     env = _env(data, model, models_dir)
-    env["PYTHONPATH"] = os.pathsep.join([str(app_dir), str(REPO), env.get("PYTHONPATH", "")])
     cmd = [
         sys.executable,
-        "-m",
-        "uvicorn",
-        "kb_load_app:app",
-        "--factory",
+        "-c",
+        RUN_KB,
+        "serve",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--log-level",
-        "warning",
     ]
-    return subprocess.Popen(cmd, env=env, cwd=REPO, start_new_session=True)
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_ready(base: str, workers: int, timeout: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -211,9 +212,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from kb.security.commands import warn_if_no_keys
 
     warn_if_no_keys(settings)
-    app = create_app(settings)
     from kb.api.logs import uvicorn_log_config
 
+    if args.workers > 1:
+        # Worker processes each build their own app (uvicorn needs an import string), from
+        # the environment: pass on what the command line set.
+        os.environ["KB_DATA_DIR"] = str(settings.data_dir.resolve())
+        os.environ["KB_MODEL"] = settings.model
+        os.environ["KB_THREADS"] = str(settings.threads)
+        uvicorn.run(
+            "kb.api.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            log_config=uvicorn_log_config(),
+        )
+        return 0
+    app = create_app(settings)
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config()
     )
@@ -353,6 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="ingest these paths and build the index first if there is no index yet",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (each loads its own copy of the model and the index)",
     )
     p.set_defaults(func=cmd_serve)
 

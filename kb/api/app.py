@@ -113,3 +113,8 @@ def create_app(
     app.include_router(trainer.pages)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """App factory for worker processes (``kb serve --workers N``): settings from ``KB_*``."""
+    return create_app(Settings())
