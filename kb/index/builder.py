@@ -4,7 +4,8 @@ Layout under ``index_root``::
 
     CURRENT                  name of the serving build (replaced atomically)
     20261122T031500123456-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
-                             dense.faiss, rowids.npy, bm25.npz, bm25_vocab.json
+                             dense-<kind>.faiss + dense.json (one FAISS index per
+                             kind), rowids.npy, bm25.npz, bm25_vocab.json
     .building-.../           a build in progress; left behind only by a crash, pruned later
 
 A build that is interrupted never touches ``CURRENT``, so the previous index keeps serving.
@@ -25,7 +26,7 @@ import numpy as np
 
 from kb.errors import IndexError_
 from kb.faults import pause_point
-from kb.index.dense import DenseIndex
+from kb.index.dense import KindIndexes
 from kb.index.embedder import Embedder
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.index.manifest import Manifest
@@ -52,6 +53,7 @@ class BuildReport:
     seconds: float
     embed_seconds: float
     dense_kind: str
+    """FAISS index type per kind: ``"case=hnsw:750000 faq=flat:180000 ..."``."""
 
 
 def current_index(index_root: Path) -> Path:
@@ -173,8 +175,9 @@ def build_index(
             embed_seconds = time.perf_counter() - t0
             if progress:
                 progress("index", 0, 2)
-            dense = DenseIndex.build(vectors, ids, kind=dense_kind)
-            dense.save(tmp / "dense.faiss")
+            # One index per kind: each pane searches its own vectors, no id filtering.
+            dense = KindIndexes.build(vectors, ids, [r.kind for r in rows], kind=dense_kind)
+            dense.save(tmp)
             np.save(tmp / "rowids.npy", ids)
             # Kept beside FAISS so fusion can score lexical-only candidates exactly (mmapped).
             np.save(tmp / "vectors.npy", vectors)
@@ -195,7 +198,7 @@ def build_index(
             normalizer=NORMALIZER_VERSION,
             corpus_hash=corpus_hash,
             chunks=len(ids),
-            dense_kind=dense.kind,
+            dense_kind=dense.description,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
         )
@@ -216,7 +219,7 @@ def build_index(
         cached=cached,
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
-        dense_kind=dense.kind,
+        dense_kind=dense.description,
     )
 
 

@@ -2,17 +2,30 @@
 
 Vectors are L2-normalised, so inner product is cosine similarity. FAISS ids are the store's
 chunk row ids. The index type is chosen by size: exact ``Flat`` up to :data:`HNSW_THRESHOLD`
-vectors (exact and still fast), ``HNSW`` above it.
+vectors (exact, and one BLAS pass at that size), ``HNSW``
+above it (``efSearch`` 128; ``bench/run.py`` reports its recall@10 against exact search).
+IVF is not used: its k-means training adds minutes to every rebuild on 2 cores, and its recall
+depends on ``nprobe`` tuned per corpus.
+
+:class:`KindIndexes` keeps one index per document kind, so a query for the FAQ pane scans the
+FAQ vectors only instead of filtering the whole corpus through an id selector (the case archive
+is most of the corpus; the directory is a few dozen entries that HNSW filtering would miss).
 """
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 HNSW_THRESHOLD = 200_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 128
 _configured = False
 
 
@@ -47,14 +60,23 @@ class DenseIndex:
         if kind == "flat":
             base = faiss.IndexFlatIP(dim)
         elif kind == "hnsw":
-            base = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-            base.hnsw.efConstruction = 80
-            base.hnsw.efSearch = 128
+            base = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            base.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            base.hnsw.efSearch = HNSW_EF_SEARCH
         else:
             raise ValueError(f"unknown dense index kind {kind!r}")
         index = faiss.IndexIDMap2(base)
         if n:
-            index.add_with_ids(vectors, ids)
+            if kind == "hnsw":
+                # Building a graph is batch work that nothing else competes with: all cores,
+                # then back to one thread for queries.
+                faiss.omp_set_num_threads(os.cpu_count() or 1)
+                try:
+                    index.add_with_ids(vectors, ids)
+                finally:
+                    faiss.omp_set_num_threads(1)
+            else:
+                index.add_with_ids(vectors, ids)
         return cls(index, kind)
 
     @property
@@ -85,7 +107,7 @@ class DenseIndex:
             selector = faiss.IDSelectorBatch(len(allowed), faiss.swig_ptr(allowed))
             params = faiss.SearchParameters(sel=selector)
             if self.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, k))
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
         scores, ids = self._index.search(q, k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
@@ -102,8 +124,69 @@ class DenseIndex:
         return cls(_faiss().read_index(str(path)), kind)
 
 
+class KindIndexes:
+    """One :class:`DenseIndex` per document kind, each of the type its own size calls for.
+
+    Saved as ``dense-<kind>.faiss`` files plus ``dense.json`` (kind → file, index type, size).
+    """
+
+    MANIFEST = "dense.json"
+
+    def __init__(self, indexes: dict[str, DenseIndex]) -> None:
+        self.indexes = indexes
+
+    @classmethod
+    def build(
+        cls,
+        vectors: np.ndarray,
+        ids: np.ndarray,
+        kinds: Iterable[str],
+        *,
+        kind: str = "auto",
+    ) -> KindIndexes:
+        """Split ``vectors``/``ids`` by ``kinds`` (one label per row) and index each part."""
+        labels = np.asarray(list(kinds), dtype=object)
+        if len(labels) != len(ids):
+            raise ValueError("kinds must label every vector")
+        out = {}
+        for name in sorted(set(labels.tolist())):
+            rows = np.flatnonzero(labels == name)
+            out[str(name)] = DenseIndex.build(vectors[rows], ids[rows], kind=kind)
+        return cls(out)
+
+    def get(self, kind: str) -> DenseIndex | None:
+        return self.indexes.get(kind)
+
+    @property
+    def description(self) -> str:
+        """``"case=hnsw:750000 faq=flat:250000 ..."``: what the manifest records."""
+        return " ".join(f"{k}={i.kind}:{i.size}" for k, i in sorted(self.indexes.items()))
+
+    def save(self, folder: Path) -> None:
+        meta = {}
+        for name, index in self.indexes.items():
+            file = f"dense-{name}.faiss"
+            index.save(folder / file)
+            meta[name] = {"file": file, "index": index.kind, "size": index.size}
+        (folder / self.MANIFEST).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> KindIndexes | None:
+        """The per-kind indexes of an index folder, or ``None`` for a folder built before them."""
+        path = folder / cls.MANIFEST
+        if not path.is_file():
+            return None
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            {
+                name: DenseIndex.load(folder / str(m["file"]), str(m["index"]))
+                for name, m in meta.items()
+            }
+        )
+
+
 def kmeans(
-    vectors: np.ndarray, k: int, *, niter: int = 25, seed: int = 1234
+    vectors: np.ndarray, k: int, *, niter: int = 25, seed: int = 1234, nredo: int = 5
 ) -> tuple[np.ndarray, np.ndarray]:
     """Spherical k-means of L2-normalised ``vectors`` (FAISS), deterministic for a seed.
 
@@ -112,6 +195,8 @@ def kmeans(
         k: Number of clusters; clamped to ``n``.
         niter: Iterations.
         seed: Seed of the initial centroids (same input and seed: same clusters).
+        nredo: Runs from different starts; the one with the best objective is kept (one
+            unlucky start can split a group and merge two others).
 
     Returns:
         ``(centroids [k, d] L2-normalised, labels [n] int64)``.
@@ -126,7 +211,7 @@ def kmeans(
         centroid = x.mean(axis=0, keepdims=True)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
         return centroid.astype(np.float32), np.zeros(n, dtype=np.int64)
-    km = faiss.Kmeans(dim, k, niter=niter, seed=seed, spherical=True, verbose=False)
+    km = faiss.Kmeans(dim, k, niter=niter, seed=seed, nredo=nredo, spherical=True, verbose=False)
     # Small clusters are the point here (a department's few dozen cases): FAISS would
     # otherwise warn that it wants 39 points per centroid.
     km.cp.min_points_per_centroid = 1

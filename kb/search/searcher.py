@@ -20,7 +20,7 @@ import numpy as np
 
 from kb.errors import QueryError
 from kb.index.builder import SNAPSHOT, current_index
-from kb.index.dense import DenseIndex
+from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.embedder import Embedder
 from kb.index.lexical import LexicalIndex
 from kb.index.manifest import Manifest
@@ -117,7 +117,11 @@ class Searcher:
         self.tokenizer = tokenizer or MeCabTokenizer()
         self.config = config or SearchConfig()
         self.store = Store(folder / SNAPSHOT, read_only=True)
-        self.dense = DenseIndex.load(folder / "dense.faiss", self.manifest.dense_kind)
+        self.dense_by_kind = KindIndexes.load(folder)
+        # A folder built before per-kind indexes has one index over all kinds.
+        self.dense: DenseIndex | None = None
+        if self.dense_by_kind is None:
+            self.dense = DenseIndex.load(folder / "dense.faiss", self.manifest.dense_kind)
         self.lexical = LexicalIndex.load(folder)
         self.rowids = np.load(folder / "rowids.npy")
         self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
@@ -133,6 +137,10 @@ class Searcher:
         self._category = meta["category"]
         self._chunk_departments = [tuple(json.loads(d)) for d in meta["departments"]]
         self._kind_positions = {k: np.flatnonzero(self._kind == k) for k in DOC_KINDS}
+        self._kind_code = np.zeros(len(self._kind), dtype=np.int8)
+        for code, k in enumerate(DOC_KINDS):
+            self._kind_code[self._kind_positions[k]] = code
+        self._lexical_memo = threading.local()
         self.departments: dict[str, Department] = {d.name: d for d in self.store.departments()}
         self.department_feedback: DepartmentFeedback | None = None
         """Staff feedback voting in department ranking; set by the service."""
@@ -213,16 +221,17 @@ class Searcher:
         cand: set[int] = set()
         if mode in ("dense", "hybrid") and qvec is not None:
             allowed = None
-            if positions.size < self.rowids.size:
-                allowed = np.ascontiguousarray(self.rowids[positions])
-            _, ids = self.dense.search(qvec, n, allowed)
-            cand.update(np.searchsorted(self.rowids, ids).tolist())
+            index = self.dense_by_kind.get(kind) if self.dense_by_kind else self.dense
+            if index is not None:
+                # The per-kind index holds this kind only: filter by ids only when a filter
+                # narrowed the kind's chunks.
+                every = self._kind_positions[kind] if self.dense_by_kind else self.rowids
+                if positions.size < every.size:
+                    allowed = np.ascontiguousarray(self.rowids[positions])
+                _, ids = index.search(qvec, n, allowed)
+                cand.update(np.searchsorted(self.rowids, ids).tolist())
         if mode in ("lexical", "hybrid") and lex_scores is not None:
-            sub = lex_scores[positions]
-            top = min(n, int(np.count_nonzero(sub)))
-            if top:
-                best = np.argpartition(-sub, top - 1)[:top]
-                cand.update(positions[best].tolist())
+            cand.update(self._lexical_top(kind, positions, lex_scores, n).tolist())
         if not cand:
             return []
         cpos = np.sort(np.fromiter(cand, dtype=np.int64))
@@ -263,6 +272,31 @@ class Searcher:
             if len(hits) >= k:
                 break
         return hits
+
+    def _lexical_top(
+        self, kind: DocKind, positions: np.ndarray, lex_scores: np.ndarray, n: int
+    ) -> np.ndarray:
+        """Positions of the ``n`` best (nonzero) lexical scores among ``positions``."""
+        if positions is self._kind_positions[kind]:
+            # An unfiltered pane: only the chunks that match a query term, found once per
+            # query for all panes, instead of a pass over every chunk of the kind.
+            pos = self._nonzero_by_kind(lex_scores)[kind]
+        else:
+            pos = positions[lex_scores[positions] > 0]
+        top = min(n, int(pos.size))
+        if not top:
+            return pos[:0]
+        return pos[np.argpartition(-lex_scores[pos], top - 1)[:top]]
+
+    def _nonzero_by_kind(self, lex_scores: np.ndarray) -> dict[DocKind, np.ndarray]:
+        memo = self._lexical_memo
+        if getattr(memo, "scores", None) is not lex_scores:
+            nonzero = np.flatnonzero(lex_scores)
+            codes = self._kind_code[nonzero]
+            memo.by_kind = {k: nonzero[codes == i] for i, k in enumerate(DOC_KINDS)}
+            memo.scores = lex_scores
+        by_kind: dict[DocKind, np.ndarray] = memo.by_kind
+        return by_kind
 
     def _dense_scores(self, positions: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
         if qvec is None:

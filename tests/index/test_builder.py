@@ -40,7 +40,12 @@ def test_build_writes_manifest_and_current(store: Store, tmp_path: Path) -> None
     assert manifest.dim == 64
     assert manifest.chunks == store.counts()["chunks"] == report.chunks
     assert manifest.corpus_hash == store.corpus_hash()
-    assert manifest.dense_kind == "flat"
+    # One exact index per kind at this size, each named with its size.
+    parts = dict(p.split("=") for p in manifest.dense_kind.split())
+    assert parts
+    assert all(v.startswith("flat:") for v in parts.values())
+    assert sum(int(v.split(":")[1]) for v in parts.values()) == report.chunks
+    assert all((report.path / f"dense-{k}.faiss").is_file() for k in parts)
 
 
 def test_rebuild_embeds_only_changed_chunks(

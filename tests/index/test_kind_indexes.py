@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.index.dense import KindIndexes
+
+
+def _data(n: int = 300, d: int = 16) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=(n, d)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    kinds = ["faq" if i % 3 == 0 else "case" for i in range(n)]
+    kinds[5] = "department"
+    return v, np.arange(10, 10 + n, dtype=np.int64), kinds
+
+
+def test_each_kind_searches_only_its_own_vectors(tmp_path: Path) -> None:
+    vectors, ids, kinds = _data()
+    index = KindIndexes.build(vectors, ids, kinds)
+    assert sorted(index.indexes) == ["case", "department", "faq"]
+    faq = index.get("faq")
+    assert faq is not None
+    faq_ids = {int(i) for i, k in zip(ids, kinds, strict=True) if k == "faq"}
+    _, got = faq.search(vectors[1], 20)  # vectors[1] is a case
+    assert set(got.tolist()) <= faq_ids
+    assert len(got) == 20
+    # Exact within the kind.
+    rows = [i for i, k in enumerate(kinds) if k == "faq"]
+    expected = ids[rows][np.argsort(-(vectors[rows] @ vectors[1]))[:20]]
+    np.testing.assert_array_equal(got, expected)
+    assert index.description == "case=flat:199 department=flat:1 faq=flat:100"
+    assert index.get("manual") is None
+
+    index.save(tmp_path)
+    loaded = KindIndexes.load(tmp_path)
+    assert loaded is not None
+    assert loaded.description == index.description
+    loaded_faq = loaded.get("faq")
+    assert loaded_faq is not None
+    np.testing.assert_array_equal(loaded_faq.search(vectors[1], 20)[1], got)
+
+
+def test_folder_without_per_kind_indexes_loads_as_none(tmp_path: Path) -> None:
+    assert KindIndexes.load(tmp_path) is None
+
+
+def test_kinds_must_label_every_vector() -> None:
+    vectors, ids, kinds = _data()
+    with pytest.raises(ValueError, match="label every vector"):
+        KindIndexes.build(vectors, ids, kinds[:-1])
+
+
+def test_hnsw_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kb.index.dense as dense
+
+    monkeypatch.setattr(dense, "HNSW_THRESHOLD", 250)
+    vectors, ids, kinds = _data(600)
+    index = KindIndexes.build(vectors, ids, kinds)
+    assert index.description == "case=hnsw:399 department=flat:1 faq=flat:200"
+    case = index.get("case")
+    assert case is not None
+    rows = [i for i, k in enumerate(kinds) if k == "case"]
+    recalls = []
+    for q in vectors[:50]:
+        exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
+        recalls.append(len(exact & set(case.search(q, 10)[1].tolist())) / 10)
+    assert np.mean(recalls) >= 0.98
