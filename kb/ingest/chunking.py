@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from kb.text.masking import strip_placeholders
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 from kb.types import Chunk, Department, Document
@@ -57,7 +58,9 @@ def chunk_document(
     """Normalize, split and tokenize one document."""
     title = normalize(chunk_title(doc))
     body = normalize(doc.body, keep_newlines=True)
-    title_tokens = tokenizer.lemmas(title)
+    # Placeholders of masked personal data ([電話番号], [氏名]) are no search terms: a query
+    # about 電話番号 must not match every case where a phone number was masked.
+    title_tokens = tokenizer.lemmas(strip_placeholders(title))
     parts = split_text(body, max_chars) if body else [""]
     return [
         Chunk(
@@ -68,7 +71,7 @@ def chunk_document(
             title=title,
             text=part,
             title_tokens=title_tokens,
-            text_tokens=tokenizer.lemmas(part),
+            text_tokens=tokenizer.lemmas(strip_placeholders(part)),
         )
         for i, part in enumerate(parts)
     ]

@@ -428,6 +428,14 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(parts)
 
 
+_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+
+
+def strip_placeholders(text: str) -> str:
+    """``text`` with the masking placeholders blanked out (for the lexical index)."""
+    return _PLACEHOLDER_RE.sub(" ", text)
+
+
 def mask_personal(text: str, tokenizer: MeCabTokenizer | None = None) -> str:
     """Normalize ``text`` and replace personal data with placeholders (every rule).
 

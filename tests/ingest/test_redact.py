@@ -158,3 +158,19 @@ def test_cli_keep_raw_text_setting(
     raw.close()
     for secret in RAW_SECRETS:
         assert secret.encode() not in _all_bytes(data / "kb.sqlite"), secret
+
+
+def test_placeholders_are_not_search_terms(tokenizer: MeCabTokenizer) -> None:
+    from kb.ingest.chunking import chunk_document
+
+    doc = Document(
+        doc_id="case:P",
+        kind="case",
+        title="[氏名]さんから[電話番号]に連絡",
+        body="[住所]の[氏名]様。介護保険の申請。",
+    )
+    (chunk,) = chunk_document(doc, tokenizer)
+    terms = set(chunk.title_tokens + chunk.text_tokens)
+    assert "介護" in terms
+    assert not terms & {"氏名", "電話", "番号", "電話番号", "住所"}
+    assert "[電話番号]" in chunk.title  # still shown and embedded as written
