@@ -31,9 +31,17 @@ from kb.trainer.topics import Topic
 from kb.types import Document
 
 _WANT = re.compile(
-    r"(たい|ほしい|欲しい|分から|わから|知りたい|困って|どうすれば|どこで|できますか|か[。？?]?$)"
+    r"(たい|ほしい|欲しい|分から|わから|困って|不安|心配|どうすれば|どうしたら|どこで|"
+    r"できますか|できるか|いいのか|よいのか|か[。？?」]?$)"
 )
-_PERSONA = re.compile(r"^[^。、]{0,20}?(男性|女性|夫婦|母親|父親|世帯|住民|市民)[がはの、]")
+# "相談者は60代男性。" / "70代女性から電話。": who asked, not what was asked.
+_WHO_ONLY = re.compile(
+    r"^[^。]{0,25}(男性|女性|夫婦|母親|父親|世帯|\d+代)(から|より)?[^。]{0,6}。?$"
+)
+_PERSONA = re.compile(
+    r"^(?:(?:電話|メール|窓口|LINE)(?:にて|で)[、,]\s*)?"
+    r"(?:[^。、]{0,20}?(?:男性|女性|夫婦|母親|父親|世帯|住民|市民)(?:から)?[がはの、]\s*)?"
+)
 MAX_ANSWER_SENTENCES = 3
 
 
@@ -46,13 +54,15 @@ class Approval:
 
 
 def _question_from(sentences: list[str], keywords: tuple[str, ...]) -> str:
-    def score(s: str) -> tuple[int, int, int]:
+    def score(s: str) -> tuple[int, int, int, int]:
         hits = sum(1 for k in keywords if k in s)
-        return (hits, 1 if _WANT.search(s) else 0, -len(s))
+        want = 1 if _WANT.search(s.rstrip("」")) else 0
+        # Topic words matter most; wanting something breaks ties (and beats one word).
+        return (0 if _WHO_ONLY.match(s) else 1, 2 * hits + want, want, -len(s))
 
     best = max(sentences, key=score)
-    best = _PERSONA.sub("", best).strip("、 ")
-    if not best.endswith(("。", "？", "?", "か")):
+    best = _PERSONA.sub("", best, count=1).rstrip("。").strip("、 「」")
+    if not best.endswith(("？", "?")):
         best += "。"
     return best
 

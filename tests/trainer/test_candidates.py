@@ -125,3 +125,20 @@ def test_approving_publishes_with_only_the_new_entry_embedded(
         )
     store.close()
     cache.close()
+
+
+def test_question_is_what_was_asked_not_who_asked() -> None:
+    from kb.trainer.candidates import _question_from
+
+    sentences = [
+        "電話にて、60代男性。",
+        "台風で床上浸水した家の畳や家具を捨てたい。",
+        "量が多い。",
+        "相談者は70代女性。",
+    ]
+    assert (
+        _question_from(sentences, ("台風", "浸水")) == "台風で床上浸水した家の畳や家具を捨てたい。"
+    )
+    quoted = ["相談者は30代父親。", "「退園させたほうがいいのか」。"]
+    assert _question_from(quoted, ("保育",)) == "退園させたほうがいいのか。"
+    assert _question_from(["30代女性が転入届を出したい。"], ()) == "転入届を出したい。"
