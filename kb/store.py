@@ -92,6 +92,9 @@ def _connect(path: Path | None, read_only: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Replaced or deleted rows are zeroed, not left in free pages: text stored before it
+        # was masked (or by an older masking version) does not linger in the file.
+        conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 

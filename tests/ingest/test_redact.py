@@ -174,3 +174,30 @@ def test_placeholders_are_not_search_terms(tokenizer: MeCabTokenizer) -> None:
     assert "介護" in terms
     assert not terms & {"氏名", "電話", "番号", "電話番号", "住所"}
     assert "[電話番号]" in chunk.title  # still shown and embedded as written
+
+
+def test_text_stored_before_masking_does_not_linger(
+    tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    rows = [
+        f"C{i},2024-04-02,電話,介護,{i}回目。折り返しは090-7777-{i:04d}へ。,"
+        f"高齢者支援課で受付。{'説明' * 40},高齢者支援課,完了"
+        for i in range(60)
+    ]
+    (folder / "cases.csv").write_text(
+        "id,date,channel,category,summary,resolution,department,status\n" + "\n".join(rows),
+        encoding="utf-8",
+    )
+    path = tmp_path / "kb.sqlite"
+    store = Store(path)
+    ingest([folder], store, tokenizer=tokenizer, mask=False)  # as an older version stored it
+    store.close()
+    assert b"090-7777-" in _all_bytes(path)
+    store = Store(path)
+    report = ingest([folder], store, tokenizer=tokenizer)
+    assert report.stats.updated == 60
+    store.close()
+    # Replaced rows are zeroed (secure_delete), not left in free pages of the file.
+    assert b"090-7777-" not in _all_bytes(path)
