@@ -18,6 +18,7 @@ from kb.errors import TrainerError
 from kb.ingest.docx_reader import WordBlock, write_docx
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
+from kb.trainer.gaps import gap_topics
 from kb.trainer.topics import Topic, TopicSet, compute_topics, trend
 
 RELATED_FAQ = 3
@@ -109,7 +110,8 @@ def build_manual(
         tokenizer: For topic keywords.
         department: A directory name or alias.
         topics: Precomputed topics of the department (computed when omitted).
-        low_score: Related FAQ under this cosine score are flagged as weak matches.
+        low_score: The topic coverage line (:func:`kb.trainer.gaps.gap_topics`): topics under
+            it are marked as having no close FAQ. 0: no marking.
     """
     name = resolve_department(corpus, department)
     topic_set = topics or compute_topics(corpus, tokenizer, department=name)
@@ -117,6 +119,8 @@ def build_manual(
     cases = {c.doc_id: c for c in corpus.cases}
     faqs = {f.doc_id: f for f in corpus.faqs}
     total = sum(t.size for t in topic_set.topics)
+    # Topics no published FAQ covers (the same test as `kb trainer gaps`).
+    gaps = {g.topic.id for g in gap_topics(corpus, topic_set, low_score)} if low_score else set()
     blocks: list[WordBlock] = []
     months = list(topic_set.months)
     span = f"{months[0]}〜{months[-1]}" if months else "期間なし"
@@ -169,11 +173,19 @@ def build_manual(
         related = related_faqs(corpus, topic)
         if not related:
             blocks.append(("paragraph", 0, "公開FAQはありません。"))
-        for faq_id, score in related:
+        elif topic.id in gaps:
+            blocks.append(
+                (
+                    "paragraph",
+                    0,
+                    "このトピックの相談に近い公開FAQはありません（FAQ候補の作成を検討してください）。"
+                    "最も近いもの：",
+                )
+            )
+        for faq_id, _score in related:
             faq = faqs[faq_id]
-            weak = "（関連は弱い：FAQ候補の作成を検討）" if score < low_score else ""
             owner = f"（{faq.departments[0]}）" if faq.departments else ""
-            blocks.append(("bullet", 1, f"{_local(faq_id)} {faq.title}{owner}{weak}"))
+            blocks.append(("bullet", 1, f"{_local(faq_id)} {faq.title}{owner}"))
         blocks.append(("heading", 2, "関係する担当課"))
         involved = [(d, k) for d, k in topic.departments if d != name]
         if not involved:
