@@ -75,3 +75,42 @@ def test_uploads_use_their_own_larger_limit(make_client: MakeClient) -> None:
     mw = BodySizeLimitMiddleware(lambda s, r, t: None, max_body_bytes=10, max_upload_bytes=99)  # type: ignore[arg-type,return-value]
     assert mw.limit_for("/api/v1/admin/ingest") == (99, "max_upload_bytes")
     assert mw.limit_for("/api/v1/highlight") == (10, "max_body_bytes")
+
+
+def test_upload_over_the_row_limit_is_refused_with_file_and_line(make_client: MakeClient) -> None:
+    client = make_client(role="admin", max_rows_per_file=3)
+    rows = "\n".join(f"U{i},質問{i}ですか。,回答{i}です。,市民課,届出,true" for i in range(5))
+    csv = "id,question,answer,department,category,published\n" + rows + "\n"
+    r = client.post(
+        "/api/v1/admin/ingest",
+        params={"build": "false"},
+        files=[("files", ("big.csv", csv.encode(), "text/csv"))],
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["added"] == 0
+    (error,) = body["errors"]
+    assert error["source"] == "big.csv"
+    assert error["line"] == 5
+    assert "more than 3 records" in error["message"]
+
+
+def test_uploaded_case_records_are_masked(make_client: MakeClient) -> None:
+    client = make_client(role="admin")
+    csv = (
+        "id,date,channel,category,summary,resolution,department,status\n"
+        "U1,2024-04-02,電話,介護,山田花子さんから090-1234-5678で相談。,受付した。,市民課,完了\n"
+    )
+    r = client.post(
+        "/api/v1/admin/ingest",
+        params={"build": "false"},
+        files=[("files", ("cases.csv", csv.encode(), "text/csv"))],
+    )
+    assert r.status_code == 200, r.text
+    from kb.store import Store
+
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    store = Store(settings.store_path)
+    stored = store.get_documents(["case:U1"])["case:U1"]
+    store.close()
+    assert stored.title == "[氏名]さんから[電話番号]で相談。"

@@ -220,7 +220,7 @@ async def ingest_upload(
     The uploaded files are deleted afterwards: only what ingest stores (masked) is kept.
     """
     from kb.ingest.pipeline import ingest
-    from kb.store import Store
+    from kb.store import RawTextStore, Store
 
     if kind is not None and kind not in DOC_KINDS:
         raise HTTPException(422, detail=f"unknown kind {kind!r}; use one of {', '.join(DOC_KINDS)}")
@@ -233,10 +233,20 @@ async def ingest_upload(
 
             def run() -> Any:
                 store = Store(settings.store_path)
+                raw = RawTextStore(settings.raw_text_path) if settings.keep_raw_text else None
                 try:
-                    return ingest(paths, store, kind=doc_kind)
+                    return ingest(
+                        paths,
+                        store,
+                        kind=doc_kind,
+                        keep_words=settings.mask_keep_words,
+                        raw_store=raw,
+                        max_rows=settings.max_rows_per_file,
+                    )
                 finally:
                     store.close()
+                    if raw is not None:
+                        raw.close()
 
             try:
                 report = await run_in_threadpool(run)
