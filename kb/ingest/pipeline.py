@@ -22,7 +22,7 @@ from kb.errors import InputError
 from kb.faults import pause_point
 from kb.ingest.chunking import chunk_document, department_document
 from kb.ingest.readers import iter_paths, read_path
-from kb.ingest.redact import masker_for, redact_document
+from kb.ingest.redact import masker_for, public_phones, redact_document
 from kb.store import RawTextStore, Store, UpsertStats, document_hash
 from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
@@ -74,7 +74,8 @@ def ingest(
         progress: Progress callback ``(stage, done, total)``.
         mask: Mask personal data before storing (turn off only for tests of raw behaviour).
         masker: The masker; default: one keeping the directory's phones and names (those of
-            this run and those already stored) and ``keep_words``.
+            this run and those already stored), the landline numbers of published FAQ
+            entries and ``keep_words``.
         keep_words: Words never masked as names (the city's place names).
         raw_store: Where to keep the unmasked text (``keep_raw_text``); ``None``: nowhere.
         max_rows: Refuse a file with more records than this (0: no limit).
@@ -127,7 +128,9 @@ def ingest(
         if masker is None:
             known = {d.name: d for d in store.departments()}
             known.update(departments)
-            masker = masker_for(known.values(), tokenizer, keep_words)
+            stored_faq = store.get_documents(store.document_ids("faq")).values()
+            phones = public_phones([*stored_faq, *documents.values()])
+            masker = masker_for(known.values(), tokenizer, keep_words, phones)
         if progress:
             progress("mask", 0, len(documents))
         for doc_id, doc in list(documents.items()):

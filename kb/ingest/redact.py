@@ -3,8 +3,9 @@
 Case records get every rule of :mod:`kb.text.masking`; FAQ entries and manuals, written for
 publication, only the rules for data that never belongs there (ID numbers, dates of birth,
 mobile numbers, names with an honorific); the department directory is public and untouched.
-Department phone numbers are kept everywhere, and department names and aliases are never
-taken for people's names.
+Department phone numbers, and the landline numbers printed in published FAQ entries (代表電話,
+夜間窓口), are kept everywhere; department names and aliases are never taken for people's
+names.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from kb.text.masking import FULL, PUBLISHED, Masker, MaskProfile
+from kb.text.masking import FULL, PUBLISHED, Masker, MaskProfile, phone_numbers
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Department, Document
 
@@ -29,11 +30,30 @@ def masker_for(
     departments: Iterable[Department],
     tokenizer: MeCabTokenizer | None = None,
     keep_words: Iterable[str] = (),
+    keep_phones: Iterable[str] = (),
 ) -> Masker:
-    """A masker that keeps the directory's phone numbers and names intact."""
+    """A masker that keeps the directory's phone numbers and names intact.
+
+    Args:
+        departments: The department directory.
+        tokenizer: Shared MeCab tokenizer.
+        keep_words: More words never masked as names (the city's place names).
+        keep_phones: More public numbers (see :func:`public_phones`).
+    """
     depts = list(departments)
     words = [d.name for d in depts] + [a for d in depts for a in d.aliases] + list(keep_words)
-    return Masker(tokenizer, keep_phones=[d.phone for d in depts if d.phone], keep_words=words)
+    phones = [d.phone for d in depts if d.phone] + list(keep_phones)
+    return Masker(tokenizer, keep_phones=phones, keep_words=words)
+
+
+def public_phones(documents: Iterable[Document]) -> set[str]:
+    """Landline numbers printed in published FAQ entries: the city's own public numbers."""
+    found: set[str] = set()
+    for doc in documents:
+        if doc.kind == "faq" and doc.published:
+            found.update(phone_numbers(doc.title))
+            found.update(phone_numbers(doc.body))
+    return found
 
 
 def redact_document(doc: Document, masker: Masker) -> Document:

@@ -428,6 +428,20 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(parts)
 
 
+def phone_numbers(text: str) -> list[str]:
+    """The landline and free-dial numbers in ``text`` (digits only; mobile numbers excluded).
+
+    Used to learn the public numbers a city prints in its published FAQ (代表電話, 夜間窓口),
+    which are then kept when case records mention them.
+    """
+    found: list[str] = []
+    for match in _DIGIT_RUN_RE.finditer(_fold(text).text):
+        digits = _digits(match.group(0))
+        if digits.startswith("0") and 10 <= len(digits) <= 11 and not _MOBILE_RE.match(digits):
+            found.append(digits)
+    return found
+
+
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 
 

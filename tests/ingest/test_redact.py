@@ -201,3 +201,27 @@ def test_text_stored_before_masking_does_not_linger(
     store.close()
     # Replaced rows are zeroed (secure_delete), not left in free pages of the file.
     assert b"090-7777-" not in _all_bytes(path)
+
+
+def test_public_numbers_from_published_faq_are_kept_in_cases(
+    tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "faq.csv").write_text(
+        "id,question,answer,department,category,published\n"
+        "F1,夜間の連絡先は？,市役所代表電話（099-555-1000）へ。,市民課,連絡,true\n"
+        "F2,職員向け,内線直通 099-555-4321 は公開しない。,市民課,連絡,false\n",
+        encoding="utf-8",
+    )
+    (folder / "cases.csv").write_text(
+        "id,date,channel,category,summary,resolution,department,status\n"
+        "C1,2024-04-02,電話,連絡,夜間の相談。,"
+        "代表電話 099-555-1000 を案内。099-555-4321 と 099-555-9876 にも連絡。,市民課,完了\n",
+        encoding="utf-8",
+    )
+    store = Store(None)
+    ingest([folder], store, tokenizer=tokenizer)
+    body = store.get_documents(["case:C1"])["case:C1"].body
+    assert body == "代表電話 099-555-1000 を案内。[電話番号] と [電話番号] にも連絡。"
+    store.close()
