@@ -168,3 +168,20 @@ def test_cors_allows_configured_origins_on_the_public_api_only(make_client: Make
                  "Access-Control-Request-Headers": "content-type"},
     )  # fmt: skip
     assert preflight.status_code == 200
+
+
+def test_feedback_never_stores_personal_data_as_typed(
+    make_client: MakeClient, index_root: Path
+) -> None:
+    client = make_client()
+    query = "山田太郎さんから電話、折り返しは090-1234-5678 mail taro@example.jp"
+    assert (
+        client.post(
+            "/api/v1/feedback", json={"query": query, "shown": [], "helped_id": "faq:F4"}
+        ).status_code
+        == 201
+    )
+    stored = FeedbackStore(index_root.parent / "feedback.sqlite").recent()[0].query
+    for secret in ("090-1234-5678", "taro@example.jp", "山田"):
+        assert secret not in stored
+    assert "電話" in stored

@@ -145,6 +145,11 @@ def test_public_feedback_is_stored_and_only_for_published_faq(
     assert [(r.source, r.helped_id, r.helpful, r.query) for r in records] == [
         ("public", "faq:F6", True, "粗大ごみ")
     ]
+    typed = "粗大ごみ 連絡先 ０９０－１２３４－５６７８"
+    client.post("/public/v1/faq/feedback", json={"faq_id": "F6", "helpful": True, "query": typed})
+    masked = FeedbackStore(index_root.parent / "feedback.sqlite").recent()[0].query
+    assert "5678" not in masked
+    assert masked.startswith("粗大ごみ")
 
 
 def test_public_api_never_leaks_on_the_demo_corpus(

@@ -29,6 +29,7 @@ from kb.errors import QueryError
 from kb.search.suggest import suggester_for
 from kb.settings import Settings
 from kb.store import FeedbackRecord
+from kb.text.masking import mask_personal
 from kb.types import Filters
 
 router = APIRouter(
@@ -128,7 +129,7 @@ def faq_feedback(
     store.add(
         FeedbackRecord(
             source="public",
-            query=body.query,
+            query=mask_personal(body.query, searcher.tokenizer),
             shown=(doc_id,),
             helped_id=doc_id,
             helpful=body.helpful,

@@ -30,6 +30,7 @@ from kb.errors import QueryError
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
 from kb.store import FeedbackRecord
+from kb.text.masking import mask_personal
 from kb.types import DocKind, Document
 
 router = APIRouter(prefix="/api/v1", tags=["staff console"])
@@ -174,7 +175,8 @@ def feedback(
     saved = store.add(
         FeedbackRecord(
             source="staff",
-            query=body.query,
+            # What the citizen said may hold a phone number or a name: never stored as typed.
+            query=mask_personal(body.query, searcher.tokenizer),
             shown=tuple(body.shown),
             helped_id=body.helped_id or "",
             right_department=body.right_department or "",
