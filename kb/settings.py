@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         ),
     )
     feedback_weight: float = Field(
-        default=0.5,
+        default=1.0,
         ge=0.0,
         description=(
             "Weight of the kNN vote of past 「正しい担当課」 feedback in department ranking."

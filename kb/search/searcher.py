@@ -70,7 +70,7 @@ class SearchConfig:
     max_query_chars: int = 500
     synonym_weight: float = 0.3
     """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1)."""
-    feedback_weight: float = 0.5
+    feedback_weight: float = 1.0
     """Weight of the kNN vote of similar past 「正しい担当課」 feedback.
 
     See :mod:`kb.search.feedback`."""

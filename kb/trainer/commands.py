@@ -171,7 +171,11 @@ def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
     from kb.index.builder import current_index
     from kb.index.embedder import load_embedder
     from kb.search.searcher import SearchConfig, Searcher
-    from kb.trainer.feedback_eval import evaluate_feedback_loop, load_labelled_queries
+    from kb.trainer.feedback_eval import (
+        evaluate_feedback_loop,
+        evaluate_paraphrases,
+        load_labelled_queries,
+    )
 
     embedder = load_embedder(
         settings.model,
@@ -184,15 +188,26 @@ def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
     config = SearchConfig(feedback_weight=args.weight)
     searcher = Searcher(current_index(settings.index_root), embedder, config=config)
     queries = load_labelled_queries(args.dataset / args.queries)
+    data: dict[str, Any] = {"feedback_weight": args.weight}
+    paraphrase_file = args.dataset / args.paraphrases
+    if paraphrase_file.exists():
+        para = evaluate_paraphrases(searcher, queries, load_labelled_queries(paraphrase_file))
+        data["paraphrases"] = asdict(para)
+        _out(
+            f"feedback on the {para.feedback} misranked queries, measured on "
+            f"{para.paraphrases} other phrasings of them: department accuracy@1 "
+            f"{para.paraphrases_before:.3f} -> {para.paraphrases_after:.3f}; on the other "
+            f"{para.others} queries {para.others_before:.3f} -> {para.others_after:.3f}"
+        )
     report = evaluate_feedback_loop(searcher, queries, folds=args.folds)
     searcher.close()
-    data = asdict(report)
+    data["folds"] = asdict(report)
     if args.json:
         args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
     _out(
-        f"department accuracy@1 on held-out queries ({report.queries} queries, {args.folds} "
-        f"folds, {report.feedback} feedback records replayed): before {report.before:.3f}, "
-        f"after {report.after:.3f} (on the queries with feedback: {report.seen_after:.3f})"
+        f"held-out folds ({report.queries} queries, {args.folds} folds, {report.feedback} "
+        f"feedback records replayed): before {report.before:.3f}, after {report.after:.3f} "
+        f"(on the queries with feedback: {report.seen_after:.3f})"
     )
     return 0
 
@@ -241,6 +256,11 @@ def add_parser(sub: Any) -> None:
     t.add_argument("dataset", type=Path, nargs="?", default=Path("eval/datasets/demo"))
     t.add_argument("--queries", default="queries.jsonl")
     t.add_argument("--folds", type=int, default=2)
-    t.add_argument("--weight", type=float, default=0.5, help="feedback_weight to measure")
+    t.add_argument(
+        "--paraphrases",
+        default="queries-paraphrase.jsonl",
+        help="other phrasings of the queries (same _id), measured after feedback on the originals",
+    )
+    t.add_argument("--weight", type=float, default=1.0, help="feedback_weight to measure")
     t.add_argument("--json", type=Path, default=None, help="also write the figures here")
     t.set_defaults(func=cmd_feedback_eval)
