@@ -1,4 +1,4 @@
-"""A batch with broken files: good files are stored, errors name file and line, the store is safe."""
+"""A batch with broken files: good ones are stored, errors name file and line, store is safe."""
 
 from __future__ import annotations
 
