@@ -99,9 +99,7 @@ def test_file_over_the_row_limit_is_refused_whole(
 ) -> None:
     src = tmp_path / "src"
     src.mkdir()
-    rows = "\n".join(
-        f"F{i},質問{i}ですか。,回答{i}です。,市民課,届出,true" for i in range(1, 8)
-    )
+    rows = "\n".join(f"F{i},質問{i}ですか。,回答{i}です。,市民課,届出,true" for i in range(1, 8))
     (src / "big.csv").write_text(
         "id,question,answer,department,category,published\n" + rows + "\n", encoding="utf-8"
     )
