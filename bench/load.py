@@ -73,15 +73,17 @@ def prepare(data: Path, model: str, models_dir: Path) -> str:
             check=True,
             cwd=REPO,
         )
-    from kb.security.keys import KeyStore
-    from kb.settings import Settings
-
-    keys = KeyStore(Settings(data_dir=data).keys_path)
-    try:
-        name = f"load-bench-{int(time.time())}"
-        _, secret = keys.create(name, "staff")
-    finally:
-        keys.close()
+    # `kb keys create` prints the new key once, on stdout.
+    name = f"load-bench-{int(time.time())}"
+    created = subprocess.run(
+        [sys.executable, "-c", RUN_KB, "keys", "create", "--role", "staff", "--name", name],
+        env=env,
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    secret = created.stdout.strip().splitlines()[-1]
     return secret
 
 
