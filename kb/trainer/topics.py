@@ -104,9 +104,11 @@ def _keyword_terms(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
     end = -1
     for token in tokenizer.analyze(normalize(text)):
         term = token.surface.strip()
+        # A noun-like suffix (認知+症, 手続+き) extends a run but never starts one.
+        joins = token.pos == "接尾辞" and bool(run) and token.start == end
         ok = (
             token.content
-            and token.pos == "名詞"
+            and (token.pos == "名詞" or joins)
             and term not in STOP_LEMMAS
             and token.lemma not in _GENERIC
             and term not in _GENERIC

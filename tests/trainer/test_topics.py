@@ -43,6 +43,7 @@ def test_keyword_terms_joins_noun_runs_and_drops_generic_words(tokenizer: MeCabT
     )
     assert "マイナンバーカード" in terms
     assert "転入届" in terms
+    assert "認知症" in keyword_terms(tokenizer, "母が認知症と診断された")  # noun + suffix
     assert "相談" not in terms
     assert "男性" not in terms
     assert not any(ch.isdigit() for t in terms for ch in t)
