@@ -117,13 +117,18 @@ def _keyword_terms(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
         if ok and run and token.start == end:
             run.append(term)
         else:
-            if len("".join(run)) >= 2:
+            if _labels("".join(run)):
                 out.append("".join(run))
             run = [term] if ok else []
         end = token.start + len(token.surface)
-    if len("".join(run)) >= 2:
+    if _labels("".join(run)):
         out.append("".join(run))
     return tuple(out)
+
+
+def _labels(term: str) -> bool:
+    """Whether a (joined) noun run can label a topic: two characters or more, not generic."""
+    return len(term) >= 2 and term not in _GENERIC
 
 
 def month_range(dates: Sequence[str]) -> tuple[str, ...]:
