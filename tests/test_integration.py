@@ -98,3 +98,23 @@ def test_quality_gate_on_the_demo_eval_set(
     for metric, minimum in THRESHOLDS[queries_file].items():
         assert got[metric] is not None
         assert got[metric] >= minimum, f"{queries_file}: {metric} {got[metric]} < {minimum}"
+
+
+def test_department_feedback_helps_other_phrasings(demo: SearchService) -> None:
+    """Issue 7: 「正しい担当課は…」 on the misranked demo queries fixes their paraphrases."""
+    from kb.trainer.feedback_eval import (
+        evaluate_feedback_loop,
+        evaluate_paraphrases,
+        load_labelled_queries,
+    )
+
+    dataset = REPO / "eval" / "datasets" / "demo"
+    queries = load_labelled_queries(dataset / "queries.jsonl")
+    paraphrases = load_labelled_queries(dataset / "queries-paraphrase.jsonl")
+    searcher = demo.searcher()
+    para = evaluate_paraphrases(searcher, queries, paraphrases)
+    assert para.feedback >= 10
+    assert para.paraphrases_after >= para.paraphrases_before + 0.2, para
+    assert para.others_after >= para.others_before - 0.02, para
+    folds = evaluate_feedback_loop(searcher, queries, folds=2)
+    assert folds.after >= folds.before - 0.01, folds
