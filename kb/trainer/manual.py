@@ -22,6 +22,7 @@ from kb.trainer.gaps import gap_topics
 from kb.trainer.topics import Topic, TopicSet, compute_topics, trend
 
 RELATED_FAQ = 3
+MIN_TREND_CASES = 10
 
 
 class UnknownDepartment(TrainerError):
@@ -148,7 +149,9 @@ def build_manual(
     blocks.append(("heading", 1, "相談の傾向"))
     rows: list[tuple[str, ...]] = [("トピック", "件数", "主な経路", "最近3か月の傾向")]
     for t in topic_set.topics:
-        rows.append((t.label, str(t.size), t.channel or "-", _trend_words(trend(t))))
+        # A handful of cases a month apart says nothing about a trend.
+        words = _trend_words(trend(t)) if t.size >= MIN_TREND_CASES else "（件数が少ない）"
+        rows.append((t.label, str(t.size), t.channel or "-", words))
     blocks.append(("table", 0, tuple(rows)))
 
     referred: Counter[str] = Counter()
