@@ -11,7 +11,8 @@ from html import escape
 from kb.trainer.charts import bar_chart, line_chart
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.gaps import GapReport
-from kb.trainer.topics import TopicSet, trend
+from kb.trainer.manual import MIN_TREND_CASES
+from kb.trainer.topics import Topic, TopicSet, trend
 
 TREND_TOPICS = 3
 MAX_ROWS = 20
@@ -23,6 +24,11 @@ def _local(doc_id: str) -> str:
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _trend(topic: Topic) -> str:
+    # A handful of cases says nothing about a trend (as in the manual drafts).
+    return f"{trend(topic):.1f}倍" if topic.size >= MIN_TREND_CASES else "-"
 
 
 def dashboard_html(corpus: TrainerCorpus, topics: TopicSet, gaps: GapReport) -> str:
@@ -67,7 +73,7 @@ def dashboard_html(corpus: TrainerCorpus, topics: TopicSet, gaps: GapReport) -> 
                 f'<tr data-topic="{escape(t.id)}"><td>{escape(t.id)}</td>'
                 f"<td>{escape(t.label)}<br><small>{escape('、'.join(t.keywords))}</small></td>"
                 f"<td class=num>{t.size}</td><td>{escape(t.channel)}</td>"
-                f"<td class=num>{trend(t):.1f}倍</td><td><ul>{examples}</ul></td></tr>"
+                f"<td class=num>{_trend(t)}</td><td><ul>{examples}</ul></td></tr>"
             )
         parts.append("</tbody></table></section>")
 

@@ -41,6 +41,7 @@ class Trainer:
         self._corpus: TrainerCorpus | None = None
         self._topics: dict[str, TopicSet] = {}
         self._stores: dict[str, object] = {}
+        self._approve_lock = threading.Lock()
 
     # --- stores, opened on first use ----------------------------------------------------
 
@@ -169,6 +170,14 @@ class Trainer:
             )
         store = KBStore(self.settings.store_path)
         cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite")
+        # One approval at a time: a build snapshots the store when it starts, so a second
+        # build started earlier but finishing later would serve without the first entry.
+        with self._approve_lock:
+            return self._approve(candidate_id, embedder, store, cache)
+
+    def _approve(
+        self, candidate_id: str, embedder: Embedder, store: KBStore, cache: EmbeddingCache
+    ) -> Approval:
         try:
             return approve_candidate(
                 self.candidates(),
