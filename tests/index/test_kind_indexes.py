@@ -53,18 +53,38 @@ def test_kinds_must_label_every_vector() -> None:
         KindIndexes.build(vectors, ids, kinds[:-1])
 
 
-def test_hnsw_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ivf_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     import kb.index.dense as dense
 
-    monkeypatch.setattr(dense, "HNSW_THRESHOLD", 250)
-    vectors, ids, kinds = _data(600)
+    monkeypatch.setattr(dense, "EXACT_MAX", 250)
+    vectors, ids, kinds = _data(1200)
     index = KindIndexes.build(vectors, ids, kinds)
-    assert index.description == "case=hnsw:399 department=flat:1 faq=flat:200"
+    assert index.description == "case=ivf:799 department=flat:1 faq=ivf:400"
     case = index.get("case")
     assert case is not None
-    rows = [i for i, k in enumerate(kinds) if k == "case"]
+    rows = np.array([i for i, k in enumerate(kinds) if k == "case"])
     recalls = []
     for q in vectors[:50]:
         exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
         recalls.append(len(exact & set(case.search(q, 10)[1].tolist())) / 10)
+    assert np.mean(recalls) >= 0.98
+    # A filtered search probes every list: exact within the allowed ids.
+    allowed = np.sort(ids[rows][::9])
+    _, got = case.search(vectors[0], 10, allowed)
+    in_allowed = np.isin(ids, allowed)
+    expected = ids[in_allowed][np.argsort(-(vectors[in_allowed] @ vectors[0]))[:10]]
+    assert got.tolist() == expected.tolist()
+
+
+def test_hnsw_on_request() -> None:
+    vectors, ids, kinds = _data(600)
+    index = KindIndexes.build(vectors, ids, kinds, kind="hnsw")
+    assert index.description == "case=hnsw:399 department=hnsw:1 faq=hnsw:200"
+    faq = index.get("faq")
+    assert faq is not None
+    rows = [i for i, k in enumerate(kinds) if k == "faq"]
+    recalls = []
+    for q in vectors[:50]:
+        exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
+        recalls.append(len(exact & set(faq.search(q, 10)[1].tolist())) / 10)
     assert np.mean(recalls) >= 0.98
