@@ -116,5 +116,10 @@ def create_app(
 
 
 def create_app_from_env() -> FastAPI:
-    """App factory for worker processes (``kb serve --workers N``): settings from ``KB_*``."""
-    return create_app(Settings())
+    """App factory for worker processes (``kb serve --workers N``): settings from ``KB_*``.
+
+    Each worker loads its index before it accepts a connection (uvicorn runs the lifespan
+    first): the workers share one socket, so a worker still loading in the background would
+    answer its share of searches with 503 while its siblings are ready.
+    """
+    return create_app(Settings(), load_in_background=False)
