@@ -430,17 +430,51 @@ class Store:
         ]
 
 
-class EmbeddingCache:
+class _SideDatabase:
+    """A small SQLite file of its own beside ``kb.sqlite`` holding one table.
+
+    Logs and drafts live apart from the store so that ingests and index snapshots never copy
+    or lock them.
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+        table: The table's name.
+        columns: Its columns, as sqlite-utils takes them.
+        pk: Its primary key.
+        index: Columns to index, if any.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        table: str,
+        columns: dict[str, Any],
+        *,
+        pk: str | tuple[str, ...] = "id",
+        index: Sequence[str] = (),
+    ) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite_utils.Database(_connect(path, read_only=False))
+        self._db.table(table).create(columns, pk=pk, if_not_exists=True)
+        if index:
+            self._db.table(table).create_index(list(index), if_not_exists=True)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class EmbeddingCache(_SideDatabase):
     """Embeddings of chunk contents, keyed by (model id, content hash)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        import sqlite_utils
-
-        self._db = sqlite_utils.Database(_connect(path, read_only=False))
-        self._db.table("embeddings").create(
+        super().__init__(
+            path,
+            "embeddings",
             {"model": str, "content_hash": str, "dim": int, "vector": bytes},
             pk=("model", "content_hash"),
-            if_not_exists=True,
         )
 
     def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
@@ -474,9 +508,6 @@ class EmbeddingCache:
                 pk=("model", "content_hash"),
             )
 
-    def close(self) -> None:
-        self._db.close()
-
 
 @dataclass(frozen=True)
 class FeedbackRecord:
@@ -501,7 +532,7 @@ class FeedbackRecord:
     id: int = 0
 
 
-class FeedbackStore:
+class FeedbackStore(_SideDatabase):
     """Append-only feedback log in its own SQLite file (``DATA_DIR/feedback.sqlite``).
 
     It lives apart from ``kb.sqlite`` so that ingests and index snapshots never copy or lock
@@ -512,12 +543,9 @@ class FeedbackStore:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        import sqlite_utils
-
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite_utils.Database(_connect(path, read_only=False))
-        self._db.table("feedback").create(
+        super().__init__(
+            path,
+            "feedback",
             {
                 "id": int,
                 "created_at": str,
@@ -528,10 +556,8 @@ class FeedbackStore:
                 "right_department": str,
                 "helpful": int,
             },
-            pk="id",
-            if_not_exists=True,
+            index=["created_at"],
         )
-        self._db.table("feedback").create_index(["created_at"], if_not_exists=True)
 
     def add(self, record: FeedbackRecord) -> FeedbackRecord:
         """Append ``record``; returns it with its id and time filled in."""
@@ -598,9 +624,6 @@ class FeedbackStore:
             ).fetchall()
         return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
-    def close(self) -> None:
-        self._db.close()
-
 
 @dataclass(frozen=True)
 class QueryLogRecord:
@@ -625,7 +648,7 @@ class QueryLogRecord:
     id: int = 0
 
 
-class QueryLogStore:
+class QueryLogStore(_SideDatabase):
     """Append-only log of searches in its own SQLite file (``DATA_DIR/querylog.sqlite``).
 
     Args:
@@ -633,12 +656,9 @@ class QueryLogStore:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        import sqlite_utils
-
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite_utils.Database(_connect(path, read_only=False))
-        self._db.table("queries").create(
+        super().__init__(
+            path,
+            "queries",
             {
                 "id": int,
                 "created_at": str,
@@ -649,10 +669,8 @@ class QueryLogStore:
                 "top_faq_score": float,
                 "zero_hit": int,
             },
-            pk="id",
-            if_not_exists=True,
+            index=["created_at"],
         )
-        self._db.table("queries").create_index(["created_at"], if_not_exists=True)
 
     def add(self, record: QueryLogRecord) -> QueryLogRecord:
         """Append ``record``; returns it with its id and time filled in."""
@@ -711,9 +729,6 @@ class QueryLogStore:
         with self._lock:
             return int(self._db.execute("select count(*) from queries").fetchone()[0])
 
-    def close(self) -> None:
-        self._db.close()
-
 
 @dataclass(frozen=True)
 class FaqCandidate:
@@ -737,7 +752,7 @@ class FaqCandidate:
     approved_at: str = ""
 
 
-class FaqCandidateStore:
+class FaqCandidateStore(_SideDatabase):
     """Draft FAQ entries and their approval state (``DATA_DIR/trainer.sqlite``).
 
     Args:
@@ -745,12 +760,9 @@ class FaqCandidateStore:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        import sqlite_utils
-
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite_utils.Database(_connect(path, read_only=False))
-        self._db.table("faq_candidates").create(
+        super().__init__(
+            path,
+            "faq_candidates",
             {
                 "id": str,
                 "topic_id": str,
@@ -763,8 +775,6 @@ class FaqCandidateStore:
                 "created_at": str,
                 "approved_at": str,
             },
-            pk="id",
-            if_not_exists=True,
         )
 
     @staticmethod
@@ -814,9 +824,6 @@ class FaqCandidateStore:
             )
             for r in rows
         ]
-
-    def close(self) -> None:
-        self._db.close()
 
 
 class RawTextStore:
