@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from kb.security.audit import AuditLog, export, parse_since
-from kb.security.keys import KeyStore
+from kb.security.keys import ApiKey, KeyStore
 from kb.security.roles import ROLES
 from kb.settings import Settings
 
@@ -42,6 +42,21 @@ def warn_if_no_keys(settings: Settings) -> bool:
     return True
 
 
+def _audit_key_change(settings: Settings, action: str, key: ApiKey) -> None:
+    """Record a key created or revoked from the command line in the audit log."""
+    audit = AuditLog(settings.audit_path)
+    try:
+        audit.append(
+            action,
+            actor=_actor(),
+            role="admin",
+            ids=[key.name],
+            detail=f"{key.role} key {key.key_id}",
+        )
+    finally:
+        audit.close()
+
+
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     keys = KeyStore(settings.keys_path)
     try:
@@ -51,17 +66,7 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
         key, secret = keys.create(args.name, args.role, expires_days=args.expires_days)
     finally:
         keys.close()
-    audit = AuditLog(settings.audit_path)
-    try:
-        audit.append(
-            "keys.create",
-            actor=_actor(),
-            role="admin",
-            ids=[key.name],
-            detail=f"{key.role} key {key.key_id}",
-        )
-    finally:
-        audit.close()
+    _audit_key_change(settings, "keys.create", key)
     until = f", valid until {key.expires_at[:16]} UTC" if key.expires_at else ""
     _err(f"created {key.role} key {key.name!r} (id {key.key_id}{until}). Store it now: it is shown")
     _err("only this once and kept only as a hash. Send it as: Authorization: Bearer <key>")
@@ -75,17 +80,7 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
         key = keys.revoke(args.name)
     finally:
         keys.close()
-    audit = AuditLog(settings.audit_path)
-    try:
-        audit.append(
-            "keys.revoke",
-            actor=_actor(),
-            role="admin",
-            ids=[key.name],
-            detail=f"{key.role} key {key.key_id}",
-        )
-    finally:
-        audit.close()
+    _audit_key_change(settings, "keys.revoke", key)
     print(f"revoked {key.role} key {key.name!r} (id {key.key_id}); it no longer works", flush=True)
     return 0
 
