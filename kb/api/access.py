@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kb.api.ratelimit import RateLimiter
+from kb.api.state import opened_once
 from kb.security.audit import AuditLog
 from kb.security.keys import KeyStore
 from kb.security.roles import Role, holds, implied_roles
@@ -125,44 +125,22 @@ class Denied(Exception):
             self.headers = {"WWW-Authenticate": challenge}
 
 
-_open_lock = threading.Lock()
-
-
 def key_store(app: Any) -> KeyStore:
     """The app's key store (``DATA_DIR/keys.sqlite``), opened on first use."""
-    store: KeyStore | None = getattr(app.state, "keys", None)
-    if store is None:
-        with _open_lock:
-            store = getattr(app.state, "keys", None)
-            if store is None:
-                settings: Settings = app.state.settings
-                store = KeyStore(settings.keys_path)
-                app.state.keys = store
-    return store
+    settings: Settings = app.state.settings
+    return opened_once(app, "keys", lambda: KeyStore(settings.keys_path))
 
 
 def audit_log(app: Any) -> AuditLog:
     """The app's audit log (``DATA_DIR/audit.sqlite``), opened on first use."""
-    audit: AuditLog | None = getattr(app.state, "audit", None)
-    if audit is None:
-        with _open_lock:
-            audit = getattr(app.state, "audit", None)
-            if audit is None:
-                settings: Settings = app.state.settings
-                audit = AuditLog(settings.audit_path)
-                app.state.audit = audit
-    return audit
+    settings: Settings = app.state.settings
+    return opened_once(app, "audit", lambda: AuditLog(settings.audit_path))
 
 
 def _failure_limiter(app: Any) -> RateLimiter:
-    limiter: RateLimiter | None = getattr(app.state, "failed_keys", None)
-    if limiter is None:
-        with _open_lock:
-            limiter = getattr(app.state, "failed_keys", None)
-            if limiter is None:
-                limiter = RateLimiter(FAILED_KEYS_PER_MINUTE, FAILED_KEYS_BURST)
-                app.state.failed_keys = limiter
-    return limiter
+    return opened_once(
+        app, "failed_keys", lambda: RateLimiter(FAILED_KEYS_PER_MINUTE, FAILED_KEYS_BURST)
+    )
 
 
 def bearer_token(authorization: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -10,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from kb.api.access import audit_log
 from kb.api.auth import Principal, require_role
 from kb.api.ratelimit import RateLimiter
-from kb.api.state import AppState
+from kb.api.state import AppState, opened_once
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
 from kb.settings import Settings
@@ -39,20 +38,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 
-_feedback_lock = threading.Lock()
-
-
 def get_feedback_store(request: Request) -> FeedbackStore:
     """The append-only feedback log, opened on first use (``DATA_DIR/feedback.sqlite``)."""
-    store: FeedbackStore | None = getattr(request.app.state, "feedback", None)
-    if store is None:
-        with _feedback_lock:
-            store = getattr(request.app.state, "feedback", None)
-            if store is None:
-                settings = get_settings(request)
-                store = FeedbackStore(settings.feedback_path)
-                request.app.state.feedback = store
-    return store
+    settings = get_settings(request)
+    return opened_once(request.app, "feedback", lambda: FeedbackStore(settings.feedback_path))
 
 
 def rate_limited(request: Request) -> None:

@@ -7,10 +7,10 @@ the SQLite insert never delay an answer, and a failure to log is logged, never r
 from __future__ import annotations
 
 import logging
-import threading
 
 from fastapi import Request
 
+from kb.api.state import opened_once
 from kb.search.searcher import Searcher
 from kb.search.suggest import suggester_for
 from kb.settings import Settings
@@ -19,20 +19,12 @@ from kb.trainer.service import Trainer
 from kb.types import SearchResult
 
 log = logging.getLogger(__name__)
-_lock = threading.Lock()
 
 
 def get_trainer(request: Request) -> Trainer:
     """The app's :class:`Trainer` (query log, topics, candidates), created on first use."""
-    trainer: Trainer | None = getattr(request.app.state, "trainer", None)
-    if trainer is None:
-        with _lock:
-            trainer = getattr(request.app.state, "trainer", None)
-            if trainer is None:
-                settings: Settings = request.app.state.settings
-                trainer = Trainer(settings)
-                request.app.state.trainer = trainer
-    return trainer
+    settings: Settings = request.app.state.settings
+    return opened_once(request.app, "trainer", lambda: Trainer(settings))
 
 
 def log_search(

@@ -5,10 +5,33 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kb.search.service import SearchService
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+def opened_once(app: Any, name: str, factory: Callable[[], T]) -> T:
+    """``app.state.<name>``, made by ``factory`` on first use, once even under concurrency.
+
+    Used for the side databases and helpers that a route needs only sometimes (key store,
+    audit log, feedback log, trainer): nothing is opened before it is first asked for.
+    """
+    value: T | None = getattr(app.state, name, None)
+    if value is None:
+        with _guard:
+            lock = _locks.setdefault(name, threading.Lock())
+        with lock:
+            value = getattr(app.state, name, None)
+            if value is None:
+                value = factory()
+                setattr(app.state, name, value)
+    return value
 
 
 class AppState:
