@@ -137,6 +137,30 @@ def _row_doc(row: dict[str, Any]) -> Document:
     )
 
 
+_DOC_COLUMNS = tuple(_doc_row(Document(doc_id="", kind="faq", title="", body=""), "").keys())
+_UPSERT_DOCUMENT = (
+    f"insert into documents ({', '.join(_DOC_COLUMNS)}) "
+    f"values ({', '.join('?' * len(_DOC_COLUMNS))}) on conflict(doc_id) do update set "
+    + ", ".join(f"{c} = excluded.{c}" for c in _DOC_COLUMNS if c != "doc_id")
+)
+"""What ``sqlite_utils`` ``upsert(pk="doc_id")`` runs, for many rows at once."""
+_CHUNK_COLUMNS = (
+    "chunk_id",
+    "doc_id",
+    "kind",
+    "ordinal",
+    "title",
+    "text",
+    "title_tokens",
+    "text_tokens",
+    "content_hash",
+)
+_INSERT_CHUNK = (
+    f"insert into chunks ({', '.join(_CHUNK_COLUMNS)}) "
+    f"values ({', '.join('?' * len(_CHUNK_COLUMNS))})"
+)
+
+
 class Store:
     """Documents, chunks and the department directory in SQLite.
 
@@ -242,45 +266,82 @@ class Store:
         with self._lock, self._main.atomic():
             yield
 
-    def upsert(self, items: Iterable[tuple[Document, Sequence[Chunk]]]) -> UpsertStats:
+    def upsert(
+        self, items: Iterable[tuple[Document, Sequence[Chunk]]], *, batch_size: int = 5000
+    ) -> UpsertStats:
         """Insert or replace documents with their chunks, keyed by the stable ``doc_id``.
 
         A document whose content hash is unchanged keeps its chunk rows (and row ids); a
         changed one has its chunks replaced. Everything happens in one transaction: an error or
         a kill midway leaves the store as it was.
+
+        Rows are written in batches of ``batch_size`` (``executemany``), in the order of
+        ``items``, so they get the row ids a row-by-row write would give them.
         """
         db = self._main
+        conn = db.conn
+        items = list(items)
         added = updated = unchanged = 0
+        docs: list[tuple[Any, ...]] = []
+        chunks: list[tuple[Any, ...]] = []
+
+        def flush() -> None:
+            if docs:
+                conn.executemany(_UPSERT_DOCUMENT, docs)
+                docs.clear()
+            if chunks:
+                conn.executemany(_INSERT_CHUNK, chunks)
+                chunks.clear()
+
         with self._lock, db.atomic():
-            for doc, chunks in items:
+            stored = self._content_hashes([doc.doc_id for doc, _ in items])
+            for doc, doc_chunks in items:
                 digest = document_hash(doc)
-                row = db.execute(
-                    "select content_hash from documents where doc_id = ?", [doc.doc_id]
-                ).fetchone()
-                if row is not None and row[0] == digest:
+                old = stored.get(doc.doc_id)
+                if old == digest:
                     unchanged += 1
                     continue
-                if row is None:
+                if old is None:
                     added += 1
                 else:
                     updated += 1
-                    db.execute("delete from chunks where doc_id = ?", [doc.doc_id])
-                db["documents"].upsert(_doc_row(doc, digest), pk="doc_id")
-                db["chunks"].insert_all(
-                    {
-                        "chunk_id": c.chunk_id,
-                        "doc_id": c.doc_id,
-                        "kind": c.kind,
-                        "ordinal": c.ordinal,
-                        "title": c.title,
-                        "text": c.text,
-                        "title_tokens": " ".join(c.title_tokens),
-                        "text_tokens": " ".join(c.text_tokens),
-                        "content_hash": text_hash(c.content),
-                    }
-                    for c in chunks
+                    # Rows written so far go first, so row ids follow the order of ``items``.
+                    flush()
+                    conn.execute("delete from chunks where doc_id = ?", [doc.doc_id])
+                stored[doc.doc_id] = digest
+                docs.append(tuple(_doc_row(doc, digest).values()))
+                chunks.extend(
+                    (
+                        c.chunk_id,
+                        c.doc_id,
+                        c.kind,
+                        c.ordinal,
+                        c.title,
+                        c.text,
+                        " ".join(c.title_tokens),
+                        " ".join(c.text_tokens),
+                        text_hash(c.content),
+                    )
+                    for c in doc_chunks
                 )
+                if len(chunks) >= batch_size:
+                    flush()
+            flush()
         return UpsertStats(added, updated, unchanged)
+
+    def _content_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """``doc_id → content_hash`` of those of ``doc_ids`` that are stored."""
+        out: dict[str, str] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(
+                self._main.execute(
+                    f"select doc_id, content_hash from documents where doc_id in ({marks})", part
+                ).fetchall()
+            )
+        return out
 
     def delete_documents(self, doc_ids: Sequence[str]) -> int:
         """Remove documents and their chunks; returns how many documents existed."""
@@ -418,6 +479,14 @@ class Store:
             )
             for row in self.db.query("select * from departments order by name")
         ]
+
+    def published_faq_texts(self) -> Iterator[str]:
+        """Question and answer of every stored published FAQ entry (no :class:`Document` built)."""
+        for title, body in self.db.execute(
+            "select title, body from documents where kind = 'faq' and published = 1"
+        ):
+            yield title
+            yield body
 
     def document_ids(self, kind: DocKind | None = None) -> list[str]:
         if kind is None:

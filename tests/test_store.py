@@ -68,3 +68,45 @@ def test_embedding_cache_round_trip(tmp_path: Path) -> None:
     assert list(got) == ["h1"]
     np.testing.assert_array_equal(got["h1"], vec)
     assert cache.get("other-model", ["h1"]) == {}
+
+
+def _rows(store: Store) -> list[tuple[object, ...]]:
+    return [
+        *store.db.execute("select rowid, * from documents order by rowid").fetchall(),
+        *store.db.execute("select * from chunks order by id").fetchall(),
+    ]
+
+
+def test_batched_upsert_gives_the_rows_of_a_row_by_row_one(tokenizer: MeCabTokenizer) -> None:
+    # Updated documents interleaved with new ones, the last stored chunk among the updated:
+    # row ids must follow the order of the items whatever the batch size.
+    first = [Document(f"faq:F{i}", "faq", f"質問{i}", f"回答{i}。" * (i + 1)) for i in range(6)]
+    second = [
+        replace(first[5], body="新しい回答。"),
+        Document("faq:N1", "faq", "新しい質問", "回答。"),
+        replace(first[0], body="別の回答。\n" * 300),
+        first[1],
+        Document("faq:N2", "faq", "もう一つ", "回答。"),
+        replace(first[3], title="変わった質問"),
+    ]
+    results = []
+    for batch_size in (1, 2, 10_000):
+        store = Store()
+        store.upsert([(d, chunk_document(d, tokenizer)) for d in first])
+        stats = store.upsert(
+            [(d, chunk_document(d, tokenizer)) for d in second], batch_size=batch_size
+        )
+        assert (stats.added, stats.updated, stats.unchanged) == (2, 3, 1)
+        results.append(_rows(store))
+        store.close()
+    assert results[0] == results[1] == results[2]
+    ids = {row[1]: row[0] for row in results[0] if isinstance(row[0], int) and len(row) == 10}
+    # F5's old chunk held the highest id (6); deleted first, its replacement gets it again, as
+    # in a row-by-row write, and the new N1 comes right after it.
+    assert (ids["faq:F5#0"], ids["faq:N1#0"], ids["faq:F0#0"]) == (6, 7, 8)
+
+
+def test_published_faq_texts(store: Store) -> None:
+    texts = list(store.published_faq_texts())
+    published = [d for d in DOCUMENTS if d.kind == "faq" and d.published]
+    assert sorted(texts) == sorted(t for d in published for t in (d.title, d.body))

@@ -22,7 +22,7 @@ from kb.errors import InputError
 from kb.faults import pause_point
 from kb.ingest.chunking import chunk_document, department_document
 from kb.ingest.readers import iter_paths, read_path
-from kb.ingest.redact import masker_for, public_phones, redact_document
+from kb.ingest.redact import masker_for, phones_in, public_phones, redact_document
 from kb.store import RawTextStore, Store, UpsertStats, document_hash
 from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
@@ -128,8 +128,7 @@ def ingest(
         if masker is None:
             known = {d.name: d for d in store.departments()}
             known.update(departments)
-            stored_faq = store.get_documents(store.document_ids("faq")).values()
-            phones = public_phones([*stored_faq, *documents.values()])
+            phones = public_phones(documents.values()) | phones_in(store.published_faq_texts())
             masker = masker_for(known.values(), tokenizer, keep_words, phones)
         if progress:
             progress("mask", 0, len(documents))

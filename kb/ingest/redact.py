@@ -48,11 +48,19 @@ def masker_for(
 
 def public_phones(documents: Iterable[Document]) -> set[str]:
     """Landline numbers printed in published FAQ entries: the city's own public numbers."""
+    return phones_in(
+        text
+        for doc in documents
+        if doc.kind == "faq" and doc.published
+        for text in (doc.title, doc.body)
+    )
+
+
+def phones_in(texts: Iterable[str]) -> set[str]:
+    """Landline numbers in ``texts`` (the question and answer texts of published FAQ)."""
     found: set[str] = set()
-    for doc in documents:
-        if doc.kind == "faq" and doc.published:
-            found.update(phone_numbers(doc.title))
-            found.update(phone_numbers(doc.body))
+    for text in texts:
+        found.update(phone_numbers(text))
     return found
 
 

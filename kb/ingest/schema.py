@@ -139,6 +139,11 @@ def map_columns(headers: Sequence[str], kind: DocKind, source: str, line: int = 
         SchemaError: A header is unknown for ``kind``, two headers name the same field, or a
             required field has no column.
     """
+    # JSONL repeats the same keys on every line: a mapping that succeeded once is reused.
+    key = (kind, tuple(headers))
+    found = _COLUMN_MAPS.get(key)
+    if found is not None:
+        return found
     spec = _spec(kind, source)
     fields: list[str | None] = []
     seen: dict[str, str] = {}
@@ -169,7 +174,14 @@ def map_columns(headers: Sequence[str], kind: DocKind, source: str, line: int = 
             raise SchemaError(
                 source, f"missing required column for kind '{kind}'", line=line, field=name
             )
-    return ColumnMap(kind, tuple(fields))
+    columns = ColumnMap(kind, tuple(fields))
+    if len(_COLUMN_MAPS) < 1024:
+        _COLUMN_MAPS[key] = columns
+    return columns
+
+
+_COLUMN_MAPS: dict[tuple[DocKind, tuple[str, ...]], ColumnMap] = {}
+"""Successful header mappings (errors are not cached: they name the file and line)."""
 
 
 def detect_kind(headers: Iterable[str], source: str, line: int = 1) -> DocKind:

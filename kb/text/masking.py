@@ -151,37 +151,60 @@ class _Folded:
     """The folded view of a text and, for each of its characters, the original offset."""
 
     text: str
-    origin: tuple[int, ...]
+    origin: tuple[int, ...] | None
+    """``None`` when every character folds to one character (the offsets are the same)."""
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of folded ``[start, end)``."""
+        if self.origin is None:
+            return start, end
         o_start = self.origin[start]
         o_end = self.origin[end - 1] + 1 if end > start else o_start
         return o_start, o_end
 
 
+def _fold_char(ch: str) -> str:
+    """What one character folds to; ー and ｰ are settled by :func:`_fold` (they need context)."""
+    if ch in _KANJI_DIGITS:
+        return _KANJI_DIGITS[ch]
+    if ch in _DASH_CHARS:
+        return "ー" if ch in "\u30fc\uff70" else "-"
+    out = unicodedata.normalize("NFKC", ch)
+    if out in ("\uff5e", "\u301c"):
+        out = "~"
+    if any(c in _DASH_CHARS for c in out):
+        out = "".join("-" if c in _DASH_CHARS else c for c in out)
+    return out or " "
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds each new character once, then looks it up."""
+
+    def __missing__(self, code: int) -> str:
+        out = _fold_char(chr(code))
+        self[code] = out
+        return out
+
+
+_FOLD_TABLE = _FoldTable()
+# ー and ｰ (both translated to ー) are a long vowel after katakana, elsewhere a dash.
+_DASH_VOWEL_RE = re.compile("(?<![\u30a1-\u30fc])ー+")
+
+
 @lru_cache(maxsize=256)
 def _fold(text: str) -> _Folded:
     # Cached: most rules leave a text unchanged, so the next rule folds the same text again.
-    chars: list[str] = []
+    # str.translate folds character by character in C; only a text with a character that
+    # folds to several (㈱ → (株)) needs the offsets mapped one by one.
+    folded = text.translate(_FOLD_TABLE)
+    if "ー" in folded:
+        folded = _DASH_VOWEL_RE.sub(lambda m: "-" * len(m.group(0)), folded)
+    if len(folded) == len(text):
+        return _Folded(folded, None)
     origin: list[int] = []
     for i, ch in enumerate(text):
-        if ch in _KANJI_DIGITS:
-            out = _KANJI_DIGITS[ch]
-        elif ch in _DASH_CHARS:
-            # ー after katakana is a long vowel (マイナンバー), elsewhere a dash (〇九〇ー一二三四).
-            long_vowel = ch in "\u30fc\uff70" and bool(chars) and "\u30a1" <= chars[-1] <= "\u30fc"
-            out = "ー" if long_vowel else "-"
-        else:
-            out = unicodedata.normalize("NFKC", ch)
-            if out in ("\uff5e", "\u301c"):
-                out = "~"
-            if any(c in _DASH_CHARS for c in out):
-                out = "".join("-" if c in _DASH_CHARS else c for c in out)
-        for c in out or " ":
-            chars.append(c)
-            origin.append(i)
-    return _Folded("".join(chars), tuple(origin))
+        origin.extend([i] * len(_FOLD_TABLE[ord(ch)]))
+    return _Folded(folded, tuple(origin))
 
 
 def _digits(text: str) -> str:

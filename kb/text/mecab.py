@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 TOKENIZER_VERSION = "unidic-lite-lemma-1"
 
@@ -114,18 +114,74 @@ def _clean_lemma(lemma: str, surface: str) -> str:
     return head or surface
 
 
-def _fields(word: Any) -> tuple[str, str, str]:
-    """``(pos1, pos2, lemma)`` of a fugashi node.
+Features = tuple[str, str, str, str]
+"""``(pos1, pos2, pos3, lemma)`` of a MeCab node."""
+
+# Everything kb reads from a node depends only on its surface and its raw feature string, and a
+# corpus has a few tens of thousands of distinct ones: reading each once, then a dict lookup per
+# node, makes the Python side of tokenizing several times cheaper than MeCab itself. Bounded so
+# that a stream of unknown words cannot grow them without limit (past it, nodes are read anew).
+_CACHE_LIMIT = 500_000
+_FEATURES: dict[str, Features] = {}
+_RAW_TERMS: dict[str, str | None] = {}
+"""``feature_raw`` → the index term of the node (``""``: none; ``None``: see :data:`_TERMS`)."""
+_TERMS: dict[tuple[str, str], str] = {}
+"""``(surface, feature_raw)`` → the term of a node whose term depends on its surface."""
+_UNSEEN = object()
+
+
+def _features(word: Any, raw: str) -> Features:
+    """``(pos1, pos2, pos3, lemma)`` of a fugashi node whose raw feature string is ``raw``.
 
     Splitting the first fields off the raw CSV is several times faster than fugashi's
     ``feature`` (a named tuple of 29 fields built for every word) and gives the same strings;
-    unknown words (fewer fields) and quoted fields go through ``feature``.
+    unknown words (fewer fields) and quoted fields go through ``feature``. Memoised per ``raw``.
     """
-    head = str(word.feature_raw).split(",", 8)
-    if len(head) > 8 and not any(f.startswith('"') for f in head[:8]):
-        return head[0], head[1], head[7]
-    feature = word.feature
-    return str(feature.pos1), str(feature.pos2), str(feature.lemma or "")
+    found = _FEATURES.get(raw)
+    if found is None:
+        head = raw.split(",", 8)
+        if len(head) > 8 and not any(f.startswith('"') for f in head[:8]):
+            found = (head[0], head[1], head[2], head[7])
+        else:
+            feature = word.feature
+            found = (
+                str(feature.pos1),
+                str(feature.pos2),
+                str(feature.pos3),
+                str(feature.lemma or ""),
+            )
+        if len(_FEATURES) < _CACHE_LIMIT:
+            _FEATURES[raw] = found
+    return found
+
+
+def _fields(word: Any) -> tuple[str, str, str]:
+    """``(pos1, pos2, lemma)`` of a fugashi node."""
+    pos1, pos2, _, lemma = _features(word, str(word.feature_raw))
+    return pos1, pos2, lemma
+
+
+def _read(surface: str, features: Features) -> tuple[str, bool]:
+    """``(lemma, content)`` of a node: the rules of the lexical index, in one place."""
+    pos1, pos2, _, raw_lemma = features
+    # Proper nouns keep their written form: their UniDic lemma is a katakana reading.
+    lemma = surface if pos2 == "固有名詞" else _clean_lemma(raw_lemma, surface)
+    content = pos1 in _CONTENT_POS1 and pos2 not in _SKIP_POS2
+    if pos1 == "記号" and not surface.isalnum():
+        content = False
+    if pos1 == "接尾辞" and pos2 != "名詞的":
+        content = False
+    return lemma, content
+
+
+def _term(lemma: str, content: bool) -> str:
+    """The index term of a node (``""``: none): content words minus stop lemmas and punctuation."""
+    if not content:
+        return ""
+    term = lemma.strip()
+    if term and term not in STOP_LEMMAS and not _is_punct(term):
+        return term
+    return ""
 
 
 class MeCabTokenizer:
@@ -156,33 +212,73 @@ class MeCabTokenizer:
             if start < 0:
                 start = pos
             pos = start + len(surface)
-            pos1, pos2, raw_lemma = _fields(word)
-            is_proper = pos2 == "固有名詞"
-            # Proper nouns keep their written form: their UniDic lemma is a katakana reading.
-            lemma = surface if is_proper else _clean_lemma(raw_lemma, surface)
-            content = pos1 in _CONTENT_POS1 and pos2 not in _SKIP_POS2
-            if pos1 == "記号" and not surface.isalnum():
-                content = False
-            if pos1 == "接尾辞" and pos2 != "名詞的":
-                content = False
-            tokens.append(Token(surface, lemma, pos1, start, content))
+            features = _features(word, str(word.feature_raw))
+            lemma, content = _read(surface, features)
+            tokens.append(Token(surface, lemma, features[0], start, content))
         return tokens
 
     def lemmas(self, text: str) -> tuple[str, ...]:
         """Lemmas of the content words of ``text``: the terms of the lexical index."""
         return _cached_lemmas(self, text)
 
+    def terms(self, text: str) -> tuple[str, ...]:
+        """:meth:`lemmas` without the per-text memo (for ingest, where texts rarely repeat).
+
+        Builds no :class:`Token`: one lookup per node in a memo keyed by its raw features (or,
+        for the few nodes whose term depends on the surface, by surface and features).
+        """
+        out: list[str] = []
+        by_raw = _RAW_TERMS
+        by_surface = _TERMS
+        for word in self._tagger()(text):
+            raw = word.feature_raw
+            found = by_raw.get(raw, _UNSEEN)
+            if isinstance(found, str):
+                term = found
+            elif found is None:
+                key = (word.surface, raw)
+                known = by_surface.get(key)
+                if known is None:
+                    known = _term(*_read(key[0], _features(word, raw)))
+                    if len(by_surface) < _CACHE_LIMIT:
+                        by_surface[key] = known
+                term = known
+            else:
+                features = _features(word, raw)
+                if _surface_free(features):
+                    # Any surface gives the same term: read it with a placeholder surface.
+                    term = _term(*_read("", features))
+                    if len(by_raw) < _CACHE_LIMIT:
+                        by_raw[raw] = term
+                else:
+                    term = _term(*_read(word.surface, features))
+                    if len(by_raw) < _CACHE_LIMIT:
+                        by_raw[raw] = None
+            if term:
+                out.append(term)
+        return tuple(out)
+
+
+def _surface_free(features: Features) -> bool:
+    """Whether the term of a node with ``features`` is the same whatever its surface.
+
+    The surface matters for proper nouns (kept as written), for symbols (kept when
+    alphanumeric) and for lemmas missing from the dictionary (the surface stands in), unless
+    the part of speech alone already rules the node out.
+    """
+    pos1, pos2, _, lemma = features
+    if pos1 not in _CONTENT_POS1 or pos2 in _SKIP_POS2:
+        return True
+    if pos1 == "接尾辞" and pos2 != "名詞的":
+        return True
+    if pos2 == "固有名詞" or pos1 == "記号":
+        return False
+    return bool(lemma) and lemma != "*" and bool(lemma.partition("-")[0])
+
 
 @lru_cache(maxsize=4096)
 def _cached_lemmas(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for token in tokenizer.analyze(text):
-        if not token.content:
-            continue
-        term = token.lemma.strip()
-        if term and term not in STOP_LEMMAS and not _is_punct(term):
-            out.append(term)
-    return tuple(out)
+    return tokenizer.terms(text)
 
 
 def _is_punct(term: str) -> bool:
@@ -303,10 +399,20 @@ def person_name_spans(
     Returns:
         Sorted, non-overlapping ``(start, end)`` character offsets.
     """
+    honorific = any(h in text for h in _HONORIFICS)
+    if honorific_only and not honorific:
+        # Every span then needs an honorific token after it: none can be found.
+        return []
+    nodes = tokenizer._tagger()(text)
+    if not honorific and not any(_is_person(_features(w, w.feature_raw)) for w in nodes):
+        # Without an honorific only a token tagged 人名 starts a span: most texts have none.
+        return []
     words = [
-        _Word(str(w.surface), w.feature, bool(getattr(w, "is_unk", False)))
-        for w in tokenizer._tagger()(text)
+        _Word(str(w.surface), *_features(w, str(w.feature_raw))[:3], bool(w.is_unk)) for w in nodes
     ]
+    flags = [_is_name_token(words, i) for i in range(len(words))]
+    if not any(flags):
+        return []
     starts: list[int] = []
     pos = 0
     for word in words:
@@ -315,7 +421,6 @@ def person_name_spans(
             start = pos
         starts.append(start)
         pos = start + len(word.surface)
-    flags = [_is_name_token(words, i) for i in range(len(words))]
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(words):
@@ -341,12 +446,13 @@ def person_name_spans(
     return spans
 
 
-@dataclass(frozen=True)
-class _Word:
+class _Word(NamedTuple):
     """A MeCab node read once (fugashi parses its feature string on every access)."""
 
     surface: str
-    feature: Any
+    pos1: str
+    pos2: str
+    pos3: str
     is_unk: bool
 
 
@@ -363,12 +469,7 @@ def _plausible_bare_name(words: list[_Word], i: int, j: int) -> bool:
             return False
     if j + 1 < len(words):
         nxt = words[j + 1]
-        feature = nxt.feature
-        if (
-            str(feature.pos1) == "名詞"
-            and str(feature.pos2) == "普通名詞"
-            and nxt.surface not in _TITLE_HEADS
-        ):
+        if nxt.pos1 == "名詞" and nxt.pos2 == "普通名詞" and nxt.surface not in _TITLE_HEADS:
             return False
     return True
 
@@ -377,19 +478,22 @@ def _is_kanji(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or ch in "々〆ヶ"
 
 
+def _is_person(features: Features) -> bool:
+    return features[1] == "固有名詞" and features[2] == "人名"
+
+
 def _is_name_token(words: list[_Word], i: int) -> bool:
     word = words[i]
-    feature = word.feature
     surface = word.surface
-    pos2 = str(feature.pos2)
-    if pos2 == "固有名詞" and str(feature.pos3) == "人名":
+    pos2 = word.pos2
+    if pos2 == "固有名詞" and word.pos3 == "人名":
         return True
     if i + 1 >= len(words) or words[i + 1].surface not in _HONORIFICS:
         return False
     if surface in _ROLE_WORDS or not surface.isalnum():
         return False
-    if str(feature.pos1) == "名詞" and pos2 == "固有名詞":
-        return str(feature.pos3) != "地名"
+    if word.pos1 == "名詞" and pos2 == "固有名詞":
+        return word.pos3 != "地名"
     if word.is_unk:
         return True
     return len(surface) >= 2 and all("\u30a1" <= ch <= "\u30fa" or ch == "ー" for ch in surface)

@@ -68,6 +68,16 @@ def test_unknown_column_names_file_line_and_column() -> None:
     assert "unknown column" in info.value.message
 
 
+def test_repeated_headers_map_alike_and_errors_keep_their_line() -> None:
+    # JSONL repeats its keys on every line: the mapping is reused, an error is not.
+    first = map_columns(["id", "question", "answer"], "faq", "a.jsonl", line=1)
+    assert map_columns(["id", "question", "answer"], "faq", "b.jsonl", line=7) == first
+    for line in (3, 9):
+        with pytest.raises(SchemaError) as info:
+            map_columns(["id", "question"], "faq", "b.jsonl", line=line)
+        assert (info.value.source, info.value.line, info.value.field) == ("b.jsonl", line, "answer")
+
+
 def test_missing_required_column_names_the_field() -> None:
     with pytest.raises(SchemaError) as info:
         map_columns(["id", "question", "category"], "faq", "faq.csv")

@@ -1,0 +1,103 @@
+"""Oracle tests: the fast paths of tokenizing and masking against their plain versions.
+
+Ingest reads each MeCab node through memos and folds text with ``str.translate``; these tests
+keep the straightforward implementations they replaced and check both give the same result on
+random text, the way bm25s checks its sparse scores against a naive BM25.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kb.text.masking import _DASH_CHARS, _KANJI_DIGITS, _fold
+from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer, _clean_lemma, person_name_spans
+from tests.text.test_properties import japanese_text
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_TOKENIZER = MeCabTokenizer()
+
+# Characters whose folding is special: compatibility forms that expand (㈱, ㌃ with its long
+# vowel), half-width katakana before ｰ, combining marks, every dash and wave dash.
+_FOLD_PIECES = [*"㈱㌃①ｶﾞｰｱ゙か\u3099ー‐―−ｰ〜～〰一〇零ａＢ1-_ ", "ｱｰﾙ", "カー", "1ー2"]
+fold_text = st.one_of(
+    japanese_text,
+    st.lists(st.sampled_from(_FOLD_PIECES), max_size=30).map("".join),
+)
+
+
+def _reference_fold(text: str) -> tuple[str, tuple[int, ...]]:
+    """The per-character folding that :func:`kb.text.masking._fold` replaced."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _KANJI_DIGITS:
+            out = _KANJI_DIGITS[ch]
+        elif ch in _DASH_CHARS:
+            long_vowel = ch in "\u30fc\uff70" and bool(chars) and "\u30a1" <= chars[-1] <= "\u30fc"
+            out = "ー" if long_vowel else "-"
+        else:
+            out = unicodedata.normalize("NFKC", ch)
+            if out in ("\uff5e", "\u301c"):
+                out = "~"
+            if any(c in _DASH_CHARS for c in out):
+                out = "".join("-" if c in _DASH_CHARS else c for c in out)
+        for c in out or " ":
+            chars.append(c)
+            origin.append(i)
+    return "".join(chars), tuple(origin)
+
+
+def _reference_lemmas(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
+    """Index terms as read from :meth:`MeCabTokenizer.analyze`, token by token."""
+    out = []
+    for token in tokenizer.analyze(text):
+        term = token.lemma.strip()
+        if token.content and term and term not in STOP_LEMMAS and any(c.isalnum() for c in term):
+            out.append(term)
+    return tuple(out)
+
+
+@FAST
+@given(fold_text)
+def test_fold_matches_the_per_character_reference(text: str) -> None:
+    folded = _fold(text)
+    expected_text, expected_origin = _reference_fold(text)
+    assert folded.text == expected_text
+    for start in range(len(expected_text)):
+        for end in (start, start + 1, len(expected_text)):
+            o_end = expected_origin[end - 1] + 1 if end > start else expected_origin[start]
+            assert folded.span(start, end) == (expected_origin[start], o_end)
+
+
+def test_fold_maps_expanded_characters_back() -> None:
+    folded = _fold("㈱ｶｰ")
+    assert folded.text == "(株)カー"
+    assert folded.span(0, 3) == (0, 1)
+    assert folded.span(3, 5) == (1, 3)
+    assert _fold("1ーー").text == "1--"
+
+
+@FAST
+@given(japanese_text)
+def test_terms_match_the_token_by_token_reference(text: str) -> None:
+    assert _TOKENIZER.terms(text) == _reference_lemmas(_TOKENIZER, text)
+    assert _TOKENIZER.lemmas(text) == _reference_lemmas(_TOKENIZER, text)
+
+
+def test_terms_of_surface_dependent_nodes() -> None:
+    # Proper nouns keep their surface, symbols count when alphanumeric, unknown words fall
+    # back to their surface: the memo keyed by features alone must not mix them up.
+    for text in ("桜川市と東京都", "ABC と XYZ", "ｶﾀｶﾅとﾃｽﾄ", "アルファベット", "Ｇｏｏｇｌｅ"):
+        assert _TOKENIZER.terms(text) == _reference_lemmas(_TOKENIZER, text)
+    assert "桜川" in _TOKENIZER.terms("桜川市")
+    assert _clean_lemma("ネット-net", "ネット") == "ネット"
+
+
+def test_honorific_only_spans_need_an_honorific_in_the_text() -> None:
+    assert person_name_spans(_TOKENIZER, "山田太郎が来た", honorific_only=True) == []
+    assert person_name_spans(_TOKENIZER, "山田太郎様が来た", honorific_only=True) == [(0, 4)]
+    assert person_name_spans(_TOKENIZER, "山田太郎が来た") == [(0, 4)]
+    assert person_name_spans(_TOKENIZER, "住民票を取りたい") == []
