@@ -128,6 +128,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings, store: Any = None) -
         models_dir=settings.models_dir,
         document_prompt=settings.document_prompt,
         query_prompt=settings.query_prompt,
+        backend=settings.embedding_backend,
         threads=settings.threads,
         batch_size=settings.batch_size,
     )

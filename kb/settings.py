@@ -6,6 +6,7 @@ Nothing is read or built at import time: call :func:`Settings` (or ``Settings(da
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,15 @@ class Settings(BaseSettings):
         description=(
             "torch threads (0 = auto: all cores for batch embedding, one per query when "
             "serving, so concurrent requests do not fight over the cores)."
+        ),
+    )
+    embedding_backend: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
+        default="auto",
+        description=(
+            "Inference engine for the embedding model: 'onnx' (ONNX Runtime, the model's own "
+            "float32 vectors, about 3x faster per query, exported and verified once), 'torch' "
+            "(sentence-transformers), 'auto' (ONNX where the model supports it, else torch), "
+            "'onnx-int8' (int8 weights: faster, slightly lower quality; see docs/performance.md)."
         ),
     )
     batch_size: int = Field(default=32, ge=1)

@@ -185,6 +185,7 @@ def evaluate(
         models_dir=settings.models_dir,
         query_prompt=settings.query_prompt,
         document_prompt=settings.document_prompt,
+        backend=settings.embedding_backend,
         threads=settings.threads,
     )
     index_root = prepare_index(dataset, embedder, settings)

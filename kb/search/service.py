@@ -59,6 +59,7 @@ class SearchService:
             models_dir=settings.models_dir,
             query_prompt=settings.query_prompt,
             document_prompt=settings.document_prompt,
+            backend=settings.embedding_backend,
             threads=settings.query_threads,
             batch_size=settings.batch_size,
         )

@@ -153,6 +153,7 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
         models_dir=settings.models_dir,
         document_prompt=settings.document_prompt,
         query_prompt=settings.query_prompt,
+        backend=settings.embedding_backend,
         threads=settings.threads,
         batch_size=settings.batch_size,
     )
@@ -182,6 +183,7 @@ def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
         models_dir=settings.models_dir,
         document_prompt=settings.document_prompt,
         query_prompt=settings.query_prompt,
+        backend=settings.embedding_backend,
         threads=settings.threads,
         batch_size=settings.batch_size,
     )

@@ -89,6 +89,7 @@ def _build(settings: Settings, state: AppState) -> BuildOut:
             models_dir=settings.models_dir,
             document_prompt=settings.document_prompt,
             query_prompt=settings.query_prompt,
+            backend=settings.embedding_backend,
             threads=settings.query_threads,
             batch_size=settings.batch_size,
         )

