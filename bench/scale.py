@@ -44,6 +44,7 @@ import numpy as np
 from kb.ingest.chunking import MAX_CHARS, split_sentences
 from kb.ingest.readers import iter_paths, read_path
 from kb.store import text_hash
+from kb.text.masking import FULL, Masker, MaskProfile
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Document
 
@@ -62,6 +63,7 @@ DISTRICTS = (
 OPENERS = ("すみません、", "教えてください。", "急ぎで確認したいのですが、", "初めてなのですが、")
 CHANNELS = ("窓口", "電話", "メール", "LINE", "オンライン")
 STATUSES = ("完了", "完了", "完了", "対応中", "引継済")
+_SENTENCE_END = re.compile(r"(?<=。)")
 
 
 @dataclass(frozen=True)
@@ -373,7 +375,7 @@ class SentenceMemoTokenizer(MeCabTokenizer):
 
     def lemmas(self, text: str) -> tuple[str, ...]:
         out: list[str] = []
-        for sentence in re.split(r"(?<=。)", text):
+        for sentence in _SENTENCE_END.split(text):
             if not sentence:
                 continue
             found = self._memo.get(sentence)
@@ -383,6 +385,38 @@ class SentenceMemoTokenizer(MeCabTokenizer):
                     self._memo[sentence] = found
             out.extend(found)
         return tuple(out)
+
+
+class SentenceMemoMasker(Masker):
+    """A :class:`~kb.text.masking.Masker` that masks each distinct sentence once.
+
+    The masking counterpart of :class:`SentenceMemoTokenizer`, for the 100k and 1M levels:
+    masking runs MeCab over every case text for names, which would dominate their ingest.
+    A text is masked sentence by sentence (split after 「。」); the rules match within a
+    sentence, so only a name or an address spread over two sentences would be masked
+    differently. It keeps the phones, words and domains of ``base``.
+    """
+
+    def __init__(self, base: Masker) -> None:
+        super().__init__(base.tokenizer)
+        self.keep_phones = base.keep_phones
+        self.keep_words = base.keep_words
+        self.public_email_domains = base.public_email_domains
+        self._memo: dict[MaskProfile, dict[str, str]] = {}
+
+    def mask(self, text: str, profile: MaskProfile = FULL) -> str:
+        memo = self._memo.setdefault(profile, {})
+        out: list[str] = []
+        for sentence in _SENTENCE_END.split(text):
+            if not sentence:
+                continue
+            found = memo.get(sentence)
+            if found is None:
+                found = super().mask(sentence, profile)
+                if len(memo) < 2_000_000:
+                    memo[sentence] = found
+            out.append(found)
+        return "".join(out)
 
 
 def main() -> None:

@@ -104,3 +104,19 @@ def test_derived_vectors() -> None:
     with pytest.raises(KeyError, match="no base vector"):
         derived.encode_documents(["どこにもない文"])
     np.testing.assert_allclose(derived.encode_queries(["ごみ"]), real.encode_queries(["ごみ"]))
+
+
+def test_sentence_memo_masker_masks_like_the_masker_sentence_by_sentence() -> None:
+    from bench.scale import SentenceMemoMasker
+    from kb.text.masking import FULL, PUBLISHED, Masker
+
+    base = Masker(keep_phones=["099-555-1101"], keep_words=["市民課"])
+    memo = SentenceMemoMasker(base)
+    call = "山田太郎さんから電話（090-1234-5678）。"
+    text = f"{call}市民課 099-555-1101 を案内。{call}"
+    for profile in (FULL, PUBLISHED):
+        expected = "".join(base.mask(s, profile) for s in re.split(r"(?<=。)", text) if s)
+        assert memo.mask(text, profile) == expected
+        assert memo.mask(text, profile) == base.mask(text, profile)
+    assert "099-555-1101" in memo.mask(text)
+    assert "090-1234-5678" not in memo.mask(text)
