@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
-from starlette.concurrency import run_in_threadpool
 
-from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep, rate_limited
+from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep, StateDep, rate_limited
 from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import (
     ErrorOut,
@@ -55,6 +54,7 @@ def _check_length(q: str, settings: Settings) -> None:
 @router.get("/faq/search", response_model=PublicSearchOut, responses={422: {"model": ErrorOut}})
 async def faq_search(
     searcher: SearcherDep,
+    state: StateDep,
     settings: SettingsDep,
     request: Request,
     background: BackgroundTasks,
@@ -68,7 +68,7 @@ async def faq_search(
     limit = min(k or settings.public_max_results, settings.public_max_results)
     published = suggester_for(searcher).published_ids
     try:
-        result = await run_in_threadpool(searcher.search, q, k=limit, filters=PUBLIC_FILTERS)
+        result = await state.run(searcher.search, q, k=limit, filters=PUBLIC_FILTERS)
     except QueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     if settings.query_log:

@@ -7,7 +7,7 @@ from typing import Annotated, cast
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep
+from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
 from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import ErrorOut, SearchOut
 from kb.errors import QueryError
@@ -34,6 +34,7 @@ def returned_ids(out: SearchOut) -> list[str]:
 )
 async def search(
     searcher: SearcherDep,
+    state: StateDep,
     settings: SettingsDep,
     principal: StaffDep,
     audit: AuditDep,
@@ -76,7 +77,7 @@ async def search(
     )
     try:
         # Embedding and scoring are CPU work: keep them off the event loop.
-        result = await run_in_threadpool(searcher.search, q, k=k, filters=filters, mode=mode)
+        result = await state.run(searcher.search, q, k=k, filters=filters, mode=mode)
     except QueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     out = SearchOut.from_result(result)
