@@ -19,9 +19,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from kb.text.normalize import normalize
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
     from kb.search.searcher import Searcher
     from kb.store import Store
     from kb.text.mecab import MeCabTokenizer
@@ -52,6 +56,20 @@ def _compact(text: str) -> str:
     return "".join(normalize(text).split())
 
 
+def _arrays(postings: dict[str, list[int]]) -> dict[str, npt.NDArray[np.int64]]:
+    return {term: np.asarray(ids, dtype=np.int64) for term, ids in postings.items()}
+
+
+def _count(
+    index: dict[str, npt.NDArray[np.int64]], terms: set[str], n: int
+) -> npt.NDArray[np.float64]:
+    """How many of ``terms`` each entry holds (``[n]``)."""
+    lists = [index[t] for t in terms if t in index]
+    if not lists:
+        return np.zeros(n)
+    return np.bincount(np.concatenate(lists), minlength=n).astype(np.float64)
+
+
 def _grams(text: str) -> set[str]:
     if len(text) < 2:
         return {text} if text else set()
@@ -69,9 +87,9 @@ class Suggester:
     def __init__(self, entries: list[tuple[str, str, str]], tokenizer: MeCabTokenizer) -> None:
         self.tokenizer = tokenizer
         self._entries: list[_Entry] = []
-        self._by_gram: dict[str, list[int]] = defaultdict(list)
-        self._by_char: dict[str, list[int]] = defaultdict(list)
-        self._by_lemma: dict[str, list[int]] = defaultdict(list)
+        by_gram: dict[str, list[int]] = defaultdict(list)
+        by_char: dict[str, list[int]] = defaultdict(list)
+        by_lemma: dict[str, list[int]] = defaultdict(list)
         for local_id, question, department in entries:
             key = _compact(question)
             lemmas = frozenset(tokenizer.lemmas(normalize(question)))
@@ -79,11 +97,18 @@ class Suggester:
             self._entries.append(_Entry(local_id, question, department, key, lemmas))
             for gram in _grams(key):
                 if len(gram) == 2:
-                    self._by_gram[gram].append(idx)
+                    by_gram[gram].append(idx)
             for ch in set(key):
-                self._by_char[ch].append(idx)
+                by_char[ch].append(idx)
             for lemma in lemmas:
-                self._by_lemma[lemma].append(idx)
+                by_lemma[lemma].append(idx)
+        # Posting lists as arrays: a query counts its hits with one bincount instead of a
+        # Python loop over postings (a common bigram such as 「ます」 is in thousands of
+        # questions at 100k chunks).
+        self._by_gram = _arrays(by_gram)
+        self._by_char = _arrays(by_char)
+        self._by_lemma = _arrays(by_lemma)
+        self._key_len = np.array([len(e.key) for e in self._entries], dtype=np.int64)
         self.published_ids: frozenset[str] = frozenset(e.id for e in self._entries)
         """Local ids of the published FAQ entries: the only ids the public API may return."""
 
@@ -116,30 +141,34 @@ class Suggester:
         if not key:
             return []
         grams = _grams(key)
+        n = len(self._entries)
         index = self._by_gram if len(key) >= 2 else self._by_char
-        gram_hits: dict[int, int] = defaultdict(int)
-        for gram in grams:
-            for idx in index.get(gram, ()):
-                gram_hits[idx] += 1
-        lemma_hits: dict[int, int] = defaultdict(int)
+        gram_hits = _count(index, grams, n)
         lemmas = set(self.tokenizer.lemmas(normalize(text))) if len(key) >= 2 else set()
-        for lemma in lemmas:
-            for idx in self._by_lemma.get(lemma, ()):
-                lemma_hits[idx] += 1
-        scored: list[tuple[float, int, int]] = []
-        for idx in gram_hits.keys() | lemma_hits.keys():
-            entry = self._entries[idx]
-            coverage = gram_hits.get(idx, 0) / len(grams)
-            lemma_cover = lemma_hits.get(idx, 0) / len(lemmas) if lemmas else 0.0
-            if coverage < 0.5 and lemma_cover == 0.0:
-                continue
-            score = coverage + 0.8 * lemma_cover
-            if entry.key.startswith(key):
-                score += 1.0
-            elif key in entry.key:
-                score += 0.5
-            scored.append((score, len(entry.key), idx))
-        scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+        lemma_hits = _count(self._by_lemma, lemmas, n)
+        coverage = gram_hits / len(grams)
+        lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)
+        candidates = np.flatnonzero(
+            ((gram_hits > 0) | (lemma_hits > 0)) & ((coverage >= 0.5) | (lemma_cover > 0))
+        )
+        if candidates.size == 0:
+            return []
+        base = coverage[candidates] + 0.8 * lemma_cover[candidates]
+        if candidates.size > limit:
+            # The prefix / substring bonus adds at most 1.0: only questions within 1.0 of the
+            # limit-th best base score can still reach the top.
+            floor = np.partition(base, candidates.size - limit)[candidates.size - limit] - 1.0
+            keep = base >= floor
+            candidates, base = candidates[keep], base[keep]
+        bonus = np.array(
+            [
+                1.0 if (k := self._entries[i].key).startswith(key) else 0.5 if key in k else 0.0
+                for i in candidates.tolist()
+            ]
+        )
+        score = base + bonus
+        order = np.lexsort((candidates, self._key_len[candidates], -score))[:limit]
+        scored = [(float(score[j]), int(candidates[j])) for j in order]
         return [
             Suggestion(
                 id=self._entries[idx].id,
@@ -147,7 +176,7 @@ class Suggester:
                 department=self._entries[idx].department,
                 score=round(score, 4),
             )
-            for score, _, idx in scored[:limit]
+            for score, idx in scored
         ]
 
 
