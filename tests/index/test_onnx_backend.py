@@ -196,3 +196,23 @@ def test_real_model_onnx_matches_torch(real_embedder: Any) -> None:
     cos = np.sum(int8.encode_queries(texts) * q, axis=1)
     assert np.all(cos > 0.97)
     assert np.all(cos < 0.99999)
+
+
+def test_a_cached_export_loads_without_torch(tiny: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from kb.index.embedder import load_embedder\n"
+        f"e = load_embedder({str(tiny)!r}, models_dir=Path({str(tmp_path)!r}), threads=1)\n"
+        "assert type(e).__name__ == 'OnnxEmbedder', type(e)\n"
+        "assert e.encode_queries(['転入届']).shape == (1, 32)\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers')\n"
+        "bad = [m for m in heavy if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
