@@ -328,16 +328,24 @@ def dense_recall(searcher: Searcher, qvecs: np.ndarray, k: int = 10) -> dict[str
             top = np.argpartition(-all_s, k - 1, axis=1)[:, :k]
             best_s = np.take_along_axis(all_s, top, 1)
             best_i = np.take_along_axis(all_i, top, 1)
-        recalls, ms = [], []
+        recalls, served, ms = [], [], []
+        depth = searcher.config.candidates
         for q, truth in zip(qvecs, best_i, strict=True):
             t = time.perf_counter()
             _, ids = index.search(q, k)
             ms.append((time.perf_counter() - t) * 1000)
             recalls.append(len(set(truth.tolist()) & set(ids.tolist())) / k)
+            # What the searcher serves: its candidates re-scored with their float32 vectors.
+            _, cand = index.search(q, depth)
+            pos = np.searchsorted(searcher.rowids, cand)
+            exact = np.asarray(vectors[np.sort(pos)] @ q, dtype=np.float32)
+            top = searcher.rowids[np.sort(pos)][np.argsort(-exact)[:k]]
+            served.append(len(set(truth.tolist()) & set(top.tolist())) / k)
         out[name] = {
             "index": index.kind,
             "size": index.size,
             f"recall@{k}": round(float(np.mean(recalls)), 4),
+            f"recall@{k}_rescored_from_{depth}": round(float(np.mean(served)), 4),
             "search": summary(ms),
         }
     return out

@@ -3,10 +3,11 @@
 Vectors are L2-normalised, so inner product is cosine similarity. FAISS ids are the store's
 chunk row ids. The index type is chosen by size: exact ``Flat`` up to :data:`EXACT_MAX`
 vectors, ``IVF`` above it (``4·√n`` lists, k-means on a sample, :data:`IVF_NPROBE` lists
-probed). A flat scan is bound by memory bandwidth (75k vectors: ~8 ms on one core), IVF scans a
-few percent of the lists (~1 ms) with recall@10 ≥ 0.99 against exact search on the 100k
-benchmark corpus; HNSW (``kind="hnsw"``) reached only 0.94 there even at ``efSearch`` 1024,
-because near-duplicate texts (the same FAQ restated, similar cases) form tight clusters.
+probed), with 8-bit codes in the lists above :data:`SQ8_MIN`. A flat scan is bound by memory
+bandwidth (75k vectors: ~8 ms on one core), IVF scans a few percent of the lists (~1 ms) with
+recall@10 ≥ 0.99 against exact search on the 100k benchmark corpus; HNSW (``kind="hnsw"``)
+reached only 0.94 there even at ``efSearch`` 1024, because near-duplicate texts (the same FAQ
+restated, similar cases) form tight clusters.
 A filtered search on an IVF index probes every list, so it stays exact within the filter.
 
 :class:`KindIndexes` keeps one index per document kind, so a query for the FAQ pane scans the
@@ -26,9 +27,14 @@ import numpy as np
 
 EXACT_MAX = 20_000
 """Up to this many vectors an index is exact (``Flat``); above it ``IVF``."""
+SQ8_MIN = 200_000
+"""Above this many vectors the IVF lists hold 8-bit scalar-quantised codes (``ivfsq8``): a
+quarter of the memory (1M chunks: 1.5 GB → 0.4 GB). The searcher re-scores every candidate with
+its float32 vector, so the codes only have to put the true top 10 among the 100 candidates."""
 IVF_NPROBE = 64
 IVF_TRAIN_PER_LIST = 32
 """k-means trains on at most this many vectors per list (a sample: minutes saved at 1M)."""
+IVF_KINDS = ("ivf", "ivfsq8")
 HNSW_THRESHOLD = EXACT_MAX
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 64
@@ -72,14 +78,23 @@ class DenseIndex:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         n, dim = vectors.shape
         if kind == "auto":
-            kind = "ivf" if n > EXACT_MAX else "flat"
+            kind = "ivfsq8" if n > SQ8_MIN else "ivf" if n > EXACT_MAX else "flat"
         if kind == "flat":
             base = faiss.IndexFlatIP(dim)
-        elif kind == "ivf":
+        elif kind in IVF_KINDS:
             nlist = max(1, min(n // 8, int(4 * np.sqrt(n))))
-            base = faiss.IndexIVFFlat(
-                faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT
-            )
+            if kind == "ivf":
+                base = faiss.IndexIVFFlat(
+                    faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT
+                )
+            else:
+                base = faiss.IndexIVFScalarQuantizer(
+                    faiss.IndexFlatIP(dim),
+                    dim,
+                    nlist,
+                    faiss.ScalarQuantizer.QT_8bit,
+                    faiss.METRIC_INNER_PRODUCT,
+                )
             base.cp.niter = 10
             base.nprobe = min(IVF_NPROBE, nlist)
             take = min(n, IVF_TRAIN_PER_LIST * nlist)
@@ -126,7 +141,7 @@ class DenseIndex:
         if allowed is not None:
             selector = faiss.IDSelectorBatch(len(allowed), faiss.swig_ptr(allowed))
             params = faiss.SearchParameters(sel=selector)
-            if self.kind == "ivf":
+            if self.kind in IVF_KINDS:
                 # Every list: exact within the filter (a narrow filter would find too few
                 # among the usual probed lists).
                 nlist = faiss.extract_index_ivf(self._index.index).nlist

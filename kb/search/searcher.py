@@ -135,7 +135,10 @@ class Searcher:
         self._date = meta["date"]
         self._published = meta["published"]
         self._category = meta["category"]
-        self._chunk_departments = [tuple(json.loads(d)) for d in meta["departments"]]
+        parsed: dict[str, tuple[str, ...]] = {}  # one tuple per distinct department list
+        self._chunk_departments = [
+            parsed.get(d) or parsed.setdefault(d, tuple(json.loads(d))) for d in meta["departments"]
+        ]
         self._kind_positions = {k: np.flatnonzero(self._kind == k) for k in DOC_KINDS}
         self._kind_code = np.zeros(len(self._kind), dtype=np.int8)
         for code, k in enumerate(DOC_KINDS):

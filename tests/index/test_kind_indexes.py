@@ -88,3 +88,41 @@ def test_hnsw_on_request() -> None:
         exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
         recalls.append(len(exact & set(faq.search(q, 10)[1].tolist())) / 10)
     assert np.mean(recalls) >= 0.98
+
+
+def test_sq8_codes_above_the_second_threshold(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import kb.index.dense as dense
+
+    monkeypatch.setattr(dense, "EXACT_MAX", 250)
+    monkeypatch.setattr(dense, "SQ8_MIN", 600)
+    vectors, ids, kinds = _data(1200)
+    index = KindIndexes.build(vectors, ids, kinds)
+    assert index.description == "case=ivfsq8:799 department=flat:1 faq=ivf:400"
+    case = index.get("case")
+    assert case is not None
+    rows = np.array([i for i, k in enumerate(kinds) if k == "case"])
+    # 1 byte per dimension instead of 4 (plus 8-byte ids and the centroids: at 16 dimensions
+    # under half the size; at 384, about a quarter).
+    index.save(tmp_path)
+    plain = dense.DenseIndex.build(vectors[rows], ids[rows], kind="ivf")
+    plain.save(tmp_path / "plain.faiss")
+    assert (tmp_path / "dense-case.faiss").stat().st_size < 0.5 * (
+        tmp_path / "plain.faiss"
+    ).stat().st_size
+    # The codes only pick candidates; re-scored with the float32 vectors (as the searcher
+    # does), the top 10 is the exact one.
+    position = {int(i): n for n, i in enumerate(ids)}
+    recalls = []
+    for q in vectors[:50]:
+        exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
+        _, cand = case.search(q, 100)
+        rescored = sorted(cand.tolist(), key=lambda i: -float(vectors[position[i]] @ q))[:10]
+        recalls.append(len(exact & set(rescored)) / 10)
+    assert np.mean(recalls) >= 0.99
+    # Filtered searches stay within the filter and exact.
+    allowed = np.sort(ids[rows][::5])
+    _, got = case.search(vectors[0], 10, allowed)
+    assert set(got.tolist()) <= set(allowed.tolist())
+    assert len(got) == 10
