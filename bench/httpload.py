@@ -36,6 +36,9 @@ class Server:
     def rss_mb(self) -> float:
         return rss_mb(self.process.pid)
 
+    def memory_mb(self) -> dict[str, float]:
+        return memory_mb(self.process.pid)
+
 
 def rss_mb(pid: int | None = None) -> float:
     """Resident memory of a process (this one by default) in MiB, from /proc."""
@@ -45,6 +48,20 @@ def rss_mb(pid: int | None = None) -> float:
             if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
     return 0.0
+
+
+def memory_mb(pid: int | None = None) -> dict[str, float]:
+    """Resident memory split by kind (MiB): ``anon`` is the process's own (heap, model, FAISS,
+    metadata); ``file`` is pages of memory-mapped files (``vectors.npy``, the SQLite snapshot)
+    that the kernel may drop and read again at any time."""
+    fields = {"VmRSS:": "rss", "RssAnon:": "anon", "RssFile:": "file", "RssShmem:": "shmem"}
+    out: dict[str, float] = {}
+    with open(f"/proc/{pid or 'self'}/status", encoding="ascii") as fh:
+        for line in fh:
+            name = fields.get(line.split(":", 1)[0] + ":")
+            if name:
+                out[name] = round(int(line.split()[1]) / 1024, 1)
+    return out
 
 
 _AUTH: dict[str, dict[str, str]] = {}

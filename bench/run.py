@@ -495,6 +495,7 @@ def http_level(
     ) as server:
         out["ready_s"] = server.ready_s
         out["rss_mb_ready"] = server.rss_mb()
+        out["memory_mb_ready"] = server.memory_mb()
         httpload.load(server.url, "/api/v1/search", queries, clients=2, requests=20)  # warm-up
         out["search"] = httpload.load(
             server.url, "/api/v1/search", queries, clients=args.clients, requests=args.requests
@@ -512,6 +513,7 @@ def http_level(
         ]
         out["qps_max"] = max(s["qps"] for s in out["saturation"])
         out["rss_mb_after_load"] = server.rss_mb()
+        out["memory_mb_after_load"] = server.memory_mb()
     out["load"] = load_avg()
     return out
 
