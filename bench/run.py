@@ -49,6 +49,7 @@ from bench.scale import (  # noqa: E402
     write_level,
 )
 from kb.evaluation.metrics import ndcg_at_k, percentile  # noqa: E402
+from kb.index import dense  # noqa: E402
 from kb.index.builder import build_index, current_index  # noqa: E402
 from kb.index.embedder import Embedder, load_embedder  # noqa: E402
 from kb.ingest.pipeline import ingest  # noqa: E402
@@ -192,6 +193,10 @@ def derived_embedder(store: Store, bases: dict[str, str], real: Embedder, root: 
     return DerivedVectors(real, dict(found), derived)
 
 
+INDEX_RULES = f"flat<={dense.EXACT_MAX} ivf ivfsq8>{dense.SQ8_MIN}"
+"""A cached level index built under other size rules is built again."""
+
+
 def build_level(
     level: Level, data: Path, real: Embedder, root: Path, real_max: int
 ) -> dict[str, Any]:
@@ -201,7 +206,11 @@ def build_level(
     vectors = "real" if level.chunks <= real_max else "derived"
     if stamp.is_file():
         meta = json.loads(stamp.read_text("utf-8"))
-        if meta.get("vectors") == vectors and meta.get("model") == real.model_id:
+        if (
+            meta.get("vectors") == vectors
+            and meta.get("model") == real.model_id
+            and meta.get("index_rules") == INDEX_RULES
+        ):
             try:
                 folder = current_index(index_root)
                 return {**meta, "bytes": folder_bytes(folder), "cached": True}
@@ -228,6 +237,7 @@ def build_level(
     meta = {
         "vectors": vectors,
         "model": real.model_id,
+        "index_rules": INDEX_RULES,
         "chunks": report.chunks,
         "embedded": report.embedded,
         "cached_embeddings": report.cached,
