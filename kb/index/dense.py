@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,18 +40,19 @@ HNSW_THRESHOLD = EXACT_MAX
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 64
 HNSW_EF_SEARCH = 128
-_configured = False
+_threads = threading.local()
 
 
 def _faiss() -> Any:
-    global _configured
     import faiss
 
-    if not _configured:
+    if not getattr(_threads, "single", False):
         # One query is one small matrix product; FAISS' OpenMP pool would only compete with
-        # torch for the two cores. Batch work (index building) is single-threaded too.
+        # the model for the two cores. OpenMP's thread count belongs to the calling thread:
+        # set once in the loader thread, the service's search threads still ran FAISS on
+        # every core, so every thread sets it on its first search.
         faiss.omp_set_num_threads(1)
-        _configured = True
+        _threads.single = True
     return faiss
 
 

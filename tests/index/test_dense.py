@@ -53,3 +53,22 @@ def test_save_and_load(tmp_path: Path) -> None:
     loaded = DenseIndex.load(tmp_path / "d.faiss", index.kind)
     assert loaded.size == 50
     np.testing.assert_array_equal(loaded.search(vectors[1], 3)[1], index.search(vectors[1], 3)[1])
+
+
+def test_every_thread_searches_single_threaded() -> None:
+    import threading
+
+    import faiss
+
+    vectors, ids = _data(50)
+    index = DenseIndex.build(vectors, ids)
+    seen: list[int] = []
+
+    def search() -> None:
+        index.search(vectors[0], 3)
+        seen.append(faiss.omp_get_max_threads())
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    thread.join()
+    assert seen == [1]
