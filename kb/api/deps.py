@@ -15,22 +15,29 @@ from kb.security.audit import AuditLog
 from kb.settings import Settings
 from kb.store import FeedbackStore
 
+# The dependencies are ``async def`` although they do no I/O worth a thread (the one that may,
+# opening a new index, runs on the search pool): FastAPI runs every plain ``def`` dependency
+# through the thread pool, and four thread hops per search cost more CPU on 2 cores than the
+# BM25 scoring.
 
-def get_state(request: Request) -> AppState:
+
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.kb
     return state
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_searcher(state: Annotated[AppState, Depends(get_state)]) -> Searcher:
-    if state.service is None:
+async def get_searcher(state: Annotated[AppState, Depends(get_state)]) -> Searcher:
+    service = state.service
+    if service is None:
         detail = "the search index is not loaded yet" if state.error is None else state.error
         raise HTTPException(status_code=503, detail=detail)
-    return state.service.searcher()
+    # Usually a stat of the index pointer; after a build, opening the new index (seconds).
+    return await state.run(service.searcher)
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
@@ -38,13 +45,13 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 
-def get_feedback_store(request: Request) -> FeedbackStore:
+async def get_feedback_store(request: Request) -> FeedbackStore:
     """The append-only feedback log, opened on first use (``DATA_DIR/feedback.sqlite``)."""
-    settings = get_settings(request)
+    settings: Settings = request.app.state.settings
     return opened_once(request.app, "feedback", lambda: FeedbackStore(settings.feedback_path))
 
 
-def rate_limited(request: Request) -> None:
+async def rate_limited(request: Request) -> None:
     """Take a token from the caller's bucket; 429 with ``Retry-After`` when it is empty."""
     limiter: RateLimiter = request.app.state.rate_limiter
     client = request.client.host if request.client else "unknown"
@@ -63,7 +70,7 @@ TrainerDep = Annotated[Principal, Depends(require_role("trainer"))]
 AdminDep = Annotated[Principal, Depends(require_role("admin"))]
 
 
-def get_audit_log(request: Request) -> AuditLog:
+async def get_audit_log(request: Request) -> AuditLog:
     """The append-only audit log (``DATA_DIR/audit.sqlite``), opened on first use."""
     return audit_log(request.app)
 

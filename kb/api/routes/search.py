@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, cast
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
 from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import ErrorOut, SearchOut
 from kb.errors import QueryError
 from kb.search.searcher import MODES
-from kb.types import DOC_KINDS, DocKind, Filters
+from kb.types import DOC_KINDS, DocKind, Filters, SearchResult
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -75,20 +74,21 @@ async def search(
         date_from=date_from or "",
         date_to=date_to or "",
     )
+
+    def search_and_audit() -> tuple[SearchResult, SearchOut]:
+        # Embedding and scoring are CPU work, the audit append a SQLite write: one task on the
+        # search pool for both, off the event loop.
+        result = searcher.search(q, k=k, filters=filters, mode=mode)
+        out = SearchOut.from_result(result)
+        audit.append(
+            "search", actor=principal.name, role=principal.role, query=q, ids=returned_ids(out)
+        )
+        return result, out
+
     try:
-        # Embedding and scoring are CPU work: keep them off the event loop.
-        result = await state.run(searcher.search, q, k=k, filters=filters, mode=mode)
+        result, out = await state.run(search_and_audit)
     except QueryError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    out = SearchOut.from_result(result)
-    await run_in_threadpool(
-        audit.append,
-        "search",
-        actor=principal.name,
-        role=principal.role,
-        query=q,
-        ids=returned_ids(out),
-    )
     if settings.query_log:
         # Masked and written after the response is sent (kb.api.querylog).
         background.add_task(log_search, get_trainer(request), "staff", q, result, searcher)
