@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,6 +54,11 @@ def test_kinds_must_label_every_vector() -> None:
         KindIndexes.build(vectors, ids, kinds[:-1])
 
 
+def _exact_top(vectors: np.ndarray, ids: np.ndarray, rows: Any, q: np.ndarray) -> set[int]:
+    """The exact top 10 ids among ``rows`` for ``q``."""
+    return set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
+
+
 def test_ivf_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     import kb.index.dense as dense
 
@@ -65,7 +71,7 @@ def test_ivf_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = np.array([i for i, k in enumerate(kinds) if k == "case"])
     recalls = []
     for q in vectors[:50]:
-        exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
+        exact = _exact_top(vectors, ids, rows, q)
         recalls.append(len(exact & set(case.search(q, 10)[1].tolist())) / 10)
     assert np.mean(recalls) >= 0.98
     # A filtered search probes every list: exact within the allowed ids.
@@ -85,7 +91,7 @@ def test_hnsw_on_request() -> None:
     rows = [i for i, k in enumerate(kinds) if k == "faq"]
     recalls = []
     for q in vectors[:50]:
-        exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
+        exact = _exact_top(vectors, ids, rows, q)
         recalls.append(len(exact & set(faq.search(q, 10)[1].tolist())) / 10)
     assert np.mean(recalls) >= 0.98
 
@@ -116,7 +122,7 @@ def test_sq8_codes_above_the_second_threshold(
     position = {int(i): n for n, i in enumerate(ids)}
     recalls = []
     for q in vectors[:50]:
-        exact = set(ids[rows][np.argsort(-(vectors[rows] @ q))[:10]].tolist())
+        exact = _exact_top(vectors, ids, rows, q)
         _, cand = case.search(q, 100)
         rescored = sorted(cand.tolist(), key=lambda i: -float(vectors[position[i]] @ q))[:10]
         recalls.append(len(exact & set(rescored)) / 10)
