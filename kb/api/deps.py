@@ -15,10 +15,11 @@ from kb.security.audit import AuditLog
 from kb.settings import Settings
 from kb.store import FeedbackStore
 
-# The dependencies are ``async def`` although they do no I/O worth a thread (the one that may,
-# opening a new index, runs on the search pool): FastAPI runs every plain ``def`` dependency
-# through the thread pool, and four thread hops per search cost more CPU on 2 cores than the
-# BM25 scoring.
+# The dependencies are ``async def``: FastAPI runs every plain ``def`` dependency on its thread
+# pool, four hops per staff search, and removing them (with one pool task for the search and its
+# audit record) took the demo service from 52.5 to 58.9 searches/s with 8 clients on 2 cores.
+# None of them blocks: opening the audit and feedback logs happens once, and opening a new index
+# after a build runs on the search pool.
 
 
 async def get_state(request: Request) -> AppState:
