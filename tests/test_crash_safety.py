@@ -74,27 +74,35 @@ def _run_kb(data: Path, *args: str) -> str:
 
 
 def _kill_at_pause(proc: subprocess.Popen[str], point: str, timeout: float = 180) -> None:
-    """Wait until ``proc`` says it paused at ``point``, then SIGKILL it."""
+    """Wait until ``proc`` says it paused at ``point``, then SIGKILL it.
+
+    stderr is read from the raw file descriptor, not with ``readline()``: a buffered reader can
+    take the announcement into its buffer together with an earlier line, after which ``select``
+    sees nothing new on the descriptor until the process has slept out its pause and exited.
+    """
     assert proc.stderr is not None
+    fd = proc.stderr.fileno()
     sel = selectors.DefaultSelector()
-    sel.register(proc.stderr, selectors.EVENT_READ)
+    sel.register(fd, selectors.EVENT_READ)
     deadline = time.monotonic() + timeout
-    seen: list[str] = []
+    received = b""
+    marker = f"kb: paused at {point}".encode()
     try:
         while time.monotonic() < deadline:
             if not sel.select(timeout=1.0):
-                assert proc.poll() is None, f"kb exited early: {seen}"
+                assert proc.poll() is None, f"kb exited early: {received.decode()}"
                 continue
-            line = proc.stderr.readline()
-            if not line:
-                pytest.fail(f"kb exited before pausing at {point}: {seen}")
-            seen.append(line)
-            if f"kb: paused at {point}" in line:
+            block = os.read(fd, 65536)
+            if not block:
+                pytest.fail(f"kb exited before pausing at {point}: {received.decode()}")
+            received += block
+            if marker in received:
+                assert proc.poll() is None, f"kb ran past {point}: {received.decode()}"
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(timeout=30)
                 assert proc.returncode == -signal.SIGKILL
                 return
-        pytest.fail(f"kb never paused at {point}: {seen}")
+        pytest.fail(f"kb never paused at {point}: {received.decode()}")
     finally:
         sel.close()
         if proc.poll() is None:
@@ -201,3 +209,19 @@ def test_kill_during_build(data: Path, tmp_path: Path) -> None:
         assert searcher.search("改訂版", k=5, mode="lexical").faqs
     finally:
         searcher.close()
+
+
+def test_kill_at_pause_sees_an_announcement_behind_earlier_output() -> None:
+    """The announcement arrives in one write with an earlier line: the kill still lands."""
+    child = (
+        "import sys, time; "
+        "sys.stderr.write('warning: something\\nkb: paused at here\\n'); sys.stderr.flush(); "
+        "time.sleep(20)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    started = time.monotonic()
+    _kill_at_pause(proc, "here", timeout=15)
+    assert proc.returncode == -signal.SIGKILL
+    assert time.monotonic() - started < 15
