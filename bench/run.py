@@ -57,7 +57,7 @@ from kb.ingest.readers import iter_paths  # noqa: E402
 from kb.ingest.redact import masker_for, phones_in  # noqa: E402
 from kb.search.searcher import MODES, Searcher  # noqa: E402
 from kb.search.service import SearchService  # noqa: E402
-from kb.settings import DEFAULT_MODEL  # noqa: E402
+from kb.settings import DEFAULT_MODEL, Settings  # noqa: E402
 from kb.store import EmbeddingCache, Store, text_hash  # noqa: E402
 from kb.text.masking import Masker  # noqa: E402
 
@@ -669,7 +669,13 @@ def main() -> None:
     ap.add_argument("--models-dir", type=Path, default=REPO / "data" / "models")
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument(
-        "--threads", type=int, default=1, help="torch threads in this process (as kb serve)"
+        "--threads", type=int, default=1, help="model threads per query in this process"
+    )
+    ap.add_argument(
+        "--solo-threads",
+        type=int,
+        default=Settings().solo_query_threads,
+        help="model threads for a query while nothing else is embedded (default: as kb serve)",
     )
     ap.add_argument("--real-max", type=int, default=10_000, help="real embeddings up to here")
     ap.add_argument("--peers-max", type=int, default=100_000)
@@ -700,11 +706,17 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "threads": args.threads,
+            "solo_threads": args.solo_threads,
             "load_at_start": load_avg(),
         },
         "levels": {},
     }
-    real = load_embedder(args.model, models_dir=args.models_dir, threads=args.threads)
+    real = load_embedder(
+        args.model,
+        models_dir=args.models_dir,
+        threads=args.threads,
+        solo_threads=args.solo_threads,
+    )
     queries = demo_queries()[: args.queries]
     if not args.no_http:
         log("cold start on the demo corpus")

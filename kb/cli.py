@@ -209,7 +209,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         _print(f"no index yet: ingesting {', '.join(args.bootstrap)} and building it")
         ns = argparse.Namespace(paths=args.bootstrap, kind=None, no_build=False)
         cmd_ingest(ns, settings)
-    settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    settings = settings.model_copy(
+        update={"host": args.host, "port": args.port, "workers": args.workers}
+    )
     from kb.security.commands import warn_if_no_keys
 
     warn_if_no_keys(settings)
@@ -221,6 +223,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["KB_DATA_DIR"] = str(settings.data_dir.resolve())
         os.environ["KB_MODEL"] = settings.model
         os.environ["KB_THREADS"] = str(settings.threads)
+        os.environ["KB_WORKERS"] = str(args.workers)
         uvicorn.run(
             "kb.api.app:create_app_from_env",
             factory=True,

@@ -5,6 +5,7 @@ Nothing is read or built at import time: call :func:`Settings` (or ``Settings(da
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -40,12 +41,18 @@ class Settings(BaseSettings):
         default=None,
         description="Prompt name for documents (default: 'document' or 'passage' if defined).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Worker processes of the service (set by `kb serve --workers N`).",
+    )
     threads: int = Field(
         default=0,
         ge=0,
         description=(
-            "torch threads (0 = auto: all cores for batch embedding, one per query when "
-            "serving, so concurrent requests do not fight over the cores)."
+            "Model threads (0 = auto: all cores for batch embedding; when serving, one per "
+            "query so that concurrent requests do not fight over the cores, and up to 4 for a "
+            "query that arrives while nothing else is being embedded). A number fixes both."
         ),
     )
     embedding_backend: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(
@@ -142,6 +149,14 @@ class Settings(BaseSettings):
     def query_threads(self) -> int:
         """Threads for query-time inference."""
         return self.threads or 1
+
+    @property
+    def solo_query_threads(self) -> int:
+        """Threads for a query embedded while no other text is.
+
+        With ``threads`` 0: the cores (at most 4) divided among the worker processes, since
+        each worker only sees its own queries; otherwise ``threads``."""
+        return self.threads or max(1, min(os.cpu_count() or 1, 4) // self.workers)
 
     @property
     def store_path(self) -> Path:

@@ -170,6 +170,8 @@ class OnnxEmbedder:
         threads: ONNX Runtime threads (0: all cores).
         batch_size: Batch size for documents (texts are sorted by length first).
         int8: Run the int8-quantised graph (faster, slightly different vectors).
+        solo_threads: Threads for a query embedded while nothing else is (see
+            :class:`kb.index.onnx_backend.OnnxEncoder`); 0: always ``threads``.
     """
 
     def __init__(
@@ -182,10 +184,11 @@ class OnnxEmbedder:
         threads: int = 0,
         batch_size: int = 32,
         int8: bool = False,
+        solo_threads: int = 0,
     ) -> None:
         from kb.index.onnx_backend import OnnxEncoder
 
-        self._encoder = OnnxEncoder(folder, threads=threads, int8=int8)
+        self._encoder = OnnxEncoder(folder, threads=threads, int8=int8, solo_threads=solo_threads)
         prompts = self._prompts = self._encoder.spec.prompts
         self._model_id = model_id
         self.backend = "onnx-int8" if int8 else "onnx"
@@ -203,12 +206,15 @@ class OnnxEmbedder:
     def dim(self) -> int:
         return self._encoder.spec.dim
 
-    def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int) -> np.ndarray:
+    def _encode(
+        self, texts: Sequence[str], prompt: str | None, batch_size: int, *, solo: bool = False
+    ) -> np.ndarray:
         prefix = self._prompts.get(prompt, "") if prompt else ""
-        return _normalise(self._encoder.encode([prefix + t for t in texts], batch_size=batch_size))
+        prompted = [prefix + t for t in texts]
+        return _normalise(self._encoder.encode(prompted, batch_size=batch_size, solo=solo))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, 16)
+        return self._encode(texts, self.query_prompt, 16, solo=True)
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not progress or len(texts) <= self.batch_size * 4:
@@ -278,6 +284,7 @@ def load_embedder(
     threads: int = 0,
     batch_size: int = 32,
     backend: str = "auto",
+    solo_threads: int = 0,
 ) -> Embedder:
     """Resolve a model setting to an embedder.
 
@@ -285,6 +292,7 @@ def load_embedder(
     ``"fake"`` / ``"fake:<dim>"`` for the test embedder, a local folder, or a hub name.
     ``backend`` picks the inference engine (see :data:`BACKENDS`); with ``auto`` a model that
     cannot be exported to ONNX, or whose export does not match it, runs on PyTorch.
+    ``solo_threads`` (ONNX only): threads for a query embedded while nothing else is.
     """
     if backend not in BACKENDS:
         raise ModelError(f"unknown embedding backend {backend!r} (choose {', '.join(BACKENDS)})")
@@ -319,7 +327,9 @@ def load_embedder(
             folder = ensure_onnx_folder(
                 path, models_dir, lambda: torch_embedder()._model, verification_strings()
             )
-            return OnnxEmbedder(folder, int8=backend == "onnx-int8", **common)
+            return OnnxEmbedder(
+                folder, int8=backend == "onnx-int8", solo_threads=solo_threads, **common
+            )
         except OnnxUnsupported as exc:
             if backend != "auto":
                 raise

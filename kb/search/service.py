@@ -61,6 +61,7 @@ class SearchService:
             document_prompt=settings.document_prompt,
             backend=settings.embedding_backend,
             threads=settings.query_threads,
+            solo_threads=settings.solo_query_threads,
             batch_size=settings.batch_size,
         )
         cfg = config or SearchConfig(

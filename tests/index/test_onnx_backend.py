@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +217,83 @@ def test_a_cached_export_loads_without_torch(tiny: Path, tmp_path: Path) -> None
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+class _Recording:
+    """Wraps an ONNX Runtime session: logs which session ran, optionally holds the run."""
+
+    def __init__(self, inner: Any, name: str, log: list[str]) -> None:
+        self.inner, self.name, self.log = inner, name, log
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def run(self, *args: Any) -> Any:
+        self.log.append(self.name)
+        self.entered.set()
+        assert self.gate.wait(30)
+        return self.inner.run(*args)
+
+
+def test_a_lone_query_runs_on_the_solo_session_and_concurrent_work_on_the_other(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    # Share the tiny model's matrices too, so that the shared-initializer path runs.
+    monkeypatch.setattr(onnx_backend, "SHARED_INITIALIZER_BYTES", 1024)
+    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
+    plain = OnnxEmbedder(folder, model_id="tiny", threads=1)
+    assert solo._encoder._shared  # the sessions read one copy of the large weights
+    assert plain._encoder._solo is None
+    # 0 threads means every core already: no second session.
+    assert OnnxEmbedder(folder, model_id="tiny", threads=0, solo_threads=2)._encoder._solo is None
+    texts = ["粗大ごみの出し方", "転入届はどこで出しますか", "x", "長い" * 40]
+    assert np.allclose(solo.encode_queries(texts), plain.encode_queries(texts), atol=1e-6)
+    assert np.allclose(solo.encode_documents(texts), plain.encode_documents(texts), atol=1e-6)
+
+    log: list[str] = []
+    encoder = solo._encoder
+    shared = encoder._session = _Recording(encoder._session, "shared", log)
+    lone = encoder._solo = _Recording(encoder._solo, "solo", log)
+    solo.encode_queries(["転入届"])
+    assert log == ["solo"]
+    log.clear()
+    solo.encode_documents(texts)  # document batches never take every core
+    assert log == ["shared"]
+
+    # A query that arrives while another is running uses the single-threaded session.
+    log.clear()
+    lone.gate.clear()
+    first = threading.Thread(target=solo.encode_queries, args=(["住民票"],))
+    first.start()
+    assert lone.entered.wait(30)
+    second = solo.encode_queries(["児童手当"])
+    lone.gate.set()
+    first.join(30)
+    assert log == ["solo", "shared"]
+    assert np.allclose(second, plain.encode_queries(["児童手当"]), atol=1e-6)
+    # Nothing in flight again: the next lone query has every core.
+    log.clear()
+    solo.encode_queries(["転出届"])
+    assert log == ["solo"]
+    assert shared.inner is not lone.inner
+
+
+def test_the_solo_session_is_released_after_a_failed_run(tiny: Path, tmp_path: Path) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
+    log: list[str] = []
+    encoder = solo._encoder
+    encoder._solo = _Recording(encoder._solo, "solo", log)
+
+    class Broken:
+        def run(self, *args: Any) -> Any:
+            raise RuntimeError("inference failed")
+
+    working = encoder._solo
+    encoder._solo = Broken()
+    with pytest.raises(RuntimeError, match="inference failed"):
+        solo.encode_queries(["転入届"])
+    encoder._solo = working
+    solo.encode_queries(["転入届"])
+    assert log == ["solo"]  # the failed run did not stay "in flight"
