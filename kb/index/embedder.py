@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +40,16 @@ class Embedder(Protocol):
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """L2-normalised float32 ``[n, dim]`` document vectors."""
         ...
+
+
+def occupying(embedder: Embedder) -> AbstractContextManager[None]:
+    """Mark one search in flight for an embedder that picks its threads per call.
+
+    The ONNX embedder gives a lone query every core only while no other search is in flight
+    (:class:`kb.index.onnx_backend.OnnxEncoder`); other embedders need no notice.
+    """
+    occupied = getattr(embedder, "occupied", None)
+    return occupied() if callable(occupied) else nullcontext()
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -215,6 +226,10 @@ class OnnxEmbedder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prompt, 16, solo=True)
+
+    def occupied(self) -> AbstractContextManager[None]:
+        """Mark one search in flight (see :meth:`OnnxEncoder.occupied`)."""
+        return self._encoder.occupied()
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not progress or len(texts) <= self.batch_size * 4:

@@ -21,7 +21,7 @@ import numpy as np
 from kb.errors import QueryError
 from kb.index.builder import SNAPSHOT, current_index
 from kb.index.dense import DenseIndex, KindIndexes
-from kb.index.embedder import Embedder
+from kb.index.embedder import Embedder, occupying
 from kb.index.lexical import LexicalIndex
 from kb.index.manifest import Manifest
 from kb.search.feedback import DepartmentFeedback
@@ -321,7 +321,8 @@ class Searcher:
         mode: Mode | None = None,
     ) -> dict[DocKind, list[Hit]]:
         """Ranked hits per kind for ``query`` (used by search and evaluation)."""
-        return self._retrieve(query, k, kinds, filters, mode)[0]
+        with occupying(self.embedder):
+            return self._retrieve(query, k, kinds, filters, mode)[0]
 
     def _retrieve(
         self,
@@ -359,6 +360,10 @@ class Searcher:
         mode: Mode | None = None,
     ) -> SearchResult:
         """Answer one query with departments, FAQ, similar cases and manual sections."""
+        with occupying(self.embedder):
+            return self._search(query, k, filters, mode)
+
+    def _search(self, query: str, k: int, filters: Filters, mode: Mode | None) -> SearchResult:
         started = time.perf_counter()
         wanted: tuple[DocKind, ...] = filters.kinds or DOC_KINDS
         if filters.published_only:

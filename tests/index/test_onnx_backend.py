@@ -297,3 +297,44 @@ def test_the_solo_session_is_released_after_a_failed_run(tiny: Path, tmp_path: P
     encoder._solo = working
     solo.encode_queries(["転入届"])
     assert log == ["solo"]  # the failed run did not stay "in flight"
+
+
+def test_another_search_in_flight_keeps_a_query_off_the_solo_session(
+    tiny: Path, tmp_path: Path
+) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
+    log: list[str] = []
+    encoder = solo._encoder
+    encoder._session = _Recording(encoder._session, "shared", log)
+    encoder._solo = _Recording(encoder._solo, "solo", log)
+
+    # This thread's own search does not count against its query (nested blocks count once).
+    with solo.occupied(), solo.occupied():
+        solo.encode_queries(["転入届"])
+    assert log == ["solo"]
+
+    # Another thread's search, busy with BM25 or SQLite, sends this query to one thread.
+    busy, done = threading.Event(), threading.Event()
+
+    def other_search() -> None:
+        with solo.occupied():
+            busy.set()
+            assert done.wait(30)
+
+    other = threading.Thread(target=other_search)
+    other.start()
+    assert busy.wait(30)
+    log.clear()
+    with solo.occupied():
+        solo.encode_queries(["住民票"])
+    solo.encode_queries(["児童手当"])
+    done.set()
+    other.join(30)
+    assert log == ["shared", "shared"]
+    # The other search has ended: solo again.
+    log.clear()
+    with solo.occupied():
+        solo.encode_queries(["転出届"])
+    assert log == ["solo"]
+    assert encoder._in_flight == 0

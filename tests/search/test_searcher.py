@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kb.errors import QueryError
@@ -93,3 +96,38 @@ def test_updated_document_replaces_old_text_in_both_indexes(
     lexical_old = s.retrieve("粗大 処理券", k=5, mode="lexical")["faq"]
     assert "faq:F6" not in [h.doc_id for h in lexical_old]
     assert s.store.get_documents(["faq:F6"])["faq:F6"].title == "ペットボトルの出し方"
+
+
+def test_a_search_marks_itself_in_flight_for_the_embedder(
+    index_root: Path, tokenizer: MeCabTokenizer
+) -> None:
+    class Occupancy(FakeEmbedder):
+        """Records how many searches were marked in flight at each query embedding."""
+
+        def __init__(self) -> None:
+            super().__init__(64)
+            self.depth = 0
+            self.seen: list[int] = []
+
+        @contextmanager
+        def occupied(self) -> Iterator[None]:
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+
+        def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+            self.seen.append(self.depth)
+            return super().encode_queries(texts)
+
+    embedder = Occupancy()
+    s = Searcher.open(index_root, embedder, tokenizer)
+    s.search("粗大ごみを出したい")
+    s.retrieve("粗大ごみ", mode="dense")
+    assert embedder.seen
+    assert set(embedder.seen) == {1}
+    assert embedder.depth == 0
+    with pytest.raises(QueryError):
+        s.search(" ")
+    assert embedder.depth == 0  # released when a search fails too
