@@ -51,7 +51,7 @@ from bench.scale import (  # noqa: E402
 from kb.evaluation.metrics import ndcg_at_k, percentile  # noqa: E402
 from kb.index import dense  # noqa: E402
 from kb.index.builder import build_index, current_index  # noqa: E402
-from kb.index.embedder import Embedder, load_embedder  # noqa: E402
+from kb.index.embedder import Embedder, load_embedder, wait_until_warm  # noqa: E402
 from kb.ingest.pipeline import ingest  # noqa: E402
 from kb.ingest.readers import iter_paths  # noqa: E402
 from kb.ingest.redact import masker_for, phones_in  # noqa: E402
@@ -717,6 +717,7 @@ def main() -> None:
         threads=args.threads,
         solo_threads=args.solo_threads,
     )
+    wait_until_warm(real)
     queries = demo_queries()[: args.queries]
     if not args.no_http:
         log("cold start on the demo corpus")

@@ -52,6 +52,14 @@ def occupying(embedder: Embedder) -> AbstractContextManager[None]:
     return occupied() if callable(occupied) else nullcontext()
 
 
+def wait_until_warm(embedder: Embedder, timeout: float = 120.0) -> None:
+    """Wait for what an embedder opens in the background (ONNX: the all-core query session),
+    so that the first query is as fast as the rest."""
+    wait = getattr(embedder, "wait_for_solo", None)
+    if callable(wait):
+        wait(timeout)
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:
@@ -230,6 +238,10 @@ class OnnxEmbedder:
     def occupied(self) -> AbstractContextManager[None]:
         """Mark one search in flight (see :meth:`OnnxEncoder.occupied`)."""
         return self._encoder.occupied()
+
+    def wait_for_solo(self, timeout: float | None = None) -> bool:
+        """Wait until lone queries can use every core (see :class:`OnnxEncoder`)."""
+        return self._encoder.wait_for_solo(timeout)
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not progress or len(texts) <= self.batch_size * 4:

@@ -470,11 +470,34 @@ class OnnxEncoder:
         # Both sessions read the large initializers from one copy, loaded before either opens.
         self._shared: dict[str, Any] = self._large_initializers() if solo_session else {}
         self._session = self._open(threads, spinning=False)
-        self._solo = self._open(solo_threads, spinning=True) if solo_session else None
+        self._solo: Any = None
         self._in_flight = 0
         """Searches (:meth:`occupied`) and runs in progress."""
         self._in_flight_lock = threading.Lock()
         self._local = threading.local()
+        self._solo_opening: threading.Thread | None = None
+        if solo_session:
+            # Opened (and run once) in the background: the service is ready about 2 s sooner,
+            # and queries use the first session until then.
+            self._solo_opening = threading.Thread(
+                target=self._open_solo, args=(solo_threads,), name="kb-onnx-solo", daemon=True
+            )
+            self._solo_opening.start()
+
+    def _open_solo(self, threads: int) -> None:
+        try:
+            session = self._open(threads, spinning=True)
+            self._pool(session, self.tokenize(["warm-up"]))  # first run sizes its buffers
+        except Exception:
+            log.warning("no all-core session for lone queries; they use one thread", exc_info=True)
+            return
+        self._solo = session
+
+    def wait_for_solo(self, timeout: float | None = None) -> bool:
+        """Wait until the all-core query session is open; whether there is one."""
+        if self._solo_opening is not None:
+            self._solo_opening.join(timeout)
+        return self._solo is not None
 
     def _large_initializers(self) -> dict[str, Any]:
         """The graph's large initializers as ONNX Runtime values, to share between sessions."""
@@ -485,9 +508,11 @@ class OnnxEncoder:
         model = onnx.load(str(self._graph))
         large = {}
         for tensor in model.graph.initializer:
-            array = numpy_helper.to_array(tensor)
-            if array.nbytes >= SHARED_INITIALIZER_BYTES:
-                large[tensor.name] = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array))
+            itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+            if int(np.prod(tensor.dims)) * itemsize < SHARED_INITIALIZER_BYTES:
+                continue
+            array = np.ascontiguousarray(numpy_helper.to_array(tensor))
+            large[tensor.name] = ort.OrtValue.ortvalue_from_numpy(array)
         return large
 
     def _open(self, threads: int, *, spinning: bool) -> Any:
@@ -559,7 +584,8 @@ class OnnxEncoder:
             alone = self._in_flight == own
             self._in_flight += 1
         try:
-            session = self._solo if solo and alone and self._solo is not None else self._session
+            lone = self._solo if solo and alone else None
+            session = lone if lone is not None else self._session
             return self._pool(session, encodings)
         finally:
             with self._in_flight_lock:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kb.errors import IndexError_, KBError
 from kb.index.builder import CURRENT, current_index
-from kb.index.embedder import Embedder, load_embedder
+from kb.index.embedder import Embedder, load_embedder, wait_until_warm
 from kb.search.feedback import DepartmentFeedback
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
@@ -168,3 +168,5 @@ class SearchService:
         except KBError:
             log.warning("warm-up query failed", exc_info=True)
         suggester_for(searcher)
+        # The all-core session for lone queries opens in the background meanwhile.
+        wait_until_warm(self.embedder)

@@ -243,6 +243,8 @@ def test_a_lone_query_runs_on_the_solo_session_and_concurrent_work_on_the_other(
     monkeypatch.setattr(onnx_backend, "SHARED_INITIALIZER_BYTES", 1024)
     solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
     plain = OnnxEmbedder(folder, model_id="tiny", threads=1)
+    assert solo.wait_for_solo(60)  # opened in the background
+    assert not plain.wait_for_solo(0)
     assert solo._encoder._shared  # the sessions read one copy of the large weights
     assert plain._encoder._solo is None
     # 0 threads means every core already: no second session.
@@ -282,6 +284,7 @@ def test_a_lone_query_runs_on_the_solo_session_and_concurrent_work_on_the_other(
 def test_the_solo_session_is_released_after_a_failed_run(tiny: Path, tmp_path: Path) -> None:
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
     solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
+    assert solo.wait_for_solo(60)
     log: list[str] = []
     encoder = solo._encoder
     encoder._solo = _Recording(encoder._solo, "solo", log)
@@ -304,6 +307,7 @@ def test_another_search_in_flight_keeps_a_query_off_the_solo_session(
 ) -> None:
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
     solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
+    assert solo.wait_for_solo(60)
     log: list[str] = []
     encoder = solo._encoder
     encoder._session = _Recording(encoder._session, "shared", log)
@@ -338,3 +342,21 @@ def test_another_search_in_flight_keeps_a_query_off_the_solo_session(
         solo.encode_queries(["転出届"])
     assert log == ["solo"]
     assert encoder._in_flight == 0
+
+
+def test_a_solo_session_that_cannot_open_leaves_queries_on_one_thread(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    opened = onnx_backend.OnnxEncoder._open
+
+    def no_spinning_session(self: Any, threads: int, *, spinning: bool) -> Any:
+        if spinning:
+            raise ModelError("out of memory")
+        return opened(self, threads, spinning=spinning)
+
+    monkeypatch.setattr(onnx_backend.OnnxEncoder, "_open", no_spinning_session)
+    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
+    assert not solo.wait_for_solo(60)
+    plain = OnnxEmbedder(folder, model_id="tiny", threads=1)
+    assert np.allclose(solo.encode_queries(["転入届"]), plain.encode_queries(["転入届"]), atol=1e-6)

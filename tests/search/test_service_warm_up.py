@@ -18,3 +18,22 @@ def test_warm_up_builds_the_public_suggester(tmp_path: Path) -> None:
     assert searcher in suggest._cache
     assert len(suggest._cache[searcher]) > 0
     assert suggest.suggester_for(searcher) is suggest._cache[searcher]
+
+
+def test_warm_up_waits_for_the_embedders_background_session(tmp_path: Path) -> None:
+    class Opening(FakeEmbedder):
+        """Stands in for the ONNX embedder, whose all-core session opens in the background."""
+
+        def __init__(self) -> None:
+            super().__init__(64)
+            self.waited: list[float | None] = []
+
+        def wait_for_solo(self, timeout: float | None = None) -> bool:
+            self.waited.append(timeout)
+            return True
+
+    embedder = Opening()
+    service = SearchService(build_demo_index(tmp_path), embedder)
+    service.warm_up()
+    assert len(embedder.waited) == 1
+    assert embedder.waited[0] is not None  # bounded: a stuck session cannot hold ready forever
