@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         description=(
             "Model threads (0 = auto: all cores for batch embedding; when serving, one per "
             "query so that concurrent requests do not fight over the cores, and up to 4 for a "
-            "query that arrives while nothing else is being embedded). A number fixes both."
+            "query that arrives while no other search is in flight). A number fixes both."
         ),
     )
     embedding_backend: Literal["auto", "onnx", "onnx-int8", "torch"] = Field(

@@ -429,11 +429,12 @@ class OnnxEncoder:
     nothing else is in flight: no other run, and no other search (a searcher marks each
     search with :meth:`occupied`, since its BM25, FAISS and SQLite work needs a core too);
     everything else (and every document batch) uses the ``threads`` session, whose pool never
-    spins. Measured on the 2-core bench machine (one
-    desk query, e5-small): p50 14.4 -> 8.4 ms, p95 19.1 -> 11.3 ms. Two spinning sessions
-    running at once would be slower than two single-threaded ones (88 against 126 queries/s),
-    hence the choice per call. The second session shares the large initializers
-    (:data:`SHARED_INITIALIZER_BYTES`) with the first and costs 84 MB for e5-small, not 500.
+    spins. Measured on the 2-core bench machine (one desk query, e5-small): p50 14.4 -> 8.4 ms,
+    p95 19.1 -> 11.3 ms. Two spinning sessions running at once would be slower than two
+    single-threaded ones (88 against 126 queries/s), hence the choice per call. The second
+    session shares the large initializers (:data:`SHARED_INITIALIZER_BYTES`) with the first
+    and costs 84 MB for e5-small, not 500. It opens on a background thread; until
+    :meth:`wait_for_solo` returns, every query uses the ``threads`` session.
 
     Args:
         folder: A folder written by :func:`build_onnx_folder`.
@@ -477,8 +478,8 @@ class OnnxEncoder:
         self._local = threading.local()
         self._solo_opening: threading.Thread | None = None
         if solo_session:
-            # Opened (and run once) in the background: the service is ready about 2 s sooner,
-            # and queries use the first session until then.
+            # Opened (and run once) in the background, beside the service's index opening and
+            # warm-up (about 2 s on 2 cores); queries use the first session until then.
             self._solo_opening = threading.Thread(
                 target=self._open_solo, args=(solo_threads,), name="kb-onnx-solo", daemon=True
             )
