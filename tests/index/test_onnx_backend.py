@@ -281,13 +281,21 @@ def test_a_lone_query_runs_on_the_solo_session_and_concurrent_work_on_the_other(
     assert shared.inner is not lone.inner
 
 
-def test_the_solo_session_is_released_after_a_failed_run(tiny: Path, tmp_path: Path) -> None:
+def _recorded_solo_embedder(tiny: Path, tmp_path: Path) -> tuple[OnnxEmbedder, list[str]]:
+    """The tiny model with a both-core session, both sessions logging their runs."""
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
     solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
     assert solo.wait_for_solo(60)
     log: list[str] = []
     encoder = solo._encoder
+    encoder._session = _Recording(encoder._session, "shared", log)
     encoder._solo = _Recording(encoder._solo, "solo", log)
+    return solo, log
+
+
+def test_the_solo_session_is_released_after_a_failed_run(tiny: Path, tmp_path: Path) -> None:
+    solo, log = _recorded_solo_embedder(tiny, tmp_path)
+    encoder = solo._encoder
 
     class Broken:
         def run(self, *args: Any) -> Any:
@@ -305,13 +313,8 @@ def test_the_solo_session_is_released_after_a_failed_run(tiny: Path, tmp_path: P
 def test_another_search_in_flight_keeps_a_query_off_the_solo_session(
     tiny: Path, tmp_path: Path
 ) -> None:
-    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
-    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
-    assert solo.wait_for_solo(60)
-    log: list[str] = []
+    solo, log = _recorded_solo_embedder(tiny, tmp_path)
     encoder = solo._encoder
-    encoder._session = _Recording(encoder._session, "shared", log)
-    encoder._solo = _Recording(encoder._solo, "solo", log)
 
     # This thread's own search does not count against its query (nested blocks count once).
     with solo.occupied(), solo.occupied():
