@@ -18,7 +18,8 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,30 @@ class ChunkRow:
         return f"{self.title}\n{self.text}" if self.title and self.text else self.title or self.text
 
 
+LOCK_TIMEOUT_S = 30.0
+"""How long a writer waits for another connection's lock."""
+
+
+def while_locked(step: Callable[[], object]) -> None:
+    """Run ``step``, again while another process holds the file, for up to the lock timeout.
+
+    SQLite answers some statements on a file that another connection is creating with
+    "database is locked" at once, without its busy handler: the switch to WAL, and a schema
+    write after a read that another process's write overtook. Two ``kb serve --workers 2``
+    processes opening a fresh ``feedback.sqlite`` together failed this way (measured: 15 of
+    120 opens by 4 processes at once).
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _connect(path: Path | None, read_only: bool) -> sqlite3.Connection:
     if path is None:
         return sqlite3.connect(":memory:", check_same_thread=False)
@@ -89,8 +114,8 @@ def _connect(path: Path | None, read_only: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=LOCK_TIMEOUT_S)
+        while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
         # Replaced or deleted rows are zeroed, not left in free pages: text stored before it
         # was masked (or by an older masking version) does not linger in the file.
@@ -546,9 +571,14 @@ class _SideDatabase:
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite_utils.Database(_connect(path, read_only=False))
-        self._db.table(table).create(columns, pk=pk, if_not_exists=True)
-        if index:
-            self._db.table(table).create_index(list(index), if_not_exists=True)
+
+        def create() -> None:
+            self._db.table(table).create(columns, pk=pk, if_not_exists=True)
+            if index:
+                self._db.table(table).create_index(list(index), if_not_exists=True)
+
+        # Several processes (`kb serve --workers N`) may open a fresh file at once.
+        while_locked(create)
 
     def close(self) -> None:
         self._db.close()

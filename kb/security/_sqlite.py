@@ -7,6 +7,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from kb.store import while_locked
+
 
 def connect(path: Path | None, *, synchronous: str = "FULL") -> sqlite3.Connection:
     """A connection to ``path`` (``None``: in memory) in autocommit mode.
@@ -22,7 +24,7 @@ def connect(path: Path | None, *, synchronous: str = "FULL") -> sqlite3.Connecti
         path.parent.mkdir(parents=True, exist_ok=True)
         created = not path.exists()
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         if created:
             # Key hashes and who-searched-what are nobody else's business on a shared host.
             with contextlib.suppress(OSError):

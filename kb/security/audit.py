@@ -29,6 +29,7 @@ from typing import TextIO
 
 from kb.errors import InputError
 from kb.security._sqlite import connect
+from kb.store import while_locked
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first event."""
@@ -182,7 +183,8 @@ class AuditLog:
         # loses nothing; a power cut may lose the last events before a WAL checkpoint.
         self._db = connect(path, synchronous="NORMAL")
         with self._lock:
-            self._db.executescript(_SCHEMA)
+            # Every worker of `kb serve --workers N` may open a fresh file at once.
+            while_locked(lambda: self._db.executescript(_SCHEMA))
 
     def _mask(self, text: str) -> str:
         if not text:

@@ -35,6 +35,7 @@ from typing import Literal
 from kb.errors import AccessError
 from kb.security._sqlite import connect
 from kb.security.roles import ROLES, Role, parse_role
+from kb.store import while_locked
 
 PREFIX = "kb_"
 _KEY_RE = re.compile(r"kb_([0-9a-f]{8})_([A-Za-z0-9_-]{43})")
@@ -145,7 +146,7 @@ class KeyStore:
         self._lock = threading.Lock()
         self._db = connect(path)
         with self._lock:
-            self._db.executescript(_SCHEMA)
+            while_locked(lambda: self._db.executescript(_SCHEMA))
             columns = {r["name"] for r in self._db.execute("PRAGMA table_info(api_keys)")}
             if "expires_at" not in columns:  # a key file from before expiry existed
                 self._db.execute("ALTER TABLE api_keys ADD COLUMN expires_at TEXT")
