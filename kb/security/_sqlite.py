@@ -7,7 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from kb.store import while_locked
+from kb.store import LOCK_TIMEOUT_S, while_locked
 
 
 def connect(path: Path | None, *, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -23,7 +23,9 @@ def connect(path: Path | None, *, synchronous: str = "FULL") -> sqlite3.Connecti
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         created = not path.exists()
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(
+            str(path), check_same_thread=False, timeout=LOCK_TIMEOUT_S, isolation_level=None
+        )
         while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         if created:
             # Key hashes and who-searched-what are nobody else's business on a shared host.
