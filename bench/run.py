@@ -707,6 +707,7 @@ def main() -> None:
             "python": platform.python_version(),
             "threads": args.threads,
             "solo_threads": args.solo_threads,
+            "query_int8": Settings().query_int8,
             "load_at_start": load_avg(),
         },
         "levels": {},
@@ -716,6 +717,7 @@ def main() -> None:
         models_dir=args.models_dir,
         threads=args.threads,
         solo_threads=args.solo_threads,
+        query_int8=Settings().query_int8,  # KB_QUERY_INT8, as the service reads it
     )
     wait_until_warm(real)
     queries = demo_queries()[: args.queries]

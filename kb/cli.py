@@ -129,6 +129,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings, store: Any = None) -
         document_prompt=settings.document_prompt,
         query_prompt=settings.query_prompt,
         backend=settings.embedding_backend,
+        query_int8=settings.query_int8,
         threads=settings.threads,
         batch_size=settings.batch_size,
     )

@@ -135,6 +135,8 @@ class Hit:
     score: float
     dense_score: float | None = None
     lexical_score: float | None = None
+    departments: tuple[str, ...] = ()
+    """The document's departments (ranks departments without reading the document)."""
 
 
 @dataclass(frozen=True)

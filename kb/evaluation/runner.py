@@ -186,6 +186,7 @@ def evaluate(
         query_prompt=settings.query_prompt,
         document_prompt=settings.document_prompt,
         backend=settings.embedding_backend,
+        query_int8=settings.query_int8,
         threads=settings.threads,
     )
     index_root = prepare_index(dataset, embedder, settings)

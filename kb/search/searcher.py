@@ -270,6 +270,7 @@ class Searcher:
                     score=float(fused[i]),
                     dense_score=float(dense_s[i]),
                     lexical_score=float(lex_s[i]),
+                    departments=self._chunk_departments[p],
                 )
             )
             if len(hits) >= k:
@@ -374,12 +375,14 @@ class Searcher:
             fetch = ["faq"]
         depth = max(k, self.config.evidence_depth)
         per_kind, qvec = self._retrieve(query, depth, fetch, filters, mode)
-        doc_ids = [h.doc_id for hits in per_kind.values() for h in hits]
-        docs = self.store.get_documents(doc_ids)
-        departments = self._rank_departments(per_kind, docs, qvec)
-        faqs = tuple(self._faq(h, docs[h.doc_id]) for h in per_kind.get("faq", [])[:k])
-        cases = tuple(self._case(h, docs[h.doc_id]) for h in per_kind.get("case", [])[:k])
-        manuals = tuple(self._manual(h, docs[h.doc_id]) for h in per_kind.get("manual", [])[:k])
+        # Only the documents on show are read; departments are ranked from the hits alone.
+        shown = {kind: per_kind.get(kind, [])[:k] for kind in ("faq", "case", "manual")}
+        shown = {kind: hits for kind, hits in shown.items() if kind in wanted}
+        docs = self.store.get_documents([h.doc_id for hits in shown.values() for h in hits])
+        departments = self._rank_departments(per_kind, qvec)
+        faqs = tuple(self._faq(h, docs[h.doc_id]) for h in shown.get("faq", []))
+        cases = tuple(self._case(h, docs[h.doc_id]) for h in shown.get("case", []))
+        manuals = tuple(self._manual(h, docs[h.doc_id]) for h in shown.get("manual", []))
         hits = tuple(
             sorted(
                 (h for kind in wanted for h in per_kind.get(kind, [])[:k]),
@@ -390,17 +393,14 @@ class Searcher:
             query=query,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             departments=departments if "department" in wanted or not filters.kinds else (),
-            faqs=faqs if "faq" in wanted else (),
-            cases=cases if "case" in wanted else (),
-            manuals=manuals if "manual" in wanted else (),
+            faqs=faqs,
+            cases=cases,
+            manuals=manuals,
             hits=hits,
         )
 
     def _rank_departments(
-        self,
-        per_kind: dict[DocKind, list[Hit]],
-        docs: dict[str, Document],
-        qvec: np.ndarray | None = None,
+        self, per_kind: dict[DocKind, list[Hit]], qvec: np.ndarray | None = None
     ) -> tuple[DepartmentResult, ...]:
         cfg = self.config
         scores: dict[str, float] = defaultdict(float)
@@ -411,7 +411,7 @@ class Searcher:
                 continue
             top = max(h.score for h in hits) or 1.0
             for rank, hit in enumerate(hits):
-                names = docs[hit.doc_id].departments
+                names = hit.departments
                 if not names:
                     continue
                 # Rank-discounted vote; a case handled by several departments splits its
@@ -427,7 +427,8 @@ class Searcher:
         if dir_hits:
             top = max(h.score for h in dir_hits) or 1.0
             for rank, hit in enumerate(dir_hits[:5]):
-                name = docs[hit.doc_id].title
+                # A directory entry's department is itself (its title).
+                name = hit.departments[0] if hit.departments else self._local_id(hit.doc_id)
                 scores[name] += cfg.directory_weight * (hit.score / top) / (1.0 + rank)
                 evidence[name].insert(0, hit.doc_id)
         feedback = self.department_feedback

@@ -60,6 +60,7 @@ class SearchService:
             query_prompt=settings.query_prompt,
             document_prompt=settings.document_prompt,
             backend=settings.embedding_backend,
+            query_int8=settings.query_int8,
             threads=settings.query_threads,
             solo_threads=settings.solo_query_threads,
             batch_size=settings.batch_size,

@@ -154,6 +154,7 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
         document_prompt=settings.document_prompt,
         query_prompt=settings.query_prompt,
         backend=settings.embedding_backend,
+        query_int8=settings.query_int8,
         threads=settings.threads,
         batch_size=settings.batch_size,
     )
@@ -184,6 +185,7 @@ def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
         document_prompt=settings.document_prompt,
         query_prompt=settings.query_prompt,
         backend=settings.embedding_backend,
+        query_int8=settings.query_int8,
         threads=settings.threads,
         batch_size=settings.batch_size,
     )

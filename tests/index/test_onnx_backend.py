@@ -181,12 +181,19 @@ def test_real_model_onnx_matches_torch(real_embedder: Any) -> None:
     from tests.conftest import model_cache_dir
 
     assert isinstance(real_embedder, OnnxEmbedder)  # the default backend
+    assert real_embedder.backend == "onnx+int8-queries"  # e5-small passes the verification
     torch_embedder = load_embedder(
         DEFAULT_MODEL, models_dir=model_cache_dir(), threads=2, backend="torch"
     )
+    exact = load_embedder(DEFAULT_MODEL, models_dir=model_cache_dir(), threads=2, query_int8=False)
     texts = ["引っ越しの手続きを教えて", "母が認知症かもしれない", "犬の登録はどこで"]
-    q = real_embedder.encode_queries(texts)
-    assert np.min(np.sum(q * torch_embedder.encode_queries(texts), axis=1)) > 0.9999
+    q = exact.encode_queries(texts)
+    theirs = torch_embedder.encode_queries(texts)
+    assert np.min(np.sum(q * theirs, axis=1)) > 0.9999
+    # The default's int8 queries stay close; documents (the index) are the model's own.
+    fast = np.sum(real_embedder.encode_queries(texts) * theirs, axis=1)
+    assert np.all(fast > 0.98)
+    assert np.all(fast < 0.99999)
     d = real_embedder.encode_documents(texts)
     assert np.min(np.sum(d * torch_embedder.encode_documents(texts), axis=1)) > 0.9999
     assert real_embedder.model_id == torch_embedder.model_id  # one index serves both
@@ -353,13 +360,132 @@ def test_a_solo_session_that_cannot_open_leaves_queries_on_one_thread(
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
     opened = onnx_backend.OnnxEncoder._open
 
-    def no_spinning_session(self: Any, threads: int, *, spinning: bool) -> Any:
+    def no_spinning_session(self: Any, threads: int, *, spinning: bool, **kw: Any) -> Any:
         if spinning:
             raise ModelError("out of memory")
-        return opened(self, threads, spinning=spinning)
+        return opened(self, threads, spinning=spinning, **kw)
 
     monkeypatch.setattr(onnx_backend.OnnxEncoder, "_open", no_spinning_session)
     solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
     assert not solo.wait_for_solo(60)
     plain = OnnxEmbedder(folder, model_id="tiny", threads=1)
     assert np.allclose(solo.encode_queries(["転入届"]), plain.encode_queries(["転入届"]), atol=1e-6)
+
+
+# --------------------------------------------------------------------------- int8 queries
+
+
+def test_int8_queries_keep_the_first_layer_float_and_documents_exact(
+    tiny: Path, tmp_path: Path
+) -> None:
+    import onnx
+
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    graph = onnx_backend.ensure_query_int8(folder, TEXTS)
+    assert graph == folder / "model-query-int8.onnx"
+    built = graph.stat().st_mtime_ns
+    assert onnx_backend.ensure_query_int8(folder, TEXTS) == graph  # cached, not rebuilt
+    assert graph.stat().st_mtime_ns == built
+
+    # The first of the two layers keeps its float matmuls; the second has none left.
+    first = onnx_backend._first_layer_nodes(folder / "model.onnx")
+    source = onnx.load(str(folder / "model.onnx"), load_external_data=False)
+    weights = {t.name for t in source.graph.initializer}
+    matmuls = [
+        n.name
+        for n in source.graph.node
+        if n.op_type in ("MatMul", "Attention") and weights & set(n.input)
+    ]
+    assert len(matmuls) == 2 * len(first) and matmuls[: len(first)] == first
+    quantized = onnx.load(str(graph), load_external_data=False)
+    left = {n.name for n in quantized.graph.node if n.op_type in ("MatMul", "Attention")}
+    assert set(first) <= left
+    assert not left & set(matmuls[len(first) :])
+
+    plain = OnnxEmbedder(folder, model_id="tiny", threads=1)
+    fast = OnnxEmbedder(folder, model_id="tiny", threads=1, query_graph=graph)
+    assert fast.backend == "onnx+int8-queries"
+    texts = ["粗大ごみの出し方", "転入届はどこで出しますか", "x", "長い" * 40]
+    assert fast._encoder._documents is None  # opened by the first document batch
+    assert np.allclose(fast.encode_documents(texts), plain.encode_documents(texts), atol=1e-6)
+    assert fast._encoder._documents is not None
+    ours, exact = fast.encode_queries(texts), plain.encode_queries(texts)
+    cos = np.sum(ours * exact, axis=1)
+    assert np.all(cos >= onnx_backend.QUERY_INT8_MIN_COSINE)
+    assert not np.allclose(ours, exact, atol=1e-6)  # the int8 graph really ran
+
+
+def test_a_query_gets_one_vector_on_either_int8_session(tiny: Path, tmp_path: Path) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    graph = onnx_backend.ensure_query_int8(folder, TEXTS)
+    assert graph is not None
+    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2, query_graph=graph)
+    assert solo.wait_for_solo(60)
+    log: list[str] = []
+    encoder = solo._encoder
+    encoder._session = _Recording(encoder._session, "shared", log)
+    encoder._solo = _Recording(encoder._solo, "solo", log)
+    lone = solo.encode_queries(["転入届はどこで出しますか"])
+    busy, done = threading.Event(), threading.Event()
+
+    def other_search() -> None:
+        with solo.occupied():
+            busy.set()
+            assert done.wait(30)
+
+    other = threading.Thread(target=other_search)
+    other.start()
+    assert busy.wait(30)
+    beside = solo.encode_queries(["転入届はどこで出しますか"])
+    done.set()
+    other.join(30)
+    assert log == ["solo", "shared"]
+    assert np.allclose(lone, beside, atol=1e-5)
+    solo.encode_documents(["粗大ごみの出し方"])
+    assert log == ["solo", "shared"]  # documents run on the float32 session of their own
+
+
+def test_int8_queries_that_drift_are_refused_and_the_verdict_kept(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    monkeypatch.setattr(onnx_backend, "QUERY_INT8_MIN_COSINE", 1.01)
+    assert onnx_backend.ensure_query_int8(folder, TEXTS) is None
+    refused = folder / "model-query-int8.refused"
+    assert "cosine" in refused.read_text("utf-8")
+    assert not (folder / "model-query-int8.onnx").exists()
+    assert not list(folder.glob(".model-query-int8.tmp-*"))
+    monkeypatch.setattr(onnx_backend, "QUERY_INT8_MIN_COSINE", 0.98)
+    assert onnx_backend.ensure_query_int8(folder, TEXTS) is None  # the verdict is kept
+    # load_embedder then serves float32 queries; deleting the verdict retries.
+    embedder = load_embedder(str(tiny), models_dir=tmp_path, threads=1)
+    assert embedder.backend == "onnx"  # type: ignore[attr-defined]
+    refused.unlink()
+    embedder = load_embedder(str(tiny), models_dir=tmp_path, threads=1)
+    assert embedder.backend == "onnx+int8-queries"  # type: ignore[attr-defined]
+    off = load_embedder(str(tiny), models_dir=tmp_path, threads=1, query_int8=False)
+    assert off.backend == "onnx"  # type: ignore[attr-defined]
+
+
+def test_a_graph_whose_layers_cannot_be_told_is_refused(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    # Three weight matmuls and two attention blocks: no whole number of matmuls per layer.
+    nodes = [helper.make_node("MatMul", ["x", f"w{i}"], [f"y{i}"], name=f"m{i}") for i in range(3)]
+    nodes += [helper.make_node("Softmax", [f"y{i}"], [f"s{i}"], name=f"s{i}") for i in range(2)]
+    inits = [
+        helper.make_tensor(f"w{i}", TensorProto.FLOAT, [2, 2], [1.0, 0.0, 0.0, 1.0])
+        for i in range(3)
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("s0", TensorProto.FLOAT, [1, 2])],
+        inits,
+    )
+    path = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(graph), str(path))
+    with pytest.raises(ModelError, match="cannot tell the layers"):
+        onnx_backend._first_layer_nodes(path)

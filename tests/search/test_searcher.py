@@ -131,3 +131,31 @@ def test_a_search_marks_itself_in_flight_for_the_embedder(
     with pytest.raises(QueryError):
         s.search(" ")
     assert embedder.depth == 0  # released when a search fails too
+
+
+def test_a_search_reads_only_the_documents_it_shows(
+    searcher: Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[list[str]] = []
+    get_documents = searcher.store.get_documents
+
+    def recording(doc_ids: Sequence[str]) -> dict[str, object]:
+        read.append(list(doc_ids))
+        return get_documents(doc_ids)  # type: ignore[return-value]
+
+    monkeypatch.setattr(searcher.store, "get_documents", recording)
+    result = searcher.search("母の物忘れがひどく認知症が心配", k=1)
+    shown = {f"faq:{result.faqs[0].id}", f"case:{result.cases[0].id}"}
+    shown.add(f"manual:{result.manuals[0].id}")
+    assert len(read) == 1
+    assert sorted(read[0]) == sorted(shown)
+    # Departments are still ranked from the first ten FAQ and case hits and the directory,
+    # with the departments the index holds for each chunk.
+    assert result.departments[0].name == "高齢者支援課"
+    assert "faq:F4" in result.departments[0].evidence
+    wide = searcher.search("母の物忘れがひどく認知症が心配", k=10)
+    assert [d.name for d in wide.departments] == [d.name for d in result.departments]
+    assert [d.score for d in wide.departments] == [d.score for d in result.departments]
+    read.clear()
+    searcher.search("定期購入の解約", filters=Filters(kinds=("case",)), k=2)
+    assert all(d.startswith("case:") for d in read[0])  # no FAQ read for a hidden pane

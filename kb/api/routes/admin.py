@@ -90,6 +90,7 @@ def _build(settings: Settings, state: AppState) -> BuildOut:
             document_prompt=settings.document_prompt,
             query_prompt=settings.query_prompt,
             backend=settings.embedding_backend,
+            query_int8=settings.query_int8,
             threads=settings.query_threads,
             batch_size=settings.batch_size,
         )
