@@ -137,9 +137,21 @@ def serve(
 
 
 def load(
-    url: str, path: str, queries: Sequence[str], *, clients: int, requests: int
+    url: str,
+    path: str,
+    queries: Sequence[str],
+    *,
+    clients: int,
+    requests: int,
+    rate: float | None = None,
 ) -> dict[str, float]:
     """``requests`` GETs of ``path?q=...`` spread over ``clients`` threads (keep-alive each).
+
+    Without ``rate`` each client sends its next request as soon as the last one is answered
+    (a closed loop: with enough clients, the server's saturation). With ``rate`` (requests per
+    second, all clients together) the requests are scheduled at that rate, interleaved over the
+    clients, and each latency counts from the request's scheduled time, so a request that had
+    to wait for its client's previous one is charged for the wait (no coordinated omission).
 
     Returns latency percentiles (ms), errors and throughput (requests per second).
     """
@@ -147,6 +159,7 @@ def load(
     errors = 0
     lock = threading.Lock()
     per_client = max(1, requests // clients)
+    start = time.perf_counter() + 0.05
 
     def worker(offset: int) -> None:
         nonlocal errors
@@ -155,7 +168,11 @@ def load(
         with httpx.Client(base_url=url, timeout=30.0, headers=_AUTH.get(url, {})) as client:
             for i in range(per_client):
                 q = queries[(offset * 7919 + i) % len(queries)]
-                t = time.perf_counter()
+                if rate:
+                    t = start + (i * clients + offset) / rate
+                    time.sleep(max(0.0, t - time.perf_counter()))
+                else:
+                    t = time.perf_counter()
                 try:
                     r = client.get(path, params={"q": q})
                     ok = r.status_code == 200
@@ -174,7 +191,7 @@ def load(
     for th in threads:
         th.join()
     wall = time.perf_counter() - t0
-    return {
+    out: dict[str, float] = {
         "clients": clients,
         "requests": len(latencies),
         "errors": errors,
@@ -183,3 +200,6 @@ def load(
         "p99_ms": round(percentile(latencies, 99), 2),
         "qps": round(len(latencies) / wall, 1),
     }
+    if rate:
+        out["rate"] = round(rate, 1)
+    return out

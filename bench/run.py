@@ -522,6 +522,20 @@ def http_level(
             for c in (1, 2, 4, 8, 16)
         ]
         out["qps_max"] = max(s["qps"] for s in out["saturation"])
+        # The same 8 clients, paced: requests arrive at a fixed fraction of the saturation
+        # throughput just measured, as desk staff's queries do, instead of back to back.
+        out["search_paced"] = [
+            httpload.load(
+                server.url,
+                "/api/v1/search",
+                queries,
+                clients=args.clients,
+                requests=args.requests,
+                rate=share * out["qps_max"],
+            )
+            | {"share_of_saturation": share}
+            for share in (0.25, 0.5)
+        ]
         out["rss_mb_after_load"] = server.rss_mb()
         out["memory_mb_after_load"] = server.memory_mb()
     out["load"] = load_avg()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,39 @@ def test_server_ports_are_bounded(tmp_path: Path) -> None:
 
 def test_rss_of_this_process() -> None:
     assert httpload.rss_mb() > 10
+
+
+def test_paced_load_charges_queueing_to_the_request() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(0.03)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Slow)  # one request at a time
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        closed = httpload.load(url, "/x", ["q"], clients=1, requests=8)
+        # Scheduled every 10 ms, answered every 30 ms: the queue grows and is charged.
+        fast = httpload.load(url, "/x", ["q"], clients=2, requests=12, rate=100.0)
+        # Scheduled every 100 ms: nothing waits, and the rate holds the throughput down.
+        slow = httpload.load(url, "/x", ["q"], clients=2, requests=6, rate=10.0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert closed["errors"] == fast["errors"] == slow["errors"] == 0
+    assert "rate" not in closed
+    assert fast["rate"] == 100.0
+    assert 25 < closed["p50_ms"] < 200
+    assert fast["p95_ms"] > 3 * closed["p50_ms"]
+    assert slow["p95_ms"] < 2 * closed["p50_ms"] + 50
+    assert slow["qps"] < 15 < closed["qps"]

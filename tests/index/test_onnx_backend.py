@@ -396,7 +396,8 @@ def test_int8_queries_keep_the_first_layer_float_and_documents_exact(
         for n in source.graph.node
         if n.op_type in ("MatMul", "Attention") and weights & set(n.input)
     ]
-    assert len(matmuls) == 2 * len(first) and matmuls[: len(first)] == first
+    assert len(matmuls) == 2 * len(first)
+    assert matmuls[: len(first)] == first
     quantized = onnx.load(str(graph), load_external_data=False)
     left = {n.name for n in quantized.graph.node if n.op_type in ("MatMul", "Attention")}
     assert set(first) <= left
