@@ -24,6 +24,7 @@ because the machine may be shared.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -56,7 +57,7 @@ from kb.ingest.pipeline import ingest  # noqa: E402
 from kb.ingest.readers import iter_paths  # noqa: E402
 from kb.ingest.redact import masker_for, phones_in  # noqa: E402
 from kb.search.searcher import MODES, Searcher  # noqa: E402
-from kb.search.service import SearchService  # noqa: E402
+from kb.search.service import SearchService, settle_heap  # noqa: E402
 from kb.settings import DEFAULT_MODEL, Settings  # noqa: E402
 from kb.store import EmbeddingCache, Store, text_hash  # noqa: E402
 from kb.text.masking import Masker  # noqa: E402
@@ -595,6 +596,9 @@ def run_level(
     out["open_s"] = round(time.perf_counter() - t0, 2)
     out["chunks"] = int(searcher.rowids.size)
     out["bench_rss_mb_searcher"] = round(httpload.rss_mb() - rss0, 1)
+    # As `kb serve` does once loaded: the collector stops walking what is alive now (in this
+    # process that includes the generated corpus); released again after this level.
+    settle_heap()
     log(f"level {n}: in-process search")
     out["in_process"] = in_process(searcher, queries, args.rounds)
     qvecs = real.encode_queries(list(queries[: args.recall_queries]))
@@ -608,6 +612,7 @@ def run_level(
         out["peers"] = peers_on_level(searcher, queries)
     searcher.close()
     del service, searcher
+    gc.unfreeze()
     if not args.no_http:
         log(f"level {n}: HTTP")
         out["http"] = http_level(data, queries, args.port, args)

@@ -15,15 +15,16 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from kb import __version__
-from kb.api.access import AccessMiddleware
+from kb.api.access import AccessMiddleware, audit_log, key_store
 from kb.api.cors import ScopedCORSMiddleware
 from kb.api.headers import SecurityHeadersMiddleware
 from kb.api.limits import BodySizeLimitMiddleware
+from kb.api.querylog import trainer_of
 from kb.api.ratelimit import RateLimiter
 from kb.api.routes import account, admin, health, pages, public, search, staff, trainer
 from kb.api.state import AppState
 from kb.errors import KBError, QueryError
-from kb.search.service import SearchService
+from kb.search.service import SearchService, settle_heap
 from kb.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,18 @@ def create_app(
             ``/readyz`` reports progress; tests load synchronously.
     """
     factory = service_factory or (lambda: SearchService.from_settings(settings))
-    state = AppState(factory)
+
+    def before_ready() -> None:
+        # A staff search checks its key, appends to the audit log and, after the answer, to
+        # the query log: open them before /readyz, so the first search does not.
+        key_store(app)
+        audit_log(app)
+        if settings.query_log:
+            trainer_of(app).query_log()
+        if load_in_background:  # a server process, not a test's app
+            settle_heap()
+
+    state = AppState(factory, prepare=before_ready)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

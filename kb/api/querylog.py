@@ -7,6 +7,7 @@ the SQLite insert never delay an answer, and a failure to log is logged, never r
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import Request
 
@@ -21,10 +22,15 @@ from kb.types import SearchResult
 log = logging.getLogger(__name__)
 
 
-def get_trainer(request: Request) -> Trainer:
+def trainer_of(app: Any) -> Trainer:
     """The app's :class:`Trainer` (query log, topics, candidates), created on first use."""
-    settings: Settings = request.app.state.settings
-    return opened_once(request.app, "trainer", lambda: Trainer(settings))
+    settings: Settings = app.state.settings
+    return opened_once(app, "trainer", lambda: Trainer(settings))
+
+
+def get_trainer(request: Request) -> Trainer:
+    """:func:`trainer_of` the request's app."""
+    return trainer_of(request.app)
 
 
 def log_search(

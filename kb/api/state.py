@@ -57,8 +57,14 @@ class AppState:
     fresh thread against 15 ms on a warm one).
     """
 
-    def __init__(self, factory: Callable[[], SearchService]) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], SearchService],
+        prepare: Callable[[], None] | None = None,
+    ) -> None:
         self._factory = factory
+        self._prepare = prepare
+        """Run after the service is warm and before it is ready (what every search opens)."""
         self.service: SearchService | None = None
         self.error: str | None = None
         self._thread: threading.Thread | None = None
@@ -114,6 +120,8 @@ class AppState:
             service = self._factory()
             service.warm_up()
             self._warm_pool(service)
+            if self._prepare is not None:
+                self._prepare()
             self.service = service
         except Exception as exc:  # reported by /readyz instead of killing the server
             log.exception("loading the search service failed")

@@ -628,7 +628,9 @@ class OnnxEncoder:
     def _open_solo(self, threads: int) -> None:
         try:
             session = self._open(threads, spinning=True, graph=self._query_graph)
-            self._pool(session, self.tokenize(["warm-up"]))  # first run sizes its buffers
+            # The first runs size its buffers: one longer than a desk query, then a short one.
+            self._pool(session, self.tokenize(["warm-up " * 40]))
+            self._pool(session, self.tokenize(["warm-up"]))
         except Exception:
             log.warning("no all-core session for lone queries; they use one thread", exc_info=True)
             return

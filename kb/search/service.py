@@ -7,6 +7,7 @@ one. A broken new build is refused and the old searcher keeps serving.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from pathlib import Path
@@ -22,6 +23,21 @@ from kb.text.mecab import MeCabTokenizer
 from kb.text.synonyms import SynonymTable, ensure_synonyms_file, load_synonyms
 
 log = logging.getLogger(__name__)
+
+
+def settle_heap() -> None:
+    """Collect once, then move every object alive into the garbage collector's permanent
+    generation (:func:`gc.freeze`), once the service is loaded.
+
+    The loaded index is hundreds of thousands of long-lived objects (chunk metadata, the
+    suggester, the vocabulary); a full collection walks them all: 22 ms on the demo corpus,
+    73 ms at 100k chunks, taken inside whichever request happened to trigger it (the first
+    one after start, then now and then). Frozen objects are never walked; they are still freed
+    by reference counting (a replaced index has no reference cycles). A new index is frozen
+    when it replaces the old one (:meth:`SearchService.searcher`).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class SearchService:
@@ -149,6 +165,8 @@ class SearchService:
                 self._pointer_stamp = stamp
                 return self._searcher
             fresh.department_feedback = self.department_feedback
+            if gc.get_freeze_count():
+                gc.freeze()  # the server settled its heap after loading: the new index too
             self._searcher = fresh
             self._pointer_stamp = stamp
             return fresh

@@ -77,3 +77,14 @@ def test_routes_are_built_at_start(make_client: MakeClient) -> None:
     assert bool(pending) == hasattr(fastapi.routing, "_IncludedRouter")
     for route in pending:
         assert route._effective_candidates_version is not None
+
+
+def test_the_stores_every_search_writes_are_open_before_ready(make_client: MakeClient) -> None:
+    app: Any = make_client(role="staff").app
+    assert app.state.keys is not None
+    assert app.state.audit is not None
+    assert app.state.trainer is not None
+    assert "querylog" in app.state.trainer._stores
+    quiet: Any = make_client(role="staff", query_log=False).app
+    assert quiet.state.audit is not None
+    assert getattr(quiet.state, "trainer", None) is None

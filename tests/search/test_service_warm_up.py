@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kb.index.embedder import FakeEmbedder
 from kb.search import suggest
-from kb.search.service import SearchService
+from kb.search.service import SearchService, settle_heap
 from tests.e2e.demo_index import build_demo_index
 
 
@@ -37,3 +37,41 @@ def test_warm_up_waits_for_the_embedders_background_session(tmp_path: Path) -> N
     service.warm_up()
     assert len(embedder.waited) == 1
     assert embedder.waited[0] is not None  # bounded: a stuck session cannot hold ready forever
+
+
+def test_a_settled_heap_is_frozen_and_so_is_the_next_index(tmp_path: Path) -> None:
+    import gc
+
+    from kb.index.builder import build_index
+    from kb.store import Store
+
+    root = build_demo_index(tmp_path)
+    service = SearchService(root, FakeEmbedder(64))
+    first = service.searcher()
+    gc.collect()
+    assert not gc.get_freeze_count()  # nothing in the test process is frozen before
+    try:
+        settle_heap()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert gc.get_count()[0] < 50  # collected first: the young generation starts empty
+        # A new build takes over: the searcher that replaces the old one is frozen too.
+        store = Store(tmp_path / "kb.sqlite")
+        try:
+            build_index(store, FakeEmbedder(64), root)
+        finally:
+            store.close()
+        fresh = service.searcher()
+        assert fresh is not first
+        assert gc.get_freeze_count() > frozen
+        assert fresh.search("住民票の写し", k=3).faqs
+    finally:
+        gc.unfreeze()
+    # Without a settled heap (tests, the CLI), a new index is left to the collector.
+    store = Store(tmp_path / "kb.sqlite")
+    try:
+        build_index(store, FakeEmbedder(64), root)
+    finally:
+        store.close()
+    assert service.searcher() is not fresh
+    assert not gc.get_freeze_count()
