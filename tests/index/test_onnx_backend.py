@@ -273,6 +273,7 @@ def test_a_lone_query_runs_on_the_solo_session_and_concurrent_work_on_the_other(
     # A query that arrives while another is running uses the single-threaded session.
     log.clear()
     lone.gate.clear()
+    lone.entered.clear()  # set by the earlier lone query: wait for this thread's run
     first = threading.Thread(target=solo.encode_queries, args=(["住民票"],))
     first.start()
     assert lone.entered.wait(30)
@@ -490,3 +491,23 @@ def test_a_graph_whose_layers_cannot_be_told_is_refused(tmp_path: Path) -> None:
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(ModelError, match="cannot tell the layers"):
         onnx_backend._first_layer_nodes(path)
+
+
+def test_queries_that_are_not_japanese_stay_float32(tiny: Path, tmp_path: Path) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    graph = onnx_backend.ensure_query_int8(folder, TEXTS)
+    assert graph is not None
+    plain = OnnxEmbedder(folder, model_id="tiny", threads=1)
+    fast = OnnxEmbedder(folder, model_id="tiny", threads=1, query_graph=graph)
+    assert fast.int8_queries
+    assert not plain.int8_queries
+    texts = ["転入届はどこで出しますか", "how do I register a move"]
+    texts += ["粗大ごみの出し方", "我想办理转入"]
+    mixed = fast.encode_queries(texts)
+    exact = plain.encode_queries(texts)
+    for row in (1, 3):  # English and Chinese: the float32 graph, the model's own vector
+        assert np.allclose(mixed[row], exact[row], atol=1e-6)
+    for row in (0, 2):  # Japanese: the int8 graph, as when encoded alone
+        assert not np.allclose(mixed[row], exact[row], atol=1e-6)
+        assert np.allclose(mixed[row], fast.encode_queries([texts[row]])[0], atol=1e-5)
+    assert np.allclose(fast.encode_queries(texts[1:2]), exact[1:2], atol=1e-6)
