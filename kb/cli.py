@@ -235,7 +235,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             log_config=uvicorn_log_config(),
         )
         return 0
-    app = create_app(settings)
+    app = create_app(settings, settle=True)
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config()
     )

@@ -51,6 +51,7 @@ def create_app(
     *,
     service_factory: Callable[[], SearchService] | None = None,
     load_in_background: bool = True,
+    settle: bool = False,
 ) -> FastAPI:
     """Build the kb web application.
 
@@ -60,6 +61,9 @@ def create_app(
             one with a fake embedder.
         load_in_background: Load the index in a thread so ``/healthz`` answers at once and
             ``/readyz`` reports progress; tests load synchronously.
+        settle: Once loaded, freeze the heap out of the garbage collector's full passes
+            (:func:`kb.search.service.settle_heap`): for the server's own process (``kb
+            serve`` and its workers), never for a process that goes on doing other work.
     """
     factory = service_factory or (lambda: SearchService.from_settings(settings))
 
@@ -70,7 +74,7 @@ def create_app(
         audit_log(app)
         if settings.query_log:
             trainer_of(app).query_log()
-        if load_in_background:  # a server process, not a test's app
+        if settle:
             settle_heap()
 
     state = AppState(factory, prepare=before_ready)
@@ -162,4 +166,4 @@ def create_app_from_env() -> FastAPI:
     first): the workers share one socket, so a worker still loading in the background would
     answer its share of searches with 503 while its siblings are ready.
     """
-    return create_app(Settings(), load_in_background=False)
+    return create_app(Settings(), load_in_background=False, settle=True)

@@ -88,3 +88,27 @@ def test_the_stores_every_search_writes_are_open_before_ready(make_client: MakeC
     quiet: Any = make_client(role="staff", query_log=False).app
     assert quiet.state.audit is not None
     assert getattr(quiet.state, "trainer", None) is None
+
+
+def test_only_a_server_process_freezes_its_heap(
+    index_root: Path, fake_embedder: FakeEmbedder
+) -> None:
+    import gc
+
+    settings = Settings(data_dir=index_root.parent)
+
+    def app(**kw: Any) -> Any:
+        return create_app(
+            settings,
+            service_factory=lambda: SearchService(index_root, fake_embedder),
+            load_in_background=False,
+            **kw,
+        )
+
+    with TestClient(app()):
+        assert not gc.get_freeze_count()  # a test's or a tool's app leaves the heap alone
+    try:
+        with TestClient(app(settle=True)):
+            assert gc.get_freeze_count() > 0  # kb serve and its workers: frozen before ready
+    finally:
+        gc.unfreeze()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,12 @@ def trainer_root(demo_index: Path) -> Path:
 def copy_of_demo(demo_index: Path, target: Path) -> Path:
     """A private copy of the demo data dir whose embedding cache is the one approval uses."""
     shutil.copytree(demo_index.parent, target, ignore=shutil.ignore_patterns("querylog.sqlite*"))
-    shutil.copy(target / "e.db", target / "embeddings.sqlite")
+    # SQLite's backup copies what the WAL holds too (copying the file alone may not).
+    with (
+        closing(sqlite3.connect(target / "e.db")) as source,
+        closing(sqlite3.connect(target / "embeddings.sqlite")) as copy,
+    ):
+        source.backup(copy)
     return target / "indexes"
 
 

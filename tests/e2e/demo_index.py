@@ -17,12 +17,13 @@ FAKE_MODEL = "fake"
 def build_demo_index(data_dir: Path) -> Path:
     """Ingest the demo corpus into ``data_dir`` and build its index; returns the index root."""
     store = Store(data_dir / "kb.sqlite")
+    cache = EmbeddingCache(data_dir / "e.db")
     try:
         report = ingest([REPO / "corpus"], store)
         assert report.ok, report
-        build_index(
-            store, FakeEmbedder(64), data_dir / "indexes", cache=EmbeddingCache(data_dir / "e.db")
-        )
+        build_index(store, FakeEmbedder(64), data_dir / "indexes", cache=cache)
     finally:
+        # Closing writes the cache's WAL back into e.db, which tests copy as a single file.
+        cache.close()
         store.close()
     return data_dir / "indexes"
