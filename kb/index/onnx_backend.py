@@ -511,8 +511,9 @@ def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
                 raise ModelError(f"{folder} is not a verified ONNX model folder")
             prompted = [spec.prompts.get("query", "") + t for t in texts]
             exact = OnnxEncoder(folder, threads=0, spec=spec).encode(prompted, batch_size=8)
+            # One at a time, as queries are embedded (a batch shares one activation scale).
             approx = OnnxEncoder(folder, threads=0, spec=spec, query_graph=tmp).encode(
-                prompted, batch_size=8, query=True
+                prompted, batch_size=1, query=True
             )
             exact /= np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), 1e-12)
             approx /= np.maximum(np.linalg.norm(approx, axis=1, keepdims=True), 1e-12)
