@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -289,16 +291,41 @@ def test_a_lone_query_runs_on_the_solo_session_and_concurrent_work_on_the_other(
     assert shared.inner is not lone.inner
 
 
-def _recorded_solo_embedder(tiny: Path, tmp_path: Path) -> tuple[OnnxEmbedder, list[str]]:
-    """The tiny model with a both-core session, both sessions logging their runs."""
+def _recorded_solo_embedder(
+    tiny: Path, tmp_path: Path, *, int8_queries: bool = False
+) -> tuple[OnnxEmbedder, list[str]]:
+    """The tiny model with a both-core session, both query sessions logging their runs."""
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
-    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2)
+    graph = onnx_backend.ensure_query_int8(folder, TEXTS) if int8_queries else None
+    if int8_queries:
+        assert graph is not None
+    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2, query_graph=graph)
     assert solo.wait_for_solo(60)
     log: list[str] = []
     encoder = solo._encoder
     encoder._session = _Recording(encoder._session, "shared", log)
     encoder._solo = _Recording(encoder._solo, "solo", log)
     return solo, log
+
+
+@contextmanager
+def _search_elsewhere(embedder: OnnxEmbedder) -> Iterator[None]:
+    """Another thread's search is in flight (busy with BM25 or SQLite) for the block."""
+    busy, done = threading.Event(), threading.Event()
+
+    def other_search() -> None:
+        with embedder.occupied():
+            busy.set()
+            assert done.wait(30)
+
+    other = threading.Thread(target=other_search)
+    other.start()
+    assert busy.wait(30)
+    try:
+        yield
+    finally:
+        done.set()
+        other.join(30)
 
 
 def test_the_solo_session_is_released_after_a_failed_run(tiny: Path, tmp_path: Path) -> None:
@@ -330,22 +357,11 @@ def test_another_search_in_flight_keeps_a_query_off_the_solo_session(
     assert log == ["solo"]
 
     # Another thread's search, busy with BM25 or SQLite, sends this query to one thread.
-    busy, done = threading.Event(), threading.Event()
-
-    def other_search() -> None:
-        with solo.occupied():
-            busy.set()
-            assert done.wait(30)
-
-    other = threading.Thread(target=other_search)
-    other.start()
-    assert busy.wait(30)
     log.clear()
-    with solo.occupied():
-        solo.encode_queries(["住民票"])
-    solo.encode_queries(["児童手当"])
-    done.set()
-    other.join(30)
+    with _search_elsewhere(solo):
+        with solo.occupied():
+            solo.encode_queries(["住民票"])
+        solo.encode_queries(["児童手当"])
     assert log == ["shared", "shared"]
     # The other search has ended: solo again.
     log.clear()
@@ -418,29 +434,10 @@ def test_int8_queries_keep_the_first_layer_float_and_documents_exact(
 
 
 def test_a_query_gets_one_vector_on_either_int8_session(tiny: Path, tmp_path: Path) -> None:
-    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
-    graph = onnx_backend.ensure_query_int8(folder, TEXTS)
-    assert graph is not None
-    solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2, query_graph=graph)
-    assert solo.wait_for_solo(60)
-    log: list[str] = []
-    encoder = solo._encoder
-    encoder._session = _Recording(encoder._session, "shared", log)
-    encoder._solo = _Recording(encoder._solo, "solo", log)
+    solo, log = _recorded_solo_embedder(tiny, tmp_path, int8_queries=True)
     lone = solo.encode_queries(["転入届はどこで出しますか"])
-    busy, done = threading.Event(), threading.Event()
-
-    def other_search() -> None:
-        with solo.occupied():
-            busy.set()
-            assert done.wait(30)
-
-    other = threading.Thread(target=other_search)
-    other.start()
-    assert busy.wait(30)
-    beside = solo.encode_queries(["転入届はどこで出しますか"])
-    done.set()
-    other.join(30)
+    with _search_elsewhere(solo):
+        beside = solo.encode_queries(["転入届はどこで出しますか"])
     assert log == ["solo", "shared"]
     assert np.allclose(lone, beside, atol=1e-5)
     solo.encode_documents(["粗大ごみの出し方"])
