@@ -11,8 +11,9 @@ ingests it with kb's pipeline (parse / tokenize / store timed; cached), builds t
 embeddings up to ``--real-max`` chunks, derived ones above; timed, size on disk), then measures
 in process: search latency (all four panes; and one pane per mode), query embedding alone,
 suggest, recall@10 of the approximate FAISS index against exact search; over HTTP: ``kb serve``
-cold start until ``/readyz``, latency with N concurrent clients, QPS at saturation, the
-server's resident memory; and the peers (bm25s, txtai hybrid) on the same chunks and queries.
+cold start until ``/readyz``, latency with N concurrent clients (back to back, and paced at a
+quarter and a half of the saturation throughput), QPS at saturation, the server's resident
+memory; and the peers (bm25s, txtai hybrid) on the same chunks and queries.
 Quality side by side (nDCG@10) is measured on ``eval/datasets/demo``, which has qrels.
 Embedding throughput compares kb's document path with a plain
 ``SentenceTransformer.encode`` loop over the same texts.
