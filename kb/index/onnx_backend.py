@@ -394,18 +394,9 @@ def ensure_int8(folder: Path) -> Path:
         return target
     with build_lock(folder.parent / f".{folder.name}.int8.lock"):
         if not target.is_file():
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
             tmp = folder / f".model-int8.tmp-{os.getpid()}.onnx"
             try:
-                quantize_dynamic(
-                    str(folder / "model.onnx"),
-                    str(tmp),
-                    weight_type=QuantType.QInt8,
-                    per_channel=True,
-                    op_types_to_quantize=["MatMul", "Attention"],
-                    extra_options={"DefaultTensorType": 1},  # float: shapes of fused nodes
-                )
+                _quantize(folder / "model.onnx", tmp)
                 os.replace(tmp, target)
             finally:
                 tmp.unlink(missing_ok=True)
@@ -460,6 +451,23 @@ def _quiet_quantizer() -> Iterator[None]:
         root.removeFilter(keep)
 
 
+def _quantize(source: Path, target: Path, keep_float: Sequence[str] = ()) -> None:
+    """Write ``source`` with int8 MatMul / attention weights (per channel) and activations
+    quantised on the fly to ``target``; the nodes named in ``keep_float`` stay float32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _quiet_quantizer():
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul", "Attention"],
+            nodes_to_exclude=list(keep_float),
+            extra_options={"DefaultTensorType": 1},  # float: shapes of fused nodes
+        )
+
+
 def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
     """``model-query-int8.onnx`` beside ``model.onnx``: the graph that embeds queries, or None.
 
@@ -489,23 +497,11 @@ def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
             return target
         if refused.is_file():
             return None
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
         source = folder / "model.onnx"
         tmp = folder / f".model-query-int8.tmp-{os.getpid()}.onnx"
         started = time.perf_counter()
         try:
-            keep = _first_layer_nodes(source)
-            with _quiet_quantizer():
-                quantize_dynamic(
-                    str(source),
-                    str(tmp),
-                    weight_type=QuantType.QInt8,
-                    per_channel=True,
-                    op_types_to_quantize=["MatMul", "Attention"],
-                    nodes_to_exclude=keep,
-                    extra_options={"DefaultTensorType": 1},  # float: shapes of fused nodes
-                )
+            _quantize(source, tmp, keep_float=_first_layer_nodes(source))
             spec = read_spec(folder)
             if spec is None:
                 raise ModelError(f"{folder} is not a verified ONNX model folder")

@@ -376,8 +376,9 @@ class Searcher:
         depth = max(k, self.config.evidence_depth)
         per_kind, qvec = self._retrieve(query, depth, fetch, filters, mode)
         # Only the documents on show are read; departments are ranked from the hits alone.
-        shown = {kind: per_kind.get(kind, [])[:k] for kind in ("faq", "case", "manual")}
-        shown = {kind: hits for kind, hits in shown.items() if kind in wanted}
+        shown = {
+            kind: per_kind.get(kind, [])[:k] for kind in ("faq", "case", "manual") if kind in wanted
+        }
         docs = self.store.get_documents([h.doc_id for hits in shown.values() for h in hits])
         departments = self._rank_departments(per_kind, qvec)
         faqs = tuple(self._faq(h, docs[h.doc_id]) for h in shown.get("faq", []))
