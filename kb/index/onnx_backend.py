@@ -538,6 +538,12 @@ def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
 # --------------------------------------------------------------------------- inference
 
 
+BATCH_TOKENS = 1024
+"""A batch holds at most this many (padded) tokens. Measured on the 2-core bench machine
+(e5-small, 384 corpus chunks of 124 tokens on average, both cores): 25.2 texts/s against 23.5 in
+batches of 32 texts; budgets of 512 to 2048 tokens are within noise of each other, for 21-token
+and 414-token texts too. Small batches keep each layer's activations in the cores' caches."""
+
 SHARED_INITIALIZER_BYTES = 16 * 2**20
 """Initializers at least this large are loaded once and shared by both sessions of an encoder
 (for e5-small: the 250k x 384 word-embedding table, 384 MB)."""
@@ -695,6 +701,9 @@ class OnnxEncoder:
     ) -> npt.NDArray[np.float32]:
         """``[n, dim]`` float32 vectors, L2-normalised when the model normalises.
 
+        The texts run sorted by length, in batches of at most ``batch_size`` texts and
+        :data:`BATCH_TOKENS` padded tokens (a longer text runs alone).
+
         ``query``: the texts are queries: they run on the query graph, and on the solo session
         when nothing else is being encoded.
         """
@@ -703,8 +712,7 @@ class OnnxEncoder:
             return out
         encodings = self.tokenize(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), batch_size):
-            batch = order[start : start + batch_size]
+        for batch in _batches(order, [len(e.ids) for e in encodings], batch_size):
             out[batch] = self._run([encodings[i] for i in batch], query=query)
         return out
 
@@ -768,7 +776,21 @@ class OnnxEncoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+def _batches(order: Sequence[int], lengths: Sequence[int], most: int) -> Iterator[list[int]]:
+    """``order`` (sorted by length, shortest first) cut into batches of at most ``most`` texts
+    whose padded size (texts x longest) stays within :data:`BATCH_TOKENS`."""
+    batch: list[int] = []
+    for i in order:
+        if batch and (len(batch) >= most or (len(batch) + 1) * lengths[i] > BATCH_TOKENS):
+            yield batch
+            batch = []
+        batch.append(i)
+    if batch:
+        yield batch
+
+
 __all__ = [
+    "BATCH_TOKENS",
     "EXPORT_VERSION",
     "MIN_COSINE",
     "QUERY_INT8_MIN_COSINE",

@@ -125,6 +125,44 @@ def test_export_matches_torch_and_is_cached(tiny: Path, tmp_path: Path) -> None:
     assert onnx.encode_queries([]).shape == (0, 32)
 
 
+def test_batches_keep_within_the_text_and_token_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onnx_backend, "BATCH_TOKENS", 100)
+    lengths = [10, 10, 10, 10, 10, 30, 30, 30, 60, 250]
+    order = list(range(len(lengths)))
+    batches = list(onnx_backend._batches(order, lengths, 4))
+    # Every text once, in the given order.
+    assert [i for batch in batches for i in batch] == order
+    for batch in batches:
+        assert len(batch) <= 4
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 100
+    # Short texts fill up to the count; longer ones up to the tokens; a text over the budget
+    # runs alone.
+    assert batches == [[0, 1, 2, 3], [4, 5, 6], [7], [8], [9]]
+    assert list(onnx_backend._batches([], [], 4)) == []
+
+
+def test_encoding_in_token_batches_matches_one_by_one(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
+    encoder = onnx_backend.OnnxEncoder(folder, threads=1)
+    texts = ["短い", "転入届はどこで出しますか", "長い" * 30, "x", "粗大ごみの出し方を教えて"] * 3
+    runs: list[int] = []
+    real = encoder._pool
+
+    def counted(session: Any, encodings: Any) -> Any:
+        runs.append(len(encodings))
+        return real(session, encodings)
+
+    monkeypatch.setattr(encoder, "_pool", counted)
+    monkeypatch.setattr(onnx_backend, "BATCH_TOKENS", 64)
+    batched = encoder.encode(texts, batch_size=8)
+    assert sum(runs) == len(texts)
+    assert len(runs) > 2
+    alone = np.concatenate([encoder.encode([t], batch_size=1) for t in texts])
+    assert np.allclose(batched, alone, atol=1e-5)
+
+
 def test_fingerprint_follows_the_weights(tiny: Path, tmp_path: Path) -> None:
     import shutil
 
