@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from kb.api import state as state_module
 from kb.api.app import create_app
 from kb.index.embedder import FakeEmbedder
-from kb.search.service import SearchService
+from kb.search.service import WARM_UP_QUERIES, SearchService
 from kb.settings import Settings
 from tests.api.conftest import MakeClient, create_key
 
@@ -42,7 +42,8 @@ def test_every_search_thread_is_warmed_before_ready(
     settings = Settings(data_dir=index_root.parent)
     app = create_app(settings, service_factory=lambda: service, load_in_background=False)
     with TestClient(app) as client:
-        warmed = set(service.threads[1:])  # the first: SearchService.warm_up on the loader
+        # The first ones: SearchService.warm_up on the loader.
+        warmed = set(service.threads[len(WARM_UP_QUERIES) :])
         assert len(warmed) == state_module.SEARCH_THREADS
         assert all(name.startswith("kb-search") for name in warmed)
         key = create_key(settings, "staff")

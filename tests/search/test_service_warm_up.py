@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from kb.index.embedder import FakeEmbedder
 from kb.search import suggest
@@ -37,6 +40,25 @@ def test_warm_up_waits_for_the_embedders_background_session(tmp_path: Path) -> N
     service.warm_up()
     assert len(embedder.waited) == 1
     assert embedder.waited[0] is not None  # bounded: a stuck session cannot hold ready forever
+
+
+def test_warm_up_embeds_a_query_in_japanese_and_one_in_another_language(tmp_path: Path) -> None:
+    # With int8 queries, text that is not Japanese runs on another (float32) session: warm-up
+    # must open it too, or the first foreign resident's search waits for it.
+    from kb.text.language import is_japanese
+
+    class Recording(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__(64)
+            self.queries: list[str] = []
+
+        def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+            self.queries.extend(texts)
+            return super().encode_queries(texts)
+
+    embedder = Recording()
+    SearchService(build_demo_index(tmp_path), embedder).warm_up()
+    assert {is_japanese(q) for q in embedder.queries} == {True, False}
 
 
 def test_a_settled_heap_is_frozen_and_so_is_the_next_index(tmp_path: Path) -> None:
