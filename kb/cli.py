@@ -118,21 +118,12 @@ def _has_index(settings: Settings) -> bool:
 
 def cmd_build(args: argparse.Namespace, settings: Settings, store: Any = None) -> int:
     from kb.index.builder import build_index
-    from kb.index.embedder import load_embedder
+    from kb.index.embedder import embedder_from_settings
     from kb.store import EmbeddingCache, Store
 
     own = store is None
     store = store or Store(settings.store_path)
-    embedder = load_embedder(
-        settings.model,
-        models_dir=settings.models_dir,
-        document_prompt=settings.document_prompt,
-        query_prompt=settings.query_prompt,
-        backend=settings.embedding_backend,
-        query_int8=settings.query_int8,
-        threads=settings.threads,
-        batch_size=settings.batch_size,
-    )
+    embedder = embedder_from_settings(settings, threads=settings.threads)
     cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
     progress = _Progress(sys.stderr.isatty())
     report = build_index(store, embedder, settings.index_root, cache=cache, progress=progress)

@@ -24,7 +24,7 @@ from kb.evaluation.metrics import (
     percentile,
     recall_at_k,
 )
-from kb.index.embedder import Embedder, load_embedder, set_thread_count
+from kb.index.embedder import Embedder, embedder_from_settings, set_thread_count
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION
@@ -180,15 +180,7 @@ def evaluate(
     dataset = load_dataset(dataset_dir, queries_file)
     if tune and embedder is None:
         settings = settings.model_copy(update={"model": str(tuned_model_for(dataset, settings))})
-    embedder = embedder or load_embedder(
-        settings.model,
-        models_dir=settings.models_dir,
-        query_prompt=settings.query_prompt,
-        document_prompt=settings.document_prompt,
-        backend=settings.embedding_backend,
-        query_int8=settings.query_int8,
-        threads=settings.threads,
-    )
+    embedder = embedder or embedder_from_settings(settings, threads=settings.threads)
     index_root = prepare_index(dataset, embedder, settings)
     # Latency is measured as the service runs: one inference thread per query.
     set_thread_count(settings.query_threads)

@@ -15,11 +15,14 @@ import sys
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from kb.errors import ModelError
+
+if TYPE_CHECKING:
+    from kb.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -399,3 +402,20 @@ def load_embedder(
                 raise
             log.info("%s runs on PyTorch: %s", model, exc)
     return torch_embedder()
+
+
+def embedder_from_settings(settings: Settings, *, threads: int, solo_threads: int = 0) -> Embedder:
+    """:func:`load_embedder` for the configured model, prompts, backend, int8 queries and batch
+    size; ``threads`` (and ``solo_threads``) as the caller runs it: all cores for a build,
+    ``settings.query_threads`` beside a serving process."""
+    return load_embedder(
+        settings.model,
+        models_dir=settings.models_dir,
+        query_prompt=settings.query_prompt,
+        document_prompt=settings.document_prompt,
+        backend=settings.embedding_backend,
+        query_int8=settings.query_int8,
+        threads=threads,
+        solo_threads=solo_threads,
+        batch_size=settings.batch_size,
+    )

@@ -554,8 +554,9 @@ class OnnxEncoder:
 
     Queries may run on a graph of their own (``query_graph``: :func:`ensure_query_int8`), while
     documents always run on ``model.onnx``; a query gets the same vector whichever session
-    runs it. With a query graph, the document session opens on the first document batch
-    (a serving process that never builds does not hold it).
+    runs it. With a query graph, the ``model.onnx`` session opens on first use: a document
+    batch, or a text encoded with ``query=False`` (:class:`kb.index.embedder.OnnxEmbedder`
+    sends queries that are not Japanese there; the search service's warm-up opens it).
 
     A query that runs while no other text is being encoded can use every core: with
     ``solo_threads`` above ``threads`` the encoder keeps a second query session of that many
@@ -612,7 +613,7 @@ class OnnxEncoder:
         self._session = self._open(threads, spinning=False, graph=self._query_graph)
         """Queries that run beside other work (and documents, when the graphs are the same)."""
         self._documents: Any = None
-        """Documents, when the query graph is another one (opened on first use)."""
+        """``model.onnx``, when the query graph is another one (opened on first use)."""
         self._documents_lock = threading.Lock()
         self._solo: Any = None
         self._in_flight = 0

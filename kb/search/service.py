@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kb.errors import IndexError_, KBError
 from kb.index.builder import CURRENT, current_index
-from kb.index.embedder import Embedder, load_embedder, wait_until_warm
+from kb.index.embedder import Embedder, embedder_from_settings, wait_until_warm
 from kb.search.feedback import DepartmentFeedback
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
@@ -73,16 +73,10 @@ class SearchService:
 
     @classmethod
     def from_settings(cls, settings: Settings, config: SearchConfig | None = None) -> SearchService:
-        embedder = load_embedder(
-            settings.model,
-            models_dir=settings.models_dir,
-            query_prompt=settings.query_prompt,
-            document_prompt=settings.document_prompt,
-            backend=settings.embedding_backend,
-            query_int8=settings.query_int8,
+        embedder = embedder_from_settings(
+            settings,
             threads=settings.query_threads,
             solo_threads=settings.solo_query_threads,
-            batch_size=settings.batch_size,
         )
         cfg = config or SearchConfig(
             max_query_chars=settings.max_query_chars, feedback_weight=settings.feedback_weight

@@ -143,21 +143,12 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.index.embedder import load_embedder
+    from kb.index.embedder import embedder_from_settings
 
     trainer = Trainer(settings)
     if args.question or args.answer:
         trainer.edit(args.id, question=args.question or "", answer=args.answer or "")
-    embedder = load_embedder(
-        settings.model,
-        models_dir=settings.models_dir,
-        document_prompt=settings.document_prompt,
-        query_prompt=settings.query_prompt,
-        backend=settings.embedding_backend,
-        query_int8=settings.query_int8,
-        threads=settings.threads,
-        batch_size=settings.batch_size,
-    )
+    embedder = embedder_from_settings(settings, threads=settings.threads)
     approval = trainer.approve(args.id, embedder)
     trainer.close()
     b = approval.build
@@ -171,7 +162,7 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
     from kb.index.builder import current_index
-    from kb.index.embedder import load_embedder
+    from kb.index.embedder import embedder_from_settings
     from kb.search.searcher import SearchConfig, Searcher
     from kb.trainer.feedback_eval import (
         evaluate_feedback_loop,
@@ -179,16 +170,7 @@ def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
         load_labelled_queries,
     )
 
-    embedder = load_embedder(
-        settings.model,
-        models_dir=settings.models_dir,
-        document_prompt=settings.document_prompt,
-        query_prompt=settings.query_prompt,
-        backend=settings.embedding_backend,
-        query_int8=settings.query_int8,
-        threads=settings.threads,
-        batch_size=settings.batch_size,
-    )
+    embedder = embedder_from_settings(settings, threads=settings.threads)
     config = SearchConfig(feedback_weight=args.weight)
     searcher = Searcher(current_index(settings.index_root), embedder, config=config)
     queries = load_labelled_queries(args.dataset / args.queries)

@@ -76,7 +76,7 @@ def _key_out(key: ApiKey) -> KeyOut:
 def _build(settings: Settings, state: AppState) -> BuildOut:
     """Rebuild the index from the store; the serving searcher switches to it on its next query."""
     from kb.index.builder import build_index
-    from kb.index.embedder import load_embedder
+    from kb.index.embedder import embedder_from_settings
     from kb.store import EmbeddingCache, Store
 
     # Reuse the serving model (same weights, one thread for this background job) rather than
@@ -84,16 +84,7 @@ def _build(settings: Settings, state: AppState) -> BuildOut:
     embedder = (
         state.service.embedder
         if state.service is not None
-        else load_embedder(
-            settings.model,
-            models_dir=settings.models_dir,
-            document_prompt=settings.document_prompt,
-            query_prompt=settings.query_prompt,
-            backend=settings.embedding_backend,
-            query_int8=settings.query_int8,
-            threads=settings.query_threads,
-            batch_size=settings.batch_size,
-        )
+        else embedder_from_settings(settings, threads=settings.query_threads)
     )
     store = Store(settings.store_path)
     cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
