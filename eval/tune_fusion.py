@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from kb.embed.embedder import load_embedder
 from kb.evaluation.beir import load_dataset
 from kb.evaluation.metrics import ndcg_at_k
 from kb.evaluation.runner import prepare_index
-from kb.index.embedder import load_embedder
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
 

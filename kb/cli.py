@@ -11,11 +11,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from kb.errors import IndexError_, KBError
 from kb.settings import Settings
 from kb.types import DOC_KINDS, DocKind, Filters
+
+if TYPE_CHECKING:
+    from kb.index.builder import BuildReport
 
 log = logging.getLogger("kb")
 
@@ -69,74 +72,62 @@ def _print(msg: str) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.ingest.pipeline import ingest
-    from kb.store import RawTextStore, Store
+    from kb.index.update import ingest_and_build
+    from kb.ingest.pipeline import IngestReport
 
-    store = Store(settings.store_path)
     progress = _Progress(sys.stderr.isatty())
-    raw_store = RawTextStore(settings.raw_text_path) if settings.keep_raw_text else None
-    report = ingest(
+
+    def ingested(report: IngestReport) -> None:
+        progress.close()
+        s = report.stats
+        _print(
+            f"ingested {len(report.files)} file(s): {report.documents} documents, "
+            f"{report.departments} departments, {report.chunks} chunks "
+            f"({s.added} added, {s.updated} updated, {s.unchanged} unchanged)"
+        )
+        if report.masked:
+            _print(f"masked personal data in {report.masked} document(s) before storing them")
+        for err in report.errors:
+            _print(f"  skipped: {err}")
+        if report.errors:
+            _print(f"{len(report.errors)} problem(s) reported; the good rows were stored")
+
+    update = ingest_and_build(
+        settings,
         [Path(p) for p in args.paths],
-        store,
         kind=args.kind,
+        build=not args.no_build,
         progress=progress,
-        keep_words=settings.mask_keep_words,
-        raw_store=raw_store,
-        max_rows=settings.max_rows_per_file,
+        on_ingested=ingested,
     )
-    if raw_store is not None:
-        raw_store.close()
     progress.close()
-    s = report.stats
-    _print(
-        f"ingested {len(report.files)} file(s): {report.documents} documents, "
-        f"{report.departments} departments, {report.chunks} chunks "
-        f"({s.added} added, {s.updated} updated, {s.unchanged} unchanged)"
-    )
-    if report.masked:
-        _print(f"masked personal data in {report.masked} document(s) before storing them")
-    for err in report.errors:
-        _print(f"  skipped: {err}")
-    if report.errors:
-        _print(f"{len(report.errors)} problem(s) reported; the good rows were stored")
-    code = 0 if report.ok else 1
-    if not args.no_build and (s.added or s.updated or not _has_index(settings)):
-        code = max(code, cmd_build(args, settings, store=store))
-    store.close()
-    return code
+    if update.build is not None:
+        _print_build(update.build)
+    return 0 if update.ingest.ok else 1
 
 
 def _has_index(settings: Settings) -> bool:
-    from kb.index.builder import current_index
+    from kb.index.folder import IndexRoot
 
-    try:
-        current_index(settings.index_root)
-    except IndexError_:
-        return False
-    return True
+    return IndexRoot(settings.index_root).has_index()
 
 
-def cmd_build(args: argparse.Namespace, settings: Settings, store: Any = None) -> int:
-    from kb.index.builder import build_index
-    from kb.index.embedder import embedder_from_settings
-    from kb.store import EmbeddingCache, Store
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.index.update import rebuild
 
-    own = store is None
-    store = store or Store(settings.store_path)
-    embedder = embedder_from_settings(settings, threads=settings.threads)
-    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
     progress = _Progress(sys.stderr.isatty())
-    report = build_index(store, embedder, settings.index_root, cache=cache, progress=progress)
+    report = rebuild(settings, progress=progress)
     progress.close()
-    cache.close()
-    if own:
-        store.close()
+    _print_build(report)
+    return 0
+
+
+def _print_build(report: BuildReport) -> None:
     _print(
         f"built index {report.path.name}: {report.chunks} chunks "
         f"({report.embedded} embedded, {report.cached} from cache), dense={report.dense_kind}, "
         f"{report.seconds:.1f} s (embedding {report.embed_seconds:.1f} s)"
     )
-    return 0
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -240,16 +231,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.embed.tune import base_model_path, default_output_dir, read_record, tune_model
+    from kb.embed.tune_pairs import pairs_from_store, read_pairs_jsonl, sample_pairs
     from kb.errors import InputError
-    from kb.index.tune import (
-        base_model_path,
-        default_output_dir,
-        pairs_from_store,
-        read_pairs_jsonl,
-        read_record,
-        sample_pairs,
-        tune_model,
-    )
     from kb.store import Store
 
     base = args.base or settings.model
@@ -305,8 +289,7 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.index.builder import current_index
-    from kb.index.manifest import Manifest
+    from kb.index.folder import IndexRoot
     from kb.store import Store
 
     out: dict[str, Any] = {"data_dir": str(settings.data_dir), "model": settings.model}
@@ -315,8 +298,8 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         out["store"] = store.counts()
         store.close()
     try:
-        folder = current_index(settings.index_root)
-        out["index"] = {"folder": folder.name, **asdict(Manifest.read(folder))}
+        folder = IndexRoot(settings.index_root).current()
+        out["index"] = {"folder": folder.name, **asdict(folder.manifest())}
     except IndexError_ as exc:
         out["index"] = str(exc)
     _print(json.dumps(out, ensure_ascii=False, indent=2))
@@ -381,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
     p.set_defaults(func=cmd_eval)
 
-    from kb.index import tune
+    from kb.embed import tune
 
     p = sub.add_parser("tune", help="fine-tune the embedding model on the stored FAQ and cases")
     p.add_argument("--base", default=None, help="model to start from (default: --model)")

@@ -19,6 +19,49 @@ CASE_CHANNELS: tuple[str, ...] = ("窓口", "電話", "メール", "LINE", "オ�
 
 
 @dataclass(frozen=True)
+class DocId:
+    """A document's id: its kind and its id within the kind (the id the city's file gives it).
+
+    Stored, indexed and logged as the text ``"<kind>:<local>"`` (``"faq:F0071"``,
+    ``"manual:sogo-soudan-madoguchi#7"``, ``"department:市民課"``); this class alone builds
+    and splits that text.
+    """
+
+    kind: DocKind
+    local: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.local}"
+
+    @classmethod
+    def parse(cls, text: str) -> DocId:
+        """Split ``"<kind>:<local>"``; :class:`ValueError` for an unknown kind or no local id."""
+        kind, sep, local = text.partition(":")
+        if not sep or not local or kind not in DOC_KINDS:
+            raise ValueError(
+                f"not a document id: {text!r} (expected KIND:ID, KIND one of "
+                f"{', '.join(DOC_KINDS)})"
+            )
+        return cls(kind, local)
+
+    @staticmethod
+    def of(kind: DocKind, local: str) -> str:
+        """The stored text of the id of ``local`` in ``kind``."""
+        return str(DocId(kind, local))
+
+    @staticmethod
+    def local_of(text: str) -> str:
+        """The id within its kind (``"F0071"`` for ``"faq:F0071"``); ``text`` if it has none."""
+        return text.partition(":")[2] or text
+
+    @staticmethod
+    def kind_of(text: str) -> str:
+        """The kind part of a stored id (``""`` if it has none)."""
+        kind, sep, _ = text.partition(":")
+        return kind if sep else ""
+
+
+@dataclass(frozen=True)
 class Department:
     """One entry of the department directory (担当課)."""
 

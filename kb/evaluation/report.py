@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from kb.evaluation.beir import Dataset
-from kb.evaluation.runner import ModeReport, markdown_table
+from kb.evaluation.results import ModeReport, markdown_table
 
 
 def write_report(

@@ -11,11 +11,12 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kb.evaluation.beir import Dataset, EvalQuery, load_dataset
+from kb.embed.embedder import Embedder, embedder_from_settings, set_thread_count
+from kb.evaluation.beir import Dataset, load_dataset
 from kb.evaluation.metrics import (
     dept_hit_at_k,
     hit_at_k,
@@ -24,7 +25,7 @@ from kb.evaluation.metrics import (
     percentile,
     recall_at_k,
 )
-from kb.index.embedder import Embedder, embedder_from_settings, set_thread_count
+from kb.evaluation.results import ModeReport, QueryOutcome, markdown_table
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION
@@ -43,29 +44,14 @@ EVAL_MODES: dict[str, SearchConfig] = {
 }
 
 
-@dataclass(frozen=True)
-class QueryOutcome:
-    query: EvalQuery
-    ranked: tuple[str, ...]
-    departments: tuple[str, ...]
-    latency_ms: float
-    ndcg: float
-
-
-@dataclass(frozen=True)
-class ModeReport:
-    mode: str
-    metrics: dict[str, float | None]
-    outcomes: tuple[QueryOutcome, ...] = field(repr=False, default=())
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60]
 
 
 def prepare_index(dataset: Dataset, embedder: Embedder, settings: Settings) -> Path:
     """Return the index root of ``dataset`` for ``embedder``, building it if not cached."""
-    from kb.index.builder import build_index, current_index
+    from kb.index.builder import build_index
+    from kb.index.folder import IndexRoot
     from kb.ingest.chunking import chunk_document
     from kb.store import EmbeddingCache, Store
     from kb.text.mecab import MeCabTokenizer
@@ -80,11 +66,8 @@ def prepare_index(dataset: Dataset, embedder: Embedder, settings: Settings) -> P
     )
     root = settings.data_dir / "eval-cache" / key
     index_root = root / "indexes"
-    try:
-        current_index(index_root)
+    if IndexRoot(index_root).has_index():
         return index_root
-    except Exception:
-        pass
     root.mkdir(parents=True, exist_ok=True)
     tokenizer = MeCabTokenizer()
     store_path = root / "kb.sqlite"
@@ -144,13 +127,8 @@ def tuned_model_for(dataset: Dataset, settings: Settings) -> Path:
     Only corpus documents are used, never queries or judgments, exactly as ``kb tune`` adapts
     the model to a city's FAQ. The folder is cached by pairs and settings, so a re-run reuses it.
     """
-    from kb.index.tune import (
-        base_model_path,
-        default_output_dir,
-        pairs_from_documents,
-        read_record,
-        tune_model,
-    )
+    from kb.embed.tune import base_model_path, default_output_dir, read_record, tune_model
+    from kb.embed.tune_pairs import pairs_from_documents
 
     pairs = pairs_from_documents(dataset.corpus)
     out = default_output_dir(settings.models_dir, settings.model, pairs)
@@ -224,19 +202,6 @@ def to_json(dataset: Dataset, reports: dict[str, ModeReport], model: str) -> dic
     if DEFAULT_MODE in reports:
         out["default"] = {"mode": DEFAULT_MODE, **reports[DEFAULT_MODE].metrics}
     return out
-
-
-def markdown_table(reports: dict[str, ModeReport]) -> str:
-    cols = ["ndcg@10", "recall@10", "mrr@10", "hit@1", "hit@5", "dept_acc@1", "dept_acc@3",
-            "latency_ms_p50", "latency_ms_p95"]  # fmt: skip
-    lines = ["| mode | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for name, rep in reports.items():
-        cells = []
-        for c in cols:
-            v = rep.metrics.get(c)
-            cells.append("–" if v is None else f"{v:.3f}" if "latency" not in c else f"{v:.1f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

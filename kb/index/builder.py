@@ -1,21 +1,12 @@
-"""Build an index folder from the store, beside the serving one, and switch atomically.
+"""Build an index from the store, beside the serving one, and switch atomically.
 
-Layout under ``index_root``::
-
-    CURRENT                  name of the serving build (replaced atomically)
-    20261122T031500123456-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
-                             dense-<kind>.faiss + dense.json (one FAISS index per
-                             kind), rowids.npy, bm25.npz, bm25_vocab.json
-    .building-.../           a build in progress; left behind only by a crash, pruned later
-
-A build that is interrupted never touches ``CURRENT``, so the previous index keeps serving.
+The build is written into a fresh folder (:meth:`IndexRoot.start_build`) and only switched in
+by :meth:`IndexRoot.publish` once complete, so an interrupted build leaves the previous index
+serving. The layout of a build folder is :mod:`kb.index.folder`'s alone.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,18 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.errors import IndexError_
+from kb.embed.embedder import Embedder
 from kb.faults import pause_point
 from kb.index.dense import KindIndexes
-from kb.index.embedder import Embedder
+from kb.index.folder import IndexRoot
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.index.manifest import Manifest
 from kb.store import EmbeddingCache, Store
 from kb.text.mecab import TOKENIZER_VERSION
 from kb.text.normalize import NORMALIZER_VERSION
 
-CURRENT = "CURRENT"
-SNAPSHOT = "docs.sqlite"
 EMBED_BATCH = 256
 
 Progress = Callable[[str, int, int], None]
@@ -54,38 +43,6 @@ class BuildReport:
     embed_seconds: float
     dense_kind: str
     """FAISS index type per kind: ``"case=hnsw:750000 faq=flat:180000 ..."``."""
-
-
-def current_index(index_root: Path) -> Path:
-    """The folder of the serving index; :class:`IndexError_` if there is none."""
-    pointer = index_root / CURRENT
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise IndexError_(
-            f"no index in {index_root}: run `kb ingest PATH...` (or `kb build`) first"
-        ) from exc
-    folder = index_root / name
-    if not folder.is_dir():
-        raise IndexError_(f"{pointer} names {name!r}, which does not exist: run `kb build`")
-    return folder
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _embed_texts(
@@ -151,13 +108,10 @@ def build_index(
         keep: How many complete builds to keep (the serving one included).
     """
     started = time.perf_counter()
-    index_root.mkdir(parents=True, exist_ok=True)
-    build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
-    tmp = index_root / f".building-{build_id}"
-    tmp.mkdir()
+    root = IndexRoot(index_root)
+    building = root.start_build()
     try:
-        store.snapshot(tmp / SNAPSHOT)
-        snapshot = Store(tmp / SNAPSHOT, read_only=True)
+        snapshot = building.write_snapshot(store)
         try:
             t0 = time.perf_counter()
             rows = list(snapshot.iter_chunks())
@@ -177,15 +131,12 @@ def build_index(
                 progress("index", 0, 2)
             # One index per kind: each pane searches its own vectors, no id filtering.
             dense = KindIndexes.build(vectors, ids, [r.kind for r in rows], kind=dense_kind)
-            dense.save(tmp)
-            np.save(tmp / "rowids.npy", ids)
-            # Kept beside FAISS so fusion can score lexical-only candidates exactly (mmapped).
-            np.save(tmp / "vectors.npy", vectors)
-            np.save(tmp / "title_vectors.npy", title_vectors)
+            building.save_dense(dense)
+            building.write_vectors(ids, vectors, title_vectors)
             lexical = LexicalIndex.build(
                 [r.title_tokens for r in rows], [r.text_tokens for r in rows], bm25
             )
-            lexical.save(tmp)
+            building.save_lexical(lexical)
             if progress:
                 progress("index", 2, 2)
             corpus_hash = snapshot.corpus_hash()
@@ -203,17 +154,14 @@ def build_index(
             build_seconds=round(time.perf_counter() - started, 3),
         )
         pause_point("build.embedded")
-        manifest.write(tmp)
-        final = index_root / build_id
-        os.replace(tmp, final)
-        _fsync_dir(index_root)
-        _write_atomic(index_root / CURRENT, build_id + "\n")
+        building.write_manifest(manifest)
+        final = root.publish(building)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        root.discard(building)
         raise
-    _prune(index_root, keep)
+    root.prune(keep)
     return BuildReport(
-        path=final,
+        path=final.path,
         chunks=len(ids),
         embedded=embedded,
         cached=cached,
@@ -221,20 +169,3 @@ def build_index(
         embed_seconds=embed_seconds,
         dense_kind=dense.description,
     )
-
-
-def _prune(index_root: Path, keep: int) -> None:
-    """Remove old builds (never the serving one) and leftovers of crashed builds."""
-    try:
-        serving = current_index(index_root).name
-    except IndexError_:
-        serving = ""
-    builds = sorted(p for p in index_root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    # Build names sort by time; the serving build is kept whatever its age.
-    old = [b for b in builds if b.name != serving]
-    for stale_build in old[: max(0, len(builds) - keep)]:
-        shutil.rmtree(stale_build, ignore_errors=True)
-    for stale in index_root.glob(".building-*"):
-        # Another build may be running right now; only remove what is clearly abandoned.
-        if time.time() - stale.stat().st_mtime > 6 * 3600:
-            shutil.rmtree(stale, ignore_errors=True)

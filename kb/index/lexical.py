@@ -79,9 +79,6 @@ class LexicalIndex:
         )
         return cls(matrix, vocab, params)
 
-    def term_ids(self, tokens: Sequence[str]) -> list[int]:
-        return [self.vocab[t] for t in tokens if t in self.vocab]
-
     def score(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:
         """BM25 score of every document for a query (float32 ``[n_docs]``).
 

@@ -13,7 +13,7 @@ import re
 from kb.text.masking import strip_placeholders
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
-from kb.types import Chunk, Department, Document
+from kb.types import Chunk, Department, DocId, Document
 
 MAX_CHARS = 400
 _SENTENCE_RE = re.compile(r"(?<=[。!?！？\n])")
@@ -82,7 +82,7 @@ def department_document(dept: Department) -> Document:
     aliases = "、".join(dept.aliases)
     body = f"{dept.duties}\n別名: {aliases}" if aliases else dept.duties
     return Document(
-        doc_id=f"department:{dept.name}",
+        doc_id=DocId.of("department", dept.name),
         kind="department",
         title=dept.name,
         body=body,

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kb.types import Document, ParseResult
+from kb.types import DocId, Document, ParseResult
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def build_manual(
             continue
         documents.append(
             Document(
-                doc_id=f"manual:{stem}#{len(documents) + 1}",
+                doc_id=DocId.of("manual", f"{stem}#{len(documents) + 1}"),
                 kind="manual",
                 title=section.title,
                 body=body,

@@ -33,7 +33,7 @@ from kb.ingest.schema import (
     parse_url,
     split_multi,
 )
-from kb.types import Department, DocKind, Document, ParseResult, RowError
+from kb.types import Department, DocId, DocKind, Document, ParseResult, RowError
 
 RawValue = str | tuple[str, ...]
 """A cell: text, or (JSONL) a list of texts for a multi-valued field."""
@@ -262,7 +262,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
     key = row.parsed("id", parse_id, required=True)
     if kind == "faq":
         return key, Document(
-            doc_id=f"faq:{key}",
+            doc_id=DocId.of("faq", key),
             kind="faq",
             title=row.text("question", required=True),
             body=row.text("answer", required=True),
@@ -273,7 +273,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
             source=where,
         )
     return key, Document(
-        doc_id=f"case:{key}",
+        doc_id=DocId.of("case", key),
         kind="case",
         title=row.text("summary", required=True),
         body=row.text("resolution", required=True),

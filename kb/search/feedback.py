@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kb.index.embedder import Embedder
+from kb.embed.embedder import Embedder
 
 DEFAULT_FLOOR = 0.5
 """Similarity floor while there is too little feedback to learn one."""

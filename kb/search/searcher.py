@@ -12,30 +12,28 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from kb.errors import QueryError
-from kb.index.builder import SNAPSHOT, current_index
+from kb.embed.embedder import Embedder, occupying
 from kb.index.dense import DenseIndex, KindIndexes
-from kb.index.embedder import Embedder, occupying
-from kb.index.lexical import LexicalIndex
-from kb.index.manifest import Manifest
+from kb.index.folder import IndexFolder, IndexRoot
 from kb.search.feedback import DepartmentFeedback
 from kb.search.fusion import FusionMethod, fuse
-from kb.store import Store
-from kb.text.language import is_japanese
+from kb.search.query import QueryAnalysis, analyze_query, check_query
+from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
-from kb.text.normalize import NORMALIZER_VERSION, normalize
+from kb.text.normalize import NORMALIZER_VERSION
 from kb.text.synonyms import SynonymTable
 from kb.types import (
     DOC_KINDS,
     CaseResult,
     Department,
     DepartmentResult,
+    DocId,
     DocKind,
     Document,
     FaqResult,
@@ -75,15 +73,12 @@ class SearchConfig:
 
     See :mod:`kb.search.feedback`."""
 
-
-@dataclass(frozen=True)
-class QueryAnalysis:
-    text: str
-    """Normalized query text."""
-    terms: tuple[str, ...]
-    weights: tuple[float, ...] = field(default=())
-    japanese: bool = True
-    """False for queries in other languages: they are answered by the dense side alone."""
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchConfig:
+        """The configuration the service runs with: these defaults plus the settings' limits."""
+        return cls(
+            max_query_chars=settings.max_query_chars, feedback_weight=settings.feedback_weight
+        )
 
 
 class Searcher:
@@ -105,8 +100,9 @@ class Searcher:
         synonyms: SynonymTable | None = None,
     ) -> None:
         self.folder = folder
+        index = IndexFolder(folder)
         self.synonyms = synonyms or SynonymTable()
-        self.manifest = Manifest.read(folder)
+        self.manifest = index.manifest()
         self.manifest.check(
             model=embedder.model_id,
             dim=embedder.dim,
@@ -116,19 +112,16 @@ class Searcher:
         self.embedder = embedder
         self.tokenizer = tokenizer or MeCabTokenizer()
         self.config = config or SearchConfig()
-        self.store = Store(folder / SNAPSHOT, read_only=True)
-        self.dense_by_kind = KindIndexes.load(folder)
+        self.store = index.open_snapshot()
+        dense = index.load_dense(self.manifest.dense_kind)
+        self.dense_by_kind = dense if isinstance(dense, KindIndexes) else None
         # A folder built before per-kind indexes has one index over all kinds.
-        self.dense: DenseIndex | None = None
-        if self.dense_by_kind is None:
-            self.dense = DenseIndex.load(folder / "dense.faiss", self.manifest.dense_kind)
-        self.lexical = LexicalIndex.load(folder)
-        self.rowids = np.load(folder / "rowids.npy")
-        self.vectors = np.load(folder / "vectors.npy", mmap_mode="r")
-        self.title_vectors = np.load(folder / "title_vectors.npy", mmap_mode="r")
+        self.dense: DenseIndex | None = dense if isinstance(dense, DenseIndex) else None
+        self.lexical = index.load_lexical()
+        self.vectors = index.vectors()
+        self.title_vectors = index.title_vectors()
         meta = self.store.chunk_metadata()
-        if not np.array_equal(meta["rowid"], self.rowids):
-            raise QueryError(f"index {folder} is inconsistent: chunk ids differ from the snapshot")
+        self.rowids = index.check_rowids(meta["rowid"])
         self._doc_of = meta["doc_id"]
         self._chunk_id = meta["chunk_id"]
         self._kind = meta["kind"]
@@ -159,7 +152,8 @@ class Searcher:
         synonyms: SynonymTable | None = None,
     ) -> Searcher:
         """Open the serving index under ``index_root``."""
-        return cls(current_index(index_root), embedder, tokenizer, config, synonyms)
+        folder = IndexRoot(index_root).current().path
+        return cls(folder, embedder, tokenizer, config, synonyms)
 
     def close(self) -> None:
         self.store.close()
@@ -168,24 +162,17 @@ class Searcher:
 
     def analyze(self, query: str) -> QueryAnalysis:
         """Validate and normalize a query and extract its lexical terms."""
-        if not query or not query.strip():
-            raise QueryError("the query is empty")
-        if len(query) > self.config.max_query_chars:
-            raise QueryError(
-                f"the query is {len(query)} characters long; at most "
-                f"{self.config.max_query_chars} are allowed"
-            )
-        text = normalize(query)
-        if not is_japanese(text):
-            return QueryAnalysis(text=text, terms=(), weights=(), japanese=False)
-        terms = list(self.tokenizer.lemmas(text))
-        weights = [1.0] * len(terms)
-        for expression in self.synonyms.expansions(text):
-            for term in self.tokenizer.lemmas(expression):
-                if term not in terms:
-                    terms.append(term)
-                    weights.append(self.config.synonym_weight)
-        return QueryAnalysis(text=text, terms=tuple(terms), weights=tuple(weights))
+        return analyze_query(
+            query,
+            self.tokenizer,
+            self.synonyms,
+            max_chars=self.config.max_query_chars,
+            synonym_weight=self.config.synonym_weight,
+        )
+
+    def check_query(self, query: str, *, allow_empty: bool = False) -> None:
+        """:func:`~kb.search.query.check_query` with this searcher's length limit."""
+        check_query(query, self.config.max_query_chars, allow_empty=allow_empty)
 
     # --- retrieval ----------------------------------------------------------------------
 
@@ -431,7 +418,7 @@ class Searcher:
             top = max(h.score for h in dir_hits) or 1.0
             for rank, hit in enumerate(dir_hits[:5]):
                 # A directory entry's department is itself (its title).
-                name = hit.departments[0] if hit.departments else self._local_id(hit.doc_id)
+                name = hit.departments[0] if hit.departments else DocId.local_of(hit.doc_id)
                 scores[name] += cfg.directory_weight * (hit.score / top) / (1.0 + rank)
                 evidence[name].insert(0, hit.doc_id)
         feedback = self.department_feedback
@@ -457,13 +444,9 @@ class Searcher:
             )
         return tuple(out)
 
-    @staticmethod
-    def _local_id(doc_id: str) -> str:
-        return doc_id.partition(":")[2] or doc_id
-
     def _faq(self, hit: Hit, doc: Document) -> FaqResult:
         return FaqResult(
-            id=self._local_id(doc.doc_id),
+            id=DocId.local_of(doc.doc_id),
             question=doc.title,
             answer=doc.body,
             department=doc.departments[0] if doc.departments else "",
@@ -474,7 +457,7 @@ class Searcher:
 
     def _case(self, hit: Hit, doc: Document) -> CaseResult:
         return CaseResult(
-            id=self._local_id(doc.doc_id),
+            id=DocId.local_of(doc.doc_id),
             summary=doc.title,
             resolution=doc.body,
             department="・".join(doc.departments),
@@ -486,7 +469,7 @@ class Searcher:
 
     def _manual(self, hit: Hit, doc: Document) -> ManualResult:
         return ManualResult(
-            id=self._local_id(doc.doc_id),
+            id=DocId.local_of(doc.doc_id),
             title=doc.doc_title,
             heading=" > ".join(doc.heading_path) or doc.title,
             text=doc.body,

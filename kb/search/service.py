@@ -12,9 +12,9 @@ import logging
 import threading
 from pathlib import Path
 
+from kb.embed.embedder import Embedder, embedder_from_settings, wait_until_warm
 from kb.errors import IndexError_, KBError
-from kb.index.builder import CURRENT, current_index
-from kb.index.embedder import Embedder, embedder_from_settings, wait_until_warm
+from kb.index.folder import IndexRoot
 from kb.search.feedback import DepartmentFeedback
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
@@ -56,6 +56,7 @@ class SearchService:
         feedback_store: FeedbackStore | None = None,
     ) -> None:
         self.index_root = index_root
+        self._root = IndexRoot(index_root)
         self.feedback_store = feedback_store
         self.department_feedback = DepartmentFeedback()
         """「正しい担当課は…」 feedback as a kNN vote, shared by every searcher of the service."""
@@ -78,9 +79,7 @@ class SearchService:
             threads=settings.query_threads,
             solo_threads=settings.solo_query_threads,
         )
-        cfg = config or SearchConfig(
-            max_query_chars=settings.max_query_chars, feedback_weight=settings.feedback_weight
-        )
+        cfg = config or SearchConfig.from_settings(settings)
         synonyms = ensure_synonyms_file(settings.synonyms_path)
         return cls(
             settings.index_root,
@@ -126,20 +125,13 @@ class SearchService:
             self._synonyms_stamp = stamp
         return self._synonyms
 
-    def _stamp(self) -> tuple[float, int] | None:
-        try:
-            st = (self.index_root / CURRENT).stat()
-        except OSError:
-            return None
-        return (st.st_mtime, st.st_ino)
-
     def searcher(self) -> Searcher:
         """The searcher of the serving index, reopened if a new build took over."""
         try:
             self.sync_feedback()
         except Exception:  # feedback must never take search down
             log.exception("could not read new department feedback")
-        stamp = self._stamp()
+        stamp = self._root.stamp()
         current = self._searcher
         if current is not None and stamp == self._pointer_stamp:
             current.synonyms = self.synonyms()
@@ -148,7 +140,7 @@ class SearchService:
             if self._searcher is not None and stamp == self._pointer_stamp:
                 return self._searcher
             try:
-                folder = current_index(self.index_root)
+                folder = self._root.current().path
                 if self._searcher is not None and folder == self._searcher.folder:
                     self._pointer_stamp = stamp
                     return self._searcher

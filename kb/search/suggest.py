@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.text.normalize import normalize
+from kb.types import DocId
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -118,7 +119,7 @@ class Suggester:
         docs = store.get_documents(store.document_ids("faq"))
         entries = [
             (
-                doc.doc_id.partition(":")[2] or doc.doc_id,
+                DocId.local_of(doc.doc_id),
                 doc.title,
                 doc.departments[0] if doc.departments else "",
             )

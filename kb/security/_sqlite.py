@@ -1,4 +1,8 @@
-"""Opening the security databases: private file mode, WAL, full fsync on commit."""
+"""Opening the security databases: private file mode, WAL, full fsync on commit.
+
+The file set-up they share with the store's databases (WAL, the lock timeout) is
+:func:`kb.store.sqlite.open_wal`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from kb.store import LOCK_TIMEOUT_S, while_locked
+from kb.store.sqlite import open_wal
 
 
 def connect(path: Path | None, *, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -21,12 +25,8 @@ def connect(path: Path | None, *, synchronous: str = "FULL") -> sqlite3.Connecti
     if path is None:
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
         created = not path.exists()
-        conn = sqlite3.connect(
-            str(path), check_same_thread=False, timeout=LOCK_TIMEOUT_S, isolation_level=None
-        )
-        while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        conn = open_wal(path, autocommit=True)
         if created:
             # Key hashes and who-searched-what are nobody else's business on a shared host.
             with contextlib.suppress(OSError):

@@ -19,16 +19,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.embed.embedder import Embedder
 from kb.errors import TrainerError
 from kb.index.builder import BuildReport, build_index
-from kb.index.embedder import Embedder
 from kb.ingest.chunking import chunk_document, split_sentences
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, Store
 from kb.text.masking import mask_personal
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.topics import Topic
-from kb.types import Document
+from kb.types import DocId, Document
 
 _WANT = re.compile(
     r"(たい|ほしい|欲しい|分から|わから|困って|不安|心配|どうすれば|どうしたら|どこで|"
@@ -137,7 +137,7 @@ def _draft(candidates: FaqCandidateStore, candidate_id: str) -> FaqCandidate:
 def faq_document(candidate: FaqCandidate) -> Document:
     """The published FAQ document an approved candidate becomes."""
     return Document(
-        doc_id=f"faq:{candidate.id}",
+        doc_id=DocId.of("faq", candidate.id),
         kind="faq",
         title=candidate.question,
         body=candidate.answer,

@@ -13,14 +13,11 @@ from kb.settings import Settings
 from kb.trainer.gaps import GapReport
 from kb.trainer.service import Trainer
 from kb.trainer.topics import TopicSet, trend
+from kb.types import DocId
 
 
 def _out(text: str) -> None:
     print(text, flush=True)
-
-
-def _local(doc_id: str) -> str:
-    return doc_id.partition(":")[2] or doc_id
 
 
 def format_topics(topic_set: TopicSet, cases: dict[str, Any], limit: int) -> str:
@@ -41,7 +38,7 @@ def format_topics(topic_set: TopicSet, cases: dict[str, Any], limit: int) -> str
         lines.append(f"  monthly ({topic_set.months[0]}..{topic_set.months[-1]}): {months}")
         for case_id in t.representative:
             case = cases.get(case_id)
-            lines.append(f"  - {_local(case_id)} {case.title if case else ''}")
+            lines.append(f"  - {DocId.local_of(case_id)} {case.title if case else ''}")
     return "\n".join(lines)
 
 
@@ -54,7 +51,7 @@ def format_gaps(report: GapReport, limit: int) -> str:
     for g in report.topics[:limit]:
         lines.append(
             f"  {g.topic.id:<14} {g.topic.size:>4} cases  coverage {g.coverage:.3f}  "
-            f"{g.topic.label}  (nearest FAQ {_local(g.best_faq)} {g.best_faq_question})"
+            f"{g.topic.label}  (nearest FAQ {DocId.local_of(g.best_faq)} {g.best_faq_question})"
         )
     lines.append(
         f"\nqueries without a good FAQ, most frequent first "
@@ -73,7 +70,7 @@ def format_gaps(report: GapReport, limit: int) -> str:
     for h in report.helped[:limit]:
         rate = "-" if h.rate is None else f"{h.rate:.0%}"
         lines.append(
-            f"  {_local(h.faq_id):<8} {rate:>5}  ({h.helped} helped, {h.not_helped} not)  "
+            f"  {DocId.local_of(h.faq_id):<8} {rate:>5}  ({h.helped} helped, {h.not_helped} not)  "
             f"{h.question}"
         )
     return "\n".join(lines)
@@ -143,7 +140,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.index.embedder import embedder_from_settings
+    from kb.embed.embedder import embedder_from_settings
 
     trainer = Trainer(settings)
     if args.question or args.answer:
@@ -161,8 +158,8 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.index.builder import current_index
-    from kb.index.embedder import embedder_from_settings
+    from kb.embed.embedder import embedder_from_settings
+    from kb.index.folder import current_index
     from kb.search.searcher import SearchConfig, Searcher
     from kb.trainer.feedback_eval import (
         evaluate_feedback_loop,

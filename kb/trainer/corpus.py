@@ -14,9 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.index.builder import SNAPSHOT, current_index
-from kb.index.manifest import Manifest
-from kb.store import Store
+from kb.index.folder import IndexFolder
 from kb.types import Department, Document
 
 OPEN_STATUSES = frozenset({"対応中", "未対応", "継続", "継続中", "保留", "open", "pending"})
@@ -64,8 +62,9 @@ def _doc_vectors(
 
 def load_corpus(folder: Path) -> TrainerCorpus:
     """Read the closed cases and published FAQ of the index build in ``folder``."""
-    manifest = Manifest.read(folder)
-    store = Store(folder / SNAPSHOT, read_only=True)
+    index = IndexFolder(folder)
+    manifest = index.manifest()
+    store = index.open_snapshot()
     try:
         meta = store.chunk_metadata()
         case_ids = store.document_ids("case")
@@ -74,12 +73,8 @@ def load_corpus(folder: Path) -> TrainerCorpus:
         departments = tuple(store.departments())
     finally:
         store.close()
-    rowids = np.load(folder / "rowids.npy")
-    if not np.array_equal(rowids, meta["rowid"]):
-        from kb.errors import IndexError_
-
-        raise IndexError_(f"index {folder} is inconsistent: chunk ids differ from the snapshot")
-    title_vectors = np.load(folder / "title_vectors.npy", mmap_mode="r")
+    index.check_rowids(meta["rowid"])
+    title_vectors = index.title_vectors()
     cases = tuple(
         docs[i] for i in case_ids if i in docs and docs[i].status.strip() not in OPEN_STATUSES
     )
@@ -94,8 +89,3 @@ def load_corpus(folder: Path) -> TrainerCorpus:
         faq_vectors=_doc_vectors([f.doc_id for f in faqs], meta["doc_id"], title_vectors, dim),
         departments=departments,
     )
-
-
-def load_current_corpus(index_root: Path) -> TrainerCorpus:
-    """:func:`load_corpus` of the serving build under ``index_root``."""
-    return load_corpus(current_index(index_root))

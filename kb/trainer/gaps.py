@@ -28,6 +28,7 @@ from kb.store import FeedbackRecord, QueryLogRecord
 from kb.text.normalize import normalize
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.topics import Topic, TopicSet
+from kb.types import DocId
 
 E5_LOW_SCORE = 0.86
 """Query line of the e5 family. On the 220 demo eval queries (all have a relevant FAQ) the
@@ -225,12 +226,12 @@ def help_rates(corpus: TrainerCorpus, feedback: Sequence[FeedbackRecord]) -> lis
     not_helped: Counter[str] = Counter()
     shown: Counter[str] = Counter()
     for record in feedback:
-        faq_shown = [s for s in record.shown if s.startswith("faq:")]
+        faq_shown = [s for s in record.shown if DocId.kind_of(s) == "faq"]
         shown.update(set(faq_shown))
-        if record.helpful is not None and record.helped_id.startswith("faq:"):
+        if record.helpful is not None and DocId.kind_of(record.helped_id) == "faq":
             (helped if record.helpful else not_helped)[record.helped_id] += 1
         elif record.helped_id:
-            if record.helped_id.startswith("faq:"):
+            if DocId.kind_of(record.helped_id) == "faq":
                 helped[record.helped_id] += 1
             not_helped.update(s for s in set(faq_shown) if s != record.helped_id)
     titles = {f.doc_id: f.title for f in corpus.faqs}

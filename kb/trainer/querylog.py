@@ -13,7 +13,7 @@ from collections.abc import Collection
 from kb.store import QueryLogRecord
 from kb.text.masking import mask_personal
 from kb.text.mecab import MeCabTokenizer
-from kb.types import SearchResult
+from kb.types import DocId, SearchResult
 
 SOURCES = ("staff", "public")
 MAX_RESULTS = 10
@@ -37,7 +37,7 @@ def log_record(
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
-    published = {f"faq:{i}" for i in published_faq_ids}
+    published = {DocId.of("faq", i) for i in published_faq_ids}
     faq_scores = [
         h.dense_score
         for h in result.hits
@@ -46,7 +46,7 @@ def log_record(
     ids: list[str] = []
     scores: list[float] = []
     for faq in result.faqs[:MAX_RESULTS]:
-        doc_id = f"faq:{faq.id}"
+        doc_id = DocId.of("faq", faq.id)
         ids.append(doc_id)
         dense = next((h.dense_score for h in result.hits if h.doc_id == doc_id), None)
         scores.append(float(dense if dense is not None else faq.score))

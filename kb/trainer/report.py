@@ -13,13 +13,10 @@ from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.gaps import GapReport
 from kb.trainer.manual import MIN_TREND_CASES
 from kb.trainer.topics import Topic, TopicSet, trend
+from kb.types import DocId
 
 TREND_TOPICS = 3
 MAX_ROWS = 20
-
-
-def _local(doc_id: str) -> str:
-    return doc_id.partition(":")[2] or doc_id
 
 
 def _pct(value: float | None) -> str:
@@ -64,10 +61,11 @@ def dashboard_html(corpus: TrainerCorpus, topics: TopicSet, gaps: GapReport) -> 
             "<th>主な経路</th><th>傾向</th><th>代表的な事例</th></tr></thead><tbody>"
         )
         for t in shown:
+            locals_ = [(c, escape(DocId.local_of(c))) for c in t.representative]
             examples = "".join(
-                f'<li><a href="/staff#case/{escape(_local(c))}">{escape(_local(c))}</a> '
+                f'<li><a href="/staff#case/{local}">{local}</a> '
                 f"{escape(cases[c].title if c in cases else '')}</li>"
-                for c in t.representative
+                for c, local in locals_
             )
             parts.append(
                 f'<tr data-topic="{escape(t.id)}"><td>{escape(t.id)}</td>'
@@ -94,7 +92,7 @@ def dashboard_html(corpus: TrainerCorpus, topics: TopicSet, gaps: GapReport) -> 
             parts.append(
                 f'<tr data-topic="{escape(g.topic.id)}"><td>{escape(g.topic.label)}</td>'
                 f"<td class=num>{g.topic.size}</td><td class=num>{g.coverage:.2f}</td>"
-                f"<td>{escape(_local(g.best_faq))} {escape(g.best_faq_question)}</td>"
+                f"<td>{escape(DocId.local_of(g.best_faq))} {escape(g.best_faq_question)}</td>"
                 f'<td><button type="button" class="draft" data-topic="{escape(g.topic.id)}">'
                 "FAQ候補を作る</button></td></tr>"
             )
@@ -137,7 +135,7 @@ def dashboard_html(corpus: TrainerCorpus, topics: TopicSet, gaps: GapReport) -> 
         )
         for h in gaps.helped[:MAX_ROWS]:
             parts.append(
-                f"<tr><td>{escape(_local(h.faq_id))} {escape(h.question)}</td>"
+                f"<tr><td>{escape(DocId.local_of(h.faq_id))} {escape(h.question)}</td>"
                 f"<td class=num>{h.helped}</td><td class=num>{h.not_helped}</td>"
                 f"<td class=num>{_pct(h.rate)}</td></tr>"
             )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 
+from kb.embed.embedder import Embedder
 from kb.errors import TrainerError
-from kb.index.builder import current_index
-from kb.index.embedder import Embedder
+from kb.index.folder import current_index
 from kb.settings import Settings
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, FeedbackStore, QueryLogStore
 from kb.store import Store as KBStore

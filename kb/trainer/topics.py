@@ -22,7 +22,6 @@ from kb.index.dense import kmeans
 from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer
 from kb.text.normalize import normalize
 from kb.trainer.corpus import TrainerCorpus
-from kb.types import Document
 
 KEYWORDS = 5
 REPRESENTATIVES = 3
@@ -142,10 +141,6 @@ def month_range(dates: Sequence[str]) -> tuple[str, ...]:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return tuple(out)
-
-
-def _department_of(case: Document) -> str:
-    return case.departments[0] if case.departments else ""
 
 
 def compute_topics(

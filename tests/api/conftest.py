@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.api.app import create_app
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
+from kb.search.searcher import SearchConfig
 from kb.search.service import SearchService
 from kb.security.keys import KeyStore
 from kb.settings import Settings
@@ -41,7 +42,9 @@ def make_client(index_root: Path, fake_embedder: FakeEmbedder) -> Iterator[MakeC
         settings = Settings(data_dir=root.parent, **overrides)
         app = create_app(
             settings,
-            service_factory=lambda: SearchService(root, fake_embedder),
+            service_factory=lambda: SearchService(
+                root, fake_embedder, SearchConfig.from_settings(settings)
+            ),
             load_in_background=False,
         )
         client = TestClient(app)

@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.api.app import create_app
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
+from kb.search.searcher import SearchConfig
 from kb.search.service import SearchService
 from kb.settings import Settings
 from tests.api.conftest import create_key
@@ -19,7 +20,9 @@ def client(index_root: Path, fake_embedder: FakeEmbedder) -> Iterator[TestClient
     settings = Settings(data_dir=index_root.parent, max_query_chars=50)
     app = create_app(
         settings,
-        service_factory=lambda: SearchService(index_root, fake_embedder),
+        service_factory=lambda: SearchService(
+            index_root, fake_embedder, SearchConfig.from_settings(settings)
+        ),
         load_in_background=False,
     )
     with TestClient(app) as c:

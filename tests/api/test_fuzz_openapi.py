@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 from kb.api.app import create_app
+from kb.embed.embedder import FakeEmbedder
 from kb.index.builder import build_index
-from kb.index.embedder import FakeEmbedder
 from kb.search.service import SearchService
 from kb.settings import Settings
 from kb.store import EmbeddingCache, Store

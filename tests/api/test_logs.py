@@ -13,7 +13,7 @@ import uvicorn
 
 from kb.api.app import create_app
 from kb.api.logs import DropQueryString, uvicorn_log_config
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
 from kb.search.service import SearchService
 from kb.settings import Settings
 from tests.api.conftest import create_key

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from kb.api.app import create_app
 from kb.cli import main
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
 from kb.search.service import SearchService
 from kb.settings import Settings
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from kb.api import state as state_module
 from kb.api.app import create_app
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
 from kb.search.service import WARM_UP_QUERIES, SearchService
 from kb.settings import Settings
 from tests.api.conftest import MakeClient, create_key

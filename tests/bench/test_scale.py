@@ -16,7 +16,7 @@ from bench.scale import (
     read_bases,
     write_level,
 )
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
 from kb.ingest.pipeline import ingest
 from kb.store import Store, text_hash
 

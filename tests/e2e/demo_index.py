@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kb.embed.embedder import FakeEmbedder
 from kb.index.builder import build_index
-from kb.index.embedder import FakeEmbedder
 from kb.ingest.pipeline import ingest
 from kb.store import EmbeddingCache, Store
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kb.embed.embedder import FakeEmbedder
 from kb.errors import IndexError_, ManifestMismatch
-from kb.index.builder import CURRENT, build_index, current_index
-from kb.index.embedder import FakeEmbedder
+from kb.index.builder import build_index
+from kb.index.folder import CURRENT, current_index
 from kb.index.manifest import Manifest
 from kb.ingest.chunking import chunk_document
 from kb.search.searcher import Searcher

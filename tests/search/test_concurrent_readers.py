@@ -6,8 +6,9 @@ import threading
 import time
 from pathlib import Path
 
-from kb.index.builder import build_index, current_index
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
+from kb.index.builder import build_index
+from kb.index.folder import current_index
 from kb.ingest.chunking import chunk_document
 from kb.search.service import SearchService
 from kb.store import EmbeddingCache, Store

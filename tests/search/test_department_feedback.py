@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
 from kb.search.feedback import DEFAULT_FLOOR, DepartmentFeedback
 from kb.search.service import SearchService
 from kb.store import FeedbackRecord, FeedbackStore

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.index.builder import current_index
+from kb.embed.embedder import FakeEmbedder
 from kb.index.dense import DenseIndex
-from kb.index.embedder import FakeEmbedder
+from kb.index.folder import current_index
 from kb.search.searcher import Searcher
 from kb.types import Filters
 from tests.e2e.demo_index import REPO, build_demo_index

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kb.embed.embedder import FakeEmbedder
 from kb.errors import QueryError
 from kb.index.builder import build_index
-from kb.index.embedder import FakeEmbedder
 from kb.ingest.chunking import chunk_document
 from kb.search.searcher import SearchConfig, Searcher
 from kb.store import Store

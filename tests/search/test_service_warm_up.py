@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.index.embedder import FakeEmbedder
+from kb.embed.embedder import FakeEmbedder
 from kb.search import suggest
 from kb.search.service import SearchService, settle_heap
 from tests.e2e.demo_index import build_demo_index

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from kb.embed.embedder import FakeEmbedder
 from kb.errors import TrainerError
-from kb.index.builder import build_index, current_index
-from kb.index.embedder import FakeEmbedder
+from kb.index.builder import build_index
+from kb.index.folder import current_index
 from kb.search.searcher import Searcher
 from kb.store import EmbeddingCache, FaqCandidateStore, Store
 from kb.text.mecab import MeCabTokenizer

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -35,12 +35,17 @@ from kb.api.access_schemas import (
 from kb.api.deps import AdminDep, AuditDep, SettingsDep, StateDep
 from kb.api.schemas import ErrorOut
 from kb.api.state import AppState
-from kb.errors import AccessError, InputError, KBError
+from kb.errors import AccessError, InputError
 from kb.ingest.readers import SUPPORTED_SUFFIXES
 from kb.security.audit import AuditLog, parse_since
 from kb.security.keys import ApiKey
 from kb.settings import Settings
 from kb.types import DOC_KINDS, DocKind
+
+if TYPE_CHECKING:
+    from kb.embed.embedder import Embedder
+    from kb.index.builder import BuildReport
+    from kb.index.update import UpdateReport
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -73,26 +78,7 @@ def _key_out(key: ApiKey) -> KeyOut:
     )
 
 
-def _build(settings: Settings, state: AppState) -> BuildOut:
-    """Rebuild the index from the store; the serving searcher switches to it on its next query."""
-    from kb.index.builder import build_index
-    from kb.index.embedder import embedder_from_settings
-    from kb.store import EmbeddingCache, Store
-
-    # Reuse the serving model (same weights, one thread for this background job) rather than
-    # loading a second copy; without a service yet, load it as `kb build` would.
-    embedder = (
-        state.service.embedder
-        if state.service is not None
-        else embedder_from_settings(settings, threads=settings.query_threads)
-    )
-    store = Store(settings.store_path)
-    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
-    try:
-        report = build_index(store, embedder, settings.index_root, cache=cache)
-    finally:
-        cache.close()
-        store.close()
+def _build_out(report: BuildReport) -> BuildOut:
     return BuildOut(
         index=report.path.name,
         chunks=report.chunks,
@@ -100,6 +86,22 @@ def _build(settings: Settings, state: AppState) -> BuildOut:
         cached=report.cached,
         seconds=round(report.seconds, 3),
     )
+
+
+def _serving_embedder(state: AppState) -> Embedder | None:
+    """The serving model (same weights; one thread for this background job), if loaded.
+
+    Without a service yet, the build loads the model as `kb build` would.
+    """
+    return state.service.embedder if state.service is not None else None
+
+
+def _build(settings: Settings, state: AppState) -> BuildOut:
+    """Rebuild the index from the store; the serving searcher switches to it on its next query."""
+    from kb.index.update import rebuild
+
+    report = rebuild(settings, embedder=_serving_embedder(state), threads=settings.query_threads)
+    return _build_out(report)
 
 
 def _limited(request: Request, limit: int) -> Request:
@@ -212,8 +214,7 @@ async def ingest_upload(
     Bad rows are reported with file, line and field and skipped; the good ones are stored.
     The uploaded files are deleted afterwards: only what ingest stores (masked) is kept.
     """
-    from kb.ingest.pipeline import ingest
-    from kb.store import RawTextStore, Store
+    from kb.index.update import ingest_and_build
 
     if kind is not None and kind not in DOC_KINDS:
         raise HTTPException(422, detail=f"unknown kind {kind!r}; use one of {', '.join(DOC_KINDS)}")
@@ -224,31 +225,23 @@ async def ingest_upload(
         paths = await _save_uploads(request, settings, folder)
         with _exclusive("ingest"):
 
-            def run() -> Any:
-                store = Store(settings.store_path)
-                raw = RawTextStore(settings.raw_text_path) if settings.keep_raw_text else None
-                try:
-                    return ingest(
-                        paths,
-                        store,
-                        kind=doc_kind,
-                        keep_words=settings.mask_keep_words,
-                        raw_store=raw,
-                        max_rows=settings.max_rows_per_file,
-                    )
-                finally:
-                    store.close()
-                    if raw is not None:
-                        raw.close()
+            def run() -> UpdateReport:
+                return ingest_and_build(
+                    settings,
+                    paths,
+                    kind=doc_kind,
+                    build=build,
+                    embedder=_serving_embedder(state),
+                    threads=settings.query_threads,
+                )
 
             try:
-                report = await run_in_threadpool(run)
+                update = await run_in_threadpool(run)
             except InputError as exc:
                 raise HTTPException(422, detail=str(exc)) from exc
+            report = update.ingest
             s = report.stats
-            built = None
-            if build and (s.added or s.updated or not _has_index(settings)):
-                built = await run_in_threadpool(_build, settings, state)
+            built = _build_out(update.build) if update.build is not None else None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     out = IngestOut(
@@ -276,16 +269,6 @@ async def ingest_upload(
         + (f"; built {built.index}" if built else ""),
     )
     return out
-
-
-def _has_index(settings: Settings) -> bool:
-    from kb.index.builder import current_index
-
-    try:
-        current_index(settings.index_root)
-    except KBError:
-        return False
-    return True
 
 
 @router.post("/build", response_model=BuildOut, responses={409: {"model": ErrorOut}})

@@ -24,12 +24,10 @@ from kb.api.schemas import (
     PublicSuggestionOut,
     PublicSuggestOut,
 )
-from kb.errors import QueryError
 from kb.search.suggest import suggester_for
-from kb.settings import Settings
 from kb.store import FeedbackRecord
 from kb.text.masking import mask_personal
-from kb.types import Filters
+from kb.types import DocId, Filters
 
 router = APIRouter(
     prefix="/public/v1",
@@ -40,15 +38,6 @@ router = APIRouter(
 
 PUBLIC_FILTERS = Filters(kinds=("faq",), published_only=True)
 """The only filters the public API ever searches with."""
-
-
-def _check_length(q: str, settings: Settings) -> None:
-    if len(q) > settings.max_query_chars:
-        raise HTTPException(
-            status_code=422,
-            detail=f"the query is {len(q)} characters long; at most "
-            f"{settings.max_query_chars} are allowed",
-        )
 
 
 @router.get("/faq/search", response_model=PublicSearchOut, responses={422: {"model": ErrorOut}})
@@ -62,15 +51,10 @@ async def faq_search(
     k: Annotated[int | None, Query(ge=1, le=20)] = None,
 ) -> PublicSearchOut:
     """Published FAQ entries answering ``q``, each with its department's contact details."""
-    if not q.strip():
-        raise HTTPException(status_code=422, detail="the query is empty")
-    _check_length(q, settings)
     limit = min(k or settings.public_max_results, settings.public_max_results)
     published = suggester_for(searcher).published_ids
-    try:
-        result = await state.run(searcher.search, q, k=limit, filters=PUBLIC_FILTERS)
-    except QueryError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    # An empty or over-long query raises QueryError in the search layer: the app maps it to 422.
+    result = await state.run(searcher.search, q, k=limit, filters=PUBLIC_FILTERS)
     if settings.query_log:
         # Masked and written after the response is sent; suggest (every keystroke) is not
         # logged: its prefixes would drown the finished questions.
@@ -105,7 +89,7 @@ def faq_suggest(
     limit: Annotated[int | None, Query(ge=1, le=20)] = None,
 ) -> PublicSuggestOut:
     """Published FAQ questions matching the partial query (no embedding: fast enough to type)."""
-    _check_length(q, settings)
+    searcher.check_query(q, allow_empty=True)
     n = min(limit or settings.suggest_max, settings.suggest_max)
     found = suggester_for(searcher).suggest(q, limit=n)
     return PublicSuggestOut(
@@ -125,7 +109,7 @@ def faq_feedback(
     """The citizen's answer to 「この回答は役に立ちましたか？」 for one published FAQ entry."""
     if body.faq_id not in suggester_for(searcher).published_ids:
         raise HTTPException(status_code=404, detail=f"no published FAQ {body.faq_id!r}")
-    doc_id = f"faq:{body.faq_id}"
+    doc_id = DocId.of("faq", body.faq_id)
     store.add(
         FeedbackRecord(
             source="public",

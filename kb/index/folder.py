@@ -1,0 +1,238 @@
+"""The one owner of an index's files: the builds under an index root and the ``CURRENT`` pointer.
+
+Layout under ``index_root``::
+
+    CURRENT                  name of the serving build (replaced atomically)
+    20261122T031500123456-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
+                             dense-<kind>.faiss + dense.json (one FAISS index per kind),
+                             rowids.npy, vectors.npy, title_vectors.npy, bm25.npz,
+                             bm25_vocab.json
+    .building-.../           a build in progress; left behind only by a crash, pruned later
+
+The builder writes a build through :class:`IndexFolder`, the searcher and the trainer read it
+back through it, and :class:`IndexRoot` alone moves the ``CURRENT`` pointer. A build that is
+interrupted never touches ``CURRENT``, so the previous index keeps serving. Every
+inconsistency found while opening a build is an :class:`~kb.errors.IndexError_`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from kb.errors import IndexError_
+from kb.index.dense import DenseIndex, KindIndexes
+from kb.index.lexical import LexicalIndex
+from kb.index.manifest import Manifest
+from kb.store import Store
+
+CURRENT = "CURRENT"
+_SNAPSHOT = "docs.sqlite"
+_ROWIDS = "rowids.npy"
+_VECTORS = "vectors.npy"
+_TITLE_VECTORS = "title_vectors.npy"
+_LEGACY_DENSE = "dense.faiss"
+"""One FAISS index over every kind, written by builds made before the per-kind indexes."""
+_BUILDING = ".building-"
+_ABANDONED_AFTER_S = 6 * 3600
+
+
+@dataclass(frozen=True)
+class IndexFolder:
+    """One index build folder (complete, or still being written)."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    # --- the store snapshot ---------------------------------------------------------------
+
+    def write_snapshot(self, store: Store) -> Store:
+        """Copy the live store into the build and open the copy read-only."""
+        store.snapshot(self.path / _SNAPSHOT)
+        return self.open_snapshot()
+
+    def open_snapshot(self) -> Store:
+        """The build's own copy of the store, read-only."""
+        return Store(self.path / _SNAPSHOT, read_only=True)
+
+    # --- vectors and row ids --------------------------------------------------------------
+
+    def write_vectors(
+        self, rowids: np.ndarray, vectors: np.ndarray, title_vectors: np.ndarray
+    ) -> None:
+        """Row ids and the full-text and title vectors, aligned row by row."""
+        np.save(self.path / _ROWIDS, rowids)
+        # Kept beside FAISS so fusion can score lexical-only candidates exactly (mmapped).
+        np.save(self.path / _VECTORS, vectors)
+        np.save(self.path / _TITLE_VECTORS, title_vectors)
+
+    def rowids(self) -> np.ndarray:
+        return np.asarray(self._load(_ROWIDS))
+
+    def vectors(self) -> np.ndarray:
+        """Full-text vectors, memory-mapped."""
+        return self._load(_VECTORS, mmap=True)
+
+    def title_vectors(self) -> np.ndarray:
+        """Title-only vectors (FAQ question, case summary, heading path), memory-mapped."""
+        return self._load(_TITLE_VECTORS, mmap=True)
+
+    def _load(self, name: str, *, mmap: bool = False) -> np.ndarray:
+        try:
+            array: np.ndarray = np.load(self.path / name, mmap_mode="r" if mmap else None)
+        except (OSError, ValueError) as exc:
+            raise IndexError_(
+                f"index {self.path} is incomplete: {name} cannot be read ({exc}); run `kb build`"
+            ) from exc
+        return array
+
+    def check_rowids(self, snapshot_rowids: np.ndarray) -> np.ndarray:
+        """The build's row ids, after checking they are the snapshot's chunks in order."""
+        rowids = self.rowids()
+        if not np.array_equal(rowids, snapshot_rowids):
+            raise IndexError_(
+                f"index {self.path} is inconsistent: chunk ids differ from the snapshot;"
+                " run `kb build`"
+            )
+        return rowids
+
+    # --- the dense and lexical indexes ----------------------------------------------------
+
+    def save_dense(self, dense: KindIndexes) -> None:
+        dense.save(self.path)
+
+    def load_dense(self, dense_kind: str) -> KindIndexes | DenseIndex:
+        """The per-kind FAISS indexes, or the single index of a build made before them."""
+        per_kind = KindIndexes.load(self.path)
+        if per_kind is not None:
+            return per_kind
+        return DenseIndex.load(self.path / _LEGACY_DENSE, dense_kind)
+
+    def save_lexical(self, lexical: LexicalIndex) -> None:
+        lexical.save(self.path)
+
+    def load_lexical(self) -> LexicalIndex:
+        return LexicalIndex.load(self.path)
+
+    # --- the manifest ---------------------------------------------------------------------
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        manifest.write(self.path)
+
+    def manifest(self) -> Manifest:
+        return Manifest.read(self.path)
+
+
+class IndexRoot:
+    """The folder holding the builds and the ``CURRENT`` pointer to the serving one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def pointer(self) -> Path:
+        return self.path / CURRENT
+
+    def current(self) -> IndexFolder:
+        """The serving build; :class:`IndexError_` if there is none."""
+        try:
+            name = self.pointer.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise IndexError_(
+                f"no index in {self.path}: run `kb ingest PATH...` (or `kb build`) first"
+            ) from exc
+        folder = self.path / name
+        if not name or not folder.is_dir():
+            raise IndexError_(
+                f"{self.pointer} names {name!r}, which does not exist: run `kb build`"
+            )
+        return IndexFolder(folder)
+
+    def has_index(self) -> bool:
+        """Whether a build is serving."""
+        try:
+            self.current()
+        except IndexError_:
+            return False
+        return True
+
+    def stamp(self) -> tuple[float, int] | None:
+        """Changes whenever the pointer is replaced (modification time and inode)."""
+        try:
+            st = self.pointer.stat()
+        except OSError:
+            return None
+        return (st.st_mtime, st.st_ino)
+
+    def start_build(self) -> IndexFolder:
+        """A fresh, empty folder for a build in progress (invisible to readers)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}"
+        tmp = self.path / f"{_BUILDING}{build_id}"
+        tmp.mkdir()
+        return IndexFolder(tmp)
+
+    def publish(self, building: IndexFolder) -> IndexFolder:
+        """Move a finished build into place and make it the serving one, atomically."""
+        build_id = building.name.removeprefix(_BUILDING)
+        final = self.path / build_id
+        os.replace(building.path, final)
+        _fsync_dir(self.path)
+        _write_atomic(self.pointer, build_id + "\n")
+        return IndexFolder(final)
+
+    @staticmethod
+    def discard(building: IndexFolder) -> None:
+        """Remove a build that failed or was interrupted."""
+        shutil.rmtree(building.path, ignore_errors=True)
+
+    def prune(self, keep: int) -> None:
+        """Remove old builds (never the serving one) and leftovers of crashed builds."""
+        try:
+            serving = self.current().name
+        except IndexError_:
+            serving = ""
+        builds = sorted(p for p in self.path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        # Build names sort by time; the serving build is kept whatever its age.
+        old = [b for b in builds if b.name != serving]
+        for stale_build in old[: max(0, len(builds) - keep)]:
+            shutil.rmtree(stale_build, ignore_errors=True)
+        for stale in self.path.glob(f"{_BUILDING}*"):
+            # Another build may be running right now; only remove what is clearly abandoned.
+            if time.time() - stale.stat().st_mtime > _ABANDONED_AFTER_S:
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+def current_index(index_root: Path) -> Path:
+    """The folder of the serving index under ``index_root``; :class:`IndexError_` if none."""
+    return IndexRoot(index_root).current().path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["CURRENT", "IndexFolder", "IndexRoot", "current_index"]

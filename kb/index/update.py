@@ -1,0 +1,115 @@
+"""Ingest files and rebuild the index: the one path shared by ``kb ingest`` and the admin upload.
+
+Ingest stores what it read (masked, in one transaction per file batch); the index is rebuilt
+only when something was added or changed, or when no index serves yet. The embedder is loaded
+only when a build is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.embed.embedder import Embedder, embedder_from_settings
+from kb.index.builder import BuildReport, Progress, build_index
+from kb.index.folder import IndexRoot
+from kb.ingest.pipeline import IngestReport, ingest
+from kb.settings import Settings
+from kb.store import EmbeddingCache, RawTextStore, Store
+from kb.types import DocKind
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    """What one ingest-and-build did."""
+
+    ingest: IngestReport
+    build: BuildReport | None
+    """``None`` when nothing changed and an index already served (or no build was asked)."""
+
+
+def rebuild(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    embedder: Embedder | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build a new index from the store and make it the serving one.
+
+    Args:
+        settings: Where the store, the embedding cache and the index root are.
+        store: An open store to build from (default: open ``settings.store_path``).
+        embedder: The document embedder; default: the configured model, loaded now.
+        threads: Model threads when the embedder is loaded here (default ``settings.threads``).
+        progress: Optional progress callback.
+    """
+    own_store = store is None
+    live = store if store is not None else Store(settings.store_path)
+    model = embedder or embedder_from_settings(settings, threads=threads or settings.threads)
+    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
+    try:
+        return build_index(live, model, settings.index_root, cache=cache, progress=progress)
+    finally:
+        cache.close()
+        if own_store:
+            live.close()
+
+
+def ingest_and_build(
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    kind: DocKind | None = None,
+    build: bool = True,
+    embedder: Embedder | None = None,
+    threads: int | None = None,
+    progress: Progress | None = None,
+    on_ingested: Callable[[IngestReport], None] | None = None,
+) -> UpdateReport:
+    """Ingest ``paths`` into the store, then rebuild the index when that changed anything.
+
+    Args:
+        settings: Store, masking, row limits and index locations.
+        paths: Files or folders to read.
+        kind: Kind of every file (default: detected per file).
+        build: Rebuild afterwards when something was added or updated, or no index serves.
+        embedder: The document embedder for the build (default: loaded only if a build runs).
+        threads: Model threads when the embedder is loaded here.
+        progress: Optional progress callback for both stages.
+        on_ingested: Called with the ingest report before the build starts (the build may take
+            minutes; the command line prints what was stored first).
+
+    Raises:
+        InputError: A file cannot be read at all (bad rows are reported, not raised).
+    """
+    store = Store(settings.store_path)
+    raw = RawTextStore(settings.raw_text_path) if settings.keep_raw_text else None
+    try:
+        report = ingest(
+            list(paths),
+            store,
+            kind=kind,
+            progress=progress,
+            keep_words=settings.mask_keep_words,
+            raw_store=raw,
+            max_rows=settings.max_rows_per_file,
+        )
+        if raw is not None:
+            raw.close()
+            raw = None
+        if on_ingested is not None:
+            on_ingested(report)
+        s = report.stats
+        built = None
+        if build and (s.added or s.updated or not IndexRoot(settings.index_root).has_index()):
+            built = rebuild(
+                settings, store=store, embedder=embedder, threads=threads, progress=progress
+            )
+        return UpdateReport(ingest=report, build=built)
+    finally:
+        if raw is not None:
+            raw.close()
+        store.close()

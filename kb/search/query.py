@@ -1,0 +1,63 @@
+"""Query validation and analysis: the one place a query's text is checked and turned into terms.
+
+Every entry point (staff search, the public FAQ search and suggest, highlight, ``kb search``,
+evaluation) goes through :func:`check_query`; the API maps the :class:`~kb.errors.QueryError`
+it raises to a 422 and never checks a query itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kb.errors import QueryError
+from kb.text.language import is_japanese
+from kb.text.mecab import MeCabTokenizer
+from kb.text.normalize import normalize
+from kb.text.synonyms import SynonymTable
+
+
+@dataclass(frozen=True)
+class QueryAnalysis:
+    text: str
+    """Normalized query text."""
+    terms: tuple[str, ...]
+    weights: tuple[float, ...] = field(default=())
+    japanese: bool = True
+    """False for queries in other languages: they are answered by the dense side alone."""
+
+
+def check_query(query: str, max_chars: int, *, allow_empty: bool = False) -> None:
+    """Raise :class:`QueryError` for an empty (unless allowed) or over-long query."""
+    if not allow_empty and (not query or not query.strip()):
+        raise QueryError("the query is empty")
+    if len(query) > max_chars:
+        raise QueryError(
+            f"the query is {len(query)} characters long; at most {max_chars} are allowed"
+        )
+
+
+def analyze_query(
+    query: str,
+    tokenizer: MeCabTokenizer,
+    synonyms: SynonymTable,
+    *,
+    max_chars: int,
+    synonym_weight: float,
+) -> QueryAnalysis:
+    """Validate and normalize ``query`` and extract its weighted lexical terms.
+
+    Terms the synonym dictionary adds weigh ``synonym_weight``; typed terms weigh 1. A query
+    that is not Japanese gets no terms (the lexical index is Japanese).
+    """
+    check_query(query, max_chars)
+    text = normalize(query)
+    if not is_japanese(text):
+        return QueryAnalysis(text=text, terms=(), weights=(), japanese=False)
+    terms = list(tokenizer.lemmas(text))
+    weights = [1.0] * len(terms)
+    for expression in synonyms.expansions(text):
+        for term in tokenizer.lemmas(expression):
+            if term not in terms:
+                terms.append(term)
+                weights.append(synonym_weight)
+    return QueryAnalysis(text=text, terms=tuple(terms), weights=tuple(weights))

@@ -1,0 +1,134 @@
+"""Opening SQLite files: the one place for connection set-up, WAL and the lock timeout.
+
+Every database of the service opens its file through :func:`open_wal`: the store's databases
+through :func:`connect` (and :class:`SideDatabase`), the security databases through
+``kb.security._sqlite``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+LOCK_TIMEOUT_S = 30.0
+"""How long a writer waits for another connection's lock."""
+
+
+def while_locked(step: Callable[[], object]) -> None:
+    """Run ``step``, again while another process holds the file, for up to the lock timeout.
+
+    SQLite answers some statements on a file that another connection is creating with
+    "database is locked" at once, without its busy handler: the switch to WAL, and a schema
+    write after a read that another process's write overtook. Two ``kb serve --workers 2``
+    processes opening a fresh ``feedback.sqlite`` together failed this way (measured: 15 of
+    120 opens by 4 processes at once).
+
+    Args:
+        step: The statement (or statements) to run.
+
+    Raises:
+        sqlite3.OperationalError: ``step`` failed otherwise, or stayed locked past
+            :data:`LOCK_TIMEOUT_S`.
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def open_wal(path: Path, *, autocommit: bool = False) -> sqlite3.Connection:
+    """A writable connection to the file ``path`` in WAL mode, its folder created if needed.
+
+    Args:
+        path: Database file.
+        autocommit: Open it in autocommit mode (``isolation_level=None``) rather than with
+            :mod:`sqlite3`'s implicit transactions.
+
+    Returns:
+        The connection, usable from any thread (one at a time), waiting up to
+        :data:`LOCK_TIMEOUT_S` for another connection's lock.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if autocommit:
+        conn = sqlite3.connect(
+            str(path), check_same_thread=False, timeout=LOCK_TIMEOUT_S, isolation_level=None
+        )
+    else:
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=LOCK_TIMEOUT_S)
+    while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+    return conn
+
+
+def connect(path: Path | None, read_only: bool) -> sqlite3.Connection:
+    """A connection to one of the store's databases.
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+        read_only: Open an existing file read-only (index snapshots).
+
+    Returns:
+        The connection; a writable file one is in WAL mode, ``synchronous=NORMAL``, and zeroes
+        what it replaces or deletes.
+    """
+    if path is None:
+        return sqlite3.connect(":memory:", check_same_thread=False)
+    if read_only:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = open_wal(path)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        # Replaced or deleted rows are zeroed, not left in free pages: text stored before it
+        # was masked (or by an older masking version) does not linger in the file.
+        conn.execute("PRAGMA secure_delete=ON")
+    return conn
+
+
+class SideDatabase:
+    """A small SQLite file of its own beside ``kb.sqlite`` holding one table.
+
+    Logs and drafts live apart from the store so that ingests and index snapshots never copy
+    or lock them.
+
+    Args:
+        path: Database file; ``None`` for an in-memory database (tests).
+        table: The table's name.
+        columns: Its columns, as sqlite-utils takes them.
+        pk: Its primary key.
+        index: Columns to index, if any.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        table: str,
+        columns: dict[str, Any],
+        *,
+        pk: str | tuple[str, ...] = "id",
+        index: Sequence[str] = (),
+    ) -> None:
+        import sqlite_utils
+
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite_utils.Database(connect(path, read_only=False))
+
+        def create() -> None:
+            self._db.table(table).create(columns, pk=pk, if_not_exists=True)
+            if index:
+                self._db.table(table).create_index(list(index), if_not_exists=True)
+
+        # Several processes (`kb serve --workers N`) may open a fresh file at once.
+        while_locked(create)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()

@@ -1,0 +1,181 @@
+"""The folded view of a text and the regular expressions that the masking rules run on it.
+
+Matching runs on a folded view of the text (NFKC, kanji numerals 〇一二…九 as digits, every
+dash as ``-``, ー as a long vowel only after katakana), so that full-width digits and kanji
+numerals (〇九〇ー一二三四ー五六七八) are caught like ``090-1234-5678``; :class:`Folded` maps
+each folded character back to the original text, which is what the rules edit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Kanji numerals fold to ASCII digits, every dash to "-" (ー after katakana stays ー).
+KANJI_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")}
+KANJI_DIGITS["零"] = "0"
+DASH_CHARS = set("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70\u2500\u2501")
+
+# --- rule patterns (on the folded view) ------------------------------------------------------
+
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
+
+_ID_VALUE = r"[0-9A-Za-z](?:[0-9A-Za-z]|[- ](?=[0-9A-Za-z]))*"
+_ID_LABELS = (
+    "マイナンバー",
+    "個人番号",
+    "基礎年金番号",
+    "年金番号",
+    "年金手帳番号",
+    "被保険者番号",
+    "被保険者証番号",
+    "保険者番号",
+    "保険証番号",
+    "受給者番号",
+    "受給者証番号",
+    "受給資格者番号",
+    "口座番号",
+    "免許証番号",
+    "運転免許証番号",
+    "運転免許証",
+    "免許証",
+    "住民票コード",
+    "手帳番号",
+    "在留カード番号",
+    "パスポート番号",
+    "旅券番号",
+    "証書番号",
+    "記号番号",
+    "顧客番号",
+    "お客様番号",
+    "契約番号",
+)
+ID_LABEL_RE = re.compile(
+    r"(?P<label>" + "|".join(sorted(_ID_LABELS, key=len, reverse=True)) + r")"
+    r"(?P<gap>(?:\s|[:#は第]|の|no\.?|番号|普通|当座|預金|\(普通\)|\(当座\))*)"
+    r"(?P<value>" + _ID_VALUE + r")",
+    re.IGNORECASE,
+)
+# 健康保険証「記号 1234 番号 56」: the two parts are labelled separately.
+KIGOU_RE = re.compile(
+    r"(?P<label>記号)(?P<gap>\s*[:]?\s*)(?P<value>[0-9A-Za-z]+(?:-[0-9A-Za-z]+)*)"
+    r"(?:(?P<label2>\s*(?:、|,)?\s*番号)(?P<gap2>\s*[:]?\s*)(?P<value2>[0-9]+(?:-[0-9]+)*))?"
+)
+MY_NUMBER_LABELS = ("マイナンバー", "個人番号")
+
+_ERA = r"(?:明治|大正|昭和|平成|令和|[MTSHR]\.?)\s*(?:[0-9十]{1,3}|元)"
+_YEAR = rf"(?:{_ERA}|[0-9]{{4}}|[0-9]{{2}}(?=\s*年))"
+_DATE = (
+    rf"{_YEAR}\s*(?:年(?:\s*[0-9]{{1,2}}\s*月(?:\s*[0-9]{{1,2}}\s*日)?)?"
+    rf"|[./-]\s*[0-9]{{1,2}}\s*[./-]\s*[0-9]{{1,2}})"
+)
+BIRTH_BEFORE_RE = re.compile(
+    rf"(?P<label>生年月日|誕生日|出生日|生年)(?P<gap>\s*(?:[:は]|が|の)?\s*)(?P<value>{_DATE})"
+)
+BIRTH_AFTER_RE = re.compile(rf"(?P<value>{_DATE})(?=\s*(?:生まれ|うまれ|生(?![活徒産])))")
+
+_KANJI = r"一-龥々〆ヶ"
+_NUM = r"[0-9十]+"
+_BLOCK = (
+    rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
+    rf"|{_NUM}番地(?:の{_NUM})?(?:\s*{_NUM}号)?"
+    rf"|{_NUM}番{_NUM}号"
+    rf"|(?<=[{_KANJI}ァ-ヶ])(?!0)[0-9]{{1,4}}-[0-9]{{1,4}}(?:-[0-9]{{1,4}})?(?![0-9-]))"
+    r"(?:\s*[ァ-ヶー一-龥A-Za-z]{0,12}\s*[0-9]+号室)?"
+)
+ADDRESS_RE = re.compile(rf"(?P<place>[{_KANJI}ァ-ヶー]{{0,20}}){_BLOCK}")
+# What stays of the place name: prefecture, city/county and ward are not personal.
+ADDRESS_KEEP_RE = re.compile(
+    rf"^(?:[{_KANJI}]{{2,3}}?(?:都|道|府|県))?(?:[{_KANJI}ァ-ヶー]{{1,6}}?(?:市|郡))?"
+    rf"(?:[{_KANJI}ァ-ヶー]{{1,5}}?区)?"
+)
+POSTAL_RE = re.compile(r"〒\s*[0-9]{3}\s*-?\s*[0-9]{4}")
+ADDRESS_LABEL_RE = re.compile(
+    r"(?P<label>(?:現住所|住所|居所|転居先|転入先)(?:は|:|:)\s*)"
+    r"(?P<value>[^。、,\n()]*?[0-9][^。、,\n()]*?)(?=[。、,\n(]|$)"
+)
+
+_SEP = r"[- ()・./]"
+DIGIT_RUN_RE = re.compile(
+    rf"(?<![0-9])(?:\+\s?)?\(?[0-9](?:[0-9]|{_SEP}{{1,3}}(?=[0-9(]))*[0-9]\)?"
+)
+PHONE_LABEL_RE = re.compile(
+    r"(?:電話|tel|携帯|ケータイ|自宅|fax|ファックス|ファクス|連絡先)(?:番号)?"
+    r"(?:\s|[:は]|が|の|\(携帯\)|\(自宅\))*$",
+    re.IGNORECASE,
+)
+# Mobile numbers (060/070/080/090), on the digits of a number.
+MOBILE_RE = re.compile(r"^0[6789]0")
+
+# --- folding ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Folded:
+    """The folded view of a text and, for each of its characters, the original offset."""
+
+    text: str
+    origin: tuple[int, ...] | None
+    """``None`` when every character folds to one character (the offsets are the same)."""
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of folded ``[start, end)``."""
+        if self.origin is None:
+            return start, end
+        o_start = self.origin[start]
+        o_end = self.origin[end - 1] + 1 if end > start else o_start
+        return o_start, o_end
+
+
+def _fold_char(ch: str) -> str:
+    """What one character folds to; ー and ｰ are settled by :func:`fold` (they need context)."""
+    if ch in KANJI_DIGITS:
+        return KANJI_DIGITS[ch]
+    if ch in DASH_CHARS:
+        return "ー" if ch in "\u30fc\uff70" else "-"
+    out = unicodedata.normalize("NFKC", ch)
+    if out in ("\uff5e", "\u301c"):
+        out = "~"
+    if any(c in DASH_CHARS for c in out):
+        out = "".join("-" if c in DASH_CHARS else c for c in out)
+    return out or " "
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table that folds each new character once, then looks it up."""
+
+    def __missing__(self, code: int) -> str:
+        out = _fold_char(chr(code))
+        self[code] = out
+        return out
+
+
+_FOLD_TABLE = _FoldTable()
+# ー and ｰ (both translated to ー) are a long vowel after katakana, elsewhere a dash.
+_DASH_VOWEL_RE = re.compile("(?<![\u30a1-\u30fc])ー+")
+
+
+@lru_cache(maxsize=256)
+def fold(text: str) -> Folded:
+    """The folded view of ``text`` (see the module docstring).
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The folded text, with the original offset of each of its characters.
+    """
+    # Cached: most rules leave a text unchanged, so the next rule folds the same text again.
+    # str.translate folds character by character in C; only a text with a character that
+    # folds to several (㈱ → (株)) needs the offsets mapped one by one.
+    folded = text.translate(_FOLD_TABLE)
+    if "ー" in folded:
+        folded = _DASH_VOWEL_RE.sub(lambda m: "-" * len(m.group(0)), folded)
+    if len(folded) == len(text):
+        return Folded(folded, None)
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        origin.extend([i] * len(_FOLD_TABLE[ord(ch)]))
+    return Folded(folded, tuple(origin))
