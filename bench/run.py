@@ -315,7 +315,7 @@ def embed_throughput(model: str, models_dir: Path, texts: Sequence[str]) -> dict
 
 def dense_recall(searcher: Searcher, qvecs: np.ndarray, k: int = 10) -> dict[str, Any]:
     """recall@k of each serving FAISS index against exact inner product over its vectors."""
-    vectors = np.load(searcher.folder / "vectors.npy", mmap_mode="r")
+    vectors = searcher.vectors
     if searcher.dense_by_kind is not None:
         indexes = dict(searcher.dense_by_kind.indexes)
         rows_of = {name: searcher._kind_positions[name] for name in indexes}  # type: ignore[index]
@@ -407,7 +407,7 @@ def peers_on_level(searcher: Searcher, queries: Sequence[str]) -> dict[str, Any]
 
     rows = list(searcher.store.iter_chunks())
     tokens = [(*r.title_tokens, *r.text_tokens) for r in rows]
-    vectors = np.asarray(np.load(searcher.folder / "vectors.npy"), dtype=np.float32)
+    vectors = np.asarray(searcher.vectors, dtype=np.float32)
     out: dict[str, Any] = {}
     t0 = time.perf_counter()
     bm = Bm25sPeer(tokens)

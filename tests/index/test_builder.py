@@ -9,7 +9,7 @@ import pytest
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import IndexError_, ManifestMismatch
 from kb.index.builder import build_index
-from kb.index.folder import CURRENT, current_index
+from kb.index.folder import CURRENT, IndexFolder, current_index
 from kb.index.manifest import Manifest
 from kb.ingest.chunking import chunk_document
 from kb.search.searcher import Searcher
@@ -101,7 +101,7 @@ def test_index_of_another_model_is_refused(store: Store, tmp_path: Path) -> None
 
 def test_vectors_are_normalised_and_aligned(store: Store, tmp_path: Path) -> None:
     report = build_index(store, FakeEmbedder(64), tmp_path / "idx")
-    vectors = np.load(report.path / "vectors.npy")
-    rowids = np.load(report.path / "rowids.npy")
+    vectors = np.array(IndexFolder(report.path).vectors())
+    rowids = IndexFolder(report.path).rowids()
     assert vectors.shape == (len(rowids), 64)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)

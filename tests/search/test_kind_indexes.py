@@ -11,7 +11,7 @@ import pytest
 
 from kb.embed.embedder import FakeEmbedder
 from kb.index.dense import DenseIndex
-from kb.index.folder import current_index
+from kb.index.folder import IndexFolder, current_index
 from kb.search.searcher import Searcher
 from kb.types import Filters
 from tests.e2e.demo_index import REPO, build_demo_index
@@ -26,8 +26,8 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     shutil.copytree(per_kind, legacy)
     for f in [legacy / "dense.json", *legacy.glob("dense-*.faiss")]:
         f.unlink()
-    vectors = np.load(legacy / "vectors.npy")
-    DenseIndex.build(vectors, np.load(legacy / "rowids.npy"), kind="flat").save(
+    vectors = np.array(IndexFolder(legacy).vectors())
+    DenseIndex.build(vectors, IndexFolder(legacy).rowids(), kind="flat").save(
         legacy / "dense.faiss"
     )
     return per_kind, legacy
@@ -51,7 +51,7 @@ def test_per_kind_layout_is_written(folders: tuple[Path, Path]) -> None:
     meta = json.loads((per_kind / "dense.json").read_text("utf-8"))
     assert set(meta) == {"faq", "case", "manual", "department"}
     assert all(m["index"] == "flat" for m in meta.values())
-    assert sum(m["size"] for m in meta.values()) == len(np.load(per_kind / "rowids.npy"))
+    assert sum(m["size"] for m in meta.values()) == len(IndexFolder(per_kind).rowids())
     assert not (per_kind / "dense.faiss").exists()
 
 
