@@ -53,6 +53,14 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
     return rows
 
 
+def load_queries(path: Path) -> tuple[EvalQuery, ...]:
+    """The queries of a BEIR ``queries*.jsonl`` file: ``_id``, ``text``, ``department``."""
+    return tuple(
+        EvalQuery(str(r["_id"]), str(r.get("text") or ""), str(r.get("department") or ""))
+        for r in _jsonl(path)
+    )
+
+
 def load_dataset(path: Path, queries_file: str = "queries.jsonl") -> Dataset:
     """Load a BEIR folder. Corpus entries become published FAQ documents (``faq:<_id>``)."""
     if not (path / "corpus.jsonl").is_file():
@@ -72,10 +80,7 @@ def load_dataset(path: Path, queries_file: str = "queries.jsonl") -> Dataset:
         )
         digest.update(json.dumps([doc.doc_id, doc.title, doc.body, dept]).encode())
         corpus.append(doc)
-    queries = tuple(
-        EvalQuery(str(r["_id"]), str(r.get("text") or ""), str(r.get("department") or ""))
-        for r in _jsonl(path / queries_file)
-    )
+    queries = load_queries(path / queries_file)
     qrels: dict[str, dict[str, int]] = {}
     qrel_files = sorted((path / "qrels").glob("*.tsv"))
     if not qrel_files:

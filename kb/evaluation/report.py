@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kb.evaluation.beir import Dataset
-from kb.evaluation.results import ModeReport, markdown_table
+from kb.evaluation.results import FileReport, ModeReport, files_table, markdown_table
 
 
 def write_report(
@@ -15,8 +17,15 @@ def write_report(
     reports: dict[str, ModeReport],
     model: str,
     published: dict[str, float],
+    *,
+    variants: Sequence[FileReport] = (),
 ) -> None:
-    """Write ``report.md``, ``ndcg.png`` and ``failures.jsonl`` into ``folder``."""
+    """Write ``report.md``, ``ndcg.png`` and ``failures.jsonl`` into ``folder``.
+
+    With ``variants`` (several queries files scored on the same index, ``dataset`` and
+    ``reports`` being the first), ``report.md`` gets a table of them all and each failure
+    names its ``queries_file``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     lines = [
         f"# Retrieval evaluation: {dataset.name}",
@@ -27,6 +36,9 @@ def write_report(
         markdown_table(reports),
         "",
     ]
+    several = len(variants) > 1
+    if several:
+        lines += ["## Queries files", "", files_table(variants), ""]
     if published:
         lines += ["## Published reference results (nDCG@10)", "", "| system | nDCG@10 |",
                   "|---|---|"]  # fmt: skip
@@ -35,30 +47,38 @@ def write_report(
     lines += ["![nDCG@10 by mode](ndcg.png)", ""]
     (folder / "report.md").write_text("\n".join(lines), encoding="utf-8")
     _chart(folder / "ndcg.png", dataset.name, reports, published)
+    runs = variants if several else [FileReport("", dataset, reports)]
     with (folder / "failures.jsonl").open("w", encoding="utf-8") as fh:
-        for mode, rep in reports.items():
-            for o in rep.outcomes:
-                qrels = dataset.qrels[o.query.id]
-                if o.ndcg >= 1.0 and (
-                    not o.query.department or o.departments[:1] == (o.query.department,)
-                ):
-                    continue
-                fh.write(
-                    json.dumps(
-                        {
-                            "mode": mode,
-                            "query_id": o.query.id,
-                            "query": o.query.text,
-                            "ndcg@10": round(o.ndcg, 4),
-                            "expected": {d: g for d, g in qrels.items() if g > 0},
-                            "got": list(o.ranked),
-                            "department": o.query.department,
-                            "got_departments": list(o.departments),
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
+        for run in runs:
+            for row in _failures(run.dataset, run.reports):
+                if several:
+                    row = {"queries_file": run.queries_file, **row}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _failures(dataset: Dataset, reports: dict[str, ModeReport]) -> list[dict[str, Any]]:
+    """Queries not ranked perfectly (or whose first department is wrong), per mode."""
+    rows = []
+    for mode, rep in reports.items():
+        for o in rep.outcomes:
+            qrels = dataset.qrels[o.query.id]
+            if o.ndcg >= 1.0 and (
+                not o.query.department or o.departments[:1] == (o.query.department,)
+            ):
+                continue
+            rows.append(
+                {
+                    "mode": mode,
+                    "query_id": o.query.id,
+                    "query": o.query.text,
+                    "ndcg@10": round(o.ndcg, 4),
+                    "expected": {d: g for d, g in qrels.items() if g > 0},
+                    "got": list(o.ranked),
+                    "department": o.query.department,
+                    "got_departments": list(o.departments),
+                }
+            )
+    return rows
 
 
 def _chart(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.embed.embedder import Embedder, embedder_from_settings, set_thread_count
-from kb.evaluation.beir import Dataset, load_dataset
+from kb.evaluation.beir import Dataset, load_dataset, load_queries
 from kb.evaluation.metrics import (
     dept_hit_at_k,
     hit_at_k,
@@ -25,7 +25,7 @@ from kb.evaluation.metrics import (
     percentile,
     recall_at_k,
 )
-from kb.evaluation.results import ModeReport, QueryOutcome, markdown_table
+from kb.evaluation.results import FileReport, ModeReport, QueryOutcome, files_table, markdown_table
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION
@@ -152,28 +152,56 @@ def evaluate(
     With ``tune``, the model is first fine-tuned on the dataset's corpus (see
     :func:`tuned_model_for`) and evaluated in place of the configured one.
     """
+    runs, model = evaluate_files(
+        dataset_dir, settings, modes, embedder=embedder, queries_files=[queries_file], tune=tune
+    )
+    return runs[0].dataset, runs[0].reports, model
+
+
+def evaluate_files(
+    dataset_dir: Path,
+    settings: Settings,
+    modes: Sequence[str] = ("lexical", "dense", "hybrid"),
+    *,
+    embedder: Embedder | None = None,
+    queries_files: Sequence[str] = ("queries.jsonl",),
+    tune: bool = False,
+) -> tuple[list[FileReport], str]:
+    """Evaluate ``modes`` on each queries file of a BEIR dataset, all on one index.
+
+    The corpus and qrels are read (and the index built or found in the cache) once; each file
+    is then scored as :func:`evaluate` scores one. Returns a report per file, in the order
+    given (duplicates dropped), and the model id.
+    """
     unknown = [m for m in modes if m not in EVAL_MODES]
     if unknown:
         raise ValueError(f"unknown mode(s) {unknown}; known: {sorted(EVAL_MODES)}")
-    dataset = load_dataset(dataset_dir, queries_file)
+    files = list(dict.fromkeys(queries_files))
+    if not files:
+        raise ValueError("no queries file")
+    first = load_dataset(dataset_dir, files[0])
+    datasets = [first] + [replace(first, queries=load_queries(dataset_dir / f)) for f in files[1:]]
     if tune and embedder is None:
-        settings = settings.model_copy(update={"model": str(tuned_model_for(dataset, settings))})
+        settings = settings.model_copy(update={"model": str(tuned_model_for(first, settings))})
     embedder = embedder or embedder_from_settings(settings, threads=settings.threads)
-    index_root = prepare_index(dataset, embedder, settings)
+    index_root = prepare_index(first, embedder, settings)
     # Latency is measured as the service runs: one inference thread per query.
     set_thread_count(settings.query_threads)
-    reports: dict[str, ModeReport] = {}
+    runs: list[FileReport] = []
     synonyms = load_synonyms(settings.synonyms_path if settings.synonyms_path.exists() else None)
     base = Searcher.open(index_root, embedder, synonyms=synonyms)
     try:
-        for mode in modes:
-            cfg = replace(EVAL_MODES[mode], max_query_chars=settings.max_query_chars)
-            base.config = cfg
-            base.search(dataset.queries[0].text if dataset.queries else "x", k=10)  # warm-up
-            reports[mode] = evaluate_mode(base, dataset, mode)
+        for name, dataset in zip(files, datasets, strict=True):
+            reports: dict[str, ModeReport] = {}
+            for mode in modes:
+                cfg = replace(EVAL_MODES[mode], max_query_chars=settings.max_query_chars)
+                base.config = cfg
+                base.search(dataset.queries[0].text if dataset.queries else "x", k=10)  # warm-up
+                reports[mode] = evaluate_mode(base, dataset, mode)
+            runs.append(FileReport(name, dataset, reports))
     finally:
         base.close()
-    return dataset, reports, embedder.model_id
+    return runs, embedder.model_id
 
 
 def published_results(dataset_dir: Path) -> dict[str, float]:
@@ -204,6 +232,23 @@ def to_json(dataset: Dataset, reports: dict[str, ModeReport], model: str) -> dic
     return out
 
 
+def files_to_json(runs: Sequence[FileReport], model: str) -> dict[str, Any]:
+    """:func:`to_json` of the first file, plus ``queries_file`` and every file's under
+    ``variants`` (``{file: {"queries", "modes", "default"}}``, in run order)."""
+    first = runs[0]
+    out = to_json(first.dataset, first.reports, model)
+    out["queries_file"] = first.queries_file
+    out["variants"] = {
+        run.queries_file: {
+            k: v
+            for k, v in to_json(run.dataset, run.reports, model).items()
+            if k not in ("dataset", "model")
+        }
+        for run in runs
+    }
+    return out
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("dataset", type=Path, help="BEIR-layout folder")
     p.add_argument(
@@ -211,7 +256,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="lexical,dense,hybrid",
         help=f"comma-separated, of: {', '.join(EVAL_MODES)}",
     )
-    p.add_argument("--queries", default="queries.jsonl", help="queries file in the dataset")
+    p.add_argument(
+        "--queries",
+        default="queries.jsonl",
+        help="queries file(s) in the dataset, comma-separated: all scored on one index and "
+        "reported side by side (e.g. queries.jsonl,queries-kana.jsonl)",
+    )
     p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
     p.add_argument("--report", type=Path, default=None, help="write a report folder here")
     p.add_argument(
@@ -223,18 +273,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    dataset, reports, model = evaluate(
-        args.dataset, settings, modes, queries_file=args.queries, tune=args.tune
-    )
-    print(f"dataset {dataset.name}: {len(dataset.judged_queries())} queries, model {model}")
-    print(markdown_table(reports))
-    data = to_json(dataset, reports, model)
+    files = [f.strip() for f in args.queries.split(",") if f.strip()] or ["queries.jsonl"]
+    runs, model = evaluate_files(args.dataset, settings, modes, queries_files=files, tune=args.tune)
+    dataset, reports = runs[0].dataset, runs[0].reports
+    if len(runs) == 1:
+        print(f"dataset {dataset.name}: {len(dataset.judged_queries())} queries, model {model}")
+        print(markdown_table(reports))
+    else:
+        print(f"dataset {dataset.name}: {len(runs)} queries files, model {model}")
+        print(files_table(runs))
+    data = files_to_json(runs, model)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     if args.report:
         from kb.evaluation.report import write_report
 
-        write_report(args.report, dataset, reports, model, published_results(args.dataset))
+        published = published_results(args.dataset)
+        write_report(args.report, dataset, reports, model, published, variants=runs)
         print(f"report written to {args.report}")
     return 0

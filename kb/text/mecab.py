@@ -251,17 +251,11 @@ class MeCabTokenizer:
                 start = pos
             pos = start + len(surface)
             pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
-            out.append(
-                Morpheme(
-                    surface,
-                    pos1,
-                    pos2,
-                    pos3,
-                    _clean_lemma(lemma, surface),
-                    start,
-                    bool(word.is_unk),
-                )
-            )
+            lemma = _clean_lemma(lemma, surface)
+            # tuple.__new__ skips the Python-level __new__ of a NamedTuple: masking reads every
+            # node of every text it sees, and building them is its main cost after MeCab.
+            fields = (surface, pos1, pos2, pos3, lemma, start, bool(word.is_unk))
+            out.append(tuple.__new__(Morpheme, fields))
         return out
 
     def lemmas(self, text: str) -> tuple[str, ...]:

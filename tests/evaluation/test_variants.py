@@ -1,0 +1,203 @@
+"""eval/variants.py: kana, half-kana and typo variants of queries (issue 16)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Written for these tests (not taken from any evaluation set).
+SENTENCES = [
+    "住民票の写しを郵送で請求する方法を教えてください",
+    "粗大ごみの収集を申し込みたいのですが、料金はいくらですか？",
+    "児童手当の申請に必要な書類は何ですか",
+    "図書館で本を借りるには利用カードが必要ですか",
+    "引っ越しをしたので転入届を出したい",
+    "保育園の空き状況を知りたい",
+]
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("eval_variants", REPO / "eval" / "variants.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+variants = _load()
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Any:
+    return variants.Analyzer()
+
+
+def test_to_hiragana() -> None:
+    assert variants.to_hiragana("ジュウミンヒョウ") == "じゅうみんひょう"
+    assert variants.to_hiragana("ヴァイオリン・データ ABC") == "ゔぁいおりん・でーた ABC"
+
+
+def test_kana_variant_leaves_no_kanji(analyzer: Any) -> None:
+    for text in SENTENCES:
+        kana = variants.kana_variant(text, analyzer(text))
+        assert not variants.has_kanji(kana), kana
+        assert kana != text
+    text = "住民票の写しを郵送で請求する方法を教えてください"
+    assert variants.kana_variant(text, analyzer(text)) == (
+        "じゅうみんひょうのうつしをゆうそうでせいきゅうするほうほうをおしえてください"
+    )
+
+
+def test_kana_variant_keeps_words_without_kanji(analyzer: Any) -> None:
+    text = "粗大ごみの収集を申し込みたいのですが、料金はいくらですか？"
+    kana = variants.kana_variant(text, analyzer(text))
+    assert kana.startswith("そだいごみの")
+    assert kana.endswith("はいくらですか？")
+    # Katakana words have no kanji: kept as written.
+    text = "マイナンバーカードの暗証番号"
+    assert variants.kana_variant(text, analyzer(text)) == "マイナンバーカードのあんしょうばんごう"
+
+
+def _word(surface: str, start: int, pos1: str = "名詞") -> Any:
+    return variants.Word(surface, start, pos1, surface + "!")
+
+
+def test_mixed_variant_converts_every_second_content_word() -> None:
+    # a(noun) の b(noun) を c(verb) て d(adverb) e(noun): content words a b c d e
+    parts = [("a", "名詞"), ("の", "助詞"), ("b", "名詞"), ("を", "助詞"), ("c", "動詞"),
+             ("て", "助詞"), ("d", "副詞"), ("e", "名詞")]  # fmt: skip
+    text = "".join(p for p, _ in parts)
+    words, pos = [], 0
+    for surface, pos1 in parts:
+        words.append(_word(surface, pos, pos1))
+        pos += len(surface)
+    assert variants.mixed_variant(text, words) == "aのb!をcてd!e"
+
+
+def test_mixed_variant_on_a_real_sentence(analyzer: Any) -> None:
+    text = "住民票の写しを郵送で請求する方法を教えてください"
+    # Content words: 住民 票 写し 郵送 請求 する 方法 教え ください; the 2nd, 4th... in hiragana.
+    assert variants.mixed_variant(text, analyzer(text)) == (
+        "住民ひょうの写しをゆうそうで請求する方法をおしえてください"
+    )
+
+
+def test_mixed_variant_changes_about_half_the_content_words(analyzer: Any) -> None:
+    for text in SENTENCES:
+        words = analyzer(text)
+        content = [w for w in words if w.content]
+        converted = [w for w in content[1::2] if w.reading != w.surface]
+        kept = content[0::2]
+        mixed = variants.mixed_variant(text, words)
+        assert len(content[1::2]) == len(content) // 2
+        assert converted, text
+        for w in converted:
+            assert w.reading in mixed
+        for w in kept:
+            assert w.surface in mixed
+
+
+def _typo_span(original: str, typo: str) -> int:
+    """The index in ``original`` of the character dropped or doubled in ``typo``."""
+    n = len(original)
+    if len(typo) == n - 1:
+        found = [i for i in range(n) if original[:i] + original[i + 1 :] == typo]
+    else:
+        assert len(typo) == n + 1, (original, typo)
+        found = [i for i in range(n) if original[: i + 1] + original[i:] == typo]
+    assert found, (original, typo)
+    return found[0]
+
+
+def test_typo_changes_one_content_word_by_one_character(analyzer: Any) -> None:
+    ops = set()
+    for text in SENTENCES:
+        words = analyzer(text)
+        for seed in range(20):
+            typo = variants.typo_variant(text, words, random.Random(seed))
+            i = _typo_span(text, typo)
+            ops.add(len(typo) - len(text))
+            # Every index the edit could be at lies in an eligible word (doubled letters
+            # make the index ambiguous, never the word).
+            hits = [
+                w
+                for w in words
+                if w.content and len(w.surface) >= 2 and w.start <= i < w.start + len(w.surface)
+            ]
+            assert len(hits) == 1, (text, typo)
+    assert ops == {-1, 1}  # both operations occur
+
+
+def test_typo_without_an_eligible_word_is_unchanged(analyzer: Any) -> None:
+    for text in ["。", "", "の"]:
+        assert variants.typo_variant(text, analyzer(text), random.Random(1)) == text
+
+
+def test_spaces_and_punctuation_are_kept(analyzer: Any) -> None:
+    text = "  住民票　の 写し。"
+    assert variants.kana_variant(text, analyzer(text)) == "  じゅうみんひょう　の うつし。"
+
+
+def _beir(folder: Path) -> Path:
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(
+        json.dumps({"_id": "d1", "text": "住民票の写しは市民課で請求できます。"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    rows = [
+        {"_id": str(i), "text": t, **({"department": "市民課"} if i % 2 else {})}
+        for i, t in enumerate(SENTENCES)
+    ]
+    (folder / "queries.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n0\td1\t1\n")
+    return folder
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_write_variants_is_a_beir_folder_and_reproducible(tmp_path: Path, analyzer: Any) -> None:
+    src = _beir(tmp_path / "src")
+    a = tmp_path / "a"
+    manifest = variants.write_variants(src, a, seed=13, analyzer=analyzer)
+    variants.write_variants(src, tmp_path / "b", seed=13, analyzer=analyzer)
+    variants.write_variants(src, tmp_path / "c", seed=14, analyzer=analyzer)
+    assert manifest["queries"] == len(SENTENCES)
+    assert (a / "queries.jsonl").read_bytes() == (src / "queries.jsonl").read_bytes()
+    assert (a / "corpus.jsonl").read_bytes() == (src / "corpus.jsonl").read_bytes()
+    assert (a / "qrels" / "test.tsv").read_bytes() == (src / "qrels" / "test.tsv").read_bytes()
+    original = _read(src / "queries.jsonl")
+    for name in variants.VARIANTS:
+        rows = _read(a / f"queries-{name}.jsonl")
+        assert [r["_id"] for r in rows] == [r["_id"] for r in original]
+        assert [r.get("department") for r in rows] == [r.get("department") for r in original]
+        assert (a / f"queries-{name}.jsonl").read_bytes() == (
+            tmp_path / "b" / f"queries-{name}.jsonl"
+        ).read_bytes()
+    assert (a / "queries-typo.jsonl").read_bytes() != (
+        tmp_path / "c" / "queries-typo.jsonl"
+    ).read_bytes()
+    # Rewriting over a previous output works.
+    variants.write_variants(src, a, seed=13, analyzer=analyzer)
+
+
+def test_a_query_variant_does_not_depend_on_the_file_order(analyzer: Any) -> None:
+    text = SENTENCES[0]
+    first = variants.make_variants(text, analyzer, variants.query_rng(13, "q7"))
+    variants.make_variants(SENTENCES[1], analyzer, variants.query_rng(13, "q8"))
+    again = variants.make_variants(text, analyzer, variants.query_rng(13, "q7"))
+    assert first == again
