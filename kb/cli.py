@@ -15,10 +15,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from kb.errors import IndexError_, KBError
 from kb.settings import Settings
-from kb.types import DOC_KINDS, DocKind, Filters
+from kb.types import DOC_KINDS, DocId, DocKind, Filters, SearchResult
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from kb.index.builder import BuildReport
+    from kb.index.lock import LockHolder
+    from kb.index.update import UpdateReport
 
 log = logging.getLogger("kb")
 
@@ -71,6 +75,25 @@ def _print(msg: str) -> None:
     print(msg, flush=True)
 
 
+def _writer_lock(settings: Settings, what: str) -> AbstractContextManager[LockHolder]:
+    """The writer lock, waiting up to ``settings.writer_lock_wait`` and saying for whom."""
+    from kb.index.lock import waiting_message, writer_lock
+
+    def waiting(holder: LockHolder | None) -> None:
+        message = waiting_message(holder, settings.writer_lock_wait)
+        print(f"kb: {message}", file=sys.stderr, flush=True)
+
+    return writer_lock(settings, what, wait=settings.writer_lock_wait, on_wait=waiting)
+
+
+def _clean_leftovers(settings: Settings, held: LockHolder) -> None:
+    from kb.index.update import clean_leftovers
+
+    left = clean_leftovers(settings, held)
+    if left:
+        print(f"kb: {left.describe()}", file=sys.stderr, flush=True)
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from kb.index.update import ingest_and_build
     from kb.ingest.pipeline import IngestReport
@@ -92,18 +115,53 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         if report.errors:
             _print(f"{len(report.errors)} problem(s) reported; the good rows were stored")
 
-    update = ingest_and_build(
-        settings,
-        [Path(p) for p in args.paths],
-        kind=args.kind,
-        build=not args.no_build,
-        progress=progress,
-        on_ingested=ingested,
-    )
+    from kb.security.commands import cli_audited
+
+    with _writer_lock(settings, "ingest") as held:
+        _clean_leftovers(settings, held)
+        asked = f"kind {args.kind or 'detected'}, build {not args.no_build}"
+        with cli_audited(settings, "ingest", ids=_file_labels(args.paths), detail=asked) as done:
+            update = ingest_and_build(
+                settings,
+                [Path(p) for p in args.paths],
+                kind=args.kind,
+                build=not args.no_build,
+                progress=progress,
+                on_ingested=ingested,
+            )
+            done.ids = tuple(update.ingest.files)
+            done.detail = _update_summary(update)
     progress.close()
     if update.build is not None:
         _print_build(update.build)
     return 0 if update.ingest.ok else 1
+
+
+def _file_labels(paths: Sequence[str]) -> list[str]:
+    """The paths as the audit log may name them: personal data masked, as ingest labels files."""
+    from kb.ingest.redact import Redactor
+    from kb.text.masking import Masker
+
+    redactor = Redactor(Masker())
+    return [redactor.file_label(p) for p in paths]
+
+
+def _update_summary(update: UpdateReport) -> str:
+    """What an ingest did, for its audit event."""
+    report = update.ingest
+    s = report.stats
+    built = f"; {_build_summary(update.build)}" if update.build is not None else ""
+    return (
+        f"{report.documents} documents, {report.departments} departments ({s.added} added, "
+        f"{s.updated} updated, {s.unchanged} unchanged), {len(report.errors)} row error(s)" + built
+    )
+
+
+def _build_summary(report: BuildReport) -> str:
+    """What a build did, for its audit event."""
+    if report.discarded:
+        return f"build discarded: {report.path.name} was built meanwhile from newer data"
+    return f"built {report.path.name}: {report.chunks} chunks ({report.embedded} embedded)"
 
 
 def _has_index(settings: Settings) -> bool:
@@ -114,15 +172,27 @@ def _has_index(settings: Settings) -> bool:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from kb.index.update import rebuild
+    from kb.security.commands import cli_audited
 
     progress = _Progress(sys.stderr.isatty())
-    report = rebuild(settings, progress=progress)
+    with _writer_lock(settings, "build") as held:
+        _clean_leftovers(settings, held)
+        with cli_audited(settings, "build") as done:
+            report = rebuild(settings, progress=progress)
+            done.detail = _build_summary(report)
     progress.close()
     _print_build(report)
     return 0
 
 
 def _print_build(report: BuildReport) -> None:
+    if report.discarded:
+        _print(
+            f"this build (store generation {report.generation}) was discarded: index "
+            f"{report.path.name} was built meanwhile from newer data and keeps serving; it "
+            "holds everything this build had"
+        )
+        return
     _print(
         f"built index {report.path.name}: {report.chunks} chunks "
         f"({report.embedded} embedded, {report.cached} from cache), dense={report.dense_kind}, "
@@ -150,12 +220,31 @@ def result_dict(result: Any) -> dict[str, Any]:
     return data
 
 
+def _shown_ids(result: SearchResult) -> list[str]:
+    """Doc ids of everything a search shows, pane by pane (for the audit log)."""
+    return (
+        [DocId.of("department", d.name) for d in result.departments]
+        + [DocId.of("faq", f.id) for f in result.faqs]
+        + [DocId.of("case", c.id) for c in result.cases]
+        + [DocId.of("manual", m.id) for m in result.manuals]
+    )
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from kb.search.service import SearchService
+    from kb.security.commands import record_cli_search
+    from kb.text.masking import mask_personal
 
     service = SearchService.from_settings(settings)
     searcher = service.searcher()
     result = searcher.search(args.query, k=args.k, filters=_filters(args), mode=args.mode)
+    # Recorded before anything is printed: no result reaches the terminal unaudited.
+    record_cli_search(
+        settings,
+        args.query,
+        _shown_ids(result),
+        masker=lambda text: mask_personal(text, searcher.tokenizer),
+    )
     if args.json:
         _print(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
         return 0
@@ -199,7 +288,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     warn_if_no_keys(settings)
     from kb.api.logs import uvicorn_log_config
+    from kb.api.proxies import uvicorn_proxy_options
 
+    proxies = uvicorn_proxy_options(settings.forwarded_allow_ips)
+    if settings.forwarded_allow_ips:
+        _print(f"X-Forwarded-For trusted from: {', '.join(settings.forwarded_allow_ips)}")
     if args.workers > 1:
         # Worker processes each build their own app (uvicorn needs an import string), from
         # the environment: pass on what the command line set.
@@ -207,6 +300,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["KB_MODEL"] = settings.model
         os.environ["KB_THREADS"] = str(settings.threads)
         os.environ["KB_WORKERS"] = str(args.workers)
+        os.environ["KB_FORWARDED_ALLOW_IPS"] = ",".join(settings.forwarded_allow_ips)
         uvicorn.run(
             "kb.api.app:create_app_from_env",
             factory=True,
@@ -215,11 +309,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             workers=args.workers,
             log_level="info",
             log_config=uvicorn_log_config(),
+            **proxies,
         )
         return 0
     app = create_app(settings, settle=True)
     uvicorn.run(
-        app, host=args.host, port=args.port, log_level="info", log_config=uvicorn_log_config()
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+        **proxies,
     )
     return 0
 
@@ -302,6 +402,10 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         out["index"] = {"folder": folder.name, **asdict(folder.manifest())}
     except IndexError_ as exc:
         out["index"] = str(exc)
+    from kb.index.lock import writer_holder
+
+    holder = writer_holder(settings)
+    out["writer"] = holder.describe() if holder is not None else "idle"
     _print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
 

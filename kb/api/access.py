@@ -35,6 +35,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kb.api.proxies import client_key, peer_host
 from kb.api.ratelimit import RateLimiter
 from kb.api.state import opened_once
 from kb.security.audit import AuditLog
@@ -108,7 +109,9 @@ FAILED_KEYS_BURST = 20
 FAILED_KEYS_PER_MINUTE = 10.0
 """Invalid keys one client address may present before it gets 429s instead (see
 :func:`authenticate`): keys cannot be guessed, but each failure is an audit event, and a
-flood of them must not fill the disk. Valid keys from the same address keep working."""
+flood of them must not fill the disk. Valid keys from the same address keep working. The
+address is the socket's peer; ``X-Forwarded-For`` counts only from a trusted proxy
+(:mod:`kb.api.proxies`), so a client cannot escape by writing a new one per request."""
 
 
 class Denied(Exception):
@@ -134,7 +137,7 @@ def key_store(app: Any) -> KeyStore:
 def audit_log(app: Any) -> AuditLog:
     """The app's audit log (``DATA_DIR/audit.sqlite``), opened on first use."""
     settings: Settings = app.state.settings
-    return opened_once(app, "audit", lambda: AuditLog(settings.audit_path))
+    return opened_once(app, "audit", lambda: AuditLog.from_settings(settings))
 
 
 def _failure_limiter(app: Any) -> RateLimiter:
@@ -175,7 +178,7 @@ def authenticate(
         raise Denied(401, detail)
     checked = keys.check(token)
     if checked.key is None:
-        wait = _failure_limiter(app).hit(client or "unknown")
+        wait = _failure_limiter(app).hit(client_key(client))
         if wait > 0:
             raise Denied(
                 429,
@@ -228,9 +231,8 @@ class AccessMiddleware:
                     break
             try:
                 # SQLite reads (and, on failure, an audit append) stay off the event loop.
-                client = scope.get("client")
                 principal = await anyio.to_thread.run_sync(
-                    authenticate, scope["app"], header, needed, path, client[0] if client else ""
+                    authenticate, scope["app"], header, needed, path, peer_host(scope)
                 )
             except Denied as denied:
                 await _send_json(send, denied.status, {"detail": denied.detail}, denied.headers)

@@ -57,7 +57,10 @@ class BuildOut(BaseModel):
 
 
 class IngestOut(BaseModel):
-    files: list[str]
+    upload_id: str = Field(
+        description="The upload's id: stored records name their file upload:<id>/<file name>."
+    )
+    files: list[str] = Field(description="The uploaded files' names, personal data masked.")
     documents: int
     departments: int
     chunks: int

@@ -19,11 +19,13 @@ from kb.api.access import AccessMiddleware, audit_log, key_store
 from kb.api.cors import ScopedCORSMiddleware
 from kb.api.headers import SecurityHeadersMiddleware
 from kb.api.limits import BodySizeLimitMiddleware
+from kb.api.proxies import ForwardedForMiddleware, TrustedProxies
 from kb.api.querylog import trainer_of
 from kb.api.ratelimit import RateLimiter
+from kb.api.redirects import HostGuardMiddleware
 from kb.api.routes import account, admin, health, pages, public, search, staff, trainer
 from kb.api.state import AppState
-from kb.errors import KBError, QueryError
+from kb.errors import BusyError, KBError, QueryError
 from kb.search.service import SearchService, settle_heap
 from kb.settings import Settings
 
@@ -44,6 +46,24 @@ def _build_routes(routes: Sequence[Any]) -> None:
                 _build_routes(candidates())
             except Exception:
                 log.debug("could not prebuild routes", exc_info=True)
+
+
+def _clean_leftovers(settings: Settings) -> None:
+    """Remove what a killed server or build left behind (uploads, ``.building-*`` folders).
+
+    Each worker of ``kb serve --workers N`` runs it; the data folder's locks make sure none
+    removes what another one, or a running ``kb ingest``, still uses. A failure is logged and
+    the server starts anyway.
+    """
+    from kb.index.update import clean_leftovers
+
+    try:
+        left = clean_leftovers(settings)
+    except OSError:
+        log.warning("could not remove leftovers in %s", settings.data_dir, exc_info=True)
+        return
+    if left:
+        log.warning("%s in %s", left.describe(), settings.data_dir)
 
 
 def create_app(
@@ -89,6 +109,7 @@ def create_app(
             4, 2 * (os.cpu_count() or 1)
         )
         _build_routes(app.router.routes)
+        await anyio.to_thread.run_sync(_clean_leftovers, settings)
         state.start(background=load_in_background)
         yield
         state.close()
@@ -118,12 +139,16 @@ def create_app(
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(AccessMiddleware)
+    # A forged Host never reaches a response: malformed ones get 400, redirects become paths.
+    app.add_middleware(HostGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         ScopedCORSMiddleware,
         staff_origins=settings.cors_origins,
         public_origins=settings.public_cors_origins,
     )
+    # Outermost: the client address (rate limits, key lockout) is settled before anything.
+    app.add_middleware(ForwardedForMiddleware, trusted=TrustedProxies(settings.forwarded_allow_ips))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -136,6 +161,10 @@ def create_app(
     @app.exception_handler(QueryError)
     async def _query_error(request: Request, exc: QueryError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(BusyError)
+    async def _busy_error(request: Request, exc: BusyError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(KBError)
     async def _kb_error(request: Request, exc: KBError) -> JSONResponse:

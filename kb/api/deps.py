@@ -8,7 +8,6 @@ from fastapi import Depends, HTTPException, Request
 
 from kb.api.access import audit_log
 from kb.api.auth import Principal, require_role
-from kb.api.ratelimit import RateLimiter
 from kb.api.state import AppState, opened_once
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
@@ -50,19 +49,6 @@ async def get_feedback_store(request: Request) -> FeedbackStore:
     """The append-only feedback log, opened on first use (``DATA_DIR/feedback.sqlite``)."""
     settings: Settings = request.app.state.settings
     return opened_once(request.app, "feedback", lambda: FeedbackStore(settings.feedback_path))
-
-
-async def rate_limited(request: Request) -> None:
-    """Take a token from the caller's bucket; 429 with ``Retry-After`` when it is empty."""
-    limiter: RateLimiter = request.app.state.rate_limiter
-    client = request.client.host if request.client else "unknown"
-    wait = limiter.hit(client)
-    if wait > 0:
-        raise HTTPException(
-            status_code=429,
-            detail="too many requests; please retry later",
-            headers={"Retry-After": RateLimiter.retry_after(wait)},
-        )
 
 
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]

@@ -1,16 +1,46 @@
-"""Per-client token buckets for the public API (a 429 with ``Retry-After`` when empty).
+"""The public API's CPU budget: per-client token buckets priced by cost, and a search gate.
 
-In-process, so it limits per worker; the public widget runs on one process per city. The clock
-is injectable so tests never sleep.
+A request takes tokens in proportion to the work it causes (:func:`public_cost`): the query
+embedding dominates a search and grows with the query's length, while a suggestion never
+embeds. An empty bucket is a 429 with ``Retry-After``. Buckets are per client address
+(:func:`kb.api.proxies.client_key`), so one address cannot spend more than its share.
+
+Many addresses together could still fill the cores, so :class:`SearchGate` lets only a few
+public searches run at once (one by default) and turns away the excess beyond a short queue
+with 503: staff searches keep the rest of the search pool and the other cores.
+
+Both are in-process, so they limit per worker process. The clock is injectable so tests never
+sleep.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+
+from kb.api.proxies import client_key, peer_host
+from kb.settings import Settings
+
+T = TypeVar("T")
+
+SEARCH_COST = 1.0
+"""Tokens a public search takes whatever its length (MeCab, BM25, FAISS, the response)."""
+SEARCH_CHARS_PER_TOKEN = 40
+"""Query characters per extra token: on the demo index a 10-character query embeds in about
+a fifth of the time of a 200-character one (``bench/abuse.py``), so a 200-character search
+costs 6 tokens and a 10-character one 1.25."""
+OTHER_COST = 0.25
+"""Tokens of any other public request: suggestions (under 1 ms of work, no embedding) and
+feedback. The widget asks for suggestions on every pause in typing."""
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 @dataclass
@@ -22,7 +52,8 @@ class _Bucket:
 class RateLimiter:
     """Token bucket per key (the client's IP address).
 
-    A client may make ``burst`` requests at once, then ``per_minute`` requests a minute.
+    A client may spend ``burst`` tokens at once, then ``per_minute`` tokens a minute; a
+    request costs one token unless :meth:`hit` is told otherwise.
 
     Args:
         per_minute: Sustained rate (tokens added per minute).
@@ -48,12 +79,13 @@ class RateLimiter:
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str) -> float:
-        """Take one token for ``key``.
+    def hit(self, key: str, cost: float = 1.0) -> float:
+        """Take ``cost`` tokens for ``key`` (at most ``burst``: any request can pass eventually).
 
         Returns:
             0.0 when the request may proceed, else the seconds to wait before retrying.
         """
+        cost = min(max(cost, 0.0), self.burst)
         now = self.clock()
         with self._lock:
             bucket = self._buckets.get(key)
@@ -66,10 +98,10 @@ class RateLimiter:
                 elapsed = max(0.0, now - bucket.updated)
                 bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
                 bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+            if bucket.tokens >= cost:
+                bucket.tokens -= cost
                 return 0.0
-            return (1.0 - bucket.tokens) / self.rate
+            return (cost - bucket.tokens) / self.rate
 
     @staticmethod
     def retry_after(wait: float) -> str:
@@ -89,3 +121,124 @@ class RateLimiter:
             stale = sorted(self._buckets, key=lambda k: self._buckets[k].updated)
             for k in stale[: len(stale) // 2]:
                 del self._buckets[k]
+
+
+def search_cost(chars: int) -> float:
+    """Tokens a public search of ``chars`` characters takes."""
+    return SEARCH_COST + max(0, chars) / SEARCH_CHARS_PER_TOKEN
+
+
+def public_search_cost(request: Request) -> float:
+    """What a public search request costs: its ``q`` up to the length that will be searched."""
+    settings: Settings = request.app.state.settings
+    query = request.query_params.get("q", "")
+    return search_cost(min(len(query), settings.public_max_query_chars))
+
+
+def priced(cost: Callable[[Request], float]) -> Callable[[Endpoint], Endpoint]:
+    """Declare what a request to this public route costs (:func:`rate_limited` charges it).
+
+    Routes without a price cost :data:`OTHER_COST`.
+    """
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        endpoint.kb_cost = cost  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def charge(request: Request, cost: float) -> None:
+    """Take ``cost`` tokens from the caller's bucket; 429 with ``Retry-After`` when it is empty.
+
+    The caller is its address as :class:`kb.api.proxies.ForwardedForMiddleware` left it:
+    ``X-Forwarded-For`` counts only from a trusted proxy.
+    """
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.hit(client_key(peer_host(request.scope)), cost)
+    if wait > 0:
+        raise HTTPException(
+            status_code=429,
+            detail="too many requests; please retry later",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
+
+
+async def rate_limited(request: Request) -> None:
+    """Dependency of every public route: charge the route's price, in one go before it runs.
+
+    The price is the one :func:`priced` declared on the route, else :data:`OTHER_COST`.
+    """
+    cost = getattr(request.scope.get("endpoint"), "kb_cost", None)
+    charge(request, cost(request) if callable(cost) else OTHER_COST)
+
+
+class Busy(Exception):
+    """The public searches running and waiting already fill :class:`SearchGate`."""
+
+
+class SearchGate:
+    """At most ``concurrency`` public searches at once in this process, ``queue`` more waiting.
+
+    Args:
+        concurrency: Public searches that may run together (each embeds its query on a core).
+        queue: Searches that may wait for a turn; one more is refused with :class:`Busy`.
+    """
+
+    def __init__(self, concurrency: int, queue: int) -> None:
+        if concurrency < 1 or queue < 0:
+            raise ValueError("concurrency must be >= 1 and queue >= 0")
+        self.concurrency = concurrency
+        self.queue = queue
+        self._waiting = 0
+        self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SearchGate:
+        return cls(settings.public_search_concurrency, settings.public_search_queue)
+
+    @property
+    def waiting(self) -> int:
+        """Searches waiting for a turn now."""
+        return self._waiting
+
+    def _current(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._loop is not loop:
+            # A semaphore belongs to one event loop; a restarted app (tests) runs a new one.
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+            self._loop = loop
+            self._waiting = 0
+        return self._semaphore
+
+    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Await ``work()`` in turn.
+
+        The turn is given back when the work ends, not when the caller stops waiting for it: a
+        client that hangs up cannot free a slot while its search still runs on a core.
+
+        Raises:
+            Busy: ``queue`` searches are waiting already.
+        """
+        semaphore = self._current()
+        if semaphore.locked() and self._waiting >= self.queue:
+            raise Busy
+        self._waiting += 1
+        try:
+            await semaphore.acquire()
+        finally:
+            self._waiting -= 1
+
+        def done(task: asyncio.Future[T]) -> None:
+            semaphore.release()
+            if not task.cancelled():
+                task.exception()  # retrieved here when the caller has gone away
+
+        try:
+            task = asyncio.ensure_future(work())
+        except BaseException:
+            semaphore.release()
+            raise
+        task.add_done_callback(done)
+        return await asyncio.shield(task)

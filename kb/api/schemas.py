@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from kb.types import SearchResult
@@ -161,10 +163,18 @@ class HighlightOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    query: str = Field(max_length=500)
-    shown: list[str] = Field(default_factory=list, max_length=200)
-    helped_id: str | None = Field(default=None, max_length=200)
-    right_department: str | None = Field(default=None, max_length=100)
+    query: str = Field(max_length=500, description="What was searched; stored masked.")
+    shown: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Ids of the documents shown (faq:F0001...); each must be in the index.",
+    )
+    helped_id: str | None = Field(
+        default=None, max_length=200, description="The shown document that helped."
+    )
+    right_department: str | None = Field(
+        default=None, max_length=100, description="A department of the directory."
+    )
 
 
 class FeedbackOut(BaseModel):

@@ -212,9 +212,14 @@ class OnnxEmbedder:
         query_graph: Path | None = None,
     ) -> None:
         from kb.embed.onnx_backend import OnnxEncoder
+        from kb.embed.onnx_quant import ensure_int8
 
         self._encoder = OnnxEncoder(
-            folder, threads=threads, int8=int8, solo_threads=solo_threads, query_graph=query_graph
+            folder,
+            threads=threads,
+            graph=ensure_int8(folder) if int8 else None,
+            solo_threads=solo_threads,
+            query_graph=query_graph,
         )
         prompts = self._prompts = self._encoder.spec.prompts
         self._model_id = model_id

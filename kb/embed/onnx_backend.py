@@ -129,7 +129,9 @@ class OnnxEncoder:
         folder: A folder written by :func:`kb.embed.onnx_export.build_onnx_folder`.
         threads: ONNX Runtime intra-op threads (0: all cores).
         spec: The spec (read from the folder when not given).
-        int8: Run the int8 graph (:func:`kb.embed.onnx_quant.ensure_int8`) for everything.
+        graph: The graph for documents (and queries, unless ``query_graph`` is given); default
+            the folder's float32 ``model.onnx`` (the int8 one comes from
+            :func:`kb.embed.onnx_quant.ensure_int8`).
         solo_threads: Threads for a query encoded while nothing else is (0 or not above
             ``threads``: no second session).
         query_graph: The graph for queries (default: the document graph).
@@ -141,7 +143,7 @@ class OnnxEncoder:
         *,
         threads: int,
         spec: OnnxSpec | None = None,
-        int8: bool = False,
+        graph: Path | None = None,
         solo_threads: int = 0,
         query_graph: Path | None = None,
     ) -> None:
@@ -157,13 +159,7 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=self.spec.max_length)
-        if int8:
-            # Imported here: kb.embed.onnx_quant verifies the graphs it builds with this encoder.
-            from kb.embed.onnx_quant import ensure_int8
-
-            self._graph = ensure_int8(folder)
-        else:
-            self._graph = folder / "model.onnx"
+        self._graph = graph or folder / "model.onnx"
         self._query_graph = query_graph or self._graph
         self._threads = threads
         solo_session = solo_threads > threads > 0

@@ -2,7 +2,11 @@
 
 The build is written into a fresh folder (:meth:`IndexRoot.start_build`) and only switched in
 by :meth:`IndexRoot.publish` once complete, so an interrupted build leaves the previous index
-serving. The layout of a build folder is :mod:`kb.index.folder`'s alone.
+serving; a build of an older store snapshot than the serving one's is discarded instead of
+switched in. The layout of a build folder is :mod:`kb.index.folder`'s alone.
+
+Callers that change the data folder hold the writer lock (:func:`kb.index.lock.writer_lock`)
+around the build, so builds do not overlap; the generation check holds even if one did not.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.embed.embedder import Embedder
+from kb.errors import StaleBuild
 from kb.faults import pause_point
 from kb.index.dense import KindIndexes
 from kb.index.folder import IndexRoot
@@ -43,6 +48,12 @@ class BuildReport:
     embed_seconds: float
     dense_kind: str
     """FAISS index type per kind: ``"case=hnsw:750000 faq=flat:180000 ..."``."""
+    generation: int = 0
+    """The store generation this build snapshotted."""
+    discarded: bool = False
+    """The build was older than the serving index (another build of a later snapshot finished
+    first) and was thrown away; ``path`` is that serving build, which holds everything this
+    one had."""
 
 
 def _embed_texts(
@@ -106,6 +117,10 @@ def build_index(
         dense_kind: ``auto``, ``flat`` or ``hnsw``.
         progress: Optional progress callback.
         keep: How many complete builds to keep (the serving one included).
+
+    Returns:
+        What was built. ``discarded`` is set when a build of a later store snapshot was
+        published while this one ran: this one is thrown away and the later one keeps serving.
     """
     started = time.perf_counter()
     root = IndexRoot(index_root)
@@ -140,6 +155,7 @@ def build_index(
             if progress:
                 progress("index", 2, 2)
             corpus_hash = snapshot.corpus_hash()
+            generation = snapshot.generation()
         finally:
             snapshot.close()
         manifest = Manifest(
@@ -152,20 +168,27 @@ def build_index(
             dense_kind=dense.description,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
+            generation=generation,
         )
         pause_point("build.embedded")
         building.write_manifest(manifest)
-        final = root.publish(building)
+        final_path = root.publish(building, live_generation=store.generation()).path
+        discarded = False
+    except StaleBuild as stale:
+        final_path, discarded = stale.serving, True
     except BaseException:
         root.discard(building)
         raise
-    root.prune(keep)
+    if not discarded:
+        root.prune(keep)
     return BuildReport(
-        path=final.path,
+        path=final_path,
         chunks=len(ids),
         embedded=embedded,
         cached=cached,
         seconds=time.perf_counter() - started,
         embed_seconds=embed_seconds,
         dense_kind=dense.description,
+        generation=generation,
+        discarded=discarded,
     )

@@ -7,29 +7,37 @@ Layout under ``index_root``::
                              dense-<kind>.faiss + dense.json (one FAISS index per kind),
                              rowids.npy, vectors.npy, title_vectors.npy, bm25.npz,
                              bm25_vocab.json
-    .building-.../           a build in progress; left behind only by a crash, pruned later
+    .building-.../           a build in progress; left behind only by a crash, and removed
+                             by the next writer (:meth:`IndexRoot.remove_abandoned_builds`)
+    .publish.lock            held for the moment ``CURRENT`` is compared and replaced
 
 The builder writes a build through :class:`IndexFolder`, the searcher and the trainer read it
 back through it, and :class:`IndexRoot` alone moves the ``CURRENT`` pointer. A build that is
-interrupted never touches ``CURRENT``, so the previous index keeps serving. Every
-inconsistency found while opening a build is an :class:`~kb.errors.IndexError_`.
+interrupted never touches ``CURRENT``, so the previous index keeps serving. A build records the
+store generation it snapshotted (:meth:`kb.store.Store.generation`) in its manifest, and
+:meth:`IndexRoot.publish` never replaces a serving build with one of an older generation: two
+builds that overlap (one started before the other's ingest) cannot put the older snapshot back.
+Every inconsistency found while opening a build is an :class:`~kb.errors.IndexError_`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from kb.errors import IndexError_
+from kb.errors import IndexError_, StaleBuild
 from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.lexical import LexicalIndex
+from kb.index.lock import FileLock
 from kb.index.manifest import Manifest
 from kb.store import Store
 
@@ -41,7 +49,9 @@ _TITLE_VECTORS = "title_vectors.npy"
 _LEGACY_DENSE = "dense.faiss"
 """One FAISS index over every kind, written by builds made before the per-kind indexes."""
 _BUILDING = ".building-"
+_PUBLISH_LOCK = ".publish.lock"
 _ABANDONED_AFTER_S = 6 * 3600
+"""Age after which :meth:`IndexRoot.prune` removes a ``.building-*`` folder without the lock."""
 
 
 @dataclass(frozen=True)
@@ -182,14 +192,67 @@ class IndexRoot:
         tmp.mkdir()
         return IndexFolder(tmp)
 
-    def publish(self, building: IndexFolder) -> IndexFolder:
-        """Move a finished build into place and make it the serving one, atomically."""
+    def publish(self, building: IndexFolder, *, live_generation: int | None = None) -> IndexFolder:
+        """Move a finished build into place and make it the serving one, atomically.
+
+        The comparison and the switch happen under ``.publish.lock``, so two processes that
+        publish at once cannot both win. A build whose store generation (in its manifest) is
+        older than the serving build's is refused and removed: the serving build was made from
+        a later snapshot of the same store and already holds everything the refused one had.
+
+        Args:
+            building: A finished build from :meth:`start_build`, its manifest written.
+            live_generation: The live store's generation now. A serving build *newer* than the
+                live store was made from a store since replaced (a restored backup, a fresh
+                data folder): it is no reason to refuse this one.
+
+        Returns:
+            The published build.
+
+        Raises:
+            StaleBuild: The build is older than the serving one; it was discarded.
+            IndexError_: The build has no readable manifest.
+        """
+        generation = building.manifest().generation
         build_id = building.name.removeprefix(_BUILDING)
         final = self.path / build_id
-        os.replace(building.path, final)
-        _fsync_dir(self.path)
-        _write_atomic(self.pointer, build_id + "\n")
+        with self._publishing():
+            serving = self._serving_generation()
+            if serving is not None:
+                folder, serving_generation = serving
+                newer_store = live_generation is not None and serving_generation > live_generation
+                if generation < serving_generation and not newer_store:
+                    self.discard(building)
+                    raise StaleBuild(
+                        f"index build {build_id} was discarded: it holds the store as of "
+                        f"generation {generation}, but the serving index {folder.name} was "
+                        f"built from the later generation {serving_generation} and already "
+                        "holds everything it had",
+                        serving=folder.path,
+                        generation=generation,
+                        serving_generation=serving_generation,
+                    )
+            os.replace(building.path, final)
+            _fsync_dir(self.path)
+            _write_atomic(self.pointer, build_id + "\n")
         return IndexFolder(final)
+
+    @contextlib.contextmanager
+    def _publishing(self) -> Iterator[None]:
+        lock = FileLock(self.path / _PUBLISH_LOCK)
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _serving_generation(self) -> tuple[IndexFolder, int] | None:
+        """The serving build and its store generation; ``None`` if none serves (or unreadable)."""
+        try:
+            folder = self.current()
+            return folder, folder.manifest().generation
+        except IndexError_:
+            return None
 
     @staticmethod
     def discard(building: IndexFolder) -> None:
@@ -209,8 +272,26 @@ class IndexRoot:
             shutil.rmtree(stale_build, ignore_errors=True)
         for stale in self.path.glob(f"{_BUILDING}*"):
             # Another build may be running right now; only remove what is clearly abandoned.
-            if time.time() - stale.stat().st_mtime > _ABANDONED_AFTER_S:
-                shutil.rmtree(stale, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                if time.time() - stale.stat().st_mtime > _ABANDONED_AFTER_S:
+                    shutil.rmtree(stale, ignore_errors=True)
+
+    def remove_abandoned_builds(self) -> int:
+        """Remove every ``.building-*`` folder; call it only while holding the writer lock.
+
+        Every build runs under the writer lock (:func:`kb.index.lock.writer_lock`), so while
+        the caller holds it no build is running and each such folder is a killed one's.
+
+        Returns:
+            How many folders were removed.
+        """
+        if not self.path.is_dir():
+            return 0
+        removed = 0
+        for stale in self.path.glob(f"{_BUILDING}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+            removed += not stale.exists()
+        return removed
 
 
 def current_index(index_root: Path) -> Path:

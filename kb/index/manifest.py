@@ -25,6 +25,8 @@ class Manifest:
     dense_kind: str
     built_at: str
     build_seconds: float
+    generation: int = 0
+    """The store generation the build snapshotted (0: built before generations were counted)."""
     format: str = FORMAT_VERSION
 
     def write(self, folder: Path) -> None:

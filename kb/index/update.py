@@ -3,6 +3,9 @@
 Ingest stores what it read (masked, in one transaction per file batch); the index is rebuilt
 only when something was added or changed, or when no index serves yet. The embedder is loaded
 only when a build is needed.
+
+The callers hold the writer lock (:func:`kb.index.lock.writer_lock`) around these, and clear
+what a killed run left behind (:func:`clean_leftovers`) when they start.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.embed.embedder import Embedder, embedder_from_settings
+from kb.errors import BusyError
 from kb.index.builder import BuildReport, Progress, build_index
 from kb.index.folder import IndexRoot
+from kb.index.lock import LockHolder, holds_writer_lock, remove_abandoned_uploads, writer_lock
+from kb.ingest.limits import InputLimits
 from kb.ingest.pipeline import IngestReport, ingest
 from kb.settings import Settings
 from kb.store import EmbeddingCache, RawTextStore, Store
@@ -27,6 +33,58 @@ class UpdateReport:
     ingest: IngestReport
     build: BuildReport | None
     """``None`` when nothing changed and an index already served (or no build was asked)."""
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What :func:`clean_leftovers` removed."""
+
+    builds: int
+    """``.building-*`` folders of killed builds."""
+    uploads: int
+    """Upload folders of killed or crashed requests (unmasked files)."""
+    writer_busy: bool = False
+    """Another writer was running: its build folder was not touched (nor any other)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.builds or self.uploads)
+
+    def describe(self) -> str:
+        """``removed 1 abandoned index build and 2 upload folders left by an interrupted run``."""
+        return (
+            f"removed {self.builds} abandoned index build(s) and {self.uploads} upload "
+            "folder(s) left by an interrupted run"
+        )
+
+
+def clean_leftovers(settings: Settings, held: LockHolder | None = None) -> Leftovers:
+    """Remove what killed builds and uploads left in the data folder.
+
+    ``.building-*`` folders are removed only under the writer lock (while it is held, no
+    build runs): with ``held``, the caller's own; otherwise it is tried without waiting, and
+    if another writer has it, build folders are left alone. Upload folders are removed when
+    no upload is in use (:func:`kb.index.lock.remove_abandoned_uploads`).
+
+    Args:
+        settings: Where the data folder is.
+        held: The caller's writer lock, as :func:`kb.index.lock.writer_lock` yielded it.
+
+    Returns:
+        What was removed. Nothing is created in a data folder that does not exist yet.
+    """
+    if not settings.data_dir.is_dir():
+        return Leftovers(0, 0)
+    uploads = remove_abandoned_uploads(settings)
+    root = IndexRoot(settings.index_root)
+    if held is not None:
+        if not holds_writer_lock(settings, held):
+            raise RuntimeError("clean_leftovers: the writer lock given is not held here")
+        return Leftovers(root.remove_abandoned_builds(), uploads)
+    try:
+        with writer_lock(settings, "clean-up"):
+            return Leftovers(root.remove_abandoned_builds(), uploads)
+    except BusyError:
+        return Leftovers(0, uploads, writer_busy=True)
 
 
 def rebuild(
@@ -68,6 +126,7 @@ def ingest_and_build(
     threads: int | None = None,
     progress: Progress | None = None,
     on_ingested: Callable[[IngestReport], None] | None = None,
+    upload_id: str = "",
 ) -> UpdateReport:
     """Ingest ``paths`` into the store, then rebuild the index when that changed anything.
 
@@ -81,6 +140,8 @@ def ingest_and_build(
         progress: Optional progress callback for both stages.
         on_ingested: Called with the ingest report before the build starts (the build may take
             minutes; the command line prints what was stored first).
+        upload_id: The files are the admin upload with this id (see
+            :func:`kb.ingest.pipeline.ingest`).
 
     Raises:
         InputError: A file cannot be read at all (bad rows are reported, not raised).
@@ -96,6 +157,8 @@ def ingest_and_build(
             keep_words=settings.mask_keep_words,
             raw_store=raw,
             max_rows=settings.max_rows_per_file,
+            upload_id=upload_id,
+            limits=InputLimits.from_settings(settings),
         )
         if raw is not None:
             raw.close()

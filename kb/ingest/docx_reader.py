@@ -1,13 +1,17 @@
-"""Word (``.docx``) adapter: the only module that imports ``docx`` (python-docx).
+"""Word (``.docx``) reader: manuals, split into sections at their headings (python-docx).
 
-It reads manuals (:func:`read_docx`) and writes the trainer's manual drafts
-(:func:`write_docx`).
+The trainer writes its manual drafts in the same structure with
+:func:`kb.trainer.docx_writer.write_docx`.
 
 Paragraphs styled ``Heading 1``..``Heading 9`` (Word's built-in heading styles, shown as
 ``見出し 1``.. in Japanese Word) start sections, as do custom styles based on them or named
 ``見出し N``. The title is the document's core ``title`` property, else its first ``Title``
 paragraph, else a lone ``Heading 1`` that precedes all other headings, else the file name.
 Tables are read row by row into the current section, cells separated by `` | ``.
+
+The archive is checked against the zip limits (:func:`kb.ingest.limits.check_zip`) before
+python-docx opens it, and the text read is capped at ``max_manual_chars``: a crafted file of a
+few kilobytes could otherwise unpack to hundreds of megabytes of XML.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.errors import InputError
+from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip, text_too_long
 from kb.ingest.manual import Block, Heading, Text, build_manual
 from kb.ingest.schema import split_multi
 from kb.types import ParseResult
@@ -32,22 +37,31 @@ _HEADING_RE = re.compile(r"(?:heading|見出し)\s*([1-9])")
 _TITLE_STYLES = frozenset({"title", "表題"})
 
 
-def read_docx(path: Path) -> ParseResult:
+def read_docx(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResult:
     """Read a Word manual and split it into sections at its headings.
 
     Args:
         path: A ``.docx`` file.
+        limits: The zip and text limits.
 
     Returns:
         One document per non-empty section.
 
     Raises:
         InputError: The file is missing, not a ``.docx`` (an old ``.doc``, a renamed file,
-            a damaged archive) or contains no text.
+            a damaged archive), contains no text, or exceeds a limit (unpacked size,
+            compression ratio, text size).
     """
     source = str(path)
     if not path.is_file():
         raise InputError(source, "no such file")
+    check_zip(
+        path,
+        max_unpacked=limits.max_zip_unpacked_bytes,
+        max_ratio=limits.max_zip_ratio,
+        max_members=limits.max_zip_members,
+        source=source,
+    )
     import docx  # python-docx imports lxml; only pay for it when reading a .docx
 
     try:
@@ -55,7 +69,9 @@ def read_docx(path: Path) -> ParseResult:
         core_title = (document.core_properties.title or "").strip()
         # The Subject property names the responsible department(s), as the schema documents.
         departments = split_multi(document.core_properties.subject or "")
-        blocks = list(_blocks(document))
+        blocks = list(_capped(_blocks(document), source, limits.max_manual_chars))
+    except InputError:
+        raise
     except Exception as exc:  # python-docx raises many types for damaged files
         raise InputError(
             source,
@@ -92,6 +108,16 @@ def read_docx(path: Path) -> ParseResult:
         doc_title=title or path.stem,
         departments=departments,
     )
+
+
+def _capped(blocks: Iterator[Block], source: str, max_chars: int) -> Iterator[Block]:
+    """``blocks``, failing as soon as their text passes ``max_chars`` characters."""
+    chars = 0
+    for block in blocks:
+        chars += len(block.text)
+        if chars > max_chars:
+            raise text_too_long(source, chars, max_chars)
+        yield block
 
 
 def _blocks(document: DocxDocument) -> Iterator[Block]:
@@ -136,45 +162,3 @@ def _table_rows(table: Table) -> Iterator[Text]:
             cells.append(" ".join(cell.text.split()))
         if any(cells):
             yield Text(" | ".join(cells))
-
-
-WordBlock = tuple[str, int, "str | tuple[tuple[str, ...], ...]"]
-"""``("heading", level, text)``, ``("paragraph", 0, text)``, ``("bullet", level, text)`` or
-``("table", 0, rows)`` (the first row is the header)."""
-
-
-def write_docx(path: Path, title: str, blocks: list[WordBlock], *, subject: str = "") -> Path:
-    """Write ``blocks`` as a Word document with built-in heading and list styles.
-
-    The headings use Word's ``Heading N`` styles, so :func:`read_docx` (and Word's navigation
-    pane) sees the same sections. ``title`` goes into the core properties and a ``Title``
-    paragraph; ``subject`` into the Subject property (department names, as manuals use it).
-    """
-    import docx
-
-    document = docx.Document()
-    document.core_properties.title = title
-    document.core_properties.subject = subject
-    document.add_heading(title, level=0)
-    for kind, level, content in blocks:
-        if kind == "heading":
-            document.add_heading(str(content), level=max(1, min(level, 9)))
-        elif kind == "paragraph":
-            document.add_paragraph(str(content))
-        elif kind == "bullet":
-            style = "List Bullet" if level <= 1 else "List Bullet 2"
-            document.add_paragraph(str(content), style=style)
-        elif kind == "table":
-            rows = [tuple(r) for r in content] if not isinstance(content, str) else []
-            if not rows:
-                continue
-            table = document.add_table(rows=len(rows), cols=len(rows[0]))
-            table.style = "Table Grid"
-            for i, row in enumerate(rows):
-                for j, cell in enumerate(row):
-                    table.cell(i, j).text = cell
-        else:
-            raise ValueError(f"unknown block kind {kind!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(str(path))
-    return path

@@ -5,7 +5,11 @@ footers (a short line repeated on most pages) are dropped; lines that look like 
 (:func:`kb.ingest.manual.heading_style`: ``1.``, ``1.2``, ``第1章``, ``■``, ``【…】``) start
 sections. The title is the PDF's ``/Title`` metadata, else the first line of the first page,
 else the file name. A PDF without a text layer (a scan) is refused with a clear error: it
-would otherwise be ingested as nothing.
+would otherwise be ingested as nothing; so is one whose text is only headings, page numbers or
+running heads. A PDF whose only text is one line keeps it as its title and its text.
+
+Before any text is extracted, the object count (``max_pdf_objects``) and page count
+(``max_pdf_pages``) are checked; during extraction, the text size (``max_manual_chars``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.errors import InputError
+from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, text_too_long
 from kb.ingest.manual import build_manual, heading_style, split_lines
 from kb.ingest.schema import split_multi
 from kb.types import ParseResult, RowError
@@ -37,24 +42,26 @@ MIN_WRAP_WIDTH = 40
 """Narrower text (in half-width columns) is never treated as wrapped."""
 
 
-def read_pdf(path: Path) -> ParseResult:
+def read_pdf(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResult:
     """Read a PDF manual and split it into sections at heading-like lines.
 
     Args:
         path: A ``.pdf`` file.
+        limits: The page, object and text limits.
 
     Returns:
         One document per non-empty section; a page whose text cannot be extracted is reported
         as an error (line 0, the page named in the message) and the other pages are kept.
 
     Raises:
-        InputError: The file is missing, not a PDF or damaged, encrypted with a password, or
-            has no extractable text at all (a scanned image).
+        InputError: The file is missing, not a PDF or damaged, encrypted with a password, has
+            no extractable text at all (a scanned image) or only headings, or exceeds a limit
+            (objects, pages, text size).
     """
     source = str(path)
     if not path.is_file():
         raise InputError(source, "no such file")
-    pages, meta_title, departments, errors = _extract(path, source)
+    pages, meta_title, departments, errors = _extract(path, source, limits)
     if not any(line.strip() for page in pages for line in page):
         raise InputError(
             source,
@@ -68,7 +75,10 @@ def read_pdf(path: Path) -> ParseResult:
         not title and len(first) <= MAX_TITLE_CHARS and heading_style(first) is None
     ):
         title = first
-        pages = _drop_first(pages, first)
+        rest = _drop_first(pages, first)
+        # A one-line PDF is its title and its text: dropping the line would store nothing.
+        if any(line.strip() for page in rest for line in page):
+            pages = rest
     pages = _drop_running_lines(pages)
     lines = [(0, line) for line in unwrap_lines([line for page in pages for line in page])]
     result = build_manual(
@@ -78,22 +88,44 @@ def read_pdf(path: Path) -> ParseResult:
         doc_title=title or path.stem,
         departments=departments,
     )
+    if not result.documents:
+        raise InputError(
+            source,
+            "no body text found (only a title, headings, page numbers or running headers and "
+            "footers); nothing would be stored",
+        )
     if errors:
         return ParseResult(source=result.source, documents=result.documents, errors=tuple(errors))
     return result
 
 
 def _extract(
-    path: Path, source: str
+    path: Path, source: str, limits: InputLimits
 ) -> tuple[list[list[str]], str, tuple[str, ...], list[RowError]]:
     """Lines of each page, the metadata title and subject (departments), and page errors."""
     import pypdf  # keep ``import kb.ingest`` cheap
 
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
+        # Counted from the cross-reference table before any object is parsed; there cannot be
+        # more pages than objects, so this also bounds flattening the page tree below.
+        objects = _object_count(reader)
+        if objects > limits.max_pdf_objects:
+            raise InputError(
+                source,
+                f"PDF のオブジェクト数が {objects:,} 個で、上限 {limits.max_pdf_objects:,} 個 "
+                "(max_pdf_objects) を超えています（不正に細工されたファイルの疑い）。"
+                "読み込みません",
+            )
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(source, "the PDF is protected by a password")
         page_list = list(reader.pages)
+        if len(page_list) > limits.max_pdf_pages:
+            raise InputError(
+                source,
+                f"PDF のページ数が {len(page_list):,} ページで、上限 {limits.max_pdf_pages:,} "
+                "ページ (max_pdf_pages) を超えています。ファイルを分割して取り込んでください",
+            )
         meta_title = _meta_title(reader)
         departments = _meta_departments(reader)
     except InputError:
@@ -102,6 +134,7 @@ def _extract(
         raise InputError(source, f"not a readable PDF file ({type(exc).__name__}: {exc})") from None
     pages: list[list[str]] = []
     errors: list[RowError] = []
+    chars = 0
     for number, page in enumerate(page_list, start=1):
         try:
             text = page.extract_text() or ""
@@ -110,8 +143,18 @@ def _extract(
                 RowError(source, 0, "", f"page {number}: cannot extract text ({exc}); skipped")
             )
             text = ""
+        chars += len(text)
+        if chars > limits.max_manual_chars:
+            raise text_too_long(source, chars, limits.max_manual_chars, f"{number} ページ目")
         pages.append(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     return pages, meta_title, departments, errors
+
+
+def _object_count(reader: PdfReader) -> int:
+    """Objects in the cross-reference table(s), including those inside object streams."""
+    xref: dict[int, dict[int, object]] = getattr(reader, "xref", {}) or {}
+    in_streams: dict[int, object] = getattr(reader, "xref_objStm", {}) or {}
+    return sum(len(table) for table in xref.values()) + len(in_streams)
 
 
 def _meta_departments(reader: PdfReader) -> tuple[str, ...]:

@@ -9,10 +9,16 @@ Personal data in the free text is masked (:mod:`kb.ingest.redact`) before anythi
 hashed or stored, so the store, the indexes and every response only ever hold the masked text;
 the unmasked text is kept only when a :class:`~kb.store.RawTextStore` is passed (the
 ``keep_raw_text`` setting). A file with more records than ``max_rows`` is refused whole.
+
+File names are masked too: records, row errors and the report name a file by its label
+(:meth:`~kb.ingest.redact.Redactor.file_label`), never by the name as written, and cell values
+quoted in row errors are masked. A record whose id carries personal data is refused with a row
+error (:meth:`~kb.ingest.redact.Redactor.id_problem`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,8 +27,9 @@ from pathlib import Path
 from kb.errors import InputError
 from kb.faults import pause_point
 from kb.ingest.chunking import chunk_document, department_document
+from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.readers import iter_paths, read_path
-from kb.ingest.redact import masker_for, phones_in, public_phones, redact_document
+from kb.ingest.redact import Redactor, masker_for, phones_in, public_phones, relabel
 from kb.store import RawTextStore, Store, UpsertStats, document_hash
 from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
@@ -63,6 +70,8 @@ def ingest(
     keep_words: Sequence[str] = (),
     raw_store: RawTextStore | None = None,
     max_rows: int = 0,
+    upload_id: str = "",
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> IngestReport:
     """Read ``paths`` (files or folders) and upsert everything good into ``store``.
 
@@ -79,61 +88,83 @@ def ingest(
         keep_words: Words never masked as names (the city's place names).
         raw_store: Where to keep the unmasked text (``keep_raw_text``); ``None``: nowhere.
         max_rows: Refuse a file with more records than this (0: no limit).
+        upload_id: The files are an admin upload with this id: they are labelled
+            ``upload:<id>/<file name>`` instead of by their path (the report's ``files`` and
+            ``failed_files`` too).
+        limits: Size limits on each file (zip bombs, PDF pages, text, chunks); see
+            :mod:`kb.ingest.limits`.
     """
     tokenizer = tokenizer or MeCabTokenizer()
     files = list(iter_paths(paths))
     if not files:
         raise InputError(", ".join(str(p) for p in paths), "no supported files found")
-    errors: list[RowError] = []
+    errors: list[tuple[str, RowError]] = []  # (the file as read, its error)
     failed: list[str] = []
     documents: dict[str, Document] = {}
     departments: dict[str, Department] = {}
     t0 = time.perf_counter()
     for i, path in enumerate(files):
+        raw = str(path)
         try:
-            result = read_path(path, kind)
+            result = read_path(path, kind, limits=limits)
         except InputError as exc:
-            failed.append(str(path))
-            errors.append(RowError(exc.source, exc.line, exc.field, exc.message))
+            failed.append(raw)
+            errors.append((raw, RowError(exc.source, exc.line, exc.field, exc.message)))
             continue
         except Exception as exc:  # a reader bug must not stop the batch or hide the file
-            failed.append(str(path))
-            errors.append(
-                RowError(str(path), 0, "", f"cannot be read ({type(exc).__name__}: {exc})")
-            )
+            failed.append(raw)
+            message = f"cannot be read ({type(exc).__name__}: {exc})"
+            errors.append((raw, RowError(raw, 0, "", message)))
             continue
         over = _over_limit(result, max_rows)
         if over is not None:
-            failed.append(str(path))
-            errors.append(over)
+            failed.append(raw)
+            errors.append((raw, over))
             continue
-        errors.extend(result.errors)
+        errors.extend((raw, e) for e in result.errors)
         for doc in result.documents:
             if doc.doc_id in documents:
-                errors.append(
-                    RowError(doc.source, 0, "id", f"duplicate id {doc.doc_id}; the later one wins")
-                )
+                message = f"duplicate id {doc.doc_id}; the later one wins"
+                errors.append((raw, RowError(doc.source, 0, "id", message)))
             documents[doc.doc_id] = doc
         for dept in result.departments:
             departments[dept.name] = dept
         if progress:
             progress("parse", i + 1, len(files))
     t1 = time.perf_counter()
-    for dept in departments.values():
-        doc = department_document(dept)
-        documents[doc.doc_id] = doc
-    masked = 0
-    raw_items: list[tuple[Document, str]] = []
+    redactor: Redactor | None = None
     if mask:
         if masker is None:
             known = {d.name: d for d in store.departments()}
             known.update(departments)
             phones = public_phones(documents.values()) | phones_in(store.published_faq_texts())
             masker = masker_for(known.values(), tokenizer, keep_words, phones)
+        redactor = Redactor(masker)
+    labels = _labels(files, redactor, upload_id)
+    documents = {
+        k: dataclasses.replace(d, source=_relabel(d.source, labels)) for k, d in documents.items()
+    }
+    departments = {
+        k: dataclasses.replace(d, source=_relabel(d.source, labels)) for k, d in departments.items()
+    }
+    row_errors = [
+        redactor.row_error(e, raw, labels[raw])
+        if redactor
+        else RowError(relabel(e.source, raw, labels[raw]), e.line, e.field, e.message)
+        for raw, e in errors
+    ]
+    if redactor is not None:
+        row_errors.extend(_refuse_personal_ids(documents, redactor))
+    for dept in departments.values():
+        doc = department_document(dept)
+        documents[doc.doc_id] = doc
+    masked = 0
+    raw_items: list[tuple[Document, str]] = []
+    if redactor is not None:
         if progress:
             progress("mask", 0, len(documents))
         for doc_id, doc in list(documents.items()):
-            clean = redact_document(doc, masker)
+            clean = redactor.document(doc)
             if clean is not doc:
                 masked += 1
                 documents[doc_id] = clean
@@ -166,18 +197,63 @@ def ingest(
         raw_store.upsert(raw_items)
     t3 = time.perf_counter()
     return IngestReport(
-        files=tuple(str(f) for f in files),
+        files=tuple(labels[str(f)] for f in files),
         documents=len(documents) - len(departments),
         departments=len(departments),
         chunks=sum(len(c) for _, c in items),
         stats=stats,
-        errors=tuple(errors),
-        failed_files=tuple(failed),
+        errors=tuple(row_errors),
+        failed_files=tuple(labels[f] for f in failed),
         parse_seconds=t1 - t0,
         tokenize_seconds=t2 - t1,
         store_seconds=t3 - t2,
         masked=masked,
     )
+
+
+def _labels(files: Sequence[Path], redactor: Redactor | None, upload_id: str) -> dict[str, str]:
+    """The label of each file read (see :meth:`Redactor.file_label`), by its path as read."""
+    out: dict[str, str] = {}
+    for path in files:
+        raw = str(path)
+        if redactor is not None:
+            out[raw] = redactor.file_label(raw, upload_id)
+        else:
+            out[raw] = f"upload:{upload_id}/{path.name}" if upload_id else raw
+    return out
+
+
+def _relabel(source: str, labels: dict[str, str]) -> str:
+    """A record's ``source`` (``path`` or ``path:line``) with its file's label."""
+    path, sep, line = source.rpartition(":")
+    if sep and line.isdigit() and path in labels:
+        return labels[path] + sep + line
+    return labels.get(source, source)
+
+
+def _refuse_personal_ids(documents: dict[str, Document], redactor: Redactor) -> list[RowError]:
+    """Drop the records whose id carries personal data; one row error per record (per manual).
+
+    Runs after the records were relabelled, so errors name the file by its label.
+    """
+    errors: list[RowError] = []
+    reported: set[str] = set()
+    for doc_id, doc in list(documents.items()):
+        problem = redactor.id_problem(doc)
+        if problem is None:
+            continue
+        del documents[doc_id]
+        path, sep, line = doc.source.rpartition(":")
+        if doc.kind == "manual":
+            file = path if sep and line.isdigit() else doc.source
+            if file not in reported:
+                reported.add(file)
+                errors.append(RowError(file, 0, "id", problem))
+        elif sep and line.isdigit():
+            errors.append(RowError(path, int(line), "id", problem))
+        else:
+            errors.append(RowError(doc.source, 0, "id", problem))
+    return errors
 
 
 def _over_limit(result: ParseResult, max_rows: int) -> RowError | None:

@@ -2,6 +2,9 @@
 
 The format readers import their external libraries (python-docx, pypdf, charset-normalizer)
 only when a file of that format is read, so importing this module stays cheap.
+
+Every file is read under :class:`~kb.ingest.limits.InputLimits`: the format readers check
+their own (zip, PDF, text size) and :func:`read_path` the chunk limits of what they produced.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kb.errors import InputError
+from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, limit_chunks, text_too_long
 from kb.types import DocKind, ParseResult
 
 TABULAR_SUFFIXES = (".csv", ".jsonl")
@@ -19,7 +23,9 @@ SUPPORTED_SUFFIXES = TABULAR_SUFFIXES + MANUAL_SUFFIXES
 """File extensions :func:`read_path` can read (compared case-insensitively)."""
 
 
-def read_path(path: Path, kind: DocKind | None = None) -> ParseResult:
+def read_path(
+    path: Path, kind: DocKind | None = None, *, limits: InputLimits = DEFAULT_LIMITS
+) -> ParseResult:
     """Read one source file into documents (FAQ, cases, manual sections) or departments.
 
     Args:
@@ -28,12 +34,15 @@ def read_path(path: Path, kind: DocKind | None = None) -> ParseResult:
         kind: Force the kind of a CSV/JSONL file (``faq``, ``case``, ``department``) instead
             of detecting it from the columns. Other formats are always manuals, so only
             ``None`` or ``"manual"`` is accepted for them.
+        limits: Size limits; a CSV/JSONL record over ``max_chunks_per_record`` becomes a row
+            error, a manual over any limit is refused whole.
 
     Returns:
         The good records and the bad rows that were skipped.
 
     Raises:
-        InputError: The file is missing, of an unsupported type, or cannot be read at all.
+        InputError: The file is missing, of an unsupported type, cannot be read at all, or is
+            a manual over a limit.
         SchemaError: The columns of a CSV/JSONL file do not fit its kind.
     """
     source = str(path)
@@ -50,28 +59,52 @@ def read_path(path: Path, kind: DocKind | None = None) -> ParseResult:
             raise InputError(source, f"a {suffix} file cannot hold manuals (use .md/.docx/.pdf)")
         from kb.ingest.tabular import read_csv, read_jsonl
 
-        return (read_csv if suffix == ".csv" else read_jsonl)(path, kind)
+        result = (read_csv if suffix == ".csv" else read_jsonl)(path, kind)
+        return limit_chunks(result, limits, manual=False)
     if kind not in (None, "manual"):
         raise InputError(source, f"a {suffix} file is a manual; it cannot be read as '{kind}'")
-    return _manual_reader(suffix)(path)
+    if suffix in _TEXT_SUFFIXES:
+        _check_text_size(path, limits.max_manual_chars)
+    result = _manual_reader(suffix)(path, limits)
+    chars = sum(len(doc.body) for doc in result.documents)
+    if chars > limits.max_manual_chars:
+        raise text_too_long(source, chars, limits.max_manual_chars)
+    return limit_chunks(result, limits, manual=True)
 
 
-def _manual_reader(suffix: str) -> Callable[[Path], ParseResult]:
+_TEXT_SUFFIXES = (".md", ".markdown", ".txt")
+
+
+def _check_text_size(path: Path, max_chars: int) -> None:
+    """Refuse a text file whose size alone proves it over ``max_chars``, before reading it.
+
+    Markdown and plain text are decoded whole; no encoding takes more than 4 bytes a character.
+    """
+    size = path.stat().st_size
+    if size > 4 * max_chars + 4:  # a UTF-32 byte-order mark takes 4 more
+        raise InputError(
+            str(path),
+            f"ファイルサイズが {size:,} バイトで、テキストの上限 {max_chars:,} 文字 "
+            "(max_manual_chars) を確実に超えています。ファイルを分割して取り込んでください",
+        )
+
+
+def _manual_reader(suffix: str) -> Callable[[Path, InputLimits], ParseResult]:
     if suffix in (".md", ".markdown"):
         from kb.ingest.markdown import read_markdown
 
-        return read_markdown
+        return lambda path, _limits: read_markdown(path)
     if suffix == ".txt":
         from kb.ingest.markdown import read_plain_text
 
-        return read_plain_text
+        return lambda path, _limits: read_plain_text(path)
     if suffix == ".docx":
         from kb.ingest.docx_reader import read_docx
 
-        return read_docx
+        return lambda path, limits: read_docx(path, limits=limits)
     from kb.ingest.pdf_reader import read_pdf
 
-    return read_pdf
+    return lambda path, limits: read_pdf(path, limits=limits)
 
 
 def is_ignored(name: str) -> bool:

@@ -1,4 +1,4 @@
-"""Mask personal data in parsed documents before they are chunked, stored or indexed.
+"""Mask personal data in parsed documents, file names and row errors before anything is stored.
 
 Case records get every rule of :mod:`kb.text.masking`; FAQ entries and manuals, written for
 publication, only the rules for data that never belongs there (ID numbers, dates of birth,
@@ -6,16 +6,41 @@ mobile numbers, names with an honorific); the department directory is public and
 Department phone numbers, and the landline numbers printed in published FAQ entries (代表電話,
 夜間窓口), are kept everywhere; department names and aliases are never taken for people's
 names.
+
+Every field of a :class:`~kb.types.Document` is in exactly one of the groups below, so a field
+added later cannot slip past masking unnoticed (a test checks it):
+
+* :data:`TEXT_FIELDS`, free text, masked with the kind's profile: title, body, category,
+  status, the manual's title and headings;
+* :data:`DIRECTORY_FIELDS`: department names, kept when the directory knows them (names,
+  aliases, ``mask_keep_words``) and masked like free text otherwise;
+* :data:`ENUM_FIELDS`: the channel, kept when it is one of :data:`~kb.types.CASE_CHANNELS`
+  (the readers accept nothing else) and masked otherwise;
+* :data:`CHECKED_FIELDS`, values the readers validate (date, published flag, ``http(s)`` URL)
+  and the id, which is never masked but refused (:meth:`Redactor.id_problem`): a masked id
+  would merge distinct records and is what the console's URLs and the audit log name;
+* ``source``, where a record was read: the file's name with personal data masked
+  (:meth:`Redactor.file_label`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 
-from kb.text.masking import FULL, PUBLISHED, Masker, MaskProfile, phone_numbers
+from kb.text.masking import (
+    FULL,
+    ID_NUMBER,
+    PLACEHOLDERS,
+    PUBLISHED,
+    Masker,
+    MaskProfile,
+    phone_numbers,
+)
 from kb.text.mecab import MeCabTokenizer
-from kb.types import Department, Document
+from kb.types import CASE_CHANNELS, Department, DocId, Document, RowError
 
 PROFILES: dict[str, MaskProfile | None] = {
     "case": FULL,
@@ -24,6 +49,16 @@ PROFILES: dict[str, MaskProfile | None] = {
     "department": None,
 }
 """Masking rules per document kind (``None``: not masked)."""
+
+TEXT_FIELDS = ("title", "body", "category", "status", "doc_title", "heading_path")
+DIRECTORY_FIELDS = ("departments",)
+ENUM_FIELDS = ("channel",)
+CHECKED_FIELDS = ("doc_id", "kind", "date", "published", "url")
+SOURCE_FIELDS = ("source",)
+
+_CACHED_CHARS = 200
+_CACHE_SIZE = 20_000
+_SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,8}")
 
 
 def masker_for(
@@ -64,17 +99,146 @@ def phones_in(texts: Iterable[str]) -> set[str]:
     return found
 
 
+class Redactor:
+    """Masks every free-text field of a record, file names and row errors with one masker.
+
+    Short values that repeat (categories, statuses, department names) are masked once per run.
+
+    Args:
+        masker: The run's masker; its ``keep_words`` (department names, aliases, the city's
+            place names) are the directory entries kept in ``departments``.
+    """
+
+    def __init__(self, masker: Masker) -> None:
+        self.masker = masker
+        self.directory = frozenset(masker.keep_words)
+        self._cache: dict[tuple[str, MaskProfile], str] = {}
+
+    def text(self, text: str, profile: MaskProfile = FULL) -> str:
+        """``text`` masked with ``profile``."""
+        if not text:
+            return text
+        if len(text) > _CACHED_CHARS:
+            return self.masker.mask(text, profile)
+        key = (text, profile)
+        found = self._cache.get(key)
+        if found is None:
+            found = self.masker.mask(text, profile)
+            if len(self._cache) < _CACHE_SIZE:
+                self._cache[key] = found
+        return found
+
+    def document(self, doc: Document) -> Document:
+        """``doc`` with personal data in every free-text field replaced by placeholders.
+
+        Its ``source`` is left as it is: the pipeline labels files (:meth:`file_label`).
+        """
+        profile = PROFILES.get(doc.kind)
+        if profile is None:
+            return doc
+        departments = tuple(
+            d if d in self.directory else self.text(d, profile) for d in doc.departments
+        )
+        channel = doc.channel
+        if channel and channel not in CASE_CHANNELS:
+            channel = self.text(channel, FULL)
+        clean = dataclasses.replace(
+            doc,
+            title=self.text(doc.title, profile),
+            body=self.text(doc.body, profile),
+            category=self.text(doc.category, profile),
+            status=self.text(doc.status, profile),
+            doc_title=self.text(doc.doc_title, profile),
+            heading_path=tuple(self.text(h, profile) for h in doc.heading_path),
+            departments=departments,
+            channel=channel,
+        )
+        return doc if clean == doc else clean
+
+    def id_problem(self, doc: Document) -> str | None:
+        """Why ``doc``'s id cannot be stored, or ``None`` when it carries no personal data.
+
+        Ids are never masked: two masked ids could be the same, and ids travel in the
+        console's URLs, the audit log and feedback. A case or FAQ id is refused when the full
+        rule set finds anything in it but a plain record number (a 10-11 digit run not
+        starting with 0 is a 受付番号, not a phone number); a manual's id is its file name,
+        checked with the manual's own rules (staff surnames in manuals are kept by design).
+        """
+        if doc.kind == "department":
+            return None
+        local = DocId.local_of(doc.doc_id)
+        if doc.kind == "manual":
+            stem = local.rpartition("#")[0] or local
+            masked = self.text(stem, PROFILES["manual"] or PUBLISHED)
+            if masked == stem:
+                return None
+            return (
+                f"ファイル名（マニュアルのIDになります）に個人情報（氏名・電話番号など）と"
+                f"見られる部分があります（{masked}）。ファイル名を変えて登録し直してください"
+            )
+        masked = self.masker.mask(local, FULL)
+        if masked == local or _only_record_numbers(local, masked):
+            return None
+        return (
+            f"ID（{masked}）に個人情報（電話番号・氏名など）と見られる部分があります。"
+            "IDには受付番号など個人を特定しない値を使ってください。この行は登録していません"
+        )
+
+    def file_label(self, path: str, upload_id: str = "") -> str:
+        """How a source file is named in the store, row errors and the audit log.
+
+        Args:
+            path: The file as it was read.
+            upload_id: For an admin upload, its id: the label is ``upload:<id>/<file name>``
+                (the server's folder is of no use to anyone). Otherwise every part of the
+                path is kept, with personal data in it masked.
+
+        Returns:
+            The label: each path part masked (a file's extension kept as it is).
+        """
+        pure = PurePosixPath(path)
+        if upload_id:
+            return f"upload:{upload_id}/{self._path_part(pure.name)}"
+        parts = [p if p == pure.root else self._path_part(p) for p in pure.parts]
+        return str(PurePosixPath(*parts)) if parts else path
+
+    def row_error(self, error: RowError, raw: str = "", label: str = "") -> RowError:
+        """``error`` with the file relabelled and personal data masked in its field and message.
+
+        Args:
+            error: As a reader reported it (cell values may be quoted in the message).
+            raw: The path the reader saw, replaced with ``label`` wherever it appears.
+            label: The file's label (:meth:`file_label`).
+        """
+        source = relabel(error.source, raw, label)
+        if source == error.source:  # a path the reader named otherwise: mask it as it is
+            source = self.file_label(error.source)
+        message = error.message.replace(raw, label) if raw and label else error.message
+        return RowError(source, error.line, self.text(error.field, FULL), self.text(message, FULL))
+
+    def _path_part(self, part: str) -> str:
+        suffix = PurePosixPath(part).suffix
+        if suffix and _SUFFIX_RE.fullmatch(suffix) and len(part) > len(suffix):
+            return self.text(part[: -len(suffix)], FULL) + suffix
+        return self.text(part, FULL)
+
+
+def _only_record_numbers(local: str, masked: str) -> bool:
+    """Whether masking ``local`` (an id) put no placeholder but ``[番号]`` (a record number)."""
+    return not any(masked.count(p) > local.count(p) for p in PLACEHOLDERS if p != ID_NUMBER)
+
+
+def relabel(source: str, raw: str, label: str) -> str:
+    """``source`` (``path`` or ``path:line``) with the path ``raw`` replaced by ``label``."""
+    if not raw or not label:
+        return source
+    if source == raw:
+        return label
+    if source.startswith(raw + ":"):
+        return label + source[len(raw) :]
+    return source
+
+
 def redact_document(doc: Document, masker: Masker) -> Document:
     """``doc`` with personal data in its free-text fields replaced by placeholders."""
-    profile = PROFILES.get(doc.kind)
-    if profile is None:
-        return doc
-    title = masker.mask(doc.title, profile)
-    body = masker.mask(doc.body, profile)
-    if doc.kind == "manual":
-        heading_path = tuple(masker.mask(h, profile) for h in doc.heading_path)
-    else:
-        heading_path = doc.heading_path
-    if (title, body, heading_path) == (doc.title, doc.body, doc.heading_path):
-        return doc
-    return dataclasses.replace(doc, title=title, body=body, heading_path=heading_path)
+    return Redactor(masker).document(doc)

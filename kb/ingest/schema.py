@@ -257,22 +257,57 @@ def parse_published(value: str) -> bool:
 
 _ISO_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _KANJI_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
-_ERA_RE = re.compile(r"(令和|平成|R|H)(\d{1,2}|元)年(\d{1,2})月(\d{1,2})日", re.IGNORECASE)
-_ERA_START = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988}
-"""Western year of era year 0 (令和元年 = 2019, 平成元年 = 1989)."""
+_ERA_RE = re.compile(
+    r"(令和|平成|昭和|大正|R|H|S|T)(\d{1,2}|元)年(\d{1,2})月(\d{1,2})日", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class _Era:
+    name: str
+    start: int
+    """Western year of era year 1 (令和元年 = 2019)."""
+    last: int | None
+    """The era's last year number (平成31年), ``None`` for the current era."""
+
+
+_ERAS = {
+    era.name: era
+    for era in (
+        _Era("令和", 2019, None),
+        _Era("平成", 1989, 31),
+        _Era("昭和", 1926, 64),
+        _Era("大正", 1912, 15),
+    )
+}
+_ERA_LETTERS = {"r": "令和", "h": "平成", "s": "昭和", "t": "大正"}
+EARLIEST_CASE_YEAR = 1900
+"""Case dates before this year are typing errors (``1024-04-01``), not old records."""
 # Spreadsheets write a date cell as "2024/4/1 0:00"; the time carries no meaning for a case.
 _TIME_SUFFIX_RE = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
 
-def parse_date(value: str) -> str:
+def parse_date(value: str, *, today: dt.date | None = None) -> str:
     """Parse a case date into ISO ``YYYY-MM-DD``.
 
     Accepts ``YYYY-MM-DD``, ``YYYY/MM/DD`` (month and day may have one digit),
-    ``YYYY年M月D日`` and Japanese era dates (``令和6年4月1日``, ``令和元年…``, ``平成…``),
-    with full-width digits too, and ignores a trailing time of day as spreadsheets write it.
+    ``YYYY年M月D日`` and Japanese era dates (``令和6年4月1日``, ``令和元年…``, ``平成…``,
+    ``昭和…``, ``大正…``, or ``R6年…``, ``H31年…``), with full-width digits too, and ignores a
+    trailing time of day as spreadsheets write it.
+
+    The date must exist in the calendar, an era year must lie within its era (平成 1-31,
+    昭和 1-64, 大正 1-15) and the year within :data:`EARLIEST_CASE_YEAR` .. next year: a case
+    dated 9999-12-31 or 令和99年 is a typing error that would otherwise sort first in every
+    date filter. Within an era's last year the day is not checked against the day the era
+    ended, because pre-printed forms went on being dated 平成31年5月 after 令和 began.
+
+    Args:
+        value: The cell as written.
+        today: The current date, for the upper end of the window (default: the system's).
 
     Raises:
-        ValueError: Not a date in one of those forms, or not a real calendar date.
+        ValueError: Not a date in one of those forms, not a real calendar date, an era year
+            outside its era, or a year outside the window.
     """
     text = unicodedata.normalize("NFKC", value).strip()
     text = _TIME_SUFFIX_RE.sub("", text)
@@ -280,14 +315,25 @@ def parse_date(value: str) -> str:
     if (m := _ISO_RE.fullmatch(text)) or (m := _KANJI_RE.fullmatch(text)):
         year, month, day = int(m[1]), int(m[2]), int(m[3])
     elif m := _ERA_RE.fullmatch(text):
+        era = _ERAS[_ERA_LETTERS.get(m[1].casefold(), m[1])]
         era_year = 1 if m[2] == "元" else int(m[2])
-        year, month, day = _ERA_START[m[1].casefold()] + era_year, int(m[3]), int(m[4])
+        if era_year < 1 or (era.last is not None and era_year > era.last):
+            span = f"1-{era.last}" if era.last is not None else "from 1"
+            raise ValueError(f"date '{value}': {era.name}{era_year}年 does not exist ({span})")
+        year, month, day = era.start + era_year - 1, int(m[3]), int(m[4])
     else:
         raise ValueError(f"date '{value}' is not YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日")
     try:
-        return dt.date(year, month, day).isoformat()
+        date = dt.date(year, month, day)
     except ValueError:
         raise ValueError(f"date '{value}' does not exist") from None
+    latest = (today or dt.date.today()).year + 1
+    if not EARLIEST_CASE_YEAR <= year <= latest:
+        raise ValueError(
+            f"date '{value}' is in {year}; a case date must lie between {EARLIEST_CASE_YEAR} "
+            f"and {latest}"
+        )
+    return date.isoformat()
 
 
 _CHANNELS = {header_key(c): c for c in CASE_CHANNELS}

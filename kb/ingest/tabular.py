@@ -22,6 +22,7 @@ from pathlib import Path
 
 from kb.errors import InputError, SchemaError
 from kb.ingest.encoding import read_text
+from kb.ingest.limits import MAX_JSON_DEPTH, json_depth_message, json_too_deep
 from kb.ingest.schema import (
     SPECS,
     detect_kind,
@@ -111,9 +112,9 @@ def parse_csv(text: str, *, source: str, kind: DocKind | None = None) -> ParseRe
 def parse_jsonl(text: str, *, source: str, kind: DocKind | None = None) -> ParseResult:
     """Parse decoded JSONL text. See :func:`read_jsonl`.
 
-    Blank lines are skipped. A line that is not valid JSON, or not an object, is a row error.
-    Numbers are read as their text (``1`` → ``"1"``), ``null`` as empty, and multi-valued
-    fields may be JSON lists.
+    Blank lines are skipped. A line that is not valid JSON, not an object, or nested deeper
+    than :data:`~kb.ingest.limits.MAX_JSON_DEPTH` is a row error. Numbers are read as their
+    text (``1`` → ``"1"``), ``null`` as empty, and multi-valued fields may be JSON lists.
     """
     if not text.strip():
         raise InputError(source, "file is empty")
@@ -122,10 +123,18 @@ def parse_jsonl(text: str, *, source: str, kind: DocKind | None = None) -> Parse
     for line, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
+        if json_too_deep(raw, MAX_JSON_DEPTH):
+            message = json_depth_message(MAX_JSON_DEPTH)
+            (builder.errors if builder else errors).append(RowError(source, line, "", message))
+            continue
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
             message = f"invalid JSON: {exc.msg} (column {exc.colno})"
+            (builder.errors if builder else errors).append(RowError(source, line, "", message))
+            continue
+        except RecursionError:  # only if the depth check above and json disagree on a line
+            message = json_depth_message(MAX_JSON_DEPTH)
             (builder.errors if builder else errors).append(RowError(source, line, "", message))
             continue
         if not isinstance(obj, dict):
@@ -175,6 +184,11 @@ def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str] | RowErro
             message = str(exc)
             if "unexpected end of data" in message:
                 message = "a quoted cell is never closed (it runs to the end of the file)"
+            elif "field larger than field limit" in message:
+                message = (
+                    f"a cell is longer than {csv.field_size_limit():,} characters "
+                    "(a quote never closed?); row skipped"
+                )
             yield start, RowError(source, start, "", f"malformed CSV: {message}")
             continue
         end = reader.line_num

@@ -31,9 +31,39 @@ def check_query(query: str, max_chars: int, *, allow_empty: bool = False) -> Non
     if not allow_empty and (not query or not query.strip()):
         raise QueryError("the query is empty")
     if len(query) > max_chars:
-        raise QueryError(
-            f"the query is {len(query)} characters long; at most {max_chars} are allowed"
-        )
+        raise _too_long(query, max_chars)
+
+
+def _too_long(query: str, max_chars: int) -> QueryError:
+    return QueryError(f"the query is {len(query)} characters long; at most {max_chars} are allowed")
+
+
+SENTENCE_ENDS = "。\uff0e！？!?\n"
+"""Where a long query may be cut (:func:`fit_query`)."""
+
+
+def fit_query(query: str, max_chars: int, *, hard_max: int) -> str:
+    """``query`` cut to ``max_chars`` at a sentence end where that keeps the gist.
+
+    For the public FAQ search, which embeds less text than the staff search may. A query
+    within ``max_chars`` is returned as it is; a longer one is cut after its last sentence end
+    (。！？ or a line break) within the limit, as long as that keeps at least half of it. A
+    citizen's 「転入届を出します。子どもの転校の手続きも必要ですか。…」 keeps its first
+    questions; a 300-character sentence with nowhere to cut is refused.
+
+    Raises:
+        QueryError: The query is empty or longer than ``hard_max``, or longer than
+            ``max_chars`` with no sentence end in the second half of the allowed part.
+    """
+    check_query(query, hard_max)
+    if len(query) <= max_chars:
+        return query
+    head = query[:max_chars]
+    end = max(head.rfind(mark) for mark in SENTENCE_ENDS) + 1
+    cut = head[:end].strip()
+    if end * 2 < max_chars or not cut:
+        raise _too_long(query, max_chars)
+    return cut
 
 
 def analyze_query(

@@ -23,7 +23,7 @@ from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.folder import IndexFolder, IndexRoot
 from kb.search.feedback import DepartmentFeedback
 from kb.search.fusion import FusionMethod, fuse
-from kb.search.query import QueryAnalysis, analyze_query, check_query
+from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
 from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
@@ -348,8 +348,15 @@ class Searcher:
         k: int = 5,
         filters: Filters = Filters(),  # noqa: B008 - immutable
         mode: Mode | None = None,
+        max_chars: int | None = None,
     ) -> SearchResult:
-        """Answer one query with departments, FAQ, similar cases and manual sections."""
+        """Answer one query with departments, FAQ, similar cases and manual sections.
+
+        ``max_chars``: a tighter length limit for this search (the public API): a longer query
+        is cut at a sentence end or refused (:func:`~kb.search.query.fit_query`).
+        """
+        if max_chars is not None:
+            query = fit_query(query, max_chars, hard_max=self.config.max_query_chars)
         with occupying(self.embedder):
             return self._search(query, k, filters, mode)
 

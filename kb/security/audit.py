@@ -1,14 +1,20 @@
 """The audit log: who searched what, which records they saw or opened, what admins did.
 
-Append-only, in its own SQLite file (``DATA_DIR/audit.sqlite``):
+Append-only, in its own SQLite file (``DATA_DIR/audit.sqlite``), and tamper-evident three ways:
 
 * triggers make SQLite itself refuse ``UPDATE`` and ``DELETE`` on the table, for every client
   of the file, not only for kb's own code; no API route writes anything but new events;
-* every event carries the SHA-256 of the previous event and of its own content (a hash
-  chain), so an edit made behind SQLite's back (triggers dropped, file patched) breaks the
-  chain at that event and ``kb audit verify`` reports it. Removing events from the *end*
-  leaves a shorter valid chain: ``kb audit verify`` prints the head hash so an operator can
-  note it elsewhere (a ticket, a printed log) and compare later.
+* every event carries an HMAC-SHA256 (:mod:`kb.security.audit_key`, a key kept outside
+  ``DATA_DIR``) of its content and of the previous event's hash: an edit made behind SQLite's
+  back breaks the chain at that event, and without the key the chain cannot be recomputed;
+* every append also writes the new head (sequence number, hash, time) to an append-only
+  anchor file outside ``DATA_DIR`` (:mod:`kb.security.audit_anchor`), before the event is
+  committed: deleted, inserted or re-chained events and a truncated end show up against it.
+
+``kb audit verify`` (:meth:`AuditLog.verify`) checks all three. Logs written before the key
+existed (plain SHA-256, ``chain = 'sha256'``) stay readable and verifiable: their events keep
+their hashes, the first keyed event links to the last of them and the anchor records that
+head, so the old part cannot be re-chained either once a keyed event follows it.
 
 Queries are masked with :func:`kb.text.masking.mask_personal` before they are written: the log
 says *that* a counsellor searched for 「[電話番号]に電話した母が…」, not the number itself.
@@ -16,26 +22,47 @@ says *that* a counsellor searched for 「[電話番号]に電話した母が…�
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
 import json
+import logging
+import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import TextIO
 
-from kb.errors import InputError
+from kb.errors import AuditError
 from kb.security._sqlite import connect
+from kb.security.audit_anchor import Anchor, compare
+from kb.security.audit_chain import (
+    CHAIN_HMAC,
+    CHAIN_SHA256,
+    GENESIS,
+    AuditEvent,
+    Verification,
+    payload,
+    unfinished,
+    walk,
+)
+from kb.security.audit_export import FIELDS, export, parse_since
+from kb.security.audit_key import AuditKey, key_from_value, load_key
+from kb.settings import Settings, default_audit_dir
 from kb.store import while_locked
 
-GENESIS = "0" * 64
-"""The ``prev_hash`` of the first event."""
+__all__ = [
+    "CHAIN_HMAC",
+    "CHAIN_SHA256",
+    "FIELDS",
+    "GENESIS",
+    "AuditEvent",
+    "AuditLog",
+    "Verification",
+    "export",
+    "parse_since",
+]
 
-FIELDS = ("id", "created_at", "actor", "role", "action", "query", "ids", "detail", "hash")
-"""Columns of an export, in order."""
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -48,7 +75,8 @@ CREATE TABLE IF NOT EXISTS audit (
     ids TEXT NOT NULL DEFAULT '[]',
     detail TEXT NOT NULL DEFAULT '',
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    chain TEXT NOT NULL DEFAULT 'sha256'
 );
 CREATE INDEX IF NOT EXISTS audit_created_at ON audit (created_at);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
@@ -59,68 +87,18 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only: events cannot be deleted');
 END;
+CREATE TABLE IF NOT EXISTS audit_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_meta_no_update BEFORE UPDATE ON audit_meta
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its key id cannot be changed');
+END;
+CREATE TRIGGER IF NOT EXISTS audit_meta_no_delete BEFORE DELETE ON audit_meta
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its key id cannot be deleted');
+END;
 """
 
 Masker = Callable[[str], str]
-
-
-@dataclass(frozen=True)
-class AuditEvent:
-    """One line of the audit log."""
-
-    action: str
-    """``search``, ``open``, ``keys.create``, ``keys.revoke``, ``ingest``, ``build``,
-    ``audit.read``, ``auth.denied``..."""
-    actor: str
-    """The key's name (``cli:<user>`` for commands run on the server)."""
-    role: str
-    query: str = ""
-    """The search text, masked."""
-    ids: tuple[str, ...] = ()
-    """Doc ids returned or opened (``case:C0012``...), or the names an admin action touched."""
-    detail: str = ""
-    created_at: str = ""
-    id: int = 0
-    prev_hash: str = ""
-    hash: str = ""
-
-    def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["ids"] = list(self.ids)
-        return data
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What ``kb audit verify`` found."""
-
-    events: int
-    head: str
-    """Hash of the last event (``GENESIS`` when empty): note it to detect truncation later."""
-    problems: tuple[str, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _content_hash(event: AuditEvent, prev_hash: str) -> str:
-    payload = json.dumps(
-        [
-            event.id,
-            event.created_at,
-            event.actor,
-            event.role,
-            event.action,
-            event.query,
-            list(event.ids),
-            event.detail,
-            prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _row_event(row: sqlite3.Row) -> AuditEvent:
@@ -135,26 +113,8 @@ def _row_event(row: sqlite3.Row) -> AuditEvent:
         id=int(row["id"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
+        chain=row["chain"],
     )
-
-
-def parse_since(text: str) -> str:
-    """An ISO 8601 date or date-time as the log's UTC timestamp format (naive = UTC).
-
-    Raises:
-        InputError: ``text`` is not an ISO date or date-time.
-    """
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InputError(
-            "--since",
-            f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-04-01 or "
-            "2026-04-01T09:00+09:00)",
-        ) from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _default_masker() -> Masker:
@@ -165,6 +125,10 @@ def _default_masker() -> Masker:
     return lambda text: mask_personal(text, tokenizer)
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    return path.expanduser().resolve().is_relative_to(folder.expanduser().resolve())
+
+
 class AuditLog:
     """The append-only audit log.
 
@@ -172,21 +136,150 @@ class AuditLog:
         path: Database file; ``None`` for an in-memory log (tests).
         masker: Turns a query into what may be stored; default
             :func:`kb.text.masking.mask_personal` with its own MeCab tokenizer (made on first use).
+        key: The HMAC key itself (``KB_AUDIT_KEY``); default: read from ``key_file``. An
+            in-memory log without one gets a random key of its own.
+        key_file: The key file (default ``<DATA_DIR>-audit/audit.key`` beside the database's
+            folder), created on first use while the log holds no keyed event.
+        anchor: The anchor file (default ``<DATA_DIR>-audit/audit.anchor``; an in-memory log
+            has none unless given).
+        syslog: Also send the head to syslog at every append.
     """
 
-    def __init__(self, path: Path | None = None, *, masker: Masker | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        masker: Masker | None = None,
+        key: str | AuditKey | None = None,
+        key_file: Path | None = None,
+        anchor: Path | None = None,
+        syslog: bool = False,
+    ) -> None:
         self.path = path
         self._masker = masker
         self._lock = threading.Lock()
+        if isinstance(key, str):
+            key = key_from_value(key)
+        if key is None and path is None:
+            key = AuditKey(secrets.token_bytes(32), "in-memory")
+        self._key: AuditKey | None = key
+        self._key_checked = False
+        audit_dir = default_audit_dir(path.parent) if path is not None else None
+        self.key_file = key_file or (audit_dir / "audit.key" if audit_dir else None)
+        anchor_path = anchor or (audit_dir / "audit.anchor" if audit_dir else None)
+        self.anchor = (
+            Anchor(anchor_path, log_path=path, syslog=syslog) if anchor_path is not None else None
+        )
         # Every search appends an event: NORMAL keeps an append at ~0.2 ms instead of an fsync
         # each (p95 12 ms on a busy 2-core box, serialized across requests). A killed process
         # loses nothing; a power cut may lose the last events before a WAL checkpoint.
         self._db = connect(path, synchronous="NORMAL")
         with self._lock:
             # Every worker of `kb serve --workers N` may open a fresh file at once.
-            while_locked(lambda: self._db.executescript(_SCHEMA))
+            while_locked(self._create_or_upgrade)
 
-    def _mask(self, text: str) -> str:
+    @classmethod
+    def from_settings(cls, settings: Settings, *, masker: Masker | None = None) -> AuditLog:
+        """The log of ``settings.data_dir`` with its configured key and anchor, key loaded.
+
+        Raises:
+            AuditError: The key file lies inside ``DATA_DIR``, or the key is missing,
+                unreadable, too loose, or not the key the log was written with.
+        """
+        secret = settings.audit_key.get_secret_value() if settings.audit_key else None
+        if secret is None and _inside(settings.audit_key_path, settings.data_dir):
+            raise AuditError(
+                f"{settings.audit_key_path}: the audit key file must not be inside the data "
+                f"directory {settings.data_dir} (a copy of it would carry the key); move it and "
+                "set KB_AUDIT_KEY_FILE"
+            )
+        if _inside(settings.audit_anchor_path, settings.data_dir):
+            log.warning(
+                "the audit anchor %s is inside the data directory: keep it elsewhere "
+                "(KB_AUDIT_ANCHOR) so that whoever can rewrite DATA_DIR cannot rewrite it too",
+                settings.audit_anchor_path,
+            )
+        audit = cls(
+            settings.audit_path,
+            masker=masker,
+            key=secret,
+            key_file=settings.audit_key_path,
+            anchor=settings.audit_anchor_path,
+            syslog=settings.audit_syslog,
+        )
+        try:
+            audit.ensure_key()
+        except BaseException:
+            audit.close()
+            raise
+        return audit
+
+    def _create_or_upgrade(self) -> None:
+        self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+        if "chain" not in columns:
+            # A log from before the key: its events keep their plain SHA-256 hashes.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
+                if "chain" not in columns:
+                    self._db.execute(
+                        "ALTER TABLE audit ADD COLUMN chain TEXT NOT NULL DEFAULT 'sha256'"
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _stored_key_id(self) -> str:
+        row = self._db.execute("SELECT value FROM audit_meta WHERE name = 'key_id'").fetchone()
+        return str(row["value"]) if row else ""
+
+    def ensure_key(self) -> AuditKey:
+        """The HMAC key, loaded (or, for a log without keyed events, created) on first use.
+
+        Raises:
+            AuditError: No key is configured, the key file is missing although keyed events
+                exist, unusable, or holds another key than the one the log was written with.
+        """
+        with self._lock:
+            return self._ensure_key()
+
+    def _ensure_key(self) -> AuditKey:
+        if self._key is not None and self._key_checked:
+            return self._key
+        key = self._load_key()
+        stored = self._stored_key_id()
+        if stored and stored != key.key_id:
+            raise AuditError(
+                f"the audit key from {key.source} (id {key.key_id}) is not the key "
+                f"{self.path} was written with (id {stored}): point KB_AUDIT_KEY_FILE or "
+                "KB_AUDIT_KEY at the right key"
+            )
+        self._key_checked = True
+        return key
+
+    def _load_key(self) -> AuditKey:
+        """The configured key, created only for a log that has never had one."""
+        if self._key is None:
+            stored = self._stored_key_id()
+            if self.key_file is None:
+                raise AuditError("no audit key configured (KB_AUDIT_KEY or KB_AUDIT_KEY_FILE)")
+            keyed = self._db.execute(
+                "SELECT count(*) FROM audit WHERE chain = ?", (CHAIN_HMAC,)
+            ).fetchone()[0]
+            if not self.key_file.exists() and (stored or keyed):
+                raise AuditError(
+                    f"{self.key_file}: the audit key file is missing, but {keyed} event(s) of "
+                    f"{self.path} were signed with a key (id {stored or '?'}): restore the key "
+                    "file from its backup or set KB_AUDIT_KEY_FILE / KB_AUDIT_KEY; kb does not "
+                    "make a new key for a log that has one"
+                )
+            self._key = load_key(self.key_file, create=True)
+        return self._key
+
+    def mask(self, text: str) -> str:
+        """``text`` as it may be stored (the masker's output; ``""`` stays ``""``)."""
         if not text:
             return ""
         if self._masker is None:
@@ -203,52 +296,82 @@ class AuditLog:
         ids: Sequence[str] = (),
         detail: str = "",
     ) -> AuditEvent:
-        """Write one event (its query masked) and return it as stored."""
-        masked = self._mask(query)
+        """Write one event (its query masked), anchor it, and return it as stored.
+
+        Raises:
+            AuditError: The key is unusable or the anchor cannot be written; nothing is stored.
+        """
+        masked = self.mask(query)
         with self._lock:
+            key = self._ensure_key()
             # IMMEDIATE takes the write lock first, so the server and the CLI never chain two
-            # events onto the same predecessor.
+            # events onto the same predecessor, and write their anchor lines in chain order.
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                last = self._db.execute(
-                    "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"
-                ).fetchone()
-                prev_hash = last["hash"] if last else GENESIS
-                seq = self._db.execute(
-                    "SELECT seq FROM sqlite_sequence WHERE name = 'audit'"
-                ).fetchone()
-                event = AuditEvent(
-                    action=action,
-                    actor=actor,
-                    role=role,
-                    query=masked,
-                    ids=tuple(ids),
-                    detail=detail,
-                    created_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                    id=(int(seq["seq"]) if seq else 0) + 1,
-                    prev_hash=prev_hash,
-                )
-                digest = _content_hash(event, prev_hash)
-                self._db.execute(
-                    "INSERT INTO audit (id, created_at, actor, role, action, query, ids, detail,"
-                    " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        event.id,
-                        event.created_at,
-                        event.actor,
-                        event.role,
-                        event.action,
-                        event.query,
-                        json.dumps(list(event.ids), ensure_ascii=False),
-                        event.detail,
-                        prev_hash,
-                        digest,
-                    ),
-                )
+                event = self._insert(key, action, actor, role, masked, tuple(ids), detail)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        if self.anchor is not None:
+            self.anchor.to_syslog(event.id, event.hash)
+        return event
+
+    def _insert(
+        self,
+        key: AuditKey,
+        action: str,
+        actor: str,
+        role: str,
+        query: str,
+        ids: tuple[str, ...],
+        detail: str,
+    ) -> AuditEvent:
+        """Insert the next event and anchor it, inside the caller's write transaction."""
+        last = self._db.execute(
+            "SELECT id, hash, chain, created_at FROM audit ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        seq = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        if not self._stored_key_id():
+            self._db.execute(
+                "INSERT INTO audit_meta (name, value) VALUES ('key_id', ?)", (key.key_id,)
+            )
+        if last is not None and last["chain"] != CHAIN_HMAC and self.anchor is not None:
+            # The first keyed event after an old plain SHA-256 log: anchor the old head too.
+            self.anchor.append(int(last["id"]), last["hash"], last["created_at"])
+        prev_hash = last["hash"] if last else GENESIS
+        event = AuditEvent(
+            action=action,
+            actor=actor,
+            role=role,
+            query=query,
+            ids=ids,
+            detail=detail,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            id=(int(seq["seq"]) if seq else 0) + 1,
+            prev_hash=prev_hash,
+        )
+        digest = key.sign(payload(event, prev_hash))
+        self._db.execute(
+            "INSERT INTO audit (id, created_at, actor, role, action, query, ids, detail,"
+            " prev_hash, hash, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.id,
+                event.created_at,
+                event.actor,
+                event.role,
+                event.action,
+                event.query,
+                json.dumps(list(event.ids), ensure_ascii=False),
+                event.detail,
+                prev_hash,
+                digest,
+                CHAIN_HMAC,
+            ),
+        )
+        if self.anchor is not None:
+            # Before COMMIT: an event that is not anchored never counts as written.
+            self.anchor.append(event.id, digest, event.created_at)
         return AuditEvent(**{**asdict(event), "ids": event.ids, "hash": digest})
 
     def events(
@@ -273,73 +396,66 @@ class AuditLog:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
 
-    def verify(self) -> Verification:
-        """Walk the hash chain; report every event whose hash or link does not match."""
-        problems: list[str] = []
-        prev = GENESIS
-        expected_id = 1
-        count = 0
+    def verify(self, *, anchor: Path | None = None) -> Verification:
+        """Check the chain, the HMACs and the anchor; name every event that does not match.
+
+        Args:
+            anchor: Compare with this anchor file instead of the configured one (a backup
+                copy, or lines collected from syslog).
+
+        Raises:
+            AuditError: The log has keyed events and the key is missing or unusable.
+        """
+        checked = Anchor(anchor) if anchor is not None else self.anchor
         with self._lock:
-            rows = self._db.execute("SELECT * FROM audit ORDER BY id").fetchall()
-        for row in rows:
-            event = _row_event(row)
-            count += 1
-            if event.id != expected_id:
+            # The head and the anchor's length under the write lock, which every append holds
+            # while it writes its anchor line: the two then describe the same moment, and
+            # events appended while this runs are left out of both.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                last = int(self._db.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0])
+                size = checked.size() if checked is not None and anchor is None else None
+            finally:
+                self._db.execute("COMMIT")
+            rows = self._db.execute(
+                "SELECT * FROM audit WHERE id <= ? ORDER BY id", (last,)
+            ).fetchall()
+            stored_key_id = self._stored_key_id()
+            keyed_seqs = [int(row["id"]) for row in rows if row["chain"] == CHAIN_HMAC]
+            key = self._load_key() if keyed_seqs or stored_key_id else self._key
+        events = [_row_event(row) for row in rows]
+        problems: list[str] = []
+        if key is not None and stored_key_id and stored_key_id != key.key_id:
+            problems.append(
+                f"the log was written with the key id {stored_key_id}, but the key from "
+                f"{key.source} has the id {key.key_id}: the wrong key is configured, or the "
+                "log was replaced"
+            )
+        problems.extend(walk(events, key))
+        anchored = 0
+        if checked is not None:
+            read = checked.read(limit=size)
+            anchored = max((e.seq for e in read.entries), default=0)
+            if not checked.exists() and keyed_seqs:
                 problems.append(
-                    f"event {event.id}: expected event {expected_id} here (events missing)"
+                    f"{checked.path}: the anchor file is missing, so deleted or truncated events "
+                    f"cannot be ruled out for the {len(keyed_seqs)} keyed event(s); restore it "
+                    "from its backup"
                 )
-            if event.prev_hash != prev:
-                problems.append(f"event {event.id}: does not link to the event before it")
-            if _content_hash(event, event.prev_hash) != event.hash:
-                problems.append(f"event {event.id}: content does not match its hash (altered)")
-            prev = event.hash
-            expected_id = event.id + 1
-        return Verification(events=count, head=prev, problems=tuple(problems))
+            else:
+                hashes = {e.id: e.hash for e in events}
+                problems.extend(compare(hashes, keyed_seqs, read, checked.path))
+        return Verification(
+            events=len(events),
+            head=events[-1].hash if events else GENESIS,
+            problems=tuple(problems),
+            keyed=len(keyed_seqs),
+            key_id=key.key_id if key is not None else "",
+            anchor=str(checked.path) if checked is not None else "",
+            anchored=anchored,
+            unfinished=unfinished(events),
+        )
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def export(events: Iterable[AuditEvent], fmt: str, out: TextIO) -> int:
-    """Write ``events`` as ``csv`` or ``jsonl`` to ``out``; returns how many were written.
-
-    CSV cells starting with ``=``, ``+``, ``-`` or ``@`` get a leading ``'`` so that a query
-    typed as ``=HYPERLINK(...)`` stays text when the export is opened in a spreadsheet.
-    """
-    n = 0
-    if fmt == "jsonl":
-        for event in events:
-            row = {k: v for k, v in event.as_dict().items() if k in FIELDS}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-        return n
-    if fmt != "csv":
-        raise InputError("--format", f"unknown format {fmt!r}; use csv or jsonl")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIELDS)
-    for event in events:
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    event.id,
-                    event.created_at,
-                    event.actor,
-                    event.role,
-                    event.action,
-                    event.query,
-                    " ".join(event.ids),
-                    event.detail,
-                    event.hash,
-                )
-            ]
-        )
-        n += 1
-    return n

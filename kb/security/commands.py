@@ -1,7 +1,10 @@
 """``kb keys ...`` and ``kb audit ...``: key management and the audit log from the shell.
 
 Whoever can run these on the server can read and write ``DATA_DIR`` anyway, so they act as an
-administrator; each action is recorded in the audit log as ``cli:<os user>``.
+administrator; each action is recorded in the audit log as ``cli:<os user>``. The other
+commands that read or change data (``kb ingest``, ``kb build``, ``kb search``, ``kb trainer
+approve``) record themselves through :func:`cli_audited` and :func:`record_cli_search`, with
+the role ``cli``.
 """
 
 from __future__ import annotations
@@ -10,19 +13,58 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from kb.security.audit import AuditLog, export, parse_since
+from kb.security.audit import AuditLog, Masker, export, parse_since
+from kb.security.audit_actions import Outcome, audited
 from kb.security.keys import ApiKey, KeyStore
 from kb.security.roles import ROLES
 from kb.settings import Settings
 
+CLI_ROLE = "cli"
+"""The role of events written by commands other than ``kb keys`` and ``kb audit``."""
 
-def _actor() -> str:
+MAX_PROBLEMS_SHOWN = 50
+
+
+def cli_actor() -> str:
+    """``cli:<os user>``: who ran a command on the server."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no passwd entry (containers)
         return "cli:unknown"
+
+
+@contextmanager
+def cli_audited(
+    settings: Settings, action: str, *, ids: Sequence[str] = (), detail: str = ""
+) -> Iterator[Outcome]:
+    """:func:`kb.security.audit_actions.audited` for a command: actor ``cli:<user>``, role cli.
+
+    The intent event is written (and the key checked) before the block runs: a command that
+    cannot be audited does not run.
+    """
+    audit = AuditLog.from_settings(settings)
+    try:
+        with audited(
+            audit, action, actor=cli_actor(), role=CLI_ROLE, ids=ids, detail=detail
+        ) as outcome:
+            yield outcome
+    finally:
+        audit.close()
+
+
+def record_cli_search(
+    settings: Settings, query: str, ids: Sequence[str], *, masker: Masker | None = None
+) -> None:
+    """Record a ``kb search`` (query masked, every id shown) before its results are printed."""
+    audit = AuditLog.from_settings(settings, masker=masker)
+    try:
+        audit.append("search", actor=cli_actor(), role=CLI_ROLE, query=query, ids=ids)
+    finally:
+        audit.close()
 
 
 def _err(msg: str) -> None:
@@ -44,11 +86,11 @@ def warn_if_no_keys(settings: Settings) -> bool:
 
 def _audit_key_change(settings: Settings, action: str, key: ApiKey) -> None:
     """Record a key created or revoked from the command line in the audit log."""
-    audit = AuditLog(settings.audit_path)
+    audit = AuditLog.from_settings(settings)
     try:
         audit.append(
             action,
-            actor=_actor(),
+            actor=cli_actor(),
             role="admin",
             ids=[key.name],
             detail=f"{key.role} key {key.key_id}",
@@ -126,7 +168,7 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
     since = parse_since(args.since) if args.since else ""
     until = parse_since(args.until) if args.until else ""
     fmt = args.format or ("jsonl" if args.out and args.out.suffix == ".jsonl" else "csv")
-    audit = AuditLog(settings.audit_path)
+    audit = AuditLog.from_settings(settings)
     try:
         events = audit.events(since=since, until=until)
         if args.out is None:
@@ -139,7 +181,7 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
                 n = export(events, fmt, out)
         audit.append(
             "audit.export",
-            actor=_actor(),
+            actor=cli_actor(),
             role="admin",
             detail=f"{n} events since {args.since or '-'} until {args.until or '-'} as {fmt}",
         )
@@ -151,18 +193,30 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    audit = AuditLog(settings.audit_path)
+    audit = AuditLog.from_settings(settings)
     try:
-        result = audit.verify()
+        result = audit.verify(anchor=args.anchor)
     finally:
         audit.close()
+    legacy = result.events - result.keyed
+    keyed = f"HMAC-SHA256, key id {result.key_id}" if result.keyed else "no keyed events yet"
+    if legacy:
+        keyed += f"; {legacy} older event(s) plain SHA-256"
+    anchor = f"anchor {result.anchor} up to event {result.anchored}" if result.anchor else ""
+    for line in result.unfinished:
+        print(f"unfinished: {line}")
     if result.ok:
-        print(f"audit log ok: {result.events} events, chain intact; head {result.head}")
-        print("note the head hash somewhere else to detect removal of the latest events later")
+        print(f"audit log ok: {result.events} events, chain intact ({keyed}); {anchor}")
+        print(f"head {result.head}")
         return 0
-    for problem in result.problems:
+    for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
         print(f"tampered: {problem}")
-    print(f"audit log NOT ok: {len(result.problems)} problem(s) in {result.events} events")
+    if len(result.problems) > MAX_PROBLEMS_SHOWN:
+        print(f"... and {len(result.problems) - MAX_PROBLEMS_SHOWN} more problem(s)")
+    print(
+        f"audit log NOT ok: {len(result.problems)} problem(s) in {result.events} events "
+        f"({keyed}; {anchor or 'no anchor'})"
+    )
     return 1
 
 
@@ -196,5 +250,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: csv")
     p.add_argument("--out", type=Path, default=None, help="file (default: standard output)")
     p.set_defaults(func=cmd_audit_export)
-    p = asub.add_parser("verify", help="check the hash chain of the audit log")
+    p = asub.add_parser(
+        "verify", help="check the audit log's chain, its HMACs and its anchor; exit 1 if altered"
+    )
+    p.add_argument(
+        "--anchor",
+        type=Path,
+        default=None,
+        help="compare with this anchor file (a backup copy) instead of KB_AUDIT_ANCHOR",
+    )
     p.set_defaults(func=cmd_audit_verify)

@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from kb.store.schema import INSERT_CHUNK, UPSERT_DOCUMENT, create_schema, doc_row, row_doc
+from kb.store.schema import (
+    BUMP_GENERATION,
+    GENERATION_KEY,
+    INSERT_CHUNK,
+    UPSERT_DOCUMENT,
+    create_schema,
+    doc_row,
+    row_doc,
+)
 from kb.store.sqlite import connect
 from kb.store.types import ChunkRow, UpsertStats
 from kb.types import Chunk, Department, DocKind, Document
@@ -106,9 +114,10 @@ class Store:
     ) -> UpsertStats:
         """Insert or replace documents with their chunks, keyed by the stable ``doc_id``.
 
-        A document whose content hash is unchanged keeps its chunk rows (and row ids); a
-        changed one has its chunks replaced. Everything happens in one transaction: an error or
-        a kill midway leaves the store as it was.
+        A document whose content hash is unchanged keeps its chunk rows (and row ids), and
+        only its ``source`` is rewritten if it differs; a changed one has its chunks replaced.
+        Everything happens in one transaction: an error or a kill midway leaves the store as it
+        was.
 
         Rows are written in batches of ``batch_size`` (``executemany``), in the order of
         ``items``, so they get the row ids a row-by-row write would give them.
@@ -126,6 +135,7 @@ class Store:
         added = updated = unchanged = 0
         docs: list[tuple[Any, ...]] = []
         chunks: list[tuple[Any, ...]] = []
+        sources: list[tuple[str, str, str]] = []
 
         def flush() -> None:
             if docs:
@@ -142,6 +152,9 @@ class Store:
                 old = stored.get(doc.doc_id)
                 if old == digest:
                     unchanged += 1
+                    # Where it was read from is not content (nothing to re-embed), but a label
+                    # stored earlier (a file name before masking, an older upload) is replaced.
+                    sources.append((doc.source, doc.doc_id, doc.source))
                     continue
                 if old is None:
                     added += 1
@@ -169,6 +182,11 @@ class Store:
                 if len(chunks) >= batch_size:
                     flush()
             flush()
+            conn.executemany(
+                "update documents set source = ? where doc_id = ? and source is not ?", sources
+            )
+            if added or updated:
+                conn.execute(BUMP_GENERATION)
         return UpsertStats(added, updated, unchanged)
 
     def _content_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
@@ -205,6 +223,7 @@ class Store:
                 cur = db.execute("delete from documents where doc_id = ?", [doc_id])
                 n += cur.rowcount
                 db.execute("delete from chunks where doc_id = ?", [doc_id])
+            db.execute(BUMP_GENERATION)
         return n
 
     def upsert_departments(self, departments: Sequence[Department]) -> int:
@@ -233,6 +252,8 @@ class Store:
                 ),
                 pk="name",
             )
+            if departments:
+                db.execute(BUMP_GENERATION)
         return len(departments)
 
     def snapshot(self, target: Path) -> None:
@@ -243,6 +264,20 @@ class Store:
         self._main.execute("VACUUM INTO ?", [str(target)])
 
     # --- reads --------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """How many write transactions have changed the store: it only ever grows.
+
+        Every write above bumps it in its own transaction, so a snapshot (``VACUUM INTO``)
+        carries exactly the generation of the data it holds. An index build records it, and a
+        build of an older snapshot never replaces a newer one
+        (:meth:`kb.index.folder.IndexRoot.publish`).
+
+        Returns:
+            The generation; 0 for a store written before generations were counted.
+        """
+        row = self.db.execute("select value from meta where key = ?", [GENERATION_KEY]).fetchone()
+        return int(row[0]) if row is not None else 0
 
     def counts(self) -> dict[str, int]:
         """Documents per kind, plus ``chunks`` and ``departments`` totals."""

@@ -8,6 +8,12 @@ from typing import Any
 from kb.types import Document
 
 SCHEMA_VERSION = "1"
+GENERATION_KEY = "generation"
+"""The ``meta`` row counting the write transactions that changed ``kb.sqlite``."""
+BUMP_GENERATION = (
+    f"update meta set value = cast(value as integer) + 1 where key = '{GENERATION_KEY}'"
+)
+"""Run inside every write transaction: a snapshot then carries the generation it saw."""
 
 
 def create_schema(db: Any) -> None:
@@ -70,6 +76,7 @@ def create_schema(db: Any) -> None:
     )
     db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
     db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")
+    db["meta"].insert({"key": GENERATION_KEY, "value": "0"}, pk="key", ignore=True)
 
 
 def doc_row(doc: Document, digest: str) -> dict[str, Any]:

@@ -109,8 +109,9 @@ class Token:
 class Morpheme(NamedTuple):
     """One morpheme as the dictionary tags it: UniDic's part-of-speech levels, unfiltered.
 
-    :class:`Token` is the lexical index's view (its lemma rules, a content flag); this is the
-    raw reading, for callers with rules of their own (the name detection of masking).
+    :class:`Token` is the lexical index's view (its lemma rules, a content flag, an offset);
+    this is the dictionary's, for callers with rules of their own (masking's name detection).
+    It carries no offset: the same word is the same ``Morpheme`` wherever it occurs.
     """
 
     surface: str
@@ -122,8 +123,6 @@ class Morpheme(NamedTuple):
     """Third level (人名, 地名, 一般...)."""
     lemma: str
     """The dictionary form (loanword gloss dropped); the surface when the dictionary has none."""
-    start: int
-    """Character offset of ``surface`` in the analysed text."""
     unknown: bool
     """Not in the dictionary: MeCab guessed the part of speech from the characters."""
 
@@ -149,6 +148,8 @@ _RAW_TERMS: dict[str, str | None] = {}
 """``feature_raw`` → the index term of the node (``""``: none; ``None``: see :data:`_TERMS`)."""
 _TERMS: dict[tuple[str, str], str] = {}
 """``(surface, feature_raw)`` → the term of a node whose term depends on its surface."""
+_MORPHEMES: dict[tuple[str, str, bool], Morpheme] = {}
+"""``(surface, feature_raw, is_unk)`` → the :class:`Morpheme` of a node."""
 _UNSEEN = object()
 
 
@@ -234,7 +235,7 @@ class MeCabTokenizer:
         return tokens
 
     def morphemes(self, text: str) -> list[Morpheme]:
-        """Split ``text`` into morphemes with their dictionary tags and offsets.
+        """Split ``text`` into morphemes as the dictionary tags them.
 
         Args:
             text: Any text.
@@ -243,19 +244,18 @@ class MeCabTokenizer:
             Every morpheme of ``text`` in order, punctuation and particles included.
         """
         out: list[Morpheme] = []
-        pos = 0
+        known = _MORPHEMES
         for word in self._tagger()(text):
-            surface = str(word.surface)
-            start = text.find(surface, pos)
-            if start < 0:
-                start = pos
-            pos = start + len(surface)
-            pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
-            lemma = _clean_lemma(lemma, surface)
-            # tuple.__new__ skips the Python-level __new__ of a NamedTuple: masking reads every
-            # node of every text it sees, and building them is its main cost after MeCab.
-            fields = (surface, pos1, pos2, pos3, lemma, start, bool(word.is_unk))
-            out.append(tuple.__new__(Morpheme, fields))
+            key = (word.surface, word.feature_raw, word.is_unk)
+            morpheme = known.get(key)
+            if morpheme is None:
+                surface = str(word.surface)
+                pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
+                lemma = _clean_lemma(lemma, surface)
+                morpheme = Morpheme(surface, pos1, pos2, pos3, lemma, bool(word.is_unk))
+                if len(known) < _CACHE_LIMIT:
+                    known[key] = morpheme
+            out.append(morpheme)
         return out
 
     def lemmas(self, text: str) -> tuple[str, ...]:

@@ -160,6 +160,10 @@ def approve_candidate(
 ) -> Approval:
     """Publish a draft: store it as a published FAQ entry and build the index incrementally.
 
+    Run it under the writer lock (:func:`kb.index.lock.writer_lock`), as
+    :meth:`kb.trainer.service.Trainer.approve` does: the store write and the build then never
+    overlap another ingest, build or approval.
+
     Raises:
         TrainerError: No such draft, or it was approved already.
     """

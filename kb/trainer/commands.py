@@ -9,9 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from kb.security.commands import cli_audited
 from kb.settings import Settings
 from kb.trainer.gaps import GapReport
-from kb.trainer.service import Trainer
+from kb.trainer.service import Trainer, approval_summary
 from kb.trainer.topics import TopicSet, trend
 from kb.types import DocId
 
@@ -146,8 +147,20 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
     if args.question or args.answer:
         trainer.edit(args.id, question=args.question or "", answer=args.answer or "")
     embedder = embedder_from_settings(settings, threads=settings.threads)
-    approval = trainer.approve(args.id, embedder)
-    trainer.close()
+    from kb.index.lock import LockHolder, waiting_message
+
+    def waiting(holder: LockHolder | None) -> None:
+        print(f"kb: {waiting_message(holder, settings.writer_lock_wait)}", file=sys.stderr)
+
+    try:
+        # approve.start is written before the build, approve / approve.failed after it.
+        with cli_audited(settings, "approve", ids=[DocId.of("faq", args.id)]) as done:
+            approval = trainer.approve(
+                args.id, embedder, wait=settings.writer_lock_wait, on_wait=waiting
+            )
+            done.detail = approval_summary(approval)
+    finally:
+        trainer.close()
     b = approval.build
     _out(
         f"approved {approval.candidate.id}: published as faq:{approval.candidate.id} in index "

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from kb.errors import TrainerError
-from kb.ingest.docx_reader import WordBlock, write_docx
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
+from kb.trainer.docx_writer import WordBlock, write_docx
 from kb.trainer.gaps import gap_topics
 from kb.trainer.topics import Topic, TopicSet, compute_topics, trend
 

@@ -9,10 +9,12 @@ files the service and the API write (``querylog.sqlite``, ``feedback.sqlite``,
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from kb.embed.embedder import Embedder
 from kb.errors import TrainerError
 from kb.index.folder import current_index
+from kb.index.lock import LockHolder, writer_lock
 from kb.settings import Settings
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, FeedbackStore, QueryLogStore
 from kb.store import Store as KBStore
@@ -159,8 +161,27 @@ class Trainer:
     def edit(self, candidate_id: str, *, question: str = "", answer: str = "") -> FaqCandidate:
         return edit_candidate(self.candidates(), candidate_id, question=question, answer=answer)
 
-    def approve(self, candidate_id: str, embedder: Embedder) -> Approval:
-        """Publish a draft and switch the serving index to a build that includes it."""
+    def approve(
+        self,
+        candidate_id: str,
+        embedder: Embedder,
+        *,
+        wait: float = 0.0,
+        on_wait: Callable[[LockHolder | None], None] | None = None,
+    ) -> Approval:
+        """Publish a draft and switch the serving index to a build that includes it.
+
+        Args:
+            candidate_id: The draft.
+            embedder: The document embedder for the build.
+            wait: Seconds to wait while another process ingests, builds or approves
+                (the writer lock, :func:`kb.index.lock.writer_lock`); 0: do not wait.
+            on_wait: Called once with the other writer when this one starts waiting.
+
+        Raises:
+            TrainerError: No such draft, it was approved already, or no store.
+            BusyError: Another process held the writer lock (for ``wait`` seconds).
+        """
         if not self.settings.store_path.exists():
             # Opening it would create an empty store, and the next build would serve nothing
             # but the new entry.
@@ -168,11 +189,15 @@ class Trainer:
                 f"no store at {self.settings.store_path}: approving needs the data directory "
                 "the index was built from"
             )
-        store = KBStore(self.settings.store_path)
-        cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite")
-        # One approval at a time: a build snapshots the store when it starts, so a second
-        # build started earlier but finishing later would serve without the first entry.
-        with self._approve_lock:
+        # One writer at a time: a build snapshots the store when it starts, so a second build
+        # started earlier but finishing later would serve without the first entry. Approvals
+        # of this process queue; another process's writer (ingest, build) is waited for.
+        with (
+            self._approve_lock,
+            writer_lock(self.settings, "approve", wait=wait, on_wait=on_wait),
+        ):
+            store = KBStore(self.settings.store_path)
+            cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite")
             return self._approve(candidate_id, embedder, store, cache)
 
     def _approve(
@@ -191,3 +216,12 @@ class Trainer:
         finally:
             cache.close()
             store.close()
+
+
+def approval_summary(approval: Approval) -> str:
+    """An approval's result as the audit log records it (the API and ``kb trainer approve``)."""
+    b = approval.build
+    return (
+        f"published faq:{approval.candidate.id} in index {b.path.name} ({b.embedded} chunk(s) "
+        f"embedded, {b.cached} from cache) in {approval.seconds:.2f} s"
+    )

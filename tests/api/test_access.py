@@ -9,6 +9,7 @@ route itself declares with ``require_role``.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -233,7 +234,16 @@ def test_searches_opens_and_refusals_are_audited(make_client: MakeClient) -> Non
     assert r.status_code == 200
     shown = [f"case:{c['id']}" for c in r.json()["cases"]]
     assert shown
-    assert client.get("/api/v1/cases/C1", headers=headers).status_code == 200
+    detail = client.get("/api/v1/cases/C1", headers=headers)
+    assert detail.status_code == 200
+    related = detail.json()["related"]
+    carried = (
+        ["case:C1"]
+        + [f"faq:{f['id']}" for f in related["faqs"]]
+        + [f"case:{c['id']}" for c in related["cases"]]
+        + [f"manual:{m['id']}" for m in related["manuals"]]
+    )
+    assert len(carried) > 1  # the reply carries related items: each is logged
     assert client.get("/api/v1/admin/keys", headers=headers).status_code == 403
     bad = "kb_0badc0de_" + "A" * 43
     assert client.get("/api/v1/departments", headers={"Authorization": f"Bearer {bad}"}).is_error
@@ -245,7 +255,7 @@ def test_searches_opens_and_refusals_are_audited(make_client: MakeClient) -> Non
     assert "090-1234-5678" not in search.query
     assert "[電話番号]" in search.query
     assert set(shown) <= set(search.ids)
-    assert (opened.action, opened.ids) == ("open", ("case:C1",))
+    assert (opened.action, opened.ids) == ("open", tuple(carried))
     assert (forbidden.action, forbidden.actor) == ("auth.denied", "desk-1")
     assert "/api/v1/admin/keys" in forbidden.detail
     assert (invalid.action, invalid.actor) == ("auth.denied", "key:0badc0de")
@@ -317,3 +327,192 @@ def test_the_audit_log_survives_a_restart_of_the_app(make_client: MakeClient) ->
     assert audit.verify().ok
     audit.close()
     assert searches == ["住民票", "児童手当"]
+
+
+# --- the client address: X-Forwarded-For only from a trusted proxy ----------------------------
+
+PROXY = "10.0.0.5"
+
+
+def _from(client: TestClient, peer: str) -> TestClient:
+    """A second client of ``client``'s (already started) app whose socket peer is ``peer``,
+    served through uvicorn's middleware as ``kb serve`` configures it."""
+    import uvicorn
+
+    from kb.api.proxies import uvicorn_proxy_options
+
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    options = uvicorn_proxy_options(settings.forwarded_allow_ips)
+    config = uvicorn.Config(client.app, log_config=None, **options)
+    config.load()
+    return TestClient(config.loaded_app, client=(peer, 40000))
+
+
+def test_a_new_x_forwarded_for_per_request_does_not_escape_the_key_lockout(
+    make_client: MakeClient,
+) -> None:
+    # The finding: 25 invalid keys, each with a new X-Forwarded-For, were 25 × 401, never 429.
+    client = _from(make_client(role=None), "127.0.0.1")
+    statuses = []
+    for i in range(FAILED_KEYS_BURST + 5):
+        r = client.get(
+            "/api/v1/departments",
+            headers={
+                "Authorization": f"Bearer kb_{i:08x}_" + "A" * 43,
+                "X-Forwarded-For": f"198.51.100.{i}",
+            },
+        )
+        statuses.append(r.status_code)
+    assert statuses[:FAILED_KEYS_BURST] == [401] * FAILED_KEYS_BURST
+    assert set(statuses[FAILED_KEYS_BURST:]) == {429}
+
+
+def test_a_new_x_forwarded_for_per_request_does_not_escape_the_public_limit(
+    make_client: MakeClient,
+) -> None:
+    client = _from(make_client(public_rate_burst=2, public_rate_per_minute=0.01), "127.0.0.1")
+    statuses = [
+        client.get(
+            "/public/v1/faq/suggest",
+            params={"q": "住民"},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+        ).status_code
+        for i in range(12)
+    ]
+    assert statuses == [200] * 8 + [429] * 4  # 2 tokens: 8 suggestions at a quarter each
+
+
+def test_behind_a_configured_proxy_each_forwarded_client_has_its_own_bucket(
+    make_client: MakeClient,
+) -> None:
+    app_client = make_client(
+        role=None, forwarded_allow_ips=PROXY, public_rate_burst=1, public_rate_per_minute=0.01
+    )
+    proxy = _from(app_client, PROXY)
+
+    def suggest(forwarded: str) -> int:
+        r = proxy.get(
+            "/public/v1/faq/suggest", params={"q": "住民"}, headers={"X-Forwarded-For": forwarded}
+        )
+        return r.status_code
+
+    assert [suggest("203.0.113.7") for _ in range(5)] == [200] * 4 + [429]
+    assert suggest("203.0.113.8") == 200  # another citizen behind the same proxy
+    # What the citizen writes in the header itself is left of what the proxy appends: ignored.
+    assert suggest("192.0.2.1, 203.0.113.7") == 429
+    assert suggest("10.0.0.9, 203.0.113.7") == 429
+    # The invalid-key lockout counts per forwarded client too.
+    settings: Settings = app_client.app.state.settings  # type: ignore[attr-defined]
+    assert settings.forwarded_allow_ips == ["10.0.0.5/32"]
+    bad = {"Authorization": "Bearer kb_0badc0de_" + "A" * 43}
+    statuses = [
+        proxy.get(
+            "/api/v1/departments", headers={**bad, "X-Forwarded-For": "203.0.113.66"}
+        ).status_code
+        for _ in range(FAILED_KEYS_BURST + 1)
+    ]
+    assert statuses[-1] == 429
+    other = proxy.get("/api/v1/departments", headers={**bad, "X-Forwarded-For": "203.0.113.67"})
+    assert other.status_code == 401
+
+
+def test_x_forwarded_for_from_a_client_that_is_not_the_proxy_is_ignored(
+    make_client: MakeClient,
+) -> None:
+    app_client = make_client(
+        role=None, forwarded_allow_ips=PROXY, public_rate_burst=1, public_rate_per_minute=0.01
+    )
+    direct = _from(app_client, "203.0.113.50")
+    statuses = [
+        direct.get(
+            "/public/v1/faq/suggest",
+            params={"q": "住民"},
+            headers={"X-Forwarded-For": f"{PROXY}, 198.51.100.{i}"},
+        ).status_code
+        for i in range(6)
+    ]
+    assert statuses == [200] * 4 + [429] * 2
+
+
+def test_ipv6_clients_are_counted_by_their_64(make_client: MakeClient) -> None:
+    app_client = make_client(role=None, public_rate_burst=1, public_rate_per_minute=0.01)
+    statuses = [
+        _from(app_client, f"2001:db8:1:2::{i:x}")
+        .get("/public/v1/faq/suggest", params={"q": "住民"})
+        .status_code
+        for i in range(1, 7)
+    ]
+    assert statuses == [200] * 4 + [429] * 2
+    other = _from(app_client, "2001:db8:1:3::1").get("/public/v1/faq/suggest", params={"q": "住"})
+    assert other.status_code == 200
+
+
+def test_uvicorn_with_kb_serve_options_finds_the_same_client(make_client: MakeClient) -> None:
+    """``kb serve`` lets uvicorn rewrite the client too: the two passes must agree."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from kb.api.proxies import uvicorn_proxy_options
+
+    app_client = make_client(
+        role=None, forwarded_allow_ips=PROXY, public_rate_burst=1, public_rate_per_minute=0.01
+    )
+    options = uvicorn_proxy_options([PROXY + "/32"])
+    assert options == {"proxy_headers": True, "forwarded_allow_ips": ["10.0.0.5/32"]}
+    wrapped = ProxyHeadersMiddleware(app_client.app, trusted_hosts=options["forwarded_allow_ips"])
+    proxy = TestClient(wrapped, client=(PROXY, 40000))
+    headers = {"X-Forwarded-For": "192.0.2.1, 203.0.113.7"}
+    statuses = [
+        proxy.get("/public/v1/faq/suggest", params={"q": "住民"}, headers=headers).status_code
+        for _ in range(5)
+    ]
+    assert statuses == [200] * 4 + [429]
+    assert uvicorn_proxy_options([]) == {"proxy_headers": False}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kb_serve_trusts_forwarded_headers_only_from_the_configured_proxies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    import uvicorn
+
+    from kb.cli import main
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    # `kb serve --workers N` writes os.environ for its workers: restore it afterwards.
+    for name in ("KB_DATA_DIR", "KB_MODEL", "KB_THREADS", "KB_WORKERS", "KB_FORWARDED_ALLOW_IPS"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        monkeypatch.delenv(name)
+    args = ["--data-dir", str(tmp_path), "--model", "fake", "serve", "--workers", str(workers)]
+    assert main(args) == 0
+    monkeypatch.setenv("KB_FORWARDED_ALLOW_IPS", "10.0.0.5, 10.1.0.0/16")
+    assert main(args) == 0
+    assert calls[0]["proxy_headers"] is False
+    assert "forwarded_allow_ips" not in calls[0]
+    assert calls[1]["proxy_headers"] is True
+    assert calls[1]["forwarded_allow_ips"] == ["10.0.0.5/32", "10.1.0.0/16"]
+    if workers > 1:  # the workers build their settings from the environment
+        assert Settings().forwarded_allow_ips == ["10.0.0.5/32", "10.1.0.0/16"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("*", "every client"),
+        ("10.0.0.5/8", "host bits set"),
+        ("proxy.example.jp", "not an IP address or network"),
+        ('["10.0.0.5",', "comma-separated"),
+    ],
+)
+def test_forwarded_allow_ips_refuses_what_would_trust_too_much_or_nothing(
+    value: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Settings(forwarded_allow_ips=value)
+
+
+def test_forwarded_allow_ips_defaults_to_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KB_FORWARDED_ALLOW_IPS", raising=False)
+    assert Settings().forwarded_allow_ips == []
+    monkeypatch.setenv("KB_FORWARDED_ALLOW_IPS", '["::1", "192.168.0.0/24"]')
+    assert Settings().forwarded_allow_ips == ["::1/128", "192.168.0.0/24"]

@@ -177,7 +177,7 @@ def test_feedback_never_stores_personal_data_as_typed(
     query = "山田太郎さんから電話、折り返しは090-1234-5678 mail taro@example.jp"
     assert (
         client.post(
-            "/api/v1/feedback", json={"query": query, "shown": [], "helped_id": "faq:F4"}
+            "/api/v1/feedback", json={"query": query, "shown": ["faq:F4"], "helped_id": "faq:F4"}
         ).status_code
         == 201
     )
@@ -185,3 +185,47 @@ def test_feedback_never_stores_personal_data_as_typed(
     for secret in ("090-1234-5678", "taro@example.jp", "山田"):
         assert secret not in stored
     assert "電話" in stored
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        # Free text where an id belongs: refused, and not echoed back as typed.
+        ({"shown": ["佐々木和子様 090-5555-6666"], "helped_id": "faq:F4"}, "shown[0]"),
+        ({"shown": ["faq:F4", "case:090-5555-6666"], "helped_id": "faq:F4"}, "shown[1]"),
+        ({"shown": ["faq:F4", "note:佐々木和子"], "helped_id": "faq:F4"}, "shown[1]"),
+        ({"shown": ["faq:F4"], "helped_id": "佐々木和子様 090-5555-6666"}, "helped_id"),
+        ({"shown": ["faq:F4"], "helped_id": "case:C1"}, "helped_id"),
+        ({"shown": [], "helped_id": "faq:F4"}, "helped_id"),
+        ({"shown": ["faq:F4"], "right_department": "佐々木和子様 090-5555-6666"}, "department"),
+    ],
+)
+def test_feedback_references_must_be_shown_documents_of_the_index(
+    make_client: MakeClient, index_root: Path, body: dict[str, object], fragment: str
+) -> None:
+    r = make_client().post("/api/v1/feedback", json={"query": "母が認知症", **body})
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert fragment in detail
+    for secret in ("佐々木", "090-5555-6666"):
+        assert secret not in detail
+    assert FeedbackStore(index_root.parent / "feedback.sqlite").count() == 0
+
+
+def test_feedback_accepts_every_kind_of_shown_document(
+    make_client: MakeClient, index_root: Path
+) -> None:
+    shown = ["department:市民課", "faq:F4", "case:C1", "manual:guide#1"]
+    client = make_client()
+    for helped in shown:
+        r = client.post(
+            "/api/v1/feedback", json={"query": "認知症", "shown": shown, "helped_id": helped}
+        )
+        assert r.status_code == 201, r.text
+    stored = FeedbackStore(index_root.parent / "feedback.sqlite").recent()
+    assert [s.helped_id for s in reversed(stored)] == shown
+
+
+def test_feedback_ids_have_a_length_limit(make_client: MakeClient) -> None:
+    r = make_client().post("/api/v1/feedback", json={"query": "x", "shown": ["faq:" + "F" * 300]})
+    assert r.status_code == 422

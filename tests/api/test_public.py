@@ -181,3 +181,49 @@ def test_public_api_never_leaks_on_the_demo_corpus(
         assert suggest.status_code == 200
         for s in suggest.json()["suggestions"]:
             assert s["question"] == published[s["id"]].title
+
+
+def test_a_long_public_question_is_searched_up_to_a_sentence_end(make_client: MakeClient) -> None:
+    client = make_client(public_rate_burst=1000)
+    first = "粗大ごみを出したいのですが、どこに申し込めばよいですか。"
+    query = first * (180 // len(first)) + "ソファとベッドと古い冷蔵庫があり、" * 10
+    assert len(query) > 200
+    r = client.get("/public/v1/faq/search", params={"q": query})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["query"] == first * (180 // len(first))  # what was searched
+    assert body["faqs"][0]["id"] == "F6"
+
+
+def test_the_public_limit_is_its_own_setting(make_client: MakeClient) -> None:
+    client = make_client(public_rate_burst=1000, public_max_query_chars=20)
+    r = client.get("/public/v1/faq/search", params={"q": "あ" * 21})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "the query is 21 characters long; at most 20 are allowed"
+    assert client.get("/public/v1/faq/search", params={"q": "あ" * 20}).status_code == 200
+    # The staff search keeps the longer limit (max_query_chars).
+    assert client.get("/api/v1/search", params={"q": "住民票。" * 100}).status_code == 200
+    assert client.get("/api/v1/search", params={"q": "あ" * 501}).status_code == 422
+    # Suggest never embeds: it keeps the general limit.
+    assert client.get("/public/v1/faq/suggest", params={"q": "あ" * 21}).status_code == 200
+
+
+def test_default_public_limit_refuses_a_500_character_sentence(make_client: MakeClient) -> None:
+    r = make_client(public_rate_burst=1000).get("/public/v1/faq/search", params={"q": "あ" * 500})
+    assert r.status_code == 422
+    assert "at most 200" in r.json()["detail"]
+
+
+def test_the_query_log_keeps_what_was_searched(make_client: MakeClient, index_root: Path) -> None:
+    client = make_client(public_rate_burst=1000, public_max_query_chars=40)
+    first = "粗大ごみの申し込み先と料金を教えてください。"  # 22 of 40
+    r = client.get("/public/v1/faq/search", params={"q": first + "ソファを捨てたいのですが、" * 3})
+    assert r.status_code == 200
+    from kb.store import QueryLogStore
+
+    log = QueryLogStore(index_root.parent / "querylog.sqlite")
+    try:
+        logged = [rec.query for rec in log.records()]
+    finally:
+        log.close()
+    assert logged == [first]

@@ -1,10 +1,18 @@
-"""Per-client token buckets: a fake clock, no sleeping."""
+"""The public CPU budget: token buckets priced by cost (a fake clock) and the search gate."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
 import pytest
 
-from kb.api.ratelimit import RateLimiter
+from kb.api.ratelimit import OTHER_COST, Busy, RateLimiter, SearchGate, search_cost
+from kb.api.routes.public import PUBLIC_FILTERS
+from kb.search.searcher import Searcher
 from tests.api.conftest import MakeClient
 
 
@@ -64,18 +72,204 @@ def test_public_api_answers_429_with_retry_after(make_client: MakeClient) -> Non
     client = make_client(public_rate_per_minute=30, public_rate_burst=2)
     clock = FakeClock()
     client.app.state.rate_limiter = RateLimiter(30, 2, clock=clock)  # type: ignore[attr-defined]
-    for _ in range(2):
+    # A suggestion costs a quarter token: the burst of 2 tokens is 8 of them.
+    for _ in range(8):
         assert client.get("/public/v1/faq/suggest", params={"q": "住民"}).status_code == 200
+    r = client.get("/public/v1/faq/suggest", params={"q": "住民"})
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "1"  # 30/min: a quarter token every 0.5 s
     r = client.get("/public/v1/faq/search", params={"q": "住民票"})
     assert r.status_code == 429
-    assert r.headers["Retry-After"] == "2"  # 30/min: a token every 2 s
+    assert r.headers["Retry-After"] == "3"  # 1 + 3/40 tokens at half a token a second
     assert "detail" in r.json()
     # The staff API and the pages are not limited.
     assert client.get("/api/v1/search", params={"q": "住民票"}).status_code == 200
-    clock.now += 2
-    assert client.get("/public/v1/faq/suggest", params={"q": "住民"}).status_code == 200
+    clock.now += 3
+    assert client.get("/public/v1/faq/search", params={"q": "住民票"}).status_code == 200
+    assert client.get("/public/v1/faq/search", params={"q": "住民票"}).status_code == 429
 
 
 def test_limiter_rejects_nonsense_settings() -> None:
     with pytest.raises(ValueError, match="per_minute"):
         RateLimiter(0, 1)
+
+
+def test_a_request_takes_its_cost_and_waits_for_all_of_it() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(per_minute=60, burst=10, clock=clock)
+    assert limiter.hit("a", 6.0) == 0.0
+    assert limiter.hit("a", 6.0) == pytest.approx(2.0)  # 4 left, 2 more at one a second
+    assert limiter.hit("a", 0.25) == 0.0
+    clock.now += 2.25
+    assert limiter.hit("a", 6.0) == 0.0
+    # A price above the bucket is capped at the bucket: it waits, but can pass.
+    clock.now += 3600
+    assert limiter.hit("b", 50.0) == 0.0
+    assert limiter.hit("b", 50.0) == pytest.approx(10.0)
+
+
+def test_search_cost_grows_with_the_query_and_suggest_is_cheap() -> None:
+    assert search_cost(10) == pytest.approx(1.25)
+    assert search_cost(200) == pytest.approx(6.0)
+    assert search_cost(200) > 4 * search_cost(10)
+    assert search_cost(1) / 4 > OTHER_COST
+
+
+def test_public_searches_are_charged_by_length(make_client: MakeClient) -> None:
+    # The finding: 30 public 500-character queries from one address within the burst kept both
+    # cores busy for 12 s. Now a long query is cut to 200 characters and costs 6 tokens.
+    client = make_client(public_rate_burst=30, public_rate_per_minute=0.01)
+    sentence = "引っ越しに伴って必要な住民票や国民健康保険の手続きについて教えてください。"
+    long_query = sentence * (500 // len(sentence))
+    statuses = [
+        client.get("/public/v1/faq/search", params={"q": long_query}).status_code for _ in range(30)
+    ]
+    assert statuses == [200] * 5 + [429] * 25
+    short = make_client(public_rate_burst=30, public_rate_per_minute=0.01)
+    question = "粗大ごみの出し方は？"
+    statuses = [
+        short.get("/public/v1/faq/search", params={"q": question}).status_code for _ in range(30)
+    ]
+    assert statuses == [200] * 24 + [429] * 6  # 10 characters: 1.25 tokens each
+
+
+def test_retry_after_waits_for_the_whole_price(make_client: MakeClient) -> None:
+    client = make_client(public_rate_burst=6, public_rate_per_minute=1)
+    q = {"q": "あ" * 200}
+    assert client.get("/public/v1/faq/search", params=q).status_code == 200
+    r = client.get("/public/v1/faq/search", params=q)
+    assert r.status_code == 429
+    assert 355 <= int(r.headers["Retry-After"]) <= 360  # 6 tokens at one a minute
+
+
+class _Recorder:
+    """Counts public and staff searches in flight (the searcher is slowed down to overlap)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = {"public": 0, "staff": 0}
+        self.most = {"public": 0, "staff": 0}
+        self.overlap = 0
+        """Staff searches that started while a public one was running."""
+
+    def wrap(self, search: Any) -> Any:
+        def slow(searcher: Any, query: str, **kwargs: Any) -> Any:
+            kind = "public" if kwargs.get("filters") == PUBLIC_FILTERS else "staff"
+            with self.lock:
+                self.now[kind] += 1
+                self.most[kind] = max(self.most[kind], self.now[kind])
+                if kind == "staff" and self.now["public"]:
+                    self.overlap += 1
+            try:
+                time.sleep(0.05)
+                return search(searcher, query, **kwargs)
+            finally:
+                with self.lock:
+                    self.now[kind] -= 1
+
+        return slow
+
+
+def test_public_searches_take_turns_and_staff_searches_do_not_wait_for_them(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(public_rate_burst=10_000, public_search_queue=100)
+    recorder = _Recorder()
+    monkeypatch.setattr(Searcher, "search", recorder.wrap(Searcher.search))
+
+    def public(i: int) -> int:
+        return client.get("/public/v1/faq/search", params={"q": f"住民票 {i}"}).status_code
+
+    def staff(i: int) -> int:
+        time.sleep(0.02)
+        return client.get("/api/v1/search", params={"q": f"児童手当 {i}"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        publics = [pool.submit(public, i) for i in range(6)]
+        staffs = [pool.submit(staff, i) for i in range(3)]
+        statuses = [f.result() for f in publics + staffs]
+    assert statuses == [200] * 9
+    assert recorder.most["public"] == 1
+    assert recorder.overlap >= 1
+
+
+def test_public_searches_beyond_the_queue_get_503(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(
+        public_rate_burst=10_000, public_search_concurrency=1, public_search_queue=1
+    )
+    recorder = _Recorder()
+    monkeypatch.setattr(Searcher, "search", recorder.wrap(Searcher.search))
+    with ThreadPoolExecutor(6) as pool:
+        futures = [
+            pool.submit(client.get, "/public/v1/faq/search", params={"q": "住民票"})
+            for _ in range(6)
+        ]
+        answers = [f.result() for f in futures]
+    statuses = sorted(r.status_code for r in answers)
+    assert 200 in statuses
+    assert 503 in statuses
+    assert set(statuses) == {200, 503}
+    busy = next(r for r in answers if r.status_code == 503)
+    assert busy.headers["Retry-After"] == "1"
+    assert "retry" in busy.json()["detail"]
+    assert recorder.most["public"] == 1
+
+
+def test_gate_runs_one_at_a_time_and_refuses_beyond_its_queue() -> None:
+    async def scenario() -> tuple[int, int, int]:
+        gate = SearchGate(concurrency=1, queue=2)
+        running = most = 0
+        release = asyncio.Event()
+
+        async def work() -> int:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            await release.wait()
+            running -= 1
+            return 7
+
+        tasks = [asyncio.create_task(gate.run(work)) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        assert gate.waiting == 2
+        with pytest.raises(Busy):
+            await gate.run(work)
+        release.set()
+        results = await asyncio.gather(*tasks)
+        return most, sum(results), gate.waiting
+
+    assert asyncio.run(scenario()) == (1, 21, 0)
+
+
+def test_a_caller_that_goes_away_keeps_its_turn_until_the_work_ends() -> None:
+    async def scenario() -> list[str]:
+        gate = SearchGate(concurrency=1, queue=5)
+        events: list[str] = []
+        release = asyncio.Event()
+
+        async def slow() -> None:
+            events.append("slow start")
+            await release.wait()
+            events.append("slow end")
+
+        async def quick() -> None:
+            events.append("quick")
+
+        first = asyncio.create_task(gate.run(slow))
+        await asyncio.sleep(0.01)
+        first.cancel()  # the client hung up; its search still runs
+        second = asyncio.create_task(gate.run(quick))
+        await asyncio.sleep(0.01)
+        assert events == ["slow start"]
+        release.set()
+        await second
+        return events
+
+    assert asyncio.run(scenario()) == ["slow start", "slow end", "quick"]
+
+
+def test_gate_rejects_nonsense_settings() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        SearchGate(0, 1)

@@ -22,7 +22,10 @@ def trainer_root(demo_index: Path) -> Path:
 
 def copy_of_demo(demo_index: Path, target: Path) -> Path:
     """A private copy of the demo data dir whose embedding cache is the one approval uses."""
-    shutil.copytree(demo_index.parent, target, ignore=shutil.ignore_patterns("querylog.sqlite*"))
+    # Not the audit log: its key stays outside the data dir, and kb refuses to extend a copied
+    # log without it (kb.security.audit_key).
+    ignore = shutil.ignore_patterns("querylog.sqlite*", "audit.sqlite*")
+    shutil.copytree(demo_index.parent, target, ignore=ignore)
     # SQLite's backup copies what the WAL holds too (copying the file alone may not).
     with (
         closing(sqlite3.connect(target / "e.db")) as source,

@@ -27,7 +27,8 @@ SENTENCES = [
 
 def _load() -> ModuleType:
     spec = importlib.util.spec_from_file_location("eval_variants", REPO / "eval" / "variants.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
@@ -68,27 +69,26 @@ def test_kana_variant_keeps_words_without_kanji(analyzer: Any) -> None:
     assert variants.kana_variant(text, analyzer(text)) == "マイナンバーカードのあんしょうばんごう"
 
 
-def _word(surface: str, start: int, pos1: str = "名詞") -> Any:
-    return variants.Word(surface, start, pos1, surface + "!")
-
-
 def test_mixed_variant_converts_every_second_content_word() -> None:
-    # a(noun) の b(noun) を c(verb) て d(adverb) e(noun): content words a b c d e
-    parts = [("a", "名詞"), ("の", "助詞"), ("b", "名詞"), ("を", "助詞"), ("c", "動詞"),
-             ("て", "助詞"), ("d", "副詞"), ("e", "名詞")]  # fmt: skip
-    text = "".join(p for p, _ in parts)
+    # 甲(noun) の 乙(noun) を 丙(verb) て 丁(adverb) 戊(形状詞) 己(adjective) カナ(noun):
+    # content words 甲 乙 丙 丁 己 カナ; the 1st, 3rd and 5th in hiragana.
+    parts = [("甲", "名詞", "こう"), ("の", "助詞", "の"), ("乙", "名詞", "おつ"),
+             ("を", "助詞", "を"), ("丙", "動詞", "へい"), ("て", "助詞", "て"),
+             ("丁", "副詞", "てい"), ("戊", "形状詞", "ぼ"), ("己", "形容詞", "き"),
+             ("カナ", "名詞", "かな")]  # fmt: skip
+    text = "".join(p for p, _, _ in parts)
     words, pos = [], 0
-    for surface, pos1 in parts:
-        words.append(_word(surface, pos, pos1))
+    for surface, pos1, reading in parts:
+        words.append(variants.Word(surface, pos, pos1, reading))
         pos += len(surface)
-    assert variants.mixed_variant(text, words) == "aのb!をcてd!e"
+    assert variants.mixed_variant(text, words) == "こうの乙をへいて丁戊きカナ"
 
 
 def test_mixed_variant_on_a_real_sentence(analyzer: Any) -> None:
     text = "住民票の写しを郵送で請求する方法を教えてください"
-    # Content words: 住民 票 写し 郵送 請求 する 方法 教え ください; the 2nd, 4th... in hiragana.
+    # Content words: 住民 票 写し 郵送 請求 する 方法 教え ください; the 1st, 3rd... in hiragana.
     assert variants.mixed_variant(text, analyzer(text)) == (
-        "住民ひょうの写しをゆうそうで請求する方法をおしえてください"
+        "じゅうみん票のうつしを郵送でせいきゅうするほうほうを教えてください"
     )
 
 
@@ -96,15 +96,17 @@ def test_mixed_variant_changes_about_half_the_content_words(analyzer: Any) -> No
     for text in SENTENCES:
         words = analyzer(text)
         content = [w for w in words if w.content]
-        converted = [w for w in content[1::2] if w.reading != w.surface]
-        kept = content[0::2]
+        converted = [w for w in content[0::2] if variants.has_kanji(w.surface)]
+        kept = content[1::2]
         mixed = variants.mixed_variant(text, words)
-        assert len(content[1::2]) == len(content) // 2
+        assert len(content[0::2]) == (len(content) + 1) // 2
         assert converted, text
+        assert any(variants.has_kanji(w.surface) for w in kept), text
         for w in converted:
             assert w.reading in mixed
         for w in kept:
             assert w.surface in mixed
+        assert variants.has_kanji(mixed)
 
 
 def _typo_span(original: str, typo: str) -> int:
@@ -151,7 +153,9 @@ def test_spaces_and_punctuation_are_kept(analyzer: Any) -> None:
 def _beir(folder: Path) -> Path:
     (folder / "qrels").mkdir(parents=True)
     (folder / "corpus.jsonl").write_text(
-        json.dumps({"_id": "d1", "text": "住民票の写しは市民課で請求できます。"}, ensure_ascii=False)
+        json.dumps(
+            {"_id": "d1", "text": "住民票の写しは市民課で請求できます。"}, ensure_ascii=False
+        )
         + "\n",
         encoding="utf-8",
     )

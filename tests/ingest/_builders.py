@@ -142,3 +142,40 @@ def raw_unicode_pdf(pages: list[list[str]], *, title: str = "") -> bytes:
         trailer += b" /Info %d 0 R" % info
     out += b"trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, xref)
     return bytes(out)
+
+
+def zip_bomb_docx(path: Path, unpacked: int) -> Path:
+    """A valid DOCX whose ``word/document.xml`` inflates to about ``unpacked`` bytes.
+
+    The paragraphs repeat, so deflate packs them about 1,000:1 (its maximum): a 30 MB
+    document.xml takes about 30 KB on disk, the size of the zip bomb the issue reproduced.
+    """
+    import io
+    import zipfile
+
+    import docx
+
+    blank = io.BytesIO()
+    docx.Document().save(blank)
+    paragraph = f"<w:p><w:r><w:t>{'あ' * 20_000}</w:t></w:r></w:p>".encode()
+    block = paragraph * 16
+    with (
+        zipfile.ZipFile(blank) as template,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as out,
+    ):
+        for info in template.infolist():
+            data = template.read(info.filename)
+            if info.filename != "word/document.xml":
+                out.writestr(info.filename, data)
+                continue
+            head, opening, _ = data.partition(b"<w:body>")
+            member = zipfile.ZipInfo("word/document.xml")
+            member.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(member, "w", force_zip64=True) as stream:
+                stream.write(head + opening)
+                written = 0
+                while written < unpacked:
+                    stream.write(block)
+                    written += len(block)
+                stream.write(b"</w:body></w:document>")
+    return path

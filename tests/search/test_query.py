@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.errors import QueryError
-from kb.search.query import analyze_query, check_query
+from kb.search.query import analyze_query, check_query, fit_query
 from kb.text.mecab import MeCabTokenizer
 from kb.text.synonyms import SynonymTable
 
@@ -42,3 +42,39 @@ def test_analysis_checks_then_extracts_terms(tokenizer: MeCabTokenizer) -> None:
     )
     assert not english.japanese
     assert english.terms == ()
+
+
+def test_a_short_enough_query_is_searched_as_written() -> None:
+    assert fit_query("住民票の写しが欲しい", 200, hard_max=500) == "住民票の写しが欲しい"
+    assert fit_query("あ" * 200, 200, hard_max=500) == "あ" * 200
+
+
+def test_a_long_query_is_cut_after_its_last_sentence_end_within_the_limit() -> None:
+    first = "来月、隣の市から引っ越してきます。"  # 17 characters
+    second = "転入届と一緒に子どもの転校の手続きもできますか！"
+    rest = "それから国民健康保険と児童手当のことも知りたいです。" * 5
+    query = first * 4 + second + rest
+    cut = fit_query(query, 100, hard_max=500)
+    assert cut == first * 4 + second
+    assert len(cut) <= 100
+    # A line break ends a sentence too; half the limit is the least kept.
+    assert fit_query("あ" * 60 + "\n" + "い" * 80, 100, hard_max=500) == "あ" * 60
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "あ" * 101,  # nowhere to cut
+        "あ" * 30 + "。" + "い" * 80,  # the only cut would keep less than half
+    ],
+)
+def test_a_long_query_with_nowhere_sensible_to_cut_is_refused(query: str) -> None:
+    with pytest.raises(QueryError, match=f"{len(query)} characters long; at most 100"):
+        fit_query(query, 100, hard_max=500)
+
+
+def test_the_hard_limit_and_emptiness_are_checked_first() -> None:
+    with pytest.raises(QueryError, match="at most 500"):
+        fit_query("あ。" * 300, 100, hard_max=500)
+    with pytest.raises(QueryError, match="empty"):
+        fit_query("  ", 100, hard_max=500)

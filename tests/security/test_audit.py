@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import sqlite3
@@ -136,3 +137,111 @@ def test_parse_since_accepts_dates_and_zones() -> None:
     assert parse_since("2026-04-01T09:00+09:00") == "2026-04-01T00:00:00.000+00:00"
     with pytest.raises(InputError, match="not an ISO 8601"):
         parse_since("yesterday")
+
+
+OLD_SCHEMA = """
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, actor TEXT NOT NULL,
+    role TEXT NOT NULL, action TEXT NOT NULL, query TEXT NOT NULL DEFAULT '',
+    ids TEXT NOT NULL DEFAULT '[]', detail TEXT NOT NULL DEFAULT '',
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: events cannot be changed'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: events cannot be deleted'); END;
+"""
+
+
+def _old_log(path: Path, n: int) -> list[str]:
+    """A log as kb wrote it before the key: plain SHA-256 chain, no ``chain`` column."""
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SCHEMA)
+    prev = GENESIS
+    hashes = []
+    for i in range(1, n + 1):
+        row = [i, f"2025-01-0{i}T00:00:00.000+00:00", "desk-1", "staff", "search", f"q{i}"]
+        payload = json.dumps(
+            [*row, ["faq:F1"], "", prev], ensure_ascii=False, separators=(",", ":")
+        )
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        db.execute(
+            "INSERT INTO audit (id, created_at, actor, role, action, query, ids, detail, "
+            "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, '[\"faq:F1\"]', '', ?, ?)",
+            (*row, prev, digest),
+        )
+        prev = digest
+        hashes.append(digest)
+    db.commit()
+    db.close()
+    return hashes
+
+
+def test_an_old_unkeyed_log_still_verifies_and_continues_keyed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    path = data / "audit.sqlite"
+    old = _old_log(path, 3)
+    log = AuditLog(path, masker=str)
+    before = log.verify()
+    assert before.ok, before.problems
+    assert (before.events, before.keyed, before.head) == (3, 0, old[-1])
+    assert [e.chain for e in log.events()] == ["sha256"] * 3
+    new = log.append("search", actor="desk-2", role="staff", query="住民票")
+    assert (new.id, new.prev_hash, new.chain) == (4, old[-1], "hmac-sha256")
+    after = log.verify()
+    assert after.ok, after.problems
+    assert (after.events, after.keyed, after.anchored) == (4, 1, 4)
+    log.close()
+    anchor = (tmp_path / "data-audit" / "audit.anchor").read_text(encoding="utf-8")
+    # The old head is anchored when the first keyed event follows it.
+    assert [line.split()[:2] for line in anchor.splitlines()[1:]] == [
+        ["3", old[-1]],
+        ["4", new.hash],
+    ]
+
+
+def test_the_old_part_cannot_be_rechained_once_a_keyed_event_follows(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    path = data / "audit.sqlite"
+    _old_log(path, 3)
+    log = AuditLog(path, masker=str)
+    log.append("search", actor="desk-2", role="staff", query="住民票")
+    log.close()
+    # Rewrite event 2 and recompute the plain chain of the old part, as its format allows.
+    db = sqlite3.connect(path)
+    db.execute("DROP TRIGGER audit_no_update")
+    db.execute("UPDATE audit SET query = 'changed' WHERE id = 2")
+    prev = db.execute("SELECT hash FROM audit WHERE id = 1").fetchone()[0]
+    for i in (2, 3):
+        row = db.execute(
+            "SELECT id, created_at, actor, role, action, query FROM audit WHERE id = ?", (i,)
+        ).fetchone()
+        payload = json.dumps(
+            [*row, ["faq:F1"], "", prev], ensure_ascii=False, separators=(",", ":")
+        )
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, i))
+        prev = digest
+    db.commit()
+    db.close()
+    problems = AuditLog(path, masker=str).verify().problems
+    assert "event 4: does not link to the event before it" in problems
+    assert any(p.startswith("event 3: its hash is not the one anchored") for p in problems)
+
+
+def test_an_unkeyed_event_after_keyed_ones_is_reported(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    log = AuditLog(data / "audit.sqlite", masker=str)
+    for q in ("a", "b"):
+        log.append("search", actor="desk-1", role="staff", query=q)
+    log.close()
+    db = sqlite3.connect(data / "audit.sqlite")
+    db.execute("DROP TRIGGER audit_no_update")
+    db.execute("UPDATE audit SET chain = 'sha256' WHERE id = 2")
+    db.commit()
+    db.close()
+    problems = AuditLog(data / "audit.sqlite", masker=str).verify().problems
+    assert any(p.startswith("event 2: not signed with the key although") for p in problems)

@@ -12,8 +12,8 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.text.masking import _DASH_CHARS, _KANJI_DIGITS, _fold
-from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer, _clean_lemma, person_name_spans
+from kb.text.masking.patterns import DASH_CHARS, KANJI_DIGITS, fold
+from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer, Morpheme, _clean_lemma
 from tests.text.test_properties import japanese_text
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -29,21 +29,21 @@ fold_text = st.one_of(
 
 
 def _reference_fold(text: str) -> tuple[str, tuple[int, ...]]:
-    """The per-character folding that :func:`kb.text.masking._fold` replaced."""
+    """The per-character folding that :func:`kb.text.masking.patterns.fold` replaced."""
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        if ch in _KANJI_DIGITS:
-            out = _KANJI_DIGITS[ch]
-        elif ch in _DASH_CHARS:
+        if ch in KANJI_DIGITS:
+            out = KANJI_DIGITS[ch]
+        elif ch in DASH_CHARS:
             long_vowel = ch in "\u30fc\uff70" and bool(chars) and "\u30a1" <= chars[-1] <= "\u30fc"
             out = "ー" if long_vowel else "-"
         else:
             out = unicodedata.normalize("NFKC", ch)
             if out in ("\uff5e", "\u301c"):
                 out = "~"
-            if any(c in _DASH_CHARS for c in out):
-                out = "".join("-" if c in _DASH_CHARS else c for c in out)
+            if any(c in DASH_CHARS for c in out):
+                out = "".join("-" if c in DASH_CHARS else c for c in out)
         for c in out or " ":
             chars.append(c)
             origin.append(i)
@@ -60,10 +60,22 @@ def _reference_lemmas(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _reference_morphemes(tokenizer: MeCabTokenizer, text: str) -> list[Morpheme]:
+    """Morphemes read from fugashi's named-tuple features, node by node, without memos."""
+    out = []
+    for word in tokenizer._tagger()(text):
+        feature = word.feature
+        surface = str(word.surface)
+        lemma = _clean_lemma(str(feature.lemma or ""), surface)
+        tags = (str(feature.pos1), str(feature.pos2), str(feature.pos3))
+        out.append(Morpheme(surface, *tags, lemma, bool(word.is_unk)))
+    return out
+
+
 @FAST
 @given(fold_text)
 def test_fold_matches_the_per_character_reference(text: str) -> None:
-    folded = _fold(text)
+    folded = fold(text)
     expected_text, expected_origin = _reference_fold(text)
     assert folded.text == expected_text
     for start in range(len(expected_text)):
@@ -73,11 +85,11 @@ def test_fold_matches_the_per_character_reference(text: str) -> None:
 
 
 def test_fold_maps_expanded_characters_back() -> None:
-    folded = _fold("㈱ｶｰ")
+    folded = fold("㈱ｶｰ")
     assert folded.text == "(株)カー"
     assert folded.span(0, 3) == (0, 1)
     assert folded.span(3, 5) == (1, 3)
-    assert _fold("1ーー").text == "1--"
+    assert fold("1ーー").text == "1--"
 
 
 @FAST
@@ -96,8 +108,9 @@ def test_terms_of_surface_dependent_nodes() -> None:
     assert _clean_lemma("ネット-net", "ネット") == "ネット"
 
 
-def test_honorific_only_spans_need_an_honorific_in_the_text() -> None:
-    assert person_name_spans(_TOKENIZER, "山田太郎が来た", honorific_only=True) == []
-    assert person_name_spans(_TOKENIZER, "山田太郎様が来た", honorific_only=True) == [(0, 4)]
-    assert person_name_spans(_TOKENIZER, "山田太郎が来た") == [(0, 4)]
-    assert person_name_spans(_TOKENIZER, "住民票を取りたい") == []
+@FAST
+@given(st.one_of(japanese_text, fold_text))
+def test_morphemes_match_the_node_by_node_reference(text: str) -> None:
+    expected = _reference_morphemes(_TOKENIZER, text)
+    assert _TOKENIZER.morphemes(text) == expected
+    assert _TOKENIZER.morphemes(text) == expected  # again, from the memo

@@ -23,3 +23,13 @@ def test_offsets_point_at_surfaces(tokenizer: MeCabTokenizer) -> None:
     text = "母が認知症で心配"
     for token in tokenizer.analyze(text):
         assert text[token.start : token.start + len(token.surface)] == token.surface
+
+
+def test_morphemes_carry_the_dictionary_tags(tokenizer: MeCabTokenizer) -> None:
+    text = "山田さんがネットでｶﾀｶﾅを買う"
+    words = tokenizer.morphemes(text)
+    assert "".join(w.surface for w in words) == text
+    assert words[0][:4] == ("山田", "名詞", "固有名詞", "人名")
+    assert [w.lemma for w in words if w.pos1 == "名詞"][1:] == ["ネット", "ｶﾀｶﾅ"]
+    assert [w.surface for w in words if w.unknown] == ["ｶﾀｶﾅ"]
+    assert tokenizer.morphemes(text) == words

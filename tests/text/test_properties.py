@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.text.masking import PUBLISHED, Masker, mask_personal
-from kb.text.mecab import MeCabTokenizer, person_name_spans
+from kb.text.masking.names import person_name_spans
+from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 
 # Bounded so the whole module stays within a few seconds on 2 cores.

@@ -8,7 +8,6 @@ log itself is only ever read here.
 from __future__ import annotations
 
 import secrets
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,11 +32,21 @@ from kb.api.access_schemas import (
     RowErrorOut,
 )
 from kb.api.deps import AdminDep, AuditDep, SettingsDep, StateDep
+from kb.api.filenames import printable_name, upload_name_problem
 from kb.api.schemas import ErrorOut
 from kb.api.state import AppState
-from kb.errors import AccessError, InputError
+from kb.errors import AccessError, BusyError, InputError
+from kb.index.lock import (
+    UploadFolder,
+    busy_message,
+    create_private_file,
+    read_holder,
+    writer_holder,
+    writer_lock,
+)
 from kb.ingest.readers import SUPPORTED_SUFFIXES
 from kb.security.audit import AuditLog, parse_since
+from kb.security.audit_actions import audited
 from kb.security.keys import ApiKey
 from kb.settings import Settings
 from kb.types import DOC_KINDS, DocKind
@@ -56,14 +65,28 @@ _busy = threading.Lock()
 
 
 @contextmanager
-def _exclusive(what: str) -> Iterator[None]:
-    """One ingest or build at a time per process; a second gets 409 instead of queueing."""
+def _exclusive(what: str, settings: Settings) -> Iterator[None]:
+    """One ingest or build at a time, across processes; a second gets 409 instead of queueing.
+
+    ``_busy`` turns away a second request to this worker at once; the writer lock
+    (:func:`kb.index.lock.writer_lock`) those to the other workers and the command line's.
+    """
     if not _busy.acquire(blocking=False):
-        raise HTTPException(409, detail=f"another ingest or build is running; retry the {what}")
+        raise HTTPException(409, detail=busy_message(what, read_holder(settings.writer_lock_path)))
     try:
-        yield
+        with writer_lock(settings, what):
+            yield
+    except BusyError as exc:
+        raise HTTPException(409, detail=str(exc)) from exc
     finally:
         _busy.release()
+
+
+def _refuse_if_busy(what: str, settings: Settings) -> None:
+    """409 before an upload is read when a writer runs already (it is checked again after)."""
+    holder = writer_holder(settings)
+    if _busy.locked() or holder is not None:
+        raise HTTPException(409, detail=busy_message(what, holder))
 
 
 def _key_out(key: ApiKey) -> KeyOut:
@@ -121,6 +144,14 @@ def _limited(request: Request, limit: int) -> Request:
     return Request(request.scope, counted)
 
 
+def _shown_name(name: str) -> str:
+    """A file name as an error message may echo it: personal data in it masked."""
+    from kb.ingest.redact import Redactor
+    from kb.text.masking import Masker
+
+    return Redactor(Masker()).file_label(name)
+
+
 def _too_large(limit: int) -> str:
     return (
         f"the upload is larger than {limit:,} bytes (max_upload_bytes); split it into several "
@@ -145,20 +176,27 @@ async def _save_uploads(request: Request, settings: Settings, folder: Path) -> l
             raise HTTPException(422, detail="no files: send them in multipart fields named 'files'")
         paths: list[Path] = []
         for upload in uploads:
+            # NUL, control characters or an over-long name would fail open() with a 500.
+            problem = upload_name_problem(upload.filename or "")
+            if problem is not None:
+                shown = _shown_name(printable_name(upload.filename or ""))
+                raise HTTPException(422, detail=f"file name {shown!r} is not usable: {problem}")
             # Only the base name is used: '../../x.csv' cannot write outside the folder.
             name = Path((upload.filename or "").replace("\\", "/")).name
             if not name or name.startswith("."):
-                raise HTTPException(422, detail=f"file name {upload.filename!r} is not usable")
+                shown = _shown_name(upload.filename or "")
+                raise HTTPException(422, detail=f"file name {shown!r} is not usable")
             if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise HTTPException(
                     415,
-                    detail=f"{name}: unsupported file type (supported: "
+                    detail=f"{_shown_name(name)}: unsupported file type (supported: "
                     f"{', '.join(SUPPORTED_SUFFIXES)})",
                 )
             target = folder / name
             if target.exists():
-                raise HTTPException(422, detail=f"{name}: the same file name was sent twice")
-            with target.open("wb") as out:
+                detail = f"{_shown_name(name)}: the same file name was sent twice"
+                raise HTTPException(422, detail=detail)
+            with create_private_file(target) as out:
                 while chunk := await upload.read(_CHUNK):
                     out.write(chunk)
             paths.append(target)
@@ -213,27 +251,47 @@ async def ingest_upload(
 
     Bad rows are reported with file, line and field and skipped; the good ones are stored.
     The uploaded files are deleted afterwards: only what ingest stores (masked) is kept.
+    File names are masked like the text: the store, the row errors and the audit log name a
+    file ``upload:<upload_id>/<masked name>`` (the response and the log give ``upload_id``).
     """
     from kb.index.update import ingest_and_build
 
     if kind is not None and kind not in DOC_KINDS:
         raise HTTPException(422, detail=f"unknown kind {kind!r}; use one of {', '.join(DOC_KINDS)}")
     doc_kind: DocKind | None = kind  # narrowed by the check above
-    folder = settings.data_dir / "uploads" / secrets.token_hex(8)
-    folder.mkdir(parents=True, mode=0o700)
+    upload_id = secrets.token_hex(8)
+    _refuse_if_busy("ingest", settings)
+    # Private (0700 folder, 0600 files), removed in the finally below; what a killed server
+    # leaves is removed at the next start (kb.index.update.clean_leftovers).
+    uploads = UploadFolder(settings)
+    folder = uploads.path
     try:
         paths = await _save_uploads(request, settings, folder)
-        with _exclusive("ingest"):
+        with _exclusive("ingest", settings):
 
             def run() -> UpdateReport:
-                return ingest_and_build(
-                    settings,
-                    paths,
-                    kind=doc_kind,
-                    build=build,
-                    embedder=_serving_embedder(state),
-                    threads=settings.query_threads,
-                )
+                # The intent is written before anything is stored: a server killed during the
+                # ingest or the build leaves it in the log (`kb audit verify`: "unfinished").
+                with audited(
+                    audit,
+                    "ingest",
+                    actor=principal.name,
+                    role=principal.role,
+                    ids=[_shown_name(p.name) for p in paths],
+                    detail=f"upload {upload_id}: kind {kind or 'detected'}, build {build}",
+                ) as outcome:
+                    update = ingest_and_build(
+                        settings,
+                        paths,
+                        kind=doc_kind,
+                        build=build,
+                        embedder=_serving_embedder(state),
+                        threads=settings.query_threads,
+                        upload_id=upload_id,
+                    )
+                    outcome.ids = tuple(Path(f).name for f in update.ingest.files)
+                    outcome.detail = _ingest_summary(upload_id, update)
+                return update
 
             try:
                 update = await run_in_threadpool(run)
@@ -243,8 +301,9 @@ async def ingest_upload(
             s = report.stats
             built = _build_out(update.build) if update.build is not None else None
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        uploads.close()
     out = IngestOut(
+        upload_id=upload_id,
         files=[Path(f).name for f in report.files],
         documents=report.documents,
         departments=report.departments,
@@ -258,17 +317,19 @@ async def ingest_upload(
         ],
         build=built,
     )
-    await run_in_threadpool(
-        audit.append,
-        "ingest",
-        actor=principal.name,
-        role=principal.role,
-        ids=out.files,
-        detail=f"{out.documents} documents, {out.departments} departments ({s.added} added, "
-        f"{s.updated} updated, {s.unchanged} unchanged), {len(out.errors)} row error(s)"
-        + (f"; built {built.index}" if built else ""),
-    )
     return out
+
+
+def _ingest_summary(upload_id: str, update: UpdateReport) -> str:
+    """The result of an upload for the audit log: counts, row errors, the new index."""
+    report = update.ingest
+    s = report.stats
+    return (
+        f"upload {upload_id}: {report.documents} documents, {report.departments} departments "
+        f"({s.added} added, {s.updated} updated, {s.unchanged} unchanged), "
+        f"{len(report.errors)} row error(s)"
+        + (f"; built {update.build.path.name}" if update.build is not None else "")
+    )
 
 
 @router.post("/build", response_model=BuildOut, responses={409: {"model": ErrorOut}})
@@ -276,16 +337,15 @@ async def build(
     principal: AdminDep, audit: AuditDep, settings: SettingsDep, state: StateDep
 ) -> BuildOut:
     """Rebuild the index from the store (only changed texts are embedded again)."""
-    with _exclusive("build"):
-        out = await run_in_threadpool(_build, settings, state)
-    await run_in_threadpool(
-        audit.append,
-        "build",
-        actor=principal.name,
-        role=principal.role,
-        detail=f"built {out.index}: {out.chunks} chunks ({out.embedded} embedded)",
-    )
-    return out
+
+    def run() -> BuildOut:
+        with audited(audit, "build", actor=principal.name, role=principal.role) as outcome:
+            out = _build(settings, state)
+            outcome.detail = f"built {out.index}: {out.chunks} chunks ({out.embedded} embedded)"
+        return out
+
+    with _exclusive("build", settings):
+        return await run_in_threadpool(run)
 
 
 @router.get("/keys", response_model=KeyListOut)

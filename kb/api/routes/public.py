@@ -3,7 +3,13 @@
 Whatever the query or the parameters, these routes search with
 ``Filters(kinds=("faq",), published_only=True)``, keep only ids of the published-FAQ set and
 serialize through schemas that have no field for case, manual or staff-note text. Unknown
-query parameters are ignored, never passed on. Every route is rate limited per client.
+query parameters are ignored, never passed on.
+
+Every route is rate limited per client address, by cost (:mod:`kb.api.ratelimit`): a search
+pays for its query's length, a suggestion a fraction of a short search. Searches embed at most
+``public_max_query_chars`` characters and take turns (``public_search_concurrency`` at once),
+so citizens' traffic, or someone posing as many citizens, cannot take the cores from the
+counsellors' searches.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 
-from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep, StateDep, rate_limited
+from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep, StateDep
 from kb.api.querylog import get_trainer, log_search
+from kb.api.ratelimit import Busy, SearchGate, priced, public_search_cost, rate_limited
 from kb.api.schemas import (
     ErrorOut,
     PublicDepartmentOut,
@@ -24,7 +31,9 @@ from kb.api.schemas import (
     PublicSuggestionOut,
     PublicSuggestOut,
 )
+from kb.api.state import opened_once
 from kb.search.suggest import suggester_for
+from kb.settings import Settings
 from kb.store import FeedbackRecord
 from kb.text.masking import mask_personal
 from kb.types import DocId, Filters
@@ -40,7 +49,14 @@ PUBLIC_FILTERS = Filters(kinds=("faq",), published_only=True)
 """The only filters the public API ever searches with."""
 
 
+def search_gate(request: Request) -> SearchGate:
+    """The app's public search gate, made on first use from its settings."""
+    settings: Settings = request.app.state.settings
+    return opened_once(request.app, "public_gate", lambda: SearchGate.from_settings(settings))
+
+
 @router.get("/faq/search", response_model=PublicSearchOut, responses={422: {"model": ErrorOut}})
+@priced(public_search_cost)
 async def faq_search(
     searcher: SearcherDep,
     state: StateDep,
@@ -50,15 +66,33 @@ async def faq_search(
     q: Annotated[str, Query(description="The citizen's question.")],
     k: Annotated[int | None, Query(ge=1, le=20)] = None,
 ) -> PublicSearchOut:
-    """Published FAQ entries answering ``q``, each with its department's contact details."""
+    """Published FAQ entries answering ``q``, each with its department's contact details.
+
+    A question longer than ``public_max_query_chars`` is searched up to its last sentence end
+    within the limit (the answer's ``query`` is what was searched), or refused with 422.
+    """
+    max_chars = settings.public_max_query_chars
     limit = min(k or settings.public_max_results, settings.public_max_results)
     published = suggester_for(searcher).published_ids
     # An empty or over-long query raises QueryError in the search layer: the app maps it to 422.
-    result = await state.run(searcher.search, q, k=limit, filters=PUBLIC_FILTERS)
+    try:
+        result = await search_gate(request).run(
+            lambda: state.run(
+                searcher.search, q, k=limit, filters=PUBLIC_FILTERS, max_chars=max_chars
+            )
+        )
+    except Busy:
+        raise HTTPException(
+            status_code=503,
+            detail="the FAQ search is busy; please retry in a moment",
+            headers={"Retry-After": "1"},
+        ) from None
     if settings.query_log:
         # Masked and written after the response is sent; suggest (every keystroke) is not
         # logged: its prefixes would drown the finished questions.
-        background.add_task(log_search, get_trainer(request), "public", q, result, searcher)
+        background.add_task(
+            log_search, get_trainer(request), "public", result.query, result, searcher
+        )
     faqs = []
     for faq in result.faqs:
         if faq.id not in published:  # belt and braces: the filter already guarantees it
@@ -78,7 +112,7 @@ async def faq_search(
                 else None,
             )
         )
-    return PublicSearchOut(query=q, faqs=faqs)
+    return PublicSearchOut(query=result.query, faqs=faqs)
 
 
 @router.get("/faq/suggest", response_model=PublicSuggestOut, responses={422: {"model": ErrorOut}})

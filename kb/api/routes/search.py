@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, cast
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
@@ -23,6 +24,19 @@ def returned_ids(out: SearchOut) -> list[str]:
         + [DocId.of("case", c.id) for c in out.cases]
         + [DocId.of("manual", m.id) for m in out.manuals]
     )
+
+
+def _check_date(name: str, value: str | None) -> None:
+    """422 unless ``value`` (already ``NNNN-NN-NN``) is a real calendar date."""
+    if value is None:
+        return
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(
+            status_code=422,
+            detail=f"{name}: '{value}' is not a real date (YYYY-MM-DD, e.g. 2024-04-01)",
+        ) from None
 
 
 @router.get(
@@ -58,6 +72,13 @@ async def search(
             raise HTTPException(status_code=422, detail=f"unknown kind {name!r}")
     if mode is not None and mode not in MODES:
         raise HTTPException(status_code=422, detail=f"unknown mode {mode!r}")
+    _check_date("date_from", date_from)
+    _check_date("date_to", date_to)
+    if date_from and date_to and date_from > date_to:
+        raise HTTPException(
+            status_code=422,
+            detail=f"date_from {date_from} is after date_to {date_to}: nothing could match",
+        )
     filters = Filters(
         kinds=tuple(cast(DocKind, n) for n in kinds),
         departments=tuple(department or ()),

@@ -65,10 +65,26 @@ def _related(searcher: Searcher, doc: Document) -> RelatedOut:
     )
 
 
-async def _opened(audit: AuditLog, principal: Principal, doc: Document) -> None:
-    """Record that ``principal`` opened ``doc`` (with its related items) in the audit log."""
+def related_ids(related: RelatedOut) -> list[str]:
+    """Doc ids of the related items a detail reply carries, pane by pane."""
+    return (
+        [DocId.of("faq", f.id) for f in related.faqs]
+        + [DocId.of("case", c.id) for c in related.cases]
+        + [DocId.of("manual", m.id) for m in related.manuals]
+    )
+
+
+async def _opened(
+    audit: AuditLog, principal: Principal, doc: Document, related: RelatedOut
+) -> None:
+    """Record that ``principal`` opened ``doc`` and saw its related items, before replying.
+
+    The reply carries the related FAQ, cases and manual sections in full, so each of their
+    ids is logged too, after the opened document's own.
+    """
+    ids = [doc.doc_id, *related_ids(related)]
     await run_in_threadpool(
-        audit.append, "open", actor=principal.name, role=principal.role, ids=[doc.doc_id]
+        audit.append, "open", actor=principal.name, role=principal.role, ids=ids
     )
 
 
@@ -84,8 +100,8 @@ async def faq_detail(
 ) -> FaqDetailOut:
     """One FAQ entry (published or not: this is the staff API) with related items."""
     doc = _document(searcher, "faq", faq_id)
-    await _opened(audit, principal, doc)
     related = await run_in_threadpool(_related, searcher, doc)
+    await _opened(audit, principal, doc, related)
     return FaqDetailOut(
         id=faq_id,
         question=doc.title,
@@ -104,8 +120,8 @@ async def case_detail(
 ) -> CaseDetailOut:
     """One closed consultation case with related items."""
     doc = _document(searcher, "case", case_id)
-    await _opened(audit, principal, doc)
     related = await run_in_threadpool(_related, searcher, doc)
+    await _opened(audit, principal, doc, related)
     return CaseDetailOut(
         id=case_id,
         summary=doc.title,
@@ -125,8 +141,8 @@ async def manual_detail(
 ) -> ManualDetailOut:
     """One manual section with related items."""
     doc = _document(searcher, "manual", manual_id)
-    await _opened(audit, principal, doc)
     related = await run_in_threadpool(_related, searcher, doc)
+    await _opened(audit, principal, doc, related)
     return ManualDetailOut(
         id=manual_id,
         title=doc.doc_title,
@@ -164,11 +180,18 @@ async def highlight(body: HighlightIn, searcher: SearcherDep, _: StaffDep) -> Hi
 def feedback(
     body: FeedbackIn, store: FeedbackDep, searcher: SearcherDep, _: StaffDep
 ) -> FeedbackOut:
-    """Record "this helped" or "the right department was ..." with the query and what was shown."""
+    """Record "this helped" or "the right department was ..." with the query and what was shown.
+
+    Only the query is free text (stored masked); ``shown`` and ``helped_id`` must be ids of
+    documents in the serving index and ``right_department`` a department of the directory, so
+    nothing typed can reach the feedback store unmasked through them.
+    """
     if not body.helped_id and not body.right_department:
         raise HTTPException(status_code=422, detail="give helped_id, right_department or both")
     if body.right_department and body.right_department not in searcher.departments:
-        raise HTTPException(status_code=422, detail=f"unknown department {body.right_department!r}")
+        shown_name = mask_personal(body.right_department, searcher.tokenizer)
+        raise HTTPException(status_code=422, detail=f"unknown department {shown_name!r}")
+    _check_shown(body, searcher)
     saved = store.add(
         FeedbackRecord(
             source="staff",
@@ -180,6 +203,28 @@ def feedback(
         )
     )
     return FeedbackOut(id=saved.id, created_at=saved.created_at)
+
+
+def _check_shown(body: FeedbackIn, searcher: Searcher) -> None:
+    """422 unless every shown id is a document of the index and ``helped_id`` one of them."""
+
+    def echo(text: str) -> str:  # what was sent, as an error may show it: masked, short
+        return repr(mask_personal(text, searcher.tokenizer)[:80])
+
+    for i, text in enumerate(body.shown):
+        try:
+            DocId.parse(text)
+        except ValueError:
+            detail = f"shown[{i}] {echo(text)} は文書のID（例: faq:F0001）ではありません"
+            raise HTTPException(status_code=422, detail=detail) from None
+    found = searcher.store.get_documents(body.shown)
+    for i, text in enumerate(body.shown):
+        if text not in found:
+            detail = f"shown[{i}] {echo(text)} は検索インデックスにない文書です"
+            raise HTTPException(status_code=422, detail=detail)
+    if body.helped_id and body.helped_id not in found:
+        detail = f"helped_id {echo(body.helped_id)} は shown（表示した文書）のどれでもありません"
+        raise HTTPException(status_code=422, detail=detail)
 
 
 @router.get("/feedback", response_model=FeedbackListOut)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kb.api.deps import StateDep, TrainerDep
+from kb.api.deps import AuditDep, StateDep, TrainerDep
 from kb.api.querylog import get_trainer
 from kb.api.routes.pages import STATIC_DIR
 from kb.api.schemas import ErrorOut
@@ -28,9 +28,12 @@ from kb.api.schemas_trainer import (
     GapsOut,
     TopicsOut,
 )
-from kb.errors import TrainerError
+from kb.errors import BusyError, TrainerError
+from kb.security.audit_actions import audited
+from kb.trainer.candidates import Approval
 from kb.trainer.report import dashboard_html
-from kb.trainer.service import Trainer
+from kb.trainer.service import Trainer, approval_summary
+from kb.types import DocId
 
 router = APIRouter(prefix="/api/v1/trainer", tags=["trainer"])
 pages = APIRouter(include_in_schema=False)
@@ -186,17 +189,32 @@ def edit_candidate(
 
 @router.post("/candidates/{candidate_id}/approve", response_model=ApprovalOut, responses=_ERRORS)
 async def approve_candidate(
-    request: Request, state: StateDep, _: TrainerDep, candidate_id: str
+    request: Request, state: StateDep, principal: TrainerDep, audit: AuditDep, candidate_id: str
 ) -> ApprovalOut:
-    """Publish a draft: it is searchable in the widget as soon as this returns."""
+    """Publish a draft: it is searchable in the widget as soon as this returns.
+
+    The audit log gets ``approve.start`` before the build and ``approve`` (or
+    ``approve.failed``) after it.
+    """
     if state.service is None:
         raise HTTPException(status_code=503, detail="the search service is not loaded yet")
     service = state.service
     trainer = _trainer(request)
+
+    def approve() -> Approval:
+        ids = [DocId.of("faq", candidate_id)]
+        with audited(audit, "approve", actor=principal.name, role=principal.role, ids=ids) as done:
+            approval = trainer.approve(candidate_id, service.embedder)
+            done.detail = approval_summary(approval)
+        return approval
+
     try:
-        approval = await run_in_threadpool(trainer.approve, candidate_id, service.embedder)
+        approval = await run_in_threadpool(approve)
     except TrainerError as exc:
         raise _candidate_error(exc) from exc
+    except BusyError as exc:
+        # Another ingest or build (another worker, the command line): try again afterwards.
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
     # Open the new build now, so the next widget search does not pay for it.
     await run_in_threadpool(service.searcher)
     return ApprovalOut(

@@ -135,6 +135,14 @@ def person_name_spans(
     flags = [_is_name_token(words, i) for i in range(len(words))]
     if not any(flags):
         return []
+    starts: list[int] = []
+    pos = 0
+    for word in words:
+        start = text.find(word.surface, pos)
+        if start < 0:
+            start = pos
+        starts.append(start)
+        pos = start + len(word.surface)
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(words):
@@ -151,7 +159,7 @@ def person_name_spans(
         if nxt not in _HONORIFICS and not _plausible_bare_name(words, i, j):
             i = j + 1
             continue
-        start, end = words[i].start, words[j].start + len(words[j].surface)
+        start, end = starts[i], starts[j] + len(words[j].surface)
         if spans and not text[spans[-1][1] : start].strip():
             spans[-1] = (spans[-1][0], end)
         else:

@@ -1,0 +1,81 @@
+"""Case dates: real calendar dates, era years within their era, a plausible year window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kb.ingest.schema import parse_date
+from kb.ingest.tabular import parse_csv
+
+TODAY = dt.date(2025, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("昭和64年1月7日", "1989-01-07"),
+        ("平成元年1月8日", "1989-01-08"),
+        ("S50年4月1日", "1975-04-01"),
+        ("大正15年12月24日", "1926-12-24"),
+        ("令和7年4月1日", "2025-04-01"),
+        ("令和8年3月31日", "2026-03-31"),  # next year is still inside the window
+        # Pre-printed forms went on saying 平成31年 after 令和 began: converted as written.
+        ("平成31年5月10日", "2019-05-10"),
+        ("1900-01-01", "1900-01-01"),
+        ("2026-12-31", "2026-12-31"),
+    ],
+)
+def test_dates_within_range(value: str, expected: str) -> None:
+    assert parse_date(value, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("令和99年4月1日", "2117"),
+        ("令和9年1月1日", "2027"),
+        ("9999-12-31", "9999"),
+        ("2027-01-01", "between 1900 and 2026"),
+        ("1899-12-31", "1899"),
+        ("1024-04-01", "1024"),
+        ("平成32年1月1日", "平成32年 does not exist (1-31)"),
+        ("昭和65年1月1日", "昭和65年 does not exist (1-64)"),
+        ("大正16年1月1日", "大正16年 does not exist (1-15)"),
+        ("令和0年4月1日", "令和0年 does not exist"),
+        ("H0年4月1日", "平成0年 does not exist"),
+    ],
+)
+def test_dates_out_of_range(value: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match="date '") as info:
+        parse_date(value, today=TODAY)
+    assert fragment in str(info.value)
+    assert value in str(info.value)
+
+
+def test_the_window_follows_the_current_year() -> None:
+    next_year = dt.date.today().year + 1
+    assert parse_date(f"{next_year}-01-01") == f"{next_year}-01-01"
+    with pytest.raises(ValueError, match="a case date must lie between"):
+        parse_date(f"{next_year + 1}-01-01")
+
+
+def test_an_implausible_case_date_is_a_row_error_naming_line_and_field() -> None:
+    text = (
+        "id,date,summary,resolution\n"
+        "C1,2024-04-01,s,r\n"
+        "C2,令和99年4月1日,s,r\n"
+        "C3,9999-12-31,s,r\n"
+        "C4,2024-02-30,s,r\n"
+        "C5,2024-04-02,s,r\n"
+    )
+    result = parse_csv(text, source="cases.csv")
+    assert [d.doc_id for d in result.documents] == ["case:C1", "case:C5"]
+    assert [(e.source, e.line, e.field) for e in result.errors] == [
+        ("cases.csv", 3, "date"),
+        ("cases.csv", 4, "date"),
+        ("cases.csv", 5, "date"),
+    ]
+    assert "2117" in result.errors[0].message
+    assert "does not exist" in result.errors[2].message
