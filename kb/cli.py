@@ -221,13 +221,15 @@ def result_dict(result: Any) -> dict[str, Any]:
 
 
 def _shown_ids(result: SearchResult) -> list[str]:
-    """Doc ids of everything a search shows, pane by pane (for the audit log)."""
-    return (
+    """Every doc id a search prints, for the audit log (as the API's ``returned_ids``)."""
+    shown = (
         [DocId.of("department", d.name) for d in result.departments]
         + [DocId.of("faq", f.id) for f in result.faqs]
         + [DocId.of("case", c.id) for c in result.cases]
         + [DocId.of("manual", m.id) for m in result.manuals]
     )
+    evidence = [e for d in result.departments for e in d.evidence if DocId.kind_of(e) in DOC_KINDS]
+    return list(dict.fromkeys(shown + evidence))
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:

@@ -106,13 +106,17 @@ def test_a_second_ingest_waits_for_the_first_and_both_are_served(
 ) -> None:
     data = tmp_path / "data"
     a, b = sources
-    first = _kb(data, "ingest", str(a), pause="build.embedded", pause_s=4)
+    first = _kb(data, "ingest", str(a), pause="build.embedded", pause_s=5)
     second = None
     try:
         _wait_for(first, "kb: paused at build.embedded")
+        # Frozen, holding the lock, until the second is seen waiting for it (however slowly
+        # that one starts); its pause then runs out and its build resumes.
+        first.send_signal(signal.SIGSTOP)
         second = _kb(data, "ingest", str(b))
         waited = _wait_for(second, "waiting for another ingest/build")
         assert f"(pid {first.pid}, ingest, since " in waited
+        first.send_signal(signal.SIGCONT)
         code, _, err = _finish(first)
         assert code == 0, err
         code, out, err = _finish(second)
@@ -121,6 +125,7 @@ def test_a_second_ingest_waits_for_the_first_and_both_are_served(
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
                 proc.kill()
                 proc.wait()
     # B's build came second and snapshotted A's entry too: both are served.
@@ -164,4 +169,3 @@ def test_a_writer_that_cannot_wait_longer_gives_up_clearly(
     assert not list((data / "indexes").glob(".building-*"))
     assert not stray.exists()
     assert _served_faqs(data) == {"A1", "B1"}
-

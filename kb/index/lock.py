@@ -36,7 +36,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -114,7 +114,7 @@ class LockHolder:
     what: str
     """``ingest``, ``build``, ``approve``, ``delete``, ``clean-up``..."""
     since: str
-    """When it took the lock (ISO 8601, UTC)."""
+    """When it took the lock (ISO 8601, local time with its offset)."""
     host: str = ""
 
     def describe(self) -> str:
@@ -227,7 +227,7 @@ def writer_lock(
         me = LockHolder(
             pid=os.getpid(),
             what=what,
-            since=datetime.now(UTC).isoformat(timespec="seconds"),
+            since=datetime.now().astimezone().isoformat(timespec="seconds"),
             host=socket.gethostname(),
         )
         lock.write(json.dumps(asdict(me), ensure_ascii=False))
@@ -324,7 +324,10 @@ def remove_abandoned_uploads(settings: Settings) -> int:
             aside = entry
             if not entry.name.startswith(_REMOVING):
                 aside = root / f"{_REMOVING}{secrets.token_hex(6)}"
-                entry.rename(aside)
+                try:
+                    entry.rename(aside)
+                except OSError:
+                    continue  # not ours to move (another user's file): left for the operator
             moved.append(aside)
     finally:
         lock.release()

@@ -57,7 +57,6 @@ class InputLimits:
     """Chunks of one manual file, all its sections together."""
     max_chunks_per_record: int = 25
     """Chunks of one FAQ entry, case or department row (25 chunks ≈ 10,000 characters)."""
-    max_json_depth: int = MAX_JSON_DEPTH
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InputLimits:
@@ -150,16 +149,17 @@ def check_zip(
 _EOCD = b"PK\x05\x06"
 _EOCD_SIZE = 22
 _MAX_COMMENT = 0xFFFF
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_EOCD = b"PK\x06\x06"
 
 
 def _declared_members(path: Path) -> int | None:
     """The member count in the end-of-central-directory record, read without :mod:`zipfile`.
 
     :class:`zipfile.ZipFile` builds an object per member as it opens an archive, so a crafted
-    directory of millions of entries costs memory before any limit could be checked. ``None``:
-    no such record (not a zip; the reader reports it). A ZIP64 archive stores ``0xFFFF`` here
-    and its real count elsewhere; that value is returned as is, which refuses it under any
-    member limit below 65,535 (no Office file comes close).
+    directory of millions of entries costs memory before any limit could be checked. A ZIP64
+    archive stores ``0xFFFF`` in the classic record and its real count in the ZIP64 one.
+    ``None``: no such record (not a zip: the format reader reports it).
     """
     try:
         with path.open("rb") as handle:
@@ -167,12 +167,20 @@ def _declared_members(path: Path) -> int | None:
             start = max(0, size - _EOCD_SIZE - _MAX_COMMENT)
             handle.seek(start)
             tail = handle.read()
-    except OSError:
+            at = tail.rfind(_EOCD)
+            if at < 0 or len(tail) - at < _EOCD_SIZE:
+                return None
+            count = int.from_bytes(tail[at + 10 : at + 12], "little")
+            locator = tail[at - 20 : at] if at >= 20 else b""
+            if count != 0xFFFF or not locator.startswith(_ZIP64_LOCATOR):
+                return count
+            handle.seek(int.from_bytes(locator[8:16], "little"))
+            record = handle.read(56)
+    except (OSError, ValueError):
         return None
-    at = tail.rfind(_EOCD)
-    if at < 0 or len(tail) - at < _EOCD_SIZE:
-        return None
-    return int.from_bytes(tail[at + 10 : at + 12], "little")
+    if not record.startswith(_ZIP64_EOCD) or len(record) < 40:
+        return count
+    return int.from_bytes(record[32:40], "little")
 
 
 # --- JSON -------------------------------------------------------------------------------------

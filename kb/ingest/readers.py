@@ -42,7 +42,7 @@ def read_path(
 
     Raises:
         InputError: The file is missing, of an unsupported type, cannot be read at all, or is
-            a manual over a limit.
+            a manual over a limit or without any body text.
         SchemaError: The columns of a CSV/JSONL file do not fit its kind.
     """
     source = str(path)
@@ -66,6 +66,11 @@ def read_path(
     if suffix in _TEXT_SUFFIXES:
         _check_text_size(path, limits.max_manual_chars)
     result = _manual_reader(suffix)(path, limits)
+    if not result.documents:
+        # A manual of only a title or headings would be "read" as nothing, silently.
+        raise InputError(
+            source, "no body text found (only a title or headings); nothing would be stored"
+        )
     chars = sum(len(doc.body) for doc in result.documents)
     if chars > limits.max_manual_chars:
         raise text_too_long(source, chars, limits.max_manual_chars)

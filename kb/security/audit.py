@@ -278,8 +278,7 @@ class AuditLog:
             self._key = load_key(self.key_file, create=True)
         return self._key
 
-    def mask(self, text: str) -> str:
-        """``text`` as it may be stored (the masker's output; ``""`` stays ``""``)."""
+    def _mask(self, text: str) -> str:
         if not text:
             return ""
         if self._masker is None:
@@ -301,7 +300,7 @@ class AuditLog:
         Raises:
             AuditError: The key is unusable or the anchor cannot be written; nothing is stored.
         """
-        masked = self.mask(query)
+        masked = self._mask(query)
         with self._lock:
             key = self._ensure_key()
             # IMMEDIATE takes the write lock first, so the server and the CLI never chain two

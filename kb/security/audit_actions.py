@@ -49,6 +49,13 @@ def error_text(exc: BaseException) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
+def _masked(text: str) -> str:
+    """``text`` with personal data masked, its wording kept (an error may quote a bad row)."""
+    from kb.text.masking import Masker
+
+    return Masker().mask(text)
+
+
 @contextmanager
 def audited(
     audit: AuditLog,
@@ -78,8 +85,7 @@ def audited(
     try:
         yield outcome
     except BaseException as exc:
-        # The error may quote a bad input row: masked like a query before it is stored.
-        message = audit.mask(error_text(exc))
+        message = _masked(error_text(exc))
         audit.append(
             f"{action}.failed", actor=actor, role=role, ids=ids, detail=f"{message} {link}"
         )

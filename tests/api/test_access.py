@@ -516,3 +516,38 @@ def test_forwarded_allow_ips_defaults_to_nobody(monkeypatch: pytest.MonkeyPatch)
     assert Settings().forwarded_allow_ips == []
     monkeypatch.setenv("KB_FORWARDED_ALLOW_IPS", '["::1", "192.168.0.0/24"]')
     assert Settings().forwarded_allow_ips == ["::1/128", "192.168.0.0/24"]
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client"),
+    [
+        ("203.0.113.9", ["198.51.100.1"], "203.0.113.9"),  # not a proxy: header ignored
+        ("10.0.0.5", ["198.51.100.1"], "198.51.100.1"),
+        ("10.0.0.5", ["198.51.100.1:5555"], "198.51.100.1"),
+        ("10.0.0.5", ["[2001:db8::7]:443"], "2001:db8::7"),
+        ("10.0.0.5", ["::ffff:198.51.100.1"], "198.51.100.1"),
+        ("10.0.0.5", ["1.1.1.1, 198.51.100.1", "10.0.0.6"], "198.51.100.1"),  # two proxies
+        ("10.0.0.5", ["10.0.0.7, 10.0.0.6"], "10.0.0.7"),  # all proxies: the first one
+        ("10.0.0.5", ["198.51.100.1, garbage"], "10.0.0.5"),  # a garbled hop ends the walk
+        ("10.0.0.5", ["", " , "], "10.0.0.5"),
+        ("::ffff:10.0.0.5", ["198.51.100.1"], "198.51.100.1"),
+    ],
+)
+def test_the_client_is_the_last_hop_before_the_trusted_proxies(
+    peer: str, forwarded: list[str], client: str
+) -> None:
+    from kb.api.proxies import TrustedProxies
+
+    assert TrustedProxies(["10.0.0.0/29"]).client(peer, forwarded) == client
+
+
+def test_client_keys() -> None:
+    from kb.api.proxies import client_key
+
+    assert client_key("198.51.100.1") == "198.51.100.1"
+    assert (
+        client_key("2001:db8:1:2::9") == client_key("2001:db8:1:2:ffff::1") == ("2001:db8:1:2::/64")
+    )
+    assert client_key("::ffff:198.51.100.1") == "198.51.100.1"
+    assert client_key("") == "unknown"
+    assert client_key("testclient") == "testclient"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -46,7 +47,7 @@ def test_real_search_dates_are_accepted(make_client: MakeClient) -> None:
 # --- upload file names ------------------------------------------------------------------------
 
 
-def _raw_upload(client: TestClient, filename: bytes, data: bytes = FAQ.encode()) -> object:
+def _raw_upload(client: TestClient, filename: bytes, data: bytes = FAQ.encode()) -> Any:
     """Post one file with ``filename`` written into the multipart header byte for byte."""
     boundary = b"kbtestboundary"
     body = (

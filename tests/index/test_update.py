@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+import pytest
 
 from kb.embed.embedder import FakeEmbedder
 from kb.index.folder import IndexRoot
-from kb.index.update import ingest_and_build, rebuild
+from kb.index.update import UpdateReport, ingest_and_build, rebuild
 from kb.ingest.pipeline import IngestReport
 from kb.settings import Settings
 from kb.store import Store
@@ -66,3 +69,80 @@ def test_a_missing_file_is_reported_with_its_name(tmp_path: Path) -> None:
     assert not out.ingest.ok
     assert any("missing.csv" in str(e) for e in out.ingest.errors)
     assert out.ingest.stats.added == 0
+
+
+def test_an_overtaken_build_never_switches_back_to_its_older_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lost update with two threads and no writer lock: the generations alone prevent it.
+
+    A stores its entries and starts its build; the build stops before it publishes. B stores
+    its entry, builds and publishes. A's build resumes: it must not switch back to a snapshot
+    without B's entry.
+    """
+    from kb.index import builder
+
+    settings = _settings(tmp_path)
+    a_src, b_src = tmp_path / "a.csv", tmp_path / "b.csv"
+    a_src.write_text(FAQ, encoding="utf-8")
+    b_src.write_text(FAQ.splitlines()[0] + "\nF3,犬の登録,生活環境課で登録します,生活環境課\n")
+    emb = FakeEmbedder(64)
+    a_paused, a_resume = threading.Event(), threading.Event()
+
+    def pause_a(point: str) -> None:
+        if point == "build.embedded" and threading.current_thread().name == "A":
+            a_paused.set()
+            assert a_resume.wait(30)
+
+    monkeypatch.setattr(builder, "pause_point", pause_a)
+    results: dict[str, UpdateReport] = {}
+
+    def run_a() -> None:
+        results["A"] = ingest_and_build(settings, [a_src], kind="faq", embedder=emb)
+
+    a = threading.Thread(target=run_a, name="A")
+    a.start()
+    try:
+        assert a_paused.wait(30)
+        b = ingest_and_build(settings, [b_src], kind="faq", embedder=emb)
+    finally:
+        a_resume.set()
+        a.join(30)
+    assert b.build is not None
+    assert not b.build.discarded
+    a_build = results["A"].build
+    assert a_build is not None
+    assert a_build.discarded
+    assert a_build.generation < b.build.generation
+    root = IndexRoot(settings.index_root)
+    assert root.current().path == b.build.path == a_build.path
+    snapshot = root.current().open_snapshot()
+    try:
+        assert snapshot.document_ids("faq") == ["faq:F1", "faq:F2", "faq:F3"]
+    finally:
+        snapshot.close()
+    assert not list(settings.index_root.glob(".building-*"))
+
+
+def test_the_store_generation_counts_write_transactions_that_changed_it(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ, encoding="utf-8")
+    emb = FakeEmbedder(64)
+    first = ingest_and_build(settings, [src], kind="faq", embedder=emb)
+    assert first.build is not None
+    store = Store(settings.store_path)
+    try:
+        stored = store.generation()
+        assert stored == first.build.generation > 0
+        # Nothing changed: no new generation (a rebuild gets the same one, and publishes).
+        ingest_and_build(settings, [src], kind="faq", build=False, embedder=emb)
+        assert store.generation() == stored
+        assert store.delete_documents(["faq:F2"]) == 1
+        assert store.generation() == stored + 1
+    finally:
+        store.close()
+    again = rebuild(settings, embedder=emb)
+    assert again.generation == stored + 1
+    assert not again.discarded
+    assert IndexRoot(settings.index_root).current().manifest().generation == stored + 1

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kb.errors import InputError
 from kb.ingest.chunking import chunk_document
@@ -322,3 +324,93 @@ def test_a_deep_first_line_does_not_stop_kind_detection() -> None:
 )
 def test_json_too_deep(text: str, too_deep: bool) -> None:
     assert json_too_deep(text, 64) is too_deep
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("title.md", "# 住民票\n"),
+        ("line.txt", "住民票の写しは市民課で発行します\n"),
+        ("toc.txt", "1. 受付\n"),
+    ],
+)
+def test_a_text_manual_without_body_text_is_an_error_not_nothing(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="no body text found") as info:
+        read_path(path)
+    assert info.value.source == str(path)
+
+
+def test_a_text_file_too_large_to_be_under_the_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kb.ingest.markdown
+
+    path = tmp_path / "huge.md"
+    path.write_text("# 手引き\n" + "本文です。\n" * 500, encoding="utf-8")
+
+    def unread(*args: object) -> None:
+        raise AssertionError("the file was read")
+
+    monkeypatch.setattr(kb.ingest.markdown, "read_markdown", unread)
+    with pytest.raises(InputError, match=r"上限 100 文字 \(max_manual_chars\)"):
+        read_path(path, limits=InputLimits(max_manual_chars=100))
+
+
+def test_a_text_manual_over_the_character_limit_is_refused_after_reading(tmp_path: Path) -> None:
+    path = tmp_path / "long.md"
+    path.write_text("# 手引き\n" + "本文です。" * 240 + "\n", encoding="utf-8")  # 1,200 characters
+    assert path.stat().st_size < 4 * 1000
+    with pytest.raises(InputError, match=r"1,200 文字に達し、上限 1,000 文字"):
+        read_path(path, limits=InputLimits(max_manual_chars=1000))
+    assert read_path(path, limits=InputLimits(max_manual_chars=1200)).documents
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+_tricky = st.text(alphabet='[]{}"\\\\ あa', max_size=8)
+_json = st.recursive(
+    st.none() | st.integers() | _tricky,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_tricky, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@given(value=_json, limit=st.integers(min_value=0, max_value=8), ascii_only=st.booleans())
+def test_json_too_deep_agrees_with_the_real_depth(
+    value: object, limit: int, ascii_only: bool
+) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert json_too_deep(text, limit) is (_depth(value) > limit)
+
+
+def test_a_zip64_member_count_is_read_before_zipfile_opens_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "zip64.docx"
+    monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 5)  # write the ZIP64 end records
+    with zipfile.ZipFile(path, "w") as archive:
+        for n in range(12):
+            archive.writestr(f"part{n}.xml", "<x/>")
+    data = bytearray(path.read_bytes())
+    at = data.rfind(b"PK\x05\x06")
+    data[at + 8 : at + 12] = b"\xff\xff\xff\xff"  # as ZIP64 writers leave the classic counts
+    path.write_bytes(bytes(data))
+    monkeypatch.undo()
+    assert len(zipfile.ZipFile(path).infolist()) == 12  # still a valid archive
+
+    def unopened(*args: object, **kwargs: object) -> None:
+        raise AssertionError("zipfile read the directory before the count was checked")
+
+    monkeypatch.setattr("kb.ingest.limits.zipfile.ZipFile", unopened)
+    with pytest.raises(InputError, match="12 個"):
+        check_zip(path, max_unpacked=10**9, max_ratio=100, max_members=10)

@@ -54,7 +54,7 @@ def test_audited_writes_the_intent_first_and_links_the_result(tmp_path: Path) ->
 
 
 def test_audited_records_the_error_masked_and_reraises(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.sqlite", masker=lambda t: t.replace("090-1234-5678", "[電話]"))
+    log = AuditLog(tmp_path / "audit.sqlite", masker=str)
     with (
         pytest.raises(InputError),
         audited(log, "ingest", actor="ict", role="admin", ids=["faq.csv"]),
@@ -62,7 +62,7 @@ def test_audited_records_the_error_masked_and_reraises(tmp_path: Path) -> None:
         raise InputError("faq.csv", "bad phone 090-1234-5678", line=3)
     start, failed = log.events()
     assert failed.action == "ingest.failed"
-    assert failed.detail == f"faq.csv:3: bad phone [電話] (start: event {start.id})"
+    assert failed.detail == f"faq.csv:3: bad phone [電話番号] (start: event {start.id})"
     log.close()
 
 
@@ -128,24 +128,34 @@ def test_cli_ingest_build_and_search_are_audited(
     assert "090-1234-5678" not in search.query
     assert "[電話番号]" in search.query
     shown = json.loads(printed)
-    expected = (
+    panes = (
         [f"department:{d['name']}" for d in shown["departments"]]
         + [f"faq:{f['id']}" for f in shown["faqs"]]
         + [f"case:{c['id']}" for c in shown["cases"]]
         + [f"manual:{m['id']}" for m in shown["manuals"]]
     )
-    assert expected
-    assert list(search.ids) == expected
+    evidence = [e for d in shown["departments"] for e in d["evidence"]]
+    assert panes
+    assert list(search.ids) == list(dict.fromkeys(panes + evidence))
 
 
-def test_cli_ingest_that_fails_is_recorded(tmp_path: Path) -> None:
+def test_cli_ingest_that_fails_is_recorded(
+    src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.index import update
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise InputError(str(src / "faq.csv"), "not UTF-8 or Shift_JIS", line=7)
+
+    monkeypatch.setattr(update, "ingest_and_build", broken)
     data = tmp_path / "data"
-    missing = tmp_path / "nowhere.csv"
-    assert kb(data, "ingest", str(missing)) == 2
-    actions = [(e.action, e.ids) for e in events(data)]
-    assert actions[0] == ("ingest.start", (str(missing),))
-    assert actions[1][0] == "ingest.failed"
-    assert "nowhere.csv" in events(data)[1].detail
+    assert kb(data, "ingest", str(src)) == 2
+    start, failed = events(data)
+    assert (start.action, start.ids) == ("ingest.start", (str(src),))
+    assert failed.action == "ingest.failed"
+    assert failed.detail == (
+        f"{src / 'faq.csv'}:7: not UTF-8 or Shift_JIS (start: event {start.id})"
+    )
 
 
 def test_cli_approve_is_audited_also_when_it_fails(

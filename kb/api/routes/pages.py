@@ -23,6 +23,7 @@ def staff_console() -> FileResponse:
 
 @router.get("/staff/")
 def staff_console_slash() -> RedirectResponse:
+    # A path, never a URL built from the request's Host (kb.api.redirects keeps it so).
     return RedirectResponse("/staff")
 
 

@@ -17,13 +17,16 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 
 
 def returned_ids(out: SearchOut) -> list[str]:
-    """Doc ids of everything a search put on screen, pane by pane (for the audit log)."""
-    return (
+    """Every doc id the reply carries, for the audit log: pane by pane, then the ids the
+    departments give as evidence (根拠) that no pane shows."""
+    shown = (
         [DocId.of("department", d.name) for d in out.departments]
         + [DocId.of("faq", f.id) for f in out.faqs]
         + [DocId.of("case", c.id) for c in out.cases]
         + [DocId.of("manual", m.id) for m in out.manuals]
     )
+    evidence = [e for d in out.departments for e in d.evidence if DocId.kind_of(e) in DOC_KINDS]
+    return list(dict.fromkeys(shown + evidence))
 
 
 def _check_date(name: str, value: str | None) -> None:
