@@ -107,6 +107,16 @@ class Settings(BaseSettings):
     public_rate_burst: int = Field(
         default=30, ge=1, description="Public API tokens a client address may spend at once."
     )
+    public_reject_delay: float = Field(
+        default=1.0,
+        ge=0,
+        le=30,
+        description=(
+            "Seconds a public request over its client's limit is held before its 429 (never "
+            "longer than the client must wait anyway): a flood that retries at once gets about "
+            "one answer a second per connection. 0 = answer at once."
+        ),
+    )
     public_max_query_chars: int = Field(
         default=200,
         ge=1,

@@ -148,20 +148,29 @@ def priced(cost: Callable[[Request], float]) -> Callable[[Endpoint], Endpoint]:
     return mark
 
 
-def charge(request: Request, cost: float) -> None:
+async def charge(request: Request, cost: float) -> None:
     """Take ``cost`` tokens from the caller's bucket; 429 with ``Retry-After`` when it is empty.
 
     The caller is its address as :class:`kb.api.proxies.ForwardedForMiddleware` left it:
-    ``X-Forwarded-For`` counts only from a trusted proxy.
+    ``X-Forwarded-For`` counts only from a trusted proxy. A refused request is held for up to
+    ``public_reject_delay`` seconds (never longer than the client would have to wait anyway)
+    before its 429 goes out: a client that retries at once, as a flood does, then sends about
+    one request a second per connection instead of hundreds, each taking the event loop and the
+    interpreter from the staff searches in flight.
     """
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.hit(client_key(peer_host(request.scope)), cost)
-    if wait > 0:
-        raise HTTPException(
-            status_code=429,
-            detail="too many requests; please retry later",
-            headers={"Retry-After": RateLimiter.retry_after(wait)},
-        )
+    if wait <= 0:
+        return
+    settings: Settings = request.app.state.settings
+    hold = min(wait, settings.public_reject_delay)
+    if hold > 0:
+        await asyncio.sleep(hold)
+    raise HTTPException(
+        status_code=429,
+        detail="too many requests; please retry later",
+        headers={"Retry-After": RateLimiter.retry_after(wait - hold)},
+    )
 
 
 async def rate_limited(request: Request) -> None:
@@ -170,7 +179,7 @@ async def rate_limited(request: Request) -> None:
     The price is the one :func:`priced` declared on the route, else :data:`OTHER_COST`.
     """
     cost = getattr(request.scope.get("endpoint"), "kb_cost", None)
-    charge(request, cost(request) if callable(cost) else OTHER_COST)
+    await charge(request, cost(request) if callable(cost) else OTHER_COST)
 
 
 class Busy(Exception):

@@ -127,6 +127,19 @@ class Morpheme(NamedTuple):
     """Not in the dictionary: MeCab guessed the part of speech from the characters."""
 
 
+class Reading(NamedTuple):
+    """One morpheme with its reading: what the reading index and query rewriting need."""
+
+    surface: str
+    kana: str
+    """UniDic's reading of the word as written (``kana``: katakana, conjugation included);
+    the surface when the dictionary has none (unknown words, symbols)."""
+    term: str
+    """Its lexical index term, as :meth:`MeCabTokenizer.terms` gives it (``""``: none)."""
+    pos1: str
+    """Top-level part of speech."""
+
+
 def _clean_lemma(lemma: str, surface: str) -> str:
     # UniDic writes loanword lemmas as "ネット-net"; the part after the hyphen is an English gloss.
     if not lemma or lemma == "*":
@@ -150,7 +163,11 @@ _TERMS: dict[tuple[str, str], str] = {}
 """``(surface, feature_raw)`` → the term of a node whose term depends on its surface."""
 _MORPHEMES: dict[tuple[str, str, bool], Morpheme] = {}
 """``(surface, feature_raw, is_unk)`` → the :class:`Morpheme` of a node."""
+_READINGS: dict[tuple[str, str], Reading] = {}
+"""``(surface, feature_raw)`` → the :class:`Reading` of a node."""
 _UNSEEN = object()
+_KANA_FIELD = 17
+"""Index of ``kana`` in a unidic-lite feature string."""
 
 
 def _features(word: Any, raw: str) -> Features:
@@ -258,6 +275,34 @@ class MeCabTokenizer:
             out.append(morpheme)
         return out
 
+    def readings(self, text: str) -> list[Reading]:
+        """Every morpheme of ``text`` with its kana reading and its index term, in order.
+
+        Args:
+            text: Normalized text.
+
+        Returns:
+            One :class:`Reading` per morpheme, particles and punctuation included.
+        """
+        out: list[Reading] = []
+        known = _READINGS
+        for word in self._tagger()(text):
+            key = (str(word.surface), str(word.feature_raw))
+            found = known.get(key)
+            if found is None:
+                surface, raw = key
+                features = _features(word, raw)
+                found = Reading(
+                    surface,
+                    _kana(word, raw) or surface,
+                    _term(*_read(surface, features)),
+                    features[0],
+                )
+                if len(known) < _CACHE_LIMIT:
+                    known[key] = found
+            out.append(found)
+        return out
+
     def lemmas(self, text: str) -> tuple[str, ...]:
         """Lemmas of the content words of ``text``: the terms of the lexical index."""
         return _cached_lemmas(self, text)
@@ -315,6 +360,16 @@ def _surface_free(features: Features) -> bool:
     if pos2 == "固有名詞" or pos1 == "記号":
         return False
     return bool(lemma) and lemma != "*" and bool(lemma.partition("-")[0])
+
+
+def _kana(word: Any, raw: str) -> str:
+    """The ``kana`` field of a node (``""`` when it has none: unknown words, most symbols)."""
+    head = raw.split(",", _KANA_FIELD + 1)
+    if len(head) > _KANA_FIELD + 1 and not any(f.startswith('"') for f in head[: _KANA_FIELD + 1]):
+        kana = head[_KANA_FIELD]
+    else:
+        kana = str(getattr(word.feature, "kana", "") or "") if len(head) > _KANA_FIELD else ""
+    return "" if kana == "*" else kana
 
 
 @lru_cache(maxsize=4096)
