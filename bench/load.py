@@ -58,6 +58,7 @@ def _env(data: Path, model: str, models_dir: Path) -> dict[str, str]:
         KB_MODEL_CACHE_DIR=str(models_dir),
         KB_PUBLIC_RATE_PER_MINUTE="1000000",
         KB_PUBLIC_RATE_BURST="1000000",
+        KB_PUBLIC_SEARCH_BUDGET_PER_MINUTE="1000000000",
     )
     return env
 

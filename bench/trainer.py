@@ -63,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         if models.exists():
             (work / "models").symlink_to(models.resolve())
         settings = Settings(
-            data_dir=work, public_rate_burst=100_000, public_rate_per_minute=100_000
+            data_dir=work,
+            public_rate_burst=100_000,
+            public_rate_per_minute=100_000,
+            public_search_budget_per_minute=1e9,
         )
         keys = KeyStore(settings.keys_path)
         _, key = keys.create("bench-trainer", "trainer")

@@ -107,14 +107,15 @@ class Settings(BaseSettings):
     public_rate_burst: int = Field(
         default=30, ge=1, description="Public API tokens a client address may spend at once."
     )
-    public_reject_delay: float = Field(
+    reject_delay: float = Field(
         default=1.0,
         ge=0,
         le=30,
         description=(
-            "Seconds a public request over its client's limit is held before its 429 (never "
-            "longer than the client must wait anyway): a flood that retries at once gets about "
-            "one answer a second per connection. 0 = answer at once."
+            "Seconds a request refused for a limit (public rate limit, busy public search, "
+            "invalid-key lockout) is held before its 429/503, never longer than the client "
+            "must wait anyway: a flood that retries at once gets about one answer a second per "
+            "connection. 0 = answer at once."
         ),
     )
     public_max_query_chars: int = Field(
@@ -137,6 +138,15 @@ class Settings(BaseSettings):
         default=8,
         ge=0,
         description="Public searches that may wait for a turn; beyond that, 503 (retry).",
+    )
+    public_search_budget_per_minute: float = Field(
+        default=1200.0,
+        gt=0,
+        description=(
+            "Tokens (the prices of public_rate_per_minute) that the public searches of all "
+            "clients together may spend per minute and worker, about a third of a core by "
+            "default; beyond it, 503 (retry). Keeps a crowd of addresses from the staff's cores."
+        ),
     )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

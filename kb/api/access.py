@@ -117,10 +117,14 @@ address is the socket's peer; ``X-Forwarded-For`` counts only from a trusted pro
 class Denied(Exception):
     """Why a request may not go on: its HTTP status, message and headers."""
 
-    def __init__(self, status: int, detail: str, error: str = "", retry_after: str = "") -> None:
+    def __init__(
+        self, status: int, detail: str, error: str = "", retry_after: str = "", hold: float = 0.0
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.hold = hold
+        """Seconds to hold the answer (a 429: see ``Settings.reject_delay``)."""
         if status == 429:
             self.headers = {"Retry-After": retry_after or "60"}
         else:
@@ -180,10 +184,13 @@ def authenticate(
     if checked.key is None:
         wait = _failure_limiter(app).hit(client_key(client))
         if wait > 0:
+            settings: Settings = app.state.settings
+            hold = min(wait, settings.reject_delay)
             raise Denied(
                 429,
                 "too many invalid API keys from this address; retry later",
-                retry_after=RateLimiter.retry_after(wait),
+                retry_after=RateLimiter.retry_after(wait - hold),
+                hold=hold,
             )
         audit_log(app).append(
             "auth.denied",
@@ -235,6 +242,8 @@ class AccessMiddleware:
                     authenticate, scope["app"], header, needed, path, peer_host(scope)
                 )
             except Denied as denied:
+                if denied.hold > 0:
+                    await anyio.sleep(denied.hold)
                 await _send_json(send, denied.status, {"detail": denied.detail}, denied.headers)
                 return
         scope.setdefault("state", {})["principal"] = principal

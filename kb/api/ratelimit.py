@@ -153,7 +153,7 @@ async def charge(request: Request, cost: float) -> None:
 
     The caller is its address as :class:`kb.api.proxies.ForwardedForMiddleware` left it:
     ``X-Forwarded-For`` counts only from a trusted proxy. A refused request is held for up to
-    ``public_reject_delay`` seconds (never longer than the client would have to wait anyway)
+    ``reject_delay`` seconds (never longer than the client would have to wait anyway)
     before its 429 goes out: a client that retries at once, as a flood does, then sends about
     one request a second per connection instead of hundreds, each taking the event loop and the
     interpreter from the staff searches in flight.
@@ -163,7 +163,7 @@ async def charge(request: Request, cost: float) -> None:
     if wait <= 0:
         return
     settings: Settings = request.app.state.settings
-    hold = min(wait, settings.public_reject_delay)
+    hold = min(wait, settings.reject_delay)
     if hold > 0:
         await asyncio.sleep(hold)
     raise HTTPException(
@@ -183,29 +183,55 @@ async def rate_limited(request: Request) -> None:
 
 
 class Busy(Exception):
-    """The public searches running and waiting already fill :class:`SearchGate`."""
+    """The public searches of all clients together are over :class:`SearchGate`'s limits."""
+
+
+BUDGET_BURST_SECONDS = 10
+"""The shared public budget may be spent this many seconds' worth at once."""
 
 
 class SearchGate:
-    """At most ``concurrency`` public searches at once in this process, ``queue`` more waiting.
+    """The public searches of all clients together: a share of the CPU and a turn each.
+
+    Per worker process: at most ``concurrency`` public searches run at once and ``queue`` more
+    wait; together they spend at most ``budget_per_minute`` tokens (the prices of
+    :func:`search_cost`). Beyond either, :class:`Busy`. Each client's own bucket comes first;
+    this is for many addresses at once, so that the counsellors keep the rest of the machine.
 
     Args:
         concurrency: Public searches that may run together (each embeds its query on a core).
-        queue: Searches that may wait for a turn; one more is refused with :class:`Busy`.
+        queue: Searches that may wait for a turn; one more is refused.
+        budget_per_minute: Tokens all public searches together may spend per minute.
+        clock: Monotonic time in seconds for the budget (tests pass a fake one).
     """
 
-    def __init__(self, concurrency: int, queue: int) -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        queue: int,
+        budget_per_minute: float = math.inf,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if concurrency < 1 or queue < 0:
             raise ValueError("concurrency must be >= 1 and queue >= 0")
         self.concurrency = concurrency
         self.queue = queue
+        self.budget = None
+        if math.isfinite(budget_per_minute):
+            burst = max(1, math.ceil(budget_per_minute / 60 * BUDGET_BURST_SECONDS))
+            self.budget = RateLimiter(budget_per_minute, burst, clock=clock, max_clients=1)
         self._waiting = 0
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchGate:
-        return cls(settings.public_search_concurrency, settings.public_search_queue)
+        return cls(
+            settings.public_search_concurrency,
+            settings.public_search_queue,
+            settings.public_search_budget_per_minute,
+        )
 
     @property
     def waiting(self) -> int:
@@ -221,17 +247,19 @@ class SearchGate:
             self._waiting = 0
         return self._semaphore
 
-    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
-        """Await ``work()`` in turn.
+    async def run(self, work: Callable[[], Awaitable[T]], cost: float = 1.0) -> T:
+        """Await ``work()`` in turn, once its ``cost`` fits in the shared budget.
 
         The turn is given back when the work ends, not when the caller stops waiting for it: a
         client that hangs up cannot free a slot while its search still runs on a core.
 
         Raises:
-            Busy: ``queue`` searches are waiting already.
+            Busy: ``queue`` searches are waiting already, or the budget is spent.
         """
         semaphore = self._current()
         if semaphore.locked() and self._waiting >= self.queue:
+            raise Busy
+        if self.budget is not None and self.budget.hit("public", cost) > 0:
             raise Busy
         self._waiting += 1
         try:

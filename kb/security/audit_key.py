@@ -110,14 +110,15 @@ def create_key_file(path: Path) -> AuditKey:
         ) from exc
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _write_new(tmp, (secrets.token_bytes(32).hex() + "\n").encode("ascii"))
         try:
-            os.write(fd, (secrets.token_bytes(32).hex() + "\n").encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        with contextlib.suppress(FileExistsError):  # another process was first: use its key
             os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        except OSError:
+            # A file system without hard links: create the file itself, never overwriting.
+            with contextlib.suppress(FileExistsError):
+                _write_new(path, tmp.read_bytes())
     except OSError as exc:
         raise AuditError(
             f"{path}: cannot create the audit key file ({exc.strerror}); create its folder for "
@@ -127,6 +128,15 @@ def create_key_file(path: Path) -> AuditKey:
         with contextlib.suppress(OSError):
             tmp.unlink()
     return read_key_file(path)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load_key(path: Path, *, create: bool) -> AuditKey:

@@ -296,7 +296,7 @@ def test_trainer_tools_use_is_audited(make_client: MakeClient) -> None:
 def test_a_flood_of_invalid_keys_gets_429_but_valid_keys_still_work(
     make_client: MakeClient,
 ) -> None:
-    client = make_client(role=None)
+    client = make_client(role=None, reject_delay=0)
     settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
     good = create_key(settings, "staff", name="desk-1")
     statuses = []
@@ -352,7 +352,7 @@ def test_a_new_x_forwarded_for_per_request_does_not_escape_the_key_lockout(
     make_client: MakeClient,
 ) -> None:
     # The finding: 25 invalid keys, each with a new X-Forwarded-For, were 25 × 401, never 429.
-    client = _from(make_client(role=None), "127.0.0.1")
+    client = _from(make_client(role=None, reject_delay=0), "127.0.0.1")
     statuses = []
     for i in range(FAILED_KEYS_BURST + 5):
         r = client.get(
@@ -370,7 +370,9 @@ def test_a_new_x_forwarded_for_per_request_does_not_escape_the_key_lockout(
 def test_a_new_x_forwarded_for_per_request_does_not_escape_the_public_limit(
     make_client: MakeClient,
 ) -> None:
-    client = _from(make_client(public_rate_burst=2, public_rate_per_minute=0.01), "127.0.0.1")
+    client = _from(
+        make_client(public_rate_burst=2, public_rate_per_minute=0.01, reject_delay=0), "127.0.0.1"
+    )
     statuses = [
         client.get(
             "/public/v1/faq/suggest",
@@ -386,7 +388,11 @@ def test_behind_a_configured_proxy_each_forwarded_client_has_its_own_bucket(
     make_client: MakeClient,
 ) -> None:
     app_client = make_client(
-        role=None, forwarded_allow_ips=PROXY, public_rate_burst=1, public_rate_per_minute=0.01
+        role=None,
+        forwarded_allow_ips=PROXY,
+        public_rate_burst=1,
+        public_rate_per_minute=0.01,
+        reject_delay=0,
     )
     proxy = _from(app_client, PROXY)
 
@@ -420,7 +426,11 @@ def test_x_forwarded_for_from_a_client_that_is_not_the_proxy_is_ignored(
     make_client: MakeClient,
 ) -> None:
     app_client = make_client(
-        role=None, forwarded_allow_ips=PROXY, public_rate_burst=1, public_rate_per_minute=0.01
+        role=None,
+        forwarded_allow_ips=PROXY,
+        public_rate_burst=1,
+        public_rate_per_minute=0.01,
+        reject_delay=0,
     )
     direct = _from(app_client, "203.0.113.50")
     statuses = [
@@ -435,7 +445,9 @@ def test_x_forwarded_for_from_a_client_that_is_not_the_proxy_is_ignored(
 
 
 def test_ipv6_clients_are_counted_by_their_64(make_client: MakeClient) -> None:
-    app_client = make_client(role=None, public_rate_burst=1, public_rate_per_minute=0.01)
+    app_client = make_client(
+        role=None, public_rate_burst=1, public_rate_per_minute=0.01, reject_delay=0
+    )
     statuses = [
         _from(app_client, f"2001:db8:1:2::{i:x}")
         .get("/public/v1/faq/suggest", params={"q": "住民"})
@@ -454,7 +466,11 @@ def test_uvicorn_with_kb_serve_options_finds_the_same_client(make_client: MakeCl
     from kb.api.proxies import uvicorn_proxy_options
 
     app_client = make_client(
-        role=None, forwarded_allow_ips=PROXY, public_rate_burst=1, public_rate_per_minute=0.01
+        role=None,
+        forwarded_allow_ips=PROXY,
+        public_rate_burst=1,
+        public_rate_per_minute=0.01,
+        reject_delay=0,
     )
     options = uvicorn_proxy_options([PROXY + "/32"])
     assert options == {"proxy_headers": True, "forwarded_allow_ips": ["10.0.0.5/32"]}

@@ -36,7 +36,11 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, st
     build_index(store, embedder, root / "indexes", cache=EmbeddingCache(root / "emb.sqlite"))
     store.close()
     settings_ = Settings(
-        data_dir=root, model="fake", public_rate_per_minute=1e6, public_rate_burst=1_000_000
+        data_dir=root,
+        model="fake",
+        public_rate_per_minute=1e6,
+        public_rate_burst=1_000_000,
+        public_search_budget_per_minute=1e9,
     )
     key = ""
     try:

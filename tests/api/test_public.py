@@ -156,7 +156,7 @@ def test_public_api_never_leaks_on_the_demo_corpus(
     make_client: MakeClient, demo_index: Path
 ) -> None:
     """Every case summary and manual section of the demo corpus, used as a query."""
-    client = make_client(demo_index, public_rate_burst=100_000)
+    client = make_client(demo_index, public_rate_burst=100_000, public_search_budget_per_minute=1e9)
     store = Store(demo_index.parent / "kb.sqlite", read_only=True)
     try:
         docs = store.get_documents(store.document_ids())

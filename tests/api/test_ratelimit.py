@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from kb.api.access import FAILED_KEYS_BURST
 from kb.api.ratelimit import OTHER_COST, Busy, RateLimiter, SearchGate, search_cost
 from kb.api.routes.public import PUBLIC_FILTERS
 from kb.search.searcher import Searcher
@@ -69,7 +71,7 @@ def test_retry_after_is_whole_seconds(wait: float, header: str) -> None:
 
 
 def test_public_api_answers_429_with_retry_after(make_client: MakeClient) -> None:
-    client = make_client(public_rate_per_minute=30, public_rate_burst=2)
+    client = make_client(public_rate_per_minute=30, public_rate_burst=2, reject_delay=0)
     clock = FakeClock()
     client.app.state.rate_limiter = RateLimiter(30, 2, clock=clock)  # type: ignore[attr-defined]
     # A suggestion costs a quarter token: the burst of 2 tokens is 8 of them.
@@ -118,14 +120,14 @@ def test_search_cost_grows_with_the_query_and_suggest_is_cheap() -> None:
 def test_public_searches_are_charged_by_length(make_client: MakeClient) -> None:
     # The finding: 30 public 500-character queries from one address within the burst kept both
     # cores busy for 12 s. Now a long query is cut to 200 characters and costs 6 tokens.
-    client = make_client(public_rate_burst=30, public_rate_per_minute=0.01)
+    client = make_client(public_rate_burst=30, public_rate_per_minute=0.01, reject_delay=0)
     sentence = "引っ越しに伴って必要な住民票や国民健康保険の手続きについて教えてください。"
     long_query = sentence * (500 // len(sentence))
     statuses = [
         client.get("/public/v1/faq/search", params={"q": long_query}).status_code for _ in range(30)
     ]
     assert statuses == [200] * 5 + [429] * 25
-    short = make_client(public_rate_burst=30, public_rate_per_minute=0.01)
+    short = make_client(public_rate_burst=30, public_rate_per_minute=0.01, reject_delay=0)
     question = "粗大ごみの出し方は？"
     statuses = [
         short.get("/public/v1/faq/search", params={"q": question}).status_code for _ in range(30)
@@ -134,7 +136,7 @@ def test_public_searches_are_charged_by_length(make_client: MakeClient) -> None:
 
 
 def test_retry_after_waits_for_the_whole_price(make_client: MakeClient) -> None:
-    client = make_client(public_rate_burst=6, public_rate_per_minute=1)
+    client = make_client(public_rate_burst=6, public_rate_per_minute=1, reject_delay=0)
     q = {"q": "あ" * 200}
     assert client.get("/public/v1/faq/search", params=q).status_code == 200
     r = client.get("/public/v1/faq/search", params=q)
@@ -197,7 +199,7 @@ def test_public_searches_beyond_the_queue_get_503(
     make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = make_client(
-        public_rate_burst=10_000, public_search_concurrency=1, public_search_queue=1
+        public_rate_burst=10_000, public_search_concurrency=1, public_search_queue=1, reject_delay=0
     )
     recorder = _Recorder()
     monkeypatch.setattr(Searcher, "search", recorder.wrap(Searcher.search))
@@ -273,3 +275,69 @@ def test_a_caller_that_goes_away_keeps_its_turn_until_the_work_ends() -> None:
 def test_gate_rejects_nonsense_settings() -> None:
     with pytest.raises(ValueError, match="concurrency"):
         SearchGate(0, 1)
+
+
+def test_a_refused_request_is_held_but_never_longer_than_its_wait(make_client: MakeClient) -> None:
+    client = make_client(reject_delay=0.3)
+    clock = FakeClock()
+    client.app.state.rate_limiter = RateLimiter(60, 6, clock=clock)  # type: ignore[attr-defined]
+    suggest = {"q": "住民"}
+    for _ in range(24):  # 6 tokens, a quarter each
+        assert client.get("/public/v1/faq/suggest", params=suggest).status_code == 200
+    t = time.perf_counter()
+    r = client.get("/public/v1/faq/suggest", params=suggest)
+    held = time.perf_counter() - t
+    assert r.status_code == 429
+    assert 0.25 <= held < 1.0  # a quarter token at one a second: 0.25 s, all of it held
+    assert r.headers["Retry-After"] == "1"
+    t = time.perf_counter()
+    r = client.get("/public/v1/faq/search", params={"q": "あ" * 200})  # 6 tokens: 6 s
+    held = time.perf_counter() - t
+    assert r.status_code == 429
+    assert 0.3 <= held < 1.0  # held for reject_delay only
+    assert r.headers["Retry-After"] == "6"  # 5.7 s still to wait after the hold
+
+
+def test_the_invalid_key_lockout_holds_its_429_too(make_client: MakeClient) -> None:
+    client = make_client(role=None, reject_delay=0.3)
+    bad = {"Authorization": "Bearer kb_0badc0de_" + "A" * 43}
+    for _ in range(FAILED_KEYS_BURST):
+        assert client.get("/api/v1/departments", headers=bad).status_code == 401
+    t = time.perf_counter()
+    r = client.get("/api/v1/departments", headers=bad)
+    assert r.status_code == 429
+    assert time.perf_counter() - t >= 0.3
+
+
+def test_the_shared_budget_turns_away_a_crowd_of_addresses() -> None:
+    clock = FakeClock()
+    gate = SearchGate(1, 8, budget_per_minute=60, clock=clock)  # 1 token/s, 10 at once
+
+    async def search() -> str:
+        return "ok"
+
+    async def scenario() -> list[str]:
+        out = []
+        for _ in range(3):
+            try:
+                out.append(await gate.run(search, cost=4))
+            except Busy:
+                out.append("busy")
+        clock.now += 2
+        out.append(await gate.run(search, cost=4))
+        return out
+
+    assert asyncio.run(scenario()) == ["ok", "ok", "busy", "ok"]
+
+
+def test_public_searches_from_many_addresses_share_one_budget(make_client: MakeClient) -> None:
+    app_client = make_client(public_search_budget_per_minute=60, reject_delay=0)  # 10 at once
+    statuses = []
+    for i in range(10):
+        client = TestClient(app_client.app, client=(f"203.0.113.{i}", 40000))
+        statuses.append(
+            client.get("/public/v1/faq/search", params={"q": "粗大ごみの出し方は？"}).status_code
+        )
+    assert statuses == [200] * 8 + [503] * 2  # 1.25 tokens each of the 10
+    # Suggestions never embed: they do not draw on the search budget.
+    assert client.get("/public/v1/faq/suggest", params={"q": "粗大"}).status_code == 200

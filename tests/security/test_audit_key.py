@@ -136,3 +136,25 @@ def test_the_key_can_come_from_the_environment(tmp_path: Path) -> None:
     same = AuditLog(settings.audit_path, masker=str, key=secret)
     assert same.verify().ok
     same.close()
+
+
+def test_a_key_folder_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="ascii")
+    with pytest.raises(AuditError, match="cannot create the folder of the audit key"):
+        create_key_file(blocker / "audit.key")
+
+
+def test_a_file_system_without_hard_links_still_gets_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    key = create_key_file(tmp_path / "audit" / "audit.key")
+    assert len(key.secret) == 64
+    assert [p.name for p in (tmp_path / "audit").iterdir()] == ["audit.key"]
+    assert create_key_file(tmp_path / "audit" / "audit.key").secret == key.secret

@@ -148,3 +148,22 @@ def test_the_server_does_not_serve_unaudited_when_the_key_is_gone(
     r = second.get("/api/v1/search", params={"q": "児童手当"})
     assert r.status_code == 503
     assert "the audit key file is missing" in r.json()["detail"]
+
+
+def test_an_approval_writes_its_intent_and_its_failure(
+    make_client: MakeClient,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kb.errors import TrainerError
+    from kb.trainer.service import Trainer
+
+    def refuse(self: Trainer, candidate_id: str, *args: object, **kwargs: object) -> None:
+        raise TrainerError(f"no FAQ candidate {candidate_id!r}")
+
+    monkeypatch.setattr(Trainer, "approve", refuse)
+    client = make_client(role="trainer")
+    assert client.post("/api/v1/trainer/candidates/FC0404/approve").status_code == 404
+    start, failed = [e for e in audit_events(client) if e.action.startswith("approve")]
+    assert (start.action, start.ids, start.role) == ("approve.start", ("faq:FC0404",), "trainer")
+    assert failed.action == "approve.failed"
+    assert failed.detail == f"no FAQ candidate 'FC0404' (start: event {start.id})"

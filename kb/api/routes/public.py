@@ -14,6 +14,7 @@ counsellors' searches.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
@@ -79,9 +80,12 @@ async def faq_search(
         result = await search_gate(request).run(
             lambda: state.run(
                 searcher.search, q, k=limit, filters=PUBLIC_FILTERS, max_chars=max_chars
-            )
+            ),
+            cost=public_search_cost(request),
         )
     except Busy:
+        # Held like a 429 (kb.api.ratelimit.charge), so that a crowd retrying at once slows.
+        await asyncio.sleep(settings.reject_delay)
         raise HTTPException(
             status_code=503,
             detail="the FAQ search is busy; please retry in a moment",

