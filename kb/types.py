@@ -14,6 +14,9 @@ DocKind = Literal["faq", "case", "manual", "department"]
 
 DOC_KINDS: tuple[DocKind, ...] = ("faq", "case", "manual", "department")
 
+ConfidenceLevel = Literal["high", "low", "none"]
+"""How sure a search is of a pane: ``none`` means it found no answer (see kb.search.confidence)."""
+
 CaseChannel = Literal["窓口", "電話", "メール", "LINE", "オンライン"]
 CASE_CHANNELS: tuple[str, ...] = ("窓口", "電話", "メール", "LINE", "オンライン")
 
@@ -167,6 +170,15 @@ class Filters:
     date_to: str = ""
     published_only: bool = False
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether a pane is left out or a department, category or date filter is set.
+
+        ``published_only`` is not a narrowing: it is what every public search is.
+        """
+        kinds = bool(self.kinds) and set(self.kinds) != set(DOC_KINDS)
+        return kinds or bool(self.departments or self.categories or self.date_from or self.date_to)
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -226,6 +238,16 @@ class ManualResult:
 
 
 @dataclass(frozen=True)
+class PaneConfidence:
+    """How sure the search is of each pane's best hit; ``None``: the pane was not searched."""
+
+    faq: ConfidenceLevel | None = None
+    case: ConfidenceLevel | None = None
+    manual: ConfidenceLevel | None = None
+    department: ConfidenceLevel | None = None
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """The grouped answer to one query: the four panes of the staff console."""
 
@@ -235,5 +257,11 @@ class SearchResult:
     faqs: tuple[FaqResult, ...] = ()
     cases: tuple[CaseResult, ...] = ()
     manuals: tuple[ManualResult, ...] = ()
+    answered: bool = False
+    """Whether any pane shown found an answer (confidence ``high`` or ``low``)."""
+    confidence: PaneConfidence = PaneConfidence()
+    filtered: bool = False
+    """The search was narrowed (a pane left out, a department, category or date filter), so
+    what it did not find says nothing about what the corpus lacks."""
     hits: tuple[Hit, ...] = field(default=(), repr=False)
     """The fused hits behind the panes, best first (for evaluation and debugging)."""

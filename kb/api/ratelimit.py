@@ -1,16 +1,18 @@
 """The public API's CPU budget: per-client token buckets priced by cost, and a search gate.
 
-A request takes tokens in proportion to the work it causes (:func:`public_cost`): the query
-embedding dominates a search and grows with the query's length, while a suggestion never
-embeds. An empty bucket is a 429 with ``Retry-After``. Buckets are per client address
-(:func:`kb.api.proxies.client_key`), so one address cannot spend more than its share.
+A request takes tokens in proportion to the work it causes (:func:`search_cost`, declared on
+the route with :func:`priced`): the query embedding dominates a search and grows with the
+query's length, while a suggestion never embeds. An empty bucket is a 429 with
+``Retry-After``, held back for a moment (``Settings.reject_delay``) so that a flood slows down.
+Buckets are per client address (:func:`kb.api.proxies.client_key`), so one address cannot
+spend more than its share.
 
 Many addresses together could still fill the cores, so :class:`SearchGate` lets only a few
-public searches run at once (one by default) and turns away the excess beyond a short queue
-with 503: staff searches keep the rest of the search pool and the other cores.
+public searches run at once (one by default), within a budget shared by all clients, and turns
+away the excess with 503: staff searches keep the rest of the search pool and the other cores.
 
-Both are in-process, so they limit per worker process. The clock is injectable so tests never
-sleep.
+All of it is in-process, so it limits per worker process. The clock is injectable so tests
+never sleep.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ T = TypeVar("T")
 SEARCH_COST = 1.0
 """Tokens a public search takes whatever its length (MeCab, BM25, FAISS, the response)."""
 SEARCH_CHARS_PER_TOKEN = 40
-"""Query characters per extra token: on the demo index a 10-character query embeds in about
-a fifth of the time of a 200-character one (``bench/abuse.py``), so a 200-character search
-costs 6 tokens and a 10-character one 1.25."""
+"""Query characters per extra token: a 10-character search costs 1.25 tokens, a 200-character
+one 6. On the demo index they take about 25 and 65-85 ms of one core (``bench/abuse.py``,
+``costs_ms``): long questions, the abuser's tool, are priced a little above their CPU."""
 OTHER_COST = 0.25
 """Tokens of any other public request: suggestions (under 1 ms of work, no embedding) and
 feedback. The widget asks for suggestions on every pause in typing."""

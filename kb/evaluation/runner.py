@@ -28,9 +28,9 @@ from kb.evaluation.metrics import (
 from kb.evaluation.results import FileReport, ModeReport, QueryOutcome, files_table, markdown_table
 from kb.search.searcher import SearchConfig, Searcher
 from kb.settings import Settings
-from kb.text.mecab import TOKENIZER_VERSION
+from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
-from kb.text.synonyms import load_synonyms
+from kb.text.synonyms import SynonymTable, base_dictionary, load_synonyms
 
 DEFAULT_MODE = "hybrid"
 PIPELINE_VERSION = "2"
@@ -42,6 +42,14 @@ EVAL_MODES: dict[str, SearchConfig] = {
     "hybrid": SearchConfig(mode="hybrid"),
     "hybrid-rrf": SearchConfig(mode="hybrid", fusion="rrf"),
 }
+
+
+def synonyms_for(settings: Settings) -> SynonymTable:
+    """The synonyms the service would use: the dictionary, with DATA_DIR/synonyms.tsv if any."""
+    tokenizer = MeCabTokenizer()
+    city = settings.synonyms_path if settings.synonyms_path.exists() else None
+    dictionary = base_dictionary(settings.synonym_dictionary, tokenizer)
+    return load_synonyms(city, tokenizer, dictionary, settings.synonym_scope)
 
 
 def _slug(text: str) -> str:
@@ -188,8 +196,7 @@ def evaluate_files(
     # Latency is measured as the service runs: one inference thread per query.
     set_thread_count(settings.query_threads)
     runs: list[FileReport] = []
-    synonyms = load_synonyms(settings.synonyms_path if settings.synonyms_path.exists() else None)
-    base = Searcher.open(index_root, embedder, synonyms=synonyms)
+    base = Searcher.open(index_root, embedder, synonyms=synonyms_for(settings))
     try:
         for name, dataset in zip(files, datasets, strict=True):
             reports: dict[str, ModeReport] = {}

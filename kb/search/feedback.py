@@ -1,29 +1,38 @@
-"""Department feedback as a kNN vote: 「正しい担当課は…」 helps the next similar query.
+"""Department feedback as a kNN vote that stays local: 「正しい担当課は…」 moves paraphrases only.
 
 Staff record "the right department was X" for a query (``FeedbackStore``). Each such record
-becomes a labelled query vector here; a new query finds its nearest labelled queries and each
-neighbour votes for its department with a weight that grows with similarity above a floor.
-The searcher adds the votes to its department scores (:meth:`Searcher._rank_departments`).
+becomes a labelled query vector here; a new query finds its nearest labelled queries, and each
+neighbour that is close enough to be a *rephrasing* of it votes for its department. The
+searcher adds the votes to its department scores (:meth:`Searcher._rank_departments`).
 
-The floor is learned from the feedback itself, so it holds for any embedding model: it is a
-high percentile of the similarity between feedback queries that were labelled with
-*different* departments, i.e. the similarity at which a neighbour is still no evidence.
+"Close enough" is measured on the model's own scale, before the first vote. multilingual-e5
+puts two unrelated city-hall questions at a cosine of about 0.83, one pair in a hundred above
+0.90, and a paraphrase at 0.93-0.95: the fixed floor of 0.5 used before let one vote move every
+later query. So :meth:`DepartmentFeedback.calibrate` takes the corpus's own titles embedded as
+queries (:func:`reference_titles`): questions that are, nearly all, about different things. The
+floor is a high percentile of their pairwise similarities, and a neighbour's weight is how far
+into that tail it lies: ``(F(s) - p) / (1 - p)`` with ``F`` the share of reference pairs at or
+below ``s`` and ``p`` the percentile; 0 at the floor, 1 beyond every reference pair. No cosine
+is written down anywhere, so the same holds for another model or a tuned one.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from kb.embed.embedder import Embedder
+from kb.store import Store
+from kb.types import DocKind
 
-DEFAULT_FLOOR = 0.5
-"""Similarity floor while there is too little feedback to learn one."""
-MIN_PAIRS_FOR_FLOOR = 20
+FLOOR_PERCENTILE = 99.0
+"""The floor: this percentile of the similarities between the corpus's different questions."""
+REFERENCE_TITLES = 200
+"""How many titles :func:`reference_titles` samples (19,900 pairs)."""
 
 
 @dataclass(frozen=True)
@@ -36,29 +45,106 @@ class DepartmentVote:
     neighbours: int
 
 
+def reference_titles(
+    store: Store,
+    doc_of: np.ndarray,
+    kind_positions: Mapping[DocKind, np.ndarray],
+    *,
+    limit: int = REFERENCE_TITLES,
+    seed: int = 0,
+) -> list[str]:
+    """A deterministic sample of the corpus's FAQ questions and case summaries.
+
+    They are what staff search for, each about its own matter: embedded as queries, they
+    are the reference of "different questions" for :meth:`DepartmentFeedback.calibrate`.
+
+    Args:
+        store: The index's store snapshot.
+        doc_of: Document id of each chunk.
+        kind_positions: Chunk positions of each kind.
+        limit: How many titles at most.
+        seed: Seed of the sample.
+
+    Returns:
+        Distinct non-empty titles (any kind when there is no FAQ and no case).
+    """
+    kinds: tuple[DocKind, ...] = ("faq", "case")
+    pos = np.concatenate([kind_positions.get(k, np.zeros(0, np.int64)) for k in kinds])
+    if pos.size == 0:
+        pos = np.concatenate([np.asarray(p) for p in kind_positions.values()] or [pos])
+    docs = list(dict.fromkeys(str(d) for d in doc_of[np.sort(pos)]))
+    rng = np.random.default_rng(seed)
+    picked = [docs[i] for i in sorted(rng.permutation(len(docs))[: limit * 2].tolist())]
+    titles = dict.fromkeys(d.title.strip() for d in store.get_documents(picked).values())
+    return [t for t in titles if t][:limit]
+
+
 class DepartmentFeedback:
     """Labelled query vectors from staff feedback, searched by cosine similarity.
 
+    It votes only once calibrated (:meth:`calibrate`); the searcher calibrates it on its
+    corpus before the first vote.
+
     Args:
         k: How many nearest feedback queries vote.
-        percentile: Percentile of different-department similarities used as the floor.
+        percentile: Percentile of the reference similarities used as the floor.
     """
 
-    def __init__(self, k: int = 5, percentile: float = 95.0) -> None:
+    def __init__(self, k: int = 5, percentile: float = FLOOR_PERCENTILE) -> None:
+        if not 0 < percentile < 100:
+            raise ValueError(f"percentile must be between 0 and 100, not {percentile}")
         self.k = k
         self.percentile = percentile
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._departments: list[str] = []
         self._seen: set[int] = set()
-        self._floor = DEFAULT_FLOOR
+        self._reference: np.ndarray | None = None
+        """Sorted pairwise similarities of the reference queries."""
+        self._floor: float | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._departments)
 
     @property
-    def floor(self) -> float:
+    def calibrated(self) -> bool:
+        return self._reference is not None
+
+    @property
+    def floor(self) -> float | None:
+        """The similarity a neighbour must exceed to vote; ``None`` until calibrated."""
         return self._floor
+
+    def calibrate(self, reference: np.ndarray) -> None:
+        """Set the floor from the pairwise similarities of ``reference`` query vectors.
+
+        Args:
+            reference: L2-normalised ``[n, dim]`` vectors of different questions embedded as
+                queries (the corpus's titles, :func:`reference_titles`). With fewer than two
+                the floor is 1: nothing can vote.
+        """
+        vectors = np.asarray(reference, dtype=np.float32)
+        n = len(vectors)
+        if n < 2:
+            sims = np.ones(1, dtype=np.float32)
+        else:
+            sims = np.sort((vectors @ vectors.T)[np.triu_indices(n, k=1)])
+        floor = float(np.percentile(sims, self.percentile)) if n >= 2 else 1.0
+        with self._lock:
+            self._reference = sims
+            self._floor = floor
+
+    def weight(self, similarity: float) -> float:
+        """A neighbour's weight: how far ``similarity`` lies into the reference's upper tail.
+
+        0 at or below the floor, 1 beyond every reference pair; 0 while uncalibrated.
+        """
+        reference, floor = self._reference, self._floor
+        if reference is None or floor is None or similarity <= floor:
+            return 0.0
+        share = float(np.searchsorted(reference, similarity, side="right")) / reference.size
+        low = self.percentile / 100.0
+        return min(1.0, max(0.0, (share - low) / (1.0 - low)))
 
     def add(
         self,
@@ -81,36 +167,27 @@ class DepartmentFeedback:
                 self._vectors = np.vstack([self._vectors, vectors]).astype(np.float32)
             self._departments.extend(d for _, _, d in fresh)
             self._seen.update(i for i, _, _ in fresh)
-            self._floor = self._learn_floor()
         return len(fresh)
 
-    def _learn_floor(self) -> float:
-        labels = np.array(self._departments, dtype=object)
-        sims = self._vectors @ self._vectors.T
-        different = labels[:, None] != labels[None, :]
-        upper = np.triu(np.ones_like(different, dtype=bool), k=1)
-        values = sims[different & upper]
-        if values.size < MIN_PAIRS_FOR_FLOOR:
-            return DEFAULT_FLOOR
-        return float(min(0.99, np.percentile(values, self.percentile)))
-
     def votes(self, qvec: np.ndarray) -> list[DepartmentVote]:
-        """Votes of the nearest feedback queries above the floor, strongest first."""
+        """Votes of the nearest feedback queries above the floor, strongest first.
+
+        None while uncalibrated: a vote without a floor would move unrelated queries.
+        """
         with self._lock:
-            if not self._departments:
+            if not self._departments or self._reference is None:
                 return []
             sims = self._vectors @ np.asarray(qvec, dtype=np.float32)
-            floor = self._floor
             departments = self._departments
         k = min(self.k, sims.size)
         top = np.argpartition(-sims, k - 1)[:k]
         weight: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
         for i in top:
-            s = float(sims[i])
-            if s <= floor:
+            w = self.weight(float(sims[i]))
+            if w <= 0:
                 continue
-            weight[departments[i]] += (s - floor) / (1.0 - floor)
+            weight[departments[i]] += w
             count[departments[i]] += 1
         return sorted(
             (DepartmentVote(d, w, count[d]) for d, w in weight.items()), key=lambda v: -v.weight

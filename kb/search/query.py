@@ -83,11 +83,7 @@ def analyze_query(
     text = normalize(query)
     if not is_japanese(text):
         return QueryAnalysis(text=text, terms=(), weights=(), japanese=False)
-    terms = list(tokenizer.lemmas(text))
-    weights = [1.0] * len(terms)
-    for expression in synonyms.expansions(text):
-        for term in tokenizer.lemmas(expression):
-            if term not in terms:
-                terms.append(term)
-                weights.append(synonym_weight)
-    return QueryAnalysis(text=text, terms=tuple(terms), weights=tuple(weights))
+    terms = tokenizer.lemmas(text)
+    added = synonyms.expand(terms)
+    weights = (1.0,) * len(terms) + (synonym_weight,) * len(added)
+    return QueryAnalysis(text=text, terms=terms + added, weights=weights)

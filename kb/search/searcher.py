@@ -21,7 +21,16 @@ import numpy as np
 from kb.embed.embedder import Embedder, occupying
 from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.folder import IndexFolder, IndexRoot
-from kb.search.feedback import DepartmentFeedback
+from kb.search.confidence import (
+    PaneEvidence,
+    calibrate,
+    decide,
+    has_content,
+    is_answered,
+    pane_confidence,
+    pane_evidence,
+)
+from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
 from kb.search.fusion import FusionMethod, fuse
 from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
 from kb.settings import Settings
@@ -66,8 +75,9 @@ class SearchConfig:
     """Weight of the directory's duties text against FAQ/case evidence in department ranking."""
     department_k: int = 3
     max_query_chars: int = 500
-    synonym_weight: float = 0.3
-    """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1)."""
+    synonym_weight: float = 0.2
+    """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1); chosen by
+    cross-validation with SudachiDict's dictionary (eval/tune_synonyms.py)."""
     feedback_weight: float = 1.0
     """Weight of the kNN vote of similar past 「正しい担当課」 feedback.
 
@@ -141,6 +151,15 @@ class Searcher:
         self.department_feedback: DepartmentFeedback | None = None
         """Staff feedback voting in department ranking; set by the service."""
         self._lock = threading.Lock()
+        self.calibration = calibrate(
+            self.vectors,
+            self.title_vectors,
+            self._doc_of,
+            self._kind_positions,
+            title_weight=self.config.title_weight,
+        )
+        """Each kind's similarity scale, for the no-answer decision (kb.search.confidence)."""
+        self._reference_vectors: np.ndarray | None = None
 
     @classmethod
     def open(
@@ -314,6 +333,22 @@ class Searcher:
         with occupying(self.embedder):
             return self._retrieve(query, k, kinds, filters, mode)[0]
 
+    def retrieve_with_confidence(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        kind: DocKind = "faq",
+        filters: Filters = Filters(),  # noqa: B008 - immutable
+        mode: Mode | None = None,
+    ) -> tuple[list[Hit], PaneEvidence]:
+        """Ranked hits of one kind and the evidence :func:`~kb.search.confidence.decide`
+        reads (for evaluation: ``eval/no_answer.py`` cross-validates the threshold on it)."""
+        with occupying(self.embedder):
+            per_kind, qvec, analysis = self._retrieve(query, k, (kind,), filters, mode)
+        hits = per_kind[kind]
+        return hits, self._evidence(hits, kind, analysis, qvec, mode)
+
     def _retrieve(
         self,
         query: str,
@@ -321,7 +356,7 @@ class Searcher:
         kinds: Sequence[DocKind],
         filters: Filters,
         mode: Mode | None,
-    ) -> tuple[dict[DocKind, list[Hit]], np.ndarray | None]:
+    ) -> tuple[dict[DocKind, list[Hit]], np.ndarray | None, QueryAnalysis]:
         mode = mode or self.config.mode
         analysis = self.analyze(query)
         if not analysis.japanese and mode == "hybrid":
@@ -337,7 +372,7 @@ class Searcher:
             kind: self.retrieve_kind(kind, analysis, qvec, lex_scores, k, filters, mode)
             for kind in kinds
         }
-        return per_kind, qvec
+        return per_kind, qvec, analysis
 
     # --- the grouped answer -------------------------------------------------------------
 
@@ -370,7 +405,7 @@ class Searcher:
         if filters.published_only:
             fetch = ["faq"]
         depth = max(k, self.config.evidence_depth)
-        per_kind, qvec = self._retrieve(query, depth, fetch, filters, mode)
+        per_kind, qvec, analysis = self._retrieve(query, depth, fetch, filters, mode)
         # Only the documents on show are read; departments are ranked from the hits alone.
         shown = {
             kind: per_kind.get(kind, [])[:k] for kind in ("faq", "case", "manual") if kind in wanted
@@ -386,6 +421,11 @@ class Searcher:
                 key=lambda h: -h.score,
             )
         )
+        levels = {
+            kind: decide(self._evidence(per_kind[kind], kind, analysis, qvec, mode))
+            for kind in fetch
+        }
+        confidence = pane_confidence(levels, wanted)
         return SearchResult(
             query=query,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -393,8 +433,40 @@ class Searcher:
             faqs=faqs,
             cases=cases,
             manuals=manuals,
+            answered=is_answered(confidence),
+            confidence=confidence,
+            filtered=filters.narrowed,
             hits=hits,
         )
+
+    def _evidence(
+        self,
+        hits: Sequence[Hit],
+        kind: DocKind,
+        analysis: QueryAnalysis,
+        qvec: np.ndarray | None,
+        mode: Mode | None,
+    ) -> PaneEvidence:
+        return pane_evidence(
+            hits,
+            self.calibration.scale(kind),
+            content=has_content(analysis.text, analysis.terms, analysis.japanese),
+            dense_side=qvec is not None,
+            lexical_side=analysis.japanese and (mode or self.config.mode) != "dense",
+        )
+
+    def _feedback_votes(self, qvec: np.ndarray) -> list[DepartmentVote]:
+        """Votes of similar past feedback, its floor calibrated on this corpus on first use."""
+        feedback = self.department_feedback
+        if feedback is None or not len(feedback):
+            return []
+        if not feedback.calibrated:
+            with self._lock:
+                if self._reference_vectors is None:
+                    titles = reference_titles(self.store, self._doc_of, self._kind_positions)
+                    self._reference_vectors = self.embedder.encode_queries(titles)
+            feedback.calibrate(self._reference_vectors)
+        return feedback.votes(qvec)
 
     def _rank_departments(
         self, per_kind: dict[DocKind, list[Hit]], qvec: np.ndarray | None = None
@@ -431,7 +503,7 @@ class Searcher:
         feedback = self.department_feedback
         if feedback is not None and qvec is not None and cfg.feedback_weight > 0:
             # Staff said "the right department was X" for similar queries: a kNN vote.
-            for vote in feedback.votes(qvec):
+            for vote in self._feedback_votes(qvec):
                 if vote.department in self.departments:
                     scores[vote.department] += cfg.feedback_weight * min(1.0, vote.weight)
                     evidence[vote.department].insert(0, f"feedback:{vote.neighbours}")

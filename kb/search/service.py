@@ -17,10 +17,11 @@ from kb.errors import IndexError_, KBError
 from kb.index.folder import IndexRoot
 from kb.search.feedback import DepartmentFeedback
 from kb.search.searcher import SearchConfig, Searcher
-from kb.settings import Settings
+from kb.settings import Settings, default_synonym_dictionary
 from kb.store import FeedbackStore
 from kb.text.mecab import MeCabTokenizer
-from kb.text.synonyms import SynonymTable, ensure_synonyms_file, load_synonyms
+from kb.text.synonym_dictionary import Scope
+from kb.text.synonyms import SynonymTable, base_dictionary, ensure_synonyms_file, load_synonyms
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class SearchService:
         tokenizer: MeCabTokenizer | None = None,
         synonyms_path: Path | None = None,
         feedback_store: FeedbackStore | None = None,
+        synonym_dictionary: Path | None = default_synonym_dictionary(),  # noqa: B008 - a path
+        synonym_scope: Scope = "group",
     ) -> None:
         self.index_root = index_root
         self._root = IndexRoot(index_root)
@@ -63,6 +66,9 @@ class SearchService:
         self._feedback_seen = 0
         self._feedback_lock = threading.Lock()
         self.synonyms_path = synonyms_path
+        """The city's synonym file, layered on ``synonym_dictionary`` (SudachiDict's)."""
+        self.synonym_dictionary = synonym_dictionary
+        self.synonym_scope: Scope = synonym_scope
         self._synonyms_stamp: float | None = None
         self._synonyms = SynonymTable()
         self.embedder = embedder
@@ -87,6 +93,8 @@ class SearchService:
             cfg,
             synonyms_path=synonyms,
             feedback_store=FeedbackStore(settings.feedback_path),
+            synonym_dictionary=settings.synonym_dictionary,
+            synonym_scope=settings.synonym_scope,
         )
 
     def sync_feedback(self) -> int:
@@ -107,21 +115,29 @@ class SearchService:
             return added
 
     def synonyms(self) -> SynonymTable:
-        """The synonym dictionary, re-read when staff have edited the file."""
-        if self.synonyms_path is None:
-            return self._synonyms
+        """The synonym dictionary with the city's file on top, re-read when staff edit it.
+
+        The dictionary is read once per process (:func:`~kb.text.synonyms.base_dictionary`;
+        missing, a warning names the set-up command and the city's file works alone).
+        """
+        path = self.synonyms_path
         try:
-            stamp = self.synonyms_path.stat().st_mtime
+            stamp = path.stat().st_mtime if path is not None else 0.0
         except OSError:
-            return self._synonyms
+            if self._synonyms_stamp is not None:
+                return self._synonyms  # mid-save, or removed: keep what was loaded
+            path, stamp = None, -1.0
         if stamp != self._synonyms_stamp:
+            base = base_dictionary(self.synonym_dictionary, self.tokenizer)
             try:
-                self._synonyms = load_synonyms(self.synonyms_path)
+                self._synonyms = load_synonyms(path, self.tokenizer, base, self.synonym_scope)
             except KBError:
                 # A typo in the file must not take search down: keep the last good table.
                 log.exception(
                     "synonym dictionary %s is invalid; keeping the previous one", self.synonyms_path
                 )
+                if self._synonyms_stamp is None:  # none yet: the base dictionary alone
+                    self._synonyms = load_synonyms(None, self.tokenizer, base, self.synonym_scope)
             self._synonyms_stamp = stamp
         return self._synonyms
 

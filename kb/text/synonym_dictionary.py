@@ -2,13 +2,14 @@
 
 The dictionary (Apache-2.0, about 26,000 groups) comes from the npm package
 ``sudachi-synonyms-dictionary``, which ``bash scripts/setup.sh`` installs at a pinned version,
-checksum verified, into ``.venv/share/kb/`` (:func:`default_dictionary_path`; the setting
-``KB_SYNONYM_DICTIONARY`` points elsewhere). Its JSON holds SudachiDict's ``synonyms.txt``
-field by field: per group an ``id`` and ``items``, each item with ``midashi`` (the
-expression), ``expandControl`` (0: expands and is expanded to; 1: only expanded to; 2: never
-used, kept upstream as a deletion record), ``vocabularyNumber`` (the 語彙素 within the group:
-表記ゆれ, abbreviations, translations and other names of one word share it) and descriptive
-labels (語形種別, 略語・略称, 表記ゆれ, 分野) that kb does not need to choose expansions.
+checksum verified, into ``.venv/share/kb/`` (:func:`kb.settings.default_synonym_dictionary`;
+the setting ``KB_SYNONYM_DICTIONARY`` points elsewhere). Its JSON holds SudachiDict's
+``synonyms.txt`` field by field: per group an ``id`` and ``items``, each item with
+``midashi`` (the expression), ``expandControl`` (展開制御フラグ: 0, it expands and is expanded
+to; 1, it is only expanded to; 2, never used, kept upstream as a deletion record),
+``vocabularyNumber`` (the 語彙素 within the group: 表記ゆれ, abbreviations, translations and
+other names of one word share it) and descriptive labels (語形種別, 略語・略称, 表記ゆれ,
+分野) that kb does not need to choose expansions.
 
 Each expression is compiled into the lexical terms the index uses (normalize, then MeCab
 lemmas), so a query matches it the way a document does: 引越し, 引っ越し and 引越 are one
@@ -42,7 +43,7 @@ PACKAGE = "sudachi-synonyms-dictionary"
 DICTIONARY_FILE = "sudachi-synonyms-dictionary.json"
 SETUP_COMMAND = "bash scripts/setup.sh"
 """What installs the dictionary (named in every message about a missing one)."""
-COMPILED_FORMAT = "kb-synonyms-1"
+COMPILED_FORMAT = "kb-synonyms-2"
 """Bump when the compiled form changes, so that old caches are compiled anew."""
 
 Terms = tuple[str, ...]
@@ -52,15 +53,6 @@ Scope = Literal["lexeme", "group"]
 (語彙素: 表記ゆれ, abbreviations, translations, other names); ``group``, to every expression
 of its synonym group (near-synonyms too: 転居, 引っ越し, 移住)."""
 SCOPES: tuple[Scope, ...] = ("lexeme", "group")
-
-
-def default_dictionary_path() -> Path:
-    """Where ``scripts/setup.sh`` installs the dictionary: ``<venv>/share/kb/``.
-
-    Beside the Python environment that runs kb, like any package data: a fresh clone gets it
-    from the set-up script that both ``scripts/serve.sh`` and ``scripts/test.sh`` run.
-    """
-    return Path(sys.prefix) / "share" / "kb" / DICTIONARY_FILE
 
 
 class Entry(NamedTuple):
@@ -73,7 +65,7 @@ class Entry(NamedTuple):
     """語彙素番号 within the group (0 when the dictionary leaves it out: a word of its own)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DictionaryGroup:
     """One synonym group: its SudachiDict id and its usable expressions."""
 
@@ -108,7 +100,11 @@ class SynonymDictionary:
         return sum(len(g.entries) for g in self.groups)
 
 
-def parse_sudachi_json(data: bytes | str, source: str) -> list[tuple[str, list[tuple[str, int, int]]]]:
+ParsedGroup = tuple[str, list[tuple[str, int, int]]]
+"""A group as read: its id and ``(midashi, expandControl, vocabularyNumber)`` per item."""
+
+
+def parse_sudachi_json(data: bytes | str, source: str) -> list[ParsedGroup]:
     """The groups of the npm package's JSON as ``(id, [(midashi, expandControl, lexeme)])``.
 
     Items with 展開制御フラグ 2 (never used) are dropped here.
@@ -150,20 +146,45 @@ def _item(item: Any, source: str, where: str) -> tuple[str, int, int]:
     if lexeme is None:
         lexeme = 0
     if not isinstance(lexeme, int) or isinstance(lexeme, bool) or lexeme < 0:
-        raise InputError(source, f"'vocabularyNumber' must be a number, not {lexeme!r}", field=where)
+        raise InputError(
+            source, f"'vocabularyNumber' must be a number, not {lexeme!r}", field=where
+        )
     return midashi, control, lexeme
 
 
+_FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白"})
+"""Parts of speech an expression may lose when it becomes terms without changing meaning."""
+
+
+def expression_terms(expression: str, tokenizer: MeCabTokenizer) -> Terms:
+    """The lexical terms of a dictionary ``expression``, or ``()`` if they do not stand for it.
+
+    Terms stand for an expression when every morpheme of it gives a term, or is a particle,
+    an auxiliary or a symbol. Otherwise the index's rules drop a part that carries meaning, and
+    the rest means something else: 不明確 would become 明確 (a prefix dropped), 一人暮らし
+    人暮らし (a numeral), 転活 転 (a suffix), やり方 やる (a stop word); such an expression
+    would expand queries that do not mean it.
+    """
+    morphemes = tokenizer.readings(normalize(expression))
+    if any(not m.term and m.pos1 not in _FUNCTION_POS for m in morphemes):
+        return ()
+    return tuple(m.term for m in morphemes if m.term)
+
+
 def compile_groups(
-    groups: Iterable[tuple[str, list[tuple[str, int, int]]]], tokenizer: MeCabTokenizer
+    groups: Iterable[ParsedGroup], tokenizer: MeCabTokenizer
 ) -> tuple[DictionaryGroup, ...]:
-    """Turn parsed groups into terms; expressions with no index term (particles) are dropped,
-    and so are repeats of an expression already in the group (表記ゆれ the lemmas fold)."""
+    """Turn parsed groups into terms (:func:`expression_terms`).
+
+    Expressions with no terms that stand for them are dropped, and so are repeats of one
+    already in the group (表記ゆれ the lemmas fold: 引越し, 引っ越し); a group left with fewer
+    than two expressions is dropped.
+    """
     out = []
     for gid, items in groups:
         entries: dict[Terms, Entry] = {}
         for midashi, control, lexeme in items:
-            terms = tokenizer.terms(normalize(midashi))
+            terms = expression_terms(midashi, tokenizer)
             if not terms:
                 continue
             seen = entries.get(terms)
@@ -190,8 +211,17 @@ def _read_cache(cache: Path, key: str) -> tuple[DictionaryGroup, ...] | None:
         raw = json.loads(cache.read_bytes())
         if raw.get("key") != key:
             return None
+        # One tuple per distinct expression and one string per distinct term, shared by every
+        # group that has them (JSON gives each occurrence its own): a third less memory.
+        shared: dict[tuple[str, ...], Terms] = {}
         return tuple(
-            DictionaryGroup(gid, tuple(Entry(tuple(t), bool(trig), lex) for t, trig, lex in items))
+            DictionaryGroup(
+                gid,
+                tuple(
+                    Entry(shared.get(ts := tuple(t)) or _share(shared, ts), bool(trig), lex)
+                    for t, trig, lex in items
+                ),
+            )
             for gid, items in raw["groups"]
         )
     except FileNotFoundError:
@@ -201,17 +231,30 @@ def _read_cache(cache: Path, key: str) -> tuple[DictionaryGroup, ...] | None:
         return None
 
 
-def _write_cache(cache: Path, key: str, groups: tuple[DictionaryGroup, ...]) -> None:
+def _share(shared: dict[Terms, Terms], terms: Terms) -> Terms:
+    interned = tuple(map(sys.intern, terms))
+    shared[terms] = interned
+    return interned
+
+
+def _write_cache(source: Path, cache: Path, key: str, groups: tuple[DictionaryGroup, ...]) -> None:
     body = {
         "key": key,
         "format": COMPILED_FORMAT,
-        "groups": [[g.id, [[list(e.terms), int(e.trigger), e.lexeme] for e in g.entries]] for g in groups],
+        "groups": [
+            [g.id, [[list(e.terms), int(e.trigger), e.lexeme] for e in g.entries]] for g in groups
+        ],
     }
     try:
         fd, tmp = tempfile.mkstemp(prefix=cache.name, suffix=".tmp", dir=cache.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(body, f, ensure_ascii=False, separators=(",", ":"))
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from a service running as another user
         os.replace(tmp, cache)
+        # Compiled forms of an older dictionary or tokenizer are dead weight (2 MB each).
+        for stale in cache.parent.glob(f"{source.name}.*.compiled.json"):
+            if stale != cache:
+                stale.unlink(missing_ok=True)
     except OSError as exc:
         # A read-only install still works; each start compiles again (a few seconds).
         log.warning(
@@ -222,7 +265,7 @@ def _write_cache(cache: Path, key: str, groups: tuple[DictionaryGroup, ...]) -> 
         )
 
 
-def missing_message(path: Path) -> str:
+def missing_message() -> str:
     """What to tell an operator whose dictionary is not installed."""
     return (
         f"the synonym dictionary ({PACKAGE}) is not installed: run `{SETUP_COMMAND}` to "
@@ -240,7 +283,7 @@ def read_dictionary(path: Path, tokenizer: MeCabTokenizer) -> SynonymDictionary:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(str(path), missing_message(path)) from None
+        raise InputError(str(path), missing_message()) from None
     except OSError as exc:
         raise InputError(str(path), f"cannot read the synonym dictionary: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
@@ -250,7 +293,7 @@ def read_dictionary(path: Path, tokenizer: MeCabTokenizer) -> SynonymDictionary:
     if groups is None:
         log.info("compiling the synonym dictionary %s (once; cached in %s)", path, cache.name)
         groups = compile_groups(parse_sudachi_json(data, str(path)), tokenizer)
-        _write_cache(cache, key, groups)
+        _write_cache(path, cache, key, groups)
     return SynonymDictionary(str(path), digest, groups)
 
 

@@ -78,3 +78,34 @@ def test_kb_serve_access_log_has_paths_but_no_queries_or_keys(
     assert "090-1234-5678" not in logged
     assert "%E6%AF%8D" not in logged.upper()
     assert key[12:] not in logged
+
+
+def _access(client: str, status: int) -> logging.LogRecord:
+    return logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        (client, "GET", "/public/v1/faq/search?…", "1.1", status),
+        None,
+    )
+
+
+def test_refusals_are_logged_once_a_minute_per_client(caplog: pytest.LogCaptureFixture) -> None:
+    from kb.api.logs import ThrottleRefusals
+
+    now = [1000.0]
+    throttle = ThrottleRefusals(clock=lambda: now[0])
+    kept = [throttle.filter(_access(f"203.0.113.7:{5000 + i}", 429)) for i in range(50)]
+    assert kept == [True] + [False] * 49
+    assert throttle.filter(_access("203.0.113.8:5000", 429))  # another address
+    assert throttle.filter(_access("203.0.113.7:6000", 503))  # another status
+    assert throttle.filter(_access("203.0.113.7:6000", 200))  # answers are always logged
+    assert throttle.filter(_access("203.0.113.7:6000", 401))
+    now[0] += 61
+    with caplog.at_level(logging.WARNING, logger="uvicorn.error"):
+        assert throttle.filter(_access("203.0.113.7:7000", 429))
+    assert "49 more 429 answers to 203.0.113.7 were not logged" in caplog.text
+    config = uvicorn_log_config()
+    assert config["loggers"]["uvicorn.access"]["filters"] == ["kb_throttle_refusals"]

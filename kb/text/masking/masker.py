@@ -16,16 +16,29 @@ from kb.text.masking.patterns import (
     ADDRESS_KEEP_RE,
     ADDRESS_LABEL_RE,
     ADDRESS_RE,
+    BANK_RE,
     BIRTH_AFTER_RE,
     BIRTH_BEFORE_RE,
+    DATE_RUN_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
+    HANDLE_RE,
     ID_LABEL_RE,
     KIGOU_RE,
     MOBILE_RE,
     MY_NUMBER_LABELS,
+    OFFICE_BEFORE_RE,
     PHONE_LABEL_RE,
+    PHONE_NO_RE,
+    PLATE_RE,
     POSTAL_RE,
+    PUBLIC_PHONE_RE,
+    REFERENCE_AFTER_RE,
+    REFERENCE_END,
+    RESIDENCE_CARD_RE,
+    SNS_GAP_LABEL_RE,
+    SNS_LABEL_RE,
+    TOWN_END,
     fold,
 )
 from kb.text.mecab import MeCabTokenizer
@@ -38,8 +51,9 @@ ID_NUMBER = "[番号]"
 ADDRESS = "[住所]"
 BIRTH_DATE = "[生年月日]"
 NAME = "[氏名]"
+ACCOUNT = "[アカウント]"
 
-PLACEHOLDERS = (EMAIL, PHONE, MY_NUMBER, ID_NUMBER, ADDRESS, BIRTH_DATE, NAME)
+PLACEHOLDERS = (EMAIL, PHONE, MY_NUMBER, ID_NUMBER, ADDRESS, BIRTH_DATE, NAME, ACCOUNT)
 
 DEFAULT_PUBLIC_EMAIL_DOMAINS = ("lg.jp", "go.jp")
 """Local and central government domains: addresses there are offices, not people."""
@@ -50,6 +64,8 @@ class MaskProfile:
     """Which rules apply: cases get all of them; published text (FAQ, manuals) a few."""
 
     emails: bool = True
+    accounts: bool = True
+    """SNS and messaging ids (LINE ID, @handles)."""
     ids: bool = True
     birth_dates: bool = True
     addresses: bool = True
@@ -65,13 +81,14 @@ FULL = MaskProfile()
 """Every rule: case records and queries."""
 PUBLISHED = MaskProfile(
     emails=False,
+    accounts=False,
     addresses=False,
     mobile_phones_only=True,
     honorific_names_only=True,
 )
-"""FAQ entries and manuals, written for publication: their phone numbers, e-mail addresses and
-addresses are offices'. Only ID numbers, dates of birth, mobile numbers and names with an
-honorific (a private person's data pasted in by mistake) are masked."""
+"""FAQ entries and manuals, written for publication: their phone numbers, e-mail addresses, SNS
+accounts and addresses are offices'. Only ID numbers, dates of birth, mobile numbers and names
+with an honorific (a private person's data pasted in by mistake) are masked."""
 
 
 class Masker:
@@ -119,6 +136,8 @@ class Masker:
         rules: list[Callable[[str], str]] = []
         if profile.emails:
             rules.append(self._emails)
+        if profile.accounts:
+            rules.append(self._accounts)
         if profile.ids:
             rules.append(self._ids)
         if profile.birth_dates:
@@ -161,6 +180,20 @@ class Masker:
 
         return self._replace(text, EMAIL_RE, repl)
 
+    def _accounts(self, text: str) -> str:
+        def handle(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            return [(m.start(), m.end(), ACCOUNT)]
+
+        def labelled(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            value = m.group("value")
+            # "LINE Pay" is a product: an id needs a label (ID, アカウント, :) or a digit, _ or .
+            if not SNS_GAP_LABEL_RE.search(m.group("gap")) and not re.search(r"[0-9_.]", value):
+                return []
+            return [(m.start("value"), m.end("value"), ACCOUNT)]
+
+        text = self._replace(text, HANDLE_RE, handle)
+        return self._replace(text, SNS_LABEL_RE, labelled)
+
     def _ids(self, text: str) -> str:
         def labelled(m: re.Match[str]) -> list[tuple[int, int, str]]:
             value = m.group("value")
@@ -177,8 +210,22 @@ class Masker:
                 out.append((m.start("value2"), m.end("value2"), ID_NUMBER))
             return out
 
+        def bank(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            if not 6 <= len(_digits(m.group("value"))) <= 8:
+                return []
+            return [(m.start("value"), m.end("value"), ID_NUMBER)]
+
+        def whole(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            return [(m.start(), m.end(), ID_NUMBER)]
+
+        def plate(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            return [(m.start("value"), m.end("value"), ID_NUMBER)]
+
         text = self._replace(text, ID_LABEL_RE, labelled)
-        return self._replace(text, KIGOU_RE, kigou)
+        text = self._replace(text, KIGOU_RE, kigou)
+        text = self._replace(text, BANK_RE, bank)
+        text = self._replace(text, RESIDENCE_CARD_RE, whole)
+        return self._replace(text, PLATE_RE, plate)
 
     def _birth_dates(self, text: str) -> str:
         def value(m: re.Match[str]) -> list[tuple[int, int, str]]:
@@ -192,7 +239,12 @@ class Masker:
             return [(m.start(), m.end(), ADDRESS)]
 
         def block(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            keep = ADDRESS_KEEP_RE.match(m.group("place"))
+            place = m.group("place")
+            if m.group("dash") and not self._dash_block(m, place):
+                return []
+            if not place and m.group("space"):
+                return []
+            keep = ADDRESS_KEEP_RE.match(place)
             start = m.start() + (keep.end() if keep else 0)
             return [(start, m.end(), ADDRESS)]
 
@@ -208,6 +260,24 @@ class Masker:
         text = self._replace(text, ADDRESS_RE, block)
         return self._replace(text, ADDRESS_LABEL_RE, labelled)
 
+    def _dash_block(self, m: re.Match[str], place: str) -> bool:
+        """Whether a number such as 2-3-4 or 123-4 after ``place`` is a block of an address.
+
+        It is not after a document or counter word (様式3-1, 会議室3-2, 第12-3条) or before a
+        unit (3-4年生, 9-17時); a two-part number needs a town before it (字中島456-7, but
+        マニュアル5-1, 要介護1-2).
+        """
+        if not place or place[-1] in REFERENCE_END:
+            return False
+        if REFERENCE_AFTER_RE.match(m.string, m.end("dash")):
+            return False
+        if m.group("dash").count("-") >= 2:
+            return True
+        if place[-1] in TOWN_END or "字" in place:
+            return True
+        words = self.tokenizer.morphemes(place)
+        return bool(words) and words[-1].pos3 == "地名"
+
     def _phones(self, text: str, *, mobile_only: bool) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
             run = m.group(0)
@@ -217,8 +287,13 @@ class Masker:
                 run, start = run[1:], start + 1
             while run.endswith((")", " ")) and "(" not in run[-6:-1]:
                 run, end = run[:-1], end - 1
+            # An opening parenthesis that is never closed starts a remark: "0120-123-456(24時間".
+            opening = run.rfind("(")
+            if opening > 0 and ")" not in run[opening:]:
+                run = run[:opening].rstrip(" -./・")
+                end = start + len(run)
             digits = _digits(run)
-            if not digits:
+            if not digits or DATE_RUN_RE.match(run):
                 return []
             international = run.lstrip("(").startswith("+")
             if international and digits.startswith("81"):
@@ -233,13 +308,37 @@ class Masker:
             if phone:
                 if mobile_only and not MOBILE_RE.match(digits):
                     return []
+                if len(digits) < len(run) and self._public_number(digits, before):
+                    return []
                 return [(start, end, PHONE)]
-            if mobile_only or not 10 <= len(digits) <= 12:
+            if mobile_only or not 10 <= len(digits) <= 19:
                 return []
-            # No 10-12 digit run survives: My Number, pension and licence numbers look alike.
+            # No 10-19 digit run survives: My Number, pension, licence and card numbers.
             return [(start, end, MY_NUMBER if len(digits) == 12 else ID_NUMBER)]
 
+        def spoken(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            digits = _digits(m.group(0))
+            if not 10 <= len(digits) <= 11 or digits in self.keep_phones:
+                return []
+            if mobile_only and not MOBILE_RE.match(digits):
+                return []
+            return [(m.start(), m.end(), PHONE)]
+
+        text = self._replace(text, PHONE_NO_RE, spoken)
         return self._replace(text, DIGIT_RUN_RE, repl)
+
+    @staticmethod
+    def _public_number(digits: str, before: str) -> bool:
+        """Whether a number written with separators is a business's or an office's.
+
+        Free dial and navi dial numbers (0120, 0570) are helplines and businesses; a
+        landline right after an office's name (福祉課 0296-55-1234) is the office's. Run
+        together without separators they are masked all the same, so that no 10-digit run
+        survives.
+        """
+        if PUBLIC_PHONE_RE.match(digits):
+            return True
+        return not MOBILE_RE.match(digits) and bool(OFFICE_BEFORE_RE.search(before))
 
     def _names(self, text: str, *, honorific_only: bool) -> str:
         spans = person_name_spans(self.tokenizer, text, honorific_only=honorific_only)

@@ -1,119 +1,62 @@
-"""Person-name detection for masking: which spans of a text MeCab reads as people's names.
+"""Person-name detection for masking: which spans of a text are people's names.
 
 Built on the tagging of :meth:`kb.text.mecab.MeCabTokenizer.morphemes` (UniDic tags surnames
-and given names 名詞・固有名詞・人名), with rules of its own: honorifics (様, さん, 氏...) make
-a name of the word before them, place and organization suffixes (市, 病院...) unmake one, and
-a bare 人名 tag must look like a name (UniDic tags many short words 人名).
+and given names 名詞・固有名詞・人名), with rules of its own:
+
+* honorifics (様, さん, 氏, くん, ちゃん...) make a name of a proper noun or unknown word
+  before them, but not of a common noun: ケアマネジャーさん, ハローワークさん, ワンちゃん and
+  大家さん stay;
+* place and organization suffixes (市, 病院, 城...) unmake a name (桜川市, 鈴木病院);
+* a bare 人名 tag must look like a name: two kanji or more, not glued to a common noun
+  (日影規制), and a surname that is also a landform (小川, 高橋) only when something shows it
+  is a person (小川の妻, but 小川の水位); a name in kana needs a person noun before it
+  (相談者のきよし);
+* foreign names in katakana groups and given names in kana come from
+  :mod:`kb.text.masking.kana`, names in Latin letters from :mod:`kb.text.masking.latin`.
+
+A span that cuts a katakana word grows to the whole word (ミ|サキ); spans separated only by
+spaces merge (山田 太郎). Over-masking a rare word is the lesser harm.
 """
 
 from __future__ import annotations
 
-from kb.text.mecab import MeCabTokenizer, Morpheme
+import re
 
-_HONORIFICS = frozenset({"様", "さん", "氏", "さま", "くん", "君", "ちゃん", "殿"})
+from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
+from kb.text.masking.kana import has_katakana_group, kana_honorific_spans, katakana_group_spans
+from kb.text.masking.latin import latin_name_spans
+from kb.text.masking.patterns import fold
+from kb.text.masking.words import masking_words
+from kb.text.mecab import MeCabTokenizer
+
 # A "name" followed by one of these is a place or an organization: 桜川市, 中村橋, 鈴木病院.
 _PLACE_SUFFIXES = frozenset(
     [
-        "市",
-        "町",
-        "村",
-        "区",
-        "郡",
-        "県",
-        "都",
-        "府",
-        "駅",
-        "局",
-        "署",
-        "館",
-        "園",
-        "校",
-        "橋",
-        "川",
-        "山",
-        "台",
-        "通り",
-        "病院",
-        "医院",
-        "クリニック",
-        "小学校",
-        "中学校",
-        "高校",
-        "学園",
-        "公園",
-        "団地",
-        "地区",
-        "商店",
-        "工務店",
-        "会",
-        "社",
-        "屋",
-        "家",
-        "線",
-        "式",
-        "法",
-        "賞",
+        *("市", "町", "村", "区", "郡", "県", "都", "府", "駅", "局", "署", "館", "園", "校"),
+        *("橋", "川", "山", "台", "通り", "病院", "医院", "クリニック", "小学校", "中学校"),
+        *("高校", "学園", "公園", "団地", "地区", "商店", "工務店", "会", "社", "屋", "家"),
+        *("線", "式", "法", "賞", "城", "寺", "神社", "港", "荘", "店", "堂", "院", "島", "浜"),
+        "湖",
     ]
 )
 # Titles after a bare surname (鈴木係長): the surname is still a name.
 _TITLE_HEADS = frozenset(
     [
-        "係",
-        "係長",
-        "課長",
-        "部長",
-        "主任",
-        "主査",
-        "主事",
-        "先生",
-        "医師",
-        "議員",
-        "委員",
-        "保健師",
-        "相談員",
-        "社長",
-        "所長",
-        "院長",
-        "室長",
-        "局長",
-        "副",
-        "課",
-        "部",
-        "さん",
-        "様",
-        "氏",
-        "一家",
-        "家族",
-        "宅",
-        "方",
+        *("係", "係長", "課長", "部長", "主任", "主査", "主事", "先生", "医師", "議員", "委員"),
+        *("保健師", "相談員", "社長", "所長", "院長", "室長", "局長", "副", "課", "部", "さん"),
+        *("様", "氏", "一家", "家族", "宅", "方"),
     ]
 )
-# Role words that take さん: not names.
-_ROLE_WORDS = frozenset(
-    [
-        "ケアマネ",
-        "ケアマネージャー",
-        "ヘルパー",
-        "ドライバー",
-        "ボランティア",
-        "オーナー",
-        "スタッフ",
-        "ママ",
-        "パパ",
-    ]
-)
+# Last characters of surnames that are also landforms and structures (小川, 高橋, 中島).
+_LANDFORM = frozenset("川河橋山田野原谷沢島池森林崎浜井坂岡丘江湖沼瀬滝宮寺里畑堀岸浦磯関門堤")
+_SELF_AFTER_RE = re.compile(r"[（(]本人[）)]")
+_LATIN_RE = re.compile("[A-Z\uff21-\uff3a][A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 
 
 def person_name_spans(
     tokenizer: MeCabTokenizer, text: str, *, honorific_only: bool = False
 ) -> list[tuple[int, int]]:
-    """Character spans of ``text`` that MeCab reads as people's names.
-
-    A span is a run of tokens tagged 名詞・固有名詞・人名 (姓, 名 or 一般), or a proper noun,
-    unknown word or katakana word directly followed by an honorific (様, さん, 氏...). Tokens
-    followed by a place or organization suffix (桜川市, 鈴木病院) are not names. Two name
-    tokens separated by spaces form one span (山田 太郎). Used to mask names before text is
-    stored or logged; over-masking a rare word is the lesser harm.
+    """Character spans of ``text`` that are people's names (see the module docstring).
 
     Args:
         tokenizer: The shared tokenizer (its per-thread tagger is reused).
@@ -124,26 +67,67 @@ def person_name_spans(
     Returns:
         Sorted, non-overlapping ``(start, end)`` character offsets.
     """
-    honorific = any(h in text for h in _HONORIFICS)
+    honorific = any(h in text for h in HONORIFICS)
     if honorific_only and not honorific:
-        # Every span then needs an honorific token after it: none can be found.
+        # Every span then needs an honorific after it: none can be found.
         return []
+    latin = bool(_LATIN_RE.search(text))
     words = tokenizer.morphemes(text)
-    if not honorific and not any(_is_person(w) for w in words):
-        # Without an honorific only a token tagged 人名 starts a span: most texts have none.
+    if (
+        not honorific
+        and not latin
+        and not any(is_person(w) for w in words)
+        and not has_katakana_group(text)
+    ):
+        # Without an honorific only a 人名 tag, a katakana group or a Latin name starts a span:
+        # most texts have none.
         return []
-    flags = [_is_name_token(words, i) for i in range(len(words))]
+    context = NameContext(tokenizer, text, words, masking_words())
+    spans = _token_spans(context, honorific_only)
+    spans += katakana_group_spans(context, honorific_only)
+    if honorific:
+        spans += kana_honorific_spans(context)
+    if latin:
+        folded = fold(text)
+        found = latin_name_spans(
+            tokenizer,
+            folded.text,
+            honorific_only=honorific_only,
+            person_before=lambda start: context.person_before(folded.span(start, start + 1)[0]),
+        )
+        spans += [folded.span(start, end) for start, end in found]
+    return _merge(text, [_whole_katakana_word(text, start, end) for start, end in spans])
+
+
+# --- tokens tagged 人名, and proper nouns before an honorific ---------------------------------
+
+
+def _is_name_token(context: NameContext, i: int) -> bool:
+    word = context.words[i]
+    if is_person(word):
+        return True
+    if not context.honorific_at(i + 1) or not word.surface.isalnum() or context.not_name(word):
+        return False
+    if word.pos1 == "名詞" and word.pos2 == "固有名詞":
+        if word.pos3 == "組織":
+            return False
+        if word.pos3 == "地名":
+            # 清水様: a place name before 様/氏/殿 is a surname; 桜川さん may be an office.
+            nxt = context.words[i + 1].surface
+            return nxt in ("様", "さま", "氏", "殿") and all(is_kanji(c) for c in word.surface)
+        return True
+    # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
+    # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
+    return word.unknown
+
+
+def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
+    words = context.words
+    flags = [_is_name_token(context, i) for i in range(len(words))]
     if not any(flags):
         return []
-    starts: list[int] = []
-    pos = 0
-    for word in words:
-        start = text.find(word.surface, pos)
-        if start < 0:
-            start = pos
-        starts.append(start)
-        pos = start + len(word.surface)
     spans: list[tuple[int, int]] = []
+    rejected: list[tuple[int, int]] = []
     i = 0
     while i < len(words):
         if not flags[i]:
@@ -152,60 +136,80 @@ def person_name_spans(
         j = i
         while j + 1 < len(words) and flags[j + 1]:
             j += 1
-        nxt = words[j + 1].surface if j + 1 < len(words) else ""
-        if nxt in _PLACE_SUFFIXES or (honorific_only and nxt not in _HONORIFICS):
-            i = j + 1
-            continue
-        if nxt not in _HONORIFICS and not _plausible_bare_name(words, i, j):
-            i = j + 1
-            continue
-        start, end = starts[i], starts[j] + len(words[j].surface)
-        if spans and not text[spans[-1][1] : start].strip():
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
+        nxt = words[j + 1] if j + 1 < len(words) else None
+        honored = context.honorific_at(j + 1)
+        family = nxt is not None and nxt.surface == "家" and nxt.pos1 == "接尾辞"  # 坂本家
+        place = nxt is not None and nxt.surface in _PLACE_SUFFIXES and not family
+        if not place and (honored or not honorific_only):
+            if honored or _plausible_bare_name(context, i, j):
+                spans.append((context.starts[i], context.end(j)))
+            else:
+                rejected.append((context.starts[i], context.end(j)))
         i = j + 1
+    # A given name of one kanji after an accepted surname and a space (高田 浩) is part of it.
+    for start, end in rejected:
+        if any(e <= start and not context.text[e:start].strip() for _, e in spans):
+            spans.append((start, end))
     return spans
 
 
-def _plausible_bare_name(words: list[Morpheme], i: int, j: int) -> bool:
+def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:
     """Whether tokens ``i..j`` tagged 人名 without an honorific are really a name.
 
-    UniDic tags many short words 人名 (マイナ in マイナ保険証, 日影 in 日影規制): a lone katakana
-    token or a one-character token is not taken as a name, nor is a surname glued to a common
-    noun other than a title (日影規制, but 鈴木係長 is a name).
+    UniDic tags many short words 人名 (マイナ in マイナ保険証, 日影 in 日影規制) and many
+    surnames are also landforms (小川, 高橋): a token glued to a common noun other than a
+    title is not a name; a kana name needs a person noun before it (相談者のきよし); a lone
+    token needs two kanji; a landform surname before の needs a person word after (小川の件).
     """
+    words = context.words
+    nxt = words[j + 1] if j + 1 < len(words) else None
+    if (
+        nxt is not None
+        and nxt.pos1 == "名詞"
+        and nxt.pos2 == "普通名詞"
+        and nxt.surface not in _TITLE_HEADS
+    ):
+        return False
+    start, end = context.starts[i], context.end(j)
+    if end - start >= 2 and (
+        context.person_before(start) or _SELF_AFTER_RE.match(context.text, end)
+    ):
+        return True
     if i == j:
         surface = words[i].surface
-        if len(surface) < 2 or not all(_is_kanji(ch) for ch in surface):
+        if len(surface) < 2 or not all(is_kanji(ch) for ch in surface):
             return False
-    if j + 1 < len(words):
-        nxt = words[j + 1]
-        if nxt.pos1 == "名詞" and nxt.pos2 == "普通名詞" and nxt.surface not in _TITLE_HEADS:
-            return False
+        if surface[-1] in _LANDFORM and nxt is not None and nxt.surface == "の":
+            after = words[j + 2] if j + 2 < len(words) else None
+            lists = context.lists
+            return after is not None and (
+                after.surface in lists.after
+                or after.surface in lists.person
+                or after.lemma in lists.person
+            )
     return True
 
 
-def _is_kanji(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or ch in "々〆ヶ"
+# --- merging ---------------------------------------------------------------------------------
 
 
-def _is_person(word: Morpheme) -> bool:
-    return word.pos2 == "固有名詞" and word.pos3 == "人名"
+def _whole_katakana_word(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened to the katakana word it cuts (ミ|サキ: MeCab split a name it lacks)."""
+    if is_katakana(text[start]):
+        while start > 0 and is_katakana(text[start - 1]):
+            start -= 1
+    if is_katakana(text[end - 1]):
+        while end < len(text) and is_katakana(text[end]):
+            end += 1
+    return start, end
 
 
-def _is_name_token(words: list[Morpheme], i: int) -> bool:
-    word = words[i]
-    surface = word.surface
-    pos2 = word.pos2
-    if pos2 == "固有名詞" and word.pos3 == "人名":
-        return True
-    if i + 1 >= len(words) or words[i + 1].surface not in _HONORIFICS:
-        return False
-    if surface in _ROLE_WORDS or not surface.isalnum():
-        return False
-    if word.pos1 == "名詞" and pos2 == "固有名詞":
-        return word.pos3 != "地名"
-    if word.unknown:
-        return True
-    return len(surface) >= 2 and all("\u30a1" <= ch <= "\u30fa" or ch == "ー" for ch in surface)
+def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted spans, overlapping ones and ones with only spaces between them joined."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and (start <= out[-1][1] or not text[out[-1][1] : start].strip()):
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out

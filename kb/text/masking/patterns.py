@@ -20,7 +20,21 @@ DASH_CHARS = set("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70\
 
 # --- rule patterns (on the folded view) ------------------------------------------------------
 
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)")
+# "taro[at]example.com" and "taro(at)example.com" are written to dodge spam harvesters.
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9._%+\-]+(?:@|\s?[\[(](?i:at)[\])]\s?)([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"
+)
+# SNS handles (@sakura_mama) and ids after a service's name (LINE ID: taro_1234).
+HANDLE_RE = re.compile(r"(?<![A-Za-z0-9._%+\-@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,29}[A-Za-z0-9_])?")
+SNS_LABEL_RE = re.compile(
+    r"(?<![A-Za-zァ-ヺー])(?P<label>LINE|ライン|インスタ(?:グラム)?|Instagram|Facebook|フェイスブック"
+    r"|Twitter|ツイッター|TikTok|ティックトック|Skype|スカイプ|Discord|WeChat|KakaoTalk"
+    r"|カカオトーク|Threads)"
+    r"(?P<gap>(?:\s|[:=]|の|は|が|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名)*)"
+    r"(?P<value>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,40}[A-Za-z0-9_])"
+)
+# What in the gap shows that an id follows (a bare "LINE Pay" is a product, not an id).
+SNS_GAP_LABEL_RE = re.compile(r"(?i:id)|アカウント|ユーザー|名|:")
 
 _ID_VALUE = r"[0-9A-Za-z](?:[0-9A-Za-z]|[- ](?=[0-9A-Za-z]))*"
 _ID_LABELS = (
@@ -51,6 +65,16 @@ _ID_LABELS = (
     "顧客番号",
     "お客様番号",
     "契約番号",
+    "障害者手帳",
+    "療育手帳",
+    "福祉手帳",
+    "被保険者証",
+    "保険証",
+    "在留カード",
+    "カード番号",
+    "クレジットカード",
+    "車両番号",
+    "ナンバー",
 )
 ID_LABEL_RE = re.compile(
     r"(?P<label>" + "|".join(sorted(_ID_LABELS, key=len, reverse=True)) + r")"
@@ -72,7 +96,8 @@ _DATE = (
     rf"|[./-]\s*[0-9]{{1,2}}\s*[./-]\s*[0-9]{{1,2}})"
 )
 BIRTH_BEFORE_RE = re.compile(
-    rf"(?P<label>生年月日|誕生日|出生日|生年)(?P<gap>\s*(?:[:は]|が|の)?\s*)(?P<value>{_DATE})"
+    rf"(?P<label>生年月日|誕生日|出生日|生年)(?P<gap>\s*(?:[:は]|が|の)?\s*)"
+    rf"(?P<value>{_DATE}|[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日)"
 )
 BIRTH_AFTER_RE = re.compile(rf"(?P<value>{_DATE})(?=\s*(?:生まれ|うまれ|生(?![活徒産])))")
 
@@ -80,21 +105,45 @@ _KANJI = r"一-龥々〆ヶ"
 _NUM = r"[0-9十]+"
 _BLOCK = (
     rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
-    rf"|{_NUM}番地(?:の{_NUM})?(?:\s*{_NUM}号)?"
+    rf"|{_NUM}番地(?:の?{_NUM})?(?:\s*{_NUM}号)?"
     rf"|{_NUM}番{_NUM}号"
-    rf"|(?<=[{_KANJI}ァ-ヶ])(?!0)[0-9]{{1,4}}-[0-9]{{1,4}}(?:-[0-9]{{1,4}})?(?![0-9-]))"
-    r"(?:\s*[ァ-ヶー一-龥A-Za-z]{0,12}\s*[0-9]+号室)?"
+    r"|(?P<dash>(?!0)[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?(?![0-9-])))"
+    r"(?:\s*[ぁ-ゖァ-ヶー一-龥A-Za-z]{0,12}\s*[0-9]+号室)?"
 )
-ADDRESS_RE = re.compile(rf"(?P<place>[{_KANJI}ァ-ヶー]{{0,20}}){_BLOCK}")
+# The town before a block: kanji and katakana, with が (緑が丘), 通り (駅前通り) and the 条 of
+# Sapporo's grid (北3条西) and a numeral with の (三の丸, folded to 3の丸), after a city written
+# in hiragana (さくら市, つくば市).
+_PLACE = (
+    rf"(?:[ぁ-ゖ]{{2,6}}(?=[市町村]))?"
+    rf"(?:[{_KANJI}ァ-ヶー]|(?<=[{_KANJI}])が(?=[{_KANJI}])|通り"
+    rf"|(?<=[{_KANJI}])[0-9]{{1,2}}条(?=[{_KANJI}])|(?<=[市町村区郡])[0-9]の(?=[{_KANJI}]))*"
+)
+ADDRESS_RE = re.compile(rf"(?P<place>{_PLACE})(?P<space> ?){_BLOCK}")
 # What stays of the place name: prefecture, city/county and ward are not personal.
 ADDRESS_KEEP_RE = re.compile(
-    rf"^(?:[{_KANJI}]{{2,3}}?(?:都|道|府|県))?(?:[{_KANJI}ァ-ヶー]{{1,6}}?(?:市|郡))?"
+    rf"^(?:[{_KANJI}]{{2,3}}?(?:都|道|府|県))?(?:(?:[{_KANJI}ァ-ヶー]{{1,6}}?|[ぁ-ゖ]{{2,6}})(?:市|郡))?"
     rf"(?:[{_KANJI}ァ-ヶー]{{1,5}}?区)?"
 )
+# A number such as 3-1 is a reference, not a block, after a document or a counter word
+# (様式3-1, 資料2-1, 会議室3-2, 第12-3条, 予算書4-3) or before a unit (3-4年生, 9-17時).
+REFERENCE_END = frozenset(
+    "式料紙表図室書票章節条項号第版問例欄覧頁録案目則綱領令護校年度回期編巻件話級"
+)
+REFERENCE_AFTER_RE = re.compile(
+    r"\s?(?:条|項|号(?!室)|章|節|頁|ページ|枚|行|番目|回|巻|版|話|年|月|日|時|分|秒|歳|才|人|名"
+    r"|円|%|度|点|級|か月|ヶ月|カ月|週|倍|個|件|台|本|冊|階|期|程度)"
+)
+# Last characters of a town name: a two-part number (123-4) after one is a block.
+TOWN_END = frozenset(
+    "町村丁台丘岡原野田川山沢谷島浜崎坂宿通り条字郷里江浦林森池橋瀬平央東西南北区市郡新"
+)
+# A labelled address ends where the next label starts ("... 123番地 連絡先:0296...").
+_NEXT_LABEL = r"\s+[^\s:]{1,8}:"
+_ADDRESS_CHAR = rf"(?:(?!{_NEXT_LABEL})[^。、,\n()])"
 POSTAL_RE = re.compile(r"〒\s*[0-9]{3}\s*-?\s*[0-9]{4}")
 ADDRESS_LABEL_RE = re.compile(
     r"(?P<label>(?:現住所|住所|居所|転居先|転入先)(?:は|:|:)\s*)"
-    r"(?P<value>[^。、,\n()]*?[0-9][^。、,\n()]*?)(?=[。、,\n(]|$)"
+    rf"(?P<value>{_ADDRESS_CHAR}*?[0-9]{_ADDRESS_CHAR}*?)(?=[。、,\n(]|{_NEXT_LABEL}|$)"
 )
 
 _SEP = r"[- ()・./]"
@@ -108,6 +157,33 @@ PHONE_LABEL_RE = re.compile(
 )
 # Mobile numbers (060/070/080/090), on the digits of a number.
 MOBILE_RE = re.compile(r"^0[6789]0")
+# Free dial and navi dial (0120, 0570) are businesses' and helplines' numbers. (0800 free dial
+# numbers are left out: 0800-000-0000 cannot be told from the mobile 080-0000-0000.)
+PUBLIC_PHONE_RE = re.compile(r"^0(?:120|570)")
+# A landline right after an office's name (福祉課 0296-55-1234, 保健所（代表）) is the office's.
+OFFICE_BEFORE_RE = re.compile(
+    r"(?:課|係|室|センター|窓口|役所|役場|支所|出張所|保健所|相談所|事務所|警察署|消防署|本部)"
+    r"[\s:(]*(?:代表|直通|電話|tel|fax)?[\s:)]*$",
+    re.IGNORECASE,
+)
+# Read aloud, numbers are split with の (〇七〇の九八七六の五四三二).
+PHONE_NO_RE = re.compile(r"(?<![0-9])0[0-9]{1,4}[のノ][0-9]{1,4}[のノ][0-9]{3,4}(?![0-9])")
+# A date, with or without a time after it (2024/04/01 10:30): not a number to mask.
+DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s|$)")
+# Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567).
+BANK_RE = re.compile(
+    r"(?P<label>(?:普通|当座|貯蓄)(?:預金)?|口座)"
+    r"(?P<gap>(?:\s|[:)#]|口座|番号|預金|は|(?i:no)\.?)*)"
+    r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
+)
+# The residence card's number (two letters, eight digits, two letters), wherever it is.
+RESIDENCE_CARD_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{8}[A-Z]{2}(?![A-Za-z0-9])")
+# Licence plates: region, class number, one kana, number (品川 500 さ 12-34, 水戸501な1234).
+PLATE_RE = re.compile(
+    r"(?<=[一-龥ぁ-ゖ])\s?(?P<value>[0-9]{2,3}\s?"
+    r"[あいうえかきくけこさすせそたちつてなにぬねはひふほまみむめもやゆよらりるれろわ]"
+    r"\s?(?:[0-9]{1,2}-[0-9]{2}|[0-9]{4}|[・.]{1,3}[0-9]{1,3}))(?![0-9])"
+)
 
 # --- folding ----------------------------------------------------------------------------------
 

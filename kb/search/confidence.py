@@ -1,0 +1,218 @@
+"""How sure a search is of each pane: ``high``, ``low`` or ``none`` (no answer).
+
+A raw cosine says little by itself. multilingual-e5 scores 「あしたの天気」 0.83 against a
+city's FAQ and a real question 0.88; another model, or the same one tuned with ``kb tune``,
+puts both somewhere else, and a larger corpus raises every best score. So the dense evidence is
+read on a scale measured from the corpus itself: when an index is opened, each kind's document
+titles serve as pseudo-queries against the *other* documents of that kind (:func:`calibrate`).
+The mean and spread of those similarities (how close two different entries of this corpus
+typically are) turn a query's best dense score into a z-score:
+
+* ``z < 0``: the best match is no closer than two unrelated entries of the corpus are to each
+  other on average: **none**;
+* ``0 <= z < 1``: **low**;
+* ``z >= 1``: **high**.
+
+Two checks need no calibration at all:
+
+* the query must say something: a Japanese query without a content word (「。」, 「こんにちは」),
+  or a query in another script without a word ('zzzzzz', '？？', emoji) is never answered;
+* a Japanese query must share a term with one of the pane's best hits: when the lexical side
+  finds nothing, a dense match is a guess.
+
+The cut points 0 and 1 are whole units of the corpus's own spread, not cosines. The 0 was
+chosen by cross-validation over in-domain and off-topic dev queries of two corpora (``python
+eval/no_answer.py`` prints the figures, and the threshold each fold would have picked).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from kb.types import DOC_KINDS, ConfidenceLevel, DocKind, Hit, PaneConfidence
+
+NO_ANSWER_Z = 0.0
+"""Below this z-score the best dense match is no answer."""
+HIGH_Z = 1.0
+"""From this z-score on the best dense match is a confident answer."""
+LEXICAL_DEPTH = 3
+"""How many of a pane's best hits may carry the lexical evidence."""
+PSEUDO_QUERIES = 256
+"""Titles per kind used as pseudo-queries by :func:`calibrate`."""
+TARGETS = 4096
+"""Chunks per kind they are compared with."""
+
+_RANK: dict[ConfidenceLevel, int] = {"none": 0, "low": 1, "high": 2}
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+@dataclass(frozen=True)
+class KindScale:
+    """The similarity of a title to the other documents of its kind: mean and spread."""
+
+    mean: float
+    std: float
+    pairs: int
+    """How many (pseudo-query, chunk) pairs the figures come from."""
+
+    def z(self, score: float) -> float:
+        """``score`` in units of the corpus's spread above its mean."""
+        return (score - self.mean) / self.std
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One :class:`KindScale` per kind (``None`` for a kind with fewer than two documents)."""
+
+    faq: KindScale | None = None
+    case: KindScale | None = None
+    manual: KindScale | None = None
+    department: KindScale | None = None
+
+    def scale(self, kind: DocKind) -> KindScale | None:
+        scale: KindScale | None = getattr(self, kind)
+        return scale
+
+
+@dataclass(frozen=True)
+class PaneEvidence:
+    """What a pane's hits say about whether the corpus answers the query."""
+
+    hits: int
+    dense_z: float | None
+    """Best dense score as a z-score (:class:`KindScale`); ``None``: no dense side."""
+    lexical: bool | None
+    """Whether one of the best hits shares a term with the query; ``None``: no lexical side
+    (a query in another language, or a dense-only search)."""
+    content: bool
+    """Whether the query has anything to search for (:func:`has_content`)."""
+
+
+def calibrate(
+    vectors: np.ndarray,
+    title_vectors: np.ndarray,
+    doc_of: np.ndarray,
+    kind_positions: Mapping[DocKind, np.ndarray],
+    *,
+    title_weight: float,
+    seed: int = 0,
+) -> Calibration:
+    """Measure each kind's scale from the index's own vectors (no model call).
+
+    Args:
+        vectors: Full-text chunk vectors, aligned with ``doc_of``.
+        title_vectors: Title vectors, aligned likewise.
+        doc_of: Document id of each chunk.
+        kind_positions: Chunk positions of each kind.
+        title_weight: The searcher's share of the title vector in a dense score, so that the
+            scale is that of the scores it is applied to.
+        seed: Seed of the (deterministic) samples.
+
+    Returns:
+        The calibration; a kind with fewer than two documents gets ``None``.
+    """
+    rng = np.random.default_rng(seed)
+    scales: dict[str, KindScale | None] = {}
+    for kind in DOC_KINDS:
+        pos = np.asarray(kind_positions.get(kind, np.zeros(0, dtype=np.int64)))
+        scales[kind] = _kind_scale(vectors, title_vectors, doc_of, pos, title_weight, rng)
+    return Calibration(**scales)
+
+
+def _kind_scale(
+    vectors: np.ndarray,
+    title_vectors: np.ndarray,
+    doc_of: np.ndarray,
+    pos: np.ndarray,
+    title_weight: float,
+    rng: np.random.Generator,
+) -> KindScale | None:
+    if pos.size < 2:
+        return None
+    queries = np.sort(rng.choice(pos, size=min(PSEUDO_QUERIES, pos.size), replace=False))
+    targets = np.sort(rng.choice(pos, size=min(TARGETS, pos.size), replace=False))
+    q = np.asarray(title_vectors[queries], dtype=np.float32)
+    sims = (1.0 - title_weight) * (q @ np.asarray(vectors[targets], dtype=np.float32).T)
+    if title_weight > 0:
+        sims += title_weight * (q @ np.asarray(title_vectors[targets], dtype=np.float32).T)
+    # A title against its own document's chunks is no "other entry".
+    other = doc_of[queries][:, None] != doc_of[targets][None, :]
+    values = sims[other]
+    if values.size < 2:
+        return None
+    return KindScale(float(values.mean()), max(float(values.std()), 1e-6), int(values.size))
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` has a word: two or more letters, not one letter repeated.
+
+    For queries that are not Japanese, where there are no MeCab terms to count: 'zzzzzz',
+    '？？' and emoji have none; 'sofa', 'thuế' and 「垃圾」 have one.
+    """
+    return any(len(set(m.group().lower())) > 1 for m in _WORD.finditer(text))
+
+
+def has_content(text: str, terms: Sequence[str], japanese: bool) -> bool:
+    """Whether a query has anything to search for: content words (Japanese) or a word."""
+    return bool(terms) if japanese else has_words(text)
+
+
+def pane_evidence(
+    hits: Sequence[Hit],
+    scale: KindScale | None,
+    *,
+    content: bool,
+    dense_side: bool,
+    lexical_side: bool,
+) -> PaneEvidence:
+    """The evidence of one pane's hits (best first)."""
+    dense = [h.dense_score for h in hits if h.dense_score is not None]
+    z = scale.z(max(dense)) if dense_side and dense and scale is not None else None
+    lexical = None
+    if lexical_side:
+        lexical = any((h.lexical_score or 0.0) > 0 for h in hits[:LEXICAL_DEPTH])
+    return PaneEvidence(hits=len(hits), dense_z=z, lexical=lexical, content=content)
+
+
+def decide(evidence: PaneEvidence, *, no_answer_z: float = NO_ANSWER_Z) -> ConfidenceLevel:
+    """``high``, ``low`` or ``none`` for one pane (see the module docstring)."""
+    if not evidence.content or not evidence.hits or evidence.lexical is False:
+        return "none"
+    if evidence.dense_z is None:
+        # Words in common but no model to say the meaning matches (a lexical-only search).
+        return "low"
+    if evidence.dense_z < no_answer_z:
+        return "none"
+    return "high" if evidence.dense_z >= max(HIGH_Z, no_answer_z) else "low"
+
+
+def best(levels: Sequence[ConfidenceLevel]) -> ConfidenceLevel:
+    """The most confident of ``levels`` (``none`` for no levels)."""
+    return max(levels, key=_RANK.__getitem__, default="none")
+
+
+def pane_confidence(
+    levels: Mapping[DocKind, ConfidenceLevel], wanted: Sequence[DocKind]
+) -> PaneConfidence:
+    """The confidence of each pane shown, from the levels of the kinds searched.
+
+    The department pane is ranked from the FAQ, case and directory hits, so it is as sure as
+    the surest of them: when none of them found anything, its departments are a guess.
+    """
+    department = best([levels[k] for k in ("faq", "case", "department") if k in levels])
+    return PaneConfidence(
+        faq=levels.get("faq") if "faq" in wanted else None,
+        case=levels.get("case") if "case" in wanted else None,
+        manual=levels.get("manual") if "manual" in wanted else None,
+        department=department if "department" in wanted else None,
+    )
+
+
+def is_answered(confidence: PaneConfidence) -> bool:
+    """Whether a pane shown found an answer (``high`` or ``low``)."""
+    panes = (confidence.faq, confidence.case, confidence.manual, confidence.department)
+    return any(level not in (None, "none") for level in panes)

@@ -1,0 +1,146 @@
+"""Names that MeCab's 人名 tag misses: foreign names in katakana groups, given names in kana.
+
+* マリア・サントス, グエン・ヴァン・ナム, ヤマダ タロウ: katakana words joined by ・, ＝ or
+  a space, when enough of the words read as a name;
+* はるとくん, さくらちゃん, 凛ちゃん: the kana (or, before ちゃん/くん, kanji) just before an
+  honorific, which MeCab cuts apart or reads as a common noun, unless it is a family, role or
+  pet word (おばあちゃん, みなさん, ネコちゃん).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.text.masking.context import (
+    CHILD_HONORIFICS,
+    NameContext,
+    is_hiragana,
+    is_honorific,
+    is_kanji,
+    is_person,
+)
+
+_SEPARATORS = "・＝=\u30a0\uff65 \u3000"  # also the double hyphen, half-width ・ and spaces
+_KATAKANA_GROUP_RE = re.compile(rf"[ァ-ヺー]{{2,}}(?:[{_SEPARATORS}][ァ-ヺー]{{2,}}){{1,3}}")
+_SEPARATOR_RE = re.compile(rf"[{_SEPARATORS}]")
+_HONORIFIC_AFTER_RE = re.compile(r"[ \u3000]?(?:さん|様|さま|氏|くん|君|ちゃん|殿)")
+_PARTICLES = frozenset("のはがをにへともや")
+_SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎ")
+# くん that MeCab did not split off (翔く|ん, そう|たくん), unless a word goes on after it
+# (くんれん, やってくんない).
+_KUN_RE = re.compile(r"くん(?:(?![ぁ-ゖ])|(?=[のはがをにへともや]))")
+
+
+def has_katakana_group(text: str) -> bool:
+    """Whether ``text`` has katakana words joined by ・, ＝ or a space (a cheap first test)."""
+    return bool(_KATAKANA_GROUP_RE.search(text))
+
+
+def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
+    """Katakana words joined by ・, ＝ or a space, when enough of them read as a name.
+
+    MeCab knows マリア and サントス but not every part (ヴァン, ナム are common nouns to it, and
+    グエン・ティ・ラン is one unknown word), so a group is a name when one part is a name or an
+    unknown word and an honorific or a person noun shows it is a person, or two parts are.
+    """
+    text = context.text
+    spans: list[tuple[int, int]] = []
+    for match in _KATAKANA_GROUP_RE.finditer(text):
+        start, end = match.span()
+        honored = bool(_HONORIFIC_AFTER_RE.match(text, end))
+        if honorific_only and not honored:
+            continue
+        names = 0
+        place = False
+        pos = start
+        for part in _SEPARATOR_RE.split(match.group(0)):
+            found = context.overlapping(pos, pos + len(part))
+            pos += len(part) + 1
+            if len(found) == 1 and found[0].unknown and len(found[0].surface) > len(part):
+                # MeCab read the whole group as one unknown word (ツバキ・サザンカ as much as
+                # グエン・ティ・ラン): read each part on its own.
+                found = context.tokenizer.morphemes(part)
+            if any(is_person(w) or w.unknown for w in found):
+                names += 1
+            place = place or any(w.pos3 == "地名" for w in found)
+        if place and not honored:
+            continue
+        if names >= 2 or (names and (honored or context.person_before(start))):
+            spans.append((start, end))
+    return spans
+
+
+def kana_honorific_spans(context: NameContext) -> list[tuple[int, int]]:
+    """Names before an honorific that MeCab splits or tags as common nouns.
+
+    MeCab often cuts a given name in hiragana apart (はると → はる|と, そうたくん → そう|たくん)
+    or reads it as a common noun (さくら → 桜, ゆうき → 勇気), and some kanji names too
+    (凛 → 凛, 翔くん → 翔く|ん). So the name here is the run of hiragana (or, before
+    ちゃん/くん, of kanji) just before an honorific, unless it is a family, role or pet word.
+    """
+    text = context.text
+    spans: list[tuple[int, int]] = []
+    for h_start, honorific in _honorific_positions(context):
+        if h_start == 0:
+            continue
+        before = text[h_start - 1]
+        span = None
+        if is_hiragana(before):
+            span = _hiragana_name(context, h_start)
+        elif is_kanji(before) and honorific in CHILD_HONORIFICS:
+            span = _kanji_child_name(context, h_start)
+        if span is not None:
+            spans.append(span)
+    return spans
+
+
+def _honorific_positions(context: NameContext) -> list[tuple[int, str]]:
+    out = [(context.starts[k], w.surface) for k, w in enumerate(context.words) if is_honorific(w)]
+    seen = {start for start, _ in out}
+    for match in _KUN_RE.finditer(context.text):
+        if match.start() not in seen:
+            out.append((match.start(), "くん"))
+    return sorted(out)
+
+
+def _hiragana_name(context: NameContext, h_start: int) -> tuple[int, int] | None:
+    text = context.text
+    start = h_start
+    while start > 0 and h_start - start < 10 and is_hiragana(text[start - 1]):
+        start -= 1
+    run = text[start:h_start]
+    # はるとくんとひなちゃん: the run before ちゃん starts after the previous honorific.
+    cut = max(run.rfind(h) + len(h) if h in run else 0 for h in ("さん", "ちゃん", "くん", "さま"))
+    start, run = start + cut, run[cut:]
+    # 孫のはると: the particle after the noun before is not part of the name (but にゃんこ is).
+    if len(run) >= 3 and run[0] in _PARTICLES and run[1] not in _SMALL_KANA:
+        start, run = start + 1, run[1:]
+    if not 2 <= len(run) <= 6 or run[0] in "おご" or run in context.lists.not_name:
+        return None
+    if any(context.not_name(w) for w in context.overlapping(start, h_start)):
+        return None
+    return start, h_start
+
+
+def _kanji_child_name(context: NameContext, h_start: int) -> tuple[int, int] | None:
+    text = context.text
+    start = h_start
+    while start > 0 and h_start - start < 4 and is_kanji(text[start - 1]):
+        start -= 1
+    # The word that ends at the honorific, when MeCab split the text there (長女|凛|ちゃん).
+    k = context.ending_at(h_start)
+    if k is not None and context.starts[k] >= start:
+        word = context.words[k]
+        if is_person(word) or context.not_name(word):
+            return None  # 人名 are the token rule's; 姉ちゃん, 猫ちゃん are no names
+        return context.starts[k], h_start
+    # No word boundary there (翔く|ん): the kanji run, less a person noun before it (長男翔).
+    run = text[start:h_start]
+    for word in sorted(context.lists.person, key=len, reverse=True):
+        if run.startswith(word) and len(run) > len(word):
+            start += len(word)
+            break
+    lists = context.lists
+    if text[start:h_start] in lists.not_name or text[start:h_start] in lists.person:
+        return None
+    return start, h_start

@@ -1,0 +1,176 @@
+"""People's names written in Latin letters: Taro Yamada, YAMADA Taro, NGUYEN THI LAN.
+
+A run of one to four capitalised words (``Yamada``, ``YAMADA``) is a name when
+
+* an honorific follows it (``Maria Santosさん``, ``Kim Minju 様``) or a title precedes it
+  (``Mr. Brown``);
+* it has two words or more and follows a person noun (``申請者 YAMADA Taro``,
+  ``氏名はNGUYEN THI LAN``, ``名義 SUZUKI HANAKO``);
+* it has two words or more, each spelled like Japanese in Hepburn romaji and read by MeCab
+  (in katakana, with the long vowels romaji leaves out) as a person's name: ``Taro Yamada``,
+  ``YAMADA Taro``, but not ``Kosodate Shien`` (子育て支援) or ``Hello Work``.
+
+A run glued to a following kanji or katakana word (``LINEアカウント``, ``PDFファイル``) is a
+compound, not a name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from kb.text.mecab import MeCabTokenizer
+
+_WORD = r"(?:[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?|[A-Z]{2,}(?:['\-][A-Z]+)?)"
+_RUN_RE = re.compile(
+    rf"(?<![A-Za-z0-9@._\-/]){_WORD}(?:(?: |・|, ?){_WORD}){{0,3}}(?![A-Za-z0-9@_\-/]|\.[A-Za-z])"
+)
+_TITLE_RE = re.compile(r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.? ?$")
+_TITLES = frozenset({"Mr", "Ms", "Mrs", "Miss", "Dr", "Prof"})
+_HONORIFIC_RE = re.compile(r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿)")
+_GLUED_RE = re.compile(r"[一-龥々ァ-ヺ]")
+
+# Hepburn romaji, one syllable at a time (longest first): enough to read a name in katakana.
+_YOON = {"a": "ャ", "u": "ュ", "o": "ョ", "e": "ェ"}
+_ROWS = {
+    "": "アイウエオ",
+    "k": "カキクケコ",
+    "g": "ガギグゲゴ",
+    "s": "サシスセソ",
+    "z": "ザジズゼゾ",
+    "t": "タチツテト",
+    "d": "ダヂヅデド",
+    "n": "ナニヌネノ",
+    "h": "ハヒフヘホ",
+    "b": "バビブベボ",
+    "p": "パピプペポ",
+    "m": "マミムメモ",
+    "y": "ヤイユエヨ",
+    "r": "ラリルレロ",
+    "w": "ワイウエヲ",
+}
+_SYLLABLES: dict[str, str] = {}
+for _c, _row in _ROWS.items():
+    for _v, _kana in zip("aiueo", _row, strict=True):
+        _SYLLABLES[_c + _v] = _kana
+for _c, _kana in {
+    "ky": "キ", "gy": "ギ", "ny": "ニ", "hy": "ヒ", "by": "ビ", "py": "ピ", "my": "ミ",
+    "ry": "リ", "sh": "シ", "ch": "チ", "j": "ジ",
+}.items():  # fmt: skip
+    for _v, _small in _YOON.items():
+        _SYLLABLES[_c + _v] = _kana + _small
+_SYLLABLES.update(
+    {"shi": "シ", "chi": "チ", "tsu": "ツ", "fu": "フ", "ji": "ジ", "si": "シ", "ti": "チ",
+     "tu": "ツ", "hu": "フ", "zi": "ジ", "di": "ヂ", "du": "ヅ", "fa": "ファ", "fi": "フィ",
+     "fe": "フェ", "fo": "フォ", "je": "ジェ", "she": "シェ", "che": "チェ"}
+)  # fmt: skip
+_SYLLABLE_RE = re.compile(
+    "|".join(sorted(_SYLLABLES, key=len, reverse=True)) + r"|n(?![aiueoy])|([kgsztdhbpmrjfc])(?=\1)"
+)
+
+
+def to_katakana(word: str) -> str | None:
+    """``word`` read as Hepburn romaji in katakana (``Yamada`` → ヤマダ), or ``None``.
+
+    Args:
+        word: One word in Latin letters.
+
+    Returns:
+        The katakana, or ``None`` when ``word`` is not spelled like romaji (``Smith``).
+    """
+    out: list[str] = []
+    pos = 0
+    text = word.lower()
+    while pos < len(text):
+        match = _SYLLABLE_RE.match(text, pos)
+        if match is None:
+            return None
+        piece = match.group(0)
+        if match.group(1):
+            out.append("ッ")
+        elif piece == "n":
+            out.append("ン")
+        else:
+            out.append(_SYLLABLES[piece])
+        pos = match.end()
+    return "".join(out)
+
+
+def _variants(kana: str) -> list[str]:
+    """``kana`` and its readings with a long vowel the romaji left out (タロ → タロウ)."""
+    out = [kana]
+    if kana[-1:] in "オコソトノホモヨロゴゾドボポョ":
+        out.append(kana + "ウ")
+    if kana[-1:] in "ウクスツヌフムユルグズブプュ":
+        out.append(kana + "ウ")
+    for i, ch in enumerate(kana[:-1]):
+        if ch in "オコソトノホモヨロゴゾドボポョ" and kana[i + 1] not in "ウャュョ":
+            out.append(kana[: i + 1] + "ウ" + kana[i + 1 :])
+    return out[:6]
+
+
+def _reading(tokenizer: MeCabTokenizer, word: str) -> str:
+    """``person``, ``other`` (proper noun, unknown), ``common`` or ``none`` for one romaji word."""
+    kana = to_katakana(word)
+    if kana is None or len(kana) < 2:
+        return "none"
+    best = "common"
+    for variant in _variants(kana):
+        morphemes = tokenizer.morphemes(variant)
+        if all(m.pos2 == "固有名詞" and m.pos3 == "人名" for m in morphemes):
+            return "person"
+        if len(morphemes) == 1:
+            m = morphemes[0]
+            if m.pos2 == "固有名詞" and m.pos3 not in ("地名", "組織"):
+                return "person" if m.lemma != m.surface else "other"
+            if m.unknown:
+                best = "other"
+    return best
+
+
+def latin_name_spans(
+    tokenizer: MeCabTokenizer,
+    text: str,
+    *,
+    honorific_only: bool = False,
+    person_before: Callable[[int], bool] = lambda _start: False,
+) -> list[tuple[int, int]]:
+    """Spans of ``text`` that are people's names in Latin letters (see the module docstring).
+
+    Args:
+        tokenizer: MeCab tokenizer, to read romaji words in katakana.
+        text: The text, already folded to half-width letters.
+        honorific_only: Only names followed by an honorific.
+        person_before: Whether a person noun ends just before a character offset.
+
+    Returns:
+        Sorted ``(start, end)`` character offsets.
+    """
+    spans: list[tuple[int, int]] = []
+    for match in _RUN_RE.finditer(text):
+        start, end = match.span()
+        words = re.split(r"(?: |・|, ?)", match.group(0))
+        # A title is not part of the name: "Mr. Brown", "Dr Smith".
+        while words and words[0] in _TITLES:
+            start += len(words[0])
+            while start < end and text[start] in ". ":
+                start += 1
+            words = words[1:]
+        if not words:
+            continue
+        titled = bool(_TITLE_RE.search(text[max(0, start - 6) : start]))
+        honorific = bool(_HONORIFIC_RE.match(text, end))
+        if not honorific and _GLUED_RE.match(text, end):
+            continue
+        if honorific or titled:
+            spans.append((start, end))
+            continue
+        if honorific_only or len(words) < 2:
+            continue
+        if person_before(start) or _japanese_name(tokenizer, words):
+            spans.append((start, end))
+    return spans
+
+
+def _japanese_name(tokenizer: MeCabTokenizer, words: list[str]) -> bool:
+    return all(_reading(tokenizer, w) == "person" for w in words)

@@ -1,0 +1,201 @@
+"""The synonym table: SudachiDict's format and flags, matching, and the city's file on top."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kb.errors import InputError
+from kb.text.mecab import MeCabTokenizer
+from kb.text.synonym_dictionary import (
+    expression_terms,
+    parse_sudachi_json,
+    read_dictionary,
+)
+from kb.text.synonyms import (
+    HEADER,
+    CitySynonyms,
+    SynonymTable,
+    ensure_synonyms_file,
+    layer,
+    load_synonyms,
+    parse_synonyms,
+)
+
+
+def item(midashi: str, control: int = 0, lexeme: int = 1, **labels: Any) -> dict[str, Any]:
+    """One item as the npm package writes it (labels as in its index.d.ts)."""
+    return {
+        "taigenYogen": labels.get("taigenYogen", "体言"),
+        "expandControl": control,
+        "vocabularyNumber": lexeme,
+        "gokeiSyubetsu": labels.get("gokeiSyubetsu", "代表語"),
+        "ryakusyou": labels.get("ryakusyou", "代表語形"),
+        "hyoukiYure": labels.get("hyoukiYure", "代表表記"),
+        "bunya": labels.get("bunya", []),
+        "midashi": midashi,
+    }
+
+
+FIXTURE = [
+    {
+        "id": "001121",
+        "items": [
+            item("国民健康保険", bunya=["医療"]),
+            item("国保", ryakusyou="略語・略称", bunya=["医療"]),
+        ],
+    },
+    {
+        "id": "021673",
+        "items": [
+            item("転居", lexeme=1),
+            item("引っ越し", lexeme=2),
+            item("引越し", lexeme=2, hyoukiYure="異表記・表記ゆれ"),
+            item("移住", lexeme=3),
+            # 1: only ever expanded to; 2: a deletion record, never used.
+            item("転宅", control=1, lexeme=4),
+            item("宿替え", control=2, lexeme=5),
+        ],
+    },
+    {"id": "000050", "items": [item("不明確"), item("曖昧", lexeme=2)]},
+]
+
+
+@pytest.fixture
+def dictionary_file(tmp_path: Path) -> Path:
+    path = tmp_path / "share" / "synonyms.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(FIXTURE, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def expand(table: SynonymTable, tokenizer: MeCabTokenizer, query: str) -> set[str]:
+    return set(table.expand(tokenizer.lemmas(query)))
+
+
+def test_parse_keeps_flags_and_drops_deletion_records() -> None:
+    groups = dict(parse_sudachi_json(json.dumps(FIXTURE), "fixture"))
+    assert groups["001121"] == [("国民健康保険", 0, 1), ("国保", 0, 1)]
+    moving = groups["021673"]
+    assert ("転宅", 1, 4) in moving
+    assert all(midashi != "宿替え" for midashi, _, _ in moving)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ('{"id": 1}', "", "JSON list"),
+        ("[1]", "group 1", "'items'"),
+        ('[{"id": "7", "items": [{"expandControl": 0}]}]', "group 7, item 1", "midashi"),
+        ('[{"id": "7", "items": [{"midashi": "a", "expandControl": 5}]}]', "item 1", "0, 1 or 2"),
+        ('[{"id": "7", "items": [{"midashi": "a", "vocabularyNumber": "x"}]}]', "item 1", "number"),
+        ("[{", "", "not a JSON"),
+    ],
+)
+def test_parse_errors_name_the_group_and_field(data: str, field: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        parse_sudachi_json(data, "dict.json")
+    assert info.value.source == "dict.json"
+    assert field in info.value.field
+
+
+def test_flags_and_scopes(dictionary_file: Path, tokenizer: MeCabTokenizer) -> None:
+    dictionary = read_dictionary(dictionary_file, tokenizer)
+    group = layer(dictionary, CitySynonyms(), "group")
+    lexeme = layer(dictionary, CitySynonyms(), "lexeme")
+    # Both ways: an abbreviation and its full form are one word (same 語彙素).
+    for table in (group, lexeme):
+        assert expand(table, tokenizer, "国保に入りたい") >= {"国民", "健康", "保険"}
+        assert "国保" in expand(table, tokenizer, "国民健康保険の手続き")
+    # 'group' reaches the near-synonyms; 'lexeme' only the forms of the same word.
+    assert {"転居", "移住", "転宅"} <= expand(group, tokenizer, "引っ越しの手続き")
+    assert expand(lexeme, tokenizer, "引っ越しの手続き") == set()
+    # expandControl 1: 転宅 is expanded to, but finding it expands nothing.
+    assert expand(group, tokenizer, "転宅しました") == set()
+    # expandControl 2: never used, in either direction.
+    assert "宿替え" not in expand(group, tokenizer, "転居の届け")
+    assert expand(group, tokenizer, "宿替えしました") == set()
+
+
+def test_expressions_whose_terms_lose_meaning_are_dropped(
+    dictionary_file: Path, tokenizer: MeCabTokenizer
+) -> None:
+    # 不明確 without its prefix would be 明確: the opposite of 曖昧.
+    assert expression_terms("不明確", tokenizer) == ()
+    assert expression_terms("住民票の写し", tokenizer) == tokenizer.lemmas("住民票の写し")
+    table = layer(read_dictionary(dictionary_file, tokenizer), CitySynonyms(), "group")
+    assert expand(table, tokenizer, "明確な基準") == set()
+    assert expand(table, tokenizer, "曖昧な基準") == set()
+
+
+def test_matches_whole_words_longest_first(tokenizer: MeCabTokenizer) -> None:
+    city = parse_synonyms("国保\t国民健康保険\n保険\tインシュアランス\n", "city.tsv", tokenizer)
+    table = layer(None, city)
+    # 国保 is not a word of 全国保育; 国民健康保険 is one expression, not 保険 inside it.
+    assert table.expand(tokenizer.lemmas("全国保育所の一覧")) == ()
+    assert set(table.expand(tokenizer.lemmas("国民健康保険料"))) == {"国保"}
+    assert "インシュアランス" in table.expand(tokenizer.lemmas("保険の相談"))
+    # Nothing the query already has is added twice.
+    assert table.expand(tokenizer.lemmas("国保と国民健康保険")) == ()
+
+
+def test_city_file_adds_and_removes_groups(
+    dictionary_file: Path, tokenizer: MeCabTokenizer, caplog: pytest.LogCaptureFixture
+) -> None:
+    dictionary = read_dictionary(dictionary_file, tokenizer)
+    city = dictionary_file.parent / "synonyms.tsv"
+    city.write_text(
+        "# 市の追加\n"
+        "住居確保給付金\t家賃補助   # 独自の制度\n"
+        "-国保\n"  # the whole 国民健康保険 group misfires here
+        "－転居、移住\n"  # full-width minus; groups holding both
+        "-転居\t結婚\n",  # no group holds both: removes nothing, with a warning
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING):
+        table = load_synonyms(city, tokenizer, dictionary, "group")
+    assert set(table.expand(tokenizer.lemmas("家賃補助の申請"))) >= {"住居", "確保", "給付"}
+    assert expand(table, tokenizer, "国保に入りたい") == set()
+    assert expand(table, tokenizer, "国民健康保険の手続き") == set()
+    assert expand(table, tokenizer, "引っ越しの手続き") == set()
+    assert any(
+        "synonyms.tsv:5" in r.message and "removes nothing" in r.message for r in caplog.records
+    )
+    assert [g.origin for g in table.groups] == [f"{city}:2"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("ごみ\tゴミ\n住民票\n", 2, "at least two"),
+        ("# ok\n-\n", 2, "'-' line needs"),
+        ("住民票\tの\n", 1, "no searchable word"),
+    ],
+)
+def test_city_file_errors_name_the_line(
+    text: str, line: int, message: str, tokenizer: MeCabTokenizer
+) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        parse_synonyms(text, "synonyms.tsv", tokenizer)
+    assert info.value.line == line
+
+
+def test_spellings_the_index_already_folds_are_no_error(tokenizer: MeCabTokenizer) -> None:
+    # The old seed list's ごみ・ゴミ・塵 are one lemma: a city file copied from it still loads.
+    assert parse_synonyms("ごみ\tゴミ\t塵\n", "synonyms.tsv", tokenizer) == CitySynonyms()
+
+
+def test_new_city_file_is_the_commented_header(tmp_path: Path, tokenizer: MeCabTokenizer) -> None:
+    path = ensure_synonyms_file(tmp_path / "data" / "synonyms.tsv")
+    assert path.read_text(encoding="utf-8") == HEADER
+    assert "-移住" in HEADER
+    assert "SudachiDict" in HEADER
+    # Its examples are comments: a new file adds and removes nothing.
+    assert parse_synonyms(HEADER, str(path), tokenizer) == CitySynonyms()
+    path.write_text("国保\t国民健康保険\n", encoding="utf-8")
+    ensure_synonyms_file(path)  # an existing file is never overwritten
+    assert path.read_text(encoding="utf-8") == "国保\t国民健康保険\n"
