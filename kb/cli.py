@@ -215,6 +215,7 @@ def result_dict(result: Any) -> dict[str, Any]:
     """The JSON shape shared by ``kb search --json`` and ``GET /api/v1/search``."""
     data = asdict(result)
     data.pop("hits", None)
+    data.pop("filtered", None)
     for dept in data["departments"]:
         dept["evidence"] = list(dept["evidence"])
     return data
@@ -247,28 +248,42 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         _shown_ids(result),
         masker=lambda text: mask_personal(text, searcher.tokenizer),
     )
+    contact = {
+        "name": settings.contact_name,
+        "phone": settings.contact_phone,
+        "hours": settings.contact_hours,
+        "url": settings.contact_url,
+        "form_url": settings.contact_form_url,
+    }
     if args.json:
-        _print(json.dumps(result_dict(result), ensure_ascii=False, indent=2))
+        _print(
+            json.dumps({**result_dict(result), "contact": contact}, ensure_ascii=False, indent=2)
+        )
         return 0
     _print(f"「{result.query}」 ({result.took_ms:.1f} ms)")
+    if not result.answered:
+        where = "  ".join(v for v in (contact["name"], contact["phone"], contact["hours"]) if v)
+        _print(f"該当する情報が見つかりませんでした。総合窓口: {where}")
+    mark = {"low": "（一致が弱い）", "none": "（該当なし・参考表示）"}
+    level = result.confidence
     if result.departments:
-        _print("\n担当課:")
+        _print(f"\n担当課{mark.get(level.department or 'high', '')}:")
         for d in result.departments:
             _print(
                 f"  {d.name}  {d.phone}  {d.location}  {d.hours}  (根拠: {', '.join(d.evidence)})"
             )
     if result.faqs:
-        _print("\nFAQ:")
+        _print(f"\nFAQ{mark.get(level.faq or 'high', '')}:")
         for f in result.faqs:
             _print(f"  [{f.id}] {f.question}  ({f.department}, {f.score:.3f})")
             _print(f"      {f.answer[:120]}")
     if result.cases:
-        _print("\n類似相談:")
+        _print(f"\n類似相談{mark.get(level.case or 'high', '')}:")
         for c in result.cases:
             _print(f"  [{c.id}] {c.date} {c.department}: {c.summary[:80]}")
             _print(f"      → {c.resolution[:100]}")
     if result.manuals:
-        _print("\nマニュアル:")
+        _print(f"\nマニュアル{mark.get(level.manual or 'high', '')}:")
         for m in result.manuals:
             _print(f"  [{m.id}] {m.title} > {m.heading}: {m.text[:80]}")
     return 0

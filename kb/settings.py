@@ -147,12 +147,13 @@ class Settings(BaseSettings):
         description="Public searches that may wait for a turn; beyond that, 503 (retry).",
     )
     public_search_budget_per_minute: float = Field(
-        default=1200.0,
+        default=600.0,
         gt=0,
         description=(
             "Tokens (the prices of public_rate_per_minute) that the public searches of all "
-            "clients together may spend per minute and worker, about a third of a core by "
-            "default; beyond it, 503 (retry). Keeps a crowd of addresses from the staff's cores."
+            "clients together may spend per minute and worker: 8 short searches a second, "
+            "about a sixth of a core; beyond it, 503 (retry). Keeps a crowd of addresses from "
+            "the staff's cores."
         ),
     )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
@@ -249,6 +250,24 @@ class Settings(BaseSettings):
         description=(
             "An FAQ entry, case or department row whose text makes more chunks (about 400 "
             "characters each) is reported as a row error and skipped."
+        ),
+    )
+    max_record_title_chars: int = Field(
+        default=2_000,
+        ge=1,
+        description=(
+            "Longest FAQ question, case summary or department name in a CSV/JSONL row, and "
+            "longest value of every other short field (category, status, phone...); a longer "
+            "one is reported as a row error (file, line, field, length, limit) and the row "
+            "skipped."
+        ),
+    )
+    max_record_body_chars: int = Field(
+        default=20_000,
+        ge=1,
+        description=(
+            "Longest FAQ answer, case resolution or department duties in a CSV/JSONL row; a "
+            "longer one is reported as a row error and the row skipped."
         ),
     )
     max_body_bytes: int = Field(

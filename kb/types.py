@@ -174,9 +174,10 @@ class Filters:
     def narrowed(self) -> bool:
         """Whether a pane is left out or a department, category or date filter is set.
 
-        ``published_only`` is not a narrowing: it is what every public search is.
+        A public search (``published_only``: published FAQ entries alone) is not narrowed by
+        that: it is what every public search is.
         """
-        kinds = bool(self.kinds) and set(self.kinds) != set(DOC_KINDS)
+        kinds = bool(self.kinds) and set(self.kinds) != set(DOC_KINDS) and not self.published_only
         return kinds or bool(self.departments or self.categories or self.date_from or self.date_to)
 
 

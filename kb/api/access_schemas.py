@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from kb.api.schemas import Text
 from kb.security.roles import Role
 
 
@@ -16,7 +17,11 @@ class MeOut(BaseModel):
 
 
 class KeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=64, description="Who or what holds the key.")
+    name: Text = Field(
+        min_length=1,
+        max_length=64,
+        description="Who or what holds the key (at most 64 characters).",
+    )
     role: Role
     expires_days: int | None = Field(
         default=None, ge=1, le=3650, description="Days until the key stops working (none: never)."

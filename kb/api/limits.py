@@ -1,19 +1,53 @@
-"""Request body size limit: 413 with a JSON body, before a large body is read into memory.
+"""Request limits: the body size (413) and the text fields of request bodies (422).
 
 Every request body is capped at ``max_body_bytes`` (search, highlight and feedback bodies are a
 few kilobytes); the admin upload routes (``/api/v1/admin/...``) at ``max_upload_bytes``, which
 they also check themselves with a more specific message. A declared ``Content-Length`` above
 the limit is refused before anything is read; a chunked body is counted as it streams and
 refused as soon as it passes the limit.
+
+Every text field of a request body has a maximum length, declared on its schema
+(``kb/api/schemas*.py``, ``kb/api/access_schemas.py``) so that ``/openapi.json`` documents it,
+and none may hold a lone surrogate (JSON can write ``"\\ud800"``; such a string cannot be
+written as UTF-8, to SQLite or to a log): both are answered 422 before a route runs. The limits
+of the highlight route, the one route whose texts are not a query or an id, are here.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UPLOAD_PREFIX = "/api/v1/admin/"
+
+HIGHLIGHT_MAX_TEXTS = 200
+"""Texts of one highlight request (the console sends two or three per result shown)."""
+HIGHLIGHT_TEXT_MAX_CHARS = 20_000
+"""Characters of one highlight text: the longest FAQ answer or case resolution ingest accepts
+by default (``max_record_body_chars``); a manual result is a chunk of a few hundred."""
+HIGHLIGHT_TOTAL_MAX_CHARS = 100_000
+"""Characters of all texts of one highlight request together: bounds the MeCab work of one
+request (about a second for the worst text, a run of ASCII letters, digits or symbols)
+whatever the body size limit; what the console sends is a few thousand."""
+
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(value: str) -> str:
+    """Refuse a string holding a lone surrogate (a pydantic validator of every text field).
+
+    Raises:
+        ValueError: The message says what is wrong and where.
+    """
+    found = _LONE_SURROGATE_RE.search(value)
+    if found is not None:
+        raise ValueError(
+            f"文字列の {found.start() + 1} 文字目が不正な文字"
+            f"（対になっていないサロゲート U+{ord(found[0]):04X}）です"
+        )
+    return value
 
 
 class _TooLarge(Exception):

@@ -18,17 +18,27 @@ never sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import functools
+import logging
 import math
+import os
+import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 
 from kb.api.proxies import client_key, peer_host
+from kb.embed.embedder import set_background_thread
 from kb.settings import Settings
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -200,6 +210,10 @@ class SearchGate:
     :func:`search_cost`). Beyond either, :class:`Busy`. Each client's own bucket comes first;
     this is for many addresses at once, so that the counsellors keep the rest of the machine.
 
+    The searches run on the gate's own threads, not on the staff's search pool, as background
+    work (:func:`background_thread`): one model thread each, at a lower priority, never holding
+    back a staff query from using every core.
+
     Args:
         concurrency: Public searches that may run together (each embeds its query on a core).
         queue: Searches that may wait for a turn; one more is refused.
@@ -226,6 +240,8 @@ class SearchGate:
         self._waiting = 0
         self._semaphore: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchGate:
@@ -249,10 +265,20 @@ class SearchGate:
             self._waiting = 0
         return self._semaphore
 
-    async def run(self, work: Callable[[], Awaitable[T]], cost: float = 1.0) -> T:
-        """Await ``work()`` in turn, once its ``cost`` fits in the shared budget.
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The gate's own threads: background ones, of lower priority than the staff's."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    self.concurrency, thread_name_prefix="kb-public", initializer=background_thread
+                )
+            return self._executor
 
-        The turn is given back when the work ends, not when the caller stops waiting for it: a
+    async def run(self, fn: Callable[..., T], /, *args: Any, cost: float = 1.0, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` on the gate's threads in turn, once ``cost`` fits the budget.
+
+        The turn is given back when ``fn`` returns, not when the caller stops waiting for it: a
         client that hangs up cannot free a slot while its search still runs on a core.
 
         Raises:
@@ -268,16 +294,41 @@ class SearchGate:
             await semaphore.acquire()
         finally:
             self._waiting -= 1
+        loop = asyncio.get_running_loop()
 
-        def done(task: asyncio.Future[T]) -> None:
-            semaphore.release()
-            if not task.cancelled():
-                task.exception()  # retrieved here when the caller has gone away
+        def release(_: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+                loop.call_soon_threadsafe(semaphore.release)
 
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         try:
-            task = asyncio.ensure_future(work())
+            future = self.executor.submit(call)
         except BaseException:
             semaphore.release()
             raise
-        task.add_done_callback(done)
-        return await asyncio.shield(task)
+        future.add_done_callback(release)
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        """Stop the gate's threads (a search still running finishes first)."""
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+
+PUBLIC_THREAD_NICE = 10
+"""How much lower the public search threads run than the rest (Linux ``nice``): when the cores
+are contended, the kernel gives a staff search about nine times their share."""
+
+
+def background_thread() -> None:
+    """Make the calling thread a public-search one: background queries, a lower priority."""
+    set_background_thread()
+    try:
+        # On Linux the nice value is per thread; elsewhere this may lower the whole process or
+        # fail, so it is done only where it is known to be per thread.
+        if sys.platform.startswith("linux"):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PUBLIC_THREAD_NICE)
+    except OSError:
+        log.debug("could not lower the public search thread's priority", exc_info=True)

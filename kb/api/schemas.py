@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from kb.api.limits import (
+    HIGHLIGHT_MAX_TEXTS,
+    HIGHLIGHT_TEXT_MAX_CHARS,
+    HIGHLIGHT_TOTAL_MAX_CHARS,
+    valid_text,
+)
+from kb.settings import Settings
 from kb.types import SearchResult
+
+Level = Literal["high", "low", "none"]
+Text = Annotated[str, AfterValidator(valid_text)]
+"""A text field of a request body: no lone surrogate (see :mod:`kb.api.limits`)."""
 
 
 class DepartmentOut(BaseModel):
@@ -47,19 +58,58 @@ class ManualOut(BaseModel):
     score: float
 
 
+class ConfidenceOut(BaseModel):
+    """How sure the search is of each pane's best hit; ``null``: the pane was not searched."""
+
+    faq: Level | None = None
+    case: Level | None = None
+    manual: Level | None = None
+    department: Level | None = Field(
+        default=None,
+        description="As sure as the surest of the FAQ, case and directory hits it is ranked "
+        "from; below high, the console offers the general contact instead of a guess.",
+    )
+
+
+class ContactOut(BaseModel):
+    """The city's general contact (settings ``contact_*``), for questions with no answer."""
+
+    name: str
+    phone: str
+    hours: str
+    url: str
+    form_url: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ContactOut:
+        return cls(
+            name=settings.contact_name,
+            phone=settings.contact_phone,
+            hours=settings.contact_hours,
+            url=settings.contact_url,
+            form_url=settings.contact_form_url,
+        )
+
+
 class SearchOut(BaseModel):
     query: str
     took_ms: float
+    answered: bool = Field(description="Whether a pane shown found an answer (high or low).")
+    confidence: ConfidenceOut
+    contact: ContactOut
     departments: list[DepartmentOut]
     faqs: list[FaqOut]
     cases: list[CaseOut]
     manuals: list[ManualOut]
 
     @classmethod
-    def from_result(cls, result: SearchResult) -> SearchOut:
+    def from_result(cls, result: SearchResult, contact: ContactOut) -> SearchOut:
         return cls(
             query=result.query,
             took_ms=result.took_ms,
+            answered=result.answered,
+            confidence=ConfidenceOut(**result.confidence.__dict__),
+            contact=contact,
             departments=[
                 DepartmentOut(
                     name=d.name,
@@ -151,8 +201,26 @@ class ManualDetailOut(BaseModel):
 
 
 class HighlightIn(BaseModel):
-    q: str = Field(min_length=1, max_length=500, description="The query as typed.")
-    texts: list[str] = Field(max_length=200, description="Texts as displayed.")
+    q: Text = Field(
+        min_length=1, max_length=500, description="The query as typed (at most 500 characters)."
+    )
+    texts: list[Annotated[Text, Field(max_length=HIGHLIGHT_TEXT_MAX_CHARS)]] = Field(
+        max_length=HIGHLIGHT_MAX_TEXTS,
+        description=(
+            f"Texts as displayed: at most {HIGHLIGHT_MAX_TEXTS}, each at most "
+            f"{HIGHLIGHT_TEXT_MAX_CHARS:,} characters, {HIGHLIGHT_TOTAL_MAX_CHARS:,} in all."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _bounded_work(self) -> HighlightIn:
+        total = sum(len(text) for text in self.texts)
+        if total > HIGHLIGHT_TOTAL_MAX_CHARS:
+            raise ValueError(
+                f"texts の合計が {total:,} 文字で、上限 {HIGHLIGHT_TOTAL_MAX_CHARS:,} 文字を"
+                "超えています"
+            )
+        return self
 
 
 class HighlightOut(BaseModel):
@@ -163,17 +231,26 @@ class HighlightOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    query: str = Field(max_length=500, description="What was searched; stored masked.")
-    shown: list[Annotated[str, Field(max_length=200)]] = Field(
+    query: Text = Field(
+        max_length=500, description="What was searched (at most 500 characters); stored masked."
+    )
+    shown: list[Annotated[Text, Field(max_length=200)]] = Field(
         default_factory=list,
         max_length=200,
-        description="Ids of the documents shown (faq:F0001...); each must be in the index.",
+        description=(
+            "Ids of the documents shown (faq:F0001...: at most 200 ids of at most 200 "
+            "characters); each must be in the index."
+        ),
     )
-    helped_id: str | None = Field(
-        default=None, max_length=200, description="The shown document that helped."
+    helped_id: Text | None = Field(
+        default=None,
+        max_length=200,
+        description="The shown document that helped (at most 200 characters).",
     )
-    right_department: str | None = Field(
-        default=None, max_length=100, description="A department of the directory."
+    right_department: Text | None = Field(
+        default=None,
+        max_length=100,
+        description="A department of the directory (at most 100 characters).",
     )
 
 
@@ -220,7 +297,13 @@ class PublicFaqOut(BaseModel):
 
 class PublicSearchOut(BaseModel):
     query: str
+    answered: bool = Field(
+        description="false: no published FAQ answers the question; faqs is empty and the "
+        "widget offers the general contact instead."
+    )
+    confidence: Level = Field(description="high, low (a near match: check it) or none.")
     faqs: list[PublicFaqOut]
+    contact: ContactOut
 
 
 class PublicSuggestionOut(BaseModel):
@@ -234,9 +317,13 @@ class PublicSuggestOut(BaseModel):
 
 
 class PublicFeedbackIn(BaseModel):
-    faq_id: str = Field(max_length=50)
+    faq_id: Text = Field(max_length=50, description="The FAQ's id (at most 50 characters).")
     helpful: bool
-    query: str = Field(default="", max_length=500)
+    query: Text = Field(
+        default="",
+        max_length=500,
+        description="What the citizen searched (at most 500 characters); stored masked.",
+    )
 
 
 class PublicFeedbackOut(BaseModel):

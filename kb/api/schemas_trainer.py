@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from kb.api.schemas import Text
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.gaps import GapReport
 from kb.trainer.topics import TopicSet, trend
@@ -173,12 +174,22 @@ class DashboardOut(BaseModel):
 
 
 class CandidateIn(BaseModel):
-    topic_id: str = Field(min_length=1, max_length=200, description="e.g. 'all-03'.")
+    topic_id: Text = Field(
+        min_length=1, max_length=200, description="e.g. 'all-03' (at most 200 characters)."
+    )
 
 
 class CandidateEditIn(BaseModel):
-    question: str = Field(default="", max_length=500)
-    answer: str = Field(default="", max_length=4000)
+    question: Text = Field(
+        default="",
+        max_length=500,
+        description="The FAQ question as it will be published (at most 500 characters).",
+    )
+    answer: Text = Field(
+        default="",
+        max_length=4000,
+        description="The FAQ answer as it will be published (at most 4,000 characters).",
+    )
 
 
 class CandidateOut(BaseModel):

@@ -45,6 +45,18 @@ class Embedder(Protocol):
         ...
 
 
+def set_background_thread() -> None:
+    """Make the calling thread one that never takes every core for a query.
+
+    The public search runs on such threads, beside the staff searches rather than ahead of
+    them (see :func:`kb.embed.onnx_backend.set_background_thread`; the other embedders use a
+    fixed number of threads anyway).
+    """
+    from kb.embed.onnx_backend import set_background_thread as onnx_background
+
+    onnx_background()
+
+
 def occupying(embedder: Embedder) -> AbstractContextManager[None]:
     """Mark one search in flight for an embedder that picks its threads per call.
 

@@ -50,6 +50,24 @@ class OnnxUnsupported(ModelError):
     """The model cannot run on the ONNX backend; the caller falls back to PyTorch."""
 
 
+_background = threading.local()
+
+
+def set_background_thread() -> None:
+    """From now on, the calling thread's queries run beside the others, never ahead of them.
+
+    For a thread that serves work of lower priority (the public widget's searches): its
+    queries use the one-thread session, never the all-core solo one (whose threads spin on
+    every core, so a staff query arriving meanwhile would queue behind them), and they do not
+    count as in flight, so a staff query arriving meanwhile still runs solo.
+    """
+    _background.on = True
+
+
+def _is_background() -> bool:
+    return bool(getattr(_background, "on", False))
+
+
 @dataclass(frozen=True)
 class OnnxSpec:
     """What the ONNX pipeline needs besides the graph and the tokenizer (``kb-onnx.json``)."""
@@ -278,22 +296,28 @@ class OnnxEncoder:
         """Count the calling thread's work (one search) as in flight until the block ends.
 
         A query this thread encodes inside the block still runs solo when nothing else is in
-        flight; nested blocks count once.
+        flight; nested blocks count once. A background thread's work is not counted.
         """
         depth = getattr(self._local, "depth", 0)
         self._local.depth = depth + 1
-        if depth == 0:
+        counts = depth == 0 and not _is_background()
+        if counts:
             with self._in_flight_lock:
                 self._in_flight += 1
         try:
             yield
         finally:
             self._local.depth = depth
-            if depth == 0:
+            if counts:
                 with self._in_flight_lock:
                     self._in_flight -= 1
 
     def _run(self, encodings: Sequence[Any], *, query: bool = False) -> npt.NDArray[np.float32]:
+        if _is_background():
+            # Beside the others, never ahead of them: one thread, and not counted, so that a
+            # staff query arriving meanwhile still gets every core.
+            session = self._session if query else self._documents_session()
+            return self._pool(session, encodings)
         own = 1 if getattr(self._local, "depth", 0) else 0
         with self._in_flight_lock:
             alone = self._in_flight == own

@@ -57,6 +57,10 @@ class InputLimits:
     """Chunks of one manual file, all its sections together."""
     max_chunks_per_record: int = 25
     """Chunks of one FAQ entry, case or department row (25 chunks ≈ 10,000 characters)."""
+    max_record_title_chars: int = 2_000
+    """Characters of a row's question, summary or name, and of each other short field."""
+    max_record_body_chars: int = 20_000
+    """Characters of a row's answer, resolution or duties."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InputLimits:
@@ -69,6 +73,8 @@ class InputLimits:
             max_manual_chars=settings.max_manual_chars,
             max_chunks_per_file=settings.max_chunks_per_file,
             max_chunks_per_record=settings.max_chunks_per_record,
+            max_record_title_chars=settings.max_record_title_chars,
+            max_record_body_chars=settings.max_record_body_chars,
         )
 
 

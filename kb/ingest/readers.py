@@ -34,7 +34,8 @@ def read_path(
         kind: Force the kind of a CSV/JSONL file (``faq``, ``case``, ``department``) instead
             of detecting it from the columns. Other formats are always manuals, so only
             ``None`` or ``"manual"`` is accepted for them.
-        limits: Size limits; a CSV/JSONL record over ``max_chunks_per_record`` becomes a row
+        limits: Size limits; a CSV/JSONL record over ``max_chunks_per_record`` or with a
+            field over ``max_record_title_chars`` / ``max_record_body_chars`` becomes a row
             error, a manual over any limit is refused whole.
 
     Returns:
@@ -59,7 +60,7 @@ def read_path(
             raise InputError(source, f"a {suffix} file cannot hold manuals (use .md/.docx/.pdf)")
         from kb.ingest.tabular import read_csv, read_jsonl
 
-        result = (read_csv if suffix == ".csv" else read_jsonl)(path, kind)
+        result = (read_csv if suffix == ".csv" else read_jsonl)(path, kind, limits=limits)
         return limit_chunks(result, limits, manual=False)
     if kind not in (None, "manual"):
         raise InputError(source, f"a {suffix} file is a manual; it cannot be read as '{kind}'")

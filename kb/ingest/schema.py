@@ -32,6 +32,9 @@ class FieldSpec:
     required: bool = False
     multi: bool = False
     """Multi-valued: ``|``/``、``/``;``-separated in CSV, a string or a list in JSONL."""
+    body: bool = False
+    """Long free text (answer, resolution, duties), limited by ``max_record_body_chars``; every
+    other field by ``max_record_title_chars``."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ SPECS: dict[DocKind, KindSpec] = {
         (
             FieldSpec("id", ("ID", "番号", "FAQ番号"), required=True),
             FieldSpec("question", ("質問", "問い"), required=True),
-            FieldSpec("answer", ("回答", "答え"), required=True),
+            FieldSpec("answer", ("回答", "答え"), required=True, body=True),
             FieldSpec("department", ("departments", "担当課", "所管課", "担当"), multi=True),
             FieldSpec("category", ("分類", "カテゴリ")),
             FieldSpec("published", ("公開", "公開フラグ")),
@@ -83,7 +86,9 @@ SPECS: dict[DocKind, KindSpec] = {
             FieldSpec("channel", ("経路", "相談経路", "受付方法")),
             FieldSpec("category", ("分類", "相談分類")),
             FieldSpec("summary", ("相談内容", "概要", "相談概要"), required=True),
-            FieldSpec("resolution", ("対応", "対応内容", "対応結果", "解決"), required=True),
+            FieldSpec(
+                "resolution", ("対応", "対応内容", "対応結果", "解決"), required=True, body=True
+            ),
             FieldSpec("departments", ("department", "担当課", "対応課", "引継先"), multi=True),
             FieldSpec("status", ("状態", "ステータス")),
         ),
@@ -92,7 +97,7 @@ SPECS: dict[DocKind, KindSpec] = {
         "department",
         (
             FieldSpec("name", ("課名", "部署名", "担当課"), required=True),
-            FieldSpec("duties", ("業務内容", "所掌事務", "業務"), required=True),
+            FieldSpec("duties", ("業務内容", "所掌事務", "業務"), required=True, body=True),
             FieldSpec("phone", ("電話", "電話番号")),
             FieldSpec("location", ("場所", "窓口", "所在地", "フロア")),
             FieldSpec("hours", ("受付時間", "開庁時間")),
@@ -387,6 +392,24 @@ def parse_id(value: str) -> str:
     if "#" in text or any(ch.isspace() or not ch.isprintable() for ch in text):
         raise ValueError(f"id '{value}' must not contain spaces, control characters or '#'")
     return text
+
+
+def check_length(value: str, limit: int, setting: str) -> None:
+    """Refuse a value longer than ``limit`` characters.
+
+    Args:
+        value: The value as read (stripped).
+        limit: The most characters allowed.
+        setting: The setting that raises the limit, named in the message.
+
+    Raises:
+        ValueError: ``value`` is longer; the message gives its length and the limit.
+    """
+    if len(value) > limit:
+        raise ValueError(
+            f"値が {len(value):,} 文字あり、上限 {limit:,} 文字 ({setting}) を超えています。"
+            "行をスキップしました"
+        )
 
 
 def parse_url(value: str) -> str:

@@ -22,9 +22,16 @@ from pathlib import Path
 
 from kb.errors import InputError, SchemaError
 from kb.ingest.encoding import read_text
-from kb.ingest.limits import MAX_JSON_DEPTH, json_depth_message, json_too_deep
+from kb.ingest.limits import (
+    DEFAULT_LIMITS,
+    MAX_JSON_DEPTH,
+    InputLimits,
+    json_depth_message,
+    json_too_deep,
+)
 from kb.ingest.schema import (
     SPECS,
+    check_length,
     detect_kind,
     map_columns,
     parse_channel,
@@ -40,12 +47,16 @@ RawValue = str | tuple[str, ...]
 """A cell: text, or (JSONL) a list of texts for a multi-valued field."""
 
 
-def read_csv(path: Path, kind: DocKind | None = None) -> ParseResult:
+def read_csv(
+    path: Path, kind: DocKind | None = None, *, limits: InputLimits = DEFAULT_LIMITS
+) -> ParseResult:
     """Read a CSV file of FAQ entries, cases or departments.
 
     Args:
         path: The file (UTF-8, UTF-8 with BOM or CP932; header on line 1).
         kind: The kind of its rows, or ``None`` to detect it from the header.
+        limits: The field length limits (``max_record_title_chars``, ``max_record_body_chars``);
+            a longer value is a row error.
 
     Returns:
         The good rows and one error per bad value.
@@ -54,15 +65,18 @@ def read_csv(path: Path, kind: DocKind | None = None) -> ParseResult:
         InputError: The file cannot be read or decoded, or is empty.
         SchemaError: Its columns do not fit the kind.
     """
-    return parse_csv(read_text(path), source=str(path), kind=kind)
+    return parse_csv(read_text(path), source=str(path), kind=kind, limits=limits)
 
 
-def read_jsonl(path: Path, kind: DocKind | None = None) -> ParseResult:
+def read_jsonl(
+    path: Path, kind: DocKind | None = None, *, limits: InputLimits = DEFAULT_LIMITS
+) -> ParseResult:
     """Read a JSONL file (one JSON object per line) of FAQ entries, cases or departments.
 
     Args:
         path: The file (UTF-8).
         kind: The kind of its records, or ``None`` to detect it from the first object's keys.
+        limits: The field length limits, as for :func:`read_csv`.
 
     Returns:
         The good records and one error per bad line or value.
@@ -71,10 +85,16 @@ def read_jsonl(path: Path, kind: DocKind | None = None) -> ParseResult:
         InputError: The file cannot be read or decoded, or is empty.
         SchemaError: An object has an unknown key or lacks a required one.
     """
-    return parse_jsonl(read_text(path), source=str(path), kind=kind)
+    return parse_jsonl(read_text(path), source=str(path), kind=kind, limits=limits)
 
 
-def parse_csv(text: str, *, source: str, kind: DocKind | None = None) -> ParseResult:
+def parse_csv(
+    text: str,
+    *,
+    source: str,
+    kind: DocKind | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> ParseResult:
     """Parse decoded CSV text. See :func:`read_csv`.
 
     Line numbers are physical lines, so a row whose quoted cell spans lines is reported at the
@@ -92,7 +112,7 @@ def parse_csv(text: str, *, source: str, kind: DocKind | None = None) -> ParseRe
     columns = map_columns(
         header, kind or detect_kind(header, source, header_line), source, header_line
     )
-    builder = _Builder(source, columns.kind)
+    builder = _Builder(source, columns.kind, limits=limits)
     for line, cells in rows:
         if isinstance(cells, RowError):
             builder.errors.append(cells)
@@ -109,7 +129,13 @@ def parse_csv(text: str, *, source: str, kind: DocKind | None = None) -> ParseRe
     return builder.result()
 
 
-def parse_jsonl(text: str, *, source: str, kind: DocKind | None = None) -> ParseResult:
+def parse_jsonl(
+    text: str,
+    *,
+    source: str,
+    kind: DocKind | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+) -> ParseResult:
     """Parse decoded JSONL text. See :func:`read_jsonl`.
 
     Blank lines are skipped. A line that is not valid JSON, not an object, or nested deeper
@@ -143,7 +169,8 @@ def parse_jsonl(text: str, *, source: str, kind: DocKind | None = None) -> Parse
             continue
         keys = [str(key) for key in obj]
         if builder is None:
-            builder = _Builder(source, kind or detect_kind(keys, source, line), errors=errors)
+            found = kind or detect_kind(keys, source, line)
+            builder = _Builder(source, found, errors=errors, limits=limits)
         columns = map_columns(keys, builder.kind, source, line)
         spec = SPECS[builder.kind]
         values: dict[str, RawValue] = {}
@@ -226,11 +253,15 @@ class _Row:
     source: str
     line: int
     values: Mapping[str, RawValue]
+    kind: DocKind
+    limits: InputLimits
     errors: list[RowError] = field(default_factory=list)
 
     def text(self, name: str, *, required: bool = False) -> str:
         raw = self.values.get(name, "")
         value = (raw if isinstance(raw, str) else "|".join(raw)).strip()
+        if not self.short_enough(name, value):
+            return ""
         if required and not value:
             self.error(name, "required value is empty")
         return value
@@ -253,7 +284,23 @@ class _Row:
             return False
 
     def multi(self, name: str) -> tuple[str, ...]:
-        return split_multi(self.values.get(name, ""))
+        raw = self.values.get(name, "")
+        if not self.short_enough(name, raw if isinstance(raw, str) else "|".join(raw)):
+            return ()
+        return split_multi(raw)
+
+    def short_enough(self, name: str, value: str) -> bool:
+        """Whether ``value`` is within its field's length limit (else a row error)."""
+        if SPECS[self.kind].field(name).body:
+            limit, setting = self.limits.max_record_body_chars, "max_record_body_chars"
+        else:
+            limit, setting = self.limits.max_record_title_chars, "max_record_title_chars"
+        try:
+            check_length(value, limit, setting)
+        except ValueError as exc:
+            self.error(name, str(exc))
+            return False
+        return True
 
     def error(self, name: str, message: str) -> None:
         self.errors.append(RowError(self.source, self.line, name, message))
@@ -311,9 +358,10 @@ class _Builder:
     departments: list[Department] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
+    limits: InputLimits = DEFAULT_LIMITS
 
     def add(self, line: int, values: Mapping[str, RawValue]) -> None:
-        row = _Row(self.source, line, values)
+        row = _Row(self.source, line, values, self.kind, self.limits)
         key, record = _record(self.kind, row)
         if row.errors:
             self.errors.extend(row.errors)

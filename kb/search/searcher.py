@@ -79,9 +79,9 @@ class SearchConfig:
     """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1); chosen by
     cross-validation with SudachiDict's dictionary (eval/tune_synonyms.py)."""
     feedback_weight: float = 1.0
-    """Weight of the kNN vote of similar past 「正しい担当課」 feedback.
-
-    See :mod:`kb.search.feedback`."""
+    """Weight of the kNN vote of past 「正しい担当課」 feedback on rephrasings of the query,
+    in units of the best department's score: at 1, a vote from the same question (or a sure
+    rephrasing) puts its department first. See :mod:`kb.search.feedback`."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SearchConfig:
@@ -500,14 +500,18 @@ class Searcher:
                 name = hit.departments[0] if hit.departments else DocId.local_of(hit.doc_id)
                 scores[name] += cfg.directory_weight * (hit.score / top) / (1.0 + rank)
                 evidence[name].insert(0, hit.doc_id)
-        feedback = self.department_feedback
-        if feedback is not None and qvec is not None and cfg.feedback_weight > 0:
-            # Staff said "the right department was X" for similar queries: a kNN vote.
+        voted: dict[str, float] = {}
+        if qvec is not None and cfg.feedback_weight > 0:
+            # Staff said "the right department was X" for a rephrasing of this query: a vote
+            # as sure as the query itself weighs as much as the best department's evidence.
+            top = max(scores.values(), default=0.0) or 1.0
             for vote in self._feedback_votes(qvec):
                 if vote.department in self.departments:
-                    scores[vote.department] += cfg.feedback_weight * min(1.0, vote.weight)
+                    voted[vote.department] = cfg.feedback_weight * min(1.0, vote.weight) * top
+                    scores[vote.department] += voted[vote.department]
                     evidence[vote.department].insert(0, f"feedback:{vote.neighbours}")
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: cfg.department_k]
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -voted.get(kv[0], 0.0)))
+        ranked = ranked[: cfg.department_k]
         out = []
         for name, score in ranked:
             d = self.departments.get(name)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kb.store.sqlite import SideDatabase
+from kb.store.sqlite import SideDatabase, while_locked
 from kb.store.types import QueryLogRecord
 
 
@@ -31,9 +31,27 @@ class QueryLogStore(SideDatabase):
                 "scores": str,
                 "top_faq_score": float,
                 "zero_hit": int,
+                "filtered": int,
+                "answered": int,
             },
             index=["created_at"],
         )
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added since the file was created (``filtered``, ``answered``)."""
+        import sqlite3
+
+        table = self._db.table("queries")
+        for name in ("filtered", "answered"):
+            if name in table.columns_dict:
+                continue
+            try:
+                while_locked(lambda name=name: table.add_column(name, int))
+            except sqlite3.OperationalError as exc:
+                # Another process (`kb serve --workers N`) added it first.
+                if "duplicate column" not in str(exc):
+                    raise
 
     def add(self, record: QueryLogRecord) -> QueryLogRecord:
         """Append ``record``; returns it with its id and time filled in.
@@ -73,6 +91,8 @@ class QueryLogStore(SideDatabase):
                         "scores": json.dumps([round(s, 4) for s in record.scores]),
                         "top_faq_score": record.top_faq_score,
                         "zero_hit": int(record.zero_hit),
+                        "filtered": int(record.filtered),
+                        "answered": None if record.answered is None else int(record.answered),
                     }
                 )
                 rowid = int(table.last_rowid or 0)
@@ -104,6 +124,8 @@ class QueryLogStore(SideDatabase):
                 scores=tuple(json.loads(r["scores"] or "[]")),
                 top_faq_score=r["top_faq_score"],
                 zero_hit=bool(r["zero_hit"]),
+                filtered=bool(r["filtered"]),
+                answered=None if r["answered"] is None else bool(r["answered"]),
                 created_at=r["created_at"],
                 id=int(r["id"]),
             )

@@ -77,6 +77,11 @@ class QueryLogRecord:
     top_faq_score: float | None = None
     """Best dense score of a published FAQ entry; ``None`` when no FAQ came back."""
     zero_hit: bool = False
+    filtered: bool = False
+    """The search was narrowed (a pane left out, a filter set): it says nothing about gaps."""
+    answered: bool | None = None
+    """Whether the FAQ pane found an answer (kb.search.confidence); ``None``: not searched,
+    or logged before the decision existed."""
     created_at: str = ""
     """UTC time, ISO 8601; set by :meth:`kb.store.QueryLogStore.add` when empty."""
     id: int = 0

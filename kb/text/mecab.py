@@ -2,6 +2,12 @@
 
 The lexical index is built from the lemmas of content words. UniDic lemmas already fold many
 表記ゆれ (ゴミ/ごみ → 塵, 一人暮らし/独り暮らし), which is why lemmas beat surface forms here.
+
+No text reaches MeCab whole: every method tags the pieces of
+:func:`kb.text.mecab_input.tagger_pieces` (at most :data:`~kb.text.mecab_input.MAX_TAGGER_CHARS`
+characters, without NUL or lone surrogates), because one long input crashes the process.
+Offsets and surfaces refer to the text as given; an ordinary text is one piece and is tagged
+exactly as it would be whole.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
+
+from kb.text.mecab_input import Piece, tagger_pieces
 
 TOKENIZER_VERSION = "unidic-lite-lemma-1"
 
@@ -237,18 +245,31 @@ class MeCabTokenizer:
         return tagger
 
     def analyze(self, text: str) -> list[Token]:
-        """Split ``text`` into morphemes with lemma, part of speech and offsets."""
+        """Split ``text`` into morphemes with lemma, part of speech and offsets.
+
+        Args:
+            text: Any text, of any length.
+
+        Returns:
+            The morphemes in order; ``text[t.start : t.start + len(t.surface)] == t.surface``.
+        """
         tokens: list[Token] = []
-        pos = 0
-        for word in self._tagger()(text):
-            surface = str(word.surface)
-            start = text.find(surface, pos)
-            if start < 0:
-                start = pos
-            pos = start + len(surface)
-            features = _features(word, str(word.feature_raw))
-            lemma, content = _read(surface, features)
-            tokens.append(Token(surface, lemma, features[0], start, content))
+        tagger = self._tagger()
+        for piece in tagger_pieces(text):
+            pos = 0
+            # Each piece's nodes are read before the next call: fugashi reuses the lattice.
+            for word in tagger(piece.text):
+                surface = str(word.surface)
+                start = piece.text.find(surface, pos)
+                if start < 0:
+                    start = pos
+                pos = start + len(surface)
+                features = _features(word, str(word.feature_raw))
+                lemma, content = _read(surface, features)
+                if piece.altered:  # the text's own characters (a lone surrogate, not U+FFFD)
+                    at = piece.start + start
+                    surface = text[at : at + len(surface)]
+                tokens.append(Token(surface, lemma, features[0], piece.start + start, content))
         return tokens
 
     def morphemes(self, text: str) -> list[Morpheme]:
@@ -262,17 +283,22 @@ class MeCabTokenizer:
         """
         out: list[Morpheme] = []
         known = _MORPHEMES
-        for word in self._tagger()(text):
-            key = (word.surface, word.feature_raw, word.is_unk)
-            morpheme = known.get(key)
-            if morpheme is None:
-                surface = str(word.surface)
-                pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
-                lemma = _clean_lemma(lemma, surface)
-                morpheme = Morpheme(surface, pos1, pos2, pos3, lemma, bool(word.is_unk))
-                if len(known) < _CACHE_LIMIT:
-                    known[key] = morpheme
-            out.append(morpheme)
+        tagger = self._tagger()
+        for piece in tagger_pieces(text):
+            if piece.altered:
+                out.extend(_altered_morphemes(tagger, text, piece))
+                continue
+            for word in tagger(piece.text):
+                key = (word.surface, word.feature_raw, word.is_unk)
+                morpheme = known.get(key)
+                if morpheme is None:
+                    surface = str(word.surface)
+                    pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
+                    lemma = _clean_lemma(lemma, surface)
+                    morpheme = Morpheme(surface, pos1, pos2, pos3, lemma, bool(word.is_unk))
+                    if len(known) < _CACHE_LIMIT:
+                        known[key] = morpheme
+                out.append(morpheme)
         return out
 
     def readings(self, text: str) -> list[Reading]:
@@ -314,35 +340,66 @@ class MeCabTokenizer:
         for the few nodes whose term depends on the surface, by surface and features).
         """
         out: list[str] = []
-        by_raw = _RAW_TERMS
-        by_surface = _TERMS
-        for word in self._tagger()(text):
-            raw = word.feature_raw
-            found = by_raw.get(raw, _UNSEEN)
-            if isinstance(found, str):
-                term = found
-            elif found is None:
-                key = (word.surface, raw)
-                known = by_surface.get(key)
-                if known is None:
-                    known = _term(*_read(key[0], _features(word, raw)))
-                    if len(by_surface) < _CACHE_LIMIT:
-                        by_surface[key] = known
-                term = known
-            else:
-                features = _features(word, raw)
-                if _surface_free(features):
-                    # Any surface gives the same term: read it with a placeholder surface.
-                    term = _term(*_read("", features))
-                    if len(by_raw) < _CACHE_LIMIT:
-                        by_raw[raw] = term
-                else:
-                    term = _term(*_read(word.surface, features))
-                    if len(by_raw) < _CACHE_LIMIT:
-                        by_raw[raw] = None
-            if term:
-                out.append(term)
+        tagger = self._tagger()
+        for piece in tagger_pieces(text):
+            # A replaced character stays U+FFFD here: an index term never holds a surrogate.
+            _piece_terms(tagger, piece.text, out)
         return tuple(out)
+
+
+def _piece_terms(tagger: Any, text: str, out: list[str]) -> None:
+    """Append the index terms of ``text`` (one tagger call) to ``out``."""
+    by_raw = _RAW_TERMS
+    by_surface = _TERMS
+    for word in tagger(text):
+        raw = word.feature_raw
+        found = by_raw.get(raw, _UNSEEN)
+        if isinstance(found, str):
+            term = found
+        elif found is None:
+            key = (word.surface, raw)
+            known = by_surface.get(key)
+            if known is None:
+                known = _term(*_read(key[0], _features(word, raw)))
+                if len(by_surface) < _CACHE_LIMIT:
+                    by_surface[key] = known
+            term = known
+        else:
+            features = _features(word, raw)
+            if _surface_free(features):
+                # Any surface gives the same term: read it with a placeholder surface.
+                term = _term(*_read("", features))
+                if len(by_raw) < _CACHE_LIMIT:
+                    by_raw[raw] = term
+            else:
+                term = _term(*_read(word.surface, features))
+                if len(by_raw) < _CACHE_LIMIT:
+                    by_raw[raw] = None
+        if term:
+            out.append(term)
+
+
+def _altered_morphemes(tagger: Any, text: str, piece: Piece) -> list[Morpheme]:
+    """The morphemes of a piece in which characters were replaced, with the text's surfaces.
+
+    Lemmas are read from the replaced characters (U+FFFD, never a lone surrogate), like every
+    lemma and index term; the memo is bypassed, as its key is the replaced surface.
+    """
+    out: list[Morpheme] = []
+    pos = 0
+    for word in tagger(piece.text):
+        tagged = str(word.surface)
+        start = piece.text.find(tagged, pos)
+        if start < 0:
+            start = pos
+        pos = start + len(tagged)
+        pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
+        at = piece.start + start
+        surface = text[at : at + len(tagged)]
+        out.append(
+            Morpheme(surface, pos1, pos2, pos3, _clean_lemma(lemma, tagged), bool(word.is_unk))
+        )
+    return out
 
 
 def _surface_free(features: Features) -> bool:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from kb.errors import InputError
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
@@ -43,7 +43,7 @@ PACKAGE = "sudachi-synonyms-dictionary"
 DICTIONARY_FILE = "sudachi-synonyms-dictionary.json"
 SETUP_COMMAND = "bash scripts/setup.sh"
 """What installs the dictionary (named in every message about a missing one)."""
-COMPILED_FORMAT = "kb-synonyms-2"
+COMPILED_FORMAT = "kb-synonyms-3"
 """Bump when the compiled form changes, so that old caches are compiled anew."""
 
 Terms = tuple[str, ...]
@@ -55,36 +55,41 @@ of its synonym group (near-synonyms too: 転居, 引っ越し, 移住)."""
 SCOPES: tuple[Scope, ...] = ("lexeme", "group")
 
 
-class Entry(NamedTuple):
-    """One expression of a dictionary group, compiled."""
-
-    terms: Terms
-    trigger: bool
-    """False for 展開制御フラグ 1: found in a query it expands nothing, but others expand to it."""
-    lexeme: int
-    """語彙素番号 within the group (0 when the dictionary leaves it out: a word of its own)."""
-
-
 @dataclass(frozen=True, slots=True)
-class DictionaryGroup:
-    """One synonym group: its SudachiDict id and its usable expressions."""
+class SynonymGroup:
+    """Expressions (as lexical terms) that stand for each other in a query."""
 
-    id: str
-    entries: tuple[Entry, ...]
+    members: tuple[Terms, ...]
+    triggers: tuple[bool, ...]
+    """Per member: whether finding it in a query expands to the others (False for the
+    dictionary's 展開制御フラグ 1: expanded to, never from)."""
+    origin: str
+    """Where the group comes from (``SudachiDict 001121``, ``synonyms.tsv:12``)."""
+    lexemes: tuple[int, ...] = ()
+    """Per member: its 語彙素番号 in a dictionary group (0: none given, a word of its own)."""
 
     def contains(self, terms: Terms) -> bool:
         """Whether one of the group's expressions is ``terms``."""
-        return any(e.terms == terms for e in self.entries)
+        return terms in self.members
 
-    def sets(self, scope: Scope) -> list[tuple[Entry, ...]]:
+    def sets(self, scope: Scope) -> list[SynonymGroup]:
         """The group's sets of interchangeable expressions under ``scope`` (two or more each)."""
-        if scope == "group":
-            return [self.entries] if len(self.entries) > 1 else []
-        by_lexeme: dict[int, list[Entry]] = {}
-        for n, entry in enumerate(self.entries):
-            # An entry without a 語彙素番号 is a word of its own (a key no number can take).
-            by_lexeme.setdefault(entry.lexeme or -1 - n, []).append(entry)
-        return [tuple(s) for s in by_lexeme.values() if len(s) > 1]
+        if scope == "group" or not self.lexemes:
+            return [self] if len(self.members) > 1 else []
+        by_lexeme: dict[int, list[int]] = {}
+        for n, lexeme in enumerate(self.lexemes):
+            # A member without a 語彙素番号 is a word of its own (a key no number can take).
+            by_lexeme.setdefault(lexeme or -1 - n, []).append(n)
+        return [
+            SynonymGroup(
+                tuple(self.members[i] for i in picked),
+                tuple(self.triggers[i] for i in picked),
+                self.origin,
+                tuple(self.lexemes[i] for i in picked),
+            )
+            for picked in by_lexeme.values()
+            if len(picked) > 1
+        ]
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,11 @@ class SynonymDictionary:
 
     source: str
     sha256: str
-    groups: tuple[DictionaryGroup, ...]
+    groups: tuple[SynonymGroup, ...]
 
     @property
     def expressions(self) -> int:
-        return sum(len(g.entries) for g in self.groups)
+        return sum(len(g.members) for g in self.groups)
 
 
 ParsedGroup = tuple[str, list[tuple[str, int, int]]]
@@ -182,17 +187,24 @@ def compile_groups(
     """
     out = []
     for gid, items in groups:
-        entries: dict[Terms, Entry] = {}
+        # terms -> (trigger, lexeme); a repeat keeps the more permissive flag.
+        entries: dict[Terms, tuple[bool, int]] = {}
         for midashi, control, lexeme in items:
             terms = expression_terms(midashi, tokenizer)
             if not terms:
                 continue
             seen = entries.get(terms)
-            # A repeat keeps the more permissive flag: it can trigger if any spelling can.
-            if seen is None or (control == 0 and not seen.trigger):
-                entries[terms] = Entry(terms, control == 0, lexeme)
+            if seen is None or (control == 0 and not seen[0]):
+                entries[terms] = (control == 0, seen[1] if seen else lexeme)
         if len(entries) > 1:
-            out.append(DictionaryGroup(gid, tuple(entries.values())))
+            out.append(
+                SynonymGroup(
+                    tuple(entries),
+                    tuple(t for t, _ in entries.values()),
+                    f"SudachiDict {gid}",
+                    tuple(x for _, x in entries.values()),
+                )
+            )
     return tuple(out)
 
 
@@ -206,43 +218,47 @@ def _cache_key(digest: str) -> str:
     ).hexdigest()
 
 
-def _read_cache(cache: Path, key: str) -> tuple[DictionaryGroup, ...] | None:
+def _read_cache(cache: Path, key: str) -> tuple[SynonymGroup, ...] | None:
     try:
         raw = json.loads(cache.read_bytes())
         if raw.get("key") != key:
             return None
-        # One tuple per distinct expression and one string per distinct term, shared by every
-        # group that has them (JSON gives each occurrence its own): a third less memory.
-        shared: dict[tuple[str, ...], Terms] = {}
+        # Each distinct expression once, each term string once (interned), shared by every
+        # group that has them: a fraction of the objects, and of the time, of one per member.
+        expressions = [tuple(map(sys.intern, terms)) for terms in raw["expressions"]]
         return tuple(
-            DictionaryGroup(
-                gid,
-                tuple(
-                    Entry(shared.get(ts := tuple(t)) or _share(shared, ts), bool(trig), lex)
-                    for t, trig, lex in items
-                ),
+            SynonymGroup(
+                tuple(expressions[i] for i in members),
+                tuple(map(bool, triggers)),
+                f"SudachiDict {gid}",
+                tuple(lexemes),
             )
-            for gid, items in raw["groups"]
+            for gid, members, triggers, lexemes in raw["groups"]
         )
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         log.warning("ignoring the unreadable compiled synonym dictionary %s: %s", cache, exc)
         return None
 
 
-def _share(shared: dict[Terms, Terms], terms: Terms) -> Terms:
-    interned = tuple(map(sys.intern, terms))
-    shared[terms] = interned
-    return interned
-
-
-def _write_cache(source: Path, cache: Path, key: str, groups: tuple[DictionaryGroup, ...]) -> None:
+def _write_cache(source: Path, cache: Path, key: str, groups: tuple[SynonymGroup, ...]) -> None:
+    number: dict[Terms, int] = {}
+    for group in groups:
+        for terms in group.members:
+            number.setdefault(terms, len(number))
     body = {
         "key": key,
         "format": COMPILED_FORMAT,
+        "expressions": [list(terms) for terms in number],
         "groups": [
-            [g.id, [[list(e.terms), int(e.trigger), e.lexeme] for e in g.entries]] for g in groups
+            [
+                g.origin.removeprefix("SudachiDict "),
+                [number[t] for t in g.members],
+                [int(t) for t in g.triggers],
+                list(g.lexemes),
+            ]
+            for g in groups
         ],
     }
     try:

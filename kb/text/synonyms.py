@@ -24,7 +24,13 @@ from pathlib import Path
 from kb.errors import InputError
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
-from kb.text.synonym_dictionary import Entry, Scope, SynonymDictionary, Terms, load_dictionary
+from kb.text.synonym_dictionary import (
+    Scope,
+    SynonymDictionary,
+    SynonymGroup,
+    Terms,
+    load_dictionary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +58,6 @@ HEADER = """\
 # dictionary groups that contain all the expressions it names.
 """
 """What :func:`ensure_synonyms_file` writes into a new city file."""
-
-
-@dataclass(frozen=True, slots=True)
-class SynonymGroup:
-    """Expressions (as lexical terms) that stand for each other in a query."""
-
-    members: tuple[Terms, ...]
-    triggers: tuple[bool, ...]
-    """Per member: whether finding it in a query expands to the others."""
-    origin: str
-    """Where the group comes from (``SudachiDict 001121``, ``synonyms.tsv:12``)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +187,7 @@ def layer(
                 used[r] = removed = True
         if removed:
             continue
-        groups.extend(_group(entries, f"SudachiDict {group.id}") for entries in group.sets(scope))
+        groups.extend(group.sets(scope))
     for (names, where), hit in zip(city.removals, used, strict=True):
         if not hit and dictionary is not None:
             log.warning(
@@ -202,10 +197,6 @@ def layer(
             )
     groups.extend(city.groups)
     return SynonymTable(tuple(groups))
-
-
-def _group(entries: tuple[Entry, ...], origin: str) -> SynonymGroup:
-    return SynonymGroup(tuple(e.terms for e in entries), tuple(e.trigger for e in entries), origin)
 
 
 def load_synonyms(
@@ -245,3 +236,54 @@ def ensure_synonyms_file(path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(HEADER, encoding="utf-8")
     return path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m kb.text.synonyms [QUERY...]``: load the synonyms and show what queries expand to.
+
+    Prints the dictionary's size, its load time and memory, and for each query the groups it
+    matches (with their origin: a SudachiDict group id for a ``-`` line, or the city's line).
+    ``scripts/setup.sh`` runs it once after installing the dictionary, which compiles it.
+    """
+    import argparse
+    import time
+    import tracemalloc
+
+    from kb.settings import Settings
+    from kb.text.synonym_dictionary import SCOPES, read_dictionary
+
+    settings = Settings()
+    ap = argparse.ArgumentParser(prog="python -m kb.text.synonyms", description=main.__doc__)
+    ap.add_argument("queries", nargs="*")
+    ap.add_argument("--dictionary", type=Path, default=settings.synonym_dictionary)
+    ap.add_argument("--city", type=Path, default=None, help="the city's synonyms.tsv")
+    ap.add_argument("--scope", choices=SCOPES, default=settings.synonym_scope)
+    args = ap.parse_args(argv)
+    tokenizer = MeCabTokenizer()
+    tokenizer.terms("辞書")  # MeCab's own start-up is not the dictionary's
+    dictionary = None
+    if args.dictionary is not None:
+        start = time.perf_counter()
+        dictionary = read_dictionary(args.dictionary, tokenizer)
+        took = time.perf_counter() - start
+        tracemalloc.start()
+        again = read_dictionary(args.dictionary, tokenizer)
+        table = load_synonyms(args.city, tokenizer, again, args.scope)
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+        tracemalloc.stop()
+        print(
+            f"{args.dictionary}: {len(dictionary.groups)} groups, {dictionary.expressions} "
+            f"expressions; loaded in {took:.2f} s; {len(table)} groups with scope "
+            f"{args.scope!r} in {held:.0f} MiB"
+        )
+    table = load_synonyms(args.city, tokenizer, dictionary, args.scope)
+    for query in args.queries:
+        terms = tokenizer.lemmas(normalize(query))
+        print(f"{query}: + {' '.join(table.expand(terms)) or '(nothing)'}")
+        for key, group in table.matches(terms):
+            members = " / ".join("".join(m) for m in group.members)
+            print(f"  {''.join(key)} [{group.origin}] {members}")
+
+
+if __name__ == "__main__":
+    main()

@@ -4,10 +4,14 @@ Three views, all from data already recorded:
 
 * **gap topics**: case topics (:mod:`kb.trainer.topics`) whose cases are, in the median, far
   from every published FAQ question (cosine of the stored vectors below the low-score line);
-* **gap queries**: frequent queries of the query log (masked) that found no published FAQ or
-  only a low-scoring one, ranked by how often they were asked;
+* **gap queries**: frequent queries of the query log (masked) that the FAQ did not answer
+  (the search's no-answer decision, :mod:`kb.search.confidence`; for searches logged before
+  it, no published FAQ or only a low-scoring one), ranked by how often they were asked;
 * **rates over time**: the share of zero-hit and low-score searches per month (or day), and
   the "this helped" rate of every FAQ entry from the feedback store.
+
+Searches the console narrowed (a pane unchecked, a filter set) are left out of the query views:
+what a filtered search did not find says nothing about what the FAQ lacks.
 
 The low-score lines are dense (cosine) scores, so they depend on the model (see
 :func:`low_score_line`). Queries and topics have separate lines: a query is embedded as a
@@ -102,7 +106,8 @@ class FaqHelpRate:
     helped: int
     """「役に立った」 (staff) plus 「はい」 (widget)."""
     not_helped: int
-    """「いいえ」 in the widget, plus staff feedback where it was shown and another helped."""
+    """「いいえ」 in the widget. Staff only ever say what helped: an entry shown beside the one
+    that helped was passed over, not judged, and counts in ``shown`` alone."""
     shown: int
 
     @property
@@ -167,19 +172,19 @@ def gap_queries(
 ) -> list[GapQuery]:
     """Logged queries that found no good published FAQ, most frequent first.
 
-    A query (grouped by :func:`query_key`) is a gap when its best published-FAQ score over
-    all its searches is below ``low_score``, or it never found a FAQ at all.
+    A query (grouped by :func:`query_key`) is a gap when none of its searches got an answer
+    from the FAQ (:func:`unanswered`). Filtered searches are left out.
     """
     groups: dict[str, list[QueryLogRecord]] = defaultdict(list)
     for record in records:
         key = query_key(record.query)
-        if key:
+        if key and not record.filtered:
             groups[key].append(record)
     out = []
     for key, group in groups.items():
         scores = [r.top_faq_score for r in group if r.top_faq_score is not None]
         best = max(scores) if scores else None
-        if len(group) < min_count or (best is not None and best >= low_score):
+        if len(group) < min_count or not all(unanswered(r, low_score) for r in group):
             continue
         out.append(
             GapQuery(
@@ -194,24 +199,38 @@ def gap_queries(
     return out
 
 
+def unanswered(record: QueryLogRecord, low_score: float) -> bool:
+    """Whether the FAQ did not answer a logged search.
+
+    The search's own decision where it was logged (``answered``); for searches logged before
+    it, or that did not search the FAQ: no published FAQ came back, or only one scoring under
+    ``low_score``.
+    """
+    if record.answered is not None:
+        return not record.answered
+    return record.top_faq_score is None or record.top_faq_score < low_score
+
+
 def rates_over_time(
     records: Sequence[QueryLogRecord], low_score: float, *, period: str = "month"
 ) -> list[PeriodRate]:
     """Zero-hit and low-score counts per month (``period="month"``) or day, in order.
 
-    A search is zero-hit when nothing at all came back, and low-score when it found no
-    published FAQ or only ones scoring under ``low_score``.
+    A search is zero-hit when nothing at all came back, and low-score when the FAQ did not
+    answer it (:func:`unanswered`). Filtered searches are not counted.
     """
     if period not in ("month", "day"):
         raise ValueError(f"period must be 'month' or 'day', not {period!r}")
     width = 7 if period == "month" else 10
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in records:
+        if r.filtered:
+            continue
         c = counts[r.created_at[:width]]
         c[0] += 1
         if r.zero_hit:
             c[1] += 1
-        elif r.top_faq_score is None or r.top_faq_score < low_score:
+        elif unanswered(r, low_score):
             c[2] += 1
     return [PeriodRate(p, *counts[p]) for p in sorted(counts)]
 
@@ -219,8 +238,10 @@ def rates_over_time(
 def help_rates(corpus: TrainerCorpus, feedback: Sequence[FeedbackRecord]) -> list[FaqHelpRate]:
     """The "this helped" rate of each FAQ entry that feedback mentions, worst first.
 
-    Widget answers (はい / いいえ) rate the FAQ they were given for. A staff 「役に立った」 on
-    an FAQ counts as helped; on another result, as not helped for the FAQ entries shown with it.
+    Widget answers (はい / いいえ) rate the FAQ they were given for. A staff 「役に立った」
+    records what was clicked and nothing else: the FAQ clicked counts as helped, the other
+    entries on screen only as shown (counsellors click the one that helped and pass over the
+    rest, which says nothing about them).
     """
     helped: Counter[str] = Counter()
     not_helped: Counter[str] = Counter()
@@ -230,10 +251,8 @@ def help_rates(corpus: TrainerCorpus, feedback: Sequence[FeedbackRecord]) -> lis
         shown.update(set(faq_shown))
         if record.helpful is not None and DocId.kind_of(record.helped_id) == "faq":
             (helped if record.helpful else not_helped)[record.helped_id] += 1
-        elif record.helped_id:
-            if DocId.kind_of(record.helped_id) == "faq":
-                helped[record.helped_id] += 1
-            not_helped.update(s for s in set(faq_shown) if s != record.helped_id)
+        elif DocId.kind_of(record.helped_id) == "faq":
+            helped[record.helped_id] += 1
     titles = {f.doc_id: f.title for f in corpus.faqs}
     ids = set(helped) | set(not_helped)
     out = [

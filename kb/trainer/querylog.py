@@ -3,7 +3,13 @@
 The API calls :func:`log_record` after each staff or public search; the record is built here
 (not in the route) so the masking and the score that gap analysis relies on have one
 definition. ``top_faq_score`` is the best *dense* (cosine) score of a published FAQ hit:
-comparable across queries and modes, unlike fused scores.
+comparable across queries and modes, unlike fused scores. ``answered`` is the FAQ pane's
+no-answer decision (:mod:`kb.search.confidence`).
+
+A search narrowed by the console (a pane unchecked, a department, category or date filter) is
+logged with ``filtered`` set and is never a zero-hit search: finding nothing among the cases
+of one department says nothing about what the FAQ lacks (:mod:`kb.trainer.gaps` leaves such
+searches out).
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ def log_record(
         ids.append(doc_id)
         dense = next((h.dense_score for h in result.hits if h.doc_id == doc_id), None)
         scores.append(float(dense if dense is not None else faq.score))
-    zero_hit = not (result.faqs or result.cases or result.manuals)
+    zero_hit = not result.filtered and not (result.faqs or result.cases or result.manuals)
+    faq = result.confidence.faq
     return QueryLogRecord(
         source=source,
         query=mask_personal(query, tokenizer),
@@ -58,4 +65,6 @@ def log_record(
         scores=tuple(scores),
         top_faq_score=round(float(max(faq_scores)), 4) if faq_scores else None,
         zero_hit=zero_hit,
+        filtered=result.filtered,
+        answered=None if faq is None else faq != "none",
     )

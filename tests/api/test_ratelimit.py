@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kb.api.access import FAILED_KEYS_BURST
-from kb.api.ratelimit import OTHER_COST, Busy, RateLimiter, SearchGate, search_cost
+from kb.api.ratelimit import (
+    OTHER_COST,
+    PUBLIC_THREAD_NICE,
+    Busy,
+    RateLimiter,
+    SearchGate,
+    search_cost,
+)
 from kb.api.routes.public import PUBLIC_FILTERS
+from kb.embed import onnx_backend
 from kb.search.searcher import Searcher
 from tests.api.conftest import MakeClient
 
@@ -220,56 +229,75 @@ def test_public_searches_beyond_the_queue_get_503(
 
 
 def test_gate_runs_one_at_a_time_and_refuses_beyond_its_queue() -> None:
-    async def scenario() -> tuple[int, int, int]:
-        gate = SearchGate(concurrency=1, queue=2)
-        running = most = 0
-        release = asyncio.Event()
+    gate = SearchGate(concurrency=1, queue=2)
+    release = threading.Event()
+    lock = threading.Lock()
+    running = [0, 0]  # now, most
 
-        async def work() -> int:
-            nonlocal running, most
-            running += 1
-            most = max(most, running)
-            await release.wait()
-            running -= 1
-            return 7
+    def work(n: int) -> int:
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+        return n
 
-        tasks = [asyncio.create_task(gate.run(work)) for _ in range(3)]
-        await asyncio.sleep(0.01)
+    async def scenario() -> tuple[list[int], int]:
+        tasks = [asyncio.create_task(gate.run(work, n)) for n in (1, 2, 3)]
+        await asyncio.sleep(0.05)
         assert gate.waiting == 2
         with pytest.raises(Busy):
-            await gate.run(work)
+            await gate.run(work, 4)
         release.set()
-        results = await asyncio.gather(*tasks)
-        return most, sum(results), gate.waiting
+        return list(await asyncio.gather(*tasks)), gate.waiting
 
-    assert asyncio.run(scenario()) == (1, 21, 0)
+    assert asyncio.run(scenario()) == ([1, 2, 3], 0)
+    assert running[1] == 1
+    gate.close()
 
 
 def test_a_caller_that_goes_away_keeps_its_turn_until_the_work_ends() -> None:
+    gate = SearchGate(concurrency=1, queue=5)
+    events: list[str] = []
+    release = threading.Event()
+
+    def slow() -> None:
+        events.append("slow start")
+        release.wait(5)
+        events.append("slow end")
+
+    def quick() -> None:
+        events.append("quick")
+
     async def scenario() -> list[str]:
-        gate = SearchGate(concurrency=1, queue=5)
-        events: list[str] = []
-        release = asyncio.Event()
-
-        async def slow() -> None:
-            events.append("slow start")
-            await release.wait()
-            events.append("slow end")
-
-        async def quick() -> None:
-            events.append("quick")
-
         first = asyncio.create_task(gate.run(slow))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
         first.cancel()  # the client hung up; its search still runs
         second = asyncio.create_task(gate.run(quick))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
         assert events == ["slow start"]
         release.set()
         await second
         return events
 
     assert asyncio.run(scenario()) == ["slow start", "slow end", "quick"]
+    gate.close()
+
+
+def test_public_searches_run_on_background_threads_of_lower_priority() -> None:
+    gate = SearchGate(concurrency=1, queue=1)
+
+    def where() -> tuple[str, int, bool]:
+        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return threading.current_thread().name, nice, onnx_backend._is_background()
+
+    name, nice, background = asyncio.run(gate.run(where))
+    gate.close()
+    assert name.startswith("kb-public")
+    assert background
+    assert nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + PUBLIC_THREAD_NICE)
+    assert not onnx_backend._is_background()  # this thread is not one of them
 
 
 def test_gate_rejects_nonsense_settings() -> None:
@@ -313,21 +341,19 @@ def test_the_shared_budget_turns_away_a_crowd_of_addresses() -> None:
     clock = FakeClock()
     gate = SearchGate(1, 8, budget_per_minute=60, clock=clock)  # 1 token/s, 10 at once
 
-    async def search() -> str:
-        return "ok"
-
     async def scenario() -> list[str]:
         out = []
         for _ in range(3):
             try:
-                out.append(await gate.run(search, cost=4))
+                out.append(await gate.run(str, "ok", cost=4))
             except Busy:
                 out.append("busy")
         clock.now += 2
-        out.append(await gate.run(search, cost=4))
+        out.append(await gate.run(str, "ok", cost=4))
         return out
 
     assert asyncio.run(scenario()) == ["ok", "ok", "busy", "ok"]
+    gate.close()
 
 
 def test_public_searches_from_many_addresses_share_one_budget(make_client: MakeClient) -> None:

@@ -37,6 +37,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO / "docs" / "screenshots"
+CONTACT = {
+    "contact_name": "桜川市役所 総合相談窓口",
+    "contact_phone": "099-555-1000",
+    "contact_hours": "平日 8:30～17:15",
+    "contact_url": "https://www.city.sakuragawa.example.jp/soudan/",
+    "contact_form_url": "https://www.city.sakuragawa.example.jp/toiawase/",
+}
+"""The city's general contact, offered when the search finds no answer."""
 
 # A city page with hostile styles: none of them may reach into the widget.
 HOST_PAGE = """<!doctype html>
@@ -121,6 +129,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         model=FAKE_MODEL,
         public_cors_origins=[page_origin],
         public_rate_burst=1000,
+        **CONTACT,
     )
     keys = KeyStore(settings.keys_path)
     _, staff_key = keys.create("e2e-staff", "staff")

@@ -1,21 +1,75 @@
-"""「正しい担当課は…」 feedback: a kNN vote that moves similar queries to the right department."""
+"""「正しい担当課は…」 feedback: a kNN vote that moves rephrasings of the query, nothing else."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kb.embed.embedder import FakeEmbedder
-from kb.search.feedback import DEFAULT_FLOOR, DepartmentFeedback
+from kb.search.feedback import DepartmentFeedback, reference_titles
+from kb.search.searcher import Searcher
 from kb.search.service import SearchService
 from kb.store import FeedbackRecord, FeedbackStore
 
 QUERY = "夫の物忘れがひどく一人で介護するのが不安"
+REFERENCE = [
+    "住民票の写しはどこで取れますか",
+    "転入の手続きを教えてください",
+    "粗大ごみの出し方を知りたい",
+    "定期購入の健康食品を解約したい",
+    "道路に穴があいている",
+    "犬の登録をしたい",
+    "保育園に入りたい",
+    "国民健康保険の保険料",
+    "児童手当の申請",
+    "空き家の管理について",
+    "選挙の投票所はどこ",
+    "水道料金の支払い",
+]
 
 
-def test_votes_come_from_similar_feedback_only(fake_embedder: FakeEmbedder) -> None:
-    fb = DepartmentFeedback(k=3)
+def calibrated(embedder: FakeEmbedder, percentile: float = 90.0) -> DepartmentFeedback:
+    fb = DepartmentFeedback(k=3, percentile=percentile)
+    fb.calibrate(embedder.encode_queries(REFERENCE))
+    return fb
+
+
+def test_uncalibrated_feedback_never_votes(fake_embedder: FakeEmbedder) -> None:
+    fb = DepartmentFeedback()
+    fb.add(fake_embedder, [(1, QUERY, "介護保険課")])
+    assert fb.floor is None
+    assert not fb.calibrated
+    assert fb.votes(fake_embedder.encode_queries([QUERY])[0]) == []
+    assert fb.weight(1.0) == 0.0
+
+
+def test_the_floor_is_a_percentile_of_the_reference_and_weights_follow_its_tail() -> None:
+    vectors = np.random.default_rng(7).normal(size=(40, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    fb = DepartmentFeedback(percentile=90.0)
+    fb.calibrate(vectors)
+    pairs = np.sort((vectors @ vectors.T)[np.triu_indices(40, k=1)])
+    assert fb.floor == pytest.approx(float(np.percentile(pairs, 90.0)))
+    assert fb.weight(fb.floor) == 0.0  # at the floor: no evidence
+    assert fb.weight(float(pairs[-1]) + 1e-3) == 1.0  # beyond every unrelated pair
+    # In between: the share of the reference's upper tail that lies below it.
+    middle = float(pairs[int(len(pairs) * 0.95)])
+    share = np.searchsorted(pairs, middle, side="right") / len(pairs)
+    assert fb.weight(middle) == pytest.approx((share - 0.9) / 0.1)
+    assert 0.3 < fb.weight(middle) < 0.7
+    # Too little reference to calibrate on: nothing may vote.
+    alone = DepartmentFeedback()
+    alone.calibrate(vectors[:1])
+    assert alone.floor == 1.0
+    assert alone.weight(0.999) == 0.0
+    with pytest.raises(ValueError, match="percentile"):
+        DepartmentFeedback(percentile=100)
+
+
+def test_votes_come_from_rephrasings_only(fake_embedder: FakeEmbedder) -> None:
+    fb = calibrated(fake_embedder)
     added = fb.add(
         fake_embedder,
         [
@@ -28,43 +82,25 @@ def test_votes_come_from_similar_feedback_only(fake_embedder: FakeEmbedder) -> N
     assert added == 3
     assert fb.add(fake_embedder, [(1, QUERY, "介護保険課")]) == 0  # seen ids are skipped
     assert len(fb) == 3
-    assert fb.floor == DEFAULT_FLOOR  # too few pairs to learn one
     votes = fb.votes(fake_embedder.encode_queries([QUERY])[0])
     assert [v.department for v in votes] == ["介護保険課"]
     assert votes[0].neighbours == 2
     assert 1.0 < votes[0].weight <= 2.0
-    unrelated = fake_embedder.encode_queries(["住民票の写し コンビニ"])[0]
-    assert all(v.department != "介護保険課" or v.weight < 0.5 for v in fb.votes(unrelated))
+    for unrelated in ["住民票の写し コンビニ", "道路に穴", "犬の登録", "転入届", "保育園"]:
+        assert fb.votes(fake_embedder.encode_queries([unrelated])[0]) == [], unrelated
 
 
-def test_floor_is_learned_from_different_department_pairs(fake_embedder: FakeEmbedder) -> None:
-    fb = DepartmentFeedback(percentile=50)
-    words = [
-        "住民票",
-        "転入",
-        "税金",
-        "介護",
-        "ごみ",
-        "保育",
-        "年金",
-        "犬",
-        "道路",
-        "水道",
-        "選挙",
-        "空き家",
-    ]
-    items = [
-        (i, f"{words[i]}と{words[(i + 5) % 12]}の手続き", "市民課" if i % 2 else "税務課")
-        for i in range(12)
-    ]
-    fb.add(fake_embedder, items)
-    vectors = fake_embedder.encode_queries([q for _, q, _ in items])
-    sims = vectors @ vectors.T
-    labels = np.array([d for _, _, d in items])
-    upper = np.triu(np.ones_like(sims, dtype=bool), k=1)
-    different = sims[(labels[:, None] != labels[None, :]) & upper]
-    assert fb.floor == min(0.99, float(np.percentile(different, 50)))
-    assert 0 < fb.floor < 0.99
+def test_reference_titles_are_a_stable_sample_of_faq_and_case_titles(searcher: Searcher) -> None:
+    titles = reference_titles(searcher.store, searcher._doc_of, searcher._kind_positions)
+    again = reference_titles(searcher.store, searcher._doc_of, searcher._kind_positions)
+    assert titles == again
+    assert "粗大ごみの出し方を知りたい。" in titles  # an FAQ question
+    assert any(t.startswith("70代女性") for t in titles)  # a case summary
+    assert "認知症の相談を受けたら" not in titles  # manuals are not questions
+    assert (
+        len(reference_titles(searcher.store, searcher._doc_of, searcher._kind_positions, limit=3))
+        == 3
+    )
 
 
 def test_service_picks_up_stored_feedback_live(

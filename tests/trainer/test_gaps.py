@@ -109,13 +109,27 @@ def test_help_rates_combine_widget_answers_and_staff_clicks(corpus: TrainerCorpu
     ]
     rates = {r.faq_id: r for r in help_rates(corpus, feedback)}
     assert rates["faq:F001"].helped == 1
-    assert rates["faq:F001"].not_helped == 3  # two いいえ, passed over once for F003
-    assert rates["faq:F001"].rate == pytest.approx(0.25)
+    # Two いいえ; passed over once when F003 helped, which only counts as shown.
+    assert rates["faq:F001"].not_helped == 2
+    assert rates["faq:F001"].rate == pytest.approx(1 / 3)
     assert rates["faq:F001"].shown == 5
     assert rates["faq:F003"].rate == 1.0
     assert rates["faq:F001"].question == "マイナンバーカードをなくしました。"
     # Worst first.
     assert [r.faq_id for r in help_rates(corpus, feedback)] == ["faq:F001", "faq:F003"]
+
+
+def test_a_staff_click_rates_only_what_was_clicked(corpus: TrainerCorpus) -> None:
+    """「役に立った」 on one FAQ says nothing about the others shown with it."""
+    shown = ("faq:F001", "faq:F002", "faq:F003", "case:C001")
+    feedback = [FeedbackRecord("staff", "q", shown, "faq:F002")]
+    rates = {r.faq_id: r for r in help_rates(corpus, feedback)}
+    assert set(rates) == {"faq:F002"}
+    assert (rates["faq:F002"].helped, rates["faq:F002"].not_helped) == (1, 0)
+    assert rates["faq:F002"].rate == 1.0
+    # A click on a case or a department rates no FAQ at all.
+    for other in ("case:C001", "department:市民課"):
+        assert help_rates(corpus, [FeedbackRecord("staff", "q", shown, other)]) == []
 
 
 def test_gap_report_puts_it_together(corpus: TrainerCorpus, tokenizer: MeCabTokenizer) -> None:
@@ -132,3 +146,40 @@ def test_gap_report_puts_it_together(corpus: TrainerCorpus, tokenizer: MeCabToke
     assert report.queries[0].query == "パスポート 申請"
     assert len(report.rates) == 2
     assert report.helped == ()
+
+
+def test_filtered_searches_are_never_gaps_nor_counted() -> None:
+    """A search with a pane unchecked or a filter set says nothing about what the FAQ lacks."""
+    filtered = [
+        QueryLogRecord(
+            "staff", "道路 穴", zero_hit=False, filtered=True, created_at="2026-03-01T10:00"
+        ),
+        QueryLogRecord(
+            "staff", "道路 穴", top_faq_score=0.1, filtered=True, created_at="2026-03-02T10:00"
+        ),
+    ]
+    assert gap_queries(filtered, low_score=0.5) == []
+    assert rates_over_time(filtered, low_score=0.5) == []
+    # The same query searched unfiltered and unanswered is a gap, counted once.
+    unfiltered = QueryLogRecord("public", "道路 穴", zero_hit=True, created_at="2026-03-03T10:00")
+    gaps = gap_queries([*filtered, unfiltered], low_score=0.5)
+    assert [(g.query, g.count, g.zero_hits) for g in gaps] == [("道路 穴", 1, 1)]
+    (march,) = rates_over_time([*filtered, unfiltered], low_score=0.5)
+    assert (march.searches, march.zero_hit) == (1, 1)
+
+
+def test_the_logged_no_answer_decision_overrides_the_score_line() -> None:
+    def logged(query: str, score: float, answered: bool) -> QueryLogRecord:
+        return QueryLogRecord(
+            "public", query, top_faq_score=score, answered=answered, created_at="2026-04-01T10:00"
+        )
+
+    log = [
+        logged("あしたの天気", 0.84, answered=False),  # above the cosine line, yet no answer
+        logged("粗大ごみ", 0.30, answered=True),  # under it, yet answered
+    ]
+    assert [g.query for g in gap_queries(log, low_score=0.5)] == ["あしたの天気"]
+    (month,) = rates_over_time(log, low_score=0.5)
+    assert (month.searches, month.low_score) == (2, 1)
+    # A query answered once is no gap even if it was refused another time.
+    assert gap_queries([*log, logged("あしたの天気", 0.9, answered=True)], low_score=0.5) == []

@@ -44,6 +44,74 @@ def test_no_faq_and_zero_hit(searcher: Searcher, tokenizer: MeCabTokenizer) -> N
         log_record("suggest", "x", result, set(), tokenizer)
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(kinds=("department",)),
+        Filters(kinds=("faq", "case", "manual")),
+        Filters(departments=("市民課",)),
+        Filters(categories=("存在しない分類",)),
+        Filters(date_from="2099-01-01"),
+    ],
+)
+def test_a_filtered_search_is_logged_as_such_never_as_zero_hit(
+    searcher: Searcher, tokenizer: MeCabTokenizer, filters: Filters
+) -> None:
+    result = searcher.search("転入", k=5, filters=filters)
+    record = log_record("staff", "転入", result, {"F1"}, tokenizer)
+    assert record.filtered
+    assert not record.zero_hit
+
+
+def test_an_unfiltered_search_that_finds_nothing_is_zero_hit(
+    searcher: Searcher, tokenizer: MeCabTokenizer
+) -> None:
+    for filters in (Filters(), Filters(kinds=("department", "faq", "case", "manual"))):
+        result = searcher.search("転入", k=5, filters=filters)
+        assert not result.filtered
+        empty = type(result)(result.query, result.took_ms, confidence=result.confidence)
+        record = log_record("staff", "転入", empty, {"F1"}, tokenizer)
+        assert record.zero_hit
+        assert not record.filtered
+
+
+def test_the_faq_decision_is_logged(searcher: Searcher, tokenizer: MeCabTokenizer) -> None:
+    question = "粗大ごみを出したい"
+    answered = log_record("public", question, searcher.search(question), {"F6"})
+    assert answered.answered is True
+    refused = log_record("public", "zzzzzz", searcher.search("zzzzzz"), {"F6"})
+    assert refused.answered is False
+    cases_only = searcher.search("転入", filters=Filters(kinds=("case",)))
+    assert log_record("staff", "転入", cases_only, {"F1"}).answered is None
+
+
+def test_a_log_from_before_the_new_columns_is_upgraded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    path = tmp_path / "querylog.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "create table queries (id integer primary key, created_at text, source text, query text,"
+        " result_ids text, scores text, top_faq_score float, zero_hit integer)"
+    )
+    old.execute(
+        "insert into queries values (1, '2026-01-01T00:00', 'public', 'a', '[]', '[]', null, 1)"
+    )
+    old.commit()
+    old.close()
+    log = QueryLogStore(path)
+    (before,) = log.records()
+    assert before.zero_hit
+    assert not before.filtered
+    assert before.answered is None
+    log.add(QueryLogRecord("staff", "b", filtered=True, answered=False))
+    after = log.records()[1]
+    assert after.filtered
+    assert after.answered is False
+    log.close()
+    assert QueryLogStore(path).count() == 2  # opening it again adds nothing twice
+
+
 def test_store_round_trip_and_filters(tmp_path) -> None:  # type: ignore[no-untyped-def]
     log = QueryLogStore(tmp_path / "querylog.sqlite")
     log.add(QueryLogRecord("staff", "a", ("faq:F1",), (0.9,), 0.9, created_at="2026-01-01T00:00"))

@@ -15,14 +15,16 @@ counsellors' searches.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 
-from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep, StateDep
+from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep
 from kb.api.querylog import get_trainer, log_search
 from kb.api.ratelimit import Busy, SearchGate, priced, public_search_cost, rate_limited
 from kb.api.schemas import (
+    ContactOut,
     ErrorOut,
     PublicDepartmentOut,
     PublicFaqOut,
@@ -60,7 +62,6 @@ def search_gate(request: Request) -> SearchGate:
 @priced(public_search_cost)
 async def faq_search(
     searcher: SearcherDep,
-    state: StateDep,
     settings: SettingsDep,
     request: Request,
     background: BackgroundTasks,
@@ -71,6 +72,10 @@ async def faq_search(
 
     A question longer than ``public_max_query_chars`` is searched up to its last sentence end
     within the limit (the answer's ``query`` is what was searched), or refused with 422.
+
+    When no published FAQ answers it (``answered`` false, :mod:`kb.search.confidence`), no
+    FAQ is returned rather than the least bad one: the widget offers ``contact``, the city's
+    general contact, instead.
     """
     max_chars = settings.public_max_query_chars
     limit = min(k or settings.public_max_results, settings.public_max_results)
@@ -78,9 +83,11 @@ async def faq_search(
     # An empty or over-long query raises QueryError in the search layer: the app maps it to 422.
     try:
         result = await search_gate(request).run(
-            lambda: state.run(
-                searcher.search, q, k=limit, filters=PUBLIC_FILTERS, max_chars=max_chars
-            ),
+            searcher.search,
+            q,
+            k=limit,
+            filters=PUBLIC_FILTERS,
+            max_chars=max_chars,
             cost=public_search_cost(request),
         )
     except Busy:
@@ -91,6 +98,9 @@ async def faq_search(
             detail="the FAQ search is busy; please retry in a moment",
             headers={"Retry-After": "1"},
         ) from None
+    level = result.confidence.faq or "none"
+    if level == "none":
+        result = replace(result, faqs=())  # what the citizen sees, and what the log keeps
     if settings.query_log:
         # Masked and written after the response is sent; suggest (every keystroke) is not
         # logged: its prefixes would drown the finished questions.
@@ -116,7 +126,13 @@ async def faq_search(
                 else None,
             )
         )
-    return PublicSearchOut(query=result.query, faqs=faqs)
+    return PublicSearchOut(
+        query=result.query,
+        answered=bool(faqs),
+        confidence=level if faqs else "none",
+        faqs=faqs,
+        contact=ContactOut.from_settings(settings),
+    )
 
 
 @router.get("/faq/suggest", response_model=PublicSuggestOut, responses={422: {"model": ErrorOut}})

@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
 from kb.api.querylog import get_trainer, log_search
-from kb.api.schemas import ErrorOut, SearchOut
+from kb.api.schemas import ContactOut, ErrorOut, SearchOut
 from kb.search.searcher import MODES
 from kb.types import DOC_KINDS, DocId, DocKind, Filters, SearchResult
 
@@ -64,7 +64,11 @@ async def search(
     date_to: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     mode: Annotated[str | None, Query(description="hybrid (default), dense or lexical")] = None,
 ) -> SearchOut:
-    """Search FAQ, closed cases, manuals and the department directory at once."""
+    """Search FAQ, closed cases, manuals and the department directory at once.
+
+    ``answered`` and ``confidence`` say how sure each pane is (kb.search.confidence): a pane
+    whose best hit is weak is still filled, for staff to judge, but marked ``low`` or ``none``.
+    """
     if k > settings.max_k:
         raise HTTPException(
             status_code=422, detail=f"k is {k}; at most {settings.max_k} results per pane"
@@ -94,7 +98,7 @@ async def search(
         # Embedding and scoring are CPU work, the audit append a SQLite write: one task on the
         # search pool for both, off the event loop.
         result = searcher.search(q, k=k, filters=filters, mode=mode)
-        out = SearchOut.from_result(result)
+        out = SearchOut.from_result(result, ContactOut.from_settings(settings))
         audit.append(
             "search", actor=principal.name, role=principal.role, query=q, ids=returned_ids(out)
         )

@@ -101,7 +101,8 @@
       const data = await api("/api/v1/search?" + params, { signal: inflight.signal });
       if (my !== seq) return;
       render(data);
-      setStatus(`${data.took_ms.toFixed(0)} ms`);
+      const ms = `${data.took_ms.toFixed(0)} ms`;
+      setStatus(data.answered === false ? `該当する情報なし・${ms}` : ms);
       highlight(text, my);
     } catch (err) {
       if (err.name === "AbortError") return;
@@ -114,6 +115,7 @@
     seq++;
     if (inflight) inflight.abort();
     for (const p of Object.values(panes)) p.querySelector(".items").replaceChildren();
+    markConfidence({});
     shown = [];
     selected = -1;
     lastQuery = "";
@@ -158,12 +160,44 @@
     return out;
   }
 
+  // How sure each pane is (kb.search.confidence): a weak pane is marked, not hidden.
+  const PANE_KIND = { departments: "department", faqs: "faq", cases: "case", manuals: "manual" };
+  const BADGE = { low: "一致が弱い", none: "該当なし（参考表示）" };
+
+  function markConfidence(confidence) {
+    for (const [name, kind] of Object.entries(PANE_KIND)) {
+      const heading = panes[name].querySelector("h2");
+      heading.querySelector(".badge")?.remove();
+      const level = (confidence || {})[kind];
+      panes[name].dataset.confidence = level || "";
+      if (BADGE[level]) {
+        heading.append(el("span", { class: "badge", "data-level": level,
+          title: "最上位の結果でも相談内容との一致が弱い可能性があります" }, BADGE[level]));
+      }
+    }
+  }
+
+  // Instead of a guessed department: the city's general desk (kb settings contact_*).
+  function generalDesk(contact, level) {
+    const c = contact || {};
+    return el("li", { class: "general-desk", "data-level": level },
+      el("div", { class: "title" }, level === "none"
+        ? "担当課を特定できません" : "担当課の推定は確かではありません"),
+      el("div", {}, `${c.name || "総合相談窓口"}へのご案内をご検討ください。`),
+      c.phone ? el("div", { class: "phone" }, "☎ " + c.phone) : null,
+      c.hours ? el("div", { class: "meta" }, c.hours) : null);
+  }
+
   function render(data) {
     lastQuery = data.query;
     shown = [];
     selected = -1;
+    const confidence = data.confidence || {};
+    const deptLevel = confidence.department;
+    // With no evidence at all the departments are a guess: the general desk stands in.
+    const departments = deptLevel === "none" ? [] : data.departments;
     const lists = {
-      departments: data.departments.map((d) => {
+      departments: departments.map((d) => {
         shown.push("department:" + d.name);
         return item("department", d.name, "department:" + d.name, [
           el("div", { class: "title" }, d.name),
@@ -197,10 +231,15 @@
         ]);
       }),
     };
+    if (deptLevel === "low" || deptLevel === "none") {
+      lists.departments.unshift(generalDesk(data.contact, deptLevel));
+      if (deptLevel === "low") lists.departments.slice(1).forEach((n) => n.classList.add("weak"));
+    }
     for (const [name, items] of Object.entries(lists)) {
       const ol = panes[name].querySelector(".items");
       ol.replaceChildren(...(items.length ? items : [el("li", { class: "empty" }, "該当なし")]));
     }
+    markConfidence(confidence);
   }
 
   async function highlight(text, my) {

@@ -56,6 +56,9 @@
     ".fb{margin-top:.5em;display:flex;gap:.5em;align-items:center;flex-wrap:wrap;}",
     ".fb button{padding:.25em .9em;border:1px solid #57606a;background:#fff;color:#1b1f23;}",
     ".note{color:#57606a;font-size:.9em;}",
+    ".noanswer{border-top:1px solid #d0d7de;padding-top:.5em;}",
+    ".noanswer .lead{font-weight:700;margin:.25em 0;}",
+    ".general{margin-top:.5em;}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;}",
   ].join("");
 
@@ -166,6 +169,29 @@
     return box;
   }
 
+  function safeUrl(url) { return /^https?:\/\//i.test(url || "") ? url : ""; }
+
+  // The city's general contact (kb settings contact_*), for questions no FAQ answers.
+  function generalContact(c) {
+    if (!c || !c.name) return null;
+    var box = h("div", { class: "contact general" },
+      h("div", null, document.createTextNode("お問い合わせ先："), h("strong", { text: c.name })));
+    if (c.phone) {
+      box.appendChild(h("div", null, document.createTextNode("電話："),
+        h("a", { href: "tel:" + c.phone.replace(/[^0-9+]/g, ""), text: c.phone })));
+    }
+    if (c.hours) box.appendChild(h("div", { text: "受付時間：" + c.hours }));
+    if (safeUrl(c.url)) {
+      box.appendChild(h("div", null, h("a", { href: safeUrl(c.url), target: "_blank",
+        rel: "noopener", text: "窓口のご案内（市のページ）" })));
+    }
+    if (safeUrl(c.form_url)) {
+      box.appendChild(h("div", null, h("a", { href: safeUrl(c.form_url), target: "_blank",
+        rel: "noopener", text: "お問い合わせフォーム" })));
+    }
+    return box;
+  }
+
   function feedback(faq) {
     var row = h("div", { class: "fb", role: "group", "aria-label": "この回答の評価" },
       h("span", { text: "この回答は役に立ちましたか？" }));
@@ -187,14 +213,25 @@
 
   function render(data, firstId) {
     answers.textContent = "";
-    if (!data.faqs.length) {
-      answers.appendChild(h("p", { text: "該当するFAQが見つかりませんでした。言葉を変えてお試しください。" }));
+    if (data.answered === false || !data.faqs.length) {
+      // No FAQ answers it: say so, and where to ask, rather than show the least bad FAQ.
+      answers.appendChild(h("div", { class: "noanswer" },
+        h("p", { class: "lead", text: "該当するよくある質問が見つかりませんでした" }),
+        h("p", { text: "言葉を変えてもう一度お試しいただくか、次の窓口へお問い合わせください。" }),
+        generalContact(data.contact)));
+      live.textContent = "該当するよくある質問が見つかりませんでした";
       return;
     }
     var faqs = data.faqs.slice();
     if (firstId) faqs.sort(function (a, b) { return (b.id === firstId) - (a.id === firstId); });
+    // A weak match is offered, not asserted: nothing opens unless the citizen picked it.
+    var weak = data.confidence === "low" && !firstId;
+    if (weak) {
+      answers.appendChild(h("p", { class: "note weak",
+        text: "近い内容のよくある質問です。ご質問に合うかご確認ください。" }));
+    }
     faqs.forEach(function (faq, i) {
-      var d = h("details", i === 0 ? { open: "" } : null,
+      var d = h("details", i === 0 && !weak ? { open: "" } : null,
         h("summary", { text: faq.question }),
         h("p", { class: "answer", text: faq.answer }),
         contact(faq.department));
@@ -203,6 +240,10 @@
       d.appendChild(feedback(faq));
       answers.appendChild(d);
     });
+    if (weak) {
+      answers.appendChild(h("p", { class: "note", text: "見つからない場合のお問い合わせ先：" }));
+      answers.appendChild(generalContact(data.contact) || h("span"));
+    }
     live.textContent = data.faqs.length + "件の回答を表示しました";
   }
 

@@ -136,9 +136,9 @@ def _kanji_child_name(context: NameContext, h_start: int) -> tuple[int, int] | N
         return context.starts[k], h_start
     # No word boundary there (翔く|ん): the kanji run, less a person noun before it (長男翔).
     run = text[start:h_start]
-    for word in sorted(context.lists.person, key=len, reverse=True):
-        if run.startswith(word) and len(run) > len(word):
-            start += len(word)
+    for noun in sorted(context.lists.person, key=len, reverse=True):
+        if run.startswith(noun) and len(run) > len(noun):
+            start += len(noun)
             break
     lists = context.lists
     if text[start:h_start] in lists.not_name or text[start:h_start] in lists.person:

@@ -242,10 +242,10 @@ class Masker:
             place = m.group("place")
             if m.group("dash") and not self._dash_block(m, place):
                 return []
-            if not place and m.group("space"):
-                return []
             keep = ADDRESS_KEEP_RE.match(place)
             start = m.start() + (keep.end() if keep else 0)
+            if start == m.end("place"):
+                start = m.end("space")  # the town is kept (or absent): not the space after it
             return [(start, m.end(), ADDRESS)]
 
         def labelled(m: re.Match[str]) -> list[tuple[int, int, str]]:
@@ -280,41 +280,7 @@ class Masker:
 
     def _phones(self, text: str, *, mobile_only: bool) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            run = m.group(0)
-            # Parentheses only count when they wrap an area code: "(099)555-1101".
-            start, end = m.start(), m.end()
-            while run.startswith(("(", " ")) and ")" not in run[1:5]:
-                run, start = run[1:], start + 1
-            while run.endswith((")", " ")) and "(" not in run[-6:-1]:
-                run, end = run[:-1], end - 1
-            # An opening parenthesis that is never closed starts a remark: "0120-123-456(24時間".
-            opening = run.rfind("(")
-            if opening > 0 and ")" not in run[opening:]:
-                run = run[:opening].rstrip(" -./・")
-                end = start + len(run)
-            digits = _digits(run)
-            if not digits or DATE_RUN_RE.match(run):
-                return []
-            international = run.lstrip("(").startswith("+")
-            if international and digits.startswith("81"):
-                digits = "0" + digits[2:]
-            if digits in self.keep_phones:
-                return []
-            before = m.string[max(0, start - 16) : start]
-            labelled = bool(PHONE_LABEL_RE.search(before)) and len(digits) >= 6
-            phone = labelled or (digits.startswith("0") and 10 <= len(digits) <= 11)
-            if international and 10 <= len(digits) <= 11:
-                phone = True
-            if phone:
-                if mobile_only and not MOBILE_RE.match(digits):
-                    return []
-                if len(digits) < len(run) and self._public_number(digits, before):
-                    return []
-                return [(start, end, PHONE)]
-            if mobile_only or not 10 <= len(digits) <= 19:
-                return []
-            # No 10-19 digit run survives: My Number, pension, licence and card numbers.
-            return [(start, end, MY_NUMBER if len(digits) == 12 else ID_NUMBER)]
+            return self._number_edits(m.string, m.start(), m.end(), mobile_only=mobile_only)
 
         def spoken(m: re.Match[str]) -> list[tuple[int, int, str]]:
             digits = _digits(m.group(0))
@@ -326,6 +292,64 @@ class Masker:
 
         text = self._replace(text, PHONE_NO_RE, spoken)
         return self._replace(text, DIGIT_RUN_RE, repl)
+
+    def _number_edits(
+        self, folded: str, start: int, end: int, *, mobile_only: bool
+    ) -> list[tuple[int, int, str]]:
+        """The placeholder for the run of digits ``folded[start:end]``, if it needs one.
+
+        A run can hold several numbers (``090-1234-5678 / 080-1111-2222``, a date before a
+        number): when the whole is no number to mask, or a longer one than a phone number, its
+        pieces between spaces, slashes and parentheses are tried one by one.
+        """
+        run = folded[start:end]
+        # Parentheses only count when they wrap an area code: "(099)555-1101".
+        while run.startswith(("(", " ")) and ")" not in run[1:5]:
+            run, start = run[1:], start + 1
+        while run.endswith((")", " ")) and "(" not in run[-6:-1]:
+            run, end = run[:-1], end - 1
+        date = DATE_RUN_RE.match(run)
+        if date:
+            # A date is no number to mask, and neither is a time after it: what follows may be.
+            rest = _SKIP_SEPARATORS_RE.match(folded, start + date.end(), end)
+            after = rest.end() if rest else end
+            return (
+                self._number_edits(folded, after, end, mobile_only=mobile_only)
+                if after < end
+                else []
+            )
+        digits = _digits(run)
+        if not digits:
+            return []
+        international = run.lstrip("(").startswith("+")
+        if international and digits.startswith("81"):
+            digits = "0" + digits[2:]
+        if digits in self.keep_phones:
+            return []
+        before = folded[max(0, start - 16) : start]
+        labelled = bool(PHONE_LABEL_RE.search(before)) and 6 <= len(digits) <= 11
+        phone = labelled or (digits.startswith("0") and 10 <= len(digits) <= 11)
+        if international and 10 <= len(digits) <= 11:
+            phone = True
+        if phone:
+            if mobile_only and not MOBILE_RE.match(digits):
+                return []
+            if len(digits) < len(run) and self._public_number(digits, before):
+                return []
+            return [(start, end, PHONE)]
+        pieces = _pieces(folded, start, end)
+        if len(pieces) > 1:
+            shaped = any(_phone_shaped(folded, p) for p in pieces)
+            edits: list[tuple[int, int, str]] = []
+            if shaped or len(digits) > 19:
+                for p_start, p_end in pieces:
+                    edits += self._number_edits(folded, p_start, p_end, mobile_only=mobile_only)
+            if shaped or edits:
+                return edits
+        if mobile_only or len(digits) < 10:
+            return []
+        # No run of 10 digits or more survives: My Number, pension, licence and card numbers.
+        return [(start, end, MY_NUMBER if len(digits) == 12 else ID_NUMBER)]
 
     @staticmethod
     def _public_number(digits: str, before: str) -> bool:
@@ -351,6 +375,46 @@ class Masker:
             if not any(k_start < end and start < k_end for k_start, k_end in kept)
         ]
         return _apply(text, edits)
+
+
+# Between two numbers written one after the other (090-1234-5678 / 080-1111-2222).
+_WIDE_SEPARATOR_RE = re.compile(r"\s*[ /()・]\s*")
+_SKIP_SEPARATORS_RE = re.compile(r"[- ()・./]*")
+
+
+def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The numbers between the wide separators of ``folded[start:end]``.
+
+    Consecutive pieces that make a phone number together (``080 1111 2222``) are one.
+    """
+    pieces: list[tuple[int, int]] = []
+    pos = start
+    for sep in _WIDE_SEPARATOR_RE.finditer(folded, start, end):
+        if sep.start() > pos:
+            pieces.append((pos, sep.start()))
+        pos = sep.end()
+    if pos < end:
+        pieces.append((pos, end))
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pieces):
+        j = next(
+            (
+                k
+                for k in range(len(pieces) - 1, i, -1)
+                if (pieces[i][0], pieces[k][1]) != (start, end)
+                and _phone_shaped(folded, (pieces[i][0], pieces[k][1]))
+            ),
+            i,
+        )
+        out.append((pieces[i][0], pieces[j][1]))
+        i = j + 1
+    return out
+
+
+def _phone_shaped(folded: str, span: tuple[int, int]) -> bool:
+    digits = _digits(folded[span[0] : span[1]])
+    return digits.startswith("0") and 10 <= len(digits) <= 11
 
 
 def _digits(text: str) -> str:
@@ -419,8 +483,9 @@ def mask_personal(text: str, tokenizer: MeCabTokenizer | None = None) -> str:
         tokenizer: MeCab tokenizer for name detection; a new one if omitted.
 
     Returns:
-        The normalized text with e-mail addresses, phone numbers, ID numbers, addresses, dates
-        of birth and detectable names replaced by ``[メール]``, ``[電話番号]``, ``[個人番号]``,
-        ``[番号]``, ``[住所]``, ``[生年月日]`` and ``[氏名]``.
+        The normalized text with e-mail addresses, SNS accounts, phone numbers, ID numbers,
+        addresses, dates of birth and detectable names replaced by ``[メール]``,
+        ``[アカウント]``, ``[電話番号]``, ``[個人番号]``, ``[番号]``, ``[住所]``, ``[生年月日]``
+        and ``[氏名]``.
     """
     return Masker(tokenizer).mask(normalize(text))
