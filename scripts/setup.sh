@@ -62,6 +62,6 @@ PY
   mkdir -p "$SYN_DIR"
   mv "$syn_tmp/package/LICENSE" "$SYN_DIR/sudachi-synonyms-dictionary.LICENSE"
   mv "$syn_tmp/package/sudachi-synonyms-dictionary.json" "$SYN_FILE"
-  # Compile it once now (lemmas of every expression, a few seconds), not at the first search.
-  .venv/bin/python -c "import sys; from pathlib import Path; from kb.text.synonym_dictionary import load_dictionary; load_dictionary(Path(sys.argv[1]))" "$SYN_FILE"
+  # Compile it once now (the lemmas of every expression, a few seconds), not at the first search.
+  .venv/bin/python -m kb.text.synonyms --dictionary "$SYN_FILE" >&2
 fi

@@ -96,14 +96,16 @@ class SearchOut(BaseModel):
     took_ms: float
     answered: bool = Field(description="Whether a pane shown found an answer (high or low).")
     confidence: ConfidenceOut
-    contact: ContactOut
+    contact: ContactOut | None = Field(
+        default=None, description="The city's general contact (the staff search sets it)."
+    )
     departments: list[DepartmentOut]
     faqs: list[FaqOut]
     cases: list[CaseOut]
     manuals: list[ManualOut]
 
     @classmethod
-    def from_result(cls, result: SearchResult, contact: ContactOut) -> SearchOut:
+    def from_result(cls, result: SearchResult, contact: ContactOut | None = None) -> SearchOut:
         return cls(
             query=result.query,
             took_ms=result.took_ms,

@@ -26,8 +26,10 @@ from kb.index.dense import KindIndexes
 from kb.index.folder import IndexRoot
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.index.manifest import Manifest
-from kb.store import EmbeddingCache, Store
-from kb.text.mecab import TOKENIZER_VERSION
+from kb.index.readings import ReadingsBuilder, Vocabulary
+from kb.store import ChunkRow, EmbeddingCache, Store
+from kb.text.masking import strip_placeholders
+from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
 
 EMBED_BATCH = 256
@@ -95,6 +97,27 @@ def _embed_texts(
     return vectors, len(missing)
 
 
+def _build_readings(
+    rows: list[ChunkRow], bm25: BM25Params | None, progress: Progress | None
+) -> tuple[LexicalIndex, Vocabulary]:
+    """The reading field and the vocabulary of the chunks (:mod:`kb.index.readings`).
+
+    Computed from the stored, normalized text rather than stored at ingest: readings are only
+    needed here, and a change to them then needs a rebuild, not a re-ingest.
+    """
+    tokenizer = MeCabTokenizer()
+    readings = ReadingsBuilder(len(rows))
+    for done, row in enumerate(rows, start=1):
+        # Placeholders of masked personal data are no search terms (as for the lemmas).
+        readings.add(
+            tokenizer.readings(strip_placeholders(row.title)),
+            tokenizer.readings(strip_placeholders(row.text)),
+        )
+        if progress and (done % 5000 == 0 or done == len(rows)):
+            progress("readings", done, len(rows))
+    return readings.build(bm25)
+
+
 def build_index(
     store: Store,
     embedder: Embedder,
@@ -154,6 +177,7 @@ def build_index(
             building.save_lexical(lexical)
             if progress:
                 progress("index", 2, 2)
+            building.save_readings(*_build_readings(rows, bm25, progress))
             corpus_hash = snapshot.corpus_hash()
             generation = snapshot.generation()
         finally:

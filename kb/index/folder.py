@@ -6,7 +6,8 @@ Layout under ``index_root``::
     20261122T031500123456-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
                              dense-<kind>.faiss + dense.json (one FAISS index per kind),
                              rowids.npy, vectors.npy, title_vectors.npy, bm25.npz,
-                             bm25_vocab.json
+                             bm25_vocab.json, readings.npz + readings_vocab.json (the
+                             reading field), readings_words.json (the corpus's vocabulary)
     .building-.../           a build in progress; left behind only by a crash, and removed
                              by the next writer (:meth:`IndexRoot.remove_abandoned_builds`)
     .publish.lock            held for the moment ``CURRENT`` is compared and replaced
@@ -39,6 +40,7 @@ from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.lexical import LexicalIndex
 from kb.index.lock import FileLock
 from kb.index.manifest import Manifest
+from kb.index.readings import Vocabulary
 from kb.store import Store
 
 CURRENT = "CURRENT"
@@ -46,6 +48,8 @@ _SNAPSHOT = "docs.sqlite"
 _ROWIDS = "rowids.npy"
 _VECTORS = "vectors.npy"
 _TITLE_VECTORS = "title_vectors.npy"
+_READINGS = "readings"
+_READINGS_WORDS = "readings_words.json"
 _LEGACY_DENSE = "dense.faiss"
 """One FAISS index over every kind, written by builds made before the per-kind indexes."""
 _BUILDING = ".building-"
@@ -133,6 +137,24 @@ class IndexFolder:
 
     def load_lexical(self) -> LexicalIndex:
         return LexicalIndex.load(self.path)
+
+    def save_readings(self, field: LexicalIndex, vocabulary: Vocabulary) -> None:
+        """The reading field and the vocabulary (:mod:`kb.index.readings`)."""
+        field.save(self.path, _READINGS)
+        vocabulary.save(self.path / _READINGS_WORDS)
+
+    def load_readings(self) -> tuple[LexicalIndex, Vocabulary]:
+        """The reading field and the vocabulary; :class:`IndexError_` for a build without
+        them (made by an older kb) or of another readings version."""
+        vocabulary = Vocabulary.load(self.path / _READINGS_WORDS)
+        try:
+            field = LexicalIndex.load(self.path, _READINGS)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexError_(
+                f"index {self.path} is incomplete: its reading field cannot be read ({exc});"
+                " run `kb build`"
+            ) from exc
+        return field, vocabulary
 
     # --- the manifest ---------------------------------------------------------------------
 

@@ -100,22 +100,24 @@ class LexicalIndex:
         sub = self._matrix[ids]
         return np.asarray(sub.T @ w, dtype=np.float32).ravel()
 
-    def save(self, folder: Path) -> None:
+    def save(self, folder: Path, stem: str = "bm25") -> None:
+        """Write ``<stem>.npz`` and ``<stem>_vocab.json`` into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         m = self._matrix
         np.savez(
-            folder / "bm25.npz", data=m.data, indices=m.indices, indptr=m.indptr, shape=m.shape
+            folder / f"{stem}.npz", data=m.data, indices=m.indices, indptr=m.indptr, shape=m.shape
         )
-        (folder / "bm25_vocab.json").write_text(
+        (folder / f"{stem}_vocab.json").write_text(
             json.dumps({"params": self.params.__dict__, "vocab": self.vocab}, ensure_ascii=False),
             encoding="utf-8",
         )
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
-        with np.load(folder / "bm25.npz") as z:
+    def load(cls, folder: Path, stem: str = "bm25") -> LexicalIndex:
+        """Read what :meth:`save` wrote under ``stem``."""
+        with np.load(folder / f"{stem}.npz") as z:
             matrix = sparse.csr_matrix(
                 (z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"])
             )
-        meta = json.loads((folder / "bm25_vocab.json").read_text(encoding="utf-8"))
+        meta = json.loads((folder / f"{stem}_vocab.json").read_text(encoding="utf-8"))
         return cls(matrix, dict(meta["vocab"]), BM25Params(**meta["params"]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +164,11 @@ def parse_jsonl(
             message = json_depth_message(MAX_JSON_DEPTH)
             (builder.errors if builder else errors).append(RowError(source, line, "", message))
             continue
+        if _SURROGATE_ESCAPE_RE.search(raw) and _has_lone_surrogate(obj):
+            (builder.errors if builder else errors).append(
+                RowError(source, line, "", _LONE_SURROGATE_MESSAGE)
+            )
+            continue
         if not isinstance(obj, dict):
             message = f"expected a JSON object, got {_json_type(obj)}"
             (builder.errors if builder else errors).append(RowError(source, line, "", message))
@@ -221,6 +227,25 @@ def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str] | RowErro
         end = reader.line_num
         if any(cell.strip() for cell in cells):
             yield start, cells
+
+
+_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE_MESSAGE = (
+    "JSON に対になっていないサロゲート（\\ud800 のような不正な文字）があります。"
+    "行をスキップしました"
+)
+
+
+def _has_lone_surrogate(obj: object) -> bool:
+    """Whether a decoded JSON value holds a lone surrogate (``"\\ud800"`` decodes to one).
+
+    Such a string cannot be written as UTF-8: storing, hashing or printing it would fail.
+    """
+    try:
+        json.dumps(obj, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _json_value(value: object, multi: bool) -> RawValue:

@@ -39,11 +39,9 @@ def is_hiragana(ch: str) -> bool:
     return "\u3041" <= ch <= "\u3096" or ch == "ー"
 
 
-def is_kana_word(text: str) -> bool:
-    """Whether ``text`` is written in kana only (hiragana, katakana, ー), and is not empty."""
-    return bool(text) and all(
-        is_hiragana(ch) or "\u30a1" <= ch <= "\u30fa" or ch == "ー" for ch in text
-    )
+def is_katakana_word(text: str) -> bool:
+    """Whether ``text`` is written in katakana only (and ー), and is not empty."""
+    return bool(text) and all("\u30a1" <= ch <= "\u30fa" or ch == "ー" for ch in text)
 
 
 def grams(text: str, n: int) -> list[str]:

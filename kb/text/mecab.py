@@ -305,28 +305,31 @@ class MeCabTokenizer:
         """Every morpheme of ``text`` with its kana reading and its index term, in order.
 
         Args:
-            text: Normalized text.
+            text: Normalized text, of any length.
 
         Returns:
-            One :class:`Reading` per morpheme, particles and punctuation included.
+            One :class:`Reading` per morpheme, particles and punctuation included (a replaced
+            character is U+FFFD in its surface, as in every index term).
         """
         out: list[Reading] = []
         known = _READINGS
-        for word in self._tagger()(text):
-            key = (str(word.surface), str(word.feature_raw))
-            found = known.get(key)
-            if found is None:
-                surface, raw = key
-                features = _features(word, raw)
-                found = Reading(
-                    surface,
-                    _kana(word, raw) or surface,
-                    _term(*_read(surface, features)),
-                    features[0],
-                )
-                if len(known) < _CACHE_LIMIT:
-                    known[key] = found
-            out.append(found)
+        tagger = self._tagger()
+        for piece in tagger_pieces(text):
+            for word in tagger(piece.text):
+                key = (str(word.surface), str(word.feature_raw))
+                found = known.get(key)
+                if found is None:
+                    surface, raw = key
+                    features = _features(word, raw)
+                    found = Reading(
+                        surface,
+                        _kana(word, raw) or surface,
+                        _term(*_read(surface, features)),
+                        features[0],
+                    )
+                    if len(known) < _CACHE_LIMIT:
+                        known[key] = found
+                out.append(found)
         return out
 
     def lemmas(self, text: str) -> tuple[str, ...]:

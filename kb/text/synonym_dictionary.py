@@ -178,7 +178,7 @@ def expression_terms(expression: str, tokenizer: MeCabTokenizer) -> Terms:
 
 def compile_groups(
     groups: Iterable[ParsedGroup], tokenizer: MeCabTokenizer
-) -> tuple[DictionaryGroup, ...]:
+) -> tuple[SynonymGroup, ...]:
     """Turn parsed groups into terms (:func:`expression_terms`).
 
     Expressions with no terms that stand for them are dropped, and so are repeats of one

@@ -66,7 +66,7 @@ class SynonymTable:
 
     groups: tuple[SynonymGroup, ...] = ()
     _index: dict[Terms, tuple[int, ...]] = field(init=False, repr=False, compare=False)
-    _longest: int = field(init=False, repr=False, compare=False)
+    _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[Terms, list[int]] = {}
@@ -75,7 +75,8 @@ class SynonymTable:
                 if trigger:
                     index.setdefault(terms, []).append(n)
         object.__setattr__(self, "_index", {k: tuple(v) for k, v in index.items()})
-        object.__setattr__(self, "_longest", max(map(len, index), default=0))
+        # The lengths (in terms) that triggers have, longest first: a query looks up only those.
+        object.__setattr__(self, "_lengths", tuple(sorted(set(map(len, index)), reverse=True)))
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -89,7 +90,9 @@ class SynonymTable:
         out: list[tuple[Terms, SynonymGroup]] = []
         index, i = self._index, 0
         while i < len(terms):
-            for n in range(min(self._longest, len(terms) - i), 0, -1):
+            for n in self._lengths:
+                if i + n > len(terms):
+                    continue
                 key = tuple(terms[i : i + n])
                 found = index.get(key)
                 if found is not None:
@@ -273,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         tracemalloc.stop()
         print(
             f"{args.dictionary}: {len(dictionary.groups)} groups, {dictionary.expressions} "
-            f"expressions; loaded in {took:.2f} s; {len(table)} groups with scope "
+            f"expressions; ready in {took:.2f} s; {len(table)} groups with scope "
             f"{args.scope!r} in {held:.0f} MiB"
         )
     table = load_synonyms(args.city, tokenizer, dictionary, args.scope)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from kb.text.masking.patterns import DASH_CHARS, KANJI_DIGITS, fold
 from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer, Morpheme, _clean_lemma
+from kb.text.mecab_input import tagger_pieces
 from tests.text.test_properties import japanese_text
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,14 +62,19 @@ def _reference_lemmas(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
 
 
 def _reference_morphemes(tokenizer: MeCabTokenizer, text: str) -> list[Morpheme]:
-    """Morphemes read from fugashi's named-tuple features, node by node, without memos."""
+    """Morphemes read from fugashi's named-tuple features, node by node, without memos.
+
+    The text is tagged in the adapter's pieces (tested on their own in test_mecab.py), as
+    MeCab cannot take every text whole (a NUL ends its input).
+    """
     out = []
-    for word in tokenizer._tagger()(text):
-        feature = word.feature
-        surface = str(word.surface)
-        lemma = _clean_lemma(str(feature.lemma or ""), surface)
-        tags = (str(feature.pos1), str(feature.pos2), str(feature.pos3))
-        out.append(Morpheme(surface, *tags, lemma, bool(word.is_unk)))
+    for piece in tagger_pieces(text):
+        for word in tokenizer._tagger()(piece.text):
+            feature = word.feature
+            surface = str(word.surface)
+            lemma = _clean_lemma(str(feature.lemma or ""), surface)
+            tags = (str(feature.pos1), str(feature.pos2), str(feature.pos3))
+            out.append(Morpheme(surface, *tags, lemma, bool(word.is_unk)))
     return out
 
 

@@ -45,7 +45,7 @@ def test_a_changed_dictionary_is_compiled_anew(
     grown = [*FIXTURE, {"id": "000900", "items": [item("役所"), item("役場", lexeme=2)]}]
     dictionary_file.write_text(json.dumps(grown, ensure_ascii=False), encoding="utf-8")
     dictionary = sd.read_dictionary(dictionary_file, tokenizer)
-    assert "000900" in {g.id for g in dictionary.groups}
+    assert "SudachiDict 000900" in {g.origin for g in dictionary.groups}
     # The stale compiled form is removed, not left to pile up.
     assert len(list(dictionary_file.parent.glob("synonyms.json.*.compiled.json"))) == 1
 
@@ -60,7 +60,7 @@ def test_an_unwritable_cache_still_loads(
     (blocker / "x").write_text("", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         dictionary = sd.read_dictionary(dictionary_file, tokenizer)
-    assert {g.id for g in dictionary.groups} == {"001121", "021673"}
+    assert {g.origin for g in dictionary.groups} == {"SudachiDict 001121", "SudachiDict 021673"}
     assert "could not cache" in caplog.text
 
 

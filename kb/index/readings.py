@@ -1,0 +1,211 @@
+"""What is built from the corpus's readings: a lexical field over them and the corpus's own words.
+
+Citizens type 「こくみんけんこうほけん」 unconverted, convert half of it (「こくみん健康ほけん」),
+drop or double a character (「国民年金金」). Two things built here from the chunks' MeCab
+readings (:meth:`kb.text.mecab.MeCabTokenizer.readings`) let the search meet them:
+
+* **A reading field**: the hiragana reading of each chunk, cut into character bigrams, scored
+  with the same BM25 as the lemmas (:class:`~kb.index.lexical.LexicalIndex`). A kana query is
+  often segmented by MeCab quite differently from the kanji text it stands for, so whole words
+  rarely match; reading bigrams do, whatever the segmentation.
+* **A vocabulary**: the corpus's content words and compounds of up to :data:`MAX_RUN` words
+  with their frequencies, and for each hiragana reading the written form the corpus uses for
+  it *more often than not* (counted against every occurrence of that kana string in the
+  corpus's readings, so 「して」, which is mostly a verb ending, never becomes 指定 and 「とし」
+  never 都市). The query side (:mod:`kb.search.rewrite`) turns kana back into kanji and
+  mends typos with it, so the embedding model sees 国民健康保険 and not the kana.
+
+Nothing here is tuned on queries: the vocabulary and the conversion rule come from the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.errors import IndexError_
+from kb.index.lexical import BM25Params, LexicalIndex
+from kb.text.kana import grams, has_kanji, is_hiragana, to_hiragana
+from kb.text.mecab import Reading
+
+READINGS_VERSION = "1"
+"""Bump when the reading field or the vocabulary changes: older index folders are refused."""
+GRAM = 2
+"""Reading bigrams: trigrams on top doubled the field's size for no steadier gain."""
+MAX_RUN = 3
+"""Longest compound (in words) the vocabulary records: 国民 + 健康 + 保険."""
+MIN_READING = 2
+"""Shortest reading converted to kanji: one kana (し, き) is too ambiguous."""
+CONVERT_SHARE = 0.5
+"""A reading is converted when the corpus writes that kana string as this word more often
+than not: the conversion is then more likely right than wrong."""
+MIN_WORD_COUNT = 2
+"""Compounds seen once are left out of the vocabulary (a typo target should recur)."""
+OCCURRENCE_SAMPLE = 4000
+"""Chunks whose readings are scanned to count how often each kana string occurs: a share needs
+a sample, not the whole corpus, and the scan is the slow part of a large build."""
+MAX_COUNTED = 10
+"""Longer readings are not counted in the sample: they occur as that word or not at all."""
+
+_SEPARATORS = frozenset({"補助記号", "空白"})
+_AFFIXES = frozenset({"接頭辞", "接尾辞"})
+
+
+def reading_segments(readings: Sequence[Reading]) -> list[str]:
+    """The hiragana reading of a text, cut at punctuation and spaces.
+
+    Every morpheme counts, particles included: a kana query is one unsegmented string, and
+    its reading must be cut the same way as the documents'.
+    """
+    out: list[str] = []
+    current: list[str] = []
+    for r in readings:
+        if r.pos1 in _SEPARATORS:
+            if current:
+                out.append("".join(current))
+                current = []
+            continue
+        current.append(to_hiragana(r.kana))
+    if current:
+        out.append("".join(current))
+    return out
+
+
+def reading_terms(readings: Sequence[Reading]) -> list[str]:
+    """The terms of the reading field: bigrams of :func:`reading_segments`."""
+    return [g for segment in reading_segments(readings) for g in grams(segment, GRAM)]
+
+
+def _is_reading(text: str) -> bool:
+    return bool(text) and all(is_hiragana(ch) for ch in text)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The corpus's own words, for query rewriting (see the module docstring)."""
+
+    conversions: Mapping[str, str]
+    """Hiragana reading → the written form the corpus uses for it more often than not."""
+    words: Mapping[str, int]
+    """Content words and compounds of the corpus (as written) → how often they occur."""
+
+    def save(self, path: Path) -> None:
+        """Write the vocabulary as JSON to ``path`` (the index folder names the file)."""
+        data = {
+            "version": READINGS_VERSION,
+            "conversions": dict(self.conversions),
+            "words": dict(self.words),
+        }
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> Vocabulary:
+        """Read what :meth:`save` wrote.
+
+        Raises:
+            IndexError_: There is none (an index built by an older kb), or of another version.
+        """
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexError_(
+                f"index {path.parent} has no readings vocabulary ({exc}): it was built by an"
+                " older kb; run `kb build`"
+            ) from exc
+        if not isinstance(data, dict) or data.get("version") != READINGS_VERSION:
+            found = data.get("version") if isinstance(data, dict) else None
+            raise IndexError_(
+                f"index {path.parent} has readings version {found!r} (this kb reads"
+                f" {READINGS_VERSION}); run `kb build`"
+            )
+        conversions, words = data.get("conversions"), data.get("words")
+        if not isinstance(conversions, dict) or not isinstance(words, dict):
+            raise IndexError_(f"index {path.parent}: {path.name} is damaged; run `kb build`")
+        return cls(conversions, words)
+
+
+class ReadingsBuilder:
+    """Collects the readings of every chunk, then builds the reading field and the vocabulary.
+
+    Args:
+        chunks: How many chunks will be added; every n-th one goes into the occurrence sample,
+            so that the sample spreads over the whole corpus.
+    """
+
+    def __init__(self, chunks: int) -> None:
+        self._spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        self._words: Counter[str] = Counter()
+        self._streams: list[str] = []
+        self._stride = max(1, -(-chunks // OCCURRENCE_SAMPLE))
+        self._titles: list[list[str]] = []
+        self._texts: list[list[str]] = []
+
+    def add(self, title: Sequence[Reading], text: Sequence[Reading]) -> None:
+        """Record one chunk's title and text readings."""
+        sampled = len(self._titles) % self._stride == 0
+        self._titles.append(self._record(title, sampled))
+        self._texts.append(self._record(text, sampled))
+
+    def _record(self, readings: Sequence[Reading], sampled: bool) -> list[str]:
+        segments = reading_segments(readings)
+        if sampled:
+            self._streams.extend(segments)
+        run: list[Reading] = []
+        for r in [*readings, None]:
+            if r is not None and (r.term or r.pos1 in _AFFIXES):
+                run.append(r)
+                continue
+            self._compounds(run)
+            run = []
+        return [g for segment in segments for g in grams(segment, GRAM)]
+
+    def _compounds(self, run: list[Reading]) -> None:
+        for i in range(len(run)):
+            for j in range(i + 1, min(len(run), i + MAX_RUN) + 1):
+                part = run[i:j]
+                if not any(p.term for p in part):
+                    continue
+                surface = "".join(p.surface for p in part)
+                self._words[surface] += 1
+                reading = to_hiragana("".join(p.kana for p in part))
+                if len(reading) >= MIN_READING and _is_reading(reading) and has_kanji(surface):
+                    self._spellings[reading][surface] += 1
+                elif _is_reading(reading) and len(reading) >= MIN_READING:
+                    # Written in kana in the corpus: counts against converting this reading.
+                    self._spellings[reading][""] += 1
+
+    def build(self, params: BM25Params | None = None) -> tuple[LexicalIndex, Vocabulary]:
+        """The reading field (aligned with the chunks added) and the vocabulary."""
+        field = LexicalIndex.build(self._titles, self._texts, params)
+        return field, Vocabulary(self._conversions(), self._common_words())
+
+    def _conversions(self) -> dict[str, str]:
+        counted = [k for k in self._spellings if len(k) <= MAX_COUNTED]
+        occurrences = _occurrences(self._streams, counted)
+        # The sample holds 1 chunk in ``stride``: scale its counts to the whole corpus.
+        scale = self._stride
+        out: dict[str, str] = {}
+        for reading, spellings in self._spellings.items():
+            surface, count = spellings.most_common(1)[0]
+            total = max(occurrences.get(reading, 0) * scale, sum(spellings.values()))
+            if surface and count >= CONVERT_SHARE * total:
+                out[reading] = surface
+        return out
+
+    def _common_words(self) -> dict[str, int]:
+        return {w: n for w, n in self._words.items() if n >= MIN_WORD_COUNT}
+
+
+def _occurrences(streams: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
+    """How often each of ``keys`` occurs as a substring of ``streams`` (overlaps counted)."""
+    wanted = set(keys)
+    lengths = sorted({len(k) for k in wanted})
+    counts: Counter[str] = Counter()
+    for stream in streams:
+        for length in lengths:
+            pieces = (stream[i : i + length] for i in range(len(stream) - length + 1))
+            counts.update(p for p in pieces if p in wanted)
+    return counts

@@ -1,0 +1,245 @@
+"""Query rewriting with the corpus's own vocabulary: typos mended, unconverted kana to kanji.
+
+The embedding model reads 「こくみんけんこうほけん」 as noise and 「国民健康保険」 as the topic;
+MeCab reads 「交交通」 as 交 + 交通. Before a query is embedded and tokenized, this module
+
+1. mends one dropped or doubled character in a word (「交交通」 → 交通, 「再工事」 → 再建工事,
+   「ープン」 → オープン): only where MeCab's analysis shows a broken word — a lone kanji or
+   katakana, or a word starting with ー, that no known word of the corpus covers — and only
+   into a word of the corpus (:class:`~kb.index.readings.Vocabulary`), the most frequent one
+   if several fit; then
+2. turns runs of hiragana into the kanji the corpus writes for them
+   (:attr:`Vocabulary.conversions <kb.index.readings.Vocabulary.conversions>`), choosing the
+   segmentation that converts the most characters, longest words first. Characters inside a
+   word typed with kanji (its okurigana) are left alone.
+
+The reading field is matched with the readings of the mended query (before conversion: the
+kana as typed is the evidence). Nothing here is tuned on queries; see
+:mod:`kb.index.readings` for where the vocabulary comes from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.index.readings import Vocabulary, reading_terms
+from kb.text.kana import has_kanji, is_hiragana, is_kanji, is_katakana_word
+from kb.text.mecab import MeCabTokenizer, Reading
+
+MIN_TYPO_WORD = 3
+"""Shortest corpus word a dropped character is restored into: a 2-character word minus one is
+a single character, which matches too much."""
+_FUNCTION_POS = frozenset({"助詞", "助動詞"})
+_WINDOW = 3
+"""Most words a mended span covers (a compound broken by a typo: 天守 + 再 + 工事)."""
+
+
+@dataclass(frozen=True)
+class QueryRewrite:
+    """A query as the corpus would write it."""
+
+    text: str
+    """The mended, converted query: what is embedded and tokenized for the lemma index."""
+    reading_terms: tuple[str, ...]
+    """Its terms in the reading field (:func:`kb.index.readings.reading_terms`)."""
+    corrections: tuple[tuple[str, str], ...] = ()
+    """``(typed, replaced)`` pairs in the order they were made: mended typos first."""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.corrections)
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int
+    reading: Reading
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.reading.surface)
+
+
+def _located(text: str, readings: Sequence[Reading]) -> list[_Word]:
+    """Each morpheme with its offset in ``text`` (MeCab drops spaces between them)."""
+    out: list[_Word] = []
+    pos = 0
+    for r in readings:
+        start = text.find(r.surface, pos)
+        if start < 0:  # a replaced character (U+FFFD): keep counting from where we are
+            start = pos
+        out.append(_Word(start, r))
+        pos = start + len(r.surface)
+    return out
+
+
+class QueryRewriter:
+    """Rewrites queries with one index's vocabulary.
+
+    Args:
+        vocabulary: The vocabulary built with the index.
+        tokenizer: The MeCab tokenizer shared with the searcher.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, tokenizer: MeCabTokenizer) -> None:
+        self.vocabulary = vocabulary
+        self.tokenizer = tokenizer
+        self._conversions = vocabulary.conversions
+        self._words = vocabulary.words
+        self._longest = max((len(k) for k in self._conversions), default=0)
+        deletions: dict[str, list[str]] = defaultdict(list)
+        for word in self._words:
+            if len(word) >= MIN_TYPO_WORD and not all(is_hiragana(ch) for ch in word):
+                for i in range(len(word)):
+                    deletions[word[:i] + word[i + 1 :]].append(word)
+        self._deletions = {k: tuple(v) for k, v in deletions.items()}
+
+    def rewrite(self, text: str, *, mend: bool = True, convert: bool = True) -> QueryRewrite:
+        """Mend typos in, and convert the kana of, a normalized Japanese query.
+
+        Args:
+            text: The normalized query.
+            mend: Mend typos (:meth:`mend`).
+            convert: Convert kana (:meth:`convert`).
+        """
+        readings = self.tokenizer.readings(text)
+        mended, fixes = self.mend(text, readings) if mend else (text, [])
+        if fixes:
+            readings = self.tokenizer.readings(mended)
+        converted, conversions = self.convert(mended, readings) if convert else (mended, [])
+        return QueryRewrite(converted, tuple(reading_terms(readings)), (*fixes, *conversions))
+
+    # --- typos --------------------------------------------------------------------------
+
+    def mend(self, text: str, readings: Sequence[Reading]) -> tuple[str, list[tuple[str, str]]]:
+        """``text`` with broken words mended, and the ``(typed, mended)`` pairs."""
+        words = _located(text, readings)
+        usable = [
+            w.reading.pos1 not in _FUNCTION_POS
+            and (w.reading.pos1 != "補助記号" or w.reading.surface == "ー")
+            for w in words
+        ]
+        edits: list[tuple[int, int, str]] = []
+        used: set[int] = set()
+        for i in range(len(words)):
+            if i in used or not usable[i] or not self._broken(words, usable, i):
+                continue
+            found = self._mend_around(text, words, usable, used, i)
+            if found is not None:
+                edits.append(found[0])
+                used.update(found[1])
+        out = text
+        fixes: list[tuple[str, str]] = []
+        for start, end, word in sorted(edits, reverse=True):
+            fixes.append((out[start:end], word))
+            out = out[:start] + word + out[end:]
+        return out, fixes[::-1]
+
+    def _broken(self, words: list[_Word], usable: list[bool], i: int) -> bool:
+        """Whether word ``i`` looks like a piece of a word a typo broke."""
+        surface = words[i].reading.surface
+        if len(surface) == 1:
+            suspicious = is_kanji(surface) or is_katakana_word(surface)
+        else:
+            # A katakana fragment (イレ of トイレ) is no word of the corpus.
+            suspicious = surface.startswith("ー") or (
+                is_katakana_word(surface) and surface not in self._words
+            )
+        if not suspicious:
+            return False
+        # A lone kanji inside a known compound (世帯 + 主) is no typo.
+        for size in range(2, _WINDOW + 1):
+            for first in range(max(0, i - size + 1), i + 1):
+                last = first + size
+                if last > len(words) or not all(usable[first:last]):
+                    continue
+                if _joined(words, first, last) in self._words:
+                    return False
+        return True
+
+    def _mend_around(
+        self, text: str, words: list[_Word], usable: list[bool], used: set[int], i: int
+    ) -> tuple[tuple[int, int, str], range] | None:
+        for size in range(_WINDOW, 0, -1):
+            for first in range(max(0, i - size + 1), i + 1):
+                last = first + size
+                span = range(first, last)
+                if last > len(words) or not all(usable[first:last]) or used.intersection(span):
+                    continue
+                typed = _joined(words, first, last)
+                if len(typed) < 2 or typed in self._words:
+                    continue
+                word = self._nearest(typed)
+                if word is not None:
+                    return (words[first].start, words[last - 1].end, word), span
+        return None
+
+    def _nearest(self, typed: str) -> str | None:
+        """The corpus word ``typed`` is one doubled or one dropped character away from."""
+        for k in range(1, len(typed)):
+            if typed[k] == typed[k - 1]:
+                single = typed[:k] + typed[k + 1 :]
+                if single in self._words:
+                    return single
+        candidates = self._deletions.get(typed)
+        if not candidates:
+            return None
+        return max(candidates, key=lambda w: (self._words[w], w))
+
+    # --- kana to kanji ------------------------------------------------------------------
+
+    def convert(self, text: str, readings: Sequence[Reading]) -> tuple[str, list[tuple[str, str]]]:
+        """``text`` with its hiragana runs converted, and the ``(kana, kanji)`` pairs."""
+        if not self._conversions:
+            return text, []
+        protected = [False] * len(text)
+        for w in _located(text, readings):
+            if has_kanji(w.reading.surface):
+                protected[w.start : w.end] = [True] * (w.end - w.start)
+        out: list[str] = []
+        pairs: list[tuple[str, str]] = []
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if protected[i] or not is_hiragana(ch) or ch == "ー":
+                out.append(ch)
+                i += 1
+                continue
+            j = i
+            while j < len(text) and not protected[j] and is_hiragana(text[j]):
+                j += 1
+            out.append(self._convert_run(text[i:j], pairs))
+            i = j
+        return "".join(out), pairs
+
+    def _convert_run(self, run: str, pairs: list[tuple[str, str]]) -> str:
+        """Convert the pieces of a hiragana run that cover the most characters."""
+        n = len(run)
+        covered = [0] * (n + 1)
+        back: list[tuple[int, str | None]] = [(0, None)] * (n + 1)
+        for end in range(1, n + 1):
+            covered[end], back[end] = covered[end - 1], (end - 1, None)
+            # Longest pieces first: on a tie the longer word (fewer pieces) is kept.
+            for start in range(max(0, end - self._longest), end - 1):
+                kanji = self._conversions.get(run[start:end])
+                if kanji is not None and covered[start] + end - start > covered[end]:
+                    covered[end], back[end] = covered[start] + end - start, (start, kanji)
+        pieces: list[str] = []
+        end = n
+        found: list[tuple[str, str]] = []
+        while end > 0:
+            start, kanji = back[end]
+            if kanji is None:
+                pieces.append(run[start:end])
+            else:
+                pieces.append(kanji)
+                found.append((run[start:end], kanji))
+            end = start
+        pairs.extend(found[::-1])
+        return "".join(pieces[::-1])
+
+
+def _joined(words: list[_Word], first: int, last: int) -> str:
+    return "".join(w.reading.surface for w in words[first:last])
