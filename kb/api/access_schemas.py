@@ -22,7 +22,7 @@ class KeyIn(BaseModel):
         max_length=64,
         description="Who or what holds the key (at most 64 characters).",
     )
-    role: Role
+    role: Role = Field(description="staff, trainer or admin.")
     expires_days: int | None = Field(
         default=None, ge=1, le=3650, description="Days until the key stops working (none: never)."
     )

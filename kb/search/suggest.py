@@ -6,9 +6,12 @@ index from the snapshot store and answers from memory with
 * character bigrams of the normalized question (an inverted index: candidates are the questions
   sharing a bigram with the query), which copes with partial words while typing, and
 * MeCab lemmas, so 「ゴミ」 finds 「ごみ」 and 「引っ越した」 finds 「引っ越し」,
+* character bigrams of the question's hiragana reading, so 「じゅうみ」, typed before it is
+  converted, finds 「住民票の写し…」 (the typed text's reading is matched, so 「住民ひょう」
+  does too),
 
-plus a bonus for questions that start with or contain the typed text. Only published FAQ
-entries are ever loaded into it, so nothing else can come out of it.
+plus a bonus for questions that start with or contain the typed text (or its reading). Only
+published FAQ entries are ever loaded into it, so nothing else can come out of it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kb.index.readings import reading_segments
 from kb.text.normalize import normalize
 from kb.types import DocId
 
@@ -50,6 +54,8 @@ class _Entry:
     department: str
     key: str
     """Normalized question, whitespace removed: what typed text is matched against."""
+    reading: str
+    """The question's hiragana reading, punctuation and spaces removed."""
     lemmas: frozenset[str]
 
 
@@ -69,6 +75,10 @@ def _count(
     if not lists:
         return np.zeros(n)
     return np.bincount(np.concatenate(lists), minlength=n).astype(np.float64)
+
+
+def _reading(text: str, tokenizer: MeCabTokenizer) -> str:
+    return "".join(reading_segments(tokenizer.readings(normalize(text))))
 
 
 def _grams(text: str) -> set[str]:
@@ -91,14 +101,19 @@ class Suggester:
         by_gram: dict[str, list[int]] = defaultdict(list)
         by_char: dict[str, list[int]] = defaultdict(list)
         by_lemma: dict[str, list[int]] = defaultdict(list)
+        by_reading: dict[str, list[int]] = defaultdict(list)
         for local_id, question, department in entries:
             key = _compact(question)
             lemmas = frozenset(tokenizer.lemmas(normalize(question)))
+            reading = _reading(question, tokenizer)
             idx = len(self._entries)
-            self._entries.append(_Entry(local_id, question, department, key, lemmas))
+            self._entries.append(_Entry(local_id, question, department, key, reading, lemmas))
             for gram in _grams(key):
                 if len(gram) == 2:
                     by_gram[gram].append(idx)
+            for gram in _grams(reading):
+                if len(gram) == 2:
+                    by_reading[gram].append(idx)
             for ch in set(key):
                 by_char[ch].append(idx)
             for lemma in lemmas:
@@ -109,6 +124,7 @@ class Suggester:
         self._by_gram = _arrays(by_gram)
         self._by_char = _arrays(by_char)
         self._by_lemma = _arrays(by_lemma)
+        self._by_reading = _arrays(by_reading)
         self._key_len = np.array([len(e.key) for e in self._entries], dtype=np.int64)
         self.published_ids: frozenset[str] = frozenset(e.id for e in self._entries)
         """Local ids of the published FAQ entries: the only ids the public API may return."""
@@ -148,10 +164,15 @@ class Suggester:
         lemmas = set(self.tokenizer.lemmas(normalize(text))) if len(key) >= 2 else set()
         lemma_hits = _count(self._by_lemma, lemmas, n)
         coverage = gram_hits / len(grams)
+        # The typed text's reading against the questions' readings: kana typed before
+        # conversion, or half converted, meets the kanji of the question.
+        reading = _reading(text[:100], self.tokenizer) if len(key) >= 2 else ""
+        reading_grams = {g for g in _grams(reading) if len(g) == 2}
+        if reading_grams:
+            reading_cover = _count(self._by_reading, reading_grams, n) / len(reading_grams)
+            coverage = np.maximum(coverage, reading_cover)
         lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)
-        candidates = np.flatnonzero(
-            ((gram_hits > 0) | (lemma_hits > 0)) & ((coverage >= 0.5) | (lemma_cover > 0))
-        )
+        candidates = np.flatnonzero((coverage >= 0.5) | (lemma_cover > 0))
         if candidates.size == 0:
             return []
         base = coverage[candidates] + 0.8 * lemma_cover[candidates]
@@ -161,12 +182,7 @@ class Suggester:
             floor = np.partition(base, candidates.size - limit)[candidates.size - limit] - 1.0
             keep = base >= floor
             candidates, base = candidates[keep], base[keep]
-        bonus = np.array(
-            [
-                1.0 if (k := self._entries[i].key).startswith(key) else 0.5 if key in k else 0.0
-                for i in candidates.tolist()
-            ]
-        )
+        bonus = np.array([_bonus(self._entries[i], key, reading) for i in candidates.tolist()])
         score = base + bonus
         order = np.lexsort((candidates, self._key_len[candidates], -score))[:limit]
         scored = [(float(score[j]), int(candidates[j])) for j in order]
@@ -179,6 +195,16 @@ class Suggester:
             )
             for score, idx in scored
         ]
+
+
+def _bonus(entry: _Entry, key: str, reading: str) -> float:
+    """1 for a question that starts with the typed text (or its reading), 0.5 for one that
+    contains it, else 0."""
+    if entry.key.startswith(key) or (reading and entry.reading.startswith(reading)):
+        return 1.0
+    if key in entry.key or (len(reading) >= 2 and reading in entry.reading):
+        return 0.5
+    return 0.0
 
 
 _cache: weakref.WeakKeyDictionary[Searcher, Suggester] = weakref.WeakKeyDictionary()

@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 PACKAGE = "sudachi-synonyms-dictionary"
 """The npm package that publishes SudachiDict's synonym dictionary as JSON."""
-DICTIONARY_FILE = "sudachi-synonyms-dictionary.json"
 SETUP_COMMAND = "bash scripts/setup.sh"
 """What installs the dictionary (named in every message about a missing one)."""
 COMPILED_FORMAT = "kb-synonyms-3"
@@ -166,9 +165,9 @@ def expression_terms(expression: str, tokenizer: MeCabTokenizer) -> Terms:
 
     Terms stand for an expression when every morpheme of it gives a term, or is a particle,
     an auxiliary or a symbol. Otherwise the index's rules drop a part that carries meaning, and
-    the rest means something else: 不明確 would become 明確 (a prefix dropped), 一人暮らし
-    人暮らし (a numeral), 転活 転 (a suffix), やり方 やる (a stop word); such an expression
-    would expand queries that do not mean it.
+    the rest means something else: 不明確 → 明確 (a prefix dropped), 一人暮らし → 人暮らし (a
+    numeral), 転活 → 転 (a suffix), やり方 → やる (a stop word); such an expression would
+    expand queries that do not mean it.
     """
     morphemes = tokenizer.readings(normalize(expression))
     if any(not m.term and m.pos1 not in _FUNCTION_POS for m in morphemes):

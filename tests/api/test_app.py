@@ -44,7 +44,20 @@ def test_search_returns_the_documented_shape(client: TestClient) -> None:
     r = client.get("/api/v1/search", params={"q": "定期購入の解約ができない", "k": 2})
     assert r.status_code == 200
     data = r.json()
-    assert set(data) == {"query", "took_ms", "departments", "faqs", "cases", "manuals"}
+    assert set(data) == {
+        "query",
+        "took_ms",
+        "answered",
+        "confidence",
+        "contact",
+        "departments",
+        "faqs",
+        "cases",
+        "manuals",
+    }
+    assert data["answered"] is True
+    assert set(data["confidence"]) == {"faq", "case", "manual", "department"}
+    assert set(data["contact"]) == {"name", "phone", "hours", "url", "form_url"}
     assert data["faqs"][0]["id"] == "F5"
     assert set(data["faqs"][0]) >= {"id", "question", "answer", "department", "score"}
     assert set(data["cases"][0]) >= {"id", "summary", "resolution", "department", "date", "score"}

@@ -1,8 +1,13 @@
-"""Every limit gives a clear 4xx with a JSON body: query length, k, body size, upload size."""
+"""Every limit gives a clear 4xx with a JSON body: query length, k, body size, upload size,
+the maximum of every text field."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
+
+from fastapi.testclient import TestClient
 
 from tests.api.conftest import MakeClient
 
@@ -114,3 +119,69 @@ def test_uploaded_case_records_are_masked(make_client: MakeClient) -> None:
     stored = store.get_documents(["case:U1"])["case:U1"]
     store.close()
     assert stored.title == "[氏名]さんから[電話番号]で相談。"
+
+
+# --- text fields: every one has a maximum (422), none may hold a lone surrogate ---------------
+
+
+def _post_json(client: TestClient, url: str, body: dict[str, Any]) -> Any:
+    """POST ``body`` with lone surrogates written as JSON escapes, as a hostile client may."""
+    data = json.dumps(body).encode()
+    return client.post(url, content=data, headers={"content-type": "application/json"})
+
+
+def test_highlight_texts_are_bounded_each_in_number_and_in_all(make_client: MakeClient) -> None:
+    client = make_client(role="staff")
+    ok = client.post("/api/v1/highlight", json={"q": "転入", "texts": ["転入" * 10_000]})
+    assert ok.status_code == 200  # exactly HIGHLIGHT_TEXT_MAX_CHARS
+    assert len(ok.json()["spans"][0]) == 1  # 10,000 adjacent matches form one span
+    one = client.post("/api/v1/highlight", json={"q": "転入", "texts": ["x" * 20_001]})
+    assert one.status_code == 422
+    assert "texts.0" in one.json()["detail"]
+    assert "20000" in one.json()["detail"]
+    many = client.post("/api/v1/highlight", json={"q": "転入", "texts": ["転入"] * 201})
+    assert many.status_code == 422
+    assert "200" in many.json()["detail"]
+    total = client.post("/api/v1/highlight", json={"q": "転入", "texts": ["転" * 20_000] * 6})
+    assert total.status_code == 422
+    assert "120,000 文字" in total.json()["detail"]
+    assert "上限 100,000 文字" in total.json()["detail"]
+
+
+def test_text_fields_over_their_maximum_are_422(make_client: MakeClient) -> None:
+    client = make_client(role="admin")
+    cases = [
+        ("/api/v1/highlight", {"q": "あ" * 501, "texts": []}),
+        ("/api/v1/feedback", {"query": "あ" * 501, "helped_id": "faq:F1", "shown": ["faq:F1"]}),
+        ("/api/v1/feedback", {"query": "q", "shown": ["x" * 201]}),
+        ("/api/v1/feedback", {"query": "q", "right_department": "課" * 101}),
+        ("/public/v1/faq/feedback", {"faq_id": "F1", "helpful": True, "query": "あ" * 501}),
+        ("/public/v1/faq/feedback", {"faq_id": "F" * 51, "helpful": True}),
+        ("/api/v1/admin/keys", {"name": "n" * 65, "role": "staff"}),
+        ("/api/v1/trainer/candidates", {"topic_id": "t" * 201}),
+    ]
+    for url, body in cases:
+        r = client.post(url, json=body)
+        assert r.status_code == 422, (url, r.text)
+        assert "at most" in r.json()["detail"], (url, r.text)
+    edit = client.patch("/api/v1/trainer/candidates/c1", json={"answer": "答" * 4001})
+    assert edit.status_code == 422
+    assert "4000" in edit.json()["detail"]
+
+
+def test_lone_surrogates_are_422_not_500(make_client: MakeClient) -> None:
+    client = make_client(role="admin")
+    cases = [
+        ("/api/v1/highlight", {"q": "転入\ud800", "texts": []}),
+        ("/api/v1/highlight", {"q": "転入", "texts": ["ok", "転入\udfff届"]}),
+        ("/api/v1/feedback", {"query": "\ud83d", "helped_id": "faq:F1", "shown": ["faq:F1"]}),
+        ("/public/v1/faq/feedback", {"faq_id": "F1", "helpful": False, "query": "a\udc00"}),
+        ("/api/v1/admin/keys", {"name": "desk\ud800", "role": "staff"}),
+    ]
+    for url, body in cases:
+        r = _post_json(client, url, body)
+        assert r.status_code == 422, (url, r.text)
+        assert "サロゲート" in r.json()["detail"], r.text
+    # A surrogate pair escape is one ordinary character, not an error.
+    fine = _post_json(client, "/api/v1/highlight", {"q": "転入\U0001f600", "texts": ["転入"]})
+    assert fine.status_code == 200

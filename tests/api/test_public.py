@@ -42,7 +42,8 @@ PUBLIC_DEPT_KEYS = {"name", "phone", "location", "hours"}
 
 
 def assert_public_search_body(body: dict[str, Any]) -> None:
-    assert set(body) == {"query", "faqs"}
+    assert set(body) == {"query", "answered", "confidence", "faqs", "contact"}
+    assert set(body["contact"]) == {"name", "phone", "hours", "url", "form_url"}
     for faq in body["faqs"]:
         assert set(faq) == PUBLIC_FAQ_KEYS
         assert faq["id"] in PUBLISHED

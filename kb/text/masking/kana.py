@@ -21,7 +21,10 @@ from kb.text.masking.context import (
 )
 
 _SEPARATORS = "・＝=\u30a0\uff65 \u3000"  # also the double hyphen, half-width ・ and spaces
-_KATAKANA_GROUP_RE = re.compile(rf"[ァ-ヺー]{{2,}}(?:[{_SEPARATORS}][ァ-ヺー]{{2,}}){{1,3}}")
+# Bounded, and starting only where a katakana run starts, so that a long run is tried once.
+_KATAKANA_GROUP_RE = re.compile(
+    rf"(?<![ァ-ヺー])[ァ-ヺー]{{2,30}}(?:[{_SEPARATORS}][ァ-ヺー]{{2,30}}){{1,3}}(?![ァ-ヺー])"
+)
 _SEPARATOR_RE = re.compile(rf"[{_SEPARATORS}]")
 _HONORIFIC_AFTER_RE = re.compile(r"[ \u3000]?(?:さん|様|さま|氏|くん|君|ちゃん|殿)")
 _PARTICLES = frozenset("のはがをにへともや")

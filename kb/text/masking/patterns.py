@@ -21,8 +21,10 @@ DASH_CHARS = set("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70\
 # --- rule patterns (on the folded view) ------------------------------------------------------
 
 # "taro[at]example.com" and "taro(at)example.com" are written to dodge spam harvesters.
+# The lookbehind starts the local part only where a run of its characters starts: without it a
+# long run of letters is tried from every character (quadratic on hostile input).
 EMAIL_RE = re.compile(
-    r"[A-Za-z0-9._%+\-]+(?:@|\s?[\[(](?i:at)[\])]\s?)([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:@|\s?[\[(](?i:at)[\])]\s?)([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"
 )
 # SNS handles (@sakura_mama) and ids after a service's name (LINE ID: taro_1234).
 HANDLE_RE = re.compile(r"(?<![A-Za-z0-9._%+\-@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,29}[A-Za-z0-9_])?")
@@ -102,7 +104,7 @@ BIRTH_BEFORE_RE = re.compile(
 BIRTH_AFTER_RE = re.compile(rf"(?P<value>{_DATE})(?=\s*(?:生まれ|うまれ|生(?![活徒産])))")
 
 _KANJI = r"一-龥々〆ヶ"
-_NUM = r"[0-9十]+"
+_NUM = r"[0-9十]{1,5}"
 _BLOCK = (
     rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
     rf"|{_NUM}番地(?:の?{_NUM})?(?:\s*{_NUM}号)?"
@@ -116,7 +118,7 @@ _BLOCK = (
 _PLACE = (
     rf"(?:[ぁ-ゖ]{{2,6}}(?=[市町村]))?"
     rf"(?:[{_KANJI}ァ-ヶー]|(?<=[{_KANJI}])が(?=[{_KANJI}])|通り"
-    rf"|(?<=[{_KANJI}])[0-9]{{1,2}}条(?=[{_KANJI}])|(?<=[市町村区郡])[0-9]の(?=[{_KANJI}]))*"
+    rf"|(?<=[{_KANJI}])[0-9]{{1,2}}条(?=[{_KANJI}])|(?<=[市町村区郡])[0-9]の(?=[{_KANJI}])){{0,24}}"
 )
 ADDRESS_RE = re.compile(rf"(?P<place>{_PLACE})(?P<space> ?){_BLOCK}")
 # What stays of the place name: prefecture, city/county and ward are not personal.
