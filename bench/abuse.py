@@ -114,9 +114,11 @@ def measure_costs(data: Path, model: str, models_dir: Path, queries: list[str]) 
 
 
 def start_server(
-    data: Path, model: str, models_dir: Path, port: int, log: Path
+    data: Path, model: str, models_dir: Path, port: int, log: Path, source: Path = REPO
 ) -> subprocess.Popen[bytes]:
-    """``kb serve`` with the service's default public limits, in its own process group."""
+    """``kb serve`` with the service's default public limits, in its own process group.
+
+    ``source``: the folder whose ``kb`` package serves (another checkout, to compare)."""
     env = dict(os.environ)
     env.update(KB_DATA_DIR=str(data), KB_MODEL=model, KB_MODEL_CACHE_DIR=str(models_dir))
     for name in list(env):
@@ -126,7 +128,7 @@ def start_server(
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            cmd, env=env, cwd=REPO, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
+            cmd, env=env, cwd=source, start_new_session=True, stdout=out, stderr=subprocess.STDOUT
         )
 
 
@@ -325,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--abusers", type=int, default=8, help="connections from one address")
     parser.add_argument("--addresses", type=int, default=16, help="for many_addresses")
     parser.add_argument("--no-costs", action="store_true", help="skip the in-process timing")
+    parser.add_argument(
+        "--server-source",
+        type=Path,
+        default=REPO,
+        help="serve the kb package of this folder (e.g. an older export, to compare)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -337,7 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = args.data_dir / "abuse-serve.log"
-    server = start_server(args.data_dir, args.model, args.models_dir, port, log)
+    server = start_server(
+        args.data_dir, args.model, args.models_dir, port, log, args.server_source.resolve()
+    )
+    result["server_source"] = str(args.server_source)
     one = [{"seed": i * 5} for i in range(args.abusers)]
     plan: dict[str, list[dict[str, Any]]] = {
         "staff_alone": [],

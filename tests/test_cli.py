@@ -84,6 +84,25 @@ def test_search_json_matches_the_api(data_dir: Path, capsys: pytest.CaptureFixtu
     assert cli["departments"][0]["phone"] == "099-555-1113"
 
 
+def test_search_says_when_it_found_no_answer(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--data-dir", str(data_dir), "--model", "fake", "search"]
+    capsys.readouterr()
+    assert main([*base, "zzzzzz", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answered"] is False
+    assert data["confidence"] == {"faq": "none", "case": "none", "manual": "none",
+                                  "department": "none"}  # fmt: skip
+    assert data["contact"]["name"] == Settings().contact_name
+    assert "filtered" not in data
+    assert main([*base, "zzzzzz"]) == 0
+    out = capsys.readouterr().out
+    assert "該当する情報が見つかりませんでした" in out
+    assert main([*base, "粗大ごみ", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["answered"] is True
+
+
 def test_bad_input_file_is_reported_and_good_rows_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

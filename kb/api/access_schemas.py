@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from kb.api.schemas import Text
 from kb.security.roles import Role
 
 
@@ -17,7 +16,7 @@ class MeOut(BaseModel):
 
 
 class KeyIn(BaseModel):
-    name: Text = Field(
+    name: str = Field(
         min_length=1,
         max_length=64,
         description="Who or what holds the key (at most 64 characters).",

@@ -7,16 +7,16 @@ the limit is refused before anything is read; a chunked body is counted as it st
 refused as soon as it passes the limit.
 
 Every text field of a request body has a maximum length, declared on its schema
-(``kb/api/schemas*.py``, ``kb/api/access_schemas.py``) so that ``/openapi.json`` documents it,
-and none may hold a lone surrogate (JSON can write ``"\\ud800"``; such a string cannot be
-written as UTF-8, to SQLite or to a log): both are answered 422 before a route runs. The limits
-of the highlight route, the one route whose texts are not a query or an id, are here.
+(``kb/api/schemas*.py``, ``kb/api/access_schemas.py``) so that ``/openapi.json`` documents it
+and a longer value is answered 422 before a route runs. Checking a length also refuses a lone
+surrogate (JSON can write ``"\\ud800"``; such a string cannot be written as UTF-8, to SQLite or
+to a log): pydantic answers ``string_unicode``, 422 too. The limits of the highlight route, the
+one route whose texts are not a query or an id, are here.
 """
 
 from __future__ import annotations
 
 import json
-import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,23 +31,6 @@ HIGHLIGHT_TOTAL_MAX_CHARS = 100_000
 """Characters of all texts of one highlight request together: bounds the MeCab work of one
 request (about a second for the worst text, a run of ASCII letters, digits or symbols)
 whatever the body size limit; what the console sends is a few thousand."""
-
-_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-
-
-def valid_text(value: str) -> str:
-    """Refuse a string holding a lone surrogate (a pydantic validator of every text field).
-
-    Raises:
-        ValueError: The message says what is wrong and where.
-    """
-    found = _LONE_SURROGATE_RE.search(value)
-    if found is not None:
-        raise ValueError(
-            f"文字列の {found.start() + 1} 文字目が不正な文字"
-            f"（対になっていないサロゲート U+{ord(found[0]):04X}）です"
-        )
-    return value
 
 
 class _TooLarge(Exception):

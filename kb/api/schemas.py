@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from kb.api.limits import (
     HIGHLIGHT_MAX_TEXTS,
     HIGHLIGHT_TEXT_MAX_CHARS,
     HIGHLIGHT_TOTAL_MAX_CHARS,
-    valid_text,
 )
 from kb.settings import Settings
 from kb.types import SearchResult
 
 Level = Literal["high", "low", "none"]
-Text = Annotated[str, AfterValidator(valid_text)]
-"""A text field of a request body: no lone surrogate (see :mod:`kb.api.limits`)."""
 
 
 class DepartmentOut(BaseModel):
@@ -203,10 +200,10 @@ class ManualDetailOut(BaseModel):
 
 
 class HighlightIn(BaseModel):
-    q: Text = Field(
+    q: str = Field(
         min_length=1, max_length=500, description="The query as typed (at most 500 characters)."
     )
-    texts: list[Annotated[Text, Field(max_length=HIGHLIGHT_TEXT_MAX_CHARS)]] = Field(
+    texts: list[Annotated[str, Field(max_length=HIGHLIGHT_TEXT_MAX_CHARS)]] = Field(
         max_length=HIGHLIGHT_MAX_TEXTS,
         description=(
             f"Texts as displayed: at most {HIGHLIGHT_MAX_TEXTS}, each at most "
@@ -233,10 +230,10 @@ class HighlightOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    query: Text = Field(
+    query: str = Field(
         max_length=500, description="What was searched (at most 500 characters); stored masked."
     )
-    shown: list[Annotated[Text, Field(max_length=200)]] = Field(
+    shown: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list,
         max_length=200,
         description=(
@@ -244,12 +241,12 @@ class FeedbackIn(BaseModel):
             "characters); each must be in the index."
         ),
     )
-    helped_id: Text | None = Field(
+    helped_id: str | None = Field(
         default=None,
         max_length=200,
         description="The shown document that helped (at most 200 characters).",
     )
-    right_department: Text | None = Field(
+    right_department: str | None = Field(
         default=None,
         max_length=100,
         description="A department of the directory (at most 100 characters).",
@@ -319,9 +316,9 @@ class PublicSuggestOut(BaseModel):
 
 
 class PublicFeedbackIn(BaseModel):
-    faq_id: Text = Field(max_length=50, description="The FAQ's id (at most 50 characters).")
+    faq_id: str = Field(max_length=50, description="The FAQ's id (at most 50 characters).")
     helpful: bool
-    query: Text = Field(
+    query: str = Field(
         default="",
         max_length=500,
         description="What the citizen searched (at most 500 characters); stored masked.",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from kb.api.schemas import Text
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.gaps import GapReport
 from kb.trainer.topics import TopicSet, trend
@@ -174,18 +173,18 @@ class DashboardOut(BaseModel):
 
 
 class CandidateIn(BaseModel):
-    topic_id: Text = Field(
+    topic_id: str = Field(
         min_length=1, max_length=200, description="e.g. 'all-03' (at most 200 characters)."
     )
 
 
 class CandidateEditIn(BaseModel):
-    question: Text = Field(
+    question: str = Field(
         default="",
         max_length=500,
         description="The FAQ question as it will be published (at most 500 characters).",
     )
-    answer: Text = Field(
+    answer: str = Field(
         default="",
         max_length=4000,
         description="The FAQ answer as it will be published (at most 4,000 characters).",

@@ -79,19 +79,30 @@ class LexicalIndex:
         )
         return cls(matrix, vocab, params)
 
-    def score(self, tokens: Sequence[str], weights: Sequence[float] | None = None) -> np.ndarray:
+    def score(
+        self,
+        tokens: Sequence[str],
+        weights: Sequence[float] | None = None,
+        *,
+        max_share: float = 1.0,
+    ) -> np.ndarray:
         """BM25 score of every document for a query (float32 ``[n_docs]``).
 
         Repeated query terms count once each time they occur, as in Lucene. ``weights`` gives
         a weight per token (synonym expansions count less than what the user typed).
+        ``max_share``: terms found in more than this share of the documents are skipped. Their
+        weight (IDF) is low and their posting lists are the longest: the reading field's
+        「です」「ます」 are in most chunks, and summing them costs more than all the rest.
         """
         out = np.zeros(self.n_docs, dtype=np.float32)
         if weights is None:
             weights = [1.0] * len(tokens)
+        limit = max_share * self.n_docs
+        indptr = self._matrix.indptr
         acc: dict[int, float] = {}
         for token, weight in zip(tokens, weights, strict=True):
             idx = self.vocab.get(token)
-            if idx is not None:
+            if idx is not None and (max_share >= 1.0 or indptr[idx + 1] - indptr[idx] <= limit):
                 acc[idx] = acc.get(idx, 0.0) + weight
         if not acc:
             return out

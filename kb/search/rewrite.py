@@ -191,13 +191,25 @@ class QueryRewriter:
     # --- kana to kanji ------------------------------------------------------------------
 
     def convert(self, text: str, readings: Sequence[Reading]) -> tuple[str, list[tuple[str, str]]]:
-        """``text`` with its hiragana runs converted, and the ``(kana, kanji)`` pairs."""
+        """``text`` with its hiragana runs converted, and the ``(kana, kanji)`` pairs.
+
+        The characters of a word typed with kanji (its okurigana) are left alone, and a word
+        the corpus itself writes in kana (ふるさと, ひとり) is converted whole or not at all,
+        never in part (not ふる里). MeCab's parts of speech are not trusted here: it reads an
+        unconverted 「こくみんねんきん」 as こく + みん + 年金, so a kana stretch it calls
+        particles and verb endings may well be a noun (which is why 「しない」 in
+        「オープンしない」 can still become 市内 when the corpus writes 市内 more often).
+        """
         if not self._conversions:
             return text, []
         protected = [False] * len(text)
+        inside = [False] * (len(text) + 1)
         for w in _located(text, readings):
-            if has_kanji(w.reading.surface):
+            surface = w.reading.surface
+            if has_kanji(surface):
                 protected[w.start : w.end] = [True] * (w.end - w.start)
+            elif surface in self._words and surface not in self._conversions:
+                inside[w.start + 1 : w.end] = [True] * (w.end - w.start - 1)
         out: list[str] = []
         pairs: list[tuple[str, str]] = []
         i = 0
@@ -210,12 +222,16 @@ class QueryRewriter:
             j = i
             while j < len(text) and not protected[j] and is_hiragana(text[j]):
                 j += 1
-            out.append(self._convert_run(text[i:j], pairs))
+            out.append(self._convert_run(text[i:j], inside[i : j + 1], pairs))
             i = j
         return "".join(out), pairs
 
-    def _convert_run(self, run: str, pairs: list[tuple[str, str]]) -> str:
-        """Convert the pieces of a hiragana run that cover the most characters."""
+    def _convert_run(self, run: str, inside: list[bool], pairs: list[tuple[str, str]]) -> str:
+        """Convert the pieces of a hiragana run that cover the most characters.
+
+        ``inside[i]``: a piece may not start or end at ``i``, inside a word the corpus writes
+        in kana.
+        """
         n = len(run)
         covered = [0] * (n + 1)
         back: list[tuple[int, str | None]] = [(0, None)] * (n + 1)
@@ -224,7 +240,12 @@ class QueryRewriter:
             # Longest pieces first: on a tie the longer word (fewer pieces) is kept.
             for start in range(max(0, end - self._longest), end - 1):
                 kanji = self._conversions.get(run[start:end])
-                if kanji is not None and covered[start] + end - start > covered[end]:
+                if (
+                    kanji is not None
+                    and covered[start] + end - start > covered[end]
+                    and not inside[start]
+                    and not inside[end]
+                ):
                     covered[end], back[end] = covered[start] + end - start, (start, kanji)
         pieces: list[str] = []
         end = n

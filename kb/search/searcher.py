@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from kb.embed.embedder import Embedder, occupying
 from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.folder import IndexFolder, IndexRoot
 from kb.search.confidence import (
+    Calibration,
     PaneEvidence,
     calibrate,
     decide,
@@ -30,6 +30,7 @@ from kb.search.confidence import (
     pane_confidence,
     pane_evidence,
 )
+from kb.search.departments import rank_departments
 from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
 from kb.search.fusion import FusionMethod, fuse
 from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
@@ -79,9 +80,12 @@ class SearchConfig:
     synonym_weight: float = 0.2
     """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1); chosen by
     cross-validation with SudachiDict's dictionary (eval/tune_synonyms.py)."""
-    reading_weight: float = 0.1
+    reading_weight: float = 0.3
     """Weight of the reading field (kana bigrams, :mod:`kb.index.readings`) added to the lemma
     BM25 score; chosen by 5-fold cross-validation on the municipal benchmark's variants."""
+    reading_max_share: float = 0.1
+    """Reading bigrams found in more than this share of the chunks (「です」「ます」) are not
+    scored: they weigh little, and at 1M chunks summing them took most of a query's time."""
     mend_typos: bool = True
     """Mend a dropped or doubled character with the corpus's words (:mod:`kb.search.rewrite`)."""
     convert_kana: bool = True
@@ -161,15 +165,26 @@ class Searcher:
         self.department_feedback: DepartmentFeedback | None = None
         """Staff feedback voting in department ranking; set by the service."""
         self._lock = threading.Lock()
-        self.calibration = calibrate(
-            self.vectors,
-            self.title_vectors,
-            self._doc_of,
-            self._kind_positions,
-            title_weight=self.config.title_weight,
-        )
-        """Each kind's similarity scale, for the no-answer decision (kb.search.confidence)."""
+        self._calibration: tuple[float, Calibration] | None = None
+        self.calibration  # noqa: B018 - measured now, not inside the first search
         self._reference_vectors: np.ndarray | None = None
+
+    @property
+    def calibration(self) -> Calibration:
+        """Each kind's similarity scale, for the no-answer decision (kb.search.confidence);
+        measured again if the configuration's title weight changed (evaluation grids)."""
+        cached = self._calibration
+        weight = self.config.title_weight
+        if cached is None or cached[0] != weight:
+            measured = calibrate(
+                self.vectors,
+                self.title_vectors,
+                self._doc_of,
+                self._kind_positions,
+                title_weight=weight,
+            )
+            cached = self._calibration = (weight, measured)
+        return cached[1]
 
     @classmethod
     def open(
@@ -394,8 +409,11 @@ class Searcher:
         lex_scores = None
         if mode != "dense":
             lex_scores = self.lexical.score(analysis.terms, analysis.weights)
-            if reading_terms and self.config.reading_weight > 0:
-                lex_scores += self.config.reading_weight * self.readings.score(reading_terms)
+            cfg = self.config
+            if reading_terms and cfg.reading_weight > 0:
+                lex_scores += cfg.reading_weight * self.readings.score(
+                    reading_terms, max_share=cfg.reading_max_share
+                )
         per_kind = {
             kind: self.retrieve_kind(kind, analysis, qvec, lex_scores, k, filters, mode)
             for kind in kinds
@@ -499,61 +517,8 @@ class Searcher:
     def _rank_departments(
         self, per_kind: dict[DocKind, list[Hit]], qvec: np.ndarray | None = None
     ) -> tuple[DepartmentResult, ...]:
-        cfg = self.config
-        scores: dict[str, float] = defaultdict(float)
-        evidence: dict[str, list[str]] = defaultdict(list)
-        for kind in ("faq", "case"):
-            hits = per_kind.get(kind, [])[: cfg.evidence_depth]
-            if not hits:
-                continue
-            top = max(h.score for h in hits) or 1.0
-            for rank, hit in enumerate(hits):
-                names = hit.departments
-                if not names:
-                    continue
-                # Rank-discounted vote; a case handled by several departments splits its
-                # vote but its first (lead) department keeps the largest share.
-                weight = (hit.score / top) / (1.0 + rank) ** cfg.evidence_discount
-                shares = [2.0] + [1.0] * (len(names) - 1)
-                total = sum(shares)
-                for name, share in zip(names, shares, strict=True):
-                    scores[name] += (1.0 - cfg.directory_weight) * weight * share / total
-                    if len(evidence[name]) < 5:
-                        evidence[name].append(hit.doc_id)
-        dir_hits = per_kind.get("department", [])
-        if dir_hits:
-            top = max(h.score for h in dir_hits) or 1.0
-            for rank, hit in enumerate(dir_hits[:5]):
-                # A directory entry's department is itself (its title).
-                name = hit.departments[0] if hit.departments else DocId.local_of(hit.doc_id)
-                scores[name] += cfg.directory_weight * (hit.score / top) / (1.0 + rank)
-                evidence[name].insert(0, hit.doc_id)
-        voted: dict[str, float] = {}
-        if qvec is not None and cfg.feedback_weight > 0:
-            # Staff said "the right department was X" for a rephrasing of this query: a vote
-            # as sure as the query itself weighs as much as the best department's evidence.
-            top = max(scores.values(), default=0.0) or 1.0
-            for vote in self._feedback_votes(qvec):
-                if vote.department in self.departments:
-                    voted[vote.department] = cfg.feedback_weight * min(1.0, vote.weight) * top
-                    scores[vote.department] += voted[vote.department]
-                    evidence[vote.department].insert(0, f"feedback:{vote.neighbours}")
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -voted.get(kv[0], 0.0)))
-        ranked = ranked[: cfg.department_k]
-        out = []
-        for name, score in ranked:
-            d = self.departments.get(name)
-            out.append(
-                DepartmentResult(
-                    name=name,
-                    score=round(score, 4),
-                    phone=d.phone if d else "",
-                    location=d.location if d else "",
-                    hours=d.hours if d else "",
-                    evidence=tuple(dict.fromkeys(evidence[name])),
-                )
-            )
-        return tuple(out)
+        votes = self._feedback_votes(qvec) if qvec is not None else []
+        return rank_departments(per_kind, self.config, self.departments, votes)
 
     def _faq(self, hit: Hit, doc: Document) -> FaqResult:
         return FaqResult(

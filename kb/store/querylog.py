@@ -46,8 +46,12 @@ class QueryLogStore(SideDatabase):
         for name in ("filtered", "answered"):
             if name in table.columns_dict:
                 continue
+
+            def add(column: str = name) -> None:
+                table.add_column(column, int)
+
             try:
-                while_locked(lambda name=name: table.add_column(name, int))
+                while_locked(add)
             except sqlite3.OperationalError as exc:
                 # Another process (`kb serve --workers N`) added it first.
                 if "duplicate column" not in str(exc):

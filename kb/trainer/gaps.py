@@ -4,9 +4,9 @@ Three views, all from data already recorded:
 
 * **gap topics**: case topics (:mod:`kb.trainer.topics`) whose cases are, in the median, far
   from every published FAQ question (cosine of the stored vectors below the low-score line);
-* **gap queries**: frequent queries of the query log (masked) that the FAQ did not answer
-  (the search's no-answer decision, :mod:`kb.search.confidence`; for searches logged before
-  it, no published FAQ or only a low-scoring one), ranked by how often they were asked;
+* **gap queries**: frequent queries of the query log (masked) that the FAQ did not answer:
+  the search said it found no answer (:mod:`kb.search.confidence`), or found no published
+  FAQ or only a low-scoring one; ranked by how often they were asked;
 * **rates over time**: the share of zero-hit and low-score searches per month (or day), and
   the "this helped" rate of every FAQ entry from the feedback store.
 
@@ -200,14 +200,13 @@ def gap_queries(
 
 
 def unanswered(record: QueryLogRecord, low_score: float) -> bool:
-    """Whether the FAQ did not answer a logged search.
+    """Whether the FAQ did not answer a logged search (well).
 
-    The search's own decision where it was logged (``answered``); for searches logged before
-    it, or that did not search the FAQ: no published FAQ came back, or only one scoring under
-    ``low_score``.
+    The search said it found no answer (``answered`` false, whatever the score), or no
+    published FAQ came back, or only one scoring under ``low_score``.
     """
-    if record.answered is not None:
-        return not record.answered
+    if record.answered is False:
+        return True
     return record.top_faq_score is None or record.top_faq_score < low_score
 
 

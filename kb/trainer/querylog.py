@@ -57,7 +57,7 @@ def log_record(
         dense = next((h.dense_score for h in result.hits if h.doc_id == doc_id), None)
         scores.append(float(dense if dense is not None else faq.score))
     zero_hit = not result.filtered and not (result.faqs or result.cases or result.manuals)
-    faq = result.confidence.faq
+    faq_level = result.confidence.faq
     return QueryLogRecord(
         source=source,
         query=mask_personal(query, tokenizer),
@@ -66,5 +66,5 @@ def log_record(
         top_faq_score=round(float(max(faq_scores)), 4) if faq_scores else None,
         zero_hit=zero_hit,
         filtered=result.filtered,
-        answered=None if faq is None else faq != "none",
+        answered=None if faq_level is None else faq_level != "none",
     )

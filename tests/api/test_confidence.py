@@ -26,7 +26,9 @@ CONTACT = {
     "contact_url": "https://www.city.example.jp/soudan/",
     "contact_form_url": "https://www.city.example.jp/form/",
 }
-OFF_TOPIC = ["zzzzzz", "。", "？？", "😀😀", "あしたの天気", "ピザの配達"]
+# Off-topic for the sample corpus whatever the fake embedder's hash collisions: no content, no
+# word in common with any FAQ (「あしたの天気」 is checked on the demo corpus, tests/e2e).
+OFF_TOPIC = ["zzzzzz", "。", "？？", "😀😀", "ピザの配達", "ぬぬぬぬぬぬ"]
 
 
 @pytest.mark.parametrize("query", OFF_TOPIC)
@@ -62,7 +64,7 @@ def test_a_refused_public_search_is_logged_as_unanswered(
     from kb.store import QueryLogStore
 
     client = make_client(public_rate_burst=1000)
-    client.get("/public/v1/faq/search", params={"q": "あしたの天気"})
+    client.get("/public/v1/faq/search", params={"q": "ピザの配達"})
     client.get("/public/v1/faq/search", params={"q": "粗大ごみを出したい"})
     log = QueryLogStore(index_root.parent / "querylog.sqlite")
     try:

@@ -181,7 +181,7 @@ def test_lone_surrogates_are_422_not_500(make_client: MakeClient) -> None:
     for url, body in cases:
         r = _post_json(client, url, body)
         assert r.status_code == 422, (url, r.text)
-        assert "サロゲート" in r.json()["detail"], r.text
+        assert "unicode string" in r.json()["detail"], r.text
     # A surrogate pair escape is one ordinary character, not an error.
     fine = _post_json(client, "/api/v1/highlight", {"q": "転入\U0001f600", "texts": ["転入"]})
     assert fine.status_code == 200

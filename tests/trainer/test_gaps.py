@@ -168,18 +168,21 @@ def test_filtered_searches_are_never_gaps_nor_counted() -> None:
     assert (march.searches, march.zero_hit) == (1, 1)
 
 
-def test_the_logged_no_answer_decision_overrides_the_score_line() -> None:
-    def logged(query: str, score: float, answered: bool) -> QueryLogRecord:
+def test_a_search_that_found_no_answer_is_a_gap_whatever_its_score() -> None:
+    def logged(query: str, score: float, answered: bool | None) -> QueryLogRecord:
         return QueryLogRecord(
             "public", query, top_faq_score=score, answered=answered, created_at="2026-04-01T10:00"
         )
 
     log = [
         logged("あしたの天気", 0.84, answered=False),  # above the cosine line, yet no answer
-        logged("粗大ごみ", 0.30, answered=True),  # under it, yet answered
+        logged("粗大ごみ", 0.90, answered=True),
+        logged("転入届", 0.90, answered=None),  # logged before the decision existed
+        logged("宇宙旅行", 0.30, answered=True),  # answered, but weakly: still a gap
     ]
-    assert [g.query for g in gap_queries(log, low_score=0.5)] == ["あしたの天気"]
+    assert [g.query for g in gap_queries(log, low_score=0.5)] == ["宇宙旅行", "あしたの天気"]
     (month,) = rates_over_time(log, low_score=0.5)
-    assert (month.searches, month.low_score) == (2, 1)
-    # A query answered once is no gap even if it was refused another time.
-    assert gap_queries([*log, logged("あしたの天気", 0.9, answered=True)], low_score=0.5) == []
+    assert (month.searches, month.low_score) == (4, 2)
+    # A query answered well once is no gap, even if it was refused another time.
+    again = [*log, logged("あしたの天気", 0.9, answered=True)]
+    assert [g.query for g in gap_queries(again, low_score=0.5)] == ["宇宙旅行"]

@@ -8,6 +8,7 @@ and edits the original text at the matching spans; names come from
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -368,12 +369,14 @@ class Masker:
         spans = person_name_spans(self.tokenizer, text, honorific_only=honorific_only)
         if not spans:
             return text
-        kept = _occurrences(text, self.keep_words) + _occurrences(text, PLACEHOLDERS)
-        edits = [
-            (start, end, NAME)
-            for start, end in spans
-            if not any(k_start < end and start < k_end for k_start, k_end in kept)
-        ]
+        kept = _merged(_occurrences(text, self.keep_words) + _occurrences(text, PLACEHOLDERS))
+        ends = [k_end for _, k_end in kept]
+        edits = []
+        for start, end in spans:
+            # The first kept stretch that ends after the span starts is the only one to check.
+            k = bisect_right(ends, start)
+            if k == len(kept) or kept[k][0] >= end:
+                edits.append((start, end, NAME))
         return _apply(text, edits)
 
 
@@ -395,18 +398,20 @@ def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:
         pos = sep.end()
     if pos < end:
         pieces.append((pos, end))
+    counts = [sum(ch.isdigit() for ch in folded[a:b]) for a, b in pieces]
     out: list[tuple[int, int]] = []
     i = 0
     while i < len(pieces):
-        j = next(
-            (
-                k
-                for k in range(len(pieces) - 1, i, -1)
-                if (pieces[i][0], pieces[k][1]) != (start, end)
-                and _phone_shaped(folded, (pieces[i][0], pieces[k][1]))
-            ),
-            i,
-        )
+        j = i
+        if folded[pieces[i][0] : pieces[i][1]].lstrip("+(").startswith("0"):
+            # A phone number has at most 11 digits: only the next few pieces can join it.
+            total = counts[i]
+            for k in range(i + 1, len(pieces)):
+                total += counts[k]
+                if total > 11:
+                    break
+                if total >= 10 and (pieces[i][0], pieces[k][1]) != (start, end):
+                    j = k
         out.append((pieces[i][0], pieces[j][1]))
         i = j + 1
     return out
@@ -419,6 +424,17 @@ def _phone_shaped(folded: str, span: tuple[int, int]) -> bool:
 
 def _digits(text: str) -> str:
     return re.sub(r"[^0-9]", "", text)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` sorted, overlapping ones joined (so their ends are sorted too)."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def _occurrences(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
@@ -437,14 +453,19 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
         return text
     edits.sort(key=lambda e: (e[0], -e[1]))
     parts: list[str] = []
+    tail = ""  # the last non-empty part: joining all parts at each edit would be quadratic
     pos = 0
     for start, end, placeholder in edits:
         if start < pos:
             continue
-        parts.append(text[pos:start])
+        between = text[pos:start]
+        if between:
+            parts.append(between)
+            tail = between
         # Adjacent identical placeholders merge, so re-masking cannot grow the text.
-        if not (parts and "".join(parts).endswith(placeholder) and not text[pos:start]):
+        if between or not tail.endswith(placeholder):
             parts.append(placeholder)
+            tail = placeholder
         pos = end
     parts.append(text[pos:])
     return "".join(parts)

@@ -1,0 +1,86 @@
+"""The department pane: departments ranked from the FAQ, case and directory hits of a query,
+plus the 「正しい担当課」 votes of staff feedback on rephrasings of it (:mod:`kb.search.feedback`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from kb.search.feedback import DepartmentVote
+from kb.types import Department, DepartmentResult, DocId, DocKind, Hit
+
+if TYPE_CHECKING:
+    from kb.search.searcher import SearchConfig
+
+
+def rank_departments(
+    per_kind: Mapping[DocKind, Sequence[Hit]],
+    config: SearchConfig,
+    directory: Mapping[str, Department],
+    votes: Sequence[DepartmentVote] = (),
+) -> tuple[DepartmentResult, ...]:
+    """The ``config.department_k`` best departments for a query's hits.
+
+    Args:
+        per_kind: The query's hits per kind, best first (FAQ, cases and the directory vote).
+        config: Evidence depth, discount and weights.
+        directory: The department directory by name (contact details; votes for a name not
+            in it are ignored).
+        votes: Feedback votes for this query (:meth:`DepartmentFeedback.votes`).
+    """
+    cfg = config
+    scores: dict[str, float] = defaultdict(float)
+    evidence: dict[str, list[str]] = defaultdict(list)
+    for kind in ("faq", "case"):
+        hits = per_kind.get(kind, [])[: cfg.evidence_depth]
+        if not hits:
+            continue
+        top = max(h.score for h in hits) or 1.0
+        for rank, hit in enumerate(hits):
+            names = hit.departments
+            if not names:
+                continue
+            # Rank-discounted vote; a case handled by several departments splits its
+            # vote but its first (lead) department keeps the largest share.
+            weight = (hit.score / top) / (1.0 + rank) ** cfg.evidence_discount
+            shares = [2.0] + [1.0] * (len(names) - 1)
+            total = sum(shares)
+            for name, share in zip(names, shares, strict=True):
+                scores[name] += (1.0 - cfg.directory_weight) * weight * share / total
+                if len(evidence[name]) < 5:
+                    evidence[name].append(hit.doc_id)
+    dir_hits = per_kind.get("department", [])
+    if dir_hits:
+        top = max(h.score for h in dir_hits) or 1.0
+        for rank, hit in enumerate(dir_hits[:5]):
+            # A directory entry's department is itself (its title).
+            name = hit.departments[0] if hit.departments else DocId.local_of(hit.doc_id)
+            scores[name] += cfg.directory_weight * (hit.score / top) / (1.0 + rank)
+            evidence[name].insert(0, hit.doc_id)
+    voted: dict[str, float] = {}
+    if cfg.feedback_weight > 0:
+        # Staff said "the right department was X" for a rephrasing of this query: a vote as
+        # sure as the query itself weighs as much as the best department's evidence.
+        top = max(scores.values(), default=0.0) or 1.0
+        for vote in votes:
+            if vote.department in directory:
+                voted[vote.department] = cfg.feedback_weight * min(1.0, vote.weight) * top
+                scores[vote.department] += voted[vote.department]
+                evidence[vote.department].insert(0, f"feedback:{vote.neighbours}")
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], -voted.get(kv[0], 0.0)))
+    out = []
+    for name, score in ranked[: cfg.department_k]:
+        d = directory.get(name)
+        out.append(
+            DepartmentResult(
+                name=name,
+                score=round(score, 4),
+                phone=d.phone if d else "",
+                location=d.location if d else "",
+                hours=d.hours if d else "",
+                evidence=tuple(dict.fromkeys(evidence[name])),
+            )
+        )
+    return tuple(out)

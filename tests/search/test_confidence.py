@@ -1,0 +1,225 @@
+"""The no-answer decision: a corpus-calibrated dense scale, content and lexical checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kb.search.confidence import (
+    HIGH_Z,
+    NO_ANSWER_Z,
+    KindScale,
+    PaneEvidence,
+    best,
+    calibrate,
+    decide,
+    has_content,
+    has_words,
+    is_answered,
+    pane_confidence,
+    pane_evidence,
+)
+from kb.search.searcher import Searcher
+from kb.types import Filters, Hit, PaneConfidence
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("zzzzzz", False),
+        ("ZZZ zz", False),
+        ("。", False),
+        ("？？", False),
+        ("😀😀", False),
+        ("123 456", False),
+        ("", False),
+        ("sofa", True),
+        ("How do I throw away a sofa?", True),
+        ("thuế nhà", True),
+        ("垃圾怎么扔", True),
+        ("쓰레기", True),
+        ("asdfghjkl", True),  # a word for all it knows: the dense side decides
+    ],
+)
+def test_a_query_in_another_script_needs_a_word(text: str, expected: bool) -> None:
+    assert has_words(text) is expected
+    assert has_content(text, (), japanese=False) is expected
+
+
+def test_a_japanese_query_needs_a_content_term() -> None:
+    assert has_content("。", (), japanese=True) is False
+    assert has_content("こんにちは", (), japanese=True) is False
+    assert has_content("転入届", ("転入", "届け"), japanese=True) is True
+
+
+def _unit(rows: list[list[float]]) -> np.ndarray:
+    vectors = np.asarray(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_calibration_compares_titles_with_other_documents_only() -> None:
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng.normal(size=(7, 8)).tolist())
+    titles = _unit(rng.normal(size=(7, 8)).tolist())
+    # Chunks 0-1 are one FAQ, 2-4 three more; 5 the only case; 6 a manual section.
+    doc_of = np.array(["faq:A", "faq:A", "faq:B", "faq:C", "faq:D", "case:X", "manual:m"])
+    positions = {
+        "faq": np.arange(5),
+        "case": np.array([5]),
+        "manual": np.array([6]),
+        "department": np.zeros(0, dtype=np.int64),
+    }
+    cal = calibrate(vectors, titles, doc_of, positions, title_weight=0.25)
+    faq = cal.scale("faq")
+    assert faq is not None
+    expected = [
+        0.75 * float(titles[i] @ vectors[j]) + 0.25 * float(titles[i] @ titles[j])
+        for i in range(5)
+        for j in range(5)
+        if doc_of[i] != doc_of[j]
+    ]
+    assert faq.pairs == len(expected) == 5 * 5 - 5 - 2  # neither itself nor its own chunks
+    assert faq.mean == pytest.approx(np.mean(expected), abs=1e-6)
+    assert faq.std == pytest.approx(np.std(expected), abs=1e-6)
+    # A kind with one document (or none) cannot be calibrated.
+    assert cal.scale("case") is None
+    assert cal.scale("manual") is None
+    assert cal.scale("department") is None
+    assert faq.z(faq.mean + 2 * faq.std) == pytest.approx(2.0)
+
+
+def test_calibration_is_deterministic_and_samples_large_kinds() -> None:
+    rng = np.random.default_rng(5)
+    n = 6000
+    vectors = _unit(rng.normal(size=(n, 4)).tolist())
+    doc_of = np.array([f"case:{i}" for i in range(n)])
+    positions = {"case": np.arange(n)}
+    first = calibrate(vectors, vectors, doc_of, positions, title_weight=0.5)
+    again = calibrate(vectors, vectors, doc_of, positions, title_weight=0.5)
+    assert first == again
+    scale = first.scale("case")
+    assert scale is not None
+    assert scale.pairs < 256 * 4096 + 1  # sampled, not 6000 x 6000
+    assert abs(scale.mean) < 0.05  # random directions: about orthogonal on average
+
+
+SCALE = KindScale(mean=0.8, std=0.02, pairs=100)
+
+
+def _hit(dense: float, lexical: float = 0.0) -> Hit:
+    return Hit("faq:F1#0", "faq:F1", "faq", 1.0, dense_score=dense, lexical_score=lexical)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "level"),
+    [
+        (PaneEvidence(hits=3, dense_z=2.0, lexical=True, content=True), "high"),
+        (PaneEvidence(hits=3, dense_z=0.5, lexical=True, content=True), "low"),
+        (PaneEvidence(hits=3, dense_z=-0.1, lexical=True, content=True), "none"),
+        (PaneEvidence(hits=3, dense_z=5.0, lexical=False, content=True), "none"),
+        (PaneEvidence(hits=3, dense_z=5.0, lexical=True, content=False), "none"),
+        (PaneEvidence(hits=0, dense_z=None, lexical=None, content=True), "none"),
+        (PaneEvidence(hits=3, dense_z=1.5, lexical=None, content=True), "high"),  # dense only
+        (PaneEvidence(hits=3, dense_z=None, lexical=True, content=True), "low"),  # lexical only
+    ],
+)
+def test_decide(evidence: PaneEvidence, level: str) -> None:
+    assert decide(evidence) == level
+
+
+def test_the_cut_points_are_units_of_the_corpus_spread() -> None:
+    assert NO_ANSWER_Z < HIGH_Z
+    just_below = pane_evidence(
+        [_hit(0.8 - 0.001, 1.0)], SCALE, content=True, dense_side=True, lexical_side=True
+    )
+    assert decide(just_below) == "none"
+    at_mean = pane_evidence(
+        [_hit(0.8, 1.0)], SCALE, content=True, dense_side=True, lexical_side=True
+    )
+    assert decide(at_mean) == "low"
+    one_up = pane_evidence(
+        [_hit(0.8201, 1.0)], SCALE, content=True, dense_side=True, lexical_side=True
+    )
+    assert decide(one_up) == "high"
+    # A stricter threshold (as eval/no_answer.py tries) moves the line.
+    assert decide(at_mean, no_answer_z=0.5) == "none"
+
+
+def test_evidence_reads_the_best_dense_score_and_the_top_hits_words() -> None:
+    hits = [_hit(0.81), _hit(0.85), _hit(0.79), _hit(0.9, lexical=2.0)]
+    evidence = pane_evidence(hits, SCALE, content=True, dense_side=True, lexical_side=True)
+    assert evidence.dense_z == pytest.approx((0.9 - 0.8) / 0.02)
+    assert evidence.lexical is False  # the shared word is only in the 4th hit
+    no_lexical = pane_evidence(hits, SCALE, content=True, dense_side=True, lexical_side=False)
+    assert no_lexical.lexical is None
+    no_dense = pane_evidence(hits, SCALE, content=True, dense_side=False, lexical_side=True)
+    assert no_dense.dense_z is None
+    uncalibrated = pane_evidence(hits, None, content=True, dense_side=True, lexical_side=True)
+    assert uncalibrated.dense_z is None
+
+
+def test_the_department_pane_is_as_sure_as_its_surest_evidence() -> None:
+    levels = {"faq": "none", "case": "low", "manual": "high", "department": "none"}
+    conf = pane_confidence(levels, ("faq", "case", "manual", "department"))  # type: ignore[arg-type]
+    assert conf == PaneConfidence(faq="none", case="low", manual="high", department="low")
+    only_cases = pane_confidence(levels, ("case",))  # type: ignore[arg-type]
+    assert only_cases == PaneConfidence(case="low")
+    assert is_answered(only_cases)
+    assert not is_answered(PaneConfidence(faq="none", department="none"))
+    assert not is_answered(PaneConfidence())
+    assert best([]) == "none"
+    assert best(["low", "high", "none"]) == "high"
+
+
+def test_the_searcher_says_when_it_has_no_answer(searcher: Searcher) -> None:
+    found = searcher.search("粗大ごみを出したい", k=3)
+    assert found.answered
+    assert found.confidence.faq == "high"
+    assert found.confidence.department in ("high", "low")
+    assert found.faqs[0].id == "F6"
+    for query in ("zzzzzz", "。", "ぬぬぬぬぬぬ"):
+        nothing = searcher.search(query, k=3)
+        assert not nothing.answered, query
+        assert nothing.confidence == PaneConfidence("none", "none", "none", "none"), query
+        assert nothing.faqs, "staff still see the least bad hits, marked none"
+    public = searcher.search("zzzzzz", filters=Filters(kinds=("faq",), published_only=True))
+    assert public.confidence == PaneConfidence(faq="none")
+    assert not public.filtered  # every public search is like this
+
+
+def test_a_lexical_search_is_never_sure(searcher: Searcher) -> None:
+    result = searcher.search("粗大ごみを出したい", k=3, mode="lexical")
+    assert result.confidence.faq == "low"  # words in common; no model to vouch for the meaning
+    assert searcher.search("ピザの配達", k=3, mode="lexical").confidence.faq == "none"
+
+
+@pytest.mark.parametrize(
+    ("filters", "narrowed"),
+    [
+        (Filters(), False),
+        (Filters(kinds=("department", "faq", "case", "manual")), False),
+        (Filters(kinds=("faq",), published_only=True), False),
+        (Filters(kinds=("faq", "case")), True),
+        (Filters(departments=("市民課",)), True),
+        (Filters(categories=("介護",)), True),
+        (Filters(date_from="2024-01-01"), True),
+        (Filters(date_to="2024-01-01"), True),
+        (Filters(kinds=("faq",), published_only=True, categories=("介護",)), True),
+    ],
+)
+def test_a_search_knows_whether_it_was_narrowed(
+    searcher: Searcher, filters: Filters, narrowed: bool
+) -> None:
+    assert filters.narrowed is narrowed
+    assert searcher.search("転入", k=3, filters=filters).filtered is narrowed
+
+
+def test_the_scale_follows_the_searchers_title_weight(searcher: Searcher) -> None:
+    from dataclasses import replace
+
+    first = searcher.calibration
+    weight = searcher.config.title_weight
+    searcher.config = replace(searcher.config, title_weight=0.0)
+    assert searcher.calibration != first  # scores blend the vectors differently now
+    searcher.config = replace(searcher.config, title_weight=weight)
+    assert searcher.calibration == first
