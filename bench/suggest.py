@@ -9,6 +9,11 @@ embeds, so the model does not matter), then replays every prefix of every demo e
 query, as a citizen typing them would send them, through ``Suggester.suggest`` and through the
 public route ``/public/v1/faq/suggest`` (in-process ASGI client), and prints p50/p95/max.
 Target: p95 under 20 ms.
+
+``--questions N`` also builds the suggester alone over N published FAQ questions generated from
+the demo's (:mod:`bench.scale`) and replays the prefixes twice: as written, and unconverted
+(every word with a kanji typed as its hiragana reading, as in ``eval/variants.py``), which
+exercises the reading index. Target there: p95 under 10 ms at 100,000 questions.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from kb.api.app import create_app
 from kb.embed.embedder import FakeEmbedder
 from kb.evaluation.metrics import percentile
 from kb.search.service import SearchService
-from kb.search.suggest import suggester_for
+from kb.search.suggest import Suggester, suggester_for
 from kb.settings import Settings
+from kb.text.kana import has_kanji
+from kb.text.mecab import MeCabTokenizer
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -45,10 +52,49 @@ def _summary(ms: list[float]) -> dict[str, float]:
     }
 
 
+def _unconverted(text: str, tokenizer: MeCabTokenizer) -> str:
+    """``text`` as typed without kana-kanji conversion: words with a kanji as their reading."""
+    return "".join(r.kana if has_kanji(r.surface) else r.surface for r in tokenizer.readings(text))
+
+
+def at_scale(n: int, queries: list[str], rounds: int) -> dict[str, object]:
+    """The suggester alone over ``n`` generated published FAQ questions."""
+    from bench.scale import generate, load_base
+
+    tokenizer = MeCabTokenizer()
+    entries: list[tuple[str, str, str]] = []
+    for _, record, _ in generate(load_base(), n * 2, faq_share=1.0):
+        if record["published"] and len(entries) < n:
+            entries.append((str(record["id"]), str(record["question"]), str(record["department"])))
+    t0 = time.perf_counter()
+    suggester = Suggester(entries, tokenizer)
+    build_s = time.perf_counter() - t0
+    out: dict[str, object] = {"questions": len(suggester), "build_s": round(build_s, 2)}
+    for name, texts in (
+        ("as_written", queries),
+        ("unconverted", [_unconverted(q, tokenizer) for q in queries]),
+    ):
+        prefixes = [q[:i] for q in texts for i in range(1, len(q) + 1)]
+        ms: list[float] = []
+        for _ in range(rounds):
+            for text in prefixes:
+                t0 = time.perf_counter()
+                suggester.suggest(text)
+                ms.append((time.perf_counter() - t0) * 1000)
+        out[name] = _summary(ms)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--questions",
+        type=int,
+        default=0,
+        help="also time the suggester alone over this many generated questions (e.g. 100000)",
+    )
     args = ap.parse_args()
     queries = [
         json.loads(line)["text"]
@@ -86,12 +132,24 @@ def main() -> None:
         "route": _summary(route),
         "target_p95_ms": 20.0,
     }
+    if args.questions:
+        out["at_scale"] = at_scale(args.questions, queries, rounds=1)
     print(f"suggest over {out['published_faq']} published FAQ, {len(prefixes)} typed prefixes")
     print(f"  build once per index: {out['build_ms']} ms")
     for name in ("suggester", "route"):
         s = out[name]
         p50, p95, top = s["p50_ms"], s["p95_ms"], s["max_ms"]
         print(f"  {name:9s} p50 {p50:.3f} ms  p95 {p95:.3f} ms  max {top:.3f} ms")
+    if args.questions:
+        scale = out["at_scale"]
+        assert isinstance(scale, dict)
+        print(
+            f"suggester alone over {scale['questions']} questions (built in {scale['build_s']} s)"
+        )
+        for name in ("as_written", "unconverted"):
+            s = scale[name]
+            p50, p95, top = s["p50_ms"], s["p95_ms"], s["max_ms"]
+            print(f"  {name:11s} p50 {p50:.3f} ms  p95 {p95:.3f} ms  max {top:.3f} ms")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", "utf-8")
 

@@ -33,7 +33,7 @@ from kb.text.normalize import NORMALIZER_VERSION
 from kb.text.synonyms import SynonymTable, base_dictionary, load_synonyms
 
 DEFAULT_MODE = "hybrid"
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "5"
 """Bump when chunking or lexical indexing changes, to invalidate cached evaluation indexes."""
 
 EVAL_MODES: dict[str, SearchConfig] = {

@@ -10,7 +10,7 @@ readings (:meth:`kb.text.mecab.MeCabTokenizer.readings`) let the search meet the
   rarely match; reading bigrams do, whatever the segmentation.
 * **A vocabulary**: the corpus's content words and compounds of up to :data:`MAX_RUN` words
   with their frequencies, and for each hiragana reading the written form the corpus uses for
-  it *more often than not* (counted against every occurrence of that kana string in the
+  it *at least as often as not* (counted against every occurrence of that kana string in the
   corpus's readings, so 「して」, which is mostly a verb ending, never becomes 指定 and 「とし」
   never 都市). The query side (:mod:`kb.search.rewrite`) turns kana back into kanji and
   mends typos with it, so the embedding model sees 国民健康保険 and not the kana.
@@ -24,11 +24,12 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from kb.errors import IndexError_
 from kb.index.lexical import BM25Params, LexicalIndex
-from kb.text.kana import grams, has_kanji, is_hiragana, to_hiragana
+from kb.text.kana import grams, has_kanji, is_hiragana
 from kb.text.mecab import Reading
 
 READINGS_VERSION = "1"
@@ -40,10 +41,16 @@ MAX_RUN = 3
 MIN_READING = 2
 """Shortest reading converted to kanji: one kana (し, き) is too ambiguous."""
 CONVERT_SHARE = 0.5
-"""A reading is converted when the corpus writes that kana string as this word more often
-than not: the conversion is then more likely right than wrong."""
+"""A reading is converted when the corpus writes that kana string as this word at least as
+often as not. Kana says nothing to the embedding model, so a conversion that is right at
+least half the time is worth making; below that, 「して」 would become 指定."""
 MIN_WORD_COUNT = 2
 """Compounds seen once are left out of the vocabulary (a typo target should recur)."""
+MAX_WORDS = 200_000
+"""The most frequent words kept in the vocabulary (the municipal FAQ has 14,000): a case
+archive of a million chunks must not load millions into every worker."""
+MAX_CONVERSIONS = 200_000
+"""The readings kept for conversion, most often written first (the municipal FAQ has 23,000)."""
 OCCURRENCE_SAMPLE = 4000
 """Chunks whose readings are scanned to count how often each kana string occurs: a share needs
 a sample, not the whole corpus, and the scan is the slow part of a large build."""
@@ -68,7 +75,7 @@ def reading_segments(readings: Sequence[Reading]) -> list[str]:
                 out.append("".join(current))
                 current = []
             continue
-        current.append(to_hiragana(r.kana))
+        current.append(r.kana)
     if current:
         out.append("".join(current))
     return out
@@ -79,8 +86,14 @@ def reading_terms(readings: Sequence[Reading]) -> list[str]:
     return [g for segment in reading_segments(readings) for g in grams(segment, GRAM)]
 
 
+@lru_cache(maxsize=1 << 16)
 def _is_reading(text: str) -> bool:
     return bool(text) and all(is_hiragana(ch) for ch in text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _has_kanji(text: str) -> bool:
+    return has_kanji(text)
 
 
 @dataclass(frozen=True)
@@ -88,7 +101,7 @@ class Vocabulary:
     """The corpus's own words, for query rewriting (see the module docstring)."""
 
     conversions: Mapping[str, str]
-    """Hiragana reading → the written form the corpus uses for it more often than not."""
+    """Hiragana reading → the written form the corpus uses for it at least as often as not."""
     words: Mapping[str, int]
     """Content words and compounds of the corpus (as written) → how often they occur."""
 
@@ -163,19 +176,28 @@ class ReadingsBuilder:
         return [g for segment in segments for g in grams(segment, GRAM)]
 
     def _compounds(self, run: list[Reading]) -> None:
+        """Count the words and compounds (up to :data:`MAX_RUN` words) of a run of words."""
+        if not run:
+            return
+        words, spellings = self._words, self._spellings
+        kana_ok = [_is_reading(r.kana) for r in run]
+        kanji = [_has_kanji(r.surface) for r in run]
         for i in range(len(run)):
-            for j in range(i + 1, min(len(run), i + MAX_RUN) + 1):
-                part = run[i:j]
-                if not any(p.term for p in part):
+            surface = reading = ""
+            has_term, all_kana, any_kanji = False, True, False
+            for j in range(i, min(len(run), i + MAX_RUN)):
+                r = run[j]
+                surface += r.surface
+                reading += r.kana
+                has_term = has_term or bool(r.term)
+                all_kana = all_kana and kana_ok[j]
+                any_kanji = any_kanji or kanji[j]
+                if not has_term:
                     continue
-                surface = "".join(p.surface for p in part)
-                self._words[surface] += 1
-                reading = to_hiragana("".join(p.kana for p in part))
-                if len(reading) >= MIN_READING and _is_reading(reading) and has_kanji(surface):
-                    self._spellings[reading][surface] += 1
-                elif _is_reading(reading) and len(reading) >= MIN_READING:
-                    # Written in kana in the corpus: counts against converting this reading.
-                    self._spellings[reading][""] += 1
+                words[surface] += 1
+                if all_kana and len(reading) >= MIN_READING:
+                    # Written in kana in the corpus (""): counts against converting it.
+                    spellings[reading][surface if any_kanji else ""] += 1
 
     def build(self, params: BM25Params | None = None) -> tuple[LexicalIndex, Vocabulary]:
         """The reading field (aligned with the chunks added) and the vocabulary."""
@@ -183,29 +205,47 @@ class ReadingsBuilder:
         return field, Vocabulary(self._conversions(), self._common_words())
 
     def _conversions(self) -> dict[str, str]:
-        counted = [k for k in self._spellings if len(k) <= MAX_COUNTED]
+        # Candidates: written with kanji at least half the times it is a word of its own.
+        candidates: dict[str, tuple[str, int]] = {}
+        for reading, spellings in self._spellings.items():
+            surface, count = spellings.most_common(1)[0]
+            if surface and count >= CONVERT_SHARE * sum(spellings.values()):
+                candidates[reading] = (surface, count)
+        counted = [k for k in candidates if len(k) <= MAX_COUNTED]
         occurrences = _occurrences(self._streams, counted)
         # The sample holds 1 chunk in ``stride``: scale its counts to the whole corpus.
         scale = self._stride
-        out: dict[str, str] = {}
-        for reading, spellings in self._spellings.items():
-            surface, count = spellings.most_common(1)[0]
-            total = max(occurrences.get(reading, 0) * scale, sum(spellings.values()))
-            if surface and count >= CONVERT_SHARE * total:
-                out[reading] = surface
-        return out
+        kept: list[tuple[int, str, str]] = []
+        for reading, (surface, count) in candidates.items():
+            total = max(occurrences.get(reading, 0) * scale, sum(self._spellings[reading].values()))
+            if count >= CONVERT_SHARE * total:
+                kept.append((count, reading, surface))
+        kept.sort(key=lambda c: (-c[0], c[1]))
+        return {reading: surface for _, reading, surface in kept[:MAX_CONVERSIONS]}
 
     def _common_words(self) -> dict[str, int]:
-        return {w: n for w, n in self._words.items() if n >= MIN_WORD_COUNT}
+        common = [(n, w) for w, n in self._words.items() if n >= MIN_WORD_COUNT]
+        common.sort(key=lambda c: (-c[0], c[1]))
+        return {w: n for n, w in common[:MAX_WORDS]}
 
 
 def _occurrences(streams: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
     """How often each of ``keys`` occurs as a substring of ``streams`` (overlaps counted)."""
     wanted = set(keys)
-    lengths = sorted({len(k) for k in wanted})
+    # The lengths of the keys starting with each pair of kana: a position is only tried at
+    # the lengths some key starting there has.
+    heads: dict[str, set[int]] = defaultdict(set)
+    for key in wanted:
+        heads[key[:2]].add(len(key))
+    lengths = {head: sorted(found) for head, found in heads.items()}
     counts: Counter[str] = Counter()
     for stream in streams:
-        for length in lengths:
-            pieces = (stream[i : i + length] for i in range(len(stream) - length + 1))
-            counts.update(p for p in pieces if p in wanted)
+        n = len(stream)
+        for i in range(n - 1):
+            for length in lengths.get(stream[i : i + 2], ()):
+                if i + length > n:
+                    break
+                piece = stream[i : i + length]
+                if piece in wanted:
+                    counts[piece] += 1
     return counts

@@ -31,6 +31,9 @@ from kb.text.mecab import MeCabTokenizer, Reading
 MIN_TYPO_WORD = 3
 """Shortest corpus word a dropped character is restored into: a 2-character word minus one is
 a single character, which matches too much."""
+TYPO_TARGETS = 50_000
+"""The most frequent corpus words a dropped character may be restored into: every one costs
+an entry per character in memory (the municipal FAQ has 10,000 of 3 characters or more)."""
 _FUNCTION_POS = frozenset({"助詞", "助動詞"})
 _WINDOW = 3
 """Most words a mended span covers (a compound broken by a typo: 天守 + 再 + 工事)."""
@@ -90,10 +93,14 @@ class QueryRewriter:
         self._words = vocabulary.words
         self._longest = max((len(k) for k in self._conversions), default=0)
         deletions: dict[str, list[str]] = defaultdict(list)
-        for word in self._words:
-            if len(word) >= MIN_TYPO_WORD and not all(is_hiragana(ch) for ch in word):
-                for i in range(len(word)):
-                    deletions[word[:i] + word[i + 1 :]].append(word)
+        targets = [
+            w for w in self._words if len(w) >= MIN_TYPO_WORD and not all(map(is_hiragana, w))
+        ]
+        if len(targets) > TYPO_TARGETS:
+            targets = sorted(targets, key=lambda w: (-self._words[w], w))[:TYPO_TARGETS]
+        for word in targets:
+            for i in range(len(word)):
+                deletions[word[:i] + word[i + 1 :]].append(word)
         self._deletions = {k: tuple(v) for k, v in deletions.items()}
 
     def rewrite(self, text: str, *, mend: bool = True, convert: bool = True) -> QueryRewrite:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,14 +21,17 @@ from kb.embed.embedder import Embedder, occupying
 from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.folder import IndexFolder, IndexRoot
 from kb.search.confidence import (
+    LEXICAL_DEPTH,
     Calibration,
     PaneEvidence,
     calibrate,
     decide,
     has_content,
+    hit_text,
     is_answered,
     pane_confidence,
     pane_evidence,
+    shares_words,
 )
 from kb.search.departments import rank_departments
 from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
@@ -83,7 +86,7 @@ class SearchConfig:
     reading_weight: float = 0.3
     """Weight of the reading field (kana bigrams, :mod:`kb.index.readings`) added to the lemma
     BM25 score; chosen by 5-fold cross-validation on the municipal benchmark's variants."""
-    reading_max_share: float = 0.1
+    reading_max_share: float = 0.5
     """Reading bigrams found in more than this share of the chunks (「です」「ます」) are not
     scored: they weigh little, and at 1M chunks summing them took most of a query's time."""
     mend_typos: bool = True
@@ -388,7 +391,9 @@ class Searcher:
         with occupying(self.embedder):
             per_kind, qvec, analysis = self._retrieve(query, k, (kind,), filters, mode)
         hits = per_kind[kind]
-        return hits, self._evidence(hits, kind, analysis, qvec, mode)
+        docs = self.store.get_documents([h.doc_id for h in hits[:LEXICAL_DEPTH]])
+        texts = [hit_text(docs[h.doc_id].title, docs[h.doc_id].body) for h in hits[:LEXICAL_DEPTH]]
+        return hits, self._evidence(hits, kind, analysis, qvec, mode, texts)
 
     def _retrieve(
         self,
@@ -467,8 +472,11 @@ class Searcher:
                 key=lambda h: -h.score,
             )
         )
+        texts = self._best_texts(shown.items(), docs, per_kind.get("department", []))
         levels = {
-            kind: decide(self._evidence(per_kind[kind], kind, analysis, qvec, mode))
+            kind: decide(
+                self._evidence(per_kind[kind], kind, analysis, qvec, mode, texts.get(kind))
+            )
             for kind in fetch
         }
         confidence = pane_confidence(levels, wanted)
@@ -485,6 +493,26 @@ class Searcher:
             hits=hits,
         )
 
+    def _best_texts(
+        self,
+        shown: Iterable[tuple[DocKind, Sequence[Hit]]],
+        docs: dict[str, Document],
+        directory_hits: Sequence[Hit],
+    ) -> dict[DocKind, list[str]]:
+        """The texts of each pane's best hits that are read anyway: those on show, and the
+        directory's (in memory). A pane not shown is judged on its meaning alone."""
+        texts: dict[DocKind, list[str]] = {
+            kind: [hit_text(docs[h.doc_id].title, docs[h.doc_id].body) for h in hits]
+            for kind, hits in shown
+        }
+        texts["department"] = []
+        for hit in directory_hits[:LEXICAL_DEPTH]:
+            name = hit.departments[0] if hit.departments else DocId.local_of(hit.doc_id)
+            entry = self.departments.get(name)
+            if entry is not None:
+                texts["department"].append(hit_text(entry.name, entry.duties))
+        return {kind: found[:LEXICAL_DEPTH] for kind, found in texts.items()}
+
     def _evidence(
         self,
         hits: Sequence[Hit],
@@ -492,13 +520,17 @@ class Searcher:
         analysis: QueryAnalysis,
         qvec: np.ndarray | None,
         mode: Mode | None,
+        texts: Sequence[str] | None,
     ) -> PaneEvidence:
+        lexical = None
+        if texts is not None and analysis.japanese and (mode or self.config.mode) != "dense":
+            lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
         return pane_evidence(
             hits,
             self.calibration.scale(kind),
             content=has_content(analysis.text, analysis.terms, analysis.japanese),
             dense_side=qvec is not None,
-            lexical_side=analysis.japanese and (mode or self.config.mode) != "dense",
+            lexical=lexical,
         )
 
     def _feedback_votes(self, qvec: np.ndarray) -> list[DepartmentVote]:

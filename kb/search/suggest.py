@@ -16,6 +16,7 @@ published FAQ entries are ever loaded into it, so nothing else can come out of i
 
 from __future__ import annotations
 
+import bisect
 import threading
 import weakref
 from collections import defaultdict
@@ -104,8 +105,10 @@ class Suggester:
         by_reading: dict[str, list[int]] = defaultdict(list)
         for local_id, question, department in entries:
             key = _compact(question)
-            lemmas = frozenset(tokenizer.lemmas(normalize(question)))
-            reading = _reading(question, tokenizer)
+            # One MeCab pass gives both: a morpheme's term is its lemma in the lexical index.
+            morphemes = tokenizer.readings(normalize(question))
+            lemmas = frozenset(r.term for r in morphemes if r.term)
+            reading = "".join(reading_segments(morphemes))
             idx = len(self._entries)
             self._entries.append(_Entry(local_id, question, department, key, reading, lemmas))
             for gram in _grams(key):
@@ -126,6 +129,10 @@ class Suggester:
         self._by_lemma = _arrays(by_lemma)
         self._by_reading = _arrays(by_reading)
         self._key_len = np.array([len(e.key) for e in self._entries], dtype=np.int64)
+        self._keys = [e.key for e in self._entries]
+        self._readings = [e.reading for e in self._entries]
+        self._by_key = _SortedTexts(self._keys)
+        self._by_reading_text = _SortedTexts(self._readings)
         self.published_ids: frozenset[str] = frozenset(e.id for e in self._entries)
         """Local ids of the published FAQ entries: the only ids the public API may return."""
 
@@ -164,6 +171,8 @@ class Suggester:
         lemmas = set(self.tokenizer.lemmas(normalize(text))) if len(key) >= 2 else set()
         lemma_hits = _count(self._by_lemma, lemmas, n)
         coverage = gram_hits / len(grams)
+        # A question holds the typed text only if it holds all of its bigrams.
+        whole = coverage >= 1.0
         # The typed text's reading against the questions' readings: kana typed before
         # conversion, or half converted, meets the kanji of the question.
         reading = _reading(text[:100], self.tokenizer) if len(key) >= 2 else ""
@@ -171,18 +180,41 @@ class Suggester:
         if reading_grams:
             reading_cover = _count(self._by_reading, reading_grams, n) / len(reading_grams)
             coverage = np.maximum(coverage, reading_cover)
+            whole |= reading_cover >= 1.0
         lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)
         candidates = np.flatnonzero((coverage >= 0.5) | (lemma_cover > 0))
         if candidates.size == 0:
             return []
         base = coverage[candidates] + 0.8 * lemma_cover[candidates]
+        # Bonus: 1 for a question that starts with the typed text (or its reading), found for
+        # all candidates at once in the sorted questions; 0.5 for one that contains it, which
+        # only a question holding all of its bigrams can, so only those are looked at.
+        prefix = self._by_key.starting_with(key, candidates)
+        if reading:
+            prefix |= self._by_reading_text.starting_with(reading, candidates)
+        maybe = ~prefix & whole[candidates]
         if candidates.size > limit:
-            # The prefix / substring bonus adds at most 1.0: only questions within 1.0 of the
-            # limit-th best base score can still reach the top.
-            floor = np.partition(base, candidates.size - limit)[candidates.size - limit] - 1.0
-            keep = base >= floor
-            candidates, base = candidates[keep], base[keep]
-        bonus = np.array([_bonus(self._entries[i], key, reading) for i in candidates.tolist()])
+            # Only questions whose best possible score reaches the limit-th best sure score
+            # can still be among the top.
+            sure = base + prefix
+            floor = np.partition(sure, candidates.size - limit)[candidates.size - limit]
+            keep = sure + 0.5 * maybe >= floor
+            candidates, base, prefix, maybe = (
+                candidates[keep],
+                base[keep],
+                prefix[keep],
+                maybe[keep],
+            )
+        bonus = prefix.astype(np.float64)
+        look = np.flatnonzero(maybe)
+        if look.size:
+            keys, readings = self._keys, self._readings
+            long_reading = reading if len(reading) >= 2 else None
+            contains = [
+                key in keys[i] or (long_reading is not None and long_reading in readings[i])
+                for i in candidates[look].tolist()
+            ]
+            bonus[look[np.asarray(contains, dtype=bool)]] = 0.5
         score = base + bonus
         order = np.lexsort((candidates, self._key_len[candidates], -score))[:limit]
         scored = [(float(score[j]), int(candidates[j])) for j in order]
@@ -197,14 +229,21 @@ class Suggester:
         ]
 
 
-def _bonus(entry: _Entry, key: str, reading: str) -> float:
-    """1 for a question that starts with the typed text (or its reading), 0.5 for one that
-    contains it, else 0."""
-    if entry.key.startswith(key) or (reading and entry.reading.startswith(reading)):
-        return 1.0
-    if key in entry.key or (len(reading) >= 2 and reading in entry.reading):
-        return 0.5
-    return 0.0
+class _SortedTexts:
+    """Texts in sorted order, so that those starting with a prefix are one range of it."""
+
+    def __init__(self, texts: list[str]) -> None:
+        order = sorted(range(len(texts)), key=texts.__getitem__)
+        self._sorted = [texts[i] for i in order]
+        self._rank = np.empty(len(texts), dtype=np.int64)
+        self._rank[order] = np.arange(len(texts), dtype=np.int64)
+
+    def starting_with(self, prefix: str, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which of the texts ``ids`` start with ``prefix``."""
+        lo = bisect.bisect_left(self._sorted, prefix)
+        hi = bisect.bisect_left(self._sorted, prefix + "\U0010ffff")
+        rank = self._rank[ids]
+        return (rank >= lo) & (rank < hi)
 
 
 _cache: weakref.WeakKeyDictionary[Searcher, Suggester] = weakref.WeakKeyDictionary()

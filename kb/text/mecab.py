@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from kb.text.kana import to_hiragana
 from kb.text.mecab_input import Piece, tagger_pieces
 
 TOKENIZER_VERSION = "unidic-lite-lemma-1"
@@ -140,8 +141,9 @@ class Reading(NamedTuple):
 
     surface: str
     kana: str
-    """UniDic's reading of the word as written (``kana``: katakana, conjugation included);
-    the surface when the dictionary has none (unknown words, symbols)."""
+    """UniDic's reading of the word as written (its ``kana`` field, conjugation included), in
+    hiragana as citizens type it; the surface (katakana made hiragana) when the dictionary
+    has none (unknown words, symbols)."""
     term: str
     """Its lexical index term, as :meth:`MeCabTokenizer.terms` gives it (``""``: none)."""
     pos1: str
@@ -316,14 +318,14 @@ class MeCabTokenizer:
         tagger = self._tagger()
         for piece in tagger_pieces(text):
             for word in tagger(piece.text):
-                key = (str(word.surface), str(word.feature_raw))
+                key = (word.surface, word.feature_raw)
                 found = known.get(key)
                 if found is None:
-                    surface, raw = key
+                    surface, raw = str(key[0]), str(key[1])
                     features = _features(word, raw)
                     found = Reading(
                         surface,
-                        _kana(word, raw) or surface,
+                        to_hiragana(_kana(word, raw) or surface),
                         _term(*_read(surface, features)),
                         features[0],
                     )

@@ -1,10 +1,11 @@
 """What MeCab is given: bounded pieces of text without NUL or lone surrogates.
 
 MeCab (through fugashi, with unidic-lite) crashes the whole process on one long input: a
-segmentation fault at about 135,000 ASCII symbols (``-``), 180,000-200,000 ASCII letters or
-digits, 300,000 Cyrillic letters or 1,000,000 characters of ordinary Japanese sentences. Its time
-also grows with the square of a run of one character class (32,000 ASCII letters take about a
-second), because every position of the run scans the run to its end. A NUL ends its input early
+segmentation fault at 135,000 ASCII symbols (``-``; 120,000 pass), between 150,000 and 200,000
+ASCII or full-width letters, 200,000 and 300,000 Cyrillic letters, 400,000 and 1,000,000
+characters of ordinary Japanese sentences (``bench/mecab_limits.py``). Its time also grows with
+the square of a run of one character class (32,000 ASCII letters take about a second), because
+every position of the run scans the run to its end. A NUL ends its input early
 (the rest of the text is silently lost) and a lone surrogate cannot be encoded for it at all.
 
 :func:`tagger_pieces` therefore cuts every text into pieces of at most
@@ -24,11 +25,11 @@ import unicodedata
 from typing import NamedTuple
 
 MAX_TAGGER_CHARS = 1_000
-"""Most characters of one MeCab call: over 100 times below the smallest crash measured (see the
-module docstring; ``tests/test_hostile_input.py`` reproduces it), and about 2.5 ms for the worst
-text (one character class) against under 1 ms for ordinary text of that length. Cutting the
-151,233 characters of the demo corpus's bodies into pieces of 500 to 4,000 characters changes
-no token."""
+"""Most characters of one MeCab call: 135 times below the smallest crash measured (see the
+module docstring; ``tests/test_hostile_input.py`` reproduces the crashes), and about 3 ms for
+the worst text (a run of one character class; 6 ms at 2,000, 25-46 ms at 16,000) against about
+1.7 ms for ordinary Japanese of that length. Cutting the 151,233 characters of the demo
+corpus's bodies into pieces of 500 to 4,000 characters changes no token."""
 
 _CLASS_LOOKBACK = 64
 """How far back from the end of a window a change of character class is looked for."""

@@ -69,3 +69,30 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.score(["住民", "a"]), index.score(["住民", "a"]))
     assert loaded.params == index.params
     assert not list(tmp_path.glob("*.pkl"))
+
+
+def test_two_indexes_share_a_folder_under_their_own_stems(tmp_path: Path) -> None:
+    lemmas = LexicalIndex.build([[] for _ in DOCS], DOCS)
+    grams = LexicalIndex.build([["じゅ", "ゅう"]] * len(DOCS), [["てん"]] * len(DOCS))
+    lemmas.save(tmp_path)
+    grams.save(tmp_path, "readings")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bm25.npz",
+        "bm25_vocab.json",
+        "readings.npz",
+        "readings_vocab.json",
+    ]
+    np.testing.assert_array_equal(
+        LexicalIndex.load(tmp_path).score(["住民"]), lemmas.score(["住民"])
+    )
+    assert LexicalIndex.load(tmp_path, "readings").vocab == grams.vocab
+
+
+def test_max_share_skips_terms_found_in_too_many_documents() -> None:
+    index = LexicalIndex.build([[] for _ in DOCS], DOCS)
+    # 届 is in 2 of 5 documents, 住民 in 2, 介護 in 1.
+    query = ["届", "介護", "住民"]
+    np.testing.assert_allclose(index.score(query, max_share=1.0), index.score(query))
+    np.testing.assert_allclose(index.score(query, max_share=0.39), index.score(["介護"]))
+    np.testing.assert_allclose(index.score(query, max_share=0.4), index.score(query))
+    assert not index.score(query, max_share=0.0).any()

@@ -15,11 +15,14 @@ from kb.search.confidence import (
     decide,
     has_content,
     has_words,
+    hit_text,
     is_answered,
     pane_confidence,
     pane_evidence,
+    shares_words,
 )
 from kb.search.searcher import Searcher
+from kb.text.mecab import MeCabTokenizer
 from kb.types import Filters, Hit, PaneConfidence
 
 
@@ -127,35 +130,43 @@ def test_decide(evidence: PaneEvidence, level: str) -> None:
     assert decide(evidence) == level
 
 
+def _evidence(hits: list[Hit], **overrides: object) -> PaneEvidence:
+    args: dict[str, object] = {"content": True, "dense_side": True, "lexical": True}
+    args.update(overrides)
+    return pane_evidence(hits, SCALE, **args)  # type: ignore[arg-type]
+
+
 def test_the_cut_points_are_units_of_the_corpus_spread() -> None:
     assert NO_ANSWER_Z < HIGH_Z
-    just_below = pane_evidence(
-        [_hit(0.8 - 0.001, 1.0)], SCALE, content=True, dense_side=True, lexical_side=True
-    )
-    assert decide(just_below) == "none"
-    at_mean = pane_evidence(
-        [_hit(0.8, 1.0)], SCALE, content=True, dense_side=True, lexical_side=True
-    )
+    assert decide(_evidence([_hit(0.8 - 0.001)])) == "none"
+    at_mean = _evidence([_hit(0.8)])
     assert decide(at_mean) == "low"
-    one_up = pane_evidence(
-        [_hit(0.8201, 1.0)], SCALE, content=True, dense_side=True, lexical_side=True
-    )
-    assert decide(one_up) == "high"
+    assert decide(_evidence([_hit(0.8201)])) == "high"
     # A stricter threshold (as eval/no_answer.py tries) moves the line.
     assert decide(at_mean, no_answer_z=0.5) == "none"
 
 
-def test_evidence_reads_the_best_dense_score_and_the_top_hits_words() -> None:
-    hits = [_hit(0.81), _hit(0.85), _hit(0.79), _hit(0.9, lexical=2.0)]
-    evidence = pane_evidence(hits, SCALE, content=True, dense_side=True, lexical_side=True)
-    assert evidence.dense_z == pytest.approx((0.9 - 0.8) / 0.02)
-    assert evidence.lexical is False  # the shared word is only in the 4th hit
-    no_lexical = pane_evidence(hits, SCALE, content=True, dense_side=True, lexical_side=False)
-    assert no_lexical.lexical is None
-    no_dense = pane_evidence(hits, SCALE, content=True, dense_side=False, lexical_side=True)
-    assert no_dense.dense_z is None
-    uncalibrated = pane_evidence(hits, None, content=True, dense_side=True, lexical_side=True)
-    assert uncalibrated.dense_z is None
+def test_evidence_reads_the_best_dense_score() -> None:
+    hits = [_hit(0.81), _hit(0.85), _hit(0.79), _hit(0.9)]
+    assert _evidence(hits).dense_z == pytest.approx((0.9 - 0.8) / 0.02)
+    assert _evidence(hits, dense_side=False).dense_z is None
+    assert pane_evidence(hits, None, content=True, dense_side=True, lexical=None).dense_z is None
+    assert _evidence(hits, lexical=None).lexical is None
+
+
+def test_a_shared_word_is_a_lemma_of_the_query_in_a_hits_text(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    terms = tokenizer.lemmas("粗大ごみを出したい")
+    assert shares_words(terms, ["粗大ゴミの申し込み"], tokenizer.lemmas)
+    assert shares_words(terms, ["犬の登録", "ゴミの分別"], tokenizer.lemmas)  # any of the texts
+    # Kana bigrams in common are not a word in common.
+    assert not shares_words(tokenizer.lemmas("あしたの天気"), ["あしたば"], tokenizer.lemmas)
+    assert not shares_words((), ["粗大ごみ"], tokenizer.lemmas)
+    assert not shares_words(terms, [], tokenizer.lemmas)
+    long_body = "あ" * 5000 + "粗大ごみ"
+    assert not shares_words(terms, [hit_text("題", long_body)], tokenizer.lemmas)
+    assert shares_words(terms, [hit_text("粗大ごみ", long_body)], tokenizer.lemmas)
 
 
 def test_the_department_pane_is_as_sure_as_its_surest_evidence() -> None:

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from kb.errors import KBError
 from kb.text.masking import (
+    ACCOUNT,
     ADDRESS,
     BIRTH_DATE,
     EMAIL,
@@ -14,10 +16,13 @@ from kb.text.masking import (
     MY_NUMBER,
     NAME,
     PHONE,
+    PLACEHOLDERS,
     PUBLISHED,
     Masker,
     mask_personal,
+    strip_placeholders,
 )
+from kb.text.masking.words import masking_words, parse_words
 from kb.text.mecab import MeCabTokenizer
 
 DIRECTORY_PHONES = ("099-555-1101", "099-555-1108", "0120-123-456")
@@ -156,3 +161,70 @@ def test_mask_personal_normalizes_for_logs(tokenizer: MeCabTokenizer) -> None:
 def test_no_long_digit_runs_survive(masker: Masker) -> None:
     text = "番号 1234567890、12345678901、123456789012 と 0312345678"
     assert not re.search(r"\d{10,12}", masker.mask(text))
+
+
+# --- issue 15: coverage and fewer false positives ---------------------------------------------
+
+
+def test_sns_ids_are_masked_but_products_and_the_city_account_in_faq_stay(masker: Masker) -> None:
+    assert masker.mask("LINE ID: taro_1234 で連絡") == f"LINE ID: {ACCOUNT} で連絡"
+    assert masker.mask("相手（@kk_1122）から") == f"相手（{ACCOUNT}）から"
+    assert masker.mask("LINE Payで支払った") == "LINE Payで支払った"
+    assert masker.mask("消費者ホットライン188") == "消費者ホットライン188"
+    published = "市の公式LINE（ID: @sakuragawa_city）を友だち追加してください。"
+    assert masker.mask(published, PUBLISHED) == published
+    assert ACCOUNT in PLACEHOLDERS
+    assert strip_placeholders(f"ID {ACCOUNT} へ") == "ID   へ"
+
+
+def test_bank_accounts_after_the_kind_of_deposit(masker: Masker) -> None:
+    assert masker.mask("桜川銀行 普通 1234567") == f"桜川銀行 普通 {ID_NUMBER}"
+    assert masker.mask("（当座）7654321") == f"（当座）{ID_NUMBER}"
+    # Amounts and ordinary words after 普通/当座/口座 stay.
+    for text in ("普通は3000円", "当座の生活費5万円", "口座に120000円の入金", "普通 2人"):
+        assert masker.mask(text) == text
+
+
+def test_plates_and_residence_cards(masker: Masker) -> None:
+    assert masker.mask("品川500さ12-34の車") == f"品川{ID_NUMBER}の車"
+    assert masker.mask("カードはAB12345678CDだった") == f"カードは{ID_NUMBER}だった"
+
+
+def test_a_run_of_several_numbers_is_split(masker: Masker) -> None:
+    assert masker.mask("090-1234-5678 / 080-1111-2222") == f"{PHONE} / {PHONE}"
+    assert masker.mask("2024/04/01 090-1234-5678") == f"2024/04/01 {PHONE}"
+    assert masker.mask("2024/04/01 10:30に来所") == "2024/04/01 10:30に来所"
+    assert masker.mask("カード 4980 1234 5678 9012") == f"カード {ID_NUMBER}"
+
+
+def test_helplines_and_office_numbers_written_with_separators_stay(masker: Masker) -> None:
+    for text in (
+        "いのちの電話 0570-783-556",
+        "よりそいホットライン 0120-279-338（24時間）",
+        "保健センター（0296-55-1000）に予約",
+    ):
+        assert masker.mask(text) == text
+    # Run together they are masked all the same (no 10-digit run survives), and a mobile
+    # number after an office's name is a person's.
+    assert masker.mask("0120279338") == PHONE
+    assert masker.mask("福祉課 090-1234-5678") == f"福祉課 {PHONE}"
+
+
+def test_references_are_not_addresses_but_blocks_are(masker: Masker) -> None:
+    references = ("様式3-1", "資料2-1", "会議室3-2", "条例第12-3条", "予算書4-3", "要介護1-2")
+    for text in references:
+        assert masker.mask(text) == text
+    assert masker.mask("字中島456-7の畑") == f"{ADDRESS}の畑"
+    assert masker.mask("北3条西4丁目5-6") == ADDRESS
+    assert masker.mask("転居先：さくら市氏家2345番地") == f"転居先：さくら市{ADDRESS}"
+
+
+def test_the_word_lists_load_and_a_bad_line_is_named() -> None:
+    lists = masking_words()
+    assert "相談者" in lists.person
+    assert "件" in lists.after
+    assert "ワン" in lists.not_name
+    with pytest.raises(KBError, match=r"words\.tsv:2"):
+        parse_words("# comment\nperson\n", "words.tsv")
+    with pytest.raises(KBError, match=r"words\.tsv:1"):
+        parse_words("pet\tワン\n", "words.tsv")

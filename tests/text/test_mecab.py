@@ -76,6 +76,8 @@ def test_every_method_gives_mecab_bounded_clean_pieces(text: str) -> None:
     morphemes = recording.morphemes(text)
     terms = recording.terms(text)
     assert recording.lemmas(text) == terms
+    readings = recording.readings(text)
+    assert len(readings) == len(tokens)
     assert recording.calls
     assert max(recording.calls) <= MAX_TAGGER_CHARS
     for token in tokens:

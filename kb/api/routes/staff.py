@@ -173,7 +173,9 @@ async def highlight(body: HighlightIn, searcher: SearcherDep, _: StaffDep) -> Hi
     At most 200 texts of at most 20,000 characters, 100,000 in all (422 beyond), so that one
     request is at most about a second of MeCab work.
     """
-    analysis = searcher.analyze(body.q)  # QueryError → 422 (the app's handler)
+    # QueryError → 422 (the app's handler). The terms are those the search matched: of the
+    # query as rewritten (kana converted, typos mended), so 「じゅうみんひょう」 marks 住民票.
+    analysis = searcher.rewrite(searcher.analyze(body.q))[0]
     spans = await run_in_threadpool(highlight_spans, searcher.tokenizer, analysis.terms, body.texts)
     return HighlightOut(terms=list(analysis.terms), spans=spans)
 

@@ -47,6 +47,8 @@ The rules are applied until the text no longer changes, so masking is idempotent
 
 Modules: :mod:`~kb.text.masking.masker` (the :class:`Masker` and its rules),
 :mod:`~kb.text.masking.patterns` (the folded view and the regular expressions),
+:mod:`~kb.text.masking.phones` (which runs of digits are phone or ID numbers),
+:mod:`~kb.text.masking.placeholders`,
 :mod:`~kb.text.masking.names` (person names on MeCab's tags), with
 :mod:`~kb.text.masking.kana` (katakana groups, names in kana),
 :mod:`~kb.text.masking.latin` (names in Latin letters), :mod:`~kb.text.masking.context`
@@ -57,25 +59,27 @@ the package's ``data/masking_words.tsv``).
 from __future__ import annotations
 
 from kb.text.masking.masker import (
+    DEFAULT_PUBLIC_EMAIL_DOMAINS,
+    FULL,
+    PUBLISHED,
+    Masker,
+    MaskProfile,
+    mask_personal,
+    strip_placeholders,
+)
+from kb.text.masking.names import person_name_spans
+from kb.text.masking.phones import phone_numbers
+from kb.text.masking.placeholders import (
     ACCOUNT,
     ADDRESS,
     BIRTH_DATE,
-    DEFAULT_PUBLIC_EMAIL_DOMAINS,
     EMAIL,
-    FULL,
     ID_NUMBER,
     MY_NUMBER,
     NAME,
     PHONE,
     PLACEHOLDERS,
-    PUBLISHED,
-    Masker,
-    MaskProfile,
-    mask_personal,
-    phone_numbers,
-    strip_placeholders,
 )
-from kb.text.masking.names import person_name_spans
 
 __all__ = [
     "ACCOUNT",

@@ -115,8 +115,10 @@ def _hiragana_name(context: NameContext, h_start: int) -> tuple[int, int] | None
     # はるとくんとひなちゃん: the run before ちゃん starts after the previous honorific.
     cut = max(run.rfind(h) + len(h) if h in run else 0 for h in ("さん", "ちゃん", "くん", "さま"))
     start, run = start + cut, run[cut:]
-    # 孫のはると: the particle after the noun before is not part of the name (but にゃんこ is).
-    if len(run) >= 3 and run[0] in _PARTICLES and run[1] not in _SMALL_KANA:
+    # 孫のはると: the particle after the noun before is not part of the name (but はると at the
+    # start of a line and にゃんこ are).
+    noun_before = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "]）)")
+    if noun_before and len(run) >= 3 and run[0] in _PARTICLES and run[1] not in _SMALL_KANA:
         start, run = start + 1, run[1:]
     if not 2 <= len(run) <= 6 or run[0] in "おご" or run in context.lists.not_name:
         return None

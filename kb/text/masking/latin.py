@@ -31,7 +31,6 @@ _HONORIFIC_RE = re.compile(r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿
 _GLUED_RE = re.compile(r"[一-龥々ァ-ヺ]")
 
 # Hepburn romaji, one syllable at a time (longest first): enough to read a name in katakana.
-_YOON = {"a": "ャ", "u": "ュ", "o": "ョ", "e": "ェ"}
 _ROWS = {
     "": "アイウエオ",
     "k": "カキクケコ",
@@ -49,21 +48,22 @@ _ROWS = {
     "r": "ラリルレロ",
     "w": "ワイウエヲ",
 }
-_SYLLABLES: dict[str, str] = {}
-for _c, _row in _ROWS.items():
-    for _v, _kana in zip("aiueo", _row, strict=True):
-        _SYLLABLES[_c + _v] = _kana
-for _c, _kana in {
-    "ky": "キ", "gy": "ギ", "ny": "ニ", "hy": "ヒ", "by": "ビ", "py": "ピ", "my": "ミ",
-    "ry": "リ", "sh": "シ", "ch": "チ", "j": "ジ",
-}.items():  # fmt: skip
-    for _v, _small in _YOON.items():
-        _SYLLABLES[_c + _v] = _kana + _small
-_SYLLABLES.update(
-    {"shi": "シ", "chi": "チ", "tsu": "ツ", "fu": "フ", "ji": "ジ", "si": "シ", "ti": "チ",
-     "tu": "ツ", "hu": "フ", "zi": "ジ", "di": "ヂ", "du": "ヅ", "fa": "ファ", "fi": "フィ",
-     "fe": "フェ", "fo": "フォ", "je": "ジェ", "she": "シェ", "che": "チェ"}
-)  # fmt: skip
+_YOON = {"ky": "キ", "gy": "ギ", "ny": "ニ", "hy": "ヒ", "by": "ビ", "py": "ピ", "my": "ミ",
+         "ry": "リ", "sh": "シ", "ch": "チ", "j": "ジ"}  # fmt: skip
+_OTHERS = {"shi": "シ", "chi": "チ", "tsu": "ツ", "fu": "フ", "ji": "ジ", "si": "シ", "ti": "チ",
+           "tu": "ツ", "hu": "フ", "zi": "ジ", "di": "ヂ", "du": "ヅ", "fa": "ファ", "fi": "フィ",
+           "fe": "フェ", "fo": "フォ", "je": "ジェ", "she": "シェ", "che": "チェ"}  # fmt: skip
+
+
+def _syllables() -> dict[str, str]:
+    out = {c + v: kana for c, row in _ROWS.items() for v, kana in zip("aiueo", row, strict=True)}
+    small = {"a": "ャ", "u": "ュ", "o": "ョ", "e": "ェ"}
+    out.update({c + v: kana + s for c, kana in _YOON.items() for v, s in small.items()})
+    out.update(_OTHERS)
+    return out
+
+
+_SYLLABLES = _syllables()
 _SYLLABLE_RE = re.compile(
     "|".join(sorted(_SYLLABLES, key=len, reverse=True)) + r"|n(?![aiueoy])|([kgsztdhbpmrjfc])(?=\1)"
 )
@@ -121,9 +121,10 @@ def _reading(tokenizer: MeCabTokenizer, word: str) -> str:
             return "person"
         if len(morphemes) == 1:
             m = morphemes[0]
-            if m.pos2 == "固有名詞" and m.pos3 not in ("地名", "組織"):
-                return "person" if m.lemma != m.surface else "other"
-            if m.unknown:
+            proper = m.pos2 == "固有名詞" and m.pos3 not in ("地名", "組織")
+            if proper and m.lemma != m.surface:
+                return "person"  # スズキ → 鈴木: a surname the dictionary spells in kanji
+            if proper or m.unknown:
                 best = "other"
     return best
 

@@ -18,22 +18,18 @@ from kb.text.masking.patterns import (
     ADDRESS_LABEL_RE,
     ADDRESS_RE,
     BANK_RE,
+    BARE_TOWN_RE,
     BIRTH_AFTER_RE,
     BIRTH_BEFORE_RE,
-    DATE_RUN_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
     HANDLE_RE,
     ID_LABEL_RE,
     KIGOU_RE,
-    MOBILE_RE,
     MY_NUMBER_LABELS,
-    OFFICE_BEFORE_RE,
-    PHONE_LABEL_RE,
     PHONE_NO_RE,
     PLATE_RE,
     POSTAL_RE,
-    PUBLIC_PHONE_RE,
     REFERENCE_AFTER_RE,
     REFERENCE_END,
     RESIDENCE_CARD_RE,
@@ -42,19 +38,19 @@ from kb.text.masking.patterns import (
     TOWN_END,
     fold,
 )
+from kb.text.masking.phones import digits_of, number_edits, spoken_number_edits
+from kb.text.masking.placeholders import (
+    ACCOUNT,
+    ADDRESS,
+    BIRTH_DATE,
+    EMAIL,
+    ID_NUMBER,
+    MY_NUMBER,
+    NAME,
+    PLACEHOLDERS,
+)
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
-
-EMAIL = "[メール]"
-PHONE = "[電話番号]"
-MY_NUMBER = "[個人番号]"
-ID_NUMBER = "[番号]"
-ADDRESS = "[住所]"
-BIRTH_DATE = "[生年月日]"
-NAME = "[氏名]"
-ACCOUNT = "[アカウント]"
-
-PLACEHOLDERS = (EMAIL, PHONE, MY_NUMBER, ID_NUMBER, ADDRESS, BIRTH_DATE, NAME, ACCOUNT)
 
 DEFAULT_PUBLIC_EMAIL_DOMAINS = ("lg.jp", "go.jp")
 """Local and central government domains: addresses there are offices, not people."""
@@ -111,7 +107,7 @@ class Masker:
         public_email_domains: Iterable[str] = DEFAULT_PUBLIC_EMAIL_DOMAINS,
     ) -> None:
         self.tokenizer = tokenizer or MeCabTokenizer()
-        self.keep_phones = frozenset(d for d in (_digits(normalize(p)) for p in keep_phones) if d)
+        self.keep_phones = frozenset(d for d in (digits_of(normalize(p)) for p in keep_phones) if d)
         self.keep_words = tuple(sorted({w for w in keep_words if w}, key=len, reverse=True))
         self.public_email_domains = tuple(d.lower().lstrip(".") for d in public_email_domains)
 
@@ -198,21 +194,21 @@ class Masker:
     def _ids(self, text: str) -> str:
         def labelled(m: re.Match[str]) -> list[tuple[int, int, str]]:
             value = m.group("value")
-            if len(_digits(value)) < 4:
+            if len(digits_of(value)) < 4:
                 return []
             placeholder = MY_NUMBER if m.group("label") in MY_NUMBER_LABELS else ID_NUMBER
             return [(m.start("value"), m.end("value"), placeholder)]
 
         def kigou(m: re.Match[str]) -> list[tuple[int, int, str]]:
             out = []
-            if _digits(m.group("value")):
+            if digits_of(m.group("value")):
                 out.append((m.start("value"), m.end("value"), ID_NUMBER))
             if m.group("value2"):
                 out.append((m.start("value2"), m.end("value2"), ID_NUMBER))
             return out
 
         def bank(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            if not 6 <= len(_digits(m.group("value"))) <= 8:
+            if not 6 <= len(digits_of(m.group("value"))) <= 8:
                 return []
             return [(m.start("value"), m.end("value"), ID_NUMBER)]
 
@@ -243,6 +239,10 @@ class Masker:
             place = m.group("place")
             if m.group("dash") and not self._dash_block(m, place):
                 return []
+            if m.group("bare") and not (
+                BARE_TOWN_RE.search(place) and not REFERENCE_AFTER_RE.match(m.string, m.end())
+            ):
+                return []  # 真壁町飯塚911 and 大字山田123, but not 第3回 or 令和6年度
             keep = ADDRESS_KEEP_RE.match(place)
             start = m.start() + (keep.end() if keep else 0)
             if start == m.end("place"):
@@ -281,89 +281,15 @@ class Masker:
 
     def _phones(self, text: str, *, mobile_only: bool) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            return self._number_edits(m.string, m.start(), m.end(), mobile_only=mobile_only)
+            return number_edits(
+                m.string, m.start(), m.end(), keep=self.keep_phones, mobile_only=mobile_only
+            )
 
         def spoken(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            digits = _digits(m.group(0))
-            if not 10 <= len(digits) <= 11 or digits in self.keep_phones:
-                return []
-            if mobile_only and not MOBILE_RE.match(digits):
-                return []
-            return [(m.start(), m.end(), PHONE)]
+            return spoken_number_edits(m, keep=self.keep_phones, mobile_only=mobile_only)
 
         text = self._replace(text, PHONE_NO_RE, spoken)
         return self._replace(text, DIGIT_RUN_RE, repl)
-
-    def _number_edits(
-        self, folded: str, start: int, end: int, *, mobile_only: bool
-    ) -> list[tuple[int, int, str]]:
-        """The placeholder for the run of digits ``folded[start:end]``, if it needs one.
-
-        A run can hold several numbers (``090-1234-5678 / 080-1111-2222``, a date before a
-        number): when the whole is no number to mask, or a longer one than a phone number, its
-        pieces between spaces, slashes and parentheses are tried one by one.
-        """
-        run = folded[start:end]
-        # Parentheses only count when they wrap an area code: "(099)555-1101".
-        while run.startswith(("(", " ")) and ")" not in run[1:5]:
-            run, start = run[1:], start + 1
-        while run.endswith((")", " ")) and "(" not in run[-6:-1]:
-            run, end = run[:-1], end - 1
-        date = DATE_RUN_RE.match(run)
-        if date:
-            # A date is no number to mask, and neither is a time after it: what follows may be.
-            rest = _SKIP_SEPARATORS_RE.match(folded, start + date.end(), end)
-            after = rest.end() if rest else end
-            return (
-                self._number_edits(folded, after, end, mobile_only=mobile_only)
-                if after < end
-                else []
-            )
-        digits = _digits(run)
-        if not digits:
-            return []
-        international = run.lstrip("(").startswith("+")
-        if international and digits.startswith("81"):
-            digits = "0" + digits[2:]
-        if digits in self.keep_phones:
-            return []
-        before = folded[max(0, start - 16) : start]
-        labelled = bool(PHONE_LABEL_RE.search(before)) and 6 <= len(digits) <= 11
-        phone = labelled or (digits.startswith("0") and 10 <= len(digits) <= 11)
-        if international and 10 <= len(digits) <= 11:
-            phone = True
-        if phone:
-            if mobile_only and not MOBILE_RE.match(digits):
-                return []
-            if len(digits) < len(run) and self._public_number(digits, before):
-                return []
-            return [(start, end, PHONE)]
-        pieces = _pieces(folded, start, end)
-        if len(pieces) > 1:
-            shaped = any(_phone_shaped(folded, p) for p in pieces)
-            edits: list[tuple[int, int, str]] = []
-            if shaped or len(digits) > 19:
-                for p_start, p_end in pieces:
-                    edits += self._number_edits(folded, p_start, p_end, mobile_only=mobile_only)
-            if shaped or edits:
-                return edits
-        if mobile_only or len(digits) < 10:
-            return []
-        # No run of 10 digits or more survives: My Number, pension, licence and card numbers.
-        return [(start, end, MY_NUMBER if len(digits) == 12 else ID_NUMBER)]
-
-    @staticmethod
-    def _public_number(digits: str, before: str) -> bool:
-        """Whether a number written with separators is a business's or an office's.
-
-        Free dial and navi dial numbers (0120, 0570) are helplines and businesses; a
-        landline right after an office's name (福祉課 0296-55-1234) is the office's. Run
-        together without separators they are masked all the same, so that no 10-digit run
-        survives.
-        """
-        if PUBLIC_PHONE_RE.match(digits):
-            return True
-        return not MOBILE_RE.match(digits) and bool(OFFICE_BEFORE_RE.search(before))
 
     def _names(self, text: str, *, honorific_only: bool) -> str:
         spans = person_name_spans(self.tokenizer, text, honorific_only=honorific_only)
@@ -378,52 +304,6 @@ class Masker:
             if k == len(kept) or kept[k][0] >= end:
                 edits.append((start, end, NAME))
         return _apply(text, edits)
-
-
-# Between two numbers written one after the other (090-1234-5678 / 080-1111-2222).
-_WIDE_SEPARATOR_RE = re.compile(r"\s*[ /()・]\s*")
-_SKIP_SEPARATORS_RE = re.compile(r"[- ()・./]*")
-
-
-def _pieces(folded: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The numbers between the wide separators of ``folded[start:end]``.
-
-    Consecutive pieces that make a phone number together (``080 1111 2222``) are one.
-    """
-    pieces: list[tuple[int, int]] = []
-    pos = start
-    for sep in _WIDE_SEPARATOR_RE.finditer(folded, start, end):
-        if sep.start() > pos:
-            pieces.append((pos, sep.start()))
-        pos = sep.end()
-    if pos < end:
-        pieces.append((pos, end))
-    counts = [sum(ch.isdigit() for ch in folded[a:b]) for a, b in pieces]
-    out: list[tuple[int, int]] = []
-    i = 0
-    while i < len(pieces):
-        j = i
-        if folded[pieces[i][0] : pieces[i][1]].lstrip("+(").startswith("0"):
-            # A phone number has at most 11 digits: only the next few pieces can join it.
-            total = counts[i]
-            for k in range(i + 1, len(pieces)):
-                total += counts[k]
-                if total > 11:
-                    break
-                if total >= 10 and (pieces[i][0], pieces[k][1]) != (start, end):
-                    j = k
-        out.append((pieces[i][0], pieces[j][1]))
-        i = j + 1
-    return out
-
-
-def _phone_shaped(folded: str, span: tuple[int, int]) -> bool:
-    digits = _digits(folded[span[0] : span[1]])
-    return digits.startswith("0") and 10 <= len(digits) <= 11
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"[^0-9]", "", text)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -469,20 +349,6 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
-
-
-def phone_numbers(text: str) -> list[str]:
-    """The landline and free-dial numbers in ``text`` (digits only; mobile numbers excluded).
-
-    Used to learn the public numbers a city prints in its published FAQ (代表電話, 夜間窓口),
-    which are then kept when case records mention them.
-    """
-    found: list[str] = []
-    for match in DIGIT_RUN_RE.finditer(fold(text).text):
-        digits = _digits(match.group(0))
-        if digits.startswith("0") and 10 <= len(digits) <= 11 and not MOBILE_RE.match(digits):
-            found.append(digits)
-    return found
 
 
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))

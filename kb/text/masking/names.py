@@ -36,7 +36,7 @@ _PLACE_SUFFIXES = frozenset(
         *("橋", "川", "山", "台", "通り", "病院", "医院", "クリニック", "小学校", "中学校"),
         *("高校", "学園", "公園", "団地", "地区", "商店", "工務店", "会", "社", "屋", "家"),
         *("線", "式", "法", "賞", "城", "寺", "神社", "港", "荘", "店", "堂", "院", "島", "浜"),
-        "湖",
+        *("湖", "沿い", "付近", "周辺", "流域", "河畔", "上流", "下流", "沿岸"),
     ]
 )
 # Titles after a bare surname (鈴木係長): the surname is still a name.
@@ -140,6 +140,17 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         honored = context.honorific_at(j + 1)
         family = nxt is not None and nxt.surface == "家" and nxt.pos1 == "接尾辞"  # 坂本家
         place = nxt is not None and nxt.surface in _PLACE_SUFFIXES and not family
+        # One kanji glued to a common noun before it ends a compound (ママ友さん), unless the
+        # noun is a relation (長男翔).
+        compound = (
+            i == j
+            and len(words[i].surface) == 1
+            and i > 0
+            and words[i - 1].pos2 == "普通名詞"
+            and context.end(i - 1) == context.starts[i]
+            and words[i - 1].surface not in context.lists.person
+        )
+        place = place or compound
         if not place and (honored or not honorific_only):
             if honored or _plausible_bare_name(context, i, j):
                 spans.append((context.starts[i], context.end(j)))
@@ -147,8 +158,12 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
                 rejected.append((context.starts[i], context.end(j)))
         i = j + 1
     # A given name of one kanji after an accepted surname and a space (高田 浩) is part of it.
+    ends = {e for _, e in spans}
     for start, end in rejected:
-        if any(e <= start and not context.text[e:start].strip() for _, e in spans):
+        gap = start
+        while gap > 0 and context.text[gap - 1].isspace():
+            gap -= 1
+        if gap in ends:
             spans.append((start, end))
     return spans
 

@@ -32,7 +32,7 @@ SNS_LABEL_RE = re.compile(
     r"(?<![A-Za-zァ-ヺー])(?P<label>LINE|ライン|インスタ(?:グラム)?|Instagram|Facebook|フェイスブック"
     r"|Twitter|ツイッター|TikTok|ティックトック|Skype|スカイプ|Discord|WeChat|KakaoTalk"
     r"|カカオトーク|Threads)"
-    r"(?P<gap>(?:\s|[:=]|の|は|が|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名)*)"
+    r"(?P<gap>(?:\s|[:=(]|の|は|が|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名){0,6})"
     r"(?P<value>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,40}[A-Za-z0-9_])"
 )
 # What in the gap shows that an id follows (a bare "LINE Pay" is a product, not an id).
@@ -95,7 +95,7 @@ _ERA = r"(?:明治|大正|昭和|平成|令和|[MTSHR]\.?)\s*(?:[0-9十]{1,3}|�
 _YEAR = rf"(?:{_ERA}|[0-9]{{4}}|[0-9]{{2}}(?=\s*年))"
 _DATE = (
     rf"{_YEAR}\s*(?:年(?:\s*[0-9]{{1,2}}\s*月(?:\s*[0-9]{{1,2}}\s*日)?)?"
-    rf"|[./-]\s*[0-9]{{1,2}}\s*[./-]\s*[0-9]{{1,2}})"
+    rf"|[./・-]\s*[0-9]{{1,2}}\s*[./・-]\s*[0-9]{{1,2}})"
 )
 BIRTH_BEFORE_RE = re.compile(
     rf"(?P<label>生年月日|誕生日|出生日|生年)(?P<gap>\s*(?:[:は]|が|の)?\s*)"
@@ -109,9 +109,12 @@ _BLOCK = (
     rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
     rf"|{_NUM}番地(?:の?{_NUM})?(?:\s*{_NUM}号)?"
     rf"|{_NUM}番{_NUM}号"
-    r"|(?P<dash>(?!0)[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?(?![0-9-])))"
+    r"|(?P<dash>(?!0)[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?(?![0-9-]))"
+    r"|(?P<bare>(?!0)[0-9]{1,5}(?![0-9-]|[丁番号])))"
     r"(?:\s*[ぁ-ゖァ-ヶー一-龥A-Za-z]{0,12}\s*[0-9]+号室)?"
 )
+# A lone number (飯塚911) is a block only after a town and a district (see BARE_TOWN_RE).
+BARE_TOWN_RE = re.compile(rf"[{_KANJI}](?:町|村)[{_KANJI}]{{1,4}}$|字[{_KANJI}]{{1,4}}$")
 # The town before a block: kanji and katakana, with が (緑が丘), 通り (駅前通り) and the 条 of
 # Sapporo's grid (北3条西) and a numeral with の (三の丸, folded to 3の丸), after a city written
 # in hiragana (さくら市, つくば市).
@@ -175,7 +178,7 @@ DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s
 # Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567).
 BANK_RE = re.compile(
     r"(?P<label>(?:普通|当座|貯蓄)(?:預金)?|口座)"
-    r"(?P<gap>(?:\s|[:)#]|口座|番号|預金|は|(?i:no)\.?)*)"
+    r"(?P<gap>(?:\s|[:)#]|口座|番号|預金|は|(?i:no)\.?){0,6})"
     r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
 )
 # The residence card's number (two letters, eight digits, two letters), wherever it is.

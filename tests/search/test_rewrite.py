@@ -1,0 +1,147 @@
+"""Query rewriting (kb/search/rewrite.py): typos mended, kana converted, with corpus words."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.index.readings import Vocabulary, reading_terms
+from kb.search.rewrite import QueryRewriter
+from kb.text.mecab import MeCabTokenizer
+
+CONVERSIONS = {
+    "こくみん": "国民",
+    "ねんきん": "年金",
+    "こくみんねんきん": "国民年金",
+    "めんじょ": "免除",
+    "しんせい": "申請",
+    "じゅうみんひょう": "住民票",
+    "じゅうみん": "住民",
+    "ひつよう": "必要",
+    "しない": "市内",
+    "さと": "里",
+}
+WORDS = {
+    "国民年金": 9,
+    "国民": 20,
+    "年金": 30,
+    "交通": 12,
+    "交通量": 3,
+    "再建工事": 2,
+    "工事": 8,
+    "オープン": 4,
+    "トイレ": 5,
+    "住民票": 40,
+    "世帯主": 6,
+    "世帯": 30,
+    "ふるさと": 7,
+    "保険料": 9,
+    "保育料": 4,
+}
+
+
+@pytest.fixture(scope="module")
+def rewriter(tokenizer: MeCabTokenizer) -> QueryRewriter:
+    return QueryRewriter(Vocabulary(CONVERSIONS, WORDS), tokenizer)
+
+
+def test_unconverted_kana_becomes_the_corpus_kanji(rewriter: QueryRewriter) -> None:
+    out = rewriter.rewrite("こくみんねんきんのめんじょしんせいをしたい")
+    # The longest reading wins (国民年金, not 国民 + 年金); particles stay as typed.
+    assert out.text == "国民年金の免除申請をしたい"
+    assert out.corrections == (
+        ("こくみんねんきん", "国民年金"),
+        ("めんじょ", "免除"),
+        ("しんせい", "申請"),
+    )
+    assert out.changed
+
+
+def test_half_converted_queries_and_okurigana(rewriter: QueryRewriter) -> None:
+    assert rewriter.rewrite("じゅうみんひょうは必要ですか").text == "住民票は必要ですか"
+    # The kana of a word typed with kanji is its okurigana, never a word of its own.
+    assert rewriter.rewrite("申しない").text == "申しない"
+
+
+def test_a_kana_word_of_the_corpus_is_never_converted_in_part(rewriter: QueryRewriter) -> None:
+    assert rewriter.rewrite("ふるさと納税").text == "ふるさと納税"
+
+
+def test_a_clean_query_is_left_alone(rewriter: QueryRewriter, tokenizer: MeCabTokenizer) -> None:
+    text = "国民年金の免除を申請したい"
+    out = rewriter.rewrite(text)
+    assert out.text == text
+    assert not out.changed
+    assert out.reading_terms == tuple(reading_terms(tokenizer.readings(text)))
+
+
+@pytest.mark.parametrize(
+    ("typed", "mended"),
+    [
+        ("国民年金金の免除", "国民年金の免除"),  # doubled
+        ("交交通量が多い", "交通量が多い"),  # doubled, at the start of a compound
+        ("天守再工事の予定", "天守再建工事の予定"),  # dropped inside a compound
+        ("公園のイレが汚い", "公園のトイレが汚い"),  # dropped from a katakana word
+    ],
+)
+def test_one_dropped_or_doubled_character_is_mended(
+    rewriter: QueryRewriter, typed: str, mended: str
+) -> None:
+    out = rewriter.rewrite(typed)
+    assert out.text == mended
+    assert out.corrections
+    assert out.corrections[0][1] in mended
+
+
+def test_known_words_and_compounds_are_no_typos(rewriter: QueryRewriter) -> None:
+    # 主 alone is a lone kanji, but 世帯 + 主 is a word of the corpus: not 世帯主婦 or the like.
+    assert rewriter.rewrite("世帯主本人が行く").text == "世帯主本人が行く"
+    assert rewriter.rewrite("保険料を払う").text == "保険料を払う"
+
+
+def test_the_most_frequent_word_is_chosen_when_several_fit(rewriter: QueryRewriter) -> None:
+    assert rewriter.rewrite("保料の減免").text == "保険料の減免"
+
+
+def test_the_reading_terms_are_those_of_the_mended_query(
+    rewriter: QueryRewriter, tokenizer: MeCabTokenizer
+) -> None:
+    out = rewriter.rewrite("交交通量")
+    assert out.reading_terms == tuple(reading_terms(tokenizer.readings("交通量")))
+
+
+def test_each_step_can_be_switched_off(rewriter: QueryRewriter) -> None:
+    assert rewriter.rewrite("交交通のしんせい", mend=False).text == "交交通の申請"
+    assert rewriter.rewrite("交交通のしんせい", convert=False).text == "交通のしんせい"
+    assert (
+        rewriter.rewrite("交交通のしんせい", mend=False, convert=False).text == "交交通のしんせい"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "a", "ー", "ーーー", "ぁ", "123", "how to get a residence certificate", "\ufffd",
+     "あ" * 3000, "交" * 600, "国民年金金" * 200],
+)  # fmt: skip
+def test_odd_input_never_fails(rewriter: QueryRewriter, text: str) -> None:
+    out = rewriter.rewrite(text)
+    assert isinstance(out.text, str)
+    assert len(out.text) <= len(text) + len(out.corrections) * 4
+
+
+def test_an_empty_vocabulary_changes_nothing(tokenizer: MeCabTokenizer) -> None:
+    rewriter = QueryRewriter(Vocabulary({}, {}), tokenizer)
+    out = rewriter.rewrite("こくみんねんきん交交通")
+    assert out.text == "こくみんねんきん交交通"
+    assert not out.changed
+    assert out.reading_terms
+
+
+def test_only_the_most_frequent_words_are_typo_targets(
+    tokenizer: MeCabTokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kb.search import rewrite as rewrite_module
+
+    monkeypatch.setattr(rewrite_module, "TYPO_TARGETS", 1)
+    rewriter = QueryRewriter(Vocabulary({}, {"住民票": 40, "再建工事": 2}), tokenizer)
+    assert rewriter.rewrite("民票の写し").text == "住民票の写し"
+    assert rewriter.rewrite("天守再工事").text == "天守再工事"

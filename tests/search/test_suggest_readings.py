@@ -1,0 +1,114 @@
+"""Suggest matches readings (kb/search/suggest.py): kana typed before conversion finds kanji."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.search.suggest import Suggester
+from kb.text.mecab import MeCabTokenizer
+
+QUESTIONS = [
+    ("A", "住民票の写しはどこで取れますか。", "市民課"),
+    ("B", "コンビニで住民票を取れますか。", "市民課"),
+    ("C", "粗大ごみの出し方", "ごみ減量推進課"),
+    ("D", "国民健康保険に加入したい", "保険年金課"),
+    ("E", "十五夜のお月見会はありますか", "文化振興課"),
+]
+
+
+@pytest.fixture(scope="module")
+def suggester(tokenizer: MeCabTokenizer) -> Suggester:
+    return Suggester(QUESTIONS, tokenizer)
+
+
+def _ids(suggester: Suggester, text: str) -> list[str]:
+    return [s.id for s in suggester.suggest(text)]
+
+
+def test_kana_typed_before_conversion_finds_the_kanji_question(suggester: Suggester) -> None:
+    # 「じゅうみ」: the start of 住民票 as typed; the question that starts with it comes first.
+    assert _ids(suggester, "じゅうみ")[:2] == ["A", "B"]
+    assert _ids(suggester, "じゅうみんひょう")[:2] == ["A", "B"]
+    assert _ids(suggester, "こくみんけんこう")[0] == "D"
+    assert _ids(suggester, "そだいごみ") == ["C"]
+
+
+def test_half_converted_and_katakana_typing(suggester: Suggester) -> None:
+    assert _ids(suggester, "住民ひょう")[:2] == ["A", "B"]
+    assert _ids(suggester, "国民けんこう")[0] == "D"
+    assert _ids(suggester, "こんびに")[0] == "B"
+
+
+def test_readings_do_not_open_the_floodgates(suggester: Suggester) -> None:
+    assert suggester.suggest("うちゅうりょこう") == []
+    assert suggester.suggest("宇宙旅行") == []
+    # One kana is matched on characters only, as before: no question holds 「ぬ」.
+    assert suggester.suggest("ぬ") == []
+
+
+def test_written_questions_still_rank_by_what_was_typed(suggester: Suggester) -> None:
+    assert _ids(suggester, "住民票")[:2] == ["A", "B"]
+    assert _ids(suggester, "粗大")[0] == "C"
+
+
+def _reference(
+    entries: list[tuple[str, str, str]], tokenizer: MeCabTokenizer, text: str, limit: int
+) -> list[tuple[str, float]]:
+    """The ranking rules of the suggester, applied naively to every question: the oracle."""
+    from kb.index.readings import reading_segments
+    from kb.text.normalize import normalize
+
+    def compact(t: str) -> str:
+        return "".join(normalize(t).split())
+
+    def reading_of(t: str) -> str:
+        return "".join(reading_segments(tokenizer.readings(normalize(t))))
+
+    def bigrams(t: str) -> set[str]:
+        return {t[i : i + 2] for i in range(len(t) - 1)}
+
+    key = compact(text)[:100]
+    if not key:
+        return []
+    typed_lemmas = set(tokenizer.lemmas(normalize(text))) if len(key) >= 2 else set()
+    reading = reading_of(text[:100]) if len(key) >= 2 else ""
+    scored = []
+    for idx, (local_id, question, _) in enumerate(entries):
+        qkey, qreading = compact(question), reading_of(question)
+        if len(key) >= 2:
+            cover = len(bigrams(key) & bigrams(qkey)) / len(bigrams(key))
+        else:
+            cover = 1.0 if key in qkey else 0.0
+        if len(reading) >= 2:
+            cover = max(cover, len(bigrams(reading) & bigrams(qreading)) / len(bigrams(reading)))
+        lemma_cover = 0.0
+        if typed_lemmas:
+            own = set(tokenizer.lemmas(normalize(question)))
+            lemma_cover = len(typed_lemmas & own) / len(typed_lemmas)
+        if cover < 0.5 and lemma_cover == 0:
+            continue
+        if qkey.startswith(key) or (reading and qreading.startswith(reading)):
+            bonus = 1.0
+        elif key in qkey or (len(reading) >= 2 and reading in qreading):
+            bonus = 0.5
+        else:
+            bonus = 0.0
+        scored.append((-(cover + 0.8 * lemma_cover + bonus), len(qkey), idx, local_id))
+    return [(local_id, round(-s, 4)) for s, _, _, local_id in sorted(scored)[:limit]]
+
+
+def test_ranking_matches_a_naive_oracle(tokenizer: MeCabTokenizer) -> None:
+    import json
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[2] / "eval" / "datasets" / "demo"
+    rows = [json.loads(line) for line in (demo / "corpus.jsonl").open(encoding="utf-8")]
+    entries = [(str(r["_id"]), str(r["title"]), "") for r in rows[:120]]
+    suggester = Suggester(entries, tokenizer)
+    queries = [json.loads(line)["text"] for line in (demo / "queries.jsonl").open(encoding="utf-8")]
+    typed = [*queries[:12], "じゅうみんひょう", "こくみんけんこうほけん", "ごみ", "ご", "住"]
+    for query in typed:
+        for end in range(1, min(len(query), 14) + 1):
+            text = query[:end]
+            got = [(s.id, s.score) for s in suggester.suggest(text, limit=5)]
+            assert got == _reference(entries, tokenizer, text, 5), text
