@@ -26,7 +26,8 @@ from kb.embed.embedder import load_embedder
 from kb.evaluation.beir import load_dataset
 from kb.evaluation.metrics import ndcg_at_k
 from kb.evaluation.runner import prepare_index
-from kb.search.searcher import SearchConfig, Searcher
+from kb.search.config import SearchConfig
+from kb.search.searcher import Searcher
 from kb.settings import Settings
 
 

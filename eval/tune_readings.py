@@ -39,8 +39,9 @@ from kb.embed.embedder import load_embedder
 from kb.evaluation.beir import EvalQuery, load_dataset, load_queries
 from kb.evaluation.metrics import ndcg_at_k
 from kb.evaluation.runner import prepare_index
+from kb.search.config import SearchConfig
 from kb.search.query import QueryAnalysis
-from kb.search.searcher import SearchConfig, Searcher
+from kb.search.searcher import Searcher
 from kb.settings import Settings
 from kb.text.kana import has_kanji
 from kb.text.synonyms import load_synonyms

@@ -33,7 +33,8 @@ from kb.embed.embedder import load_embedder
 from kb.evaluation.beir import load_dataset, load_queries
 from kb.evaluation.metrics import ndcg_at_k
 from kb.evaluation.runner import prepare_index
-from kb.search.searcher import SearchConfig, Searcher
+from kb.search.config import SearchConfig
+from kb.search.searcher import Searcher
 from kb.settings import Settings
 from kb.text.mecab import MeCabTokenizer
 from kb.text.synonym_dictionary import SCOPES, load_dictionary

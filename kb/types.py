@@ -266,3 +266,17 @@ class SearchResult:
     what it did not find says nothing about what the corpus lacks."""
     hits: tuple[Hit, ...] = field(default=(), repr=False)
     """The fused hits behind the panes, best first (for evaluation and debugging)."""
+
+    def shown_ids(self) -> list[str]:
+        """Every doc id the answer carries, for the audit log: pane by pane, then the ids the
+        departments give as evidence (根拠) that no pane shows."""
+        shown = (
+            [DocId.of("department", d.name) for d in self.departments]
+            + [DocId.of("faq", f.id) for f in self.faqs]
+            + [DocId.of("case", c.id) for c in self.cases]
+            + [DocId.of("manual", m.id) for m in self.manuals]
+        )
+        evidence = [
+            e for d in self.departments for e in d.evidence if DocId.kind_of(e) in DOC_KINDS
+        ]
+        return list(dict.fromkeys(shown + evidence))

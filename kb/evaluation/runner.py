@@ -26,7 +26,8 @@ from kb.evaluation.metrics import (
     recall_at_k,
 )
 from kb.evaluation.results import FileReport, ModeReport, QueryOutcome, files_table, markdown_table
-from kb.search.searcher import SearchConfig, Searcher
+from kb.search.config import SearchConfig
+from kb.search.searcher import Searcher
 from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION

@@ -12,7 +12,7 @@ from kb.search.feedback import DepartmentVote
 from kb.types import Department, DepartmentResult, DocId, DocKind, Hit
 
 if TYPE_CHECKING:
-    from kb.search.searcher import SearchConfig
+    from kb.search.config import SearchConfig
 
 
 def rank_departments(

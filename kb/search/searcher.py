@@ -11,9 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -33,77 +31,27 @@ from kb.search.confidence import (
     pane_evidence,
     shares_words,
 )
+from kb.search.config import Mode, SearchConfig
 from kb.search.departments import rank_departments
 from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
-from kb.search.fusion import FusionMethod, fuse
+from kb.search.fusion import fuse
+from kb.search.panes import case_result, faq_result, manual_result
 from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
 from kb.search.rewrite import QueryRewriter
-from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
 from kb.text.synonyms import SynonymTable
 from kb.types import (
     DOC_KINDS,
-    CaseResult,
     Department,
     DepartmentResult,
     DocId,
     DocKind,
     Document,
-    FaqResult,
     Filters,
     Hit,
-    ManualResult,
     SearchResult,
 )
-
-Mode = Literal["hybrid", "dense", "lexical"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    """How queries are answered; the defaults are what the service and `kb eval` use."""
-
-    mode: Mode = "hybrid"
-    fusion: FusionMethod = "convex"
-    dense_weight: float = 0.6
-    title_weight: float = 0.5
-    """Share of the title-only vector (FAQ question, case summary) in the dense score."""
-    candidates: int = 100
-    """How many candidates each retriever contributes per kind before fusion."""
-    evidence_depth: int = 10
-    """How many FAQ / case hits vote for departments."""
-    evidence_discount: float = 0.5
-    """A hit at rank r votes with weight ``score / (1 + r) ** discount``: a soft kNN vote."""
-    directory_weight: float = 0.5
-    """Weight of the directory's duties text against FAQ/case evidence in department ranking."""
-    department_k: int = 3
-    max_query_chars: int = 500
-    synonym_weight: float = 0.2
-    """Lexical weight of terms added by the synonym dictionary (typed terms weigh 1); chosen by
-    cross-validation with SudachiDict's dictionary (eval/tune_synonyms.py)."""
-    reading_weight: float = 0.3
-    """Weight of the reading field (kana bigrams, :mod:`kb.index.readings`) added to the lemma
-    BM25 score; chosen by 5-fold cross-validation on the municipal benchmark's variants."""
-    reading_max_share: float = 0.5
-    """Reading bigrams found in more than this share of the chunks (「です」「ます」) are not
-    scored: they weigh little, and at 1M chunks summing them took most of a query's time."""
-    mend_typos: bool = True
-    """Mend a dropped or doubled character with the corpus's words (:mod:`kb.search.rewrite`)."""
-    convert_kana: bool = True
-    """Turn unconverted kana into the corpus's kanji before embedding and tokenizing."""
-    feedback_weight: float = 1.0
-    """Weight of the kNN vote of past 「正しい担当課」 feedback on rephrasings of the query,
-    in units of the best department's score: at 1, a vote from the same question (or a sure
-    rephrasing) puts its department first. See :mod:`kb.search.feedback`."""
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SearchConfig:
-        """The configuration the service runs with: these defaults plus the settings' limits."""
-        return cls(
-            max_query_chars=settings.max_query_chars, feedback_weight=settings.feedback_weight
-        )
 
 
 class Searcher:
@@ -463,9 +411,9 @@ class Searcher:
         }
         docs = self.store.get_documents([h.doc_id for hits in shown.values() for h in hits])
         departments = self._rank_departments(per_kind, qvec)
-        faqs = tuple(self._faq(h, docs[h.doc_id]) for h in shown.get("faq", []))
-        cases = tuple(self._case(h, docs[h.doc_id]) for h in shown.get("case", []))
-        manuals = tuple(self._manual(h, docs[h.doc_id]) for h in shown.get("manual", []))
+        faqs = tuple(faq_result(h, docs[h.doc_id]) for h in shown.get("faq", []))
+        cases = tuple(case_result(h, docs[h.doc_id]) for h in shown.get("case", []))
+        manuals = tuple(manual_result(h, docs[h.doc_id]) for h in shown.get("manual", []))
         hits = tuple(
             sorted(
                 (h for kind in wanted for h in per_kind.get(kind, [])[:k]),
@@ -551,35 +499,3 @@ class Searcher:
     ) -> tuple[DepartmentResult, ...]:
         votes = self._feedback_votes(qvec) if qvec is not None else []
         return rank_departments(per_kind, self.config, self.departments, votes)
-
-    def _faq(self, hit: Hit, doc: Document) -> FaqResult:
-        return FaqResult(
-            id=DocId.local_of(doc.doc_id),
-            question=doc.title,
-            answer=doc.body,
-            department=doc.departments[0] if doc.departments else "",
-            score=round(hit.score, 4),
-            category=doc.category,
-            url=doc.url,
-        )
-
-    def _case(self, hit: Hit, doc: Document) -> CaseResult:
-        return CaseResult(
-            id=DocId.local_of(doc.doc_id),
-            summary=doc.title,
-            resolution=doc.body,
-            department="・".join(doc.departments),
-            date=doc.date,
-            score=round(hit.score, 4),
-            channel=doc.channel,
-            category=doc.category,
-        )
-
-    def _manual(self, hit: Hit, doc: Document) -> ManualResult:
-        return ManualResult(
-            id=DocId.local_of(doc.doc_id),
-            title=doc.doc_title,
-            heading=" > ".join(doc.heading_path) or doc.title,
-            text=doc.body,
-            score=round(hit.score, 4),
-        )

@@ -15,8 +15,9 @@ from pathlib import Path
 from kb.embed.embedder import Embedder, embedder_from_settings, wait_until_warm
 from kb.errors import IndexError_, KBError
 from kb.index.folder import IndexRoot
+from kb.search.config import SearchConfig
 from kb.search.feedback import DepartmentFeedback
-from kb.search.searcher import SearchConfig, Searcher
+from kb.search.searcher import Searcher
 from kb.settings import Settings, default_synonym_dictionary
 from kb.store import FeedbackStore
 from kb.text.mecab import MeCabTokenizer

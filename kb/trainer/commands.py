@@ -173,7 +173,8 @@ def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
     from kb.embed.embedder import embedder_from_settings
     from kb.index.folder import current_index
-    from kb.search.searcher import SearchConfig, Searcher
+    from kb.search.config import SearchConfig
+    from kb.search.searcher import Searcher
     from kb.trainer.feedback_eval import (
         evaluate_feedback_loop,
         evaluate_paraphrases,

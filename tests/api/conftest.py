@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from kb.api.app import create_app
 from kb.embed.embedder import FakeEmbedder
-from kb.search.searcher import SearchConfig
+from kb.search.config import SearchConfig
 from kb.search.service import SearchService
 from kb.security.keys import KeyStore
 from kb.settings import Settings

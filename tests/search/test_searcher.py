@@ -12,7 +12,8 @@ from kb.embed.embedder import FakeEmbedder
 from kb.errors import QueryError
 from kb.index.builder import build_index
 from kb.ingest.chunking import chunk_document
-from kb.search.searcher import SearchConfig, Searcher
+from kb.search.config import SearchConfig
+from kb.search.searcher import Searcher
 from kb.store import Store
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Filters

@@ -10,7 +10,8 @@ import pytest
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import IndexError_
 from kb.index.folder import IndexRoot
-from kb.search.searcher import SearchConfig, Searcher
+from kb.search.config import SearchConfig
+from kb.search.searcher import Searcher
 from kb.text.mecab import MeCabTokenizer
 
 

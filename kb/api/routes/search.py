@@ -10,23 +10,10 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
 from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import ContactOut, ErrorOut, SearchOut
-from kb.search.searcher import MODES
-from kb.types import DOC_KINDS, DocId, DocKind, Filters, SearchResult
+from kb.search.config import MODES
+from kb.types import DOC_KINDS, DocKind, Filters, SearchResult
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
-
-
-def returned_ids(out: SearchOut) -> list[str]:
-    """Every doc id the reply carries, for the audit log: pane by pane, then the ids the
-    departments give as evidence (根拠) that no pane shows."""
-    shown = (
-        [DocId.of("department", d.name) for d in out.departments]
-        + [DocId.of("faq", f.id) for f in out.faqs]
-        + [DocId.of("case", c.id) for c in out.cases]
-        + [DocId.of("manual", m.id) for m in out.manuals]
-    )
-    evidence = [e for d in out.departments for e in d.evidence if DocId.kind_of(e) in DOC_KINDS]
-    return list(dict.fromkeys(shown + evidence))
 
 
 def _check_date(name: str, value: str | None) -> None:
@@ -100,7 +87,7 @@ async def search(
         result = searcher.search(q, k=k, filters=filters, mode=mode)
         out = SearchOut.from_result(result, ContactOut.from_settings(settings))
         audit.append(
-            "search", actor=principal.name, role=principal.role, query=q, ids=returned_ids(out)
+            "search", actor=principal.name, role=principal.role, query=q, ids=result.shown_ids()
         )
         return result, out
 
