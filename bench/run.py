@@ -58,7 +58,8 @@ from kb.index.folder import current_index  # noqa: E402
 from kb.ingest.pipeline import ingest  # noqa: E402
 from kb.ingest.readers import iter_paths  # noqa: E402
 from kb.ingest.redact import masker_for, phones_in  # noqa: E402
-from kb.search.searcher import MODES, Searcher  # noqa: E402
+from kb.search.config import MODES  # noqa: E402
+from kb.search.searcher import Searcher  # noqa: E402
 from kb.search.service import SearchService, settle_heap  # noqa: E402
 from kb.settings import DEFAULT_MODEL, Settings  # noqa: E402
 from kb.store import EmbeddingCache, Store, text_hash  # noqa: E402

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 from kb.errors import InputError
 
 if TYPE_CHECKING:
-    from kb.security.audit import AuditEvent
+    from kb.security.audit_chain import AuditEvent
 
 FIELDS = ("id", "created_at", "actor", "role", "action", "query", "ids", "detail", "hash")
 """Columns of an export, in order."""
