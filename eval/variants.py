@@ -48,15 +48,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kb.text.kana import has_kanji, to_hiragana
+
 VARIANTS = ("kana", "mixed", "typo")
 DEFAULT_SEED = 13
 CONTENT_POS1 = frozenset({"名詞", "動詞", "形容詞", "副詞"})
 """Nouns, verbs, adjectives and adverbs, as UniDic's first POS level names them (so not the
 na-adjectives 形状詞, pronouns 代名詞, prefixes or suffixes)."""
-
-_KATAKANA_START, _KATAKANA_END = 0x30A1, 0x30F6  # ァ..ヶ; ヽヾ (U+30FD-E) map to ゝゞ too
-_KATA_TO_HIRA = {c: c - 0x60 for c in range(_KATAKANA_START, _KATAKANA_END + 1)}
-_KATA_TO_HIRA.update({0x30FD: 0x309D, 0x30FE: 0x309E})
 
 
 @dataclass(frozen=True)
@@ -72,27 +70,6 @@ class Word:
     @property
     def content(self) -> bool:
         return self.pos1 in CONTENT_POS1
-
-
-def is_kanji(ch: str) -> bool:
-    """CJK ideographs (unified, extension A and beyond, compatibility) and 々〆."""
-    cp = ord(ch)
-    return (
-        0x4E00 <= cp <= 0x9FFF
-        or 0x3400 <= cp <= 0x4DBF
-        or 0xF900 <= cp <= 0xFAFF
-        or 0x20000 <= cp <= 0x3FFFF
-        or ch in "々〆"
-    )
-
-
-def has_kanji(text: str) -> bool:
-    return any(is_kanji(ch) for ch in text)
-
-
-def to_hiragana(text: str) -> str:
-    """Katakana → hiragana; everything else (ー, latin, hiragana) unchanged."""
-    return text.translate(_KATA_TO_HIRA)
 
 
 class Analyzer:
