@@ -34,12 +34,21 @@ municipal FAQ 96.0% and 87.9%. Fewer than 2% of off-topic questions reach ``high
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from kb.types import DOC_KINDS, ConfidenceLevel, DocKind, Hit, PaneConfidence
+from kb.types import (
+    DOC_KINDS,
+    ConfidenceLevel,
+    Department,
+    DocId,
+    DocKind,
+    Document,
+    Hit,
+    PaneConfidence,
+)
 
 NO_ANSWER_Z = 0.0
 """Below this z-score the best dense match is no answer."""
@@ -240,3 +249,24 @@ def is_answered(confidence: PaneConfidence) -> bool:
     """Whether a pane shown found an answer (``high`` or ``low``)."""
     panes = (confidence.faq, confidence.case, confidence.manual, confidence.department)
     return any(level not in (None, "none") for level in panes)
+
+
+def best_texts(
+    shown: Iterable[tuple[DocKind, Sequence[Hit]]],
+    docs: Mapping[str, Document],
+    directory_hits: Sequence[Hit],
+    departments: Mapping[str, Department],
+) -> dict[DocKind, list[str]]:
+    """The texts of each pane's best hits that are read anyway: those on show, and the
+    directory's (in memory). A pane not shown is judged on its meaning alone."""
+    texts: dict[DocKind, list[str]] = {
+        kind: [hit_text(docs[h.doc_id].title, docs[h.doc_id].body) for h in hits]
+        for kind, hits in shown
+    }
+    texts["department"] = []
+    for hit in directory_hits[:LEXICAL_DEPTH]:
+        name = hit.departments[0] if hit.departments else DocId.local_of(hit.doc_id)
+        entry = departments.get(name)
+        if entry is not None:
+            texts["department"].append(hit_text(entry.name, entry.duties))
+    return {kind: found[:LEXICAL_DEPTH] for kind, found in texts.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from kb.search.confidence import (
     LEXICAL_DEPTH,
     Calibration,
     PaneEvidence,
+    best_texts,
     calibrate,
     decide,
     has_content,
@@ -45,9 +46,7 @@ from kb.types import (
     DOC_KINDS,
     Department,
     DepartmentResult,
-    DocId,
     DocKind,
-    Document,
     Filters,
     Hit,
     SearchResult,
@@ -420,7 +419,7 @@ class Searcher:
                 key=lambda h: -h.score,
             )
         )
-        texts = self._best_texts(shown.items(), docs, per_kind.get("department", []))
+        texts = best_texts(shown.items(), docs, per_kind.get("department", []), self.departments)
         levels = {
             kind: decide(
                 self._evidence(per_kind[kind], kind, analysis, qvec, mode, texts.get(kind))
@@ -440,26 +439,6 @@ class Searcher:
             filtered=filters.narrowed,
             hits=hits,
         )
-
-    def _best_texts(
-        self,
-        shown: Iterable[tuple[DocKind, Sequence[Hit]]],
-        docs: dict[str, Document],
-        directory_hits: Sequence[Hit],
-    ) -> dict[DocKind, list[str]]:
-        """The texts of each pane's best hits that are read anyway: those on show, and the
-        directory's (in memory). A pane not shown is judged on its meaning alone."""
-        texts: dict[DocKind, list[str]] = {
-            kind: [hit_text(docs[h.doc_id].title, docs[h.doc_id].body) for h in hits]
-            for kind, hits in shown
-        }
-        texts["department"] = []
-        for hit in directory_hits[:LEXICAL_DEPTH]:
-            name = hit.departments[0] if hit.departments else DocId.local_of(hit.doc_id)
-            entry = self.departments.get(name)
-            if entry is not None:
-                texts["department"].append(hit_text(entry.name, entry.duties))
-        return {kind: found[:LEXICAL_DEPTH] for kind, found in texts.items()}
 
     def _evidence(
         self,
