@@ -117,9 +117,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     from kb.security.commands import cli_audited
 
+    from kb.cli_lifecycle import print_sync
+
     with _writer_lock(settings, "ingest") as held:
         _clean_leftovers(settings, held)
         asked = f"kind {args.kind or 'detected'}, build {not args.no_build}"
+        asked += ", sync" * args.sync + ", dry run" * args.dry_run + ", force" * args.force
         with cli_audited(settings, "ingest", ids=_file_labels(args.paths), detail=asked) as done:
             update = ingest_and_build(
                 settings,
@@ -127,14 +130,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 kind=args.kind,
                 build=not args.no_build,
                 progress=progress,
-                on_ingested=ingested,
+                on_ingested=None if args.dry_run else ingested,
+                sync=args.sync,
+                dry_run=args.dry_run,
+                force=args.force,
             )
             done.ids = tuple(update.ingest.files)
             done.detail = _update_summary(update)
     progress.close()
-    if update.build is not None:
+    synced = print_sync(update, dry_run=args.dry_run)
+    if update.build is not None and update.removed is None:
         _print_build(update.build)
-    return 0 if update.ingest.ok else 1
+    return 0 if update.ingest.ok and synced else 1
 
 
 def _file_labels(paths: Sequence[str]) -> list[str]:
@@ -360,6 +367,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="files or folders")
     p.add_argument("--kind", choices=["faq", "case", "manual", "department"], default=None)
     p.add_argument("--no-build", action="store_true", help="only update the store")
+    p.add_argument(
+        "--sync",
+        action="store_true",
+        help="the files are the truth for their kinds: stored documents of those kinds that "
+        "they lack are deleted (never after a row error; see kb delete)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write nothing: list what would be added, changed and (with --sync) deleted",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --sync: delete even every document of a kind, or most of a large one",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("build", help="(re)build the index from the store")
@@ -431,6 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     from kb.trainer.commands import add_parser as add_trainer_parser
 
     add_trainer_parser(sub)
+
+    from kb.cli_lifecycle import add_parsers as add_lifecycle_parsers
+
+    add_lifecycle_parsers(sub)
 
     from kb.security.commands import add_parsers as add_security_parsers
 

@@ -13,7 +13,10 @@
     ├── AccessError           API keys: unknown role, duplicate or unknown key name
     ├── BusyError             another ingest, build, approval or deletion is writing
     ├── AuditError            audit log: key missing, unreadable or wrong; anchor not writable
-    └── TrainerError          trainer tools: unknown department, topic or FAQ candidate
+    ├── TrainerError          trainer tools: unknown department, topic or FAQ candidate
+    │   └── FaqRefused        FAQ lifecycle: bad field, wrong state, approver not allowed
+    ├── DocumentNotFound      kb delete / DELETE .../documents/{id}: no such document id
+    └── DeskError             consultation records and hand-offs: bad field, unknown, closed
 
 Only the API layer turns these into HTTP errors; the CLI prints them without a traceback.
 """
@@ -89,3 +92,40 @@ class BusyError(KBError):
 
 class TrainerError(KBError):
     """A trainer tool was asked for something that does not exist (department, topic, candidate)."""
+
+
+class FaqRefused(TrainerError):
+    """An FAQ candidate or entry cannot be changed so now (:mod:`kb.trainer.lifecycle`).
+
+    ``reason`` says why, so the API can answer with the right status: ``invalid`` (a field is
+    wrong: 422), ``conflict`` (already approved or rejected, or approved by the same person
+    before: 409), ``forbidden`` (whoever drafted or last edited it cannot publish it: 403).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class DeskError(KBError):
+    """A consultation record or hand-off request cannot be done (:mod:`kb.desk`).
+
+    ``reason`` says why, so the API can answer with the right status: ``invalid`` (a field is
+    wrong: 422), ``not_found`` (no such record or hand-off: 404), ``closed`` (the record is
+    完了 already: 409), ``unavailable`` (no store or index to write to: 503).
+    """
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class DocumentNotFound(KBError):
+    """A document id given to delete is not stored (:mod:`kb.index.remove`); nothing changed.
+
+    ``ids`` are the ids that were not found.
+    """
+
+    def __init__(self, message: str, ids: tuple[str, ...]) -> None:
+        self.ids = ids
+        super().__init__(message)

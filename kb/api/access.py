@@ -12,6 +12,7 @@ path                                      role
 ``/staff``, ``/trainer``, ``/admin``      public (page shells: HTML and JS, no data)
 ``/api/v1/admin/*``, ``/admin/*``         admin
 ``/api/v1/trainer/*``, ``/trainer/*``     trainer
+``/metrics``                              admin, or none from ``KB_METRICS_ALLOW_IPS``
 everything else (``/api/v1/*``...)        staff
 ========================================  =========
 
@@ -35,7 +36,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kb.api.proxies import client_key, peer_host
+from kb.api.proxies import TrustedProxies, client_key, peer_host
 from kb.api.ratelimit import RateLimiter
 from kb.api.state import opened_once
 from kb.security.audit import AuditLog
@@ -65,6 +66,8 @@ PUBLIC_PATHS = frozenset(
 )
 PUBLIC_PREFIXES = ("/public/", "/static/")
 ADMIN_PREFIXES = ("/api/v1/admin/", "/admin/")
+METRICS_PATH = "/metrics"
+"""Admin-only, except from the scrapers in ``KB_METRICS_ALLOW_IPS`` (:mod:`kb.api.metrics`)."""
 TRAINER_PREFIXES = ("/api/v1/trainer/", "/trainer/")
 REALM = 'Bearer realm="kb"'
 
@@ -77,7 +80,7 @@ def required_role(path: str) -> Role | None:
         return "staff"
     if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
-    if path.startswith(ADMIN_PREFIXES) or path == "/api/v1/admin":
+    if path.startswith(ADMIN_PREFIXES) or path in ("/api/v1/admin", METRICS_PATH):
         return "admin"
     if path.startswith(TRAINER_PREFIXES) or path == "/api/v1/trainer":
         return "trainer"
@@ -230,6 +233,8 @@ class AccessMiddleware:
         path: str = scope.get("path", "")
         needed = required_role(path)
         principal = PUBLIC
+        if path == METRICS_PATH and _allowed_scraper(scope):
+            needed = None
         if needed is not None:
             header = ""
             for name, value in scope.get("headers", ()):
@@ -254,6 +259,14 @@ class AccessMiddleware:
                 _record_access, scope["app"], principal, f"{scope.get('method', '')} {path}"
             )
         await self.app(scope, receive, send)
+
+
+def _allowed_scraper(scope: Scope) -> bool:
+    """Whether the client may read ``/metrics`` without a key (``KB_METRICS_ALLOW_IPS``)."""
+    settings: Settings = scope["app"].state.settings
+    return bool(settings.metrics_allow_ips) and TrustedProxies(settings.metrics_allow_ips).trusts(
+        peer_host(scope)
+    )
 
 
 def _record_access(app: Any, principal: Principal, what: str) -> None:

@@ -17,13 +17,26 @@ from fastapi.staticfiles import StaticFiles
 from kb import __version__
 from kb.api.access import AccessMiddleware, audit_log, key_store
 from kb.api.cors import ScopedCORSMiddleware
+from kb.api.docs import router as docs_router
 from kb.api.headers import SecurityHeadersMiddleware
 from kb.api.limits import BodySizeLimitMiddleware
+from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.proxies import ForwardedForMiddleware, TrustedProxies
 from kb.api.querylog import trainer_of
 from kb.api.ratelimit import RateLimiter
 from kb.api.redirects import HostGuardMiddleware
-from kb.api.routes import account, admin, health, pages, public, search, staff, trainer
+from kb.api.rootpath import RootPathMiddleware, openapi_servers
+from kb.api.routes import (
+    account,
+    admin,
+    health,
+    pages,
+    public,
+    records,
+    search,
+    staff,
+    trainer,
+)
 from kb.api.state import AppState
 from kb.errors import BusyError, KBError, QueryError
 from kb.search.service import SearchService, settle_heap
@@ -125,8 +138,13 @@ def create_app(
         description="Search FAQ, closed consultation cases, manuals and the department "
         "directory of a city hall in one query.",
         lifespan=lifespan,
+        # Served by kb.api.docs from installed files (no CDN), with relative links.
+        docs_url=None,
+        redoc_url=None,
+        servers=openapi_servers(settings.root_path),
     )
     app.state.kb = state
+    app.state.metrics = Metrics.create(app)
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(
         settings.public_rate_per_minute, settings.public_rate_burst
@@ -149,6 +167,10 @@ def create_app(
     )
     # Outermost: the client address (rate limits, key lockout) is settled before anything.
     app.add_middleware(ForwardedForMiddleware, trusted=TrustedProxies(settings.forwarded_allow_ips))
+    # Counts every request, refused ones too, by the route template it was meant for.
+    app.add_middleware(MetricsMiddleware)
+    # Before all: a path that carries KB_ROOT_PATH is served without it; redirects relative.
+    app.add_middleware(RootPathMiddleware, root_path=settings.root_path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -184,6 +206,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(trainer.router)
     app.include_router(trainer.pages)
+    app.include_router(records.router)
+    app.include_router(docs_router)  # before the /static mount: it serves /static/docs-ui/
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 

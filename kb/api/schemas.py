@@ -34,6 +34,10 @@ class FaqOut(BaseModel):
     score: float
     category: str = ""
     url: str = ""
+    expires: str = Field(default="", description="公開期限 (ISO date), or empty.")
+    expired: bool = Field(
+        default=False, description="Past its 公開期限: no longer in the public widget (期限切れ)."
+    )
 
 
 class CaseOut(BaseModel):
@@ -175,6 +179,8 @@ class FaqDetailOut(BaseModel):
     category: str
     url: str
     published: bool
+    expires: str = ""
+    expired: bool = False
     related: RelatedOut
 
 

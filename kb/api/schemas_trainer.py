@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from pydantic import BaseModel, Field
 
+from kb.search.expiry import is_expired
+from kb.store import FaqCandidate
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.gaps import GapReport
+from kb.trainer.lifecycle import FaqEdit
 from kb.trainer.topics import TopicSet, trend
-from kb.types import DocId
+from kb.types import DocId, Document
 
 
 class CaseRefOut(BaseModel):
@@ -178,17 +183,58 @@ class CandidateIn(BaseModel):
     )
 
 
-class CandidateEditIn(BaseModel):
-    question: str = Field(
-        default="",
+_DATE = "ISO date (2025-03-31), 2025/3/31 or 令和7年3月31日; empty: none."
+
+
+class FaqFieldsIn(BaseModel):
+    """The fields of an FAQ entry as a trainer edits them; a field left out is kept."""
+
+    question: str | None = Field(
+        default=None,
         max_length=500,
         description="The FAQ question as it will be published (at most 500 characters).",
     )
-    answer: str = Field(
-        default="",
+    answer: str | None = Field(
+        default=None,
         max_length=4000,
         description="The FAQ answer as it will be published (at most 4,000 characters).",
     )
+    department: str | None = Field(
+        default=None,
+        max_length=200,
+        description="担当課, several separated by 、: the first is the contact the widget shows.",
+    )
+    category: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, max_length=200, description="http(s) only.")
+    owner: str | None = Field(default=None, max_length=200, description="所管課.")
+    updated: str | None = Field(default=None, max_length=200, description="更新日: " + _DATE)
+    expires: str | None = Field(
+        default=None,
+        max_length=200,
+        description="公開期限, the last public day: " + _DATE,
+    )
+
+    def edit(self) -> FaqEdit:
+        # An empty question or answer keeps it, as the first version of this route did.
+        values = self.model_dump()
+        for name in ("question", "answer"):
+            if not (values[name] or "").strip():
+                values[name] = None
+        return FaqEdit(**values)
+
+
+class CandidateEditIn(FaqFieldsIn):
+    pass
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Why (却下の理由), kept and shown."
+    )
+
+
+class WithdrawIn(BaseModel):
+    reason: str = Field(default="", max_length=1000, description="Why; written to the audit log.")
 
 
 class CandidateOut(BaseModel):
@@ -199,18 +245,85 @@ class CandidateOut(BaseModel):
     department: str
     category: str
     source_cases: list[str]
-    status: str
+    status: str = Field(description="draft, approved or rejected.")
     created_at: str
     approved_at: str
+    target: str = Field(description="The FAQ id a revision replaces; empty for a new entry.")
+    faq_id: str = Field(description="The FAQ id it is published as.")
+    url: str
+    owner: str
+    updated: str
+    expires: str
+    edited_by: str = Field(description="Who drafted or last edited it.")
+    approvals: list[str] = Field(description="Who approved it so far (承認1, 承認2...).")
+    rejected_by: str
+    rejected_at: str
+    reason: str
+
+    @classmethod
+    def of(cls, c: FaqCandidate) -> CandidateOut:
+        data = asdict(c)
+        data["source_cases"] = list(c.source_cases)
+        data["approvals"] = list(c.approvals)
+        return cls(faq_id=c.faq_id, **data)
 
 
 class CandidateListOut(BaseModel):
     candidates: list[CandidateOut]
+    approvers: int = Field(description="Approvals that publish a candidate (KB_FAQ_APPROVERS).")
 
 
 class ApprovalOut(BaseModel):
     candidate: CandidateOut
+    published: bool = Field(description="false: an approval was recorded, more are needed.")
+    approvals: int
+    needed: int
     seconds: float = Field(description="From the request to the new index serving.")
+    index: str = ""
+    embedded: int = 0
+    cached: int = 0
+
+
+class FaqEntryOut(BaseModel):
+    id: str
+    question: str
+    answer: str
+    departments: list[str]
+    category: str
+    url: str
+    owner: str
+    updated: str
+    expires: str
+    published: bool = Field(description="false: withdrawn (公開停止) or never published.")
+    expired: bool = Field(description="Its 公開期限 has passed: not in the widget (期限切れ).")
+    revision: str = Field(description="The open draft revising it, if any.")
+
+    @classmethod
+    def of(cls, doc: Document, revision: str = "") -> FaqEntryOut:
+        return cls(
+            id=DocId.local_of(doc.doc_id),
+            question=doc.title,
+            answer=doc.body,
+            departments=list(doc.departments),
+            category=doc.category,
+            url=doc.url,
+            owner=doc.owner,
+            updated=doc.updated,
+            expires=doc.expires,
+            published=doc.published,
+            expired=is_expired(doc.expires),
+            revision=revision,
+        )
+
+
+class FaqListOut(BaseModel):
+    total: int = Field(description="Entries matching the filter (the page holds at most limit).")
+    faqs: list[FaqEntryOut]
+
+
+class FaqChangeOut(BaseModel):
+    faq: FaqEntryOut
+    seconds: float
     index: str
     embedded: int
     cached: int

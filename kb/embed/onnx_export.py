@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kb.embed.content_hash import MEMO_NAME, model_folder_digest
 from kb.embed.folders import build_lock, install_folder
 from kb.embed.onnx_backend import (
     EXPORT_VERSION,
@@ -62,29 +63,81 @@ _BERT_FAMILY = {"bert", "roberta", "xlm-roberta", "camembert", "distilbert", "el
 
 
 def source_fingerprint(model_path: str | Path) -> str:
-    """A digest that changes when a local model folder's weights or configuration change.
+    """A digest of what a local model folder holds: its model files' names and contents.
 
-    For a hub name (no local folder) the name itself is the fingerprint: a hub model is
-    exported once per name.
+    Never the folder's path or its files' times, so a data folder moved, copied or restored
+    elsewhere finds the export built for its model (the file hashes are remembered beside the
+    files, :mod:`kb.embed.content_hash`, so a start does not read the weights again). For a hub
+    name (no local folder) the name itself is the fingerprint: a hub model is exported once
+    per name.
     """
-    h = hashlib.sha256(f"kb-onnx-{EXPORT_VERSION}".encode())
+    salt = f"kb-onnx-{EXPORT_VERSION}\n"
     path = Path(model_path).expanduser()
     if path.is_dir():
-        h.update(str(path.resolve()).encode())
-        for file in sorted(path.rglob("*")):
-            if file.is_file() and file.suffix in {".json", ".safetensors", ".bin", ".model"}:
-                stat = file.stat()
-                h.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    else:
-        h.update(str(model_path).encode())
+        return model_folder_digest(path, salt=salt)[:16]
+    return hashlib.sha256(f"{salt}{model_path}".encode()).hexdigest()[:16]
+
+
+def _legacy_fingerprint(path: Path) -> str:
+    """The fingerprint of kb before content hashes (the folder's path, sizes and times).
+
+    Only used to adopt an export built by that kb for this very folder, instead of exporting
+    the model again after an upgrade.
+    """
+    h = hashlib.sha256(f"kb-onnx-{EXPORT_VERSION}".encode())
+    h.update(str(path.resolve()).encode())
+    for file in sorted(path.rglob("*")):
+        if file.name == MEMO_NAME:  # written by this kb, unknown to the old one
+            continue
+        if file.is_file() and file.suffix in {".json", ".safetensors", ".bin", ".model"}:
+            stat = file.stat()
+            h.update(f"{file.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
+
+
+def _stem(model_path: str | Path) -> str:
+    stem = Path(str(model_path).rstrip("/")).name or "model"
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in stem)[:60]
 
 
 def folder_name(model_path: str | Path) -> str:
     """Cache folder name for a model: readable stem plus the fingerprint."""
-    stem = Path(str(model_path).rstrip("/")).name or "model"
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in stem)[:60]
-    return f"onnx-{safe}-{source_fingerprint(model_path)}"
+    return f"onnx-{_stem(model_path)}-{source_fingerprint(model_path)}"
+
+
+def _same_model(cache_dir: Path, fingerprint: str) -> Path | None:
+    """A finished export of the same model files under another stem (a renamed model folder)."""
+    for found in sorted(cache_dir.glob(f"onnx-*-{fingerprint}")):
+        if found.is_dir() and read_spec(found) is not None:
+            return found
+    return None
+
+
+def _adopt_legacy(model_path: str | Path, target: Path) -> bool:
+    """Rename an export that a kb keying on paths and times built for this very folder.
+
+    After an upgrade in place the old name still matches the folder, so its export is reused
+    (with the new name and fingerprint) instead of being built again beside it. The caller
+    holds the build lock.
+
+    Returns:
+        Whether ``target`` now holds the adopted export.
+    """
+    path = Path(model_path).expanduser()
+    if not path.is_dir():
+        return False
+    legacy = target.with_name(f"onnx-{_stem(model_path)}-{_legacy_fingerprint(path)}")
+    if legacy == target or read_spec(legacy) is None:
+        return False
+    spec_path = legacy / SPEC_NAME
+    meta = json.loads(spec_path.read_text("utf-8"))
+    meta["fingerprint"] = target.name.rsplit("-", 1)[-1]
+    tmp = legacy / f".{SPEC_NAME}.tmp"
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
+    tmp.replace(spec_path)
+    legacy.rename(target)
+    log.info("reusing the ONNX export %s as %s", legacy.name, target.name)
+    return True
 
 
 # --------------------------------------------------------------------------- export
@@ -300,6 +353,10 @@ def ensure_onnx_folder(
 ) -> Path:
     """Return the verified ONNX folder for ``model_path``, building it on first use.
 
+    The folder is found by the model's content (:func:`source_fingerprint`), so a data folder
+    moved or restored elsewhere, a renamed model folder, or an export made by a kb that keyed
+    it on the folder's path (:func:`_adopt_legacy`) is reused, not exported again.
+
     Args:
         model_path: The sentence-transformers folder or hub name.
         cache_dir: The model cache directory.
@@ -310,15 +367,19 @@ def ensure_onnx_folder(
         OnnxUnsupported: If the model cannot run on ONNX or its export does not match the
             model; the verdict is kept in ``<folder>.unsupported`` so later starts do not retry.
     """
-    target = Path(cache_dir) / folder_name(model_path)
+    fingerprint = source_fingerprint(model_path)
+    target = Path(cache_dir) / f"onnx-{_stem(model_path)}-{fingerprint}"
     if read_spec(target) is not None:
         return target
+    same = _same_model(Path(cache_dir), fingerprint)
+    if same is not None:
+        return same
     refused = target.with_name(target.name + ".unsupported")
     if refused.is_file():
         raise OnnxUnsupported(f"{refused.read_text('utf-8').strip()} (recorded in {refused})")
     target.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(target.parent / f".{target.name}.lock"):
-        if read_spec(target) is None:
+        if read_spec(target) is None and not _adopt_legacy(model_path, target):
             for stale in target.parent.glob(f".{target.name}.tmp-*"):
                 shutil.rmtree(stale, ignore_errors=True)
             log.info("exporting %s to ONNX (once; cached in %s)", model_path, target)

@@ -298,6 +298,38 @@ class IndexRoot:
                 if time.time() - stale.stat().st_mtime > _ABANDONED_AFTER_S:
                     shutil.rmtree(stale, ignore_errors=True)
 
+    def old_builds(self) -> list[IndexFolder]:
+        """The complete builds other than the serving one, oldest first.
+
+        Each holds the store as it was when it was built: after a deletion, the text of what
+        was deleted (:mod:`kb.index.remove` removes them once a build without it serves).
+        """
+        if not self.path.is_dir():
+            return []
+        try:
+            serving = self.current().name
+        except IndexError_:
+            serving = ""
+        return [
+            IndexFolder(p)
+            for p in sorted(self.path.iterdir())
+            if p.is_dir() and not p.name.startswith(".") and p.name != serving
+        ]
+
+    def built_at(self, folder: IndexFolder) -> datetime:
+        """When ``folder`` was built: its name's time stamp (UTC), else its modification time."""
+        try:
+            return datetime.strptime(folder.name[:22], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+        except ValueError:
+            return datetime.fromtimestamp(folder.path.stat().st_mtime, UTC)
+
+    def remove_build(self, folder: IndexFolder) -> None:
+        """Remove a complete build that is not serving (refused for the serving one)."""
+        with self._publishing():
+            if self.has_index() and self.current().name == folder.name:
+                raise IndexError_(f"index {folder.name} is serving: it cannot be removed")
+            shutil.rmtree(folder.path, ignore_errors=True)
+
     def remove_abandoned_builds(self) -> int:
         """Remove every ``.building-*`` folder; call it only while holding the writer lock.
 

@@ -19,6 +19,8 @@ from kb.errors import BusyError
 from kb.index.builder import BuildReport, Progress, build_index
 from kb.index.folder import IndexRoot
 from kb.index.lock import LockHolder, holds_writer_lock, remove_abandoned_uploads, writer_lock
+from kb.index.remove import RemoveReport, remove_locked
+from kb.index.sync import SyncPlan, plan_sync
 from kb.ingest.limits import InputLimits
 from kb.ingest.pipeline import IngestReport, ingest
 from kb.settings import Settings
@@ -33,6 +35,10 @@ class UpdateReport:
     ingest: IngestReport
     build: BuildReport | None
     """``None`` when nothing changed and an index already served (or no build was asked)."""
+    sync: SyncPlan | None = None
+    """With ``sync``: what the files made go (or would, or why nothing went)."""
+    removed: RemoveReport | None = None
+    """With ``sync``: the removal (:func:`kb.index.remove.remove_locked`), if one ran."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,11 @@ def ingest_and_build(
     progress: Progress | None = None,
     on_ingested: Callable[[IngestReport], None] | None = None,
     upload_id: str = "",
+    sync: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    actor: str = "",
+    role: str = "cli",
 ) -> UpdateReport:
     """Ingest ``paths`` into the store, then rebuild the index when that changed anything.
 
@@ -142,12 +153,19 @@ def ingest_and_build(
             minutes; the command line prints what was stored first).
         upload_id: The files are the admin upload with this id (see
             :func:`kb.ingest.pipeline.ingest`).
+        sync: The files are the truth for their kinds: stored documents of those kinds that
+            they lack are removed (:mod:`kb.index.sync`; nothing is removed after a row error).
+        dry_run: Write nothing: ``ingest.planned`` and ``sync`` say what would change.
+        force: With ``sync``: remove even all of a kind, or most of a large one.
+        actor: Who syncs, for the audit log's ``delete`` event (default ``cli:<user>``).
+        role: The actor's role.
 
     Raises:
         InputError: A file cannot be read at all (bad rows are reported, not raised).
     """
-    store = Store(settings.store_path)
-    raw = RawTextStore(settings.raw_text_path) if settings.keep_raw_text else None
+    # A dry run creates no store: without one, everything would be added.
+    store = Store(settings.store_path if settings.store_path.exists() or not dry_run else None)
+    raw = RawTextStore(settings.raw_text_path) if settings.keep_raw_text and not dry_run else None
     try:
         report = ingest(
             list(paths),
@@ -159,20 +177,71 @@ def ingest_and_build(
             max_rows=settings.max_rows_per_file,
             upload_id=upload_id,
             limits=InputLimits.from_settings(settings),
+            dry_run=dry_run,
         )
         if raw is not None:
             raw.close()
             raw = None
         if on_ingested is not None:
             on_ingested(report)
+        plan = plan_sync(store, report, kind=kind, force=force) if sync else None
+        if dry_run:
+            return UpdateReport(ingest=report, build=None, sync=plan)
+        if plan is not None and plan.removes:
+            removed = _remove_for_sync(
+                settings,
+                store,
+                plan,
+                embedder,
+                actor=actor,
+                role=role,
+                build=build,
+                progress=progress,
+            )
+            return UpdateReport(ingest=report, build=removed.build, sync=plan, removed=removed)
         s = report.stats
         built = None
-        if build and (s.added or s.updated or not IndexRoot(settings.index_root).has_index()):
+        # Procedures are served from the build's snapshot: a change to them needs a build too.
+        fresh = s.added or s.updated or report.procedures_changed
+        if build and (fresh or not IndexRoot(settings.index_root).has_index()):
             built = rebuild(
                 settings, store=store, embedder=embedder, threads=threads, progress=progress
             )
-        return UpdateReport(ingest=report, build=built)
+        return UpdateReport(ingest=report, build=built, sync=plan)
     finally:
         if raw is not None:
             raw.close()
         store.close()
+
+
+def _remove_for_sync(
+    settings: Settings,
+    store: Store,
+    plan: SyncPlan,
+    embedder: Embedder | None,
+    *,
+    actor: str,
+    role: str,
+    build: bool,
+    progress: Progress | None,
+) -> RemoveReport:
+    """The removal of ``--sync``, audited as a ``delete``; its build serves the ingest too."""
+    from kb.security.audit import AuditLog
+    from kb.security.commands import cli_actor
+
+    audit = AuditLog.from_settings(settings)
+    try:
+        return remove_locked(
+            settings,
+            store,
+            plan.removes,
+            embedder,
+            audit=audit,
+            actor=actor or cli_actor(),
+            role=role,
+            build=build,
+            detail="kb ingest --sync",
+            progress=progress,
+        )
+    finally:
+        audit.close()

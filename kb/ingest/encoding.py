@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from kb.errors import InputError
+from kb.messages import msg
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -77,11 +78,11 @@ def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(str(path), "no such file") from None
+        raise InputError(str(path), msg("files.missing")) from None
     except IsADirectoryError:
-        raise InputError(str(path), "is a directory, not a file") from None
+        raise InputError(str(path), msg("files.is_dir")) from None
     except OSError as exc:
-        raise InputError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+        raise InputError(str(path), msg("files.unreadable", problem=exc.strerror or exc)) from None
     return decode_bytes(data, str(path))
 
 
@@ -178,9 +179,5 @@ def _guess(data: bytes) -> str | None:
 
 def _fail(data: bytes, source: str, codec: str, exc: UnicodeDecodeError) -> NoReturn:
     line = data.count(b"\n", 0, exc.start) + 1
-    raise InputError(
-        source,
-        f"cannot decode the file: not UTF-8 or Shift_JIS/CP932 text ({codec} fails at byte "
-        f"0x{data[exc.start]:02x}); save it as UTF-8",
-        line=line,
-    )
+    byte = f"0x{data[exc.start]:02x}"
+    raise InputError(source, msg("files.undecodable", codec=codec, byte=byte), line=line)

@@ -16,6 +16,7 @@ above any real city document.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zipfile
 from dataclasses import dataclass
@@ -307,8 +308,8 @@ def limit_chunks(result: ParseResult, limits: InputLimits, *, manual: bool) -> P
                 departments.append(dept)
     if not errors:
         return result
-    return ParseResult(
-        source=result.source,
+    return dataclasses.replace(
+        result,
         documents=tuple(documents),
         departments=tuple(departments),
         errors=tuple(sorted((*result.errors, *errors), key=lambda e: e.line)),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +28,16 @@ from pathlib import Path
 from kb.errors import InputError
 from kb.faults import pause_point
 from kb.ingest.chunking import chunk_document, department_document
+from kb.ingest.columns import NO_MAPPING, ColumnMapping
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.readers import iter_paths, read_path
 from kb.ingest.redact import Redactor, masker_for, phones_in, public_phones, relabel
+from kb.messages import msg
 from kb.store import RawTextStore, Store, UpsertStats, document_hash
+from kb.store.lifecycle import Change, plan_upsert
 from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
-from kb.types import Chunk, Department, DocKind, Document, ParseResult, RowError
+from kb.types import Chunk, Department, DocKind, Document, ParseResult, Procedure, RowError
 
 Progress = Callable[[str, int, int], None]
 
@@ -52,10 +56,26 @@ class IngestReport:
     store_seconds: float = 0.0
     masked: int = 0
     """Documents whose text had personal data masked."""
+    procedures: int = 0
+    """Procedures (手続き) read; they are stored beside the documents, not chunked."""
+    procedures_changed: int = 0
+    """Procedures added or changed: the index snapshot must be rebuilt to serve them."""
+    doc_ids: tuple[str, ...] = ()
+    """Every document read and kept (departments' too): what ``kb ingest --sync`` keeps."""
+    planned: tuple[tuple[str, str], ...] = ()
+    """A dry run's ``(doc_id, "added" | "updated")`` pairs: what it would have written."""
+    warnings: tuple[RowError, ...] = ()
+    """Problems of rows that were stored all the same (an unknown channel, a column read
+    past); they do not make the run fail."""
 
     @property
     def ok(self) -> bool:
         return not self.errors and not self.failed_files
+
+    @property
+    def stored(self) -> int:
+        """Documents written (added or changed) by this run."""
+        return self.stats.added + self.stats.updated
 
 
 def ingest(
@@ -72,6 +92,8 @@ def ingest(
     max_rows: int = 0,
     upload_id: str = "",
     limits: InputLimits = DEFAULT_LIMITS,
+    dry_run: bool = False,
+    mapping: ColumnMapping = NO_MAPPING,
 ) -> IngestReport:
     """Read ``paths`` (files or folders) and upsert everything good into ``store``.
 
@@ -93,27 +115,33 @@ def ingest(
             ``failed_files`` too).
         limits: Size limits on each file (zip bombs, PDF pages, text, chunks); see
             :mod:`kb.ingest.limits`.
+        dry_run: Read, mask and compare everything, write nothing (not the raw text either):
+            ``stats`` and ``planned`` say what the run would add and change.
+        mapping: The city's column mapping for CSV/JSONL/XLSX files (``--columns``, the
+            ``columns_file`` setting).
     """
     tokenizer = tokenizer or MeCabTokenizer()
     files = list(iter_paths(paths))
     if not files:
-        raise InputError(", ".join(str(p) for p in paths), "no supported files found")
+        raise InputError(", ".join(str(p) for p in paths), msg("files.none_found"))
     errors: list[tuple[str, RowError]] = []  # (the file as read, its error)
+    warnings: list[tuple[str, RowError]] = []
     failed: list[str] = []
     documents: dict[str, Document] = {}
     departments: dict[str, Department] = {}
+    procedures: dict[str, Procedure] = {}
     t0 = time.perf_counter()
     for i, path in enumerate(files):
         raw = str(path)
         try:
-            result = read_path(path, kind, limits=limits)
+            result = read_path(path, kind, limits=limits, mapping=mapping)
         except InputError as exc:
             failed.append(raw)
             errors.append((raw, RowError(exc.source, exc.line, exc.field, exc.message)))
             continue
         except Exception as exc:  # a reader bug must not stop the batch or hide the file
             failed.append(raw)
-            message = f"cannot be read ({type(exc).__name__}: {exc})"
+            message = msg("files.reader_failed", problem=f"{type(exc).__name__}: {exc}")
             errors.append((raw, RowError(raw, 0, "", message)))
             continue
         over = _over_limit(result, max_rows)
@@ -122,13 +150,19 @@ def ingest(
             errors.append((raw, over))
             continue
         errors.extend((raw, e) for e in result.errors)
+        warnings.extend((raw, w) for w in result.warnings)
         for doc in result.documents:
             if doc.doc_id in documents:
-                message = f"duplicate id {doc.doc_id}; the later one wins"
+                message = msg("files.duplicate_id", doc_id=doc.doc_id)
                 errors.append((raw, RowError(doc.source, 0, "id", message)))
             documents[doc.doc_id] = doc
         for dept in result.departments:
             departments[dept.name] = dept
+        for procedure in result.procedures:
+            if procedure.id in procedures:
+                message = f"duplicate procedure id {procedure.id}; the later one wins"
+                errors.append((raw, RowError(procedure.source, 0, "id", message)))
+            procedures[procedure.id] = procedure
         if progress:
             progress("parse", i + 1, len(files))
     t1 = time.perf_counter()
@@ -147,12 +181,11 @@ def ingest(
     departments = {
         k: dataclasses.replace(d, source=_relabel(d.source, labels)) for k, d in departments.items()
     }
-    row_errors = [
-        redactor.row_error(e, raw, labels[raw])
-        if redactor
-        else RowError(relabel(e.source, raw, labels[raw]), e.line, e.field, e.message)
-        for raw, e in errors
-    ]
+    procedures = {
+        k: dataclasses.replace(p, source=_relabel(p.source, labels)) for k, p in procedures.items()
+    }
+    row_errors = [_reported(e, raw, labels[raw], redactor) for raw, e in errors]
+    row_warnings = [_reported(w, raw, labels[raw], redactor) for raw, w in warnings]
     if redactor is not None:
         row_errors.extend(_refuse_personal_ids(documents, redactor))
     for dept in departments.values():
@@ -180,19 +213,29 @@ def ingest(
     if progress:
         progress("tokenize", len(documents), len(documents))
     t2 = time.perf_counter()
-    # Departments and documents land together: one transaction for the whole run.
-    with store.transaction():
-        if departments:
-            store.upsert_departments(list(departments.values()))
-        half = len(items) // 2
-        first = store.upsert(items[:half])
-        pause_point("ingest.store")
-        second = store.upsert(items[half:])
-        stats = UpsertStats(
-            first.added + second.added,
-            first.updated + second.updated,
-            first.unchanged + second.unchanged,
-        )
+    planned: dict[str, Change] = {}
+    if dry_run:
+        # Nothing is written: what the run would add, change or leave (`kb ingest --dry-run`).
+        planned = plan_upsert(store, (doc for doc, _ in items))
+        changed = 0
+        counts = Counter(planned.values())
+        stats = UpsertStats(counts["added"], counts["updated"], counts["unchanged"])
+        raw_store = None
+    else:
+        # Departments and documents land together: one transaction for the whole run.
+        with store.transaction():
+            if departments:
+                store.upsert_departments(list(departments.values()))
+            changed = store.upsert_procedures(list(procedures.values())) if procedures else 0
+            half = len(items) // 2
+            first = store.upsert(items[:half])
+            pause_point("ingest.store")
+            second = store.upsert(items[half:])
+            stats = UpsertStats(
+                first.added + second.added,
+                first.updated + second.updated,
+                first.unchanged + second.unchanged,
+            )
     if raw_store is not None and raw_items:
         raw_store.upsert(raw_items)
     t3 = time.perf_counter()
@@ -208,7 +251,19 @@ def ingest(
         tokenize_seconds=t2 - t1,
         store_seconds=t3 - t2,
         masked=masked,
+        procedures=len(procedures),
+        procedures_changed=changed,
+        doc_ids=tuple(documents),
+        planned=tuple((i, c) for i, c in planned.items() if c != "unchanged"),
+        warnings=tuple(row_warnings),
     )
+
+
+def _reported(error: RowError, raw: str, label: str, redactor: Redactor | None) -> RowError:
+    """A row error or warning as the report gives it: the file by its label, values masked."""
+    if redactor is not None:
+        return redactor.row_error(error, raw, label)
+    return RowError(relabel(error.source, raw, label), error.line, error.field, error.message)
 
 
 def _labels(files: Sequence[Path], redactor: Redactor | None, upload_id: str) -> dict[str, str]:
@@ -258,22 +313,19 @@ def _refuse_personal_ids(documents: dict[str, Document], redactor: Redactor) -> 
 
 def _over_limit(result: ParseResult, max_rows: int) -> RowError | None:
     """The error refusing a file with more than ``max_rows`` records, or ``None``."""
-    records = len(result.documents) + len(result.departments)
+    records = len(result.documents) + len(result.departments) + len(result.procedures)
     rows = records + sum(1 for e in result.errors if e.line)
     if not max_rows or rows <= max_rows:
         return None
     lines = sorted(
         {
             int(src.rsplit(":", 1)[1])
-            for src in [d.source for d in result.documents] + [d.source for d in result.departments]
+            for src in [d.source for d in result.documents]
+            + [d.source for d in result.departments]
+            + [p.source for p in result.procedures]
             if ":" in src and src.rsplit(":", 1)[1].isdigit()
         }
         | {e.line for e in result.errors if e.line}
     )
     line = lines[max_rows] if len(lines) > max_rows else 0
-    return RowError(
-        result.source,
-        line,
-        "",
-        f"more than {max_rows} records (max_rows_per_file); the file was not stored",
-    )
+    return RowError(result.source, line, "", msg("files.too_many_rows", limit=max_rows))

@@ -1,7 +1,8 @@
 """Dispatch from a source file to its reader, and expansion of folders into files.
 
-The format readers import their external libraries (python-docx, pypdf, charset-normalizer)
-only when a file of that format is read, so importing this module stays cheap.
+The format readers import their external libraries (python-docx, pypdf, openpyxl,
+charset-normalizer) only when a file of that format is read, so importing this module stays
+cheap.
 
 Every file is read under :class:`~kb.ingest.limits.InputLimits`: the format readers check
 their own (zip, PDF, text size) and :func:`read_path` the chunk limits of what they produced.
@@ -14,29 +15,39 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kb.errors import InputError
+from kb.ingest.columns import NO_MAPPING, ColumnMapping
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, limit_chunks, text_too_long
+from kb.messages import msg
 from kb.types import DocKind, ParseResult
 
-TABULAR_SUFFIXES = (".csv", ".jsonl")
+TABULAR_SUFFIXES = (".csv", ".jsonl", ".xlsx")
 MANUAL_SUFFIXES = (".md", ".markdown", ".txt", ".docx", ".pdf")
 SUPPORTED_SUFFIXES = TABULAR_SUFFIXES + MANUAL_SUFFIXES
 """File extensions :func:`read_path` can read (compared case-insensitively)."""
+RESAVE_SUFFIXES = (".xls", ".xlsm", ".xlsb", ".ods")
+"""Spreadsheets to save again as ``.xlsx`` or CSV: the error says so."""
 
 
 def read_path(
-    path: Path, kind: DocKind | None = None, *, limits: InputLimits = DEFAULT_LIMITS
+    path: Path,
+    kind: DocKind | None = None,
+    *,
+    limits: InputLimits = DEFAULT_LIMITS,
+    mapping: ColumnMapping = NO_MAPPING,
 ) -> ParseResult:
     """Read one source file into documents (FAQ, cases, manual sections) or departments.
 
     Args:
-        path: A ``.csv``, ``.jsonl``, ``.md``/``.markdown``, ``.txt``, ``.docx`` or ``.pdf``
-            file.
-        kind: Force the kind of a CSV/JSONL file (``faq``, ``case``, ``department``) instead
+        path: A ``.csv``, ``.jsonl``, ``.xlsx``, ``.md``/``.markdown``, ``.txt``, ``.docx`` or
+            ``.pdf`` file.
+        kind: Force the kind of a CSV/JSONL/XLSX file (``faq``, ``case``, ``department``) instead
             of detecting it from the columns. Other formats are always manuals, so only
             ``None`` or ``"manual"`` is accepted for them.
         limits: Size limits; a CSV/JSONL record over ``max_chunks_per_record`` or with a
             field over ``max_record_title_chars`` / ``max_record_body_chars`` becomes a row
             error, a manual over any limit is refused whole.
+        mapping: The city's column mapping for CSV/JSONL/XLSX files (headers, channel
+            spellings, the sheet of a workbook).
 
     Returns:
         The good records and the bad rows that were skipped.
@@ -48,30 +59,33 @@ def read_path(
     """
     source = str(path)
     suffix = path.suffix.lower()
+    if suffix in RESAVE_SUFFIXES:
+        raise InputError(source, msg("files.old_excel", suffix=path.suffix))
     if suffix not in SUPPORTED_SUFFIXES:
         supported = ", ".join(SUPPORTED_SUFFIXES)
-        raise InputError(source, f"unsupported file type '{path.suffix}' (supported: {supported})")
+        raise InputError(source, msg("files.unsupported", suffix=path.suffix, supported=supported))
     if not path.exists():
-        raise InputError(source, "no such file")
+        raise InputError(source, msg("files.missing"))
     if not path.is_file():
-        raise InputError(source, "not a regular file")
+        raise InputError(source, msg("files.not_regular"))
     if suffix in TABULAR_SUFFIXES:
         if kind == "manual":
-            raise InputError(source, f"a {suffix} file cannot hold manuals (use .md/.docx/.pdf)")
-        from kb.ingest.tabular import read_csv, read_jsonl
+            raise InputError(source, msg("files.not_manual_table", suffix=suffix))
+        from kb.ingest.procedures import is_procedures_file, read_procedures
 
-        result = (read_csv if suffix == ".csv" else read_jsonl)(path, kind, limits=limits)
+        # Procedures (a life-events column) are not a search kind: no chunks to limit.
+        if kind is None and is_procedures_file(path, limits=limits):
+            return read_procedures(path, limits=limits)
+        result = _table_reader(suffix)(path, kind, limits=limits, mapping=mapping)
         return limit_chunks(result, limits, manual=False)
     if kind not in (None, "manual"):
-        raise InputError(source, f"a {suffix} file is a manual; it cannot be read as '{kind}'")
+        raise InputError(source, msg("files.manual_kind", suffix=suffix, kind=kind))
     if suffix in _TEXT_SUFFIXES:
         _check_text_size(path, limits.max_manual_chars)
     result = _manual_reader(suffix)(path, limits)
     if not result.documents:
         # A manual of only a title or headings would be "read" as nothing, silently.
-        raise InputError(
-            source, "no body text found (only a title or headings); nothing would be stored"
-        )
+        raise InputError(source, msg("files.no_body"))
     chars = sum(len(doc.body) for doc in result.documents)
     if chars > limits.max_manual_chars:
         raise text_too_long(source, chars, limits.max_manual_chars)
@@ -93,6 +107,20 @@ def _check_text_size(path: Path, max_chars: int) -> None:
             f"ファイルサイズが {size:,} バイトで、テキストの上限 {max_chars:,} 文字 "
             "(max_manual_chars) を確実に超えています。ファイルを分割して取り込んでください",
         )
+
+
+def _table_reader(suffix: str) -> Callable[..., ParseResult]:
+    if suffix == ".xlsx":
+        from kb.ingest.xlsx_reader import read_xlsx
+
+        return read_xlsx
+    if suffix == ".jsonl":
+        from kb.ingest.jsonl import read_jsonl
+
+        return read_jsonl
+    from kb.ingest.tabular import read_csv
+
+    return read_csv
 
 
 def _manual_reader(suffix: str) -> Callable[[Path, InputLimits], ParseResult]:
@@ -127,10 +155,11 @@ def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
     """Expand the paths given to ``kb ingest`` into the files to read.
 
     Folders are walked recursively in sorted order, yielding the files with a supported
-    extension that :func:`is_ignored` does not skip (a spreadsheet original lying next to its
-    CSV export is not an error). Paths given explicitly are yielded as they are, even with an
-    unsupported extension or when missing, so that :func:`read_path` reports them. A file
-    reached twice is yielded once.
+    extension that :func:`is_ignored` does not skip (an old ``.xls`` lying there is not an
+    error); of a workbook and a CSV file of the same name side by side (``cases.xlsx`` and its
+    export ``cases.csv``), only the CSV is read, so that no row is read twice. Paths given
+    explicitly are yielded as they are, even with an unsupported extension or when missing, so
+    that :func:`read_path` reports them. A file reached twice is yielded once.
 
     Args:
         paths: Files and folders.
@@ -155,9 +184,12 @@ def _walk(folder: Path) -> Iterator[Path]:
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not is_ignored(d)]
+        exported = {Path(name).stem for name in files if Path(name).suffix.lower() == ".csv"}
         found.extend(
             Path(root) / name
             for name in files
-            if not is_ignored(name) and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
+            if not is_ignored(name)
+            and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
+            and not (Path(name).suffix.lower() == ".xlsx" and Path(name).stem in exported)
         )
     yield from sorted(found, key=lambda p: p.relative_to(folder).parts)

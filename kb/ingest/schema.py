@@ -1,11 +1,13 @@
 """Field specifications of the tabular kinds and parsing of their values.
 
 This module is the executable form of ``docs/schema.md``: the fields of each kind with their
-Japanese aliases, header matching, kind detection from a file's columns, and the parsers for
-published flags, dates, channels and multi-valued fields. It reads no files.
+Japanese aliases, header matching, and the parsers for published flags, channels, ids, URLs and
+multi-valued fields. It reads no files.
 
-Value parsers raise :class:`ValueError` with a message meant for the person who fixes the file;
-the readers turn it into a :class:`~kb.types.RowError` that names the file, line and field.
+Value parsers raise :class:`ValueError` with a message meant for the person who fixes the file
+(in the language of :mod:`kb.messages`); the readers turn it into a :class:`~kb.types.RowError`
+that names the file, line and field. Mapping a file's headers to these fields (a city's own
+headers, the column mapping file) is :mod:`kb.ingest.columns`; dates are :mod:`kb.ingest.dates`.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kb.errors import SchemaError
+# Dates have their own module; these names stay importable from here.
+from kb.ingest.dates import EARLIEST_CASE_YEAR as EARLIEST_CASE_YEAR
+from kb.ingest.dates import parse_date as parse_date
+from kb.messages import msg
 from kb.types import CASE_CHANNELS, DocKind
 
 TABULAR_KINDS: tuple[DocKind, ...] = ("faq", "case", "department")
@@ -72,25 +77,38 @@ SPECS: dict[DocKind, KindSpec] = {
             FieldSpec("id", ("ID", "番号", "FAQ番号"), required=True),
             FieldSpec("question", ("質問", "問い"), required=True),
             FieldSpec("answer", ("回答", "答え"), required=True, body=True),
-            FieldSpec("department", ("departments", "担当課", "所管課", "担当"), multi=True),
-            FieldSpec("category", ("分類", "カテゴリ")),
+            FieldSpec("department", ("departments", "担当課", "担当", "担当部署"), multi=True),
+            FieldSpec("category", ("分類", "カテゴリ", "カテゴリー")),
             FieldSpec("published", ("公開", "公開フラグ")),
             FieldSpec("url", ("URL", "リンク")),
+            # The FAQ lifecycle's fields (kb.trainer.lifecycle); 所管課 stands in for 担当課
+            # when a file has no department column.
+            FieldSpec("owner", ("所管課", "所管")),
+            FieldSpec("updated", ("更新日", "最終更新日")),
+            FieldSpec("expires", ("公開期限", "掲載期限", "公開終了日")),
         ),
     ),
     "case": KindSpec(
         "case",
         (
-            FieldSpec("id", ("ID", "番号", "相談番号", "case_id"), required=True),
-            FieldSpec("date", ("日付", "相談日", "受付日"), required=True),
-            FieldSpec("channel", ("経路", "相談経路", "受付方法")),
-            FieldSpec("category", ("分類", "相談分類")),
-            FieldSpec("summary", ("相談内容", "概要", "相談概要"), required=True),
+            FieldSpec(
+                "id", ("ID", "番号", "相談番号", "case_id", "受付番号", "整理番号"), required=True
+            ),
+            FieldSpec(
+                "date", ("日付", "相談日", "受付日", "相談年月日", "受付年月日"), required=True
+            ),
+            FieldSpec("channel", ("経路", "相談経路", "受付方法", "相談方法", "受付経路")),
+            FieldSpec("category", ("分類", "相談分類", "カテゴリ", "カテゴリー", "相談種別")),
+            FieldSpec("summary", ("相談内容", "概要", "相談概要", "相談要旨"), required=True),
             FieldSpec(
                 "resolution", ("対応", "対応内容", "対応結果", "解決"), required=True, body=True
             ),
-            FieldSpec("departments", ("department", "担当課", "対応課", "引継先"), multi=True),
-            FieldSpec("status", ("状態", "ステータス")),
+            FieldSpec(
+                "departments",
+                ("department", "担当課", "対応課", "引継先", "担当部署", "引継ぎ先"),
+                multi=True,
+            ),
+            FieldSpec("status", ("状態", "ステータス", "対応状況")),
         ),
     ),
     "department": KindSpec(
@@ -106,6 +124,15 @@ SPECS: dict[DocKind, KindSpec] = {
     ),
 }
 
+NOT_STORED_COLUMNS: Mapping[DocKind, tuple[str, ...]] = {
+    "faq": ("登録日", "作成日", "更新者", "登録者", "作成者"),
+    "case": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者", "入力者"),
+    "department": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者"),
+}
+"""Bookkeeping columns of city exports that kb has no field for: read past with a notice (a
+file-level warning) rather than refused as unknown. A field of the kind with the same name wins
+(:mod:`kb.ingest.columns` resolves fields first)."""
+
 
 def header_key(header: str) -> str:
     """The form in which column headers are compared: NFKC, case-folded, stripped.
@@ -114,127 +141,6 @@ def header_key(header: str) -> str:
     """
     text = unicodedata.normalize("NFKC", header).casefold()
     return text.strip().strip("\ufeff\u200b").strip()
-
-
-@dataclass(frozen=True)
-class ColumnMap:
-    """How the columns of one file map to the fields of its kind."""
-
-    kind: DocKind
-    fields: tuple[str | None, ...]
-    """The canonical field of each column, ``None`` for a column without a header."""
-
-
-def map_columns(headers: Sequence[str], kind: DocKind, source: str, line: int = 1) -> ColumnMap:
-    """Map a file's column headers to the fields of ``kind``.
-
-    Columns with an empty header are tolerated (spreadsheets often export a trailing empty
-    column); the reader rejects values in them.
-
-    Args:
-        headers: The header cells, as written in the file.
-        kind: A tabular kind.
-        source: The file, for error messages.
-        line: The line of the header (1 for CSV, the object's line for JSONL).
-
-    Returns:
-        The canonical field name of each column.
-
-    Raises:
-        SchemaError: A header is unknown for ``kind``, two headers name the same field, or a
-            required field has no column.
-    """
-    # JSONL repeats the same keys on every line: a mapping that succeeded once is reused.
-    key = (kind, tuple(headers))
-    found = _COLUMN_MAPS.get(key)
-    if found is not None:
-        return found
-    spec = _spec(kind, source)
-    fields: list[str | None] = []
-    seen: dict[str, str] = {}
-    for header in headers:
-        if not header_key(header):
-            fields.append(None)
-            continue
-        name = spec.resolve(header)
-        if name is None:
-            known = ", ".join(f.name for f in spec.fields)
-            raise SchemaError(
-                source,
-                f"unknown column for kind '{kind}' (known: {known}, or their Japanese aliases)",
-                line=line,
-                field=header.strip(),
-            )
-        if name in seen:
-            raise SchemaError(
-                source,
-                f"columns '{seen[name]}' and '{header.strip()}' both mean '{name}'",
-                line=line,
-                field=header.strip(),
-            )
-        seen[name] = header.strip()
-        fields.append(name)
-    for name in spec.required:
-        if name not in seen:
-            raise SchemaError(
-                source, f"missing required column for kind '{kind}'", line=line, field=name
-            )
-    columns = ColumnMap(kind, tuple(fields))
-    if len(_COLUMN_MAPS) < 1024:
-        _COLUMN_MAPS[key] = columns
-    return columns
-
-
-_COLUMN_MAPS: dict[tuple[DocKind, tuple[str, ...]], ColumnMap] = {}
-"""Successful header mappings (errors are not cached: they name the file and line)."""
-
-
-def detect_kind(headers: Iterable[str], source: str, line: int = 1) -> DocKind:
-    """Tell the kind of a tabular file from its column headers.
-
-    The kind whose fields explain the most headers wins; a kind is only a candidate if it
-    explains the distinctive columns of no other kind better. Its required columns are
-    checked later by :func:`map_columns`, so a FAQ file that lacks ``answer`` is reported as
-    exactly that, not as an undetectable file.
-
-    Args:
-        headers: The header cells (CSV) or keys of the first object (JSONL).
-        source: The file, for error messages.
-        line: Where the headers are.
-
-    Returns:
-        ``"faq"``, ``"case"`` or ``"department"``.
-
-    Raises:
-        SchemaError: No kind or more than one kind fits equally well.
-    """
-    keys = [h for h in headers if header_key(h)]
-    scores: dict[DocKind, tuple[int, int]] = {}
-    for kind in TABULAR_KINDS:
-        spec = SPECS[kind]
-        names = {spec.resolve(h) for h in keys} - {None}
-        # Required fields found weigh more than optional ones: ``担当課`` alone fits every kind.
-        required = sum(1 for name in spec.required if name in names)
-        scores[kind] = (required, len(names))
-    best = max(scores.values())
-    winners = [kind for kind, score in scores.items() if score == best]
-    if best[0] == 0 or len(winners) > 1:
-        shown = ", ".join(keys) or "(none)"
-        what = "cannot tell" if best[0] == 0 else f"columns fit {' and '.join(winners)} equally;"
-        raise SchemaError(
-            source,
-            f"{what} which kind of file this is from its columns ({shown}); "
-            "use the documented column names or give the kind explicitly (--kind)",
-            line=line,
-        )
-    return winners[0]
-
-
-def _spec(kind: DocKind, source: str) -> KindSpec:
-    try:
-        return SPECS[kind]
-    except KeyError:
-        raise SchemaError(source, f"kind '{kind}' has no columns (manuals are documents)") from None
 
 
 # --- values -------------------------------------------------------------------------------
@@ -254,100 +160,54 @@ def parse_published(value: str) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise ValueError(
-        f"published flag '{value}' is not one of true/false, 1/0, yes/no, 公開/非公開, "
-        "はい/いいえ, ○/×"  # noqa: RUF001
-    )
+    raise ValueError(msg("value.published", value=value))
 
 
-_ISO_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
-_KANJI_RE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
-_ERA_RE = re.compile(
-    r"(令和|平成|昭和|大正|R|H|S|T)(\d{1,2}|元)年(\d{1,2})月(\d{1,2})日", re.IGNORECASE
-)
+_NO_WINDOW = dt.date(9998, 1, 1)
 
 
-@dataclass(frozen=True)
-class _Era:
-    name: str
-    start: int
-    """Western year of era year 1 (令和元年 = 2019)."""
-    last: int | None
-    """The era's last year number (平成31年), ``None`` for the current era."""
+def parse_faq_date(value: str) -> str:
+    """Parse an FAQ's 更新日 or 公開期限 into ISO ``YYYY-MM-DD``; empty stays empty.
 
-
-_ERAS = {
-    era.name: era
-    for era in (
-        _Era("令和", 2019, None),
-        _Era("平成", 1989, 31),
-        _Era("昭和", 1926, 64),
-        _Era("大正", 1912, 15),
-    )
-}
-_ERA_LETTERS = {"r": "令和", "h": "平成", "s": "昭和", "t": "大正"}
-EARLIEST_CASE_YEAR = 1900
-"""Case dates before this year are typing errors (``1024-04-01``), not old records."""
-# Spreadsheets write a date cell as "2024/4/1 0:00"; the time carries no meaning for a case.
-_TIME_SUFFIX_RE = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
-
-
-def parse_date(value: str, *, today: dt.date | None = None) -> str:
-    """Parse a case date into ISO ``YYYY-MM-DD``.
-
-    Accepts ``YYYY-MM-DD``, ``YYYY/MM/DD`` (month and day may have one digit),
-    ``YYYY年M月D日`` and Japanese era dates (``令和6年4月1日``, ``令和元年…``, ``平成…``,
-    ``昭和…``, ``大正…``, or ``R6年…``, ``H31年…``), with full-width digits too, and ignores a
-    trailing time of day as spreadsheets write it.
-
-    The date must exist in the calendar, an era year must lie within its era (平成 1-31,
-    昭和 1-64, 大正 1-15) and the year within :data:`EARLIEST_CASE_YEAR` .. next year: a case
-    dated 9999-12-31 or 令和99年 is a typing error that would otherwise sort first in every
-    date filter. Within an era's last year the day is not checked against the day the era
-    ended, because pre-printed forms went on being dated 平成31年5月 after 令和 began.
-
-    Args:
-        value: The cell as written.
-        today: The current date, for the upper end of the window (default: the system's).
+    The forms of :func:`parse_date`, without its window of case dates: a 公開期限 may lie
+    years ahead.
 
     Raises:
-        ValueError: Not a date in one of those forms, not a real calendar date, an era year
-            outside its era, or a year outside the window.
+        ValueError: Not a date in one of those forms, or not a real calendar date.
     """
-    text = unicodedata.normalize("NFKC", value).strip()
-    text = _TIME_SUFFIX_RE.sub("", text)
-    year: int
-    if (m := _ISO_RE.fullmatch(text)) or (m := _KANJI_RE.fullmatch(text)):
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
-    elif m := _ERA_RE.fullmatch(text):
-        era = _ERAS[_ERA_LETTERS.get(m[1].casefold(), m[1])]
-        era_year = 1 if m[2] == "元" else int(m[2])
-        if era_year < 1 or (era.last is not None and era_year > era.last):
-            span = f"1-{era.last}" if era.last is not None else "from 1"
-            raise ValueError(f"date '{value}': {era.name}{era_year}年 does not exist ({span})")
-        year, month, day = era.start + era_year - 1, int(m[3]), int(m[4])
-    else:
-        raise ValueError(f"date '{value}' is not YYYY-MM-DD, YYYY/MM/DD or YYYY年M月D日")
-    try:
-        date = dt.date(year, month, day)
-    except ValueError:
-        raise ValueError(f"date '{value}' does not exist") from None
-    latest = (today or dt.date.today()).year + 1
-    if not EARLIEST_CASE_YEAR <= year <= latest:
-        raise ValueError(
-            f"date '{value}' is in {year}; a case date must lie between {EARLIEST_CASE_YEAR} "
-            f"and {latest}"
-        )
-    return date.isoformat()
+    return parse_date(value, today=_NO_WINDOW) if value.strip() else ""
 
 
 _CHANNELS = {header_key(c): c for c in CASE_CHANNELS}
+
+CHANNEL_SYNONYMS: Mapping[str, str] = {
+    "来庁": "窓口",
+    "来所": "窓口",
+    "来訪": "窓口",
+    "対面": "窓口",
+    "窓口来庁": "窓口",
+    "tel": "電話",
+    "電話相談": "電話",
+    "email": "メール",
+    "e-mail": "メール",
+    "eメール": "メール",
+    "電子メール": "メール",
+    "mail": "メール",
+    "ライン": "LINE",
+    "web": "オンライン",
+    "ウェブ": "オンライン",
+    "オンライン相談": "オンライン",
+}
+"""Other ways city systems write a channel, keyed by :func:`header_key`; a column mapping file
+may add its own (``[channel]``)."""
 
 
 def parse_channel(value: str) -> str:
     """Parse a case channel into its canonical spelling; empty stays empty.
 
-    Matching ignores width and case (full-width or lower-case ``line`` is ``LINE``).
+    Matching ignores width and case (full-width or lower-case ``line`` is ``LINE``). Only the
+    canonical spellings are accepted here; :func:`channel_synonym` reads the other ways city
+    systems write them (``来庁`` → ``窓口``).
 
     Raises:
         ValueError: Not one of 窓口, 電話, メール, LINE, オンライン.
@@ -358,7 +218,22 @@ def parse_channel(value: str) -> str:
     try:
         return _CHANNELS[key]
     except KeyError:
-        raise ValueError(f"channel '{value}' is not one of {', '.join(CASE_CHANNELS)}") from None
+        known = ", ".join(CASE_CHANNELS)
+        raise ValueError(msg("value.channel", value=value, known=known)) from None
+
+
+def channel_synonym(value: str, synonyms: Mapping[str, str] | None = None) -> str | None:
+    """The canonical channel ``value`` stands for (``来庁`` → ``窓口``), or ``None``.
+
+    Args:
+        value: A channel as written, not one of the canonical spellings.
+        synonyms: The column mapping file's own (``[channel]``, keyed by :func:`header_key`);
+            they win over :data:`CHANNEL_SYNONYMS`.
+    """
+    key = header_key(value)
+    if synonyms and key in synonyms:
+        return synonyms[key]
+    return CHANNEL_SYNONYMS.get(key)
 
 
 MULTI_SEPARATORS = "|\uff5c、､;\uff1b"
@@ -388,9 +263,9 @@ def parse_id(value: str) -> str:
     """
     text = unicodedata.normalize("NFKC", value).strip()
     if not text:
-        raise ValueError("required value is empty")
+        raise ValueError(msg("value.required"))
     if "#" in text or any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise ValueError(f"id '{value}' must not contain spaces, control characters or '#'")
+        raise ValueError(msg("value.id", value=value))
     return text
 
 
@@ -423,5 +298,5 @@ def parse_url(value: str) -> str:
     """
     text = value.strip()
     if text and not re.match(r"https?://[^\s]+$", text, re.IGNORECASE):
-        raise ValueError(f"url '{value}' is not an http:// or https:// address")
+        raise ValueError(msg("value.url", value=value))
     return text

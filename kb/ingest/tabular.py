@@ -1,10 +1,16 @@
-"""Readers for tabular sources: CSV (stdlib :mod:`csv`) and JSONL.
+"""Readers for tabular sources: CSV (stdlib :mod:`csv`), and the records of every table file.
 
-Both map their columns/keys with :mod:`kb.ingest.schema`, turn each good row into a
-:class:`~kb.types.Document` (FAQ, case) or :class:`~kb.types.Department` (directory), and
-collect each bad row as a :class:`~kb.types.RowError` while keeping the good ones. Problems
-with the columns themselves (unknown, missing, ambiguous) stop the file with a
-:class:`~kb.errors.SchemaError`.
+CSV, JSONL (:mod:`kb.ingest.jsonl`) and XLSX (:mod:`kb.ingest.xlsx_reader`) files map their
+columns with :mod:`kb.ingest.columns`, turn each good row into a :class:`~kb.types.Document`
+(FAQ, case) or :class:`~kb.types.Department` (directory), and collect each bad row as a
+:class:`~kb.types.RowError` while keeping the good ones. Problems with the columns themselves
+(unknown, missing, ambiguous) stop the file with one :class:`~kb.errors.SchemaError` that lists
+all of them.
+
+An unreadable value in an optional field is a warning, and the row is kept: a channel kb does
+not know is stored as written, a published flag it cannot read makes the entry not published,
+a URL that is not http(s) is left out. A channel written another known way (``来庁``) is read as
+its channel (``窓口``), with one notice per file and spelling.
 
 Values are stripped of surrounding whitespace but otherwise kept as written: text
 normalisation is a later stage. Ids are the exception, being identifiers rather than text
@@ -15,78 +21,66 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import InputError, SchemaError
+from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, detect_kind, map_columns
 from kb.ingest.encoding import read_text
-from kb.ingest.limits import (
-    DEFAULT_LIMITS,
-    MAX_JSON_DEPTH,
-    InputLimits,
-    json_depth_message,
-    json_too_deep,
-)
+from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.schema import (
     SPECS,
+    channel_synonym,
     check_length,
-    detect_kind,
-    map_columns,
+    header_key,
     parse_channel,
     parse_date,
+    parse_faq_date,
     parse_id,
     parse_published,
     parse_url,
     split_multi,
 )
+from kb.messages import msg
 from kb.types import Department, DocId, DocKind, Document, ParseResult, RowError
 
 RawValue = str | tuple[str, ...]
 """A cell: text, or (JSONL) a list of texts for a multi-valued field."""
 
+TableRow = tuple[int, list[str] | RowError]
+"""A non-blank row of a table: its line (CSV) or row number (XLSX) and its cells, or the error
+that broke it."""
+
+CellFix = Callable[[str, str], str]
+"""How a reader turns a cell of a field into text ``(field, cell) → text`` (XLSX dates)."""
+
 
 def read_csv(
-    path: Path, kind: DocKind | None = None, *, limits: InputLimits = DEFAULT_LIMITS
+    path: Path,
+    kind: DocKind | None = None,
+    *,
+    limits: InputLimits = DEFAULT_LIMITS,
+    mapping: ColumnMapping = NO_MAPPING,
 ) -> ParseResult:
     """Read a CSV file of FAQ entries, cases or departments.
 
     Args:
-        path: The file (UTF-8, UTF-8 with BOM or CP932; header on line 1).
+        path: The file (UTF-8, UTF-8 with BOM or CP932; the header is the first row with at
+            least two cells, so a title line above it is skipped).
         kind: The kind of its rows, or ``None`` to detect it from the header.
         limits: The field length limits (``max_record_title_chars``, ``max_record_body_chars``);
             a longer value is a row error.
+        mapping: The city's column mapping (its own headers, channel spellings).
 
     Returns:
-        The good rows and one error per bad value.
+        The good rows, one error per bad value and the warnings of the rows kept.
 
     Raises:
         InputError: The file cannot be read or decoded, or is empty.
-        SchemaError: Its columns do not fit the kind.
+        SchemaError: Its columns do not fit the kind (every problem in one message).
     """
-    return parse_csv(read_text(path), source=str(path), kind=kind, limits=limits)
-
-
-def read_jsonl(
-    path: Path, kind: DocKind | None = None, *, limits: InputLimits = DEFAULT_LIMITS
-) -> ParseResult:
-    """Read a JSONL file (one JSON object per line) of FAQ entries, cases or departments.
-
-    Args:
-        path: The file (UTF-8).
-        kind: The kind of its records, or ``None`` to detect it from the first object's keys.
-        limits: The field length limits, as for :func:`read_csv`.
-
-    Returns:
-        The good records and one error per bad line or value.
-
-    Raises:
-        InputError: The file cannot be read or decoded, or is empty.
-        SchemaError: An object has an unknown key or lacks a required one.
-    """
-    return parse_jsonl(read_text(path), source=str(path), kind=kind, limits=limits)
+    return parse_csv(read_text(path), source=str(path), kind=kind, limits=limits, mapping=mapping)
 
 
 def parse_csv(
@@ -95,6 +89,7 @@ def parse_csv(
     source: str,
     kind: DocKind | None = None,
     limits: InputLimits = DEFAULT_LIMITS,
+    mapping: ColumnMapping = NO_MAPPING,
 ) -> ParseResult:
     """Parse decoded CSV text. See :func:`read_csv`.
 
@@ -102,105 +97,91 @@ def parse_csv(
     line it starts on. Blank rows are skipped.
     """
     if not text.strip():
-        raise InputError(source, "file is empty")
-    rows = _csv_rows(text, source)
-    try:
-        header_line, header = next(rows)
-    except StopIteration:  # only separators, no cell with text
-        raise InputError(source, "file is empty") from None
-    if isinstance(header, RowError):
-        raise SchemaError(source, f"cannot read the header: {header.message}", line=header_line)
-    columns = map_columns(
-        header, kind or detect_kind(header, source, header_line), source, header_line
+        raise InputError(source, msg("rows.empty_file"))
+    return parse_table(
+        _csv_rows(text, source), source=source, kind=kind, limits=limits, mapping=mapping
     )
-    builder = _Builder(source, columns.kind, limits=limits)
-    for line, cells in rows:
-        if isinstance(cells, RowError):
-            builder.errors.append(cells)
-            continue
-        if len(cells) != len(columns.fields):
-            message = f"expected {len(columns.fields)} cells like the header, got {len(cells)}"
-            builder.errors.append(RowError(source, line, "", message))
-            continue
-        pairs = list(zip(columns.fields, cells, strict=True))
-        if any(name is None and cell.strip() for name, cell in pairs):
-            builder.errors.append(RowError(source, line, "", "value in a column without header"))
-        else:
-            builder.add(line, {name: cell for name, cell in pairs if name is not None})
-    return builder.result()
 
 
-def parse_jsonl(
-    text: str,
+def parse_table(
+    rows: Iterable[TableRow],
     *,
     source: str,
     kind: DocKind | None = None,
     limits: InputLimits = DEFAULT_LIMITS,
+    mapping: ColumnMapping = NO_MAPPING,
+    fix: CellFix | None = None,
 ) -> ParseResult:
-    """Parse decoded JSONL text. See :func:`read_jsonl`.
+    """Turn the rows of a table (CSV, XLSX) into records, row errors and warnings.
 
-    Blank lines are skipped. A line that is not valid JSON, not an object, or nested deeper
-    than :data:`~kb.ingest.limits.MAX_JSON_DEPTH` is a row error. Numbers are read as their
-    text (``1`` → ``"1"``), ``null`` as empty, and multi-valued fields may be JSON lists.
+    The header is the first row with at least two filled cells: rows above it with one cell
+    at most (a title such as ``相談記録一覧 令和6年度``) are skipped; without such a row the
+    first row is the header. Every row after it must have the header's number of cells.
+
+    Args:
+        rows: The non-blank rows, in order.
+        source: The file, for messages.
+        kind: The kind of its rows, or ``None`` to detect it from the header.
+        limits: The field length limits.
+        mapping: The city's column mapping.
+        fix: Turns a cell of a field into text before it is parsed (XLSX date serials).
+
+    Raises:
+        InputError: No rows.
+        SchemaError: The header cannot be read or its columns do not fit the kind.
     """
-    if not text.strip():
-        raise InputError(source, "file is empty")
-    builder: _Builder | None = None
-    errors: list[RowError] = []  # bad lines seen before the kind is known
-    for line, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
+    iterator = iter(rows)
+    titles: list[TableRow] = []
+    header: tuple[int, list[str]] | None = None
+    for line, cells in iterator:
+        if isinstance(cells, RowError):
+            problem = msg("rows.header_unreadable", problem=cells.message)
+            raise SchemaError(source, problem, line=line)
+        if sum(1 for cell in cells if cell.strip()) >= 2:
+            header = (line, cells)
+            break
+        titles.append((line, cells))
+    rest: Iterable[TableRow] = iterator
+    if header is None:  # no row of two cells: the first row is the header, as written
+        if not titles:
+            raise InputError(source, msg("rows.empty_file"))
+        first_line, first = titles[0]
+        header = (first_line, first if isinstance(first, list) else [])
+        rest = titles[1:]
+    header_line, header_cells = header
+    found = kind or detect_kind(header_cells, source, header_line, mapping)
+    columns = map_columns(header_cells, found, source, header_line, mapping)
+    builder = _Builder(source, columns.kind, limits=limits, mapping=mapping)
+    builder.notice_columns(columns, header_line)
+    for line, cells in rest:
+        if isinstance(cells, RowError):
+            builder.errors.append(cells)
             continue
-        if json_too_deep(raw, MAX_JSON_DEPTH):
-            message = json_depth_message(MAX_JSON_DEPTH)
-            (builder.errors if builder else errors).append(RowError(source, line, "", message))
+        if len(cells) != len(columns.fields):
+            message = msg("rows.cell_count", expected=len(columns.fields), got=len(cells))
+            builder.errors.append(RowError(source, line, "", message))
             continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            message = f"invalid JSON: {exc.msg} (column {exc.colno})"
-            (builder.errors if builder else errors).append(RowError(source, line, "", message))
+        pairs = list(zip(columns.fields, cells, strict=True))
+        stray = (i for i, (name, cell) in enumerate(pairs) if name is None and cell.strip())
+        if any(not _not_stored(columns, i) for i in stray):
+            builder.errors.append(RowError(source, line, "", msg("rows.headerless_value")))
             continue
-        except RecursionError:  # only if the depth check above and json disagree on a line
-            message = json_depth_message(MAX_JSON_DEPTH)
-            (builder.errors if builder else errors).append(RowError(source, line, "", message))
-            continue
-        if _SURROGATE_ESCAPE_RE.search(raw) and _has_lone_surrogate(obj):
-            (builder.errors if builder else errors).append(
-                RowError(source, line, "", _LONE_SURROGATE_MESSAGE)
-            )
-            continue
-        if not isinstance(obj, dict):
-            message = f"expected a JSON object, got {_json_type(obj)}"
-            (builder.errors if builder else errors).append(RowError(source, line, "", message))
-            continue
-        keys = [str(key) for key in obj]
-        if builder is None:
-            found = kind or detect_kind(keys, source, line)
-            builder = _Builder(source, found, errors=errors, limits=limits)
-        columns = map_columns(keys, builder.kind, source, line)
-        spec = SPECS[builder.kind]
-        values: dict[str, RawValue] = {}
-        bad: list[RowError] = []
-        for value, name in zip(obj.values(), columns.fields, strict=True):
-            if name is None:
-                continue
-            try:
-                values[name] = _json_value(value, spec.field(name).multi)
-            except ValueError as exc:
-                bad.append(RowError(source, line, name, str(exc)))
-        if bad:
-            builder.errors.extend(bad)
-        else:
-            builder.add(line, values)
-    if builder is None:
-        return ParseResult(source=source, errors=tuple(errors))
+        values = {
+            name: (fix(name, cell) if fix else cell) for name, cell in pairs if name is not None
+        }
+        builder.add(line, values, columns)
     return builder.result()
+
+
+def _not_stored(columns: ColumnMap, index: int) -> bool:
+    """Whether column ``index`` has a header (one that is read past) rather than none."""
+    return index < len(columns.headers) and bool(header_key(columns.headers[index]))
 
 
 # --- rows -----------------------------------------------------------------------------------
 
 
-def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str] | RowError]]:
+def _csv_rows(text: str, source: str) -> Iterator[TableRow]:
     """Yield ``(first line, cells)`` per non-blank record, or a RowError for a broken one."""
     # strict=True turns a stray quote into an error for that record instead of silently
     # merging cells; the reader recovers at the next line.
@@ -216,59 +197,14 @@ def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str] | RowErro
             end = reader.line_num
             message = str(exc)
             if "unexpected end of data" in message:
-                message = "a quoted cell is never closed (it runs to the end of the file)"
+                message = msg("rows.unclosed_quote")
             elif "field larger than field limit" in message:
-                message = (
-                    f"a cell is longer than {csv.field_size_limit():,} characters "
-                    "(a quote never closed?); row skipped"
-                )
-            yield start, RowError(source, start, "", f"malformed CSV: {message}")
+                message = msg("rows.cell_too_long", limit=csv.field_size_limit())
+            yield start, RowError(source, start, "", msg("rows.malformed_csv", problem=message))
             continue
         end = reader.line_num
         if any(cell.strip() for cell in cells):
             yield start, cells
-
-
-_SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE_MESSAGE = (
-    "JSON に対になっていないサロゲート（\\ud800 のような不正な文字）があります。"
-    "行をスキップしました"
-)
-
-
-def _has_lone_surrogate(obj: object) -> bool:
-    """Whether a decoded JSON value holds a lone surrogate (``"\\ud800"`` decodes to one).
-
-    Such a string cannot be written as UTF-8: storing, hashing or printing it would fail.
-    """
-    try:
-        json.dumps(obj, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _json_value(value: object, multi: bool) -> RawValue:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    if isinstance(value, list) and multi:
-        items: list[str] = []
-        for item in value:
-            if not isinstance(item, str | int):
-                raise ValueError(f"list items must be strings, got {_json_type(item)}")
-            items.append(str(item))
-        return tuple(items)
-    raise ValueError(f"expected a string, got {_json_type(value)}")
-
-
-def _json_type(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | float) else "null"
-    )
 
 
 @dataclass
@@ -280,7 +216,12 @@ class _Row:
     values: Mapping[str, RawValue]
     kind: DocKind
     limits: InputLimits
+    columns: ColumnMap | None = None
+    mapping: ColumnMapping = NO_MAPPING
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    channels: list[tuple[str, str]] = field(default_factory=list)
+    """Channels read through a synonym: ``(as written, channel)``."""
 
     def text(self, name: str, *, required: bool = False) -> str:
         raw = self.values.get(name, "")
@@ -288,7 +229,7 @@ class _Row:
         if not self.short_enough(name, value):
             return ""
         if required and not value:
-            self.error(name, "required value is empty")
+            self.error(name, msg("value.required"))
         return value
 
     def parsed(self, name: str, parse: Callable[[str], str], *, required: bool = False) -> str:
@@ -302,11 +243,36 @@ class _Row:
             return ""
 
     def flag(self, name: str, parse: Callable[[str], bool]) -> bool:
+        """An optional flag; one that cannot be read is a warning and ``False`` (not public)."""
         try:
             return parse(self.text(name))
         except ValueError as exc:
-            self.error(name, str(exc))
+            self.warn(name, msg("warn.published_kept", problem=str(exc)))
             return False
+
+    def channel(self) -> str:
+        """The channel, read through a synonym (来庁 → 窓口) or kept as written with a warning."""
+        value = self.text("channel")
+        if not value:
+            return ""
+        try:
+            return parse_channel(value)
+        except ValueError as exc:
+            mapped = channel_synonym(value, self.mapping.channels)
+            if mapped is not None:
+                self.channels.append((value, mapped))
+                return mapped
+            self.warn("channel", msg("warn.channel_kept", problem=str(exc), value=value))
+            return value
+
+    def url(self) -> str:
+        """The URL; one that is not http(s) is left out with a warning."""
+        value = self.text("url")
+        try:
+            return parse_url(value)
+        except ValueError as exc:
+            self.warn("url", msg("warn.url_dropped", problem=str(exc)))
+            return ""
 
     def multi(self, name: str) -> tuple[str, ...]:
         raw = self.values.get(name, "")
@@ -328,7 +294,17 @@ class _Row:
         return True
 
     def error(self, name: str, message: str) -> None:
-        self.errors.append(RowError(self.source, self.line, name, message))
+        self.errors.append(RowError(self.source, self.line, name, self._named(name, message)))
+
+    def warn(self, name: str, message: str) -> None:
+        self.warnings.append(RowError(self.source, self.line, name, self._named(name, message)))
+
+    def _named(self, name: str, message: str) -> str:
+        """``message``, naming the column as the file does when its header is not ``name``."""
+        header = self.columns.header_of(name) if self.columns is not None else ""
+        if header and header_key(header) != header_key(name):
+            return msg("value.in_column", header=header, message=message)
+        return message
 
 
 def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
@@ -347,16 +323,20 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
         )
     key = row.parsed("id", parse_id, required=True)
     if kind == "faq":
+        owner = row.text("owner")
         return key, Document(
             doc_id=DocId.of("faq", key),
             kind="faq",
             title=row.text("question", required=True),
             body=row.text("answer", required=True),
-            departments=row.multi("department"),
+            departments=row.multi("department") or ((owner,) if owner else ()),
             category=row.text("category"),
             published=row.flag("published", parse_published),
-            url=row.parsed("url", parse_url),
+            url=row.url(),
             source=where,
+            owner=owner,
+            updated=row.parsed("updated", parse_faq_date),
+            expires=row.parsed("expires", parse_faq_date),
         )
     return key, Document(
         doc_id=DocId.of("case", key),
@@ -367,7 +347,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
         category=row.text("category"),
         date=row.parsed("date", parse_date, required=True),
         published=False,
-        channel=row.parsed("channel", parse_channel),
+        channel=row.channel(),
         status=row.text("status"),
         source=where,
     )
@@ -384,25 +364,43 @@ class _Builder:
     errors: list[RowError] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
     limits: InputLimits = DEFAULT_LIMITS
+    mapping: ColumnMapping = NO_MAPPING
+    warnings: list[RowError] = field(default_factory=list)
+    channels: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """Channels read through a synonym: ``(as written, channel)`` → ``[first line, rows]``."""
+    noticed: set[str] = field(default_factory=set)
 
-    def add(self, line: int, values: Mapping[str, RawValue]) -> None:
-        row = _Row(self.source, line, values, self.kind, self.limits)
+    def notice_columns(self, columns: ColumnMap, line: int) -> None:
+        """One warning per column read past (JSONL repeats its keys: noticed once)."""
+        for header, by_mapping in columns.not_stored:
+            if header in self.noticed:
+                continue
+            self.noticed.add(header)
+            if by_mapping:
+                message = msg(
+                    "warn.column_mapped_ignored", header=header, mapping=self.mapping.source
+                )
+            else:
+                message = msg("warn.column_ignored", header=header)
+            self.warnings.append(RowError(self.source, line, header, message))
+
+    def add(
+        self, line: int, values: Mapping[str, RawValue], columns: ColumnMap | None = None
+    ) -> None:
+        row = _Row(self.source, line, values, self.kind, self.limits, columns, self.mapping)
         key, record = _record(self.kind, row)
-        if row.errors:
+        if row.errors:  # the row is skipped: its warnings no longer matter
             self.errors.extend(row.errors)
             return
         key_field = "name" if self.kind == "department" else "id"
         if key in self.seen:
-            self.errors.append(
-                RowError(
-                    self.source,
-                    line,
-                    key_field,
-                    f"duplicate {key_field} '{key}' (first on line {self.seen[key]}); row skipped",
-                )
-            )
+            message = msg("rows.duplicate", field=key_field, key=key, first=self.seen[key])
+            self.errors.append(RowError(self.source, line, key_field, message))
             return
         self.seen[key] = line
+        self.warnings.extend(row.warnings)
+        for value, channel in row.channels:
+            self.channels.setdefault((value, channel), [line, 0])[1] += 1
         if isinstance(record, Department):
             self.departments.append(record)
         else:
@@ -416,4 +414,18 @@ class _Builder:
             # Errors are found in file order except for JSONL lines read before the kind was
             # known; a stable sort keeps several errors of one line in field order.
             errors=tuple(sorted(self.errors, key=lambda e: e.line)),
+            warnings=tuple(
+                sorted([*self.warnings, *self._channel_notices()], key=lambda w: w.line)
+            ),
         )
+
+    def _channel_notices(self) -> list[RowError]:
+        return [
+            RowError(
+                self.source,
+                first,
+                "channel",
+                msg("warn.channel_mapped", value=value, channel=channel, rows=rows),
+            )
+            for (value, channel), (first, rows) in self.channels.items()
+        ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kb.search.expiry import is_expired
 from kb.types import CaseResult, DocId, Document, FaqResult, Hit, ManualResult
 
 
@@ -14,6 +15,8 @@ def faq_result(hit: Hit, doc: Document) -> FaqResult:
         score=round(hit.score, 4),
         category=doc.category,
         url=doc.url,
+        expires=doc.expires,
+        expired=is_expired(doc.expires),
     )
 
 

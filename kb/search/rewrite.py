@@ -7,7 +7,11 @@ MeCab reads 「交交通」 as 交 + 交通. Before a query is embedded and toke
    「ープン」 → オープン): only where MeCab's analysis shows a broken word — a lone kanji or
    katakana, or a word starting with ー, that no known word of the corpus covers — and only
    into a word of the corpus (:class:`~kb.index.readings.Vocabulary`), the most frequent one
-   if several fit; then
+   if several fit. A lone kanji left of a two-kanji word (「近い病」 for 病院, 「大きな公」 for
+   公園) is one too when the corpus's chunks say so: among the two-kanji words of the corpus
+   that hold it, the one whose chunks best share the query's other words is restored when that
+   support is :data:`CONTEXT_RATIO` times the lone kanji's own (:meth:`QueryRewriter.mend`);
+   then
 2. turns runs of hiragana into the kanji the corpus writes for them
    (:attr:`Vocabulary.conversions <kb.index.readings.Vocabulary.conversions>`), choosing the
    segmentation that converts the most characters, longest words first. Characters inside a
@@ -24,6 +28,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from kb.index.lexical import LexicalIndex
 from kb.index.readings import Vocabulary, reading_terms
 from kb.text.kana import has_kanji, is_hiragana, is_kanji, is_katakana_word
 from kb.text.mecab import MeCabTokenizer, Reading
@@ -34,7 +41,16 @@ a single character, which matches too much."""
 TYPO_TARGETS = 50_000
 """The most frequent corpus words a dropped character may be restored into: every one costs
 an entry per character in memory (the municipal FAQ has 10,000 of 3 characters or more)."""
+PAIR_CANDIDATES = 8
+"""The most frequent two-kanji words holding a lone kanji that are weighed as its mending."""
+CONTEXT_RATIO = 16.0
+"""How much better the corpus's chunks must support a two-kanji word than the lone kanji
+typed, for the word to replace it: a typo is rarer than a word typed as meant. Chosen on typos
+made in the corpora's own FAQ questions (``eval/tune_typos.py``), not on queries."""
 _FUNCTION_POS = frozenset({"助詞", "助動詞"})
+_PAIR_POS = frozenset({"名詞", "接頭辞", "接尾辞"})
+"""What a lone kanji left of a two-kanji word is read as: a verb stem (「入て」) is a dropped
+kana, not a dropped kanji."""
 _WINDOW = 3
 """Most words a mended span covers (a compound broken by a typo: 天守 + 再 + 工事)."""
 
@@ -84,11 +100,23 @@ class QueryRewriter:
     Args:
         vocabulary: The vocabulary built with the index.
         tokenizer: The MeCab tokenizer shared with the searcher.
+        lexical: The index's lemma BM25 index: where a lone kanji's two-kanji words are weighed
+            (without it, lone kanji are left as typed).
+        context_ratio: :data:`CONTEXT_RATIO` (evaluation grids vary it).
     """
 
-    def __init__(self, vocabulary: Vocabulary, tokenizer: MeCabTokenizer) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        tokenizer: MeCabTokenizer,
+        lexical: LexicalIndex | None = None,
+        *,
+        context_ratio: float = CONTEXT_RATIO,
+    ) -> None:
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
+        self.lexical = lexical
+        self.context_ratio = context_ratio
         self._conversions = vocabulary.conversions
         self._words = vocabulary.words
         self._longest = max((len(k) for k in self._conversions), default=0)
@@ -102,6 +130,17 @@ class QueryRewriter:
             for i in range(len(word)):
                 deletions[word[:i] + word[i + 1 :]].append(word)
         self._deletions = {k: tuple(v) for k, v in deletions.items()}
+        pairs: dict[str, list[str]] = defaultdict(list)
+        for word in self._words:
+            if len(word) == 2 and is_kanji(word[0]) and is_kanji(word[1]):
+                pairs[word[0]].append(word)
+                if word[1] != word[0]:
+                    pairs[word[1]].append(word)
+        self._pairs = {
+            k: tuple(sorted(v, key=lambda w: (-self._words[w], w))[:PAIR_CANDIDATES])
+            for k, v in pairs.items()
+        }
+        self._pair_terms: dict[str, tuple[str, ...]] = {}
 
     def rewrite(self, text: str, *, mend: bool = True, convert: bool = True) -> QueryRewrite:
         """Mend typos in, and convert the kana of, a normalized Japanese query.
@@ -134,6 +173,8 @@ class QueryRewriter:
             if i in used or not usable[i] or not self._broken(words, usable, i):
                 continue
             found = self._mend_around(text, words, usable, used, i)
+            if found is None:
+                found = self._restore_pair(words, i)
             if found is not None:
                 edits.append(found[0])
                 used.update(found[1])
@@ -194,6 +235,46 @@ class QueryRewriter:
         if not candidates:
             return None
         return max(candidates, key=lambda w: (self._words[w], w))
+
+    def _restore_pair(self, words: list[_Word], i: int) -> tuple[tuple[int, int, str], range] | None:
+        """The two-kanji word lone kanji ``i`` is left of, if the corpus says so.
+
+        Each candidate (the most frequent two-kanji words holding the kanji) and the kanji as
+        typed are weighed by their *support*: the lexical score of the query's other words
+        summed over the chunks that hold the candidate (the chunk count when the query has no
+        other word). The best candidate replaces the kanji when its support is
+        ``context_ratio`` times the kanji's own. A kanji that is a word but no index term
+        (時, 際, 第, 等) is left alone: the tokenizer reads it as a word typed as meant.
+        """
+        reading = words[i].reading
+        candidates = self._pairs.get(reading.surface) if self.lexical is not None else None
+        if not candidates or not reading.term or reading.pos1 not in _PAIR_POS:
+            return None
+        assert self.lexical is not None
+        others = [w.reading.term for j, w in enumerate(words) if j != i and w.reading.term]
+        context = self.lexical.score(others) if others else None
+        own = self._support((reading.term,), context)
+        best, _, word = max(
+            (self._support(self._terms(w), context), self._words[w], w) for w in candidates
+        )
+        if best <= 0 or best < self.context_ratio * own:
+            return None
+        return (words[i].start, words[i].end, word), range(i, i + 1)
+
+    def _support(self, terms: Sequence[str], context: np.ndarray | None) -> float:
+        assert self.lexical is not None
+        if not terms:
+            return 0.0
+        holding = self.lexical.score(terms) > 0
+        if context is None:
+            return float(np.count_nonzero(holding))
+        return float(context[holding].sum())
+
+    def _terms(self, word: str) -> tuple[str, ...]:
+        terms = self._pair_terms.get(word)
+        if terms is None:
+            terms = self._pair_terms[word] = self.tokenizer.terms(word)
+        return terms
 
     # --- kana to kanji ------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from kb.search.confidence import (
 )
 from kb.search.config import Mode, SearchConfig
 from kb.search.departments import rank_departments
+from kb.search.expiry import ExpiryFilter
 from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
 from kb.search.fusion import fuse
 from kb.search.panes import case_result, faq_result, manual_result
@@ -91,7 +92,7 @@ class Searcher:
         self.dense: DenseIndex | None = dense if isinstance(dense, DenseIndex) else None
         self.lexical = index.load_lexical()
         self.readings, vocabulary = index.load_readings()
-        self.rewriter = QueryRewriter(vocabulary, self.tokenizer)
+        self.rewriter = QueryRewriter(vocabulary, self.tokenizer, self.lexical)
         self.vectors = index.vectors()
         self.title_vectors = index.title_vectors()
         meta = self.store.chunk_metadata()
@@ -102,6 +103,7 @@ class Searcher:
         self._date = meta["date"]
         self._published = meta["published"]
         self._category = meta["category"]
+        self._expiry = ExpiryFilter(meta["expires"])
         parsed: dict[str, tuple[str, ...]] = {}  # one tuple per distinct department list
         self._chunk_departments = [
             parsed.get(d) or parsed.setdefault(d, tuple(json.loads(d))) for d in meta["departments"]
@@ -189,7 +191,8 @@ class Searcher:
     def _positions(self, kind: DocKind, filters: Filters) -> np.ndarray:
         pos = self._kind_positions[kind]
         if filters.published_only:
-            pos = pos[self._published[pos]]
+            # Past its 公開期限 (judged now, not at build time): gone from the public side.
+            pos = self._expiry.drop(pos[self._published[pos]])
         if filters.categories:
             pos = pos[np.isin(self._category[pos], list(filters.categories))]
         if filters.date_from:

@@ -11,7 +11,8 @@ index from the snapshot store and answers from memory with
   does too),
 
 plus a bonus for questions that start with or contain the typed text (or its reading). Only
-published FAQ entries are ever loaded into it, so nothing else can come out of it.
+published FAQ entries are ever loaded into it, so nothing else can come out of it; one past its
+公開期限 is skipped from that day on (:mod:`kb.search.expiry`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import bisect
 import threading
 import weakref
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kb.index.readings import reading_segments
+from kb.search import expiry
 from kb.text.normalize import normalize
 from kb.types import DocId
 
@@ -94,10 +97,18 @@ class Suggester:
     Args:
         entries: ``(local id, question, department)`` of published FAQ entries only.
         tokenizer: The MeCab tokenizer shared with the searcher.
+        expires: Local id → 公開期限 (ISO) of the entries that have one.
     """
 
-    def __init__(self, entries: list[tuple[str, str, str]], tokenizer: MeCabTokenizer) -> None:
+    def __init__(
+        self,
+        entries: list[tuple[str, str, str]],
+        tokenizer: MeCabTokenizer,
+        *,
+        expires: Mapping[str, str] | None = None,
+    ) -> None:
         self.tokenizer = tokenizer
+        self._expires_by_id = {k: v for k, v in (expires or {}).items() if v}
         self._entries: list[_Entry] = []
         by_gram: dict[str, list[int]] = defaultdict(list)
         by_char: dict[str, list[int]] = defaultdict(list)
@@ -134,22 +145,33 @@ class Suggester:
         self._by_key = _SortedTexts(self._keys)
         self._by_reading_text = _SortedTexts(self._readings)
         self.published_ids: frozenset[str] = frozenset(e.id for e in self._entries)
-        """Local ids of the published FAQ entries: the only ids the public API may return."""
+        """Local ids of the published FAQ entries: the only ids the public API may return
+        (those past their 公開期限 too: :meth:`is_public` says whether one is shown today)."""
+        self._expiry = expiry.ExpiryFilter(
+            np.array([self._expires_by_id.get(e.id, "") for e in self._entries], dtype=object)
+        )
 
     @classmethod
     def from_store(cls, store: Store, tokenizer: MeCabTokenizer) -> Suggester:
         """Build from the published FAQ entries of a (snapshot) store."""
         docs = store.get_documents(store.document_ids("faq"))
-        entries = [
-            (
-                DocId.local_of(doc.doc_id),
-                doc.title,
-                doc.departments[0] if doc.departments else "",
-            )
+        published = [
+            doc
             for doc in sorted(docs.values(), key=lambda d: d.doc_id)
             if doc.kind == "faq" and doc.published
         ]
-        return cls(entries, tokenizer)
+        entries = [
+            (DocId.local_of(doc.doc_id), doc.title, doc.departments[0] if doc.departments else "")
+            for doc in published
+        ]
+        expires = {DocId.local_of(doc.doc_id): doc.expires for doc in published if doc.expires}
+        return cls(entries, tokenizer, expires=expires)
+
+    def is_public(self, local_id: str) -> bool:
+        """Whether the FAQ ``local_id`` is published and not past its 公開期限 today."""
+        return local_id in self.published_ids and not expiry.is_expired(
+            self._expires_by_id.get(local_id, "")
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -183,6 +205,7 @@ class Suggester:
             whole |= reading_cover >= 1.0
         lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)
         candidates = np.flatnonzero((coverage >= 0.5) | (lemma_cover > 0))
+        candidates = self._expiry.drop(candidates)
         if candidates.size == 0:
             return []
         base = coverage[candidates] + 0.8 * lemma_cover[candidates]

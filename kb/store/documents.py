@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.store.procedures import read_procedures, write_procedures
 from kb.store.schema import (
     BUMP_GENERATION,
     GENERATION_KEY,
@@ -27,13 +28,14 @@ from kb.store.schema import (
     doc_row,
     row_doc,
 )
-from kb.store.sqlite import connect
+from kb.store.sqlite import connect, truncate_wal
 from kb.store.types import ChunkRow, UpsertStats
-from kb.types import Chunk, Department, DocKind, Document
+from kb.types import Chunk, Department, DocKind, Document, Procedure
 
 
 def document_hash(doc: Document) -> str:
     """A hash of everything searchable or shown about ``doc`` (not where it was read from)."""
+    faq = [doc.owner, doc.updated, doc.expires]
     payload = json.dumps(
         [
             doc.kind,
@@ -48,6 +50,8 @@ def document_hash(doc: Document) -> str:
             doc.status,
             doc.doc_title,
             list(doc.heading_path),
+            # Only when set, so documents stored before these fields existed keep their hash.
+            *([faq] if any(faq) else []),
         ],
         ensure_ascii=False,
     )
@@ -226,6 +230,39 @@ class Store:
             db.execute(BUMP_GENERATION)
         return n
 
+    def delete_departments(self, names: Sequence[str]) -> int:
+        """Remove entries of the department directory, in one transaction.
+
+        Their ``department:<name>`` documents go through :meth:`delete_documents`; this removes
+        the directory rows the searcher's contact details come from.
+
+        Args:
+            names: Directory names; unknown ones are ignored.
+
+        Returns:
+            How many entries existed.
+        """
+        db = self._main
+        with self._lock, db.atomic():
+            n = sum(
+                int(db.execute("delete from departments where name = ?", [name]).rowcount)
+                for name in names
+            )
+            if n:
+                db.execute(BUMP_GENERATION)
+        return n
+
+    def compact(self) -> bool:
+        """Truncate the write-ahead log after a deletion (:func:`kb.store.sqlite.truncate_wal`).
+
+        Returns:
+            Whether it was truncated completely (always ``True`` in memory or read-only).
+        """
+        if self.path is None or self.read_only:
+            return True
+        with self._lock:
+            return truncate_wal(self._main.conn)
+
     def upsert_departments(self, departments: Sequence[Department]) -> int:
         """Insert or replace entries of the department directory, keyed by name.
 
@@ -255,6 +292,14 @@ class Store:
             if departments:
                 db.execute(BUMP_GENERATION)
         return len(departments)
+
+    def upsert_procedures(self, procedures: Sequence[Procedure]) -> int:
+        """Insert or replace life-event procedures by id; return how many were new or changed."""
+        with self._lock, self._main.atomic():
+            changed = write_procedures(self._main, procedures)
+            if changed:
+                self._main.execute(BUMP_GENERATION)
+        return changed
 
     def snapshot(self, target: Path) -> None:
         """Write a consistent copy of the whole store to ``target`` (``VACUUM INTO``)."""
@@ -318,7 +363,8 @@ class Store:
             last = rows[-1][0]
 
     def chunk_metadata(self) -> dict[str, np.ndarray]:
-        """Per-chunk arrays used for filtering: row id, kind, doc, date, published, category.
+        """Per-chunk arrays used for filtering: row id, kind, doc, date, published, category,
+        departments, chunk id and 公開期限 (``expires``, empty for a snapshot from before it).
 
         Returned arrays are aligned and ordered by row id. Repeated values (kinds, dates,
         categories, department lists) are one shared object each: at 1M chunks a fresh string
@@ -329,12 +375,13 @@ class Store:
         def one(value: str | None) -> str:
             return shared.setdefault(value or "", value or "")
 
-        rowid, doc_id, kind, date, published, category, departments, chunk_id = (
-            [] for _ in range(8)
+        rowid, doc_id, kind, date, published, category, departments, chunk_id, expires = (
+            [] for _ in range(9)
         )
+        columns = {r[1] for r in self.db.execute("pragma table_info(documents)")}
         cursor = self.db.execute(
             "select c.id, c.doc_id, c.kind, d.date, d.published, d.category, d.departments, "
-            "c.chunk_id "
+            f"c.chunk_id, {'d.expires' if 'expires' in columns else 'null'} "
             "from chunks c join documents d on d.doc_id = c.doc_id order by c.id"
         )
         for r in cursor:
@@ -346,6 +393,7 @@ class Store:
             category.append(one(r[5]))
             departments.append(one(r[6] or "[]"))
             chunk_id.append(r[7])
+            expires.append(one(r[8]))
         return {
             "rowid": np.array(rowid, dtype=np.int64),
             "doc_id": np.array(doc_id, dtype=object),
@@ -355,6 +403,7 @@ class Store:
             "category": np.array(category, dtype=object),
             "departments": np.array(departments, dtype=object),
             "chunk_id": np.array(chunk_id, dtype=object),
+            "expires": np.array(expires, dtype=object),
         }
 
     def get_documents(self, doc_ids: Sequence[str]) -> dict[str, Document]:
@@ -391,6 +440,10 @@ class Store:
             )
             for row in self.db.query("select * from departments order by name")
         ]
+
+    def procedures(self) -> list[Procedure]:
+        """The life-event procedures (手続き), in id order."""
+        return read_procedures(self.db)
 
     def published_faq_texts(self) -> Iterator[str]:
         """Question and answer of every stored published FAQ entry (no :class:`Document` built)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,27 @@ class EmbeddingCache(SideDatabase):
                 if vec.shape[0] == dim:
                     out[h] = vec
         return out
+
+    def purge(self, hashes: Collection[str]) -> int:
+        """Remove the vectors of ``hashes`` under every model, in one transaction.
+
+        Args:
+            hashes: Content hashes (:func:`kb.store.text_hash`) of texts no longer stored.
+
+        Returns:
+            How many rows were removed.
+        """
+        unique = list(dict.fromkeys(hashes))
+        removed = 0
+        with self._lock, self._db.atomic():
+            for start in range(0, len(unique), 500):
+                part = unique[start : start + 500]
+                marks = ",".join("?" * len(part))
+                cur = self._db.execute(
+                    f"delete from embeddings where content_hash in ({marks})", part
+                )
+                removed += cur.rowcount
+        return removed
 
     def put(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
         """Store ``(content hash, vector)`` pairs under ``model`` in one transaction.

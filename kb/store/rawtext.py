@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from kb.store.sqlite import connect
+from kb.store.sqlite import connect, truncate_wal
 from kb.types import Document
 
 
@@ -74,6 +74,25 @@ class RawTextStore:
             "select title, body from raw_documents where doc_id = ?", [doc_id]
         ).fetchone()
         return None if row is None else (row[0], row[1])
+
+    def delete(self, doc_ids: Sequence[str]) -> int:
+        """Remove the raw text of ``doc_ids`` (zeroed in the file: ``secure_delete``).
+
+        Args:
+            doc_ids: The documents' ids; unknown ones are ignored.
+
+        Returns:
+            How many were stored.
+        """
+        with self._db.atomic():
+            return sum(
+                self._db.execute("delete from raw_documents where doc_id = ?", [d]).rowcount
+                for d in doc_ids
+            )
+
+    def compact(self) -> bool:
+        """Truncate the write-ahead log after a deletion (:func:`kb.store.sqlite.truncate_wal`)."""
+        return True if self.path is None else truncate_wal(self._db.conn)
 
     def count(self) -> int:
         """How many documents are stored."""

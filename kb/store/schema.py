@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kb.store.procedures import create_procedures_table
 from kb.types import Document
 
 SCHEMA_VERSION = "1"
@@ -14,6 +15,9 @@ BUMP_GENERATION = (
     f"update meta set value = cast(value as integer) + 1 where key = '{GENERATION_KEY}'"
 )
 """Run inside every write transaction: a snapshot then carries the generation it saw."""
+FAQ_COLUMNS: dict[str, type] = {"owner": str, "updated": str, "expires": str}
+"""Columns added after the first release (所管課, 更新日, 公開期限): an older ``kb.sqlite`` or
+index snapshot may lack them, so readers take them as empty when missing."""
 
 
 def create_schema(db: Any) -> None:
@@ -39,10 +43,16 @@ def create_schema(db: Any) -> None:
             "heading_path": str,
             "source": str,
             "content_hash": str,
+            **FAQ_COLUMNS,
         },
         pk="doc_id",
         if_not_exists=True,
     )
+    # A store written before the FAQ columns existed gets them (empty) on its next write.
+    documents = db["documents"]
+    for name, kind in FAQ_COLUMNS.items():
+        if name not in documents.columns_dict:
+            documents.add_column(name, kind)
     db["chunks"].create(
         {
             "id": int,
@@ -74,6 +84,7 @@ def create_schema(db: Any) -> None:
         pk="name",
         if_not_exists=True,
     )
+    create_procedures_table(db)
     db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
     db["meta"].upsert({"key": "schema_version", "value": SCHEMA_VERSION}, pk="key")
     db["meta"].insert({"key": GENERATION_KEY, "value": "0"}, pk="key", ignore=True)
@@ -105,6 +116,9 @@ def doc_row(doc: Document, digest: str) -> dict[str, Any]:
         "heading_path": json.dumps(list(doc.heading_path), ensure_ascii=False),
         "source": doc.source,
         "content_hash": digest,
+        "owner": doc.owner,
+        "updated": doc.updated,
+        "expires": doc.expires,
     }
 
 
@@ -132,6 +146,9 @@ def row_doc(row: dict[str, Any]) -> Document:
         doc_title=row["doc_title"] or "",
         heading_path=tuple(json.loads(row["heading_path"] or "[]")),
         source=row["source"] or "",
+        owner=row.get("owner") or "",
+        updated=row.get("updated") or "",
+        expires=row.get("expires") or "",
     )
 
 

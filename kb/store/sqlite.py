@@ -92,6 +92,24 @@ def connect(path: Path | None, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
+def truncate_wal(conn: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the database file and truncate it to zero bytes.
+
+    Rows deleted with ``secure_delete`` are zeroed in the database file, but the WAL still holds
+    the pages as they were before; after this, no copy of them is left in ``-wal``. Other
+    connections reading at that moment are waited for (up to the lock timeout).
+
+    Args:
+        conn: A writable connection to a file database.
+
+    Returns:
+        Whether the log was checkpointed and truncated completely (``False``: a reader kept
+        it busy past the timeout; the next checkpoint finishes it).
+    """
+    row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return row is None or int(row[0]) == 0
+
+
 class SideDatabase:
     """A small SQLite file of its own beside ``kb.sqlite`` holding one table.
 
@@ -118,6 +136,8 @@ class SideDatabase:
         import sqlite_utils
 
         self.path = path
+        self._table = table
+        self._pk = pk
         self._lock = threading.Lock()
         self._db = sqlite_utils.Database(connect(path, read_only=False))
 
@@ -128,6 +148,51 @@ class SideDatabase:
 
         # Several processes (`kb serve --workers N`) may open a fresh file at once.
         while_locked(create)
+
+    def delete_rows(self, keys: Sequence[Any]) -> int:
+        """Remove the rows with these primary keys (zeroed in the file: ``secure_delete``).
+
+        Only for a table with a one-column key; the logs are otherwise append-only, and this
+        serves erasure (:mod:`kb.index.erase`) alone.
+
+        Args:
+            keys: Primary-key values; unknown ones are ignored.
+
+        Returns:
+            How many rows were removed.
+        """
+        if not isinstance(self._pk, str):
+            raise TypeError(f"{self._table} has a composite key: delete_rows cannot address rows")
+        removed = 0
+        with self._lock, self._db.atomic():
+            for key in dict.fromkeys(keys):
+                cur = self._db.execute(f"delete from {self._table} where {self._pk} = ?", [key])
+                removed += cur.rowcount
+        return removed
+
+    def prune_before(self, cutoff: str, *, dry_run: bool = False) -> int:
+        """Remove the rows written before ``cutoff`` (``created_at``, ISO 8601 UTC).
+
+        Args:
+            cutoff: Rows with an earlier ``created_at`` go.
+            dry_run: Only count them.
+
+        Returns:
+            How many rows were (or would be) removed.
+        """
+        where = f"from {self._table} where created_at < ?"
+        with self._lock:
+            if dry_run:
+                return int(self._db.execute(f"select count(*) {where}", [cutoff]).fetchone()[0])
+            with self._db.atomic():
+                return int(self._db.execute(f"delete {where}", [cutoff]).rowcount)
+
+    def compact(self) -> bool:
+        """Truncate the write-ahead log after deletions (:func:`truncate_wal`); in-memory: True."""
+        if self.path is None:
+            return True
+        with self._lock:
+            return truncate_wal(self._db.conn)
 
     def close(self) -> None:
         """Close the connection."""

@@ -89,14 +89,16 @@ class QueryLogRecord:
 
 @dataclass(frozen=True)
 class FaqCandidate:
-    """A draft FAQ entry written from a gap topic, waiting for a trainer's approval.
+    """A draft FAQ entry, waiting for a trainer's approval: a new entry written from a gap
+    topic, or a revision of a stored FAQ entry (``target``).
 
     It is not in the search index until approved; approving it stores it as a published FAQ
-    document (``faq:<id>``) and triggers an incremental index build.
+    document (``faq:<id>``, or ``faq:<target>`` for a revision) and triggers an incremental
+    index build.
     """
 
     id: str
-    """``"FC0001"``: also the FAQ id once approved."""
+    """``"FC0001"``: also the FAQ id once approved, unless it revises ``target``."""
     topic_id: str
     question: str
     answer: str
@@ -104,6 +106,29 @@ class FaqCandidate:
     category: str = ""
     source_cases: tuple[str, ...] = ()
     status: str = "draft"
-    """``"draft"`` or ``"approved"``."""
+    """``"draft"``, ``"approved"`` or ``"rejected"``."""
     created_at: str = ""
     approved_at: str = ""
+    target: str = ""
+    """The local id of the FAQ entry this revises (``"F0001"``); empty for a new entry."""
+    url: str = ""
+    owner: str = ""
+    """所管課: the department that keeps the entry correct."""
+    updated: str = ""
+    """更新日 (ISO date); set to the day of publication when left empty."""
+    expires: str = ""
+    """公開期限 (ISO date): the last day the entry is public; empty for none."""
+    edited_by: str = ""
+    """Who drafted or last edited it (key name, or the CLI user): with several approvers
+    required, not the one who may give the last approval."""
+    approvals: tuple[str, ...] = ()
+    """Who approved it so far, in order (承認1, 承認2...)."""
+    rejected_by: str = ""
+    rejected_at: str = ""
+    reason: str = ""
+    """Why it was rejected (却下の理由)."""
+
+    @property
+    def faq_id(self) -> str:
+        """The local id of the FAQ entry it publishes."""
+        return self.target or self.id

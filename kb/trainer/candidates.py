@@ -7,13 +7,14 @@ contact details. Both are masked like logged queries, and the trainer may edit t
 
 Approving stores the entry as a published FAQ document (``faq:FC0001``) in the live store and
 builds a new index: every unchanged chunk's vectors come from the embedding cache, so only the
-new entry is embedded, and the service switches to the new build on its next query.
+new entry is embedded, and the service switches to the new build on its next query. Revisions
+of stored entries, rejection, a second approver, withdrawal and 公開期限 are in
+:mod:`kb.trainer.lifecycle`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 import time
 from dataclasses import dataclass
@@ -21,14 +22,26 @@ from pathlib import Path
 
 from kb.embed.embedder import Embedder
 from kb.errors import TrainerError
-from kb.index.builder import BuildReport, build_index
-from kb.ingest.chunking import chunk_document, split_sentences
+from kb.index.builder import BuildReport
+from kb.ingest.chunking import split_sentences
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, Store
 from kb.text.masking import mask_personal
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
+from kb.trainer.lifecycle import (
+    FaqEdit,
+    approvals_after,
+    check_draft,
+    edited,
+    faq_document,
+    message,
+    now,
+    publish,
+    stored_faq,
+)
 from kb.trainer.topics import Topic
-from kb.types import DocId, Document
+
+__all__ = ["Approval", "approve_candidate", "draft_candidate", "edit_candidate", "faq_document"]
 
 _WANT = re.compile(
     r"(たい|ほしい|欲しい|分から|わから|困って|不安|心配|どうすれば|どうしたら|どこで|"
@@ -48,9 +61,16 @@ MAX_ANSWER_SENTENCES = 3
 @dataclass(frozen=True)
 class Approval:
     candidate: FaqCandidate
-    build: BuildReport
+    build: BuildReport | None
+    """The build that serves it; ``None`` when this approval did not publish (承認1 of 2)."""
     seconds: float
     """From the call to the new index being the serving one."""
+    needed: int = 1
+    """Approvals that publish (the ``faq_approvers`` setting)."""
+
+    @property
+    def published(self) -> bool:
+        return self.build is not None
 
 
 def _question_from(sentences: list[str], keywords: tuple[str, ...]) -> str:
@@ -72,8 +92,10 @@ def draft_candidate(
     topic: Topic,
     candidates: FaqCandidateStore,
     tokenizer: MeCabTokenizer | None = None,
+    *,
+    by: str = "",
 ) -> FaqCandidate:
-    """Write (and store) a draft FAQ entry for ``topic``.
+    """Write (and store) a draft FAQ entry for ``topic``, drafted by ``by``.
 
     Raises:
         TrainerError: The topic has no case in the corpus.
@@ -105,47 +127,50 @@ def draft_candidate(
         department=owner,
         category=next((c.category for c in cases if c.category), ""),
         source_cases=tuple(c.doc_id for c in cases),
-        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        created_at=now(),
+        edited_by=by,
     )
     return candidates.save(candidate)
 
 
 def edit_candidate(
-    candidates: FaqCandidateStore, candidate_id: str, *, question: str = "", answer: str = ""
+    candidates: FaqCandidateStore,
+    candidate_id: str,
+    *,
+    question: str = "",
+    answer: str = "",
+    edit: FaqEdit | None = None,
+    by: str = "",
 ) -> FaqCandidate:
-    """Change a draft's question and/or answer (empty: keep)."""
+    """Change a draft (empty question/answer, or ``None`` in ``edit``: keep).
+
+    Args:
+        candidates: The candidate store.
+        candidate_id: The draft.
+        question: A new question (shorthand for ``edit.question``).
+        answer: A new answer (shorthand for ``edit.answer``).
+        edit: Any of the draft's fields, checked (:meth:`FaqEdit.checked`).
+        by: Who edits: recorded as its last editor, and earlier approvals no longer count.
+
+    Raises:
+        TrainerError: No such draft.
+        FaqRefused: It is approved or rejected already, or a value is refused.
+    """
     candidate = _draft(candidates, candidate_id)
-    return candidates.save(
-        dataclasses.replace(
-            candidate,
-            question=question.strip() or candidate.question,
-            answer=answer.strip() or candidate.answer,
-        )
+    edit = dataclasses.replace(
+        edit or FaqEdit(),
+        question=question.strip() or (edit.question if edit else None),
+        answer=answer.strip() or (edit.answer if edit else None),
     )
+    changed = edited(candidate, edit, by)
+    return candidates.save(changed) if changed != candidate else candidate
 
 
 def _draft(candidates: FaqCandidateStore, candidate_id: str) -> FaqCandidate:
-    candidate = candidates.get(candidate_id)
-    if candidate is None:
-        known = ", ".join(c.id for c in candidates.all()) or "none"
-        raise TrainerError(f"no FAQ candidate {candidate_id!r} (known: {known})")
-    if candidate.status != "draft":
-        raise TrainerError(f"FAQ candidate {candidate_id} is already {candidate.status}")
-    return candidate
-
-
-def faq_document(candidate: FaqCandidate) -> Document:
-    """The published FAQ document an approved candidate becomes."""
-    return Document(
-        doc_id=DocId.of("faq", candidate.id),
-        kind="faq",
-        title=candidate.question,
-        body=candidate.answer,
-        departments=(candidate.department,) if candidate.department else (),
-        category=candidate.category,
-        published=True,
-        source=f"trainer:{candidate.topic_id}",
-    )
+    found = candidates.get(candidate_id)
+    if found is None:
+        return check_draft(None, candidate_id, [c.id for c in candidates.all()])
+    return check_draft(found, candidate_id, ())
 
 
 def approve_candidate(
@@ -157,26 +182,59 @@ def approve_candidate(
     index_root: Path,
     cache: EmbeddingCache,
     tokenizer: MeCabTokenizer | None = None,
+    by: str = "",
+    approvers: int = 1,
 ) -> Approval:
-    """Publish a draft: store it as a published FAQ entry and build the index incrementally.
+    """Approve a draft; the approval that completes ``approvers`` publishes it.
 
-    Run it under the writer lock (:func:`kb.index.lock.writer_lock`), as
-    :meth:`kb.trainer.service.Trainer.approve` does: the store write and the build then never
-    overlap another ingest, build or approval.
+    Publishing stores it as a published FAQ entry (``faq:<id>``, or the entry a revision
+    replaces) and builds the index incrementally. Run it under the writer lock
+    (:func:`kb.index.lock.writer_lock`), as :meth:`kb.trainer.service.Trainer.approve`
+    does: the store write and the build then never overlap another ingest, build or approval,
+    and two approvals of one candidate never overlap.
+
+    Args:
+        candidates: The candidate store.
+        candidate_id: The draft.
+        store: The live store.
+        embedder: The document embedder for the build.
+        index_root: Where the index builds go.
+        cache: The embedding cache.
+        tokenizer: Shared MeCab tokenizer.
+        by: Who approves (an API key's name, or the CLI user).
+        approvers: Approvals that publish (the ``faq_approvers`` setting).
 
     Raises:
-        TrainerError: No such draft, or it was approved already.
+        TrainerError: No such draft, or the entry it revises was removed.
+        FaqRefused: It was approved or rejected already, or ``by`` may not approve it
+            (:func:`~kb.trainer.lifecycle.approvals_after`).
     """
     started = time.perf_counter()
     candidate = _draft(candidates, candidate_id)
-    doc = faq_document(candidate)
-    store.upsert([(doc, chunk_document(doc, tokenizer or MeCabTokenizer()))])
-    report = build_index(store, embedder, index_root, cache=cache)
+    approvals = approvals_after(candidate, by, approvers)
+    if len(approvals) < approvers:
+        # 承認1 (of 2...): recorded; the entry stays unpublished until the last approval.
+        noted = candidates.save(dataclasses.replace(candidate, approvals=approvals))
+        return Approval(noted, None, round(time.perf_counter() - started, 3), needed=approvers)
+    base = None
+    if candidate.target:
+        try:
+            base = stored_faq(store, candidate.target)
+        except TrainerError:
+            raise TrainerError(
+                message("target_gone", id=candidate.id, target=candidate.target)
+            ) from None
+    doc = faq_document(candidate, base)
+    report = publish(
+        store, [doc], embedder=embedder, index_root=index_root, cache=cache, tokenizer=tokenizer
+    )
     approved = candidates.save(
         dataclasses.replace(
             candidate,
             status="approved",
-            approved_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            approvals=approvals,
+            updated=doc.updated,
+            approved_at=now(),
         )
     )
-    return Approval(approved, report, round(time.perf_counter() - started, 3))
+    return Approval(approved, report, round(time.perf_counter() - started, 3), needed=approvers)

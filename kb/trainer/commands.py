@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from kb.index.lock import LockHolder, waiting_message
 from kb.security.commands import cli_audited
 from kb.settings import Settings
 from kb.trainer.gaps import GapReport
-from kb.trainer.service import Trainer, approval_summary
+from kb.trainer.lifecycle import FIELD_NAMES, FaqEdit
+from kb.trainer.service import Trainer, approval_summary, change_summary
 from kb.trainer.topics import TopicSet, trend
 from kb.types import DocId
 
@@ -120,19 +124,49 @@ def cmd_manual(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cli_principal(args: argparse.Namespace) -> str:
+    """Who acts on the command line: ``--as NAME`` (an API key's name), or the OS user.
+
+    Compared with API key names: an approval counts once per name, and with
+    ``KB_FAQ_APPROVERS=2`` the name that drafted or last edited a candidate cannot publish it.
+    """
+    given = (getattr(args, "as_", None) or "").strip()
+    if given:
+        return given
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"
+
+
+def _detail(args: argparse.Namespace) -> str:
+    return f"as {cli_principal(args)}"
+
+
+def _waiting(settings: Settings) -> Callable[[LockHolder | None], None]:
+    def waiting(holder: LockHolder | None) -> None:
+        print(f"kb: {waiting_message(holder, settings.writer_lock_wait)}", file=sys.stderr)
+
+    return waiting
+
+
 def cmd_candidates(args: argparse.Namespace, settings: Settings) -> int:
     trainer = Trainer(settings)
     for c in trainer.candidates().all():
-        _out(f"{c.id}  [{c.status}]  topic {c.topic_id}  {c.department}")
+        what = f"revises faq:{c.target}" if c.target else f"topic {c.topic_id}"
+        approvals = f"  approvals: {', '.join(c.approvals)}" if c.approvals else ""
+        _out(f"{c.id}  [{c.status}]  {what}  {c.department}{approvals}")
         _out(f"  Q: {c.question}")
         _out(f"  A: {c.answer}")
+        if c.status == "rejected":
+            _out(f"  rejected by {c.rejected_by}: {c.reason}")
     trainer.close()
     return 0
 
 
 def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     trainer = Trainer(settings)
-    c = trainer.draft(args.topic)
+    c = trainer.draft(args.topic, by=cli_principal(args))
     trainer.close()
     _out(f"drafted {c.id} for topic {c.topic_id} ({c.department}); unpublished until approved")
     _out(f"  Q: {c.question}")
@@ -140,34 +174,104 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _edit_of(args: argparse.Namespace) -> FaqEdit:
+    return FaqEdit(**{name: getattr(args, name, None) for name in FIELD_NAMES})
+
+
+def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
+    trainer = Trainer(settings)
+    by = cli_principal(args)
+    try:
+        c = trainer.revise(args.faq, by=by)
+        edit = _edit_of(args)
+        if edit != FaqEdit():
+            c = trainer.edit(c.id, edit=edit, by=by)
+    finally:
+        trainer.close()
+    _out(f"{c.id} revises faq:{c.target} (unpublished until approved: kb trainer approve {c.id})")
+    _out(f"  Q: {c.question}")
+    _out(f"  A: {c.answer}")
+    _out(f"  担当課 {c.department or '-'}  所管課 {c.owner or '-'}  更新日 {c.updated or '-'}  "
+         f"公開期限 {c.expires or '-'}")  # fmt: skip
+    return 0
+
+
 def cmd_approve(args: argparse.Namespace, settings: Settings) -> int:
     from kb.embed.embedder import embedder_from_settings
 
     trainer = Trainer(settings)
-    if args.question or args.answer:
-        trainer.edit(args.id, question=args.question or "", answer=args.answer or "")
+    by = cli_principal(args)
+    edit = _edit_of(args)
+    if edit != FaqEdit():
+        trainer.edit(args.id, edit=edit, by=by)
     embedder = embedder_from_settings(settings, threads=settings.threads)
-    from kb.index.lock import LockHolder, waiting_message
-
-    def waiting(holder: LockHolder | None) -> None:
-        print(f"kb: {waiting_message(holder, settings.writer_lock_wait)}", file=sys.stderr)
-
     try:
         # approve.start is written before the build, approve / approve.failed after it.
-        with cli_audited(settings, "approve", ids=[DocId.of("faq", args.id)]) as done:
+        ids = [DocId.of("faq", args.id)]
+        with cli_audited(settings, "approve", ids=ids, detail=_detail(args)) as done:
             approval = trainer.approve(
-                args.id, embedder, wait=settings.writer_lock_wait, on_wait=waiting
+                args.id, embedder, by=by, wait=settings.writer_lock_wait, on_wait=_waiting(settings)
             )
             done.detail = approval_summary(approval)
     finally:
         trainer.close()
+    c = approval.candidate
     b = approval.build
+    if b is None:
+        _out(
+            f"approved {c.id} as {by} (承認{len(c.approvals)} of {approval.needed}); "
+            "it is published when another person approves it"
+        )
+        return 0
     _out(
-        f"approved {approval.candidate.id}: published as faq:{approval.candidate.id} in index "
+        f"approved {c.id}: published as faq:{c.faq_id} in index "
         f"{b.path.name} ({b.embedded} chunk(s) embedded, {b.cached} from cache) "
         f"in {approval.seconds:.2f} s; a running server serves it from its next query"
     )
     return 0
+
+
+def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
+    trainer = Trainer(settings)
+    try:
+        with cli_audited(
+            settings, "reject", ids=[DocId.of("faq", args.id)], detail=_detail(args)
+        ) as done:
+            c = trainer.reject(args.id, args.reason, by=cli_principal(args))
+            done.detail = f"rejected {c.id}: {c.reason}"
+    finally:
+        trainer.close()
+    _out(f"rejected {c.id} ({c.reason}); it stays listed and is never published")
+    return 0
+
+
+def _set_published(args: argparse.Namespace, settings: Settings, published: bool) -> int:
+    from kb.embed.embedder import embedder_from_settings
+
+    action = "republish" if published else "withdraw"
+    trainer = Trainer(settings)
+    embedder = embedder_from_settings(settings, threads=settings.threads)
+    local = DocId.local_of(args.faq) if args.faq.startswith("faq:") else args.faq
+    detail = _detail(args) + (f"; reason: {args.reason}" if getattr(args, "reason", "") else "")
+    try:
+        with cli_audited(settings, action, ids=[DocId.of("faq", local)], detail=detail) as done:
+            change = trainer.set_published(
+                local, published, embedder, wait=settings.writer_lock_wait,
+                on_wait=_waiting(settings),
+            )  # fmt: skip
+            done.detail = change_summary(change)
+    finally:
+        trainer.close()
+    _out(f"{change_summary(change)}; a running server serves it from its next query")
+    return 0
+
+
+def cmd_withdraw(args: argparse.Namespace, settings: Settings) -> int:
+    return _set_published(args, settings, False)
+
+
+def cmd_republish(args: argparse.Namespace, settings: Settings) -> int:
+    return _set_published(args, settings, True)
 
 
 def cmd_feedback_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,13 +343,43 @@ def add_parser(sub: Any) -> None:
 
     t = tsub.add_parser("draft", help="draft an FAQ entry for a topic (unpublished)")
     t.add_argument("topic", help="topic id, e.g. all-03 (see `kb trainer gaps`)")
+    _add_as(t)
     t.set_defaults(func=cmd_draft)
 
-    t = tsub.add_parser("approve", help="publish an FAQ candidate (incremental index build)")
+    t = tsub.add_parser("revise", help="draft a revision of a stored FAQ entry (unpublished)")
+    t.add_argument("faq", help="FAQ id, e.g. F0001")
+    _add_fields(t)
+    _add_as(t)
+    t.set_defaults(func=cmd_revise)
+
+    t = tsub.add_parser(
+        "approve",
+        help="approve an FAQ candidate; the last approval needed (KB_FAQ_APPROVERS) publishes "
+        "it (incremental index build)",
+    )
     t.add_argument("id", help="candidate id, e.g. FC0001")
-    t.add_argument("--question", default=None, help="replace the drafted question first")
-    t.add_argument("--answer", default=None, help="replace the drafted answer first")
+    _add_fields(t, "first")
+    _add_as(t)
     t.set_defaults(func=cmd_approve)
+
+    t = tsub.add_parser("reject", help="reject an FAQ candidate with a reason (却下)")
+    t.add_argument("id", help="candidate id, e.g. FC0001")
+    t.add_argument("--reason", required=True, help="why (kept and shown with the candidate)")
+    _add_as(t)
+    t.set_defaults(func=cmd_reject)
+
+    t = tsub.add_parser(
+        "withdraw", help="withdraw a published FAQ entry from the widget (公開停止; kept for staff)"
+    )
+    t.add_argument("faq", help="FAQ id, e.g. F0001")
+    t.add_argument("--reason", default="", help="why (written to the audit log)")
+    _add_as(t)
+    t.set_defaults(func=cmd_withdraw)
+
+    t = tsub.add_parser("republish", help="publish a withdrawn FAQ entry again (再公開)")
+    t.add_argument("faq", help="FAQ id, e.g. F0001")
+    _add_as(t)
+    t.set_defaults(func=cmd_republish)
 
     t = tsub.add_parser(
         "feedback-eval", help="department accuracy before/after replaying staff feedback"
@@ -261,3 +395,23 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--weight", type=float, default=1.0, help="feedback_weight to measure")
     t.add_argument("--json", type=Path, default=None, help="also write the figures here")
     t.set_defaults(func=cmd_feedback_eval)
+
+
+def _add_as(parser: Any) -> None:
+    parser.add_argument(
+        "--as",
+        dest="as_",
+        default=None,
+        metavar="NAME",
+        help="who acts, as the API key names them (default: the OS user); counts for "
+        "KB_FAQ_APPROVERS",
+    )
+
+
+def _add_fields(parser: Any, when: str = "") -> None:
+    """Options for the fields of an FAQ entry (``None``: keep)."""
+    first = f" {when}" if when else ""
+    for name, label in FIELD_NAMES.items():
+        parser.add_argument(
+            f"--{name}", default=None, help=f"set the {label} ({name}){first} (default: keep)"
+        )

@@ -7,6 +7,7 @@ do, so a draft saved here reads back through :mod:`kb.ingest.docx_reader` sectio
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 WordBlock = tuple[str, int, "str | tuple[tuple[str, ...], ...]"]
 """``("heading", level, text)``, ``("paragraph", 0, text)``, ``("bullet", level, text)`` or
@@ -33,6 +34,23 @@ def write_docx(path: Path, title: str, blocks: list[WordBlock], *, subject: str 
     Raises:
         ValueError: A block of an unknown kind.
     """
+    document = _document(title, blocks, subject)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+def docx_bytes(title: str, blocks: list[WordBlock], *, subject: str = "") -> bytes:
+    """:func:`write_docx` into memory: for a document that must never touch the disk (a
+    hand-off sheet with a citizen's name on it)."""
+    import io
+
+    buffer = io.BytesIO()
+    _document(title, blocks, subject).save(buffer)
+    return buffer.getvalue()
+
+
+def _document(title: str, blocks: list[WordBlock], subject: str) -> Any:
     import docx
 
     document = docx.Document()
@@ -58,6 +76,4 @@ def write_docx(path: Path, title: str, blocks: list[WordBlock], *, subject: str 
                     table.cell(i, j).text = cell
         else:
             raise ValueError(f"unknown block kind {kind!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(str(path))
-    return path
+    return document

@@ -1,18 +1,22 @@
 """The trainer tools over one data directory: what ``kb trainer`` and ``/trainer`` call.
 
 Topics are computed once per index build and department and kept until a new build serves
-(approving a candidate makes one). The query log, feedback log and candidate store are the
-files the service and the API write (``querylog.sqlite``, ``feedback.sqlite``,
-``trainer.sqlite``).
+(approving a candidate, withdrawing or republishing an FAQ entry makes one). The query log,
+feedback log and candidate store are the files the service and the API write
+(``querylog.sqlite``, ``feedback.sqlite``, ``trainer.sqlite``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from kb.embed.embedder import Embedder
 from kb.errors import TrainerError
+from kb.index.builder import BuildReport
 from kb.index.folder import current_index
 from kb.index.lock import LockHolder, writer_lock
 from kb.settings import Settings
@@ -22,8 +26,18 @@ from kb.text.mecab import MeCabTokenizer
 from kb.trainer.candidates import Approval, approve_candidate, draft_candidate, edit_candidate
 from kb.trainer.corpus import TrainerCorpus, load_corpus
 from kb.trainer.gaps import GapReport, gap_report, low_score_line
+from kb.trainer.lifecycle import (
+    FaqEdit,
+    check_draft,
+    publish,
+    rejected,
+    revision_of,
+    stored_faq,
+    switched,
+)
 from kb.trainer.manual import ManualDraft, build_manual, resolve_department
 from kb.trainer.topics import Topic, TopicSet, compute_topics
+from kb.types import DocId, Document
 
 ALL_FEEDBACK = 1_000_000
 
@@ -150,38 +164,160 @@ class Trainer:
             low_score=self.topic_low_score,
         )
 
-    # --- FAQ candidates -----------------------------------------------------------------
+    # --- FAQ candidates and entries (kb.trainer.lifecycle) -------------------------------
 
-    def draft(self, topic_id: str) -> FaqCandidate:
-        """A new draft FAQ entry for a topic (normally a gap topic)."""
+    def draft(self, topic_id: str, *, by: str = "") -> FaqCandidate:
+        """A new draft FAQ entry for a topic (normally a gap topic), drafted by ``by``."""
         return draft_candidate(
-            self.corpus(), self.topic(topic_id), self.candidates(), self.tokenizer
+            self.corpus(), self.topic(topic_id), self.candidates(), self.tokenizer, by=by
         )
 
-    def edit(self, candidate_id: str, *, question: str = "", answer: str = "") -> FaqCandidate:
-        return edit_candidate(self.candidates(), candidate_id, question=question, answer=answer)
+    def edit(
+        self,
+        candidate_id: str,
+        *,
+        question: str = "",
+        answer: str = "",
+        edit: FaqEdit | None = None,
+        by: str = "",
+    ) -> FaqCandidate:
+        """Change a draft's fields (:func:`kb.trainer.candidates.edit_candidate`)."""
+        with self._approve_lock:
+            return edit_candidate(
+                self.candidates(), candidate_id, question=question, answer=answer, edit=edit, by=by
+            )
+
+    def revise(self, faq_id: str, *, by: str = "") -> FaqCandidate:
+        """A draft revising the stored FAQ entry ``faq_id``: the open one if there is one.
+
+        Raises:
+            TrainerError: No store, or no such FAQ entry.
+        """
+        store = self._read_store()
+        try:
+            doc = stored_faq(store, faq_id)
+        finally:
+            store.close()
+        local = DocId.local_of(doc.doc_id)
+        with self._approve_lock:
+            found = self.candidates().open_revision(local)
+            if found is not None:
+                return found
+            candidates = self.candidates()
+            return candidates.save(revision_of(doc, candidates.next_id(), by))
+
+    def reject(self, candidate_id: str, reason: str, *, by: str = "") -> FaqCandidate:
+        """Reject a draft with a reason (却下); it stays listed, never published.
+
+        Raises:
+            TrainerError: No such draft.
+            FaqRefused: It was approved or rejected already, or no reason was given.
+        """
+        with self._approve_lock:
+            candidates = self.candidates()
+            candidate = check_draft(
+                candidates.get(candidate_id), candidate_id, [c.id for c in candidates.all()]
+            )
+            return candidates.save(rejected(candidate, by, reason))
+
+    def faqs(self) -> list[Document]:
+        """Every stored FAQ entry (published, withdrawn or expired), in id order.
+
+        Raises:
+            TrainerError: No store.
+        """
+        store = self._read_store()
+        try:
+            docs = store.get_documents(store.document_ids("faq"))
+        finally:
+            store.close()
+        return [docs[k] for k in sorted(docs)]
 
     def approve(
         self,
         candidate_id: str,
         embedder: Embedder,
         *,
+        by: str = "",
         wait: float = 0.0,
         on_wait: Callable[[LockHolder | None], None] | None = None,
     ) -> Approval:
-        """Publish a draft and switch the serving index to a build that includes it.
+        """Approve a draft; the approval that completes ``faq_approvers`` publishes it and
+        switches the serving index to a build that includes it.
 
         Args:
             candidate_id: The draft.
             embedder: The document embedder for the build.
+            by: Who approves (an API key's name, or the CLI user).
             wait: Seconds to wait while another process ingests, builds or approves
                 (the writer lock, :func:`kb.index.lock.writer_lock`); 0: do not wait.
             on_wait: Called once with the other writer when this one starts waiting.
 
         Raises:
-            TrainerError: No such draft, it was approved already, or no store.
+            TrainerError: No such draft, or no store.
+            FaqRefused: It was approved or rejected already, or ``by`` may not approve it.
             BusyError: Another process held the writer lock (for ``wait`` seconds).
         """
+        approvers = self.settings.faq_approvers
+        with self._writing("approve", wait, on_wait) as (store, cache):
+            return approve_candidate(
+                self.candidates(),
+                candidate_id,
+                store=store,
+                embedder=embedder,
+                index_root=self.settings.index_root,
+                cache=cache,
+                tokenizer=self.tokenizer,
+                by=by,
+                approvers=approvers,
+            )
+
+    def set_published(
+        self,
+        faq_id: str,
+        published: bool,
+        embedder: Embedder,
+        *,
+        wait: float = 0.0,
+        on_wait: Callable[[LockHolder | None], None] | None = None,
+    ) -> FaqChange:
+        """Withdraw (公開停止, ``published`` false) or republish (再公開) a stored FAQ entry.
+
+        The entry stays in the store (staff search finds it); the public widget, suggest and
+        API drop or regain it when the service switches to the build this makes.
+
+        Raises:
+            TrainerError: No store, or no such FAQ entry.
+            FaqRefused: It is withdrawn (published) already.
+            BusyError: Another process held the writer lock (for ``wait`` seconds).
+        """
+        started = time.perf_counter()
+        what = "republish" if published else "withdraw"
+        with self._writing(what, wait, on_wait) as (store, cache):
+            doc = switched(stored_faq(store, faq_id), published)
+            report = publish(
+                store,
+                [doc],
+                embedder=embedder,
+                index_root=self.settings.index_root,
+                cache=cache,
+                tokenizer=self.tokenizer,
+            )
+        return FaqChange(doc, report, round(time.perf_counter() - started, 3))
+
+    def _read_store(self) -> KBStore:
+        if not self.settings.store_path.exists():
+            raise TrainerError(f"no store at {self.settings.store_path}")
+        return KBStore(self.settings.store_path, read_only=True)
+
+    @contextmanager
+    def _writing(
+        self,
+        what: str,
+        wait: float,
+        on_wait: Callable[[LockHolder | None], None] | None,
+    ) -> Iterator[tuple[KBStore, EmbeddingCache]]:
+        """The live store and the embedding cache, under the writer lock."""
         if not self.settings.store_path.exists():
             # Opening it would create an empty store, and the next build would serve nothing
             # but the new entry.
@@ -194,34 +330,47 @@ class Trainer:
         # of this process queue; another process's writer (ingest, build) is waited for.
         with (
             self._approve_lock,
-            writer_lock(self.settings, "approve", wait=wait, on_wait=on_wait),
+            writer_lock(self.settings, what, wait=wait, on_wait=on_wait),
         ):
             store = KBStore(self.settings.store_path)
             cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite")
-            return self._approve(candidate_id, embedder, store, cache)
+            try:
+                yield store, cache
+            finally:
+                cache.close()
+                store.close()
 
-    def _approve(
-        self, candidate_id: str, embedder: Embedder, store: KBStore, cache: EmbeddingCache
-    ) -> Approval:
-        try:
-            return approve_candidate(
-                self.candidates(),
-                candidate_id,
-                store=store,
-                embedder=embedder,
-                index_root=self.settings.index_root,
-                cache=cache,
-                tokenizer=self.tokenizer,
-            )
-        finally:
-            cache.close()
-            store.close()
+
+@dataclass(frozen=True)
+class FaqChange:
+    """A withdrawn or republished FAQ entry and the build that serves the change."""
+
+    document: Document
+    build: BuildReport
+    seconds: float
 
 
 def approval_summary(approval: Approval) -> str:
     """An approval's result as the audit log records it (the API and ``kb trainer approve``)."""
+    c = approval.candidate
+    who = f" by {c.approvals[-1]}" if c.approvals and c.approvals[-1] else ""
     b = approval.build
+    if b is None:
+        return (
+            f"approval {len(c.approvals)} of {approval.needed}{who} for faq:{c.faq_id} "
+            f"(candidate {c.id}); not published yet"
+        )
     return (
-        f"published faq:{approval.candidate.id} in index {b.path.name} ({b.embedded} chunk(s) "
-        f"embedded, {b.cached} from cache) in {approval.seconds:.2f} s"
+        f"published faq:{c.faq_id} (candidate {c.id}){who} in index {b.path.name} "
+        f"({b.embedded} chunk(s) embedded, {b.cached} from cache) in {approval.seconds:.2f} s"
+    )
+
+
+def change_summary(change: FaqChange) -> str:
+    """A withdrawal or republication as the audit log records it."""
+    b = change.build
+    state = "published" if change.document.published else "withdrawn"
+    return (
+        f"{state} {change.document.doc_id} in index {b.path.name} ({b.embedded} chunk(s) "
+        f"embedded, {b.cached} from cache) in {change.seconds:.2f} s"
     )

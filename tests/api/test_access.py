@@ -51,8 +51,8 @@ def issue_role(path: str) -> str | None:
     """The issue's classification by path prefix (``None`` = public)."""
     if path in PUBLIC_PAGES or path.startswith(("/public/", "/static")):
         return None
-    if path.startswith(("/api/v1/admin/", "/admin/")):
-        return "admin"
+    if path.startswith(("/api/v1/admin/", "/admin/")) or path == "/metrics":
+        return "admin"  # /metrics: or no key from KB_METRICS_ALLOW_IPS (tests/api/test_metrics.py)
     if path.startswith(("/api/v1/trainer/", "/trainer/")):
         return "trainer"
     if path.startswith("/api/v1/"):

@@ -46,7 +46,7 @@ def test_trainer_routes_need_the_trainer_role(make_client: MakeClient, trainer_r
     # The page itself is a public shell that logs in with the trainer role.
     page = anonymous.get("/trainer")
     assert page.status_code == 200
-    assert 'src="/static/auth.js" data-role="trainer"' in page.text
+    assert 'src="static/auth.js" data-role="trainer"' in page.text
     assert anonymous.get("/static/trainer.js").status_code == 200
 
 

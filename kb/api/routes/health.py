@@ -1,11 +1,12 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and the Prometheus metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from kb.api.deps import StateDep
+from kb.api.metrics import CONTENT_TYPE, METRICS_PATH, metrics_of
 from kb.api.schemas import HealthOut, ReadyOut
 
 router = APIRouter(tags=["health"])
@@ -30,3 +31,14 @@ def readyz(state: StateDep) -> ReadyOut | JSONResponse:
         model=searcher.manifest.model,
         chunks=searcher.manifest.chunks,
     )
+
+
+@router.get(METRICS_PATH, include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus text format (:mod:`kb.api.metrics`); an admin key or an allowed address.
+
+    The access check (:mod:`kb.api.access`) has run before: ``KB_METRICS_ALLOW_IPS`` or an
+    admin key.
+    """
+    body = metrics_of(request.app).exposition()
+    return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

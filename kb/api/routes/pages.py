@@ -1,4 +1,8 @@
-"""HTML pages and the widget script (plain HTML/CSS/JS from ``kb/api/static``, no build step)."""
+"""HTML pages and the widget script (plain HTML/CSS/JS from ``kb/api/static``, no build step).
+
+Every URL in the pages is relative (``static/console.css``, ``api/v1/search``), so they work
+at the site root and under a reverse proxy's sub-path alike (:mod:`kb.api.rootpath`).
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,9 @@ def staff_console() -> FileResponse:
 
 @router.get("/staff/")
 def staff_console_slash() -> RedirectResponse:
-    # A path, never a URL built from the request's Host (kb.api.redirects keeps it so).
-    return RedirectResponse("/staff")
+    # Relative, never a URL built from the request's Host (kb.api.redirects), and never an
+    # absolute path either: behind a proxy's sub-path (/faq/staff/) "/staff" would leave it.
+    return RedirectResponse("../staff")
 
 
 @router.get("/public/widget.js")

@@ -15,12 +15,14 @@ counsellors' searches.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 
 from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep
+from kb.api.metrics import count_search
 from kb.api.querylog import get_trainer, log_search
 from kb.api.ratelimit import Busy, SearchGate, priced, public_search_cost, rate_limited
 from kb.api.schemas import (
@@ -39,7 +41,7 @@ from kb.search.suggest import suggester_for
 from kb.settings import Settings
 from kb.store import FeedbackRecord
 from kb.text.masking import mask_personal
-from kb.types import DocId, Filters
+from kb.types import Department, DocId, FaqResult, Filters
 
 router = APIRouter(
     prefix="/public/v1",
@@ -79,7 +81,7 @@ async def faq_search(
     """
     max_chars = settings.public_max_query_chars
     limit = min(k or settings.public_max_results, settings.public_max_results)
-    published = suggester_for(searcher).published_ids
+    suggester = suggester_for(searcher)
     # An empty or over-long query raises QueryError in the search layer: the app maps it to 422.
     try:
         result = await search_gate(request).run(
@@ -107,31 +109,32 @@ async def faq_search(
         background.add_task(
             log_search, get_trainer(request), "public", result.query, result, searcher
         )
-    faqs = []
-    for faq in result.faqs:
-        if faq.id not in published:  # belt and braces: the filter already guarantees it
-            continue
-        dept = searcher.departments.get(faq.department)
-        faqs.append(
-            PublicFaqOut(
-                id=faq.id,
-                question=faq.question,
-                answer=faq.answer,
-                category=faq.category,
-                url=faq.url,
-                department=PublicDepartmentOut(
-                    name=dept.name, phone=dept.phone, location=dept.location, hours=dept.hours
-                )
-                if dept
-                else None,
-            )
-        )
+    # Belt and braces: the filter already keeps out unpublished and expired entries.
+    faqs = [public_faq(f, searcher.departments) for f in result.faqs if suggester.is_public(f.id)]
+    count_search(request.app, "public", bool(faqs))
     return PublicSearchOut(
         query=result.query,
         answered=bool(faqs),
         confidence=level if faqs else "none",
         faqs=faqs,
         contact=ContactOut.from_settings(settings),
+    )
+
+
+def public_faq(faq: FaqResult, departments: Mapping[str, Department]) -> PublicFaqOut:
+    """An FAQ entry as the widget gets it (the trainer's preview serializes drafts with it too)."""
+    dept = departments.get(faq.department)
+    return PublicFaqOut(
+        id=faq.id,
+        question=faq.question,
+        answer=faq.answer,
+        category=faq.category,
+        url=faq.url,
+        department=PublicDepartmentOut(
+            name=dept.name, phone=dept.phone, location=dept.location, hours=dept.hours
+        )
+        if dept
+        else None,
     )
 
 
@@ -161,7 +164,7 @@ def faq_feedback(
     body: PublicFeedbackIn, searcher: SearcherDep, store: FeedbackDep
 ) -> PublicFeedbackOut:
     """The citizen's answer to 「この回答は役に立ちましたか？」 for one published FAQ entry."""
-    if body.faq_id not in suggester_for(searcher).published_ids:
+    if not suggester_for(searcher).is_public(body.faq_id):
         raise HTTPException(status_code=404, detail=f"no published FAQ {body.faq_id!r}")
     doc_id = DocId.of("faq", body.faq_id)
     store.add(

@@ -8,6 +8,7 @@ from typing import Annotated, cast
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
+from kb.api.metrics import count_search
 from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import ContactOut, ErrorOut, SearchOut
 from kb.search.config import MODES
@@ -93,6 +94,7 @@ async def search(
 
     # An empty or over-long query raises QueryError in the search layer: the app maps it to 422.
     result, out = await state.run(search_and_audit)
+    count_search(request.app, "staff", result.answered)
     if settings.query_log:
         # Masked and written after the response is sent (kb.api.querylog).
         background.add_task(log_search, get_trainer(request), "staff", q, result, searcher)

@@ -27,6 +27,7 @@ from kb.api.schemas import (
     SearchOut,
 )
 from kb.errors import QueryError
+from kb.search.expiry import is_expired
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
 from kb.store import FeedbackRecord
@@ -110,6 +111,8 @@ async def faq_detail(
         category=doc.category,
         url=doc.url,
         published=doc.published,
+        expires=doc.expires,
+        expired=is_expired(doc.expires),
         related=related,
     )
 

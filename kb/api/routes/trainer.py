@@ -1,4 +1,5 @@
-"""Trainer tools over HTTP: topics, gaps, manual drafts, FAQ candidates and the dashboard.
+"""Trainer tools over HTTP: topics, gaps, manual drafts, the dashboard (and, from
+:mod:`kb.api.routes.trainer_faq`, FAQ candidates and entries).
 
 Every route depends on ``require_role("trainer")``. The page ``/trainer`` is a public shell
 (like ``/staff``): it logs in through ``/static/auth.js`` and fetches the dashboard fragment
@@ -7,33 +8,21 @@ Every route depends on ``require_role("trainer")``. The page ``/trainer`` is a p
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kb.api.deps import AuditDep, StateDep, TrainerDep
+from kb.api.deps import TrainerDep
 from kb.api.querylog import get_trainer
 from kb.api.routes.pages import STATIC_DIR
+from kb.api.routes.trainer_faq import router as faq_router
 from kb.api.schemas import ErrorOut
-from kb.api.schemas_trainer import (
-    ApprovalOut,
-    CandidateEditIn,
-    CandidateIn,
-    CandidateListOut,
-    CandidateOut,
-    DashboardOut,
-    GapsOut,
-    TopicsOut,
-)
-from kb.errors import BusyError, TrainerError
-from kb.security.audit_actions import audited
-from kb.trainer.candidates import Approval
+from kb.api.schemas_trainer import DashboardOut, GapsOut, TopicsOut
+from kb.errors import TrainerError
 from kb.trainer.report import dashboard_html
-from kb.trainer.service import Trainer, approval_summary
-from kb.types import DocId
+from kb.trainer.service import Trainer
 
 router = APIRouter(prefix="/api/v1/trainer", tags=["trainer"])
 pages = APIRouter(include_in_schema=False)
@@ -152,75 +141,6 @@ async def manual(
     )
 
 
-@router.get("/candidates", response_model=CandidateListOut)
-def list_candidates(request: Request, _: TrainerDep) -> CandidateListOut:
-    """Every FAQ candidate, drafts and approved ones."""
-    found = _trainer(request).candidates().all()
-    return CandidateListOut(candidates=[CandidateOut(**asdict(c)) for c in found])
-
-
-@router.post("/candidates", response_model=CandidateOut, status_code=201, responses=_ERRORS)
-async def create_candidate(request: Request, _: TrainerDep, body: CandidateIn) -> CandidateOut:
-    """Draft an FAQ entry for a topic (normally a gap topic); it stays unpublished."""
-    trainer = _trainer(request)
-    try:
-        candidate = await run_in_threadpool(trainer.draft, body.topic_id)
-    except TrainerError as exc:
-        raise _not_found(exc) from exc
-    return CandidateOut(**asdict(candidate))
-
-
-def _candidate_error(exc: TrainerError) -> HTTPException:
-    status = 409 if "already" in str(exc) else 404
-    return HTTPException(status_code=status, detail=str(exc))
-
-
-@router.patch("/candidates/{candidate_id}", response_model=CandidateOut, responses=_ERRORS)
-def edit_candidate(
-    request: Request, _: TrainerDep, candidate_id: str, body: CandidateEditIn
-) -> CandidateOut:
-    """Edit a draft's question and answer before approving it."""
-    try:
-        candidate = _trainer(request).edit(candidate_id, question=body.question, answer=body.answer)
-    except TrainerError as exc:
-        raise _candidate_error(exc) from exc
-    return CandidateOut(**asdict(candidate))
-
-
-@router.post("/candidates/{candidate_id}/approve", response_model=ApprovalOut, responses=_ERRORS)
-async def approve_candidate(
-    request: Request, state: StateDep, principal: TrainerDep, audit: AuditDep, candidate_id: str
-) -> ApprovalOut:
-    """Publish a draft: it is searchable in the widget as soon as this returns.
-
-    The audit log gets ``approve.start`` before the build and ``approve`` (or
-    ``approve.failed``) after it.
-    """
-    if state.service is None:
-        raise HTTPException(status_code=503, detail="the search service is not loaded yet")
-    service = state.service
-    trainer = _trainer(request)
-
-    def approve() -> Approval:
-        ids = [DocId.of("faq", candidate_id)]
-        with audited(audit, "approve", actor=principal.name, role=principal.role, ids=ids) as done:
-            approval = trainer.approve(candidate_id, service.embedder)
-            done.detail = approval_summary(approval)
-        return approval
-
-    try:
-        approval = await run_in_threadpool(approve)
-    except TrainerError as exc:
-        raise _candidate_error(exc) from exc
-    except BusyError as exc:
-        # Another ingest or build (another worker, the command line): try again afterwards.
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
-    # Open the new build now, so the next widget search does not pay for it.
-    await run_in_threadpool(service.searcher)
-    return ApprovalOut(
-        candidate=CandidateOut(**asdict(approval.candidate)),
-        seconds=approval.seconds,
-        index=approval.build.path.name,
-        embedded=approval.build.embedded,
-        cached=approval.build.cached,
-    )
+# The FAQ lifecycle (candidates, FAQ entries, preview) lives in its own module, under this
+# router's prefix and role.
+router.include_router(faq_router)

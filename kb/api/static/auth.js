@@ -1,6 +1,6 @@
 /* Login for the staff console and trainer pages: an API key kept in sessionStorage.
  *
- * Include it before the page's own script: <script src="/static/auth.js" data-role="staff">
+ * Include it before the page's own script: <script src="static/auth.js" data-role="staff">
  * (data-role: the least role the page needs: staff or trainer). It shows a login form until a
  * key of that role is entered, then resolves kbAuth.ready with {name, role, roles}. All calls
  * to the server go through kbAuth.api(path, {method, body, signal}), which sends the key as
@@ -47,6 +47,24 @@
       throw err;
     }
     return data;
+  }
+
+  /* A file from the server (a printed sheet, an export): {blob, filename}. Errors as api(). */
+  async function file(path, options = {}) {
+    const res = await request(path, options);
+    if (!res.ok) {
+      const data = await res.json().catch(() => ({}));
+      if (res.status === 401) {
+        sessionStorage.removeItem(KEY_STORAGE);
+        showLogin("ログインの有効期限が切れたか、キーが無効になりました。もう一度ログインしてください。");
+      }
+      const err = new Error(data.detail || res.statusText);
+      err.status = res.status;
+      throw err;
+    }
+    const disposition = res.headers.get("Content-Disposition") || "";
+    const m = /filename="([^"]+)"/.exec(disposition);
+    return { blob: await res.blob(), filename: m ? m[1] : "" };
   }
 
   function style() {
@@ -130,7 +148,7 @@
 
   /* Check a key with the server; store it only when it holds the page's role. */
   async function check(candidate) {
-    const res = await request("/api/v1/me", { apiKey: candidate });
+    const res = await request("api/v1/me", { apiKey: candidate });
     if (res.status === 401) throw new Error("キーが正しくないか、無効にされています。");
     if (!res.ok) throw new Error(`確認できませんでした（${res.status}）`);
     const who = await res.json();
@@ -166,7 +184,7 @@
     showLogin("");
   }
 
-  window.kbAuth = { api, ready, logout, principal: () => principal };
+  window.kbAuth = { api, file, ready, logout, principal: () => principal };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

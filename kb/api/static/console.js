@@ -31,6 +31,7 @@
   let shown = [];
   let selected = -1;
   let directory = [];
+  let history = []; // the searches of this consultation, oldest first (新しい相談 clears it)
 
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
@@ -98,9 +99,10 @@
     params.set("k", String(K));
     setStatus("検索中…");
     try {
-      const data = await api("/api/v1/search?" + params, { signal: inflight.signal });
+      const data = await api("api/v1/search?" + params, { signal: inflight.signal });
       if (my !== seq) return;
       render(data);
+      remember(text);
       const ms = `${data.took_ms.toFixed(0)} ms`;
       setStatus(data.answered === false ? `該当する情報なし・${ms}` : ms);
       highlight(text, my);
@@ -135,7 +137,7 @@
       "data-kind": kind, "data-id": id, "data-doc": docId,
       onclick: () => openItem(kind, id),
     }, ...parts);
-    li.append(el("div", { class: "actions" }, helpedButton(docId), extra || null));
+    li.append(el("div", { class: "actions" }, helpedButton(docId), copyButton(li), extra || null));
     return li;
   }
 
@@ -188,8 +190,124 @@
       c.hours ? el("div", { class: "meta" }, c.hours) : null);
   }
 
+  // The answer as staff would read it out or paste it into a record: title, phone, body, ids.
+  function copyButton(li) {
+    return el("button", {
+      type: "button", class: "copy", title: "この回答の文面をコピー",
+      onclick: (e) => {
+        e.stopPropagation();
+        const text = [...li.querySelectorAll(".title, .phone, .body, .meta")]
+          .map((n) => n.textContent.trim()).filter(Boolean).join("\n");
+        copyText(text).then(() => say("コピーしました"), () => say("コピーできませんでした"));
+      },
+    }, "コピー");
+  }
+
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      try { await navigator.clipboard.writeText(text); return; } catch (err) { /* fall back */ }
+    }
+    // Plain http inside the city network has no Clipboard API: the old way still works.
+    const area = el("textarea", { readonly: "", class: "visually-hidden" });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    if (!ok) throw new Error("copy refused");
+  }
+
+  // --- manual tables: Markdown / Word rows (| a | b |) as <table>, built as DOM (no HTML) --
+  const SEPARATOR = /^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+  function isRow(line) { return /^\s*\|.*\|\s*$/.test(line) || / \| .* \| /.test(` ${line} `); }
+  function cells(line) {
+    return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+  }
+
+  function blocks(text) {
+    const out = [];
+    for (const line of text.split("\n")) {
+      const row = isRow(line) || SEPARATOR.test(line.trim());
+      const last = out[out.length - 1];
+      if (row && last && last.table) last.lines.push(line);
+      else if (row) out.push({ table: true, lines: [line] });
+      else if (last && !last.table) last.lines.push(line);
+      else out.push({ table: false, lines: [line] });
+    }
+    // One row alone is a sentence with a bar in it, not a table.
+    return out.map((b) => (b.table && b.lines.length < 2 ? { table: false, lines: b.lines } : b));
+  }
+
+  function manualText(text) {
+    const frag = document.createDocumentFragment();
+    for (const b of blocks(text)) {
+      if (!b.table) { frag.append(el("p", { class: "pre" }, b.lines.join("\n"))); continue; }
+      const rows = b.lines.filter((l) => !SEPARATOR.test(l.trim())).map(cells);
+      const head = b.lines.length > 1 && SEPARATOR.test(b.lines[1].trim()) ? rows.shift() : null;
+      frag.append(el("table", { class: "md" },
+        head ? el("thead", {}, el("tr", {}, ...head.map((c) => el("th", { scope: "col" }, c))))
+          : null,
+        el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c) => el("td", {}, c)))))));
+    }
+    return frag;
+  }
+
+  // In a pane's short extract a table reads as lines of cells, without its |---| rule.
+  function plainTables(text) {
+    return blocks(text).map((b) => (b.table
+      ? b.lines.filter((l) => !SEPARATOR.test(l.trim())).map((l) => cells(l).join("　")).join("\n")
+      : b.lines.join("\n"))).join("\n");
+  }
+
+  // --- this consultation: its searches, 新しい相談, phone-call mode ------------------------
+  function remember(text) {
+    const last = history[history.length - 1];
+    // Typing builds a query in steps (母が → 母が認知症で…): one entry for the finished one.
+    if (last && (text.startsWith(last) || last.startsWith(text))) history[history.length - 1] = text;
+    else if (!history.includes(text)) history.push(text);
+    if (history.length > 100) history.shift();
+    renderHistory();
+  }
+
+  function renderHistory() {
+    const list = $("#history");
+    if (!list) return;
+    list.replaceChildren(...history.map((text) => el("li", {}, el("button", {
+      type: "button", title: text, onclick: () => { q.value = text; q.focus(); runSearch(); },
+    }, text.length > 24 ? text.slice(0, 24) + "…" : text))));
+    list.closest(".history").hidden = history.length === 0;
+  }
+
+  function newConsultation() {
+    history = [];
+    renderHistory();
+    q.value = "";
+    const notes = $("#phone-notes");
+    if (notes) notes.value = "";
+    clearResults();
+    document.dispatchEvent(new CustomEvent("kb:new-consultation"));
+    q.focus();
+  }
+
+  // A call's notes grow as the citizen talks: the search follows the latest sentences.
+  const PHONE_QUERY_CHARS = 200;
+  function latestSentences(text, count = 2, most = PHONE_QUERY_CHARS) {
+    const parts = text.split(/(?<=[。．！？!?\n])/).map((x) => x.trim()).filter(Boolean);
+    const out = parts.slice(-count).join(" ");
+    return out.length > most ? out.slice(-most).trim() : out;
+  }
+
+  function setPhoneMode(on) {
+    $("#phone-mode").setAttribute("aria-pressed", String(on));
+    $("#phone-panel").hidden = !on;
+    document.body.classList.toggle("phone-mode", on);
+    (on ? $("#phone-notes") : q).focus();
+  }
+
   function render(data) {
     lastQuery = data.query;
+    // 正しい担当課は… belongs to one search: never carried over to the next one.
+    $("#right-department").value = "";
     shown = [];
     selected = -1;
     const confidence = data.confidence || {};
@@ -211,7 +329,8 @@
         return item("faq", f.id, "faq:" + f.id, [
           hl("div", "title", f.question),
           hl("div", "body", f.answer),
-          el("div", { class: "meta" }, `${f.id}　${f.department}`),
+          el("div", { class: "meta" }, `${f.id}　${f.department}`,
+            f.expired ? el("span", { class: "badge expired", title: `公開期限 ${f.expires}` }, "期限切れ") : null),
         ]);
       }),
       cases: data.cases.map((c) => {
@@ -226,7 +345,7 @@
         shown.push("manual:" + m.id);
         return item("manual", m.id, "manual:" + m.id, [
           hl("div", "title", m.heading),
-          hl("div", "body", m.text),
+          hl("div", "body", plainTables(m.text)),
           el("div", { class: "meta" }, m.title),
         ]);
       }),
@@ -246,7 +365,7 @@
     const nodes = [...document.querySelectorAll("#results .hl")];
     if (!nodes.length) return;
     try {
-      const data = await api("/api/v1/highlight", {
+      const data = await api("api/v1/highlight", {
         method: "POST", body: { q: text, texts: nodes.map((n) => n.dataset.text) },
       });
       if (my !== seq) return;
@@ -310,7 +429,7 @@
   // --- feedback -------------------------------------------------------------------------
   async function sendHelped(docId, button) {
     try {
-      const saved = await api("/api/v1/feedback", {
+      const saved = await api("api/v1/feedback", {
         method: "POST", body: { query: lastQuery || q.value.trim(), shown, helped_id: docId },
       });
       if (button) button.setAttribute("aria-pressed", "true");
@@ -322,7 +441,7 @@
     const name = $("#right-department").value;
     if (!name) { say("担当課を選んでください"); $("#right-department").focus(); return; }
     try {
-      const saved = await api("/api/v1/feedback", {
+      const saved = await api("api/v1/feedback", {
         method: "POST",
         body: { query: lastQuery || q.value.trim(), shown, right_department: name },
       });
@@ -368,16 +487,17 @@
           el("button", { type: "button", onclick: () => sendHelped("department:" + id) },
             "この担当課で合っていた"));
       } else if (kind === "faq") {
-        const f = await api(`/api/v1/faq/${encodeURIComponent(id)}`);
+        const f = await api(`api/v1/faq/${encodeURIComponent(id)}`);
         title.textContent = `FAQ ${f.id}`;
         body.replaceChildren(
           el("h3", {}, "質問"), el("p", { class: "pre" }, f.question),
           el("h3", {}, "回答"), el("p", { class: "pre" }, f.answer),
           el("p", { class: "meta" }, `担当: ${f.departments.join("・")}　分類: ${f.category}　`
-            + (f.published ? "公開" : "非公開（職員のみ）")),
+            + (f.published ? "公開" : "非公開（職員のみ）")
+            + (f.expired ? `　期限切れ（公開期限 ${f.expires}）` : "")),
           helpedButton("faq:" + f.id), relatedBlock(f.related));
       } else if (kind === "case") {
-        const c = await api(`/api/v1/cases/${encodeURIComponent(id)}`);
+        const c = await api(`api/v1/cases/${encodeURIComponent(id)}`);
         title.textContent = `事例 ${c.id}（${c.date}・${c.channel}）`;
         body.replaceChildren(
           el("h3", {}, "相談内容"), el("p", { class: "pre" }, c.summary),
@@ -385,10 +505,10 @@
           el("p", { class: "meta" }, `担当: ${c.departments.join("・")}　分類: ${c.category}`),
           helpedButton("case:" + c.id), relatedBlock(c.related));
       } else if (kind === "manual") {
-        const m = await api(`/api/v1/manuals/${encodeURIComponent(id)}`);
+        const m = await api(`api/v1/manuals/${encodeURIComponent(id)}`);
         title.textContent = m.title;
         body.replaceChildren(
-          el("h3", {}, m.heading), el("p", { class: "pre" }, m.text),
+          el("h3", {}, m.heading), manualText(m.text),
           helpedButton("manual:" + m.id), relatedBlock(m.related));
       }
     } catch (err) {
@@ -411,13 +531,32 @@
   // --- start ----------------------------------------------------------------------------
   async function loadDirectory() {
     try {
-      directory = (await api("/api/v1/departments")).departments;
+      directory = (await api("api/v1/departments")).departments;
     } catch (err) { setStatus("担当課一覧を読み込めませんでした"); return; }
     for (const sel of [$("#department-filter"), $("#right-department")]) {
       for (const d of directory) sel.append(el("option", { value: d.name }, d.name));
     }
   }
   updatePaneVisibility();
-  window.kbAuth.ready.then(() => loadDirectory()).then(fromHash);
-  window.kbConsole = { api, runSearch };
+  $("#new-consultation").addEventListener("click", newConsultation);
+  $("#phone-mode").addEventListener("click", () => {
+    setPhoneMode($("#phone-mode").getAttribute("aria-pressed") !== "true");
+  });
+  $("#phone-notes").addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const latest = latestSentences($("#phone-notes").value);
+      if (latest && latest !== q.value.trim()) { q.value = latest; runSearch(); }
+    }, DEBOUNCE_MS * 2);
+  });
+  // After login the dialog gives focus back to nothing: typing must land in the search box.
+  window.kbAuth.ready.then(() => { q.focus(); return loadDirectory(); }).then(fromHash);
+  window.kbConsole = {
+    api, runSearch, say, el, newConsultation, latestSentences,
+    history: () => [...history],
+    query: () => lastQuery || q.value.trim(),
+    notes: () => $("#phone-notes").value,
+    phoneMode: () => $("#phone-mode").getAttribute("aria-pressed") === "true",
+    directory: () => directory,
+  };
 })();

@@ -28,7 +28,7 @@
     dashboard.setAttribute("aria-busy", "true");
     say("集計中…");
     try {
-      const data = await api("/api/v1/trainer/dashboard?department=" + encodeURIComponent(dept));
+      const data = await api("api/v1/trainer/dashboard?department=" + encodeURIComponent(dept));
       if (select.options.length <= 1) {
         for (const name of data.departments) select.append(el("option", { value: name }, name));
         select.value = dept;
@@ -68,13 +68,13 @@
   }
 
   async function loadCandidates() {
-    const data = await api("/api/v1/trainer/candidates");
+    const data = await api("api/v1/trainer/candidates");
     list.replaceChildren(...data.candidates.map(candidateItem));
     if (!data.candidates.length) list.append(el("li", {}, "FAQ候補はまだありません。「FAQ候補を作る」から作成できます。"));
   }
 
   async function save(id, question, answer) {
-    await api(`/api/v1/trainer/candidates/${encodeURIComponent(id)}`, {
+    await api(`api/v1/trainer/candidates/${encodeURIComponent(id)}`, {
       method: "PATCH", body: { question: question.value, answer: answer.value } });
     say(`${id} を保存しました`);
   }
@@ -83,7 +83,7 @@
     try {
       await save(id, question, answer);
       say(`${id} を公開しています…`);
-      const res = await api(`/api/v1/trainer/candidates/${encodeURIComponent(id)}/approve`, { method: "POST" });
+      const res = await api(`api/v1/trainer/candidates/${encodeURIComponent(id)}/approve`, { method: "POST" });
       say(`${id} を公開しました（${res.seconds.toFixed(1)} 秒）`);
       await loadCandidates();
     } catch (err) { say("公開できませんでした：" + err.message); }
@@ -94,7 +94,7 @@
     if (!button) return;
     button.disabled = true;
     try {
-      const c = await api("/api/v1/trainer/candidates", { method: "POST", body: { topic_id: button.dataset.topic } });
+      const c = await api("api/v1/trainer/candidates", { method: "POST", body: { topic_id: button.dataset.topic } });
       say(`FAQ候補 ${c.id} を作成しました`);
       await loadCandidates();
       list.querySelector(`[data-id="${c.id}"] input`)?.focus();
@@ -109,7 +109,7 @@
     if (!dept) return;
     // A file download needs the key too: fetch it through the same Authorization header.
     const key = sessionStorage.getItem("kb.apiKey");
-    const res = await fetch(`/api/v1/trainer/manual?department=${encodeURIComponent(dept)}&format=${format}`, {
+    const res = await fetch(`api/v1/trainer/manual?department=${encodeURIComponent(dept)}&format=${format}`, {
       headers: key ? { Authorization: "Bearer " + key } : {}, credentials: "omit", referrerPolicy: "no-referrer" });
     if (!res.ok) { say("マニュアルを作成できませんでした"); return; }
     const url = URL.createObjectURL(await res.blob());

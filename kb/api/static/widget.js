@@ -3,8 +3,13 @@
  *
  *   <script src="https://KB-HOST/public/widget.js" data-kb-endpoint="https://KB-HOST"></script>
  *
+ * Behind a reverse proxy's sub-path, both carry it (https://www.city.example.jp/faq/public/...
+ * and data-kb-endpoint="https://www.city.example.jp/faq"); without data-kb-endpoint the widget
+ * calls the address its script came from.
  * Optional: data-kb-target="#css-selector" (where to render; default: right after the tag),
- * data-kb-title="..." (the heading). No framework needed; everything renders in a Shadow DOM so
+ * data-kb-title="..." (the heading). data-kb-preview: the trainer page's preview, which renders a
+ * draft through host.kbRender(data) (the /public/v1/faq/search shape) and sends no feedback.
+ * No framework needed; everything renders in a Shadow DOM so
  * the page's styles and the widget's cannot affect each other. The search box follows the ARIA
  * 1.2 combobox pattern (list autocomplete) and waits for the IME to finish converting.
  */
@@ -12,10 +17,14 @@
   "use strict";
   var script = document.currentScript;
   if (!script) return;
-  var endpoint = (script.getAttribute("data-kb-endpoint") || new URL(script.src).origin)
+  // Without data-kb-endpoint: where this script came from, sub-path included
+  // (https://www.city.example.jp/faq/public/widget.js -> https://www.city.example.jp/faq).
+  var endpoint = (script.getAttribute("data-kb-endpoint") ||
+    new URL(script.src, document.baseURI).href.split(/[?#]/)[0].replace(/\/(public|static)\/widget\.js$/, ""))
     .replace(/\/+$/, "").replace(/\/public\/v1$/, "");
   var title = script.getAttribute("data-kb-title") || "よくある質問（FAQ）を検索";
   var targetSel = script.getAttribute("data-kb-target");
+  var preview = script.hasAttribute("data-kb-preview");
   var DEBOUNCE_MS = 150;
 
   var CSS = [
@@ -198,6 +207,10 @@
     [["はい", true], ["いいえ", false]].forEach(function (pair) {
       var b = h("button", { type: "button", text: pair[0] });
       b.addEventListener("click", function () {
+        if (preview) {
+          row.replaceChildren(h("span", { role: "status", text: "（プレビューのため送信しません）" }));
+          return;
+        }
         fetch(endpoint + "/public/v1/faq/feedback", {
           method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ faq_id: faq.id, helpful: pair[1], query: lastQuery }),
@@ -235,7 +248,7 @@
         h("summary", { text: faq.question }),
         h("p", { class: "answer", text: faq.answer }),
         contact(faq.department));
-      if (faq.url) d.appendChild(h("p", null, h("a", { href: faq.url, target: "_blank",
+      if (safeUrl(faq.url)) d.appendChild(h("p", null, h("a", { href: safeUrl(faq.url), target: "_blank",
         rel: "noopener", text: "詳しくはこちら（市のページ）" })));
       d.appendChild(feedback(faq));
       answers.appendChild(d);
@@ -259,6 +272,9 @@
       if (my === seq) answers.replaceChildren(h("p", { text: err.message }));
     });
   }
+
+  // The trainer's preview: the same render, the same markup and CSS, for an unsaved draft.
+  if (preview) host.kbRender = function (data) { render(data, data.faqs[0] && data.faqs[0].id); };
 
   input.addEventListener("compositionstart", function () { composing = true; clearTimeout(timer); });
   input.addEventListener("compositionend", function () { composing = false; schedule(); });

@@ -1,0 +1,112 @@
+"""``kb prune --older-than``: how long the query log, the feedback log and old builds are kept.
+
+The query log and the feedback log grow with every search and every click, and hold what
+residents typed (masked); old index builds hold the store as it was. Rows and builds older than
+the cut-off go; the serving build always stays. The **audit log is never pruned**: it is the
+accountability record (who searched, opened, changed or deleted what), append-only and
+hash-chained, and a gap in it would be indistinguishable from tampering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.errors import InputError
+from kb.index.folder import IndexRoot
+from kb.messages import current_language
+from kb.settings import Settings
+from kb.store import FeedbackStore, QueryLogStore
+
+_AGE_RE = re.compile(r"^\s*(\d+)\s*([dw日週]?)\s*$")
+_UNIT_DAYS = {"": 1, "d": 1, "日": 1, "w": 7, "週": 7}
+_TEXT = {
+    "bad_age": (
+        "「{value}」は期間として読めません。日数で指定してください（例: 90d、12w、90日）",
+        "{value!r} is not an age: give days or weeks (90d, 12w)",
+    ),
+}
+
+
+def _t(key: str, **params: object) -> str:
+    ja, en = _TEXT[key]
+    return (en if current_language() == "en" else ja).format(**params)
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """``90d`` / ``12w`` / ``90`` (days) / ``90日`` as a duration.
+
+    Raises:
+        InputError: Not of that form, or zero.
+    """
+    match = _AGE_RE.match(text.lower())
+    if match is None or int(match.group(1)) <= 0:
+        raise InputError("--older-than", _t("bad_age", value=text))
+    return dt.timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    """What :func:`prune` removed (or, in a dry run, would remove)."""
+
+    cutoff: str
+    """Rows and builds older than this (UTC, ISO 8601) go."""
+    query_rows: int
+    feedback_rows: int
+    builds: tuple[str, ...]
+    """Index builds (folder names) removed; the serving one never is."""
+    dry_run: bool
+
+
+def prune(
+    settings: Settings,
+    older_than: dt.timedelta,
+    *,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+) -> PruneReport:
+    """Remove query-log and feedback rows and index builds older than ``older_than``.
+
+    Call it under the writer lock (:func:`kb.index.lock.writer_lock`): it removes builds.
+
+    Args:
+        settings: The data folder.
+        older_than: The age past which they go.
+        dry_run: Only count them.
+        now: The current time (tests).
+    """
+    cut = (now or dt.datetime.now(dt.UTC)) - older_than
+    cutoff = cut.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    counts = [
+        _prune_log(path, kind, cutoff, dry_run)
+        for path, kind in (
+            (settings.query_log_path, QueryLogStore),
+            (settings.feedback_path, FeedbackStore),
+        )
+    ]
+    root = IndexRoot(settings.index_root)
+    old = [f for f in root.old_builds() if root.built_at(f) < cut]
+    if not dry_run:
+        for folder in old:
+            root.remove_build(folder)
+    return PruneReport(cutoff, counts[0], counts[1], tuple(f.name for f in old), dry_run)
+
+
+def _prune_log(
+    path: Path, kind: type[QueryLogStore] | type[FeedbackStore], cutoff: str, dry_run: bool
+) -> int:
+    if not path.exists():
+        return 0
+    log = kind(path)
+    try:
+        n = log.prune_before(cutoff, dry_run=dry_run)
+        if n and not dry_run:
+            log.compact()
+        return n
+    finally:
+        log.close()
+
+
+__all__ = ["PruneReport", "parse_age", "prune"]

@@ -1,0 +1,117 @@
+"""``kb ingest --sync``: the files given are the truth for their kinds.
+
+Every stored document of a kind the files hold (FAQ, cases, manual sections, directory
+entries), or of ``--kind``, that none of the files has any more is removed, through the same
+path as ``kb delete`` (:func:`kb.index.remove.remove_locked`). ``--dry-run`` lists what would be
+added, changed and removed without writing anything.
+
+Nothing is removed when the read was not complete: a file that could not be read, or a single
+row refused (bad date, missing field, an id with personal data), means the ids of that file are
+not known for sure, and a half-read file must not wipe the corpus. The good rows are stored as
+usual; the command says so and exits non-zero. Nothing is removed either, without ``force``,
+when it would remove every stored document of a kind, or more than half of more than
+:data:`MASS_MIN` of them: that is most often a partial export (one year's cases of several)
+rather than the city's intent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kb.ingest.pipeline import IngestReport
+from kb.messages import current_language
+from kb.store import Store
+from kb.types import DocId, DocKind
+
+MASS_MIN = 10
+"""More removals than this (and over half of a kind) need ``force``."""
+
+_TEXT = {
+    "incomplete": (
+        "読めなかったファイルまたは行が {n} 件あるため、--sync による削除は行いませんでした"
+        "（読めた行は登録済み）。ファイルを直して、もう一度実行してください",
+        "{n} file(s) or row(s) could not be read, so --sync removed nothing (the good rows "
+        "were stored); fix the file and run it again",
+    ),
+    "mass": (
+        "{kind} の登録 {stored} 件のうち {n} 件が削除されることになるため、中止しました。"
+        "一部だけを書き出したファイルではありませんか。--dry-run で確認し、意図どおりなら "
+        "--force を付けて実行してください",
+        "--sync would remove {n} of the {stored} stored {kind} document(s), so it removed "
+        "nothing: is the file a partial export? Check with --dry-run, and add --force if it is "
+        "meant",
+    ),
+    "nothing_read": (
+        "ファイルから文書が1件も読めなかったため、--sync の対象となる種類がありません",
+        "no document was read from the files, so --sync has no kind to make them the truth for",
+    ),
+}
+
+
+def _t(key: str, **params: object) -> str:
+    ja, en = _TEXT[key]
+    return (en if current_language() == "en" else ja).format(**params)
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What ``--sync`` removes (or would, or refused to)."""
+
+    kinds: tuple[str, ...]
+    """The kinds the files are the truth for."""
+    remove: tuple[str, ...]
+    """Stored ids of those kinds that the files lack."""
+    refused: str = ""
+    """Why nothing is removed (incomplete read, mass removal); empty: ``remove`` goes."""
+
+    @property
+    def removes(self) -> tuple[str, ...]:
+        """The ids that are actually removed: ``remove`` unless refused."""
+        return () if self.refused else self.remove
+
+
+def plan_sync(
+    store: Store, report: IngestReport, *, kind: DocKind | None = None, force: bool = False
+) -> SyncPlan:
+    """What ``--sync`` removes after the ingest ``report`` (its ingest, or its dry run).
+
+    Args:
+        store: The live store.
+        report: The ingest of the files (``doc_ids``: every document read and kept).
+        kind: The ``--kind`` given: that kind is synced even if the files held none of it.
+        force: Allow removing all of a kind, or most of a large one.
+    """
+    read = set(report.doc_ids)
+    kinds: list[str] = sorted({DocId.kind_of(i) for i in read} | ({kind} if kind else set()))
+    remove: list[str] = []
+    stored_per_kind: dict[str, int] = {}
+    for k in kinds:
+        have = store.document_ids(k)  # type: ignore[arg-type]
+        stored_per_kind[k] = len(have)
+        remove.extend(i for i in have if i not in read)
+    plan = SyncPlan(tuple(kinds), tuple(remove))
+    problems = len(report.errors) + len(report.failed_files)
+    if problems:
+        return SyncPlan(plan.kinds, plan.remove, _t("incomplete", n=problems))
+    if not kinds:
+        return SyncPlan((), (), _t("nothing_read"))
+    if not force:
+        for k in kinds:
+            n = sum(1 for i in remove if DocId.kind_of(i) == k)
+            stored = stored_per_kind[k]
+            if n and (n == stored or (n > MASS_MIN and 2 * n > stored)):
+                return SyncPlan(plan.kinds, plan.remove, _t("mass", kind=k, n=n, stored=stored))
+    return plan
+
+
+def describe_plan(report: IngestReport, plan: SyncPlan | None) -> list[str]:
+    """The lines ``kb ingest --dry-run`` prints: each id that would be added, changed, removed."""
+    labels = {"added": "追加", "updated": "変更"} if current_language() != "en" else {}
+    lines = [f"  {labels.get(change, change)}: {doc_id}" for doc_id, change in report.planned]
+    if plan is not None:
+        removed = "削除" if current_language() != "en" else "removed"
+        lines.extend(f"  {removed}: {doc_id}" for doc_id in plan.remove)
+    return lines
+
+
+__all__ = ["MASS_MIN", "SyncPlan", "describe_plan", "plan_sync"]

@@ -1,0 +1,355 @@
+"""A file's column headers → the fields of its kind: aliases, a city's own mapping, one report.
+
+Headers resolve in this order: the column mapping file (``kb ingest --columns map.toml`` or the
+``columns_file`` setting), the fields and Japanese aliases of :data:`kb.ingest.schema.SPECS`,
+and last the bookkeeping columns kb has no field for
+(:data:`~kb.ingest.schema.NOT_STORED_COLUMNS`, read past with a notice).
+
+Every problem with a file's headers (unknown columns, two columns for one field, missing
+required columns) is reported at once, in one :class:`~kb.errors.SchemaError`, before any row
+is read: a city export is fixed in one round, not one column per run.
+
+The mapping file is TOML::
+
+    sheet = "相談記録"        # the sheet of an .xlsx workbook (default: the first)
+
+    [case]                    # a table per kind: header as written = field (or "-": not stored)
+    受付番号 = "id"
+    相談日 = "date"
+    相談者メモ = "-"
+
+    [channel]                 # more ways of writing a channel (来庁 → 窓口 is built in)
+    訪問 = "窓口"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kb.errors import InputError, SchemaError
+from kb.ingest.schema import NOT_STORED_COLUMNS, SPECS, TABULAR_KINDS, KindSpec, header_key
+from kb.messages import msg
+from kb.types import CASE_CHANNELS, DocKind
+
+if TYPE_CHECKING:
+    from kb.settings import Settings
+
+NOT_STORED = "-"
+"""The mapping target of a column that is read past (a note, a name that must not be kept)."""
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnMapping:
+    """A city's own headers and channel spellings, and the sheet of a workbook to read.
+
+    Compared and hashed by identity: one mapping is loaded per run, and it keys the cache of
+    header mappings.
+    """
+
+    source: str = ""
+    """The mapping file, as named in messages."""
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per kind: :func:`~kb.ingest.schema.header_key` of a header → field or :data:`NOT_STORED`."""
+    channels: Mapping[str, str] = field(default_factory=dict)
+    """:func:`~kb.ingest.schema.header_key` of a channel as written → its canonical spelling."""
+    sheet: str = ""
+    """The sheet of an ``.xlsx`` file to read (default: the first)."""
+
+    def target(self, kind: DocKind, header: str) -> str | None:
+        """What the mapping says column ``header`` of a ``kind`` file is, or ``None``."""
+        return self.columns.get(kind, {}).get(header_key(header))
+
+
+NO_MAPPING = ColumnMapping()
+
+
+def mapping_from_settings(settings: Settings) -> ColumnMapping:
+    """The mapping of the ``columns_file`` setting (and the ``xlsx_sheet`` setting's sheet).
+
+    Raises:
+        InputError: The mapping file cannot be read or is wrong (see :func:`load_mapping`).
+    """
+    mapping = load_mapping(settings.columns_file) if settings.columns_file else NO_MAPPING
+    if settings.xlsx_sheet:
+        mapping = dataclasses.replace(mapping, sheet=settings.xlsx_sheet)
+    return mapping
+
+
+def load_mapping(path: Path) -> ColumnMapping:
+    """Read a column mapping file (TOML; see the module docstring).
+
+    Raises:
+        InputError: The file cannot be read, is not TOML, or names a section, field or channel
+            that does not exist; the message names the file, the line and the key.
+    """
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(source, msg("mapping.unreadable", problem=problem)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(source, msg("mapping.toml", problem=str(exc))) from None
+    columns: dict[str, dict[str, str]] = {}
+    channels: dict[str, str] = {}
+    sheet = ""
+    for section, value in data.items():
+        line = _line_of(text, section, section=True)
+        if section == "sheet":
+            if not isinstance(value, str):
+                raise InputError(source, msg("mapping.sheet"), line=line, field=section)
+            sheet = value.strip()
+            continue
+        if section not in (*TABULAR_KINDS, "channel"):
+            raise InputError(source, msg("mapping.section"), line=line, field=section)
+        if not isinstance(value, dict):
+            raise InputError(
+                source, msg("mapping.not_table", section=section), line=line, field=section
+            )
+        for key, target in value.items():
+            where = {"line": _line_of(text, key), "field": f"[{section}] {key}"}
+            if not isinstance(target, str):
+                raise InputError(source, msg("mapping.not_text"), **where)
+            if section == "channel":
+                channels[header_key(key)] = _channel(source, target, where)
+            else:
+                kind: DocKind = section  # type: ignore[assignment]  # checked above
+                columns.setdefault(kind, {})[header_key(key)] = _field(source, kind, target, where)
+    return ColumnMapping(source, columns, channels, sheet)
+
+
+def _field(source: str, kind: DocKind, target: str, where: dict[str, object]) -> str:
+    if target.strip() == NOT_STORED:
+        return NOT_STORED
+    name = SPECS[kind].resolve(target)
+    if name is None:
+        fields = ", ".join(f.name for f in SPECS[kind].fields)
+        raise InputError(
+            source,
+            msg("mapping.target", target=target, kind=kind, fields=fields),
+            line=int(str(where["line"])),
+            field=str(where["field"]),
+        )
+    return name
+
+
+def _channel(source: str, target: str, where: dict[str, object]) -> str:
+    for channel in CASE_CHANNELS:
+        if header_key(channel) == header_key(target):
+            return channel
+    raise InputError(
+        source,
+        msg("mapping.channel", target=target, known=", ".join(CASE_CHANNELS)),
+        line=int(str(where["line"])),
+        field=str(where["field"]),
+    )
+
+
+def _line_of(text: str, key: str, *, section: bool = False) -> int:
+    """The line on which ``key`` (or ``[key]``) is written, 0 if it cannot be told."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if section and line.strip("[] ") == key and line.startswith("["):
+            return number
+        name = line.partition("=")[0].strip().strip("\"'")
+        if "=" in line and name == key:
+            return number
+    return 0
+
+
+# --- mapping a file's headers ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """How the columns of one file map to the fields of its kind."""
+
+    kind: DocKind
+    fields: tuple[str | None, ...]
+    """The canonical field of each column, ``None`` for a column without a header or one that
+    is not stored."""
+    headers: tuple[str, ...] = ()
+    """The headers as written (stripped), for messages that name a column as the file does."""
+    not_stored: tuple[tuple[str, bool], ...] = ()
+    """The headers read past: ``(header, True)`` when the mapping file said so, ``False`` for a
+    known bookkeeping column."""
+
+    def header_of(self, name: str) -> str:
+        """The header as written of field ``name`` (``""`` if the file has no such column)."""
+        for header, field_name in zip(self.headers, self.fields, strict=False):
+            if field_name == name:
+                return header
+        return ""
+
+
+def resolve(kind: DocKind, header: str, mapping: ColumnMapping = NO_MAPPING) -> str | None:
+    """The field ``header`` stands for in a ``kind`` file, :data:`NOT_STORED`, or ``None``."""
+    target = mapping.target(kind, header)
+    if target is not None:
+        return target
+    name = SPECS[kind].resolve(header)
+    if name is not None:
+        return name
+    key = header_key(header)
+    if any(key == header_key(c) for c in NOT_STORED_COLUMNS.get(kind, ())):
+        return NOT_STORED
+    return None
+
+
+def map_columns(
+    headers: Sequence[str],
+    kind: DocKind,
+    source: str,
+    line: int = 1,
+    mapping: ColumnMapping = NO_MAPPING,
+) -> ColumnMap:
+    """Map a file's column headers to the fields of ``kind``, reporting every problem at once.
+
+    Columns with an empty header are tolerated (spreadsheets often export a trailing empty
+    column); the reader rejects values in them.
+
+    Args:
+        headers: The header cells, as written in the file.
+        kind: A tabular kind.
+        source: The file, for error messages.
+        line: The line of the header (1 for CSV, the object's line for JSONL).
+        mapping: The city's column mapping.
+
+    Returns:
+        The canonical field name of each column.
+
+    Raises:
+        SchemaError: Headers unknown for ``kind``, two headers for the same field, required
+            fields without a column: all of them in one message, which also lists the accepted
+            names. ``field`` names the first problem's column.
+    """
+    # JSONL repeats the same keys on every line: a mapping that succeeded once is reused.
+    key = (kind, tuple(headers), mapping)
+    found = _COLUMN_MAPS.get(key)
+    if found is not None:
+        return found
+    spec = _spec(kind, source)
+    fields: list[str | None] = []
+    seen: dict[str, str] = {}
+    not_stored: list[tuple[str, bool]] = []
+    problems: list[tuple[str, str]] = []  # (column, message line)
+    for column, raw in enumerate(headers, start=1):
+        header = raw.strip()
+        if not header_key(header):
+            fields.append(None)
+            continue
+        name = resolve(kind, header, mapping)
+        if name == NOT_STORED:
+            not_stored.append((header, mapping.target(kind, header) == NOT_STORED))
+            fields.append(None)
+            continue
+        if name is None:
+            hint = _close_name(spec, header)
+            problems.append(
+                (header, msg("columns.unknown", header=header, column=column, hint=hint))
+            )
+            fields.append(None)
+            continue
+        if name in seen:
+            problems.append(
+                (header, msg("columns.duplicate", first=seen[name], second=header, field=name))
+            )
+        seen.setdefault(name, header)
+        fields.append(name)
+    for name in spec.required:
+        if name not in seen:
+            aliases = "、".join(spec.field(name).aliases) or name
+            problems.append((name, msg("columns.missing", field=name, aliases=aliases)))
+    if problems:
+        raise SchemaError(
+            source,
+            msg(
+                "columns.problems",
+                count=len(problems),
+                problems="\n".join(text for _, text in problems),
+                kind=kind,
+                accepted=accepted_names(spec),
+            ),
+            line=line,
+            field=problems[0][0],
+        )
+    columns = ColumnMap(kind, tuple(fields), tuple(h.strip() for h in headers), tuple(not_stored))
+    if len(_COLUMN_MAPS) < 1024:
+        _COLUMN_MAPS[key] = columns
+    return columns
+
+
+_COLUMN_MAPS: dict[tuple[DocKind, tuple[str, ...], ColumnMapping], ColumnMap] = {}
+"""Successful header mappings (errors are not cached: they name the file and line)."""
+
+
+def accepted_names(spec: KindSpec) -> str:
+    """The fields of a kind with their aliases, as an error lists them: ``id（ID, 番号…）``."""
+    return ", ".join(
+        f"{f.name}（{'、'.join(f.aliases)}）" if f.aliases else f.name for f in spec.fields
+    )
+
+
+def _close_name(spec: KindSpec, header: str) -> str:
+    """A hint naming the accepted header closest to a misspelled one, or ``""``."""
+    names = [n for f in spec.fields for n in (f.name, *f.aliases)]
+    by_key = {header_key(n): n for n in names}
+    close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.6)
+    return msg("columns.unknown_hint", close=by_key[close[0]]) if close else ""
+
+
+def detect_kind(
+    headers: Iterable[str], source: str, line: int = 1, mapping: ColumnMapping = NO_MAPPING
+) -> DocKind:
+    """Tell the kind of a tabular file from its column headers.
+
+    The kind whose fields explain the most headers wins; a kind is only a candidate if it
+    explains the distinctive columns of no other kind better. Its required columns are
+    checked later by :func:`map_columns`, so a FAQ file that lacks ``answer`` is reported as
+    exactly that, not as an undetectable file. The mapping's headers count for their kind.
+
+    Args:
+        headers: The header cells (CSV, XLSX) or keys of the first object (JSONL).
+        source: The file, for error messages.
+        line: Where the headers are.
+        mapping: The city's column mapping.
+
+    Returns:
+        ``"faq"``, ``"case"`` or ``"department"``.
+
+    Raises:
+        SchemaError: No kind or more than one kind fits equally well.
+    """
+    keys = [h for h in headers if header_key(h)]
+    scores: dict[DocKind, tuple[int, int]] = {}
+    for kind in TABULAR_KINDS:
+        spec = SPECS[kind]
+        names = {resolve(kind, h, mapping) for h in keys} - {None, NOT_STORED}
+        # Required fields found weigh more than optional ones: ``担当課`` alone fits every kind.
+        required = sum(1 for name in spec.required if name in names)
+        scores[kind] = (required, len(names))
+    best = max(scores.values())
+    winners = [kind for kind, score in scores.items() if score == best]
+    if best[0] == 0 or len(winners) > 1:
+        shown = ", ".join(k.strip() for k in keys) or msg("columns.none")
+        if best[0] == 0:
+            message = msg("columns.kind_unknown", headers=shown)
+        else:
+            message = msg("columns.kind_tie", headers=shown, kinds=" / ".join(winners))
+        raise SchemaError(source, message, line=line)
+    return winners[0]
+
+
+def _spec(kind: DocKind, source: str) -> KindSpec:
+    try:
+        return SPECS[kind]
+    except KeyError:
+        raise SchemaError(source, msg("columns.no_kind", kind=kind)) from None

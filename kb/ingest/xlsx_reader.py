@@ -1,0 +1,192 @@
+"""Excel workbooks (``.xlsx``) of FAQ entries, cases or departments, read with openpyxl.
+
+This module is kb's one reader of openpyxl. A workbook is a zip archive, so it is checked
+against the zip limits (:func:`kb.ingest.limits.check_zip`) before openpyxl opens it: a zip
+bomb is refused without being inflated. It is then opened read-only with cached formula
+values, and one sheet is read: the first, or the one the column mapping (``sheet = "..."``) or
+``--sheet`` names.
+
+Cells become the text a CSV export would hold (a date cell ``YYYY-MM-DD``, a whole number
+without ``.0``), and rows go through the same mapping and validation as CSV rows
+(:func:`kb.ingest.tabular.parse_table`). Errors name the sheet's own row numbers. A number in a
+date column is an Excel day count (a date cell that lost its format): ``45444`` is 2024-06-01.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.errors import InputError, SchemaError
+from kb.ingest.columns import NO_MAPPING, ColumnMapping
+from kb.ingest.dates import excel_serial_date
+from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip
+from kb.ingest.tabular import TableRow, parse_table
+from kb.messages import msg
+from kb.types import DocKind, ParseResult
+
+DATE_FIELDS = frozenset({"date", "updated", "expires"})
+"""Fields whose numbers are Excel day counts."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The rows of one worksheet, as text."""
+
+    name: str
+    names: tuple[str, ...]
+    """Every worksheet of the workbook, in order."""
+    date1904: bool
+    """The workbook counts days from 1904 (old Mac Excel) instead of 1900."""
+    rows: tuple[TableRow, ...]
+    """The non-blank rows with their row numbers, all as wide as the widest."""
+
+
+def read_xlsx(
+    path: Path,
+    kind: DocKind | None = None,
+    *,
+    limits: InputLimits = DEFAULT_LIMITS,
+    mapping: ColumnMapping = NO_MAPPING,
+) -> ParseResult:
+    """Read one sheet of an Excel workbook of FAQ entries, cases or departments.
+
+    Args:
+        path: The ``.xlsx`` file.
+        kind: The kind of its rows, or ``None`` to detect it from the header.
+        limits: Zip limits (checked before the workbook is opened) and field length limits.
+        mapping: The city's column mapping; its ``sheet`` names the sheet to read.
+
+    Returns:
+        The good rows, one error per bad value and the warnings of the rows kept.
+
+    Raises:
+        InputError: Over the zip limits, not a readable workbook, no such sheet, or empty.
+        SchemaError: Its columns do not fit the kind (every problem in one message; with
+            several sheets, the message names them).
+    """
+    source = str(path)
+    sheet = read_sheet(path, limits=limits, sheet=mapping.sheet)
+
+    def fix(name: str, cell: str) -> str:
+        if name in DATE_FIELDS and _NUMBER_RE.fullmatch(cell):
+            try:
+                return excel_serial_date(float(cell), date1904=sheet.date1904)
+            except ValueError:
+                return cell  # reported by the date parser, with the accepted forms
+        return cell
+
+    if not sheet.rows:
+        raise InputError(source, msg("xlsx.empty", sheet=sheet.name))
+    try:
+        return parse_table(
+            sheet.rows, source=source, kind=kind, limits=limits, mapping=mapping, fix=fix
+        )
+    except SchemaError as exc:
+        if len(sheet.names) < 2:
+            raise
+        hint = msg("xlsx.sheets_hint", sheet=sheet.name, sheets=", ".join(sheet.names))
+        raise SchemaError(exc.source, f"{exc.message}\n{hint}", exc.line, exc.field) from None
+
+
+_NUMBER_RE = re.compile(r"\d{1,7}(?:\.\d+)?")
+
+
+def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str = "") -> Sheet:
+    """The non-blank rows of one worksheet, as text, with the sheet's row numbers.
+
+    Args:
+        path: The ``.xlsx`` file.
+        limits: The zip limits it is checked against before it is opened.
+        sheet: The sheet to read (compared ignoring width and case); ``""``: the first.
+
+    Raises:
+        InputError: Over the zip limits, not a readable workbook, or no such sheet.
+    """
+    source = str(path)
+    check_zip(
+        path,
+        max_unpacked=limits.max_zip_unpacked_bytes,
+        max_ratio=limits.max_zip_ratio,
+        max_members=limits.max_zip_members,
+        source=source,
+    )
+    import openpyxl  # type: ignore[import-untyped, unused-ignore]
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken or foreign file
+        problem = f"{type(exc).__name__}: {exc}"[:200]
+        raise InputError(source, msg("xlsx.unreadable", problem=problem)) from None
+    try:
+        worksheets = list(book.worksheets)
+        names = tuple(str(ws.title) for ws in worksheets)
+        chosen, name = _choose(worksheets, names, sheet, source)
+        date1904 = book.epoch.year == 1904
+        rows = _rows(chosen)
+    except InputError:
+        raise
+    except Exception as exc:  # a damaged sheet part: a file error, not a crash
+        problem = f"{type(exc).__name__}: {exc}"[:200]
+        raise InputError(source, msg("xlsx.unreadable", problem=problem)) from None
+    finally:
+        book.close()
+    return Sheet(name=name, names=names, date1904=date1904, rows=tuple(rows))
+
+
+def _choose(
+    worksheets: list[Any], names: tuple[str, ...], sheet: str, source: str
+) -> tuple[Any, str]:
+    """The worksheet named ``sheet`` (the first if ``""``) and its name as written."""
+    if not worksheets:
+        raise InputError(source, msg("xlsx.empty", sheet=sheet or "-"))
+    if not sheet:
+        return worksheets[0], names[0]
+    wanted = _key(sheet)
+    for ws, name in zip(worksheets, names, strict=True):
+        if _key(name) == wanted:
+            return ws, name
+    raise InputError(source, msg("xlsx.no_sheet", sheet=sheet, sheets=", ".join(names)))
+
+
+def _key(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def _rows(ws: Any) -> list[TableRow]:
+    # Read-only sheets trust the size the writing program declared, which some programs get
+    # wrong (A1:A1): forget it and read every row as stored.
+    ws.reset_dimensions()
+    found: list[tuple[int, list[str]]] = []
+    width = 0
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = [_cell_text(v) for v in values]
+        while cells and not cells[-1].strip():
+            cells.pop()
+        if cells:
+            found.append((number, cells))
+            width = max(width, len(cells))
+    return [(number, cells + [""] * (width - len(cells))) for number, cells in found]
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time():
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.15g}"
+    return str(value).strip()

@@ -1,0 +1,390 @@
+"""The catalogue of messages shown to city staff, in Japanese (default) and English.
+
+One table, :data:`MESSAGES`, holds every message of the ingest reports, the command line's
+ingest output and errors, and the admin upload's responses: key → (Japanese, English), each a
+:meth:`str.format` template. :func:`msg` renders one in the current language.
+
+The language is ``KB_LANG`` (``ja`` or ``en``; the ``lang`` setting). The command line sets it
+for the whole process (:func:`set_language`) and the service for one request
+(:func:`language`); code that runs neither way (a test, a script calling
+:func:`kb.ingest.pipeline.ingest`) follows the ``KB_LANG`` environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Literal, get_args
+
+Lang = Literal["ja", "en"]
+LANGS: tuple[Lang, ...] = get_args(Lang)
+
+_CURRENT: ContextVar[Lang | None] = ContextVar("kb_lang", default=None)
+
+
+def current_language() -> Lang:
+    """The language messages are rendered in now: set, else ``KB_LANG``, else Japanese."""
+    chosen = _CURRENT.get()
+    if chosen is not None:
+        return chosen
+    return "en" if os.environ.get("KB_LANG", "").strip().casefold() == "en" else "ja"
+
+
+def set_language(lang: Lang) -> None:
+    """Render messages in ``lang`` from now on, in this context (the command line's process)."""
+    _CURRENT.set(lang)
+
+
+@contextmanager
+def language(lang: Lang) -> Iterator[None]:
+    """Render messages in ``lang`` inside the ``with`` block (one request of the service)."""
+    token = _CURRENT.set(lang)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def msg(key: str, /, *, lang: Lang | None = None, **params: object) -> str:
+    """The message ``key`` in ``lang`` (default: :func:`current_language`), filled in.
+
+    Raises:
+        KeyError: ``key`` is not in the catalogue (a programming error, caught by the tests).
+    """
+    ja, en = MESSAGES[key]
+    return (en if (lang or current_language()) == "en" else ja).format(**params)
+
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # --- dates (kb.ingest.dates) ------------------------------------------------------------
+    "date.unreadable": (
+        "「{value}」は日付として読めません。使える書き方: {forms}（全角数字も可）",
+        "date '{value}' is not a date in a known form; accepted forms: {forms} "
+        "(full-width digits too)",
+    ),
+    "date.not_in_calendar": (
+        "「{value}」は存在しない日付です",
+        "date '{value}' does not exist",
+    ),
+    "date.era_span": ("元年〜{last}年", "1-{last}"),
+    "date.era_open": ("元年から", "from 1"),
+    "date.era_year": (
+        "「{value}」: {era}{year}年はありません（{era}は{span}）",
+        "date '{value}': {era}{year}年 does not exist ({span})",
+    ),
+    "date.era_days": (
+        "「{value}」: {era}は{first}から{last}までです。{iso} は{actual}と書いてください",
+        "date '{value}': {era} ran from {first} to {last}; {iso} is {actual}",
+    ),
+    "date.window": (
+        "「{value}」は{year}年です。相談日は{earliest}年から{latest}年までの日付にしてください",
+        "date '{value}' is in {year}; a case date must lie between {earliest} and {latest}",
+    ),
+    "date.serial": (
+        "数値「{value}」は Excel の日付として読めません。使える書き方: {forms}",
+        "the number '{value}' is not an Excel date; accepted forms: {forms}",
+    ),
+    # --- values (kb.ingest.schema) ----------------------------------------------------------
+    "value.required": ("必須の値が空です", "required value is empty"),
+    "value.published": (
+        "公開フラグ「{value}」は true/false, 1/0, yes/no, 公開/非公開, はい/いいえ, ○/× の"  # noqa: RUF001
+        "どれでもありません",
+        "published flag '{value}' is not one of true/false, 1/0, yes/no, 公開/非公開, "
+        "はい/いいえ, ○/×",  # noqa: RUF001
+    ),
+    "value.channel": (
+        "相談経路「{value}」は {known} のどれでもありません",
+        "channel '{value}' is not one of {known}",
+    ),
+    "value.url": (
+        "URL「{value}」は http:// か https:// で始まるアドレスではありません",
+        "url '{value}' is not an http:// or https:// address",
+    ),
+    "value.id": (
+        "ID「{value}」に空白・制御文字・「#」は使えません",
+        "id '{value}' must not contain spaces, control characters or '#'",
+    ),
+    "value.in_column": ("列「{header}」: {message}", "column '{header}': {message}"),
+    # --- warnings: the row is kept ------------------------------------------------------------
+    "warn.channel_kept": (
+        "{problem}。行は取り込み、値は書かれたとおり「{value}」として保存しました",
+        "{problem}; the row was stored with the value as written ('{value}')",
+    ),
+    "warn.channel_mapped": (
+        "相談経路「{value}」を「{channel}」として取り込みました（{rows} 行）",
+        "channel '{value}' was read as '{channel}' ({rows} row(s))",
+    ),
+    "warn.published_kept": (
+        "{problem}。行は取り込み、非公開として保存しました",
+        "{problem}; the row was stored as not published",
+    ),
+    "warn.url_dropped": (
+        "{problem}。行は取り込み、URL は保存していません",
+        "{problem}; the row was stored without the url",
+    ),
+    "warn.column_ignored": (
+        "列「{header}」は保存先の項目がないため取り込みません",
+        "column '{header}' has no field to go to and is not stored",
+    ),
+    "warn.column_mapped_ignored": (
+        "列「{header}」は対応表 ({mapping}) の指定により取り込みません",
+        "column '{header}' is not stored, as the column mapping ({mapping}) says",
+    ),
+    # --- columns (kb.ingest.columns) ----------------------------------------------------------
+    "columns.problems": (
+        "列の見出しに {count} 件の問題があり、このファイルは取り込んでいません:\n{problems}\n"
+        "{kind} で使える列名: {accepted}\n"
+        "市の独自の見出しは対応表で指定できます（kb ingest --columns 対応表.toml、"
+        "KB_COLUMNS_FILE）",
+        "{count} problem(s) with the column headers; the file was not stored:\n{problems}\n"
+        "columns accepted for {kind}: {accepted}\n"
+        "a city's own headers can be mapped with a column mapping file (kb ingest --columns "
+        "map.toml, KB_COLUMNS_FILE)",
+    ),
+    "columns.unknown": (
+        "・不明な列「{header}」（{column} 列目）{hint}",
+        "- unknown column '{header}' (column {column}){hint}",
+    ),
+    "columns.unknown_hint": ("。もしかして「{close}」?", "; did you mean '{close}'?"),
+    "columns.duplicate": (
+        "・列「{first}」と「{second}」がどちらも {field} を表しています",
+        "- columns '{first}' and '{second}' both mean '{field}'",
+    ),
+    "columns.missing": (
+        "・必須の列 {field}（{aliases}）がありません",
+        "- missing required column '{field}' ({aliases})",
+    ),
+    "columns.kind_unknown": (
+        "列（{headers}）からファイルの種類（FAQ・相談記録・担当課）が判断できません。"
+        "決められた列名を使うか、種類を指定してください（--kind）",
+        "cannot tell which kind of file this is from its columns ({headers}); use the "
+        "documented column names or give the kind explicitly (--kind)",
+    ),
+    "columns.kind_tie": (
+        "列（{headers}）が {kinds} のどちらにも同じだけ当てはまります。種類を指定してください"
+        "（--kind）",
+        "columns fit {kinds} equally; which kind of file this is from its columns "
+        "({headers}); use the documented column names or give the kind explicitly (--kind)",
+    ),
+    "columns.none": ("（なし）", "(none)"),
+    "columns.no_kind": (
+        "種類「{kind}」には列がありません（マニュアルは文書として読みます）",
+        "kind '{kind}' has no columns (manuals are documents)",
+    ),
+    # --- the column mapping file --------------------------------------------------------------
+    "mapping.unreadable": (
+        "対応表を読めません: {problem}",
+        "cannot read the column mapping: {problem}",
+    ),
+    "mapping.toml": (
+        "対応表が TOML として正しくありません: {problem}",
+        "the column mapping is not valid TOML: {problem}",
+    ),
+    "mapping.section": (
+        "不明な項目です。使えるのは [faq] [case] [department] [channel] と sheet です",
+        "unknown entry; use [faq], [case], [department], [channel] and sheet",
+    ),
+    "mapping.not_table": (
+        '[{section}] は「見出し = "項目"」の表にしてください',
+        '[{section}] must be a table of header = "field" entries',
+    ),
+    "mapping.not_text": (
+        '値は文字列（"id" など）にしてください',
+        'the value must be a string (such as "id")',
+    ),
+    "mapping.target": (
+        "「{target}」は {kind} の項目ではありません。使える項目: {fields}、または取り込まない"
+        '列には "-"',
+        "'{target}' is not a field of {kind}; use one of {fields}, or \"-\" for a column not "
+        "to store",
+    ),
+    "mapping.channel": (
+        "「{target}」は相談経路ではありません。使える値: {known}",
+        "'{target}' is not a channel; use one of {known}",
+    ),
+    "mapping.sheet": (
+        "sheet はシート名の文字列にしてください",
+        "sheet must be the name of a sheet",
+    ),
+    # --- rows (kb.ingest.tabular, kb.ingest.xlsx_reader) --------------------------------------
+    "rows.cell_count": (
+        "セルの数が {got} 個で、見出しの {expected} 個と合いません",
+        "expected {expected} cells like the header, got {got}",
+    ),
+    "rows.headerless_value": (
+        "見出しのない列に値があります",
+        "value in a column without header",
+    ),
+    "rows.duplicate": (
+        "{field}「{key}」が重複しています（最初は {first} 行目）。この行は取り込んでいません",
+        "duplicate {field} '{key}' (first on line {first}); row skipped",
+    ),
+    "rows.header_unreadable": (
+        "見出し行を読めません: {problem}",
+        "cannot read the header: {problem}",
+    ),
+    "rows.malformed_csv": ("CSV の形式が壊れています: {problem}", "malformed CSV: {problem}"),
+    "rows.unclosed_quote": (
+        '引用符（"）で始まるセルが閉じられていません（ファイルの最後まで続いています）',
+        "a quoted cell is never closed (it runs to the end of the file)",
+    ),
+    "rows.cell_too_long": (
+        "セルが {limit:,} 文字を超えています（引用符の閉じ忘れ?）。この行は取り込んでいません",
+        "a cell is longer than {limit:,} characters (a quote never closed?); row skipped",
+    ),
+    "rows.invalid_json": (
+        "JSON として正しくありません: {problem}（{column} 文字目）",
+        "invalid JSON: {problem} (column {column})",
+    ),
+    "rows.not_object": (
+        "JSON のオブジェクト（{{...}}）ではなく{got}です",
+        "expected a JSON object, got {got}",
+    ),
+    "rows.list_items": (
+        "リストの要素は文字列にしてください（{got}があります）",
+        "list items must be strings, got {got}",
+    ),
+    "rows.not_string": ("文字列ではなく{got}です", "expected a string, got {got}"),
+    "rows.empty_file": ("ファイルが空です", "file is empty"),
+    "json.object": ("オブジェクト", "an object"),
+    "json.list": ("リスト", "a list"),
+    "json.string": ("文字列", "a string"),
+    "json.boolean": ("真偽値", "a boolean"),
+    "json.number": ("数値", "a number"),
+    "json.null": ("null", "null"),
+    # --- files (kb.ingest.readers, kb.ingest.encoding, kb.ingest.xlsx_reader) -----------------
+    "files.unsupported": (
+        "対応していないファイル形式「{suffix}」です（使える形式: {supported}）",
+        "unsupported file type '{suffix}' (supported: {supported})",
+    ),
+    "files.old_excel": (
+        "「{suffix}」は読めません。Excel で「Excel ブック (*.xlsx)」か CSV として保存し直して"
+        "ください",
+        "'{suffix}' cannot be read; save it from Excel as an Excel workbook (.xlsx) or as CSV",
+    ),
+    "files.missing": ("ファイルがありません", "no such file"),
+    "files.not_regular": ("通常のファイルではありません", "not a regular file"),
+    "files.is_dir": ("フォルダーです。ファイルではありません", "is a directory, not a file"),
+    "files.unreadable": ("ファイルを読めません: {problem}", "cannot read file: {problem}"),
+    "files.not_manual_table": (
+        "{suffix} ファイルにマニュアルは入れられません（.md/.docx/.pdf を使ってください）",
+        "a {suffix} file cannot hold manuals (use .md/.docx/.pdf)",
+    ),
+    "files.manual_kind": (
+        "{suffix} ファイルはマニュアルです。「{kind}」としては読めません",
+        "a {suffix} file is a manual; it cannot be read as '{kind}'",
+    ),
+    "files.no_body": (
+        "本文が見つかりません（タイトルや見出しだけです）。何も保存されません",
+        "no body text found (only a title or headings); nothing would be stored",
+    ),
+    "files.none_found": ("取り込めるファイルが見つかりません", "no supported files found"),
+    "files.reader_failed": (
+        "読み込みに失敗しました（{problem}）",
+        "cannot be read ({problem})",
+    ),
+    "files.too_many_rows": (
+        "{limit} 件を超える行があります (max_rows_per_file)。このファイルは保存していません",
+        "more than {limit} records (max_rows_per_file); the file was not stored",
+    ),
+    "files.duplicate_id": (
+        "ID {doc_id} が重複しています。後のものを保存しました",
+        "duplicate id {doc_id}; the later one wins",
+    ),
+    "files.undecodable": (
+        "文字コードを判別できません: UTF-8 でも Shift_JIS/CP932 でもありません（{codec} として"
+        "読むとバイト {byte} で失敗）。UTF-8 で保存し直してください",
+        "cannot decode the file: not UTF-8 or Shift_JIS/CP932 text ({codec} fails at byte "
+        "{byte}); save it as UTF-8",
+    ),
+    "xlsx.unreadable": (
+        "Excel ブック (.xlsx) として読めません（{problem}）。Excel で開いて .xlsx として保存し"
+        "直してください",
+        "not a readable Excel .xlsx workbook ({problem}); open it in Excel and save it as .xlsx",
+    ),
+    "xlsx.no_sheet": (
+        "シート「{sheet}」がありません（このブックのシート: {sheets}）",
+        "there is no sheet '{sheet}' (the workbook's sheets: {sheets})",
+    ),
+    "xlsx.empty": ("シート「{sheet}」は空です", "sheet '{sheet}' is empty"),
+    "xlsx.sheets_hint": (
+        "（シート「{sheet}」を読みました。このブックのシート: {sheets}。別のシートは --sheet "
+        "で指定できます）",
+        "(read sheet '{sheet}'; the workbook's sheets: {sheets}; choose another with --sheet)",
+    ),
+    # --- reports (kb.ingest.summary) ----------------------------------------------------------
+    "report.files": (
+        "{files} 件のファイルを取り込みました: 文書 {documents} 件、担当課 {departments} 件、"
+        "チャンク {chunks} 個",
+        "ingested {files} file(s): {documents} documents, {departments} departments, "
+        "{chunks} chunks ({added} added, {updated} updated, {unchanged} unchanged)",
+    ),
+    "report.counts": (
+        "保存 {stored} 件（新規 {added}・更新 {updated}）、変更なし {unchanged} 件、"
+        "警告 {warnings} 件、エラー {errors} 件",
+        "stored {stored}, unchanged {unchanged}, warnings {warnings}, errors {errors}",
+    ),
+    "report.masked": (
+        "{count} 件の文書で個人情報を伏せてから保存しました",
+        "masked personal data in {count} document(s) before storing them",
+    ),
+    "report.warning": ("  警告: {problem}", "  warning: {problem}"),
+    "report.error": ("  取り込まなかった行: {problem}", "  skipped: {problem}"),
+    "report.failed_file": (
+        "  読めなかったファイル: {problem}",
+        "  file not read: {problem}",
+    ),
+    "report.some_stored": (
+        "{errors} 件の問題があった行は取り込んでいません。それ以外の {kept} 件は保存済みです",
+        "{errors} problem(s) reported; the other {kept} record(s) are stored",
+    ),
+    "report.none_stored": (
+        "{errors} 件の問題があり、保存された行はありません",
+        "{errors} problem(s) reported; no row was stored",
+    ),
+    "report.nothing": (
+        "取り込める行がありませんでした",
+        "there was nothing to store",
+    ),
+    # --- command line (kb.cli) ----------------------------------------------------------------
+    "cli.error": ("kb: エラー: {problem}", "kb: error: {problem}"),
+    "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
+    "cli.bad_settings": (
+        "kb: エラー: 設定が正しくありません: {problem}",
+        "kb: error: invalid settings: {problem}",
+    ),
+    # --- admin upload (kb.api.routes.admin) ---------------------------------------------------
+    "upload.not_multipart": (
+        "ファイルは multipart/form-data の 'files' という欄で送ってください",
+        "send the files as multipart/form-data, each in a field named 'files'",
+    ),
+    "upload.too_large": (
+        "アップロードが {limit:,} バイト (max_upload_bytes) を超えています。何回かに分けるか、"
+        "KB_MAX_UPLOAD_BYTES を増やしてください",
+        "the upload is larger than {limit:,} bytes (max_upload_bytes); split it into several "
+        "uploads or raise KB_MAX_UPLOAD_BYTES",
+    ),
+    "upload.no_files": (
+        "ファイルがありません。multipart の 'files' という欄で送ってください",
+        "no files: send them in multipart fields named 'files'",
+    ),
+    "upload.bad_name": (
+        "ファイル名 {name} は使えません: {problem}",
+        "file name {name} is not usable: {problem}",
+    ),
+    "upload.bad_name_plain": ("ファイル名 {name} は使えません", "file name {name} is not usable"),
+    "upload.unsupported": (
+        "{name}: 対応していないファイル形式です（使える形式: {supported}）",
+        "{name}: unsupported file type (supported: {supported})",
+    ),
+    "upload.twice": (
+        "{name}: 同じファイル名が 2 回送られました",
+        "{name}: the same file name was sent twice",
+    ),
+    "upload.bad_kind": (
+        "種類 {kind} はありません。{kinds} のどれかを指定してください",
+        "unknown kind {kind}; use one of {kinds}",
+    ),
+}

@@ -1,0 +1,345 @@
+"""The FAQ lifecycle: revise, check, approve (by one or more people), reject, withdraw, republish.
+
+Every change that reaches the widget goes one way: the FAQ document is upserted into the live
+store and the index is built incrementally (vectors of unchanged chunks from the embedding
+cache), under the writer lock, audited by the caller (:class:`kb.trainer.service.Trainer`,
+the trainer API, ``kb trainer``).
+
+* **Revise**: an existing FAQ entry (ingested or approved earlier) is copied into a draft
+  candidate whose ``target`` is its id; the trainer edits it (question, answer, departments,
+  category, URL, 所管課, 更新日, 公開期限) and approves it like a new one.
+* **Approve**: with ``faq_approvers`` 1 the first approval publishes. With 2 or more, each
+  approval comes from a different person (承認1, 承認2...), and whoever drafted or last edited
+  the candidate cannot give the last one: an edit after an approval voids it.
+* **Reject** (却下): with a reason, kept and shown; a rejected candidate is never published.
+* **Withdraw** (公開停止) / **republish** (再公開): the entry's ``published`` flag, with the
+  same store write and build, so it leaves (or returns to) the widget, suggest and the public
+  API at the switch; staff search keeps finding it.
+
+Messages are for city staff, in Japanese (:data:`MESSAGES` holds an English form of each).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.embed.embedder import Embedder
+from kb.errors import FaqRefused, TrainerError
+from kb.index.builder import BuildReport, build_index
+from kb.ingest.chunking import chunk_document
+from kb.ingest.schema import parse_faq_date, parse_url, split_multi
+from kb.search import expiry
+from kb.store import EmbeddingCache, FaqCandidate, Store
+from kb.text.mecab import MeCabTokenizer
+from kb.types import DocId, Document
+
+MAX_QUESTION_CHARS = 500
+MAX_ANSWER_CHARS = 4000
+MAX_FIELD_CHARS = 200
+MAX_REASON_CHARS = 1000
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "approver_unknown": (
+        "承認した人が分かりません（API キーの名前、またはコマンドの --as で指定します）",
+        "who approves is not known (an API key's name, or --as on the command line)",
+    ),
+    "approved_twice": (
+        "{by} さんは FAQ候補 {id} をすでに承認しています（承認{n}）。別の方の承認が必要です",
+        "{by} approved FAQ candidate {id} already (approval {n}); another person must approve",
+    ),
+    "drafter_publishes": (
+        "{by} さんは FAQ候補 {id} を作成または最後に編集したため、公開の承認はできません。"
+        "別の方が承認してください（必要な承認：{needed}人）",
+        "{by} drafted or last edited FAQ candidate {id} and cannot give the approval that "
+        "publishes it; another person must approve ({needed} approvals needed)",
+    ),
+    "not_draft": (
+        "FAQ候補 {id} は{state}のため変更できません",
+        "FAQ candidate {id} is {status} and cannot be changed",
+    ),
+    "reason_missing": (
+        "却下の理由を入力してください",
+        "give the reason for the rejection",
+    ),
+    "empty": ("{field}を空にはできません", "{field} cannot be empty"),
+    "too_long": (
+        "{field}が長すぎます（{n:,} 文字、上限 {limit:,} 文字）",
+        "{field} is too long ({n:,} characters, at most {limit:,})",
+    ),
+    "bad_url": (
+        "URL は http:// か https:// で始まるアドレスにしてください（{value}）",
+        "the URL must start with http:// or https:// ({value})",
+    ),
+    "bad_date": (
+        "{field}の日付が読めません：{value}（2025-03-31、2025/3/31、令和7年3月31日、"
+        "R7.3.31 の形で書いてください）",
+        "{field}: cannot read the date {value} (write 2025-03-31, 2025/3/31 or 令和7年3月31日)",
+    ),
+    "no_faq": ("FAQ {id} はありません", "no FAQ entry {id}"),
+    "target_gone": (
+        "FAQ候補 {id} が改訂する FAQ {target} は削除されています",
+        "FAQ {target}, which candidate {id} revises, has been removed",
+    ),
+    "already_withdrawn": ("FAQ {id} はすでに公開停止中です", "FAQ {id} is withdrawn already"),
+    "already_public": ("FAQ {id} はすでに公開中です", "FAQ {id} is published already"),
+}
+"""Every message of this module: key → (Japanese, English)."""
+
+STATES = {"draft": "下書き", "approved": "承認済み", "rejected": "却下済み"}
+FIELD_NAMES = {
+    "question": "質問",
+    "answer": "回答",
+    "department": "担当課",
+    "category": "分類",
+    "url": "URL",
+    "owner": "所管課",
+    "updated": "更新日",
+    "expires": "公開期限",
+}
+
+
+def message(key: str, lang: str = "ja", **params: object) -> str:
+    """The text of message ``key`` in ``lang`` (``"ja"`` or ``"en"``)."""
+    ja, en = MESSAGES[key]
+    return (en if lang == "en" else ja).format(**params)
+
+
+def now() -> str:
+    """The time of an approval or rejection, UTC ISO 8601 to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class FaqEdit:
+    """What a trainer changes in a candidate; ``None`` keeps the field as it is.
+
+    ``department`` may name several departments (``市民課、国際交流課``): the first is the
+    contact the widget shows.
+    """
+
+    question: str | None = None
+    answer: str | None = None
+    department: str | None = None
+    category: str | None = None
+    url: str | None = None
+    owner: str | None = None
+    updated: str | None = None
+    expires: str | None = None
+
+    def checked(self) -> FaqEdit:
+        """The edit with its values trimmed, dates in ISO form and the URL checked.
+
+        Raises:
+            FaqRefused: (``invalid``) an empty question or answer, a value too long, a URL that
+                is not http(s), or a date that cannot be read.
+        """
+        out: dict[str, str | None] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is None:
+                out[field.name] = None
+                continue
+            name = FIELD_NAMES[field.name]
+            value = value.strip()
+            limit = {"question": MAX_QUESTION_CHARS, "answer": MAX_ANSWER_CHARS}.get(
+                field.name, MAX_FIELD_CHARS
+            )
+            if len(value) > limit:
+                raise FaqRefused(
+                    message("too_long", field=name, n=len(value), limit=limit), "invalid"
+                )
+            if field.name in ("question", "answer") and not value:
+                raise FaqRefused(message("empty", field=name), "invalid")
+            try:
+                if field.name == "url":
+                    value = parse_url(value)
+                elif field.name in ("updated", "expires"):
+                    value = parse_faq_date(value)
+            except ValueError:
+                key = "bad_url" if field.name == "url" else "bad_date"
+                raise FaqRefused(message(key, field=name, value=value), "invalid") from None
+            out[field.name] = value
+        return FaqEdit(**out)
+
+    def applied(self, candidate: FaqCandidate) -> FaqCandidate:
+        """``candidate`` with this (checked) edit's values in place of its own."""
+        changes = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        return dataclasses.replace(candidate, **changes)
+
+
+def check_draft(
+    candidate: FaqCandidate | None, candidate_id: str, known: Sequence[str]
+) -> FaqCandidate:
+    """``candidate`` if it is a draft.
+
+    Raises:
+        TrainerError: There is no such candidate (the message lists the known ones).
+        FaqRefused: (``conflict``) it was approved or rejected already.
+    """
+    if candidate is None:
+        raise TrainerError(
+            f"no FAQ candidate {candidate_id!r} (known: {', '.join(known) or 'none'})"
+        )
+    if candidate.status != "draft":
+        # The English text is kept: scripts and tests match "already approved".
+        raise FaqRefused(
+            f"FAQ candidate {candidate_id} is already {candidate.status} "
+            f"（{STATES.get(candidate.status, candidate.status)}）",
+            "conflict",
+        )
+    return candidate
+
+
+def edited(candidate: FaqCandidate, edit: FaqEdit, by: str) -> FaqCandidate:
+    """``candidate`` edited by ``by``: earlier approvals no longer count (they saw other text).
+
+    Raises:
+        FaqRefused: (``invalid``) see :meth:`FaqEdit.checked`.
+    """
+    changed = edit.checked().applied(candidate)
+    if changed == candidate:
+        return candidate
+    return dataclasses.replace(changed, edited_by=by or candidate.edited_by, approvals=())
+
+
+def approvals_after(candidate: FaqCandidate, by: str, needed: int) -> tuple[str, ...]:
+    """The candidate's approvals with ``by``'s added, if ``by`` may give it.
+
+    Args:
+        candidate: A draft.
+        by: Who approves (an API key's name, or the CLI user).
+        needed: Approvals that publish (the ``faq_approvers`` setting).
+
+    Raises:
+        FaqRefused: ``conflict`` when ``by`` approved it already; ``forbidden`` when ``by``
+            drafted or last edited it and this approval would publish it (only with
+            ``needed`` 2 or more); ``invalid`` when ``by`` is unknown and it matters.
+    """
+    if needed <= 1:
+        return (*candidate.approvals, by)
+    if not by:
+        raise FaqRefused(message("approver_unknown"), "invalid")
+    if by in candidate.approvals:
+        n = candidate.approvals.index(by) + 1
+        raise FaqRefused(message("approved_twice", by=by, id=candidate.id, n=n), "conflict")
+    publishes = len(candidate.approvals) + 1 >= needed
+    if publishes and by == candidate.edited_by:
+        raise FaqRefused(
+            message("drafter_publishes", by=by, id=candidate.id, needed=needed), "forbidden"
+        )
+    return (*candidate.approvals, by)
+
+
+def rejected(candidate: FaqCandidate, by: str, reason: str) -> FaqCandidate:
+    """``candidate`` rejected by ``by`` for ``reason`` (却下).
+
+    Raises:
+        FaqRefused: (``invalid``) no reason given, or one that is too long.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise FaqRefused(message("reason_missing"), "invalid")
+    if len(reason) > MAX_REASON_CHARS:
+        raise FaqRefused(
+            message("too_long", field="却下の理由", n=len(reason), limit=MAX_REASON_CHARS),
+            "invalid",
+        )
+    return dataclasses.replace(
+        candidate, status="rejected", rejected_by=by, rejected_at=now(), reason=reason
+    )
+
+
+def revision_of(doc: Document, candidate_id: str, by: str) -> FaqCandidate:
+    """A draft that revises the stored FAQ entry ``doc``, holding its current values."""
+    return FaqCandidate(
+        id=candidate_id,
+        topic_id="",
+        question=doc.title,
+        answer=doc.body,
+        department="、".join(doc.departments),
+        category=doc.category,
+        created_at=now(),
+        target=DocId.local_of(doc.doc_id),
+        url=doc.url,
+        owner=doc.owner,
+        updated=doc.updated,
+        expires=doc.expires,
+        edited_by=by,
+    )
+
+
+def faq_document(candidate: FaqCandidate, base: Document | None = None) -> Document:
+    """The published FAQ document an approved candidate becomes.
+
+    Args:
+        candidate: The candidate.
+        base: The stored entry a revision replaces: what the candidate does not hold (its
+            source file and line) is kept.
+    """
+    fields = {
+        "title": candidate.question,
+        "body": candidate.answer,
+        "departments": split_multi(candidate.department),
+        "category": candidate.category,
+        "url": candidate.url,
+        "owner": candidate.owner,
+        "updated": candidate.updated or expiry.today(),
+        "expires": candidate.expires,
+        "published": True,
+    }
+    if base is not None:
+        return dataclasses.replace(base, **fields)  # type: ignore[arg-type]
+    return Document(
+        doc_id=DocId.of("faq", candidate.id),
+        kind="faq",
+        source=f"trainer:{candidate.topic_id}",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def stored_faq(store: Store, faq_id: str) -> Document:
+    """The stored FAQ entry ``faq_id`` (a local id, ``faq:`` allowed).
+
+    Raises:
+        TrainerError: No such FAQ entry.
+    """
+    local = DocId.local_of(faq_id) if faq_id.startswith("faq:") else faq_id
+    doc = store.get_documents([DocId.of("faq", local)]).get(DocId.of("faq", local))
+    if doc is None or doc.kind != "faq":
+        raise TrainerError(message("no_faq", id=local))
+    return doc
+
+
+def switched(doc: Document, published: bool) -> Document:
+    """``doc`` withdrawn (``published`` false) or published again.
+
+    Raises:
+        FaqRefused: (``conflict``) it is so already.
+    """
+    if doc.published == published:
+        key = "already_public" if published else "already_withdrawn"
+        raise FaqRefused(message(key, id=DocId.local_of(doc.doc_id)), "conflict")
+    return dataclasses.replace(doc, published=published)
+
+
+def publish(
+    store: Store,
+    docs: Sequence[Document],
+    *,
+    embedder: Embedder,
+    index_root: Path,
+    cache: EmbeddingCache,
+    tokenizer: MeCabTokenizer | None = None,
+) -> BuildReport:
+    """Store ``docs`` and build the index that serves them (only changed chunks embedded).
+
+    Run it under the writer lock (:func:`kb.index.lock.writer_lock`): the store write and the
+    build then never overlap another ingest, build or approval.
+    """
+    tok = tokenizer or MeCabTokenizer()
+    store.upsert([(doc, chunk_document(doc, tok)) for doc in docs])
+    return build_index(store, embedder, index_root, cache=cache)
