@@ -9,11 +9,15 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from kb.errors import IndexError_, KBError
+from kb.messages import language, msg
 from kb.settings import Settings
 from kb.types import DOC_KINDS
 
@@ -101,23 +105,19 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     progress = _Progress(sys.stderr.isatty())
 
     def ingested(report: IngestReport) -> None:
-        progress.close()
-        s = report.stats
-        _print(
-            f"ingested {len(report.files)} file(s): {report.documents} documents, "
-            f"{report.departments} departments, {report.chunks} chunks "
-            f"({s.added} added, {s.updated} updated, {s.unchanged} unchanged)"
-        )
-        if report.masked:
-            _print(f"masked personal data in {report.masked} document(s) before storing them")
-        for err in report.errors:
-            _print(f"  skipped: {err}")
-        if report.errors:
-            _print(f"{len(report.errors)} problem(s) reported; the good rows were stored")
+        from kb.ingest.summary import summary_lines
 
-    from kb.security.commands import cli_audited
+        progress.close()
+        for line in summary_lines(report):
+            _print(line)
+
+    if getattr(args, "columns", None) is not None:
+        settings = settings.model_copy(update={"columns_file": args.columns})
+    if getattr(args, "sheet", None) is not None:
+        settings = settings.model_copy(update={"xlsx_sheet": args.sheet})
 
     from kb.cli_lifecycle import print_sync
+    from kb.security.commands import cli_audited
 
     with _writer_lock(settings, "ingest") as held:
         _clean_leftovers(settings, held)
@@ -220,8 +220,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.bootstrap and not _has_index(settings):
         _print(f"no index yet: ingesting {', '.join(args.bootstrap)} and building it")
-        ns = argparse.Namespace(paths=args.bootstrap, kind=None, no_build=False)
+        ns = argparse.Namespace(
+            paths=args.bootstrap, kind=None, no_build=False, sync=False, dry_run=False, force=False
+        )
         cmd_ingest(ns, settings)
+    args.host = args.host or settings.host
+    args.port = args.port or settings.port
     settings = settings.model_copy(
         update={"host": args.host, "port": args.port, "workers": args.workers}
     )
@@ -242,6 +246,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["KB_THREADS"] = str(settings.threads)
         os.environ["KB_WORKERS"] = str(args.workers)
         os.environ["KB_FORWARDED_ALLOW_IPS"] = ",".join(settings.forwarded_allow_ips)
+        from kb.api.metrics import share_between_workers
+
+        share_between_workers()  # one /metrics scrape sums every worker's counters
         uvicorn.run(
             "kb.api.app:create_app_from_env",
             factory=True,
@@ -353,19 +360,36 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kb", description="Knowledge base and FAQ search for city-hall consultation desks."
+        prog="kb",
+        description="Knowledge base and FAQ search for city-hall consultation desks.",
+        epilog="Every setting can also be set as KB_<NAME> in the environment: docs/settings.md.",
     )
     parser.add_argument(
-        "--data-dir", type=Path, default=None, help="data directory (env KB_DATA_DIR, ./data)"
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="data directory (default: KB_DATA_DIR, else ./data)",
     )
-    parser.add_argument("--model", default=None, help="embedding model (env KB_MODEL)")
-    parser.add_argument("--threads", type=int, default=None, help="inference threads (0 = all)")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "--model", default=None, help="embedding model (default: KB_MODEL, else the offline e5)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="inference threads, 0 = automatic (default: KB_THREADS, else 0)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what kb does (INFO)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="read FAQ, cases, manuals, departments; update the index")
     p.add_argument("paths", nargs="+", help="files or folders")
-    p.add_argument("--kind", choices=["faq", "case", "manual", "department"], default=None)
+    p.add_argument(
+        "--kind",
+        choices=["faq", "case", "manual", "department"],
+        default=None,
+        help="what the files hold (default: detected from each file's name and columns)",
+    )
     p.add_argument("--no-build", action="store_true", help="only update the store")
     p.add_argument(
         "--sync",
@@ -383,27 +407,55 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --sync: delete even every document of a kind, or most of a large one",
     )
+    p.add_argument(
+        "--columns",
+        type=Path,
+        default=None,
+        metavar="MAP.toml",
+        help="column mapping file (TOML) for the city's own headers such as 受付番号 "
+        "(default: KB_COLUMNS_FILE, else none; see docs/schema.md)",
+    )
+    p.add_argument(
+        "--sheet",
+        default=None,
+        metavar="NAME",
+        help="sheet of .xlsx files to read (default: KB_XLSX_SHEET, else the first sheet)",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("build", help="(re)build the index from the store")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("search", help="search from the command line")
-    p.add_argument("query")
+    p.add_argument("query", help="what the citizen said")
     p.add_argument("-k", type=int, default=5, help="results per pane")
     p.add_argument("--json", action="store_true", help="print the API's JSON shape")
-    p.add_argument("--kind", action="append", choices=list(DOC_KINDS))
-    p.add_argument("--department", action="append")
-    p.add_argument("--category", action="append")
-    p.add_argument("--date-from")
-    p.add_argument("--date-to")
-    p.add_argument("--published-only", action="store_true")
-    p.add_argument("--mode", choices=["hybrid", "dense", "lexical"], default=None)
+    p.add_argument(
+        "--kind",
+        action="append",
+        choices=list(DOC_KINDS),
+        help="only this kind; repeat for several (default: all kinds)",
+    )
+    p.add_argument(
+        "--department", action="append", help="only this department; repeat (default: all)"
+    )
+    p.add_argument("--category", action="append", help="only this category; repeat (default: all)")
+    p.add_argument("--date-from", help="cases from this date on, YYYY-MM-DD (default: no limit)")
+    p.add_argument("--date-to", help="cases up to this date, YYYY-MM-DD (default: no limit)")
+    p.add_argument("--published-only", action="store_true", help="only published FAQ entries")
+    p.add_argument(
+        "--mode",
+        choices=["hybrid", "dense", "lexical"],
+        default=None,
+        help="retrieval mode (default: hybrid)",
+    )
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("serve", help="run the HTTP service")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--host", default=None, help="address to listen on (default: KB_HOST, 127.0.0.1)"
+    )
+    p.add_argument("--port", type=int, default=None, help="port (default: KB_PORT, 8000)")
     p.add_argument(
         "--bootstrap",
         nargs="+",
@@ -432,9 +484,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: DATA_DIR/models/tuned-...)"
     )
-    p.add_argument("--epochs", type=int, default=tune.DEFAULT_EPOCHS)
-    p.add_argument("--max-pairs", type=int, default=None, help="use a random sample of pairs")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=tune.DEFAULT_EPOCHS, help="training epochs")
+    p.add_argument(
+        "--max-pairs",
+        type=int,
+        default=None,
+        help="use a random sample of this many pairs (default: all pairs)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (sampling, shuffling)")
     p.add_argument(
         "--pairs",
         action="append",
@@ -442,14 +499,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help='extra JSONL pairs {"query", "positive"} (e.g. logged query -> opened result)',
     )
-    p.add_argument("--batch-size", type=int, default=tune.DEFAULT_BATCH_SIZE)
-    p.add_argument("--max-seq-length", type=int, default=tune.DEFAULT_MAX_SEQ_LENGTH)
-    p.add_argument("--learning-rate", type=float, default=tune.DEFAULT_LEARNING_RATE)
+    p.add_argument(
+        "--batch-size", type=int, default=tune.DEFAULT_BATCH_SIZE, help="pairs per training step"
+    )
+    p.add_argument(
+        "--max-seq-length",
+        type=int,
+        default=tune.DEFAULT_MAX_SEQ_LENGTH,
+        help="tokens per text; longer texts are cut",
+    )
+    p.add_argument(
+        "--learning-rate", type=float, default=tune.DEFAULT_LEARNING_RATE, help="learning rate"
+    )
     p.add_argument("--force", action="store_true", help="tune again even if the folder exists")
     p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("status", help="what is stored and which index serves")
     p.set_defaults(func=cmd_status)
+
+    from kb.cli_brief import add_parser as add_brief_parser
+
+    add_brief_parser(sub)
 
     from kb.trainer.commands import add_parser as add_trainer_parser
 
@@ -462,7 +532,12 @@ def build_parser() -> argparse.ArgumentParser:
     from kb.security.commands import add_parsers as add_security_parsers
 
     add_security_parsers(sub)
-    return parser
+    from kb.ops.commands import add_parsers as add_ops_parsers
+
+    add_ops_parsers(sub)
+    from kb.cli_help import finish_parser
+
+    return finish_parser(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -473,15 +548,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     started = time.perf_counter()
-    try:
-        settings = _settings(args)
-        code = int(args.func(args, settings))
-    except KBError as exc:
-        print(f"kb: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("kb: interrupted", file=sys.stderr)
-        return 130
+    # Messages in the configured language (KB_LANG) for this command, errors included.
+    with ExitStack() as scope:
+        try:
+            settings = _settings(args)
+            scope.enter_context(language(settings.lang))
+            code = int(args.func(args, settings))
+        except ValidationError as exc:  # a bad KB_* variable: say which, without a traceback
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            print(msg("cli.bad_settings", problem=problems), file=sys.stderr)
+            return 2
+        except KBError as exc:
+            print(msg("cli.error", problem=exc), file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(msg("cli.interrupted"), file=sys.stderr)
+            return 130
     log.info("done in %.1f s", time.perf_counter() - started)
     return code
 

@@ -16,6 +16,7 @@
     ├── TrainerError          trainer tools: unknown department, topic or FAQ candidate
     │   └── FaqRefused        FAQ lifecycle: bad field, wrong state, approver not allowed
     ├── DocumentNotFound      kb delete / DELETE .../documents/{id}: no such document id
+    ├── BackupError           kb backup / restore: corrupt or mismatched backup, live target
     └── DeskError             consultation records and hand-offs: bad field, unknown, closed
 
 Only the API layer turns these into HTTP errors; the CLI prints them without a traceback.
@@ -129,3 +130,8 @@ class DocumentNotFound(KBError):
     def __init__(self, message: str, ids: tuple[str, ...]) -> None:
         self.ids = ids
         super().__init__(message)
+
+
+class BackupError(KBError):
+    """A backup cannot be made or restored (:mod:`kb.ops`): a file that fails its checksum, a
+    backup of another model, a live data folder in the way. Nothing was written."""

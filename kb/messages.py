@@ -5,9 +5,9 @@ ingest output and errors, and the admin upload's responses: key → (Japanese, E
 :meth:`str.format` template. :func:`msg` renders one in the current language.
 
 The language is ``KB_LANG`` (``ja`` or ``en``; the ``lang`` setting). The command line sets it
-for the whole process (:func:`set_language`) and the service for one request
-(:func:`language`); code that runs neither way (a test, a script calling
-:func:`kb.ingest.pipeline.ingest`) follows the ``KB_LANG`` environment variable.
+for one command and the service for one upload (:func:`language`); code that runs neither way
+(a test, a script calling :func:`kb.ingest.pipeline.ingest`) follows the ``KB_LANG``
+environment variable.
 """
 
 from __future__ import annotations
@@ -30,11 +30,6 @@ def current_language() -> Lang:
     if chosen is not None:
         return chosen
     return "en" if os.environ.get("KB_LANG", "").strip().casefold() == "en" else "ja"
-
-
-def set_language(lang: Lang) -> None:
-    """Render messages in ``lang`` from now on, in this context (the command line's process)."""
-    _CURRENT.set(lang)
 
 
 @contextmanager
@@ -61,7 +56,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- dates (kb.ingest.dates) ------------------------------------------------------------
     "date.unreadable": (
         "「{value}」は日付として読めません。使える書き方: {forms}（全角数字も可）",
-        "date '{value}' is not a date in a known form; accepted forms: {forms} "
+        "date '{value}' is not YYYY-MM-DD or another accepted form: {forms} "
         "(full-width digits too)",
     ),
     "date.not_in_calendar": (
@@ -77,6 +72,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "date.era_days": (
         "「{value}」: {era}は{first}から{last}までです。{iso} は{actual}と書いてください",
         "date '{value}': {era} ran from {first} to {last}; {iso} is {actual}",
+    ),
+    "date.era_days_open": (
+        "「{value}」: {era}は{first}からです。{iso} は{actual}と書いてください",
+        "date '{value}': {era} began on {first}; {iso} is {actual}",
     ),
     "date.window": (
         "「{value}」は{year}年です。相談日は{earliest}年から{latest}年までの日付にしてください",
@@ -169,6 +168,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "({headers}); use the documented column names or give the kind explicitly (--kind)",
     ),
     "columns.none": ("（なし）", "(none)"),
+    "columns.accepted": ("{name}（{aliases}）", "{name} ({aliases})"),
+    "columns.alias_separator": ("、", ", "),
     "columns.no_kind": (
         "種類「{kind}」には列がありません（マニュアルは文書として読みます）",
         "kind '{kind}' has no columns (manuals are documents)",

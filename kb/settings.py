@@ -263,6 +263,24 @@ class Settings(BaseSettings):
         ge=1,
         description="A source file with more records than this is refused as a whole at ingest.",
     )
+    lang: Literal["ja", "en"] = Field(
+        default="ja",
+        description=(
+            "Language of the messages for staff: ingest reports, command-line errors, upload "
+            "responses ('ja' Japanese, 'en' English)."
+        ),
+    )
+    columns_file: Path | None = Field(
+        default=None,
+        description=(
+            "Column mapping file (TOML) for the city's own headers in CSV/JSONL/XLSX files, "
+            "used by `kb ingest` and the admin upload (`kb ingest --columns` overrides it)."
+        ),
+    )
+    xlsx_sheet: str = Field(
+        default="",
+        description="Sheet of an .xlsx file to ingest (default: the first; `kb ingest --sheet`).",
+    )
     max_zip_unpacked_bytes: int = Field(
         default=200 * 1024 * 1024,
         ge=1,

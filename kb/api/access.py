@@ -62,6 +62,7 @@ PUBLIC_PATHS = frozenset(
         "/trainer/",
         "/admin",
         "/admin/",
+        "/briefs",
     }
 )
 PUBLIC_PREFIXES = ("/public/", "/static/")

@@ -71,9 +71,20 @@ class IngestOut(BaseModel):
     added: int
     updated: int
     unchanged: int
-    errors: list[RowErrorOut]
+    errors: list[RowErrorOut] = Field(
+        description="Rows and files not stored, each with file, line, field and message."
+    )
     build: BuildOut | None = Field(
         default=None, description="The index build that followed, unless build=false."
+    )
+    stored: int = Field(default=0, description="Documents written (added or updated).")
+    warnings: list[RowErrorOut] = Field(
+        default_factory=list,
+        description="Rows stored with a problem (an unknown channel kept as written...).",
+    )
+    messages: list[str] = Field(
+        default_factory=list,
+        description="The result in words for staff, in the service's language (KB_LANG).",
     )
 
 

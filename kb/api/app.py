@@ -29,7 +29,10 @@ from kb.api.rootpath import RootPathMiddleware, openapi_servers
 from kb.api.routes import (
     account,
     admin,
+    admin_documents,
+    briefs,
     health,
+    lifeevents,
     pages,
     public,
     records,
@@ -202,11 +205,15 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(account.router)
     app.include_router(admin.router)
+    app.include_router(admin_documents.router)
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(trainer.router)
     app.include_router(trainer.pages)
     app.include_router(records.router)
+    app.include_router(briefs.router)
+    app.include_router(briefs.pages)
+    app.include_router(lifeevents.router)
     app.include_router(docs_router)  # before the /static mount: it serves /static/docs-ui/
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app

@@ -29,8 +29,11 @@ credentials_file``) unless the scraper's address is in ``KB_METRICS_ALLOW_IPS`` 
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -61,6 +64,19 @@ def multiprocess_dir() -> str | None:
     """The folder of prometheus-client's multiprocess mode, if this process runs in it."""
     path = os.environ.get(MULTIPROC_ENV, "").strip()
     return path if path and os.path.isdir(path) else None
+
+
+def share_between_workers() -> str:
+    """Put this process and the workers it starts in multiprocess mode; return the folder.
+
+    ``kb serve --workers N`` calls it before uvicorn starts the workers: a fresh private folder
+    (so no counts of an earlier run are summed in), named in ``PROMETHEUS_MULTIPROC_DIR``, which
+    the workers inherit, and removed when the server exits.
+    """
+    folder = tempfile.mkdtemp(prefix="kb-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 class RouteTemplates:

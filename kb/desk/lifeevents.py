@@ -24,8 +24,8 @@ import threading
 import unicodedata
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from kb.ingest.procedures import CONDITIONS, LIFE_EVENTS
 from kb.text.mecab import MeCabTokenizer
@@ -350,3 +350,31 @@ def book_for(searcher: Searcher) -> ProcedureBook:
             book = ProcedureBook(searcher.store.procedures(), searcher.departments)
             _BOOKS[searcher] = book
         return book
+
+
+def procedure_dict(p: Procedure) -> dict[str, Any]:
+    """A procedure as JSON (the API's and ``kb brief --json``'s shape)."""
+    data = asdict(p)
+    data.pop("source")
+    for name in ("life_events", "conditions", "documents"):
+        data[name] = list(data[name])
+    return data
+
+
+def checklist_dict(checklist: Checklist) -> dict[str, Any]:
+    """A checklist as JSON: groups of procedures by department."""
+    return {
+        "events": list(checklist.events),
+        "conditions": list(checklist.conditions),
+        "available_conditions": list(checklist.available_conditions),
+        "groups": [
+            {
+                "department": g.department,
+                "phone": g.phone,
+                "location": g.location,
+                "procedures": [procedure_dict(p) for p in g.procedures],
+            }
+            for g in checklist.groups
+        ],
+        "hidden": checklist.hidden,
+    }

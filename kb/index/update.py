@@ -21,6 +21,7 @@ from kb.index.folder import IndexRoot
 from kb.index.lock import LockHolder, holds_writer_lock, remove_abandoned_uploads, writer_lock
 from kb.index.remove import RemoveReport, remove_locked
 from kb.index.sync import SyncPlan, plan_sync
+from kb.ingest.columns import mapping_from_settings
 from kb.ingest.limits import InputLimits
 from kb.ingest.pipeline import IngestReport, ingest
 from kb.settings import Settings
@@ -178,6 +179,7 @@ def ingest_and_build(
             upload_id=upload_id,
             limits=InputLimits.from_settings(settings),
             dry_run=dry_run,
+            mapping=mapping_from_settings(settings),
         )
         if raw is not None:
             raw.close()

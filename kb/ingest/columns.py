@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -95,7 +96,7 @@ def load_mapping(path: Path) -> ColumnMapping:
         problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(source, msg("mapping.unreadable", problem=problem)) from None
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(_quote_japanese_keys(text))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(source, msg("mapping.toml", problem=str(exc))) from None
     columns: dict[str, dict[str, str]] = {}
@@ -115,9 +116,9 @@ def load_mapping(path: Path) -> ColumnMapping:
                 source, msg("mapping.not_table", section=section), line=line, field=section
             )
         for key, target in value.items():
-            where = {"line": _line_of(text, key), "field": f"[{section}] {key}"}
+            where = (_line_of(text, key), f"[{section}] {key}")
             if not isinstance(target, str):
-                raise InputError(source, msg("mapping.not_text"), **where)
+                raise InputError(source, msg("mapping.not_text"), *where)
             if section == "channel":
                 channels[header_key(key)] = _channel(source, target, where)
             else:
@@ -126,7 +127,7 @@ def load_mapping(path: Path) -> ColumnMapping:
     return ColumnMapping(source, columns, channels, sheet)
 
 
-def _field(source: str, kind: DocKind, target: str, where: dict[str, object]) -> str:
+def _field(source: str, kind: DocKind, target: str, where: tuple[int, str]) -> str:
     if target.strip() == NOT_STORED:
         return NOT_STORED
     name = SPECS[kind].resolve(target)
@@ -135,22 +136,41 @@ def _field(source: str, kind: DocKind, target: str, where: dict[str, object]) ->
         raise InputError(
             source,
             msg("mapping.target", target=target, kind=kind, fields=fields),
-            line=int(str(where["line"])),
-            field=str(where["field"]),
+            *where,
         )
     return name
 
 
-def _channel(source: str, target: str, where: dict[str, object]) -> str:
+def _channel(source: str, target: str, where: tuple[int, str]) -> str:
     for channel in CASE_CHANNELS:
         if header_key(channel) == header_key(target):
             return channel
     raise InputError(
         source,
         msg("mapping.channel", target=target, known=", ".join(CASE_CHANNELS)),
-        line=int(str(where["line"])),
-        field=str(where["field"]),
+        *where,
     )
+
+
+# A key outside quotes, as far as its "=": TOML 1.0 allows only ASCII in such (bare) keys.
+_BARE_KEY_RE = re.compile(r"^([ \t]*)([^\s\"'\[#=][^=\"'#\n]*?)([ \t]*=)", re.MULTILINE)
+
+
+def _quote_japanese_keys(text: str) -> str:
+    """``受付番号 = "id"`` as TOML 1.0 reads it: ``"受付番号" = "id"``.
+
+    City staff write headers as they are; TOML 1.0 (:mod:`tomllib`) wants keys other than
+    ASCII letters, digits, ``_`` and ``-`` quoted. Line numbers do not change.
+    """
+
+    def quote(match: re.Match[str]) -> str:
+        key = match[2]
+        if key.isascii():
+            return match[0]
+        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+        return f'{match[1]}"{escaped}"{match[3]}'
+
+    return _BARE_KEY_RE.sub(quote, text)
 
 
 def _line_of(text: str, key: str, *, section: bool = False) -> int:
@@ -266,7 +286,7 @@ def map_columns(
         fields.append(name)
     for name in spec.required:
         if name not in seen:
-            aliases = "、".join(spec.field(name).aliases) or name
+            aliases = msg("columns.alias_separator").join(spec.field(name).aliases) or name
             problems.append((name, msg("columns.missing", field=name, aliases=aliases)))
     if problems:
         raise SchemaError(
@@ -293,8 +313,10 @@ _COLUMN_MAPS: dict[tuple[DocKind, tuple[str, ...], ColumnMapping], ColumnMap] = 
 
 def accepted_names(spec: KindSpec) -> str:
     """The fields of a kind with their aliases, as an error lists them: ``id（ID, 番号…）``."""
+    sep = msg("columns.alias_separator")
     return ", ".join(
-        f"{f.name}（{'、'.join(f.aliases)}）" if f.aliases else f.name for f in spec.fields
+        msg("columns.accepted", name=f.name, aliases=sep.join(f.aliases)) if f.aliases else f.name
+        for f in spec.fields
     )
 
 

@@ -145,7 +145,7 @@ def _era_date(value: str, era: Era, era_year_text: str, month: str, day: str) ->
         actual = next((e for e in ERAS if e.holds(date)), None)
         raise ValueError(
             msg(
-                "date.era_days",
+                "date.era_days" if era.last is not None else "date.era_days_open",
                 value=value,
                 era=era.name,
                 first=era.written(era.first),

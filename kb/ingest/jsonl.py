@@ -159,5 +159,8 @@ def _json_type(value: object) -> str:
         return msg("json.boolean")
     if isinstance(value, int | float):
         return msg("json.number")
-    key = {dict: "json.object", list: "json.list", str: "json.string"}.get(type(value))
-    return msg(key or "json.null")
+    if isinstance(value, dict):
+        return msg("json.object")
+    if isinstance(value, list):
+        return msg("json.list")
+    return msg("json.string" if isinstance(value, str) else "json.null")

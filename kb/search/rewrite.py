@@ -7,11 +7,11 @@ MeCab reads 「交交通」 as 交 + 交通. Before a query is embedded and toke
    「ープン」 → オープン): only where MeCab's analysis shows a broken word — a lone kanji or
    katakana, or a word starting with ー, that no known word of the corpus covers — and only
    into a word of the corpus (:class:`~kb.index.readings.Vocabulary`), the most frequent one
-   if several fit. A lone kanji left of a two-kanji word (「近い病」 for 病院, 「大きな公」 for
-   公園) is one too when the corpus's chunks say so: among the two-kanji words of the corpus
-   that hold it, the one whose chunks best share the query's other words is restored when that
-   support is :data:`CONTEXT_RATIO` times the lone kanji's own (:meth:`QueryRewriter.mend`);
-   then
+   if several fit. A lone kanji that the corpus never uses as a word of its own, left of a
+   two-kanji word (「免の更新」 for 免許, 「害の時の避難場所」 for 災害), is one too: among the
+   two-kanji words of the corpus that hold it, the one whose chunks best share the query's
+   other words is restored when that support is :data:`CONTEXT_RATIO` times the lone kanji's
+   own (:meth:`QueryRewriter._restore_pair`); then
 2. turns runs of hiragana into the kanji the corpus writes for them
    (:attr:`Vocabulary.conversions <kb.index.readings.Vocabulary.conversions>`), choosing the
    segmentation that converts the most characters, longest words first. Characters inside a
@@ -43,7 +43,7 @@ TYPO_TARGETS = 50_000
 an entry per character in memory (the municipal FAQ has 10,000 of 3 characters or more)."""
 PAIR_CANDIDATES = 8
 """The most frequent two-kanji words holding a lone kanji that are weighed as its mending."""
-CONTEXT_RATIO = 16.0
+CONTEXT_RATIO = 8.0
 """How much better the corpus's chunks must support a two-kanji word than the lone kanji
 typed, for the word to replace it: a typo is rarer than a word typed as meant. Chosen on typos
 made in the corpora's own FAQ questions (``eval/tune_typos.py``), not on queries."""
@@ -236,23 +236,29 @@ class QueryRewriter:
             return None
         return max(candidates, key=lambda w: (self._words[w], w))
 
-    def _restore_pair(self, words: list[_Word], i: int) -> tuple[tuple[int, int, str], range] | None:
+    def _restore_pair(
+        self, words: list[_Word], i: int
+    ) -> tuple[tuple[int, int, str], range] | None:
         """The two-kanji word lone kanji ``i`` is left of, if the corpus says so.
 
         Each candidate (the most frequent two-kanji words holding the kanji) and the kanji as
         typed are weighed by their *support*: the lexical score of the query's other words
         summed over the chunks that hold the candidate (the chunk count when the query has no
         other word). The best candidate replaces the kanji when its support is
-        ``context_ratio`` times the kanji's own. A kanji that is a word but no index term
-        (時, 際, 第, 等) is left alone: the tokenizer reads it as a word typed as meant.
+        ``context_ratio`` times the kanji's own. Only a kanji the corpus never uses as a word
+        of its own is weighed: one it does use (家, 母, 隣, 話) was most likely typed as meant,
+        and so was a word that is no index term (時, 際, 第, 等).
         """
         reading = words[i].reading
         candidates = self._pairs.get(reading.surface) if self.lexical is not None else None
-        if not candidates or not reading.term or reading.pos1 not in _PAIR_POS:
+        if (
+            not candidates
+            or not reading.term
+            or reading.pos1 not in _PAIR_POS
+            or reading.surface in self._words
+        ):
             return None
-        assert self.lexical is not None
-        others = [w.reading.term for j, w in enumerate(words) if j != i and w.reading.term]
-        context = self.lexical.score(others) if others else None
+        context = self._context(words, range(i, i + 1))
         own = self._support((reading.term,), context)
         best, _, word = max(
             (self._support(self._terms(w), context), self._words[w], w) for w in candidates
@@ -260,6 +266,12 @@ class QueryRewriter:
         if best <= 0 or best < self.context_ratio * own:
             return None
         return (words[i].start, words[i].end, word), range(i, i + 1)
+
+    def _context(self, words: list[_Word], span: range) -> np.ndarray | None:
+        """The lexical score of the query's words outside ``span`` (``None``: there are none)."""
+        assert self.lexical is not None
+        others = [w.reading.term for j, w in enumerate(words) if j not in span and w.reading.term]
+        return self.lexical.score(others) if others else None
 
     def _support(self, terms: Sequence[str], context: np.ndarray | None) -> float:
         assert self.lexical is not None

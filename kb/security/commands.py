@@ -225,21 +225,29 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     keys = sub.add_parser("keys", help="create, revoke and list API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
     p = ksub.add_parser("create", help="create a key and print it once")
-    p.add_argument("--role", required=True, choices=list(ROLES))
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=list(ROLES),
+        help="staff: console; trainer: + trainer page; admin: + ingest, keys, audit, /metrics",
+    )
     p.add_argument("--name", required=True, help="who or what holds the key (unique)")
     p.add_argument(
         "--if-none", action="store_true", help="only if no active key exists (first start)"
     )
     p.add_argument(
-        "--expires-days", type=float, default=None, help="stop working after this many days"
+        "--expires-days",
+        type=float,
+        default=None,
+        help="stop working after this many days (default: never expires)",
     )
     p.set_defaults(func=cmd_keys_create)
     p = ksub.add_parser("revoke", help="revoke a key by name (takes effect at once)")
-    p.add_argument("name")
+    p.add_argument("name", help="the key's name (see `kb keys list`)")
     p.set_defaults(func=cmd_keys_revoke)
     p = ksub.add_parser("list", help="list keys (names, roles, ids; never secrets)")
     p.add_argument("--active", action="store_true", help="only keys that still work")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_keys_list)
 
     audit = sub.add_parser("audit", help="export or verify the audit log")

@@ -181,11 +181,16 @@ def _edit_of(args: argparse.Namespace) -> FaqEdit:
 def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
     trainer = Trainer(settings)
     by = cli_principal(args)
+    local = DocId.local_of(args.faq) if args.faq.startswith("faq:") else args.faq
     try:
-        c = trainer.revise(args.faq, by=by)
-        edit = _edit_of(args)
-        if edit != FaqEdit():
-            c = trainer.edit(c.id, edit=edit, by=by)
+        with cli_audited(
+            settings, "revise", ids=[DocId.of("faq", local)], detail=_detail(args)
+        ) as done:
+            c = trainer.revise(local, by=by)
+            edit = _edit_of(args)
+            if edit != FaqEdit():
+                c = trainer.edit(c.id, edit=edit, by=by)
+            done.detail = f"draft {c.id} revises faq:{c.target}"
     finally:
         trainer.close()
     _out(f"{c.id} revises faq:{c.target} (unpublished until approved: kb trainer approve {c.id})")
@@ -321,20 +326,22 @@ def add_parser(sub: Any) -> None:
     t = tsub.add_parser("topics", help="clusters of closed cases, per department or overall")
     t.add_argument("--department", default="", help="a department (default: all cases)")
     t.add_argument("--limit", type=int, default=50, help="topics to print")
-    t.add_argument("--json", action="store_true")
+    t.add_argument("--json", action="store_true", help="print JSON instead of a table")
     t.set_defaults(func=cmd_topics)
 
     t = tsub.add_parser("gaps", help="topics and logged queries no published FAQ answers")
     t.add_argument("--department", default="", help="topics of this department only")
     t.add_argument("--min-count", type=int, default=1, help="ignore rarer queries")
-    t.add_argument("--period", choices=["month", "day"], default="month")
+    t.add_argument(
+        "--period", choices=["month", "day"], default="month", help="count queries per period"
+    )
     t.add_argument("--limit", type=int, default=20, help="rows per list")
-    t.add_argument("--json", action="store_true")
+    t.add_argument("--json", action="store_true", help="print JSON instead of tables")
     t.set_defaults(func=cmd_gaps)
 
     t = tsub.add_parser("manual", help="a draft manual for one department")
-    t.add_argument("--department", required=True)
-    t.add_argument("--format", choices=["md", "docx"], default="md")
+    t.add_argument("--department", required=True, help="the department the manual is for")
+    t.add_argument("--format", choices=["md", "docx"], default="md", help="Markdown or Word (docx)")
     t.add_argument("--out", type=Path, default=None, help="file (default: stdout for md)")
     t.set_defaults(func=cmd_manual)
 
@@ -384,9 +391,15 @@ def add_parser(sub: Any) -> None:
     t = tsub.add_parser(
         "feedback-eval", help="department accuracy before/after replaying staff feedback"
     )
-    t.add_argument("dataset", type=Path, nargs="?", default=Path("eval/datasets/demo"))
-    t.add_argument("--queries", default="queries.jsonl")
-    t.add_argument("--folds", type=int, default=2)
+    t.add_argument(
+        "dataset",
+        type=Path,
+        nargs="?",
+        default=Path("eval/datasets/demo"),
+        help="BEIR-layout folder (default: %(default)s)",
+    )
+    t.add_argument("--queries", default="queries.jsonl", help="queries file in the dataset")
+    t.add_argument("--folds", type=int, default=2, help="cross-validation folds")
     t.add_argument(
         "--paraphrases",
         default="queries-paraphrase.jsonl",

@@ -12,6 +12,9 @@ from kb.ingest.pipeline import ingest
 from kb.store import Store
 from kb.text.mecab import MeCabTokenizer
 
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
+
 GOOD_FAQ = """id,question,answer,department,category,published
 F1,住民票はどこで取れますか。,市民課の窓口で取れます。,市民課,届出,true
 F2,粗大ごみの出し方,電話で申し込んでください。,ごみ減量推進課,ごみ,true
@@ -90,7 +93,10 @@ def test_cli_reports_every_broken_file_and_exits_1(
     assert code == 1
     for name in ("x-broken.csv", "x-broken.jsonl:2", "x-broken.docx", "x-broken.pdf"):
         assert name in out
-    assert "the good rows were stored" in out
+    # The counts and the closing line tell the truth (Japanese by default).
+    assert "保存 6 件（新規 6・更新 0）" in out
+    assert "件は保存済みです" in out
+    assert "the good rows were stored" not in out
     assert "built index" in out  # the good files were indexed
 
 

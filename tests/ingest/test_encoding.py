@@ -8,6 +8,9 @@ import pytest
 from kb.errors import InputError
 from kb.ingest.encoding import decode_bytes, read_text
 
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
+
 JAPANESE = "住民票の写しは①番窓口で～ｱｲｳ髙橋さんが受け付けます"
 
 

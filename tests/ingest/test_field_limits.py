@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from kb.ingest.jsonl import parse_jsonl
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.readers import read_path
-from kb.ingest.tabular import parse_csv, parse_jsonl
+from kb.ingest.tabular import parse_csv
 from kb.settings import Settings
 from kb.types import RowError
 

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kb.errors import InputError
+from kb.ingest.jsonl import parse_jsonl
 from kb.ingest.markdown import parse_markdown, parse_plain_text
 from kb.ingest.readers import read_path
-from kb.ingest.tabular import parse_csv, parse_jsonl
+from kb.ingest.tabular import parse_csv
 from kb.types import ParseResult
 
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,15 +14,18 @@ from hypothesis import strategies as st
 from kb.errors import InputError
 from kb.ingest.chunking import chunk_document
 from kb.ingest.docx_reader import read_docx
+from kb.ingest.jsonl import parse_jsonl
 from kb.ingest.limits import InputLimits, check_zip, chunk_count, json_too_deep, limit_chunks
 from kb.ingest.pdf_reader import read_pdf
 from kb.ingest.readers import read_path
-from kb.ingest.tabular import parse_jsonl
 from kb.settings import Settings
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Document, ParseResult
 
 from ._builders import make_pdf, zip_bomb_docx
+
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
 
 # --- zip containers ---------------------------------------------------------------------------
 

@@ -31,6 +31,9 @@ from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Department, Document, RowError
 
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
+
 CASE_FILE = "相談記録_佐々木和子_090-5555-6666.csv"
 MASKED_FILE = "相談記録_[氏名]_[電話番号].csv"
 DEPTS_CSV = """name,duties,phone,location,hours

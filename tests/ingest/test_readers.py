@@ -9,8 +9,12 @@ import pytest
 
 from kb.errors import InputError, SchemaError
 from kb.ingest.readers import is_ignored, iter_paths, read_path
+from kb.messages import language
 
 from ._builders import make_pdf
+
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def touch(path: Path, text: str = "x") -> Path:
@@ -52,12 +56,23 @@ def test_read_path_with_kind(tmp_path: Path) -> None:
     assert read_path(tmp_path / "m.md", "manual").documents
 
 
-@pytest.mark.parametrize("name", ["faq.xlsx", "manual.doc", "notes", "data.json"])
-def test_unsupported_file_type(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", ["slides.pptx", "manual.doc", "notes", "data.json"])
+def test_unsupported_file_type(tmp_path: Path, name: str, english: None) -> None:
     path = touch(tmp_path / name)
     with pytest.raises(InputError, match="unsupported file type") as info:
         read_path(path)
     assert info.value.source == str(path)
+    assert ".xlsx" in info.value.message  # the supported types are listed
+
+
+@pytest.mark.parametrize("name", ["cases.xls", "cases.xlsm", "cases.ods"])
+def test_old_spreadsheets_are_refused_with_what_to_do(tmp_path: Path, name: str) -> None:
+    path = touch(tmp_path / name)
+    with language("ja"), pytest.raises(InputError) as info:
+        read_path(path)
+    assert info.value.source == str(path)
+    assert "Excel ブック (*.xlsx)" in info.value.message
+    assert "CSV" in info.value.message
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
@@ -83,8 +98,11 @@ def test_iter_paths_expands_folders_sorted_and_skips_noise(tmp_path: Path) -> No
         ".hidden.md",
         ".git/config.md",
         "_archive/x.csv",
-        "faq/original.xlsx",
+        "faq/a.xlsx",  # the original of its CSV export a.csv: read once, as the CSV
+        "faq/c.xlsx",
+        "faq/old.xls",
         "manuals/~$lock.docx",
+        "manuals/~$c.xlsx",
         "manuals/image.png",
     ]:
         touch(root / rel)
@@ -93,6 +111,7 @@ def test_iter_paths_expands_folders_sorted_and_skips_noise(tmp_path: Path) -> No
         "cases/2024.jsonl",
         "faq/a.csv",
         "faq/b.csv",
+        "faq/c.xlsx",
         "manuals/sub/a.pdf",
         "manuals/z.md",
     ]

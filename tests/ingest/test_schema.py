@@ -3,11 +3,10 @@ from __future__ import annotations
 import pytest
 
 from kb.errors import SchemaError
+from kb.ingest.columns import detect_kind, map_columns
 from kb.ingest.schema import (
     SPECS,
-    detect_kind,
     header_key,
-    map_columns,
     parse_channel,
     parse_date,
     parse_id,
@@ -15,6 +14,9 @@ from kb.ingest.schema import (
     parse_url,
     split_multi,
 )
+
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_header_key_folds_width_case_and_space() -> None:

@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 
 from kb.errors import InputError, SchemaError
-from kb.ingest.tabular import parse_csv, parse_jsonl, read_csv, read_jsonl
+from kb.ingest.jsonl import parse_jsonl, read_jsonl
+from kb.ingest.tabular import parse_csv, read_csv
 from kb.types import Department, Document, RowError
+
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
 
 FAQ_CSV = """\
 id,question,answer,department,category,published,url
@@ -159,8 +163,6 @@ def test_three_good_rows_and_one_bad_row() -> None:
     [
         ("F9,,answer,,", "question", "required value is empty"),
         ("  ,q,a,,", "id", "required value is empty"),
-        ("F9,q,a,maybe,", "published", "published flag"),
-        ("F9,q,a,,javascript:alert(1)", "url", "http"),
         ("F#9,q,a,,", "id", "must not contain"),
     ],
 )
@@ -173,11 +175,37 @@ def test_bad_faq_value(row: str, field: str, message: str) -> None:
     assert message in error.message
 
 
-def test_bad_case_channel_and_empty_date_are_both_reported() -> None:
-    text = "id,date,channel,summary,resolution\nC1,,FAX,s,r\n"
+@pytest.mark.parametrize(
+    ("row", "field", "message", "kept"),
+    [
+        # An unreadable published flag keeps the entry off the public widget.
+        ("F9,q,a,maybe,", "published", "published flag", {"published": False}),
+        # A link that is not http(s) is never stored (the console renders it as a link).
+        ("F9,q,a,,javascript:alert(1)", "url", "http", {"url": ""}),
+    ],
+)
+def test_bad_optional_faq_value_is_a_warning_and_the_row_is_kept_safely(
+    row: str, field: str, message: str, kept: dict[str, object]
+) -> None:
+    text = f"id,question,answer,published,url\nF1,q,a,,\n{row}\n"
+    result = parse_csv(text, source="faq.csv")
+    assert result.errors == ()
+    assert [d.doc_id for d in result.documents] == ["faq:F1", "faq:F9"]
+    for name, value in kept.items():
+        assert getattr(result.documents[1], name) == value
+    (warning,) = result.warnings
+    assert (warning.source, warning.line, warning.field) == ("faq.csv", 3, field)
+    assert message in warning.message
+
+
+def test_bad_case_channel_is_a_warning_but_an_empty_date_an_error() -> None:
+    text = "id,date,channel,summary,resolution\nC1,,FAX,s,r\nC2,2024-04-01,FAX,s,r\n"
     result = parse_csv(text, source="c.csv")
-    assert result.documents == ()
-    assert {(e.line, e.field) for e in result.errors} == {(2, "date"), (2, "channel")}
+    assert [(d.doc_id, d.channel) for d in result.documents] == [("case:C2", "FAX")]
+    assert [(e.line, e.field) for e in result.errors] == [(2, "date")]
+    # The skipped row's channel is not reported again: only the kept row's.
+    assert [(w.line, w.field) for w in result.warnings] == [(3, "channel")]
+    assert "channel 'FAX' is not one of" in result.warnings[0].message
 
 
 @pytest.mark.parametrize(("row", "count"), [("F2,q", 2), ("F2,q,a,extra", 4)])

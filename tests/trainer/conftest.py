@@ -6,11 +6,19 @@ texts carry each group's words, so the keywords are known too.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from kb.embed.embedder import FakeEmbedder
+from kb.index.builder import build_index
+from kb.settings import Settings
+from kb.store import EmbeddingCache, Store
+from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
 from kb.types import Department, Document
+from tests.conftest import fill_store
 
 DIM = 8
 DEPARTMENTS = (
@@ -88,3 +96,16 @@ def make_corpus(*, faq_axes: tuple[int, ...] = (0, 2)) -> TrainerCorpus:
 @pytest.fixture
 def corpus() -> TrainerCorpus:
     return make_corpus()
+
+
+def make_data_dir(data_dir: Path, tokenizer: MeCabTokenizer) -> Settings:
+    """A data directory over the sample corpus: store, built index and its embedding cache,
+    where the trainer's approvals and withdrawals find them (model ``fake``)."""
+    settings = Settings(data_dir=data_dir, model="fake")
+    store = Store(settings.store_path)
+    fill_store(store, tokenizer)
+    cache = EmbeddingCache(data_dir / "embeddings.sqlite")
+    build_index(store, FakeEmbedder(64), settings.index_root, cache=cache)
+    cache.close()
+    store.close()
+    return settings

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
+from kb.security.audit import AuditLog
+from kb.text.mecab import MeCabTokenizer
+from tests.trainer.conftest import make_data_dir
 
 
 def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -62,3 +65,61 @@ def test_errors_are_one_clear_line(
     code, _, err = run(capsys, tmp_path / "empty", "topics")
     assert code == 2
     assert "no index" in err
+
+
+def test_faq_lifecycle_from_the_command_line(
+    tmp_path: Path,
+    tokenizer: MeCabTokenizer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_data_dir(tmp_path, tokenizer)
+    monkeypatch.setenv("KB_FAQ_APPROVERS", "2")
+    code, out, _ = run(
+        capsys, tmp_path, "revise", "F6", "--answer", "申込制です。", "--expires", "R12.3.31",
+        "--as", "tanaka",
+    )  # fmt: skip
+    assert code == 0
+    assert "FC0001 revises faq:F6" in out
+    assert "公開期限 2030-03-31" in out
+    code, out, _ = run(capsys, tmp_path, "approve", "FC0001", "--as", "suzuki")
+    assert code == 0
+    assert "承認1 of 2" in out
+    code, _, err = run(capsys, tmp_path, "approve", "FC0001", "--as", "tanaka")
+    assert code == 2
+    assert "tanaka さんは FAQ候補 FC0001 を作成または最後に編集したため" in err
+    assert "Traceback" not in err
+    code, out, _ = run(capsys, tmp_path, "approve", "FC0001", "--as", "sato")
+    assert code == 0
+    assert "published as faq:F6" in out
+    code, out, _ = run(capsys, tmp_path, "withdraw", "F6", "--reason", "制度改正")
+    assert code == 0
+    assert "withdrawn faq:F6" in out
+    code, _, err = run(capsys, tmp_path, "withdraw", "F6")
+    assert code == 2
+    assert "すでに公開停止中" in err
+    code, out, _ = run(capsys, tmp_path, "republish", "faq:F6")
+    assert code == 0
+    assert "published faq:F6" in out
+    run(capsys, tmp_path, "revise", "F1", "--as", "tanaka")
+    code, out, _ = run(capsys, tmp_path, "reject", "FC0002", "--reason", "重複のため")
+    assert code == 0
+    code, out, _ = run(capsys, tmp_path, "candidates")
+    assert "FC0002  [rejected]  revises faq:F1" in out
+    assert "approvals: suzuki, sato" in out
+    audit = AuditLog(settings.audit_path)
+    actions = [(e.action, e.detail.split(" (start")[0]) for e in audit.events()]
+    audit.close()
+    assert (
+        "approve",
+        "approval 1 of 2 by suzuki for faq:F6 (candidate FC0001); not published yet",
+    ) in actions
+    assert [a for a, _ in actions if not a.endswith((".start", ".failed"))] == [
+        "revise",
+        "approve",
+        "approve",
+        "withdraw",
+        "republish",
+        "revise",
+        "reject",
+    ]

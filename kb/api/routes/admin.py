@@ -45,6 +45,7 @@ from kb.index.lock import (
     writer_lock,
 )
 from kb.ingest.readers import SUPPORTED_SUFFIXES
+from kb.messages import Lang, language, msg
 from kb.security.audit import AuditLog, parse_since
 from kb.security.audit_actions import audited
 from kb.security.keys import ApiKey
@@ -127,7 +128,7 @@ def _build(settings: Settings, state: AppState) -> BuildOut:
     return _build_out(report)
 
 
-def _limited(request: Request, limit: int) -> Request:
+def _limited(request: Request, limit: int, lang: Lang) -> Request:
     """``request`` with a body that fails with 413 once it grows past ``limit`` bytes."""
     received = 0
     receive = request.receive
@@ -138,7 +139,7 @@ def _limited(request: Request, limit: int) -> Request:
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > limit:
-                raise HTTPException(413, detail=_too_large(limit))
+                raise HTTPException(413, detail=_too_large(limit, lang))
         return message
 
     return Request(request.scope, counted)
@@ -152,49 +153,51 @@ def _shown_name(name: str) -> str:
     return Redactor(Masker()).file_label(name)
 
 
-def _too_large(limit: int) -> str:
-    return (
-        f"the upload is larger than {limit:,} bytes (max_upload_bytes); split it into several "
-        "uploads or raise KB_MAX_UPLOAD_BYTES"
-    )
+def _too_large(limit: int, lang: Lang) -> str:
+    return msg("upload.too_large", lang=lang, limit=limit)
 
 
 async def _save_uploads(request: Request, settings: Settings, folder: Path) -> list[Path]:
+    lang = settings.lang
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
-        raise HTTPException(
-            415, detail="send the files as multipart/form-data, each in a field named 'files'"
-        )
+        raise HTTPException(415, detail=msg("upload.not_multipart", lang=lang))
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > settings.max_upload_bytes:
-        raise HTTPException(413, detail=_too_large(settings.max_upload_bytes))
-    limited = _limited(request, settings.max_upload_bytes)
+        raise HTTPException(413, detail=_too_large(settings.max_upload_bytes, lang))
+    limited = _limited(request, settings.max_upload_bytes, lang)
     form = await limited.form(max_files=MAX_FILES, max_fields=MAX_FILES)
     try:
         uploads = [v for v in form.getlist("files") if isinstance(v, UploadFile)]
         if not uploads:
-            raise HTTPException(422, detail="no files: send them in multipart fields named 'files'")
+            raise HTTPException(422, detail=msg("upload.no_files", lang=lang))
         paths: list[Path] = []
         for upload in uploads:
             # NUL, control characters or an over-long name would fail open() with a 500.
             problem = upload_name_problem(upload.filename or "")
             if problem is not None:
                 shown = _shown_name(printable_name(upload.filename or ""))
-                raise HTTPException(422, detail=f"file name {shown!r} is not usable: {problem}")
+                detail = msg("upload.bad_name", lang=lang, name=repr(shown), problem=problem)
+                raise HTTPException(422, detail=detail)
             # Only the base name is used: '../../x.csv' cannot write outside the folder.
             name = Path((upload.filename or "").replace("\\", "/")).name
             if not name or name.startswith("."):
                 shown = _shown_name(upload.filename or "")
-                raise HTTPException(422, detail=f"file name {shown!r} is not usable")
+                detail = msg("upload.bad_name_plain", lang=lang, name=repr(shown))
+                raise HTTPException(422, detail=detail)
             if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 raise HTTPException(
                     415,
-                    detail=f"{_shown_name(name)}: unsupported file type (supported: "
-                    f"{', '.join(SUPPORTED_SUFFIXES)})",
+                    detail=msg(
+                        "upload.unsupported",
+                        lang=lang,
+                        name=_shown_name(name),
+                        supported=", ".join(SUPPORTED_SUFFIXES),
+                    ),
                 )
             target = folder / name
             if target.exists():
-                detail = f"{_shown_name(name)}: the same file name was sent twice"
+                detail = msg("upload.twice", lang=lang, name=_shown_name(name))
                 raise HTTPException(422, detail=detail)
             with create_private_file(target) as out:
                 while chunk := await upload.read(_CHUNK):
@@ -255,9 +258,12 @@ async def ingest_upload(
     file ``upload:<upload_id>/<masked name>`` (the response and the log give ``upload_id``).
     """
     from kb.index.update import ingest_and_build
+    from kb.ingest.summary import summary_lines
 
     if kind is not None and kind not in DOC_KINDS:
-        raise HTTPException(422, detail=f"unknown kind {kind!r}; use one of {', '.join(DOC_KINDS)}")
+        kinds = ", ".join(DOC_KINDS)
+        detail = msg("upload.bad_kind", lang=settings.lang, kind=repr(kind), kinds=kinds)
+        raise HTTPException(422, detail=detail)
     doc_kind: DocKind | None = kind  # narrowed by the check above
     upload_id = secrets.token_hex(8)
     _refuse_if_busy("ingest", settings)
@@ -272,14 +278,18 @@ async def ingest_upload(
             def run() -> UpdateReport:
                 # The intent is written before anything is stored: a server killed during the
                 # ingest or the build leaves it in the log (`kb audit verify`: "unfinished").
-                with audited(
-                    audit,
-                    "ingest",
-                    actor=principal.name,
-                    role=principal.role,
-                    ids=[_shown_name(p.name) for p in paths],
-                    detail=f"upload {upload_id}: kind {kind or 'detected'}, build {build}",
-                ) as outcome:
+                # The ingest's messages are in the service's language (KB_LANG).
+                with (
+                    language(settings.lang),
+                    audited(
+                        audit,
+                        "ingest",
+                        actor=principal.name,
+                        role=principal.role,
+                        ids=[_shown_name(p.name) for p in paths],
+                        detail=f"upload {upload_id}: kind {kind or 'detected'}, build {build}",
+                    ) as outcome,
+                ):
                     update = ingest_and_build(
                         settings,
                         paths,
@@ -316,6 +326,12 @@ async def ingest_upload(
             for e in report.errors
         ],
         build=built,
+        stored=report.stored,
+        warnings=[
+            RowErrorOut(source=Path(w.source).name, line=w.line, field=w.field, message=w.message)
+            for w in report.warnings
+        ],
+        messages=summary_lines(report, details=False, lang=settings.lang),
     )
     return out
 

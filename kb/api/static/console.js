@@ -102,6 +102,7 @@
       const data = await api("api/v1/search?" + params, { signal: inflight.signal });
       if (my !== seq) return;
       render(data);
+      document.dispatchEvent(new CustomEvent("kb:search", { detail: { query: text } }));
       remember(text);
       const ms = `${data.took_ms.toFixed(0)} ms`;
       setStatus(data.answered === false ? `該当する情報なし・${ms}` : ms);
@@ -122,6 +123,7 @@
     selected = -1;
     lastQuery = "";
     setStatus("");
+    document.dispatchEvent(new CustomEvent("kb:clear"));
   }
 
   function helpedButton(docId) {

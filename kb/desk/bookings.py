@@ -1,0 +1,200 @@
+"""A day's bookings (事前予約) from the booking system's export: CSV or xlsx.
+
+Columns: ``datetime`` (予約日時), ``channel`` (相談方法) and ``topic`` (相談内容), in any order,
+with an optional ``id`` (予約番号). Other columns (氏名, 電話番号... which booking systems
+export too) are never read: they are named in :attr:`BookingFile.ignored_columns` so staff
+see what was left out. A bad row is a :class:`~kb.types.RowError` naming the file, line and
+column; the good rows are kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.errors import InputError, SchemaError
+from kb.ingest.rows import TableRow, table_rows
+from kb.ingest.schema import header_key
+from kb.types import RowError
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "datetime": ("予約日時", "日時", "予約日", "date", "日付"),
+    "channel": ("相談方法", "方法", "予約種別", "経路"),
+    "topic": ("相談内容", "内容", "相談概要", "ご相談内容", "要件", "用件"),
+    "id": ("予約番号", "番号", "受付番号", "ID"),
+}
+"""Booking columns: canonical name → Japanese (and other) spellings."""
+_KEYS = {header_key(a): name for name, aliases in COLUMNS.items() for a in (name, *aliases)}
+REQUIRED = ("datetime", "topic")
+MAX_BOOKINGS = 200
+"""The most bookings one file may hold: a desk's day, with room to spare."""
+
+CHANNELS: dict[str, str] = {
+    "窓口": "窓口",
+    "来庁": "窓口",
+    "対面": "窓口",
+    "電話": "電話",
+    "オンライン": "オンライン",
+    "リモート": "オンライン",
+    "web": "オンライン",
+    "ビデオ通話": "オンライン",
+    "zoom": "オンライン",
+    "メール": "メール",
+    "line": "LINE",
+}
+"""Channel spellings → the canonical one; another value is shown as written."""
+
+
+@dataclass(frozen=True)
+class Booking:
+    """One booked consultation: when, how, and what about (the citizen's words)."""
+
+    when: str
+    """``YYYY-MM-DD HH:MM`` (``YYYY-MM-DD`` when no time was given)."""
+    channel: str
+    topic: str
+    id: str = ""
+    source: str = ""
+    """``file:line`` for a booking read from a file."""
+
+
+@dataclass(frozen=True)
+class BookingFile:
+    """What a bookings file gave: the good bookings, the bad rows, the unread columns."""
+
+    source: str
+    bookings: tuple[Booking, ...]
+    errors: tuple[RowError, ...] = ()
+    ignored_columns: tuple[str, ...] = ()
+
+
+_DATE_TIME_RE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:\s*(?:\([^)]*\))?\s*(?:T|\s)?\s*(\d{1,2})\s*[:時]\s*(\d{1,2})?\s*分?(?::\d{2})?)?"
+)
+
+
+def parse_when(value: str) -> str:
+    """A booking's date and time as ``YYYY-MM-DD HH:MM`` (or ``YYYY-MM-DD``).
+
+    Accepts ``2026-06-01 09:30``, ``2026/6/1 9:30``, ``2026年6月1日 9時30分``,
+    ``2026年6月1日(月) 9:30`` and ISO ``2026-06-01T09:30``.
+
+    Raises:
+        ValueError: None of those forms, or not a real date or time.
+    """
+    import datetime as dt
+
+    text = unicodedata.normalize("NFKC", value).strip()
+    m = _DATE_TIME_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(
+            f"予約日時「{value}」を読み取れません（例: 2026-06-01 09:30、2026/6/1 9:30、"
+            "2026年6月1日 9時30分）"
+        )
+    try:
+        day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m[4] is None:
+            return day.isoformat()
+        at = dt.time(int(m[4]), int(m[5] or 0))
+    except ValueError:
+        raise ValueError(f"予約日時「{value}」は存在しない日付か時刻です") from None
+    return f"{day.isoformat()} {at.strftime('%H:%M')}"
+
+
+def parse_channel(value: str) -> str:
+    """The canonical spelling of a channel (来庁 → 窓口); another value as written."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    return CHANNELS.get(text.casefold(), text)
+
+
+def read_bookings(path: Path) -> BookingFile:
+    """Read a day's bookings from a ``.csv`` or ``.xlsx`` file.
+
+    Raises:
+        InputError: The file cannot be read, is empty, or holds more than
+            :data:`MAX_BOOKINGS` bookings.
+        SchemaError: The ``datetime`` or ``topic`` column is missing.
+    """
+    return parse_bookings(table_rows(path), source=str(path))
+
+
+def parse_bookings(rows: Iterable[TableRow], *, source: str) -> BookingFile:
+    """Bookings from a table's rows, the first one the header (see :func:`read_bookings`)."""
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        raise InputError(source, "file is empty")
+    header_line, header = first
+    if isinstance(header, RowError):
+        raise SchemaError(source, f"cannot read the header: {header.message}", line=header_line)
+    columns, ignored = _map(header, source, header_line)
+    bookings: list[Booking] = []
+    errors: list[RowError] = []
+    for line, cells in it:
+        if isinstance(cells, RowError):
+            errors.append(cells)
+            continue
+        values = {name: cell.strip() for name, cell in zip(columns, cells, strict=False) if name}
+        problems: list[RowError] = []
+        when = ""
+        try:
+            when = parse_when(values.get("datetime", ""))
+        except ValueError as exc:
+            problems.append(RowError(source, line, _shown(header, columns, "datetime"), str(exc)))
+        topic = values.get("topic", "")
+        if not topic:
+            problems.append(
+                RowError(source, line, _shown(header, columns, "topic"), "相談内容が空です")
+            )
+        if problems:
+            errors.extend(problems)
+            continue
+        bookings.append(
+            Booking(
+                when=when,
+                channel=parse_channel(values.get("channel", "")),
+                topic=topic,
+                id=values.get("id", ""),
+                source=f"{source}:{line}",
+            )
+        )
+        if len(bookings) > MAX_BOOKINGS:
+            raise InputError(
+                source, f"予約が {MAX_BOOKINGS} 件を超えています。1日分ずつに分けてください"
+            )
+    bookings.sort(key=lambda b: (b.when, b.source))
+    return BookingFile(source, tuple(bookings), tuple(errors), ignored)
+
+
+def _map(header: Sequence[str], source: str, line: int) -> tuple[list[str | None], tuple[str, ...]]:
+    columns: list[str | None] = []
+    ignored: list[str] = []
+    seen: set[str] = set()
+    for cell in header:
+        name = _KEYS.get(header_key(cell))
+        if name is None or name in seen:
+            columns.append(None)
+            if cell.strip():
+                ignored.append(cell.strip())
+            continue
+        seen.add(name)
+        columns.append(name)
+    for name in REQUIRED:
+        if name not in seen:
+            aliases = "、".join(COLUMNS[name][:2])
+            raise SchemaError(
+                source, f"必須の列がありません（{name} または {aliases}）", line=line, field=name
+            )
+    return columns, tuple(ignored)
+
+
+def _shown(header: Sequence[str], columns: Sequence[str | None], name: str) -> str:
+    """The column as the file names it (``予約日時``), for the error message."""
+    for cell, column in zip(header, columns, strict=False):
+        if column == name:
+            return cell.strip()
+    return name

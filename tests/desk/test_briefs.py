@@ -1,0 +1,141 @@
+"""Bookings files and briefs: a demo day of 10 bookings gives 10 briefs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.desk.bookings import Booking, parse_when, read_bookings
+from kb.desk.briefs import Brief, BriefMaker, brief_dict
+from kb.embed.embedder import FakeEmbedder
+from kb.errors import InputError, SchemaError
+from kb.search.searcher import Searcher
+from kb.search.service import SearchService
+from tests.e2e.demo_index import REPO, build_demo_index
+
+DEMO_DAY = REPO / "eval" / "bookings" / "demo-day.csv"
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    root = build_demo_index(tmp_path_factory.mktemp("briefs"))
+    found = SearchService(root, FakeEmbedder(64)).searcher()
+    yield found
+    found.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "when"),
+    [
+        ("2026-06-01 09:30", "2026-06-01 09:30"),
+        ("2026/6/1 9:05", "2026-06-01 09:05"),
+        ("２０２６年６月１日（月） ９時３０分", "2026-06-01 09:30"),
+        ("2026-06-01T14:00:00", "2026-06-01 14:00"),
+        ("2026/6/1", "2026-06-01"),
+    ],
+)
+def test_booking_times(text: str, when: str) -> None:
+    assert parse_when(text) == when
+
+
+@pytest.mark.parametrize("text", ["あした", "2026/2/30 9:00", "2026/6/1 25:00", ""])
+def test_bad_booking_times_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="予約日時"):
+        parse_when(text)
+
+
+def test_demo_day_reads_ten_bookings_and_never_the_names() -> None:
+    day = read_bookings(DEMO_DAY)
+    assert len(day.bookings) == 10
+    assert day.errors == ()
+    assert day.ignored_columns == ("氏名",)
+    assert [b.when for b in day.bookings] == sorted(b.when for b in day.bookings)
+    assert {b.channel for b in day.bookings} == {"窓口", "電話", "オンライン"}  # 来庁, リモート
+    assert all("桜川 " not in repr(b) for b in day.bookings)
+
+
+def test_bad_rows_name_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "相談内容,予約日時,相談方法\n父が亡くなった,2026/6/1 9:00,窓口\n,2026/6/1 9:30,電話\n"
+        "引っ越し,いつか,窓口\n",
+        encoding="utf-8",
+    )
+    day = read_bookings(path)
+    assert [b.topic for b in day.bookings] == ["父が亡くなった"]
+    assert [(e.source, e.line, e.field) for e in day.errors] == [
+        (str(path), 3, "相談内容"),
+        (str(path), 4, "予約日時"),
+    ]
+    path.write_text("相談方法,氏名\n窓口,桜川 一郎\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="予約日時"):
+        read_bookings(path)
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(InputError):
+        read_bookings(path)
+
+
+def test_xlsx_bookings_with_date_cells(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["予約日時", "相談方法", "相談内容", "電話番号"])
+    sheet.append([dt.datetime(2026, 6, 1, 10, 30), "電話", "赤ちゃんが生まれた", "090-0000-0000"])
+    sheet.append(["2026/6/1 9:00", "窓口", "父が亡くなった", ""])
+    sheet.append([dt.datetime(2026, 6, 1, 11, 0), "窓口", None, ""])
+    path = tmp_path / "day.xlsx"
+    book.save(path)
+    day = read_bookings(path)
+    assert [(b.when, b.topic) for b in day.bookings] == [
+        ("2026-06-01 09:00", "父が亡くなった"),
+        ("2026-06-01 10:30", "赤ちゃんが生まれた"),
+    ]
+    assert day.ignored_columns == ("電話番号",)
+    assert [(e.line, e.field) for e in day.errors] == [(4, "相談内容")]
+
+
+def test_demo_day_gives_ten_briefs(searcher: Searcher) -> None:
+    briefs = BriefMaker(searcher).briefs(read_bookings(DEMO_DAY).bookings)
+    assert len(briefs) == 10
+    assert all(b.departments for b in briefs)
+    death = briefs[0]
+    assert death.life_events == ("死亡",)
+    assert "死亡届・火葬許可申請" in [p.name for p in death.procedures]
+    assert "死亡診断書（死体検案書）" in [i.item for i in death.bring]
+    assert any(b.invite for b in briefs)
+    for b in briefs:
+        if b.invite:
+            assert len(b.invite) >= 2
+    data = json.loads(json.dumps([brief_dict(b) for b in briefs], ensure_ascii=False))
+    search_keys = {"departments", "faqs", "cases", "manuals"}
+    assert search_keys | {"bring", "invite", "procedures", "booking"} <= set(data[0])
+    # Departments are shaped like the search JSON's.
+    assert set(data[0]["departments"][0]) == {
+        "name", "score", "phone", "location", "hours", "evidence"
+    }  # fmt: skip
+    assert all("resolution" in c for b in data for c in b["cases"])
+
+
+def test_bring_comes_from_faq_answers_without_a_life_event(searcher: Searcher) -> None:
+    brief = BriefMaker(searcher).brief(Booking("2026-06-01 10:00", "窓口", "借金の返済が苦しい"))
+    assert brief.life_events == ()
+    assert any(i.source.startswith("faq:") for i in brief.bring)
+
+
+def test_a_topic_naming_a_procedure_brings_its_documents(searcher: Searcher) -> None:
+    brief = BriefMaker(searcher).brief(
+        Booking("2026-06-01 10:00", "窓口", "児童手当の申請をしたい")
+    )
+    assert brief.procedures[0].name == "児童手当の認定請求"
+    assert brief.bring[0].source == f"procedure:{brief.procedures[0].id}"
+
+
+def test_shown_ids_cover_every_pane(searcher: Searcher) -> None:
+    brief: Brief = BriefMaker(searcher).brief(Booking("2026-06-01", "", "母が認知症で心配"))
+    ids = brief.shown_ids()
+    assert {i.split(":")[0] for i in ids} >= {"department", "faq", "case"}

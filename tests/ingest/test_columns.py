@@ -1,0 +1,157 @@
+"""A file's headers: every problem in one report, the mapping file, known bookkeeping columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.errors import InputError, SchemaError
+from kb.ingest.columns import NOT_STORED, detect_kind, load_mapping, map_columns, resolve
+from kb.ingest.jsonl import parse_jsonl
+from kb.ingest.tabular import parse_csv
+from kb.messages import language
+
+
+def _mapping(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "map.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_column_problem_is_reported_in_one_pass() -> None:
+    headers = ["整理No", "相談日", "カテゴリ名", "相談内容", "担当課", "担当部署", "メモ"]
+    with language("ja"), pytest.raises(SchemaError) as info:
+        map_columns(headers, "case", "cases.csv")
+    error = info.value
+    assert (error.source, error.line, error.field) == ("cases.csv", 1, "整理No")
+    lines = error.message.splitlines()
+    assert lines[0].startswith("列の見出しに 6 件の問題があり")
+    assert lines[1:7] == [
+        "・不明な列「整理No」（1 列目）",
+        "・不明な列「カテゴリ名」（3 列目）。もしかして「カテゴリ」?",
+        "・列「担当課」と「担当部署」がどちらも departments を表しています",
+        "・不明な列「メモ」（7 列目）",
+        "・必須の列 id（ID、番号、相談番号、case_id、受付番号、整理番号）がありません",
+        "・必須の列 resolution（対応、対応内容、対応結果、解決）がありません",
+    ]
+    # ...and the names that are accepted, each field with its aliases.
+    assert "case で使える列名: id（ID、番号" in error.message
+    assert "date（日付、相談日、受付日" in error.message
+    assert "--columns" in error.message
+
+
+def test_the_column_report_in_english() -> None:
+    with language("en"), pytest.raises(SchemaError) as info:
+        map_columns(["id", "date", "summary", "resolution", "foo", "bar"], "case", "c.csv")
+    assert "2 problem(s) with the column headers" in info.value.message
+    assert "- unknown column 'foo' (column 5)" in info.value.message
+    assert "- unknown column 'bar' (column 6)" in info.value.message
+
+
+def test_the_report_comes_before_any_row_is_read() -> None:
+    # Row 2 has a bad date: with bad columns, only the columns are reported (the file stops).
+    text = "受付番号,相談日,相談内容,対応内容,謎A,謎B\nC1,R6.13.1,s,r,x,y\n"
+    with language("ja"), pytest.raises(SchemaError) as info:
+        parse_csv(text, source="c.csv")
+    assert "謎A" in info.value.message and "謎B" in info.value.message
+    assert "R6.13.1" not in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("受付番号", "id"),
+        ("整理番号", "id"),
+        ("相談日", "date"),
+        ("相談年月日", "date"),
+        ("相談経路", "channel"),
+        ("相談方法", "channel"),
+        ("相談内容", "summary"),
+        ("対応内容", "resolution"),
+        ("担当課", "departments"),
+        ("担当部署", "departments"),
+        ("カテゴリー", "category"),
+        ("カテゴリ", "category"),
+        ("対応状況", "status"),
+        ("更新日", None),  # no field: read past with a notice
+        ("登録者", None),
+    ],
+)
+def test_built_in_japanese_headers_of_city_exports(header: str, field: str | None) -> None:
+    assert resolve("case", header) == (field or NOT_STORED)
+    if field is None:
+        columns = map_columns(["id", "date", "summary", "resolution", header], "case", "c.csv")
+        assert columns.fields[-1] is None
+        assert columns.not_stored == ((header, False),)
+
+
+def test_a_mapping_file_maps_headers_channels_and_a_sheet(tmp_path: Path) -> None:
+    path = _mapping(
+        tmp_path,
+        '# city export\nsheet = "相談記録"\n\n[case]\n受付No = "id"\n'
+        '"受付 日" = "相談日"\n職員名 = "-"\n\n[channel]\n訪問 = "窓口"\nＦＡＸ = "電話"\n',
+    )
+    mapping = load_mapping(path)
+    assert mapping.sheet == "相談記録"
+    assert mapping.target("case", "受付ｎｏ") == "id"  # compared like headers: NFKC, case
+    assert mapping.target("case", "受付 日") == "date"  # an alias as the target is fine
+    assert mapping.target("case", "職員名") == NOT_STORED
+    assert mapping.target("faq", "受付No") is None  # per kind
+    assert mapping.channels == {"訪問": "窓口", "fax": "電話"}
+    headers = ["受付No", "受付 日", "相談内容", "対応内容", "職員名", "相談経路"]
+    assert detect_kind(headers, "c.csv", mapping=mapping) == "case"
+    text = ",".join(headers) + "\nC1,R6.6.1,s,r,山田,訪問\nC2,R6.6.2,s,r,山田,fax\n"
+    result = parse_csv(text, source="c.csv", mapping=mapping)
+    assert [(d.doc_id, d.date, d.channel) for d in result.documents] == [
+        ("case:C1", "2024-06-01", "窓口"),
+        ("case:C2", "2024-06-02", "電話"),
+    ]
+    assert all("山田" not in str(d) for d in result.documents)
+    assert [(w.line, w.field) for w in result.warnings] == [
+        (1, "職員名"),
+        (2, "channel"),
+        (3, "channel"),
+    ]
+
+
+def test_a_mapping_applies_to_jsonl_keys_too(tmp_path: Path) -> None:
+    mapping = load_mapping(_mapping(tmp_path, '[case]\n受付No = "id"\n'))
+    text = '{"受付No": "C1", "相談日": "R6.6.1", "相談内容": "s", "対応内容": "r"}\n' * 2
+    result = parse_jsonl(text.replace("C1", "C2", 1), source="c.jsonl", mapping=mapping)
+    assert [d.doc_id for d in result.documents] == ["case:C2", "case:C1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "fragment"),
+    [
+        ('[case]\n受付番号 = "id"\n相談日 = "day"\n', 3, "[case] 相談日", "「day」は case の項目"),
+        ('[cases]\n受付番号 = "id"\n', 1, "cases", "[faq] [case] [department] [channel]"),
+        ('[case]\n受付番号 = 1\n', 2, "[case] 受付番号", "文字列"),
+        ('[channel]\n訪問 = "自宅"\n', 2, "[channel] 訪問", "「自宅」は相談経路ではありません"),
+        ("sheet = 3\n", 1, "sheet", "シート名"),
+        ("case = 1\n", 1, "case", "表にしてください"),
+    ],
+)
+def test_mistakes_in_the_mapping_name_file_line_and_key(
+    tmp_path: Path, text: str, line: int, field: str, fragment: str
+) -> None:
+    path = _mapping(tmp_path, text)
+    with language("ja"), pytest.raises(InputError) as info:
+        load_mapping(path)
+    assert (info.value.source, info.value.line, info.value.field) == (str(path), line, field)
+    assert fragment in info.value.message
+
+
+def test_a_mapping_that_is_not_toml_or_not_there(tmp_path: Path) -> None:
+    path = _mapping(tmp_path, '[case\n受付番号 = "id"\n')
+    with language("ja"), pytest.raises(InputError, match="TOML として正しくありません"):
+        load_mapping(path)
+    with language("en"), pytest.raises(InputError, match="cannot read the column mapping"):
+        load_mapping(tmp_path / "missing.toml")
+
+
+def test_a_title_line_above_the_header_is_skipped() -> None:
+    text = "相談記録一覧（令和6年度）,,,\n\nid,date,summary,resolution\nC1,R6.6.1,s,r\n"
+    result = parse_csv(text, source="c.csv")
+    assert [d.source for d in result.documents] == ["c.csv:4"]

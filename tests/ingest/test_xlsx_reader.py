@@ -1,0 +1,121 @@
+"""Excel workbooks: cells as text, the sheet's row numbers, sheets, zip bombs (xlsx_reader)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from kb.errors import InputError, SchemaError
+from kb.ingest.columns import ColumnMapping
+from kb.ingest.limits import InputLimits
+from kb.ingest.readers import read_path
+from kb.ingest.xlsx_reader import read_sheet, read_xlsx
+from kb.messages import language
+
+
+def _book(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    book = openpyxl.Workbook()
+    first = True
+    for title, rows in sheets.items():
+        sheet = book.active if first else book.create_sheet()
+        sheet.title = title
+        first = False
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+FAQ_ROWS: list[list[object]] = [
+    ["番号", "質問", "回答", "公開", "更新日"],
+    [1001, "住民票はどこで取れますか", "市民課の窓口で取れます。", True, dt.datetime(2024, 6, 1)],
+    [1002.0, "粗大ごみの出し方", "電話で申し込みます。", False, "R6.6.2"],
+]
+
+
+def test_cells_become_text_as_a_csv_export_would_hold_them(tmp_path: Path) -> None:
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": FAQ_ROWS})
+    result = read_path(path)
+    assert result.errors == ()
+    first, second = result.documents
+    assert (first.doc_id, first.published, first.updated) == ("faq:1001", True, "2024-06-01")
+    assert (second.doc_id, second.published, second.updated) == ("faq:1002", False, "2024-06-02")
+    assert first.source == f"{path}:2"
+
+
+def test_rows_are_named_by_the_sheets_row_numbers(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["相談記録一覧"],  # a title above the header, then a blank row
+        [],
+        ["受付番号", "相談日", "相談内容", "対応内容"],
+        ["C1", dt.date(2024, 6, 1), "s", "r"],
+        [],
+        ["C2", "R6.13.1", "s", "r"],
+        ["C3", 45444, "s", "r"],  # a date that lost its format: Excel's day count
+        ["C4", "H31.4.30", "s", None],
+    ]
+    path = _book(tmp_path / "cases.xlsx", {"相談": rows})
+    with language("ja"):
+        result = read_xlsx(path)
+    assert [(d.doc_id, d.date, d.source) for d in result.documents] == [
+        ("case:C1", "2024-06-01", f"{path}:4"),
+        ("case:C3", "2024-06-01", f"{path}:7"),
+    ]
+    assert [(e.line, e.field) for e in result.errors] == [(6, "date"), (8, "resolution")]
+    assert "列「相談日」: 「R6.13.1」は存在しない日付です" in result.errors[0].message
+
+
+def test_the_first_sheet_is_read_unless_one_is_named(tmp_path: Path) -> None:
+    path = _book(
+        tmp_path / "book.xlsx",
+        {"表紙": [["令和6年度 相談記録"]], "FAQ": FAQ_ROWS},
+    )
+    with language("ja"), pytest.raises(InputError) as info:
+        read_xlsx(path, mapping=ColumnMapping(sheet="集計"))
+    assert "シート「集計」がありません（このブックのシート: 表紙, FAQ）" in info.value.message
+    result = read_xlsx(path, mapping=ColumnMapping(sheet="ｆａｑ"))  # width and case ignored
+    assert [d.doc_id for d in result.documents] == ["faq:1001", "faq:1002"]
+    assert read_sheet(path).name == "表紙"
+    # The cover sheet has no header: the error names the sheets, so the fix is obvious.
+    with language("ja"), pytest.raises(SchemaError) as columns:
+        read_xlsx(path)
+    assert "シート「表紙」を読みました。このブックのシート: 表紙, FAQ" in columns.value.message
+
+
+def test_a_cell_past_the_header_is_a_row_error(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["id", "question", "answer"],
+        ["F1", "q", "a"],
+        ["F2", "q", "a", None, "stray"],
+    ]
+    result = read_xlsx(_book(tmp_path / "faq.xlsx", {"FAQ": rows}))
+    assert [d.doc_id for d in result.documents] == ["faq:F1"]
+    assert [(e.line, e.field) for e in result.errors] == [(3, "")]
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_is_opened(tmp_path: Path) -> None:
+    path = _book(tmp_path / "bomb.xlsx", {"FAQ": FAQ_ROWS})
+    # Add a member that inflates 1000:1; openpyxl would never be reached.
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as book:
+        book.writestr("xl/media/padding.xml", b"<a/>" * 2_000_000)
+    with language("ja"), pytest.raises(InputError) as info:
+        read_path(path, limits=InputLimits(max_zip_ratio=100.0))
+    assert info.value.source == str(path)
+    assert "zip 爆弾の疑い" in info.value.message
+    assert "max_zip_ratio" in info.value.message
+    with pytest.raises(InputError, match="max_zip_unpacked_bytes"):
+        read_path(path, limits=InputLimits(max_zip_ratio=1e9, max_zip_unpacked_bytes=1_000_000))
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 not a zip", b"id,question,answer\n"])
+def test_a_file_that_is_not_a_workbook_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "faq.xlsx"
+    path.write_bytes(content)
+    with language("ja"), pytest.raises(InputError) as info:
+        read_path(path)
+    assert info.value.source == str(path)
+    assert "Excel ブック (.xlsx) として読めません" in info.value.message

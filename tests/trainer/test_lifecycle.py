@@ -1,0 +1,318 @@
+"""The FAQ lifecycle: revise, a second approver, reject, withdraw, 公開期限 at query time."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from kb.embed.embedder import FakeEmbedder
+from kb.errors import FaqRefused, TrainerError
+from kb.index.folder import current_index
+from kb.search import expiry
+from kb.search.searcher import Searcher
+from kb.search.suggest import Suggester, suggester_for
+from kb.store import FaqCandidate, FaqCandidateStore, Store, document_hash
+from kb.text.mecab import MeCabTokenizer
+from kb.trainer.lifecycle import FaqEdit, approvals_after, faq_document
+from kb.trainer.service import Trainer
+from kb.types import Document, Filters
+from tests.conftest import fill_store
+from tests.trainer.conftest import make_data_dir
+
+PUBLIC = Filters(kinds=("faq",), published_only=True)
+EMBEDDER = FakeEmbedder(64)
+
+
+@pytest.fixture
+def trainer(tmp_path: Path, tokenizer: MeCabTokenizer) -> Iterator[Trainer]:
+    """A data directory over the sample corpus with a built index and its embedding cache."""
+    t = Trainer(make_data_dir(tmp_path, tokenizer), tokenizer)
+    yield t
+    t.close()
+
+
+def searcher_of(t: Trainer) -> Searcher:
+    return Searcher(current_index(t.settings.index_root), EMBEDDER, t.tokenizer)
+
+
+def public_ids(s: Searcher, query: str) -> list[str]:
+    return [f.id for f in s.search(query, k=5, filters=PUBLIC).faqs]
+
+
+def with_approvers(t: Trainer, n: int) -> Trainer:
+    t.settings = t.settings.model_copy(update={"faq_approvers": n})
+    return t
+
+
+# --- fields -------------------------------------------------------------------------------
+
+
+def test_an_edit_is_checked_and_normalised() -> None:
+    edit = FaqEdit(
+        question=" 粗大ごみは？ ", url="https://www.city.example.jp/gomi", expires="令和12年3月31日"
+    ).checked()
+    assert edit.question == "粗大ごみは？"
+    assert edit.expires == "2030-03-31"  # far ahead: no window of case dates
+    assert FaqEdit(updated="2025/4/1").checked().updated == "2025-04-01"
+    assert FaqEdit(expires="").checked().expires == ""  # cleared
+    with pytest.raises(FaqRefused, match="http:// か https://") as bad_url:
+        FaqEdit(url="javascript:alert(1)").checked()
+    assert bad_url.value.reason == "invalid"
+    with pytest.raises(FaqRefused, match="公開期限の日付が読めません：来年の春"):
+        FaqEdit(expires="来年の春").checked()
+    with pytest.raises(FaqRefused, match="回答を空にはできません"):
+        FaqEdit(answer="  ").checked()
+
+
+def test_second_approver_rules() -> None:
+    c = FaqCandidate("FC0001", "all-01", "質問", "回答", "市民課", edited_by="tanaka")
+    # One approver (the default): whoever drafted may publish, as before.
+    assert approvals_after(c, "tanaka", 1) == ("tanaka",)
+    # Two: the drafter may give 承認1, not the approval that publishes.
+    assert approvals_after(c, "tanaka", 2) == ("tanaka",)
+    first = dataclasses.replace(c, approvals=("suzuki",))
+    with pytest.raises(FaqRefused, match="作成または最後に編集したため") as drafter:
+        approvals_after(first, "tanaka", 2)
+    assert drafter.value.reason == "forbidden"
+    with pytest.raises(FaqRefused, match="すでに承認しています（承認1）") as twice:
+        approvals_after(first, "suzuki", 2)
+    assert twice.value.reason == "conflict"
+    assert approvals_after(first, "sato", 2) == ("suzuki", "sato")
+    with pytest.raises(FaqRefused, match="承認した人が分かりません"):
+        approvals_after(c, "", 2)
+
+
+# --- approval, revision, rejection ---------------------------------------------------------
+
+
+def test_two_approvers_publish_only_at_the_second(trainer: Trainer) -> None:
+    t = with_approvers(trainer, 2)
+    candidates = t.candidates()
+    candidates.save(
+        FaqCandidate(
+            "FC0001", "all-01", "犬の鑑札をなくしました。再交付できますか。",
+            "環境衛生課で再交付できます。", "市民課", edited_by="tanaka",
+        )
+    )  # fmt: skip
+    serving = current_index(t.settings.index_root)
+    # 承認1 by the drafter is allowed; it publishes nothing.
+    first = t.approve("FC0001", EMBEDDER, by="tanaka")
+    assert not first.published
+    assert first.candidate.approvals == ("tanaka",)
+    assert t.candidates().get("FC0001").approvals == ("tanaka",)  # type: ignore[union-attr]
+    assert current_index(t.settings.index_root) == serving  # nothing built
+    with pytest.raises(FaqRefused, match="tanaka さんは FAQ候補 FC0001 をすでに承認"):
+        t.approve("FC0001", EMBEDDER, by="tanaka")
+    second = t.approve("FC0001", EMBEDDER, by="suzuki")
+    assert second.published
+    assert second.candidate.status == "approved"
+    assert second.candidate.approvals == ("tanaka", "suzuki")
+    s = searcher_of(t)
+    assert public_ids(s, "犬の鑑札をなくした")[0] == "FC0001"
+    s.close()
+
+
+def test_the_drafter_cannot_publish_and_an_edit_voids_approvals(trainer: Trainer) -> None:
+    t = with_approvers(trainer, 2)
+    t.candidates().save(FaqCandidate("FC0001", "all-01", "質問です。", "回答です。", "市民課"))
+    t.approve("FC0001", EMBEDDER, by="suzuki")
+    edited = t.edit("FC0001", edit=FaqEdit(answer="直した回答です。"), by="tanaka")
+    assert edited.approvals == ()  # suzuki approved other text
+    assert edited.edited_by == "tanaka"
+    t.approve("FC0001", EMBEDDER, by="suzuki")
+    with pytest.raises(FaqRefused) as refused:
+        t.approve("FC0001", EMBEDDER, by="tanaka")
+    assert refused.value.reason == "forbidden"
+    assert t.candidates().get("FC0001").status == "draft"  # type: ignore[union-attr]
+
+
+def test_revising_a_stored_entry_keeps_its_id_and_source(trainer: Trainer) -> None:
+    store = Store(trainer.settings.store_path)
+    original = store.get_documents(["faq:F6"])["faq:F6"]
+    store.upsert([(dataclasses.replace(original, source="faq.csv:7"), [])])
+    store.close()
+    c = trainer.revise("F6", by="tanaka")
+    assert c.target == "F6"
+    assert c.faq_id == "F6"
+    assert c.question == "粗大ごみの出し方を知りたい。"
+    assert trainer.revise("faq:F6", by="sato").id == c.id  # the open draft, not a second one
+    trainer.edit(
+        c.id,
+        edit=FaqEdit(
+            answer="粗大ごみは電話かインターネットで申し込んでください。", owner="ごみ減量推進課",
+            expires="2099-03-31", url="https://www.city.example.jp/sodai",
+        ),
+        by="tanaka",
+    )  # fmt: skip
+    approval = trainer.approve(c.id, EMBEDDER, by="tanaka")
+    assert approval.published
+    assert approval.build is not None
+    assert approval.build.embedded == 1
+    store = Store(trainer.settings.store_path, read_only=True)
+    doc = store.get_documents(["faq:F6"])["faq:F6"]
+    store.close()
+    assert doc.body.startswith("粗大ごみは電話か")
+    assert doc.owner == "ごみ減量推進課"
+    assert doc.expires == "2099-03-31"
+    assert doc.updated == expiry.today()  # 更新日 left empty: the day it was published
+    assert doc.source == "faq.csv:7"  # still the file's entry, not the trainer's
+    with pytest.raises(TrainerError, match="FAQ F404 はありません"):
+        trainer.revise("F404")
+
+
+def test_reject_needs_a_reason_and_is_final(trainer: Trainer) -> None:
+    trainer.candidates().save(
+        FaqCandidate("FC0001", "all-01", "質問です。", "回答です。", "市民課")
+    )
+    with pytest.raises(FaqRefused, match="却下の理由を入力してください"):
+        trainer.reject("FC0001", "  ", by="sato")
+    c = trainer.reject("FC0001", "担当課の確認が取れないため", by="sato")
+    assert (c.status, c.rejected_by, c.reason) == ("rejected", "sato", "担当課の確認が取れないため")
+    assert c.rejected_at
+    with pytest.raises(FaqRefused, match="already rejected") as again:
+        trainer.approve("FC0001", EMBEDDER, by="suzuki")
+    assert again.value.reason == "conflict"
+
+
+# --- withdraw and 公開期限 ------------------------------------------------------------------
+
+
+def test_withdraw_and_republish(trainer: Trainer) -> None:
+    before = searcher_of(trainer)
+    assert "F6" in public_ids(before, "粗大ごみの出し方")
+    before.close()
+    change = trainer.set_published("F6", False, EMBEDDER)
+    assert not change.document.published
+    assert change.build.embedded == 0  # the same text: every vector from the cache
+    s = searcher_of(trainer)
+    assert "F6" not in public_ids(s, "粗大ごみの出し方")
+    assert "F6" not in [x.id for x in suggester_for(s).suggest("粗大ごみ")]
+    assert not suggester_for(s).is_public("F6")
+    # Staff still find it.
+    assert "F6" in [f.id for f in s.search("粗大ごみの出し方", k=5).faqs]
+    s.close()
+    with pytest.raises(FaqRefused, match="すでに公開停止中です"):
+        trainer.set_published("F6", False, EMBEDDER)
+    trainer.set_published("F6", True, EMBEDDER)
+    s = searcher_of(trainer)
+    assert "F6" in public_ids(s, "粗大ごみの出し方")
+    s.close()
+
+
+def test_an_expired_entry_leaves_public_search_on_the_day(
+    trainer: Trainer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = trainer.revise("F6")
+    trainer.edit(c.id, edit=FaqEdit(expires="2030-06-01"))
+    trainer.approve(c.id, EMBEDDER)
+    s = searcher_of(trainer)  # one searcher, as a service running for weeks
+    monkeypatch.setattr(expiry, "today", lambda: "2030-06-01")  # the last public day
+    assert "F6" in public_ids(s, "粗大ごみの出し方")
+    assert "F6" in [x.id for x in suggester_for(s).suggest("粗大ごみ")]
+    assert suggester_for(s).is_public("F6")
+    monkeypatch.setattr(expiry, "today", lambda: "2030-06-02")
+    assert "F6" not in public_ids(s, "粗大ごみの出し方")
+    assert "F6" not in [x.id for x in suggester_for(s).suggest("粗大ごみ")]
+    assert not suggester_for(s).is_public("F6")
+    staff = next(f for f in s.search("粗大ごみの出し方", k=5).faqs if f.id == "F6")
+    assert staff.expired
+    assert staff.expires == "2030-06-01"
+    s.close()
+
+
+def test_suggester_drops_expired_entries(
+    tokenizer: MeCabTokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = Suggester(
+        [("A", "粗大ごみの出し方", "ごみ減量推進課"), ("B", "粗大ごみの料金", "ごみ減量推進課")],
+        tokenizer,
+        expires={"A": "2030-01-31"},
+    )
+    monkeypatch.setattr(expiry, "today", lambda: "2030-01-31")
+    assert {x.id for x in s.suggest("粗大ごみ")} == {"A", "B"}
+    monkeypatch.setattr(expiry, "today", lambda: "2030-02-01")
+    assert {x.id for x in s.suggest("粗大ごみ")} == {"B"}
+
+
+def test_japan_time_decides_the_day() -> None:
+    assert expiry.JST.utcoffset(None).total_seconds() == 9 * 3600  # type: ignore[union-attr]
+    assert expiry.is_expired("2030-01-01", "2030-01-02")
+    assert not expiry.is_expired("2030-01-01", "2030-01-01")
+    assert not expiry.is_expired("", "2030-01-02")
+
+
+# --- stored data from before these fields ------------------------------------------------
+
+
+def test_hashes_of_documents_without_the_new_fields_do_not_change() -> None:
+    doc = Document("faq:F1", "faq", "質問", "回答", ("市民課",), published=True)
+    old = json.dumps(
+        ["faq", "質問", "回答", ["市民課"], "", "", True, "", "", "", "", []], ensure_ascii=False
+    )
+    assert document_hash(doc) == hashlib.sha256(old.encode()).hexdigest()[:32]
+    assert document_hash(dataclasses.replace(doc, expires="2030-01-01")) != document_hash(doc)
+
+
+def test_old_store_and_snapshot_without_the_columns(
+    tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    path = tmp_path / "kb.sqlite"
+    store = Store(path)
+    fill_store(store, tokenizer)
+    store.close()
+    with closing(sqlite3.connect(path)) as db:
+        for column in ("owner", "updated", "expires"):
+            db.execute(f"alter table documents drop column {column}")
+        db.commit()
+    old = Store(path, read_only=True)  # an index snapshot made before the columns existed
+    assert set(old.chunk_metadata()["expires"]) == {""}
+    assert old.get_documents(["faq:F1"])["faq:F1"].expires == ""
+    old.close()
+    store = Store(path)  # the live store gets the columns on its next write
+    doc = dataclasses.replace(
+        store.get_documents(["faq:F1"])["faq:F1"], expires="2030-01-01", owner="市民課"
+    )
+    from kb.ingest.chunking import chunk_document
+
+    assert store.upsert([(doc, chunk_document(doc, tokenizer))]).updated == 1
+    assert store.get_documents(["faq:F1"])["faq:F1"].expires == "2030-01-01"
+    store.close()
+
+
+def test_old_candidate_file_gets_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "trainer.sqlite"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "create table faq_candidates (id text primary key, topic_id text, question text, "
+            "answer text, department text, category text, source_cases text, status text, "
+            "created_at text, approved_at text)"
+        )
+        db.execute(
+            "insert into faq_candidates values ('FC0001', 'all-01', 'Q', 'A', '市民課', '', "
+            "'[]', 'approved', '2025-01-01', '2025-01-02')"
+        )
+        db.commit()
+    store = FaqCandidateStore(path)
+    c = store.get("FC0001")
+    assert c is not None
+    assert (c.status, c.target, c.approvals, c.faq_id) == ("approved", "", (), "FC0001")
+    store.save(dataclasses.replace(c, reason="x", approvals=("a", "b")))
+    assert store.get("FC0001").approvals == ("a", "b")  # type: ignore[union-attr]
+    store.close()
+
+
+def test_faq_document_of_a_new_entry() -> None:
+    c = FaqCandidate("FC0002", "all-02", "Q", "A", "市民課、国際交流課", owner="市民課")
+    doc = faq_document(c)
+    assert doc.doc_id == "faq:FC0002"
+    assert doc.departments == ("市民課", "国際交流課")
+    assert doc.published
+    assert doc.source == "trainer:all-02"
+    assert doc.owner == "市民課"
