@@ -60,6 +60,7 @@ _TEXT = {
         "--sync for {kinds}: {n} stored document(s) missing from the files {will}",
     ),
     "will_remove": ("します", "would be removed"),
+    "would_have": ("するところでした", "would have been removed"),
     "removed": ("しました", "were removed"),
     "refused": ("削除しません: {why}", "nothing removed: {why}"),
     "pruned": (
@@ -126,7 +127,7 @@ def print_sync(update: UpdateReport, *, dry_run: bool) -> bool:
     if plan is None:
         return True
     if plan.kinds:
-        will = _t("will_remove" if dry_run or update.removed is None else "removed")
+        will = _t("would_have" if plan.refused else "will_remove" if dry_run else "removed")
         _print(_t("sync_kinds", kinds=", ".join(plan.kinds), n=len(plan.remove), will=will))
     if plan.refused:
         _print(_t("refused", why=plan.refused))

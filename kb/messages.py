@@ -331,6 +331,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{count} 件の文書で個人情報を伏せてから保存しました",
         "masked personal data in {count} document(s) before storing them",
     ),
+    "report.procedures": (
+        "手続き {count} 件（追加・変更 {changed} 件）をチェックリスト用に保存しました",
+        "stored {count} procedure(s) for the life-event checklists ({changed} added or changed)",
+    ),
     "report.warning": ("  警告: {problem}", "  warning: {problem}"),
     "report.error": ("  取り込まなかった行: {problem}", "  skipped: {problem}"),
     "report.failed_file": (

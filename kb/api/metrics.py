@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -69,14 +70,22 @@ def multiprocess_dir() -> str | None:
 def share_between_workers() -> str:
     """Put this process and the workers it starts in multiprocess mode; return the folder.
 
-    ``kb serve --workers N`` calls it before uvicorn starts the workers: a fresh private folder
-    (so no counts of an earlier run are summed in), named in ``PROMETHEUS_MULTIPROC_DIR``, which
-    the workers inherit, and removed when the server exits.
+    ``kb serve --workers N`` calls it before uvicorn starts the workers, which inherit
+    ``PROMETHEUS_MULTIPROC_DIR``. Unset: a fresh private folder, removed when the server
+    exits. Set (say, to a tmpfs): that folder, emptied of an earlier run's files first, whose
+    counts would otherwise be summed in.
     """
-    folder = tempfile.mkdtemp(prefix="kb-metrics-")
-    os.environ[MULTIPROC_ENV] = folder
-    atexit.register(shutil.rmtree, folder, True)
-    return folder
+    given = os.environ.get(MULTIPROC_ENV, "").strip()
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.db"):
+            old.unlink()
+        return str(folder)
+    made = tempfile.mkdtemp(prefix="kb-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    atexit.register(shutil.rmtree, made, True)
+    return made
 
 
 class RouteTemplates:

@@ -319,7 +319,7 @@ class IndexRoot:
     def built_at(self, folder: IndexFolder) -> datetime:
         """When ``folder`` was built: its name's time stamp (UTC), else its modification time."""
         try:
-            return datetime.strptime(folder.name[:22], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+            return datetime.strptime(folder.name[:21], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
         except ValueError:
             return datetime.fromtimestamp(folder.path.stat().st_mtime, UTC)
 

@@ -8,13 +8,12 @@ physical line or the sheet's row number, so their errors point where a person lo
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
 
 from kb.errors import InputError
-from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip
+from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.types import RowError
 
 TableRow = tuple[int, list[str] | RowError]
@@ -72,41 +71,9 @@ def csv_rows(text: str, source: str) -> Iterator[TableRow]:
 
 
 def _xlsx_rows(path: Path, limits: InputLimits) -> Iterator[TableRow]:
-    source = str(path)
+    """The first sheet's rows, read by kb's one openpyxl reader (zip limits checked first)."""
+    from kb.ingest.xlsx_reader import read_sheet
+
     if not path.is_file():
-        raise InputError(source, "no such file")
-    check_zip(path, max_unpacked=limits.max_zip_unpacked_bytes, max_ratio=limits.max_zip_ratio)
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a dependency of kb
-        raise InputError(source, "xlsx needs openpyxl: .venv/bin/pip install openpyxl") from None
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        message = f"not a readable Excel .xlsx file ({type(exc).__name__})"
-        raise InputError(source, message) from None
-    try:
-        sheet = book.worksheets[0]
-        rows: list[TableRow] = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
-            while cells and not cells[-1].strip():
-                cells.pop()
-            if cells:
-                rows.append((number, cells))
-    finally:
-        book.close()
-    return iter(rows)
-
-
-def _cell_text(value: object) -> str:
-    """A cell as the text a CSV export would hold (a date cell as ``YYYY-MM-DD HH:MM``)."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if value.time() != dt.time() else str(value.date())
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        raise InputError(str(path), "no such file")
+    return iter(read_sheet(path, limits=limits).rows)

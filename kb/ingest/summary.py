@@ -52,6 +52,9 @@ def summary_lines(
     ]
     if report.masked:
         lines.append(msg("report.masked", lang=lang, count=report.masked))
+    if report.procedures:
+        changed = report.procedures_changed
+        lines.append(msg("report.procedures", lang=lang, count=report.procedures, changed=changed))
     if details:
         failed = set(report.failed_files)
         lines.extend(msg("report.warning", lang=lang, problem=str(w)) for w in report.warnings)

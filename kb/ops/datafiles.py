@@ -176,6 +176,7 @@ def copy_serving_index(
                 entries.append(FileEntry(f"{prefix}/{rel}", size, digest, "index"))
             manifest = IndexFolder(dest).manifest()
         except (FileNotFoundError, IndexError_):
+            shutil.rmtree(dest, ignore_errors=True)
             continue  # pruned while copying: copy the build that replaced it
         pointer = (folder.name + "\n").encode()
         write_private(target / CURRENT, pointer)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -190,3 +198,112 @@ def test_route_templates_cover_mounts_and_unknown_paths(admin: TestClient) -> No
     assert templates.template("/api/v1/faq/F1") == "/api/v1/faq/{faq_id}"
     assert templates.template("/static/console.js").startswith("/static")
     assert templates.template("/nothing/here") == UNMATCHED
+
+
+RUN_KB = "import sys; from kb.cli import main; sys.exit(main(sys.argv[1:]))"
+FAQ_CSV = """id,question,answer,department,category,published
+F1,住民票の写しはどこで取れますか。,市民課の窓口またはコンビニで取れます。,市民課,届出,true
+F2,粗大ごみの出し方を知りたい。,電話で申し込み、処理券を貼って出してください。,ごみ減量推進課,ごみ,true
+"""
+
+
+def _worker_searches(folder: Path, tmp: Path) -> list[float]:
+    """Staff searches each worker counted: its own file, read alone (public API only)."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    counts = []
+    for i, db in enumerate(sorted(folder.glob("counter_*.db"))):
+        alone = tmp / f"worker-{i}"
+        alone.mkdir(exist_ok=True)
+        shutil.copy(db, alone / db.name)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(alone))  # type: ignore[no-untyped-call]
+        counts.append(
+            sum(
+                s.value
+                for family in registry.collect()
+                for s in family.samples
+                if s.name == "kb_searches_total" and s.labels.get("surface") == "staff"
+            )
+        )
+    return counts
+
+
+def test_one_scrape_sums_every_worker(tmp_path: Path) -> None:
+    """``kb serve --workers 2``: whichever worker answers /metrics, it counts both workers."""
+    from kb.cli import main
+
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ_CSV, encoding="utf-8")
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "--model", "fake", "ingest", str(src)]) == 0
+    key = create_key(Settings(data_dir=data), "staff")
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "counter_999999.db").write_bytes(b"left from an earlier run")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KB_", "PROMETHEUS_"))}
+    env |= {"KB_METRICS_ALLOW_IPS": "127.0.0.1", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN_KB, "--data-dir", str(data), "--model", "fake", "serve",
+         "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    close = {"Connection": "close"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if client.get("/readyz", headers=close).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "kb serve --workers 2 never became ready"
+                time.sleep(0.3)
+            sent = 0
+            # New connections until both workers have answered some (the kernel picks).
+            while sent < 80:
+                for _ in range(5):
+                    r = client.get(
+                        "/api/v1/search",
+                        params={"q": "粗大ごみの出し方"},
+                        headers={"Authorization": f"Bearer {key}", **close},
+                    )
+                    assert r.status_code == 200
+                    sent += 1
+                per_worker = _worker_searches(folder, tmp_path)
+                if sum(1 for n in per_worker if n > 0) >= 2:
+                    break
+            assert sum(1 for n in per_worker if n > 0) == 2, per_worker
+            assert sum(per_worker) == sent
+            for _ in range(6):  # each scrape, from either worker, shows the total
+                text = client.get("/metrics", headers=close).text
+                searches = 0.0
+                requests = 0.0
+                for family in text_string_to_metric_families(text):
+                    for s in family.samples:
+                        if s.name == "kb_searches_total" and s.labels["surface"] == "staff":
+                            searches += s.value
+                        if (
+                            s.name == "kb_http_requests_total"
+                            and s.labels["route"] == "/api/v1/search"
+                        ):
+                            requests += s.value
+                assert (searches, requests) == (sent, sent)
+                assert "kb_index_age_seconds" in text
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    assert not (folder / "counter_999999.db").exists()  # an earlier run's counts were dropped
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -114,7 +114,7 @@ def test_phone_mode_searches_the_latest_sentences_of_a_long_note(page: Any) -> N
     page.click("#phone-mode")
     assert page.locator("#phone-mode").get_attribute("aria-pressed") == "true"
     assert focused_id(page) == "phone-notes"
-    filler = "相談者は最初に近所の話をしていました。" * 150  # 2,850 characters
+    filler = "相談者は最初に近所の話をしていました。" * 160  # 3,040 characters
     last = "母が認知症で一人暮らしが心配です。どこに相談すればよいですか。"
     note = filler + last
     assert len(note) >= 3000

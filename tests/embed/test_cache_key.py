@@ -175,7 +175,8 @@ def test_what_the_digest_covers(tmp_path: Path) -> None:
     (model / ".hidden.json").write_text("{}", encoding="utf-8")
     assert model_folder_digest(model) == digest
     hashes = folder_hashes(model)
-    assert "README.md" in hashes and ".hidden.json" not in hashes
+    assert "README.md" in hashes
+    assert ".hidden.json" not in hashes
     assert "1_Pooling/config.json" in hashes
 
 

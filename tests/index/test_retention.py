@@ -51,6 +51,8 @@ def test_prune_removes_old_rows_and_builds_keeps_the_serving_build(tmp_path: Pat
         store.close()
     root = IndexRoot(settings.index_root)
     serving = root.current()
+    # A build's age is its name's UTC time stamp.
+    assert abs(root.built_at(serving) - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=200)
 
     dry = prune(settings, dt.timedelta(days=90), dry_run=True, now=NOW)

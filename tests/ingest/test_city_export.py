@@ -150,7 +150,8 @@ def test_a_city_export_goes_in_with_one_mapping_file_in_one_run(
     assert "列「更新日」は保存先の項目がないため取り込みません" in out
     first_visit = (2 if suffix == ".csv" else 3) + 5  # the header's line (CSV) or row, + 5
     assert f"相談記録{suffix}:{first_visit}: channel: 列「相談経路」: 相談経路「訪問」は" in out
-    assert "保存済み" not in out and "保存された行はありません" not in out
+    assert "保存済み" not in out
+    assert "保存された行はありません" not in out
     # The staff member's name is nowhere in the store.
     assert "佐藤花子".encode() not in (data / "kb.sqlite").read_bytes()
 

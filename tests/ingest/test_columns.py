@@ -54,7 +54,8 @@ def test_the_report_comes_before_any_row_is_read() -> None:
     text = "受付番号,相談日,相談内容,対応内容,謎A,謎B\nC1,R6.13.1,s,r,x,y\n"
     with language("ja"), pytest.raises(SchemaError) as info:
         parse_csv(text, source="c.csv")
-    assert "謎A" in info.value.message and "謎B" in info.value.message
+    assert "謎A" in info.value.message
+    assert "謎B" in info.value.message
     assert "R6.13.1" not in info.value.message
 
 
@@ -127,7 +128,7 @@ def test_a_mapping_applies_to_jsonl_keys_too(tmp_path: Path) -> None:
     [
         ('[case]\n受付番号 = "id"\n相談日 = "day"\n', 3, "[case] 相談日", "「day」は case の項目"),
         ('[cases]\n受付番号 = "id"\n', 1, "cases", "[faq] [case] [department] [channel]"),
-        ('[case]\n受付番号 = 1\n', 2, "[case] 受付番号", "文字列"),
+        ("[case]\n受付番号 = 1\n", 2, "[case] 受付番号", "文字列"),
         ('[channel]\n訪問 = "自宅"\n', 2, "[channel] 訪問", "「自宅」は相談経路ではありません"),
         ("sheet = 3\n", 1, "sheet", "シート名"),
         ("case = 1\n", 1, "case", "表にしてください"),

@@ -11,12 +11,8 @@ import pytest
 from kb.errors import SchemaError
 from kb.ingest.limits import InputLimits
 from kb.ingest.pipeline import ingest
-from kb.ingest.procedures import (
-    LIFE_EVENTS,
-    is_procedures_file,
-    parse_deadline,
-    read_procedures,
-)
+from kb.ingest.procedure_terms import LIFE_EVENTS, parse_deadline
+from kb.ingest.procedures import is_procedures_file, read_procedures
 from kb.ingest.readers import read_path
 from kb.store import Store
 from kb.types import Procedure

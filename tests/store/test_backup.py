@@ -80,7 +80,8 @@ def test_copies_taken_while_a_writer_commits_are_consistent_snapshots(tmp_path: 
         writer.join()
         conn.close()
     assert all(c % 2 == 0 for c in counts)
-    assert counts == sorted(counts) and counts[-1] > 0
+    assert counts == sorted(counts)
+    assert counts[-1] > 0
 
 
 def test_an_existing_target_is_never_overwritten(tmp_path: Path) -> None:
@@ -114,5 +115,6 @@ def test_what_is_a_database_and_what_sits_beside_one(tmp_path: Path) -> None:
     assert is_sqlite_file(tmp_path / "a.db")
     assert not is_sqlite_file(tmp_path / "notes.txt")
     assert not is_sqlite_file(tmp_path / "missing")
-    assert is_side_file(Path("kb.sqlite-wal")) and is_side_file(Path("kb.sqlite-shm"))
+    assert is_side_file(Path("kb.sqlite-wal"))
+    assert is_side_file(Path("kb.sqlite-shm"))
     assert not is_side_file(Path("kb.sqlite"))

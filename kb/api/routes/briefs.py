@@ -11,7 +11,7 @@ import binascii
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
 from fastapi.responses import FileResponse
@@ -31,7 +31,7 @@ pages = APIRouter(include_in_schema=False)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """The largest bookings file accepted (a day's bookings are a few kilobytes)."""
-_ERRORS = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+_ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
 def _booking(data: BookingIn) -> Booking:

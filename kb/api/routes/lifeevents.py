@@ -17,7 +17,7 @@ from kb.api.deps import SearcherDep, SettingsDep, StaffDep, StateDep
 from kb.api.schemas import ErrorOut
 from kb.api.schemas_briefs import LifeEventsOut
 from kb.desk.lifeevents import LifeEventRecognizer, book_for, checklist_dict
-from kb.ingest.procedures import canonical_condition, canonical_event
+from kb.ingest.procedure_terms import canonical_condition, canonical_event
 from kb.search.searcher import Searcher
 
 router = APIRouter(prefix="/api/v1", tags=["lifeevents"])

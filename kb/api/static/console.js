@@ -31,7 +31,7 @@
   let shown = [];
   let selected = -1;
   let directory = [];
-  let history = []; // the searches of this consultation, oldest first (新しい相談 clears it)
+  let searches = []; // the searches of this consultation, oldest first (新しい相談 clears it)
 
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
@@ -263,25 +263,25 @@
 
   // --- this consultation: its searches, 新しい相談, phone-call mode ------------------------
   function remember(text) {
-    const last = history[history.length - 1];
+    const last = searches[searches.length - 1];
     // Typing builds a query in steps (母が → 母が認知症で…): one entry for the finished one.
-    if (last && (text.startsWith(last) || last.startsWith(text))) history[history.length - 1] = text;
-    else if (!history.includes(text)) history.push(text);
-    if (history.length > 100) history.shift();
+    if (last && (text.startsWith(last) || last.startsWith(text))) searches[searches.length - 1] = text;
+    else if (!searches.includes(text)) searches.push(text);
+    if (searches.length > 100) searches.shift();
     renderHistory();
   }
 
   function renderHistory() {
     const list = $("#history");
     if (!list) return;
-    list.replaceChildren(...history.map((text) => el("li", {}, el("button", {
+    list.replaceChildren(...searches.map((text) => el("li", {}, el("button", {
       type: "button", title: text, onclick: () => { q.value = text; q.focus(); runSearch(); },
     }, text.length > 24 ? text.slice(0, 24) + "…" : text))));
-    list.closest(".history").hidden = history.length === 0;
+    list.closest(".history").hidden = searches.length === 0;
   }
 
   function newConsultation() {
-    history = [];
+    searches = [];
     renderHistory();
     q.value = "";
     const notes = $("#phone-notes");
@@ -555,7 +555,7 @@
   window.kbAuth.ready.then(() => { q.focus(); return loadDirectory(); }).then(fromHash);
   window.kbConsole = {
     api, runSearch, say, el, newConsultation, latestSentences,
-    history: () => [...history],
+    history: () => [...searches],
     query: () => lastQuery || q.value.trim(),
     notes: () => $("#phone-notes").value,
     phoneMode: () => $("#phone-mode").getAttribute("aria-pressed") === "true",

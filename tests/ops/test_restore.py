@@ -1,0 +1,199 @@
+"""``kb restore``: it checks everything before it writes anything, and replaces a data folder
+all at once (kb.ops.restore)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kb.errors import BackupError, BusyError
+from kb.index.lock import writer_lock
+from kb.ops.backup import create_backup
+from kb.ops.layout import MANIFEST_NAME
+from kb.ops.restore import restore_backup
+from kb.security.audit import AuditLog
+from tests.ops.conftest import keyed, settings_for
+
+HOLD_OPEN = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+print("open", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def backup(data: Path, tmp_path: Path) -> Path:
+    return create_backup(settings_for(data), tmp_path / "backup").path
+
+
+def _nothing_written(target: Path) -> None:
+    assert not target.exists()
+    if target.parent.exists():
+        assert not [p for p in target.parent.iterdir() if ".restore-" in p.name]
+
+
+def test_a_damaged_file_is_named_and_nothing_is_written(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    store = backup / "data" / "kb.sqlite"
+    body = bytearray(store.read_bytes())
+    body[len(body) // 2] ^= 0xFF
+    store.write_bytes(bytes(body))
+    (backup / "data" / "synonyms.tsv").unlink()
+    target = tmp_path / "new" / "data"
+    target.parent.mkdir()
+    with pytest.raises(BackupError) as caught:
+        restore_backup(keyed(target, data), backup)
+    message = str(caught.value)
+    assert "data/kb.sqlite: SHA-256 がマニフェストと一致しません" in message
+    assert "data/synonyms.tsv: ありません" in message
+    assert "何も書き込んでいません" in message
+    _nothing_written(target)
+
+
+def test_a_damaged_or_foreign_manifest_is_refused(data: Path, backup: Path, tmp_path: Path) -> None:
+    target = tmp_path / "new" / "data"
+    with pytest.raises(BackupError, match="kb のバックアップではありません"):
+        restore_backup(keyed(target, data), tmp_path / "live")
+    manifest = json.loads((backup / MANIFEST_NAME).read_text(encoding="utf-8"))
+    manifest["files"][0]["path"] = "data/../../escape"
+    (backup / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(BackupError, match="SHA256SUMS"):
+        restore_backup(keyed(target, data), backup)
+    (backup / "SHA256SUMS").unlink()  # without the sums, the path itself is refused
+    with pytest.raises(BackupError, match="escape"):
+        restore_backup(keyed(target, data), backup)
+    manifest["format"] = 99
+    (backup / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(BackupError, match="新しい kb"):
+        restore_backup(keyed(target, data), backup)
+    assert not target.exists()
+
+
+def test_a_backup_of_another_model_is_refused_unless_allowed(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "new" / "data"
+    other = keyed(target, data).model_copy(update={"model": "fake:32"})
+    with pytest.raises(BackupError, match="--allow-model-change"):
+        restore_backup(other, backup)
+    assert not target.exists()
+    report = restore_backup(other, backup, allow_model_change=True)
+    assert report.model_changed
+    assert (target / "kb.sqlite").is_file()
+
+
+def test_a_changed_local_model_is_told_by_its_content(tmp_path: Path, data: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}", encoding="utf-8")
+    (model / "model.safetensors").write_bytes(b"weights v1")
+    settings = settings_for(data).model_copy(update={"model": str(model)})
+    report = create_backup(settings, tmp_path / "backup")
+    assert report.manifest.model_hash.startswith("sha256:")
+    (model / "model.safetensors").write_bytes(b"weights v2")
+    target = tmp_path / "new" / "data"
+    restoring = keyed(target, data).model_copy(update={"model": str(model)})
+    with pytest.raises(BackupError, match="モデル"):
+        restore_backup(restoring, report.path)
+    assert not target.exists()
+
+
+def test_the_audit_key_must_be_there_and_be_the_right_one(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "new" / "data"
+    with pytest.raises(BackupError, match=r"監査ログの鍵.*が使えません"):
+        restore_backup(settings_for(target), backup)  # no key at <target>-audit/audit.key
+    _nothing_written(target)
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text("x" * 64, encoding="utf-8")
+    wrong.chmod(0o600)
+    with pytest.raises(BackupError, match="ではありません"):
+        restore_backup(settings_for(target, audit_key_file=wrong), backup)
+    _nothing_written(target)
+    report = restore_backup(keyed(target, data), backup)
+    assert report.audit is not None
+    assert report.audit.problems == ()
+
+
+def test_a_live_data_folder_needs_force(data: Path, backup: Path) -> None:
+    settings = settings_for(data)
+    before = sorted(p.name for p in data.iterdir())
+    with pytest.raises(BackupError, match="--force"):
+        restore_backup(settings, backup)
+    assert sorted(p.name for p in data.iterdir()) == before
+
+
+def test_force_still_refuses_while_a_writer_runs(data: Path, backup: Path) -> None:
+    settings = settings_for(data)
+    with writer_lock(settings, "ingest"), pytest.raises(BusyError):
+        restore_backup(settings, backup, force=True)
+    assert not [p for p in data.parent.iterdir() if "restore" in p.name]
+
+
+def test_force_still_refuses_while_a_service_has_it_open(data: Path, backup: Path) -> None:
+    settings = settings_for(data)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(data / "feedback.sqlite")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(BackupError, match=r"feedback\.sqlite を別のプロセスが開いています"):
+            restore_backup(settings, backup, force=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not [p for p in data.parent.iterdir() if "restore" in p.name]
+
+
+def test_force_replaces_the_folder_and_keeps_the_previous_one(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    settings = settings_for(data)
+    models = data / "models" / "built-model"
+    models.mkdir(parents=True)
+    (models / "model.onnx").write_bytes(b"exported once")
+    (data / "after-backup.txt").write_text("written after the backup", encoding="utf-8")
+    anchor_before = settings.audit_anchor_path.read_text(encoding="utf-8")
+    report = restore_backup(settings, backup, force=True)
+    assert report.previous is not None
+    assert report.previous.name.startswith("data.before-restore-")
+    assert (report.previous / "after-backup.txt").is_file()
+    assert not (data / "after-backup.txt").exists()
+    # The model cache moved into the restored folder: nothing is rebuilt.
+    assert report.models == "kept"
+    assert (data / "models" / "built-model" / "model.onnx").read_bytes() == b"exported once"
+    # The anchor is the backup's; the previous one is kept as evidence.
+    assert report.previous_anchor is not None
+    assert report.previous_anchor.read_text(encoding="utf-8") == anchor_before
+    assert report.audit is not None
+    assert report.audit.problems == ()
+    # The restore itself is in the restored log, which verifies against the restored anchor.
+    log = AuditLog.from_settings(settings, masker=lambda query: query)
+    try:
+        events = list(log.events())
+        assert events[-1].action == "restore"
+        assert str(backup) in events[-1].detail
+        verification = log.verify()
+        assert verification.problems == ()
+    finally:
+        log.close()
+    assert report.recorded == ""
+
+
+def test_the_backup_cannot_lie_inside_the_target(data: Path, tmp_path: Path) -> None:
+    settings = settings_for(data)
+    inside = create_backup(settings, tmp_path / "backup").path.rename(data.parent / "moved")
+    with pytest.raises(BackupError, match="の中にあります"):
+        restore_backup(settings_for(data.parent), inside)
