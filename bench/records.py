@@ -44,7 +44,9 @@ RECORDS = [
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="an ingested data dir")
-    parser.add_argument("--closes", type=int, default=5, help=f"records to close (<= {len(RECORDS)})")
+    parser.add_argument(
+        "--closes", type=int, default=5, help=f"records to close (<= {len(RECORDS)})"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="kb-records-bench-"))

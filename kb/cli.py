@@ -525,6 +525,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_trainer_parser(sub)
 
+    from kb.desk.commands import add_parser as add_records_parser
+
+    add_records_parser(sub)
+
     from kb.cli_lifecycle import add_parsers as add_lifecycle_parsers
 
     add_lifecycle_parsers(sub)

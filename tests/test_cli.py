@@ -37,8 +37,12 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def test_ingest_builds_index_and_reingest_is_idempotent(
-    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("KB_LANG", "en")  # the English report (Japanese: tests/ingest)
     capsys.readouterr()
     assert (
         main(["--data-dir", str(data_dir), "--model", "fake", "ingest", str(tmp_path / "src")]) == 0
@@ -104,8 +108,9 @@ def test_search_says_when_it_found_no_answer(
 
 
 def test_bad_input_file_is_reported_and_good_rows_kept(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("KB_LANG", "en")  # the English report (Japanese: tests/ingest)
     src = tmp_path / "faq.csv"
     src.write_text(FAQ_CSV + "F4,,答えだけ,市民課,届出,true\n", encoding="utf-8")
     code = main(["--data-dir", str(tmp_path / "d"), "--model", "fake", "ingest", str(src)])

@@ -16,7 +16,7 @@ added later cannot slip past masking unnoticed (a test checks it):
   aliases, ``mask_keep_words``) and masked like free text otherwise;
 * :data:`ENUM_FIELDS`: the channel, kept when it is one of :data:`~kb.types.CASE_CHANNELS`
   (the readers accept nothing else) and masked otherwise;
-* :data:`CHECKED_FIELDS`, values the readers validate (date, published flag, ``http(s)`` URL)
+* :data:`CHECKED_FIELDS`, values the readers validate (dates, published flag, ``http(s)`` URL)
   and the id, which is never masked but refused (:meth:`Redactor.id_problem`): a masked id
   would merge distinct records and is what the console's URLs and the audit log name;
 * ``source``, where a record was read: the file's name with personal data masked
@@ -51,9 +51,9 @@ PROFILES: dict[str, MaskProfile | None] = {
 """Masking rules per document kind (``None``: not masked)."""
 
 TEXT_FIELDS = ("title", "body", "category", "status", "doc_title", "heading_path")
-DIRECTORY_FIELDS = ("departments",)
+DIRECTORY_FIELDS = ("departments", "owner")
 ENUM_FIELDS = ("channel",)
-CHECKED_FIELDS = ("doc_id", "kind", "date", "published", "url")
+CHECKED_FIELDS = ("doc_id", "kind", "date", "published", "url", "updated", "expires")
 SOURCE_FIELDS = ("source",)
 
 _CACHED_CHARS = 200
@@ -139,6 +139,7 @@ class Redactor:
         departments = tuple(
             d if d in self.directory else self.text(d, profile) for d in doc.departments
         )
+        owner = doc.owner if doc.owner in self.directory else self.text(doc.owner, profile)
         channel = doc.channel
         if channel and channel not in CASE_CHANNELS:
             channel = self.text(channel, FULL)
@@ -151,6 +152,7 @@ class Redactor:
             doc_title=self.text(doc.doc_title, profile),
             heading_path=tuple(self.text(h, profile) for h in doc.heading_path),
             departments=departments,
+            owner=owner,
             channel=channel,
         )
         return doc if clean == doc else clean

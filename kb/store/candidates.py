@@ -132,9 +132,7 @@ class FaqCandidateStore(SideDatabase):
     def get(self, candidate_id: str) -> FaqCandidate | None:
         """The candidate with id ``candidate_id``, or ``None``."""
         with self._lock:
-            rows = list(
-                self._db.query("select * from faq_candidates where id = ?", [candidate_id])
-            )
+            rows = list(self._db.query("select * from faq_candidates where id = ?", [candidate_id]))
         return self._candidate(rows[0]) if rows else None
 
     def open_revision(self, faq_id: str) -> FaqCandidate | None:

@@ -101,13 +101,6 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _key(last_pk: object) -> int:
-    """The integer key sqlite-utils reports for an inserted row."""
-    if not isinstance(last_pk, int):
-        raise TypeError(f"unexpected row key {last_pk!r}")
-    return last_pk
-
-
 def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(json.loads(value or "[]"))
 
@@ -167,6 +160,31 @@ class RecordStore(SideDatabase):
 
         while_locked(handoffs)
 
+    # --- writing: one IMMEDIATE transaction each --------------------------------------------
+
+    def _write(self, sql: str, params: Sequence[Any]) -> int:
+        """Run one write in its own ``BEGIN IMMEDIATE`` transaction; returns the row id.
+
+        IMMEDIATE takes the file's write lock first (waiting for another worker's, up to the
+        lock timeout): a deferred transaction that read first would fail at once with
+        "database is locked" when another process wrote in between.
+        """
+        conn = self._db.conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = conn.execute(sql, list(params))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return int(cursor.lastrowid or 0)
+
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        return self._write(f"insert into {table} ({columns}) values ({marks})", list(row.values()))
+
     # --- records --------------------------------------------------------------------------
 
     @staticmethod
@@ -221,9 +239,8 @@ class RecordStore(SideDatabase):
         """
         stamp = now()
         row = self._record_row(replace(record, created_at=stamp, updated_at=stamp))
-        with self._lock, self._db.atomic():
-            n = self._db.table("records").insert(row).last_pk
-        found = self.get(f"R{_key(n):06d}")
+        n = self._insert("records", row)
+        found = self.get(f"R{n:06d}")
         assert found is not None
         return found
 
@@ -237,8 +254,8 @@ class RecordStore(SideDatabase):
         if n is None or self.get(record.id) is None:
             raise KeyError(record.id)
         row = self._record_row(replace(record, updated_at=now()))
-        with self._lock, self._db.atomic():
-            self._db.table("records").update(n, row)
+        sets = ", ".join(f"{k} = ?" for k in row)
+        self._write(f"update records set {sets} where n = ?", [*row.values(), n])
         found = self.get(record.id)
         assert found is not None
         return found
@@ -331,9 +348,8 @@ class RecordStore(SideDatabase):
             "created_by": handoff.created_by,
             "created_at": now(),
         }
-        with self._lock, self._db.atomic():
-            n = self._db.table("handoffs").insert(row).last_pk
-        found = self.handoff(f"H{_key(n):06d}")
+        n = self._insert("handoffs", row)
+        found = self.handoff(f"H{n:06d}")
         assert found is not None
         return found
 

@@ -95,13 +95,13 @@ def test_file_names_cannot_escape_the_upload_folder(
 def test_bad_uploads_are_refused_clearly(
     make_client: MakeClient, files: list[tuple[str, bytes]], status: int, message: str
 ) -> None:
-    r = upload(make_client(role="admin"), *files)
+    r = upload(make_client(role="admin", lang="en"), *files)
     assert r.status_code == status
     assert message in r.json()["detail"]
 
 
 def test_upload_needs_multipart_and_files(make_client: MakeClient) -> None:
-    client = make_client(role="admin")
+    client = make_client(role="admin", lang="en")
     r = client.post("/api/v1/admin/ingest", json={"files": []})
     assert r.status_code == 415
     r = client.post("/api/v1/admin/ingest", data={"other": "x"}, files={"x": ("a.csv", b"")})

@@ -83,7 +83,7 @@ def test_uploads_use_their_own_larger_limit(make_client: MakeClient) -> None:
 
 
 def test_upload_over_the_row_limit_is_refused_with_file_and_line(make_client: MakeClient) -> None:
-    client = make_client(role="admin", max_rows_per_file=3)
+    client = make_client(role="admin", max_rows_per_file=3, lang="en")
     rows = "\n".join(f"U{i},質問{i}ですか。,回答{i}です。,市民課,届出,true" for i in range(5))
     csv = "id,question,answer,department,category,published\n" + rows + "\n"
     r = client.post(

@@ -82,7 +82,7 @@ def _raw_upload(client: TestClient, filename: bytes, data: bytes = FAQ.encode())
 def test_bad_upload_names_get_422_never_500(
     make_client: MakeClient, filename: bytes, fragment: str
 ) -> None:
-    client = make_client(role="admin")
+    client = make_client(role="admin", lang="en")
     r = _raw_upload(client, filename)
     assert r.status_code == 422, r.text
     detail = r.json()["detail"]

@@ -96,14 +96,6 @@ def test_second_approver_refused_for_the_drafter_accepted_for_another(
     assert ("edit", "tanaka", (f"faq:{cid}",)) in actions
 
 
-def test_one_approver_is_the_default(make_client: MakeClient, root: Path) -> None:
-    client = make_client(root, role="trainer")
-    cid = client.post("/api/v1/trainer/faqs/F0001/revise").json()["id"]
-    r = client.post(f"/api/v1/trainer/candidates/{cid}/approve")
-    assert r.status_code == 200
-    assert r.json()["published"] is True
-
-
 def test_reject_with_a_reason(make_client: MakeClient, root: Path) -> None:
     client = make_client(root, role="trainer")
     cid = client.post("/api/v1/trainer/faqs/F0002/revise").json()["id"]

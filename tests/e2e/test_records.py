@@ -59,8 +59,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     thread.start()
     try:
         _wait_ready(url)
-        yield Servers(kb=url, host_page="", data_dir=data_dir, staff_key=staff_key,
-                      access_log=(access,))
+        yield Servers(
+            kb=url, host_page="", data_dir=data_dir, staff_key=staff_key, access_log=(access,)
+        )
     finally:
         logger.removeHandler(handler)
         server.should_exit = True
@@ -151,8 +152,17 @@ def test_handoff_sheet_prints_a4_with_the_contact_only_on_paper(
     sheet.wait_for_url(lambda url: url.startswith("blob:"))
     sheet.wait_for_load_state()
     text = sheet.locator("body").inner_text()
-    for expected in ("引継ぎ票", "高齢者支援課", "099-555-1108", "至急", CITIZEN_NAME,
-                     CITIZEN_PHONE, "介護保険被保険者証", record_id, "過去の類似事例"):
+    for expected in (
+        "引継ぎ票",
+        "高齢者支援課",
+        "099-555-1108",
+        "至急",
+        CITIZEN_NAME,
+        CITIZEN_PHONE,
+        "介護保険被保険者証",
+        record_id,
+        "過去の類似事例",
+    ):
         assert expected in text, expected
     # The contact was typed for this printout only: the form forgets it.
     assert page.locator("#handoff-name").input_value() == ""
@@ -170,9 +180,7 @@ def test_handoff_sheet_prints_a4_with_the_contact_only_on_paper(
         assert records.handoffs([record_id])
     finally:
         records.close()
-    everything = b"".join(
-        p.read_bytes() for p in sorted(desk.data_dir.rglob("*")) if p.is_file()
-    )
+    everything = b"".join(p.read_bytes() for p in sorted(desk.data_dir.rglob("*")) if p.is_file())
     assert CITIZEN_NAME.encode() not in everything
     assert CITIZEN_PHONE.encode() not in everything
     assert not any(CITIZEN_PHONE in line for line in desk.access_log[0])

@@ -74,7 +74,7 @@ def test_dashboard_charts_topics_and_candidates(
     item = page.locator("#candidates li.draft").first
     item.wait_for()
     assert "下書き" in item.inner_text()
-    assert item.locator("input").input_value().strip()
+    assert item.locator("input[name=question]").input_value().strip()
     assert item.locator("textarea").input_value().strip()
 
     # Per department: the dashboard reloads and the manual draft can be downloaded.

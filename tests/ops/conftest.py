@@ -27,7 +27,7 @@ def demo_queries(n: int | None = None) -> list[str]:
 
 def settings_for(data: Path, **overrides: Any) -> Settings:
     """Settings of a test data folder: the fake embedder, no SudachiDict (fast)."""
-    return Settings(data_dir=data, model="fake", synonym_dictionary=None, **overrides)
+    return Settings(**{"data_dir": data, "model": "fake", "synonym_dictionary": None, **overrides})
 
 
 def keyed(data: Path, source: Path) -> Settings:

@@ -145,3 +145,64 @@ def test_only_the_most_frequent_words_are_typo_targets(
     rewriter = QueryRewriter(Vocabulary({}, {"住民票": 40, "再建工事": 2}), tokenizer)
     assert rewriter.rewrite("民票の写し").text == "住民票の写し"
     assert rewriter.rewrite("天守再工事").text == "天守再工事"
+
+
+# --- a lone kanji left of a two-kanji word (weighed against the index's chunks) ---------------
+
+PAIR_WORDS = {"免許": 9, "免除": 3, "更新": 7, "家庭": 12, "家": 4, "運転": 5, "保険": 6}
+PAIR_CHUNKS = [
+    "運転免許の更新は警察署で受け付けます",
+    "運転免許証の更新の手続き",
+    "国民年金の免除の申請",
+    "家庭ごみの出し方",
+    "家の前の道路",
+]
+
+
+@pytest.fixture(scope="module")
+def pair_rewriter(tokenizer: MeCabTokenizer) -> QueryRewriter:
+    from kb.index.lexical import LexicalIndex
+
+    texts = [list(tokenizer.terms(chunk)) for chunk in PAIR_CHUNKS]
+    lexical = LexicalIndex.build([[] for _ in texts], texts)
+    return QueryRewriter(Vocabulary({}, PAIR_WORDS), tokenizer, lexical)
+
+
+def test_a_lone_kanji_becomes_the_two_kanji_word_its_context_supports(
+    pair_rewriter: QueryRewriter,
+) -> None:
+    # 免 is no word of this corpus; of 免許 and 免除, the chunks holding 更新 hold 免許.
+    out = pair_rewriter.rewrite("免の更新はどこで")
+    assert out.text == "免許の更新はどこで"
+    assert out.corrections == (("免", "免許"),)
+
+
+def test_a_lone_kanji_the_corpus_uses_as_a_word_is_left_alone(
+    pair_rewriter: QueryRewriter,
+) -> None:
+    # 家 is a word of the corpus (家の前): typed as meant, never 家庭.
+    assert pair_rewriter.rewrite("家の前の道路").text == "家の前の道路"
+
+
+def test_without_support_or_without_the_index_nothing_is_restored(
+    pair_rewriter: QueryRewriter, tokenizer: MeCabTokenizer
+) -> None:
+    # 免 next to words no chunk holds together with 免許 or 免除: no evidence, left alone.
+    assert pair_rewriter.rewrite("免のピザ").text == "免のピザ"
+    plain = QueryRewriter(Vocabulary({}, PAIR_WORDS), tokenizer)
+    assert plain.rewrite("免の更新はどこで").text == "免の更新はどこで"
+
+
+def test_the_support_must_beat_the_kanji_as_typed_by_the_ratio(tokenizer: MeCabTokenizer) -> None:
+    from kb.index.lexical import LexicalIndex
+
+    # One chunk holds 免 as a word of its own (once: no word of the vocabulary), beside 更新.
+    texts = [list(tokenizer.terms(chunk)) for chunk in [*PAIR_CHUNKS, "免の更新"]]
+    lexical = LexicalIndex.build([[] for _ in texts], texts)
+
+    def rewriter(ratio: float) -> QueryRewriter:
+        vocabulary = Vocabulary({}, PAIR_WORDS)
+        return QueryRewriter(vocabulary, tokenizer, lexical, context_ratio=ratio)
+
+    assert rewriter(1.0).rewrite("免の更新はどこで").text == "免許の更新はどこで"
+    assert rewriter(1000.0).rewrite("免の更新はどこで").text == "免の更新はどこで"

@@ -1,0 +1,190 @@
+"""Consultation records: masked like ingest, validated, closed into a searchable case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kb.desk.records import Desk, DeskContext, RecordDraft, case_document, context_for
+from kb.embed.embedder import FakeEmbedder
+from kb.errors import BusyError, DeskError
+from kb.index.builder import build_index
+from kb.index.lock import writer_lock
+from kb.ingest.redact import Redactor, masker_for, public_phones
+from kb.search.searcher import Searcher
+from kb.settings import Settings
+from kb.store import EmbeddingCache, Store
+from kb.text.masking import FULL
+from kb.text.mecab import MeCabTokenizer
+from tests.conftest import fill_store
+from tests.sample import DEPARTMENTS, DOCUMENTS
+
+WORDS = "山田花子さん（090-1234-5678、中央町3丁目4番5号）から。市民課の099-555-1101に電話した"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tokenizer: MeCabTokenizer, fake_embedder: FakeEmbedder) -> Settings:
+    """A data folder with the sample corpus stored and indexed (closing writes to it)."""
+    settings = Settings(data_dir=tmp_path, model="fake", mask_keep_words=["中島"])
+    store = Store(settings.store_path)
+    cache = EmbeddingCache(tmp_path / "embeddings.sqlite")
+    try:
+        fill_store(store, tokenizer)
+        build_index(store, fake_embedder, settings.index_root, cache=cache)
+    finally:
+        cache.close()
+        store.close()
+    return settings
+
+
+@pytest.fixture
+def desk(settings: Settings, tokenizer: MeCabTokenizer) -> Iterator[Desk]:
+    d = Desk(settings, tokenizer)
+    yield d
+    d.close_stores()
+
+
+@pytest.fixture
+def ctx(desk: Desk, settings: Settings, fake_embedder: FakeEmbedder) -> Iterator[DeskContext]:
+    searcher = Searcher.open(settings.index_root, fake_embedder, desk.tokenizer)
+    yield desk.context(searcher)
+    searcher.close()
+
+
+def test_texts_are_masked_exactly_as_ingest_masks_a_case(
+    desk: Desk, ctx: DeskContext, tokenizer: MeCabTokenizer
+) -> None:
+    record = desk.create(
+        RecordDraft(citizen_words=WORDS, notes=WORDS, actions=WORDS, queries=[WORDS, " "]),
+        ctx,
+        actor="counsellor",
+    )
+    ingest = Redactor(masker_for(DEPARTMENTS, tokenizer, (), public_phones(DOCUMENTS)))
+    expected = ingest.text(WORDS, FULL)
+    assert record.citizen_words == record.notes == record.actions == expected
+    assert record.queries == (expected,)  # blank searches dropped
+    assert "[電話番号]" in expected
+    assert "[氏名]" in expected
+    assert "[住所]" in expected
+    assert "099-555-1101" in expected  # the directory's number is public
+    assert "090-1234-5678" not in expected
+    assert "山田" not in expected
+    stored = desk.records().get(record.id)
+    assert stored == record
+    assert record.created_by == "counsellor"
+    assert record.status == "対応中"
+
+
+def test_city_place_names_are_kept_like_ingest_keeps_them(desk: Desk, ctx: DeskContext) -> None:
+    record = desk.create(RecordDraft(citizen_words="中島さんの家の前の道"), ctx, actor="a")
+    assert record.citizen_words.startswith("中島")
+
+
+@pytest.mark.parametrize(
+    ("draft", "message"),
+    [
+        (RecordDraft(channel="FAX"), "相談経路"),
+        (RecordDraft(departments=["総務課"]), "担当課一覧にありません"),
+        (RecordDraft(date="2024/02/30"), "相談日"),
+        (RecordDraft(notes="あ" * 100_001), "メモが長すぎます"),
+        (RecordDraft(queries=["あ" * 2_001]), "検索履歴"),
+    ],
+)
+def test_bad_fields_are_refused(
+    desk: Desk, ctx: DeskContext, draft: RecordDraft, message: str
+) -> None:
+    with pytest.raises(DeskError, match=message) as raised:
+        desk.create(draft, ctx, actor="a")
+    assert raised.value.reason == "invalid"
+    assert desk.records().find() == []
+
+
+def test_fields_are_normalised(desk: Desk, ctx: DeskContext) -> None:
+    record = desk.create(
+        RecordDraft(
+            channel="ｌｉｎｅ", date="令和7年4月1日", departments=["戸籍住民課", "市民課", " "]
+        ),
+        ctx,
+        actor="a",
+    )
+    assert record.channel == "LINE"
+    assert record.date == "2025-04-01"
+    assert record.departments == ("市民課",)  # the alias is the directory's name, once
+
+
+def test_edits_keep_what_is_not_given(desk: Desk, ctx: DeskContext) -> None:
+    record = desk.create(RecordDraft(citizen_words="相談", channel="電話"), ctx, actor="a")
+    edited = desk.update(record.id, RecordDraft(actions="案内した"), ctx)
+    assert (edited.citizen_words, edited.channel, edited.actions) == ("相談", "電話", "案内した")
+    with pytest.raises(DeskError) as raised:
+        desk.update("R000099", RecordDraft(), ctx)
+    assert raised.value.reason == "not_found"
+
+
+def test_close_stores_the_case_and_the_new_index_finds_it(
+    desk: Desk, ctx: DeskContext, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    record = desk.create(
+        RecordDraft(citizen_words="庭のソーラーパネルの反射光がまぶしい", departments=["市民課"]),
+        ctx,
+        actor="a",
+    )
+    with pytest.raises(DeskError, match="対応内容") as raised:
+        desk.close(record.id, RecordDraft(), ctx, fake_embedder)
+    assert raised.value.reason == "invalid"
+    closure = desk.close(
+        record.id, RecordDraft(actions="設置者への相談方法を案内"), ctx, fake_embedder
+    )
+    assert closure.record.closed
+    assert closure.record.closed_at
+    assert closure.build.embedded == 1  # only the new case; the rest from the cache
+    assert closure.build.cached > 0
+    searcher = Searcher.open(settings.index_root, fake_embedder, desk.tokenizer)
+    try:
+        hits = searcher.search("ソーラーパネルの反射光", k=3).cases
+        assert hits
+        assert hits[0].id == record.id
+    finally:
+        searcher.close()
+    store = Store(settings.store_path)
+    try:
+        case = store.get_documents([record.case_id])[record.case_id]
+    finally:
+        store.close()
+    assert case == case_document(closure.record)
+    assert (case.kind, case.status, case.source) == ("case", "完了", f"desk:{record.id}")
+    with pytest.raises(DeskError) as again:
+        desk.close(record.id, RecordDraft(), ctx, fake_embedder)
+    assert again.value.reason == "closed"
+
+
+def test_close_waits_for_no_one_while_another_writer_holds_the_lock(
+    desk: Desk, ctx: DeskContext, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    record = desk.create(RecordDraft(citizen_words="相談", actions="案内"), ctx, actor="a")
+    with writer_lock(settings, "ingest"), pytest.raises(BusyError):
+        desk.close(record.id, RecordDraft(), ctx, fake_embedder)
+    assert not desk.get(record.id).closed  # nothing half done
+
+
+def test_close_without_a_store_says_so(
+    desk: Desk, ctx: DeskContext, settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    record = desk.create(RecordDraft(citizen_words="相談", actions="案内"), ctx, actor="a")
+    settings.store_path.rename(settings.data_dir / "moved.sqlite")
+    with pytest.raises(DeskError) as raised:
+        desk.close(record.id, RecordDraft(), ctx, fake_embedder)
+    assert raised.value.reason == "unavailable"
+
+
+def test_context_keeps_directory_aliases(tokenizer: MeCabTokenizer) -> None:
+    ctx = context_for(DEPARTMENTS, [], tokenizer=tokenizer)
+    assert ctx.department("戸籍住民課") == "市民課"
+    assert ctx.department(" 市民課 ") == "市民課"
+    with pytest.raises(DeskError, match="担当課一覧"):
+        ctx.department("090-1234-5678課")
+    with pytest.raises(DeskError) as raised:
+        ctx.department("山田太郎 090-1234-5678")
+    assert "090-1234-5678" not in str(raised.value)  # the error echoes what was typed, masked
