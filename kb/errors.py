@@ -17,6 +17,7 @@
     │   └── FaqRefused        FAQ lifecycle: bad field, wrong state, approver not allowed
     ├── DocumentNotFound      kb delete / DELETE .../documents/{id}: no such document id
     ├── BackupError           kb backup / restore: corrupt or mismatched backup, live target
+    ├── ClusterError          --ray: Ray missing, cluster unreachable, a replica or worker failed
     └── DeskError             consultation records and hand-offs: bad field, unknown, closed
 
 Only the API layer turns these into HTTP errors; the CLI prints them without a traceback.
@@ -135,3 +136,8 @@ class DocumentNotFound(KBError):
 class BackupError(KBError):
     """A backup cannot be made or restored (:mod:`kb.ops`): a file that fails its checksum, a
     backup of another model, a live data folder in the way. Nothing was written."""
+
+
+class ClusterError(KBError):
+    """``--ray`` (:mod:`kb.scale`): Ray is not installed, the cluster cannot be reached or
+    started, or its replicas or embedding workers failed. Nothing was switched in."""

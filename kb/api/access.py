@@ -10,6 +10,7 @@ path                                      role
 ``/healthz``, ``/readyz``                 public
 ``/docs``, ``/redoc``, ``/openapi.json``  public
 ``/staff``, ``/trainer``, ``/admin``      public (page shells: HTML and JS, no data)
+``/briefs`` (day view of bookings)        public (page shell)
 ``/api/v1/admin/*``, ``/admin/*``         admin
 ``/api/v1/trainer/*``, ``/trainer/*``     trainer
 ``/metrics``                              admin, or none from ``KB_METRICS_ALLOW_IPS``

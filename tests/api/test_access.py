@@ -44,6 +44,7 @@ PUBLIC_PAGES = {
     "/trainer/",
     "/admin",
     "/admin/",
+    "/briefs",
 }
 
 
