@@ -15,9 +15,9 @@ then mends it (:mod:`kb.search.rewrite`, kana conversion off). Two rates per set
 * **damaged**: the rewriter changed the index terms of a question *without* a typo.
 
 Rows: the rewriter without the lexical index (no lone kanji weighed), then each
-``context_ratio`` (:data:`kb.search.rewrite.CONTEXT_RATIO`). The chosen ratio maximises
-restored minus damaged over both corpora pooled; the ratio chosen on one corpus alone is shown
-applied to the other. No query and no judgment is read.
+``context_ratio`` (:data:`kb.search.rewrite.CONTEXT_RATIO`). The chosen ratio is the middle
+of the plateau of restored minus damaged over all corpora pooled; the ratio chosen on one
+corpus alone is shown applied to the other. No query and no judgment is read.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ from kb.search.rewrite import CONTEXT_RATIO, QueryRewriter
 from kb.settings import Settings
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
+
+PLATEAU = 0.001
+"""Ratios whose pooled restored-minus-damaged is within this of the best are equally good."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,12 @@ def summarise(table: dict[str, dict[str, Any]], ratios: list[float]) -> dict[str
         return sum((r["restored"] - r["damaged"]) * r["n"] for r in rows) / n
 
     def pick(names: list[str]) -> float:
-        return max(ratios, key=lambda r: (gain([table[c][f"ratio {r:g}"] for c in names]), -r))
+        # The optimum is a plateau: the middle of the ratios within PLATEAU of the best, so
+        # that the choice does not sit on the plateau's edge by a handful of typos.
+        gains = {r: gain([table[c][f"ratio {r:g}"] for c in names]) for r in ratios}
+        top = max(gains.values())
+        plateau = sorted(r for r, g in gains.items() if g >= top - PLATEAU)
+        return plateau[(len(plateau) - 1) // 2]
 
     names = sorted(table)
     chosen = pick(names)

@@ -185,7 +185,12 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     with _writer_lock(settings, "build") as held:
         _clean_leftovers(settings, held)
         with cli_audited(settings, "build") as done:
-            report = rebuild(settings, progress=progress)
+            if getattr(args, "ray", None) is not None:
+                from kb.scale.commands import build as build_on_ray
+
+                report = build_on_ray(args, settings, progress, _print)
+            else:
+                report = rebuild(settings, progress=progress)
             done.detail = _build_summary(report)
     progress.close()
     _print_build(report)
@@ -238,6 +243,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     proxies = uvicorn_proxy_options(settings.forwarded_allow_ips)
     if settings.forwarded_allow_ips:
         _print(f"X-Forwarded-For trusted from: {', '.join(settings.forwarded_allow_ips)}")
+    if getattr(args, "ray", None) is not None:
+        from kb.scale.commands import serve as serve_on_ray
+
+        return serve_on_ray(args, settings, _print)
     if args.workers > 1:
         # Worker processes each build their own app (uvicorn needs an import string), from
         # the environment: pass on what the command line set.
@@ -424,6 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("build", help="(re)build the index from the store")
+    from kb.scale.commands import add_build_options, add_serve_options
+
+    add_build_options(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("search", help="search from the command line")
@@ -469,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="worker processes (each loads its own copy of the model and the index)",
     )
+    add_serve_options(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="retrieval evaluation on a BEIR-layout dataset")

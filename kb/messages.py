@@ -315,6 +315,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "で指定できます）",
         "(read sheet '{sheet}'; the workbook's sheets: {sheets}; choose another with --sheet)",
     ),
+    # --- manuals (kb.ingest.markdown, docx_reader, pdf_reader) ----------------------------------
+    "manual.front_matter": (
+        "1 行目から始まるフロントマター（---）が '---' で閉じられていません",
+        "front matter starting at line 1 is not closed with '---'",
+    ),
+    "manual.docx_unreadable": (
+        "Word の .docx ファイルとして読めません（{problem}）。Word で .docx として保存し直して"
+        "ください",
+        "not a readable Word .docx file ({problem}); re-save it from Word as .docx",
+    ),
+    "manual.docx_empty": ("文書に本文がありません", "the document contains no text"),
+    "manual.pdf_no_text": (
+        "PDF から文字を取り出せません（スキャンした画像?）。OCR をかけるか、本文を .docx/.md で"
+        "用意してください",
+        "the PDF has no extractable text (a scanned image?); run OCR on it or supply the text "
+        "as .docx/.md",
+    ),
+    "manual.pdf_no_body": (
+        "本文が見つかりません（タイトル・見出し・ページ番号・ヘッダー/フッターだけです）。"
+        "何も保存されません",
+        "no body text found (only a title, headings, page numbers or running headers and "
+        "footers); nothing would be stored",
+    ),
+    "manual.pdf_password": (
+        "PDF にパスワードがかかっています",
+        "the PDF is protected by a password",
+    ),
+    "manual.pdf_unreadable": (
+        "PDF ファイルとして読めません（{problem}）",
+        "not a readable PDF file ({problem})",
+    ),
+    "manual.pdf_page": (
+        "{page} ページ目の文字を取り出せません（{problem}）。このページは飛ばしました",
+        "page {page}: cannot extract text ({problem}); skipped",
+    ),
     # --- reports (kb.ingest.summary) ----------------------------------------------------------
     "report.files": (
         "{files} 件のファイルを取り込みました: 文書 {documents} 件、担当課 {departments} 件、"

@@ -16,7 +16,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   # torch is pinned to the local CPU build (torch==2.13.0); any other pin pulls GBs of CUDA.
   .venv/bin/python -m pip install --quiet "torch==2.13.0"
-  .venv/bin/python -m pip install --quiet -e ".[dev,bench]"
+  .venv/bin/python -m pip install --quiet -e ".[dev,bench,ray]"
   echo "$want" > "$stamp"
 fi
 

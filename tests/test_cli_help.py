@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -109,3 +110,19 @@ def test_version_comes_from_package_metadata(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out.strip()
     assert out == f"kb {package_version()}"
     assert package_version() == metadata.version("kb")
+
+
+def test_serve_listens_where_the_settings_say(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``kb serve`` without --host/--port uses KB_HOST/KB_PORT (the systemd env file)."""
+    import uvicorn
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setenv("KB_HOST", "0.0.0.0")
+    monkeypatch.setenv("KB_PORT", "8123")
+    assert main(["--data-dir", str(tmp_path), "--model", "fake", "serve"]) == 0
+    assert (calls[-1]["host"], calls[-1]["port"]) == ("0.0.0.0", 8123)
+    assert main(["--data-dir", str(tmp_path), "--model", "fake", "serve", "--port", "9000"]) == 0
+    assert (calls[-1]["host"], calls[-1]["port"]) == ("0.0.0.0", 9000)

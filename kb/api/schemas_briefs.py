@@ -7,11 +7,22 @@ from pydantic import BaseModel, Field
 from kb.api.schemas import CaseOut, DepartmentOut, FaqOut, ManualOut
 from kb.desk.bookings import MAX_BOOKINGS
 
+TOPIC_MAX_CHARS = 4_000
+"""The longest topic accepted at the edge; the search's ``max_query_chars`` is the real limit."""
+FILE_MAX_BYTES = 2 * 1024 * 1024
+"""The largest bookings file accepted (a day's bookings are a few kilobytes)."""
+FILE_MAX_BASE64 = (FILE_MAX_BYTES + 2) // 3 * 4
+
 
 class BookingIn(BaseModel):
     """One booked consultation."""
 
-    topic: str = Field(min_length=1, description="相談内容: what the citizen wrote when booking.")
+    topic: str = Field(
+        min_length=1,
+        max_length=TOPIC_MAX_CHARS,
+        description="相談内容: what the citizen wrote when booking (the search's own length "
+        "limit, max_query_chars, applies too).",
+    )
     datetime: str = Field(
         min_length=1, max_length=40, description="予約日時 (2026-06-01 09:30, 2026/6/1 9:30...)."
     )
@@ -24,14 +35,20 @@ class BookingIn(BaseModel):
 class DayIn(BaseModel):
     """A day's bookings, as JSON."""
 
-    bookings: list[BookingIn] = Field(min_length=1, max_length=MAX_BOOKINGS)
+    bookings: list[BookingIn] = Field(
+        min_length=1, max_length=MAX_BOOKINGS, description="The bookings, in any order."
+    )
 
 
 class DayFileIn(BaseModel):
     """A day's bookings as the booking system exported them (CSV or xlsx), base64-encoded."""
 
     filename: str = Field(min_length=1, max_length=255, description="Its name (.csv or .xlsx).")
-    content_base64: str = Field(min_length=1)
+    content_base64: str = Field(
+        min_length=1,
+        max_length=FILE_MAX_BASE64,
+        description="The file's bytes, base64 (at most 2 MiB before encoding).",
+    )
 
 
 class BookingOut(BaseModel):

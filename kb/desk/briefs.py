@@ -135,10 +135,12 @@ class BriefMaker:
         """The brief of one booking.
 
         Raises:
-            QueryError: The topic is empty or longer than the search accepts.
+            QueryError: The topic is empty.
         """
         t0 = time.perf_counter()
-        result = self.searcher.search(booking.topic, k=self.k)
+        result = self.searcher.search(
+            fit_topic(booking.topic, self.searcher.config.max_query_chars), k=self.k
+        )
         found = self.recognizer.recognize(booking.topic)
         if found.events:
             checklist = self.book.checklist(found.events, found.conditions)
@@ -203,6 +205,17 @@ class BriefMaker:
                 phone = dept.phone if dept else ""
                 out[name] = Invitee(name, phone, f"手続き {n}件")
         return tuple(out.values()) if len(out) >= 2 else ()
+
+
+def fit_topic(topic: str, max_chars: int) -> str:
+    """A booking's topic cut to what one search takes: the citizen wrote it at home and may
+    have written at length. Cut after the last sentence end within ``max_chars`` when that
+    keeps at least half, else at ``max_chars``; life events are read from the whole topic."""
+    if len(topic) <= max_chars:
+        return topic
+    head = topic[:max_chars]
+    end = max(head.rfind(mark) for mark in "。！？!?\n")
+    return head[: end + 1] if end + 1 >= max_chars // 2 else head
 
 
 def _compounds(morphemes: Sequence[Morpheme]) -> list[str]:

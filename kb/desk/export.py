@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 from kb.ingest.schema import SPECS
@@ -34,6 +35,8 @@ FORMATS = ("csv", "xlsx")
 PENDING = "（未記入）"
 """Written for an open record's empty summary or resolution (ingest requires both)."""
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters: no spreadsheet cell may hold them (openpyxl refuses), none is text."""
 
 
 def _check_columns() -> None:
@@ -64,6 +67,7 @@ def rows(records: Iterable[ConsultationRecord]) -> list[list[str]]:
 
 
 def _safe(cell: str) -> str:
+    cell = _CONTROL.sub("", cell)
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
@@ -87,7 +91,7 @@ def to_xlsx(table: Sequence[Sequence[str]]) -> bytes:
     for i, row in enumerate(table, start=1):
         for j, value in enumerate(row, start=1):
             cell = sheet.cell(row=i, column=j)
-            cell.value = value
+            cell.value = _CONTROL.sub("", value)
             # openpyxl takes a string starting with "=" as a formula: keep it text.
             cell.data_type = "s"
     for column, width in zip("ABCDEFGH", (11, 12, 10, 14, 60, 60, 24, 8), strict=True):

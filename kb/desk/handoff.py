@@ -14,6 +14,7 @@ there for this print (:class:`CitizenContact`): they are never stored, logged or
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from kb.desk.records import MAX_SHORT_CHARS, MAX_WORDS_CHARS, Desk, DeskContext
@@ -24,6 +25,8 @@ from kb.text.masking import strip_placeholders
 from kb.trainer.docx_writer import WordBlock, docx_bytes
 from kb.types import Department, DocId, Document, Filters
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+"""Characters no XML (Word) document may hold and no printout shows: removed from sheets."""
 SIMILAR_K = 3
 """Similar cases and manual sections put on a sheet."""
 MAX_CONTACT_CHARS = 100
@@ -267,9 +270,16 @@ ul.refs li { margin-bottom: 1mm; }
 """
 
 
+def _printable(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
 def sheet_html(sheet: HandoffSheet) -> str:
     """The sheet as one self-contained HTML page for A4 printing (no script, text escaped)."""
-    e = html.escape
+
+    def e(text: str) -> str:
+        return html.escape(_printable(text))
+
     h = sheet.handoff
     head = "".join(
         f'<tr><th scope="row">{e(k)}</th>'
@@ -324,5 +334,12 @@ def sheet_blocks(sheet: HandoffSheet) -> list[WordBlock]:
 
 def sheet_docx(sheet: HandoffSheet) -> bytes:
     """The sheet as a Word document, in memory (it may carry the citizen's name)."""
-    receiver = sheet.handoff.to_department or sheet.handoff.to_outside
-    return docx_bytes(f"引継ぎ票 {sheet.handoff.id}", sheet_blocks(sheet), subject=receiver)
+    receiver = _printable(sheet.handoff.to_department or sheet.handoff.to_outside)
+    blocks: list[WordBlock] = []
+    for kind, level, content in sheet_blocks(sheet):
+        if isinstance(content, str):
+            blocks.append((kind, level, _printable(content)))
+        else:
+            rows = tuple(tuple(_printable(c) for c in row) for row in content)
+            blocks.append((kind, level, rows))
+    return docx_bytes(f"引継ぎ票 {sheet.handoff.id}", blocks, subject=receiver)

@@ -71,11 +71,11 @@ def source_fingerprint(model_path: str | Path) -> str:
     name (no local folder) the name itself is the fingerprint: a hub model is exported once
     per name.
     """
-    salt = f"kb-onnx-{EXPORT_VERSION}\n"
+    salt = f"kb-onnx-{EXPORT_VERSION}"
     path = Path(model_path).expanduser()
     if path.is_dir():
-        return model_folder_digest(path, salt=salt)[:16]
-    return hashlib.sha256(f"{salt}{model_path}".encode()).hexdigest()[:16]
+        return model_folder_digest(path, salt=salt + "\n")[:16]
+    return hashlib.sha256(f"{salt}{model_path}".encode()).hexdigest()[:16]  # as kb always did
 
 
 def _legacy_fingerprint(path: Path) -> str:

@@ -26,6 +26,7 @@ from kb.errors import InputError
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip, text_too_long
 from kb.ingest.manual import Block, Heading, Text, build_manual
 from kb.ingest.schema import split_multi
+from kb.messages import msg
 from kb.types import ParseResult
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def read_docx(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResul
     """
     source = str(path)
     if not path.is_file():
-        raise InputError(source, "no such file")
+        raise InputError(source, msg("files.missing"))
     check_zip(
         path,
         max_unpacked=limits.max_zip_unpacked_bytes,
@@ -73,11 +74,8 @@ def read_docx(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResul
     except InputError:
         raise
     except Exception as exc:  # python-docx raises many types for damaged files
-        raise InputError(
-            source,
-            f"not a readable Word .docx file ({type(exc).__name__}: {exc}); "
-            "re-save it from Word as .docx",
-        ) from None
+        problem = f"{type(exc).__name__}: {exc}"
+        raise InputError(source, msg("manual.docx_unreadable", problem=problem)) from None
     title = core_title
     titles = [b for b in blocks if isinstance(b, Heading) and b.level == 0]
     if titles and not title:
@@ -100,7 +98,7 @@ def read_docx(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResul
         title = top[0].text
         blocks = [b for b in blocks if b is not top[0]]
     if not any(isinstance(b, Text) and b.text.strip() for b in blocks):
-        raise InputError(source, "the document contains no text")
+        raise InputError(source, msg("manual.docx_empty"))
     return build_manual(
         blocks,
         source=source,

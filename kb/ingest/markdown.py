@@ -18,6 +18,7 @@ from kb.errors import InputError
 from kb.ingest.encoding import read_text
 from kb.ingest.manual import Block, Heading, Text, build_manual, heading_style, split_lines
 from kb.ingest.schema import header_key, split_multi
+from kb.messages import msg
 from kb.types import ParseResult
 
 _ATX_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -80,7 +81,7 @@ def parse_markdown(text: str, *, source: str, stem: str) -> ParseResult:
         InputError: The text is empty or its front matter is not closed.
     """
     if not text.strip():
-        raise InputError(source, "file is empty")
+        raise InputError(source, msg("rows.empty_file"))
     lines = text.split("\n")
     meta, start = _front_matter(lines, source)
     blocks = _markdown_blocks(lines, start)
@@ -118,7 +119,7 @@ def parse_plain_text(text: str, *, source: str, stem: str) -> ParseResult:
         InputError: The text is empty.
     """
     if not text.strip():
-        raise InputError(source, "file is empty")
+        raise InputError(source, msg("rows.empty_file"))
     numbered = list(enumerate(text.split("\n"), start=1))
     first = next(i for i, (_, line) in enumerate(numbered) if line.strip())
     title = stem
@@ -141,7 +142,7 @@ def _front_matter(lines: list[str], source: str) -> tuple[dict[str, str], int]:
         name = _FRONT_KEYS.get(header_key(key))
         if sep and name:
             meta[name] = _front_value(value)
-    raise InputError(source, "front matter starting at line 1 is not closed with '---'", line=1)
+    raise InputError(source, msg("manual.front_matter"), line=1)
 
 
 def _front_value(value: str) -> str:

@@ -25,6 +25,7 @@ from kb.errors import InputError
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, text_too_long
 from kb.ingest.manual import build_manual, heading_style, split_lines
 from kb.ingest.schema import split_multi
+from kb.messages import msg
 from kb.types import ParseResult, RowError
 
 if TYPE_CHECKING:
@@ -60,14 +61,10 @@ def read_pdf(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResult
     """
     source = str(path)
     if not path.is_file():
-        raise InputError(source, "no such file")
+        raise InputError(source, msg("files.missing"))
     pages, meta_title, departments, errors = _extract(path, source, limits)
     if not any(line.strip() for page in pages for line in page):
-        raise InputError(
-            source,
-            "the PDF has no extractable text (a scanned image?); run OCR on it or supply the "
-            "text as .docx/.md",
-        )
+        raise InputError(source, msg("manual.pdf_no_text"))
     pages = [_drop_page_numbers(page) for page in pages]
     title = meta_title
     first = next((line.strip() for page in pages for line in page if line.strip()), "")
@@ -89,11 +86,7 @@ def read_pdf(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResult
         departments=departments,
     )
     if not result.documents:
-        raise InputError(
-            source,
-            "no body text found (only a title, headings, page numbers or running headers and "
-            "footers); nothing would be stored",
-        )
+        raise InputError(source, msg("manual.pdf_no_body"))
     if errors:
         return ParseResult(source=result.source, documents=result.documents, errors=tuple(errors))
     return result
@@ -118,7 +111,7 @@ def _extract(
                 "読み込みません",
             )
         if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(source, "the PDF is protected by a password")
+            raise InputError(source, msg("manual.pdf_password"))
         page_list = list(reader.pages)
         if len(page_list) > limits.max_pdf_pages:
             raise InputError(
@@ -131,7 +124,8 @@ def _extract(
     except InputError:
         raise
     except Exception as exc:  # damaged files raise many kinds of errors
-        raise InputError(source, f"not a readable PDF file ({type(exc).__name__}: {exc})") from None
+        problem = f"{type(exc).__name__}: {exc}"
+        raise InputError(source, msg("manual.pdf_unreadable", problem=problem)) from None
     pages: list[list[str]] = []
     errors: list[RowError] = []
     chars = 0
@@ -139,9 +133,7 @@ def _extract(
         try:
             text = page.extract_text() or ""
         except Exception as exc:  # one bad content stream should not lose the other pages
-            errors.append(
-                RowError(source, 0, "", f"page {number}: cannot extract text ({exc}); skipped")
-            )
+            errors.append(RowError(source, 0, "", msg("manual.pdf_page", page=number, problem=exc)))
             text = ""
         chars += len(text)
         if chars > limits.max_manual_chars:

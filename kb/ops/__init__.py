@@ -9,5 +9,6 @@ the command line only:
 * :mod:`kb.ops.auditcopy`: the audit log's anchor cut at the copied log's head, and the key
   check of a restore (the key itself is never in a backup);
 * :mod:`kb.ops.backup` and :mod:`kb.ops.restore`: the two operations;
-* :mod:`kb.ops.commands`: their command-line parsers.
+* :mod:`kb.ops.commands`: their command-line parsers;
+* :mod:`kb.ops.messages`: what they say, in Japanese and English (``KB_LANG``).
 """

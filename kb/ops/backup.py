@@ -148,9 +148,12 @@ def create_backup(
         )
         manifest.write(staging)
         sync_tree(staging)
-        if dest.exists():
-            dest.rmdir()  # checked empty above
-        os.rename(staging, dest)
+        try:
+            if dest.exists():
+                dest.rmdir()  # checked empty above
+            os.rename(staging, dest)
+        except OSError as exc:  # another backup to the same folder finished first
+            raise BackupError(text("backup.dest_not_empty", dest=dest)) from exc
         _sync_dir(dest.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

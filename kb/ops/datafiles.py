@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +121,7 @@ def copy_data_files(
                 size, digest = copy_hashed(item.source, dest)
         except FileNotFoundError:
             continue
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise BackupError(text("backup.copy_failed", path=item.source, error=exc)) from exc
         entry = FileEntry(
             f"{prefix}/{item.rel}", size, digest, "database" if item.database else "file"

@@ -95,7 +95,7 @@ def temp_dir() -> Path:
 def _info(local: bool) -> ClusterInfo:
     import ray
 
-    alive = [n for n in ray.nodes() if n.get("Alive")]
+    alive = [n for n in ray.nodes() if n.get("Alive")]  # type: ignore[no-untyped-call]
     cpus = sum(float(n.get("Resources", {}).get("CPU", 0.0)) for n in alive)
     address = ray.get_runtime_context().gcs_address
     return ClusterInfo(address=address, local=local, nodes=len(alive), cpus=cpus)

@@ -17,7 +17,7 @@ The texts travel through Ray's object store, not the file system: the workers ne
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,13 +157,14 @@ def embed_missing(
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     items = [{"hash": h, "text": t} for h, t in missing]
-    blocks = max(workers, min(len(items) // BATCH_TEXTS, 4 * workers * 8))
-    dataset = ray.data.from_items(items, override_num_blocks=max(1, blocks)).map_batches(
+    # A few blocks per worker: enough to keep every actor busy, few enough to stay cheap.
+    blocks = max(workers, min(-(-len(items) // BATCH_TEXTS), 8 * workers))
+    dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
         EncodeBatch,
         fn_constructor_args=(worker_settings(settings), threads),
         batch_size=BATCH_TEXTS,
         batch_format="numpy",
-        concurrency=workers,
+        compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=threads,
     )
     cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
@@ -183,7 +184,7 @@ def embed_missing(
     return EmbedReport(total, done, workers, time.perf_counter() - started)
 
 
-def _check_model(models: Sequence[Any], ours: str) -> None:
+def _check_model(models: Iterable[Any], ours: str) -> None:
     theirs = {str(m) for m in models} - {ours}
     if theirs:
         raise ClusterError(say(_MESSAGES, "other_model", theirs=sorted(theirs)[0], ours=ours))

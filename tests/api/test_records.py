@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
 
 from kb.ingest.pipeline import ingest
 from kb.security.audit import AuditLog
 from kb.settings import Settings
 from kb.store import Store
 from tests.api.conftest import MakeClient
+from tests.hostile import hostile_text
 
 NAME = "山田太郎"
 PHONE = "090-1234-5678"
@@ -300,3 +302,44 @@ def test_records_need_a_staff_key(make_client: MakeClient, root: Path) -> None:
     assert anonymous.get("/api/v1/records").status_code == 401
     assert anonymous.post("/api/v1/records", json={}).status_code == 401
     assert anonymous.post("/api/v1/handoffs/H000001/sheet", json={}).status_code == 401
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=hostile_text())
+def test_hostile_text_in_every_field_never_breaks_the_server(client: TestClient, text: str) -> None:
+    body = {
+        "citizen_words": text,
+        "notes": text,
+        "actions": text,
+        "category": text[:200],
+        "queries": [text[:2000]],
+    }
+    r = client.post("/api/v1/records", json=body)
+    assert r.status_code in (201, 422), r.text
+    if r.status_code == 422:
+        assert r.json()["detail"]
+        return
+    record = r.json()
+    assert client.get(f"/api/v1/records/{record['id']}").json() == {**record, "handoffs": []}
+    h = client.post(
+        f"/api/v1/records/{record['id']}/handoffs",
+        json={"to_department": "市民課", "bring": text[:1000], "to_outside": text[:200]},
+    )
+    assert h.status_code in (201, 422), h.text
+    if h.status_code == 201:
+        sheet = client.post(
+            f"/api/v1/handoffs/{h.json()['id']}/sheet",
+            json={"citizen_name": text[:100], "citizen_phone": text[:100]},
+        )
+        assert sheet.status_code in (200, 422), sheet.text
+        word = client.post(
+            f"/api/v1/handoffs/{h.json()['id']}/sheet",
+            json={"citizen_name": text[:100], "format": "docx"},
+        )
+        assert word.status_code in (200, 422), word.text
+    assert client.get("/api/v1/records/export").status_code == 200
+    assert client.get("/api/v1/records/export", params={"format": "xlsx"}).status_code == 200

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.desk.bookings import Booking, parse_when, read_bookings
-from kb.desk.briefs import Brief, BriefMaker, brief_dict
+from kb.desk.briefs import Brief, BriefMaker, brief_dict, fit_topic
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import InputError, SchemaError
 from kb.search.searcher import Searcher
@@ -139,3 +139,13 @@ def test_shown_ids_cover_every_pane(searcher: Searcher) -> None:
     brief: Brief = BriefMaker(searcher).brief(Booking("2026-06-01", "", "母が認知症で心配"))
     ids = brief.shown_ids()
     assert {i.split(":")[0] for i in ids} >= {"department", "faq", "case"}
+
+
+def test_a_long_topic_is_briefed_on_its_first_sentences(searcher: Searcher) -> None:
+    topic = "父が亡くなりました。" + "いろいろと心配なことがあって眠れません。" * 100
+    brief = BriefMaker(searcher).brief(Booking("2026-06-01 10:00", "窓口", topic))
+    assert brief.life_events == ("死亡",)
+    assert brief.departments
+    assert fit_topic(topic, 500).endswith("。")
+    assert len(fit_topic(topic, 500)) <= 500
+    assert fit_topic("あ" * 600, 500) == "あ" * 500

@@ -131,9 +131,13 @@ def test_sheet_docx_has_the_same_content(desk: Desk, searcher: Searcher) -> None
 
     ctx = desk.context(searcher)
     h = write_handoff(
-        desk, HandoffDraft(to_department="市民課", summary="転入の手続き"), ctx, searcher, actor="a"
+        desk,
+        HandoffDraft(to_department="市民課", summary="転入の\x00手続き"),
+        ctx,
+        searcher,
+        actor="a",
     )
-    data = sheet_docx(sheet_for(desk, h, searcher, CitizenContact("佐藤 花子", "")))
+    data = sheet_docx(sheet_for(desk, h, searcher, CitizenContact("佐藤 花子\x00", "\x1b")))
     document = docx.Document(io.BytesIO(data))
     text = "\n".join(p.text for p in document.paragraphs)
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]

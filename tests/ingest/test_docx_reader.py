@@ -10,6 +10,9 @@ from docx.enum.style import WD_STYLE_TYPE
 from kb.errors import InputError
 from kb.ingest.docx_reader import read_docx
 
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def make_manual(path: Path, *, core_title: str = "", with_title: bool = True) -> Path:
     document = docx.Document()

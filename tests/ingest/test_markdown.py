@@ -7,6 +7,9 @@ import pytest
 from kb.errors import InputError
 from kb.ingest.markdown import parse_markdown, parse_plain_text, read_markdown, read_plain_text
 
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
+
 MANUAL_MD = """\
 ---
 title: 総合相談窓口対応マニュアル

@@ -9,6 +9,9 @@ from kb.ingest.pdf_reader import read_pdf, unwrap_lines
 
 from ._builders import make_pdf, raw_unicode_pdf
 
+# These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def test_ascii_pdf_sections(tmp_path: Path) -> None:
     path = make_pdf(

@@ -19,7 +19,15 @@ from fastapi.responses import FileResponse
 from kb.api.deps import AuditDep, SearcherDep, StaffDep, StateDep
 from kb.api.routes.pages import STATIC_DIR
 from kb.api.schemas import ErrorOut
-from kb.api.schemas_briefs import BookingIn, BriefOut, DayFileIn, DayIn, DayOut, RowErrorOut
+from kb.api.schemas_briefs import (
+    FILE_MAX_BYTES,
+    BookingIn,
+    BriefOut,
+    DayFileIn,
+    DayIn,
+    DayOut,
+    RowErrorOut,
+)
 from kb.desk.bookings import Booking, BookingFile, parse_channel, parse_when, read_bookings
 from kb.desk.briefs import Brief, BriefMaker, brief_dict
 from kb.errors import InputError, QueryError
@@ -29,8 +37,6 @@ from kb.security.audit import AuditLog
 router = APIRouter(prefix="/api/v1", tags=["briefs"])
 pages = APIRouter(include_in_schema=False)
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
-"""The largest bookings file accepted (a day's bookings are a few kilobytes)."""
 _ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
@@ -117,9 +123,9 @@ async def brief_file(
         raise HTTPException(
             status_code=422, detail=f"{name}: content_base64 is not base64"
         ) from None
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > FILE_MAX_BYTES:
         raise HTTPException(
-            status_code=422, detail=f"{name}: {len(data):,} bytes; at most {MAX_FILE_BYTES:,}"
+            status_code=422, detail=f"{name}: {len(data):,} bytes; at most {FILE_MAX_BYTES:,}"
         )
     t0 = time.perf_counter()
     parsed = await state.run(_read_upload, name, suffix, data)
