@@ -13,6 +13,7 @@ there for this print (:class:`CitizenContact`): they are never stored, logged or
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from dataclasses import dataclass
@@ -218,7 +219,7 @@ def _receiver(sheet: HandoffSheet) -> list[tuple[str, str]]:
 
 def _header_rows(sheet: HandoffSheet) -> list[tuple[str, str]]:
     h, r = sheet.handoff, sheet.record
-    rows = [("引継ぎ票番号", h.id), ("作成日時", h.created_at.replace("T", " ")[:16] + " UTC")]
+    rows = [("引継ぎ票番号", h.id), ("作成日時", _local_time(h.created_at))]
     if r is not None:
         rows.append(("相談記録", f"{r.id}（{r.date}・{r.channel or '経路未記入'}）"))
     rows.append(("緊急度", h.urgency))
@@ -234,6 +235,22 @@ def _header_rows(sheet: HandoffSheet) -> list[tuple[str, str]]:
             ("相談者の連絡先", "この票には記載していません（引継元の窓口にお問い合わせください）")
         )
     return rows
+
+
+def _local_time(stamp: str) -> str:
+    """A stored UTC time as the city reads it: Japan time (the server's zone may be UTC)."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        when = dt.datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Tokyo"))
+    except (ValueError, KeyError, OSError):  # no time zone data: say which zone it is
+        return stamp.replace("T", " ")[:16] + " UTC"
+    return when.strftime("%Y-%m-%d %H:%M") + "（日本時間）"
+
+
+def _manual_label(m: Document) -> str:
+    heading = " > ".join(m.heading_path) or m.title
+    return heading if heading == m.doc_title or not m.doc_title else f"{m.doc_title} > {heading}"
 
 
 def _sections(sheet: HandoffSheet) -> list[tuple[str, str]]:
@@ -295,10 +312,7 @@ def sheet_html(sheet: HandoffSheet) -> str:
         f'<div class="meta">対応: {e(c.body[:300])}</div></li>'
         for c in sheet.cases
     )
-    manuals = "".join(
-        f"<li>{e(m.doc_title)} &gt; {e(' > '.join(m.heading_path) or m.title)}</li>"
-        for m in sheet.manuals
-    )
+    manuals = "".join(f"<li>{e(_manual_label(m))}</li>" for m in sheet.manuals)
     return (
         '<!doctype html><html lang="ja"><head><meta charset="utf-8">'
         f"<title>引継ぎ票 {e(h.id)}</title><style>{_CSS}</style></head><body>"
@@ -326,7 +340,7 @@ def sheet_blocks(sheet: HandoffSheet) -> list[WordBlock]:
         blocks.append(("paragraph", 0, "なし"))
     blocks.append(("heading", 1, "参考: 関係するマニュアル"))
     for m in sheet.manuals:
-        blocks.append(("bullet", 1, f"{m.doc_title} > {' > '.join(m.heading_path) or m.title}"))
+        blocks.append(("bullet", 1, _manual_label(m)))
     if not sheet.manuals:
         blocks.append(("paragraph", 0, "なし"))
     return blocks

@@ -28,8 +28,10 @@ from tests.e2e.demo_index import FAKE_MODEL
 pytestmark = pytest.mark.e2e
 
 PREFIX = "/faq"
-CITY = "http://www.city.example.test"
-"""The city's own site embedding the widget (served by Chromium's route interception)."""
+CITY = "http://localhost:9"
+"""The city's own site embedding the widget: another origin, served by Chromium's route
+interception (never connected to); on loopback, since Chromium keeps a public page from
+calling a local address (Private Network Access)."""
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -207,7 +209,13 @@ def test_widget_on_the_city_site_with_a_sub_path_endpoint(page: Any, behind: Beh
         CITY + "/faq.html",
         lambda route: route.fulfill(status=200, content_type="text/html", body=html),
     )
+    msgs = []
+    page.on("console", lambda m: msgs.append(m.text))
+    page.on("requestfailed", lambda r: msgs.append("FAILED " + r.url + " " + str(r.failure)))
+    page.on("response", lambda r: msgs.append(f"RESP {r.status} {r.url}"))
     page.goto(CITY + "/faq.html")
+    page.wait_for_timeout(3000)
+    print("DEBUG", msgs, page.content()[:500])
     page.wait_for_selector("[role=combobox]")
     page.locator("[role=combobox]").click()
     page.keyboard.type("粗大ごみの出し方", delay=20)

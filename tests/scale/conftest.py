@@ -81,3 +81,19 @@ def data_dir_with(store_file: Path, folder: Path) -> Settings:
     assert not store_file.with_name(store_file.name + "-wal").exists()  # closed: one file
     (folder / "kb.sqlite").write_bytes(store_file.read_bytes())
     return Settings(data_dir=folder, model="fake")
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``kb.sqlite`` of the tests' small sample city (``tests/sample.py``)."""
+    from kb.store import Store
+    from kb.text.mecab import MeCabTokenizer
+    from tests.conftest import fill_store
+
+    path = tmp_path_factory.mktemp("sample-store") / "kb.sqlite"
+    store = Store(path)
+    try:
+        fill_store(store, MeCabTokenizer())
+    finally:
+        store.close()
+    return path
