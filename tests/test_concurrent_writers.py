@@ -41,6 +41,7 @@ def _kb(
     data: Path, *args: str, pause: str = "", pause_s: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    environ["KB_LANG"] = "en"  # these tests read the English report
     if pause:
         environ[PAUSE_ENV] = pause
         environ[PAUSE_SECONDS_ENV] = str(pause_s)

@@ -54,6 +54,7 @@ def _faq_csv(n: int, prefix: str) -> str:
 def _kb(data: Path, *args: str, pause: str = "") -> subprocess.Popen[str]:
     env = dict(os.environ)
     env.pop(PAUSE_ENV, None)
+    env["KB_LANG"] = "en"  # these tests read the English report
     if pause:
         env[PAUSE_ENV] = pause
         env[PAUSE_SECONDS_ENV] = "120"

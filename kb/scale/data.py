@@ -17,7 +17,7 @@ The texts travel through Ray's object store, not the file system: the workers ne
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,22 +144,51 @@ def embed_missing(
     Raises:
         ClusterError: A worker failed or loaded another model; what was stored stays cached.
     """
-    import ray.data
-    from ray.exceptions import RayError
-
     from kb.store import EmbeddingCache
 
     started = time.perf_counter()
     total, missing = _missing(settings, model_id)
     if not missing:
         return EmbedReport(total, 0, workers, time.perf_counter() - started)
+    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
+    done = 0
+    try:
+        for hashes, vectors in encode_on_ray(
+            settings, missing, model_id, workers=workers, threads=threads
+        ):
+            cache.put(model_id, list(zip(hashes, vectors, strict=True)))
+            done += len(hashes)
+            if progress:
+                progress("embed (Ray)", done, len(missing))
+    finally:
+        cache.close()
+    return EmbedReport(total, done, workers, time.perf_counter() - started)
+
+
+def encode_on_ray(
+    settings: Settings,
+    items: Sequence[tuple[str, str]],
+    model_id: str,
+    *,
+    workers: int,
+    threads: int = 1,
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """The Ray Data pipeline: ``(key, text)`` items in, ``(keys, vectors)`` batches out, in
+    no particular order. Runs inside :func:`kb.scale.cluster.connected`.
+
+    Raises:
+        ClusterError: A worker failed or loaded another model than ``model_id``.
+    """
+    import ray.data
+    from ray.exceptions import RayError
+
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
-    items = [{"hash": h, "text": t} for h, t in missing]
+    rows = [{"hash": key, "text": text} for key, text in items]
     # A few blocks per worker: enough to keep every actor busy, few enough to stay cheap.
-    blocks = max(workers, min(-(-len(items) // BATCH_TEXTS), 8 * workers))
-    dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
+    blocks = max(workers, min(-(-len(rows) // BATCH_TEXTS), 8 * workers))
+    dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
         EncodeBatch,
         fn_constructor_args=(worker_settings(settings), threads),
         batch_size=BATCH_TEXTS,
@@ -167,21 +196,13 @@ def embed_missing(
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=threads,
     )
-    cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
-    done = 0
     try:
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
             _check_model(batch["model"], model_id)
             vectors = np.asarray(batch["vector"], dtype=np.float32)
-            cache.put(model_id, list(zip((str(h) for h in batch["hash"]), vectors, strict=True)))
-            done += len(vectors)
-            if progress:
-                progress("embed (Ray)", done, len(missing))
+            yield [str(h) for h in batch["hash"]], vectors
     except RayError as exc:
         raise ClusterError(say(_MESSAGES, "worker_failed", problem=_first_line(exc))) from exc
-    finally:
-        cache.close()
-    return EmbedReport(total, done, workers, time.perf_counter() - started)
 
 
 def _check_model(models: Iterable[Any], ours: str) -> None:

@@ -63,7 +63,8 @@ def dashboard_html(corpus: TrainerCorpus, topics: TopicSet, gaps: GapReport) -> 
         for t in shown:
             locals_ = [(c, escape(DocId.local_of(c))) for c in t.representative]
             examples = "".join(
-                f'<li><a href="/staff#case/{local}">{local}</a> '
+                # Relative: the dashboard sits in /trainer, under a proxy's sub-path too.
+                f'<li><a href="staff#case/{local}">{local}</a> '
                 f"{escape(cases[c].title if c in cases else '')}</li>"
                 for c, local in locals_
             )

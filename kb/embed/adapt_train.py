@@ -1,0 +1,566 @@
+"""Fast domain adaptation: train the upper layers of the embedding model on cached lower states.
+
+:func:`kb.embed.tune.tune_model` runs every layer forward and backward on every step; on 2 cores
+one epoch over a 1,800-entry FAQ takes half an hour. Most of that work is repeated: the lower
+layers of a small encoder carry general Japanese, and a few thousand pairs cannot usefully move
+them. :func:`fast_tune` therefore
+
+* tokenises every text once (questions at :attr:`FastTuneConfig.max_query_tokens`, answers cut
+  into passages of :attr:`FastTuneConfig.max_passage_tokens`),
+* runs the frozen embeddings and lower layers once per text, without gradients, and keeps their
+  output (float16, only the real tokens),
+* trains only the upper :attr:`FastTuneConfig.train_layers` layers, for a few epochs, on those
+  cached states,
+* makes each batch's in-batch negatives hard by filling it with questions the *base* model
+  finds similar (negatives mined from kb's own dense candidates, at no extra encoding cost),
+* and scores the base and the adapted model on held-out corpus pairs (a question whose entry
+  was left out of training → its own answer among every answer), from the same cached states.
+
+The result is an ordinary sentence-transformers folder (the base model's prompts and maximum
+sequence length kept) with a ``kb_tune.json`` record. Importing this module loads neither
+torch nor sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.embed.folders import install_folder
+from kb.embed.tune import RECORD_NAME
+from kb.embed.tune_pairs import TrainingPair, pairs_hash
+from kb.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Progress callback: (stage, done, total), as the index build's."""
+
+_LOWER_BATCH = 64
+
+
+@dataclass(frozen=True)
+class FastTuneConfig:
+    """How :func:`fast_tune` adapts a model (the defaults are the measured choice).
+
+    Attributes:
+        train_layers: Upper transformer layers trained; the embeddings and the layers below
+            stay frozen and are run once.
+        max_query_tokens: Token limit of a question (median 22 in a city FAQ).
+        max_passage_tokens: Tokens per answer passage; longer answers are cut into passages.
+        passages_per_answer: Passages of one answer used as positives (1: its beginning).
+        epochs: Passes over the training pairs.
+        batch_size: Pairs per step (each gives ``batch_size - 1`` in-batch negatives).
+        learning_rate: Peak learning rate (linear warm-up, then linear decay).
+        warmup_ratio: Share of the steps spent warming the learning rate up.
+        hard_batches: Fill each batch with questions the base model finds similar, so that
+            the in-batch negatives are the near misses a search would rank high.
+        scale: Inverse temperature of the ranking loss (sentence-transformers' MNRL: 20).
+        seed: Seeds the split, batches, dropout and initialisation.
+        max_pairs: At most this many training pairs (a seeded sample): bounds the time and the
+            memory of the cached states for a large case archive.
+    """
+
+    train_layers: int = 4
+    max_query_tokens: int = 64
+    max_passage_tokens: int = 128
+    passages_per_answer: int = 1
+    epochs: int = 2
+    batch_size: int = 64
+    learning_rate: float = 1e-4
+    warmup_ratio: float = 0.1
+    hard_batches: bool = True
+    scale: float = 20.0
+    seed: int = 0
+    max_pairs: int = 6000
+
+    def check(self) -> None:
+        """Raise :class:`ValueError` for a setting that cannot train."""
+        if self.train_layers < 1 or self.epochs < 1 or self.batch_size < 2:
+            raise ValueError("train_layers and epochs must be >= 1, batch_size >= 2")
+        if min(self.max_query_tokens, self.max_passage_tokens) < 16:
+            raise ValueError("max_query_tokens and max_passage_tokens must be >= 16")
+        if self.passages_per_answer < 1 or self.max_pairs < 2:
+            raise ValueError("passages_per_answer must be >= 1 and max_pairs >= 2")
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Dense retrieval on held-out corpus pairs: each question → its answer among all answers.
+
+    Attributes:
+        queries: Held-out questions scored.
+        candidates: Answers each was ranked against (every answer of the corpus).
+        mrr_at_10: Mean reciprocal rank of the right answer (0 beyond rank 10).
+        recall_at_1: Share with the right answer first.
+        recall_at_10: Share with the right answer in the top 10.
+    """
+
+    queries: int
+    candidates: int
+    mrr_at_10: float
+    recall_at_1: float
+    recall_at_10: float
+
+
+@dataclass(frozen=True)
+class FastTuneReport:
+    """What :func:`fast_tune` did; written to the folder's ``kb_tune.json``.
+
+    Attributes:
+        path: The adapted sentence-transformers folder.
+        base_model: The model it started from.
+        method: ``"upper-layers"``.
+        config: The settings used.
+        train_pairs: Pairs trained on.
+        heldout_pairs: Pairs kept out of training for validation.
+        steps: Optimiser steps.
+        threads: torch threads.
+        seconds: Wall time, saving included.
+        cpu_seconds: Process CPU time (all threads); ``cpu_seconds / 2`` is the time on an
+            idle 2-core machine.
+        corpus_hash: Hash of the training pairs.
+        first_loss: Mean loss of the first ten steps.
+        final_loss: Mean loss of the last epoch.
+        base: The base model on the held-out pairs (``None`` without held-out pairs).
+        adapted: The adapted model on the same pairs.
+    """
+
+    path: Path
+    base_model: str
+    method: str
+    config: FastTuneConfig
+    train_pairs: int
+    heldout_pairs: int
+    steps: int
+    threads: int
+    seconds: float
+    cpu_seconds: float
+    corpus_hash: str
+    first_loss: float
+    final_loss: float
+    base: Validation | None
+    adapted: Validation | None
+
+    @property
+    def improved_by(self) -> float:
+        """Adapted minus base MRR@10 on the held-out pairs (0 without them)."""
+        if self.base is None or self.adapted is None:
+            return 0.0
+        return round(self.adapted.mrr_at_10 - self.base.mrr_at_10, 4)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data["improved_by"] = self.improved_by
+        return data
+
+
+# --------------------------------------------------------------------------- the model's parts
+
+
+class _Layers:
+    """The parts of a sentence-transformers BERT-style encoder that :func:`fast_tune` drives."""
+
+    def __init__(self, model: Any, train_layers: int) -> None:
+        import torch
+
+        self.torch = torch
+        self.model = model
+        auto = getattr(model[0], "auto_model", None)
+        layers = getattr(getattr(auto, "encoder", None), "layer", None)
+        if auto is None or layers is None or not hasattr(auto, "embeddings"):
+            raise ModelError(
+                "fast adaptation needs a BERT-style encoder (embeddings + encoder.layer); "
+                f"{type(auto).__name__} has none: use `kb tune --full`"
+            )
+        pooling = getattr(model[1], "pooling_mode_mean_tokens", None)
+        if len(model) < 2 or pooling is False:
+            raise ModelError("fast adaptation needs a mean-pooling model (as e5 is)")
+        self.auto = auto
+        self.split = max(0, len(layers) - train_layers)
+        self.lower = list(layers)[: self.split]
+        self.upper = list(layers)[self.split :]
+        self.tokenizer = model.tokenizer
+
+    def mask(self, attention: Any, hidden: Any) -> Any:
+        """The attention mask in the form the layers take (it changed in transformers 5)."""
+        try:
+            from transformers.masking_utils import create_bidirectional_mask
+        except ImportError:  # pragma: no cover - transformers 4
+            return self.auto.get_extended_attention_mask(attention, attention.shape)
+        return create_bidirectional_mask(
+            config=self.auto.config, inputs_embeds=hidden, attention_mask=attention
+        )
+
+    def run(self, layers: Sequence[Any], hidden: Any, attention: Any) -> Any:
+        mask = self.mask(attention, hidden)
+        for layer in layers:
+            out = layer(hidden, attention_mask=mask)
+            hidden = out[0] if isinstance(out, tuple) else out
+        return hidden
+
+    def lower_states(self, seqs: Sequence[Sequence[int]]) -> tuple[Any, np.ndarray]:
+        """Embeddings and lower layers of every sequence, once: ``(flat fp16 states, offsets)``.
+
+        Row ``offsets[i]:offsets[i + 1]`` of the flat tensor holds sequence ``i``'s tokens.
+        """
+        torch = self.torch
+        lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        flat = torch.empty((int(offsets[-1]), self.auto.config.hidden_size), dtype=torch.float16)
+        order = np.argsort(-lengths, kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(order), _LOWER_BATCH):
+                rows = order[start : start + _LOWER_BATCH].tolist()
+                ids, attention = self._pad([seqs[i] for i in rows])
+                hidden = self.auto.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
+                hidden = self.run(self.lower, hidden, attention)
+                for j, i in enumerate(rows):
+                    flat[offsets[i] : offsets[i + 1]] = hidden[j, : lengths[i]].to(torch.float16)
+        return flat, offsets
+
+    def _pad(self, seqs: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+        torch = self.torch
+        width = max(len(s) for s in seqs)
+        pad = self.tokenizer.pad_token_id or 0
+        ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = torch.tensor(list(s), dtype=torch.long)
+            attention[i, : len(s)] = 1
+        return ids, attention
+
+    def encode(self, flat: Any, offsets: np.ndarray, rows: Sequence[int]) -> Any:
+        """Upper layers, mean pooling and L2 normalisation for cached states ``rows``."""
+        torch = self.torch
+        lengths = [int(offsets[i + 1] - offsets[i]) for i in rows]
+        width = max(lengths)
+        hidden = torch.zeros((len(rows), width, flat.shape[1]), dtype=torch.float32)
+        attention = torch.zeros((len(rows), width), dtype=torch.long)
+        for j, (i, n) in enumerate(zip(rows, lengths, strict=True)):
+            hidden[j, :n] = flat[int(offsets[i]) : int(offsets[i]) + n].float()
+            attention[j, :n] = 1
+        hidden = self.run(self.upper, hidden, attention)
+        weights = attention.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
+    def encode_all(self, flat: Any, offsets: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        """:meth:`encode` in batches, without gradients, as a float32 array."""
+        torch = self.torch
+        out = np.zeros((len(rows), flat.shape[1]), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(rows), _LOWER_BATCH):
+                part = list(rows[start : start + _LOWER_BATCH])
+                out[start : start + len(part)] = self.encode(flat, offsets, part).numpy()
+        return out
+
+
+# --------------------------------------------------------------------------- texts and batches
+
+
+@dataclass(frozen=True)
+class _Items:
+    """Every distinct text once, as token ids, and the pairs as indexes into them."""
+
+    seqs: list[list[int]]
+    train: list[tuple[int, int]]
+    """(query text, passage text) per training item; an answer may give several passages."""
+    heldout: list[tuple[int, int]]
+    """(query text, first passage of its answer) per held-out pair."""
+    pool: list[int]
+    """The first passage of every distinct answer: the candidates of validation."""
+
+
+def _tokenise(
+    tokenizer: Any,
+    prompts: tuple[str, str],
+    train: Sequence[TrainingPair],
+    heldout: Sequence[TrainingPair],
+    config: FastTuneConfig,
+) -> _Items:
+    """Tokenise each distinct text once; cut answers into passages of the passage limit."""
+    query_prompt, doc_prompt = prompts
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    prompt_ids = list(tokenizer(doc_prompt, add_special_tokens=False)["input_ids"])
+    window = config.max_passage_tokens - 2 - len(prompt_ids)
+    seqs: list[list[int]] = []
+    index: dict[tuple[str, int], int] = {}
+
+    def add(key: tuple[str, int], ids: list[int]) -> int:
+        if key not in index:
+            index[key] = len(seqs)
+            seqs.append(ids)
+        return index[key]
+
+    def query(text: str) -> int:
+        if ("q:" + text, 0) in index:
+            return index[("q:" + text, 0)]
+        ids = tokenizer(
+            query_prompt + text, truncation=True, max_length=config.max_query_tokens
+        )["input_ids"]
+        return add(("q:" + text, 0), list(ids))
+
+    passages_of: dict[str, list[int]] = {}
+
+    def passages(text: str) -> list[int]:
+        if text not in passages_of:
+            body = list(tokenizer(text, add_special_tokens=False)["input_ids"]) or [sep]
+            parts = [body[i : i + window] for i in range(0, len(body), window)]
+            passages_of[text] = [
+                add(("p:" + text, n), [cls, *prompt_ids, *part, sep])
+                for n, part in enumerate(parts[: config.passages_per_answer])
+            ]
+        return passages_of[text]
+
+    items = [(query(p.query), d) for p in train for d in passages(p.positive)]
+    held = [(query(p.query), passages(p.positive)[0]) for p in heldout]
+    pool = sorted({v[0] for v in passages_of.values()})
+    return _Items(seqs, items, held, pool)
+
+
+def _batches(
+    items: Sequence[tuple[int, int]],
+    batch_size: int,
+    rng: random.Random,
+    similar: np.ndarray | None,
+) -> list[list[int]]:
+    """Batches of item indexes in which no query and no passage occurs twice.
+
+    With ``similar`` (one unit vector per item: the base model's query vector), each batch is a
+    random seed item and the items nearest to it, so that the other positives in the batch are
+    the answers the base model confuses with the right one; otherwise batches are random.
+    """
+    order = list(range(len(items)))
+    rng.shuffle(order)
+    alive = np.ones(len(items), dtype=bool)
+    batches: list[list[int]] = []
+    for seed in order:
+        if not alive[seed]:
+            continue
+        if similar is not None:
+            sims = similar @ similar[seed]
+            sims[~alive] = -np.inf
+            candidates = np.argsort(-sims, kind="stable")[: batch_size * 4].tolist()
+        else:
+            candidates = [i for i in order if alive[i]][: batch_size * 4]
+        batch: list[int] = []
+        texts: set[int] = set()
+        for i in [seed, *candidates]:
+            q, d = items[i]
+            if alive[i] and q not in texts and d not in texts and len(batch) < batch_size:
+                batch.append(i)
+                texts.update((q, d))
+                alive[i] = False
+        if len(batch) > 1:  # a batch of one has no negative
+            batches.append(batch)
+    return batches
+
+
+def _validate(
+    layers: _Layers, flat: Any, offsets: np.ndarray, items: _Items, pool_vectors: np.ndarray
+) -> Validation | None:
+    if not items.heldout:
+        return None
+    queries = layers.encode_all(flat, offsets, [q for q, _ in items.heldout])
+    position = {d: n for n, d in enumerate(items.pool)}
+    sims = queries @ pool_vectors.T
+    mrr = r1 = r10 = 0.0
+    for row, (_, d) in enumerate(items.heldout):
+        right = sims[row, position[d]]
+        rank = int((sims[row] > right).sum()) + 1
+        mrr += 1.0 / rank if rank <= 10 else 0.0
+        r1 += rank == 1
+        r10 += rank <= 10
+    n = len(items.heldout)
+    return Validation(n, len(items.pool), round(mrr / n, 4), round(r1 / n, 4), round(r10 / n, 4))
+
+
+# --------------------------------------------------------------------------- training
+
+
+def fast_tune(
+    base_path: Path,
+    train: Sequence[TrainingPair],
+    out_dir: Path | None,
+    *,
+    heldout: Sequence[TrainingPair] = (),
+    config: FastTuneConfig | None = None,
+    threads: int = 0,
+    base_id: str | None = None,
+    progress: Progress | None = None,
+) -> FastTuneReport:
+    """Adapt a sentence-transformers model to ``train`` and score it on ``heldout``.
+
+    Args:
+        base_path: A sentence-transformers folder (or hub name) to start from.
+        train: Training pairs; at least two (a seeded sample of ``config.max_pairs`` if more).
+        out_dir: Where the adapted folder goes (replaced atomically); ``None``: nothing is
+            saved (a measurement).
+        heldout: Pairs never trained on: validation (question → its answer among all answers).
+        config: How to train (default :class:`FastTuneConfig`).
+        threads: torch threads (0: all cores).
+        base_id: The name recorded as the base model (default: ``base_path``).
+        progress: Optional progress callback (stages ``adapt: states``, ``adapt: train``).
+
+    Returns:
+        The report, with the base and the adapted model's validation.
+
+    Raises:
+        ModelError: The model cannot be loaded, is not a BERT-style mean-pooling encoder, or the
+            folder cannot be written.
+        ValueError: Fewer than two training pairs, or a setting that cannot train.
+    """
+    config = config or FastTuneConfig()
+    config.check()
+    if len(train) < 2:
+        raise ValueError("adaptation needs at least two training pairs (in-batch negatives)")
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - dependencies are declared
+        raise ModelError(f"adaptation needs torch and sentence-transformers: {exc}") from exc
+    from kb.embed.embedder import set_thread_count
+    from kb.embed.tune_pairs import sample_pairs
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    n_threads = set_thread_count(threads)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    train = sample_pairs(train, config.max_pairs, seed=config.seed)
+    try:
+        model: Any = SentenceTransformer(str(base_path), device="cpu")
+    except Exception as exc:
+        raise ModelError(f"cannot load base model {base_path!s}: {exc}") from exc
+    prompts: dict[str, str] = dict(getattr(model, "prompts", {}) or {})
+    layers = _Layers(model, config.train_layers)
+    items = _tokenise(
+        layers.tokenizer,
+        (prompts.get("query", ""), prompts.get("document", prompts.get("passage", ""))),
+        train,
+        heldout,
+        config,
+    )
+    model.eval()
+    if progress:
+        progress("adapt: states", 0, len(items.seqs))
+    flat, offsets = layers.lower_states(items.seqs)
+    if progress:
+        progress("adapt: states", len(items.seqs), len(items.seqs))
+    needs_base = bool(items.heldout) or config.hard_batches
+    pool_base = layers.encode_all(flat, offsets, items.pool) if needs_base else None
+    base = _validate(layers, flat, offsets, items, pool_base) if pool_base is not None else None
+    similar = None
+    if config.hard_batches:
+        similar = layers.encode_all(flat, offsets, [q for q, _ in items.train])
+
+    plan = [_batches(items.train, config.batch_size, rng, similar) for _ in range(config.epochs)]
+    total = sum(len(b) for b in plan)
+    warmup = max(1, math.ceil(total * config.warmup_ratio))
+
+    def lr_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    for param in model.parameters():
+        param.requires_grad_(False)
+    trainable = [p for layer in layers.upper for p in layer.parameters()]
+    for param in trainable:
+        param.requires_grad_(True)
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    losses: list[float] = []
+    epoch_losses: list[float] = []
+    for layer in layers.upper:
+        layer.train()
+    done = 0
+    for epoch, batches in enumerate(plan, start=1):
+        epoch_losses = []
+        for batch in batches:
+            q = layers.encode(flat, offsets, [items.train[i][0] for i in batch])
+            d = layers.encode(flat, offsets, [items.train[i][1] for i in batch])
+            scores = q @ d.T * config.scale
+            loss = torch.nn.functional.cross_entropy(scores, torch.arange(len(batch)))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            value = float(loss.detach())
+            losses.append(value)
+            epoch_losses.append(value)
+            done += 1
+            if progress:
+                progress("adapt: train", done, total)
+        log.info("epoch %d: mean loss %.4f", epoch, sum(epoch_losses) / len(epoch_losses))
+    model.eval()
+    for param in model.parameters():
+        param.requires_grad_(True)
+    adapted = None
+    if items.heldout:
+        adapted = _validate(
+            layers, flat, offsets, items, layers.encode_all(flat, offsets, items.pool)
+        )
+    del flat
+
+    report = FastTuneReport(
+        path=Path(out_dir) if out_dir is not None else Path(),
+        base_model=base_id or str(base_path),
+        method="upper-layers",
+        config=config,
+        train_pairs=len(train),
+        heldout_pairs=len(heldout),
+        steps=total,
+        threads=n_threads,
+        seconds=0.0,
+        cpu_seconds=0.0,
+        corpus_hash=pairs_hash(train),
+        first_loss=round(sum(losses[:10]) / max(1, len(losses[:10])), 4),
+        final_loss=round(sum(epoch_losses) / max(1, len(epoch_losses)), 4),
+        base=base,
+        adapted=adapted,
+    )
+    if out_dir is None:
+        return _timed(report, started, cpu_started)
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        model.save(str(tmp), create_model_card=False)
+        report = _timed(report, started, cpu_started)
+        (tmp / RECORD_NAME).write_text(
+            json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        install_folder(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(f"cannot write the adapted model to {target}: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return report
+
+
+def _timed(report: FastTuneReport, started: float, cpu_started: float) -> FastTuneReport:
+    return replace(
+        report,
+        seconds=round(time.perf_counter() - started, 1),
+        cpu_seconds=round(time.process_time() - cpu_started, 1),
+    )
+
+
+__all__ = ["FastTuneConfig", "FastTuneReport", "Validation", "fast_tune"]
