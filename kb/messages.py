@@ -77,6 +77,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "「{value}」: {era}は{first}からです。{iso} は{actual}と書いてください",
         "date '{value}': {era} began on {first}; {iso} is {actual}",
     ),
+    "date.era_carried_over": (
+        "「{value}」は{actual}として読みました（{iso}。{era}は{last}までです）。行は取り込みました",
+        "date '{value}' was read as {actual} ({iso}; {era} ended on {last}); the row was stored",
+    ),
     "date.window": (
         "「{value}」は{year}年です。相談日は{earliest}年から{latest}年までの日付にしてください",
         "date '{value}' is in {year}; a case date must lie between {earliest} and {latest}",

@@ -379,6 +379,42 @@ class Settings(BaseSettings):
             "Weight of the kNN vote of past 「正しい担当課」 feedback in department ranking."
         ),
     )
+    adapt: bool = Field(
+        default=True,
+        description=(
+            "Adapt the embedding model to the city's own FAQ and cases by itself, in the "
+            "background after a build that changed enough of them, and serve the adapted model "
+            "once it beats the base model on held-out FAQ/case pairs (docs/performance.md). "
+            "false: build and serve the base model (KB_MODEL) only."
+        ),
+    )
+    adapt_min_change: float = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Share of the FAQ/case pairs added, changed or removed since the model in use "
+            "learnt from them that starts a new adaptation after a build."
+        ),
+    )
+    adapt_min_pairs: int = Field(
+        default=200,
+        ge=20,
+        description="FAQ entries and cases (together) needed before the model is adapted.",
+    )
+    adapt_min_gain: float = Field(
+        default=0.005,
+        ge=0.0,
+        description=(
+            "How much better (MRR@10 on held-out FAQ/case pairs) the adapted model must be "
+            "than the base model before it is served."
+        ),
+    )
+    adapt_threads: int = Field(
+        default=1,
+        ge=1,
+        description="Threads of the background adaptation (at low priority, beside searches).",
+    )
     synonym_dictionary: Path | None = Field(
         default_factory=default_synonym_dictionary,
         description=(

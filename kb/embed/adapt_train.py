@@ -294,8 +294,10 @@ def _tokenise(
     """Tokenise each distinct text once; cut answers into passages of the passage limit."""
     query_prompt, doc_prompt = prompts
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
-    prompt_ids = list(tokenizer(doc_prompt, add_special_tokens=False)["input_ids"])
-    window = config.max_passage_tokens - 2 - len(prompt_ids)
+    # Tokenised with the prompt, as the model sees it; the prompt's own tokens are those of the
+    # prompt without its trailing space (SentencePiece joins that space to the next word).
+    n_prompt = len(tokenizer(doc_prompt.rstrip(), add_special_tokens=False)["input_ids"])
+    window = config.max_passage_tokens - 2 - n_prompt
     seqs: list[list[int]] = []
     index: dict[tuple[str, int], int] = {}
 
@@ -317,10 +319,11 @@ def _tokenise(
 
     def passages(text: str) -> list[int]:
         if text not in passages_of:
-            body = list(tokenizer(text, add_special_tokens=False)["input_ids"]) or [sep]
+            full = list(tokenizer(doc_prompt + text, add_special_tokens=False)["input_ids"])
+            head, body = full[:n_prompt], full[n_prompt:] or [sep]
             parts = [body[i : i + window] for i in range(0, len(body), window)]
             passages_of[text] = [
-                add(("p:" + text, n), [cls, *prompt_ids, *part, sep])
+                add(("p:" + text, n), [cls, *head, *part, sep])
                 for n, part in enumerate(parts[: config.passages_per_answer])
             ]
         return passages_of[text]

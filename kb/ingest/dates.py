@@ -9,8 +9,11 @@ cell as a day count (:func:`excel_serial_date`).
 The eras are a table of five rows rather than a dependency: the libraries on PyPI
 (``japanera``, ``jeraconv``) convert era years but parse only through per-form format strings
 or not at all, and none checks the days on which an era began and ended. Here every era has
-its first and last day, so ``H31.5.1`` (平成 ended on 2019-04-30) and ``R1.4.30`` (令和 began
-on 2019-05-01) are refused with the date they should have been written as.
+its first and last day. Printed forms kept their old era after a change (平成31年5月10日 on a
+form filled in under 令和), so a date in an era's last year after its last day is read as the
+same calendar day with a note naming the new era's form (:attr:`DateReading.note`: ingest
+makes it a warning and keeps the row). A date before an era began (``R1.4.30``: 令和 began on
+2019-05-01) cannot be a leftover form and is refused with the date it should have been.
 """
 
 from __future__ import annotations
@@ -85,32 +88,52 @@ _KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 _KANJI_NUMBER_RE = re.compile(r"[〇一二三四五六七八九十]+(?=\s*[年月日])")
 
 
+@dataclass(frozen=True)
+class DateReading:
+    """A date as read: ISO ``YYYY-MM-DD``, and a note when it was not read as written."""
+
+    iso: str
+    note: str = ""
+    """Why the date is not quite what the cell says (平成31年5月10日 read as 令和元年5月10日),
+    for a warning; empty when it is."""
+
+
 def parse_date(value: str, *, today: dt.date | None = None) -> str:
-    """Parse a case date into ISO ``YYYY-MM-DD``.
+    """Parse a case date into ISO ``YYYY-MM-DD`` (see :func:`read_date`)."""
+    return read_date(value, today=today).iso
+
+
+def read_date(value: str, *, today: dt.date | None = None) -> DateReading:
+    """Read a case date: ISO ``YYYY-MM-DD``, with a note when its era was carried over.
 
     Args:
         value: The cell as written (see the module docstring for the forms).
         today: The current date, for the upper end of the year window (default: the system's).
 
     Returns:
-        The date as ``YYYY-MM-DD``.
+        The date, and for a date in an era's last year after the era ended (平成31年5月10日,
+        H31.5.1, S64.1.8) the note that it was read as the next era's date (令和元年5月10日).
 
     Raises:
         ValueError: Not a date in one of the accepted forms (the message names them), not a
-            real calendar date, an era date outside its era (平成32年, H31.5.1, R1.4.30), or a
-            year outside :data:`EARLIEST_CASE_YEAR` .. next year (9999-12-31 and 令和99年 are
-            typing errors that would otherwise sort first in every date filter).
+            real calendar date, an era year the era never had (平成32年, 昭和65年, 令和0年), a
+            date before its era began (R1.4.30, H1.1.7), or a year outside
+            :data:`EARLIEST_CASE_YEAR` .. next year (9999-12-31 and 令和99年 are typing errors
+            that would otherwise sort first in every date filter).
     """
     text = unicodedata.normalize("NFKC", value).strip()
     text = _TIME_SUFFIX_RE.sub("", text)
     text = _WEEKDAY_SUFFIX_RE.sub("", text)
     text = _KANJI_NUMBER_RE.sub(lambda m: str(_kanji_number(m[0])), text)
+    note = ""
     if (m := _WESTERN_RE.fullmatch(text)) or (m := _WESTERN_KANJI_RE.fullmatch(text)):
         groups = [g for g in m.groups() if g not in ("-", "/", ".")]
         date = _calendar_date(value, int(groups[0]), int(groups[1]), int(groups[2]))
     elif (m := _ERA_RE.fullmatch(text)) or (m := _ERA_KANJI_RE.fullmatch(text)):
         groups = [g for g in m.groups() if g not in ("-", "/", ".")]
-        date = _era_date(value, _BY_NAME[groups[0].casefold()], groups[1], groups[2], groups[3])
+        era = _BY_NAME[groups[0].casefold()]
+        date = _era_date(value, era, groups[1], groups[2], groups[3])
+        note = _carried_over(value, era, date)
     else:
         raise ValueError(msg("date.unreadable", value=value, forms=ACCEPTED_FORMS))
     latest = (today or dt.date.today()).year + 1
@@ -124,7 +147,7 @@ def parse_date(value: str, *, today: dt.date | None = None) -> str:
                 latest=latest,
             )
         )
-    return date.isoformat()
+    return DateReading(date.isoformat(), note)
 
 
 def _calendar_date(value: str, year: int, month: int, day: int) -> dt.date:
@@ -141,7 +164,8 @@ def _era_date(value: str, era: Era, era_year_text: str, month: str, day: str) ->
         span = msg("date.era_span", last=last) if last is not None else msg("date.era_open")
         raise ValueError(msg("date.era_year", value=value, era=era.name, year=era_year, span=span))
     date = _calendar_date(value, era.year(era_year), int(month), int(day))
-    if not era.holds(date):
+    # A day after the era ended, in its last year, is an old form filled in: read as is.
+    if not era.holds(date) and not (era.last is not None and date > era.last):
         actual = next((e for e in ERAS if e.holds(date)), None)
         raise ValueError(
             msg(
@@ -155,6 +179,21 @@ def _era_date(value: str, era: Era, era_year_text: str, month: str, day: str) ->
             )
         )
     return date
+
+
+def _carried_over(value: str, era: Era, date: dt.date) -> str:
+    """The note for an era date written after the era ended (平成31年5月10日), else ``""``."""
+    if era.last is None or date <= era.last:
+        return ""
+    actual = next(e for e in ERAS if e.holds(date))
+    return msg(
+        "date.era_carried_over",
+        value=value,
+        actual=actual.written(date),
+        iso=date.isoformat(),
+        era=era.name,
+        last=era.written(era.last),
+    )
 
 
 def _kanji_number(text: str) -> int:

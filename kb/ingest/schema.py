@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 # Dates have their own module; these names stay importable from here.
 from kb.ingest.dates import EARLIEST_CASE_YEAR as EARLIEST_CASE_YEAR
+from kb.ingest.dates import DateReading as DateReading
 from kb.ingest.dates import parse_date as parse_date
+from kb.ingest.dates import read_date as read_date
 from kb.messages import msg
 from kb.types import CASE_CHANNELS, DocKind
 
@@ -175,7 +177,16 @@ def parse_faq_date(value: str) -> str:
     Raises:
         ValueError: Not a date in one of those forms, or not a real calendar date.
     """
-    return parse_date(value, today=_NO_WINDOW) if value.strip() else ""
+    return read_faq_date(value).iso
+
+
+def read_faq_date(value: str) -> DateReading:
+    """:func:`parse_faq_date`, with the note of a date whose era was carried over.
+
+    Raises:
+        ValueError: See :func:`parse_faq_date`.
+    """
+    return read_date(value, today=_NO_WINDOW) if value.strip() else DateReading("")
 
 
 _CHANNELS = {header_key(c): c for c in CASE_CHANNELS}

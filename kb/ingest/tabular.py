@@ -31,15 +31,16 @@ from kb.ingest.encoding import read_text
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.schema import (
     SPECS,
+    DateReading,
     channel_synonym,
     check_length,
     header_key,
     parse_channel,
-    parse_date,
-    parse_faq_date,
     parse_id,
     parse_published,
     parse_url,
+    read_date,
+    read_faq_date,
     split_multi,
 )
 from kb.messages import msg
@@ -232,15 +233,23 @@ class _Row:
             self.error(name, msg("value.required"))
         return value
 
-    def parsed(self, name: str, parse: Callable[[str], str], *, required: bool = False) -> str:
+    def parsed(
+        self, name: str, parse: Callable[[str], str | DateReading], *, required: bool = False
+    ) -> str:
+        """The field read by ``parse``: a date it read with a note is kept with a warning."""
         value = self.text(name, required=required)
         if not value:
             return ""
         try:
-            return parse(value)
+            read = parse(value)
         except ValueError as exc:
             self.error(name, str(exc))
             return ""
+        if isinstance(read, str):
+            return read
+        if read.note:
+            self.warn(name, read.note)
+        return read.iso
 
     def flag(self, name: str, parse: Callable[[str], bool]) -> bool:
         """An optional flag; one that cannot be read is a warning and ``False`` (not public)."""
@@ -335,8 +344,8 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
             url=row.url(),
             source=where,
             owner=owner,
-            updated=row.parsed("updated", parse_faq_date),
-            expires=row.parsed("expires", parse_faq_date),
+            updated=row.parsed("updated", read_faq_date),
+            expires=row.parsed("expires", read_faq_date),
         )
     return key, Document(
         doc_id=DocId.of("case", key),
@@ -345,7 +354,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
         body=row.text("resolution", required=True),
         departments=row.multi("departments"),
         category=row.text("category"),
-        date=row.parsed("date", parse_date, required=True),
+        date=row.parsed("date", read_date, required=True),
         published=False,
         channel=row.channel(),
         status=row.text("status"),

