@@ -7,8 +7,8 @@ Usage::
         [--clients 1,8,32] [--requests 400] [--embed-texts 2000] [--json PATH]
 
 ``--data-dir`` is a kb data folder with an index (default: the demo corpus, indexed once into
-``data/bench-ray``); for the 100k-chunk figures give a level built by ``bench/run.py`` (its
-``<root>/corpus-100000-s0-v<N>/data``, e.g. ``data/bench-scale/corpus-100000-s0-v*/data``). A staff key is
+``data/bench-ray``); for the 100k-chunk figures give a level built by ``bench/run.py``: its
+``<root>/corpus-100000-s0-v<N>/data`` (docs/scale-out.md has the commands). A staff key is
 created there. Serving: a local Ray instance on 127.0.0.1 (no dashboard, 200 MiB object store),
 the kb app deployed with each replica count, then ``kb serve --workers N`` for each worker
 count, each driven by ``bench/load.py``'s clients (half staff searches, half public widget

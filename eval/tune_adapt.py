@@ -60,8 +60,6 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None, help="append the results here")
     parser.add_argument("--save", type=Path, default=None, help="keep the last variant's model")
     args = parser.parse_args()
-    if hasattr(os, "nice"):
-        os.nice(5)  # the machine is shared: measure CPU seconds, not wall time
     settings = Settings()
     dataset = load_dataset(args.dataset)
     pairs = pairs_from_documents(dataset.corpus)

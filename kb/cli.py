@@ -288,7 +288,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.embed.tune import base_model_path, default_output_dir, read_record, tune_model
+    from kb.embed.tune import base_model_path, default_output_dir, read_record
     from kb.embed.tune_pairs import pairs_from_store, read_pairs_jsonl, sample_pairs
     from kb.errors import InputError
     from kb.store import Store
@@ -308,13 +308,7 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
             str(settings.store_path),
             "nothing to tune on: ingest FAQ entries or cases first, or give --pairs FILE",
         )
-    training = {
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "max_seq_length": args.max_seq_length,
-        "learning_rate": args.learning_rate,
-        "seed": args.seed,
-    }
+    training = _tune_settings(args)
     out = args.out or default_output_dir(settings.models_dir, base, pairs, **training)
     if args.out is None and read_record(out) is not None and not args.force:
         _print(f"{out} is already tuned on these pairs with these settings (--force to redo)")
@@ -323,25 +317,92 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
     base_path = base_model_path(base, settings.models_dir)
     _print(
         f"tuning {base} on {len(pairs)} pairs ({n_store} from the store, "
-        f"{len(pairs) - min(n_store, len(pairs))} from files): {args.epochs} epoch(s), "
-        f"batch {args.batch_size}, max_seq_length {args.max_seq_length}, "
-        f"lr {args.learning_rate:g}"
+        f"{len(pairs) - min(n_store, len(pairs))} from files): "
+        + ", ".join(f"{k} {v}" for k, v in training.items())
     )
-    report = tune_model(
-        base_path,
-        pairs,
-        out,
-        base_id=base,
-        threads=settings.threads,
-        progress=sys.stderr.isatty(),
-        **training,
+    progress = _Progress(sys.stderr.isatty())
+    if args.full:
+        from kb.embed.tune import tune_model
+
+        full = tune_model(
+            base_path, pairs, out, base_id=base, threads=settings.threads,
+            progress=sys.stderr.isatty(), **{k: v for k, v in training.items() if k != "method"},
+        )  # fmt: skip
+        _print(
+            f"wrote {full.path}: {full.pairs} pairs, {full.steps} steps, {full.seconds:.0f} s "
+            f"on {full.threads} thread(s), loss {full.first_loss:.3f} -> {full.final_loss:.3f}"
+        )
+        _print(f"use it with: kb --model {full.path} build")
+        return 0
+    from kb.embed.adapt import split_pairs
+    from kb.embed.adapt_train import FastTuneConfig, fast_tune
+
+    train, heldout = split_pairs(pairs) if args.validate else (pairs, [])
+    config = FastTuneConfig(
+        train_layers=args.layers or FastTuneConfig.train_layers,
+        epochs=training["epochs"],
+        batch_size=training["batch_size"],
+        max_passage_tokens=training["max_seq_length"],
+        learning_rate=training["learning_rate"],
+        seed=args.seed,
     )
+    report = fast_tune(
+        base_path, train, out, heldout=heldout, config=config, threads=settings.threads,
+        base_id=base, progress=progress,
+    )  # fmt: skip
+    progress.close()
     _print(
-        f"wrote {report.path}: {report.pairs} pairs, {report.epochs} epoch(s), "
-        f"{report.steps} steps, {report.seconds:.0f} s on {report.threads} thread(s), "
-        f"loss {report.first_loss:.3f} -> {report.final_loss:.3f}"
+        f"wrote {report.path}: {report.train_pairs} pairs, {report.steps} steps, "
+        f"{report.seconds:.0f} s ({report.cpu_seconds:.0f} CPU s) on {report.threads} "
+        f"thread(s), loss {report.first_loss:.3f} -> {report.final_loss:.3f}"
     )
+    if report.base is not None and report.adapted is not None:
+        _print(
+            f"held-out corpus pairs ({report.heldout_pairs}): MRR@10 {report.base.mrr_at_10:.3f}"
+            f" (base) -> {report.adapted.mrr_at_10:.3f} (tuned)"
+        )
     _print(f"use it with: kb --model {report.path} build")
+    return 0
+
+
+def _tune_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The training settings of `kb tune`: the option, else the method's default."""
+    from kb.embed import tune
+    from kb.embed.adapt_train import FastTuneConfig
+
+    fast = not args.full
+    pick = {
+        "epochs": (args.epochs, FastTuneConfig.epochs if fast else tune.DEFAULT_EPOCHS),
+        "batch_size": (
+            args.batch_size,
+            FastTuneConfig.batch_size if fast else tune.DEFAULT_BATCH_SIZE,
+        ),
+        "max_seq_length": (
+            args.max_seq_length,
+            FastTuneConfig.max_passage_tokens if fast else tune.DEFAULT_MAX_SEQ_LENGTH,
+        ),
+        "learning_rate": (
+            args.learning_rate,
+            FastTuneConfig.learning_rate if fast else tune.DEFAULT_LEARNING_RATE,
+        ),
+        "seed": (args.seed, 0),
+    }
+    out: dict[str, Any] = {k: given if given is not None else d for k, (given, d) in pick.items()}
+    if fast:
+        out["layers"] = args.layers or FastTuneConfig.train_layers
+    return out
+
+
+def cmd_adapt(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.index.adapt import run_adaptation
+
+    progress = _Progress(sys.stderr.isatty())
+    record = run_adaptation(settings, force=args.force, progress=progress)
+    progress.close()
+    from kb.cli_adapt import describe_attempt
+
+    for line in describe_attempt(record):
+        _print(line)
     return 0
 
 

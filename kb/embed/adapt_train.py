@@ -310,9 +310,9 @@ def _tokenise(
     def query(text: str) -> int:
         if ("q:" + text, 0) in index:
             return index[("q:" + text, 0)]
-        ids = tokenizer(
-            query_prompt + text, truncation=True, max_length=config.max_query_tokens
-        )["input_ids"]
+        ids = tokenizer(query_prompt + text, truncation=True, max_length=config.max_query_tokens)[
+            "input_ids"
+        ]
         return add(("q:" + text, 0), list(ids))
 
     passages_of: dict[str, list[int]] = {}

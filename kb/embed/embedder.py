@@ -422,9 +422,14 @@ def load_embedder(
 def embedder_from_settings(settings: Settings, *, threads: int, solo_threads: int = 0) -> Embedder:
     """:func:`load_embedder` for the configured model, prompts, backend, int8 queries and batch
     size; ``threads`` (and ``solo_threads``) as the caller runs it: all cores for a build,
-    ``settings.query_threads`` beside a serving process."""
+    ``settings.query_threads`` beside a serving process.
+
+    The model is the adapted one while adaptation is on and has kept one
+    (:func:`kb.embed.adapt.effective_model`), else ``settings.model``."""
+    from kb.embed.adapt import effective_model
+
     return load_embedder(
-        settings.model,
+        effective_model(settings),
         models_dir=settings.models_dir,
         query_prompt=settings.query_prompt,
         document_prompt=settings.document_prompt,

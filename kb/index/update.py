@@ -111,16 +111,25 @@ def rebuild(
         threads: Model threads when the embedder is loaded here (default ``settings.threads``).
         progress: Optional progress callback.
     """
+    from kb.embed.adapt import adapted_model_path
+    from kb.index.adapt import after_build
+
     own_store = store is None
     live = store if store is not None else Store(settings.store_path)
+    adapted = adapted_model_path(settings)
+    if embedder is not None and adapted is not None and embedder.model_id != str(adapted):
+        embedder = None  # a server's embedder from before an adaptation switched the model
     model = embedder or embedder_from_settings(settings, threads=threads or settings.threads)
     cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
     try:
-        return build_index(live, model, settings.index_root, cache=cache, progress=progress)
+        report = build_index(live, model, settings.index_root, cache=cache, progress=progress)
     finally:
         cache.close()
         if own_store:
             live.close()
+    if not report.discarded:
+        after_build(settings)  # a background adaptation, if the corpus changed enough
+    return report
 
 
 def ingest_and_build(

@@ -78,6 +78,9 @@ class SearchService:
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._pointer_stamp: tuple[float, int] | None = None
+        self.settings: Settings | None = None
+        """Set by :meth:`from_settings`: lets the service follow an index built with the
+        adapted model (or back with the base model) by loading that model."""
 
     @classmethod
     def from_settings(cls, settings: Settings, config: SearchConfig | None = None) -> SearchService:
@@ -88,7 +91,7 @@ class SearchService:
         )
         cfg = config or SearchConfig.from_settings(settings)
         synonyms = ensure_synonyms_file(settings.synonyms_path)
-        return cls(
+        service = cls(
             settings.index_root,
             embedder,
             cfg,
@@ -96,6 +99,31 @@ class SearchService:
             feedback_store=FeedbackStore(settings.feedback_path),
             synonym_dictionary=settings.synonym_dictionary,
             synonym_scope=settings.synonym_scope,
+        )
+        service.settings = settings
+        return service
+
+    def _embedder_for(self, folder: Path) -> Embedder:
+        """The embedder of the model ``folder`` was built with, if it is the base model or the
+        adapted model in use; otherwise the current one (the searcher then refuses the index
+        and the previous one keeps serving)."""
+        settings = self.settings
+        if settings is None:
+            return self.embedder
+        from kb.embed.adapt import effective_model
+        from kb.index.folder import IndexFolder
+
+        model = IndexFolder(folder).manifest().model
+        if model == self.embedder.model_id or model not in (
+            effective_model(settings),
+            settings.model,
+        ):
+            return self.embedder
+        log.info("the new index was built with %s: loading that model", model)
+        return embedder_from_settings(
+            settings.model_copy(update={"model": model, "adapt": False}),
+            threads=settings.query_threads,
+            solo_threads=settings.solo_query_threads,
         )
 
     def sync_feedback(self) -> int:
@@ -161,15 +189,19 @@ class SearchService:
                 if self._searcher is not None and folder == self._searcher.folder:
                     self._pointer_stamp = stamp
                     return self._searcher
-                fresh = Searcher(
-                    folder, self.embedder, self.tokenizer, self.config, self.synonyms()
-                )
+                embedder = self._embedder_for(folder)
+                fresh = Searcher(folder, embedder, self.tokenizer, self.config, self.synonyms())
             except KBError:
                 if self._searcher is None:
                     raise
                 log.exception("new index could not be opened; still serving the previous one")
                 self._pointer_stamp = stamp
                 return self._searcher
+            if embedder is not self.embedder:
+                # The feedback vote holds query vectors of the previous model: embed anew.
+                self.embedder = embedder
+                self.department_feedback = DepartmentFeedback()
+                self._feedback_seen = 0
             fresh.department_feedback = self.department_feedback
             if gc.get_freeze_count():
                 gc.freeze()  # the server settled its heap after loading: the new index too

@@ -80,3 +80,38 @@ def test_an_implausible_case_date_is_a_row_error_naming_line_and_field() -> None
     ]
     assert "2117" in result.errors[0].message
     assert "does not exist" in result.errors[2].message
+
+
+def test_a_heisei_date_after_the_era_ended_is_stored_with_a_warning_naming_the_reiwa_form() -> None:
+    # City forms went on printing 平成31年 after 令和 began on 2019-05-01: the day is real.
+    text = (
+        "受付番号,相談日,summary,resolution\n"
+        "C1,平成31年4月30日,s,r\n"
+        "C2,平成31年5月10日,s,r\n"
+        "C3,R1.4.30,s,r\n"
+        "C4,H31.5.1,s,r\n"
+    )
+    result = parse_csv(text, source="cases.csv")
+    stored = {d.doc_id: d.date for d in result.documents}
+    assert stored == {"case:C1": "2019-04-30", "case:C2": "2019-05-10", "case:C4": "2019-05-01"}
+    # 令和元年4月30日 never was: refused, naming the date it should have been.
+    assert [(e.source, e.line, e.field) for e in result.errors] == [("cases.csv", 4, "date")]
+    assert "平成31年4月30日" in result.errors[0].message
+    assert [(w.source, w.line, w.field) for w in result.warnings] == [
+        ("cases.csv", 3, "date"),
+        ("cases.csv", 5, "date"),
+    ]
+    first = str(result.warnings[0])
+    assert first.startswith("cases.csv:3: date: column '相談日': ")
+    assert "date '平成31年5月10日' was read as 令和元年5月10日 (2019-05-10;" in first
+    assert "平成 ended on 平成31年4月30日" in first
+    assert "was read as 令和元年5月1日 (2019-05-01;" in str(result.warnings[1])
+
+
+def test_an_faq_date_after_the_era_ended_is_kept_with_a_warning() -> None:
+    text = "id,question,answer,更新日,公開期限\nF1,q,a,H31.5.7,R8.3.31\n"
+    result = parse_csv(text, source="faq.csv")
+    assert [(d.updated, d.expires) for d in result.documents] == [("2019-05-07", "2026-03-31")]
+    assert result.errors == ()
+    assert [(w.line, w.field) for w in result.warnings] == [(2, "updated")]
+    assert "was read as 令和元年5月7日" in result.warnings[0].message

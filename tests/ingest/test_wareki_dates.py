@@ -7,7 +7,8 @@ import itertools
 
 import pytest
 
-from kb.ingest.dates import ACCEPTED_FORMS, ERAS, excel_serial_date, parse_date
+from kb.ingest.dates import ACCEPTED_FORMS, ERAS, excel_serial_date, parse_date, read_date
+from kb.ingest.tabular import parse_csv
 from kb.messages import language
 
 TODAY = dt.date(2025, 6, 1)
@@ -63,19 +64,52 @@ def test_every_form_a_city_writes(value: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "expected", "read_as", "ended"),
+    [
+        # 平成 ended on 2019-04-30, but forms printed 平成31年 went on being filled in.
+        ("平成31年5月10日", "2019-05-10", "令和元年5月10日", "平成31年4月30日"),
+        ("H31.5.10", "2019-05-10", "令和元年5月10日", "平成31年4月30日"),
+        ("H31.5.1", "2019-05-01", "令和元年5月1日", "平成31年4月30日"),
+        ("㍻31年12月31日", "2019-12-31", "令和元年12月31日", "平成31年4月30日"),
+        ("Ｈ３１．６．３", "2019-06-03", "令和元年6月3日", "平成31年4月30日"),
+        ("S64.1.8", "1989-01-08", "平成元年1月8日", "昭和64年1月7日"),  # 昭和 ended 1989-01-07
+        ("T15.12.25", "1926-12-25", "昭和元年12月25日", "大正15年12月24日"),
+    ],
+)
+def test_an_old_era_on_a_form_filled_in_after_it_ended_is_read_with_a_note(
+    value: str, expected: str, read_as: str, ended: str
+) -> None:
+    with language("ja"):
+        reading = read_date(value, today=TODAY)
+    assert reading.iso == expected
+    assert f"「{value}」は{read_as}として読みました" in reading.note
+    assert expected in reading.note
+    assert f"{ended}まで" in reading.note
+    assert parse_date(value, today=TODAY) == expected
+    with language("en"):
+        english = read_date(value, today=TODAY).note
+    assert f"date '{value}' was read as {read_as} ({expected};" in english
+
+
+@pytest.mark.parametrize(
+    "value", ["H31.4.30", "平成31年4月30日", "令和元年5月1日", "R6.6.1", "S64.1.7", "2019-05-10"]
+)
+def test_a_date_written_in_its_own_era_has_no_note(value: str) -> None:
+    assert read_date(value, today=TODAY).note == ""
+
+
+@pytest.mark.parametrize(
     ("value", "suggestion"),
     [
-        ("H31.5.1", "令和元年5月1日"),  # 平成 ended on 2019-04-30
-        ("平成31年5月10日", "令和元年5月10日"),
-        ("R1.4.30", "平成31年4月30日"),  # 令和 began on 2019-05-01
+        ("R1.4.30", "平成31年4月30日"),  # 令和 began on 2019-05-01: no form said 令和 before it
         ("令和元年4月1日", "平成31年4月1日"),
-        ("S64.1.8", "平成元年1月8日"),  # 昭和 ended on 1989-01-07
-        ("H1.1.7", "昭和64年1月7日"),
-        ("T15.12.25", "昭和元年12月25日"),
+        ("H1.1.7", "昭和64年1月7日"),  # 平成 began on 1989-01-08
         ("S1.12.24", "大正15年12月24日"),
     ],
 )
-def test_era_boundaries_are_checked_and_the_right_era_is_named(value: str, suggestion: str) -> None:
+def test_a_date_before_its_era_began_is_refused_and_the_right_era_is_named(
+    value: str, suggestion: str
+) -> None:
     with language("ja"), pytest.raises(ValueError, match="と書いてください") as info:
         parse_date(value, today=TODAY)
     message = str(info.value)
@@ -87,7 +121,11 @@ def test_era_boundaries_are_checked_and_the_right_era_is_named(value: str, sugge
     ("value", "fragment"),
     [
         ("平成32年1月1日", "平成32年はありません（平成は元年〜31年）"),
+        ("H32.5.1", "平成32年はありません"),  # the year after the era's last year never was
+        ("S65.1.1", "昭和65年はありません（昭和は元年〜64年）"),
         ("H0.4.1", "平成0年はありません"),
+        ("H31.2.30", "存在しない日付"),
+        ("H31.13.1", "存在しない日付"),
         ("R6.2.30", "存在しない日付"),
         ("2023年2月29日", "存在しない日付"),
         ("R6.13.1", "存在しない日付"),
@@ -138,3 +176,16 @@ def test_excel_serial_dates_of_the_1904_system_and_out_of_range() -> None:
     for bad in (0, -5, 60, 3_000_000):
         with pytest.raises(ValueError, match=r"1900-02-29|Excel"):
             excel_serial_date(bad)
+
+
+def test_a_row_with_a_heisei_date_after_the_era_ended_is_kept_with_a_japanese_warning() -> None:
+    text = "受付番号,相談日,相談内容,対応内容\nC1,平成31年5月10日,s,r\n"
+    with language("ja"):
+        result = parse_csv(text, source="相談記録.csv")
+    assert [d.date for d in result.documents] == ["2019-05-10"]
+    assert result.errors == ()
+    (warning,) = result.warnings
+    assert (warning.source, warning.line, warning.field) == ("相談記録.csv", 2, "date")
+    assert "列「相談日」" in warning.message
+    assert "「平成31年5月10日」は令和元年5月10日として読みました" in warning.message
+    assert "行は取り込みました" in warning.message
