@@ -326,7 +326,7 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
 
         full = tune_model(
             base_path, pairs, out, base_id=base, threads=settings.threads,
-            progress=sys.stderr.isatty(), **{k: v for k, v in training.items() if k != "method"},
+            progress=sys.stderr.isatty(), **training,
         )  # fmt: skip
         _print(
             f"wrote {full.path}: {full.pairs} pairs, {full.steps} steps, {full.seconds:.0f} s "
@@ -424,6 +424,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
     holder = writer_holder(settings)
     out["writer"] = holder.describe() if holder is not None else "idle"
+    from kb.index.adapt import adaptation_status
+
+    out["adaptation"] = adaptation_status(settings)
     _print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
 
@@ -551,14 +554,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(p)
     p.set_defaults(func=cmd_eval)
 
-    from kb.embed import tune
+    from kb.embed.adapt_train import FastTuneConfig
 
     p = sub.add_parser("tune", help="fine-tune the embedding model on the stored FAQ and cases")
     p.add_argument("--base", default=None, help="model to start from (default: --model)")
     p.add_argument(
         "--out", type=Path, default=None, help="output folder (default: DATA_DIR/models/tuned-...)"
     )
-    p.add_argument("--epochs", type=int, default=tune.DEFAULT_EPOCHS, help="training epochs")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: 2)")
     p.add_argument(
         "--max-pairs",
         type=int,
@@ -573,20 +576,39 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help='extra JSONL pairs {"query", "positive"} (e.g. logged query -> opened result)',
     )
-    p.add_argument(
-        "--batch-size", type=int, default=tune.DEFAULT_BATCH_SIZE, help="pairs per training step"
-    )
+    p.add_argument("--batch-size", type=int, default=None, help="pairs per step (default: 64)")
     p.add_argument(
         "--max-seq-length",
         type=int,
-        default=tune.DEFAULT_MAX_SEQ_LENGTH,
-        help="tokens per text; longer texts are cut",
+        default=None,
+        help="tokens per answer passage; longer answers are split (default: 128)",
+    )
+    p.add_argument("--learning-rate", type=float, default=None, help="peak learning rate")
+    p.add_argument(
+        "--layers",
+        type=int,
+        default=None,
+        help=f"upper layers trained, the rest frozen (default: {FastTuneConfig.train_layers})",
     )
     p.add_argument(
-        "--learning-rate", type=float, default=tune.DEFAULT_LEARNING_RATE, help="learning rate"
+        "--no-validate",
+        dest="validate",
+        action="store_false",
+        help="train on every pair (default: 10%% of the questions held out and scored)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the slow method: every layer, every step through the whole model (~30 min)",
     )
     p.add_argument("--force", action="store_true", help="tune again even if the folder exists")
     p.set_defaults(func=cmd_tune)
+
+    p = sub.add_parser(
+        "adapt", help="adapt the model to the stored FAQ and cases now, and serve it if better"
+    )
+    p.add_argument("--force", action="store_true", help="adapt even if little changed")
+    p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("status", help="what is stored and which index serves")
     p.set_defaults(func=cmd_status)

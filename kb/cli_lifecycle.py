@@ -13,86 +13,24 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from kb.messages import current_language
+from kb.messages import msg
 from kb.settings import Settings
 
 if TYPE_CHECKING:
     from kb.index.remove import RemoveReport
     from kb.index.update import UpdateReport
 
-_TEXT = {
-    "deleted": (
-        "{n} 件の文書を削除しました: {ids}",
-        "deleted {n} document(s): {ids}",
-    ),
-    "purged": (
-        "  埋め込みキャッシュ {cache} 件、原文 {raw} 件、担当課名簿 {dirs} 件、"
-        "古い索引 {builds} 個を削除",
-        "  removed {cache} cached vector(s), {raw} raw text(s), {dirs} directory entr(y/ies), "
-        "{builds} old index build(s)",
-    ),
-    "erased": (
-        "  消去: 検索ログ {q} 件、フィードバック {f} 件、FAQ下書き {d} 件を削除しました",
-        "  erased {q} query-log row(s), {f} feedback row(s), {d} FAQ draft(s)",
-    ),
-    "audit_mentions": (
-        "  注意: 監査ログの検索語 {n} 件にこの文言が含まれます。監査ログは改ざん防止のため"
-        "削除できません（記録は伏字処理済みの検索語です）",
-        "  note: {n} audit event(s) record a search that quotes it; the audit log is "
-        "append-only and is never changed (its queries are masked)",
-    ),
-    "built": (
-        "  索引 {index} を作成しました（{chunks} チャンク、新たな埋め込み {embedded} 件）",
-        "  built index {index}: {chunks} chunks ({embedded} embedded)",
-    ),
-    "wal_busy": (
-        "  注意: 使用中のデータベースがあり、WAL（書き込みログ）の切り詰めが完了しませんでした。"
-        "古いページは次のチェックポイントで消えます",
-        "  note: a database was in use and its write-ahead log could not be truncated yet; "
-        "it is at the next checkpoint",
-    ),
-    "dry_run": (
-        "試行（--dry-run）: 何も書き込んでいません。追加 {a} 件、変更 {u} 件、変更なし {s} 件",
-        "dry run: nothing was written; {a} to add, {u} to change, {s} unchanged",
-    ),
-    "sync_kinds": (
-        "--sync の対象: {kinds}。このファイルにない {n} 件を削除{will}",
-        "--sync for {kinds}: {n} stored document(s) missing from the files {will}",
-    ),
-    "will_remove": ("します", "would be removed"),
-    "would_have": ("するところでした", "would have been removed"),
-    "removed": ("しました", "were removed"),
-    "refused": ("削除しません: {why}", "nothing removed: {why}"),
-    "pruned": (
-        "{when} より前のものを{verb}: 検索ログ {q} 件、フィードバック {f} 件、古い索引 {b} 個",
-        "{verb} what is older than {when}: {q} query-log row(s), {f} feedback row(s), "
-        "{b} old index build(s)",
-    ),
-    "prune_verb": ("削除しました", "removed"),
-    "prune_verb_dry": ("削除します（--dry-run: まだ何も削除していません）", "would remove"),
-    "audit_kept": (
-        "監査ログは削除しません（誰が何を検索・閲覧・変更・削除したかの記録です）",
-        "the audit log is never pruned: it is the record of who searched, opened, changed "
-        "or deleted what",
-    ),
-}
 
-
-def _t(key: str, **params: object) -> str:
-    ja, en = _TEXT[key]
-    return (en if current_language() == "en" else ja).format(**params)
-
-
-def _print(msg: str) -> None:
-    print(msg, flush=True)
+def _print(line: str) -> None:
+    print(line, flush=True)
 
 
 def print_removal(report: RemoveReport) -> None:
     """What a removal did (``kb delete``, ``kb ingest --sync``)."""
-    _print(_t("deleted", n=len(report.removed), ids=", ".join(report.removed)))
+    _print(msg("delete.deleted", n=len(report.removed), ids=", ".join(report.removed)))
     _print(
-        _t(
-            "purged",
+        msg(
+            "delete.purged",
             cache=report.cache_rows,
             raw=report.raw_rows,
             dirs=report.directory_entries,
@@ -101,14 +39,14 @@ def print_removal(report: RemoveReport) -> None:
     )
     if report.erased:
         logs = report.logs
-        _print(_t("erased", q=logs.query_rows, f=logs.feedback_rows, d=logs.drafts))
+        _print(msg("delete.erased", q=logs.query_rows, f=logs.feedback_rows, d=logs.drafts))
         if logs.audit_mentions:
-            _print(_t("audit_mentions", n=logs.audit_mentions))
+            _print(msg("delete.audit_mentions", n=logs.audit_mentions))
     if report.build is not None:
         b = report.build
-        _print(_t("built", index=b.path.name, chunks=b.chunks, embedded=b.embedded))
+        _print(msg("delete.built", index=b.path.name, chunks=b.chunks, embedded=b.embedded))
     if not report.wal_truncated:
-        _print(_t("wal_busy"))
+        _print(msg("delete.wal_busy"))
 
 
 def print_sync(update: UpdateReport, *, dry_run: bool) -> bool:
@@ -118,19 +56,21 @@ def print_sync(update: UpdateReport, *, dry_run: bool) -> bool:
     report = update.ingest
     if dry_run:
         s = report.stats
-        _print(_t("dry_run", a=s.added, u=s.updated, s=s.unchanged))
+        _print(msg("sync.dry_run", a=s.added, u=s.updated, s=s.unchanged))
         for err in report.errors:
-            _print(f"  skipped: {err}")
+            _print(msg("report.error", problem=err))
         for line in describe_plan(report, update.sync):
             _print(line)
     plan = update.sync
     if plan is None:
         return True
     if plan.kinds:
-        will = _t("would_have" if plan.refused else "will_remove" if dry_run else "removed")
-        _print(_t("sync_kinds", kinds=", ".join(plan.kinds), n=len(plan.remove), will=will))
+        will = msg(
+            "sync.would_have" if plan.refused else "sync.will_remove" if dry_run else "sync.removed"
+        )
+        _print(msg("sync.kinds", kinds=", ".join(plan.kinds), n=len(plan.remove), will=will))
     if plan.refused:
-        _print(_t("refused", why=plan.refused))
+        _print(msg("sync.refused", why=plan.refused))
         return False
     if update.removed is not None:
         print_removal(update.removed)
@@ -185,11 +125,11 @@ def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
                     f"before {report.cutoff}: {report.query_rows} query-log row(s), "
                     f"{report.feedback_rows} feedback row(s), {len(report.builds)} build(s)"
                 )
-    verb = _t("prune_verb_dry" if report.dry_run else "prune_verb")
+    verb = msg("prune.verb_dry" if report.dry_run else "prune.verb")
     when = report.cutoff[:19].replace("T", " ") + " UTC"
     q, f, b = report.query_rows, report.feedback_rows, len(report.builds)
-    _print(_t("pruned", when=when, verb=verb, q=q, f=f, b=b))
-    _print(_t("audit_kept"))
+    _print(msg("prune.done", when=when, verb=verb, q=q, f=f, b=b))
+    _print(msg("prune.audit_kept"))
     return 0
 
 

@@ -1,8 +1,11 @@
 """The catalogue of messages shown to city staff, in Japanese (default) and English.
 
-One table, :data:`MESSAGES`, holds every message of the ingest reports, the command line's
-ingest output and errors, and the admin upload's responses: key → (Japanese, English), each a
-:meth:`str.format` template. :func:`msg` renders one in the current language.
+One table, :data:`MESSAGES`, holds every message shown to city staff: key → (Japanese,
+English), each a :meth:`str.format` template. :func:`msg` renders one in the current language.
+The ingest reports, the command line's ingest output and errors and the admin upload's
+responses are written out below; the other areas (the desk and procedures, the FAQ lifecycle,
+delete/sync/prune, size limits and progress, backup/restore) each have a table in
+:mod:`kb.message_tables`, merged in here.
 
 The language is ``KB_LANG`` (``ja`` or ``en``; the ``lang`` setting). The command line sets it
 for one command and the service for one upload (:func:`language`); code that runs neither way
@@ -17,6 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Literal, get_args
+
+from kb.message_tables import TABLES
 
 Lang = Literal["ja", "en"]
 LANGS: tuple[Lang, ...] = get_args(Lang)
@@ -432,3 +437,5 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "unknown kind {kind}; use one of {kinds}",
     ),
 }
+for _table in TABLES:
+    MESSAGES.update(_table)

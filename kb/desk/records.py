@@ -28,13 +28,14 @@ from kb.index.lock import LockHolder, writer_lock
 from kb.ingest.chunking import chunk_document
 from kb.ingest.redact import Redactor, masker_for, phones_in
 from kb.ingest.schema import parse_channel, parse_date
+from kb.messages import msg
 from kb.search.searcher import Searcher
 from kb.settings import Settings
 from kb.store import EmbeddingCache, Store
 from kb.store.records import CLOSED, OPEN, ConsultationRecord, RecordStore
 from kb.text.masking import FULL
 from kb.text.mecab import MeCabTokenizer
-from kb.types import Department, Document
+from kb.types import CASE_CHANNELS, Department, Document
 
 MAX_WORDS_CHARS = 10_000
 """Longest citizen's words, actions or hand-off text."""
@@ -87,7 +88,7 @@ class DeskContext:
             if wanted in dept.aliases:
                 return dept.name
         shown = self.mask(wanted)[:40]
-        raise DeskError(f"担当課「{shown}」は担当課一覧にありません", "invalid")
+        raise DeskError(msg("desk.unknown_department", name=shown), "invalid")
 
 
 def context_for(
@@ -142,7 +143,7 @@ def case_document(record: ConsultationRecord) -> Document:
 
 def _limit(name: str, value: str, most: int) -> str:
     if len(value) > most:
-        raise DeskError(f"{name}が長すぎます（{len(value):,} 文字、上限 {most:,} 文字）", "invalid")
+        raise DeskError(msg("desk.too_long", field=name, n=len(value), limit=most), "invalid")
     return value
 
 
@@ -205,27 +206,24 @@ class Desk:
         ):
             value = getattr(draft, name)
             if value is not None:
-                changes[name] = ctx.mask(_limit(_LABELS[name], value, most))
+                changes[name] = ctx.mask(_limit(msg(_LABELS[name]), value, most))
         if draft.channel is not None:
             try:
                 changes["channel"] = parse_channel(draft.channel)
             except ValueError:
-                raise DeskError(
-                    "相談経路は 窓口・電話・メール・LINE・オンライン のいずれかです", "invalid"
-                ) from None
+                channels = "・".join(CASE_CHANNELS)
+                raise DeskError(msg("desk.channel", channels=channels), "invalid") from None
         if draft.date is not None:
             try:
                 changes["date"] = parse_date(draft.date) if draft.date.strip() else _today()
             except ValueError as exc:
-                raise DeskError(f"相談日: {exc}", "invalid") from None
+                raise DeskError(msg("desk.bad_date", problem=exc), "invalid") from None
         if draft.departments is not None:
             names = [ctx.department(d) for d in draft.departments if d.strip()]
             changes["departments"] = tuple(dict.fromkeys(names))
         if draft.queries is not None:
             if any(len(q) > MAX_QUERY_CHARS for q in draft.queries):
-                raise DeskError(
-                    f"検索履歴の1件が {MAX_QUERY_CHARS:,} 文字を超えています", "invalid"
-                )
+                raise DeskError(msg("desk.query_too_long", limit=MAX_QUERY_CHARS), "invalid")
             queries = [ctx.mask(q) for q in draft.queries if q.strip()]
             changes["queries"] = tuple(queries[-MAX_QUERIES:])
         return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
@@ -247,13 +245,13 @@ class Desk:
         """
         found = self.records().get(record_id)
         if found is None:
-            raise DeskError(f"相談記録 {record_id[:20]!r} はありません", "not_found")
+            raise DeskError(msg("desk.no_record", id=repr(record_id[:20])), "not_found")
         return found
 
     def _open(self, record_id: str) -> ConsultationRecord:
         record = self.get(record_id)
         if record.closed:
-            raise DeskError(f"相談記録 {record.id} は完了しています（変更できません）", "closed")
+            raise DeskError(msg("desk.record_closed", id=record.id), "closed")
         return record
 
     def update(self, record_id: str, draft: RecordDraft, ctx: DeskContext) -> ConsultationRecord:
@@ -292,23 +290,20 @@ class Desk:
         """
         started = time.perf_counter()
         if not self.settings.store_path.exists():
-            raise DeskError(
-                f"検索データ（{self.settings.store_path.name}）がないため、記録を事例として"
-                "登録できません。管理者に連絡してください",
-                "unavailable",
-            )
+            raise DeskError(msg("desk.no_store", name=self.settings.store_path.name), "unavailable")
         with (
             self._close_lock,
             writer_lock(self.settings, "record.close", wait=wait, on_wait=on_wait),
         ):
             record = self._apply(self._open(record_id), draft, ctx)
             missing = [
-                _LABELS[name] for name in ("citizen_words", "actions") if not getattr(record, name)
+                msg(_LABELS[name])
+                for name in ("citizen_words", "actions")
+                if not getattr(record, name)
             ]
             if missing:
-                raise DeskError(
-                    f"完了にするには「{'」と「'.join(missing)}」を入力してください", "invalid"
-                )
+                fields = msg("desk.fields_joiner").join(missing)
+                raise DeskError(msg("desk.close_missing", fields=fields), "invalid")
             closed = dataclasses.replace(record, status=CLOSED, closed_at=_now_utc())
             report = self._store_case(closed, embedder)
             saved = self.records().save(closed)
@@ -327,11 +322,12 @@ class Desk:
 
 
 _LABELS = {
-    "citizen_words": "相談内容",
-    "notes": "メモ",
-    "actions": "対応内容",
-    "category": "分類",
+    "citizen_words": "desk.field_citizen_words",
+    "notes": "desk.field_notes",
+    "actions": "desk.field_actions",
+    "category": "desk.field_category",
 }
+"""The catalogue keys of the fields' names, for messages."""
 
 
 def _today() -> str:

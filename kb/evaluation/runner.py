@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,21 +130,69 @@ def evaluate_mode(searcher: Searcher, dataset: Dataset, name: str, k: int = 10) 
     return ModeReport(name, metrics, tuple(outcomes))
 
 
-def tuned_model_for(dataset: Dataset, settings: Settings) -> Path:
-    """The configured model fine-tuned on ``dataset``'s own corpus (question ↔ answer pairs).
+def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None, dict[str, Any]]:
+    """The configured model adapted to ``dataset``'s own corpus, as a city's kb adapts it.
 
-    Only corpus documents are used, never queries or judgments, exactly as ``kb tune`` adapts
-    the model to a city's FAQ. The folder is cached by pairs and settings, so a re-run reuses it.
+    The same adaptation as the background one (:mod:`kb.index.adapt`): FAQ question → answer
+    pairs of the corpus, 10% of the questions held out, the upper layers trained, kept only if
+    the held-out MRR@10 beats the base model's by ``adapt_min_gain``. Only corpus documents are
+    used, never queries or judgments. The folder and the decision are cached by training data
+    and settings, so a re-run reuses them.
+
+    Returns:
+        ``(folder, record)``: the adapted folder, or ``None`` when validation did not keep it
+        (a city then gets the base model); the record holds the validation figures.
     """
-    from kb.embed.tune import base_model_path, default_output_dir, read_record, tune_model
-    from kb.embed.tune_pairs import pairs_from_documents
+    import hashlib
+
+    from kb.embed.adapt import adapted_folder_name, split_pairs, write_json_atomic
+    from kb.embed.adapt_train import FastTuneConfig, fast_tune
+    from kb.embed.tune import base_model_path
+    from kb.embed.tune_pairs import pairs_from_documents, pairs_hash
 
     pairs = pairs_from_documents(dataset.corpus)
-    out = default_output_dir(settings.models_dir, settings.model, pairs)
-    if read_record(out) is None:
-        base = base_model_path(settings.model, settings.models_dir)
-        tune_model(base, pairs, out, threads=settings.threads, base_id=settings.model)
-    return out
+    train, heldout = split_pairs(pairs)
+    config = FastTuneConfig()
+    digest = hashlib.sha256(
+        (pairs_hash(train) + json.dumps(asdict(config), sort_keys=True)).encode()
+    ).hexdigest()
+    folder = settings.models_dir / ("eval-" + adapted_folder_name(settings.model, digest))
+    decision = folder.with_name(folder.name + ".json")
+    try:
+        record: dict[str, Any] = json.loads(decision.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        report = fast_tune(
+            base_model_path(settings.model, settings.models_dir),
+            train,
+            folder,
+            heldout=heldout,
+            config=config,
+            threads=settings.threads,
+            base_id=settings.model,
+        )
+        record = {
+            "folder": folder.name,
+            "train_pairs": report.train_pairs,
+            "heldout_pairs": report.heldout_pairs,
+            "base": asdict(report.base) if report.base else None,
+            "adapted": asdict(report.adapted) if report.adapted else None,
+            "improved_by": report.improved_by,
+            "kept": report.adapted is not None and report.improved_by >= settings.adapt_min_gain,
+            "seconds": report.seconds,
+            "cpu_seconds": report.cpu_seconds,
+        }
+        write_json_atomic(decision, record)
+    kept = bool(record.get("kept")) and (folder / "modules.json").is_file()
+    return (folder if kept else None), record
+
+
+def tuned_model_for(dataset: Dataset, settings: Settings) -> Path:
+    """The model adapted to ``dataset``'s corpus (:func:`adapted_model_for`), or the configured
+    model's folder when validation did not keep the adapted one."""
+    from kb.embed.tune import base_model_path
+
+    folder, _ = adapted_model_for(dataset, settings)
+    return folder or base_model_path(settings.model, settings.models_dir)
 
 
 def evaluate(
@@ -190,8 +238,12 @@ def evaluate_files(
         raise ValueError("no queries file")
     first = load_dataset(dataset_dir, files[0])
     datasets = [first] + [replace(first, queries=load_queries(dataset_dir / f)) for f in files[1:]]
+    # A benchmark is scored with the model it asks for, never the data folder's own adapted one.
+    settings = settings.model_copy(update={"adapt": False})
     if tune and embedder is None:
-        settings = settings.model_copy(update={"model": str(tuned_model_for(first, settings))})
+        folder, _ = adapted_model_for(first, settings)
+        if folder is not None:
+            settings = settings.model_copy(update={"model": str(folder)})
     embedder = embedder or embedder_from_settings(settings, threads=settings.threads)
     index_root = prepare_index(first, embedder, settings)
     # Latency is measured as the service runs: one inference thread per query.
@@ -273,17 +325,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
     p.add_argument("--report", type=Path, default=None, help="write a report folder here")
     p.add_argument(
-        "--tune",
-        action="store_true",
-        help="first fine-tune the model on the dataset's own corpus (as `kb tune` does), cached",
+        "--no-adapt",
+        dest="adapt",
+        action="store_false",
+        help="score the base model only (default: the model adapted to the dataset's corpus, "
+        "as a city's kb adapts it, and the base model side by side; both cached)",
     )
+    p.add_argument("--tune", action="store_true", help=argparse.SUPPRESS)  # the default now
 
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     files = [f.strip() for f in args.queries.split(",") if f.strip()] or ["queries.jsonl"]
-    runs, model = evaluate_files(args.dataset, settings, modes, queries_files=files, tune=args.tune)
+    adapt = getattr(args, "adapt", True) and not settings.model.startswith("fake")
+    base_runs: list[FileReport] = []
+    if adapt:
+        _, adaptation = adapted_model_for(load_dataset(args.dataset, files[0]), settings)
+        base_runs, base_model = evaluate_files(args.dataset, settings, modes, queries_files=files)
+    runs, model = evaluate_files(args.dataset, settings, modes, queries_files=files, tune=adapt)
     dataset, reports = runs[0].dataset, runs[0].reports
+    if base_runs:
+        _print_adaptation(adaptation, base_runs, runs, model)
     if len(runs) == 1:
         print(f"dataset {dataset.name}: {len(dataset.judged_queries())} queries, model {model}")
         print(markdown_table(reports))
@@ -291,6 +353,9 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         print(f"dataset {dataset.name}: {len(runs)} queries files, model {model}")
         print(files_table(runs))
     data = files_to_json(runs, model)
+    if base_runs:
+        data["adaptation"] = adaptation
+        data["base"] = files_to_json(base_runs, base_model)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -301,3 +366,25 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
         write_report(args.report, dataset, reports, model, published, variants=runs)
         print(f"report written to {args.report}")
     return 0
+
+
+def _print_adaptation(
+    record: dict[str, Any], base: Sequence[FileReport], adapted: Sequence[FileReport], model: str
+) -> None:
+    """The base model's table, then the validation that decided the default."""
+    print(f"base model (--no-adapt), {base[0].dataset.name}:")
+    print(markdown_table(base[0].reports) if len(base) == 1 else files_table(base))
+    b, a = record.get("base") or {}, record.get("adapted") or {}
+    print(
+        f"adapted on {record.get('train_pairs')} corpus pairs in {record.get('seconds', 0):.0f} s"
+        f" ({record.get('cpu_seconds', 0):.0f} CPU s); held-out corpus pairs "
+        f"({record.get('heldout_pairs')}): MRR@10 {b.get('mrr_at_10', 0):.3f} (base) -> "
+        f"{a.get('mrr_at_10', 0):.3f} (adapted): "
+        + ("kept, the default below" if record.get("kept") else "not kept: the default is base")
+    )
+    for mode in adapted[0].reports:
+        if mode in base[0].reports:
+            before = base[0].reports[mode].metrics["ndcg@10"] or 0.0
+            after = adapted[0].reports[mode].metrics["ndcg@10"] or 0.0
+            print(f"  {mode}: nDCG@10 {before:.4f} (base) -> {after:.4f} (default)")
+    print(f"default (as a city gets it), model {model}:")

@@ -39,8 +39,11 @@ from typing import Any
 
 from kb.embed.adapt import (
     ACTIVE_NAME,
+    active_record,
     adapted_folder_name,
+    adapted_model_path,
     changed_share,
+    last_attempt,
     split_pairs,
     trained_pair_keys,
     write_json_atomic,
@@ -310,6 +313,52 @@ def _publish(settings: Settings, folder: Path) -> dict[str, Any]:
         "embedded": built.embedded,
         "embed_seconds": embed_seconds,
     }
+
+
+def adaptation_status(settings: Settings) -> dict[str, Any]:
+    """The adapted model in use (if any), the latest attempt, and whether one is running.
+
+    ``serving`` is the model kb builds and serves with; ``adapted`` the record of the adapted
+    model (folder, when, on what, validation) or ``None``; ``last_attempt`` the latest
+    attempt, kept or not.
+    """
+    record = active_record(settings.models_dir, settings.model)
+    last = last_attempt(settings.models_dir)
+    adapted = adapted_model_path(settings)
+    used = None
+    if record is not None and last is not None and last.get("folder") == record.get("folder"):
+        used = last
+    return {
+        "enabled": settings.adapt,
+        "base_model": settings.model,
+        "serving": str(adapted) if adapted is not None else settings.model,
+        "adapted": (
+            {**record, **_summary(used)} if record is not None and settings.adapt else None
+        ),
+        "last_attempt": _summary(last) if last is not None else None,
+        "running": is_running(settings) if settings.models_dir.is_dir() else False,
+    }
+
+
+def _summary(record: dict[str, Any] | None) -> dict[str, Any]:
+    if not record:
+        return {}
+    keep = (
+        "folder",
+        "kept",
+        "reason",
+        "started_at",
+        "finished_at",
+        "adopted_at",
+        "pairs",
+        "train_pairs",
+        "heldout_pairs",
+        "validation",
+        "seconds",
+        "cpu_seconds",
+        "index",
+    )
+    return {k: record[k] for k in keep if k in record}
 
 
 def main(argv: list[str] | None = None) -> int:

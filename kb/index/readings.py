@@ -26,11 +26,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.errors import IndexError_
 from kb.index.lexical import BM25Params, LexicalIndex
+from kb.store import text_hash
 from kb.text.kana import grams, has_kanji, is_hiragana
-from kb.text.mecab import Reading
+from kb.text.masking import strip_placeholders
+from kb.text.mecab import TOKENIZER_VERSION, Reading
+
+if TYPE_CHECKING:
+    from kb.store.readings_cache import ReadingsCache
+    from kb.text.mecab import MeCabTokenizer
 
 READINGS_VERSION = "1"
 """Bump when the reading field or the vocabulary changes: older index folders are refused."""
@@ -249,3 +256,116 @@ def _occurrences(streams: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
                 if piece in wanted:
                     counts[piece] += 1
     return counts
+
+
+# --- the readings cache ------------------------------------------------------------------------
+
+CACHE_FORMAT = "1"
+"""Bump when the encoding below, or the text handed to MeCab, changes: older rows are ignored."""
+_FIELD = "\x1f"
+_MORPHEME = "\x1e"
+
+
+def encode_readings(readings: Sequence[Reading]) -> str | None:
+    """``readings`` as one string for the readings cache (lossless).
+
+    Returns:
+        The string; ``None`` when a field holds a separator (such a text is not cached).
+    """
+    encoded = _MORPHEME.join(_FIELD.join(r) for r in readings)
+    if encoded.count(_FIELD) != 3 * len(readings) or encoded.count(_MORPHEME) != max(
+        len(readings) - 1, 0
+    ):
+        return None
+    return encoded
+
+
+def decode_readings(data: str, memo: dict[str, Reading] | None = None) -> list[Reading]:
+    """What :func:`encode_readings` wrote.
+
+    Args:
+        data: The encoded readings.
+        memo: Readings decoded before, by their encoding: a corpus repeats its morphemes, and
+            one shared object each is faster and smaller than a new one per occurrence.
+
+    Raises:
+        ValueError: ``data`` is not an encoding of readings.
+    """
+    if not data:
+        return []
+    known = memo if memo is not None else {}
+    out: list[Reading] = []
+    for part in data.split(_MORPHEME):
+        found = known.get(part)
+        if found is None:
+            fields = part.split(_FIELD)
+            if len(fields) != 4:
+                raise ValueError(f"not an encoded reading: {part!r}")
+            found = known[part] = Reading(*fields)
+        out.append(found)
+    return out
+
+
+class CachedReadings:
+    """The readings of chunk titles and texts, from the readings cache where a text is known.
+
+    The cache holds MeCab's own output, losslessly, keyed by the hash of the text as stored:
+    a build is the same, byte for byte, whether a reading came from the cache or from MeCab.
+    Texts are looked up a batch at a time (:meth:`prefetch`), so a large corpus never holds
+    every reading in memory at once.
+
+    Args:
+        tokenizer: MeCab, for the texts the cache does not hold.
+        cache: The readings cache (``None``: MeCab for every text).
+    """
+
+    def __init__(self, tokenizer: MeCabTokenizer, cache: ReadingsCache | None) -> None:
+        self.tokenizer = tokenizer
+        self.cache = cache
+        self.version = f"{TOKENIZER_VERSION}+{CACHE_FORMAT}"
+        self.computed = 0
+        """Texts read by MeCab (not in the cache)."""
+        self.reused = 0
+        """Texts whose readings came from the cache."""
+        self._found: dict[str, str] = {}
+        self._fresh: list[tuple[str, str]] = []
+        self._memo: dict[str, Reading] = {}
+        self._last: tuple[str, list[Reading]] | None = None
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Look up the cached readings of ``texts`` (the next batch), forgetting the last."""
+        self._found = {}
+        if self.cache is not None:
+            self._found = self.cache.get(self.version, [text_hash(t) for t in texts])
+        if len(self._memo) > 200_000:  # bounded, like the tokenizer's own memo
+            self._memo = {}
+
+    def __call__(self, text: str) -> list[Reading]:
+        """The readings of ``text`` (a chunk's title or text, as stored)."""
+        if self._last is not None and self._last[0] == text:
+            return self._last[1]  # a document's chunks share their title
+        key = text_hash(text)
+        data = self._found.get(key)
+        readings: list[Reading] | None = None
+        if data is not None:
+            try:
+                readings = decode_readings(data, self._memo)
+                self.reused += 1
+            except ValueError:
+                readings = None  # a damaged row: read the text again, and replace it
+        if readings is None:
+            # Placeholders of masked personal data are no search terms (as for the lemmas).
+            readings = self.tokenizer.readings(strip_placeholders(text))
+            self.computed += 1
+            encoded = encode_readings(readings)
+            if encoded is not None and self.cache is not None:
+                self._found[key] = encoded
+                self._fresh.append((key, encoded))
+        self._last = (text, readings)
+        return readings
+
+    def save(self) -> None:
+        """Write the readings MeCab computed since the last call to the cache."""
+        if self.cache is not None and self._fresh:
+            self.cache.put(self.version, self._fresh)
+        self._fresh = []

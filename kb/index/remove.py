@@ -39,7 +39,7 @@ from kb.index.builder import BuildReport, Progress, build_index
 from kb.index.erase import Erased, erase_from_logs
 from kb.index.folder import IndexRoot
 from kb.index.lock import LockHolder, writer_lock
-from kb.messages import current_language
+from kb.messages import msg
 from kb.security.audit import AuditLog
 from kb.security.audit_actions import audited
 from kb.settings import Settings
@@ -53,25 +53,6 @@ from kb.store import (
 )
 from kb.store.lifecycle import embedding_keys, keys_in_use
 from kb.types import DocId
-
-_TEXT = {
-    "not_found": (
-        "次の文書は登録されていません（何も削除していません）: {ids}",
-        "no such document (nothing was deleted): {ids}",
-    ),
-    "bad_id": (
-        "「{id}」は文書IDの形ではありません。種類:ID の形で指定してください（例: faq:F0001, "
-        "case:R6-001）。種類は {kinds}",
-        "{id!r} is not a document id: write KIND:ID (faq:F0001, case:R6-001); KIND is one "
-        "of {kinds}",
-    ),
-    "no_ids": ("削除する文書IDを指定してください", "give the ids of the documents to delete"),
-}
-
-
-def _t(key: str, **params: object) -> str:
-    ja, en = _TEXT[key]
-    return (en if current_language() == "en" else ja).format(**params)
 
 
 @dataclass(frozen=True)
@@ -146,9 +127,11 @@ def parse_ids(ids: Sequence[str]) -> list[str]:
         try:
             out.append(str(DocId.parse(text.strip())))
         except ValueError:
-            raise InputError(text, _t("bad_id", id=text, kinds=", ".join(DOC_KINDS))) from None
+            raise InputError(
+                text, msg("delete.bad_id", id=text, kinds=", ".join(DOC_KINDS))
+            ) from None
     if not out:
-        raise InputError("kb delete", _t("no_ids"))
+        raise InputError("kb delete", msg("delete.no_ids"))
     return list(dict.fromkeys(out))
 
 
@@ -201,14 +184,14 @@ def remove_documents(
     doc_ids = parse_ids(ids)
     with writer_lock(settings, "delete", wait=wait, on_wait=on_wait):
         if not settings.store_path.exists():
-            raise DocumentNotFound(_t("not_found", ids=", ".join(doc_ids)), tuple(doc_ids))
+            raise DocumentNotFound(msg("delete.not_found", ids=", ".join(doc_ids)), tuple(doc_ids))
         store = Store(settings.store_path)
         log = audit if audit is not None else AuditLog.from_settings(settings)
         try:
             known = store.get_documents(doc_ids)
             missing = tuple(i for i in doc_ids if i not in known)
             if missing:
-                raise DocumentNotFound(_t("not_found", ids=", ".join(missing)), missing)
+                raise DocumentNotFound(msg("delete.not_found", ids=", ".join(missing)), missing)
             return remove_locked(
                 settings,
                 store,

@@ -16,23 +16,12 @@ from pathlib import Path
 
 from kb.errors import InputError
 from kb.index.folder import IndexRoot
-from kb.messages import current_language
+from kb.messages import msg
 from kb.settings import Settings
 from kb.store import FeedbackStore, QueryLogStore
 
 _AGE_RE = re.compile(r"^\s*(\d+)\s*([dw日週]?)\s*$")
 _UNIT_DAYS = {"": 1, "d": 1, "日": 1, "w": 7, "週": 7}
-_TEXT = {
-    "bad_age": (
-        "「{value}」は期間として読めません。日数で指定してください（例: 90d、12w、90日）",
-        "{value!r} is not an age: give days or weeks (90d, 12w)",
-    ),
-}
-
-
-def _t(key: str, **params: object) -> str:
-    ja, en = _TEXT[key]
-    return (en if current_language() == "en" else ja).format(**params)
 
 
 def parse_age(text: str) -> dt.timedelta:
@@ -43,7 +32,7 @@ def parse_age(text: str) -> dt.timedelta:
     """
     match = _AGE_RE.match(text.lower())
     if match is None or int(match.group(1)) <= 0:
-        raise InputError("--older-than", _t("bad_age", value=text))
+        raise InputError("--older-than", msg("prune.bad_age", value=text))
     return dt.timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
 
 

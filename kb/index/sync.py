@@ -19,38 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kb.ingest.pipeline import IngestReport
-from kb.messages import current_language
+from kb.messages import msg
 from kb.store import Store
 from kb.types import DocId, DocKind
 
 MASS_MIN = 10
 """More removals than this (and over half of a kind) need ``force``."""
-
-_TEXT = {
-    "incomplete": (
-        "読めなかったファイルまたは行が {n} 件あるため、--sync による削除は行いませんでした"
-        "（読めた行は登録済み）。ファイルを直して、もう一度実行してください",
-        "{n} file(s) or row(s) could not be read, so --sync removed nothing (the good rows "
-        "were stored); fix the file and run it again",
-    ),
-    "mass": (
-        "{kind} の登録 {stored} 件のうち {n} 件が削除されることになるため、中止しました。"
-        "一部だけを書き出したファイルではありませんか。--dry-run で確認し、意図どおりなら "
-        "--force を付けて実行してください",
-        "--sync would remove {n} of the {stored} stored {kind} document(s), so it removed "
-        "nothing: is the file a partial export? Check with --dry-run, and add --force if it is "
-        "meant",
-    ),
-    "nothing_read": (
-        "ファイルから文書が1件も読めなかったため、--sync の対象となる種類がありません",
-        "no document was read from the files, so --sync has no kind to make them the truth for",
-    ),
-}
-
-
-def _t(key: str, **params: object) -> str:
-    ja, en = _TEXT[key]
-    return (en if current_language() == "en" else ja).format(**params)
 
 
 @dataclass(frozen=True)
@@ -92,25 +66,29 @@ def plan_sync(
     plan = SyncPlan(tuple(kinds), tuple(remove))
     problems = len(report.errors) + len(report.failed_files)
     if problems:
-        return SyncPlan(plan.kinds, plan.remove, _t("incomplete", n=problems))
+        return SyncPlan(plan.kinds, plan.remove, msg("sync.incomplete", n=problems))
     if not kinds:
-        return SyncPlan((), (), _t("nothing_read"))
+        return SyncPlan((), (), msg("sync.nothing_read"))
     if not force:
         for k in kinds:
             n = sum(1 for i in remove if DocId.kind_of(i) == k)
             stored = stored_per_kind[k]
             if n and (n == stored or (n > MASS_MIN and 2 * n > stored)):
-                return SyncPlan(plan.kinds, plan.remove, _t("mass", kind=k, n=n, stored=stored))
+                return SyncPlan(
+                    plan.kinds, plan.remove, msg("sync.mass", kind=k, n=n, stored=stored)
+                )
     return plan
 
 
 def describe_plan(report: IngestReport, plan: SyncPlan | None) -> list[str]:
     """The lines ``kb ingest --dry-run`` prints: each id that would be added, changed, removed."""
-    labels = {"added": "追加", "updated": "変更"} if current_language() != "en" else {}
-    lines = [f"  {labels.get(change, change)}: {doc_id}" for doc_id, change in report.planned]
+    keys = {"added": "sync.plan_added", "updated": "sync.plan_updated"}
+    lines = [
+        msg(keys[change], id=doc_id) if change in keys else f"  {change}: {doc_id}"
+        for doc_id, change in report.planned
+    ]
     if plan is not None:
-        removed = "削除" if current_language() != "en" else "removed"
-        lines.extend(f"  {removed}: {doc_id}" for doc_id in plan.remove)
+        lines.extend(msg("sync.plan_removed", id=doc_id) for doc_id in plan.remove)
     return lines
 
 

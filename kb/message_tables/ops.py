@@ -1,4 +1,4 @@
-"""What ``kb backup`` and ``kb restore`` say (:mod:`kb.ops`): part of :data:`kb.messages.MESSAGES`."""
+"""What ``kb backup`` and ``kb restore`` say (:mod:`kb.ops`), in :data:`kb.messages.MESSAGES`."""
 
 from __future__ import annotations
 

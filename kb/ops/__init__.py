@@ -10,5 +10,6 @@ the command line only:
   check of a restore (the key itself is never in a backup);
 * :mod:`kb.ops.backup` and :mod:`kb.ops.restore`: the two operations;
 * :mod:`kb.ops.commands`: their command-line parsers;
-* :mod:`kb.ops.messages`: what they say, in Japanese and English (``KB_LANG``).
+* what they say is in :mod:`kb.messages` (its backup/restore table is
+  :mod:`kb.message_tables.ops`), in Japanese and English (``KB_LANG``).
 """

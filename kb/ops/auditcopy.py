@@ -22,8 +22,8 @@ import sqlite3
 from pathlib import Path
 
 from kb.errors import AuditError, BackupError
+from kb.messages import msg
 from kb.ops.layout import AuditHead, private_dir
-from kb.ops.messages import text
 from kb.security.audit import AuditLog, Verification
 from kb.security.audit_key import AuditKey, key_from_value, read_key_file
 from kb.settings import Settings
@@ -111,11 +111,11 @@ def configured_key(settings: Settings, key_id: str) -> AuditKey:
             key = read_key_file(settings.audit_key_path)
     except AuditError as exc:
         raise BackupError(
-            text("restore.key_missing", key_id=key_id, path=settings.audit_key_path, error=exc)
+            msg("restore.key_missing", key_id=key_id, path=settings.audit_key_path, error=exc)
         ) from exc
     if key.key_id != key_id:
         raise BackupError(
-            text("restore.key_mismatch", key_id=key_id, source=key.source, found=key.key_id)
+            msg("restore.key_mismatch", key_id=key_id, source=key.source, found=key.key_id)
         )
     return key
 

@@ -30,10 +30,19 @@ from pathlib import Path
 from kb import __version__
 from kb.embed.content_hash import model_content_hash
 from kb.errors import BackupError, ModelError
+from kb.messages import msg
 from kb.ops.auditcopy import audit_head, copy_anchor, last_event
 from kb.ops.datafiles import copy_data_files, copy_models, copy_serving_index, plan
-from kb.ops.layout import ANCHOR, DATA, MODELS, AuditHead, BackupManifest, FileEntry, sync_tree
-from kb.ops.messages import human_size, text
+from kb.ops.layout import (
+    ANCHOR,
+    DATA,
+    MODELS,
+    AuditHead,
+    BackupManifest,
+    FileEntry,
+    human_size,
+    sync_tree,
+)
 from kb.settings import Settings
 from kb.store import Store
 
@@ -56,14 +65,14 @@ def _model_hash(settings: Settings) -> tuple[str, str]:
     try:
         return model_content_hash(settings.model, settings.models_dir), ""
     except ModelError as exc:
-        return "", text("backup.model_unknown", model=settings.model, error=exc)
+        return "", msg("backup.model_unknown", model=settings.model, error=exc)
 
 
 def _check_destination(data_dir: Path, dest: Path) -> None:
     if dest == data_dir or dest.is_relative_to(data_dir):
-        raise BackupError(text("backup.dest_inside", dest=dest, data_dir=data_dir))
+        raise BackupError(msg("backup.dest_inside", dest=dest, data_dir=data_dir))
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise BackupError(text("backup.dest_not_empty", dest=dest))
+        raise BackupError(msg("backup.dest_not_empty", dest=dest))
 
 
 def _store_generation(database: Path) -> int:
@@ -102,7 +111,7 @@ def create_backup(
     started = time.perf_counter()
     data_dir = settings.data_dir.expanduser().absolute()
     if not data_dir.is_dir():
-        raise BackupError(text("backup.no_data", data_dir=data_dir))
+        raise BackupError(msg("backup.no_data", data_dir=data_dir))
     dest = dest.expanduser().absolute()
     _check_destination(data_dir, dest)
     model_hash, note = _model_hash(settings)
@@ -153,7 +162,7 @@ def create_backup(
                 dest.rmdir()  # checked empty above
             os.rename(staging, dest)
         except OSError as exc:  # another backup to the same folder finished first
-            raise BackupError(text("backup.dest_not_empty", dest=dest)) from exc
+            raise BackupError(msg("backup.dest_not_empty", dest=dest)) from exc
         _sync_dir(dest.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -181,7 +190,7 @@ def describe(report: BackupReport) -> list[str]:
     databases = sum(1 for f in m.files if f.kind == "database")
     others = sum(1 for f in m.files if f.kind == "file")
     lines = [
-        text(
+        msg(
             "backup.done",
             dest=report.path,
             databases=databases,
@@ -191,28 +200,28 @@ def describe(report: BackupReport) -> list[str]:
         )
     ]
     if m.index:
-        lines.append(text("backup.index", name=m.index, generation=m.index_generation))
+        lines.append(msg("backup.index", name=m.index, generation=m.index_generation))
     else:
-        lines.append(text("backup.no_index"))
+        lines.append(msg("backup.no_index"))
     if m.store_generation >= 0:
-        lines.append(text("backup.store", generation=m.store_generation))
+        lines.append(msg("backup.store", generation=m.store_generation))
     models = sum(f.size for f in m.files if f.kind == "model")
     if m.with_models:
-        lines.append(text("backup.models", model=m.model, size=human_size(models)))
+        lines.append(msg("backup.models", model=m.model, size=human_size(models)))
     else:
-        lines.append(text("backup.no_models", model=m.model))
+        lines.append(msg("backup.no_models", model=m.model))
     if m.audit is not None:
         lines.append(
-            text(
+            msg(
                 "backup.audit",
                 events=m.audit.events,
                 anchored=m.audit.anchored,
                 key_id=m.audit.key_id or "-",
             )
         )
-    lines += [text("backup.skipped", path=path) for path in report.skipped]
+    lines += [msg("backup.skipped", path=path) for path in report.skipped]
     lines += list(report.notes)
-    lines.append(text("backup.verify_hint", dest=report.path))
+    lines.append(msg("backup.verify_hint", dest=report.path))
     return lines
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from kb.errors import BackupError
-from kb.ops.messages import text
+from kb.messages import msg
 from kb.settings import Settings
 
 
@@ -16,7 +16,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from kb.security.commands import cli_audited
 
     if not settings.data_dir.is_dir():  # before the audit log would create the folder
-        raise BackupError(text("backup.no_data", data_dir=settings.data_dir.absolute()))
+        raise BackupError(msg("backup.no_data", data_dir=settings.data_dir.absolute()))
     dest = Path(args.dest)
     asked = "with models" if args.with_models else "without models"
     with cli_audited(settings, "backup", ids=[str(dest)], detail=asked) as done:

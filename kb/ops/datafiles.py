@@ -29,8 +29,8 @@ from kb.embed.content_hash import file_sha256
 from kb.errors import BackupError, IndexError_
 from kb.index.folder import CURRENT, IndexFolder, IndexRoot
 from kb.index.manifest import Manifest
+from kb.messages import msg
 from kb.ops.layout import FileEntry, copy_hashed, write_private
-from kb.ops.messages import text
 from kb.store.backup import backup_database, is_side_file, is_sqlite_file
 
 INDEX_TRIES = 5
@@ -122,7 +122,7 @@ def copy_data_files(
         except FileNotFoundError:
             continue
         except (OSError, sqlite3.Error) as exc:
-            raise BackupError(text("backup.copy_failed", path=item.source, error=exc)) from exc
+            raise BackupError(msg("backup.copy_failed", path=item.source, error=exc)) from exc
         entry = FileEntry(
             f"{prefix}/{item.rel}", size, digest, "database" if item.database else "file"
         )
@@ -185,7 +185,7 @@ def copy_serving_index(
         for entry in entries:
             copied(entry)
         return folder.name, manifest, entries
-    raise BackupError(text("backup.index_moving", root=index_root, tries=INDEX_TRIES))
+    raise BackupError(msg("backup.index_moving", root=index_root, tries=INDEX_TRIES))
 
 
 def _sha(data: bytes) -> str:

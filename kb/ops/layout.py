@@ -24,7 +24,7 @@ from typing import Any
 
 from kb.embed.content_hash import file_sha256
 from kb.errors import BackupError
-from kb.ops.messages import text
+from kb.messages import msg
 
 FORMAT = 1
 """The manifest's format; a restore refuses a backup of a later format."""
@@ -37,6 +37,18 @@ MODELS = "models"
 ANCHOR = f"{AUDIT}/audit.anchor"
 
 _BLOCK = 1 << 20
+
+
+def human_size(size: int) -> str:
+    """``512 B``, ``34.0 MB``, ``1.2 GB``."""
+    if size < 1000:
+        return f"{size} B"
+    value = size / 1000
+    for unit in ("KB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
 
 
 @dataclass(frozen=True)
@@ -111,12 +123,12 @@ class BackupManifest:
         """
         path = root / MANIFEST_NAME
         if not path.is_file():
-            raise BackupError(text("restore.no_manifest", src=root))
+            raise BackupError(msg("restore.no_manifest", src=root))
         try:
             data: Any = json.loads(path.read_text(encoding="utf-8"))
             fmt = int(data.get("format", 0))
             if fmt > FORMAT:
-                raise BackupError(text("restore.newer_format", path=path, format=fmt))
+                raise BackupError(msg("restore.newer_format", path=path, format=fmt))
             audit = data.get("audit")
             manifest = cls(
                 **{
@@ -128,15 +140,15 @@ class BackupManifest:
         except BackupError:
             raise
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise BackupError(text("restore.bad_manifest", path=path, error=exc)) from exc
+            raise BackupError(msg("restore.bad_manifest", path=path, error=exc)) from exc
         listed = _listed_sum(root / SUMS_NAME, MANIFEST_NAME)
         if listed is not None and listed != file_sha256(path):
-            raise BackupError(text("restore.bad_manifest", path=path, error="SHA256SUMS"))
+            raise BackupError(msg("restore.bad_manifest", path=path, error="SHA256SUMS"))
         for entry in manifest.files:
             rel = Path(entry.path)
             if rel.is_absolute() or ".." in rel.parts or rel.parts[0] not in (DATA, AUDIT, MODELS):
                 raise BackupError(
-                    text("restore.bad_manifest", path=path, error=f"path {entry.path!r}")
+                    msg("restore.bad_manifest", path=path, error=f"path {entry.path!r}")
                 )
         return manifest
 

@@ -37,9 +37,9 @@ from kb import __version__
 from kb.embed.content_hash import file_sha256, model_content_hash
 from kb.errors import AuditError, BackupError, ModelError
 from kb.index.lock import LockHolder, writer_lock
+from kb.messages import msg
 from kb.ops.auditcopy import configured_key, verify_copy
-from kb.ops.layout import ANCHOR, DATA, MODELS, BackupManifest, FileEntry, copy_hashed
-from kb.ops.messages import human_size, text
+from kb.ops.layout import ANCHOR, DATA, MODELS, BackupManifest, FileEntry, copy_hashed, human_size
 from kb.security.audit import Verification
 from kb.security.audit_key import AuditKey
 from kb.settings import Settings
@@ -78,17 +78,17 @@ def verify_files(src: Path, manifest: BackupManifest) -> None:
     for entry in manifest.files:
         path = src / entry.path
         if not path.is_file():
-            problems.append(text("restore.missing_file", path=entry.path))
+            problems.append(msg("restore.missing_file", path=entry.path))
             continue
         size = path.stat().st_size
         if size != entry.size:
             problems.append(
-                text("restore.wrong_size", path=entry.path, size=size, expected=entry.size)
+                msg("restore.wrong_size", path=entry.path, size=size, expected=entry.size)
             )
         elif file_sha256(path) != entry.sha256:
-            problems.append(text("restore.wrong_sum", path=entry.path))
+            problems.append(msg("restore.wrong_sum", path=entry.path))
     if problems:
-        raise BackupError(text("restore.corrupt", problems="\n".join(problems)))
+        raise BackupError(msg("restore.corrupt", problems="\n".join(problems)))
 
 
 def _check_model(settings: Settings, manifest: BackupManifest, allow: bool) -> bool:
@@ -102,7 +102,7 @@ def _check_model(settings: Settings, manifest: BackupManifest, allow: bool) -> b
     )
     if not same and not allow:
         raise BackupError(
-            text(
+            msg(
                 "restore.model_mismatch",
                 backup=f"{manifest.model} [{manifest.model_hash or '-'}]",
                 configured=f"{settings.model} [{configured or '-'}]",
@@ -116,7 +116,7 @@ def _refuse_if_in_use(target: Path) -> None:
         for name in names:
             path = Path(folder) / name
             if is_sqlite_file(path) and in_use(path):
-                raise BackupError(text("restore.in_use", path=path))
+                raise BackupError(msg("restore.in_use", path=path))
 
 
 def _is_empty(folder: Path) -> bool:
@@ -127,7 +127,7 @@ def _copy_checked(source: Path, target: Path, entry: FileEntry) -> None:
     _, digest = copy_hashed(source, target)
     if digest != entry.sha256:
         raise BackupError(
-            text("restore.corrupt", problems=text("restore.wrong_sum", path=entry.path))
+            msg("restore.corrupt", problems=msg("restore.wrong_sum", path=entry.path))
         )
 
 
@@ -150,7 +150,7 @@ def restore_backup(
     src = src.expanduser().absolute()
     target = settings.data_dir.expanduser().absolute()
     if src == target or src.is_relative_to(target):
-        raise BackupError(text("restore.target_is_source", src=src, target=target))
+        raise BackupError(msg("restore.target_is_source", src=src, target=target))
     manifest = BackupManifest.read(src)
     verify_files(src, manifest)
     model_changed = _check_model(settings, manifest, allow_model_change)
@@ -158,7 +158,7 @@ def restore_backup(
     key = configured_key(settings, audit.key_id) if audit is not None and audit.key_id else None
     occupied = not _is_empty(target)
     if occupied and not force:
-        raise BackupError(text("restore.not_empty", target=target))
+        raise BackupError(msg("restore.not_empty", target=target))
     lock: AbstractContextManager[LockHolder | None] = (
         writer_lock(settings, "restore") if occupied else nullcontext()
     )
@@ -285,7 +285,7 @@ def describe(report: RestoreReport) -> list[str]:
     """The lines ``kb restore`` prints about a finished restore."""
     m = report.manifest
     lines = [
-        text(
+        msg(
             "restore.done",
             target=report.target,
             created_at=m.created_at,
@@ -295,31 +295,31 @@ def describe(report: RestoreReport) -> list[str]:
         )
     ]
     if m.kb_version != __version__:
-        lines.append(text("restore.version", version=m.kb_version, running=__version__))
+        lines.append(msg("restore.version", version=m.kb_version, running=__version__))
     if report.previous is not None:
-        lines.append(text("restore.previous", path=report.previous))
+        lines.append(msg("restore.previous", path=report.previous))
     if report.previous_anchor is not None:
-        lines.append(text("restore.previous_anchor", path=report.previous_anchor))
+        lines.append(msg("restore.previous_anchor", path=report.previous_anchor))
     if report.model_changed:
         lines.append(
-            text("restore.model_changed", backup=m.model, configured=report.configured_model)
+            msg("restore.model_changed", backup=m.model, configured=report.configured_model)
         )
     elif not m.index:
-        lines.append(text("restore.no_index"))
+        lines.append(msg("restore.no_index"))
     elif m.store_generation > m.index_generation:
-        lines.append(text("restore.build_hint", index=m.index_generation, store=m.store_generation))
+        lines.append(msg("restore.build_hint", index=m.index_generation, store=m.store_generation))
     how_key = f"restore.models_{report.models}"
-    lines.append(text("restore.models", how=text(how_key, path=report.models_dir)))
+    lines.append(msg("restore.models", how=msg(how_key, path=report.models_dir)))
     if report.audit is not None:
         if report.audit.problems:
             problems = "\n".join(f"    {p}" for p in report.audit.problems)
-            lines.append(text("restore.audit_problems", problems=problems))
+            lines.append(msg("restore.audit_problems", problems=problems))
         else:
             lines.append(
-                text("restore.audit_ok", events=report.audit.events, anchored=report.audit.anchored)
+                msg("restore.audit_ok", events=report.audit.events, anchored=report.audit.anchored)
             )
     if report.recorded:
-        lines.append(text("restore.audit_not_recorded", error=report.recorded))
+        lines.append(msg("restore.audit_not_recorded", error=report.recorded))
     return lines
 
 

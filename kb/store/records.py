@@ -6,8 +6,14 @@ citizen's personal data. A citizen's name and phone number put on a printed hand
 are never written here (they travel in the print request only).
 
 Record ids are ``R000001``, ``R000002``...; hand-off ids ``H000001``... (the integer key of
-the row, so two servers writing at once never hand out the same id). A closed record becomes
-the case document ``case:R000001`` of the knowledge base.
+the row, so two servers writing at once never hand out the same id). A number is never handed
+out twice: one removed (erasure, retention) stays retired, so the audit log's ids keep meaning
+one consultation each.
+
+A closed record becomes the case document ``case:desk-R000001`` of the knowledge base: the
+``desk-`` prefix (:data:`CASE_PREFIX`) keeps the desk's cases apart from the case ids of a
+city's own files (``R000001`` is a plausible city number), and ingest refuses it for a case
+that the store does not hold already (:func:`reserved_case_id`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from kb.store.sqlite import SideDatabase, while_locked
 
 OPEN = "対応中"
 CLOSED = "完了"
+CASE_PREFIX = "desk-"
+"""The local id of a case made from a record: ``desk-R000001`` (``case:desk-R000001``)."""
 RECORD_STATUSES: tuple[str, ...] = (OPEN, CLOSED)
 URGENCIES: tuple[str, ...] = ("通常", "至急", "緊急")
 """How soon the receiver must act: normal, within the day, at once."""
@@ -63,8 +71,8 @@ class ConsultationRecord:
 
     @property
     def case_id(self) -> str:
-        """The id of the case document a closed record is stored as (``case:R000001``)."""
-        return f"case:{self.id}"
+        """The id of the case document a closed record is stored as (``case:desk-R000001``)."""
+        return case_id_of(self.id)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,30 @@ class Handoff:
 def now() -> str:
     """The current UTC time as the records store it (ISO 8601, seconds)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def case_id_of(record_id: str) -> str:
+    """The case document id of the record ``record_id`` (``case:desk-R000001``)."""
+    return f"case:{CASE_PREFIX}{record_id}"
+
+
+def record_of_case(doc_id: str) -> str | None:
+    """The record a desk case id names (``case:desk-R000001`` → ``R000001``), else ``None``."""
+    kind, _, local = doc_id.partition(":")
+    if kind != "case" or not local.startswith(CASE_PREFIX):
+        return None
+    record_id = local[len(CASE_PREFIX) :]
+    return record_id if RecordStore.record_number(record_id) is not None else None
+
+
+def reserved_case_id(local_id: str) -> bool:
+    """Whether a case id read from a file is in the desk's namespace (``desk-...``).
+
+    Ingest takes such a case only when the store holds it already (the desk's own export
+    read back); any other is refused, so a city's file can never overwrite or pre-empt a
+    case the desk closes.
+    """
+    return local_id.casefold().startswith(CASE_PREFIX)
 
 
 def _ids(value: str | None) -> tuple[str, ...]:
@@ -157,6 +189,10 @@ class RecordStore(SideDatabase):
                 if_not_exists=True,
             )
             self._db.table("handoffs").create_index(["record_id"], if_not_exists=True)
+            # The highest number removed per table: never handed out again.
+            self._db.table("retired").create(
+                {"name": str, "n": int}, pk="name", if_not_exists=True
+            )
 
         while_locked(handoffs)
 
@@ -181,9 +217,16 @@ class RecordStore(SideDatabase):
         return int(cursor.lastrowid or 0)
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert ``row`` with the next number: past every row's and every removed one's."""
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
-        return self._write(f"insert into {table} ({columns}) values ({marks})", list(row.values()))
+        number = (
+            f"max(coalesce((select max(n) from {table}), 0), "
+            f"coalesce((select n from retired where name = '{table}'), 0)) + 1"
+        )
+        return self._write(
+            f"insert into {table} (n, {columns}) values ({number}, {marks})", list(row.values())
+        )
 
     # --- records --------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from kb.embed.embedder import Embedder
 from kb.errors import TrainerError
 from kb.index.builder import BuildReport
 from kb.ingest.chunking import split_sentences
+from kb.messages import msg
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, Store
 from kb.text.masking import mask_personal
 from kb.text.mecab import MeCabTokenizer
@@ -34,7 +35,6 @@ from kb.trainer.lifecycle import (
     check_draft,
     edited,
     faq_document,
-    message,
     now,
     publish,
     stored_faq,
@@ -222,7 +222,7 @@ def approve_candidate(
             base = stored_faq(store, candidate.target)
         except TrainerError:
             raise TrainerError(
-                message("target_gone", id=candidate.id, target=candidate.target)
+                msg("faq.target_gone", id=candidate.id, target=candidate.target)
             ) from None
     doc = faq_document(candidate, base)
     report = publish(

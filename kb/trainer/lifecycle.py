@@ -16,7 +16,7 @@ the trainer API, ``kb trainer``).
   same store write and build, so it leaves (or returns to) the widget, suggest and the public
   API at the switch; staff search keeps finding it.
 
-Messages are for city staff, in Japanese (:data:`MESSAGES` holds an English form of each).
+Messages are for city staff, in Japanese (``KB_LANG=en``: English; :mod:`kb.messages`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from kb.errors import FaqRefused, TrainerError
 from kb.index.builder import BuildReport, build_index
 from kb.ingest.chunking import chunk_document
 from kb.ingest.schema import parse_faq_date, parse_url, split_multi
+from kb.messages import MESSAGES, msg
 from kb.search import expiry
 from kb.store import EmbeddingCache, FaqCandidate, Store
 from kb.text.mecab import MeCabTokenizer
@@ -42,70 +43,20 @@ MAX_ANSWER_CHARS = 4000
 MAX_FIELD_CHARS = 200
 MAX_REASON_CHARS = 1000
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "approver_unknown": (
-        "承認した人が分かりません（API キーの名前、またはコマンドの --as で指定します）",
-        "who approves is not known (an API key's name, or --as on the command line)",
-    ),
-    "approved_twice": (
-        "{by} さんは FAQ候補 {id} をすでに承認しています（承認{n}）。別の方の承認が必要です",
-        "{by} approved FAQ candidate {id} already (approval {n}); another person must approve",
-    ),
-    "drafter_publishes": (
-        "{by} さんは FAQ候補 {id} を作成または最後に編集したため、公開の承認はできません。"
-        "別の方が承認してください（必要な承認：{needed}人）",
-        "{by} drafted or last edited FAQ candidate {id} and cannot give the approval that "
-        "publishes it; another person must approve ({needed} approvals needed)",
-    ),
-    "not_draft": (
-        "FAQ候補 {id} は{state}のため変更できません",
-        "FAQ candidate {id} is {status} and cannot be changed",
-    ),
-    "reason_missing": (
-        "却下の理由を入力してください",
-        "give the reason for the rejection",
-    ),
-    "empty": ("{field}を空にはできません", "{field} cannot be empty"),
-    "too_long": (
-        "{field}が長すぎます（{n:,} 文字、上限 {limit:,} 文字）",
-        "{field} is too long ({n:,} characters, at most {limit:,})",
-    ),
-    "bad_url": (
-        "URL は http:// か https:// で始まるアドレスにしてください（{value}）",
-        "the URL must start with http:// or https:// ({value})",
-    ),
-    "bad_date": (
-        "{field}の日付が読めません：{value}（2025-03-31、2025/3/31、令和7年3月31日、"
-        "R7.3.31 の形で書いてください）",
-        "{field}: cannot read the date {value} (write 2025-03-31, 2025/3/31 or 令和7年3月31日)",
-    ),
-    "no_faq": ("FAQ {id} はありません", "no FAQ entry {id}"),
-    "target_gone": (
-        "FAQ候補 {id} が改訂する FAQ {target} は削除されています",
-        "FAQ {target}, which candidate {id} revises, has been removed",
-    ),
-    "already_withdrawn": ("FAQ {id} はすでに公開停止中です", "FAQ {id} is withdrawn already"),
-    "already_public": ("FAQ {id} はすでに公開中です", "FAQ {id} is published already"),
+FIELD_KEYS = {
+    "question": "faq.field_question",
+    "answer": "faq.field_answer",
+    "department": "faq.field_department",
+    "category": "faq.field_category",
+    "url": "faq.field_url",
+    "owner": "faq.field_owner",
+    "updated": "faq.field_updated",
+    "expires": "faq.field_expires",
 }
-"""Every message of this module: key → (Japanese, English)."""
-
-STATES = {"draft": "下書き", "approved": "承認済み", "rejected": "却下済み"}
-FIELD_NAMES = {
-    "question": "質問",
-    "answer": "回答",
-    "department": "担当課",
-    "category": "分類",
-    "url": "URL",
-    "owner": "所管課",
-    "updated": "更新日",
-    "expires": "公開期限",
-}
-
-
-def message(key: str, lang: str = "ja", **params: object) -> str:
-    """The text of message ``key`` in ``lang`` (``"ja"`` or ``"en"``)."""
-    ja, en = MESSAGES[key]
-    return (en if lang == "en" else ja).format(**params)
+"""The fields of an FAQ entry a trainer edits, and the catalogue keys of their names."""
+FIELD_NAMES = {name: MESSAGES[key][0] for name, key in FIELD_KEYS.items()}
+"""The fields' Japanese names (the command line's help)."""
+_STATES = {"approved": "faq.state_approved", "rejected": "faq.state_rejected"}
 
 
 def now() -> str:
@@ -143,25 +94,25 @@ class FaqEdit:
             if value is None:
                 out[field.name] = None
                 continue
-            name = FIELD_NAMES[field.name]
+            name = msg(FIELD_KEYS[field.name])
             value = value.strip()
             limit = {"question": MAX_QUESTION_CHARS, "answer": MAX_ANSWER_CHARS}.get(
                 field.name, MAX_FIELD_CHARS
             )
             if len(value) > limit:
                 raise FaqRefused(
-                    message("too_long", field=name, n=len(value), limit=limit), "invalid"
+                    msg("faq.too_long", field=name, n=len(value), limit=limit), "invalid"
                 )
             if field.name in ("question", "answer") and not value:
-                raise FaqRefused(message("empty", field=name), "invalid")
+                raise FaqRefused(msg("faq.empty", field=name), "invalid")
             try:
                 if field.name == "url":
                     value = parse_url(value)
                 elif field.name in ("updated", "expires"):
                     value = parse_faq_date(value)
             except ValueError:
-                key = "bad_url" if field.name == "url" else "bad_date"
-                raise FaqRefused(message(key, field=name, value=value), "invalid") from None
+                key = "faq.bad_url" if field.name == "url" else "faq.bad_date"
+                raise FaqRefused(msg(key, field=name, value=value), "invalid") from None
             out[field.name] = value
         return FaqEdit(**out)
 
@@ -181,16 +132,12 @@ def check_draft(
         FaqRefused: (``conflict``) it was approved or rejected already.
     """
     if candidate is None:
-        raise TrainerError(
-            f"no FAQ candidate {candidate_id!r} (known: {', '.join(known) or 'none'})"
-        )
+        shown = ", ".join(known) or msg("faq.none")
+        raise TrainerError(msg("faq.no_candidate", id=repr(candidate_id), known=shown))
     if candidate.status != "draft":
-        # The English text is kept: scripts and tests match "already approved".
-        raise FaqRefused(
-            f"FAQ candidate {candidate_id} is already {candidate.status} "
-            f"（{STATES.get(candidate.status, candidate.status)}）",
-            "conflict",
-        )
+        key = _STATES.get(candidate.status)
+        state = msg(key) if key is not None else candidate.status
+        raise FaqRefused(msg("faq.not_draft", id=candidate_id, state=state), "conflict")
     return candidate
 
 
@@ -222,14 +169,14 @@ def approvals_after(candidate: FaqCandidate, by: str, needed: int) -> tuple[str,
     if needed <= 1:
         return (*candidate.approvals, by)
     if not by:
-        raise FaqRefused(message("approver_unknown"), "invalid")
+        raise FaqRefused(msg("faq.approver_unknown"), "invalid")
     if by in candidate.approvals:
         n = candidate.approvals.index(by) + 1
-        raise FaqRefused(message("approved_twice", by=by, id=candidate.id, n=n), "conflict")
+        raise FaqRefused(msg("faq.approved_twice", by=by, id=candidate.id, n=n), "conflict")
     publishes = len(candidate.approvals) + 1 >= needed
     if publishes and by == candidate.edited_by:
         raise FaqRefused(
-            message("drafter_publishes", by=by, id=candidate.id, needed=needed), "forbidden"
+            msg("faq.drafter_publishes", by=by, id=candidate.id, needed=needed), "forbidden"
         )
     return (*candidate.approvals, by)
 
@@ -242,10 +189,12 @@ def rejected(candidate: FaqCandidate, by: str, reason: str) -> FaqCandidate:
     """
     reason = reason.strip()
     if not reason:
-        raise FaqRefused(message("reason_missing"), "invalid")
+        raise FaqRefused(msg("faq.reason_missing"), "invalid")
     if len(reason) > MAX_REASON_CHARS:
         raise FaqRefused(
-            message("too_long", field="却下の理由", n=len(reason), limit=MAX_REASON_CHARS),
+            msg(
+                "faq.too_long", field=msg("faq.field_reason"), n=len(reason), limit=MAX_REASON_CHARS
+            ),
             "invalid",
         )
     return dataclasses.replace(
@@ -310,7 +259,7 @@ def stored_faq(store: Store, faq_id: str) -> Document:
     local = DocId.local_of(faq_id) if faq_id.startswith("faq:") else faq_id
     doc = store.get_documents([DocId.of("faq", local)]).get(DocId.of("faq", local))
     if doc is None or doc.kind != "faq":
-        raise TrainerError(message("no_faq", id=local))
+        raise TrainerError(msg("faq.no_faq", id=local))
     return doc
 
 
@@ -321,8 +270,8 @@ def switched(doc: Document, published: bool) -> Document:
         FaqRefused: (``conflict``) it is so already.
     """
     if doc.published == published:
-        key = "already_public" if published else "already_withdrawn"
-        raise FaqRefused(message(key, id=DocId.local_of(doc.doc_id)), "conflict")
+        key = "faq.already_public" if published else "faq.already_withdrawn"
+        raise FaqRefused(msg(key, id=DocId.local_of(doc.doc_id)), "conflict")
     return dataclasses.replace(doc, published=published)
 
 

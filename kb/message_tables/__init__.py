@@ -1,0 +1,18 @@
+"""The tables of the message catalogue :data:`kb.messages.MESSAGES`, one module per area.
+
+Data only (no imports above this package): :mod:`kb.messages` holds the ingest messages and
+merges these into its one table, so every message is looked up, rendered and tested the same
+way (:func:`kb.messages.msg`, ``KB_LANG``). A key belongs to one table only.
+"""
+
+from __future__ import annotations
+
+from kb.message_tables.desk import DESK
+from kb.message_tables.lifecycle import LIFECYCLE
+from kb.message_tables.limits import LIMITS
+from kb.message_tables.ops import OPS
+
+TABLES: tuple[dict[str, tuple[str, str]], ...] = (DESK, LIFECYCLE, LIMITS, OPS)
+"""Every area's table (besides the one in :mod:`kb.messages`)."""
+
+__all__ = ["TABLES"]
