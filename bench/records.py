@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                 wall = time.perf_counter() - t0
                 closes.append(r.json()["seconds"])
                 served.append(wall)
-                found_first += bool(hits) and hits[0]["id"] == record["id"]
+                # The case a record becomes: case:desk-R000001 (its pane shows the local id).
+                case = r.json()["record"]["case_id"].partition(":")[2]
+                found_first += bool(hits) and hits[0]["id"] == case
                 print(
                     f"{record['id']}: closed in {r.json()['seconds']:.2f} s "
                     f"({r.json()['embedded']} chunk embedded, {r.json()['cached']} cached); "

@@ -592,6 +592,8 @@ def run_level(
     out["ingest"] = ingest_level(level, data, memo_tokens=n > args.real_max)
     log(f"level {n}: build")
     out["build"] = build_level(level, data, real, root, args.real_max)
+    if args.build_only:
+        return out
     rss0 = httpload.rss_mb()
     service = SearchService(data / "indexes", real)
     t0 = time.perf_counter()
@@ -714,6 +716,11 @@ def main() -> None:
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--no-quality", action="store_true")
     ap.add_argument("--profile", action="store_true", help="pyinstrument over the search")
+    ap.add_argument(
+        "--build-only",
+        action="store_true",
+        help="generate, ingest and index the levels, measure nothing (for bench/tail.py)",
+    )
     args = ap.parse_args()
     if args.port not in httpload.PORTS:
         ap.error("--port must be in 8400-8499")
@@ -743,12 +750,14 @@ def main() -> None:
     )
     wait_until_warm(real)
     queries = demo_queries()[: args.queries]
+    if args.build_only:
+        args.no_http = args.no_quality = True
     if not args.no_http:
         log("cold start on the demo corpus")
         result["cold_start_demo"] = args.demo_service = cold_start_demo(real, args.root, args)
     for n in levels:
         result["levels"][str(n)] = run_level(n, real, args, queries)
-        if "embedding" not in result:
+        if "embedding" not in result and not args.build_only:
             store = Store(write_level(args.root, n).folder / "data" / "kb.sqlite", read_only=True)
             rows = [r.content for r, _ in zip(store.iter_chunks(), range(5000), strict=False)]
             store.close()
@@ -761,7 +770,7 @@ def main() -> None:
         result["quality"] = quality_side_by_side(real, args.root)
     result["machine"]["load_at_end"] = load_avg()
     result["wall_s"] = round(time.perf_counter() - started, 1)
-    out = {**headline(result), **result}
+    out = result if args.build_only else {**headline(result), **result}
     text = json.dumps(out, indent=2, ensure_ascii=False)
     print(text)
     if args.json:

@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python eval/no_answer.py [--municipal ../shared/eval/municipal-faq-dev]
-        [--folds 10] [--json OUT]
+        [--folds 10] [--features] [--json OUT]
 
 Two corpora: the demo FAQ (``eval/datasets/demo``) and the municipal dev FAQ (read from the
 shared folder, never copied). Against each, every in-domain query (its ``queries.jsonl``) and
@@ -19,7 +19,13 @@ whether the query has content. Then:
   still answers 97% of the in-domain queries (the off-topic ones play no part), and
   ``balanced``, the best mean of in-domain answered and off-topic refused;
 * **across corpora**: the threshold chosen on one corpus alone, applied to the other: what a
-  second city's FAQ would see.
+  second city's FAQ would see;
+* **other languages**: the language offset (:data:`~kb.search.confidence.LANGUAGE_OFFSET`)
+  chosen on off-topic queries only, the most that still refuses 90% of the off-topic queries in
+  other languages on each corpus: in-sample, 10-fold cross-validated (folds of off-topic
+  queries) and across corpora; the English, Chinese and Vietnamese in-domain questions play no
+  part in it, so their answered share is a held-out figure;
+* with ``--features``: the features tried on top of the z-score (``eval/no_answer_features.py``).
 
 The other query files (the demo's English, Chinese, Vietnamese and rephrased queries, the
 municipal kana / mixed / typo variants from ``eval/variants.py``) are reported with the shipped
@@ -34,16 +40,17 @@ import argparse
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from no_answer_features import FeatureProbe, print_study, study
 
 from kb.embed.embedder import embedder_from_settings
 from kb.evaluation.beir import EvalQuery, load_dataset, load_queries
 from kb.evaluation.runner import prepare_index
-from kb.search.confidence import NO_ANSWER_Z, PaneEvidence, decide
+from kb.search.confidence import LANGUAGE_OFFSET, NO_ANSWER_Z, PaneEvidence, decide
 from kb.search.searcher import Searcher
 from kb.settings import Settings
 
@@ -53,6 +60,9 @@ OFFTOPIC = REPO / "eval" / "offtopic" / "queries.jsonl"
 VARIANTS = REPO / "data" / "eval-variants" / "municipal-faq-dev"
 TARGET_ANSWERED = 0.97
 GRID = np.round(np.arange(-1.5, 2.0001, 0.05), 2)
+OFFSETS = np.round(np.arange(0.0, 3.0001, 0.05), 2)
+TARGET_REFUSED = 0.9
+OTHER_LANGUAGES = ("queries-en", "queries-zh", "queries-vi")
 EXAMPLES = (
     "zzzzzz",
     "。",
@@ -74,9 +84,14 @@ class Row:
     evidence: PaneEvidence
     relevant_first: bool
     """The best FAQ is judged relevant (in-domain and variants only)."""
+    features: dict[str, float] = field(default_factory=dict)
+    """With ``--features``: :class:`~no_answer_features.FeatureProbe`'s."""
 
-    def answered(self, no_answer_z: float = NO_ANSWER_Z) -> bool:
-        return decide(self.evidence, no_answer_z=no_answer_z) != "none"
+    def answered(
+        self, no_answer_z: float = NO_ANSWER_Z, language_offset: float = LANGUAGE_OFFSET
+    ) -> bool:
+        level = decide(self.evidence, no_answer_z=no_answer_z, language_offset=language_offset)
+        return level != "none"
 
 
 def score_queries(
@@ -85,6 +100,7 @@ def score_queries(
     group: str,
     queries: Sequence[EvalQuery],
     qrels: dict[str, dict[str, int]],
+    probe: FeatureProbe | None = None,
 ) -> list[Row]:
     rows = []
     for q in queries:
@@ -93,7 +109,11 @@ def score_queries(
         hits, evidence = searcher.retrieve_with_confidence(q.text, k=10, kind="faq")
         top = hits[0].doc_id.partition(":")[2] if hits else ""
         relevant = qrels.get(q.id, {}).get(top, 0) >= 1
-        rows.append(Row(corpus, group, q, evidence, relevant))
+        features = {}
+        if probe is not None:
+            dense = [h.dense_score for h in hits if h.dense_score is not None]
+            features = probe.features(q.text, max(dense) if dense else None)
+        rows.append(Row(corpus, group, q, evidence, relevant, features))
     return rows
 
 
@@ -177,6 +197,75 @@ def across(rows: Sequence[Row], chooser: Callable[[Sequence[Row]], float]) -> di
     return out
 
 
+def other_language_off(rows: Sequence[Row]) -> list[Row]:
+    return [r for r in rows if r.group == "off" and not r.evidence.japanese]
+
+
+def choose_offset(rows: Sequence[Row]) -> float:
+    """The largest offset that still refuses TARGET_REFUSED of the off-topic queries in other
+    languages on every corpus (no in-domain query plays a part)."""
+    offs = other_language_off(rows)
+    corpora = sorted({r.corpus for r in offs})
+
+    def refused(offset: float, corpus: str) -> float:
+        part = [r for r in offs if r.corpus == corpus]
+        return sum(not r.answered(language_offset=offset) for r in part) / len(part)
+
+    ok = [float(o) for o in OFFSETS if all(refused(float(o), c) >= TARGET_REFUSED for c in corpora)]
+    return max(ok) if ok else 0.0
+
+
+def other_languages(rows: Sequence[Row], folds: int) -> dict[str, Any]:
+    """The language offset: in-sample, cross-validated over off-topic folds, across corpora."""
+    corpora = sorted({r.corpus for r in rows})
+    report: dict[str, Any] = {"shipped": LANGUAGE_OFFSET, "in_sample": choose_offset(rows)}
+    offs = [r for r in rows if r.group == "off"]
+    keys = sorted({r.query.id for r in offs})
+    random.Random(0).shuffle(keys)
+    fold = {key: i % folds for i, key in enumerate(keys)}
+    judged: list[tuple[Row, float]] = []
+    chosen = []
+    for f in range(folds):
+        offset = choose_offset([r for r in offs if fold[r.query.id] != f])
+        chosen.append(offset)
+        judged += [(r, offset) for r in offs if fold[r.query.id] == f]
+    report["cross_validated"] = {"offsets": chosen}
+    for c in corpora:
+        part = [(r, o) for r, o in judged if r.corpus == c]
+        other = [(r, o) for r, o in part if not r.evidence.japanese]
+        report["cross_validated"][c] = {
+            "refused": sum(not r.answered(language_offset=o) for r, o in part) / len(part),
+            "refused_other_languages": sum(not r.answered(language_offset=o) for r, o in other)
+            / len(other),
+        }
+    for source in corpora:
+        offset = choose_offset([r for r in offs if r.corpus == source])
+        for target in corpora:
+            if target != source:
+                part = [r for r in offs if r.corpus == target]
+                report[f"{source}->{target}"] = {
+                    "offset": offset,
+                    "refused": sum(not r.answered(language_offset=offset) for r in part)
+                    / len(part),
+                    "answered": language_rates(rows, offset),
+                }
+    for offset in sorted({0.0, LANGUAGE_OFFSET, report["in_sample"], *chosen}):
+        report[f"at {offset:.2f}"] = language_rates(rows, offset)
+    return report
+
+
+def language_rates(rows: Sequence[Row], offset: float) -> dict[str, float]:
+    out = {}
+    for group in OTHER_LANGUAGES:
+        part = [r for r in rows if r.group == group]
+        if part:
+            out[group[8:]] = sum(r.answered(language_offset=offset) for r in part) / len(part)
+            out[group[8:] + " relevant first"] = sum(
+                r.answered(language_offset=offset) and r.relevant_first for r in part
+            ) / len(part)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -185,6 +274,7 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=REPO / "data")
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--features", action="store_true", help="also the features study")
     args = ap.parse_args()
     settings = Settings(data_dir=args.data_dir)
     embedder = embedder_from_settings(settings, threads=settings.threads)
@@ -200,13 +290,16 @@ def main() -> None:
     for name, folder, extra in sources:
         dataset = load_dataset(folder)
         searcher = Searcher.open(prepare_index(dataset, embedder, settings), embedder)
+        probe = FeatureProbe(searcher) if args.features else None
         try:
-            rows += score_queries(searcher, name, "in", dataset.judged_queries(), dataset.qrels)
-            rows += score_queries(searcher, name, "off", offtopic, {})
+            judged = dataset.judged_queries()
+            rows += score_queries(searcher, name, "in", judged, dataset.qrels, probe)
+            rows += score_queries(searcher, name, "off", offtopic, {}, probe)
             for stem in extra:
                 path = (VARIANTS if name == "municipal" else folder) / f"{stem}.jsonl"
                 if path.is_file():
-                    rows += score_queries(searcher, name, stem, load_queries(path), dataset.qrels)
+                    queries = load_queries(path)
+                    rows += score_queries(searcher, name, stem, queries, dataset.qrels, probe)
             if name == "demo":
                 for text in EXAMPLES:
                     _, evidence = searcher.retrieve_with_confidence(text, k=10, kind="faq")
@@ -215,6 +308,9 @@ def main() -> None:
         finally:
             searcher.close()
     report = summarise(rows, args.folds, examples)
+    if args.features:
+        report["features"] = study(rows, args.folds)
+        print_study(report["features"])
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -222,7 +318,11 @@ def main() -> None:
 
 def summarise(rows: Sequence[Row], folds: int, examples: dict[str, str]) -> dict[str, Any]:
     report: dict[str, Any] = {"no_answer_z": NO_ANSWER_Z, "target_answered": TARGET_ANSWERED}
-    print(f"no-answer threshold z = {NO_ANSWER_Z} (kb.search.confidence)\n")
+    report["language_offset"] = LANGUAGE_OFFSET
+    print(
+        f"no-answer threshold z = {NO_ANSWER_Z}, language offset {LANGUAGE_OFFSET}"
+        " (kb.search.confidence)\n"
+    )
     print("shipped thresholds (in-sample)")
     for corpus in sorted({r.corpus for r in rows}):
         ins = [r for r in rows if r.corpus == corpus and r.group == "in"]
@@ -239,10 +339,12 @@ def summarise(rows: Sequence[Row], folds: int, examples: dict[str, str]) -> dict
             part = [r for r in rows if r.corpus == corpus and r.group == group]
             ok = sum(r.answered() and r.relevant_first for r in part) / len(part)
             shown = rate(part, NO_ANSWER_Z, answered=True)
+            without = sum(r.answered(language_offset=0.0) for r in part) / len(part)
             report[corpus][group] = {"answered": shown, "answered_relevant_first": ok}
+            note = f"; without the offset {without:6.1%}" if without != shown else ""
             print(
                 f"    {group:20s} answered {shown:6.1%} (relevant FAQ first {ok:6.1%})"
-                f" of {len(part)}"
+                f" of {len(part)}{note}"
             )
         report[corpus]["off_topic_answered"] = {
             r.query.text: round(r.evidence.dense_z or 0.0, 2) for r in offs if r.answered()
@@ -264,12 +366,46 @@ def summarise(rows: Sequence[Row], folds: int, examples: dict[str, str]) -> dict
                 f"  chosen on {key:20s} z {v['threshold']:+.2f}: in-domain answered"
                 f" {v['answered']:6.1%}; off-topic refused {v['refused']:6.1%}"
             )
+    langs = other_languages(rows, folds)
+    report["other_languages"] = langs
+    print_languages(langs)
     if examples:
         report["examples"] = examples
         print("\nexamples on the demo FAQ")
         for text, verdict in examples.items():
             print(f"  {text!r:52s} {verdict}")
     return report
+
+
+def print_languages(langs: dict[str, Any]) -> None:
+    def shares(rates: dict[str, float]) -> str:
+        return ", ".join(
+            f"{k} {v:.0%} ({rates[k + ' relevant first']:.0%})"
+            for k, v in rates.items()
+            if not k.endswith("first")
+        )
+
+    print(
+        f"\nlanguage offset (shipped {langs['shipped']}), chosen on off-topic queries only:"
+        f" in-sample {langs['in_sample']:.2f}"
+    )
+    cv = langs["cross_validated"]
+    print("  10-fold offsets chosen: " + ", ".join(f"{o:.2f}" for o in cv["offsets"]))
+    for corpus, v in cv.items():
+        if corpus != "offsets":
+            print(
+                f"  {corpus:10s} off-topic refused {v['refused']:6.1%}"
+                f" (in other languages {v['refused_other_languages']:6.1%}), cross-validated"
+            )
+    for key, v in langs.items():
+        if "->" in key:
+            print(
+                f"  chosen on {key:20s} offset {v['offset']:.2f}: off-topic refused"
+                f" {v['refused']:6.1%}; answered {shares(v['answered'])}"
+            )
+    for key, v in langs.items():
+        if key.startswith("at "):
+            print(f"  offset {key[3:]}: answered (relevant FAQ first) {shares(v)}")
 
 
 if __name__ == "__main__":

@@ -43,16 +43,20 @@ class _Progress:
         if not self.enabled:
             if stage not in self._started:
                 self._started[stage] = time.perf_counter()
-                print(f"kb: {stage}: {total} item(s)...", file=sys.stderr, flush=True)
+                line = msg("progress.start", stage=_stage_name(stage), total=total)
+                print(line, file=sys.stderr, flush=True)
             if done >= total:
                 took = time.perf_counter() - self._started[stage]
-                print(f"kb: {stage}: done in {took:.1f} s", file=sys.stderr, flush=True)
+                line = msg("progress.done", stage=_stage_name(stage), seconds=took)
+                print(line, file=sys.stderr, flush=True)
             return
         from tqdm import tqdm
 
         bar = self._bars.get(stage)
         if bar is None:
-            bar = self._bars[stage] = tqdm(total=total, desc=stage, unit="item", leave=True)
+            bar = self._bars[stage] = tqdm(
+                total=total, desc=_stage_name(stage), unit="item", leave=True
+            )
         bar.total = total
         bar.n = done
         bar.refresh()
@@ -62,6 +66,24 @@ class _Progress:
     def close(self) -> None:
         for bar in self._bars.values():
             bar.close()
+
+
+_STAGES = {
+    "parse": "stage.parse",
+    "mask": "stage.mask",
+    "tokenize": "stage.tokenize",
+    "embed": "stage.embed",
+    "embed titles": "stage.embed_titles",
+    "readings": "stage.readings",
+    "index": "stage.index",
+}
+"""The stages of ingest and build (their progress callbacks' names) → catalogue keys."""
+
+
+def _stage_name(stage: str) -> str:
+    """A stage as staff read it (``parse`` → ファイルの読み込み); another stage as named."""
+    key = _STAGES.get(stage)
+    return msg(key) if key is not None else stage
 
 
 def _settings(args: argparse.Namespace) -> Settings:

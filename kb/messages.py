@@ -4,7 +4,7 @@ One table, :data:`MESSAGES`, holds every message shown to city staff: key → (J
 English), each a :meth:`str.format` template. :func:`msg` renders one in the current language.
 The ingest reports, the command line's ingest output and errors and the admin upload's
 responses are written out below; the other areas (the desk and procedures, the FAQ lifecycle,
-delete/sync/prune, size limits and progress, backup/restore) each have a table in
+delete/sync/prune, size limits and progress, backup/restore, Ray) each have a table in
 :mod:`kb.message_tables`, merged in here.
 
 The language is ``KB_LANG`` (``ja`` or ``en``; the ``lang`` setting). The command line sets it

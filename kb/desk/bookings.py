@@ -18,6 +18,7 @@ from pathlib import Path
 from kb.errors import InputError, SchemaError
 from kb.ingest.rows import TableRow, table_rows
 from kb.ingest.schema import header_key
+from kb.messages import msg
 from kb.types import RowError
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -91,17 +92,14 @@ def parse_when(value: str) -> str:
     text = unicodedata.normalize("NFKC", value).strip()
     m = _DATE_TIME_RE.fullmatch(text)
     if m is None:
-        raise ValueError(
-            f"予約日時「{value}」を読み取れません（例: 2026-06-01 09:30、2026/6/1 9:30、"
-            "2026年6月1日 9時30分）"
-        )
+        raise ValueError(msg("desk.booking_unreadable", value=value))
     try:
         day = dt.date(int(m[1]), int(m[2]), int(m[3]))
         if m[4] is None:
             return day.isoformat()
         at = dt.time(int(m[4]), int(m[5] or 0))
     except ValueError:
-        raise ValueError(f"予約日時「{value}」は存在しない日付か時刻です") from None
+        raise ValueError(msg("desk.booking_not_real", value=value)) from None
     return f"{day.isoformat()} {at.strftime('%H:%M')}"
 
 
@@ -127,10 +125,11 @@ def parse_bookings(rows: Iterable[TableRow], *, source: str) -> BookingFile:
     it = iter(rows)
     first = next(it, None)
     if first is None:
-        raise InputError(source, "file is empty")
+        raise InputError(source, msg("rows.empty_file"))
     header_line, header = first
     if isinstance(header, RowError):
-        raise SchemaError(source, f"cannot read the header: {header.message}", line=header_line)
+        problem = msg("rows.header_unreadable", problem=header.message)
+        raise SchemaError(source, problem, line=header_line)
     columns, ignored = _map(header, source, header_line)
     bookings: list[Booking] = []
     errors: list[RowError] = []
@@ -148,7 +147,9 @@ def parse_bookings(rows: Iterable[TableRow], *, source: str) -> BookingFile:
         topic = values.get("topic", "")
         if not topic:
             problems.append(
-                RowError(source, line, _shown(header, columns, "topic"), "相談内容が空です")
+                RowError(
+                    source, line, _shown(header, columns, "topic"), msg("desk.booking_no_topic")
+                )
             )
         if problems:
             errors.extend(problems)
@@ -163,9 +164,7 @@ def parse_bookings(rows: Iterable[TableRow], *, source: str) -> BookingFile:
             )
         )
         if len(bookings) > MAX_BOOKINGS:
-            raise InputError(
-                source, f"予約が {MAX_BOOKINGS} 件を超えています。1日分ずつに分けてください"
-            )
+            raise InputError(source, msg("desk.too_many_bookings", limit=MAX_BOOKINGS))
     bookings.sort(key=lambda b: (b.when, b.source))
     return BookingFile(source, tuple(bookings), tuple(errors), ignored)
 
@@ -185,10 +184,9 @@ def _map(header: Sequence[str], source: str, line: int) -> tuple[list[str | None
         columns.append(name)
     for name in REQUIRED:
         if name not in seen:
-            aliases = "、".join(COLUMNS[name][:2])
-            raise SchemaError(
-                source, f"必須の列がありません（{name} または {aliases}）", line=line, field=name
-            )
+            aliases = msg("columns.alias_separator").join(COLUMNS[name][:2])
+            problem = msg("desk.booking_column", name=name, aliases=aliases)
+            raise SchemaError(source, problem, line=line, field=name)
     return columns, tuple(ignored)
 
 

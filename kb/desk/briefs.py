@@ -25,6 +25,7 @@ from kb.desk.lifeevents import (
     deadline_key,
     procedure_dict,
 )
+from kb.messages import msg
 from kb.text.mecab import Morpheme
 from kb.types import (
     CaseResult,
@@ -195,7 +196,9 @@ class BriefMaker:
             for d in depts:
                 evidence = [e for e in d.evidence if DocId.kind_of(e) in ("faq", "case")]
                 if d.score >= INVITE_RATIO * top and len(evidence) >= INVITE_EVIDENCE:
-                    out[d.name] = Invitee(d.name, d.phone, f"FAQ・過去の事例 {len(evidence)}件")
+                    out[d.name] = Invitee(
+                        d.name, d.phone, msg("desk.invite_evidence", n=len(evidence))
+                    )
         counts: dict[str, int] = {}
         for p in procedures:
             counts[p.department] = counts.get(p.department, 0) + 1
@@ -203,7 +206,7 @@ class BriefMaker:
             if n >= INVITE_EVIDENCE and name not in out:
                 dept = self.book.departments.get(name)
                 phone = dept.phone if dept else ""
-                out[name] = Invitee(name, phone, f"手続き {n}件")
+                out[name] = Invitee(name, phone, msg("desk.invite_procedures", n=n))
         return tuple(out.values()) if len(out) >= 2 else ()
 
 

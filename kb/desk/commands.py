@@ -16,6 +16,7 @@ from typing import Any
 from kb.desk.export import FORMATS, export_bytes
 from kb.errors import DeskError
 from kb.ingest.schema import parse_date
+from kb.messages import msg
 from kb.security.commands import cli_audited
 from kb.settings import Settings
 from kb.store.records import RECORD_STATUSES, ConsultationRecord, RecordStore
@@ -60,14 +61,14 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         _out(json.dumps([asdict(r) for r in found], ensure_ascii=False, indent=2))
         return 0
     if not found:
-        _out("該当する相談記録はありません")
+        _out(msg("desk.none_listed"))
         return 0
     for r in found:
         words = " ".join(r.citizen_words.split())
         words = words if len(words) <= 40 else words[:40] + "…"
         depts = "・".join(r.departments) or "-"
         _out(f"{r.id}  {r.date}  {r.status}  {r.channel or '-':<5}  {depts}  {words}")
-    _out(f"{len(found)} 件")
+    _out(msg("desk.listed", n=len(found)))
     return 0
 
 
@@ -76,7 +77,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.out
     fmt = args.format or out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise DeskError(f"{out}: 形式は {' / '.join(FORMATS)} です（--format で指定できます）")
+        raise DeskError(msg("desk.export_format", path=out, formats=" / ".join(FORMATS)))
     with cli_audited(settings, "record.export", detail=f"{fmt} to {out.name}") as done:
         found = _find(args, settings)
         data = export_bytes(found, fmt)
@@ -84,7 +85,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         out.write_bytes(data)
         done.ids = tuple(r.id for r in found)
         done.detail = f"{len(found)} record(s) as {fmt} to {out.name}"
-    print(f"{len(found)} 件の相談記録を {out} に書き出しました", file=sys.stderr, flush=True)
+    print(msg("desk.exported", n=len(found), path=out), file=sys.stderr, flush=True)
     return 0
 
 

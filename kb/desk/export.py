@@ -1,9 +1,12 @@
 """Export consultation records as case rows (CSV or Excel) that ``kb ingest`` reads back.
 
 The columns are ingest's case columns under their Japanese names (:data:`COLUMNS`, aliases of
-:data:`kb.ingest.schema.SPECS`), so a city can open the file in Excel, keep it in its own
-records system, or ingest it elsewhere: the CSV goes through ``kb ingest`` as it is. Texts are
-the masked texts the records hold.
+:data:`kb.ingest.schema.SPECS`), so a city can open the file in Excel or keep it in its own
+records system, and the CSV goes through ``kb ingest`` as it is. Texts are the masked texts
+the records hold. The 相談番号 is the id of the case a record becomes (``desk-R000001``): read
+back into the same kb, a closed record's row is its case (unchanged); ingest refuses that
+prefix for any case the store does not hold (:func:`kb.store.records.reserved_case_id`), so
+another kb takes the rows only under the city's own numbers.
 
 A cell starting with ``=``, ``+``, ``@`` or a tab would be read by Excel as a formula (CSV
 injection): it is written with a leading ``'`` in the CSV, and as a plain string cell in the
@@ -19,6 +22,7 @@ from collections.abc import Iterable, Sequence
 
 from kb.ingest.schema import SPECS
 from kb.store.records import ConsultationRecord
+from kb.types import DocId
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "相談番号"),
@@ -53,7 +57,7 @@ def rows(records: Iterable[ConsultationRecord]) -> list[list[str]]:
     for r in records:
         out.append(
             [
-                r.id,
+                DocId.local_of(r.case_id),
                 r.date,
                 r.channel,
                 r.category,

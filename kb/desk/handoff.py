@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from kb.desk.records import MAX_SHORT_CHARS, MAX_WORDS_CHARS, Desk, DeskContext
 from kb.errors import DeskError, QueryError
+from kb.messages import msg
 from kb.search.searcher import Searcher
 from kb.store.records import URGENCIES, ConsultationRecord, Handoff
 from kb.text.masking import strip_placeholders
@@ -74,10 +75,9 @@ class HandoffSheet:
 
 
 def _text(ctx: DeskContext, label: str, value: str, most: int = MAX_WORDS_CHARS) -> str:
+    """``value`` masked; ``label`` is the catalogue key of the field's name."""
     if len(value) > most:
-        raise DeskError(
-            f"{label}が長すぎます（{len(value):,} 文字、上限 {most:,} 文字）", "invalid"
-        )
+        raise DeskError(msg("desk.too_long", field=msg(label), n=len(value), limit=most), "invalid")
     return ctx.mask(value)
 
 
@@ -129,17 +129,19 @@ def write_handoff(
     """
     record = desk.get(record_id) if record_id else None
     to_department = ctx.department(draft.to_department) if draft.to_department.strip() else ""
-    to_outside = _text(ctx, "引継先（外部機関）", draft.to_outside, MAX_SHORT_CHARS)
+    to_outside = _text(ctx, "desk.field_to_outside", draft.to_outside, MAX_SHORT_CHARS)
     if not to_department and not to_outside:
-        raise DeskError("引継先（担当課または外部機関）を入力してください", "invalid")
+        raise DeskError(msg("desk.no_receiver"), "invalid")
     if draft.urgency not in URGENCIES:
-        raise DeskError(f"緊急度は {'・'.join(URGENCIES)} のいずれかです", "invalid")
-    summary = _text(ctx, "相談の概要", draft.summary) or (record.citizen_words if record else "")
-    heard = _text(ctx, "聞き取った内容", draft.heard) or (record.notes if record else "")
-    done = _text(ctx, "対応済みの内容", draft.done) or (record.actions if record else "")
-    bring = _text(ctx, "持参するもの", draft.bring, MAX_SHORT_CHARS * 5)
+        raise DeskError(msg("desk.urgency", urgencies="・".join(URGENCIES)), "invalid")
+    summary = _text(ctx, "desk.field_summary", draft.summary) or (
+        record.citizen_words if record else ""
+    )
+    heard = _text(ctx, "desk.field_heard", draft.heard) or (record.notes if record else "")
+    done = _text(ctx, "desk.field_done", draft.done) or (record.actions if record else "")
+    bring = _text(ctx, "desk.field_bring", draft.bring, MAX_SHORT_CHARS * 5)
     if not (summary or heard):
-        raise DeskError("相談の概要または聞き取った内容を入力してください", "invalid")
+        raise DeskError(msg("desk.no_summary"), "invalid")
     cases, manuals = similar(
         searcher, f"{summary}\n{heard}", exclude=record.case_id if record else ""
     )
@@ -168,7 +170,7 @@ def get_handoff(desk: Desk, handoff_id: str) -> Handoff:
     """
     found = desk.records().handoff(handoff_id)
     if found is None:
-        raise DeskError(f"引継ぎ票 {handoff_id[:20]!r} はありません", "not_found")
+        raise DeskError(msg("desk.no_handoff", id=repr(handoff_id[:20])), "not_found")
     return found
 
 
@@ -187,7 +189,7 @@ def sheet_for(
         DeskError: The name or phone is longer than :data:`MAX_CONTACT_CHARS`.
     """
     if max(len(contact.name), len(contact.phone)) > MAX_CONTACT_CHARS:
-        raise DeskError(f"氏名・電話番号は {MAX_CONTACT_CHARS} 文字までです", "invalid")
+        raise DeskError(msg("desk.contact_too_long", limit=MAX_CONTACT_CHARS), "invalid")
     record = desk.records().get(handoff.record_id) if handoff.record_id else None
     docs = searcher.store.get_documents([*handoff.case_ids, *handoff.manual_ids])
     return HandoffSheet(

@@ -62,13 +62,14 @@ def split_pairs(
 
 
 def changed_share(previous: Iterable[str], pairs: Sequence[TrainingPair]) -> float:
-    """Share of ``pairs`` that are new since ``previous`` (their :func:`pair_key` hashes),
-    counting removed pairs too: ``(added + removed) / max(now, before)``."""
+    """Share of the pairs changed since ``previous`` (their :func:`pair_key` hashes): an edited
+    pair counts once, as do an added and a removed one, ``max(added, removed) / max(now,
+    before)``."""
     before = set(previous)
     now = {pair_key(p) for p in pairs}
     if not before and not now:
         return 0.0
-    return len(now ^ before) / max(len(now), len(before))
+    return max(len(now - before), len(before - now)) / max(len(now), len(before))
 
 
 def adapted_folder_name(base_model: str, digest: str) -> str:

@@ -248,6 +248,7 @@ def _batches(
     rng.shuffle(order)
     alive = np.ones(len(items), dtype=bool)
     batches: list[list[int]] = []
+    left: list[int] = []
     for seed in order:
         if not alive[seed]:
             continue
@@ -265,8 +266,16 @@ def _batches(
                 batch.append(i)
                 texts.update((q, d))
                 alive[i] = False
-        if len(batch) > 1:  # a batch of one has no negative
+        if len(batch) > 1:
             batches.append(batch)
+        else:
+            left.extend(batch)
+    # A batch of one has no negative: such an item (its text was taken by the batches around
+    # it) joins the smallest batch that holds neither of its texts.
+    for i in left:
+        fits = [b for b in batches if not {t for j in b for t in items[j]} & set(items[i])]
+        if fits:
+            min(fits, key=len).append(i)
     return batches
 
 
@@ -395,7 +404,7 @@ def fast_tune(
             q = layers.encode(flat, offsets, [items.train[i][0] for i in batch])
             d = layers.encode(flat, offsets, [items.train[i][1] for i in batch])
             scores = q @ d.T * config.scale
-            loss = torch.nn.functional.cross_entropy(scores, torch.arange(len(batch)))
+            loss: Any = torch.nn.functional.cross_entropy(scores, torch.arange(len(batch)))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()

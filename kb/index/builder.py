@@ -26,13 +26,15 @@ from kb.index.dense import KindIndexes
 from kb.index.folder import IndexRoot
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.index.manifest import Manifest
-from kb.index.readings import ReadingsBuilder, Vocabulary
+from kb.index.readings import CachedReadings, ReadingsBuilder, Vocabulary
 from kb.store import ChunkRow, EmbeddingCache, Store
-from kb.text.masking import strip_placeholders
+from kb.store.readings_cache import ReadingsCache
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
 
 EMBED_BATCH = 256
+READINGS_BATCH = 2000
+"""Chunks whose cached readings are read at once (bounds the memory a large build uses)."""
 
 Progress = Callable[[str, int, int], None]
 """Progress callback: (stage, done, total)."""
@@ -98,23 +100,33 @@ def _embed_texts(
 
 
 def _build_readings(
-    rows: list[ChunkRow], bm25: BM25Params | None, progress: Progress | None
+    rows: list[ChunkRow],
+    bm25: BM25Params | None,
+    progress: Progress | None,
+    cache: EmbeddingCache | None,
 ) -> tuple[LexicalIndex, Vocabulary]:
     """The reading field and the vocabulary of the chunks (:mod:`kb.index.readings`).
 
     Computed from the stored, normalized text rather than stored at ingest: readings are only
-    needed here, and a change to them then needs a rebuild, not a re-ingest.
+    needed here, and a change to them then needs a rebuild, not a re-ingest. What MeCab makes
+    of each text is kept in the readings cache beside the embedding cache (same file, same
+    purge), so a build only reads the texts that changed, and builds the same bytes.
     """
-    tokenizer = MeCabTokenizer()
-    readings = ReadingsBuilder(len(rows))
-    for done, row in enumerate(rows, start=1):
-        # Placeholders of masked personal data are no search terms (as for the lemmas).
-        readings.add(
-            tokenizer.readings(strip_placeholders(row.title)),
-            tokenizer.readings(strip_placeholders(row.text)),
-        )
-        if progress and (done % 5000 == 0 or done == len(rows)):
-            progress("readings", done, len(rows))
+    store = ReadingsCache(cache.path) if cache is not None and cache.path is not None else None
+    try:
+        lookup = CachedReadings(MeCabTokenizer(), store)
+        readings = ReadingsBuilder(len(rows))
+        for start in range(0, len(rows), READINGS_BATCH):
+            part = rows[start : start + READINGS_BATCH]
+            lookup.prefetch([t for row in part for t in (row.title, row.text)])
+            for row in part:
+                readings.add_texts(lookup(row.title), lookup(row.text))
+            lookup.save()
+            if progress:
+                progress("readings", start + len(part), len(rows))
+    finally:
+        if store is not None:
+            store.close()
     return readings.build(bm25)
 
 
@@ -177,7 +189,7 @@ def build_index(
             building.save_lexical(lexical)
             if progress:
                 progress("index", 2, 2)
-            building.save_readings(*_build_readings(rows, bm25, progress))
+            building.save_readings(*_build_readings(rows, bm25, progress, cache))
             corpus_hash = snapshot.corpus_hash()
             generation = snapshot.generation()
         finally:

@@ -21,6 +21,7 @@ Nothing here is tuned on queries: the vocabulary and the conversion rule come fr
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,61 @@ class Vocabulary:
         return cls(conversions, words)
 
 
+@dataclass(frozen=True)
+class TextReadings:
+    """What a build takes from one text's readings (:func:`text_readings`).
+
+    It depends on the text alone, so it is what the readings cache keeps (:class:`CachedReadings`):
+    the costly part of a build (MeCab, and the walk over the compounds) is done once per text.
+    """
+
+    segments: tuple[str, ...]
+    """:func:`reading_segments` of the text."""
+    words: tuple[str, ...]
+    """Its words and compounds as written, in order, once per occurrence."""
+    spellings: tuple[tuple[str, str], ...]
+    """``(kana reading, written form)`` of those read all in kana, in order; the form is
+    ``""`` where it has no kanji (written in kana: counts against converting the reading)."""
+
+
+def text_readings(readings: Sequence[Reading]) -> TextReadings:
+    """The segments, words and spellings of one text's readings."""
+    words: list[str] = []
+    spellings: list[tuple[str, str]] = []
+    run: list[Reading] = []
+    for r in [*readings, None]:
+        if r is not None and (r.term or r.pos1 in _AFFIXES):
+            run.append(r)
+            continue
+        _compounds(run, words, spellings)
+        run = []
+    return TextReadings(tuple(reading_segments(readings)), tuple(words), tuple(spellings))
+
+
+def _compounds(run: list[Reading], words: list[str], spellings: list[tuple[str, str]]) -> None:
+    """The words and compounds (up to :data:`MAX_RUN` words) of a run of words."""
+    if not run:
+        return
+    kana_ok = [_is_reading(r.kana) for r in run]
+    kanji = [_has_kanji(r.surface) for r in run]
+    for i in range(len(run)):
+        surface = reading = ""
+        has_term, all_kana, any_kanji = False, True, False
+        for j in range(i, min(len(run), i + MAX_RUN)):
+            r = run[j]
+            surface += r.surface
+            reading += r.kana
+            has_term = has_term or bool(r.term)
+            all_kana = all_kana and kana_ok[j]
+            any_kanji = any_kanji or kanji[j]
+            if not has_term:
+                continue
+            words.append(surface)
+            if all_kana and len(reading) >= MIN_READING:
+                # Written in kana in the corpus (""): counts against converting it.
+                spellings.append((reading, surface if any_kanji else ""))
+
+
 class ReadingsBuilder:
     """Collects the readings of every chunk, then builds the reading field and the vocabulary.
 
@@ -165,46 +221,22 @@ class ReadingsBuilder:
 
     def add(self, title: Sequence[Reading], text: Sequence[Reading]) -> None:
         """Record one chunk's title and text readings."""
+        self.add_texts(text_readings(title), text_readings(text))
+
+    def add_texts(self, title: TextReadings, text: TextReadings) -> None:
+        """Record one chunk's title and text, as :func:`text_readings` gives them."""
         sampled = len(self._titles) % self._stride == 0
         self._titles.append(self._record(title, sampled))
         self._texts.append(self._record(text, sampled))
 
-    def _record(self, readings: Sequence[Reading], sampled: bool) -> list[str]:
-        segments = reading_segments(readings)
+    def _record(self, readings: TextReadings, sampled: bool) -> list[str]:
         if sampled:
-            self._streams.extend(segments)
-        run: list[Reading] = []
-        for r in [*readings, None]:
-            if r is not None and (r.term or r.pos1 in _AFFIXES):
-                run.append(r)
-                continue
-            self._compounds(run)
-            run = []
-        return [g for segment in segments for g in grams(segment, GRAM)]
-
-    def _compounds(self, run: list[Reading]) -> None:
-        """Count the words and compounds (up to :data:`MAX_RUN` words) of a run of words."""
-        if not run:
-            return
-        words, spellings = self._words, self._spellings
-        kana_ok = [_is_reading(r.kana) for r in run]
-        kanji = [_has_kanji(r.surface) for r in run]
-        for i in range(len(run)):
-            surface = reading = ""
-            has_term, all_kana, any_kanji = False, True, False
-            for j in range(i, min(len(run), i + MAX_RUN)):
-                r = run[j]
-                surface += r.surface
-                reading += r.kana
-                has_term = has_term or bool(r.term)
-                all_kana = all_kana and kana_ok[j]
-                any_kanji = any_kanji or kanji[j]
-                if not has_term:
-                    continue
-                words[surface] += 1
-                if all_kana and len(reading) >= MIN_READING:
-                    # Written in kana in the corpus (""): counts against converting it.
-                    spellings[reading][surface if any_kanji else ""] += 1
+            self._streams.extend(readings.segments)
+        self._words.update(readings.words)
+        spellings = self._spellings
+        for reading, surface in readings.spellings:
+            spellings[reading][surface] += 1
+        return [g for segment in readings.segments for g in grams(segment, GRAM)]
 
     def build(self, params: BM25Params | None = None) -> tuple[LexicalIndex, Vocabulary]:
         """The reading field (aligned with the chunks added) and the vocabulary."""
@@ -261,58 +293,51 @@ def _occurrences(streams: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
 # --- the readings cache ------------------------------------------------------------------------
 
 CACHE_FORMAT = "1"
-"""Bump when the encoding below, or the text handed to MeCab, changes: older rows are ignored."""
-_FIELD = "\x1f"
-_MORPHEME = "\x1e"
+"""Bump when :class:`TextReadings`, its encoding, or the text handed to MeCab changes (older
+rows are then ignored). :data:`READINGS_VERSION` and the tokenizer's version are part of the
+key already."""
+_GROUP, _ITEM, _FIELD = "\x1d", "\x1e", "\x1f"
+_SEPARATOR = re.compile("[\x1d\x1e\x1f]")
 
 
-def encode_readings(readings: Sequence[Reading]) -> str | None:
-    """``readings`` as one string for the readings cache (lossless).
-
-    Returns:
-        The string; ``None`` when a field holds a separator (such a text is not cached).
-    """
-    encoded = _MORPHEME.join(_FIELD.join(r) for r in readings)
-    if encoded.count(_FIELD) != 3 * len(readings) or encoded.count(_MORPHEME) != max(
-        len(readings) - 1, 0
-    ):
-        return None
-    return encoded
+def cache_version() -> str:
+    """The version the readings cache keys its rows with."""
+    return f"{TOKENIZER_VERSION}+r{READINGS_VERSION}+c{CACHE_FORMAT}"
 
 
-def decode_readings(data: str, memo: dict[str, Reading] | None = None) -> list[Reading]:
-    """What :func:`encode_readings` wrote.
+def encode_text_readings(found: TextReadings) -> str:
+    """``found`` as one string for the readings cache (lossless, for a text without the ASCII
+    separators U+001D-U+001F: :class:`CachedReadings` never caches one that has them)."""
+    spellings = [f"{reading}{_FIELD}{surface}" for reading, surface in found.spellings]
+    # Each item after a separator: an empty list and a list of one empty string differ.
+    return _GROUP.join(
+        "".join(_ITEM + x for x in items) for items in (found.segments, found.words, spellings)
+    )
 
-    Args:
-        data: The encoded readings.
-        memo: Readings decoded before, by their encoding: a corpus repeats its morphemes, and
-            one shared object each is faster and smaller than a new one per occurrence.
+
+def decode_text_readings(data: str) -> TextReadings:
+    """What :func:`encode_text_readings` wrote.
 
     Raises:
-        ValueError: ``data`` is not an encoding of readings.
+        ValueError: ``data`` is no such encoding (a damaged row).
     """
-    if not data:
-        return []
-    known = memo if memo is not None else {}
-    out: list[Reading] = []
-    for part in data.split(_MORPHEME):
-        found = known.get(part)
-        if found is None:
-            fields = part.split(_FIELD)
-            if len(fields) != 4:
-                raise ValueError(f"not an encoded reading: {part!r}")
-            found = known[part] = Reading(*fields)
-        out.append(found)
-    return out
+    groups = data.split(_GROUP)
+    if len(groups) != 3:
+        raise ValueError("not encoded readings")
+    segments, words, spellings = (g.split(_ITEM)[1:] for g in groups)
+    pairs = [tuple(x.split(_FIELD)) for x in spellings]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("not encoded readings")
+    return TextReadings(tuple(segments), tuple(words), tuple(pairs))  # type: ignore[arg-type]
 
 
 class CachedReadings:
-    """The readings of chunk titles and texts, from the readings cache where a text is known.
+    """The :class:`TextReadings` of chunk titles and texts, from the cache where a text is known.
 
-    The cache holds MeCab's own output, losslessly, keyed by the hash of the text as stored:
-    a build is the same, byte for byte, whether a reading came from the cache or from MeCab.
-    Texts are looked up a batch at a time (:meth:`prefetch`), so a large corpus never holds
-    every reading in memory at once.
+    The cache holds what MeCab and :func:`text_readings` made of the text, losslessly, keyed by
+    the hash of the text as stored: a build is the same, byte for byte, whether it came from
+    the cache or not. Texts are looked up one batch at a time (:meth:`prefetch`), so a large
+    corpus never holds all of them in memory.
 
     Args:
         tokenizer: MeCab, for the texts the cache does not hold.
@@ -322,50 +347,47 @@ class CachedReadings:
     def __init__(self, tokenizer: MeCabTokenizer, cache: ReadingsCache | None) -> None:
         self.tokenizer = tokenizer
         self.cache = cache
-        self.version = f"{TOKENIZER_VERSION}+{CACHE_FORMAT}"
+        self.version = cache_version()
         self.computed = 0
         """Texts read by MeCab (not in the cache)."""
         self.reused = 0
-        """Texts whose readings came from the cache."""
+        """Texts that came from the cache."""
         self._found: dict[str, str] = {}
         self._fresh: list[tuple[str, str]] = []
-        self._memo: dict[str, Reading] = {}
-        self._last: tuple[str, list[Reading]] | None = None
+        self._last: tuple[str, TextReadings] | None = None
 
     def prefetch(self, texts: Sequence[str]) -> None:
         """Look up the cached readings of ``texts`` (the next batch), forgetting the last."""
         self._found = {}
         if self.cache is not None:
             self._found = self.cache.get(self.version, [text_hash(t) for t in texts])
-        if len(self._memo) > 200_000:  # bounded, like the tokenizer's own memo
-            self._memo = {}
 
-    def __call__(self, text: str) -> list[Reading]:
-        """The readings of ``text`` (a chunk's title or text, as stored)."""
+    def __call__(self, text: str) -> TextReadings:
+        """What the build takes from ``text`` (a chunk's title or text, as stored)."""
         if self._last is not None and self._last[0] == text:
             return self._last[1]  # a document's chunks share their title
         key = text_hash(text)
         data = self._found.get(key)
-        readings: list[Reading] | None = None
+        found: TextReadings | None = None
         if data is not None:
             try:
-                readings = decode_readings(data, self._memo)
+                found = decode_text_readings(data)
                 self.reused += 1
             except ValueError:
-                readings = None  # a damaged row: read the text again, and replace it
-        if readings is None:
+                found = None  # a damaged row: read the text again, and replace the row
+        if found is None:
             # Placeholders of masked personal data are no search terms (as for the lemmas).
-            readings = self.tokenizer.readings(strip_placeholders(text))
+            found = text_readings(self.tokenizer.readings(strip_placeholders(text)))
             self.computed += 1
-            encoded = encode_readings(readings)
-            if encoded is not None and self.cache is not None:
+            if self.cache is not None and not _SEPARATOR.search(text):
+                encoded = encode_text_readings(found)
                 self._found[key] = encoded
                 self._fresh.append((key, encoded))
-        self._last = (text, readings)
-        return readings
+        self._last = (text, found)
+        return found
 
     def save(self) -> None:
-        """Write the readings MeCab computed since the last call to the cache."""
+        """Write what MeCab read since the last call to the cache."""
         if self.cache is not None and self._fresh:
             self.cache.put(self.version, self._fresh)
         self._fresh = []

@@ -4,10 +4,13 @@
 hard delete all come here. Under the writer lock (:func:`kb.index.lock.writer_lock`):
 
 1. the documents and their chunks leave ``kb.sqlite`` (:meth:`Store.delete_documents`; a
-   ``department:`` id takes its directory entry with it);
+   ``department:`` id takes its directory entry with it; ``procedure:ID`` names a life-event
+   procedure of the same file);
 2. the embedding-cache rows of their chunks' texts go, unless another stored chunk has the same
-   text (its vector is still needed);
-3. their unmasked text leaves ``raw.sqlite`` (``keep_raw_text``);
+   text (its vector is still needed), and so do their cached readings;
+3. their unmasked text leaves ``raw.sqlite`` (``keep_raw_text``); the case of a consultation
+   record (``case:desk-R000001``) takes the record and its hand-offs out of ``records.sqlite``
+   (:mod:`kb.index.remove_side`);
 4. on erasure, the log rows that quote them or name them go too (:mod:`kb.index.erase`);
 5. a new index is built without them (every other vector comes from the cache) and published,
    so each pane, suggest and the reading field lose them at the next switch of the service;
@@ -39,6 +42,7 @@ from kb.index.builder import BuildReport, Progress, build_index
 from kb.index.erase import Erased, erase_from_logs
 from kb.index.folder import IndexRoot
 from kb.index.lock import LockHolder, writer_lock
+from kb.index.remove_side import purge_readings, purge_records, split_ids
 from kb.messages import msg
 from kb.security.audit import AuditLog
 from kb.security.audit_actions import audited
@@ -51,7 +55,8 @@ from kb.store import (
     RawTextStore,
     Store,
 )
-from kb.store.lifecycle import embedding_keys, keys_in_use
+from kb.store.lifecycle import embedding_keys, keys_in_use, text_keys
+from kb.store.procedures import procedure_of, procedure_ref
 from kb.types import DocId
 
 
@@ -69,6 +74,12 @@ class RemoveReport:
     """``raw.sqlite`` rows removed (unmasked text, kept only with ``keep_raw_text``)."""
     directory_entries: int = 0
     """Department-directory entries removed (``department:`` ids)."""
+    readings_rows: int = 0
+    """Cached readings removed (titles and texts no other chunk has)."""
+    records: int = 0
+    """Consultation records removed with their cases (``case:desk-R000001``)."""
+    handoffs: int = 0
+    """Hand-off sheets removed with their records."""
     logs: Erased = field(default_factory=Erased)
     """Log rows removed on erasure, and audit events that quote them (kept)."""
     builds_removed: int = 0
@@ -106,9 +117,16 @@ class RemoveReport:
             if self.erased
             else ""
         )
+        records = (
+            f"; {self.records} consultation record(s) and {self.handoffs} hand-off(s) removed"
+            if self.records or self.handoffs
+            else ""
+        )
         return (
             f"{len(self.removed)} document(s) deleted, {self.cache_rows} cached vector(s), "
+            f"{self.readings_rows} cached reading(s), "
             f"{self.raw_rows} raw text(s), {self.builds_removed} old build(s) removed"
+            + records
             + erased
             + built
         )
@@ -124,12 +142,15 @@ def parse_ids(ids: Sequence[str]) -> list[str]:
 
     out: list[str] = []
     for text in ids:
+        procedure = procedure_of(text.strip())
+        if procedure is not None:
+            out.append(procedure_ref(procedure))
+            continue
         try:
             out.append(str(DocId.parse(text.strip())))
         except ValueError:
-            raise InputError(
-                text, msg("delete.bad_id", id=text, kinds=", ".join(DOC_KINDS))
-            ) from None
+            kinds = ", ".join([*DOC_KINDS, "procedure"])
+            raise InputError(text, msg("delete.bad_id", id=text, kinds=kinds)) from None
     if not out:
         raise InputError("kb delete", msg("delete.no_ids"))
     return list(dict.fromkeys(out))
@@ -188,7 +209,8 @@ def remove_documents(
         store = Store(settings.store_path)
         log = audit if audit is not None else AuditLog.from_settings(settings)
         try:
-            known = store.get_documents(doc_ids)
+            known = set(store.get_documents(doc_ids))
+            known.update(procedure_ref(p.id) for p in store.procedures())
             missing = tuple(i for i in doc_ids if i not in known)
             if missing:
                 raise DocumentNotFound(msg("delete.not_found", ids=", ".join(missing)), missing)
@@ -242,16 +264,25 @@ def _purge(
     settings: Settings, store: Store, doc_ids: Sequence[str], *, erase: bool, audit: AuditLog
 ) -> RemoveReport:
     """Steps 1-4: the store, the embedding cache, the raw text and (erasure) the logs."""
-    docs = store.get_documents(doc_ids)
-    ids = [i for i in doc_ids if i in docs]
+    doc_part, procedure_ids = split_ids(doc_ids)
+    docs = store.get_documents(doc_part)
+    ids = [i for i in doc_part if i in docs]
+    wanted = set(procedure_ids)
+    procedures = [p for p in store.procedures() if p.id in wanted]
     texts = [t for d in docs.values() for t in (d.title, d.body)]
+    texts.extend(t for p in procedures for t in (p.name, p.easy, p.note) if t)
     keys = embedding_keys(store, ids)
+    readings = text_keys(store, ids)
     names = [DocId.local_of(i) for i in ids if DocId.kind_of(i) == "department"]
     with store.transaction():
         store.delete_documents(ids)
         directory = store.delete_departments(names) if names else 0
+        store.delete_procedures([p.id for p in procedures])
     dead = keys - keys_in_use(store, keys)
-    wal_ok = True
+    readings_rows, wal_ok = purge_readings(settings, store, readings)
+    records = purge_records(settings, ids)
+    texts.extend(records.texts)
+    wal_ok &= records.wal_truncated
     cache = EmbeddingCache(_cache_path(settings))
     try:
         cache_rows = cache.purge(dead)
@@ -272,11 +303,14 @@ def _purge(
         logs, logs_ok = _erase_logs(settings, store, ids, texts, audit)
         wal_ok &= logs_ok
     return RemoveReport(
-        removed=tuple(ids),
+        removed=(*ids, *(procedure_ref(p.id) for p in procedures)),
         erased=erase,
         cache_rows=cache_rows,
         raw_rows=raw_rows,
         directory_entries=directory,
+        readings_rows=readings_rows,
+        records=records.records,
+        handoffs=records.handoffs,
         logs=logs,
         wal_truncated=wal_ok and store.compact(),
     )

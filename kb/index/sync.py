@@ -1,9 +1,11 @@
 """``kb ingest --sync``: the files given are the truth for their kinds.
 
 Every stored document of a kind the files hold (FAQ, cases, manual sections, directory
-entries), or of ``--kind``, that none of the files has any more is removed, through the same
-path as ``kb delete`` (:func:`kb.index.remove.remove_locked`). ``--dry-run`` lists what would be
-added, changed and removed without writing anything.
+entries, life-event procedures as ``procedure:ID``), or of ``--kind``, that none of the files
+has any more is removed, through the same path as ``kb delete``
+(:func:`kb.index.remove.remove_locked`). The desk's cases (closed consultation records,
+``case:desk-R000001``) come from no file and are never removed by a sync. ``--dry-run`` lists
+what would be added, changed and removed without writing anything.
 
 Nothing is removed when the read was not complete: a file that could not be read, or a single
 row refused (bad date, missing field, an id with personal data), means the ids of that file are
@@ -21,8 +23,12 @@ from dataclasses import dataclass
 from kb.ingest.pipeline import IngestReport
 from kb.messages import msg
 from kb.store import Store
+from kb.store.procedures import ID_PREFIX, procedure_ref
+from kb.store.records import reserved_case_id
 from kb.types import DocId, DocKind
 
+PROCEDURE = ID_PREFIX.rstrip(":")
+"""The kind of a procedures file: its rows are synced as ``procedure:ID``."""
 MASS_MIN = 10
 """More removals than this (and over half of a kind) need ``force``."""
 
@@ -55,12 +61,12 @@ def plan_sync(
         kind: The ``--kind`` given: that kind is synced even if the files held none of it.
         force: Allow removing all of a kind, or most of a large one.
     """
-    read = set(report.doc_ids)
+    read = set(report.doc_ids) | {procedure_ref(p) for p in report.procedure_ids}
     kinds: list[str] = sorted({DocId.kind_of(i) for i in read} | ({kind} if kind else set()))
     remove: list[str] = []
     stored_per_kind: dict[str, int] = {}
     for k in kinds:
-        have = store.document_ids(k)  # type: ignore[arg-type]
+        have = _stored(store, k)
         stored_per_kind[k] = len(have)
         remove.extend(i for i in have if i not in read)
     plan = SyncPlan(tuple(kinds), tuple(remove))
@@ -78,6 +84,21 @@ def plan_sync(
                     plan.kinds, plan.remove, msg("sync.mass", kind=k, n=n, stored=stored)
                 )
     return plan
+
+
+def _stored(store: Store, kind: str) -> list[str]:
+    """The stored ids of ``kind`` that a file can be the truth for.
+
+    The desk's cases (``case:desk-R000001``, closed consultation records) come from no file:
+    a city's case export never lists them, and syncing it must not erase them. Procedures are
+    named ``procedure:ID``.
+    """
+    if kind == PROCEDURE:
+        return [procedure_ref(p.id) for p in store.procedures()]
+    have = store.document_ids(kind)  # type: ignore[arg-type]
+    if kind == "case":
+        return [i for i in have if not reserved_case_id(DocId.local_of(i))]
+    return have
 
 
 def describe_plan(report: IngestReport, plan: SyncPlan | None) -> list[str]:

@@ -88,7 +88,7 @@ def parse_jsonl(
             bad_line(line, json_depth_message(MAX_JSON_DEPTH))
             continue
         if _SURROGATE_ESCAPE_RE.search(raw) and _has_lone_surrogate(obj):
-            bad_line(line, _LONE_SURROGATE_MESSAGE)
+            bad_line(line, msg("limits.lone_surrogate"))
             continue
         if not isinstance(obj, dict):
             bad_line(line, msg("rows.not_object", got=_json_type(obj)))
@@ -119,10 +119,6 @@ def parse_jsonl(
 
 
 _SURROGATE_ESCAPE_RE = re.compile(r"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE_MESSAGE = (
-    "JSON に対になっていないサロゲート（\\ud800 のような不正な文字）があります。"
-    "行をスキップしました"
-)
 
 
 def _has_lone_surrogate(obj: object) -> bool:

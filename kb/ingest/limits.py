@@ -9,9 +9,9 @@ text extraction, :func:`json_too_deep` before :func:`json.loads`) and during it 
 text size), and :func:`limit_chunks` caps what reaches the embedding model.
 
 Every refusal names the file (and line, for a row), the number found, the limit and the setting
-that raises it, in Japanese for the city staff who read the ingest report. The limits come from
-:class:`~kb.settings.Settings` through :meth:`InputLimits.from_settings`; the defaults are far
-above any real city document.
+that raises it, for the city staff who read the ingest report: in Japanese, or English with
+``KB_LANG=en`` (:mod:`kb.messages`). The limits come from :class:`~kb.settings.Settings`
+through :meth:`InputLimits.from_settings`; the defaults are far above any real city document.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kb.errors import InputError
+from kb.messages import msg
 from kb.types import Department, Document, ParseResult, RowError
 
 if TYPE_CHECKING:
@@ -117,22 +118,14 @@ def check_zip(
     source = source or str(path)
     declared = _declared_members(path)
     if declared is not None and declared > max_members:
-        raise InputError(
-            source,
-            f"zip 内の項目数が {declared:,} 個で、上限 {max_members:,} 個を超えています"
-            "（不正に細工されたファイルの疑い）。読み込みません",
-        )
+        raise InputError(source, msg("limits.zip_members", count=declared, limit=max_members))
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
         return
     if len(members) > max_members:
-        raise InputError(
-            source,
-            f"zip 内の項目数が {len(members):,} 個で、上限 {max_members:,} 個を超えています"
-            "（不正に細工されたファイルの疑い）。読み込みません",
-        )
+        raise InputError(source, msg("limits.zip_members", count=len(members), limit=max_members))
     total = 0
     for member in members:
         total += member.file_size
@@ -140,17 +133,17 @@ def check_zip(
         if member.file_size >= RATIO_FLOOR_BYTES and ratio > max_ratio:
             raise InputError(
                 source,
-                f"'{member.filename}' の圧縮率が {ratio:,.0f} 倍"
-                f"（{member.compress_size:,} → {member.file_size:,} バイト）で、"
-                f"上限 {max_ratio:,.0f} 倍 (max_zip_ratio) を超えています"
-                "（zip 爆弾の疑い）。読み込みません",
+                msg(
+                    "limits.zip_ratio",
+                    member=member.filename,
+                    ratio=ratio,
+                    packed=member.compress_size,
+                    unpacked=member.file_size,
+                    limit=max_ratio,
+                ),
             )
     if total > max_unpacked:
-        raise InputError(
-            source,
-            f"展開後の合計サイズが {total:,} バイトで、上限 {max_unpacked:,} バイト "
-            "(max_zip_unpacked_bytes) を超えています（zip 爆弾の疑い）。読み込みません",
-        )
+        raise InputError(source, msg("limits.zip_total", total=total, limit=max_unpacked))
 
 
 _EOCD = b"PK\x05\x06"
@@ -222,9 +215,7 @@ def json_too_deep(text: str, max_depth: int = MAX_JSON_DEPTH) -> bool:
 
 def json_depth_message(max_depth: int) -> str:
     """The row error for a line refused by :func:`json_too_deep`."""
-    return (
-        f"JSON の入れ子が {max_depth} 段を超えています（不正なデータの疑い）。行をスキップしました"
-    )
+    return msg("limits.json_depth", depth=max_depth)
 
 
 # --- text and chunks --------------------------------------------------------------------------
@@ -237,14 +228,13 @@ def text_too_long(source: str, chars: int, max_chars: int, where: str = "") -> I
         source: The file.
         chars: Characters extracted when the limit was passed (reading stops there).
         max_chars: The limit.
-        where: How far reading got (``"3 ページ目"``), if the format has pages.
+        where: How far reading got (``msg("limits.page", page=3)``), if the format has pages.
     """
-    at = f"{where}までで" if where else ""
-    return InputError(
-        source,
-        f"抽出したテキストが{at} {chars:,} 文字に達し、上限 {max_chars:,} 文字 "
-        "(max_manual_chars) を超えました。ファイルを分割して取り込んでください",
-    )
+    if where:
+        return InputError(
+            source, msg("limits.text_too_long_at", where=where, chars=chars, limit=max_chars)
+        )
+    return InputError(source, msg("limits.text_too_long", chars=chars, limit=max_chars))
 
 
 def chunk_count(doc: Document) -> int:
@@ -282,9 +272,7 @@ def limit_chunks(result: ParseResult, limits: InputLimits, *, manual: bool) -> P
         if total > limits.max_chunks_per_file:
             raise InputError(
                 result.source,
-                f"検索用の分割（チャンク）が {total:,} 個になり、上限 "
-                f"{limits.max_chunks_per_file:,} 個 (max_chunks_per_file) を超えています。"
-                "ファイルを分割して取り込んでください",
+                msg("limits.chunks_per_file", count=total, limit=limits.max_chunks_per_file),
             )
         return result
     limit = limits.max_chunks_per_record
@@ -339,6 +327,5 @@ def _record_error(source: str, where: str, kind: str, count: int, limit: int) ->
         source,
         line,
         _BODY_FIELD.get(kind, ""),
-        f"本文が長すぎます: 検索用の分割（チャンク）が {count:,} 個で、上限 {limit:,} 個 "
-        "(max_chunks_per_record) を超えています。行をスキップしました",
+        msg("limits.chunks_per_record", count=count, limit=limit),
     )

@@ -105,19 +105,14 @@ def _extract(
         objects = _object_count(reader)
         if objects > limits.max_pdf_objects:
             raise InputError(
-                source,
-                f"PDF のオブジェクト数が {objects:,} 個で、上限 {limits.max_pdf_objects:,} 個 "
-                "(max_pdf_objects) を超えています（不正に細工されたファイルの疑い）。"
-                "読み込みません",
+                source, msg("limits.pdf_objects", count=objects, limit=limits.max_pdf_objects)
             )
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(source, msg("manual.pdf_password"))
         page_list = list(reader.pages)
         if len(page_list) > limits.max_pdf_pages:
             raise InputError(
-                source,
-                f"PDF のページ数が {len(page_list):,} ページで、上限 {limits.max_pdf_pages:,} "
-                "ページ (max_pdf_pages) を超えています。ファイルを分割して取り込んでください",
+                source, msg("limits.pdf_pages", count=len(page_list), limit=limits.max_pdf_pages)
             )
         meta_title = _meta_title(reader)
         departments = _meta_departments(reader)
@@ -137,7 +132,8 @@ def _extract(
             text = ""
         chars += len(text)
         if chars > limits.max_manual_chars:
-            raise text_too_long(source, chars, limits.max_manual_chars, f"{number} ページ目")
+            where = msg("limits.page", page=number)
+            raise text_too_long(source, chars, limits.max_manual_chars, where)
         pages.append(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     return pages, meta_title, departments, errors
 

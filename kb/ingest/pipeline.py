@@ -35,9 +35,10 @@ from kb.ingest.redact import Redactor, masker_for, phones_in, public_phones, rel
 from kb.messages import msg
 from kb.store import RawTextStore, Store, UpsertStats, document_hash
 from kb.store.lifecycle import Change, plan_upsert
+from kb.store.records import CASE_PREFIX, reserved_case_id
 from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
-from kb.types import Chunk, Department, DocKind, Document, ParseResult, Procedure, RowError
+from kb.types import Chunk, Department, DocId, DocKind, Document, ParseResult, Procedure, RowError
 
 Progress = Callable[[str, int, int], None]
 
@@ -62,6 +63,8 @@ class IngestReport:
     """Procedures added or changed: the index snapshot must be rebuilt to serve them."""
     doc_ids: tuple[str, ...] = ()
     """Every document read and kept (departments' too): what ``kb ingest --sync`` keeps."""
+    procedure_ids: tuple[str, ...] = ()
+    """Every procedure read: what ``kb ingest --sync`` keeps of the procedures."""
     planned: tuple[tuple[str, str], ...] = ()
     """A dry run's ``(doc_id, "added" | "updated")`` pairs: what it would have written."""
     warnings: tuple[RowError, ...] = ()
@@ -188,6 +191,7 @@ def ingest(
     row_warnings = [_reported(w, raw, labels[raw], redactor) for raw, w in warnings]
     if redactor is not None:
         row_errors.extend(_refuse_personal_ids(documents, redactor))
+    row_errors.extend(_refuse_desk_case_ids(documents, store))
     for dept in departments.values():
         doc = department_document(dept)
         documents[doc.doc_id] = doc
@@ -254,6 +258,7 @@ def ingest(
         procedures=len(procedures),
         procedures_changed=changed,
         doc_ids=tuple(documents),
+        procedure_ids=tuple(procedures),
         planned=tuple((i, c) for i, c in planned.items() if c != "unchanged"),
         warnings=tuple(row_warnings),
     )
@@ -308,6 +313,31 @@ def _refuse_personal_ids(documents: dict[str, Document], redactor: Redactor) -> 
             errors.append(RowError(path, int(line), "id", problem))
         else:
             errors.append(RowError(doc.source, 0, "id", problem))
+    return errors
+
+
+def _refuse_desk_case_ids(documents: dict[str, Document], store: Store) -> list[RowError]:
+    """Drop the cases whose id is the desk's (``desk-R000001``) unless the store holds them.
+
+    A closed consultation record is the case ``case:desk-R000001``
+    (:mod:`kb.store.records`): a file may read such a case back (the desk's own export) but
+    never add one, so a city's case numbers and the desk's can never meet.
+    """
+    reserved = [
+        d
+        for d in documents.values()
+        if d.kind == "case" and reserved_case_id(DocId.local_of(d.doc_id))
+    ]
+    stored = store.get_documents([d.doc_id for d in reserved]) if reserved else {}
+    errors: list[RowError] = []
+    for doc in reserved:
+        if doc.doc_id in stored:
+            continue
+        del documents[doc.doc_id]
+        path, sep, line = doc.source.rpartition(":")
+        where = (path, int(line)) if sep and line.isdigit() else (doc.source, 0)
+        text = msg("desk.reserved_case_id", id=DocId.local_of(doc.doc_id), prefix=CASE_PREFIX)
+        errors.append(RowError(*where, "id", text))
     return errors
 
 

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 from kb.ingest.schema import FieldSpec, header_key
+from kb.messages import msg
 
 LIFE_EVENTS: dict[str, tuple[str, ...]] = {
     "転入": ("市外からの引っ越し", "転入届"),
@@ -135,6 +136,4 @@ def parse_deadline(value: str) -> int | None:
         return 0
     if any(word in text for word in _SOON_WORDS):
         return SOON_DAYS
-    raise ValueError(
-        f"期限「{value}」を読み取れません（例: 14日以内、3か月以内、速やかに、当日、なし）"
-    )
+    raise ValueError(msg("procedures.deadline", value=value))

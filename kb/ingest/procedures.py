@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import InputError, SchemaError
-from kb.ingest.limits import DEFAULT_LIMITS, MAX_JSON_DEPTH, InputLimits, json_too_deep
+from kb.ingest.limits import (
+    DEFAULT_LIMITS,
+    MAX_JSON_DEPTH,
+    InputLimits,
+    json_depth_message,
+    json_too_deep,
+)
 from kb.ingest.procedure_terms import (
     CONDITIONS,
     FIELD_SPECS,
@@ -35,6 +41,7 @@ from kb.ingest.procedure_terms import (
 )
 from kb.ingest.rows import TableRow, table_rows
 from kb.ingest.schema import check_length, header_key, parse_id, parse_url, split_multi
+from kb.messages import msg
 from kb.types import ParseResult, Procedure, RowError
 
 # --- reading -----------------------------------------------------------------------------------
@@ -70,9 +77,10 @@ def parse_procedure_rows(
     try:
         header_line, header = next(it)
     except StopIteration:
-        raise InputError(source, "file is empty") from None
+        raise InputError(source, msg("rows.empty_file")) from None
     if isinstance(header, RowError):
-        raise SchemaError(source, f"cannot read the header: {header.message}", line=header_line)
+        problem = msg("rows.header_unreadable", problem=header.message)
+        raise SchemaError(source, problem, line=header_line)
     columns = map_procedure_columns(header, source, header_line)
     builder = _Builder(source, limits)
     for line, cells in it:
@@ -82,7 +90,7 @@ def parse_procedure_rows(
         if len(cells) > len(columns):
             extra = [c for c in cells[len(columns) :] if c.strip()]
             if extra:
-                message = f"expected {len(columns)} cells like the header, got {len(cells)}"
+                message = msg("rows.cell_count", expected=len(columns), got=len(cells))
                 builder.errors.append(RowError(source, line, "", message))
                 continue
         values: dict[str, str | tuple[str, ...]] = {}
@@ -90,9 +98,7 @@ def parse_procedure_rows(
         for name, cell in zip(columns, cells, strict=False):
             if name is None:
                 if cell.strip():
-                    builder.errors.append(
-                        RowError(source, line, "", "value in a column without header")
-                    )
+                    builder.errors.append(RowError(source, line, "", msg("rows.headerless_value")))
                     bad = True
                 continue
             values[name] = cell
@@ -106,22 +112,23 @@ def parse_procedures_jsonl(
 ) -> ParseResult:
     """Procedures from JSONL text: one object per line, multi-valued fields as lists or text."""
     if not text.strip():
-        raise InputError(source, "file is empty")
+        raise InputError(source, msg("rows.empty_file"))
     builder = _Builder(source, limits)
     for line, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         if json_too_deep(raw, MAX_JSON_DEPTH):
-            builder.errors.append(RowError(source, line, "", "JSON is nested too deeply"))
+            builder.errors.append(RowError(source, line, "", json_depth_message(MAX_JSON_DEPTH)))
             continue
         try:
             obj = json.loads(raw)
         except (json.JSONDecodeError, RecursionError) as exc:
-            message = f"invalid JSON: {getattr(exc, 'msg', 'too deep')}"
+            problem, column = getattr(exc, "msg", "too deep"), getattr(exc, "colno", 1)
+            message = msg("rows.invalid_json", problem=problem, column=column)
             builder.errors.append(RowError(source, line, "", message))
             continue
         if not isinstance(obj, dict):
-            builder.errors.append(RowError(source, line, "", "expected a JSON object"))
+            builder.errors.append(RowError(source, line, "", msg("procedures.not_object")))
             continue
         columns = map_procedure_columns([str(k) for k in obj], source, line)
         values: dict[str, str | tuple[str, ...]] = {}
@@ -161,7 +168,12 @@ def map_procedure_columns(headers: Sequence[str], source: str, line: int) -> lis
         if name in seen:
             raise SchemaError(
                 source,
-                f"columns '{seen[name]}' and '{header.strip()}' both mean '{name}'",
+                msg(
+                    "procedures.duplicate_column",
+                    first=seen[name],
+                    second=header.strip(),
+                    field=name,
+                ),
                 line=line,
                 field=header.strip(),
             )
@@ -171,14 +183,17 @@ def map_procedure_columns(headers: Sequence[str], source: str, line: int) -> lis
         known = ", ".join(f"{s.name} ({'/'.join(s.aliases[-2:])})" for s in FIELDS)
         raise SchemaError(
             source,
-            f"unknown column(s) for procedures: {', '.join(unknown)} (known: {known})",
+            msg("procedures.unknown_columns", columns=", ".join(unknown), known=known),
             line=line,
             field=unknown[0],
         )
     for spec in FIELDS:
         if spec.required and spec.name not in seen:
             raise SchemaError(
-                source, "missing required column for procedures", line=line, field=spec.name
+                source,
+                msg("procedures.missing_column", field=spec.name),
+                line=line,
+                field=spec.name,
             )
     return fields
 
@@ -192,7 +207,7 @@ def _json_value(value: object, multi: bool) -> str | tuple[str, ...]:
         return str(value)
     if isinstance(value, list) and multi and all(isinstance(v, str | int) for v in value):
         return tuple(str(v) for v in value)
-    raise ValueError(f"expected text{' or a list of texts' if multi else ''}")
+    raise ValueError(msg("procedures.not_text_or_list" if multi else "procedures.not_text"))
 
 
 @dataclass
@@ -212,8 +227,9 @@ class _Builder:
             self.errors.extend(row.errors)
             return
         if procedure.id in self.seen:
-            message = f"duplicate id '{procedure.id}' (first on line {self.seen[procedure.id]})"
-            self.errors.append(RowError(self.source, line, "id", message + "; row skipped"))
+            first = self.seen[procedure.id]
+            message = msg("rows.duplicate", field="id", key=procedure.id, first=first)
+            self.errors.append(RowError(self.source, line, "id", message))
             return
         self.seen[procedure.id] = line
         self.procedures.append(procedure)
@@ -250,7 +266,7 @@ class _Row:
             self.error(name, str(exc))
             return ""
         if required and not value:
-            self.error(name, "required value is empty")
+            self.error(name, msg("value.required"))
         return value
 
     def vocabulary(self, name: str, table: Mapping[str, tuple[str, ...]], what: str) -> list[str]:
@@ -259,7 +275,10 @@ class _Row:
         for value in split_multi(self.text(name)):
             found = keys.get(header_key(value))
             if found is None:
-                self.error(name, f"{what}「{value}」は使えません（使える値: {'、'.join(table)}）")
+                known = msg("columns.alias_separator").join(table)
+                self.error(
+                    name, msg("procedures.unknown_value", what=what, value=value, known=known)
+                )
             elif found not in out:
                 out.append(found)
         return out
@@ -271,9 +290,9 @@ class _Row:
                 key = parse_id(key)
             except ValueError as exc:
                 self.error("id", str(exc))
-        events = self.vocabulary("life_events", LIFE_EVENTS, "ライフイベント")
+        events = self.vocabulary("life_events", LIFE_EVENTS, msg("procedures.life_event"))
         if not events and not any(e.field == "life_events" for e in self.errors):
-            self.error("life_events", "required value is empty")
+            self.error("life_events", msg("value.required"))
         deadline = self.text("deadline")
         days: int | None = None
         try:
@@ -290,7 +309,9 @@ class _Row:
             name=self.text("name", required=True),
             department=self.text("department", required=True),
             life_events=tuple(events),
-            conditions=tuple(self.vocabulary("conditions", CONDITIONS, "条件")),
+            conditions=tuple(
+                self.vocabulary("conditions", CONDITIONS, msg("procedures.condition"))
+            ),
             deadline=deadline,
             deadline_days=days,
             documents=split_multi(self.text("documents")),

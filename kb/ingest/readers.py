@@ -102,11 +102,7 @@ def _check_text_size(path: Path, max_chars: int) -> None:
     """
     size = path.stat().st_size
     if size > 4 * max_chars + 4:  # a UTF-32 byte-order mark takes 4 more
-        raise InputError(
-            str(path),
-            f"ファイルサイズが {size:,} バイトで、テキストの上限 {max_chars:,} 文字 "
-            "(max_manual_chars) を確実に超えています。ファイルを分割して取り込んでください",
-        )
+        raise InputError(str(path), msg("limits.text_file_size", size=size, limit=max_chars))
 
 
 def _table_reader(suffix: str) -> Callable[..., ParseResult]:

@@ -11,8 +11,9 @@ from kb.message_tables.desk import DESK
 from kb.message_tables.lifecycle import LIFECYCLE
 from kb.message_tables.limits import LIMITS
 from kb.message_tables.ops import OPS
+from kb.message_tables.scale import SCALE
 
-TABLES: tuple[dict[str, tuple[str, str]], ...] = (DESK, LIFECYCLE, LIMITS, OPS)
+TABLES: tuple[dict[str, tuple[str, str]], ...] = (DESK, LIFECYCLE, LIMITS, OPS, SCALE)
 """Every area's table (besides the one in :mod:`kb.messages`)."""
 
 __all__ = ["TABLES"]

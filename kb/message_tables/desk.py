@@ -135,5 +135,13 @@ DESK: dict[str, tuple[str, str]] = {
         "期限「{value}」を読み取れません（例: 14日以内、3か月以内、速やかに、当日、なし）",
         "cannot read the deadline '{value}' (write 14日以内, 3か月以内, 速やかに, 当日 or なし)",
     ),
+    # --- the desk's case ids (kb.ingest.pipeline, kb.store.records) ----------------------------
+    "desk.reserved_case_id": (
+        "事例番号「{id}」は取り込めません。「{prefix}」で始まる番号は窓口の相談記録から作られた"
+        "事例の番号です（市の事例番号と重ならないよう予約されています）。市の番号を付けてください",
+        "case id '{id}' cannot be ingested: ids starting with '{prefix}' belong to the cases "
+        "the desk makes from consultation records (reserved so that they never meet the city's "
+        "own case numbers); give the case the city's own number",
+    ),
 }
 """Key → (Japanese, English), each a :meth:`str.format` template."""

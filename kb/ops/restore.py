@@ -56,7 +56,7 @@ class RestoreReport:
     """Where the replaced data folder was kept (``None``: the target was empty)."""
     previous_anchor: Path | None
     models: str
-    """``kept``, ``restored``, ``external`` or ``missing`` (see ``restore.models_*``)."""
+    """``kept``, ``restored``, ``external`` or ``missing`` (see ``_MODELS_STATES``)."""
     model_changed: bool
     configured_model: str
     models_dir: Path
@@ -308,7 +308,7 @@ def describe(report: RestoreReport) -> list[str]:
         lines.append(msg("restore.no_index"))
     elif m.store_generation > m.index_generation:
         lines.append(msg("restore.build_hint", index=m.index_generation, store=m.store_generation))
-    how_key = f"restore.models_{report.models}"
+    how_key = _MODELS_STATES[report.models]
     lines.append(msg("restore.models", how=msg(how_key, path=report.models_dir)))
     if report.audit is not None:
         if report.audit.problems:
@@ -322,5 +322,13 @@ def describe(report: RestoreReport) -> list[str]:
         lines.append(msg("restore.audit_not_recorded", error=report.recorded))
     return lines
 
+
+_MODELS_STATES = {
+    "kept": "restore.models_kept",
+    "restored": "restore.models_restored",
+    "external": "restore.models_external",
+    "missing": "restore.models_missing",
+}
+"""What became of the model cache (:attr:`RestoreReport.models`) → its catalogue key."""
 
 __all__ = ["RestoreReport", "describe", "restore_backup", "verify_files"]

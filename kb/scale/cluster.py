@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import ClusterError
-from kb.messages import current_language
+from kb.messages import msg
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +27,6 @@ OBJECT_STORE_MB = 200
 corpus at once; Ray's default (30% of the memory) would take gigabytes from a 2-core server."""
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "no_ray": (
-        "Ray が入っていません。`.venv/bin/pip install 'kb[ray]'`（または bash scripts/setup.sh）"
-        "で入れてから --ray を使ってください。",
-        "Ray is not installed: install it with `.venv/bin/pip install 'kb[ray]'` (or bash "
-        "scripts/setup.sh), then use --ray.",
-    ),
-    "no_cluster": (
-        "Ray クラスタ {address} に接続できません: {problem}。`ray status --address {address}` "
-        "でクラスタが動いているか確かめてください。",
-        "cannot connect to the Ray cluster at {address}: {problem}. Check that it runs with "
-        "`ray status --address {address}`.",
-    ),
-    "no_local": (
-        "Ray をこのマシンで起動できません: {problem}",
-        "cannot start Ray on this machine: {problem}",
-    ),
-}
-
-
-def say(messages: dict[str, tuple[str, str]], key: str, **params: object) -> str:
-    """``messages[key]`` in the language of the command (KB_LANG; Japanese by default)."""
-    ja, en = messages[key]
-    return (en if current_language() == "en" else ja).format(**params)
 
 
 @dataclass(frozen=True)
@@ -125,7 +100,7 @@ def connected(
     try:
         import ray
     except ImportError as exc:
-        raise ClusterError(say(_MESSAGES, "no_ray")) from exc
+        raise ClusterError(msg("ray.no_ray")) from exc
     if ray.is_initialized():
         yield _info(local=False)
         return
@@ -144,8 +119,8 @@ def connected(
             ray.init(address=address, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError, OSError) as exc:
         if address is None:
-            raise ClusterError(say(_MESSAGES, "no_local", problem=exc)) from exc
-        raise ClusterError(say(_MESSAGES, "no_cluster", address=address, problem=exc)) from exc
+            raise ClusterError(msg("ray.no_local", problem=exc)) from exc
+        raise ClusterError(msg("ray.no_cluster", address=address, problem=exc)) from exc
     try:
         info = _info(local=address is None)
         log.info("on Ray %s: %d node(s), %.0f CPU(s)", info.address, info.nodes, info.cpus)

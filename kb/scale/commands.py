@@ -11,28 +11,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kb.errors import ClusterError
-from kb.scale.cluster import say
+from kb.messages import msg
 from kb.settings import Settings
 
 if TYPE_CHECKING:
     from kb.index.builder import BuildReport, Progress
 
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "ready": (
-        "kb を Ray Serve で公開しました: {url}（レプリカ {replicas}）。Ctrl-C で停止します。",
-        "kb is served on Ray Serve at {url} ({replicas} replica(s)); Ctrl-C stops it.",
-    ),
-    "workers_and_ray": (
-        "--workers と --ray は同時に使えません。Ray では --replicas でレプリカ数を指定します。",
-        "--workers and --ray do not go together: on Ray, --replicas sets how many replicas run.",
-    ),
-    "embedded": (
-        "Ray で埋め込み: {missing} / {texts} 件（ワーカー {workers}、{seconds:.1f} 秒、"
-        "{rate:.0f} 件/秒）",
-        "embedded on Ray: {missing} of {texts} texts by {workers} worker(s) in {seconds:.1f} s "
-        "({rate:.0f} texts/s)",
-    ),
-}
 
 RAY_HELP = (
     "run on Ray: the cluster at ADDRESS (HOST:PORT of its head, or 'auto'); without ADDRESS a "
@@ -80,7 +64,7 @@ def serve(args: argparse.Namespace, settings: Settings, out: Callable[[str], Non
     from kb.scale.serve import ServeOptions, run
 
     if args.workers > 1:
-        raise ClusterError(say(_MESSAGES, "workers_and_ray"))
+        raise ClusterError(msg("ray.workers_and_ray"))
     options = ServeOptions(
         replicas=args.replicas,
         max_replicas=args.max_replicas,
@@ -91,7 +75,7 @@ def serve(args: argparse.Namespace, settings: Settings, out: Callable[[str], Non
     options.check()
 
     def ready(url: str) -> None:
-        out(say(_MESSAGES, "ready", url=url, replicas=args.replicas))
+        out(msg("ray.ready", url=url, replicas=args.replicas))
 
     return run(settings, args.ray or None, options, on_ready=ready)
 
@@ -111,9 +95,8 @@ def build(
             close()
         rate = report.texts_per_second
         out(
-            say(
-                _MESSAGES,
-                "embedded",
+            msg(
+                "ray.embedded",
                 missing=report.missing,
                 texts=report.texts,
                 workers=report.workers,

@@ -25,27 +25,13 @@ import numpy as np
 
 from kb.errors import ClusterError
 from kb.index.builder import BuildReport, Progress
-from kb.scale.cluster import ClusterInfo, connected, say
+from kb.messages import msg
+from kb.scale.cluster import ClusterInfo, connected
 from kb.settings import Settings
 
 BATCH_TEXTS = 64
 """Texts per ``map_batches`` call: the encoder re-batches them by tokens inside; large enough
 that Ray's per-batch cost (about 1 ms) is noise, small enough to spread over the workers."""
-
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "worker_failed": (
-        "Ray の埋め込みワーカーが失敗しました: {problem}。埋め込み済みの分はキャッシュに残り、"
-        "次の kb build で続きから始まります。索引は切り替えていません。",
-        "a Ray embedding worker failed: {problem}. What was embedded is in the cache and the "
-        "next kb build resumes from there; the index was not switched.",
-    ),
-    "other_model": (
-        "Ray のワーカーが別のモデル {theirs} を読み込みました（このマシン: {ours}）。"
-        "各ノードの KB_MODEL と models_dir をそろえてください。",
-        "a Ray worker loaded another model, {theirs} (this machine: {ours}); give every node "
-        "the same KB_MODEL and models_dir.",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -202,13 +188,13 @@ def encode_on_ray(
             vectors = np.asarray(batch["vector"], dtype=np.float32)
             yield [str(h) for h in batch["hash"]], vectors
     except RayError as exc:
-        raise ClusterError(say(_MESSAGES, "worker_failed", problem=_first_line(exc))) from exc
+        raise ClusterError(msg("ray.worker_failed", problem=_first_line(exc))) from exc
 
 
 def _check_model(models: Iterable[Any], ours: str) -> None:
     theirs = {str(m) for m in models} - {ours}
     if theirs:
-        raise ClusterError(say(_MESSAGES, "other_model", theirs=sorted(theirs)[0], ours=ours))
+        raise ClusterError(msg("ray.other_model", theirs=sorted(theirs)[0], ours=ours))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -32,7 +32,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from kb.errors import ClusterError
-from kb.scale.cluster import connected, is_loopback, say
+from kb.messages import msg
+from kb.scale.cluster import connected, is_loopback
 from kb.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,26 +47,6 @@ APP_NAME = "kb"
 MAX_ONGOING_REQUESTS = 16
 """Requests one replica takes at once: its search pool's threads (kb.api.state) plus a queue;
 more wait in Serve's router, which sends them to the least busy replica."""
-
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "audit_key_env": (
-        "KB_AUDIT_KEY は Ray クラスタへは送りません"
-        "（Ray はレプリカへの引数を暗号化せずに送ります）。"
-        "監査キーを各ノードで同じパスに置き、KB_AUDIT_KEY_FILE で指定してください。",
-        "KB_AUDIT_KEY is not sent to a Ray cluster (Ray ships replica arguments unencrypted): "
-        "put the audit key in a file at the same path on every node and set KB_AUDIT_KEY_FILE.",
-    ),
-    "deploy_failed": (
-        "Ray Serve でレプリカを起動できませんでした: {problem}",
-        "the Ray Serve replicas could not start: {problem}",
-    ),
-    "bad_replicas": (
-        "レプリカ数が不正です: --replicas {replicas}, --max-replicas {most}"
-        "（1 以上、--max-replicas は --replicas 以上）",
-        "bad replica counts: --replicas {replicas}, --max-replicas {most} (at least 1, and "
-        "--max-replicas at least --replicas)",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -87,7 +68,7 @@ class ServeOptions:
         most = self.max_replicas if self.max_replicas is not None else self.replicas
         if self.replicas < 1 or most < self.replicas:
             raise ClusterError(
-                say(_MESSAGES, "bad_replicas", replicas=self.replicas, most=self.max_replicas)
+                msg("ray.bad_replicas", replicas=self.replicas, most=self.max_replicas)
             )
 
     @property
@@ -124,7 +105,7 @@ def replica_settings(settings: Settings, options: ServeOptions, *, same_machine:
         ClusterError: ``KB_AUDIT_KEY`` is set and the cluster is not this machine.
     """
     if settings.audit_key is not None and not same_machine:
-        raise ClusterError(say(_MESSAGES, "audit_key_env"))
+        raise ClusterError(msg("ray.audit_key_env"))
     paths: dict[str, Any] = {
         "data_dir": settings.data_dir.resolve(),
         "model_cache_dir": settings.models_dir.resolve(),
@@ -212,7 +193,7 @@ def deploy(settings: Settings, options: ServeOptions, *, same_machine: bool) -> 
             logging_config={"enable_access_log": False, "log_level": "WARNING"},
         )
     except RuntimeError as exc:
-        raise ClusterError(say(_MESSAGES, "deploy_failed", problem=exc)) from exc
+        raise ClusterError(msg("ray.deploy_failed", problem=exc)) from exc
     return f"http://{options.host}:{options.port}"
 
 

@@ -461,6 +461,7 @@ class Searcher:
             content=has_content(analysis.text, analysis.terms, analysis.japanese),
             dense_side=qvec is not None,
             lexical=lexical,
+            japanese=analysis.japanese,
         )
 
     def _feedback_votes(self, qvec: np.ndarray) -> list[DepartmentVote]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.store.procedures import read_procedures, write_procedures
+from kb.store.procedures import delete_procedures, read_procedures, write_procedures
 from kb.store.schema import (
     BUMP_GENERATION,
     GENERATION_KEY,
@@ -300,6 +300,14 @@ class Store:
             if changed:
                 self._main.execute(BUMP_GENERATION)
         return changed
+
+    def delete_procedures(self, ids: Sequence[str]) -> int:
+        """Remove life-event procedures by id, in one transaction; return how many existed."""
+        with self._lock, self._main.atomic():
+            removed = delete_procedures(self._main, ids)
+            if removed:
+                self._main.execute(BUMP_GENERATION)
+        return removed
 
     def snapshot(self, target: Path) -> None:
         """Write a consistent copy of the whole store to ``target`` (``VACUUM INTO``)."""

@@ -64,6 +64,37 @@ def keys_in_use(store: Store, keys: Collection[str]) -> set[str]:
     return used
 
 
+def text_keys(store: Store, doc_ids: Sequence[str]) -> set[str]:
+    """The readings-cache keys of the chunks of ``doc_ids``: their titles' and texts' hashes.
+
+    The same rule as the index build (:class:`kb.index.readings.CachedReadings` keys a chunk's
+    title and its text, each as stored, under :func:`~kb.store.text_hash`).
+    """
+    keys: set[str] = set()
+    ids = list(dict.fromkeys(doc_ids))
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for title, text in store.db.execute(
+            f"select title, text from chunks where doc_id in ({marks})", part
+        ):
+            keys.update((text_hash(title or ""), text_hash(text or "")))
+    return keys
+
+
+def text_keys_in_use(store: Store, keys: Collection[str]) -> set[str]:
+    """Those of ``keys`` (:func:`text_keys`) that a chunk of the store still has."""
+    wanted = set(keys)
+    used: set[str] = set()
+    if not wanted:
+        return used
+    for title, text in store.db.execute("select title, text from chunks"):
+        used.update(k for k in (text_hash(title or ""), text_hash(text or "")) if k in wanted)
+        if len(used) == len(wanted):
+            break
+    return used
+
+
 def plan_upsert(store: Store, docs: Iterable[Document]) -> dict[str, Change]:
     """What :meth:`Store.upsert` would do with each document, without writing anything.
 
@@ -130,4 +161,6 @@ __all__ = [
     "fragments_in_store",
     "keys_in_use",
     "plan_upsert",
+    "text_keys",
+    "text_keys_in_use",
 ]

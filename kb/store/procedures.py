@@ -15,6 +15,20 @@ from kb.types import Procedure
 
 TABLE = "procedures"
 _LISTS = ("life_events", "conditions", "documents")
+ID_PREFIX = "procedure:"
+"""How ``kb delete``, the admin API and ``kb ingest --sync`` name a procedure: ``procedure:P001``
+(procedures are not documents: :class:`kb.types.DocId` has no such kind)."""
+
+
+def procedure_ref(procedure_id: str) -> str:
+    """The name of a procedure among document ids (``procedure:P001``)."""
+    return ID_PREFIX + procedure_id
+
+
+def procedure_of(ref: str) -> str | None:
+    """The procedure id of ``procedure:P001`` (``P001``), or ``None`` for any other id."""
+    kind, sep, local = ref.partition(":")
+    return local if sep and local and kind == ID_PREFIX[:-1] else None
 
 
 def create_procedures_table(db: Any) -> None:
@@ -111,3 +125,14 @@ def read_procedures(db: Any) -> list[Procedure]:
     if TABLE not in db.table_names():
         return []
     return [row_procedure(row) for row in db.query(f"select * from {TABLE} order by id")]
+
+
+def delete_procedures(db: Any, ids: Sequence[str]) -> int:
+    """Remove the procedures ``ids`` (unknown ones are ignored); the caller holds the transaction.
+
+    Returns:
+        How many were stored.
+    """
+    if TABLE not in db.table_names():
+        return 0
+    return sum(int(db.execute(f"delete from {TABLE} where id = ?", [i]).rowcount) for i in ids)

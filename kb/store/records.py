@@ -25,10 +25,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from kb.store.records_removal import CLOSED, RecordRemoval, ids_of, record_number
 from kb.store.sqlite import SideDatabase, while_locked
 
 OPEN = "対応中"
-CLOSED = "完了"
 CASE_PREFIX = "desk-"
 """The local id of a case made from a record: ``desk-R000001`` (``case:desk-R000001``)."""
 RECORD_STATUSES: tuple[str, ...] = (OPEN, CLOSED)
@@ -133,11 +133,10 @@ def reserved_case_id(local_id: str) -> bool:
     return local_id.casefold().startswith(CASE_PREFIX)
 
 
-def _ids(value: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(value or "[]"))
+_ids = ids_of
 
 
-class RecordStore(SideDatabase):
+class RecordStore(RecordRemoval, SideDatabase):
     """Consultation records and hand-off sheets (``DATA_DIR/records.sqlite``).
 
     Args:
@@ -190,9 +189,7 @@ class RecordStore(SideDatabase):
             )
             self._db.table("handoffs").create_index(["record_id"], if_not_exists=True)
             # The highest number removed per table: never handed out again.
-            self._db.table("retired").create(
-                {"name": str, "n": int}, pk="name", if_not_exists=True
-            )
+            self._db.table("retired").create({"name": str, "n": int}, pk="name", if_not_exists=True)
 
         while_locked(handoffs)
 
@@ -233,9 +230,7 @@ class RecordStore(SideDatabase):
     @staticmethod
     def record_number(record_id: str) -> int | None:
         """The row key of ``R000001`` (1), or ``None`` when it is no record id."""
-        if len(record_id) == 7 and record_id[0] == "R" and record_id[1:].isdigit():
-            return int(record_id[1:])
-        return None
+        return record_number(record_id)
 
     @staticmethod
     def _record_row(r: ConsultationRecord) -> dict[str, Any]:

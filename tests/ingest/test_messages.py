@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.message_tables import TABLES
 from kb.messages import MESSAGES, current_language, language, msg
 
 KB = Path(__file__).resolve().parents[2] / "kb"
@@ -35,8 +36,54 @@ def test_every_key_used_in_the_code_exists_and_every_key_is_used() -> None:
         used |= set(re.findall(r"""msg\(\s*["']([a-z0-9_.]+)["']""", text))
         # Keys chosen at run time are written out in full where they are chosen.
         used |= set(re.findall(r"""["']((?:report|date|json)\.[a-z0-9_]+)["']""", text))
+        used |= set(re.findall(rf"""["']((?:{_RUNTIME})\.[a-z0-9_]+)["']""", text))
     assert used - set(MESSAGES) == set()
     assert set(MESSAGES) - used == set()
+
+
+# Areas whose keys are also chosen at run time (a field's name, a stage, a state).
+_RUNTIME = "desk|faq|sync|prune|delete|stage|limits|procedures|backup|restore"
+
+
+def test_every_area_table_is_merged_into_the_one_catalogue_and_no_key_twice() -> None:
+    keys = [key for table in TABLES for key in table]
+    assert len(keys) == len(set(keys))
+    for table in TABLES:
+        for key, pair in table.items():
+            assert MESSAGES[key] is pair  # merged, not shadowed by the ingest table
+    assert len(MESSAGES) == len(keys) + len(set(MESSAGES) - set(keys))
+
+
+def test_no_module_keeps_a_message_table_of_its_own() -> None:
+    # One catalogue: a (ja, en) table anywhere else would miss KB_LANG and these tests.
+    table = re.compile(r"^_?[A-Z_]+: dict\[str, tuple\[str, str\]\] = \{", re.MULTILINE)
+    own = sorted(
+        str(path.relative_to(KB))
+        for path in KB.rglob("*.py")
+        if table.search(path.read_text())
+        and path.parent.name != "message_tables"
+        and path.name != "messages.py"
+    )
+    assert own == []
+
+
+@pytest.mark.parametrize(
+    ("key", "params", "ja", "en"),
+    [
+        ("desk.too_long", {"field": "メモ", "n": 12, "limit": 10}, "メモが長すぎます", "too long"),
+        ("faq.no_faq", {"id": "F1"}, "FAQ F1 はありません", "no FAQ entry F1"),
+        ("limits.page", {"page": 3}, "3 ページ目", "page 3"),
+        ("restore.models_restored", {}, "バックアップから復元しました", "restored from the backup"),
+        ("stage.parse", {}, "ファイルの読み込み", "parse"),
+    ],
+)
+def test_an_area_message_renders_in_both_languages(
+    key: str, params: dict[str, object], ja: str, en: str
+) -> None:
+    assert ja in msg(key, lang="ja", **params)
+    assert en in msg(key, lang="en", **params)
+    with language("en"):
+        assert en in msg(key, **params)
 
 
 def test_japanese_is_the_default_and_kb_lang_en_switches(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from kb.search.confidence import (
     HIGH_Z,
+    LANGUAGE_OFFSET,
     NO_ANSWER_Z,
     KindScale,
     PaneEvidence,
@@ -130,6 +131,32 @@ def test_decide(evidence: PaneEvidence, level: str) -> None:
     assert decide(evidence) == level
 
 
+@pytest.mark.parametrize(
+    ("dense_z", "japanese", "level"),
+    [
+        (-0.5, True, "none"),
+        (-0.5, False, "low"),  # another language scores lower against Japanese text
+        (-LANGUAGE_OFFSET - 0.01, False, "none"),
+        (HIGH_Z - LANGUAGE_OFFSET, False, "high"),
+        (HIGH_Z - LANGUAGE_OFFSET, True, "low"),
+        (-3.0, False, "none"),  # the sofa -> kitten case stays refused
+    ],
+)
+def test_a_query_in_another_language_is_read_with_the_language_offset(
+    dense_z: float, japanese: bool, level: str
+) -> None:
+    evidence = PaneEvidence(hits=3, dense_z=dense_z, lexical=None, content=True, japanese=japanese)
+    assert decide(evidence) == level
+    # Without the offset both languages are read alike (what eval/no_answer.py compares).
+    alike = PaneEvidence(hits=3, dense_z=dense_z, lexical=None, content=True)
+    assert decide(evidence, language_offset=0.0) == decide(alike)
+
+
+def test_the_language_offset_never_rescues_a_query_without_content() -> None:
+    nothing = PaneEvidence(hits=3, dense_z=5.0, lexical=None, content=False, japanese=False)
+    assert decide(nothing) == "none"
+
+
 def _evidence(hits: list[Hit], **overrides: object) -> PaneEvidence:
     args: dict[str, object] = {"content": True, "dense_side": True, "lexical": True}
     args.update(overrides)
@@ -152,6 +179,17 @@ def test_evidence_reads_the_best_dense_score() -> None:
     assert _evidence(hits, dense_side=False).dense_z is None
     assert pane_evidence(hits, None, content=True, dense_side=True, lexical=None).dense_z is None
     assert _evidence(hits, lexical=None).lexical is None
+    assert _evidence(hits).japanese is True
+    assert _evidence(hits, japanese=False).japanese is False
+
+
+def test_the_searcher_marks_a_query_in_another_language(searcher: Searcher) -> None:
+    _, english = searcher.retrieve_with_confidence("How do I throw away a sofa?", k=3)
+    assert english.japanese is False
+    assert english.lexical is None  # answered by the dense side alone
+    _, japanese = searcher.retrieve_with_confidence("粗大ごみを出したい", k=3)
+    assert japanese.japanese is True
+    assert japanese.lexical is True
 
 
 def test_a_shared_word_is_a_lemma_of_the_query_in_a_hits_text(

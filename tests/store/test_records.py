@@ -25,7 +25,7 @@ def test_ids_times_and_round_trip() -> None:
     assert store.get("R000001") == first
     assert first.departments == ("市民課",)
     assert first.queries == ("a", "b")
-    assert first.case_id == "case:R000001"
+    assert first.case_id == "case:desk-R000001"
     changed = store.save(dataclasses.replace(first, status=CLOSED, actions="案内した"))
     assert changed.closed
     assert changed.actions == "案内した"

@@ -11,6 +11,7 @@ from kb.embed.embedder import FakeEmbedder
 from kb.errors import TrainerError
 from kb.index.builder import build_index
 from kb.index.folder import current_index
+from kb.messages import language
 from kb.search.searcher import Searcher
 from kb.store import EmbeddingCache, FaqCandidateStore, Store
 from kb.text.mecab import MeCabTokenizer
@@ -64,7 +65,9 @@ def test_edit_keeps_what_is_left_empty(corpus: TrainerCorpus, tokenizer: MeCabTo
     edited = edit_candidate(store, c.id, question="マイナンバーカードをなくしたら？")
     assert edited.question == "マイナンバーカードをなくしたら？"
     assert edited.answer == c.answer
-    with pytest.raises(TrainerError, match="no FAQ candidate 'FC9999'"):
+    with language("en"), pytest.raises(TrainerError, match="no FAQ candidate 'FC9999'"):
+        edit_candidate(store, "FC9999", answer="x")
+    with pytest.raises(TrainerError, match="FAQ候補 'FC9999' はありません（あるもの: FC0001）"):
         edit_candidate(store, "FC9999", answer="x")
 
 
@@ -120,7 +123,11 @@ def test_approving_publishes_with_only_the_new_entry_embedded(
     assert result.faqs[0].department == "市民課"
     after.close()
 
-    with pytest.raises(TrainerError, match="already approved"):
+    with language("en"), pytest.raises(TrainerError, match="already approved"):
+        approve_candidate(
+            candidates, "FC0001", store=store, embedder=embedder, index_root=root, cache=cache
+        )
+    with pytest.raises(TrainerError, match="FC0001 は承認済みのため変更できません"):
         approve_candidate(
             candidates, "FC0001", store=store, embedder=embedder, index_root=root, cache=cache
         )

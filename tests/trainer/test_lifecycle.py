@@ -15,6 +15,7 @@ import pytest
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import FaqRefused, TrainerError
 from kb.index.folder import current_index
+from kb.messages import language
 from kb.search import expiry
 from kb.search.searcher import Searcher
 from kb.search.suggest import Suggester, suggester_for
@@ -176,9 +177,11 @@ def test_reject_needs_a_reason_and_is_final(trainer: Trainer) -> None:
     c = trainer.reject("FC0001", "担当課の確認が取れないため", by="sato")
     assert (c.status, c.rejected_by, c.reason) == ("rejected", "sato", "担当課の確認が取れないため")
     assert c.rejected_at
-    with pytest.raises(FaqRefused, match="already rejected") as again:
+    with language("en"), pytest.raises(FaqRefused, match="already rejected") as again:
         trainer.approve("FC0001", EMBEDDER, by="suzuki")
     assert again.value.reason == "conflict"
+    with pytest.raises(FaqRefused, match="FAQ候補 FC0001 は却下済みのため変更できません"):
+        trainer.approve("FC0001", EMBEDDER, by="suzuki")
 
 
 # --- withdraw and 公開期限 ------------------------------------------------------------------

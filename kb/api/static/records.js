@@ -104,12 +104,17 @@
     $("#record-queries-label").textContent = `この相談の検索（${queries.length}件）`;
   }
 
+  // The case a closed record became, as the cases pane shows it: "desk-R000001".
+  function caseOf(r) {
+    return (r.case_id || "").replace(/^case:/, "") || r.id;
+  }
+
   function showRecord() {
     const r = record;
     const closed = r && r.status === "完了";
     $("#record-title").textContent = r ? `相談記録 ${r.id}` : "相談記録（新規）";
     $("#record-state").textContent = !r ? "未保存" : closed
-      ? `完了（${r.closed_at.slice(0, 16).replace("T", " ")} UTC）：事例 ${r.id} として検索できます`
+      ? `完了（${r.closed_at.slice(0, 16).replace("T", " ")} UTC）：事例 ${caseOf(r)} として検索できます`
       : `対応中（最終保存 ${r.updated_at.slice(0, 16).replace("T", " ")} UTC）`;
     recordDialog.dataset.status = r ? r.status : "";
     for (const field of recordDialog.querySelectorAll("#record-form textarea, #record-form input, #record-form select")) {
@@ -187,7 +192,7 @@
       const done = await kb.api(`api/v1/records/${encodeURIComponent(r.id)}/close`,
         { method: "POST", body: formBody() });
       loadForm(done.record);
-      say(`完了しました。事例 ${done.record.id} として検索できます（${done.seconds.toFixed(1)} 秒）`);
+      say(`完了しました。事例 ${caseOf(done.record)} として検索できます（${done.seconds.toFixed(1)} 秒）`);
     } catch (err) { failed(err); }
   });
 
