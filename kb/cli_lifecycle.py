@@ -37,6 +37,8 @@ def print_removal(report: RemoveReport) -> None:
             builds=report.builds_removed,
         )
     )
+    if report.records or report.handoffs:
+        _print(msg("delete.records", records=report.records, handoffs=report.handoffs))
     if report.erased:
         logs = report.logs
         _print(msg("delete.erased", q=logs.query_rows, f=logs.feedback_rows, d=logs.drafts))
@@ -115,20 +117,34 @@ def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
     from kb.security.commands import cli_audited
 
     age = parse_age(args.older_than)
+    asked = f"older than {args.older_than}" + (", records" if args.records else "")
     with _writer_lock(settings, "prune"):
         if args.dry_run:
-            report = prune(settings, age, dry_run=True)
+            report = prune(settings, age, dry_run=True, records=args.records)
         else:
-            with cli_audited(settings, "prune", detail=f"older than {args.older_than}") as done:
-                report = prune(settings, age)
+            with cli_audited(settings, "prune", detail=asked) as done:
+                report = prune(settings, age, records=args.records)
+                # Which records went is part of the accountability record (ids, never text).
+                done.ids = report.records
                 done.detail = (
                     f"before {report.cutoff}: {report.query_rows} query-log row(s), "
                     f"{report.feedback_rows} feedback row(s), {len(report.builds)} build(s)"
+                    + (
+                        f", {len(report.records)} consultation record(s) and "
+                        f"{report.handoffs} hand-off(s)"
+                        if args.records
+                        else ""
+                    )
                 )
     verb = msg("prune.verb_dry" if report.dry_run else "prune.verb")
     when = report.cutoff[:19].replace("T", " ") + " UTC"
     q, f, b = report.query_rows, report.feedback_rows, len(report.builds)
     _print(msg("prune.done", when=when, verb=verb, q=q, f=f, b=b))
+    if report.records_asked:
+        r, h = len(report.records), report.handoffs
+        _print(msg("prune.records", when=when, verb=verb, r=r, h=h))
+    else:
+        _print(msg("prune.records_kept"))
     _print(msg("prune.audit_kept"))
     return 0
 
@@ -142,7 +158,13 @@ def add_parsers(sub: Any) -> None:
         "every index build, and serve an index without them. A case is always erased: "
         "query-log, feedback and FAQ-draft rows quoting it or naming it go too.",
     )
-    p.add_argument("ids", nargs="+", metavar="ID", help="document ids: faq:F0001, case:R6-001...")
+    p.add_argument(
+        "ids",
+        nargs="+",
+        metavar="ID",
+        help="document ids: faq:F0001, case:R6-001, case:desk-R000001 (a closed consultation "
+        "record: the record and its hand-offs go too), procedure:P001...",
+    )
     p.add_argument(
         "--erase",
         action="store_true",
@@ -164,6 +186,12 @@ def add_parsers(sub: Any) -> None:
         help="age in days or weeks: 90d, 12w (required)",
     )
     p.add_argument("--dry-run", action="store_true", help="only count what would go")
+    p.add_argument(
+        "--records",
+        action="store_true",
+        help="also remove 完了 consultation records closed before AGE, with their hand-off "
+        "sheets (official records: left alone without it; their cases stay)",
+    )
     p.set_defaults(func=cmd_prune)
 
 

@@ -214,6 +214,16 @@ class Settings(BaseSettings):
     suggest_max: int = Field(
         default=8, ge=1, le=20, description="Most suggestions the widget shows while typing."
     )
+    query_cache_size: int = Field(
+        default=1024,
+        ge=0,
+        le=1_000_000,
+        description=(
+            "Recent queries whose vector and answer each search process keeps in memory, so "
+            "that a query asked again is neither embedded nor searched again (never written to "
+            "disk; dropped when the model or the index changes). 0 turns the caches off."
+        ),
+    )
     contact_name: str = Field(
         default="市役所 総合相談窓口",
         max_length=100,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -327,3 +328,55 @@ class FaqChangeOut(BaseModel):
     index: str
     embedded: int
     cached: int
+
+
+class ModelValidationOut(BaseModel):
+    queries: int = Field(description="Held-out FAQ/case questions scored (never search queries).")
+    candidates: int = Field(description="Answers each question was ranked against.")
+    mrr_at_10: float
+    recall_at_1: float
+    recall_at_10: float
+
+
+class ModelStatusOut(BaseModel):
+    """The embedding model that serves, and its adaptation to the city's FAQ and cases."""
+
+    enabled: bool = Field(description="KB_ADAPT: adaptation runs after builds that change enough.")
+    base_model: str
+    adapted: bool = Field(description="The adapted model serves (else the base model).")
+    folder: str = ""
+    adopted_at: str = Field(default="", description="When the adapted model began to serve.")
+    running: bool = Field(description="An adaptation runs in the background now.")
+    last_finished_at: str = ""
+    last_kept: bool | None = None
+    last_reason: str = ""
+    pairs: int = Field(default=0, description="FAQ/case pairs of the latest attempt.")
+    train_pairs: int = 0
+    heldout_pairs: int = 0
+    cpu_seconds: float = 0.0
+    base: ModelValidationOut | None = None
+    adapted_validation: ModelValidationOut | None = None
+
+    @classmethod
+    def build(cls, status: dict[str, Any]) -> ModelStatusOut:
+        """From :func:`kb.index.adapt.adaptation_status`."""
+        adapted = status.get("adapted") or {}
+        last = status.get("last_attempt") or {}
+        validation = last.get("validation") or {}
+        return cls(
+            enabled=status["enabled"],
+            base_model=status["base_model"],
+            adapted=bool(adapted),
+            folder=adapted.get("folder", ""),
+            adopted_at=adapted.get("adopted_at", ""),
+            running=status["running"],
+            last_finished_at=last.get("finished_at", ""),
+            last_kept=last.get("kept"),
+            last_reason=last.get("reason", ""),
+            pairs=last.get("pairs", 0),
+            train_pairs=last.get("train_pairs", 0),
+            heldout_pairs=last.get("heldout_pairs", 0),
+            cpu_seconds=last.get("cpu_seconds", 0.0),
+            base=validation.get("base"),
+            adapted_validation=validation.get("adapted"),
+        )

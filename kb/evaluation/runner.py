@@ -34,8 +34,9 @@ from kb.text.normalize import NORMALIZER_VERSION
 from kb.text.synonyms import SynonymTable, base_dictionary, load_synonyms
 
 DEFAULT_MODE = "hybrid"
-PIPELINE_VERSION = "5"
-"""Bump when chunking or lexical indexing changes, to invalidate cached evaluation indexes."""
+PIPELINE_VERSION = "6"
+"""Bump when chunking, lexical indexing or what a build holds changes, to invalidate cached
+evaluation indexes (6: the department model, kb.index.routing)."""
 
 EVAL_MODES: dict[str, SearchConfig] = {
     "lexical": SearchConfig(mode="lexical"),

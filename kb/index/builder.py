@@ -11,6 +11,7 @@ around the build, so builds do not overlap; the generation check holds even if o
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from kb.index.folder import IndexRoot
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.index.manifest import Manifest
 from kb.index.readings import CachedReadings, ReadingsBuilder, Vocabulary
+from kb.index.routing import train_routing
 from kb.store import ChunkRow, EmbeddingCache, Store
 from kb.store.readings_cache import ReadingsCache
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
@@ -190,6 +192,9 @@ def build_index(
             if progress:
                 progress("index", 2, 2)
             building.save_readings(*_build_readings(rows, bm25, progress, cache))
+            # Departments learned from the labelled chunks' vectors (kb.index.routing).
+            labels = [json.loads(d) for d in snapshot.chunk_metadata()["departments"]]
+            building.save_routing(train_routing(vectors, title_vectors, labels))
             corpus_hash = snapshot.corpus_hash()
             generation = snapshot.generation()
         finally:

@@ -7,7 +7,8 @@ Layout under ``index_root``::
                              dense-<kind>.faiss + dense.json (one FAISS index per kind),
                              rowids.npy, vectors.npy, title_vectors.npy, bm25.npz,
                              bm25_vocab.json, readings.npz + readings_vocab.json (the
-                             reading field), readings_words.json (the corpus's vocabulary)
+                             reading field), readings_words.json (the corpus's vocabulary),
+                             routing.npz + routing.json (the department model, if any)
     .building-.../           a build in progress; left behind only by a crash, and removed
                              by the next writer (:meth:`IndexRoot.remove_abandoned_builds`)
     .publish.lock            held for the moment ``CURRENT`` is compared and replaced
@@ -41,6 +42,7 @@ from kb.index.lexical import LexicalIndex
 from kb.index.lock import FileLock
 from kb.index.manifest import Manifest
 from kb.index.readings import Vocabulary
+from kb.index.routing import RoutingModel
 from kb.store import Store
 
 CURRENT = "CURRENT"
@@ -155,6 +157,21 @@ class IndexFolder:
                 " run `kb build`"
             ) from exc
         return field, vocabulary
+
+    def save_routing(self, model: RoutingModel | None) -> None:
+        """The department model (:mod:`kb.index.routing`); ``None`` writes nothing."""
+        if model is not None:
+            model.save(self.path)
+
+    def load_routing(self) -> RoutingModel | None:
+        """The department model; ``None`` for a build without one (older, or no labels)."""
+        try:
+            return RoutingModel.load(self.path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexError_(
+                f"index {self.path} is incomplete: its department model cannot be read ({exc});"
+                " run `kb build`"
+            ) from exc
 
     # --- the manifest ---------------------------------------------------------------------
 

@@ -5,6 +5,12 @@ residents typed (masked); old index builds hold the store as it was. Rows and bu
 the cut-off go; the serving build always stays. The **audit log is never pruned**: it is the
 accountability record (who searched, opened, changed or deleted what), append-only and
 hash-chained, and a gap in it would be indistinguishable from tampering.
+
+**Consultation records** (``records.sqlite``) are official records (公文書) with a retention
+period of the city's own, so they are left alone unless ``records`` is asked
+(``kb prune --records``); then the 完了 records closed before the cut-off go, with the hand-off
+sheets written from them (and those written from a search alone before it). Open records never
+go. The cases they became stay searchable: erasing one is ``kb delete case:desk-R000001``.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from kb.index.folder import IndexRoot
 from kb.messages import msg
 from kb.settings import Settings
 from kb.store import FeedbackStore, QueryLogStore
+from kb.store.records import RecordStore
 
 _AGE_RE = re.compile(r"^\s*(\d+)\s*([dw日週]?)\s*$")
 _UNIT_DAYS = {"": 1, "d": 1, "日": 1, "w": 7, "週": 7}
@@ -47,6 +54,12 @@ class PruneReport:
     builds: tuple[str, ...]
     """Index builds (folder names) removed; the serving one never is."""
     dry_run: bool
+    records: tuple[str, ...] = ()
+    """Consultation records removed (only with ``records``), by id."""
+    handoffs: int = 0
+    """Hand-off sheets removed with them."""
+    records_asked: bool = False
+    """``records`` was given (otherwise records were not looked at)."""
 
 
 def prune(
@@ -55,6 +68,7 @@ def prune(
     *,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    records: bool = False,
 ) -> PruneReport:
     """Remove query-log and feedback rows and index builds older than ``older_than``.
 
@@ -65,6 +79,8 @@ def prune(
         older_than: The age past which they go.
         dry_run: Only count them.
         now: The current time (tests).
+        records: Also remove the 完了 consultation records closed before the cut-off, with
+            their hand-offs (see the module docstring).
     """
     cut = (now or dt.datetime.now(dt.UTC)) - older_than
     cutoff = cut.astimezone(dt.UTC).isoformat(timespec="milliseconds")
@@ -80,7 +96,28 @@ def prune(
     if not dry_run:
         for folder in old:
             root.remove_build(folder)
-    return PruneReport(cutoff, counts[0], counts[1], tuple(f.name for f in old), dry_run)
+    pruned: tuple[list[str], int] = ([], 0)
+    if records and settings.records_path.exists():
+        store = RecordStore(settings.records_path)
+        try:
+            # The records' times are ISO 8601 to the second: compare in that form.
+            pruned = store.prune_closed(
+                cut.astimezone(dt.UTC).isoformat(timespec="seconds"), dry_run=dry_run
+            )
+            if pruned[0] or pruned[1]:
+                store.compact()
+        finally:
+            store.close()
+    return PruneReport(
+        cutoff,
+        counts[0],
+        counts[1],
+        tuple(f.name for f in old),
+        dry_run,
+        records=tuple(pruned[0]),
+        handoffs=pruned[1],
+        records_asked=records,
+    )
 
 
 def _prune_log(

@@ -155,6 +155,22 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
     ),
     "prune.verb": ("削除しました", "removed"),
     "prune.verb_dry": ("削除します（--dry-run: まだ何も削除していません）", "would remove"),
+    "prune.records": (
+        "{when} より前に完了した相談記録 {r} 件と引継ぎ票 {h} 件を{verb}"
+        "（記録から作った事例は検索に残ります。消去は kb delete case:desk-…）",
+        "{verb} {r} consultation record(s) closed before {when} and {h} hand-off sheet(s) "
+        "(the cases they became stay searchable; erase one with kb delete case:desk-...)",
+    ),
+    "prune.records_kept": (
+        "相談記録と引継ぎ票は削除しません（公文書です。保存期間を過ぎたものは --records で"
+        "削除します）",
+        "consultation records and hand-off sheets are kept (official records; add --records "
+        "to remove those past their retention period)",
+    ),
+    "delete.records": (
+        "  相談記録 {records} 件と、その引継ぎ票 {handoffs} 件を削除しました",
+        "  removed {records} consultation record(s) and their {handoffs} hand-off sheet(s)",
+    ),
     "prune.audit_kept": (
         "監査ログは削除しません（誰が何を検索・閲覧・変更・削除したかの記録です）",
         "the audit log is never pruned: it is the record of who searched, opened, changed "

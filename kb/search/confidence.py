@@ -33,7 +33,7 @@ municipal FAQ 96.0% and 87.9%. Fewer than 2% of off-topic questions reach ``high
 A query in another language (English, Chinese, Vietnamese...) is compared with Japanese text,
 and the multilingual model scores such pairs lower across the board: on the demo FAQ the
 median English in-domain question sits at z 0.0 and the median Japanese one at +2.9, while
-off-topic questions in other languages sit about 1.8 units below Japanese off-topic ones. So
+off-topic questions in other languages sit 1.4-1.8 units below Japanese off-topic ones. So
 the dense evidence of a query the search reads as another language is moved up by
 :data:`LANGUAGE_OFFSET` (one unit of spread, one constant for every other language) before
 both cut points. It is chosen on off-topic queries only (the most that still refuses 90% of

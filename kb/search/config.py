@@ -29,6 +29,9 @@ class SearchConfig:
     """A hit at rank r votes with weight ``score / (1 + r) ** discount``: a soft kNN vote."""
     directory_weight: float = 0.5
     """Weight of the directory's duties text against FAQ/case evidence in department ranking."""
+    department_model_weight: float = 0.25
+    """Share of the department model (:mod:`kb.index.routing`) against the hits' vote; chosen
+    by cross-validation over the dev queries of both eval sets (eval/tune_routing.py)."""
     department_k: int = 3
     max_query_chars: int = 500
     synonym_weight: float = 0.2

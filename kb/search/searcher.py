@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from kb.embed.embedder import Embedder, occupying
 from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.folder import IndexFolder, IndexRoot
+from kb.search import expiry
 from kb.search.confidence import (
     LEXICAL_DEPTH,
     Calibration,
@@ -33,12 +35,13 @@ from kb.search.confidence import (
     shares_words,
 )
 from kb.search.config import Mode, SearchConfig
-from kb.search.departments import rank_departments
+from kb.search.departments import department_level, rank_departments
 from kb.search.expiry import ExpiryFilter
 from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
 from kb.search.fusion import fuse
 from kb.search.panes import case_result, faq_result, manual_result
 from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
+from kb.search.query_cache import AnswerCache, QueryVectors
 from kb.search.rewrite import QueryRewriter
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
@@ -92,6 +95,7 @@ class Searcher:
         self.dense: DenseIndex | None = dense if isinstance(dense, DenseIndex) else None
         self.lexical = index.load_lexical()
         self.readings, vocabulary = index.load_readings()
+        self.routing = index.load_routing()
         self.rewriter = QueryRewriter(vocabulary, self.tokenizer, self.lexical)
         self.vectors = index.vectors()
         self.title_vectors = index.title_vectors()
@@ -120,6 +124,10 @@ class Searcher:
         self._calibration: tuple[float, Calibration] | None = None
         self.calibration  # noqa: B018 - measured now, not inside the first search
         self._reference_vectors: np.ndarray | None = None
+        self.query_vectors: QueryVectors | None = None
+        """Recent and known query vectors (:mod:`kb.search.query_cache`); set by the service."""
+        self.answers: AnswerCache[SearchResult] | None = None
+        """Recent answers of this index; set by the service."""
 
     @property
     def calibration(self) -> Calibration:
@@ -360,7 +368,11 @@ class Searcher:
             mode = "dense"
         qvec = None
         if mode != "lexical":
-            qvec = self.embedder.encode_queries([analysis.text])[0]
+            cache = self.query_vectors
+            if cache is not None and cache.embedder is self.embedder:
+                qvec = cache.encode(analysis.text)
+            else:
+                qvec = self.embedder.encode_queries([analysis.text])[0]
         lex_scores = None
         if mode != "dense":
             lex_scores = self.lexical.score(analysis.terms, analysis.weights)
@@ -393,6 +405,23 @@ class Searcher:
         """
         if max_chars is not None:
             query = fit_query(query, max_chars, hard_max=self.config.max_query_chars)
+        if self.answers is None:
+            return self._answer(query, k, filters, mode)
+        started = time.perf_counter()
+        feedback = self.department_feedback
+        # The day is part of the key: 公開期限 is judged against it.
+        key = (query, k, filters, mode, self.config, expiry.today())
+        result, cached = self.answers.answer(
+            key,
+            self.synonyms,
+            feedback,
+            len(feedback) if feedback is not None else 0,
+            lambda: self._answer(query, k, filters, mode),
+        )
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return replace(result, took_ms=took_ms) if cached else result
+
+    def _answer(self, query: str, k: int, filters: Filters, mode: Mode | None) -> SearchResult:
         with occupying(self.embedder):
             return self._search(query, k, filters, mode)
 
@@ -430,6 +459,9 @@ class Searcher:
             for kind in fetch
         }
         confidence = pane_confidence(levels, wanted)
+        if confidence.department is not None:
+            level = department_level(confidence.department, departments)
+            confidence = replace(confidence, department=level)
         return SearchResult(
             query=query,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -481,4 +513,7 @@ class Searcher:
         self, per_kind: dict[DocKind, list[Hit]], qvec: np.ndarray | None = None
     ) -> tuple[DepartmentResult, ...]:
         votes = self._feedback_votes(qvec) if qvec is not None else []
-        return rank_departments(per_kind, self.config, self.departments, votes)
+        model = None
+        if self.routing is not None and qvec is not None and self.routing.dim == len(qvec):
+            model = self.routing.probabilities(qvec)
+        return rank_departments(per_kind, self.config, self.departments, votes, model)

@@ -17,6 +17,7 @@ from kb.errors import IndexError_, KBError
 from kb.index.folder import IndexRoot
 from kb.search.config import SearchConfig
 from kb.search.feedback import DepartmentFeedback
+from kb.search.query_cache import AnswerCache, QueryVectors
 from kb.search.searcher import Searcher
 from kb.settings import Settings, default_synonym_dictionary
 from kb.store import FeedbackStore
@@ -58,6 +59,7 @@ class SearchService:
         feedback_store: FeedbackStore | None = None,
         synonym_dictionary: Path | None = default_synonym_dictionary(),  # noqa: B008 - a path
         synonym_scope: Scope = "group",
+        query_cache_size: int = 1024,
     ) -> None:
         self.index_root = index_root
         self._root = IndexRoot(index_root)
@@ -78,6 +80,9 @@ class SearchService:
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._pointer_stamp: tuple[float, int] | None = None
+        self.query_cache_size = query_cache_size
+        self.query_vectors = QueryVectors(embedder, query_cache_size)
+        """Recent query vectors, kept across index switches while the model stays."""
         self.settings: Settings | None = None
         """Set by :meth:`from_settings`: lets the service follow an index built with the
         adapted model (or back with the base model) by loading that model."""
@@ -99,6 +104,7 @@ class SearchService:
             feedback_store=FeedbackStore(settings.feedback_path),
             synonym_dictionary=settings.synonym_dictionary,
             synonym_scope=settings.synonym_scope,
+            query_cache_size=settings.query_cache_size,
         )
         service.settings = settings
         return service
@@ -203,6 +209,9 @@ class SearchService:
                 self.department_feedback = DepartmentFeedback()
                 self._feedback_seen = 0
             fresh.department_feedback = self.department_feedback
+            self.query_vectors = self.query_vectors.for_embedder(self.embedder)
+            fresh.query_vectors = self.query_vectors
+            fresh.answers = AnswerCache(self.query_cache_size)
             if gc.get_freeze_count():
                 gc.freeze()  # the server settled its heap after loading: the new index too
             self._searcher = fresh

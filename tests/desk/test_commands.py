@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
+from kb.desk.records import case_document
+from kb.ingest.chunking import chunk_document
 from kb.ingest.pipeline import ingest
 from kb.security.audit import AuditLog
 from kb.settings import Settings
 from kb.store import Store
 from kb.store.records import CLOSED, OPEN, ConsultationRecord, RecordStore
+from kb.text.mecab import MeCabTokenizer
 
 
 def run(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -75,15 +78,33 @@ def test_export_csv_ingests_and_xlsx_by_suffix(
     assert code == 0
     assert "1 件" in err
     rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
-    assert [r[0] for r in rows[1:]] == ["R000001"]
+    assert [r[0] for r in rows[1:]] == ["desk-R000001"]  # the id of the case it became
+    records = RecordStore(data_dir / "records.sqlite")
+    record = records.get("R000001")
+    records.close()
+    assert record is not None
     store = Store(None)
     try:
-        assert ingest([target], store).ok
-        case = store.get_documents(["case:R000001"])["case:R000001"]
+        # Read back where the desk stored its case: the row *is* that case, field for field.
+        doc = case_document(record)
+        store.upsert([(doc, chunk_document(doc, MeCabTokenizer()))])
+        report = ingest([target], store)
+        assert report.ok, report.errors
+        assert (report.stats.added, report.stats.updated, report.stats.unchanged) == (0, 0, 1)
+        case = store.get_documents(["case:desk-R000001"])["case:desk-R000001"]
     finally:
         store.close()
     assert case.title == "[氏名]さんから粗大ごみの相談"
     assert case.departments == ("ごみ減量推進課",)
+    # Another kb takes no case in the desk's numbering: it would meet that kb's own records.
+    fresh = Store(None)
+    try:
+        refused = ingest([target], fresh)
+        assert fresh.document_ids("case") == []
+    finally:
+        fresh.close()
+    assert [(e.line, e.field) for e in refused.errors] == [(2, "id")]
+    assert "desk-R000001" in refused.errors[0].message
     code, _, _ = run(capsys, data_dir, "export", str(tmp_path / "all.xlsx"))
     assert code == 0
     assert (tmp_path / "all.xlsx").read_bytes()[:2] == b"PK"

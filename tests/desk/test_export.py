@@ -28,7 +28,8 @@ def test_rows_and_csv() -> None:
             record(id="R000002", status="対応中", citizen_words="+81 から始まる番号"),
         ]
     )
-    assert table[1] == ["R000001", "2025-04-01", "", "", "相談", "案内", "市民課|税務課", "完了"]
+    row = ["desk-R000001", "2025-04-01", "", "", "相談", "案内", "市民課|税務課", "完了"]
+    assert table[1] == row  # 相談番号: the case the record becomes
     assert table[2][5] == PENDING
     data = export_bytes([record(citizen_words="=SUM(A1)", actions="@x")], "csv")
     assert data.startswith("\ufeff".encode())

@@ -145,7 +145,7 @@ def test_close_stores_the_case_and_the_new_index_finds_it(
     try:
         hits = searcher.search("ソーラーパネルの反射光", k=3).cases
         assert hits
-        assert hits[0].id == record.id
+        assert hits[0].id == f"desk-{record.id}"  # the case it became: case:desk-R000001
     finally:
         searcher.close()
     store = Store(settings.store_path)
@@ -188,3 +188,47 @@ def test_context_keeps_directory_aliases(tokenizer: MeCabTokenizer) -> None:
     with pytest.raises(DeskError) as raised:
         ctx.department("山田太郎 090-1234-5678")
     assert "090-1234-5678" not in str(raised.value)  # the error echoes what was typed, masked
+
+
+def test_a_city_case_numbered_like_a_record_and_the_record_s_case_never_meet(
+    desk: Desk,
+    ctx: DeskContext,
+    settings: Settings,
+    fake_embedder: FakeEmbedder,
+    tmp_path: Path,
+    tokenizer: MeCabTokenizer,
+) -> None:
+    """A city's own R000001 and the desk's record R000001 are two cases, whatever the order."""
+    from kb.ingest.pipeline import ingest
+
+    cases = tmp_path / "city-cases.csv"
+    cases.write_text(
+        "id,date,summary,resolution,departments\n"
+        "R000001,2024-06-01,市の事例番号の相談,市民課へ案内した,市民課\n"
+        "desk-R000009,2024-06-02,窓口の番号を名乗る事例,市民課へ案内した,市民課\n",
+        encoding="utf-8",
+    )
+    store = Store(settings.store_path)
+    try:
+        report = ingest([cases], store, tokenizer=tokenizer)
+    finally:
+        store.close()
+    # The desk's namespace is refused (which line, which field, why); the city's number is kept.
+    assert [(e.line, e.field) for e in report.errors] == [(3, "id")]
+    assert "desk-" in report.errors[0].message
+    record = desk.create(
+        RecordDraft(citizen_words="窓口での相談", actions="案内した"), ctx, actor="a"
+    )
+    assert record.id == "R000001"
+    desk.close(record.id, RecordDraft(), ctx, fake_embedder)
+    store = Store(settings.store_path)
+    try:
+        docs = store.get_documents(["case:R000001", "case:desk-R000001", "case:desk-R000009"])
+        # Read again after the close: the city's case is untouched by it.
+        again = ingest([cases], store, tokenizer=tokenizer)
+    finally:
+        store.close()
+    assert docs["case:R000001"].title == "市の事例番号の相談"
+    assert docs["case:desk-R000001"].title == "窓口での相談"
+    assert "case:desk-R000009" not in docs
+    assert again.stats.unchanged == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,9 @@ from kb.settings import Settings
 
 
 def _pairs(n: int) -> list[TrainingPair]:
-    return [TrainingPair(f"質問その{i}はどうすればいいですか", f"回答その{i}です。") for i in range(n)]
+    return [
+        TrainingPair(f"質問その{i}はどうすればいいですか", f"回答その{i}です。") for i in range(n)
+    ]
 
 
 def test_split_is_stable_by_question_and_holds_out_about_a_tenth() -> None:
@@ -99,8 +102,10 @@ def test_hard_batches_group_similar_questions_and_never_repeat_a_text() -> None:
     for batch in batches:
         texts = [t for i in batch for t in items[i]]
         assert len(texts) == len(set(texts))
-        groups = {i < 10 or i == 20 for i in batch}
-        assert len(groups) == 1 or len(batch) <= 2  # a batch is one cluster
+        assert len({i < 10 for i in batch if i != 20}) == 1  # a batch is one cluster
+    # Item 20 could not share a batch with item 0: it joined the other cluster's batch
+    # rather than being dropped as a batch of one.
+    assert any(20 in b and 0 not in b for b in batches)
     plain = _batches(items, 10, random.Random(0), None)
     assert sorted(i for b in plain for i in b) == list(range(21))
 
@@ -173,18 +178,25 @@ def test_fast_tune_learns_and_validates_on_held_out_pairs(base_model: Path, tmp_
         config=FastTuneConfig(epochs=3, batch_size=16, learning_rate=2e-4),
         threads=2,
     )
-    assert report.train_pairs == 48 and report.heldout_pairs == 16
-    assert report.base is not None and report.adapted is not None
-    assert report.base.candidates == 64 and report.adapted.queries == 16
+    assert report.train_pairs == 48
+    assert report.heldout_pairs == 16
+    assert report.base is not None
+    assert report.adapted is not None
+    assert report.base.candidates == 64
+    assert report.adapted.queries == 16
     assert report.final_loss < report.first_loss
-    assert report.cpu_seconds > 0 and report.seconds < 120
+    assert report.cpu_seconds > 0
+    assert report.seconds < 120
     assert (out / "kb_tune.json").is_file()
     tuned = SentenceTransformer(str(out), device="cpu")
     base = SentenceTransformer(str(base_model), device="cpu")
-    assert tuned.prompts == base.prompts and tuned.max_seq_length == base.max_seq_length
+    assert tuned.prompts == base.prompts
+    assert tuned.max_seq_length == base.max_seq_length
     # The lower layers are untouched, the upper ones moved.
     lower = dict(base.named_parameters())
-    moved = [n for n, p in tuned.named_parameters() if not np.allclose(p.detach(), lower[n].detach())]
-    assert moved and all(".layer.8." in n or ".layer.9." in n or ".layer.1" in n for n in moved)
-    assert not any("embeddings" in n or ".layer.0." in n for n in moved)
+    moved = [
+        n for n, p in tuned.named_parameters() if not np.allclose(p.detach(), lower[n].detach())
+    ]
+    assert moved
+    assert all(re.search(r"\.layer\.(8|9|10|11)\.", n) for n in moved)  # the top 4 of 12
     assert _margins(out, train).mean() > _margins(base_model, train).mean() + 0.01

@@ -58,7 +58,9 @@ def _fill(settings: Settings, tokenizer: MeCabTokenizer) -> list[TrainingPair]:
         store.close()
 
 
-def test_adaptation_is_on_by_default_and_the_tests_turn_it_off(monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_adaptation_is_on_by_default_and_tests_turn_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert Settings.model_fields["adapt"].default is True
     monkeypatch.delenv("KB_ADAPT", raising=False)
     assert Settings().adapt is True
@@ -71,15 +73,18 @@ def test_due_needs_enough_pairs_and_enough_change(tmp_path: Path) -> None:
     pairs = [TrainingPair(f"質問{i}", f"回答{i}") for i in range(30)]
     assert not adapt.adaptation_due(settings, pairs[:19]).due
     first = adapt.adaptation_due(settings, pairs)
-    assert first.due and first.changed == 1.0
+    assert first.due
+    assert first.changed == 1.0
     settings.models_dir.mkdir(parents=True)
     write_trained_pair_keys(settings.models_dir, pairs)
     assert len(trained_pair_keys(settings.models_dir)) == 30
     assert not adapt.adaptation_due(settings, pairs).due  # nothing changed
     changed = pairs[:25] + [TrainingPair(f"新しい質問{i}", "新しい回答") for i in range(5)]
     share = adapt.adaptation_due(settings, changed)
-    assert not share.due and share.changed == pytest.approx(5 / 30)  # 5 edited of 30
-    assert "17% of the pairs changed" in share.reason and "starts at 20%" in share.reason
+    assert not share.due
+    assert share.changed == pytest.approx(5 / 30)
+    assert "17% of the pairs changed" in share.reason
+    assert "starts at 20%" in share.reason
     more = pairs[:24] + [TrainingPair(f"新{i}", "新") for i in range(6)]
     assert adapt.adaptation_due(settings, more).due  # 6 of 30
     assert adapt.adaptation_due(settings, pairs[:24]).due  # 6 of 30 removed
@@ -110,7 +115,8 @@ def test_after_build_starts_a_detached_process_only_when_due(
     store.upsert((d, chunk_document(d, tokenizer)) for d in docs)
     store.close()
     due = adapt.after_build(many, spawn=record)
-    assert due.due and due.pairs == 25
+    assert due.due
+    assert due.pairs == 25
     [(command, env, log)] = started
     assert command[1:] == ["-m", "kb.index.adapt"]
     assert env["KB_DATA_DIR"] == str(many.data_dir.resolve())
@@ -147,9 +153,7 @@ def _fake_tune(gain: float) -> Any:
 def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Adaptation without torch: a fake tune, the fake embedder under the folder's id."""
     monkeypatch.setattr("kb.embed.tune.base_model_path", lambda model, models_dir: Path(model))
-    monkeypatch.setattr(
-        "kb.embed.embedder.load_embedder", lambda model, **_: NamedFake(str(model))
-    )
+    monkeypatch.setattr("kb.embed.embedder.load_embedder", lambda model, **_: NamedFake(str(model)))
 
 
 def test_not_better_keeps_the_base_model_and_says_why(
@@ -169,8 +173,10 @@ def test_not_better_keeps_the_base_model_and_says_why(
     assert effective_model(settings) == BASE
     assert IndexRoot(settings.index_root).current().name == serving
     status = adapt.adaptation_status(settings)
-    assert status["adapted"] is None and status["last_attempt"]["kept"] is False
-    assert status["serving"] == BASE and status["running"] is False
+    assert status["adapted"] is None
+    assert status["last_attempt"]["kept"] is False
+    assert status["serving"] == BASE
+    assert status["running"] is False
 
 
 def test_better_is_recorded_built_audited_and_served(
@@ -181,7 +187,9 @@ def test_better_is_recorded_built_audited_and_served(
     settings = _settings(tmp_path)
     pairs = _fill(settings, tokenizer)
     rebuild(settings, embedder=NamedFake(BASE))
-    monkeypatch.setattr("kb.search.service.embedder_from_settings", lambda s, **_: NamedFake(s.model))
+    monkeypatch.setattr(
+        "kb.search.service.embedder_from_settings", lambda s, **_: NamedFake(s.model)
+    )
     service = SearchService.from_settings(settings)
     assert service.searcher().manifest.model == BASE
 

@@ -29,6 +29,9 @@ class DeleteOut(BaseModel):
     cache_rows: int = Field(description="Embedding-cache rows removed.")
     raw_rows: int = Field(description="Unmasked texts removed (keep_raw_text).")
     directory_entries: int = Field(description="Department-directory entries removed.")
+    readings_rows: int = Field(description="Cached readings (kana) of their texts removed.")
+    records: int = Field(description="Consultation records removed with their cases.")
+    handoffs: int = Field(description="Hand-off sheets removed with those records.")
     query_rows: int = Field(description="Query-log rows erased.")
     feedback_rows: int = Field(description="Feedback rows erased.")
     drafts: int = Field(description="FAQ drafts erased.")
@@ -48,6 +51,9 @@ class DeleteOut(BaseModel):
             cache_rows=report.cache_rows,
             raw_rows=report.raw_rows,
             directory_entries=report.directory_entries,
+            readings_rows=report.readings_rows,
+            records=report.records,
+            handoffs=report.handoffs,
             query_rows=logs.query_rows,
             feedback_rows=logs.feedback_rows,
             drafts=logs.drafts,
@@ -78,6 +84,9 @@ async def delete_document(
     ] = False,
 ) -> DeleteOut:
     """Delete one document (``faq:F0001``, ``case:R6-001``...) from every file kb keeps.
+
+    ``case:desk-R000001`` (a closed consultation record) takes the record and its hand-off
+    sheets with it; ``procedure:P001`` deletes a life-event procedure.
 
     The store, the embedding cache, the raw text and every index build lose it, and a new
     index without it serves when this returns: search, suggest, the widget and the detail pages

@@ -19,7 +19,7 @@ from kb.api.querylog import get_trainer
 from kb.api.routes.pages import STATIC_DIR
 from kb.api.routes.trainer_faq import router as faq_router
 from kb.api.schemas import ErrorOut
-from kb.api.schemas_trainer import DashboardOut, GapsOut, TopicsOut
+from kb.api.schemas_trainer import DashboardOut, GapsOut, ModelStatusOut, TopicsOut
 from kb.errors import TrainerError
 from kb.trainer.report import dashboard_html
 from kb.trainer.service import Trainer
@@ -85,6 +85,16 @@ async def gaps(
     except TrainerError as exc:
         raise _not_found(exc) from exc
     return GapsOut.build(report)
+
+
+@router.get("/model", response_model=ModelStatusOut, responses=_ERRORS)
+async def model_status(request: Request, _: TrainerDep) -> ModelStatusOut:
+    """The serving embedding model: adapted to the city's FAQ and cases or not, when, on what,
+    and its validation on held-out FAQ/case pairs (:mod:`kb.index.adapt`)."""
+    from kb.index.adapt import adaptation_status
+
+    settings = request.app.state.settings
+    return ModelStatusOut.build(await run_in_threadpool(adaptation_status, settings))
 
 
 @router.get("/dashboard", response_model=DashboardOut, responses=_ERRORS)

@@ -304,8 +304,34 @@
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
+  // --- The search model: adapted to the city's FAQ and cases by itself, or the base model ---
+
+  async function loadModel() {
+    const box = $("#model");
+    const pct = (v) => (v == null ? "—" : (v * 100).toFixed(1) + "%");
+    try {
+      const m = await api("api/v1/trainer/model");
+      const lines = [];
+      if (!m.enabled) lines.push("自動適応は無効です（KB_ADAPT=false）。基本モデルで検索しています。");
+      else if (m.adapted) lines.push(`市のFAQ・相談事例に適応したモデルで検索しています（${m.adopted_at} から）。`);
+      else lines.push("基本モデルで検索しています。");
+      if (m.running) lines.push("いま裏で適応を行っています（検索はそのまま使えます）。");
+      if (m.last_finished_at) {
+        const kept = m.last_kept ? "採用" : "不採用（基本モデルより良くならなかったため）";
+        lines.push(`最新の適応：${m.last_finished_at}、FAQ・事例 ${m.pairs} 件（学習 ${m.train_pairs}・検証 ${m.heldout_pairs}）、${kept}`);
+        if (m.base && m.adapted_validation) {
+          lines.push(`検証（学習に使わなかった質問が自分の回答を上位10件に含む率）：基本 ${pct(m.base.recall_at_10)} → 適応後 ${pct(m.adapted_validation.recall_at_10)}、` +
+            `MRR@10 ${m.base.mrr_at_10.toFixed(3)} → ${m.adapted_validation.mrr_at_10.toFixed(3)}`);
+        }
+      }
+      box.replaceChildren(...lines.map((t) => el("p", {}, t)));
+    } catch (err) {
+      box.textContent = "モデルの状態を読み込めませんでした：" + err.message;
+    }
+  }
+
   select.addEventListener("change", loadDashboard);
   $("#manual-md").addEventListener("click", () => downloadManual("md"));
   $("#manual-docx").addEventListener("click", () => downloadManual("docx"));
-  window.kbAuth.ready.then(() => Promise.all([loadDashboard(), loadCandidates(), loadFaqs()]));
+  window.kbAuth.ready.then(() => Promise.all([loadDashboard(), loadCandidates(), loadFaqs(), loadModel()]));
 })();
