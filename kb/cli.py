@@ -310,6 +310,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "adopt", False):
+        return _adopt(settings)
     from kb.embed.tune import base_model_path, default_output_dir, read_record
     from kb.embed.tune_pairs import pairs_from_store, read_pairs_jsonl, sample_pairs
     from kb.errors import InputError
@@ -415,11 +417,12 @@ def _tune_settings(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def cmd_adapt(args: argparse.Namespace, settings: Settings) -> int:
+def _adopt(settings: Settings) -> int:
+    """`kb tune --adopt`: the background adaptation, run now in the foreground."""
     from kb.index.adapt import run_adaptation
 
     progress = _Progress(sys.stderr.isatty())
-    record = run_adaptation(settings, force=args.force, progress=progress)
+    record = run_adaptation(settings, force=True, progress=progress)
     progress.close()
     from kb.cli_adapt import describe_attempt
 
@@ -624,13 +627,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the slow method: every layer, every step through the whole model (~30 min)",
     )
     p.add_argument("--force", action="store_true", help="tune again even if the folder exists")
-    p.set_defaults(func=cmd_tune)
-
-    p = sub.add_parser(
-        "adapt", help="adapt the model to the stored FAQ and cases now, and serve it if better"
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="adapt now as kb does by itself after builds (KB_ADAPT): validate on held-out "
+        "FAQ/case pairs and, if better, build the index with it and serve it",
     )
-    p.add_argument("--force", action="store_true", help="adapt even if little changed")
-    p.set_defaults(func=cmd_adapt)
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("status", help="what is stored and which index serves")
     p.set_defaults(func=cmd_status)

@@ -276,8 +276,9 @@ class Settings(BaseSettings):
     lang: Literal["ja", "en"] = Field(
         default="ja",
         description=(
-            "Language of the messages for staff: ingest reports, command-line errors, upload "
-            "responses ('ja' Japanese, 'en' English)."
+            "Language of the messages for staff: ingest reports and progress, command-line "
+            "output and errors, upload responses, desk and trainer refusals ('ja' Japanese, "
+            "'en' English)."
         ),
     )
     columns_file: Path | None = Field(

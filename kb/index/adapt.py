@@ -201,7 +201,9 @@ def run_adaptation(
         finally:
             store.close()
         due = adaptation_due(settings, pairs)
-        if not due.due and not (force and len(pairs) >= 2):
+        # Forced: whatever changed, but never with adaptation off or a model without weights.
+        can = settings.adapt and not settings.model.startswith("fake") and len(pairs) >= 2
+        if not due.due and not (force and can):
             return {"kept": False, "reason": due.reason}
         train, heldout = split_pairs(pairs)
         config = FastTuneConfig()

@@ -44,7 +44,7 @@ DESK: dict[str, tuple[str, str]] = {
     ),
     "desk.fields_joiner": ("」と「", "' and '"),
     "desk.field_citizen_words": ("相談内容", "the citizen's words"),
-    "desk.field_notes": ("メモ", "the notes"),
+    "desk.field_notes": ("メモ", "the note text"),
     "desk.field_actions": ("対応内容", "the actions taken"),
     "desk.field_category": ("分類", "the category"),
     # --- hand-offs (kb.desk.handoff) -----------------------------------------------------------

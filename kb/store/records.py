@@ -25,7 +25,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from kb.store.records_removal import CLOSED, RecordRemoval, ids_of, record_number
+from kb.store.records_removal import CLOSED as CLOSED
+from kb.store.records_removal import RecordRemoval, ids_of, record_number
 from kb.store.sqlite import SideDatabase, while_locked
 
 OPEN = "対応中"

@@ -114,7 +114,7 @@ def test_bad_fields_are_422_with_the_reason(
 
 def test_close_makes_a_case_the_next_search_finds(client: TestClient, root: Path) -> None:
     before = client.get("/api/v1/search", params={"q": "ソーラーパネルの反射光がまぶしい"}).json()
-    assert all(c["id"] != "R000001" for c in before["cases"])
+    assert all(c["id"] != "desk-R000001" for c in before["cases"])
     rid = client.post("/api/v1/records", json={"citizen_words": WORDS, "channel": "窓口"}).json()[
         "id"
     ]
@@ -129,12 +129,12 @@ def test_close_makes_a_case_the_next_search_finds(client: TestClient, root: Path
     assert r.status_code == 200, r.text
     closed = r.json()
     assert closed["record"]["status"] == "完了"
-    assert closed["record"]["case_id"] == "case:R000001"
+    assert closed["record"]["case_id"] == "case:desk-R000001"  # apart from the city's ids
     assert closed["embedded"] >= 1
     assert closed["cached"] > 100  # every other chunk came from the embedding cache
     after = client.get("/api/v1/search", params={"q": "ソーラーパネルの反射光がまぶしい"}).json()
-    assert after["cases"][0]["id"] == "R000001"
-    case = client.get("/api/v1/cases/R000001").json()
+    assert after["cases"][0]["id"] == "desk-R000001"
+    case = client.get("/api/v1/cases/desk-R000001").json()
     assert NAME not in case["summary"]
     assert PHONE not in case["summary"]
     assert case["status"] == "完了"
@@ -146,7 +146,7 @@ def test_close_makes_a_case_the_next_search_finds(client: TestClient, root: Path
     assert "record.close.start" in actions
     assert "record.close" in actions
     close_event = next(e for e in audit_events(root) if e[0] == "record.close")
-    assert close_event[1] == ("R000001", "case:R000001")
+    assert close_event[1] == ("R000001", "case:desk-R000001")
     # The store itself holds no personal data either.
     store = all_bytes(root.parent / "kb.sqlite").decode("utf-8", "replace")
     assert PHONE not in store
@@ -179,7 +179,9 @@ def test_list_filters_by_status_department_and_date(client: TestClient) -> None:
     assert client.get("/api/v1/records/../etc").status_code == 404
 
 
-def test_export_csv_round_trips_through_ingest(client: TestClient, tmp_path: Path) -> None:
+def test_export_csv_round_trips_through_ingest(
+    client: TestClient, root: Path, tmp_path: Path
+) -> None:
     for words, dept in ((WORDS, "環境保全課"), ("=1+1 と書かれた書類が届いた", "市民課")):
         rid = client.post(
             "/api/v1/records",
@@ -193,23 +195,34 @@ def test_export_csv_round_trips_through_ingest(client: TestClient, tmp_path: Pat
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["相談番号", "相談日"]
     by_id = {row[0]: row for row in rows[1:]}
-    assert by_id["R000002"][4].startswith("'=")  # no formula for Excel
+    assert by_id["desk-R000002"][4].startswith("'=")  # no formula for Excel
     path = tmp_path / "export.csv"
     path.write_bytes(r.content)
-    store = Store(None)
+    assert sorted(by_id) == ["desk-R000001", "desk-R000002"]  # the ids of the cases
+    # Read back into the store the desk wrote: each row is its case, every field the same.
+    store = Store(root.parent / "kb.sqlite")
     try:
         report = ingest([path], store)
         assert report.ok, report
-        docs = store.get_documents(["case:R000001", "case:R000002"])
+        assert (report.stats.added, report.stats.updated, report.stats.unchanged) == (0, 0, 2)
+        docs = store.get_documents(["case:desk-R000001", "case:desk-R000002"])
     finally:
         store.close()
-    served = client.get("/api/v1/cases/R000001").json()
-    assert docs["case:R000001"].title == served["summary"]
-    assert docs["case:R000001"].body == served["resolution"]
-    assert docs["case:R000001"].departments == ("環境保全課",)
-    assert docs["case:R000001"].channel == "電話"
-    assert docs["case:R000001"].status == "完了"
-    assert docs["case:R000001"].date == served["date"]
+    served = client.get("/api/v1/cases/desk-R000001").json()
+    assert docs["case:desk-R000001"].title == served["summary"]
+    assert docs["case:desk-R000001"].body == served["resolution"]
+    assert docs["case:desk-R000001"].departments == ("環境保全課",)
+    assert docs["case:desk-R000001"].channel == "電話"
+    assert docs["case:desk-R000001"].status == "完了"
+    assert docs["case:desk-R000001"].date == served["date"]
+    # A store without them refuses the desk's numbering (row by row, saying why).
+    fresh = Store(None)
+    try:
+        refused = ingest([path], fresh)
+        assert fresh.document_ids("case") == []
+    finally:
+        fresh.close()
+    assert sorted((e.line, e.field) for e in refused.errors) == [(2, "id"), (3, "id")]
 
 
 def test_export_xlsx_has_the_same_rows(client: TestClient) -> None:

@@ -13,6 +13,7 @@ from kb.errors import BusyError, DeskError
 from kb.index.builder import build_index
 from kb.index.lock import writer_lock
 from kb.ingest.redact import Redactor, masker_for, public_phones
+from kb.messages import language
 from kb.search.searcher import Searcher
 from kb.settings import Settings
 from kb.store import EmbeddingCache, Store
@@ -232,3 +233,17 @@ def test_a_city_case_numbered_like_a_record_and_the_record_s_case_never_meet(
     assert docs["case:desk-R000001"].title == "窓口での相談"
     assert "case:desk-R000009" not in docs
     assert again.stats.unchanged == 1
+
+
+def test_refusals_are_in_english_with_kb_lang_en(desk: Desk, ctx: DeskContext) -> None:
+    with language("en"):
+        with pytest.raises(DeskError, match="department '総務課' is not in the department"):
+            desk.create(RecordDraft(departments=["総務課"]), ctx, actor="a")
+        with pytest.raises(DeskError, match=r"the note text is too long \(100,001 characters"):
+            desk.create(RecordDraft(notes="あ" * 100_001), ctx, actor="a")
+        with pytest.raises(DeskError, match="the channel must be one of 窓口・電話"):
+            desk.create(RecordDraft(channel="FAX"), ctx, actor="a")
+        with pytest.raises(DeskError, match="there is no consultation record 'R000099'"):
+            desk.get("R000099")
+    with pytest.raises(DeskError, match="相談記録 'R000099' はありません"):
+        desk.get("R000099")

@@ -14,6 +14,7 @@ from kb.ingest.pipeline import ingest
 from kb.ingest.procedure_terms import LIFE_EVENTS, parse_deadline
 from kb.ingest.procedures import is_procedures_file, read_procedures
 from kb.ingest.readers import read_path
+from kb.messages import language
 from kb.store import Store
 from kb.types import Procedure
 
@@ -189,3 +190,25 @@ def test_a_store_written_before_procedures_has_none(tmp_path: Path) -> None:
         assert old.procedures() == []
     finally:
         old.close()
+
+
+def test_row_errors_are_japanese_by_default_and_english_with_kb_lang_en(tmp_path: Path) -> None:
+    path = tmp_path / "procs.csv"
+    path.write_text(
+        HEADER + "P1,転入届,市民課,転入,,,,,,\nP1,転出届,市民課,転出,,,,,,\nP2,届,市民課,,,,,,,\n",
+        encoding="utf-8",
+    )
+    result = read_procedures(path)
+    assert [(e.line, e.field) for e in result.errors] == [(3, "id"), (4, "life_events")]
+    assert "id「P1」が重複しています（最初は 2 行目）" in result.errors[0].message
+    assert result.errors[1].message == "必須の値が空です"
+    with language("en"):
+        english = read_procedures(path)
+    assert "duplicate id 'P1' (first on line 2); row skipped" in english.errors[0].message
+    assert english.errors[1].message == "required value is empty"
+    path.write_text(HEADER.strip() + ",謎の列\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="手続き一覧に使えない列があります: 謎の列"):
+        read_procedures(path)
+    unknown = r"unknown column\(s\) for procedures: 謎の列"
+    with language("en"), pytest.raises(SchemaError, match=unknown):
+        read_procedures(path)

@@ -197,7 +197,7 @@ def test_the_vectors_survive_an_index_switch_with_the_same_model(
     old = service.searcher()
     old.search(QUERIES[0], k=3)
     assert isinstance(store, Store)
-    build_index(store, emb, index_root)
+    build_index(store, fake_embedder, index_root)
     new = service.searcher()
     assert new is not old and new.answers is not old.answers
     new.search(QUERIES[0], k=3)
