@@ -590,6 +590,8 @@ def run_level(
     data = level.folder / "data"
     log(f"level {n}: ingest")
     out["ingest"] = ingest_level(level, data, memo_tokens=n > args.real_max)
+    if args.ingest_only:
+        return out
     log(f"level {n}: build")
     out["build"] = build_level(level, data, real, root, args.real_max)
     if args.build_only:
@@ -721,6 +723,7 @@ def main() -> None:
         action="store_true",
         help="generate, ingest and index the levels, measure nothing (for bench/tail.py)",
     )
+    ap.add_argument("--ingest-only", action="store_true", help="generate and ingest, no index")
     args = ap.parse_args()
     if args.port not in httpload.PORTS:
         ap.error("--port must be in 8400-8499")
@@ -750,6 +753,7 @@ def main() -> None:
     )
     wait_until_warm(real)
     queries = demo_queries()[: args.queries]
+    args.build_only = args.build_only or args.ingest_only
     if args.build_only:
         args.no_http = args.no_quality = True
     if not args.no_http:

@@ -33,17 +33,17 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tune_fusion import CachedQueries  # noqa: E402
+from tune_fusion import CachedQueries
 
-from kb.embed.embedder import load_embedder  # noqa: E402
-from kb.evaluation.beir import load_dataset  # noqa: E402
-from kb.evaluation.runner import prepare_index, synonyms_for  # noqa: E402
-from kb.index.folder import IndexFolder  # noqa: E402
-from kb.index.routing import train_routing  # noqa: E402
-from kb.search.config import SearchConfig  # noqa: E402
-from kb.search.departments import rank_departments  # noqa: E402
-from kb.search.searcher import Searcher  # noqa: E402
-from kb.settings import Settings  # noqa: E402
+from kb.embed.embedder import load_embedder
+from kb.evaluation.beir import load_dataset
+from kb.evaluation.runner import prepare_index, synonyms_for
+from kb.index.folder import IndexFolder
+from kb.index.routing import train_routing
+from kb.search.config import SearchConfig
+from kb.search.departments import rank_departments
+from kb.search.searcher import Searcher
+from kb.settings import Settings
 
 DISCOUNTS = (0.5, 1.0, 1.5)
 MODEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)

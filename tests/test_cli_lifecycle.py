@@ -93,3 +93,71 @@ def test_kb_prune_dry_run_and_the_audit_log_is_kept(
     assert "監査ログは削除しません" in out
     assert _kb(data, "prune", "--older-than", "3 months") == 2
     assert "90d" in capsys.readouterr().err
+
+
+def test_kb_delete_of_a_closed_record_s_case_takes_the_record(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    from kb.desk.records import case_document
+    from kb.ingest.chunking import chunk_document
+    from kb.store.records import CLOSED, ConsultationRecord, Handoff, RecordStore
+    from kb.text.mecab import MeCabTokenizer
+
+    settings = Settings(data_dir=data)
+    records = RecordStore(settings.records_path)
+    record = records.add(ConsultationRecord(id="", status="対応中", date="2025-04-01"))
+    record = records.save(
+        dataclasses.replace(
+            record, status=CLOSED, citizen_words="窓口の相談", actions="案内", closed_at="x"
+        )
+    )
+    records.add_handoff(Handoff(id="", record_id=record.id, summary="引継ぎ"))
+    records.close()
+    store = Store(settings.store_path)
+    doc = case_document(record)
+    store.upsert([(doc, chunk_document(doc, MeCabTokenizer()))])
+    store.close()
+    capsys.readouterr()
+    assert _kb(data, "delete", record.case_id) == 0
+    out = capsys.readouterr().out
+    assert "相談記録 1 件と、その引継ぎ票 1 件を削除しました" in out
+    records = RecordStore(settings.records_path)
+    try:
+        assert records.get(record.id) is None
+        assert records.handoffs([record.id]) == []
+    finally:
+        records.close()
+
+
+def test_kb_prune_leaves_records_alone_unless_asked(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    from kb.security.audit import AuditLog
+    from kb.store.records import CLOSED, ConsultationRecord, RecordStore
+
+    settings = Settings(data_dir=data)
+    records = RecordStore(settings.records_path)
+    old = records.add(ConsultationRecord(id="", status="対応中", date="2020-04-01"))
+    records.save(dataclasses.replace(old, status=CLOSED, closed_at="2020-04-02T00:00:00+00:00"))
+    records.close()
+    capsys.readouterr()
+    assert _kb(data, "prune", "--older-than", "90d") == 0
+    assert "相談記録と引継ぎ票は削除しません" in capsys.readouterr().out
+    records = RecordStore(settings.records_path)
+    assert records.get(old.id) is not None
+    records.close()
+    assert _kb(data, "prune", "--older-than", "90d", "--records") == 0
+    assert "完了した相談記録 1 件と引継ぎ票 0 件を削除しました" in capsys.readouterr().out
+    records = RecordStore(settings.records_path)
+    assert records.get(old.id) is None
+    records.close()
+    log = AuditLog.from_settings(settings)
+    try:
+        pruned = [e for e in log.events() if e.action == "prune"]
+    finally:
+        log.close()
+    assert tuple(pruned[-1].ids) == (old.id,)  # who removed which records: ids, never text

@@ -188,3 +188,67 @@ def test_a_staff_search_quoting_the_case_stays_in_the_audit_log_and_is_reported(
     kept = files_holding(desk.folders, forms(MARKER))
     assert kept
     assert all(f.startswith("data/audit.sqlite") for f in kept), kept  # or its -wal
+
+
+RECORD_MARKER = "記録消去確認用ＱＲＳ文字列"
+
+
+def reading_forms(text: str) -> set[bytes]:
+    """``text`` in kana, as the readings cache and the reading field hold it."""
+    from kb.index.readings import reading_segments
+    from kb.text.mecab import MeCabTokenizer
+
+    kana = "".join(reading_segments(MeCabTokenizer().readings(normalize(text))))
+    return {kana.encode(), json.dumps(kana)[1:-1].encode()}
+
+
+def test_an_erased_consultation_record_leaves_no_text_in_any_file(desk: Desk) -> None:
+    """A citizen asks for their consultation to be erased: its record, hand-off and case go."""
+    words = f"{RECORD_MARKER}について窓口で相談（連絡先 {RAW_PHONE}）"
+    r = desk.staff.post(
+        "/api/v1/records",
+        json={
+            "citizen_words": words,
+            "notes": f"{RECORD_MARKER}のメモ",
+            "queries": [f"{RECORD_MARKER}の件"],
+            "channel": "窓口",
+        },
+    )
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    r = desk.staff.post(
+        f"/api/v1/records/{rid}/handoffs",
+        json={"to_outside": "社会福祉協議会", "summary": f"{RECORD_MARKER}の引継ぎ"},
+    )
+    assert r.status_code == 201, r.text
+    r = desk.staff.post(
+        f"/api/v1/records/{rid}/close", json={"actions": f"{RECORD_MARKER}の件を市民課へ案内した"}
+    )
+    assert r.status_code == 200, r.text
+    case_id = r.json()["record"]["case_id"]
+    assert case_id == f"case:desk-{rid}"
+    found = desk.staff.get("/api/v1/search", params={"q": "窓口で相談", "k": 10}).json()
+    assert f"desk-{rid}" in [c["id"] for c in found["cases"]]
+    marker = forms(RECORD_MARKER) | reading_forms(RECORD_MARKER)
+    before = files_holding(desk.folders, marker)
+    # The record, the case, the index builds and the cached readings (in kana) all hold it.
+    for name in ("records.sqlite", "kb.sqlite", "docs.sqlite", "embeddings.sqlite"):
+        assert any(name in f for f in before), (name, before)
+    in_kana = files_holding(desk.folders, reading_forms(RECORD_MARKER))
+    assert any("embeddings.sqlite" in f for f in in_kana), in_kana
+
+    r = desk.admin.delete(f"/api/v1/admin/documents/{case_id}")
+
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["removed"], body["erased"]) == ([case_id], True)
+    assert (body["records"], body["handoffs"]) == (1, 1)
+    assert body["readings_rows"] > 0
+    assert body["wal_truncated"] is True
+    assert files_holding(desk.folders, marker) == []
+    assert desk.staff.get(f"/api/v1/records/{rid}").status_code == 404
+    assert desk.staff.get(f"/api/v1/cases/desk-{rid}").status_code == 404
+    desk.staff.__exit__(None, None, None)
+    assert files_holding(desk.folders, marker) == []
+    # The other consultation's case is still there.
+    assert b"R6-001" in (desk.settings.data_dir / "kb.sqlite").read_bytes()

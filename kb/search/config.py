@@ -25,8 +25,10 @@ class SearchConfig:
     """How many candidates each retriever contributes per kind before fusion."""
     evidence_depth: int = 10
     """How many FAQ / case hits vote for departments."""
-    evidence_discount: float = 0.5
-    """A hit at rank r votes with weight ``score / (1 + r) ** discount``: a soft kNN vote."""
+    evidence_discount: float = 1.0
+    """A hit at rank r votes with weight ``score / (1 + r) ** discount``: a soft kNN vote.
+    Chosen with ``department_model_weight`` by 5-fold cross-validation (eval/tune_routing.py):
+    every fold picked 1.0 (it was 0.5, before the department model)."""
     directory_weight: float = 0.5
     """Weight of the directory's duties text against FAQ/case evidence in department ranking."""
     department_model_weight: float = 0.25

@@ -13,7 +13,7 @@ from kb.errors import QueryError
 from kb.text.language import is_japanese
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
-from kb.text.synonyms import SynonymTable
+from kb.text.synonyms import SynonymTable, katakana_joins
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,6 @@ def analyze_query(
     if not is_japanese(text):
         return QueryAnalysis(text=text, terms=(), weights=(), japanese=False)
     terms = tokenizer.lemmas(text)
-    added = synonyms.expand(terms)
+    added = synonyms.expand(terms, katakana_joins(text, terms, tokenizer)) if synonyms else ()
     weights = (1.0,) * len(terms) + (synonym_weight,) * len(added)
     return QueryAnalysis(text=text, terms=terms + added, weights=weights)

@@ -7,15 +7,19 @@ MeCab reads 「交交通」 as 交 + 交通. Before a query is embedded and toke
    「ープン」 → オープン): only where MeCab's analysis shows a broken word — a lone kanji or
    katakana, or a word starting with ー, that no known word of the corpus covers — and only
    into a word of the corpus (:class:`~kb.index.readings.Vocabulary`), the most frequent one
-   if several fit. A lone kanji that the corpus never uses as a word of its own, left of a
-   two-kanji word (「免の更新」 for 免許, 「害の時の避難場所」 for 災害), is one too: among the
-   two-kanji words of the corpus that hold it, the one whose chunks best share the query's
-   other words is restored when that support is :data:`CONTEXT_RATIO` times the lone kanji's
-   own (:meth:`QueryRewriter._restore_pair`); then
+   if several fit; a katakana word is mended whole or where the rest of it is corpus words
+   (「インスタ」, cut into イン + スタ, never becomes ラインスタ). A lone kanji that the
+   corpus never uses as a word of its own, left of a two-kanji word (「免の更新」 for 免許,
+   「害の時の避難場所」 for 災害), is one too: among the two-kanji words of the corpus that
+   hold it, the one whose chunks best share the query's other words is restored when that
+   support is :data:`CONTEXT_RATIO` times the lone kanji's own
+   (:meth:`QueryRewriter._restore_pair`); then
 2. turns runs of hiragana into the kanji the corpus writes for them
    (:attr:`Vocabulary.conversions <kb.index.readings.Vocabulary.conversions>`), choosing the
    segmentation that converts the most characters, longest words first. Characters inside a
-   word typed with kanji (its okurigana) are left alone.
+   word typed with kanji (its okurigana) are left alone, and so is grammar: kana that MeCab
+   reads as particles, auxiliaries and light verbs only (「オープンしない」 never becomes
+   オープン市内; :func:`kb.text.kana.is_grammar`).
 
 The reading field is matched with the readings of the mended query (before conversion: the
 kana as typed is the evidence). Nothing here is tuned on queries; see
@@ -27,12 +31,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
 from kb.index.lexical import LexicalIndex
 from kb.index.readings import Vocabulary, reading_terms
-from kb.text.kana import has_kanji, is_hiragana, is_kanji, is_katakana_word
+from kb.text.kana import has_kanji, is_grammar, is_hiragana, is_kanji, is_katakana_word
 from kb.text.mecab import MeCabTokenizer, Reading
 
 MIN_TYPO_WORD = 3
@@ -172,7 +177,7 @@ class QueryRewriter:
         for i in range(len(words)):
             if i in used or not usable[i] or not self._broken(words, usable, i):
                 continue
-            found = self._mend_around(text, words, usable, used, i)
+            found = self._mend_around(words, usable, used, i)
             if found is None:
                 found = self._restore_pair(words, i)
             if found is not None:
@@ -208,13 +213,15 @@ class QueryRewriter:
         return True
 
     def _mend_around(
-        self, text: str, words: list[_Word], usable: list[bool], used: set[int], i: int
+        self, words: list[_Word], usable: list[bool], used: set[int], i: int
     ) -> tuple[tuple[int, int, str], range] | None:
         for size in range(_WINDOW, 0, -1):
             for first in range(max(0, i - size + 1), i + 1):
                 last = first + size
                 span = range(first, last)
                 if last > len(words) or not all(usable[first:last]) or used.intersection(span):
+                    continue
+                if not self._katakana_kept(words, first, last):
                     continue
                 typed = _joined(words, first, last)
                 if len(typed) < 2 or typed in self._words:
@@ -223,6 +230,39 @@ class QueryRewriter:
                 if word is not None:
                     return (words[first].start, words[last - 1].end, word), span
         return None
+
+    def _katakana_kept(self, words: list[_Word], first: int, last: int) -> bool:
+        """Whether mending words ``first:last`` leaves whole words of a katakana word around it.
+
+        MeCab cuts a katakana word it does not know into pieces (インスタ → イン + スタ);
+        mending one piece into a corpus word (イン → ライン) leaves the other a fragment
+        (ラインスタ). A span may end inside a katakana word only where the rest of that word
+        is corpus words (マイ + ナンバー + カド: マイナンバー is one, カド is mended).
+        """
+
+        def joined(a: int) -> bool:
+            return (
+                words[a].end == words[a + 1].start
+                and is_katakana_word(words[a].reading.surface)
+                and is_katakana_word(words[a + 1].reading.surface)
+            )
+
+        start, end = first, last
+        while start > 0 and joined(start - 1):
+            start -= 1
+        while end < len(words) and joined(end - 1):
+            end += 1
+        return self._corpus_words(words, start, first) and self._corpus_words(words, last, end)
+
+    def _corpus_words(self, words: list[_Word], first: int, last: int) -> bool:
+        """Whether words ``first:last`` can be grouped into words of the corpus."""
+        ok = [True] + [False] * (last - first)
+        for end in range(1, last - first + 1):
+            ok[end] = any(
+                ok[start] and _joined(words, first + start, first + end) in self._words
+                for start in range(max(0, end - _WINDOW), end)
+            )
+        return ok[-1]
 
     def _nearest(self, typed: str) -> str | None:
         """The corpus word ``typed`` is one doubled or one dropped character away from."""
@@ -295,21 +335,28 @@ class QueryRewriter:
 
         The characters of a word typed with kanji (its okurigana) are left alone, and a word
         the corpus itself writes in kana (ふるさと, ひとり) is converted whole or not at all,
-        never in part (not ふる里). MeCab's parts of speech are not trusted here: it reads an
-        unconverted 「こくみんねんきん」 as こく + みん + 年金, so a kana stretch it calls
-        particles and verb endings may well be a noun (which is why 「しない」 in
-        「オープンしない」 can still become 市内 when the corpus writes 市内 more often).
+        never in part (not ふる里). Nor is a stretch that MeCab reads wholly as grammar
+        (:func:`~kb.text.kana.is_grammar`: 「しない」 in 「オープンしない」, させたい, はまだ,
+        いない), however often the corpus writes its reading as a word (市内, 世帯, 浜田, 以内).
+        Only the closed class of modern grammar counts: an unconverted word that MeCab cuts
+        into pieces has a piece outside it (「せいど」 → せい + ど, 「いいんかい」 → いい + ん
+        + か + い) and stays convertible.
         """
         if not self._conversions:
             return text, []
         protected = [False] * len(text)
         inside = [False] * (len(text) + 1)
+        grammar = [False] * len(text)
         for w in _located(text, readings):
             surface = w.reading.surface
             if has_kanji(surface):
                 protected[w.start : w.end] = [True] * (w.end - w.start)
             elif surface in self._words and surface not in self._conversions:
                 inside[w.start + 1 : w.end] = [True] * (w.end - w.start - 1)
+            if is_grammar(surface, w.reading.pos1):
+                grammar[w.start : w.end] = [True] * (w.end - w.start)
+        # words[i]: characters before i that are no grammar; a piece needs one of its own.
+        words = [0, *accumulate(not g for g in grammar)]
         out: list[str] = []
         pairs: list[tuple[str, str]] = []
         i = 0
@@ -322,15 +369,18 @@ class QueryRewriter:
             j = i
             while j < len(text) and not protected[j] and is_hiragana(text[j]):
                 j += 1
-            out.append(self._convert_run(text[i:j], inside[i : j + 1], pairs))
+            out.append(self._convert_run(text[i:j], inside[i : j + 1], words[i : j + 1], pairs))
             i = j
         return "".join(out), pairs
 
-    def _convert_run(self, run: str, inside: list[bool], pairs: list[tuple[str, str]]) -> str:
+    def _convert_run(
+        self, run: str, inside: list[bool], words: list[int], pairs: list[tuple[str, str]]
+    ) -> str:
         """Convert the pieces of a hiragana run that cover the most characters.
 
         ``inside[i]``: a piece may not start or end at ``i``, inside a word the corpus writes
-        in kana.
+        in kana. ``words[i]``: how many characters before ``i`` are no grammar; a piece made
+        of grammar alone (no such character) is not converted.
         """
         n = len(run)
         covered = [0] * (n + 1)
@@ -345,6 +395,7 @@ class QueryRewriter:
                     and covered[start] + end - start > covered[end]
                     and not inside[start]
                     and not inside[end]
+                    and words[end] > words[start]
                 ):
                     covered[end], back[end] = covered[start] + end - start, (start, kanji)
         pieces: list[str] = []

@@ -19,6 +19,8 @@ import numpy as np
 from kb.embed.embedder import Embedder, occupying
 from kb.index.dense import DenseIndex, KindIndexes
 from kb.index.folder import IndexFolder, IndexRoot
+from kb.index.layout import KindRows, RowFinder
+from kb.index.lexical import SPARSE_MAX_SHARE, LexicalScores
 from kb.search import expiry
 from kb.search.confidence import (
     LEXICAL_DEPTH,
@@ -99,8 +101,9 @@ class Searcher:
         self.rewriter = QueryRewriter(vocabulary, self.tokenizer, self.lexical)
         self.vectors = index.vectors()
         self.title_vectors = index.title_vectors()
-        meta = self.store.chunk_metadata()
-        self.rowids = index.check_rowids(meta["rowid"])
+        meta = index.align(self.store.chunk_metadata())  # in the build's row order
+        self.rowids = meta["rowid"]
+        self._rows_of = RowFinder(self.rowids)
         self._doc_of = meta["doc_id"]
         self._chunk_id = meta["chunk_id"]
         self._kind = meta["kind"]
@@ -112,11 +115,11 @@ class Searcher:
         self._chunk_departments = [
             parsed.get(d) or parsed.setdefault(d, tuple(json.loads(d))) for d in meta["departments"]
         ]
-        self._kind_positions = {k: np.flatnonzero(self._kind == k) for k in DOC_KINDS}
-        self._kind_code = np.zeros(len(self._kind), dtype=np.int8)
-        for code, k in enumerate(DOC_KINDS):
-            self._kind_code[self._kind_positions[k]] = code
-        self._lexical_memo = threading.local()
+        self._kinds = KindRows(self._kind)
+        self._kind_positions = self._kinds.positions
+        self.lexical_sparse_max = SPARSE_MAX_SHARE
+        """Queries with fewer postings than this share of the chunks are scored from the posting
+        lists alone (:meth:`kb.index.lexical.QueryTerms.scores`); 0: never."""
         self.departments: dict[str, Department] = {d.name: d for d in self.store.departments()}
         self.department_feedback: DepartmentFeedback | None = None
         """Staff feedback voting in department ranking; set by the service."""
@@ -218,7 +221,7 @@ class Searcher:
         kind: DocKind,
         analysis: QueryAnalysis,
         qvec: np.ndarray | None,
-        lex_scores: np.ndarray | None,
+        lex_scores: LexicalScores | None,
         k: int,
         filters: Filters = Filters(),  # noqa: B008 - immutable
         mode: Mode | None = None,
@@ -240,14 +243,14 @@ class Searcher:
                 if positions.size < every.size:
                     allowed = np.ascontiguousarray(self.rowids[positions])
                 _, ids = index.search(qvec, n, allowed)
-                cand.update(np.searchsorted(self.rowids, ids).tolist())
+                cand.update(self._rows_of.rows(ids).tolist())
         if mode in ("lexical", "hybrid") and lex_scores is not None:
-            cand.update(self._lexical_top(kind, positions, lex_scores, n).tolist())
+            cand.update(self._kinds.top(kind, positions, lex_scores, n).tolist())
         if not cand:
             return []
         cpos = np.sort(np.fromiter(cand, dtype=np.int64))
         dense_s = self._dense_scores(cpos, qvec)
-        lex_s = lex_scores[cpos] if lex_scores is not None else np.zeros(len(cpos), np.float32)
+        lex_s = lex_scores.at(cpos) if lex_scores is not None else np.zeros(len(cpos), np.float32)
         if mode == "dense":
             fused = dense_s
         elif mode == "lexical":
@@ -284,33 +287,6 @@ class Searcher:
             if len(hits) >= k:
                 break
         return hits
-
-    def _lexical_top(
-        self, kind: DocKind, positions: np.ndarray, lex_scores: np.ndarray, n: int
-    ) -> np.ndarray:
-        """Positions of the ``n`` best (nonzero) lexical scores among ``positions``."""
-        if positions is self._kind_positions[kind]:
-            # An unfiltered pane: only the chunks that match a query term, found once per
-            # query for all panes, instead of a pass over every chunk of the kind.
-            pos = self._nonzero_by_kind(lex_scores)[kind]
-        else:
-            pos = positions[lex_scores[positions] > 0]
-        top = min(n, int(pos.size))
-        if not top:
-            return pos[:0]
-        return pos[np.argpartition(-lex_scores[pos], top - 1)[:top]]
-
-    def _nonzero_by_kind(self, lex_scores: np.ndarray) -> dict[DocKind, np.ndarray]:
-        memo = self._lexical_memo
-        if getattr(memo, "scores", None) is not lex_scores:
-            # A boolean mask first: numpy's nonzero on a float array branches per element
-            # (1M chunks: 3-7 ms), on a boolean one it does not (0.4-0.8 ms).
-            nonzero = np.flatnonzero(lex_scores > 0)
-            codes = self._kind_code[nonzero]
-            memo.by_kind = {k: nonzero[codes == i] for i, k in enumerate(DOC_KINDS)}
-            memo.scores = lex_scores
-        by_kind: dict[DocKind, np.ndarray] = memo.by_kind
-        return by_kind
 
     def _dense_scores(self, positions: np.ndarray, qvec: np.ndarray | None) -> np.ndarray:
         if qvec is None:
@@ -375,12 +351,15 @@ class Searcher:
                 qvec = self.embedder.encode_queries([analysis.text])[0]
         lex_scores = None
         if mode != "dense":
-            lex_scores = self.lexical.score(analysis.terms, analysis.weights)
+            terms = self.lexical.terms(analysis.terms, analysis.weights)
             cfg = self.config
             if reading_terms and cfg.reading_weight > 0:
-                lex_scores += cfg.reading_weight * self.readings.score(
-                    reading_terms, max_share=cfg.reading_max_share
+                terms = terms.plus(
+                    self.readings.terms(
+                        reading_terms, max_share=cfg.reading_max_share, scale=cfg.reading_weight
+                    )
                 )
+            lex_scores = terms.scores(self.lexical_sparse_max)
         per_kind = {
             kind: self.retrieve_kind(kind, analysis, qvec, lex_scores, k, filters, mode)
             for kind in kinds

@@ -5,7 +5,8 @@ Each database is a file of its own in the data directory, with a module of its o
 * ``kb.sqlite`` (:mod:`kb.store.documents`, schema in :mod:`kb.store.schema`): documents,
   chunks, departments. Every ingest is one transaction; an index build snapshots it.
 * ``embeddings.sqlite`` (:mod:`kb.store.embedding_cache`): document embeddings keyed by model
-  and chunk content, so a rebuild only embeds what changed.
+  and chunk content, so a rebuild only embeds what changed; beside them, the MeCab readings of
+  chunk texts (:mod:`kb.store.readings_cache`), so a rebuild only reads what changed.
 * ``feedback.sqlite`` (:mod:`kb.store.feedback`): the append-only feedback log.
 * ``querylog.sqlite`` (:mod:`kb.store.querylog`): the append-only log of searches.
 * ``trainer.sqlite`` (:mod:`kb.store.candidates`): draft FAQ entries awaiting approval.

@@ -3,7 +3,8 @@
 Readings are compared as hiragana: MeCab gives them in katakana, citizens type them in
 hiragana, and a loanword typed in hiragana (「こんびに」) should meet its katakana spelling.
 Long vowels are left as the normalizer leaves them (ー after katakana, and so after the
-hiragana it becomes).
+hiragana it becomes). :func:`is_grammar` tells the kana of grammar (particles, auxiliaries,
+light verbs) from a content word typed unconverted.
 """
 
 from __future__ import annotations
@@ -49,3 +50,57 @@ def grams(text: str, n: int) -> list[str]:
     if len(text) <= n:
         return [text] if text else []
     return [text[i : i + n] for i in range(len(text) - n + 1)]
+
+
+def _forms(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# The closed class of modern Japanese grammar, as MeCab (unidic-lite) tags it: particles,
+# auxiliaries, the light verbs and adjectives that carry inflection (する・いる・なる・ある・
+# できる・くれる…), 様・そう, formal nouns (こと・とき・ため…), まだ・もう and pronouns, in
+# the written forms they take. Kept
+# by part of speech because the same kana are content words elsewhere (いい in いいんかい).
+# Classical and dialect readings (り, き, ず as ざん, ぜ, けん, ど, せい) are left out on
+# purpose: MeCab reaches for them when it cuts an unconverted content word into pieces
+# (「せいど」 → せい + ど for 制度), and those pieces must stay convertible.
+_GRAMMAR: dict[str, frozenset[str]] = {
+    "助詞": _forms(
+        "が の を に へ と より から で や ば ても でも けれど けれども けど のに ので し て "
+        "ながら たり だり つつ は も こそ さえ しか すら ばかり まで だけ ほど くらい ぐらい "
+        "など なんか なり やら か な よ ね かな かしら わ ぞ さ って とか"
+    ),
+    "助動詞": _forms(
+        "ない なかっ なく なけれ なきゃ ず ぬ ん たい たく たかっ たけれ ます まし ませ ましょ "
+        "です でし でしょ だ だっ だろ た たら たろ せ せる させ させる れ れる られ られる "
+        "う よう まい らしい らしく らしかっ そう みたい な に で でしょう だろう ましょう"
+    ),
+    "動詞": _forms(
+        "し する すれ しろ さ せ しよ い いる いれ いろ なる なら なり なっ なれ なろ ある "
+        "あり あっ あれ あろ でき できる できれ できよ こ き くる くれ こよ いく いき いけ "
+        "いか いっ いこ み みる みれ みよ おく おき おい おか おけ しまう しまい しまっ しまわ "
+        "ちゃ ちゃう ちゃっ くれる もらう もらい もらっ もらえ もらわ あげ あげる くださ "
+        "ください くださる いただ いただく いただき いただけ いただい"
+    ),
+    "形容詞": _forms(
+        "ない なく なかっ なけれ なき いい よい よく よかっ よけれ ほしい ほしく ほしかっ"
+    ),
+    "形状詞": _forms("よう そう みたい"),
+    "名詞": _forms("こと もの ところ とき ため はず わけ"),
+    "副詞": _forms("まだ もう"),
+    "代名詞": _forms(
+        "わたし わたくし ぼく おれ あなた これ それ あれ どれ ここ そこ あそこ どこ こちら "
+        "そちら あちら どちら なに なん だれ いつ"
+    ),
+}
+
+
+def is_grammar(surface: str, pos1: str) -> bool:
+    """Whether a morpheme (its surface and MeCab's top-level part of speech) is grammar.
+
+    Grammar is a particle, an auxiliary, a light verb or adjective in one of its modern forms
+    (し, ない, いる, なっ, ください…), 様 or そう, a formal noun (こと, とき, ため…), まだ or
+    もう, or a pronoun: what a query's kana are when they are not a word the citizen left
+    unconverted.
+    """
+    return surface in _GRAMMAR.get(pos1, ())

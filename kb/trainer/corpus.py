@@ -73,7 +73,7 @@ def load_corpus(folder: Path) -> TrainerCorpus:
         departments = tuple(store.departments())
     finally:
         store.close()
-    index.check_rowids(meta["rowid"])
+    meta = index.align(meta)  # in the build's row order, as the vectors are
     title_vectors = index.title_vectors()
     cases = tuple(
         docs[i] for i in case_ids if i in docs and docs[i].status.strip() not in OPEN_STATUSES

@@ -141,3 +141,28 @@ def test_a_delete_while_another_writer_runs_gets_409(
     assert r.status_code == 409
     assert "ingest" in r.json()["detail"]
     assert "F1" in _suggested(app_clients["public"], "転入")
+
+
+def test_a_procedure_leaves_the_life_event_checklist(
+    settings: Settings, tmp_path: Path, app_clients: dict[str, TestClient]
+) -> None:
+    src = tmp_path / "procedures.csv"
+    src.write_text(
+        "id,手続き名,担当課,ライフイベント\nP1,転入届,市民課,転入\nP2,国保の加入,保険年金課,転入\n",
+        encoding="utf-8",
+    )
+    assert ingest_and_build(settings, [src], embedder=EMB).ingest.ok
+    staff, admin = app_clients["staff"], app_clients["admin"]
+
+    def listed() -> set[str]:
+        r = staff.get("/api/v1/lifeevents", params={"event": "転入"})
+        assert r.status_code == 200, r.text
+        return {p for p in ("P1", "P2") if f'"id":"{p}"' in r.text}
+
+    assert listed() == {"P1", "P2"}
+    assert app_clients["trainer"].delete("/api/v1/admin/documents/procedure:P1").status_code == 403
+    r = admin.delete("/api/v1/admin/documents/procedure:P1")
+    assert r.status_code == 200, r.text
+    assert r.json()["removed"] == ["procedure:P1"]
+    assert listed() == {"P2"}
+    assert admin.delete("/api/v1/admin/documents/procedure:P1").status_code == 404

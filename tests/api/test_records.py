@@ -204,7 +204,9 @@ def test_export_csv_round_trips_through_ingest(
     try:
         report = ingest([path], store)
         assert report.ok, report
-        assert (report.stats.added, report.stats.updated, report.stats.unchanged) == (0, 0, 2)
+        assert report.stats.added == 0  # the same cases, not copies beside them
+        # desk-R000002's "=..." comes back as "'=..." (the export's formula guard): changed.
+        assert (report.stats.updated, report.stats.unchanged) == (1, 1)
         docs = store.get_documents(["case:desk-R000001", "case:desk-R000002"])
     finally:
         store.close()

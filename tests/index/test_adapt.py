@@ -198,12 +198,13 @@ def test_better_is_recorded_built_audited_and_served(
     assert record["kept"] is True
     folder = settings.models_dir / record["folder"]
     assert record["folder"].startswith("adapted-base-model-")
-    assert effective_model(settings) == str(folder.resolve())
+    model_id = "adapted:" + folder.name  # not a path: it survives a move of DATA_DIR
+    assert effective_model(settings) == model_id
     assert record["train_pairs"] + record["heldout_pairs"] == len(pairs)
     assert record["validation"]["adapted"]["mrr_at_10"] > record["validation"]["base"]["mrr_at_10"]
     current = IndexRoot(settings.index_root).current()
     assert current.name == record["index"]
-    assert current.manifest().model == str(folder.resolve())
+    assert current.manifest().model == model_id
     # Every vector was embedded before the writer lock; the build itself found them cached.
     assert record["embedded"] == 0
     from kb.security.audit import AuditLog
@@ -217,16 +218,16 @@ def test_better_is_recorded_built_audited_and_served(
 
     # The running service follows the pointer and loads the adapted model with the index.
     searcher = service.searcher()
-    assert searcher.manifest.model == str(folder.resolve())
-    assert service.embedder.model_id == str(folder.resolve())
+    assert searcher.manifest.model == model_id
+    assert service.embedder.model_id == model_id
     status = adapt.adaptation_status(settings)
-    assert status["serving"] == str(folder.resolve())
+    assert status["serving"] == model_id
     assert status["adapted"]["validation"]["improved_by"] == pytest.approx(0.05)
 
     # Later builds keep the adapted model, even when handed the server's old embedder.
     again = rebuild(settings, embedder=NamedFake(BASE))
     assert again.cached == again.chunks  # the adapted model's vectors, from the cache
-    assert IndexRoot(settings.index_root).current().manifest().model == str(folder.resolve())
+    assert IndexRoot(settings.index_root).current().manifest().model == model_id
     # KB_ADAPT=false: the base model is one setting away.
     off = settings.model_copy(update={"adapt": False})
     assert effective_model(off) == BASE

@@ -212,3 +212,55 @@ def test_a_busy_writer_is_reported_not_waited_for(settings: Settings) -> None:
         assert "faq:F1" in store.document_ids("faq")
     finally:
         store.close()
+
+
+def test_the_cached_readings_of_a_deleted_text_go_and_the_rest_stay(settings: Settings) -> None:
+    from kb.index.readings import cache_version
+    from kb.store.lifecycle import text_keys
+    from kb.store.readings_cache import ReadingsCache
+
+    store = Store(settings.store_path)
+    try:
+        gone = text_keys(store, ["faq:F6"])
+        kept = text_keys(store, ["faq:F1"])
+    finally:
+        store.close()
+    readings = ReadingsCache(settings.data_dir / "embeddings.sqlite")
+    try:
+        assert set(readings.get(cache_version(), sorted(gone | kept))) == gone | kept
+        report = remove_documents(settings, ["faq:F6"], EMB, actor="t")
+        assert report.readings_rows == len(gone)
+        assert set(readings.get(cache_version(), sorted(gone | kept))) == kept
+    finally:
+        readings.close()
+
+
+def test_a_procedure_is_deleted_by_its_id_and_leaves_the_served_snapshot(
+    settings: Settings,
+) -> None:
+    from kb.types import Procedure
+
+    store = Store(settings.store_path)
+    try:
+        store.upsert_procedures(
+            [
+                Procedure("P1", "転入届", "市民課", ("転入",)),
+                Procedure("P2", "国保の加入", "保険年金課", ("転入",)),
+            ]
+        )
+    finally:
+        store.close()
+    rebuild(settings, embedder=EMB)
+    with pytest.raises(DocumentNotFound):
+        remove_documents(settings, ["procedure:P9"], EMB, actor="t")
+    report = remove_documents(settings, ["procedure:P1"], EMB, actor="t")
+    assert report.removed == ("procedure:P1",)
+    assert not report.erased  # public reference data
+    snapshot = IndexRoot(settings.index_root).current().open_snapshot()
+    try:
+        assert [p.id for p in snapshot.procedures()] == ["P2"]
+    finally:
+        snapshot.close()
+    assert parse_ids([" procedure:P2 "]) == ["procedure:P2"]
+    with pytest.raises(InputError, match="procedure"):
+        parse_ids(["procedures:P2"])

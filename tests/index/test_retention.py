@@ -68,3 +68,40 @@ def test_prune_removes_old_rows_and_builds_keeps_the_serving_build(tmp_path: Pat
 
     kept = prune(settings, dt.timedelta(days=90), now=NOW)
     assert (kept.query_rows, kept.builds) == (0, ())
+
+
+def test_records_are_kept_unless_asked_then_only_closed_ones_before_the_cutoff(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+
+    from kb.store.records import CLOSED, ConsultationRecord, Handoff, RecordStore
+
+    settings = Settings(data_dir=tmp_path / "data")
+    records = RecordStore(settings.records_path)
+    try:
+        old = records.add(ConsultationRecord(id="", status="対応中", date="2025-01-01"))
+        records.save(dataclasses.replace(old, status=CLOSED, closed_at="2025-01-02T09:00:00+00:00"))
+        records.add_handoff(Handoff(id="", record_id=old.id, summary="引継ぎ"))
+        recent = records.add(ConsultationRecord(id="", status="対応中", date="2026-05-01"))
+        records.save(
+            dataclasses.replace(recent, status=CLOSED, closed_at="2026-05-02T09:00:00+00:00")
+        )
+        still_open = records.add(ConsultationRecord(id="", status="対応中", date="2024-01-01"))
+    finally:
+        records.close()
+
+    kept = prune(settings, dt.timedelta(days=90), now=NOW)
+    assert (kept.records, kept.records_asked) == ((), False)
+    dry = prune(settings, dt.timedelta(days=90), now=NOW, records=True, dry_run=True)
+    assert (dry.records, dry.handoffs) == ((old.id,), 1)
+    done = prune(settings, dt.timedelta(days=90), now=NOW, records=True)
+    assert (done.records, done.handoffs) == ((old.id,), 1)
+    records = RecordStore(settings.records_path)
+    try:
+        assert records.get(old.id) is None
+        assert records.handoffs([old.id]) == []
+        assert records.get(recent.id) is not None
+        assert records.get(still_open.id) is not None  # open: never pruned, however old
+    finally:
+        records.close()

@@ -146,3 +146,64 @@ def test_removing_most_of_a_kind_needs_force(settings: Settings, tmp_path: Path)
     forced = ingest_and_build(settings, [empty], kind="faq", embedder=EMB, sync=True, force=True)
     assert forced.removed is not None
     assert _ids(settings, "faq") == []
+
+
+PROCEDURES = "id,手続き名,担当課,ライフイベント\n" + "".join(
+    f"P{i},手続き{i},市民課,転入\n" for i in range(1, 5)
+)
+
+
+def test_a_case_file_sync_never_removes_the_desk_s_cases(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Closed consultation records come from no file: a city's case export cannot erase them."""
+    from kb.ingest.chunking import chunk_document
+    from kb.text.mecab import MeCabTokenizer
+    from kb.types import Document
+
+    desk_case = Document("case:desk-R000001", "case", "窓口の相談", "案内した", ("市民課",))
+    store = Store(settings.store_path)
+    try:
+        store.upsert([(desk_case, chunk_document(desk_case, MeCabTokenizer()))])
+    finally:
+        store.close()
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES + "C2,2024-04-02,転出の相談,市民課へ案内した,市民課\n", encoding="utf-8")
+    out = ingest_and_build(settings, [cases], embedder=EMB, sync=True)
+    assert out.sync is not None
+    assert out.sync.remove == ()
+    assert _ids(settings, "case") == ["case:C1", "case:C2", "case:desk-R000001"]
+    # Without C1 the only city case goes; the desk's stays (and is not counted as the kind's).
+    cases.write_text(
+        CASES.splitlines()[0] + "\nC2,2024-04-02,転出の相談,市民課へ,市民課\n", encoding="utf-8"
+    )
+    out = ingest_and_build(settings, [cases], embedder=EMB, sync=True)
+    assert out.sync is not None
+    assert out.sync.removes == ("case:C1",)
+    assert _ids(settings, "case") == ["case:C2", "case:desk-R000001"]
+
+
+def test_a_procedure_missing_from_its_file_is_removed_by_sync(
+    settings: Settings, tmp_path: Path
+) -> None:
+    src = tmp_path / "procedures.csv"
+    src.write_text(PROCEDURES, encoding="utf-8")
+    assert ingest_and_build(settings, [src], embedder=EMB).ingest.ok
+    src.write_text(PROCEDURES.replace("P3,手続き3,市民課,転入\n", ""), encoding="utf-8")
+    dry = ingest_and_build(settings, [src], embedder=EMB, sync=True, dry_run=True)
+    assert dry.sync is not None
+    assert (dry.sync.kinds, dry.sync.remove) == (("procedure",), ("procedure:P3",))
+    out = ingest_and_build(settings, [src], embedder=EMB, sync=True)
+    assert out.removed is not None
+    assert out.removed.removed == ("procedure:P3",)
+    store = Store(settings.store_path)
+    try:
+        assert [p.id for p in store.procedures()] == ["P1", "P2", "P4"]
+        assert len(store.document_ids("faq")) == 9  # other kinds untouched
+    finally:
+        store.close()
+    snapshot = IndexRoot(settings.index_root).current().open_snapshot()
+    try:
+        assert [p.id for p in snapshot.procedures()] == ["P1", "P2", "P4"]
+    finally:
+        snapshot.close()

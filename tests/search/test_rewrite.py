@@ -206,3 +206,125 @@ def test_the_support_must_beat_the_kanji_as_typed_by_the_ratio(tokenizer: MeCabT
 
     assert rewriter(1.0).rewrite("免の更新はどこで").text == "免許の更新はどこで"
     assert rewriter(1000.0).rewrite("免の更新はどこで").text == "免の更新はどこで"
+
+
+# --- grammar is never converted (issue 16: 「オープンしない」 became オープン市内) ---------------
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+GRAMMAR_QUERIES = _words(
+    """
+パソコンが起動しない オープンしないのですか 申請できますか 申請しました
+申請しています 申請していない 申請したいのですが 申請させたい 申請させられる
+申請しなければならない 申請しないでください 申請してもらえますか
+申請していただけますか 申請しておく 申請してしまった 申請してほしい 申請ができない
+申請はまだですか 申請はもうできますか 申請がありません 申請があります 申請になります
+申請になりました 申請でした 申請だった 申請でしょうか 申請ですか 申請だろう
+申請なのですか 申請のようです 申請みたいです 申請するように 申請するような 申請だけ
+申請しか 申請ほど 申請くらい 申請など 申請から 申請まで 申請なので 申請なのに
+申請だけど 申請だけれど 申請しても 申請でも 申請ばかり 申請より 申請しながら
+申請したり 申請って 申請とか 書いてください 書かれる 書けない 書かなくて
+書いていた 書いていて 行かなかった 来ませんでした 申請していいですか
+申請してよいですか わたしが申請 これは申請 それを申請 どこで申請 なにを申請
+いつ申請 だれが申請 申請することができますか 申請するときは 申請するためには
+申請したところ 申請するはずです 申請するわけではない 子どもが生まれたら
+手続きをしたいのですが 窓口はどこですか 自治会に入っていない 参加させたい
+私はまだ65歳 送らないように 受診しないといけないのですか しない ない です
+ください いる なる する します ありません できます でしょうか ですか
+"""
+)
+
+
+def _hiragana_runs(text: str) -> list[str]:
+    runs, run = [], ""
+    for ch in text + "。":
+        if "\u3041" <= ch <= "\u3096":
+            run += ch
+        elif run:
+            runs.append(run)
+            run = ""
+    return runs
+
+
+@pytest.fixture(scope="module")
+def greedy_rewriter(tokenizer: MeCabTokenizer) -> QueryRewriter:
+    """A corpus that writes *every* kana stretch of :data:`GRAMMAR_QUERIES` with kanji."""
+    conversions = {
+        run[i:j]: "漢字"
+        for query in GRAMMAR_QUERIES
+        for run in _hiragana_runs(query)
+        for i in range(len(run))
+        for j in range(i + 2, len(run) + 1)
+    }
+    return QueryRewriter(Vocabulary(conversions, {}), tokenizer)
+
+
+def test_the_grammar_queries_are_many_and_varied() -> None:
+    runs = {run for query in GRAMMAR_QUERIES for run in _hiragana_runs(query)}
+    assert len(GRAMMAR_QUERIES) >= 90
+    assert len(runs) >= 60
+
+
+@pytest.mark.parametrize("query", GRAMMAR_QUERIES)
+def test_kana_that_is_grammar_is_never_converted(
+    greedy_rewriter: QueryRewriter, query: str
+) -> None:
+    # Particles, auxiliaries, light verbs and inflections, after a word typed in kanji or
+    # katakana or on their own: whatever the corpus writes with kanji, never a content word.
+    out = greedy_rewriter.rewrite(query, mend=False)
+    assert out.text == query
+    assert not out.corrections
+
+
+def test_the_reported_queries_keep_their_grammar(rewriter: QueryRewriter) -> None:
+    # The fixture's corpus writes しない as 市内.
+    assert rewriter.rewrite("パソコンが起動しない").text == "パソコンが起動しない"
+    assert rewriter.rewrite("オープンしないのですか").text == "オープンしないのですか"
+    # An unconverted 市内 with a content word around it is still one.
+    assert rewriter.rewrite("しないのじゅうみんひょう").text == "しないの住民票"
+
+
+@pytest.mark.parametrize(
+    ("typed", "converted"),
+    [
+        # MeCab cuts these into pieces it calls particles or verb endings, but some piece is
+        # no modern grammar (classical ど, dialect けん, a lone い): still converted.
+        ("せいどについて", "制度について"),
+        ("いいんかいのにってい", "委員会の日程"),
+        ("しけんみんぜいのしょうめいしょ", "市県民税の証明書"),
+    ],
+)
+def test_a_content_word_cut_into_grammar_like_pieces_is_converted(
+    tokenizer: MeCabTokenizer, typed: str, converted: str
+) -> None:
+    conversions = {
+        "せいど": "制度",
+        "いいんかい": "委員会",
+        "にってい": "日程",
+        "しけんみんぜい": "市県民税",
+        "しょうめいしょ": "証明書",
+    }
+    rewriter = QueryRewriter(Vocabulary(conversions, {}), tokenizer)
+    assert rewriter.rewrite(typed).text == converted
+
+
+# --- a katakana word is mended whole (issue 16: 「インスタ」 became ラインスタ) -----------------
+
+
+def test_a_piece_of_an_unknown_katakana_word_is_no_typo(tokenizer: MeCabTokenizer) -> None:
+    # MeCab cuts インスタ into イン + スタ; イン is ライン less one character, but mending it
+    # would leave スタ, no word of the corpus, behind.
+    words = {"ライン": 9, "トイレ": 5, "マイナンバー": 4, "カード": 6, "相談": 9}
+    rewriter = QueryRewriter(Vocabulary({}, words), tokenizer)
+    for query in ("インスタ", "インスタで相談", "インスタグラムで相談"):
+        out = rewriter.rewrite(query)
+        assert out.text == query
+        assert not out.corrections
+    # A katakana word mended whole, or one part of it where the rest is corpus words.
+    assert rewriter.rewrite("公園のイレ").text == "公園のトイレ"
+    # MeCab reads マイナンバーカド as マイ + ナンバー + カド: カド is mended, and the rest is
+    # the corpus word マイナンバー.
+    assert rewriter.rewrite("マイナンバーカドの申請").text == "マイナンバーカードの申請"

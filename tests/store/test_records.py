@@ -84,3 +84,56 @@ def test_two_writers_never_share_an_id(tmp_path: Path) -> None:
     assert len(ids) == len(set(ids)) == 40
     for s in stores:
         s.close()
+
+
+def _filled(store: RecordStore) -> list[str]:
+    """Three records (two closed long ago and recently, one open) with hand-offs."""
+    ids = []
+    for closed_at in ("2024-01-01T00:00:00+00:00", "2026-05-30T00:00:00+00:00", ""):
+        r = store.add(ConsultationRecord(id="", status="対応中", date="2024-01-01"))
+        if closed_at:
+            r = store.save(dataclasses.replace(r, status=CLOSED, closed_at=closed_at))
+        store.add_handoff(Handoff(id="", record_id=r.id, summary=f"{r.id}の引継ぎ"))
+        ids.append(r.id)
+    store.add_handoff(Handoff(id="", summary="検索だけから", case_ids=("case:desk-R000001",)))
+    return ids
+
+
+def test_removed_records_take_their_handoffs_and_their_numbers_are_never_reused(
+    tmp_path: Path,
+) -> None:
+    store = RecordStore(tmp_path / "records.sqlite")
+    try:
+        ids = _filled(store)
+        assert store.remove_records([ids[2], "R999999", "bad"]) == (1, 1)
+        assert store.get(ids[2]) is None
+        assert store.handoffs([ids[2]]) == []
+        # R000003 and H000003 stay retired: the audit log's ids keep naming one consultation.
+        again = store.add(ConsultationRecord(id="", status="対応中", date="2024-01-01"))
+        assert again.id == "R000004"
+        sheet = store.add_handoff(Handoff(id=""))
+        assert sheet.id == "H000005"
+        assert store.forget_cases(["case:desk-R000001"]) == 1
+        assert all(not h.case_ids for h in store.handoffs([""]))
+    finally:
+        store.close()
+
+
+def test_retention_prunes_only_records_closed_before_the_cutoff(tmp_path: Path) -> None:
+    store = RecordStore(tmp_path / "records.sqlite")
+    try:
+        ids = _filled(store)
+        cutoff = "2025-01-01T00:00:00+00:00"
+        # The stand-alone hand-off was written today: it stays.
+        assert store.prune_closed(cutoff, dry_run=True) == ([ids[0]], 1)
+        assert store.get(ids[0]) is not None  # a dry run removes nothing
+        assert store.prune_closed(cutoff) == ([ids[0]], 1)
+        assert store.get(ids[0]) is None
+        assert store.get(ids[1]) is not None  # closed after the cutoff
+        assert store.get(ids[2]) is not None  # open: never pruned
+        # The other closed one and the stand-alone hand-off; the open record's sheet stays.
+        assert store.prune_closed("2099-01-01T00:00:00+00:00") == ([ids[1]], 2)
+        assert len(store.handoffs([ids[2]])) == 1
+        assert store.get(ids[2]) is not None
+    finally:
+        store.close()

@@ -21,6 +21,7 @@ from kb.text.synonyms import (
     CitySynonyms,
     SynonymTable,
     ensure_synonyms_file,
+    katakana_joins,
     layer,
     load_synonyms,
     parse_synonyms,
@@ -79,10 +80,10 @@ def expand(table: SynonymTable, tokenizer: MeCabTokenizer, query: str) -> set[st
 
 def test_parse_keeps_flags_and_drops_deletion_records() -> None:
     groups = dict(parse_sudachi_json(json.dumps(FIXTURE), "fixture"))
-    assert groups["001121"] == [("国民健康保険", 0, 1), ("国保", 0, 1)]
+    assert groups["001121"] == [("国民健康保険", 0, 1, False, False), ("国保", 0, 1, True, False)]
     moving = groups["021673"]
-    assert ("転宅", 1, 4) in moving
-    assert all(midashi != "宿替え" for midashi, _, _ in moving)
+    assert ("転宅", 1, 4, False, False) in moving
+    assert all(item.midashi != "宿替え" for item in moving)
 
 
 @pytest.mark.parametrize(
@@ -93,6 +94,7 @@ def test_parse_keeps_flags_and_drops_deletion_records() -> None:
         ('[{"id": "7", "items": [{"expandControl": 0}]}]', "group 7, item 1", "midashi"),
         ('[{"id": "7", "items": [{"midashi": "a", "expandControl": 5}]}]', "item 1", "0, 1 or 2"),
         ('[{"id": "7", "items": [{"midashi": "a", "vocabularyNumber": "x"}]}]', "item 1", "number"),
+        ('[{"id": "7", "items": [{"midashi": "a", "ryakusyou": 1}]}]', "item 1", "'ryakusyou'"),
         ("[{", "", "not a JSON"),
     ],
 )
@@ -199,3 +201,107 @@ def test_new_city_file_is_the_commented_header(tmp_path: Path, tokenizer: MeCabT
     path.write_text("国保\t国民健康保険\n", encoding="utf-8")
     ensure_synonyms_file(path)  # an existing file is never overwritten
     assert path.read_text(encoding="utf-8") == "国保\t国民健康保険\n"
+
+
+# --- expansion-control labels and whole words (issue 16: 「インスタ」 misfired) -------------
+
+LABELLED = [
+    {
+        "id": "000105",
+        "items": [
+            item("インスタグラム"),
+            item("Instagram", hyoukiYure="アルファベット表記"),
+            item("インスタ", ryakusyou="略語・略称"),
+        ],
+    },
+    {
+        "id": "021562",
+        "items": [
+            item("源泉徴収票"),
+            item("源泉徴収表", hyoukiYure="間違い表記"),
+        ],
+    },
+    {
+        "id": "023060",
+        "items": [
+            item("突然"),
+            item("おもむろに", control=1, lexeme=2, gokeiSyubetsu="間違い"),
+            item("突如", lexeme=3),
+        ],
+    },
+]
+
+
+@pytest.fixture
+def labelled(tmp_path: Path, tokenizer: MeCabTokenizer) -> SynonymTable:
+    path = tmp_path / "labelled.json"
+    path.write_text(json.dumps(LABELLED, ensure_ascii=False), encoding="utf-8")
+    return layer(read_dictionary(path, tokenizer), CitySynonyms(), "group")
+
+
+def test_an_abbreviation_mecab_cuts_up_is_found_but_never_added(
+    labelled: SynonymTable, tokenizer: MeCabTokenizer
+) -> None:
+    # MeCab reads インスタ as イン + スタ: the pieces stand for it in a query, but added to
+    # one they would find チェックイン and the like.
+    assert tokenizer.lemmas("インスタ") == ("イン", "スタ")
+    assert expand(labelled, tokenizer, "インスタで発信") >= {"instagram", "タグ"}
+    from_full = expand(labelled, tokenizer, "インスタグラムで発信")
+    assert from_full == {"instagram"}
+    assert not from_full & {"イン", "スタ"}
+
+
+def test_a_form_marked_wrong_is_found_but_never_added(
+    labelled: SynonymTable, tokenizer: MeCabTokenizer
+) -> None:
+    # 表記ゆれ 間違い表記: 源泉徴収表 means 源泉徴収票; 源泉徴収票 never brings in 表.
+    assert "票" in expand(labelled, tokenizer, "源泉徴収表がほしい")
+    assert expand(labelled, tokenizer, "源泉徴収票がほしい") == set()
+    # 語形種別 間違い: おもむろに is a misuse for 突然, never an expansion of it.
+    assert "徐に" not in expand(labelled, tokenizer, "突然の休館")
+    assert "突如" in expand(labelled, tokenizer, "突然の休館")
+
+
+def test_compiled_labels_survive_the_cache(tmp_path: Path, tokenizer: MeCabTokenizer) -> None:
+    path = tmp_path / "labelled.json"
+    path.write_text(json.dumps(LABELLED, ensure_ascii=False), encoding="utf-8")
+    compiled = read_dictionary(path, tokenizer)
+    cached = read_dictionary(path, tokenizer)  # from the compiled JSON this time
+    assert cached.groups == compiled.groups
+    assert [g.targets for g in cached.groups] == [
+        (True, True, False),
+        (True, False),
+        (True, False, True),
+    ]
+
+
+def test_a_query_matches_katakana_words_whole(tokenizer: MeCabTokenizer) -> None:
+    from kb.search.query import analyze_query
+
+    city = parse_synonyms("グレー\t灰色\nカード\t札\n", "city.tsv", tokenizer)
+    table = layer(None, city)
+
+    def added(query: str) -> set[str]:
+        terms = tokenizer.lemmas(query)
+        return set(table.expand(terms, katakana_joins(query, terms, tokenizer)))
+
+    # グレーチング (a drain grating) is cut into グレー + チング: no colour in it.
+    assert katakana_joins("グレーチングの修理", tokenizer.lemmas("グレーチングの修理"), tokenizer)
+    assert added("グレーチングの修理") == set()
+    assert added("グレーの車") == {"灰色"}
+    assert added("マナカードを落とした") == set()
+    assert added("カードを落とした") == {"札"}
+    # Two katakana words apart are two words.
+    assert added("グレー・カード") == {"灰色", "札"}
+    # The searcher's analysis goes the same way.
+    analysis = analyze_query(
+        "グレーチングの修理", tokenizer, table, max_chars=200, synonym_weight=0.5
+    )
+    assert "灰色" not in analysis.terms
+    analysis = analyze_query("グレーの車", tokenizer, table, max_chars=200, synonym_weight=0.5)
+    assert "灰色" in analysis.terms
+
+
+def test_katakana_joins_gives_nothing_for_other_terms(tokenizer: MeCabTokenizer) -> None:
+    assert katakana_joins("グレーチング", ("グレー",), tokenizer) == ()
+    assert katakana_joins("", (), tokenizer) == ()
