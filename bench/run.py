@@ -351,7 +351,7 @@ def dense_recall(searcher: Searcher, qvecs: np.ndarray, k: int = 10) -> dict[str
             recalls.append(len(set(truth.tolist()) & set(ids.tolist())) / k)
             # What the searcher serves: its candidates re-scored with their float32 vectors.
             _, cand = index.search(q, depth)
-            pos = np.searchsorted(searcher.rowids, cand)
+            pos = searcher._rows_of.rows(cand)
             exact = np.asarray(vectors[np.sort(pos)] @ q, dtype=np.float32)
             top = searcher.rowids[np.sort(pos)][np.argsort(-exact)[:k]]
             served.append(len(set(truth.tolist()) & set(top.tolist())) / k)
@@ -481,7 +481,7 @@ def quality_side_by_side(real: Embedder, root: Path) -> dict[str, Any]:
         )
     rows = [r for r in searcher.store.iter_chunks() if r.kind == "faq"]
     ids = [Searcher._local_id(r.doc_id) for r in rows]
-    positions = np.searchsorted(searcher.rowids, [r.rowid for r in rows])
+    positions = searcher._rows_of.rows(np.array([r.rowid for r in rows], dtype=np.int64))
     vectors = np.asarray(searcher.vectors[positions], dtype=np.float32)
     tokens = [(*r.title_tokens, *r.text_tokens) for r in rows]
 

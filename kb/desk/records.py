@@ -6,10 +6,11 @@ with the rules ingest applies to case records (:class:`kb.ingest.redact.Redactor
 full profile, keeping the directory's names and phone numbers, the city's place names and the
 public numbers of published FAQ), so ``records.sqlite`` never holds a citizen's personal data.
 
-Closing a record (対応中 → 完了) stores it as the case document ``case:R000001`` and builds the
-index the way a trainer's FAQ approval does: under the writer lock, every unchanged chunk's
-vectors from the embedding cache, so only the new case is embedded; the service switches to
-the new build on its next search.
+Closing a record (対応中 → 完了) stores it as the case document ``case:desk-R000001`` (a
+namespace of its own, :data:`kb.store.records.CASE_PREFIX`) and builds the index the way a
+trainer's FAQ approval does: under the writer lock, every unchanged chunk's vectors from the
+embedding cache (and its readings from the readings cache), so only the new case is embedded
+and read; the service switches to the new build on its next search.
 """
 
 from __future__ import annotations

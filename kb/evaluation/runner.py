@@ -329,8 +329,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--no-adapt",
         dest="adapt",
         action="store_false",
-        help="score the base model only (default: the model adapted to the dataset's corpus, "
-        "as a city's kb adapts it, and the base model side by side; both cached)",
+        help="score the base model only (default, unless KB_ADAPT=false: the model adapted to "
+        "the dataset's corpus as a city's kb adapts it, and the base model side by side; cached)",
     )
     p.add_argument("--tune", action="store_true", help=argparse.SUPPRESS)  # the default now
 
@@ -338,7 +338,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     files = [f.strip() for f in args.queries.split(",") if f.strip()] or ["queries.jsonl"]
-    adapt = getattr(args, "adapt", True) and not settings.model.startswith("fake")
+    # The default as a city gets it: adapted to the corpus unless KB_ADAPT=false (or a fake model).
+    adapt = args.adapt and settings.adapt and not settings.model.startswith("fake")
     base_runs: list[FileReport] = []
     if adapt:
         _, adaptation = adapted_model_for(load_dataset(args.dataset, files[0]), settings)

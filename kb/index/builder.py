@@ -25,11 +25,11 @@ from kb.errors import StaleBuild
 from kb.faults import pause_point
 from kb.index.dense import KindIndexes
 from kb.index.folder import IndexRoot
-from kb.index.layout import kind_order
+from kb.index.layout import RowFinder, kind_order
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.index.manifest import Manifest
 from kb.index.readings import CachedReadings, ReadingsBuilder, Vocabulary
-from kb.index.routing import train_routing
+from kb.index.routing import labelled_chunks, train_routing
 from kb.store import ChunkRow, EmbeddingCache, Store
 from kb.store.readings_cache import ReadingsCache
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
@@ -196,9 +196,15 @@ def build_index(
                 progress("index", 2, 2)
             building.save_readings(*_build_readings(rows, bm25, progress, cache))
             # Departments learned from the labelled chunks' vectors (kb.index.routing).
-            meta = building.align(snapshot.chunk_metadata())  # in the rows' order
+            meta = snapshot.chunk_metadata()
             labels = [json.loads(d) for d in meta["departments"]]
-            building.save_routing(train_routing(vectors, title_vectors, labels))
+            # Fitted on the labelled chunks in row-id order, so that the model (and every
+            # answer) is the same whatever order the build keeps its rows in.
+            pos, _ = labelled_chunks(labels)
+            at = RowFinder(ids).rows(meta["rowid"][pos])
+            building.save_routing(
+                train_routing(vectors[at], title_vectors[at], [labels[i] for i in pos])
+            )
             corpus_hash = snapshot.corpus_hash()
             generation = snapshot.generation()
         finally:

@@ -56,6 +56,11 @@ _FUNCTION_POS = frozenset({"助詞", "助動詞"})
 _PAIR_POS = frozenset({"名詞", "接頭辞", "接尾辞"})
 """What a lone kanji left of a two-kanji word is read as: a verb stem (「入て」) is a dropped
 kana, not a dropped kanji."""
+_INFLECTING_POS = frozenset({"動詞", "助動詞", "形容詞"})
+"""Grammar that inflects the word before it (し, ない, たい): none at the start of a phrase."""
+_PHRASE_BREAKS = frozenset("。、,.!?「『(【[・/")
+"""What a phrase starts after, in a normalized query (full-width ASCII is half-width there);
+closing brackets are left out: the は of 「(申請)は」 attaches to what they close."""
 _WINDOW = 3
 """Most words a mended span covers (a compound broken by a typo: 天守 + 再 + 工事)."""
 
@@ -340,20 +345,27 @@ class QueryRewriter:
         いない), however often the corpus writes its reading as a word (市内, 世帯, 浜田, 以内).
         Only the closed class of modern grammar counts: an unconverted word that MeCab cuts
         into pieces has a piece outside it (「せいど」 → せい + ど, 「いいんかい」 → いい + ん
-        + か + い) and stays convertible.
+        + か + い) and stays convertible. A verb or auxiliary ending starting a query or a
+        phrase that has a word in it has nothing to inflect, and counts as no grammar there:
+        「しないの保育園」 and 「…補助金 しないの業者」 are 市内 (「しない」 alone stays).
         """
         if not self._conversions:
             return text, []
         protected = [False] * len(text)
         inside = [False] * (len(text) + 1)
         grammar = [False] * len(text)
-        for w in _located(text, readings):
+        located = _located(text, readings)
+        # A query of grammar alone (「しない」, 「ですか」) has no phrase for one to start.
+        content = any(r.term for r in readings)
+        for k, w in enumerate(located):
             surface = w.reading.surface
             if has_kanji(surface):
                 protected[w.start : w.end] = [True] * (w.end - w.start)
             elif surface in self._words and surface not in self._conversions:
                 inside[w.start + 1 : w.end] = [True] * (w.end - w.start - 1)
-            if is_grammar(surface, w.reading.pos1):
+            if is_grammar(surface, w.reading.pos1) and not (
+                content and w.reading.pos1 in _INFLECTING_POS and _phrase_start(located, k)
+            ):
                 grammar[w.start : w.end] = [True] * (w.end - w.start)
         # words[i]: characters before i that are no grammar; a piece needs one of its own.
         words = [0, *accumulate(not g for g in grammar)]
@@ -411,6 +423,14 @@ class QueryRewriter:
             end = start
         pairs.extend(found[::-1])
         return "".join(pieces[::-1])
+
+
+def _phrase_start(words: list[_Word], k: int) -> bool:
+    """Whether word ``k`` starts the text or a phrase (after a space, 、 or an opening bracket)."""
+    if k == 0:
+        return True
+    before = words[k - 1]
+    return before.end < words[k].start or before.reading.surface[-1:] in _PHRASE_BREAKS
 
 
 def _joined(words: list[_Word], first: int, last: int) -> str:

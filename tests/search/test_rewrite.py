@@ -273,7 +273,8 @@ def test_kana_that_is_grammar_is_never_converted(
     greedy_rewriter: QueryRewriter, query: str
 ) -> None:
     # Particles, auxiliaries, light verbs and inflections, after a word typed in kanji or
-    # katakana or on their own: whatever the corpus writes with kanji, never a content word.
+    # katakana, or a whole query of them: whatever the corpus writes with kanji, never a
+    # content word.
     out = greedy_rewriter.rewrite(query, mend=False)
     assert out.text == query
     assert not out.corrections
@@ -283,8 +284,12 @@ def test_the_reported_queries_keep_their_grammar(rewriter: QueryRewriter) -> Non
     # The fixture's corpus writes しない as 市内.
     assert rewriter.rewrite("パソコンが起動しない").text == "パソコンが起動しない"
     assert rewriter.rewrite("オープンしないのですか").text == "オープンしないのですか"
-    # An unconverted 市内 with a content word around it is still one.
-    assert rewriter.rewrite("しないのじゅうみんひょう").text == "しないの住民票"
+    # At the start of a query or a phrase, しない has nothing to inflect: it is 市内.
+    assert rewriter.rewrite("しないのじゅうみんひょう").text == "市内の住民票"
+    assert rewriter.rewrite("国民年金 しないのじゅうみん").text == "国民年金 市内の住民"
+    assert rewriter.rewrite("国民年金、しないで").text == "国民年金、市内で"
+    # After a closing bracket it still belongs to what the brackets close.
+    assert rewriter.rewrite("(申請)しないのですか").text == "(申請)しないのですか"
 
 
 @pytest.mark.parametrize(

@@ -278,7 +278,7 @@ def test_compiled_labels_survive_the_cache(tmp_path: Path, tokenizer: MeCabToken
 def test_a_query_matches_katakana_words_whole(tokenizer: MeCabTokenizer) -> None:
     from kb.search.query import analyze_query
 
-    city = parse_synonyms("グレー\t灰色\nカード\t札\n", "city.tsv", tokenizer)
+    city = parse_synonyms("グレー\t灰色\nカード\t会員証\n", "city.tsv", tokenizer)
     table = layer(None, city)
 
     def added(query: str) -> set[str]:
@@ -290,9 +290,9 @@ def test_a_query_matches_katakana_words_whole(tokenizer: MeCabTokenizer) -> None
     assert added("グレーチングの修理") == set()
     assert added("グレーの車") == {"灰色"}
     assert added("マナカードを落とした") == set()
-    assert added("カードを落とした") == {"札"}
+    assert added("カードを落とした") == {"会員", "証"}
     # Two katakana words apart are two words.
-    assert added("グレー・カード") == {"灰色", "札"}
+    assert added("グレー・カード") == {"灰色", "会員", "証"}
     # The searcher's analysis goes the same way.
     analysis = analyze_query(
         "グレーチングの修理", tokenizer, table, max_chars=200, synonym_weight=0.5
