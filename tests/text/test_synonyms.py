@@ -215,6 +215,10 @@ LABELLED = [
         ],
     },
     {
+        "id": "023625",
+        "items": [item("健康診査料"), item("健診料", ryakusyou="略語・略称")],
+    },
+    {
         "id": "021562",
         "items": [
             item("源泉徴収票"),
@@ -249,6 +253,9 @@ def test_an_abbreviation_mecab_cuts_up_is_found_but_never_added(
     from_full = expand(labelled, tokenizer, "インスタグラムで発信")
     assert from_full == {"instagram"}
     assert not from_full & {"イン", "スタ"}
+    # A kanji abbreviation is cut into words of it (健診 + 料): it is added.
+    assert tokenizer.lemmas("健診料") == ("健診", "料")
+    assert expand(labelled, tokenizer, "健康診査料の支払い") == {"健診"}
 
 
 def test_a_form_marked_wrong_is_found_but_never_added(
@@ -270,6 +277,7 @@ def test_compiled_labels_survive_the_cache(tmp_path: Path, tokenizer: MeCabToken
     assert cached.groups == compiled.groups
     assert [g.targets for g in cached.groups] == [
         (True, True, False),
+        (True, True),
         (True, False),
         (True, False, True),
     ]
