@@ -375,8 +375,13 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(OSError, AttributeError):
         os.nice(NICE)  # searches and staff's work come first
     settings = Settings()
+    from kb.errors import BusyError
+
     try:
         record = run_adaptation(settings, force=args.force)
+    except BusyError as exc:  # two builds in a row: the first one's adaptation runs
+        log.info("%s", exc)
+        return 0
     except Exception:
         log.exception("adaptation failed")
         return 1

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from kb.index.lexical import LexicalScores
-from kb.types import DOC_KINDS
+from kb.types import DOC_KINDS, DocKind
 
 
 def kind_order(kinds: Sequence[str]) -> np.ndarray:
     """The row order of a build whose chunks (in row-id order) have ``kinds``: grouped by kind
     in :data:`~kb.types.DOC_KINDS` order (others after, by name), row-id order within a kind."""
-    rank = {k: i for i, k in enumerate(DOC_KINDS)}
+    rank: dict[str, int] = {k: i for i, k in enumerate(DOC_KINDS)}
     others = sorted(set(kinds) - set(rank))
     rank.update({k: len(DOC_KINDS) + i for i, k in enumerate(others)})
     codes = np.fromiter((rank[k] for k in kinds), dtype=np.int64, count=len(kinds))
@@ -79,7 +79,7 @@ class KindRows:
 
     def __init__(self, kinds: np.ndarray) -> None:
         self.slices = kind_slices(kinds)
-        self.positions: dict[str, np.ndarray] = {}
+        self.positions: dict[DocKind, np.ndarray] = {}
         self._code: np.ndarray | None = None
         if self.slices is not None:
             for k in DOC_KINDS:
@@ -91,7 +91,7 @@ class KindRows:
                 self.positions[k] = np.flatnonzero(kinds == k)
                 self._code[self.positions[k]] = code
 
-    def matches(self, kind: str, lex: LexicalScores) -> tuple[np.ndarray, np.ndarray]:
+    def matches(self, kind: DocKind, lex: LexicalScores) -> tuple[np.ndarray, np.ndarray]:
         """The rows of ``kind`` with a lexical score above 0, ascending, and their scores."""
         if self.slices is not None:
             part = self.slices.get(kind, slice(0, 0))
@@ -108,7 +108,7 @@ class KindRows:
         found: tuple[np.ndarray, np.ndarray] = by_kind[kind]
         return found
 
-    def top(self, kind: str, positions: np.ndarray, lex: LexicalScores, n: int) -> np.ndarray:
+    def top(self, kind: DocKind, positions: np.ndarray, lex: LexicalScores, n: int) -> np.ndarray:
         """Rows of the ``n`` best lexical scores above 0 among ``positions`` (of ``kind``)."""
         if positions is self.positions[kind]:
             # An unfiltered pane: only the chunks that match a query term, instead of a pass

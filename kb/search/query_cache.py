@@ -6,9 +6,8 @@ data: a resident's words at the desk):
 * :class:`QueryVectors`, held by the search service across index switches: the query vector of
   each recently embedded text, keyed on the model (its id and the query graph in use) and the
   normalized query text that was embedded, so the same vector comes back bit for bit. A new
-  model gets a new, empty cache (:meth:`QueryVectors.for_embedder`). Besides the recent queries
-  it holds the query vectors of the published FAQ questions that a build stored
-  (:meth:`QueryVectors.add_known`): a question picked from the suggestions is not embedded.
+  model gets a new, empty cache (:meth:`QueryVectors.for_embedder`). A question picked from the
+  suggestions is the same text each time it is picked: embedded by its first search only.
 * :class:`AnswerCache`, one per searcher (so per index build): the whole answer of a recent
   search, keyed on everything the answer depends on (query, depth, filters, mode, limit, the
   search configuration, the day, which decides 公開期限) and valid only while the synonym table
@@ -21,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -78,18 +77,17 @@ def model_key(embedder: Embedder) -> str:
 
 
 class QueryVectors:
-    """Query vectors of recent queries (bounded LRU) and of known questions, for one model.
+    """Query vectors of recent queries (a bounded LRU), for one model.
 
     Args:
         embedder: The query embedder; the cache answers for this model only.
-        size: How many recent queries to keep (0: none; known questions are kept regardless).
+        size: How many recent queries to keep (0: none).
     """
 
     def __init__(self, embedder: Embedder, size: int) -> None:
         self.embedder = embedder
         self.model = model_key(embedder)
         self._recent: LRU[np.ndarray] = LRU(size)
-        self._known: dict[str, np.ndarray] = {}
         self.embedded = 0
         """Texts embedded through this cache (the misses)."""
 
@@ -100,22 +98,9 @@ class QueryVectors:
             return self
         return QueryVectors(embedder, self._recent.size)
 
-    def add_known(self, model: str, texts: Sequence[str], vectors: np.ndarray) -> int:
-        """Query vectors an index build computed for ``texts`` (the published FAQ questions,
-        normalized) with the query encoder ``model``; ignored for another model. Returns how
-        many were taken."""
-        if model != self.model or len(texts) != len(vectors):
-            return 0
-        for text, vector in zip(texts, vectors, strict=True):
-            self._known[text] = vector
-        return len(texts)
-
     def encode(self, text: str) -> np.ndarray:
         """The query vector of ``text`` (an analysed, normalized query), embedded only if it
-        was not seen recently and is no known question."""
-        known = self._known.get(text)
-        if known is not None:
-            return known
+        was not seen recently."""
         key = (self.model, text)
         found = self._recent.get(key)
         if found is not None:
@@ -134,7 +119,7 @@ class QueryVectors:
         return len(self._recent)
 
     def clear(self) -> None:
-        """Forget the recent queries (the known questions stay)."""
+        """Forget the recent queries."""
         self._recent.clear()
 
 

@@ -71,6 +71,16 @@ def _arrays(postings: dict[str, list[int]]) -> dict[str, npt.NDArray[np.int64]]:
     return {term: np.asarray(ids, dtype=np.int64) for term, ids in postings.items()}
 
 
+def _count(
+    index: dict[str, npt.NDArray[np.int64]], terms: set[str], n: int
+) -> npt.NDArray[np.float64]:
+    """How many of ``terms`` each entry holds (``[n]``)."""
+    lists = [index[t] for t in terms if t in index]
+    if not lists:
+        return np.zeros(n)
+    return np.bincount(np.concatenate(lists), minlength=n).astype(np.float64)
+
+
 def _reading(text: str, tokenizer: MeCabTokenizer) -> str:
     return "".join(reading_segments(tokenizer.readings(normalize(text))))
 
@@ -174,103 +184,38 @@ class Suggester:
             limit: At most this many suggestions.
         """
         key = _compact(text)[:100]
-        if not key or limit < 1:
+        if not key:
             return []
-        query = self._query(text, key)
-        # Only the questions in the shortest posting lists are scored at first (a common
-        # bigram such as 「ます」 is in most questions); a question in none of them scores at
-        # most the query's bound without them, so once the limit-th best scored question
-        # beats that bound, no other can reach the top. The answer is exactly the one of
-        # scoring every question (tests/search/test_suggest_oracle.py).
-        lists = query.lists
-        order = sorted(range(len(lists)), key=lambda i: lists[i].size)
-        chosen = [i for i in order if lists[i].size == 0]
-        for kind in (_GRAM, _READING):  # the bonus needs every bigram of one of the two
-            first = next((i for i in order if query.kinds[i] == kind and i not in chosen), None)
-            if first is not None:
-                chosen.append(first)
-        pending = [i for i in order if i not in chosen]
-        while True:
-            top = self._rank(query, self._union([lists[i] for i in chosen]), limit)
-            if not pending:
-                break
-            floor = top[-1][0] if len(top) >= limit else -np.inf
-            if query.bound([query.kinds[i] for i in chosen]) < floor - _MARGIN:
-                break
-            # The next shortest lists, as many again as are in (few rounds, however many).
-            take = max(1, len(chosen) - sum(lists[i].size == 0 for i in chosen))
-            chosen += pending[:take]
-            pending = pending[take:]
-        return [
-            Suggestion(
-                id=self._entries[idx].id,
-                question=self._entries[idx].question,
-                department=self._entries[idx].department,
-                score=round(score, 4),
-            )
-            for score, idx in top
-        ]
-
-    def _query(self, text: str, key: str) -> _Query:
-        long = len(key) >= 2
-        index = self._by_gram if long else self._by_char
-        grams = sorted(_grams(key))
-        lemmas = sorted(set(self.tokenizer.lemmas(normalize(text)))) if long else []
-        # The typed text's reading against the questions' readings: kana typed before
-        # conversion, or half converted, meets the kanji of the question.
-        reading = _reading(text[:100], self.tokenizer) if long else ""
-        reading_grams = sorted(g for g in _grams(reading) if len(g) == 2)
-        lists = [index.get(g, _NONE) for g in grams]
-        lists += [self._by_reading.get(g, _NONE) for g in reading_grams]
-        lists += [self._by_lemma.get(t, _NONE) for t in lemmas]
-        kinds = [_GRAM] * len(grams) + [_READING] * len(reading_grams) + [_LEMMA] * len(lemmas)
-        return _Query(key, reading, len(grams), len(reading_grams), len(lemmas), lists, kinds)
-
-    def _union(self, lists: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
-        """The entries in any of ``lists``, sorted, without those past their 公開期限."""
-        if not lists:
-            return _NONE
-        if len(lists) == 1:
-            ids = lists[0]
-        else:
-            mark = np.zeros(len(self._entries), dtype=bool)
-            for ids in lists:
-                mark[ids] = True
-            ids = np.flatnonzero(mark)
-        return self._expiry.drop(ids)
-
-    def _rank(
-        self, query: _Query, ids: npt.NDArray[np.int64], limit: int
-    ) -> list[tuple[float, int]]:
-        """The best ``limit`` of ``ids`` as ``(score, entry)``, scored on every list."""
-        hits = [np.zeros(ids.size) for _ in range(3)]
-        for kind, postings in zip(query.kinds, query.lists, strict=True):
-            if postings.size and ids.size:
-                at = np.searchsorted(postings, ids)
-                found = postings[np.minimum(at, postings.size - 1)] == ids
-                hits[kind] += found
-        gram_hits, reading_hits, lemma_hits = hits
-        coverage = gram_hits / query.grams
+        grams = _grams(key)
+        n = len(self._entries)
+        index = self._by_gram if len(key) >= 2 else self._by_char
+        gram_hits = _count(index, grams, n)
+        lemmas = set(self.tokenizer.lemmas(normalize(text))) if len(key) >= 2 else set()
+        lemma_hits = _count(self._by_lemma, lemmas, n)
+        coverage = gram_hits / len(grams)
         # A question holds the typed text only if it holds all of its bigrams.
         whole = coverage >= 1.0
-        if query.reading_grams:
-            reading_cover = reading_hits / query.reading_grams
+        # The typed text's reading against the questions' readings: kana typed before
+        # conversion, or half converted, meets the kanji of the question.
+        reading = _reading(text[:100], self.tokenizer) if len(key) >= 2 else ""
+        reading_grams = {g for g in _grams(reading) if len(g) == 2}
+        if reading_grams:
+            reading_cover = _count(self._by_reading, reading_grams, n) / len(reading_grams)
             coverage = np.maximum(coverage, reading_cover)
             whole |= reading_cover >= 1.0
-        lemma_cover = lemma_hits / query.lemmas if query.lemmas else np.zeros(ids.size)
-        keep = (coverage >= 0.5) | (lemma_cover > 0)
-        candidates = ids[keep]
+        lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)
+        candidates = np.flatnonzero((coverage >= 0.5) | (lemma_cover > 0))
+        candidates = self._expiry.drop(candidates)
         if candidates.size == 0:
             return []
-        base = coverage[keep] + 0.8 * lemma_cover[keep]
+        base = coverage[candidates] + 0.8 * lemma_cover[candidates]
         # Bonus: 1 for a question that starts with the typed text (or its reading), found for
         # all candidates at once in the sorted questions; 0.5 for one that contains it, which
         # only a question holding all of its bigrams can, so only those are looked at.
-        key, reading = query.key, query.reading
         prefix = self._by_key.starting_with(key, candidates)
         if reading:
             prefix |= self._by_reading_text.starting_with(reading, candidates)
-        maybe = ~prefix & whole[keep]
+        maybe = ~prefix & whole[candidates]
         if candidates.size > limit:
             # Only questions whose best possible score reaches the limit-th best sure score
             # can still be among the top.
@@ -295,48 +240,16 @@ class Suggester:
             bonus[look[np.asarray(contains, dtype=bool)]] = 0.5
         score = base + bonus
         order = np.lexsort((candidates, self._key_len[candidates], -score))[:limit]
-        return [(float(score[j]), int(candidates[j])) for j in order]
-
-
-_GRAM, _READING, _LEMMA = 0, 1, 2
-_MARGIN = 1e-9
-"""Rounding allowance when a bound is compared with a score."""
-_NONE: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True)
-class _Query:
-    """What one typed text is matched with: its posting lists and their kinds."""
-
-    key: str
-    reading: str
-    grams: int
-    reading_grams: int
-    lemmas: int
-    lists: list[npt.NDArray[np.int64]]
-    kinds: list[int]
-
-    def bound(self, chosen: list[int]) -> float:
-        """The highest score a question in none of the ``chosen`` lists (their kinds) can get.
-
-        It misses one bigram per chosen bigram list and one lemma per chosen lemma list. It can
-        only start with or contain the typed text holding all of the text's bigrams (or all of
-        its reading's): not if one of each is chosen, unless the reading has a single kana
-        (its prefix needs no bigram).
-        """
-        gram_cover = (self.grams - chosen.count(_GRAM)) / self.grams
-        reading_cover = (
-            (self.reading_grams - chosen.count(_READING)) / self.reading_grams
-            if self.reading_grams
-            else 0.0
-        )
-        lemma_cover = (self.lemmas - chosen.count(_LEMMA)) / self.lemmas if self.lemmas else 0.0
-        bonus = (
-            _GRAM not in chosen
-            or (self.reading_grams and _READING not in chosen)
-            or (self.reading and not self.reading_grams)
-        )
-        return max(gram_cover, reading_cover) + 0.8 * lemma_cover + (1.0 if bonus else 0.0)
+        scored = [(float(score[j]), int(candidates[j])) for j in order]
+        return [
+            Suggestion(
+                id=self._entries[idx].id,
+                question=self._entries[idx].question,
+                department=self._entries[idx].department,
+                score=round(score, 4),
+            )
+            for score, idx in scored
+        ]
 
 
 class _SortedTexts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ def test_kind_rows_split_matches_the_same_in_either_layout() -> None:
     legacy = KindRows(kinds)
     order = kind_order(kinds.tolist())
     grouped = KindRows(kinds[order])
-    assert legacy.slices is None and grouped.slices is not None
+    assert legacy.slices is None
+    assert grouped.slices is not None
     for kind in ("faq", "case", "manual", "department"):
         rows, got = legacy.matches(kind, _scores(values))
         rows2, got2 = grouped.matches(kind, _scores([values[i] for i in order]))
@@ -111,7 +113,8 @@ def test_a_build_groups_its_chunks_by_kind(builds: tuple[Path, Path]) -> None:
         assert sorted(aligned["rowid"].tolist()) == meta["rowid"].tolist()
         assert (aligned is not meta) is reordered  # the demo corpus is ingested cases first
     slices = kind_slices(folder.align(meta)["kind"])
-    assert slices is not None and list(slices)[:2] == ["case", "faq"]  # the legacy build
+    assert slices is not None
+    assert list(slices)[:2] == ["case", "faq"]
     grouped_kinds = IndexFolder(grouped).align(meta)["kind"]
     assert list(kind_slices(grouped_kinds) or {}) == ["faq", "case", "manual", "department"]
 
@@ -121,18 +124,21 @@ def test_interleaved_kinds_answer_the_same_grouped_or_not(
 ) -> None:
     # Documents stored with their kinds interleaved: the build in row-id order has no slices.
     docs = [*DOCUMENTS, *(department_document(d) for d in DEPARTMENTS)]
-    interleaved = [d for pair in zip(docs[::2], docs[1::2], strict=False) for d in pair]
-    interleaved += docs[len(interleaved) :]
+    by_kind = [[d for d in docs if d.kind == kind] for kind in ("department", "case", "faq")]
+    by_kind.append([d for d in docs if d.kind == "manual"])
+    interleaved = [d for group in zip_longest(*by_kind) for d in group if d is not None]
     store = Store(None)
     store.upsert_departments(list(DEPARTMENTS))
-    store.upsert((doc, chunk_document(doc, tokenizer)) for doc in reversed(interleaved))
+    for doc in interleaved:
+        store.upsert([(doc, chunk_document(doc, tokenizer))])
     emb = FakeEmbedder(64)
     grouped = build_index(store, emb, tmp_path / "grouped").path
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(builder, "kind_order", lambda kinds: np.arange(len(kinds)))
         legacy = build_index(store, emb, tmp_path / "legacy").path
     a, b = Searcher(grouped, emb, tokenizer), Searcher(legacy, emb, tokenizer)
-    assert a._kinds.slices is not None and b._kinds.slices is None
+    assert a._kinds.slices is not None
+    assert b._kinds.slices is None
     for q in ("母の物忘れがひどく認知症が心配", "粗大ごみを出したい", "定期購入の解約", "住民票"):
         for filters in (Filters(), Filters(kinds=("case", "faq"))):
             assert _answer(a.search(q, k=3, filters=filters)) == _answer(

@@ -34,7 +34,8 @@ def test_postings_only_scores_equal_the_dense_sum_bit_for_bit(seed: int) -> None
             query = query.plus(readings.terms(other, max_share=0.5, scale=0.3))
         dense = query.scores(0.0)
         postings = query.scores(1e9)
-        assert dense.is_sparse == (query.postings == 0) and postings.is_sparse
+        assert dense.is_sparse == (query.postings == 0)
+        assert postings.is_sparse
         expected = lemmas.score(tokens, weights)
         if len(query.fields) > 1:
             expected += 0.3 * readings.score(other, max_share=0.5)
@@ -54,7 +55,8 @@ def test_the_cheaper_way_is_chosen_by_the_postings() -> None:
     texts[7].append("rare")
     lemmas = LexicalIndex.build([[] for _ in texts], texts)
     rare = lemmas.terms(["rare"]).scores()
-    assert rare.is_sparse and rare.matches()[0].tolist() == [3, 7]
+    assert rare.is_sparse
+    assert rare.matches()[0].tolist() == [3, 7]
     assert not lemmas.terms(["w0", "w1"]).scores().is_sparse  # in most documents
     assert lemmas.terms([]).scores().matches()[0].size == 0
 
@@ -62,7 +64,8 @@ def test_the_cheaper_way_is_chosen_by_the_postings() -> None:
 def test_matches_in_a_range_of_rows() -> None:
     scores = LexicalScores(6, rows=np.array([0, 2, 3, 5]), values=np.ones(4, np.float32))
     rows, values = scores.matches_in(2, 5)
-    assert rows.tolist() == [2, 3] and values.tolist() == [1.0, 1.0]
+    assert rows.tolist() == [2, 3]
+    assert values.tolist() == [1.0, 1.0]
     assert scores.at(np.array([1, 2, 5])).tolist() == [0.0, 1.0, 1.0]
     assert LexicalScores(3, rows=np.zeros(0, np.int64), values=np.zeros(0, np.float32)).at(
         np.array([0, 2])

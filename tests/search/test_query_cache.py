@@ -11,7 +11,7 @@ import pytest
 from kb.embed.embedder import FakeEmbedder
 from kb.search import expiry
 from kb.search.feedback import DepartmentFeedback
-from kb.search.query_cache import LRU, AnswerCache, QueryVectors, model_key
+from kb.search.query_cache import LRU, AnswerCache, QueryVectors
 from kb.search.searcher import Searcher
 from kb.search.service import SearchService
 from kb.types import Filters, SearchResult
@@ -56,7 +56,8 @@ def test_lru_keeps_the_most_recent_and_is_bounded() -> None:
     assert (lru.get("a"), lru.get("c"), len(lru)) == (1, 3, 2)
     off: LRU[int] = LRU(0)
     off.put("a", 1)
-    assert off.get("a") is None and len(off) == 0
+    assert off.get("a") is None
+    assert len(off) == 0
     with pytest.raises(ValueError, match="0 or more"):
         LRU(-1)
 
@@ -68,8 +69,10 @@ def test_a_text_is_embedded_once_and_the_vector_is_the_same() -> None:
     again = cache.encode("住民票")
     assert emb.queries == ["住民票"]
     np.testing.assert_array_equal(first, emb.encode_queries(["住民票"])[0])
-    assert again is first and not again.flags.writeable
-    assert cache.hits == 1 and cache.embedded == 1
+    assert again is first
+    assert not again.flags.writeable
+    assert cache.hits == 1
+    assert cache.embedded == 1
 
 
 def test_the_cache_is_bounded_and_forgets_the_oldest() -> None:
@@ -88,22 +91,10 @@ def test_another_model_gets_a_new_empty_cache() -> None:
     assert cache.for_embedder(CountingEmbedder(model="base")) is cache
     adapted = CountingEmbedder(model="adapted")
     fresh = cache.for_embedder(adapted)
-    assert fresh is not cache and len(fresh) == 0
+    assert fresh is not cache
+    assert len(fresh) == 0
     fresh.encode("住民票")
     assert adapted.queries == ["住民票"]
-
-
-def test_known_questions_are_never_embedded_and_only_for_their_model() -> None:
-    emb = CountingEmbedder()
-    cache = QueryVectors(emb, 0)
-    vec = np.ones(64, dtype=np.float32)
-    assert cache.add_known("another|", ["住民票の写しを取りたい"], vec[None, :]) == 0
-    assert cache.add_known(model_key(emb), ["住民票の写しを取りたい"], vec[None, :]) == 1
-    np.testing.assert_array_equal(cache.encode("住民票の写しを取りたい"), vec)
-    assert emb.queries == []
-    cache.encode("ほかの質問")
-    cache.encode("ほかの質問")  # size 0: recent queries are not kept
-    assert emb.queries == ["ほかの質問", "ほかの質問"]
 
 
 def test_an_answer_is_recomputed_when_synonyms_or_feedback_change() -> None:
@@ -135,7 +126,8 @@ def test_a_repeated_search_embeds_nothing_and_answers_the_same(index_root: Path)
     assert embedded == len(QUERIES)
     again = [searcher.search(q, k=3) for q in QUERIES]
     assert len(emb.queries) == embedded
-    assert searcher.answers is not None and searcher.answers.hits == len(QUERIES)
+    assert searcher.answers is not None
+    assert searcher.answers.hits == len(QUERIES)
     plain = Searcher(searcher.folder, FakeEmbedder(64), searcher.tokenizer, searcher.config)
     plain.synonyms = searcher.synonyms
     plain.department_feedback = searcher.department_feedback
@@ -155,9 +147,11 @@ def test_another_depth_filter_or_mode_is_another_answer_but_no_new_embedding(
     cases = searcher.search(q, k=3, filters=Filters(kinds=("case",)))
     searcher.search(q, k=3, mode="dense")
     assert len(wide.faqs) > len(narrow.faqs)
-    assert cases.faqs == () and cases.cases
+    assert cases.faqs == ()
+    assert cases.cases
     assert emb.queries == [q]
-    assert searcher.answers is not None and searcher.answers.hits == 0
+    assert searcher.answers is not None
+    assert searcher.answers.hits == 0
 
 
 def test_the_day_is_part_of_the_answer(index_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +159,8 @@ def test_the_day_is_part_of_the_answer(index_root: Path, monkeypatch: pytest.Mon
     searcher.search(QUERIES[1], k=3, filters=Filters(published_only=True))
     monkeypatch.setattr(expiry, "today", lambda: "2999-01-01")
     searcher.search(QUERIES[1], k=3, filters=Filters(published_only=True))
-    assert searcher.answers is not None and searcher.answers.hits == 0
+    assert searcher.answers is not None
+    assert searcher.answers.hits == 0
 
 
 def test_new_feedback_recomputes_the_answer(index_root: Path) -> None:
@@ -175,7 +170,8 @@ def test_new_feedback_recomputes_the_answer(index_root: Path) -> None:
     searcher.search(QUERIES[0], k=3)
     searcher.department_feedback = DepartmentFeedback()  # another vote: not the cached answer
     searcher.search(QUERIES[0], k=3)
-    assert searcher.answers is not None and searcher.answers.hits == 0
+    assert searcher.answers is not None
+    assert searcher.answers.hits == 0
 
 
 def test_size_zero_turns_both_caches_off(index_root: Path) -> None:
@@ -199,6 +195,7 @@ def test_the_vectors_survive_an_index_switch_with_the_same_model(
     assert isinstance(store, Store)
     build_index(store, fake_embedder, index_root)
     new = service.searcher()
-    assert new is not old and new.answers is not old.answers
+    assert new is not old
+    assert new.answers is not old.answers
     new.search(QUERIES[0], k=3)
     assert emb.queries == [QUERIES[0]]
