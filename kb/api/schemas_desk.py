@@ -39,7 +39,9 @@ class RecordIn(BaseModel):
     channel: str | None = Field(
         default=None, max_length=20, description="窓口, 電話, メール, LINE or オンライン."
     )
-    category: str | None = Field(default=None, max_length=MAX_SHORT_CHARS)
+    category: str | None = Field(
+        default=None, max_length=MAX_SHORT_CHARS, description="分類 (category)."
+    )
     departments: list[ShortText] | None = Field(
         default=None, max_length=30, description="Departments involved (directory names)."
     )
@@ -132,15 +134,25 @@ class ClosedOut(BaseModel):
 class HandoffIn(BaseModel):
     """A hand-off sheet; empty texts are taken from the record (words, notes, actions)."""
 
-    to_department: str = Field(default="", max_length=MAX_SHORT_CHARS)
+    to_department: str = Field(
+        default="",
+        max_length=MAX_SHORT_CHARS,
+        description="The receiving department (a directory name) or outside body.",
+    )
     to_outside: str = Field(
         default="", max_length=MAX_SHORT_CHARS, description="An outside body and its contact."
     )
     urgency: str = Field(default="通常", max_length=10, description="通常, 至急 or 緊急.")
-    summary: str = Field(default="", max_length=MAX_WORDS_CHARS)
-    heard: str = Field(default="", max_length=MAX_NOTES_CHARS)
-    done: str = Field(default="", max_length=MAX_WORDS_CHARS)
-    bring: str = Field(default="", max_length=MAX_SHORT_CHARS * 5)
+    summary: str = Field(
+        default="", max_length=MAX_WORDS_CHARS, description="The consultation in brief."
+    )
+    heard: str = Field(
+        default="", max_length=MAX_NOTES_CHARS, description="What was heard (masked)."
+    )
+    done: str = Field(default="", max_length=MAX_WORDS_CHARS, description="What was done.")
+    bring: str = Field(
+        default="", max_length=MAX_SHORT_CHARS * 5, description="What the citizen brings."
+    )
 
     def draft(self) -> HandoffDraft:
         return HandoffDraft(
@@ -194,6 +206,16 @@ class SheetIn(BaseModel):
     They are put on this one sheet and nowhere else: never stored, logged or audited.
     """
 
-    format: Literal["html", "docx"] = "html"
-    citizen_name: str = Field(default="", max_length=MAX_CONTACT_CHARS)
-    citizen_phone: str = Field(default="", max_length=MAX_CONTACT_CHARS)
+    format: Literal["html", "docx"] = Field(
+        default="html", description="html: the A4 print view; docx: a Word file."
+    )
+    citizen_name: str = Field(
+        default="",
+        max_length=MAX_CONTACT_CHARS,
+        description="Printed on the sheet only; never stored or logged.",
+    )
+    citizen_phone: str = Field(
+        default="",
+        max_length=MAX_CONTACT_CHARS,
+        description="Printed on the sheet only; never stored or logged.",
+    )

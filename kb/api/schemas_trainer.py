@@ -205,7 +205,7 @@ class FaqFieldsIn(BaseModel):
         max_length=200,
         description="担当課, several separated by 、: the first is the contact the widget shows.",
     )
-    category: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=200, description="分類 (category).")
     url: str | None = Field(default=None, max_length=200, description="http(s) only.")
     owner: str | None = Field(default=None, max_length=200, description="所管課.")
     updated: str | None = Field(default=None, max_length=200, description="更新日: " + _DATE)

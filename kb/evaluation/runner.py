@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.embed.embedder import Embedder, embedder_from_settings, set_thread_count
 from kb.evaluation.beir import Dataset, load_dataset, load_queries
@@ -32,6 +32,10 @@ from kb.settings import Settings
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
 from kb.text.synonyms import SynonymTable, base_dictionary, load_synonyms
+
+if TYPE_CHECKING:
+    from kb.embed.adapt_train import FastTuneConfig
+    from kb.embed.tune_pairs import TrainingPair
 
 DEFAULT_MODE = "hybrid"
 PIPELINE_VERSION = "6"
@@ -146,9 +150,9 @@ def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None
     """
     import hashlib
 
-    from kb.embed.adapt import adapted_folder_name, split_pairs, write_json_atomic
-    from kb.embed.adapt_train import FastTuneConfig, fast_tune
-    from kb.embed.tune import base_model_path
+    from kb.embed.adapt import adapted_folder_name, split_pairs
+    from kb.embed.adapt_train import FastTuneConfig
+    from kb.embed.folders import build_lock
     from kb.embed.tune_pairs import pairs_from_documents, pairs_hash
 
     pairs = pairs_from_documents(dataset.corpus)
@@ -159,6 +163,27 @@ def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None
     ).hexdigest()
     folder = settings.models_dir / ("eval-" + adapted_folder_name(settings.model, digest))
     decision = folder.with_name(folder.name + ".json")
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    # Two evaluations of one corpus at once train it once: the second waits, then reads.
+    with build_lock(folder.with_name(folder.name + ".lock")):
+        record = _adapt_once(decision, folder, train, heldout, config, settings)
+    kept = bool(record.get("kept")) and (folder / "modules.json").is_file()
+    return (folder if kept else None), record
+
+
+def _adapt_once(
+    decision: Path,
+    folder: Path,
+    train: list[TrainingPair],
+    heldout: list[TrainingPair],
+    config: FastTuneConfig,
+    settings: Settings,
+) -> dict[str, Any]:
+    """The cached decision of :func:`adapted_model_for`, adapting first if there is none."""
+    from kb.embed.adapt import write_json_atomic
+    from kb.embed.adapt_train import fast_tune
+    from kb.embed.tune import base_model_path
+
     try:
         record: dict[str, Any] = json.loads(decision.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -183,8 +208,7 @@ def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None
             "cpu_seconds": report.cpu_seconds,
         }
         write_json_atomic(decision, record)
-    kept = bool(record.get("kept")) and (folder / "modules.json").is_file()
-    return (folder if kept else None), record
+    return record
 
 
 def tuned_model_for(dataset: Dataset, settings: Settings) -> Path:
@@ -332,7 +356,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="score the base model only (default, unless KB_ADAPT=false: the model adapted to "
         "the dataset's corpus as a city's kb adapts it, and the base model side by side; cached)",
     )
-    p.add_argument("--tune", action="store_true", help=argparse.SUPPRESS)  # the default now
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="kept for older scripts: the adapted model is the default now (see --no-adapt)",
+    )
 
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:

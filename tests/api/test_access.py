@@ -497,7 +497,9 @@ def test_kb_serve_trusts_forwarded_headers_only_from_the_configured_proxies(
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
     # `kb serve --workers N` writes os.environ for its workers: restore it afterwards.
-    for name in ("KB_DATA_DIR", "KB_MODEL", "KB_THREADS", "KB_WORKERS", "KB_FORWARDED_ALLOW_IPS"):
+    # (PROMETHEUS_MULTIPROC_DIR too: left set, every later test's /metrics would read zeros.)
+    names = ("KB_DATA_DIR", "KB_MODEL", "KB_THREADS", "KB_WORKERS", "KB_FORWARDED_ALLOW_IPS")
+    for name in (*names, "PROMETHEUS_MULTIPROC_DIR"):
         monkeypatch.setenv(name, os.environ.get(name, ""))
         monkeypatch.delenv(name)
     args = ["--data-dir", str(tmp_path), "--model", "fake", "serve", "--workers", str(workers)]

@@ -186,7 +186,7 @@ def test_fast_tune_learns_and_validates_on_held_out_pairs(base_model: Path, tmp_
     assert report.adapted.queries == 16
     assert report.final_loss < report.first_loss
     assert report.cpu_seconds > 0
-    assert report.seconds < 120
+    assert report.cpu_seconds < 600  # 48 short pairs: bounded even on a loaded machine
     assert (out / "kb_tune.json").is_file()
     tuned = SentenceTransformer(str(out), device="cpu")
     base = SentenceTransformer(str(base_model), device="cpu")
