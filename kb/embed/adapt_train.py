@@ -71,7 +71,7 @@ class FastTuneConfig:
             memory of the cached states for a large case archive.
     """
 
-    train_layers: int = 2
+    train_layers: int = 4
     max_query_tokens: int = 64
     max_passage_tokens: int = 128
     passages_per_answer: int = 1
