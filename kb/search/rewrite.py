@@ -113,6 +113,8 @@ class QueryRewriter:
         lexical: The index's lemma BM25 index: where a lone kanji's two-kanji words are weighed
             (without it, lone kanji are left as typed).
         context_ratio: :data:`CONTEXT_RATIO` (evaluation grids vary it).
+        keep_grammar: Never convert kana that is grammar (:meth:`convert`); off only to
+            measure what that rule changes (``eval/grammar_kana.py``).
     """
 
     def __init__(
@@ -122,11 +124,13 @@ class QueryRewriter:
         lexical: LexicalIndex | None = None,
         *,
         context_ratio: float = CONTEXT_RATIO,
+        keep_grammar: bool = True,
     ) -> None:
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
         self.lexical = lexical
         self.context_ratio = context_ratio
+        self.keep_grammar = keep_grammar
         self._conversions = vocabulary.conversions
         self._words = vocabulary.words
         self._longest = max((len(k) for k in self._conversions), default=0)
@@ -363,8 +367,12 @@ class QueryRewriter:
                 protected[w.start : w.end] = [True] * (w.end - w.start)
             elif surface in self._words and surface not in self._conversions:
                 inside[w.start + 1 : w.end] = [True] * (w.end - w.start - 1)
-            if is_grammar(surface, w.reading.pos1) and not (
-                content and w.reading.pos1 in _INFLECTING_POS and _phrase_start(located, k)
+            if (
+                self.keep_grammar
+                and is_grammar(surface, w.reading.pos1)
+                and not (
+                    content and w.reading.pos1 in _INFLECTING_POS and _phrase_start(located, k)
+                )
             ):
                 grammar[w.start : w.end] = [True] * (w.end - w.start)
         # free[i]: characters before i that are no grammar; a piece needs one of its own.
