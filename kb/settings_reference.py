@@ -29,7 +29,7 @@ ENV_PREFIX = "KB_"
 HEADER = """\
 # Settings reference
 
-<!-- Generated from kb/settings.py by `python -m kb.settings_reference --write`:
+<!-- Generated from kb/settings/ by `python -m kb.settings_reference --write`:
      edit the descriptions there, not here (tests/test_settings_reference.py checks). -->
 
 Every setting is read from an environment variable `KB_<NAME>` (in a systemd unit: the
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     missing = undocumented()
     if missing:
-        print(f"settings without a description in kb/settings.py: {', '.join(missing)}")
+        print(f"settings without a description in kb/settings/: {', '.join(missing)}")
         return 1
     text = render()
     if args.write:

@@ -14,7 +14,7 @@ from kb.settings_reference import DOC, main, render, settings_docs, undocumented
 
 def test_every_setting_has_a_description() -> None:
     assert undocumented() == [], (
-        "describe these in kb/settings.py (Field(description=...)), then run "
+        "describe these in kb/settings/ (Field(description=...)), then run "
         "python -m kb.settings_reference --write"
     )
 
