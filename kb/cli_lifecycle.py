@@ -80,7 +80,7 @@ def print_sync(update: UpdateReport, *, dry_run: bool) -> bool:
 
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.cli import _Progress
+    from kb.cli_common import Progress
     from kb.index.lock import LockHolder, waiting_message
     from kb.index.remove import parse_ids, remove_documents
     from kb.security.commands import cli_actor
@@ -90,7 +90,7 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
         print(f"kb: {message}", file=sys.stderr, flush=True)
 
     ids = parse_ids(args.ids)
-    progress = _Progress(sys.stderr.isatty())
+    progress = Progress(sys.stderr.isatty())
     try:
         report = remove_documents(
             settings,
@@ -112,13 +112,13 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_prune(args: argparse.Namespace, settings: Settings) -> int:
-    from kb.cli import _writer_lock
+    from kb.cli_common import writer_lock_waiting
     from kb.index.retention import parse_age, prune
     from kb.security.commands import cli_audited
 
     age = parse_age(args.older_than)
     asked = f"older than {args.older_than}" + (", records" if args.records else "")
-    with _writer_lock(settings, "prune"):
+    with writer_lock_waiting(settings, "prune"):
         if args.dry_run:
             report = prune(settings, age, dry_run=True, records=args.records)
         else:

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any, cast
 
 from kb.settings import Settings
-from kb.types import DocKind, Filters
+from kb.types import DOC_KINDS, DocKind, Filters
 
 
 def _print(msg: str) -> None:
@@ -90,3 +90,31 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         for m in result.manuals:
             _print(f"  [{m.id}] {m.title} > {m.heading}: {m.text[:80]}")
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """``kb search``."""
+    p = sub.add_parser("search", help="search from the command line")
+    p.add_argument("query", help="what the citizen said")
+    p.add_argument("-k", type=int, default=5, help="results per pane")
+    p.add_argument("--json", action="store_true", help="print the API's JSON shape")
+    p.add_argument(
+        "--kind",
+        action="append",
+        choices=list(DOC_KINDS),
+        help="only this kind; repeat for several (default: all kinds)",
+    )
+    p.add_argument(
+        "--department", action="append", help="only this department; repeat (default: all)"
+    )
+    p.add_argument("--category", action="append", help="only this category; repeat (default: all)")
+    p.add_argument("--date-from", help="cases from this date on, YYYY-MM-DD (default: no limit)")
+    p.add_argument("--date-to", help="cases up to this date, YYYY-MM-DD (default: no limit)")
+    p.add_argument("--published-only", action="store_true", help="only published FAQ entries")
+    p.add_argument(
+        "--mode",
+        choices=["hybrid", "dense", "lexical"],
+        default=None,
+        help="retrieval mode (default: hybrid)",
+    )
+    p.set_defaults(func=cmd_search)

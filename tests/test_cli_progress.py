@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kb.cli import _Progress
+from kb.cli_common import Progress
 from kb.messages import language
 
 
 def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
-    progress = _Progress(False)  # not a terminal: plain lines, as systemd's journal shows them
+    progress = Progress(False)  # not a terminal: plain lines, as systemd's journal shows them
     progress("parse", 0, 3)
     progress("parse", 3, 3)
     progress("embed (Ray)", 2, 2)  # a stage the catalogue does not name is shown as named

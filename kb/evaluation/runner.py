@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.embed.embedder import Embedder, embedder_from_settings, set_thread_count
+from kb.evaluation.arguments import add_arguments as add_arguments
 from kb.evaluation.beir import Dataset, load_dataset, load_queries
 from kb.evaluation.metrics import (
     dept_hit_at_k,
@@ -332,35 +333,6 @@ def files_to_json(runs: Sequence[FileReport], model: str) -> dict[str, Any]:
         for run in runs
     }
     return out
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dataset", type=Path, help="BEIR-layout folder")
-    p.add_argument(
-        "--modes",
-        default="lexical,dense,hybrid",
-        help=f"comma-separated, of: {', '.join(EVAL_MODES)}",
-    )
-    p.add_argument(
-        "--queries",
-        default="queries.jsonl",
-        help="queries file(s) in the dataset, comma-separated: all scored on one index and "
-        "reported side by side (e.g. queries.jsonl,queries-kana.jsonl)",
-    )
-    p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
-    p.add_argument("--report", type=Path, default=None, help="write a report folder here")
-    p.add_argument(
-        "--no-adapt",
-        dest="adapt",
-        action="store_false",
-        help="score the base model only (default, unless KB_ADAPT=false: the model adapted to "
-        "the dataset's corpus as a city's kb adapts it, and the base model side by side; cached)",
-    )
-    p.add_argument(
-        "--tune",
-        action="store_true",
-        help="kept for older scripts: the adapted model is the default now (see --no-adapt)",
-    )
 
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:

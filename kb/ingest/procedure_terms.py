@@ -77,14 +77,15 @@ FIELD_SPECS = {spec.name: spec for spec in FIELDS}
 _KEYS = {header_key(alias): spec.name for spec in FIELDS for alias in (spec.name, *spec.aliases)}
 
 
-def vocabulary(table: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+def _vocabulary(table: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    """:func:`~kb.ingest.schema.header_key` of every spelling → its canonical name."""
     return {
         header_key(alias): name for name, aliases in table.items() for alias in (name, *aliases)
     }
 
 
-_EVENT_KEYS = vocabulary(LIFE_EVENTS)
-_CONDITION_KEYS = vocabulary(CONDITIONS)
+_EVENT_KEYS = _vocabulary(LIFE_EVENTS)
+_CONDITION_KEYS = _vocabulary(CONDITIONS)
 
 
 def resolve_header(header: str) -> str | None:

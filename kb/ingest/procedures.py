@@ -17,7 +17,7 @@ The fields, life events, conditions and deadline forms are in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,10 +34,11 @@ from kb.ingest.procedure_terms import (
     FIELD_SPECS,
     FIELDS,
     LIFE_EVENTS,
+    canonical_condition,
+    canonical_event,
     is_procedures_header,
     parse_deadline,
     resolve_header,
-    vocabulary,
 )
 from kb.ingest.rows import TableRow, table_rows
 from kb.ingest.schema import check_length, header_key, parse_id, parse_url, split_multi
@@ -256,12 +257,8 @@ class _Row:
     def text(self, name: str, *, required: bool = False) -> str:
         raw = self.values.get(name, "")
         value = (raw if isinstance(raw, str) else "|".join(raw)).strip()
-        if FIELD_SPECS[name].body:
-            limit, setting = self.limits.max_record_body_chars, "max_record_body_chars"
-        else:
-            limit, setting = self.limits.max_record_title_chars, "max_record_title_chars"
         try:
-            check_length(value, limit, setting)
+            check_length(value, self.limits, body=FIELD_SPECS[name].body)
         except ValueError as exc:
             self.error(name, str(exc))
             return ""
@@ -269,11 +266,17 @@ class _Row:
             self.error(name, msg("value.required"))
         return value
 
-    def vocabulary(self, name: str, table: Mapping[str, tuple[str, ...]], what: str) -> list[str]:
+    def vocabulary(
+        self,
+        name: str,
+        canonical: Callable[[str], str | None],
+        table: Mapping[str, tuple[str, ...]],
+        what: str,
+    ) -> list[str]:
+        """The canonical terms of field ``name``; a value not in ``table`` is an error."""
         out: list[str] = []
-        keys = vocabulary(table)
         for value in split_multi(self.text(name)):
-            found = keys.get(header_key(value))
+            found = canonical(value)
             if found is None:
                 known = msg("columns.alias_separator").join(table)
                 self.error(
@@ -290,7 +293,9 @@ class _Row:
                 key = parse_id(key)
             except ValueError as exc:
                 self.error("id", str(exc))
-        events = self.vocabulary("life_events", LIFE_EVENTS, msg("procedures.life_event"))
+        events = self.vocabulary(
+            "life_events", canonical_event, LIFE_EVENTS, msg("procedures.life_event")
+        )
         if not events and not any(e.field == "life_events" for e in self.errors):
             self.error("life_events", msg("value.required"))
         deadline = self.text("deadline")
@@ -310,7 +315,9 @@ class _Row:
             department=self.text("department", required=True),
             life_events=tuple(events),
             conditions=tuple(
-                self.vocabulary("conditions", CONDITIONS, msg("procedures.condition"))
+                self.vocabulary(
+                    "conditions", canonical_condition, CONDITIONS, msg("procedures.condition")
+                )
             ),
             deadline=deadline,
             deadline_days=days,

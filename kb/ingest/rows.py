@@ -1,8 +1,10 @@
 """The rows of a table file as text cells: CSV (any accepted encoding) or xlsx (first sheet).
 
-For readers whose records are not the search kinds' (procedures, a day's bookings): they map
-the header themselves and get every row as ``(line, cells)``, the line being the CSV's
-physical line or the sheet's row number, so their errors point where a person looks.
+Every table reader gets its rows as ``(line, cells)`` from here, the line being the CSV's
+physical line or the sheet's row number, so their errors point where a person looks: the search
+kinds through :func:`csv_rows` (:mod:`kb.ingest.tabular`), the readers whose records are not the
+search kinds' (procedures, a day's bookings) through :func:`table_rows`, mapping the header
+themselves.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from pathlib import Path
 
 from kb.errors import InputError
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
+from kb.messages import msg
 from kb.types import RowError
 
 TableRow = tuple[int, list[str] | RowError]
-"""One non-blank row: its line (or sheet row) and its cells, or the error that broke it."""
+"""A non-blank row of a table: its line (CSV) or row number (XLSX) and its cells, or the error
+that broke it."""
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 
@@ -50,6 +54,8 @@ def csv_rows(text: str, source: str) -> Iterator[TableRow]:
 
     A stray quote breaks only its record (a :class:`RowError`); reading resumes after it.
     """
+    # strict=True turns a stray quote into an error for that record instead of silently
+    # merging cells; the reader recovers at the next line.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     end = 0
     while True:
@@ -62,8 +68,10 @@ def csv_rows(text: str, source: str) -> Iterator[TableRow]:
             end = reader.line_num
             message = str(exc)
             if "unexpected end of data" in message:
-                message = "a quoted cell is never closed (it runs to the end of the file)"
-            yield start, RowError(source, start, "", f"malformed CSV: {message}")
+                message = msg("rows.unclosed_quote")
+            elif "field larger than field limit" in message:
+                message = msg("rows.cell_too_long", limit=csv.field_size_limit())
+            yield start, RowError(source, start, "", msg("rows.malformed_csv", problem=message))
             continue
         end = reader.line_num
         if any(cell.strip() for cell in cells):

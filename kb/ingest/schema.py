@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # Dates have their own module; these names stay importable from here.
 from kb.ingest.dates import EARLIEST_CASE_YEAR as EARLIEST_CASE_YEAR
@@ -25,6 +26,9 @@ from kb.ingest.dates import parse_date as parse_date
 from kb.ingest.dates import read_date as read_date
 from kb.messages import msg
 from kb.types import CASE_CHANNELS, DocKind
+
+if TYPE_CHECKING:
+    from kb.ingest.limits import InputLimits
 
 TABULAR_KINDS: tuple[DocKind, ...] = ("faq", "case", "department")
 """The kinds that come as CSV/JSONL rows (``manual`` has no columns)."""
@@ -280,17 +284,23 @@ def parse_id(value: str) -> str:
     return text
 
 
-def check_length(value: str, limit: int, setting: str) -> None:
-    """Refuse a value longer than ``limit`` characters.
+def check_length(value: str, limits: InputLimits, *, body: bool) -> None:
+    """Refuse a value longer than its field's limit.
 
     Args:
         value: The value as read (stripped).
-        limit: The most characters allowed.
-        setting: The setting that raises the limit, named in the message.
+        limits: The field length limits.
+        body: The field is long free text (:attr:`FieldSpec.body`), held to
+            ``max_record_body_chars``; every other field to ``max_record_title_chars``.
 
     Raises:
-        ValueError: ``value`` is longer; the message gives its length and the limit.
+        ValueError: ``value`` is longer; the message gives its length, the limit and the
+            setting that raises it.
     """
+    if body:
+        limit, setting = limits.max_record_body_chars, "max_record_body_chars"
+    else:
+        limit, setting = limits.max_record_title_chars, "max_record_title_chars"
     if len(value) > limit:
         raise ValueError(
             f"値が {len(value):,} 文字あり、上限 {limit:,} 文字 ({setting}) を超えています。"

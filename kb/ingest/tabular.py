@@ -19,9 +19,7 @@ normalisation is a later stage. Ids are the exception, being identifiers rather 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +27,7 @@ from kb.errors import InputError, SchemaError
 from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, detect_kind, map_columns
 from kb.ingest.encoding import read_text
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
+from kb.ingest.rows import TableRow, csv_rows
 from kb.ingest.schema import (
     SPECS,
     DateReading,
@@ -48,10 +47,6 @@ from kb.types import Department, DocId, DocKind, Document, ParseResult, RowError
 
 RawValue = str | tuple[str, ...]
 """A cell: text, or (JSONL) a list of texts for a multi-valued field."""
-
-TableRow = tuple[int, list[str] | RowError]
-"""A non-blank row of a table: its line (CSV) or row number (XLSX) and its cells, or the error
-that broke it."""
 
 CellFix = Callable[[str, str], str]
 """How a reader turns a cell of a field into text ``(field, cell) → text`` (XLSX dates)."""
@@ -100,7 +95,7 @@ def parse_csv(
     if not text.strip():
         raise InputError(source, msg("rows.empty_file"))
     return parse_table(
-        _csv_rows(text, source), source=source, kind=kind, limits=limits, mapping=mapping
+        csv_rows(text, source), source=source, kind=kind, limits=limits, mapping=mapping
     )
 
 
@@ -177,35 +172,6 @@ def parse_table(
 def _not_stored(columns: ColumnMap, index: int) -> bool:
     """Whether column ``index`` has a header (one that is read past) rather than none."""
     return index < len(columns.headers) and bool(header_key(columns.headers[index]))
-
-
-# --- rows -----------------------------------------------------------------------------------
-
-
-def _csv_rows(text: str, source: str) -> Iterator[TableRow]:
-    """Yield ``(first line, cells)`` per non-blank record, or a RowError for a broken one."""
-    # strict=True turns a stray quote into an error for that record instead of silently
-    # merging cells; the reader recovers at the next line.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            end = reader.line_num
-            message = str(exc)
-            if "unexpected end of data" in message:
-                message = msg("rows.unclosed_quote")
-            elif "field larger than field limit" in message:
-                message = msg("rows.cell_too_long", limit=csv.field_size_limit())
-            yield start, RowError(source, start, "", msg("rows.malformed_csv", problem=message))
-            continue
-        end = reader.line_num
-        if any(cell.strip() for cell in cells):
-            yield start, cells
 
 
 @dataclass
@@ -291,12 +257,8 @@ class _Row:
 
     def short_enough(self, name: str, value: str) -> bool:
         """Whether ``value`` is within its field's length limit (else a row error)."""
-        if SPECS[self.kind].field(name).body:
-            limit, setting = self.limits.max_record_body_chars, "max_record_body_chars"
-        else:
-            limit, setting = self.limits.max_record_title_chars, "max_record_title_chars"
         try:
-            check_length(value, limit, setting)
+            check_length(value, self.limits, body=SPECS[self.kind].field(name).body)
         except ValueError as exc:
             self.error(name, str(exc))
             return False

@@ -25,7 +25,8 @@ from kb.errors import InputError, SchemaError
 from kb.ingest.columns import NO_MAPPING, ColumnMapping
 from kb.ingest.dates import excel_serial_date
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip
-from kb.ingest.tabular import TableRow, parse_table
+from kb.ingest.rows import TableRow
+from kb.ingest.tabular import parse_table
 from kb.messages import msg
 from kb.types import DocKind, ParseResult
 

@@ -33,9 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-import numpy as np
-
-from kb.index.lexical import LexicalIndex
+from kb.index.lexical import LexicalIndex, LexicalScores
 from kb.index.readings import Vocabulary, reading_terms
 from kb.text.kana import has_kanji, is_grammar, is_hiragana, is_kanji, is_katakana_word
 from kb.text.mecab import MeCabTokenizer, Reading
@@ -316,20 +314,22 @@ class QueryRewriter:
             return None
         return (words[i].start, words[i].end, word), range(i, i + 1)
 
-    def _context(self, words: list[_Word], span: range) -> np.ndarray | None:
+    def _context(self, words: list[_Word], span: range) -> LexicalScores | None:
         """The lexical score of the query's words outside ``span`` (``None``: there are none)."""
         assert self.lexical is not None
         others = [w.reading.term for j, w in enumerate(words) if j not in span and w.reading.term]
-        return self.lexical.score(others) if others else None
+        return self.lexical.terms(others).scores() if others else None
 
-    def _support(self, terms: Sequence[str], context: np.ndarray | None) -> float:
+    def _support(self, terms: Sequence[str], context: LexicalScores | None) -> float:
+        # From the posting lists where they are short (kb.index.lexical): up to nine candidates
+        # per lone kanji, each a pass over every chunk otherwise.
         assert self.lexical is not None
         if not terms:
             return 0.0
-        holding = self.lexical.score(terms) > 0
+        holding, _ = self.lexical.terms(terms).scores().matches()
         if context is None:
-            return float(np.count_nonzero(holding))
-        return float(context[holding].sum())
+            return float(holding.size)
+        return float(context.at(holding).sum())
 
     def _terms(self, word: str) -> tuple[str, ...]:
         terms = self._pair_terms.get(word)

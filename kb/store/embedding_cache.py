@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.store.sqlite import SideDatabase
+from kb.store.sqlite import SideDatabase, in_parts
 
 
 class EmbeddingCache(SideDatabase):
@@ -38,10 +38,7 @@ class EmbeddingCache(SideDatabase):
             ``content hash → vector`` for those that are cached.
         """
         out: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
-        for start in range(0, len(unique), 500):
-            part = unique[start : start + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in in_parts(hashes):
             for h, dim, blob in self._db.execute(
                 f"select content_hash, dim, vector from embeddings "
                 f"where model = ? and content_hash in ({marks})",
@@ -61,17 +58,7 @@ class EmbeddingCache(SideDatabase):
         Returns:
             How many rows were removed.
         """
-        unique = list(dict.fromkeys(hashes))
-        removed = 0
-        with self._lock, self._db.atomic():
-            for start in range(0, len(unique), 500):
-                part = unique[start : start + 500]
-                marks = ",".join("?" * len(part))
-                cur = self._db.execute(
-                    f"delete from embeddings where content_hash in ({marks})", part
-                )
-                removed += cur.rowcount
-        return removed
+        return self.delete_where_in("content_hash", hashes)
 
     def put(self, model: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
         """Store ``(content hash, vector)`` pairs under ``model`` in one transaction.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Literal
 
 from kb.store.documents import Store, document_hash, text_hash
+from kb.store.sqlite import in_parts
 from kb.store.types import ChunkRow
 from kb.types import Document
 
@@ -34,10 +35,7 @@ def chunk_embedding_keys(title: str, content: str) -> tuple[str, str]:
 def embedding_keys(store: Store, doc_ids: Sequence[str]) -> set[str]:
     """The embedding-cache keys of the chunks of ``doc_ids`` (unknown ids have none)."""
     keys: set[str] = set()
-    ids = list(dict.fromkeys(doc_ids))
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        marks = ",".join("?" * len(part))
+    for part, marks in in_parts(doc_ids):
         for title, text in store.db.execute(
             f"select title, text from chunks where doc_id in ({marks})", part
         ):
@@ -71,10 +69,7 @@ def text_keys(store: Store, doc_ids: Sequence[str]) -> set[str]:
     title and its text, each as stored, under :func:`~kb.store.text_hash`).
     """
     keys: set[str] = set()
-    ids = list(dict.fromkeys(doc_ids))
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        marks = ",".join("?" * len(part))
+    for part, marks in in_parts(doc_ids):
         for title, text in store.db.execute(
             f"select title, text from chunks where doc_id in ({marks})", part
         ):
@@ -107,10 +102,7 @@ def plan_upsert(store: Store, docs: Iterable[Document]) -> dict[str, Change]:
     """
     docs = list(docs)
     stored: dict[str, str] = {}
-    ids = list(dict.fromkeys(d.doc_id for d in docs))
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        marks = ",".join("?" * len(part))
+    for part, marks in in_parts(d.doc_id for d in docs):
         stored.update(
             store.db.execute(
                 f"select doc_id, content_hash from documents where doc_id in ({marks})", part

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from kb.store.sqlite import SideDatabase
+from kb.store.sqlite import SideDatabase, in_parts
 
 
 class ReadingsCache(SideDatabase):
@@ -47,11 +47,8 @@ class ReadingsCache(SideDatabase):
             ``text hash → encoded readings`` for those that are cached.
         """
         out: dict[str, str] = {}
-        unique = list(dict.fromkeys(hashes))
         with self._lock:
-            for start in range(0, len(unique), 500):
-                part = unique[start : start + 500]
-                marks = ",".join("?" * len(part))
+            for part, marks in in_parts(hashes):
                 out.update(
                     self._db.execute(
                         f"select text_hash, data from readings "
@@ -80,15 +77,7 @@ class ReadingsCache(SideDatabase):
         Returns:
             How many rows were removed.
         """
-        unique = list(dict.fromkeys(hashes))
-        removed = 0
-        with self._lock, self._db.atomic():
-            for start in range(0, len(unique), 500):
-                part = unique[start : start + 500]
-                marks = ",".join("?" * len(part))
-                cur = self._db.execute(f"delete from readings where text_hash in ({marks})", part)
-                removed += cur.rowcount
-        return removed
+        return self.delete_where_in("text_hash", hashes)
 
     def count(self) -> int:
         """How many readings are cached (every version)."""

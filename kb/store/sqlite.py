@@ -10,12 +10,32 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 LOCK_TIMEOUT_S = 30.0
 """How long a writer waits for another connection's lock."""
+IN_PART = 500
+"""Values per ``in (?, ...)`` list: SQLite caps the parameters of one statement."""
+
+_T = TypeVar("_T")
+
+
+def in_parts(values: Iterable[_T], size: int = IN_PART) -> Iterator[tuple[list[_T], str]]:
+    """``values``, each once and in order, in parts for ``where column in (...)``.
+
+    Args:
+        values: The values to look up or delete.
+        size: Values per part.
+
+    Yields:
+        A part and its placeholders (``"?,?,?"``).
+    """
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), size):
+        part = unique[start : start + size]
+        yield part, ",".join("?" * len(part))
 
 
 def while_locked(step: Callable[[], object]) -> None:
@@ -163,10 +183,24 @@ class SideDatabase:
         """
         if not isinstance(self._pk, str):
             raise TypeError(f"{self._table} has a composite key: delete_rows cannot address rows")
+        return self.delete_where_in(self._pk, keys)
+
+    def delete_where_in(self, column: str, values: Iterable[Any]) -> int:
+        """Remove the rows whose ``column`` is one of ``values``, in one transaction.
+
+        Args:
+            column: A column of the table.
+            values: Its values; unknown ones are ignored.
+
+        Returns:
+            How many rows were removed.
+        """
         removed = 0
         with self._lock, self._db.atomic():
-            for key in dict.fromkeys(keys):
-                cur = self._db.execute(f"delete from {self._table} where {self._pk} = ?", [key])
+            for part, marks in in_parts(values):
+                cur = self._db.execute(
+                    f"delete from {self._table} where {column} in ({marks})", part
+                )
                 removed += cur.rowcount
         return removed
 

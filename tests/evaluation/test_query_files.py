@@ -206,3 +206,9 @@ def test_write_report_without_variants_keeps_its_shape(
     assert "## Queries files" not in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     for line in (tmp_path / "r" / "failures.jsonl").read_text(encoding="utf-8").splitlines():
         assert "queries_file" not in json.loads(line)
+
+
+def test_the_modes_kb_eval_names_are_the_modes_it_runs() -> None:
+    from kb.evaluation.arguments import EVAL_MODE_NAMES
+
+    assert set(EVAL_MODE_NAMES) == set(runner.EVAL_MODES)

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kb.api.deps import AdminDep, AuditDep, SettingsDep, StateDep
 from kb.api.schemas import ErrorOut
-from kb.errors import BusyError, DocumentNotFound, InputError
+from kb.errors import DocumentNotFound, InputError
 from kb.index.remove import RemoveReport, remove_documents
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -114,8 +114,7 @@ async def delete_document(
         raise HTTPException(404, detail=str(exc)) from exc
     except InputError as exc:
         raise HTTPException(422, detail=str(exc)) from exc
-    except BusyError as exc:
-        raise HTTPException(409, detail=str(exc)) from exc
+    # BusyError: 409 from the app's handler (kb.api.app), as for every writer.
     if service is not None:
         # Open the new build now: the next search (of any pane) does not pay for it.
         await run_in_threadpool(service.searcher)
