@@ -178,8 +178,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         kb_thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Per module, not per session: Playwright's sync API holds an asyncio loop open in the main
+    # thread while it runs, and Ray Serve's sync handles (tests/scale) refuse to run inside one.
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} is missing: run `apt-get install -y chromium` (scripts/test.sh does)"
