@@ -44,6 +44,8 @@ def print_removal(report: RemoveReport) -> None:
         _print(msg("delete.erased", q=logs.query_rows, f=logs.feedback_rows, d=logs.drafts))
         if logs.audit_mentions:
             _print(msg("delete.audit_mentions", n=logs.audit_mentions))
+    if report.retired_models:
+        _print(msg("delete.retired_models", models=", ".join(report.retired_models)))
     if report.build is not None:
         b = report.build
         _print(msg("delete.built", index=b.path.name, chunks=b.chunks, embedded=b.embedded))

@@ -20,7 +20,9 @@ import json
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,9 @@ LAST_NAME = "adapt-last.json"
 """The record of the latest attempt, kept or not."""
 PAIRS_NAME = "adapt-pairs.txt"
 """Hashes of the pairs the model in use learnt from (one per line), to measure change."""
+ERASED_NAME = "adapt-erased.json"
+"""When a document was last erased, and which adapted models that retired: an adaptation that
+began before it must not publish (:func:`erased_since`)."""
 HELDOUT_SHARE = 0.1
 ADAPTED_PREFIX = "adapted:"
 """Model ids ``adapted:<folder>`` name an adapted model in the model cache (see
@@ -144,6 +149,72 @@ def clear_active(models_dir: Path) -> None:
         (Path(models_dir) / ACTIVE_NAME).unlink()
 
 
+# --------------------------------------------------------------------------- erasure
+
+
+def learnt_from(models_dir: Path, pairs: Iterable[TrainingPair]) -> bool:
+    """Whether the adapted model in use learnt from any of ``pairs``."""
+    trained = set(trained_pair_keys(models_dir))
+    return bool(trained) and any(pair_key(p) in trained for p in pairs)
+
+
+def retire_adapted(models_dir: Path, *, retire: bool) -> list[str]:
+    """Note an erasure; with ``retire``, also delete every adapted model.
+
+    An erased document must not outlive its erasure in a model's weights. Every adapted model
+    folder goes (the one in use and any earlier or unfinished one: each may have learnt from
+    it), with the record of what they learnt from, so the base model serves again and the next
+    build adapts anew without it. Either way the erasure's time is written, so an adaptation
+    that began before it does not publish (:func:`erased_since`).
+
+    Args:
+        models_dir: The model cache.
+        retire: The adapted model in use learnt from the erased documents
+            (:func:`learnt_from`).
+
+    Returns:
+        The adapted model folders removed.
+    """
+    removed: list[str] = []
+    models_dir = Path(models_dir)
+    if not models_dir.is_dir():
+        return removed
+    if retire:
+        clear_active(models_dir)
+        for folder in sorted(models_dir.glob("adapted-*")):
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+        with contextlib.suppress(FileNotFoundError):
+            (models_dir / PAIRS_NAME).unlink()
+    write_json_atomic(
+        models_dir / ERASED_NAME,
+        {"erased_at": datetime.now(UTC).isoformat(), "retired": removed},
+    )
+    return removed
+
+
+def erased_since(models_dir: Path, began: datetime) -> bool:
+    """Whether a document was erased at or after ``began`` (an aware datetime)."""
+    record = _read(Path(models_dir) / ERASED_NAME)
+    if not record or not record.get("erased_at"):
+        return False
+    try:
+        return datetime.fromisoformat(str(record["erased_at"])) >= began
+    except ValueError:
+        return True  # unreadable: assume the worst
+
+
+def stale_embedder(settings: Settings, model_id: str) -> bool:
+    """Whether a caller's embedder (a server's, loaded earlier) no longer builds this data
+    folder's index: an adaptation switched to an adapted model since, or an erasure retired the
+    adapted model it runs."""
+    adapted = adapted_model_path(settings) is not None
+    return (adapted or model_id.startswith(ADAPTED_PREFIX)) and model_id != effective_model(
+        settings
+    )
+
+
 def adapted_model_path(settings: Settings) -> Path | None:
     """The folder of the adapted model in use, or ``None`` (adaptation off, or none kept)."""
     if not settings.adapt:
@@ -173,6 +244,7 @@ def effective_settings(settings: Settings) -> Settings:
 __all__ = [
     "ACTIVE_NAME",
     "ADAPTED_PREFIX",
+    "ERASED_NAME",
     "HELDOUT_SHARE",
     "LAST_NAME",
     "active_record",
@@ -182,9 +254,13 @@ __all__ = [
     "clear_active",
     "effective_model",
     "effective_settings",
+    "erased_since",
     "last_attempt",
+    "learnt_from",
     "pair_key",
+    "retire_adapted",
     "split_pairs",
+    "stale_embedder",
     "trained_pair_keys",
     "write_json_atomic",
     "write_trained_pair_keys",

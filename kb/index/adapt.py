@@ -40,11 +40,13 @@ from typing import Any
 from kb.embed.adapt import (
     ACTIVE_NAME,
     ADAPTED_PREFIX,
+    PAIRS_NAME,
     active_record,
     adapted_folder_name,
     adapted_model_path,
     changed_share,
     effective_model,
+    erased_since,
     last_attempt,
     split_pairs,
     trained_pair_keys,
@@ -58,6 +60,8 @@ from kb.store import Store
 
 log = logging.getLogger(__name__)
 
+ERASED_REASON = "a document was erased while it adapted: the model may hold it, so it was deleted"
+"""Why an adaptation that overlapped an erasure was not kept (:func:`_publish`)."""
 LOCK_NAME = "adapt.lock"
 """Held by the adaptation process, in the model cache: one adaptation at a time."""
 LOG_NAME = "adapt.log"
@@ -197,6 +201,8 @@ def run_adaptation(
     if not lock.try_acquire():
         raise BusyError("another adaptation is running (DATA_DIR/models/adapt.lock)")
     try:
+        # Before the pairs are read: a document erased from now on may be among them.
+        began = datetime.now(UTC)
         store = Store(settings.store_path, read_only=True)
         try:
             pairs = pairs_from_store(store)
@@ -256,7 +262,14 @@ def run_adaptation(
 
             shutil.rmtree(folder, ignore_errors=True)  # 470 MB that will never serve
             return record
-        record.update(_publish(settings, folder))
+        published = _publish(settings, folder, began)
+        if published is None:
+            # Not "learnt": the next build adapts anew, without the erased document.
+            (settings.models_dir / PAIRS_NAME).unlink(missing_ok=True)
+            record.update(kept=False, reason=ERASED_REASON)
+            write_json_atomic(settings.models_dir / "adapt-last.json", record)
+            return record
+        record.update(published)
         record["kept"] = True
         write_json_atomic(settings.models_dir / "adapt-last.json", record)
         return record
@@ -264,8 +277,12 @@ def run_adaptation(
         lock.release()
 
 
-def _publish(settings: Settings, folder: Path) -> dict[str, Any]:
-    """Embed everything with the adapted model, then record it and build under the lock."""
+def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any] | None:
+    """Embed everything with the adapted model, then record it and build under the lock.
+
+    ``None``: a document was erased since ``began`` (it may be among what the model learnt
+    from), so the model is deleted unused and the next build adapts without it.
+    """
     from kb.embed.embedder import load_embedder
     from kb.index.builder import _embed_texts, build_index
     from kb.index.lock import writer_lock
@@ -295,6 +312,12 @@ def _publish(settings: Settings, folder: Path) -> dict[str, Any]:
         store.close()
     embed_seconds = round(time.perf_counter() - t0, 1)
     with writer_lock(settings, "adapt", wait=settings.writer_lock_wait):
+        if erased_since(settings.models_dir, began):
+            cache.close()
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
         active = {
             "base_model": settings.model,
             "folder": folder.name,

@@ -89,11 +89,15 @@ class RemoveReport:
     busy; its old pages go at the next checkpoint)."""
     build: BuildReport | None = None
     """The build that serves without them (``None``: not built, e.g. ``--no-build``)."""
+    retired_models: tuple[str, ...] = ()
+    """Adapted models deleted because they learnt from an erased document (the base model
+    serves until the next adaptation)."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as the API and ``kb delete --json`` give it."""
         out = asdict(self)
         out["removed"] = list(self.removed)
+        out["retired_models"] = list(self.retired_models)
         out["build"] = (
             None
             if self.build is None
@@ -122,12 +126,18 @@ class RemoveReport:
             if self.records or self.handoffs
             else ""
         )
+        retired = (
+            f"; adapted model(s) {', '.join(self.retired_models)} deleted (learnt from it)"
+            if self.retired_models
+            else ""
+        )
         return (
             f"{len(self.removed)} document(s) deleted, {self.cache_rows} cached vector(s), "
             f"{self.readings_rows} cached reading(s), "
             f"{self.raw_rows} raw text(s), {self.builds_removed} old build(s) removed"
             + records
             + erased
+            + retired
             + built
         )
 
@@ -253,11 +263,28 @@ def remove_locked(
     erase = erases(doc_ids, erase)
     asked = ", ".join(x for x in (detail, "erase" if erase else "") if x)
     with audited(audit, "delete", actor=actor, role=role, ids=doc_ids, detail=asked) as outcome:
+        retired = _retire_adapted(settings, store, doc_ids) if erase else ()
         report = _purge(settings, store, doc_ids, erase=erase, audit=audit)
+        report = dataclasses.replace(report, retired_models=retired)
         if build:
             report = _rebuild_and_clean(settings, store, report, embedder, progress)
         outcome.detail = report.summary()
     return report
+
+
+def _retire_adapted(settings: Settings, store: Store, doc_ids: Sequence[str]) -> tuple[str, ...]:
+    """Step 0 of an erasure: the adapted model goes if it learnt from these documents.
+
+    Returns:
+        The adapted model folders removed (:func:`kb.embed.adapt.retire_adapted`).
+    """
+    from kb.embed.adapt import learnt_from, retire_adapted
+    from kb.embed.tune_pairs import pairs_from_documents
+
+    models_dir = settings.models_dir
+    docs = store.get_documents(split_ids(doc_ids)[0]).values()
+    learnt = learnt_from(models_dir, pairs_from_documents(docs))
+    return tuple(retire_adapted(models_dir, retire=learnt))
 
 
 def _purge(
@@ -353,6 +380,10 @@ def _rebuild_and_clean(
     progress: Progress | None,
 ) -> RemoveReport:
     """Steps 5-6: build without them, then remove every build that still holds them."""
+    from kb.embed.adapt import stale_embedder
+
+    if embedder is not None and stale_embedder(settings, embedder.model_id):
+        embedder = None  # the server's adapted model, retired by this erasure
     model = embedder or embedder_from_settings(settings, threads=settings.threads)
     cache = EmbeddingCache(_cache_path(settings))
     try:

@@ -111,14 +111,13 @@ def rebuild(
         threads: Model threads when the embedder is loaded here (default ``settings.threads``).
         progress: Optional progress callback.
     """
-    from kb.embed.adapt import adapted_model_path, effective_model
+    from kb.embed.adapt import stale_embedder
     from kb.index.adapt import after_build
 
     own_store = store is None
     live = store if store is not None else Store(settings.store_path)
-    adapted = adapted_model_path(settings) is not None
-    if adapted and embedder is not None and embedder.model_id != effective_model(settings):
-        embedder = None  # a server's embedder from before an adaptation switched the model
+    if embedder is not None and stale_embedder(settings, embedder.model_id):
+        embedder = None  # a server's, from before an adaptation or an erasure switched models
     model = embedder or embedder_from_settings(settings, threads=threads or settings.threads)
     cache = EmbeddingCache(settings.data_dir / "embeddings.sqlite")
     try:

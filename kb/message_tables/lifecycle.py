@@ -126,6 +126,12 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
         "  note: {n} audit event(s) record a search that quotes it; the audit log is "
         "append-only and is never changed (its queries are masked)",
     ),
+    "delete.retired_models": (
+        "  この文書を学習した調整済みモデル {models} を削除しました。次の調整までは基本モデルで"
+        "検索します",
+        "  deleted the adapted model(s) {models}, which learnt from it; the base model serves "
+        "until the next adaptation",
+    ),
     "delete.built": (
         "  索引 {index} を作成しました（{chunks} チャンク、新たな埋め込み {embedded} 件）",
         "  built index {index}: {chunks} chunks ({embedded} embedded)",

@@ -41,6 +41,9 @@ class DeleteOut(BaseModel):
     builds_removed: int = Field(description="Older index builds removed (they held the text).")
     wal_truncated: bool = Field(description="Every SQLite write-ahead log touched was emptied.")
     index: str | None = Field(description="The build serving without them.")
+    retired_models: list[str] = Field(
+        description="Adapted models deleted because they learnt from an erased document."
+    )
 
     @classmethod
     def of(cls, report: RemoveReport) -> DeleteOut:
@@ -61,6 +64,7 @@ class DeleteOut(BaseModel):
             builds_removed=report.builds_removed,
             wal_truncated=report.wal_truncated,
             index=report.build.path.name if report.build is not None else None,
+            retired_models=list(report.retired_models),
         )
 
 
