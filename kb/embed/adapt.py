@@ -149,6 +149,27 @@ def clear_active(models_dir: Path) -> None:
         (Path(models_dir) / ACTIVE_NAME).unlink()
 
 
+# --------------------------------------------------------------------------- backup
+
+_RECORDS = (ACTIVE_NAME, LAST_NAME, PAIRS_NAME, ERASED_NAME)
+
+
+def is_adaptation_entry(name: str) -> bool:
+    """Whether a top-level entry of the model cache belongs to the data folder's adaptation
+    (an adapted model, its ONNX export, the records of what serves and what it learnt from),
+    rather than to the base model's cache that any data folder of that model can share."""
+    return name in _RECORDS or name.startswith(("adapted-", "onnx-adapted-"))
+
+
+def adaptation_entries(models_dir: Path, folder: str) -> set[str]:
+    """The top-level entries of the model cache that make adapted model ``folder`` serve: the
+    model, its ONNX exports and the records (those that exist)."""
+    models_dir = Path(models_dir)
+    names = {folder, *_RECORDS}
+    names.update(p.name for p in models_dir.glob(f"onnx-{folder}-*") if p.is_dir())
+    return {n for n in names if (models_dir / n).exists()}
+
+
 # --------------------------------------------------------------------------- erasure
 
 
@@ -248,6 +269,7 @@ __all__ = [
     "HELDOUT_SHARE",
     "LAST_NAME",
     "active_record",
+    "adaptation_entries",
     "adapted_folder_name",
     "adapted_model_path",
     "changed_share",
@@ -255,6 +277,7 @@ __all__ = [
     "effective_model",
     "effective_settings",
     "erased_since",
+    "is_adaptation_entry",
     "last_attempt",
     "learnt_from",
     "pair_key",

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kb import __version__
+from kb.embed.adapt import adaptation_entries, adapted_model_path
 from kb.embed.content_hash import model_content_hash
 from kb.errors import BackupError, ModelError
 from kb.messages import msg
@@ -142,6 +143,11 @@ def create_backup(
                 audit = AuditHead(audit.events, audit.head, audit.key_id, anchored)
         if with_models and settings.models_dir.is_dir():
             entries += copy_models(settings.models_dir, staging / MODELS, MODELS, copied)
+        elif (adapted := adapted_model_path(settings)) is not None:
+            # The adapted model is the data folder's own (learnt from its FAQ and cases), not
+            # a cache the installed packages rebuild: without it the index cannot serve.
+            only = adaptation_entries(settings.models_dir, adapted.name)
+            entries += copy_models(settings.models_dir, staging / MODELS, MODELS, copied, only)
         manifest = BackupManifest(
             kb_version=__version__,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -192,11 +192,24 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def copy_models(models_dir: Path, target: Path, prefix: str, copied: Copied) -> list[FileEntry]:
-    """Copy the model cache (built models, ONNX exports, their remembered file hashes)."""
+def copy_models(
+    models_dir: Path,
+    target: Path,
+    prefix: str,
+    copied: Copied,
+    only: Collection[str] | None = None,
+) -> list[FileEntry]:
+    """Copy the model cache (built models, ONNX exports, their remembered file hashes).
+
+    Args:
+        only: Copy only these top-level entries of the cache (default: all of it).
+    """
     entries: list[FileEntry] = []
     for folder, dirs, names in os.walk(models_dir):
         dirs[:] = sorted(d for d in dirs if not _transient(d))
+        if only is not None and Path(folder) == Path(models_dir):
+            dirs[:] = [d for d in dirs if d in only]
+            names = [n for n in names if n in only]
         for name in sorted(names):
             source = Path(folder) / name
             if _transient(name) or source.is_symlink():

@@ -205,7 +205,7 @@ def _place(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-", dir=target.parent))
     staged_anchor: Path | None = None
-    moved_models: Path | None = None
+    carried: list[tuple[Path, Path]] = []
     old_models = target / MODELS
     try:
         for entry in manifest.files:
@@ -226,8 +226,8 @@ def _place(
         models = _models_state(manifest, own_models)
         if occupied and own_models and not manifest.with_models and old_models.is_dir():
             # The previous folder's model cache serves the restored one: nothing is rebuilt.
-            moved_models = staging / MODELS
-            os.rename(old_models, moved_models)
+            # Its adaptation stays behind: the restored data brings its own (or none).
+            carried = _carry_models(old_models, staging / MODELS)
             models = "kept"
         previous: Path | None = None
         if occupied:
@@ -236,10 +236,11 @@ def _place(
         elif target.exists():
             target.rmdir()
         os.rename(staging, target)
-        moved_models = None
+        carried = []
     except BaseException:
-        if moved_models is not None and moved_models.is_dir() and not old_models.exists():
-            os.rename(moved_models, old_models)
+        for moved, origin in carried:
+            if moved.exists() and not origin.exists():
+                os.rename(moved, origin)
         shutil.rmtree(staging, ignore_errors=True)
         if staged_anchor is not None:
             staged_anchor.unlink(missing_ok=True)
@@ -251,6 +252,25 @@ def _place(
     if staged_anchor is not None:
         os.rename(staged_anchor, anchor)
     return _Placed(previous, previous_anchor, models, checked)
+
+
+def _carry_models(old: Path, new: Path) -> list[tuple[Path, Path]]:
+    """Move the base model cache of ``old`` into ``new`` (entries ``new`` lacks), leaving the
+    adaptation of the replaced data (:func:`kb.embed.adapt.is_adaptation_entry`) behind.
+
+    Returns:
+        ``(moved to, moved from)`` per entry, to move back if the restore fails.
+    """
+    from kb.embed.adapt import is_adaptation_entry
+
+    new.mkdir(parents=True, exist_ok=True)
+    carried: list[tuple[Path, Path]] = []
+    for entry in sorted(old.iterdir()):
+        if is_adaptation_entry(entry.name) or (new / entry.name).exists():
+            continue
+        os.rename(entry, new / entry.name)
+        carried.append((new / entry.name, entry))
+    return carried
 
 
 def _models_state(manifest: BackupManifest, own_models: bool) -> str:
