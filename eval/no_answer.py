@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python eval/no_answer.py [--municipal ../shared/eval/municipal-faq-dev]
-        [--folds 10] [--features] [--json OUT]
+        [--folds 10] [--features] [--adapted] [--json OUT]
 
 Two corpora: the demo FAQ (``eval/datasets/demo``) and the municipal dev FAQ (read from the
 shared folder, never copied). Against each, every in-domain query (its ``queries.jsonl``) and
@@ -49,7 +49,7 @@ from no_answer_features import FeatureProbe, print_study, study
 
 from kb.embed.embedder import embedder_from_settings
 from kb.evaluation.beir import EvalQuery, load_dataset, load_queries
-from kb.evaluation.runner import prepare_index
+from kb.evaluation.runner import adapted_model_for, prepare_index
 from kb.search.confidence import LANGUAGE_OFFSET, NO_ANSWER_Z, PaneEvidence, decide
 from kb.search.searcher import Searcher
 from kb.settings import Settings
@@ -275,9 +275,15 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--features", action="store_true", help="also the features study")
+    ap.add_argument(
+        "--adapted",
+        action="store_true",
+        help="search each corpus with the model adapted to it, as a city's kb adapts it "
+        "(kb eval's default; cached) instead of the base model",
+    )
     args = ap.parse_args()
-    settings = Settings(data_dir=args.data_dir)
-    embedder = embedder_from_settings(settings, threads=settings.threads)
+    settings = Settings(data_dir=args.data_dir).model_copy(update={"adapt": False})
+    base_embedder = embedder_from_settings(settings, threads=settings.threads)
     offtopic = load_queries(OFFTOPIC)
     sources = [("demo", DEMO, ["queries-en", "queries-zh", "queries-vi", "queries-paraphrase"])]
     if (args.municipal / "corpus.jsonl").is_file():
@@ -289,7 +295,14 @@ def main() -> None:
     examples: dict[str, str] = {}
     for name, folder, extra in sources:
         dataset = load_dataset(folder)
-        searcher = Searcher.open(prepare_index(dataset, embedder, settings), embedder)
+        embedder, used = base_embedder, settings
+        if args.adapted:
+            adapted, _ = adapted_model_for(dataset, settings)
+            if adapted is not None:
+                used = settings.model_copy(update={"model": str(adapted)})
+                embedder = embedder_from_settings(used, threads=settings.threads)
+        print(f"{name}: model {embedder.model_id}")
+        searcher = Searcher.open(prepare_index(dataset, embedder, used), embedder)
         probe = FeatureProbe(searcher) if args.features else None
         try:
             judged = dataset.judged_queries()

@@ -198,7 +198,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument(
         "--adopt",
         action="store_true",
-        help="adapt now as kb does by itself after builds (KB_ADAPT): validate on held-out "
-        "FAQ/case pairs and, if better, build the index with it and serve it",
+        help="adapt now as kb does by itself after builds with KB_ADAPT=true (needed): "
+        "validate on held-out FAQ/case pairs and, if better, build the index with it and serve it",
     )
     p.set_defaults(func=cmd_tune)

@@ -25,14 +25,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
     p.add_argument("--report", type=Path, default=None, help="write a report folder here")
     p.add_argument(
+        "--adapt",
+        dest="adapt",
+        action="store_true",
+        default=None,
+        help="also score the model adapted to the dataset's corpus as a city's kb adapts it, "
+        "beside the base model (cached; default: KB_ADAPT, off)",
+    )
+    p.add_argument(
         "--no-adapt",
         dest="adapt",
         action="store_false",
-        help="score the base model only (default, unless KB_ADAPT=false: the model adapted to "
-        "the dataset's corpus as a city's kb adapts it, and the base model side by side; cached)",
+        default=None,
+        help="score the base model only, whatever KB_ADAPT says",
     )
     p.add_argument(
         "--tune",
         action="store_true",
-        help="kept for older scripts: the adapted model is the default now (see --no-adapt)",
+        help="kept for older scripts: the same as --adapt",
     )

@@ -338,8 +338,10 @@ def files_to_json(runs: Sequence[FileReport], model: str) -> dict[str, Any]:
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     files = [f.strip() for f in args.queries.split(",") if f.strip()] or ["queries.jsonl"]
-    # The default as a city gets it: adapted to the corpus unless KB_ADAPT=false (or a fake model).
-    adapt = args.adapt and settings.adapt and not settings.model.startswith("fake")
+    # As a city gets it: adapted to the corpus when KB_ADAPT is on (or --adapt), never a fake.
+    wanted = settings.adapt if args.adapt is None else args.adapt
+    adapt = (wanted or args.tune) and args.adapt is not False
+    adapt = adapt and not settings.model.startswith("fake")
     base_runs: list[FileReport] = []
     if adapt:
         _, adaptation = adapted_model_for(load_dataset(args.dataset, files[0]), settings)

@@ -71,12 +71,14 @@ class ModelSettings(DataSettings):
         default=32, ge=1, description="Texts embedded per batch when an index is built."
     )
     adapt: bool = Field(
-        default=True,
+        default=False,
         description=(
             "Adapt the embedding model to the city's own FAQ and cases by itself, in the "
             "background after a build that changed enough of them, and serve the adapted model "
             "once it beats the base model on held-out FAQ/case pairs (docs/performance.md). "
-            "false: build and serve the base model (KB_MODEL) only."
+            "Off by default: the adapted model ranks better but its similarities no longer "
+            "tell off-topic questions apart (refused 85% -> 23% on the municipal FAQ; "
+            "docs/evaluation.md). false: build and serve the base model (KB_MODEL) only."
         ),
     )
     adapt_min_change: float = Field(

@@ -1,4 +1,5 @@
-"""`kb eval` scores the model as a city gets it (adapted) beside the base, or the base alone."""
+"""`kb eval` scores the model as a city gets it: the base alone, or with KB_ADAPT / --adapt the
+adapted model beside the base."""
 
 from __future__ import annotations
 
@@ -98,3 +99,18 @@ def test_no_adapt_and_kb_adapt_false_score_the_base_alone(
         assert "adaptation" not in data
     assert adapted == []
     assert "base model (--no-adapt)" not in capsys.readouterr().out
+
+
+def test_adapt_scores_both_when_kb_adapt_is_off(
+    dataset_dir: Path,  # noqa: F811
+    tmp_path: Path,
+    adapted: list[str],
+) -> None:
+    off = Settings(data_dir=tmp_path / "data", model="base-model", adapt=False)
+    for flag in ("--adapt", "--tune"):
+        out = tmp_path / "m.json"
+        assert runner.run_cli(_run(dataset_dir, out, flag), off) == 0
+        data = json.loads(out.read_text(encoding="utf-8"))
+        assert data["model"].endswith("eval-adapted-x")
+        assert data["base"]["model"] == "base-model"
+    assert adapted == ["tiny-faq"] * 4
