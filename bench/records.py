@@ -46,6 +46,19 @@ RECORDS = [
 ]
 
 
+def working_copy(data_dir: Path, prefix: str) -> Path:
+    """A temporary data folder with ``data_dir``'s store, embedding cache and index builds, and
+    its model cache linked (not copied), so a bench writes nothing into ``data_dir``."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    for name in ("kb.sqlite", "embeddings.sqlite"):
+        shutil.copy(data_dir / name, work / name)
+    shutil.copytree(data_dir / "indexes", work / "indexes")
+    models = data_dir / "models"
+    if models.exists():
+        (work / "models").symlink_to(models.resolve())
+    return work
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="an ingested data dir")
@@ -54,14 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="kb-records-bench-"))
+    work = working_copy(args.data_dir, "kb-records-bench-")
     try:
-        for name in ("kb.sqlite", "embeddings.sqlite"):
-            shutil.copy(args.data_dir / name, work / name)
-        shutil.copytree(args.data_dir / "indexes", work / "indexes")
-        models = args.data_dir / "models"
-        if models.exists():
-            (work / "models").symlink_to(models.resolve())
         settings = Settings(data_dir=work)
         keys = KeyStore(settings.keys_path)
         _, key = keys.create("bench-records", "staff")

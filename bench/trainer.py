@@ -24,7 +24,6 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +34,9 @@ from kb.security.keys import KeyStore
 from kb.settings import Settings
 from kb.trainer.commands import format_gaps
 from kb.trainer.service import Trainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.records import working_copy
 
 REPO = Path(__file__).resolve().parent.parent
 UNANSWERED = [
@@ -54,14 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True, help="an ingested data dir")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="kb-trainer-bench-"))
+    work = working_copy(args.data_dir, "kb-trainer-bench-")
     try:
-        for name in ("kb.sqlite", "embeddings.sqlite"):
-            shutil.copy(args.data_dir / name, work / name)
-        shutil.copytree(args.data_dir / "indexes", work / "indexes")
-        models = args.data_dir / "models"
-        if models.exists():
-            (work / "models").symlink_to(models.resolve())
         settings = Settings(
             data_dir=work,
             public_rate_burst=100_000,

@@ -6,13 +6,14 @@ with a message saying how to install them (``scripts/test.sh`` installs both).
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import logging
 import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,67 @@ def login(page: Any, key: str) -> None:
     page.wait_for_selector("#kb-login", state="hidden")
 
 
+@contextlib.contextmanager
+def console_page(context: Any, servers: Servers, *, timeout_ms: int = 10_000) -> Iterator[Any]:
+    """The staff console in a new page of ``context``: logged in with ``servers``' staff key
+    and loaded (the department filter filled). A JavaScript error on it fails the test."""
+    p = context.new_page()
+    p.set_default_timeout(timeout_ms)
+    errors: list[str] = []
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    p.goto(servers.kb + "/staff")
+    login(p, servers.staff_key)
+    p.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
+    yield p
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+@contextlib.contextmanager
+def running(
+    settings: Settings,
+    kb_port: int,
+    page_port: int,
+    *,
+    after_config: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """kb (``create_app(settings)`` in uvicorn) on ``kb_port`` and the city's page
+    (:data:`HOST_PAGE`, at any path) on ``page_port``, ready, until the block ends.
+
+    ``after_config`` runs once uvicorn has configured logging, before it starts (a handler set
+    earlier would be replaced)."""
+    kb_url = f"http://127.0.0.1:{kb_port}"
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=kb_port, log_level="warning"
+    )
+    if after_config is not None:
+        after_config()
+    server = uvicorn.Server(config)
+    kb_thread = threading.Thread(target=server.run, daemon=True)
+    kb_thread.start()
+    page = HOST_PAGE.format(kb=kb_url).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    host = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), Handler)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    try:
+        _wait_ready(kb_url)
+        yield
+    finally:
+        host.shutdown()
+        server.should_exit = True
+        kb_thread.join(10)
+
+
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     data_dir = tmp_path_factory.mktemp("e2e-data")
@@ -134,37 +196,16 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     keys = KeyStore(settings.keys_path)
     _, staff_key = keys.create("e2e-staff", "staff")
     keys.close()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=kb_port, log_level="warning"
-    )
     # Keep uvicorn's access log on (into a list) to prove keys never reach it.
     access_lines: list[str] = []
-    access = logging.getLogger("uvicorn.access")
-    access.handlers = [_ListHandler(access_lines)]
-    access.setLevel(logging.INFO)
-    access.propagate = False
-    server = uvicorn.Server(config)
-    kb_thread = threading.Thread(target=server.run, daemon=True)
-    kb_thread.start()
 
-    page = HOST_PAGE.format(kb=kb_url).encode()
+    def capture_access_log() -> None:
+        access = logging.getLogger("uvicorn.access")
+        access.handlers = [_ListHandler(access_lines)]
+        access.setLevel(logging.INFO)
+        access.propagate = False
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), Handler)
-    host_thread = threading.Thread(target=host.serve_forever, daemon=True)
-    host_thread.start()
-    try:
-        _wait_ready(kb_url)
+    with running(settings, kb_port, page_port, after_config=capture_access_log):
         yield Servers(
             kb=kb_url,
             host_page=page_origin + "/city.html",
@@ -172,10 +213,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             staff_key=staff_key,
             access_log=(access_lines,),
         )
-    finally:
-        host.shutdown()
-        server.should_exit = True
-        kb_thread.join(10)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Servers, login
+from tests.e2e.conftest import Servers, console_page
 
 pytestmark = pytest.mark.e2e
 
@@ -16,16 +16,11 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def page(browser: Any, servers: Servers) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
-    p = context.new_page()
-    p.set_default_timeout(10_000)
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.goto(servers.kb + "/staff")
-    login(p, servers.staff_key)
-    p.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
-    yield p
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    try:
+        with console_page(context, servers) as p:
+            yield p
+    finally:
+        context.close()
 
 
 def names(page: Any) -> list[str]:

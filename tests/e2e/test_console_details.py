@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Servers, login
+from tests.e2e.conftest import Servers, console_page
 
 pytestmark = pytest.mark.e2e
 
@@ -22,15 +22,8 @@ def context(browser: Any, servers: Servers) -> Iterator[Any]:
 
 @pytest.fixture
 def page(context: Any, servers: Servers) -> Iterator[Any]:
-    p = context.new_page()
-    p.set_default_timeout(10_000)
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.goto(servers.kb + "/staff")
-    login(p, servers.staff_key)
-    p.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
-    yield p
-    assert errors == [], f"JavaScript errors: {errors}"
+    with console_page(context, servers) as p:
+        yield p
 
 
 def focused_id(page: Any) -> str:

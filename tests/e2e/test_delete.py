@@ -6,21 +6,17 @@ one deletes from its data).
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 
-from kb.api.app import create_app
 from kb.security.keys import KeyStore
 from kb.settings import Settings
-from tests.e2e.conftest import HOST_PAGE, _wait_ready, free_port
+from tests.e2e.conftest import free_port, running
 from tests.e2e.demo_index import FAKE_MODEL, build_demo_index
 
 pytestmark = pytest.mark.e2e
@@ -48,33 +44,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     keys = KeyStore(settings.keys_path)
     _, admin_key = keys.create("e2e-admin", "admin")
     keys.close()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=kb_port, log_level="warning")
-    )
-    kb_thread = threading.Thread(target=server.run, daemon=True)
-    kb_thread.start()
-    page = HOST_PAGE.format(kb=kb_url).encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), Handler)
-    threading.Thread(target=host.serve_forever, daemon=True).start()
-    try:
-        _wait_ready(kb_url)
+    with running(settings, kb_port, page_port):
         yield Site(kb_url, page_origin + "/city.html", admin_key)
-    finally:
-        host.shutdown()
-        server.should_exit = True
-        kb_thread.join(10)
 
 
 def _get(url: str) -> Any:

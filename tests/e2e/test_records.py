@@ -22,7 +22,7 @@ from kb.api.app import create_app
 from kb.security.keys import KeyStore
 from kb.settings import Settings
 from kb.store.records import RecordStore
-from tests.e2e.conftest import CONTACT, Servers, _wait_ready, free_port, login
+from tests.e2e.conftest import CONTACT, Servers, _wait_ready, console_page, free_port
 from tests.e2e.demo_index import FAKE_MODEL, build_demo_index
 
 pytestmark = pytest.mark.e2e
@@ -77,15 +77,8 @@ def context(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def page(context: Any, desk: Servers) -> Iterator[Any]:
-    p = context.new_page()
-    p.set_default_timeout(15_000)
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.goto(desk.kb + "/staff")
-    login(p, desk.staff_key)
-    p.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
-    yield p
-    assert errors == [], f"JavaScript errors: {errors}"
+    with console_page(context, desk, timeout_ms=15_000) as p:
+        yield p
 
 
 def search(page: Any, text: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from kb.store import FeedbackStore
-from tests.e2e.conftest import Servers, login
+from tests.e2e.conftest import Servers, console_page, login
 
 pytestmark = pytest.mark.e2e
 
@@ -19,16 +19,11 @@ QUERY = "母が認知症で一人暮らしが心配"
 @pytest.fixture
 def page(browser: Any, servers: Servers) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
-    p = context.new_page()
-    p.set_default_timeout(10_000)
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    p.goto(servers.kb + "/staff")
-    login(p, servers.staff_key)
-    p.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
-    yield p
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    try:
+        with console_page(context, servers) as p:
+            yield p
+    finally:
+        context.close()
 
 
 def searches(page: Any) -> list[str]:
