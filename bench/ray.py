@@ -63,6 +63,7 @@ def _row(kind: str, n: int, clients: int, run: dict[str, Any]) -> dict[str, Any]
         "p95_ms": run["overall"]["p95_ms"],
         "staff_p50_ms": staff["p50_ms"],
         "staff_p95_ms": staff["p95_ms"],
+        "error_samples": run.get("error_samples", []),
     }
 
 
@@ -70,7 +71,7 @@ def _print(row: dict[str, Any]) -> None:
     print(
         f"{row['server']:<10} x{row['processes']}  {row['clients']:>3} clients: "
         f"{row['qps']:>6} req/s  p50 {row['p50_ms']} ms  p95 {row['p95_ms']} ms  "
-        f"errors {row['errors']}",
+        f"errors {row['errors']}" + (f" ({row['error_samples'][0]})" if row["errors"] else ""),
         flush=True,
     )
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kb.store.sqlite import SideDatabase, while_locked
+from kb.store.sqlite import SideDatabase, while_locked, write_transaction
 from kb.store.types import FaqCandidate
 
 _COLUMNS: dict[str, type] = {
@@ -125,7 +125,7 @@ class FaqCandidateStore(SideDatabase):
         Returns:
             ``candidate``.
         """
-        with self._lock, self._db.atomic():
+        with self._lock, write_transaction(self._db):
             self._db.table("faq_candidates").upsert(self._row(candidate), pk="id")
         return candidate
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.store.sqlite import SideDatabase, in_parts
+from kb.store.sqlite import SideDatabase, in_parts, write_transaction
 
 
 class EmbeddingCache(SideDatabase):
@@ -67,7 +67,7 @@ class EmbeddingCache(SideDatabase):
             model: The embedding model's id.
             items: The pairs; a pair already cached is replaced.
         """
-        with self._db.atomic():
+        with write_transaction(self._db):
             self._db.table("embeddings").upsert_all(
                 (
                     {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kb.store.sqlite import SideDatabase
+from kb.store.sqlite import SideDatabase, write_transaction
 from kb.store.types import FeedbackRecord
 
 
@@ -57,7 +57,7 @@ class FeedbackStore(SideDatabase):
             "right_department": record.right_department,
             "helpful": None if record.helpful is None else int(record.helpful),
         }
-        with self._lock, self._db.atomic():
+        with self._lock, write_transaction(self._db):
             table = self._db.table("feedback").insert(row)
             rowid = int(table.last_rowid or 0)
         return FeedbackRecord(

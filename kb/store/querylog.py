@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kb.store.sqlite import SideDatabase, while_locked
+from kb.store.sqlite import SideDatabase, while_locked, write_transaction
 from kb.store.types import QueryLogRecord
 
 
@@ -81,7 +81,7 @@ class QueryLogStore(SideDatabase):
         import datetime as dt
 
         out: list[QueryLogRecord] = []
-        with self._lock, self._db.atomic():
+        with self._lock, write_transaction(self._db):
             for record in records:
                 created = record.created_at or dt.datetime.now(dt.UTC).isoformat(
                     timespec="milliseconds"

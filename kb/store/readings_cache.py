@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from kb.store.sqlite import SideDatabase, in_parts
+from kb.store.sqlite import SideDatabase, in_parts, write_transaction
 
 
 class ReadingsCache(SideDatabase):
@@ -62,7 +62,7 @@ class ReadingsCache(SideDatabase):
         """Store ``(text hash, encoded readings)`` pairs under ``version`` in one transaction."""
         if not items:
             return
-        with self._lock, self._db.atomic():
+        with self._lock, write_transaction(self._db):
             self._db.conn.executemany(
                 "insert or replace into readings (version, text_hash, data) values (?, ?, ?)",
                 [(version, h, data) for h, data in items],

@@ -7,12 +7,16 @@ through :func:`connect` (and :class:`SideDatabase`), the security databases thro
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 LOCK_TIMEOUT_S = 30.0
 """How long a writer waits for another connection's lock."""
@@ -36,6 +40,31 @@ def in_parts(values: Iterable[_T], size: int = IN_PART) -> Iterator[tuple[list[_
     for start in range(0, len(unique), size):
         part = unique[start : start + size]
         yield part, ",".join("?" * len(part))
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """A write transaction that takes the write lock first (``BEGIN IMMEDIATE``).
+
+    sqlite-utils' ``atomic()`` begins a deferred transaction, and its inserts read the table's
+    columns before they write: if another process (a second ``kb serve`` worker, a Ray replica)
+    commits in between, SQLite cannot upgrade the stale read and fails at once with "database is
+    locked", whatever the busy timeout. Taking the lock first makes the second writer wait its
+    turn (up to :data:`LOCK_TIMEOUT_S`) instead. Nested in a transaction: a savepoint.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def while_locked(step: Callable[[], object]) -> None:
@@ -196,7 +225,7 @@ class SideDatabase:
             How many rows were removed.
         """
         removed = 0
-        with self._lock, self._db.atomic():
+        with self._lock, write_transaction(self._db):
             for part, marks in in_parts(values):
                 cur = self._db.execute(
                     f"delete from {self._table} where {column} in ({marks})", part
@@ -218,7 +247,7 @@ class SideDatabase:
         with self._lock:
             if dry_run:
                 return int(self._db.execute(f"select count(*) {where}", [cutoff]).fetchone()[0])
-            with self._db.atomic():
+            with write_transaction(self._db):
                 return int(self._db.execute(f"delete {where}", [cutoff]).rowcount)
 
     def compact(self) -> bool:
