@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Servers, login
+from tests.e2e.conftest import Servers, console_page
 
 pytestmark = pytest.mark.e2e
 
@@ -35,16 +35,11 @@ def widget(browser: Any, servers: Servers) -> Iterator[Any]:
 @pytest.fixture
 def console(browser: Any, servers: Servers) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(servers.kb + "/staff")
-    login(page, servers.staff_key)
-    page.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    try:
+        with console_page(context, servers) as page:
+            yield page
+    finally:
+        context.close()
 
 
 def test_unconverted_kana_suggests_and_answers_the_residence_certificate(widget: Any) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from kb.embed.embedder import FakeEmbedder
 from kb.evaluation import runner
 from kb.settings import Settings
 from tests.evaluation.test_query_files import dataset_dir  # noqa: F401 - a fixture
+from tests.index.test_adapt import NamedFake
 
 RECORD = {
     "folder": "eval-adapted-x",
@@ -26,16 +26,6 @@ RECORD = {
     "seconds": 1.0,
     "cpu_seconds": 2.0,
 }
-
-
-class Named(FakeEmbedder):
-    def __init__(self, model_id: str) -> None:
-        super().__init__(64)
-        self._id = model_id
-
-    @property
-    def model_id(self) -> str:
-        return self._id
 
 
 def _run(dataset: Path, out: Path, *extra: str) -> argparse.Namespace:
@@ -57,7 +47,7 @@ def adapted(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
         return folder, RECORD
 
     monkeypatch.setattr(runner, "adapted_model_for", adapt)
-    monkeypatch.setattr(runner, "embedder_from_settings", lambda s, **_: Named(s.model))
+    monkeypatch.setattr(runner, "embedder_from_settings", lambda s, **_: NamedFake(s.model, 64))
     return calls
 
 

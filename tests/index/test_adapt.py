@@ -33,8 +33,8 @@ BASE = "some/base-model"
 class NamedFake(FakeEmbedder):
     """The fake embedder under a model id of the test's choosing (a model folder's path)."""
 
-    def __init__(self, model_id: str) -> None:
-        super().__init__(32)
+    def __init__(self, model_id: str, dim: int = 32) -> None:
+        super().__init__(dim)
         self._id = model_id
 
     @property
