@@ -1,11 +1,13 @@
-"""Suggest scores only the questions in its shortest posting lists first (kb/search/suggest.py):
-the answer must be exactly the one of scoring every question, which the oracle below does (the
-suggester as it was before that change)."""
+"""Suggest prunes its candidates, counts common terms in byte vectors and answers a single
+character from a ranked list (kb/search/suggest.py): the answer must be exactly the one of
+scoring every question from plain posting lists, which the oracle below does (the suggester as
+it was before those changes, with posting lists of its own built from the entries)."""
 
 from __future__ import annotations
 
 import json
 import random
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,26 @@ from kb.text.normalize import normalize
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _lists(s: Suggester) -> dict[str, dict[str, np.ndarray]]:
+    """Plain posting lists of every bigram, reading bigram, character and lemma."""
+    found: dict[str, dict[str, list[int]]] = {k: {} for k in ("gram", "reading", "char", "lemma")}
+    for i, e in enumerate(s._entries):
+        for kind, terms in (
+            ("gram", {g for g in _grams(e.key) if len(g) == 2}),
+            ("reading", {g for g in _grams(e.reading) if len(g) == 2}),
+            ("char", set(e.key)),
+            ("lemma", set(e.lemmas)),
+        ):
+            for t in terms:
+                found[kind].setdefault(t, []).append(i)
+    return {k: {t: np.asarray(v) for t, v in d.items()} for k, d in found.items()}
+
+
+_LISTS: weakref.WeakKeyDictionary[Suggester, dict[str, dict[str, np.ndarray]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _count(index: dict[str, np.ndarray], terms: set[str], n: int) -> np.ndarray:
     lists = [index[t] for t in terms if t in index]
     if not lists:
@@ -32,18 +54,21 @@ def oracle(s: Suggester, text: str, limit: int = 8) -> list[tuple[str, float]]:
     key = _compact(text)[:100]
     if not key:
         return []
+    if s not in _LISTS:
+        _LISTS[s] = _lists(s)
+    lists = _LISTS[s]
     grams = _grams(key)
     n = len(s._entries)
-    index = s._by_gram if len(key) >= 2 else s._by_char
+    index = lists["gram"] if len(key) >= 2 else lists["char"]
     gram_hits = _count(index, grams, n)
     lemmas = set(s.tokenizer.lemmas(normalize(text))) if len(key) >= 2 else set()
-    lemma_hits = _count(s._by_lemma, lemmas, n)
+    lemma_hits = _count(lists["lemma"], lemmas, n)
     coverage = gram_hits / len(grams)
     whole = coverage >= 1.0
     reading = _reading(text[:100], s.tokenizer) if len(key) >= 2 else ""
     reading_grams = {g for g in _grams(reading) if len(g) == 2}
     if reading_grams:
-        reading_cover = _count(s._by_reading, reading_grams, n) / len(reading_grams)
+        reading_cover = _count(lists["reading"], reading_grams, n) / len(reading_grams)
         coverage = np.maximum(coverage, reading_cover)
         whole |= reading_cover >= 1.0
     lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)
