@@ -121,6 +121,10 @@ def replica_settings(settings: Settings, options: ServeOptions, *, same_machine:
             "port": options.port,
             # Replicas on one machine share its cores; on a cluster each has its node's.
             "workers": options.replicas if same_machine else 1,
+            # No all-core query session (KB_THREADS 0 means one thread here): its pool spins
+            # between operators and takes the cores from the Serve proxy and the replica's own
+            # Ray threads, which carry every request and answer (docs/scale-out.md).
+            "threads": settings.threads or 1,
         }
     )
 

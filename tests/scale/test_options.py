@@ -54,6 +54,12 @@ def test_replica_settings_have_absolute_paths_and_share_the_cores(
     assert replica.workers == 2  # two replicas on this machine: each takes half the cores
     assert (replica.host, replica.port) == ("127.0.0.1", 8123)
     assert replica_settings(settings, options, same_machine=False).workers == 1
+    # Queries on one thread whose pool never spins (no all-core session), unless set.
+    assert replica.threads == 1
+    assert replica.solo_query_threads == 1
+    assert replica.query_threads == 1
+    chosen = settings.model_copy(update={"threads": 2})
+    assert replica_settings(chosen, options, same_machine=True).threads == 2
 
 
 def test_the_audit_key_is_not_shipped_to_a_remote_cluster(tmp_path: Path) -> None:
