@@ -242,11 +242,11 @@ def other_languages(rows: Sequence[Row], folds: int) -> dict[str, Any]:
         offset = choose_offset([r for r in offs if r.corpus == source])
         for target in corpora:
             if target != source:
-                part = [r for r in offs if r.corpus == target]
+                queries = [r for r in offs if r.corpus == target]
                 report[f"{source}->{target}"] = {
                     "offset": offset,
-                    "refused": sum(not r.answered(language_offset=offset) for r in part)
-                    / len(part),
+                    "refused": sum(not r.answered(language_offset=offset) for r in queries)
+                    / len(queries),
                     "answered": language_rates(rows, offset),
                 }
     for offset in sorted({0.0, LANGUAGE_OFFSET, report["in_sample"], *chosen}):
