@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python eval/no_answer.py [--municipal ../shared/eval/municipal-faq-dev]
-        [--folds 10] [--features] [--adapted] [--json OUT]
+        [--folds 10] [--features] [--adapted | --model DIR] [--json OUT]
 
 Two corpora: the demo FAQ (``eval/datasets/demo``) and the municipal dev FAQ (read from the
 shared folder, never copied). Against each, every in-domain query (its ``queries.jsonl``) and
@@ -281,8 +281,16 @@ def main() -> None:
         help="search each corpus with the model adapted to it, as a city's kb adapts it "
         "(kb eval's default; cached) instead of the base model",
     )
+    ap.add_argument(
+        "--model",
+        default=None,
+        help="search every corpus with this model (a folder, e.g. one kept by "
+        "eval/tune_adapt.py --save) instead of the base model",
+    )
     args = ap.parse_args()
     settings = Settings(data_dir=args.data_dir).model_copy(update={"adapt": False})
+    if args.model:
+        settings = settings.model_copy(update={"model": args.model})
     base_embedder = embedder_from_settings(settings, threads=settings.threads)
     offtopic = load_queries(OFFTOPIC)
     sources = [("demo", DEMO, ["queries-en", "queries-zh", "queries-vi", "queries-paraphrase"])]
