@@ -231,7 +231,9 @@ class KeyStore:
         if not include_revoked:
             sql += " WHERE revoked_at IS NULL"
         with self._lock:
-            rows = self._db.execute(sql + " ORDER BY created_at, key_id").fetchall()
+            # Insertion order (keys are never deleted): two keys made in the same millisecond
+            # kept the order of their random ids before.
+            rows = self._db.execute(sql + " ORDER BY rowid").fetchall()
         return [_row_key(r) for r in rows]
 
     def has_active(self) -> bool:

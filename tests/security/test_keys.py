@@ -62,6 +62,18 @@ def test_two_keys_differ_and_names_are_unique_while_active(keys: KeyStore) -> No
     assert [k.name for k in keys.list(include_revoked=False)] == ["desk-1"]
 
 
+def test_keys_made_in_the_same_millisecond_list_in_the_order_made(
+    keys: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keys_module, "_now", lambda: "2026-12-05T14:45:00.000+00:00")
+    names = [f"desk-{i}" for i in range(8)]
+    for name in names:
+        keys.create(name, "staff")
+    keys.revoke("desk-3")
+    assert [k.name for k in keys.list()] == names
+    assert [k.name for k in keys.list(include_revoked=False)] == names[:3] + names[4:]
+
+
 @pytest.mark.parametrize("name", ["", "two words", "a" * 65, "x;drop", "改行\n"])
 def test_bad_names_and_roles_are_refused(keys: KeyStore, name: str) -> None:
     with pytest.raises(AccessError, match="invalid key name"):
