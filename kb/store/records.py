@@ -27,7 +27,7 @@ from typing import Any
 
 from kb.store.records_removal import CLOSED as CLOSED
 from kb.store.records_removal import RecordRemoval, ids_of, record_number
-from kb.store.sqlite import SideDatabase, while_locked
+from kb.store.sqlite import SideDatabase, while_locked, write_transaction
 
 OPEN = "対応中"
 CASE_PREFIX = "desk-"
@@ -197,21 +197,10 @@ class RecordStore(RecordRemoval, SideDatabase):
     # --- writing: one IMMEDIATE transaction each --------------------------------------------
 
     def _write(self, sql: str, params: Sequence[Any]) -> int:
-        """Run one write in its own ``BEGIN IMMEDIATE`` transaction; returns the row id.
-
-        IMMEDIATE takes the file's write lock first (waiting for another worker's, up to the
-        lock timeout): a deferred transaction that read first would fail at once with
-        "database is locked" when another process wrote in between.
-        """
-        conn = self._db.conn
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = conn.execute(sql, list(params))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        """Run one write in its own transaction that takes the write lock first
+        (:func:`kb.store.sqlite.write_transaction`); returns the row id."""
+        with self._lock, write_transaction(self._db):
+            cursor = self._db.conn.execute(sql, list(params))
         return int(cursor.lastrowid or 0)
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from kb.store.sqlite import write_transaction
+
 CLOSED = "完了"
 """A closed record's status (:data:`kb.store.records.CLOSED`)."""
 
@@ -41,15 +43,8 @@ class RecordRemoval:
     @contextlib.contextmanager
     def _immediate(self) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction (see :meth:`_write`) around several statements."""
-        conn = self._db.conn
-        with self._lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._lock, write_transaction(self._db):
+            yield self._db.conn
 
     @staticmethod
     def _retire(conn: sqlite3.Connection, table: str, numbers: Sequence[int]) -> None:
