@@ -121,7 +121,8 @@ def login(page: Any, key: str) -> None:
 @contextlib.contextmanager
 def console_page(context: Any, servers: Servers, *, timeout_ms: int = 10_000) -> Iterator[Any]:
     """The staff console in a new page of ``context``: logged in with ``servers``' staff key
-    and loaded (the department filter filled). A JavaScript error on it fails the test."""
+    and loaded (the department filter filled, the focus in the search box). A JavaScript error
+    on it fails the test."""
     p = context.new_page()
     p.set_default_timeout(timeout_ms)
     errors: list[str] = []
@@ -129,6 +130,8 @@ def console_page(context: Any, servers: Servers, *, timeout_ms: int = 10_000) ->
     p.goto(servers.kb + "/staff")
     login(p, servers.staff_key)
     p.wait_for_selector("#department-filter option:nth-child(2)", state="attached")
+    # Typing goes where the focus is: the console puts it in the search box once logged in.
+    p.wait_for_function("() => document.activeElement && document.activeElement.id === 'q'")
     yield p
     assert errors == [], f"JavaScript errors: {errors}"
 
