@@ -282,19 +282,14 @@ def test_one_scrape_sums_every_worker(tmp_path: Path) -> None:
                         break
             assert sum(1 for n in per_worker if n > 0) == 2, per_worker
             assert sum(per_worker) == sent
-            for _ in range(6):  # each scrape, from either worker, shows the total
-                text = client.get("/metrics", headers=close).text
-                searches = 0.0
-                requests = 0.0
-                for family in text_string_to_metric_families(text):
-                    for s in family.samples:
-                        if s.name == "kb_searches_total" and s.labels["surface"] == "staff":
-                            searches += s.value
-                        if (
-                            s.name == "kb_http_requests_total"
-                            and s.labels["route"] == "/api/v1/search"
-                        ):
-                            requests += s.value
+            # A request is counted once its response has gone out, so the last few may reach
+            # the counters a moment after their client has its answer: wait for them first.
+            deadline = time.monotonic() + 10
+            while _scrape(client, close)[:2] != (sent, sent):
+                assert time.monotonic() < deadline, (_scrape(client, close)[:2], sent)
+                time.sleep(0.1)
+            for _ in range(6):  # then each scrape, from either worker, shows the total
+                searches, requests, text = _scrape(client, close)
                 assert (searches, requests) == (sent, sent)
                 assert "kb_index_age_seconds" in text
     finally:
@@ -305,6 +300,20 @@ def test_one_scrape_sums_every_worker(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
     assert not (folder / "counter_999999.db").exists()  # an earlier run's counts were dropped
+
+
+def _scrape(client: httpx.Client, headers: dict[str, str]) -> tuple[float, float, str]:
+    """One scrape: staff searches counted, requests to /api/v1/search counted, the text."""
+    text = client.get("/metrics", headers=headers).text
+    searches = 0.0
+    requests = 0.0
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == "kb_searches_total" and s.labels["surface"] == "staff":
+                searches += s.value
+            if s.name == "kb_http_requests_total" and s.labels["route"] == "/api/v1/search":
+                requests += s.value
+    return searches, requests, text
 
 
 def _free_port() -> int:

@@ -101,3 +101,27 @@ def test_revoked_key_sends_the_console_back_to_login(browser: Any, servers: Serv
     assert "もう一度ログイン" in page.locator("#kb-login-error").inner_text()
     assert page.evaluate("sessionStorage.getItem('kb.apiKey')") is None
     context.close()
+
+
+@pytest.mark.parametrize(("path", "first"), [("/staff", "q"), ("/briefs", "bookings-file")])
+def test_after_login_the_page_starts_with_the_dialog_closed_and_the_focus_on_its_first_field(
+    browser: Any, servers: Servers, path: str, first: str
+) -> None:
+    """kbAuth.ready resolves once the login dialog has closed: while the modal was open the page
+    behind it was inert, so the page's first step (the focus in its first field) was lost and
+    a counsellor's typing went nowhere (the staff page only got it back when its autofocus had
+    won the race with the login form)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(servers.kb + path)
+    page.wait_for_selector("#kb-login[open]")
+    page.evaluate(  # a function returning nothing: evaluate would wait for the promise
+        "() => { window.kbAuth.ready.then(() => {"
+        " window.loginOpenAtReady = document.querySelector('#kb-login').open; }); }"
+    )
+    login(page, servers.staff_key)
+    page.wait_for_function("() => window.loginOpenAtReady !== undefined")
+    assert page.evaluate("window.loginOpenAtReady") is False
+    page.wait_for_function(f"() => document.activeElement.id === {first!r}")
+    context.close()

@@ -119,6 +119,9 @@
           input.value = "";
           error.textContent = "";
           dialog.close();
+          // Only now: while the modal dialog was open the page behind it was inert, and a
+          // page's first step after login (the focus in its search box) would be lost.
+          resolveReady(who);
         }
       } catch (err) {
         error.textContent = err.message;
@@ -156,10 +159,8 @@
       throw new Error(`このページには${ROLE_JA[needed]}以上のキーが必要です（このキー: ${ROLE_JA[who.role] || who.role}）。`);
     }
     sessionStorage.setItem(KEY_STORAGE, candidate);
-    const first = principal === null;
     principal = who;
     renderUser();
-    if (first) resolveReady(who);
     return who;
   }
 
@@ -173,7 +174,7 @@
     const stored = key();
     if (stored) {
       try {
-        await check(stored);
+        resolveReady(await check(stored));
         return;
       } catch (err) {
         sessionStorage.removeItem(KEY_STORAGE);
