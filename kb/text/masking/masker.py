@@ -375,4 +375,8 @@ def mask_personal(text: str, tokenizer: MeCabTokenizer | None = None) -> str:
         ``[アカウント]``, ``[電話番号]``, ``[個人番号]``, ``[番号]``, ``[住所]``, ``[生年月日]``
         and ``[氏名]``.
     """
-    return Masker(tokenizer).mask(normalize(text))
+    masker = Masker(tokenizer)
+    # As typed first: normalization folds Latin letters to lower case, and capitals are what
+    # tell a name in Latin letters ("Taro Yamada", "NGUYEN THI LAN") from other words. Then
+    # the normalized text, for what only its folded form shows.
+    return masker.mask(normalize(masker.mask(text)))

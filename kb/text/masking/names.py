@@ -180,6 +180,7 @@ def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:
     nxt = words[j + 1] if j + 1 < len(words) else None
     if (
         nxt is not None
+        and context.end(j) == context.starts[j + 1]  # glued: a space ends a name (佐々木太郎 儀)
         and nxt.pos1 == "名詞"
         and nxt.pos2 == "普通名詞"
         and nxt.surface not in _TITLE_HEADS
