@@ -40,7 +40,7 @@ import argparse
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,14 @@ from no_answer_features import FeatureProbe, print_study, study
 from kb.embed.embedder import embedder_from_settings
 from kb.evaluation.beir import EvalQuery, load_dataset, load_queries
 from kb.evaluation.runner import adapted_model_for, prepare_index
-from kb.search.confidence import LANGUAGE_OFFSET, NO_ANSWER_Z, PaneEvidence, decide
+from kb.search.confidence import (
+    BACKGROUND_MARGIN,
+    BACKGROUND_Z,
+    LANGUAGE_OFFSET,
+    NO_ANSWER_Z,
+    PaneEvidence,
+    decide,
+)
 from kb.search.searcher import Searcher
 from kb.settings import Settings
 
@@ -88,9 +95,24 @@ class Row:
     """With ``--features``: :class:`~no_answer_features.FeatureProbe`'s."""
 
     def answered(
-        self, no_answer_z: float = NO_ANSWER_Z, language_offset: float = LANGUAGE_OFFSET
+        self,
+        no_answer_z: float = NO_ANSWER_Z,
+        language_offset: float = LANGUAGE_OFFSET,
+        *,
+        margin: float = BACKGROUND_MARGIN,
+        background: bool = True,
     ) -> bool:
-        level = decide(self.evidence, no_answer_z=no_answer_z, language_offset=language_offset)
+        """Whether the pane answers. ``no_answer_z`` moves both z cut points together (the
+        one for Japanese queries checked against the background is ``BACKGROUND_Z`` below
+        the other); ``background=False``: the decision without the background."""
+        evidence = self.evidence if background else replace(self.evidence, background=None)
+        level = decide(
+            evidence,
+            no_answer_z=no_answer_z,
+            language_offset=language_offset,
+            background_z=BACKGROUND_Z + (no_answer_z - NO_ANSWER_Z),
+            background_margin=margin,
+        )
         return level != "none"
 
 
@@ -195,6 +217,118 @@ def across(rows: Sequence[Row], chooser: Callable[[Sequence[Row]], float]) -> di
                 "refused": rate([r for r in target_rows if r.group == "off"], z, answered=False),
             }
     return out
+
+
+BACKGROUND_ZS = np.round(np.arange(-1.0, 0.5001, 0.1), 2)
+MARGINS = np.round(np.arange(-0.10, 0.0201, 0.01), 2)
+
+
+def _background_rates(
+    rows: Sequence[Row], corpora: Sequence[str]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per corpus, in-domain answered and off-topic refused over the (z, margin) grid."""
+    out = {}
+    for corpus in corpora:
+        grids = {}
+        for group in ("in", "off"):
+            part = [r for r in rows if r.corpus == corpus and r.group == group]
+            grids[group] = np.array(
+                [
+                    [
+                        [
+                            r.answered(float(z) - BACKGROUND_Z + NO_ANSWER_Z, margin=float(m))
+                            for m in MARGINS
+                        ]
+                        for z in BACKGROUND_ZS
+                    ]
+                    for r in part
+                ]
+            ).mean(axis=0)
+        out[corpus] = (grids["in"], 1.0 - grids["off"])
+    return out
+
+
+def _pick(rates: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[int, int]:
+    """The grid point with the most off-topic refusals while every corpus answers
+    TARGET_ANSWERED of its in-domain queries (if none does: the most answered)."""
+    ok = np.logical_and.reduce([ans >= TARGET_ANSWERED for ans, _ in rates.values()])
+    refused = sum(ref for _, ref in rates.values())
+    score = (
+        np.where(ok, refused, -1.0)
+        if ok.any()
+        else sum(ans for ans, _ in rates.values()) + 1e-3 * refused
+    )
+    zi, mi = np.unravel_index(int(np.argmax(score)), score.shape)
+    return int(zi), int(mi)
+
+
+def background_study(rows: Sequence[Row], folds: int) -> dict[str, Any]:
+    """The background of :mod:`kb.search.background`: the Japanese z cut point and the margin
+    chosen together, in-sample and by cross-validation (folds as :func:`fold_key`), against
+    the decision without it."""
+    scored = [r for r in rows if r.group in ("in", "off")]
+    corpora = sorted({r.corpus for r in scored})
+    out: dict[str, Any] = {"shipped": {"z": BACKGROUND_Z, "margin": BACKGROUND_MARGIN}}
+    for corpus in corpora:
+        ins = [r for r in scored if r.corpus == corpus and r.group == "in"]
+        offs = [r for r in scored if r.corpus == corpus and r.group == "off"]
+        out[corpus] = {
+            "without_background": {
+                "answered": sum(r.answered(background=False) for r in ins) / len(ins),
+                "refused": sum(not r.answered(background=False) for r in offs) / len(offs),
+            },
+            "shipped": {
+                "answered": sum(r.answered() for r in ins) / len(ins),
+                "refused": sum(not r.answered() for r in offs) / len(offs),
+            },
+        }
+    zi, mi = _pick(_background_rates(scored, corpora))
+    out["in_sample_choice"] = {"z": float(BACKGROUND_ZS[zi]), "margin": float(MARGINS[mi])}
+    keys = sorted({fold_key(r) for r in scored})
+    random.Random(0).shuffle(keys)
+    fold = {key: i % folds for i, key in enumerate(keys)}
+    chosen = []
+    counts = {c: {"in": [0, 0], "off": [0, 0]} for c in corpora}
+    for f in range(folds):
+        train = [r for r in scored if fold[fold_key(r)] != f]
+        zi, mi = _pick(_background_rates(train, corpora))
+        z, m = float(BACKGROUND_ZS[zi]), float(MARGINS[mi])
+        chosen.append((z, m))
+        for r in scored:
+            if fold[fold_key(r)] != f:
+                continue
+            ok = r.answered(z - BACKGROUND_Z + NO_ANSWER_Z, margin=m)
+            counts[r.corpus][r.group][0] += ok if r.group == "in" else not ok
+            counts[r.corpus][r.group][1] += 1
+    out["cross_validated"] = {"chosen": chosen}
+    for corpus in corpora:
+        c = counts[corpus]
+        out["cross_validated"][corpus] = {
+            "answered": c["in"][0] / c["in"][1],
+            "refused": c["off"][0] / c["off"][1],
+        }
+    return out
+
+
+def print_background(study: dict[str, Any]) -> None:
+    shipped = study["shipped"]
+    print(
+        "\nbackground of small talk (kb.search.background): Japanese z cut"
+        f" {shipped['z']:+.2f},"
+        f" margin {shipped['margin']:+.2f}; chosen in-sample z"
+        f" {study['in_sample_choice']['z']:+.2f}, margin {study['in_sample_choice']['margin']:+.2f}"
+    )
+    cv = study["cross_validated"]
+    print("  folds chose: " + ", ".join(f"({z:+.1f}, {m:+.2f})" for z, m in cv["chosen"]))
+    for corpus in (k for k in study if k not in ("shipped", "in_sample_choice", "cross_validated")):
+        v = study[corpus]
+        print(
+            f"  {corpus:10s} without: answered {v['without_background']['answered']:6.1%}"
+            f" refused {v['without_background']['refused']:6.1%} | shipped: answered"
+            f" {v['shipped']['answered']:6.1%} refused {v['shipped']['refused']:6.1%} |"
+            f" cross-validated: answered {cv[corpus]['answered']:6.1%}"
+            f" refused {cv[corpus]['refused']:6.1%}"
+        )
 
 
 def other_language_off(rows: Sequence[Row]) -> list[Row]:
@@ -362,7 +496,10 @@ def summarise(rows: Sequence[Row], folds: int, examples: dict[str, str]) -> dict
             shown = rate(part, NO_ANSWER_Z, answered=True)
             without = sum(r.answered(language_offset=0.0) for r in part) / len(part)
             report[corpus][group] = {"answered": shown, "answered_relevant_first": ok}
+            plain = sum(r.answered(background=False) for r in part) / len(part)
+            report[corpus][group]["answered_without_background"] = plain
             note = f"; without the offset {without:6.1%}" if without != shown else ""
+            note += f"; without the background {plain:6.1%}" if plain != shown else ""
             print(
                 f"    {group:20s} answered {shown:6.1%} (relevant FAQ first {ok:6.1%})"
                 f" of {len(part)}{note}"
@@ -387,6 +524,9 @@ def summarise(rows: Sequence[Row], folds: int, examples: dict[str, str]) -> dict
                 f"  chosen on {key:20s} z {v['threshold']:+.2f}: in-domain answered"
                 f" {v['answered']:6.1%}; off-topic refused {v['refused']:6.1%}"
             )
+    study = background_study(rows, folds)
+    report["background"] = study
+    print_background(study)
     langs = other_languages(rows, folds)
     report["other_languages"] = langs
     print_languages(langs)

@@ -22,6 +22,7 @@ from kb.index.folder import IndexFolder, IndexRoot
 from kb.index.layout import KindRows, RowFinder
 from kb.index.lexical import SPARSE_MAX_SHARE, LexicalScores
 from kb.search import expiry
+from kb.search.background import background_vectors, closest
 from kb.search.confidence import (
     LEXICAL_DEPTH,
     Calibration,
@@ -126,6 +127,9 @@ class Searcher:
         self._lock = threading.Lock()
         self._calibration: tuple[float, Calibration] | None = None
         self.calibration  # noqa: B018 - measured now, not inside the first search
+        # Embedded now too (the serving model's vectors of ~200 short questions).
+        self.background = background_vectors(embedder)
+        """The background questions of "no answer" (:mod:`kb.search.background`)."""
         self._reference_vectors: np.ndarray | None = None
         self.query_vectors: QueryVectors | None = None
         """Recent and known query vectors (:mod:`kb.search.query_cache`); set by the service."""
@@ -473,6 +477,7 @@ class Searcher:
             dense_side=qvec is not None,
             lexical=lexical,
             japanese=analysis.japanese,
+            background=closest(self.background, qvec) if qvec is not None else None,
         )
 
     def _feedback_votes(self, qvec: np.ndarray) -> list[DepartmentVote]:

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from kb.search.confidence import (
+    BACKGROUND_MARGIN,
+    BACKGROUND_Z,
     HIGH_Z,
     LANGUAGE_OFFSET,
     NO_ANSWER_Z,
@@ -181,6 +183,42 @@ def test_evidence_reads_the_best_dense_score() -> None:
     assert _evidence(hits, lexical=None).lexical is None
     assert _evidence(hits).japanese is True
     assert _evidence(hits, japanese=False).japanese is False
+
+
+def _talk(dense_z: float, margin: float | None, japanese: bool = True) -> PaneEvidence:
+    return PaneEvidence(
+        hits=3, dense_z=dense_z, lexical=True, content=True, japanese=japanese, background=margin
+    )
+
+
+@pytest.mark.parametrize(
+    ("dense_z", "margin", "level"),
+    [
+        (0.5, BACKGROUND_MARGIN, "none"),  # as close to small talk as to the corpus: refused
+        (0.5, BACKGROUND_MARGIN + 0.001, "low"),
+        (HIGH_Z - 0.01, -0.5, "none"),
+        (HIGH_Z, -0.5, "high"),  # a sure match is never overruled by the background
+        (BACKGROUND_Z, 0.1, "low"),  # checked against the background, the z cut is lower
+        (BACKGROUND_Z - 0.01, 0.1, "none"),
+        (BACKGROUND_Z, None, "none"),  # not checked (no background): the plain cut point
+        (NO_ANSWER_Z, None, "low"),
+    ],
+)
+def test_small_talk_is_no_answer(dense_z: float, margin: float | None, level: str) -> None:
+    assert BACKGROUND_Z < NO_ANSWER_Z
+    assert decide(_talk(dense_z, margin)) == level
+
+
+def test_the_background_margin_is_the_best_dense_score_minus_the_closest_background() -> None:
+    hits = [_hit(0.81), _hit(0.9)]
+    assert _evidence(hits, background=0.95).background == pytest.approx(0.9 - 0.95)
+    assert _evidence(hits).background is None
+    # Another language is read with its offset only; no dense side, nothing to compare.
+    assert _evidence(hits, background=0.95, japanese=False).background is None
+    assert _evidence(hits, background=0.95, dense_side=False).background is None
+    # And a query in another language that reached the evidence with a margin is not read by it.
+    english = _talk(-0.5, -1.0, japanese=False)
+    assert decide(english) == "low"
 
 
 def test_the_searcher_marks_a_query_in_another_language(searcher: Searcher) -> None:

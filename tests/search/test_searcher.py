@@ -124,6 +124,8 @@ def test_a_search_marks_itself_in_flight_for_the_embedder(
 
     embedder = Occupancy()
     s = Searcher.open(index_root, embedder, tokenizer)
+    assert embedder.seen == [0]  # the background questions, embedded when it opens: no search
+    embedder.seen.clear()
     s.search("粗大ごみを出したい")
     s.retrieve("粗大ごみ", mode="dense")
     assert embedder.seen
