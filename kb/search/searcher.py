@@ -127,7 +127,7 @@ class Searcher:
         self._lock = threading.Lock()
         self._calibration: tuple[float, Calibration] | None = None
         self.calibration  # noqa: B018 - measured now, not inside the first search
-        # Embedded now too (the serving model's vectors of ~200 short questions).
+        # Embedded now too (~170 short questions: 0.6 s with the default model on 2 cores).
         self.background = background_vectors(embedder)
         """The background questions of "no answer" (:mod:`kb.search.background`)."""
         self._reference_vectors: np.ndarray | None = None
