@@ -22,23 +22,19 @@ from kb.index.folder import IndexFolder, IndexRoot
 from kb.index.layout import KindRows, RowFinder
 from kb.index.lexical import SPARSE_MAX_SHARE, LexicalScores
 from kb.search import expiry
-from kb.search.background import background_vectors, closest
 from kb.search.confidence import (
     LEXICAL_DEPTH,
     Calibration,
     PaneEvidence,
     best_texts,
-    calibrate,
     decide,
-    has_content,
     hit_text,
     is_answered,
     pane_confidence,
-    pane_evidence,
-    shares_words,
 )
 from kb.search.config import Mode, SearchConfig
 from kb.search.departments import department_level, rank_departments
+from kb.search.evidence import EvidenceReader
 from kb.search.expiry import ExpiryFilter
 from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
 from kb.search.fusion import fuse
@@ -125,11 +121,16 @@ class Searcher:
         self.department_feedback: DepartmentFeedback | None = None
         """Staff feedback voting in department ranking; set by the service."""
         self._lock = threading.Lock()
-        self._calibration: tuple[float, Calibration] | None = None
+        self.evidence = EvidenceReader(
+            self.vectors,
+            self.title_vectors,
+            self._doc_of,
+            self._kind_positions,
+            embedder,
+            self.tokenizer,
+        )
+        """The no-answer evidence of this index's panes (the background embedded now)."""
         self.calibration  # noqa: B018 - measured now, not inside the first search
-        # Embedded now too (~170 short questions: 0.6 s with the default model on 2 cores).
-        self.background = background_vectors(embedder)
-        """The background questions of "no answer" (:mod:`kb.search.background`)."""
         self._reference_vectors: np.ndarray | None = None
         self.query_vectors: QueryVectors | None = None
         """Recent and known query vectors (:mod:`kb.search.query_cache`); set by the service."""
@@ -140,18 +141,7 @@ class Searcher:
     def calibration(self) -> Calibration:
         """Each kind's similarity scale, for the no-answer decision (kb.search.confidence);
         measured again if the configuration's title weight changed (evaluation grids)."""
-        cached = self._calibration
-        weight = self.config.title_weight
-        if cached is None or cached[0] != weight:
-            measured = calibrate(
-                self.vectors,
-                self.title_vectors,
-                self._doc_of,
-                self._kind_positions,
-                title_weight=weight,
-            )
-            cached = self._calibration = (weight, measured)
-        return cached[1]
+        return self.evidence.calibration(self.config.title_weight)
 
     @classmethod
     def open(
@@ -467,17 +457,14 @@ class Searcher:
         mode: Mode | None,
         texts: Sequence[str] | None,
     ) -> PaneEvidence:
-        lexical = None
-        if texts is not None and analysis.japanese and (mode or self.config.mode) != "dense":
-            lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
-        return pane_evidence(
+        return self.evidence.evidence(
             hits,
-            self.calibration.scale(kind),
-            content=has_content(analysis.text, analysis.terms, analysis.japanese),
-            dense_side=qvec is not None,
-            lexical=lexical,
-            japanese=analysis.japanese,
-            background=closest(self.background, qvec) if qvec is not None else None,
+            kind,
+            analysis,
+            qvec,
+            title_weight=self.config.title_weight,
+            lexical_side=(mode or self.config.mode) != "dense",
+            texts=texts,
         )
 
     def _feedback_votes(self, qvec: np.ndarray) -> list[DepartmentVote]:

@@ -1,0 +1,112 @@
+"""What a searcher reads to say whether a pane has an answer (:mod:`kb.search.confidence`).
+
+Per index and model: each kind's similarity scale, measured from the index's own vectors, and
+the background of small talk embedded with the model (:mod:`kb.search.background`); per
+query: whether it has content, its best dense score on that scale, whether a best hit shares
+a word with it, and how much closer it is to the pane than to small talk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from kb.embed.embedder import Embedder
+from kb.search.background import background_vectors, closest
+from kb.search.confidence import (
+    Calibration,
+    PaneEvidence,
+    calibrate,
+    has_content,
+    pane_evidence,
+    shares_words,
+)
+from kb.search.query import QueryAnalysis
+from kb.text.mecab import MeCabTokenizer
+from kb.types import DocKind, Hit
+
+
+class EvidenceReader:
+    """The no-answer evidence of one index's panes.
+
+    Args:
+        vectors: Full-text chunk vectors of the index.
+        title_vectors: Title vectors, aligned likewise.
+        doc_of: Document id of each chunk.
+        kind_positions: Chunk positions of each kind.
+        embedder: The index's query embedder: the background questions are embedded with it
+            now (~170 short questions: 0.6 s with the default model on 2 cores).
+        tokenizer: For the words a hit shares with the query.
+    """
+
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        title_vectors: np.ndarray,
+        doc_of: np.ndarray,
+        kind_positions: Mapping[DocKind, np.ndarray],
+        embedder: Embedder,
+        tokenizer: MeCabTokenizer,
+    ) -> None:
+        self.vectors = vectors
+        self.title_vectors = title_vectors
+        self.doc_of = doc_of
+        self.kind_positions = kind_positions
+        self.tokenizer = tokenizer
+        self._calibration: tuple[float, Calibration] | None = None
+        self.background = background_vectors(embedder)
+        """The background questions of "no answer" (:mod:`kb.search.background`)."""
+
+    def calibration(self, title_weight: float) -> Calibration:
+        """Each kind's similarity scale for scores with this title weight (measured again
+        when it changes: evaluation grids)."""
+        cached = self._calibration
+        if cached is None or cached[0] != title_weight:
+            measured = calibrate(
+                self.vectors,
+                self.title_vectors,
+                self.doc_of,
+                self.kind_positions,
+                title_weight=title_weight,
+            )
+            cached = self._calibration = (title_weight, measured)
+        return cached[1]
+
+    def evidence(
+        self,
+        hits: Sequence[Hit],
+        kind: DocKind,
+        analysis: QueryAnalysis,
+        qvec: np.ndarray | None,
+        *,
+        title_weight: float,
+        lexical_side: bool,
+        texts: Sequence[str] | None,
+    ) -> PaneEvidence:
+        """The evidence of one pane's hits (best first).
+
+        Args:
+            hits: The pane's hits.
+            kind: Its kind.
+            analysis: The query as searched.
+            qvec: Its vector (``None``: a lexical-only search).
+            title_weight: The searcher's share of the title vector in a dense score.
+            lexical_side: Whether the search had a lexical side.
+            texts: The texts of the pane's best hits (``None``: not read).
+        """
+        lexical = None
+        if texts is not None and analysis.japanese and lexical_side:
+            lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
+        return pane_evidence(
+            hits,
+            self.calibration(title_weight).scale(kind),
+            content=has_content(analysis.text, analysis.terms, analysis.japanese),
+            dense_side=qvec is not None,
+            lexical=lexical,
+            japanese=analysis.japanese,
+            background=closest(self.background, qvec) if qvec is not None else None,
+        )
+
+
+__all__ = ["EvidenceReader"]
