@@ -421,6 +421,12 @@ def main() -> None:
         help="search every corpus with this model (a folder, e.g. one kept by "
         "eval/tune_adapt.py --save) instead of the base model",
     )
+    ap.add_argument(
+        "--no-judge",
+        action="store_true",
+        help="with --adapted: read no-answer with the adapted model itself, not with the "
+        "base model as the service does (kb.search.judge)",
+    )
     args = ap.parse_args()
     settings = Settings(data_dir=args.data_dir).model_copy(update={"adapt": False})
     if args.model:
@@ -444,7 +450,15 @@ def main() -> None:
                 used = settings.model_copy(update={"model": str(adapted)})
                 embedder = embedder_from_settings(used, threads=settings.threads)
         print(f"{name}: model {embedder.model_id}")
-        searcher = Searcher.open(prepare_index(dataset, embedder, used), embedder)
+        # An adapted model ranks; the base model judges "no answer", as the service does
+        # (kb.search.judge) -- unless --no-judge asks for the adapted model's own evidence.
+        judge = base_embedder if embedder is not base_embedder and not args.no_judge else None
+        searcher = Searcher.open(
+            prepare_index(dataset, embedder, used),
+            embedder,
+            judge=judge,
+            embedding_cache=settings.data_dir / "embeddings.sqlite",
+        )
         probe = FeatureProbe(searcher) if args.features else None
         try:
             judged = dataset.judged_queries()

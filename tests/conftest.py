@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # No test may start a background adaptation of the real model (minutes of CPU) by building an
 # index: adaptation is off unless a test turns it on (tests/index/test_adapt.py checks that it
-# is on by default and what it does).
+# is off by default and what it does).
 os.environ.setdefault("KB_ADAPT", "false")
 
 

@@ -284,7 +284,7 @@ def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any
     from), so the model is deleted unused and the next build adapts without it.
     """
     from kb.embed.embedder import load_embedder
-    from kb.index.builder import _embed_texts, build_index
+    from kb.index.builder import build_index, embed_texts
     from kb.index.lock import writer_lock
     from kb.security.commands import cli_audited
     from kb.store import EmbeddingCache
@@ -306,8 +306,8 @@ def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any
         rows = list(store.iter_chunks())
         # Outside the writer lock: staff may ingest meanwhile; the build below embeds only what
         # they added.
-        _embed_texts([r.content for r in rows], embedder, cache, None, "adapt: embed")
-        _embed_texts([r.title or r.content for r in rows], embedder, cache, None, "adapt: titles")
+        embed_texts([r.content for r in rows], embedder, cache, None, "adapt: embed")
+        embed_texts([r.title or r.content for r in rows], embedder, cache, None, "adapt: titles")
     finally:
         store.close()
     embed_seconds = round(time.perf_counter() - t0, 1)

@@ -63,7 +63,7 @@ class BuildReport:
     one had."""
 
 
-def _embed_texts(
+def embed_texts(
     texts: list[str],
     embedder: Embedder,
     cache: EmbeddingCache | None,
@@ -171,14 +171,14 @@ def build_index(
             # Grouped by kind, so that each kind is a slice of the index's rows.
             rows = [rows[i] for i in kind_order([r.kind for r in rows])]
             ids = np.array([r.rowid for r in rows], dtype=np.int64)
-            vectors, embedded = _embed_texts(
+            vectors, embedded = embed_texts(
                 [r.content for r in rows], embedder, cache, progress, "embed"
             )
             cached = len(rows) - embedded
             # The title alone (FAQ question, case summary, manual heading path) gets its own
             # vector: a query usually restates the question, and the answer's many details
             # dilute the full-text vector.
-            title_vectors, _ = _embed_texts(
+            title_vectors, _ = embed_texts(
                 [r.title or r.content for r in rows], embedder, cache, progress, "embed titles"
             )
             embed_seconds = time.perf_counter() - t0

@@ -4,11 +4,15 @@ Per index and model: each kind's similarity scale, measured from the index's own
 the background of small talk embedded with the model (:mod:`kb.search.background`); per
 query: whether it has content, its best dense score on that scale, whether a best hit shares
 a word with it, and how much closer it is to the pane than to small talk.
+
+When an adapted model ranks, the dense side of the evidence is read with the base model
+instead (:mod:`kb.search.judge`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -22,7 +26,9 @@ from kb.search.confidence import (
     pane_evidence,
     shares_words,
 )
+from kb.search.judge import Judge
 from kb.search.query import QueryAnalysis
+from kb.search.query_cache import QueryVectors
 from kb.text.mecab import MeCabTokenizer
 from kb.types import DocKind, Hit
 
@@ -38,6 +44,10 @@ class EvidenceReader:
         embedder: The index's query embedder: the background questions are embedded with it
             now (~170 short questions: 0.6 s with the default model on 2 cores).
         tokenizer: For the words a hit shares with the query.
+        judge: The base model and its vectors, when ``embedder`` is an adapted model: the
+            scales, the background and the hits' dense scores are then the base model's.
+        chunk_ids: The chunk id of each row (needed with ``judge``: where a hit's vectors are).
+        query_cache_size: Recent queries whose base-model vector is kept (with ``judge``).
     """
 
     def __init__(
@@ -48,7 +58,20 @@ class EvidenceReader:
         kind_positions: Mapping[DocKind, np.ndarray],
         embedder: Embedder,
         tokenizer: MeCabTokenizer,
+        *,
+        judge: Judge | None = None,
+        chunk_ids: np.ndarray | None = None,
+        query_cache_size: int = 1024,
     ) -> None:
+        self.judge = judge
+        self._judge_queries: QueryVectors | None = None
+        self._row_of: dict[str, int] = {}
+        if judge is not None:
+            if chunk_ids is None:
+                raise ValueError("a judge needs the chunk id of each row")
+            vectors, title_vectors, embedder = judge.vectors, judge.title_vectors, judge.embedder
+            self._judge_queries = QueryVectors(judge.embedder, query_cache_size)
+            self._row_of = {str(c): i for i, c in enumerate(chunk_ids)}
         self.vectors = vectors
         self.title_vectors = title_vectors
         self.doc_of = doc_of
@@ -56,7 +79,8 @@ class EvidenceReader:
         self.tokenizer = tokenizer
         self._calibration: tuple[float, Calibration] | None = None
         self.background = background_vectors(embedder)
-        """The background questions of "no answer" (:mod:`kb.search.background`)."""
+        """The background questions of "no answer" (:mod:`kb.search.background`), embedded
+        with the judge's model when there is one."""
 
     def calibration(self, title_weight: float) -> Calibration:
         """Each kind's similarity scale for scores with this title weight (measured again
@@ -90,7 +114,8 @@ class EvidenceReader:
             hits: The pane's hits.
             kind: Its kind.
             analysis: The query as searched.
-            qvec: Its vector (``None``: a lexical-only search).
+            qvec: Its vector (``None``: a lexical-only search); with a judge, the query is
+                embedded again by the base model and the hits scored with its vectors.
             title_weight: The searcher's share of the title vector in a dense score.
             lexical_side: Whether the search had a lexical side.
             texts: The texts of the pane's best hits (``None``: not read).
@@ -98,6 +123,9 @@ class EvidenceReader:
         lexical = None
         if texts is not None and analysis.japanese and lexical_side:
             lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
+        if qvec is not None and self._judge_queries is not None:
+            qvec = self._judge_queries.encode(analysis.text)
+            hits = self.rescored(hits, qvec, title_weight)
         return pane_evidence(
             hits,
             self.calibration(title_weight).scale(kind),
@@ -107,6 +135,18 @@ class EvidenceReader:
             japanese=analysis.japanese,
             background=closest(self.background, qvec) if qvec is not None else None,
         )
+
+    def rescored(self, hits: Sequence[Hit], qvec: np.ndarray, title_weight: float) -> list[Hit]:
+        """``hits`` with the dense score of their chunk's vectors here against ``qvec`` (the
+        judge's: the base model's vectors and query vector)."""
+        if not hits:
+            return []
+        rows = np.array([self._row_of[h.chunk_id] for h in hits], dtype=np.int64)
+        scores = np.asarray(self.vectors[rows] @ qvec, dtype=np.float32)
+        if title_weight > 0:
+            titles = np.asarray(self.title_vectors[rows] @ qvec, dtype=np.float32)
+            scores = (1.0 - title_weight) * scores + title_weight * titles
+        return [replace(h, dense_score=float(s)) for h, s in zip(hits, scores, strict=True)]
 
 
 __all__ = ["EvidenceReader"]

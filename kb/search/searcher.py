@@ -38,6 +38,7 @@ from kb.search.evidence import EvidenceReader
 from kb.search.expiry import ExpiryFilter
 from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
 from kb.search.fusion import fuse
+from kb.search.judge import load_judge
 from kb.search.panes import case_result, faq_result, manual_result
 from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
 from kb.search.query_cache import AnswerCache, QueryVectors
@@ -64,6 +65,10 @@ class Searcher:
         embedder: The query embedder; must be the model the index was built with.
         tokenizer: MeCab tokenizer (shared, thread-safe).
         config: Retrieval settings.
+        synonyms: The synonym table of the query analysis.
+        judge: The base model, when ``embedder`` is a model adapted from it: "no answer" is
+            then read with the base model (:mod:`kb.search.judge`).
+        embedding_cache: Where the judge's vectors of the chunks are cached.
     """
 
     def __init__(
@@ -73,6 +78,9 @@ class Searcher:
         tokenizer: MeCabTokenizer | None = None,
         config: SearchConfig | None = None,
         synonyms: SynonymTable | None = None,
+        *,
+        judge: Embedder | None = None,
+        embedding_cache: Path | None = None,
     ) -> None:
         self.folder = folder
         index = IndexFolder(folder)
@@ -128,6 +136,12 @@ class Searcher:
             self._kind_positions,
             embedder,
             self.tokenizer,
+            judge=(
+                load_judge(judge, self.store, self.rowids, embedding_cache)
+                if judge is not None
+                else None
+            ),
+            chunk_ids=self._chunk_id,
         )
         """The no-answer evidence of this index's panes (the background embedded now)."""
         self.calibration  # noqa: B018 - measured now, not inside the first search
@@ -151,10 +165,21 @@ class Searcher:
         tokenizer: MeCabTokenizer | None = None,
         config: SearchConfig | None = None,
         synonyms: SynonymTable | None = None,
+        *,
+        judge: Embedder | None = None,
+        embedding_cache: Path | None = None,
     ) -> Searcher:
         """Open the serving index under ``index_root``."""
         folder = IndexRoot(index_root).current().path
-        return cls(folder, embedder, tokenizer, config, synonyms)
+        return cls(
+            folder,
+            embedder,
+            tokenizer,
+            config,
+            synonyms,
+            judge=judge,
+            embedding_cache=embedding_cache,
+        )
 
     def close(self) -> None:
         self.store.close()

@@ -83,6 +83,7 @@ class SearchService:
         self.query_cache_size = query_cache_size
         self.query_vectors = QueryVectors(embedder, query_cache_size)
         """Recent query vectors, kept across index switches while the model stays."""
+        self._judge: Embedder | None = None
         self.settings: Settings | None = None
         """Set by :meth:`from_settings`: lets the service follow an index built with the
         adapted model (or back with the base model) by loading that model."""
@@ -131,6 +132,26 @@ class SearchService:
             threads=settings.query_threads,
             solo_threads=settings.solo_query_threads,
         )
+
+    def _judge_for(self, embedder: Embedder) -> Embedder | None:
+        """The base model, when ``embedder`` is a model adapted from it: it judges "no answer"
+        (:mod:`kb.search.judge`); loaded once, kept while adapted models serve."""
+        from kb.embed.adapt import ADAPTED_PREFIX
+
+        settings = self.settings
+        if settings is None or not embedder.model_id.startswith(ADAPTED_PREFIX):
+            return None
+        if self._judge is None:
+            log.info("an adapted model serves: %s judges no-answer", settings.model)
+            self._judge = embedder_from_settings(
+                settings.model_copy(update={"adapt": False}),
+                threads=settings.query_threads,
+                solo_threads=settings.solo_query_threads,
+            )
+        return self._judge
+
+    def _embedding_cache(self) -> Path | None:
+        return self.settings.data_dir / "embeddings.sqlite" if self.settings else None
 
     def sync_feedback(self) -> int:
         """Add 「正しい担当課は…」 records stored since the last call to the department vote.
@@ -196,7 +217,15 @@ class SearchService:
                     self._pointer_stamp = stamp
                     return self._searcher
                 embedder = self._embedder_for(folder)
-                fresh = Searcher(folder, embedder, self.tokenizer, self.config, self.synonyms())
+                fresh = Searcher(
+                    folder,
+                    embedder,
+                    self.tokenizer,
+                    self.config,
+                    self.synonyms(),
+                    judge=self._judge_for(embedder),
+                    embedding_cache=self._embedding_cache(),
+                )
             except KBError:
                 if self._searcher is None:
                     raise
