@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -216,8 +217,12 @@ class ReadingsBuilder:
         self._words: Counter[str] = Counter()
         self._streams: list[str] = []
         self._stride = max(1, -(-chunks // OCCURRENCE_SAMPLE))
-        self._titles: list[list[str]] = []
-        self._texts: list[list[str]] = []
+        # Each chunk's bigrams as ids (4 bytes each): as lists of strings, a million chunks'
+        # bigrams took more than 20 GB before the field was built.
+        self._ids: dict[str, int] = {}
+        self._names: list[str] = []
+        self._titles: list[array[int]] = []
+        self._texts: list[array[int]] = []
 
     def add(self, title: Sequence[Reading], text: Sequence[Reading]) -> None:
         """Record one chunk's title and text readings."""
@@ -229,18 +234,27 @@ class ReadingsBuilder:
         self._titles.append(self._record(title, sampled))
         self._texts.append(self._record(text, sampled))
 
-    def _record(self, readings: TextReadings, sampled: bool) -> list[str]:
+    def _record(self, readings: TextReadings, sampled: bool) -> array[int]:
         if sampled:
             self._streams.extend(readings.segments)
         self._words.update(readings.words)
         spellings = self._spellings
         for reading, surface in readings.spellings:
             spellings[reading][surface] += 1
-        return [g for segment in readings.segments for g in grams(segment, GRAM)]
+        ids, names = self._ids, self._names
+        out = array("I")
+        for segment in readings.segments:
+            for g in grams(segment, GRAM):
+                found = ids.get(g)
+                if found is None:
+                    found = ids[g] = len(names)
+                    names.append(g)
+                out.append(found)
+        return out
 
     def build(self, params: BM25Params | None = None) -> tuple[LexicalIndex, Vocabulary]:
         """The reading field (aligned with the chunks added) and the vocabulary."""
-        field = LexicalIndex.build(self._titles, self._texts, params)
+        field = LexicalIndex.build_terms(self._titles, self._texts, params, names=self._names)
         return field, Vocabulary(self._conversions(), self._common_words())
 
     def _conversions(self) -> dict[str, str]:

@@ -173,3 +173,31 @@ def test_the_vocabulary_keeps_the_most_frequent_words(
     _, vocabulary = _builder(texts, tokenizer).build()
     assert list(vocabulary.words) == ["国民", "国民年金"]  # 3 each; 年金 ties, then loses
     assert list(vocabulary.conversions) == ["こくみん"]
+
+
+def test_the_field_from_term_ids_equals_the_field_from_the_bigrams(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    # The builder keeps each chunk's bigrams as ids; the field must be what the bigram
+    # strings themselves give, row for row and score for score.
+    pairs = [
+        ("住民票の写し", "コンビニで住民票の写しが取れます。マイナンバーカードが必要です。"),
+        ("粗大ごみ", "粗大ごみは申し込んでください。ごみの日に出せます。"),
+        ("", "じゅうみんひょうは市役所でも取れます。"),
+        ("国民健康保険", "国民健康保険の保険料は、所得に応じて決まります。"),
+    ]
+    builder = ReadingsBuilder(len(pairs))
+    titles, texts = [], []
+    for title, text in pairs:
+        builder.add(tokenizer.readings(title), tokenizer.readings(text))
+        titles.append(reading_terms(tokenizer.readings(title)))
+        texts.append(reading_terms(tokenizer.readings(text)))
+    field, _ = builder.build()
+    expected = LexicalIndex.build(titles, texts)
+    assert field.vocab == expected.vocab
+    assert list(field.vocab) == list(expected.vocab)
+    got, want = field._matrix, expected._matrix
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    np.testing.assert_array_equal(got.indices, want.indices)
+    np.testing.assert_array_equal(got.data, want.data)
