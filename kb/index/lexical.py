@@ -41,25 +41,18 @@ class LexicalIndex:
     @classmethod
     def build(
         cls,
-        titles: Sequence[Sequence[str]],
-        texts: Sequence[Sequence[str]],
-        params: BM25Params | None = None,
-    ) -> LexicalIndex:
-        """Build from per-document title tokens and body tokens (aligned sequences)."""
-        return cls.build_terms(titles, texts, params)
-
-    @classmethod
-    def build_terms(
-        cls,
         titles: Sequence[Sequence[Any]],
         texts: Sequence[Sequence[Any]],
         params: BM25Params | None = None,
         names: Sequence[str] | None = None,
     ) -> LexicalIndex:
-        """:meth:`build` from any hashable terms; with ``names``, ``names[term]`` is the
-        vocabulary's name of an integer term. The reading field passes term ids (4 bytes each
-        while a build collects the chunks, instead of a Python string per bigram); the index
-        is the same as from the strings, row for row."""
+        """Build from per-document title tokens and body tokens (aligned sequences).
+
+        Tokens are any hashable terms; with ``names``, a token is an integer term id and
+        ``names[term]`` its name in the vocabulary. The reading field passes term ids (4 bytes
+        each while a build collects the chunks, instead of a Python string per bigram); the
+        index is the same as from the strings, row for row.
+        """
         params = params or BM25Params()
         if len(titles) != len(texts):
             raise ValueError("titles and texts must be aligned")

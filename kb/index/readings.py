@@ -254,7 +254,7 @@ class ReadingsBuilder:
 
     def build(self, params: BM25Params | None = None) -> tuple[LexicalIndex, Vocabulary]:
         """The reading field (aligned with the chunks added) and the vocabulary."""
-        field = LexicalIndex.build_terms(self._titles, self._texts, params, names=self._names)
+        field = LexicalIndex.build(self._titles, self._texts, params, names=self._names)
         return field, Vocabulary(self._conversions(), self._common_words())
 
     def _conversions(self) -> dict[str, str]:

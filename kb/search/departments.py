@@ -12,11 +12,14 @@ what :func:`department_level` reads for the console's low-confidence badge.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from kb.search.feedback import DepartmentVote
+import numpy as np
+
+from kb.search.feedback import DepartmentFeedback, DepartmentVote
 from kb.types import ConfidenceLevel, Department, DepartmentResult, DocId, DocKind, Hit
 
 SURE = 0.5
@@ -24,7 +27,60 @@ SURE = 0.5
 most ``low`` (:func:`department_level`). Not tuned: the point where a guess turns into a bet."""
 
 if TYPE_CHECKING:
+    from kb.index.routing import RoutingModel
     from kb.search.config import SearchConfig
+
+
+class DepartmentRanker:
+    """One index's department pane: :func:`rank_departments` with the index's department model
+    and staff feedback, whose similarity floor is calibrated on this corpus on first use.
+
+    Args:
+        routing: The index's department model (``None``: the hits' vote alone).
+        directory: The department directory by name.
+        reference: Embeds the corpus's reference questions
+            (:func:`~kb.search.feedback.reference_titles`): called once, when feedback first
+            needs calibrating.
+    """
+
+    def __init__(
+        self,
+        routing: RoutingModel | None,
+        directory: Mapping[str, Department],
+        reference: Callable[[], np.ndarray],
+    ) -> None:
+        self.routing = routing
+        self.directory = directory
+        self._reference = reference
+        self._reference_vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def rank(
+        self,
+        per_kind: Mapping[DocKind, Sequence[Hit]],
+        config: SearchConfig,
+        feedback: DepartmentFeedback | None,
+        qvec: np.ndarray | None = None,
+    ) -> tuple[DepartmentResult, ...]:
+        """The departments for a query's hits (and its vector, for the model and feedback)."""
+        votes = self._feedback_votes(feedback, qvec) if qvec is not None else []
+        model = None
+        if self.routing is not None and qvec is not None and self.routing.dim == len(qvec):
+            model = self.routing.probabilities(qvec)
+        return rank_departments(per_kind, config, self.directory, votes, model)
+
+    def _feedback_votes(
+        self, feedback: DepartmentFeedback | None, qvec: np.ndarray
+    ) -> list[DepartmentVote]:
+        """Votes of similar past feedback, its floor calibrated on this corpus on first use."""
+        if feedback is None or not len(feedback):
+            return []
+        if not feedback.calibrated:
+            with self._lock:
+                if self._reference_vectors is None:
+                    self._reference_vectors = self._reference()
+            feedback.calibrate(self._reference_vectors)
+        return feedback.votes(qvec)
 
 
 def rank_departments(

@@ -3,7 +3,7 @@
 Staff record "the right department was X" for a query (``FeedbackStore``). Each such record
 becomes a labelled query vector here; a new query finds its nearest labelled queries, and each
 neighbour that is close enough to be a *rephrasing* of it votes for its department. The
-searcher adds the votes to its department scores (:meth:`Searcher._rank_departments`).
+searcher adds the votes to its department scores (:class:`kb.search.departments.DepartmentRanker`).
 
 "Close enough" is measured on the model's own scale, before the first vote. multilingual-e5
 puts two unrelated city-hall questions at a cosine of about 0.83, one pair in a hundred above

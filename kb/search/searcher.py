@@ -8,7 +8,6 @@ FAQ and cases plus the directory's duties text.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -33,10 +32,10 @@ from kb.search.confidence import (
     pane_confidence,
 )
 from kb.search.config import Mode, SearchConfig
-from kb.search.departments import department_level, rank_departments
+from kb.search.departments import DepartmentRanker, department_level
 from kb.search.evidence import EvidenceReader
 from kb.search.expiry import ExpiryFilter
-from kb.search.feedback import DepartmentFeedback, DepartmentVote, reference_titles
+from kb.search.feedback import DepartmentFeedback, reference_titles
 from kb.search.fusion import fuse
 from kb.search.judge import load_judge
 from kb.search.panes import case_result, faq_result, manual_result
@@ -128,7 +127,13 @@ class Searcher:
         self.departments: dict[str, Department] = {d.name: d for d in self.store.departments()}
         self.department_feedback: DepartmentFeedback | None = None
         """Staff feedback voting in department ranking; set by the service."""
-        self._lock = threading.Lock()
+        self._departments = DepartmentRanker(
+            self.routing,
+            self.departments,
+            lambda: self.embedder.encode_queries(
+                reference_titles(self.store, self._doc_of, self._kind_positions)
+            ),
+        )
         self.evidence = EvidenceReader(
             self.vectors,
             self.title_vectors,
@@ -136,16 +141,13 @@ class Searcher:
             self._kind_positions,
             embedder,
             self.tokenizer,
-            judge=(
-                load_judge(judge, self.store, self.rowids, embedding_cache)
-                if judge is not None
-                else None
-            ),
+            judge=None
+            if judge is None
+            else load_judge(judge, self.store, self.rowids, embedding_cache),
             chunk_ids=self._chunk_id,
         )
         """The no-answer evidence of this index's panes (the background embedded now)."""
         self.calibration  # noqa: B018 - measured now, not inside the first search
-        self._reference_vectors: np.ndarray | None = None
         self.query_vectors: QueryVectors | None = None
         """Recent and known query vectors (:mod:`kb.search.query_cache`); set by the service."""
         self.answers: AnswerCache[SearchResult] | None = None
@@ -492,24 +494,7 @@ class Searcher:
             texts=texts,
         )
 
-    def _feedback_votes(self, qvec: np.ndarray) -> list[DepartmentVote]:
-        """Votes of similar past feedback, its floor calibrated on this corpus on first use."""
-        feedback = self.department_feedback
-        if feedback is None or not len(feedback):
-            return []
-        if not feedback.calibrated:
-            with self._lock:
-                if self._reference_vectors is None:
-                    titles = reference_titles(self.store, self._doc_of, self._kind_positions)
-                    self._reference_vectors = self.embedder.encode_queries(titles)
-            feedback.calibrate(self._reference_vectors)
-        return feedback.votes(qvec)
-
     def _rank_departments(
         self, per_kind: dict[DocKind, list[Hit]], qvec: np.ndarray | None = None
     ) -> tuple[DepartmentResult, ...]:
-        votes = self._feedback_votes(qvec) if qvec is not None else []
-        model = None
-        if self.routing is not None and qvec is not None and self.routing.dim == len(qvec):
-            model = self.routing.probabilities(qvec)
-        return rank_departments(per_kind, self.config, self.departments, votes, model)
+        return self._departments.rank(per_kind, self.config, self.department_feedback, qvec)
