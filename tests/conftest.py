@@ -19,8 +19,8 @@ from tests.sample import DEPARTMENTS, DOCUMENTS
 REPO = Path(__file__).resolve().parent.parent
 
 # No test may start a background adaptation of the real model (minutes of CPU) by building an
-# index: adaptation is off unless a test turns it on (tests/index/test_adapt.py checks that it
-# is off by default and what it does).
+# index: adaptation (on by default for a city) is off in the tests unless a test turns it on
+# (tests/index/test_adapt.py checks the default and what it does).
 os.environ.setdefault("KB_ADAPT", "false")
 
 

@@ -1,8 +1,9 @@
 """int8 graphs derived from an exported ONNX folder (:mod:`kb.embed.onnx_export`).
 
 :func:`ensure_int8` quantises every weight matmul (opt-in: ``KB_EMBEDDING_BACKEND=onnx-int8``);
-:func:`ensure_query_int8` keeps the first layer float32 and builds the graph that embeds queries
-only, verified against the float32 graph. Both are built once, beside ``model.onnx``.
+:func:`ensure_query_int8` keeps the first layer (and, for an adapted model, the layers its
+training moved most) float32 and builds the graph that embeds queries only, verified against the
+float32 graph. Both are built once, beside ``model.onnx``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,8 +53,8 @@ its float32 vector (e5-small: min 0.992 on 220 desk queries, mean 0.997)."""
 _QUERY_INT8 = "model-query-int8.onnx"
 
 
-def _first_layer_nodes(graph: Path) -> list[str]:
-    """Names of the weight matmuls of the first transformer layer, in graph order.
+def _layer_nodes(graph: Path) -> list[list[str]]:
+    """Names of the weight matmuls of each transformer layer, in graph order.
 
     The layers are counted by their attention blocks (fused ``Attention`` or
     ``MultiHeadAttention`` nodes, else ``Softmax``); a graph whose weight matmuls do not divide
@@ -75,7 +76,13 @@ def _first_layer_nodes(graph: Path) -> list[str]:
             f"cannot tell the layers of {graph.name}: {len(nodes)} weight matmuls "
             f"(named: {all(n.name for n in nodes)}), {layers} attention blocks"
         )
-    return [n.name for n in nodes[: len(nodes) // layers]]
+    per = len(nodes) // layers
+    return [[n.name for n in nodes[i : i + per]] for i in range(0, len(nodes), per)]
+
+
+def _first_layer_nodes(graph: Path) -> list[str]:
+    """Names of the weight matmuls of the first transformer layer (:func:`_layer_nodes`)."""
+    return _layer_nodes(graph)[0]
 
 
 @contextmanager
@@ -113,19 +120,23 @@ def _quantize(source: Path, target: Path, keep_float: Sequence[str] = ()) -> Non
 def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
     """``model-query-int8.onnx`` beside ``model.onnx``: the graph that embeds queries, or None.
 
-    Every transformer layer but the first runs its matmuls in int8 (weights per channel,
-    activations quantised on the fly); the first layer, whose inputs carry the embedding
-    table's outliers, stays float32. Documents keep the float32 graph, so the index holds the
-    model's own vectors and only the query side is approximated.
+    The transformer layers run their matmuls in int8 (weights per channel, activations
+    quantised on the fly) except the first, whose inputs carry the embedding table's outliers
+    and stays float32. Documents keep the float32 graph, so the index holds the model's own
+    vectors and only the query side is approximated.
 
     Measured on multilingual-e5-small, int8 queries over a float32 index: a desk query embeds
     in p50 6.0 ms instead of 8.6 (both cores); nDCG@10 on municipal-faq-dev hybrid -0.0035,
     dense +0.0024, on the demo set +0.0011 / +0.0017 (quantising the first layer too costs
     -0.0075 on municipal-faq-dev). See ``docs/performance.md``.
 
-    Built once (about 20 s) and verified: every text of ``texts``, prompted as a query, must keep
-    a cosine of at least :data:`QUERY_INT8_MIN_COSINE` to the float32 vector. A graph that fails,
-    or whose layers cannot be told apart, is refused; the verdict is kept in
+    Built once and verified: every text of ``texts``, prompted as a query, must keep a cosine
+    of at least :data:`QUERY_INT8_MIN_COSINE` to the float32 vector. When the first layer alone
+    is not enough (a model adapted to the city moves the weights of the layers it trained), the
+    other layers are tried one at a time in float32 and kept float in the order of the cosine
+    each one alone restores, until the graph passes or half the layers are float
+    (:func:`_float_layers`; about 10 s a try for e5-small). A graph that still fails, or whose
+    layers cannot be told apart, is refused; the verdict is kept in
     ``model-query-int8.refused`` (delete it to retry) and queries stay float32.
     """
     target = folder / _QUERY_INT8
@@ -139,27 +150,14 @@ def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
             return target
         if refused.is_file():
             return None
-        source = folder / "model.onnx"
         tmp = folder / f".model-query-int8.tmp-{os.getpid()}.onnx"
         started = time.perf_counter()
         try:
-            _quantize(source, tmp, keep_float=_first_layer_nodes(source))
-            spec = read_spec(folder)
-            if spec is None:
-                raise ModelError(f"{folder} is not a verified ONNX model folder")
-            prompted = [spec.prompts.get("query", "") + t for t in texts]
-            exact = OnnxEncoder(folder, threads=0, spec=spec).encode(prompted, batch_size=8)
-            # One at a time, as queries are embedded (a batch shares one activation scale).
-            approx = OnnxEncoder(folder, threads=0, spec=spec, query_graph=tmp).encode(
-                prompted, batch_size=1, query=True
-            )
-            exact /= np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), 1e-12)
-            approx /= np.maximum(np.linalg.norm(approx, axis=1, keepdims=True), 1e-12)
-            low = float(np.min(np.sum(exact * approx, axis=1))) if texts else 0.0
+            kept, low = _float_layers(folder, texts, tmp)
             if low < QUERY_INT8_MIN_COSINE:
                 raise ModelError(
                     f"int8 queries keep a cosine of only {low:.4f} to float32 "
-                    f"(at least {QUERY_INT8_MIN_COSINE} needed)"
+                    f"(at least {QUERY_INT8_MIN_COSINE} needed; layers {_names(kept)} float32)"
                 )
             os.replace(tmp, target)
         except Exception as exc:  # an optional speed-up: never a reason not to serve
@@ -169,12 +167,75 @@ def ensure_query_int8(folder: Path, texts: Sequence[str]) -> Path | None:
         finally:
             tmp.unlink(missing_ok=True)
     log.info(
-        "int8 query graph built in %.1f s (first layer float32; min cosine %.4f on %d queries)",
+        "int8 query graph built in %.1f s (layers %s float32; min cosine %.4f on %d queries)",
         time.perf_counter() - started,
+        _names(kept),
         low,
         len(texts),
     )
     return target
+
+
+def _names(layers: Sequence[int]) -> str:
+    """Layers as people count them (from 1)."""
+    return ", ".join(str(i + 1) for i in layers)
+
+
+def _float_layers(folder: Path, texts: Sequence[str], tmp: Path) -> tuple[list[int], float]:
+    """The layers kept float32 in the query graph written to ``tmp``, and its lowest cosine.
+
+    The first layer always; if that graph falls short of :data:`QUERY_INT8_MIN_COSINE`, each
+    other layer is tried alone beside it, then they are added in the order of the cosine each
+    restored (the layer that alone restores the most first) until the graph passes or half the
+    layers are float. ``tmp`` holds the graph of the returned layers.
+    """
+    source = folder / "model.onnx"
+    layers = _layer_nodes(source)
+    spec = read_spec(folder)
+    if spec is None:
+        raise ModelError(f"{folder} is not a verified ONNX model folder")
+    prompted = [spec.prompts.get("query", "") + t for t in texts]
+    exact = OnnxEncoder(folder, threads=0, spec=spec).encode(prompted, batch_size=8)
+    exact /= np.maximum(np.linalg.norm(exact, axis=1, keepdims=True), 1e-12)
+
+    def trial(kept: Sequence[int]) -> float:
+        _quantize(source, tmp, keep_float=[name for i in kept for name in layers[i]])
+        # One at a time, as queries are embedded (a batch shares one activation scale).
+        approx = OnnxEncoder(folder, threads=0, spec=spec, query_graph=tmp).encode(
+            prompted, batch_size=1, query=True
+        )
+        approx /= np.maximum(np.linalg.norm(approx, axis=1, keepdims=True), 1e-12)
+        return float(np.min(np.sum(exact * approx, axis=1))) if texts else 0.0
+
+    return _choose_float_layers(len(layers), trial)
+
+
+def _choose_float_layers(
+    count: int, trial: Callable[[Sequence[int]], float]
+) -> tuple[list[int], float]:
+    """Which of ``count`` layers stay float32, and the lowest cosine ``trial`` gave for them.
+
+    ``trial(layers)`` builds the graph with those layers float32 and returns its lowest cosine
+    to the float32 vectors; the last call is always for the returned layers.
+    """
+    kept = [0]
+    low = trial(kept)
+    most = count // 2
+    if low >= QUERY_INT8_MIN_COSINE or most < 2:
+        return kept, low
+    alone = {i: trial([0, i]) for i in range(1, count)}
+    order = sorted(alone, key=lambda i: (-alone[i], i))
+    if alone[order[0]] >= QUERY_INT8_MIN_COSINE:
+        kept = [0, order[0]]
+        return kept, trial(kept)
+    for i in order:
+        kept = sorted([*kept, i])
+        low = trial(kept) if len(kept) > 2 else alone[i]
+        if low >= QUERY_INT8_MIN_COSINE or len(kept) >= most:
+            break
+    if len(kept) == 2:
+        low = trial(kept)  # the graph of the returned layers is the last one built
+    return kept, low
 
 
 __all__ = ["QUERY_INT8_MIN_COSINE", "ensure_int8", "ensure_query_int8"]

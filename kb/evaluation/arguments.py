@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="also score the model adapted to the dataset's corpus as a city's kb adapts it, "
-        "beside the base model (cached; default: KB_ADAPT, off)",
+        "beside the base model (cached; default: KB_ADAPT, on)",
     )
     p.add_argument(
         "--no-adapt",

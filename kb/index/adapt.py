@@ -344,9 +344,10 @@ def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any
 def adaptation_status(settings: Settings) -> dict[str, Any]:
     """The adapted model in use (if any), the latest attempt, and whether one is running.
 
-    ``serving`` is the model kb builds and serves with; ``adapted`` the record of the adapted
-    model (folder, when, on what, validation) or ``None``; ``last_attempt`` the latest
-    attempt, kept or not.
+    ``serving`` is the model kb builds and serves with; ``no_answer_judged_by`` the model whose
+    similarities decide "no answer" (the base model, also beside an adapted one); ``adapted``
+    the record of the adapted model (folder, when, on what, validation) or ``None``;
+    ``last_attempt`` the latest attempt, kept or not.
     """
     record = active_record(settings.models_dir, settings.model)
     last = last_attempt(settings.models_dir)
@@ -359,6 +360,8 @@ def adaptation_status(settings: Settings) -> dict[str, Any]:
         "enabled": settings.adapt,
         "base_model": settings.model,
         "serving": serving,
+        # With an adapted model serving, the base model still reads "no answer" (kb.search.judge).
+        "no_answer_judged_by": settings.model,
         "adapted_path": str(adapted) if adapted is not None else None,
         "adapted": (
             {**record, **_summary(used)} if record is not None and settings.adapt else None

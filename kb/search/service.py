@@ -17,6 +17,7 @@ from kb.errors import IndexError_, KBError
 from kb.index.folder import IndexRoot
 from kb.search.config import SearchConfig
 from kb.search.feedback import DepartmentFeedback
+from kb.search.judge import judge_embedder
 from kb.search.query_cache import AnswerCache, QueryVectors
 from kb.search.searcher import Searcher
 from kb.settings import Settings, default_synonym_dictionary
@@ -143,11 +144,7 @@ class SearchService:
             return None
         if self._judge is None:
             log.info("an adapted model serves: %s judges no-answer", settings.model)
-            self._judge = embedder_from_settings(
-                settings.model_copy(update={"adapt": False}),
-                threads=settings.query_threads,
-                solo_threads=settings.solo_query_threads,
-            )
+            self._judge = judge_embedder(settings)
         return self._judge
 
     def _embedding_cache(self) -> Path | None:

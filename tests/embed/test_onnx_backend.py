@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -542,3 +542,50 @@ def test_queries_that_are_not_japanese_stay_float32(tiny: Path, tmp_path: Path) 
         assert not np.allclose(mixed[row], exact[row], atol=1e-6)
         assert np.allclose(mixed[row], fast.encode_queries([texts[row]])[0], atol=1e-5)
     assert np.allclose(fast.encode_queries(texts[1:2]), exact[1:2], atol=1e-6)
+
+
+def _layered_trial(
+    gains: dict[int, float], base: float = 0.95
+) -> tuple[list[list[int]], Callable[[Sequence[int]], float]]:
+    """A stand-in for building and verifying a graph: each float layer restores its gain."""
+    calls: list[list[int]] = []
+
+    def trial(layers: Sequence[int]) -> float:
+        calls.append(list(layers))
+        return base + sum(gains.get(i, 0.0) for i in layers)
+
+    return calls, trial
+
+
+def test_a_graph_that_passes_with_the_first_layer_float_is_built_once() -> None:
+    calls, trial = _layered_trial({}, base=0.99)
+    assert onnx_quant._choose_float_layers(12, trial) == ([0], 0.99)
+    assert calls == [[0]]
+
+
+def test_the_layers_that_restore_most_are_kept_float_until_the_graph_passes() -> None:
+    # An adapted model: its trained layers 3 and 5 (counted from 0) moved most.
+    calls, trial = _layered_trial({1: 0.001, 3: 0.02, 5: 0.015, 7: 0.004})
+    kept, low = onnx_quant._choose_float_layers(8, trial)
+    assert kept == [0, 3, 5]
+    assert low == pytest.approx(0.985)
+    assert low >= onnx_quant.QUERY_INT8_MIN_COSINE
+    assert calls[-1] == kept  # the graph left in place is the chosen one
+    assert len(calls) == 1 + 7 + 1  # first alone, each other layer beside it, then together
+
+
+def test_one_layer_that_restores_enough_alone_is_kept_with_the_first() -> None:
+    calls, trial = _layered_trial({2: 0.001, 6: 0.04})
+    assert onnx_quant._choose_float_layers(8, trial) == ([0, 6], pytest.approx(0.99))
+    assert calls[-1] == [0, 6]
+
+
+def test_at_most_half_the_layers_stay_float() -> None:
+    calls, trial = _layered_trial(dict.fromkeys(range(12), 0.001))
+    kept, low = onnx_quant._choose_float_layers(12, trial)
+    assert len(kept) == 6
+    assert low < onnx_quant.QUERY_INT8_MIN_COSINE
+    assert calls[-1] == kept
+    # A two-layer model has nothing to choose: the first layer or nothing.
+    calls, trial = _layered_trial({1: 0.04})
+    assert onnx_quant._choose_float_layers(2, trial) == ([0], 0.95)
