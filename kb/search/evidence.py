@@ -136,18 +136,6 @@ class EvidenceReader:
             background=closest(self.background, qvec) if qvec is not None else None,
         )
 
-    def judge_query(self, text: str) -> None:
-        """With a judge, embed ``text`` with the base model now (kept for :meth:`evidence`).
-
-        The searcher calls it before its own model embeds the query: the judge's session runs
-        on one thread whose pool sleeps, while the serving model's all-core session spins for
-        a moment after each run; embedded after it, the judge's query would wait for those
-        spinning threads (``bench/adapted.py``: p50 17.6 -> 15.7 ms on the demo set, 19.3 ->
-        16.5 ms on the municipal FAQ).
-        """
-        if self._judge_queries is not None:
-            self._judge_queries.encode(text)
-
     def rescored(self, hits: Sequence[Hit], qvec: np.ndarray, title_weight: float) -> list[Hit]:
         """``hits`` with the dense score of their chunk's vectors here against ``qvec`` (the
         judge's: the base model's vectors and query vector)."""

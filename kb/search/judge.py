@@ -66,9 +66,12 @@ def judge_embedder(settings: Settings) -> Embedder:
     """The base model (``settings.model``) as it judges beside an adapted model.
 
     Its queries run on one thread whose pool sleeps between operators: no all-core session of
-    its own, whose spinning pool would compete with the adapted model's for the two cores
-    (measured on the demo set, 440 searches, 2 cores: p95 42.7 -> 20.3 ms, CPU per search
-    41 -> 31 ms, p50 10.7 -> 11.6 ms; ``bench/adapted.py``).
+    its own, whose spinning pool would compete with the adapted model's for the two cores.
+    Measured with the adapted model ranking (2 cores, each query once on a fresh searcher, three
+    rounds): p50 / p95 per search 29.7 / 44.8 -> 17.1 / 22.0 ms on the demo set, 32.8 / 49.4 ->
+    14.4 / 22.3 ms on the municipal FAQ; CPU per search 60 -> 35 and 65 -> 31 ms. Embedding the
+    judge's query before the adapted model's instead of after changed nothing beyond noise
+    (17.2 / 20.8 and 14.9 / 20.4 ms), so it is embedded where the evidence is read.
     """
     return embedder_from_settings(
         settings.model_copy(update={"adapt": False}), threads=settings.query_threads

@@ -365,7 +365,6 @@ class Searcher:
             mode = "dense"
         qvec = None
         if mode != "lexical":
-            self.evidence.judge_query(analysis.text)  # first: see EvidenceReader.judge_query
             cache = self.query_vectors
             if cache is not None and cache.embedder is self.embedder:
                 qvec = cache.encode(analysis.text)

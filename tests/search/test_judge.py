@@ -140,40 +140,20 @@ def test_the_service_loads_the_base_model_as_judge_for_an_adapted_model_only(
     assert service._judge_for(Adapted(32)) is judge  # loaded once
 
 
-class Logged(FakeEmbedder):
-    """A model that writes its name to a shared log for every query batch it embeds."""
 
-    def __init__(self, dim: int, name: str, log: list[str]) -> None:
-        super().__init__(dim)
-        self.name, self.log = name, log
-
-    @property
-    def model_id(self) -> str:
-        return "adapted:test-fake-32" if self.name == "adapted" else super().model_id
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        self.log.append(self.name)
-        return super().encode_queries(texts)
-
-
-def test_the_judge_embeds_the_query_first_and_once(
-    tmp_path: Path, adapted_root: Path, tokenizer: MeCabTokenizer
+def test_the_judge_is_the_base_model_on_one_quiet_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log: list[str] = []
-    s = Searcher.open(
-        adapted_root,
-        Logged(32, "adapted", log),
-        tokenizer,
-        judge=Logged(64, "base", log),
-        embedding_cache=tmp_path / "emb.sqlite",
-    )
-    try:
-        s.search(QUERIES[0], k=5)  # the first search also embeds the background questions
-        log.clear()
-        s.search(QUERIES[2], k=5)  # four panes read their evidence
-        assert log == ["base", "adapted"]
-        log.clear()
-        s.search(QUERIES[2], k=5, mode="lexical")  # no dense side: no judge
-        assert log == []
-    finally:
-        s.close()
+    from kb.search import judge as judge_module
+
+    calls: list[tuple[str, bool, dict[str, int]]] = []
+
+    def record(settings: Settings, **kwargs: int) -> FakeEmbedder:
+        calls.append((settings.model, settings.adapt, kwargs))
+        return FakeEmbedder(64)
+
+    monkeypatch.setattr(judge_module, "embedder_from_settings", record)
+    settings = Settings(data_dir=tmp_path / "data", model="base-model", adapt=True, threads=0)
+    judge_module.judge_embedder(settings)
+    # The base model (not the adapted one), and no all-core session (solo_threads) of its own.
+    assert calls == [("base-model", False, {"threads": settings.query_threads})]
