@@ -140,7 +140,6 @@ def test_the_service_loads_the_base_model_as_judge_for_an_adapted_model_only(
     assert service._judge_for(Adapted(32)) is judge  # loaded once
 
 
-
 def test_the_judge_is_the_base_model_on_one_quiet_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
