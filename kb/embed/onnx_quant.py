@@ -80,11 +80,6 @@ def _layer_nodes(graph: Path) -> list[list[str]]:
     return [[n.name for n in nodes[i : i + per]] for i in range(0, len(nodes), per)]
 
 
-def _first_layer_nodes(graph: Path) -> list[str]:
-    """Names of the weight matmuls of the first transformer layer (:func:`_layer_nodes`)."""
-    return _layer_nodes(graph)[0]
-
-
 @contextmanager
 def _quiet_quantizer() -> Iterator[None]:
     """Drop the quantizer's own messages (one per tensor, on the root logger) meanwhile."""
@@ -224,11 +219,7 @@ def _choose_float_layers(
     if low >= QUERY_INT8_MIN_COSINE or most < 2:
         return kept, low
     alone = {i: trial([0, i]) for i in range(1, count)}
-    order = sorted(alone, key=lambda i: (-alone[i], i))
-    if alone[order[0]] >= QUERY_INT8_MIN_COSINE:
-        kept = [0, order[0]]
-        return kept, trial(kept)
-    for i in order:
+    for i in sorted(alone, key=lambda i: (-alone[i], i)):
         kept = sorted([*kept, i])
         low = trial(kept) if len(kept) > 2 else alone[i]
         if low >= QUERY_INT8_MIN_COSINE or len(kept) >= most:

@@ -439,7 +439,7 @@ def test_int8_queries_keep_the_first_layer_float_and_documents_exact(
     assert graph.stat().st_mtime_ns == built
 
     # The first of the two layers keeps its float matmuls; the second has none left.
-    first = onnx_quant._first_layer_nodes(folder / "model.onnx")
+    first = onnx_quant._layer_nodes(folder / "model.onnx")[0]
     source = onnx.load(str(folder / "model.onnx"), load_external_data=False)
     weights = {t.name for t in source.graph.initializer}
     matmuls = [
@@ -521,7 +521,7 @@ def test_a_graph_whose_layers_cannot_be_told_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"
     onnx.save(helper.make_model(graph), str(path))
     with pytest.raises(ModelError, match="cannot tell the layers"):
-        onnx_quant._first_layer_nodes(path)
+        onnx_quant._layer_nodes(path)
 
 
 def test_queries_that_are_not_japanese_stay_float32(tiny: Path, tmp_path: Path) -> None:
