@@ -47,6 +47,8 @@ def parse_variant(text: str) -> FastTuneConfig:
             updates[key] = value.strip().lower() in ("1", "true", "yes")
         elif kind == "float":
             updates[key] = float(value)
+        elif kind == "str":
+            updates[key] = value.strip()
         else:
             updates[key] = int(value)
     return replace(config, **updates)  # type: ignore[arg-type]

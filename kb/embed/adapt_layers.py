@@ -9,6 +9,7 @@ same tokens; tests/embed/test_adapt_train.py). Importing this module loads no to
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,11 +23,12 @@ _LOWER_BATCH = 64
 class Layers:
     """The parts of a sentence-transformers BERT-style encoder that :func:`fast_tune` drives."""
 
-    def __init__(self, model: Any, train_layers: int) -> None:
+    def __init__(self, model: Any, train_layers: int, *, bfloat16: bool = False) -> None:
         import torch
 
         self.torch = torch
         self.model = model
+        self.bfloat16 = bfloat16
         auto = getattr(model[0], "auto_model", None)
         layers = getattr(getattr(auto, "encoder", None), "layer", None)
         if auto is None or layers is None or not hasattr(auto, "embeddings"):
@@ -53,12 +55,19 @@ class Layers:
             config=self.auto.config, inputs_embeds=hidden, attention_mask=attention
         )
 
+    def autocast(self) -> Any:
+        """The context the layers run in: bfloat16 matrix products, or float32 throughout."""
+        if self.bfloat16:
+            return self.torch.autocast("cpu", dtype=self.torch.bfloat16)
+        return contextlib.nullcontext()
+
     def run(self, layers: Sequence[Any], hidden: Any, attention: Any) -> Any:
         mask = self.mask(attention, hidden)
-        for layer in layers:
-            out = layer(hidden, attention_mask=mask)
-            hidden = out[0] if isinstance(out, tuple) else out
-        return hidden
+        with self.autocast():
+            for layer in layers:
+                out = layer(hidden, attention_mask=mask)
+                hidden = out[0] if isinstance(out, tuple) else out
+        return hidden.float()
 
     def lower_states(self, seqs: Sequence[Sequence[int]]) -> tuple[Any, np.ndarray]:
         """Embeddings and lower layers of every sequence, once: ``(flat fp16 states, offsets)``.
@@ -107,13 +116,18 @@ class Layers:
         return torch.nn.functional.normalize(pooled, dim=-1)
 
     def encode_all(self, flat: Any, offsets: np.ndarray, rows: Sequence[int]) -> np.ndarray:
-        """:meth:`encode` in batches, without gradients, as a float32 array."""
+        """:meth:`encode` in batches, without gradients, as a float32 array (row order kept).
+
+        Batches are formed by length, so that a batch pads its short texts little.
+        """
         torch = self.torch
         out = np.zeros((len(rows), flat.shape[1]), dtype=np.float32)
+        wanted = np.asarray(rows, dtype=np.int64)
+        order = np.argsort(-(offsets[wanted + 1] - offsets[wanted]), kind="stable")
         with torch.inference_mode():
-            for start in range(0, len(rows), _LOWER_BATCH):
-                part = list(rows[start : start + _LOWER_BATCH])
-                out[start : start + len(part)] = self.encode(flat, offsets, part).numpy()
+            for start in range(0, len(order), _LOWER_BATCH):
+                at = order[start : start + _LOWER_BATCH]
+                out[at] = self.encode(flat, offsets, wanted[at].tolist()).numpy()
         return out
 
 

@@ -69,6 +69,9 @@ class FastTuneConfig:
         seed: Seeds the split, batches, dropout and initialisation.
         max_pairs: At most this many training pairs (a seeded sample): bounds the time and the
             memory of the cached states for a large case archive.
+        precision: ``"bfloat16"`` runs the layers' matrix products in bfloat16 (the weights and
+            the optimiser stay float32), ``"float32"`` runs everything in float32; ``"auto"``
+            (see :func:`resolve_precision`) takes bfloat16 where the CPU multiplies it natively.
     """
 
     train_layers: int = 4
@@ -83,6 +86,7 @@ class FastTuneConfig:
     scale: float = 20.0
     seed: int = 0
     max_pairs: int = 6000
+    precision: str = "auto"
 
     def check(self) -> None:
         """Raise :class:`ValueError` for a setting that cannot train."""
@@ -92,6 +96,36 @@ class FastTuneConfig:
             raise ValueError("max_query_tokens and max_passage_tokens must be >= 16")
         if self.passages_per_answer < 1 or self.max_pairs < 2:
             raise ValueError("passages_per_answer must be >= 1 and max_pairs >= 2")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX-512 BF16).
+
+    Elsewhere bfloat16 is emulated and slower than float32.
+    """
+    import torch
+
+    cpu: Any = torch.cpu
+    return any(
+        bool(getattr(cpu, name, lambda: False)())
+        for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    )
+
+
+def resolve_precision(config: FastTuneConfig) -> FastTuneConfig:
+    """``config`` with ``precision="auto"`` replaced by what this machine runs.
+
+    Callers that name a model folder by its settings resolve first, so that a folder trained
+    in bfloat16 and one trained in float32 never share a name.
+    """
+    if config.precision != "auto":
+        return config
+    return replace(config, precision="bfloat16" if native_bfloat16() else "float32")
 
 
 @dataclass(frozen=True)
@@ -335,6 +369,7 @@ def fast_tune(
     """
     config = config or FastTuneConfig()
     config.check()
+    config = resolve_precision(config)
     if len(train) < 2:
         raise ValueError("adaptation needs at least two training pairs (in-batch negatives)")
     try:
@@ -356,7 +391,7 @@ def fast_tune(
     except Exception as exc:
         raise ModelError(f"cannot load base model {base_path!s}: {exc}") from exc
     prompts: dict[str, str] = dict(getattr(model, "prompts", {}) or {})
-    layers = Layers(model, config.train_layers)
+    layers = Layers(model, config.train_layers, bfloat16=config.precision == "bfloat16")
     items = _tokenise(
         layers.tokenizer,
         (prompts.get("query", ""), prompts.get("document", prompts.get("passage", ""))),
@@ -473,4 +508,12 @@ def _timed(report: FastTuneReport, started: float, cpu_started: float) -> FastTu
     )
 
 
-__all__ = ["FastTuneConfig", "FastTuneReport", "Validation", "fast_tune"]
+__all__ = [
+    "PRECISIONS",
+    "FastTuneConfig",
+    "FastTuneReport",
+    "Validation",
+    "fast_tune",
+    "native_bfloat16",
+    "resolve_precision",
+]

@@ -152,13 +152,13 @@ def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None
     import hashlib
 
     from kb.embed.adapt import adapted_folder_name, split_pairs
-    from kb.embed.adapt_train import FastTuneConfig
+    from kb.embed.adapt_train import FastTuneConfig, resolve_precision
     from kb.embed.folders import build_lock
     from kb.embed.tune_pairs import pairs_from_documents, pairs_hash
 
     pairs = pairs_from_documents(dataset.corpus)
     train, heldout = split_pairs(pairs)
-    config = FastTuneConfig()
+    config = resolve_precision(FastTuneConfig())
     digest = hashlib.sha256(
         (pairs_hash(train) + json.dumps(asdict(config), sort_keys=True)).encode()
     ).hexdigest()

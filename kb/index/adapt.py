@@ -192,7 +192,7 @@ def run_adaptation(
         BusyError: Another adaptation is running.
         ModelError, ValueError: The model cannot be adapted.
     """
-    from kb.embed.adapt_train import FastTuneConfig, fast_tune
+    from kb.embed.adapt_train import FastTuneConfig, fast_tune, resolve_precision
     from kb.embed.tune import base_model_path
     from kb.embed.tune_pairs import pairs_hash
     from kb.errors import BusyError
@@ -214,7 +214,7 @@ def run_adaptation(
         if not due.due and not (force and can):
             return {"kept": False, "reason": due.reason}
         train, heldout = split_pairs(pairs)
-        config = FastTuneConfig()
+        config = resolve_precision(FastTuneConfig())
         # Named by training data and settings: the embedding cache is keyed by the folder, so
         # a folder name must never hold two different models.
         digest = hashlib.sha256(

@@ -79,7 +79,7 @@ class ModelSettings(DataSettings):
             "(docs/performance.md); the base model keeps serving until then. The base model, "
             "loaded beside it, still judges 'no answer'. On the municipal FAQ benchmark: "
             "nDCG@10 0.671 -> 0.689, kana / mixed / typo queries 0.632 / 0.667 / 0.651 -> "
-            "0.659 / 0.683 / 0.664, department accuracy@1 0.916 -> 0.904; a search embeds the "
+            "0.662 / 0.685 / 0.668, department accuracy@1 0.916 -> 0.904; a search embeds the "
             "query twice (p50 about 7.5 -> 16 ms, docs/evaluation.md). false: build and serve "
             "the base model (KB_MODEL) only."
         ),

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kb.embed import adapt_train
 from kb.embed.adapt import (
     ACTIVE_NAME,
     active_record,
@@ -22,7 +23,7 @@ from kb.embed.adapt import (
     split_pairs,
     write_json_atomic,
 )
-from kb.embed.adapt_train import FastTuneConfig, _batches, fast_tune
+from kb.embed.adapt_train import FastTuneConfig, _batches, fast_tune, resolve_precision
 from kb.embed.tune_pairs import TrainingPair
 from kb.settings import Settings
 
@@ -117,6 +118,23 @@ def test_config_and_inputs_are_checked(tmp_path: Path) -> None:
         fast_tune(tmp_path, _pairs(4), None, config=FastTuneConfig(train_layers=0))
     with pytest.raises(ValueError, match="max_query_tokens"):
         FastTuneConfig(max_passage_tokens=8).check()
+    with pytest.raises(ValueError, match="precision"):
+        FastTuneConfig(precision="float16").check()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_follows_the_cpu(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
+    monkeypatch.setattr(adapt_train, "native_bfloat16", lambda: native)
+    resolved = resolve_precision(FastTuneConfig())
+    assert resolved.precision == ("bfloat16" if native else "float32")
+    # A stated precision is kept whatever the CPU; the rest of the settings are unchanged.
+    assert resolve_precision(FastTuneConfig(precision="float32")).precision == "float32"
+    assert resolve_precision(FastTuneConfig(precision="bfloat16")).precision == "bfloat16"
+    assert resolved == FastTuneConfig(precision=resolved.precision)
+
+
+def test_native_bfloat16_is_a_plain_answer() -> None:
+    assert adapt_train.native_bfloat16() in (True, False)
 
 
 def test_import_does_not_load_torch() -> None:
@@ -159,6 +177,14 @@ def test_cached_lower_states_give_the_models_own_vectors(base_model: Path) -> No
     theirs_d = model.encode([p.positive for p in pairs], prompt_name="passage")
     assert np.min(np.sum(mine_q * theirs_q, axis=1)) > 0.9999
     assert np.min(np.sum(mine_d * theirs_d, axis=1)) > 0.9999
+    # In bfloat16 (the lower states and the upper layers) the vectors stay the model's own.
+    half = Layers(model, 4, bfloat16=True)
+    flat, offsets = half.lower_states(items.seqs)
+    half_q = half.encode_all(flat, offsets, [q for q, _ in items.train])
+    half_d = half.encode_all(flat, offsets, [d for _, d in items.train])
+    assert half_q.dtype == np.float32
+    assert 0.99 < np.min(np.sum(half_q * theirs_q, axis=1)) < 1.0
+    assert 0.99 < np.min(np.sum(half_d * theirs_d, axis=1)) < 1.0
 
 
 @pytest.mark.integration
@@ -178,6 +204,7 @@ def test_fast_tune_learns_and_validates_on_held_out_pairs(base_model: Path, tmp_
         config=FastTuneConfig(epochs=3, batch_size=16, learning_rate=2e-4),
         threads=2,
     )
+    assert report.config.precision in ("bfloat16", "float32")  # resolved, never "auto"
     assert report.train_pairs == 48
     assert report.heldout_pairs == 16
     assert report.base is not None
