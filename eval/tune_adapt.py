@@ -6,7 +6,7 @@ Usage::
         --variant default --variant layers=2 --variant hard_batches=false --json out.jsonl
 
 Each ``--variant`` is ``name`` or ``key=value[,key=value...]`` over
-:class:`kb.embed.adapt_train.FastTuneConfig` (``default`` alone: the defaults). Only the
+:class:`kb.embed.adapt_config.FastTuneConfig` (``default`` alone: the defaults). Only the
 dataset's corpus is used (FAQ question → answer pairs, 10% of the questions held out by
 :func:`kb.embed.adapt.split_pairs`), never its queries or judgments. Prints one JSON line per
 variant: validation of the base and the adapted model (MRR@10, R@1, R@10 of each held-out
@@ -24,7 +24,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from kb.embed.adapt import split_pairs
-from kb.embed.adapt_train import FastTuneConfig, fast_tune
+from kb.embed.adapt_config import FastTuneConfig
+from kb.embed.adapt_train import fast_tune
 from kb.embed.tune import base_model_path
 from kb.embed.tune_pairs import pairs_from_documents
 from kb.evaluation.beir import load_dataset

@@ -67,7 +67,8 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
         say(f"use it with: kb --model {full.path} build")
         return 0
     from kb.embed.adapt import split_pairs
-    from kb.embed.adapt_train import FastTuneConfig, fast_tune
+    from kb.embed.adapt_config import FastTuneConfig
+    from kb.embed.adapt_train import fast_tune
 
     train, heldout = split_pairs(pairs) if args.validate else (pairs, [])
     config = FastTuneConfig(
@@ -100,7 +101,7 @@ def cmd_tune(args: argparse.Namespace, settings: Settings) -> int:
 def _tune_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The training settings of `kb tune`: the option, else the method's default."""
     from kb.embed import tune
-    from kb.embed.adapt_train import FastTuneConfig
+    from kb.embed.adapt_config import FastTuneConfig
 
     fast = not args.full
     pick = {
@@ -147,7 +148,7 @@ def add_parsers(sub: Any) -> None:
     add_arguments(p)
     p.set_defaults(func=cmd_eval)
 
-    from kb.embed.adapt_train import FastTuneConfig
+    from kb.embed.adapt_config import FastTuneConfig
 
     p = sub.add_parser("tune", help="fine-tune the embedding model on the stored FAQ and cases")
     p.add_argument("--base", default=None, help="model to start from (default: --model)")

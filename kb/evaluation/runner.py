@@ -35,7 +35,7 @@ from kb.text.normalize import NORMALIZER_VERSION
 from kb.text.synonyms import SynonymTable, base_dictionary, load_synonyms
 
 if TYPE_CHECKING:
-    from kb.embed.adapt_train import FastTuneConfig
+    from kb.embed.adapt_config import FastTuneConfig
     from kb.embed.tune_pairs import TrainingPair
 
 DEFAULT_MODE = "hybrid"
@@ -152,7 +152,7 @@ def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None
     import hashlib
 
     from kb.embed.adapt import adapted_folder_name, split_pairs
-    from kb.embed.adapt_train import FastTuneConfig, resolve_precision
+    from kb.embed.adapt_config import FastTuneConfig, resolve_precision
     from kb.embed.folders import build_lock
     from kb.embed.tune_pairs import pairs_from_documents, pairs_hash
 

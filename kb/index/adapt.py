@@ -192,7 +192,8 @@ def run_adaptation(
         BusyError: Another adaptation is running.
         ModelError, ValueError: The model cannot be adapted.
     """
-    from kb.embed.adapt_train import FastTuneConfig, fast_tune, resolve_precision
+    from kb.embed.adapt_config import FastTuneConfig, resolve_precision
+    from kb.embed.adapt_train import fast_tune
     from kb.embed.tune import base_model_path
     from kb.embed.tune_pairs import pairs_hash
     from kb.errors import BusyError

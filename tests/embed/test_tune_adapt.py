@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.embed import adapt_train
+from kb.embed import adapt_config
 from kb.embed.adapt import (
     ACTIVE_NAME,
     active_record,
@@ -23,7 +23,8 @@ from kb.embed.adapt import (
     split_pairs,
     write_json_atomic,
 )
-from kb.embed.adapt_train import FastTuneConfig, _batches, fast_tune, resolve_precision
+from kb.embed.adapt_config import FastTuneConfig, resolve_precision
+from kb.embed.adapt_train import _batches, fast_tune
 from kb.embed.tune_pairs import TrainingPair
 from kb.settings import Settings
 
@@ -124,7 +125,7 @@ def test_config_and_inputs_are_checked(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("native", [True, False])
 def test_auto_precision_follows_the_cpu(monkeypatch: pytest.MonkeyPatch, native: bool) -> None:
-    monkeypatch.setattr(adapt_train, "native_bfloat16", lambda: native)
+    monkeypatch.setattr(adapt_config, "native_bfloat16", lambda: native)
     resolved = resolve_precision(FastTuneConfig())
     assert resolved.precision == ("bfloat16" if native else "float32")
     # A stated precision is kept whatever the CPU; the rest of the settings are unchanged.
@@ -134,7 +135,7 @@ def test_auto_precision_follows_the_cpu(monkeypatch: pytest.MonkeyPatch, native:
 
 
 def test_native_bfloat16_is_a_plain_answer() -> None:
-    assert adapt_train.native_bfloat16() in (True, False)
+    assert adapt_config.native_bfloat16() in (True, False)
 
 
 def test_import_does_not_load_torch() -> None:

@@ -139,7 +139,7 @@ def _fake_tune(gain: float) -> Any:
     ) -> FastTuneReport:
         out.mkdir(parents=True)
         (out / "modules.json").write_text("[]", encoding="utf-8")
-        from kb.embed.adapt_train import FastTuneConfig
+        from kb.embed.adapt_config import FastTuneConfig
 
         before = Validation(len(heldout), 10, 0.5, 0.4, 0.8)
         after = Validation(len(heldout), 10, round(0.5 + gain, 4), 0.45, 0.85)
