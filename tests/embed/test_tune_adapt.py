@@ -134,8 +134,16 @@ def test_auto_precision_follows_the_cpu(monkeypatch: pytest.MonkeyPatch, native:
     assert resolved == FastTuneConfig(precision=resolved.precision)
 
 
-def test_native_bfloat16_is_a_plain_answer() -> None:
-    assert adapt_config.native_bfloat16() in (True, False)
+@pytest.mark.parametrize(("amx", "avx512_bf16"), [(True, True), (False, True), (False, False)])
+def test_native_bfloat16_needs_amx(
+    monkeypatch: pytest.MonkeyPatch, amx: bool, avx512_bf16: bool
+) -> None:
+    # AVX-512 BF16 without AMX measured slower in bfloat16 than in float32: only AMX counts.
+    import torch
+
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
+    assert adapt_config.native_bfloat16() is amx
 
 
 def test_import_does_not_load_torch() -> None:
