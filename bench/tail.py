@@ -6,6 +6,7 @@ Usage::
     .venv/bin/python bench/run.py --root data/bench-scale --levels 100000 --real-max 0 \\
         --build-only                                     # the level, once (derived vectors)
     .venv/bin/python bench/tail.py --root data/bench-scale --level 100000 --json PATH
+    .venv/bin/python bench/tail.py ... --reading-max-postings none   # as before the bound
 
 A level built before kb grouped the chunks by kind (row-id order) is measured as it is and, with
 ``--kind-ordered``, also rebuilt beside it (``data/indexes-kind``) by the current builder, so the
@@ -26,6 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,7 @@ from kb.evaluation.metrics import percentile  # noqa: E402
 from kb.index import dense, layout, lexical  # noqa: E402
 from kb.index.folder import current_index  # noqa: E402
 from kb.search import searcher as searcher_module  # noqa: E402
+from kb.search.config import SearchConfig  # noqa: E402
 from kb.search.searcher import Searcher  # noqa: E402
 from kb.search.service import SearchService, settle_heap  # noqa: E402
 from kb.search.suggest import suggester_for  # noqa: E402
@@ -193,6 +196,18 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=220)
     ap.add_argument("--kind-ordered", action="store_true", help="also build/measure that layout")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--reading-max-share",
+        type=float,
+        default=None,
+        help="score reading bigrams up to this share of the chunks (default: the shipped one)",
+    )
+    ap.add_argument(
+        "--reading-max-postings",
+        default=None,
+        help="score reading bigrams in at most this many chunks ('none': no bound; default: "
+        "the shipped one)",
+    )
     args = ap.parse_args()
     level = write_level(args.root, args.level)
     data = level.folder / "data"
@@ -203,6 +218,15 @@ def main() -> None:
     wait_until_warm(real)
     queries = demo_queries()[: args.queries]
     result: dict[str, Any] = {"level": args.level, "cpus": os.cpu_count(), "load": load_avg()}
+    share = args.reading_max_share
+    if share is None:
+        share = SearchConfig().reading_max_share
+    result["reading_max_share"] = share
+    bound: int | None = SearchConfig().reading_max_postings
+    if args.reading_max_postings is not None:
+        bound = None if args.reading_max_postings == "none" else int(args.reading_max_postings)
+    result["reading_max_postings"] = bound
+    cuts = {"reading_max_share": share, "reading_max_postings": bound}
     roots = {"serving": data / "indexes"}
     if args.kind_ordered:
         roots["kind-ordered"] = kind_ordered_index(data)
@@ -210,6 +234,7 @@ def main() -> None:
     for name, index_root in roots.items():
         service = SearchService(index_root, real, synonym_dictionary=None)
         searcher = service.searcher()
+        searcher.config = replace(searcher.config, **cuts)
         settle_heap()
         out: dict[str, Any] = {
             "chunks": int(searcher.rowids.size),
@@ -219,6 +244,7 @@ def main() -> None:
         log(f"{name}: search with the embedding (no cache)")
         cold = SearchService(index_root, real, synonym_dictionary=None, query_cache_size=0)
         plain = cold.searcher()
+        plain.config = replace(plain.config, **cuts)
         for q in queries[:10]:
             plain.search(q, k=5)
         out["search_with_embedding"] = timed(plain.search, queries, 1)

@@ -123,18 +123,25 @@ class LexicalIndex:
         weights: Sequence[float] | None = None,
         *,
         max_share: float = 1.0,
+        max_postings: int | None = None,
         scale: float = 1.0,
     ) -> QueryTerms:
         """The rows of a query's terms and their weights (see :meth:`score`), not yet summed:
-        :class:`QueryTerms` sums them over the matching documents only when they are few."""
+        :class:`QueryTerms` sums them over the matching documents only when they are few.
+
+        ``max_postings``: terms found in more than this many documents are skipped too, whatever
+        their share: a bound on the work of one term in a very large index.
+        """
         if weights is None:
             weights = [1.0] * len(tokens)
-        limit = max_share * self.n_docs
+        limit = max_share * self.n_docs if max_share < 1.0 else float(self.n_docs)
+        if max_postings is not None:
+            limit = min(limit, float(max_postings))
         indptr = self._matrix.indptr
         acc: dict[int, float] = {}
         for token, weight in zip(tokens, weights, strict=True):
             idx = self.vocab.get(token)
-            if idx is not None and (max_share >= 1.0 or indptr[idx + 1] - indptr[idx] <= limit):
+            if idx is not None and indptr[idx + 1] - indptr[idx] <= limit:
                 acc[idx] = acc.get(idx, 0.0) + weight
         rows = np.fromiter(acc.keys(), dtype=np.int64, count=len(acc))
         w = np.fromiter(acc.values(), dtype=np.float32, count=len(acc))

@@ -377,7 +377,10 @@ class Searcher:
             if reading_terms and cfg.reading_weight > 0:
                 terms = terms.plus(
                     self.readings.terms(
-                        reading_terms, max_share=cfg.reading_max_share, scale=cfg.reading_weight
+                        reading_terms,
+                        max_share=cfg.reading_max_share,
+                        max_postings=cfg.reading_max_postings,
+                        scale=cfg.reading_weight,
                     )
                 )
             lex_scores = terms.scores(self.lexical_sparse_max)

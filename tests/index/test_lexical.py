@@ -96,3 +96,15 @@ def test_max_share_skips_terms_found_in_too_many_documents() -> None:
     np.testing.assert_allclose(index.score(query, max_share=0.39), index.score(["介護"]))
     np.testing.assert_allclose(index.score(query, max_share=0.4), index.score(query))
     assert not index.score(query, max_share=0.0).any()
+
+
+def test_max_postings_skips_terms_in_more_documents_than_the_bound() -> None:
+    index = LexicalIndex.build([[] for _ in DOCS], DOCS)
+    query = ["届", "介護", "住民"]  # in 2, 1 and 2 of the 5 documents
+    scores = index.terms(query, max_postings=1).dense()
+    np.testing.assert_allclose(scores, index.score(["介護"]))
+    np.testing.assert_allclose(index.terms(query, max_postings=2).dense(), index.score(query))
+    # The tighter of the two bounds wins.
+    tight = index.terms(query, max_share=0.39, max_postings=5).dense()
+    np.testing.assert_allclose(tight, index.score(["介護"]))
+    assert not index.terms(query, max_postings=0).dense().any()

@@ -68,6 +68,22 @@ def test_the_reading_field_adds_to_the_lemma_score(searcher: Searcher) -> None:
     assert with_readings.lexical_score > without.lexical_score
 
 
+def test_reading_bigrams_in_more_chunks_than_the_bound_are_not_scored(searcher: Searcher) -> None:
+    query = "住民票の写し"
+    plain = SearchConfig(reading_weight=0.0)
+    searcher.config = plain
+    without = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
+    searcher.config = replace(plain, reading_weight=0.3)
+    unbound = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
+    # A bound of 3 chunks (of 17): the rare bigrams (じゅ, うみ...) count, ょう and ゅう do not.
+    searcher.config = replace(plain, reading_weight=0.3, reading_max_postings=3)
+    tight = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
+    searcher.config = replace(plain, reading_weight=0.3, reading_max_postings=0)
+    none = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
+    assert none.lexical_score == pytest.approx(without.lexical_score)
+    assert without.lexical_score < tight.lexical_score < unbound.lexical_score
+
+
 def test_other_languages_are_not_rewritten(searcher: Searcher) -> None:
     analysis = searcher.analyze("where can I get a residence certificate")
     assert searcher.rewrite(analysis) == (analysis, ())
