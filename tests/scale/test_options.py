@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import SecretStr
 
 from kb.cli import build_parser, main
 from kb.errors import ClusterError
-from kb.scale.cluster import is_loopback
+from kb.scale.cluster import is_loopback, prepare_environment, temp_dir
 from kb.scale.data import _check_model, texts_to_embed, worker_settings
 from kb.scale.serve import ServeOptions, replica_settings
 from kb.settings import Settings
@@ -88,6 +89,27 @@ def test_a_worker_with_another_model_is_refused() -> None:
 )
 def test_loopback_addresses(address: str, loopback: bool) -> None:
     assert is_loopback(address) is loopback
+
+
+def test_a_local_instance_keeps_ray_defaults_in_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A local head writes its address under <RAY_TMPDIR>/ray even when given its own folder;
+    # on a machine where Ray never ran, /tmp/ray is missing and the start failed.
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    # Recorded first, so that what prepare_environment sets is undone after the test.
+    monkeypatch.setenv("RAY_TMPDIR", "")
+    monkeypatch.delenv("RAY_TMPDIR")
+    prepare_environment(loopback=True)
+    assert os.environ["RAY_TMPDIR"] == str(temp_dir())
+    assert temp_dir().parent == tmp_path
+    assert (temp_dir() / "ray").is_dir()
+    # A folder the operator chose is kept (and made ready).
+    chosen = tmp_path / "chosen"
+    monkeypatch.setenv("RAY_TMPDIR", str(chosen))
+    prepare_environment(loopback=True)
+    assert os.environ["RAY_TMPDIR"] == str(chosen)
+    assert (chosen / "ray").is_dir()
 
 
 def test_cli_options() -> None:
