@@ -49,7 +49,7 @@ class SearchConfig:
     """Reading bigrams found in more chunks than this are not scored either: a bound on a
     query's lexical work in a very large index (binding above 200k chunks, where the share
     above is larger). At 1M chunks it is 10% of them: staff search without the embedding p95
-    25.8 → 12.1 ms; on the benchmarks, where 10% of the chunks is a few hundred, the same cut
+    25.8 → 12.1 ms; on the benchmarks, where 10% of the chunks is 30-250, the same cut
     moved nDCG@10 by −0.009 to +0.003 (docs/performance.md, "The 1M tail"). ``None``: no
     bound."""
     mend_typos: bool = True
