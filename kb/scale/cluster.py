@@ -59,10 +59,11 @@ def prepare_environment(*, loopback: bool) -> None:
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     if loopback:
         os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-        # A local head writes its address to ``<RAY_TMPDIR or /tmp>/ray/ray_current_cluster``
-        # whatever its own temporary folder: on a machine where no Ray ever ran, /tmp/ray does
-        # not exist and the start failed (FileNotFoundError). Point that default at kb's own
-        # folder and create it, leaving the shared /tmp/ray alone.
+        # ``ray.cluster_utils.Cluster`` (the tests' two-node cluster) writes its head's address
+        # to ``<RAY_TMPDIR or /tmp>/ray/ray_current_cluster`` whatever the head's own folder:
+        # on a machine where no Ray ever ran, /tmp/ray does not exist and the start failed
+        # (FileNotFoundError). Point that default at kb's own folder and create it, leaving
+        # the shared /tmp/ray alone.
         if "RAY_TMPDIR" not in os.environ:
             os.environ["RAY_TMPDIR"] = str(temp_dir())
         (Path(os.environ["RAY_TMPDIR"]) / "ray").mkdir(parents=True, exist_ok=True)
