@@ -94,7 +94,7 @@ def test_loopback_addresses(address: str, loopback: bool) -> None:
 def test_a_local_instance_keeps_ray_defaults_in_its_own_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A local head writes its address under <RAY_TMPDIR>/ray even when given its own folder;
+    # ray.cluster_utils.Cluster writes its address under <RAY_TMPDIR>/ray whatever its folder;
     # on a machine where Ray never ran, /tmp/ray is missing and the start failed.
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     # Recorded first, so that what prepare_environment sets is undone after the test.
