@@ -42,6 +42,7 @@ from kb.search.panes import case_result, faq_result, manual_result
 from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
 from kb.search.query_cache import AnswerCache, QueryVectors
 from kb.search.rewrite import QueryRewriter
+from kb.search.row_filter import RowFilter
 from kb.text.mecab import TOKENIZER_VERSION, MeCabTokenizer
 from kb.text.normalize import NORMALIZER_VERSION
 from kb.text.synonyms import SynonymTable
@@ -111,14 +112,17 @@ class Searcher:
         self._doc_of = meta["doc_id"]
         self._chunk_id = meta["chunk_id"]
         self._kind = meta["kind"]
-        self._date = meta["date"]
-        self._published = meta["published"]
-        self._category = meta["category"]
-        self._expiry = ExpiryFilter(meta["expires"])
         parsed: dict[str, tuple[str, ...]] = {}  # one tuple per distinct department list
         self._chunk_departments = [
             parsed.get(d) or parsed.setdefault(d, tuple(json.loads(d))) for d in meta["departments"]
         ]
+        self._rows_filter = RowFilter(
+            meta["published"],
+            meta["category"],
+            meta["date"],
+            ExpiryFilter(meta["expires"]),
+            self._chunk_departments,
+        )
         self._kinds = KindRows(self._kind)
         self._kind_positions = self._kinds.positions
         self.lexical_sparse_max = SPARSE_MAX_SHARE
@@ -221,21 +225,7 @@ class Searcher:
     # --- retrieval ----------------------------------------------------------------------
 
     def _positions(self, kind: DocKind, filters: Filters) -> np.ndarray:
-        pos = self._kind_positions[kind]
-        if filters.published_only:
-            # Past its 公開期限 (judged now, not at build time): gone from the public side.
-            pos = self._expiry.drop(pos[self._published[pos]])
-        if filters.categories:
-            pos = pos[np.isin(self._category[pos], list(filters.categories))]
-        if filters.date_from:
-            pos = pos[self._date[pos] >= filters.date_from]
-        if filters.date_to:
-            pos = pos[(self._date[pos] != "") & (self._date[pos] <= filters.date_to)]
-        if filters.departments:
-            wanted = set(filters.departments)
-            keep = [i for i, p in enumerate(pos) if wanted & set(self._chunk_departments[p])]
-            pos = pos[keep]
-        return pos
+        return self._rows_filter.keep(self._kind_positions[kind], filters)
 
     def retrieve_kind(
         self,

@@ -13,11 +13,17 @@ from kb.index.folder import IndexRoot
 from kb.search.config import SearchConfig
 from kb.search.searcher import Searcher
 from kb.text.mecab import MeCabTokenizer
+from kb.types import Hit
 
 
 def _top(searcher: Searcher, query: str, mode: str) -> list[str]:
     hits = searcher.retrieve(query, k=3, kinds=("faq",), mode=mode)  # type: ignore[arg-type]
     return [h.doc_id for h in hits["faq"]]
+
+
+def _best_lexical(searcher: Searcher, query: str, config: SearchConfig) -> Hit:
+    searcher.config = config
+    return searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
 
 
 def test_a_kana_query_is_rewritten_into_the_corpus_kanji(searcher: Searcher) -> None:
@@ -60,10 +66,8 @@ def test_each_piece_finds_what_a_kana_query_lost(searcher: Searcher) -> None:
 def test_the_reading_field_adds_to_the_lemma_score(searcher: Searcher) -> None:
     query = "住民票の写し"
     plain = SearchConfig(reading_weight=0.0)
-    searcher.config = plain
-    without = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
-    searcher.config = replace(plain, reading_weight=0.3)
-    with_readings = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
+    without = _best_lexical(searcher, query, plain)
+    with_readings = _best_lexical(searcher, query, replace(plain, reading_weight=0.3))
     assert with_readings.doc_id == without.doc_id == "faq:F1"
     assert with_readings.lexical_score > without.lexical_score
 
@@ -71,15 +75,12 @@ def test_the_reading_field_adds_to_the_lemma_score(searcher: Searcher) -> None:
 def test_reading_bigrams_in_more_chunks_than_the_bound_are_not_scored(searcher: Searcher) -> None:
     query = "住民票の写し"
     plain = SearchConfig(reading_weight=0.0)
-    searcher.config = plain
-    without = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
-    searcher.config = replace(plain, reading_weight=0.3)
-    unbound = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
+    without = _best_lexical(searcher, query, plain)
+    unbound = _best_lexical(searcher, query, replace(plain, reading_weight=0.3))
     # A bound of 3 chunks (of 17): the rare bigrams (じゅ, うみ...) count, ょう and ゅう do not.
-    searcher.config = replace(plain, reading_weight=0.3, reading_max_postings=3)
-    tight = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
-    searcher.config = replace(plain, reading_weight=0.3, reading_max_postings=0)
-    none = searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"][0]
+    bounded = replace(plain, reading_weight=0.3, reading_max_postings=3)
+    tight = _best_lexical(searcher, query, bounded)
+    none = _best_lexical(searcher, query, replace(bounded, reading_max_postings=0))
     assert none.lexical_score == pytest.approx(without.lexical_score)
     assert without.lexical_score < tight.lexical_score < unbound.lexical_score
 
