@@ -4,13 +4,17 @@
   a space, when enough of the words read as a name;
 * はるとくん, さくらちゃん, 凛ちゃん: the kana (or, before ちゃん/くん, kanji) just before an
   honorific, which MeCab cuts apart or reads as a common noun, unless it is a family, role or
-  pet word (おばあちゃん, みなさん, ネコちゃん).
+  pet word (おばあちゃん, みなさん, ネコちゃん);
+* 山田太郎（やまだたろう）, 高橋美咲（ﾐｻｷ）: the reading written in brackets after a name
+  (:func:`bracketed_reading`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from kb.text.kana import to_hiragana
 from kb.text.masking.context import (
     CHILD_HONORIFICS,
     NameContext,
@@ -19,6 +23,7 @@ from kb.text.masking.context import (
     is_kanji,
     is_person,
 )
+from kb.text.mecab import MeCabTokenizer
 
 _SEPARATORS = "・＝=\u30a0\uff65 \u3000"  # also the double hyphen, half-width ・ and spaces
 # Bounded, and starting only where a katakana run starts, so that a long run is tried once.
@@ -32,6 +37,55 @@ _SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎ")
 # くん that MeCab did not split off (翔く|ん, そう|たくん), unless a word goes on after it
 # (くんれん, やってくんない).
 _KUN_RE = re.compile(r"くん(?:(?![ぁ-ゖ])|(?=[のはがをにへともや]))")
+
+
+# Furigana in brackets: hiragana, katakana (full or half width), spaces and ・ between them.
+_KANA = "ぁ-ゖァ-ヺｦ-ﾟー・･"
+_BRACKETED_KANA_RE = re.compile(
+    rf"[ \u3000]*[（(][ \u3000]*([{_KANA}][{_KANA} \u3000]{{0,39}}?)[ \u3000]*[）)]"
+)
+_KANA_GAPS_RE = re.compile(r"[・･ \u3000]")
+
+
+def _plain_kana(text: str) -> str:
+    """``text`` in full-width hiragana, without spaces and ・ (ﾔﾏﾀﾞ ﾀﾛｳ → やまだたろう)."""
+    return _KANA_GAPS_RE.sub("", to_hiragana(unicodedata.normalize("NFKC", text)))
+
+
+def bracketed_reading(
+    tokenizer: MeCabTokenizer, text: str, start: int, end: int
+) -> tuple[int, int] | None:
+    """The reading written in brackets just after the name ``text[start:end]``, if any.
+
+    Records and forms write a name's furigana after it: 山田太郎（やまだたろう）, 高橋美咲
+    （ﾐｻｷ）. Masking the name alone would leave the person readable. The bracketed kana is
+    the name's reading when it is the name's dictionary reading or a part of it at either end
+    (the surname or the given name alone), or, for a reading the dictionary does not give
+    (陽翔（はると）), unless MeCab reads it as common nouns only: a role or a status in kana
+    (恵子（パート）, 中村（ケアマネ）) stays.
+
+    Args:
+        tokenizer: MeCab.
+        text: The text.
+        start: Where the name starts ...
+        end: ... and ends.
+
+    Returns:
+        The span of the kana inside the brackets, or ``None``.
+    """
+    match = _BRACKETED_KANA_RE.match(text, end)
+    if match is None:
+        return None
+    written = _plain_kana(match.group(1))
+    if len(written) < 2:
+        return None
+    name = _plain_kana("".join(r.kana for r in tokenizer.readings(text[start:end])))
+    if name and (name.startswith(written) or name.endswith(written) or written == name):
+        return match.span(1)
+    words = tokenizer.morphemes(unicodedata.normalize("NFKC", match.group(1)))
+    if all(w.pos1 == "名詞" and not is_person(w) and not w.unknown for w in words):
+        return None  # パート, ケアマネ, ソーシャルワーカー: a role, not a reading
+    return match.span(1)
 
 
 def has_katakana_group(text: str) -> bool:
@@ -90,6 +144,9 @@ def kana_honorific_spans(context: NameContext) -> list[tuple[int, int]]:
         span = None
         if is_hiragana(before):
             span = _hiragana_name(context, h_start)
+        elif before in " \u3000" and h_start > 1 and is_hiragana(text[h_start - 2]):
+            # 相談者 やまだたろう さん: a space between the name and the honorific.
+            span = _hiragana_name(context, h_start - 1)
         elif is_kanji(before) and honorific in CHILD_HONORIFICS:
             span = _kanji_child_name(context, h_start)
         if span is not None:

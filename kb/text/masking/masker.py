@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from kb.text.masking.kana import bracketed_reading
 from kb.text.masking.names import person_name_spans
 from kb.text.masking.patterns import (
     ADDRESS_KEEP_RE,
@@ -303,6 +304,12 @@ class Masker:
             k = bisect_right(ends, start)
             if k == len(kept) or kept[k][0] >= end:
                 edits.append((start, end, NAME))
+                # 山田太郎（やまだたろう）: the furigana after a name is the name too.
+                reading = bracketed_reading(self.tokenizer, text, start, end)
+                if reading is not None and not any(
+                    s < reading[1] and reading[0] < e for s, e in spans
+                ):
+                    edits.append((*reading, NAME))
         return _apply(text, edits)
 
 

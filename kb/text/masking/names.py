@@ -53,6 +53,14 @@ _SELF_AFTER_RE = re.compile(r"[（(]本人[）)]")
 _LATIN_RE = re.compile("[A-Z\uff21-\uff3a][A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 
 
+_NAME_VARIANTS = str.maketrans(
+    "髙﨑濵德栁𠮷關邊邉櫻廣國澤齊齋眞惠實嶋舘槇曻", "高崎浜徳柳吉関辺辺桜広国沢斉斎真恵実島館槙昇"
+)
+"""Variant kanji of family and given names (異体字: 髙橋, 山﨑, 濵田, 𠮷田) that UniDic does not
+tag as names, to the forms it knows. Names are found on the folded text, one character for
+one, so the spans fall on the text as written."""
+
+
 def person_name_spans(
     tokenizer: MeCabTokenizer, text: str, *, honorific_only: bool = False
 ) -> list[tuple[int, int]]:
@@ -67,6 +75,9 @@ def person_name_spans(
     Returns:
         Sorted, non-overlapping ``(start, end)`` character offsets.
     """
+    # Same length, character for character: the spans found on the folded text are the
+    # original text's.
+    text = text.translate(_NAME_VARIANTS)
     honorific = any(h in text for h in HONORIFICS)
     if honorific_only and not honorific:
         # Every span then needs an honorific after it: none can be found.

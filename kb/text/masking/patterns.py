@@ -58,6 +58,10 @@ _ID_LABELS = (
     "運転免許証",
     "免許証",
     "住民票コード",
+    "宛名番号",
+    "世帯番号",
+    "住民番号",
+    "ケース番号",
     "手帳番号",
     "在留カード番号",
     "パスポート番号",
@@ -84,9 +88,12 @@ ID_LABEL_RE = re.compile(
     r"(?P<value>" + _ID_VALUE + r")",
     re.IGNORECASE,
 )
-# 健康保険証「記号 1234 番号 56」: the two parts are labelled separately.
+# 健康保険証「記号 1234 番号 56」: the two parts are labelled separately. A symbol may start
+# with kana or kanji (記号 あ12 番号 345) when its 番号 follows.
+_KIGOU_CODE = r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)*"
 KIGOU_RE = re.compile(
-    r"(?P<label>記号)(?P<gap>\s*[:]?\s*)(?P<value>[0-9A-Za-z]+(?:-[0-9A-Za-z]+)*)"
+    r"(?P<label>記号)(?P<gap>\s*[:]?\s*)"
+    rf"(?P<value>(?:[ぁ-んァ-ヶ一-龥]{{1,4}}\s*(?={_KIGOU_CODE}\s*(?:、|,)?\s*番号))?{_KIGOU_CODE})"
     r"(?:(?P<label2>\s*(?:、|,)?\s*番号)(?P<gap2>\s*[:]?\s*)(?P<value2>[0-9]+(?:-[0-9]+)*))?"
 )
 MY_NUMBER_LABELS = ("マイナンバー", "個人番号")
