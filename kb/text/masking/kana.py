@@ -6,7 +6,9 @@
   honorific, which MeCab cuts apart or reads as a common noun, unless it is a family, role or
   pet word (おばあちゃん, みなさん, ネコちゃん);
 * 山田太郎（やまだたろう）, 高橋美咲（ﾐｻｷ）: the reading written in brackets after a name
-  (:func:`bracketed_reading`).
+  (:func:`bracketed_reading`);
+* 孫のひなた（5歳）, 長男 翔（しょう）: a word in kana or kanji after a person noun with an
+  age or a reading in brackets after it (:func:`aged_name_spans`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,58 @@ def bracketed_reading(
     if all(w.pos1 == "名詞" and not is_person(w) and not w.unknown for w in words):
         return None  # パート, ケアマネ, ソーシャルワーカー: a role, not a reading
     return match.span(1)
+
+
+# An age or a reading in brackets: what follows a child's given name in a record.
+_AGE_OR_READING_RE = re.compile(
+    r"[（(][ \u3000]*(?:[0-9\uff10-\uff19]{1,3}[ \u3000]*(?:歳|才|か月|ヶ月|ケ月)"
+    rf"|[{_KANA}][{_KANA} \u3000]{{0,19}}[）)])"
+)
+
+
+_HONORIFIC_ENDS = ("ちゃん", "くん", "さん", "さま", "様", "君")
+
+
+def has_age_or_reading(text: str) -> bool:
+    """Whether ``text`` has an age or a kana reading in brackets (a cheap first test)."""
+    return bool(_AGE_OR_READING_RE.search(text))
+
+
+def aged_name_spans(context: NameContext) -> list[tuple[int, int]]:
+    """Given names after a person noun, shown by an age or a reading in brackets.
+
+    MeCab reads many given names as common words (ひなた → 日向, さくら → 桜) or does not
+    tag one kanji as a name (翔), so 孫のひなた（5歳） and 長男 翔（しょう） kept the name.
+    The name is the hiragana (2-6) or kanji (1-3) just before the bracket when a person noun
+    ends right before it (:meth:`NameContext.person_before`: 孫の, 長男 ). Without the bracket
+    a word after a person noun is not taken (長男のいじめ, 娘のしつけ).
+    """
+    text = context.text
+    spans: list[tuple[int, int]] = []
+    for match in _AGE_OR_READING_RE.finditer(text):
+        bracket = match.start()
+        # 孫のはるとくん（4歳）: the name ends before its honorific.
+        bracket -= next((len(h) for h in _HONORIFIC_ENDS if text.endswith(h, 0, bracket)), 0)
+        for length in range(1, 7):
+            start = bracket - length
+            if start < 0:
+                break
+            piece = text[start:bracket]
+            kana = all(is_hiragana(ch) for ch in piece)
+            if not kana and not (length <= 3 and all(is_kanji(ch) for ch in piece)):
+                break
+            if (length >= 2 or not kana) and context.person_before(start):
+                words = context.overlapping(start, bracket)
+                # 長男の発達（3歳児健診で…）: before an age, kanji must read as a name.
+                named = (
+                    kana
+                    or match.group(0)[-1] in "）)"
+                    or any(is_person(w) or w.unknown for w in words)
+                )
+                if named and not any(context.not_name(w) for w in words):
+                    spans.append((start, bracket))
+                break
+    return spans
 
 
 def has_katakana_group(text: str) -> bool:

@@ -23,7 +23,13 @@ from __future__ import annotations
 import re
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
-from kb.text.masking.kana import has_katakana_group, kana_honorific_spans, katakana_group_spans
+from kb.text.masking.kana import (
+    aged_name_spans,
+    has_age_or_reading,
+    has_katakana_group,
+    kana_honorific_spans,
+    katakana_group_spans,
+)
 from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.patterns import fold
 from kb.text.masking.words import masking_words
@@ -46,6 +52,13 @@ _TITLE_HEADS = frozenset(
         *("保健師", "相談員", "社長", "所長", "院長", "室長", "局長", "副", "課", "部", "さん"),
         *("様", "氏", "一家", "家族", "宅", "方"),
     ]
+)
+# Professional titles that MeCab cuts into several words (弁護|士, 看護|師, 社会|福祉|士):
+# matched on the text after the name.
+_TITLE_WORDS = (
+    *("弁護士", "司法書士", "行政書士", "税理士", "社会福祉士", "介護福祉士", "精神保健福祉士"),
+    *("看護師", "薬剤師", "助産師", "保育士", "介護士", "支援員", "指導員", "相談支援専門員"),
+    *("教諭", "校長", "教頭", "園長", "師長", "理事長", "会長", "巡査", "警部", "ケアマネ"),
 )
 # Last characters of surnames that are also landforms and structures (小川, 高橋, 中島).
 _LANDFORM = frozenset("川河橋山田野原谷沢島池森林崎浜井坂岡丘江湖沼瀬滝宮寺里畑堀岸浦磯関門堤")
@@ -83,12 +96,14 @@ def person_name_spans(
         # Every span then needs an honorific after it: none can be found.
         return []
     latin = bool(_LATIN_RE.search(text))
+    aged = not honorific_only and has_age_or_reading(text)
     words = tokenizer.morphemes(text)
     if (
         not honorific
         and not latin
         and not any(is_person(w) for w in words)
         and not has_katakana_group(text)
+        and not aged
     ):
         # Without an honorific only a 人名 tag, a katakana group or a Latin name starts a span:
         # most texts have none.
@@ -96,6 +111,8 @@ def person_name_spans(
     context = NameContext(tokenizer, text, words, masking_words())
     spans = _token_spans(context, honorific_only)
     spans += katakana_group_spans(context, honorific_only)
+    if aged:
+        spans += aged_name_spans(context)
     if honorific:
         spans += kana_honorific_spans(context)
     if latin:
@@ -195,6 +212,7 @@ def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:
         and nxt.pos1 == "名詞"
         and nxt.pos2 == "普通名詞"
         and nxt.surface not in _TITLE_HEADS
+        and not context.text.startswith(_TITLE_WORDS, context.end(j))
     ):
         return False
     start, end = context.starts[i], context.end(j)
