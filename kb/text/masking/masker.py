@@ -34,6 +34,7 @@ from kb.text.masking.patterns import (
     REFERENCE_AFTER_RE,
     REFERENCE_END,
     RESIDENCE_CARD_RE,
+    ROOM_RE,
     SNS_GAP_LABEL_RE,
     SNS_LABEL_RE,
     TOWN_END,
@@ -260,6 +261,7 @@ class Masker:
 
         text = self._replace(text, POSTAL_RE, postal)
         text = self._replace(text, ADDRESS_RE, block)
+        text = self._replace(text, ROOM_RE, postal)
         return self._replace(text, ADDRESS_LABEL_RE, labelled)
 
     def _dash_block(self, m: re.Match[str], place: str) -> bool:

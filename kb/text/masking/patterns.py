@@ -65,6 +65,7 @@ _ID_LABELS = (
     "手帳番号",
     "在留カード番号",
     "パスポート番号",
+    "パスポート",
     "旅券番号",
     "証書番号",
     "記号番号",
@@ -111,15 +112,24 @@ BIRTH_BEFORE_RE = re.compile(
 BIRTH_AFTER_RE = re.compile(rf"(?P<value>{_DATE})(?=\s*(?:生まれ|うまれ|生(?![活徒産])))")
 
 _KANJI = r"一-龥々〆ヶ"
+_BUILDING = (
+    r"(?:ハイツ|コーポ|マンション|アパート|レジデンス|ハウス|コート|パレス|メゾン|ヒルズ|"
+    r"団地|住宅|荘|寮)"
+)
 _NUM = r"[0-9十]{1,5}"
 _BLOCK = (
-    rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
+    rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:の{_NUM}|\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
     rf"|{_NUM}番地(?:の?{_NUM})?(?:\s*{_NUM}号)?"
     rf"|{_NUM}番{_NUM}号"
     r"|(?P<dash>(?!0)[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?(?![0-9-]))"
     r"|(?P<bare>(?!0)[0-9]{1,5}(?![0-9-]|[丁番号])))"
-    r"(?:\s*[ぁ-ゖァ-ヶー一-龥A-Za-z]{0,12}\s*[0-9]+号室)?"
+    r"(?:\s*[ぁ-ゖァ-ヶー一-龥A-Za-z]{0,12}\s*[0-9]+号室"
+    # A building after the block: つくばハイツA棟305, サンハイツ桜川 205号.
+    rf"|\s*[ぁ-ゖァ-ヶー一-龥A-Za-z]{{0,12}}?{_BUILDING}[ァ-ヶー一-龥A-Za-z]{{0,8}}"
+    r"\s*(?:[A-Za-z]?棟\s*|[0-9]{1,2}号棟\s*)?[0-9]{1,4}(?:号室|号)?(?![0-9]|階|[Ff]))?"
 )
+# A room in a named housing complex, without a block number (本町団地3号棟205号室).
+ROOM_RE = re.compile(r"(?P<value>(?:[0-9]{1,2}号棟|[A-Za-z]棟)\s*[0-9]{1,4}号室?)")
 # A lone number (飯塚911) is a block only after a town and a district (see BARE_TOWN_RE).
 BARE_TOWN_RE = re.compile(rf"[{_KANJI}](?:町|村)[{_KANJI}]{{1,4}}$|字[{_KANJI}]{{1,4}}$")
 # The town before a block: kanji and katakana, with が (緑が丘), 通り (駅前通り) and the 条 of
