@@ -7,6 +7,7 @@ Usage::
         --build-only                                     # the level, once (derived vectors)
     .venv/bin/python bench/tail.py --root data/bench-scale --level 100000 --json PATH
     .venv/bin/python bench/tail.py ... --reading-max-postings none   # as before the bound
+    .venv/bin/python bench/tail.py ... --lemma-max-postings 100000   # with a bound on lemmas
 
 A level built before kb grouped the chunks by kind (row-id order) is measured as it is and, with
 ``--kind-ordered``, also rebuilt beside it (``data/indexes-kind``) by the current builder, so the
@@ -208,6 +209,11 @@ def main() -> None:
         help="score reading bigrams in at most this many chunks ('none': no bound; default: "
         "the shipped one)",
     )
+    ap.add_argument(
+        "--lemma-max-postings",
+        default=None,
+        help="score lemmas found in at most this many chunks ('none': no bound, the default)",
+    )
     args = ap.parse_args()
     level = write_level(args.root, args.level)
     data = level.folder / "data"
@@ -226,7 +232,15 @@ def main() -> None:
     if args.reading_max_postings is not None:
         bound = None if args.reading_max_postings == "none" else int(args.reading_max_postings)
     result["reading_max_postings"] = bound
-    cuts = {"reading_max_share": share, "reading_max_postings": bound}
+    lemma_bound: int | None = SearchConfig().lemma_max_postings
+    if args.lemma_max_postings is not None:
+        lemma_bound = None if args.lemma_max_postings == "none" else int(args.lemma_max_postings)
+    result["lemma_max_postings"] = lemma_bound
+    cuts = {
+        "reading_max_share": share,
+        "reading_max_postings": bound,
+        "lemma_max_postings": lemma_bound,
+    }
     roots = {"serving": data / "indexes"}
     if args.kind_ordered:
         roots["kind-ordered"] = kind_ordered_index(data)

@@ -362,8 +362,10 @@ class Searcher:
                 qvec = self.embedder.encode_queries([analysis.text])[0]
         lex_scores = None
         if mode != "dense":
-            terms = self.lexical.terms(analysis.terms, analysis.weights)
             cfg = self.config
+            terms = self.lexical.terms(
+                analysis.terms, analysis.weights, max_postings=cfg.lemma_max_postings
+            )
             if reading_terms and cfg.reading_weight > 0:
                 terms = terms.plus(
                     self.readings.terms(

@@ -85,6 +85,21 @@ def test_reading_bigrams_in_more_chunks_than_the_bound_are_not_scored(searcher: 
     assert without.lexical_score < tight.lexical_score < unbound.lexical_score
 
 
+def test_lemmas_in_more_chunks_than_the_bound_are_not_scored(searcher: Searcher) -> None:
+    query = "住民票の写し"
+    plain = SearchConfig(reading_weight=0.0)
+    unbound = _best_lexical(searcher, query, plain)
+    terms = [t for t in dict.fromkeys(searcher.analyze(query).terms) if t in searcher.lexical.vocab]
+    counts = {t: searcher.lexical.terms([t]).postings for t in terms}
+    assert len(set(counts.values())) > 1
+    # A bound under the commonest lemma's chunks drops it; the rarer ones still count.
+    bound = max(counts.values()) - 1
+    tight = _best_lexical(searcher, query, replace(plain, lemma_max_postings=bound))
+    assert 0 < tight.lexical_score < unbound.lexical_score
+    searcher.config = replace(plain, lemma_max_postings=0)
+    assert searcher.retrieve(query, k=1, kinds=("faq",), mode="lexical")["faq"] == []
+
+
 def test_other_languages_are_not_rewritten(searcher: Searcher) -> None:
     analysis = searcher.analyze("where can I get a residence certificate")
     assert searcher.rewrite(analysis) == (analysis, ())
