@@ -23,9 +23,10 @@ from kb.text.masking.context import (
     is_hiragana,
     is_honorific,
     is_kanji,
+    is_katakana,
     is_person,
 )
-from kb.text.mecab import MeCabTokenizer
+from kb.text.mecab import MeCabTokenizer, Morpheme
 
 _SEPARATORS = "・＝=\u30a0\uff65 \u3000"  # also the double hyphen, half-width ・ and spaces
 # Bounded, and starting only where a katakana run starts, so that a long run is tried once.
@@ -92,9 +93,36 @@ def bracketed_reading(
 
 # An age or a reading in brackets: what follows a child's given name in a record.
 _AGE_OR_READING_RE = re.compile(
-    r"[（(][ \u3000]*(?:[0-9\uff10-\uff19]{1,3}[ \u3000]*(?:歳|才|か月|ヶ月|ケ月)"
+    r"[（(][ \u3000]*(?:[0-9\uff10-\uff19]{1,3}[ \u3000]*(?:歳|才|か月|ヶ月|ケ月"
+    r"|(?P<bare>[）)]))"
     rf"|[{_KANA}][{_KANA} \u3000]{{0,19}}[）)])"
 )
+# What someone called themselves: 「ヤマダ」と名乗った, 「田中です」と名乗る.
+_CALLED_RE = re.compile(
+    r"「[ \u3000]*(?P<name>[^「」\s]{1,12}?)[ \u3000]*(?:です|と申します|といいます)?」"
+    r"[ \u3000]*と名乗"
+)
+
+
+def called_spans(context: NameContext) -> list[tuple[int, int]]:
+    """The name someone gave in quotes before と名乗る (「ヤマダ」と名乗った), unless it is a
+    role (「市役所の者」「警察官」と名乗る: what a scam record must keep)."""
+    spans = []
+    for m in _CALLED_RE.finditer(context.text):
+        words = context.tokenizer.morphemes(m.group("name"))
+        katakana = all(is_katakana(ch) for ch in m.group("name"))
+        kanji = all(is_kanji(ch) for ch in m.group("name"))
+        if _reads_as_name(words, katakana=katakana) or (kanji and any(w.unknown for w in words)):
+            spans.append(m.span("name"))
+    return spans
+
+
+def _reads_as_name(words: list[Morpheme], *, katakana: bool) -> bool:
+    """Whether MeCab's reading of a short word shows a name: a 人名 tag, or, for katakana, a
+    cut into pieces that are not all nouns (ヒナ|タ, ミサ|キ); パート, ゲーム, スマホ are not."""
+    if any(is_person(w) for w in words):
+        return True
+    return katakana and not all(w.pos1 == "名詞" for w in words)
 
 
 _HONORIFIC_ENDS = ("ちゃん", "くん", "さん", "さま", "様", "君")
@@ -110,9 +138,10 @@ def aged_name_spans(context: NameContext) -> list[tuple[int, int]]:
 
     MeCab reads many given names as common words (ひなた → 日向, さくら → 桜) or does not
     tag one kanji as a name (翔), so 孫のひなた（5歳） and 長男 翔（しょう） kept the name.
-    The name is the hiragana (2-6) or kanji (1-3) just before the bracket when a person noun
-    ends right before it (:meth:`NameContext.person_before`: 孫の, 長男 ). Without the bracket
-    a word after a person noun is not taken (長男のいじめ, 娘のしつけ).
+    The name is the hiragana or katakana (2-6) or kanji (1-3) just before the bracket when a
+    person noun ends right before it (:meth:`NameContext.person_before`: 孫の, 長男 ); a bare
+    number counts as an age after kana only (祖母 ハナ（88）, but not 長男の件（2）). Without
+    the bracket a word after a person noun is not taken (長男のいじめ, 娘のしつけ).
     """
     text = context.text
     spans: list[tuple[int, int]] = []
@@ -125,9 +154,15 @@ def aged_name_spans(context: NameContext) -> list[tuple[int, int]]:
             if start < 0:
                 break
             piece = text[start:bracket]
-            kana = all(is_hiragana(ch) for ch in piece)
+            kana = all(is_hiragana(ch) for ch in piece) or all(is_katakana(ch) for ch in piece)
             if not kana and not (length <= 3 and all(is_kanji(ch) for ch in piece)):
                 break
+            if match.group("bare") and not kana:
+                break  # 長男の件（2）: a bare number after kanji is no age
+            if all(is_katakana(ch) for ch in piece) and not _reads_as_name(
+                context.tokenizer.morphemes(piece), katakana=True
+            ):
+                break  # 妻のパート（3）, 息子のゲーム（3）
             if (length >= 2 or not kana) and context.person_before(start):
                 words = context.overlapping(start, bracket)
                 # 長男の発達（3歳児健診で…）: before an age, kanji must read as a name.

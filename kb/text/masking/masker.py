@@ -8,6 +8,7 @@ and edits the original text at the matching spans; names come from
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from kb.text.masking.placeholders import (
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 
+_HALF_WIDTH_KANA_RE = re.compile("[\uff66-\uff9f]")
 DEFAULT_PUBLIC_EMAIL_DOMAINS = ("lg.jp", "go.jp")
 """Local and central government domains: addresses there are offices, not people."""
 
@@ -277,8 +279,8 @@ class Masker:
             return False
         if m.group("dash").count("-") >= 2:
             return True
-        if place[-1] in TOWN_END or "字" in place:
-            return True
+        if place[-1] in TOWN_END or "字" in place or BARE_TOWN_RE.search(place):
+            return True  # 中央町, 字中島, and a district after its town (真壁町真壁123-4)
         words = self.tokenizer.morphemes(place)
         return bool(words) and words[-1].pos3 == "地名"
 
@@ -295,7 +297,17 @@ class Masker:
         return self._replace(text, DIGIT_RUN_RE, repl)
 
     def _names(self, text: str, *, honorific_only: bool) -> str:
-        spans = person_name_spans(self.tokenizer, text, honorific_only=honorific_only)
+        if _HALF_WIDTH_KANA_RE.search(text):
+            # ﾔﾏﾀﾞ ﾀﾛｳ: MeCab reads a full-width view; its spans map back.
+            view, starts, ends = _full_width_view(text)
+            spans = [
+                (starts[start], ends[end - 1])
+                for start, end in person_name_spans(
+                    self.tokenizer, view, honorific_only=honorific_only
+                )
+            ]
+        else:
+            spans = person_name_spans(self.tokenizer, text, honorific_only=honorific_only)
         if not spans:
             return text
         kept = _merged(_occurrences(text, self.keep_words) + _occurrences(text, PLACEHOLDERS))
@@ -313,6 +325,23 @@ class Masker:
                 ):
                     edits.append((*reading, NAME))
         return _apply(text, edits)
+
+
+def _full_width_view(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` with half-width katakana made full width (ﾀﾞ → ダ, one character), and where
+    each character of that view starts and ends in ``text``."""
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i = 0
+    while i < len(text):
+        j = i + 2 if text[i + 1 : i + 2] in ("ﾞ", "ﾟ") and i + 1 < len(text) else i + 1
+        piece = unicodedata.normalize("NFKC", text[i:j]) or text[i:j]
+        out.append(piece)
+        starts.extend([i] * len(piece))
+        ends.extend([j] * len(piece))
+        i = j
+    return "".join(out), starts, ends
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -25,6 +25,7 @@ import re
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
 from kb.text.masking.kana import (
     aged_name_spans,
+    called_spans,
     has_age_or_reading,
     has_katakana_group,
     kana_honorific_spans,
@@ -97,6 +98,7 @@ def person_name_spans(
         return []
     latin = bool(_LATIN_RE.search(text))
     aged = not honorific_only and has_age_or_reading(text)
+    called = not honorific_only and "名乗" in text
     words = tokenizer.morphemes(text)
     if (
         not honorific
@@ -104,6 +106,7 @@ def person_name_spans(
         and not any(is_person(w) for w in words)
         and not has_katakana_group(text)
         and not aged
+        and not called
     ):
         # Without an honorific only a 人名 tag, a katakana group or a Latin name starts a span:
         # most texts have none.
@@ -113,6 +116,8 @@ def person_name_spans(
     spans += katakana_group_spans(context, honorific_only)
     if aged:
         spans += aged_name_spans(context)
+    if called:
+        spans += called_spans(context)
     if honorific:
         spans += kana_honorific_spans(context)
     if latin:

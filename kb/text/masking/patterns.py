@@ -192,9 +192,10 @@ OFFICE_BEFORE_RE = re.compile(
 PHONE_NO_RE = re.compile(r"(?<![0-9])0[0-9]{1,4}[のノ][0-9]{1,4}[のノ][0-9]{3,4}(?![0-9])")
 # A date, with or without a time after it (2024/04/01 10:30): not a number to mask.
 DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s|$)")
-# Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567).
+# Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
+# in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ).
 BANK_RE = re.compile(
-    r"(?P<label>(?:普通|当座|貯蓄)(?:預金)?|口座)"
+    r"(?P<label>(?:普通|当座|貯蓄|フツウ|トウザ|チョチク)(?:預金|ヨキン)?|口座)"
     r"(?P<gap>(?:\s|[:)#]|口座|番号|預金|は|(?i:no)\.?){0,6})"
     r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
 )
