@@ -58,6 +58,8 @@ class NameContext:
         self.starts = _offsets(text, words)
         self.ends = [s + len(w.surface) for s, w in zip(self.starts, words, strict=True)]
         self._by_end = {end: k for k, end in enumerate(self.ends)}
+        self.start_set = frozenset(self.starts)
+        """Where a morpheme starts: a name found by a rule starts at one."""
         self._before = lists.person_before_re
 
     def end(self, i: int) -> int:

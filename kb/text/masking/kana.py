@@ -117,6 +117,16 @@ def called_spans(context: NameContext) -> list[tuple[int, int]]:
     return spans
 
 
+def _gloss(context: NameContext, match: re.Match[str]) -> bool:
+    """Whether bracketed katakana read as common nouns only (（ステップファミリー）, （パート）): a
+    gloss or a role, not the reading of a name."""
+    inner = unicodedata.normalize("NFKC", match.group(0).strip("（()） \u3000"))
+    if not inner or not all(is_katakana(ch) or ch in "・ " for ch in inner):
+        return False  # an age, or a reading in hiragana (しょう is a word too: 賞)
+    words = context.tokenizer.morphemes(inner)
+    return all(w.pos1 == "名詞" and not is_person(w) and not w.unknown for w in words)
+
+
 def _reads_as_name(words: list[Morpheme], *, katakana: bool) -> bool:
     """Whether MeCab's reading of a short word shows a name: a 人名 tag, or, for katakana, a
     cut into pieces that are not all nouns (ヒナ|タ, ミサ|キ); パート, ゲーム, スマホ are not."""
@@ -164,6 +174,8 @@ def aged_name_spans(context: NameContext) -> list[tuple[int, int]]:
             ):
                 break  # 妻のパート（3）, 息子のゲーム（3）
             if (length >= 2 or not kana) and context.person_before(start):
+                if start not in context.start_set or _gloss(context, match):
+                    break  # 母親（ステップファミリー）: part of a word, and a gloss, no reading
                 words = context.overlapping(start, bracket)
                 # 長男の発達（3歳児健診で…）: before an age, kanji must read as a name.
                 named = (
