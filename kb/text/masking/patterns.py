@@ -162,7 +162,10 @@ TOWN_END = frozenset(
 # A labelled address ends where the next label starts ("... 123番地 連絡先:0296...").
 _NEXT_LABEL = r"\s+[^\s:]{1,8}:"
 _ADDRESS_CHAR = rf"(?:(?!{_NEXT_LABEL})[^。、,\n()])"
-POSTAL_RE = re.compile(r"〒\s*[0-9]{3}\s*-?\s*[0-9]{4}")
+POSTAL_RE = re.compile(
+    r"〒\s*[0-9]{3}\s*-?\s*[0-9]{4}"
+    r"|(?<=郵便番号)(?:\s|[:は])*(?P<value>[0-9]{3}\s*-?\s*[0-9]{4})(?![0-9])"
+)
 ADDRESS_LABEL_RE = re.compile(
     r"(?P<label>(?:現住所|住所|居所|転居先|転入先)(?:は|:|:)\s*)"
     rf"(?P<value>{_ADDRESS_CHAR}*?[0-9]{_ADDRESS_CHAR}*?)(?=[。、,\n(]|{_NEXT_LABEL}|$)"
