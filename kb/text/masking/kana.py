@@ -48,6 +48,9 @@ _BRACKETED_KANA_RE = re.compile(
     rf"[ \u3000]*[（(][ \u3000]*([{_KANA}][{_KANA} \u3000]{{0,39}}?)[ \u3000]*[）)]"
 )
 _KANA_GAPS_RE = re.compile(r"[・･ \u3000]")
+_FIELD_KANA_RE = re.compile(
+    rf"[ \u3000]*[,，\t][ \u3000]*([{_KANA}][{_KANA} \u3000]{{0,39}}?)[ \u3000]*(?=[,，\t]|$)"
+)
 
 
 def _plain_kana(text: str) -> str:
@@ -65,7 +68,9 @@ def bracketed_reading(
     the name's reading when it is the name's dictionary reading or a part of it at either end
     (the surname or the given name alone), or, for a reading the dictionary does not give
     (陽翔（はると）), unless MeCab reads it as common nouns only: a role or a status in kana
-    (恵子（パート）, 中村（ケアマネ）) stays.
+    (恵子（パート）, 中村（ケアマネ）) stays. Two words in the brackets are a family and a given
+    name (王 芳（ワン ファン）). The next field of a comma- or tab-separated line counts only
+    when it is the name's reading (山田太郎,やまだたろう,...).
 
     Args:
         tokenizer: MeCab.
@@ -74,17 +79,25 @@ def bracketed_reading(
         end: ... and ends.
 
     Returns:
-        The span of the kana inside the brackets, or ``None``.
+        The span of the kana inside the brackets (or of the field), or ``None``.
     """
     match = _BRACKETED_KANA_RE.match(text, end)
-    if match is None:
-        return None
+    field = match is None
+    if field:
+        # 山田太郎,やまだたろう: the next field of a CSV or tab-separated line.
+        match = _FIELD_KANA_RE.match(text, end)
+        if match is None:
+            return None
     written = _plain_kana(match.group(1))
     if len(written) < 2:
         return None
     name = _plain_kana("".join(r.kana for r in tokenizer.readings(text[start:end])))
     if name and (name.startswith(written) or name.endswith(written) or written == name):
         return match.span(1)
+    if field:
+        return None  # a field of its own is the reading only when it reads as the name
+    if _KANA_GAPS_RE.search(match.group(1).strip(" \u3000")):
+        return match.span(1)  # 王 芳（ワン ファン）: a family and a given name
     words = tokenizer.morphemes(unicodedata.normalize("NFKC", match.group(1)))
     if all(w.pos1 == "名詞" and not is_person(w) and not w.unknown for w in words):
         return None  # パート, ケアマネ, ソーシャルワーカー: a role, not a reading
