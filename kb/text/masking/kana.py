@@ -81,13 +81,11 @@ def bracketed_reading(
     Returns:
         The span of the kana inside the brackets (or of the field), or ``None``.
     """
-    match = _BRACKETED_KANA_RE.match(text, end)
-    field = match is None
-    if field:
-        # 山田太郎,やまだたろう: the next field of a CSV or tab-separated line.
-        match = _FIELD_KANA_RE.match(text, end)
-        if match is None:
-            return None
+    # 山田太郎,やまだたろう: else the next field of a CSV or tab-separated line.
+    field = _BRACKETED_KANA_RE.match(text, end) is None
+    match = (_FIELD_KANA_RE if field else _BRACKETED_KANA_RE).match(text, end)
+    if match is None:
+        return None
     written = _plain_kana(match.group(1))
     if len(written) < 2:
         return None
