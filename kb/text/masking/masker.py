@@ -339,7 +339,7 @@ def _full_width_view(text: str) -> tuple[str, list[int], list[int]]:
     ends: list[int] = []
     i = 0
     while i < len(text):
-        j = i + 2 if text[i + 1 : i + 2] in ("ﾞ", "ﾟ") and i + 1 < len(text) else i + 1
+        j = i + 2 if text[i + 1 : i + 2] in ("ﾞ", "ﾟ") else i + 1  # ﾀﾞ is one character
         piece = unicodedata.normalize("NFKC", text[i:j]) or text[i:j]
         out.append(piece)
         starts.extend([i] * len(piece))
