@@ -244,12 +244,16 @@ def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:
 
 
 def _whole_katakana_word(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span widened to the katakana word it cuts (ミ|サキ: MeCab split a name it lacks)."""
+    """A span widened to the katakana word it cuts (ミ|サキ: MeCab split a name it lacks), and
+    to the 子 of a given name written katakana + 子 (ヨシ|子, ミツ|子), unless a kanji follows
+    (子供)."""
     if is_katakana(text[start]):
         while start > 0 and is_katakana(text[start - 1]):
             start -= 1
     if is_katakana(text[end - 1]):
         while end < len(text) and is_katakana(text[end]):
+            end += 1
+        if text[end : end + 1] == "子" and not is_kanji(text[end + 1 : end + 2] or "a"):
             end += 1
     return start, end
 
