@@ -85,7 +85,7 @@ _ID_LABELS = (
 )
 ID_LABEL_RE = re.compile(
     r"(?P<label>" + "|".join(sorted(_ID_LABELS, key=len, reverse=True)) + r")"
-    r"(?P<gap>(?:\s|[:#は第]|の|no\.?|番号|普通|当座|預金|\(普通\)|\(当座\))*)"
+    r"(?P<gap>(?:\s|[:#は第]|の|no\.?|番号|普通|当座|預金|\(普通\)|\(当座\)|[0-9]級)*)"
     r"(?P<value>" + _ID_VALUE + r")",
     re.IGNORECASE,
 )
