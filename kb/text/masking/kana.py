@@ -96,8 +96,7 @@ def bracketed_reading(
         return None  # a field of its own is the reading only when it reads as the name
     if _KANA_GAPS_RE.search(match.group(1).strip(" \u3000")):
         return match.span(1)  # 王 芳（ワン ファン）: a family and a given name
-    words = tokenizer.morphemes(unicodedata.normalize("NFKC", match.group(1)))
-    if all(w.pos1 == "名詞" and not is_person(w) and not w.unknown for w in words):
+    if _common_nouns(tokenizer.morphemes(unicodedata.normalize("NFKC", match.group(1)))):
         return None  # パート, ケアマネ, ソーシャルワーカー: a role, not a reading
     return match.span(1)
 
@@ -134,7 +133,11 @@ def _gloss(context: NameContext, match: re.Match[str]) -> bool:
     inner = unicodedata.normalize("NFKC", match.group(0).strip("（()） \u3000"))
     if not inner or not all(is_katakana(ch) or ch in "・ " for ch in inner):
         return False  # an age, or a reading in hiragana (しょう is a word too: 賞)
-    words = context.tokenizer.morphemes(inner)
+    return _common_nouns(context.tokenizer.morphemes(inner))
+
+
+def _common_nouns(words: list[Morpheme]) -> bool:
+    """Whether MeCab read a word as known common nouns only (no 人名, nothing unknown)."""
     return all(w.pos1 == "名詞" and not is_person(w) and not w.unknown for w in words)
 
 
@@ -175,14 +178,13 @@ def aged_name_spans(context: NameContext) -> list[tuple[int, int]]:
             if start < 0:
                 break
             piece = text[start:bracket]
-            kana = all(is_hiragana(ch) for ch in piece) or all(is_katakana(ch) for ch in piece)
+            katakana = all(is_katakana(ch) for ch in piece)
+            kana = katakana or all(is_hiragana(ch) for ch in piece)
             if not kana and not (length <= 3 and all(is_kanji(ch) for ch in piece)):
                 break
             if match.group("bare") and not kana:
                 break  # 長男の件（2）: a bare number after kanji is no age
-            if all(is_katakana(ch) for ch in piece) and not _reads_as_name(
-                context.tokenizer.morphemes(piece), katakana=True
-            ):
+            if katakana and not _reads_as_name(context.tokenizer.morphemes(piece), katakana=True):
                 break  # 妻のパート（3）, 息子のゲーム（3）
             if (length >= 2 or not kana) and context.person_before(start):
                 if start not in context.start_set or _gloss(context, match):

@@ -238,10 +238,7 @@ class Masker:
     def _addresses(self, text: str) -> str:
         def postal(m: re.Match[str]) -> list[tuple[int, int, str]]:
             # 〒309-1234 goes whole; after 郵便番号 the number only (郵便番号：[住所]).
-            start = (
-                m.start("value") if "value" in m.re.groupindex and m.group("value") else m.start()
-            )
-            return [(start, m.end(), ADDRESS)]
+            return [(m.start("value") if m.group("value") else m.start(), m.end(), ADDRESS)]
 
         def block(m: re.Match[str]) -> list[tuple[int, int, str]]:
             place = m.group("place")
