@@ -192,7 +192,9 @@ def test_killing_a_replica_mid_load_loses_nothing_silently(served: Served) -> No
     audit = AuditLog.from_settings(served.settings)
     try:
         searches = sum(1 for e in audit.events() if e.action == "search") - searches_before
-        assert len(ok) <= searches <= len(outcomes)
+        # A search the killed replica had already logged may be run again on the other replica
+        # when Serve retries it: at most one such search per client (one request in flight each).
+        assert len(ok) <= searches <= len(outcomes) + clients
         verification = audit.verify()
         assert not verification.problems, verification.problems
     finally:
