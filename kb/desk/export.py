@@ -8,9 +8,9 @@ back into the same kb, a closed record's row is its case (unchanged); ingest ref
 prefix for any case the store does not hold (:func:`kb.store.records.reserved_case_id`), so
 another kb takes the rows only under the city's own numbers.
 
-A cell starting with ``=``, ``+``, ``@`` or a tab would be read by Excel as a formula (CSV
-injection): it is written with a leading ``'`` in the CSV, and as a plain string cell in the
-workbook.
+A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be read by
+Excel as a formula (CSV injection, e.g. ``-2+3+cmd|' /C calc'!A0``): it is written with a
+leading ``'`` in the CSV, and as a plain string cell in the workbook.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 FORMATS = ("csv", "xlsx")
 PENDING = "（未記入）"
 """Written for an open record's empty summary or resolution (ingest requires both)."""
-_FORMULA_START = ("=", "+", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters: no spreadsheet cell may hold them (openpyxl refuses), none is text."""
 

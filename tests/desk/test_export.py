@@ -35,6 +35,11 @@ def test_rows_and_csv() -> None:
     assert data.startswith("\ufeff".encode())
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert parsed[1][4:6] == ["'=SUM(A1)", "'@x"]
+    # A leading minus starts a formula too (the classic -2+3+cmd|... payload).
+    payload = "-2+3+cmd|' /C calc'!A0"
+    data = export_bytes([record(citizen_words=payload, actions="\t=1")], "csv")
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert parsed[1][4:6] == ["'" + payload, "'\t=1"]
 
 
 def test_xlsx_keeps_formula_like_text_as_text() -> None:

@@ -111,6 +111,37 @@ def test_a_zip_bomb_workbook_is_refused_before_it_is_opened(tmp_path: Path) -> N
         read_path(path, limits=InputLimits(max_zip_ratio=1e9, max_zip_unpacked_bytes=1_000_000))
 
 
+def test_an_entity_bomb_in_a_workbook_part_is_refused_unexpanded(tmp_path: Path) -> None:
+    """A few hundred bytes of nested XML entities (billion laughs) would expand to 3 GB.
+
+    The zip limits cannot see it (the part itself is small): the XML parser must refuse it.
+    openpyxl parses through defusedxml (a declared dependency), which refuses entity
+    declarations; the parsers below it also stop at their amplification limits.
+    """
+    plain = _book(tmp_path / "plain.xlsx", {"FAQ": FAQ_ROWS})
+    entities = '<!ENTITY l0 "lollollollol">' + "".join(
+        f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    path = tmp_path / "laughs.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as book:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                body = data.decode("utf-8").split("?>", 1)[-1]
+                data = f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>{body}'.encode()
+                data = data.replace(
+                    b"</sheetData>",
+                    b'<row r="9"><c r="A9" t="inlineStr">'
+                    b"<is><t>&l9;</t></is></c></row></sheetData>",
+                )
+            book.writestr(name, data)
+    assert path.stat().st_size < 20_000
+    with language("ja"), pytest.raises(InputError) as info:
+        read_path(path)
+    assert info.value.source == str(path)
+    assert "Excel ブック (.xlsx) として読めません" in info.value.message
+
+
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 not a zip", b"id,question,answer\n"])
 def test_a_file_that_is_not_a_workbook_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "faq.xlsx"
