@@ -355,6 +355,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "PDF ファイルとして読めません（{problem}）",
         "not a readable PDF file ({problem})",
     ),
+    "manual.pdf_pages_unreadable": (
+        "どのページからも文字を取り出せません（{page} ページ目: {problem}）。ファイルが壊れて"
+        "いるか、展開すると大きすぎるデータを含んでいます。何も保存されません",
+        "no page's text could be extracted (page {page}: {problem}); the file is damaged or "
+        "holds data too large to unpack. Nothing is stored",
+    ),
     "manual.pdf_page": (
         "{page} ページ目の文字を取り出せません（{problem}）。このページは飛ばしました",
         "page {page}: cannot extract text ({problem}); skipped",

@@ -62,8 +62,13 @@ def read_pdf(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResult
     source = str(path)
     if not path.is_file():
         raise InputError(source, msg("files.missing"))
-    pages, meta_title, departments, errors = _extract(path, source, limits)
+    pages, meta_title, departments, errors, first_failure = _extract(path, source, limits)
     if not any(line.strip() for page in pages for line in page):
+        if first_failure is not None:
+            # Not a scan: the pages could not be read (a damaged stream, a decompression bomb
+            # stopped at pypdf's limits). Say so instead of suggesting OCR.
+            page, problem = first_failure
+            raise InputError(source, msg("manual.pdf_pages_unreadable", page=page, problem=problem))
         raise InputError(source, msg("manual.pdf_no_text"))
     pages = [_drop_page_numbers(page) for page in pages]
     title = meta_title
@@ -94,8 +99,9 @@ def read_pdf(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResult
 
 def _extract(
     path: Path, source: str, limits: InputLimits
-) -> tuple[list[list[str]], str, tuple[str, ...], list[RowError]]:
-    """Lines of each page, the metadata title and subject (departments), and page errors."""
+) -> tuple[list[list[str]], str, tuple[str, ...], list[RowError], tuple[int, str] | None]:
+    """Lines of each page, the metadata title and subject (departments), page errors, and the
+    first page that could not be read with its problem."""
     import pypdf  # keep ``import kb.ingest`` cheap
 
     try:
@@ -123,19 +129,24 @@ def _extract(
         raise InputError(source, msg("manual.pdf_unreadable", problem=problem)) from None
     pages: list[list[str]] = []
     errors: list[RowError] = []
+    first_failure: tuple[int, str] | None = None
     chars = 0
     for number, page in enumerate(page_list, start=1):
         try:
             text = page.extract_text() or ""
         except Exception as exc:  # one bad content stream should not lose the other pages
-            errors.append(RowError(source, 0, "", msg("manual.pdf_page", page=number, problem=exc)))
+            problem = f"{type(exc).__name__}: {exc}"[:200]
+            errors.append(
+                RowError(source, 0, "", msg("manual.pdf_page", page=number, problem=problem))
+            )
+            first_failure = first_failure or (number, problem)
             text = ""
         chars += len(text)
         if chars > limits.max_manual_chars:
             where = msg("limits.page", page=number)
             raise text_too_long(source, chars, limits.max_manual_chars, where)
         pages.append(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    return pages, meta_title, departments, errors
+    return pages, meta_title, departments, errors, first_failure
 
 
 def _object_count(reader: PdfReader) -> int:

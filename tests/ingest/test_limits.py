@@ -149,6 +149,55 @@ def test_pdf_page_limit(tmp_path: Path) -> None:
     assert read_pdf(path, limits=InputLimits(max_pdf_pages=5)).documents
 
 
+def _flate_bomb_pdf(unpacked: int) -> bytes:
+    """A one-page PDF whose content stream is a few hundred KB packed, ``unpacked`` bytes open."""
+    import zlib
+
+    packer = zlib.compressobj(9)
+    parts = [packer.compress(b"BT /F1 12 Tf 72 712 Td (Counter manual) Tj ET\n")]
+    block = b" " * 1_000_000
+    parts += [packer.compress(block) for _ in range(unpacked // len(block))]
+    stream = b"".join(parts) + packer.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
+def test_a_decompression_bomb_page_is_refused_and_named_not_taken_for_a_scan(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(_flate_bomb_pdf(200_000_000))
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(InputError) as info:
+        read_pdf(path)
+    assert info.value.source == str(path)
+    assert "page 1" in info.value.message
+    assert "LimitReachedError" in info.value.message  # pypdf stopped inflating it
+    assert "scanned" not in info.value.message
+    # The same page, unpacking to a few MB, is read: the refusal is the size, not the layout.
+    path.write_bytes(_flate_bomb_pdf(2_000_000))
+    assert "Counter manual" in read_pdf(path).documents[0].title
+
+
 def test_pdf_object_limit_is_checked_before_pages_are_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
