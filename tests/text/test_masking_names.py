@@ -101,3 +101,23 @@ def test_names_in_latin_letters_are_found_through_the_masker_entry_point() -> No
     assert _names("Taro Yamadaさんから問合せ") == ["Taro Yamada"]
     # Full-width letters are read through the folded view and mapped back.
     assert _names("氏名：ＮＧＵＹＥＮ　ＴＨＩ　ＬＡＮ") == ["ＮＧＵＹＥＮ　ＴＨＩ　ＬＡＮ"]
+
+
+def test_a_tab_or_line_break_between_names_keeps_two_fields() -> None:
+    # A row of a table: each column is its own name, and the masked row keeps its columns.
+    assert _names("山田太郎\t鈴木花子") == ["山田太郎", "鈴木花子"]
+    assert _names("山田 太郎\t山田 花子") == ["山田 太郎", "山田 花子"]
+    assert _names("ヤマダ タロウ\tスズキ ハナコ") == ["ヤマダ タロウ", "スズキ ハナコ"]
+    assert _names("山田\n太郎") == ["山田", "太郎"]
+    # Spaces still join the parts of one name.
+    assert _names("山田 太郎") == ["山田 太郎"]
+    assert _names("山田　太郎さん") == ["山田　太郎"]
+
+
+def test_a_masked_row_keeps_its_columns() -> None:
+    from kb.text.masking.masker import Masker
+
+    row = "山田太郎\t鈴木花子\t090-1111-2222\t桜川市本町1-2-3"
+    masked = Masker().mask(row)
+    assert masked.split("\t")[:3] == ["[氏名]", "[氏名]", "[電話番号]"]
+    assert masked.count("\t") == row.count("\t")

@@ -7,7 +7,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.text.masking import PUBLISHED, Masker, mask_personal
+from kb.text.masking import FULL, PUBLISHED, Masker, mask_personal
 from kb.text.masking.names import person_name_spans
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
@@ -65,6 +65,10 @@ _PIECES = [
     "。",
     "、",
     "\n",
+    "\t",
+    "鈴木太郎",
+    "サンハイツ",
+    "205号",
 ]
 japanese_text = st.one_of(
     st.lists(st.sampled_from(_PIECES), max_size=40).map("".join),
@@ -113,6 +117,16 @@ def test_masking_is_idempotent(text: str) -> None:
     assert _MASKER.mask(once) == once
     published = _MASKER.mask(text, PUBLISHED)
     assert _MASKER.mask(published, PUBLISHED) == published
+
+
+@FAST
+@given(japanese_text)
+def test_masking_keeps_every_tab_and_line_break(text: str) -> None:
+    # A table's columns and a record's lines keep their shape: no placeholder spans a break.
+    for profile in (FULL, PUBLISHED):
+        masked = _MASKER.mask(text, profile)
+        for mark in "\t\n\r":
+            assert masked.count(mark) == text.count(mark), (profile, mark)
 
 
 @FAST

@@ -381,13 +381,34 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
         if between:
             parts.append(between)
             tail = between
+        replacement = _keeping_breaks(text[start:end], placeholder)
         # Adjacent identical placeholders merge, so re-masking cannot grow the text.
-        if between or not tail.endswith(placeholder):
-            parts.append(placeholder)
-            tail = placeholder
+        if not between and tail.endswith(placeholder) and replacement.startswith(placeholder):
+            replacement = replacement[len(placeholder) :]
+        if replacement:
+            parts.append(replacement)
+            tail = replacement
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+_BREAKS_RE = re.compile(r"([\t\r\n]+)")
+
+
+def _keeping_breaks(span: str, placeholder: str) -> str:
+    """``placeholder`` for ``span``, keeping the tabs and line breaks inside it.
+
+    A rule may match across a column or line break (an address, then a building in the next
+    column); the masked text keeps the table's shape: each piece between breaks that holds
+    anything but spaces becomes the placeholder.
+    """
+    if "\t" not in span and "\n" not in span and "\r" not in span:
+        return placeholder
+    return "".join(
+        piece if _BREAKS_RE.fullmatch(piece) or not piece.strip() else placeholder
+        for piece in _BREAKS_RE.split(span)
+    )
 
 
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))

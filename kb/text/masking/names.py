@@ -135,6 +135,10 @@ def person_name_spans(
 # --- tokens tagged 人名, and proper nouns before an honorific ---------------------------------
 
 
+_FIELD_BREAK_RE = re.compile(r"[\t\r\n]")
+"""A tab or line break: two names on either side are two fields, never one name."""
+
+
 def _is_name_token(context: NameContext, i: int) -> bool:
     word = context.words[i]
     if is_person(word):
@@ -167,7 +171,11 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             i += 1
             continue
         j = i
-        while j + 1 < len(words) and flags[j + 1]:
+        while (
+            j + 1 < len(words)
+            and flags[j + 1]
+            and not _FIELD_BREAK_RE.search(context.text, context.end(j), context.starts[j + 1])
+        ):
             j += 1
         nxt = words[j + 1] if j + 1 < len(words) else None
         honored = context.honorific_at(j + 1)
@@ -194,7 +202,7 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
     ends = {e for _, e in spans}
     for start, end in rejected:
         gap = start
-        while gap > 0 and context.text[gap - 1].isspace():
+        while gap > 0 and context.text[gap - 1] in " \u3000":
             gap -= 1
         if gap in ends:
             spans.append((start, end))
@@ -259,10 +267,15 @@ def _whole_katakana_word(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted spans, overlapping ones and ones with only spaces between them joined."""
+    """Sorted spans, overlapping ones and ones with only spaces between them joined.
+
+    Only spaces (half and full width) join two names: a tab or a line break separates the
+    columns or lines of a table, which must keep their shape (山田太郎<TAB>鈴木花子 is two
+    fields).
+    """
     out: list[tuple[int, int]] = []
     for start, end in sorted(spans):
-        if out and (start <= out[-1][1] or not text[out[-1][1] : start].strip()):
+        if out and (start <= out[-1][1] or not text[out[-1][1] : start].strip(" \u3000")):
             out[-1] = (out[-1][0], max(out[-1][1], end))
         else:
             out.append((start, end))
