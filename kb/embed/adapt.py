@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from kb.embed.tune_pairs import TrainingPair
 
 if TYPE_CHECKING:
+    from kb.embed.adapt_config import FastTuneConfig
     from kb.settings import Settings
 
 ACTIVE_NAME = "adapted.json"
@@ -78,6 +79,20 @@ def changed_share(previous: Iterable[str], pairs: Sequence[TrainingPair]) -> flo
     if not before and not now:
         return 0.0
     return max(len(now - before), len(before - now)) / max(len(now), len(before))
+
+
+def training_digest(train: Sequence[TrainingPair], config: FastTuneConfig) -> str:
+    """What an adapted model is named by: its training pairs and its settings.
+
+    The embedding cache is keyed by the model folder, so a folder name must never hold two
+    different models: both the service's adaptation and ``kb eval``'s name folders by this.
+    """
+    from dataclasses import asdict
+
+    from kb.embed.tune_pairs import pairs_hash
+
+    data = pairs_hash(train) + json.dumps(asdict(config), sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
 
 
 def adapted_folder_name(base_model: str, digest: str) -> str:

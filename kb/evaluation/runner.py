@@ -149,19 +149,15 @@ def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None
         ``(folder, record)``: the adapted folder, or ``None`` when validation did not keep it
         (a city then gets the base model); the record holds the validation figures.
     """
-    import hashlib
-
-    from kb.embed.adapt import adapted_folder_name, split_pairs
+    from kb.embed.adapt import adapted_folder_name, split_pairs, training_digest
     from kb.embed.adapt_config import FastTuneConfig, resolve_precision
     from kb.embed.folders import build_lock
-    from kb.embed.tune_pairs import pairs_from_documents, pairs_hash
+    from kb.embed.tune_pairs import pairs_from_documents
 
     pairs = pairs_from_documents(dataset.corpus)
     train, heldout = split_pairs(pairs)
     config = resolve_precision(FastTuneConfig())
-    digest = hashlib.sha256(
-        (pairs_hash(train) + json.dumps(asdict(config), sort_keys=True)).encode()
-    ).hexdigest()
+    digest = training_digest(train, config)
     folder = settings.models_dir / ("eval-" + adapted_folder_name(settings.model, digest))
     decision = folder.with_name(folder.name + ".json")
     settings.models_dir.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import subprocess
@@ -50,6 +48,7 @@ from kb.embed.adapt import (
     last_attempt,
     split_pairs,
     trained_pair_keys,
+    training_digest,
     write_json_atomic,
     write_trained_pair_keys,
 )
@@ -195,7 +194,6 @@ def run_adaptation(
     from kb.embed.adapt_config import FastTuneConfig, resolve_precision
     from kb.embed.adapt_train import fast_tune
     from kb.embed.tune import base_model_path
-    from kb.embed.tune_pairs import pairs_hash
     from kb.errors import BusyError
 
     lock = _lock(settings)
@@ -216,11 +214,7 @@ def run_adaptation(
             return {"kept": False, "reason": due.reason}
         train, heldout = split_pairs(pairs)
         config = resolve_precision(FastTuneConfig())
-        # Named by training data and settings: the embedding cache is keyed by the folder, so
-        # a folder name must never hold two different models.
-        digest = hashlib.sha256(
-            (pairs_hash(train) + json.dumps(asdict(config), sort_keys=True)).encode()
-        ).hexdigest()
+        digest = training_digest(train, config)
         folder = settings.models_dir / adapted_folder_name(settings.model, digest)
         started = datetime.now(UTC)
         report = fast_tune(
