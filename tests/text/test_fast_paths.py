@@ -12,7 +12,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.text.masking.patterns import DASH_CHARS, KANJI_DIGITS, fold
+from kb.text.masking.patterns import DASH_CHARS, FORMAT_CHAR_RE, KANJI_DIGITS, fold
 from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer, Morpheme, _clean_lemma
 from kb.text.mecab_input import tagger_pieces
 from tests.text.test_properties import japanese_text
@@ -22,7 +22,12 @@ _TOKENIZER = MeCabTokenizer()
 
 # Characters whose folding is special: compatibility forms that expand (㈱, ㌃ with its long
 # vowel), half-width katakana before ｰ, combining marks, every dash and wave dash.
-_FOLD_PIECES = [*"㈱㌃①ｶﾞｰｱ゙か\u3099ー‐―−ｰ〜～〰一〇零ａＢ1-_ ", "ｱｰﾙ", "カー", "1ー2"]
+_FOLD_PIECES = [
+    *"㈱㌃①ｶﾞｰｱ゙か\u3099ー‐―−ｰ〜～〰一〇零ａＢ1-_ \u200b\u00ad\ufeff",
+    "ｱｰﾙ",
+    "カー",
+    "1ー2",
+]
 fold_text = st.one_of(
     japanese_text,
     st.lists(st.sampled_from(_FOLD_PIECES), max_size=30).map("".join),
@@ -34,6 +39,8 @@ def _reference_fold(text: str) -> tuple[str, tuple[int, ...]]:
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
+        if FORMAT_CHAR_RE.match(ch):
+            continue  # invisible format characters fold to nothing
         if ch in KANJI_DIGITS:
             out = KANJI_DIGITS[ch]
         elif ch in DASH_CHARS:

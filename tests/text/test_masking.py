@@ -250,3 +250,30 @@ def test_the_word_lists_load_and_a_bad_line_is_named() -> None:
         parse_words("# comment\nperson\n", "words.tsv")
     with pytest.raises(KBError, match=r"words\.tsv:1"):
         parse_words("pet\tワン\n", "words.tsv")
+
+
+# Invisible format characters typed or pasted between the characters of personal data.
+_INVISIBLE = ("\u200b", "\u200d", "\u2060", "\u00ad", "\ufeff", "\u200e")
+
+
+@pytest.mark.parametrize("mark", _INVISIBLE, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize(
+    ("data", "placeholder"),
+    [
+        ("090-1234-5678", PHONE),
+        ("yamada.taro@example.jp", EMAIL),
+        ("1234 5678 9012", MY_NUMBER),
+        ("山田太郎様", NAME),
+    ],
+)
+def test_invisible_characters_inside_personal_data_do_not_hide_it(
+    masker: Masker, mark: str, data: str, placeholder: str
+) -> None:
+    hidden = mark.join(data)
+    masked = masker.mask(f"相談者 {hidden} より連絡")
+    assert placeholder in masked
+    visible = re.sub("[\u200b\u200d\u2060\u00ad\ufeff\u200e]", "", masked)
+    assert not re.search(r"[0-9]{3}", visible), masked
+    for word in ("yamada", "山田", "太郎"):
+        assert word not in visible, masked
+    assert masker.mask(masked) == masked

@@ -25,6 +25,7 @@ from kb.text.masking.patterns import (
     BIRTH_BEFORE_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
+    FORMAT_CHAR_RE,
     HANDLE_RE,
     ID_LABEL_RE,
     KIGOU_RE,
@@ -298,44 +299,50 @@ class Masker:
         return self._replace(text, DIGIT_RUN_RE, repl)
 
     def _names(self, text: str, *, honorific_only: bool) -> str:
-        if _HALF_WIDTH_KANA_RE.search(text):
-            # ﾔﾏﾀﾞ ﾀﾛｳ: MeCab reads a full-width view; its spans map back.
+        view, starts, ends = text, None, None
+        if _HALF_WIDTH_KANA_RE.search(text) or FORMAT_CHAR_RE.search(text):
+            # ﾔﾏﾀﾞ ﾀﾛｳ, 山<ZWSP>田: MeCab reads a full-width view without invisible format
+            # characters; its spans map back.
             view, starts, ends = _full_width_view(text)
-            spans = [
-                (starts[start], ends[end - 1])
-                for start, end in person_name_spans(
-                    self.tokenizer, view, honorific_only=honorific_only
-                )
-            ]
-        else:
-            spans = person_name_spans(self.tokenizer, text, honorific_only=honorific_only)
-        if not spans:
+
+        def in_text(span: tuple[int, int]) -> tuple[int, int]:
+            if starts is None or ends is None:
+                return span
+            return starts[span[0]], ends[span[1] - 1]
+
+        found = person_name_spans(self.tokenizer, view, honorific_only=honorific_only)
+        if not found:
             return text
+        spans = [in_text(span) for span in found]
         kept = _merged(_occurrences(text, self.keep_words) + _occurrences(text, PLACEHOLDERS))
-        ends = [k_end for _, k_end in kept]
+        kept_ends = [k_end for _, k_end in kept]
         edits = []
-        for start, end in spans:
+        for (v_start, v_end), (start, end) in zip(found, spans, strict=True):
             # The first kept stretch that ends after the span starts is the only one to check.
-            k = bisect_right(ends, start)
+            k = bisect_right(kept_ends, start)
             if k == len(kept) or kept[k][0] >= end:
                 edits.append((start, end, NAME))
                 # 山田太郎（やまだたろう）: the furigana after a name is the name too.
-                reading = bracketed_reading(self.tokenizer, text, start, end)
-                if reading is not None and not any(
-                    s < reading[1] and reading[0] < e for s, e in spans
-                ):
-                    edits.append((*reading, NAME))
+                reading = bracketed_reading(self.tokenizer, view, v_start, v_end)
+                if reading is not None:
+                    r_start, r_end = in_text(reading)
+                    if not any(s < r_end and r_start < e for s, e in spans):
+                        edits.append((r_start, r_end, NAME))
         return _apply(text, edits)
 
 
 def _full_width_view(text: str) -> tuple[str, list[int], list[int]]:
-    """``text`` with half-width katakana made full width (ﾀﾞ → ダ, one character), and where
-    each character of that view starts and ends in ``text``."""
+    """``text`` with half-width katakana made full width (ﾀﾞ → ダ, one character) and invisible
+    format characters left out, and where each character of that view starts and ends in
+    ``text``."""
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     i = 0
     while i < len(text):
+        if FORMAT_CHAR_RE.match(text, i):
+            i += 1
+            continue
         j = i + 2 if text[i + 1 : i + 2] in ("ﾞ", "ﾟ") else i + 1  # ﾀﾞ is one character
         piece = unicodedata.normalize("NFKC", text[i:j]) or text[i:j]
         out.append(piece)

@@ -232,7 +232,13 @@ class Folded:
 
 
 def _fold_char(ch: str) -> str:
-    """What one character folds to; ー and ｰ are settled by :func:`fold` (they need context)."""
+    """What one character folds to; ー and ｰ are settled by :func:`fold` (they need context).
+
+    An invisible format character (:data:`FORMAT_CHAR_RE`) folds to nothing, so that
+    ``090<ZWSP>1234<ZWSP>5678`` is matched as the number it shows.
+    """
+    if FORMAT_CHAR_RE.match(ch):
+        return ""
     if ch in KANJI_DIGITS:
         return KANJI_DIGITS[ch]
     if ch in DASH_CHARS:
@@ -243,6 +249,15 @@ def _fold_char(ch: str) -> str:
     if any(c in DASH_CHARS for c in out):
         out = "".join("-" if c in DASH_CHARS else c for c in out)
     return out or " "
+
+
+FORMAT_CHAR_RE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+"""Invisible format characters (Unicode category Cf: zero-width space and joiners, word
+joiner, soft hyphen, byte order mark, direction marks and isolates, tag characters) that a
+text may carry between the characters of a number or a name; the folded view drops them."""
 
 
 class _FoldTable(dict[int, str]):
@@ -275,7 +290,8 @@ def fold(text: str) -> Folded:
     folded = text.translate(_FOLD_TABLE)
     if "ー" in folded:
         folded = _DASH_VOWEL_RE.sub(lambda m: "-" * len(m.group(0)), folded)
-    if len(folded) == len(text):
+    # Equal lengths mean one character for one, unless a dropped format character made room.
+    if len(folded) == len(text) and not FORMAT_CHAR_RE.search(text):
         return Folded(folded, None)
     origin: list[int] = []
     for i, ch in enumerate(text):
