@@ -23,7 +23,7 @@ _TOKENIZER = MeCabTokenizer()
 # Characters whose folding is special: compatibility forms that expand (㈱, ㌃ with its long
 # vowel), half-width katakana before ｰ, combining marks, every dash and wave dash.
 _FOLD_PIECES = [
-    *"㈱㌃①ｶﾞｰｱ゙か\u3099ー‐―−ｰ〜～〰一〇零ａＢ1-_ \u200b\u00ad\ufeff",
+    *"㈱㌃①ｶﾞｰｱ゙か\u3099ー‐―−ｰ〜～〰一〇零ａＢ1-_ \u200b\u00ad\ufeff٣३",
     "ｱｰﾙ",
     "カー",
     "1ー2",
@@ -43,6 +43,8 @@ def _reference_fold(text: str) -> tuple[str, tuple[int, ...]]:
             continue  # invisible format characters fold to nothing
         if ch in KANJI_DIGITS:
             out = KANJI_DIGITS[ch]
+        elif not ch.isascii() and unicodedata.decimal(ch, None) is not None:
+            out = str(unicodedata.decimal(ch))  # digits of other scripts
         elif ch in DASH_CHARS:
             long_vowel = ch in "\u30fc\uff70" and bool(chars) and "\u30a1" <= chars[-1] <= "\u30fc"
             out = "ー" if long_vowel else "-"

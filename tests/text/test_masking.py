@@ -277,3 +277,21 @@ def test_invisible_characters_inside_personal_data_do_not_hide_it(
     for word in ("yamada", "山田", "太郎"):
         assert word not in visible, masked
     assert masker.mask(masked) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A Cyrillic а among Latin letters left "yа" readable before the mask.
+        ("連絡先 yаmada@example.jp", f"連絡先 {EMAIL}"),
+        ("連絡先 taro@exаmple.jp", f"連絡先 {EMAIL}"),
+        ("Müller.K@example.de に送付", f"{EMAIL} に送付"),
+        # Digits of other scripts (Arabic-Indic, Devanagari) are digits.
+        ("携帯 ٠٩٠-١٢٣٤-٥٦٧٨", f"携帯 {PHONE}"),
+        ("०९०-१२३४-५६७८ に電話", f"{PHONE} に電話"),
+    ],
+)
+def test_lookalike_letters_and_foreign_digits_are_masked(
+    masker: Masker, text: str, expected: str
+) -> None:
+    assert masker.mask(text) == expected

@@ -23,8 +23,13 @@ DASH_CHARS = set("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70\
 # "taro[at]example.com" and "taro(at)example.com" are written to dodge spam harvesters.
 # The lookbehind starts the local part only where a run of its characters starts: without it a
 # long run of letters is tried from every character (quadratic on hostile input).
+# Letters that look Latin (accented Latin, Greek, Cyrillic: "yamada" with a Cyrillic U+0430)
+# belong to an address as much as ASCII letters: none is left readable before the mask.
+_LOOKALIKE = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
+_LOCAL = rf"A-Za-z0-9._%+\-{_LOOKALIKE}"
+_DOMAIN = rf"[A-Za-z0-9\-{_LOOKALIKE}]+"
 EMAIL_RE = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:@|\s?[\[(](?i:at)[\])]\s?)([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"
+    rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}(?:@|\s?[\[(](?i:at)[\])]\s?)({_DOMAIN}(?:\.{_DOMAIN})+)"
 )
 # SNS handles (@sakura_mama) and ids after a service's name (LINE ID: taro_1234).
 HANDLE_RE = re.compile(r"(?<![A-Za-z0-9._%+\-@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,29}[A-Za-z0-9_])?")
@@ -241,6 +246,8 @@ def _fold_char(ch: str) -> str:
         return ""
     if ch in KANJI_DIGITS:
         return KANJI_DIGITS[ch]
+    if not ch.isascii() and unicodedata.decimal(ch, None) is not None:
+        return str(unicodedata.decimal(ch))  # ٠٩٠, ०९० (digits of other scripts)
     if ch in DASH_CHARS:
         return "ー" if ch in "\u30fc\uff70" else "-"
     out = unicodedata.normalize("NFKC", ch)
