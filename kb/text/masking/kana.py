@@ -101,6 +101,69 @@ def bracketed_reading(
     return match.span(1)
 
 
+# The name alone in brackets, and what is written just before the opening bracket.
+_OPEN_BEFORE_RE = re.compile(r"[（(][ \u3000]*$")
+_CLOSE_AFTER_RE = re.compile(r"[ \u3000]*[）)]")
+_LATIN_BEFORE_RE = re.compile(
+    r"(?<![A-Za-z0-9])((?:[A-Z][A-Za-z'\-]*[ \u3000]+){0,3}[A-Z][A-Za-z'\-]*)[ \u3000]*$"
+)
+_KANA_BEFORE_RE = re.compile(rf"([{_KANA}][{_KANA} \u3000]{{0,39}}?)[ \u3000]*$")
+_BOUNDARY = " \u3000\t\n、。,.:;「『(【[/\uff0c\uff1a\uff1b\uff08\uff0f"
+"""What a name may follow: a space, a line break, punctuation or an opening bracket."""
+
+
+def reading_before(
+    tokenizer: MeCabTokenizer, text: str, start: int, end: int
+) -> tuple[int, int] | None:
+    """The reading or the romanised name written just before ``（name）``, if any.
+
+    Forms also put the name second: やまだ たろう（山田太郎）, WANG FANG（王芳）, Nguyen Van Nam
+    (阮文南). When the brackets hold the masked name ``text[start:end]`` and nothing else, the
+    words just before the opening bracket are the same person's name when they are
+
+    - one to four capitalised Latin words (WANG FANG, Nguyen Van Nam), but not one acronym of
+      up to four capitals (JA（山田）);
+    - kana ending with the name's dictionary reading, or a part of it at either end (only that
+      part is taken: 相談者のやまだたろう（山田太郎） keeps 相談者の);
+    - kana standing alone after a space, a punctuation mark or the start, that MeCab does not
+      read as common nouns only: a role stays (ケアマネ（山田）, ヘルパー（佐藤）).
+
+    Returns:
+        The span of those words, or ``None``.
+    """
+    opening = _OPEN_BEFORE_RE.search(text, 0, start)
+    if opening is None or _CLOSE_AFTER_RE.match(text, end) is None:
+        return None
+    head = text[: opening.start()]
+    latin = _LATIN_BEFORE_RE.search(head)
+    if latin is not None:
+        words = latin.group(1).split()
+        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
+            return None  # JA, NPO, NHK（山田）: an organisation's acronym
+        return latin.span(1)
+    kana = _KANA_BEFORE_RE.search(head)
+    if kana is None:
+        return None
+    run_start, run_end = kana.span(1)
+    written = _plain_kana(kana.group(1))
+    name = _plain_kana("".join(r.kana for r in tokenizer.readings(text[start:end])))
+    if len(name) >= 2:
+        # The reading at the end of the run (the name's own, or its surname or given name).
+        run = kana.group(1)
+        for cut in range(len(run)):
+            tail = _plain_kana(run[cut:])
+            reads = tail == name or name.startswith(tail) or name.endswith(tail)
+            starts = cut == 0 or run[cut - 1] in _BOUNDARY or tail == name
+            if len(tail) >= 2 and reads and starts:
+                return run_start + cut, run_end
+    alone = run_start == 0 or text[run_start - 1] in _BOUNDARY
+    if not alone or len(written) < 2:
+        return None
+    if _common_nouns(tokenizer.morphemes(unicodedata.normalize("NFKC", kana.group(1)))):
+        return None
+    return run_start, run_end
+
+
 # An age or a reading in brackets: what follows a child's given name in a record.
 _AGE_OR_READING_RE = re.compile(
     r"[（(][ \u3000]*(?:[0-9\uff10-\uff19]{1,3}[ \u3000]*(?:歳|才|か月|ヶ月|ケ月"

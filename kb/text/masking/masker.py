@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from kb.text.masking.kana import bracketed_reading
+from kb.text.masking.kana import bracketed_reading, reading_before
 from kb.text.masking.names import person_name_spans
 from kb.text.masking.patterns import (
     ADDRESS_KEEP_RE,
@@ -323,11 +323,15 @@ class Masker:
             if k == len(kept) or kept[k][0] >= end:
                 edits.append((start, end, NAME))
                 # 山田太郎（やまだたろう）: the furigana after a name is the name too.
-                reading = bracketed_reading(self.tokenizer, view, v_start, v_end)
-                if reading is not None:
-                    r_start, r_end = in_text(reading)
-                    if not any(s < r_end and r_start < e for s, e in spans):
-                        edits.append((r_start, r_end, NAME))
+                # やまだたろう（山田太郎）, WANG FANG（王芳）: or before it, the name in brackets.
+                for reading in (
+                    bracketed_reading(self.tokenizer, view, v_start, v_end),
+                    reading_before(self.tokenizer, view, v_start, v_end),
+                ):
+                    if reading is not None:
+                        r_start, r_end = in_text(reading)
+                        if not any(s < r_end and r_start < e for s, e in spans):
+                            edits.append((r_start, r_end, NAME))
         return _apply(text, edits)
 
 
