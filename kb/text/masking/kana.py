@@ -102,7 +102,7 @@ def bracketed_reading(
 
 
 # The name alone in brackets, and what is written just before the opening bracket.
-_OPEN_BEFORE_RE = re.compile(r"[（(][ \u3000]*$")
+_BEFORE_WINDOW = 64
 _CLOSE_AFTER_RE = re.compile(r"[ \u3000]*[）)]")
 _LATIN_BEFORE_RE = re.compile(
     r"(?<![A-Za-z0-9])((?:[A-Z][A-Za-z'\-]*[ \u3000]+){0,3}[A-Z][A-Za-z'\-]*)[ \u3000]*$"
@@ -131,20 +131,25 @@ def reading_before(
     Returns:
         The span of those words, or ``None``.
     """
-    opening = _OPEN_BEFORE_RE.search(text, 0, start)
-    if opening is None or _CLOSE_AFTER_RE.match(text, end) is None:
+    opening = start
+    while opening > 0 and text[opening - 1] in " \u3000":
+        opening -= 1
+    if opening == 0 or text[opening - 1] not in "（(" or not _CLOSE_AFTER_RE.match(text, end):
         return None
-    head = text[: opening.start()]
+    opening -= 1
+    # Only the last stretch before the bracket is read: a name is never longer than this.
+    offset = max(0, opening - _BEFORE_WINDOW)
+    head = text[offset:opening]
     latin = _LATIN_BEFORE_RE.search(head)
     if latin is not None:
         words = latin.group(1).split()
         if len(words) == 1 and words[0].isupper() and len(words[0]) <= 4:
             return None  # JA, NPO, NHK（山田）: an organisation's acronym
-        return latin.span(1)
+        return offset + latin.start(1), offset + latin.end(1)
     kana = _KANA_BEFORE_RE.search(head)
     if kana is None:
         return None
-    run_start, run_end = kana.span(1)
+    run_start, run_end = offset + kana.start(1), offset + kana.end(1)
     written = _plain_kana(kana.group(1))
     name = _plain_kana("".join(r.kana for r in tokenizer.readings(text[start:end])))
     if len(name) >= 2:
