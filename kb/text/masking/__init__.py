@@ -10,6 +10,9 @@ full-width digits and kanji numerals (〇九〇ー一二三四ー五六七八) a
 
 Rules, in order (each sees the output of the previous ones):
 
+0. the cells of a pasted table under a personal-data header (氏名, フリガナ, 生年月日, 住所,
+   マイナンバー, 被保険者番号...; a header has two such labels or more): the whole cell
+   becomes the column's placeholder, whatever it holds (:mod:`~kb.text.masking.table`);
 1. e-mail addresses, also written ``taro[at]example.com`` → ``[メール]`` (addresses under a
    public domain such as ``lg.jp`` are kept);
 2. SNS and messaging ids: ``@handles`` and ids after a service's name (``LINE ID: taro_1234``,
@@ -48,7 +51,7 @@ The rules are applied until the text no longer changes, so masking is idempotent
 Modules: :mod:`~kb.text.masking.masker` (the :class:`Masker` and its rules),
 :mod:`~kb.text.masking.patterns` (the folded view and the regular expressions),
 :mod:`~kb.text.masking.phones` (which runs of digits are phone or ID numbers),
-:mod:`~kb.text.masking.placeholders`,
+:mod:`~kb.text.masking.placeholders`, :mod:`~kb.text.masking.table` (pasted tables),
 :mod:`~kb.text.masking.names` (person names on MeCab's tags), with
 :mod:`~kb.text.masking.kana` (katakana groups, names in kana),
 :mod:`~kb.text.masking.latin` (names in Latin letters), :mod:`~kb.text.masking.context`

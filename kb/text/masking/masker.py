@@ -53,6 +53,7 @@ from kb.text.masking.placeholders import (
     NAME,
     PLACEHOLDERS,
 )
+from kb.text.masking.table import column_edits
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 
@@ -135,7 +136,7 @@ class Masker:
         return out
 
     def _mask_once(self, text: str, profile: MaskProfile) -> str:
-        rules: list[Callable[[str], str]] = []
+        rules: list[Callable[[str], str]] = [lambda t: self._columns(t, profile)]
         if profile.emails:
             rules.append(self._emails)
         if profile.accounts:
@@ -172,6 +173,20 @@ class Masker:
                     o_start, o_end = folded.span(start, end)
                     edits.append((o_start, o_end, placeholder))
         return _apply(text, edits)
+
+    @staticmethod
+    def _columns(text: str, profile: MaskProfile) -> str:
+        """The cells under a personal-data header of a pasted table (:mod:`.table`)."""
+        allowed: set[str] = set()
+        if profile.birth_dates:
+            allowed.add(BIRTH_DATE)
+        if profile.names and not profile.honorific_names_only:
+            allowed.add(NAME)
+        if profile.addresses:
+            allowed.add(ADDRESS)
+        if profile.ids:
+            allowed.update((MY_NUMBER, ID_NUMBER))
+        return _apply(text, column_edits(text, frozenset(allowed)))
 
     def _emails(self, text: str) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
