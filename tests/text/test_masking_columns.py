@@ -42,6 +42,13 @@ def test_one_label_before_a_value_is_a_field_not_a_header(masker: Masker) -> Non
     # Two cells, one label: 氏名,山田太郎 is a field, and the next line is not its row.
     assert masker.mask("区分,内容\n生年月日,不明") == "区分,内容\n生年月日,不明"
     assert masker.mask("No.,氏名,年齢\n1,高橋 健,80") == "No.,氏名,年齢\n1,[氏名],80"
+    # One label among a roster's header words is a header (No., 年齢, 備考).
+    assert masker.mask("1,さくら,5,年長") == "1,さくら,5,年長"  # a common word on its own
+    roster = "No.,氏名,年齢,備考\n1,さくら,5,年長"
+    assert masker.mask(roster) == "No.,氏名,年齢,備考\n1,[氏名],5,年長"
+    # A record on one line is not a header: the line after it keeps its labels.
+    record = "氏名,高橋 健,年齢,45\n住所,岩瀬,電話,なし"
+    assert masker.mask(record) == "氏名,[氏名],年齢,45\n住所,岩瀬,電話,なし"
 
 
 def test_published_text_masks_only_birth_dates_and_ids_by_column(masker: Masker) -> None:

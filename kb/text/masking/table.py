@@ -7,9 +7,11 @@ A record may hold a list pasted from a spreadsheet, a header line and one line p
 
 The other rules read each cell on its own: a date without 生年月日 before it is not a birth
 date, and a name MeCab does not know is not a name. Here the header says what each column
-holds. A line is a header when it splits into two cells or more (at tabs, else at commas) and
-at least two of its cells are personal-data labels (:data:`COLUMN_LABELS`): one label before a
-value (``氏名,山田太郎``) is a field, not a header. Each following line with the same number of
+holds. A line is a header when it splits into two cells or more (at tabs, else at commas), one
+of its cells at least is a personal-data label (:data:`COLUMN_LABELS`), and another is a label
+too or a roster's header word (:data:`HEADER_WORDS`: No., 年齢, 備考...), and two thirds of its
+cells at least are such words: one label before a value (``氏名,山田太郎``, or
+``氏名,山田太郎,年齢,45``) is a field, not a header. Each following line with the same number of
 cells is a row, until a line that has another number of cells; a cell under a labelled column
 becomes that column's placeholder, whatever it holds. An empty cell stays empty, and a cell the
 rules before already masked completely stays as it is.
@@ -79,15 +81,49 @@ COLUMN_LABELS: dict[str, str] = {
 }
 """Header labels (compared in NFKC without spaces) and the placeholder of their column."""
 
+HEADER_WORDS = frozenset(
+    {
+        "no",
+        "no.",
+        "番号",
+        "連番",
+        "年齢",
+        "性別",
+        "続柄",
+        "備考",
+        "電話",
+        "電話番号",
+        "携帯",
+        "携帯電話",
+        "連絡先",
+        "メール",
+        "メールアドレス",
+        "職業",
+        "勤務先",
+        "学校",
+        "学年",
+        "世帯",
+        "要介護度",
+        "障害",
+        "国籍",
+        "在留資格",
+    }
+)
+"""Other words a roster's header holds beside the personal-data labels (casefolded NFKC):
+with one label, one of these makes the line a header too (``No.,氏名,年齢``)."""
+
 _SPACES_RE = re.compile(r"[ \u3000]+")
 _PLACEHOLDER_ONLY_RE = re.compile(
     "(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + r"|[ \u3000、,・/])+"
 )
 
 
+def _key(cell: str) -> str:
+    return _SPACES_RE.sub("", unicodedata.normalize("NFKC", cell)).strip('"').casefold()
+
+
 def _label(cell: str) -> str | None:
-    key = _SPACES_RE.sub("", unicodedata.normalize("NFKC", cell)).strip('"')
-    return COLUMN_LABELS.get(key)
+    return COLUMN_LABELS.get(_key(cell))
 
 
 def _cells(line: str, start: int, delimiter: str) -> list[tuple[int, int]] | None:
@@ -164,7 +200,10 @@ def column_edits(text: str, placeholders: frozenset[str]) -> list[tuple[int, int
                 continue
             labels = {i: _label(text[s:e]) for i, (s, e) in enumerate(header)}
             found = {i: p for i, p in labels.items() if p is not None}
-            if len(found) >= 2:
+            words = sum(_key(text[s:e]) in HEADER_WORDS for s, e in header)
+            known = len(found) + words
+            # Mostly known words: 氏名,山田太郎,年齢,45 is a record on one line, not a header.
+            if found and known >= 2 and 3 * known >= 2 * len(header):
                 columns = {i: p for i, p in found.items() if p in placeholders}
                 width, delimiter = len(header), candidate
                 break
