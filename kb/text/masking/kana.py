@@ -169,10 +169,13 @@ def reading_before(
     return run_start, run_end
 
 
-# An age or a reading in brackets: what follows a child's given name in a record.
+# An age, a school year or a reading in brackets: what follows a child's given name in a
+# record (（5歳）, （小3）, （中学2年）, （年長）, （ゆうと）).
 _AGE_OR_READING_RE = re.compile(
     r"[（(][ \u3000]*(?:[0-9\uff10-\uff19]{1,3}[ \u3000]*(?:歳|才|か月|ヶ月|ケ月"
     r"|(?P<bare>[）)]))"
+    r"|(?:小学?|中学?|高校?)[ \u3000]*[0-9\uff10-\uff19](?:年生?)?[ \u3000]*[）)、,]"
+    r"|年[長中少](?:児|組)?[ \u3000]*[）)、,]"
     rf"|[{_KANA}][{_KANA} \u3000]{{0,19}}[）)])"
 )
 # What someone called themselves: 「ヤマダ」と名乗った, 「田中です」と名乗る.
