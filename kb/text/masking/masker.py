@@ -12,6 +12,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kb.text.masking.kana import bracketed_reading, reading_before
 from kb.text.masking.names import person_name_spans
@@ -23,6 +24,7 @@ from kb.text.masking.patterns import (
     BARE_TOWN_RE,
     BIRTH_AFTER_RE,
     BIRTH_BEFORE_RE,
+    BREAKS_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
     FORMAT_CHAR_RE,
@@ -177,16 +179,7 @@ class Masker:
     @staticmethod
     def _columns(text: str, profile: MaskProfile) -> str:
         """The cells under a personal-data header of a pasted table (:mod:`.table`)."""
-        allowed: set[str] = set()
-        if profile.birth_dates:
-            allowed.add(BIRTH_DATE)
-        if profile.names and not profile.honorific_names_only:
-            allowed.add(NAME)
-        if profile.addresses:
-            allowed.add(ADDRESS)
-        if profile.ids:
-            allowed.update((MY_NUMBER, ID_NUMBER))
-        return _apply(text, column_edits(text, frozenset(allowed)))
+        return _apply(text, column_edits(text, _column_placeholders(profile)))
 
     def _emails(self, text: str) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
@@ -350,6 +343,21 @@ class Masker:
         return _apply(text, edits)
 
 
+@lru_cache(maxsize=8)
+def _column_placeholders(profile: MaskProfile) -> frozenset[str]:
+    """The placeholders a profile lets the table rule write (one set per profile)."""
+    allowed: set[str] = set()
+    if profile.birth_dates:
+        allowed.add(BIRTH_DATE)
+    if profile.names and not profile.honorific_names_only:
+        allowed.add(NAME)
+    if profile.addresses:
+        allowed.add(ADDRESS)
+    if profile.ids:
+        allowed.update((MY_NUMBER, ID_NUMBER))
+    return frozenset(allowed)
+
+
 def _full_width_view(text: str) -> tuple[str, list[int], list[int]]:
     """``text`` with half-width katakana made full width (ﾀﾞ → ダ, one character) and invisible
     format characters left out, and where each character of that view starts and ends in
@@ -419,9 +427,6 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(parts)
 
 
-_BREAKS_RE = re.compile(r"([\t\r\n]+)")
-
-
 def _keeping_breaks(span: str, placeholder: str) -> str:
     """``placeholder`` for ``span``, keeping the tabs and line breaks inside it.
 
@@ -429,11 +434,11 @@ def _keeping_breaks(span: str, placeholder: str) -> str:
     column); the masked text keeps the table's shape: each piece between breaks that holds
     anything but spaces becomes the placeholder.
     """
-    if "\t" not in span and "\n" not in span and "\r" not in span:
+    if not BREAKS_RE.search(span):
         return placeholder
     return "".join(
-        piece if _BREAKS_RE.fullmatch(piece) or not piece.strip() else placeholder
-        for piece in _BREAKS_RE.split(span)
+        piece if BREAKS_RE.fullmatch(piece) or not piece.strip() else placeholder
+        for piece in BREAKS_RE.split(span)
     )
 
 

@@ -32,7 +32,7 @@ from kb.text.masking.kana import (
     katakana_group_spans,
 )
 from kb.text.masking.latin import latin_name_spans
-from kb.text.masking.patterns import fold
+from kb.text.masking.patterns import BREAKS_RE, fold
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -135,10 +135,6 @@ def person_name_spans(
 # --- tokens tagged 人名, and proper nouns before an honorific ---------------------------------
 
 
-_FIELD_BREAK_RE = re.compile(r"[\t\r\n]")
-"""A tab or line break: two names on either side are two fields, never one name."""
-
-
 def _is_name_token(context: NameContext, i: int) -> bool:
     word = context.words[i]
     if is_person(word):
@@ -174,7 +170,8 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         while (
             j + 1 < len(words)
             and flags[j + 1]
-            and not _FIELD_BREAK_RE.search(context.text, context.end(j), context.starts[j + 1])
+            # A tab or line break between two names makes two fields, never one name.
+            and not BREAKS_RE.search(context.text, context.end(j), context.starts[j + 1])
         ):
             j += 1
         nxt = words[j + 1] if j + 1 < len(words) else None

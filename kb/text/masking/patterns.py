@@ -258,6 +258,10 @@ def _fold_char(ch: str) -> str:
     return out or " "
 
 
+BREAKS_RE = re.compile(r"([\t\r\n]+)")
+"""Tabs and line breaks: what separates the columns and lines of a table. No masked span joins
+two pieces across them (the group keeps them in :func:`re.split`)."""
+
 FORMAT_CHAR_RE = re.compile(
     "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
     "\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
