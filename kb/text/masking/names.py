@@ -149,6 +149,8 @@ def _is_name_token(context: NameContext, i: int) -> bool:
             nxt = context.words[i + 1].surface
             return nxt in ("様", "さま", "氏", "殿") and all(is_kanji(c) for c in word.surface)
         return True
+    if word.pos1 == "記号" and all(is_kanji(c) for c in word.surface):
+        return True  # a rare kanji UniDic files as a symbol: 李娜さん
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
@@ -178,6 +180,11 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         honored = context.honorific_at(j + 1)
         family = nxt is not None and nxt.surface == "家" and nxt.pos1 == "接尾辞"  # 坂本家
         place = nxt is not None and nxt.surface in _PLACE_SUFFIXES and not family
+        if honored and j + 2 < len(words) and context.end(j + 1) == context.starts[j + 2]:
+            # An "honorific" inside a place name: 左門殿川, 御前様橋 (but 山田さん家 is a family).
+            after = words[j + 2].surface
+            if after in _PLACE_SUFFIXES and after != "家":
+                honored, place = False, True
         # One kanji glued to a common noun before it ends a compound (ママ友さん), unless the
         # noun is a relation (長男翔).
         compound = (
@@ -190,7 +197,9 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         )
         place = place or compound
         if not place and (honored or not honorific_only):
-            if honored or _plausible_bare_name(context, i, j):
+            if honored:
+                spans.append((_surname_start(context, i), context.end(j)))
+            elif _plausible_bare_name(context, i, j):
                 spans.append((context.starts[i], context.end(j)))
             else:
                 rejected.append((context.starts[i], context.end(j)))
@@ -204,6 +213,55 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         if gap in ends:
             spans.append((start, end))
     return spans
+
+
+def _surname_start(context: NameContext, i: int) -> int:
+    """Where a name before an honorific starts, given its first name token ``i``.
+
+    Chinese and Korean names have kanji that UniDic reads as a suffix or a common noun (金 民|俊,
+    崔 英|哲): up to two single kanji glued before the name belong to it, and so does one
+    lone kanji before a space (the surname of 金 民俊). A relation or role (妻, 兄) is never
+    taken, nor the end of a longer word (市民課 佐藤).
+    """
+    text = context.text
+    k = i
+    while (
+        i - k < 2
+        and k > 0
+        and context.end(k - 1) == context.starts[k]
+        and _lone_kanji(context, k - 1)
+    ):
+        k -= 1
+    start = context.starts[k]
+    if (
+        k > 0
+        and context.end(k - 1) + 1 == start
+        and text[start - 1] in " \u3000"
+        and _lone_kanji(context, k - 1)
+        and _word_boundary(text, context.starts[k - 1])
+    ):
+        return context.starts[k - 1]
+    if k < i and k > 0 and context.end(k - 1) == start and is_kanji(text[start - 1]):
+        return context.starts[i]  # the kanji ended a longer word: 市職員佐藤さん
+    return start
+
+
+def _word_boundary(text: str, pos: int) -> bool:
+    """Whether no kanji, katakana, Latin letter or digit is just before ``pos`` (の金, 、李)."""
+    if pos == 0:
+        return True
+    ch = text[pos - 1]
+    return not (is_kanji(ch) or is_katakana(ch) or (ch.isalnum() and ch.isascii()))
+
+
+def _lone_kanji(context: NameContext, k: int) -> bool:
+    word = context.words[k]
+    return (
+        len(word.surface) == 1
+        and is_kanji(word.surface)
+        and word.pos1 in ("名詞", "接尾辞", "記号")
+        and not context.not_name(word)
+    )
 
 
 def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:

@@ -114,7 +114,10 @@ BIRTH_BEFORE_RE = re.compile(
     rf"(?P<label>生年月日|誕生日|出生日|生年)(?P<gap>\s*(?:[:は]|が|の)?\s*)"
     rf"(?P<value>{_DATE}|[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日)"
 )
-BIRTH_AFTER_RE = re.compile(rf"(?P<value>{_DATE})(?=\s*(?:生まれ|うまれ|生(?![活徒産])))")
+# A bare era year before 生まれ is a birth year too: S15生まれ, 昭和15生まれ, R1生まれ.
+BIRTH_AFTER_RE = re.compile(
+    rf"(?P<value>{_DATE}|(?<![A-Za-z0-9]){_ERA}(?![0-9]))(?=\s*(?:生まれ|うまれ|生(?![活徒産])))"
+)
 
 _KANJI = r"一-龥々〆ヶ"
 _BUILDING = (
