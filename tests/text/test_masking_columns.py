@@ -62,3 +62,28 @@ def test_published_text_masks_only_birth_dates_and_ids_by_column(masker: Masker)
 def test_an_unbalanced_quote_is_not_a_row(masker: Masker) -> None:
     text = '氏名,生年月日\n"山田,1990/1/1'
     assert "1990/1/1" in masker.mask(text)  # not split into cells: left to the other rules
+
+
+def test_a_column_of_people_and_english_headers_make_a_header(masker: Masker) -> None:
+    # One personal label beside a column of people (相談者) and a date column: before, the
+    # birth date was read as the label's value across the line break, the intake date masked.
+    assert (
+        masker.mask("受付日,相談者,生年月日\n2024/04/01,佐藤花子,1960/04/05")
+        == "受付日,相談者,生年月日\n2024/04/01,[氏名],[生年月日]"
+    )
+    assert (
+        masker.mask("Name,DOB,Phone\nNguyen Van An,1990-05-06,080-1234-5678")
+        == "Name,DOB,Phone\n[氏名],[生年月日],[電話番号]"
+    )
+
+
+def test_semicolons_pipes_and_full_width_spaces_separate_cells(masker: Masker) -> None:
+    assert masker.mask("氏名;生年月日\n山田 花子;1960/04/05") == "氏名;生年月日\n[氏名];[生年月日]"
+    markdown = "| 氏名 | 生年月日 |\n|---|:---:|\n| やまだ はなこ | 1960/04/05 |"
+    assert masker.mask(markdown) == (
+        "| 氏名 | 生年月日 |\n|---|:---:|\n| [氏名] | [生年月日] |"  # the rule row stays
+    )
+    assert (
+        masker.mask("氏名\u3000生年月日\u3000住所\n山田太郎\u3000S30.5.3\u3000本町1-2-3")
+        == "氏名\u3000生年月日\u3000住所\n[氏名]\u3000[生年月日]\u3000[住所]"
+    )

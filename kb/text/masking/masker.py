@@ -24,14 +24,17 @@ from kb.text.masking.patterns import (
     BARE_TOWN_RE,
     BIRTH_AFTER_RE,
     BIRTH_BEFORE_RE,
+    BRACKETED_BIRTH_RE,
     BREAKS_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
     FORMAT_CHAR_RE,
     HANDLE_RE,
     ID_LABEL_RE,
+    ID_UNIT_AFTER_RE,
     KIGOU_RE,
     MY_NUMBER_LABELS,
+    OLD_FULL_DATE_RE,
     PHONE_NO_RE,
     PLATE_RE,
     POSTAL_RE,
@@ -73,6 +76,9 @@ class MaskProfile:
     """SNS and messaging ids (LINE ID, @handles)."""
     ids: bool = True
     birth_dates: bool = True
+    old_full_dates: bool = True
+    """A compact whole date of the Shōwa era or before (S30.5.3) is a date of birth: in records
+    only (a published text may date a law or an event so)."""
     addresses: bool = True
     phones: bool = True
     mobile_phones_only: bool = False
@@ -90,6 +96,7 @@ PUBLISHED = MaskProfile(
     addresses=False,
     mobile_phones_only=True,
     honorific_names_only=True,
+    old_full_dates=False,
 )
 """FAQ entries and manuals, written for publication: their phone numbers, e-mail addresses, SNS
 accounts and addresses are offices'. Only ID numbers, dates of birth, mobile numbers and names
@@ -146,7 +153,7 @@ class Masker:
         if profile.ids:
             rules.append(self._ids)
         if profile.birth_dates:
-            rules.append(self._birth_dates)
+            rules.append(lambda t: self._birth_dates(t, old_dates=profile.old_full_dates))
         if profile.addresses:
             rules.append(self._addresses)
         if profile.phones:
@@ -207,7 +214,7 @@ class Masker:
     def _ids(self, text: str) -> str:
         def labelled(m: re.Match[str]) -> list[tuple[int, int, str]]:
             value = m.group("value")
-            if len(digits_of(value)) < 4:
+            if len(digits_of(value)) < 4 or ID_UNIT_AFTER_RE.match(m.string, m.end("value")):
                 return []
             placeholder = MY_NUMBER if m.group("label") in MY_NUMBER_LABELS else ID_NUMBER
             return [(m.start("value"), m.end("value"), placeholder)]
@@ -237,12 +244,23 @@ class Masker:
         text = self._replace(text, RESIDENCE_CARD_RE, whole)
         return self._replace(text, PLATE_RE, plate)
 
-    def _birth_dates(self, text: str) -> str:
+    def _birth_dates(self, text: str, *, old_dates: bool) -> str:
         def value(m: re.Match[str]) -> list[tuple[int, int, str]]:
             return [(m.start("value"), m.end("value"), BIRTH_DATE)]
 
-        text = self._replace(text, BIRTH_BEFORE_RE, value)
-        return self._replace(text, BIRTH_AFTER_RE, value)
+        def labelled(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            if "\n" in m.group("gap") and _cells_beside(m.string, m.start(), m.end("label")):
+                # 生年月日 in a header line of a table: the next line's first cell is no birth
+                # date (the table rule masks the cells under it).
+                return []
+            return value(m)
+
+        text = self._replace(text, BIRTH_BEFORE_RE, labelled)
+        text = self._replace(text, BIRTH_AFTER_RE, value)
+        text = self._replace(text, BRACKETED_BIRTH_RE, value)
+        if old_dates:
+            text = self._replace(text, OLD_FULL_DATE_RE, value)
+        return text
 
     def _addresses(self, text: str) -> str:
         def postal(m: re.Match[str]) -> list[tuple[int, int, str]]:
@@ -356,6 +374,14 @@ def _column_placeholders(profile: MaskProfile) -> frozenset[str]:
     if profile.ids:
         allowed.update((MY_NUMBER, ID_NUMBER))
     return frozenset(allowed)
+
+
+def _cells_beside(text: str, start: int, end: int) -> bool:
+    """Whether the line of ``text[start:end]`` holds other cells (a tab or a comma)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    return any(sep in line for sep in ("\t", ",", "\uff0c", "|"))
 
 
 def _full_width_view(text: str) -> tuple[str, list[int], list[int]]:

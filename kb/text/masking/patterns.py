@@ -87,10 +87,30 @@ _ID_LABELS = (
     "クレジットカード",
     "車両番号",
     "ナンバー",
+    "旅券",
+    "宛名コード",
+    "被保番",
+    "保護番号",
+    "ケース記録番号",
+    "ケースno",
+    "カルテ番号",
+    "診察券番号",
+    "患者番号",
+    "患者id",
+    "利用者番号",
+    "会員番号",
+    "特別永住者証明書",
+    "受給者証",
+    "受給資格者証",
+    "医療証",
+    "passport",
 )
 ID_LABEL_RE = re.compile(
     r"(?P<label>" + "|".join(sorted(_ID_LABELS, key=len, reverse=True)) + r")"
-    r"(?P<gap>(?:\s|[:#は第]|の|no\.?|番号|普通|当座|預金|\(普通\)|\(当座\)|[0-9]級)*)"
+    # A bracket or a quote may open the value (マイナンバー（1234...）, 保険証番号「1234」); a
+    # disability card's grade may stand before its number (（1種2級）第012345号, A 第1234号).
+    r"(?P<gap>(?:\s|[:#.は第=(\[「『【→]|の|no\.?|番号|普通|当座|預金|貯金|\(普通\)|\(当座\)"
+    r"|[0-9]級|\(?[0-9]種[0-9]級\)?|[AB][12]?(?=\s*第))*)"
     r"(?P<value>" + _ID_VALUE + r")",
     re.IGNORECASE,
 )
@@ -103,20 +123,56 @@ KIGOU_RE = re.compile(
     r"(?:(?P<label2>\s*(?:、|,)?\s*番号)(?P<gap2>\s*[:]?\s*)(?P<value2>[0-9]+(?:-[0-9]+)*))?"
 )
 MY_NUMBER_LABELS = ("マイナンバー", "個人番号")
+# After a label, a number followed by one of these is a date, an amount or a count (保険証は
+# 2025年12月1日まで, パスポート 16000円), not the card's number.
+ID_UNIT_AFTER_RE = re.compile(r"\s*(?:年|月|日|円|歳|枚|件|回|時|分|%|人|か月|ヶ月|カ月|週間|点)")
 
-_ERA = r"(?:明治|大正|昭和|平成|令和|[MTSHR]\.?)\s*(?:[0-9十]{1,3}|元)"
+_ERA = r"(?:明治|大正|昭和|平成|令和|[昭平令](?=\s*[0-9元])|[MTSHR]\.?)\s*(?:[0-9十]{1,3}|元)"
 _YEAR = rf"(?:{_ERA}|[0-9]{{4}}|[0-9]{{2}}(?=\s*年))"
+# 昭和55年（1980年）1月2日: the Western year in brackets after the era year.
+_WESTERN_AFTER = r"(?:\s*\(\s*[0-9]{4}\s*年?\s*\))?"
 _DATE = (
-    rf"{_YEAR}\s*(?:年(?:\s*[0-9]{{1,2}}\s*月(?:\s*[0-9]{{1,2}}\s*日)?)?"
+    rf"{_YEAR}\s*(?:年{_WESTERN_AFTER}(?:\s*[0-9]{{1,2}}\s*月(?:\s*[0-9]{{1,2}}\s*日)?)?"
     rf"|[./・-]\s*[0-9]{{1,2}}\s*[./・-]\s*[0-9]{{1,2}})"
 )
+# 19800102, as system exports write a date of birth.
+_DATE8 = r"(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"
+# 02/01/1980 (day or month first), as foreign documents write it.
+_DATE_YEAR_LAST = r"(?<![0-9])[0-9]{1,2}\s*[./-]\s*[0-9]{1,2}\s*[./-]\s*(?:19|20)[0-9]{2}(?![0-9])"
 BIRTH_BEFORE_RE = re.compile(
-    rf"(?P<label>生年月日|誕生日|出生日|生年)(?P<gap>\s*(?:[:は]|が|の)?\s*)"
-    rf"(?P<value>{_DATE}|[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日)"
+    r"(?P<label>生年月日|誕生日|出生日|生年|(?i:d\.?o\.?b\.?|date of birth|birth ?date))"
+    rf"(?P<gap>\s*(?:[:は]|が|の)?\s*[(\[「【]?\s*)"
+    rf"(?P<value>{_DATE8}|{_DATE_YEAR_LAST}|{_DATE}|[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
+    r"|[0-9]{1,2}\s*/\s*[0-9]{1,2}(?![0-9/]))"
+)
+# A date before 生まれ names a class of people, not a person, when a range or 方 follows:
+# 昭和24年生まれの方, 1960年生まれ以降, 2006年4月2日生まれから.
+CLASS_AFTER = (
+    r"(?:以降|以前|以後|から|まで|より|の方|の人|の者|の児童|の子ども|の世代|の皆"
+    r"|で[0-9]+歳)"
 )
 # A bare era year before 生まれ is a birth year too: S15生まれ, 昭和15生まれ, R1生まれ.
 BIRTH_AFTER_RE = re.compile(
-    rf"(?P<value>{_DATE}|(?<![A-Za-z0-9]){_ERA}(?![0-9]))(?=\s*(?:生まれ|うまれ|生(?![活徒産])))"
+    rf"(?P<value>{_DATE}|{_DATE8}|(?<![A-Za-z0-9]){_ERA}(?![0-9]))"
+    rf"(?=\s*(?:(?:生まれ|うまれ|生(?![活徒産ま]))(?!\s*{CLASS_AFTER})|出生(?!\s*{CLASS_AFTER})))"
+)
+# In a record, a compact whole date of the Shōwa era or before (S30.5.3, 昭30.5.3) is
+# someone's date of birth (or marriage, or death): nobody files a procedure dated so, and
+# official texts write 昭和30年5月3日 (those need 生まれ or a label to be masked).
+OLD_FULL_DATE_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?P<value>(?:昭|[MTS]\.?)\s*[0-9]{1,2}\s*"
+    r"[./・-]\s*[0-9]{1,2}\s*[./・-]\s*[0-9]{1,2}(?![0-9]))"
+    rf"(?!\s*(?:生まれ\s*)?(?:{CLASS_AFTER}|[~-]))"
+)
+# A whole date in brackets just after a person (山田さん（1980年1月2日）, 長女（2010/5/6）).
+_PERSON_BEFORE = (
+    r"(?:様|さん|氏|殿|くん|ちゃん|本人|長男|長女|次男|次女|三男|三女|妻|夫|父|母|祖父|祖母|孫"
+    r"|世帯主|相談者|申請者|対象者)"
+)
+BRACKETED_BIRTH_RE = re.compile(
+    rf"{_PERSON_BEFORE}\(\s*(?P<value>(?:{_YEAR})\s*(?:年\s*[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
+    r"|[./・-]\s*[0-9]{1,2}\s*[./・-]\s*[0-9]{1,2}(?![0-9])))"
+    rf"(?!\s*(?:{CLASS_AFTER}|[~-]))"
 )
 
 _KANJI = r"一-龥々〆ヶ"
@@ -206,8 +262,8 @@ DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s
 # Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
 # in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ).
 BANK_RE = re.compile(
-    r"(?P<label>(?:普通|当座|貯蓄|フツウ|トウザ|チョチク)(?:預金|ヨキン)?|口座)"
-    r"(?P<gap>(?:\s|[:)#]|口座|番号|預金|は|(?i:no)\.?){0,6})"
+    r"(?P<label>(?:普通|当座|貯蓄|通常|フツウ|トウザ|チョチク)(?:預金|貯金|ヨキン)?|口座|貯金|コウザ(?:バンゴウ)?)"
+    r"(?P<gap>(?:\s|[:)#(「【]|口座|番号|預金|貯金|は|(?i:no)\.?){0,6})"
     r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
 )
 # The residence card's number (two letters, eight digits, two letters), wherever it is.
@@ -229,14 +285,20 @@ class Folded:
     text: str
     origin: tuple[int, ...] | None
     """``None`` when every character folds to one character (the offsets are the same)."""
+    origin_end: tuple[int, ...] | None = None
+    """Where each folded character's original ends, when one folded character stands for
+    several (ｻﾞ → ザ); ``None``: one past its origin."""
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of folded ``[start, end)``."""
         if self.origin is None:
             return start, end
         o_start = self.origin[start]
-        o_end = self.origin[end - 1] + 1 if end > start else o_start
-        return o_start, o_end
+        if end <= start:
+            return o_start, o_start
+        if self.origin_end is not None:
+            return o_start, self.origin_end[end - 1]
+        return o_start, self.origin[end - 1] + 1
 
 
 def _fold_char(ch: str) -> str:
@@ -302,6 +364,8 @@ def fold(text: str) -> Folded:
     # str.translate folds character by character in C; only a text with a character that
     # folds to several (㈱ → (株)) needs the offsets mapped one by one.
     folded = text.translate(_FOLD_TABLE)
+    if _VOICED_MARK_RE.search(folded):
+        return _fold_voiced(text)
     if "ー" in folded:
         folded = _DASH_VOWEL_RE.sub(lambda m: "-" * len(m.group(0)), folded)
     # Equal lengths mean one character for one, unless a dropped format character made room.
@@ -311,3 +375,29 @@ def fold(text: str) -> Folded:
     for i, ch in enumerate(text):
         origin.extend([i] * len(_FOLD_TABLE[ord(ch)]))
     return Folded(folded, tuple(origin))
+
+
+# Half-width ﾞ and ﾟ fold to combining marks (ｻﾞ → サ + U+3099): composed with the kana
+# before them (ザ), so that ﾄｳｻﾞ reads as トウザ and ﾊﾟｽﾎﾟｰﾄ as パスポート.
+_VOICED_MARK_RE = re.compile("[\u3099\u309a]")
+
+
+def _fold_voiced(text: str) -> Folded:
+    chars: list[str] = []
+    origin: list[int] = []
+    origin_end: list[int] = []
+    for i, ch in enumerate(text):
+        for out in _FOLD_TABLE[ord(ch)]:
+            if out in "\u3099\u309a" and chars:
+                composed = unicodedata.normalize("NFC", chars[-1] + out)
+                if len(composed) == 1:
+                    chars[-1] = composed
+                    origin_end[-1] = i + 1
+                    continue
+            chars.append(out)
+            origin.append(i)
+            origin_end.append(i + 1)
+    folded = "".join(chars)
+    if "ー" in folded:
+        folded = _DASH_VOWEL_RE.sub(lambda m: "-" * len(m.group(0)), folded)
+    return Folded(folded, tuple(origin), tuple(origin_end))

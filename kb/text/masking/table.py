@@ -36,7 +36,11 @@ from kb.text.masking.placeholders import (
 
 COLUMN_LABELS: dict[str, str] = {
     **dict.fromkeys(
-        ("生年月日", "誕生日", "出生日", "生年月日(西暦)", "生年月日(和暦)"), BIRTH_DATE
+        (
+            *("生年月日", "誕生日", "出生日", "生年月日(西暦)", "生年月日(和暦)"),
+            *("dob", "dateofbirth", "birthdate", "birthday"),
+        ),
+        BIRTH_DATE,
     ),
     **dict.fromkeys(
         (
@@ -56,10 +60,14 @@ COLUMN_LABELS: dict[str, str] = {
             "世帯主氏名",
             "保護者氏名",
             "緊急連絡先氏名",
+            # A column of people: its cells are names (受付日,相談者,生年月日).
+            *("相談者", "申請者", "申請者名", "世帯員", "対象者", "本人", "利用者", "利用者名"),
+            *("来所者", "保護者", "届出人", "受給者", "被保険者", "同居者", "児童氏名", "児童名"),
+            *("name", "fullname", "名前(ローマ字)"),
         ),
         NAME,
     ),
-    **dict.fromkeys(("住所", "現住所", "居所", "住所地", "郵便番号"), ADDRESS),
+    **dict.fromkeys(("住所", "現住所", "居所", "住所地", "郵便番号", "address"), ADDRESS),
     **dict.fromkeys(("マイナンバー", "個人番号"), MY_NUMBER),
     **dict.fromkeys(
         (
@@ -107,6 +115,9 @@ HEADER_WORDS = frozenset(
         "障害",
         "国籍",
         "在留資格",
+        *("受付日", "相談日", "来所日", "日付", "相談内容", "内容", "担当", "担当者", "担当課"),
+        *("区分", "種別", "状況", "対応", "age", "sex", "gender", "phone", "tel", "email"),
+        *("e-mail", "nationality", "remarks", "note", "notes"),
     }
 )
 """Other words a roster's header holds beside the personal-data labels (casefolded NFKC):
@@ -116,6 +127,22 @@ _SPACES_RE = re.compile(r"[ \u3000]+")
 _PLACEHOLDER_ONLY_RE = re.compile(
     "(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + r"|[ \u3000、,・/])+"
 )
+
+
+_DELIMITERS = ("\t", ",", "\uff0c", ";", "|", "\u3000")
+"""Cell separators, tried in this order: tabs, commas, semicolons, a Markdown table's pipes,
+full-width spaces (a table copied out of a word processor)."""
+_RULE_RE = re.compile(r"[ :\-]+")
+"""A Markdown table's alignment row (|---|:---:|): no cell content."""
+
+
+def _inner(text: str, cells: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A Markdown row's cells without the empty ones outside its first and last pipe."""
+    if len(cells) >= 2 and cells[0][0] == cells[0][1]:
+        cells = cells[1:]
+    if len(cells) >= 2 and cells[-1][0] == cells[-1][1]:
+        cells = cells[:-1]
+    return cells
 
 
 def _key(cell: str) -> str:
@@ -176,7 +203,7 @@ def column_edits(text: str, placeholders: frozenset[str]) -> list[tuple[int, int
     Returns:
         ``(start, end, placeholder)`` per cell to mask, in text order.
     """
-    if "," not in text and "\t" not in text and "，" not in text:
+    if not any(d in text for d in _DELIMITERS):
         return []
     edits: list[tuple[int, int, str]] = []
     columns: dict[int, str] = {}
@@ -184,18 +211,26 @@ def column_edits(text: str, placeholders: frozenset[str]) -> list[tuple[int, int
     delimiter = ""
     for start, line in _lines(text):
         cells = _cells(line, start, delimiter) if columns else None
+        if cells is not None and delimiter == "|":
+            cells = _inner(text, cells)
         if columns and cells is not None and len(cells) == width:
             for index, placeholder in columns.items():
                 c_start, c_end = cells[index]
                 value = text[c_start:c_end]
-                if value.strip(" \u3000") and not _PLACEHOLDER_ONLY_RE.fullmatch(value):
+                if (
+                    value.strip(" \u3000")
+                    and not _PLACEHOLDER_ONLY_RE.fullmatch(value)
+                    and not _RULE_RE.fullmatch(value)
+                ):
                     edits.append((c_start, c_end, placeholder))
             continue
         columns = {}
-        for candidate in ("\t", ",", "，"):
+        for candidate in _DELIMITERS:
             if candidate not in line:
                 continue
             header = _cells(line, start, candidate)
+            if header is not None and candidate == "|":
+                header = _inner(text, header)
             if header is None or len(header) < 2:
                 continue
             labels = {i: _label(text[s:e]) for i, (s, e) in enumerate(header)}
