@@ -2,7 +2,8 @@
 framing are what would expose it; case data must not linger in caches.
 
 * every response: ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``;
-* the page shells (``/staff``, ``/trainer``, ``/admin``): a Content-Security-Policy that runs
+* the page shells (``/staff``, ``/trainer``, ``/admin``, ``/briefs``, and their files under
+  ``/static/``): a Content-Security-Policy that runs
   only the app's own scripts, connects only to the app and cannot be framed (clickjacking);
 * ``/api/v1/*``: ``Cache-Control: no-store`` unless the route set its own.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PAGES = ("/staff", "/trainer", "/admin")
+PAGES = ("/staff", "/trainer", "/admin", "/briefs")
 
 CSP = "; ".join(
     [
@@ -31,6 +32,8 @@ CSP = "; ".join(
 
 
 def _is_page(path: str) -> bool:
+    if path.startswith("/static/") and path.endswith(".html"):
+        return True  # the same shells, reachable as files
     return any(path == p or path.startswith(p + "/") for p in PAGES)
 
 

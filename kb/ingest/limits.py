@@ -51,6 +51,8 @@ class InputLimits:
     max_zip_ratio: float = 100.0
     """Largest compression ratio of one member of at least :data:`RATIO_FLOOR_BYTES`."""
     max_zip_members: int = MAX_ZIP_MEMBERS
+    max_sheet_cells: int = 5_000_000
+    """Cells of one workbook sheet, rows × columns as padded (refused while it is read)."""
     max_pdf_pages: int = 2_000
     max_pdf_objects: int = 1_000_000
     max_manual_chars: int = 2_000_000
@@ -70,6 +72,7 @@ class InputLimits:
         return cls(
             max_zip_unpacked_bytes=settings.max_zip_unpacked_bytes,
             max_zip_ratio=settings.max_zip_ratio,
+            max_sheet_cells=settings.max_sheet_cells,
             max_pdf_pages=settings.max_pdf_pages,
             max_pdf_objects=settings.max_pdf_objects,
             max_manual_chars=settings.max_manual_chars,

@@ -128,7 +128,7 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         names = tuple(str(ws.title) for ws in worksheets)
         chosen, name = _choose(worksheets, names, sheet, source)
         date1904 = book.epoch.year == 1904
-        rows = _rows(chosen)
+        rows = _rows(chosen, name=name, source=source, max_cells=limits.max_sheet_cells)
     except InputError:
         raise
     except Exception as exc:  # a damaged sheet part: a file error, not a crash
@@ -158,7 +158,13 @@ def _key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().casefold()
 
 
-def _rows(ws: Any) -> list[TableRow]:
+def _rows(ws: Any, *, name: str, source: str, max_cells: int) -> list[TableRow]:
+    """The non-blank rows, each padded to the widest row's width.
+
+    The cells are counted as they are read, padding included: a few KB of XML can put a value
+    in column XFD (16,384) on every row, which padded would be gigabytes. Past ``max_cells``
+    the sheet is refused before its rows are held.
+    """
     # Read-only sheets trust the size the writing program declared, which some programs get
     # wrong (A1:A1): forget it and read every row as stored.
     ws.reset_dimensions()
@@ -171,6 +177,17 @@ def _rows(ws: Any) -> list[TableRow]:
         if cells:
             found.append((number, cells))
             width = max(width, len(cells))
+            if width * len(found) > max_cells:
+                raise InputError(
+                    source,
+                    msg(
+                        "limits.sheet_cells",
+                        sheet=name,
+                        row=number,
+                        count=width * len(found),
+                        limit=max_cells,
+                    ),
+                )
     return [(number, cells + [""] * (width - len(cells))) for number, cells in found]
 
 

@@ -23,6 +23,12 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
         "{by} drafted or last edited FAQ candidate {id} and cannot give the approval that "
         "publishes it; another person must approve ({needed} approvals needed)",
     ),
+    "faq.republish_needs_approval": (
+        "承認が{needed}人必要な設定のため、FAQ {id} を1人の操作で再公開することはできません。"
+        "「改訂」で候補を作り、{needed}人の承認で公開してください",
+        "FAQ {id} cannot be republished by one person while {needed} approvals are required: "
+        "revise it into a candidate and have it approved",
+    ),
     "faq.no_candidate": (
         "FAQ候補 {id} はありません（あるもの: {known}）",
         "no FAQ candidate {id} (known: {known})",

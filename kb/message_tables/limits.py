@@ -67,6 +67,14 @@ LIMITS: dict[str, tuple[str, str]] = {
         "the PDF holds {count:,} objects, more than the limit of {limit:,} (max_pdf_objects; "
         "a crafted file?); it was not read",
     ),
+    "limits.sheet_cells": (
+        "シート「{sheet}」のセル数が {row:,} 行目までで {count:,} 個になり、上限 {limit:,} 個 "
+        "(max_sheet_cells) を超えました（遠い列に値のあるセルがあるか、細工されたファイルの疑い）。"
+        "使っていない列と行を削除してから取り込んでください。何も保存されません",
+        "sheet '{sheet}' reaches {count:,} cells by row {row:,}, more than the limit of "
+        "{limit:,} (max_sheet_cells; a value in a far column, or a crafted file?); delete the "
+        "unused columns and rows and ingest it again. Nothing was stored",
+    ),
     "limits.pdf_pages": (
         "PDF のページ数が {count:,} ページで、上限 {limit:,} ページ (max_pdf_pages) を"
         "超えています。ファイルを分割して取り込んでください",

@@ -53,6 +53,14 @@ class IngestSettings(BaseModel):
             "many times is refused at ingest as a likely zip bomb."
         ),
     )
+    max_sheet_cells: int = Field(
+        default=5_000_000,
+        ge=1,
+        description=(
+            "A workbook sheet with more cells (rows × used columns) is refused at ingest and "
+            "upload, while it is read: a few KB can declare a cell in column XFD on every row."
+        ),
+    )
     max_pdf_pages: int = Field(
         default=2_000, ge=1, description="A PDF with more pages is refused at ingest."
     )

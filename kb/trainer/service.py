@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kb.embed.embedder import Embedder
-from kb.errors import TrainerError
+from kb.errors import FaqRefused, TrainerError
 from kb.index.builder import BuildReport
 from kb.index.folder import current_index
 from kb.index.lock import LockHolder, writer_lock
+from kb.messages import msg
 from kb.settings import Settings
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, FeedbackStore, QueryLogStore
 from kb.store import Store as KBStore
@@ -288,11 +289,19 @@ class Trainer:
 
         Raises:
             TrainerError: No store, or no such FAQ entry.
-            FaqRefused: It is withdrawn (published) already.
+            FaqRefused: It is withdrawn (published) already; or (``forbidden``) a republication
+                while ``faq_approvers`` is 2 or more: nothing reaches the widget on one
+                person's word then, and an entry stored unpublished (職員向け) was never
+                approved at all; a revision goes through the approvals.
             BusyError: Another process held the writer lock (for ``wait`` seconds).
         """
         started = time.perf_counter()
         what = "republish" if published else "withdraw"
+        needed = self.settings.faq_approvers
+        if published and needed >= 2:
+            raise FaqRefused(
+                msg("faq.republish_needs_approval", id=faq_id, needed=needed), "forbidden"
+            )
         with self._writing(what, wait, on_wait) as (store, cache):
             doc = switched(stored_faq(store, faq_id), published)
             report = publish(

@@ -286,11 +286,17 @@ def test_trainer_tools_use_is_audited(make_client: MakeClient) -> None:
     settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
     key = create_key(settings, "trainer", name="trainer-1")
     client.get("/api/v1/trainer/topics", headers={"Authorization": f"Bearer {key}"})
+    # The feedback list is a trainer tool outside /api/v1/trainer/ (it lists typed queries).
+    listed = client.get(
+        "/api/v1/feedback", params={"limit": 7}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert listed.status_code == 200
     audit = AuditLog(settings.audit_path)
     events = [e for e in audit.events() if e.action == "trainer.access"]
     audit.close()
     assert [(e.actor, e.role, e.detail) for e in events] == [
-        ("trainer-1", "trainer", "GET /api/v1/trainer/topics")
+        ("trainer-1", "trainer", "GET /api/v1/trainer/topics"),
+        ("trainer-1", "trainer", "GET /api/v1/feedback limit=7"),
     ]
 
 

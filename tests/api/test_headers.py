@@ -15,6 +15,12 @@ def test_pages_get_a_strict_script_policy_and_cannot_be_framed(make_client: Make
     assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["referrer-policy"] == "no-referrer"
+    # The bookings page keeps the staff key too, and the shells are also files under /static/.
+    for path in ("/briefs", "/static/briefs.html", "/static/staff.html", "/trainer"):
+        page = make_client(role=None).get(path)
+        assert page.status_code == 200, path
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"], path
+        assert page.headers["x-frame-options"] == "DENY", path
 
 
 def test_api_responses_are_not_cached_and_not_sniffed(make_client: MakeClient) -> None:

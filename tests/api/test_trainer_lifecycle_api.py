@@ -154,6 +154,31 @@ def test_withdraw_leaves_public_search_suggest_and_feedback(
     ]
 
 
+def test_with_two_approvers_one_person_cannot_republish(
+    make_client: MakeClient, root: Path
+) -> None:
+    """An entry stored unpublished (職員向け) was never approved: one trainer's 再公開 would
+    put it on the widget past the two-person rule. It goes through a revision instead."""
+    client = make_client(root, role=None, faq_approvers=2)
+    drafter, second = _as("tanaka", root), _as("suzuki", root)
+    internal = "DV等支援措置の対象者について住民票の写し等の請求があった場合の取扱い"
+    assert "F0014" not in public_ids(client, internal)
+    r = client.post("/api/v1/trainer/faqs/F0014/republish", headers=drafter)
+    assert r.status_code == 403
+    assert "承認が2人必要な設定" in r.json()["detail"]
+    assert "F0014" not in public_ids(client, internal)
+    assert [a for a in audit_actions(root) if a[0] == "republish"] == []
+    # Withdrawing still takes one person (it only takes an entry off the widget).
+    assert client.post("/api/v1/trainer/faqs/F0001/withdraw", headers=drafter).status_code == 200
+    assert client.post("/api/v1/trainer/faqs/F0001/republish", headers=drafter).status_code == 403
+    cid = client.post("/api/v1/trainer/faqs/F0001/revise", headers=drafter).json()["id"]
+    assert client.post(f"/api/v1/trainer/candidates/{cid}/approve", headers=second).status_code == 200
+    assert "F0001" not in public_ids(client)  # one approval of two
+    third = _as("sato", root)
+    assert client.post(f"/api/v1/trainer/candidates/{cid}/approve", headers=third).status_code == 200
+    assert "F0001" in public_ids(client)
+
+
 def test_expiry_with_a_controlled_clock(
     make_client: MakeClient, root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -142,6 +142,36 @@ def test_an_entity_bomb_in_a_workbook_part_is_refused_unexpanded(tmp_path: Path)
     assert "Excel ブック (.xlsx) として読めません" in info.value.message
 
 
+def _far_column_book(path: Path, rows: int) -> Path:
+    """A sheet whose every row has a value in column XFD (16,384): a few KB on disk."""
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("FAQ")
+    sheet.append(["question", "answer"])
+    for i in range(rows):
+        row: list[str | None] = [None] * 16_384
+        row[0], row[-1] = f"q{i}", "x"
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_sheet_padded_to_a_far_column_is_refused_while_it_is_read(tmp_path: Path) -> None:
+    """Padded to the widest row, 400 such rows would hold 6.5 million cells (the reader held
+    2 GB for 16,000 rows of a 127 KB upload before): refused at the limit, naming the sheet,
+    the row and the limit."""
+    path = _far_column_book(tmp_path / "far.xlsx", 400)
+    assert path.stat().st_size < 60_000
+    with language("ja"), pytest.raises(InputError) as info:
+        read_sheet(path)
+    assert info.value.source == str(path)
+    assert "シート「FAQ」" in info.value.message
+    assert "max_sheet_cells" in info.value.message
+    assert "何も保存されません" in info.value.message
+    # The same shape within the limit is read, every row padded alike.
+    sheet = read_sheet(_far_column_book(tmp_path / "few.xlsx", 3))
+    assert [len(cells) for _, cells in sheet.rows] == [16_384] * 4
+
+
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 not a zip", b"id,question,answer\n"])
 def test_a_file_that_is_not_a_workbook_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "faq.xlsx"

@@ -98,9 +98,14 @@ def test_faq_lifecycle_from_the_command_line(
     code, _, err = run(capsys, tmp_path, "withdraw", "F6")
     assert code == 2
     assert "すでに公開停止中" in err
+    code, _, err = run(capsys, tmp_path, "republish", "faq:F6")
+    assert code == 2  # two approvers: one person's 再公開 is refused, nothing written
+    assert "承認が2人必要な設定のため" in err
+    monkeypatch.setenv("KB_FAQ_APPROVERS", "1")
     code, out, _ = run(capsys, tmp_path, "republish", "faq:F6")
     assert code == 0
     assert "published faq:F6" in out
+    monkeypatch.setenv("KB_FAQ_APPROVERS", "2")
     run(capsys, tmp_path, "revise", "F1", "--as", "tanaka")
     code, out, _ = run(capsys, tmp_path, "reject", "FC0002", "--reason", "重複のため")
     assert code == 0

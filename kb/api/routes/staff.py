@@ -239,10 +239,19 @@ def _check_shown(body: FeedbackIn, searcher: Searcher) -> None:
 @router.get("/feedback", response_model=FeedbackListOut)
 def feedback_list(
     store: FeedbackDep,
-    _: TrainerDep,
+    principal: TrainerDep,
+    audit: AuditDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> FeedbackListOut:
     """The latest feedback, newest first (for the trainer and analytics)."""
+    # A trainer tool outside /api/v1/trainer/: its use is audited like theirs (the rows hold
+    # the queries staff and citizens typed, masked).
+    audit.append(
+        "trainer.access",
+        actor=principal.name,
+        role=principal.role,
+        detail=f"GET /api/v1/feedback limit={limit}",
+    )
     return FeedbackListOut(
         feedback=[
             FeedbackRecordOut(
