@@ -52,7 +52,7 @@ class InputLimits:
     """Largest compression ratio of one member of at least :data:`RATIO_FLOOR_BYTES`."""
     max_zip_members: int = MAX_ZIP_MEMBERS
     max_sheet_cells: int = 5_000_000
-    """Cells of one workbook sheet, rows × columns as padded (refused while it is read)."""
+    """Cells of one workbook sheet, rows times columns as padded (refused while it is read)."""
     max_pdf_pages: int = 2_000
     max_pdf_objects: int = 1_000_000
     max_manual_chars: int = 2_000_000

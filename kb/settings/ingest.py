@@ -57,7 +57,7 @@ class IngestSettings(BaseModel):
         default=5_000_000,
         ge=1,
         description=(
-            "A workbook sheet with more cells (rows × used columns) is refused at ingest and "
+            "A workbook sheet with more cells (rows times used columns) is refused at ingest and "
             "upload, while it is read: a few KB can declare a cell in column XFD on every row."
         ),
     )

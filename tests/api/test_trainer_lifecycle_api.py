@@ -172,10 +172,11 @@ def test_with_two_approvers_one_person_cannot_republish(
     assert client.post("/api/v1/trainer/faqs/F0001/withdraw", headers=drafter).status_code == 200
     assert client.post("/api/v1/trainer/faqs/F0001/republish", headers=drafter).status_code == 403
     cid = client.post("/api/v1/trainer/faqs/F0001/revise", headers=drafter).json()["id"]
-    assert client.post(f"/api/v1/trainer/candidates/{cid}/approve", headers=second).status_code == 200
+    approve = f"/api/v1/trainer/candidates/{cid}/approve"
+    assert client.post(approve, headers=second).status_code == 200
     assert "F0001" not in public_ids(client)  # one approval of two
     third = _as("sato", root)
-    assert client.post(f"/api/v1/trainer/candidates/{cid}/approve", headers=third).status_code == 200
+    assert client.post(approve, headers=third).status_code == 200
     assert "F0001" in public_ids(client)
 
 
