@@ -34,10 +34,12 @@ fold_text = st.one_of(
 )
 
 
-def _reference_fold(text: str) -> tuple[str, tuple[int, ...]]:
-    """The per-character folding that :func:`kb.text.masking.patterns.fold` replaced."""
+def _reference_fold(text: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """The per-character folding that :func:`kb.text.masking.patterns.fold` replaced: the
+    folded text, where each of its characters starts in ``text`` and where it ends."""
     chars: list[str] = []
     origin: list[int] = []
+    ends: list[int] = []
     for i, ch in enumerate(text):
         if FORMAT_CHAR_RE.match(ch):
             continue  # invisible format characters fold to nothing
@@ -55,9 +57,17 @@ def _reference_fold(text: str) -> tuple[str, tuple[int, ...]]:
             if any(c in DASH_CHARS for c in out):
                 out = "".join("-" if c in DASH_CHARS else c for c in out)
         for c in out or " ":
+            if c in "\u3099\u309a" and chars:
+                # A voiced mark (ﾞ, ﾟ, or combining) joins the kana before it: ｶﾞ → ガ.
+                composed = unicodedata.normalize("NFC", chars[-1] + c)
+                if len(composed) == 1:
+                    chars[-1] = composed
+                    ends[-1] = i + 1
+                    continue
             chars.append(c)
             origin.append(i)
-    return "".join(chars), tuple(origin)
+            ends.append(i + 1)
+    return "".join(chars), tuple(origin), tuple(ends)
 
 
 def _reference_lemmas(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
@@ -91,11 +101,11 @@ def _reference_morphemes(tokenizer: MeCabTokenizer, text: str) -> list[Morpheme]
 @given(fold_text)
 def test_fold_matches_the_per_character_reference(text: str) -> None:
     folded = fold(text)
-    expected_text, expected_origin = _reference_fold(text)
+    expected_text, expected_origin, expected_ends = _reference_fold(text)
     assert folded.text == expected_text
     for start in range(len(expected_text)):
         for end in (start, start + 1, len(expected_text)):
-            o_end = expected_origin[end - 1] + 1 if end > start else expected_origin[start]
+            o_end = expected_ends[end - 1] if end > start else expected_origin[start]
             assert folded.span(start, end) == (expected_origin[start], o_end)
 
 
@@ -105,6 +115,10 @@ def test_fold_maps_expanded_characters_back() -> None:
     assert folded.span(0, 3) == (0, 1)
     assert folded.span(3, 5) == (1, 3)
     assert fold("1ーー").text == "1--"
+    voiced = fold("ﾄｳｻﾞ ﾊﾟｽﾎﾟｰﾄ")
+    assert voiced.text == "トウザ パスポート"  # the ｰ after ﾎﾟ stays a long vowel
+    assert voiced.span(2, 3) == (2, 4)  # ザ is ｻﾞ, both characters
+    assert voiced.span(4, 9) == (5, 12)
 
 
 @FAST

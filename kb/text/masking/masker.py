@@ -20,18 +20,22 @@ from kb.text.masking.patterns import (
     ADDRESS_KEEP_RE,
     ADDRESS_LABEL_RE,
     ADDRESS_RE,
+    BANK_ACCOUNT_RE,
     BANK_RE,
     BARE_TOWN_RE,
     BIRTH_AFTER_RE,
     BIRTH_BEFORE_RE,
     BRACKETED_BIRTH_RE,
     BREAKS_RE,
+    CARD_RE,
+    CITY_DISTRICT_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
     FORMAT_CHAR_RE,
     HANDLE_RE,
     ID_LABEL_RE,
     ID_UNIT_AFTER_RE,
+    IPV4_RE,
     KIGOU_RE,
     MY_NUMBER_LABELS,
     OLD_FULL_DATE_RE,
@@ -44,6 +48,7 @@ from kb.text.masking.patterns import (
     ROOM_RE,
     SNS_GAP_LABEL_RE,
     SNS_LABEL_RE,
+    SNS_URL_RE,
     TOWN_END,
     fold,
 )
@@ -202,12 +207,18 @@ class Masker:
             return [(m.start(), m.end(), ACCOUNT)]
 
         def labelled(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            value = m.group("value")
+            value, gap = m.group("value"), m.group("gap")
             # "LINE Pay" is a product: an id needs a label (ID, アカウント, :) or a digit, _ or .
-            if not SNS_GAP_LABEL_RE.search(m.group("gap")) and not re.search(r"[0-9_.]", value):
+            if not SNS_GAP_LABEL_RE.search(gap) and not re.search(r"[0-9_.]", value):
                 return []
+            if ("で" in gap or m.group("label") == "エックス") and not re.search("[A-Za-z]", value):
+                return []  # LINEで 10時に, エックス 2024: a time or a year, not an id
             return [(m.start("value"), m.end("value"), ACCOUNT)]
 
+        def profile(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            return [(m.start("value"), m.end("value"), ACCOUNT)]
+
+        text = self._replace(text, SNS_URL_RE, profile)
         text = self._replace(text, HANDLE_RE, handle)
         return self._replace(text, SNS_LABEL_RE, labelled)
 
@@ -241,6 +252,22 @@ class Masker:
         text = self._replace(text, ID_LABEL_RE, labelled)
         text = self._replace(text, KIGOU_RE, kigou)
         text = self._replace(text, BANK_RE, bank)
+
+        def card(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            if not _luhn(digits_of(m.group("value"))):
+                return []
+            return [(m.start("value"), m.end("value"), ID_NUMBER)]
+
+        def account(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            group = "yucho" if m.group("yucho") else "account"
+            return [(m.start(group), m.end(group), ID_NUMBER)]
+
+        def ip(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            return [(m.start("value"), m.end("value"), ID_NUMBER)]
+
+        text = self._replace(text, CARD_RE, card)
+        text = self._replace(text, BANK_ACCOUNT_RE, account)
+        text = self._replace(text, IPV4_RE, ip)
         text = self._replace(text, RESIDENCE_CARD_RE, whole)
         return self._replace(text, PLATE_RE, plate)
 
@@ -271,8 +298,10 @@ class Masker:
             place = m.group("place")
             if m.group("dash") and not self._dash_block(m, place):
                 return []
-            if m.group("bare") and not (
-                BARE_TOWN_RE.search(place) and not REFERENCE_AFTER_RE.match(m.string, m.end())
+            bare = m.group("bare")
+            if bare and not (
+                (BARE_TOWN_RE.search(place) or (len(bare) >= 2 and CITY_DISTRICT_RE.search(place)))
+                and not REFERENCE_AFTER_RE.match(m.string, m.end())
             ):
                 return []  # 真壁町飯塚911 and 大字山田123, but not 第3回 or 令和6年度
             keep = ADDRESS_KEEP_RE.match(place)
@@ -374,6 +403,17 @@ def _column_placeholders(profile: MaskProfile) -> frozenset[str]:
     if profile.ids:
         allowed.update((MY_NUMBER, ID_NUMBER))
     return frozenset(allowed)
+
+
+def _luhn(digits: str) -> bool:
+    """Whether ``digits`` pass the Luhn check of payment card numbers."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
 
 
 def _cells_beside(text: str, start: int, end: int) -> bool:

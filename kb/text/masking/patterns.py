@@ -28,16 +28,23 @@ DASH_CHARS = set("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70\
 _LOOKALIKE = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
 _LOCAL = rf"A-Za-z0-9._%+\-{_LOOKALIKE}"
 _DOMAIN = rf"[A-Za-z0-9\-{_LOOKALIKE}]+"
+_DOT = r"(?:\.|\s?[\[(](?i:dot)[\])]\s?|\s?(?:ドット|どっと)\s?)"
+# Providers whose name is often written without its ending (yamada@gmail).
+_PROVIDER = r"(?i:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail)(?![A-Za-z0-9.])"
 EMAIL_RE = re.compile(
-    rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}(?:@|\s?[\[(](?i:at)[\])]\s?)({_DOMAIN}(?:\.{_DOMAIN})+)"
+    rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}"
+    r"(?:\s?@\s?|\s?[\[(](?i:at)[\])]\s?|\s?(?:アットマーク|あっとまーく)\s?)"
+    rf"({_DOMAIN}(?:{_DOT}{_DOMAIN})+|{_PROVIDER})"
 )
 # SNS handles (@sakura_mama) and ids after a service's name (LINE ID: taro_1234).
 HANDLE_RE = re.compile(r"(?<![A-Za-z0-9._%+\-@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,29}[A-Za-z0-9_])?")
 SNS_LABEL_RE = re.compile(
     r"(?<![A-Za-zァ-ヺー])(?P<label>LINE|ライン|インスタ(?:グラム)?|Instagram|Facebook|フェイスブック"
     r"|Twitter|ツイッター|TikTok|ティックトック|Skype|スカイプ|Discord|WeChat|KakaoTalk"
-    r"|カカオトーク|Threads)"
-    r"(?P<gap>(?:\s|[:=(]|の|は|が|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名){0,6})"
+    r"|カカオトーク|カカオ|Threads|Telegram|テレグラム|メッセンジャー|Messenger|ディスコード"
+    r"|X(?=\s*(?:\(旧Twitter\))?\s*(?:の|は)?\s*(?i:id|アカウント))|エックス)"
+    r"(?P<gap>(?:\s|[:=(「『\"]|の|は|が|で|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名"
+    r"|\(旧Twitter\)){0,6})"
     r"(?P<value>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,40}[A-Za-z0-9_])"
 )
 # What in the gap shows that an id follows (a bare "LINE Pay" is a product, not an id).
@@ -130,7 +137,7 @@ ID_UNIT_AFTER_RE = re.compile(r"\s*(?:年|月|日|円|歳|枚|件|回|時|分|%|
 _ERA = r"(?:明治|大正|昭和|平成|令和|[昭平令](?=\s*[0-9元])|[MTSHR]\.?)\s*(?:[0-9十]{1,3}|元)"
 _YEAR = rf"(?:{_ERA}|[0-9]{{4}}|[0-9]{{2}}(?=\s*年))"
 # 昭和55年（1980年）1月2日: the Western year in brackets after the era year.
-_WESTERN_AFTER = r"(?:\s*\(\s*[0-9]{4}\s*年?\s*\))?"
+_WESTERN_AFTER = rf"(?:\s*\(\s*(?:[0-9]{{4}}|{_ERA})\s*年?\s*\))?"
 _DATE = (
     rf"{_YEAR}\s*(?:年{_WESTERN_AFTER}(?:\s*[0-9]{{1,2}}\s*月(?:\s*[0-9]{{1,2}}\s*日)?)?"
     rf"|[./・-]\s*[0-9]{{1,2}}\s*[./・-]\s*[0-9]{{1,2}})"
@@ -143,7 +150,9 @@ BIRTH_BEFORE_RE = re.compile(
     r"(?P<label>生年月日|誕生日|出生日|生年|(?i:d\.?o\.?b\.?|date of birth|birth ?date))"
     rf"(?P<gap>\s*(?:[:は]|が|の)?\s*[(\[「【]?\s*)"
     rf"(?P<value>{_DATE8}|{_DATE_YEAR_LAST}|{_DATE}|[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
-    r"|[0-9]{1,2}\s*/\s*[0-9]{1,2}(?![0-9/]))"
+    r"|[0-9]{1,2}\s*/\s*[0-9]{1,2}(?![0-9/])"
+    r"|[0-9]{1,2}\s*(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*"
+    r"(?:19|20)[0-9]{2})"
 )
 # A date before 生まれ names a class of people, not a person, when a range or 方 follows:
 # 昭和24年生まれの方, 1960年生まれ以降, 2006年4月2日生まれから.
@@ -153,7 +162,8 @@ CLASS_AFTER = (
 )
 # A bare era year before 生まれ is a birth year too: S15生まれ, 昭和15生まれ, R1生まれ.
 BIRTH_AFTER_RE = re.compile(
-    rf"(?P<value>{_DATE}|{_DATE8}|(?<![A-Za-z0-9]){_ERA}(?![0-9]))"
+    rf"(?P<value>{_DATE}|{_DATE8}|(?<![A-Za-z0-9]){_ERA}(?![0-9])"
+    r"|(?<![0-9])(?:19|20)[0-9]{2}(?=生まれ))"
     rf"(?=\s*(?:(?:生まれ|うまれ|生(?![活徒産ま]))(?!\s*{CLASS_AFTER})|出生(?!\s*{CLASS_AFTER})))"
 )
 # In a record, a compact whole date of the Shōwa era or before (S30.5.3, 昭30.5.3) is
@@ -178,24 +188,38 @@ BRACKETED_BIRTH_RE = re.compile(
 _KANJI = r"一-龥々〆ヶ"
 _BUILDING = (
     r"(?:ハイツ|コーポ|マンション|アパート|レジデンス|ハウス|コート|パレス|メゾン|ヒルズ|"
-    r"団地|住宅|荘|寮)"
+    r"ハイム|ドミール|シャトー|ヴィラ|ビラ|グラン[ァ-ヶー]{0,4}|タワー|テラス|フラット|カーサ|"
+    r"ガーデン|プラザ|ビル|団地|住宅|荘|寮)"
 )
 _NUM = r"[0-9十]{1,5}"
 _BLOCK = (
     rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:の{_NUM}|\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
     rf"|{_NUM}番地(?:の?{_NUM})?(?:\s*{_NUM}号)?"
     rf"|{_NUM}番{_NUM}号"
-    r"|(?P<dash>(?!0)[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?(?![0-9-]))"
+    # A fourth part is the room (本町1-2-3-102).
+    r"|(?P<dash>(?!0)(?:[0-9]{1,4}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,4}"
+    r"|[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?)(?![0-9-]))"
     r"|(?P<bare>(?!0)[0-9]{1,5}(?![0-9-]|[丁番号])))"
+    # A room after the block: -102号 after 2番3, #102.
+    r"(?:-[0-9]{1,4}号?(?![0-9])|\s?#\s?[0-9]{1,4}(?![0-9]))?"
     r"(?:\s*[ぁ-ゖァ-ヶー一-龥A-Za-z]{0,12}\s*[0-9]+号室"
     # A building after the block: つくばハイツA棟305, サンハイツ桜川 205号.
     rf"|\s*[ぁ-ゖァ-ヶー一-龥A-Za-z]{{0,12}}?{_BUILDING}[ァ-ヶー一-龥A-Za-z]{{0,8}}"
     r"\s*(?:[A-Za-z]?棟\s*|[0-9]{1,2}号棟\s*)?[0-9]{1,4}(?:号室|号)?(?![0-9]|階|[Ff]))?"
 )
-# A room in a named housing complex, without a block number (本町団地3号棟205号室).
-ROOM_RE = re.compile(r"(?P<value>(?:[0-9]{1,2}号棟|[A-Za-z]棟)\s*[0-9]{1,4}号室?)")
+# A room in a named housing complex, without a block number (本町団地3号棟205号室, 桜台団地
+# 5棟 302), or after a building's name (さくらハイツ 203号室).
+ROOM_RE = re.compile(
+    r"(?P<value>(?:[0-9]{1,2}号?棟|[A-Za-z]棟)\s*[0-9]{1,4}(?:号室?)?(?![0-9]))"
+    rf"|{_BUILDING}(?:[ァ-ヶー一-龥A-Za-z]{{0,8}})\s*(?P<room>[0-9]{{1,4}}\s*(?:号室|号(?!棟)))"
+)
 # A lone number (飯塚911) is a block only after a town and a district (see BARE_TOWN_RE).
 BARE_TOWN_RE = re.compile(rf"[{_KANJI}](?:町|村)[{_KANJI}]{{1,4}}$|字[{_KANJI}]{{1,4}}$")
+# A lot number of two digits or more right after a city and a district (桜川市西小塙1234,
+# 笠間市石井1234), unless the "district" ends like a facility or an office (市役所2, 市立病院3).
+CITY_DISTRICT_RE = re.compile(
+    rf"[{_KANJI}](?:市|郡)[{_KANJI}]{{2,4}}(?<![館所院園校場署局室課部係内外域長会議員民制政])$"
+)
 # The town before a block: kanji and katakana, with が (緑が丘), 通り (駅前通り) and the 条 of
 # Sapporo's grid (北3条西) and a numeral with の (三の丸, folded to 3の丸), after a city written
 # in hiragana (さくら市, つくば市).
@@ -228,10 +252,13 @@ _NEXT_LABEL = r"\s+[^\s:]{1,8}:"
 _ADDRESS_CHAR = rf"(?:(?!{_NEXT_LABEL})[^。、,\n()])"
 POSTAL_RE = re.compile(
     r"〒\s*[0-9]{3}\s*-?\s*[0-9]{4}"
+    # Without 〒, as a signature writes it, before the prefecture or the city.
+    rf"|(?<![0-9-])[0-9]{{3}}-[0-9]{{4}}(?=\s*(?:東京都|北海道|大阪府|京都府|[{_KANJI}]{{2,3}}県"
+    rf"|[{_KANJI}]{{1,5}}[市郡]))"
     r"|(?<=郵便番号)(?:\s|[:は])*(?P<value>[0-9]{3}\s*-?\s*[0-9]{4})(?![0-9])"
 )
 ADDRESS_LABEL_RE = re.compile(
-    r"(?P<label>(?:現住所|住所|居所|転居先|転入先)(?:は|:|:)\s*)"
+    r"(?P<label>(?:現住所|住所|居所|転居先|転入先|本籍)(?:\s*(?:は|:)\s*|\s+(?=[^\s]{0,6}[都道府県市郡区])))"
     rf"(?P<value>{_ADDRESS_CHAR}*?[0-9]{_ADDRESS_CHAR}*?)(?=[。、,\n(]|{_NEXT_LABEL}|$)"
 )
 
@@ -263,7 +290,7 @@ DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s
 # in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ).
 BANK_RE = re.compile(
     r"(?P<label>(?:普通|当座|貯蓄|通常|フツウ|トウザ|チョチク)(?:預金|貯金|ヨキン)?|口座|貯金|コウザ(?:バンゴウ)?)"
-    r"(?P<gap>(?:\s|[:)#(「【]|口座|番号|預金|貯金|は|(?i:no)\.?){0,6})"
+    r"(?P<gap>(?:\s|[:)#(「【]|口座|番号|預金|貯金|ヨキン|は|(?i:no)\.?){0,6})"
     r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
 )
 # The residence card's number (two letters, eight digits, two letters), wherever it is.
@@ -401,3 +428,28 @@ def _fold_voiced(text: str) -> Folded:
     if "ー" in folded:
         folded = _DASH_VOWEL_RE.sub(lambda m: "-" * len(m.group(0)), folded)
     return Folded(folded, tuple(origin), tuple(origin_end))
+
+
+# A profile on a social network, in its address: the account is the first path part.
+SNS_URL_RE = re.compile(
+    r"(?i:https?://(?:www\.|m\.|mobile\.)?(?:facebook\.com|instagram\.com|x\.com|twitter\.com"
+    r"|tiktok\.com|threads\.net|ameblo\.jp|note\.com|youtube\.com|line\.me/ti/p|lin\.ee))/"
+    r"(?P<value>@?[A-Za-z0-9_.~%\-]{2,64})"
+)
+# IPv4 addresses (a home router's, a sender's).
+IPV4_RE = re.compile(
+    r"(?<![0-9.])(?P<value>(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}"
+    r"(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(?![0-9]|\.[0-9])"
+)
+# Payment card numbers: 16 digits in fours, or American Express's 4-6-5 (Luhn-checked).
+CARD_RE = re.compile(
+    r"(?<![0-9])(?P<value>[0-9]{4}(?:[- ]?[0-9]{4}){3}|3[47][0-9]{2}[- ]?[0-9]{6}[- ]?[0-9]{5})"
+    r"(?![0-9])"
+)
+# ゆうちょ: 記号 (five digits) and 番号 (up to eight), and an account after a bank's branch code
+# (桜川銀行 001 1234567).
+BANK_ACCOUNT_RE = re.compile(
+    r"(?:ゆうちょ(?:銀行)?\s*(?:記号)?\s*(?P<yucho>1[0-9]{4}\s*-?\s*(?:番号)?\s*[0-9]{6,8})"
+    r"|(?:銀行|信用金庫|信金|信組|農協|バンク)\s*(?:[ァ-ヶー一-龥]{1,10}支店\s*)?"
+    r"[0-9]{3}\s+(?P<account>[0-9]{7}))(?![0-9])"
+)
