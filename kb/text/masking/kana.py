@@ -302,6 +302,12 @@ def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tup
                 # MeCab read the whole group as one unknown word (ツバキ・サザンカ as much as
                 # グエン・ティ・ラン): read each part on its own.
                 found = context.tokenizer.morphemes(part)
+            if not any(is_person(w) or w.unknown for w in found) and len(found) == 1:
+                # In context MeCab may read a name as a suffix (妻 チャン・ティ・マイ: チャン
+                # as -chan): a part that alone is a name counts.
+                alone = context.tokenizer.morphemes(part)
+                if len(alone) == 1 and (is_person(alone[0]) or alone[0].unknown):
+                    found = alone
             if any(is_person(w) or w.unknown for w in found):
                 names += 1
             place = place or any(w.pos3 == "地名" for w in found)

@@ -23,11 +23,30 @@ from kb.text.mecab import MeCabTokenizer
 
 _WORD = r"(?:[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?|[A-Z]{2,}(?:['\-][A-Z]+)?)"
 _RUN_RE = re.compile(
-    rf"(?<![A-Za-z0-9@._\-/]){_WORD}(?:(?: |・|, ?){_WORD}){{0,3}}(?![A-Za-z0-9@_\-/]|\.[A-Za-z])"
+    rf"(?<![A-Za-z0-9@._\-/]){_WORD}(?:(?: |・|, ?){_WORD}){{0,3}}"
+    r"(?![A-Za-z0-9@_/]|-(?!(?:san|sama|kun|chan)(?![A-Za-z]))|\.[A-Za-z])"
 )
 _TITLE_RE = re.compile(r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.? ?$")
 _TITLES = frozenset({"Mr", "Ms", "Mrs", "Miss", "Dr", "Prof"})
-_HONORIFIC_RE = re.compile(r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿)")
+_HONORIFIC_RE = re.compile(
+    r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿)|-(?:san|sama|kun|chan)(?![A-Za-z])"
+)
+_SUFFIX_RE = re.compile(r"-(?:san|sama|kun|chan)$")
+# What a person does in a record: two words or more before it are a person's name (Nguyen Van
+# Anから電話, Maria Santosが来庁), whatever their language.
+_PERSON_ACTION_RE = re.compile(
+    r" ?(?:が|から|より|は|と|に)? ?"
+    r"(?:来庁|来所|来訪|来日|入国|電話|連絡|相談|面談|申請|訪問|同行|同席|入院|在住|名乗)"
+)
+# A signature or a sender line before the name (Best regards, John Smith; From: John Smith).
+_SIGNED_RE = re.compile(
+    r"(?:(?i:best regards|kind regards|regards|sincerely|thanks|thank you|from|name|sender)"
+    r"[,:]?|差出人[:：]?|送信者[:：]?) ?$"
+)
+# A name in lower case before an honorific (yamada taroさん): romaji words only.
+_LOWER_RUN_RE = re.compile(
+    r"(?<![A-Za-z0-9@._\-/])[a-z]{2,}(?: [a-z]{2,}){0,2}(?= ?(?:さん|様|さま|氏|くん|ちゃん|殿))"
+)
 _GLUED_RE = re.compile(r"[一-龥々ァ-ヺ]")
 
 # Hepburn romaji, one syllable at a time (longest first): enough to read a name in katakana.
@@ -160,7 +179,11 @@ def latin_name_spans(
         if not words:
             continue
         titled = bool(_TITLE_RE.search(text[max(0, start - 6) : start]))
-        honorific = bool(_HONORIFIC_RE.match(text, end))
+        suffix = _SUFFIX_RE.search(text, start, end)
+        if suffix:  # Yamada-san: the run took the honorific as a hyphenated part
+            end = suffix.start()
+            words[-1] = words[-1][: -len(suffix.group(0))]
+        honorific = bool(suffix) or bool(_HONORIFIC_RE.match(text, end))
         if not honorific and _GLUED_RE.match(text, end):
             continue
         if honorific or titled:
@@ -168,9 +191,17 @@ def latin_name_spans(
             continue
         if honorific_only or len(words) < 2:
             continue
-        if person_before(start) or _japanese_name(tokenizer, words):
+        if (
+            person_before(start)
+            or _SIGNED_RE.search(text, max(0, start - 16), start)
+            or _PERSON_ACTION_RE.match(text, end)
+            or _japanese_name(tokenizer, words)
+        ):
             spans.append((start, end))
-    return spans
+    for match in _LOWER_RUN_RE.finditer(text):
+        if all(to_katakana(w) for w in match.group(0).split()):
+            spans.append(match.span())
+    return sorted(spans)
 
 
 def _japanese_name(tokenizer: MeCabTokenizer, words: list[str]) -> bool:

@@ -28,6 +28,7 @@ from kb.text.masking.patterns import (
     BRACKETED_BIRTH_RE,
     BREAKS_RE,
     CARD_RE,
+    CHOME_LANDMARK_RE,
     CITY_DISTRICT_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
@@ -304,6 +305,8 @@ class Masker:
                 and not REFERENCE_AFTER_RE.match(m.string, m.end())
             ):
                 return []  # 真壁町飯塚911 and 大字山田123, but not 第3回 or 令和6年度
+            if m.group(0).endswith("丁目") and CHOME_LANDMARK_RE.match(m.string, m.end()):
+                return []  # 本町三丁目交差点付近: a place to meet, not where someone lives
             keep = ADDRESS_KEEP_RE.match(place)
             start = m.start() + (keep.end() if keep else 0)
             if start == m.end("place"):

@@ -63,8 +63,14 @@ _TITLE_WORDS = (
 )
 # Last characters of surnames that are also landforms and structures (小川, 高橋, 中島).
 _LANDFORM = frozenset("川河橋山田野原谷沢島池森林崎浜井坂岡丘江湖沼瀬滝宮寺里畑堀岸浦磯関門堤")
+# One letter is a name already made anonymous (Aさん, B氏), as manuals and records write.
+_LONE_LETTER_RE = re.compile("[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 _SELF_AFTER_RE = re.compile(r"[（(]本人[）)]")
-_LATIN_RE = re.compile("[A-Z\uff21-\uff3a][A-Za-z\uff21-\uff3a\uff41-\uff5a]")
+_LATIN_RE = re.compile(
+    "[A-Z\uff21-\uff3a][A-Za-z\uff21-\uff3a\uff41-\uff5a]"
+    # a name in lower case before an honorific: yamada taroさん
+    "|[a-z\uff41-\uff5a] ?(?:さん|様|さま|氏|くん|ちゃん|殿)"
+)
 
 
 _NAME_VARIANTS = str.maketrans(
@@ -129,6 +135,7 @@ def person_name_spans(
             person_before=lambda start: context.person_before(folded.span(start, start + 1)[0]),
         )
         spans += [folded.span(start, end) for start, end in found]
+    spans = [span for span in spans if not _LONE_LETTER_RE.fullmatch(text, *span)]
     return _merge(text, [_whole_katakana_word(text, start, end) for start, end in spans])
 
 
@@ -290,6 +297,13 @@ def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:
         return True
     if i == j:
         surface = words[i].surface
+        if (
+            len(surface) == 1
+            and is_kanji(surface)
+            and context.person_before(start)
+            and (nxt is None or nxt.pos1 in ("助詞", "補助記号"))
+        ):
+            return True  # a one-kanji given name after a relation: 長男の浩。, 夫の茂が
         if len(surface) < 2 or not all(is_kanji(ch) for ch in surface):
             return False
         if surface[-1] in _LANDFORM and nxt is not None and nxt.surface == "の":

@@ -59,7 +59,6 @@ _ID_LABELS = (
     "年金手帳番号",
     "被保険者番号",
     "被保険者証番号",
-    "保険者番号",
     "保険証番号",
     "受給者番号",
     "受給者証番号",
@@ -243,6 +242,10 @@ REFERENCE_AFTER_RE = re.compile(
     r"\s?(?:条|項|号(?!室)|章|節|頁|ページ|枚|行|番目|回|巻|版|話|年|月|日|時|分|秒|歳|才|人|名"
     r"|円|%|度|点|級|か月|ヶ月|カ月|週|倍|個|件|台|本|冊|階|期|程度)"
 )
+# After a 丁目 alone, a landmark: 本町三丁目交差点, 中央2丁目バス停 are places, not an address.
+CHOME_LANDMARK_RE = re.compile(
+    r"の?(?:交差点|付近|周辺|界隈|辺り|あたり|方面|バス停|停留所|自治会|町内会|公園|商店街)"
+)
 # Last characters of a town name: a two-part number (123-4) after one is a block.
 TOWN_END = frozenset(
     "町村丁台丘岡原野田川山沢谷島浜崎坂宿通り条字郷里江浦林森池橋瀬平央東西南北区市郡新"
@@ -278,7 +281,9 @@ MOBILE_RE = re.compile(r"^0[6789]0")
 PUBLIC_PHONE_RE = re.compile(r"^0(?:120|570)")
 # A landline right after an office's name (福祉課 0296-55-1234, 保健所（代表）) is the office's.
 OFFICE_BEFORE_RE = re.compile(
-    r"(?:課|係|室|センター|窓口|役所|役場|支所|出張所|保健所|相談所|事務所|警察署|消防署|本部)"
+    r"(?:課|係|室|センター|窓口|役所|役場|支所|出張所|保健所|相談所|事務所|警察署|消防署|本部"
+    r"|協議会|病院|法務局|県庁|都庁|府庁|道庁|市役所|区役所|年金事務所|労働基準監督署|税務署"
+    r"|公社|協会|組合|事務局)"
     r"[\s:(]*(?:代表|直通|電話|tel|fax)?[\s:)]*$",
     re.IGNORECASE,
 )
