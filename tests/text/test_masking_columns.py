@@ -87,3 +87,8 @@ def test_semicolons_pipes_and_full_width_spaces_separate_cells(masker: Masker) -
         masker.mask("氏名\u3000生年月日\u3000住所\n山田太郎\u3000S30.5.3\u3000本町1-2-3")
         == "氏名\u3000生年月日\u3000住所\n[氏名]\u3000[生年月日]\u3000[住所]"
     )
+
+
+def test_birth_year_and_half_width_headers(masker: Masker) -> None:
+    assert masker.mask("氏名,生年\n山田 ハナ,S15") == "氏名,生年\n[氏名],[生年月日]"
+    assert masker.mask("ｼﾒｲ,ｾｲﾈﾝｶﾞｯﾋﾟ\nﾔﾏﾀﾞ ﾀﾛｳ,19500102") == "ｼﾒｲ,ｾｲﾈﾝｶﾞｯﾋﾟ\n[氏名],[生年月日]"

@@ -113,6 +113,8 @@ def person_name_spans(
         and not has_katakana_group(text)
         and not aged
         and not called
+        and not (not honorific_only and _SPACED_KANJI_NAME_RE.search(text))
+        and not (not honorific_only and "旧姓" in text)
     ):
         # Without an honorific only a 人名 tag, a katakana group or a Latin name starts a span:
         # most texts have none.
@@ -126,6 +128,13 @@ def person_name_spans(
         spans += called_spans(context)
     if honorific:
         spans += kana_honorific_spans(context)
+    if not honorific_only:
+        spans += _spaced_kanji_name_spans(context)
+        spans += [
+            m.span("name")
+            for m in _MAIDEN_RE.finditer(text)
+            if not _common_word(context, *m.span("name"))
+        ]
     if latin:
         folded = fold(text)
         found = latin_name_spans(
@@ -218,6 +227,54 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         while gap > 0 and context.text[gap - 1] in " \u3000":
             gap -= 1
         if gap in ends:
+            spans.append((start, end))
+    return spans
+
+
+# One or two kanji, a space, one or two kanji: a Chinese or Korean name as records write it
+# (申請者 金 民俊, 妻 李 娜（リ ナ）), standing alone before a particle, a bracket or the end.
+_SPACED_KANJI_NAME_RE = re.compile(
+    "(?<![\u4e00-\u9fff々])[\u4e00-\u9fff]{1,2}[ \u3000][\u4e00-\u9fff]{1,2}"
+    "(?![\u4e00-\u9fff々])(?=[ \u3000]?(?:[（(、。,]|[のはがをにとも]|$))"
+)
+
+
+# After 旧姓 comes a surname, whatever MeCab tags it (吉川 reads as a place in 旧姓 吉川).
+_MAIDEN_RE = re.compile(
+    "旧姓[ \u3000:：は（(]+(?P<name>[\u4e00-\u9fff々]{1,4}|[\u30a1-\u30fa\u30fc]{2,8}"
+    "|[\u3041-\u3096]{2,8})"
+)
+
+
+def _common_word(context: NameContext, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is one word MeCab knows as a common noun (併記, 市民)."""
+    words = context.overlapping(start, end)
+    return end - start >= 2 and len(words) == 1 and words[0].pos2 == "普通名詞"
+
+
+def _spaced_kanji_name_spans(context: NameContext) -> list[tuple[int, int]]:
+    """Chinese and Korean names after a person noun (see :data:`_SPACED_KANJI_NAME_RE`).
+
+    MeCab reads their kanji as common nouns and suffixes (金 民|俊), so the tags cannot find
+    them; the person noun before (申請者, 妻) and the shape do. A part that is a person noun
+    itself (妻 母) or a word of the lists is not a name.
+    """
+    spans: list[tuple[int, int]] = []
+    lists = context.lists
+    for match in _SPACED_KANJI_NAME_RE.finditer(context.text):
+        start, end = match.span()
+        if not context.person_before(start):
+            continue
+        parts = match.group(0).split()
+        if any(p in lists.person or p in lists.not_name or p in lists.after for p in parts):
+            continue
+        pos, common = start, False
+        for part in parts:
+            pos = context.text.index(part, pos)
+            # A two-kanji word MeCab knows as a common noun (市民, 介護) is no given name.
+            common = common or _common_word(context, pos, pos + len(part))
+            pos += len(part)
+        if not common:
             spans.append((start, end))
     return spans
 

@@ -110,6 +110,18 @@ _ID_LABELS = (
     "受給資格者証",
     "医療証",
     "passport",
+    "マイナンバーカード",
+    "個人番号カード",
+    "マイナ番号",
+    "年金手帳",
+    "運転免許",
+    "免許番号",
+    "介護保険",
+    "個人コード",
+    "住基番号",
+    "学籍番号",
+    "社員番号",
+    "職員番号",
 )
 ID_LABEL_RE = re.compile(
     r"(?P<label>" + "|".join(sorted(_ID_LABELS, key=len, reverse=True)) + r")"
@@ -128,7 +140,13 @@ KIGOU_RE = re.compile(
     rf"(?P<value>(?:[ぁ-んァ-ヶ一-龥]{{1,4}}\s*(?={_KIGOU_CODE}\s*(?:、|,)?\s*番号))?{_KIGOU_CODE})"
     r"(?:(?P<label2>\s*(?:、|,)?\s*番号)(?P<gap2>\s*[:]?\s*)(?P<value2>[0-9]+(?:-[0-9]+)*))?"
 )
-MY_NUMBER_LABELS = ("マイナンバー", "個人番号")
+MY_NUMBER_LABELS = (
+    "マイナンバー",
+    "個人番号",
+    "マイナンバーカード",
+    "個人番号カード",
+    "マイナ番号",
+)
 # After a label, a number followed by one of these is a date, an amount or a count (保険証は
 # 2025年12月1日まで, パスポート 16000円), not the card's number.
 ID_UNIT_AFTER_RE = re.compile(r"\s*(?:年|月|日|円|歳|枚|件|回|時|分|%|人|か月|ヶ月|カ月|週間|点)")

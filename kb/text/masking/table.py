@@ -38,7 +38,7 @@ COLUMN_LABELS: dict[str, str] = {
     **dict.fromkeys(
         (
             *("生年月日", "誕生日", "出生日", "生年月日(西暦)", "生年月日(和暦)"),
-            *("dob", "dateofbirth", "birthdate", "birthday"),
+            *("dob", "dateofbirth", "birthdate", "birthday", "生年", "セイネンガッピ"),
         ),
         BIRTH_DATE,
     ),
@@ -63,7 +63,7 @@ COLUMN_LABELS: dict[str, str] = {
             # A column of people: its cells are names (受付日,相談者,生年月日).
             *("相談者", "申請者", "申請者名", "世帯員", "対象者", "本人", "利用者", "利用者名"),
             *("来所者", "保護者", "届出人", "受給者", "被保険者", "同居者", "児童氏名", "児童名"),
-            *("name", "fullname", "名前(ローマ字)"),
+            *("name", "fullname", "名前(ローマ字)", "シメイ", "オナマエ"),
         ),
         NAME,
     ),
