@@ -160,6 +160,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "・列「{first}」と「{second}」がどちらも {field} を表しています",
         "- columns '{first}' and '{second}' both mean '{field}'",
     ),
+    "columns.too_many": (
+        "見出し行に列が {count:,} 列あります（上限 {limit:,} 列）。使っていない列を削除してから"
+        "取り込んでください。何も保存されません",
+        "the header has {count:,} columns, more than the limit of {limit:,}: delete the unused "
+        "columns and ingest it again. Nothing was stored",
+    ),
     "columns.missing": (
         "・必須の列 {field}（{aliases}）がありません",
         "- missing required column '{field}' ({aliases})",

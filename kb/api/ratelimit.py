@@ -27,6 +27,7 @@ import os
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -143,7 +144,7 @@ def search_cost(chars: int) -> float:
 def public_search_cost(request: Request) -> float:
     """What a public search request costs: its ``q`` up to the length that will be searched."""
     settings: Settings = request.app.state.settings
-    query = request.query_params.get("q", "")
+    query = unicodedata.normalize("NFKC", request.query_params.get("q", ""))
     return search_cost(min(len(query), settings.public_max_query_chars))
 
 

@@ -45,6 +45,9 @@ from kb.ingest.schema import (
 from kb.messages import msg
 from kb.types import Department, DocId, DocKind, Document, ParseResult, RowError
 
+MAX_HEADER_COLUMNS = 1_000
+"""Named columns of a table's header; a wider file is refused before its columns are mapped."""
+
 RawValue = str | tuple[str, ...]
 """A cell: text, or (JSONL) a list of texts for a multi-valued field."""
 
@@ -145,6 +148,15 @@ def parse_table(
         header = (first_line, first if isinstance(first, list) else [])
         rest = titles[1:]
     header_line, header_cells = header
+    width = sum(1 for cell in header_cells if cell.strip())
+    if width > MAX_HEADER_COLUMNS:
+        # Each unknown column is matched against every field name for the report: a header of
+        # 100,000 columns took 49 s and a 4.6 MB message.
+        raise SchemaError(
+            source,
+            msg("columns.too_many", count=width, limit=MAX_HEADER_COLUMNS),
+            line=header_line,
+        )
     found = kind or detect_kind(header_cells, source, header_line, mapping)
     columns = map_columns(header_cells, found, source, header_line, mapping)
     builder = _Builder(source, columns.kind, limits=limits, mapping=mapping)

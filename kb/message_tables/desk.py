@@ -86,6 +86,12 @@ DESK: dict[str, tuple[str, str]] = {
         "予約が {limit} 件を超えています。1日分ずつに分けてください",
         "more than {limit} bookings: split the file into one file a day",
     ),
+    "desk.too_many_booking_errors": (
+        "{line} 行目までで {limit} 行を超えるエラーがありました。予約表の形式か列を確認してください"
+        "（読み込みを中止しました）",
+        "more than {limit} rows with errors by line {line}: check the file's format and columns "
+        "(reading stopped)",
+    ),
     "desk.booking_column": (
         "必須の列がありません（{name} または {aliases}）",
         "a required column is missing ({name} or {aliases})",

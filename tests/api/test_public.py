@@ -209,6 +209,18 @@ def test_the_public_limit_is_its_own_setting(make_client: MakeClient) -> None:
     assert client.get("/public/v1/faq/suggest", params={"q": "あ" * 21}).status_code == 200
 
 
+def test_the_public_limit_counts_characters_as_searched(make_client: MakeClient) -> None:
+    """U+FDFA normalizes to 18 letters: 12 of them passed a 20-character limit as 216."""
+    client = make_client(public_rate_burst=1000, public_max_query_chars=20)
+    r = client.get("/public/v1/faq/search", params={"q": "\ufdfa" * 12})
+    assert r.status_code == 422
+    assert "at most 20" in r.json()["detail"]
+    # Full-width letters normalize one for one and keep their own length.
+    ok = client.get("/public/v1/faq/search", params={"q": "\uff21" * 20})
+    assert ok.status_code == 200
+    assert ok.json()["query"] == "\uff21" * 20
+
+
 def test_default_public_limit_refuses_a_500_character_sentence(make_client: MakeClient) -> None:
     r = make_client(public_rate_burst=1000).get("/public/v1/faq/search", params={"q": "あ" * 500})
     assert r.status_code == 422

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.desk.bookings import Booking, parse_when, read_bookings
+from kb.desk.bookings import Booking, parse_bookings, parse_when, read_bookings
 from kb.desk.briefs import Brief, BriefMaker, brief_dict, fit_topic
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import InputError, SchemaError
@@ -46,6 +46,37 @@ def test_booking_times(text: str, when: str) -> None:
 def test_bad_booking_times_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="予約日時"):
         parse_when(text)
+
+
+def test_spaces_in_a_booking_time_are_read_as_one() -> None:
+    assert parse_when("2026-06-01" + " " * 300 + "9:30") == "2026-06-01 09:30"
+    assert parse_when("2026 / 6 / 1 \t 9 : 30") == "2026-06-01 09:30"
+
+
+def test_a_long_booking_time_is_refused_without_trying_every_split() -> None:
+    """A run of spaces before a character that fails made the old pattern backtrack as the
+    fourth power of the run (260 spaces: 12 s, the whole server waiting). Now the spaces are
+    one, and a value longer than a date is refused as unreadable, its quote cut short."""
+    with pytest.raises(ValueError, match="予約日時") as info:
+        parse_when("2026-06-01" + " " * 5_000 + "x")
+    assert len(str(info.value)) < 200
+    with pytest.raises(ValueError, match="予約日時"):
+        parse_when("2026-06-01 " + "9" * 60)
+
+
+def test_a_file_of_bad_rows_is_refused_not_answered_row_by_row() -> None:
+    rows = [(1, ["予約日時", "相談内容"])] + [(n, ["x", ""]) for n in range(2, 240_002)]
+    with pytest.raises(InputError) as info:
+        parse_bookings(rows, source="day.csv")
+    assert info.value.source == "day.csv"
+    assert "100 行を超えるエラー" in info.value.message
+    # A few bad rows are reported beside the good ones, as before.
+    few = parse_bookings(
+        [(1, ["予約日時", "相談内容"]), (2, ["x", "転入"]), (3, ["2026-06-01 9:00", "転入"])],
+        source="day.csv",
+    )
+    assert len(few.bookings) == 1
+    assert [e.line for e in few.errors] == [2]
 
 
 def test_demo_day_reads_ten_bookings_and_never_the_names() -> None:

@@ -11,13 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kb.errors import InputError
+from kb.errors import InputError, SchemaError
 from kb.ingest.chunking import chunk_document
 from kb.ingest.docx_reader import read_docx
 from kb.ingest.jsonl import parse_jsonl
 from kb.ingest.limits import InputLimits, check_zip, chunk_count, json_too_deep, limit_chunks
 from kb.ingest.pdf_reader import read_pdf
 from kb.ingest.readers import read_path
+from kb.messages import language
 from kb.settings import Settings
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Document, ParseResult
@@ -466,3 +467,20 @@ def test_a_zip64_member_count_is_read_before_zipfile_opens_the_archive(
     monkeypatch.setattr("kb.ingest.limits.zipfile.ZipFile", unopened)
     with pytest.raises(InputError, match="holds 12 entries"):
         check_zip(path, max_unpacked=10**9, max_ratio=100, max_members=10)
+
+
+def test_a_header_of_too_many_columns_is_refused_before_mapping(tmp_path: Path) -> None:
+    """Each unknown column was matched against every field name for the report (100,000
+    columns: 49 s and a 4.6 MB message); past 1,000 named columns the file is refused."""
+    path = tmp_path / "wide.csv"
+    extra = ",".join(f"c{i}" for i in range(1_200))
+    path.write_text(f"ID,質問,回答,担当課,{extra}\nX3,q,a,市民課\n", encoding="utf-8")
+    with language("ja"), pytest.raises(SchemaError) as info:
+        read_path(path)
+    assert info.value.source == str(path)
+    assert "1,204 列" in info.value.message
+    assert "何も保存されません" in info.value.message
+    # A wide file within the limit is read as before: its unknown columns are reported.
+    path.write_text("ID,質問,回答,担当課,備考1\nX3,q,a,市民課,x\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="備考1"):
+        read_path(path)

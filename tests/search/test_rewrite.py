@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kb.index.readings import Vocabulary, reading_terms
-from kb.search.rewrite import QueryRewriter
+from kb.search.rewrite import _WINDOW, QueryRewriter, _joined
+from kb.text.kana import is_katakana_word
 from kb.text.mecab import MeCabTokenizer
 
 CONVERSIONS = {
@@ -333,3 +339,54 @@ def test_a_piece_of_an_unknown_katakana_word_is_no_typo(tokenizer: MeCabTokenize
     # MeCab reads マイナンバーカド as マイ + ナンバー + カド: カド is mended, and the rest is
     # the corpus word マイナンバー.
     assert rewriter.rewrite("マイナンバーカドの申請").text == "マイナンバーカードの申請"
+
+
+def _reference_kept(rewriter: QueryRewriter, words: list[Any]) -> Callable[[int, int], bool]:
+    """The per-span scan that :meth:`QueryRewriter._katakana_kept` replaced (quadratic)."""
+
+    def corpus(first: int, last: int) -> bool:
+        ok = [True] + [False] * (last - first)
+        for end in range(1, last - first + 1):
+            ok[end] = any(
+                ok[s] and _joined(words, first + s, first + end) in rewriter._words
+                for s in range(max(0, end - _WINDOW), end)
+            )
+        return ok[-1]
+
+    def joined(a: int) -> bool:
+        return (
+            words[a].end == words[a + 1].start
+            and is_katakana_word(words[a].reading.surface)
+            and is_katakana_word(words[a + 1].reading.surface)
+        )
+
+    def kept(first: int, last: int) -> bool:
+        start, end = first, last
+        while start > 0 and joined(start - 1):
+            start -= 1
+        while end < len(words) and joined(end - 1):
+            end += 1
+        return corpus(start, first) and corpus(last, end)
+
+    return kept
+
+
+KATAKANA_QUERIES = st.lists(
+    st.sampled_from(
+        ["トイ", "レ", "イレ", "オー", "プン", "オープン", "ヴ", "ン", "ー", "の", "国民", " "]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(KATAKANA_QUERIES)
+def test_katakana_bounds_match_the_per_span_scan(tokenizer: MeCabTokenizer, text: str) -> None:
+    rewriter = QueryRewriter(Vocabulary(CONVERSIONS, WORDS), tokenizer)
+    readings = tokenizer.readings(text)
+    fast = rewriter.mend(text, readings)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            QueryRewriter, "_katakana_kept", lambda self, words: _reference_kept(self, words)
+        )
+        assert rewriter.mend(text, readings) == fast
