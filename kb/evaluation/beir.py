@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InputError
+from kb.text.markup import html_to_text
 from kb.types import DocId, Document
 
 
@@ -72,8 +73,8 @@ def load_dataset(path: Path, queries_file: str = "queries.jsonl") -> Dataset:
         doc = Document(
             doc_id=DocId.of("faq", str(row["_id"])),
             kind="faq",
-            title=str(row.get("title") or ""),
-            body=str(row.get("text") or ""),
+            title=html_to_text(str(row.get("title") or "")),
+            body=html_to_text(str(row.get("text") or "")),
             departments=(dept,) if dept else (),
             published=True,
             source=f"{path / 'corpus.jsonl'}",

@@ -43,6 +43,7 @@ from kb.ingest.schema import (
     split_multi,
 )
 from kb.messages import msg
+from kb.text.markup import html_to_text, looks_like_html
 from kb.types import Department, DocId, DocKind, Document, ParseResult, RowError
 
 MAX_HEADER_COLUMNS = 1_000
@@ -205,6 +206,9 @@ class _Row:
     def text(self, name: str, *, required: bool = False) -> str:
         raw = self.values.get(name, "")
         value = (raw if isinstance(raw, str) else "|".join(raw)).strip()
+        if looks_like_html(value):
+            # An answer exported from the city's web CMS: its text, not its tags and entities.
+            value = html_to_text(value)
         if not self.short_enough(name, value):
             return ""
         if required and not value:

@@ -64,6 +64,20 @@ def test_faq_csv_fields(tmp_path: Path) -> None:
     assert third.source.endswith("faq.csv:4")
 
 
+def test_an_answer_exported_as_html_is_stored_as_its_text(tmp_path: Path) -> None:
+    csv_text = (
+        "id,question,answer,department\n"
+        'F1,転入届&amp;転出届,"<p>転入届は<b>14日以内</b>に。</p><p>市民課&nbsp;1番窓口へ</p>",市民課\n'
+        "F2,ごみの出し方,燃やすごみは月・木。1<2 のような記号はそのまま,環境課\n"
+    )
+    result = read_csv(write(tmp_path / "faq.csv", csv_text))
+    assert result.errors == ()
+    first, second = result.documents
+    assert first.title == "転入届&転出届"
+    assert first.body == "転入届は14日以内に。\n市民課 1番窓口へ"
+    assert second.body == "燃やすごみは月・木。1<2 のような記号はそのまま"
+
+
 def test_cp932_csv_with_japanese_headers(tmp_path: Path) -> None:
     text = (
         "FAQ番号,質問,回答,担当課,公開\r\n"
