@@ -31,7 +31,7 @@ from kb.text.mecab import MeCabTokenizer, Morpheme
 _SEPARATORS = "・＝=\u30a0\uff65 \u3000"  # also the double hyphen, half-width ・ and spaces
 # Bounded, and starting only where a katakana run starts, so that a long run is tried once.
 _KATAKANA_GROUP_RE = re.compile(
-    rf"(?<![ァ-ヺー])[ァ-ヺー]{{2,30}}(?:[{_SEPARATORS}][ァ-ヺー]{{2,30}}){{1,3}}(?![ァ-ヺー])"
+    rf"(?<![ァ-ヺー])[ァ-ヺー]{{1,30}}(?:[{_SEPARATORS}][ァ-ヺー]{{1,30}}){{1,3}}(?![ァ-ヺー])"
 )
 _SEPARATOR_RE = re.compile(rf"[{_SEPARATORS}]")
 _HONORIFIC_AFTER_RE = re.compile(r"[ \u3000]?(?:さん|様|さま|氏|くん|君|ちゃん|殿)")
@@ -289,6 +289,8 @@ def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tup
     spans: list[tuple[int, int]] = []
     for match in _KATAKANA_GROUP_RE.finditer(text):
         start, end = match.span()
+        if max(len(p) for p in _SEPARATOR_RE.split(match.group(0))) < 2:
+            continue  # ア・イ・ウ: letters of a list, not a name (レ・ティ・ホア has ティ, ホア)
         honored = bool(_HONORIFIC_AFTER_RE.match(text, end))
         if honorific_only and not honored:
             continue

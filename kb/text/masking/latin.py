@@ -21,16 +21,24 @@ from collections.abc import Callable
 
 from kb.text.mecab import MeCabTokenizer
 
-_WORD = r"(?:[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?|[A-Z]{2,}(?:['\-][A-Z]+)?)"
+# Capitals and small letters with the accents of Vietnamese, Portuguese, Spanish...
+# (NGUYỄN THỊ LAN, João): Latin-1 and Latin Extended A, B and Additional.
+_UP = "A-Z\u00c0-\u00d6\u00d8-\u00de\u0100-\u024f\u1e00-\u1eff"
+_LO = "a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u024f\u1e00-\u1eff"
+_WORD = rf"(?:[{_UP}][{_LO}]+(?:['\-][{_UP}]?[{_LO}]+)?|[{_UP}]{{2,}}(?:['\-][{_UP}]+)?)"
+# Small words inside a name: Ana Paula de Oliveira Silva, Siti binti Abdullah, van der Berg.
+_PARTICLE = r"(?:de|da|das|do|dos|del|della|la|le|van|von|der|den|ten|bin|binti|al|el|y)"
 _RUN_RE = re.compile(
-    rf"(?<![A-Za-z0-9@._\-/]){_WORD}(?:(?: |・|, ?){_WORD}){{0,3}}"
-    r"(?![A-Za-z0-9@_/]|-(?!(?:san|sama|kun|chan)(?![A-Za-z]))|\.[A-Za-z])"
+    rf"(?<![A-Za-z0-9@._\-/{_LO}{_UP}]){_WORD}(?:(?: |・|, ?)(?:{_PARTICLE} )?{_WORD}){{0,5}}"
+    rf"(?![A-Za-z0-9@_/{_LO}{_UP}]|-(?!(?:san|sama|kun|chan)(?![A-Za-z]))|\.[A-Za-z])"
 )
 _TITLE_RE = re.compile(r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.? ?$")
 _TITLES = frozenset({"Mr", "Ms", "Mrs", "Miss", "Dr", "Prof"})
 _HONORIFIC_RE = re.compile(
     r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿)|-(?:san|sama|kun|chan)(?![A-Za-z])"
 )
+_AGE_AFTER_RE = re.compile(r" ?[（(][0-9]{1,3}(?:歳|才)?[）)]")
+_SUBJECT_AFTER_RE = re.compile(r" ?(?:は|が)")
 _SUFFIX_RE = re.compile(r"-(?:san|sama|kun|chan)$")
 # What a person does in a record: two words or more before it are a person's name (Nguyen Van
 # Anから電話, Maria Santosが来庁), whatever their language.
@@ -41,7 +49,7 @@ _PERSON_ACTION_RE = re.compile(
 # A signature or a sender line before the name (Best regards, John Smith; From: John Smith).
 _SIGNED_RE = re.compile(
     r"(?:(?i:best regards|kind regards|regards|sincerely|thanks|thank you|from|name|sender)"
-    r"[,:]?|差出人[:：]?|送信者[:：]?) ?$"
+    r"[,:.!]?|差出人[:：]?|送信者[:：]?)\s?$"
 )
 # A name in lower case before an honorific (yamada taroさん): romaji words only.
 _LOWER_RUN_RE = re.compile(
@@ -169,7 +177,9 @@ def latin_name_spans(
     spans: list[tuple[int, int]] = []
     for match in _RUN_RE.finditer(text):
         start, end = match.span()
-        words = re.split(r"(?: |・|, ?)", match.group(0))
+        words = [
+            w for w in re.split(r"(?: |・|, ?)", match.group(0)) if not re.fullmatch(_PARTICLE, w)
+        ]
         # A title is not part of the name: "Mr. Brown", "Dr Smith".
         while words and words[0] in _TITLES:
             start += len(words[0])
@@ -189,7 +199,18 @@ def latin_name_spans(
         if honorific or titled:
             spans.append((start, end))
             continue
-        if honorific_only or len(words) < 2:
+        if honorific_only:
+            continue
+        if len(words) < 2:
+            # One word in title case after a person noun, as the subject of the sentence or with
+            # an age after it (妻 Maria は, 息子のLucas（8）); 相談者のGmail, 本人 Google で検索
+            # are services.
+            if (
+                re.fullmatch(rf"[{_UP}][{_LO}]{{2,}}", words[0])
+                and person_before(start)
+                and (_SUBJECT_AFTER_RE.match(text, end) or _AGE_AFTER_RE.match(text, end))
+            ):
+                spans.append((start, end))
             continue
         if (
             person_before(start)

@@ -299,6 +299,12 @@ class Masker:
             place = m.group("place")
             if m.group("dash") and not self._dash_block(m, place):
                 return []
+            if m.group("no") and (
+                not place
+                or place[-1] in REFERENCE_END
+                or REFERENCE_AFTER_RE.match(m.string, m.end("no"))
+            ):
+                return []  # 第3の2の1項: a reference, not a block
             bare = m.group("bare")
             if bare and not (
                 (BARE_TOWN_RE.search(place) or (len(bare) >= 2 and CITY_DISTRICT_RE.search(place)))

@@ -67,7 +67,8 @@ _LANDFORM = frozenset("川河橋山田野原谷沢島池森林崎浜井坂岡丘
 _LONE_LETTER_RE = re.compile("[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 _SELF_AFTER_RE = re.compile(r"[（(]本人[）)]")
 _LATIN_RE = re.compile(
-    "[A-Z\uff21-\uff3a][A-Za-z\uff21-\uff3a\uff41-\uff5a]"
+    "[A-Z\uff21-\uff3a\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff]"
+    "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff]"
     # a name in lower case before an honorific: yamada taroさん
     "|[a-z\uff41-\uff5a] ?(?:さん|様|さま|氏|くん|ちゃん|殿)"
 )
@@ -98,7 +99,7 @@ def person_name_spans(
     # Same length, character for character: the spans found on the folded text are the
     # original text's.
     text = text.translate(_NAME_VARIANTS)
-    honorific = any(h in text for h in HONORIFICS)
+    honorific = any(h in text for h in HONORIFICS) or "님" in text or "씨" in text
     if honorific_only and not honorific:
         # Every span then needs an honorific after it: none can be found.
         return []
@@ -113,8 +114,9 @@ def person_name_spans(
         and not has_katakana_group(text)
         and not aged
         and not called
-        and not (not honorific_only and _SPACED_KANJI_NAME_RE.search(text))
+        and not _SPACED_KANJI_NAME_RE.search(text)
         and not (not honorific_only and "旧姓" in text)
+        and not _HANGUL_NAME_RE.search(text)
     ):
         # Without an honorific only a 人名 tag, a katakana group or a Latin name starts a span:
         # most texts have none.
@@ -128,8 +130,9 @@ def person_name_spans(
         spans += called_spans(context)
     if honorific:
         spans += kana_honorific_spans(context)
+    spans += _hangul_name_spans(context, honorific_only)
+    spans += _spaced_kanji_name_spans(context, honorific_only)
     if not honorific_only:
-        spans += _spaced_kanji_name_spans(context)
         spans += [
             m.span("name")
             for m in _MAIDEN_RE.finditer(text)
@@ -145,6 +148,7 @@ def person_name_spans(
         )
         spans += [folded.span(start, end) for start, end in found]
     spans = [span for span in spans if not _LONE_LETTER_RE.fullmatch(text, *span)]
+    spans += _given_names_after(text, spans)
     return _merge(text, [_whole_katakana_word(text, start, end) for start, end in spans])
 
 
@@ -165,8 +169,8 @@ def _is_name_token(context: NameContext, i: int) -> bool:
             nxt = context.words[i + 1].surface
             return nxt in ("様", "さま", "氏", "殿") and all(is_kanji(c) for c in word.surface)
         return True
-    if word.pos1 == "記号" and all(is_kanji(c) for c in word.surface):
-        return True  # a rare kanji UniDic files as a symbol: 李娜さん
+    if word.pos1 in ("記号", "接頭辞") and all(is_kanji(c) for c in word.surface):
+        return True  # a rare kanji UniDic files as a symbol or a prefix: 李娜さん, 張偉さん
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
@@ -235,8 +239,10 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
 # (申請者 金 民俊, 妻 李 娜（リ ナ）), standing alone before a particle, a bracket or the end.
 _SPACED_KANJI_NAME_RE = re.compile(
     "(?<![\u4e00-\u9fff々])[\u4e00-\u9fff]{1,2}[ \u3000][\u4e00-\u9fff]{1,2}"
-    "(?![\u4e00-\u9fff々])(?=[ \u3000]?(?:[（(、。,]|[のはがをにとも]|$))"
+    "(?![\u4e00-\u9fff々])(?=[ \u3000]?(?:[（(、。,]|[のはがをにとも]|$|さん|様|氏|殿))"
 )
+_NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会")
+_HONORIFIC_NEXT_RE = re.compile("[ \u3000]?(?:さん|様|さま|氏|殿)")
 
 
 # After 旧姓 comes a surname, whatever MeCab tags it (吉川 reads as a place in 旧姓 吉川).
@@ -246,13 +252,48 @@ _MAIDEN_RE = re.compile(
 )
 
 
+# A Korean name in Hangul: two to four syllables standing alone.
+_HANGUL_NAME_RE = re.compile("(?<![\uac00-\ud7a3])[\uac00-\ud7a3]{2,4}(?![\uac00-\ud7a3])")
+_HANGUL_HONORIFIC_RE = re.compile("[ \u3000]?(?:님|씨|さん|様|さま|氏|殿|くん|ちゃん)")
+
+
+def _hangul_name_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
+    """Korean names in Hangul before an honorific (김민준 님, 김민준さん) or after a person noun
+    (申請者 김민준). A Korean sentence has particles and longer words around its names; only
+    a run of two to four syllables standing alone counts."""
+    spans: list[tuple[int, int]] = []
+    for match in _HANGUL_NAME_RE.finditer(context.text):
+        start, end = match.span()
+        honored = bool(_HANGUL_HONORIFIC_RE.match(context.text, end))
+        if honored or (not honorific_only and context.person_before(start)):
+            spans.append((start, end))
+    return spans
+
+
+# After a surname and a space: one to three kanji with their reading or an age in brackets
+# (対象児童 菊地 蒼空（そら）, 長女 佐々木 心愛（ここあ）) are the given name.
+_GIVEN_AFTER_RE = re.compile(
+    "[ \u3000](?P<given>[\u4e00-\u9fff々]{1,3})"
+    "(?=[（(](?:[\u3041-\u3096\u30a1-\u30fa\u30fc・ ]{1,12}|[0-9]{1,3}(?:歳|才)?)[）)・、])"
+)
+
+
+def _given_names_after(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for _, end in spans:
+        match = _GIVEN_AFTER_RE.match(text, end)
+        if match:
+            out.append(match.span("given"))
+    return out
+
+
 def _common_word(context: NameContext, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is one word MeCab knows as a common noun (併記, 市民)."""
     words = context.overlapping(start, end)
     return end - start >= 2 and len(words) == 1 and words[0].pos2 == "普通名詞"
 
 
-def _spaced_kanji_name_spans(context: NameContext) -> list[tuple[int, int]]:
+def _spaced_kanji_name_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
     """Chinese and Korean names after a person noun (see :data:`_SPACED_KANJI_NAME_RE`).
 
     MeCab reads their kanji as common nouns and suffixes (金 民|俊), so the tags cannot find
@@ -263,10 +304,18 @@ def _spaced_kanji_name_spans(context: NameContext) -> list[tuple[int, int]]:
     lists = context.lists
     for match in _SPACED_KANJI_NAME_RE.finditer(context.text):
         start, end = match.span()
-        if not context.person_before(start):
+        honored = bool(_HONORIFIC_NEXT_RE.match(context.text, end))
+        if not honored and (honorific_only or not context.person_before(start)):
             continue
         parts = match.group(0).split()
         if any(p in lists.person or p in lists.not_name or p in lists.after for p in parts):
+            continue
+        if len(parts[0]) == 1:
+            # 王 秀英さん, 相談者 陳 建国: one kanji, a space and a given name is a Chinese or
+            # Korean name even where MeCab knows the given name as a word (建国), unless the
+            # kanji is a place or an office (市 職員さん).
+            if parts[0] not in _NOT_SURNAMES:
+                spans.append((start, end))
             continue
         pos, common = start, False
         for part in parts:

@@ -33,7 +33,7 @@ _DOT = r"(?:\.|\s?[\[(](?i:dot)[\])]\s?|\s?(?:ドット|どっと)\s?)"
 _PROVIDER = r"(?i:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail)(?![A-Za-z0-9.])"
 EMAIL_RE = re.compile(
     rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}"
-    r"(?:\s?@\s?|\s?[\[(](?i:at)[\])]\s?|\s?(?:アットマーク|あっとまーく)\s?)"
+    r"(?:\s?@\s?|\s?[\[(](?i:at)[\])]\s?|\s?(?:アットマーク|あっとまーく|アット)\s?)"
     rf"({_DOMAIN}(?:{_DOT}{_DOMAIN})+|{_PROVIDER})"
 )
 # SNS handles (@sakura_mama) and ids after a service's name (LINE ID: taro_1234).
@@ -128,6 +128,7 @@ ID_LABEL_RE = re.compile(
     # A bracket or a quote may open the value (マイナンバー（1234...）, 保険証番号「1234」); a
     # disability card's grade may stand before its number (（1種2級）第012345号, A 第1234号).
     r"(?P<gap>(?:\s|[:#.は第=(\[「『【→]|の|no\.?|番号|普通|当座|預金|貯金|\(普通\)|\(当座\)"
+    r"|\((?:マイナンバー|個人番号)\)"
     r"|[0-9]級|\(?[0-9]種[0-9]級\)?|[AB][12]?(?=\s*第))*)"
     r"(?P<value>" + _ID_VALUE + r")",
     re.IGNORECASE,
@@ -156,7 +157,7 @@ _YEAR = rf"(?:{_ERA}|[0-9]{{4}}|[0-9]{{2}}(?=\s*年))"
 # 昭和55年（1980年）1月2日: the Western year in brackets after the era year.
 _WESTERN_AFTER = rf"(?:\s*\(\s*(?:[0-9]{{4}}|{_ERA})\s*年?\s*\))?"
 _DATE = (
-    rf"{_YEAR}\s*(?:年{_WESTERN_AFTER}(?:\s*[0-9]{{1,2}}\s*月(?:\s*[0-9]{{1,2}}\s*日)?)?"
+    rf"{_YEAR}\s*(?:年{_WESTERN_AFTER}(?:\s*[0-9十]{{1,3}}\s*月(?:\s*[0-9十]{{1,3}}\s*日)?)?"
     rf"|[./・-]\s*[0-9]{{1,2}}\s*[./・-]\s*[0-9]{{1,2}})"
 )
 # 19800102, as system exports write a date of birth.
@@ -165,11 +166,16 @@ _DATE8 = r"(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]
 _DATE_YEAR_LAST = r"(?<![0-9])[0-9]{1,2}\s*[./-]\s*[0-9]{1,2}\s*[./-]\s*(?:19|20)[0-9]{2}(?![0-9])"
 BIRTH_BEFORE_RE = re.compile(
     r"(?P<label>生年月日|誕生日|出生日|生年|(?i:d\.?o\.?b\.?|date of birth|birth ?date))"
-    rf"(?P<gap>\s*(?:[:は]|が|の)?\s*[(\[「【]?\s*)"
+    # 生年月日（和暦）：, 生年月日【西暦】, 生年月日 西暦1962年...
+    r"(?P<gap>\s*(?:[(\[【]\s*(?:和暦|西暦|元号)\s*[)\]】])?\s*(?:[:は]|が|の)?\s*[(\[「【]?\s*"
+    r"(?:西暦|和暦)?\s*)"
     rf"(?P<value>{_DATE8}|{_DATE_YEAR_LAST}|{_DATE}|[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
     r"|[0-9]{1,2}\s*/\s*[0-9]{1,2}(?![0-9/])"
     r"|[0-9]{1,2}\s*(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s*"
     r"(?:19|20)[0-9]{2})"
+    # 生年月日が昭和31年4月2日以降の方: a class of people, not a person's date (and no
+    # shorter date inside the whole one may escape it: 昭和31年4月|2日以降).
+    r"(?![0-9十])(?!\s*[月日])(?!\s*(?:以降|以前|以後|から|まで|より|の方|[~-]))"
 )
 # A date before 生まれ names a class of people, not a person, when a range or 方 follows:
 # 昭和24年生まれの方, 1960年生まれ以降, 2006年4月2日生まれから.
@@ -190,11 +196,14 @@ OLD_FULL_DATE_RE = re.compile(
     r"(?<![A-Za-z0-9])(?P<value>(?:昭|[MTS]\.?)\s*[0-9]{1,2}\s*"
     r"[./・-]\s*[0-9]{1,2}\s*[./・-]\s*[0-9]{1,2}(?![0-9]))"
     rf"(?!\s*(?:生まれ\s*)?(?:{CLASS_AFTER}|[~-]))"
+    # (S60.6.1公布), (S39.10.10開会): the date of a law or an event.
+    r"(?!\s*(?:公布|施行|制定|改正|開会|開催|開業|開設|設立|創設|創立|開始|竣工|完成|発足|締結))"
 )
 # A whole date in brackets just after a person (山田さん（1980年1月2日）, 長女（2010/5/6）).
 _PERSON_BEFORE = (
     r"(?:様|さん|氏|殿|くん|ちゃん|本人|長男|長女|次男|次女|三男|三女|妻|夫|父|母|祖父|祖母|孫"
-    r"|世帯主|相談者|申請者|対象者)"
+    # A name masked on the pass before: 夫 田中 進（昭和41年2月3日） → [氏名]（...）
+    r"|世帯主|相談者|申請者|対象者|\[氏名\])"
 )
 BRACKETED_BIRTH_RE = re.compile(
     rf"{_PERSON_BEFORE}\(\s*(?P<value>(?:{_YEAR})\s*(?:年\s*[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
@@ -213,6 +222,8 @@ _BLOCK = (
     rf"(?:{_NUM}丁目(?:\s*{_NUM}番地?(?:の{_NUM}|\s*{_NUM}号)?|\s*[0-9]+(?:-[0-9]+){{0,2}})?"
     rf"|{_NUM}番地(?:の?{_NUM})?(?:\s*{_NUM}号)?"
     rf"|{_NUM}番{_NUM}号"
+    # 本町2\u30ce14\u30ce3, 本町1の2の3: three parts joined by の (or katakana no).
+    r"|(?P<no>(?!0)[0-9十]{1,4}[のノ][0-9十]{1,4}[のノ][0-9十]{1,4}(?![0-9十]))"
     # A fourth part is the room (本町1-2-3-102).
     r"|(?P<dash>(?!0)(?:[0-9]{1,4}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,4}"
     r"|[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?)(?![0-9-]))"
@@ -263,6 +274,7 @@ REFERENCE_AFTER_RE = re.compile(
 # After a 丁目 alone, a landmark: 本町三丁目交差点, 中央2丁目バス停 are places, not an address.
 CHOME_LANDMARK_RE = re.compile(
     r"の?(?:交差点|付近|周辺|界隈|辺り|あたり|方面|バス停|停留所|自治会|町内会|公園|商店街)"
+    r"|(?:から|まで|~|-)|の?(?:地域|地区|全域|一帯|区域)"
 )
 # Last characters of a town name: a two-part number (123-4) after one is a block.
 TOWN_END = frozenset(
@@ -455,13 +467,15 @@ def _fold_voiced(text: str) -> Folded:
 
 # A profile on a social network, in its address: the account is the first path part.
 SNS_URL_RE = re.compile(
-    r"(?i:https?://(?:www\.|m\.|mobile\.)?(?:facebook\.com|instagram\.com|x\.com|twitter\.com"
+    r"(?<![A-Za-z0-9.\-])(?i:(?:https?://)?(?:www\.|m\.|mobile\.)?(?:facebook\.com|instagram\.com|x\.com|twitter\.com"
     r"|tiktok\.com|threads\.net|ameblo\.jp|note\.com|youtube\.com|line\.me/ti/p|lin\.ee))/"
     r"(?P<value>@?[A-Za-z0-9_.~%\-]{2,64})"
 )
 # IPv4 addresses (a home router's, a sender's).
 IPV4_RE = re.compile(
-    r"(?<![0-9.])(?P<value>(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}"
+    # Not a version number (ver 2.1.0.3, v1.2.3.4).
+    r"(?<![0-9.])(?<!(?i:ver))(?<!(?i:ver\.))(?<!(?i:ver ))(?<!(?i:v))(?<!(?i:version ))"
+    r"(?P<value>(?:(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}"
     r"(?:25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(?![0-9]|\.[0-9])"
 )
 # Payment card numbers: 16 digits in fours, or American Express's 4-6-5 (Luhn-checked).
