@@ -294,11 +294,13 @@ def _common_word(context: NameContext, start: int, end: int) -> bool:
 
 
 def _spaced_kanji_name_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
-    """Chinese and Korean names after a person noun (see :data:`_SPACED_KANJI_NAME_RE`).
+    """Chinese and Korean names after a person noun or before an honorific (see
+    :data:`_SPACED_KANJI_NAME_RE`; published text: before an honorific only).
 
     MeCab reads their kanji as common nouns and suffixes (金 民|俊), so the tags cannot find
-    them; the person noun before (申請者, 妻) and the shape do. A part that is a person noun
-    itself (妻 母) or a word of the lists is not a name.
+    them; the person noun before (申請者, 妻) or the honorific after, and the shape do. A part
+    that is a person noun itself (妻 母) or a word of the lists is not a name, and a two-kanji
+    surname needs a given name MeCab does not know as a common noun (母 介護 stays).
     """
     spans: list[tuple[int, int]] = []
     lists = context.lists
