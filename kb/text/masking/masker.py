@@ -219,7 +219,8 @@ class Masker:
         def profile(m: re.Match[str]) -> list[tuple[int, int, str]]:
             return [(m.start("value"), m.end("value"), ACCOUNT)]
 
-        text = self._replace(text, SNS_URL_RE, profile)
+        if _SNS_HOST_HINT_RE.search(fold(text).text):  # most texts have none: skip the scan
+            text = self._replace(text, SNS_URL_RE, profile)
         text = self._replace(text, HANDLE_RE, handle)
         return self._replace(text, SNS_LABEL_RE, labelled)
 
@@ -268,7 +269,8 @@ class Masker:
 
         text = self._replace(text, CARD_RE, card)
         text = self._replace(text, BANK_ACCOUNT_RE, account)
-        text = self._replace(text, IPV4_RE, ip)
+        if _DOTTED_DIGITS_RE.search(fold(text).text):
+            text = self._replace(text, IPV4_RE, ip)
         text = self._replace(text, RESIDENCE_CARD_RE, whole)
         return self._replace(text, PLATE_RE, plate)
 
@@ -284,7 +286,8 @@ class Masker:
             return value(m)
 
         text = self._replace(text, BIRTH_BEFORE_RE, labelled)
-        text = self._replace(text, BIRTH_AFTER_RE, value)
+        if "生" in text or "うまれ" in text:  # what BIRTH_AFTER_RE looks ahead for
+            text = self._replace(text, BIRTH_AFTER_RE, value)
         text = self._replace(text, BRACKETED_BIRTH_RE, value)
         if old_dates:
             text = self._replace(text, OLD_FULL_DATE_RE, value)
@@ -412,6 +415,15 @@ def _column_placeholders(profile: MaskProfile) -> frozenset[str]:
     if profile.ids:
         allowed.update((MY_NUMBER, ID_NUMBER))
     return frozenset(allowed)
+
+
+# Cheap tests before the scans that most texts fail: a host of a profile address, digits with
+# a dot between them (on the folded view, as the scans: any width).
+_SNS_HOST_HINT_RE = re.compile(
+    r"(?i:facebook|instagram|x\.com|twitter|tiktok|threads|ameblo|note\.com|youtube|line\.me"
+    r"|lin\.ee)"
+)
+_DOTTED_DIGITS_RE = re.compile(r"[0-9]\.[0-9]")
 
 
 def _luhn(digits: str) -> bool:
