@@ -7,6 +7,7 @@ it raises to a 422 and never checks a query itself.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from kb.errors import QueryError
@@ -51,10 +52,17 @@ def fit_query(query: str, max_chars: int, *, hard_max: int) -> str:
     citizen's 「転入届を出します。子どもの転校の手続きも必要ですか。…」 keeps its first
     questions; a 300-character sentence with nowhere to cut is refused.
 
+    A query that NFKC makes longer is measured, and returned, as NFKC makes it: one character
+    may normalize to many (U+FDFA to 18 letters, 200 of them to 3,600), and the limit counts
+    what is searched.
+
     Raises:
         QueryError: The query is empty or longer than ``hard_max``, or longer than
             ``max_chars`` with no sentence end in the second half of the allowed part.
     """
+    expanded = unicodedata.normalize("NFKC", query)
+    if len(expanded) > len(query):
+        query = expanded
     check_query(query, hard_max)
     if len(query) <= max_chars:
         return query

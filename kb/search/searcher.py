@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -400,11 +399,6 @@ class Searcher:
         is cut at a sentence end or refused (:func:`~kb.search.query.fit_query`).
         """
         if max_chars is not None:
-            expanded = unicodedata.normalize("NFKC", query)
-            if len(expanded) > len(query):
-                # One character may normalize to many (U+FDFA to 18 letters, 200 of them to
-                # 3,600): the limit counts what is searched.
-                query = expanded
             query = fit_query(query, max_chars, hard_max=self.config.max_query_chars)
         if self.answers is None:
             return self._answer(query, k, filters, mode)

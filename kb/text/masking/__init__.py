@@ -49,6 +49,8 @@ Rules, in order (each sees the output of the previous ones):
 The rules are applied until the text no longer changes, so masking is idempotent.
 
 Modules: :mod:`~kb.text.masking.masker` (the :class:`Masker` and its rules),
+:mod:`~kb.text.masking.profiles` (which rules apply to records and to published text),
+:mod:`~kb.text.masking.edits` (placeholders written into the text),
 :mod:`~kb.text.masking.patterns` (the folded view and the regular expressions),
 :mod:`~kb.text.masking.phones` (which runs of digits are phone or ID numbers),
 :mod:`~kb.text.masking.placeholders`, :mod:`~kb.text.masking.table` (pasted tables),
@@ -61,15 +63,8 @@ the package's ``data/masking_words.tsv``).
 
 from __future__ import annotations
 
-from kb.text.masking.masker import (
-    DEFAULT_PUBLIC_EMAIL_DOMAINS,
-    FULL,
-    PUBLISHED,
-    Masker,
-    MaskProfile,
-    mask_personal,
-    strip_placeholders,
-)
+from kb.text.masking.edits import strip_placeholders
+from kb.text.masking.masker import Masker, mask_personal
 from kb.text.masking.names import person_name_spans
 from kb.text.masking.phones import phone_numbers
 from kb.text.masking.placeholders import (
@@ -83,6 +78,7 @@ from kb.text.masking.placeholders import (
     PHONE,
     PLACEHOLDERS,
 )
+from kb.text.masking.profiles import DEFAULT_PUBLIC_EMAIL_DOMAINS, FULL, PUBLISHED, MaskProfile
 
 __all__ = [
     "ACCOUNT",

@@ -8,12 +8,15 @@ and edits the original text at the matching spans; names come from
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import lru_cache
 
+from kb.text.masking.edits import (
+    apply_edits,
+    full_width_view,
+    merged_spans,
+    occurrences,
+)
 from kb.text.masking.kana import bracketed_reading, reading_before
 from kb.text.masking.names import person_name_spans
 from kb.text.masking.patterns import (
@@ -26,7 +29,6 @@ from kb.text.masking.patterns import (
     BIRTH_AFTER_RE,
     BIRTH_BEFORE_RE,
     BRACKETED_BIRTH_RE,
-    BREAKS_RE,
     CARD_RE,
     CHOME_LANDMARK_RE,
     CITY_DISTRICT_RE,
@@ -64,49 +66,17 @@ from kb.text.masking.placeholders import (
     NAME,
     PLACEHOLDERS,
 )
+from kb.text.masking.profiles import (
+    DEFAULT_PUBLIC_EMAIL_DOMAINS,
+    FULL,
+    MaskProfile,
+    column_placeholders,
+)
 from kb.text.masking.table import column_edits
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 
 _HALF_WIDTH_KANA_RE = re.compile("[\uff66-\uff9f]")
-DEFAULT_PUBLIC_EMAIL_DOMAINS = ("lg.jp", "go.jp")
-"""Local and central government domains: addresses there are offices, not people."""
-
-
-@dataclass(frozen=True)
-class MaskProfile:
-    """Which rules apply: cases get all of them; published text (FAQ, manuals) a few."""
-
-    emails: bool = True
-    accounts: bool = True
-    """SNS and messaging ids (LINE ID, @handles)."""
-    ids: bool = True
-    birth_dates: bool = True
-    old_full_dates: bool = True
-    """A compact whole date of the Shōwa era or before (S30.5.3) is a date of birth: in records
-    only (a published text may date a law or an event so)."""
-    addresses: bool = True
-    phones: bool = True
-    mobile_phones_only: bool = False
-    """Mask only mobile numbers (060/070/080/090): landlines in FAQ are offices."""
-    names: bool = True
-    honorific_names_only: bool = False
-    """Mask only names followed by 様/さん/氏: bare surnames in manuals are authors, places."""
-
-
-FULL = MaskProfile()
-"""Every rule: case records and queries."""
-PUBLISHED = MaskProfile(
-    emails=False,
-    accounts=False,
-    addresses=False,
-    mobile_phones_only=True,
-    honorific_names_only=True,
-    old_full_dates=False,
-)
-"""FAQ entries and manuals, written for publication: their phone numbers, e-mail addresses, SNS
-accounts and addresses are offices'. Only ID numbers, dates of birth, mobile numbers and names
-with an honorific (a private person's data pasted in by mistake) are masked."""
 
 
 class Masker:
@@ -187,12 +157,12 @@ class Masker:
                 if end > start:
                     o_start, o_end = folded.span(start, end)
                     edits.append((o_start, o_end, placeholder))
-        return _apply(text, edits)
+        return apply_edits(text, edits)
 
     @staticmethod
     def _columns(text: str, profile: MaskProfile) -> str:
         """The cells under a personal-data header of a pasted table (:mod:`.table`)."""
-        return _apply(text, column_edits(text, _column_placeholders(profile)))
+        return apply_edits(text, column_edits(text, column_placeholders(profile)))
 
     def _emails(self, text: str) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
@@ -370,7 +340,7 @@ class Masker:
         if _HALF_WIDTH_KANA_RE.search(text) or FORMAT_CHAR_RE.search(text):
             # ﾔﾏﾀﾞ ﾀﾛｳ, 山<ZWSP>田: MeCab reads a full-width view without invisible format
             # characters; its spans map back.
-            view, starts, ends = _full_width_view(text)
+            view, starts, ends = full_width_view(text)
 
         def in_text(span: tuple[int, int]) -> tuple[int, int]:
             if starts is None or ends is None:
@@ -381,7 +351,7 @@ class Masker:
         if not found:
             return text
         spans = [in_text(span) for span in found]
-        kept = _merged(_occurrences(text, self.keep_words) + _occurrences(text, PLACEHOLDERS))
+        kept = merged_spans(occurrences(text, self.keep_words) + occurrences(text, PLACEHOLDERS))
         kept_ends = [k_end for _, k_end in kept]
         edits = []
         for (v_start, v_end), (start, end) in zip(found, spans, strict=True):
@@ -399,22 +369,7 @@ class Masker:
                         r_start, r_end = in_text(reading)
                         if not any(s < r_end and r_start < e for s, e in spans):
                             edits.append((r_start, r_end, NAME))
-        return _apply(text, edits)
-
-
-@lru_cache(maxsize=8)
-def _column_placeholders(profile: MaskProfile) -> frozenset[str]:
-    """The placeholders a profile lets the table rule write (one set per profile)."""
-    allowed: set[str] = set()
-    if profile.birth_dates:
-        allowed.add(BIRTH_DATE)
-    if profile.names and not profile.honorific_names_only:
-        allowed.add(NAME)
-    if profile.addresses:
-        allowed.add(ADDRESS)
-    if profile.ids:
-        allowed.update((MY_NUMBER, ID_NUMBER))
-    return frozenset(allowed)
+        return apply_edits(text, edits)
 
 
 # Cheap tests before the scans that most texts fail: a host of a profile address, digits with
@@ -443,98 +398,6 @@ def _cells_beside(text: str, start: int, end: int) -> bool:
     line_end = text.find("\n", end)
     line = text[line_start : len(text) if line_end < 0 else line_end]
     return any(sep in line for sep in ("\t", ",", "\uff0c", "|"))
-
-
-def _full_width_view(text: str) -> tuple[str, list[int], list[int]]:
-    """``text`` with half-width katakana made full width (ﾀﾞ → ダ, one character) and invisible
-    format characters left out, and where each character of that view starts and ends in
-    ``text``."""
-    out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    i = 0
-    while i < len(text):
-        if FORMAT_CHAR_RE.match(text, i):
-            i += 1
-            continue
-        j = i + 2 if text[i + 1 : i + 2] in ("ﾞ", "ﾟ") else i + 1  # ﾀﾞ is one character
-        piece = unicodedata.normalize("NFKC", text[i:j]) or text[i:j]
-        out.append(piece)
-        starts.extend([i] * len(piece))
-        ends.extend([j] * len(piece))
-        i = j
-    return "".join(out), starts, ends
-
-
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``spans`` sorted, overlapping ones joined (so their ends are sorted too)."""
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if out and start < out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def _occurrences(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for word in words:
-        start = text.find(word)
-        while start >= 0:
-            out.append((start, start + len(word)))
-            start = text.find(word, start + 1)
-    return out
-
-
-def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
-    """Replace non-overlapping spans (the first of overlapping ones wins)."""
-    if not edits:
-        return text
-    edits.sort(key=lambda e: (e[0], -e[1]))
-    parts: list[str] = []
-    tail = ""  # the last non-empty part: joining all parts at each edit would be quadratic
-    pos = 0
-    for start, end, placeholder in edits:
-        if start < pos:
-            continue
-        between = text[pos:start]
-        if between:
-            parts.append(between)
-            tail = between
-        replacement = _keeping_breaks(text[start:end], placeholder)
-        # Adjacent identical placeholders merge, so re-masking cannot grow the text.
-        if not between and tail.endswith(placeholder) and replacement.startswith(placeholder):
-            replacement = replacement[len(placeholder) :]
-        if replacement:
-            parts.append(replacement)
-            tail = replacement
-        pos = end
-    parts.append(text[pos:])
-    return "".join(parts)
-
-
-def _keeping_breaks(span: str, placeholder: str) -> str:
-    """``placeholder`` for ``span``, keeping the tabs and line breaks inside it.
-
-    A rule may match across a column or line break (an address, then a building in the next
-    column); the masked text keeps the table's shape: each piece between breaks that holds
-    anything but spaces becomes the placeholder.
-    """
-    if not BREAKS_RE.search(span):
-        return placeholder
-    return "".join(
-        piece if BREAKS_RE.fullmatch(piece) or not piece.strip() else placeholder
-        for piece in BREAKS_RE.split(span)
-    )
-
-
-_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
-
-
-def strip_placeholders(text: str) -> str:
-    """``text`` with the masking placeholders blanked out (for the lexical index)."""
-    return _PLACEHOLDER_RE.sub(" ", text)
 
 
 def mask_personal(text: str, tokenizer: MeCabTokenizer | None = None) -> str:
