@@ -267,7 +267,7 @@ class QueryRewriter:
         # there to b be grouped into corpus words? right[b]: the same for the words after b.
         run_start = list(range(n + 1))
         for b in range(1, n + 1):
-            if joined[b - 1] if b - 1 < n - 1 else False:
+            if b < n and joined[b - 1]:
                 run_start[b] = run_start[b - 1]
         left = [True] * (n + 1)
         for b in range(1, n + 1):

@@ -24,7 +24,7 @@ _BLOCKS = frozenset(
     | {"ul", "ol", "blockquote", "pre", "hr", "section", "article"}
 )
 _CELLS = frozenset({"td", "th"})
-_DROPPED = frozenset({"script", "style"})
+_DROPPED = ("script", "style")
 _LINE_END_RE = re.compile(r"[ \t\u3000]+\n")
 _BLANK_LINES_RE = re.compile(r"[ \t\u3000]*\n(?:[ \t\u3000]*\n)+")
 
@@ -45,20 +45,10 @@ def html_to_text(text: str) -> str:
         root = lxml_html.fragment_fromstring(text, create_parent="div")
     except (etree.ParserError, ValueError):
         return html.unescape(_TAG_RE.sub(" ", text))
-    for element in list(root.iter()):
+    # Scripts, styles and comments go, the text after them stays.
+    etree.strip_elements(root, *_DROPPED, etree.Comment, with_tail=False)
+    for element in root.iter():
         tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in _DROPPED or not tag:  # scripts, styles, comments
-            tail = element.tail
-            parent = element.getparent()
-            if parent is not None:
-                element.tail = None
-                previous = element.getprevious()
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + (tail or "")
-                else:
-                    parent.text = (parent.text or "") + (tail or "")
-                parent.remove(element)
-            continue
         if tag in _BLOCKS:
             element.tail = "\n" + (element.tail or "")
         elif tag in _CELLS:
