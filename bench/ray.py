@@ -14,8 +14,11 @@ the kb app deployed with each replica count, then ``kb serve --workers N`` for e
 count, each driven by ``bench/load.py``'s clients (half staff searches, half public widget
 calls over the demo queries) with each client count; bounded by ``--requests`` and
 ``--seconds`` per run. Overhead: Ray's p50 minus ``kb serve``'s with one client, one replica
-and one worker. Embedding: the first ``--embed-texts`` chunk texts, on the local encoder (all
-cores) and on Ray Data (one worker per core). Everything started is stopped.
+and one worker; with ``--overhead-rounds R`` instead of the table, both run at once and are
+driven in turn, R rounds, and the median of the rounds' differences is the figure.
+``--ingress haproxy`` serves through HAProxy (``kb serve --ray --ray-ingress haproxy``).
+Embedding: the first ``--embed-texts`` chunk texts, on the local encoder (all cores) and on
+Ray Data (one worker per core). Everything started is stopped.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 sys.path.insert(0, str(REPO))
 
 from bench import load  # noqa: E402
-from kb.scale.cluster import connected  # noqa: E402
+from kb.scale.cluster import connected, prepare_serve_environment, stop_haproxy  # noqa: E402
 from kb.settings import Settings  # noqa: E402
 
 
@@ -88,7 +91,9 @@ def bench_ray_serve(args: argparse.Namespace, settings: Settings, key: str) -> l
     with connected(None, num_cpus=max(most, os.cpu_count() or 1)):
         try:
             for n in args.replicas:
-                options = ServeOptions(replicas=n, host="127.0.0.1", port=port)
+                options = ServeOptions(
+                    replicas=n, host="127.0.0.1", port=port, ingress=args.ingress
+                )
                 started = time.perf_counter()
                 base = deploy(settings, options, same_machine=True)
                 print(f"ray serve x{n}: ready in {time.perf_counter() - started:.1f} s", flush=True)
@@ -128,6 +133,59 @@ def bench_kb_serve(args: argparse.Namespace, key: str) -> list[dict[str, Any]]:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
     return rows
+
+
+def bench_overhead(args: argparse.Namespace, settings: Settings, key: str) -> dict[str, Any]:
+    """Ray's cost per request, paired: one replica and ``kb serve --workers 1`` both running,
+    driven in turn by one client, ``--overhead-rounds`` times; each round's p50 difference."""
+    from statistics import median
+
+    from kb.scale.serve import ServeOptions, deploy, undeploy
+
+    queries = _queries()
+    rounds: list[dict[str, float]] = []
+    port = load._free_port()
+    with connected(None, num_cpus=os.cpu_count() or 1):
+        try:
+            options = ServeOptions(replicas=1, host="127.0.0.1", port=port, ingress=args.ingress)
+            ray_base = deploy(settings, options, same_machine=True)
+            kb_port = load._free_port()
+            kb_base = f"http://127.0.0.1:{kb_port}"
+            server = load.start_server(args.data_dir, args.model, args.models_dir, 1, kb_port)
+            try:
+                load.wait_ready(kb_base, 1, timeout=args.ready_timeout)
+                for base in (ray_base, kb_base):
+                    load.drive(base, key, queries, 1, args.warmup, 120, args.seed + 1)
+                for i in range(args.overhead_rounds):
+                    ray_run = load.drive(ray_base, key, queries, 1, args.requests, 120, args.seed)
+                    kb_run = load.drive(kb_base, key, queries, 1, args.requests, 120, args.seed)
+                    if ray_run["errors"] or kb_run["errors"]:
+                        raise RuntimeError(f"failed requests in round {i + 1}")
+                    row = {
+                        "ray_p50_ms": ray_run["overall"]["p50_ms"],
+                        "kb_serve_p50_ms": kb_run["overall"]["p50_ms"],
+                    }
+                    row["difference_ms"] = round(row["ray_p50_ms"] - row["kb_serve_p50_ms"], 2)
+                    rounds.append(row)
+                    print(
+                        f"overhead round {i + 1}: Ray ({args.ingress}) p50 {row['ray_p50_ms']} ms"
+                        f", kb serve p50 {row['kb_serve_p50_ms']} ms: {row['difference_ms']} ms",
+                        flush=True,
+                    )
+            finally:
+                os.killpg(server.pid, signal.SIGTERM)
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.pid, signal.SIGKILL)
+                    server.wait()
+        finally:
+            undeploy(everything=True)
+    return {
+        "ingress": args.ingress,
+        "rounds": rounds,
+        "median_difference_ms": round(median(r["difference_ms"] for r in rounds), 2),
+    }
 
 
 def bench_embedding(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
@@ -194,11 +252,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embed-texts", type=int, default=2000)
     ap.add_argument("--ready-timeout", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument(
+        "--ingress",
+        choices=("proxy", "haproxy"),
+        default="proxy",
+        help="how HTTP reaches the replicas (kb serve --ray --ray-ingress)",
+    )
+    ap.add_argument(
+        "--overhead-rounds",
+        type=int,
+        default=0,
+        help="instead of the serving table: Ray's cost per request, one replica and one "
+        "kb serve worker driven in turn by one client, this many rounds of --requests each",
+    )
     ap.add_argument("--no-serve", action="store_true")
     ap.add_argument("--no-embed", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
+    prepare_serve_environment(args.ingress)  # before the local Ray instance starts
     key = load.prepare(args.data_dir, args.model, args.models_dir)
     os.environ.update(load._env(args.data_dir, args.model, args.models_dir))
     settings = Settings()  # as kb serve reads it: the data folder, model, raised public limits
@@ -209,23 +281,37 @@ def main(argv: list[str] | None = None) -> int:
         "data_dir": str(args.data_dir),
         "model": args.model,
         "requests_per_run": args.requests,
+        "ingress": args.ingress,
+        "query_cache_size": settings.query_cache_size,
     }
     from kb.index.folder import IndexRoot
 
     result["chunks"] = IndexRoot(settings.index_root).current().manifest().chunks
-    if not args.no_serve:
-        ray_rows = bench_ray_serve(args, settings, key)
-        kb_rows = bench_kb_serve(args, key)
-        result["serve"] = kb_rows + ray_rows
+    try:
+        if args.overhead_rounds:
+            result["overhead"] = bench_overhead(args, settings, key)
+            print(
+                f"Ray overhead per request (median of the rounds' p50 differences): "
+                f"{result['overhead']['median_difference_ms']} ms"
+            )
+        elif not args.no_serve:
+            ray_rows = bench_ray_serve(args, settings, key)
+            kb_rows = bench_kb_serve(args, key)
+            result["serve"] = kb_rows + ray_rows
 
-        def p50(rows: list[dict[str, Any]]) -> float | None:
-            one = [r for r in rows if r["processes"] == 1 and r["clients"] == 1]
-            return one[0]["p50_ms"] if one else None
+            def p50(rows: list[dict[str, Any]]) -> float | None:
+                one = [r for r in rows if r["processes"] == 1 and r["clients"] == 1]
+                return one[0]["p50_ms"] if one else None
 
-        ray_p50, kb_p50 = p50(ray_rows), p50(kb_rows)
-        if ray_p50 is not None and kb_p50 is not None:
-            result["ray_overhead_p50_ms"] = round(ray_p50 - kb_p50, 1)
-            print(f"Ray overhead per request (p50, 1 client): {result['ray_overhead_p50_ms']} ms")
+            ray_p50, kb_p50 = p50(ray_rows), p50(kb_rows)
+            if ray_p50 is not None and kb_p50 is not None:
+                result["ray_overhead_p50_ms"] = round(ray_p50 - kb_p50, 1)
+                print(
+                    f"Ray overhead per request (p50, 1 client): {result['ray_overhead_p50_ms']} ms"
+                )
+    finally:
+        if args.ingress == "haproxy":
+            stop_haproxy()  # whatever Ray left running
     if not args.no_embed:
         result["embedding"] = bench_embedding(args, settings)
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

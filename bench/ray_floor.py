@@ -3,13 +3,15 @@
 
 Usage::
 
-    .venv/bin/python bench/ray_floor.py [--requests 600] [--rounds 2] [--json PATH]
+    .venv/bin/python bench/ray_floor.py [--requests 600] [--rounds 2] [--ingress haproxy]
+        [--json PATH]
 
 Serves one no-op FastAPI route (it returns ``{"ok": true}``) twice: as a Ray Serve deployment of
 one replica on a local Ray instance (as ``kb serve --ray`` runs it: loopback, the proxy on the
-head, Serve's access log off, one CPU per replica), and with plain uvicorn in a process of its
-own. One client on a kept-alive connection sends ``--requests`` requests to each, in turn, for
-``--rounds`` rounds, and the p50/p95 and their difference are printed. Whatever ``bench/ray.py``
+head, or HAProxy with ``--ingress haproxy``, Serve's access log off, one CPU per replica), and
+with plain uvicorn in a process of its own. One client on a kept-alive connection sends
+``--requests`` requests to each, in turn, for ``--rounds`` rounds, and the p50/p95 and their
+difference are printed. Whatever ``bench/ray.py``
 measures above this difference is kb's (a replica's search, its threads), not Ray's.
 """
 
@@ -33,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import load  # noqa: E402
 from kb.evaluation.metrics import percentile  # noqa: E402
-from kb.scale.cluster import connected  # noqa: E402
+from kb.scale.cluster import connected, prepare_serve_environment, stop_haproxy  # noqa: E402
 
 NOOP_APP = """
 from fastapi import FastAPI
@@ -88,12 +90,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=600)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--ingress",
+        choices=("proxy", "haproxy"),
+        default="proxy",
+        help="Serve's proxy actor, or HAProxy in front of the replica (kb serve --ray-ingress)",
+    )
     args = ap.parse_args(argv)
+    prepare_serve_environment(args.ingress)
     result: dict[str, Any] = {
         "bench": "ray-floor",
         "cpus": os.cpu_count(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "requests_per_run": args.requests,
+        "ingress": args.ingress,
     }
     ray_ms: list[float] = []
     plain_ms: list[float] = []
@@ -132,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         plain.terminate()
         plain.wait(timeout=30)
+        if args.ingress == "haproxy":
+            stop_haproxy()
     result["ray_serve"] = _summary(ray_ms)
     result["uvicorn"] = _summary(plain_ms)
     result["floor_p50_ms"] = round(result["ray_serve"]["p50_ms"] - result["uvicorn"]["p50_ms"], 2)

@@ -21,6 +21,13 @@ SCALE: dict[str, tuple[str, str]] = {
         "Ray をこのマシンで起動できません: {problem}",
         "cannot start Ray on this machine: {problem}",
     ),
+    "ray.no_haproxy": (
+        "HAProxy が見つかりません（Ray Serve の受付に使います）。bash scripts/setup.sh で "
+        "ray[serve] を入れ直すか、--ray-ingress proxy で Ray Serve 自身のプロキシを使って"
+        "ください。",
+        "HAProxy is not installed (Ray Serve's ingress): reinstall ray[serve] with bash "
+        "scripts/setup.sh, or use Ray Serve's own proxy with --ray-ingress proxy.",
+    ),
     # --- kb.scale.commands ------------------------------------------------------------
     "ray.ready": (
         "kb を Ray Serve で公開しました: {url}（レプリカ {replicas}）。Ctrl-C で停止します。",

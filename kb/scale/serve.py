@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from kb.errors import ClusterError
 from kb.messages import msg
-from kb.scale.cluster import connected, is_loopback
+from kb.scale.cluster import (
+    Ingress,
+    connected,
+    is_loopback,
+    prepare_serve_environment,
+    stop_haproxy,
+)
 from kb.settings import Settings
 
 if TYPE_CHECKING:
@@ -63,6 +69,10 @@ class ServeOptions:
     """CPUs Ray reserves per replica (spreads replicas over the nodes)."""
     host: str = "127.0.0.1"
     port: int = 8000
+    ingress: Ingress = "proxy"
+    """How HTTP reaches the replicas when ``kb serve --ray`` starts a local instance
+    (:data:`kb.scale.cluster.Ingress`); a cluster given by address runs what its nodes were
+    started with."""
 
     def check(self) -> None:
         most = self.max_replicas if self.max_replicas is not None else self.replicas
@@ -172,9 +182,11 @@ def deploy(settings: Settings, options: ServeOptions, *, same_machine: bool) -> 
     """Deploy the kb app on the connected cluster; returns its URL once every replica is ready.
 
     Runs inside :func:`kb.scale.cluster.connected`. ``same_machine``: every node runs on this
-    machine (a local instance, or a cluster on loopback): one HTTP proxy, on the head, and the
-    replicas share the cores. Serve's access log is off: it would write
-    the staff search's query string (what a citizen said) in clear; kb's own logs drop it.
+    machine (a local instance, or a cluster on loopback): one HTTP ingress (HAProxy or Serve's
+    proxy, as the cluster was started), on the head, and the replicas share the cores; each
+    replica behind HAProxy listens on ``options.host`` too, on a port of its own. Serve's access
+    log is off: it would write the staff search's query string (what a citizen said) in clear;
+    kb's own logs drop it (and HAProxy's goes nowhere, :func:`prepare_serve_environment`).
 
     Raises:
         ClusterError: The replicas could not start (the reason of the first failure).
@@ -237,13 +249,32 @@ def run(
     Args:
         settings: As for ``kb serve``.
         address: The Ray cluster; ``None`` starts a local instance on loopback.
-        options: Replicas, autoscaling, host and port.
+        options: Replicas, autoscaling, host, port and ingress.
         on_ready: Called with the URL once every replica is ready.
+
+    A local instance's HAProxy is stopped at the end whatever stopped the rest
+    (:func:`kb.scale.cluster.stop_haproxy`).
     """
     options.check()
-    stop = threading.Event()
     cpus = max(options.replicas, options.max_replicas or 0)
     local_cpus = max(cpus, os.cpu_count() or 1) if address is None else None
+    if address is None:
+        prepare_serve_environment(options.ingress)
+    try:
+        return _serve_until_stopped(settings, address, options, local_cpus, on_ready)
+    finally:
+        if address is None and options.ingress == "haproxy":
+            stop_haproxy()
+
+
+def _serve_until_stopped(
+    settings: Settings,
+    address: str | None,
+    options: ServeOptions,
+    local_cpus: int | None,
+    on_ready: Callable[[str], None] | None,
+) -> int:
+    stop = threading.Event()
     with connected(address, num_cpus=local_cpus) as info:
         # After ray.init, which installs its own SIGTERM handler (it would exit at once and
         # leave the app on a cluster): stop in order instead.

@@ -13,7 +13,14 @@ from pydantic import SecretStr
 
 from kb.cli import build_parser, main
 from kb.errors import ClusterError
-from kb.scale.cluster import is_loopback, prepare_environment, temp_dir
+from kb.scale.cluster import (
+    haproxy_binary,
+    haproxy_folder,
+    is_loopback,
+    prepare_environment,
+    prepare_serve_environment,
+    temp_dir,
+)
 from kb.scale.data import _check_model, texts_to_embed, worker_settings
 from kb.scale.serve import ServeOptions, replica_settings
 from kb.settings import Settings
@@ -112,10 +119,81 @@ def test_a_local_instance_keeps_ray_defaults_in_its_own_folder(
     assert (chosen / "ray").is_dir()
 
 
+HAPROXY_SETTINGS = (
+    "RAY_SERVE_ENABLE_HA_PROXY",
+    "RAY_SERVE_ENABLE_DIRECT_INGRESS",
+    "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC",
+    "RAY_SERVE_HAPROXY_SOCKET_PATH",
+    "RAY_SERVE_HAPROXY_SERVER_STATE_BASE",
+    "RAY_SERVE_HAPROXY_SERVER_STATE_FILE",
+    "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH",
+    "RAY_SERVE_HAPROXY_LOG_TARGET",
+    "RAY_SERVE_HAPROXY_METRICS_ENABLED",
+    "RAY_SERVE_HAPROXY_STATS_PORT",
+    "RAY_SERVE_HAPROXY_METRICS_PORT",
+    "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S",
+)
+
+
+@pytest.fixture
+def clean_serve_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Serve ingress setting in the environment; whatever the test sets is undone."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    for name in HAPROXY_SETTINGS:
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+
+
+@pytest.mark.usefixtures("clean_serve_environment")
+def test_haproxy_keeps_its_files_private_and_logs_no_request() -> None:
+    assert haproxy_binary() is not None  # installed with ray[serve] by scripts/setup.sh
+    prepare_serve_environment("haproxy")
+    env = os.environ
+    folder = haproxy_folder()
+    assert folder.parent == temp_dir()
+    assert folder.stat().st_mode & 0o777 == 0o700  # Ray opens its admin socket to every user
+    assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
+    for name in HAPROXY_SETTINGS[2:8]:
+        assert Path(env[name]).is_relative_to(folder), name
+    # The access log (every URL, a staff search's words) goes to a socket nobody listens on.
+    assert not Path(env["RAY_SERVE_HAPROXY_LOG_TARGET"]).exists()
+    assert env["RAY_SERVE_HAPROXY_METRICS_ENABLED"] == "0"
+    stats, metrics = (
+        int(env["RAY_SERVE_HAPROXY_STATS_PORT"]),
+        int(env["RAY_SERVE_HAPROXY_METRICS_PORT"]),
+    )
+    assert stats != metrics
+    assert 8404 not in (stats, metrics)
+    assert float(env["RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S"]) < 30
+
+
+@pytest.mark.usefixtures("clean_serve_environment")
+def test_an_operators_haproxy_setting_is_kept_and_proxy_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RAY_SERVE_HAPROXY_STATS_PORT", "18404")
+    prepare_serve_environment("haproxy")
+    assert os.environ["RAY_SERVE_HAPROXY_STATS_PORT"] == "18404"
+    prepare_serve_environment("proxy")
+    assert os.environ["RAY_SERVE_ENABLE_HA_PROXY"] == "0"
+    assert os.environ["RAY_SERVE_ENABLE_DIRECT_INGRESS"] == "0"
+
+
+@pytest.mark.usefixtures("clean_serve_environment")
+def test_haproxy_without_a_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kb.scale.cluster.haproxy_binary", lambda: None)
+    with pytest.raises(ClusterError, match="--ray-ingress proxy"):
+        prepare_serve_environment("haproxy")
+    assert "RAY_SERVE_ENABLE_HA_PROXY" not in os.environ
+
+
 def test_cli_options() -> None:
     parser = build_parser()
     args = parser.parse_args(["serve", "--ray", "--replicas", "3", "--max-replicas", "5"])
     assert (args.ray, args.replicas, args.max_replicas) == ("", 3, 5)
+    assert args.ray_ingress == "proxy"
+    args = parser.parse_args(["serve", "--ray", "--ray-ingress", "haproxy"])
+    assert args.ray_ingress == "haproxy"
     args = parser.parse_args(["serve", "--ray", "10.1.2.3:6379"])
     assert args.ray == "10.1.2.3:6379"
     assert parser.parse_args(["serve"]).ray is None
