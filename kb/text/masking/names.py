@@ -279,8 +279,7 @@ def _relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
         if (
             (word.pos1, word.pos2, word.pos3) != ("名詞", "普通名詞", "一般")
             or not (
-                _KANJI_NAME_RE.fullmatch(word.surface)
-                or _HIRAGANA_NAME_RE.fullmatch(word.surface)
+                _KANJI_NAME_RE.fullmatch(word.surface) or _HIRAGANA_NAME_RE.fullmatch(word.surface)
             )
             or not _AFTER_RELATION_NAME_RE.match(context.text, end)
         ):
