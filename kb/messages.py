@@ -128,6 +128,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{problem}。行は取り込み、非公開として保存しました",
         "{problem}; the row was stored as not published",
     ),
+    "warn.value_left_out": (
+        "{problem}。行は取り込み、この値は保存していません",
+        "{problem}; the row was stored without this value",
+    ),
     "warn.url_dropped": (
         "{problem}。行は取り込み、URL は保存していません",
         "{problem}; the row was stored without the url",
@@ -325,6 +329,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "there is no sheet '{sheet}' (the workbook's sheets: {sheets})",
     ),
     "xlsx.empty": ("シート「{sheet}」は空です", "sheet '{sheet}' is empty"),
+    "xlsx.other_sheets": (
+        "シート「{sheet}」だけを読みました。ほかのシート（{sheets}）の行は取り込んでいません。"
+        "読むシートは --sheet で選べます",
+        "only sheet '{sheet}' was read; the rows of the other sheets ({sheets}) were not "
+        "stored. Choose the sheet with --sheet",
+    ),
     "xlsx.sheets_hint": (
         "（シート「{sheet}」を読みました。このブックのシート: {sheets}。別のシートは --sheet "
         "で指定できます）",

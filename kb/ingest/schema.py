@@ -151,8 +151,15 @@ def header_key(header: str) -> str:
 
 # --- values -------------------------------------------------------------------------------
 
-_TRUE = frozenset({"true", "1", "yes", "y", "公開", "はい", "○", "〇", "◯"})  # noqa: RUF001
-_FALSE = frozenset({"false", "0", "no", "n", "非公開", "いいえ", "×", "✕", "✗"})  # noqa: RUF001
+_TRUE = frozenset(
+    {"true", "1", "1.0", "yes", "y", "公開", "はい", "○", "〇", "◯"}  # noqa: RUF001
+    # as web CMS exports write it
+    | {"公開中", "掲載", "掲載中", "表示", "有効"}
+)
+_FALSE = frozenset(
+    {"false", "0", "0.0", "no", "n", "非公開", "いいえ", "×", "✕", "✗"}  # noqa: RUF001
+    | {"非掲載", "掲載終了", "公開終了", "非表示", "無効", "下書き", "公開停止", "停止"}
+)
 
 
 def parse_published(value: str) -> bool:

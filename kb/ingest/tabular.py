@@ -216,16 +216,28 @@ class _Row:
         return value
 
     def parsed(
-        self, name: str, parse: Callable[[str], str | DateReading], *, required: bool = False
+        self,
+        name: str,
+        parse: Callable[[str], str | DateReading],
+        *,
+        required: bool = False,
+        optional_value: bool = False,
     ) -> str:
-        """The field read by ``parse``: a date it read with a note is kept with a warning."""
+        """The field read by ``parse``: a date it read with a note is kept with a warning.
+
+        A value ``parse`` refuses is a row error; with ``optional_value`` (a field whose loss
+        harms nothing, such as 更新日) a warning, and the row is stored without it.
+        """
         value = self.text(name, required=required)
         if not value:
             return ""
         try:
             read = parse(value)
         except ValueError as exc:
-            self.error(name, str(exc))
+            if optional_value:
+                self.warn(name, msg("warn.value_left_out", problem=str(exc)))
+            else:
+                self.error(name, str(exc))
             return ""
         if isinstance(read, str):
             return read
@@ -322,7 +334,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
             url=row.url(),
             source=where,
             owner=owner,
-            updated=row.parsed("updated", read_faq_date),
+            updated=row.parsed("updated", read_faq_date, optional_value=True),
             expires=row.parsed("expires", read_faq_date),
         )
     return key, Document(

@@ -3,8 +3,9 @@
 This module is kb's one reader of openpyxl. A workbook is a zip archive, so it is checked
 against the zip limits (:func:`kb.ingest.limits.check_zip`) before openpyxl opens it: a zip
 bomb is refused without being inflated. It is then opened read-only with cached formula
-values, and one sheet is read: the first, or the one the column mapping (``sheet = "..."``) or
-``--sheet`` names.
+values, and one sheet is read: the first that is not hidden, or the one the column mapping
+(``sheet = "..."``) or ``--sheet`` names; other visible sheets are named in a warning, since
+their rows are not stored. A cell whose formula failed (``#N/A``) is read as empty.
 
 Cells become the text a CSV export would hold (a date cell ``YYYY-MM-DD``, a whole number
 without ``.0``), and rows go through the same mapping and validation as CSV rows
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,12 @@ from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip
 from kb.ingest.rows import TableRow
 from kb.ingest.tabular import parse_table
 from kb.messages import msg
-from kb.types import DocKind, ParseResult
+from kb.types import DocKind, ParseResult, RowError
 
+EXCEL_ERRORS = frozenset(
+    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+)
+"""What a failed formula leaves as its cached value: read as an empty cell."""
 DATE_FIELDS = frozenset({"date", "updated", "expires"})
 """Fields whose numbers are Excel day counts."""
 
@@ -41,6 +46,8 @@ class Sheet:
     name: str
     names: tuple[str, ...]
     """Every worksheet of the workbook, in order."""
+    unread: tuple[str, ...]
+    """The other visible worksheets, not read (a workbook of several sheets)."""
     date1904: bool
     """The workbook counts days from 1904 (old Mac Excel) instead of 1900."""
     rows: tuple[TableRow, ...]
@@ -84,7 +91,7 @@ def read_xlsx(
     if not sheet.rows:
         raise InputError(source, msg("xlsx.empty", sheet=sheet.name))
     try:
-        return parse_table(
+        result = parse_table(
             sheet.rows, source=source, kind=kind, limits=limits, mapping=mapping, fix=fix
         )
     except SchemaError as exc:
@@ -92,6 +99,12 @@ def read_xlsx(
             raise
         hint = msg("xlsx.sheets_hint", sheet=sheet.name, sheets=", ".join(sheet.names))
         raise SchemaError(exc.source, f"{exc.message}\n{hint}", exc.line, exc.field) from None
+    if sheet.unread and not mapping.sheet:
+        # Rows on the other sheets are not stored: say so, or they are lost without a word.
+        others = "、".join(sheet.unread)
+        note = RowError(source, 0, "", msg("xlsx.other_sheets", sheet=sheet.name, sheets=others))
+        result = replace(result, warnings=(note, *result.warnings))
+    return result
 
 
 _NUMBER_RE = re.compile(r"\d{1,7}(?:\.\d+)?")
@@ -127,6 +140,9 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         worksheets = list(book.worksheets)
         names = tuple(str(ws.title) for ws in worksheets)
         chosen, name = _choose(worksheets, names, sheet, source)
+        unread = tuple(
+            n for ws, n in zip(worksheets, names, strict=True) if _visible(ws) and ws is not chosen
+        )
         date1904 = book.epoch.year == 1904
         rows = _rows(chosen, name=name, source=source, max_cells=limits.max_sheet_cells)
     except InputError:
@@ -136,22 +152,30 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         raise InputError(source, msg("xlsx.unreadable", problem=problem)) from None
     finally:
         book.close()
-    return Sheet(name=name, names=names, date1904=date1904, rows=tuple(rows))
+    return Sheet(name=name, names=names, unread=unread, date1904=date1904, rows=tuple(rows))
 
 
 def _choose(
     worksheets: list[Any], names: tuple[str, ...], sheet: str, source: str
 ) -> tuple[Any, str]:
-    """The worksheet named ``sheet`` (the first if ``""``) and its name as written."""
+    """The worksheet named ``sheet`` and its name as written; without a name, the first sheet
+    that is not hidden (a hidden sheet is most often an old version or a lookup list)."""
     if not worksheets:
         raise InputError(source, msg("xlsx.empty", sheet=sheet or "-"))
     if not sheet:
+        for ws, name in zip(worksheets, names, strict=True):
+            if _visible(ws):
+                return ws, name
         return worksheets[0], names[0]
     wanted = _key(sheet)
     for ws, name in zip(worksheets, names, strict=True):
         if _key(name) == wanted:
             return ws, name
     raise InputError(source, msg("xlsx.no_sheet", sheet=sheet, sheets=", ".join(names)))
+
+
+def _visible(ws: Any) -> bool:
+    return getattr(ws, "sheet_state", "visible") == "visible"
 
 
 def _key(name: str) -> str:
@@ -207,4 +231,7 @@ def _cell_text(value: object) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.15g}"
-    return str(value).strip()
+    text = str(value).strip()
+    if text in EXCEL_ERRORS:
+        return ""  # a formula that failed (#N/A of a lookup): no value, never the error's text
+    return text

@@ -143,6 +143,9 @@ def test_a_city_export_goes_in_with_one_mapping_file_in_one_run(
         assert by_id["case:2024-0005"][0] == "2019-04-30"  # text H31.4.30
     # The counts tell the truth, in Japanese; every warning is listed with its line.
     warnings = UNKNOWN_CHANNEL_ROWS + 3  # + 来庁→窓口, 更新日 not stored, 担当者 not stored
+    if suffix == ".xlsx":
+        warnings += 1  # the 集計 sheet was not read
+        assert "シート「相談記録」だけを読みました。ほかのシート（集計）の行は" in out
     assert f"保存 30 件（新規 30・更新 0）、変更なし 0 件、警告 {warnings} 件、エラー 0 件" in out
     assert out.count("  警告: ") == warnings
     assert "相談経路「来庁」を「窓口」として取り込みました（9 行）" in out

@@ -138,6 +138,15 @@ def test_undetectable_kind_is_a_schema_error(headers: list[str]) -> None:
         ("いいえ", False),
         ("×", False),
         ("１", True),
+        # as web CMS and float exports write it
+        ("公開中", True),
+        ("掲載", True),
+        ("表示", True),
+        ("1.0", True),
+        ("下書き", False),
+        ("非表示", False),
+        ("掲載終了", False),
+        ("0.0", False),
     ],
 )
 def test_parse_published(value: str, expected: bool) -> None:

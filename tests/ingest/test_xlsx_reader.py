@@ -86,6 +86,55 @@ def test_the_first_sheet_is_read_unless_one_is_named(tmp_path: Path) -> None:
     assert "シート「表紙」を読みました。このブックのシート: 表紙, FAQ" in columns.value.message
 
 
+def test_a_hidden_sheet_is_passed_over_and_other_sheets_are_named(tmp_path: Path) -> None:
+    path = _book(
+        tmp_path / "book.xlsx",
+        {
+            "旧版": [["番号", "質問", "回答"], ["1001", "【旧】住民票", "1通250円"]],
+            "FAQ": FAQ_ROWS,
+            "集計": [["区分", "件数"]],
+        },
+    )
+    book = openpyxl.load_workbook(path)
+    book["旧版"].sheet_state = "hidden"
+    book.save(path)
+    with language("ja"):
+        result = read_xlsx(path)
+    assert [d.title for d in result.documents] == ["住民票はどこで取れますか", "粗大ごみの出し方"]
+    # The rows of the visible sheet not read are not lost without a word.
+    (note,) = result.warnings
+    assert "シート「FAQ」だけを読みました。ほかのシート（集計）の行は取り込んでいません" in (
+        note.message
+    )
+    # A sheet chosen by name is read, hidden or not, and nothing is said of the others.
+    chosen = read_xlsx(path, mapping=ColumnMapping(sheet="旧版"))
+    assert [d.title for d in chosen.documents] == ["【旧】住民票"]
+    assert chosen.warnings == ()
+
+
+def test_a_failed_formula_is_an_empty_cell_and_a_bad_update_date_a_warning(
+    tmp_path: Path,
+) -> None:
+    rows: list[list[object]] = [
+        ["番号", "質問", "回答", "担当課", "更新日"],
+        ["F1", "住民票", "市民課で取れます。", "#N/A", "未定"],
+        ["F2", "粗大ごみ", "申し込みます。", "ごみ減量推進課", "2024/4/1"],
+    ]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    book = openpyxl.load_workbook(path)
+    book["FAQ"]["D2"].data_type = "e"  # as Excel stores a VLOOKUP that found nothing
+    book.save(path)
+    with language("ja"):
+        result = read_xlsx(path)
+    assert result.errors == ()
+    first, second = result.documents
+    assert (first.departments, first.updated) == ((), "")
+    assert (second.departments, second.updated) == (("ごみ減量推進課",), "2024-04-01")
+    (warning,) = result.warnings
+    assert (warning.line, warning.field) == (2, "updated")
+    assert "行は取り込み、この値は保存していません" in warning.message
+
+
 def test_a_cell_past_the_header_is_a_row_error(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["id", "question", "answer"],
