@@ -124,6 +124,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "相談経路「{value}」を「{channel}」として取り込みました（{rows} 行）",
         "channel '{value}' was read as '{channel}' ({rows} row(s))",
     ),
+    "warn.department_read": (
+        "担当課「{value}」を「{names}」として取り込みました（{rows} 行）",
+        "department '{value}' was read as '{names}' ({rows} row(s))",
+    ),
     "warn.published_kept": (
         "{problem}。行は取り込み、非公開として保存しました",
         "{problem}; the row was stored as not published",

@@ -277,6 +277,53 @@ def split_multi(value: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
+_DEPARTMENT_SPLIT_RE = re.compile(f"[{re.escape(MULTI_SEPARATORS)}\n\r\uff0f/]")
+# Contact details written into the department cell: （内線1234）, (TEL 0123-45-6789), 電話：...
+_CONTACT_WORDS = "内線|電話|TEL|Tel|tel|FAX|Fax|fax|メール|直通|代表"
+_BRACKETED_CONTACT_RE = re.compile(
+    f"[\uff08(][^\uff08\uff09()]*(?:\\d|[\uff10-\uff19]|{_CONTACT_WORDS}|@)"
+    "[^\uff08\uff09()]*[\uff09)]"
+)
+_TRAILING_CONTACT_RE = re.compile(
+    f"[\\s\u3000]*(?:{_CONTACT_WORDS})[\\s\u3000:\uff1a]*[\\d\uff10-\uff19].*$"
+)
+_DEPARTMENT_ENDS = ("課", "室", "局", "部", "所", "センター", "委員会", "館", "事務局")
+_UNIT_ENDS = ("課", "室", "所", "センター", "館")
+_SECTION_ENDS = ("係", "担当", "グループ", "チーム", "班")
+
+
+def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
+    """The departments of a department cell, as a city's export writes them.
+
+    Besides the separators of :func:`split_multi`, a line break or a slash separates two
+    departments, and so does ・ between two names that each end like a department
+    (``市民課・保険年金課``; ``子ども・子育て支援課`` is one). Contact details written into the
+    cell are left out (``市民課（内線1234）``, ``税務課 TEL 0123-45-6789``), a section after its
+    department gives the department (``市民課 住民記録係`` → ``市民課``), and a department after
+    its division gives the department (``福祉部 障害福祉課`` → ``障害福祉課``): the department is
+    what routing and the directory know.
+    """
+    items = [value] if isinstance(value, str) else list(value)
+    names: list[str] = []
+    for item in items:
+        for part in _DEPARTMENT_SPLIT_RE.split(item):
+            part = _BRACKETED_CONTACT_RE.sub("", part)
+            part = _TRAILING_CONTACT_RE.sub("", part).strip()
+            pieces = [p.strip() for p in part.split("\u30fb")]
+            if len(pieces) > 1 and all(p.endswith(_DEPARTMENT_ENDS) for p in pieces):
+                names.extend(pieces)
+                continue
+            words = part.split()
+            if len(words) == 2:
+                first, second = words
+                if first.endswith(_DEPARTMENT_ENDS) and second.endswith(_SECTION_ENDS):
+                    part = first
+                elif first.endswith(("部", "局")) and second.endswith(_UNIT_ENDS):
+                    part = second
+            names.append(part)
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
 def parse_id(value: str) -> str:
     """Parse a record id: NFKC-normalised (a full-width ``F0001`` is ``F0001``).
 

@@ -33,6 +33,7 @@ from kb.ingest.schema import (
     DateReading,
     channel_synonym,
     check_length,
+    department_names,
     header_key,
     parse_channel,
     parse_id,
@@ -202,6 +203,8 @@ class _Row:
     warnings: list[RowError] = field(default_factory=list)
     channels: list[tuple[str, str]] = field(default_factory=list)
     """Channels read through a synonym: ``(as written, channel)``."""
+    rewritten: list[tuple[str, str]] = field(default_factory=list)
+    """Department cells read as other names: ``(as written, as stored)``."""
 
     def text(self, name: str, *, required: bool = False) -> str:
         raw = self.values.get(name, "")
@@ -283,6 +286,18 @@ class _Row:
             return ()
         return split_multi(raw)
 
+    def departments(self, name: str) -> tuple[str, ...]:
+        """The departments of a department cell (:func:`kb.ingest.schema.department_names`);
+        one read other than as written is noticed once per file and spelling."""
+        raw = self.values.get(name, "")
+        if not self.short_enough(name, raw if isinstance(raw, str) else "|".join(raw)):
+            return ()
+        names = department_names(raw)
+        if names != split_multi(raw):
+            written = raw if isinstance(raw, str) else "|".join(raw)
+            self.rewritten.append((" ".join(written.split()), "、".join(names)))
+        return names
+
     def short_enough(self, name: str, value: str) -> bool:
         """Whether ``value`` is within its field's length limit (else a row error)."""
         try:
@@ -328,7 +343,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
             kind="faq",
             title=row.text("question", required=True),
             body=row.text("answer", required=True),
-            departments=row.multi("department") or ((owner,) if owner else ()),
+            departments=row.departments("department") or ((owner,) if owner else ()),
             category=row.text("category"),
             published=row.flag("published", parse_published),
             url=row.url(),
@@ -342,7 +357,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
         kind="case",
         title=row.text("summary", required=True),
         body=row.text("resolution", required=True),
-        departments=row.multi("departments"),
+        departments=row.departments("departments"),
         category=row.text("category"),
         date=row.parsed("date", read_date, required=True),
         published=False,
@@ -367,6 +382,8 @@ class _Builder:
     warnings: list[RowError] = field(default_factory=list)
     channels: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """Channels read through a synonym: ``(as written, channel)`` → ``[first line, rows]``."""
+    rewritten: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """Department cells read as other names: ``(as written, as stored)`` → ``[line, rows]``."""
     noticed: set[str] = field(default_factory=set)
 
     def notice_columns(self, columns: ColumnMap, line: int) -> None:
@@ -400,6 +417,8 @@ class _Builder:
         self.warnings.extend(row.warnings)
         for value, channel in row.channels:
             self.channels.setdefault((value, channel), [line, 0])[1] += 1
+        for written, stored in row.rewritten:
+            self.rewritten.setdefault((written, stored), [line, 0])[1] += 1
         if isinstance(record, Department):
             self.departments.append(record)
         else:
@@ -427,4 +446,12 @@ class _Builder:
                 msg("warn.channel_mapped", value=value, channel=channel, rows=rows),
             )
             for (value, channel), (first, rows) in self.channels.items()
+        ] + [
+            RowError(
+                self.source,
+                first,
+                "department",
+                msg("warn.department_read", value=written, names=stored, rows=rows),
+            )
+            for (written, stored), (first, rows) in self.rewritten.items()
         ]

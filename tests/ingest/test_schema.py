@@ -6,6 +6,7 @@ from kb.errors import SchemaError
 from kb.ingest.columns import detect_kind, map_columns
 from kb.ingest.schema import (
     SPECS,
+    department_names,
     header_key,
     parse_channel,
     parse_date,
@@ -235,3 +236,25 @@ def test_parse_url_refuses_other_schemes() -> None:
     assert parse_url("") == ""
     with pytest.raises(ValueError, match="http"):
         parse_url("javascript:alert(1)")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("市民課", ("市民課",)),
+        ("市民課 住民記録係（内線1234）", ("市民課",)),
+        ("ごみ減量推進課 TEL 0123-45-6789", ("ごみ減量推進課",)),
+        ("介護保険課 (直通 0120-00-0000)", ("介護保険課",)),
+        ("環境課\u3000環境保全係", ("環境課",)),
+        ("保健センター 母子保健係", ("保健センター",)),
+        ("福祉部 障害福祉課", ("障害福祉課",)),
+        ("市民課／保険年金課", ("市民課", "保険年金課")),
+        ("市民課\n保険年金課", ("市民課", "保険年金課")),
+        ("市民課・保険年金課", ("市民課", "保険年金課")),
+        ("子ども・子育て支援課", ("子ども・子育て支援課",)),
+        ("市民課、税務課|市民課", ("市民課", "税務課")),
+        ("  ", ()),
+    ],
+)
+def test_department_names(value: str, expected: tuple[str, ...]) -> None:
+    assert department_names(value) == expected

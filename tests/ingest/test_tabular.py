@@ -212,6 +212,50 @@ def test_bad_optional_faq_value_is_a_warning_and_the_row_is_kept_safely(
     assert message in warning.message
 
 
+def test_department_cells_as_city_exports_write_them() -> None:
+    text = (
+        "id,question,answer,department\n"
+        "F1,q,a,市民課 住民記録係（内線1234）\n"
+        "F2,q,a,市民課 住民記録係（内線1234）\n"
+        'F3,q,a,"税務課（電話：0123-45-6709 内線2009）"\n'
+        'F4,q,a,"市民課\n保険年金課"\n'
+        "F5,q,a,市民課・保険年金課\n"
+        "F6,q,a,子ども・子育て支援課\n"
+        "F7,q,a,福祉部 障害福祉課\n"
+        "F8,q,a,市民課\n"
+    )
+    result = parse_csv(text, source="faq.csv")
+    assert result.errors == ()
+    assert [d.departments for d in result.documents] == [
+        ("市民課",),
+        ("市民課",),
+        ("税務課",),
+        ("市民課", "保険年金課"),
+        ("市民課", "保険年金課"),
+        ("子ども・子育て支援課",),  # one department with a ・ in its name
+        ("障害福祉課",),
+        ("市民課",),
+    ]
+    # One notice per spelling, with its first line and its rows; none for F6 and F8.
+    notices = [(w.line, w.field, w.message) for w in result.warnings]
+    assert notices[0] == (
+        2,
+        "department",
+        "department '市民課 住民記録係（内線1234）' was read as '市民課' (2 row(s))",
+    )
+    assert [line for line, _, _ in notices] == [2, 4, 5, 7, 9]  # F4 spans lines 5-6
+
+
+def test_bad_update_date_is_a_warning_but_a_bad_deadline_an_error() -> None:
+    text = "id,question,answer,updated,expires\nF1,q,a,未定,\nF2,q,a,,未定\n"
+    result = parse_csv(text, source="faq.csv")
+    assert [(d.doc_id, d.updated) for d in result.documents] == [("faq:F1", "")]
+    assert [(w.line, w.field) for w in result.warnings] == [(2, "updated")]
+    assert "the row was stored without this value" in result.warnings[0].message
+    # Ignoring a 公開期限 kb cannot read could publish the entry past its deadline.
+    assert [(e.line, e.field) for e in result.errors] == [(3, "expires")]
+
+
 def test_bad_case_channel_is_a_warning_but_an_empty_date_an_error() -> None:
     text = "id,date,channel,summary,resolution\nC1,,FAX,s,r\nC2,2024-04-01,FAX,s,r\n"
     result = parse_csv(text, source="c.csv")
