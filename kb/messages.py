@@ -314,8 +314,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "more than {limit} records (max_rows_per_file); the file was not stored",
     ),
     "files.duplicate_id": (
-        "ID {doc_id} が重複しています。後のものを保存しました",
-        "duplicate id {doc_id}; the later one wins",
+        "ID {doc_id} は {first} にもあります。この行を保存し、{first} の行は取り込んでいません",
+        "id {doc_id} is also in {first}; this row was stored and the one of {first} was not",
     ),
     "files.undecodable": (
         "文字コードを判別できません: UTF-8 でも Shift_JIS/CP932 でもありません（{codec} として"

@@ -156,8 +156,10 @@ def ingest(
         warnings.extend((raw, w) for w in result.warnings)
         for doc in result.documents:
             if doc.doc_id in documents:
-                message = msg("files.duplicate_id", doc_id=doc.doc_id)
-                errors.append((raw, RowError(doc.source, 0, "id", message)))
+                # The later row is stored: a warning (errors count rows that were not).
+                earlier = Path(documents[doc.doc_id].source).name  # file:line, no folder
+                message = msg("files.duplicate_id", doc_id=doc.doc_id, first=earlier)
+                warnings.append((raw, RowError(doc.source, 0, "id", message)))
             documents[doc.doc_id] = doc
         for dept in result.departments:
             departments[dept.name] = dept

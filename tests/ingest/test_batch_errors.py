@@ -120,3 +120,24 @@ def test_file_over_the_row_limit_is_refused_whole(
     assert "big.csv:7" in str(err)
     assert "more than 5 records" in str(err)
     store.close()
+
+
+def test_an_id_in_two_files_of_one_run_is_a_warning_naming_both(
+    tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    first, second = tmp_path / "city-a.csv", tmp_path / "city-b.csv"
+    first.write_text(GOOD_FAQ, encoding="utf-8")
+    second.write_text(GOOD_FAQ.replace("市民課の窓口", "本庁舎の窓口"), encoding="utf-8")
+    store = Store(tmp_path / "kb.sqlite")
+    try:
+        report = ingest([first, second], store, tokenizer=tokenizer)
+        # The later file's rows are stored; the warning says so and names the earlier row.
+        assert report.errors == ()
+        notes = [str(w) for w in report.warnings if w.field == "id"]
+        assert len(notes) == 2
+        assert "id faq:F1 is also in city-a.csv:2; this row was stored" in notes[0]
+        assert notes[0].startswith(f"{second}:2")
+        stored = store.get_documents(["faq:F1"])["faq:F1"]
+        assert "本庁舎の窓口" in stored.body
+    finally:
+        store.close()
