@@ -5,7 +5,8 @@ against the zip limits (:func:`kb.ingest.limits.check_zip`) before openpyxl open
 bomb is refused without being inflated. It is then opened read-only with cached formula
 values, and one sheet is read: the first that is not hidden, or the one the column mapping
 (``sheet = "..."``) or ``--sheet`` names; other visible sheets are named in a warning, since
-their rows are not stored. A cell whose formula failed (``#N/A``) is read as empty.
+their rows are not stored. A cell whose formula failed (``#N/A``) is read as empty, and a cell
+merged down one column gives its value to every row it covers.
 
 Cells become the text a CSV export would hold (a date cell ``YYYY-MM-DD``, a whole number
 without ``.0``), and rows go through the same mapping and validation as CSV rows
@@ -18,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -212,7 +214,88 @@ def _rows(ws: Any, *, name: str, source: str, max_cells: int) -> list[TableRow]:
                         limit=max_cells,
                     ),
                 )
-    return [(number, cells + [""] * (width - len(cells))) for number, cells in found]
+    padded = [(number, cells + [""] * (width - len(cells))) for number, cells in found]
+    _fill_merged_down(ws, padded, source=source, max_cells=max_cells)
+    return list(padded)
+
+
+def _fill_merged_down(
+    ws: Any, rows: list[tuple[int, list[str]]], *, source: str, max_cells: int
+) -> None:
+    """Give every row of a cell merged down a column the merged cell's value.
+
+    Excel keeps the value of a merged cell in its top cell only: a category written once for a
+    block of rows (セルの結合) would reach the first row of the block and leave the others empty.
+    Only merges within one column are filled: a merge across columns is a title or a wide
+    answer, whose copies would land in other fields. The merges are read from the sheet's XML
+    (openpyxl does not give them to a read-only sheet), and the cells filled are counted against
+    the same budget as the cells read.
+    """
+    from openpyxl.utils import range_boundaries  # type: ignore[import-untyped, unused-ignore]
+    from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
+    from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
+
+    if not rows:
+        return
+    merge_tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
+    data_tag = f"{{{SHEET_MAIN_NS}}}sheetData"
+    merges: list[tuple[int, int, int]] = []  # (column, first row, last row), 1-based
+    data = None
+    if not _has_merges(ws):
+        return
+    with ws._get_source() as xml:  # the sheet's part of the archive, as openpyxl opens it
+        for event, element in iterparse(xml, events=("start", "end")):
+            if event == "start":
+                if element.tag == data_tag:
+                    data = element
+                continue
+            if element.tag == merge_tag:
+                first_col, first_row, last_col, last_row = range_boundaries(element.get("ref"))
+                if first_col == last_col and last_row > first_row:
+                    merges.append((first_col, first_row, last_row))
+            elif data is not None and element is not data and len(data) > 64:
+                data.clear()  # the rows read past: this pass holds no more than a few
+    if not merges:
+        return
+    numbers = [number for number, _ in rows]
+    width = len(rows[0][1])
+    filled = 0
+    for column, first_row, last_row in merges:
+        if column > width:
+            continue
+        top = bisect_left(numbers, first_row)
+        if top == len(numbers) or numbers[top] != first_row:
+            continue  # the merged cell's row is blank: nothing to give
+        value = rows[top][1][column - 1]
+        k = top + 1
+        while k < len(numbers) and numbers[k] <= last_row:
+            cells = rows[k][1]
+            if not cells[column - 1]:
+                cells[column - 1] = value
+                filled += 1
+                if filled > max_cells:
+                    raise InputError(
+                        source,
+                        msg(
+                            "limits.sheet_cells",
+                            sheet=ws.title,
+                            row=numbers[k],
+                            count=filled,
+                            limit=max_cells,
+                        ),
+                    )
+            k += 1
+
+
+def _has_merges(ws: Any) -> bool:
+    """Whether the sheet's XML has a merged cell: a byte scan, far cheaper than parsing it."""
+    tail = b""
+    with ws._get_source() as xml:
+        while chunk := xml.read(1 << 20):
+            if b"mergeCell " in tail + chunk:
+                return True
+            tail = chunk[-16:]
+    return False
 
 
 def _cell_text(value: object) -> str:

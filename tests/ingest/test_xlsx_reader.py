@@ -135,6 +135,38 @@ def test_a_failed_formula_is_an_empty_cell_and_a_bad_update_date_a_warning(
     assert "行は取り込み、この値は保存していません" in warning.message
 
 
+def test_a_category_merged_down_its_block_reaches_every_row(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["よくある質問（みどり野市）"],  # a title merged across the columns: not copied
+        [],
+        ["番号", "カテゴリ", "質問", "回答"],
+        ["F1", "ごみ・リサイクル", "粗大ごみ", "申し込みます。"],
+        ["F2", None, "資源ごみ", "水曜日です。"],
+        [],  # a blank row inside the block
+        ["F3", None, "生ごみ", "月・木です。"],
+        ["F4", "届出", "転入", "14日以内です。"],
+        ["F5", None, "転出", "市民課です。"],
+        ["F6", None, "婚姻届", "24時間受け付けます。"],
+    ]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    book = openpyxl.load_workbook(path)
+    sheet = book["FAQ"]
+    sheet.merge_cells("A1:D1")
+    sheet.merge_cells("B4:B7")
+    sheet.merge_cells("B8:B9")  # F6 (row 10) is outside the merge: it stays empty
+    book.save(path)
+    result = read_xlsx(path)
+    assert result.errors == ()
+    assert [(d.doc_id, d.category) for d in result.documents] == [
+        ("faq:F1", "ごみ・リサイクル"),
+        ("faq:F2", "ごみ・リサイクル"),
+        ("faq:F3", "ごみ・リサイクル"),
+        ("faq:F4", "届出"),
+        ("faq:F5", "届出"),
+        ("faq:F6", ""),
+    ]
+
+
 def test_a_cell_past_the_header_is_a_row_error(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["id", "question", "answer"],
