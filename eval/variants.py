@@ -5,13 +5,15 @@ Usage::
     .venv/bin/python eval/variants.py ../shared/eval/municipal-faq-dev \\
         --out data/eval-variants/municipal-faq-dev [--seed 13]
     .venv/bin/kb eval data/eval-variants/municipal-faq-dev --modes lexical,dense,hybrid \\
-        --queries queries.jsonl,queries-kana.jsonl,queries-mixed.jsonl,queries-typo.jsonl
+        --queries queries.jsonl,queries-kana.jsonl,queries-hira.jsonl,queries-mixed.jsonl,queries-typo.jsonl
 
 The output folder is a BEIR dataset ``kb eval`` runs on: ``corpus.jsonl`` and ``qrels/`` copied
 from the source, ``queries.jsonl`` as written (copied byte for byte), and one queries file per
 variant with the same ids and fields (``department`` included), only ``text`` rewritten:
 
 - ``queries-kana.jsonl``: every word containing a kanji replaced by its hiragana reading;
+- ``queries-hira.jsonl``: the kana variant with its katakana in hiragana too, as a phone
+  without conversion types loanwords (まいなんばーかーど);
 - ``queries-mixed.jsonl``: every second content word in hiragana, counted in order from the
   first (the 1st, 3rd, 5th...), with the rule of the kana variant (its reading if it contains
   a kanji; kana and latin words are already typed as they are);
@@ -50,7 +52,7 @@ from typing import Any
 
 from kb.text.kana import has_kanji, to_hiragana
 
-VARIANTS = ("kana", "mixed", "typo")
+VARIANTS = ("kana", "hira", "mixed", "typo")
 DEFAULT_SEED = 13
 CONTENT_POS1 = frozenset({"名詞", "動詞", "形容詞", "副詞"})
 """Nouns, verbs, adjectives and adverbs, as UniDic's first POS level names them (so not the
@@ -120,6 +122,14 @@ def kana_variant(text: str, words: list[Word]) -> str:
     return _splice(text, words, _unconverted)
 
 
+def hira_variant(text: str, words: list[Word]) -> str:
+    """The kana variant with its katakana in hiragana too (ー stays, as a phone types it)."""
+    return "".join(
+        chr(ord(ch) - 0x60) if "\u30a1" <= ch <= "\u30f6" else ch
+        for ch in kana_variant(text, words)
+    )
+
+
 def mixed_variant(text: str, words: list[Word]) -> str:
     """Every second content word (the 1st, 3rd, 5th...) unconverted; the others as written."""
     every_second = {id(w) for w in [w for w in words if w.content][0::2]}
@@ -146,10 +156,11 @@ def typo_variant(text: str, words: list[Word], rng: random.Random) -> str:
 def make_variants(
     text: str, analyzer: Callable[[str], list[Word]], rng: random.Random
 ) -> dict[str, str]:
-    """The three variants of one query text."""
+    """The four variants of one query text."""
     words = analyzer(text)
     return {
         "kana": kana_variant(text, words),
+        "hira": hira_variant(text, words),
         "mixed": mixed_variant(text, words),
         "typo": typo_variant(text, words, rng),
     }

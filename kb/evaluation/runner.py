@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 DEFAULT_MODE = "hybrid"
 PIPELINE_VERSION = "6"
 """Bump when chunking, lexical indexing or what a build holds changes, to invalidate cached
-evaluation indexes (6: the department model, kb.index.routing)."""
+evaluation indexes (6: the department model, kb.index.routing). The reading field's own
+versions (:func:`kb.index.readings.cache_version`) are part of the key as well."""
 
 EVAL_MODES: dict[str, SearchConfig] = {
     "lexical": SearchConfig(mode="lexical"),
@@ -67,6 +68,7 @@ def prepare_index(dataset: Dataset, embedder: Embedder, settings: Settings) -> P
     """Return the index root of ``dataset`` for ``embedder``, building it if not cached."""
     from kb.index.builder import build_index
     from kb.index.folder import IndexRoot
+    from kb.index.readings import cache_version
     from kb.ingest.chunking import chunk_document
     from kb.store import EmbeddingCache, Store
     from kb.text.mecab import MeCabTokenizer
@@ -77,6 +79,7 @@ def prepare_index(dataset: Dataset, embedder: Embedder, settings: Settings) -> P
             dataset.content_hash,
             _slug(embedder.model_id),
             _slug(f"{TOKENIZER_VERSION}.{NORMALIZER_VERSION}.{PIPELINE_VERSION}"),
+            _slug(cache_version()),
         ]
     )
     root = settings.data_dir / "eval-cache" / key

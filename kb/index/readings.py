@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from kb.errors import IndexError_
 from kb.index.lexical import BM25Params, LexicalIndex
 from kb.store import text_hash
-from kb.text.kana import grams, has_kanji, is_hiragana
+from kb.text.kana import grams, has_kanji, is_hiragana, is_katakana_word
 from kb.text.masking import strip_placeholders
 from kb.text.mecab import TOKENIZER_VERSION, Reading
 
@@ -105,6 +105,11 @@ def _has_kanji(text: str) -> bool:
     return has_kanji(text)
 
 
+@lru_cache(maxsize=1 << 16)
+def _is_katakana(text: str) -> bool:
+    return is_katakana_word(text)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The corpus's own words, for query rewriting (see the module docstring)."""
@@ -163,7 +168,9 @@ class TextReadings:
     """Its words and compounds as written, in order, once per occurrence."""
     spellings: tuple[tuple[str, str], ...]
     """``(kana reading, written form)`` of those read all in kana, in order; the form is
-    ``""`` where it has no kanji (written in kana: counts against converting the reading)."""
+    ``""`` where it is written in hiragana (counts against converting the reading). A word in
+    katakana is a written form like one with kanji: a query typed on a phone without
+    conversion has its loanwords in hiragana too (まいなんばーかーど for マイナンバーカード)."""
 
 
 def text_readings(readings: Sequence[Reading]) -> TextReadings:
@@ -186,9 +193,10 @@ def _compounds(run: list[Reading], words: list[str], spellings: list[tuple[str, 
         return
     kana_ok = [_is_reading(r.kana) for r in run]
     kanji = [_has_kanji(r.surface) for r in run]
+    katakana = [_is_katakana(r.surface) for r in run]
     for i in range(len(run)):
         surface = reading = ""
-        has_term, all_kana, any_kanji = False, True, False
+        has_term, all_kana, any_kanji, all_katakana = False, True, False, True
         for j in range(i, min(len(run), i + MAX_RUN)):
             r = run[j]
             surface += r.surface
@@ -196,12 +204,14 @@ def _compounds(run: list[Reading], words: list[str], spellings: list[tuple[str, 
             has_term = has_term or bool(r.term)
             all_kana = all_kana and kana_ok[j]
             any_kanji = any_kanji or kanji[j]
+            all_katakana = all_katakana and katakana[j]
             if not has_term:
                 continue
             words.append(surface)
             if all_kana and len(reading) >= MIN_READING:
-                # Written in kana in the corpus (""): counts against converting it.
-                spellings.append((reading, surface if any_kanji else ""))
+                # Written in hiragana in the corpus (""): counts against converting it.
+                written = any_kanji or all_katakana
+                spellings.append((reading, surface if written else ""))
 
 
 class ReadingsBuilder:
@@ -306,7 +316,7 @@ def _occurrences(streams: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
 
 # --- the readings cache ------------------------------------------------------------------------
 
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 """Bump when :class:`TextReadings`, its encoding, or the text handed to MeCab changes (older
 rows are then ignored). :data:`READINGS_VERSION` and the tokenizer's version are part of the
 key already."""

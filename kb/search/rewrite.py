@@ -16,7 +16,9 @@ MeCab reads 「交交通」 as 交 + 交通. Before a query is embedded and toke
    (:meth:`QueryRewriter._restore_pair`); then
 2. turns runs of hiragana into the kanji the corpus writes for them
    (:attr:`Vocabulary.conversions <kb.index.readings.Vocabulary.conversions>`), choosing the
-   segmentation that converts the most characters, longest words first. Characters inside a
+   segmentation that converts the most characters, longest words first; and loanwords typed
+   in hiragana on a phone (まいなんばーかーど) into the katakana the corpus writes, as whole
+   words of the query only. Characters inside a
    word typed with kanji (its okurigana) are left alone, and so is grammar: kana that MeCab
    reads as particles, auxiliaries and light verbs only (「オープンしない」 never becomes
    オープン市内; :func:`kb.text.kana.is_grammar`).
@@ -50,6 +52,8 @@ CONTEXT_RATIO = 8.0
 """How much better the corpus's chunks must support a two-kanji word than the lone kanji
 typed, for the word to replace it: a typo is rarer than a word typed as meant. Chosen on typos
 made in the corpora's own FAQ questions (``eval/tune_typos.py``), not on queries."""
+_LOANWORD_MARKS = frozenset("ーぁぃぅぇぉゎゔ")
+"""Kana only loanwords have in hiragana (the long-vowel mark, small vowels)."""
 _FUNCTION_POS = frozenset({"助詞", "助動詞"})
 _PAIR_POS = frozenset({"名詞", "接頭辞", "接尾辞"})
 """What a lone kanji left of a two-kanji word is read as: a verb stem (「入て」) is a dropped
@@ -131,6 +135,9 @@ class QueryRewriter:
         self.keep_grammar = keep_grammar
         self._conversions = vocabulary.conversions
         self._words = vocabulary.words
+        self._loanwords = frozenset(k for k, v in self._conversions.items() if is_katakana_word(v))
+        """Readings the corpus writes in katakana: converted only as whole words of the query,
+        and never where the corpus also writes the word in hiragana (はがき and ハガキ)."""
         self._longest = max((len(k) for k in self._conversions), default=0)
         deletions: dict[str, list[str]] = defaultdict(list)
         targets = [
@@ -381,12 +388,14 @@ class QueryRewriter:
             return text, []
         protected = [False] * len(text)
         inside = [False] * (len(text) + 1)
+        boundary = [False] * (len(text) + 1)
         grammar = [False] * len(text)
         located = _located(text, readings)
         # A query of grammar alone (「しない」, 「ですか」) has no phrase for one to start.
         content = any(r.term for r in readings)
         for k, w in enumerate(located):
             surface = w.reading.surface
+            boundary[w.start] = boundary[w.end] = True
             if has_kanji(surface):
                 protected[w.start : w.end] = [True] * (w.end - w.start)
             elif surface in self._words and surface not in self._conversions:
@@ -413,18 +422,33 @@ class QueryRewriter:
             j = i
             while j < len(text) and not protected[j] and is_hiragana(text[j]):
                 j += 1
-            out.append(self._convert_run(text[i:j], inside[i : j + 1], free[i : j + 1], pairs))
+            # The run's own ends are whole-word ends, whatever MeCab made of the kana.
+            whole = [True, *boundary[i + 1 : j], True]
+            run = text[i:j]
+            out.append(self._convert_run(run, inside[i : j + 1], free[i : j + 1], whole, pairs))
             i = j
         return "".join(out), pairs
 
     def _convert_run(
-        self, run: str, inside: list[bool], free: list[int], pairs: list[tuple[str, str]]
+        self,
+        run: str,
+        inside: list[bool],
+        free: list[int],
+        whole: list[bool],
+        pairs: list[tuple[str, str]],
     ) -> str:
         """Convert the pieces of a hiragana run that cover the most characters.
 
         ``inside[i]``: a piece may not start or end at ``i``, inside a word the corpus writes
         in kana. ``free[i]``: how many characters before ``i`` are no grammar; a piece made
-        of grammar alone (no such character) is not converted.
+        of grammar alone (no such character) is not converted. ``whole[i]``: MeCab starts or
+        ends a word at ``i``. A loanword (a reading the corpus writes in katakana) is left as
+        typed where the corpus writes it in hiragana too (はがき: that spelling is the corpus's
+        already). One with a mark no native word has (ー, small ぁぃぅぇぉ: かーど, ちぇっく,
+        りふぉーむ) is converted wherever it is; others must start and end at a MeCab word
+        boundary, since they hide in ordinary kana (ころな in ところなど, べる in しらべる,
+        おふ in おふとん), and MeCab cuts unconverted loanwords unpredictably (すまほ in
+        とかすまほで stays).
         """
         n = len(run)
         covered = [0] * (n + 1)
@@ -440,6 +464,16 @@ class QueryRewriter:
                     and not inside[start]
                     and not inside[end]
                     and free[end] > free[start]
+                    and (
+                        run[start:end] not in self._loanwords
+                        or (
+                            run[start:end] not in self._words
+                            and (
+                                (whole[start] and whole[end])
+                                or not _LOANWORD_MARKS.isdisjoint(run[start:end])
+                            )
+                        )
+                    )
                 ):
                     covered[end], back[end] = covered[start] + end - start, (start, kanji)
         pieces: list[str] = []

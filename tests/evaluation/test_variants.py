@@ -67,6 +67,8 @@ def test_kana_variant_keeps_words_without_kanji(analyzer: Any) -> None:
     # Katakana words have no kanji: kept as written.
     text = "マイナンバーカードの暗証番号"
     assert variants.kana_variant(text, analyzer(text)) == "マイナンバーカードのあんしょうばんごう"
+    # The hira variant types the loanword in hiragana too, as a phone without conversion does.
+    assert variants.hira_variant(text, analyzer(text)) == "まいなんばーかーどのあんしょうばんごう"
 
 
 def test_mixed_variant_converts_every_second_content_word() -> None:

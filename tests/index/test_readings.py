@@ -72,6 +72,17 @@ def test_a_word_the_corpus_writes_in_kana_is_not_converted(tokenizer: MeCabToken
     assert vocabulary.conversions["ふるさとのうぜい"] == "ふるさと納税"
 
 
+def test_a_loanword_the_corpus_writes_in_katakana_converts_to_it(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    # A phone without conversion types マイナンバーカード as まいなんばーかーど.
+    texts = ["マイナンバーカードを紛失した。", "マイナンバーカードの更新。", "ごみの出し方。"] * 2
+    _, vocabulary = _builder(texts, tokenizer).build()
+    assert vocabulary.conversions["まいなんばーかーど"] == "マイナンバーカード"
+    assert vocabulary.conversions["かーど"] == "カード"
+    assert "ごみ" not in vocabulary.conversions  # written in hiragana: stays as typed
+
+
 def test_the_field_is_aligned_with_the_chunks(tokenizer: MeCabTokenizer) -> None:
     builder = ReadingsBuilder(2)
     builder.add(tokenizer.readings("住民票"), tokenizer.readings("コンビニで取れます。"))

@@ -68,6 +68,31 @@ def test_half_converted_queries_and_okurigana(rewriter: QueryRewriter) -> None:
     assert rewriter.rewrite("申しない").text == "申しない"
 
 
+def test_a_loanword_typed_in_hiragana_becomes_the_corpus_katakana(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    conversions = {
+        "まいなんばーかーど": "マイナンバーカード",
+        "かーど": "カード",
+        "ころな": "コロナ",
+        "べる": "ベル",
+        "おふ": "オフ",
+        "はがき": "ハガキ",
+    }
+    rewriter = QueryRewriter(Vocabulary(conversions, {}), tokenizer)
+    assert rewriter.rewrite("まいなんばーかーど なくした").text == "マイナンバーカード なくした"
+    assert rewriter.rewrite("せんきょのはがきがとどかない").text == "せんきょのハガキがとどかない"
+    # Where the corpus writes the word in hiragana too, the typed form is its spelling already.
+    both = QueryRewriter(Vocabulary(conversions, {"はがき": 3}), tokenizer)
+    assert both.rewrite("せんきょのはがきがとどかない").text == "せんきょのはがきがとどかない"
+    # A loanword without ー or a small vowel is converted as a whole word of the query only:
+    # such kana hide in ordinary words (ところなど, しらべる, おふとん).
+    for text in ("できるところなどのしせつ", "しらべることはできますか", "おふとんのだしかた"):
+        assert rewriter.rewrite(text).text == text
+    # One with such a mark is a loanword wherever it is, however MeCab cut the kana.
+    assert rewriter.rewrite("まいなかーどをなくした").text == "まいなカードをなくした"
+
+
 def test_a_kana_word_of_the_corpus_is_never_converted_in_part(rewriter: QueryRewriter) -> None:
     assert rewriter.rewrite("ふるさと納税").text == "ふるさと納税"
 
