@@ -241,6 +241,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "見出しのない列に値があります",
         "value in a column without header",
     ),
+    "rows.preamble_skipped": (
+        "見出しの前の行（{lines} 行目）は見出しではないため読み飛ばし、この行を見出しとしました",
+        "the lines above the header (line(s) {lines}) are no header and were skipped; this line "
+        "is the header",
+    ),
     "rows.duplicate": (
         "{field}「{key}」が重複しています（最初は {first} 行目）。この行は取り込んでいません",
         "duplicate {field} '{key}' (first on line {first}); row skipped",

@@ -52,11 +52,15 @@ def table_rows(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[
 def csv_rows(text: str, source: str) -> Iterator[TableRow]:
     """The non-blank records of decoded CSV text with the physical line each starts on.
 
-    A stray quote breaks only its record (a :class:`RowError`); reading resumes after it.
+    A stray quote breaks only its record (a :class:`RowError`); reading resumes after it. Cells
+    are separated by commas, or by tabs when the first line has tabs and no comma: Excel's
+    「Unicode テキスト」 and many exports are tab-separated, and are often named ``.csv``.
     """
+    first = _first_line(text)
+    delimiter = "\t" if "\t" in first and "," not in first else ","
     # strict=True turns a stray quote into an error for that record instead of silently
     # merging cells; the reader recovers at the next line.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     end = 0
     while True:
         start = end + 1
@@ -85,3 +89,16 @@ def _xlsx_rows(path: Path, limits: InputLimits) -> Iterator[TableRow]:
     if not path.is_file():
         raise InputError(str(path), "no such file")
     return iter(read_sheet(path, limits=limits).rows)
+
+
+def _first_line(text: str) -> str:
+    """The first line of ``text`` that is not blank (without reading the rest)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        if text[start:end].strip():
+            return text[start:end]
+        start = end + 1
+    return ""

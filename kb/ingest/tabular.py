@@ -19,8 +19,9 @@ normalisation is a later stage. Ids are the exception, being identifiers rather 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 from kb.errors import InputError, SchemaError
@@ -117,7 +118,10 @@ def parse_table(
 
     The header is the first row with at least two filled cells: rows above it with one cell
     at most (a title such as ``相談記録一覧 令和6年度``) are skipped; without such a row the
-    first row is the header. Every row after it must have the header's number of cells.
+    first row is the header. When that row is no header (an export's own lines such as
+    ``出力日：2024/4/1,出力者：広報課``), the header is the first of the next
+    :data:`PREAMBLE_ROWS` rows that is one, and the lines above it are named in a warning.
+    Every row after the header must have its number of cells.
 
     Args:
         rows: The non-blank rows, in order.
@@ -159,9 +163,24 @@ def parse_table(
             msg("columns.too_many", count=width, limit=MAX_HEADER_COLUMNS),
             line=header_line,
         )
-    found = kind or detect_kind(header_cells, source, header_line, mapping)
-    columns = map_columns(header_cells, found, source, header_line, mapping)
+    try:
+        found = kind or detect_kind(header_cells, source, header_line, mapping)
+        columns = map_columns(header_cells, found, source, header_line, mapping)
+        skipped: list[int] = []
+    except SchemaError as first_problem:
+        # Lines of an export's own above the header (出力日：…,出力者：…): the header may be
+        # one of the next few rows. Refused as before when none of them is one.
+        later = _later_header(iterator, kind, source, mapping)
+        if later is None:
+            raise first_problem from None
+        skipped = [header_line, *later.skipped]
+        header_line, columns, rest = later.line, later.columns, later.rest
     builder = _Builder(source, columns.kind, limits=limits, mapping=mapping)
+    if skipped:
+        lines = "、".join(str(n) for n in skipped)
+        builder.warnings.append(
+            RowError(source, header_line, "", msg("rows.preamble_skipped", lines=lines))
+        )
     builder.notice_columns(columns, header_line)
     for line, cells in rest:
         if isinstance(cells, RowError):
@@ -181,6 +200,37 @@ def parse_table(
         }
         builder.add(line, values, columns)
     return builder.result()
+
+
+PREAMBLE_ROWS = 5
+"""Rows after a first row that is no header among which the header may still be found."""
+
+
+@dataclass(frozen=True)
+class _LaterHeader:
+    line: int
+    columns: ColumnMap
+    skipped: list[int]
+    rest: Iterable[TableRow]
+
+
+def _later_header(
+    rows: Iterator[TableRow], kind: DocKind | None, source: str, mapping: ColumnMapping
+) -> _LaterHeader | None:
+    """The first of the next :data:`PREAMBLE_ROWS` rows whose cells are a header, or ``None``
+    (the rows read are then lost, which does not matter: the file is refused)."""
+    seen: list[TableRow] = list(islice(rows, PREAMBLE_ROWS))
+    for k, (line, cells) in enumerate(seen):
+        if isinstance(cells, RowError) or sum(1 for c in cells if c.strip()) < 2:
+            continue
+        try:
+            found = kind or detect_kind(cells, source, line, mapping)
+            columns = map_columns(cells, found, source, line, mapping)
+        except SchemaError:
+            continue
+        skipped = [n for n, _ in seen[:k]]
+        return _LaterHeader(line, columns, skipped, chain(seen[k + 1 :], rows))
+    return None
 
 
 def _not_stored(columns: ColumnMap, index: int) -> bool:

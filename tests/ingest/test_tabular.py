@@ -101,6 +101,34 @@ def test_utf8_bom_csv_header_is_recognised(tmp_path: Path) -> None:
     assert [d.doc_id for d in result.documents] == ["faq:1"]
 
 
+def test_a_tab_separated_file_named_csv_is_read(tmp_path: Path) -> None:
+    # Excel's 「Unicode テキスト」 (UTF-16, tabs), renamed .csv as cities often do.
+    path = tmp_path / "faq.csv"
+    text = "\nid\t質問\t回答\t担当課\nF1\t住民票, 写し\t市民課で取れます。\t市民課\n"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    result = read_csv(path)
+    assert result.errors == ()
+    (doc,) = result.documents
+    assert (doc.doc_id, doc.title, doc.departments) == ("faq:F1", "住民票, 写し", ("市民課",))
+    # A comma in the header keeps the comma: a tab inside a cell is no separator then.
+    mixed = parse_csv("id,question,answer\nF1,q\twith a tab,a\n", source="f.csv")
+    assert mixed.documents[0].title == "q\twith a tab"
+
+
+def test_an_exports_own_lines_above_the_header_are_skipped() -> None:
+    text = "出力日：2024/4/1,出力者：広報課\nFAQ一覧,\n\nid,question,answer\nF1,q,a\n"
+    result = parse_csv(text, source="faq.csv")
+    assert result.errors == ()
+    assert [(d.doc_id, d.source) for d in result.documents] == [("faq:F1", "faq.csv:5")]
+    (warning,) = result.warnings
+    assert warning.line == 4
+    assert "line(s) 1、2" in warning.message
+    # No header among the next rows either: refused as before, naming the first row's problem.
+    with pytest.raises(SchemaError) as info:
+        parse_csv("出力日：2024/4/1,出力者：広報課\nx,y\n1,2\n", source="faq.csv")
+    assert info.value.line == 1
+
+
 def test_case_csv(tmp_path: Path) -> None:
     text = (
         "相談番号,相談日,経路,相談分類,相談内容,対応内容,対応課,状態\n"
