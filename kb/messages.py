@@ -397,6 +397,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "ingested {files} file(s): {documents} documents, {departments} departments, "
         "{chunks} chunks ({added} added, {updated} updated, {unchanged} unchanged)",
     ),
+    "report.files_failed": (
+        "{count} 件のファイルは読めなかったため取り込んでいません"
+        "（理由は「読めなかったファイル」）",
+        "{count} file(s) could not be read and were not ingested (see 'file not read')",
+    ),
     "report.counts": (
         "保存 {stored} 件（新規 {added}・更新 {updated}）、変更なし {unchanged} 件、"
         "警告 {warnings} 件、エラー {errors} 件",

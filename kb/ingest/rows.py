@@ -19,6 +19,11 @@ from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.messages import msg
 from kb.types import RowError
 
+EXCEL_ERRORS = frozenset(
+    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+)
+"""What a failed formula leaves as its value (in a workbook, and in the CSV Excel saves from
+it): read as an empty cell, never as the error's text."""
 TableRow = tuple[int, list[str] | RowError]
 """A non-blank row of a table: its line (CSV) or row number (XLSX) and its cells, or the error
 that broke it."""

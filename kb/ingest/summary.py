@@ -27,11 +27,12 @@ def summary_lines(
         lang: The language (default: :func:`kb.messages.current_language`).
     """
     s = report.stats
+    failed = len(set(report.failed_files))
     lines = [
         msg(
             "report.files",
             lang=lang,
-            files=len(report.files),
+            files=len(report.files) - failed,  # a refused file was not ingested
             documents=report.documents,
             departments=report.departments,
             chunks=report.chunks,
@@ -50,16 +51,18 @@ def summary_lines(
             errors=len(report.errors),
         ),
     ]
+    if failed:
+        lines.append(msg("report.files_failed", lang=lang, count=failed))
     if report.masked:
         lines.append(msg("report.masked", lang=lang, count=report.masked))
     if report.procedures:
         changed = report.procedures_changed
         lines.append(msg("report.procedures", lang=lang, count=report.procedures, changed=changed))
     if details:
-        failed = set(report.failed_files)
+        unread = set(report.failed_files)
         lines.extend(msg("report.warning", lang=lang, problem=str(w)) for w in report.warnings)
         for error in report.errors:
-            key = "report.failed_file" if error.source in failed else "report.error"
+            key = "report.failed_file" if error.source in unread else "report.error"
             lines.append(msg(key, lang=lang, problem=str(error)))
     closing = closing_line(report, lang=lang)
     if closing:

@@ -28,7 +28,7 @@ from kb.errors import InputError, SchemaError
 from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, detect_kind, map_columns
 from kb.ingest.encoding import read_text
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
-from kb.ingest.rows import TableRow, csv_rows
+from kb.ingest.rows import EXCEL_ERRORS, TableRow, csv_rows
 from kb.ingest.schema import (
     SPECS,
     DateReading,
@@ -259,6 +259,8 @@ class _Row:
     def text(self, name: str, *, required: bool = False) -> str:
         raw = self.values.get(name, "")
         value = (raw if isinstance(raw, str) else "|".join(raw)).strip()
+        if value in EXCEL_ERRORS:
+            value = ""  # a formula that failed when Excel saved the CSV (#N/A of a lookup)
         if looks_like_html(value):
             # An answer exported from the city's web CMS: its text, not its tags and entities.
             value = html_to_text(value)
@@ -340,6 +342,8 @@ class _Row:
         """The departments of a department cell (:func:`kb.ingest.schema.department_names`);
         one read other than as written is noticed once per file and spelling."""
         raw = self.values.get(name, "")
+        if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
+            return ()
         if not self.short_enough(name, raw if isinstance(raw, str) else "|".join(raw)):
             return ()
         names = department_names(raw)

@@ -28,15 +28,11 @@ from kb.errors import InputError, SchemaError
 from kb.ingest.columns import NO_MAPPING, ColumnMapping
 from kb.ingest.dates import excel_serial_date
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip
-from kb.ingest.rows import TableRow
+from kb.ingest.rows import EXCEL_ERRORS, TableRow
 from kb.ingest.tabular import parse_table
 from kb.messages import msg
 from kb.types import DocKind, ParseResult, RowError
 
-EXCEL_ERRORS = frozenset(
-    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
-)
-"""What a failed formula leaves as its cached value: read as an empty cell."""
 DATE_FIELDS = frozenset({"date", "updated", "expires"})
 """Fields whose numbers are Excel day counts."""
 

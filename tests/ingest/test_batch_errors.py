@@ -94,6 +94,8 @@ def test_cli_reports_every_broken_file_and_exits_1(
     for name in ("x-broken.csv", "x-broken.jsonl:2", "x-broken.docx", "x-broken.pdf"):
         assert name in out
     # The counts and the closing line tell the truth (Japanese by default).
+    assert "4 件のファイルを取り込みました" in out  # 7 given, 3 refused whole
+    assert "3 件のファイルは読めなかったため取り込んでいません" in out
     assert "保存 6 件（新規 6・更新 0）" in out
     assert "件は保存済みです" in out
     assert "the good rows were stored" not in out

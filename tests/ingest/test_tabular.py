@@ -115,6 +115,14 @@ def test_a_tab_separated_file_named_csv_is_read(tmp_path: Path) -> None:
     assert mixed.documents[0].title == "q\twith a tab"
 
 
+def test_a_failed_formula_saved_into_a_csv_is_an_empty_cell() -> None:
+    text = "id,question,answer,department,category\nF1,q,a,#N/A,#REF!\nF2,q,#N/A,市民課,\n"
+    result = parse_csv(text, source="faq.csv")
+    assert [(d.doc_id, d.departments, d.category) for d in result.documents] == [("faq:F1", (), "")]
+    # An answer that is only a failed formula is an empty answer: the row is refused.
+    assert [(e.line, e.field) for e in result.errors] == [(3, "answer")]
+
+
 def test_an_exports_own_lines_above_the_header_are_skipped() -> None:
     text = "出力日：2024/4/1,出力者：広報課\nFAQ一覧,\n\nid,question,answer\nF1,q,a\n"
     result = parse_csv(text, source="faq.csv")
