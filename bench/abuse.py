@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -46,7 +45,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.load import RUN_KB, prepare  # noqa: E402
+from bench.load import RUN_KB, prepare, stop_server  # noqa: E402
 from kb.evaluation.metrics import percentile  # noqa: E402
 
 PORTS = range(8200, 8300)
@@ -379,12 +378,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         result["phases"] = {name: phase.summary() for name, phase in phases.items()}
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
     result["loadavg_after"] = os.getloadavg()[0]
     worst = max(p["staff"]["p95_ms"] for p in result["phases"].values())
     result["target_staff_p95_ms"] = TARGET_STAFF_P95_MS

@@ -116,6 +116,16 @@ def start_server(data: Path, model: str, models_dir: Path, workers: int, port: i
     )
 
 
+def stop_server(server: Any) -> None:
+    """Stop a server of :func:`start_server` and its workers (SIGKILL after 30 s)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
 def wait_ready(base: str, workers: int, timeout: float) -> float:
     """Wait until /readyz answers 200 (several times, so each worker is likely up)."""
     started = time.perf_counter()
@@ -236,12 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         drive(base, key, queries, args.clients, args.warmup, 60, args.seed + 1)
         result = drive(base, key, queries, args.clients, args.requests, args.seconds, args.seed)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
     result.update(
         workers=args.workers,
         clients=args.clients,

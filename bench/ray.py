@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -126,12 +124,7 @@ def bench_kb_serve(args: argparse.Namespace, key: str) -> list[dict[str, Any]]:
                 rows.append(_row("kb-serve", n, clients, run))
                 _print(rows[-1])
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
+            load.stop_server(server)
     return rows
 
 
@@ -173,12 +166,7 @@ def bench_overhead(args: argparse.Namespace, settings: Settings, key: str) -> di
                         flush=True,
                     )
             finally:
-                os.killpg(server.pid, signal.SIGTERM)
-                try:
-                    server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(server.pid, signal.SIGKILL)
-                    server.wait()
+                load.stop_server(server)
         finally:
             undeploy(everything=True)
     return {

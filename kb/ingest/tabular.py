@@ -19,14 +19,14 @@ normalisation is a later stage. Ids are the exception, being identifiers rather 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain, islice
 from pathlib import Path
 
-from kb.errors import InputError, SchemaError
-from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, detect_kind, map_columns
+from kb.errors import InputError
+from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping
 from kb.ingest.encoding import read_text
+from kb.ingest.header import find_header
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.rows import EXCEL_ERRORS, TableRow, csv_rows
 from kb.ingest.schema import (
@@ -47,9 +47,6 @@ from kb.ingest.schema import (
 from kb.messages import msg
 from kb.text.markup import html_to_text, looks_like_html
 from kb.types import Department, DocId, DocKind, Document, ParseResult, RowError
-
-MAX_HEADER_COLUMNS = 1_000
-"""Named columns of a table's header; a wider file is refused before its columns are mapped."""
 
 RawValue = str | tuple[str, ...]
 """A cell: text, or (JSONL) a list of texts for a multi-valued field."""
@@ -116,12 +113,8 @@ def parse_table(
 ) -> ParseResult:
     """Turn the rows of a table (CSV, XLSX) into records, row errors and warnings.
 
-    The header is the first row with at least two filled cells: rows above it with one cell
-    at most (a title such as ``相談記録一覧 令和6年度``) are skipped; without such a row the
-    first row is the header. When that row is no header (an export's own lines such as
-    ``出力日：2024/4/1,出力者：広報課``), the header is the first of the next
-    :data:`PREAMBLE_ROWS` rows that is one, and the lines above it are named in a warning.
-    Every row after the header must have its number of cells.
+    The header is found by :func:`kb.ingest.header.find_header` (lines skipped above it are
+    named in a warning); every row after it must have its number of cells.
 
     Args:
         rows: The non-blank rows, in order.
@@ -135,54 +128,16 @@ def parse_table(
         InputError: No rows.
         SchemaError: The header cannot be read or its columns do not fit the kind.
     """
-    iterator = iter(rows)
-    titles: list[TableRow] = []
-    header: tuple[int, list[str]] | None = None
-    for line, cells in iterator:
-        if isinstance(cells, RowError):
-            problem = msg("rows.header_unreadable", problem=cells.message)
-            raise SchemaError(source, problem, line=line)
-        if sum(1 for cell in cells if cell.strip()) >= 2:
-            header = (line, cells)
-            break
-        titles.append((line, cells))
-    rest: Iterable[TableRow] = iterator
-    if header is None:  # no row of two cells: the first row is the header, as written
-        if not titles:
-            raise InputError(source, msg("rows.empty_file"))
-        first_line, first = titles[0]
-        header = (first_line, first if isinstance(first, list) else [])
-        rest = titles[1:]
-    header_line, header_cells = header
-    width = sum(1 for cell in header_cells if cell.strip())
-    if width > MAX_HEADER_COLUMNS:
-        # Each unknown column is matched against every field name for the report: a header of
-        # 100,000 columns took 49 s and a 4.6 MB message.
-        raise SchemaError(
-            source,
-            msg("columns.too_many", count=width, limit=MAX_HEADER_COLUMNS),
-            line=header_line,
-        )
-    try:
-        found = kind or detect_kind(header_cells, source, header_line, mapping)
-        columns = map_columns(header_cells, found, source, header_line, mapping)
-        skipped: list[int] = []
-    except SchemaError as first_problem:
-        # Lines of an export's own above the header (出力日：…,出力者：…): the header may be
-        # one of the next few rows. Refused as before when none of them is one.
-        later = _later_header(iterator, kind, source, mapping)
-        if later is None:
-            raise first_problem from None
-        skipped = [header_line, *later.skipped]
-        header_line, columns, rest = later.line, later.columns, later.rest
+    header = find_header(rows, source=source, kind=kind, mapping=mapping)
+    columns = header.columns
     builder = _Builder(source, columns.kind, limits=limits, mapping=mapping)
-    if skipped:
-        lines = "、".join(str(n) for n in skipped)
+    if header.skipped:
+        lines = "、".join(str(n) for n in header.skipped)
         builder.warnings.append(
-            RowError(source, header_line, "", msg("rows.preamble_skipped", lines=lines))
+            RowError(source, header.line, "", msg("rows.preamble_skipped", lines=lines))
         )
-    builder.notice_columns(columns, header_line)
-    for line, cells in rest:
+    builder.notice_columns(columns, header.line)
+    for line, cells in header.rest:
         if isinstance(cells, RowError):
             builder.errors.append(cells)
             continue
@@ -200,37 +155,6 @@ def parse_table(
         }
         builder.add(line, values, columns)
     return builder.result()
-
-
-PREAMBLE_ROWS = 5
-"""Rows after a first row that is no header among which the header may still be found."""
-
-
-@dataclass(frozen=True)
-class _LaterHeader:
-    line: int
-    columns: ColumnMap
-    skipped: list[int]
-    rest: Iterable[TableRow]
-
-
-def _later_header(
-    rows: Iterator[TableRow], kind: DocKind | None, source: str, mapping: ColumnMapping
-) -> _LaterHeader | None:
-    """The first of the next :data:`PREAMBLE_ROWS` rows whose cells are a header, or ``None``
-    (the rows read are then lost, which does not matter: the file is refused)."""
-    seen: list[TableRow] = list(islice(rows, PREAMBLE_ROWS))
-    for k, (line, cells) in enumerate(seen):
-        if isinstance(cells, RowError) or sum(1 for c in cells if c.strip()) < 2:
-            continue
-        try:
-            found = kind or detect_kind(cells, source, line, mapping)
-            columns = map_columns(cells, found, source, line, mapping)
-        except SchemaError:
-            continue
-        skipped = [n for n, _ in seen[:k]]
-        return _LaterHeader(line, columns, skipped, chain(seen[k + 1 :], rows))
-    return None
 
 
 def _not_stored(columns: ColumnMap, index: int) -> bool:

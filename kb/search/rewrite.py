@@ -33,11 +33,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 
 from kb.index.lexical import LexicalIndex, LexicalScores
 from kb.index.readings import Vocabulary, reading_terms
-from kb.text.kana import has_kanji, is_grammar, is_hiragana, is_kanji, is_katakana_word
+from kb.search.kana_conversion import KanaConverter, Word, located
+from kb.text.kana import is_hiragana, is_kanji, is_katakana_word
 from kb.text.mecab import MeCabTokenizer, Reading
 
 MIN_TYPO_WORD = 3
@@ -52,17 +52,10 @@ CONTEXT_RATIO = 8.0
 """How much better the corpus's chunks must support a two-kanji word than the lone kanji
 typed, for the word to replace it: a typo is rarer than a word typed as meant. Chosen on typos
 made in the corpora's own FAQ questions (``eval/tune_typos.py``), not on queries."""
-_LOANWORD_MARKS = frozenset("ーぁぃぅぇぉゎゔ")
-"""Kana only loanwords have in hiragana (the long-vowel mark, small vowels)."""
 _FUNCTION_POS = frozenset({"助詞", "助動詞"})
 _PAIR_POS = frozenset({"名詞", "接頭辞", "接尾辞"})
 """What a lone kanji left of a two-kanji word is read as: a verb stem (「入て」) is a dropped
 kana, not a dropped kanji."""
-_INFLECTING_POS = frozenset({"動詞", "助動詞", "形容詞"})
-"""Grammar that inflects the word before it (し, ない, たい): none at the start of a phrase."""
-_PHRASE_BREAKS = frozenset("。、,.!?「『(【[・/")
-"""What a phrase starts after, in a normalized query (full-width ASCII is half-width there);
-closing brackets are left out: the は of 「(申請)は」 attaches to what they close."""
 _WINDOW = 3
 """Most words a mended span covers (a compound broken by a typo: 天守 + 再 + 工事)."""
 
@@ -81,29 +74,6 @@ class QueryRewrite:
     @property
     def changed(self) -> bool:
         return bool(self.corrections)
-
-
-@dataclass(frozen=True)
-class _Word:
-    start: int
-    reading: Reading
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.reading.surface)
-
-
-def _located(text: str, readings: Sequence[Reading]) -> list[_Word]:
-    """Each morpheme with its offset in ``text`` (MeCab drops spaces between them)."""
-    out: list[_Word] = []
-    pos = 0
-    for r in readings:
-        start = text.find(r.surface, pos)
-        if start < 0:  # a replaced character (U+FFFD): keep counting from where we are
-            start = pos
-        out.append(_Word(start, r))
-        pos = start + len(r.surface)
-    return out
 
 
 class QueryRewriter:
@@ -133,12 +103,8 @@ class QueryRewriter:
         self.lexical = lexical
         self.context_ratio = context_ratio
         self.keep_grammar = keep_grammar
-        self._conversions = vocabulary.conversions
+        self._converter = KanaConverter(vocabulary, keep_grammar=keep_grammar)
         self._words = vocabulary.words
-        self._loanwords = frozenset(k for k, v in self._conversions.items() if is_katakana_word(v))
-        """Readings the corpus writes in katakana: converted only as whole words of the query,
-        and never where the corpus also writes the word in hiragana (はがき and ハガキ)."""
-        self._longest = max((len(k) for k in self._conversions), default=0)
         deletions: dict[str, list[str]] = defaultdict(list)
         targets = [
             w for w in self._words if len(w) >= MIN_TYPO_WORD and not all(map(is_hiragana, w))
@@ -180,7 +146,7 @@ class QueryRewriter:
 
     def mend(self, text: str, readings: Sequence[Reading]) -> tuple[str, list[tuple[str, str]]]:
         """``text`` with broken words mended, and the ``(typed, mended)`` pairs."""
-        words = _located(text, readings)
+        words = located(text, readings)
         usable = [
             w.reading.pos1 not in _FUNCTION_POS
             and (w.reading.pos1 != "補助記号" or w.reading.surface == "ー")
@@ -205,7 +171,7 @@ class QueryRewriter:
             out = out[:start] + word + out[end:]
         return out, fixes[::-1]
 
-    def _broken(self, words: list[_Word], usable: list[bool], i: int) -> bool:
+    def _broken(self, words: list[Word], usable: list[bool], i: int) -> bool:
         """Whether word ``i`` looks like a piece of a word a typo broke."""
         surface = words[i].reading.surface
         if len(surface) == 1:
@@ -229,7 +195,7 @@ class QueryRewriter:
 
     def _mend_around(
         self,
-        words: list[_Word],
+        words: list[Word],
         usable: list[bool],
         used: set[int],
         i: int,
@@ -251,7 +217,7 @@ class QueryRewriter:
                     return (words[first].start, words[last - 1].end, word), span
         return None
 
-    def _katakana_kept(self, words: list[_Word]) -> Callable[[int, int], bool]:
+    def _katakana_kept(self, words: list[Word]) -> Callable[[int, int], bool]:
         """Whether mending words ``first:last`` leaves whole words of a katakana word around it.
 
         MeCab cuts a katakana word it does not know into pieces (インスタ → イン + スタ);
@@ -314,9 +280,7 @@ class QueryRewriter:
             return None
         return max(candidates, key=lambda w: (self._words[w], w))
 
-    def _restore_pair(
-        self, words: list[_Word], i: int
-    ) -> tuple[tuple[int, int, str], range] | None:
+    def _restore_pair(self, words: list[Word], i: int) -> tuple[tuple[int, int, str], range] | None:
         """The two-kanji word lone kanji ``i`` is left of, if the corpus says so.
 
         Each candidate (the most frequent two-kanji words holding the kanji) and the kanji as
@@ -345,7 +309,7 @@ class QueryRewriter:
             return None
         return (words[i].start, words[i].end, word), range(i, i + 1)
 
-    def _context(self, words: list[_Word], span: range) -> LexicalScores | None:
+    def _context(self, words: list[Word], span: range) -> LexicalScores | None:
         """The lexical score of the query's words outside ``span`` (``None``: there are none)."""
         assert self.lexical is not None
         others = [w.reading.term for j, w in enumerate(words) if j not in span and w.reading.term]
@@ -371,133 +335,9 @@ class QueryRewriter:
     # --- kana to kanji ------------------------------------------------------------------
 
     def convert(self, text: str, readings: Sequence[Reading]) -> tuple[str, list[tuple[str, str]]]:
-        """``text`` with its hiragana runs converted, and the ``(kana, kanji)`` pairs.
-
-        The characters of a word typed with kanji (its okurigana) are left alone, and a word
-        the corpus itself writes in kana (ふるさと, ひとり) is converted whole or not at all,
-        never in part (not ふる里). Nor is a stretch that MeCab reads wholly as grammar
-        (:func:`~kb.text.kana.is_grammar`: 「しない」 in 「オープンしない」, させたい, はまだ,
-        いない), however often the corpus writes its reading as a word (市内, 世帯, 浜田, 以内).
-        Only the closed class of modern grammar counts: an unconverted word that MeCab cuts
-        into pieces has a piece outside it (「せいど」 → せい + ど, 「いいんかい」 → いい + ん
-        + か + い) and stays convertible. A verb or auxiliary ending starting a query or a
-        phrase that has a word in it has nothing to inflect, and counts as no grammar there:
-        「しないの保育園」 and 「…補助金 しないの業者」 are 市内 (「しない」 alone stays).
-        """
-        if not self._conversions:
-            return text, []
-        protected = [False] * len(text)
-        inside = [False] * (len(text) + 1)
-        boundary = [False] * (len(text) + 1)
-        grammar = [False] * len(text)
-        located = _located(text, readings)
-        # A query of grammar alone (「しない」, 「ですか」) has no phrase for one to start.
-        content = any(r.term for r in readings)
-        for k, w in enumerate(located):
-            surface = w.reading.surface
-            boundary[w.start] = boundary[w.end] = True
-            if has_kanji(surface):
-                protected[w.start : w.end] = [True] * (w.end - w.start)
-            elif surface in self._words and surface not in self._conversions:
-                inside[w.start + 1 : w.end] = [True] * (w.end - w.start - 1)
-            if (
-                self.keep_grammar
-                and is_grammar(surface, w.reading.pos1)
-                and not (
-                    content and w.reading.pos1 in _INFLECTING_POS and _phrase_start(located, k)
-                )
-            ):
-                grammar[w.start : w.end] = [True] * (w.end - w.start)
-        # free[i]: characters before i that are no grammar; a piece needs one of its own.
-        free = [0, *accumulate(not g for g in grammar)]
-        out: list[str] = []
-        pairs: list[tuple[str, str]] = []
-        i = 0
-        while i < len(text):
-            ch = text[i]
-            if protected[i] or not is_hiragana(ch) or ch == "ー":
-                out.append(ch)
-                i += 1
-                continue
-            j = i
-            while j < len(text) and not protected[j] and is_hiragana(text[j]):
-                j += 1
-            # The run's own ends are whole-word ends, whatever MeCab made of the kana.
-            whole = [True, *boundary[i + 1 : j], True]
-            run = text[i:j]
-            out.append(self._convert_run(run, inside[i : j + 1], free[i : j + 1], whole, pairs))
-            i = j
-        return "".join(out), pairs
-
-    def _convert_run(
-        self,
-        run: str,
-        inside: list[bool],
-        free: list[int],
-        whole: list[bool],
-        pairs: list[tuple[str, str]],
-    ) -> str:
-        """Convert the pieces of a hiragana run that cover the most characters.
-
-        ``inside[i]``: a piece may not start or end at ``i``, inside a word the corpus writes
-        in kana. ``free[i]``: how many characters before ``i`` are no grammar; a piece made
-        of grammar alone (no such character) is not converted. ``whole[i]``: MeCab starts or
-        ends a word at ``i``. A loanword (a reading the corpus writes in katakana) is left as
-        typed where the corpus writes it in hiragana too (はがき: that spelling is the corpus's
-        already). One with a mark no native word has (ー, small ぁぃぅぇぉ: かーど, ちぇっく,
-        りふぉーむ) is converted wherever it is; others must start and end at a MeCab word
-        boundary, since they hide in ordinary kana (ころな in ところなど, べる in しらべる,
-        おふ in おふとん), and MeCab cuts unconverted loanwords unpredictably (すまほ in
-        とかすまほで stays).
-        """
-        n = len(run)
-        covered = [0] * (n + 1)
-        back: list[tuple[int, str | None]] = [(0, None)] * (n + 1)
-        for end in range(1, n + 1):
-            covered[end], back[end] = covered[end - 1], (end - 1, None)
-            # Longest pieces first: on a tie the longer word (fewer pieces) is kept.
-            for start in range(max(0, end - self._longest), end - 1):
-                kanji = self._conversions.get(run[start:end])
-                if (
-                    kanji is not None
-                    and covered[start] + end - start > covered[end]
-                    and not inside[start]
-                    and not inside[end]
-                    and free[end] > free[start]
-                    and (
-                        run[start:end] not in self._loanwords
-                        or (
-                            run[start:end] not in self._words
-                            and (
-                                (whole[start] and whole[end])
-                                or not _LOANWORD_MARKS.isdisjoint(run[start:end])
-                            )
-                        )
-                    )
-                ):
-                    covered[end], back[end] = covered[start] + end - start, (start, kanji)
-        pieces: list[str] = []
-        end = n
-        found: list[tuple[str, str]] = []
-        while end > 0:
-            start, kanji = back[end]
-            if kanji is None:
-                pieces.append(run[start:end])
-            else:
-                pieces.append(kanji)
-                found.append((run[start:end], kanji))
-            end = start
-        pairs.extend(found[::-1])
-        return "".join(pieces[::-1])
+        """Kana converted to the corpus's spelling (:meth:`KanaConverter.convert`)."""
+        return self._converter.convert(text, readings)
 
 
-def _phrase_start(words: list[_Word], k: int) -> bool:
-    """Whether word ``k`` starts the text or a phrase (after a space, 、 or an opening bracket)."""
-    if k == 0:
-        return True
-    before = words[k - 1]
-    return before.end < words[k].start or before.reading.surface[-1:] in _PHRASE_BREAKS
-
-
-def _joined(words: list[_Word], first: int, last: int) -> str:
+def _joined(words: list[Word], first: int, last: int) -> str:
     return "".join(w.reading.surface for w in words[first:last])

@@ -21,7 +21,6 @@ spaces merge (山田 太郎). Over-masking a rare word is the lesser harm.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
 from kb.text.masking.kana import (
@@ -34,6 +33,7 @@ from kb.text.masking.kana import (
 )
 from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.patterns import BREAKS_RE, fold
+from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -106,7 +106,7 @@ def person_name_spans(
         return []
     latin = bool(_LATIN_RE.search(text))
     aged = not honorific_only and has_age_or_reading(text)
-    relation_named = not honorific_only and bool(_relation_name_re().search(text))
+    relation_named = not honorific_only and has_relation_name(text)
     called = not honorific_only and "名乗" in text
     words = tokenizer.morphemes(text)
     if (
@@ -135,7 +135,7 @@ def person_name_spans(
         spans += kana_honorific_spans(context)
     spans += _hangul_name_spans(context, honorific_only)
     if relation_named:
-        spans += _relation_given_name_spans(context)
+        spans += relation_given_name_spans(context)
     spans += _spaced_kanji_name_spans(context, honorific_only)
     if not honorific_only:
         spans += [
@@ -236,56 +236,6 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         while gap > 0 and context.text[gap - 1] in " \u3000":
             gap -= 1
         if gap in ends:
-            spans.append((start, end))
-    return spans
-
-
-# --- a given name read as a common word, after a relation and の ----------------------------
-
-
-@lru_cache(maxsize=1)
-def _relation_name_re() -> re.Pattern[str]:
-    """A person noun and の before kanji or hiragana: where a record may name a relative
-    (母の和子は, 長女のさくらが)."""
-    person = masking_words().person
-    words = "|".join(re.escape(w) for w in sorted(person, key=len, reverse=True))
-    return re.compile(rf"(?:{words})の(?=[\u4e00-\u9fff々\u3041-\u3096])")
-
-
-_KANJI_NAME_RE = re.compile("[\u4e00-\u9fff々]{2,3}")
-_HIRAGANA_NAME_RE = re.compile("[\u3041-\u3096]{2,4}")
-_AFTER_RELATION_NAME_RE = re.compile("[はがをともにへ、。\uff0c\uff0e,（(]|から|より|$")
-
-
-def _relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
-    """Given names MeCab reads as common words after a relation and の (母の和子は: 和子 as a
-    word; 長女のさくらが: さくら as 桜).
-
-    The word must be one morpheme of two or three kanji or two to four hiragana, before a
-    particle or a stop; a plain common noun (not a formal noun such as ため, とき, 所, which
-    MeCab tags 副詞可能, nor a verbal noun such as 介護); and one that UniDic reads as a given
-    name before an honorific: 和子さん, さくらさん and ゆうきさん are names there, while 年金さん,
-    おむつさん and 学校さん stay common nouns. A name the dictionary does not know as one
-    (あかり, つばさ) is missed.
-    """
-    spans: list[tuple[int, int]] = []
-    index = {start: k for k, start in enumerate(context.starts)}
-    for match in _relation_name_re().finditer(context.text):
-        k = index.get(match.end())
-        if k is None:
-            continue
-        word = context.words[k]
-        start, end = context.starts[k], context.end(k)
-        if (
-            (word.pos1, word.pos2, word.pos3) != ("名詞", "普通名詞", "一般")
-            or not (
-                _KANJI_NAME_RE.fullmatch(word.surface) or _HIRAGANA_NAME_RE.fullmatch(word.surface)
-            )
-            or not _AFTER_RELATION_NAME_RE.match(context.text, end)
-        ):
-            continue
-        probe = context.tokenizer.morphemes(word.surface + "さん")
-        if len(probe) >= 2 and probe[0].surface == word.surface and is_person(probe[0]):
             spans.append((start, end))
     return spans
 
