@@ -6,12 +6,16 @@ by the lexical index (``br``, ``nbsp``) and embedded as noise. Text without a ta
 returned as it is (the usual case: no parser runs); text with entities only is unescaped;
 text with tags is parsed by lxml and its text kept, with a line break after each block element
 (a paragraph, a list item, a table row, ``<br>``) and nothing of scripts, styles or comments.
+A link keeps its target when it is a web address the reader can open (``http(s)://``) and its
+text does not already show it: 「申請書（https://www.city.example.jp/form.pdf）」. A relative
+link (``/kurashi/``) or a script address is left out: it means nothing outside the CMS.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 _TAG_RE = re.compile(
     r"</?(?:p|br|div|span|a|li|ul|ol|table|tbody|thead|tr|td|th|strong|b|i|em|u|font|img|hr"
@@ -25,6 +29,7 @@ _BLOCKS = frozenset(
 )
 _CELLS = frozenset({"td", "th"})
 _DROPPED = ("script", "style")
+_LINK_TARGET_RE = re.compile(r"https?://[\x21-\x7e]{1,2000}", re.IGNORECASE)
 _LINE_END_RE = re.compile(r"[ \t\u3000]+\n")
 _BLANK_LINES_RE = re.compile(r"[ \t\u3000]*\n(?:[ \t\u3000]*\n)+")
 
@@ -53,5 +58,18 @@ def html_to_text(text: str) -> str:
             element.tail = "\n" + (element.tail or "")
         elif tag in _CELLS:
             element.tail = " " + (element.tail or "")
+        elif tag == "a":
+            _keep_link_target(element)
     out = _LINE_END_RE.sub("\n", str(root.text_content()).replace("\xa0", " "))
     return _BLANK_LINES_RE.sub("\n", out).strip()
+
+
+def _keep_link_target(link: Any) -> None:
+    """Write a link's web address after its text (full-width brackets, as Japanese text does)."""
+    href = str(link.get("href") or "").strip()
+    if not _LINK_TARGET_RE.fullmatch(href):
+        return
+    shown = str(link.text_content())
+    if href in shown or href.rstrip("/") in shown:
+        return
+    link.tail = "\uff08" + href + "\uff09" + (link.tail or "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -184,3 +185,19 @@ def test_widget_demo_fits_390_px(browser: Any, servers: Servers) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the widget demo scrolls sideways: {width} px"
     context.close()
+
+
+def test_faq_answer_web_addresses_are_links(page: Any) -> None:
+    address = "https://www.city.sakuragawa.example.jp/form/a.pdf"
+
+    def add_link(route: Any) -> None:
+        data = route.fetch().json()
+        data["answer"] = f"申請書（{address}）をご利用ください。<i>x</i>"
+        route.fulfill(json=data)
+
+    page.route(re.compile(r".*/api/v1/faq/[^/?]+$"), add_link)
+    page.evaluate("location.hash = '#faq/F0201'")
+    page.wait_for_selector("#detail-body a[target=_blank]")
+    links = page.locator("#detail-body p.pre a")
+    assert links.evaluate_all("ls => ls.map(a => a.getAttribute('href'))") == [address]
+    assert "<i>x</i>" in page.locator("#detail-body").inner_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,31 @@ def test_widget_is_readable_at_200_percent_zoom(browser: Any, servers: Servers) 
     size = page.locator("details[open] .answer").evaluate("e => getComputedStyle(e).fontSize")
     assert float(size.removesuffix("px")) >= 16
     context.close()
+
+
+def test_widget_answer_web_addresses_are_links_and_nothing_else_is(phone_page: Any) -> None:
+    page = phone_page
+    address = "https://www.city.sakuragawa.example.jp/form/a.pdf"
+
+    def add_links(route: Any) -> None:
+        data = route.fetch().json()
+        data["faqs"][0]["answer"] = (
+            f"申請書（{address}）をご利用ください。<b>x</b> javascript:alert(1) 詳細は {address}."
+        )
+        route.fulfill(json=data)
+
+    page.route(re.compile(r".*/public/v1/faq/search\?.*"), add_links)
+    combo = page.locator("[role=combobox]")
+    combo.focus()
+    page.keyboard.type("児童手当")
+    page.wait_for_selector("[role=option]")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")
+    answer = page.locator("details[open] .answer").first
+    answer.wait_for()
+    links = answer.locator("a")
+    assert links.count() == 2
+    assert links.evaluate_all("ls => ls.map(a => a.getAttribute('href'))") == [address, address]
+    assert answer.locator("b").count() == 0  # markup in an answer stays text
+    assert "<b>x</b> javascript:alert(1)" in answer.inner_text()
+    assert answer.inner_text().endswith(f"詳細は {address}.")

@@ -16,7 +16,8 @@ def test_paragraphs_lists_and_breaks_become_lines() -> None:
         "<br>受付&nbsp;9時&#65374;17時"
     )
     assert html_to_text(answer) == (
-        "転入届は14日以内に提出してください。\n本人確認書類\n印鑑\n詳しくはこちら\n受付 9時～17時"
+        "転入届は14日以内に提出してください。\n本人確認書類\n印鑑\n"
+        "詳しくはこちら（https://x）\n受付 9時～17時"
     )
 
 
@@ -46,3 +47,24 @@ def test_any_input_gives_text_without_tags(text: str) -> None:
     out = html_to_text(text)
     assert "<p>" not in out.lower()
     assert "<br>" not in out.lower()
+
+
+def test_a_link_keeps_its_web_address() -> None:
+    answer = "申請書は<a href='https://www.city.example.jp/form.pdf'>こちら</a>から。"
+    assert html_to_text(answer) == "申請書はこちら（https://www.city.example.jp/form.pdf）から。"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "<a href='/kurashi/gomi.html'>ごみ</a>",  # relative: nothing to open outside the CMS
+        "<a href='javascript:alert(1)'>ごみ</a>",
+        "<a href='https://www.city.example.jp/'>https://www.city.example.jp/</a>",
+        "<a>ごみ</a>",
+    ],
+)
+def test_links_without_an_address_to_show_keep_their_text_only(link: str) -> None:
+    out = html_to_text(link)
+    assert "javascript" not in out
+    assert out.count("http") <= 1
+    assert "/kurashi" not in out

@@ -143,6 +143,22 @@
     return li;
   }
 
+  // Text with each web address in it (http or https only) made a link that opens a new tab.
+  function withLinks(tag, attrs, text) {
+    const node = el(tag, attrs);
+    const re = /https?:\/\/[\x21-\x7e]+/gi;
+    let last = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const url = m[0].replace(/[.,;:!?'"\])]+$/, "");
+      node.append(text.slice(last, m.index),
+        el("a", { href: url, target: "_blank", rel: "noopener" }, url));
+      last = m.index + url.length;
+      re.lastIndex = last;
+    }
+    node.append(text.slice(last));
+    return node;
+  }
+
   function hl(tag, cls, text) {
     return el(tag, { class: cls + " hl", "data-text": text }, text);
   }
@@ -493,7 +509,7 @@
         title.textContent = `FAQ ${f.id}`;
         body.replaceChildren(
           el("h3", {}, "質問"), el("p", { class: "pre" }, f.question),
-          el("h3", {}, "回答"), el("p", { class: "pre" }, f.answer),
+          el("h3", {}, "回答"), withLinks("p", { class: "pre" }, f.answer),
           el("p", { class: "meta" }, `担当: ${f.departments.join("・")}　分類: ${f.category}　`
             + (f.published ? "公開" : "非公開（職員のみ）")
             + (f.expired ? `　期限切れ（公開期限 ${f.expires}）` : "")),

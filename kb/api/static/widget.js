@@ -180,6 +180,21 @@
 
   function safeUrl(url) { return /^https?:\/\//i.test(url || "") ? url : ""; }
 
+  // An answer's text, with each web address in it (http or https only) made a link.
+  function answerText(text) {
+    var p = h("p", { class: "answer" });
+    var re = /https?:\/\/[\x21-\x7e]+/gi, last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      var url = m[0].replace(/[.,;:!?'"\])]+$/, "");
+      p.appendChild(document.createTextNode(text.slice(last, m.index)));
+      p.appendChild(h("a", { href: url, target: "_blank", rel: "noopener", text: url }));
+      last = m.index + url.length;
+      re.lastIndex = last;
+    }
+    p.appendChild(document.createTextNode(text.slice(last)));
+    return p;
+  }
+
   // The city's general contact (kb settings contact_*), for questions no FAQ answers.
   function generalContact(c) {
     if (!c || !c.name) return null;
@@ -246,7 +261,7 @@
     faqs.forEach(function (faq, i) {
       var d = h("details", i === 0 && !weak ? { open: "" } : null,
         h("summary", { text: faq.question }),
-        h("p", { class: "answer", text: faq.answer }),
+        answerText(faq.answer),
         contact(faq.department));
       if (safeUrl(faq.url)) d.appendChild(h("p", null, h("a", { href: safeUrl(faq.url), target: "_blank",
         rel: "noopener", text: "詳しくはこちら（市のページ）" })));
