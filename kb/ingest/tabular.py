@@ -183,6 +183,8 @@ class _Row:
     def text(self, name: str, *, required: bool = False) -> str:
         raw = self.values.get(name, "")
         value = (raw if isinstance(raw, str) else "|".join(raw)).strip()
+        if "\r" in value:  # a line break from Windows (CR LF) or an old Mac (CR) in a cell
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         if value in EXCEL_ERRORS:
             value = ""  # a formula that failed when Excel saved the CSV (#N/A of a lookup)
         if looks_like_html(value):

@@ -310,7 +310,14 @@ def _cell_text(value: object) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else f"{value:.15g}"
-    text = str(value).strip()
+    text = str(value)
+    if "_x" in text:
+        # Excel writes a carriage return in a cell (a line pasted from Windows) as "_x000D_",
+        # which openpyxl leaves as written; the CR LF it stands for is read as a CSV's is.
+        from openpyxl.utils.escape import unescape  # type: ignore[import-untyped, unused-ignore]
+
+        text = unescape(text)
+    text = text.strip()
     if text in EXCEL_ERRORS:
         return ""  # a formula that failed (#N/A of a lookup): no value, never the error's text
     return text

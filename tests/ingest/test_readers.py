@@ -156,3 +156,13 @@ def test_importing_the_readers_does_not_load_format_libraries() -> None:
         cwd=Path(__file__).resolve().parents[2],
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_a_carriage_return_escaped_in_jsonl_is_a_line_feed(tmp_path: Path) -> None:
+    path = touch(
+        tmp_path / "faq.jsonl",
+        '{"id": "1", "question": "住民票", "answer": "市民課です。\\r\\n窓口は1階です。\\r"}\n',
+    )
+    result = read_path(path, kind="faq")
+    assert result.errors == ()
+    assert [doc.body for doc in result.documents] == ["市民課です。\n窓口は1階です。"]

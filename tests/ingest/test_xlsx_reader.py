@@ -47,6 +47,23 @@ def test_cells_become_text_as_a_csv_export_would_hold_them(tmp_path: Path) -> No
     assert first.source == f"{path}:2"
 
 
+def test_line_breaks_in_a_cell_are_plain_line_feeds(tmp_path: Path) -> None:
+    # Excel writes a carriage return in a cell as "_x000D_"; a cell pasted from Windows holds
+    # CR LF. Either is stored as the LF a CSV export's lines are read as.
+    rows: list[list[object]] = [
+        ["番号", "質問", "回答"],
+        [1, "住民票", "市民課です。_x000D_\n窓口は1階です。"],
+        [2, "印鑑登録", "本人が来庁してください。\r\n代理人は委任状が必要です。\r"],
+    ]
+    result = read_path(_book(tmp_path / "faq.xlsx", {"FAQ": rows}))
+    assert result.errors == ()
+    answers = [doc.body for doc in result.documents]
+    assert answers == [
+        "市民課です。\n窓口は1階です。",
+        "本人が来庁してください。\n代理人は委任状が必要です。",
+    ]
+
+
 def test_rows_are_named_by_the_sheets_row_numbers(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["相談記録一覧"],  # a title above the header, then a blank row
