@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kb.api.proxies import TrustedProxies, client_key, peer_host
@@ -112,6 +114,12 @@ PUBLIC = Principal(name="public", role="public")
 
 FAILED_KEYS_BURST = 20
 FAILED_KEYS_PER_MINUTE = 10.0
+DENIED_EVENTS_BURST = 120
+DENIED_EVENTS_PER_MINUTE = 60.0
+"""Invalid-key events the audit log takes per minute from all addresses together. Past it the
+rest are counted, not listed, and the next event listed says how many: addresses are cheap
+(an IPv6 /64 each), and the audit log is never pruned, so it must not grow at an attacker's
+pace."""
 """Invalid keys one client address may present before it gets 429s instead (see
 :func:`authenticate`): keys cannot be guessed, but each failure is an audit event, and a
 flood of them must not fill the disk. Valid keys from the same address keep working. The
@@ -153,6 +161,41 @@ def _failure_limiter(app: Any) -> RateLimiter:
     return opened_once(
         app, "failed_keys", lambda: RateLimiter(FAILED_KEYS_PER_MINUTE, FAILED_KEYS_BURST)
     )
+
+
+@dataclass
+class _DeniedEvents:
+    """The audit log's budget of invalid-key events, and how many went unlisted."""
+
+    budget: RateLimiter
+    unlisted: int = 0
+
+
+def _denied_events(app: Any) -> _DeniedEvents:
+    return opened_once(
+        app,
+        "denied_key_events",
+        lambda: _DeniedEvents(RateLimiter(DENIED_EVENTS_PER_MINUTE, DENIED_EVENTS_BURST)),
+    )
+
+
+def audited_path(app: Any, path: str) -> str:
+    """The route ``path`` asks for, as the audit log records it: the route's template
+    (``/api/v1/faq/{faq_id}``, from the app's OpenAPI paths), never the path as sent, which
+    anyone can fill with text (a name and a phone number) that the never-pruned audit log
+    would keep."""
+    if path == METRICS_PATH:
+        return path
+    templates = opened_once(app, "audited_routes", lambda: _route_templates(app))
+    for template, regex in templates:
+        if regex.match(path):
+            return template
+    return "(no such route)"
+
+
+def _route_templates(app: Any) -> list[tuple[str, re.Pattern[str]]]:
+    paths = app.openapi().get("paths", {})
+    return [(template, compile_path(template)[0]) for template in sorted(paths)]
 
 
 def bearer_token(authorization: str) -> str | None:
@@ -197,12 +240,18 @@ def authenticate(
                 retry_after=RateLimiter.retry_after(wait - hold),
                 hold=hold,
             )
-        audit_log(app).append(
-            "auth.denied",
-            actor=f"key:{checked.key_id}" if checked.key_id else "unknown",
-            role="public",
-            detail=f"{checked.verdict} key on {path[:200]}",
-        )
+        events = _denied_events(app)
+        if events.budget.hit("all") > 0:
+            events.unlisted += 1
+        else:
+            unlisted, events.unlisted = events.unlisted, 0
+            more = f" ({unlisted} more before this one not listed)" if unlisted else ""
+            audit_log(app).append(
+                "auth.denied",
+                actor=f"key:{checked.key_id}" if checked.key_id else "unknown",
+                role="public",
+                detail=f"{checked.verdict} key on {audited_path(app, path)}{more}",
+            )
         raise Denied(
             401, "the API key is not valid, or was revoked or has expired", "invalid_token"
         )
@@ -212,7 +261,7 @@ def authenticate(
             "auth.denied",
             actor=principal.name,
             role=principal.role,
-            detail=f"role {principal.role} on {path[:200]} (needs {needed})",
+            detail=f"role {principal.role} on {audited_path(app, path)} (needs {needed})",
         )
         raise Denied(
             403,

@@ -39,8 +39,10 @@ FORMATS = ("csv", "xlsx")
 PENDING = "（未記入）"
 """Written for an open record's empty summary or resolution (ingest requires both)."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-"""Control characters: no spreadsheet cell may hold them (openpyxl refuses), none is text."""
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+"""Control characters, the noncharacters U+FFFE and U+FFFF and lone surrogates: no spreadsheet
+cell may hold them (no XML may: one of them in one record made every export fail), none is
+text."""
 
 
 def _check_columns() -> None:

@@ -107,6 +107,7 @@ class EvidenceReader:
         title_weight: float,
         lexical_side: bool,
         texts: Sequence[str] | None,
+        public: bool = False,
     ) -> PaneEvidence:
         """The evidence of one pane's hits (best first).
 
@@ -119,12 +120,14 @@ class EvidenceReader:
             title_weight: The searcher's share of the title vector in a dense score.
             lexical_side: Whether the search had a lexical side.
             texts: The texts of the pane's best hits (``None``: not read).
+            public: A public search: the judge's cache of query vectors is kept apart from
+                the staff's (:meth:`~kb.search.query_cache.QueryVectors.encode`).
         """
         lexical = None
         if texts is not None and analysis.japanese and lexical_side:
             lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
         if qvec is not None and self._judge_queries is not None:
-            qvec = self._judge_queries.encode(analysis.text)
+            qvec = self._judge_queries.encode(analysis.text, public=public)
             hits = self.rescored(hits, qvec, title_weight)
         return pane_evidence(
             hits,

@@ -98,10 +98,15 @@ class QueryVectors:
             return self
         return QueryVectors(embedder, self._recent.size)
 
-    def encode(self, text: str) -> np.ndarray:
+    def encode(self, text: str, *, public: bool = False) -> np.ndarray:
         """The query vector of ``text`` (an analysed, normalized query), embedded only if it
-        was not seen recently."""
-        key = (self.model, text)
+        was not seen recently by the same audience.
+
+        ``public``: a search of the public API. Public and staff searches never share an
+        entry: a public search that answered faster for a text a counsellor searched would
+        tell anyone that the text was asked at the desk.
+        """
+        key = (self.model, public, text)
         found = self._recent.get(key)
         if found is not None:
             return found

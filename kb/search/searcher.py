@@ -338,7 +338,9 @@ class Searcher:
         hits = per_kind[kind]
         docs = self.store.get_documents([h.doc_id for h in hits[:LEXICAL_DEPTH]])
         texts = [hit_text(docs[h.doc_id].title, docs[h.doc_id].body) for h in hits[:LEXICAL_DEPTH]]
-        return hits, self._evidence(hits, kind, analysis, qvec, mode, texts)
+        return hits, self._evidence(
+            hits, kind, analysis, qvec, mode, texts, public=filters.published_only
+        )
 
     def _retrieve(
         self,
@@ -357,7 +359,7 @@ class Searcher:
         if mode != "lexical":
             cache = self.query_vectors
             if cache is not None and cache.embedder is self.embedder:
-                qvec = cache.encode(analysis.text)
+                qvec = cache.encode(analysis.text, public=filters.published_only)
             else:
                 qvec = self.embedder.encode_queries([analysis.text])[0]
         lex_scores = None
@@ -449,7 +451,15 @@ class Searcher:
         texts = best_texts(shown.items(), docs, per_kind.get("department", []), self.departments)
         levels = {
             kind: decide(
-                self._evidence(per_kind[kind], kind, analysis, qvec, mode, texts.get(kind))
+                self._evidence(
+                    per_kind[kind],
+                    kind,
+                    analysis,
+                    qvec,
+                    mode,
+                    texts.get(kind),
+                    public=filters.published_only,
+                )
             )
             for kind in fetch
         }
@@ -478,6 +488,8 @@ class Searcher:
         qvec: np.ndarray | None,
         mode: Mode | None,
         texts: Sequence[str] | None,
+        *,
+        public: bool,
     ) -> PaneEvidence:
         return self.evidence.evidence(
             hits,
@@ -487,6 +499,7 @@ class Searcher:
             title_weight=self.config.title_weight,
             lexical_side=(mode or self.config.mode) != "dense",
             texts=texts,
+            public=public,
         )
 
     def _rank_departments(

@@ -154,17 +154,23 @@ class SearchService:
         """Add 「正しい担当課は…」 records stored since the last call to the department vote.
 
         Cheap when nothing is new (one ``max(id)`` query); each new record embeds its query
-        once. Returns how many were added.
+        once, and every record is looked at once: the widget's anonymous feedback, which holds
+        no department, moves the mark past itself, so a flood of it is never read again (it
+        was, on every request, until a staff member's next correction). Returns how many were
+        added.
         """
         store = self.feedback_store
-        if store is None or store.max_id() <= self._feedback_seen:
+        if store is None:
+            return 0
+        latest = store.max_id()
+        if latest <= self._feedback_seen:
             return 0
         with self._feedback_lock:
-            fresh = store.department_labels(self._feedback_seen)
-            if not fresh:
-                return 0
-            added = self.department_feedback.add(self.embedder, fresh)
-            self._feedback_seen = fresh[-1][0]
+            if latest <= self._feedback_seen:
+                return 0  # another request read them meanwhile
+            fresh = store.department_labels(self._feedback_seen, latest)
+            added = self.department_feedback.add(self.embedder, fresh) if fresh else 0
+            self._feedback_seen = latest
             return added
 
     def synonyms(self) -> SynonymTable:

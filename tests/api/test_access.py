@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from kb.api.access import FAILED_KEYS_BURST, required_role
+from kb.api.access import FAILED_KEYS_BURST, _DeniedEvents, required_role
 from kb.api.ratelimit import RateLimiter
 from kb.security.audit import AuditLog
 from kb.security.keys import KeyStore
@@ -320,6 +320,37 @@ def test_a_flood_of_invalid_keys_gets_429_but_valid_keys_still_work(
     denied = [e for e in audit.events() if e.action == "auth.denied"]
     audit.close()
     assert len(denied) == FAILED_KEYS_BURST  # the throttled ones are not written
+
+
+def test_invalid_keys_write_the_route_not_the_path_and_within_a_budget(
+    make_client: MakeClient,
+) -> None:
+    # The audit log is never pruned: nothing anyone sends in a path may reach it, and all
+    # addresses together (an IPv6 /64 each is cheap) may add only so many events a minute.
+    client = make_client(role=None, reject_delay=0)
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    now = [0.0]
+    client.app.state.denied_key_events = _DeniedEvents(  # type: ignore[attr-defined]
+        RateLimiter(60.0, 3, clock=lambda: now[0])
+    )
+    planted = "山田太郎さん090-1234-5678"
+    paths = [f"/api/v1/faq/{planted}", f"/api/v1/{planted}", "/api/v1/departments"]
+    for i in range(6):
+        bad = f"kb_{i:08x}_" + "A" * 43
+        r = client.get(paths[i % 3], headers={"Authorization": f"Bearer {bad}"})
+        assert r.status_code == 401
+    now[0] = 2.0  # two events' worth of budget later
+    r = client.get(paths[2], headers={"Authorization": "Bearer kb_000000ff_" + "A" * 43})
+    assert r.status_code == 401
+    audit = AuditLog(settings.audit_path)
+    denied = [e.detail for e in audit.events() if e.action == "auth.denied"]
+    audit.close()
+    assert denied == [
+        "unknown key on /api/v1/faq/{faq_id}",
+        "unknown key on (no such route)",
+        "unknown key on /api/v1/departments",
+        "unknown key on /api/v1/departments (3 more before this one not listed)",
+    ]
 
 
 def test_the_audit_log_survives_a_restart_of_the_app(make_client: MakeClient) -> None:

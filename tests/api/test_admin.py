@@ -165,7 +165,7 @@ def test_key_management_over_the_api(make_client: MakeClient) -> None:
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     assert client.delete("/api/v1/admin/keys/desk-5").status_code == 404
     actions = [e["action"] for e in client.get("/api/v1/admin/audit").json()["events"]]
-    assert actions == ["keys.create", "keys.revoke", "auth.denied"]
+    assert actions == ["keys.create", "keys.list", "keys.revoke", "auth.denied"]
     assert key[12:] not in client.get("/api/v1/admin/audit").text
 
 

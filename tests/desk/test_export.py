@@ -56,7 +56,7 @@ def test_xlsx_keeps_formula_like_text_as_text() -> None:
 def test_control_characters_never_reach_a_cell() -> None:
     from openpyxl import load_workbook
 
-    r = record(citizen_words="相談\x00\x1b[31m", actions="案内\x07")
+    r = record(citizen_words="相談\x00\x1b[31m\ufffe", actions="案内\x07\uffff")
     sheet = load_workbook(io.BytesIO(export_bytes([r], "xlsx"))).active
     assert sheet["E2"].value == "相談[31m"
     parsed = list(csv.reader(io.StringIO(export_bytes([r], "csv").decode("utf-8-sig"))))

@@ -122,3 +122,37 @@ def test_service_picks_up_stored_feedback_live(
     assert len(service.department_feedback) == 2
     assert service.sync_feedback() == 0  # nothing new
     store.close()
+
+
+def test_feedback_without_a_department_is_read_once(
+    index_root: Path, fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    # The widget's anonymous 「役に立った」 records hold no department: a flood of them must
+    # not be read again on every request (it was, until the next staff correction).
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    service = SearchService(index_root, fake_embedder, feedback_store=store)
+    service.searcher()
+    store.add(FeedbackRecord("staff", QUERY, right_department="市民課"))
+    assert service.sync_feedback() == 1
+    for _ in range(50):
+        store.add(FeedbackRecord("public", QUERY, helped_id="faq:F3", helpful=True))
+    reads: list[tuple[int, int | None]] = []
+    labels = store.department_labels
+
+    def counted(after_id: int = 0, up_to_id: int | None = None) -> list[tuple[int, str, str]]:
+        reads.append((after_id, up_to_id))
+        return labels(after_id, up_to_id)
+
+    store.department_labels = counted  # type: ignore[method-assign]
+    assert service.sync_feedback() == 0
+    assert service.sync_feedback() == 0
+    assert service.sync_feedback() == 0
+    assert reads == [(1, 51)]  # the public records were read once, then passed
+    store.add(FeedbackRecord("staff", QUERY + "。", right_department="市民課"))
+    assert service.sync_feedback() == 1
+    assert reads[-1] == (51, 52)
+    plan = store._db.execute(
+        "explain query plan select id from feedback where id > 0 and right_department != ''"
+    ).fetchall()
+    assert "feedback_right_department" in str(plan)
+    store.close()

@@ -162,6 +162,20 @@ def test_another_depth_filter_or_mode_is_another_answer_but_no_new_embedding(
     assert searcher.answers.hits == 0
 
 
+def test_public_and_staff_searches_never_share_a_query_vector(index_root: Path) -> None:
+    # A public search that skipped the embedding for a text a counsellor had searched would
+    # answer faster, telling anyone that the text was asked at the desk.
+    emb = CountingEmbedder()
+    searcher = _service(index_root, emb).searcher()
+    q = QUERIES[0]
+    searcher.search(q, k=3)
+    searcher.search(q, k=3, filters=Filters(published_only=True))
+    assert _asked(emb) == [q, q]
+    searcher.search(q, k=2, filters=Filters(published_only=True))
+    searcher.search(q, k=2)
+    assert _asked(emb) == [q, q]  # each audience still reuses its own
+
+
 def test_the_day_is_part_of_the_answer(index_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     searcher = _service(index_root, CountingEmbedder()).searcher()
     searcher.search(QUERIES[1], k=3, filters=Filters(published_only=True))

@@ -365,9 +365,11 @@ async def build(
 
 
 @router.get("/keys", response_model=KeyListOut)
-def list_keys(request: Request, _: AdminDep) -> KeyListOut:
+def list_keys(request: Request, principal: AdminDep, audit: AuditDep) -> KeyListOut:
     """Every key, active and revoked (names, roles, public ids; never secrets or hashes)."""
-    return KeyListOut(keys=[_key_out(k) for k in key_store(request.app).list()])
+    keys = key_store(request.app).list()
+    audit.append("keys.list", actor=principal.name, role=principal.role, detail=f"{len(keys)} keys")
+    return KeyListOut(keys=[_key_out(k) for k in keys])
 
 
 @router.post(

@@ -28,7 +28,8 @@ DASH_CHARS = set("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70\
 _LOOKALIKE = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
 _LOCAL = rf"A-Za-z0-9._%+\-{_LOOKALIKE}"
 _DOMAIN = rf"[A-Za-z0-9\-{_LOOKALIKE}]+"
-_DOT = r"(?:\.|\s?[\[(](?i:dot)[\])]\s?|\s?(?:ドット|どっと)\s?)"
+# The IME's full stop (taro@example。com) is a dot typed without switching to ASCII.
+_DOT = r"(?:\.|\u3002|\s?[\[(](?i:dot)[\])]\s?|\s?(?:ドット|どっと)\s?)"
 # Providers whose name is often written without its ending (yamada@gmail).
 _PROVIDER = r"(?i:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail)(?![A-Za-z0-9.])"
 EMAIL_RE = re.compile(
@@ -226,7 +227,8 @@ _BLOCK = (
     r"|(?P<no>(?!0)[0-9十]{1,4}[のノ][0-9十]{1,4}[のノ][0-9十]{1,4}(?![0-9十]))"
     # A fourth part is the room (本町1-2-3-102).
     r"|(?P<dash>(?!0)(?:[0-9]{1,4}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,4}"
-    r"|[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?)(?![0-9-]))"
+    # Two parts are joined by の or katakana no too, as a lot number is written (下泉977\u30ce4).
+    r"|[0-9]{1,4}-[0-9]{1,4}(?:-[0-9]{1,4})?|[0-9]{1,4}[のノ][0-9]{1,4})(?![0-9\-]|[のノ][0-9]))"
     r"|(?P<bare>(?!0)[0-9]{1,5}(?![0-9-]|[丁番号])))"
     # A room after the block: -102号 after 2番3, #102.
     r"(?:-[0-9]{1,4}号?(?![0-9])|\s?#\s?[0-9]{1,4}(?![0-9]))?"
@@ -317,14 +319,21 @@ OFFICE_BEFORE_RE = re.compile(
     r"[\s:(]*(?:代表|直通|電話|tel|fax)?[\s:)]*$",
     re.IGNORECASE,
 )
-# Read aloud, numbers are split with の (〇七〇の九八七六の五四三二).
-PHONE_NO_RE = re.compile(r"(?<![0-9])0[0-9]{1,4}[のノ][0-9]{1,4}[のノ][0-9]{3,4}(?![0-9])")
+# Read aloud, numbers are split with の (〇七〇の九八七六の五四三二); typed, sometimes with ~ (the
+# wave dash folds to it) or _ (090～5337～8504, 070_0198_3287). Only a phone's shape is taken
+# so: elsewhere ~ is a range (2024.4.1~2025.3.31, 6247~6248).
+PHONE_NO_RE = re.compile(
+    r"(?<![0-9])0[0-9]{1,4}(?P<sep>[のノ~_])[0-9]{1,4}(?P=sep)[0-9]{3,4}(?![0-9])"
+)
 # A date, with or without a time after it (2024/04/01 10:30): not a number to mask.
 DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s|$)")
 # Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
-# in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ).
+# in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ), or after the bank's or
+# the branch's name.
 BANK_RE = re.compile(
-    r"(?P<label>(?:普通|当座|貯蓄|通常|フツウ|トウザ|チョチク)(?:預金|貯金|ヨキン)?|口座|貯金|コウザ(?:バンゴウ)?)"
+    r"(?P<label>(?:普通|当座|貯蓄|通常|フツウ|トウザ|チョチク)(?:預金|貯金|ヨキン)?|口座|貯金|コウザ(?:バンゴウ)?"
+    # Or right after the bank or its branch (足利銀行 桜川支店 9276876, (常陽銀行)0018326).
+    r"|銀行|信用金庫|信金|労働金庫|労金|信用組合|農協|支店|ギンコウ|シテン)"
     r"(?P<gap>(?:\s|[:)#(「【]|口座|番号|預金|貯金|ヨキン|は|(?i:no)\.?){0,6})"
     r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
 )
@@ -391,11 +400,16 @@ two pieces across them (the group keeps them in :func:`re.split`)."""
 
 FORMAT_CHAR_RE = re.compile(
     "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-    "\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+    "\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u3164\ufe00-\ufe0f\uffa0"
+    "\U000e0100-\U000e01ef]"
 )
-"""Invisible format characters (Unicode category Cf: zero-width space and joiners, word
-joiner, soft hyphen, byte order mark, direction marks and isolates, tag characters) that a
-text may carry between the characters of a number or a name; the folded view drops them."""
+"""Invisible characters that a text may carry between the characters of a number or a name;
+the folded view drops them. The format characters (Unicode category Cf: zero-width space and
+joiners, word joiner, soft hyphen, byte order mark, direction marks and isolates, tag
+characters), and marks and letters that show as nothing: the combining grapheme joiner,
+variation selectors (a kanji's IVS too: the name without it is the name), the Mongolian
+free variation selectors, the Hangul fillers and Khmer's inherent vowels."""
 
 
 class _FoldTable(dict[int, str]):
