@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kb.errors import InputError, SchemaError
+from kb.ingest.limits import DEFAULT_LIMITS
 from kb.ingest.rows import TableRow, table_rows
 from kb.ingest.schema import header_key
 from kb.messages import msg
@@ -31,10 +32,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _KEYS = {header_key(a): name for name, aliases in COLUMNS.items() for a in (name, *aliases)}
 REQUIRED = ("datetime", "topic")
 MAX_BOOKINGS = 200
+"""The most bookings one file may hold: a desk's day, with room to spare."""
 MAX_BOOKING_ERRORS = 100
 """Rows with errors before a file is refused whole: a file of a million bad rows would answer
 with a million errors (66 MB of JSON for 960 KB of CSV)."""
-"""The most bookings one file may hold: a desk's day, with room to spare."""
+BOOKING_LIMITS = replace(DEFAULT_LIMITS, max_sheet_cells=(MAX_BOOKINGS + 10) * 50)
+"""A day's bookings fill a few hundred rows of a few columns: a workbook sheet with more cells
+than 210 rows of 50 is refused while it is read, before its rows are held or parsed (the
+limit of an ingest's sheet, 5 million, took a small compressed file 14 s on the search pool)."""
 
 CHANNELS: dict[str, str] = {
     "窓口": "窓口",
@@ -128,7 +133,7 @@ def read_bookings(path: Path) -> BookingFile:
             :data:`MAX_BOOKINGS` bookings.
         SchemaError: The ``datetime`` or ``topic`` column is missing.
     """
-    return parse_bookings(table_rows(path), source=str(path))
+    return parse_bookings(table_rows(path, limits=BOOKING_LIMITS), source=str(path))
 
 
 def parse_bookings(rows: Iterable[TableRow], *, source: str) -> BookingFile:

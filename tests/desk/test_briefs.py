@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from kb.desk.bookings import Booking, parse_bookings, parse_when, read_bookings
+from kb.desk.bookings import (
+    BOOKING_LIMITS,
+    Booking,
+    parse_bookings,
+    parse_when,
+    read_bookings,
+)
 from kb.desk.briefs import Brief, BriefMaker, brief_dict, fit_topic
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import InputError, SchemaError
@@ -128,6 +134,22 @@ def test_xlsx_bookings_with_date_cells(tmp_path: Path) -> None:
     ]
     assert day.ignored_columns == ("電話番号",)
     assert [(e.line, e.field) for e in day.errors] == [(4, "相談内容")]
+
+
+def test_a_sheet_far_larger_than_a_day_is_refused_while_it_is_read(tmp_path: Path) -> None:
+    # One tiny cell a row compresses well: an ingest's sheet limit (5 million cells) let a
+    # 135 KB bookings file hold the search pool for 14 s before its header was looked at.
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["予約日時", "相談内容"])
+    for _ in range(20_000):
+        sheet.append(["x"])
+    path = tmp_path / "day.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match=f"{BOOKING_LIMITS.max_sheet_cells:,}"):
+        read_bookings(path)
 
 
 def test_demo_day_gives_ten_briefs(searcher: Searcher) -> None:
