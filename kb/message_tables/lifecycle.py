@@ -56,6 +56,12 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
         "{field}: cannot read the date {value} (write 2025-03-31, 2025/3/31, 令和7年3月31日 or "
         "R7.3.31)",
     ),
+    "faq.placeholders": (
+        "{fields}に伏せ字（{marks}）があります。特定の方についての記述は公開できません。"
+        "一般的な説明に書き換えてから承認してください",
+        "{fields} hold masked spans ({marks}): a sentence about one person cannot be "
+        "published; rewrite it in general terms, then approve",
+    ),
     "faq.no_faq": ("FAQ {id} はありません", "no FAQ entry {id}"),
     "faq.target_gone": (
         "FAQ候補 {id} が改訂する FAQ {target} は削除されています",

@@ -35,6 +35,7 @@ from kb.ingest.schema import parse_faq_date, parse_url, split_multi
 from kb.messages import MESSAGES, msg
 from kb.search import expiry
 from kb.store import EmbeddingCache, FaqCandidate, Store
+from kb.text.masking import PLACEHOLDERS
 from kb.text.mecab import MeCabTokenizer
 from kb.types import DocId, Document
 
@@ -164,8 +165,10 @@ def approvals_after(candidate: FaqCandidate, by: str, needed: int) -> tuple[str,
     Raises:
         FaqRefused: ``conflict`` when ``by`` approved it already; ``forbidden`` when ``by``
             drafted or last edited it and this approval would publish it (only with
-            ``needed`` 2 or more); ``invalid`` when ``by`` is unknown and it matters.
+            ``needed`` 2 or more); ``invalid`` when ``by`` is unknown and it matters, or when
+            its text holds a masked span (:func:`check_no_placeholders`).
     """
+    check_no_placeholders(candidate)
     if needed <= 1:
         return (*candidate.approvals, by)
     if not by:
@@ -179,6 +182,32 @@ def approvals_after(candidate: FaqCandidate, by: str, needed: int) -> tuple[str,
             msg("faq.drafter_publishes", by=by, id=candidate.id, needed=needed), "forbidden"
         )
     return (*candidate.approvals, by)
+
+
+def check_no_placeholders(candidate: FaqCandidate) -> None:
+    """Refuse to approve a draft whose question or answer holds a masked span ([氏名] ...).
+
+    A draft made from closed cases is masked, but a placeholder shows that the sentence was
+    about one person, and what the masking missed around it (a rare name, a building) would go
+    to the public widget with it. A published FAQ never needs one: the trainer rewrites the
+    sentence in general terms first.
+
+    Raises:
+        FaqRefused: (``invalid``) naming the placeholders and the fields that hold them.
+    """
+    found = [
+        (field, placeholder)
+        for field, text in (
+            ("faq.field_question", candidate.question),
+            ("faq.field_answer", candidate.answer),
+        )
+        for placeholder in PLACEHOLDERS
+        if placeholder in text
+    ]
+    if found:
+        fields = "・".join(dict.fromkeys(msg(field) for field, _ in found))
+        marks = "・".join(dict.fromkeys(placeholder for _, placeholder in found))
+        raise FaqRefused(msg("faq.placeholders", fields=fields, marks=marks), "invalid")
 
 
 def rejected(candidate: FaqCandidate, by: str, reason: str) -> FaqCandidate:

@@ -90,6 +90,21 @@ def test_second_approver_rules() -> None:
         approvals_after(c, "", 2)
 
 
+def test_a_draft_holding_a_masked_span_is_never_approved() -> None:
+    # Drafted from a case: the masking caught the date of birth, not the rare name before it,
+    # which approval would have sent to the public widget.
+    answer = "遠藤蒼空氏(エンドウ ソラ)、[生年月日]生まれ。相談は福祉課へ。"
+    c = FaqCandidate("FC0002", "all-02", "相談先は？", answer, "福祉課")
+    with pytest.raises(FaqRefused, match=r"回答に伏せ字（\[生年月日\]）があります") as held:
+        approvals_after(c, "tanaka", 1)
+    assert held.value.reason == "invalid"
+    both = dataclasses.replace(c, question="[氏名]さんの相談先は？")
+    with pytest.raises(FaqRefused, match=r"質問・回答に伏せ字（\[氏名\]・\[生年月日\]）"):
+        approvals_after(both, "tanaka", 1)
+    rewritten = dataclasses.replace(c, answer="ご家族の介護の相談は福祉課へ。")
+    assert approvals_after(rewritten, "tanaka", 1) == ("tanaka",)
+
+
 # --- approval, revision, rejection ---------------------------------------------------------
 
 
