@@ -158,6 +158,9 @@ def adapted_model_for(dataset: Dataset, settings: Settings) -> tuple[Path | None
     from kb.embed.tune_pairs import pairs_from_documents
 
     pairs = pairs_from_documents(dataset.corpus)
+    if len(pairs) < settings.adapt_min_pairs:
+        # A city's kb does not adapt a corpus this small: neither does its evaluation.
+        return None, {"kept": False, "too_few": len(pairs), "min_pairs": settings.adapt_min_pairs}
     train, heldout = split_pairs(pairs)
     config = resolve_precision(FastTuneConfig())
     digest = training_digest(train, config)
@@ -378,6 +381,12 @@ def _print_adaptation(
     print(f"base model (--no-adapt), {base[0].dataset.name}:")
     print(markdown_table(base[0].reports) if len(base) == 1 else files_table(base))
     b, a = record.get("base") or {}, record.get("adapted") or {}
+    if "too_few" in record:
+        print(
+            f"not adapted: {record['too_few']} corpus pairs, and adaptation starts at "
+            f"{record['min_pairs']} (KB_ADAPT_MIN_PAIRS): the default is the base model"
+        )
+        return
     print(
         f"adapted on {record.get('train_pairs')} corpus pairs in {record.get('seconds', 0):.0f} s"
         f" ({record.get('cpu_seconds', 0):.0f} CPU s); held-out corpus pairs "

@@ -26,7 +26,11 @@ class ModelSettings(DataSettings):
     )
     model_cache_dir: Path | None = Field(
         default=None,
-        description="Where built / downloaded models are cached (default: DATA_DIR/models).",
+        description=(
+            "Where built / downloaded models are cached (default: DATA_DIR/models). The "
+            "data folder's adapted model and its record are kept there too: data folders of "
+            "different corpora must not share one."
+        ),
     )
     query_prompt: str | None = Field(
         default=None,

@@ -104,3 +104,21 @@ def test_adapt_scores_both_when_kb_adapt_is_off(
         assert data["model"].endswith("eval-adapted-x")
         assert data["base"]["model"] == "base-model"
     assert adapted == ["tiny-faq"] * 4
+
+
+def test_a_corpus_too_small_for_a_city_to_adapt_is_not_adapted(
+    dataset_dir: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A city's kb adapts from KB_ADAPT_MIN_PAIRS pairs on; "as a city gets it" must agree.
+    def never(*_: Any, **__: Any) -> None:
+        raise AssertionError("a corpus under the minimum was trained on")
+
+    monkeypatch.setattr("kb.embed.adapt_train.fast_tune", never)
+    settings = Settings(data_dir=tmp_path / "data", model="base-model", adapt=True)
+    dataset = runner.load_dataset(dataset_dir, "queries.jsonl")
+    folder, record = runner.adapted_model_for(dataset, settings)
+    assert folder is None
+    assert record["kept"] is False
+    assert record["min_pairs"] == settings.adapt_min_pairs > record["too_few"]
