@@ -52,6 +52,18 @@ _SIGNED_RE = re.compile(
     r"[,:.!]?|差出人[:：]?|送信者[:：]?)\s?$"
 )
 # A name in lower case before an honorific (yamada taroさん): romaji words only.
+# A label or a bracket that a name in Latin letters follows: 本名 SUZUKI RIKO, ローマ字表記:,
+# and a person's name given again in brackets after the masked one ([氏名]さん（CHOI MIRA、…）).
+_NAME_BEFORE_RE = re.compile(
+    r"(?:(?:本名|氏名|通称|通称名|旧姓|通名|ローマ字(?:表記)?"
+    r"|(?:パスポート|旅券|在留カード)(?:上)?の?(?:氏名|名前|表記)?)\s?(?:は|:)?\s?"
+    r"|(?:さん|様|さま|氏|くん|ちゃん|\[氏名\])\s?\(\s?)$"
+)
+_NOT_NAME_WORDS = frozenset(
+    {"LINE", "ID", "TEL", "FAX", "SNS", "NPO", "URL", "PC", "MAIL", "EMAIL", "E-MAIL", "DV"}
+    | {"FACEBOOK", "INSTAGRAM", "TWITTER", "SKYPE", "WECHAT", "ZOOM", "GMAIL", "YAHOO"}
+)
+"""Words in Latin letters that a label or a bracket is followed by as often as a name is."""
 _LOWER_RUN_RE = re.compile(
     r"(?<![A-Za-z0-9@._\-/])[a-z]{2,}(?: [a-z]{2,}){0,2}(?= ?(?:さん|様|さま|氏|くん|ちゃん|殿))"
 )
@@ -215,6 +227,10 @@ def latin_name_spans(
         if (
             person_before(start)
             or _SIGNED_RE.search(text, max(0, start - 16), start)
+            or (
+                _NAME_BEFORE_RE.search(text, max(0, start - 16), start)
+                and _NOT_NAME_WORDS.isdisjoint(w.upper() for w in words)
+            )
             or _PERSON_ACTION_RE.match(text, end)
             or _japanese_name(tokenizer, words)
         ):
