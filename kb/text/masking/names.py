@@ -176,6 +176,26 @@ def _is_name_token(context: NameContext, i: int) -> bool:
         return True
     if word.pos1 in ("記号", "接頭辞") and all(is_kanji(c) for c in word.surface):
         return True  # a rare kanji UniDic files as a symbol or a prefix: 李娜さん, 張偉さん
+    if (
+        i > 0
+        and word.pos2 == "普通名詞"
+        and is_person(context.words[i - 1])
+        and context.end(i - 1) == context.starts[i]
+        and len(word.surface) <= 3
+        and (
+            all(is_kanji(c) for c in word.surface)
+            or (
+                len(word.surface) == 2
+                and all(is_katakana(c) for c in word.surface)
+                and word.surface not in _SHOP_WORDS
+            )
+        )
+        and word.surface[-1] not in _TITLE_ENDS
+    ):
+        # A given name the dictionary reads as a word, glued to a surname before an honorific:
+        # 木村蒼空さん (蒼空, "blue sky"), 飯嶋トメさん. Roles and relations are not_name above;
+        # a longer katakana word is a shop's (丸山ストアさん).
+        return True
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
@@ -246,6 +266,9 @@ _SPACED_KANJI_NAME_RE = re.compile(
     "(?<![\u4e00-\u9fff々])[\u4e00-\u9fff]{1,2}[ \u3000][\u4e00-\u9fff]{1,2}"
     "(?![\u4e00-\u9fff々])(?=[ \u3000]?(?:[（(、。,]|[のはがをにとも]|$|さん|様|氏|殿))"
 )
+_TITLE_ENDS = frozenset("長員任師士官事生者家君")
+_SHOP_WORDS = frozenset({"ビル", "ラボ", "ジム", "バー", "ホーム", "ママ", "パパ"})
+"""Last characters of a title after a surname (課長, 職員, 主任, 医師, 先生, 担当者)."""
 _NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会")
 _HONORIFIC_NEXT_RE = re.compile("[ \u3000]?(?:さん|様|さま|氏|殿)")
 
