@@ -39,6 +39,11 @@ _HONORIFIC_RE = re.compile(
 )
 _AGE_AFTER_RE = re.compile(r" ?[（(][0-9]{1,3}(?:歳|才)?[）)]")
 _SUBJECT_AFTER_RE = re.compile(r" ?(?:は|が)")
+# What follows a person's name in a record, and no product's or place's: an age or a date of
+# birth (Nguyen Thi Hoa(20歳), CHOI MIRA、48歳, MARIA SANTOS([生年月日]生)).
+_PERSON_AFTER_RE = re.compile(
+    r" ?(?:[（(]\s?(?:[0-9]{1,3}\s?(?:歳|才)|\[生年月日\])|、\s?[0-9]{1,3}\s?(?:歳|才))"
+)
 _SUFFIX_RE = re.compile(r"-(?:san|sama|kun|chan)$")
 # What a person does in a record: two words or more before it are a person's name (Nguyen Van
 # Anから電話, Maria Santosが来庁), whatever their language.
@@ -55,7 +60,7 @@ _SIGNED_RE = re.compile(
 # A label or a bracket that a name in Latin letters follows: 本名 SUZUKI RIKO, ローマ字表記:,
 # and a person's name given again in brackets after the masked one ([氏名]さん（CHOI MIRA、…）).
 _NAME_BEFORE_RE = re.compile(
-    r"(?:(?:本名|氏名|通称|通称名|旧姓|通名|ローマ字(?:表記)?"
+    r"(?:(?:本名|氏名|通称|通称名|旧姓|通名|ローマ字(?:表記)?|送信者名|差出人名|名義(?:人)?"
     r"|(?:パスポート|旅券|在留カード)(?:上)?の?(?:氏名|名前|表記)?)\s?(?:は|:)?\s?"
     r"|(?:さん|様|さま|氏|くん|ちゃん|\[氏名\])\s?\(\s?)$"
 )
@@ -232,6 +237,7 @@ def latin_name_spans(
                 and _NOT_NAME_WORDS.isdisjoint(w.upper() for w in words)
             )
             or _PERSON_ACTION_RE.match(text, end)
+            or _PERSON_AFTER_RE.match(text, end)
             or _japanese_name(tokenizer, words)
         ):
             spans.append((start, end))

@@ -24,7 +24,6 @@ from kb.text.masking.patterns import (
     ADDRESS_LABEL_RE,
     ADDRESS_RE,
     BANK_ACCOUNT_RE,
-    BANK_RE,
     BARE_TOWN_RE,
     BIRTH_AFTER_RE,
     BIRTH_BEFORE_RE,
@@ -72,6 +71,7 @@ from kb.text.masking.profiles import (
     MaskProfile,
     column_placeholders,
 )
+from kb.text.masking.records import ACCOUNT_HOLDER_RE, BANK_RE, RELATION_NAME_RE
 from kb.text.masking.table import column_edits
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
@@ -138,6 +138,8 @@ class Masker:
         for rule in rules:
             out = rule(out)
         if profile.names:
+            if not profile.honorific_names_only:
+                out = self._record_names(out)
             out = self._names(out, honorific_only=profile.honorific_names_only)
         return out
 
@@ -334,6 +336,17 @@ class Masker:
 
         text = self._replace(text, PHONE_NO_RE, spoken)
         return self._replace(text, DIGIT_RUN_RE, repl)
+
+    def _record_names(self, text: str) -> str:
+        """Names in the places records write them (:mod:`kb.text.masking.records`): an
+        account's holder, a relative's name before a date of birth or an age."""
+
+        def named(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            group = next(g for g in ("named", "held", "spaced") if m.groupdict().get(g))
+            return [(m.start(group), m.end(group), NAME)]
+
+        text = self._replace(text, ACCOUNT_HOLDER_RE, named)
+        return self._replace(text, RELATION_NAME_RE, named)
 
     def _names(self, text: str, *, honorific_only: bool) -> str:
         view, starts, ends = text, None, None

@@ -327,16 +327,6 @@ PHONE_NO_RE = re.compile(
 )
 # A date, with or without a time after it (2024/04/01 10:30): not a number to mask.
 DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s|$)")
-# Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
-# in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ), or after the bank's or
-# the branch's name.
-BANK_RE = re.compile(
-    r"(?P<label>(?:普通|当座|貯蓄|通常|フツウ|トウザ|チョチク)(?:預金|貯金|ヨキン)?|口座|貯金|コウザ(?:バンゴウ)?"
-    # Or right after the bank or its branch (足利銀行 桜川支店 9276876, (常陽銀行)0018326).
-    r"|銀行|信用金庫|信金|労働金庫|労金|信用組合|農協|支店|ギンコウ|シテン)"
-    r"(?P<gap>(?:\s|[:)#(「【]|口座|番号|預金|貯金|ヨキン|は|(?i:no)\.?){0,6})"
-    r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
-)
 # The residence card's number (two letters, eight digits, two letters), wherever it is.
 RESIDENCE_CARD_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{8}[A-Z]{2}(?![A-Za-z0-9])")
 # Licence plates: region, class number, one kana, number (品川 500 さ 12-34, 水戸501な1234).

@@ -1,0 +1,48 @@
+"""Personal data that records write in fixed places: bank accounts and their holders, and a
+relative's name between the relation and the date of birth or the age.
+
+The patterns run on the folded view (:func:`kb.text.masking.patterns.fold`: full-width
+brackets, letters and spaces as ASCII), like those of :mod:`kb.text.masking.patterns`.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
+# in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ), or after the bank's or
+# the branch's name.
+BANK_RE = re.compile(
+    r"(?P<label>(?:普通|当座|貯蓄|通常|フツウ|トウザ|チョチク)(?:預金|貯金|ヨキン)?|口座|貯金|コウザ(?:バンゴウ)?"
+    # Or right after the bank or its branch (足利銀行 桜川支店 9276876, (常陽銀行)0018326).
+    r"|銀行|信用金庫|信金|労働金庫|労金|信用組合|農協|支店|ギンコウ|シテン)"
+    r"(?P<gap>(?:\s|[:)#(「【]|口座|番号|預金|貯金|ヨキン|は|(?i:no)\.?){0,6})"
+    r"(?P<value>[0-9](?:[0-9]|[- ](?=[0-9])){5,9})(?![0-9円万千百億,.%])"
+)
+
+_KANA_NAME = r"[\u30a1-\u30fa\u30fc]{1,8}(?:[ \u30fb][\u30a1-\u30fa\u30fc]{1,8})?"
+_KANA_FULL_NAME = r"[\u30a1-\u30fa\u30fc]{1,8}[ \u30fb][\u30a1-\u30fa\u30fc]{1,8}"
+# The holder of an account: after 名義 (名義 リ・ナ, 名義人 桜川 一郎), or in brackets after the
+# account number the pass before masked ([番号](クリバヤシ アオイ)).
+ACCOUNT_HOLDER_RE = re.compile(
+    rf"名義人?[ :]+(?P<named>{_KANA_NAME}|[\u4e00-\u9fff\u3005]{{1,4}}"
+    r"(?: [\u4e00-\u9fff\u3005\u3041-\u3096\u30a1-\u30fa\u30fc]{1,4})?)"
+    rf"|\[番号\] ?\((?P<held>{_KANA_FULL_NAME})\)"
+)
+_RELATION = (
+    r"(?:父|母|妻|夫|元妻|元夫|長男|長女|次男|次女|三男|三女|祖父|祖母|兄|弟|姉|妹|息子|娘|孫"
+    r"|義父|義母|叔父|叔母|伯父|伯母|内縁の(?:妻|夫))"
+)
+_NAME_PART = r"[\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc\u3041-\u3096]{1,5}?"
+_HONORIFIC = r"(?:くん|ちゃん|さん|さま|様|君|氏)?"
+"""Left outside the name (孫のはるとくん(4歳): the name is はると)."""
+# A relative's name between the relation and what records write after a person: a date of
+# birth, an age, an address or a maiden name in brackets (父 岡田あかり([生年月日]生), 元妻
+# 飯嶋 蒼空(桜川市[住所]在住), 母 岡田 キヨ(旧姓 [氏名]), 母の心愛(80歳)). After の only an age or a
+# date of birth counts: 父の実家([住所]) is a house.
+RELATION_NAME_RE = re.compile(
+    rf"(?<![\u4e00-\u9fff\u3005]){_RELATION}"
+    rf"(?: (?P<spaced>{_NAME_PART}(?: {_NAME_PART})?){_HONORIFIC}"
+    r"(?=\((?:\[生年月日\]|[^()]{0,10}\[住所\]|旧姓|[0-9]{1,3}歳))"
+    rf"|の(?P<named>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・])))"
+)
