@@ -114,17 +114,17 @@ PUBLIC = Principal(name="public", role="public")
 
 FAILED_KEYS_BURST = 20
 FAILED_KEYS_PER_MINUTE = 10.0
+"""Invalid keys one client address may present before it gets 429s instead (see
+:func:`authenticate`): keys cannot be guessed, but each failure is an audit event, and a
+flood of them must not fill the disk. Valid keys from the same address keep working. The
+address is the socket's peer; ``X-Forwarded-For`` counts only from a trusted proxy
+(:mod:`kb.api.proxies`), so a client cannot escape by writing a new one per request."""
 DENIED_EVENTS_BURST = 120
 DENIED_EVENTS_PER_MINUTE = 60.0
 """Invalid-key events the audit log takes per minute from all addresses together. Past it the
 rest are counted, not listed, and the next event listed says how many: addresses are cheap
 (an IPv6 /64 each), and the audit log is never pruned, so it must not grow at an attacker's
 pace."""
-"""Invalid keys one client address may present before it gets 429s instead (see
-:func:`authenticate`): keys cannot be guessed, but each failure is an audit event, and a
-flood of them must not fill the disk. Valid keys from the same address keep working. The
-address is the socket's peer; ``X-Forwarded-For`` counts only from a trusted proxy
-(:mod:`kb.api.proxies`), so a client cannot escape by writing a new one per request."""
 
 
 class Denied(Exception):
