@@ -56,7 +56,6 @@ _SIGNED_RE = re.compile(
     r"(?:(?i:best regards|kind regards|regards|sincerely|thanks|thank you|from|name|sender)"
     r"[,:.!]?|差出人[:：]?|送信者[:：]?)\s?$"
 )
-# A name in lower case before an honorific (yamada taroさん): romaji words only.
 # A label or a bracket that a name in Latin letters follows: 本名 SUZUKI RIKO, ローマ字表記:,
 # and a person's name given again in brackets after the masked one ([氏名]さん（CHOI MIRA、…）).
 _NAME_BEFORE_RE = re.compile(
@@ -69,6 +68,7 @@ _NOT_NAME_WORDS = frozenset(
     | {"FACEBOOK", "INSTAGRAM", "TWITTER", "SKYPE", "WECHAT", "ZOOM", "GMAIL", "YAHOO"}
 )
 """Words in Latin letters that a label or a bracket is followed by as often as a name is."""
+# A name in lower case before an honorific (yamada taroさん): romaji words only.
 _LOWER_RUN_RE = re.compile(
     r"(?<![A-Za-z0-9@._\-/])[a-z]{2,}(?: [a-z]{2,}){0,2}(?= ?(?:さん|様|さま|氏|くん|ちゃん|殿))"
 )

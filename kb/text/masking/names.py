@@ -267,8 +267,9 @@ _SPACED_KANJI_NAME_RE = re.compile(
     "(?![\u4e00-\u9fff々])(?=[ \u3000]?(?:[（(、。,]|[のはがをにとも]|$|さん|様|氏|殿))"
 )
 _TITLE_ENDS = frozenset("長員任師士官事生者家君")
-_SHOP_WORDS = frozenset({"ビル", "ラボ", "ジム", "バー", "ホーム", "ママ", "パパ"})
 """Last characters of a title after a surname (課長, 職員, 主任, 医師, 先生, 担当者)."""
+_SHOP_WORDS = frozenset({"ビル", "ラボ", "ジム", "バー", "ホーム", "ママ", "パパ"})
+"""Katakana words of two characters after a surname that are a place or a role, not a name."""
 _NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会")
 _HONORIFIC_NEXT_RE = re.compile("[ \u3000]?(?:さん|様|さま|氏|殿)")
 
