@@ -71,7 +71,14 @@ from kb.text.masking.profiles import (
     MaskProfile,
     column_placeholders,
 )
-from kb.text.masking.records import ACCOUNT_HOLDER_RE, BANK_RE, RELATION_NAME_RE
+from kb.text.masking.records import (
+    ACCOUNT_HOLDER_RE,
+    BANK_RE,
+    HOUSEHOLD_MEMBER_RE,
+    HOUSEHOLD_RE,
+    RELATION_NAME_RE,
+    RELATION_WORD_RE,
+)
 from kb.text.masking.table import column_edits
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
@@ -339,13 +346,22 @@ class Masker:
 
     def _record_names(self, text: str) -> str:
         """Names in the places records write them (:mod:`kb.text.masking.records`): an
-        account's holder, a relative's name before a date of birth or an age."""
+        account's holder, a relative's name before a date of birth or an age, the members of a
+        household list."""
 
         def named(m: re.Match[str]) -> list[tuple[int, int, str]]:
             group = next(g for g in ("named", "held", "spaced") if m.groupdict().get(g))
             return [(m.start(group), m.end(group), NAME)]
 
+        def members(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            return [
+                (member.start("name"), member.end("name"), NAME)
+                for member in HOUSEHOLD_MEMBER_RE.finditer(m.string, m.start(), m.end())
+                if not RELATION_WORD_RE.fullmatch(member.group("name"))
+            ]
+
         text = self._replace(text, ACCOUNT_HOLDER_RE, named)
+        text = self._replace(text, HOUSEHOLD_RE, members)
         return self._replace(text, RELATION_NAME_RE, named)
 
     def _names(self, text: str, *, honorific_only: bool) -> str:

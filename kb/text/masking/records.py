@@ -1,5 +1,6 @@
-"""Personal data that records write in fixed places: bank accounts and their holders, and a
-relative's name between the relation and the date of birth or the age.
+"""Personal data that records write in fixed places: bank accounts and their holders, a
+relative's name between the relation and the date of birth or the age, and the members of a
+household listed with their ages or school years.
 
 The patterns run on the folded view (:func:`kb.text.masking.patterns.fold`: full-width
 brackets, letters and spaces as ASCII), like those of :mod:`kb.text.masking.patterns`.
@@ -46,3 +47,13 @@ RELATION_NAME_RE = re.compile(
     r"(?=\((?:\[生年月日\]|[^()]{0,10}\[住所\]|旧姓|[0-9]{1,3}歳))"
     rf"|の(?P<named>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・])))"
 )
+
+# A household listed after its label, each member with an age or a school year in brackets
+# (世帯:大和田 そうた(小3)、タカシ(3)); a relation in the same place is kept (妻(45歳)).
+HOUSEHOLD_RE = re.compile(r"(?:世帯|家族|同居家族|世帯員)(?:構成)?\s?:[^\n]*")
+HOUSEHOLD_MEMBER_RE = re.compile(
+    r"(?<=[:,、 ])(?P<name>[\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc\u3041-\u3096]{1,6}"
+    r"(?: [\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc\u3041-\u3096]{1,6})?)"
+    r"\((?:小|中|高)?\s?[0-9]{1,2}\s?(?:歳|才|年生)?\s?\)"
+)
+RELATION_WORD_RE = re.compile(_RELATION + r"|本人|相談者|世帯主|子|子ども|子供")
