@@ -33,6 +33,7 @@ from pathlib import PurePosixPath
 from kb.text.masking import (
     FULL,
     ID_NUMBER,
+    NAME,
     PLACEHOLDERS,
     PUBLISHED,
     Masker,
@@ -59,6 +60,7 @@ SOURCE_FIELDS = ("source",)
 _CACHED_CHARS = 200
 _CACHE_SIZE = 20_000
 _SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,8}")
+_SEGMENT_RE = re.compile(r"([_\- \u3000]+)")
 
 
 def masker_for(
@@ -221,8 +223,27 @@ class Redactor:
     def _path_part(self, part: str) -> str:
         suffix = PurePosixPath(part).suffix
         if suffix and _SUFFIX_RE.fullmatch(suffix) and len(part) > len(suffix):
-            return self.text(part[: -len(suffix)], FULL) + suffix
-        return self.text(part, FULL)
+            return self._named_segments(self.text(part[: -len(suffix)], FULL)) + suffix
+        return self._named_segments(self.text(part, FULL))
+
+    def _named_segments(self, stem: str) -> str:
+        """``stem`` with each ``_``/``-``/space-separated segment that holds a word MeCab tags as
+        a person's name masked whole: a file is named after the person it is about with no
+        honorific or sentence around the name (相談記録_百目鬼清_…: 百目鬼 is read as 百 + 目 + 鬼,
+        清 as a given name)."""
+        pieces = _SEGMENT_RE.split(stem)
+        for i in range(0, len(pieces), 2):
+            piece = pieces[i]
+            if (
+                piece
+                and not any(p in piece for p in PLACEHOLDERS)
+                and any(
+                    w.pos2 == "固有名詞" and w.pos3 == "人名"
+                    for w in self.masker.tokenizer.morphemes(piece)
+                )
+            ):
+                pieces[i] = NAME
+        return "".join(pieces)
 
 
 def _only_record_numbers(local: str, masked: str) -> bool:

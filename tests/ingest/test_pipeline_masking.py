@@ -325,6 +325,9 @@ def test_ids_carrying_personal_data_are_refused(
         ("cases.csv", "cases.csv"),
         ("/srv/kb/src/2024年度_相談記録.jsonl", "/srv/kb/src/2024年度_相談記録.jsonl"),
         ("/srv/090-5555-6666", "/srv/[電話番号]"),
+        # A rare surname MeCab cuts into words (百 目 鬼), with a given name after it.
+        ("相談記録_百目鬼清_090-2222-3333.csv", "相談記録_[氏名]_[電話番号].csv"),
+        ("桜川市_FAQ_2024.xlsx", "桜川市_FAQ_2024.xlsx"),
     ],
 )
 def test_file_labels_mask_every_part_of_the_path(
