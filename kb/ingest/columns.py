@@ -321,10 +321,21 @@ def accepted_names(spec: KindSpec) -> str:
 
 
 def _close_name(spec: KindSpec, header: str) -> str:
-    """A hint naming the accepted header closest to a misspelled one, or ``""``."""
-    names = [n for f in spec.fields for n in (f.name, *f.aliases)]
+    """A hint naming the accepted header closest to a misspelled one, or ``""``.
+
+    Never the id's name for a longer header that holds it: 郵便番号, 電話番号 and 口座番号 are
+    other columns, not 番号 misspelled, and taking the hint would store a phone number as each
+    record's id, which is never masked.
+    """
+    key = header_key(header)
+    names = [
+        n
+        for f in spec.fields
+        for n in (f.name, *f.aliases)
+        if not (f.name == "id" and header_key(n) != key and header_key(n) in key)
+    ]
     by_key = {header_key(n): n for n in names}
-    close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=0.6)
     return msg("columns.unknown_hint", close=by_key[close[0]]) if close else ""
 
 

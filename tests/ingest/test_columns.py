@@ -41,6 +41,18 @@ def test_every_column_problem_is_reported_in_one_pass() -> None:
     assert "--columns" in error.message
 
 
+def test_a_column_holding_the_ids_name_is_never_hinted_as_the_id() -> None:
+    # Taking the hint would store each phone number as its record's id, which is never masked.
+    headers = ["番号", "相談日", "相談内容", "対応", "電話番号", "郵便番号", "受付番合"]
+    with language("ja"), pytest.raises(SchemaError) as info:
+        map_columns(headers, "case", "cases.csv")
+    lines = info.value.message.splitlines()
+    assert "・不明な列「電話番号」（5 列目）" in lines
+    assert "・不明な列「郵便番号」（6 列目）" in lines
+    assert not any("もしかして「番号」" in line for line in lines)
+    assert "・不明な列「受付番合」（7 列目）。もしかして「受付番号」?" in lines  # a typo still is
+
+
 def test_the_column_report_in_english() -> None:
     with language("en"), pytest.raises(SchemaError) as info:
         map_columns(["id", "date", "summary", "resolution", "foo", "bar"], "case", "c.csv")
