@@ -210,6 +210,28 @@ class ColumnMap:
         return ""
 
 
+JOINABLE: dict[DocKind, frozenset[str]] = {
+    "case": frozenset({"summary", "resolution"}),
+    "faq": frozenset({"answer"}),
+}
+"""Free-text fields that several columns may fill when the mapping file names each of them
+(対応経過, 備考 and メモ all as ``resolution``): the values are joined in column order, each
+after the first under its header (【備考】…). Without the mapping file two such columns stay an
+error: a second 回答 column is more often an old copy than a note."""
+
+
+def joined(values: Sequence[tuple[str, str]]) -> str:
+    """The cells of the columns that fill one field, ``(header, cell)`` in column order: the
+    first column's cell as written, each later non-empty one on a line of its own after its
+    header."""
+    parts: list[str] = []
+    for i, (header, cell) in enumerate(values):
+        text = cell.strip()
+        if text:
+            parts.append(f"\u3010{header}\u3011{text}" if i else text)
+    return "\n".join(parts)
+
+
 def resolve(kind: DocKind, header: str, mapping: ColumnMapping = NO_MAPPING) -> str | None:
     """The field ``header`` stands for in a ``kind`` file, :data:`NOT_STORED`, or ``None``."""
     target = mapping.target(kind, header)
@@ -278,7 +300,11 @@ def map_columns(
             )
             fields.append(None)
             continue
-        if name in seen:
+        if name in seen and not (
+            name in JOINABLE.get(kind, ())
+            and mapping.target(kind, header) is not None
+            and mapping.target(kind, seen[name]) is not None
+        ):
             problems.append(
                 (header, msg("columns.duplicate", first=seen[name], second=header, field=name))
             )

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from kb.errors import InputError
-from kb.ingest.columns import NO_MAPPING, ColumnMapping, detect_kind, map_columns
+from kb.ingest.columns import NO_MAPPING, ColumnMapping, detect_kind, joined, map_columns
 from kb.ingest.encoding import read_text
 from kb.ingest.limits import (
     DEFAULT_LIMITS,
@@ -102,13 +102,20 @@ def parse_jsonl(
         spec = SPECS[builder.kind]
         values: dict[str, RawValue] = {}
         bad: list[RowError] = []
-        for value, name in zip(obj.values(), columns.fields, strict=True):
+        for key, value, name in zip(keys, obj.values(), columns.fields, strict=True):
             if name is None:
                 continue
             try:
-                values[name] = _json_value(value, spec.field(name).multi)
+                read = _json_value(value, spec.field(name).multi)
             except ValueError as exc:
                 bad.append(RowError(source, line, name, str(exc)))
+                continue
+            earlier = values.get(name)
+            if isinstance(earlier, str) and isinstance(read, str):
+                # Several keys the mapping file names for one free-text field (map_columns).
+                first = columns.header_of(name) or name
+                read = joined([(first, earlier), (key, read)])
+            values[name] = read
         if bad:
             builder.errors.extend(bad)
         else:

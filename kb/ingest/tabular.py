@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import InputError
-from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping
+from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, joined
 from kb.ingest.encoding import read_text
 from kb.ingest.header import find_header
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
@@ -150,8 +150,14 @@ def parse_table(
         if any(not _not_stored(columns, i) for i in stray):
             builder.errors.append(RowError(source, line, "", msg("rows.headerless_value")))
             continue
-        values = {
-            name: (fix(name, cell) if fix else cell) for name, cell in pairs if name is not None
+        cells_of: dict[str, list[tuple[str, str]]] = {}
+        for column, (name, cell) in enumerate(pairs):
+            if name is not None:
+                title = columns.headers[column] if column < len(columns.headers) else name
+                cells_of.setdefault(name, []).append((title, fix(name, cell) if fix else cell))
+        values: dict[str, RawValue] = {
+            name: cells[0][1] if len(cells) == 1 else joined(cells)
+            for name, cells in cells_of.items()
         }
         builder.add(line, values, columns)
     return builder.result()

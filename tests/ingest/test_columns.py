@@ -135,6 +135,33 @@ def test_a_mapping_applies_to_jsonl_keys_too(tmp_path: Path) -> None:
     assert [d.doc_id for d in result.documents] == ["case:C2", "case:C1"]
 
 
+def test_note_columns_the_mapping_names_for_one_text_field_are_joined(tmp_path: Path) -> None:
+    # A case system exports 対応経過, 備考 and メモ: all three are the resolution, each later
+    # one under its header; the masking then runs on the whole text as on any resolution.
+    mapping = load_mapping(
+        _mapping(tmp_path, '[case]\n対応経過 = "resolution"\n備考 = "resolution"\nメモ = "対応"\n')
+    )
+    headers = "相談番号,相談日,相談内容,対応経過,備考,メモ\n"
+    rows = "C1,R6.6.1,介護の相談,包括に連絡,長男の嫁が主介護者,\nC2,R6.6.2,借金,,法テラス,来週\n"
+    result = parse_csv(headers + rows, source="c.csv", mapping=mapping)
+    assert result.errors == ()
+    assert [d.body for d in result.documents] == [
+        "包括に連絡\n【備考】長男の嫁が主介護者",
+        "【備考】法テラス\n【メモ】来週",
+    ]
+    line = '{"相談番号": "J1", "相談日": "R6.6.1", "相談内容": "s", "対応経過": "a", "備考": "b"}\n'
+    assert [d.body for d in parse_jsonl(line, source="c.jsonl", mapping=mapping).documents] == [
+        "a\n【備考】b"
+    ]
+    # Without the mapping naming both, two columns for one field stay an error, and so do two
+    # for a field that is not free text.
+    with language("ja"), pytest.raises(SchemaError, match="どちらも resolution"):
+        map_columns(["相談番号", "相談日", "相談内容", "対応", "対応内容"], "case", "c.csv")
+    dated = load_mapping(_mapping(tmp_path, '[case]\n受付日 = "date"\n相談日 = "date"\n'))
+    with language("ja"), pytest.raises(SchemaError, match="どちらも date"):
+        map_columns(["番号", "受付日", "相談日", "相談内容", "対応"], "case", "c", mapping=dated)
+
+
 @pytest.mark.parametrize(
     ("text", "line", "field", "fragment"),
     [
