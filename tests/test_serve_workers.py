@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.load import stop_server
 from kb.cli import main
 from kb.settings import Settings
 
@@ -76,12 +76,7 @@ def test_serve_with_two_workers(tmp_path: Path) -> None:
                 assert r.json()["faqs"][0]["id"] == "F2"
             assert client.get("/api/v1/search", params={"q": "x"}).status_code == 401
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_server(proc)
     # uvicorn's supervisor started two worker processes.
     log = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     assert log.count("Started server process") >= 2, log[-2000:]

@@ -38,6 +38,7 @@ from kb.search.expiry import ExpiryFilter
 from kb.search.feedback import DepartmentFeedback, reference_titles
 from kb.search.fusion import fuse
 from kb.search.judge import load_judge
+from kb.search.lexical_side import query_scores
 from kb.search.panes import case_result, faq_result, manual_result
 from kb.search.query import QueryAnalysis, analyze_query, check_query, fit_query
 from kb.search.query_cache import AnswerCache, QueryVectors
@@ -338,9 +339,7 @@ class Searcher:
         hits = per_kind[kind]
         docs = self.store.get_documents([h.doc_id for h in hits[:LEXICAL_DEPTH]])
         texts = [hit_text(docs[h.doc_id].title, docs[h.doc_id].body) for h in hits[:LEXICAL_DEPTH]]
-        return hits, self._evidence(
-            hits, kind, analysis, qvec, mode, texts, public=filters.published_only
-        )
+        return hits, self._evidence(hits, kind, analysis, qvec, mode, texts, filters)
 
     def _retrieve(
         self,
@@ -364,20 +363,14 @@ class Searcher:
                 qvec = self.embedder.encode_queries([analysis.text])[0]
         lex_scores = None
         if mode != "dense":
-            cfg = self.config
-            terms = self.lexical.terms(
-                analysis.terms, analysis.weights, max_postings=cfg.lemma_max_postings
+            lex_scores = query_scores(
+                self.lexical,
+                self.readings,
+                analysis,
+                reading_terms,
+                self.config,
+                self.lexical_sparse_max,
             )
-            if reading_terms and cfg.reading_weight > 0:
-                terms = terms.plus(
-                    self.readings.terms(
-                        reading_terms,
-                        max_share=cfg.reading_max_share,
-                        max_postings=cfg.reading_max_postings,
-                        scale=cfg.reading_weight,
-                    )
-                )
-            lex_scores = terms.scores(self.lexical_sparse_max)
         per_kind = {
             kind: self.retrieve_kind(kind, analysis, qvec, lex_scores, k, filters, mode)
             for kind in kinds
@@ -451,15 +444,7 @@ class Searcher:
         texts = best_texts(shown.items(), docs, per_kind.get("department", []), self.departments)
         levels = {
             kind: decide(
-                self._evidence(
-                    per_kind[kind],
-                    kind,
-                    analysis,
-                    qvec,
-                    mode,
-                    texts.get(kind),
-                    public=filters.published_only,
-                )
+                self._evidence(per_kind[kind], kind, analysis, qvec, mode, texts.get(kind), filters)
             )
             for kind in fetch
         }
@@ -488,8 +473,7 @@ class Searcher:
         qvec: np.ndarray | None,
         mode: Mode | None,
         texts: Sequence[str] | None,
-        *,
-        public: bool,
+        filters: Filters,
     ) -> PaneEvidence:
         return self.evidence.evidence(
             hits,
@@ -499,7 +483,7 @@ class Searcher:
             title_weight=self.config.title_weight,
             lexical_side=(mode or self.config.mode) != "dense",
             texts=texts,
-            public=public,
+            public=filters.published_only,
         )
 
     def _rank_departments(
