@@ -30,6 +30,7 @@ kana as typed is the evidence). Nothing here is tuned on queries; see
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ from dataclasses import dataclass
 from kb.index.lexical import LexicalIndex, LexicalScores
 from kb.index.readings import Vocabulary, reading_terms
 from kb.search.kana_conversion import KanaConverter, Word, located
-from kb.text.kana import is_hiragana, is_kanji, is_katakana_word
+from kb.text.kana import is_hiragana, is_kanji, is_katakana_word, to_hiragana
 from kb.text.mecab import MeCabTokenizer, Reading
+from kb.text.romaji import romaji_to_kana
 
 MIN_TYPO_WORD = 3
 """Shortest corpus word a dropped character is restored into: a 2-character word minus one is
@@ -57,6 +59,20 @@ _PAIR_POS = frozenset({"名詞", "接頭辞", "接尾辞"})
 """What a lone kanji left of a two-kanji word is read as: a verb stem (「入て」) is a dropped
 kana, not a dropped kanji."""
 _WINDOW = 3
+MIN_CONVERTED = 1 / 3
+"""Share of the kana read from romaji, or from katakana typed for its sound, that must turn
+into the corpus's words for the query to be read that way: 「kaisha yameta kokuho tetsuzuki」
+converts 会社, 国保 and 手続き (11 of 17 kana); 「コロナワクチン」 read as ころなわくちん would
+convert only ころ (頃), and stays as typed."""
+_KATAKANA_RUN = re.compile("[\u30a1-\u30fa\u30fc]{2,}")
+"""A run of katakana (and ー) of two characters or more, as the normalizer leaves it."""
+_LOANWORD_MARKS = frozenset("\u30fc\u30a1\u30a3\u30a5\u30a7\u30a9\u30ee\u30f4")
+"""ー, small ァィゥェォヮ and ヴ: marks of a loanword; a native word typed in katakana has none."""
+LONG_WORD = 3
+"""Kana in one converted word that are enough for a katakana reading to be taken, whatever
+share of the query it is (a long sentence typed in katakana is mostly grammar)."""
+_LONGEST_KATAKANA = 20
+"""Longest corpus katakana word tried when a run is split into the corpus's words."""
 """Most words a mended span covers (a compound broken by a typo: 天守 + 再 + 工事)."""
 
 
@@ -135,12 +151,79 @@ class QueryRewriter:
             mend: Mend typos (:meth:`mend`).
             convert: Convert kana (:meth:`convert`).
         """
+        plain = self._rewrite(text, mend=mend, convert=convert)
+        spelled = self._katakana_as_hiragana(text) if convert else []
+        if not spelled:
+            return plain
+        kana = self._rewrite(_hiragana_runs(text, spelled), mend=mend, convert=convert)
+        typed_kana = sum(b - a for a, b in spelled)
+        words = [len(typed) for typed, new in kana.corrections if any(map(is_kanji, new))]
+        if sum(words) < MIN_CONVERTED * typed_kana and max(words, default=0) < LONG_WORD:
+            return plain
+        typed = tuple((text[a:b], to_hiragana(text[a:b])) for a, b in spelled)
+        return QueryRewrite(kana.text, kana.reading_terms, (*typed, *kana.corrections))
+
+    def rewrite_romaji(self, text: str, *, mend: bool = True) -> QueryRewrite | None:
+        """A query typed in Latin letters as the Japanese it spells, or ``None``.
+
+        「juuminhyou toritai」 (the IME left off) is read as じゅうみんひょう とりたい
+        (:func:`kb.text.romaji.romaji_to_kana`) and rewritten like any kana. It is taken for
+        Japanese only when the corpus's words cover at least :data:`MIN_CONVERTED` of
+        its kana: English that happens to be valid romaji (「take me home」) spells little
+        the corpus writes, and stays a query in English.
+        """
+        kana = romaji_to_kana(text)
+        if kana is None:
+            return None
+        rewritten = self.rewrite(kana, mend=mend)
+        letters = sum(map(is_hiragana, kana))
+        if not letters or _converted(rewritten, to_kanji=False) < MIN_CONVERTED * letters:
+            return None
+        return rewritten
+
+    def _rewrite(self, text: str, *, mend: bool, convert: bool) -> QueryRewrite:
         readings = self.tokenizer.readings(text)
         mended, fixes = self.mend(text, readings) if mend else (text, [])
         if fixes:
             readings = self.tokenizer.readings(mended)
         converted, conversions = self.convert(mended, readings) if convert else (mended, [])
         return QueryRewrite(converted, tuple(reading_terms(readings)), (*fixes, *conversions))
+
+    # --- katakana typed for the sound ---------------------------------------------------
+
+    def _katakana_as_hiragana(self, text: str) -> list[tuple[int, int]]:
+        """The katakana runs of ``text`` that spell words by their sound, not loanwords.
+
+        Some citizens type in katakana only (a half-width keyboard, an old phone, a habit):
+        「ｶｾﾞｲｼｮｳﾒｲｼｮｶﾞﾎｼｲ」, 「ﾚｲｿﾞｳｺの処分方法」. Such a run is read as unconverted kana
+        (in hiragana) unless it has a mark only loanwords have (ー, small ァィゥェォ, ヴ:
+        シングルマザー), is made of the corpus's own katakana words of two characters or more
+        (マイナンバー + カード), or is loanwords and names to MeCab's dictionary
+        (:meth:`~kb.text.mecab.MeCabTokenizer.loanwords`: ネットショッピング; サギ, 詐欺
+        spelled in katakana, is not). The query is taken in that reading
+        only if the runs' kana then turn into kanji words of the corpus, :data:`MIN_CONVERTED`
+        of them or one word of :data:`LONG_WORD` kana at least (:meth:`rewrite`), so a
+        loanword the corpus does not know stays as typed (コロナワクチン would give 頃なワクチン).
+        """
+        return [m.span() for m in _KATAKANA_RUN.finditer(text) if self._spelled(m.group())]
+
+    def _spelled(self, run: str) -> bool:
+        """Whether a katakana run spells words by their sound (:meth:`_katakana_as_hiragana`)."""
+        return not (
+            _LOANWORD_MARKS.intersection(run)
+            or self._katakana_words(run)
+            or self.tokenizer.loanwords(run)
+        )
+
+    def _katakana_words(self, run: str) -> bool:
+        """Whether ``run`` is a sequence of the corpus's katakana words (2 characters or more)."""
+        reachable = [True] + [False] * len(run)
+        for end in range(2, len(run) + 1):
+            reachable[end] = any(
+                reachable[start] and run[start:end] in self._words
+                for start in range(max(0, end - _LONGEST_KATAKANA), end - 1)
+            )
+        return reachable[-1]
 
     # --- typos --------------------------------------------------------------------------
 
@@ -341,3 +424,20 @@ class QueryRewriter:
 
 def _joined(words: list[Word], first: int, last: int) -> str:
     return "".join(w.reading.surface for w in words[first:last])
+
+
+def _converted(rewrite: QueryRewrite, *, to_kanji: bool) -> int:
+    """How many typed characters a rewrite replaced (only by words with kanji: ``to_kanji``)."""
+    return sum(
+        len(typed)
+        for typed, new in rewrite.corrections
+        if new != typed and (not to_kanji or any(map(is_kanji, new)))
+    )
+
+
+def _hiragana_runs(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with the katakana of each ``(start, end)`` span in hiragana."""
+    out = list(text)
+    for start, end in spans:
+        out[start:end] = to_hiragana(text[start:end])
+    return "".join(out)

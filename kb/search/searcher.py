@@ -210,7 +210,16 @@ class Searcher:
         as configured; the query is analyzed again only when that changed it.
         """
         cfg = self.config
-        if not analysis.japanese or not (cfg.mend_typos or cfg.convert_kana or cfg.reading_weight):
+        if not analysis.japanese:  # Latin letters may be romaji (QueryRewriter.rewrite_romaji)
+            romaji = (
+                self.rewriter.rewrite_romaji(analysis.text, mend=cfg.mend_typos)
+                if cfg.convert_kana
+                else None
+            )
+            if romaji is None or len(romaji.text) > cfg.max_query_chars:
+                return analysis, ()
+            return self.analyze(romaji.text), romaji.reading_terms
+        if not (cfg.mend_typos or cfg.convert_kana or cfg.reading_weight):
             return analysis, ()
         rewritten = self.rewriter.rewrite(
             analysis.text, mend=cfg.mend_typos, convert=cfg.convert_kana

@@ -228,6 +228,13 @@ def _term(lemma: str, content: bool) -> str:
     return ""
 
 
+_FOREIGN_ORIGINS = frozenset({"外", "固"})
+"""UniDic's word origins (語種) of loanwords and proper names."""
+LOANWORD_MIN_CHARS = 3
+"""Shortest word :meth:`MeCabTokenizer.loanwords` takes for a loanword: MeCab cuts katakana it
+cannot read into short ones (トリ, タイ, エル, トレ)."""
+
+
 class MeCabTokenizer:
     """Thread-safe wrapper around a fugashi ``Tagger`` with the unidic-lite dictionary."""
 
@@ -333,6 +340,26 @@ class MeCabTokenizer:
                         known[key] = found
                 out.append(found)
         return out
+
+    def loanwords(self, text: str) -> bool:
+        """Whether MeCab reads ``text`` as dictionary words that are all loanwords or names.
+
+        UniDic's word origin (語種) is 外 or 固 for each, and each is of
+        :data:`LOANWORD_MIN_CHARS` characters at least: ネットショッピング, コロナワクチン,
+        ヤマダ. A native word spelled in katakana is not (サギ for 詐欺 is 漢), nor a string the
+        dictionary does not know (カゼイショウメイショガホシイ), nor kana that MeCab can only cut
+        into short loanwords (トリタイ as トリ + タイ, モラエル as モラ + エル).
+        """
+        tagger = self._tagger()
+        for piece in tagger_pieces(text):
+            for word in tagger(piece.text):
+                if (
+                    word.is_unk
+                    or word.feature.goshu not in _FOREIGN_ORIGINS
+                    or len(word.surface) < LOANWORD_MIN_CHARS
+                ):
+                    return False
+        return True
 
     def lemmas(self, text: str) -> tuple[str, ...]:
         """Lemmas of the content words of ``text``: the terms of the lexical index."""

@@ -112,3 +112,19 @@ def test_an_index_without_readings_is_refused_with_a_clear_message(
     (folder.path / "readings.npz").unlink()
     with pytest.raises(IndexError_, match="kb build"):
         Searcher.open(index_root, fake_embedder, tokenizer)
+
+
+@pytest.mark.parametrize("query", ["juuminhyou no utsushi", "ジュウミンヒョウノウツシ"])
+def test_romaji_and_katakana_queries_are_searched_as_the_japanese_they_spell(
+    searcher: Searcher, query: str
+) -> None:
+    analysis, _ = searcher.rewrite(searcher.analyze(query))
+    assert analysis.japanese
+    assert "住民票" in analysis.text
+    assert _top(searcher, query, "hybrid")[0] == "faq:F1"
+
+
+def test_english_is_not_read_as_romaji(searcher: Searcher) -> None:
+    analysis, reading_terms = searcher.rewrite(searcher.analyze("take me home"))
+    assert not analysis.japanese
+    assert reading_terms == ()

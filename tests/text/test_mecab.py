@@ -128,3 +128,26 @@ def test_long_ordinary_text_tags_as_it_would_whole(tokenizer: MeCabTokenizer) ->
 
 def _sentences(text: str) -> list[str]:
     return [s + "。" for s in text.split("。") if s]
+
+
+@pytest.mark.parametrize(
+    ("text", "loanwords"),
+    [
+        ("ネットショッピング", True),
+        ("コロナワクチン", True),
+        ("ヤマダ", True),  # a name
+        ("サギ", False),  # 詐欺 spelled in katakana: Sino-Japanese to UniDic
+        ("カゼイショウメイショガホシイ", False),  # unknown to the dictionary
+        ("レイゾウコ", False),
+    ],
+)
+def test_loanwords_are_told_from_words_spelled_in_katakana(
+    tokenizer: MeCabTokenizer, text: str, loanwords: bool
+) -> None:
+    assert tokenizer.loanwords(text) is loanwords
+
+
+def test_kana_cut_into_short_loanwords_is_no_loanword(tokenizer: MeCabTokenizer) -> None:
+    # MeCab reads トリタイ (取りたい) as トリ + タイ, both loanwords to UniDic.
+    assert [t.surface for t in tokenizer.analyze("トリタイ")] == ["トリ", "タイ"]
+    assert not tokenizer.loanwords("トリタイ")

@@ -1,0 +1,106 @@
+"""Queries typed in katakana or in romaji, rewritten with the corpus words (rewrite.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.index.readings import Vocabulary
+from kb.search.rewrite import QueryRewriter
+from kb.text.mecab import MeCabTokenizer
+
+CONVERSIONS = {
+    "じゅうみんひょう": "住民票",
+    "かぜいしょうめいしょ": "課税証明書",
+    "れいぞうこ": "冷蔵庫",
+    "しょぶん": "処分",
+    "ほうほう": "方法",
+    "てつづき": "手続き",
+    "ひっこし": "引っ越し",
+    "こくほ": "国保",
+    "かいしゃ": "会社",
+    "ころ": "頃",
+    "としょ": "図書",
+    "しんぐ": "寝具",
+    "さぎ": "詐欺",
+    "まいなんばーかーど": "マイナンバーカード",
+    "さけ": "避け",
+}
+WORDS = {"住民票": 40, "マイナンバー": 9, "カード": 12, "マイナンバーカード": 9, "冷蔵庫": 3}
+
+
+@pytest.fixture(scope="module")
+def rewriter(tokenizer: MeCabTokenizer) -> QueryRewriter:
+    return QueryRewriter(Vocabulary(CONVERSIONS, WORDS), tokenizer)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("カゼイショウメイショガホシイ", "課税証明書がほしい"),
+        ("レイゾウコの処分方法", "冷蔵庫の処分方法"),
+        ("ジュウミンヒョウ トリタイ", "住民票 とりたい"),
+        ("ヒッコシテキマシタ テツヅキ", "引っ越してきました 手続き"),
+        ("サギ", "詐欺"),  # 詐欺 spelled in katakana (UniDic: 漢), as warnings often write it
+    ],
+)
+def test_katakana_typed_for_its_sound_is_read_as_kana(
+    rewriter: QueryRewriter, typed: str, expected: str
+) -> None:
+    out = rewriter.rewrite(typed)
+    assert out.text == expected
+    assert out.changed
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "マイナンバーカードをなくした",  # the corpus's katakana words
+        "ネットショッピング",  # loanwords to MeCab's dictionary (as hiragana: ねっ図書っぴんぐ)
+        "シングルマザー",  # a mark no native word has (as hiragana: 寝具るまざー)
+        "コロナワクチン",  # a loanword; as hiragana only ころ would convert (頃)
+        "ヤマダさんの件",  # a name
+    ],
+)
+def test_loanwords_and_names_stay_in_katakana(rewriter: QueryRewriter, typed: str) -> None:
+    assert rewriter.rewrite(typed).text == typed
+
+
+def test_without_conversion_katakana_is_left_as_typed(rewriter: QueryRewriter) -> None:
+    assert rewriter.rewrite("カゼイショウメイショガホシイ", convert=False).text == (
+        "カゼイショウメイショガホシイ"
+    )
+
+
+def test_the_reading_terms_are_those_of_the_kana(rewriter: QueryRewriter) -> None:
+    katakana = rewriter.rewrite("ジュウミンヒョウ トリタイ")
+    hiragana = rewriter.rewrite("じゅうみんひょう とりたい")
+    assert katakana.reading_terms == hiragana.reading_terms
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("juuminhyou toritai", "住民票 とりたい"),
+        ("kaisha yameta kokuho tetsuzuki", "会社 やめた 国保 手続き"),
+        ("reizouko shobun houhou", "冷蔵庫 処分 方法"),
+        ("mainanba-ka-do", "マイナンバーカード"),
+    ],
+)
+def test_romaji_is_read_as_the_japanese_it_spells(
+    rewriter: QueryRewriter, typed: str, expected: str
+) -> None:
+    out = rewriter.rewrite_romaji(typed)
+    assert out is not None
+    assert out.text == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "take me home",  # valid romaji (たけ め ほめ) that spells nothing the corpus writes
+        "I want to register my scooter",  # no romaji at all
+        "sushi",  # romaji the corpus does not write
+    ],
+)
+def test_english_stays_english(rewriter: QueryRewriter, typed: str) -> None:
+    assert rewriter.rewrite_romaji(typed) is None
