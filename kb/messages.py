@@ -267,6 +267,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "JSON として正しくありません: {problem}（{column} 文字目）",
         "invalid JSON: {problem} (column {column})",
     ),
+    "rows.json_number": (
+        'JSON の数値が {digits:,} 桁を超えています。文字列（"..."）にしてください',
+        'a JSON number has more than {digits:,} digits; write it as a string ("...")',
+    ),
     "rows.not_object": (
         "JSON のオブジェクト（{{...}}）ではなく{got}です",
         "expected a JSON object, got {got}",

@@ -148,6 +148,8 @@ def read_pairs_jsonl(path: Path) -> list[TrainingPair]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(str(path), f"invalid JSON: {exc.msg}", line=n) from exc
+        except ValueError as exc:  # a number longer than Python converts
+            raise InputError(str(path), f"invalid JSON: {exc}", line=n) from exc
         if not isinstance(row, dict):
             raise InputError(str(path), 'expected an object {"query", "positive"}', line=n)
         sides: list[str] = []

@@ -61,6 +61,7 @@ def read_docx(path: Path, *, limits: InputLimits = DEFAULT_LIMITS) -> ParseResul
         max_unpacked=limits.max_zip_unpacked_bytes,
         max_ratio=limits.max_zip_ratio,
         max_members=limits.max_zip_members,
+        max_part=limits.max_xml_part_bytes,
         source=source,
     )
     import docx  # python-docx imports lxml; only pay for it when reading a .docx

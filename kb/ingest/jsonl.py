@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from kb.errors import InputError
@@ -86,6 +87,9 @@ def parse_jsonl(
             continue
         except RecursionError:  # only if the depth check above and json disagree on a line
             bad_line(line, json_depth_message(MAX_JSON_DEPTH))
+            continue
+        except ValueError:  # a number longer than Python converts (sys.get_int_max_str_digits)
+            bad_line(line, msg("rows.json_number", digits=sys.get_int_max_str_digits()))
             continue
         if _SURROGATE_ESCAPE_RE.search(raw) and _has_lone_surrogate(obj):
             bad_line(line, msg("limits.lone_surrogate"))

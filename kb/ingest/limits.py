@@ -36,6 +36,10 @@ RATIO_FLOOR_BYTES = MIB
 Office files compress 30:1 and more, and cannot be a bomb at that size."""
 MAX_ZIP_MEMBERS = 10_000
 """A Word or Excel file has a few dozen parts; tens of thousands mean a crafted archive."""
+STREAMED_PARTS = ("xl/worksheets/",)
+"""Zip members read as a stream, not parsed whole (openpyxl's read-only worksheets): their cost
+is bounded by the cell limit, not by :attr:`InputLimits.max_xml_part_bytes`."""
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
 MAX_JSON_DEPTH = 64
 """A record is an object of strings and lists (depth 2); 64 leaves room for any real use."""
 
@@ -50,6 +54,8 @@ class InputLimits:
     """Total unpacked size of a zip container (DOCX)."""
     max_zip_ratio: float = 100.0
     """Largest compression ratio of one member of at least :data:`RATIO_FLOOR_BYTES`."""
+    max_xml_part_bytes: int = 32 * MIB
+    """Unpacked size of one XML part that is parsed whole (:data:`STREAMED_PARTS` aside)."""
     max_zip_members: int = MAX_ZIP_MEMBERS
     max_sheet_cells: int = 5_000_000
     """Cells of one workbook sheet, rows times columns as padded (refused while it is read)."""
@@ -72,6 +78,7 @@ class InputLimits:
         return cls(
             max_zip_unpacked_bytes=settings.max_zip_unpacked_bytes,
             max_zip_ratio=settings.max_zip_ratio,
+            max_xml_part_bytes=settings.max_xml_part_bytes,
             max_sheet_cells=settings.max_sheet_cells,
             max_pdf_pages=settings.max_pdf_pages,
             max_pdf_objects=settings.max_pdf_objects,
@@ -95,6 +102,7 @@ def check_zip(
     max_unpacked: int,
     max_ratio: float,
     max_members: int = MAX_ZIP_MEMBERS,
+    max_part: int | None = None,
     source: str | None = None,
 ) -> None:
     """Refuse a zip container (DOCX, XLSX) that would unpack to too much, before it is opened.
@@ -113,6 +121,10 @@ def check_zip(
         max_ratio: Largest unpacked/compressed ratio of a member of at least
             :data:`RATIO_FLOOR_BYTES` (``max_zip_ratio``).
         max_members: Largest number of members.
+        max_part: Largest unpacked size of one XML part parsed whole (``max_xml_part_bytes``;
+            ``None``: no limit). A Word document's text or a workbook's shared strings is
+            parsed into a tree of about 20 times its size: 170 MB of ``document.xml``, within
+            the ratio and total limits, took 3.3 GB and 260 s before this limit.
         source: The file as named in messages (default: ``path``).
 
     Raises:
@@ -132,6 +144,21 @@ def check_zip(
     total = 0
     for member in members:
         total += member.file_size
+        if (
+            max_part is not None
+            and member.file_size > max_part
+            and member.filename.lower().endswith(_XML_SUFFIXES)
+            and not member.filename.startswith(STREAMED_PARTS)
+        ):
+            raise InputError(
+                source,
+                msg(
+                    "limits.zip_part",
+                    member=member.filename,
+                    unpacked=member.file_size,
+                    limit=max_part,
+                ),
+            )
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size >= RATIO_FLOOR_BYTES and ratio > max_ratio:
             raise InputError(

@@ -17,6 +17,7 @@ The fields, life events, conditions and deadline forms are in
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,10 @@ def parse_procedures_jsonl(
         except (json.JSONDecodeError, RecursionError) as exc:
             problem, column = getattr(exc, "msg", "too deep"), getattr(exc, "colno", 1)
             message = msg("rows.invalid_json", problem=problem, column=column)
+            builder.errors.append(RowError(source, line, "", message))
+            continue
+        except ValueError:  # a number longer than Python converts (sys.get_int_max_str_digits)
+            message = msg("rows.json_number", digits=sys.get_int_max_str_digits())
             builder.errors.append(RowError(source, line, "", message))
             continue
         if not isinstance(obj, dict):

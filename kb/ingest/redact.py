@@ -176,9 +176,11 @@ class Redactor:
             masked = self.text(stem, PROFILES["manual"] or PUBLISHED)
             if masked == stem:
                 return None
+            # Shown as the file's label shows it: masked with every rule, not the manual's.
+            shown = self._path_part(stem)
             return (
                 f"ファイル名（マニュアルのIDになります）に個人情報（氏名・電話番号など）と"
-                f"見られる部分があります（{masked}）。ファイル名を変えて登録し直してください"
+                f"見られる部分があります（{shown}）。ファイル名を変えて登録し直してください"
             )
         masked = self.masker.mask(local, FULL)
         if masked == local or _only_record_numbers(local, masked):

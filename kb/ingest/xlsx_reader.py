@@ -125,6 +125,7 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         max_unpacked=limits.max_zip_unpacked_bytes,
         max_ratio=limits.max_zip_ratio,
         max_members=limits.max_zip_members,
+        max_part=limits.max_xml_part_bytes,
         source=source,
     )
     import openpyxl  # type: ignore[import-untyped, unused-ignore]

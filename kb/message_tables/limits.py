@@ -21,6 +21,12 @@ LIMITS: dict[str, tuple[str, str]] = {
         "'{member}' unpacks {ratio:,.0f} times its size ({packed:,} → {unpacked:,} bytes), "
         "more than the limit of {limit:,.0f} (max_zip_ratio; a zip bomb?); it was not read",
     ),
+    "limits.zip_part": (
+        "'{member}' は展開すると {unpacked:,} バイトで、XML の部品の上限 {limit:,} バイト "
+        "(max_xml_part_bytes) を超えています。読み込みません",
+        "'{member}' unpacks to {unpacked:,} bytes, more than the limit of {limit:,} bytes for "
+        "an XML part (max_xml_part_bytes); it was not read",
+    ),
     "limits.zip_total": (
         "展開後の合計サイズが {total:,} バイトで、上限 {limit:,} バイト "
         "(max_zip_unpacked_bytes) を超えています（zip 爆弾の疑い）。読み込みません",

@@ -45,6 +45,16 @@ class IngestSettings(BaseModel):
         ge=1,
         description="A DOCX (zip) file that would unpack to more bytes is refused at ingest.",
     )
+    max_xml_part_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1,
+        description=(
+            "A DOCX or XLSX file with an XML part that unpacks to more bytes (a Word document's "
+            "text, a workbook's shared strings; worksheets, read as a stream, are bounded by "
+            "max_sheet_cells) is refused at ingest: such a part is parsed whole, at about 20 "
+            "bytes of memory per byte."
+        ),
+    )
     max_zip_ratio: float = Field(
         default=100.0,
         gt=1.0,

@@ -229,3 +229,26 @@ def test_feedback_accepts_every_kind_of_shown_document(
 def test_feedback_ids_have_a_length_limit(make_client: MakeClient) -> None:
     r = make_client().post("/api/v1/feedback", json={"query": "x", "shown": ["faq:" + "F" * 300]})
     assert r.status_code == 422
+
+
+def test_staff_feedback_is_audited_with_the_query_masked(make_client: MakeClient) -> None:
+    from kb.security.audit import AuditLog
+    from kb.settings import Settings
+
+    client = make_client()
+    shown = ["department:高齢者支援課", "faq:F4"]
+    body = {"query": "山田太郎さん 090-1234-5678 母が認知症", "shown": shown}
+    r = client.post("/api/v1/feedback", json={**body, "right_department": "介護保険課"})
+    assert r.status_code == 201
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    audit = AuditLog(settings.audit_path)
+    events = [e for e in audit.events() if e.action == "feedback"]
+    audit.close()
+    assert len(events) == 1
+    event = events[0]
+    assert event.ids == tuple(shown)
+    assert "right department 介護保険課" in event.detail
+    assert f"feedback {r.json()['id']}" in event.detail
+    assert "090-1234-5678" not in event.query
+    assert "山田" not in event.query
+    assert "認知症" in event.query

@@ -152,6 +152,31 @@ def test_a_sheet_far_larger_than_a_day_is_refused_while_it_is_read(tmp_path: Pat
         read_bookings(path)
 
 
+def test_a_string_table_far_larger_than_a_day_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    # Two rows of cells, but a shared-string table of 300,000 strings (2.4 MB unpacked from a
+    # small file): openpyxl parses it whole, on the search pool (3 million took minutes).
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["予約日時", "相談内容"])
+    book.active.append(["2026-06-01 09:30", "母が認知症"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    path = tmp_path / "day.xlsx"
+    table = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            out.writestr(info.filename, src.read(info.filename))
+        out.writestr("xl/sharedStrings.xml", table + b"<si><t>a</t></si>" * 300_000 + b"</sst>")
+    with pytest.raises(InputError, match=f"{BOOKING_LIMITS.max_xml_part_bytes:,}"):
+        read_bookings(path)
+    assert len(read_bookings(plain).bookings) == 1
+
+
 def test_demo_day_gives_ten_briefs(searcher: Searcher) -> None:
     briefs = BriefMaker(searcher).briefs(read_bookings(DEMO_DAY).bookings)
     assert len(briefs) == 10

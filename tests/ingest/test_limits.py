@@ -92,6 +92,30 @@ def test_total_unpacked_size_is_limited(tmp_path: Path) -> None:
     check_zip(path, max_unpacked=3_000_000, max_ratio=100)  # under the limit: no error
 
 
+def test_an_xml_part_parsed_whole_is_limited_but_not_a_streamed_sheet(tmp_path: Path) -> None:
+    # 170 MB of document.xml (ratio 43, within the ratio and total limits) took 3.3 GB and
+    # 260 s to parse before this limit; a worksheet is read as a stream, bounded by its cells.
+    path = tmp_path / "big.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", "<c/>" * 500_000)  # 2 MB, streamed
+        archive.writestr("xl/media/image1.png", bytes(2_000_000))  # not XML
+        archive.writestr("xl/sharedStrings.xml", "<si/>" * 300_000)  # 1.5 MB
+    with pytest.raises(InputError) as info:
+        check_zip(path, max_unpacked=10**9, max_ratio=100, max_part=1_000_000)
+    assert "'xl/sharedStrings.xml' unpacks to 1,500,000 bytes" in info.value.message
+    assert "(max_xml_part_bytes)" in info.value.message
+    check_zip(path, max_unpacked=10**9, max_ratio=100, max_part=1_600_000)
+    check_zip(path, max_unpacked=10**9, max_ratio=100)
+
+
+def test_a_docx_whose_text_part_is_too_large_is_refused_before_it_is_parsed(
+    tmp_path: Path,
+) -> None:
+    path = zip_bomb_docx(tmp_path / "long.docx", 3_000_000)
+    with pytest.raises(InputError, match="max_xml_part_bytes"):
+        read_docx(path, limits=InputLimits(max_xml_part_bytes=2_000_000))
+
+
 def test_member_count_is_limited(tmp_path: Path) -> None:
     path = tmp_path / "many.docx"
     with zipfile.ZipFile(path, "w") as archive:

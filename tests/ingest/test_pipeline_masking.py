@@ -317,6 +317,20 @@ def test_ids_carrying_personal_data_are_refused(
         assert local not in problem
 
 
+def test_a_manual_file_name_with_personal_data_is_refused_without_echoing_it(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    # The manual's own rules keep staff surnames, so the name is only masked with every rule,
+    # as the file's label is (an outside probe saw 「佐藤一郎_[電話番号]」 in the refusal).
+    redactor = Redactor(Masker(tokenizer))
+    doc = Document(doc_id="manual:佐藤一郎_080-1111-2222.md#1", kind="manual", title="t", body="b")
+    problem = redactor.id_problem(doc)
+    assert problem is not None
+    assert "佐藤" not in problem
+    assert "080-1111-2222" not in problem
+    assert "[氏名]_[電話番号]" in problem
+
+
 @pytest.mark.parametrize(
     ("path", "label"),
     [

@@ -212,3 +212,19 @@ def test_row_errors_are_japanese_by_default_and_english_with_kb_lang_en(tmp_path
     unknown = r"unknown column\(s\) for procedures: 謎の列"
     with language("en"), pytest.raises(SchemaError, match=unknown):
         read_procedures(path)
+
+
+def test_a_number_too_long_for_python_is_a_row_error(tmp_path: Path) -> None:
+    path = tmp_path / "procs.jsonl"
+    good = {"id": "P2", "手続き名": "転入届", "担当課": "市民課", "ライフイベント": "転入"}
+    path.write_text(
+        '{"id": "P1", "手続き名": "転入届", "担当課": "市民課", "手数料": '
+        + "1" * 5000
+        + "}\n"
+        + json.dumps(good, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    result = read_procedures(path)
+    assert [p.id for p in result.procedures] == ["P2"]
+    assert [(e.line, e.field) for e in result.errors] == [(1, "")]

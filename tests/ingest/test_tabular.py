@@ -480,3 +480,16 @@ def test_jsonl_with_only_bad_lines_returns_their_errors() -> None:
     result = parse_jsonl("oops\n[]\n", source="f.jsonl")
     assert result.documents == ()
     assert [e.line for e in result.errors] == [1, 2]
+
+
+def test_jsonl_number_too_long_for_python_is_a_row_error() -> None:
+    # Python refuses to convert an integer of more than sys.get_int_max_str_digits() digits
+    # (a ValueError, not a JSONDecodeError): the line is refused, the file is not.
+    text = (
+        '{"id": "F1", "question": "q", "answer": ' + "9" * 5000 + "}\n"
+        '{"id": "F2", "question": "q", "answer": "a"}\n'
+    )
+    result = parse_jsonl(text, source="faq.jsonl")
+    assert [d.doc_id for d in result.documents] == ["faq:F2"]
+    assert [(e.line, e.field) for e in result.errors] == [(1, "")]
+    assert "more than 4,300 digits" in result.errors[0].message

@@ -187,13 +187,18 @@ async def highlight(body: HighlightIn, searcher: SearcherDep, _: StaffDep) -> Hi
     "/feedback", response_model=FeedbackOut, status_code=201, responses={422: {"model": ErrorOut}}
 )
 def feedback(
-    body: FeedbackIn, store: FeedbackDep, searcher: SearcherDep, _: StaffDep
+    body: FeedbackIn,
+    store: FeedbackDep,
+    searcher: SearcherDep,
+    audit: AuditDep,
+    principal: StaffDep,
 ) -> FeedbackOut:
     """Record "this helped" or "the right department was ..." with the query and what was shown.
 
     Only the query is free text (stored masked); ``shown`` and ``helped_id`` must be ids of
     documents in the serving index and ``right_department`` a department of the directory, so
-    nothing typed can reach the feedback store unmasked through them.
+    nothing typed can reach the feedback store unmasked through them. Audited
+    (``feedback``): a correction moves the department ranking for every counsellor.
     """
     if not body.helped_id and not body.right_department:
         raise HTTPException(status_code=422, detail="give helped_id, right_department or both")
@@ -210,6 +215,16 @@ def feedback(
             helped_id=body.helped_id or "",
             right_department=body.right_department or "",
         )
+    )
+    helped = f"helped {body.helped_id}" if body.helped_id else ""
+    right = f"right department {body.right_department}" if body.right_department else ""
+    audit.append(
+        "feedback",
+        actor=principal.name,
+        role=principal.role,
+        query=body.query,
+        ids=tuple(body.shown),
+        detail="; ".join(x for x in (f"feedback {saved.id}", helped, right) if x),
     )
     return FeedbackOut(id=saved.id, created_at=saved.created_at)
 
