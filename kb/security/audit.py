@@ -306,11 +306,23 @@ class AuditLog:
             # IMMEDIATE takes the write lock first, so the server and the CLI never chain two
             # events onto the same predecessor, and write their anchor lines in chain order.
             self._db.execute("BEGIN IMMEDIATE")
+            # Under the write lock no other writer can extend the anchor file: its size now is
+            # where a failed append cuts it back to, so an anchored event whose commit then
+            # fails (a full disk) leaves no line that a later event would contradict.
+            anchored = self.anchor.size() if self.anchor is not None else 0
             try:
                 event = self._insert(key, action, actor, role, masked, tuple(ids), detail)
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                if self.anchor is not None:
+                    self.anchor.cut(anchored)
+                if self._db.in_transaction:  # a failed COMMIT may have rolled back already
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise AuditError(
+                        f"{self.path}: cannot write the audit log ({exc}); nothing was recorded. "
+                        "Check the disk"
+                    ) from exc
                 raise
         if self.anchor is not None:
             self.anchor.to_syslog(event.id, event.hash)

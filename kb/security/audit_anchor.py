@@ -108,6 +108,21 @@ class Anchor:
                 "(KB_AUDIT_ANCHOR)"
             ) from exc
 
+    def cut(self, size: int) -> None:
+        """Cut the file back to ``size`` bytes: the line of an event that was not stored.
+
+        Only the writer holding the audit database's write lock calls this, for the line it
+        wrote itself (a whole one, or half of one on a full disk). Failures are logged: the
+        append already fails, and ``kb audit verify`` names a line left behind.
+        """
+        try:
+            if self.path.stat().st_size > size:
+                os.truncate(self.path, size)
+        except FileNotFoundError:
+            return
+        except OSError:
+            log.error("could not cut the anchor line of an audit event not stored", exc_info=True)
+
     def to_syslog(self, seq: int, digest: str) -> None:
         """Send the head to syslog when configured (a copy: failures are only logged)."""
         if not self.syslog:

@@ -239,6 +239,40 @@ def test_an_unwritable_anchor_stores_nothing(log_path: Path, tmp_path: Path) -> 
     log.close()
 
 
+class _FullDisk:
+    """A connection whose COMMIT fails as SQLite's does on a full disk (after the anchor)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._db, name)
+
+
+def test_an_event_whose_commit_fails_leaves_no_anchor_line(log_path: Path) -> None:
+    # An outside probe filled the disk under a serving kb: each failed search left the anchor
+    # line of an event that was never stored, and once space was freed the next events were
+    # "anchored twice with different hashes" -- a log nobody touched, reported as tampered.
+    anchor = log_path.parent.parent / "data-audit" / "audit.anchor"
+    before = anchor.read_bytes()
+    log = AuditLog(log_path, masker=str)
+    real = log._db
+    log._db = _FullDisk(real)  # type: ignore[assignment]
+    with pytest.raises(AuditError, match="database or disk is full"):
+        log.append("search", actor="desk-1", role="staff", query="住民票")
+    log._db = real
+    assert anchor.read_bytes() == before
+    assert log.count() == 5
+    log.append("search", actor="desk-1", role="staff", query="児童手当")
+    log.close()
+    assert verify(log_path) == ()
+
+
 def test_syslog_gets_the_head(
     log_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
