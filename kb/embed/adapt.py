@@ -188,13 +188,25 @@ def adaptation_entries(models_dir: Path, folder: str) -> set[str]:
 # --------------------------------------------------------------------------- erasure
 
 
+def owned_by(models_dir: Path, data_dir: Path) -> bool:
+    """Whether the adapted model in use (if any) was made for the data folder ``data_dir``.
+
+    A model cache shared by several data folders (the restore drill's copy, a test folder)
+    holds one folder's adaptation; another folder's erasure must not retire it. A record that
+    names no data folder (made before kb wrote it) counts as this one's: erasure stays safe.
+    """
+    record = _read(Path(models_dir) / ACTIVE_NAME)
+    owner = record.get("data_dir") if record else None
+    return not owner or owner == str(Path(data_dir).resolve())
+
+
 def learnt_from(models_dir: Path, pairs: Iterable[TrainingPair]) -> bool:
     """Whether the adapted model in use learnt from any of ``pairs``."""
     trained = set(trained_pair_keys(models_dir))
     return bool(trained) and any(pair_key(p) in trained for p in pairs)
 
 
-def retire_adapted(models_dir: Path, *, retire: bool) -> list[str]:
+def retire_adapted(models_dir: Path, *, retire: bool, data_dir: Path | None = None) -> list[str]:
     """Note an erasure; with ``retire``, also delete every adapted model.
 
     An erased document must not outlive its erasure in a model's weights. Every adapted model
@@ -207,6 +219,8 @@ def retire_adapted(models_dir: Path, *, retire: bool) -> list[str]:
         models_dir: The model cache.
         retire: The adapted model in use learnt from the erased documents
             (:func:`learnt_from`).
+        data_dir: The data folder the erasure is in: written with its time, so that only an
+            adaptation of that folder is stopped by it (:func:`erased_since`).
 
     Returns:
         The adapted model folders removed.
@@ -225,15 +239,23 @@ def retire_adapted(models_dir: Path, *, retire: bool) -> list[str]:
             (models_dir / PAIRS_NAME).unlink()
     write_json_atomic(
         models_dir / ERASED_NAME,
-        {"erased_at": datetime.now(UTC).isoformat(), "retired": removed},
+        {
+            "erased_at": datetime.now(UTC).isoformat(),
+            "retired": removed,
+            "data_dir": str(Path(data_dir).resolve()) if data_dir is not None else "",
+        },
     )
     return removed
 
 
-def erased_since(models_dir: Path, began: datetime) -> bool:
-    """Whether a document was erased at or after ``began`` (an aware datetime)."""
+def erased_since(models_dir: Path, began: datetime, data_dir: Path | None = None) -> bool:
+    """Whether a document of ``data_dir`` (any folder: ``None``, or a record that names none)
+    was erased at or after ``began`` (an aware datetime)."""
     record = _read(Path(models_dir) / ERASED_NAME)
     if not record or not record.get("erased_at"):
+        return False
+    erased_in = record.get("data_dir")
+    if data_dir is not None and erased_in and erased_in != str(Path(data_dir).resolve()):
         return False
     try:
         return datetime.fromisoformat(str(record["erased_at"])) >= began

@@ -307,7 +307,7 @@ def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any
         store.close()
     embed_seconds = round(time.perf_counter() - t0, 1)
     with writer_lock(settings, "adapt", wait=settings.writer_lock_wait):
-        if erased_since(settings.models_dir, began):
+        if erased_since(settings.models_dir, began, settings.data_dir):
             cache.close()
             import shutil
 
@@ -317,6 +317,8 @@ def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any
             "base_model": settings.model,
             "folder": folder.name,
             "adopted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            # Whose it is: another data folder sharing this model cache leaves it alone.
+            "data_dir": str(settings.data_dir.resolve()),
         }
         last = settings.models_dir / "adapt-last.json"
         with cli_audited(settings, "build", detail=f"adapted model {folder.name}") as done:

@@ -30,7 +30,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -305,6 +305,25 @@ class IndexRoot:
             yield
         finally:
             lock.release()
+
+    def serving_generation(self) -> int | None:
+        """The store generation the serving build was made from; ``None`` if none serves."""
+        serving = self._serving_generation()
+        return None if serving is None else serving[1]
+
+    def holding(self, doc_ids: Sequence[str]) -> set[str]:
+        """Which of ``doc_ids`` the serving build or an older complete build still holds."""
+        found: set[str] = set()
+        folders = [self.current(), *self.old_builds()] if self.has_index() else []
+        for folder in folders:
+            if not (folder.path / _SNAPSHOT).is_file():
+                continue
+            snapshot = folder.open_snapshot()
+            try:
+                found.update(snapshot.get_documents([i for i in doc_ids if i not in found]))
+            finally:
+                snapshot.close()
+        return found
 
     def _serving_generation(self) -> tuple[IndexFolder, int] | None:
         """The serving build and its store generation; ``None`` if none serves (or unreadable)."""

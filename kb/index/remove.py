@@ -223,6 +223,11 @@ def remove_documents(
             known.update(procedure_ref(p.id) for p in store.procedures())
             missing = tuple(i for i in doc_ids if i not in known)
             if missing:
+                # A deletion killed after the store and before its build (or whose build failed)
+                # left them in the serving index: deleting them again finishes that deletion.
+                held = IndexRoot(settings.index_root).holding(missing)
+                missing = tuple(i for i in missing if i not in held)
+            if missing:
                 raise DocumentNotFound(msg("delete.not_found", ids=", ".join(missing)), missing)
             return remove_locked(
                 settings,
@@ -265,7 +270,12 @@ def remove_locked(
     with audited(audit, "delete", actor=actor, role=role, ids=doc_ids, detail=asked) as outcome:
         retired = _retire_adapted(settings, store, doc_ids) if erase else ()
         report = _purge(settings, store, doc_ids, erase=erase, audit=audit)
-        report = dataclasses.replace(report, retired_models=retired)
+        # Ids no longer stored, held by index builds only (an interrupted deletion): the build
+        # below removes them, so they count as removed.
+        rest = tuple(i for i in doc_ids if i not in report.removed)
+        report = dataclasses.replace(
+            report, removed=(*report.removed, *rest), retired_models=retired
+        )
         if build:
             report = _rebuild_and_clean(settings, store, report, embedder, progress)
         outcome.detail = report.summary()
@@ -278,13 +288,15 @@ def _retire_adapted(settings: Settings, store: Store, doc_ids: Sequence[str]) ->
     Returns:
         The adapted model folders removed (:func:`kb.embed.adapt.retire_adapted`).
     """
-    from kb.embed.adapt import learnt_from, retire_adapted
+    from kb.embed.adapt import learnt_from, owned_by, retire_adapted
     from kb.embed.tune_pairs import pairs_from_documents
 
     models_dir = settings.models_dir
     docs = store.get_documents(split_ids(doc_ids)[0]).values()
-    learnt = learnt_from(models_dir, pairs_from_documents(docs))
-    return tuple(retire_adapted(models_dir, retire=learnt))
+    learnt = owned_by(models_dir, settings.data_dir) and learnt_from(
+        models_dir, pairs_from_documents(docs)
+    )
+    return tuple(retire_adapted(models_dir, retire=learnt, data_dir=settings.data_dir))
 
 
 def _purge(

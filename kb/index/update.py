@@ -213,7 +213,10 @@ def ingest_and_build(
         built = None
         # Procedures are served from the build's snapshot: a change to them needs a build too.
         fresh = s.added or s.updated or report.procedures_changed
-        if build and (fresh or not IndexRoot(settings.index_root).has_index()):
+        # An ingest or a deletion killed before its build (or whose build failed) left the store
+        # ahead of the serving index: the next ingest builds, even if it changes nothing.
+        serving = IndexRoot(settings.index_root).serving_generation()
+        if build and (fresh or serving is None or serving < store.generation()):
             built = rebuild(
                 settings, store=store, embedder=embedder, threads=threads, progress=progress
             )

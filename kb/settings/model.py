@@ -28,8 +28,9 @@ class ModelSettings(DataSettings):
         default=None,
         description=(
             "Where built / downloaded models are cached (default: DATA_DIR/models). The "
-            "data folder's adapted model and its record are kept there too: data folders of "
-            "different corpora must not share one."
+            "data folder's adapted model and its record (which names that folder) are kept "
+            "there too: data folders of different corpora must not both adapt in one; an "
+            "erasure in another folder sharing it leaves the adapted model alone."
         ),
     )
     query_prompt: str | None = Field(

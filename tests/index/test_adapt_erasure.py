@@ -156,3 +156,31 @@ def test_erased_since_compares_times_and_distrusts_an_unreadable_marker(tmp_path
     assert not erased_since(models, datetime.now(UTC) + timedelta(seconds=1))
     (models / ERASED_NAME).write_text('{"erased_at": "yesterday"}', encoding="utf-8")
     assert erased_since(models, datetime.now(UTC))
+
+
+def test_an_erasure_in_another_data_folder_leaves_this_ones_model(
+    tmp_path: Path, tokenizer: MeCabTokenizer, fakes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An outside probe shared one model cache between two data folders (as a restore drill
+    # does): erasing a case in the second deleted the first's adapted model, which had learnt
+    # from the same demo case text.
+    from datetime import UTC, datetime, timedelta
+
+    settings = _settings(tmp_path, model_cache_dir=tmp_path / "models")
+    model_id = _adapted(settings, tokenizer, monkeypatch)
+    record = json.loads((settings.models_dir / ACTIVE_NAME).read_text(encoding="utf-8"))
+    assert record["data_dir"] == str(settings.data_dir.resolve())
+    other = settings.model_copy(update={"data_dir": tmp_path / "other", "adapt": False})
+    assert other.models_dir == settings.models_dir
+    _fill(other, tokenizer)
+    rebuild(other, embedder=NamedFake(BASE))
+    assert _pairs_of(other, "case:C2") == _pairs_of(settings, "case:C2")
+
+    report = remove_documents(other, ["case:C2"], NamedFake(BASE), actor="test")
+
+    assert report.retired_models == ()
+    assert effective_model(settings) == model_id
+    assert (settings.models_dir / model_id.removeprefix("adapted:")).is_dir()
+    began = datetime.now(UTC) - timedelta(minutes=1)
+    assert erased_since(settings.models_dir, began, other.data_dir)
+    assert not erased_since(settings.models_dir, began, settings.data_dir)

@@ -264,3 +264,22 @@ def test_a_procedure_is_deleted_by_its_id_and_leaves_the_served_snapshot(
     assert parse_ids([" procedure:P2 "]) == ["procedure:P2"]
     with pytest.raises(InputError, match="procedure"):
         parse_ids(["procedures:P2"])
+
+
+def test_deleting_again_finishes_a_deletion_killed_before_its_build(
+    settings: Settings, tokenizer: MeCabTokenizer
+) -> None:
+    # An outside probe killed `kb delete` after the store and before the build: the serving
+    # index still answered with the document, and deleting it again said "no such document".
+    report = remove_documents(settings, ["faq:F6"], EMB, actor="t", build=False)
+    assert report.build is None
+    assert "faq:F6" in _search_ids(settings, "粗大ごみの出し方", tokenizer, "lexical")
+    again = remove_documents(settings, ["faq:F6"], EMB, actor="t")
+    assert again.removed == ("faq:F6",)
+    assert again.build is not None
+    root = IndexRoot(settings.index_root)
+    assert root.old_builds() == []
+    assert root.holding(["faq:F6"]) == set()
+    assert "faq:F6" not in _search_ids(settings, "粗大ごみの出し方", tokenizer, "lexical")
+    with pytest.raises(DocumentNotFound):  # now it is gone everywhere
+        remove_documents(settings, ["faq:F6"], EMB, actor="t")

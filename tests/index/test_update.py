@@ -146,3 +146,24 @@ def test_the_store_generation_counts_write_transactions_that_changed_it(tmp_path
     assert again.generation == stored + 1
     assert not again.discarded
     assert IndexRoot(settings.index_root).current().manifest().generation == stored + 1
+
+
+def test_an_ingest_killed_before_its_build_is_built_by_the_next_one(tmp_path: Path) -> None:
+    # An outside probe killed `kb ingest` after the store was saved: running it again said
+    # "unchanged" and built nothing, so the new entries were never searchable.
+    settings = _settings(tmp_path)
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ, encoding="utf-8")
+    emb = FakeEmbedder(64)
+    first = ingest_and_build(settings, [src], kind="faq", embedder=emb)
+    assert first.build is not None
+    more = tmp_path / "more.csv"
+    more.write_text(FAQ.replace("F1,", "F3,").replace("F2,", "F4,"), encoding="utf-8")
+    stored_only = ingest_and_build(settings, [more], kind="faq", embedder=emb, build=False)
+    assert stored_only.ingest.stats.added == 2
+    again = ingest_and_build(settings, [more], kind="faq", embedder=emb)
+    assert again.ingest.stats.unchanged == 2
+    assert again.build is not None
+    assert again.build.chunks == 2 * first.build.chunks
+    settled = ingest_and_build(settings, [more], kind="faq", embedder=emb)
+    assert settled.build is None
