@@ -29,18 +29,23 @@ from kb.store.records import RecordStore
 
 _AGE_RE = re.compile(r"^\s*(\d+)\s*([dw日週]?)\s*$")
 _UNIT_DAYS = {"": 1, "d": 1, "日": 1, "w": 7, "週": 7}
+MAX_AGE_DAYS = 36_500
+"""The longest age ``--older-than`` takes: a hundred years is older than any record."""
 
 
 def parse_age(text: str) -> dt.timedelta:
     """``90d`` / ``12w`` / ``90`` (days) / ``90日`` as a duration.
 
     Raises:
-        InputError: Not of that form, or zero.
+        InputError: Not of that form, zero, or more than :data:`MAX_AGE_DAYS`.
     """
     match = _AGE_RE.match(text.lower())
     if match is None or int(match.group(1)) <= 0:
         raise InputError("--older-than", msg("prune.bad_age", value=text))
-    return dt.timedelta(days=int(match.group(1)) * _UNIT_DAYS[match.group(2)])
+    days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    if days > MAX_AGE_DAYS:  # the cut-off date would fall before year 1 (OverflowError)
+        raise InputError("--older-than", msg("prune.age_too_long", value=text, limit=MAX_AGE_DAYS))
+    return dt.timedelta(days=days)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,10 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
     "sync.plan_updated": ("  変更: {id}", "  updated: {id}"),
     "sync.plan_removed": ("  削除: {id}", "  removed: {id}"),
     # --- kb prune (kb.index.retention) ------------------------------------------------------------
+    "prune.age_too_long": (
+        "「{value}」は長すぎます。{limit:,} 日までで指定してください",
+        "{value!r} is too long an age: at most {limit:,} days",
+    ),
     "prune.bad_age": (
         "「{value}」は期間として読めません。日数で指定してください（例: 90d、12w、90日）",
         "{value!r} is not an age: give days or weeks (90d, 12w)",

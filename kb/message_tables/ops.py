@@ -8,6 +8,10 @@ OPS: dict[str, tuple[str, str]] = {
         "{data_dir} にデータフォルダーがありません（--data-dir / KB_DATA_DIR を確認してください）",
         "there is no data folder at {data_dir} (check --data-dir / KB_DATA_DIR)",
     ),
+    "backup.dest_unwritable": (
+        "{dest} にバックアップを作れません（{problem}）。書き込めるフォルダーを指定してください",
+        "cannot write a backup at {dest} ({problem}): give a folder that can be written",
+    ),
     "backup.dest_not_empty": (
         "{dest} は空ではありません。バックアップは新しいフォルダーに作ります"
         "（例: kb backup /backup/kb-$(date +%F)）",

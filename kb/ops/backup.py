@@ -18,6 +18,7 @@ manifest and checksums are written: an interrupted backup never looks like a fin
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -76,6 +77,38 @@ def _check_destination(data_dir: Path, dest: Path) -> None:
         raise BackupError(msg("backup.dest_not_empty", dest=dest))
 
 
+PARTIAL = ".partial-"
+"""A backup is written into ``.DEST.partial-…`` beside ``DEST`` and renamed when complete."""
+
+
+def remove_stale_partials(parent: Path) -> list[str]:
+    """Remove the partial copies a killed backup left in ``parent``; their names.
+
+    A backup holds an exclusive lock on its partial folder while it writes it: one that can be
+    locked was left by a backup that died (killed, out of memory, a reboot) and holds a copy of
+    the data folder, personal data included, that no rotation by name (``kb-*``) would find.
+    """
+    removed: list[str] = []
+    for folder in parent.glob(f".*{PARTIAL}*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a backup is writing it now
+            os.close(fd)
+            continue
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+        finally:
+            os.close(fd)
+    return removed
+
+
 def _store_generation(database: Path) -> int:
     if not database.is_file():
         return -1
@@ -117,9 +150,17 @@ def create_backup(
     _check_destination(data_dir, dest)
     model_hash, note = _model_hash(settings)
     copied = on_file or (lambda _entry: None)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials(dest.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}{PARTIAL}", dir=dest.parent))
+        held = os.open(staging, os.O_RDONLY)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+        raise BackupError(msg("backup.dest_unwritable", dest=dest, problem=problem)) from exc
+    try:
+        # Held until the end: a later backup removes a partial copy that nobody holds.
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         data = staging / DATA
         index, index_manifest, entries = copy_serving_index(
             settings.index_root, data / "indexes", f"{DATA}/indexes", copied
@@ -162,6 +203,8 @@ def create_backup(
             files=tuple(entries),
         )
         manifest.write(staging)
+        for folder, _, _ in os.walk(staging):  # every folder of a backup is its owner's only
+            os.chmod(folder, 0o700)
         sync_tree(staging)
         try:
             if dest.exists():
@@ -173,6 +216,8 @@ def create_backup(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        os.close(held)
     return BackupReport(
         path=dest,
         manifest=manifest,

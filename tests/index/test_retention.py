@@ -26,6 +26,11 @@ def test_ages_in_days_and_weeks_are_read_and_others_refused() -> None:
     for bad in ("0d", "3m", "-1d", "soon", ""):
         with pytest.raises(InputError, match="90d"):
             parse_age(bad)
+    # An age whose cut-off would fall before year 1 (OverflowError in prune) is refused too.
+    assert parse_age("36500d") == dt.timedelta(days=36_500)
+    for huge in ("800000d", "99999999999d", "5300w"):
+        with pytest.raises(InputError, match="36,500"):
+            parse_age(huge)
 
 
 def test_prune_removes_old_rows_and_builds_keeps_the_serving_build(tmp_path: Path) -> None:

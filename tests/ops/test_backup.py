@@ -159,6 +159,42 @@ def test_an_interrupted_backup_leaves_nothing(
     assert list(tmp_path.iterdir()) == [tmp_path / "live"]  # no backup, no .partial folder
 
 
+def test_a_partial_copy_a_killed_backup_left_is_removed_by_the_next_one(
+    data: Path, tmp_path: Path
+) -> None:
+    # An outside probe killed `kb backup` mid-copy: its hidden `.DEST.partial-*` folder, a copy
+    # of the data folder, stayed, and rotation by name (`kb-*`) never finds it.
+    import fcntl
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    left = backups / ".kb-1.partial-abcd1234"
+    (left / "data").mkdir(parents=True)
+    (left / "data" / "kb.sqlite").write_bytes(b"personal data")
+    busy = backups / ".kb-2.partial-efgh5678"  # a backup writing right now holds its lock
+    busy.mkdir()
+    fd = os.open(busy, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        report = create_backup(settings_for(data), backups / "kb-3")
+    finally:
+        os.close(fd)
+    assert not left.exists()
+    assert busy.is_dir()
+    assert sorted(p.name for p in backups.iterdir()) == [".kb-2.partial-efgh5678", "kb-3"]
+    # Every folder of a backup is its owner's only, whatever the umask.
+    modes = {oct(p.stat().st_mode & 0o777) for p in report.path.rglob("*") if p.is_dir()}
+    assert modes == {oct(0o700)}
+    assert report.path.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_destination_that_cannot_be_made_is_a_clear_error(data: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(BackupError, match="バックアップを作れません"):
+        create_backup(settings_for(data), blocker / "sub" / "kb-1")
+
+
 def test_a_build_published_while_the_index_is_copied(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
