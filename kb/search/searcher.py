@@ -189,7 +189,9 @@ class Searcher:
         )
 
     def close(self) -> None:
+        """Close the snapshot and drop the memory-mapped vectors: a removed build leaves disk."""
         self.store.close()
+        self.vectors = self.title_vectors = np.empty((0, 0), dtype=np.float32)
 
     # --- query analysis -----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from pathlib import Path
 
 from kb.embed.embedder import Embedder, embedder_from_settings, wait_until_warm
@@ -28,6 +29,8 @@ from kb.text.synonyms import SynonymTable, base_dictionary, ensure_synonyms_file
 
 log = logging.getLogger(__name__)
 
+RETIRED_GRACE_SECONDS = 60.0
+"""How long a replaced build stays open for the requests that were reading it."""
 WARM_UP_QUERIES = ("住民票の写しを取りたい", "How do I get a copy of my residence certificate?")
 """What :meth:`SearchService.warm_up` searches for before the service is ready."""
 
@@ -80,6 +83,8 @@ class SearchService:
         self.tokenizer = tokenizer or MeCabTokenizer()
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
+        self._retired: list[tuple[float, Searcher]] = []
+        """Searchers of replaced builds, with when they were replaced (:meth:`_close_retired`)."""
         self._pointer_stamp: tuple[float, int] | None = None
         self.query_cache_size = query_cache_size
         self.query_vectors = QueryVectors(embedder, query_cache_size)
@@ -208,6 +213,9 @@ class SearchService:
             log.exception("could not read new department feedback")
         stamp = self._root.stamp()
         current = self._searcher
+        if self._retired:
+            with self._lock:
+                self._close_retired()
         if current is not None and stamp == self._pointer_stamp:
             current.synonyms = self.synonyms()
             return current
@@ -246,9 +254,29 @@ class SearchService:
             fresh.answers = AnswerCache(self.query_cache_size)
             if gc.get_freeze_count():
                 gc.freeze()  # the server settled its heap after loading: the new index too
+            if self._searcher is not None:
+                self._retired.append((time.monotonic(), self._searcher))
             self._searcher = fresh
             self._pointer_stamp = stamp
+            self._close_retired()
             return fresh
+
+    def _close_retired(self, *, grace: float = RETIRED_GRACE_SECONDS) -> int:
+        """Close the searchers of builds replaced ``grace`` seconds ago or more (under the lock).
+
+        A replaced build's files stay open while a request may still be reading them; after
+        that its snapshot (every thread's connection to it) is closed, so that a build removed
+        by a deletion is gone from the disk and from the process, not held until a restart.
+        """
+        now = time.monotonic()
+        due = [s for at, s in self._retired if now - at >= grace]
+        self._retired = [(at, s) for at, s in self._retired if now - at < grace]
+        for searcher in due:
+            try:
+                searcher.close()
+            except Exception:  # closing must never take search down
+                log.exception("could not close the replaced index %s", searcher.folder)
+        return len(due)
 
     def warm_up(self) -> None:
         """Open the index and run queries so the first real query is as fast as the rest.

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.errors import IndexError_
 from kb.store.procedures import delete_procedures, read_procedures, write_procedures
 from kb.store.schema import (
     BUMP_GENERATION,
@@ -81,6 +82,10 @@ class Store:
         # per thread, because a sqlite3 connection must not be used concurrently.
         self._local = threading.local()
         self._lock = threading.RLock()
+        self._readers: list[Any] = []
+        """Every thread's connection, closed with the store (a serving build's snapshot is
+        otherwise held open by the server's threads after a deletion replaced it)."""
+        self._closed = False
         self._main = self._open()
         if not read_only:
             create_schema(self._main)
@@ -97,12 +102,21 @@ class Store:
         if db is None:
             db = self._main if threading.current_thread() is threading.main_thread() else None
             if db is None:
+                if self._closed:
+                    raise IndexError_(f"{self.path} is closed: a newer index build serves")
                 db = self._open()
+                with self._lock:
+                    self._readers.append(db)
             self._local.db = db
         return db
 
     def close(self) -> None:
-        """Close the main connection."""
+        """Close the main connection and every thread's reading connection."""
+        with self._lock:
+            self._closed = True
+            readers, self._readers = self._readers, []
+        for db in readers:
+            db.conn.close()
         self._main.close()
 
     # --- writes -------------------------------------------------------------------------
