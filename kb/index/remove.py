@@ -55,7 +55,7 @@ from kb.store import (
     RawTextStore,
     Store,
 )
-from kb.store.lifecycle import embedding_keys, keys_in_use, text_keys
+from kb.store.lifecycle import all_keys_in_use
 from kb.store.procedures import procedure_of, procedure_ref
 from kb.types import DocId
 
@@ -310,21 +310,21 @@ def _purge(
     procedures = [p for p in store.procedures() if p.id in wanted]
     texts = [t for d in docs.values() for t in (d.title, d.body)]
     texts.extend(t for p in procedures for t in (p.name, p.easy, p.note) if t)
-    keys = embedding_keys(store, ids)
-    readings = text_keys(store, ids)
     names = [DocId.local_of(i) for i in ids if DocId.kind_of(i) == "department"]
     with store.transaction():
         store.delete_documents(ids)
         directory = store.delete_departments(names) if names else 0
         store.delete_procedures([p.id for p in procedures])
-    dead = keys - keys_in_use(store, keys)
-    readings_rows, wal_ok = purge_readings(settings, store, readings)
+    # Every cached vector and reading no stored chunk has: the deleted documents' and any
+    # earlier version's of any document (an outside probe found a deleted case's first text).
+    embedded, read = all_keys_in_use(store)
+    readings_rows, wal_ok = purge_readings(settings, read)
     records = purge_records(settings, ids)
     texts.extend(records.texts)
     wal_ok &= records.wal_truncated
     cache = EmbeddingCache(_cache_path(settings))
     try:
-        cache_rows = cache.purge(dead)
+        cache_rows = cache.purge(cache.distinct("content_hash") - embedded)
         wal_ok &= cache.compact()
     finally:
         cache.close()

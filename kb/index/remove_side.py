@@ -22,8 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kb.settings import Settings
-from kb.store import Store
-from kb.store.lifecycle import text_keys_in_use
 from kb.store.procedures import procedure_of
 from kb.store.readings_cache import ReadingsCache
 from kb.store.records import RecordStore, record_of_case
@@ -43,24 +41,26 @@ def split_ids(ids: Sequence[str]) -> tuple[list[str], list[str]]:
     return docs, procedures
 
 
-def purge_readings(settings: Settings, store: Store, keys: set[str]) -> tuple[int, bool]:
-    """Remove the cached readings of ``keys`` that no stored chunk has any more.
+def purge_readings(settings: Settings, used: set[str]) -> tuple[int, bool]:
+    """Remove every cached reading that no stored chunk has any more.
+
+    Those of the deleted documents, and of earlier versions of any document (an update leaves
+    its old text's reading behind): both are text kb no longer holds.
 
     Args:
         settings: The data folder (the readings live in ``embeddings.sqlite``).
-        store: The live store, the documents already deleted.
-        keys: :func:`kb.store.lifecycle.text_keys` of the deleted documents, taken before.
+        used: The readings-cache keys of every stored chunk
+            (:func:`kb.store.lifecycle.all_keys_in_use`), the documents already deleted.
 
     Returns:
         Rows removed, and whether the write-ahead log was truncated.
     """
     path = settings.data_dir / "embeddings.sqlite"
-    if not keys or not path.exists():
+    if not path.exists():
         return 0, True
-    dead = keys - text_keys_in_use(store, keys)
     cache = ReadingsCache(path)
     try:
-        return cache.purge(dead), cache.compact()
+        return cache.purge(cache.distinct("text_hash") - used), cache.compact()
     finally:
         cache.close()
 

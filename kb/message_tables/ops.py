@@ -8,6 +8,12 @@ OPS: dict[str, tuple[str, str]] = {
         "{data_dir} にデータフォルダーがありません（--data-dir / KB_DATA_DIR を確認してください）",
         "there is no data folder at {data_dir} (check --data-dir / KB_DATA_DIR)",
     ),
+    "restore.undeleted": (
+        "注意: このバックアップの後に削除した文書 {count} 件が戻りました。削除し直してください: "
+        "kb delete {ids}",
+        "note: {count} document(s) deleted after this backup was taken are stored again; "
+        "delete them again: kb delete {ids}",
+    ),
     "backup.dest_unwritable": (
         "{dest} にバックアップを作れません（{problem}）。書き込めるフォルダーを指定してください",
         "cannot write a backup at {dest} ({problem}): give a folder that can be written",

@@ -24,8 +24,10 @@ one kept beside it. The restore is then recorded in the restored audit log.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from contextlib import AbstractContextManager, nullcontext
@@ -43,6 +45,7 @@ from kb.ops.layout import ANCHOR, DATA, MODELS, BackupManifest, FileEntry, copy_
 from kb.security.audit import Verification
 from kb.security.audit_key import AuditKey
 from kb.settings import Settings
+from kb.store import Store
 from kb.store.backup import in_use, is_sqlite_file
 
 
@@ -65,6 +68,9 @@ class RestoreReport:
     recorded: str
     """Why the restore could not be recorded in the audit log (``""``: it was)."""
     seconds: float
+    undeleted: tuple[str, ...] = ()
+    """Documents deleted in the replaced data folder after the backup was taken, that the
+    restored store holds again (:func:`_deleted_since`)."""
 
 
 def verify_files(src: Path, manifest: BackupManifest) -> None:
@@ -165,8 +171,10 @@ def restore_backup(
     with lock:
         if occupied:
             _refuse_if_in_use(target)
+        deleted = _deleted_since(settings, manifest) if occupied else ()
         placed = _place(settings, src, target, manifest, key, occupied)
-    recorded = _record(settings, src, manifest, placed.previous)
+    undeleted = _stored(settings, deleted)
+    recorded = _record(settings, src, manifest, placed.previous, undeleted)
     return RestoreReport(
         target=target,
         manifest=manifest,
@@ -179,7 +187,51 @@ def restore_backup(
         audit=placed.audit,
         recorded=recorded,
         seconds=time.perf_counter() - started,
+        undeleted=undeleted,
     )
+
+
+def _deleted_since(settings: Settings, manifest: BackupManifest) -> tuple[str, ...]:
+    """The ids the data folder's audit log records as deleted after the backup was taken.
+
+    Only when that log continues the backup's (its event at the backup's last has the same
+    hash): a folder with another history tells nothing about this backup. Read-only.
+    """
+    path = settings.audit_path
+    head = manifest.audit
+    if head is None or not head.head or not path.is_file():
+        return ()
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT hash FROM audit WHERE id = ?", (head.events,)).fetchone()
+            if row is None or row[0] != head.head:
+                return ()
+            rows = db.execute(
+                "SELECT ids FROM audit WHERE id > ? AND action = 'delete' ORDER BY id",
+                (head.events,),
+            ).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return ()
+    ids: dict[str, None] = {}
+    for (text,) in rows:
+        with contextlib.suppress(ValueError, TypeError):
+            ids.update(dict.fromkeys(str(i) for i in json.loads(text)))
+    return tuple(ids)
+
+
+def _stored(settings: Settings, ids: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of ``ids`` the (restored) store holds."""
+    if not ids or not settings.store_path.is_file():
+        return ()
+    store = Store(settings.store_path, read_only=True)
+    try:
+        found = store.get_documents(list(ids))
+    finally:
+        store.close()
+    return tuple(i for i in ids if i in found)
 
 
 @dataclass(frozen=True)
@@ -279,7 +331,13 @@ def _models_state(manifest: BackupManifest, own_models: bool) -> str:
     return "restored" if manifest.with_models else "missing"
 
 
-def _record(settings: Settings, src: Path, manifest: BackupManifest, previous: Path | None) -> str:
+def _record(
+    settings: Settings,
+    src: Path,
+    manifest: BackupManifest,
+    previous: Path | None,
+    undeleted: tuple[str, ...] = (),
+) -> str:
     """Append the restore to the restored audit log; the reason when it cannot be."""
     from kb.security.audit import AuditLog
     from kb.security.commands import CLI_ROLE, cli_actor
@@ -287,6 +345,8 @@ def _record(settings: Settings, src: Path, manifest: BackupManifest, previous: P
     detail = f"from {src}: backup of {manifest.created_at} ({len(manifest.files)} files)"
     if previous is not None:
         detail += f"; previous data kept in {previous}"
+    if undeleted:
+        detail += f"; deleted after the backup, stored again: {', '.join(undeleted)}"
     try:
         log = AuditLog.from_settings(settings, masker=lambda query: query)
     except AuditError as exc:
@@ -340,6 +400,9 @@ def describe(report: RestoreReport) -> list[str]:
             )
     if report.recorded:
         lines.append(msg("restore.audit_not_recorded", error=report.recorded))
+    if report.undeleted:
+        ids = " ".join(report.undeleted)
+        lines.append(msg("restore.undeleted", count=len(report.undeleted), ids=ids))
     return lines
 
 

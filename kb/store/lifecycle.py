@@ -62,6 +62,23 @@ def keys_in_use(store: Store, keys: Collection[str]) -> set[str]:
     return used
 
 
+def all_keys_in_use(store: Store) -> tuple[set[str], set[str]]:
+    """The embedding-cache keys and the readings-cache keys of every chunk of the store.
+
+    What a cache row must have to be kept: a key no chunk has is the text of a deleted
+    document or of an earlier version of one (:func:`chunk_embedding_keys`, :func:`text_keys`).
+    """
+    embedded: set[str] = set()
+    read: set[str] = set()
+    for title, text, content_hash in store.db.execute(
+        "select title, text, content_hash from chunks"
+    ):
+        embedded.add(content_hash)
+        embedded.add(text_hash(title) if title else content_hash)
+        read.update((text_hash(title or ""), text_hash(text or "")))
+    return embedded, read
+
+
 def text_keys(store: Store, doc_ids: Sequence[str]) -> set[str]:
     """The readings-cache keys of the chunks of ``doc_ids``: their titles' and texts' hashes.
 

@@ -214,6 +214,13 @@ class SideDatabase:
             raise TypeError(f"{self._table} has a composite key: delete_rows cannot address rows")
         return self.delete_where_in(self._pk, keys)
 
+    def distinct(self, column: str) -> set[Any]:
+        """Every value of ``column`` in the table."""
+        with self._lock:
+            return {
+                row[0] for row in self._db.execute(f"select distinct {column} from {self._table}")
+            }
+
     def delete_where_in(self, column: str, values: Iterable[Any]) -> int:
         """Remove the rows whose ``column`` is one of ``values``, in one transaction.
 

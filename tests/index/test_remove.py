@@ -283,3 +283,35 @@ def test_deleting_again_finishes_a_deletion_killed_before_its_build(
     assert "faq:F6" not in _search_ids(settings, "粗大ごみの出し方", tokenizer, "lexical")
     with pytest.raises(DocumentNotFound):  # now it is gone everywhere
         remove_documents(settings, ["faq:F6"], EMB, actor="t")
+
+
+def test_the_cached_vectors_and_readings_of_an_earlier_version_go_too(
+    settings: Settings, tokenizer: MeCabTokenizer
+) -> None:
+    # An outside probe ingested a case, then a corrected version, then deleted it: the first
+    # text's vector and kana reading stayed in embeddings.sqlite.
+    from kb.store.readings_cache import ReadingsCache
+
+    old_keys = _keys(settings, "faq:F6")
+    store = Store(settings.store_path)
+    try:
+        doc = store.get_documents(["faq:F6"])["faq:F6"]
+        edited = Document(doc.doc_id, doc.kind, doc.title + "（改訂）", doc.body + "改訂しました。")
+        store.upsert([(edited, chunk_document(edited, tokenizer))])
+        rebuild(settings, store=store, embedder=EMB)
+    finally:
+        store.close()
+    new_keys = _keys(settings, "faq:F6")
+    assert old_keys.isdisjoint(new_keys)
+    assert _cached(settings, old_keys) == old_keys  # the earlier version is still cached
+
+    remove_documents(settings, ["faq:F6"], EMB, actor="t")
+
+    assert _cached(settings, old_keys | new_keys) == set()
+    readings = ReadingsCache(settings.data_dir / "embeddings.sqlite")
+    try:
+        left = readings.distinct("text_hash")
+    finally:
+        readings.close()
+    assert left.isdisjoint(old_keys | new_keys)
+    assert rebuild(settings, embedder=EMB).embedded == 0  # nothing still needed went

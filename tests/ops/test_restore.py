@@ -197,3 +197,29 @@ def test_the_backup_cannot_lie_inside_the_target(data: Path, tmp_path: Path) -> 
     inside = create_backup(settings, tmp_path / "backup").path.rename(data.parent / "moved")
     with pytest.raises(BackupError, match="の中にあります"):
         restore_backup(settings_for(data.parent), inside)
+
+
+def test_a_restore_names_what_it_brings_back_that_was_deleted_since(
+    data: Path, backup: Path
+) -> None:
+    # An outside probe restored a backup taken before a case was erased: the case came back
+    # without a word, and the deletion's event left the live log with the replaced folder.
+    from kb.index.remove import remove_documents
+    from kb.ops.restore import describe
+    from kb.store import Store
+
+    settings = settings_for(data)
+    store = Store(settings.store_path, read_only=True)
+    try:
+        case = next(iter(store.document_ids("case")))
+    finally:
+        store.close()
+    remove_documents(settings, [case], None, actor="test")
+    report = restore_backup(settings, backup, force=True)
+    assert report.undeleted == (case,)
+    assert any(case in line and "kb delete" in line for line in describe(report))
+    log = AuditLog.from_settings(settings, masker=lambda query: query)
+    try:
+        assert case in list(log.events())[-1].detail
+    finally:
+        log.close()
