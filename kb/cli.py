@@ -9,7 +9,9 @@ and the trainer, records, keys/audit and backup commands in their own packages.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -96,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     return finish_parser(parser)
 
 
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full, as the OS, SQLite or FAISS put it."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -105,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     started = time.perf_counter()
     # Messages in the configured language (KB_LANG) for this command, errors included.
+    settings: Settings | None = None
     with ExitStack() as scope:
         try:
             settings = _settings(args)
@@ -122,6 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(msg("cli.interrupted"), file=sys.stderr)
             return 130
+        except (OSError, sqlite3.Error, RuntimeError) as exc:
+            if not _disk_full(exc):
+                raise
+            log.debug("disk full", exc_info=True)
+            where = settings.data_dir if settings is not None else "data"
+            print(msg("cli.disk_full", data_dir=where, problem=exc), file=sys.stderr)
+            return 2
     log.info("done in %.1f s", time.perf_counter() - started)
     return code
 

@@ -440,6 +440,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- command line (kb.cli) ----------------------------------------------------------------
     "cli.error": ("kb: エラー: {problem}", "kb: error: {problem}"),
     "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
+    "cli.disk_full": (
+        "kb: エラー: ディスクの空き容量が足りません（{problem}）。"
+        "保存済みの内容は失われていません。データフォルダー（{data_dir}）のある場所を"
+        "空けてから、同じコマンドをもう一度実行してください",
+        "kb: error: the disk is full ({problem}). Nothing already stored was lost: free space "
+        "where the data folder ({data_dir}) lies and run the same command again",
+    ),
     "cli.bad_settings": (
         "kb: エラー: 設定が正しくありません: {problem}",
         "kb: error: invalid settings: {problem}",

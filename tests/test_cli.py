@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,45 @@ def test_readme_mentions_every_cli_command() -> None:
     sub = next(a for a in parser._actions if a.dest == "command")
     for name in sub.choices:  # type: ignore[union-attr]
         assert f"`kb {name}" in readme, f"README does not document `kb {name}`"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        sqlite3.OperationalError("database or disk is full"),
+        OSError(28, "No space left on device"),
+        RuntimeError("Error in void faiss::write_index: No space left on device"),
+    ],
+)
+def test_a_full_disk_is_a_clear_error_not_a_traceback(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+) -> None:
+    # An outside probe filled the disk during `kb ingest`: the build ended in a raw traceback.
+    def full(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("kb.index.update.ingest_and_build", full)
+    monkeypatch.setenv("KB_LANG", "en")
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ_CSV, encoding="utf-8")
+    code = main(["--data-dir", str(tmp_path / "d"), "--model", "fake", "ingest", str(src)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "the disk is full" in err
+    assert "Traceback" not in err
+
+
+def test_other_errors_are_not_taken_for_a_full_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("kb.index.update.ingest_and_build", broken)
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ_CSV, encoding="utf-8")
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["--data-dir", str(tmp_path / "d"), "--model", "fake", "ingest", str(src)])
