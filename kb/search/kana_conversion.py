@@ -10,14 +10,24 @@ then converts with this.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
 from kb.index.readings import Vocabulary
-from kb.text.kana import has_kanji, is_grammar, is_hiragana, is_katakana_word
+from kb.text.kana import (
+    has_kanji,
+    is_grammar,
+    is_hiragana,
+    is_katakana_word,
+    without_long_vowels,
+)
 from kb.text.mecab import Reading
 
+MIN_SLIPPED = 5
+"""Fewest kana typed that a slipped long vowel is mended in (and, long vowels taken out, in
+the reading it is mended into: 4). Shorter pieces meet other words: たいしょ (対処, which the
+municipal corpus does not write) became 対象, のきげん (の + 期限) 納期限."""
 _LOANWORD_MARKS = frozenset("ーぁぃぅぇぉゎゔ")
 """Kana only loanwords have in hiragana (the long-vowel mark, small vowels)."""
 _INFLECTING_POS = frozenset({"動詞", "助動詞", "形容詞"})
@@ -68,6 +78,9 @@ class KanaConverter:
         """Readings the corpus writes in katakana: converted only as whole words of the query,
         and never where the corpus also writes the word in hiragana (はがき and ハガキ)."""
         self._longest = max((len(k) for k in self._conversions), default=0)
+        self._slipped = _slipped_readings(self._conversions, self._words)
+        """Readings with their long vowels taken out → the corpus's spelling, where that is
+        unique and no word as it stands: a fallback for a long vowel dropped or typed お."""
 
     def convert(self, text: str, readings: Sequence[Reading]) -> tuple[str, list[tuple[str, str]]]:
         """``text`` with its hiragana runs converted, and the ``(kana, kanji)`` pairs.
@@ -157,9 +170,16 @@ class KanaConverter:
             # Longest pieces first: on a tie the longer word (fewer pieces) is kept.
             for start in range(max(0, end - self._longest), end - 1):
                 kanji = self._conversions.get(run[start:end])
+                score = end - start
+                if kanji is None and self._slipped and score >= MIN_SLIPPED and whole[start]:
+                    # A long vowel slipped (じゅみんひょう), in a piece that starts where MeCab
+                    # starts a word (not とかくにん in ちゃんと + かくにん): one character less than
+                    # typed right, so words typed as the corpus reads them win a tie.
+                    kanji = self._slipped.get(without_long_vowels(run[start:end]))
+                    score -= 1
                 if (
                     kanji is not None
-                    and covered[start] + end - start > covered[end]
+                    and covered[start] + score > covered[end]
                     and not inside[start]
                     and not inside[end]
                     and free[end] > free[start]
@@ -174,7 +194,7 @@ class KanaConverter:
                         )
                     )
                 ):
-                    covered[end], back[end] = covered[start] + end - start, (start, kanji)
+                    covered[end], back[end] = covered[start] + score, (start, kanji)
         pieces: list[str] = []
         end = n
         found: list[tuple[str, str]] = []
@@ -188,6 +208,21 @@ class KanaConverter:
             end = start
         pairs.extend(found[::-1])
         return "".join(pieces[::-1])
+
+
+def _slipped_readings(conversions: Mapping[str, str], words: Mapping[str, int]) -> dict[str, str]:
+    """:attr:`KanaConverter._slipped`: each reading with a long vowel, of
+    ``MIN_SLIPPED - 1`` kana or more without it, keyed without it, unless another reading
+    gives the same key (both dropped) or the key is a reading or a word of its own."""
+    out: dict[str, str | None] = {}
+    for reading, spelling in conversions.items():
+        if is_katakana_word(spelling):
+            continue  # a loanword typed without its ー is left to the guarded loanword rules
+        key = without_long_vowels(reading)
+        if key == reading or len(key) < MIN_SLIPPED - 1 or key in conversions or key in words:
+            continue
+        out[key] = spelling if out.get(key, spelling) == spelling else None
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def _phrase_start(words: list[Word], k: int) -> bool:

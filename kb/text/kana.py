@@ -104,3 +104,26 @@ def is_grammar(surface: str, pos1: str) -> bool:
     unconverted.
     """
     return surface in _GRAMMAR.get(pos1, ())
+
+
+_O_ROW = frozenset("おこごそぞとどのほぼぽもよろをょ")
+_U_ROW = frozenset("うくぐすずつづぬふぶぷむゆるゅ")
+
+
+def without_long_vowels(kana: str) -> str:
+    """``kana`` (hiragana) with its long vowels taken out: how it reads when they slip.
+
+    ー goes, and so do the う after an お- or う-row kana and the お after an お-row kana:
+    じゅうみんひょう, じゅみんひょう and じゅうみんひょお all give じゅみんひょ; たくしーけん
+    and たくしけん give たくしけん; なんようび and なんよおび give なんよび -- the typos an
+    outside probe found costing most (a long vowel dropped, or its う typed お).
+    """
+    out: list[str] = []
+    for ch in kana:
+        before = out[-1] if out else ""
+        if ch == "ー" or (ch == "う" and (before in _O_ROW or before in _U_ROW)):
+            continue
+        if ch == "お" and before in _O_ROW:
+            continue
+        out.append(ch)
+    return "".join(out)

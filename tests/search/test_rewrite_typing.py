@@ -104,3 +104,36 @@ def test_romaji_is_read_as_the_japanese_it_spells(
 )
 def test_english_stays_english(rewriter: QueryRewriter, typed: str) -> None:
     assert rewriter.rewrite_romaji(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("じゅみんひょうがほしい", "住民票がほしい"),  # the first long vowel dropped
+        ("じゅうみんひょおがほしい", "住民票がほしい"),  # う typed お
+        ("しゅしょくしたのでやめたい", "就職したのでやめたい"),
+        ("じゅうみんひょうがほしい", "住民票がほしい"),  # typed right: the exact reading
+    ],
+)
+def test_a_slipped_long_vowel_is_mended(
+    typed: str, expected: str, tokenizer: MeCabTokenizer
+) -> None:
+    conversions = {"じゅうみんひょう": "住民票", "しゅうしょく": "就職", "たいしょう": "対象"}
+    conversions["とうかくにん"] = "等確認"
+    rewriter = QueryRewriter(Vocabulary(conversions, {}), tokenizer)
+    assert rewriter.rewrite(typed).text == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "どのようなたいしょができますか",  # 対処, a word the corpus does not write: not 対象
+        "ちゃんとかくにんしたい",  # と of ちゃんと + かくにん is no slipped とうかくにん
+    ],
+)
+def test_short_or_split_pieces_are_not_taken_for_a_slip(
+    typed: str, tokenizer: MeCabTokenizer
+) -> None:
+    conversions = {"たいしょう": "対象", "とうかくにん": "等確認"}
+    rewriter = QueryRewriter(Vocabulary(conversions, {}), tokenizer)
+    assert rewriter.rewrite(typed).text == typed

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from kb.text.kana import grams, has_kanji, is_hiragana, is_kanji, is_katakana_word, to_hiragana
+from kb.text.kana import (
+    grams,
+    has_kanji,
+    is_hiragana,
+    is_kanji,
+    is_katakana_word,
+    to_hiragana,
+    without_long_vowels,
+)
 
 
 def test_katakana_becomes_hiragana_and_the_rest_is_kept() -> None:
@@ -40,3 +48,16 @@ def test_grams() -> None:
     assert grams("じゅうみん", 2) == ["じゅ", "ゅう", "うみ", "みん"]
     assert grams("じ", 2) == ["じ"]
     assert grams("", 2) == []
+
+
+def test_long_vowels_taken_out_meet_their_slips() -> None:
+    for right, slipped in [
+        ("じゅうみんひょう", "じゅみんひょう"),
+        ("じゅうみんひょう", "じゅうみんひょお"),
+        ("なんようび", "なんよおび"),
+        ("たくしーけん", "たくしけん"),
+        ("しゅうしょく", "しゅしょく"),
+    ]:
+        assert without_long_vowels(right) == without_long_vowels(slipped)
+    assert without_long_vowels("こくみん") == "こくみん"  # nothing long: unchanged
+    assert without_long_vowels("かいご") == "かいご"  # い after あ-row is no long vowel
