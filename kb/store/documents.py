@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -82,9 +83,10 @@ class Store:
         # per thread, because a sqlite3 connection must not be used concurrently.
         self._local = threading.local()
         self._lock = threading.RLock()
-        self._readers: list[Any] = []
-        """Every thread's connection, closed with the store (a serving build's snapshot is
-        otherwise held open by the server's threads after a deletion replaced it)."""
+        self._readers: weakref.WeakSet[Any] = weakref.WeakSet()
+        """Every live thread's connection, closed with the store (a serving build's snapshot
+        is otherwise held open by the server's threads after a deletion replaced it). Weak: a
+        worker thread that ends (anyio's idle ones do) takes its connection with it, as before."""
         self._closed = False
         self._main = self._open()
         if not read_only:
@@ -106,7 +108,7 @@ class Store:
                     raise IndexError_(f"{self.path} is closed: a newer index build serves")
                 db = self._open()
                 with self._lock:
-                    self._readers.append(db)
+                    self._readers.add(db)
             self._local.db = db
         return db
 
@@ -114,7 +116,8 @@ class Store:
         """Close the main connection and every thread's reading connection."""
         with self._lock:
             self._closed = True
-            readers, self._readers = self._readers, []
+            readers = list(self._readers)
+            self._readers = weakref.WeakSet()
         for db in readers:
             db.conn.close()
         self._main.close()

@@ -31,12 +31,16 @@ def test_a_replaced_build_is_closed_after_the_grace_period(tmp_path: Path) -> No
     service = SearchService(root, FakeEmbedder(64))
     first = service.searcher()
 
+    searched, finish = threading.Event(), threading.Event()
+
     def search_in_a_worker() -> None:  # the API's threads each open their own connection
         first.search("住民票の写し", k=3)
+        searched.set()
+        finish.wait(30)  # an idle worker of the pool: alive, its connection too
 
     worker = threading.Thread(target=search_in_a_worker)
     worker.start()
-    worker.join()
+    assert searched.wait(30)
     snapshot = str((first.folder / "docs.sqlite").resolve())
     assert snapshot in _open_files()
     store = Store(tmp_path / "kb.sqlite")
@@ -48,7 +52,9 @@ def test_a_replaced_build_is_closed_after_the_grace_period(tmp_path: Path) -> No
     assert fresh is not first
     assert first.search("住民票の写し", k=3).faqs  # still readable within the grace period
     assert service._close_retired(grace=0.0) == 1
-    assert snapshot not in _open_files()
+    assert snapshot not in _open_files()  # the worker's connection too, while it lives
+    finish.set()
+    worker.join()
     assert first.vectors.size == 0
     raised: list[BaseException] = []
 
