@@ -67,8 +67,7 @@ class Searcher:
         tokenizer: MeCab tokenizer (shared, thread-safe).
         config: Retrieval settings.
         synonyms: The synonym table of the query analysis.
-        judge: The base model, when ``embedder`` is a model adapted from it: "no answer" is
-            then read with the base model (:mod:`kb.search.judge`).
+        judge: The base model when ``embedder`` is adapted from it (:mod:`kb.search.judge`).
         embedding_cache: Where the judge's vectors of the chunks are cached.
     """
 
@@ -192,6 +191,7 @@ class Searcher:
         """Close the snapshot and drop the memory-mapped vectors: a removed build leaves disk."""
         self.store.close()
         self.vectors = self.title_vectors = np.empty((0, 0), dtype=np.float32)
+        self.evidence.vectors = self.evidence.title_vectors = self.vectors
 
     # --- query analysis -----------------------------------------------------------------
 
@@ -213,12 +213,8 @@ class Searcher:
         """
         cfg = self.config
         if not analysis.japanese:  # Latin letters may be romaji (QueryRewriter.rewrite_romaji)
-            romaji = (
-                self.rewriter.rewrite_romaji(analysis.text, mend=cfg.mend_typos)
-                if cfg.convert_kana
-                else None
-            )
-            if romaji is None or len(romaji.text) > cfg.max_query_chars:
+            romaji = self.rewriter.rewrite_romaji(analysis.text, mend=cfg.mend_typos)
+            if not cfg.convert_kana or romaji is None or len(romaji.text) > cfg.max_query_chars:
                 return analysis, ()
             return self.analyze(romaji.text), romaji.reading_terms
         if not (cfg.mend_typos or cfg.convert_kana or cfg.reading_weight):

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import json
 import threading
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,10 +82,11 @@ class Store:
         # per thread, because a sqlite3 connection must not be used concurrently.
         self._local = threading.local()
         self._lock = threading.RLock()
-        self._readers: weakref.WeakSet[Any] = weakref.WeakSet()
-        """Every live thread's connection, closed with the store (a serving build's snapshot
-        is otherwise held open by the server's threads after a deletion replaced it). Weak: a
-        worker thread that ends (anyio's idle ones do) takes its connection with it, as before."""
+        self._readers: list[tuple[threading.Thread, Any]] = []
+        """Each thread's connection, closed with the store (a serving build's snapshot is
+        otherwise held open by the server's threads after a deletion replaced it), and closed
+        when its thread has ended (anyio's idle workers do): a connection is in a reference
+        cycle with its statement cache, so nothing else closes it before a full collection."""
         self._closed = False
         self._main = self._open()
         if not read_only:
@@ -108,7 +108,14 @@ class Store:
                     raise IndexError_(f"{self.path} is closed: a newer index build serves")
                 db = self._open()
                 with self._lock:
-                    self._readers.add(db)
+                    live = []
+                    for thread, other in self._readers:
+                        if thread.is_alive():
+                            live.append((thread, other))
+                        else:
+                            other.conn.close()
+                    live.append((threading.current_thread(), db))
+                    self._readers = live
             self._local.db = db
         return db
 
@@ -116,9 +123,8 @@ class Store:
         """Close the main connection and every thread's reading connection."""
         with self._lock:
             self._closed = True
-            readers = list(self._readers)
-            self._readers = weakref.WeakSet()
-        for db in readers:
+            readers, self._readers = self._readers, []
+        for _, db in readers:
             db.conn.close()
         self._main.close()
 

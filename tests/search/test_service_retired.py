@@ -53,6 +53,8 @@ def test_a_replaced_build_is_closed_after_the_grace_period(tmp_path: Path) -> No
     assert first.search("住民票の写し", k=3).faqs  # still readable within the grace period
     assert service._close_retired(grace=0.0) == 1
     assert snapshot not in _open_files()  # the worker's connection too, while it lives
+    build = str(first.folder.resolve())
+    assert not [f for f in _open_files() if f.startswith(build)]  # the mapped vectors too
     finish.set()
     worker.join()
     assert first.vectors.size == 0
@@ -69,3 +71,33 @@ def test_a_replaced_build_is_closed_after_the_grace_period(tmp_path: Path) -> No
     reader.join()
     assert len(raised) == 1  # a closed snapshot opens no new connection
     assert fresh.search("住民票の写し", k=3).faqs
+
+
+def test_the_connection_of_a_thread_that_ended_is_closed(tmp_path: Path) -> None:
+    # A connection is in a reference cycle with its statement cache: when its thread ends it
+    # stays open until a full collection, unless the store closes it.
+    import sqlite3
+
+    store = Store(tmp_path / "kb.sqlite")
+    try:
+        seen: list[object] = []
+
+        def read() -> None:
+            seen.append(store.db)
+            store.db.execute("select 1").fetchone()
+
+        for _ in range(2):
+            worker = threading.Thread(target=read)
+            worker.start()
+            worker.join()
+        first, second = seen
+        assert first is not second
+        try:
+            first.conn.execute("select 1")  # type: ignore[attr-defined]
+        except sqlite3.ProgrammingError:
+            pass
+        else:
+            raise AssertionError("the ended thread's connection is still open")
+        second.conn.execute("select 1")  # type: ignore[attr-defined]
+    finally:
+        store.close()
