@@ -15,7 +15,9 @@ where to put the key kept apart (a password safe, a sealed envelope) when it is 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -61,6 +63,35 @@ def last_event(database: Path) -> int:
         return 0
     finally:
         conn.close()
+
+
+def deleted_after(database: Path, head: AuditHead | None) -> tuple[str, ...]:
+    """The ids a data folder's audit log records as deleted after a backup's last event.
+
+    Only when the log continues the backup's (its event at the backup's last has the same
+    hash): a folder with another history tells nothing about that backup. Read-only.
+    """
+    if head is None or not head.head or not database.is_file():
+        return ()
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT hash FROM audit WHERE id = ?", (head.events,)).fetchone()
+            if row is None or row[0] != head.head:
+                return ()
+            rows = conn.execute(
+                "SELECT ids FROM audit WHERE id > ? AND action = 'delete' ORDER BY id",
+                (head.events,),
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return ()
+    ids: dict[str, None] = {}
+    for (text,) in rows:
+        with contextlib.suppress(ValueError, TypeError):
+            ids.update(dict.fromkeys(str(i) for i in json.loads(text)))
+    return tuple(ids)
 
 
 def copy_anchor(anchor: Path, target: Path, up_to: int) -> tuple[int, str, int]:

@@ -24,10 +24,8 @@ one kept beside it. The restore is then recorded in the restored audit log.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 from contextlib import AbstractContextManager, nullcontext
@@ -40,7 +38,7 @@ from kb.embed.content_hash import file_sha256, model_content_hash
 from kb.errors import AuditError, BackupError, ModelError
 from kb.index.lock import LockHolder, writer_lock
 from kb.messages import msg
-from kb.ops.auditcopy import configured_key, verify_copy
+from kb.ops.auditcopy import configured_key, deleted_after, verify_copy
 from kb.ops.layout import ANCHOR, DATA, MODELS, BackupManifest, FileEntry, copy_hashed, human_size
 from kb.security.audit import Verification
 from kb.security.audit_key import AuditKey
@@ -70,7 +68,7 @@ class RestoreReport:
     seconds: float
     undeleted: tuple[str, ...] = ()
     """Documents deleted in the replaced data folder after the backup was taken, that the
-    restored store holds again (:func:`_deleted_since`)."""
+    restored store holds again (:func:`kb.ops.auditcopy.deleted_after`)."""
 
 
 def verify_files(src: Path, manifest: BackupManifest) -> None:
@@ -171,7 +169,7 @@ def restore_backup(
     with lock:
         if occupied:
             _refuse_if_in_use(target)
-        deleted = _deleted_since(settings, manifest) if occupied else ()
+        deleted = deleted_after(settings.audit_path, manifest.audit) if occupied else ()
         placed = _place(settings, src, target, manifest, key, occupied)
     undeleted = _stored(settings, deleted)
     recorded = _record(settings, src, manifest, placed.previous, undeleted)
@@ -189,37 +187,6 @@ def restore_backup(
         seconds=time.perf_counter() - started,
         undeleted=undeleted,
     )
-
-
-def _deleted_since(settings: Settings, manifest: BackupManifest) -> tuple[str, ...]:
-    """The ids the data folder's audit log records as deleted after the backup was taken.
-
-    Only when that log continues the backup's (its event at the backup's last has the same
-    hash): a folder with another history tells nothing about this backup. Read-only.
-    """
-    path = settings.audit_path
-    head = manifest.audit
-    if head is None or not head.head or not path.is_file():
-        return ()
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = db.execute("SELECT hash FROM audit WHERE id = ?", (head.events,)).fetchone()
-            if row is None or row[0] != head.head:
-                return ()
-            rows = db.execute(
-                "SELECT ids FROM audit WHERE id > ? AND action = 'delete' ORDER BY id",
-                (head.events,),
-            ).fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return ()
-    ids: dict[str, None] = {}
-    for (text,) in rows:
-        with contextlib.suppress(ValueError, TypeError):
-            ids.update(dict.fromkeys(str(i) for i in json.loads(text)))
-    return tuple(ids)
 
 
 def _stored(settings: Settings, ids: tuple[str, ...]) -> tuple[str, ...]:

@@ -27,3 +27,13 @@ def build_demo_index(data_dir: Path) -> Path:
         cache.close()
         store.close()
     return data_dir / "indexes"
+
+
+def rebuild_demo_index(data_dir: Path) -> None:
+    """Build the index of ``data_dir`` (made by :func:`build_demo_index`) again: a new build
+    takes over from the serving one."""
+    store = Store(data_dir / "kb.sqlite")
+    try:
+        build_index(store, FakeEmbedder(64), data_dir / "indexes")
+    finally:
+        store.close()

@@ -25,6 +25,17 @@ def _settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data")
 
 
+def _first_ingest(tmp_path: Path) -> tuple[Settings, Path, FakeEmbedder, UpdateReport]:
+    """The FAQ file ingested and built once: settings, the file, the embedder, the report."""
+    settings = _settings(tmp_path)
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ, encoding="utf-8")
+    emb = FakeEmbedder(64)
+    first = ingest_and_build(settings, [src], kind="faq", embedder=emb)
+    assert first.build is not None
+    return settings, src, emb, first
+
+
 def test_first_ingest_builds_then_unchanged_does_not(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     src = tmp_path / "faq.csv"
@@ -125,12 +136,7 @@ def test_an_overtaken_build_never_switches_back_to_its_older_snapshot(
 
 
 def test_the_store_generation_counts_write_transactions_that_changed_it(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
-    src = tmp_path / "faq.csv"
-    src.write_text(FAQ, encoding="utf-8")
-    emb = FakeEmbedder(64)
-    first = ingest_and_build(settings, [src], kind="faq", embedder=emb)
-    assert first.build is not None
+    settings, src, emb, first = _first_ingest(tmp_path)
     store = Store(settings.store_path)
     try:
         stored = store.generation()
@@ -151,12 +157,7 @@ def test_the_store_generation_counts_write_transactions_that_changed_it(tmp_path
 def test_an_ingest_killed_before_its_build_is_built_by_the_next_one(tmp_path: Path) -> None:
     # An outside probe killed `kb ingest` after the store was saved: running it again said
     # "unchanged" and built nothing, so the new entries were never searchable.
-    settings = _settings(tmp_path)
-    src = tmp_path / "faq.csv"
-    src.write_text(FAQ, encoding="utf-8")
-    emb = FakeEmbedder(64)
-    first = ingest_and_build(settings, [src], kind="faq", embedder=emb)
-    assert first.build is not None
+    settings, _, emb, first = _first_ingest(tmp_path)
     more = tmp_path / "more.csv"
     more.write_text(FAQ.replace("F1,", "F3,").replace("F2,", "F4,"), encoding="utf-8")
     stored_only = ingest_and_build(settings, [more], kind="faq", embedder=emb, build=False)

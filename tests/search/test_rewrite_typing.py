@@ -71,12 +71,6 @@ def test_without_conversion_katakana_is_left_as_typed(rewriter: QueryRewriter) -
     )
 
 
-def test_the_reading_terms_are_those_of_the_kana(rewriter: QueryRewriter) -> None:
-    katakana = rewriter.rewrite("ジュウミンヒョウ トリタイ")
-    hiragana = rewriter.rewrite("じゅうみんひょう とりたい")
-    assert katakana.reading_terms == hiragana.reading_terms
-
-
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [

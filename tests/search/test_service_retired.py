@@ -8,10 +8,9 @@ from pathlib import Path
 
 from kb.embed.embedder import FakeEmbedder
 from kb.errors import IndexError_
-from kb.index.builder import build_index
 from kb.search.service import SearchService
 from kb.store import Store
-from tests.e2e.demo_index import build_demo_index
+from tests.e2e.demo_index import build_demo_index, rebuild_demo_index
 
 
 def _open_files() -> set[str]:
@@ -43,11 +42,7 @@ def test_a_replaced_build_is_closed_after_the_grace_period(tmp_path: Path) -> No
     assert searched.wait(30)
     snapshot = str((first.folder / "docs.sqlite").resolve())
     assert snapshot in _open_files()
-    store = Store(tmp_path / "kb.sqlite")
-    try:
-        build_index(store, FakeEmbedder(64), root)
-    finally:
-        store.close()
+    rebuild_demo_index(tmp_path)
     fresh = service.searcher()
     assert fresh is not first
     assert first.search("住民票の写し", k=3).faqs  # still readable within the grace period

@@ -10,7 +10,7 @@ import numpy as np
 from kb.embed.embedder import FakeEmbedder
 from kb.search import suggest
 from kb.search.service import SearchService, settle_heap
-from tests.e2e.demo_index import build_demo_index
+from tests.e2e.demo_index import build_demo_index, rebuild_demo_index
 
 
 def test_warm_up_builds_the_public_suggester(tmp_path: Path) -> None:
@@ -64,9 +64,6 @@ def test_warm_up_embeds_a_query_in_japanese_and_one_in_another_language(tmp_path
 def test_a_settled_heap_is_frozen_and_so_is_the_next_index(tmp_path: Path) -> None:
     import gc
 
-    from kb.index.builder import build_index
-    from kb.store import Store
-
     root = build_demo_index(tmp_path)
     service = SearchService(root, FakeEmbedder(64))
     first = service.searcher()
@@ -78,11 +75,7 @@ def test_a_settled_heap_is_frozen_and_so_is_the_next_index(tmp_path: Path) -> No
         assert frozen > 0
         assert gc.get_count()[0] < 50  # collected first: the young generation starts empty
         # A new build takes over: the searcher that replaces the old one is frozen too.
-        store = Store(tmp_path / "kb.sqlite")
-        try:
-            build_index(store, FakeEmbedder(64), root)
-        finally:
-            store.close()
+        rebuild_demo_index(tmp_path)
         fresh = service.searcher()
         assert fresh is not first
         assert gc.get_freeze_count() > frozen
@@ -90,10 +83,6 @@ def test_a_settled_heap_is_frozen_and_so_is_the_next_index(tmp_path: Path) -> No
     finally:
         gc.unfreeze()
     # Without a settled heap (tests, the CLI), a new index is left to the collector.
-    store = Store(tmp_path / "kb.sqlite")
-    try:
-        build_index(store, FakeEmbedder(64), root)
-    finally:
-        store.close()
+    rebuild_demo_index(tmp_path)
     assert service.searcher() is not fresh
     assert not gc.get_freeze_count()
