@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
+from kb.text.masking.hangul import HANGUL_NAME_RE, hangul_name_spans
 from kb.text.masking.kana import (
     aged_name_spans,
     called_spans,
@@ -118,7 +119,7 @@ def person_name_spans(
         and not called
         and not _SPACED_KANJI_NAME_RE.search(text)
         and not (not honorific_only and "旧姓" in text)
-        and not _HANGUL_NAME_RE.search(text)
+        and not HANGUL_NAME_RE.search(text)
         and not relation_named
     ):
         # Without an honorific only a 人名 tag, a katakana group or a Latin name starts a span:
@@ -133,7 +134,7 @@ def person_name_spans(
         spans += called_spans(context)
     if honorific:
         spans += kana_honorific_spans(context)
-    spans += _hangul_name_spans(context, honorific_only)
+    spans += hangul_name_spans(context, honorific_only)
     if relation_named:
         spans += relation_given_name_spans(context)
     spans += _spaced_kanji_name_spans(context, honorific_only)
@@ -162,7 +163,7 @@ def person_name_spans(
 
 def _is_name_token(context: NameContext, i: int) -> bool:
     word = context.words[i]
-    if is_person(word):
+    if is_person(word) or _mixed_given_name(context, i):
         return True
     if not context.honorific_at(i + 1) or not word.surface.isalnum() or context.not_name(word):
         return False
@@ -199,6 +200,26 @@ def _is_name_token(context: NameContext, i: int) -> bool:
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
+
+
+def _mixed_given_name(context: NameContext, i: int) -> bool:
+    """Whether word ``i`` is a piece of a given name like ズヴォ|子 in 田中ズヴォ子さん: a katakana
+    word the dictionary lacks and one kanji, glued between a surname and an honorific."""
+    words = context.words
+    for k in (i, i - 1):  # k: the katakana word, k + 1: the kanji
+        if not (1 <= k < len(words) - 1 and words[k].unknown and is_person(words[k - 1])):
+            continue
+        kanji = words[k + 1].surface
+        if (
+            all(is_katakana(c) for c in words[k].surface)
+            and len(kanji) == 1
+            and is_kanji(kanji)
+            and context.honorific_at(k + 2)
+            and context.end(k - 1) == context.starts[k]
+            and context.end(k) == context.starts[k + 1]
+        ):
+            return True
+    return False
 
 
 def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
@@ -279,24 +300,6 @@ _MAIDEN_RE = re.compile(
     "旧姓[ \u3000:：は（(]+(?P<name>[\u4e00-\u9fff々]{1,4}|[\u30a1-\u30fa\u30fc]{2,8}"
     "|[\u3041-\u3096]{2,8})"
 )
-
-
-# A Korean name in Hangul: two to four syllables standing alone.
-_HANGUL_NAME_RE = re.compile("(?<![\uac00-\ud7a3])[\uac00-\ud7a3]{2,4}(?![\uac00-\ud7a3])")
-_HANGUL_HONORIFIC_RE = re.compile("[ \u3000]?(?:님|씨|さん|様|さま|氏|殿|くん|ちゃん)")
-
-
-def _hangul_name_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
-    """Korean names in Hangul before an honorific (김민준 님, 김민준さん) or after a person noun
-    (申請者 김민준). A Korean sentence has particles and longer words around its names; only
-    a run of two to four syllables standing alone counts."""
-    spans: list[tuple[int, int]] = []
-    for match in _HANGUL_NAME_RE.finditer(context.text):
-        start, end = match.span()
-        honored = bool(_HANGUL_HONORIFIC_RE.match(context.text, end))
-        if honored or (not honorific_only and context.person_before(start)):
-            spans.append((start, end))
-    return spans
 
 
 # After a surname and a space: one to three kanji with their reading or an age in brackets
