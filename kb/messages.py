@@ -128,6 +128,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "担当課「{value}」を「{names}」として取り込みました（{rows} 行）",
         "department '{value}' was read as '{names}' ({rows} row(s))",
     ),
+    "warn.department_unknown": (
+        "担当課「{value}」は部署一覧にありません（{rows} 行）。行は取り込みましたが、"
+        "連絡先（電話・窓口）を表示できません。部署一覧の部署名か別名（通称）に加えてください",
+        "department '{value}' is not in the directory ({rows} row(s)); the rows were stored, "
+        "but no contact (phone, counter) can be shown: add it to the directory as a name or "
+        "an alias",
+    ),
     "warn.published_kept": (
         "{problem}。行は取り込み、非公開として保存しました",
         "{problem}; the row was stored as not published",

@@ -29,6 +29,7 @@ from kb.errors import InputError
 from kb.faults import pause_point
 from kb.ingest.chunking import chunk_document, department_document
 from kb.ingest.columns import NO_MAPPING, ColumnMapping
+from kb.ingest.departments import match_documents
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.readers import iter_paths, read_path
 from kb.ingest.redact import Redactor, masker_for, phones_in, public_phones, relabel
@@ -133,6 +134,7 @@ def ingest(
     documents: dict[str, Document] = {}
     departments: dict[str, Department] = {}
     procedures: dict[str, Procedure] = {}
+    origin: dict[str, str] = {}  # document id → the file it was read from
     t0 = time.perf_counter()
     for i, path in enumerate(files):
         raw = str(path)
@@ -161,6 +163,7 @@ def ingest(
                 message = msg("files.duplicate_id", doc_id=doc.doc_id, first=earlier)
                 warnings.append((raw, RowError(doc.source, 0, "id", message)))
             documents[doc.doc_id] = doc
+            origin[doc.doc_id] = raw
         for dept in result.departments:
             departments[dept.name] = dept
         for procedure in result.procedures:
@@ -171,11 +174,12 @@ def ingest(
         if progress:
             progress("parse", i + 1, len(files))
     t1 = time.perf_counter()
+    known = {d.name: d for d in store.departments()}
+    known.update(departments)
+    warnings.extend(match_documents(documents, origin, known.values()))
     redactor: Redactor | None = None
     if mask:
         if masker is None:
-            known = {d.name: d for d in store.departments()}
-            known.update(departments)
             phones = public_phones(documents.values()) | phones_in(store.published_faq_texts())
             masker = masker_for(known.values(), tokenizer, keep_words, phones)
         redactor = Redactor(masker)

@@ -290,6 +290,7 @@ _TRAILING_CONTACT_RE = re.compile(
 _DEPARTMENT_ENDS = ("課", "室", "局", "部", "所", "センター", "委員会", "館", "事務局")
 _UNIT_ENDS = ("課", "室", "所", "センター", "館")
 _SECTION_ENDS = ("係", "担当", "グループ", "チーム", "班")
+_DIVISION_ENDS = ("部", "局", "委員会")
 
 
 def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -299,9 +300,10 @@ def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
     departments, and so does ・ between two names that each end like a department
     (``市民課・保険年金課``; ``子ども・子育て支援課`` is one). Contact details written into the
     cell are left out (``市民課（内線1234）``, ``税務課 TEL 0123-45-6789``), a section after its
-    department gives the department (``市民課 住民記録係`` → ``市民課``), and a department after
-    its division gives the department (``福祉部 障害福祉課`` → ``障害福祉課``): the department is
-    what routing and the directory know.
+    department gives the department (``市民課 住民記録係`` → ``市民課``), and so does a department
+    after its division (``福祉部 障害福祉課``, ``健康福祉部 保険年金課 国保係``, ``教育委員会
+    学校教育課``): the department is what routing and the directory know. The directory's own
+    names and aliases are matched after reading (:mod:`kb.ingest.departments`).
     """
     items = [value] if isinstance(value, str) else list(value)
     names: list[str] = []
@@ -314,13 +316,16 @@ def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
                 names.extend(pieces)
                 continue
             words = part.split()
-            if len(words) == 2:
-                first, second = words
-                if first.endswith(_DEPARTMENT_ENDS) and second.endswith(_SECTION_ENDS):
-                    part = first
-                elif first.endswith(("部", "局")) and second.endswith(_UNIT_ENDS):
-                    part = second
-            names.append(part)
+            kept = list(words)
+            while len(kept) > 1 and kept[-1].endswith(_SECTION_ENDS):
+                if not kept[-2].endswith(_DEPARTMENT_ENDS):
+                    break
+                kept.pop()
+            while len(kept) > 1 and kept[0].endswith(_DIVISION_ENDS):
+                if not kept[1].endswith(_UNIT_ENDS):
+                    break
+                kept.pop(0)
+            names.append(part if kept == words else " ".join(kept))
     return tuple(dict.fromkeys(n for n in names if n))
 
 

@@ -1,0 +1,120 @@
+"""The departments that FAQ entries, cases and manuals name, matched to the directory (部署一覧).
+
+A city's export writes a department the way its staff say it, not always the way the directory
+lists it. It may add a place in brackets (健康づくり課（保健センター）), use another name that
+the directory gives as an alias (お客さまセンター for 水道課), or differ in width or spacing
+(市民課 / 市民課 with a full-width space). Routing and the contact shown to a citizen (phone,
+counter, hours) need the directory's own name. So, once every file of a run is read, each name
+missing from the directory is matched by these steps, the first that finds a name wins:
+
+1. the name or an alias of a directory entry, compared after NFKC and without spaces;
+2. the same without a trailing bracket, then the bracket's text alone;
+3. exactly one of its space-separated words that is a name or an alias.
+
+A name matched this way is stored as the directory's name, with a warning per file that says
+so. A name that matches nothing is stored as written, and a warning says that the directory
+lacks it, so no contact can be shown. Nothing is matched when no directory is stored yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from kb.messages import msg
+from kb.types import Department, Document, RowError
+
+_BRACKET_RE = re.compile(
+    "^(?P<outer>.+?)[\\s\u3000]*[\uff08(](?P<inner>[^\uff08\uff09()]+)[\uff09)]$"
+)
+
+
+def _key(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def directory_names(departments: Iterable[Department]) -> dict[str, str]:
+    """Each name and alias of the directory (:func:`_key` form) → the directory's name.
+
+    A directory name wins over another entry's alias of the same spelling, and an alias two
+    entries share matches neither.
+    """
+    names: dict[str, str] = {}
+    aliases: dict[str, set[str]] = {}
+    for dept in departments:
+        names[_key(dept.name)] = dept.name
+        for alias in dept.aliases:
+            aliases.setdefault(_key(alias), set()).add(dept.name)
+    out = {key: next(iter(owners)) for key, owners in aliases.items() if len(owners) == 1}
+    out.update(names)
+    return out
+
+
+def match_department(name: str, directory: dict[str, str]) -> str | None:
+    """The directory's name for ``name`` (module docstring), or ``None``."""
+    found = directory.get(_key(name))
+    if found is not None:
+        return found
+    bracket = _BRACKET_RE.match(name.strip())
+    if bracket is not None:
+        for part in ("outer", "inner"):
+            found = directory.get(_key(bracket.group(part)))
+            if found is not None:
+                return found
+    words = {directory[_key(w)] for w in name.split() if _key(w) in directory}
+    return words.pop() if len(words) == 1 else None
+
+
+def match_documents(
+    documents: dict[str, Document], files: dict[str, str], departments: Iterable[Department]
+) -> list[tuple[str, RowError]]:
+    """Replace, in place, the department names of ``documents`` with the directory's.
+
+    Args:
+        documents: The run's documents by id.
+        files: The file each document was read from (its path as read), by document id.
+        departments: The directory: the stored entries and this run's.
+
+    Returns:
+        The warnings, as ``(file, warning)``: one per file and name, on its first line.
+    """
+    directory = directory_names(departments)
+    if not directory:
+        return []
+    known = set(directory.values())
+    seen: dict[tuple[str, str], tuple[int, str]] = {}  # (file, name) → (first line, match)
+    rows: Counter[tuple[str, str]] = Counter()
+    for doc_id, doc in documents.items():
+        if doc.kind == "department" or not doc.departments:
+            continue
+        matched: list[str] = []
+        for name in doc.departments:
+            if name in known:
+                matched.append(name)
+                continue
+            found = match_department(name, directory)
+            matched.append(found or name)
+            seen.setdefault((files[doc_id], name), (_line(doc.source), found or ""))
+            rows[files[doc_id], name] += 1
+        if tuple(matched) != doc.departments:
+            unique = tuple(dict.fromkeys(matched))
+            documents[doc_id] = dataclasses.replace(doc, departments=unique)
+    warnings: list[tuple[str, RowError]] = []
+    for (raw, name), (line, found) in seen.items():
+        count = rows[raw, name]
+        if found:
+            text = msg("warn.department_read", value=name, names=found, rows=count)
+        else:
+            text = msg("warn.department_unknown", value=name, rows=count)
+        warnings.append((raw, RowError(raw, line, "department", text)))
+    return warnings
+
+
+def _line(source: str) -> int:
+    """The line of a document's ``file:line`` source (0 when it has none)."""
+    tail = Path(source).name.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0

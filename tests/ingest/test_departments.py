@@ -1,0 +1,122 @@
+"""Department names of FAQ entries and cases matched to the directory at ingest."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kb.cli import main
+from kb.ingest.departments import directory_names, match_department
+from kb.types import Department
+
+DIRECTORY = [
+    Department(name="市民課", duties="住民票"),
+    Department(
+        name="水道課", duties="水道", aliases=("上下水道お客さまセンター", "お客さまセンター")
+    ),
+    Department(name="健康づくり課", duties="健診"),
+    Department(name="保健センター", duties="母子保健"),
+    Department(name="福祉課", duties="福祉", aliases=("相談窓口",)),
+    Department(name="子育て支援課", duties="子育て", aliases=("相談窓口",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("市民課", "市民課"),
+        ("市民課\u3000", "市民課"),
+        ("お客さまセンター", "水道課"),
+        ("上下水道　お客さまセンター", "水道課"),  # spacing differs from the alias
+        ("ｵｷｬｸｻﾏｾﾝﾀｰ", None),  # NFKC makes full-width katakana, not ひらがな: not the alias
+        ("健康づくり課（保健センター）", "健康づくり課"),  # the outer name first
+        ("成人保健係（保健センター）", "保健センター"),
+        ("上下水道局 お客さまセンター", "水道課"),
+        ("市民部 市民課 住民記録係", "市民課"),
+        ("市民課 福祉課", None),  # two departments: not one of them
+        ("相談窓口", None),  # an alias two entries share matches neither
+        ("観光課", None),
+    ],
+)
+def test_a_name_is_matched_to_the_directory(written: str, expected: str | None) -> None:
+    assert match_department(written, directory_names(DIRECTORY)) == expected
+
+
+def test_a_directory_name_wins_over_another_entrys_alias() -> None:
+    directory = [
+        Department(name="福祉課", duties="", aliases=("市民課",)),
+        Department(name="市民課", duties=""),
+    ]
+    assert match_department("市民課", directory_names(directory)) == "市民課"
+
+
+DEPT_CSV = "name,duties,phone,aliases\n" + "\n".join(
+    [
+        "市民課,住民票の写し,0120-00-0001,",
+        "水道課,水道の開栓,0120-00-0002,上下水道お客さまセンター|お客さまセンター",
+        "保険年金課,国民健康保険,0120-00-0003,",
+    ]
+)
+FAQ_CSV = "id,question,answer,department\n" + "\n".join(
+    [
+        "F1,住民票の写しがほしい,市民課で交付します。,市民部 市民課 住民記録係（内線2101）",
+        "F2,水道を使い始めたい,お客さまセンターへ。,上下水道局 お客さまセンター",
+        "F3,国保に入りたい,保険年金課へ。,健康福祉部 保険年金課 国保係",
+        "F4,空き家の相談,空き家対策課へ。,都市整備部 空き家対策課",
+        "F5,空き家を売りたい,空き家対策課へ。,都市整備部 空き家対策課",
+    ]
+)
+
+
+def _departments(data: Path) -> dict[str, list[str]]:
+    with sqlite3.connect(data / "kb.sqlite") as conn:
+        rows = conn.execute(
+            "select doc_id, departments from documents where kind = 'faq' order by doc_id"
+        )
+        return {doc_id: json.loads(names) for doc_id, names in rows}
+
+
+def test_an_export_s_department_cells_are_stored_as_the_directory_names_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "departments.csv").write_text(DEPT_CSV, encoding="utf-8")
+    (tmp_path / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
+    assert main([*args, str(tmp_path / "departments.csv"), str(tmp_path / "faq.csv")]) == 0
+    out = capsys.readouterr().out
+    stored = _departments(data)
+    assert stored["faq:F1"] == ["市民課"]
+    assert stored["faq:F2"] == ["水道課"]
+    assert stored["faq:F3"] == ["保険年金課"]
+    # A department the directory lacks is stored as read, and said once for the file.
+    assert stored["faq:F4"] == ["空き家対策課"]
+    assert out.count("「空き家対策課」は部署一覧にありません（2 行）") == 1
+    assert "faq.csv:5" in out  # its first row
+    assert "「お客さまセンター」を「水道課」として取り込みました" in out
+
+
+def test_nothing_is_matched_or_reported_without_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
+    assert main([*args, str(tmp_path / "faq.csv")]) == 0
+    assert "部署一覧にありません" not in capsys.readouterr().out
+    assert _departments(data)["faq:F2"] == ["お客さまセンター"]
+
+
+def test_the_stored_directory_is_matched_by_a_later_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "departments.csv").write_text(DEPT_CSV, encoding="utf-8")
+    (tmp_path / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
+    assert main([*args, str(tmp_path / "departments.csv")]) == 0
+    assert main([*args, str(tmp_path / "faq.csv")]) == 0
+    assert _departments(data)["faq:F2"] == ["水道課"]
