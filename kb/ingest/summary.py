@@ -75,6 +75,12 @@ def closing_line(report: IngestReport, *, lang: Lang | None = None) -> str:
     kept = report.stats.added + report.stats.updated + report.stats.unchanged + report.procedures
     if report.errors:
         if kept:
+            unread = set(report.failed_files)
+            rows = sum(1 for error in report.errors if error.source not in unread)
+            if unread:  # a file refused whole is not "a row with a problem"
+                return msg(
+                    "report.some_stored_files", lang=lang, files=len(unread), errors=rows, kept=kept
+                )
             return msg("report.some_stored", lang=lang, errors=len(report.errors), kept=kept)
         return msg("report.none_stored", lang=lang, errors=len(report.errors))
     if not kept:

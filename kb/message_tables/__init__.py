@@ -11,9 +11,10 @@ from kb.message_tables.desk import DESK
 from kb.message_tables.lifecycle import LIFECYCLE
 from kb.message_tables.limits import LIMITS
 from kb.message_tables.ops import OPS
+from kb.message_tables.reports import REPORTS
 from kb.message_tables.scale import SCALE
 
-TABLES: tuple[dict[str, tuple[str, str]], ...] = (DESK, LIFECYCLE, LIMITS, OPS, SCALE)
+TABLES: tuple[dict[str, tuple[str, str]], ...] = (DESK, LIFECYCLE, LIMITS, OPS, REPORTS, SCALE)
 """Every area's table (besides the one in :mod:`kb.messages`)."""
 
 __all__ = ["TABLES"]

@@ -69,6 +69,12 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
     ),
     "faq.already_withdrawn": ("FAQ {id} はすでに公開停止中です", "FAQ {id} is withdrawn already"),
     "faq.already_public": ("FAQ {id} はすでに公開中です", "FAQ {id} is published already"),
+    "faq.personal_data": (
+        "{fields}に個人情報と思われる箇所（{marks}にあたるもの）があります。公開する FAQ には"
+        "書けません。一般的な説明に書き換えてから承認してください",
+        "{fields} hold what looks like personal data ({marks}): a published FAQ cannot hold "
+        "it; rewrite it in general terms, then approve",
+    ),
     "faq.field_question": ("質問", "the question"),
     "faq.field_answer": ("回答", "the answer"),
     "faq.field_department": ("担当課", "the department"),

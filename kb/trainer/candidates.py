@@ -17,16 +17,18 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kb.embed.embedder import Embedder
-from kb.errors import TrainerError
+from kb.errors import FaqRefused, TrainerError
 from kb.index.builder import BuildReport
 from kb.ingest.chunking import split_sentences
+from kb.ingest.redact import Redactor, masker_for, phones_in
 from kb.messages import msg
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, Store
-from kb.text.masking import mask_personal
+from kb.text.masking import PLACEHOLDERS, mask_personal
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.lifecycle import (
@@ -40,6 +42,7 @@ from kb.trainer.lifecycle import (
     stored_faq,
 )
 from kb.trainer.topics import Topic
+from kb.types import Document
 
 __all__ = ["Approval", "approve_candidate", "draft_candidate", "edit_candidate", "faq_document"]
 
@@ -166,6 +169,40 @@ def edit_candidate(
     return candidates.save(changed) if changed != candidate else candidate
 
 
+def check_no_personal_data(
+    doc: Document, store: Store, tokenizer: MeCabTokenizer | None, keep_words: Sequence[str]
+) -> None:
+    """Refuse to publish an FAQ entry whose text the FAQ masking would change.
+
+    A draft is masked when it is made from cases, but a trainer's edit is not: an approval
+    would publish what the edit added (a citizen's name with 様, a mobile number, an ID) to
+    the public widget. The entry is checked as an ingested FAQ file is masked (the FAQ
+    profile; the directory's names and phones and the published FAQ's numbers kept), and is
+    refused, not published masked: a published answer with [氏名] in it helps nobody.
+
+    Raises:
+        FaqRefused: (``invalid``) naming the fields and what was found.
+    """
+    phones = phones_in(store.published_faq_texts())
+    masker = masker_for(store.departments(), tokenizer, keep_words, phones)
+    clean = Redactor(masker).document(doc)
+    found = [
+        (name, placeholder)
+        for name, before, after in (
+            ("faq.field_question", doc.title, clean.title),
+            ("faq.field_answer", doc.body, clean.body),
+            ("faq.field_category", doc.category, clean.category),
+        )
+        if before != after
+        for placeholder in PLACEHOLDERS
+        if after.count(placeholder) > before.count(placeholder)
+    ]
+    if found:
+        fields = "・".join(dict.fromkeys(msg(name) for name, _ in found))
+        marks = "・".join(dict.fromkeys(placeholder for _, placeholder in found))
+        raise FaqRefused(msg("faq.personal_data", fields=fields, marks=marks), "invalid")
+
+
 def _draft(candidates: FaqCandidateStore, candidate_id: str) -> FaqCandidate:
     found = candidates.get(candidate_id)
     if found is None:
@@ -184,6 +221,7 @@ def approve_candidate(
     tokenizer: MeCabTokenizer | None = None,
     by: str = "",
     approvers: int = 1,
+    keep_words: Sequence[str] = (),
 ) -> Approval:
     """Approve a draft; the approval that completes ``approvers`` publishes it.
 
@@ -203,19 +241,17 @@ def approve_candidate(
         tokenizer: Shared MeCab tokenizer.
         by: Who approves (an API key's name, or the CLI user).
         approvers: Approvals that publish (the ``faq_approvers`` setting).
+        keep_words: Words never masked as names (the ``mask_keep_words`` setting).
 
     Raises:
         TrainerError: No such draft, or the entry it revises was removed.
         FaqRefused: It was approved or rejected already, or ``by`` may not approve it
-            (:func:`~kb.trainer.lifecycle.approvals_after`).
+            (:func:`~kb.trainer.lifecycle.approvals_after`), or its text holds personal
+            data (:func:`check_no_personal_data`).
     """
     started = time.perf_counter()
     candidate = _draft(candidates, candidate_id)
     approvals = approvals_after(candidate, by, approvers)
-    if len(approvals) < approvers:
-        # 承認1 (of 2...): recorded; the entry stays unpublished until the last approval.
-        noted = candidates.save(dataclasses.replace(candidate, approvals=approvals))
-        return Approval(noted, None, round(time.perf_counter() - started, 3), needed=approvers)
     base = None
     if candidate.target:
         try:
@@ -225,6 +261,11 @@ def approve_candidate(
                 msg("faq.target_gone", id=candidate.id, target=candidate.target)
             ) from None
     doc = faq_document(candidate, base)
+    check_no_personal_data(doc, store, tokenizer, keep_words)
+    if len(approvals) < approvers:
+        # 承認1 (of 2...): recorded; the entry stays unpublished until the last approval.
+        noted = candidates.save(dataclasses.replace(candidate, approvals=approvals))
+        return Approval(noted, None, round(time.perf_counter() - started, 3), needed=approvers)
     report = publish(
         store, [doc], embedder=embedder, index_root=index_root, cache=cache, tokenizer=tokenizer
     )

@@ -271,6 +271,7 @@ class Trainer:
                 tokenizer=self.tokenizer,
                 by=by,
                 approvers=approvers,
+                keep_words=self.settings.mask_keep_words,
             )
 
     def set_published(

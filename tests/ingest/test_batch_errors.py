@@ -97,6 +97,8 @@ def test_cli_reports_every_broken_file_and_exits_1(
     assert "4 件のファイルを取り込みました" in out  # 7 given, 3 refused whole
     assert "3 件のファイルは読めなかったため取り込んでいません" in out
     assert "保存 6 件（新規 6・更新 0）" in out
+    # Three files refused whole and one bad row, not "4 rows with a problem".
+    assert "読めなかったファイル 3 件と、問題があった行 1 件は取り込んでいません" in out
     assert "件は保存済みです" in out
     assert "the good rows were stored" not in out
     assert "built index" in out  # the good files were indexed

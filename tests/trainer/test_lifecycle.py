@@ -135,6 +135,34 @@ def test_two_approvers_publish_only_at_the_second(trainer: Trainer) -> None:
     s.close()
 
 
+def test_an_edit_that_adds_personal_data_is_never_published(trainer: Trainer) -> None:
+    # The draft came from masked cases; the trainer's edit did not pass the masking.
+    t = trainer
+    t.candidates().save(FaqCandidate("FC0001", "all-01", "質問です。", "回答です。", "福祉課"))
+    answer = "楠瀬 咲良様（090-1313-2424、S30.5.3生）の例のように、福祉課で相談できます。"
+    t.edit("FC0001", edit=FaqEdit(answer=answer), by="tanaka")
+    serving = current_index(t.settings.index_root)
+    with pytest.raises(FaqRefused, match="回答に個人情報と思われる箇所") as held:
+        t.approve("FC0001", EMBEDDER, by="suzuki")
+    assert held.value.reason == "invalid"
+    assert "[氏名]" in str(held.value)
+    assert "[電話番号]" in str(held.value)
+    assert "[生年月日]" in str(held.value)
+    assert "楠瀬" not in str(held.value)  # the message never quotes it
+    assert current_index(t.settings.index_root) == serving  # nothing built
+    assert t.candidates().get("FC0001").status == "draft"  # type: ignore[union-attr]
+    # Nor does a first approval of two count.
+    with pytest.raises(FaqRefused, match="個人情報"):
+        with_approvers(t, 2).approve("FC0001", EMBEDDER, by="suzuki")
+    assert t.candidates().get("FC0001").approvals == ()  # type: ignore[union-attr]
+    # The department's own contact (the directory's phone) is no personal data.
+    store = Store(t.settings.store_path, read_only=True)
+    phone = next(d.phone for d in store.departments() if d.phone)
+    store.close()
+    t.edit("FC0001", edit=FaqEdit(answer=f"福祉課（{phone}）で相談できます。"), by="tanaka")
+    assert with_approvers(t, 1).approve("FC0001", EMBEDDER, by="suzuki").published
+
+
 def test_the_drafter_cannot_publish_and_an_edit_voids_approvals(trainer: Trainer) -> None:
     t = with_approvers(trainer, 2)
     t.candidates().save(FaqCandidate("FC0001", "all-01", "質問です。", "回答です。", "市民課"))
