@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import sqlite3
 import sys
 import time
@@ -109,6 +110,9 @@ def _disk_full(exc: BaseException) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Consultation records: every folder and file kb makes (stores, indexes, logs, exports) is
+    # for the service's user only, whatever umask the shell or the service manager left.
+    os.umask(0o077)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

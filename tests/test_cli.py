@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -176,3 +177,20 @@ def test_other_errors_are_not_taken_for_a_full_disk(
     src.write_text(FAQ_CSV, encoding="utf-8")
     with pytest.raises(RuntimeError, match="a bug"):
         main(["--data-dir", str(tmp_path / "d"), "--model", "fake", "ingest", str(src)])
+
+
+def test_what_kb_writes_is_for_its_user_only(tmp_path: Path) -> None:
+    (tmp_path / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
+    data = tmp_path / "data"
+    before = os.umask(0o022)  # a shell's usual umask
+    try:
+        args = ["--data-dir", str(data), "--model", "fake", "ingest", str(tmp_path / "faq.csv")]
+        assert main(args) == 0
+    finally:
+        os.umask(before)
+    made = [data, *data.rglob("*")]
+    assert any(p.name == "kb.sqlite" for p in made)
+    assert any(p.is_dir() and p.parent.name == "indexes" for p in made)
+    for path in made:
+        if not path.is_symlink():
+            assert path.stat().st_mode & 0o077 == 0, path

@@ -140,9 +140,7 @@ class HealthOut(BaseModel):
 
 class ReadyOut(BaseModel):
     status: str
-    index: str | None = None
     model: str | None = None
-    chunks: int | None = None
     error: str | None = None
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 
 from kb.ingest.schema import SPECS
 from kb.store.records import ConsultationRecord
+from kb.text.cells import formula_safe
 from kb.types import DocId
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -38,7 +39,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 FORMATS = ("csv", "xlsx")
 PENDING = "（未記入）"
 """Written for an open record's empty summary or resolution (ingest requires both)."""
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 """Control characters, the noncharacters U+FFFE and U+FFFF and lone surrogates: no spreadsheet
 cell may hold them (no XML may: one of them in one record made every export fail), none is
@@ -74,7 +74,7 @@ def rows(records: Iterable[ConsultationRecord]) -> list[list[str]]:
 
 def _safe(cell: str) -> str:
     cell = _CONTROL.sub("", cell)
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return formula_safe(cell)
 
 
 def to_csv(table: Sequence[Sequence[str]]) -> bytes:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 OPS: dict[str, tuple[str, str]] = {
+    "ready.failed": (
+        "検索サービスを起動できませんでした。原因はサーバーのログにあります",
+        "the search service could not start; the server's log says why",
+    ),
     # --- backup ---------------------------------------------------------------------------
     "backup.no_data": (
         "{data_dir} にデータフォルダーがありません（--data-dir / KB_DATA_DIR を確認してください）",

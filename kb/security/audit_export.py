@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
 from kb.errors import InputError
+from kb.text.cells import formula_safe
 
 if TYPE_CHECKING:
     from kb.security.audit_chain import AuditEvent
@@ -38,8 +39,7 @@ def parse_since(text: str) -> str:
 
 def _cell(value: object) -> str:
     """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return formula_safe(str(value))
 
 
 def export(events: Iterable[AuditEvent], fmt: str, out: TextIO) -> int:

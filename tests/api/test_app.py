@@ -35,9 +35,7 @@ def test_health_and_ready(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     body = ready.json()
-    assert body["status"] == "ready"
-    assert body["model"] == "fake-hash-64"
-    assert body["chunks"] > 0
+    assert body == {"status": "ready", "model": "fake-hash-64", "error": None}
 
 
 def test_search_returns_the_documented_shape(client: TestClient) -> None:
@@ -114,6 +112,20 @@ def test_not_ready_until_loaded(index_root: Path, fake_embedder: FakeEmbedder) -
         gate.set()
         app.state.kb.wait(5)
         assert c.get("/readyz").status_code == 200
+
+
+def test_a_failed_load_names_no_folder_to_anyone(index_root: Path) -> None:
+    def failing() -> SearchService:
+        raise FileNotFoundError("no index in /srv/city-secret/indexes")
+
+    app = create_app(Settings(data_dir=index_root.parent), service_factory=failing)
+    with TestClient(app) as c:
+        app.state.kb.wait(5)
+        ready = c.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "error"
+    assert "サーバーのログ" in ready.json()["error"]
+    assert "city-secret" not in ready.text
 
 
 def test_openapi_documents_the_search_route(client: TestClient) -> None:

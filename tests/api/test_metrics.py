@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from kb.api.app import create_app
 from kb.api.metrics import UNMATCHED, RouteTemplates, index_age
 from kb.embed.embedder import FakeEmbedder
+from kb.index.folder import IndexFolder, current_index
 from kb.search.config import SearchConfig
 from kb.search.service import SearchService
 from kb.settings import Settings
@@ -173,9 +174,10 @@ def test_index_and_document_gauges(admin: TestClient, index_root: Path) -> None:
     assert value(samples, "kb_ready") == 1.0
     assert 0.0 <= value(samples, "kb_index_age_seconds") < 600
     ready = admin.get("/readyz").json()
-    assert value(samples, "kb_index_chunks") == ready["chunks"]
-    assert value(samples, "kb_index_info", index=ready["index"], model=ready["model"]) == 1.0
-    store = Store(index_root / ready["index"] / "docs.sqlite", read_only=True)
+    serving = current_index(index_root)
+    assert value(samples, "kb_index_chunks") == IndexFolder(serving).manifest().chunks
+    assert value(samples, "kb_index_info", index=serving.name, model=ready["model"]) == 1.0
+    store = Store(serving / "docs.sqlite", read_only=True)
     try:
         counts = store.counts()
     finally:

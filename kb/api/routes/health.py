@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from kb.api.deps import StateDep
 from kb.api.metrics import CONTENT_TYPE, METRICS_PATH, metrics_of
 from kb.api.schemas import HealthOut, ReadyOut
+from kb.messages import msg
 
 router = APIRouter(tags=["health"])
 
@@ -20,17 +21,17 @@ def healthz() -> HealthOut:
 
 @router.get("/readyz", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
 def readyz(state: StateDep) -> ReadyOut | JSONResponse:
-    """Ready once the index and the model are loaded and warmed up."""
+    """Ready once the index and the model are loaded and warmed up.
+
+    Anyone may ask, so it says no more than that and the model: the build's id and its chunk
+    count change with every closed consultation record (how many, and when), and a failed
+    load's error names folders. Both are in ``/metrics`` (admin) and the server's log.
+    """
     if state.service is None:
-        body = ReadyOut(status="error" if state.error else "loading", error=state.error)
-        return JSONResponse(status_code=503, content=body.model_dump())
-    searcher = state.service.searcher()
-    return ReadyOut(
-        status="ready",
-        index=searcher.folder.name,
-        model=searcher.manifest.model,
-        chunks=searcher.manifest.chunks,
-    )
+        error = msg("ready.failed") if state.error else None
+        body = ReadyOut(status="error" if state.error else "loading", error=error)
+        return JSONResponse(status_code=503, content=body.model_dump(exclude_none=True))
+    return ReadyOut(status="ready", model=state.service.searcher().manifest.model)
 
 
 @router.get(METRICS_PATH, include_in_schema=False)
