@@ -134,6 +134,8 @@ class Morpheme(NamedTuple):
     """The dictionary form (loanword gloss dropped); the surface when the dictionary has none."""
     unknown: bool
     """Not in the dictionary: MeCab guessed the part of speech from the characters."""
+    pos4: str = ""
+    """Fourth level: 姓 (surname) or 名 (given name) under 人名; 一般 or ``*`` elsewhere."""
 
 
 class Reading(NamedTuple):
@@ -203,6 +205,11 @@ def _features(word: Any, raw: str) -> Features:
         if len(_FEATURES) < _CACHE_LIMIT:
             _FEATURES[raw] = found
     return found
+
+
+def _pos4(word: Any, pos3: str) -> str:
+    """The fourth part-of-speech level of a fugashi node, read only for names (人名)."""
+    return str(word.feature.pos4) if pos3 == "人名" else ""
 
 
 def _read(surface: str, features: Features) -> tuple[str, bool]:
@@ -304,7 +311,9 @@ class MeCabTokenizer:
                     surface = str(word.surface)
                     pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
                     lemma = _clean_lemma(lemma, surface)
-                    morpheme = Morpheme(surface, pos1, pos2, pos3, lemma, bool(word.is_unk))
+                    morpheme = Morpheme(
+                        surface, pos1, pos2, pos3, lemma, bool(word.is_unk), _pos4(word, pos3)
+                    )
                     if len(known) < _CACHE_LIMIT:
                         known[key] = morpheme
                 out.append(morpheme)
@@ -428,9 +437,8 @@ def _altered_morphemes(tagger: Any, text: str, piece: Piece) -> list[Morpheme]:
         pos1, pos2, pos3, lemma = _features(word, str(word.feature_raw))
         at = piece.start + start
         surface = text[at : at + len(tagged)]
-        out.append(
-            Morpheme(surface, pos1, pos2, pos3, _clean_lemma(lemma, tagged), bool(word.is_unk))
-        )
+        lemma = _clean_lemma(lemma, tagged)
+        out.append(Morpheme(surface, pos1, pos2, pos3, lemma, bool(word.is_unk), _pos4(word, pos3)))
     return out
 
 

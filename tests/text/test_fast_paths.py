@@ -93,7 +93,8 @@ def _reference_morphemes(tokenizer: MeCabTokenizer, text: str) -> list[Morpheme]
             surface = str(word.surface)
             lemma = _clean_lemma(str(feature.lemma or ""), surface)
             tags = (str(feature.pos1), str(feature.pos2), str(feature.pos3))
-            out.append(Morpheme(surface, *tags, lemma, bool(word.is_unk)))
+            pos4 = str(feature.pos4) if tags[2] == "人名" else ""
+            out.append(Morpheme(surface, *tags, lemma, bool(word.is_unk), pos4))
     return out
 
 

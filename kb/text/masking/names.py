@@ -35,6 +35,7 @@ from kb.text.masking.kana import (
 from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.patterns import BREAKS_RE, fold
 from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
+from kb.text.masking.surnames import NOT_SURNAMES, surname_start
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -264,7 +265,7 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         place = place or compound
         if not place and (honored or not honorific_only):
             if honored:
-                spans.append((_surname_start(context, i), context.end(j)))
+                spans.append((surname_start(context, i), context.end(j)))
             elif _plausible_bare_name(context, i, j):
                 spans.append((context.starts[i], context.end(j)))
             else:
@@ -291,7 +292,6 @@ _TITLE_ENDS = frozenset("長員任師士官事生者家君")
 """Last characters of a title after a surname (課長, 職員, 主任, 医師, 先生, 担当者)."""
 _SHOP_WORDS = frozenset({"ビル", "ラボ", "ジム", "バー", "ホーム", "ママ", "パパ"})
 """Katakana words of two characters after a surname that are a place or a role, not a name."""
-_NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会")
 _HONORIFIC_NEXT_RE = re.compile("[ \u3000]?(?:さん|様|さま|氏|殿)")
 
 
@@ -348,7 +348,7 @@ def _spaced_kanji_name_spans(context: NameContext, honorific_only: bool) -> list
             # 王 秀英さん, 相談者 陳 建国: one kanji, a space and a given name is a Chinese or
             # Korean name even where MeCab knows the given name as a word (建国), unless the
             # kanji is a place or an office (市 職員さん).
-            if parts[0] not in _NOT_SURNAMES:
+            if parts[0] not in NOT_SURNAMES:
                 spans.append((start, end))
             continue
         pos, common = start, False
@@ -360,55 +360,6 @@ def _spaced_kanji_name_spans(context: NameContext, honorific_only: bool) -> list
         if not common:
             spans.append((start, end))
     return spans
-
-
-def _surname_start(context: NameContext, i: int) -> int:
-    """Where a name before an honorific starts, given its first name token ``i``.
-
-    Chinese and Korean names have kanji that UniDic reads as a suffix or a common noun (金 民|俊,
-    崔 英|哲): up to two single kanji glued before the name belong to it, and so does one
-    lone kanji before a space (the surname of 金 民俊). A relation or role (妻, 兄) is never
-    taken, nor the end of a longer word (市民課 佐藤).
-    """
-    text = context.text
-    k = i
-    while (
-        i - k < 2
-        and k > 0
-        and context.end(k - 1) == context.starts[k]
-        and _lone_kanji(context, k - 1)
-    ):
-        k -= 1
-    start = context.starts[k]
-    if (
-        k > 0
-        and context.end(k - 1) + 1 == start
-        and text[start - 1] in " \u3000"
-        and _lone_kanji(context, k - 1)
-        and _word_boundary(text, context.starts[k - 1])
-    ):
-        return context.starts[k - 1]
-    if k < i and k > 0 and context.end(k - 1) == start and is_kanji(text[start - 1]):
-        return context.starts[i]  # the kanji ended a longer word: 市職員佐藤さん
-    return start
-
-
-def _word_boundary(text: str, pos: int) -> bool:
-    """Whether no kanji, katakana, Latin letter or digit is just before ``pos`` (の金, 、李)."""
-    if pos == 0:
-        return True
-    ch = text[pos - 1]
-    return not (is_kanji(ch) or is_katakana(ch) or (ch.isalnum() and ch.isascii()))
-
-
-def _lone_kanji(context: NameContext, k: int) -> bool:
-    word = context.words[k]
-    return (
-        len(word.surface) == 1
-        and is_kanji(word.surface)
-        and word.pos1 in ("名詞", "接尾辞", "記号")
-        and not context.not_name(word)
-    )
 
 
 def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:
