@@ -184,10 +184,41 @@ class Redactor:
             )
         masked = self.masker.mask(local, FULL)
         if masked == local or _only_record_numbers(local, masked):
-            return None
+            named = self._named_id(local, doc.kind)
+            if named is None:
+                return None
+            masked = named
         return (
             f"ID（{masked}）に個人情報（電話番号・氏名など）と見られる部分があります。"
             "IDには受付番号など個人を特定しない値を使ってください。この行は登録していません"
+        )
+
+    def _named_id(self, local: str, kind: str) -> str | None:
+        """``local`` with what names a person in it replaced, or ``None`` if nothing does.
+
+        The masking needs context to take a bare word for a name, and an id has none: a
+        surname or given name as the dictionary tags it (鬼頭琥珀-01), a residence card number
+        (two letters, eight digits, two letters, which the masking reads as a record number)
+        and, in a case id, Latin words without a digit (NGUYEN-VAN-DUNG: a case number has
+        one).
+        """
+        upper = local.upper()
+        if _RESIDENCE_CARD_RE.search(upper):
+            return _RESIDENCE_CARD_RE.sub(ID_NUMBER, upper)
+        if kind == "case" and not any(c.isdigit() for c in local):
+            words = [w for w in _ID_SEPARATORS_RE.split(local) if w]
+            if len(words) >= 2 and all(w.isascii() and w.isalpha() for w in words):
+                return NAME
+        names = [
+            w.surface
+            for w in self.masker.tokenizer.morphemes(local)
+            if w.pos3 == "人名" and len(w.surface) >= 2
+        ]
+        if not names:
+            return None
+        # The whole run of Japanese around a name goes (鬼頭琥珀: 琥珀 is the given name).
+        return _JAPANESE_RUN_RE.sub(
+            lambda run: NAME if any(n in run.group() for n in names) else run.group(), local
         )
 
     def file_label(self, path: str, upload_id: str = "") -> str:
@@ -246,6 +277,11 @@ class Redactor:
             ):
                 pieces[i] = NAME
         return "".join(pieces)
+
+
+_RESIDENCE_CARD_RE = re.compile("(?<![A-Z0-9])[A-Z]{2}[0-9]{8}[A-Z]{2}(?![A-Z0-9])")
+_ID_SEPARATORS_RE = re.compile("[-_. ]+")
+_JAPANESE_RUN_RE = re.compile("[^\\x00-\\x7f]+")
 
 
 def _only_record_numbers(local: str, masked: str) -> bool:

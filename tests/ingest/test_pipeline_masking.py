@@ -303,6 +303,14 @@ def test_department_records_and_clean_documents_are_returned_as_they_are(
         ("123456789012", True),  # twelve digits: a My Number
         ("佐々木和子", True),
         ("taro@example.com", True),
+        # A bare name, a residence card number, a name in Latin letters: the masking needs
+        # context to take them for personal data, and an id has none.
+        ("鬼頭琥珀-01", True),
+        ("UH47821936EF", True),
+        ("NGUYEN-VAN-DUNG", True),
+        ("相談-2024-001", False),
+        ("H30-12345", False),
+        ("AB-1234", False),
     ],
 )
 def test_ids_carrying_personal_data_are_refused(
@@ -315,6 +323,7 @@ def test_ids_carrying_personal_data_are_refused(
     if problem:
         _assert_clean(problem)
         assert local not in problem
+        assert "琥珀" not in problem
 
 
 def test_a_manual_file_name_with_personal_data_is_refused_without_echoing_it(
