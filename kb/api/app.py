@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -151,6 +152,10 @@ def create_app(
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(
         settings.public_rate_per_minute, settings.public_rate_burst
+    )
+    per_minute = settings.public_feedback_per_minute
+    app.state.feedback_budget = RateLimiter(
+        per_minute, max(1, math.ceil(per_minute / 2)), max_clients=1
     )
     # Roles are checked before routing; CORS is added after it, so it wraps it and answers
     # preflight requests (which never carry a key) itself.

@@ -115,6 +115,16 @@ class ServiceSettings(BaseModel):
             "the staff's cores."
         ),
     )
+    public_feedback_per_minute: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Widget answers (「役に立ちましたか」) that all clients together may record per "
+            "minute and worker (half of it at once); beyond it, 503 (retry). Each is a row the "
+            "trainer's dashboard reads, and per address alone a crowd could write millions a "
+            "day."
+        ),
+    )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(

@@ -103,12 +103,15 @@ class QueryLogStore(SideDatabase):
                 out.append(dataclasses.replace(record, created_at=created, id=rowid))
         return out
 
-    def records(self, *, since: str = "", sources: Sequence[str] = ()) -> list[QueryLogRecord]:
+    def records(
+        self, *, since: str = "", sources: Sequence[str] = (), latest: int = 0
+    ) -> list[QueryLogRecord]:
         """Logged searches in time order, optionally from ``since`` (ISO) and some sources.
 
         Args:
             since: Only searches at or after this UTC time (ISO 8601); ``""`` for all.
             sources: Only searches from these sources; empty for all.
+            latest: Only the latest this many (0: all).
 
         Returns:
             The records, oldest first.
@@ -119,7 +122,11 @@ class QueryLogStore(SideDatabase):
             sql += f" and source in ({','.join('?' * len(sources))})"
             params.extend(sources)
         with self._lock:
-            rows = list(self._db.query(sql + " order by created_at, id", params))
+            if latest > 0:
+                sql += " order by created_at desc, id desc limit ?"
+                rows = list(self._db.query(sql, [*params, latest]))[::-1]
+            else:
+                rows = list(self._db.query(sql + " order by created_at, id", params))
         return [
             QueryLogRecord(
                 source=r["source"],
@@ -135,6 +142,11 @@ class QueryLogStore(SideDatabase):
             )
             for r in rows
         ]
+
+    def max_id(self) -> int:
+        """The id of the latest logged search (0 when none): changes with every search."""
+        with self._lock:
+            return int(self._db.execute("select coalesce(max(id), 0) from queries").fetchone()[0])
 
     def count(self) -> int:
         """How many searches are logged."""

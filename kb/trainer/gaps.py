@@ -266,6 +266,12 @@ def help_rates(corpus: TrainerCorpus, feedback: Sequence[FeedbackRecord]) -> lis
     return out
 
 
+MAX_GAP_QUERIES = 1000
+"""Gap queries a report lists, most frequent first: the widget's visitors write the query log,
+and a report of every distinct query they typed (67 MB of JSON after a flood) is read by
+nobody."""
+
+
 def gap_report(
     corpus: TrainerCorpus,
     topics: TopicSet,
@@ -282,7 +288,7 @@ def gap_report(
         low_score=low_score,
         topic_low_score=topic_low_score,
         topics=tuple(gap_topics(corpus, topics, topic_low_score)),
-        queries=tuple(gap_queries(queries, low_score, min_count=min_count)),
+        queries=tuple(gap_queries(queries, low_score, min_count=min_count)[:MAX_GAP_QUERIES]),
         rates=tuple(rates_over_time(queries, low_score, period=period)),
         helped=tuple(help_rates(corpus, feedback)),
         searches=len(queries),

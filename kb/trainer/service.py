@@ -40,7 +40,10 @@ from kb.trainer.manual import ManualDraft, build_manual, resolve_department
 from kb.trainer.topics import Topic, TopicSet, compute_topics
 from kb.types import DocId, Document
 
-ALL_FEEDBACK = 1_000_000
+GAP_WINDOW = 100_000
+"""Searches and feedback records a gap report reads: the latest this many of each. Both logs
+are filled by the public widget, so the report's cost is bounded whatever a flood added
+(1M rows took 16 s and 1.5 GB per report)."""
 
 
 class Trainer:
@@ -59,6 +62,8 @@ class Trainer:
         self._topics: dict[str, TopicSet] = {}
         self._stores: dict[str, object] = {}
         self._approve_lock = threading.Lock()
+        self._gaps_lock = threading.Lock()
+        self._gaps: dict[tuple[str, int, str, int, int], tuple[TrainerCorpus, GapReport]] = {}
 
     # --- stores, opened on first use ----------------------------------------------------
 
@@ -141,17 +146,32 @@ class Trainer:
         return found
 
     def gaps(self, *, department: str = "", min_count: int = 1, period: str = "month") -> GapReport:
-        """Gap topics, gap queries, rates over time and FAQ help rates."""
-        return gap_report(
-            self.corpus(),
-            self.topics(department),
-            self.query_log().records(),
-            self.feedback().recent(ALL_FEEDBACK),
-            low_score=self.low_score,
-            topic_low_score=self.topic_low_score,
-            min_count=min_count,
-            period=period,
-        )
+        """Gap topics, gap queries, rates over time and FAQ help rates, over the latest
+        :data:`GAP_WINDOW` searches and feedback records.
+
+        One report is made at a time (two trainers opening the dashboard together wait for
+        one another, not both hold the logs in memory), and a report is reused while
+        neither log has grown.
+        """
+        with self._gaps_lock:
+            corpus, topics = self.corpus(), self.topics(department)
+            logs = self.query_log(), self.feedback()
+            key = (topics.department, min_count, period, logs[0].max_id(), logs[1].max_id())
+            found = self._gaps.get(key)
+            if found is None or found[0] is not corpus:  # a publication makes a new corpus
+                report = gap_report(
+                    corpus,
+                    topics,
+                    logs[0].records(latest=GAP_WINDOW),
+                    logs[1].recent(GAP_WINDOW),
+                    low_score=self.low_score,
+                    topic_low_score=self.topic_low_score,
+                    min_count=min_count,
+                    period=period,
+                )
+                found = (corpus, report)
+                self._gaps = {key: found}  # the latest report only
+            return found[1]
 
     def manual(self, department: str) -> ManualDraft:
         name = self.department(department)

@@ -153,6 +153,22 @@ def test_public_feedback_is_stored_and_only_for_published_faq(
     assert masked.startswith("粗大ごみ")
 
 
+def test_public_feedback_of_all_clients_together_is_bounded(
+    make_client: MakeClient, index_root: Path
+) -> None:
+    from kb.store import FeedbackStore
+
+    # Well within the address's own rate (a quarter token each): the budget shared by every
+    # address (2 at once) still holds.
+    client = make_client(public_feedback_per_minute=4)
+    codes = [
+        client.post("/public/v1/faq/feedback", json={"faq_id": "F6", "helpful": True}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [201, 201, 503, 503]
+    assert FeedbackStore(index_root.parent / "feedback.sqlite").count() == 2
+
+
 def test_public_api_never_leaks_on_the_demo_corpus(
     make_client: MakeClient, demo_index: Path
 ) -> None:

@@ -24,7 +24,14 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, R
 from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep
 from kb.api.metrics import count_search
 from kb.api.querylog import get_trainer, log_search
-from kb.api.ratelimit import Busy, SearchGate, priced, public_search_cost, rate_limited
+from kb.api.ratelimit import (
+    Busy,
+    RateLimiter,
+    SearchGate,
+    priced,
+    public_search_cost,
+    rate_limited,
+)
 from kb.api.schemas import (
     ContactOut,
     ErrorOut,
@@ -161,9 +168,21 @@ def faq_suggest(
     responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
 )
 def faq_feedback(
-    body: PublicFeedbackIn, searcher: SearcherDep, store: FeedbackDep
+    request: Request, body: PublicFeedbackIn, searcher: SearcherDep, store: FeedbackDep
 ) -> PublicFeedbackOut:
-    """The citizen's answer to 「この回答は役に立ちましたか？」 for one published FAQ entry."""
+    """The citizen's answer to 「この回答は役に立ちましたか？」 for one published FAQ entry.
+
+    All clients together record at most ``public_feedback_per_minute`` (503 beyond it): the
+    per-address limit alone lets many addresses fill the feedback log.
+    """
+    budget: RateLimiter = request.app.state.feedback_budget
+    wait = budget.hit("all")
+    if wait > 0:
+        raise HTTPException(
+            status_code=503,
+            detail="feedback is busy; please retry later",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
     if not suggester_for(searcher).is_public(body.faq_id):
         raise HTTPException(status_code=404, detail=f"no published FAQ {body.faq_id!r}")
     doc_id = DocId.of("faq", body.faq_id)
