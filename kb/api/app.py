@@ -24,7 +24,7 @@ from kb.api.limits import BodySizeLimitMiddleware
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.proxies import ForwardedForMiddleware, TrustedProxies
 from kb.api.querylog import trainer_of
-from kb.api.ratelimit import RateLimiter
+from kb.api.ratelimit import CLOSES_PER_MINUTE, RateLimiter
 from kb.api.redirects import HostGuardMiddleware
 from kb.api.rootpath import RootPathMiddleware, openapi_servers
 from kb.api.routes import (
@@ -157,6 +157,7 @@ def create_app(
     app.state.feedback_budget = RateLimiter(
         per_minute, max(1, math.ceil(per_minute / 2)), max_clients=1
     )
+    app.state.close_limiter = RateLimiter(CLOSES_PER_MINUTE, math.ceil(CLOSES_PER_MINUTE))
     # Roles are checked before routing; CORS is added after it, so it wraps it and answers
     # preflight requests (which never carry a key) itself.
     app.add_middleware(

@@ -53,6 +53,12 @@ OTHER_COST = 0.25
 """Tokens of any other public request: suggestions (under 1 ms of work, no embedding) and
 feedback. The widget asks for suggestions on every pause in typing."""
 
+CLOSES_PER_MINUTE = 6.0
+"""Records one staff key may close (完了) per minute, six at once. Each close stores a case and
+builds the index under the writer lock (about 2.4 s of CPU on 2 cores); a counsellor closes a
+consultation every few minutes at most, and a key closing record after record would otherwise
+hold the lock from every other writer."""
+
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 

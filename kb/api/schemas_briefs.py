@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from kb.api.schemas import CaseOut, DepartmentOut, FaqOut, ManualOut
 from kb.desk.bookings import MAX_BOOKINGS
 
-TOPIC_MAX_CHARS = 4_000
+TOPIC_MAX_CHARS = 1_000
 """The longest topic accepted at the edge; the search's ``max_query_chars`` is the real limit."""
 FILE_MAX_BYTES = 2 * 1024 * 1024
 """The largest bookings file accepted (a day's bookings are a few kilobytes)."""

@@ -191,6 +191,7 @@ def writer_lock(
     *,
     wait: float = 0.0,
     on_wait: Callable[[LockHolder | None], None] | None = None,
+    priority: bool = False,
 ) -> Iterator[LockHolder]:
     """Hold the data folder's writer lock while changing the store or the index.
 
@@ -203,6 +204,12 @@ def writer_lock(
         wait: Seconds to wait for another holder to finish; 0: do not wait.
         on_wait: Called once, with the current holder, when the lock is busy and the caller
             is about to wait (the command line prints "waiting for ...").
+        priority: An erasure or a withdrawal, which must not wait behind a stream of other
+            writers: while it waits it keeps ``write.lock.wanted`` fresh, and no other writer
+            takes the lock then (one that does not wait gets :class:`BusyError`, as for a
+            held lock). A polled ``flock`` has no queue: without this, writers that follow
+            one another closely (a key closing record after record) could keep it from the
+            lock for as long as they like.
 
     Yields:
         This holder's record, as written into the lock file.
@@ -212,17 +219,31 @@ def writer_lock(
             message names that holder, in Japanese and in English.
     """
     lock = FileLock(settings.writer_lock_path)
-    if not lock.try_acquire():
+    wanted = lock.path.with_name(lock.path.name + ".wanted")
+
+    def take() -> bool:
+        return (priority or not _fresh(wanted)) and lock.try_acquire()
+
+    if not take():
         holder = read_holder(lock.path)
         if wait <= 0:
             raise BusyError(busy_message(what, holder))
         if on_wait is not None:
             on_wait(holder)
         started = time.monotonic()
-        while not lock.try_acquire():
-            if time.monotonic() - started >= wait:
-                raise BusyError(busy_message(what, read_holder(lock.path), waited=wait))
-            time.sleep(POLL_S)
+        try:
+            while True:
+                if priority:
+                    wanted.touch()
+                if take():
+                    break
+                if time.monotonic() - started >= wait:
+                    raise BusyError(busy_message(what, read_holder(lock.path), waited=wait))
+                time.sleep(POLL_S)
+        finally:
+            if priority:
+                with contextlib.suppress(OSError):
+                    wanted.unlink()
     try:
         me = LockHolder(
             pid=os.getpid(),
@@ -236,6 +257,17 @@ def writer_lock(
         with contextlib.suppress(OSError):
             lock.write("")
         lock.release()
+
+
+WANTED_FRESH_S = 2.0
+"""A ``write.lock.wanted`` touched this recently means a priority writer is waiting."""
+
+
+def _fresh(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < WANTED_FRESH_S
+    except OSError:
+        return False
 
 
 def holds_writer_lock(settings: Settings, holder: LockHolder) -> bool:

@@ -213,7 +213,8 @@ def remove_documents(
         AuditError: The audit log cannot be written (nothing was deleted).
     """
     doc_ids = parse_ids(ids)
-    with writer_lock(settings, "delete", wait=wait, on_wait=on_wait):
+    # An erasure does not queue behind other writers (writer_lock's priority).
+    with writer_lock(settings, "delete", wait=wait, on_wait=on_wait, priority=True):
         if not settings.store_path.exists():
             raise DocumentNotFound(msg("delete.not_found", ids=", ".join(doc_ids)), tuple(doc_ids))
         store = Store(settings.store_path)

@@ -10,6 +10,11 @@ Japanese city form and stays Japanese whatever the language.
 from __future__ import annotations
 
 DESK: dict[str, tuple[str, str]] = {
+    "desk.closing_too_fast": (
+        "1 分間に完了にできる相談記録は {per_minute} 件までです。少し待ってからもう一度"
+        "「完了にする」を押してください",
+        "a key may close at most {per_minute} records a minute; wait a moment and close again",
+    ),
     # --- consultation records (kb.desk.records) ----------------------------------------------
     "desk.unknown_department": (
         "担当課「{name}」は担当課一覧にありません",

@@ -45,7 +45,16 @@ class DataSettings(BaseModel):
         description=(
             "Seconds a command-line ingest, build or approval waits for another one to finish "
             "(the writer lock, DATA_DIR/write.lock) before giving up; 0 = do not wait. The API "
-            "never waits: it answers 409."
+            "answers 409 at once, except for erasures and withdrawals (api_writer_wait)."
+        ),
+    )
+    api_writer_wait: float = Field(
+        default=30.0,
+        ge=0,
+        description=(
+            "Seconds a deletion (erasure) or an FAQ withdrawal or republication through the "
+            "API waits for another writer before 409. While one waits, no other writer takes "
+            "the lock, so a stream of record closes or uploads cannot keep it out."
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,23 +121,43 @@ def test_only_an_admin_may_delete(
     assert "F1" in _suggested(app_clients["public"], "転入")
 
 
-def test_a_delete_while_another_writer_runs_gets_409(
-    app_clients: dict[str, TestClient], settings: Settings
-) -> None:
-    held, release = threading.Event(), threading.Event()
+def _holding(settings: Settings, seconds: float) -> threading.Thread:
+    """A thread holding the writer lock (an ingest) for ``seconds``, once it holds it."""
+    held = threading.Event()
 
     def hold() -> None:
         with writer_lock(settings, "ingest"):
             held.set()
-            release.wait(10)
+            time.sleep(seconds)
 
     t = threading.Thread(target=hold)
     t.start()
+    held.wait(10)
+    return t
+
+
+def test_a_delete_waits_for_another_writer(
+    app_clients: dict[str, TestClient], settings: Settings
+) -> None:
+    # An erasure waits (api_writer_wait, 30 s) instead of answering 409 at once.
+    t = _holding(settings, 0.5)
     try:
-        held.wait(10)
         r = app_clients["admin"].delete("/api/v1/admin/documents/faq:F1")
     finally:
-        release.set()
+        t.join()
+    assert r.status_code == 200, r.text
+    assert "F1" not in _suggested(app_clients["public"], "転入")
+
+
+def test_a_delete_gets_409_when_the_other_writer_outlasts_its_wait(
+    app_clients: dict[str, TestClient], settings: Settings
+) -> None:
+    admin = app_clients["admin"]
+    admin.app.state.settings = settings.model_copy(update={"api_writer_wait": 0.3})  # type: ignore[attr-defined]
+    t = _holding(settings, 2.0)
+    try:
+        r = admin.delete("/api/v1/admin/documents/faq:F1")
+    finally:
         t.join()
     assert r.status_code == 409
     assert "ingest" in r.json()["detail"]

@@ -112,6 +112,27 @@ def test_bad_fields_are_422_with_the_reason(
     assert message in r.json()["detail"]
 
 
+def test_a_key_closing_record_after_record_is_slowed_down(client: TestClient) -> None:
+    from kb.api.ratelimit import RateLimiter
+
+    # Each close builds the index under the writer lock (CLOSES_PER_MINUTE); one a minute here.
+    client.app.state.close_limiter = RateLimiter(1, 1)  # type: ignore[attr-defined]
+    ids = [
+        client.post(
+            "/api/v1/records", json={"citizen_words": f"相談{i}", "channel": "窓口"}
+        ).json()["id"]
+        for i in range(2)
+    ]
+    assert (
+        client.post(f"/api/v1/records/{ids[0]}/close", json={"actions": ACTIONS}).status_code == 200
+    )
+    r = client.post(f"/api/v1/records/{ids[1]}/close", json={"actions": ACTIONS})
+    assert r.status_code == 429
+    assert "1 分間に完了にできる相談記録" in r.json()["detail"]
+    assert int(r.headers["Retry-After"]) > 0
+    assert client.get(f"/api/v1/records/{ids[1]}").json()["status"] != "完了"
+
+
 def test_close_makes_a_case_the_next_search_finds(client: TestClient, root: Path) -> None:
     before = client.get("/api/v1/search", params={"q": "ソーラーパネルの反射光がまぶしい"}).json()
     assert all(c["id"] != "desk-R000001" for c in before["cases"])

@@ -98,6 +98,51 @@ def test_a_waiting_writer_says_for_whom_then_gets_the_lock(settings: Settings) -
     assert 0.2 < time.monotonic() - started < 5
 
 
+def test_a_waiting_priority_writer_keeps_the_others_out(settings: Settings) -> None:
+    wanted = settings.writer_lock_path.with_name("write.lock.wanted")
+    settings.writer_lock_path.parent.mkdir(parents=True, exist_ok=True)
+    wanted.touch()  # an erasure is waiting: the free lock is not for an ordinary writer
+    with pytest.raises(BusyError), writer_lock(settings, "record.close"):
+        pytest.fail("took the lock from a waiting erasure")
+    with writer_lock(settings, "delete", priority=True) as held:
+        assert held.what == "delete"
+    os.utime(wanted, (time.time() - 10, time.time() - 10))  # its waiter died long ago
+    with writer_lock(settings, "record.close"):
+        pass
+
+
+def test_a_priority_writer_is_not_kept_out_by_writers_that_follow_one_another(
+    settings: Settings,
+) -> None:
+    # A key closing record after record: each close takes the lock the moment the last one
+    # lets it go, so a writer polling every 0.2 s never finds it free.
+    stop = threading.Event()
+    closes: list[int] = []
+
+    def closer() -> None:
+        while not stop.is_set():
+            try:
+                with writer_lock(settings, "record.close"):
+                    closes.append(1)
+                    time.sleep(0.05)
+            except BusyError:
+                time.sleep(0.01)
+
+    threads = [threading.Thread(target=closer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        while not closes:
+            time.sleep(0.01)
+        with writer_lock(settings, "delete", wait=5, priority=True) as held:
+            assert held.what == "delete"
+        assert not settings.writer_lock_path.with_name("write.lock.wanted").exists()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
 def test_waiting_gives_up_after_the_timeout(settings: Settings) -> None:
     with writer_lock(settings, "ingest"):
         started = time.monotonic()

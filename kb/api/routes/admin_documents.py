@@ -110,6 +110,7 @@ async def delete_document(
             role=principal.role,
             erase=erase,
             audit=audit,
+            wait=settings.api_writer_wait,
         )
 
     try:

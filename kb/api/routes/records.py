@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kb.api.auth import Principal
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
+from kb.api.ratelimit import CLOSES_PER_MINUTE, RateLimiter
 from kb.api.schemas import ErrorOut
 from kb.api.schemas_desk import (
     ClosedOut,
@@ -41,6 +42,7 @@ from kb.desk.handoff import (
 )
 from kb.desk.records import Closure, Desk, closure_summary
 from kb.errors import BusyError, DeskError
+from kb.messages import msg
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
 from kb.security.audit_actions import audited
@@ -252,6 +254,14 @@ async def close_record(
     service = state.service
     if service is None:
         raise HTTPException(status_code=503, detail="the search service is not loaded yet")
+    limiter: RateLimiter = request.app.state.close_limiter
+    wait = limiter.hit(principal.name)
+    if wait > 0:  # CLOSES_PER_MINUTE: each close holds the writer lock for a build
+        raise HTTPException(
+            status_code=429,
+            detail=msg("desk.closing_too_fast", per_minute=int(CLOSES_PER_MINUTE)),
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
     desk = desk_of(request, searcher)
     draft = (body or RecordIn()).draft()
 

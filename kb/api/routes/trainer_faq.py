@@ -269,7 +269,9 @@ async def _set_published(
             ids=_faq_ids(faq_id),
             detail=f"reason: {reason}" if reason else "",
         ) as done:
-            result = trainer.set_published(faq_id, published, service.embedder)
+            result = trainer.set_published(
+                faq_id, published, service.embedder, wait=trainer.settings.api_writer_wait
+            )
             done.detail = change_summary(result)
         return result
 
