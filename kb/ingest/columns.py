@@ -220,6 +220,15 @@ after the first under its header (【備考】…). Without the mapping file two
 error: a second 回答 column is more often an old copy than a note."""
 
 
+def joined_field(name: str, values: Sequence[tuple[str, str]]) -> str:
+    """The cells of the columns that fill field ``name``, ``(header, cell)`` in column order:
+    the levels of a category tree as a path (``戸籍・住民票 > 住民票``), free text
+    :func:`joined`."""
+    if name == "category":
+        return " > ".join(cell.strip() for _, cell in values if cell.strip())
+    return joined(values)
+
+
 def joined(values: Sequence[tuple[str, str]]) -> str:
     """The cells of the columns that fill one field, ``(header, cell)`` in column order: the
     first column's cell as written, each later non-empty one on a line of its own after its
@@ -301,9 +310,12 @@ def map_columns(
             fields.append(None)
             continue
         if name in seen and not (
-            name in JOINABLE.get(kind, ())
-            and mapping.target(kind, header) is not None
-            and mapping.target(kind, seen[name]) is not None
+            name == "category"  # the levels of a category tree (CATEGORY_LEVEL_RE)
+            or (
+                name in JOINABLE.get(kind, ())
+                and mapping.target(kind, header) is not None
+                and mapping.target(kind, seen[name]) is not None
+            )
         ):
             problems.append(
                 (header, msg("columns.duplicate", first=seen[name], second=header, field=name))

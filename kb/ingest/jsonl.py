@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 
 from kb.errors import InputError
-from kb.ingest.columns import NO_MAPPING, ColumnMapping, detect_kind, joined, map_columns
+from kb.ingest.columns import (
+    NO_MAPPING,
+    ColumnMapping,
+    detect_kind,
+    joined_field,
+    map_columns,
+)
 from kb.ingest.encoding import read_text
 from kb.ingest.limits import (
     DEFAULT_LIMITS,
@@ -118,7 +124,7 @@ def parse_jsonl(
             if isinstance(earlier, str) and isinstance(read, str):
                 # Several keys the mapping file names for one free-text field (map_columns).
                 first = columns.header_of(name) or name
-                read = joined([(first, earlier), (key, read)])
+                read = joined_field(name, [(first, earlier), (key, read)])
             values[name] = read
         if bad:
             builder.errors.extend(bad)

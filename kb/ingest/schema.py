@@ -73,19 +73,31 @@ class KindSpec:
         for spec in self.fields:
             if key == header_key(spec.name) or key in (header_key(a) for a in spec.aliases):
                 return spec.name
+        if any(f.name == "category" for f in self.fields) and CATEGORY_LEVEL_RE.fullmatch(key):
+            return "category"
         return None
+
+
+CATEGORY_LEVEL_RE = re.compile(
+    "(?:カテゴリー?|分類|category)[ _-]?[(]?(?:大|中|小|[1-3])[)]?|(?:大|中|小)(?:分類|カテゴリー?)"
+)
+"""A level of a category tree, as a CMS exports it (カテゴリ大, カテゴリ（中）, 大分類, category1),
+compared on :func:`header_key`: several such columns fill ``category`` together, in column
+order (``戸籍・住民票 > 住民票``)."""
 
 
 SPECS: dict[DocKind, KindSpec] = {
     "faq": KindSpec(
         "faq",
         (
-            FieldSpec("id", ("ID", "番号", "FAQ番号"), required=True),
+            FieldSpec(
+                "id", ("ID", "番号", "FAQ番号", "記事ID", "記事番号", "質問番号"), required=True
+            ),
             FieldSpec("question", ("質問", "問い"), required=True),
             FieldSpec("answer", ("回答", "答え"), required=True, body=True),
             FieldSpec("department", ("departments", "担当課", "担当", "担当部署"), multi=True),
             FieldSpec("category", ("分類", "カテゴリ", "カテゴリー")),
-            FieldSpec("published", ("公開", "公開フラグ")),
+            FieldSpec("published", ("公開", "公開フラグ", "公開状態", "公開区分", "掲載状態")),
             FieldSpec("url", ("URL", "リンク")),
             # The FAQ lifecycle's fields (kb.trainer.lifecycle); 所管課 stands in for 担当課
             # when a file has no department column.
@@ -131,7 +143,7 @@ SPECS: dict[DocKind, KindSpec] = {
 }
 
 NOT_STORED_COLUMNS: Mapping[DocKind, tuple[str, ...]] = {
-    "faq": ("登録日", "作成日", "更新者", "登録者", "作成者"),
+    "faq": ("登録日", "作成日", "更新者", "登録者", "作成者", "電話番号", "電話", "内線", "FAX"),
     "case": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者", "入力者"),
     "department": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者"),
 }

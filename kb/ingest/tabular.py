@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import InputError
-from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, joined
+from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, joined_field
 from kb.ingest.encoding import read_text
 from kb.ingest.header import find_header
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
@@ -156,7 +156,7 @@ def parse_table(
                 title = columns.headers[column] if column < len(columns.headers) else name
                 cells_of.setdefault(name, []).append((title, fix(name, cell) if fix else cell))
         values: dict[str, RawValue] = {
-            name: cells[0][1] if len(cells) == 1 else joined(cells)
+            name: cells[0][1] if len(cells) == 1 else joined_field(name, cells)
             for name, cells in cells_of.items()
         }
         builder.add(line, values, columns)

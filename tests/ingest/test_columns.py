@@ -99,6 +99,29 @@ def test_built_in_japanese_headers_of_city_exports(header: str, field: str | Non
         assert columns.not_stored == ((header, False),)
 
 
+CMS_EXPORT = (
+    "FAQ一覧（書き出し）\n"
+    "記事ID,カテゴリ大,カテゴリ中,質問,回答,担当課,電話番号,更新日,公開状態\n"
+    "10101,くらし・手続き,戸籍・住民票,住民票の写しがほしい,<p>市民課で交付します。</p>,"
+    "市民課,0287-22-2101,R6.4.1,公開中\n"
+    "10102,くらし・手続き,,転入届を出したい,市民課へ。,市民課,0287-22-2101,2024/04/01,非公開\n"
+)
+
+
+def test_a_web_cms_faq_export_goes_in_without_a_mapping_file() -> None:
+    # Seen in an outside tester's city export: it took three runs and a mapping file.
+    result = parse_csv(CMS_EXPORT, source="faq_export.csv")
+    assert result.errors == ()
+    first, second = result.documents
+    assert first.doc_id == "faq:10101"
+    assert first.category == "くらし・手続き > 戸籍・住民票"  # the tree's levels, in order
+    assert second.category == "くらし・手続き"  # an empty level is left out
+    assert (first.published, second.published) == (True, False)
+    assert first.body == "市民課で交付します。"
+    notices = [w for w in result.warnings if w.field == "電話番号"]
+    assert len(notices) == 1  # the department's phone: read past with a notice
+
+
 def test_a_mapping_file_maps_headers_channels_and_a_sheet(tmp_path: Path) -> None:
     path = _mapping(
         tmp_path,
