@@ -13,10 +13,12 @@ typically are) turn a query's best dense score into a z-score:
 * ``0 <= z < 1``: **low**;
 * ``z >= 1``: **high**.
 
-Two checks need no calibration at all:
+Three checks need no calibration at all:
 
 * the query must say something: a Japanese query without a content word (「。」, 「こんにちは」),
   or a query in another script without a word ('zzzzzz', '？？', emoji) is never answered;
+* a question that opens with a place the corpus never names, as the owner of what it asks
+  (「大阪市の粗大ごみの料金」), is another city hall's to answer (:func:`names_elsewhere`);
 * a Japanese query must share a word with one of the pane's best hits (a MeCab lemma of the
   query, as rewritten and expanded by the search, among the lemmas of the hit's text): when
   no word is in common, a dense match is a guess. Words, not the lexical score: kana
@@ -58,11 +60,12 @@ worse in every language (``eval/no_answer.py --features``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from kb.text.mecab import Morpheme
 from kb.types import (
     DOC_KINDS,
     ConfidenceLevel,
@@ -232,6 +235,32 @@ def shares_words(
     """
     wanted = set(terms)
     return bool(wanted) and any(wanted.intersection(lemmas(text)) for text in texts)
+
+
+_PLACE_SUFFIXES = frozenset("市区町村都道府県")
+
+
+def names_elsewhere(words: Sequence[Morpheme], known: Container[str]) -> bool:
+    """Whether a query opens by naming a place the corpus never names as the owner of what it
+    asks: 「大阪市の粗大ごみの料金」, 「横浜市の保育園の空き状況」, 「東京都の住民票の郵送請求先」.
+
+    Asked of another city's FAQ, such a question is answered by its own city hall; this
+    corpus's answer is confidently wrong (another city's fees and forms). A proper noun or
+    unknown word, then 市, 区, 町, 村, 都, 道, 府 or 県, then の, as the query's first words, with
+    the place not among the corpus's terms (``known``: the lexical index's vocabulary, where a
+    place is its surface). The corpus's own city and the places it names pass (尼崎市の図書館),
+    and so does a place said any other way (大阪市から転入した, 東京の大学).
+    """
+    if len(words) < 3:
+        return False
+    place, suffix, particle = words[0], words[1], words[2]
+    return (
+        (place.pos2 == "固有名詞" or place.unknown)
+        and suffix.surface in _PLACE_SUFFIXES
+        and particle.surface == "の"
+        and particle.pos1 == "助詞"
+        and place.surface not in known
+    )
 
 
 def hit_text(title: str, body: str) -> str:

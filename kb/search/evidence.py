@@ -11,7 +11,7 @@ instead (:mod:`kb.search.judge`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -23,6 +23,7 @@ from kb.search.confidence import (
     PaneEvidence,
     calibrate,
     has_content,
+    names_elsewhere,
     pane_evidence,
     shares_words,
 )
@@ -48,6 +49,7 @@ class EvidenceReader:
             scales, the background and the hits' dense scores are then the base model's.
         chunk_ids: The chunk id of each row (needed with ``judge``: where a hit's vectors are).
         query_cache_size: Recent queries whose base-model vector is kept (with ``judge``).
+        terms: The corpus's lexical terms (:func:`~kb.search.confidence.names_elsewhere`).
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class EvidenceReader:
         judge: Judge | None = None,
         chunk_ids: np.ndarray | None = None,
         query_cache_size: int = 1024,
+        terms: Container[str] = frozenset(),
     ) -> None:
         self.judge = judge
         self._judge_queries: QueryVectors | None = None
@@ -77,6 +80,8 @@ class EvidenceReader:
         self.doc_of = doc_of
         self.kind_positions = kind_positions
         self.tokenizer = tokenizer
+        self.terms = terms
+        self._elsewhere: tuple[str, bool] = ("", False)  # the last query's, for its panes
         self._calibration: tuple[float, Calibration] | None = None
         self.background = background_vectors(embedder)
         """The background questions of "no answer" (:mod:`kb.search.background`), embedded
@@ -132,12 +137,25 @@ class EvidenceReader:
         return pane_evidence(
             hits,
             self.calibration(title_weight).scale(kind),
-            content=has_content(analysis.text, analysis.terms, analysis.japanese),
+            # A question about another city's service has nothing this corpus answers.
+            content=has_content(analysis.text, analysis.terms, analysis.japanese)
+            and not self.elsewhere(analysis),
             dense_side=qvec is not None,
             lexical=lexical,
             japanese=analysis.japanese,
             background=closest(self.background, qvec) if qvec is not None else None,
         )
+
+    def elsewhere(self, analysis: QueryAnalysis) -> bool:
+        """:func:`~kb.search.confidence.names_elsewhere` of a Japanese query (kept for the
+        query's other panes)."""
+        if not analysis.japanese:
+            return False
+        text, found = self._elsewhere
+        if text != analysis.text:
+            found = names_elsewhere(self.tokenizer.morphemes(analysis.text), self.terms)
+            self._elsewhere = (analysis.text, found)
+        return found
 
     def rescored(self, hits: Sequence[Hit], qvec: np.ndarray, title_weight: float) -> list[Hit]:
         """``hits`` with the dense score of their chunk's vectors here against ``qvec`` (the

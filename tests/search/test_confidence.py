@@ -20,6 +20,7 @@ from kb.search.confidence import (
     has_words,
     hit_text,
     is_answered,
+    names_elsewhere,
     pane_confidence,
     pane_evidence,
     shares_words,
@@ -272,6 +273,36 @@ def test_the_searcher_says_when_it_has_no_answer(searcher: Searcher) -> None:
     public = searcher.search("zzzzzz", filters=Filters(kinds=("faq",), published_only=True))
     assert public.confidence == PaneConfidence(faq="none")
     assert not public.filtered  # every public search is like this
+
+
+@pytest.mark.parametrize(
+    ("query", "elsewhere"),
+    [
+        ("大阪市の粗大ごみの料金", True),
+        ("横浜市の保育園の空き状況", True),
+        ("ヨコハマ市の保育園", True),
+        ("桜川の粗大ごみ", False),  # no 市: a place in the city, or the city itself
+        ("大阪市から引っ越してきた", False),  # said otherwise: a question for this city
+        ("粗大ごみは大阪市の料金と同じ？", False),  # not what the question opens with
+        ("市の粗大ごみの料金", False),
+    ],
+)
+def test_a_question_about_another_citys_service(
+    tokenizer: MeCabTokenizer, query: str, elsewhere: bool
+) -> None:
+    known = {"桜川", "粗大", "塵", "料金", "保育"}
+    assert names_elsewhere(tokenizer.morphemes(query), known) == elsewhere
+    # The corpus's own city passes.
+    assert not names_elsewhere(tokenizer.morphemes(query), known | {"大阪", "横浜", "ヨコハマ"})
+
+
+def test_the_searcher_has_no_answer_for_another_citys_service(searcher: Searcher) -> None:
+    mine = searcher.search("粗大ごみの料金", k=3)
+    assert mine.answered
+    theirs = searcher.search("大阪市の粗大ごみの料金", k=3)
+    assert not theirs.answered
+    assert theirs.confidence.faq == "none"
+    assert theirs.faqs, "staff still see the hits, marked none"
 
 
 def test_a_lexical_search_is_never_sure(searcher: Searcher) -> None:
