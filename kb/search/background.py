@@ -5,9 +5,11 @@ A query's best dense score, even as a z-score on the corpus's own scale
 answers: a 1,786-entry FAQ has an entry close to almost anything. So the query is also compared
 with questions a city hall does not answer (``kb/data/no_answer_background.txt``: weather,
 sport, shopping, recipes, devices, travel, investing, games, chat, trivia; written for kb,
-kept away from city business). A Japanese query whose best match in a pane is no closer than
-its closest background question, by more than
-:data:`~kb.search.confidence.BACKGROUND_MARGIN`, is small talk: that pane has no answer. The
+kept away from city business). A query whose best match in a pane is no closer than its
+closest background question, by more than :data:`~kb.search.confidence.BACKGROUND_MARGIN`, is
+small talk: that pane has no answer. A query in another language is compared with the
+Japanese background across languages, as it is with the corpus, so the margin needs no
+language offset. The
 query is embedded once either way; the comparison is one matrix-vector product over the
 background's vectors, which the searcher embeds with its model when it opens.
 

@@ -34,11 +34,11 @@ def test_closest_is_the_best_similarity_to_the_background() -> None:
     assert closest(np.zeros((0, 32), np.float32), vectors[0]) is None
 
 
-def test_the_searcher_compares_a_japanese_query_with_the_background(searcher: Searcher) -> None:
+def test_the_searcher_compares_a_query_with_the_background(searcher: Searcher) -> None:
     _, japanese = searcher.retrieve_with_confidence("粗大ごみを出したい", k=3)
     assert japanese.background is not None
     _, english = searcher.retrieve_with_confidence("How do I throw away a sofa?", k=3)
-    assert english.background is None
+    assert english.background is not None  # in any language
     _, lexical = searcher.retrieve_with_confidence("粗大ごみを出したい", k=3, mode="lexical")
     assert lexical.background is None
     # A background question typed as it is: closer to itself than to any entry of the corpus.

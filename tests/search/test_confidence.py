@@ -138,10 +138,11 @@ def test_decide(evidence: PaneEvidence, level: str) -> None:
     ("dense_z", "japanese", "level"),
     [
         (-0.5, True, "none"),
-        (-0.5, False, "low"),  # another language scores lower against Japanese text
-        (-LANGUAGE_OFFSET - 0.01, False, "none"),
+        # Another language scores lower against Japanese text.
+        (NO_ANSWER_Z - LANGUAGE_OFFSET + 0.01, False, "low"),
+        (NO_ANSWER_Z - LANGUAGE_OFFSET - 0.01, False, "none"),
         (HIGH_Z - LANGUAGE_OFFSET, False, "high"),
-        (HIGH_Z - LANGUAGE_OFFSET, True, "low"),
+        (HIGH_Z - LANGUAGE_OFFSET, True, "none"),  # the same score of a Japanese query
         (-3.0, False, "none"),  # the sofa -> kitten case stays refused
     ],
 )
@@ -214,12 +215,27 @@ def test_the_background_margin_is_the_best_dense_score_minus_the_closest_backgro
     hits = [_hit(0.81), _hit(0.9)]
     assert _evidence(hits, background=0.95).background == pytest.approx(0.9 - 0.95)
     assert _evidence(hits).background is None
-    # Another language is read with its offset only; no dense side, nothing to compare.
-    assert _evidence(hits, background=0.95, japanese=False).background is None
+    # Another language is compared with the background too: both sides are across languages.
+    english = _evidence(hits, background=0.95, japanese=False).background
+    assert english == pytest.approx(0.9 - 0.95)
     assert _evidence(hits, background=0.95, dense_side=False).background is None
-    # And a query in another language that reached the evidence with a margin is not read by it.
-    english = _talk(-0.5, -1.0, japanese=False)
-    assert decide(english) == "low"
+
+
+@pytest.mark.parametrize(
+    ("dense_z", "margin", "level"),
+    [
+        # Closer to the corpus than to small talk: its offset lifts it over the cut.
+        (BACKGROUND_Z - LANGUAGE_OFFSET + 0.1, 0.1, "low"),
+        (BACKGROUND_Z - LANGUAGE_OFFSET + 0.1, BACKGROUND_MARGIN, "none"),  # as close: refused
+        (HIGH_Z - LANGUAGE_OFFSET, -0.5, "high"),  # sure, with its offset: never overruled
+        (BACKGROUND_Z - LANGUAGE_OFFSET - 0.01, 0.1, "none"),
+        (-3.0, 0.1, "none"),  # the sofa -> kitten case stays refused
+    ],
+)
+def test_a_query_in_another_language_is_read_against_the_background(
+    dense_z: float, margin: float, level: str
+) -> None:
+    assert decide(_talk(dense_z, margin, japanese=False)) == level
 
 
 def test_the_searcher_marks_a_query_in_another_language(searcher: Searcher) -> None:
