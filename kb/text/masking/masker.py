@@ -11,6 +11,13 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
+from kb.text.masking.accounts import (
+    HANDLE_RE,
+    PROFILE_PATH_RE,
+    SNS_GAP_LABEL_RE,
+    SNS_LABEL_RE,
+    SNS_URL_RE,
+)
 from kb.text.masking.edits import (
     apply_edits,
     full_width_view,
@@ -34,7 +41,6 @@ from kb.text.masking.patterns import (
     DIGIT_RUN_RE,
     EMAIL_RE,
     FORMAT_CHAR_RE,
-    HANDLE_RE,
     ID_LABEL_RE,
     ID_UNIT_AFTER_RE,
     IPV4_RE,
@@ -48,9 +54,6 @@ from kb.text.masking.patterns import (
     REFERENCE_END,
     RESIDENCE_CARD_RE,
     ROOM_RE,
-    SNS_GAP_LABEL_RE,
-    SNS_LABEL_RE,
-    SNS_URL_RE,
     TOWN_END,
     fold,
 )
@@ -200,6 +203,8 @@ class Masker:
 
         if _SNS_HOST_HINT_RE.search(fold(text).text):  # most texts have none: skip the scan
             text = self._replace(text, SNS_URL_RE, profile)
+        if "://" in text:
+            text = self._replace(text, PROFILE_PATH_RE, profile)
         text = self._replace(text, HANDLE_RE, handle)
         return self._replace(text, SNS_LABEL_RE, labelled)
 

@@ -35,7 +35,7 @@ from kb.text.masking.kana import (
 from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.patterns import BREAKS_RE, fold
 from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
-from kb.text.masking.surnames import NOT_SURNAMES, surname_start
+from kb.text.masking.surnames import NOT_SURNAMES, surname_before, surname_start
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -267,7 +267,9 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             if honored:
                 spans.append((surname_start(context, i), context.end(j)))
             elif _plausible_bare_name(context, i, j):
-                spans.append((context.starts[i], context.end(j)))
+                # 相談_四十物恵美.docx: the surname the dictionary reads as a word goes too.
+                start = surname_before(context, i)
+                spans.append((context.starts[i] if start is None else start, context.end(j)))
             else:
                 rejected.append((context.starts[i], context.end(j)))
         i = j + 1

@@ -34,22 +34,9 @@ _DOT = r"(?:\.|\u3002|\s?[\[(](?i:dot)[\])]\s?|\s?(?:ドット|どっと)\s?)"
 _PROVIDER = r"(?i:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail)(?![A-Za-z0-9.])"
 EMAIL_RE = re.compile(
     rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}"
-    r"(?:\s?@\s?|\s?[\[(](?i:at)[\])]\s?|\s?(?:アットマーク|あっとまーく|アット)\s?)"
+    r"(?:\s?@\s?|\s?[\[(](?i:at)[\])]\s?|\s?(?:アットマーク|あっとまーく|アット|あっと)\s?)"
     rf"({_DOMAIN}(?:{_DOT}{_DOMAIN})+|{_PROVIDER})"
 )
-# SNS handles (@sakura_mama) and ids after a service's name (LINE ID: taro_1234).
-HANDLE_RE = re.compile(r"(?<![A-Za-z0-9._%+\-@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,29}[A-Za-z0-9_])?")
-SNS_LABEL_RE = re.compile(
-    r"(?<![A-Za-zァ-ヺー])(?P<label>LINE|ライン|インスタ(?:グラム)?|Instagram|Facebook|フェイスブック"
-    r"|Twitter|ツイッター|TikTok|ティックトック|Skype|スカイプ|Discord|WeChat|KakaoTalk"
-    r"|カカオトーク|カカオ|Threads|Telegram|テレグラム|メッセンジャー|Messenger|ディスコード"
-    r"|X(?=\s*(?:\(旧Twitter\))?\s*(?:の|は)?\s*(?i:id|アカウント))|エックス)"
-    r"(?P<gap>(?:\s|[:=(「『\"]|の|は|が|で|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名"
-    r"|\(旧Twitter\)){0,6})"
-    r"(?P<value>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,40}[A-Za-z0-9_])"
-)
-# What in the gap shows that an id follows (a bare "LINE Pay" is a product, not an id).
-SNS_GAP_LABEL_RE = re.compile(r"(?i:id)|アカウント|ユーザー|名|:")
 
 _ID_VALUE = r"[0-9A-Za-z](?:[0-9A-Za-z]|[- ](?=[0-9A-Za-z]))*"
 _ID_LABELS = (
@@ -469,12 +456,6 @@ def _fold_voiced(text: str) -> Folded:
     return Folded(folded, tuple(origin), tuple(origin_end))
 
 
-# A profile on a social network, in its address: the account is the first path part.
-SNS_URL_RE = re.compile(
-    r"(?<![A-Za-z0-9.\-])(?i:(?:https?://)?(?:www\.|m\.|mobile\.)?(?:facebook\.com|instagram\.com|x\.com|twitter\.com"
-    r"|tiktok\.com|threads\.net|ameblo\.jp|note\.com|youtube\.com|line\.me/ti/p|lin\.ee))/"
-    r"(?P<value>@?[A-Za-z0-9_.~%\-]{2,64})"
-)
 # IPv4 addresses (a home router's, a sender's).
 IPV4_RE = re.compile(
     # Not a version number (ver 2.1.0.3, v1.2.3.4).

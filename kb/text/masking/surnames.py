@@ -19,7 +19,7 @@ def surname_start(context: NameContext, i: int) -> int:
     taken, nor the end of a longer word (市民課 佐藤).
     """
     text = context.text
-    surname = _surname_before(context, i)
+    surname = surname_before(context, i)
     if surname is not None:
         return surname
     k = i
@@ -44,7 +44,7 @@ def surname_start(context: NameContext, i: int) -> int:
     return start
 
 
-def _surname_before(context: NameContext, i: int) -> int | None:
+def surname_before(context: NameContext, i: int) -> int | None:
     """Where the surname before name token ``i`` starts, when UniDic did not tag it as one.
 
     A given name (人名・名) glued or one space after a word of one to three kanji: the word
