@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from kb.index.dense import kmeans
+from kb.text.masking import strip_placeholders
 from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer
 from kb.text.normalize import normalize
 from kb.trainer.corpus import TrainerCorpus
@@ -95,13 +96,15 @@ def keyword_terms(tokenizer: MeCabTokenizer, text: str) -> list[str]:
 def _keyword_terms(tokenizer: MeCabTokenizer, text: str) -> tuple[str, ...]:
     """Nouns of ``text`` that can label a topic, runs of nouns joined (マイナンバーカード).
 
-    Numbers, one-character nouns and generic desk words (相談, 男性...) are left out and
-    break a run. The written form is kept: a label reads as the cases were written.
+    Numbers, one-character nouns, generic desk words (相談, 男性...) and the masking's
+    placeholders are left out and break a run. The written form is kept: a label reads as the
+    cases were written.
     """
     out: list[str] = []
     run: list[str] = []
     end = -1
-    for token in tokenizer.analyze(normalize(text)):
+    # The masking's placeholders ([氏名], [番号]) are no topic's words.
+    for token in tokenizer.analyze(normalize(strip_placeholders(text))):
         term = token.surface.strip()
         # A noun-like suffix (認知+症, 手続+き) extends a run but never starts one.
         joins = token.pos == "接尾辞" and bool(run) and token.start == end

@@ -47,6 +47,9 @@ def test_keyword_terms_joins_noun_runs_and_drops_generic_words(tokenizer: MeCabT
     assert "相談" not in terms
     assert "男性" not in terms
     assert not any(ch.isdigit() for t in terms for ch in t)
+    # A masked case's placeholders are no topic's words (an outside tester saw 氏名 and 番号).
+    masked = keyword_terms(tokenizer, "[氏名]さんの口座[番号]について。[電話番号]に連絡")
+    assert masked == ["口座"]
 
 
 def test_month_range_fills_empty_months() -> None:
