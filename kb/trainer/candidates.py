@@ -192,6 +192,8 @@ def check_no_personal_data(
             ("faq.field_question", doc.title, clean.title),
             ("faq.field_answer", doc.body, clean.body),
             ("faq.field_category", doc.category, clean.category),
+            ("faq.field_department", "、".join(doc.departments), "、".join(clean.departments)),
+            ("faq.field_owner", doc.owner, clean.owner),
         )
         if before != after
         for placeholder in PLACEHOLDERS

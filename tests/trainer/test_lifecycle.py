@@ -155,11 +155,20 @@ def test_an_edit_that_adds_personal_data_is_never_published(trainer: Trainer) ->
     with pytest.raises(FaqRefused, match="個人情報"):
         with_approvers(t, 2).approve("FC0001", EMBEDDER, by="suzuki")
     assert t.candidates().get("FC0001").approvals == ()  # type: ignore[union-attr]
+    # Nor a name written into the department.
+    t.edit(
+        "FC0001",
+        edit=FaqEdit(answer="福祉課で相談できます。", department="福祉課 楠瀬咲良様"),
+        by="tanaka",
+    )
+    with pytest.raises(FaqRefused, match="担当課に個人情報と思われる箇所"):
+        with_approvers(t, 1).approve("FC0001", EMBEDDER, by="suzuki")
     # The department's own contact (the directory's phone) is no personal data.
     store = Store(t.settings.store_path, read_only=True)
     phone = next(d.phone for d in store.departments() if d.phone)
     store.close()
-    t.edit("FC0001", edit=FaqEdit(answer=f"福祉課（{phone}）で相談できます。"), by="tanaka")
+    edit = FaqEdit(answer=f"福祉課（{phone}）で相談できます。", department="福祉課")
+    t.edit("FC0001", edit=edit, by="tanaka")
     assert with_approvers(t, 1).approve("FC0001", EMBEDDER, by="suzuki").published
 
 
