@@ -81,13 +81,14 @@ from kb.types import (
 )
 
 NO_ANSWER_Z = 0.0
-"""Below this z-score the best dense match is no answer (a query in another language, or
-one searched without the background of :mod:`kb.search.background`)."""
+"""Below this z-score the best dense match is no answer (a query searched without the
+background of :mod:`kb.search.background`; another language's with its offset added)."""
 BACKGROUND_Z = -0.3
-"""Below this z-score the best dense match of a Japanese query checked against the background
-is no answer: the background refuses small talk, so the z threshold can answer more."""
+"""Below this z-score the best dense match of a query checked against the background is no
+answer (another language's with its offset added): the background refuses small talk, so the
+z threshold can answer more."""
 BACKGROUND_MARGIN = -0.02
-"""A Japanese query whose best dense score in a pane minus its best similarity to the
+"""A query whose best dense score in a pane minus its best similarity to the
 background is at most this is small talk there (:mod:`kb.search.background`). Chosen with
 :data:`BACKGROUND_Z` over the in-domain and off-topic dev queries of both eval corpora
 (``eval/no_answer.py``, cross-validated in docs/evaluation.md)."""
@@ -153,8 +154,8 @@ class PaneEvidence:
     :data:`LANGUAGE_OFFSET`."""
     background: float | None = None
     """Best dense score minus the query's best similarity to the background questions
-    (:mod:`kb.search.background`); ``None``: not compared (no dense side, another language,
-    no background)."""
+    (:mod:`kb.search.background`), in any language; ``None``: not compared (no dense side, no
+    background)."""
 
 
 def calibrate(
