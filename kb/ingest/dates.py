@@ -1,6 +1,8 @@
 """Case dates in every form Japanese city staff write them, read into ISO ``YYYY-MM-DD``.
 
-Western dates (``2024-06-01``, ``2024/6/1``, ``2024.6.1``, ``2024年6月1日``) and 和暦
+Western dates (``2024-06-01``, ``2024/6/1``, ``2024.6.1``, ``2024年6月1日``, ``20240601``, and
+an ISO date and time with its zone, ``2025-04-01T08:45:00+09:00`` or ``...Z``, as the day in
+Japan) and 和暦
 (``令和6年6月1日``, ``令和元年5月1日``, ``R6.6.1``, ``R6/6/1``, ``H31.4.30``, ``S64.1.7``), with
 full-width digits, kanji numerals (``令和六年六月一日``), the era ligatures (``㋿``, ``㍻``), a
 weekday in brackets (``(土)``) and a time of day as spreadsheets append it. Excel stores a date
@@ -18,6 +20,7 @@ makes it a warning and keeps the row). A date before an era began (``R1.4.30``: 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -81,6 +84,12 @@ _ERA = r"(令和|平成|昭和|大正|明治|[RHSTM])\s*\.?\s*(\d{1,2}|元)"
 _ERA_RE = re.compile(rf"{_ERA}{_SEP}(\d{{1,2}})\s*\3\s*(\d{{1,2}})", re.IGNORECASE)
 _ERA_KANJI_RE = re.compile(rf"{_ERA}\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日", re.IGNORECASE)
 # Spreadsheets write a date cell as "2024/4/1 0:00"; the time carries no meaning for a case.
+# A date and time with its zone, as newer systems export it (ISO 8601: Z or an offset).
+_ZONED_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})"
+)
+_COMPACT_RE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+_JST = dt.timezone(dt.timedelta(hours=9))
 _TIME_SUFFIX_RE = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 # "2024年6月1日(土)", "令和6年6月1日（土曜日）": NFKC has made the brackets ASCII.
 _WEEKDAY_SUFFIX_RE = re.compile(r"\s*\(\s*[月火水木金土日](?:曜日?)?\s*\)$")
@@ -122,6 +131,12 @@ def read_date(value: str, *, today: dt.date | None = None) -> DateReading:
             that would otherwise sort first in every date filter).
     """
     text = unicodedata.normalize("NFKC", value).strip()
+    if _ZONED_RE.fullmatch(text):  # 2025-04-01T08:45:00+09:00, ...Z: the day in Japan
+        with contextlib.suppress(ValueError):  # 2025-02-30T...: refused below, as any other
+            moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+            text = moment.astimezone(_JST).date().isoformat()
+    elif _COMPACT_RE.fullmatch(text):  # 20250401, as systems write a date without separators
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     text = _TIME_SUFFIX_RE.sub("", text)
     text = _WEEKDAY_SUFFIX_RE.sub("", text)
     text = _KANJI_NUMBER_RE.sub(lambda m: str(_kanji_number(m[0])), text)

@@ -76,6 +76,7 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
         "it; rewrite it in general terms, then approve",
     ),
     "faq.field_question": ("質問", "the question"),
+    "faq.field_all": ("質問・回答などをつなげた文", "the fields read together"),
     "faq.field_answer": ("回答", "the answer"),
     "faq.field_department": ("担当課", "the department"),
     "faq.field_category": ("分類", "the category"),

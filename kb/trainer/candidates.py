@@ -25,10 +25,11 @@ from kb.embed.embedder import Embedder
 from kb.errors import FaqRefused, TrainerError
 from kb.index.builder import BuildReport
 from kb.ingest.chunking import split_sentences
-from kb.ingest.redact import Redactor, masker_for, phones_in
+from kb.ingest.redact import masker_for, phones_in
 from kb.messages import msg
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, Store
-from kb.text.masking import PLACEHOLDERS, mask_personal
+from kb.text.markup import html_to_text, looks_like_html
+from kb.text.masking import EDITED, PLACEHOLDERS, mask_personal
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.lifecycle import (
@@ -172,37 +173,48 @@ def edit_candidate(
 def check_no_personal_data(
     doc: Document, store: Store, tokenizer: MeCabTokenizer | None, keep_words: Sequence[str]
 ) -> None:
-    """Refuse to publish an FAQ entry whose text the FAQ masking would change.
+    """Refuse to publish an FAQ entry in which the masking finds personal data.
 
     A draft is masked when it is made from cases, but a trainer's edit is not: an approval
-    would publish what the edit added (a citizen's name with 様, a mobile number, an ID) to
-    the public widget. The entry is checked as an ingested FAQ file is masked (the FAQ
-    profile; the directory's names and phones and the published FAQ's numbers kept), and is
-    refused, not published masked: a published answer with [氏名] in it helps nobody.
+    would publish what the edit added (a citizen's name, a mobile number, an e-mail address)
+    to the public widget. The entry's text is read as the widget shows it (HTML as its
+    text), every field at once as well as each alone (a number split between the question and
+    the answer), the URL included, with the rules of records but the two a public answer needs
+    (:data:`~kb.text.masking.EDITED`: facility addresses, office landlines) and the
+    directory's names and phones and the published FAQ's numbers kept. It is refused, not
+    published masked: a published answer with [氏名] in it helps nobody.
 
     Raises:
-        FaqRefused: (``invalid``) naming the fields and what was found.
+        FaqRefused: (``invalid``) naming the fields and what was found, never the text.
     """
     phones = phones_in(store.published_faq_texts())
     masker = masker_for(store.departments(), tokenizer, keep_words, phones)
-    clean = Redactor(masker).document(doc)
+    fields = (
+        ("faq.field_question", doc.title),
+        ("faq.field_answer", doc.body),
+        ("faq.field_category", doc.category),
+        ("faq.field_department", "、".join(doc.departments)),
+        ("faq.field_owner", doc.owner),
+        ("faq.field_url", doc.url),
+    )
+    # As written (a mailto: link) and as the widget shows it (<b>楠瀬</b><b>咲良</b>様).
+    shown = [(name, html_to_text(text)) for name, text in fields if looks_like_html(text)]
+    joined = ("faq.field_all", "".join(text for _, text in [*fields, *shown]))
     found = [
         (name, placeholder)
-        for name, before, after in (
-            ("faq.field_question", doc.title, clean.title),
-            ("faq.field_answer", doc.body, clean.body),
-            ("faq.field_category", doc.category, clean.category),
-            ("faq.field_department", "、".join(doc.departments), "、".join(clean.departments)),
-            ("faq.field_owner", doc.owner, clean.owner),
-        )
-        if before != after
-        for placeholder in PLACEHOLDERS
-        if after.count(placeholder) > before.count(placeholder)
+        for name, text in [*fields, *shown, joined]
+        if text
+        for placeholder in _added_placeholders(text, masker.mask(text, EDITED))
     ]
     if found:
-        fields = "・".join(dict.fromkeys(msg(name) for name, _ in found))
+        names = [name for name, _ in found if name != "faq.field_all"] or ["faq.field_all"]
+        where = "・".join(dict.fromkeys(msg(name) for name in names))
         marks = "・".join(dict.fromkeys(placeholder for _, placeholder in found))
-        raise FaqRefused(msg("faq.personal_data", fields=fields, marks=marks), "invalid")
+        raise FaqRefused(msg("faq.personal_data", fields=where, marks=marks), "invalid")
+
+
+def _added_placeholders(before: str, after: str) -> list[str]:
+    return [p for p in PLACEHOLDERS if after.count(p) > before.count(p)]
 
 
 def _draft(candidates: FaqCandidateStore, candidate_id: str) -> FaqCandidate:

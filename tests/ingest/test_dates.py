@@ -26,6 +26,11 @@ TODAY = dt.date(2025, 6, 1)
         ("令和8年3月31日", "2026-03-31"),  # next year is still inside the window
         ("1900-01-01", "1900-01-01"),
         ("2026-12-31", "2026-12-31"),
+        # As newer systems export them: with a zone (the day in Japan), or without separators.
+        ("2025-04-01T08:45:00+09:00", "2025-04-01"),
+        ("2025-03-31T23:30:00Z", "2025-04-01"),
+        ("2025-03-31T14:59:59.5Z", "2025-03-31"),
+        ("20250401", "2025-04-01"),
     ],
 )
 def test_dates_within_range(value: str, expected: str) -> None:

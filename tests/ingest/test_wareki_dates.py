@@ -137,7 +137,7 @@ def test_impossible_era_dates(value: str, fragment: str) -> None:
         parse_date(value, today=TODAY)
 
 
-@pytest.mark.parametrize("value", ["yesterday", "R6", "6/1", "20240601", "令和6年", "X6.6.1"])
+@pytest.mark.parametrize("value", ["yesterday", "R6", "6/1", "2024061", "令和6年", "X6.6.1"])
 def test_an_unreadable_date_names_the_value_and_the_accepted_forms(value: str) -> None:
     with language("ja"), pytest.raises(ValueError, match="日付として読めません") as info:
         parse_date(value, today=TODAY)

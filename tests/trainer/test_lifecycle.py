@@ -172,6 +172,36 @@ def test_an_edit_that_adds_personal_data_is_never_published(trainer: Trainer) ->
     assert with_approvers(t, 1).approve("FC0001", EMBEDDER, by="suzuki").published
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # An outside attacker's bypasses of the first check (the FAQ file rules alone).
+        FaqEdit(answer="担当の楠瀬咲良が対応します。"),  # a name without an honorific
+        FaqEdit(answer="問い合わせは sakura.kusunose@gmail.com へ。"),
+        FaqEdit(answer="LINE ID: sakura_k0503 で受け付けます。"),
+        FaqEdit(answer="<b>楠瀬</b><b>咲良</b>様に連絡してください。"),  # tags split the name
+        FaqEdit(answer="<a href='mailto:sakura.k@gmail.com'>問い合わせ</a>"),
+        FaqEdit(url="https://example.com/?name=楠瀬咲良&tel=09012345678"),
+        FaqEdit(question="粗大ごみの連絡先は携帯 090-1234", answer="-5678 です。"),  # split
+    ],
+)
+def test_an_edit_is_checked_with_the_rules_of_records(trainer: Trainer, edit: FaqEdit) -> None:
+    t = trainer
+    t.candidates().save(FaqCandidate("FC0001", "all-01", "質問です。", "回答です。", "福祉課"))
+    t.edit("FC0001", edit=edit, by="tanaka")
+    with pytest.raises(FaqRefused, match="個人情報と思われる箇所") as held:
+        t.approve("FC0001", EMBEDDER, by="suzuki")
+    assert "楠瀬" not in str(held.value)
+    assert "sakura" not in str(held.value)
+
+
+def test_what_a_public_answer_needs_is_approved(trainer: Trainer) -> None:
+    # A facility's address and an office's landline are what an FAQ answer is for.
+    answer = "本庁舎（桜川市中央町1-2-3）の福祉課、電話 0120-000-111 で受け付けます。"
+    trainer.candidates().save(FaqCandidate("FC0001", "all-01", "相談先は？", answer, "福祉課"))
+    assert trainer.approve("FC0001", EMBEDDER, by="suzuki").published
+
+
 def test_the_drafter_cannot_publish_and_an_edit_voids_approvals(trainer: Trainer) -> None:
     t = with_approvers(trainer, 2)
     t.candidates().save(FaqCandidate("FC0001", "all-01", "質問です。", "回答です。", "市民課"))

@@ -78,13 +78,20 @@ from kb.text.masking.placeholders import (
     PHONE,
     PLACEHOLDERS,
 )
-from kb.text.masking.profiles import DEFAULT_PUBLIC_EMAIL_DOMAINS, FULL, PUBLISHED, MaskProfile
+from kb.text.masking.profiles import (
+    DEFAULT_PUBLIC_EMAIL_DOMAINS,
+    EDITED,
+    FULL,
+    PUBLISHED,
+    MaskProfile,
+)
 
 __all__ = [
     "ACCOUNT",
     "ADDRESS",
     "BIRTH_DATE",
     "DEFAULT_PUBLIC_EMAIL_DOMAINS",
+    "EDITED",
     "EMAIL",
     "FULL",
     "ID_NUMBER",

@@ -47,6 +47,14 @@ accounts and addresses are offices'. Only ID numbers, dates of birth, mobile num
 with an honorific (a private person's data pasted in by mistake) are masked."""
 
 
+EDITED = MaskProfile(addresses=False, mobile_phones_only=True)
+"""What a trainer types into an FAQ entry before it is published: every rule of records but the
+two a public answer needs (facility addresses, office landlines). A name without an honorific,
+an e-mail address outside a public body's domain, an SNS account or a date of birth never
+belongs in the widget's answer; an FAQ file's text, written for publication, is masked with
+:data:`PUBLISHED` instead."""
+
+
 @lru_cache(maxsize=8)
 def column_placeholders(profile: MaskProfile) -> frozenset[str]:
     """The placeholders a profile lets the table rule write (one set per profile)."""
