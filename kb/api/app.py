@@ -24,7 +24,7 @@ from kb.api.limits import BodySizeLimitMiddleware
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.proxies import ForwardedForMiddleware, TrustedProxies
 from kb.api.querylog import trainer_of
-from kb.api.ratelimit import CLOSES_PER_MINUTE, RateLimiter
+from kb.api.ratelimit import CLOSES_PER_MINUTE, FAQ_CHANGES_PER_MINUTE, RateLimiter
 from kb.api.redirects import HostGuardMiddleware
 from kb.api.rootpath import RootPathMiddleware, openapi_servers
 from kb.api.routes import (
@@ -158,6 +158,8 @@ def create_app(
         per_minute, max(1, math.ceil(per_minute / 2)), max_clients=1
     )
     app.state.close_limiter = RateLimiter(CLOSES_PER_MINUTE, math.ceil(CLOSES_PER_MINUTE))
+    changes = FAQ_CHANGES_PER_MINUTE
+    app.state.faq_change_limiter = RateLimiter(changes, math.ceil(changes))
     # Roles are checked before routing; CORS is added after it, so it wraps it and answers
     # preflight requests (which never carry a key) itself.
     app.add_middleware(

@@ -59,6 +59,10 @@ builds the index under the writer lock (about 2.4 s of CPU on 2 cores); a counse
 consultation every few minutes at most, and a key closing record after record would otherwise
 hold the lock from every other writer."""
 
+FAQ_CHANGES_PER_MINUTE = 6.0
+"""FAQ withdrawals and republications one trainer key may make per minute, six at once: each
+builds the index under the writer lock, as a record close does."""
+
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 

@@ -204,12 +204,12 @@ def writer_lock(
         wait: Seconds to wait for another holder to finish; 0: do not wait.
         on_wait: Called once, with the current holder, when the lock is busy and the caller
             is about to wait (the command line prints "waiting for ...").
-        priority: An erasure or a withdrawal, which must not wait behind a stream of other
-            writers: while it waits it keeps ``write.lock.wanted`` fresh, and no other writer
-            takes the lock then (one that does not wait gets :class:`BusyError`, as for a
-            held lock). A polled ``flock`` has no queue: without this, writers that follow
-            one another closely (a key closing record after record) could keep it from the
-            lock for as long as they like.
+        priority: An erasure, which must not wait behind a stream of other writers: while
+            it waits it keeps ``write.lock.wanted`` fresh, and no other writer takes the lock
+            then (one that does not wait gets :class:`BusyError`, as for a held lock). A
+            polled ``flock`` has no queue: without this, writers that follow one another
+            closely (a key closing record after record) could keep it from the lock for as
+            long as they like.
 
     Yields:
         This holder's record, as written into the lock file.

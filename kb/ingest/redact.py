@@ -34,12 +34,14 @@ from kb.text.masking import (
     FULL,
     ID_NUMBER,
     NAME,
+    PHONE,
     PLACEHOLDERS,
     PUBLISHED,
     Masker,
     MaskProfile,
     phone_numbers,
 )
+from kb.text.masking.latin import japanese_name
 from kb.text.mecab import MeCabTokenizer
 from kb.types import CASE_CHANNELS, Department, DocId, Document, RowError
 
@@ -198,16 +200,24 @@ class Redactor:
 
         The masking needs context to take a bare word for a name, and an id has none: a
         surname or given name as the dictionary tags it (鬼頭琥珀-01), a residence card number
-        (two letters, eight digits, two letters, which the masking reads as a record number)
-        and, in a case id, Latin words without a digit (NGUYEN-VAN-DUNG: a case number has
-        one).
+        (two letters, eight digits, two letters, which the masking reads as a record number;
+        with separators too), a phone number between separators (R6-001-09012345678), a
+        Japanese name in romaji (tanaka-taro-01) and, in a case id, Latin words with at most two
+        digits (NGUYEN-VAN-DUNG-1: a case number has more).
         """
         upper = local.upper()
-        if _RESIDENCE_CARD_RE.search(upper):
-            return _RESIDENCE_CARD_RE.sub(ID_NUMBER, upper)
-        if kind == "case" and not any(c.isdigit() for c in local):
-            words = [w for w in _ID_SEPARATORS_RE.split(local) if w]
-            if len(words) >= 2 and all(w.isascii() and w.isalpha() for w in words):
+        joined = _ID_SEPARATORS_RE.sub("", upper)  # UH-4782-1936-EF
+        if _RESIDENCE_CARD_RE.search(upper) or _RESIDENCE_CARD_RE.search(joined):
+            return ID_NUMBER
+        spaced = _ID_SEPARATORS_RE.sub(" ", local)  # R6-001-09012345678: a phone in the id
+        if PHONE in self.masker.mask(spaced, FULL):
+            return PHONE
+        parts = [w for w in _ID_SEPARATORS_RE.split(local) if w]
+        words = [w for w in parts if w.isascii() and w.isalpha() and len(w) >= 2]
+        if len(words) >= 2:
+            digits = sum(c.isdigit() for c in local)
+            if japanese_name(self.masker.tokenizer, words) or (kind == "case" and digits <= 2):
+                # tanaka-taro-01 in romaji; NGUYEN-VAN-DUNG-1 (a case number has digits)
                 return NAME
         names = [
             w.surface
@@ -280,7 +290,7 @@ class Redactor:
 
 
 _RESIDENCE_CARD_RE = re.compile("(?<![A-Z0-9])[A-Z]{2}[0-9]{8}[A-Z]{2}(?![A-Z0-9])")
-_ID_SEPARATORS_RE = re.compile("[-_. ]+")
+_ID_SEPARATORS_RE = re.compile("[-_. \u3000]+")
 _JAPANESE_RUN_RE = re.compile("[^\\x00-\\x7f]+")
 
 

@@ -69,6 +69,11 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
     ),
     "faq.already_withdrawn": ("FAQ {id} はすでに公開停止中です", "FAQ {id} is withdrawn already"),
     "faq.already_public": ("FAQ {id} はすでに公開中です", "FAQ {id} is published already"),
+    "faq.changing_too_fast": (
+        "公開停止・再公開は 1 分間に {per_minute} 件までです。"
+        "少し待ってからもう一度実行してください",
+        "at most {per_minute} withdrawals or republications a minute; wait a moment and retry",
+    ),
     "faq.personal_data": (
         "{fields}に個人情報と思われる箇所（{marks}にあたるもの）があります。公開する FAQ には"
         "書けません。一般的な説明に書き換えてから承認してください",

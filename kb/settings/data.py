@@ -45,7 +45,7 @@ class DataSettings(BaseModel):
         description=(
             "Seconds a command-line ingest, build or approval waits for another one to finish "
             "(the writer lock, DATA_DIR/write.lock) before giving up; 0 = do not wait. The API "
-            "answers 409 at once, except for erasures and withdrawals (api_writer_wait)."
+            "answers 409 at once, except for deletions and FAQ withdrawals (api_writer_wait)."
         ),
     )
     api_writer_wait: float = Field(
@@ -53,8 +53,8 @@ class DataSettings(BaseModel):
         ge=0,
         description=(
             "Seconds a deletion (erasure) or an FAQ withdrawal or republication through the "
-            "API waits for another writer before 409. While one waits, no other writer takes "
-            "the lock, so a stream of record closes or uploads cannot keep it out."
+            "API waits for another writer before 409. While a deletion waits, no other writer "
+            "takes the lock, so a stream of other writes cannot keep it out."
         ),
     )
 

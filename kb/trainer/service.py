@@ -323,8 +323,7 @@ class Trainer:
             raise FaqRefused(
                 msg("faq.republish_needs_approval", id=faq_id, needed=needed), "forbidden"
             )
-        # A withdrawal does not queue behind other writers (writer_lock's priority).
-        with self._writing(what, wait, on_wait, priority=True) as (store, cache):
+        with self._writing(what, wait, on_wait) as (store, cache):
             doc = switched(stored_faq(store, faq_id), published)
             report = publish(
                 store,
@@ -347,8 +346,6 @@ class Trainer:
         what: str,
         wait: float,
         on_wait: Callable[[LockHolder | None], None] | None,
-        *,
-        priority: bool = False,
     ) -> Iterator[tuple[KBStore, EmbeddingCache]]:
         """The live store and the embedding cache, under the writer lock."""
         if not self.settings.store_path.exists():
@@ -363,7 +360,7 @@ class Trainer:
         # of this process queue; another process's writer (ingest, build) is waited for.
         with (
             self._approve_lock,
-            writer_lock(self.settings, what, wait=wait, on_wait=on_wait, priority=priority),
+            writer_lock(self.settings, what, wait=wait, on_wait=on_wait),
         ):
             store = KBStore(self.settings.store_path)
             cache = EmbeddingCache(self.settings.data_dir / "embeddings.sqlite")

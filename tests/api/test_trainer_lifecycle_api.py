@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,22 @@ def test_withdraw_leaves_public_search_suggest_and_feedback(
         ("withdraw", ("faq:F0001",)),
         ("republish", ("faq:F0001",)),
     ]
+
+
+def test_a_key_withdrawing_and_republishing_in_a_loop_is_slowed_down(
+    make_client: MakeClient, root: Path
+) -> None:
+    from kb.api.ratelimit import RateLimiter
+
+    client = make_client(root, role="trainer")
+    # Each change builds the index under the writer lock (FAQ_CHANGES_PER_MINUTE); one here.
+    client.app.state.faq_change_limiter = RateLimiter(1, 1)  # type: ignore[attr-defined]
+    assert client.post("/api/v1/trainer/faqs/F0001/withdraw").status_code == 200
+    r = client.post("/api/v1/trainer/faqs/F0001/republish")
+    assert r.status_code == 429
+    assert "公開停止・再公開は 1 分間に" in r.json()["detail"]
+    withdrawn = client.get("/api/v1/trainer/faqs", params={"state": "withdrawn"}).json()
+    assert "F0001" in json.dumps(withdrawn)
 
 
 def test_with_two_approvers_one_person_cannot_republish(

@@ -311,6 +311,13 @@ def test_department_records_and_clean_documents_are_returned_as_they_are(
         ("相談-2024-001", False),
         ("H30-12345", False),
         ("AB-1234", False),
+        # A second attacker's variants: a digit after the name, separators, a phone inside.
+        ("NGUYEN-VAN-DUNG-1", True),
+        ("tanaka-taro-01", True),
+        ("UH-4782-1936-EF", True),
+        ("R6-001-09012345678", True),
+        ("C2025-00020", False),
+        ("R6-0003-01", False),
     ],
 )
 def test_ids_carrying_personal_data_are_refused(

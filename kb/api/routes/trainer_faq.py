@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StateDep, TrainerDep
 from kb.api.querylog import get_trainer
+from kb.api.ratelimit import FAQ_CHANGES_PER_MINUTE, RateLimiter
 from kb.api.routes.public import public_faq
 from kb.api.schemas import ContactOut, ErrorOut, PublicSearchOut
 from kb.api.schemas_trainer import (
@@ -36,6 +37,7 @@ from kb.api.schemas_trainer import (
 )
 from kb.errors import BusyError, FaqRefused, TrainerError
 from kb.ingest.schema import split_multi
+from kb.messages import msg
 from kb.search.service import SearchService
 from kb.security.audit_actions import audited
 from kb.trainer.candidates import Approval
@@ -259,6 +261,14 @@ async def _set_published(
     service = _service(state)
     trainer = _trainer(request)
     action = "republish" if published else "withdraw"
+    limiter: RateLimiter = request.app.state.faq_change_limiter
+    wait = limiter.hit(principal.name)
+    if wait > 0:  # FAQ_CHANGES_PER_MINUTE: each change builds the index under the writer lock
+        raise HTTPException(
+            status_code=429,
+            detail=msg("faq.changing_too_fast", per_minute=int(FAQ_CHANGES_PER_MINUTE)),
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
 
     def change() -> FaqChange:
         with audited(

@@ -238,7 +238,7 @@ def latin_name_spans(
             )
             or _PERSON_ACTION_RE.match(text, end)
             or _PERSON_AFTER_RE.match(text, end)
-            or _japanese_name(tokenizer, words)
+            or japanese_name(tokenizer, words)
         ):
             spans.append((start, end))
     for match in _LOWER_RUN_RE.finditer(text):
@@ -247,5 +247,6 @@ def latin_name_spans(
     return sorted(spans)
 
 
-def _japanese_name(tokenizer: MeCabTokenizer, words: list[str]) -> bool:
+def japanese_name(tokenizer: MeCabTokenizer, words: list[str]) -> bool:
+    """Whether every word, read in katakana, is what MeCab tags a person's name (tanaka taro)."""
     return all(_reading(tokenizer, w) == "person" for w in words)
