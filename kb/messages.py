@@ -244,6 +244,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "セルの数が {got} 個で、見出しの {expected} 個と合いません",
         "expected {expected} cells like the header, got {got}",
     ),
+    "rows.totals_skipped": (
+        "合計の行とみなして読み飛ばしました",
+        "read as the totals row and skipped",
+    ),
     "rows.headerless_value": (
         "見出しのない列に値があります",
         "value in a column without header",

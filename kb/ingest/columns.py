@@ -358,14 +358,20 @@ def accepted_names(spec: KindSpec) -> str:
     )
 
 
+_PERSON_COLUMN_RE = re.compile("者|氏名|名前")
+
+
 def _close_name(spec: KindSpec, header: str) -> str:
     """A hint naming the accepted header closest to a misspelled one, or ``""``.
 
     Never the id's name for a longer header that holds it: 郵便番号, 電話番号 and 口座番号 are
     other columns, not 番号 misspelled, and taking the hint would store a phone number as each
-    record's id, which is never masked.
+    record's id, which is never masked. Nor any name for a column about a person (担当者 is
+    one letter from 担当課: taking that hint would route by staff names).
     """
     key = header_key(header)
+    if _PERSON_COLUMN_RE.search(key):
+        return ""  # 担当者, 入力者, 相談者区分: a person's column; 担当課 would store names
     names = [
         n
         for f in spec.fields

@@ -19,7 +19,8 @@ normalisation is a later stage. Ids are the exception, being identifiers rather 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +142,9 @@ def parse_table(
         if isinstance(cells, RowError):
             builder.errors.append(cells)
             continue
+        if _totals_row(cells):
+            builder.warnings.append(RowError(source, line, "", msg("rows.totals_skipped")))
+            continue
         if len(cells) != len(columns.fields):
             message = msg("rows.cell_count", expected=len(columns.fields), got=len(cells))
             builder.errors.append(RowError(source, line, "", message))
@@ -161,6 +165,20 @@ def parse_table(
         }
         builder.add(line, values, columns)
     return builder.result()
+
+
+_TOTALS = frozenset({"合計", "総計", "小計", "計", "合計件数", "件数", "件数計", "total", "sum"})
+
+
+def _totals_row(cells: Sequence[str]) -> bool:
+    """Whether a row is the export's totals line (合計 | 80件 | =COUNTA(...)): its first filled
+    cell is 合計, 総計, 小計... and at most half of its cells are filled."""
+    filled = [c.strip() for c in cells if c.strip()]
+    return (
+        bool(filled)
+        and unicodedata.normalize("NFKC", filled[0]).casefold().rstrip(":") in _TOTALS
+        and len(filled) * 2 <= len(cells)
+    )
 
 
 def _not_stored(columns: ColumnMap, index: int) -> bool:

@@ -53,6 +53,17 @@ def test_a_column_holding_the_ids_name_is_never_hinted_as_the_id() -> None:
     assert "・不明な列「受付番合」（7 列目）。もしかして「受付番号」?" in lines  # a typo still is
 
 
+def test_a_column_about_a_person_is_never_hinted() -> None:
+    # An outside clerk was told 「担当者」 might be 「担当課」: taking it routes by staff names.
+    headers = ["番号", "相談日", "相談内容", "対応", "担当者", "相談者区分", "受付日時"]
+    with language("ja"), pytest.raises(SchemaError) as info:
+        map_columns(headers, "case", "cases.csv")
+    lines = info.value.message.splitlines()
+    assert "・不明な列「担当者」（5 列目）" in lines
+    assert "・不明な列「相談者区分」（6 列目）" in lines
+    assert "・不明な列「受付日時」（7 列目）。もしかして「受付日」?" in lines
+
+
 def test_the_column_report_in_english() -> None:
     with language("en"), pytest.raises(SchemaError) as info:
         map_columns(["id", "date", "summary", "resolution", "foo", "bar"], "case", "c.csv")

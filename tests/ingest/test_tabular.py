@@ -493,3 +493,25 @@ def test_jsonl_number_too_long_for_python_is_a_row_error() -> None:
     assert [d.doc_id for d in result.documents] == ["faq:F2"]
     assert [(e.line, e.field) for e in result.errors] == [(1, "")]
     assert "more than 4,300 digits" in result.errors[0].message
+
+
+def test_the_totals_row_of_an_export_is_skipped_with_a_notice() -> None:
+    text = (
+        "id,date,summary,resolution\n"
+        "C1,2024-04-01,転入の相談,市民課で受付\n"
+        "C2,2024-04-02,児童手当の相談,子育て支援課で受付\n"
+        "合計,2件,,\n"
+    )
+    result = parse_csv(text, source="cases.csv", kind="case")
+    assert [d.doc_id for d in result.documents] == ["case:C1", "case:C2"]
+    assert result.errors == ()
+    (notice,) = result.warnings
+    assert notice.line == 4
+    assert "totals row" in notice.message  # this file's tests read English
+    # A case whose id is 計 (filled like any other row) is not a totals row.
+    kept = parse_csv(
+        "id,date,summary,resolution\n計,2024-04-01,計算方法の相談,税務課で説明\n",
+        source="cases.csv",
+        kind="case",
+    )
+    assert [d.doc_id for d in kept.documents] == ["case:計"]
