@@ -244,6 +244,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "セルの数が {got} 個で、見出しの {expected} 個と合いません",
         "expected {expected} cells like the header, got {got}",
     ),
+    "rows.duplicate_copy": (
+        "{field}「{key}」の行は {first} 行目とまったく同じ内容です。1 件として取り込みました",
+        "{field} '{key}' repeats line {first} exactly; stored once",
+    ),
     "rows.totals_skipped": (
         "合計の行とみなして読み飛ばしました",
         "read as the totals row and skipped",

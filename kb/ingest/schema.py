@@ -289,7 +289,7 @@ def split_multi(value: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-_DEPARTMENT_SPLIT_RE = re.compile(f"[{re.escape(MULTI_SEPARATORS)}\n\r\uff0f/]")
+_DEPARTMENT_SPLIT_RE = re.compile(f"[{re.escape(MULTI_SEPARATORS)}\n\r\uff0f/,\uff0c]")
 # Contact details written into the department cell: （内線1234）, (TEL 0123-45-6789), 電話：...
 _CONTACT_WORDS = "内線|電話|TEL|Tel|tel|FAX|Fax|fax|メール|直通|代表"
 _BRACKETED_CONTACT_RE = re.compile(
@@ -308,8 +308,8 @@ _DIVISION_ENDS = ("部", "局", "委員会")
 def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
     """The departments of a department cell, as a city's export writes them.
 
-    Besides the separators of :func:`split_multi`, a line break or a slash separates two
-    departments, and so does ・ between two names that each end like a department
+    Besides the separators of :func:`split_multi`, a line break, a slash or a comma separates
+    two departments, and so does ・ between two names that each end like a department
     (``市民課・保険年金課``; ``子ども・子育て支援課`` is one). Contact details written into the
     cell are left out (``市民課（内線1234）``, ``税務課 TEL 0123-45-6789``), a section after its
     department gives the department (``市民課 住民記録係`` → ``市民課``), and so does a department
@@ -320,8 +320,8 @@ def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else list(value)
     names: list[str] = []
     for item in items:
-        for part in _DEPARTMENT_SPLIT_RE.split(item):
-            part = _BRACKETED_CONTACT_RE.sub("", part)
+        # Contacts in brackets go first: （内線1234, 1235） holds a separator.
+        for part in _DEPARTMENT_SPLIT_RE.split(_BRACKETED_CONTACT_RE.sub("", item)):
             part = _TRAILING_CONTACT_RE.sub("", part).strip()
             pieces = [p.strip() for p in part.split("\u30fb")]
             if len(pieces) > 1 and all(p.endswith(_DEPARTMENT_ENDS) for p in pieces):

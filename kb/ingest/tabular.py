@@ -19,6 +19,7 @@ normalisation is a later stage. Ids are the exception, being identifiers rather 
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -389,6 +390,8 @@ class _Builder:
     rewritten: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """Department cells read as other names: ``(as written, as stored)`` → ``[line, rows]``."""
     noticed: set[str] = field(default_factory=set)
+    kept: dict[str, Document | Department] = field(default_factory=dict)
+    """The record stored for each key, to tell a copy of its row from a conflicting one."""
 
     def notice_columns(self, columns: ColumnMap, line: int) -> None:
         """One warning per column read past (JSONL repeats its keys: noticed once)."""
@@ -414,10 +417,21 @@ class _Builder:
             return
         key_field = "name" if self.kind == "department" else "id"
         if key in self.seen:
-            message = msg("rows.duplicate", field=key_field, key=key, first=self.seen[key])
+            first = self.seen[key]
+            earlier = self.kept.get(key)
+            if (
+                earlier is not None
+                and dataclasses.replace(record, source=earlier.source) == earlier
+            ):
+                # The same row exported twice: one record, and a notice rather than an error.
+                message = msg("rows.duplicate_copy", field=key_field, key=key, first=first)
+                self.warnings.append(RowError(self.source, line, key_field, message))
+                return
+            message = msg("rows.duplicate", field=key_field, key=key, first=first)
             self.errors.append(RowError(self.source, line, key_field, message))
             return
         self.seen[key] = line
+        self.kept[key] = record
         self.warnings.extend(row.warnings)
         for value, channel in row.channels:
             self.channels.setdefault((value, channel), [line, 0])[1] += 1

@@ -325,6 +325,19 @@ def test_duplicate_id_reports_the_later_row() -> None:
     assert "first on line 2" in error.message
 
 
+def test_a_row_exported_twice_is_stored_once_with_a_notice() -> None:
+    text = "id,question,answer\nF1,q,a\nF2,q2,a2\nF1,q,a\n"
+    result = parse_csv(text, source="f.csv")
+    assert [d.doc_id for d in result.documents] == ["faq:F1", "faq:F2"]
+    assert result.errors == ()
+    (notice,) = result.warnings
+    assert (notice.line, notice.field) == (4, "id")
+    assert "repeats line 2 exactly" in notice.message
+    # A later row that differs is still refused: which one is right is the city's to say.
+    changed = parse_csv("id,question,answer\nF1,q,a\nF1,q,a (revised)\n", source="f.csv")
+    assert only_error(changed.errors).line == 3
+
+
 def test_duplicate_department_name() -> None:
     result = parse_csv("name,duties\n市民課,a\n市民課,b\n", source="d.csv")
     assert len(result.departments) == 1
