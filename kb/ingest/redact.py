@@ -190,6 +190,8 @@ class Redactor:
             if named is None:
                 return None
             masked = named
+        if NAME in masked:  # 鬼頭-琥珀 → [氏名]-琥珀: the given name must not be shown either
+            masked = _hide_japanese(masked)
         return (
             f"ID（{masked}）に個人情報（電話番号・氏名など）と見られる部分があります。"
             "IDには受付番号など個人を特定しない値を使ってください。この行は登録していません"
@@ -226,10 +228,7 @@ class Redactor:
         ]
         if not names:
             return None
-        # The whole run of Japanese around a name goes (鬼頭琥珀: 琥珀 is the given name).
-        return _JAPANESE_RUN_RE.sub(
-            lambda run: NAME if any(n in run.group() for n in names) else run.group(), local
-        )
+        return _hide_japanese(local)
 
     def file_label(self, path: str, upload_id: str = "") -> str:
         """How a source file is named in the store, row errors and the audit log.
@@ -291,7 +290,14 @@ class Redactor:
 
 _RESIDENCE_CARD_RE = re.compile("(?<![A-Z0-9])[A-Z]{2}[0-9]{8}[A-Z]{2}(?![A-Z0-9])")
 _ID_SEPARATORS_RE = re.compile("[-_. \u3000]+")
-_JAPANESE_RUN_RE = re.compile("[^\\x00-\\x7f]+")
+_JAPANESE_RUN_RE = re.compile("\\[[^\\]]*\\]|[^\\x00-\\x7f]+")
+"""A placeholder (kept) or a run of Japanese (replaced when the id names a person)."""
+
+
+def _hide_japanese(text: str) -> str:
+    """``text`` with every run of Japanese but the placeholders replaced by [氏名]: in an id
+    that names a person, the words around the name are its other half (鬼頭-琥珀)."""
+    return _JAPANESE_RUN_RE.sub(lambda m: m.group() if m.group() in PLACEHOLDERS else NAME, text)
 
 
 def _only_record_numbers(local: str, masked: str) -> bool:

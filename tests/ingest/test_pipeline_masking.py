@@ -306,6 +306,7 @@ def test_department_records_and_clean_documents_are_returned_as_they_are(
         # A bare name, a residence card number, a name in Latin letters: the masking needs
         # context to take them for personal data, and an id has none.
         ("鬼頭琥珀-01", True),
+        ("鬼頭-琥珀", True),
         ("UH47821936EF", True),
         ("NGUYEN-VAN-DUNG", True),
         ("相談-2024-001", False),
