@@ -171,6 +171,16 @@ def priced(cost: Callable[[Request], float]) -> Callable[[Endpoint], Endpoint]:
     return mark
 
 
+def limit_key(limiter: RateLimiter, key: str, *, status: int, detail: str) -> None:
+    """Take one token from ``key``'s bucket (a key's name, or one bucket for everyone);
+    ``status`` with ``Retry-After`` when it is empty (:data:`CLOSES_PER_MINUTE`,
+    :data:`FAQ_CHANGES_PER_MINUTE`, the public feedback budget)."""
+    wait = limiter.hit(key)
+    if wait > 0:
+        headers = {"Retry-After": RateLimiter.retry_after(wait)}
+        raise HTTPException(status_code=status, detail=detail, headers=headers)
+
+
 async def charge(request: Request, cost: float) -> None:
     """Take ``cost`` tokens from the caller's bucket; 429 with ``Retry-After`` when it is empty.
 

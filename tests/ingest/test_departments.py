@@ -79,14 +79,21 @@ def _departments(data: Path) -> dict[str, list[str]]:
         return {doc_id: json.loads(names) for doc_id, names in rows}
 
 
+def _ingest(tmp_path: Path, *names: str) -> Path:
+    """``kb ingest --no-build`` of the named files (DEPT_CSV, FAQ_CSV), one run; the data."""
+    texts = {"departments.csv": DEPT_CSV, "faq.csv": FAQ_CSV}
+    for name in names:
+        (tmp_path / name).write_text(texts[name], encoding="utf-8")
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
+    assert main([*args, *(str(tmp_path / name) for name in names)]) == 0
+    return data
+
+
 def test_an_export_s_department_cells_are_stored_as_the_directory_names_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "departments.csv").write_text(DEPT_CSV, encoding="utf-8")
-    (tmp_path / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
-    data = tmp_path / "data"
-    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
-    assert main([*args, str(tmp_path / "departments.csv"), str(tmp_path / "faq.csv")]) == 0
+    data = _ingest(tmp_path, "departments.csv", "faq.csv")
     out = capsys.readouterr().out
     stored = _departments(data)
     assert stored["faq:F1"] == ["市民課"]
@@ -102,21 +109,12 @@ def test_an_export_s_department_cells_are_stored_as_the_directory_names_them(
 def test_nothing_is_matched_or_reported_without_a_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
-    data = tmp_path / "data"
-    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
-    assert main([*args, str(tmp_path / "faq.csv")]) == 0
+    data = _ingest(tmp_path, "faq.csv")
     assert "部署一覧にありません" not in capsys.readouterr().out
     assert _departments(data)["faq:F2"] == ["お客さまセンター"]
 
 
-def test_the_stored_directory_is_matched_by_a_later_run(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    (tmp_path / "departments.csv").write_text(DEPT_CSV, encoding="utf-8")
-    (tmp_path / "faq.csv").write_text(FAQ_CSV, encoding="utf-8")
-    data = tmp_path / "data"
-    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
-    assert main([*args, str(tmp_path / "departments.csv")]) == 0
-    assert main([*args, str(tmp_path / "faq.csv")]) == 0
+def test_the_stored_directory_is_matched_by_a_later_run(tmp_path: Path) -> None:
+    _ingest(tmp_path, "departments.csv")
+    data = _ingest(tmp_path, "faq.csv")  # the same data folder, a later run
     assert _departments(data)["faq:F2"] == ["水道課"]

@@ -6,6 +6,7 @@ texts carry each group's words, so the keywords are known too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from kb.settings import Settings
 from kb.store import EmbeddingCache, Store
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
+from kb.trainer.service import Trainer
 from kb.types import Department, Document
 from tests.conftest import fill_store
 
@@ -109,3 +111,11 @@ def make_data_dir(data_dir: Path, tokenizer: MeCabTokenizer) -> Settings:
     cache.close()
     store.close()
     return settings
+
+
+@pytest.fixture
+def trainer(tmp_path: Path, tokenizer: MeCabTokenizer) -> Iterator[Trainer]:
+    """A data directory over the sample corpus with a built index and its embedding cache."""
+    t = Trainer(make_data_dir(tmp_path, tokenizer), tokenizer)
+    yield t
+    t.close()

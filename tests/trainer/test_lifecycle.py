@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -25,18 +24,9 @@ from kb.trainer.lifecycle import FaqEdit, approvals_after, faq_document
 from kb.trainer.service import Trainer
 from kb.types import Document, Filters
 from tests.conftest import fill_store
-from tests.trainer.conftest import make_data_dir
 
 PUBLIC = Filters(kinds=("faq",), published_only=True)
 EMBEDDER = FakeEmbedder(64)
-
-
-@pytest.fixture
-def trainer(tmp_path: Path, tokenizer: MeCabTokenizer) -> Iterator[Trainer]:
-    """A data directory over the sample corpus with a built index and its embedding cache."""
-    t = Trainer(make_data_dir(tmp_path, tokenizer), tokenizer)
-    yield t
-    t.close()
 
 
 def searcher_of(t: Trainer) -> Searcher:

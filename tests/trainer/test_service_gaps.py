@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from kb.store import FeedbackRecord, QueryLogRecord
-from kb.text.mecab import MeCabTokenizer
 from kb.trainer import gaps as gaps_module
 from kb.trainer import service
 from kb.trainer.service import Trainer
-from tests.trainer.conftest import make_data_dir
-
-
-@pytest.fixture
-def trainer(tmp_path: Path, tokenizer: MeCabTokenizer) -> Iterator[Trainer]:
-    t = Trainer(make_data_dir(tmp_path, tokenizer), tokenizer)
-    yield t
-    t.close()
 
 
 def _search(query: str) -> QueryLogRecord:

@@ -26,8 +26,8 @@ from kb.api.metrics import count_search
 from kb.api.querylog import get_trainer, log_search
 from kb.api.ratelimit import (
     Busy,
-    RateLimiter,
     SearchGate,
+    limit_key,
     priced,
     public_search_cost,
     rate_limited,
@@ -175,14 +175,8 @@ def faq_feedback(
     All clients together record at most ``public_feedback_per_minute`` (503 beyond it): the
     per-address limit alone lets many addresses fill the feedback log.
     """
-    budget: RateLimiter = request.app.state.feedback_budget
-    wait = budget.hit("all")
-    if wait > 0:
-        raise HTTPException(
-            status_code=503,
-            detail="feedback is busy; please retry later",
-            headers={"Retry-After": RateLimiter.retry_after(wait)},
-        )
+    busy = "feedback is busy; please retry later"
+    limit_key(request.app.state.feedback_budget, "all", status=503, detail=busy)
     if not suggester_for(searcher).is_public(body.faq_id):
         raise HTTPException(status_code=404, detail=f"no published FAQ {body.faq_id!r}")
     doc_id = DocId.of("faq", body.faq_id)

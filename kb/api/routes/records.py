@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kb.api.auth import Principal
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
-from kb.api.ratelimit import CLOSES_PER_MINUTE, RateLimiter
+from kb.api.ratelimit import CLOSES_PER_MINUTE, limit_key
 from kb.api.schemas import ErrorOut
 from kb.api.schemas_desk import (
     ClosedOut,
@@ -254,14 +254,9 @@ async def close_record(
     service = state.service
     if service is None:
         raise HTTPException(status_code=503, detail="the search service is not loaded yet")
-    limiter: RateLimiter = request.app.state.close_limiter
-    wait = limiter.hit(principal.name)
-    if wait > 0:  # CLOSES_PER_MINUTE: each close holds the writer lock for a build
-        raise HTTPException(
-            status_code=429,
-            detail=msg("desk.closing_too_fast", per_minute=int(CLOSES_PER_MINUTE)),
-            headers={"Retry-After": RateLimiter.retry_after(wait)},
-        )
+    # CLOSES_PER_MINUTE: each close holds the writer lock for a build.
+    too_fast = msg("desk.closing_too_fast", per_minute=int(CLOSES_PER_MINUTE))
+    limit_key(request.app.state.close_limiter, principal.name, status=429, detail=too_fast)
     desk = desk_of(request, searcher)
     draft = (body or RecordIn()).draft()
 

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StateDep, TrainerDep
 from kb.api.querylog import get_trainer
-from kb.api.ratelimit import FAQ_CHANGES_PER_MINUTE, RateLimiter
+from kb.api.ratelimit import FAQ_CHANGES_PER_MINUTE, limit_key
 from kb.api.routes.public import public_faq
 from kb.api.schemas import ContactOut, ErrorOut, PublicSearchOut
 from kb.api.schemas_trainer import (
@@ -261,14 +261,9 @@ async def _set_published(
     service = _service(state)
     trainer = _trainer(request)
     action = "republish" if published else "withdraw"
-    limiter: RateLimiter = request.app.state.faq_change_limiter
-    wait = limiter.hit(principal.name)
-    if wait > 0:  # FAQ_CHANGES_PER_MINUTE: each change builds the index under the writer lock
-        raise HTTPException(
-            status_code=429,
-            detail=msg("faq.changing_too_fast", per_minute=int(FAQ_CHANGES_PER_MINUTE)),
-            headers={"Retry-After": RateLimiter.retry_after(wait)},
-        )
+    # FAQ_CHANGES_PER_MINUTE: each change builds the index under the writer lock.
+    too_fast = msg("faq.changing_too_fast", per_minute=int(FAQ_CHANGES_PER_MINUTE))
+    limit_key(request.app.state.faq_change_limiter, principal.name, status=429, detail=too_fast)
 
     def change() -> FaqChange:
         with audited(
