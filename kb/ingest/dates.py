@@ -83,13 +83,13 @@ _WESTERN_KANJI_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*�
 _ERA = r"(令和|平成|昭和|大正|明治|[RHSTM])\s*\.?\s*(\d{1,2}|元)"
 _ERA_RE = re.compile(rf"{_ERA}{_SEP}(\d{{1,2}})\s*\3\s*(\d{{1,2}})", re.IGNORECASE)
 _ERA_KANJI_RE = re.compile(rf"{_ERA}\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日", re.IGNORECASE)
-# Spreadsheets write a date cell as "2024/4/1 0:00"; the time carries no meaning for a case.
 # A date and time with its zone, as newer systems export it (ISO 8601: Z or an offset).
 _ZONED_RE = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})"
 )
 _COMPACT_RE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _JST = dt.timezone(dt.timedelta(hours=9))
+# Spreadsheets write a date cell as "2024/4/1 0:00"; the time carries no meaning for a case.
 _TIME_SUFFIX_RE = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 # "2024年6月1日(土)", "令和6年6月1日（土曜日）": NFKC has made the brackets ASCII.
 _WEEKDAY_SUFFIX_RE = re.compile(r"\s*\(\s*[月火水木金土日](?:曜日?)?\s*\)$")
