@@ -368,7 +368,18 @@ def _hiragana_name(context: NameContext, h_start: int) -> tuple[int, int] | None
     # 孫のはると: the particle after the noun before is not part of the name (but はると at the
     # start of a line and にゃんこ are).
     noun_before = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "]）)")
-    if noun_before and len(run) >= 3 and run[0] in _PARTICLES and run[1] not in _SMALL_KANA:
+    # 長女はるとちゃん: right after a relation the run is the name, は included (cutting it would
+    # leave a letter of the name in the text; cutting a particle off only loses a word).
+    relation_before = run[:1] not in ("の", "が", "を", "へ") and any(
+        text.endswith(w, 0, start) for w in context.lists.person
+    )
+    if (
+        noun_before
+        and not relation_before
+        and len(run) >= 3
+        and run[0] in _PARTICLES
+        and run[1] not in _SMALL_KANA
+    ):
         start, run = start + 1, run[1:]
     if not 2 <= len(run) <= 6 or run[0] in "おご" or run in context.lists.not_name:
         return None

@@ -77,6 +77,7 @@ from kb.text.masking.profiles import (
 from kb.text.masking.records import (
     ACCOUNT_HOLDER_RE,
     BANK_RE,
+    GLUED_NOT_NAME_RE,
     HOUSEHOLD_MEMBER_RE,
     HOUSEHOLD_RE,
     RELATION_NAME_RE,
@@ -87,6 +88,9 @@ from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 
 _HALF_WIDTH_KANA_RE = re.compile("[\uff66-\uff9f]")
+# A lot number is written in digits; a "number" of kanji numerals after a town-like word is
+# the end of a given name (浩二, 健一).
+_KANJI_NUMERAL_RE = re.compile("[〇一二三四五六七八九十]")
 
 
 class Masker:
@@ -296,8 +300,11 @@ class Masker:
             if bare and not (
                 (BARE_TOWN_RE.search(place) or (len(bare) >= 2 and CITY_DISTRICT_RE.search(place)))
                 and not REFERENCE_AFTER_RE.match(m.string, m.end())
+                and not _KANJI_NUMERAL_RE.search(text, *folded.span(*m.span("bare")))
             ):
-                return []  # 真壁町飯塚911 and 大字山田123, but not 第3回 or 令和6年度
+                # 真壁町飯塚911 and 大字山田123, but not 第3回 or 令和6年度, nor a given name
+                # ending in a kanji numeral after a surname with 村 (中村浩二, folded 中村浩2).
+                return []
             if m.group(0).endswith("丁目") and CHOME_LANDMARK_RE.match(m.string, m.end()):
                 return []  # 本町三丁目交差点付近: a place to meet, not where someone lives
             keep = ADDRESS_KEEP_RE.match(place)
@@ -315,6 +322,7 @@ class Masker:
             return [(start, m.end("value"), ADDRESS)]
 
         text = self._replace(text, POSTAL_RE, postal)
+        folded = fold(text)  # the view ADDRESS_RE runs on (cached)
         text = self._replace(text, ADDRESS_RE, block)
         text = self._replace(text, ROOM_RE, postal)
         return self._replace(text, ADDRESS_LABEL_RE, labelled)
@@ -355,7 +363,9 @@ class Masker:
         household list."""
 
         def named(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            group = next(g for g in ("named", "held", "spaced") if m.groupdict().get(g))
+            group = next(g for g in ("named", "held", "spaced", "glued") if m.groupdict().get(g))
+            if group == "glued" and GLUED_NOT_NAME_RE.fullmatch(m.group(group)):
+                return []
             return [(m.start(group), m.end(group), NAME)]
 
         def members(m: re.Match[str]) -> list[tuple[int, int, str]]:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
+from kb.text.masking.glued import TITLE_ENDS as _TITLE_ENDS
+from kb.text.masking.glued import glued_given_end
 from kb.text.masking.hangul import HANGUL_NAME_RE, hangul_name_spans
 from kb.text.masking.kana import (
     aged_name_spans,
@@ -57,6 +59,8 @@ _TITLE_HEADS = frozenset(
         *("様", "氏", "一家", "家族", "宅", "方"),
     ]
 )
+# Words after a tagged surname that are never its given name: titles, places, offices.
+_NOT_GIVEN = _PLACE_SUFFIXES | _TITLE_HEADS
 # Professional titles that MeCab cuts into several words (弁護|士, 看護|師, 社会|福祉|士):
 # matched on the text after the name.
 _TITLE_WORDS = (
@@ -198,9 +202,36 @@ def _is_name_token(context: NameContext, i: int) -> bool:
         # 木村蒼空さん (蒼空, "blue sky"), 飯嶋トメさん. Roles and relations are not_name above;
         # a longer katakana word is a shop's (丸山ストアさん).
         return True
+    if _surname_read_as_word(context, i):
+        return True
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
+
+
+_FORMAL_HONORIFICS = frozenset({"様", "さま", "殿"})
+_WORD_BEFORE_SAMA_ENDS = frozenset(
+    "長員任師士官事生者家君先主方手族人子上御様客院校園館所局署課部係室社会店屋市町村区"
+)
+"""Last characters of the words before 様 that are roles, customers or offices (利用者様,
+取引先様, 施主様, 先方様, ご家族様, 母上様, 病院様), not surnames."""
+
+
+def _surname_read_as_word(context: NameContext, i: int) -> bool:
+    """Whether word ``i``, a common noun of two or three kanji before 様, さま or 殿 on its own
+    (no prefix, no kanji before it), is a rare surname the dictionary reads as a word: 纐纈様
+    (tie-dye), 薬袋様 (a medicine bag), 四十物様. Roles and customers before 様 end like
+    :data:`_WORD_BEFORE_SAMA_ENDS` or are words of the lists (checked before)."""
+    word, start = context.words[i], context.starts[i]
+    return (
+        (word.pos2, word.pos3) == ("普通名詞", "一般")
+        and context.words[i + 1].surface in _FORMAL_HONORIFICS
+        and 2 <= len(word.surface) <= 3
+        and all(is_kanji(c) for c in word.surface)
+        and word.surface[-1] not in _WORD_BEFORE_SAMA_ENDS
+        and (i == 0 or context.words[i - 1].pos1 != "接頭辞")
+        and not (start > 0 and is_kanji(context.text[start - 1]))
+    )
 
 
 def _mixed_given_name(context: NameContext, i: int) -> bool:
@@ -264,8 +295,14 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         )
         place = place or compound
         if not place and (honored or not honorific_only):
+            glued_end = None if honored else glued_given_end(context, i, j, _NOT_GIVEN)
             if honored:
                 spans.append((surname_start(context, i), context.end(j)))
+            elif glued_end is not None:
+                # 劉建国（中国籍）, 夫蛭子権三郎。: the kanji glued after the surname are its
+                # given name (kb.text.masking.glued).
+                start = surname_before(context, i)
+                spans.append((context.starts[i] if start is None else start, glued_end))
             elif _plausible_bare_name(context, i, j):
                 # 相談_四十物恵美.docx: the surname the dictionary reads as a word goes too.
                 start = surname_before(context, i)
@@ -290,8 +327,6 @@ _SPACED_KANJI_NAME_RE = re.compile(
     "(?<![\u4e00-\u9fff々])[\u4e00-\u9fff]{1,2}[ \u3000][\u4e00-\u9fff]{1,2}"
     "(?![\u4e00-\u9fff々])(?=[ \u3000]?(?:[（(、。,]|[のはがをにとも]|$|さん|様|氏|殿))"
 )
-_TITLE_ENDS = frozenset("長員任師士官事生者家君")
-"""Last characters of a title after a surname (課長, 職員, 主任, 医師, 先生, 担当者)."""
 _SHOP_WORDS = frozenset({"ビル", "ラボ", "ジム", "バー", "ホーム", "ママ", "パパ"})
 """Katakana words of two characters after a surname that are a place or a role, not a name."""
 _HONORIFIC_NEXT_RE = re.compile("[ \u3000]?(?:さん|様|さま|氏|殿)")

@@ -379,14 +379,18 @@ FORMAT_CHAR_RE = re.compile(
     "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
     "\ufff9-\ufffb\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
     "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u3164\ufe00-\ufe0f\uffa0"
-    "\U000e0100-\U000e01ef]"
+    "\U000e0100-\U000e01ef"
+    # Combining marks (not the kana voicing marks U+3099/309A): 0\u0301 9 0 shows as a digit.
+    "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 )
 """Invisible characters that a text may carry between the characters of a number or a name;
 the folded view drops them. The format characters (Unicode category Cf: zero-width space and
 joiners, word joiner, soft hyphen, byte order mark, direction marks and isolates, tag
 characters), and marks and letters that show as nothing: the combining grapheme joiner,
 variation selectors (a kanji's IVS too: the name without it is the name), the Mongolian
-free variation selectors, the Hangul fillers and Khmer's inherent vowels."""
+free variation selectors, the Hangul fillers and Khmer's inherent vowels, and the combining
+marks, which show on the character before them (a zero with an acute accent is still a zero;
+Nguyễn written decomposed is read as Nguyen)."""
 
 
 class _FoldTable(dict[int, str]):

@@ -39,14 +39,19 @@ _HONORIFIC = r"(?:くん|ちゃん|さん|さま|様|君|氏)?"
 """Left outside the name (孫のはるとくん(4歳): the name is はると)."""
 # A relative's name between the relation and what records write after a person: a date of
 # birth, an age, an address or a maiden name in brackets (父 岡田あかり([生年月日]生), 元妻
-# 飯嶋 蒼空(桜川市[住所]在住), 母 岡田 キヨ(旧姓 [氏名]), 母の心愛(80歳)). After の only an age or a
-# date of birth counts: 父の実家([住所]) is a house.
+# 飯嶋 蒼空(桜川市[住所]在住), 母 岡田 キヨ(旧姓 [氏名]), 母の心愛(80歳), 次男湊(8歳)). After の or
+# glued only an age or a date of birth counts: 父の実家([住所]) is a house.
 RELATION_NAME_RE = re.compile(
     rf"(?<![\u4e00-\u9fff\u3005]){_RELATION}"
     rf"(?: (?P<spaced>{_NAME_PART}(?: {_NAME_PART})?){_HONORIFIC}"
     r"(?=\((?:\[生年月日\]|[^()]{0,10}\[住所\]|旧姓|[0-9]{1,3}歳))"
-    rf"|の(?P<named>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・])))"
+    rf"|の(?P<named>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・]))"
+    # Glued to the relation (次男湊(8歳), 長女さくら([生年月日]生)): see GLUED_NOT_NAME_RE.
+    rf"|(?P<glued>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・])))"
 )
+GLUED_NOT_NAME_RE = re.compile(_RELATION + r"|.*[生児]")
+"""What a relation is glued to that is not a name: another relation (祖父母(70歳)), a pupil
+(長男小学生(8歳))."""
 
 # A household listed after its label, each member with an age or a school year in brackets
 # (世帯:大和田 そうた(小3)、タカシ(3)); a relation in the same place is kept (妻(45歳)).

@@ -1,8 +1,9 @@
-"""Given names after a relation and の that MeCab reads as common words (母の和子は).
+"""Given names after a relation (and の) that MeCab reads as common words (母の和子は, 次女みどり).
 
 A rule of :func:`kb.text.masking.names.person_name_spans` with a trigger of its own: a person
-noun of ``masking_words.tsv`` and の before kanji or hiragana. The word is a name when UniDic
-reads it as one before さん, where it reads 年金, おむつ and 学校 as the common nouns they are.
+noun of ``masking_words.tsv``, with or without の, before kanji or kana. The word is a name
+when UniDic reads it as one before さん, where it reads 年金, おむつ and 学校 as the common nouns
+they are.
 """
 
 from __future__ import annotations
@@ -15,34 +16,40 @@ from kb.text.masking.words import masking_words
 
 
 def has_relation_name(text: str) -> bool:
-    """Whether ``text`` has a person noun and の before kanji or hiragana (the cheap test)."""
+    """Whether ``text`` has a person noun (and の) before kanji or kana (the cheap test)."""
     return bool(_relation_name_re().search(text))
 
 
 @lru_cache(maxsize=1)
 def _relation_name_re() -> re.Pattern[str]:
-    """A person noun and の before kanji or hiragana: where a record may name a relative
-    (母の和子は, 長女のさくらが)."""
+    """A person noun, with or without の, before kanji or kana: where a record may name a
+    relative (母の和子は, 長女のさくらが, 次女みどりが, 母ハナが)."""
     person = masking_words().person
     words = "|".join(re.escape(w) for w in sorted(person, key=len, reverse=True))
-    return re.compile(rf"(?:{words})の(?=[\u4e00-\u9fff々\u3041-\u3096])")
+    return re.compile(
+        rf"(?:{words})(?:の|[ \u3000])?(?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa])"
+    )
 
 
 _KANJI_NAME_RE = re.compile("[\u4e00-\u9fff々]{2,3}")
-_HIRAGANA_NAME_RE = re.compile("[\u3041-\u3096]{2,4}")
-_AFTER_RELATION_NAME_RE = re.compile("[はがをともにへ、。\uff0c\uff0e,（(]|から|より|$")
+_KANA_NAME_RE = re.compile("[\u3041-\u3096]{2,4}|[\u30a1-\u30fa\u30fc]{2,4}")
+_AFTER_RELATION_NAME_RE = re.compile(
+    "[ \u3000]?(?:[はがをともにへ、。\uff0c\uff0e,（(]|から|より|$)"
+)
 
 
 def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
-    """Given names MeCab reads as common words after a relation and の (母の和子は: 和子 as a
-    word; 長女のさくらが: さくら as 桜).
+    """Given names MeCab reads as common words after a relation, with or without の (母の和子は:
+    和子 as a word; 長女のさくらが, 次女みどりが: さくら as 桜, みどり as 緑).
 
-    The word must be one morpheme of two or three kanji or two to four hiragana, before a
+    The word must be one morpheme of two or three kanji (妻 和子 から) or two to four hiragana
+    or katakana (母ハナが), before a
     particle or a stop; a plain common noun (not a formal noun such as ため, とき, 所, which
     MeCab tags 副詞可能, nor a verbal noun such as 介護); and one that UniDic reads as a given
     name before an honorific: 和子さん, さくらさん and ゆうきさん are names there, while 年金さん,
     おむつさん and 学校さん stay common nouns. A name the dictionary does not know as one
-    (あかり, つばさ) is missed.
+    (あかり, つばさ) is missed, and so is a one-kanji name (夫の勇は): 金, 税, 方 and 愛 read as
+    names before さん too.
     """
     spans: list[tuple[int, int]] = []
     index = {start: k for k, start in enumerate(context.starts)}
@@ -54,9 +61,7 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
         start, end = context.starts[k], context.end(k)
         if (
             (word.pos1, word.pos2, word.pos3) != ("名詞", "普通名詞", "一般")
-            or not (
-                _KANJI_NAME_RE.fullmatch(word.surface) or _HIRAGANA_NAME_RE.fullmatch(word.surface)
-            )
+            or not (_KANJI_NAME_RE.fullmatch(word.surface) or _KANA_NAME_RE.fullmatch(word.surface))
             or not _AFTER_RELATION_NAME_RE.match(context.text, end)
         ):
             continue
