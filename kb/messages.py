@@ -159,7 +159,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "columns.problems": (
         "列の見出しに {count} 件の問題があり、このファイルは取り込んでいません:\n{problems}\n"
         "{kind} で使える列名: {accepted}\n"
-        "市の独自の見出しは対応表で指定できます（kb ingest --columns 対応表.toml、"
+        "独自の見出しは対応表で指定できます（kb ingest --columns 対応表.toml、"
         "KB_COLUMNS_FILE）",
         "{count} problem(s) with the column headers; the file was not stored:\n{problems}\n"
         "columns accepted for {kind}: {accepted}\n"
@@ -210,8 +210,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "cannot read the column mapping: {problem}",
     ),
     "mapping.toml": (
-        "対応表が TOML として正しくありません: {problem}",
-        "the column mapping is not valid TOML: {problem}",
+        '対応表のこの行を読めません。1 行に 1 つ、見出し = "項目名" の形で書いてください'
+        '（例: 受付番号 = "id"。値は "" で囲みます）。TOML の解析結果: {problem}',
+        'this line of the column mapping cannot be read; write one header = "field" a line'
+        ' (受付番号 = "id"; the value in double quotes). TOML parser: {problem}',
     ),
     "mapping.section": (
         "不明な項目です。使えるのは [faq] [case] [department] [channel] と sheet です",
@@ -363,6 +365,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "only sheet '{sheet}' was read; the rows of the other sheets ({sheets}) were not "
         "stored. Choose the sheet with --sheet",
     ),
+    "xlsx.hidden_rows": (
+        "シート「{sheet}」の非表示の行（{lines} 行目）は取り込んでいません。"
+        "取り込むときは Excel で行を再表示してから保存してください",
+        "the hidden rows of sheet '{sheet}' (rows {lines}) were not stored; unhide them in "
+        "Excel and save to store them",
+    ),
+    "xlsx.hidden_more": ("{lines} ほか {count} 行", "{lines} and {count} more"),
     "xlsx.sheets_hint": (
         "（シート「{sheet}」を読みました。このブックのシート: {sheets}。別のシートは --sheet "
         "で指定できます）",

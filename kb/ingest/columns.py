@@ -98,7 +98,13 @@ def load_mapping(path: Path) -> ColumnMapping:
     try:
         data = tomllib.loads(_quote_japanese_keys(text))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(source, msg("mapping.toml", problem=str(exc))) from None
+        # tomllib's message is English and says "at line N, column M": the line goes where kb's
+        # messages put it (file:line), the hint in Japanese says how a line is written.
+        at = _TOML_AT_RE.search(str(exc))
+        problem = _TOML_AT_RE.sub("", str(exc)).strip()
+        raise InputError(
+            source, msg("mapping.toml", problem=problem), line=int(at[1]) if at else 0
+        ) from None
     columns: dict[str, dict[str, str]] = {}
     channels: dict[str, str] = {}
     sheet = ""
@@ -154,18 +160,21 @@ def _channel(source: str, target: str, where: tuple[int, str]) -> str:
 
 # A key outside quotes, as far as its "=": TOML 1.0 allows only ASCII in such (bare) keys.
 _BARE_KEY_RE = re.compile(r"^([ \t]*)([^\s\"'\[#=][^=\"'#\n]*?)([ \t]*=)", re.MULTILINE)
+_TOML_BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
+_TOML_AT_RE = re.compile(r"\s*\(at line ([0-9]+), column [0-9]+\)")
 
 
 def _quote_japanese_keys(text: str) -> str:
     """``受付番号 = "id"`` as TOML 1.0 reads it: ``"受付番号" = "id"``.
 
     City staff write headers as they are; TOML 1.0 (:mod:`tomllib`) wants keys other than
-    ASCII letters, digits, ``_`` and ``-`` quoted. Line numbers do not change.
+    ASCII letters, digits, ``_`` and ``-`` quoted (``No.`` would be a dotted key). Line numbers
+    do not change.
     """
 
     def quote(match: re.Match[str]) -> str:
         key = match[2]
-        if key.isascii():
+        if _TOML_BARE_KEY_RE.fullmatch(key):
             return match[0]
         escaped = key.replace("\\", "\\\\").replace('"', '\\"')
         return f'{match[1]}"{escaped}"{match[3]}'

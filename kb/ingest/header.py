@@ -14,8 +14,16 @@ from dataclasses import dataclass
 from itertools import chain, islice
 
 from kb.errors import InputError, SchemaError
-from kb.ingest.columns import ColumnMap, ColumnMapping, detect_kind, map_columns
+from kb.ingest.columns import (
+    NOT_STORED,
+    ColumnMap,
+    ColumnMapping,
+    detect_kind,
+    map_columns,
+    resolve,
+)
 from kb.ingest.rows import TableRow
+from kb.ingest.schema import TABULAR_KINDS
 from kb.messages import msg
 from kb.types import DocKind, RowError
 
@@ -78,25 +86,48 @@ def find_header(
     except SchemaError as first_problem:
         # Lines of an export's own above the header (出力日：…,出力者：…): the header may be
         # one of the next few rows. Refused as before when none of them is one.
-        later = _later_header(iterator, kind, source, mapping)
+        later = _later_header(iterator, kind, source, mapping, _known(cells, kind, mapping))
         if later is None:
             raise first_problem from None
+        if isinstance(later, SchemaError):
+            # A later row names more of the kind's columns than this one (a title line
+            # 「令和6年10月1日現在 | 総務課作成」 above the header): its problem is the one to fix.
+            raise later from None
         return Header(later.line, later.columns, [line, *later.skipped], later.rest)
 
 
 def _later_header(
-    rows: Iterator[TableRow], kind: DocKind | None, source: str, mapping: ColumnMapping
-) -> Header | None:
-    """The first of the next :data:`PREAMBLE_ROWS` rows whose cells are a header, or ``None``
-    (the rows read are then lost, which does not matter: the file is refused)."""
+    rows: Iterator[TableRow],
+    kind: DocKind | None,
+    source: str,
+    mapping: ColumnMapping,
+    known: int,
+) -> Header | SchemaError | None:
+    """The first of the next :data:`PREAMBLE_ROWS` rows whose cells are a header; else the
+    problem of the row that names the most known columns, more than ``known`` (the first
+    row's) and at least two; else ``None``. The rows read are then lost, which does not
+    matter: the file is refused."""
     seen: list[TableRow] = list(islice(rows, PREAMBLE_ROWS))
+    best: tuple[int, SchemaError] | None = None
     for k, (line, cells) in enumerate(seen):
         if isinstance(cells, RowError) or sum(1 for c in cells if c.strip()) < 2:
             continue
         try:
             found = kind or detect_kind(cells, source, line, mapping)
             columns = map_columns(cells, found, source, line, mapping)
-        except SchemaError:
+        except SchemaError as problem:
+            score = _known(cells, kind, mapping)
+            if score >= 2 and score > known and (best is None or score > best[0]):
+                best = (score, problem)
             continue
         return Header(line, columns, [n for n, _ in seen[:k]], chain(seen[k + 1 :], rows))
-    return None
+    return None if best is None else best[1]
+
+
+def _known(cells: list[str], kind: DocKind | None, mapping: ColumnMapping) -> int:
+    """How many of ``cells`` name a stored column of ``kind`` (of the best kind if ``None``)."""
+    kinds = (kind,) if kind else TABULAR_KINDS
+    return max(
+        sum(1 for cell in cells if resolve(k, cell, mapping) not in (None, NOT_STORED))
+        for k in kinds
+    )

@@ -91,13 +91,23 @@ SPECS: dict[DocKind, KindSpec] = {
         "faq",
         (
             FieldSpec(
-                "id", ("ID", "番号", "FAQ番号", "記事ID", "記事番号", "質問番号"), required=True
+                "id",
+                ("ID", "番号", "FAQ番号", "記事ID", "記事番号", "質問番号", "No", "No."),
+                required=True,
             ),
             FieldSpec("question", ("質問", "問い"), required=True),
             FieldSpec("answer", ("回答", "答え"), required=True, body=True),
-            FieldSpec("department", ("departments", "担当課", "担当", "担当部署"), multi=True),
+            FieldSpec(
+                "department",
+                # 問い合わせ先 of a public FAQ is the office to ask (住民課 住民係 TEL …).
+                ("departments", "担当課", "担当", "担当部署", "問い合わせ先", "問合せ先"),
+                multi=True,
+            ),
             FieldSpec("category", ("分類", "カテゴリ", "カテゴリー")),
-            FieldSpec("published", ("公開", "公開フラグ", "公開状態", "公開区分", "掲載状態")),
+            FieldSpec(
+                "published",
+                ("公開", "公開フラグ", "公開状態", "公開区分", "掲載状態", "掲載", "掲載区分"),
+            ),
             FieldSpec("url", ("URL", "リンク")),
             # The FAQ lifecycle's fields (kb.trainer.lifecycle); 所管課 stands in for 担当課
             # when a file has no department column.
@@ -110,7 +120,9 @@ SPECS: dict[DocKind, KindSpec] = {
         "case",
         (
             FieldSpec(
-                "id", ("ID", "番号", "相談番号", "case_id", "受付番号", "整理番号"), required=True
+                "id",
+                ("ID", "番号", "相談番号", "case_id", "受付番号", "整理番号", "No", "No."),
+                required=True,
             ),
             FieldSpec(
                 "date", ("日付", "相談日", "受付日", "相談年月日", "受付年月日"), required=True
@@ -143,7 +155,11 @@ SPECS: dict[DocKind, KindSpec] = {
 }
 
 NOT_STORED_COLUMNS: Mapping[DocKind, tuple[str, ...]] = {
-    "faq": ("登録日", "作成日", "更新者", "登録者", "作成者", "電話番号", "電話", "内線", "FAX"),
+    "faq": (
+        *("登録日", "作成日", "更新者", "登録者", "作成者", "電話番号", "電話", "内線", "FAX"),
+        # A FAQ list's own notes (掲載の経緯, 次回見直し): internal, never published.
+        *("備考", "メモ", "作成担当者"),
+    ),
     "case": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者", "入力者"),
     "department": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者"),
 }

@@ -50,6 +50,8 @@ class Sheet:
     """The workbook counts days from 1904 (old Mac Excel) instead of 1900."""
     rows: tuple[TableRow, ...]
     """The non-blank rows with their row numbers, all as wide as the widest."""
+    hidden: tuple[int, ...] = ()
+    """The non-blank rows hidden in Excel (非表示), not in :attr:`rows`."""
 
 
 def read_xlsx(
@@ -97,6 +99,12 @@ def read_xlsx(
             raise
         hint = msg("xlsx.sheets_hint", sheet=sheet.name, sheets=", ".join(sheet.names))
         raise SchemaError(exc.source, f"{exc.message}\n{hint}", exc.line, exc.field) from None
+    if sheet.hidden:
+        shown = ", ".join(str(n) for n in sheet.hidden[:10])
+        more = len(sheet.hidden) - 10
+        lines = shown if more <= 0 else msg("xlsx.hidden_more", lines=shown, count=more)
+        note = RowError(source, 0, "", msg("xlsx.hidden_rows", sheet=sheet.name, lines=lines))
+        result = replace(result, warnings=(note, *result.warnings))
     if sheet.unread and not mapping.sheet:
         # Rows on the other sheets are not stored: say so, or they are lost without a word.
         others = "、".join(sheet.unread)
@@ -144,6 +152,11 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         )
         date1904 = book.epoch.year == 1904
         rows = _rows(chosen, name=name, source=source, max_cells=limits.max_sheet_cells)
+        # A row hidden in Excel is most often one withdrawn or kept for reference (an old
+        # answer, a campaign that ended): it must not be published as if it were current.
+        hidden_numbers = _hidden_rows(chosen)
+        hidden = tuple(number for number, _ in rows if number in hidden_numbers)
+        rows = [row for row in rows if row[0] not in hidden_numbers]
     except InputError:
         raise
     except Exception as exc:  # a damaged sheet part: a file error, not a crash
@@ -151,7 +164,14 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         raise InputError(source, msg("xlsx.unreadable", problem=problem)) from None
     finally:
         book.close()
-    return Sheet(name=name, names=names, unread=unread, date1904=date1904, rows=tuple(rows))
+    return Sheet(
+        name=name,
+        names=names,
+        unread=unread,
+        date1904=date1904,
+        rows=tuple(rows),
+        hidden=hidden,
+    )
 
 
 def _choose(
@@ -238,7 +258,7 @@ def _fill_merged_down(
     data_tag = f"{{{SHEET_MAIN_NS}}}sheetData"
     merges: list[tuple[int, int, int]] = []  # (column, first row, last row), 1-based
     data = None
-    if not _has_merges(ws):
+    if not _xml_has(ws, b"mergeCell "):
         return
     with ws._get_source() as xml:  # the sheet's part of the archive, as openpyxl opens it
         for event, element in iterparse(xml, events=("start", "end")):
@@ -284,14 +304,35 @@ def _fill_merged_down(
             k += 1
 
 
-def _has_merges(ws: Any) -> bool:
-    """Whether the sheet's XML has a merged cell: a byte scan, far cheaper than parsing it."""
+def _hidden_rows(ws: Any) -> frozenset[int]:
+    """The numbers of the rows hidden in Excel, read from the sheet's XML (``<row r="12"
+    hidden="1">``; a read-only sheet of openpyxl does not give them)."""
+    from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
+    from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
+
+    if not _xml_has(ws, b' hidden="'):
+        return frozenset()
+    row_tag = f"{{{SHEET_MAIN_NS}}}row"
+    hidden: set[int] = set()
+    with ws._get_source() as xml:
+        for _, element in iterparse(xml, events=("end",)):
+            if element.tag != row_tag:
+                continue
+            if element.get("hidden") in ("1", "true") and (element.get("r") or "").isdigit():
+                hidden.add(int(element.get("r")))
+            element.clear()  # the row's cells were read by _rows: keep none of them here
+    return frozenset(hidden)
+
+
+def _xml_has(ws: Any, needle: bytes) -> bool:
+    """Whether the sheet's XML holds ``needle`` (a merged cell, a hidden row): a byte scan,
+    far cheaper than parsing it."""
     tail = b""
     with ws._get_source() as xml:
         while chunk := xml.read(1 << 20):
-            if b"mergeCell " in tail + chunk:
+            if needle in tail + chunk:
                 return True
-            tail = chunk[-16:]
+            tail = chunk[-len(needle) :]
     return False
 
 

@@ -32,7 +32,7 @@ def test_every_column_problem_is_reported_in_one_pass() -> None:
         "・不明な列「カテゴリ名」（3 列目）。もしかして「カテゴリ」?",
         "・列「担当課」と「担当部署」がどちらも departments を表しています",
         "・不明な列「メモ」（7 列目）",
-        "・必須の列 id（ID、番号、相談番号、case_id、受付番号、整理番号）がありません",
+        "・必須の列 id（ID、番号、相談番号、case_id、受付番号、整理番号、No、No.）がありません",
         "・必須の列 resolution（対応、対応内容、対応結果、解決）がありません",
     ]
     # ...and the names that are accepted, each field with its aliases.
@@ -218,9 +218,12 @@ def test_mistakes_in_the_mapping_name_file_line_and_key(
 
 
 def test_a_mapping_that_is_not_toml_or_not_there(tmp_path: Path) -> None:
-    path = _mapping(tmp_path, '[case\n受付番号 = "id"\n')
-    with language("ja"), pytest.raises(InputError, match="TOML として正しくありません"):
+    path = _mapping(tmp_path, '[case]\n受付番号 = "id"\n対応経過 = resolution\n')
+    with language("ja"), pytest.raises(InputError, match="対応表のこの行を読めません") as info:
         load_mapping(path)
+    # The line is where kb's messages put it; tomllib's English "(at line …)" is not repeated.
+    assert info.value.line == 3
+    assert "at line" not in info.value.message
     with language("en"), pytest.raises(InputError, match="cannot read the column mapping"):
         load_mapping(tmp_path / "missing.toml")
 
@@ -229,3 +232,10 @@ def test_a_title_line_above_the_header_is_skipped() -> None:
     text = "相談記録一覧（令和6年度）,,,\n\nid,date,summary,resolution\nC1,R6.6.1,s,r\n"
     result = parse_csv(text, source="c.csv")
     assert [d.source for d in result.documents] == ["c.csv:4"]
+
+
+def test_a_header_with_a_dot_or_a_space_needs_no_quotes(tmp_path: Path) -> None:
+    # "No." unquoted is a dotted key in TOML; staff write headers as the file has them.
+    path = _mapping(tmp_path, '[faq]\nNo. = "id"\n問い合わせ 先 = "department"\nNo_2 = "-"\n')
+    mapping = load_mapping(path)
+    assert mapping.columns["faq"] == {"no.": "id", "問い合わせ 先": "department", "no_2": "-"}

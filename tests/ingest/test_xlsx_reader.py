@@ -184,6 +184,34 @@ def test_a_category_merged_down_its_block_reaches_every_row(tmp_path: Path) -> N
     ]
 
 
+def test_hidden_rows_are_not_stored_and_are_named(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["番号", "カテゴリ", "質問", "回答"],
+        ["F1", "健康", "健診", "毎年6月です。"],
+        ["F2", None, "コロナワクチン集団接種", "終了しました（旧）。"],  # hidden: withdrawn
+        ["F3", None, "予防接種", "保健センターです。"],
+        [],
+        ["F4", "税", "給付金", "令和2年の給付金です。"],  # hidden too
+    ]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    book = openpyxl.load_workbook(path)
+    sheet = book["FAQ"]
+    sheet.merge_cells("B2:B4")  # the hidden row sits inside a merged category block
+    sheet.row_dimensions[3].hidden = True
+    sheet.row_dimensions[6].hidden = True
+    sheet.row_dimensions[5].hidden = True  # a blank hidden row is not worth a word
+    book.save(path)
+    with language("ja"):
+        result = read_xlsx(path)
+    assert result.errors == ()
+    assert [(d.doc_id, d.category) for d in result.documents] == [
+        ("faq:F1", "健康"),
+        ("faq:F3", "健康"),
+    ]
+    (note,) = [w for w in result.warnings if "非表示" in w.message]
+    assert "3, 6 行目" in note.message
+
+
 def test_a_cell_past_the_header_is_a_row_error(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["id", "question", "answer"],
