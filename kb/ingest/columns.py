@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from kb.errors import InputError, SchemaError
 from kb.ingest.schema import NOT_STORED_COLUMNS, SPECS, TABULAR_KINDS, KindSpec, header_key
 from kb.messages import msg
+from kb.text.masking.table import personal_label
 from kb.types import CASE_CHANNELS, DocKind
 
 if TYPE_CHECKING:
@@ -241,12 +242,15 @@ def joined_field(name: str, values: Sequence[tuple[str, str]]) -> str:
 def joined(values: Sequence[tuple[str, str]]) -> str:
     """The cells of the columns that fill one field, ``(header, cell)`` in column order: the
     first column's cell as written, each later non-empty one on a line of its own after its
-    header."""
+    header. A first column of personal data (相談者, 氏名) keeps its header too: a name alone
+    at the top of a summary says nothing to staff, and the masking reads a name by its label
+    (【相談者】纐纈 源五郎) where it cannot by its words."""
     parts: list[str] = []
     for i, (header, cell) in enumerate(values):
         text = cell.strip()
         if text:
-            parts.append(f"\u3010{header}\u3011{text}" if i else text)
+            labelled = i or personal_label(header)
+            parts.append(f"\u3010{header}\u3011{text}" if labelled else text)
     return "\n".join(parts)
 
 

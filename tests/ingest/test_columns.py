@@ -169,6 +169,20 @@ def test_a_mapping_applies_to_jsonl_keys_too(tmp_path: Path) -> None:
     assert [d.doc_id for d in result.documents] == ["case:C2", "case:C1"]
 
 
+def test_a_first_column_of_personal_data_keeps_its_header(tmp_path: Path) -> None:
+    # 相談者 mapped first into the summary: stored as 【相談者】…, so that staff see what it is
+    # and the masking reads the name by its label (a rare surname has no other sign).
+    mapping = load_mapping(_mapping(tmp_path, '[case]\n相談者 = "summary"\n相談内容 = "summary"\n'))
+    headers = "相談番号,相談日,相談者,相談内容,対応内容\n"
+    rows = "C1,R6.6.1,纐纈 源五郎,介護の相談,包括に連絡\nC2,R6.6.2,,借金の相談,法テラス\n"
+    result = parse_csv(headers + rows, source="c.csv", mapping=mapping)
+    assert result.errors == ()
+    assert [d.title for d in result.documents] == [
+        "【相談者】纐纈 源五郎\n【相談内容】介護の相談",
+        "【相談内容】借金の相談",
+    ]
+
+
 def test_note_columns_the_mapping_names_for_one_text_field_are_joined(tmp_path: Path) -> None:
     # A case system exports 対応経過, 備考 and メモ: all three are the resolution, each later
     # one under its header; the masking then runs on the whole text as on any resolution.

@@ -31,7 +31,7 @@ from kb.text.mecab import MeCabTokenizer, Morpheme
 _SEPARATORS = "・＝=\u30a0\uff65 \u3000"  # also the double hyphen, half-width ・ and spaces
 # Bounded, and starting only where a katakana run starts, so that a long run is tried once.
 _KATAKANA_GROUP_RE = re.compile(
-    rf"(?<![ァ-ヺー])[ァ-ヺー]{{1,30}}(?:[{_SEPARATORS}][ァ-ヺー]{{1,30}}){{1,3}}(?![ァ-ヺー])"
+    rf"(?<![ァ-ヺー])[ァ-ヺー]{{1,30}}(?:[{_SEPARATORS}][ァ-ヺー]{{1,30}}){{1,5}}(?![ァ-ヺー])"
 )
 _SEPARATOR_RE = re.compile(rf"[{_SEPARATORS}]")
 _HONORIFIC_AFTER_RE = re.compile(r"[ \u3000]?(?:さん|様|さま|氏|くん|君|ちゃん|殿)")
@@ -310,14 +310,27 @@ def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tup
                 alone = context.tokenizer.morphemes(part)
                 if len(alone) == 1 and (is_person(alone[0]) or alone[0].unknown):
                     found = alone
-            if any(is_person(w) or w.unknown for w in found):
+            if any(is_person(w) or w.unknown for w in found) or _no_word(found):
                 names += 1
             place = place or any(w.pos3 == "地名" for w in found)
         if place and not honored:
             continue
-        if names >= 2 or (names and (honored or context.person_before(start))):
+        parts = len(_SEPARATOR_RE.split(match.group(0)))
+        if (
+            names >= 2
+            or (names and (honored or context.person_before(start)))
+            # Three parts or more, one of them a name: ラム・バハドゥル・タパ (a list of three
+            # common words, パン・コーヒー・ジュース, has no name in it).
+            or (names and parts >= 3 and not honorific_only)
+        ):
             spans.append((start, end))
     return spans
+
+
+def _no_word(found: list[Morpheme]) -> bool:
+    """Whether MeCab read a katakana part as no word: sounds it files as symbols (トゥ|イ, ティ),
+    as it reads a foreign name it does not know (ハロー|ワーク are words)."""
+    return bool(found) and all(w.pos1 == "記号" for w in found)
 
 
 def kana_honorific_spans(context: NameContext) -> list[tuple[int, int]]:

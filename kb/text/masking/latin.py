@@ -6,6 +6,9 @@ A run of one to four capitalised words (``Yamada``, ``YAMADA``) is a name when
   (``Mr. Brown``);
 * it has two words or more and follows a person noun (``申請者 YAMADA Taro``,
   ``氏名はNGUYEN THI LAN``, ``名義 SUZUKI HANAKO``);
+* it has two words or more in capitals, as a passport writes a name (``NGUYEN VAN NAM``; not
+  acronyms such as ``NHK BS``), or after a nationality (``ネパール人のBishnu Prasad Sharma``), or
+  before an English verb of a record (``Lee Minho came to ask``);
 * it has two words or more, each spelled like Japanese in Hepburn romaji and read by MeCab
   (in katakana, with the long vowels romaji leaves out) as a person's name: ``Taro Yamada``,
   ``YAMADA Taro``, but not ``Kosodate Shien`` (子育て支援) or ``Hello Work``.
@@ -63,6 +66,21 @@ _NAME_BEFORE_RE = re.compile(
     r"|(?:パスポート|旅券|在留カード)(?:上)?の?(?:氏名|名前|表記)?)\s?(?:は|:)?\s?"
     r"|(?:さん|様|さま|氏|くん|ちゃん|\[氏名\])\s?\(\s?)$"
 )
+# A nationality before the name (ネパール人のBishnu Prasad Sharma, ベトナム国籍 NGUYEN VAN NAM)
+# or an English verb of a record after it (Lee Minho came to ask, … Mamani from Peru).
+_NATIONALITY_BEFORE_RE = re.compile(
+    r"(?:[\u30a1-\u30fa\u30fc]{2,}|[\u4e00-\u9fff]{1,3})(?:人|国籍|籍)(?:の|で|、)?\s?$"
+)
+_ENGLISH_ACTION_RE = re.compile(
+    r" (?:came|comes|visited|called|asked|phoned|moved|lives|is from|from|and (?:his|her)\b)"
+)
+_CAPITAL_WORD_RE = re.compile(rf"[{_UP}]{{2,}}(?:['\-][{_UP}]+)?")
+_VOWEL_RE = re.compile("[AEIOUYÀ-ÆÈ-ÏÒ-ÖØ-Ýa-z\u0100-\u024f\u1e00-\u1eff]")
+_ACRONYMS = frozenset(
+    {"JR", "NHK", "ATM", "PTA", "LGBT", "LGBTQ", "JA", "OK", "NG", "CEO", "AI", "IT", "EAST"}
+    | {"WEST", "CITY", "CARD", "BANK", "PAY", "NET", "WEB", "APP", "SMS", "QR", "USB", "JAPAN"}
+)
+"""Words in capitals that are not a person's: with them a run in capitals is no name."""
 _NOT_NAME_WORDS = frozenset(
     {"LINE", "ID", "TEL", "FAX", "SNS", "NPO", "URL", "PC", "MAIL", "EMAIL", "E-MAIL", "DV"}
     | {"FACEBOOK", "INSTAGRAM", "TWITTER", "SKYPE", "WECHAT", "ZOOM", "GMAIL", "YAHOO"}
@@ -238,6 +256,9 @@ def latin_name_spans(
             )
             or _PERSON_ACTION_RE.match(text, end)
             or _PERSON_AFTER_RE.match(text, end)
+            or _NATIONALITY_BEFORE_RE.search(text, max(0, start - 12), start)
+            or _ENGLISH_ACTION_RE.match(text, end)
+            or _in_capitals(words)
             or japanese_name(tokenizer, words)
         ):
             spans.append((start, end))
@@ -245,6 +266,18 @@ def latin_name_spans(
         if all(to_katakana(w) for w in match.group(0).split()):
             spans.append(match.span())
     return sorted(spans)
+
+
+def _in_capitals(words: list[str]) -> bool:
+    """Whether every word is in capitals, two of them with a vowel, none an acronym or a
+    service: a name as a passport or a residence card writes it (NGUYEN VAN NAM, TRAN THI MAI,
+    DELA CRUZ), which a record copies; NHK BS, JR EAST and LINE ID are not."""
+    return (
+        all(_CAPITAL_WORD_RE.fullmatch(w) for w in words)
+        and sum(1 for w in words if _VOWEL_RE.search(w)) >= 2
+        and _ACRONYMS.isdisjoint(words)
+        and _NOT_NAME_WORDS.isdisjoint(words)
+    )
 
 
 def japanese_name(tokenizer: MeCabTokenizer, words: list[str]) -> bool:

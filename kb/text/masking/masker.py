@@ -25,6 +25,11 @@ from kb.text.masking.edits import (
     occurrences,
 )
 from kb.text.masking.kana import bracketed_reading, reading_before
+from kb.text.masking.labelled import (
+    labelled_name_re,
+    labelled_name_spans,
+    surname_before_mask_spans,
+)
 from kb.text.masking.names import person_name_spans
 from kb.text.masking.patterns import (
     ADDRESS_KEEP_RE,
@@ -80,8 +85,10 @@ from kb.text.masking.records import (
     GLUED_NOT_NAME_RE,
     HOUSEHOLD_MEMBER_RE,
     HOUSEHOLD_RE,
+    NAME_BEFORE_AGE_RE,
     RELATION_NAME_RE,
     RELATION_WORD_RE,
+    aged_name,
 )
 from kb.text.masking.table import column_edits
 from kb.text.mecab import MeCabTokenizer
@@ -91,6 +98,7 @@ _HALF_WIDTH_KANA_RE = re.compile("[\uff66-\uff9f]")
 # A lot number is written in digits; a "number" of kanji numerals after a town-like word is
 # the end of a given name (浩二, 健一).
 _KANJI_NUMERAL_RE = re.compile("[〇一二三四五六七八九十]")
+_SPELLED_AT_RE = re.compile(r"\s(?i:at)\s")
 
 
 class Masker:
@@ -155,6 +163,10 @@ class Masker:
             if not profile.honorific_names_only:
                 out = self._record_names(out)
             out = self._names(out, honorific_only=profile.honorific_names_only)
+            if not profile.honorific_names_only:
+                # 四月一日 [氏名]: the surname beside a given name that the rules found alone.
+                spans = surname_before_mask_spans(self.tokenizer, out)
+                out = apply_edits(out, [(start, end, NAME) for start, end in spans])
         return out
 
     # --- rules --------------------------------------------------------------------------
@@ -182,6 +194,11 @@ class Masker:
 
     def _emails(self, text: str) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            spelled = _SPELLED_AT_RE.search(m.group(0))
+            if spelled and not re.search(
+                r"[0-9_.]", m.string[m.start() : spelled.start() + m.start()]
+            ):
+                return []  # "look at example.com": an address needs more than a word before " at "
             domain = m.group(1).lower()
             if any(domain == d or domain.endswith("." + d) for d in self.public_email_domains):
                 return []
@@ -368,6 +385,9 @@ class Masker:
                 return []
             return [(m.start(group), m.end(group), NAME)]
 
+        def aged(m: re.Match[str]) -> list[tuple[int, int, str]]:
+            return [(m.start("name"), m.end("name"), NAME)] if aged_name(m) else []
+
         def members(m: re.Match[str]) -> list[tuple[int, int, str]]:
             return [
                 (member.start("name"), member.end("name"), NAME)
@@ -377,6 +397,11 @@ class Masker:
 
         text = self._replace(text, ACCOUNT_HOLDER_RE, named)
         text = self._replace(text, HOUSEHOLD_RE, members)
+        text = self._replace(text, NAME_BEFORE_AGE_RE, aged)
+        labelled = [
+            span for m in labelled_name_re().finditer(text) for span in labelled_name_spans(m)
+        ]
+        text = apply_edits(text, [(start, end, NAME) for start, end in labelled])
         return self._replace(text, RELATION_NAME_RE, named)
 
     def _names(self, text: str, *, honorific_only: bool) -> str:

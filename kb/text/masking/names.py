@@ -57,6 +57,8 @@ _TITLE_HEADS = frozenset(
         *("係", "係長", "課長", "部長", "主任", "主査", "主事", "先生", "医師", "議員", "委員"),
         *("保健師", "相談員", "社長", "所長", "院長", "室長", "局長", "副", "課", "部", "さん"),
         *("様", "氏", "一家", "家族", "宅", "方"),
+        # What a record writes glued after a person: 中村本人来所, 佐々木来庁, 父名義.
+        *("本人", "来庁", "来所", "来訪", "名義"),
     ]
 )
 # Words after a tagged surname that are never its given name: titles, places, offices.

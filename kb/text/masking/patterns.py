@@ -34,7 +34,10 @@ _DOT = r"(?:\.|\u3002|\s?[\[(](?i:dot)[\])]\s?|\s?(?:ドット|どっと)\s?)"
 _PROVIDER = r"(?i:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail)(?![A-Za-z0-9.])"
 EMAIL_RE = re.compile(
     rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}"
-    r"(?:\s?@\s?|\s?[\[(](?i:at)[\])]\s?|\s?(?:アットマーク|あっとまーく|アット|あっと)\s?)"
+    # @ spelled out: (at), [at], (a), " at " between spaces, アットマーク, あっとまーく (whose ー
+    # the folded view writes "-" after hiragana).
+    r"(?:\s?@\s?|\s?[\[(](?i:at|a)[\])]\s?|\s(?i:at)\s"
+    r"|\s?(?:アットマーク|あっとま[-ー]く|アット|あっと)\s?)"
     rf"({_DOMAIN}(?:{_DOT}{_DOMAIN})+|{_PROVIDER})"
 )
 
@@ -62,6 +65,9 @@ _ID_LABELS = (
     "住民番号",
     "ケース番号",
     "手帳番号",
+    # 生保ケース No.4567, 母子手帳No.R5-1234: "No." after the thing numbered.
+    r"ケース\s?no",
+    r"手帳\s?no",
     "在留カード番号",
     "パスポート番号",
     "パスポート",
@@ -86,7 +92,6 @@ _ID_LABELS = (
     "被保番",
     "保護番号",
     "ケース記録番号",
-    "ケースno",
     "カルテ番号",
     "診察券番号",
     "患者番号",
@@ -228,7 +233,9 @@ _BLOCK = (
 # 5棟 302), or after a building's name (さくらハイツ 203号室).
 ROOM_RE = re.compile(
     r"(?P<value>(?:[0-9]{1,2}号?棟|[A-Za-z]棟)\s*[0-9]{1,4}(?:号室?)?(?![0-9]))"
-    rf"|{_BUILDING}(?:[ァ-ヶー一-龥A-Za-z]{{0,8}})\s*(?P<room>[0-9]{{1,4}}\s*(?:号室|号(?!棟)))"
+    rf"|{_BUILDING}(?:[ァ-ヶー一-龥A-Za-z]{{0,8}})\s*(?P<room>[0-9]{{1,4}}\s*(?:号室|号(?!棟))"
+    # A building's block and room joined by a dash (東原アパート5-203, メゾン東原 C-101).
+    r"|(?:[0-9]{1,3}|[A-Za-z])-[0-9]{2,4}(?![0-9]|階|F|f))"
 )
 # A lone number (飯塚911) is a block only after a town and a district (see BARE_TOWN_RE).
 BARE_TOWN_RE = re.compile(rf"[{_KANJI}](?:町|村)[{_KANJI}]{{1,4}}$|字[{_KANJI}]{{1,4}}$")
@@ -315,7 +322,10 @@ PHONE_NO_RE = re.compile(
 # A date, with or without a time after it (2024/04/01 10:30): not a number to mask.
 DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s|$)")
 # The residence card's number (two letters, eight digits, two letters), wherever it is.
-RESIDENCE_CARD_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{8}[A-Z]{2}(?![A-Za-z0-9])")
+# In any case: typed on a phone, ab12345678cd is the same card.
+RESIDENCE_CARD_RE = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{8}[A-Z]{2}(?![A-Za-z0-9])", re.IGNORECASE
+)
 # Licence plates: region, class number, one kana, number (品川 500 さ 12-34, 水戸501な1234).
 PLATE_RE = re.compile(
     r"(?<=[一-龥ぁ-ゖ])\s?(?P<value>[0-9]{2,3}\s?"

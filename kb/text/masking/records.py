@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import re
 
+from kb.text.masking.glued import TITLE_ENDS
+from kb.text.masking.surnames import NOT_SURNAMES
+from kb.text.masking.words import masking_words
+
 # Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
 # in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ), or after the bank's or
 # the branch's name.
@@ -44,10 +48,21 @@ _HONORIFIC = r"(?:くん|ちゃん|さん|さま|様|君|氏)?"
 RELATION_NAME_RE = re.compile(
     rf"(?<![\u4e00-\u9fff\u3005]){_RELATION}"
     rf"(?: (?P<spaced>{_NAME_PART}(?: {_NAME_PART})?){_HONORIFIC}"
-    r"(?=\((?:\[生年月日\]|[^()]{0,10}\[住所\]|旧姓|[0-9]{1,3}歳))"
+    r"(?=\((?:\[生年月日\]|[^()]{0,10}\[住所\]|旧姓|[0-9]{1,3}歳)| ?[0-9]{1,3}歳)"
     rf"|の(?P<named>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・]))"
     # Glued to the relation (次男湊(8歳), 長女さくら([生年月日]生)): see GLUED_NOT_NAME_RE.
-    rf"|(?P<glued>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・])))"
+    # or a school year (長女ミサキ(桜川東中学校2年)).
+    rf"|(?P<glued>{_NAME_PART}){_HONORIFIC}"
+    r"(?=\((?:\[生年月日\]|[0-9]{1,3}歳[,、)・]|[^()]{0,12}(?:小|中|高|学校)[0-9]年)))"
+)
+# A name with an age or a date of birth after it, at the start of a note or after a stop
+# (甲斐田 ツル 95歳 独居, 石動 トミ([生年月日]生)): a surname of kanji, a space, a given name of
+# katakana or kanji. The kanji alone (市民課 45歳) are no name: the space and the two parts are.
+NAME_BEFORE_AGE_RE = re.compile(
+    r"(?:^|(?<=[\s、。】:]))"
+    r"(?P<name>(?P<surname>[\u4e00-\u9fff\u3005]{1,4})"
+    r" (?:[\u30a1-\u30fa\u30fc]{2,4}|[\u4e00-\u9fff\u3005]{1,3}))"
+    r"(?= ?[0-9]{1,3}歳|\((?:\[生年月日\]|[0-9]{1,3}歳))"
 )
 GLUED_NOT_NAME_RE = re.compile(_RELATION + r"|.*[生児]")
 """What a relation is glued to that is not a name: another relation (祖父母(70歳)), a pupil
@@ -62,3 +77,15 @@ HOUSEHOLD_MEMBER_RE = re.compile(
     r"\((?:小|中|高)?\s?[0-9]{1,2}\s?(?:歳|才|年生)?\s?\)"
 )
 RELATION_WORD_RE = re.compile(_RELATION + r"|本人|相談者|世帯主|子|子ども|子供")
+
+
+def aged_name(match: re.Match[str]) -> bool:
+    """Whether a match of :data:`NAME_BEFORE_AGE_RE` is a name: not a relation (母 45歳), a
+    person noun, a title or an office before the given name (相談員 山田 45歳, whose 山田 the
+    names rule finds)."""
+    surname = match.group("surname")
+    return not (
+        any(RELATION_WORD_RE.fullmatch(part) for part in match.group("name").split())
+        or surname in masking_words().person
+        or surname[-1] in TITLE_ENDS | NOT_SURNAMES
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from kb.text.masking.context import NameContext, is_kanji, is_katakana
 
-_ROLE_WORDS = frozenset({"担当", "職員", "窓口", "係員", "本人", "家族", "親族", "代理"})
+ROLE_WORDS = frozenset(
+    {"担当", "職員", "窓口", "係員", "本人", "家族", "親族", "代理", "通訳", "同席", "宛名", "宛先"}
+)
 """Words before a given name that say who, not whose family (担当 美香さん)."""
 NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会")
 """Last characters of an office or a place, never of a surname (市民課, 中央区)."""
@@ -78,7 +80,7 @@ def surname_before(context: NameContext, i: int) -> int | None:
             or before.pos2 == "固有名詞"
             or (before.pos2 == "普通名詞" and before.pos3 == "一般")  # not 先日, 今回
         )
-        and before.surface not in _ROLE_WORDS
+        and before.surface not in ROLE_WORDS
         and before.pos4 != "名"
         and before.surface[-1] not in NOT_SURNAMES
         and not context.not_name(before)

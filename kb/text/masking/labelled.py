@@ -1,0 +1,143 @@
+"""Names a record labels (氏名：…, 【相談者】…) and surnames left beside a masked given name.
+
+The tagger cannot read a rare surname (纐纈, 四十物, 一尺八寸), a surname that is a word (平和) or a
+name in Latin letters without context; the record's own label can. And where a rule found the
+given name only (纐纈 [氏名]様: 源五郎 is a name to UniDic, 纐纈 a dyeing technique), the word
+of kanji or kana one space before it is its surname.
+
+Both rules read the text as written (the folded view would turn 源五郎 into 源5郎 and 【氏名】
+into kb's own placeholder [氏名]) and are used by :class:`kb.text.masking.Masker` for records
+(not for published text, whose names need an honorific).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kb.text.masking.context import is_kanji
+from kb.text.masking.placeholders import NAME
+from kb.text.masking.surnames import NOT_SURNAMES, ROLE_WORDS
+from kb.text.masking.table import COLUMN_LABELS, HEADER_WORDS
+from kb.text.masking.words import masking_words
+from kb.text.mecab import MeCabTokenizer
+
+_SPACE_LABELS = ("氏名", "名前", "お名前")
+"""Labels that a name follows after a plain space too (氏名 纐纈 源五郎): the others
+(相談者 来所) need a colon or a bracket."""
+_SPACE = "[ \u3000]"
+_JAPANESE = "[\u4e00-\u9fff\u3005\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb]{1,12}"
+_LATIN = "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u024f\u1e00-\u1eff'-]{1,16}"
+_VALUE = rf"(?P<japanese>{_JAPANESE}(?:{_SPACE}{_JAPANESE})?)|{_LATIN}(?:,?{_SPACE}{_LATIN}){{0,4}}"
+"""A name: one or two words of kanji and kana (纐纈 源五郎), or up to five Latin words, the
+family name first with a comma after it as a passport writes it (DELA CRUZ, JUAN MIGUEL)."""
+_READING_AFTER_RE = re.compile("[（(][\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb \u3000]{2,24}[）)]")
+_NOT_VALUES = frozenset({"本名", "通称", "旧姓", "愛称", "フルネーム"})
+_NOT_A_NAME = frozenset(
+    {"不明", "匿名", "なし", "無し", "同上", "同左", "未記入", "記載なし", "非公開", "非開示"}
+)
+"""What a record writes in a name's place when it has none."""
+
+
+@lru_cache(maxsize=1)
+def labelled_name_re() -> re.Pattern[str]:
+    """A name label of :data:`~kb.text.masking.table.COLUMN_LABELS`, a colon or a closing
+    bracket (a plain space after 氏名 / 名前), and up to four words of letters: the name."""
+    labels = sorted(
+        (k for k, v in COLUMN_LABELS.items() if v == NAME and not k.isascii()),
+        key=len,
+        reverse=True,
+    )
+    joined = "|".join(re.escape(label) for label in labels)
+    spaced = "|".join(re.escape(label) for label in _SPACE_LABELS)
+    return re.compile(
+        # Not after "[": [氏名] is kb's own placeholder.
+        rf"(?<![\u4e00-\u9fff\u3005\u30a1-\u30fa\[])"
+        rf"(?:(?:{joined}|(?i:name|full ?name))(?:】|{_SPACE}?[:：]{_SPACE}?)"
+        rf"|(?:{spaced}){_SPACE})"
+        rf"(?P<value>{_VALUE})"
+        rf"(?={_SPACE}?(?:[、。,，()（）\[【\n\t/]|$|様|さん|さま|殿|宛|くん|ちゃん"
+        r"|[0-9\uff10-\uff19])|[ \u3000][\u3041-\u3096])"
+    )
+
+
+def labelled_name_spans(match: re.Match[str]) -> list[tuple[int, int]]:
+    """The span of the name after the label and of its reading in brackets after it (氏名：
+    纐纈 源五郎（こうけつ げんごろう）); none when the value says there is no name (不明, 本人), is
+    a relation, a role or an office (相談者：母, 相談者：市民課), or is the next label (a header
+    line: 氏名　生年月日　住所)."""
+    value = match.group("value")
+    parts = value.replace("\u3000", " ").replace(",", " ").split()
+    lists = masking_words()
+    if (
+        value in _NOT_A_NAME
+        or parts[0] in lists.person
+        or parts[0] in lists.not_name
+        or any(p in COLUMN_LABELS or p.casefold() in HEADER_WORDS for p in parts)
+        or (len(parts) == 1 and value[-1] in NOT_SURNAMES)
+    ):
+        return []
+    spans = [match.span("value")]
+    # A reading in brackets after a name in kanji; after a Latin name kana in brackets are
+    # more often the nationality (NGUYEN VAN NAM（ベトナム）).
+    reading = match.group("japanese") and _READING_AFTER_RE.match(match.string, match.end())
+    if reading:
+        spans.append((reading.start() + 1, reading.end() - 1))
+    return spans
+
+
+_BEFORE_MASK_RE = re.compile(
+    # Kanji after a particle too ([住所]の月見里 [氏名]さん); hiragana only after no hiragana.
+    r"(?:(?<![\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fcA-Za-z0-9\]])"
+    r"(?P<surname>[\u4e00-\u9fff\u3005]{1,4})"
+    r"|(?<![\u4e00-\u9fff\u3005\u3041-\u3096\u30a1-\u30fa\u30fcA-Za-z0-9\]])"
+    r"(?P<kana>[\u3041-\u3096]{2,5})) (?=" + re.escape(NAME) + ")"
+)
+# ワン・ファン（[氏名]）: katakana just before a masked name in brackets are its reading. (After
+# it, （ベトナム） is as often the nationality: not taken.)
+_READING_BEFORE_RE = re.compile(
+    r"(?<![\u30a1-\u30fa\u30fc])[\u30a1-\u30fa\u30fc\u30fb]{2,24}(?=[（(]"
+    + re.escape(NAME)
+    + "[）)])"
+)
+_NOT_SURNAME_ENDS = frozenset("長員任師士官事生者家君") | NOT_SURNAMES
+
+
+def surname_before_mask_spans(tokenizer: MeCabTokenizer, text: str) -> list[tuple[int, int]]:
+    """Spans of a word of one to four kanji or two to five hiragana, a space and ``[氏名]``:
+    the surname of a name whose given name alone was found (月見里 [氏名]さん, やまだ [氏名]くん),
+    to be one placeholder.
+
+    Not a person, relation or role word (担当 [氏名], 長女 [氏名]), a title or an office
+    (弁護士, 市民課), a time word (本日 [氏名]さん来所: MeCab tags it 副詞可能), nor a word of
+    hiragana that is not all nouns (から [氏名]).
+    """
+    if NAME not in text:
+        return []
+    lists = masking_words()
+    spans: list[tuple[int, int]] = []
+    for match in _READING_BEFORE_RE.finditer(text):
+        # ワン・ファン, or one word MeCab reads as a name or does not know; not a role
+        # (担当ケアマネ（[氏名]）).
+        words = tokenizer.morphemes(match.group(0))
+        if "・" in match.group(0) or (
+            len(words) == 1 and (words[0].unknown or words[0].pos3 == "人名")
+        ):
+            spans.append(match.span())
+    for match in _BEFORE_MASK_RE.finditer(text):
+        word = match.group("surname") or match.group("kana")
+        if (
+            word in lists.person
+            or word in lists.not_name
+            or word in _NOT_VALUES
+            or word in COLUMN_LABELS
+            or word in ROLE_WORDS
+            or (is_kanji(word[-1]) and word[-1] in _NOT_SURNAME_ENDS)
+        ):
+            continue
+        morphemes = tokenizer.morphemes(word)
+        if any(m.pos1 != "名詞" or m.pos3 in ("副詞可能", "助数詞可能") for m in morphemes):
+            continue
+        # The surname and the given name's placeholder become one: [氏名], not [氏名] [氏名].
+        spans.append((match.start(), match.end() + len(NAME)))
+    return spans
