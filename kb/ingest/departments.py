@@ -7,13 +7,17 @@ the directory gives as an alias (お客さまセンター for 水道課), or dif
 counter, hours) need the directory's own name. So, once every file of a run is read, each name
 missing from the directory is matched by these steps, the first that finds a name wins:
 
-1. the name or an alias of a directory entry, compared after NFKC and without spaces;
+1. the name or an alias of a directory entry, compared after NFKC and without spaces (a
+   town's directory of sections: 住民福祉課 保険年金係);
 2. the same without a trailing bracket, then the bracket's text alone;
-3. exactly one of its space-separated words that is a name or an alias.
+3. exactly one of its space-separated words that is a name or an alias;
+4. its department without the section or the division
+   (:func:`kb.ingest.schema.main_department`: 市民課 住民記録係 → 市民課).
 
 A name matched this way is stored as the directory's name, with a warning per file that says
-so. A name that matches nothing is stored as written, and a warning says that the directory
-lacks it, so no contact can be shown. Nothing is matched when no directory is stored yet.
+so. A name that matches nothing is stored as its department (step 4), and a warning says that
+the directory lacks it, so no contact can be shown. Without a directory stored yet, a name is
+stored as its department.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from kb.ingest.schema import main_department
 from kb.messages import msg
 from kb.types import Department, Document, RowError
 
@@ -66,7 +71,10 @@ def match_department(name: str, directory: dict[str, str]) -> str | None:
             if found is not None:
                 return found
     words = {directory[_key(w)] for w in name.split() if _key(w) in directory}
-    return words.pop() if len(words) == 1 else None
+    if len(words) == 1:
+        return words.pop()
+    main = main_department(name)
+    return directory.get(_key(main)) if main != name else None
 
 
 def match_documents(
@@ -83,8 +91,6 @@ def match_documents(
         The warnings, as ``(file, warning)``: one per file and name, on its first line.
     """
     directory = directory_names(departments)
-    if not directory:
-        return []
     known = set(directory.values())
     seen: dict[tuple[str, str], tuple[int, str]] = {}  # (file, name) → (first line, match)
     rows: Counter[tuple[str, str]] = Counter()
@@ -97,8 +103,14 @@ def match_documents(
                 matched.append(name)
                 continue
             found = match_department(name, directory)
-            matched.append(found or name)
-            seen.setdefault((files[doc_id], name), (_line(doc.source), found or ""))
+            main = main_department(name)
+            if not directory and main == name:
+                matched.append(name)  # nothing to match, nothing to cut
+                continue
+            matched.append(found or main)
+            # Without a directory the section is cut without a word of warning against it.
+            noted = found or (main if not directory else "")
+            seen.setdefault((files[doc_id], name), (_line(doc.source), noted))
             rows[files[doc_id], name] += 1
         if tuple(matched) != doc.departments:
             unique = tuple(dict.fromkeys(matched))

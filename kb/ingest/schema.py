@@ -145,6 +145,8 @@ SPECS: dict[DocKind, KindSpec] = {
         "department",
         (
             FieldSpec("name", ("課名", "部署名", "担当課"), required=True),
+            # A town's directory lists each 係 of a 課 on a row of its own: the name is both.
+            FieldSpec("section", ("係名", "係", "担当係", "グループ名")),
             FieldSpec("duties", ("業務内容", "所掌事務", "業務"), required=True, body=True),
             FieldSpec("phone", ("電話", "電話番号")),
             FieldSpec("location", ("場所", "窓口", "所在地", "フロア")),
@@ -327,11 +329,10 @@ def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
     Besides the separators of :func:`split_multi`, a line break, a slash or a comma separates
     two departments, and so does ・ between two names that each end like a department
     (``市民課・保険年金課``; ``子ども・子育て支援課`` is one). Contact details written into the
-    cell are left out (``市民課（内線1234）``, ``税務課 TEL 0123-45-6789``), a section after its
-    department gives the department (``市民課 住民記録係`` → ``市民課``), and so does a department
-    after its division (``福祉部 障害福祉課``, ``健康福祉部 保険年金課 国保係``, ``教育委員会
-    学校教育課``): the department is what routing and the directory know. The directory's own
-    names and aliases are matched after reading (:mod:`kb.ingest.departments`).
+    cell are left out (``市民課（内線1234）``, ``税務課 TEL 0123-45-6789``). A section or a
+    division stays (``市民課 住民記録係``, ``福祉部 障害福祉課``): the directory, matched after
+    reading (:mod:`kb.ingest.departments`), may list the section; where it does not, the
+    department is :func:`main_department`.
     """
     items = [value] if isinstance(value, str) else list(value)
     names: list[str] = []
@@ -343,18 +344,26 @@ def department_names(value: str | Iterable[str]) -> tuple[str, ...]:
             if len(pieces) > 1 and all(p.endswith(_DEPARTMENT_ENDS) for p in pieces):
                 names.extend(pieces)
                 continue
-            words = part.split()
-            kept = list(words)
-            while len(kept) > 1 and kept[-1].endswith(_SECTION_ENDS):
-                if not kept[-2].endswith(_DEPARTMENT_ENDS):
-                    break
-                kept.pop()
-            while len(kept) > 1 and kept[0].endswith(_DIVISION_ENDS):
-                if not kept[1].endswith(_UNIT_ENDS):
-                    break
-                kept.pop(0)
-            names.append(part if kept == words else " ".join(kept))
+            names.append(" ".join(part.split()))
     return tuple(dict.fromkeys(n for n in names if n))
+
+
+def main_department(name: str) -> str:
+    """The department of a name with its section or division: a section after its department
+    gives the department (``市民課 住民記録係`` → ``市民課``), and so does a department after its
+    division (``福祉部 障害福祉課``, ``健康福祉部 保険年金課 国保係``, ``教育委員会 学校教育課``).
+    Other names are returned as they are."""
+    words = name.split()
+    kept = list(words)
+    while len(kept) > 1 and kept[-1].endswith(_SECTION_ENDS):
+        if not kept[-2].endswith(_DEPARTMENT_ENDS):
+            break
+        kept.pop()
+    while len(kept) > 1 and kept[0].endswith(_DIVISION_ENDS):
+        if not kept[1].endswith(_UNIT_ENDS):
+            break
+        kept.pop(0)
+    return name if kept == words else " ".join(kept)
 
 
 def parse_id(value: str) -> str:

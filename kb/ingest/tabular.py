@@ -330,14 +330,19 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
     """Build the record of a row; return its key (id or name) and the record."""
     where = f"{row.source}:{row.line}"
     if kind == "department":
-        name = row.text("name", required=True)
+        name, section = row.text("name", required=True), row.text("section")
+        aliases = row.multi("aliases")
+        if section and name:
+            # 住民福祉課 | 保険年金係: the entry is the section, found by its own name too.
+            name = f"{name} {section}"
+            aliases = tuple(dict.fromkeys((*aliases, section)))
         return name, Department(
             name=name,
             duties=row.text("duties", required=True),
             phone=row.text("phone"),
             location=row.text("location"),
             hours=row.text("hours"),
-            aliases=row.multi("aliases"),
+            aliases=aliases,
             source=where,
         )
     key = row.parsed("id", parse_id, required=True)

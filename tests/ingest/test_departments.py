@@ -101,17 +101,53 @@ def test_an_export_s_department_cells_are_stored_as_the_directory_names_them(
     assert stored["faq:F3"] == ["保険年金課"]
     # A department the directory lacks is stored as read, and said once for the file.
     assert stored["faq:F4"] == ["空き家対策課"]
-    assert out.count("「空き家対策課」は部署一覧にありません（2 行）") == 1
+    assert out.count("「都市整備部 空き家対策課」は部署一覧にありません（2 行）") == 1
     assert "faq.csv:5" in out  # its first row
-    assert "「お客さまセンター」を「水道課」として取り込みました" in out
+    assert "「上下水道局 お客さまセンター」を「水道課」として取り込みました" in out
 
 
 def test_nothing_is_matched_or_reported_without_a_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = _ingest(tmp_path, "faq.csv")
-    assert "部署一覧にありません" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "部署一覧にありません" not in out
     assert _departments(data)["faq:F2"] == ["お客さまセンター"]
+    # A section or a division is cut to the department, and said once for the file.
+    assert _departments(data)["faq:F1"] == ["市民課"]
+    assert "「市民部 市民課 住民記録係」を「市民課」として取り込みました" in out
+
+
+def test_a_towns_directory_of_sections_gives_each_section_its_contact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A town lists each 係 of a 課 on a row of its own; an FAQ names the 係 (with its 内線).
+    directory = "課名,係名,業務内容,電話番号\n" + "\n".join(
+        [
+            "住民福祉課,住民係,住民票、戸籍,0299-55-1121",
+            "住民福祉課,保険年金係,国民健康保険,0299-55-1125",
+            "総務課,税務係,町県民税,0299-55-1211",
+        ]
+    )
+    faq = "No.,質問,回答,問い合わせ先\n" + "\n".join(
+        [
+            "1,住民票,住民係へ。,住民福祉課 住民係（内線121）TEL 0299-55-1121",
+            "2,国保,保険年金係へ。,住民福祉課 保険年金係（内線125）",
+            "3,住民税,税務係へ。,税務係",
+        ]
+    )
+    (tmp_path / "departments.csv").write_text(directory, encoding="utf-8")
+    (tmp_path / "faq.csv").write_text(faq, encoding="utf-8")
+    data = tmp_path / "data"
+    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
+    assert main([*args, str(tmp_path / "departments.csv"), str(tmp_path / "faq.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "重複" not in out
+    assert "部署一覧にありません" not in out
+    stored = _departments(data)
+    assert stored["faq:1"] == ["住民福祉課 住民係"]
+    assert stored["faq:2"] == ["住民福祉課 保険年金係"]  # its own phone, not 住民係's
+    assert stored["faq:3"] == ["総務課 税務係"]  # the section's name alone is an alias
 
 
 def test_the_stored_directory_is_matched_by_a_later_run(tmp_path: Path) -> None:

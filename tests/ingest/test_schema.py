@@ -8,6 +8,7 @@ from kb.ingest.schema import (
     SPECS,
     department_names,
     header_key,
+    main_department,
     parse_channel,
     parse_date,
     parse_id,
@@ -265,4 +266,15 @@ def test_parse_url_refuses_other_schemes() -> None:
     ],
 )
 def test_department_names(value: str, expected: tuple[str, ...]) -> None:
-    assert department_names(value) == expected
+    # Read as the cell writes it (a section stays: a town's directory may list it), then cut
+    # to the department where the directory does not (kb.ingest.departments).
+    assert tuple(dict.fromkeys(main_department(n) for n in department_names(value))) == expected
+
+
+def test_a_section_or_a_division_stays_until_the_directory_is_matched() -> None:
+    assert department_names("住民福祉課 保険年金係（内線125） TEL 0299-55-1125") == (
+        "住民福祉課 保険年金係",
+    )
+    assert department_names("健康福祉部\u3000保険年金課\u3000国保係") == (
+        "健康福祉部 保険年金課 国保係",
+    )
