@@ -295,6 +295,7 @@ def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tup
         if honorific_only and not honored:
             continue
         names = 0
+        strong = False  # a part no dictionary word could be: バハドゥル, トゥ|イ (not リード)
         place = False
         pos = start
         for part in _SEPARATOR_RE.split(match.group(0)):
@@ -312,6 +313,11 @@ def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tup
                     found = alone
             if any(is_person(w) or w.unknown for w in found) or _no_word(found):
                 names += 1
+                strong = (
+                    strong
+                    or _no_word(found)
+                    or any(w.unknown or (is_person(w) and len(w.surface) >= 4) for w in found)
+                )
             place = place or any(w.pos3 == "地名" for w in found)
         if place and not honored:
             continue
@@ -319,9 +325,9 @@ def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tup
         if (
             names >= 2
             or (names and (honored or context.person_before(start)))
-            # Three parts or more, one of them a name: ラム・バハドゥル・タパ (a list of three
-            # common words, パン・コーヒー・ジュース, has no name in it).
-            or (names and parts >= 3 and not honorific_only)
+            # Three parts or more, one of them a name no common word could be: ラム・バハドゥル・
+            # タパ (a list of things, ケージ・フード・リード, has at most a short name-like word).
+            or (strong and parts >= 3 and not honorific_only)
         ):
             spans.append((start, end))
     return spans

@@ -26,8 +26,11 @@ def _relation_name_re() -> re.Pattern[str]:
     relative (母の和子は, 長女のさくらが, 次女みどりが, 母ハナが)."""
     person = masking_words().person
     words = "|".join(re.escape(w) for w in sorted(person, key=len, reverse=True))
+    # Katakana only glued or after a space (母ハナが): after の it is as often a thing
+    # (本人のペース).
     return re.compile(
-        rf"(?:{words})(?:の|[ \u3000])?(?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa])"
+        rf"(?:{words})(?:の(?=[\u4e00-\u9fff々\u3041-\u3096])"
+        rf"|[ \u3000]?(?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa]))"
     )
 
 
