@@ -371,6 +371,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the hidden rows of sheet '{sheet}' (rows {lines}) were not stored; unhide them in "
         "Excel and save to store them",
     ),
+    "xlsx.hidden_columns": (
+        "シート「{sheet}」の非表示の列（{columns} 列）も取り込みました。"
+        '公開したくない内容（内部メモなど）があれば、その列を対応表で "-" にしてください',
+        "the hidden columns of sheet '{sheet}' ({columns}) were read too; map a column of "
+        'internal notes to "-" in the column mapping to leave it out',
+    ),
     "xlsx.hidden_more": ("{lines} ほか {count} 行", "{lines} and {count} more"),
     "xlsx.sheets_hint": (
         "（シート「{sheet}」を読みました。このブックのシート: {sheets}。別のシートは --sheet "

@@ -110,8 +110,11 @@ def _later_header(
     seen: list[TableRow] = list(islice(rows, PREAMBLE_ROWS))
     best: tuple[int, SchemaError] | None = None
     for k, (line, cells) in enumerate(seen):
-        if isinstance(cells, RowError) or sum(1 for c in cells if c.strip()) < 2:
+        if isinstance(cells, RowError):
             continue
+        filled = sum(1 for c in cells if c.strip())
+        if filled < 2 or filled > MAX_HEADER_COLUMNS:
+            continue  # too wide to map (each unknown column is matched for a hint): no header
         try:
             found = kind or detect_kind(cells, source, line, mapping)
             columns = map_columns(cells, found, source, line, mapping)

@@ -307,7 +307,10 @@ def split_multi(value: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-_DEPARTMENT_SPLIT_RE = re.compile(f"[{re.escape(MULTI_SEPARATORS)}\n\r\uff0f/,\uff0c]")
+# 市民課→福祉課: a hand-off (引継ぎ) written with an arrow names both departments.
+_DEPARTMENT_SPLIT_RE = re.compile(
+    f"[{re.escape(MULTI_SEPARATORS)}\n\r\uff0f/,\uff0c\u2192\u21d2\u27a1]|->|=>"
+)
 # Contact details written into the department cell: （内線1234）, (TEL 0123-45-6789), 電話：...
 _CONTACT_WORDS = "内線|電話|TEL|Tel|tel|FAX|Fax|fax|メール|直通|代表"
 _BRACKETED_CONTACT_RE = re.compile(

@@ -20,6 +20,7 @@ normalisation is a later stage. Ids are the exception, being identifiers rather 
 from __future__ import annotations
 
 import dataclasses
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -171,15 +172,21 @@ def parse_table(
 _TOTALS = frozenset({"合計", "総計", "小計", "計", "合計件数", "件数", "件数計", "total", "sum"})
 
 
+# An export's count line in one cell: 出力件数：80件, 件数 80, 合計 12件.
+_COUNT_LINE_RE = re.compile(r"(?:出力)?(?:総?件数|合計|総計)(?:計)?\s*[:=]?\s*[0-9,]+\s*件?")
+
+
 def _totals_row(cells: Sequence[str]) -> bool:
-    """Whether a row is the export's totals line (合計 | 80件 | =COUNTA(...)): its first filled
-    cell is 合計, 総計, 小計... and at most half of its cells are filled."""
+    """Whether a row is the export's totals line (合計 | 80件 | =COUNTA(...), or 出力件数：80件 in
+    one cell): its first filled cell is 合計, 総計, 小計... or a count, and at most half of its
+    cells are filled."""
     filled = [c.strip() for c in cells if c.strip()]
-    return (
-        bool(filled)
-        and unicodedata.normalize("NFKC", filled[0]).casefold().rstrip(":") in _TOTALS
-        and len(filled) * 2 <= len(cells)
-    )
+    if not filled:
+        return False
+    first = unicodedata.normalize("NFKC", filled[0]).casefold()
+    return (first.rstrip(":") in _TOTALS or bool(_COUNT_LINE_RE.fullmatch(first))) and len(
+        filled
+    ) * 2 <= len(cells)
 
 
 def _not_stored(columns: ColumnMap, index: int) -> bool:

@@ -52,6 +52,8 @@ class Sheet:
     """The non-blank rows with their row numbers, all as wide as the widest."""
     hidden: tuple[int, ...] = ()
     """The non-blank rows hidden in Excel (非表示), not in :attr:`rows`."""
+    hidden_columns: tuple[int, ...] = ()
+    """The columns hidden in Excel that hold data (1-based); they are read."""
 
 
 def read_xlsx(
@@ -105,6 +107,11 @@ def read_xlsx(
         lines = shown if more <= 0 else msg("xlsx.hidden_more", lines=shown, count=more)
         note = RowError(source, 0, "", msg("xlsx.hidden_rows", sheet=sheet.name, lines=lines))
         result = replace(result, warnings=(note, *result.warnings))
+    if sheet.hidden_columns:
+        letters = ", ".join(_column_letter(c) for c in sheet.hidden_columns[:10])
+        shown = msg("xlsx.hidden_columns", sheet=sheet.name, columns=letters)
+        note = RowError(source, 0, "", shown)
+        result = replace(result, warnings=(note, *result.warnings))
     if sheet.unread and not mapping.sheet:
         # Rows on the other sheets are not stored: say so, or they are lost without a word.
         others = "、".join(sheet.unread)
@@ -151,12 +158,16 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
             n for ws, n in zip(worksheets, names, strict=True) if _visible(ws) and ws is not chosen
         )
         date1904 = book.epoch.year == 1904
-        rows = _rows(chosen, name=name, source=source, max_cells=limits.max_sheet_cells)
         # A row hidden in Excel is most often one withdrawn or kept for reference (an old
         # answer, a campaign that ended): it must not be published as if it were current.
-        hidden_numbers = _hidden_rows(chosen)
-        hidden = tuple(number for number, _ in rows if number in hidden_numbers)
-        rows = [row for row in rows if row[0] not in hidden_numbers]
+        hidden_rows, hidden_columns = _hidden(chosen)
+        rows, hidden = _rows(
+            chosen, name=name, source=source, max_cells=limits.max_sheet_cells, hidden=hidden_rows
+        )
+        # A hidden column is read (a hidden No. column is common), but said: it may be notes.
+        columns = tuple(
+            sorted(c for c in hidden_columns if any(c <= len(r[1]) and r[1][c - 1] for r in rows))
+        )
     except InputError:
         raise
     except Exception as exc:  # a damaged sheet part: a file error, not a crash
@@ -171,6 +182,7 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         date1904=date1904,
         rows=tuple(rows),
         hidden=hidden,
+        hidden_columns=columns,
     )
 
 
@@ -201,23 +213,30 @@ def _key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().casefold()
 
 
-def _rows(ws: Any, *, name: str, source: str, max_cells: int) -> list[TableRow]:
-    """The non-blank rows, each padded to the widest row's width.
+def _rows(
+    ws: Any, *, name: str, source: str, max_cells: int, hidden: frozenset[int] = frozenset()
+) -> tuple[list[tuple[int, list[str]]], tuple[int, ...]]:
+    """The non-blank rows that are not ``hidden``, each padded to the widest row's width, and
+    the numbers of the non-blank hidden rows left out.
 
     The cells are counted as they are read, padding included: a few KB of XML can put a value
     in column XFD (16,384) on every row, which padded would be gigabytes. Past ``max_cells``
-    the sheet is refused before its rows are held.
+    the sheet is refused before its rows are held. Hidden rows go before merged cells are
+    filled: a merge that starts on a hidden row gives nothing to the visible rows under it.
     """
     # Read-only sheets trust the size the writing program declared, which some programs get
     # wrong (A1:A1): forget it and read every row as stored.
     ws.reset_dimensions()
     found: list[tuple[int, list[str]]] = []
+    left_out: list[int] = []
     width = 0
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         cells = [_cell_text(v) for v in values]
         while cells and not cells[-1].strip():
             cells.pop()
-        if cells:
+        if cells and number in hidden:
+            left_out.append(number)
+        elif cells:
             found.append((number, cells))
             width = max(width, len(cells))
             if width * len(found) > max_cells:
@@ -233,7 +252,7 @@ def _rows(ws: Any, *, name: str, source: str, max_cells: int) -> list[TableRow]:
                 )
     padded = [(number, cells + [""] * (width - len(cells))) for number, cells in found]
     _fill_merged_down(ws, padded, source=source, max_cells=max_cells)
-    return list(padded)
+    return list(padded), tuple(left_out)
 
 
 def _fill_merged_down(
@@ -304,24 +323,64 @@ def _fill_merged_down(
             k += 1
 
 
-def _hidden_rows(ws: Any) -> frozenset[int]:
-    """The numbers of the rows hidden in Excel, read from the sheet's XML (``<row r="12"
-    hidden="1">``; a read-only sheet of openpyxl does not give them)."""
+def _hidden(ws: Any) -> tuple[frozenset[int], frozenset[int]]:
+    """The numbers of the rows and the columns hidden in Excel, read from the sheet's XML (a
+    read-only sheet of openpyxl does not give them): ``<row hidden="1">`` or of zero height
+    (``ht="0"``), a row without ``r`` numbered after the one before it; ``<col min max
+    hidden="1">``."""
     from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
     from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
 
-    if not _xml_has(ws, b' hidden="'):
-        return frozenset()
-    row_tag = f"{{{SHEET_MAIN_NS}}}row"
-    hidden: set[int] = set()
+    if not (_xml_has(ws, b"hidden") or _xml_has(ws, b"ht=")):
+        return frozenset(), frozenset()
+    row_tag, col_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}col"
+    rows: set[int] = set()
+    columns: set[int] = set()
+    number = 0
     with ws._get_source() as xml:
         for _, element in iterparse(xml, events=("end",)):
+            if element.tag == col_tag:
+                if _true(element.get("hidden")):
+                    first, last = _int(element.get("min")), _int(element.get("max"))
+                    columns.update(range(max(first, 1), min(last, _MAX_COLUMNS) + 1))
+                continue
             if element.tag != row_tag:
                 continue
-            if element.get("hidden") in ("1", "true") and (element.get("r") or "").isdigit():
-                hidden.add(int(element.get("r")))
+            r = (element.get("r") or "").strip()
+            number = int(r) if r.isdigit() else number + 1
+            if _true(element.get("hidden")) or _zero(element.get("ht")):
+                rows.add(number)
             element.clear()  # the row's cells were read by _rows: keep none of them here
-    return frozenset(hidden)
+    return frozenset(rows), frozenset(columns)
+
+
+_MAX_COLUMNS = 16_384
+"""Excel's last column (XFD)."""
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true")
+
+
+def _zero(value: str | None) -> bool:
+    try:
+        return value is not None and float(value) == 0
+    except ValueError:
+        return False
+
+
+def _int(value: str | None) -> int:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else 0
+
+
+def _column_letter(column: int) -> str:
+    """``1`` → ``A``, ``28`` → ``AB`` (as Excel names a column)."""
+    letters = ""
+    while column > 0:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _xml_has(ws: Any, needle: bytes) -> bool:

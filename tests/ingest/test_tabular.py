@@ -557,3 +557,33 @@ def test_the_totals_row_of_an_export_is_skipped_with_a_notice() -> None:
         kind="case",
     )
     assert [d.doc_id for d in kept.documents] == ["case:計"]
+
+
+def test_rows_too_wide_to_be_a_header_are_not_mapped_below_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each unknown column of a candidate header is matched for a hint: 5 rows of 40,000 columns
+    # under a first row that is no header took 29 s. They are passed over unmapped.
+    import kb.ingest.header as header
+    from kb.ingest.columns import map_columns as real
+
+    widths: list[int] = []
+
+    def counting(cells: list[str], *args: object, **kwargs: object) -> object:
+        widths.append(len(cells))
+        return real(cells, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(header, "map_columns", counting)
+    wide = ",".join(f"x{i}" for i in range(header.MAX_HEADER_COLUMNS + 5))
+    with pytest.raises(SchemaError) as info:
+        parse_csv("a,b\n" + "\n".join([wide] * 5) + "\n", source="w.csv", kind="faq")
+    assert info.value.line == 1
+    assert max(widths) <= header.MAX_HEADER_COLUMNS
+
+
+def test_an_exports_count_line_is_skipped_like_a_totals_row() -> None:
+    text = "id,date,summary,resolution\nC1,R6.4.1,相談,案内\n出力件数：1件,,,\n"
+    result = parse_csv(text, source="c.csv")
+    assert result.errors == ()
+    assert [d.doc_id for d in result.documents] == ["case:C1"]
+    assert [w.line for w in result.warnings] == [3]

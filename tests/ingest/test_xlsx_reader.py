@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -210,6 +212,82 @@ def test_hidden_rows_are_not_stored_and_are_named(tmp_path: Path) -> None:
     ]
     (note,) = [w for w in result.warnings if "非表示" in w.message]
     assert "3, 6 行目" in note.message
+
+
+def _rewrite_sheet(path: Path, edit: Callable[[str], str]) -> None:
+    """Rewrite the first worksheet's XML of a workbook (other writers' spellings)."""
+    with zipfile.ZipFile(path) as book:
+        parts = {info.filename: book.read(info) for info in book.infolist()}
+    part = "xl/worksheets/sheet1.xml"
+    parts[part] = edit(parts[part].decode("utf-8")).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["single quotes", "no row numbers", "zero height", "space before"],
+)
+def test_hidden_rows_are_found_however_the_writer_spells_them(
+    tmp_path: Path, spelling: str
+) -> None:
+    rows: list[list[object]] = [
+        ["番号", "質問", "回答"],
+        ["F1", "健診", "6月です。"],
+        ["F2", "旧ワクチン", "終了しました。"],  # hidden
+        ["F3", "予防接種", "保健センターです。"],
+    ]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    book = openpyxl.load_workbook(path)
+    book["FAQ"].row_dimensions[3].hidden = True
+    book.save(path)
+
+    def edit(xml: str) -> str:
+        if spelling == "single quotes":
+            return xml.replace(' hidden="1"', " hidden='1'")
+        if spelling == "no row numbers":
+            return re.sub(r'(<row[^>]*?) r="[0-9]+"', r"\1", xml)
+        if spelling == "zero height":
+            return xml.replace(' hidden="1"', ' ht="0" customHeight="1"')
+        return xml.replace(' hidden="1"', '\n hidden = "1"')
+
+    _rewrite_sheet(path, edit)
+    with language("ja"):
+        result = read_xlsx(path)
+    assert [d.doc_id for d in result.documents] == ["faq:F1", "faq:F3"]
+    assert any("3 行目" in w.message and "非表示" in w.message for w in result.warnings)
+
+
+def test_a_merge_that_starts_on_a_hidden_row_gives_nothing(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["番号", "カテゴリ", "質問", "回答"],
+        ["F1", "旧制度の内部メモ", "旧", "旧"],  # hidden: its category must not spread
+        ["F2", None, "新", "新しい回答です。"],
+    ]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    book = openpyxl.load_workbook(path)
+    book["FAQ"].merge_cells("B2:B3")
+    book["FAQ"].row_dimensions[2].hidden = True
+    book.save(path)
+    result = read_xlsx(path)
+    assert [(d.doc_id, d.category) for d in result.documents] == [("faq:F2", "")]
+
+
+def test_a_hidden_column_is_read_and_named(tmp_path: Path) -> None:
+    # A hidden No. column is common (kept off the printout): it is read, and said.
+    rows: list[list[object]] = [
+        ["番号", "質問", "回答", "分類"],
+        ["F1", "健診", "6月です。", "健康"],
+    ]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    book = openpyxl.load_workbook(path)
+    book["FAQ"].column_dimensions["D"].hidden = True
+    book.save(path)
+    with language("ja"):
+        result = read_xlsx(path)
+    assert [(d.doc_id, d.category) for d in result.documents] == [("faq:F1", "健康")]
+    assert any("非表示の列（D 列）" in w.message for w in result.warnings)
 
 
 def test_a_cell_past_the_header_is_a_row_error(tmp_path: Path) -> None:

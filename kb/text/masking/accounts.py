@@ -35,3 +35,21 @@ PROFILE_PATH_RE = re.compile(
     r"/(?:(?i:users?|u|profiles?|members?|people|accounts?)/|~)"
     r"(?P<value>[A-Za-z0-9_.%\-]{2,64})"
 )
+
+
+_SPELLED_AT_RE = re.compile(r"\s(?i:at)\s")
+_MAIL_PROVIDER_RE = re.compile(
+    r"(?:gmail|yahoo|icloud|docomo|ezweb|au|softbank|outlook|hotmail|i\.softbank|me|mac)\b"
+)
+
+
+def spelled_at_is_address(match: re.Match[str]) -> bool:
+    """Whether an e-mail match of :data:`kb.text.masking.patterns.EMAIL_RE` (its group 1 the
+    domain) is an address: with " at " spelled out, the part before needs a digit, a dot or
+    an underscore (kenji_1975 at docomo.ne.jp) or the domain a mail provider's (yamadahanako
+    at gmail.com); "look at example.com" is English."""
+    spelled = _SPELLED_AT_RE.search(match.group(0))
+    if spelled is None:
+        return True
+    local = match.group(0)[: spelled.start()]
+    return bool(re.search(r"[0-9_.]", local) or _MAIL_PROVIDER_RE.match(match.group(1).lower()))

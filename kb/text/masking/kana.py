@@ -319,9 +319,10 @@ def katakana_group_spans(context: NameContext, honorific_only: bool) -> list[tup
                     or any(w.unknown or (is_person(w) and len(w.surface) >= 4) for w in found)
                 )
             place = place or any(w.pos3 == "地名" for w in found)
-        if place and not honored:
-            continue
         parts = len(_SEPARATOR_RE.split(match.group(0)))
+        # カルロス・リマ・サントス: one part a place (リマ) among names is still a person.
+        if place and not honored and not (strong and names >= 2 and parts >= 3):
+            continue
         if (
             names >= 2
             or (names and (honored or context.person_before(start)))

@@ -41,31 +41,44 @@ _NOT_A_NAME = frozenset(
 
 @lru_cache(maxsize=1)
 def labelled_name_re() -> re.Pattern[str]:
-    """A name label of :data:`~kb.text.masking.table.COLUMN_LABELS`, a colon or a closing
-    bracket (a plain space after 氏名 / 名前), and up to four words of letters: the name."""
+    """A name label and what ends it, then up to two words of kanji and kana or five Latin
+    words: the name.
+
+    The labels are the name columns of :data:`~kb.text.masking.table.COLUMN_LABELS` and the
+    person nouns of the word lists (相談者, 依頼人, 相手方, 被害者...), also with a qualifier in
+    brackets (氏名（漢字）) or kanji before 氏名 / 名前 (申請者氏名, 被保険者氏名), and 氏 名 spaced
+    out. A colon or an equals sign (ASCII or full width), an arrow, a closing bracket,
+    an opening quote (氏名「纐纈 源五郎」) or, after 氏名 / 名前, a space or は ends the label.
+    """
+    lists = masking_words()
     labels = sorted(
-        (k for k, v in COLUMN_LABELS.items() if v == NAME and not k.isascii()),
+        {k for k, v in COLUMN_LABELS.items() if v == NAME and not k.isascii()}
+        | {w for w in lists.person if len(w) >= 2},
         key=len,
         reverse=True,
     )
     joined = "|".join(re.escape(label) for label in labels)
     spaced = "|".join(re.escape(label) for label in _SPACE_LABELS)
+    qualifier = "(?:[（(][^（）()]{1,8}[）)])?"
+    ends = rf"(?:[】\uff3d]|{_SPACE}?[:：=＝→「]{_SPACE}?)"
     return re.compile(
         # Not after "[": [氏名] is kb's own placeholder.
         rf"(?<![\u4e00-\u9fff\u3005\u30a1-\u30fa\[])"
-        rf"(?:(?:{joined}|(?i:name|full ?name))(?:】|{_SPACE}?[:：]{_SPACE}?)"
-        rf"|(?:{spaced}){_SPACE})"
+        rf"(?:(?:{joined}|[\u4e00-\u9fff]{{1,6}}(?:氏名|名前)|氏{_SPACE}名|(?i:name|full ?name))"
+        rf"{qualifier}{ends}"
+        rf"|(?:{spaced}){qualifier}(?:{_SPACE}|は))"
         rf"(?P<value>{_VALUE})"
-        rf"(?={_SPACE}?(?:[、。,，()（）\[【\n\t/]|$|様|さん|さま|殿|宛|くん|ちゃん"
-        r"|[0-9\uff10-\uff19])|[ \u3000][\u3041-\u3096])"
+        rf"(?={_SPACE}|[、。,，()（）\[【「」\n\t/]|$|様|さん|さま|殿|宛|くん|ちゃん"
+        r"|[0-9\uff10-\uff19])"
     )
 
 
-def labelled_name_spans(match: re.Match[str]) -> list[tuple[int, int]]:
+def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list[tuple[int, int]]:
     """The span of the name after the label and of its reading in brackets after it (氏名：
     纐纈 源五郎（こうけつ げんごろう）); none when the value says there is no name (不明, 本人), is
     a relation, a role or an office (相談者：母, 相談者：市民課), or is the next label (a header
-    line: 氏名　生年月日　住所)."""
+    line: 氏名　生年月日　住所). A word that is an act or a time, not a name (本人：来所予定,
+    相談者：纐纈 来所), ends the name before it."""
     value = match.group("value")
     parts = value.replace("\u3000", " ").replace(",", " ").split()
     lists = masking_words()
@@ -73,17 +86,34 @@ def labelled_name_spans(match: re.Match[str]) -> list[tuple[int, int]]:
         value in _NOT_A_NAME
         or parts[0] in lists.person
         or parts[0] in lists.not_name
+        or parts[0][-1] in NOT_SURNAMES
         or any(p in COLUMN_LABELS or p.casefold() in HEADER_WORDS for p in parts)
-        or (len(parts) == 1 and value[-1] in NOT_SURNAMES)
     ):
         return []
-    spans = [match.span("value")]
+    end = match.start("value")
+    for part in parts:
+        if match.group("japanese") and any(
+            m.pos1 in _NOT_NAME_POS or m.pos3 in ("サ変可能", "副詞可能")
+            for m in tokenizer.morphemes(part)
+        ):
+            break
+        end = match.string.index(part, end) + len(part)
+    if end == match.start("value"):
+        return []
+    spans = [(match.start("value"), end)]
     # A reading in brackets after a name in kanji; after a Latin name kana in brackets are
     # more often the nationality (NGUYEN VAN NAM（ベトナム）).
-    reading = match.group("japanese") and _READING_AFTER_RE.match(match.string, match.end())
+    reading = (
+        match.group("japanese")
+        and end == match.end("value")
+        and _READING_AFTER_RE.match(match.string, end)
+    )
     if reading:
         spans.append((reading.start() + 1, reading.end() - 1))
     return spans
+
+
+_NOT_NAME_POS = frozenset({"動詞", "形容詞", "助動詞", "助詞", "副詞", "連体詞", "接続詞"})
 
 
 _BEFORE_MASK_RE = re.compile(

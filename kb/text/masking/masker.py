@@ -17,6 +17,7 @@ from kb.text.masking.accounts import (
     SNS_GAP_LABEL_RE,
     SNS_LABEL_RE,
     SNS_URL_RE,
+    spelled_at_is_address,
 )
 from kb.text.masking.edits import (
     apply_edits,
@@ -95,10 +96,13 @@ from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 
 _HALF_WIDTH_KANA_RE = re.compile("[\uff66-\uff9f]")
-# A lot number is written in digits; a "number" of kanji numerals after a town-like word is
-# the end of a given name (浩二, 健一).
+# One kanji numeral after a town-like word is the end of a given name (中村浩二, 健一); a lot
+# number in kanji numerals has more than one (字中島四五六, 大字飯塚九一一).
 _KANJI_NUMERAL_RE = re.compile("[〇一二三四五六七八九十]")
-_SPELLED_AT_RE = re.compile(r"\s(?i:at)\s")
+
+_TIME_BEFORE_PLACE_RE = re.compile(
+    "(?:来月|先月|今月|翌月|来週|先週|今週|本日|明日|昨日|今日|先日|後日|当日|翌日|月末|月初|年内)"
+)
 
 
 class Masker:
@@ -194,12 +198,9 @@ class Masker:
 
     def _emails(self, text: str) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            spelled = _SPELLED_AT_RE.search(m.group(0))
-            if spelled and not re.search(
-                r"[0-9_.]", m.string[m.start() : spelled.start() + m.start()]
-            ):
-                return []  # "look at example.com": an address needs more than a word before " at "
             domain = m.group(1).lower()
+            if not spelled_at_is_address(m):
+                return []  # "look at example.com"
             if any(domain == d or domain.endswith("." + d) for d in self.public_email_domains):
                 return []
             return [(m.start(), m.end(), EMAIL)]
@@ -317,7 +318,7 @@ class Masker:
             if bare and not (
                 (BARE_TOWN_RE.search(place) or (len(bare) >= 2 and CITY_DISTRICT_RE.search(place)))
                 and not REFERENCE_AFTER_RE.match(m.string, m.end())
-                and not _KANJI_NUMERAL_RE.search(text, *folded.span(*m.span("bare")))
+                and not _KANJI_NUMERAL_RE.fullmatch(text, *folded.span(*m.span("bare")))
             ):
                 # 真壁町飯塚911 and 大字山田123, but not 第3回 or 令和6年度, nor a given name
                 # ending in a kanji numeral after a surname with 村 (中村浩二, folded 中村浩2).
@@ -326,6 +327,9 @@ class Masker:
                 return []  # 本町三丁目交差点付近: a place to meet, not where someone lives
             keep = ADDRESS_KEEP_RE.match(place)
             start = m.start() + (keep.end() if keep else 0)
+            # 来月本町1-2-3へ転居: a time word before the town is not part of the address.
+            when = _TIME_BEFORE_PLACE_RE.match(m.string, start, m.end("place"))
+            start = when.end() if when else start
             if start == m.end("place"):
                 start = m.end("space")  # the town is kept (or absent): not the space after it
             return [(start, m.end(), ADDRESS)]
@@ -399,7 +403,9 @@ class Masker:
         text = self._replace(text, HOUSEHOLD_RE, members)
         text = self._replace(text, NAME_BEFORE_AGE_RE, aged)
         labelled = [
-            span for m in labelled_name_re().finditer(text) for span in labelled_name_spans(m)
+            span
+            for m in labelled_name_re().finditer(text)
+            for span in labelled_name_spans(self.tokenizer, m)
         ]
         text = apply_edits(text, [(start, end, NAME) for start, end in labelled])
         return self._replace(text, RELATION_NAME_RE, named)

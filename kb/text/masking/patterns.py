@@ -29,11 +29,12 @@ _LOOKALIKE = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
 _LOCAL = rf"A-Za-z0-9._%+\-{_LOOKALIKE}"
 _DOMAIN = rf"[A-Za-z0-9\-{_LOOKALIKE}]+"
 # The IME's full stop (taro@example。com) is a dot typed without switching to ASCII.
-_DOT = r"(?:\.|\u3002|\s?[\[(](?i:dot)[\])]\s?|\s?(?:ドット|どっと)\s?)"
+_DOT = r"(?:\.|\u3002|\s?[\[(](?i:dot)[\])]\s?|\s(?i:dot)\s|\s?(?:ドット|どっと)\s?)"
 # Providers whose name is often written without its ending (yamada@gmail).
 _PROVIDER = r"(?i:gmail|yahoo|icloud|docomo|ezweb|softbank|outlook|hotmail)(?![A-Za-z0-9.])"
 EMAIL_RE = re.compile(
-    rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}"
+    # taro dot yamada at gmail dot com: the dots of the local part spelled out too.
+    rf"(?<![{_LOCAL}])[{_LOCAL}]{{1,64}}(?:\s(?i:dot)\s[{_LOCAL}]{{1,64}}){{0,3}}"
     # @ spelled out: (at), [at], (a), " at " between spaces, アットマーク, あっとまーく (whose ー
     # the folded view writes "-" after hiragana).
     r"(?:\s?@\s?|\s?[\[(](?i:at|a)[\])]\s?|\s(?i:at)\s"
