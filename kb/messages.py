@@ -128,6 +128,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "担当課「{value}」を「{names}」として取り込みました（{rows} 行）",
         "department '{value}' was read as '{names}' ({rows} row(s))",
     ),
+    "warn.department_sections": (
+        "担当課「{value}」は部署一覧では係ごと（{sections}）に載っています（{rows} 行）。"
+        "行は取り込みましたが、どの係の連絡先を表示するか決められません。担当課に係まで書くか、"
+        "部署一覧に係名の空いた課の行を加えてください",
+        "department '{value}' is listed section by section ({sections}) ({rows} row(s)); the "
+        "rows were stored, but which section's contact to show cannot be told: name the section "
+        "or add a row for the department without a section to the directory",
+    ),
     "warn.department_unknown": (
         "担当課「{value}」は部署一覧にありません（{rows} 行）。行は取り込みましたが、"
         "連絡先（電話・窓口）を表示できません。部署一覧の部署名か別名（通称）に加えてください",
@@ -263,8 +271,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the lines above the header (line(s) {lines}) are no header and were skipped; this line "
         "is the header",
     ),
+    "ingest.replaced_other_file": (
+        "{count} 件（id {ids} など）は、前に別のファイル（{old} など）から取り込んだ"
+        "同じ id の記録を置き換えました。別の記録なら、id が重ならないようにして"
+        "両方のファイルを取り込み直してください",
+        "{count} record(s) (id {ids}...) replaced records of the same id read earlier from "
+        "another file ({old}...); if they are different records, give them ids that do not "
+        "overlap and ingest both files again",
+    ),
     "rows.duplicate": (
-        "{field}「{key}」が重複しています（最初は {first} 行目）。この行は取り込んでいません",
+        "{field}「{key}」が重複しています（最初は {first} 行目）。この行は取り込んでいません。"
+        "後の行が訂正なら、最初の行を消してから取り込み直してください",
         "duplicate {field} '{key}' (first on line {first}); row skipped",
     ),
     "rows.header_unreadable": (
@@ -296,10 +313,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "リストの要素は文字列にしてください（{got}があります）",
         "list items must be strings, got {got}",
     ),
-    "rows.not_string": ("文字列ではなく{got}です", "expected a string, got {got}"),
+    "rows.not_string": (
+        "値が文字や数字ではなく{got}です",
+        "expected a string, got {got}",
+    ),
+    "rows.optional_dropped": (
+        "{problem}。この項目は保存せず、行は取り込みました",
+        "{problem}; the row was stored without this value",
+    ),
     "rows.empty_file": ("ファイルが空です", "file is empty"),
-    "json.object": ("オブジェクト", "an object"),
-    "json.list": ("リスト", "a list"),
+    "json.object": ("入れ子の項目（{{...}}）", "an object"),
+    "json.list": ("一覧（[...]）", "a list"),
     "json.string": ("文字列", "a string"),
     "json.boolean": ("真偽値", "a boolean"),
     "json.number": ("数値", "a number"),

@@ -12,7 +12,10 @@ missing from the directory is matched by these steps, the first that finds a nam
 2. the same without a trailing bracket, then the bracket's text alone;
 3. exactly one of its space-separated words that is a name or an alias;
 4. its department without the section or the division
-   (:func:`kb.ingest.schema.main_department`: 市民課 住民記録係 → 市民課).
+   (:func:`kb.ingest.schema.main_department`: 市民課 住民記録係 → 市民課);
+5. where the directory lists a department section by section, its one section (環境課 →
+   環境課 ごみ対策係). With several sections the warning names them: which one's contact to
+   show cannot be told.
 
 A name matched this way is stored as the directory's name, with a warning per file that says
 so. A name that matches nothing is stored as its department (step 4), and a warning says that
@@ -59,8 +62,23 @@ def directory_names(departments: Iterable[Department]) -> dict[str, str]:
     return out
 
 
-def match_department(name: str, directory: dict[str, str]) -> str | None:
-    """The directory's name for ``name`` (module docstring), or ``None``."""
+def directory_sections(departments: Iterable[Department]) -> dict[str, list[str]]:
+    """Each department (:func:`_key` form) whose sections the directory lists one by one →
+    those sections' names (住民福祉課 → 住民福祉課 住民係, 住民福祉課 保険年金係)."""
+    sections: dict[str, list[str]] = {}
+    for dept in departments:
+        main = main_department(dept.name)
+        if main != dept.name:
+            sections.setdefault(_key(main), []).append(dept.name)
+    return sections
+
+
+def match_department(
+    name: str, directory: dict[str, str], sections: dict[str, list[str]] | None = None
+) -> str | None:
+    """The directory's name for ``name`` (module docstring), or ``None``. With the directory's
+    ``sections``, a department it lists only section by section is its one section (環境課 →
+    環境課 ごみ対策係)."""
     found = directory.get(_key(name))
     if found is not None:
         return found
@@ -74,7 +92,11 @@ def match_department(name: str, directory: dict[str, str]) -> str | None:
     if len(words) == 1:
         return words.pop()
     main = main_department(name)
-    return directory.get(_key(main)) if main != name else None
+    found = directory.get(_key(main)) if main != name else None
+    if found is None and sections:
+        only = sections.get(_key(main), [])
+        found = only[0] if len(only) == 1 else None
+    return found
 
 
 def match_documents(
@@ -90,7 +112,9 @@ def match_documents(
     Returns:
         The warnings, as ``(file, warning)``: one per file and name, on its first line.
     """
+    departments = list(departments)
     directory = directory_names(departments)
+    sections = directory_sections(departments)
     known = set(directory.values())
     seen: dict[tuple[str, str], tuple[int, str]] = {}  # (file, name) → (first line, match)
     rows: Counter[tuple[str, str]] = Counter()
@@ -102,7 +126,7 @@ def match_documents(
             if name in known:
                 matched.append(name)
                 continue
-            found = match_department(name, directory)
+            found = match_department(name, directory, sections)
             main = main_department(name)
             if not directory and main == name:
                 matched.append(name)  # nothing to match, nothing to cut
@@ -118,8 +142,14 @@ def match_documents(
     warnings: list[tuple[str, RowError]] = []
     for (raw, name), (line, found) in seen.items():
         count = rows[raw, name]
+        listed = sections.get(_key(main_department(name)), [])
         if found:
             text = msg("warn.department_read", value=name, names=found, rows=count)
+        elif listed:
+            # 市民課 when the directory lists 市民課 住民記録係 and 市民課 戸籍係: not unknown, but
+            # which section's contact to show cannot be told.
+            shown = "、".join(listed[:5])
+            text = msg("warn.department_sections", value=name, sections=shown, rows=count)
         else:
             text = msg("warn.department_unknown", value=name, rows=count)
         warnings.append((raw, RowError(raw, line, "department", text)))

@@ -112,13 +112,21 @@ def parse_jsonl(
         spec = SPECS[builder.kind]
         values: dict[str, RawValue] = {}
         bad: list[RowError] = []
+        dropped: list[RowError] = []
         for key, value, name in zip(keys, obj.values(), columns.fields, strict=True):
             if name is None:
                 continue
+            if name == "category" and isinstance(value, dict | list):
+                # {"major": "くらし", "minor": "道路"}: the levels of a category tree, as a path.
+                value = " > ".join(_leaves(value))
             try:
                 read = _json_value(value, spec.field(name).multi)
             except ValueError as exc:
-                bad.append(RowError(source, line, name, str(exc)))
+                if spec.field(name).required:
+                    bad.append(RowError(source, line, name, str(exc)))
+                else:  # an optional field: the row is kept without it
+                    problem = msg("rows.optional_dropped", problem=str(exc))
+                    dropped.append(RowError(source, line, name, problem))
                 continue
             earlier = values.get(name)
             if isinstance(earlier, str) and isinstance(read, str):
@@ -129,6 +137,7 @@ def parse_jsonl(
         if bad:
             builder.errors.extend(bad)
         else:
+            builder.warnings.extend(dropped)
             builder.add(line, values, columns)
     if builder is None:
         return ParseResult(source=source, errors=tuple(errors))
@@ -165,6 +174,28 @@ def _json_value(value: object, multi: bool) -> RawValue:
             items.append(str(item))
         return tuple(items)
     raise ValueError(msg("rows.not_string", got=_json_type(value)))
+
+
+def _leaves(value: object) -> list[str]:
+    """The strings and numbers of a nested JSON value, in order (at most 8 levels deep)."""
+    out: list[str] = []
+
+    def walk(item: object, depth: int) -> None:
+        if depth > 8:
+            return
+        if isinstance(item, dict):
+            for child in item.values():
+                walk(child, depth + 1)
+        elif isinstance(item, list):
+            for child in item:
+                walk(child, depth + 1)
+        elif (
+            isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip()
+        ):
+            out.append(str(item).strip())
+
+    walk(value, 0)
+    return out
 
 
 def _json_type(value: object) -> str:

@@ -198,6 +198,7 @@ def ingest(
     if redactor is not None:
         row_errors.extend(_refuse_personal_ids(documents, redactor))
     row_errors.extend(_refuse_desk_case_ids(documents, store))
+    row_warnings.extend(_replaced_from_other_files(documents, store))
     for dept in departments.values():
         doc = department_document(dept)
         documents[doc.doc_id] = doc
@@ -345,6 +346,34 @@ def _refuse_desk_case_ids(documents: dict[str, Document], store: Store) -> list[
         text = msg("desk.reserved_case_id", id=DocId.local_of(doc.doc_id), prefix=CASE_PREFIX)
         errors.append(RowError(*where, "id", text))
     return errors
+
+
+def _replaced_from_other_files(documents: dict[str, Document], store: Store) -> list[RowError]:
+    """A warning per file for its records that replace a stored record of the same id read
+    from another file: a hand-kept workbook numbered from 1 each year would otherwise overwrite
+    the year before without a word (ingesting the same file again is an update, and silent)."""
+    sources = store.sources([d.doc_id for d in documents.values() if d.kind != "department"])
+    replaced: dict[str, list[tuple[int, str, str]]] = {}
+    for doc in documents.values():
+        old = sources.get(doc.doc_id)
+        path, _, number = doc.source.rpartition(":")
+        if not old or Path(old.rpartition(":")[0]).name == Path(path).name:
+            continue
+        entry = (int(number) if number.isdigit() else 0, DocId.local_of(doc.doc_id), old)
+        replaced.setdefault(path, []).append(entry)
+    warnings: list[RowError] = []
+    for path, entries in replaced.items():
+        entries.sort()
+        line, _, old = entries[0]
+        ids = "、".join(local for _, local, _ in entries[:3])
+        text = msg(
+            "ingest.replaced_other_file",
+            count=len(entries),
+            ids=ids,
+            old=old.rpartition(":")[0] or old,
+        )
+        warnings.append(RowError(path, line, "id", text))
+    return warnings
 
 
 def _over_limit(result: ParseResult, max_rows: int) -> RowError | None:

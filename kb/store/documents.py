@@ -457,6 +457,18 @@ class Store:
                 out[row["doc_id"]] = row_doc(row)
         return out
 
+    def sources(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """``doc_id → source`` (``file:line``) of the stored documents among ``doc_ids``."""
+        out: dict[str, str] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"select doc_id, source from documents where doc_id in ({marks})"
+            for row in self.db.query(sql, part):
+                out[row["doc_id"]] = row["source"] or ""
+        return out
+
     def departments(self) -> list[Department]:
         """The department directory, in name order."""
         return [

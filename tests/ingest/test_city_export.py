@@ -212,3 +212,22 @@ def test_a_mistake_in_the_mapping_file_names_the_file_line_and_key(
     assert err.startswith("kb: エラー: ")
     assert f"{mapping}:3: [case] 相談日: 「day」は case の項目ではありません" in err
     assert "date" in err  # the fields it could have been
+
+
+def test_a_record_replacing_one_from_another_file_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A hand-kept workbook numbers from 1 each year: R6's No 1 replaces R5's No 1. Ingesting the
+    # same file again is an update and says nothing.
+    r5 = tmp_path / "相談記録_R5.csv"
+    r6 = tmp_path / "相談記録_R6.csv"
+    r5.write_text("No,相談日,相談内容,対応\n1,R5.4.1,前年の相談,案内\n2,R5.4.2,相談,案内\n")
+    r6.write_text("No,相談日,相談内容,対応\n1,R6.4.1,今年の相談,案内\n")
+    args = ["--data-dir", str(tmp_path / "data"), "--model", "fake", "ingest", "--no-build"]
+    assert main([*args, str(r5)]) == 0
+    assert main([*args, str(r5)]) == 0
+    assert "置き換えました" not in capsys.readouterr().out
+    assert main([*args, str(r6)]) == 0
+    out = capsys.readouterr().out
+    assert "相談記録_R6.csv:2: id: 1 件（id 1 など）" in out
+    assert "相談記録_R5.csv" in out

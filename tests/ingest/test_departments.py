@@ -134,6 +134,8 @@ def test_a_towns_directory_of_sections_gives_each_section_its_contact(
             "1,住民票,住民係へ。,住民福祉課 住民係（内線121）TEL 0299-55-1121",
             "2,国保,保険年金係へ。,住民福祉課 保険年金係（内線125）",
             "3,住民税,税務係へ。,税務係",
+            "4,町県民税,総務課へ。,総務課",  # the department of one listed section: that one
+            "5,戸籍,住民福祉課へ。,住民福祉課",  # of two sections: which one cannot be told
         ]
     )
     (tmp_path / "departments.csv").write_text(directory, encoding="utf-8")
@@ -148,6 +150,9 @@ def test_a_towns_directory_of_sections_gives_each_section_its_contact(
     assert stored["faq:1"] == ["住民福祉課 住民係"]
     assert stored["faq:2"] == ["住民福祉課 保険年金係"]  # its own phone, not 住民係's
     assert stored["faq:3"] == ["総務課 税務係"]  # the section's name alone is an alias
+    assert stored["faq:4"] == ["総務課 税務係"]
+    assert stored["faq:5"] == ["住民福祉課"]
+    assert "住民福祉課 住民係、住民福祉課 保険年金係" in out  # the warning names the sections
 
 
 def test_the_stored_directory_is_matched_by_a_later_run(tmp_path: Path) -> None:

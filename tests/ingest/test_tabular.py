@@ -587,3 +587,20 @@ def test_an_exports_count_line_is_skipped_like_a_totals_row() -> None:
     assert result.errors == ()
     assert [d.doc_id for d in result.documents] == ["case:C1"]
     assert [w.line for w in result.warnings] == [3]
+
+
+def test_a_nested_optional_value_is_left_out_and_a_nested_category_is_a_path() -> None:
+    line = (
+        '{"id": "J1", "date": "2024-04-01", "summary": "s", "resolution": "r",'
+        ' "category": {"major": "くらし", "minor": "道路"}, "status": {"code": 1}}\n'
+    )
+    with language("ja"):
+        result = parse_jsonl(line, source="o.jsonl")
+    assert result.errors == ()
+    assert [(d.category, d.status) for d in result.documents] == [("くらし > 道路", "")]
+    (warning,) = result.warnings
+    assert warning.field == "status"
+    assert "行は取り込みました" in warning.message
+    # A required field that is not text still refuses the row.
+    bad = '{"id": "J2", "date": "2024-04-01", "summary": {"a": "s"}, "resolution": "r"}\n'
+    assert [e.field for e in parse_jsonl(bad, source="o.jsonl").errors] == ["summary"]
