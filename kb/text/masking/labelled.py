@@ -33,8 +33,11 @@ _VALUE = rf"(?P<japanese>{_JAPANESE}(?:{_SPACE}{_JAPANESE})?)|{_LATIN}(?:,?{_SPA
 family name first with a comma after it as a passport writes it (DELA CRUZ, JUAN MIGUEL)."""
 _READING_AFTER_RE = re.compile("[（(][\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb \u3000]{2,24}[）)]")
 _NOT_VALUES = frozenset({"本名", "通称", "旧姓", "愛称", "フルネーム"})
+_MORE_LABELS = frozenset({"担当", "担当職員", "記入者", "受付者", "対応者"})
+"""Labels of the staff member who wrote or took a record (担当：纐纈 源五郎)."""
 _NOT_A_NAME = frozenset(
     {"不明", "匿名", "なし", "無し", "同上", "同左", "未記入", "記載なし", "非公開", "非開示"}
+    | {"未定", "調整中", "未割当", "全員", "各位", "複数", "多数", "不在"}
 )
 """What a record writes in a name's place when it has none."""
 
@@ -53,7 +56,8 @@ def labelled_name_re() -> re.Pattern[str]:
     lists = masking_words()
     labels = sorted(
         {k for k, v in COLUMN_LABELS.items() if v == NAME and not k.isascii()}
-        | {w for w in lists.person if len(w) >= 2},
+        | {w for w in lists.person if len(w) >= 2}
+        | _MORE_LABELS,
         key=len,
         reverse=True,
     )
