@@ -82,7 +82,7 @@ def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list
     纐纈 源五郎（こうけつ げんごろう）); none when the value says there is no name (不明, 本人), is
     a relation, a role or an office (相談者：母, 相談者：市民課), or is the next label (a header
     line: 氏名　生年月日　住所). A word that is an act or a time, not a name (本人：来所予定,
-    相談者：纐纈 来所), ends the name before it."""
+    相談者：纐纈 来所), ends the name before it; one kanji is a given name whatever its tag (颯)."""
     value = match.group("value")
     parts = value.replace("\u3000", " ").replace(",", " ").split()
     lists = masking_words()
@@ -96,9 +96,13 @@ def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list
         return []
     end = match.start("value")
     for part in parts:
-        if match.group("japanese") and any(
-            m.pos1 in _NOT_NAME_POS or m.pos3 in ("サ変可能", "副詞可能")
-            for m in tokenizer.morphemes(part)
+        if (
+            match.group("japanese")
+            and len(part) >= 2
+            and any(
+                m.pos1 in _NOT_NAME_POS or m.pos3 in ("サ変可能", "副詞可能")
+                for m in tokenizer.morphemes(part)
+            )
         ):
             break
         end = match.string.index(part, end) + len(part)
