@@ -132,7 +132,8 @@ def match_documents(
                 matched.append(name)  # nothing to match, nothing to cut
                 continue
             matched.append(found or main)
-            # Without a directory the section is cut without a word of warning against it.
+            # Without a directory, the cut section is noted (read as its department), not
+            # reported as missing from a directory.
             noted = found or (main if not directory else "")
             seen.setdefault((files[doc_id], name), (_line(doc.source), noted))
             rows[files[doc_id], name] += 1

@@ -2,7 +2,7 @@
 
 The tagger cannot read a rare surname (纐纈, 四十物, 一尺八寸), a surname that is a word (平和) or a
 name in Latin letters without context; the record's own label can. And where a rule found the
-given name only (纐纈 [氏名]様: 源五郎 is a name to UniDic, 纐纈 a dyeing technique), the word
+given name only (月見里 [氏名]さん: 健 is a name to UniDic, 月見里 is not; 纐纈 [氏名]様), the word
 of kanji or kana one space before it is its surname.
 
 Both rules read the text as written (the folded view would turn 源五郎 into 源5郎 and 【氏名】
@@ -40,6 +40,8 @@ _NOT_A_NAME = frozenset(
     | {"未定", "調整中", "未割当", "全員", "各位", "複数", "多数", "不在"}
 )
 """What a record writes in a name's place when it has none."""
+_NOT_NAME_POS = frozenset({"動詞", "形容詞", "助動詞", "助詞", "副詞", "連体詞", "接続詞"})
+"""Parts of speech of a word after a labelled name that is not part of it (来所した)."""
 
 
 @lru_cache(maxsize=1)
@@ -119,9 +121,6 @@ def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list
     if reading:
         spans.append((reading.start() + 1, reading.end() - 1))
     return spans
-
-
-_NOT_NAME_POS = frozenset({"動詞", "形容詞", "助動詞", "助詞", "副詞", "連体詞", "接続詞"})
 
 
 _BEFORE_MASK_RE = re.compile(
