@@ -34,6 +34,15 @@ from kb.store.types import ChunkRow, UpsertStats
 from kb.types import Chunk, Department, DocKind, Document, Procedure
 
 
+def _in_batches(doc_ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
+    """The distinct ``doc_ids`` in batches of 500 (under SQLite's variable limit), each with
+    its ``?,?,…`` placeholders."""
+    ids = list(dict.fromkeys(doc_ids))
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        yield part, ",".join("?" * len(part))
+
+
 def document_hash(doc: Document) -> str:
     """A hash of everything searchable or shown about ``doc`` (not where it was read from)."""
     faq = [doc.owner, doc.updated, doc.expires]
@@ -219,10 +228,7 @@ class Store:
     def _content_hashes(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """``doc_id → content_hash`` of those of ``doc_ids`` that are stored."""
         out: dict[str, str] = {}
-        ids = list(dict.fromkeys(doc_ids))
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in _in_batches(doc_ids):
             out.update(
                 self._main.execute(
                     f"select doc_id, content_hash from documents where doc_id in ({marks})", part
@@ -449,10 +455,7 @@ class Store:
         if not doc_ids:
             return {}
         out: dict[str, Document] = {}
-        ids = list(dict.fromkeys(doc_ids))
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in _in_batches(doc_ids):
             for row in self.db.query(f"select * from documents where doc_id in ({marks})", part):
                 out[row["doc_id"]] = row_doc(row)
         return out
@@ -460,10 +463,7 @@ class Store:
     def sources(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """``doc_id → source`` (``file:line``) of the stored documents among ``doc_ids``."""
         out: dict[str, str] = {}
-        ids = list(dict.fromkeys(doc_ids))
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
+        for part, marks in _in_batches(doc_ids):
             sql = f"select doc_id, source from documents where doc_id in ({marks})"
             for row in self.db.query(sql, part):
                 out[row["doc_id"]] = row["source"] or ""
