@@ -19,9 +19,10 @@ the records read and written are in :mod:`kb.store.types`.
 from __future__ import annotations
 
 from kb.store.candidates import FaqCandidateStore
-from kb.store.documents import Store, document_hash, text_hash
+from kb.store.documents import Store
 from kb.store.embedding_cache import EmbeddingCache
 from kb.store.feedback import FeedbackStore
+from kb.store.hashes import document_hash, text_hash
 from kb.store.querylog import QueryLogStore
 from kb.store.rawtext import RawTextStore
 from kb.store.sqlite import LOCK_TIMEOUT_S, while_locked

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from kb.errors import IndexError_
+from kb.store.hashes import document_hash, text_hash
 from kb.store.procedures import delete_procedures, read_procedures, write_procedures
 from kb.store.schema import (
     BUMP_GENERATION,
@@ -41,36 +42,6 @@ def _in_batches(doc_ids: Sequence[str]) -> Iterator[tuple[list[str], str]]:
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         yield part, ",".join("?" * len(part))
-
-
-def document_hash(doc: Document) -> str:
-    """A hash of everything searchable or shown about ``doc`` (not where it was read from)."""
-    faq = [doc.owner, doc.updated, doc.expires]
-    payload = json.dumps(
-        [
-            doc.kind,
-            doc.title,
-            doc.body,
-            list(doc.departments),
-            doc.category,
-            doc.date,
-            doc.published,
-            doc.url,
-            doc.channel,
-            doc.status,
-            doc.doc_title,
-            list(doc.heading_path),
-            # Only when set, so documents stored before these fields existed keep their hash.
-            *([faq] if any(faq) else []),
-        ],
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
-
-
-def text_hash(text: str) -> str:
-    """A hash of ``text``: the key of a chunk's content (and of its cached embedding)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class Store:

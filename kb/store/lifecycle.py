@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Literal
 
-from kb.store.documents import Store, document_hash, text_hash
+from kb.store.documents import Store
+from kb.store.hashes import document_hash, text_hash
 from kb.store.sqlite import in_parts
 from kb.store.types import ChunkRow
 from kb.types import Document

@@ -37,7 +37,12 @@ from kb.text.masking.kana import (
 from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.patterns import BREAKS_RE, fold
 from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
-from kb.text.masking.surnames import NOT_SURNAMES, surname_before, surname_start
+from kb.text.masking.surnames import (
+    NOT_SURNAMES,
+    surname_before,
+    surname_read_as_word,
+    surname_start,
+)
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -170,7 +175,7 @@ def person_name_spans(
 
 def _is_name_token(context: NameContext, i: int) -> bool:
     word = context.words[i]
-    if is_person(word) or _mixed_given_name(context, i) or _surname_read_as_word(context, i):
+    if is_person(word) or _mixed_given_name(context, i) or surname_read_as_word(context, i):
         return True
     if not context.honorific_at(i + 1) or not word.surface.isalnum() or context.not_name(word):
         return False
@@ -207,61 +212,6 @@ def _is_name_token(context: NameContext, i: int) -> bool:
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
-
-
-_FORMAL_HONORIFICS = frozenset({"様", "さま", "殿"})
-_WORD_BEFORE_SAMA_ENDS = frozenset(
-    "長員任師士官事生者家君先主方手族人子上御様客院校園館所局署課部係室社会店屋市町村区"
-)
-"""Last characters of the words before 様 that are roles, customers or offices (利用者様,
-取引先様, 施主様, 先方様, ご家族様, 母上様, 病院様), not surnames."""
-
-
-def _surname_read_as_word(context: NameContext, i: int) -> bool:
-    """Whether word ``i``, a common noun of two or three kanji before 様, さま or 殿 on its own
-    (no prefix, no kanji before it), is a rare surname the dictionary reads as a word: 纐纈様
-    (tie-dye), 薬袋様 (a medicine bag), 四十物様. So are two such words glued before it, the
-    surname and the given name (纐纈源五郎様: 源五郎 is a beetle), each checked alike. Roles and
-    customers before 様 end like :data:`_WORD_BEFORE_SAMA_ENDS` or are words of the lists."""
-    words = context.words
-    if i + 1 < len(words) and words[i + 1].surface in _FORMAL_HONORIFICS:
-        return _plain_word(context, i) and (
-            _at_boundary(context, i)
-            or (  # the given name of a pair (源五郎 in 纐纈源五郎様)
-                i > 0
-                and context.end(i - 1) == context.starts[i]
-                and _plain_word(context, i - 1)
-                and _at_boundary(context, i - 1)
-            )
-        )
-    return (
-        i + 2 < len(words)
-        and words[i + 2].surface in _FORMAL_HONORIFICS
-        and context.end(i) == context.starts[i + 1]
-        and _plain_word(context, i)
-        and _plain_word(context, i + 1)
-        and _at_boundary(context, i)
-    )
-
-
-def _plain_word(context: NameContext, i: int) -> bool:
-    """A common noun of two or three kanji, not of the lists, not ending like a role."""
-    word = context.words[i]
-    return (
-        (word.pos2, word.pos3) == ("普通名詞", "一般")
-        and 2 <= len(word.surface) <= 3
-        and all(is_kanji(c) for c in word.surface)
-        and word.surface[-1] not in _WORD_BEFORE_SAMA_ENDS
-        and not context.not_name(word)
-    )
-
-
-def _at_boundary(context: NameContext, i: int) -> bool:
-    """No prefix (お客様) and no kanji (利用者様) just before word ``i``."""
-    start = context.starts[i]
-    return (i == 0 or context.words[i - 1].pos1 != "接頭辞") and not (
-        start > 0 and is_kanji(context.text[start - 1])
-    )
 
 
 def _mixed_given_name(context: NameContext, i: int) -> bool:
