@@ -165,8 +165,10 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
             chosen, name=name, source=source, max_cells=limits.max_sheet_cells, hidden=hidden_rows
         )
         # A hidden column is read (a hidden No. column is common), but said: it may be notes.
+        # Only the sheet's own width is looked at (a <col> may hide all 16,384 columns).
+        width = len(rows[0][1]) if rows else 0
         columns = tuple(
-            sorted(c for c in hidden_columns if any(c <= len(r[1]) and r[1][c - 1] for r in rows))
+            c for c in sorted(hidden_columns) if c <= width and any(r[1][c - 1] for r in rows)
         )
     except InputError:
         raise
