@@ -224,8 +224,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         ' (受付番号 = "id"; the value in double quotes). TOML parser: {problem}',
     ),
     "mapping.section": (
-        "不明な項目です。使えるのは [faq] [case] [department] [channel] と sheet です",
-        "unknown entry; use [faq], [case], [department], [channel] and sheet",
+        "不明な項目です。使えるのは [faq] [case] [department] [channel] [status] [category] と"
+        " sheet です",
+        "unknown entry; use [faq], [case], [department], [channel], [status], [category] and sheet",
     ),
     "mapping.not_table": (
         '[{section}] は「見出し = "項目"」の表にしてください',
@@ -278,6 +279,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{count} record(s) (id {ids}...) replaced records of the same id read earlier from "
         "another file ({old}...); if they are different records, give them ids that do not "
         "overlap and ingest both files again",
+    ),
+    "rows.cancelled": (
+        "状態が取消・誤登録の行（{lines} 行目、{count} 件）は相談事例として取り込んでいません",
+        "rows whose status says cancelled or entered in error (lines {lines}, {count}) were "
+        "not stored as cases",
     ),
     "rows.duplicate": (
         "{field}「{key}」が重複しています（最初は {first} 行目）。この行は取り込んでいません。"

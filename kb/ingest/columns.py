@@ -20,6 +20,10 @@ The mapping file is TOML::
 
     [channel]                 # more ways of writing a channel (来庁 → 窓口 is built in)
     訪問 = "窓口"
+
+    [status]                  # a system's codes as the words to store (also [category])
+    1 = "受付"
+    9 = "完了"
 """
 
 from __future__ import annotations
@@ -62,6 +66,13 @@ class ColumnMapping:
     """:func:`~kb.ingest.schema.header_key` of a channel as written → its canonical spelling."""
     sheet: str = ""
     """The sheet of an ``.xlsx`` file to read (default: the first)."""
+    values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per field (``status``, ``category``): :func:`~kb.ingest.schema.header_key` of a value
+    as written (a vendor system's code) → the text to store."""
+
+    def value(self, name: str, written: str) -> str:
+        """``written`` as the mapping translates it for field ``name`` (as written if not)."""
+        return self.values.get(name, {}).get(header_key(written), written)
 
     def target(self, kind: DocKind, header: str) -> str | None:
         """What the mapping says column ``header`` of a ``kind`` file is, or ``None``."""
@@ -69,6 +80,8 @@ class ColumnMapping:
 
 
 NO_MAPPING = ColumnMapping()
+VALUE_SECTIONS = ("status", "category")
+"""Fields whose values a mapping file may translate (a vendor system's codes: 1 → 受付)."""
 
 
 def mapping_from_settings(settings: Settings) -> ColumnMapping:
@@ -108,6 +121,7 @@ def load_mapping(path: Path) -> ColumnMapping:
         ) from None
     columns: dict[str, dict[str, str]] = {}
     channels: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
     sheet = ""
     for section, value in data.items():
         line = _line_of(text, section, section=True)
@@ -116,7 +130,7 @@ def load_mapping(path: Path) -> ColumnMapping:
                 raise InputError(source, msg("mapping.sheet"), line=line, field=section)
             sheet = value.strip()
             continue
-        if section not in (*TABULAR_KINDS, "channel"):
+        if section not in (*TABULAR_KINDS, "channel", *VALUE_SECTIONS):
             raise InputError(source, msg("mapping.section"), line=line, field=section)
         if not isinstance(value, dict):
             raise InputError(
@@ -128,10 +142,12 @@ def load_mapping(path: Path) -> ColumnMapping:
                 raise InputError(source, msg("mapping.not_text"), *where)
             if section == "channel":
                 channels[header_key(key)] = _channel(source, target, where)
+            elif section in VALUE_SECTIONS:
+                values.setdefault(section, {})[header_key(key)] = target.strip()
             else:
                 kind: DocKind = section  # type: ignore[assignment]  # checked above
                 columns.setdefault(kind, {})[header_key(key)] = _field(source, kind, target, where)
-    return ColumnMapping(source, columns, channels, sheet)
+    return ColumnMapping(source, columns, channels, sheet, values)
 
 
 def _field(source: str, kind: DocKind, target: str, where: tuple[int, str]) -> str:

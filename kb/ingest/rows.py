@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from kb.errors import InputError
@@ -107,3 +109,39 @@ def _first_line(text: str) -> str:
             return text[start:end]
         start = end + 1
     return ""
+
+
+# --- rows that are no records -----------------------------------------------------------
+
+_TOTALS = frozenset({"合計", "総計", "小計", "計", "合計件数", "件数", "件数計", "total", "sum"})
+
+
+# An export's count line in one cell: 出力件数：80件, 件数 80, 合計 12件.
+_COUNT_LINE_RE = re.compile(r"(?:出力)?(?:総?件数|合計|総計)(?:計)?\s*[:=]?\s*[0-9,]+\s*件?")
+
+
+def totals_row(cells: Sequence[str]) -> bool:
+    """Whether a row is the export's totals line (合計 | 80件 | =COUNTA(...), or 出力件数：80件 in
+    one cell): its first filled cell is 合計, 総計, 小計... or a count, and at most half of its
+    cells are filled."""
+    filled = [c.strip() for c in cells if c.strip()]
+    if not filled:
+        return False
+    first = unicodedata.normalize("NFKC", filled[0]).casefold()
+    return (first.rstrip(":") in _TOTALS or bool(_COUNT_LINE_RE.fullmatch(first))) and len(
+        filled
+    ) * 2 <= len(cells)
+
+
+_CANCELLED = frozenset({"取消", "取り消し", "取消し", "取消済", "取消済み", "誤登録", "誤入力"})
+"""Statuses of a case entered in error (not 取下げ: an application withdrawn is an outcome)."""
+
+
+def cancelled(status: str) -> bool:
+    return unicodedata.normalize("NFKC", status).strip() in _CANCELLED
+
+
+def line_list(lines: Sequence[int]) -> str:
+    """``3, 7, 12`` (the first ten, then how many more)."""
+    shown = ", ".join(str(n) for n in lines[:10])
+    return shown if len(lines) <= 10 else f"{shown} …"

@@ -20,9 +20,7 @@ normalisation is a later stage. Ids are the exception, being identifiers rather 
 from __future__ import annotations
 
 import dataclasses
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +29,7 @@ from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, joined_field
 from kb.ingest.encoding import read_text
 from kb.ingest.header import find_header
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
-from kb.ingest.rows import EXCEL_ERRORS, TableRow, csv_rows
+from kb.ingest.rows import EXCEL_ERRORS, TableRow, cancelled, csv_rows, line_list, totals_row
 from kb.ingest.schema import (
     SPECS,
     DateReading,
@@ -144,7 +142,7 @@ def parse_table(
         if isinstance(cells, RowError):
             builder.errors.append(cells)
             continue
-        if _totals_row(cells):
+        if totals_row(cells):
             builder.warnings.append(RowError(source, line, "", msg("rows.totals_skipped")))
             continue
         if len(cells) != len(columns.fields):
@@ -167,26 +165,6 @@ def parse_table(
         }
         builder.add(line, values, columns)
     return builder.result()
-
-
-_TOTALS = frozenset({"合計", "総計", "小計", "計", "合計件数", "件数", "件数計", "total", "sum"})
-
-
-# An export's count line in one cell: 出力件数：80件, 件数 80, 合計 12件.
-_COUNT_LINE_RE = re.compile(r"(?:出力)?(?:総?件数|合計|総計)(?:計)?\s*[:=]?\s*[0-9,]+\s*件?")
-
-
-def _totals_row(cells: Sequence[str]) -> bool:
-    """Whether a row is the export's totals line (合計 | 80件 | =COUNTA(...), or 出力件数：80件 in
-    one cell): its first filled cell is 合計, 総計, 小計... or a count, and at most half of its
-    cells are filled."""
-    filled = [c.strip() for c in cells if c.strip()]
-    if not filled:
-        return False
-    first = unicodedata.normalize("NFKC", filled[0]).casefold()
-    return (first.rstrip(":") in _TOTALS or bool(_COUNT_LINE_RE.fullmatch(first))) and len(
-        filled
-    ) * 2 <= len(cells)
 
 
 def _not_stored(columns: ColumnMap, index: int) -> bool:
@@ -265,6 +243,11 @@ class _Row:
         except ValueError as exc:
             self.warn(name, msg("warn.published_kept", problem=str(exc)))
             return False
+
+    def coded(self, name: str) -> str:
+        """An optional text field, translated by the mapping file's ``[status]`` or
+        ``[category]`` section where it names the value (a system's code: 1 → 受付)."""
+        return self.mapping.value(name, self.text(name))
 
     def channel(self) -> str:
         """The channel, read through a synonym (来庁 → 窓口) or kept as written with a warning."""
@@ -361,7 +344,7 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
             title=row.text("question", required=True),
             body=row.text("answer", required=True),
             departments=row.departments("department") or ((owner,) if owner else ()),
-            category=row.text("category"),
+            category=row.coded("category"),
             published=row.flag("published", parse_published),
             url=row.url(),
             source=where,
@@ -375,11 +358,11 @@ def _record(kind: DocKind, row: _Row) -> tuple[str, Document | Department]:
         title=row.text("summary", required=True),
         body=row.text("resolution", required=True),
         departments=row.departments("departments"),
-        category=row.text("category"),
+        category=row.coded("category"),
         date=row.parsed("date", read_date, required=True),
         published=False,
         channel=row.channel(),
-        status=row.text("status"),
+        status=row.coded("status"),
         source=where,
     )
 
@@ -402,6 +385,8 @@ class _Builder:
     rewritten: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """Department cells read as other names: ``(as written, as stored)`` → ``[line, rows]``."""
     noticed: set[str] = field(default_factory=set)
+    cancelled: list[int] = field(default_factory=list)
+    """Lines of cases whose status says they were cancelled (取消), left out."""
     kept: dict[str, Document | Department] = field(default_factory=dict)
     """The record stored for each key, to tell a copy of its row from a conflicting one."""
 
@@ -426,6 +411,10 @@ class _Builder:
         key, record = _record(self.kind, row)
         if row.errors:  # the row is skipped: its warnings no longer matter
             self.errors.extend(row.errors)
+            return
+        if isinstance(record, Document) and record.kind == "case" and cancelled(record.status):
+            # A record entered in error and cancelled (状態 取消) is no case to learn from.
+            self.cancelled.append(line)
             return
         key_field = "name" if self.kind == "department" else "id"
         if key in self.seen:
@@ -468,20 +457,34 @@ class _Builder:
         )
 
     def _channel_notices(self) -> list[RowError]:
-        return [
-            RowError(
-                self.source,
-                first,
-                "channel",
-                msg("warn.channel_mapped", value=value, channel=channel, rows=rows),
-            )
-            for (value, channel), (first, rows) in self.channels.items()
-        ] + [
-            RowError(
-                self.source,
-                first,
-                "department",
-                msg("warn.department_read", value=written, names=stored, rows=rows),
-            )
-            for (written, stored), (first, rows) in self.rewritten.items()
-        ]
+        return (
+            [
+                RowError(
+                    self.source,
+                    first,
+                    "channel",
+                    msg("warn.channel_mapped", value=value, channel=channel, rows=rows),
+                )
+                for (value, channel), (first, rows) in self.channels.items()
+            ]
+            + [
+                RowError(
+                    self.source,
+                    first,
+                    "department",
+                    msg("warn.department_read", value=written, names=stored, rows=rows),
+                )
+                for (written, stored), (first, rows) in self.rewritten.items()
+            ]
+            + [
+                RowError(
+                    self.source,
+                    self.cancelled[0],
+                    "status",
+                    msg(
+                        "rows.cancelled", lines=line_list(self.cancelled), count=len(self.cancelled)
+                    ),
+                )
+                for _ in self.cancelled[:1]
+            ]
+        )

@@ -253,3 +253,23 @@ def test_a_header_with_a_dot_or_a_space_needs_no_quotes(tmp_path: Path) -> None:
     path = _mapping(tmp_path, '[faq]\nNo. = "id"\n問い合わせ 先 = "department"\nNo_2 = "-"\n')
     mapping = load_mapping(path)
     assert mapping.columns["faq"] == {"no.": "id", "問い合わせ 先": "department", "no_2": "-"}
+
+
+def test_a_vendor_systems_codes_are_stored_as_the_mapping_translates_them(tmp_path: Path) -> None:
+    # A case system exports codes (状態 1/9, 分類 01/07) with a legend; the mapping file gives
+    # the words, as it gives channel spellings. A code it does not name is stored as written.
+    mapping = load_mapping(
+        _mapping(
+            tmp_path,
+            '[case]\nSTATUS_CD = "status"\nCATEGORY_CD = "category"\n'
+            '[status]\n1 = "受付"\n9 = "完了"\n[category]\n"01" = "生活困窮"\n',
+        )
+    )
+    headers = "相談番号,相談日,相談内容,対応内容,STATUS_CD,CATEGORY_CD\n"
+    rows = "C1,R6.4.1,s,r,9,01\nC2,R6.4.2,s,r,1,07\n"
+    result = parse_csv(headers + rows, source="c.csv", mapping=mapping)
+    assert result.errors == ()
+    assert [(d.status, d.category) for d in result.documents] == [
+        ("完了", "生活困窮"),
+        ("受付", "07"),
+    ]

@@ -604,3 +604,20 @@ def test_a_nested_optional_value_is_left_out_and_a_nested_category_is_a_path() -
     # A required field that is not text still refuses the row.
     bad = '{"id": "J2", "date": "2024-04-01", "summary": {"a": "s"}, "resolution": "r"}\n'
     assert [e.field for e in parse_jsonl(bad, source="o.jsonl").errors] == ["summary"]
+
+
+def test_cases_cancelled_as_entered_in_error_are_left_out_with_a_notice() -> None:
+    # 取消 / 誤登録: a record entered in error is no case to learn from; 取下げ (an application
+    # withdrawn) is an outcome and is stored.
+    text = (
+        "id,date,summary,resolution,status\n"
+        "C1,R6.4.1,相談,案内,完了\nC2,R6.4.2,誤り,取消,取消\n"
+        "C3,R6.4.3,申請,取下げ,取下げ\nC4,R6.4.4,重複入力,-,誤登録\n"
+    )
+    with language("ja"):
+        result = parse_csv(text, source="c.csv")
+    assert result.errors == ()
+    assert [d.doc_id for d in result.documents] == ["case:C1", "case:C3"]
+    (notice,) = [w for w in result.warnings if w.field == "status"]
+    assert notice.line == 3
+    assert "3, 5 行目、2 件" in notice.message
