@@ -407,7 +407,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the hidden columns of sheet '{sheet}' ({columns}) were read too; map a column of "
         'internal notes to "-" in the column mapping to leave it out',
     ),
-    "xlsx.hidden_more": ("{lines} ほか {count} 行", "{lines} and {count} more"),
+    "rows.more_lines": ("{lines} ほか {count} 行", "{lines} and {count} more"),
     "xlsx.sheets_hint": (
         "（シート「{sheet}」を読みました。このブックのシート: {sheets}。別のシートは --sheet "
         "で指定できます）",

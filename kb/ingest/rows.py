@@ -138,10 +138,11 @@ _CANCELLED = frozenset({"取消", "取り消し", "取消し", "取消済", "取
 
 
 def cancelled(status: str) -> bool:
+    """Whether a case's status says it was entered in error (:data:`_CANCELLED`)."""
     return unicodedata.normalize("NFKC", status).strip() in _CANCELLED
 
 
 def line_list(lines: Sequence[int]) -> str:
-    """``3, 7, 12`` (the first ten, then how many more)."""
+    """``3, 7, 12`` for a message naming rows: the first ten, then how many more."""
     shown = ", ".join(str(n) for n in lines[:10])
-    return shown if len(lines) <= 10 else f"{shown} …"
+    return shown if len(lines) <= 10 else msg("rows.more_lines", lines=shown, count=len(lines) - 10)

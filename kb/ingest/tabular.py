@@ -451,40 +451,26 @@ class _Builder:
             # Errors are found in file order except for JSONL lines read before the kind was
             # known; a stable sort keeps several errors of one line in field order.
             errors=tuple(sorted(self.errors, key=lambda e: e.line)),
-            warnings=tuple(
-                sorted([*self.warnings, *self._channel_notices()], key=lambda w: w.line)
-            ),
+            warnings=tuple(sorted([*self.warnings, *self._notices()], key=lambda w: w.line)),
         )
 
-    def _channel_notices(self) -> list[RowError]:
-        return (
-            [
-                RowError(
-                    self.source,
-                    first,
-                    "channel",
-                    msg("warn.channel_mapped", value=value, channel=channel, rows=rows),
-                )
-                for (value, channel), (first, rows) in self.channels.items()
-            ]
-            + [
-                RowError(
-                    self.source,
-                    first,
-                    "department",
-                    msg("warn.department_read", value=written, names=stored, rows=rows),
-                )
-                for (written, stored), (first, rows) in self.rewritten.items()
-            ]
-            + [
-                RowError(
-                    self.source,
-                    self.cancelled[0],
-                    "status",
-                    msg(
-                        "rows.cancelled", lines=line_list(self.cancelled), count=len(self.cancelled)
-                    ),
-                )
-                for _ in self.cancelled[:1]
-            ]
-        )
+    def _notices(self) -> list[RowError]:
+        """One notice per value read as another (a channel, a department cell) and one for
+        the cancelled cases, each at its first line."""
+
+        def notice(line: int, field: str, text: str) -> RowError:
+            return RowError(self.source, line, field, text)
+
+        notices = [
+            notice(first, "channel", msg("warn.channel_mapped", value=v, channel=c, rows=rows))
+            for (v, c), (first, rows) in self.channels.items()
+        ]
+        notices += [
+            notice(first, "department", msg("warn.department_read", value=w, names=s, rows=rows))
+            for (w, s), (first, rows) in self.rewritten.items()
+        ]
+        if self.cancelled:
+            lines, count = line_list(self.cancelled), len(self.cancelled)
+            text = msg("rows.cancelled", lines=lines, count=count)
+            notices.append(notice(self.cancelled[0], "status", text))
+        return notices

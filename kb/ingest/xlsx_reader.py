@@ -28,7 +28,7 @@ from kb.errors import InputError, SchemaError
 from kb.ingest.columns import NO_MAPPING, ColumnMapping
 from kb.ingest.dates import excel_serial_date
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip
-from kb.ingest.rows import EXCEL_ERRORS, TableRow
+from kb.ingest.rows import EXCEL_ERRORS, TableRow, line_list
 from kb.ingest.tabular import parse_table
 from kb.messages import msg
 from kb.types import DocKind, ParseResult, RowError
@@ -102,13 +102,13 @@ def read_xlsx(
         hint = msg("xlsx.sheets_hint", sheet=sheet.name, sheets=", ".join(sheet.names))
         raise SchemaError(exc.source, f"{exc.message}\n{hint}", exc.line, exc.field) from None
     if sheet.hidden:
-        shown = ", ".join(str(n) for n in sheet.hidden[:10])
-        more = len(sheet.hidden) - 10
-        lines = shown if more <= 0 else msg("xlsx.hidden_more", lines=shown, count=more)
+        lines = line_list(sheet.hidden)
         note = RowError(source, 0, "", msg("xlsx.hidden_rows", sheet=sheet.name, lines=lines))
         result = replace(result, warnings=(note, *result.warnings))
     if sheet.hidden_columns:
-        letters = ", ".join(_column_letter(c) for c in sheet.hidden_columns[:10])
+        from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
+
+        letters = ", ".join(get_column_letter(c) for c in sheet.hidden_columns[:10])
         shown = msg("xlsx.hidden_columns", sheet=sheet.name, columns=letters)
         note = RowError(source, 0, "", shown)
         result = replace(result, warnings=(note, *result.warnings))
@@ -160,15 +160,17 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         date1904 = book.epoch.year == 1904
         # A row hidden in Excel is most often one withdrawn or kept for reference (an old
         # answer, a campaign that ended): it must not be published as if it were current.
-        hidden_rows, hidden_columns = _hidden(chosen)
+        layout = _layout(chosen)
         rows, hidden = _rows(
-            chosen, name=name, source=source, max_cells=limits.max_sheet_cells, hidden=hidden_rows
+            chosen, name=name, source=source, max_cells=limits.max_sheet_cells, layout=layout
         )
         # A hidden column is read (a hidden No. column is common), but said: it may be notes.
         # Only the sheet's own width is looked at (a <col> may hide all 16,384 columns).
         width = len(rows[0][1]) if rows else 0
         columns = tuple(
-            c for c in sorted(hidden_columns) if c <= width and any(r[1][c - 1] for r in rows)
+            c
+            for c in sorted(layout.hidden_columns)
+            if c <= width and any(r[1][c - 1] for r in rows)
         )
     except InputError:
         raise
@@ -216,9 +218,9 @@ def _key(name: str) -> str:
 
 
 def _rows(
-    ws: Any, *, name: str, source: str, max_cells: int, hidden: frozenset[int] = frozenset()
+    ws: Any, *, name: str, source: str, max_cells: int, layout: _Layout
 ) -> tuple[list[tuple[int, list[str]]], tuple[int, ...]]:
-    """The non-blank rows that are not ``hidden``, each padded to the widest row's width, and
+    """The non-blank rows not hidden in ``layout``, each padded to the widest row's width, and
     the numbers of the non-blank hidden rows left out.
 
     The cells are counted as they are read, padding included: a few KB of XML can put a value
@@ -236,7 +238,7 @@ def _rows(
         cells = [_cell_text(v) for v in values]
         while cells and not cells[-1].strip():
             cells.pop()
-        if cells and number in hidden:
+        if cells and number in layout.hidden_rows:
             left_out.append(number)
         elif cells:
             found.append((number, cells))
@@ -253,47 +255,27 @@ def _rows(
                     ),
                 )
     padded = [(number, cells + [""] * (width - len(cells))) for number, cells in found]
-    _fill_merged_down(ws, padded, source=source, max_cells=max_cells)
+    _fill_merged_down(padded, layout.merges, sheet=name, source=source, max_cells=max_cells)
     return list(padded), tuple(left_out)
 
 
 def _fill_merged_down(
-    ws: Any, rows: list[tuple[int, list[str]]], *, source: str, max_cells: int
+    rows: list[tuple[int, list[str]]],
+    merges: tuple[tuple[int, int, int], ...],
+    *,
+    sheet: str,
+    source: str,
+    max_cells: int,
 ) -> None:
     """Give every row of a cell merged down a column the merged cell's value.
 
     Excel keeps the value of a merged cell in its top cell only: a category written once for a
     block of rows (セルの結合) would reach the first row of the block and leave the others empty.
-    Only merges within one column are filled: a merge across columns is a title or a wide
-    answer, whose copies would land in other fields. The merges are read from the sheet's XML
-    (openpyxl does not give them to a read-only sheet), and the cells filled are counted against
-    the same budget as the cells read.
+    Only merges within one column are given (:func:`_layout`): a merge across columns is a
+    title or a wide answer, whose copies would land in other fields. The cells filled are
+    counted against the same budget as the cells read.
     """
-    from openpyxl.utils import range_boundaries  # type: ignore[import-untyped, unused-ignore]
-    from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
-    from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
-
-    if not rows:
-        return
-    merge_tag = f"{{{SHEET_MAIN_NS}}}mergeCell"
-    data_tag = f"{{{SHEET_MAIN_NS}}}sheetData"
-    merges: list[tuple[int, int, int]] = []  # (column, first row, last row), 1-based
-    data = None
-    if not _xml_has(ws, b"mergeCell "):
-        return
-    with ws._get_source() as xml:  # the sheet's part of the archive, as openpyxl opens it
-        for event, element in iterparse(xml, events=("start", "end")):
-            if event == "start":
-                if element.tag == data_tag:
-                    data = element
-                continue
-            if element.tag == merge_tag:
-                first_col, first_row, last_col, last_row = range_boundaries(element.get("ref"))
-                if first_col == last_col and last_row > first_row:
-                    merges.append((first_col, first_row, last_row))
-            elif data is not None and element is not data and len(data) > 64:
-                data.clear()  # the rows read past: this pass holds no more than a few
-    if not merges:
+    if not rows or not merges:
         return
     numbers = [number for number, _ in rows]
     width = len(rows[0][1])
@@ -316,7 +298,7 @@ def _fill_merged_down(
                         source,
                         msg(
                             "limits.sheet_cells",
-                            sheet=ws.title,
+                            sheet=sheet,
                             row=numbers[k],
                             count=filled,
                             limit=max_cells,
@@ -325,35 +307,58 @@ def _fill_merged_down(
             k += 1
 
 
-def _hidden(ws: Any) -> tuple[frozenset[int], frozenset[int]]:
-    """The numbers of the rows and the columns hidden in Excel, read from the sheet's XML (a
-    read-only sheet of openpyxl does not give them): ``<row hidden="1">`` or of zero height
-    (``ht="0"``), a row without ``r`` numbered after the one before it; ``<col min max
-    hidden="1">``."""
+@dataclass(frozen=True)
+class _Layout:
+    """What the sheet's XML says beside its cells (a read-only sheet of openpyxl does not give
+    it)."""
+
+    hidden_rows: frozenset[int] = frozenset()
+    hidden_columns: frozenset[int] = frozenset()
+    merges: tuple[tuple[int, int, int], ...] = ()
+    """Cells merged down one column: ``(column, first row, last row)``, 1-based."""
+
+
+def _layout(ws: Any) -> _Layout:
+    """The rows and columns hidden in Excel and the cells merged down a column, in one pass
+    over the sheet's XML (none when a byte scan finds neither).
+
+    A row is hidden by ``hidden="1"`` (in any quoting) or a zero height (``ht="0"``); a row
+    without ``r`` is numbered after the one before it; a column by ``<col min max
+    hidden="1">``. The rows read past are dropped as the pass goes: it holds no more than a few.
+    """
+    from openpyxl.utils import range_boundaries  # type: ignore[import-untyped, unused-ignore]
     from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
     from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
 
-    if not (_xml_has(ws, b"hidden") or _xml_has(ws, b"ht=")):
-        return frozenset(), frozenset()
+    if not any(_xml_has(ws, needle) for needle in (b"hidden", b"ht=", b"mergeCell ")):
+        return _Layout()
     row_tag, col_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}col"
+    merge_tag, data_tag = f"{{{SHEET_MAIN_NS}}}mergeCell", f"{{{SHEET_MAIN_NS}}}sheetData"
     rows: set[int] = set()
     columns: set[int] = set()
+    merges: list[tuple[int, int, int]] = []
     number = 0
-    with ws._get_source() as xml:
-        for _, element in iterparse(xml, events=("end",)):
-            if element.tag == col_tag:
-                if _true(element.get("hidden")):
-                    first, last = _int(element.get("min")), _int(element.get("max"))
-                    columns.update(range(max(first, 1), min(last, _MAX_COLUMNS) + 1))
-                continue
-            if element.tag != row_tag:
-                continue
-            r = (element.get("r") or "").strip()
-            number = int(r) if r.isdigit() else number + 1
-            if _true(element.get("hidden")) or _zero(element.get("ht")):
-                rows.add(number)
-            element.clear()  # the row's cells were read by _rows: keep none of them here
-    return frozenset(rows), frozenset(columns)
+    data = None
+    with ws._get_source() as xml:  # the sheet's part of the archive, as openpyxl opens it
+        for event, element in iterparse(xml, events=("start", "end")):
+            if event == "start":
+                if element.tag == data_tag:
+                    data = element
+            elif element.tag == row_tag:
+                r = (element.get("r") or "").strip()
+                number = int(r) if r.isdigit() else number + 1
+                if _true(element.get("hidden")) or _zero(element.get("ht")):
+                    rows.add(number)
+                if data is not None and len(data) > 64:
+                    data.clear()  # the rows' cells were read by _rows
+            elif element.tag == col_tag and _true(element.get("hidden")):
+                first, last = _int(element.get("min")), _int(element.get("max"))
+                columns.update(range(max(first, 1), min(last, _MAX_COLUMNS) + 1))
+            elif element.tag == merge_tag:
+                first_col, first_row, last_col, last_row = range_boundaries(element.get("ref"))
+                if first_col == last_col and last_row > first_row:
+                    merges.append((first_col, first_row, last_row))
+    return _Layout(frozenset(rows), frozenset(columns), tuple(merges))
 
 
 _MAX_COLUMNS = 16_384
@@ -374,15 +379,6 @@ def _zero(value: str | None) -> bool:
 def _int(value: str | None) -> int:
     text = (value or "").strip()
     return int(text) if text.isdigit() else 0
-
-
-def _column_letter(column: int) -> str:
-    """``1`` → ``A``, ``28`` → ``AB`` (as Excel names a column)."""
-    letters = ""
-    while column > 0:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 def _xml_has(ws: Any, needle: bytes) -> bool:

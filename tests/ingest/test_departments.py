@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -79,9 +80,10 @@ def _departments(data: Path) -> dict[str, list[str]]:
         return {doc_id: json.loads(names) for doc_id, names in rows}
 
 
-def _ingest(tmp_path: Path, *names: str) -> Path:
-    """``kb ingest --no-build`` of the named files (DEPT_CSV, FAQ_CSV), one run; the data."""
-    texts = {"departments.csv": DEPT_CSV, "faq.csv": FAQ_CSV}
+def _ingest(tmp_path: Path, *names: str, texts: Mapping[str, str] | None = None) -> Path:
+    """``kb ingest --no-build`` of the named files, one run; the data. The files hold
+    ``texts`` (by name; DEPT_CSV and FAQ_CSV by default)."""
+    texts = texts or {"departments.csv": DEPT_CSV, "faq.csv": FAQ_CSV}
     for name in names:
         (tmp_path / name).write_text(texts[name], encoding="utf-8")
     data = tmp_path / "data"
@@ -138,11 +140,8 @@ def test_a_towns_directory_of_sections_gives_each_section_its_contact(
             "5,戸籍,住民福祉課へ。,住民福祉課",  # of two sections: which one cannot be told
         ]
     )
-    (tmp_path / "departments.csv").write_text(directory, encoding="utf-8")
-    (tmp_path / "faq.csv").write_text(faq, encoding="utf-8")
-    data = tmp_path / "data"
-    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
-    assert main([*args, str(tmp_path / "departments.csv"), str(tmp_path / "faq.csv")]) == 0
+    texts = {"departments.csv": directory, "faq.csv": faq}
+    data = _ingest(tmp_path, "departments.csv", "faq.csv", texts=texts)
     out = capsys.readouterr().out
     assert "重複" not in out
     assert "部署一覧にありません" not in out

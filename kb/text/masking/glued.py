@@ -11,9 +11,8 @@ Without this rule the tagged surname, glued to a common noun, reads as part of a
 from __future__ import annotations
 
 from kb.text.masking.context import NameContext, is_kanji, is_katakana
+from kb.text.masking.surnames import TITLE_ENDS
 
-TITLE_ENDS = frozenset("長員任師士官事生者家君")
-"""Last characters of a title after a surname (課長, 職員, 主任, 医師, 先生, 担当者)."""
 _NOT_GIVEN_ENDS = TITLE_ENDS | frozenset("市県町村区都府道課部係局署室院園校社会宅邸様方殿頭")
 """Last characters of a title (教頭 too), an office, a place or a house: never of a given name
 here."""

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from kb.text.masking.context import is_kanji
 from kb.text.masking.placeholders import NAME
-from kb.text.masking.surnames import NOT_SURNAMES, ROLE_WORDS
+from kb.text.masking.surnames import NOT_SURNAMES, ROLE_WORDS, TITLE_OR_OFFICE_ENDS
 from kb.text.masking.table import COLUMN_LABELS, HEADER_WORDS
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
@@ -137,7 +137,6 @@ _READING_BEFORE_RE = re.compile(
     + re.escape(NAME)
     + "[）)])"
 )
-_NOT_SURNAME_ENDS = frozenset("長員任師士官事生者家君") | NOT_SURNAMES
 
 
 def surname_before_mask_spans(tokenizer: MeCabTokenizer, text: str) -> list[tuple[int, int]]:
@@ -169,7 +168,7 @@ def surname_before_mask_spans(tokenizer: MeCabTokenizer, text: str) -> list[tupl
             or word in _NOT_VALUES
             or word in COLUMN_LABELS
             or word in ROLE_WORDS
-            or (is_kanji(word[-1]) and word[-1] in _NOT_SURNAME_ENDS)
+            or (is_kanji(word[-1]) and word[-1] in TITLE_OR_OFFICE_ENDS)
         ):
             continue
         morphemes = tokenizer.morphemes(word)

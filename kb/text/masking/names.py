@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
-from kb.text.masking.glued import TITLE_ENDS as _TITLE_ENDS
 from kb.text.masking.glued import glued_given_end
 from kb.text.masking.hangul import HANGUL_NAME_RE, hangul_name_spans
 from kb.text.masking.kana import (
@@ -39,6 +38,7 @@ from kb.text.masking.patterns import BREAKS_RE, fold
 from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
 from kb.text.masking.surnames import (
     NOT_SURNAMES,
+    TITLE_ENDS,
     surname_before,
     surname_read_as_word,
     surname_start,
@@ -203,7 +203,7 @@ def _is_name_token(context: NameContext, i: int) -> bool:
                 and word.surface not in _SHOP_WORDS
             )
         )
-        and word.surface[-1] not in _TITLE_ENDS
+        and word.surface[-1] not in TITLE_ENDS
     ):
         # A given name the dictionary reads as a word, glued to a surname before an honorific:
         # 木村蒼空さん (蒼空, "blue sky"), 飯嶋トメさん. Roles and relations are not_name above;

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-from kb.text.masking.glued import TITLE_ENDS
-from kb.text.masking.surnames import NOT_SURNAMES
+from kb.text.masking.surnames import TITLE_OR_OFFICE_ENDS
 from kb.text.masking.words import masking_words
 
 # Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
@@ -87,5 +86,5 @@ def aged_name(match: re.Match[str]) -> bool:
     return not (
         any(RELATION_WORD_RE.fullmatch(part) for part in match.group("name").split())
         or surname in masking_words().person
-        or surname[-1] in TITLE_ENDS | NOT_SURNAMES
+        or surname[-1] in TITLE_OR_OFFICE_ENDS
     )

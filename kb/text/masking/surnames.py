@@ -11,6 +11,10 @@ ROLE_WORDS = frozenset(
 """Words before a given name that say who, not whose family (担当 美香さん)."""
 NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会")
 """Last characters of an office or a place, never of a surname (市民課, 中央区)."""
+TITLE_ENDS = frozenset("長員任師士官事生者家君")
+"""Last characters of a title after a surname (課長, 職員, 主任, 医師, 先生, 担当者)."""
+TITLE_OR_OFFICE_ENDS = TITLE_ENDS | NOT_SURNAMES
+"""Last characters of a title or an office: a word ending so is no surname (相談員, 市民課)."""
 
 
 def surname_start(context: NameContext, i: int) -> int:
