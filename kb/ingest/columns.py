@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from kb.errors import InputError, SchemaError
 from kb.ingest.schema import NOT_STORED_COLUMNS, SPECS, TABULAR_KINDS, KindSpec, header_key
 from kb.messages import msg
-from kb.text.masking.table import personal_label
+from kb.text.masking.cells import personal_label
 from kb.types import CASE_CHANNELS, DocKind
 
 if TYPE_CHECKING:
@@ -387,20 +387,18 @@ def accepted_names(spec: KindSpec) -> str:
     )
 
 
-_PERSON_COLUMN_RE = re.compile("者|氏名|名前")
-
-
 def _close_name(spec: KindSpec, header: str) -> str:
     """A hint naming the accepted header closest to a misspelled one, or ``""``.
 
     Never the id's name for a longer header that holds it: 郵便番号, 電話番号 and 口座番号 are
     other columns, not 番号 misspelled, and taking the hint would store a phone number as each
-    record's id, which is never masked. Nor any name for a column about a person (担当者 is
-    one letter from 担当課: taking that hint would route by staff names).
+    record's id, which is never masked. Nor any name for a column of personal data (担当者 is
+    one letter from 担当課: taking that hint would route by staff names; 生年月日 is close to
+    相談年月日, which would store every birth date as the consultation's date).
     """
     key = header_key(header)
-    if _PERSON_COLUMN_RE.search(key):
-        return ""  # 担当者, 入力者, 相談者区分: a person's column; 担当課 would store names
+    if personal_label(header) or "者" in key:
+        return ""  # 担当者, 入力者, 相談者区分, 生年月日: personal data; no field should hold it
     names = [
         n
         for f in spec.fields

@@ -55,13 +55,15 @@ def test_a_column_holding_the_ids_name_is_never_hinted_as_the_id() -> None:
 
 def test_a_column_about_a_person_is_never_hinted() -> None:
     # An outside clerk was told 「担当者」 might be 「担当課」: taking it routes by staff names.
-    headers = ["番号", "相談日", "相談内容", "対応", "担当者", "相談者区分", "受付日時"]
+    # Another was told 「生年月日」 might be 「相談年月日」: every birth date as the case's date.
+    headers = ["番号", "相談日", "相談内容", "対応", "担当者", "相談者区分", "受付日時", "生年月日"]
     with language("ja"), pytest.raises(SchemaError) as info:
         map_columns(headers, "case", "cases.csv")
     lines = info.value.message.splitlines()
     assert "・不明な列「担当者」（5 列目）" in lines
     assert "・不明な列「相談者区分」（6 列目）" in lines
     assert "・不明な列「受付日時」（7 列目）。もしかして「受付日」?" in lines
+    assert "・不明な列「生年月日」（8 列目）" in lines
 
 
 def test_the_column_report_in_english() -> None:

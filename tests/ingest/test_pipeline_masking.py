@@ -15,6 +15,7 @@ import pytest
 
 from kb.embed.embedder import FakeEmbedder
 from kb.index.builder import build_index
+from kb.ingest.columns import load_mapping
 from kb.ingest.pipeline import ingest
 from kb.ingest.redact import (
     CHECKED_FIELDS,
@@ -372,3 +373,44 @@ def test_upload_labels_drop_the_server_folder(tokenizer: MeCabTokenizer) -> None
     assert redactor.file_label(f"/var/kb/uploads/ab12/{CASE_FILE}", "ab12") == (
         f"upload:ab12/{MASKED_FILE}"
     )
+
+
+def test_every_column_kept_as_text_is_masked_by_its_header(
+    tmp_path: Path, tokenizer: MeCabTokenizer
+) -> None:
+    # A case export whose identifying columns the mapping keeps in the summary: each cell is
+    # masked by what its header says, whatever its form (kb.text.masking.cells).
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "map.toml").write_text(
+        '[case]\n受付番号 = "id"\n受付日 = "date"\n相談者カナ = "summary"\n生年月日 = "summary"\n'
+        '電話番号 = "summary"\n相談内容 = "summary"\n勤務先 = "summary"\n'
+        '生活保護ケース番号 = "resolution"\n対応内容 = "resolution"\n',
+        encoding="utf-8",
+    )
+    (folder / "cases.csv").write_text(
+        "受付番号,受付日,相談者カナ,生年月日,電話番号,相談内容,勤務先,生活保護ケース番号,対応内容\n"
+        "K1,2024-05-01,ﾓﾘ ｹﾞﾝｺﾞﾛｳ,1961年3月28日,45-8778,家賃の滞納の相談,"
+        "株式会社山田製作所,CW-363,生活支援課へ案内\n",
+        encoding="utf-8",
+    )
+    store = Store(tmp_path / "db" / "kb.sqlite")
+    ingest(
+        [folder / "cases.csv"],
+        store,
+        tokenizer=tokenizer,
+        mapping=load_mapping(folder / "map.toml"),
+    )
+    doc = store.get_documents(["case:K1"])["case:K1"]
+    assert doc.title.split("\n") == [
+        "【相談者カナ】[氏名]",
+        "【生年月日】[生年月日]",
+        "【電話番号】[電話番号]",
+        "【相談内容】家賃の滞納の相談",
+        "【勤務先】[勤務先・学校]",
+    ]
+    assert doc.body == "【生活保護ケース番号】[番号]\n【対応内容】生活支援課へ案内"
+    store.close()
+    stored = _all_bytes(tmp_path / "db").decode("utf-8", "replace")
+    for secret in ("ｹﾞﾝｺﾞﾛｳ", "ゲンゴロウ", "1961年3月28日", "45-8778", "山田製作所", "CW-363"):
+        assert secret not in stored

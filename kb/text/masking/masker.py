@@ -19,6 +19,7 @@ from kb.text.masking.accounts import (
     SNS_URL_RE,
     spelled_at_is_address,
 )
+from kb.text.masking.cells import labelled_cell_edits
 from kb.text.masking.edits import (
     apply_edits,
     full_width_view,
@@ -193,8 +194,9 @@ class Masker:
 
     @staticmethod
     def _columns(text: str, profile: MaskProfile) -> str:
-        """The cells under a personal-data header of a pasted table (:mod:`.table`)."""
-        return apply_edits(text, column_edits(text, column_placeholders(profile)))
+        """The cells under a personal-data header (:mod:`.table`, :mod:`.cells`)."""
+        allowed = column_placeholders(profile)
+        return apply_edits(text, column_edits(text, allowed) + labelled_cell_edits(text, allowed))
 
     def _emails(self, text: str) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kb.text.masking.placeholders import ADDRESS, BIRTH_DATE, ID_NUMBER, MY_NUMBER, NAME
+from kb.text.masking.placeholders import (
+    ACCOUNT,
+    ADDRESS,
+    AFFILIATION,
+    BIRTH_DATE,
+    EMAIL,
+    ID_NUMBER,
+    MY_NUMBER,
+    NAME,
+    PHONE,
+)
 
 DEFAULT_PUBLIC_EMAIL_DOMAINS = ("lg.jp", "go.jp")
 """Local and central government domains: addresses there are offices, not people."""
@@ -57,12 +67,19 @@ belongs in the widget's answer; an FAQ file's text, written for publication, is 
 
 @lru_cache(maxsize=8)
 def column_placeholders(profile: MaskProfile) -> frozenset[str]:
-    """The placeholders a profile lets the table rule write (one set per profile)."""
+    """The placeholders a profile lets the table and labelled-cell rules write (one set per
+    profile)."""
     allowed: set[str] = set()
     if profile.birth_dates:
         allowed.add(BIRTH_DATE)
     if profile.names and not profile.honorific_names_only:
-        allowed.add(NAME)
+        allowed.update((NAME, AFFILIATION))
+    if profile.emails:
+        allowed.add(EMAIL)
+    if profile.accounts:
+        allowed.add(ACCOUNT)
+    if profile.phones and not profile.mobile_phones_only:
+        allowed.add(PHONE)
     if profile.addresses:
         allowed.add(ADDRESS)
     if profile.ids:

@@ -154,12 +154,6 @@ def _label(cell: str) -> str | None:
     return COLUMN_LABELS.get(_key(cell))
 
 
-def personal_label(header: str) -> bool:
-    """Whether ``header`` is a personal-data label of :data:`COLUMN_LABELS` (氏名, 相談者,
-    生年月日...), compared in NFKC without spaces, in any case."""
-    return _label(header) is not None
-
-
 def _cells(line: str, start: int, delimiter: str) -> list[tuple[int, int]] | None:
     """Where each cell's content is (quotes excluded); ``None`` for an unbalanced quote."""
     out: list[tuple[int, int]] = []

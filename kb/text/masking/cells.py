@@ -1,0 +1,132 @@
+"""A cell under its column's header: ``【生年月日】1961年3月28日``.
+
+When a case file's columns are joined into one text field, each cell after the first goes on a
+line of its own after its header (:func:`kb.ingest.columns.joined`), and counsellors write
+records the same way (【相談者】…, 【連絡先】…). The header says what the whole cell holds, so a
+cell under a personal-data header becomes that header's placeholder whatever its form: a
+birth date in any notation (1961年3月28日, H11/03/16, 19860305), a phone number without its
+area code (45-8778), half-width kana (ﾓﾘ ｹﾞﾝｺﾞﾛｳ), a welfare case number (CW-363), an account
+holder (名義ニシムラ), an employer. The other rules read a value by its own form and miss these.
+
+A header is personal when it is a label of :data:`~kb.text.masking.table.COLUMN_LABELS`, or
+names a kind of personal data in its words (:data:`_CELL_RULES`: 保険証番号, 緊急連絡先, 勤務先,
+携帯電話...). A header that names an office or a facility (担当課, 関係機関, 事業所名,
+施設住所) is not: its cells are public.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from kb.text.masking.placeholders import (
+    ACCOUNT,
+    ADDRESS,
+    AFFILIATION,
+    BIRTH_DATE,
+    EMAIL,
+    ID_NUMBER,
+    MY_NUMBER,
+    NAME,
+    PHONE,
+    PLACEHOLDERS,
+)
+from kb.text.masking.table import COLUMN_LABELS
+
+_OFFICE_WORDS = (
+    *("課", "部署", "機関", "施設", "事業所", "団体", "法人", "窓口", "センター", "病院"),
+    *("引継", "引き継", "紹介先", "相談先", "所管"),
+)
+"""Words of a header whose cells name an office, not a person: 担当課, 関係機関, 事業所名."""
+
+_CELL_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (MY_NUMBER, ("マイナンバー", "個人番号")),
+    (BIRTH_DATE, ("生年月日", "誕生日", "出生日", "生年")),
+    (EMAIL, ("メール", "mail")),
+    (ACCOUNT, ("sns", "lineid", "アカウント", "twitter", "instagram", "facebook")),
+    (PHONE, ("電話", "携帯", "tel", "fax", "ファクス", "ファックス")),
+    (ADDRESS, ("住所", "居所", "郵便番号", "〒")),
+    (
+        NAME,
+        (
+            *("氏名", "名前", "フリガナ", "ふりがな", "よみがな", "ヨミガナ", "カナ", "name"),
+            *("緊急連絡先", "世帯主", "名義", "保護者"),
+        ),
+    ),
+    (
+        ID_NUMBER,
+        (
+            *("口座", "振込先", "保険証", "被保険者", "手帳", "ケース番号", "ケースno"),
+            *("在留カード", "旅券", "パスポート", "免許", "車両", "ナンバー", "受給者番号"),
+            *("受給者証", "宛名番号", "世帯番号", "住民番号", "年金番号", "診察券", "学籍"),
+            *("社員番号", "利用者番号", "患者番号", "証番号", "カード番号"),
+        ),
+    ),
+    (AFFILIATION, ("勤務先", "勤め先", "職場", "会社名", "学校", "在籍", "園名", "通園先")),
+)
+"""Words of a personal-data header and the placeholder of its cells, tried in this order
+(緊急連絡先電話 is a phone, 保護者氏名 a name, 被保険者証番号 an ID; 緊急連絡先 holds a name and
+a phone)."""
+
+_PERSON_ENDS = ("者", "者名", "人名")
+"""Endings of a header of people: 相談者, 申請者, 担当者, 記入者, 対応者 (staff are named too)."""
+
+_LABELLED_RE = re.compile(
+    "^[ \u3000]*\u3010(?P<label>[^\u3011\n]{1,30})\u3011[ \u3000:：]*(?P<value>[^\n]*)",
+    re.MULTILINE,
+)
+_PLACEHOLDER_ONLY_RE = re.compile(
+    "(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + r"|[ \u3000、,・/])+"
+)
+
+
+def _key(header: str) -> str:
+    return re.sub("[ \u3000]+", "", unicodedata.normalize("NFKC", header)).strip('"').casefold()
+
+
+def header_placeholder(header: str) -> str | None:
+    """The placeholder of the cells under ``header``, or ``None`` for a header of anything
+    else (compared in NFKC without spaces, in any case)."""
+    key = _key(header)
+    exact = COLUMN_LABELS.get(key)
+    if exact is not None:
+        return exact
+    if not key or any(word in key for word in _OFFICE_WORDS):
+        return None
+    if key == "line":
+        return ACCOUNT
+    for placeholder, words in _CELL_RULES:
+        if any(word in key for word in words):
+            return placeholder
+    return NAME if key.endswith(_PERSON_ENDS) else None
+
+
+def personal_label(header: str) -> bool:
+    """Whether ``header`` labels a column of personal data (氏名, 相談者, 生年月日, 勤務先...)."""
+    return header_placeholder(header) is not None
+
+
+def labelled_cell_edits(text: str, placeholders: frozenset[str]) -> list[tuple[int, int, str]]:
+    """Edits that mask the value of each ``【header】value`` line under a personal-data header.
+
+    Args:
+        text: Any text.
+        placeholders: The placeholders the profile may write (a header whose placeholder is
+            not among them is left to the other rules).
+
+    Returns:
+        ``(start, end, placeholder)`` per value to mask, in text order.
+    """
+    if "\u3010" not in text:
+        return []
+    edits: list[tuple[int, int, str]] = []
+    for match in _LABELLED_RE.finditer(text):
+        placeholder = header_placeholder(match.group("label"))
+        if placeholder is None or placeholder not in placeholders:
+            continue
+        value = match.group("value").rstrip(" \u3000")
+        if not value or _PLACEHOLDER_ONLY_RE.fullmatch(value):
+            continue
+        start = match.start("value")
+        edits.append((start, start + len(value), placeholder))
+    return edits
