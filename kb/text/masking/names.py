@@ -43,6 +43,7 @@ from kb.text.masking.surnames import (
     surname_read_as_word,
     surname_start,
 )
+from kb.text.masking.titled import PERSON_TITLES, title_after, titled_surname
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -121,6 +122,7 @@ def person_name_spans(
     aged = not honorific_only and has_age_or_reading(text)
     relation_named = not honorific_only and has_relation_name(text)
     called = not honorific_only and "名乗" in text
+    titled = not honorific_only and any(title in text for title in PERSON_TITLES)
     words = tokenizer.morphemes(text)
     if (
         not honorific
@@ -129,6 +131,7 @@ def person_name_spans(
         and not has_katakana_group(text)
         and not aged
         and not called
+        and not titled
         and not _SPACED_KANJI_NAME_RE.search(text)
         and not (not honorific_only and "旧姓" in text)
         and not HANGUL_NAME_RE.search(text)
@@ -175,7 +178,12 @@ def person_name_spans(
 
 def _is_name_token(context: NameContext, i: int) -> bool:
     word = context.words[i]
-    if is_person(word) or _mixed_given_name(context, i) or surname_read_as_word(context, i):
+    if (
+        is_person(word)
+        or _mixed_given_name(context, i)
+        or surname_read_as_word(context, i)
+        or titled_surname(context, i)
+    ):
         return True
     if not context.honorific_at(i + 1) or not word.surface.isalnum() or context.not_name(word):
         return False
@@ -256,6 +264,7 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             j += 1
         nxt = words[j + 1] if j + 1 < len(words) else None
         honored = context.honorific_at(j + 1)
+        titled = not honored and title_after(context, j)  # 林主査, 山口先生
         family = nxt is not None and nxt.surface == "家" and nxt.pos1 == "接尾辞"  # 坂本家
         place = nxt is not None and nxt.surface in _PLACE_SUFFIXES and not family
         if honored and j + 2 < len(words) and context.end(j + 1) == context.starts[j + 2]:
@@ -273,11 +282,13 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             and context.end(i - 1) == context.starts[i]
             and words[i - 1].surface not in context.lists.person
         )
-        place = place or compound
+        place = (place or compound) and not titled
         if not place and (honored or not honorific_only):
-            glued_end = None if honored else glued_given_end(context, i, j, _NOT_GIVEN)
+            glued_end = None if honored or titled else glued_given_end(context, i, j, _NOT_GIVEN)
             if honored:
                 spans.append((surname_start(context, i), context.end(j)))
+            elif titled:
+                spans.append((context.starts[i], context.end(j)))
             elif glued_end is not None:
                 # 劉建国（中国籍）, 夫蛭子権三郎。: the kanji glued after the surname are its
                 # given name (kb.text.masking.glued).

@@ -1,0 +1,97 @@
+"""A surname before a person's title, or before 様, that the dictionary reads as a place or a
+word in its sentence.
+
+UniDic tags a surname by its context: 橋本 is a surname in 橋本さん and a place in 生活安全課
+橋本巡査長; 林 is a surname in 林さん and a grove in 福祉課の林主査 and 林様. Records name staff,
+police officers, teachers and care managers by surname and title (千葉係長, 山口先生), so a
+word glued before a person's title (:data:`PERSON_TITLES`), or one kanji before 様, さま, 殿 or
+氏, is a surname when the dictionary reads it as one before さん. Words that are places or
+things before such a title keep their reading (東京 + 弁護士会: a title must end where the
+word does; 神様, 王様 are no one's name).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from kb.text.masking.context import NameContext, is_kanji, is_katakana
+from kb.text.masking.surnames import TITLE_OR_OFFICE_ENDS
+from kb.text.mecab import MeCabTokenizer
+
+PERSON_TITLES = tuple(
+    sorted(
+        {
+            *("先生", "係長", "課長", "課長補佐", "部長", "次長", "室長", "所長", "院長", "局長"),
+            *("主任", "主査", "主事", "主幹", "参事", "社長", "園長", "校長", "教頭", "教諭"),
+            *("師長", "理事長", "会長", "医師", "保健師", "看護師", "相談員", "支援員", "指導員"),
+            *("議員", "委員", "巡査", "巡査長", "巡査部長", "警部", "警部補", "弁護士"),
+            *("司法書士", "行政書士", "税理士", "社会福祉士", "保育士", "ケアマネ", "ワーカー"),
+        },
+        key=len,
+        reverse=True,
+    )
+)
+"""Titles a record writes glued after a person's surname (longest first)."""
+
+_FORMAL = frozenset({"様", "さま", "殿", "氏"})
+_NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
+"""One kanji that the dictionary reads as a surname before さん but before 様 is a word (神様,
+王様, 仏様)."""
+
+
+@lru_cache(maxsize=4096)
+def reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
+    """Whether UniDic reads ``word`` as a surname before さん (林さん, 橋本さん; not 東京さん)."""
+    words = tokenizer.morphemes(word + "さん")
+    return (
+        bool(words)
+        and words[0].surface == word
+        and (words[0].pos3, words[0].pos4)
+        == (
+            "人名",
+            "姓",
+        )
+    )
+
+
+def title_after(context: NameContext, j: int) -> bool:
+    """Whether a person's title is glued after word ``j`` and ends where a word does (林|主査（,
+    橋本|巡査長が; not 東京|弁護士会)."""
+    text, end = context.text, context.end(j)
+    for title in PERSON_TITLES:
+        if text.startswith(title, end):
+            after = text[end + len(title) : end + len(title) + 1]
+            return not after or not (is_kanji(after) or is_katakana(after))
+    return False
+
+
+def titled_surname(context: NameContext, i: int) -> bool:
+    """Whether word ``i``, of one to three kanji and read as a place or a word here, is a
+    surname: glued before a person's title, or one kanji before 様, さま, 殿 or 氏; not glued
+    to a kanji or a prefix before it (生活安全課橋本, お客様)."""
+    words, text = context.words, context.text
+    word = words[i]
+    surface = word.surface
+    if (
+        word.pos1 not in ("名詞", "接尾辞")  # 福祉課 林|主査: a suffix after the space
+        or not 1 <= len(surface) <= 3
+        or not all(is_kanji(c) for c in surface)
+        or surface[-1] in TITLE_OR_OFFICE_ENDS
+        or context.not_name(word)
+    ):
+        return False
+    start = context.starts[i]
+    if start > 0 and (is_kanji(text[start - 1]) or is_katakana(text[start - 1])):
+        return False
+    if i > 0 and words[i - 1].pos1 == "接頭辞" and context.end(i - 1) == start:
+        return False
+    if title_after(context, i):
+        return reads_as_surname(context.tokenizer, surface)
+    nxt = words[i + 1].surface if i + 1 < len(words) else ""
+    return (
+        nxt in _FORMAL
+        and context.end(i) == context.starts[i + 1]
+        and len(surface) == 1
+        and surface not in _NOT_BEFORE_SAMA
+        and reads_as_surname(context.tokenizer, surface)
+    )
