@@ -307,7 +307,10 @@ class AccessMiddleware:
             # Trainer tools show case content in bulk (topics with representative cases,
             # manual drafts): who used which one goes to the audit log.
             await anyio.to_thread.run_sync(
-                _record_access, scope["app"], principal, f"{scope.get('method', '')} {path}"
+                _record_access,
+                scope["app"],
+                principal,
+                f"{scope.get('method', '')} {audited_path(scope['app'], path)}",
             )
         await self.app(scope, receive, send)
 

@@ -21,17 +21,24 @@ from collections.abc import Callable
 from typing import Any
 
 REFUSED = frozenset({429, 503})
+MAX_LOGGED_PATH = 200
+"""Characters of a path an access line keeps: a client may send 60 KB paths by the thousand,
+with no key, and each would be written whole to the journal."""
 
 
 class DropQueryString(logging.Filter):
-    """Removes the query string from uvicorn access records (``args[2]`` is the full path)."""
+    """Removes the query string from uvicorn access records (``args[2]`` is the full path) and
+    cuts a long path at :data:`MAX_LOGGED_PATH` characters."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             path, sep, _ = args[2].partition("?")
-            if sep:
-                record.args = (*args[:2], path + "?…", *args[3:])
+            cut = len(path) > MAX_LOGGED_PATH
+            if cut:
+                path = path[:MAX_LOGGED_PATH] + "…"
+            if sep or cut:
+                record.args = (*args[:2], path + ("?…" if sep else ""), *args[3:])
         return True
 
 

@@ -64,6 +64,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+MAX_DETAIL_CHARS = 2000
+"""Longest detail an event keeps (a withdrawal's reason is at most 1,000 characters)."""
+MAX_ID_CHARS = 200
+"""Longest id an event keeps (a path's id may be any length)."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -157,6 +162,7 @@ class AuditLog:
     ) -> None:
         self.path = path
         self._masker = masker
+        self._wording: Masker | None = None
         self._lock = threading.Lock()
         if isinstance(key, str):
             key = key_from_value(key)
@@ -278,6 +284,30 @@ class AuditLog:
             self._key = load_key(self.key_file, create=True)
         return self._key
 
+    def _mask_id(self, doc_id: str) -> str:
+        doc_id = doc_id[:MAX_ID_CHARS]
+        if not doc_id or doc_id.startswith("manual:"):
+            return doc_id
+        from kb.text.masking.placeholders import ID_NUMBER, PLACEHOLDERS
+
+        kind, sep, local = doc_id.rpartition(":")
+        masked = self._mask_wording(local)
+        if masked == local or not any(
+            masked.count(p) > local.count(p) for p in PLACEHOLDERS if p != ID_NUMBER
+        ):
+            return doc_id  # unchanged, or a record number read as [番号] (2024040001)
+        return f"{kind}{sep}{masked}"
+
+    def _mask_wording(self, text: str) -> str:
+        """``text`` with personal data masked and its wording kept (a query is normalized)."""
+        if not text:
+            return ""
+        if self._wording is None:
+            from kb.text.masking import Masker
+
+            self._wording = Masker().mask
+        return self._wording(text)
+
     def _mask(self, text: str) -> str:
         if not text:
             return ""
@@ -295,12 +325,21 @@ class AuditLog:
         ids: Sequence[str] = (),
         detail: str = "",
     ) -> AuditEvent:
-        """Write one event (its query masked), anchor it, and return it as stored.
+        """Write one event, anchor it, and return it as stored.
+
+        Its query and detail are masked, and so is an id that holds personal data: an id or a
+        reason a client typed (a path, a withdrawal's reason) lands here before anything checks
+        it, and the log is never pruned. The ids kb stores never change so (an id with personal
+        data is refused at ingest; a record number is no phone number), nor do manuals' file
+        names, whose staff surnames are kept by design. Detail is cut at
+        :data:`MAX_DETAIL_CHARS`.
 
         Raises:
             AuditError: The key is unusable or the anchor cannot be written; nothing is stored.
         """
         masked = self._mask(query)
+        ids = tuple(self._mask_id(i) for i in ids)
+        detail = self._mask_wording(detail[:MAX_DETAIL_CHARS])
         with self._lock:
             key = self._ensure_key()
             # IMMEDIATE takes the write lock first, so the server and the CLI never chain two
@@ -311,7 +350,7 @@ class AuditLog:
             # fails (a full disk) leaves no line that a later event would contradict.
             anchored = self.anchor.size() if self.anchor is not None else 0
             try:
-                event = self._insert(key, action, actor, role, masked, tuple(ids), detail)
+                event = self._insert(key, action, actor, role, masked, ids, detail)
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 if self.anchor is not None:

@@ -23,6 +23,7 @@ from kb.messages import msg
 from kb.settings import Settings
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, FeedbackStore, QueryLogStore
 from kb.store import Store as KBStore
+from kb.text.masking import Masker
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.candidates import Approval, approve_candidate, draft_candidate, edit_candidate
 from kb.trainer.corpus import TrainerCorpus, load_corpus
@@ -241,6 +242,8 @@ class Trainer:
             candidate = check_draft(
                 candidates.get(candidate_id), candidate_id, [c.id for c in candidates.all()]
             )
+            # The reason is shown on the trainer page and kept: no citizen's name in it.
+            reason = Masker(self.tokenizer).mask(reason)
             return candidates.save(rejected(candidate, by, reason))
 
     def faqs(self) -> list[Document]:

@@ -300,6 +300,21 @@ def test_trainer_tools_use_is_audited(make_client: MakeClient) -> None:
     ]
 
 
+def test_trainer_access_records_the_route_never_the_path_as_sent(make_client: MakeClient) -> None:
+    # An outside tester filled the never-pruned audit log at 34 MB/s with 60 KB trainer paths,
+    # and wrote a citizen's name into it through one.
+    client = make_client(role=None)
+    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    key = create_key(settings, "trainer", name="trainer-1")
+    auth = {"Authorization": f"Bearer {key}"}
+    client.get("/trainer/" + "A" * 20_000, headers=auth)
+    client.post("/api/v1/trainer/faqs/山田太郎様090-1234-5678/withdraw", headers=auth)
+    audit = AuditLog(settings.audit_path)
+    details = [e.detail for e in audit.events() if e.action == "trainer.access"]
+    audit.close()
+    assert details == ["GET (no such route)", "POST /api/v1/trainer/faqs/{faq_id}/withdraw"]
+
+
 def test_a_flood_of_invalid_keys_gets_429_but_valid_keys_still_work(
     make_client: MakeClient,
 ) -> None:

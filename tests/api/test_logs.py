@@ -37,6 +37,12 @@ def test_filter_drops_the_query_string_only() -> None:
     )
     DropQueryString().filter(plain)
     assert plain.getMessage() == "a GET /healthz"
+    # A 60 KB path, sent with no key by the thousand, is cut.
+    long = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s", ("a", "GET", "/x" * 30_000), None
+    )
+    DropQueryString().filter(long)
+    assert long.getMessage() == "a GET " + ("/x" * 100) + "…"
     handlers = uvicorn_log_config()["handlers"]
     assert handlers["access"]["filters"] == ["kb_drop_query"]
 

@@ -52,6 +52,29 @@ def test_events_are_masked_chained_and_survive_a_restart(tmp_path: Path) -> None
     assert reopened.verify().head == second.hash
 
 
+def test_ids_and_detail_a_client_typed_are_masked_and_cut(audit: AuditLog) -> None:
+    # An outside tester put a citizen's name and mobile number in a path id and in a
+    # withdrawal's reason: both landed in the never-pruned log as typed.
+    event = audit.append(
+        "withdraw.start",
+        actor="trainer-1",
+        role="trainer",
+        ids=["faq:山田太郎様090-1234-5678", "09012345678", "x" * 5000],
+        detail="reason: 山田太郎様（090-1234-5678、taro@example.com）からの苦情のため",
+    )
+    assert event.ids[:2] == ("faq:[氏名]様[電話番号]", "[電話番号]")
+    assert len(event.ids[2]) == 200
+    for secret in ("090", "taro@", "山田"):
+        assert secret not in event.detail
+    assert event.detail.startswith("reason: [氏名]様")
+    long = audit.append("x", actor="a", role="staff", detail="あ" * 10_000)
+    assert len(long.detail) == 2000
+    # The ids kb stores are never changed: record numbers, manuals' file names with a surname.
+    kept = ["case:2024040001", "case:desk-R000006", "faq:F0001", "R000006", "manual:手順_鈴木.md#2"]
+    assert audit.append("delete", actor="a", role="admin", ids=kept).ids == tuple(kept)
+    assert audit.verify().ok
+
+
 def test_sqlite_itself_refuses_updates_and_deletes(audit: AuditLog, tmp_path: Path) -> None:
     audit.append("search", actor="desk-1", role="staff", query="粗大ごみ")
     db = sqlite3.connect(tmp_path / "audit.sqlite", isolation_level=None)

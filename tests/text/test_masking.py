@@ -282,6 +282,22 @@ def test_invisible_characters_inside_personal_data_do_not_hide_it(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # An outside tester published an address written backwards after a right-to-left
+        # override: every browser shows hanako@gmail.com, every rule read moc.liamg@okanah.
+        ("連絡先は \u202emoc.liamg@okanah\u202c です", f"連絡先は {EMAIL} です"),
+        ("携帯 \u202e8765-4321-090\u202c まで", f"携帯 {PHONE} まで"),
+        ("\u2067山田太郎様\u2069より", f"{NAME}様より"),  # an isolate only drops
+        ("\u202eまでください\u202c", "いさだくでま"),  # text as shown, controls dropped
+    ],
+)
+def test_text_is_read_in_the_order_it_is_shown(masker: Masker, text: str, expected: str) -> None:
+    assert masker.mask(text) == expected
+    assert masker.mask(masker.mask(text)) == masker.mask(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         # A Cyrillic а among Latin letters left "yа" readable before the mask.
         ("連絡先 yаmada@example.jp", f"連絡先 {EMAIL}"),
         ("連絡先 taro@exаmple.jp", f"連絡先 {EMAIL}"),

@@ -249,6 +249,10 @@ def test_reject_needs_a_reason_and_is_final(trainer: Trainer) -> None:
     c = trainer.reject("FC0001", "担当課の確認が取れないため", by="sato")
     assert (c.status, c.rejected_by, c.reason) == ("rejected", "sato", "担当課の確認が取れないため")
     assert c.rejected_at
+    # The reason is kept and shown on the trainer page: a citizen named in it is masked.
+    trainer.candidates().save(FaqCandidate("FC0002", "all-01", "質問。", "回答。", "市民課"))
+    named = trainer.reject("FC0002", "山田太郎様（090-1234-5678）の件と重複", by="sato")
+    assert named.reason == "[氏名]様（[電話番号]）の件と重複"
     with language("en"), pytest.raises(FaqRefused, match="already rejected") as again:
         trainer.approve("FC0001", EMBEDDER, by="suzuki")
     assert again.value.reason == "conflict"

@@ -104,3 +104,31 @@ _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 def strip_placeholders(text: str) -> str:
     """``text`` with the masking placeholders blanked out (for the lexical index)."""
     return _PLACEHOLDER_RE.sub(" ", text)
+
+
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_RLO, _RLI_ENDS = "\u202e", frozenset("\u202c\u2069\n")
+
+
+def display_order(text: str) -> str:
+    """``text`` as a browser shows it, without its direction controls (U+202A-202E,
+    U+2066-2069): the characters after a right-to-left override (U+202E) up to its pop (U+202C)
+    or the line's end are shown reversed, so ``\\u202emoc.liamg@okanah\\u202c`` reads
+    ``hanako@gmail.com`` on screen while every rule would read it backwards. Other controls
+    only move runs of right-to-left script, which Japanese text has none of: they are
+    dropped."""
+    if not _BIDI_RE.search(text):
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] != _RLO:
+            out.append(text[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < len(text) and text[j] not in _RLI_ENDS and text[j] != _RLO:
+            j += 1
+        out.append(text[i + 1 : j][::-1])
+        i = j + 1 if j < len(text) and text[j] in "\u202c\u2069" else j
+    return _BIDI_RE.sub("", "".join(out))

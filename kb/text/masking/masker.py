@@ -22,6 +22,7 @@ from kb.text.masking.accounts import (
 from kb.text.masking.cells import labelled_cell_edits
 from kb.text.masking.edits import (
     apply_edits,
+    display_order,
     full_width_view,
     merged_spans,
     occurrences,
@@ -101,9 +102,7 @@ _HALF_WIDTH_KANA_RE = re.compile("[\uff66-\uff9f]")
 # number in kanji numerals has more than one (字中島四五六, 大字飯塚九一一).
 _KANJI_NUMERAL_RE = re.compile("[〇一二三四五六七八九十]")
 
-_TIME_BEFORE_PLACE_RE = re.compile(
-    "(?:来月|先月|今月|翌月|来週|先週|今週|本日|明日|昨日|今日|先日|後日|当日|翌日|月末|月初|年内)"
-)
+_TIME_BEFORE_PLACE_RE = re.compile("(?:[来先今翌]月|[来先今]週|[本明昨今先後当翌]日|月[末初]|年内)")
 
 
 class Masker:
@@ -130,7 +129,7 @@ class Masker:
         self.public_email_domains = tuple(d.lower().lstrip(".") for d in public_email_domains)
 
     def mask(self, text: str, profile: MaskProfile = FULL) -> str:
-        """``text`` with personal data replaced; everything else as written.
+        """``text`` with personal data replaced; everything else as written (as shown).
 
         Args:
             text: Any text.
@@ -139,7 +138,7 @@ class Masker:
         Returns:
             The masked text. Masking it again returns it unchanged.
         """
-        out = text
+        out = display_order(text)
         for _ in range(4):
             masked = self._mask_once(out, profile)
             if masked == out:
