@@ -128,6 +128,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "担当課「{value}」を「{names}」として取り込みました（{rows} 行）",
         "department '{value}' was read as '{names}' ({rows} row(s))",
     ),
+    "warn.department_spelling": ("「{value}」", "'{value}'"),
+    "warn.department_spellings_separator": ("、", ", "),
+    "warn.department_read_many": (
+        "担当課の {count} 通りの書き方（{values}）を「{names}」として取り込みました（{rows} 行）",
+        "{count} spellings of a department ({values}) were read as '{names}' ({rows} row(s))",
+    ),
     "warn.department_sections": (
         "担当課「{value}」は部署一覧では係ごと（{sections}）に載っています（{rows} 行）。"
         "行は取り込みましたが、どの係の連絡先を表示するか決められません。担当課に係まで書くか、"

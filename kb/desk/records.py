@@ -28,7 +28,7 @@ from kb.index.builder import BuildReport, build_index
 from kb.index.lock import LockHolder, writer_lock
 from kb.ingest.chunking import chunk_document
 from kb.ingest.redact import Redactor, masker_for, phones_in
-from kb.ingest.schema import parse_channel, parse_date
+from kb.ingest.schema import channel_synonym, parse_channel, parse_date
 from kb.messages import msg
 from kb.search.searcher import Searcher
 from kb.settings import Settings
@@ -212,8 +212,12 @@ class Desk:
             try:
                 changes["channel"] = parse_channel(draft.channel)
             except ValueError:
-                channels = "・".join(CASE_CHANNELS)
-                raise DeskError(msg("desk.channel", channels=channels), "invalid") from None
+                # 来庁, 訪問, TEL: read as an ingest reads them (kb.ingest.schema).
+                synonym = channel_synonym(draft.channel)
+                if synonym is None:
+                    channels = "・".join(CASE_CHANNELS)
+                    raise DeskError(msg("desk.channel", channels=channels), "invalid") from None
+                changes["channel"] = synonym
         if draft.date is not None:
             try:
                 changes["date"] = parse_date(draft.date) if draft.date.strip() else _today()

@@ -10,7 +10,9 @@ missing from the directory is matched by these steps, the first that finds a nam
 1. the name or an alias of a directory entry, compared after NFKC and without spaces (a
    town's directory of sections: 住民福祉課 保険年金係);
 2. the same without a trailing bracket, then the bracket's text alone;
-3. exactly one of its space-separated words that is a name or an alias;
+3. exactly one of its space-separated words that is a name or an alias; or, glued after its
+   division (福祉部障害福祉課, 上下水道局お客さまセンター), the name that follows; or the
+   committee's secretariat (選挙管理委員会 → 選挙管理委員会事務局) and the other way;
 4. its department without the section or the division
    (:func:`kb.ingest.schema.main_department`: 市民課 住民記録係 → 市民課);
 5. where the directory lists a department section by section, its one section (環境課 →
@@ -91,12 +93,36 @@ def match_department(
     words = {directory[_key(w)] for w in name.split() if _key(w) in directory}
     if len(words) == 1:
         return words.pop()
+    found = _after_division(_key(name), directory)
+    if found is not None:
+        return found
     main = main_department(name)
     found = directory.get(_key(main)) if main != name else None
     if found is None and sections:
         only = sections.get(_key(main), [])
         found = only[0] if len(only) == 1 else None
     return found
+
+
+_SPELLINGS_SHOWN = 3
+_DIVISION_ENDS = frozenset("部局")
+_SECRETARIAT = "事務局"
+
+
+def _after_division(key: str, directory: dict[str, str]) -> str | None:
+    """The directory's name for a department written after its division without a space
+    (福祉部障害福祉課, 上下水道局お客さまセンター), or for a committee written without its
+    secretariat (選挙管理委員会 → 選挙管理委員会事務局) or with it; ``None`` unless exactly
+    one name fits."""
+    found = {
+        directory[key[i + 1 :]]
+        for i in range(1, len(key) - 2)
+        if key[i] in _DIVISION_ENDS and key[i + 1 :] in directory
+    }
+    for other in (key + _SECRETARIAT, key.removesuffix(_SECRETARIAT)):
+        if other != key and other in directory:
+            found.add(directory[other])
+    return found.pop() if len(found) == 1 else None
 
 
 def match_documents(
@@ -141,12 +167,19 @@ def match_documents(
             unique = tuple(dict.fromkeys(matched))
             documents[doc_id] = dataclasses.replace(doc, departments=unique)
     warnings: list[tuple[str, RowError]] = []
+    by_file: dict[str, list[tuple[str, str, int, int]]] = {}
+    for (raw, name), (line, found) in seen.items():
+        if found:
+            by_file.setdefault(raw, []).append((name, found, line, rows[raw, name]))
+    for raw, spellings in by_file.items():
+        for line, text in read_as(spellings):
+            warnings.append((raw, RowError(raw, line, "department", text)))
     for (raw, name), (line, found) in seen.items():
         count = rows[raw, name]
         listed = sections.get(_key(main_department(name)), [])
         if found:
-            text = msg("warn.department_read", value=name, names=found, rows=count)
-        elif listed:
+            continue
+        if listed:
             # 市民課 when the directory lists 市民課 住民記録係 and 市民課 戸籍係: not unknown, but
             # which section's contact to show cannot be told.
             shown = "、".join(listed[:5])
@@ -155,6 +188,35 @@ def match_documents(
             text = msg("warn.department_unknown", value=name, rows=count)
         warnings.append((raw, RowError(raw, line, "department", text)))
     return warnings
+
+
+def read_as(spellings: Iterable[tuple[str, str, int, int]]) -> list[tuple[int, str]]:
+    """One notice per directory name, however many spellings were read as it: ``(written,
+    stored, first line, rows)`` in → ``(first line, text)`` out. An export may write the
+    extension of whoever entered the row (学校教育課（内線390）, 学校教育課（内線391）…): an
+    outside tester got 87 notices, one per spelling, burying the ones that mattered."""
+    grouped: dict[str, list[tuple[str, int, int]]] = {}
+    for written, stored, line, rows in spellings:
+        grouped.setdefault(stored, []).append((written, line, rows))
+    out: list[tuple[int, str]] = []
+    for stored, found in grouped.items():
+        rows = sum(n for _, _, n in found)
+        line = min(first for _, first, _ in found)
+        if len(found) == 1:
+            text = msg("warn.department_read", value=found[0][0], names=stored, rows=rows)
+        else:
+            shown = [msg("warn.department_spelling", value=w) for w, _, _ in found]
+            values = msg("warn.department_spellings_separator").join(shown[:_SPELLINGS_SHOWN])
+            values += "…" if len(found) > _SPELLINGS_SHOWN else ""
+            text = msg(
+                "warn.department_read_many",
+                count=len(found),
+                values=values,
+                names=stored,
+                rows=rows,
+            )
+        out.append((line, text))
+    return out
 
 
 def _line(source: str) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from kb.errors import InputError
 from kb.ingest.columns import NO_MAPPING, ColumnMap, ColumnMapping, joined_field
+from kb.ingest.departments import read_as
 from kb.ingest.encoding import read_text
 from kb.ingest.header import find_header
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
@@ -465,10 +466,8 @@ class _Builder:
             notice(first, "channel", msg("warn.channel_mapped", value=v, channel=c, rows=rows))
             for (v, c), (first, rows) in self.channels.items()
         ]
-        notices += [
-            notice(first, "department", msg("warn.department_read", value=w, names=s, rows=rows))
-            for (w, s), (first, rows) in self.rewritten.items()
-        ]
+        spellings = [(w, s, first, rows) for (w, s), (first, rows) in self.rewritten.items()]
+        notices += [notice(line, "department", text) for line, text in read_as(spellings)]
         if self.cancelled:
             lines, count = line_list(self.cancelled), len(self.cancelled)
             text = msg("rows.cancelled", lines=lines, count=count)
