@@ -205,6 +205,14 @@ def reading_forms(text: str) -> set[bytes]:
 def test_an_erased_consultation_record_leaves_no_text_in_any_file(desk: Desk) -> None:
     """A citizen asks for their consultation to be erased: its record, hand-off and case go."""
     words = f"{RECORD_MARKER}について窓口で相談（連絡先 {RAW_PHONE}）"
+    # A hand-off written from the screen before the record was saved (an outside attacker
+    # found it survived the erasure, quoting the citizen), and another consultation's.
+    for summary in (words, "別の相談者の年金の相談を保険年金課へ引継ぎ"):
+        r = desk.staff.post(
+            "/api/v1/handoffs", json={"to_outside": "社会福祉協議会", "summary": summary}
+        )
+        assert r.status_code == 201, r.text
+    other = r.json()["id"]
     r = desk.staff.post(
         "/api/v1/records",
         json={
@@ -242,7 +250,7 @@ def test_an_erased_consultation_record_leaves_no_text_in_any_file(desk: Desk) ->
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["removed"], body["erased"]) == ([case_id], True)
-    assert (body["records"], body["handoffs"]) == (1, 1)
+    assert (body["records"], body["handoffs"]) == (1, 2)
     assert body["readings_rows"] > 0
     assert body["wal_truncated"] is True
     assert files_holding(desk.folders, marker) == []
@@ -250,5 +258,6 @@ def test_an_erased_consultation_record_leaves_no_text_in_any_file(desk: Desk) ->
     assert desk.staff.get(f"/api/v1/cases/desk-{rid}").status_code == 404
     desk.staff.__exit__(None, None, None)
     assert files_holding(desk.folders, marker) == []
-    # The other consultation's case is still there.
+    # The other consultation's case and hand-off are still there.
     assert b"R6-001" in (desk.settings.data_dir / "kb.sqlite").read_bytes()
+    assert desk.staff.get(f"/api/v1/handoffs/{other}").status_code == 200

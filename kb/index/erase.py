@@ -7,7 +7,10 @@ Deleting a document removes it from the store, the caches and the index
   text, or whose results name its id;
 * **feedback** rows (``feedback.sqlite``) likewise, by query, shown ids and the id that helped;
 * **FAQ drafts** (``trainer.sqlite``, status ``draft``) drafted from it (its id among their
-  source cases) or quoting it; approved and rejected entries are kept unless they quote it.
+  source cases) or quoting it; approved and rejected entries are kept unless they quote it;
+* **hand-offs written from a search alone** (``records.sqlite``, no record) that quote it: the
+  counsellor may write the sheet from the screen before saving the record that becomes the
+  case (those written from the record go with it).
 
 A log row *quotes* the document when a run of at least :data:`MIN_QUOTE` characters of it
 (normalized as the search normalizes, whitespace and masking placeholders left out) occurs in
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from kb.security.audit import AuditLog
 from kb.store import FaqCandidateStore, FeedbackStore, QueryLogStore, Store
 from kb.store.lifecycle import fragments_in_store
+from kb.store.records import RecordStore
 from kb.text.masking.placeholders import PLACEHOLDERS
 from kb.text.normalize import normalize
 
@@ -92,6 +96,8 @@ class Erased:
     query_rows: int = 0
     feedback_rows: int = 0
     drafts: int = 0
+    handoffs: int = 0
+    """Hand-offs written from a search alone that quote the document."""
     audit_mentions: int = 0
     """Audit events whose masked query quotes the document: kept (the log is append-only)."""
 
@@ -127,6 +133,7 @@ def erase_from_logs(
     query_log: QueryLogStore,
     feedback: FeedbackStore,
     candidates: FaqCandidateStore,
+    handoffs: RecordStore | None = None,
     audit: AuditLog | None = None,
 ) -> Erased:
     """Remove the log rows that quote the erased documents or name their ids.
@@ -141,6 +148,7 @@ def erase_from_logs(
         query_log: ``querylog.sqlite``.
         feedback: ``feedback.sqlite``.
         candidates: ``trainer.sqlite``.
+        handoffs: ``records.sqlite``, for its hand-offs written from a search alone.
         audit: The audit log, to count the events that quote them (never changed).
 
     Returns:
@@ -155,6 +163,8 @@ def erase_from_logs(
     for c in candidates.all():
         named = c.source_cases if c.status == "draft" else ()
         matcher.consider(("draft", c.id), [c.question, c.answer], named)
+    for handoff_id, texts in handoffs.search_handoff_texts() if handoffs is not None else ():
+        matcher.consider(("handoff", handoff_id), list(texts), ())
     doomed = matcher.decide(store)
     mentions = 0
     if audit is not None and finder.texts:
@@ -163,6 +173,9 @@ def erase_from_logs(
         query_rows=query_log.delete_rows([k for kind, k in doomed if kind == "query"]),
         feedback_rows=feedback.delete_rows([k for kind, k in doomed if kind == "feedback"]),
         drafts=candidates.delete_rows([k for kind, k in doomed if kind == "draft"]),
+        handoffs=handoffs.remove_handoffs([str(k) for kind, k in doomed if kind == "handoff"])
+        if handoffs is not None
+        else 0,
         audit_mentions=mentions,
     )
 

@@ -57,6 +57,7 @@ from kb.store import (
 )
 from kb.store.lifecycle import all_keys_in_use
 from kb.store.procedures import procedure_of, procedure_ref
+from kb.store.records import RecordStore
 from kb.types import DocId
 
 
@@ -350,7 +351,7 @@ def _purge(
         directory_entries=directory,
         readings_rows=readings_rows,
         records=records.records,
-        handoffs=records.handoffs,
+        handoffs=records.handoffs + logs.handoffs,
         logs=logs,
         wal_truncated=wal_ok and store.compact(),
     )
@@ -368,6 +369,8 @@ def _erase_logs(
     query_log = opened(settings.query_log_path, QueryLogStore)
     feedback = opened(settings.feedback_path, FeedbackStore)
     candidates = opened(settings.trainer_path, FaqCandidateStore)
+    path = settings.records_path
+    records = RecordStore(path) if path.exists() else None
     try:
         erased = erase_from_logs(
             store,
@@ -376,12 +379,15 @@ def _erase_logs(
             query_log=query_log,
             feedback=feedback,
             candidates=candidates,
+            handoffs=records,
             audit=audit,
         )
         ok = all([query_log.compact(), feedback.compact(), candidates.compact()])
+        ok &= records is None or records.compact()
     finally:
-        for db in (query_log, feedback, candidates):
-            db.close()
+        for db in (query_log, feedback, candidates, records):
+            if db is not None:
+                db.close()
     return erased, ok
 
 

@@ -86,6 +86,28 @@ class RecordRemoval:
             self._retire(conn, "handoffs", sheets)
         return len(found), len(sheets)
 
+    def search_handoff_texts(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The hand-offs written from a search alone (no record): ``(id, their texts)``."""
+        with self._lock:
+            rows = self._db.conn.execute(
+                "select n, summary, heard, done, bring from handoffs where record_id = ''"
+            ).fetchall()
+        return [(f"H{n:06d}", tuple(t for t in texts if t)) for n, *texts in rows]
+
+    def remove_handoffs(self, handoff_ids: Sequence[str]) -> int:
+        """Remove hand-offs by id (``H000001``), their numbers retired; how many went."""
+        numbers = [int(h[1:]) for h in handoff_ids if len(h) == 7 and h[1:].isdigit()]
+        if not numbers:
+            return 0
+        marks = ",".join("?" * len(numbers))
+        with self._immediate() as conn:
+            found = [
+                r[0] for r in conn.execute(f"select n from handoffs where n in ({marks})", numbers)
+            ]
+            conn.execute(f"delete from handoffs where n in ({marks})", numbers)
+            self._retire(conn, "handoffs", found)
+        return len(found)
+
     def forget_cases(self, case_ids: Sequence[str]) -> int:
         """Take erased case ids off the hand-offs that listed them as similar cases.
 
