@@ -24,7 +24,12 @@ from kb.api.limits import BodySizeLimitMiddleware
 from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.proxies import ForwardedForMiddleware, TrustedProxies
 from kb.api.querylog import trainer_of
-from kb.api.ratelimit import CLOSES_PER_MINUTE, FAQ_CHANGES_PER_MINUTE, RateLimiter
+from kb.api.ratelimit import (
+    CLOSES_PER_MINUTE,
+    FAQ_CHANGES_PER_MINUTE,
+    FEEDBACK_SHARES,
+    RateLimiter,
+)
 from kb.api.redirects import HostGuardMiddleware
 from kb.api.rootpath import RootPathMiddleware, openapi_servers
 from kb.api.routes import (
@@ -157,6 +162,10 @@ def create_app(
     app.state.feedback_budget = RateLimiter(
         per_minute, max(1, math.ceil(per_minute / 2)), max_clients=1
     )
+    # One address gets a tenth of it (an outside attacker took all of it from one address:
+    # every other citizen's answer got 503, and the help rates were his).
+    share = per_minute / FEEDBACK_SHARES
+    app.state.feedback_per_client = RateLimiter(share, max(1, math.ceil(share / 2)))
     app.state.close_limiter = RateLimiter(CLOSES_PER_MINUTE, math.ceil(CLOSES_PER_MINUTE))
     changes = FAQ_CHANGES_PER_MINUTE
     app.state.faq_change_limiter = RateLimiter(changes, math.ceil(changes))

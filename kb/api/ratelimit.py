@@ -63,6 +63,9 @@ FAQ_CHANGES_PER_MINUTE = 6.0
 """FAQ withdrawals and republications one trainer key may make per minute, six at once: each
 builds the index under the writer lock, as a record close does."""
 
+FEEDBACK_SHARES = 10
+"""One client address may record at most this share of the public feedback budget (1/10)."""
+
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 

@@ -238,9 +238,6 @@ CHANNEL_SYNONYMS: Mapping[str, str] = {
     "来訪": "窓口",
     "対面": "窓口",
     "窓口来庁": "窓口",
-    "訪問": "窓口",  # a home visit is face to face, as at the counter
-    "家庭訪問": "窓口",
-    "訪問相談": "窓口",
     "tel": "電話",
     "電話相談": "電話",
     "email": "メール",

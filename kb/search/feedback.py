@@ -97,6 +97,7 @@ class DepartmentFeedback:
         self.percentile = percentile
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._departments: list[str] = []
+        self._actors: list[str] = []
         self._seen: set[int] = set()
         self._reference: np.ndarray | None = None
         """Sorted pairwise similarities of the reference queries."""
@@ -150,8 +151,15 @@ class DepartmentFeedback:
         self,
         embedder: Embedder,
         items: Sequence[tuple[int, str, str]],
+        who: Mapping[int, str] | None = None,
     ) -> int:
         """Embed and add feedback items ``(record id, query, department)`` not seen before.
+
+        Args:
+            embedder: The serving model.
+            items: The feedback.
+            who: The staff key that gave each item, by record id; an item without one is a
+                voter of its own.
 
         Returns:
             How many were added.
@@ -160,12 +168,14 @@ class DepartmentFeedback:
         if not fresh:
             return 0
         vectors = embedder.encode_queries([q for _, q, _ in fresh])
+        who = who or {}
         with self._lock:
             if self._vectors.size == 0:
                 self._vectors = np.asarray(vectors, dtype=np.float32)
             else:
                 self._vectors = np.vstack([self._vectors, vectors]).astype(np.float32)
             self._departments.extend(d for _, _, d in fresh)
+            self._actors.extend(who.get(i) or f"#{i}" for i, _, _ in fresh)
             self._seen.update(i for i, _, _ in fresh)
         return len(fresh)
 
@@ -178,15 +188,17 @@ class DepartmentFeedback:
             if not self._departments or self._reference is None:
                 return []
             sims = self._vectors @ np.asarray(qvec, dtype=np.float32)
-            departments = self._departments
+            departments, actors = self._departments, self._actors
         k = min(self.k, sims.size)
         top = np.argpartition(-sims, k - 1)[:k]
         weight: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
-        for i in top:
+        voted: set[str] = set()
+        for i in sorted(top.tolist(), key=lambda j: -float(sims[j])):
             w = self.weight(float(sims[i]))
-            if w <= 0:
-                continue
+            if w <= 0 or actors[i] in voted:
+                continue  # one counsellor, one vote: their closest correction
+            voted.add(actors[i])
             weight[departments[i]] += w
             count[departments[i]] += 1
         return sorted(

@@ -174,7 +174,9 @@ class SearchService:
             if latest <= self._feedback_seen:
                 return 0  # another request read them meanwhile
             fresh = store.department_labels(self._feedback_seen, latest)
-            added = self.department_feedback.add(self.embedder, fresh) if fresh else 0
+            items = [(i, q, d) for i, q, d, _ in fresh]
+            who = {i: actor for i, _, _, actor in fresh if actor}
+            added = self.department_feedback.add(self.embedder, items, who) if items else 0
             self._feedback_seen = latest
             return added
 

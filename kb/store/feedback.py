@@ -32,9 +32,13 @@ class FeedbackStore(SideDatabase):
                 "helped_id": str,
                 "right_department": str,
                 "helpful": int,
+                "actor": str,
             },
             index=["created_at"],
         )
+        with self._lock, write_transaction(self._db):
+            if "actor" not in self._db.table("feedback").columns_dict:  # a file from before
+                self._db.execute("alter table feedback add column actor text")
         # The department vote reads the 「正しい担当課」 records alone, and the widget's
         # anonymous 「役に立った」 records may be most of the table: read them by this index.
         with self._lock, write_transaction(self._db):
@@ -63,6 +67,7 @@ class FeedbackStore(SideDatabase):
             "helped_id": record.helped_id,
             "right_department": record.right_department,
             "helpful": None if record.helpful is None else int(record.helpful),
+            "actor": record.actor,
         }
         with self._lock, write_transaction(self._db):
             table = self._db.table("feedback").insert(row)
@@ -76,6 +81,7 @@ class FeedbackStore(SideDatabase):
             helpful=record.helpful,
             created_at=created,
             id=rowid,
+            actor=record.actor,
         )
 
     def recent(self, limit: int = 100) -> list[FeedbackRecord]:
@@ -99,6 +105,7 @@ class FeedbackStore(SideDatabase):
                 helpful=None if r["helpful"] is None else bool(r["helpful"]),
                 created_at=r["created_at"],
                 id=int(r["id"]),
+                actor=r.get("actor") or "",
             )
             for r in rows
         ]
@@ -115,21 +122,22 @@ class FeedbackStore(SideDatabase):
 
     def department_labels(
         self, after_id: int = 0, up_to_id: int | None = None
-    ) -> list[tuple[int, str, str]]:
-        """``(id, query, right department)`` of 「正しい担当課は…」 records after ``after_id``.
+    ) -> list[tuple[int, str, str, str]]:
+        """``(id, query, right department, actor)`` of 「正しい担当課は…」 records after
+        ``after_id`` (the actor is empty for records from before it was kept).
 
         Args:
             after_id: Only records with a larger id.
             up_to_id: Only records with this id or a smaller one (``None``: every later one).
 
         Returns:
-            The triples in id order.
+            The tuples in id order.
         """
         with self._lock:
             rows = self._db.execute(
-                "select id, query, right_department from feedback indexed by "
+                "select id, query, right_department, actor from feedback indexed by "
                 "feedback_right_department where id > ? and id <= ? and right_department != '' "
                 "order by id",
                 [after_id, up_to_id if up_to_id is not None else 2**62],
             ).fetchall()
-        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+        return [(int(r[0]), str(r[1]), str(r[2]), str(r[3] or "")) for r in rows]

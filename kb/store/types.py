@@ -57,6 +57,9 @@ class FeedbackRecord:
     created_at: str = ""
     """UTC time, ISO 8601; set by :meth:`kb.store.FeedbackStore.add` when empty."""
     id: int = 0
+    actor: str = ""
+    """The staff key that gave it (empty for the widget): one counsellor's corrections count as
+    one vote (:mod:`kb.search.feedback`)."""
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         public_rate_per_minute=1e6,
         public_rate_burst=1_000_000,
         public_search_budget_per_minute=1e9,
+        public_feedback_per_minute=1e7,
     )
     keys = KeyStore(settings_.keys_path)
     _, key = keys.create("fuzz-text-admin", "admin")

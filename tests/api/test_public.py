@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from kb.store import Store
 from tests.api.conftest import MakeClient
@@ -161,12 +162,33 @@ def test_public_feedback_of_all_clients_together_is_bounded(
     # Well within the address's own rate (a quarter token each): the budget shared by every
     # address (2 at once) still holds.
     client = make_client(public_feedback_per_minute=4)
-    codes = [
-        client.post("/public/v1/faq/feedback", json={"faq_id": "F6", "helpful": True}).status_code
-        for _ in range(4)
-    ]
+
+    def vote(peer: str) -> int:
+        other = TestClient(client.app, client=(peer, 40000))
+        body = {"faq_id": "F6", "helpful": True}
+        return other.post("/public/v1/faq/feedback", json=body).status_code
+
+    codes = [vote(f"198.51.100.{i}") for i in range(4)]
     assert codes == [201, 201, 503, 503]
     assert FeedbackStore(index_root.parent / "feedback.sqlite").count() == 2
+
+
+def test_one_address_cannot_take_the_whole_public_feedback_budget(
+    make_client: MakeClient, index_root: Path
+) -> None:
+    from kb.store import FeedbackStore
+
+    # An outside attacker took all 30 at once from one address: every other citizen got 503.
+    client = make_client(public_feedback_per_minute=40)
+    codes = [
+        client.post("/public/v1/faq/feedback", json={"faq_id": "F6", "helpful": False}).status_code
+        for _ in range(6)
+    ]
+    assert codes == [201, 201, 429, 429, 429, 429]  # a tenth: 4 a minute, 2 at once
+    citizen = TestClient(client.app, client=("198.51.100.9", 40000))
+    body = {"faq_id": "F6", "helpful": True}
+    assert citizen.post("/public/v1/faq/feedback", json=body).status_code == 201
+    assert FeedbackStore(index_root.parent / "feedback.sqlite").count() == 3
 
 
 def test_public_api_never_leaks_on_the_demo_corpus(

@@ -90,6 +90,30 @@ def test_votes_come_from_rephrasings_only(fake_embedder: FakeEmbedder) -> None:
         assert fb.votes(fake_embedder.encode_queries([unrelated])[0]) == [], unrelated
 
 
+def test_one_counsellor_is_one_vote(fake_embedder: FakeEmbedder) -> None:
+    # An outside attacker sent five identical corrections from one staff key and put the
+    # election office first for every counsellor's dementia query.
+    qvec = fake_embedder.encode_queries([QUERY])[0]
+    one = calibrated(fake_embedder)
+    one.add(
+        fake_embedder,
+        [(i, QUERY + "。" * (i % 2), "選挙管理委員会事務局") for i in range(1, 6)],
+        who=dict.fromkeys(range(1, 6), "desk-7"),
+    )
+    [vote] = one.votes(qvec)
+    assert vote.neighbours == 1
+    assert vote.weight <= 1.0
+    # Five counsellors who say the same are five votes; feedback from before the key was kept
+    # (no actor) counts record by record.
+    many = calibrated(fake_embedder)
+    many.add(
+        fake_embedder,
+        [(i, QUERY, "介護保険課") for i in range(1, 4)],
+        who={1: "desk-1", 2: "desk-2"},
+    )
+    assert many.votes(qvec)[0].neighbours == 3
+
+
 def test_reference_titles_are_a_stable_sample_of_faq_and_case_titles(searcher: Searcher) -> None:
     titles = reference_titles(searcher.store, searcher._doc_of, searcher._kind_positions)
     again = reference_titles(searcher.store, searcher._doc_of, searcher._kind_positions)
@@ -155,4 +179,25 @@ def test_feedback_without_a_department_is_read_once(
         "explain query plan select id from feedback where id > 0 and right_department != ''"
     ).fetchall()
     assert "feedback_right_department" in str(plan)
+    store.close()
+
+
+def test_the_store_keeps_who_corrected_and_reads_a_file_from_before(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "feedback.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "create table feedback (id integer primary key, created_at text, source text, "
+        "query text, shown text, helped_id text, right_department text, helpful integer)"
+    )
+    old.execute(
+        "insert into feedback values (1, '2026-01-01', 'staff', 'q', '[]', '', '市民課', null)"
+    )
+    old.commit()
+    old.close()
+    store = FeedbackStore(path)
+    store.add(FeedbackRecord("staff", "q2", right_department="福祉課", actor="desk-1"))
+    assert store.department_labels() == [(1, "q", "市民課", ""), (2, "q2", "福祉課", "desk-1")]
+    assert [r.actor for r in store.recent()] == ["desk-1", ""]
     store.close()

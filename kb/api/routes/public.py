@@ -23,6 +23,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, R
 
 from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep
 from kb.api.metrics import count_search
+from kb.api.proxies import client_key, peer_host
 from kb.api.querylog import get_trainer, log_search
 from kb.api.ratelimit import (
     Busy,
@@ -173,9 +174,12 @@ def faq_feedback(
     """The citizen's answer to 「この回答は役に立ちましたか？」 for one published FAQ entry.
 
     All clients together record at most ``public_feedback_per_minute`` (503 beyond it): the
-    per-address limit alone lets many addresses fill the feedback log.
+    per-address limit alone lets many addresses fill the feedback log. One address records at
+    most a tenth of that (429 beyond it), so that it cannot take the whole budget.
     """
     busy = "feedback is busy; please retry later"
+    client = client_key(peer_host(request.scope))
+    limit_key(request.app.state.feedback_per_client, client, status=429, detail=busy)
     limit_key(request.app.state.feedback_budget, "all", status=503, detail=busy)
     if not suggester_for(searcher).is_public(body.faq_id):
         raise HTTPException(status_code=404, detail=f"no published FAQ {body.faq_id!r}")

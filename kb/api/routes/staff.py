@@ -214,6 +214,7 @@ def feedback(
             shown=tuple(body.shown),
             helped_id=body.helped_id or "",
             right_department=body.right_department or "",
+            actor=principal.name,
         )
     )
     helped = f"helped {body.helped_id}" if body.helped_id else ""
