@@ -45,7 +45,9 @@ _SUBJECT_AFTER_RE = re.compile(r" ?(?:は|が)")
 # What follows a person's name in a record, and no product's or place's: an age or a date of
 # birth (Nguyen Thi Hoa(20歳), CHOI MIRA、48歳, MARIA SANTOS([生年月日]生)).
 _PERSON_AFTER_RE = re.compile(
-    r" ?(?:[（(]\s?(?:[0-9]{1,3}\s?(?:歳|才)|\[生年月日\])|、\s?[0-9]{1,3}\s?(?:歳|才))"
+    r" ?(?:[（(]\s?(?:[0-9]{1,3}\s?(?:歳|才)|\[生年月日\])|、\s?[0-9]{1,3}\s?(?:歳|才)"
+    # A nationality in brackets (Maria Santos（フィリピン籍）, Nguyen Thi Lan (ベトナム国籍)).
+    r"|[（(]\s?(?:[\u30a1-\u30fa\u30fc]{2,}|[\u4e00-\u9fff]{1,3})(?:人|国籍|籍)[)）、,・ ])"
 )
 _SUFFIX_RE = re.compile(r"-(?:san|sama|kun|chan)$")
 # What a person does in a record: two words or more before it are a person's name (Nguyen Van

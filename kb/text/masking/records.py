@@ -37,6 +37,11 @@ _RELATION = (
     r"(?:父|母|妻|夫|元妻|元夫|長男|長女|次男|次女|三男|三女|祖父|祖母|兄|弟|姉|妹|息子|娘|孫"
     r"|義父|義母|叔父|叔母|伯父|伯母|内縁の(?:妻|夫))"
 )
+_DATE = (
+    r"(?:[MTSHR]|明治|大正|昭和|平成|令和)?[0-9]{1,4}"
+    r"(?:[./-][0-9]{1,2}[./-][0-9]{1,2}|年[0-9]{1,2}月[0-9]{1,2}日)"
+)
+"""A whole date as records write one in brackets after a relative's name (妹 希望（H10/02/10）)."""
 _NAME_PART = r"[\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc\u3041-\u3096]{1,5}?"
 _HONORIFIC = r"(?:くん|ちゃん|さん|さま|様|君|氏)?"
 """Left outside the name (孫のはるとくん(4歳): the name is はると)."""
@@ -47,7 +52,7 @@ _HONORIFIC = r"(?:くん|ちゃん|さん|さま|様|君|氏)?"
 RELATION_NAME_RE = re.compile(
     rf"(?<![\u4e00-\u9fff\u3005]){_RELATION}"
     rf"(?: (?P<spaced>{_NAME_PART}(?: {_NAME_PART})?){_HONORIFIC}"
-    r"(?=\((?:\[生年月日\]|[^()]{0,10}\[住所\]|旧姓|[0-9]{1,3}歳)| ?[0-9]{1,3}歳)"
+    rf"(?=\((?:\[生年月日\]|[^()]{{0,10}}\[住所\]|旧姓|[0-9]{{1,3}}歳|{_DATE}\))| ?[0-9]{{1,3}}歳)"
     rf"|の(?P<named>{_NAME_PART}){_HONORIFIC}(?=\((?:\[生年月日\]|[0-9]{{1,3}}歳[,、)・]))"
     # Glued to the relation (次男湊(8歳), 長女さくら([生年月日]生)): see GLUED_NOT_NAME_RE.
     # or a school year (長女ミサキ(桜川東中学校2年)).

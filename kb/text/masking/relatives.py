@@ -28,9 +28,11 @@ def _relation_name_re() -> re.Pattern[str]:
     words = "|".join(re.escape(w) for w in sorted(person, key=len, reverse=True))
     # Katakana only glued or after a space (母ハナが): after の it is as often a thing
     # (本人のペース).
+    # In brackets or after a ・ (妹（トメ）, 長女（光・年金生活）, 元夫・林から): any script.
     return re.compile(
         rf"(?:{words})(?:の(?=[\u4e00-\u9fff々\u3041-\u3096])"
-        rf"|[ \u3000]?(?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa]))"
+        rf"|[ \u3000]?(?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa])"
+        rf"|[（(・](?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa]))"
     )
 
 
@@ -39,6 +41,9 @@ _KANA_NAME_RE = re.compile("[\u3041-\u3096]{2,4}|[\u30a1-\u30fa\u30fc]{2,4}")
 _AFTER_RELATION_NAME_RE = re.compile(
     "[ \u3000]?(?:[はがをともにへ、。\uff0c\uff0e,（(]|から|より|$)"
 )
+_ONE_KANJI_RE = re.compile("[\u4e00-\u9fff々]")
+_JOINED_END_RE = re.compile("[・、,）)]|から|より|が|は|と|の|に|$")
+"""What ends a name in brackets or after a ・ (妹（トメ）, 次男（浩・小3）, 元夫・林から)."""
 
 
 def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
@@ -62,10 +67,17 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
             continue
         word = context.words[k]
         start, end = context.starts[k], context.end(k)
+        joined = context.text[match.end() - 1] in "（(・"
+        shape = _KANJI_NAME_RE.fullmatch(word.surface) or _KANA_NAME_RE.fullmatch(word.surface)
+        if joined:
+            # One kanji too in brackets (長女（光・…）, 本人（森）): no compound to end there.
+            shape = shape or _ONE_KANJI_RE.fullmatch(word.surface)
+        after = (_JOINED_END_RE if joined else _AFTER_RELATION_NAME_RE).match(context.text, end)
         if (
             (word.pos1, word.pos2, word.pos3) != ("名詞", "普通名詞", "一般")
-            or not (_KANJI_NAME_RE.fullmatch(word.surface) or _KANA_NAME_RE.fullmatch(word.surface))
-            or not _AFTER_RELATION_NAME_RE.match(context.text, end)
+            or not shape
+            or not after
+            or context.not_name(word)
         ):
             continue
         probe = context.tokenizer.morphemes(word.surface + "さん")
