@@ -43,7 +43,7 @@ from kb.text.masking.surnames import (
     surname_read_as_word,
     surname_start,
 )
-from kb.text.masking.titled import PERSON_TITLES, title_after, titled_surname
+from kb.text.masking.titled import PERSON_TITLES, ROLES, role_before, title_after, titled_surname
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -122,7 +122,7 @@ def person_name_spans(
     aged = not honorific_only and has_age_or_reading(text)
     relation_named = not honorific_only and has_relation_name(text)
     called = not honorific_only and "名乗" in text
-    titled = not honorific_only and any(title in text for title in PERSON_TITLES)
+    titled = not honorific_only and any(title in text for title in (*PERSON_TITLES, *ROLES))
     words = tokenizer.morphemes(text)
     if (
         not honorific
@@ -264,7 +264,8 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             j += 1
         nxt = words[j + 1] if j + 1 < len(words) else None
         honored = context.honorific_at(j + 1)
-        titled = not honored and title_after(context, j)  # 林主査, 山口先生
+        # 林主査, 山口先生; 担当森に, ケアマネの原（…）
+        titled = not honored and (title_after(context, j) or role_before(context, i))
         family = nxt is not None and nxt.surface == "家" and nxt.pos1 == "接尾辞"  # 坂本家
         place = nxt is not None and nxt.surface in _PLACE_SUFFIXES and not family
         if honored and j + 2 < len(words) and context.end(j + 1) == context.starts[j + 2]:

@@ -12,6 +12,7 @@ word does; 神様, 王様 are no one's name).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from kb.text.masking.context import NameContext, is_kanji, is_katakana
@@ -33,6 +34,13 @@ PERSON_TITLES = tuple(
 )
 """Titles a record writes glued after a person's surname (longest first)."""
 
+ROLES = (
+    *("担当", "担任", "ケアマネ", "民生委員", "主治医", "ヘルパー", "相談員", "支援員"),
+    "ワーカー",
+)
+"""Roles a record names a person by, just before the surname (担当千葉に, ケアマネの原（…）)."""
+_ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|は|[:：]|[ \u3000])?$")
+_NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|[にがはへとのも]|$")
 _FORMAL = frozenset({"様", "さま", "殿", "氏"})
 _NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
 """One kanji that the dictionary reads as a surname before さん but before 様 is a word (神様,
@@ -54,6 +62,16 @@ def reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
     )
 
 
+def role_before(context: NameContext, i: int) -> bool:
+    """Whether word ``i`` follows a role (担当, 担任, ケアマネ, 民生委員...) and ends before a
+    particle, a bracket or a stop: 担当宮本に, ケアマネの原（緑ヶ丘…）, 民生委員池田（."""
+    start, text = context.starts[i], context.text
+    return bool(
+        _ROLE_BEFORE_RE.search(text, max(0, start - 8), start)
+        and _NAME_END_RE.match(text, context.end(i))
+    )
+
+
 def title_after(context: NameContext, j: int) -> bool:
     """Whether a person's title is glued after word ``j`` and ends where a word does (林|主査（,
     橋本|巡査長が; not 東京|弁護士会)."""
@@ -67,8 +85,9 @@ def title_after(context: NameContext, j: int) -> bool:
 
 def titled_surname(context: NameContext, i: int) -> bool:
     """Whether word ``i``, of one to three kanji and read as a place or a word here, is a
-    surname: glued before a person's title, or one kanji before 様, さま, 殿 or 氏; not glued
-    to a kanji or a prefix before it (生活安全課橋本, お客様)."""
+    surname: after a role (:func:`role_before`), or, not glued to a kanji or a prefix before
+    it (生活安全課橋本, お客様), glued before a person's title or one kanji before 様, さま, 殿
+    or 氏."""
     words, text = context.words, context.text
     word = words[i]
     surface = word.surface
@@ -81,6 +100,8 @@ def titled_surname(context: NameContext, i: int) -> bool:
     ):
         return False
     start = context.starts[i]
+    if role_before(context, i):
+        return reads_as_surname(context.tokenizer, surface)
     if start > 0 and (is_kanji(text[start - 1]) or is_katakana(text[start - 1])):
         return False
     if i > 0 and words[i - 1].pos1 == "接頭辞" and context.end(i - 1) == start:
