@@ -31,6 +31,7 @@ _LATIN = "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u024f\u1e00-\u1eff'-]{1,16}"
 _VALUE = rf"(?P<japanese>{_JAPANESE}(?:{_SPACE}{_JAPANESE})?)|{_LATIN}(?:,?{_SPACE}{_LATIN}){{0,4}}"
 """A name: one or two words of kanji and kana (纐纈 源五郎), or up to five Latin words, the
 family name first with a comma after it as a passport writes it (DELA CRUZ, JUAN MIGUEL)."""
+_NAME_WORD = "[\u4e00-\u9fff\u3005\u3041-\u3096\u30a1-\u30fa\u30fc]{1,5}"
 _READING_AFTER_RE = re.compile("[（(][\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb \u3000]{2,24}[）)]")
 _NOT_VALUES = frozenset({"本名", "通称", "旧姓", "愛称", "フルネーム"})
 _MORE_LABELS = frozenset({"担当", "担当職員", "記入者", "受付者", "対応者"})
@@ -53,7 +54,8 @@ def labelled_name_re() -> re.Pattern[str]:
     person nouns of the word lists (相談者, 依頼人, 相手方, 被害者...), also with a qualifier in
     brackets (氏名（漢字）) or kanji before 氏名 / 名前 (申請者氏名, 被保険者氏名), and 氏 名 spaced
     out. A colon or an equals sign (ASCII or full width), an arrow, a closing bracket,
-    an opening quote (氏名「纐纈 源五郎」) or, after 氏名 / 名前, a space or は ends the label.
+    an opening quote (氏名「纐纈 源五郎」) or, after 氏名 / 名前, a space or は ends the label; a
+    space ends any label before two words of a full name (相談者 纐纈 源五郎).
     """
     lists = masking_words()
     labels = sorted(
@@ -72,11 +74,24 @@ def labelled_name_re() -> re.Pattern[str]:
         rf"(?<![\u4e00-\u9fff\u3005\u30a1-\u30fa\[])"
         rf"(?:(?:{joined}|[\u4e00-\u9fff]{{1,6}}(?:氏名|名前)|氏{_SPACE}名|(?i:name|full ?name))"
         rf"{qualifier}{ends}"
-        rf"|(?:{spaced}){qualifier}(?:{_SPACE}|は))"
+        rf"|(?:{spaced}){qualifier}(?:{_SPACE}|は)"
+        # Any label before a full name after a space (相談者 纐纈 源五郎, 申請者 やまだ たろう):
+        # two words, where 相談者 来所 is one.
+        rf"|(?:{joined}){_SPACE}(?={_NAME_WORD}{_SPACE}{_NAME_WORD}(?![\u4e00-\u9fff\u3005\u3041-\u3096\u30a1-\u30fa])))"
         rf"(?P<value>{_VALUE})"
         rf"(?={_SPACE}|[、。,，()（）\[【「」\n\t/]|$|様|さん|さま|殿|宛|くん|ちゃん"
         r"|[0-9\uff10-\uff19])"
     )
+
+
+_HONORIFICS = ("さん", "さま", "ちゃん", "くん", "様", "殿", "氏")
+_DESCRIPTION_ENDS = TITLE_OR_OFFICE_ENDS | frozenset("性")
+"""Last characters of words that describe a person after a label and a space (相談者 高齢 女性,
+相談者 独居 高齢者), where a name would follow a colon."""
+
+
+def _after_space(match: re.Match[str]) -> bool:
+    return match.string[match.start("value") - 1] in " \u3000"
 
 
 def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list[tuple[int, int]]:
@@ -94,10 +109,17 @@ def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list
         or parts[0] in lists.not_name
         or parts[0][-1] in NOT_SURNAMES
         or any(p in COLUMN_LABELS or p.casefold() in HEADER_WORDS for p in parts)
+        or (_after_space(match) and any(p[-1] in _DESCRIPTION_ENDS for p in parts))
     ):
         return []
     end = match.start("value")
     for part in parts:
+        if part in _HONORIFICS:
+            break  # ゆうこ さん: the honorific stays, as every rule leaves it
+        honorific = next((h for h in _HONORIFICS if part.endswith(h) and part != h), "")
+        if honorific:  # 所沢 美香様
+            end = match.string.index(part, end) + len(part) - len(honorific)
+            break
         if (
             match.group("japanese")
             and len(part) >= 2
