@@ -273,6 +273,13 @@ class Suggester:
         prefix = self._by_key.starting_with(key, candidates)
         if reading:
             prefix |= self._by_reading_text.starting_with(reading, candidates)
+        # Questions that hold what was typed (its bigrams or its reading's, or every lemma):
+        # when there are any, the others are noise beside them (ほいく: 原付バイク and
+        # 介護保険料はいくら share only いく).
+        holds = prefix | key_whole | reading_whole | (lemma_cover >= 1.0)
+        if holds.any() and not holds.all():
+            candidates, base, prefix = candidates[holds], base[holds], prefix[holds]
+            key_whole, reading_whole = key_whole[holds], reading_whole[holds]
         maybe = ~prefix & (key_whole | reading_whole)
         if candidates.size > limit:
             # Only questions whose best possible score reaches the limit-th best sure score

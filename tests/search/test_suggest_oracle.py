@@ -76,10 +76,13 @@ def oracle(s: Suggester, text: str, limit: int = 8) -> list[tuple[str, float]]:
     candidates = s._expiry.drop(candidates)
     if candidates.size == 0:
         return []
-    base = coverage[candidates] + 0.8 * lemma_cover[candidates]
     prefix = s._by_key.starting_with(key, candidates)
     if reading:
         prefix |= s._by_reading_text.starting_with(reading, candidates)
+    holds = prefix | whole[candidates] | (lemma_cover[candidates] >= 1.0)
+    if holds.any():
+        candidates, prefix = candidates[holds], prefix[holds]
+    base = coverage[candidates] + 0.8 * lemma_cover[candidates]
     bonus = prefix.astype(np.float64)
     long_reading = reading if len(reading) >= 2 else None
     for j in np.flatnonzero(~prefix & whole[candidates]).tolist():

@@ -79,8 +79,11 @@ def _reference(
             cover = len(bigrams(key) & bigrams(qkey)) / len(bigrams(key))
         else:
             cover = 1.0 if key in qkey else 0.0
+        whole = cover >= 1.0
         if len(reading) >= 2:
-            cover = max(cover, len(bigrams(reading) & bigrams(qreading)) / len(bigrams(reading)))
+            reading_cover = len(bigrams(reading) & bigrams(qreading)) / len(bigrams(reading))
+            whole = whole or reading_cover >= 1.0
+            cover = max(cover, reading_cover)
         lemma_cover = 0.0
         if typed_lemmas:
             own = set(tokenizer.lemmas(normalize(question)))
@@ -93,8 +96,12 @@ def _reference(
             bonus = 0.5
         else:
             bonus = 0.0
-        scored.append((-(cover + 0.8 * lemma_cover + bonus), len(qkey), idx, local_id))
-    return [(local_id, round(-s, 4)) for s, _, _, local_id in sorted(scored)[:limit]]
+        holds = bonus == 1.0 or whole or lemma_cover >= 1.0
+        scored.append((-(cover + 0.8 * lemma_cover + bonus), len(qkey), idx, local_id, holds))
+    # What holds the typed text, when anything does: the rest is noise beside it.
+    if any(row[-1] for row in scored):
+        scored = [row for row in scored if row[-1]]
+    return [(row[3], round(-row[0], 4)) for row in sorted(scored)[:limit]]
 
 
 def test_ranking_matches_a_naive_oracle(tokenizer: MeCabTokenizer) -> None:
