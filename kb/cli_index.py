@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from kb.cli_common import Progress, clean_leftovers_noting, say, writer_lock_waiting
 from kb.errors import IndexError_
+from kb.messages import msg
 from kb.settings import Settings
 
 if TYPE_CHECKING:
@@ -114,16 +115,19 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_build(report: BuildReport) -> None:
     if report.discarded:
-        say(
-            f"this build (store generation {report.generation}) was discarded: index "
-            f"{report.path.name} was built meanwhile from newer data and keeps serving; it "
-            "holds everything this build had"
-        )
+        say(msg("cli.build_discarded", generation=report.generation, index=report.path.name))
         return
     say(
-        f"built index {report.path.name}: {report.chunks} chunks "
-        f"({report.embedded} embedded, {report.cached} from cache), dense={report.dense_kind}, "
-        f"{report.seconds:.1f} s (embedding {report.embed_seconds:.1f} s)"
+        msg(
+            "cli.built",
+            index=report.path.name,
+            chunks=report.chunks,
+            embedded=report.embedded,
+            cached=report.cached,
+            dense=report.dense_kind,
+            seconds=f"{report.seconds:.1f}",
+            embed_seconds=f"{report.embed_seconds:.1f}",
+        )
     )
 
 

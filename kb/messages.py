@@ -414,6 +414,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         'internal notes to "-" in the column mapping to leave it out',
     ),
     "rows.more_lines": ("{lines} ほか {count} 行", "{lines} and {count} more"),
+    "rows.same_warning": (
+        "（同じ警告が {count} 行: {lines} 行目）",
+        " (the same warning on {count} rows: lines {lines})",
+    ),
     "xlsx.sheets_hint": (
         "（シート「{sheet}」を読みました。このブックのシート: {sheets}。別のシートは --sheet "
         "で指定できます）",
@@ -462,6 +466,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # --- command line (kb.cli) ----------------------------------------------------------------
     "cli.error": ("kb: エラー: {problem}", "kb: error: {problem}"),
+    "cli.built": (
+        "索引 {index} を作成しました: チャンク {chunks} 個（ベクトル化 {embedded}・キャッシュから "
+        "{cached}）、密ベクトル索引 {dense}、{seconds} 秒（うちベクトル化 {embed_seconds} 秒）",
+        "built index {index}: {chunks} chunks ({embedded} embedded, {cached} from cache), "
+        "dense={dense}, {seconds} s (embedding {embed_seconds} s)",
+    ),
+    "cli.build_discarded": (
+        "この索引の作成（ストア世代 {generation}）は破棄しました: その間に新しいデータから索引 "
+        "{index} が作られ、そちらが引き続き使われます（この作成分をすべて含みます）",
+        "this build (store generation {generation}) was discarded: index {index} was built "
+        "meanwhile from newer data and keeps serving; it holds everything this build had",
+    ),
     "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
     "cli.disk_full": (
         "kb: エラー: ディスクの空き容量が足りません（{problem}）。"

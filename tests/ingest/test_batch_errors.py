@@ -101,7 +101,7 @@ def test_cli_reports_every_broken_file_and_exits_1(
     assert "読めなかったファイル 3 件と、問題があった行 1 件は取り込んでいません" in out
     assert "件は保存済みです" in out
     assert "the good rows were stored" not in out
-    assert "built index" in out  # the good files were indexed
+    assert "を作成しました: チャンク" in out  # the good files were indexed, said in Japanese
 
 
 def test_file_over_the_row_limit_is_refused_whole(
