@@ -212,7 +212,7 @@ class Desk:
             try:
                 changes["channel"] = parse_channel(draft.channel)
             except ValueError:
-                # 来庁, 訪問, TEL: read as an ingest reads them (kb.ingest.schema).
+                # 来庁, 来所, TEL: read as an ingest reads them (kb.ingest.schema).
                 synonym = channel_synonym(draft.channel)
                 if synonym is None:
                     channels = "・".join(CASE_CHANNELS)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import secrets
 import sqlite3
 import threading
@@ -68,6 +69,10 @@ MAX_DETAIL_CHARS = 2000
 """Longest detail an event keeps (a withdrawal's reason is at most 1,000 characters)."""
 MAX_ID_CHARS = 200
 """Longest id an event keeps (a path's id may be any length)."""
+_PLAIN_ID_RE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9])(?!.*[0-9]{9})[A-Za-z0-9._#-]{1,40}")
+"""An id of letters and digits (F0001, C2024-0012) with no run of nine digits or more (a phone
+number, My Number) and nothing but ._#- besides: no name and no phone number can be in it."""
+_MASKED_IDS_KEPT = 4096
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -163,6 +168,7 @@ class AuditLog:
         self.path = path
         self._masker = masker
         self._wording: Masker | None = None
+        self._masked_ids: dict[str, str] = {}
         self._lock = threading.Lock()
         if isinstance(key, str):
             key = key_from_value(key)
@@ -286,17 +292,24 @@ class AuditLog:
 
     def _mask_id(self, doc_id: str) -> str:
         doc_id = doc_id[:MAX_ID_CHARS]
-        if not doc_id or doc_id.startswith("manual:"):
-            return doc_id
+        kind, sep, local = doc_id.rpartition(":")
+        if not doc_id or kind == "manual" or _PLAIN_ID_RE.fullmatch(local):
+            return doc_id  # F0001, C2024-0012, desk-R000006: a search names twenty of them
+        found = self._masked_ids.get(doc_id)
+        if found is not None:
+            return found
         from kb.text.masking.placeholders import ID_NUMBER, PLACEHOLDERS
 
-        kind, sep, local = doc_id.rpartition(":")
         masked = self._mask_wording(local)
-        if masked == local or not any(
+        if masked != local and any(
             masked.count(p) > local.count(p) for p in PLACEHOLDERS if p != ID_NUMBER
         ):
-            return doc_id  # unchanged, or a record number read as [番号] (2024040001)
-        return f"{kind}{sep}{masked}"
+            found = f"{kind}{sep}{masked}"
+        else:
+            found = doc_id  # unchanged, or a record number read as [番号] (2024040001)
+        if len(self._masked_ids) < _MASKED_IDS_KEPT:
+            self._masked_ids[doc_id] = found
+        return found
 
     def _mask_wording(self, text: str) -> str:
         """``text`` with personal data masked and its wording kept (a query is normalized)."""

@@ -63,6 +63,7 @@ def test_ids_and_detail_a_client_typed_are_masked_and_cut(audit: AuditLog) -> No
         detail="reason: 山田太郎様（090-1234-5678、taro@example.com）からの苦情のため",
     )
     assert event.ids[:2] == ("faq:[氏名]様[電話番号]", "[電話番号]")
+    assert audit.append("x", actor="a", role="staff", ids=["R09012345678"]).ids == ("R[電話番号]",)
     assert len(event.ids[2]) == 200
     for secret in ("090", "taro@", "山田"):
         assert secret not in event.detail
