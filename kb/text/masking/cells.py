@@ -80,6 +80,21 @@ _PLACEHOLDER_ONLY_RE = re.compile(
 )
 
 
+_NO_DATA = frozenset(
+    {"不明", "なし", "無し", "無", "同上", "未記入", "記載なし", "該当なし", "不詳", "未定", "-"}
+    | {"市外", "市内", "県外", "県内", "無職", "パート", "アルバイト", "自営", "自営業"}
+    | {"年金生活", "主婦", "専業主婦", "学生", "退職", "休職中", "求職中", "未就学", "就学前"}
+)
+"""What a cell under a personal-data header holds when it names no one (無職 under 勤務先,
+市外（不明） under 住所): a fact staff search on, kept."""
+_PIECES_RE = re.compile("[^ \u3000・、,/（）()]+")
+
+
+def _says_nothing(value: str) -> bool:
+    pieces = _PIECES_RE.findall(unicodedata.normalize("NFKC", value))
+    return bool(pieces) and all(p in _NO_DATA for p in pieces)
+
+
 def _key(header: str) -> str:
     return re.sub("[ \u3000]+", "", unicodedata.normalize("NFKC", header)).strip('"').casefold()
 
@@ -125,7 +140,7 @@ def labelled_cell_edits(text: str, placeholders: frozenset[str]) -> list[tuple[i
         if placeholder is None or placeholder not in placeholders:
             continue
         value = match.group("value").rstrip(" \u3000")
-        if not value or _PLACEHOLDER_ONLY_RE.fullmatch(value):
+        if not value or _PLACEHOLDER_ONLY_RE.fullmatch(value) or _says_nothing(value):
             continue
         start = match.start("value")
         edits.append((start, start + len(value), placeholder))

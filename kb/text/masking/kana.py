@@ -150,6 +150,15 @@ def reading_before(
     if kana is None:
         return None
     run_start, run_end = offset + kana.start(1), offset + kana.end(1)
+    bullets = len(kana.group(1)) - len(kana.group(1).lstrip("・"))
+    if bullets:  # a list's bullet, not a part of the name (・ケアマネジャー（[氏名]）)
+        run_start += bullets
+        if run_start >= run_end:
+            return None
+        kana = _KANA_BEFORE_RE.search(text, run_start, opening)
+        if kana is None:
+            return None
+        run_start, run_end = kana.start(1), kana.end(1)
     written = _plain_kana(kana.group(1))
     name = _plain_kana("".join(r.kana for r in tokenizer.readings(text[start:end])))
     if len(name) >= 2:

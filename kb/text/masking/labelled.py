@@ -31,7 +31,8 @@ _LATIN = "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u024f\u1e00-\u1eff'-]{1,16}"
 _VALUE = rf"(?P<japanese>{_JAPANESE}(?:{_SPACE}{_JAPANESE})?)|{_LATIN}(?:,?{_SPACE}{_LATIN}){{0,4}}"
 """A name: one or two words of kanji and kana (纐纈 源五郎), or up to five Latin words, the
 family name first with a comma after it as a passport writes it (DELA CRUZ, JUAN MIGUEL)."""
-_NAME_WORD = "[\u4e00-\u9fff\u3005\u3041-\u3096\u30a1-\u30fa\u30fc]{1,5}"
+_NAME_WORD = "(?:[\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc]{1,5}|[\u3041-\u3096]{2,5})"
+"""A word of a full name after a label and a space: one hiragana is a particle (住人 五月女 が)."""
 _READING_AFTER_RE = re.compile("[（(][\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb \u3000]{2,24}[）)]")
 _NOT_VALUES = frozenset({"本名", "通称", "旧姓", "愛称", "フルネーム"})
 _MORE_LABELS = frozenset({"担当", "担当職員", "記入者", "受付者", "対応者"})
@@ -155,7 +156,8 @@ _BEFORE_MASK_RE = re.compile(
 # ワン・ファン（[氏名]）: katakana just before a masked name in brackets are its reading. (After
 # it, （ベトナム） is as often the nationality: not taken.)
 _READING_BEFORE_RE = re.compile(
-    r"(?<![\u30a1-\u30fa\u30fc])[\u30a1-\u30fa\u30fc\u30fb]{2,24}(?=[（(]"
+    # Not from a list's bullet (・ケアマネジャー（[氏名]）): a ・ inside the word, not before it.
+    r"(?<![\u30a1-\u30fa\u30fc\u30fb])[\u30a1-\u30fa\u30fc][\u30a1-\u30fa\u30fc\u30fb]{1,23}(?=[（(]"
     + re.escape(NAME)
     + "[）)])"
 )

@@ -262,6 +262,8 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             and not BREAKS_RE.search(context.text, context.end(j), context.starts[j + 1])
         ):
             j += 1
+        while i < j and words[i].surface in context.lists.person:
+            i += 1  # 孫|ゆい（11）: UniDic tags 孫 a surname, here it is the relation
         nxt = words[j + 1] if j + 1 < len(words) else None
         honored = context.honorific_at(j + 1)
         # 林主査, 山口先生; 担当森に, ケアマネの原（…）

@@ -200,7 +200,9 @@ _PERSON_BEFORE = (
     r"|世帯主|相談者|申請者|対象者|\[氏名\])"
 )
 BRACKETED_BIRTH_RE = re.compile(
-    rf"{_PERSON_BEFORE}\(\s*(?P<value>(?:{_YEAR})\s*(?:年\s*[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
+    # or after a space when an era begins it (長男 H2.6.14: a child's birth date in 平成).
+    rf"{_PERSON_BEFORE}(?:\(\s*|\s(?={_ERA}\s*[./・-]))"
+    rf"(?P<value>(?:{_YEAR})\s*(?:年\s*[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
     r"|[./・-]\s*[0-9]{1,2}\s*[./・-]\s*[0-9]{1,2}(?![0-9])))"
     rf"(?!\s*(?:{CLASS_AFTER}|[~-]))"
 )

@@ -9,8 +9,8 @@ ROLE_WORDS = frozenset(
     {"担当", "職員", "窓口", "係員", "本人", "家族", "親族", "代理", "通訳", "同席", "宛名", "宛先"}
 )
 """Words before a given name that say who, not whose family (担当 美香さん)."""
-NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会")
-"""Last characters of an office or a place, never of a surname (市民課, 中央区)."""
+NOT_SURNAMES = frozenset("市県町村区都府道国課部係局署室院園校社会番")
+"""Last characters of an office or a place, never of a surname (市民課, 中央区, 駅前交番)."""
 TITLE_ENDS = frozenset("長員任師士官事生者家君")
 """Last characters of a title after a surname (課長, 職員, 主任, 医師, 先生, 担当者)."""
 TITLE_OR_OFFICE_ENDS = TITLE_ENDS | NOT_SURNAMES

@@ -36,7 +36,7 @@ PERSON_TITLES = tuple(
 
 ROLES = (
     *("担当", "担任", "ケアマネ", "民生委員", "主治医", "ヘルパー", "相談員", "支援員"),
-    "ワーカー",
+    *("ワーカー", "保健師", "看護師", "主任", "家主", "大家", "管理人", "後見人", "CW"),
 )
 """Roles a record names a person by, just before the surname (担当千葉に, ケアマネの原（…）)."""
 _ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|は|[:：]|[ \u3000])?$")
