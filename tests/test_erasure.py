@@ -191,6 +191,7 @@ def test_a_staff_search_quoting_the_case_stays_in_the_audit_log_and_is_reported(
 
 
 RECORD_MARKER = "記録消去確認用ＱＲＳ文字列"
+_BRING = "持参するもの：印鑑・通帳・本人確認書類"
 
 
 def reading_forms(text: str) -> set[bytes]:
@@ -204,10 +205,11 @@ def reading_forms(text: str) -> set[bytes]:
 
 def test_an_erased_consultation_record_leaves_no_text_in_any_file(desk: Desk) -> None:
     """A citizen asks for their consultation to be erased: its record, hand-off and case go."""
-    words = f"{RECORD_MARKER}について窓口で相談（連絡先 {RAW_PHONE}）"
+    words = f"{RECORD_MARKER}について窓口で相談（連絡先 {RAW_PHONE}）。{_BRING}"
     # A hand-off written from the screen before the record was saved (an outside attacker
     # found it survived the erasure, quoting the citizen), and another consultation's.
-    for summary in (words, "別の相談者の年金の相談を保険年金課へ引継ぎ"):
+    # The other shares what every sheet lists (持参するもの): it must stay.
+    for summary in (words, f"別の相談者の年金の件、{_BRING}"):
         r = desk.staff.post(
             "/api/v1/handoffs", json={"to_outside": "社会福祉協議会", "summary": summary}
         )

@@ -8,9 +8,10 @@ Deleting a document removes it from the store, the caches and the index
 * **feedback** rows (``feedback.sqlite``) likewise, by query, shown ids and the id that helped;
 * **FAQ drafts** (``trainer.sqlite``, status ``draft``) drafted from it (its id among their
   source cases) or quoting it; approved and rejected entries are kept unless they quote it;
-* **hand-offs written from a search alone** (``records.sqlite``, no record) that quote it: the
-  counsellor may write the sheet from the screen before saving the record that becomes the
-  case (those written from the record go with it).
+* **hand-offs written from a search alone** (``records.sqlite``, no record) that quote it by
+  :data:`MIN_HANDOFF_QUOTE` characters or more: the counsellor may write the sheet from the
+  screen before saving the record that becomes the case (those written from the record go
+  with it).
 
 A log row *quotes* the document when a run of at least :data:`MIN_QUOTE` characters of it
 (normalized as the search normalizes, whitespace and masking placeholders left out) occurs in
@@ -39,6 +40,9 @@ from kb.text.normalize import normalize
 
 MIN_QUOTE = 8
 """Shortest run of characters (after normalization) that counts as quoting a document."""
+MIN_HANDOFF_QUOTE = 20
+"""The same for a hand-off, which goes whole: counsellors write the same lists on every sheet
+(印鑑・通帳・本人確認書類, 11 characters), and another citizen's sheet must stay."""
 _ALL = 1_000_000_000
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 _SPACE_RE = re.compile(r"\s+")
@@ -110,11 +114,18 @@ class _Matcher:
         self.finder = finder
         self.pending: dict[tuple[str, object], set[str]] = {}
 
-    def consider(self, key: tuple[str, object], texts: Sequence[str], ids: Iterable[str]) -> None:
+    def consider(
+        self,
+        key: tuple[str, object],
+        texts: Sequence[str],
+        ids: Iterable[str],
+        min_chars: int = MIN_QUOTE,
+    ) -> None:
         if self.ids.intersection(ids):
             self.pending[key] = set()  # goes whatever its text
             return
         quotes = set().union(*(self.finder.quotes(t) for t in texts)) if texts else set()
+        quotes = {q for q in quotes if len(q) >= min_chars}
         if quotes:
             self.pending[key] = quotes
 
@@ -164,7 +175,7 @@ def erase_from_logs(
         named = c.source_cases if c.status == "draft" else ()
         matcher.consider(("draft", c.id), [c.question, c.answer], named)
     for handoff_id, texts in handoffs.search_handoff_texts() if handoffs is not None else ():
-        matcher.consider(("handoff", handoff_id), list(texts), ())
+        matcher.consider(("handoff", handoff_id), list(texts), (), MIN_HANDOFF_QUOTE)
     doomed = matcher.decide(store)
     mentions = 0
     if audit is not None and finder.texts:

@@ -10,9 +10,10 @@ missing from the directory is matched by these steps, the first that finds a nam
 1. the name or an alias of a directory entry, compared after NFKC and without spaces (a
    town's directory of sections: 住民福祉課 保険年金係);
 2. the same without a trailing bracket, then the bracket's text alone;
-3. exactly one of its space-separated words that is a name or an alias; or, glued after its
-   division (福祉部障害福祉課, 上下水道局お客さまセンター), the name that follows; or the
-   committee's secretariat (選挙管理委員会 → 選挙管理委員会事務局) and the other way;
+3. exactly one of its space-separated words that is a name or an alias; or, glued after the
+   city's division (福祉部障害福祉課; not 消防本部総務課, 県福祉部…, 東部…), the name that
+   follows; or the committee's secretariat (選挙管理委員会 → 選挙管理委員会事務局) and the
+   other way;
 4. its department without the section or the division
    (:func:`kb.ingest.schema.main_department`: 市民課 住民記録係 → 市民課);
 5. where the directory lists a department section by section, its one section (環境課 →
@@ -105,19 +106,31 @@ def match_department(
 
 
 _SPELLINGS_SHOWN = 3
-_DIVISION_ENDS = frozenset("部局")
+_DIVISION_ENDS = frozenset("部")
+"""A 局 runs its own sections (上下水道局総務課, 病院局総務課 are not the city hall's 総務課), and
+郵便局 or 国税局 are other bodies: only a 部 is cut."""
 _SECRETARIAT = "事務局"
+
+
+def _own_division(division: str) -> bool:
+    """Whether ``division`` (福祉部) may be the city's own: not another body's (消防本部,
+    県福祉部, 警察本部) and not a district (東部: the division needs two characters before 部)."""
+    return not (
+        division.endswith(("本部", "事務局"))
+        or division[0] in "県国都府道"
+        or division.startswith(("警察", "消防", "税務"))
+    )
 
 
 def _after_division(key: str, directory: dict[str, str]) -> str | None:
     """The directory's name for a department written after its division without a space
-    (福祉部障害福祉課, 上下水道局お客さまセンター), or for a committee written without its
+    (福祉部障害福祉課, 都市整備部道路課), or for a committee written without its
     secretariat (選挙管理委員会 → 選挙管理委員会事務局) or with it; ``None`` unless exactly
     one name fits."""
     found = {
         directory[key[i + 1 :]]
-        for i in range(1, len(key) - 2)
-        if key[i] in _DIVISION_ENDS and key[i + 1 :] in directory
+        for i in range(2, len(key) - 2)
+        if key[i] in _DIVISION_ENDS and key[i + 1 :] in directory and _own_division(key[: i + 1])
     }
     for other in (key + _SECRETARIAT, key.removesuffix(_SECRETARIAT)):
         if other != key and other in directory:

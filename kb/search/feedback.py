@@ -31,6 +31,8 @@ from kb.types import DocKind
 
 FLOOR_PERCENTILE = 99.0
 """The floor: this percentile of the similarities between the corpus's different questions."""
+_CANDIDATES_PER_VOTER = 8
+"""Nearest corrections looked at per vote: k voters among 8k corrections."""
 REFERENCE_TITLES = 200
 """How many titles :func:`reference_titles` samples (19,900 pairs)."""
 
@@ -189,14 +191,20 @@ class DepartmentFeedback:
                 return []
             sims = self._vectors @ np.asarray(qvec, dtype=np.float32)
             departments, actors = self._departments, self._actors
-        k = min(self.k, sims.size)
-        top = np.argpartition(-sims, k - 1)[:k]
+        # The k nearest voters, not the k nearest corrections: one key's copies must not crowd
+        # the other counsellors out of the vote (a white-box tester's five duplicates did).
+        m = min(self.k * _CANDIDATES_PER_VOTER, sims.size)
+        top = np.argpartition(-sims, m - 1)[:m]
         weight: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
         voted: set[str] = set()
         for i in sorted(top.tolist(), key=lambda j: -float(sims[j])):
+            if len(voted) == self.k:
+                break
             w = self.weight(float(sims[i]))
-            if w <= 0 or actors[i] in voted:
+            if w <= 0:
+                break  # the rest are further still
+            if actors[i] in voted:
                 continue  # one counsellor, one vote: their closest correction
             voted.add(actors[i])
             weight[departments[i]] += w

@@ -276,8 +276,10 @@ class Suggester:
         # Questions that hold what was typed (its bigrams or its reading's, or every lemma):
         # when there are any, the others are noise beside them (ほいく: 原付バイク and
         # 介護保険料はいくら share only いく).
+        # One word typed only: 「児童手当 申請」 must still show the 児童手当 questions that do
+        # not say 申請.
         holds = prefix | key_whole | reading_whole | (lemma_cover >= 1.0)
-        if holds.any() and not holds.all():
+        if len(text.split()) == 1 and holds.any() and not holds.all():
             candidates, base, prefix = candidates[holds], base[holds], prefix[holds]
             key_whole, reading_whole = key_whole[holds], reading_whole[holds]
         maybe = ~prefix & (key_whole | reading_whole)

@@ -69,9 +69,10 @@ MAX_DETAIL_CHARS = 2000
 """Longest detail an event keeps (a withdrawal's reason is at most 1,000 characters)."""
 MAX_ID_CHARS = 200
 """Longest id an event keeps (a path's id may be any length)."""
-_PLAIN_ID_RE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9])(?!.*[0-9]{9})[A-Za-z0-9._#-]{1,40}")
-"""An id of letters and digits (F0001, C2024-0012) with no run of nine digits or more (a phone
-number, My Number) and nothing but ._#- besides: no name and no phone number can be in it."""
+_PLAIN_ID_RE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9])(?!(?:[^0-9]*[0-9]){11})[A-Za-z0-9._#-]{1,40}")
+"""An id of letters and digits (F0001, C2024-0012, desk-R000006) with ten digits at most (no
+phone number, My Number or card number) and nothing but ._#- besides: no name can be in it."""
+_ID_KINDS = frozenset({"faq", "case", "manual", "department", "procedure"})
 _MASKED_IDS_KEPT = 4096
 
 _SCHEMA = """
@@ -290,23 +291,33 @@ class AuditLog:
             self._key = load_key(self.key_file, create=True)
         return self._key
 
+    def mask_text(self, text: str) -> str:
+        """``text`` with personal data masked, its wording kept: what a client wrote for an
+        event's detail (a withdrawal's reason)."""
+        return self._mask_wording(text)
+
     def _mask_id(self, doc_id: str) -> str:
         doc_id = doc_id[:MAX_ID_CHARS]
-        kind, sep, local = doc_id.rpartition(":")
-        if not doc_id or kind == "manual" or _PLAIN_ID_RE.fullmatch(local):
+        kind, sep, local = doc_id.partition(":")
+        if not sep or kind not in _ID_KINDS:
+            kind, sep, local = "", "", doc_id  # hanako@gmail.com:x is no kind of document
+        if not doc_id or _PLAIN_ID_RE.fullmatch(local):
             return doc_id  # F0001, C2024-0012, desk-R000006: a search names twenty of them
         found = self._masked_ids.get(doc_id)
         if found is not None:
             return found
-        from kb.text.masking.placeholders import ID_NUMBER, PLACEHOLDERS
+        from kb.text.masking.placeholders import ID_NUMBER, NAME, PLACEHOLDERS
 
+        # A record number reads as [番号] (2024040001); a manual's file name keeps its staff
+        # surnames (手順_鈴木.md) as its ingest did.
+        allowed = {ID_NUMBER, NAME} if kind == "manual" else {ID_NUMBER}
         masked = self._mask_wording(local)
         if masked != local and any(
-            masked.count(p) > local.count(p) for p in PLACEHOLDERS if p != ID_NUMBER
+            masked.count(p) > local.count(p) for p in PLACEHOLDERS if p not in allowed
         ):
             found = f"{kind}{sep}{masked}"
         else:
-            found = doc_id  # unchanged, or a record number read as [番号] (2024040001)
+            found = doc_id
         if len(self._masked_ids) < _MASKED_IDS_KEPT:
             self._masked_ids[doc_id] = found
         return found
@@ -340,19 +351,19 @@ class AuditLog:
     ) -> AuditEvent:
         """Write one event, anchor it, and return it as stored.
 
-        Its query and detail are masked, and so is an id that holds personal data: an id or a
-        reason a client typed (a path, a withdrawal's reason) lands here before anything checks
-        it, and the log is never pruned. The ids kb stores never change so (an id with personal
-        data is refused at ingest; a record number is no phone number), nor do manuals' file
-        names, whose staff surnames are kept by design. Detail is cut at
-        :data:`MAX_DETAIL_CHARS`.
+        Its query is masked, and so is an id that holds personal data: an id a client typed in
+        a path lands here before anything checks it, and the log is never pruned. The ids kb
+        stores never change so (an id with personal data is refused at ingest; a record number
+        is no phone number), nor do the staff surnames of manuals' file names. Detail is kb's
+        own text (a build's name, a file's): callers mask what a client wrote in it
+        (:meth:`mask_text`); it is cut at :data:`MAX_DETAIL_CHARS`.
 
         Raises:
             AuditError: The key is unusable or the anchor cannot be written; nothing is stored.
         """
         masked = self._mask(query)
         ids = tuple(self._mask_id(i) for i in ids)
-        detail = self._mask_wording(detail[:MAX_DETAIL_CHARS])
+        detail = detail[:MAX_DETAIL_CHARS]
         with self._lock:
             key = self._ensure_key()
             # IMMEDIATE takes the write lock first, so the server and the CLI never chain two

@@ -42,7 +42,10 @@ DIRECTORY = [
         # Glued after the division, as a city's CMS writes it (an outside clerk, 2026-12-07).
         ("福祉部福祉課", "福祉課"),
         ("市民部市民課", "市民課"),
-        ("上下水道局お客さまセンター", "水道課"),
+        ("上下水道局お客さまセンター", None),  # a 局 runs its own sections
+        ("消防本部福祉課", None),  # another body's
+        ("県福祉部福祉課", None),
+        ("東部福祉課", None),  # a district
         ("選挙管理委員会", "選挙管理委員会事務局"),  # the committee is its secretariat
         ("農業委員会事務局", "農業委員会"),
         ("保健部", None),

@@ -103,6 +103,11 @@ def test_one_counsellor_is_one_vote(fake_embedder: FakeEmbedder) -> None:
     [vote] = one.votes(qvec)
     assert vote.neighbours == 1
     assert vote.weight <= 1.0
+    # Nor do its copies crowd other counsellors out of the k nearest (k = 3 here).
+    one.add(fake_embedder, [(9, QUERY + "です", "介護保険課")], who={9: "desk-2"})
+    one.add(fake_embedder, [(10, QUERY + "です。", "介護保険課")], who={10: "desk-3"})
+    votes = {v.department: v.neighbours for v in one.votes(qvec)}
+    assert votes == {"選挙管理委員会事務局": 1, "介護保険課": 2}
     # Five counsellors who say the same are five votes; feedback from before the key was kept
     # (no actor) counts record by record.
     many = calibrated(fake_embedder)

@@ -80,7 +80,7 @@ def oracle(s: Suggester, text: str, limit: int = 8) -> list[tuple[str, float]]:
     if reading:
         prefix |= s._by_reading_text.starting_with(reading, candidates)
     holds = prefix | whole[candidates] | (lemma_cover[candidates] >= 1.0)
-    if holds.any():
+    if len(text.split()) == 1 and holds.any():
         candidates, prefix = candidates[holds], prefix[holds]
     base = coverage[candidates] + 0.8 * lemma_cover[candidates]
     bonus = prefix.astype(np.float64)

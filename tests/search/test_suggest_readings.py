@@ -99,7 +99,7 @@ def _reference(
         holds = bonus == 1.0 or whole or lemma_cover >= 1.0
         scored.append((-(cover + 0.8 * lemma_cover + bonus), len(qkey), idx, local_id, holds))
     # What holds the typed text, when anything does: the rest is noise beside it.
-    if any(row[-1] for row in scored):
+    if len(text.split()) == 1 and any(row[-1] for row in scored):
         scored = [row for row in scored if row[-1]]
     return [(row[3], round(-row[0], 4)) for row in sorted(scored)[:limit]]
 
@@ -119,3 +119,20 @@ def test_ranking_matches_a_naive_oracle(tokenizer: MeCabTokenizer) -> None:
             text = query[:end]
             got = [(s.id, s.score) for s in suggester.suggest(text, limit=5)]
             assert got == _reference(entries, tokenizer, text, 5), text
+
+
+def test_half_matches_are_dropped_beside_questions_that_hold_one_typed_word(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    entries = [
+        ("F1", "保育料はいくらですか。", ""),
+        ("F2", "保育園に入りたい。", ""),
+        ("F3", "介護保険料はいくらですか。", ""),  # shares only いく with ほいく
+        ("F4", "原付バイクを廃車したい。", ""),
+        ("F5", "児童手当の申請方法を教えてください。", ""),
+        ("F6", "児童手当はいつ振り込まれますか。", ""),
+    ]
+    suggester = Suggester(entries, tokenizer)
+    assert {s.id for s in suggester.suggest("ほいく")} == {"F1", "F2"}
+    # Several words typed: every question that holds one of them still comes.
+    assert {s.id for s in suggester.suggest("児童手当 申請")} >= {"F5", "F6"}

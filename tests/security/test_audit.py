@@ -52,27 +52,36 @@ def test_events_are_masked_chained_and_survive_a_restart(tmp_path: Path) -> None
     assert reopened.verify().head == second.hash
 
 
-def test_ids_and_detail_a_client_typed_are_masked_and_cut(audit: AuditLog) -> None:
+def test_ids_a_client_typed_are_masked_and_kbs_own_detail_kept(audit: AuditLog) -> None:
     # An outside tester put a citizen's name and mobile number in a path id and in a
     # withdrawal's reason: both landed in the never-pruned log as typed.
+    reason = "山田太郎様（090-1234-5678、taro@example.com）からの苦情のため"
     event = audit.append(
         "withdraw.start",
         actor="trainer-1",
         role="trainer",
-        ids=["faq:山田太郎様090-1234-5678", "09012345678", "x" * 5000],
-        detail="reason: 山田太郎様（090-1234-5678、taro@example.com）からの苦情のため",
+        ids=["faq:山田太郎様090-1234-5678", "09012345678", "x" * 5000, "hanako@gmail.com:x"],
+        detail=f"reason: {audit.mask_text(reason)}",
     )
     assert event.ids[:2] == ("faq:[氏名]様[電話番号]", "[電話番号]")
-    assert audit.append("x", actor="a", role="staff", ids=["R09012345678"]).ids == ("R[電話番号]",)
     assert len(event.ids[2]) == 200
+    assert event.ids[3] == "[メール]:x"  # no kind of document: masked whole
     for secret in ("090", "taro@", "山田"):
         assert secret not in event.detail
     assert event.detail.startswith("reason: [氏名]様")
     long = audit.append("x", actor="a", role="staff", detail="あ" * 10_000)
     assert len(long.detail) == 2000
-    # The ids kb stores are never changed: record numbers, manuals' file names with a surname.
+    # kb's own detail is written as it is (a build's name read as numbers by the masking).
+    built = "built 20261207T083411991118-43e489: 194 chunks"
+    assert audit.append("build", actor="a", role="admin", detail=built).detail == built
+    # The ids kb stores are never changed: record numbers, manuals' file names with a surname;
+    # a manual id with a phone number is.
     kept = ["case:2024040001", "case:desk-R000006", "faq:F0001", "R000006", "manual:手順_鈴木.md#2"]
     assert audit.append("delete", actor="a", role="admin", ids=kept).ids == tuple(kept)
+    phoned = audit.append("x", actor="a", role="admin", ids=["manual:090-1234-5678"])
+    assert phoned.ids == ("manual:[電話番号]",)
+    card = audit.append("x", actor="a", role="staff", ids=["R123456789012"])
+    assert card.ids != ("R123456789012",)
     assert audit.verify().ok
 
 

@@ -288,6 +288,9 @@ def test_invisible_characters_inside_personal_data_do_not_hide_it(
         ("携帯 \u202e8765-4321-090\u202c まで", f"携帯 {PHONE} まで"),
         ("\u2067山田太郎様\u2069より", f"{NAME}様より"),  # an isolate only drops
         ("\u202eまでください\u202c", "いさだくでま"),  # text as shown, controls dropped
+        # Nested: an override inside an override is one piece of it (a second attacker).
+        ("連絡は\u202emoc.\u202d@gmail\u202cokanah\u202cまで", "連絡は[メール]まで"),
+        ("携帯\u202e8765\u202d-4321-\u202c090\u202cへ", f"携帯{PHONE}へ"),
     ],
 )
 def test_text_is_read_in_the_order_it_is_shown(masker: Masker, text: str, expected: str) -> None:

@@ -272,7 +272,8 @@ async def _set_published(
             actor=principal.name,
             role=principal.role,
             ids=_faq_ids(faq_id),
-            detail=f"reason: {reason}" if reason else "",
+            # The reason is the trainer's words (a citizen's complaint): masked.
+            detail=f"reason: {audit.mask_text(reason)}" if reason else "",
         ) as done:
             result = trainer.set_published(
                 faq_id, published, service.embedder, wait=trainer.settings.api_writer_wait

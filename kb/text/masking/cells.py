@@ -39,18 +39,35 @@ _OFFICE_WORDS = (
 )
 """Words of a header whose cells name an office, not a person: 担当課, 関係機関, 事業所名."""
 
-_CELL_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (MY_NUMBER, ("マイナンバー", "個人番号")),
-    (BIRTH_DATE, ("生年月日", "誕生日", "出生日", "生年")),
-    (EMAIL, ("メール", "mail")),
-    (ACCOUNT, ("sns", "lineid", "アカウント", "twitter", "instagram", "facebook")),
-    (PHONE, ("電話", "携帯", "tel", "fax", "ファクス", "ファックス")),
-    (ADDRESS, ("住所", "居所", "郵便番号", "〒")),
+_BIRTH_WORDS = ("生年月日", "誕生日", "出生日", "生年")
+_WORK_ENDS = (
+    *("勤務先", "勤め先", "職場", "会社名", "学校", "学校名", "在籍校", "園名", "通園先"),
+    "学年",
+)
+_CELL_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (MY_NUMBER, ("マイナンバー", "個人番号"), ("マイナンバー", "個人番号", "番号", "no")),
+    (BIRTH_DATE, _BIRTH_WORDS, _BIRTH_WORDS),
+    (EMAIL, ("メール", "mail"), ("メール", "アドレス", "mail")),
+    (
+        ACCOUNT,
+        ("sns", "lineid", "アカウント", "twitter", "instagram", "facebook"),
+        ("id", "アカウント", "sns", "twitter", "instagram", "facebook"),
+    ),
+    (
+        PHONE,
+        ("電話", "携帯", "tel", "fax", "ファクス", "ファックス"),
+        ("電話", "番号", "携帯", "tel", "fax", "ファクス", "ファックス"),
+    ),
+    (ADDRESS, ("住所", "居所", "郵便番号", "〒"), ("住所", "居所", "郵便番号", "〒")),
     (
         NAME,
         (
             *("氏名", "名前", "フリガナ", "ふりがな", "よみがな", "ヨミガナ", "カナ", "name"),
             *("緊急連絡先", "世帯主", "名義", "保護者"),
+        ),
+        (
+            *("氏名", "名前", "フリガナ", "ふりがな", "よみがな", "ヨミガナ", "カナ", "name"),
+            *("緊急連絡先", "世帯主", "名義", "名義人", "保護者"),
         ),
     ),
     (
@@ -61,12 +78,22 @@ _CELL_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
             *("受給者証", "宛名番号", "世帯番号", "住民番号", "年金番号", "診察券", "学籍"),
             *("社員番号", "利用者番号", "患者番号", "証番号", "カード番号"),
         ),
+        ("番号", "no", "ナンバー", "id", "記号", "情報", "口座", "振込先"),
     ),
-    (AFFILIATION, ("勤務先", "勤め先", "職場", "会社名", "学校", "在籍", "園名", "通園先")),
+    (
+        AFFILIATION,
+        ("勤務先", "勤め先", "職場", "会社名", "学校", "在籍", "園名", "通園先"),
+        _WORK_ENDS,
+    ),
 )
-"""Words of a personal-data header and the placeholder of its cells, tried in this order
-(緊急連絡先電話 is a phone, 保護者氏名 a name, 被保険者証番号 an ID; 緊急連絡先 holds a name and
-a phone)."""
+"""Per placeholder: words a header of its cells holds, and how such a header ends (a field,
+not a topic: 【マイナンバーカード】, 【電話対応】, 【口座振替】 and 【保険証】 head a paragraph
+about something, 【個人番号】 and 【電話番号】 a value); tried in this order (緊急連絡先電話 is a
+phone, 保護者氏名 a name, 被保険者証番号 an ID; 緊急連絡先 holds a name and a phone)."""
+
+_NOT_PERSONAL_WORDS = ("続柄", "関係", "区分", "種別", "状況", "有無", "人数", "年齢", "性別")
+"""Words of a header about a person that hold no personal data (世帯主との続柄, 相談者区分)."""
+_QUALIFIER_RE = re.compile(r"\([^()]*\)$")
 
 _PERSON_ENDS = ("者", "者名", "人名")
 """Endings of a header of people: 相談者, 申請者, 担当者, 記入者, 対応者 (staff are named too)."""
@@ -106,14 +133,17 @@ def header_placeholder(header: str) -> str | None:
     exact = COLUMN_LABELS.get(key)
     if exact is not None:
         return exact
-    if not key or any(word in key for word in _OFFICE_WORDS):
+    if not key or any(word in key for word in (*_OFFICE_WORDS, *_NOT_PERSONAL_WORDS)):
         return None
     if key == "line":
         return ACCOUNT
-    for placeholder, words in _CELL_RULES:
-        if any(word in key for word in words):
+    core = _QUALIFIER_RE.sub("", key)  # 生年月日(和暦)
+    if core.endswith("連絡先") and not core.endswith("緊急連絡先"):
+        return PHONE  # 【連絡先】52-0428: a number without its area code
+    for placeholder, words, ends in _CELL_RULES:
+        if any(word in key for word in words) and core.endswith(ends):
             return placeholder
-    return NAME if key.endswith(_PERSON_ENDS) else None
+    return NAME if core.endswith(_PERSON_ENDS) else None
 
 
 def personal_label(header: str) -> bool:

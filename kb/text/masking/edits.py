@@ -107,28 +107,42 @@ def strip_placeholders(text: str) -> str:
 
 
 _BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_RLO, _RLI_ENDS = "\u202e", frozenset("\u202c\u2069\n")
+_OPENS = frozenset("\u202a\u202b\u202d\u202e\u2066\u2067\u2068")
+_CLOSES = frozenset("\u202c\u2069")
+_RLO = "\u202e"
 
 
 def display_order(text: str) -> str:
     """``text`` as a browser shows it, without its direction controls (U+202A-202E,
-    U+2066-2069): the characters after a right-to-left override (U+202E) up to its pop (U+202C)
-    or the line's end are shown reversed, so ``\\u202emoc.liamg@okanah\\u202c`` reads
-    ``hanako@gmail.com`` on screen while every rule would read it backwards. Other controls
-    only move runs of right-to-left script, which Japanese text has none of: they are
-    dropped."""
+    U+2066-2069): what a right-to-left override (U+202E) holds, up to its pop (U+202C) or the
+    line's end, is shown reversed, an override or embedding inside it as one piece (so
+    ``\u202emoc.liamg@okanah\u202c`` reads ``hanako@gmail.com`` on screen while every rule
+    would read it backwards, and so does a nested ``\u202e...\u202d...\u202c...\u202c``).
+    Other controls only move runs of right-to-left script, which Japanese text has none of:
+    they are dropped."""
     if not _BIDI_RE.search(text):
         return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text[i] != _RLO:
-            out.append(text[i])
-            i += 1
-            continue
-        j = i + 1
-        while j < len(text) and text[j] not in _RLI_ENDS and text[j] != _RLO:
-            j += 1
-        out.append(text[i + 1 : j][::-1])
-        i = j + 1 if j < len(text) and text[j] in "\u202c\u2069" else j
-    return _BIDI_RE.sub("", "".join(out))
+    return "\n".join(_shown(line) for line in text.split("\n"))
+
+
+def _shown(line: str) -> str:
+    # Each open control starts a piece; a pop ends the innermost (the line's end, all).
+    stack: list[tuple[str, list[str]]] = [("", [])]
+    for ch in line:
+        if ch in _OPENS:
+            stack.append((ch, []))
+        elif ch in _CLOSES:
+            if len(stack) > 1:
+                kind, parts = stack.pop()
+                stack[-1][1].append(_piece(kind, parts))
+        else:
+            stack[-1][1].append(ch)
+    while len(stack) > 1:
+        kind, parts = stack.pop()
+        stack[-1][1].append(_piece(kind, parts))
+    return "".join(stack[0][1])
+
+
+def _piece(kind: str, parts: list[str]) -> str:
+    """A piece as shown: reversed, piece by piece, inside a right-to-left override."""
+    return "".join(reversed(parts)) if kind == _RLO else "".join(parts)

@@ -95,6 +95,28 @@ def _after_space(match: re.Match[str]) -> bool:
     return match.string[match.start("value") - 1] in " \u3000"
 
 
+_PLACE_WORDS = frozenset(
+    {"市内", "市外", "県内", "県外", "町内", "区内", "都内", "管内", "近隣", "近所", "国外"}
+)
+
+
+def _describes(tokenizer: MeCabTokenizer, parts: list[str]) -> bool:
+    """Whether words after a label and a space describe a person instead of naming one
+    (相談者 高齢 女性, 相談者 市内 在住, 本人 不明 ですが): a word ending like a title, an office or
+    性, a place word, no-name words, or a first word MeCab reads as a verbal, adjectival or
+    adverbial noun or not as a noun."""
+    first = parts[0]
+    return (
+        any(p[-1] in _DESCRIPTION_ENDS for p in parts)
+        or first in _PLACE_WORDS
+        or first in _NOT_A_NAME
+        or any(
+            m.pos1 != "名詞" or m.pos3 in ("サ変可能", "形状詞可能", "副詞可能")
+            for m in tokenizer.morphemes(first)
+        )
+    )
+
+
 def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list[tuple[int, int]]:
     """The span of the name after the label and of its reading in brackets after it (氏名：
     纐纈 源五郎（こうけつ げんごろう）); none when the value says there is no name (不明, 本人), is
@@ -110,7 +132,7 @@ def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list
         or parts[0] in lists.not_name
         or parts[0][-1] in NOT_SURNAMES
         or any(p in COLUMN_LABELS or p.casefold() in HEADER_WORDS for p in parts)
-        or (_after_space(match) and any(p[-1] in _DESCRIPTION_ENDS for p in parts))
+        or (_after_space(match) and _describes(tokenizer, parts))
     ):
         return []
     end = match.start("value")

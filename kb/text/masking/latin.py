@@ -47,7 +47,9 @@ _SUBJECT_AFTER_RE = re.compile(r" ?(?:は|が)")
 _PERSON_AFTER_RE = re.compile(
     r" ?(?:[（(]\s?(?:[0-9]{1,3}\s?(?:歳|才)|\[生年月日\])|、\s?[0-9]{1,3}\s?(?:歳|才)"
     # A nationality in brackets (Maria Santos（フィリピン籍）, Nguyen Thi Lan (ベトナム国籍)).
-    r"|[（(]\s?(?:[\u30a1-\u30fa\u30fc]{2,}|[\u4e00-\u9fff]{1,3})(?:人|国籍|籍)[)）、,・ ])"
+    # (外国人・日本人 describe a service's public, English Cafe（外国人・日本人…）).
+    r"|[（(]\s?(?:[\u30a1-\u30fa\u30fc]{2,}(?:人|国籍|籍)|[\u4e00-\u9fff]{1,3}(?:国籍|籍))"
+    r"[)）、,・ ])"
 )
 _SUFFIX_RE = re.compile(r"-(?:san|sama|kun|chan)$")
 # What a person does in a record: two words or more before it are a person's name (Nguyen Van

@@ -85,13 +85,13 @@ from kb.text.masking.profiles import (
 from kb.text.masking.records import (
     ACCOUNT_HOLDER_RE,
     BANK_RE,
-    GLUED_NOT_NAME_RE,
     HOUSEHOLD_MEMBER_RE,
     HOUSEHOLD_RE,
     NAME_BEFORE_AGE_RE,
     RELATION_NAME_RE,
     RELATION_WORD_RE,
     aged_name,
+    relation_name_ok,
 )
 from kb.text.masking.table import column_edits
 from kb.text.mecab import MeCabTokenizer
@@ -193,9 +193,10 @@ class Masker:
 
     @staticmethod
     def _columns(text: str, profile: MaskProfile) -> str:
-        """The cells under a personal-data header (:mod:`.table`, :mod:`.cells`)."""
+        """Cells under a personal-data header (:mod:`.table`; :mod:`.cells` in records only)."""
         allowed = column_placeholders(profile)
-        return apply_edits(text, column_edits(text, allowed) + labelled_cell_edits(text, allowed))
+        cells = labelled_cell_edits(text, allowed) if profile.addresses else []
+        return apply_edits(text, column_edits(text, allowed) + cells)
 
     def _emails(self, text: str) -> str:
         def repl(m: re.Match[str]) -> list[tuple[int, int, str]]:
@@ -386,7 +387,7 @@ class Masker:
 
         def named(m: re.Match[str]) -> list[tuple[int, int, str]]:
             group = next(g for g in ("named", "held", "spaced", "glued") if m.groupdict().get(g))
-            if group == "glued" and GLUED_NOT_NAME_RE.fullmatch(m.group(group)):
+            if not relation_name_ok(m, group):
                 return []
             return [(m.start(group), m.end(group), NAME)]
 

@@ -9,6 +9,10 @@ brackets, letters and spaces as ASCII), like those of :mod:`kb.text.masking.patt
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
 
 from kb.text.masking.surnames import TITLE_OR_OFFICE_ENDS
 from kb.text.masking.words import masking_words
@@ -71,6 +75,28 @@ NAME_BEFORE_AGE_RE = re.compile(
 GLUED_NOT_NAME_RE = re.compile(_RELATION + r"|.*[生児]")
 """What a relation is glued to that is not a name: another relation (祖父母(70歳)), a pupil
 (長男小学生(8歳))."""
+
+
+_DATED_EVENTS = frozenset(
+    {"入院", "退院", "死亡", "逝去", "転出", "転入", "転居", "手術", "入所", "退所", "離婚"}
+    | {"結婚", "婚姻", "出産", "出生", "就職", "退職", "入学", "卒業", "受診", "申請", "相談"}
+    | {"契約", "発症", "診断", "認定", "開始", "終了", "来所", "来庁", "訪問", "面談", "入居"}
+    | {"退去", "死去", "失踪", "家出", "別居", "同居", "帰国", "来日", "入国", "出国", "保護"}
+)
+"""What happened to a relative on a date in brackets (母 入院（R5/04/01）): no name."""
+
+
+def relation_name_ok(match: re.Match[str], group: str) -> bool:
+    """Whether ``group`` of a :data:`RELATION_NAME_RE` match is a name: not what a relation is
+    glued to (:data:`GLUED_NOT_NAME_RE`), nor an event before its date (母 入院（R5/04/01）,
+    父 死亡（2024/1/5）; 希望 is a verbal noun too, and a name in 妹 希望（H10/02/10）)."""
+    value = match.group(group)
+    if group == "glued":
+        return not GLUED_NOT_NAME_RE.fullmatch(value)
+    if group == "spaced" and match.string[match.end(group) : match.end(group) + 1] == "(":
+        return value not in _DATED_EVENTS
+    return True
+
 
 # A household listed after its label, each member with an age or a school year in brackets
 # (世帯:大和田 そうた(小3)、タカシ(3)); a relation in the same place is kept (妻(45歳)).

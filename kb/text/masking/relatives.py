@@ -42,8 +42,9 @@ _AFTER_RELATION_NAME_RE = re.compile(
     "[ \u3000]?(?:[はがをともにへ、。\uff0c\uff0e,（(]|から|より|$)"
 )
 _ONE_KANJI_RE = re.compile("[\u4e00-\u9fff々]")
-_JOINED_END_RE = re.compile("[・、,（）()]|から|より|[がはとのにもをへ]|$")
-"""What ends a name in brackets or after a ・ (妹（トメ）, 次男（浩・小3）, 元夫・林から)."""
+_JOINED_END_RE = re.compile("[・、,（）()]|から|より|[がはとにもをへ]|$")
+"""What ends a name in brackets or after a ・ (妹（トメ）, 次男（浩・小3）, 元夫・林から); not の
+(母（光の園）, 長男（森の子保育園）: a facility's name)."""
 
 
 def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:

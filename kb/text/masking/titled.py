@@ -42,6 +42,7 @@ ROLES = (
 _ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|は|[:：]|[ \u3000])?$")
 _NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|[にがはへとのも]|$")
 _FORMAL = frozenset({"様", "さま", "殿", "氏"})
+_FORMAL_NOUNS = frozenset("方人者件分皆他外中上下側")
 _NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
 """One kanji that the dictionary reads as a surname before さん but before 様 is a word (神様,
 王様, 仏様)."""
@@ -101,7 +102,9 @@ def titled_surname(context: NameContext, i: int) -> bool:
         return False
     start = context.starts[i]
     if role_before(context, i):
-        return reads_as_surname(context.tokenizer, surface)
+        # 担当の方, 担任の皆: a formal noun after a role is no surname, whatever さん makes it.
+        formal = word.pos3 in ("副詞可能", "助数詞可能") or surface in _FORMAL_NOUNS
+        return not formal and reads_as_surname(context.tokenizer, surface)
     if start > 0 and (is_kanji(text[start - 1]) or is_katakana(text[start - 1])):
         return False
     if i > 0 and words[i - 1].pos1 == "接頭辞" and context.end(i - 1) == start:
