@@ -32,6 +32,7 @@ from kb.text.masking.placeholders import (
     PLACEHOLDERS,
 )
 from kb.text.masking.table import COLUMN_LABELS
+from kb.text.masking.words import masking_words
 
 _OFFICE_WORDS = (
     *("課", "部署", "機関", "施設", "事業所", "団体", "法人", "窓口", "センター", "病院"),
@@ -118,8 +119,10 @@ _PIECES_RE = re.compile("[^ \u3000・、,/（）()]+")
 
 
 def _says_nothing(value: str) -> bool:
+    """No-data words, or people named by their relation only (【対象者】本人, 【相談者】母)."""
     pieces = _PIECES_RE.findall(unicodedata.normalize("NFKC", value))
-    return bool(pieces) and all(p in _NO_DATA for p in pieces)
+    person = masking_words().person
+    return bool(pieces) and all(p in _NO_DATA or p in person for p in pieces)
 
 
 def _key(header: str) -> str:

@@ -20,7 +20,7 @@ from kb.text.masking.placeholders import NAME
 from kb.text.masking.surnames import NOT_SURNAMES, ROLE_WORDS, TITLE_OR_OFFICE_ENDS
 from kb.text.masking.table import COLUMN_LABELS, HEADER_WORDS
 from kb.text.masking.words import masking_words
-from kb.text.mecab import MeCabTokenizer
+from kb.text.mecab import MeCabTokenizer, Morpheme
 
 _SPACE_LABELS = ("氏名", "名前", "お名前")
 """Labels that a name follows after a plain space too (氏名 纐纈 源五郎): the others
@@ -95,6 +95,7 @@ def _after_space(match: re.Match[str]) -> bool:
     return match.string[match.start("value") - 1] in " \u3000"
 
 
+_GROUP_WORDS = frozenset({"夫婦", "親子", "兄弟", "姉妹", "世帯", "家族", "一家", "両親"})
 _PLACE_WORDS = frozenset(
     {"市内", "市外", "県内", "県外", "町内", "区内", "都内", "管内", "近隣", "近所", "国外"}
 )
@@ -102,19 +103,25 @@ _PLACE_WORDS = frozenset(
 
 def _describes(tokenizer: MeCabTokenizer, parts: list[str]) -> bool:
     """Whether words after a label and a space describe a person instead of naming one
-    (相談者 高齢 女性, 相談者 市内 在住, 本人 不明 ですが): a word ending like a title, an office or
-    性, a place word, no-name words, or a first word MeCab reads as a verbal, adjectival or
-    adverbial noun or not as a noun."""
+    (相談者 高齢 女性, 相談者 市内 在住, 相談者 家賃 滞納, 本人 不明 ですが): a word ending like a
+    title, an office or 性, a group (夫婦), a place word, no-name words, or a word MeCab reads
+    as a verbal, adjectival or adverbial noun or not as a noun."""
     first = parts[0]
     return (
-        any(p[-1] in _DESCRIPTION_ENDS for p in parts)
+        any(p[-1] in _DESCRIPTION_ENDS or p in _GROUP_WORDS or p in ROLE_WORDS for p in parts)
         or first in _PLACE_WORDS
         or first in _NOT_A_NAME
+        or any(_not_a_name_word(m) for m in tokenizer.morphemes(first))
+        # A later word read as one such word (相談者 家賃 滞納); 心|愛 is a given name.
         or any(
-            m.pos1 != "名詞" or m.pos3 in ("サ変可能", "形状詞可能", "副詞可能")
-            for m in tokenizer.morphemes(first)
+            len(words) == 1 and _not_a_name_word(words[0])
+            for words in (tokenizer.morphemes(part) for part in parts[1:])
         )
     )
+
+
+def _not_a_name_word(m: Morpheme) -> bool:
+    return m.pos1 != "名詞" or m.pos3 in ("サ変可能", "形状詞可能", "副詞可能")
 
 
 def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list[tuple[int, int]]:

@@ -94,7 +94,7 @@ def relation_name_ok(match: re.Match[str], group: str) -> bool:
     if group == "glued":
         return not GLUED_NOT_NAME_RE.fullmatch(value)
     if group == "spaced" and match.string[match.end(group) : match.end(group) + 1] == "(":
-        return value not in _DATED_EVENTS
+        return not value.endswith(tuple(_DATED_EVENTS))  # 入院, 要介護認定
     return True
 
 
