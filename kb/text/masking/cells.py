@@ -29,9 +29,8 @@ from kb.text.masking.placeholders import (
     MY_NUMBER,
     NAME,
     PHONE,
-    PLACEHOLDERS,
 )
-from kb.text.masking.table import COLUMN_LABELS
+from kb.text.masking.table import COLUMN_LABELS, PLACEHOLDER_ONLY_RE, cell_key
 from kb.text.masking.words import masking_words
 
 _OFFICE_WORDS = (
@@ -103,9 +102,6 @@ _LABELLED_RE = re.compile(
     "^[ \u3000]*\u3010(?P<label>[^\u3011\n]{1,30})\u3011[ \u3000:：]*(?P<value>[^\n]*)",
     re.MULTILINE,
 )
-_PLACEHOLDER_ONLY_RE = re.compile(
-    "(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + r"|[ \u3000、,・/])+"
-)
 
 
 _NO_DATA = frozenset(
@@ -125,14 +121,10 @@ def _says_nothing(value: str) -> bool:
     return bool(pieces) and all(p in _NO_DATA or p in person for p in pieces)
 
 
-def _key(header: str) -> str:
-    return re.sub("[ \u3000]+", "", unicodedata.normalize("NFKC", header)).strip('"').casefold()
-
-
 def header_placeholder(header: str) -> str | None:
     """The placeholder of the cells under ``header``, or ``None`` for a header of anything
     else (compared in NFKC without spaces, in any case)."""
-    key = _key(header)
+    key = cell_key(header)
     exact = COLUMN_LABELS.get(key)
     if exact is not None:
         return exact
@@ -173,7 +165,7 @@ def labelled_cell_edits(text: str, placeholders: frozenset[str]) -> list[tuple[i
         if placeholder is None or placeholder not in placeholders:
             continue
         value = match.group("value").rstrip(" \u3000")
-        if not value or _PLACEHOLDER_ONLY_RE.fullmatch(value) or _says_nothing(value):
+        if not value or PLACEHOLDER_ONLY_RE.fullmatch(value) or _says_nothing(value):
             continue
         start = match.start("value")
         edits.append((start, start + len(value), placeholder))

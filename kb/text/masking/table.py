@@ -125,7 +125,7 @@ HEADER_WORDS = frozenset(
 with one label, one of these makes the line a header too (``No.,氏名,年齢``)."""
 
 _SPACES_RE = re.compile(r"[ \u3000]+")
-_PLACEHOLDER_ONLY_RE = re.compile(
+PLACEHOLDER_ONLY_RE = re.compile(
     "(?:" + "|".join(re.escape(p) for p in PLACEHOLDERS) + r"|[ \u3000、,・/])+"
 )
 
@@ -146,12 +146,13 @@ def _inner(text: str, cells: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return cells
 
 
-def _key(cell: str) -> str:
+def cell_key(cell: str) -> str:
+    """A header cell as labels are compared: NFKC, without spaces or quotes, casefolded."""
     return _SPACES_RE.sub("", unicodedata.normalize("NFKC", cell)).strip('"').casefold()
 
 
 def _label(cell: str) -> str | None:
-    return COLUMN_LABELS.get(_key(cell))
+    return COLUMN_LABELS.get(cell_key(cell))
 
 
 def _cells(line: str, start: int, delimiter: str) -> list[tuple[int, int]] | None:
@@ -220,7 +221,7 @@ def column_edits(text: str, placeholders: frozenset[str]) -> list[tuple[int, int
                 value = text[c_start:c_end]
                 if (
                     value.strip(" \u3000")
-                    and not _PLACEHOLDER_ONLY_RE.fullmatch(value)
+                    and not PLACEHOLDER_ONLY_RE.fullmatch(value)
                     and not _RULE_RE.fullmatch(value)
                 ):
                     edits.append((c_start, c_end, placeholder))
@@ -236,7 +237,7 @@ def column_edits(text: str, placeholders: frozenset[str]) -> list[tuple[int, int
                 continue
             labels = {i: _label(text[s:e]) for i, (s, e) in enumerate(header)}
             found = {i: p for i, p in labels.items() if p is not None}
-            words = sum(_key(text[s:e]) in HEADER_WORDS for s, e in header)
+            words = sum(cell_key(text[s:e]) in HEADER_WORDS for s, e in header)
             known = len(found) + words
             # Mostly known words: 氏名,山田太郎,年齢,45 is a record on one line, not a header.
             if found and known >= 2 and 3 * known >= 2 * len(header):
