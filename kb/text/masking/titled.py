@@ -1,11 +1,12 @@
-"""A surname before a person's title, or before 様, that the dictionary reads as a place or a
-word in its sentence.
+"""A surname before a person's title or 様, or after a role, that the dictionary reads as a
+place or a word in its sentence.
 
 UniDic tags a surname by its context: 橋本 is a surname in 橋本さん and a place in 生活安全課
 橋本巡査長; 林 is a surname in 林さん and a grove in 福祉課の林主査 and 林様. Records name staff,
 police officers, teachers and care managers by surname and title (千葉係長, 山口先生), so a
 word glued before a person's title (:data:`PERSON_TITLES`), or one kanji before 様, さま, 殿 or
-氏, is a surname when the dictionary reads it as one before さん. Words that are places or
+氏, or right after a role (担当森に, ケアマネの原（…）), is a surname when the dictionary reads it
+as one before さん (担当の方 is no one: a formal noun). Words that are places or
 things before such a title keep their reading (東京 + 弁護士会: a title must end where the
 word does; 神様, 王様 are no one's name).
 """
@@ -52,15 +53,9 @@ _NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
 def reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
     """Whether UniDic reads ``word`` as a surname before さん (林さん, 橋本さん; not 東京さん)."""
     words = tokenizer.morphemes(word + "さん")
-    return (
-        bool(words)
-        and words[0].surface == word
-        and (words[0].pos3, words[0].pos4)
-        == (
-            "人名",
-            "姓",
-        )
-    )
+    if not words or words[0].surface != word:
+        return False
+    return (words[0].pos3, words[0].pos4) == ("人名", "姓")
 
 
 def role_before(context: NameContext, i: int) -> bool:
