@@ -112,13 +112,18 @@ _DIVISION_ENDS = frozenset("部")
 _SECRETARIAT = "事務局"
 
 
+_OTHER_BODY_RE = re.compile("県|府|東京都|北海道|本部|支部|事務局|協議会|赤十字|警察|消防|税務")
+_DISTRICT_RE = re.compile("[東西南北中央市区]+部")
+_EVERY_DIVISIONS = frozenset({"総務課", "庶務課", "管理課", "企画課", "経理課", "業務課", "施設課"})
+"""Sections every division may have (上下水道部総務課 is not the city hall's 総務課)."""
+
+
 def _own_division(division: str) -> bool:
     """Whether ``division`` (福祉部) may be the city's own: not another body's (消防本部,
-    県福祉部, 警察本部) and not a district (東部: the division needs two characters before 部)."""
+    千葉県健康福祉部, 社会福祉協議会地域福祉部, 日本赤十字社千葉県支部) and not a district (東部,
+    北東部, 市南部, 中央部)."""
     return not (
-        division.endswith(("本部", "事務局"))
-        or division[0] in "県国都府道"
-        or division.startswith(("警察", "消防", "税務"))
+        _OTHER_BODY_RE.search(division) or _DISTRICT_RE.fullmatch(division) or division[0] in "県国"
     )
 
 
@@ -130,7 +135,10 @@ def _after_division(key: str, directory: dict[str, str]) -> str | None:
     found = {
         directory[key[i + 1 :]]
         for i in range(2, len(key) - 2)
-        if key[i] in _DIVISION_ENDS and key[i + 1 :] in directory and _own_division(key[: i + 1])
+        if key[i] in _DIVISION_ENDS
+        and key[i + 1 :] in directory
+        and key[i + 1 :] not in _EVERY_DIVISIONS
+        and _own_division(key[: i + 1])
     }
     for other in (key + _SECRETARIAT, key.removesuffix(_SECRETARIAT)):
         if other != key and other in directory:

@@ -31,8 +31,6 @@ from kb.types import DocKind
 
 FLOOR_PERCENTILE = 99.0
 """The floor: this percentile of the similarities between the corpus's different questions."""
-_CANDIDATES_PER_VOTER = 8
-"""Nearest corrections looked at per vote: k voters among 8k corrections."""
 REFERENCE_TITLES = 200
 """How many titles :func:`reference_titles` samples (19,900 pairs)."""
 
@@ -187,24 +185,22 @@ class DepartmentFeedback:
         None while uncalibrated: a vote without a floor would move unrelated queries.
         """
         with self._lock:
-            if not self._departments or self._reference is None:
+            if not self._departments or self._reference is None or self._floor is None:
                 return []
             sims = self._vectors @ np.asarray(qvec, dtype=np.float32)
-            departments, actors = self._departments, self._actors
+            departments, actors, floor = self._departments, self._actors, self._floor
         # The k nearest voters, not the k nearest corrections: one key's copies must not crowd
-        # the other counsellors out of the vote (a white-box tester's five duplicates did).
-        m = min(self.k * _CANDIDATES_PER_VOTER, sims.size)
-        top = np.argpartition(-sims, m - 1)[:m]
+        # the other counsellors out of the vote (white-box testers' 5, then 40 duplicates did).
+        # Only corrections above the floor can vote: usually a handful.
+        above = np.flatnonzero(sims > floor)
         weight: dict[str, float] = defaultdict(float)
         count: dict[str, int] = defaultdict(int)
         voted: set[str] = set()
-        for i in sorted(top.tolist(), key=lambda j: -float(sims[j])):
+        for i in above[np.argsort(-sims[above], kind="stable")].tolist():
             if len(voted) == self.k:
                 break
             w = self.weight(float(sims[i]))
-            if w <= 0:
-                break  # the rest are further still
-            if actors[i] in voted:
+            if w <= 0 or actors[i] in voted:
                 continue  # one counsellor, one vote: their closest correction
             voted.add(actors[i])
             weight[departments[i]] += w

@@ -78,7 +78,8 @@ def test_a_cell_under_a_personal_header_is_masked_whatever_its_form(masker: Mask
         "【口座情報】ゆうちょ 名義ニシムラ": "【口座情報】[番号]",
         "【勤務先】株式会社山田製作所": "【勤務先】[勤務先・学校]",
         "【相談者氏名】김 민주": "【相談者氏名】[氏名]",
-        "【緊急連絡先】佐藤花子（母）090-1111-2222": "【緊急連絡先】[氏名]",
+        # A cell that is more than a name is left to the name and phone rules.
+        "【緊急連絡先】佐藤花子（母）090-1111-2222": "【緊急連絡先】[氏名]（母）[電話番号]",
         "  【担当者】：千葉": "  【担当者】：[氏名]",
         # Kept: offices, facilities and what the case is about.
         "【担当課】市民課": "【担当課】市民課",
@@ -91,6 +92,16 @@ def test_a_cell_under_a_personal_header_is_masked_whatever_its_form(masker: Mask
         "【勤務先】無職": "【勤務先】無職",
         "【住所】市外（不明）": "【住所】市外（不明）",
         "【勤務先・学校】（パート）": "【勤務先・学校】（パート）",
+        # A cell that describes someone, or says there is nothing (a second white-box pass).
+        "【相談者】70代女性": "【相談者】70代女性",
+        "【対応者】市民課 住民記録係": "【対応者】市民課 住民記録係",
+        "【同行者】ケアマネジャー": "【同行者】ケアマネジャー",
+        "【氏名】匿名希望": "【氏名】匿名希望",
+        "【電話】非通知": "【電話】非通知",
+        "【連絡先】市民課 電話 0296-00-0000": "【連絡先】市民課 電話 0296-00-0000",
+        "【口座】未登録": "【口座】未登録",
+        "【生年月日】昭和20年代": "【生年月日】昭和20年代",
+        "【相談者】長女 【相談内容】介護保険の相談": "【相談者】長女 【相談内容】介護保険の相談",
     }
     text = "相談内容の本文\n" + "\n".join(lines)
     masked = masker.mask(text, FULL)

@@ -30,7 +30,9 @@ from kb.text.masking.placeholders import (
     NAME,
     PHONE,
 )
+from kb.text.masking.surnames import ROLE_WORDS
 from kb.text.masking.table import COLUMN_LABELS, PLACEHOLDER_ONLY_RE, cell_key
+from kb.text.masking.titled import ROLES
 from kb.text.masking.words import masking_words
 
 _OFFICE_WORDS = (
@@ -99,7 +101,10 @@ _PERSON_ENDS = ("者", "者名", "人名")
 """Endings of a header of people: 相談者, 申請者, 担当者, 記入者, 対応者 (staff are named too)."""
 
 _LABELLED_RE = re.compile(
-    "^[ \u3000]*\u3010(?P<label>[^\u3011\n]{1,30})\u3011[ \u3000:：]*(?P<value>[^\n]*)",
+    # At a line's start or after a space; the value ends at the line's end or at the next
+    # 【header】 (a record kept on one line: 【相談者】長女 【生年月日】S30.5.3).
+    "(?:^|(?<=[ \u3000]))[ \u3000]*\u3010(?P<label>[^\u3011\n]{1,30})\u3011"
+    "[ \u3000:：]*(?P<value>[^\n\u3010]*)",
     re.MULTILINE,
 )
 
@@ -108,10 +113,59 @@ _NO_DATA = frozenset(
     {"不明", "なし", "無し", "無", "同上", "未記入", "記載なし", "該当なし", "不詳", "未定", "-"}
     | {"市外", "市内", "県外", "県内", "無職", "パート", "アルバイト", "自営", "自営業"}
     | {"年金生活", "主婦", "専業主婦", "学生", "退職", "休職中", "求職中", "未就学", "就学前"}
+    | {"不登校", "休学", "退学", "非通知", "未登録", "なし(不明)"}
 )
 """What a cell under a personal-data header holds when it names no one (無職 under 勤務先,
 市外（不明） under 住所): a fact staff search on, kept."""
 _PIECES_RE = re.compile("[^ \u3000・、,/（）()]+")
+
+
+_DIGIT_RE = re.compile("[0-9\u3007一二三四五六七八九十]")
+_PHONE_ONLY_RE = re.compile(r"(?:自宅|携帯|勤務先|内線|tel|TEL|[0-9()+.\-‐－ー /／・、,])+")
+_ALNUM_RE = re.compile("[A-Za-z0-9]")
+_SENTENCE_RE = re.compile(
+    "(?<![\u3041-\u3096])[のはがをにとでも](?![\u3041-\u3096])|、|中$|方$|員$|者$|ず$|名乗|または"
+)
+"""What a phrase has that a name does not: a particle between words that are not kana (a kana
+name may hold の or と: ともこ) and endings of a description (同居の親族, デイサービス利用中,
+近所の方, 新聞配達員, 名乗らず)."""
+_GENERIC_WORK = frozenset(
+    {"パート", "アルバイト", "スーパー", "コンビニ", "日雇い", "派遣", "会社員", "公務員", "農業"}
+    | {"自営", "自営業", "飲食店", "工場", "介護職", "事務", "清掃", "夜勤", "正社員", "契約社員"}
+)
+_BRACKETED_RE = re.compile("[（(][^（）()]*[）)]")
+_DESCRIBED_RE = re.compile("[0-9]|代|以上|以下|女性|男性|匿名|希望|不明|名$|課|係|センター")
+
+
+def _holds(placeholder: str, value: str) -> bool:
+    """Whether a cell (NFKC) holds what its header says, not a description (【相談者】70代女性,
+    【対応者】市民課, 【電話】非通知, 【口座】未登録, 【生年月日】昭和20年代): a name without
+    digits, relations, roles, offices or descriptions; a phone number and nothing else; an
+    address or an account with letters or digits; a number; a date."""
+    if placeholder == NAME:
+        lists = masking_words()
+        pieces = _PIECES_RE.findall(value)
+        return not (_DESCRIBED_RE.search(value) or _SENTENCE_RE.search(value)) and not any(
+            p in lists.person or p in lists.not_name or p in ROLE_WORDS or p.startswith(ROLES)
+            for p in pieces
+        )
+    if placeholder == PHONE:
+        return bool(_PHONE_ONLY_RE.fullmatch(value)) and bool(re.search("[0-9]", value))
+    if placeholder in (EMAIL, ACCOUNT):
+        return bool(_ALNUM_RE.search(value))
+    if placeholder in (ID_NUMBER, MY_NUMBER):
+        return bool(re.search("[0-9]", value)) or "名義" in value
+    if placeholder == ADDRESS:
+        return bool(_DIGIT_RE.search(value))  # a lot number; 希望が丘, 東海村 name a place only
+    if placeholder == AFFILIATION:
+        # An employer or a school by name; パート（スーパー）, 市内の製造業, 建設業（日雇い）
+        # say what kind (コンビニ（中央町店）パート names one).
+        base = _BRACKETED_RE.sub("", value).strip()
+        generic = all(p in _GENERIC_WORK for p in _PIECES_RE.findall(value))
+        return not (generic or base.endswith("業"))
+    if placeholder == BIRTH_DATE:
+        return bool(_DIGIT_RE.search(value)) and not value.rstrip(")） ").endswith("代")
+    return True
 
 
 def _says_nothing(value: str) -> bool:
@@ -165,7 +219,12 @@ def labelled_cell_edits(text: str, placeholders: frozenset[str]) -> list[tuple[i
         if placeholder is None or placeholder not in placeholders:
             continue
         value = match.group("value").rstrip(" \u3000")
-        if not value or PLACEHOLDER_ONLY_RE.fullmatch(value) or _says_nothing(value):
+        if (
+            not value
+            or PLACEHOLDER_ONLY_RE.fullmatch(value)
+            or _says_nothing(value)
+            or not _holds(placeholder, unicodedata.normalize("NFKC", value))
+        ):
             continue
         start = match.start("value")
         edits.append((start, start + len(value), placeholder))

@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kb.text.masking.context import is_kanji
+from kb.text.masking.context import is_kanji, is_katakana
 from kb.text.masking.placeholders import NAME
 from kb.text.masking.surnames import NOT_SURNAMES, ROLE_WORDS, TITLE_OR_OFFICE_ENDS
 from kb.text.masking.table import COLUMN_LABELS, HEADER_WORDS
+from kb.text.masking.titled import reads_as_surname
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer, Morpheme
 
@@ -92,13 +93,44 @@ _DESCRIPTION_ENDS = TITLE_OR_OFFICE_ENDS | frozenset("性")
 
 
 def _after_space(match: re.Match[str]) -> bool:
-    return match.string[match.start("value") - 1] in " \u3000"
+    """Whether the label before the value ended with a space only and is not one of
+    :data:`_SPACE_LABELS` (相談者 纐纈 源五郎, where 名前 ミサキ is a label of a name)."""
+    start = match.start("value")
+    if match.string[start - 1] not in " \u3000":
+        return False
+    label = match.string[match.start() : start].rstrip(" \u3000")
+    return not label.endswith(_SPACE_LABELS) and not label.endswith(")")
 
 
 _GROUP_WORDS = frozenset({"夫婦", "親子", "兄弟", "姉妹", "世帯", "家族", "一家", "両親"})
 _PLACE_WORDS = frozenset(
     {"市内", "市外", "県内", "県外", "町内", "区内", "都内", "管内", "近隣", "近所", "国外"}
 )
+
+
+def _full_name(tokenizer: MeCabTokenizer, parts: list[str], match: re.Match[str]) -> bool:
+    """Whether two words after a label and a space are a full name: its reading follows in
+    brackets (相談者 纐纈 源五郎（こうけつ げんごろう）), or the first reads as a surname and the
+    second as a given name (申請者 山田 太郎, 相談者 李 明; not 相談者 千葉 出身, 相談者 母子 家庭,
+    相談者 市内 在住), and neither describes a person (相談者 高齢 女性)."""
+    if len(parts) < 2 or _describes(tokenizer, parts):
+        return False
+    if _READING_AFTER_RE.match(match.string, match.end("value")):
+        return True
+    first, second = parts[0], parts[1]
+    if any(m.pos3 == "人名" for m in tokenizer.morphemes(first)):
+        return True  # 佐々木 心愛: after a surname the dictionary knows, any given name
+    return (_named(tokenizer, first) or reads_as_surname(tokenizer, first)) and _named(
+        tokenizer, second
+    )
+
+
+def _named(tokenizer: MeCabTokenizer, word: str) -> bool:
+    """Katakana (ミサキ, タロウ), or read as a name before さん (太郎さん, 明さん, 山田さん)."""
+    if all(is_katakana(c) for c in word):
+        return True
+    probe = tokenizer.morphemes(word + "さん")
+    return bool(probe) and probe[0].surface == word and probe[0].pos3 == "人名"
 
 
 def _describes(tokenizer: MeCabTokenizer, parts: list[str]) -> bool:
@@ -139,7 +171,7 @@ def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list
         or parts[0] in lists.not_name
         or parts[0][-1] in NOT_SURNAMES
         or any(p in COLUMN_LABELS or p.casefold() in HEADER_WORDS for p in parts)
-        or (_after_space(match) and _describes(tokenizer, parts))
+        or (_after_space(match) and not _full_name(tokenizer, parts, match))
     ):
         return []
     end = match.start("value")

@@ -387,7 +387,7 @@ class Masker:
 
         def named(m: re.Match[str]) -> list[tuple[int, int, str]]:
             group = next(g for g in ("named", "held", "spaced", "glued") if m.groupdict().get(g))
-            if not relation_name_ok(m, group):
+            if not relation_name_ok(m, group, self.tokenizer):
                 return []
             return [(m.start(group), m.end(group), NAME)]
 

@@ -413,6 +413,13 @@ def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:
     ):
         return False
     start, end = context.starts[i], context.end(j)
+    if (
+        nxt is not None
+        and nxt.surface == "の"
+        and j + 2 < len(words)
+        and words[j + 2].surface in _PLACE_SUFFIXES
+    ):
+        return False  # 主治医は金沢の病院: a place's hospital, whoever is before it
     if end - start >= 2 and (
         context.person_before(start) or _SELF_AFTER_RE.match(context.text, end)
     ):

@@ -199,9 +199,11 @@ _PERSON_BEFORE = (
     # A name masked on the pass before: 夫 田中 進（昭和41年2月3日） → [氏名]（...）
     r"|世帯主|相談者|申請者|対象者|\[氏名\])"
 )
+_BIRTH_END = r"(?![0-9])\s*(?:生|\(\s*[0-9]{1,3}|[、。,]|$)"
 BRACKETED_BIRTH_RE = re.compile(
-    # or after a space when an era begins it (長男 H2.6.14: a child's birth date in 平成).
-    rf"{_PERSON_BEFORE}(?:\(\s*|\s(?={_ERA}\s*[./・-]))"
+    # or after a space when an era begins it and nothing but an age or a stop follows (長男
+    # H2.6.14（34）; 母 R6.4.1 入院 is an event).
+    rf"{_PERSON_BEFORE}(?:\(\s*|\s(?={_ERA}\s*[./・-][0-9]{{1,2}}[./・-][0-9]{{1,2}}{_BIRTH_END}))"
     rf"(?P<value>(?:{_YEAR})\s*(?:年\s*[0-9]{{1,2}}\s*月\s*[0-9]{{1,2}}\s*日"
     r"|[./・-]\s*[0-9]{1,2}\s*[./・-]\s*[0-9]{1,2}(?![0-9])))"
     rf"(?!\s*(?:{CLASS_AFTER}|[~-]))"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    pass
-
 from kb.text.masking.surnames import TITLE_OR_OFFICE_ENDS
 from kb.text.masking.words import masking_words
+
+if TYPE_CHECKING:
+    from kb.text.mecab import MeCabTokenizer
 
 # Bank accounts after the kind of deposit (普通 1234567, 当座 7654321, 口座: 普通1234567), also
 # in katakana as bank data writes it (ﾌﾂｳ 1234567, folded to フツウ), or after the bank's or
@@ -86,15 +86,34 @@ _DATED_EVENTS = frozenset(
 """What happened to a relative on a date in brackets (母 入院（R5/04/01）): no name."""
 
 
-def relation_name_ok(match: re.Match[str], group: str) -> bool:
+_RECENT_DATE_RE = re.compile(r"\(\s*(?:R|令和|20[12][0-9])")
+_RAW_DATE_AFTER_RE = re.compile(r"\(\s*(?:[MTSHR]|明治|大正|昭和|平成|令和|[0-9])")
+
+
+def relation_name_ok(match: re.Match[str], group: str, tokenizer: MeCabTokenizer) -> bool:
     """Whether ``group`` of a :data:`RELATION_NAME_RE` match is a name: not what a relation is
     glued to (:data:`GLUED_NOT_NAME_RE`), nor an event before its date (母 入院（R5/04/01）,
     父 死亡（2024/1/5）; 希望 is a verbal noun too, and a name in 妹 希望（H10/02/10）)."""
     value = match.group(group)
     if group == "glued":
         return not GLUED_NOT_NAME_RE.fullmatch(value)
-    if group == "spaced" and match.string[match.end(group) : match.end(group) + 1] == "(":
-        return not value.endswith(tuple(_DATED_EVENTS))  # 入院, 要介護認定
+    if group == "spaced" and _RAW_DATE_AFTER_RE.match(match.string, match.end(group)):
+        # Only a date says this much: a word the dictionary reads as a name or kana (父 実
+        # (1999/9/20)), not an event or an illness (母 入院, 母 骨折, 父 脳梗塞 (R6/2/10)).
+        if value.endswith(tuple(_DATED_EVENTS)):
+            return False
+        word = value.split()[-1]
+        probe = tokenizer.morphemes(word + "さん")
+        one = bool(probe) and probe[0].surface == word
+        if all("\u3041" <= c <= "\u30fc" for c in word):
+            # Kana: a name unless the dictionary reads it as one common noun (母 がん（…）).
+            return not (one and probe[0].pos2 == "普通名詞")
+        if one and probe[0].pos3 == "人名":
+            return True
+        # A plain noun (緑, 凛) before a date of the Shōwa or Heisei era or of the 1900s is a
+        # given name and its birth date; before a recent one, an illness (母 肺炎（R6/2/10）).
+        recent = _RECENT_DATE_RE.match(match.string, match.end(group))
+        return one and probe[0].pos3 == "一般" and not recent
     return True
 
 

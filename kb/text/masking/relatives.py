@@ -43,6 +43,8 @@ _AFTER_RELATION_NAME_RE = re.compile(
 )
 _ONE_KANJI_RE = re.compile("[\u4e00-\u9fff々]")
 _JOINED_END_RE = re.compile("[・、,（）()]|から|より|[がはとにもをへ]|$")
+_BRACKETED_END_RE = re.compile("[・、,（）()]")
+"""In brackets a name is the whole first item (長女（光・年金生活）): 長男（桜が丘中学校）."""
 """What ends a name in brackets or after a ・ (妹（トメ）, 次男（浩・小3）, 元夫・林から); not の
 (母（光の園）, 長男（森の子保育園）: a facility's name)."""
 
@@ -73,7 +75,9 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
         if joined:
             # One kanji too in brackets (長女（光・…）, 本人（森）): no compound to end there.
             shape = shape or _ONE_KANJI_RE.fullmatch(word.surface)
-        after = (_JOINED_END_RE if joined else _AFTER_RELATION_NAME_RE).match(context.text, end)
+        bracketed = context.text[match.end() - 1] in "（("
+        ends = _BRACKETED_END_RE if bracketed else _JOINED_END_RE
+        after = (ends if joined else _AFTER_RELATION_NAME_RE).match(context.text, end)
         if (
             (word.pos1, word.pos2, word.pos3) != ("名詞", "普通名詞", "一般")
             or not shape

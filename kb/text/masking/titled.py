@@ -40,10 +40,11 @@ ROLES = (
     *("ワーカー", "保健師", "看護師", "主任", "家主", "大家", "管理人", "後見人", "CW"),
 )
 """Roles a record names a person by, just before the surname (担当千葉に, ケアマネの原（…）)."""
-_ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|は|[:：]|[ \u3000])?$")
-_NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|[にがはへとのも]|$")
+# Not after は (担当は広島へ出張, 家主は千葉に住む: a place), and not before の (担当の丘の上).
+_ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|[:：]|[ \u3000])?$")
+_NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|[にがへと]|$")
 _FORMAL = frozenset({"様", "さま", "殿", "氏"})
-_FORMAL_NOUNS = frozenset("方人者件分皆他外中上下側")
+_FORMAL_NOUNS = frozenset("方人者件分皆他外中上下側内東西南北前後間")
 _NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
 """One kanji that the dictionary reads as a surname before さん but before 様 is a word (神様,
 王様, 仏様)."""
@@ -97,9 +98,11 @@ def titled_surname(context: NameContext, i: int) -> bool:
         return False
     start = context.starts[i]
     if role_before(context, i):
-        # 担当の方, 担任の皆: a formal noun after a role is no surname, whatever さん makes it.
+        # 担当の方, 担任の皆: a formal noun after a role is no surname, whatever さん makes it;
+        # after の a place is a place (担当の宮城への出張, 家主の長崎への転居).
         formal = word.pos3 in ("副詞可能", "助数詞可能") or surface in _FORMAL_NOUNS
-        return not formal and reads_as_surname(context.tokenizer, surface)
+        place = word.pos3 == "地名" and text[start - 1 : start] == "の"
+        return not formal and not place and reads_as_surname(context.tokenizer, surface)
     if start > 0 and (is_kanji(text[start - 1]) or is_katakana(text[start - 1])):
         return False
     if i > 0 and words[i - 1].pos1 == "接頭辞" and context.end(i - 1) == start:
