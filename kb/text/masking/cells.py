@@ -9,9 +9,13 @@ area code (45-8778), half-width kana (ﾓﾘ ｹﾞﾝｺﾞﾛｳ), a welfare c
 holder (名義ニシムラ), an employer. The other rules read a value by its own form and miss these.
 
 A header is personal when it is a label of :data:`~kb.text.masking.table.COLUMN_LABELS`, or
-names a kind of personal data in its words (:data:`_CELL_RULES`: 保険証番号, 緊急連絡先, 勤務先,
-携帯電話...). A header that names an office or a facility (担当課, 関係機関, 事業所名,
-施設住所) is not: its cells are public.
+names a kind of personal data in its words and ends like a field (:data:`_CELL_RULES`:
+保険証番号, 緊急連絡先, 勤務先, 携帯電話...; not 【マイナンバーカード】 or 【電話対応】, which
+head a topic). A header that names an office or a facility (担当課, 関係機関, 事業所名,
+施設住所), a relation (続柄) or a category (区分) is not: its cells are public. And a cell is
+masked only when it holds what its header says (:func:`_holds`): 【相談者】70代女性, 【電話】非通知
+and 【勤務先】無職 describe someone or say there is nothing, and stay. The rule runs on records
+(cases, queries) only: in FAQ entries and manuals 【】 head topics.
 """
 
 from __future__ import annotations
@@ -134,7 +138,7 @@ _GENERIC_WORK = frozenset(
     | {"自営", "自営業", "飲食店", "工場", "介護職", "事務", "清掃", "夜勤", "正社員", "契約社員"}
 )
 _BRACKETED_RE = re.compile("[（(][^（）()]*[）)]")
-_DESCRIBED_RE = re.compile("[0-9]|代|以上|以下|女性|男性|匿名|希望|不明|名$|課|係|センター")
+_DESCRIBED_RE = re.compile("[0-9]|代|以上|以下|女性|男性|匿名|不明|名$|課|係|センター")
 
 
 def _holds(placeholder: str, value: str) -> bool:

@@ -77,8 +77,8 @@ def labelled_name_re() -> re.Pattern[str]:
         rf"(?:(?:{joined}|[\u4e00-\u9fff]{{1,6}}(?:氏名|名前)|氏{_SPACE}名|(?i:name|full ?name))"
         rf"{qualifier}{ends}"
         rf"|(?:{spaced}){qualifier}(?:{_SPACE}|は)"
-        # Any label before a full name after a space (相談者 纐纈 源五郎, 申請者 やまだ たろう):
-        # two words, where 相談者 来所 is one.
+        # Any label before a full name after a space (相談者 纐纈 源五郎, 申請者 山田 太郎):
+        # two words, where 相談者 来所 is one (checked further by _full_name).
         rf"|(?:{joined}){_SPACE}(?={_NAME_WORD}{_SPACE}{_NAME_WORD}(?![\u4e00-\u9fff\u3005\u3041-\u3096\u30a1-\u30fa])))"
         rf"(?P<value>{_VALUE})"
         rf"(?={_SPACE}|[、。,，()（）\[【「」\n\t/]|$|様|さん|さま|殿|宛|くん|ちゃん"

@@ -45,7 +45,7 @@ _DATE = (
     r"(?:[MTSHR]|明治|大正|昭和|平成|令和)?[0-9]{1,4}"
     r"(?:[./-][0-9]{1,2}[./-][0-9]{1,2}|年[0-9]{1,2}月[0-9]{1,2}日)"
 )
-"""A whole date as records write one in brackets after a relative's name (妹 希望（H10/02/10）)."""
+"""A whole date as records write one in brackets after a relative's name (父 実（1999/9/20）)."""
 _NAME_PART = r"[\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc\u3041-\u3096]{1,5}?"
 _HONORIFIC = r"(?:くん|ちゃん|さん|さま|様|君|氏)?"
 """Left outside the name (孫のはるとくん(4歳): the name is はると)."""
@@ -92,8 +92,9 @@ _RAW_DATE_AFTER_RE = re.compile(r"\(\s*(?:[MTSHR]|明治|大正|昭和|平成|�
 
 def relation_name_ok(match: re.Match[str], group: str, tokenizer: MeCabTokenizer) -> bool:
     """Whether ``group`` of a :data:`RELATION_NAME_RE` match is a name: not what a relation is
-    glued to (:data:`GLUED_NOT_NAME_RE`), nor an event before its date (母 入院（R5/04/01）,
-    父 死亡（2024/1/5）; 希望 is a verbal noun too, and a name in 妹 希望（H10/02/10）)."""
+    glued to (:data:`GLUED_NOT_NAME_RE`), nor an event or an illness before its date (母 入院
+    （R5/04/01）, 母 骨折（R6/2/10）; a name the dictionary reads as a verbal noun is missed so:
+    妹 希望（H10/02/10）)."""
     value = match.group(group)
     if group == "glued":
         return not GLUED_NOT_NAME_RE.fullmatch(value)

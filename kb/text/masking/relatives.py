@@ -43,10 +43,10 @@ _AFTER_RELATION_NAME_RE = re.compile(
 )
 _ONE_KANJI_RE = re.compile("[\u4e00-\u9fff々]")
 _JOINED_END_RE = re.compile("[・、,（）()]|から|より|[がはとにもをへ]|$")
+"""What ends a name after a ・ (元夫・林から, 妻・葵も); not の (a facility's name follows)."""
 _BRACKETED_END_RE = re.compile("[・、,（）()]")
-"""In brackets a name is the whole first item (長女（光・年金生活）): 長男（桜が丘中学校）."""
-"""What ends a name in brackets or after a ・ (妹（トメ）, 次男（浩・小3）, 元夫・林から); not の
-(母（光の園）, 長男（森の子保育園）: a facility's name)."""
+"""What ends a name in brackets: it is the whole first item (妹（トメ）, 長女（光・年金生活）;
+母（光の園）, 長男（桜が丘中学校） are places)."""
 
 
 def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
