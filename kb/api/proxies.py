@@ -32,6 +32,9 @@ Network = IPv4Network | IPv6Network
 Address = IPv4Address | IPv6Address
 
 IPV6_CLIENT_PREFIX = 64
+IPV6_SITE_PREFIX = 48
+"""What one customer or one site is usually given: a limit that must hold against one party,
+not one device (the public feedback share), counts an IPv6 address by its /48."""
 """An IPv6 client is counted by its /64: one subscriber line gets at least that many
 addresses, and could otherwise pick a new one for every request."""
 
@@ -55,13 +58,14 @@ def parse_address(value: str) -> Address | None:
     return address
 
 
-def client_key(host: str) -> str:
-    """The rate-limit bucket of a client address: the address itself, an IPv6 one's /64."""
+def client_key(host: str, ipv6_prefix: int = IPV6_CLIENT_PREFIX) -> str:
+    """The rate-limit bucket of a client address: the address itself, an IPv6 one's network
+    (/64 by default: one household's or one server's)."""
     address = parse_address(host)
     if address is None:
         return host or "unknown"
     if isinstance(address, IPv6Address):
-        return str(IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+        return str(IPv6Network((address, ipv6_prefix), strict=False))
     return str(address)
 
 

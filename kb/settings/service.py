@@ -122,8 +122,8 @@ class ServiceSettings(BaseModel):
             "Widget answers (「役に立ちましたか」) that all clients together may record per "
             "minute and worker (half of it at once); beyond it, 503 (retry). Each is a row the "
             "trainer's dashboard reads, and per address alone a crowd could write millions a "
-            "day. One client address may record a tenth of it (429 beyond), so that it cannot "
-            "take the whole budget from the other citizens."
+            "day. One client address (an IPv6 one by its /48) may record a tenth of it (429 "
+            "beyond), so that it cannot take the whole budget from the other citizens."
         ),
     )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(

@@ -189,6 +189,14 @@ def test_one_address_cannot_take_the_whole_public_feedback_budget(
     body = {"faq_id": "F6", "helpful": True}
     assert citizen.post("/public/v1/faq/feedback", json=body).status_code == 201
     assert FeedbackStore(index_root.parent / "feedback.sqlite").count() == 3
+    # The /64s of one IPv6 site share one share (a /56 held 256 of them).
+    sites = [
+        TestClient(client.app, client=(f"2001:db8:0:{i:x}00::1", 40000)).post(
+            "/public/v1/faq/feedback", json=body
+        )
+        for i in range(4)
+    ]
+    assert [r.status_code for r in sites] == [201, 201, 429, 429]
 
 
 def test_public_api_never_leaks_on_the_demo_corpus(

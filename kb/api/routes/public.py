@@ -23,7 +23,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, R
 
 from kb.api.deps import FeedbackDep, SearcherDep, SettingsDep
 from kb.api.metrics import count_search
-from kb.api.proxies import client_key, peer_host
+from kb.api.proxies import IPV6_SITE_PREFIX, client_key, peer_host
 from kb.api.querylog import get_trainer, log_search
 from kb.api.ratelimit import (
     Busy,
@@ -178,7 +178,8 @@ def faq_feedback(
     most a tenth of that (429 beyond it), so that it cannot take the whole budget.
     """
     busy = "feedback is busy; please retry later"
-    client = client_key(peer_host(request.scope))
+    # By /48: a white-box tester's /56 held 256 /64s, each with its own share.
+    client = client_key(peer_host(request.scope), IPV6_SITE_PREFIX)
     limit_key(request.app.state.feedback_per_client, client, status=429, detail=busy)
     limit_key(request.app.state.feedback_budget, "all", status=503, detail=busy)
     if not suggester_for(searcher).is_public(body.faq_id):
