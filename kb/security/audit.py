@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import secrets
 import sqlite3
 import threading
@@ -47,6 +46,7 @@ from kb.security.audit_chain import (
     walk,
 )
 from kb.security.audit_export import FIELDS, export, parse_since
+from kb.security.audit_ids import ClientText
 from kb.security.audit_key import AuditKey, key_from_value, load_key
 from kb.settings import Settings, default_audit_dir
 from kb.store import while_locked
@@ -67,14 +67,6 @@ log = logging.getLogger(__name__)
 
 MAX_DETAIL_CHARS = 2000
 """Longest detail an event keeps (a withdrawal's reason is at most 1,000 characters)."""
-MAX_ID_CHARS = 200
-"""Longest id an event keeps (a path's id may be any length)."""
-_PLAIN_ID_RE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9])(?!(?:[^0-9]*[0-9]){11})[A-Za-z0-9._#-]{1,40}")
-"""An id of letters and digits (F0001, C2024-0012, desk-R000006) with ten digits at most (no
-phone number, My Number or card number) and nothing but ._#- besides: no name can be in it."""
-_ID_KINDS = frozenset({"faq", "case", "manual", "department", "procedure"})
-_MASKED_IDS_KEPT = 4096
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -168,8 +160,7 @@ class AuditLog:
     ) -> None:
         self.path = path
         self._masker = masker
-        self._wording: Masker | None = None
-        self._masked_ids: dict[str, str] = {}
+        self._client = ClientText()
         self._lock = threading.Lock()
         if isinstance(key, str):
             key = key_from_value(key)
@@ -294,43 +285,7 @@ class AuditLog:
     def mask_text(self, text: str) -> str:
         """``text`` with personal data masked, its wording kept: what a client wrote for an
         event's detail (a withdrawal's reason)."""
-        return self._mask_wording(text)
-
-    def _mask_id(self, doc_id: str) -> str:
-        doc_id = doc_id[:MAX_ID_CHARS]
-        kind, sep, local = doc_id.partition(":")
-        if not sep or kind not in _ID_KINDS:
-            kind, sep, local = "", "", doc_id  # hanako@gmail.com:x is no kind of document
-        if not doc_id or _PLAIN_ID_RE.fullmatch(local):
-            return doc_id  # F0001, C2024-0012, desk-R000006: a search names twenty of them
-        found = self._masked_ids.get(doc_id)
-        if found is not None:
-            return found
-        from kb.text.masking.placeholders import ID_NUMBER, NAME, PLACEHOLDERS
-
-        # A record number reads as [番号] (2024040001); a manual's file name keeps its staff
-        # surnames (手順_鈴木.md) as its ingest did.
-        allowed = {ID_NUMBER, NAME} if kind == "manual" else {ID_NUMBER}
-        masked = self._mask_wording(local)
-        if masked != local and any(
-            masked.count(p) > local.count(p) for p in PLACEHOLDERS if p not in allowed
-        ):
-            found = f"{kind}{sep}{masked}"
-        else:
-            found = doc_id
-        if len(self._masked_ids) < _MASKED_IDS_KEPT:
-            self._masked_ids[doc_id] = found
-        return found
-
-    def _mask_wording(self, text: str) -> str:
-        """``text`` with personal data masked and its wording kept (a query is normalized)."""
-        if not text:
-            return ""
-        if self._wording is None:
-            from kb.text.masking import Masker
-
-            self._wording = Masker().mask
-        return self._wording(text)
+        return self._client.text(text)
 
     def _mask(self, text: str) -> str:
         if not text:
@@ -362,7 +317,7 @@ class AuditLog:
             AuditError: The key is unusable or the anchor cannot be written; nothing is stored.
         """
         masked = self._mask(query)
-        ids = tuple(self._mask_id(i) for i in ids)
+        ids = tuple(self._client.doc_id(i) for i in ids)
         detail = detail[:MAX_DETAIL_CHARS]
         with self._lock:
             key = self._ensure_key()
