@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from kb.text.masking import FULL, PUBLISHED, Masker  # noqa: E402
-from kb.text.masking.patterns import fold  # noqa: E402
+from kb.text.masking.fold import fold  # noqa: E402
 
 DATA = REPO / "eval" / "masking"
 PROFILES = {"FULL": FULL, "PUBLISHED": PUBLISHED}

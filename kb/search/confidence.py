@@ -156,6 +156,10 @@ class PaneEvidence:
     """Best dense score minus the query's best similarity to the background questions
     (:mod:`kb.search.background`), in any language; ``None``: not compared (no dense side, no
     background)."""
+    titled: bool = False
+    """Whether every word of the query is a word of the titles of several best hits
+    (:func:`titled`): a keyword such as 「引っ越し」 that the corpus's own questions are
+    about. The background of small talk does not overrule such a pane."""
 
 
 def calibrate(
@@ -241,6 +245,28 @@ def shares_words(
     return bool(wanted) and any(wanted.intersection(lemmas(text)) for text in texts)
 
 
+TITLED_HITS = 2
+"""How many of a pane's best hits must have every word of the query in their title for the
+query to be a subject of the corpus (:func:`titled`)."""
+
+
+def titled(
+    words: Sequence[str], texts: Sequence[str], lemmas: Callable[[str], Sequence[str]]
+) -> bool:
+    """Whether the titles of :data:`TITLED_HITS` of ``texts`` (:func:`hit_text`) each hold
+    every one of ``words``: a subject the corpus's questions are about, not one question that
+    happens to use the query's words (「今何時」 in 「今何時まで開いていますか」).
+
+    Args:
+        words: The query's own content lemmas (not its synonyms or rewrites).
+        texts: The texts of a pane's best hits, as :func:`hit_text` writes them.
+        lemmas: The tokenizer's lemmas.
+    """
+    wanted = set(words)
+    held = sum(wanted <= set(lemmas(text.partition("\n")[0])) for text in texts)
+    return bool(wanted) and held >= TITLED_HITS
+
+
 _PLACE_SUFFIXES = frozenset("市区町村都道府県")
 
 
@@ -281,9 +307,11 @@ def pane_evidence(
     lexical: bool | None,
     japanese: bool = True,
     background: float | None = None,
+    titled: bool = False,
 ) -> PaneEvidence:
     """The evidence of one pane's hits (best first); ``lexical`` from :func:`shares_words`;
-    ``background``: the query's best similarity to the background questions."""
+    ``background``: the query's best similarity to the background questions; ``titled``
+    from :func:`titled`."""
     dense = [h.dense_score for h in hits if h.dense_score is not None]
     z = scale.z(max(dense)) if dense_side and dense and scale is not None else None
     margin = None
@@ -296,6 +324,7 @@ def pane_evidence(
         content=content,
         japanese=japanese,
         background=margin,
+        titled=titled,
     )
 
 
@@ -318,7 +347,7 @@ def decide(
         # Words in common but no model to say the meaning matches (a lexical-only search).
         return "low"
     z = evidence.dense_z if evidence.japanese else evidence.dense_z + language_offset
-    if evidence.background is not None:
+    if evidence.background is not None and not evidence.titled:
         if evidence.background <= background_margin and z < HIGH_Z:
             # Closer to small talk than to anything the pane holds; a match the corpus's own
             # scale calls sure is never overruled (「お金がなくて今日食べるものもない」 is

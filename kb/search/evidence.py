@@ -26,6 +26,7 @@ from kb.search.confidence import (
     names_elsewhere,
     pane_evidence,
     shares_words,
+    titled,
 )
 from kb.search.judge import Judge
 from kb.search.query import QueryAnalysis
@@ -129,8 +130,10 @@ class EvidenceReader:
                 the staff's (:meth:`~kb.search.query_cache.QueryVectors.encode`).
         """
         lexical = None
+        named = False
         if texts is not None and analysis.japanese and lexical_side:
             lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
+            named = titled(self.tokenizer.lemmas(analysis.text), texts, self.tokenizer.lemmas)
         if qvec is not None and self._judge_queries is not None:
             qvec = self._judge_queries.encode(analysis.text, public=public)
             hits = self.rescored(hits, qvec, title_weight)
@@ -144,6 +147,7 @@ class EvidenceReader:
             lexical=lexical,
             japanese=analysis.japanese,
             background=closest(self.background, qvec) if qvec is not None else None,
+            titled=named,
         )
 
     def elsewhere(self, analysis: QueryAnalysis) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from kb.search.confidence import (
     HIGH_Z,
     LANGUAGE_OFFSET,
     NO_ANSWER_Z,
+    TITLED_HITS,
     KindScale,
     PaneEvidence,
     best,
@@ -24,6 +27,7 @@ from kb.search.confidence import (
     pane_confidence,
     pane_evidence,
     shares_words,
+    titled,
 )
 from kb.search.searcher import Searcher
 from kb.text.mecab import MeCabTokenizer
@@ -211,6 +215,44 @@ def test_small_talk_is_no_answer(dense_z: float, margin: float | None, level: st
     assert decide(_talk(dense_z, margin)) == level
 
 
+@pytest.mark.parametrize(
+    ("dense_z", "margin", "level"),
+    [
+        (0.5, -0.5, "low"),  # closer to small talk, but the corpus's questions are about it
+        (NO_ANSWER_Z, -0.5, "low"),
+        (NO_ANSWER_Z - 0.01, -0.5, "none"),  # then the plain cut point, not the lower one
+        (BACKGROUND_Z, 0.1, "none"),
+    ],
+)
+def test_a_keyword_the_corpus_titles_hold_is_not_overruled_by_the_background(
+    dense_z: float, margin: float, level: str
+) -> None:
+    keyword = replace(_talk(dense_z, margin), titled=True)
+    assert decide(keyword) == level
+
+
+def test_titled_needs_every_word_of_the_query_in_several_titles(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    texts = [
+        hit_text("引越しで一度にたくさんのごみが出ます。", "許可業者に見積もりを頼んでください。"),
+        hit_text("市外へ引越しする予定です。転出届はどこで出せますか。", ""),
+        hit_text("市内で引っ越しをしました。手続きは要りますか。", "今何時でも受け付けます。"),
+    ]
+    lemmas = tokenizer.lemmas
+    assert TITLED_HITS == 2
+    assert titled(lemmas("引っ越し"), texts, lemmas)
+    assert not titled(lemmas("引っ越してきた"), texts, lemmas)  # the verb: in no title here
+    assert not titled(lemmas("転出届"), texts, lemmas)  # one question's words: not a subject
+    assert titled(lemmas("転出届"), [*texts, texts[1]], lemmas)
+    # Words found only in a body, or spread over two titles, do not make a subject.
+    assert not titled(lemmas("引越し業者の見積もり"), texts, lemmas)
+    assert not titled(lemmas("今何時"), texts, lemmas)
+    assert not titled(lemmas("ごみの転出"), texts, lemmas)
+    assert not titled(lemmas("あしたの天気"), texts, lemmas)
+    assert not titled((), texts, lemmas)
+
+
 def test_the_background_margin_is_the_best_dense_score_minus_the_closest_background() -> None:
     hits = [_hit(0.81), _hit(0.9)]
     assert _evidence(hits, background=0.95).background == pytest.approx(0.9 - 0.95)
@@ -245,6 +287,17 @@ def test_the_searcher_marks_a_query_in_another_language(searcher: Searcher) -> N
     _, japanese = searcher.retrieve_with_confidence("粗大ごみを出したい", k=3)
     assert japanese.japanese is True
     assert japanese.lexical is True
+
+
+def test_the_searcher_reads_whether_a_title_holds_the_query(searcher: Searcher) -> None:
+    _, keyword = searcher.retrieve_with_confidence("住民票", k=3)
+    assert keyword.titled is True  # two questions are about 住民票
+    _, one = searcher.retrieve_with_confidence("転入", k=3)
+    assert one.titled is False  # one question is
+    _, sentence = searcher.retrieve_with_confidence("住民票はいつまでに出せばいい", k=3)
+    assert sentence.titled is False  # いつ and 出す are in no title
+    _, dense_only = searcher.retrieve_with_confidence("住民票", k=3, mode="dense")
+    assert dense_only.titled is False  # no lexical side, nothing read of the hits
 
 
 def test_a_shared_word_is_a_lemma_of_the_query_in_a_hits_text(
@@ -349,8 +402,6 @@ def test_a_search_knows_whether_it_was_narrowed(
 
 
 def test_the_scale_follows_the_searchers_title_weight(searcher: Searcher) -> None:
-    from dataclasses import replace
-
     first = searcher.calibration
     weight = searcher.config.title_weight
     searcher.config = replace(searcher.config, title_weight=0.0)

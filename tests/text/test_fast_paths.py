@@ -12,7 +12,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.text.masking.patterns import DASH_CHARS, FORMAT_CHAR_RE, KANJI_DIGITS, fold
+from kb.text.masking.fold import DASH_CHARS, FORMAT_CHAR_RE, KANJI_DIGITS, fold
 from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer, Morpheme, _clean_lemma
 from kb.text.mecab_input import tagger_pieces
 from tests.text.test_properties import japanese_text

@@ -11,6 +11,7 @@ from kb.text.masking import (
     ACCOUNT,
     ADDRESS,
     BIRTH_DATE,
+    EDITED,
     EMAIL,
     ID_NUMBER,
     MY_NUMBER,
@@ -19,6 +20,7 @@ from kb.text.masking import (
     PLACEHOLDERS,
     PUBLISHED,
     Masker,
+    MaskProfile,
     mask_personal,
     strip_placeholders,
 )
@@ -151,6 +153,18 @@ def test_published_profile_masks_private_data(masker: Masker) -> None:
     assert masker.mask(text, PUBLISHED) == (
         f"例:{NAME}さん {PHONE} マイナンバー{MY_NUMBER} 生年月日 {BIRTH_DATE}"
     )
+
+
+@pytest.mark.parametrize("profile", [PUBLISHED, EDITED])
+def test_a_bare_my_number_is_masked_in_published_text_too(
+    masker: Masker, profile: MaskProfile
+) -> None:
+    # A valid check digit: no office number has it by chance more than one time in eleven,
+    # and published text (an FAQ answer) never needs a 12-digit number of that shape.
+    assert masker.mask("控え 123456789018 を添付", profile) == f"控え {MY_NUMBER} を添付"
+    assert masker.mask("1234 5678 9018", profile) == MY_NUMBER
+    # A wrong check digit stays in published text (in records every 10+ digit run is masked).
+    assert masker.mask("受付 123456789012", profile) == "受付 123456789012"
 
 
 def test_mask_personal_normalizes_for_logs(tokenizer: MeCabTokenizer) -> None:

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from kb.text.masking.patterns import BREAKS_RE, FORMAT_CHAR_RE
+from kb.text.masking.fold import BREAKS_RE, FORMAT_CHAR_RE
 from kb.text.masking.placeholders import PLACEHOLDERS
 
 

@@ -27,6 +27,7 @@ from kb.text.masking.edits import (
     merged_spans,
     occurrences,
 )
+from kb.text.masking.fold import FORMAT_CHAR_RE, fold
 from kb.text.masking.kana import bracketed_reading, reading_before
 from kb.text.masking.labelled import (
     labelled_name_re,
@@ -48,7 +49,6 @@ from kb.text.masking.patterns import (
     CITY_DISTRICT_RE,
     DIGIT_RUN_RE,
     EMAIL_RE,
-    FORMAT_CHAR_RE,
     ID_LABEL_RE,
     ID_UNIT_AFTER_RE,
     IPV4_RE,
@@ -63,7 +63,6 @@ from kb.text.masking.patterns import (
     RESIDENCE_CARD_RE,
     ROOM_RE,
     TOWN_END,
-    fold,
 )
 from kb.text.masking.phones import digits_of, number_edits, spoken_number_edits
 from kb.text.masking.placeholders import (

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
+from kb.text.masking.fold import BREAKS_RE, fold
 from kb.text.masking.glued import glued_given_end
 from kb.text.masking.hangul import HANGUL_NAME_RE, hangul_name_spans
 from kb.text.masking.kana import (
@@ -34,7 +35,6 @@ from kb.text.masking.kana import (
     katakana_group_spans,
 )
 from kb.text.masking.latin import latin_name_spans
-from kb.text.masking.patterns import BREAKS_RE, fold
 from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
 from kb.text.masking.surnames import (
     NOT_SURNAMES,

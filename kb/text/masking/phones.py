@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 
+from kb.text.masking.fold import fold
 from kb.text.masking.patterns import (
     DATE_RUN_RE,
     DIGIT_RUN_RE,
@@ -21,7 +22,6 @@ from kb.text.masking.patterns import (
     OFFICE_BEFORE_RE,
     PHONE_LABEL_RE,
     PUBLIC_PHONE_RE,
-    fold,
 )
 from kb.text.masking.placeholders import ID_NUMBER, MY_NUMBER, PHONE
 
@@ -96,6 +96,8 @@ def number_edits(
                 edits += number_edits(folded, p_start, p_end, keep=keep, mobile_only=mobile_only)
         if shaped or edits:
             return edits
+    if len(digits) == 12 and is_my_number(digits):
+        return [(start, end, MY_NUMBER)]  # in published text too: never a city's number
     if mobile_only or len(digits) < 10:
         return []
     # No run of 10 digits or more survives: My Number, pension, licence and card numbers.
@@ -173,3 +175,14 @@ def phone_numbers(text: str) -> list[str]:
         if digits.startswith("0") and 10 <= len(digits) <= 11 and not MOBILE_RE.match(digits):
             found.append(digits)
     return found
+
+
+def is_my_number(digits: str) -> bool:
+    """Whether 12 digits are a valid 個人番号: the last is the check digit of the other 11
+    (weights 2-7 then 2-6 from the right, modulo 11; a remainder of 0 or 1 gives 0)."""
+    if len(digits) != 12 or not digits.isdigit():
+        return False
+    body = [int(d) for d in reversed(digits[:11])]
+    total = sum(p * (n + 1 if n <= 6 else n - 5) for n, p in enumerate(body, start=1))
+    remainder = total % 11
+    return int(digits[11]) == (0 if remainder <= 1 else 11 - remainder)
