@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kb.security.audit_ids import plain_path
+
 REFUSED = frozenset({429, 503})
 MAX_LOGGED_PATH = 200
 """Characters of a path an access line keeps: a client may send 60 KB paths by the thousand,
@@ -27,17 +29,19 @@ with no key, and each would be written whole to the journal."""
 
 
 class DropQueryString(logging.Filter):
-    """Removes the query string from uvicorn access records (``args[2]`` is the full path) and
-    cuts a long path at :data:`MAX_LOGGED_PATH` characters."""
+    """Removes the query string from uvicorn access records (``args[2]`` is the full path),
+    cuts a long path at :data:`MAX_LOGGED_PATH` characters and replaces a path segment that
+    could hold personal data (``/api/v1/cases/山田花子_090…``) by ``[…]``
+    (:func:`kb.security.audit_ids.plain_path`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path, sep, _ = args[2].partition("?")
-            cut = len(path) > MAX_LOGGED_PATH
-            if cut:
-                path = path[:MAX_LOGGED_PATH] + "…"
-            if sep or cut:
+            full, sep, _ = args[2].partition("?")
+            path = full[:MAX_LOGGED_PATH]
+            cut = len(full) > MAX_LOGGED_PATH
+            path = plain_path(path) + ("…" if cut else "")
+            if sep or path != full:
                 record.args = (*args[:2], path + ("?…" if sep else ""), *args[3:])
         return True
 

@@ -17,6 +17,7 @@ from kb.desk.export import FORMATS, export_bytes
 from kb.errors import DeskError
 from kb.ingest.schema import parse_date
 from kb.messages import msg
+from kb.security.audit_ids import ClientText
 from kb.security.commands import cli_audited
 from kb.settings import Settings
 from kb.store.records import RECORD_STATUSES, ConsultationRecord, RecordStore
@@ -78,13 +79,15 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     fmt = args.format or out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise DeskError(msg("desk.export_format", path=out, formats=" / ".join(FORMATS)))
-    with cli_audited(settings, "record.export", detail=f"{fmt} to {out.name}") as done:
+    # The file's name is the operator's to choose (相談記録_山田花子.csv): masked in the log.
+    name = ClientText().text(out.name)
+    with cli_audited(settings, "record.export", detail=f"{fmt} to {name}") as done:
         found = _find(args, settings)
         data = export_bytes(found, fmt)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
         done.ids = tuple(r.id for r in found)
-        done.detail = f"{len(found)} record(s) as {fmt} to {out.name}"
+        done.detail = f"{len(found)} record(s) as {fmt} to {name}"
     print(msg("desk.exported", n=len(found), path=out), file=sys.stderr, flush=True)
     return 0
 

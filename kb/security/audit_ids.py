@@ -19,9 +19,31 @@ if TYPE_CHECKING:
 
 MAX_ID_CHARS = 200
 """Longest id an event keeps (a path's id may be any length)."""
-_PLAIN_ID_RE = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9])(?!(?:[^0-9]*[0-9]){11})[A-Za-z0-9._#-]{1,40}")
+_NOT_A_NUMBER = (
+    r"(?!(?:[^0-9]*[0-9]){11})"  # ten digits at most: no phone, My Number or card number
+    r"(?![A-Za-z]{2}[0-9]{8}[A-Za-z]{2}$)"  # no residence card number
+    r"(?![0-9]{1,3}(?:\.[0-9]{1,3}){3}$)"  # no IPv4 address
+)
+_PLAIN_ID_RE = re.compile(rf"(?=.*[A-Za-z])(?=.*[0-9]){_NOT_A_NUMBER}[A-Za-z0-9._#-]{{1,40}}")
 """An id of letters and digits (F0001, C2024-0012, desk-R000006) with ten digits at most (no
-phone number, My Number or card number) and nothing but ._#- besides: no name can be in it."""
+phone number, My Number or card number), not a residence card's number, and nothing but ._#-
+besides: no name can be in it."""
+_ID_SHAPED_RE = re.compile(rf"{_NOT_A_NUMBER}[A-Za-z0-9._#-]{{1,40}}")
+"""What a city's own id may look like (2024040001, R000173): the masker's [番号] in it is the
+id itself, not a number of a person's."""
+_PATH_SEGMENT_RE = re.compile(rf"{_NOT_A_NUMBER}[A-Za-z0-9._~:#-]{{1,60}}")
+
+
+def plain_path(path: str) -> str:
+    """``path`` (as sent, percent-encoded) with each segment that could hold personal data
+    replaced by ``[…]``: anything but letters, digits and ``._~:#-``, or a number's shape (for
+    the access log, which keeps paths as clients wrote them)."""
+    segments = path.split("/")
+    if all(not s or _PATH_SEGMENT_RE.fullmatch(s) for s in segments):
+        return path
+    return "/".join(s if not s or _PATH_SEGMENT_RE.fullmatch(s) else "[…]" for s in segments)
+
+
 _ID_KINDS = frozenset({"faq", "case", "manual", "department", "procedure"})
 _MASKED_IDS_KEPT = 4096
 
@@ -61,8 +83,10 @@ class ClientText:
         from kb.text.masking.placeholders import ID_NUMBER, NAME, PLACEHOLDERS
 
         # A record number reads as [番号] (2024040001); a manual's file name keeps its staff
-        # surnames (手順_鈴木.md) as its ingest did.
-        allowed = {ID_NUMBER, NAME} if kind == "manual" else {ID_NUMBER}
+        # surnames (手順_鈴木.md) as its ingest did, and its [番号] in a Japanese name.
+        allowed = {ID_NUMBER, NAME} if kind == "manual" else set()
+        if _ID_SHAPED_RE.fullmatch(local):
+            allowed.add(ID_NUMBER)  # a card number (16 digits) or 口座1234567 stays masked
         masked = self.text(local)
         added = any(masked.count(p) > local.count(p) for p in PLACEHOLDERS if p not in allowed)
         found = f"{kind}{sep}{masked}" if added else doc_id

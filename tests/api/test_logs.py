@@ -47,6 +47,28 @@ def test_filter_drops_the_query_string_only() -> None:
     assert handlers["access"]["filters"] == ["kb_drop_query"]
 
 
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/api/v1/cases/%E5%B1%B1%E7%94%B0%E8%8A%B1%E5%AD%90_090-1234-5678", "/api/v1/cases/[…]"),
+        ("/api/v1/records/09012345678", "/api/v1/records/[…]"),
+        ("/api/v1/records/AB12345678CD", "/api/v1/records/[…]"),
+        ("/api/v1/records/192.168.10.23/close", "/api/v1/records/[…]/close"),
+        ("/api/v1/records/R000173", "/api/v1/records/R000173"),
+        ("/api/v1/faq/faq:F0001", "/api/v1/faq/faq:F0001"),
+        ("/public/widget.js", "/public/widget.js"),
+    ],
+)
+def test_the_access_log_keeps_no_path_segment_that_could_be_personal(
+    path: str, logged: str
+) -> None:
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, "%s %s %s", ("a", "GET", path), None
+    )
+    DropQueryString().filter(record)
+    assert record.getMessage() == f"a GET {logged}"
+
+
 def test_kb_serve_access_log_has_paths_but_no_queries_or_keys(
     index_root: Path, fake_embedder: FakeEmbedder, capfd: pytest.CaptureFixture[str]
 ) -> None:

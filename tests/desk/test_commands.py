@@ -111,3 +111,21 @@ def test_export_csv_ingests_and_xlsx_by_suffix(
     code, _, err = run(capsys, data_dir, "export", str(tmp_path / "x.txt"))
     assert code == 2
     assert "csv / xlsx" in err
+
+
+def test_the_export_files_name_is_masked_in_the_audit_log(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "相談記録_山田花子_090-1234-5678.csv"
+    code, _, _ = run(capsys, data_dir, "export", str(target))
+    assert code == 0
+    assert target.is_file()  # written where the operator said
+    log = AuditLog.from_settings(Settings(data_dir=data_dir))
+    try:
+        details = [e.detail for e in log.events() if e.action.startswith("record.export")]
+    finally:
+        log.close()
+    assert details
+    for detail in details:
+        assert "090-1234-5678" not in detail and "山田花子" not in detail
+        assert "[電話番号]" in detail

@@ -82,6 +82,20 @@ def test_ids_a_client_typed_are_masked_and_kbs_own_detail_kept(audit: AuditLog) 
     assert phoned.ids == ("manual:[電話番号]",)
     card = audit.append("x", actor="a", role="staff", ids=["R123456789012"])
     assert card.ids != ("R123456789012",)
+    # Numbers of a person's that the masker reads as [番号] are no record number: a card's
+    # sixteen digits, a labelled account, a residence card, an address of a computer.
+    typed = [
+        "4111111111111111",
+        "4111-1111-1111-1111",
+        "口座1234567",
+        "保険証12345678",
+        "AB12345678CD",
+        "192.168.10.23",
+    ]
+    logged = audit.append("record.update.start", actor="a", role="staff", ids=typed).ids
+    for written, kept_as in zip(typed, logged, strict=True):
+        assert "[番号]" in kept_as
+        assert "1234567" not in kept_as and "4111" not in kept_as and "192.168" not in kept_as
     assert audit.verify().ok
 
 
