@@ -93,9 +93,11 @@ def test_ids_a_client_typed_are_masked_and_kbs_own_detail_kept(audit: AuditLog) 
         "192.168.10.23",
     ]
     logged = audit.append("record.update.start", actor="a", role="staff", ids=typed).ids
-    for written, kept_as in zip(typed, logged, strict=True):
+    assert len(logged) == len(typed)
+    for kept_as in logged:
         assert "[番号]" in kept_as
-        assert "1234567" not in kept_as and "4111" not in kept_as and "192.168" not in kept_as
+        for secret in ("1234567", "4111", "192.168"):
+            assert secret not in kept_as
     assert audit.verify().ok
 
 
