@@ -74,14 +74,16 @@ def masker_for(
     """A masker that keeps the directory's phone numbers and names intact.
 
     Args:
-        departments: The department directory.
+        departments: The department directory: its phone column and every number in its
+            duties, location and hours (代表電話 099-555-1000 written in a department's hours).
         tokenizer: Shared MeCab tokenizer.
         keep_words: More words never masked as names (the city's place names).
         keep_phones: More public numbers (see :func:`public_phones`).
     """
     depts = list(departments)
     words = [d.name for d in depts] + [a for d in depts for a in d.aliases] + list(keep_words)
-    phones = [d.phone for d in depts if d.phone] + list(keep_phones)
+    written = phones_in(text for d in depts for text in (d.duties, d.location, d.hours))
+    phones = [d.phone for d in depts if d.phone] + sorted(written) + list(keep_phones)
     return Masker(tokenizer, keep_phones=phones, keep_words=words)
 
 

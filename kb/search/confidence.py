@@ -268,28 +268,41 @@ def titled(
 
 
 _PLACE_SUFFIXES = frozenset("市区町村都道府県")
+_OFFICES = frozenset({"役所", "役場", "庁", "都庁", "道庁", "府庁", "県庁", "庁舎"})
+_OWNER_PARTICLES = frozenset({"の", "で", "は"})
+_NOT_OWNER_NOUNS = frozenset({"内", "外", "在住", "出身", "近郊", "周辺", "以外", "民"})
 
 
 def names_elsewhere(words: Sequence[Morpheme], known: Container[str]) -> bool:
     """Whether a query opens by naming a place the corpus never names as the owner of what it
-    asks: 「大阪市の粗大ごみの料金」, 「横浜市の保育園の空き状況」, 「東京都の住民票の郵送請求先」.
+    asks: 「大阪市の粗大ごみの料金」, 「横浜市役所 住民票」, 「大阪市で粗大ごみを出したい」,
+    「大阪市 粗大ごみ 料金」, 「東京都庁の電話」.
 
     Asked of another city's FAQ, such a question is answered by its own city hall; this
     corpus's answer is confidently wrong (another city's fees and forms). A proper noun or
-    unknown word, then 市, 区, 町, 村, 都, 道, 府 or 県, then の, as the query's first words, with
-    the place not among the corpus's terms (``known``: the lexical index's vocabulary, where a
-    place is its surface). The corpus's own city and the places it names pass (尼崎市の図書館),
-    and so does a place said any other way (大阪市から転入した, 東京の大学).
+    unknown word, then 市, 区, 町, 村, 都, 道, 府 or 県 (or 都庁, 県庁…), then の, で or は, its
+    役所 or 役場, or straight a noun of what is asked, as the query's first words, with the place
+    not among the corpus's terms (``known``: the lexical index's vocabulary, where a place is
+    its surface). The corpus's own city and the places it names pass (尼崎市の図書館), and so
+    does a place said any other way (大阪市から転入した, 大阪市に引っ越す, 大阪市在住の母の介護,
+    東京の大学).
     """
-    if len(words) < 3:
+    if len(words) < 2:
         return False
-    place, suffix, particle = words[0], words[1], words[2]
+    place, suffix = words[0], words[1]
+    if not (place.pos2 == "固有名詞" or place.unknown) or place.surface in known:
+        return False
+    if suffix.surface in _OFFICES:
+        return True  # 東京都庁
+    if suffix.surface not in _PLACE_SUFFIXES or len(words) < 3:
+        return False
+    after = words[2]
+    if after.pos1 == "助詞":
+        return after.surface in _OWNER_PARTICLES
+    if after.surface in _OFFICES:
+        return True
     return (
-        (place.pos2 == "固有名詞" or place.unknown)
-        and suffix.surface in _PLACE_SUFFIXES
-        and particle.surface == "の"
-        and particle.pos1 == "助詞"
-        and place.surface not in known
+        after.pos1 == "名詞" and after.pos2 == "普通名詞" and after.surface not in _NOT_OWNER_NOUNS
     )
 
 

@@ -142,6 +142,20 @@ def test_department_names_are_not_names(tokenizer: MeCabTokenizer) -> None:
     assert redact_document(doc, masker).title == "中島記念館で相談"
 
 
+def test_numbers_the_directory_writes_anywhere_are_public(tokenizer: MeCabTokenizer) -> None:
+    # The city's main number, written only in a department's hours: an outside probe saw it
+    # masked in 41 of 43 case records.
+    dept = Department(
+        name="市民課",
+        duties="住民票",
+        phone="099-555-1101",
+        hours="平日 8:30-17:15（代表電話 099-555-1000）",
+    )
+    masker = masker_for([dept], tokenizer)
+    case = "代表電話（099-555-1000）に架電、本人携帯 090-1234-5678"
+    assert masker.mask(case) == "代表電話（099-555-1000）に架電、本人携帯 [電話番号]"
+
+
 def test_cli_keep_raw_text_setting(
     src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -354,6 +354,16 @@ def test_the_searcher_says_when_it_has_no_answer(searcher: Searcher) -> None:
         ("大阪市から引っ越してきた", False),  # said otherwise: a question for this city
         ("粗大ごみは大阪市の料金と同じ？", False),  # not what the question opens with
         ("市の粗大ごみの料金", False),
+        # An outside clerk's probe: the owner said with で, a space, its city hall, its 都庁.
+        ("大阪市で粗大ごみを出したい", True),
+        ("大阪市 粗大ごみ 料金", True),
+        ("横浜市役所 住民票", True),
+        ("大阪市役所の電話番号", True),
+        ("大阪府庁の電話", True),
+        ("大阪市に引っ越します", False),  # moving there: this city's 転出
+        ("大阪市在住の母の介護", False),  # a citizen's mother far away: asked here
+        ("大阪市内の病院", False),
+        ("大阪市民です", False),
     ],
 )
 def test_a_question_about_another_citys_service(

@@ -12,7 +12,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kb.text.masking.fold import DASH_CHARS, FORMAT_CHAR_RE, KANJI_DIGITS, fold
+from kb.text.masking.fold import DASH_CHARS, DOT_CHARS, FORMAT_CHAR_RE, KANJI_DIGITS, fold
 from kb.text.mecab import STOP_LEMMAS, MeCabTokenizer, Morpheme, _clean_lemma
 from kb.text.mecab_input import tagger_pieces
 from tests.text.test_properties import japanese_text
@@ -23,7 +23,7 @@ _TOKENIZER = MeCabTokenizer()
 # Characters whose folding is special: compatibility forms that expand (㈱, ㌃ with its long
 # vowel), half-width katakana before ｰ, combining marks, every dash and wave dash.
 _FOLD_PIECES = [
-    *"㈱㌃①ｶﾞｰｱ゙か\u3099ー‐―−ｰ〜～〰一〇零ａＢ1-_ \u200b\u00ad\ufeff٣३",
+    *"㈱㌃①ｶﾞｰｱ゙か\u3099ー‐―−ｰ〜～〰一〇零ａＢ1-_ \u200b\u00ad\ufeff٣३·•\u2800\u1680\u3000\u2028⁃",
     "ｱｰﾙ",
     "カー",
     "1ー2",
@@ -50,6 +50,10 @@ def _reference_fold(text: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
         elif ch in DASH_CHARS:
             long_vowel = ch in "\u30fc\uff70" and bool(chars) and "\u30a1" <= chars[-1] <= "\u30fc"
             out = "ー" if long_vowel else "-"
+        elif ch in DOT_CHARS:
+            out = "・"
+        elif unicodedata.category(ch) in ("Zs", "Zl", "Zp") or ch == "\u2800":
+            out = " "
         else:
             out = unicodedata.normalize("NFKC", ch)
             if out in ("\uff5e", "\u301c"):

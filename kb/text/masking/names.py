@@ -81,6 +81,9 @@ _LANDFORM = frozenset("川河橋山田野原谷沢島池森林崎浜井坂岡丘
 # One letter is a name already made anonymous (Aさん, B氏), as manuals and records write.
 _LONE_LETTER_RE = re.compile("[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 _SELF_AFTER_RE = re.compile(r"[（(]本人[）)]")
+_EPONYM_AFTER_RE = re.compile("(?:氏)?(?:病(?![院棟室])|型|症候群|症)")
+"""After a name, a disease named after a person (アルツハイマー型, パーキンソン病, バセドウ病):
+no one's name in a record."""
 _LATIN_RE = re.compile(
     "[A-Z\uff21-\uff3a\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff]"
     "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff]"
@@ -168,7 +171,11 @@ def person_name_spans(
             person_before=lambda start: context.person_before(folded.span(start, start + 1)[0]),
         )
         spans += [folded.span(start, end) for start, end in found]
-    spans = [span for span in spans if not _LONE_LETTER_RE.fullmatch(text, *span)]
+    spans = [
+        span
+        for span in spans
+        if not _LONE_LETTER_RE.fullmatch(text, *span) and not _EPONYM_AFTER_RE.match(text, span[1])
+    ]
     spans += _given_names_after(text, spans)
     return _merge(text, [_whole_katakana_word(text, start, end) for start, end in spans])
 
@@ -276,7 +283,7 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             if after in _PLACE_SUFFIXES and after != "家":
                 honored, place = False, True
         # One kanji glued to a common noun before it ends a compound (ママ友さん), unless the
-        # noun is a relation (長男翔).
+        # noun is a relation (長男翔) or a role (民生委員林さん, ケアマネ菅さん).
         compound = (
             i == j
             and len(words[i].surface) == 1
@@ -284,6 +291,7 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
             and words[i - 1].pos2 == "普通名詞"
             and context.end(i - 1) == context.starts[i]
             and words[i - 1].surface not in context.lists.person
+            and not role_before(context, i)
         )
         place = (place or compound) and not titled
         if not place and (honored or not honorific_only):

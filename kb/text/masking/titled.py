@@ -20,6 +20,10 @@ from kb.text.masking.context import NameContext, is_kanji, is_katakana
 from kb.text.masking.surnames import TITLE_OR_OFFICE_ENDS
 from kb.text.mecab import MeCabTokenizer
 
+def _wide(ascii_word: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in ascii_word)
+
+
 PERSON_TITLES = tuple(
     sorted(
         {
@@ -28,6 +32,9 @@ PERSON_TITLES = tuple(
             *("師長", "理事長", "会長", "医師", "保健師", "看護師", "相談員", "支援員", "指導員"),
             *("議員", "委員", "巡査", "巡査長", "巡査部長", "警部", "警部補", "弁護士"),
             *("司法書士", "行政書士", "税理士", "社会福祉士", "保育士", "ケアマネ", "ワーカー"),
+            *("ケースワーカー", "ソーシャルワーカー", "精神保健福祉士", "介護福祉士"),
+            # Social workers and care managers by their initials, as typed on either keyboard.
+            *(f for a in ("SW", "MSW", "PSW", "CSW", "CW", "CM") for f in (a, _wide(a))),
         },
         key=len,
         reverse=True,
@@ -42,7 +49,7 @@ ROLES = (
 """Roles a record names a person by, just before the surname (担当千葉に, ケアマネの原（…）)."""
 # Not after は (担当は広島へ出張, 家主は千葉に住む: a place), and not before の (担当の丘の上).
 _ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|[:：]|[ \u3000])?$")
-_NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|[にがへと]|$")
+_NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|さん|さま|様|氏|[にがへと]|$")
 _FORMAL = frozenset({"様", "さま", "殿", "氏"})
 _FORMAL_NOUNS = frozenset("方人者件分皆他外中上下側内東西南北前後間")
 _NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
@@ -59,13 +66,27 @@ def reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
     return (words[0].pos3, words[0].pos4) == ("人名", "姓")
 
 
+# An office, a part of it, a space, then the person there, at the end of a cell or before a
+# stop (引継ぎ先: 地域包括支援センター北部 松本; 社会福祉協議会 竹内、): after a particle the word
+# may be a place (福祉課 千葉へ出張).
+_OFFICE_BEFORE_RE = re.compile(
+    "(?:センター|協議会|事業所|包括|社協|病院|医院|クリニック|支所|課|係|室|署)"
+    "[\u4e00-\u9fff]{0,4}[ \u3000]$"
+)
+_OFFICE_NAME_END_RE = re.compile("[(（、。,/・ \u3000]|$")
+
+
 def role_before(context: NameContext, i: int) -> bool:
     """Whether word ``i`` follows a role (担当, 担任, ケアマネ, 民生委員...) and ends before a
-    particle, a bracket or a stop: 担当宮本に, ケアマネの原（緑ヶ丘…）, 民生委員池田（."""
+    particle, a bracket or a stop: 担当宮本に, ケアマネの原（緑ヶ丘…）, 民生委員池田（; or an
+    office and a space, and ends the cell or a clause (地域包括支援センター北部 松本)."""
     start, text = context.starts[i], context.text
+    end = context.end(i)
+    if _ROLE_BEFORE_RE.search(text, max(0, start - 8), start):
+        return bool(_NAME_END_RE.match(text, end))
     return bool(
-        _ROLE_BEFORE_RE.search(text, max(0, start - 8), start)
-        and _NAME_END_RE.match(text, context.end(i))
+        _OFFICE_BEFORE_RE.search(text, max(0, start - 16), start)
+        and _OFFICE_NAME_END_RE.match(text, end)
     )
 
 
