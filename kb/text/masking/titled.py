@@ -20,6 +20,7 @@ from kb.text.masking.context import NameContext, is_kanji, is_katakana
 from kb.text.masking.surnames import TITLE_OR_OFFICE_ENDS
 from kb.text.mecab import MeCabTokenizer
 
+
 def _wide(ascii_word: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) for c in ascii_word)
 
