@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kb.search.feedback import DepartmentFeedback, DepartmentVote
+from kb.store.records import CASE_PREFIX
 from kb.types import ConfidenceLevel, Department, DepartmentResult, DocId, DocKind, Hit
 
 SURE = 0.5
@@ -83,6 +84,27 @@ class DepartmentRanker:
         return feedback.votes(qvec)
 
 
+DESK_CASE_VOTES = 1
+"""Most cases closed at the desk (``case:desk-R…``) that vote among a query's hits: one staff
+key closing a run of records about a question must not move every counsellor's department
+pane (an outside attacker moved 「母が認知症で一人暮らしが心配」 to 選挙管理委員会事務局 with 8).
+Such a case is nobody's review yet; the cases pane still shows every one of them."""
+
+
+def _bounded_desk_cases(hits: Sequence[Hit]) -> list[Hit]:
+    """``hits`` with the desk's cases after the first :data:`DESK_CASE_VOTES` left out, so
+    that the archive's cases keep their ranks."""
+    out: list[Hit] = []
+    desk = 0
+    for hit in hits:
+        if DocId.local_of(hit.doc_id).startswith(CASE_PREFIX):
+            desk += 1
+            if desk > DESK_CASE_VOTES:
+                continue
+        out.append(hit)
+    return out
+
+
 def rank_departments(
     per_kind: Mapping[DocKind, Sequence[Hit]],
     config: SearchConfig,
@@ -105,7 +127,10 @@ def rank_departments(
     scores: dict[str, float] = defaultdict(float)
     evidence: dict[str, list[str]] = defaultdict(list)
     for kind in ("faq", "case"):
-        hits = per_kind.get(kind, [])[: cfg.evidence_depth]
+        hits = per_kind.get(kind, [])
+        if kind == "case":
+            hits = _bounded_desk_cases(hits)
+        hits = hits[: cfg.evidence_depth]
         if not hits:
             continue
         top = max(h.score for h in hits) or 1.0

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from kb.search.config import SearchConfig
-from kb.search.departments import SURE, department_level, rank_departments
+from kb.search.departments import DESK_CASE_VOTES, SURE, department_level, rank_departments
 from kb.search.feedback import DepartmentVote
 from kb.types import Department, DepartmentResult, Hit
 
@@ -40,6 +40,28 @@ def test_without_a_model_the_vote_ranks_and_scores_are_shares() -> None:
     assert sum(d.score for d in ranked) == pytest.approx(1.0, abs=1e-3)
     assert ranked[0].phone == "0000-0"
     assert ranked[0].evidence == ("faq:F1",)
+
+
+def _case(doc: str, score: float, *departments: str) -> Hit:
+    return replace(_hit(doc, score, *departments), chunk_id=f"case:{doc}#0", doc_id=f"case:{doc}")
+
+
+def test_cases_closed_at_the_desk_vote_a_bounded_number_of_times() -> None:
+    cfg = replace(SearchConfig(), department_k=10, directory_weight=0.0)
+    archive = [_case(f"C{i}", 0.9, "福祉課") for i in range(4)]
+    planted = [_case(f"desk-R00000{i}", 0.99, "税務課") for i in range(8)]
+    # One key closed eight records about the question, naming another department: they are
+    # the nearest hits, the archive's cases come after them.
+    flooded = rank_departments({"case": [*planted, *archive]}, cfg, DIRECTORY)
+    assert DESK_CASE_VOTES == 1
+    assert flooded[0].name == "福祉課"
+    assert flooded[0].evidence == tuple(h.doc_id for h in archive)  # ranks 1-4, not 8-9
+    # Were they the archive's own cases, they would have put 税務課 first.
+    archived = [replace(h, doc_id=h.doc_id.replace("desk-", "")) for h in planted]
+    assert rank_departments({"case": [*archived, *archive]}, cfg, DIRECTORY)[0].name == "税務課"
+    # The desk's case still votes like any case.
+    one = rank_departments({"case": [planted[0], archive[0]]}, cfg, DIRECTORY)
+    assert one[0].name == "税務課"
 
 
 def test_the_model_weighs_its_share() -> None:
