@@ -46,6 +46,7 @@ from kb.index.manifest import Manifest
 from kb.index.readings import Vocabulary
 from kb.index.routing import RoutingModel
 from kb.store import Store
+from kb.types import Document
 
 CURRENT = "CURRENT"
 _SNAPSHOT = "docs.sqlite"
@@ -313,8 +314,14 @@ class IndexRoot:
 
     def holding(self, doc_ids: Sequence[str]) -> set[str]:
         """Which of ``doc_ids`` the serving build or an older complete build still holds."""
-        found: set[str] = set()
-        folders = [self.current(), *self.old_builds()] if self.has_index() else []
+        return set(self.held_documents(doc_ids))
+
+    def held_documents(self, doc_ids: Sequence[str]) -> dict[str, Document]:
+        """The documents of ``doc_ids`` that the serving build or an older complete build
+        still holds, as the newest of them holds each (an erasure killed after the store
+        forgot them reads their text here)."""
+        found: dict[str, Document] = {}
+        folders = [self.current(), *reversed(self.old_builds())] if self.has_index() else []
         for folder in folders:
             if not (folder.path / _SNAPSHOT).is_file():
                 continue

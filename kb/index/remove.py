@@ -341,7 +341,11 @@ def _purge(
             raw.close()
     logs = Erased()
     if erase:
-        logs, logs_ok = _erase_logs(settings, store, ids, texts, audit)
+        # Documents the store no longer has but a build still holds: an erasure killed after
+        # step 1, run again. Their words in the logs are read from the build's snapshot.
+        held = IndexRoot(settings.index_root).held_documents([i for i in doc_part if i not in docs])
+        texts.extend(t for d in held.values() for t in (d.title, d.body))
+        logs, logs_ok = _erase_logs(settings, store, [*ids, *held], texts, audit)
         wal_ok &= logs_ok
     return RemoveReport(
         removed=(*ids, *(procedure_ref(p.id) for p in procedures)),

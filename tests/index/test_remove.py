@@ -17,7 +17,15 @@ from kb.ingest.chunking import chunk_document
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
 from kb.settings import Settings
-from kb.store import EmbeddingCache, RawTextStore, Store
+from kb.store import (
+    EmbeddingCache,
+    FeedbackRecord,
+    FeedbackStore,
+    QueryLogRecord,
+    QueryLogStore,
+    RawTextStore,
+    Store,
+)
 from kb.store.lifecycle import chunk_embedding_keys
 from kb.text.mecab import MeCabTokenizer
 from kb.types import Document
@@ -283,6 +291,39 @@ def test_deleting_again_finishes_a_deletion_killed_before_its_build(
     assert "faq:F6" not in _search_ids(settings, "粗大ごみの出し方", tokenizer, "lexical")
     with pytest.raises(DocumentNotFound):  # now it is gone everywhere
         remove_documents(settings, ["faq:F6"], EMB, actor="t")
+
+
+def test_erasing_again_after_a_kill_erases_the_logs_from_the_builds_text(
+    settings: Settings,
+) -> None:
+    # An outside probe killed `kb delete case:…` after the store forgot the case: the serving
+    # index still showed it, staff quoted it in a search and gave feedback on it, and the
+    # rerun said "0 rows erased" because it read the ids and text from the store alone.
+    case = "case:C3"
+    store = Store(settings.store_path)
+    try:
+        text = store.get_documents([case])[case].title
+        with store.transaction():
+            store.delete_documents([case])  # step 1 of the killed erasure
+    finally:
+        store.close()
+    log = QueryLogStore(settings.query_log_path)
+    log.add(QueryLogRecord("staff", text))
+    log.add(QueryLogRecord("staff", "粗大ごみの出し方"))
+    log.close()
+    feedback = FeedbackStore(settings.feedback_path)
+    feedback.add(FeedbackRecord("staff", "転入の相談", shown=(case,), helped_id=case))
+    feedback.close()
+    report = remove_documents(settings, [case], EMB, actor="t", erase=True)
+    assert report.removed == (case,)
+    assert report.logs.query_rows == 1
+    assert report.logs.feedback_rows == 1
+    log = QueryLogStore(settings.query_log_path)
+    try:
+        assert [r.query for r in log.records()] == ["粗大ごみの出し方"]
+    finally:
+        log.close()
+    assert IndexRoot(settings.index_root).holding([case]) == set()
 
 
 def test_the_cached_vectors_and_readings_of_an_earlier_version_go_too(
