@@ -139,6 +139,16 @@ OPS: dict[str, tuple[str, str]] = {
         "{target} is not empty: add --force to replace the data there (it is kept as "
         "{target}.before-restore-…)",
     ),
+    "restore.anchor_exists": (
+        "監査ログのアンカー {anchor} がすでにあります。"
+        "別のデータフォルダ（動いている kb）のものなら、"
+        "KB_AUDIT_ANCHOR を {target} 用の新しいパスにして復元してください（訓練の復元など）。"
+        "失ったこのデータフォルダのものなら --force を付けてください"
+        "（今のアンカーは横に残します）。何も書き込んでいません",
+        "the audit anchor {anchor} exists: if it is another data folder's (a running kb), set "
+        "KB_AUDIT_ANCHOR to a new path for {target} (a restore drill); if it is this lost data "
+        "folder's, add --force (the anchor is kept beside it); nothing was written",
+    ),
     "restore.in_use": (
         "{path} を別のプロセスが開いています（kb serve など）。サービスを止めてから、"
         "もう一度実行してください。何も書き込んでいません",

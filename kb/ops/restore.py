@@ -163,6 +163,12 @@ def restore_backup(
     occupied = not _is_empty(target)
     if occupied and not force:
         raise BackupError(msg("restore.not_empty", target=target))
+    anchor = settings.audit_anchor_path.expanduser().absolute()
+    if not occupied and audit is not None and anchor.exists() and not force:
+        # An empty target and an anchor already there: most likely another data folder's (a
+        # drill beside the live service, with KB_AUDIT_ANCHOR set in kb.env), which the
+        # restore would move aside while that service goes on appending to it.
+        raise BackupError(msg("restore.anchor_exists", anchor=anchor, target=target))
     lock: AbstractContextManager[LockHolder | None] = (
         writer_lock(settings, "restore") if occupied else nullcontext()
     )

@@ -124,6 +124,34 @@ def test_the_audit_key_must_be_there_and_be_the_right_one(
     assert report.audit.problems == ()
 
 
+def test_a_drill_beside_the_live_folder_never_moves_the_live_anchor(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    # An outside probe ran the restore drill with kb.env's KB_AUDIT_ANCHOR (the live one):
+    # the restore moved the live anchor aside and the live log failed `kb audit verify`.
+    live = settings_for(data)
+    live_anchor = live.audit_anchor_path
+    assert live_anchor.exists()
+    before = live_anchor.read_bytes()
+    drill = tmp_path / "drill" / "data"
+    shared = keyed(drill, data).model_copy(update={"audit_anchor": live_anchor})
+    with pytest.raises(BackupError, match="KB_AUDIT_ANCHOR") as caught:
+        restore_backup(shared, backup)
+    assert "何も書き込んでいません" in str(caught.value)
+    _nothing_written(drill)
+    assert live_anchor.read_bytes() == before
+    # With its own anchor the drill restores and verifies.
+    own = shared.model_copy(update={"audit_anchor": tmp_path / "drill" / "anchor"})
+    report = restore_backup(own, backup)
+    assert report.audit is not None
+    assert report.audit.problems == ()
+    assert live_anchor.read_bytes() == before
+    # The data folder lost, its anchor kept: --force says the anchor is this folder's.
+    lost = tmp_path / "lost" / "data"
+    recovered = restore_backup(shared.model_copy(update={"data_dir": lost}), backup, force=True)
+    assert recovered.audit is not None
+
+
 def test_a_live_data_folder_needs_force(data: Path, backup: Path) -> None:
     settings = settings_for(data)
     before = sorted(p.name for p in data.iterdir())

@@ -217,6 +217,33 @@ def test_a_replaced_database_and_a_lost_anchor(log_path: Path, tmp_path: Path) -
     assert any(p.startswith("events 1-5: anchored but missing from the end") for p in problems)
 
 
+def test_an_older_copy_of_the_anchor_vouches_up_to_its_last_line(
+    log_path: Path, tmp_path: Path
+) -> None:
+    # An outside probe checked the log against last week's off-site copy of the anchor: the
+    # events written since were reported "inserted behind kb's back".
+    copy = tmp_path / "anchor.offsite"
+    shutil.copy(tmp_path / "data-audit" / "audit.anchor", copy)
+    log = AuditLog(log_path, masker=str)
+    try:
+        for q in ("転入", "転出"):
+            log.append("search", actor="desk-1", role="staff", query=q)
+        checked = log.verify(anchor=copy)
+        assert checked.ok, checked.problems
+        assert checked.anchored == 5
+        assert checked.events == 7
+        assert log.verify().ok  # the live anchor covers all seven
+    finally:
+        log.close()
+    # Within what the copy covers, a change is still found.
+    rechain(log_path, "UPDATE audit SET query = '改ざん' WHERE id = 3")
+    log = AuditLog(log_path, masker=str)
+    try:
+        assert any("event 3" in p for p in log.verify(anchor=copy).problems)
+    finally:
+        log.close()
+
+
 def test_unreadable_anchor_lines_are_named(log_path: Path, tmp_path: Path) -> None:
     anchor = tmp_path / "data-audit" / "audit.anchor"
     with anchor.open("a", encoding="utf-8") as f:
