@@ -107,6 +107,28 @@ def _disk_full(exc: BaseException) -> bool:
     return "disk is full" in text or "no space left" in text
 
 
+_UNWRITABLE_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _unwritable(exc: BaseException) -> bool:
+    """Whether ``exc`` says a file or folder cannot be written or opened: a read-only mount,
+    a permission, an immutable file (as the OS or SQLite put it)."""
+    if isinstance(exc, OSError) and exc.errno in _UNWRITABLE_ERRNOS:
+        return True
+    text = str(exc).lower()
+    return any(
+        s in text
+        for s in ("readonly database", "read-only file system", "unable to open database file")
+    )
+
+
+def _where(exc: BaseException, settings: Settings | None) -> str:
+    """The file the OS names in ``exc``, else the data folder."""
+    if isinstance(exc, OSError) and exc.filename:
+        return str(exc.filename)
+    return str(settings.data_dir) if settings is not None else "data"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -138,12 +160,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(msg("cli.interrupted"), file=sys.stderr)
             return 130
         except (OSError, sqlite3.Error, RuntimeError) as exc:
-            if not _disk_full(exc):
-                raise
-            log.debug("disk full", exc_info=True)
-            where = settings.data_dir if settings is not None else "data"
-            print(msg("cli.disk_full", data_dir=where, problem=exc), file=sys.stderr)
-            return 2
+            if _disk_full(exc):
+                log.debug("disk full", exc_info=True)
+                print(
+                    msg("cli.disk_full", data_dir=_where(exc, settings), problem=exc),
+                    file=sys.stderr,
+                )
+                return 2
+            if _unwritable(exc):
+                log.debug("cannot write", exc_info=True)
+                print(
+                    msg("cli.unwritable", path=_where(exc, settings), problem=exc), file=sys.stderr
+                )
+                return 2
+            raise
     log.info("done in %.1f s", time.perf_counter() - started)
     return code
 

@@ -302,8 +302,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "rows.malformed_csv": ("CSV の形式が壊れています: {problem}", "malformed CSV: {problem}"),
     "rows.unclosed_quote": (
-        '引用符（"）で始まるセルが閉じられていません（ファイルの最後まで続いています）',
-        "a quoted cell is never closed (it runs to the end of the file)",
+        '引用符（"）で始まるセルが閉じられていません。ファイルの最後まで続くため、'
+        "{first} 行目から {last} 行目まで（{lines:,} 行）は取り込んでいません",
+        "a quoted cell is never closed: it runs to the end of the file, so lines {first}-{last} "
+        "({lines:,} lines) were not stored",
     ),
     "rows.cell_too_long": (
         "セルが {limit:,} 文字を超えています（引用符の閉じ忘れ?）。この行は取り込んでいません",
@@ -479,12 +481,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "meanwhile from newer data and keeps serving; it holds everything this build had",
     ),
     "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
+    "cli.unwritable": (
+        "kb: エラー: {path} に書き込めないか、開けません（{problem}）。保存済みの内容は失われて"
+        "いません。kb を動かすユーザーがそこに書けること（権限）と、読み取り専用でマウントされて"
+        "いないことを確かめてから、同じコマンドをもう一度実行してください",
+        "kb: error: {path} cannot be written or opened ({problem}). Nothing already stored was "
+        "lost: check that the user running kb may write there (permissions) and that it is not "
+        "mounted read-only, then run the same command again",
+    ),
     "cli.disk_full": (
         "kb: エラー: ディスクの空き容量が足りません（{problem}）。"
-        "保存済みの内容は失われていません。データフォルダー（{data_dir}）のある場所を"
+        "保存済みの内容は失われていません。{data_dir} のある場所を"
         "空けてから、同じコマンドをもう一度実行してください",
         "kb: error: the disk is full ({problem}). Nothing already stored was lost: free space "
-        "where the data folder ({data_dir}) lies and run the same command again",
+        "where {data_dir} lies and run the same command again",
     ),
     "cli.bad_settings": (
         "kb: エラー: 設定が正しくありません: {problem}",

@@ -166,6 +166,42 @@ def test_a_full_disk_is_a_clear_error_not_a_traceback(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("error", "named"),
+    [
+        (sqlite3.OperationalError("attempt to write a readonly database"), "data"),
+        (
+            OSError(30, "Read-only file system", "/mnt/ro/data/write.lock"),
+            "/mnt/ro/data/write.lock",
+        ),
+        (PermissionError(1, "Operation not permitted", "/srv/kb/data/write.lock"), "write.lock"),
+        (sqlite3.OperationalError("unable to open database file"), "data"),
+    ],
+)
+def test_a_folder_kb_cannot_write_is_a_clear_error_not_a_traceback(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+    named: str,
+) -> None:
+    # An outside probe ran kb on a data folder mounted read-only: every command ended in a
+    # traceback.
+    def refused(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("kb.index.update.ingest_and_build", refused)
+    monkeypatch.setenv("KB_LANG", "en")
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ_CSV, encoding="utf-8")
+    code = main(["--data-dir", str(tmp_path / "data"), "--model", "fake", "ingest", str(src)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot be written or opened" in err
+    assert named in err
+    assert "Traceback" not in err
+
+
 def test_other_errors_are_not_taken_for_a_full_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

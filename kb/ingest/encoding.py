@@ -115,6 +115,10 @@ def _decode(data: bytes, source: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        # A UTF-8 BOM on a CP932 body (an editor that added one on saving): the BOM is no
+        # part of the first header.
+        data = data[3:]
     try:
         cp932 = data.decode("cp932")
     except UnicodeDecodeError as exc:

@@ -79,7 +79,7 @@ def csv_rows(text: str, source: str) -> Iterator[TableRow]:
             end = reader.line_num
             message = str(exc)
             if "unexpected end of data" in message:
-                message = msg("rows.unclosed_quote")
+                message = msg("rows.unclosed_quote", first=start, last=end, lines=end - start + 1)
             elif "field larger than field limit" in message:
                 message = msg("rows.cell_too_long", limit=csv.field_size_limit())
             yield start, RowError(source, start, "", msg("rows.malformed_csv", problem=message))

@@ -81,15 +81,16 @@ PARTIAL = ".partial-"
 """A backup is written into ``.DEST.partial-…`` beside ``DEST`` and renamed when complete."""
 
 
-def remove_stale_partials(parent: Path) -> list[str]:
-    """Remove the partial copies a killed backup left in ``parent``; their names.
+def remove_stale_partials(parent: Path, pattern: str = f".*{PARTIAL}*") -> list[str]:
+    """Remove the partial copies a killed backup (or, with another ``pattern``, a killed
+    restore) left in ``parent``; their names.
 
     A backup holds an exclusive lock on its partial folder while it writes it: one that can be
     locked was left by a backup that died (killed, out of memory, a reboot) and holds a copy of
     the data folder, personal data included, that no rotation by name (``kb-*``) would find.
     """
     removed: list[str] = []
-    for folder in parent.glob(f".*{PARTIAL}*"):
+    for folder in parent.glob(pattern):
         if not folder.is_dir() or folder.is_symlink():
             continue
         try:

@@ -24,6 +24,7 @@ one kept beside it. The restore is then recorded in the restored audit log.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ from kb.errors import AuditError, BackupError, ModelError
 from kb.index.lock import LockHolder, writer_lock
 from kb.messages import msg
 from kb.ops.auditcopy import configured_key, deleted_after, verify_copy
+from kb.ops.backup import remove_stale_partials
 from kb.ops.layout import ANCHOR, DATA, MODELS, BackupManifest, FileEntry, copy_hashed, human_size
 from kb.security.audit import Verification
 from kb.security.audit_key import AuditKey
@@ -228,7 +230,12 @@ def _place(
     anchor = settings.audit_anchor_path.expanduser().absolute()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Staging copies a killed restore left hold the data, personal data included.
+    remove_stale_partials(target.parent, f".{target.name}.restore-*")
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-", dir=target.parent))
+    # Locked while it is written, so that the next restore knows it from a killed one's.
+    held = os.open(staging, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)
     staged_anchor: Path | None = None
     carried: list[tuple[Path, Path]] = []
     old_models = target / MODELS
@@ -270,6 +277,8 @@ def _place(
         if staged_anchor is not None:
             staged_anchor.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(held)
     previous_anchor: Path | None = None
     if manifest.audit is not None and anchor.exists():
         previous_anchor = anchor.with_name(f"{anchor.name}.before-restore-{stamp}")

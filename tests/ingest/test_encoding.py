@@ -33,6 +33,12 @@ def test_cp932_as_excel_writes_it(tmp_path: Path) -> None:
     assert read_text(path) == JAPANESE + "\n"
 
 
+def test_a_utf8_bom_on_a_cp932_body_is_no_part_of_the_header() -> None:
+    # An outside probe's export: 「鬠ｿ相談番号」 was refused as an unknown column.
+    data = codecs.BOM_UTF8 + "相談番号,相談内容\r\nQ1,住民票\rQ2,児童手当\n".encode("cp932")
+    assert decode_bytes(data, "f.csv") == "相談番号,相談内容\nQ1,住民票\nQ2,児童手当\n"
+
+
 def test_utf16_with_bom_is_decoded() -> None:
     assert decode_bytes("id,質問\r\n".encode("utf-16"), "f.csv") == "id,質問\n"
 

@@ -392,6 +392,8 @@ def test_unclosed_quote_is_reported_where_it_starts() -> None:
     error = only_error(result.errors)
     assert error.line == 3
     assert "never closed" in error.message
+    # What it swallowed is said: the summary counts one row, the lines are two.
+    assert "lines 3-4 (2 lines) were not stored" in error.message
 
 
 # --- CSV: bad files -------------------------------------------------------------------------

@@ -3,7 +3,9 @@ all at once (kb.ops.restore)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -150,6 +152,29 @@ def test_a_drill_beside_the_live_folder_never_moves_the_live_anchor(
     lost = tmp_path / "lost" / "data"
     recovered = restore_backup(shared.model_copy(update={"data_dir": lost}), backup, force=True)
     assert recovered.audit is not None
+
+
+def test_a_killed_restores_staging_copy_goes_with_the_next_restore(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    # An outside probe killed `kb restore` four times: four staging copies with case text
+    # stayed beside the data folder through later restores, backups and ingests.
+    target = tmp_path / "new" / "data"
+    target.parent.mkdir()
+    stale = target.parent / ".data.restore-killed"
+    (stale / "indexes").mkdir(parents=True)
+    (stale / "kb.sqlite").write_text("相談者は30代男性", encoding="utf-8")
+    running = target.parent / ".data.restore-running"
+    running.mkdir()
+    fd = os.open(running, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another restore writing it now
+    try:
+        restore_backup(keyed(target, data), backup)
+    finally:
+        os.close(fd)
+    assert not stale.exists()
+    assert running.is_dir()
+    assert [p.name for p in target.parent.iterdir() if ".restore-" in p.name] == [running.name]
 
 
 def test_a_live_data_folder_needs_force(data: Path, backup: Path) -> None:
