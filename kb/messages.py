@@ -149,6 +149,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "but no contact (phone, counter) can be shown: add it to the directory as a name or "
         "an alias",
     ),
+    "warn.stored_departments_unmatched": (
+        "保存済みの文書 {docs} 件の担当課が、この部署一覧にありません（{names}）。"
+        "連絡先（電話・窓口）を表示できません。部署一覧より先に取り込んだ文書なら、"
+        "そのファイルをもう一度取り込むと部署一覧と照合し直します",
+        "{docs} stored document(s) name departments this directory does not have ({names}); "
+        "no contact (phone, counter) can be shown for them: if they were ingested before the "
+        "directory, ingest their files again to match them with it",
+    ),
     "warn.published_kept": (
         "{problem}。行は取り込み、非公開として保存しました",
         "{problem}; the row was stored as not published",

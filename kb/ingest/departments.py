@@ -32,7 +32,7 @@ import dataclasses
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
 
 from kb.ingest.schema import main_department
@@ -209,6 +209,27 @@ def match_documents(
             text = msg("warn.department_unknown", value=name, rows=count)
         warnings.append((raw, RowError(raw, line, "department", text)))
     return warnings
+
+
+def unmatched_stored(
+    stored: Iterable[tuple[str, tuple[str, ...]]],
+    directory: Iterable[Department],
+    skip: Container[str],
+) -> tuple[Counter[str], int]:
+    """Department names of stored documents (not in ``skip``: this run's) that no directory
+    entry is named, with how many documents name each, and how many documents name one.
+
+    A FAQ stored before its directory keeps the name it was read as (町民課, its section cut)
+    until it is ingested again, and shows no contact meanwhile."""
+    names = {d.name for d in directory}
+    found: Counter[str] = Counter()
+    docs = 0
+    for doc_id, departments in stored:
+        missing = [n for n in dict.fromkeys(departments) if n not in names]
+        if missing and doc_id not in skip:
+            found.update(missing)
+            docs += 1
+    return found, docs
 
 
 def read_as(spellings: Iterable[tuple[str, str, int, int]]) -> list[tuple[int, str]]:

@@ -29,7 +29,7 @@ from kb.errors import InputError
 from kb.faults import pause_point
 from kb.ingest.chunking import chunk_document, department_document
 from kb.ingest.columns import NO_MAPPING, ColumnMapping
-from kb.ingest.departments import match_documents
+from kb.ingest.departments import match_documents, unmatched_stored
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
 from kb.ingest.readers import iter_paths, read_path
 from kb.ingest.redact import Redactor, masker_for, phones_in, public_phones, relabel
@@ -135,6 +135,7 @@ def ingest(
     departments: dict[str, Department] = {}
     procedures: dict[str, Procedure] = {}
     origin: dict[str, str] = {}  # document id → the file it was read from
+    directory_file = ""  # the (last) file that brought directory entries
     t0 = time.perf_counter()
     for i, path in enumerate(files):
         raw = str(path)
@@ -166,6 +167,7 @@ def ingest(
             origin[doc.doc_id] = raw
         for dept in result.departments:
             departments[dept.name] = dept
+            directory_file = raw
         for procedure in result.procedures:
             if procedure.id in procedures:
                 message = f"duplicate procedure id {procedure.id}; the later one wins"
@@ -177,6 +179,12 @@ def ingest(
     known = {d.name: d for d in store.departments()}
     known.update(departments)
     warnings.extend(match_documents(documents, origin, known.values()))
+    if departments:
+        unmatched, docs = unmatched_stored(store.document_departments(), known.values(), documents)
+        if unmatched:
+            names = "、".join(f"{n} {c}" for n, c in unmatched.most_common(5))
+            text = msg("warn.stored_departments_unmatched", docs=docs, names=names)
+            warnings.append((directory_file, RowError(directory_file, 0, "department", text)))
     redactor: Redactor | None = None
     if mask:
         if masker is None:

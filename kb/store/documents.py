@@ -455,6 +455,13 @@ class Store:
             for row in self.db.query("select * from departments order by name")
         ]
 
+    def document_departments(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each stored document's id and departments (directory entries left out)."""
+        rows = self.db.execute(
+            "select doc_id, departments from documents where kind != 'department'"
+        )
+        return [(r[0], tuple(json.loads(r[1] or "[]"))) for r in rows]
+
     def procedures(self) -> list[Procedure]:
         """The life-event procedures (手続き), in id order."""
         return read_procedures(self.db)

@@ -154,6 +154,30 @@ def test_nothing_is_matched_or_reported_without_a_directory(
     assert "「市民部 市民課 住民記録係」を「市民課」として取り込みました" in out
 
 
+def test_a_directory_ingested_after_the_faq_names_what_it_leaves_unmatched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An outside clerk loaded the FAQ first, the directory next: the widget then showed no
+    # phone for the entries whose section had been cut, and the second run said nothing.
+    data = _ingest(tmp_path, "faq.csv")
+    capsys.readouterr()
+    (tmp_path / "departments.csv").write_text(DEPT_CSV, encoding="utf-8")
+    args = ["--data-dir", str(data), "--model", "fake", "ingest", "--no-build"]
+    assert main([*args, str(tmp_path / "departments.csv")]) == 0
+    out = capsys.readouterr().out
+    # F2 was stored as お客さまセンター (an alias, not a name) and F4, F5 as 空き家対策課.
+    assert "保存済みの文書 3 件の担当課が、この部署一覧にありません" in out
+    assert "空き家対策課 2" in out
+    assert "お客さまセンター 1" in out
+    # Ingesting the FAQ again matches it; only the department the directory lacks is left.
+    assert main([*args, str(tmp_path / "faq.csv")]) == 0
+    assert _departments(data)["faq:F2"] == ["水道課"]
+    assert main([*args, str(tmp_path / "departments.csv")]) == 0
+    again = capsys.readouterr().out
+    assert "保存済みの文書 2 件の担当課" in again
+    assert "お客さまセンター" not in again.split("保存済みの文書")[1]
+
+
 def test_a_towns_directory_of_sections_gives_each_section_its_contact(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
