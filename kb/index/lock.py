@@ -166,7 +166,10 @@ def busy_message(what: str, holder: LockHolder | None, *, waited: float = 0.0) -
 def waiting_message(holder: LockHolder | None, wait: float) -> str:
     """What a command prints when it starts waiting for the writer lock."""
     who = holder.describe() if holder is not None else "holder unknown"
-    return f"waiting for another ingest/build ({who}); up to {wait:g} s (KB_WRITER_LOCK_WAIT)"
+    return (
+        f"別の取り込み・索引作成の終わりを待っています（{who}）。最大 {wait:g} 秒"
+        f"（KB_WRITER_LOCK_WAIT） (waiting for another ingest/build ({who}); up to {wait:g} s)"
+    )
 
 
 def writer_holder(settings: Settings) -> LockHolder | None:

@@ -33,6 +33,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from kb.errors import AuditError
+from kb.messages import msg
 from kb.security._sqlite import connect
 from kb.security.audit_anchor import Anchor, compare
 from kb.security.audit_chain import (
@@ -274,10 +275,13 @@ class AuditLog:
             ).fetchone()[0]
             if not self.key_file.exists() and (stored or keyed):
                 raise AuditError(
-                    f"{self.key_file}: the audit key file is missing, but {keyed} event(s) of "
-                    f"{self.path} were signed with a key (id {stored or '?'}): restore the key "
-                    "file from its backup or set KB_AUDIT_KEY_FILE / KB_AUDIT_KEY; kb does not "
-                    "make a new key for a log that has one"
+                    msg(
+                        "audit.key_missing_signed",
+                        path=self.key_file,
+                        keyed=keyed,
+                        log=self.path,
+                        key_id=stored or "?",
+                    )
                 )
             self._key = load_key(self.key_file, create=True)
         return self._key

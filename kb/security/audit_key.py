@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.errors import AuditError
+from kb.messages import msg
 
 MIN_KEY_CHARS = 32
 """Shortest key accepted (the generated ones have 64 hex characters, 256 bits)."""
@@ -74,21 +75,18 @@ def read_key_file(path: Path) -> AuditKey:
     try:
         info = path.stat()
     except FileNotFoundError as exc:
-        raise AuditError(f"{path}: the audit key file does not exist") from exc
+        raise AuditError(msg("audit.key_absent", path=path)) from exc
     except OSError as exc:
-        raise AuditError(f"{path}: cannot read the audit key file: {exc.strerror}") from exc
+        raise AuditError(msg("audit.key_unreadable", path=path, problem=exc.strerror)) from exc
     if not stat.S_ISREG(info.st_mode):
-        raise AuditError(f"{path}: the audit key file is not a regular file")
+        raise AuditError(msg("audit.key_not_file", path=path))
     if os.name == "posix" and info.st_mode & 0o077:
-        raise AuditError(
-            f"{path}: the audit key file can be read or changed by group or others (mode "
-            f"{stat.S_IMODE(info.st_mode):04o}); kb refuses to use it. Make it private: "
-            f"chmod 600 {path}"
-        )
+        mode = f"{stat.S_IMODE(info.st_mode):04o}"
+        raise AuditError(msg("audit.key_open_mode", path=path, mode=mode))
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise AuditError(f"{path}: cannot read the audit key file: {exc}") from exc
+        raise AuditError(msg("audit.key_unreadable", path=path, problem=exc)) from exc
     return key_from_value(text, str(path))
 
 

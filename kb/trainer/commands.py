@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.index.lock import LockHolder, waiting_message
+from kb.messages import msg
 from kb.security.commands import cli_audited
 from kb.settings import Settings
 from kb.trainer.gaps import GapReport
@@ -267,7 +268,21 @@ def _set_published(args: argparse.Namespace, settings: Settings, published: bool
             done.detail = change_summary(change)
     finally:
         trainer.close()
-    _out(f"{change_summary(change)}; a running server serves it from its next query")
+    b = change.build
+    published_now = change.document.published
+    state, state_en = ("公開", "published") if published_now else ("公開停止", "withdrawn")
+    _out(
+        msg(
+            "trainer.changed",
+            doc_id=change.document.doc_id,
+            state=state,
+            state_en=state_en,
+            index=b.path.name,
+            embedded=b.embedded,
+            cached=b.cached,
+            seconds=change.seconds,
+        )
+    )
     return 0
 
 

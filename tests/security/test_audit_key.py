@@ -68,7 +68,9 @@ def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "audit.key"
     path.write_text("k" * 64, encoding="ascii")
     path.chmod(0o644)
-    with pytest.raises(AuditError, match=r"read or changed by group or others \(mode 0644\)") as e:
+    with pytest.raises(
+        AuditError, match=r"他のユーザー（グループ・その他）が読み書きできます（モード 0644）"
+    ) as e:
         read_key_file(path)
     assert f"chmod 600 {path}" in str(e.value)
     path.chmod(0o600)
@@ -93,12 +95,12 @@ def test_a_lost_key_is_an_error_not_a_new_key(
     log.append("search", actor="desk-1", role="staff", query="住民票")
     log.close()
     settings.audit_key_path.unlink()
-    with pytest.raises(AuditError, match="the audit key file is missing, but 1 event"):
+    with pytest.raises(AuditError, match=r"鍵ファイルがありませんが、.* の 1 件の記録は鍵"):
         AuditLog.from_settings(settings, masker=str)
     assert not settings.audit_key_path.exists()
     # The command line says so without a traceback, and runs nothing.
     assert main(["--data-dir", str(settings.data_dir), "audit", "verify"]) == 2
-    assert "restore the key file from its backup" in capsys.readouterr().err
+    assert "鍵ファイルをバックアップから戻す" in capsys.readouterr().err
 
 
 def test_another_key_is_refused_for_appends_and_reported_by_verify(tmp_path: Path) -> None:

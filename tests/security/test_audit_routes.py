@@ -147,7 +147,7 @@ def test_the_server_does_not_serve_unaudited_when_the_key_is_gone(
     second = make_client(role="staff")
     r = second.get("/api/v1/search", params={"q": "児童手当"})
     assert r.status_code == 503
-    assert "the audit key file is missing" in r.json()["detail"]
+    assert "監査ログの鍵ファイルがありません" in r.json()["detail"]
 
 
 def test_an_approval_writes_its_intent_and_its_failure(

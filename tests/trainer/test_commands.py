@@ -94,7 +94,7 @@ def test_faq_lifecycle_from_the_command_line(
     assert "published as faq:F6" in out
     code, out, _ = run(capsys, tmp_path, "withdraw", "F6", "--reason", "制度改正")
     assert code == 0
-    assert "withdrawn faq:F6" in out
+    assert "faq:F6 を公開停止しました" in out
     code, _, err = run(capsys, tmp_path, "withdraw", "F6")
     assert code == 2
     assert "すでに公開停止中" in err
@@ -104,7 +104,7 @@ def test_faq_lifecycle_from_the_command_line(
     monkeypatch.setenv("KB_FAQ_APPROVERS", "1")
     code, out, _ = run(capsys, tmp_path, "republish", "faq:F6")
     assert code == 0
-    assert "published faq:F6" in out
+    assert "faq:F6 を公開しました" in out
     monkeypatch.setenv("KB_FAQ_APPROVERS", "2")
     run(capsys, tmp_path, "revise", "F1", "--as", "tanaka")
     code, out, _ = run(capsys, tmp_path, "reject", "FC0002", "--reason", "重複のため")
