@@ -40,6 +40,11 @@ if TYPE_CHECKING:
     from kb.text.mecab import MeCabTokenizer
 
 
+SHORT = 3
+"""Typed text this short is suggested only questions that hold it (its characters, its
+reading or its lemmas), never ones that share part of it."""
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """One suggested FAQ question."""
@@ -254,7 +259,7 @@ class Suggester:
         candidates = self._expiry.drop(np.flatnonzero(wanted))
         if candidates.size == 0:
             return []
-        coverage = _share(gram_hits, candidates, len(grams))
+        coverage = key_cover = _share(gram_hits, candidates, len(grams))
         # A question holds the typed text only if it holds all of its bigrams; with a single
         # bigram, holding it is holding the text (and the same for the reading).
         key_whole = coverage >= 1.0
@@ -263,6 +268,13 @@ class Suggester:
             reading_cover = _share(reading_hits, candidates, len(reading_grams))
             coverage = np.maximum(coverage, reading_cover)
             reading_whole = reading_cover >= 1.0
+        if len(key) <= SHORT and reading_whole.any():
+            # Short text: its reading's bigrams all found apart (うん|てん|めん|きょ has てん
+            # and んき) is not its reading (てんき).
+            look = np.flatnonzero(reading_whole)
+            readings = self._readings
+            found = [reading in readings[i] for i in candidates[look].tolist()]
+            reading_whole[look[~np.asarray(found, dtype=bool)]] = False
         lemma_cover = (
             _share(lemma_hits, candidates, len(lemmas)) if lemmas else np.zeros(candidates.size)
         )
@@ -279,6 +291,15 @@ class Suggester:
         # One word typed only: 「児童手当 申請」 must still show the 児童手当 questions that do
         # not say 申請.
         holds = prefix | key_whole | reading_whole | (lemma_cover >= 1.0)
+        if len(key) <= SHORT and not holds.any():
+            # Two or three characters that no question holds: a question that shares only a
+            # bigram of their reading is chance (天気 → 運転免許, ハンコ → 申告 by んこ); one
+            # that shares their own characters or a lemma is typed towards (年金払 → 年金…払う).
+            own = (key_cover >= 0.5) | (lemma_cover > 0)
+            candidates, base, prefix = candidates[own], base[own], prefix[own]
+            key_whole, reading_whole = key_whole[own], reading_whole[own]
+            if candidates.size == 0:
+                return []
         if len(text.split()) == 1 and holds.any() and not holds.all():
             candidates, base, prefix = candidates[holds], base[holds], prefix[holds]
             key_whole, reading_whole = key_whole[holds], reading_whole[holds]

@@ -70,7 +70,10 @@ def oracle(s: Suggester, text: str, limit: int = 8) -> list[tuple[str, float]]:
     if reading_grams:
         reading_cover = _count(lists["reading"], reading_grams, n) / len(reading_grams)
         coverage = np.maximum(coverage, reading_cover)
-        whole |= reading_cover >= 1.0
+        reading_whole = reading_cover >= 1.0
+        if len(key) <= 3:  # short: the reading itself, not its bigrams found apart
+            reading_whole &= np.array([reading in r for r in s._readings], dtype=bool)
+        whole |= reading_whole
     lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)
     candidates = np.flatnonzero((coverage >= 0.5) | (lemma_cover > 0))
     candidates = s._expiry.drop(candidates)
@@ -80,6 +83,11 @@ def oracle(s: Suggester, text: str, limit: int = 8) -> list[tuple[str, float]]:
     if reading:
         prefix |= s._by_reading_text.starting_with(reading, candidates)
     holds = prefix | whole[candidates] | (lemma_cover[candidates] >= 1.0)
+    if len(key) <= 3 and not holds.any():
+        own = (gram_hits[candidates] / len(grams) >= 0.5) | (lemma_cover[candidates] > 0)
+        candidates, prefix = candidates[own], prefix[own]
+        if candidates.size == 0:
+            return []
     if len(text.split()) == 1 and holds.any():
         candidates, prefix = candidates[holds], prefix[holds]
     base = coverage[candidates] + 0.8 * lemma_cover[candidates]

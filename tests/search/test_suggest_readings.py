@@ -79,10 +79,12 @@ def _reference(
             cover = len(bigrams(key) & bigrams(qkey)) / len(bigrams(key))
         else:
             cover = 1.0 if key in qkey else 0.0
+        own_cover = cover
         whole = cover >= 1.0
         if len(reading) >= 2:
             reading_cover = len(bigrams(reading) & bigrams(qreading)) / len(bigrams(reading))
-            whole = whole or reading_cover >= 1.0
+            # Short text: the reading itself, not its bigrams found apart.
+            whole = whole or (reading_cover >= 1.0 and (len(key) > 3 or reading in qreading))
             cover = max(cover, reading_cover)
         lemma_cover = 0.0
         if typed_lemmas:
@@ -97,7 +99,12 @@ def _reference(
         else:
             bonus = 0.0
         holds = bonus == 1.0 or whole or lemma_cover >= 1.0
-        scored.append((-(cover + 0.8 * lemma_cover + bonus), len(qkey), idx, local_id, holds))
+        typed_towards = own_cover >= 0.5 or lemma_cover > 0
+        row = (-(cover + 0.8 * lemma_cover + bonus), len(qkey), idx, local_id, typed_towards)
+        scored.append((*row, holds))
+    # Short text nothing holds: only the questions sharing its own characters or a lemma.
+    if len(key) <= 3 and not any(row[-1] for row in scored):
+        scored = [row for row in scored if row[-2]]
     # What holds the typed text, when anything does: the rest is noise beside it.
     if len(text.split()) == 1 and any(row[-1] for row in scored):
         scored = [row for row in scored if row[-1]]
@@ -136,3 +143,22 @@ def test_half_matches_are_dropped_beside_questions_that_hold_one_typed_word(
     assert {s.id for s in suggester.suggest("ほいく")} == {"F1", "F2"}
     # Several words typed: every question that holds one of them still comes.
     assert {s.id for s in suggester.suggest("児童手当 申請")} >= {"F5", "F6"}
+
+
+def test_short_text_no_question_holds_suggests_nothing_by_chance(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    # An outside clerk typed 天気 and got the driving licence (うんてんめんきょ shares てん and
+    # んき with てんき), and ハンコ got 申告 and 転校 (んこ).
+    entries = [
+        ("F1", "運転免許証を返納したい。", ""),
+        ("F2", "住民税の申告は必要ですか。", ""),
+        ("F3", "子どもが転校します。", ""),
+        ("F4", "年金の保険料が払えない。", ""),
+    ]
+    suggester = Suggester(entries, tokenizer)
+    assert suggester.suggest("天気") == []
+    assert suggester.suggest("ハンコ") == []
+    # Typed towards a question (its own characters, a lemma) still suggests it.
+    assert [s.id for s in suggester.suggest("年金払")] == ["F4"]
+    assert [s.id for s in suggester.suggest("うんてん")] == ["F1"]
