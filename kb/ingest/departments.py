@@ -71,6 +71,11 @@ def directory_sections(departments: Iterable[Department]) -> dict[str, list[str]
     sections: dict[str, list[str]] = {}
     for dept in departments:
         main = main_department(dept.name)
+        words = dept.name.split()
+        if main == dept.name and len(words) > 1 and words[-1] in dept.aliases:
+            # Read from a 係名 column (the section is its alias too), whatever the section is
+            # called: 産業振興課 | 消費生活相談窓口, 福祉課 | 地域包括支援センター.
+            main = " ".join(words[:-1])
         if main != dept.name:
             sections.setdefault(_key(main), []).append(dept.name)
     return sections

@@ -34,10 +34,16 @@ OPS: dict[str, tuple[str, str]] = {
         "a key (id {key_id}): restore the key file from its backup or set KB_AUDIT_KEY_FILE / "
         "KB_AUDIT_KEY; kb does not make a new key for a log that has one",
     ),
-    "trainer.changed": (
-        "{doc_id} を{state}しました（索引 {index}、ベクトル化 {embedded} 件・キャッシュ "
+    "trainer.published": (
+        "{doc_id} を公開しました（索引 {index}、ベクトル化 {embedded} 件・キャッシュ {cached} 件、"
+        "{seconds:.2f} 秒）。動いているサーバーは次の検索から反映します",
+        "published {doc_id} in index {index} ({embedded} chunk(s) embedded, {cached} from "
+        "cache) in {seconds:.2f} s; a running server serves it from its next query",
+    ),
+    "trainer.withdrawn": (
+        "{doc_id} を公開停止しました（索引 {index}、ベクトル化 {embedded} 件・キャッシュ "
         "{cached} 件、{seconds:.2f} 秒）。動いているサーバーは次の検索から反映します",
-        "{state_en} {doc_id} in index {index} ({embedded} chunk(s) embedded, {cached} from "
+        "withdrawn {doc_id} in index {index} ({embedded} chunk(s) embedded, {cached} from "
         "cache) in {seconds:.2f} s; a running server serves it from its next query",
     ),
     # --- backup ---------------------------------------------------------------------------

@@ -269,14 +269,10 @@ def _set_published(args: argparse.Namespace, settings: Settings, published: bool
     finally:
         trainer.close()
     b = change.build
-    published_now = change.document.published
-    state, state_en = ("公開", "published") if published_now else ("公開停止", "withdrawn")
     _out(
         msg(
-            "trainer.changed",
+            "trainer.published" if change.document.published else "trainer.withdrawn",
             doc_id=change.document.doc_id,
-            state=state,
-            state_en=state_en,
             index=b.path.name,
             embedded=b.embedded,
             cached=b.cached,

@@ -187,6 +187,7 @@ def test_a_towns_directory_of_sections_gives_each_section_its_contact(
             "住民福祉課,住民係,住民票、戸籍,0299-55-1121",
             "住民福祉課,保険年金係,国民健康保険,0299-55-1125",
             "総務課,税務係,町県民税,0299-55-1211",
+            "産業振興課,消費生活相談窓口,消費者トラブル,0299-55-1300",
         ]
     )
     faq = "No.,質問,回答,問い合わせ先\n" + "\n".join(
@@ -196,6 +197,8 @@ def test_a_towns_directory_of_sections_gives_each_section_its_contact(
             "3,住民税,税務係へ。,税務係",
             "4,町県民税,総務課へ。,総務課",  # the department of one listed section: that one
             "5,戸籍,住民福祉課へ。,住民福祉課",  # of two sections: which one cannot be told
+            # A section read from the 係名 column, whatever it is called (窓口, センター).
+            "6,ふるさと納税,産業振興課へ。,産業振興課",
         ]
     )
     texts = {"departments.csv": directory, "faq.csv": faq}
@@ -209,6 +212,7 @@ def test_a_towns_directory_of_sections_gives_each_section_its_contact(
     assert stored["faq:3"] == ["総務課 税務係"]  # the section's name alone is an alias
     assert stored["faq:4"] == ["総務課 税務係"]
     assert stored["faq:5"] == ["住民福祉課"]
+    assert stored["faq:6"] == ["産業振興課 消費生活相談窓口"]
     assert "住民福祉課 住民係、住民福祉課 保険年金係" in out  # the warning names the sections
 
 

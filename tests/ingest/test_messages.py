@@ -42,7 +42,7 @@ def test_every_key_used_in_the_code_exists_and_every_key_is_used() -> None:
 
 
 # Areas whose keys are also chosen at run time (a field's name, a stage, a state).
-_RUNTIME = "desk|faq|sync|prune|delete|stage|limits|procedures|backup|restore"
+_RUNTIME = "desk|faq|sync|prune|delete|stage|limits|procedures|backup|restore|trainer"
 
 
 def test_every_area_table_is_merged_into_the_one_catalogue_and_no_key_twice() -> None:
