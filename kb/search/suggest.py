@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 SHORT = 3
 """Typed text this short is suggested only questions that hold it (its characters, its
 reading or its lemmas), never ones that share part of it."""
+SHORT_CHECKED = 256
+"""Most questions whose reading is checked for a short text's whole reading."""
 
 
 @dataclass(frozen=True)
@@ -268,10 +270,11 @@ class Suggester:
             reading_cover = _share(reading_hits, candidates, len(reading_grams))
             coverage = np.maximum(coverage, reading_cover)
             reading_whole = reading_cover >= 1.0
-        if len(key) <= SHORT and reading_whole.any():
+        look = np.flatnonzero(reading_whole) if len(key) <= SHORT and len(reading) > 2 else None
+        if look is not None and 0 < look.size <= SHORT_CHECKED:
             # Short text: its reading's bigrams all found apart (うん|てん|めん|きょ has てん
-            # and んき) is not its reading (てんき).
-            look = np.flatnonzero(reading_whole)
+            # and んき) is not its reading (てんき). Checked where few questions have them all
+            # (a common reading is held by some of them anyway).
             readings = self._readings
             found = [reading in readings[i] for i in candidates[look].tolist()]
             reading_whole[look[~np.asarray(found, dtype=bool)]] = False

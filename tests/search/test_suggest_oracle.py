@@ -71,7 +71,11 @@ def oracle(s: Suggester, text: str, limit: int = 8) -> list[tuple[str, float]]:
         reading_cover = _count(lists["reading"], reading_grams, n) / len(reading_grams)
         coverage = np.maximum(coverage, reading_cover)
         reading_whole = reading_cover >= 1.0
-        if len(key) <= 3:  # short: the reading itself, not its bigrams found apart
+        live = np.zeros(n, dtype=bool)
+        live[s._expiry.drop(np.arange(n))] = True
+        checked = int((reading_whole & live).sum())
+        if len(key) <= 3 and len(reading) > 2 and 0 < checked <= 256:
+            # Short: the reading itself, not its bigrams found apart (where few have them).
             reading_whole &= np.array([reading in r for r in s._readings], dtype=bool)
         whole |= reading_whole
     lemma_cover = lemma_hits / len(lemmas) if lemmas else np.zeros(n)

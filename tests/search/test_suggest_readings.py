@@ -83,8 +83,10 @@ def _reference(
         whole = cover >= 1.0
         if len(reading) >= 2:
             reading_cover = len(bigrams(reading) & bigrams(qreading)) / len(bigrams(reading))
-            # Short text: the reading itself, not its bigrams found apart.
-            whole = whole or (reading_cover >= 1.0 and (len(key) > 3 or reading in qreading))
+            # Short text: the reading itself, not its bigrams found apart (120 questions:
+            # never more than the 256 the suggester checks).
+            short = len(key) <= 3 and len(reading) > 2
+            whole = whole or (reading_cover >= 1.0 and (not short or reading in qreading))
             cover = max(cover, reading_cover)
         lemma_cover = 0.0
         if typed_lemmas:
