@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kb.security.audit import AuditLog
+from kb.settings import Settings
 from kb.store import QueryLogStore
 from tests.api.conftest import MakeClient
 
@@ -99,6 +101,16 @@ def test_topics_and_gaps(make_client: MakeClient, trainer_root: Path) -> None:
     assert first["representative"][0]["resolution"]
     assert "市民課" in first["departments"]
     assert client.get("/api/v1/trainer/topics", params={"department": "宇宙課"}).status_code == 404
+    # Who saw which case: the cases a topics view showed are named in the audit log.
+    shown = {f"case:{c['id']}" for t in data["topics"] for c in t["representative"]}
+    log = AuditLog.from_settings(Settings(data_dir=trainer_root.parent))
+    try:
+        events = [e for e in log.events() if e.action == "trainer.cases_shown"]
+    finally:
+        log.close()
+    assert events
+    assert set(events[-1].ids) == shown
+    assert events[-1].detail == "topics department=市民課"
 
     gaps = client.get("/api/v1/trainer/gaps", params={"min_count": 2}).json()
     queries = [g["query"] for g in gaps["queries"]]

@@ -14,15 +14,18 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from kb.api.deps import TrainerDep
+from kb.api.auth import Principal
+from kb.api.deps import AuditDep, TrainerDep
 from kb.api.querylog import get_trainer
 from kb.api.routes.pages import STATIC_DIR
 from kb.api.routes.trainer_faq import router as faq_router
 from kb.api.schemas import ErrorOut
 from kb.api.schemas_trainer import DashboardOut, GapsOut, ModelStatusOut, TopicsOut
 from kb.errors import TrainerError
+from kb.security.audit import AuditLog
 from kb.trainer.report import dashboard_html
 from kb.trainer.service import Trainer
+from kb.trainer.topics import TopicSet
 
 router = APIRouter(prefix="/api/v1/trainer", tags=["trainer"])
 pages = APIRouter(include_in_schema=False)
@@ -52,10 +55,23 @@ def _not_found(exc: TrainerError) -> HTTPException:
     return HTTPException(status_code=404, detail=str(exc))
 
 
+def _audit_cases_shown(
+    audit: AuditLog, principal: Principal, what: str, topic_set: TopicSet
+) -> None:
+    """Which cases a topics view shows (its representative cases), as a staff search names
+    what it returns: "who saw case C0304" includes the trainers."""
+    shown = [i for t in topic_set.topics for i in t.representative]
+    detail = f"{what} department={topic_set.department}" if topic_set.department else what
+    audit.append(
+        "trainer.cases_shown", actor=principal.name, role=principal.role, ids=shown, detail=detail
+    )
+
+
 @router.get("/topics", response_model=TopicsOut, responses=_ERRORS)
 async def topics(
     request: Request,
-    _: TrainerDep,
+    principal: TrainerDep,
+    audit: AuditDep,
     department: Annotated[str, Query(description="A department; empty: all cases.")] = "",
 ) -> TopicsOut:
     """Topics of the closed cases (k-means on their stored vectors), largest first."""
@@ -65,6 +81,7 @@ async def topics(
     except TrainerError as exc:
         raise _not_found(exc) from exc
     corpus = trainer.corpus()
+    _audit_cases_shown(audit, principal, "topics", topic_set)
     return TopicsOut.build(topic_set, corpus)
 
 
@@ -98,7 +115,9 @@ async def model_status(request: Request, _: TrainerDep) -> ModelStatusOut:
 
 
 @router.get("/dashboard", response_model=DashboardOut, responses=_ERRORS)
-async def dashboard(request: Request, _: TrainerDep, department: str = "") -> DashboardOut:
+async def dashboard(
+    request: Request, principal: TrainerDep, audit: AuditDep, department: str = ""
+) -> DashboardOut:
     """The dashboard as an HTML fragment with inline SVG charts (rendered here)."""
     trainer = _trainer(request)
 
@@ -106,6 +125,7 @@ async def dashboard(request: Request, _: TrainerDep, department: str = "") -> Da
         topic_set = trainer.topics(department)
         report = trainer.gaps(department=department)
         corpus = trainer.corpus()
+        _audit_cases_shown(audit, principal, "dashboard", topic_set)
         return DashboardOut(
             department=topic_set.department,
             departments=[d.name for d in corpus.departments],
