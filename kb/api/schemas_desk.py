@@ -82,6 +82,8 @@ class RecordOut(BaseModel):
     created_at: str
     updated_at: str
     closed_at: str
+    updated_by: str = Field(default="", description="The key that last changed it.")
+    closed_by: str = Field(default="", description="The key that closed it.")
     case_id: str = Field(description="The case document a closed record is stored as; ''.")
     handoffs: list[str] = Field(default_factory=list, description="Hand-off sheet ids.")
 
@@ -102,6 +104,8 @@ class RecordOut(BaseModel):
             created_at=r.created_at,
             updated_at=r.updated_at,
             closed_at=r.closed_at,
+            updated_by=r.updated_by,
+            closed_by=r.closed_by,
             case_id=r.case_id if r.closed else "",
             handoffs=handoffs or [],
         )

@@ -259,14 +259,17 @@ class Desk:
             raise DeskError(msg("desk.record_closed", id=record.id), "closed")
         return record
 
-    def update(self, record_id: str, draft: RecordDraft, ctx: DeskContext) -> ConsultationRecord:
-        """Change an open record.
+    def update(
+        self, record_id: str, draft: RecordDraft, ctx: DeskContext, *, actor: str = ""
+    ) -> ConsultationRecord:
+        """Change an open record; ``actor`` (the key name) is kept as the last to change it.
 
         Raises:
             DeskError: No such record, it is closed already, or a field is wrong.
         """
         record = self._open(record_id)
-        return self.records().save(self._apply(record, draft, ctx))
+        changed = self._apply(record, draft, ctx)
+        return self.records().save(dataclasses.replace(changed, updated_by=actor))
 
     def close(
         self,
@@ -277,6 +280,7 @@ class Desk:
         *,
         wait: float = 0.0,
         on_wait: Callable[[LockHolder | None], None] | None = None,
+        actor: str = "",
     ) -> Closure:
         """Close a record (完了): store it as a case and switch to an index that finds it.
 
@@ -287,6 +291,7 @@ class Desk:
             embedder: The document embedder (the service's: its model built the index).
             wait: Seconds to wait for another writer (ingest, build, approval); 0: none.
             on_wait: Called once with the other writer when this one starts waiting.
+            actor: The key name that closes it (kept as ``closed_by`` and ``updated_by``).
 
         Raises:
             DeskError: No such record, closed already, a field is wrong, the record has no
@@ -309,7 +314,9 @@ class Desk:
             if missing:
                 fields = msg("desk.fields_joiner").join(missing)
                 raise DeskError(msg("desk.close_missing", fields=fields), "invalid")
-            closed = dataclasses.replace(record, status=CLOSED, closed_at=_now_utc())
+            closed = dataclasses.replace(
+                record, status=CLOSED, closed_at=_now_utc(), closed_by=actor, updated_by=actor
+            )
             report = self._store_case(closed, embedder)
             saved = self.records().save(closed)
         return Closure(saved, report, round(time.perf_counter() - started, 3))

@@ -65,6 +65,10 @@ class ConsultationRecord:
     created_at: str = ""
     updated_at: str = ""
     closed_at: str = ""
+    updated_by: str = ""
+    """The key name that last changed it (empty for a record from before it was kept)."""
+    closed_by: str = ""
+    """The key name that closed it."""
 
     @property
     def closed(self) -> bool:
@@ -163,10 +167,20 @@ class RecordStore(RecordRemoval, SideDatabase):
                 "created_at": str,
                 "updated_at": str,
                 "closed_at": str,
+                "updated_by": str,
+                "closed_by": str,
             },
             pk="n",
             index=("date",),
         )
+
+        def who_changed() -> None:
+            columns = self._db.table("records").columns_dict
+            for column in ("updated_by", "closed_by"):
+                if column not in columns:  # a file from before they were kept
+                    self._db.execute(f"alter table records add column {column} text")
+
+        while_locked(who_changed)
 
         def handoffs() -> None:
             self._db.table("handoffs").create(
@@ -238,6 +252,8 @@ class RecordStore(RecordRemoval, SideDatabase):
             "created_at": r.created_at,
             "updated_at": r.updated_at,
             "closed_at": r.closed_at,
+            "updated_by": r.updated_by,
+            "closed_by": r.closed_by,
         }
 
     @staticmethod
@@ -257,6 +273,8 @@ class RecordStore(RecordRemoval, SideDatabase):
             created_at=row["created_at"] or "",
             updated_at=row["updated_at"] or "",
             closed_at=row["closed_at"] or "",
+            updated_by=row.get("updated_by") or "",
+            closed_by=row.get("closed_by") or "",
         )
 
     def add(self, record: ConsultationRecord) -> ConsultationRecord:

@@ -133,6 +133,30 @@ def test_a_key_closing_record_after_record_is_slowed_down(client: TestClient) ->
     assert client.get(f"/api/v1/records/{ids[1]}").json()["status"] != "完了"
 
 
+def test_a_record_says_who_changed_and_who_closed_it(
+    client: TestClient, make_client: MakeClient, root: Path
+) -> None:
+    # An outside attacker changed and closed another counsellor's record with a key of their
+    # own: the record still said only created_by, as if its author had done it.
+    other = make_client(root, role="staff")
+    created = client.post("/api/v1/records", json={"citizen_words": WORDS}).json()
+    author = created["created_by"]
+    assert created["updated_by"] == ""
+    changed = other.patch(f"/api/v1/records/{created['id']}", json={"notes": "折り返し済み"})
+    assert changed.status_code == 200
+    editor = changed.json()["updated_by"]
+    assert editor
+    assert editor != author
+    closed = client.post(
+        f"/api/v1/records/{created['id']}/close",
+        json={"actions": ACTIONS, "departments": ["環境保全課"]},
+    ).json()["record"]
+    assert closed["created_by"] == author
+    assert closed["closed_by"] == author
+    assert closed["updated_by"] == author
+    assert other.get(f"/api/v1/records/{created['id']}").json()["closed_by"] == author
+
+
 def test_close_makes_a_case_the_next_search_finds(client: TestClient, root: Path) -> None:
     before = client.get("/api/v1/search", params={"q": "ソーラーパネルの反射光がまぶしい"}).json()
     assert all(c["id"] != "desk-R000001" for c in before["cases"])

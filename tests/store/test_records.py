@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -135,5 +137,29 @@ def test_retention_prunes_only_records_closed_before_the_cutoff(tmp_path: Path) 
         assert store.prune_closed("2099-01-01T00:00:00+00:00") == ([ids[1]], 2)
         assert len(store.handoffs([ids[2]])) == 1
         assert store.get(ids[2]) is not None
+    finally:
+        store.close()
+
+
+def test_a_file_from_before_who_changed_it_was_kept_gains_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "records.sqlite"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(
+            "create table records (n integer primary key, status text, date text, channel text,"
+            " category text, citizen_words text, notes text, actions text, departments text,"
+            " queries text, created_by text, created_at text, updated_at text, closed_at text)"
+        )
+        db.execute(
+            "insert into records (n, status, date, created_by) values (1, ?, '2025-04-01', 'a')",
+            (OPEN,),
+        )
+        db.commit()
+    store = RecordStore(path)
+    try:
+        old = store.get("R000001")
+        assert old is not None
+        assert (old.created_by, old.updated_by, old.closed_by) == ("a", "", "")
+        saved = store.save(dataclasses.replace(old, updated_by="b"))
+        assert saved.updated_by == "b"
     finally:
         store.close()

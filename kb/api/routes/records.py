@@ -229,7 +229,9 @@ def update_record(
             ids=ids,
             detail=_changed(body),
         ):
-            record = desk.update(record_id, body.draft(), desk.context(searcher))
+            record = desk.update(
+                record_id, body.draft(), desk.context(searcher), actor=principal.name
+            )
     except DeskError as exc:
         raise _http(exc) from exc
     return RecordOut.of(record, [h.id for h in desk.records().handoffs([record.id])])
@@ -266,7 +268,7 @@ async def close_record(
         with audited(
             audit, "record.close", actor=principal.name, role=principal.role, ids=ids
         ) as done:
-            closure = desk.close(record_id, draft, ctx, service.embedder)
+            closure = desk.close(record_id, draft, ctx, service.embedder, actor=principal.name)
             done.ids = (closure.record.id, closure.record.case_id)
             done.detail = closure_summary(closure)
         return closure
