@@ -205,7 +205,9 @@ def copy_models(
         only: Copy only these top-level entries of the cache (default: all of it).
     """
     entries: list[FileEntry] = []
-    for folder, dirs, names in os.walk(models_dir):
+    # A model folder may be a link to where the models are kept (one copy for several data
+    # folders): its files are the models, and --with-models must copy them.
+    for folder, dirs, names in os.walk(models_dir, followlinks=True):
         dirs[:] = sorted(d for d in dirs if not _transient(d))
         if only is not None and Path(folder) == Path(models_dir):
             dirs[:] = [d for d in dirs if d in only]

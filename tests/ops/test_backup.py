@@ -119,8 +119,14 @@ def test_what_a_backup_leaves_out(data: Path, tmp_path: Path) -> None:
     assert not [p for p in paths if "20200101T" in p]
     assert "data/link.txt" not in paths
     assert any("link.txt" in s for s in report.skipped)
+    shared = tmp_path / "shared-models" / "linked-model"
+    shared.mkdir(parents=True)
+    (shared / "model.onnx").write_bytes(b"graph")
+    os.symlink(shared, data / "models" / "linked-model")  # models kept elsewhere, linked
     with_models = create_backup(settings, tmp_path / "backup2", with_models=True)
-    assert "models/some-model/model.safetensors" in {f.path for f in with_models.manifest.files}
+    models = {f.path for f in with_models.manifest.files}
+    assert "models/some-model/model.safetensors" in models
+    assert "models/linked-model/model.onnx" in models  # an outside probe got 103 bytes
     assert with_models.manifest.with_models
 
 
