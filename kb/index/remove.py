@@ -321,7 +321,14 @@ def _purge(
     # earlier version's of any document (an outside probe found a deleted case's first text).
     embedded, read = all_keys_in_use(store)
     readings_rows, wal_ok = purge_readings(settings, read)
-    records = purge_records(settings, ids)
+    # Documents the store no longer has but a build still holds: a deletion killed after
+    # step 1, run again. Their desk record, raw text and words in the logs go all the same,
+    # their text read from the build's snapshot.
+    missing = [i for i in doc_part if i not in docs]
+    held = IndexRoot(settings.index_root).held_documents(missing) if missing else {}
+    texts.extend(t for d in held.values() for t in (d.title, d.body))
+    gone = [*ids, *held]
+    records = purge_records(settings, gone)
     texts.extend(records.texts)
     wal_ok &= records.wal_truncated
     cache = EmbeddingCache(_cache_path(settings))
@@ -334,18 +341,14 @@ def _purge(
     if settings.raw_text_path.exists():
         raw = RawTextStore(settings.raw_text_path)
         try:
-            texts.extend(t for i in ids if (got := raw.get(i)) is not None for t in got)
-            raw_rows = raw.delete(ids)
+            texts.extend(t for i in gone if (got := raw.get(i)) is not None for t in got)
+            raw_rows = raw.delete(gone)
             wal_ok &= raw.compact()
         finally:
             raw.close()
     logs = Erased()
     if erase:
-        # Documents the store no longer has but a build still holds: an erasure killed after
-        # step 1, run again. Their words in the logs are read from the build's snapshot.
-        held = IndexRoot(settings.index_root).held_documents([i for i in doc_part if i not in docs])
-        texts.extend(t for d in held.values() for t in (d.title, d.body))
-        logs, logs_ok = _erase_logs(settings, store, [*ids, *held], texts, audit)
+        logs, logs_ok = _erase_logs(settings, store, gone, texts, audit)
         wal_ok &= logs_ok
     return RemoveReport(
         removed=(*ids, *(procedure_ref(p.id) for p in procedures)),

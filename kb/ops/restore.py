@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from contextlib import AbstractContextManager, nullcontext
@@ -166,11 +168,15 @@ def restore_backup(
     if occupied and not force:
         raise BackupError(msg("restore.not_empty", target=target))
     anchor = settings.audit_anchor_path.expanduser().absolute()
-    if not occupied and audit is not None and anchor.exists() and not force:
-        # An empty target and an anchor already there: most likely another data folder's (a
-        # drill beside the live service, with KB_AUDIT_ANCHOR set in kb.env), which the
-        # restore would move aside while that service goes on appending to it.
-        raise BackupError(msg("restore.anchor_exists", anchor=anchor, target=target))
+    if audit is not None and anchor.exists():
+        # An anchor already there that is not the target's own: most likely another data
+        # folder's (a drill beside the live service, with KB_AUDIT_ANCHOR set in kb.env),
+        # which the restore would move aside while that service goes on appending to it. For
+        # an empty target --force says it is the lost folder's; a target with a log must
+        # match it whatever --force says.
+        foreign = not _anchors(anchor, settings.audit_path) if occupied else not force
+        if foreign:
+            raise BackupError(msg("restore.anchor_exists", anchor=anchor, target=target))
     lock: AbstractContextManager[LockHolder | None] = (
         writer_lock(settings, "restore") if occupied else nullcontext()
     )
@@ -209,6 +215,22 @@ def _stored(settings: Settings, ids: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(i for i in ids if i in found)
 
 
+def _anchors(anchor: Path, log: Path) -> bool:
+    """Whether the last line of ``anchor`` is an event of the audit log ``log``, with that
+    event's hash (the anchor is that log's own); an empty anchor anchors any log."""
+    from kb.security.audit_anchor import Anchor
+
+    entries = Anchor(anchor).read().entries
+    if not entries:
+        return True
+    last = entries[-1]
+    if not log.is_file():
+        return False
+    with contextlib.closing(sqlite3.connect(f"file:{log}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT hash FROM audit WHERE id = ?", (last.seq,)).fetchone()
+    return row is not None and row[0] == last.hash
+
+
 @dataclass(frozen=True)
 class _Placed:
     previous: Path | None
@@ -231,7 +253,7 @@ def _place(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target.parent.mkdir(parents=True, exist_ok=True)
     # Staging copies a killed restore left hold the data, personal data included.
-    remove_stale_partials(target.parent, f".{target.name}.restore-*")
+    remove_stale_partials(target.parent, f".{glob.escape(target.name)}.restore-*")
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-", dir=target.parent))
     # Locked while it is written, so that the next restore knows it from a killed one's.
     held = os.open(staging, os.O_RDONLY)

@@ -65,6 +65,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -157,9 +158,10 @@ class PaneEvidence:
     (:mod:`kb.search.background`), in any language; ``None``: not compared (no dense side, no
     background)."""
     titled: bool = False
-    """Whether every word of the query is a word of the titles of several best hits
-    (:func:`titled`): a keyword such as 「引っ越し」 that the corpus's own questions are
-    about. The background of small talk does not overrule such a pane."""
+    """Whether every word of the query, a noun among them, is a word of the titles of several
+    best hits (:func:`titled`): a keyword such as 「引っ越し」 that the corpus's own questions
+    are about. The background of small talk does not overrule such a pane (its cut point
+    stays the one read with the background)."""
 
 
 def calibrate(
@@ -269,41 +271,58 @@ def titled(
 
 _PLACE_SUFFIXES = frozenset("市区町村都道府県")
 _OFFICES = frozenset({"役所", "役場", "庁", "都庁", "道庁", "府庁", "県庁", "庁舎"})
-_OWNER_PARTICLES = frozenset({"の", "で", "は"})
-_NOT_OWNER_NOUNS = frozenset({"内", "外", "在住", "出身", "近郊", "周辺", "以外", "民"})
 
 
 def names_elsewhere(words: Sequence[Morpheme], known: Container[str]) -> bool:
     """Whether a query opens by naming a place the corpus never names as the owner of what it
-    asks: 「大阪市の粗大ごみの料金」, 「横浜市役所 住民票」, 「大阪市で粗大ごみを出したい」,
-    「大阪市 粗大ごみ 料金」, 「東京都庁の電話」.
+    asks: 「大阪市の粗大ごみの料金」, 「横浜市役所 住民票」, 「大阪市役所の電話番号」,
+    「東京都庁の電話」, 「大阪市で粗大ごみを出したい」.
 
     Asked of another city's FAQ, such a question is answered by its own city hall; this
     corpus's answer is confidently wrong (another city's fees and forms). A proper noun or
-    unknown word, then 市, 区, 町, 村, 都, 道, 府 or 県 (or 都庁, 県庁…), then の, で or は, its
-    役所 or 役場, or straight a noun of what is asked, as the query's first words, with the place
-    not among the corpus's terms (``known``: the lexical index's vocabulary, where a place is
-    its surface). The corpus's own city and the places it names pass (尼崎市の図書館), and so
-    does a place said any other way (大阪市から転入した, 大阪市に引っ越す, 大阪市在住の母の介護,
-    東京の大学).
+    unknown word, then 市, 区, 町, 村, 都, 道, 府 or 県, then の, its 役所, 役場 or 庁, or で and
+    a thing that is then done (で…を), as the query's first words, with the place not among
+    the corpus's terms (``known``: the lexical index's vocabulary, where a place is its
+    surface). The corpus's own city and the places it names pass (尼崎市の図書館), so does a
+    place said any other way (大阪市から転入した, 大阪市に引っ越す, 大阪市 転出, 大阪市在住の母の
+    介護, 東京の大学), where something happened (横浜市で母が亡くなった, つくば市で働いています),
+    and a question that names the corpus's own city as well (水戸市で働いていますが保育園は
+    桜川市で申し込めますか).
     """
     if len(words) < 2:
         return False
     place, suffix = words[0], words[1]
     if not (place.pos2 == "固有名詞" or place.unknown) or place.surface in known:
         return False
+    if any(w.surface in known and n.surface in _PLACE_SUFFIXES for w, n in pairwise(words[2:])):
+        return False  # the corpus's own city is named too
     if suffix.surface in _OFFICES:
-        return True  # 東京都庁
+        return _asks_the_office(words, 2)  # 東京都庁の電話
     if suffix.surface not in _PLACE_SUFFIXES or len(words) < 3:
         return False
     after = words[2]
-    if after.pos1 == "助詞":
-        return after.surface in _OWNER_PARTICLES
     if after.surface in _OFFICES:
+        return _asks_the_office(words, 3)  # 横浜市役所 住民票
+    if after.pos1 != "助詞":
+        return False
+    if after.surface == "の":
         return True
-    return (
-        after.pos1 == "名詞" and after.pos2 == "普通名詞" and after.surface not in _NOT_OWNER_NOUNS
-    )
+    if after.surface != "で":
+        return False
+    # で, then nouns, then を: a thing done there (粗大ごみを出したい, 住民票を取りたい).
+    for word in words[3:]:
+        if word.pos1 == "名詞" or word.pos1 == "接頭辞" or word.pos1 == "接尾辞":
+            continue
+        return word.surface == "を" and word.pos1 == "助詞" and word is not words[3]
+    return False
+
+
+def _asks_the_office(words: Sequence[Morpheme], i: int) -> bool:
+    """Whether the city hall named before ``words[i]`` is what is asked about (its 電話番号,
+    its 住民票), not where someone is (つくば市役所に勤めています)."""
+    if i >= len(words):
+        return True
+    return words[i].pos1 != "助詞" or words[i].surface == "の"
 
 
 def hit_text(title: str, body: str) -> str:
@@ -360,8 +379,8 @@ def decide(
         # Words in common but no model to say the meaning matches (a lexical-only search).
         return "low"
     z = evidence.dense_z if evidence.japanese else evidence.dense_z + language_offset
-    if evidence.background is not None and not evidence.titled:
-        if evidence.background <= background_margin and z < HIGH_Z:
+    if evidence.background is not None:
+        if evidence.background <= background_margin and z < HIGH_Z and not evidence.titled:
             # Closer to small talk than to anything the pane holds; a match the corpus's own
             # scale calls sure is never overruled (「お金がなくて今日食べるものもない」 is
             # close to 「今夜の献立が決まらない」 too). In another language both sides are

@@ -133,7 +133,10 @@ class EvidenceReader:
         named = False
         if texts is not None and analysis.japanese and lexical_side:
             lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
-            named = titled(self.tokenizer.lemmas(analysis.text), texts, self.tokenizer.lemmas)
+            # A thing the corpus's questions are about: a noun (買う, 壊れる alone are not).
+            named = titled(
+                self.tokenizer.lemmas(analysis.text), texts, self.tokenizer.lemmas
+            ) and any(m.pos1 == "名詞" for m in self.tokenizer.morphemes(analysis.text))
         if qvec is not None and self._judge_queries is not None:
             qvec = self._judge_queries.encode(analysis.text, public=public)
             hits = self.rescored(hits, qvec, title_weight)

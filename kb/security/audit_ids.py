@@ -28,9 +28,28 @@ _PLAIN_ID_RE = re.compile(rf"(?=.*[A-Za-z])(?=.*[0-9]){_NOT_A_NUMBER}[A-Za-z0-9.
 """An id of letters and digits (F0001, C2024-0012, desk-R000006) with ten digits at most (no
 phone number, My Number or card number), not a residence card's number, and nothing but ._#-
 besides: no name can be in it."""
-_ID_SHAPED_RE = re.compile(rf"{_NOT_A_NUMBER}[A-Za-z0-9._#-]{{1,40}}")
-"""What a city's own id may look like (2024040001, R000173): the masker's [番号] in it is the
-id itself, not a number of a person's."""
+_ID_SHAPED_RE = re.compile(
+    r"(?![A-Za-z]{2}[0-9]{8}[A-Za-z]{2}$)(?![0-9]{1,3}(?:\.[0-9]{1,3}){3}$)[A-Za-z0-9._#-]{1,40}"
+)
+"""What a city's own id may look like (2024040001, R000173, C-2024-000123456): the masker's
+[番号] in it is the id itself, not a number of a person's (but see :func:`_card_number`)."""
+
+
+def _card_number(text: str) -> bool:
+    """Whether ``text`` holds a payment card's number: 15 or 16 digits that pass Luhn's check
+    (4111-1111-1111-1111; a city's long case number passes it one time in ten)."""
+    digits = [int(c) for c in text if c.isdigit()]
+    if len(digits) not in (15, 16):
+        return False
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        if i % 2:
+            d *= 2
+            d -= 9 if d > 9 else 0
+        total += d
+    return total % 10 == 0
+
+
 _PATH_SEGMENT_RE = re.compile(rf"{_NOT_A_NUMBER}[A-Za-z0-9._~:#-]{{1,60}}")
 
 
@@ -39,9 +58,23 @@ def plain_path(path: str) -> str:
     replaced by ``[…]``: anything but letters, digits and ``._~:#-``, or a number's shape (for
     the access log, which keeps paths as clients wrote them)."""
     segments = path.split("/")
-    if all(not s or _PATH_SEGMENT_RE.fullmatch(s) for s in segments):
+    if all(not s or _plain_segment(s) for s in segments):
         return path
-    return "/".join(s if not s or _PATH_SEGMENT_RE.fullmatch(s) else "[…]" for s in segments)
+    return "/".join(s if not s or _plain_segment(s) else "[…]" for s in segments)
+
+
+_DATE_OF_BIRTH_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+
+
+def _plain_segment(segment: str) -> bool:
+    """Whether a path segment can be logged as sent: an id's characters, and no phone number
+    (03-1234-5678, 0312345678) or date (19800101) in it."""
+    if not _PATH_SEGMENT_RE.fullmatch(segment):
+        return False
+    digits = "".join(c for c in segment if c.isdigit())
+    if digits.startswith("0") and 10 <= len(digits) <= 11:
+        return False
+    return not any(_DATE_OF_BIRTH_RE.fullmatch(run) for run in re.findall(r"[0-9]{8}", segment))
 
 
 _ID_KINDS = frozenset({"faq", "case", "manual", "department", "procedure"})
@@ -85,8 +118,8 @@ class ClientText:
         # A record number reads as [番号] (2024040001); a manual's file name keeps its staff
         # surnames (手順_鈴木.md) as its ingest did, and its [番号] in a Japanese name.
         allowed = {ID_NUMBER, NAME} if kind == "manual" else set()
-        if _ID_SHAPED_RE.fullmatch(local):
-            allowed.add(ID_NUMBER)  # a card number (16 digits) or 口座1234567 stays masked
+        if _ID_SHAPED_RE.fullmatch(local) and not _card_number(local):
+            allowed.add(ID_NUMBER)  # a card number or 口座1234567 stays masked
         masked = self.text(local)
         added = any(masked.count(p) > local.count(p) for p in PLACEHOLDERS if p not in allowed)
         found = f"{kind}{sep}{masked}" if added else doc_id

@@ -314,8 +314,12 @@ def test_erasing_again_after_a_kill_erases_the_logs_from_the_builds_text(
     feedback = FeedbackStore(settings.feedback_path)
     feedback.add(FeedbackRecord("staff", "転入の相談", shown=(case,), helped_id=case))
     feedback.close()
+    raw = RawTextStore(settings.raw_text_path)
+    raw.upsert([(Document(case, "case", "山田太郎さんの転入の相談", "原文"), "x")])
+    raw.close()
     report = remove_documents(settings, [case], EMB, actor="t", erase=True)
     assert report.removed == (case,)
+    assert report.raw_rows == 1  # its unmasked text goes too
     assert report.logs.query_rows == 1
     assert report.logs.feedback_rows == 1
     log = QueryLogStore(settings.query_log_path)

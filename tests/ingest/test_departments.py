@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
-from kb.ingest.departments import directory_names, match_department
+from kb.ingest.departments import directory_names, match_department, unmatched_stored
 from kb.types import Department
 
 DIRECTORY = [
@@ -220,3 +220,21 @@ def test_the_stored_directory_is_matched_by_a_later_run(tmp_path: Path) -> None:
     _ingest(tmp_path, "departments.csv")
     data = _ingest(tmp_path, "faq.csv")  # the same data folder, a later run
     assert _departments(data)["faq:F2"] == ["水道課"]
+
+
+def test_unmatched_stored_leaves_out_what_a_new_ingest_would_not_change() -> None:
+    directory = [
+        Department(name="市民課 住民記録係", duties="", aliases=("住民記録係",)),
+        Department(name="市民課 戸籍係", duties="", aliases=("戸籍係",)),
+        Department(name="水道課", duties="", aliases=("お客さまセンター",)),
+    ]
+    stored = [
+        ("faq:F1", ("市民課",)),  # which section cannot be told: said at its ingest
+        ("faq:F2", ("お客さまセンター",)),  # stored before the directory: ingest it again
+        ("case:desk-R000001", ("空き家対策課",)),  # closed at the desk: no file to ingest
+        ("faq:F3", ("空き家対策課", "水道課")),
+        ("faq:F4", ("空き家対策課",)),  # ingested in this run
+    ]
+    found, docs = unmatched_stored(stored, directory, {"faq:F4"})
+    assert dict(found) == {"お客さまセンター": 1, "空き家対策課": 1}
+    assert docs == 2

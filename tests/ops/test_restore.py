@@ -148,6 +148,16 @@ def test_a_drill_beside_the_live_folder_never_moves_the_live_anchor(
     assert report.audit is not None
     assert report.audit.problems == ()
     assert live_anchor.read_bytes() == before
+    # The next drill, into the folder the last one filled, with the live anchor again (the
+    # live service has gone on): --force replaces the folder, but the anchor is not that
+    # folder's log's.
+    log = AuditLog.from_settings(live)
+    log.append("search", actor="desk-1", role="staff", query="住民票")
+    log.close()
+    before = live_anchor.read_bytes()
+    with pytest.raises(BackupError, match="KB_AUDIT_ANCHOR"):
+        restore_backup(shared, backup, force=True)
+    assert live_anchor.read_bytes() == before
     # The data folder lost, its anchor kept: --force says the anchor is this folder's.
     lost = tmp_path / "lost" / "data"
     recovered = restore_backup(shared.model_copy(update={"data_dir": lost}), backup, force=True)

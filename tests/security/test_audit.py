@@ -92,6 +92,9 @@ def test_ids_a_client_typed_are_masked_and_kbs_own_detail_kept(audit: AuditLog) 
         "AB12345678CD",
         "192.168.10.23",
     ]
+    # A city's long case numbers are ids (a reviewer saw them masked by the first fix).
+    long_ids = ["case:2024040100001", "case:C-2024-000123456"]
+    assert audit.append("open", actor="a", role="staff", ids=long_ids).ids == tuple(long_ids)
     logged = audit.append("record.update.start", actor="a", role="staff", ids=typed).ids
     assert len(logged) == len(typed)
     for kept_as in logged:

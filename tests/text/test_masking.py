@@ -165,6 +165,16 @@ def test_a_bare_my_number_is_masked_in_published_text_too(
     assert masker.mask("1234 5678 9018", profile) == MY_NUMBER
     # A wrong check digit stays in published text (in records every 10+ digit run is masked).
     assert masker.mask("受付 123456789012", profile) == "受付 123456789012"
+    # Nor do digits that only add up to twelve, or a time stamp whose check digit passes
+    # (a reviewer's FAQ answers: the rule first rewrote them at ingest).
+    for kept in (
+        "対象は16・26・36・46・56・66代の方です。",
+        "Windows 10（OS ビルド 10.0.19045.3000）",
+        "受付番号 202404010001",
+        "第12・13・14・15・16・17回",
+        "更新日時 202401010930",
+    ):
+        assert masker.mask(kept, profile) == kept
 
 
 def test_mask_personal_normalizes_for_logs(tokenizer: MeCabTokenizer) -> None:

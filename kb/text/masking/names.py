@@ -81,9 +81,20 @@ _LANDFORM = frozenset("川河橋山田野原谷沢島池森林崎浜井坂岡丘
 # One letter is a name already made anonymous (Aさん, B氏), as manuals and records write.
 _LONE_LETTER_RE = re.compile("[A-Za-z\uff21-\uff3a\uff41-\uff5a]")
 _SELF_AFTER_RE = re.compile(r"[（(]本人[）)]")
-_EPONYM_AFTER_RE = re.compile("(?:氏)?(?:病(?![院棟室])|型|症候群|症)")
-"""After a name, a disease named after a person (アルツハイマー型, パーキンソン病, バセドウ病):
-no one's name in a record."""
+_EPONYM_AFTER_RE = re.compile("(?:氏)?(?:病|型|症候群|症)")
+_KANJI_EPONYM_AFTER_RE = re.compile("(?:氏)?(?:病|症候群|症)(?![\u4e00-\u9fff])")
+_KATAKANA_RE = re.compile("[\u30a1-\u30fa\u30fc・]+")
+
+
+def _eponym(text: str, start: int, end: int) -> bool:
+    """Whether the name at ``text[start:end]`` names a disease (アルツハイマー型, パーキンソン病,
+    バセドウ病, 橋本病で通院): no one's name in a record. A kanji name before 病休, 病欠 or 型枠
+    is a person's (佐藤健一病休中, 一郎型枠大工)."""
+    if _KATAKANA_RE.fullmatch(text, start, end):
+        return bool(_EPONYM_AFTER_RE.match(text, end))
+    return bool(_KANJI_EPONYM_AFTER_RE.match(text, end))
+
+
 _LATIN_RE = re.compile(
     "[A-Z\uff21-\uff3a\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff]"
     "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff]"
@@ -174,7 +185,7 @@ def person_name_spans(
     spans = [
         span
         for span in spans
-        if not _LONE_LETTER_RE.fullmatch(text, *span) and not _EPONYM_AFTER_RE.match(text, span[1])
+        if not _LONE_LETTER_RE.fullmatch(text, *span) and not _eponym(text, *span)
     ]
     spans += _given_names_after(text, spans)
     return _merge(text, [_whole_katakana_word(text, start, end) for start, end in spans])

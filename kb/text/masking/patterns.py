@@ -314,7 +314,10 @@ OFFICE_BEFORE_RE = re.compile(
 # wave dash folds to it) or _ (090～5337～8504, 070_0198_3287). Only a phone's shape is taken
 # so: elsewhere ~ is a range (2024.4.1~2025.3.31, 6247~6248).
 PHONE_NO_RE = re.compile(
-    r"(?<![0-9])0[0-9]{1,4}(?P<sep>[のノ~_*|:,;=+])[0-9]{1,4}(?P=sep)[0-9]{3,4}(?![0-9])"
+    r"(?<![0-9])(?:0[0-9]{1,4}(?P<sep>[のノ~_])[0-9]{1,4}(?P=sep)[0-9]{3,4}"
+    # A mobile number split by any mark a keyboard has (090*1234*5678, 090|1234|5678): only
+    # its shape, as 010,2024,0401 and 05,1234,5678 are rows of data.
+    r"|0[6789]0(?P<mark>[*|:,;=+])[0-9]{4}(?P=mark)[0-9]{4})(?![0-9])"
 )
 # A date, with or without a time after it (2024/04/01 10:30): not a number to mask.
 DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s|$)")

@@ -96,8 +96,15 @@ def number_edits(
                 edits += number_edits(folded, p_start, p_end, keep=keep, mobile_only=mobile_only)
         if shaped or edits:
             return edits
-    if len(digits) == 12 and is_my_number(digits):
-        return [(start, end, MY_NUMBER)]  # in published text too: never a city's number
+    # In published text too: twelve digits as a card prints them, with a valid check digit,
+    # and not a time stamp (202404010930: one in eleven passes the check).
+    if (
+        len(digits) == 12
+        and _MY_NUMBER_SHAPE_RE.fullmatch(run)
+        and not _STAMP_RE.match(digits)
+        and is_my_number(digits)
+    ):
+        return [(start, end, MY_NUMBER)]
     if mobile_only or len(digits) < 10:
         return []
     # No run of 10 digits or more survives: My Number, pension, licence and card numbers.
@@ -175,6 +182,13 @@ def phone_numbers(text: str) -> list[str]:
         if digits.startswith("0") and 10 <= len(digits) <= 11 and not MOBILE_RE.match(digits):
             found.append(digits)
     return found
+
+
+_MY_NUMBER_SHAPE_RE = re.compile(r"[0-9]{12}|[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}")
+"""A My Number as written: twelve digits, or three groups of four (not digits that a run of
+numbers separated by ・ or . happens to add up to: 16・26・36 代, 10.0.19045.3000)."""
+_STAMP_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+"""Twelve digits that start with a date (受付番号 202404010001, 更新日時 202401010930)."""
 
 
 def is_my_number(digits: str) -> bool:

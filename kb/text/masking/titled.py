@@ -71,8 +71,7 @@ def reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
 # stop (引継ぎ先: 地域包括支援センター北部 松本; 社会福祉協議会 竹内、): after a particle the word
 # may be a place (福祉課 千葉へ出張).
 _OFFICE_BEFORE_RE = re.compile(
-    "(?:センター|協議会|事業所|包括|社協|病院|医院|クリニック|支所|課|係|室|署)"
-    "[\u4e00-\u9fff]{0,4}[ \u3000]$"
+    "(?:センター|協議会|事業所|社協|病院|医院|クリニック|支所|課)[\u4e00-\u9fff]{0,4}[ \u3000]$"
 )
 _OFFICE_NAME_END_RE = re.compile("[(（、。,/・ \u3000]|$")
 
@@ -85,8 +84,10 @@ def role_before(context: NameContext, i: int) -> bool:
     end = context.end(i)
     if _ROLE_BEFORE_RE.search(text, max(0, start - 8), start):
         return bool(_NAME_END_RE.match(text, end))
+    # Not a word read as a place there (学校教育課 長浜、: the branch in 長浜).
     return bool(
-        _OFFICE_BEFORE_RE.search(text, max(0, start - 16), start)
+        context.words[i].pos3 != "地名"
+        and _OFFICE_BEFORE_RE.search(text, max(0, start - 16), start)
         and _OFFICE_NAME_END_RE.match(text, end)
     )
 
