@@ -138,67 +138,59 @@ def test_readme_mentions_every_cli_command() -> None:
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "said", "named"),
     [
-        sqlite3.OperationalError("database or disk is full"),
-        OSError(28, "No space left on device"),
-        RuntimeError("Error in void faiss::write_index: No space left on device"),
-    ],
-)
-def test_a_full_disk_is_a_clear_error_not_a_traceback(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    error: Exception,
-) -> None:
-    # An outside probe filled the disk during `kb ingest`: the build ended in a raw traceback.
-    def full(*args: object, **kwargs: object) -> None:
-        raise error
-
-    monkeypatch.setattr("kb.index.update.ingest_and_build", full)
-    monkeypatch.setenv("KB_LANG", "en")
-    src = tmp_path / "faq.csv"
-    src.write_text(FAQ_CSV, encoding="utf-8")
-    code = main(["--data-dir", str(tmp_path / "d"), "--model", "fake", "ingest", str(src)])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert "the disk is full" in err
-    assert "Traceback" not in err
-
-
-@pytest.mark.parametrize(
-    ("error", "named"),
-    [
-        (sqlite3.OperationalError("attempt to write a readonly database"), "data"),
+        # An outside probe filled the disk during `kb ingest`: a raw traceback.
+        (sqlite3.OperationalError("database or disk is full"), "the disk is full", "data"),
+        (OSError(28, "No space left on device", "/backup/kb-1/x"), "the disk is full", "/backup"),
+        (
+            RuntimeError("Error in void faiss::write_index: No space left on device"),
+            "the disk is full",
+            "data",
+        ),
+        # Another ran kb on a data folder mounted read-only: a traceback for every command.
+        (
+            sqlite3.OperationalError("attempt to write a readonly database"),
+            "cannot be written or opened",
+            "data",
+        ),
         (
             OSError(30, "Read-only file system", "/mnt/ro/data/write.lock"),
+            "cannot be written or opened",
             "/mnt/ro/data/write.lock",
         ),
-        (PermissionError(1, "Operation not permitted", "/srv/kb/data/write.lock"), "write.lock"),
-        (sqlite3.OperationalError("unable to open database file"), "data"),
+        (
+            PermissionError(1, "Operation not permitted", "/srv/kb/data/write.lock"),
+            "cannot be written or opened",
+            "write.lock",
+        ),
+        (
+            sqlite3.OperationalError("unable to open database file"),
+            "cannot be written or opened",
+            "data",
+        ),
     ],
 )
-def test_a_folder_kb_cannot_write_is_a_clear_error_not_a_traceback(
+def test_a_full_disk_or_a_folder_kb_cannot_write_is_a_clear_error_not_a_traceback(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     error: Exception,
+    said: str,
     named: str,
 ) -> None:
-    # An outside probe ran kb on a data folder mounted read-only: every command ended in a
-    # traceback.
-    def refused(*args: object, **kwargs: object) -> None:
+    def failing(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr("kb.index.update.ingest_and_build", refused)
+    monkeypatch.setattr("kb.index.update.ingest_and_build", failing)
     monkeypatch.setenv("KB_LANG", "en")
     src = tmp_path / "faq.csv"
     src.write_text(FAQ_CSV, encoding="utf-8")
     code = main(["--data-dir", str(tmp_path / "data"), "--model", "fake", "ingest", str(src)])
     err = capsys.readouterr().err
     assert code == 2
-    assert "cannot be written or opened" in err
-    assert named in err
+    assert said in err
+    assert named in err  # the file the OS named, else the data folder
     assert "Traceback" not in err
 
 
