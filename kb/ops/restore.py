@@ -172,9 +172,10 @@ def restore_backup(
         # An anchor already there that is not the target's own: most likely another data
         # folder's (a drill beside the live service, with KB_AUDIT_ANCHOR set in kb.env),
         # which the restore would move aside while that service goes on appending to it. For
-        # an empty target --force says it is the lost folder's; a target with a log must
-        # match it whatever --force says.
-        foreign = not _anchors(anchor, settings.audit_path) if occupied else not force
+        # a target without a log --force says it is the lost folder's; a target with a log
+        # must match it whatever --force says.
+        log = settings.audit_path
+        foreign = not _anchors(anchor, log) if occupied and log.is_file() else not force
         if foreign:
             raise BackupError(msg("restore.anchor_exists", anchor=anchor, target=target))
     lock: AbstractContextManager[LockHolder | None] = (
