@@ -1,9 +1,10 @@
-"""The folded view of a text and the regular expressions that the masking rules run on it.
+"""The regular expressions that the masking rules run on a text's folded view.
 
-Matching runs on a folded view of the text (NFKC, kanji numerals 〇一二…九 as digits, every
-dash as ``-``, ー as a long vowel only after katakana), so that full-width digits and kanji
-numerals (〇九〇ー一二三四ー五六七八) are caught like ``090-1234-5678``; :class:`Folded` maps
-each folded character back to the original text, which is what the rules edit.
+Matching runs on the folded view (:mod:`kb.text.masking.fold`: NFKC, kanji numerals as digits,
+every dash as ``-``, look-alike dots and spaces as ・ and a space), so that full-width digits
+and kanji numerals (〇九〇ー一二三四ー五六七八) are caught like ``090-1234-5678``; the fold's
+:class:`~kb.text.masking.fold.Folded` maps each match back to the original text, which is what
+the rules edit.
 """
 
 from __future__ import annotations
