@@ -68,7 +68,7 @@ def reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
 
 
 # An office, a part of it, a space, then the person there, at the end of a cell or before a
-# stop (引継ぎ先: 地域包括支援センター北部 松本; 社会福祉協議会 竹内、): after a particle the word
+# stop (引継ぎ先: 地域包括支援センター南部 関; 社会福祉協議会 竹内、): after a particle the word
 # may be a place (福祉課 千葉へ出張).
 _OFFICE_BEFORE_RE = re.compile(
     "(?:センター|協議会|事業所|社協|病院|医院|クリニック|支所|課)[\u4e00-\u9fff]{0,4}[ \u3000]$"
@@ -79,7 +79,7 @@ _OFFICE_NAME_END_RE = re.compile("[(（、。,/・ \u3000]|$")
 def role_before(context: NameContext, i: int) -> bool:
     """Whether word ``i`` follows a role (担当, 担任, ケアマネ, 民生委員...) and ends before a
     particle, a bracket or a stop: 担当宮本に, ケアマネの原（緑ヶ丘…）, 民生委員池田（; or an
-    office and a space, and ends the cell or a clause (地域包括支援センター北部 松本)."""
+    office and a space, and ends the cell or a clause (地域包括支援センター南部 関)."""
     start, text = context.starts[i], context.text
     end = context.end(i)
     if _ROLE_BEFORE_RE.search(text, max(0, start - 8), start):
