@@ -31,11 +31,11 @@ EMAIL_RE = re.compile(
     # @ spelled out: (at), [at], (a), " at " between spaces, アットマーク, あっとまーく (whose ー
     # the folded view writes "-" after hiragana).
     r"(?:\s?@\s?|\s?[\[(](?i:at|a)[\])]\s?|\s(?i:at)\s"
-    r"|\s?[\[(]?(?:アットマーク|あっとま[-ー]く|アット|あっと)[\])]?\s?|%40)"
+    r"|\s?[\[(【<]?(?:アットマーク|あっとま[-ー]く|アット|あっと)[\])】>]?\s?|%40)"
     rf"({_DOMAIN}(?:{_DOT}{_DOMAIN})+|{_PROVIDER})"
 )
 
-_ID_VALUE = r"[0-9A-Za-z](?:[0-9A-Za-z]|[- ](?=[0-9A-Za-z]))*"
+_ID_VALUE = r"[0-9A-Za-z](?:[0-9A-Za-z]|[- *](?=[0-9A-Za-z]))*"
 _ID_LABELS = (
     "マイナンバー",
     "個人番号",
@@ -316,9 +316,11 @@ OFFICE_BEFORE_RE = re.compile(
 # so: elsewhere ~ is a range (2024.4.1~2025.3.31, 6247~6248).
 PHONE_NO_RE = re.compile(
     r"(?<![0-9])(?:0[0-9]{1,4}(?P<sep>[のノ~_])[0-9]{1,4}(?P=sep)[0-9]{3,4}"
-    # A mobile number split by any mark a keyboard has (090*1234*5678, 090|1234|5678): only
-    # its shape, as 010,2024,0401 and 05,1234,5678 are rows of data.
-    r"|0[6789]0(?P<mark>[*|:,;=+])[0-9]{4}(?P=mark)[0-9]{4})(?![0-9])"
+    # A mobile number split by any mark a keyboard has, spaced or not, alike or not
+    # (090*1234*5678, 090 | 1234 5678, (090)1234*5678): only its shape, as 010,2024,0401 and
+    # 05,1234,5678 are rows of data.
+    r"|(?:\(0[6789]0\)\s?|0[6789]0(?:\s?[*|:,;=+#\\/.~_-]\s?|\s))[0-9]{4}"
+    r"(?:\s?[*|:,;=+#\\/.~_-]\s?|\s)[0-9]{4})(?![0-9])"
 )
 # A date, with or without a time after it (2024/04/01 10:30): not a number to mask.
 DATE_RUN_RE = re.compile(r"^(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?:\s|$)")
