@@ -2,10 +2,10 @@
 
 One table, :data:`MESSAGES`, holds every message shown to city staff: key → (Japanese,
 English), each a :meth:`str.format` template. :func:`msg` renders one in the current language.
-The ingest's row and file messages and the command line's errors are written out below; the
-other areas (the ingest report and the admin upload, the desk and procedures, the FAQ
-lifecycle, delete/sync/prune, size limits and progress, backup/restore, Ray) each have a table
-in :mod:`kb.message_tables`, merged in here.
+The ingest's row and file messages are written out below; the other areas (the command line,
+the ingest report and the admin upload, the desk and procedures, the FAQ lifecycle,
+delete/sync/prune, size limits and progress, backup/restore, the audit log's key, Ray) each
+have a table in :mod:`kb.message_tables`, merged in here.
 
 The language is ``KB_LANG`` (``ja`` or ``en``; the ``lang`` setting). The command line sets it
 for one command and the service for one upload (:func:`language`); code that runs neither way
@@ -473,40 +473,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "manual.pdf_page": (
         "{page} ページ目の文字を取り出せません（{problem}）。このページは飛ばしました",
         "page {page}: cannot extract text ({problem}); skipped",
-    ),
-    # --- command line (kb.cli) ----------------------------------------------------------------
-    "cli.error": ("kb: エラー: {problem}", "kb: error: {problem}"),
-    "cli.built": (
-        "索引 {index} を作成しました: チャンク {chunks} 個（ベクトル化 {embedded}・キャッシュから "
-        "{cached}）、密ベクトル索引 {dense}、{seconds} 秒（うちベクトル化 {embed_seconds} 秒）",
-        "built index {index}: {chunks} chunks ({embedded} embedded, {cached} from cache), "
-        "dense={dense}, {seconds} s (embedding {embed_seconds} s)",
-    ),
-    "cli.build_discarded": (
-        "この索引の作成（ストア世代 {generation}）は破棄しました: その間に新しいデータから索引 "
-        "{index} が作られ、そちらが引き続き使われます（この作成分をすべて含みます）",
-        "this build (store generation {generation}) was discarded: index {index} was built "
-        "meanwhile from newer data and keeps serving; it holds everything this build had",
-    ),
-    "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
-    "cli.unwritable": (
-        "kb: エラー: {path} に書き込めないか、開けません（{problem}）。保存済みの内容は失われて"
-        "いません。kb を動かすユーザーがそこに書けること（権限）と、読み取り専用でマウントされて"
-        "いないことを確かめてから、同じコマンドをもう一度実行してください",
-        "kb: error: {path} cannot be written or opened ({problem}). Nothing already stored was "
-        "lost: check that the user running kb may write there (permissions) and that it is not "
-        "mounted read-only, then run the same command again",
-    ),
-    "cli.disk_full": (
-        "kb: エラー: ディスクの空き容量が足りません（{problem}）。"
-        "保存済みの内容は失われていません。{data_dir} のある場所を"
-        "空けてから、同じコマンドをもう一度実行してください",
-        "kb: error: the disk is full ({problem}). Nothing already stored was lost: free space "
-        "where {data_dir} lies and run the same command again",
-    ),
-    "cli.bad_settings": (
-        "kb: エラー: 設定が正しくありません: {problem}",
-        "kb: error: invalid settings: {problem}",
     ),
 }
 for _table in TABLES:

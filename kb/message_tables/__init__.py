@@ -7,14 +7,25 @@ way (:func:`kb.messages.msg`, ``KB_LANG``). A key belongs to one table only.
 
 from __future__ import annotations
 
+from kb.message_tables.cli import CLI
 from kb.message_tables.desk import DESK
 from kb.message_tables.lifecycle import LIFECYCLE
 from kb.message_tables.limits import LIMITS
 from kb.message_tables.ops import OPS
 from kb.message_tables.reports import REPORTS
 from kb.message_tables.scale import SCALE
+from kb.message_tables.security import SECURITY
 
-TABLES: tuple[dict[str, tuple[str, str]], ...] = (DESK, LIFECYCLE, LIMITS, OPS, REPORTS, SCALE)
+TABLES: tuple[dict[str, tuple[str, str]], ...] = (
+    CLI,
+    DESK,
+    LIFECYCLE,
+    LIMITS,
+    OPS,
+    REPORTS,
+    SCALE,
+    SECURITY,
+)
 """Every area's table (besides the one in :mod:`kb.messages`)."""
 
 __all__ = ["TABLES"]

@@ -12,7 +12,7 @@ instead (:mod:`kb.search.judge`).
 from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +33,17 @@ from kb.search.query import QueryAnalysis
 from kb.search.query_cache import QueryVectors
 from kb.text.mecab import MeCabTokenizer
 from kb.types import DocKind, Hit
+
+
+@dataclass(frozen=True)
+class _QueryWords:
+    """What a query's own words say: another city named as the owner
+    (:func:`~kb.search.confidence.names_elsewhere`), its lemmas and whether one is a noun
+    (:func:`~kb.search.confidence.titled`)."""
+
+    elsewhere: bool = False
+    lemmas: tuple[str, ...] = ()
+    noun: bool = False
 
 
 class EvidenceReader:
@@ -82,7 +93,8 @@ class EvidenceReader:
         self.kind_positions = kind_positions
         self.tokenizer = tokenizer
         self.terms = terms
-        self._elsewhere: tuple[str, bool] = ("", False)  # the last query's, for its panes
+        # What the last query's words say, for its other panes (one MeCab pass a query).
+        self._words: tuple[str, _QueryWords] = ("", _QueryWords())
         self._calibration: tuple[float, Calibration] | None = None
         self.background = background_vectors(embedder)
         """The background questions of "no answer" (:mod:`kb.search.background`), embedded
@@ -133,10 +145,9 @@ class EvidenceReader:
         named = False
         if texts is not None and analysis.japanese and lexical_side:
             lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
+            words = self._query_words(analysis)
             # A thing the corpus's questions are about: a noun (買う, 壊れる alone are not).
-            named = titled(
-                self.tokenizer.lemmas(analysis.text), texts, self.tokenizer.lemmas
-            ) and any(m.pos1 == "名詞" for m in self.tokenizer.morphemes(analysis.text))
+            named = lexical and words.noun and titled(words.lemmas, texts, self.tokenizer.lemmas)
         if qvec is not None and self._judge_queries is not None:
             qvec = self._judge_queries.encode(analysis.text, public=public)
             hits = self.rescored(hits, qvec, title_weight)
@@ -156,13 +167,20 @@ class EvidenceReader:
     def elsewhere(self, analysis: QueryAnalysis) -> bool:
         """:func:`~kb.search.confidence.names_elsewhere` of a Japanese query (kept for the
         query's other panes)."""
-        if not analysis.japanese:
-            return False
-        text, found = self._elsewhere
+        return analysis.japanese and self._query_words(analysis).elsewhere
+
+    def _query_words(self, analysis: QueryAnalysis) -> _QueryWords:
+        """What a Japanese query's words say, read once for all its panes."""
+        text, words = self._words
         if text != analysis.text:
-            found = names_elsewhere(self.tokenizer.morphemes(analysis.text), self.terms)
-            self._elsewhere = (analysis.text, found)
-        return found
+            morphemes = self.tokenizer.morphemes(analysis.text)
+            words = _QueryWords(
+                elsewhere=names_elsewhere(morphemes, self.terms),
+                lemmas=self.tokenizer.lemmas(analysis.text),
+                noun=any(m.pos1 == "名詞" for m in morphemes),
+            )
+            self._words = (analysis.text, words)
+        return words
 
     def rescored(self, hits: Sequence[Hit], qvec: np.ndarray, title_weight: float) -> list[Hit]:
         """``hits`` with the dense score of their chunk's vectors here against ``qvec`` (the

@@ -19,18 +19,19 @@ if TYPE_CHECKING:
 
 MAX_ID_CHARS = 200
 """Longest id an event keeps (a path's id may be any length)."""
-_NOT_A_NUMBER = (
-    r"(?!(?:[^0-9]*[0-9]){11})"  # ten digits at most: no phone, My Number or card number
+_NOT_A_CARD_OR_ADDRESS = (
     r"(?![A-Za-z]{2}[0-9]{8}[A-Za-z]{2}$)"  # no residence card number
     r"(?![0-9]{1,3}(?:\.[0-9]{1,3}){3}$)"  # no IPv4 address
+)
+_NOT_A_NUMBER = (
+    r"(?!(?:[^0-9]*[0-9]){11})"  # ten digits at most: no phone, My Number or card number
+    + _NOT_A_CARD_OR_ADDRESS
 )
 _PLAIN_ID_RE = re.compile(rf"(?=.*[A-Za-z])(?=.*[0-9]){_NOT_A_NUMBER}[A-Za-z0-9._#-]{{1,40}}")
 """An id of letters and digits (F0001, C2024-0012, desk-R000006) with ten digits at most (no
 phone number, My Number or card number), not a residence card's number, and nothing but ._#-
 besides: no name can be in it."""
-_ID_SHAPED_RE = re.compile(
-    r"(?![A-Za-z]{2}[0-9]{8}[A-Za-z]{2}$)(?![0-9]{1,3}(?:\.[0-9]{1,3}){3}$)[A-Za-z0-9._#-]{1,40}"
-)
+_ID_SHAPED_RE = re.compile(rf"{_NOT_A_CARD_OR_ADDRESS}[A-Za-z0-9._#-]{{1,40}}")
 """What a city's own id may look like (2024040001, R000173, C-2024-000123456): the masker's
 [番号] in it is the id itself, not a number of a person's (but see :func:`_card_number`)."""
 
@@ -38,19 +39,14 @@ _ID_SHAPED_RE = re.compile(
 def _card_number(text: str) -> bool:
     """Whether ``text`` holds a payment card's number: 15 or 16 digits that pass Luhn's check
     (4111-1111-1111-1111; a city's long case number passes it one time in ten)."""
-    digits = [int(c) for c in text if c.isdigit()]
-    if len(digits) not in (15, 16):
-        return False
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2:
-            d *= 2
-            d -= 9 if d > 9 else 0
-        total += d
-    return total % 10 == 0
+    from kb.text.masking.phones import luhn
+
+    digits = "".join(c for c in text if c.isdigit())
+    return len(digits) in (15, 16) and luhn(digits)
 
 
 _PATH_SEGMENT_RE = re.compile(rf"{_NOT_A_NUMBER}[A-Za-z0-9._~:#-]{{1,60}}")
+_EIGHT_DIGITS_RE = re.compile(r"[0-9]{8}")
 
 
 def plain_path(path: str) -> str:
@@ -63,18 +59,17 @@ def plain_path(path: str) -> str:
     return "/".join(s if not s or _plain_segment(s) else "[…]" for s in segments)
 
 
-_DATE_OF_BIRTH_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
-
-
 def _plain_segment(segment: str) -> bool:
     """Whether a path segment can be logged as sent: an id's characters, and no phone number
     (03-1234-5678, 0312345678) or date (19800101) in it."""
+    from kb.text.masking.patterns import DATE_DIGITS
+
     if not _PATH_SEGMENT_RE.fullmatch(segment):
         return False
     digits = "".join(c for c in segment if c.isdigit())
     if digits.startswith("0") and 10 <= len(digits) <= 11:
         return False
-    return not any(_DATE_OF_BIRTH_RE.fullmatch(run) for run in re.findall(r"[0-9]{8}", segment))
+    return not any(re.fullmatch(DATE_DIGITS, run) for run in _EIGHT_DIGITS_RE.findall(segment))
 
 
 _ID_KINDS = frozenset({"faq", "case", "manual", "department", "procedure"})

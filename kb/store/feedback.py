@@ -36,9 +36,6 @@ class FeedbackStore(SideDatabase):
             },
             index=["created_at"],
         )
-        with self._lock, write_transaction(self._db):
-            if "actor" not in self._db.table("feedback").columns_dict:  # a file from before
-                self._db.execute("alter table feedback add column actor text")
         # The department vote reads the 「正しい担当課」 records alone, and the widget's
         # anonymous 「役に立った」 records may be most of the table: read them by this index.
         with self._lock, write_transaction(self._db):

@@ -174,14 +174,6 @@ class RecordStore(RecordRemoval, SideDatabase):
             index=("date",),
         )
 
-        def who_changed() -> None:
-            columns = self._db.table("records").columns_dict
-            for column in ("updated_by", "closed_by"):
-                if column not in columns:  # a file from before they were kept
-                    self._db.execute(f"alter table records add column {column} text")
-
-        while_locked(who_changed)
-
         def handoffs() -> None:
             self._db.table("handoffs").create(
                 {

@@ -192,6 +192,16 @@ class SideDatabase:
 
         def create() -> None:
             self._db.table(table).create(columns, pk=pk, if_not_exists=True)
+            # A file from before a column was kept (feedback's actor, a record's closed_by)
+            # gains it, empty for the rows it has.
+            existing = self._db.table(table).columns_dict
+            for name, kind in columns.items():
+                if name not in existing:
+                    try:
+                        self._db.table(table).add_column(name, kind)
+                    except sqlite3.OperationalError as exc:  # another process added it
+                        if "duplicate column" not in str(exc):
+                            raise
             if index:
                 self._db.table(table).create_index(list(index), if_not_exists=True)
 

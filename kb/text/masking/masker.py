@@ -64,7 +64,7 @@ from kb.text.masking.patterns import (
     ROOM_RE,
     TOWN_END,
 )
-from kb.text.masking.phones import digits_of, number_edits, spoken_number_edits
+from kb.text.masking.phones import digits_of, luhn, number_edits, spoken_number_edits
 from kb.text.masking.placeholders import (
     ACCOUNT,
     ADDRESS,
@@ -263,7 +263,7 @@ class Masker:
         text = self._replace(text, BANK_RE, bank)
 
         def card(m: re.Match[str]) -> list[tuple[int, int, str]]:
-            if not _luhn(digits_of(m.group("value"))):
+            if not luhn(digits_of(m.group("value"))):
                 return []
             return [(m.start("value"), m.end("value"), ID_NUMBER)]
 
@@ -455,17 +455,6 @@ _SNS_HOST_HINT_RE = re.compile(
     r"|lin\.ee)"
 )
 _DOTTED_DIGITS_RE = re.compile(r"[0-9]\.[0-9]")
-
-
-def _luhn(digits: str) -> bool:
-    """Whether ``digits`` pass the Luhn check of payment card numbers."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _cells_beside(text: str, start: int, end: int) -> bool:

@@ -147,8 +147,9 @@ _DATE = (
     rf"{_YEAR}\s*(?:年{_WESTERN_AFTER}(?:\s*[0-9十]{{1,3}}\s*月(?:\s*[0-9十]{{1,3}}\s*日)?)?"
     rf"|[./・-]\s*[0-9]{{1,2}}\s*[./・-]\s*[0-9]{{1,2}})"
 )
-# 19800102, as system exports write a date of birth.
-_DATE8 = r"(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"
+# 19800102, as system exports write a date of birth (and a stamp or an id may start).
+DATE_DIGITS = r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_DATE8 = rf"(?<![0-9]){DATE_DIGITS}(?![0-9])"
 # 02/01/1980 (day or month first), as foreign documents write it.
 _DATE_YEAR_LAST = r"(?<![0-9])[0-9]{1,2}\s*[./-]\s*[0-9]{1,2}\s*[./-]\s*(?:19|20)[0-9]{2}(?![0-9])"
 BIRTH_BEFORE_RE = re.compile(

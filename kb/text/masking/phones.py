@@ -16,6 +16,7 @@ from collections.abc import Set
 
 from kb.text.masking.fold import fold
 from kb.text.masking.patterns import (
+    DATE_DIGITS,
     DATE_RUN_RE,
     DIGIT_RUN_RE,
     MOBILE_RE,
@@ -187,7 +188,7 @@ def phone_numbers(text: str) -> list[str]:
 _MY_NUMBER_SHAPE_RE = re.compile(r"[0-9]{12}|[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}")
 """A My Number as written: twelve digits, or three groups of four (not digits that a run of
 numbers separated by ・ or . happens to add up to: 16・26・36 代, 10.0.19045.3000)."""
-_STAMP_RE = re.compile(r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+_STAMP_RE = re.compile(DATE_DIGITS)
 """Twelve digits that start with a date (受付番号 202404010001, 更新日時 202401010930)."""
 
 
@@ -200,3 +201,14 @@ def is_my_number(digits: str) -> bool:
     total = sum(p * (n + 1 if n <= 6 else n - 5) for n, p in enumerate(body, start=1))
     remainder = total % 11
     return int(digits[11]) == (0 if remainder <= 1 else 11 - remainder)
+
+
+def luhn(digits: str) -> bool:
+    """Whether ``digits`` pass the Luhn check of payment card numbers."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0

@@ -1,0 +1,54 @@
+"""What the command line says of itself (:mod:`kb.cli`: errors, a full disk or a folder it
+cannot write, the build's result) and of the trainer's commands, in
+:data:`kb.messages.MESSAGES`."""
+
+from __future__ import annotations
+
+CLI: dict[str, tuple[str, str]] = {
+    "cli.error": ("kb: エラー: {problem}", "kb: error: {problem}"),
+    "cli.built": (
+        "索引 {index} を作成しました: チャンク {chunks} 個（ベクトル化 {embedded}・キャッシュから "
+        "{cached}）、密ベクトル索引 {dense}、{seconds} 秒（うちベクトル化 {embed_seconds} 秒）",
+        "built index {index}: {chunks} chunks ({embedded} embedded, {cached} from cache), "
+        "dense={dense}, {seconds} s (embedding {embed_seconds} s)",
+    ),
+    "cli.build_discarded": (
+        "この索引の作成（ストア世代 {generation}）は破棄しました: その間に新しいデータから索引 "
+        "{index} が作られ、そちらが引き続き使われます（この作成分をすべて含みます）",
+        "this build (store generation {generation}) was discarded: index {index} was built "
+        "meanwhile from newer data and keeps serving; it holds everything this build had",
+    ),
+    "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
+    "cli.unwritable": (
+        "kb: エラー: {path} に書き込めないか、開けません（{problem}）。保存済みの内容は失われて"
+        "いません。kb を動かすユーザーがそこに書けること（権限）と、読み取り専用でマウントされて"
+        "いないことを確かめてから、同じコマンドをもう一度実行してください",
+        "kb: error: {path} cannot be written or opened ({problem}). Nothing already stored was "
+        "lost: check that the user running kb may write there (permissions) and that it is not "
+        "mounted read-only, then run the same command again",
+    ),
+    "cli.disk_full": (
+        "kb: エラー: ディスクの空き容量が足りません（{problem}）。"
+        "保存済みの内容は失われていません。{data_dir} のある場所を"
+        "空けてから、同じコマンドをもう一度実行してください",
+        "kb: error: the disk is full ({problem}). Nothing already stored was lost: free space "
+        "where {data_dir} lies and run the same command again",
+    ),
+    "cli.bad_settings": (
+        "kb: エラー: 設定が正しくありません: {problem}",
+        "kb: error: invalid settings: {problem}",
+    ),
+    # --- the trainer's commands (kb.trainer.commands) ---------------------------------------
+    "trainer.published": (
+        "{doc_id} を公開しました（索引 {index}、ベクトル化 {embedded} 件・キャッシュ {cached} 件、"
+        "{seconds:.2f} 秒）。動いているサーバーは次の検索から反映します",
+        "published {doc_id} in index {index} ({embedded} chunk(s) embedded, {cached} from "
+        "cache) in {seconds:.2f} s; a running server serves it from its next query",
+    ),
+    "trainer.withdrawn": (
+        "{doc_id} を公開停止しました（索引 {index}、ベクトル化 {embedded} 件・キャッシュ "
+        "{cached} 件、{seconds:.2f} 秒）。動いているサーバーは次の検索から反映します",
+        "withdrawn {doc_id} in index {index} ({embedded} chunk(s) embedded, {cached} from "
+        "cache) in {seconds:.2f} s; a running server serves it from its next query",
+    ),
+}
