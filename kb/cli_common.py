@@ -99,3 +99,18 @@ def has_index(settings: Settings) -> bool:
     from kb.index.folder import IndexRoot
 
     return IndexRoot(settings.index_root).has_index()
+
+
+def stale_index_model(settings: Settings) -> str | None:
+    """The model the serving index was built with, where kb would now serve with another one
+    (``KB_MODEL`` changed, or the adapted model it was built with is gone); else ``None``."""
+    from kb.embed.adapt import effective_model
+    from kb.embed.embedder import manifest_model_id
+    from kb.errors import IndexError_
+    from kb.index.folder import IndexRoot
+
+    try:
+        built = IndexRoot(settings.index_root).current().manifest().model
+    except IndexError_:
+        return None
+    return built if built != manifest_model_id(effective_model(settings)) else None

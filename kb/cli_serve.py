@@ -6,7 +6,8 @@ import argparse
 import os
 from typing import Any
 
-from kb.cli_common import has_index, say
+from kb.cli_common import has_index, say, stale_index_model
+from kb.messages import msg
 from kb.settings import Settings
 
 
@@ -23,6 +24,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from kb.cli_index import cmd_ingest
 
         cmd_ingest(ns, settings)
+    elif args.bootstrap and (built := stale_index_model(settings)) is not None:
+        from kb.cli_index import cmd_build
+        from kb.embed.adapt import effective_model
+
+        say(msg("cli.rebuild_for_model", built=built, model=effective_model(settings)))
+        cmd_build(argparse.Namespace(ray=None), settings)
     args.host = args.host or settings.host
     args.port = args.port or settings.port
     settings = settings.model_copy(

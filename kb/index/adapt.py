@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -61,6 +62,11 @@ log = logging.getLogger(__name__)
 
 ERASED_REASON = "a document was erased while it adapted: the model may hold it, so it was deleted"
 """Why an adaptation that overlapped an erasure was not kept (:func:`_publish`)."""
+REPLACED_REASON = (
+    "the data folder was replaced while it adapted (a restore, or a new folder at its path): "
+    "the model learnt from the one before, so it was deleted unused"
+)
+"""Why an adaptation whose data folder changed under it was not kept (:func:`_publish`)."""
 LOCK_NAME = "adapt.lock"
 """Held by the adaptation process, in the model cache: one adaptation at a time."""
 LOG_NAME = "adapt.log"
@@ -202,6 +208,7 @@ def run_adaptation(
     try:
         # Before the pairs are read: a document erased from now on may be among them.
         began = datetime.now(UTC)
+        home = _store_identity(settings)
         store = Store(settings.store_path, read_only=True)
         try:
             pairs = pairs_from_store(store)
@@ -248,20 +255,22 @@ def run_adaptation(
             "method": report.method,
             "config": asdict(config),
         }
+        if not _still_home(settings, folder, home):
+            return _replaced(record, folder)
         write_trained_pair_keys(settings.models_dir, pairs)
         kept = report.adapted is not None and report.improved_by >= settings.adapt_min_gain
         if not kept:
             record.update(kept=False, reason="validation did not improve enough")
             write_json_atomic(settings.models_dir / "adapt-last.json", record)
-            import shutil
-
             shutil.rmtree(folder, ignore_errors=True)  # 470 MB that will never serve
             return record
-        published = _publish(settings, folder, began)
-        if published is None:
+        published = _publish(settings, folder, began, home)
+        if published == REPLACED_REASON:
+            return _replaced(record, folder)
+        if isinstance(published, str):
             # Not "learnt": the next build adapts anew, without the erased document.
             (settings.models_dir / PAIRS_NAME).unlink(missing_ok=True)
-            record.update(kept=False, reason=ERASED_REASON)
+            record.update(kept=False, reason=published)
             write_json_atomic(settings.models_dir / "adapt-last.json", record)
             return record
         record.update(published)
@@ -272,11 +281,46 @@ def run_adaptation(
         lock.release()
 
 
-def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any] | None:
+def _store_identity(settings: Settings) -> tuple[int, int] | None:
+    """The store file's device and inode: another file at that path is another data folder."""
+    try:
+        st = settings.store_path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _replaced(record: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Give up an adaptation whose data folder was replaced: nothing is written anywhere (the
+    folder now at that path is not the one it learnt from), and the model is deleted."""
+    shutil.rmtree(folder, ignore_errors=True)
+    log.warning("adaptation not kept: %s", REPLACED_REASON)
+    return {**record, "kept": False, "reason": REPLACED_REASON}
+
+
+def _still_home(settings: Settings, folder: Path, home: tuple[int, int] | None) -> bool:
+    """Whether the data folder is the one the adaptation began in, and its model is there."""
+    return (
+        home is not None
+        and _store_identity(settings) == home
+        and (folder / "modules.json").is_file()
+    )
+
+
+def _publish(
+    settings: Settings, folder: Path, began: datetime, home: tuple[int, int] | None
+) -> dict[str, Any] | str:
     """Embed everything with the adapted model, then record it and build under the lock.
 
-    ``None``: a document was erased since ``began`` (it may be among what the model learnt
-    from), so the model is deleted unused and the next build adapts without it.
+    A reason (the model is deleted unused) instead of the record's additions when:
+
+    - a document was erased since ``began`` (it may be among what the model learnt from):
+      :data:`ERASED_REASON`, and the next build adapts without it;
+    - the data folder is no longer the one it learnt from (``home``, the store file's
+      identity when it began: a restore renamed another folder into place, or the folder was
+      deleted and made anew), or the adapted model went with the old one:
+      :data:`REPLACED_REASON`. Publishing would serve a model that is not there, or build
+      an index into a folder from another store.
     """
     from kb.embed.embedder import load_embedder
     from kb.index.builder import build_index, embed_texts
@@ -284,6 +328,8 @@ def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any
     from kb.security.commands import cli_audited
     from kb.store import EmbeddingCache
 
+    if not _still_home(settings, folder, home):
+        return REPLACED_REASON
     embedder = load_embedder(
         ADAPTED_PREFIX + folder.name,
         models_dir=settings.models_dir,
@@ -306,13 +352,22 @@ def _publish(settings: Settings, folder: Path, began: datetime) -> dict[str, Any
     finally:
         store.close()
     embed_seconds = round(time.perf_counter() - t0, 1)
-    with writer_lock(settings, "adapt", wait=settings.writer_lock_wait):
-        if erased_since(settings.models_dir, began, settings.data_dir):
+    # Checked before the lock too: no lock file is made in a folder that is not ours.
+    reason = None if _still_home(settings, folder, home) else REPLACED_REASON
+    with (
+        writer_lock(settings, "adapt", wait=settings.writer_lock_wait)
+        if reason is None
+        else (contextlib.nullcontext())
+    ):
+        if reason is None and not _still_home(settings, folder, home):
+            reason = REPLACED_REASON
+        if reason is None and erased_since(settings.models_dir, began, settings.data_dir):
+            reason = ERASED_REASON
+        if reason is not None:
             cache.close()
-            import shutil
-
-            shutil.rmtree(folder, ignore_errors=True)
-            return None
+            if reason == ERASED_REASON:
+                shutil.rmtree(folder, ignore_errors=True)
+            return reason
         active = {
             "base_model": settings.model,
             "folder": folder.name,

@@ -18,6 +18,12 @@ CLI: dict[str, tuple[str, str]] = {
         "this build (store generation {generation}) was discarded: index {index} was built "
         "meanwhile from newer data and keeps serving; it holds everything this build had",
     ),
+    "cli.rebuild_for_model": (
+        "索引はモデル {built} で作られていますが、今使うモデルは {model} です（設定が変わったか、"
+        "適応したモデルがなくなりました）。ストアから索引を作り直してから起動します",
+        "the index was built with model {built}, but kb now runs {model} (the setting changed, "
+        "or the adapted model is gone): rebuilding it from the store before serving",
+    ),
     "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
     "cli.unwritable": (
         "kb: エラー: {path} に書き込めないか、開けません（{problem}）。保存済みの内容は失われて"
