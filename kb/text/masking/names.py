@@ -24,8 +24,8 @@ import re
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
 from kb.text.masking.fold import BREAKS_RE, fold
+from kb.text.masking.foreign import common_word, foreign_name_spans, has_foreign_name
 from kb.text.masking.glued import glued_given_end
-from kb.text.masking.hangul import HANGUL_NAME_RE, hangul_name_spans
 from kb.text.masking.kana import (
     aged_name_spans,
     called_spans,
@@ -37,13 +37,20 @@ from kb.text.masking.kana import (
 from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
 from kb.text.masking.surnames import (
-    NOT_SURNAMES,
     TITLE_ENDS,
     surname_before,
     surname_read_as_word,
     surname_start,
 )
-from kb.text.masking.titled import PERSON_TITLES, ROLES, role_before, title_after, titled_surname
+from kb.text.masking.titled import (
+    PERSON_TITLES,
+    ROLES,
+    has_office_staff,
+    office_staff_spans,
+    role_before,
+    title_after,
+    titled_surname,
+)
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer
 
@@ -137,6 +144,7 @@ def person_name_spans(
     relation_named = not honorific_only and has_relation_name(text)
     called = not honorific_only and "名乗" in text
     titled = not honorific_only and any(title in text for title in (*PERSON_TITLES, *ROLES))
+    staffed = not honorific_only and has_office_staff(text)
     words = tokenizer.morphemes(text)
     if (
         not honorific
@@ -146,9 +154,9 @@ def person_name_spans(
         and not aged
         and not called
         and not titled
-        and not _SPACED_KANJI_NAME_RE.search(text)
+        and not staffed
+        and not has_foreign_name(text)
         and not (not honorific_only and "旧姓" in text)
-        and not HANGUL_NAME_RE.search(text)
         and not relation_named
     ):
         # Without an honorific only a 人名 tag, a katakana group or a Latin name starts a span:
@@ -163,15 +171,16 @@ def person_name_spans(
         spans += called_spans(context)
     if honorific:
         spans += kana_honorific_spans(context)
-    spans += hangul_name_spans(context, honorific_only)
     if relation_named:
         spans += relation_given_name_spans(context)
-    spans += _spaced_kanji_name_spans(context, honorific_only)
+    spans += foreign_name_spans(context, honorific_only)
+    if staffed:
+        spans += office_staff_spans(context)
     if not honorific_only:
         spans += [
             m.span("name")
             for m in _MAIDEN_RE.finditer(text)
-            if not _common_word(context, *m.span("name"))
+            if not common_word(context, *m.span("name"))
         ]
     if latin:
         folded = fold(text)
@@ -334,15 +343,8 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
     return spans
 
 
-# One or two kanji, a space, one or two kanji: a Chinese or Korean name as records write it
-# (申請者 金 民俊, 妻 李 娜（リ ナ）), standing alone before a particle, a bracket or the end.
-_SPACED_KANJI_NAME_RE = re.compile(
-    "(?<![\u4e00-\u9fff々])[\u4e00-\u9fff]{1,2}[ \u3000][\u4e00-\u9fff]{1,2}"
-    "(?![\u4e00-\u9fff々])(?=[ \u3000]?(?:[（(、。,]|[のはがをにとも]|$|さん|様|氏|殿))"
-)
 _SHOP_WORDS = frozenset({"ビル", "ラボ", "ジム", "バー", "ホーム", "ママ", "パパ"})
 """Katakana words of two characters after a surname that are a place or a role, not a name."""
-_HONORIFIC_NEXT_RE = re.compile("[ \u3000]?(?:さん|様|さま|氏|殿)")
 
 
 # After 旧姓 comes a surname, whatever MeCab tags it (吉川 reads as a place in 旧姓 吉川).
@@ -367,49 +369,6 @@ def _given_names_after(text: str, spans: list[tuple[int, int]]) -> list[tuple[in
         if match:
             out.append(match.span("given"))
     return out
-
-
-def _common_word(context: NameContext, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is one word MeCab knows as a common noun (併記, 市民)."""
-    words = context.overlapping(start, end)
-    return end - start >= 2 and len(words) == 1 and words[0].pos2 == "普通名詞"
-
-
-def _spaced_kanji_name_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
-    """Chinese and Korean names after a person noun or before an honorific (see
-    :data:`_SPACED_KANJI_NAME_RE`; published text: before an honorific only).
-
-    MeCab reads their kanji as common nouns and suffixes (金 民|俊), so the tags cannot find
-    them; the person noun before (申請者, 妻) or the honorific after, and the shape do. A part
-    that is a person noun itself (妻 母) or a word of the lists is not a name, and a two-kanji
-    surname needs a given name MeCab does not know as a common noun (母 介護 stays).
-    """
-    spans: list[tuple[int, int]] = []
-    lists = context.lists
-    for match in _SPACED_KANJI_NAME_RE.finditer(context.text):
-        start, end = match.span()
-        honored = bool(_HONORIFIC_NEXT_RE.match(context.text, end))
-        if not honored and (honorific_only or not context.person_before(start)):
-            continue
-        parts = match.group(0).split()
-        if any(p in lists.person or p in lists.not_name or p in lists.after for p in parts):
-            continue
-        if len(parts[0]) == 1:
-            # 王 秀英さん, 相談者 陳 建国: one kanji, a space and a given name is a Chinese or
-            # Korean name even where MeCab knows the given name as a word (建国), unless the
-            # kanji is a place or an office (市 職員さん).
-            if parts[0] not in NOT_SURNAMES:
-                spans.append((start, end))
-            continue
-        pos, common = start, False
-        for part in parts:
-            pos = context.text.index(part, pos)
-            # A two-kanji word MeCab knows as a common noun (市民, 介護) is no given name.
-            common = common or _common_word(context, pos, pos + len(part))
-            pos += len(part)
-        if not common:
-            spans.append((start, end))
-    return spans
 
 
 def _plausible_bare_name(context: NameContext, i: int, j: int) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from kb.text.given_names import kana_given_names
 from kb.text.masking.context import NameContext, is_person
 from kb.text.masking.words import masking_words
 
@@ -88,4 +89,75 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
         probe = context.tokenizer.morphemes(word.surface + "さん")
         if len(probe) >= 2 and probe[0].surface == word.surface and is_person(probe[0]):
             spans.append((start, end))
+    return spans + _listed_kana_names(context, spans)
+
+
+_PRESENT_OR_NOT = frozenset({"あり", "なし", "アリ", "ナシ"})
+"""How records note a relative present or not (子どもあり, 配偶者なし): also names in the list."""
+_FORMAL_LEMMAS = frozenset(
+    ("事", "物", "所", "為", "訳", "筈", "方", "様", "儘", "内", "中", "後", "前", "他", "皆")
+)
+"""Lemmas of formal nouns that sound like given names when written in kana (こと: 琴)."""
+
+
+def _listed_kana_names(context: NameContext, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Given names in kana after a relation that UniDic reads as words or cuts into words
+    (次女のりくは: 陸; 孫ひなたが: 日向; 次男の嫁のそうたは: そう|た), found in the list of
+    :func:`kb.text.given_names.kana_given_names`, longest first, where a particle, a bracket
+    or a stop ends them. Not a word MeCab reads as something other than a plain noun (とき,
+    なか: 副詞可能; いみ: a verbal noun) or a formal noun (こと)."""
+    text, spans = context.text, []
+    taken = {start for start, _ in found}
+    word_starts = set(context.starts)
+    for match in _relation_name_re().finditer(text):
+        start = match.end()
+        if (
+            start in taken
+            or match.start() not in word_starts  # 大丈|夫なのか: no relation there
+            or start not in word_starts
+            or not _KANA_NAME_RE.match(text, start)
+        ):
+            continue
+        glued = text[start - 1] not in "の（(・"
+        if glued and context.overlapping(start, start + 1)[0].pos1 != "名詞":
+            continue  # 妻いわく: glued to a relation, a name is read as a noun at least
+        bracketed = text[start - 1] in "（("
+        ends = _BRACKETED_END_RE if bracketed else _AFTER_RELATION_NAME_RE
+        for end in range(min(len(text), start + 4), start + 1, -1):
+            word = text[start:end]
+            if (
+                not _KANA_NAME_RE.fullmatch(word)
+                or word not in kana_given_names()
+                or word in _PRESENT_OR_NOT
+            ):
+                continue
+            if _word_and_particle(context, start, end):
+                continue  # 母のとき|は: a word and its particle, whatever the list holds
+            if ends.match(text, end) and _plain_noun_or_none(context, word):
+                spans.append((start, end))
+                break
     return spans
+
+
+def _word_and_particle(context: NameContext, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` reads as a noun and the particle ending it (とき|は), not
+    as a name that ends in a particle's sound (はる|と in 次女（はると）: はる is no noun)."""
+    words = context.overlapping(start, end)
+    return (
+        len(words) >= 2
+        and words[-1].pos1 == "助詞"
+        and words[-2].pos1 == "名詞"
+        and context.text.endswith(words[-1].surface, start, end)
+    )
+
+
+def _plain_noun_or_none(context: NameContext, word: str) -> bool:
+    """Whether ``word`` alone is no word, several, or a plain noun other than a formal one."""
+    alone = context.tokenizer.morphemes(word)
+    if len(alone) != 1:
+        return True
+    token = alone[0]
+    return (token.pos1, token.pos2, token.pos3) in (
+        ("名詞", "普通名詞", "一般"),
+        ("名詞", "固有名詞", "人名"),
+    ) and token.lemma not in _FORMAL_LEMMAS

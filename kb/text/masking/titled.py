@@ -52,6 +52,8 @@ ROLES = (
 _ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|[:：]|[ \u3000])?$")
 _NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|さん|さま|様|氏|[にがへと]|$")
 _FORMAL = frozenset({"様", "さま", "殿", "氏"})
+_PREFIX_NOT_SURNAME = frozenset("本全来")
+"""Prefixes read as surnames before さん that before a title mean "this", "all", "coming"."""
 _FORMAL_NOUNS = frozenset("方人者件分皆他外中上下側内東西南北前後間")
 _NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
 """One kanji that the dictionary reads as a surname before さん but before 様 is a word (神様,
@@ -73,7 +75,34 @@ def reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
 _OFFICE_BEFORE_RE = re.compile(
     "(?:センター|協議会|事業所|社協|病院|医院|クリニック|支所|課)[\u4e00-\u9fff]{0,4}[ \u3000]$"
 )
-_OFFICE_NAME_END_RE = re.compile("[(（、。,/・ \u3000]|$")
+_OFFICE_NAME_END_RE = re.compile("[(（、。,/・ \u3000\r\n]|$")
+_OFFICE_STAFF_RE = re.compile(
+    "(?:センター|協議会|事業所|社協|病院|医院|クリニック|支所|課)(?P<part>[\u4e00-\u9fff]{0,4})"
+    "[ \u3000](?P<name>[\u4e00-\u9fff々]{1,3})(?=[(（、。,/・ \u3000\r\n]|$)"
+)
+
+
+def has_office_staff(text: str) -> bool:
+    """The cheap test for :func:`office_staff_spans`."""
+    return bool(_OFFICE_STAFF_RE.search(text))
+
+
+def office_staff_spans(context: NameContext) -> list[tuple[int, int]]:
+    """Surnames after an office, a part of it and a space, where MeCab cuts the surname into
+    words (社会福祉協議会 竹|内) or reads as a place after the office's part (地域包括支援センター
+    北部 岡本: 北部 names the branch, so who follows is a person): the whole reads as a surname
+    before さん. A single word read as a place right after the office is its branch
+    (地域包括支援センター 長田, 学校教育課 長浜)."""
+    spans: list[tuple[int, int]] = []
+    for match in _OFFICE_STAFF_RE.finditer(context.text):
+        start, end = match.span("name")
+        words = context.overlapping(start, end)
+        if not match.group("part") and len(words) == 1 and words[0].pos3 == "地名":
+            continue
+        name = match.group("name")
+        if name[-1] not in TITLE_OR_OFFICE_ENDS and reads_as_surname(context.tokenizer, name):
+            spans.append((start, end))
+    return spans
 
 
 def role_before(context: NameContext, i: int) -> bool:
@@ -111,8 +140,12 @@ def titled_surname(context: NameContext, i: int) -> bool:
     words, text = context.words, context.text
     word = words[i]
     surface = word.surface
+    # 原|係長: one kanji MeCab reads as a prefix before a title (元, 前, 副 are no surnames).
+    prefix = (
+        word.pos1 == "接頭辞" and surface not in _PREFIX_NOT_SURNAME and title_after(context, i)
+    )
     if (
-        word.pos1 not in ("名詞", "接尾辞")  # 福祉課 林|主査: a suffix after the space
+        (word.pos1 not in ("名詞", "接尾辞") and not prefix)  # 福祉課 林|主査: a suffix
         or not 1 <= len(surface) <= 3
         or not all(is_kanji(c) for c in surface)
         or surface[-1] in TITLE_OR_OFFICE_ENDS

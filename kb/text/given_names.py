@@ -1,0 +1,37 @@
+"""The adapter for ``gimei``'s name data: Japanese given names as their kana readings.
+
+gimei (MIT; a port of the Ruby gem of the same name) makes fake names from a list of about
+13,000 real given names with their readings. kb reads only the list, once, lazily (0.5 s):
+a record may write a child's or a relative's given name in kana (次女のりくは, 孫ひなたが),
+which MeCab reads as the common word it sounds like (陸, 日向), so only a list of names can
+tell. ``import kb`` reads nothing.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from kb.errors import KBError
+
+
+@lru_cache(maxsize=1)
+def kana_given_names() -> frozenset[str]:
+    """Every given name of the list in hiragana and in katakana (りく, リク).
+
+    Raises:
+        KBError: The installed gimei has no name list where kb expects it.
+    """
+    import yaml
+
+    try:
+        text = (resources.files("gimei") / "data" / "names.yml").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError) as exc:
+        raise KBError(f"gimei's name list cannot be read ({exc}): reinstall kb") from exc
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(text, Loader=loader)
+    names: set[str] = set()
+    for sex in ("male", "female"):
+        for entry in data["first_name"][sex]:
+            names.update(str(form) for form in entry[1:3])
+    return frozenset(names)
