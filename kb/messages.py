@@ -417,6 +417,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the hidden rows of sheet '{sheet}' (rows {lines}) were not stored; unhide them in "
         "Excel and save to store them",
     ),
+    "xlsx.uncomputed": (
+        "シート「{sheet}」の数式 {count} 個（{cells}）に計算結果が保存されていないため、空のセル"
+        "として読みました（kb は数式を計算しません）。Excel で開いて保存し直してから、もう一度"
+        "取り込んでください",
+        "{count} formulas of sheet '{sheet}' ({cells}) have no saved result, so they were read "
+        "as empty cells (kb does not compute formulas): open the file in Excel, save it, and "
+        "ingest it again",
+    ),
     "xlsx.hidden_columns": (
         "シート「{sheet}」の非表示の列（{columns} 列）も取り込みました。"
         '公開したくない内容（内部メモなど）があれば、その列を対応表で "-" にしてください',

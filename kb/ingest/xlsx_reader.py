@@ -54,6 +54,8 @@ class Sheet:
     """The non-blank rows hidden in Excel (非表示), not in :attr:`rows`."""
     hidden_columns: tuple[int, ...] = ()
     """The columns hidden in Excel that hold data (1-based); they are read."""
+    uncomputed: tuple[str, ...] = ()
+    """The cells holding a formula without a saved result (``B3``), read as empty."""
 
 
 def read_xlsx(
@@ -105,6 +107,13 @@ def read_xlsx(
         lines = line_list(sheet.hidden)
         note = RowError(source, 0, "", msg("xlsx.hidden_rows", sheet=sheet.name, lines=lines))
         result = replace(result, warnings=(note, *result.warnings))
+    if sheet.uncomputed:
+        # A workbook written by a program, not Excel, keeps formulas without their results:
+        # the cells read as empty, and a required one as "missing", which would mislead.
+        cells = ", ".join(sheet.uncomputed[:5]) + (" …" if len(sheet.uncomputed) > 5 else "")
+        count = len(sheet.uncomputed)
+        shown = msg("xlsx.uncomputed", sheet=sheet.name, count=count, cells=cells)
+        result = replace(result, warnings=(RowError(source, 0, "", shown), *result.warnings))
     if sheet.hidden_columns:
         from openpyxl.utils import get_column_letter  # type: ignore[import-untyped, unused-ignore]
 
@@ -187,6 +196,7 @@ def read_sheet(path: Path, *, limits: InputLimits = DEFAULT_LIMITS, sheet: str =
         rows=tuple(rows),
         hidden=hidden,
         hidden_columns=columns,
+        uncomputed=layout.uncomputed,
     )
 
 
@@ -316,6 +326,8 @@ class _Layout:
     hidden_columns: frozenset[int] = frozenset()
     merges: tuple[tuple[int, int, int], ...] = ()
     """Cells merged down one column: ``(column, first row, last row)``, 1-based."""
+    uncomputed: tuple[str, ...] = ()
+    """Cells with a formula and no saved result (``B3``), in sheet order."""
 
 
 def _layout(ws: Any) -> _Layout:
@@ -330,13 +342,16 @@ def _layout(ws: Any) -> _Layout:
     from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
     from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
 
-    if not any(_xml_has(ws, needle) for needle in (b"hidden", b"ht=", b"mergeCell ")):
+    if not _xml_has(ws, (b"hidden", b"ht=", b"mergeCell ", b"<f>", b"<f ", b":f>", b":f ")):
         return _Layout()
     row_tag, col_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}col"
     merge_tag, data_tag = f"{{{SHEET_MAIN_NS}}}mergeCell", f"{{{SHEET_MAIN_NS}}}sheetData"
+    cell_tag, formula_tag = f"{{{SHEET_MAIN_NS}}}c", f"{{{SHEET_MAIN_NS}}}f"
+    value_tag = f"{{{SHEET_MAIN_NS}}}v"
     rows: set[int] = set()
     columns: set[int] = set()
     merges: list[tuple[int, int, int]] = []
+    uncomputed: list[str] = []
     number = 0
     data = None
     with ws._get_source() as xml:  # the sheet's part of the archive, as openpyxl opens it
@@ -344,6 +359,10 @@ def _layout(ws: Any) -> _Layout:
             if event == "start":
                 if element.tag == data_tag:
                     data = element
+            elif element.tag == cell_tag:
+                value = element.find(value_tag)
+                if element.find(formula_tag) is not None and (value is None or not value.text):
+                    uncomputed.append((element.get("r") or "?").strip())
             elif element.tag == row_tag:
                 r = (element.get("r") or "").strip()
                 number = int(r) if r.isdigit() else number + 1
@@ -358,7 +377,7 @@ def _layout(ws: Any) -> _Layout:
                 first_col, first_row, last_col, last_row = range_boundaries(element.get("ref"))
                 if first_col == last_col and last_row > first_row:
                     merges.append((first_col, first_row, last_row))
-    return _Layout(frozenset(rows), frozenset(columns), tuple(merges))
+    return _Layout(frozenset(rows), frozenset(columns), tuple(merges), tuple(uncomputed))
 
 
 _MAX_COLUMNS = 16_384
@@ -381,15 +400,16 @@ def _int(value: str | None) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def _xml_has(ws: Any, needle: bytes) -> bool:
-    """Whether the sheet's XML holds ``needle`` (a merged cell, a hidden row): a byte scan,
-    far cheaper than parsing it."""
+def _xml_has(ws: Any, needles: tuple[bytes, ...]) -> bool:
+    """Whether the sheet's XML holds one of ``needles`` (a merged cell, a hidden row, a
+    formula): a byte scan, far cheaper than parsing it."""
+    keep = max(len(n) for n in needles)
     tail = b""
     with ws._get_source() as xml:
         while chunk := xml.read(1 << 20):
-            if needle in tail + chunk:
+            if any(n in tail + chunk for n in needles):
                 return True
-            tail = chunk[-len(needle) :]
+            tail = chunk[-keep:]
     return False
 
 

@@ -154,6 +154,45 @@ def test_a_failed_formula_is_an_empty_cell_and_a_bad_update_date_a_warning(
     assert "行は取り込み、この値は保存していません" in warning.message
 
 
+def test_formulas_without_a_saved_result_are_named_and_those_with_one_are_read(
+    tmp_path: Path,
+) -> None:
+    # openpyxl, like many programs other than Excel, writes formulas without their results.
+    rows: list[list[object]] = [
+        ["番号", "質問", "回答"],
+        ["F1", "住民票はどこで取れますか", "市民課の窓口で取れます。"],
+        ["F2", '="粗大ごみ"&"の出し方"', '=CONCATENATE("電話で","申し込みます。")'],
+        ["F3", "=B2", "市民課で取れます。"],
+    ]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    with language("ja"):
+        result = read_xlsx(path)
+    assert [d.title for d in result.documents] == ["住民票はどこで取れますか"]
+    assert {(e.line, e.field) for e in result.errors} == {
+        (3, "question"),
+        (3, "answer"),
+        (4, "question"),
+    }
+    (warning,) = result.warnings
+    assert warning.line == 0
+    assert "数式 3 個（B3, C3, B4）に計算結果が保存されていない" in warning.message
+
+    # Saved by Excel, a result is there (<v>): read as the value, and no longer named.
+    _rewrite_sheet(
+        path,
+        lambda xml: xml.replace(
+            '<c r="B4"><f>B2</f><v></v></c>',
+            '<c r="B4" t="str"><f>B2</f><v>住民票の写しはどこで取れますか</v></c>',
+        ),
+    )
+    with language("ja"):
+        result = read_xlsx(path)
+    titles = [d.title for d in result.documents]
+    assert titles == ["住民票はどこで取れますか", "住民票の写しはどこで取れますか"]
+    (warning,) = result.warnings
+    assert "数式 2 個（B3, C3）" in warning.message
+
+
 def test_a_category_merged_down_its_block_reaches_every_row(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["よくある質問（みどり野市）"],  # a title merged across the columns: not copied
