@@ -3,7 +3,7 @@
 A rule of :func:`kb.text.masking.names.person_name_spans` with a trigger of its own: a person
 noun of ``masking_words.tsv``, with or without の, before kanji or kana. The word is a name
 when UniDic reads it as one before さん, where it reads 年金, おむつ and 学校 as the common nouns
-they are.
+they are, or, in kana, when the list of given names of :mod:`kb.text.given_names` holds it.
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
     particle or a stop; a plain common noun (not a formal noun such as ため, とき, 所, which
     MeCab tags 副詞可能, nor a verbal noun such as 介護); and one that UniDic reads as a given
     name before an honorific: 和子さん, さくらさん and ゆうきさん are names there, while 年金さん,
-    おむつさん and 学校さん stay common nouns. A name the dictionary does not know as one
-    (あかり, つばさ) is missed, and so is a one-kanji name (夫の勇は): 金, 税, 方 and 愛 read as
-    names before さん too.
+    おむつさん and 学校さん stay common nouns. A name in kana the dictionary does not know as one
+    (あかり, つばさ) is looked up in a list of given names instead (:func:`_listed_kana_names`); a
+    one-kanji name (夫の勇は) is missed: 金, 税, 方 and 愛 read as names before さん too.
     """
     spans: list[tuple[int, int]] = []
     index = {start: k for k, start in enumerate(context.starts)}
