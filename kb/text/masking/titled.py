@@ -78,30 +78,31 @@ _OFFICE_BEFORE_RE = re.compile(
 _OFFICE_NAME_END_RE = re.compile("[(（、。,/・ \u3000\r\n]|$")
 _OFFICE_STAFF_RE = re.compile(
     "(?:センター|協議会|事業所|社協|病院|医院|クリニック|支所|課)(?P<part>[\u4e00-\u9fff]{0,4})"
-    "[ \u3000](?P<name>[\u4e00-\u9fff々]{1,3})(?=[(（、。,/・ \u3000\r\n]|$)"
+    "[ \u3000](?P<name>[\u4e00-\u9fff々]{2,3})(?=[(（、。,/・ \u3000\r\n]|$)"
 )
 
 
 def has_office_staff(text: str) -> bool:
     """The cheap test for :func:`office_staff_spans`."""
-    return bool(_OFFICE_STAFF_RE.search(text))
+    return any(m.group("part") for m in _OFFICE_STAFF_RE.finditer(text))
 
 
 def office_staff_spans(context: NameContext) -> list[tuple[int, int]]:
-    """Surnames after an office, a part of it and a space, where MeCab cuts the surname into
-    words (社会福祉協議会 竹|内) or reads as a place after the office's part (地域包括支援センター
-    北部 岡本: 北部 names the branch, so who follows is a person): the whole reads as a surname
-    before さん. A single word read as a place right after the office is its branch
-    (地域包括支援センター 長田, 学校教育課 長浜)."""
+    """Surnames of two or three kanji after an office, its part and a space (地域包括支援センター
+    北部 竹|内, 同 北部 岡本), which MeCab cuts into words or reads as a place there: the part
+    names the branch, so who follows is a person, when the whole reads as a surname before
+    さん. Without a part the word after the space is as often the branch itself (地域包括支援
+    センター 松原, 環境課 江戸川, 事業所 新田), and one kanji as often a thing (道路課 橋):
+    those are left to :func:`role_before`."""
     spans: list[tuple[int, int]] = []
     for match in _OFFICE_STAFF_RE.finditer(context.text):
-        start, end = match.span("name")
-        words = context.overlapping(start, end)
-        if not match.group("part") and len(words) == 1 and words[0].pos3 == "地名":
-            continue
         name = match.group("name")
-        if name[-1] not in TITLE_OR_OFFICE_ENDS and reads_as_surname(context.tokenizer, name):
-            spans.append((start, end))
+        if (
+            match.group("part")
+            and name[-1] not in TITLE_OR_OFFICE_ENDS
+            and reads_as_surname(context.tokenizer, name)
+        ):
+            spans.append(match.span("name"))
     return spans
 
 
