@@ -27,9 +27,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     elif args.bootstrap and (built := stale_index_model(settings)) is not None:
         from kb.cli_index import cmd_build
         from kb.embed.adapt import effective_model
+        from kb.embed.embedder import manifest_model_id
+        from kb.errors import BusyError
 
-        say(msg("cli.rebuild_for_model", built=built, model=effective_model(settings)))
-        cmd_build(argparse.Namespace(ray=None), settings)
+        model = manifest_model_id(effective_model(settings))
+        say(msg("cli.rebuild_for_model", built=built, model=model))
+        try:
+            cmd_build(argparse.Namespace(ray=None), settings)
+        except BusyError as exc:
+            # Another writer holds the data folder (a long ingest): serve what is there, and
+            # /readyz says why it is not ready until a build fits the model.
+            say(msg("cli.rebuild_busy", problem=str(exc)))
     args.host = args.host or settings.host
     args.port = args.port or settings.port
     settings = settings.model_copy(

@@ -100,3 +100,28 @@ def test_without_bootstrap_nothing_is_rebuilt(tmp_path: Path, served: list[objec
     before = _serving(data)
     assert main(["--data-dir", str(data), "--model", "fake", "serve"]) == 0
     assert _serving(data) == before  # the operator decides: /readyz says to run `kb build`
+
+
+def test_a_busy_data_folder_is_served_as_it_is_and_said(
+    tmp_path: Path,
+    served: list[object],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kb.index.lock import writer_lock
+
+    data, src = tmp_path / "data", _corpus(tmp_path)
+    assert main(["--data-dir", str(data), "--model", "fake:32", "ingest", str(src)]) == 0
+    before = _serving(data)
+    capsys.readouterr()
+    monkeypatch.setenv("KB_WRITER_LOCK_WAIT", "0")
+
+    args = ["--data-dir", str(data), "--model", "fake", "serve", "--bootstrap", str(src)]
+    with writer_lock(Settings(data_dir=data), "ingest"):  # a long ingest elsewhere
+        assert main(args) == 0
+
+    assert _serving(data) == before  # not rebuilt: /readyz says why
+    assert served
+    out = capsys.readouterr().out
+    assert "索引を作り直せませんでした" in out
+    assert "fake-hash-64" in out  # the ids compared are the index's own

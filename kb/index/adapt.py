@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import logging
 import os
 import shutil
@@ -256,7 +257,7 @@ def run_adaptation(
             "config": asdict(config),
         }
         if not _still_home(settings, folder, home):
-            return _replaced(record, folder)
+            return _replaced(settings, record, folder, wrote_pairs=False)
         write_trained_pair_keys(settings.models_dir, pairs)
         kept = report.adapted is not None and report.improved_by >= settings.adapt_min_gain
         if not kept:
@@ -266,7 +267,7 @@ def run_adaptation(
             return record
         published = _publish(settings, folder, began, home)
         if published == REPLACED_REASON:
-            return _replaced(record, folder)
+            return _replaced(settings, record, folder, wrote_pairs=True)
         if isinstance(published, str):
             # Not "learnt": the next build adapts anew, without the erased document.
             (settings.models_dir / PAIRS_NAME).unlink(missing_ok=True)
@@ -290,10 +291,25 @@ def _store_identity(settings: Settings) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def _replaced(record: dict[str, Any], folder: Path) -> dict[str, Any]:
+def _replaced(
+    settings: Settings, record: dict[str, Any], folder: Path, *, wrote_pairs: bool
+) -> dict[str, Any]:
     """Give up an adaptation whose data folder was replaced: nothing is written anywhere (the
-    folder now at that path is not the one it learnt from), and the model is deleted."""
-    shutil.rmtree(folder, ignore_errors=True)
+    folder now at that path is not the one it learnt from), and its model is deleted.
+
+    Not a model that now serves there under the same name (a restored backup's, adapted from
+    the same pairs), and, in a model cache of its own (``KB_MODEL_CACHE_DIR``, shared by the
+    old folder and the new), the record of the pairs it learnt from goes too: no model of
+    them was adopted, so the next build adapts again."""
+    models = settings.models_dir
+    active = active_record(models, settings.model)
+    if active is None or active.get("folder") != folder.name:
+        shutil.rmtree(folder, ignore_errors=True)
+        for export in models.glob(f"onnx-{glob.escape(folder.name)}-*"):
+            shutil.rmtree(export, ignore_errors=True)
+    shared = not models.resolve().is_relative_to(settings.data_dir.resolve())
+    if wrote_pairs and shared:
+        (models / PAIRS_NAME).unlink(missing_ok=True)
     log.warning("adaptation not kept: %s", REPLACED_REASON)
     return {**record, "kept": False, "reason": REPLACED_REASON}
 

@@ -359,9 +359,12 @@ def _layout(ws: Any) -> _Layout:
             if event == "start":
                 if element.tag == data_tag:
                     data = element
-            elif element.tag == cell_tag:
+            elif element.tag == cell_tag and element.find(formula_tag) is not None:
+                # No <v>, or an empty one on a cell not typed as text: no result was saved.
+                # Excel saves a formula whose result is "" as t="str" with an empty <v/>.
                 value = element.find(value_tag)
-                if element.find(formula_tag) is not None and (value is None or not value.text):
+                text_result = (element.get("t") or "").strip() in ("str", "inlineStr")
+                if value is None or (not value.text and not text_result):
                     uncomputed.append((element.get("r") or "?").strip())
             elif element.tag == row_tag:
                 r = (element.get("r") or "").strip()

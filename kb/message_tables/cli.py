@@ -24,6 +24,12 @@ CLI: dict[str, tuple[str, str]] = {
         "the index was built with model {built}, but kb now runs {model} (the setting changed, "
         "or the adapted model is gone): rebuilding it from the store before serving",
     ),
+    "cli.rebuild_busy": (
+        "索引を作り直せませんでした（{problem}）。このまま起動します。作り直すまで /readyz は"
+        "理由を示して 503 を返します。書き込みが終わってから kb build を実行してください",
+        "the index could not be rebuilt ({problem}); serving anyway: /readyz answers 503 with "
+        "the reason until it is. Run kb build once the other writer is done",
+    ),
     "cli.interrupted": ("kb: 中断しました", "kb: interrupted"),
     "cli.unwritable": (
         "kb: エラー: {path} に書き込めないか、開けません（{problem}）。保存済みの内容は失われて"

@@ -77,3 +77,32 @@ def test_a_restore_renamed_into_place_while_it_trained_keeps_serving_its_own_ind
     assert IndexRoot(settings.index_root).current().name == restored_index
     assert IndexRoot(settings.index_root).current().manifest().model == BASE
     assert effective_model(settings) == BASE
+
+
+def test_a_restored_folder_keeps_the_model_of_the_same_name_that_serves_it(
+    tmp_path: Path, tokenizer: MeCabTokenizer, fakes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One model cache for the folder and its restored copy (KB_MODEL_CACHE_DIR).
+    settings = _settings(tmp_path, model_cache_dir=tmp_path / "cache")
+    _fill(settings, tokenizer)
+    rebuild(settings, embedder=NamedFake(BASE))
+    monkeypatch.setattr("kb.embed.adapt_train.fast_tune", _fake_tune(0.05))
+    first = adapt.run_adaptation(settings, force=True)
+    assert first["kept"] is True
+    serving = effective_model(settings)
+    trained = _fake_tune(0.05)
+
+    def restored_while_training(*args: Any, **kwargs: Any) -> FastTuneReport:
+        shutil.rmtree(settings.models_dir / first["folder"])  # trained anew in its place
+        report = trained(*args, **kwargs)  # the same pairs: the same folder name
+        settings.data_dir.rename(tmp_path / "data.previous")
+        shutil.copytree(tmp_path / "data.previous", settings.data_dir)  # a restored copy
+        return report
+
+    monkeypatch.setattr("kb.embed.adapt_train.fast_tune", restored_while_training)
+    again = adapt.run_adaptation(settings, force=True)
+
+    assert again["reason"] == adapt.REPLACED_REASON
+    assert again["folder"] == first["folder"]
+    assert (settings.models_dir / first["folder"] / "modules.json").is_file()
+    assert effective_model(settings) == serving

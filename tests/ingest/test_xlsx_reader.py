@@ -191,6 +191,17 @@ def test_formulas_without_a_saved_result_are_named_and_those_with_one_are_read(
     assert titles == ["住民票はどこで取れますか", "住民票の写しはどこで取れますか"]
     (warning,) = result.warnings
     assert "数式 2 個（B3, C3）" in warning.message
+    # A formula whose result is "" (=IF(B2="","",B2)), as Excel saves it: t="str", <v/>.
+    _rewrite_sheet(
+        path,
+        lambda xml: re.sub(
+            r'<c r="C3"><f>.*?</f><v></v></c>', '<c r="C3" t="str"><f>""</f><v/></c>', xml
+        ),
+    )
+    with language("ja"):
+        result = read_xlsx(path)
+    (warning,) = result.warnings
+    assert "数式 1 個（B3）" in warning.message
 
 
 def test_a_category_merged_down_its_block_reaches_every_row(tmp_path: Path) -> None:

@@ -1,11 +1,11 @@
 """Names from abroad that the dictionary cannot tag, for :mod:`kb.text.masking.names`.
 
 * Chinese and Korean names in kanji with a space (申請者 金 民俊, 妻 李 娜);
-* Chinese names in simplified characters (同居人の陈静が, 申请者 张伟): a short run of kanji
-  holding a character that Japanese text never uses (in neither CP932 nor JIS X 0213), in a
-  Japanese sentence;
-* Korean names in Hangul (:mod:`kb.text.masking.hangul`), and, in a Japanese sentence, a
-  short Hangul run glued to it (雇用主から김민준の件で).
+* Chinese names in simplified characters (同居人の陈静が, 申請者 张伟): a short run of kanji
+  holding a character that Japanese text never uses (in neither CP932 nor JIS X 0213), after
+  a person noun or before 様, さん or の件;
+* Korean names in Hangul (:mod:`kb.text.masking.hangul`), also before の件 and the like
+  (雇用主から김민준の件で).
 """
 
 from __future__ import annotations
@@ -70,10 +70,9 @@ def spaced_kanji_name_spans(context: NameContext, honorific_only: bool) -> list[
     return spans
 
 
-_KANA_RE = re.compile("[\u3041-\u3096\u30a1-\u30fa]")
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f々"
-_HAN_RUN_RE = re.compile(f"(?<![{_HAN}])[{_HAN}]{{2,4}}(?![{_HAN}])")
-_JAPANESE_AFTER_RE = re.compile("[\u3041-\u3096\u30a1-\u30fa\u3001\u3002\uff08(\u300c]")
+_HAN_RUN_RE = re.compile(f"(?<![{_HAN}])[{_HAN}]{{2,8}}(?![{_HAN}])")
+"""A run of kanji: a name of two to four, perhaps after a person noun glued to it."""
 
 
 @lru_cache(maxsize=8192)
@@ -100,21 +99,45 @@ def has_foreign_name(text: str) -> bool:
 
 def foreign_name_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, int]]:
     """Every name of this module in ``context``'s text (published text: before an honorific
-    only, as elsewhere). A name in simplified characters or Hangul, without an honorific,
-    needs a Japanese sentence around it (kana) or a person noun before it (申請者 张伟): a
-    sentence in Chinese or Korean is not a record about someone."""
+    only, as elsewhere).
+
+    A run in simplified characters or in Hangul is as often a word (谢谢, 户口本, 简体中文,
+    한국어のパンフレット) as a name, so, without an honorific, it needs what marks a person in a
+    Japanese sentence: a person noun just before it (申請者 张伟, 同居人の陈静が, 同居人陈静が:
+    the noun is not part of the name) or one of the nouns that make 姓の a person after it
+    (雇用主から김민준の件で, 陈静の携帯)."""
     spans = spaced_kanji_name_spans(context, honorific_only)
     spans += hangul_name_spans(context, honorific_only)
     if honorific_only:
         return spans
     text = context.text
-    japanese = bool(_KANA_RE.search(text))
     for match in _HAN_RUN_RE.finditer(text):
-        if any(_not_japanese(c) for c in match.group(0)) and (
-            japanese or context.person_before(match.start())
+        start, end = match.span()
+        if not any(_not_japanese(c) for c in match.group(0)):
+            continue
+        # A person noun glued before the name (同居人陈静, 妻王丽) starts it later.
+        first = next(
+            (p for p in range(start, end - 1) if context.person_before(p)),
+            None,
+        )
+        if first is not None and 2 <= end - first <= 4:
+            if any(_not_japanese(c) for c in text[first:end]):
+                spans.append((first, end))
+        elif end - start <= 4 and (
+            _person_after(context, end) or _HONORIFIC_NEXT_RE.match(text, end)
         ):
-            spans.append(match.span())
+            spans.append((start, end))
     for match in HANGUL_NAME_RE.finditer(text):
-        if japanese and _JAPANESE_AFTER_RE.match(text, match.end()):
+        if _person_after(context, match.end()):
             spans.append(match.span())
     return spans
+
+
+def _person_after(context: NameContext, end: int) -> bool:
+    """Whether の and a noun that makes 姓の a person follow ``end`` (…の件, …の携帯)."""
+    if not context.text.startswith("の", end):
+        return False
+    after = context.overlapping(end + 1, end + 2)
+    return bool(after) and (
+        after[0].surface in context.lists.after or after[0].lemma in context.lists.after
+    )

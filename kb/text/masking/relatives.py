@@ -101,14 +101,23 @@ _FORMAL_LEMMAS = frozenset(
 
 
 def _listed_kana_names(context: NameContext, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Given names in kana after a relation that UniDic reads as words or cuts into words
-    (次女のりくは: 陸; 孫ひなたが: 日向; 次男の嫁のそうたは: そう|た), found in the list of
-    :func:`kb.text.given_names.kana_given_names`, longest first, where a particle, a bracket
-    or a stop ends them. Not a word MeCab reads as something other than a plain noun (とき,
-    なか: 副詞可能; いみ: a verbal noun) or a formal noun (こと)."""
+    """Given names in kana after a relation that the dictionary does not know as names, found
+    in the list of :func:`kb.text.given_names.kana_given_names` (longest first), where a
+    particle, a bracket or a stop ends them and MeCab ends a word.
+
+    Many given names are everyday words in kana (みみ, もも, ゆめ, まつり, ちから), so the list
+    alone is no evidence. A listed word is a name where the record sets it apart as one: in
+    brackets or after a ・ (孫（ひなた）, 母・ひなた), or before an age in brackets (長女のりく
+    （12）); after の, a space or glued to the relation, only where MeCab cannot read it as one
+    noun (次男の嫁のそうたは: そう|た), since 子どものみみが, 家族 ともに and 子どもまつり are
+    words; so 次女のりくは (陸) and 長女のみおと (a "symbol", as 腸 in 子どものちょうが) stay
+    readable. Never a formal noun (こと), a
+    noun with its particle (とき|は), one followed by more of its word (母のほし|がる), or
+    あり/なし."""
     text, spans = context.text, []
     taken = {start for start, _ in found}
     word_starts = set(context.starts)
+    word_ends = {context.end(i) for i in range(len(context.words))}
     for match in _relation_name_re().finditer(text):
         start = match.end()
         if (
@@ -118,25 +127,56 @@ def _listed_kana_names(context: NameContext, found: list[tuple[int, int]]) -> li
             or not _KANA_NAME_RE.match(text, start)
         ):
             continue
-        glued = text[start - 1] not in "の（(・"
-        if glued and context.overlapping(start, start + 1)[0].pos1 != "名詞":
-            continue  # 妻いわく: glued to a relation, a name is read as a noun at least
+        apart = text[start - 1] in "（(・"
         bracketed = text[start - 1] in "（("
         ends = _BRACKETED_END_RE if bracketed else _AFTER_RELATION_NAME_RE
         for end in range(min(len(text), start + 4), start + 1, -1):
             word = text[start:end]
             if (
-                not _KANA_NAME_RE.fullmatch(word)
+                end not in word_ends
+                or not _KANA_NAME_RE.fullmatch(word)
                 or word not in kana_given_names()
                 or word in _PRESENT_OR_NOT
+                or _word_and_particle(context, start, end)  # 母のとき|は
+                or not ends.match(text, end)
+                or not _word_ends_there(context, end)
+                or _grammar_at(context, start)  # 娘|さん, ズヴォ子|さん
             ):
                 continue
-            if _word_and_particle(context, start, end):
-                continue  # 母のとき|は: a word and its particle, whatever the list holds
-            if ends.match(text, end) and _plain_noun_or_none(context, word):
+            if (apart or _AGE_AFTER_RE.match(text, end) or _not_one_noun(context, start, end)) and (
+                not _formal(context, word)
+            ):
                 spans.append((start, end))
                 break
     return spans
+
+
+_AGE_AFTER_RE = re.compile("[（(][0-9\uff10-\uff19]{1,3}(?:歳|才)?[）)]")
+
+
+def _word_ends_there(context: NameContext, end: int) -> bool:
+    """Whether what follows ``end`` is a particle, a symbol or nothing (母のほし|がる: no)."""
+    after = context.overlapping(end, end + 1)
+    return not after or after[0].pos1 in ("助詞", "補助記号", "空白")
+
+
+def _grammar_at(context: NameContext, start: int) -> bool:
+    """Whether MeCab reads a suffix, a particle or an auxiliary at ``start`` (娘|さん)."""
+    words = context.overlapping(start, start + 1)
+    return bool(words) and words[0].pos1 in ("接尾辞", "助詞", "助動詞")
+
+
+def _not_one_noun(context: NameContext, start: int, end: int) -> bool:
+    """Whether MeCab cuts ``text[start:end]`` into pieces or does not know it (そう|た): a
+    word it knows (みみ, まつり) is not a name it failed to read."""
+    words = context.overlapping(start, end)
+    if not words:
+        return False
+    if len(words) == 1:
+        # Not a "symbol": UniDic files kana it has no word for there, names (みお) and words
+        # (ちょう: 腸, こう) alike.
+        return words[0].unknown
+    return True
 
 
 def _word_and_particle(context: NameContext, start: int, end: int) -> bool:
@@ -151,13 +191,13 @@ def _word_and_particle(context: NameContext, start: int, end: int) -> bool:
     )
 
 
-def _plain_noun_or_none(context: NameContext, word: str) -> bool:
-    """Whether ``word`` alone is no word, several, or a plain noun other than a formal one."""
+def _formal(context: NameContext, word: str) -> bool:
+    """Whether ``word`` alone is a formal noun or one MeCab reads as an adverbial or verbal
+    noun (こと, とき, なか, いみ), however the list has it."""
     alone = context.tokenizer.morphemes(word)
     if len(alone) != 1:
-        return True
+        return False
     token = alone[0]
-    return (token.pos1, token.pos2, token.pos3) in (
-        ("名詞", "普通名詞", "一般"),
-        ("名詞", "固有名詞", "人名"),
-    ) and token.lemma not in _FORMAL_LEMMAS
+    return token.lemma in _FORMAL_LEMMAS or (
+        token.pos1 == "名詞" and token.pos3 in ("副詞可能", "サ変可能", "助数詞可能")
+    )

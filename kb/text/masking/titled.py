@@ -52,8 +52,9 @@ ROLES = (
 _ROLE_BEFORE_RE = re.compile("(?:" + "|".join(ROLES) + ")(?:ジャー)?(?:の|[:：]|[ \u3000])?$")
 _NAME_END_RE = re.compile("[(（)）、。,・ \u3000]|から|より|さん|さま|様|氏|[にがへと]|$")
 _FORMAL = frozenset({"様", "さま", "殿", "氏"})
-_PREFIX_NOT_SURNAME = frozenset("本全来")
-"""Prefixes read as surnames before さん that before a title mean "this", "all", "coming"."""
+_PREFIX_NOT_SURNAME = frozenset("本全来内")
+"""Prefixes read as surnames before さん that before a title mean "this", "all", "coming",
+"of which" (職員10名（内保健師3名）)."""
 _FORMAL_NOUNS = frozenset("方人者件分皆他外中上下側内東西南北前後間")
 _NOT_BEFORE_SAMA = frozenset("神王仏本皆奥殿姫坊貴人客若")
 """One kanji that the dictionary reads as a surname before さん but before 様 is a word (神様,
@@ -77,9 +78,12 @@ _OFFICE_BEFORE_RE = re.compile(
 )
 _OFFICE_NAME_END_RE = re.compile("[(（、。,/・ \u3000\r\n]|$")
 _OFFICE_STAFF_RE = re.compile(
-    "(?:センター|協議会|事業所|社協|病院|医院|クリニック|支所|課)(?P<part>[\u4e00-\u9fff]{0,4})"
+    "(?:センター|協議会|事業所|社協|病院|医院|クリニック|支所|課)"
+    "(?P<part>(?:[東西南北中]部|中央|第[一二三四五六七八九十0-9]{1,3})?)"
     "[ \u3000](?P<name>[\u4e00-\u9fff々]{2,3})(?=[(（、。,/・ \u3000\r\n]|$)"
 )
+"""An office, the part of the area it serves (北部, 中央, 第二), a space and a word: the part
+names the branch, so the word is the person there (not 支所管内 大野: 管内 is no part)."""
 
 
 def has_office_staff(text: str) -> bool:
