@@ -176,6 +176,12 @@ class KanaConverter:
                     # starts a word (not とかくにん in ちゃんと + かくにん): one character less than
                     # typed right, so words typed as the corpus reads them win a tie.
                     kanji = self._slipped.get(without_long_vowels(run[start:end]))
+                    if (
+                        kanji is not None
+                        and is_katakana_word(kanji)
+                        and not (whole[end] or not _LOANWORD_MARKS.isdisjoint(run[start:end]))
+                    ):
+                        kanji = None  # a loanword hides in ordinary kana: a whole word only
                     score -= 1
                 if (
                     kanji is not None
@@ -213,11 +219,11 @@ class KanaConverter:
 def _slipped_readings(conversions: Mapping[str, str], words: Mapping[str, int]) -> dict[str, str]:
     """:attr:`KanaConverter._slipped`: each reading with a long vowel, of
     ``MIN_SLIPPED - 1`` kana or more without it, keyed without it, unless another reading
-    gives the same key (both dropped) or the key is a reading or a word of its own."""
+    gives the same key (both dropped) or the key is a reading or a word of its own. Loanwords
+    too (まいなんばかーど for まいなんばーかーど): :meth:`KanaConverter._convert_run` takes one
+    only as a whole word or where the typed kana have a mark only loanwords have."""
     out: dict[str, str | None] = {}
     for reading, spelling in conversions.items():
-        if is_katakana_word(spelling):
-            continue  # a loanword typed without its ー is left to the guarded loanword rules
         key = without_long_vowels(reading)
         if key == reading or len(key) < MIN_SLIPPED - 1 or key in conversions or key in words:
             continue

@@ -131,3 +131,19 @@ def test_short_or_split_pieces_are_not_taken_for_a_slip(
     conversions = {"たいしょう": "対象", "とうかくにん": "等確認"}
     rewriter = QueryRewriter(Vocabulary(conversions, {}), tokenizer)
     assert rewriter.rewrite(typed).text == typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        # One long vowel of a loanword dropped (まいなんば for まいなんばー), typed as a whole word.
+        ("まいなんばかーどのつくりかた", "マイナンバーカードの作りかた"),
+        ("まいなんばーかーどのつくりかた", "マイナンバーカードの作りかた"),  # typed right
+    ],
+)
+def test_a_loanword_with_a_slipped_long_vowel_is_mended(
+    typed: str, expected: str, tokenizer: MeCabTokenizer
+) -> None:
+    conversions = {"まいなんばーかーど": "マイナンバーカード", "つくりかた": "作りかた"}
+    rewriter = QueryRewriter(Vocabulary(conversions, {}), tokenizer)
+    assert rewriter.rewrite(typed).text == expected
