@@ -142,6 +142,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "rows were stored, but which section's contact to show cannot be told: name the section "
         "or add a row for the department without a section to the directory",
     ),
+    "warn.department_person": (
+        "担当課の欄で部署名の後ろに書かれた語（担当者の名前とみなしました）は取り込んでいません"
+        "（{rows} 件）。担当課には部署名だけを書いてください",
+        "a word written after a department name in the department cell (taken for the person "
+        "in charge) was not stored ({rows} value(s)); write only the department there",
+    ),
     "warn.department_unknown": (
         "担当課「{value}」は部署一覧にありません（{rows} 行）。行は取り込みましたが、"
         "連絡先（電話・窓口）を表示できません。部署一覧の部署名か別名（通称）に加えてください",

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Container, Iterable
 from pathlib import Path
 
-from kb.ingest.schema import main_department
+from kb.ingest.schema import main_department, masked_trailing_person, without_trailing_person
 from kb.messages import msg
 from kb.store.records import CASE_PREFIX
 from kb.types import Department, DocId, Document, RowError
@@ -171,15 +171,29 @@ def match_documents(
     known = set(directory.values())
     seen: dict[tuple[str, str], tuple[int, str]] = {}  # (file, name) → (first line, match)
     rows: Counter[tuple[str, str]] = Counter()
+    people: Counter[str] = Counter()  # rows of each file with a person after the department
     for doc_id, doc in documents.items():
         if doc.kind == "department" or not doc.departments:
             continue
         matched: list[str] = []
-        for name in doc.departments:
-            if name in known:
-                matched.append(name)
+        for written in doc.departments:
+            if written in known:
+                matched.append(written)
                 continue
-            found = match_department(name, directory, sections)
+            found = match_department(written, directory, sections)
+            name = written
+            if (bare := without_trailing_person(written)) != written:
+                # 健康推進課 栗原: the person in charge is neither stored nor repeated in a
+                # warning, which would print the name where masking may not see it.
+                if found is not None:  # 市民課 田中: the directory's name, the cell quoted
+                    name = masked_trailing_person(written, [written])
+                else:
+                    name = bare
+                    people[files[doc_id]] += 1
+                    if bare in known:
+                        matched.append(bare)
+                        continue
+                    found = match_department(bare, directory, sections)
             main = main_department(name)
             if not directory and main == name:
                 matched.append(name)  # nothing to match, nothing to cut
@@ -193,7 +207,10 @@ def match_documents(
         if tuple(matched) != doc.departments:
             unique = tuple(dict.fromkeys(matched))
             documents[doc_id] = dataclasses.replace(doc, departments=unique)
-    warnings: list[tuple[str, RowError]] = []
+    warnings: list[tuple[str, RowError]] = [
+        (raw, RowError(raw, 0, "department", msg("warn.department_person", rows=count)))
+        for raw, count in people.items()
+    ]
     by_file: dict[str, list[tuple[str, str, int, int]]] = {}
     for (raw, name), (line, found) in seen.items():
         if found:

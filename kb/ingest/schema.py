@@ -316,6 +316,8 @@ _CONTACT_WORDS = "内線|電話|TEL|Tel|tel|FAX|Fax|fax|メール|直通|代表"
 _BRACKETED_CONTACT_RE = re.compile(
     f"[\uff08(][^\uff08\uff09()]*(?:\\d|[\uff10-\uff19]|{_CONTACT_WORDS}|@)"
     "[^\uff08\uff09()]*[\uff09)]"
+    # Who is in charge, in brackets (中央児童相談所（担当 日向）): a person, not a department.
+    "|[\uff08(][\\s\u3000]*担当者?[^\uff08\uff09()]*[\uff09)]"
 )
 _TRAILING_CONTACT_RE = re.compile(
     f"[\\s\u3000]*(?:{_CONTACT_WORDS})[\\s\u3000:\uff1a]*[\\d\uff10-\uff19].*$"
@@ -367,6 +369,47 @@ def main_department(name: str) -> str:
             break
         kept.pop(0)
     return name if kept == words else " ".join(kept)
+
+
+_PLACE_ENDS = ("庁", "舎", "口", "棟", "階", "区", "市", "町", "村", "県", "会", "所", "館", "部門")
+"""Last characters of a word after a department that name where, not who (本庁, 窓口, 2階)."""
+_SURNAME_SHAPE_RE = re.compile("[\u4e00-\u9fff\u3005]{1,4}")
+
+
+def without_trailing_person(name: str) -> str:
+    """``name`` without a last word of one to four kanji that names no unit, section or place:
+    the person in charge, as a case export's hand-off cell writes it after the department or
+    body (``健康推進課 栗原`` → ``健康推進課``, ``社会福祉協議会 米川`` → ``社会福祉協議会``,
+    ``市民課 住民記録係 田中`` → ``市民課 住民記録係``). ``市民課 窓口``, ``福祉課 2階`` and
+    ``ハローワーク筑西 専門援助部門`` stay."""
+    words = name.split()
+    if (
+        len(words) >= 2
+        and _SURNAME_SHAPE_RE.fullmatch(words[-1])
+        and not words[-1].endswith(_DEPARTMENT_ENDS + _SECTION_ENDS + _PLACE_ENDS)
+    ):
+        return " ".join(words[:-1])
+    return name
+
+
+def masked_trailing_person(written: str, names: Iterable[str]) -> str:
+    """``written`` (a department cell as read) with the person after each of ``names``, and
+    the one in charge in brackets (（担当 日向）), replaced by ``[氏名]``, for a notice that
+    quotes the cell."""
+    for name in names:
+        bare = without_trailing_person(name)
+        if bare != name:
+            person = name[len(bare) :].strip()
+            written = re.sub(
+                f"(?<=[\\s\u3000]){re.escape(person)}(?![\u4e00-\u9fff々])", "[氏名]", written
+            )
+    return _IN_CHARGE_RE.sub(r"\g<head>[氏名]\g<tail>", written)
+
+
+_IN_CHARGE_RE = re.compile(
+    "(?P<head>[\uff08(][\\s\u3000]*担当者?[\\s\u3000:\uff1a]*)[^\uff08\uff09()]+(?P<tail>[\uff09)])"
+)
+"""Who is in charge, in brackets after a department (（担当 日向）)."""
 
 
 def parse_id(value: str) -> str:

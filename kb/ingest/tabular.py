@@ -38,6 +38,7 @@ from kb.ingest.schema import (
     check_length,
     department_names,
     header_key,
+    masked_trailing_person,
     parse_channel,
     parse_id,
     parse_published,
@@ -45,6 +46,7 @@ from kb.ingest.schema import (
     read_date,
     read_faq_date,
     split_multi,
+    without_trailing_person,
 )
 from kb.messages import msg
 from kb.text.markup import html_to_text, looks_like_html
@@ -291,7 +293,11 @@ class _Row:
         names = department_names(raw)
         if names != split_multi(raw):
             written = raw if isinstance(raw, str) else "|".join(raw)
-            self.rewritten.append((" ".join(written.split()), "、".join(names)))
+            # Not the person after a department (健康推進課 栗原): never stored, never repeated
+            # (kb.ingest.departments), not even in the cell quoted as written.
+            shown = "、".join(without_trailing_person(n) for n in names)
+            quoted = masked_trailing_person(" ".join(written.split()), names)
+            self.rewritten.append((quoted, shown))
         return names
 
     def short_enough(self, name: str, value: str) -> bool:

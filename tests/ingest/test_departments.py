@@ -142,6 +142,39 @@ def test_many_spellings_of_one_department_are_one_warning(
     ) in lines[0]
 
 
+def test_the_person_written_after_a_department_is_neither_stored_nor_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A case export's 引継ぎ先 cell: the department and whoever took the hand-off.
+    faq = "id,question,answer,department\n" + "\n".join(
+        [
+            "F1,質問1,回答1。,健康推進課 栗原（内線2285）",  # not in the directory
+            "F2,質問2,回答2。,市民課 田中",  # in it: the directory's name
+            "F3,質問3,回答3。,空き家対策課 窓口",  # where, not who
+            "F4,質問4,回答4。,市民課 住民記録係 鈴木",
+            "F5,質問5,回答5。,中央児童相談所（担当 日向）",  # in brackets
+            "F6,質問6,回答6。,社会福祉協議会 米川",  # after a body, not a department
+        ]
+    )
+    data = _ingest(
+        tmp_path, "departments.csv", "faq.csv", texts={"departments.csv": DEPT_CSV, "faq.csv": faq}
+    )
+    out = capsys.readouterr().out
+    stored = _departments(data)
+    assert stored["faq:F1"] == ["健康推進課"]
+    assert stored["faq:F2"] == ["市民課"]
+    assert stored["faq:F3"] == ["空き家対策課 窓口"]
+    assert stored["faq:F4"] == ["市民課"]
+    assert stored["faq:F5"] == ["中央児童相談所"]
+    assert stored["faq:F6"] == ["社会福祉協議会"]
+    for name in ("栗原", "田中", "鈴木", "日向", "米川"):
+        assert name not in out  # [氏名] where the cell is quoted as written
+        assert name not in json.dumps(stored, ensure_ascii=False)
+    assert "「市民課 [氏名]」" in out
+    # Said once for the file: only where the directory did not already give the department.
+    assert "名前とみなしました）は取り込んでいません（2 件）" in out
+
+
 def test_nothing_is_matched_or_reported_without_a_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
