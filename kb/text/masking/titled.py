@@ -45,7 +45,9 @@ PERSON_TITLES = tuple(
 
 ROLES = (
     *("担当", "担任", "ケアマネ", "民生委員", "主治医", "ヘルパー", "相談員", "支援員"),
-    *("ワーカー", "保健師", "看護師", "主任", "家主", "大家", "管理人", "後見人", "CW"),
+    *("ワーカー", "保健師", "看護師", "主任", "家主", "大家", "管理人", "後見人"),
+    # Social workers by their initials, before the surname too (SW日向より, ＭＳＷ佐藤から).
+    *(f for a in ("CW", "SW", "MSW", "PSW", "CSW") for f in (a, _wide(a))),
 )
 """Roles a record names a person by, just before the surname (担当千葉に, ケアマネの原（…）)."""
 # Not after は (担当は広島へ出張, 家主は千葉に住む: a place), and not before の (担当の丘の上).
