@@ -2,9 +2,10 @@
 
 gimei (MIT; a port of the Ruby gem of the same name) makes fake names from a list of about
 13,000 real given names with their readings. kb reads only the list, once, lazily (0.5 s):
-a record may write a child's or a relative's given name in kana (次女のりくは, 孫ひなたが),
-which MeCab reads as the common word it sounds like (陸, 日向), so only a list of names can
-tell. ``import kb`` reads nothing.
+a record may write a child's or a relative's given name in kana (孫（ひなた）, 次男の嫁の
+そうたは), which MeCab reads as the common word it sounds like (日向) or cuts into pieces
+(そう|た); where the record sets such a word apart as a name, only a list can tell it is one
+(:mod:`kb.text.masking.relatives`). ``import kb`` reads nothing.
 """
 
 from __future__ import annotations
