@@ -95,7 +95,7 @@ def has_office_staff(text: str) -> bool:
 
 def office_staff_spans(context: NameContext) -> list[tuple[int, int]]:
     """Surnames of two or three kanji after an office, its part and a space (地域包括支援センター
-    北部 竹|内, 同 北部 岡本), which MeCab cuts into words or reads as a place there: the part
+    北部 竹|内; ... 南部 岡本), which MeCab cuts into words or reads as a place there: the part
     names the branch, so who follows is a person, when the whole reads as a surname before
     さん. Without a part the word after the space is as often the branch itself (地域包括支援
     センター 松原, 環境課 江戸川, 事業所 新田), and one kanji as often a thing (道路課 橋):
