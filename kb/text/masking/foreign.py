@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kb.text.masking.context import NameContext
+from kb.text.masking.context import NameContext, is_kanji
 from kb.text.masking.hangul import HANGUL_NAME_RE, hangul_name_spans
 from kb.text.masking.surnames import NOT_SURNAMES
 
@@ -71,6 +71,7 @@ def spaced_kanji_name_spans(context: NameContext, honorific_only: bool) -> list[
 
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f々"
+_KANA_RE = re.compile("[\u3041-\u3096\u30a1-\u30fa]")
 _HAN_RUN_RE = re.compile(f"(?<![{_HAN}])[{_HAN}]{{2,8}}(?![{_HAN}])")
 """A run of kanji: a name of two to four, perhaps after a person noun glued to it."""
 
@@ -111,13 +112,20 @@ def foreign_name_spans(context: NameContext, honorific_only: bool) -> list[tuple
     if honorific_only:
         return spans
     text = context.text
+    # In a sentence in Chinese (想让孩子上保育园) a "person noun" (子) is Chinese too: there the
+    # noun must be set apart by a space or a colon (申請者 张伟).
+    japanese = bool(_KANA_RE.search(text))
     for match in _HAN_RUN_RE.finditer(text):
         start, end = match.span()
         if not any(_not_japanese(c) for c in match.group(0)):
             continue
         # A person noun glued before the name (同居人陈静, 妻王丽) starts it later.
         first = next(
-            (p for p in range(start, end - 1) if context.person_before(p)),
+            (
+                p
+                for p in range(start, end - 1)
+                if context.person_before(p) and (japanese or not is_kanji(text[p - 1]))
+            ),
             None,
         )
         if first is not None and 2 <= end - first <= 4:

@@ -94,6 +94,9 @@ _NOT_NAME_WORDS = frozenset(
 _LOWER_RUN_RE = re.compile(
     r"(?<![A-Za-z0-9@._\-/])[a-z]{2,}(?: [a-z]{2,}){0,2}(?= ?(?:さん|様|さま|氏|くん|ちゃん|殿))"
 )
+_LOWER_PAIR_RE = re.compile(
+    r"(?<![A-Za-z0-9@._\-/])([a-z]{2,})[ ._]([a-z]{2,})(?![A-Za-z0-9@_\-/]|\.[A-Za-z])"
+)
 _GLUED_RE = re.compile(r"[一-龥々ァ-ヺ]")
 
 # Hepburn romaji, one syllable at a time (longest first): enough to read a name in katakana.
@@ -266,6 +269,13 @@ def latin_name_spans(
             or japanese_name(tokenizer, words)
         ):
             spans.append((start, end))
+    if not honorific_only:
+        # A given name and a surname in lower case, with a space, a dot or an underscore
+        # (本人署名 mitsuko nemoto, ローマ字表記 kenji.watanabe): both words read as a person's
+        # name in katakana (hello world, kosodate shien, sakura city do not).
+        for match in _LOWER_PAIR_RE.finditer(text):
+            if japanese_name(tokenizer, [match.group(1), match.group(2)]):
+                spans.append(match.span())
     for match in _LOWER_RUN_RE.finditer(text):
         if all(to_katakana(w) for w in match.group(0).split()):
             spans.append(match.span())
