@@ -20,18 +20,25 @@ from kb.embed.adapt_train import FastTuneReport
 from kb.index import adapt
 from kb.index.folder import IndexRoot
 from kb.index.update import rebuild
+from kb.settings import Settings
 from kb.text.mecab import MeCabTokenizer
 from tests.index.test_adapt import BASE, NamedFake, _fake_tune, _fill, _settings, fakes
 
 __all__ = ["fakes"]  # the fixture, imported to be used here
 
 
+def _built(tmp_path: Path, tokenizer: MeCabTokenizer, **extra: Any) -> Settings:
+    """A data folder with the sample corpus, built with the base model."""
+    settings = _settings(tmp_path, **extra)
+    _fill(settings, tokenizer)
+    rebuild(settings, embedder=NamedFake(BASE))
+    return settings
+
+
 def test_a_folder_deleted_and_made_anew_while_it_trained_gets_nothing(
     tmp_path: Path, tokenizer: MeCabTokenizer, fakes: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(tmp_path)
-    _fill(settings, tokenizer)
-    rebuild(settings, embedder=NamedFake(BASE))
+    settings = _built(tmp_path, tokenizer)
     trained = _fake_tune(0.05)
 
     def replaced_while_training(*args: Any, **kwargs: Any) -> FastTuneReport:
@@ -52,12 +59,8 @@ def test_a_folder_deleted_and_made_anew_while_it_trained_gets_nothing(
 def test_a_restore_renamed_into_place_while_it_trained_keeps_serving_its_own_index(
     tmp_path: Path, tokenizer: MeCabTokenizer, fakes: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _settings(tmp_path)
-    _fill(settings, tokenizer)
-    rebuild(settings, embedder=NamedFake(BASE))
-    other = _settings(tmp_path / "backup")  # the restored folder: its own store and index
-    _fill(other, tokenizer)
-    rebuild(other, embedder=NamedFake(BASE))
+    settings = _built(tmp_path, tokenizer)
+    other = _built(tmp_path / "backup", tokenizer)  # the restored folder: its own index
     restored_index = IndexRoot(other.index_root).current().name
     trained = _fake_tune(0.05)
 
@@ -83,9 +86,7 @@ def test_a_restored_folder_keeps_the_model_of_the_same_name_that_serves_it(
     tmp_path: Path, tokenizer: MeCabTokenizer, fakes: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One model cache for the folder and its restored copy (KB_MODEL_CACHE_DIR).
-    settings = _settings(tmp_path, model_cache_dir=tmp_path / "cache")
-    _fill(settings, tokenizer)
-    rebuild(settings, embedder=NamedFake(BASE))
+    settings = _built(tmp_path, tokenizer, model_cache_dir=tmp_path / "cache")
     monkeypatch.setattr("kb.embed.adapt_train.fast_tune", _fake_tune(0.05))
     first = adapt.run_adaptation(settings, force=True)
     assert first["kept"] is True

@@ -65,7 +65,8 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     index = {start: k for k, start in enumerate(context.starts)}
-    for match in _relation_name_re().finditer(context.text):
+    matches = list(_relation_name_re().finditer(context.text))
+    for match in matches:
         k = index.get(match.end())
         if k is None:
             continue
@@ -89,7 +90,7 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
         probe = context.tokenizer.morphemes(word.surface + "さん")
         if len(probe) >= 2 and probe[0].surface == word.surface and is_person(probe[0]):
             spans.append((start, end))
-    return spans + _listed_kana_names(context, spans)
+    return spans + _listed_kana_names(context, matches, spans)
 
 
 _PRESENT_OR_NOT = frozenset({"あり", "なし", "アリ", "ナシ"})
@@ -100,7 +101,9 @@ _FORMAL_LEMMAS = frozenset(
 """Lemmas of formal nouns that sound like given names when written in kana (こと: 琴)."""
 
 
-def _listed_kana_names(context: NameContext, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _listed_kana_names(
+    context: NameContext, matches: list[re.Match[str]], found: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
     """Given names in kana after a relation that the dictionary does not know as names, found
     in the list of :func:`kb.text.given_names.kana_given_names` (longest first), where a
     particle, a bracket or a stop ends them and MeCab ends a word.
@@ -111,20 +114,21 @@ def _listed_kana_names(context: NameContext, found: list[tuple[int, int]]) -> li
     （12）); after の, a space or glued to the relation, only where MeCab cannot read it as one
     noun (次男の嫁のそうたは: そう|た), since 子どものみみが, 家族 ともに and 子どもまつり are
     words; so 次女のりくは (陸) and 長女のみおと (a "symbol", as 腸 in 子どものちょうが) stay
-    readable. Never a formal noun (こと), a
-    noun with its particle (とき|は), one followed by more of its word (母のほし|がる), or
-    あり/なし."""
+    readable. Never a formal noun (こと), a noun with its particle (とき|は), one followed by
+    more of its word (母のほし|がる), or あり/なし. ``matches``: the relations found in the text
+    (:func:`_relation_name_re`)."""
     text, spans = context.text, []
     taken = {start for start, _ in found}
     word_starts = set(context.starts)
     word_ends = {context.end(i) for i in range(len(context.words))}
-    for match in _relation_name_re().finditer(text):
+    for match in matches:
         start = match.end()
         if (
             start in taken
             or match.start() not in word_starts  # 大丈|夫なのか: no relation there
             or start not in word_starts
             or not _KANA_NAME_RE.match(text, start)
+            or _grammar_at(context, start)  # 娘|さん, ズヴォ子|さん
         ):
             continue
         apart = text[start - 1] in "（(・"
@@ -140,7 +144,6 @@ def _listed_kana_names(context: NameContext, found: list[tuple[int, int]]) -> li
                 or _word_and_particle(context, start, end)  # 母のとき|は
                 or not ends.match(text, end)
                 or not _word_ends_there(context, end)
-                or _grammar_at(context, start)  # 娘|さん, ズヴォ子|さん
             ):
                 continue
             if (apart or _AGE_AFTER_RE.match(text, end) or _not_one_noun(context, start, end)) and (
