@@ -107,8 +107,9 @@ _LATIN_RE = re.compile(
     "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff]"
     # a name in lower case before an honorific: yamada taroさん
     "|[a-z\uff41-\uff5a] ?(?:さん|様|さま|氏|くん|ちゃん|殿)"
-    # or two words in lower case (mitsuko nemoto, kenji.watanabe): read as romaji names
-    "|[a-z]{2,}[ ._][a-z]{2,}"
+    # or two words in lower case (mitsuko nemoto, kenji.watanabe): read as romaji names. From
+    # a word's start only: inside a long run of letters every start would scan to its end.
+    "|(?<![a-z])[a-z]{2,}[ ._][a-z]{2,}"
 )
 
 
