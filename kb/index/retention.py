@@ -40,9 +40,12 @@ def parse_age(text: str) -> dt.timedelta:
         InputError: Not of that form, zero, or more than :data:`MAX_AGE_DAYS`.
     """
     match = _AGE_RE.match(text.lower())
-    if match is None or int(match.group(1)) <= 0:
+    if match is None or not match.group(1).strip("0"):
         raise InputError("--older-than", msg("prune.bad_age", value=text))
-    days = int(match.group(1)) * _UNIT_DAYS[match.group(2)]
+    # More digits than any age has: refused as too long, not given to int() (Python refuses
+    # 4,300 digits with its own message).
+    digits = match.group(1).lstrip("0")
+    days = int(digits) * _UNIT_DAYS[match.group(2)] if len(digits) <= 12 else MAX_AGE_DAYS + 1
     if days > MAX_AGE_DAYS:  # the cut-off date would fall before year 1 (OverflowError)
         raise InputError("--older-than", msg("prune.age_too_long", value=text, limit=MAX_AGE_DAYS))
     return dt.timedelta(days=days)

@@ -110,7 +110,11 @@ def canonical_condition(value: str) -> str | None:
 
 # --- deadlines ---------------------------------------------------------------------------------
 
-_SPAN_RE = re.compile(r"(\d+)\s*(日|週間|か月|ヵ月|ヶ月|カ月|ケ月|箇月|年)(?:以内|間|後|まで|前)")
+# A number of at most four digits, read from its first digit: a run of digits is neither scanned
+# from each of its digits (square time) nor given to int() whole (Python refuses 4,300 digits).
+_SPAN_RE = re.compile(
+    r"(?<!\d)(\d{1,4})\s*(日|週間|か月|ヵ月|ヶ月|カ月|ケ月|箇月|年)(?:以内|間|後|まで|前)"
+)
 _UNIT_DAYS = {"日": 1, "週間": 7, "年": 365}
 _NOW_WORDS = ("当日", "直ちに", "すぐ", "事前", "前まで", "前に")
 _SOON_WORDS = ("速やかに", "すみやかに", "早めに", "なるべく早く")

@@ -70,6 +70,13 @@ def test_an_unreadable_deadline_is_refused_with_the_accepted_forms() -> None:
         parse_deadline("来週あたり")
 
 
+def test_a_deadline_of_thousands_of_digits_is_refused_in_the_staffs_words() -> None:
+    # Python's int() refuses 4,300 digits with its own English message.
+    with pytest.raises(ValueError, match="14日以内"):
+        parse_deadline("1" * 5000 + "日以内")
+    assert parse_deadline("申請から90日以内") == 90
+
+
 def test_row_errors_name_file_line_and_field_and_keep_good_rows(tmp_path: Path) -> None:
     path = tmp_path / "procs.csv"
     path.write_text(
