@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kb.text.given_names import kana_given_names
 from kb.text.kana import to_hiragana
 from kb.text.masking.context import (
     CHILD_HONORIFICS,
@@ -37,6 +38,10 @@ _SEPARATOR_RE = re.compile(rf"[{_SEPARATORS}]")
 _HONORIFIC_AFTER_RE = re.compile(r"[ \u3000]?(?:さん|様|さま|氏|くん|君|ちゃん|殿)")
 _PARTICLES = frozenset("のはがをにへともや")
 _SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎ")
+_NAME_LABELS = frozenset({"名前", "氏名", "名義", "署名"})
+_NOT_NAME_POS = frozenset({"代名詞", "連体詞", "副詞", "接続詞", "感動詞"})
+"""Words before an honorific that are no name: あなた様, どちら様 (pronouns), その様な,
+ちいさな君 (determiners), そう様."""
 # くん that MeCab did not split off (翔く|ん, そう|たくん), unless a word goes on after it
 # (くんれん, やってくんない).
 _KUN_RE = re.compile(r"くん(?:(?![ぁ-ゖ])|(?=[のはがをにへともや]))")
@@ -385,6 +390,39 @@ def _honorific_positions(context: NameContext) -> list[tuple[int, str]]:
     return sorted(out)
 
 
+def listed_kana_name_spans(context: NameContext) -> list[tuple[int, int]]:
+    """Names in hiragana before a 様 or 君 that MeCab did not read as an honorific.
+
+    MeCab reads やまだたろう様 as やま|だ|たろう|様 (様 the stem of 様だ, after an auxiliary
+    verb) and ゆうと君 as ゆう|と|君 (君 the pronoun きみ). Where it read the character as a word
+    of its own (not 様子, 君主) after hiragana, the run before it is a name only when it ends with
+    a given name of gimei's list (たろう, ゆうと), alone or after two to four more hiragana (a
+    surname: やまだ): the honorific is in doubt, so the list decides."""
+    text, spans = context.text, []
+    for k, word in enumerate(context.words):
+        start = context.starts[k]
+        if (
+            word.surface not in ("様", "君")
+            or is_honorific(word)
+            or start < 2
+            or not is_hiragana(text[start - 1])
+        ):
+            continue
+        span = _hiragana_name(context, start)
+        if span is not None and _ends_with_listed_name(text[span[0] : span[1]]):
+            spans.append(span)
+    return spans
+
+
+def _ends_with_listed_name(run: str) -> bool:
+    """Whether ``run`` is a kana given name of the list, or two to four hiragana (a surname)
+    and one of at least two (やまだ|たろう)."""
+    names = kana_given_names()
+    return run in names or any(
+        run[-size:] in names for size in range(2, len(run) - 1) if len(run) - size <= 4
+    )
+
+
 def _hiragana_name(context: NameContext, h_start: int) -> tuple[int, int] | None:
     text = context.text
     start = h_start
@@ -399,8 +437,9 @@ def _hiragana_name(context: NameContext, h_start: int) -> tuple[int, int] | None
     noun_before = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "]）)")
     # 長女はるとちゃん: right after a relation the run is the name, は included (cutting it would
     # leave a letter of the name in the text; cutting a particle off only loses a word).
+    # After 名前 or 氏名 (名前はやまだたろう様) the は is a particle: those nouns label a name.
     relation_before = run[:1] not in ("の", "が", "を", "へ") and any(
-        text.endswith(w, 0, start) for w in context.lists.person
+        text.endswith(w, 0, start) for w in context.lists.person if w not in _NAME_LABELS
     )
     if (
         noun_before
@@ -412,7 +451,9 @@ def _hiragana_name(context: NameContext, h_start: int) -> tuple[int, int] | None
         start, run = start + 1, run[1:]
     if not 2 <= len(run) <= 6 or run[0] in "おご" or run in context.lists.not_name:
         return None
-    if any(context.not_name(w) for w in context.overlapping(start, h_start)):
+    if any(
+        context.not_name(w) or w.pos1 in _NOT_NAME_POS for w in context.overlapping(start, h_start)
+    ):
         return None
     return start, h_start
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from kb.text.given_names import kana_given_names
 from kb.text.masking.context import is_kanji, is_katakana
 from kb.text.masking.placeholders import NAME
 from kb.text.masking.surnames import NOT_SURNAMES, ROLE_WORDS, TITLE_OR_OFFICE_ENDS
@@ -152,6 +153,24 @@ def _describes(tokenizer: MeCabTokenizer, parts: list[str]) -> bool:
     )
 
 
+_COPULAS = ("です", "でした", "だ", "と申します", "といいます", "と言います", "と申す")
+_HIRAGANA_RE = re.compile("[\u3041-\u3096]{2,6}")
+
+
+def _listed_kana_name(tokenizer: MeCabTokenizer, part: str) -> str:
+    """``part``, or ``part`` less a copula and an honorific after it, where that is a kana
+    given name of gimei's list and not a pronoun or a determiner MeCab knows (ここ, その are
+    names of the list too); else ``""``."""
+    name = next((part[: -len(c)] for c in _COPULAS if part.endswith(c)), part)
+    name = next((name[: -len(h)] for h in _HONORIFICS if name.endswith(h)), name)
+    if not _HIRAGANA_RE.fullmatch(name) or name not in kana_given_names():
+        return ""
+    words = tokenizer.morphemes(name)
+    if len(words) == 1 and words[0].pos1 in ("代名詞", "連体詞", "副詞", "接続詞", "感動詞"):
+        return ""
+    return name
+
+
 def _not_a_name_word(m: Morpheme) -> bool:
     return m.pos1 != "名詞" or m.pos3 in ("サ変可能", "形状詞可能", "副詞可能")
 
@@ -190,6 +209,10 @@ def labelled_name_spans(tokenizer: MeCabTokenizer, match: re.Match[str]) -> list
                 for m in tokenizer.morphemes(part)
             )
         ):
+            # A given name in hiragana that MeCab reads as other words (やまだ たろう: だ|ろう,
+            # 名前はさくらです), before a copula or alone: the list decides.
+            if name := _listed_kana_name(tokenizer, part):
+                end = match.string.index(part, end) + len(name)
             break
         end = match.string.index(part, end) + len(part)
     if end == match.start("value"):

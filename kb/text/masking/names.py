@@ -33,6 +33,7 @@ from kb.text.masking.kana import (
     has_katakana_group,
     kana_honorific_spans,
     katakana_group_spans,
+    listed_kana_name_spans,
 )
 from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
@@ -174,6 +175,7 @@ def person_name_spans(
         spans += called_spans(context)
     if honorific:
         spans += kana_honorific_spans(context)
+        spans += listed_kana_name_spans(context)
     if relation_named:
         spans += relation_given_name_spans(context)
     spans += foreign_name_spans(context, honorific_only)
