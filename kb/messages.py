@@ -329,6 +329,51 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "JSON として正しくありません: {problem}（{column} 文字目）",
         "invalid JSON: {problem} (column {column})",
     ),
+    "json.expecting_value": (
+        '値がありません（「,」「:」の後や行の先頭に、値か「"」で囲んだ文字列が必要です）',
+        "a value is missing (after a ',' or ':', or at the start of the line)",
+    ),
+    "json.expecting_comma": (
+        "項目の間に「,」がありません",
+        "a ',' is missing between two items",
+    ),
+    "json.expecting_colon": (
+        "項目名の後に「:」がありません",
+        "a ':' is missing after a key",
+    ),
+    "json.expecting_key": (
+        '項目名が「"」で囲まれていません（最後の項目の後の「,」も不要です）',
+        "a key is not in double quotes (or a ',' follows the last item)",
+    ),
+    "json.extra_data": (
+        "1 行に JSON が 1 つより多くあります（閉じかっこの後に続きがあります）",
+        "more than one JSON value on the line (something follows the closing bracket)",
+    ),
+    "json.unterminated": (
+        '「"」で始まる文字列が閉じられていません',
+        "a string in double quotes is never closed",
+    ),
+    "json.control_character": (
+        "文字列の中に制御文字（タブ・改行など）がそのまま入っています。\\t や \\n と書きます",
+        "a control character (a tab, a line break) is written as it is inside a string; "
+        "write \\t or \\n",
+    ),
+    "json.escape": (
+        "「\\」の後の文字が正しくありません（「\\」そのものは \\\\ と書きます）",
+        "a '\\' is followed by a character JSON does not allow (write a '\\' as '\\\\')",
+    ),
+    "rows.csv_after_quote": (
+        '引用符（"）で閉じたセルの後に区切り文字（{delimiter}）がありません。セルの中の " は '
+        '"" と 2 つ重ねて書きます',
+        'a cell closed by a quote (") is not followed by the delimiter ({delimiter}); write a " '
+        'inside a cell as ""',
+    ),
+    "rows.json_too_many_keys": (
+        "この行の JSON には項目が {count:,} 個あります（上限 {limit:,} 個）。この行は取り込んで"
+        "いません",
+        "the JSON object of this line has {count:,} keys, more than the limit of {limit:,}; the "
+        "line was not stored",
+    ),
     "rows.json_number": (
         'JSON の数値が {digits:,} 桁を超えています。文字列（"..."）にしてください',
         'a JSON number has more than {digits:,} digits; write it as a string ("...")',
@@ -409,6 +454,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "xlsx.no_sheet": (
         "シート「{sheet}」がありません（このブックのシート: {sheets}）",
         "there is no sheet '{sheet}' (the workbook's sheets: {sheets})",
+    ),
+    "xlsx.row_beyond": (
+        "シート「{sheet}」に Excel の最終行（{limit:,} 行目）より後の行番号があります。"
+        "Excel で作られたブックではないか、壊れています。Excel で開いて保存し直してください",
+        "sheet '{sheet}' has a row numbered after Excel's last row ({limit:,}): the workbook "
+        "was not made by Excel or is damaged; open it in Excel and save it again",
     ),
     "xlsx.empty": ("シート「{sheet}」は空です", "sheet '{sheet}' is empty"),
     "xlsx.other_sheets": (

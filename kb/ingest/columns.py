@@ -119,6 +119,8 @@ def load_mapping(path: Path) -> ColumnMapping:
         raise InputError(
             source, msg("mapping.toml", problem=problem), line=int(at[1]) if at else 0
         ) from None
+    except RecursionError:  # arrays nested thousands deep: tomllib recurses once per level
+        raise InputError(source, msg("mapping.toml", problem="nested too deeply")) from None
     columns: dict[str, dict[str, str]] = {}
     channels: dict[str, str] = {}
     values: dict[str, dict[str, str]] = {}

@@ -26,6 +26,7 @@ from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, text_too_long
 from kb.ingest.manual import build_manual, heading_style, split_lines
 from kb.ingest.schema import split_multi
 from kb.messages import msg
+from kb.text.normalize import without_surrogates
 from kb.types import ParseResult, RowError
 
 if TYPE_CHECKING:
@@ -133,7 +134,8 @@ def _extract(
     chars = 0
     for number, page in enumerate(page_list, start=1):
         try:
-            text = page.extract_text() or ""
+            # A font's ToUnicode map may give a lone surrogate (pypdf decodes it as it is).
+            text = without_surrogates(page.extract_text() or "")
         except Exception as exc:  # one bad content stream should not lose the other pages
             problem = f"{type(exc).__name__}: {exc}"[:200]
             errors.append(
@@ -160,6 +162,7 @@ def _meta_departments(reader: PdfReader) -> tuple[str, ...]:
     try:
         metadata = reader.metadata
         subject = str(metadata.subject or "") if metadata is not None else ""
+        subject = without_surrogates(subject)
     except Exception:  # unreadable metadata is not worth failing the file for
         return ()
     return split_multi(subject)
@@ -168,7 +171,7 @@ def _meta_departments(reader: PdfReader) -> tuple[str, ...]:
 def _meta_title(reader: PdfReader) -> str:
     try:
         metadata = reader.metadata
-        title = str(metadata.title or "") if metadata is not None else ""
+        title = without_surrogates(str(metadata.title or "") if metadata is not None else "")
     except Exception:  # unreadable metadata is not worth failing the file for
         return ""
     title = _WORD_TITLE_RE.sub("", title.strip()).strip()

@@ -41,6 +41,7 @@ from kb.text.masking import (
     MaskProfile,
     phone_numbers,
 )
+from kb.text.masking.edits import display_order
 from kb.text.masking.latin import japanese_name
 from kb.text.mecab import MeCabTokenizer
 from kb.types import CASE_CHANNELS, Department, DocId, Document, RowError
@@ -63,6 +64,11 @@ _CACHED_CHARS = 200
 _CACHE_SIZE = 20_000
 _SUFFIX_RE = re.compile(r"\.[A-Za-z0-9]{1,8}")
 _SEGMENT_RE = re.compile(r"([_\- \u3000]+)")
+_QUOTED_RE = re.compile(
+    "「[^「」\n]*[\u202a-\u202e\u2066-\u2069][^「」\n]*」"
+    "|'[^'\n]*[\u202a-\u202e\u2066-\u2069][^'\n]*'"
+)
+"""A value quoted in a message (「…」 in Japanese, '…' in English) with a direction control."""
 
 
 def masker_for(
@@ -262,6 +268,10 @@ class Redactor:
         if source == error.source:  # a path the reader named otherwise: mask it as it is
             source = self.file_label(error.source)
         message = error.message.replace(raw, label) if raw and label else error.message
+        # A value quoted with a right-to-left override in it (「\u202eR6.13.1」) is shown as a
+        # screen would show it, inside its quotes: masked as the whole message, the override
+        # would turn the rest of kb's sentence around.
+        message = _QUOTED_RE.sub(lambda m: m[0][0] + display_order(m[0][1:-1]) + m[0][-1], message)
         return RowError(source, error.line, self.text(error.field, FULL), self.text(message, FULL))
 
     def _path_part(self, part: str) -> str:

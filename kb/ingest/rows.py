@@ -82,6 +82,8 @@ def csv_rows(text: str, source: str) -> Iterator[TableRow]:
                 message = msg("rows.unclosed_quote", first=start, last=end, lines=end - start + 1)
             elif "field larger than field limit" in message:
                 message = msg("rows.cell_too_long", limit=csv.field_size_limit())
+            elif message.endswith(" expected after '\"'"):  # strict: "a"b,c
+                message = msg("rows.csv_after_quote", delimiter="TAB" if delimiter == "\t" else ",")
             yield start, RowError(source, start, "", msg("rows.malformed_csv", problem=message))
             continue
         end = reader.line_num

@@ -31,6 +31,7 @@ from kb.ingest.limits import DEFAULT_LIMITS, InputLimits, check_zip
 from kb.ingest.rows import EXCEL_ERRORS, TableRow, line_list
 from kb.ingest.tabular import parse_table
 from kb.messages import msg
+from kb.text.normalize import without_surrogates
 from kb.types import DocKind, ParseResult, RowError
 
 DATE_FIELDS = frozenset({"date", "updated", "expires"})
@@ -245,6 +246,10 @@ def _rows(
     left_out: list[int] = []
     width = 0
     for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if number > _MAX_ROWS:
+            # openpyxl yields an empty row for every number skipped: a few bytes of XML
+            # (<row r="2000000000">) would keep this loop busy for half an hour.
+            raise InputError(source, msg("xlsx.row_beyond", sheet=name, limit=_MAX_ROWS))
         cells = [_cell_text(v) for v in values]
         while cells and not cells[-1].strip():
             cells.pop()
@@ -385,6 +390,8 @@ def _layout(ws: Any) -> _Layout:
 
 _MAX_COLUMNS = 16_384
 """Excel's last column (XFD)."""
+_MAX_ROWS = 1_048_576
+"""Excel's last row."""
 
 
 def _true(value: str | None) -> bool:
@@ -438,7 +445,8 @@ def _cell_text(value: object) -> str:
         # which openpyxl leaves as written; the CR LF it stands for is read as a CSV's is.
         from openpyxl.utils.escape import unescape  # type: ignore[import-untyped, unused-ignore]
 
-        text = unescape(text)
+        # _xD800_ unescapes to a lone surrogate, which nothing can write as UTF-8.
+        text = without_surrogates(unescape(text))
     text = text.strip()
     if text in EXCEL_ERRORS:
         return ""  # a formula that failed (#N/A of a lookup): no value, never the error's text

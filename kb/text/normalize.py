@@ -24,6 +24,19 @@ _SPACE_RE = re.compile(r"[\s\u3000\u200b\ufeff]+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, one character for one.
+
+    A Python string can hold one (Excel's escape ``_xD800_``, a PDF font's ToUnicode map), but
+    it cannot be written as UTF-8: not to SQLite, a hash, a log or the terminal."""
+    if not _SURROGATE_RE.search(text):
+        return text
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
 def normalize(text: str, *, keep_newlines: bool = False) -> str:
     """Normalize Japanese text for indexing and querying.
 

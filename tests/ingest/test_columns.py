@@ -244,6 +244,12 @@ def test_a_mapping_that_is_not_toml_or_not_there(tmp_path: Path) -> None:
         load_mapping(tmp_path / "missing.toml")
 
 
+def test_a_mapping_nested_thousands_deep_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    path = _mapping(tmp_path, "a = " + "[" * 5000 + "]" * 5000 + "\n")
+    with language("ja"), pytest.raises(InputError, match="対応表のこの行を読めません"):
+        load_mapping(path)
+
+
 def test_a_title_line_above_the_header_is_skipped() -> None:
     text = "相談記録一覧（令和6年度）,,,\n\nid,date,summary,resolution\nC1,R6.6.1,s,r\n"
     result = parse_csv(text, source="c.csv")

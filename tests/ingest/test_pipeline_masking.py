@@ -26,6 +26,7 @@ from kb.ingest.redact import (
     Redactor,
     masker_for,
 )
+from kb.messages import language
 from kb.search.searcher import Searcher
 from kb.store import EmbeddingCache, RawTextStore, Store
 from kb.text.masking import Masker
@@ -414,3 +415,31 @@ def test_every_column_kept_as_text_is_masked_by_its_header(
     stored = _all_bytes(tmp_path / "db").decode("utf-8", "replace")
     for secret in ("ｹﾞﾝｺﾞﾛｳ", "ゲンゴロウ", "1961年3月28日", "45-8778", "山田製作所", "CW-363"):
         assert secret not in stored
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_right_to_left_override_in_a_cell_turns_only_its_quoted_value(
+    tmp_path: Path, tokenizer: MeCabTokenizer, lang: str
+) -> None:
+    """Masked as one text, an override in a quoted cell turned the rest of kb's message around
+    (「）可も…」1.31.6R); a reversed e-mail address in it is still read as shown, and masked."""
+    src = tmp_path / "cases.csv"
+    src.write_text(
+        "id,date,channel,summary,resolution\n"
+        "C1,\u202eR6.13.1,窓口,転入の相談,市民課を案内\n"
+        "C2,\u202emoc.liamg@okanah,窓口,転出の相談,市民課を案内\n",
+        encoding="utf-8",
+    )
+    store = Store(None)
+    with language(lang):
+        report = ingest([src], store, tokenizer=tokenizer)
+    store.close()
+    by_line = {e.line: e.message for e in report.errors}
+    first, second = by_line[2], by_line[3]
+    opening, closing = ("「", "」") if lang == "ja" else ("'", "'")
+    assert f"{opening}1.31.6R{closing}" in first
+    assert first.endswith("（全角数字も可）" if lang == "ja" else "(full-width digits too)")
+    assert "\u202e" not in first + second
+    assert f"{opening}[メール]{closing}" in second
+    assert "okanah" not in second
+    assert "hanako" not in second

@@ -386,6 +386,54 @@ def test_stray_quote_is_a_row_error_and_later_rows_survive() -> None:
     assert "malformed CSV" in error.message
 
 
+def test_a_stray_quote_is_explained_in_the_staffs_words() -> None:
+    """Python's csv error (',' expected after '"') was shown as it is."""
+    with language("ja"):
+        result = parse_csv('id,question,answer\nF1,"転入届"について,a\n', source="f.csv")
+        tabbed = parse_csv('id\tquestion\tanswer\nF1\t"q"x\ta\n', source="f.csv")
+    message = only_error(result.errors).message
+    assert "区切り文字（,）がありません" in message
+    assert '""' in message
+    assert "expected" not in message
+    assert "区切り文字（TAB）" in only_error(tabbed.errors).message
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('{"id": "F1" "question": "q"}', "項目の間に「,」がありません"),
+        ('{"id": "F1", "question": "q", "answer": "a"} x', "JSON が 1 つより多く"),
+        ('{id: "F1"}', '項目名が「"」で囲まれていません'),
+        ('{"id": }', "値がありません"),
+        ('{"id": "F1', "文字列が閉じられていません"),
+        ('{"id" "F1"}', "「:」がありません"),
+        ('{"id": "F\\q1"}', "「\\」の後の文字が正しくありません"),
+    ],
+)
+def test_broken_json_is_explained_in_the_staffs_words(line: str, said: str) -> None:
+    with language("ja"):
+        result = parse_jsonl(line + "\n", source="f.jsonl")
+    message = only_error(result.errors).message
+    assert message.startswith("JSON として正しくありません: ")
+    assert said in message
+    assert not any(word in message for word in ("Expecting", "Extra", "Unterminated", "Invalid"))
+
+
+def test_a_json_line_with_more_keys_than_a_header_has_columns_is_a_row_error() -> None:
+    """Each unknown key was matched against every field and named: 200,000 keys on one line
+    took 74 s, 930 MB and a message of megabytes. The other lines are stored."""
+    wide = {"id": "F1", "question": "q", "answer": "a", **{f"k{i}": 1 for i in range(5000)}}
+    text = jsonl(wide, {"id": "F2", "question": "q", "answer": "a"})
+    with language("ja"):
+        result = parse_jsonl(text, source="f.jsonl")
+    assert [d.doc_id for d in result.documents] == ["faq:F2"]
+    error = only_error(result.errors)
+    assert error.line == 1
+    assert "5,003 個" in error.message
+    assert "1,000 個" in error.message
+    assert len(error.message) < 200
+
+
 def test_unclosed_quote_is_reported_where_it_starts() -> None:
     result = parse_csv('id,question,answer\nF1,q,a\nF2,"q,a\nF3,q,a\n', source="f.csv")
     assert [d.doc_id for d in result.documents] == ["faq:F1"]

@@ -434,3 +434,32 @@ def test_a_file_that_is_not_a_workbook_is_a_clear_error(tmp_path: Path, content:
         read_path(path)
     assert info.value.source == str(path)
     assert "Excel ブック (.xlsx) として読めません" in info.value.message
+
+
+def test_a_row_numbered_past_excels_last_row_is_refused_naming_the_sheet(tmp_path: Path) -> None:
+    """openpyxl yields an empty row for every number skipped: a 2 KB file with row 2,000,000,000
+    kept ingest busy for half an hour. Row 1,048,576 (Excel's last) is read."""
+    rows: list[list[object]] = [["番号", "質問", "回答"], ["F1", "転入届", "市民課へ"]]
+    last = _book(tmp_path / "last.xlsx", {"FAQ": rows})
+    _rewrite_sheet(last, lambda xml: xml.replace('r="2"', 'r="1048576"').replace("A2", "A1048576"))
+    assert [number for number, _ in read_sheet(last).rows] == [1, 1_048_576]
+    far = _book(tmp_path / "far.xlsx", {"FAQ": rows})
+    _rewrite_sheet(far, lambda xml: xml.replace('r="2"', 'r="2000000000"'))
+    with language("ja"), pytest.raises(InputError) as info:
+        read_sheet(far)
+    assert "シート「FAQ」" in info.value.message
+    assert "1,048,576 行目" in info.value.message
+
+
+def test_a_lone_surrogate_escaped_in_a_cell_is_read_as_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    """Excel's escape _xD800_ unescapes to a lone surrogate, which cannot be written as UTF-8:
+    the hash, the store and the report stopped with a traceback."""
+    rows: list[list[object]] = [["番号", "質問", "回答"], ["F1", "転入届について", "市民課へ"]]
+    path = _book(tmp_path / "faq.xlsx", {"FAQ": rows})
+    word = "転入届".encode("ascii", "xmlcharrefreplace").decode()  # as openpyxl writes it
+    _rewrite_sheet(path, lambda xml: xml.replace(word, word + "_xD800_"))
+    result = read_xlsx(path)
+    assert [d.title for d in result.documents] == ["転入届\ufffdについて"]
+    assert result.documents[0].title.encode("utf-8")
