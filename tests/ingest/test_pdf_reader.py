@@ -56,6 +56,20 @@ def test_japanese_pdf_sections(tmp_path: Path, raw: bool) -> None:
     assert docs[0].doc_id == "manual:窓口#1"
 
 
+def test_a_lone_surrogate_from_a_fonts_map_is_read_as_a_replacement_character(
+    tmp_path: Path,
+) -> None:
+    """pypdf decodes a ToUnicode map that gives U+D800 as it is: the hash, the store and the
+    report stopped with a traceback (nothing can write it as UTF-8)."""
+    data = raw_unicode_pdf([["■ 受付", "来庁者に声をかけるX。"]])
+    assert data.count(b"<0058>") == 1  # X in the font's map: made a lone surrogate below
+    path = tmp_path / "surrogate.pdf"
+    path.write_bytes(data.replace(b"<0058>", b"<D800>"))
+    (doc,) = read_pdf(path).documents
+    assert doc.body == "来庁者に声をかける\ufffd。"
+    assert doc.body.encode("utf-8")
+
+
 def test_metadata_title_names_the_manual(tmp_path: Path) -> None:
     path = tmp_path / "raw.pdf"
     path.write_bytes(raw_unicode_pdf(JAPANESE_PAGES, title="窓口の手引き"))
