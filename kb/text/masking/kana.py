@@ -39,7 +39,7 @@ _HONORIFIC_AFTER_RE = re.compile(r"[ \u3000]?(?:さん|様|さま|氏|くん|君
 _PARTICLES = frozenset("のはがをにへともや")
 _SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎ")
 _NAME_LABELS = frozenset({"名前", "氏名", "名義", "署名"})
-_NOT_NAME_POS = frozenset({"代名詞", "連体詞", "副詞", "接続詞", "感動詞"})
+_FUNCTION_WORD_POS = frozenset({"代名詞", "連体詞", "副詞", "接続詞", "感動詞"})
 """Words before an honorific that are no name: あなた様, どちら様 (pronouns), その様な,
 ちいさな君 (determiners), そう様."""
 # くん that MeCab did not split off (翔く|ん, そう|たくん), unless a word goes on after it
@@ -451,9 +451,8 @@ def _hiragana_name(context: NameContext, h_start: int) -> tuple[int, int] | None
         start, run = start + 1, run[1:]
     if not 2 <= len(run) <= 6 or run[0] in "おご" or run in context.lists.not_name:
         return None
-    if any(
-        context.not_name(w) or w.pos1 in _NOT_NAME_POS for w in context.overlapping(start, h_start)
-    ):
+    words = context.overlapping(start, h_start)
+    if any(context.not_name(w) or w.pos1 in _FUNCTION_WORD_POS for w in words):
         return None
     return start, h_start
 
