@@ -56,7 +56,7 @@ def section_excerpt(body: str, chunk_id: str) -> str:
         return body
     parts = split_text(body)
     _, _, ordinal = chunk_id.rpartition("#")
-    i = min(int(ordinal), len(parts) - 1) if ordinal.isdigit() else 0
+    i = min(int(ordinal), len(parts) - 1) if ordinal.isascii() and ordinal.isdigit() else 0
     first, last = max(0, i - 1), min(len(parts), i + 2)
     text = "\n".join(parts[first:last])
     return ("…" if first > 0 else "") + text + ("…" if last < len(parts) else "")

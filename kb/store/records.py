@@ -393,7 +393,12 @@ class RecordStore(RecordRemoval, SideDatabase):
 
     def handoff(self, handoff_id: str) -> Handoff | None:
         """The hand-off ``H000001``, or ``None``."""
-        if not (len(handoff_id) == 7 and handoff_id[0] == "H" and handoff_id[1:].isdigit()):
+        if not (
+            len(handoff_id) == 7
+            and handoff_id[0] == "H"
+            and handoff_id[1:].isascii()
+            and handoff_id[1:].isdigit()
+        ):
             return None
         with self._lock:
             rows = list(self._db.query("select * from handoffs where n = ?", [int(handoff_id[1:])]))

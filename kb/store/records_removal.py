@@ -29,7 +29,12 @@ def ids_of(value: str | None) -> tuple[str, ...]:
 
 def record_number(record_id: str) -> int | None:
     """The row key of ``R000001`` (1), or ``None`` when it is no record id."""
-    if len(record_id) == 7 and record_id[0] == "R" and record_id[1:].isdigit():
+    if (
+        len(record_id) == 7
+        and record_id[0] == "R"
+        and record_id[1:].isascii()
+        and record_id[1:].isdigit()
+    ):
         return int(record_id[1:])
     return None
 
@@ -96,7 +101,9 @@ class RecordRemoval:
 
     def remove_handoffs(self, handoff_ids: Sequence[str]) -> int:
         """Remove hand-offs by id (``H000001``), their numbers retired; how many went."""
-        numbers = [int(h[1:]) for h in handoff_ids if len(h) == 7 and h[1:].isdigit()]
+        numbers = [
+            int(h[1:]) for h in handoff_ids if len(h) == 7 and h[1:].isascii() and h[1:].isdigit()
+        ]
         if not numbers:
             return 0
         marks = ",".join("?" * len(numbers))

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,13 @@ FIELD_KEYS = {
 FIELD_NAMES = {name: MESSAGES[key][0] for name, key in FIELD_KEYS.items()}
 """The fields' Japanese names (the command line's help)."""
 _STATES = {"approved": "faq.state_approved", "rejected": "faq.state_rejected"}
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _visible(text: str) -> bool:
+    """Whether ``text`` shows anything: a character that is no space, control or format
+    character (zero-width space, direction marks)."""
+    return any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") for ch in text)
 
 
 def now() -> str:
@@ -96,7 +105,9 @@ class FaqEdit:
                 out[field.name] = None
                 continue
             name = msg(FIELD_KEYS[field.name])
-            value = value.strip()
+            # NUL and other control characters are no text a citizen can read (tab and line
+            # break aside); an answer of zero-width and other format characters is empty.
+            value = _CONTROL_RE.sub("", value).strip()
             limit = {"question": MAX_QUESTION_CHARS, "answer": MAX_ANSWER_CHARS}.get(
                 field.name, MAX_FIELD_CHARS
             )
@@ -104,7 +115,7 @@ class FaqEdit:
                 raise FaqRefused(
                     msg("faq.too_long", field=name, n=len(value), limit=limit), "invalid"
                 )
-            if field.name in ("question", "answer") and not value:
+            if field.name in ("question", "answer") and not _visible(value):
                 raise FaqRefused(msg("faq.empty", field=name), "invalid")
             try:
                 if field.name == "url":

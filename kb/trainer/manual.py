@@ -34,6 +34,8 @@ class ManualDraft:
     department: str
     title: str
     blocks: tuple[WordBlock, ...]
+    case_ids: tuple[str, ...] = ()
+    """The cases whose text the draft shows (its topics' representative cases): audited."""
 
     def markdown(self) -> str:
         """The draft as Markdown."""
@@ -155,6 +157,7 @@ def build_manual(
     blocks.append(("table", 0, tuple(rows)))
 
     referred: Counter[str] = Counter()
+    shown: list[str] = []
     for n, topic in enumerate(topic_set.topics, start=1):
         blocks.append(("heading", 1, f"{n}. {topic.label}（{topic.size}件）"))
         blocks.append(("paragraph", 0, f"キーワード：{'、'.join(topic.keywords) or '-'}"))
@@ -165,6 +168,7 @@ def build_manual(
             case = cases.get(case_id)
             if case is None:
                 continue
+            shown.append(case_id)
             meta = "、".join(x for x in (case.date, case.channel) if x)
             blocks.append(("bullet", 1, f"事例 {_local(case_id)}（{meta}）"))
             blocks.append(("bullet", 2, f"相談：{case.title}"))
@@ -206,7 +210,9 @@ def build_manual(
             entry = corpus.department(d)
             rows.append((d, str(k), entry.phone if entry else "", entry.location if entry else ""))
         blocks.append(("table", 0, tuple(rows)))
-    return ManualDraft(name, f"{name} 相談対応マニュアル（下書き）", tuple(blocks))
+    return ManualDraft(
+        name, f"{name} 相談対応マニュアル（下書き）", tuple(blocks), case_ids=tuple(shown)
+    )
 
 
 def _trend_words(ratio: float) -> str:

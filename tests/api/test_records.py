@@ -222,6 +222,11 @@ def test_list_filters_by_status_department_and_date(client: TestClient) -> None:
     assert client.get("/api/v1/records", params={"date_from": "2025-13-01"}).status_code == 422
     assert client.get("/api/v1/records/R999999").status_code == 404
     assert client.get("/api/v1/records/../etc").status_code == 404
+    # Digits str.isdigit() takes and int() refuses (superscripts: a 500 before), or reads as
+    # another record's (Arabic-Indic): no record id.
+    for odd in ("R²²²²²²", "R٠٠٠٠٠١"):
+        assert client.get(f"/api/v1/records/{odd}").status_code == 404
+        assert client.post(f"/api/v1/records/{odd}/close", json={}).status_code == 404
 
 
 def test_export_csv_round_trips_through_ingest(
@@ -357,6 +362,8 @@ def test_handoff_needs_a_receiver_and_text_and_escapes_html(client: TestClient) 
     assert "&lt;script&gt;" in sheet.text
     assert client.post("/api/v1/handoffs/H999999/sheet", json={}).status_code == 404
     assert client.get("/api/v1/handoffs/nope").status_code == 404
+    assert client.get("/api/v1/handoffs/H²²²²²²").status_code == 404
+    assert client.post("/api/v1/handoffs/H²²²²²²/sheet", json={}).status_code == 404
 
 
 def test_records_need_a_staff_key(make_client: MakeClient, root: Path) -> None:

@@ -144,6 +144,15 @@ def test_manual_draft_md_and_docx(make_client: MakeClient, trainer_root: Path) -
     assert md.text.startswith("# 市民課 相談対応マニュアル（下書き）")
     assert "099-555-1101" in md.text
     assert "### 代表的な事例と対応" in md.text
+    # The cases whose text the draft shows are named in the audit log, as the topics view's.
+    log = AuditLog.from_settings(Settings(data_dir=trainer_root.parent))
+    try:
+        event = [e for e in log.events() if e.action == "trainer.cases_shown"][-1]
+    finally:
+        log.close()
+    assert event.detail == "manual department=市民課"
+    assert event.ids
+    assert all(f"事例 {case_id.split(':', 1)[1]}（" in md.text for case_id in event.ids)
     docx = client.get("/api/v1/trainer/manual", params={"department": "市民課", "format": "docx"})
     assert docx.status_code == 200
     import docx as python_docx

@@ -60,6 +60,11 @@ def test_an_edit_is_checked_and_normalised() -> None:
         FaqEdit(expires="来年の春").checked()
     with pytest.raises(FaqRefused, match="回答を空にはできません"):
         FaqEdit(answer="  ").checked()
+    # NUL, a zero-width space and an ideographic space: nothing a citizen would see.
+    with pytest.raises(FaqRefused, match="回答を空にはできません"):
+        FaqEdit(answer="\x00\u200b\u3000").checked()
+    # Control characters go; line breaks and tabs stay.
+    assert FaqEdit(answer="市民課\x00へ\n\t電話").checked().answer == "市民課へ\n\t電話"
 
 
 def test_second_approver_rules() -> None:

@@ -141,16 +141,24 @@ async def dashboard(
 @router.get("/manual", responses={200: {"content": {"text/markdown": {}, _DOCX: {}}}, **_ERRORS})
 async def manual(
     request: Request,
-    _: TrainerDep,
+    principal: TrainerDep,
+    audit: AuditDep,
     department: Annotated[str, Query(min_length=1)],
     format: Annotated[str, Query(pattern="^(md|docx)$")] = "md",
 ) -> Response:
-    """A draft manual for ``department`` as Markdown or Word."""
+    """A draft manual for ``department`` as Markdown or Word (its cases audited by id)."""
     trainer = _trainer(request)
     try:
         draft = await run_in_threadpool(trainer.manual, department)
     except TrainerError as exc:
         raise _not_found(exc) from exc
+    audit.append(
+        "trainer.cases_shown",
+        actor=principal.name,
+        role=principal.role,
+        ids=list(draft.case_ids),
+        detail=f"manual department={draft.department}",
+    )
     filename = f"manual-draft.{format}"
     if format == "md":
         return Response(
