@@ -114,7 +114,8 @@ class DeskError(KBError):
 
     ``reason`` says why, so the API can answer with the right status: ``invalid`` (a field is
     wrong: 422), ``not_found`` (no such record or hand-off: 404), ``closed`` (the record is
-    完了 already: 409), ``unavailable`` (no store or index to write to: 503).
+    完了 already: 409), ``conflict`` (other staff kept changing it: 409), ``unavailable`` (no
+    store or index to write to: 503).
     """
 
     def __init__(self, message: str, reason: str = "invalid") -> None:

@@ -159,7 +159,10 @@ def write_handoff(
         manual_ids=manuals,
         created_by=actor,
     )
-    return desk.records().add_handoff(handoff)
+    try:
+        return desk.records().add_handoff(handoff)
+    except KeyError:  # the record was removed (erased) while the sheet was written
+        raise DeskError(msg("desk.no_record", id=repr(record_id[:20])), "not_found") from None
 
 
 def get_handoff(desk: Desk, handoff_id: str) -> Handoff:

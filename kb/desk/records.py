@@ -267,9 +267,13 @@ class Desk:
         Raises:
             DeskError: No such record, it is closed already, or a field is wrong.
         """
-        record = self._open(record_id)
-        changed = self._apply(record, draft, ctx)
-        return self.records().save(dataclasses.replace(changed, updated_by=actor))
+        for _ in range(_SAVE_TRIES):
+            record = self._open(record_id)
+            changed = dataclasses.replace(self._apply(record, draft, ctx), updated_by=actor)
+            saved = self.records().replace_if(record, changed)
+            if saved is not None:
+                return saved
+        raise DeskError(msg("desk.record_busy", id=record_id), "conflict")
 
     def close(
         self,
@@ -305,21 +309,27 @@ class Desk:
             self._close_lock,
             writer_lock(self.settings, "record.close", wait=wait, on_wait=on_wait),
         ):
-            record = self._apply(self._open(record_id), draft, ctx)
-            missing = [
-                msg(_LABELS[name])
-                for name in ("citizen_words", "actions")
-                if not getattr(record, name)
-            ]
-            if missing:
-                fields = msg("desk.fields_joiner").join(missing)
-                raise DeskError(msg("desk.close_missing", fields=fields), "invalid")
-            closed = dataclasses.replace(
-                record, status=CLOSED, closed_at=_now_utc(), closed_by=actor, updated_by=actor
-            )
-            report = self._store_case(closed, embedder)
-            saved = self.records().save(closed)
-        return Closure(saved, report, round(time.perf_counter() - started, 3))
+            # An edit saved while the case is indexed would be lost by the closing's write, or
+            # left out of the case: the record is closed only as it was read, else read again.
+            for _ in range(_SAVE_TRIES):
+                before = self._open(record_id)
+                record = self._apply(before, draft, ctx)
+                missing = [
+                    msg(_LABELS[name])
+                    for name in ("citizen_words", "actions")
+                    if not getattr(record, name)
+                ]
+                if missing:
+                    fields = msg("desk.fields_joiner").join(missing)
+                    raise DeskError(msg("desk.close_missing", fields=fields), "invalid")
+                closed = dataclasses.replace(
+                    record, status=CLOSED, closed_at=_now_utc(), closed_by=actor, updated_by=actor
+                )
+                report = self._store_case(closed, embedder)
+                saved = self.records().replace_if(before, closed)
+                if saved is not None:
+                    return Closure(saved, report, round(time.perf_counter() - started, 3))
+        raise DeskError(msg("desk.record_busy", id=record_id), "conflict")
 
     def _store_case(self, record: ConsultationRecord, embedder: Embedder) -> BuildReport:
         doc = case_document(record)
@@ -332,6 +342,9 @@ class Desk:
             cache.close()
             store.close()
 
+
+_SAVE_TRIES = 5
+"""Reads of a record a change is applied to, while other staff keep changing it."""
 
 _LABELS = {
     "citizen_words": "desk.field_citizen_words",

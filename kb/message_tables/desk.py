@@ -38,6 +38,12 @@ DESK: dict[str, tuple[str, str]] = {
         "相談記録 {id} は完了しています（変更できません）",
         "consultation record {id} is closed and cannot be changed",
     ),
+    "desk.record_busy": (
+        "相談記録 {id} はほかの職員が続けて更新しているため保存できませんでした。"
+        "開き直してからもう一度保存してください",
+        "consultation record {id} kept being changed by other staff, so this change was not "
+        "saved; open it again and save again",
+    ),
     "desk.no_store": (
         "検索データ（{name}）がないため、記録を事例として登録できません。管理者に連絡してください",
         "there is no search data ({name}), so the record cannot be stored as a case; contact "

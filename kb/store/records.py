@@ -209,17 +209,29 @@ class RecordStore(RecordRemoval, SideDatabase):
             cursor = self._db.conn.execute(sql, list(params))
         return int(cursor.lastrowid or 0)
 
-    def _insert(self, table: str, row: dict[str, Any]) -> int:
-        """Insert ``row`` with the next number: past every row's and every removed one's."""
+    def _insert(
+        self, table: str, row: dict[str, Any], *, only_if: tuple[str, list[Any]] | None = None
+    ) -> int | None:
+        """Insert ``row`` with the next number: past every row's and every removed one's.
+
+        Args:
+            only_if: A condition (SQL and its parameters) checked in the same transaction:
+                nothing is inserted, and ``None`` returned, when it does not hold.
+        """
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         number = (
             f"max(coalesce((select max(n) from {table}), 0), "
             f"coalesce((select n from retired where name = '{table}'), 0)) + 1"
         )
-        return self._write(
-            f"insert into {table} (n, {columns}) values ({number}, {marks})", list(row.values())
-        )
+        sql = f"insert into {table} (n, {columns}) select {number}, {marks}"
+        params = list(row.values())
+        if only_if is not None:
+            sql += f" where {only_if[0]}"
+            params += only_if[1]
+        with self._lock, write_transaction(self._db):
+            cursor = self._db.conn.execute(sql, params)
+        return int(cursor.lastrowid or 0) if cursor.rowcount else None
 
     # --- records --------------------------------------------------------------------------
 
@@ -278,12 +290,36 @@ class RecordStore(RecordRemoval, SideDatabase):
         stamp = now()
         row = self._record_row(replace(record, created_at=stamp, updated_at=stamp))
         n = self._insert("records", row)
+        assert n is not None  # unconditional
         found = self.get(f"R{n:06d}")
         assert found is not None
         return found
 
+    def replace_if(
+        self, expected: ConsultationRecord, record: ConsultationRecord
+    ) -> ConsultationRecord | None:
+        """Replace the stored record with ``record`` (its ``updated_at`` set now) only if it is
+        still ``expected``, in one transaction: ``None`` when another writer changed or removed
+        it meanwhile (read again, apply the change again).
+
+        A change is read, changed and written back: without the check, two staff saving one
+        record at once lost the first one's fields, and a closing lost an edit made while its
+        case was indexed."""
+        n = self.record_number(record.id)
+        if n is None:
+            return None
+        row = self._record_row(replace(record, updated_at=now()))
+        sets = ", ".join(f"{k} = ?" for k in row)
+        with self._lock, write_transaction(self._db):
+            rows = list(self._db.query("select * from records where n = ?", [n]))
+            if not rows or self._record(rows[0]) != expected:
+                return None
+            self._db.conn.execute(f"update records set {sets} where n = ?", [*row.values(), n])
+        return self.get(record.id)
+
     def save(self, record: ConsultationRecord) -> ConsultationRecord:
-        """Replace the stored record with the same id (its ``updated_at`` set now).
+        """Replace the stored record with the same id (its ``updated_at`` set now), whatever it
+        holds now (an import or a test; a change made by staff goes through :meth:`replace_if`).
 
         Raises:
             KeyError: No record has that id.
@@ -371,7 +407,11 @@ class RecordStore(RecordRemoval, SideDatabase):
         )
 
     def add_handoff(self, handoff: Handoff) -> Handoff:
-        """Store a new hand-off; its id and time are given by the store."""
+        """Store a new hand-off; its id and time are given by the store.
+
+        Raises:
+            KeyError: Its record is not (or no longer) stored.
+        """
         row = {
             "record_id": handoff.record_id,
             "to_department": handoff.to_department,
@@ -386,7 +426,15 @@ class RecordStore(RecordRemoval, SideDatabase):
             "created_by": handoff.created_by,
             "created_at": now(),
         }
-        n = self._insert("handoffs", row)
+        # A sheet of a record only while the record is there: a removal (erasure) between the
+        # caller's read and this write would leave the sheet and its text behind.
+        number = self.record_number(handoff.record_id) if handoff.record_id else None
+        if handoff.record_id and number is None:
+            raise KeyError(handoff.record_id)
+        only_if = ("exists (select 1 from records where n = ?)", [number]) if number else None
+        n = self._insert("handoffs", row, only_if=only_if)
+        if n is None:
+            raise KeyError(handoff.record_id)
         found = self.handoff(f"H{n:06d}")
         assert found is not None
         return found

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.desk import handoff as handoff_module
 from kb.desk.handoff import (
     CitizenContact,
     HandoffDraft,
@@ -147,3 +148,33 @@ def test_sheet_docx_has_the_same_content(desk: Desk, searcher: Searcher) -> None
     assert "佐藤 花子" in cells
     assert "市民課" in cells
     assert document.core_properties.subject == "市民課"
+
+
+def test_a_record_erased_while_its_sheet_is_written_leaves_no_sheet(
+    desk: Desk, searcher: Searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sheet was stored after the erasure between the record's read and the write, with the
+    record's text, where no later erasure could find it (an outside tester's race)."""
+    ctx = desk.context(searcher)
+    record = desk.create(
+        RecordDraft(citizen_words="騒音の苦情", actions="環境保全課を案内"), ctx, actor="a"
+    )
+    found = handoff_module.similar
+
+    def erased_meanwhile(*args: object, **kwargs: object) -> object:
+        desk.records().remove_records([record.id])  # an administrator's erasure, meanwhile
+        return found(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handoff_module, "similar", erased_meanwhile)
+    with pytest.raises(DeskError) as raised:
+        write_handoff(
+            desk,
+            HandoffDraft(to_outside="社会福祉協議会"),
+            ctx,
+            searcher,
+            actor="a",
+            record_id=record.id,
+        )
+    assert raised.value.reason == "not_found"
+    assert desk.records().handoffs([record.id]) == []
+    assert desk.records().handoff("H000001") is None

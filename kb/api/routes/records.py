@@ -53,7 +53,7 @@ router = APIRouter(prefix="/api/v1", tags=["consultation records"])
 
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_STATUS = {"invalid": 422, "not_found": 404, "closed": 409, "unavailable": 503}
+_STATUS = {"invalid": 422, "not_found": 404, "closed": 409, "conflict": 409, "unavailable": 503}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (404, 409, 422, 503)
 }
