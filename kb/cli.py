@@ -167,6 +167,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 return 2
+            if isinstance(exc, (FileExistsError, NotADirectoryError)):
+                log.debug("not a folder", exc_info=True)
+                print(
+                    msg("cli.not_a_folder", path=_where(exc, settings), problem=exc),
+                    file=sys.stderr,
+                )
+                return 2
             if _unwritable(exc):
                 log.debug("cannot write", exc_info=True)
                 print(

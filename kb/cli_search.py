@@ -37,13 +37,16 @@ def result_dict(result: Any) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from kb.search.query import check_request
     from kb.search.service import SearchService
     from kb.security.commands import record_cli_search
     from kb.text.masking import mask_personal
 
+    filters = _filters(args)
+    check_request(args.k, settings.max_k, filters)
     service = SearchService.from_settings(settings)
     searcher = service.searcher()
-    result = searcher.search(args.query, k=args.k, filters=_filters(args), mode=args.mode)
+    result = searcher.search(args.query, k=args.k, filters=filters, mode=args.mode)
     # Recorded before anything is printed: no result reaches the terminal unaudited.
     record_cli_search(
         settings,

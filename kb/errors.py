@@ -81,7 +81,15 @@ class QueryError(KBError):
 
 
 class AccessError(KBError):
-    """An API key cannot be created or revoked (bad name or role, duplicate, unknown key)."""
+    """An API key cannot be created or revoked (bad name or role, duplicate, unknown key).
+
+    ``reason`` says why, for the API's status: ``invalid`` (422), ``conflict`` (an active key
+    of that name exists: 409), ``not_found`` (no active key of that name: 404).
+    """
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class AuditError(KBError):

@@ -109,6 +109,29 @@ def test_search_says_when_it_found_no_answer(
     assert json.loads(capsys.readouterr().out)["answered"] is True
 
 
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--date-from", "2025-99-99"], "date_from: 「2025-99-99」は日付として使えません"),
+        (["--date-to", "2025/04/01"], "date_to: 「2025/04/01」は日付として使えません"),
+        (["--date-from", "2025-04-02", "--date-to", "2025-04-01"], "より後です"),
+        (["-k", "100000000"], "件数は 1〜50 件です"),
+        (["-k", "0"], "件数は 1〜50 件です"),
+    ],
+)
+def test_search_refuses_what_the_api_refuses_with_the_same_words(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], extra: list[str], said: str
+) -> None:
+    # An outside tester: dates were passed on unchecked (nothing found, no word why) and -k
+    # had no bound.
+    capsys.readouterr()
+    code = main(["--data-dir", str(data_dir), "--model", "fake", "search", "粗大ごみ", *extra])
+    out = capsys.readouterr()
+    assert code == 2
+    assert said in out.err
+    assert out.out == ""
+
+
 def test_bad_input_file_is_reported_and_good_rows_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,3 +245,25 @@ def test_what_kb_writes_is_for_its_user_only(tmp_path: Path) -> None:
     for path in made:
         if not path.is_symlink():
             assert path.stat().st_mode & 0o077 == 0, path
+
+
+@pytest.mark.parametrize("where", [".", "indexes"])
+def test_a_file_where_the_data_folder_or_one_of_its_folders_belongs_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    # An outside probe gave --data-dir a file: a FileExistsError traceback.
+    data = tmp_path / "data"
+    if where == ".":
+        data.write_text("not a folder", encoding="utf-8")
+    else:
+        data.mkdir()
+        (data / where).write_text("not a folder", encoding="utf-8")
+    src = tmp_path / "faq.csv"
+    src.write_text(FAQ_CSV, encoding="utf-8")
+    code = main(["--data-dir", str(data), "--model", "fake", "ingest", str(src)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "フォルダーが必要な場所にファイルがあります" in err
+    assert str(data if where == "." else data / where) in err
+    assert "Traceback" not in err
+    assert (data if where == "." else data / where).read_text(encoding="utf-8") == "not a folder"

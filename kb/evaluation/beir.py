@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InputError
 from kb.text.markup import html_to_text
 from kb.types import DocId, Document
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,13 +38,18 @@ class Dataset:
         )
 
 
-def _jsonl(path: Path) -> list[dict[str, object]]:
-    rows = []
+def _lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 file (a byte-order mark allowed)."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(str(path), f"cannot read: {exc}") from exc
-    for n, line in enumerate(lines, start=1):
+
+
+def _jsonl(path: Path) -> list[tuple[int, dict[str, object]]]:
+    """The objects of a JSONL file, each with its line number."""
+    rows = []
+    for n, line in enumerate(_lines(path), start=1):
         if not line.strip():
             continue
         try:
@@ -50,7 +58,7 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
             raise InputError(str(path), f"invalid JSON: {exc.msg}", line=n) from exc
         if not isinstance(row, dict) or "_id" not in row:
             raise InputError(str(path), "expected an object with an _id", line=n, field="_id")
-        rows.append(row)
+        rows.append((n, row))
     return rows
 
 
@@ -58,7 +66,7 @@ def load_queries(path: Path) -> tuple[EvalQuery, ...]:
     """The queries of a BEIR ``queries*.jsonl`` file: ``_id``, ``text``, ``department``."""
     return tuple(
         EvalQuery(str(r["_id"]), str(r.get("text") or ""), str(r.get("department") or ""))
-        for r in _jsonl(path)
+        for _, r in _jsonl(path)
     )
 
 
@@ -68,10 +76,21 @@ def load_dataset(path: Path, queries_file: str = "queries.jsonl") -> Dataset:
         raise InputError(str(path), "not a BEIR dataset folder: corpus.jsonl is missing")
     digest = hashlib.sha256()
     corpus = []
-    for row in _jsonl(path / "corpus.jsonl"):
+    seen: set[str] = set()
+    for n, row in _jsonl(path / "corpus.jsonl"):
+        doc_id = DocId.of("faq", str(row["_id"]))
+        if doc_id in seen:
+            # The later entry replaces the earlier one in the index: said, not silent.
+            log.warning(
+                "%s:%d: _id %r again: this entry replaces the earlier one",
+                path / "corpus.jsonl",
+                n,
+                row["_id"],
+            )
+        seen.add(doc_id)
         dept = str(row.get("department") or "")
         doc = Document(
-            doc_id=DocId.of("faq", str(row["_id"])),
+            doc_id=doc_id,
             kind="faq",
             title=html_to_text(str(row.get("title") or "")),
             body=html_to_text(str(row.get("text") or "")),
@@ -81,20 +100,28 @@ def load_dataset(path: Path, queries_file: str = "queries.jsonl") -> Dataset:
         )
         digest.update(json.dumps([doc.doc_id, doc.title, doc.body, dept]).encode())
         corpus.append(doc)
+    if not corpus:
+        raise InputError(str(path / "corpus.jsonl"), "no documents")
     queries = load_queries(path / queries_file)
     qrels: dict[str, dict[str, int]] = {}
     qrel_files = sorted((path / "qrels").glob("*.tsv"))
     if not qrel_files:
         raise InputError(str(path / "qrels"), "no qrels/*.tsv file")
     for qrel_file in qrel_files:
-        for n, line in enumerate(qrel_file.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(_lines(qrel_file), start=1):
             parts = line.strip().split("\t")
             if not line.strip() or (n == 1 and not parts[-1].lstrip("-").isdigit()):
                 continue  # header
             if len(parts) != 3:
                 raise InputError(str(qrel_file), "expected query-id, corpus-id, score", line=n)
             qid, did, score = parts
-            qrels.setdefault(qid, {})[did] = int(score)
+            try:
+                grade = int(score)
+            except ValueError:
+                raise InputError(
+                    str(qrel_file), f"score {score[:20]!r} is not a whole number", line=n
+                ) from None
+            qrels.setdefault(qid, {})[did] = grade
     return Dataset(
         name=path.name,
         path=path,

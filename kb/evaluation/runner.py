@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kb.embed.embedder import Embedder, embedder_from_settings, set_thread_count
+from kb.errors import InputError
 from kb.evaluation.arguments import add_arguments as add_arguments
 from kb.evaluation.beir import Dataset, load_dataset, load_queries
 from kb.evaluation.metrics import (
@@ -266,6 +267,11 @@ def evaluate_files(
         raise ValueError("no queries file")
     first = load_dataset(dataset_dir, files[0])
     datasets = [first] + [replace(first, queries=load_queries(dataset_dir / f)) for f in files[1:]]
+    for name, dataset in zip(files, datasets, strict=True):
+        if not dataset.judged_queries():
+            raise InputError(
+                str(dataset_dir / name), "no query of this file has a relevant document in qrels"
+            )
     # A benchmark is scored with the model it asks for, never the data folder's own adapted one.
     settings = settings.model_copy(update={"adapt": False})
     if tune and embedder is None:

@@ -45,6 +45,7 @@ from kb.index.lock import FileLock
 from kb.index.manifest import Manifest
 from kb.index.readings import Vocabulary
 from kb.index.routing import RoutingModel
+from kb.messages import msg
 from kb.store import Store
 from kb.types import Document
 
@@ -219,14 +220,10 @@ class IndexRoot:
         try:
             name = self.pointer.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise IndexError_(
-                f"no index in {self.path}: run `kb ingest PATH...` (or `kb build`) first"
-            ) from exc
+            raise IndexError_(msg("index.none", path=self.path)) from exc
         folder = self.path / name
         if not name or not folder.is_dir():
-            raise IndexError_(
-                f"{self.pointer} names {name!r}, which does not exist: run `kb build`"
-            )
+            raise IndexError_(msg("index.pointer_dangling", pointer=self.pointer, name=name[:80]))
         return IndexFolder(folder)
 
     def has_index(self) -> bool:

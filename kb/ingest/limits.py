@@ -61,6 +61,9 @@ class InputLimits:
     """Cells of one workbook sheet, rows times columns as padded (refused while it is read)."""
     max_pdf_pages: int = 2_000
     max_pdf_objects: int = 1_000_000
+    max_pdf_content_bytes: int = 32 * MIB
+    """Page content streams of one PDF, decoded, each page's counted (a stream shared by every
+    page is read for every page): text extraction reads about a megabyte a second."""
     max_manual_chars: int = 2_000_000
     """Characters of text extracted from one manual file (DOCX, PDF, Markdown, text)."""
     max_chunks_per_file: int = 3_000
@@ -82,6 +85,7 @@ class InputLimits:
             max_sheet_cells=settings.max_sheet_cells,
             max_pdf_pages=settings.max_pdf_pages,
             max_pdf_objects=settings.max_pdf_objects,
+            max_pdf_content_bytes=settings.max_pdf_content_bytes,
             max_manual_chars=settings.max_manual_chars,
             max_chunks_per_file=settings.max_chunks_per_file,
             max_chunks_per_record=settings.max_chunks_per_record,

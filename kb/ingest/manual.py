@@ -9,6 +9,7 @@ text, PDF).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,10 @@ class Text:
 Block = Heading | Text
 
 
+MAX_TITLE_CHARS = 200
+"""The longest heading or manual title: each section repeats its title and heading path."""
+
+
 @dataclass
 class _Section:
     title: str
@@ -57,7 +62,8 @@ def build_manual(
 
     Text before the first heading becomes a section titled ``doc_title`` with an empty heading
     path. Sections without body text (a heading directly followed by a sub-heading) are
-    dropped, and the remaining ones are numbered ``manual:<stem>#1``, ``#2``...
+    dropped, and the remaining ones are numbered ``manual:<stem>#1``, ``#2``... A heading or
+    title longer than :data:`MAX_TITLE_CHARS` is body text instead (the title is then ``stem``).
 
     Args:
         blocks: The headings and text of the manual, in reading order.
@@ -69,10 +75,20 @@ def build_manual(
     Returns:
         The sections as documents; manuals are never published.
     """
+    blocks = iter(blocks)
+    if len(doc_title) > MAX_TITLE_CHARS:
+        # Every section carries the title: a paragraph taken for it stays body text instead.
+        blocks = itertools.chain([Text(doc_title)], blocks)
+        doc_title = stem
     sections: list[_Section] = [_Section(doc_title, (), 0, [])]
     stack: list[Heading] = []
     for block in blocks:
-        if isinstance(block, Heading):
+        if isinstance(block, Heading) and len(block.text) > MAX_TITLE_CHARS:
+            # Every section under a heading carries it in its path: a paragraph marked as a
+            # heading would be copied into each of them (a 100,000-character one exhausted
+            # memory), so it is body text of the section it stands in.
+            sections[-1].lines.append(block.text)
+        elif isinstance(block, Heading):
             while stack and stack[-1].level >= block.level:
                 stack.pop()
             stack.append(block)

@@ -21,7 +21,9 @@ from kb.ingest.schema import header_key, split_multi
 from kb.messages import msg
 from kb.types import ParseResult
 
-_ATX_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+# The closing ``#`` run is stripped in Python (:func:`_heading_text`): a regex that both
+# skips it and ends at trailing blanks backtracks in square time over a long run of spaces.
+_ATX_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*))?$")
 _SETEXT_RE = re.compile(r" {0,3}(={2,}|-{2,})[ \t]*$")
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _FRONT_KEYS = {
@@ -172,8 +174,7 @@ def _markdown_blocks(lines: list[str], start: int) -> list[Block]:
             blocks.append(Text(line))
             continue
         if m := _ATX_RE.match(line):
-            heading = (m[2] or "").strip()
-            if heading:
+            if heading := _heading_text(m[2] or ""):
                 blocks.append(Heading(len(m[1]), heading, number))
             continue
         if (
@@ -190,6 +191,16 @@ def _markdown_blocks(lines: list[str], start: int) -> list[Block]:
             continue
         blocks.append(Text(line))
     return blocks
+
+
+def _heading_text(rest: str) -> str:
+    """An ATX heading's text: ``rest`` (after the opening ``#`` run) without the optional
+    closing run of ``#`` (which must follow a blank, as in ``## 見出し ##``)."""
+    text = rest.rstrip(" \t")
+    bare = text.rstrip("#")
+    if not bare or bare[-1] in " \t":
+        text = bare
+    return text.strip()
 
 
 def _starts_paragraph(lines: list[str], index: int, start: int) -> bool:

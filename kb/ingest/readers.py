@@ -59,6 +59,14 @@ def read_path(
     """
     source = str(path)
     suffix = path.suffix.lower()
+    if path.is_dir():  # a folder the walk could not list (:func:`_walk`)
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+            raise InputError(source, msg("files.unreadable_folder", problem=problem)) from None
+        raise InputError(source, msg("files.is_dir"))
     if suffix in RESAVE_SUFFIXES:
         raise InputError(source, msg("files.old_excel", suffix=path.suffix))
     if suffix not in SUPPORTED_SUFFIXES:
@@ -177,8 +185,23 @@ def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _walk(folder: Path) -> Iterator[Path]:
+    """The supported files under ``folder``, and the folders that could not be listed: those
+    are read as errors, so that ``--sync`` removes nothing when a subfolder was not read (it
+    took the records of an unreadable folder for deleted ones). Linked folders are followed
+    (a shared folder linked in), each real folder once."""
     found: list[Path] = []
-    for root, dirs, files in os.walk(folder):
+    unlisted: list[Path] = []
+    seen: set[str] = set()
+
+    def failed(exc: OSError) -> None:
+        unlisted.append(Path(exc.filename) if exc.filename else folder)
+
+    for root, dirs, files in os.walk(folder, onerror=failed, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link back up the tree, or a second link to one folder
+            dirs[:] = []
+            continue
+        seen.add(real)
         dirs[:] = [d for d in dirs if not is_ignored(d)]
         exported = {Path(name).stem for name in files if Path(name).suffix.lower() == ".csv"}
         found.extend(
@@ -188,4 +211,4 @@ def _walk(folder: Path) -> Iterator[Path]:
             and Path(name).suffix.lower() in SUPPORTED_SUFFIXES
             and not (Path(name).suffix.lower() == ".xlsx" and Path(name).stem in exported)
         )
-    yield from sorted(found, key=lambda p: p.relative_to(folder).parts)
+    yield from sorted(found + unlisted, key=lambda p: p.relative_to(folder).parts)

@@ -39,6 +39,14 @@ CLI: dict[str, tuple[str, str]] = {
         "lost: check that the user running kb may write there (permissions) and that it is not "
         "mounted read-only, then run the same command again",
     ),
+    "cli.not_a_folder": (
+        "kb: エラー: フォルダーが必要な場所にファイルがあります: {path}（{problem}）。保存済みの"
+        "内容は失われていません。データフォルダー（--data-dir または KB_DATA_DIR）には、"
+        "フォルダーか、まだ無い場所を指定してください",
+        "kb: error: a file stands where a folder is needed: {path} ({problem}). Nothing already "
+        "stored was lost: give the data folder (--data-dir or KB_DATA_DIR) as a folder or as a "
+        "path that does not exist yet",
+    ),
     "cli.disk_full": (
         "kb: エラー: ディスクの空き容量が足りません（{problem}）。"
         "保存済みの内容は失われていません。{data_dir} のある場所を"

@@ -50,6 +50,12 @@ LIFECYCLE: dict[str, tuple[str, str]] = {
         "URL は http:// か https:// で始まるアドレスにしてください（{value}）",
         "the URL must start with http:// or https:// ({value})",
     ),
+    "faq.unknown_department": (
+        "担当課「{name}」は担当課一覧にありません。一覧にある名前か別名を書いてください"
+        "（複数なら「、」で区切ります）",
+        "department '{name}' is not in the department directory: write a name or alias it "
+        "has (several separated by 、)",
+    ),
     "faq.bad_date": (
         "{field}の日付が読めません：{value}（2025-03-31、2025/3/31、令和7年3月31日、"
         "R7.3.31 の形で書いてください）",

@@ -81,6 +81,15 @@ LIMITS: dict[str, tuple[str, str]] = {
         "{limit:,} (max_sheet_cells; a value in a far column, or a crafted file?); delete the "
         "unused columns and rows and ingest it again. Nothing was stored",
     ),
+    "limits.pdf_content": (
+        "PDF の {page:,} ページ目までで、ページの描画命令が {size:,} バイトになり、上限 "
+        "{limit:,} バイト (max_pdf_content_bytes) を超えました。文字を読み取るのに時間が"
+        "かかりすぎるため取り込みません。図の多いページを除くか、ファイルを分割して取り込んで"
+        "ください",
+        "by page {page:,} the PDF's drawing instructions reach {size:,} bytes, more than the "
+        "limit of {limit:,} bytes (max_pdf_content_bytes): reading text from them would take "
+        "too long; remove the pages of drawings or split the file and ingest the parts",
+    ),
     "limits.pdf_pages": (
         "PDF のページ数が {count:,} ページで、上限 {limit:,} ページ (max_pdf_pages) を"
         "超えています。ファイルを分割して取り込んでください",

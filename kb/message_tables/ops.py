@@ -7,6 +7,15 @@ OPS: dict[str, tuple[str, str]] = {
         "検索サービスを起動できませんでした。原因はサーバーのログにあります",
         "the search service could not start; the server's log says why",
     ),
+    # --- the serving index (kb.index.folder) --------------------------------------------
+    "index.none": (
+        "{path} に索引がありません。先に kb ingest PATH...（または kb build）で作ってください",
+        "no index in {path}: run `kb ingest PATH...` (or `kb build`) first",
+    ),
+    "index.pointer_dangling": (
+        "{pointer} が指す索引「{name}」がありません。kb build で作り直してください",
+        "{pointer} names {name!r}, which does not exist: run `kb build`",
+    ),
     # --- backup ---------------------------------------------------------------------------
     "backup.no_data": (
         "{data_dir} にデータフォルダーがありません（--data-dir / KB_DATA_DIR を確認してください）",

@@ -4,6 +4,34 @@
 from __future__ import annotations
 
 SECURITY: dict[str, tuple[str, str]] = {
+    # --- API keys (kb.security.keys, kb.security.roles) ----------------------------------
+    "keys.bad_name": (
+        "キーの名前「{name}」は使えません。英数字と . _ @ + - の 1〜64 文字にしてください"
+        "（空白は不可）",
+        "invalid key name {name!r}: use 1-64 letters, digits or . _ @ + - (no spaces)",
+    ),
+    "keys.bad_expiry": (
+        "有効期限は 1〜3650 日で指定してください（指定: {days:g}）",
+        "expiry must be 1 to 3650 days, not {days:g}",
+    ),
+    "keys.name_taken": (
+        "「{name}」という名前の有効なキーがすでにあります。先に失効させるか（kb keys revoke "
+        "{name}）、別の名前にしてください",
+        "an active key named {name!r} already exists; revoke it first (kb keys revoke {name}) "
+        "or choose another name",
+    ),
+    "keys.no_free_id": (
+        "使われていないキー ID を選べませんでした。もう一度実行してください",
+        "could not draw an unused key id; try again",
+    ),
+    "keys.no_such_key": (
+        "「{name}」という名前の有効なキーはありません（一覧: kb keys list）",
+        "no active key named {name!r} (see kb keys list)",
+    ),
+    "keys.bad_role": (
+        "役割「{role}」はありません。次のどれかにしてください: {roles}",
+        "unknown role {role!r}; use one of: {roles}",
+    ),
     "audit.key_absent": (
         "{path}: 監査ログの鍵ファイルがありません",
         "{path}: the audit key file does not exist",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,8 @@ class BackupManifest:
                     "files": tuple(FileEntry(**f) for f in data["files"]),
                 }
             )
+            for record in (manifest, manifest.audit, *manifest.files):
+                _check_field_types(record)
         except BackupError:
             raise
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -146,11 +148,32 @@ class BackupManifest:
             raise BackupError(msg("restore.bad_manifest", path=path, error="SHA256SUMS"))
         for entry in manifest.files:
             rel = Path(entry.path)
-            if rel.is_absolute() or ".." in rel.parts or rel.parts[0] not in (DATA, AUDIT, MODELS):
+            if (
+                not rel.parts
+                or rel.is_absolute()
+                or ".." in rel.parts
+                or rel.parts[0] not in (DATA, AUDIT, MODELS)
+            ):
                 raise BackupError(
                     msg("restore.bad_manifest", path=path, error=f"path {entry.path!r}")
                 )
         return manifest
+
+
+_FIELD_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool}
+
+
+def _check_field_types(record: object) -> None:
+    """Raise ``TypeError`` naming the first text, number or yes/no field of ``record`` (a
+    manifest dataclass, or ``None``) whose value is of another type: a hand-edited or damaged
+    manifest reads as one, not as a crash half-way through a restore."""
+    if record is None:
+        return
+    for item in fields(record):  # type: ignore[arg-type]
+        expected = _FIELD_TYPES.get(str(item.type))
+        value = getattr(record, item.name)
+        if expected is not None and type(value) is not expected:
+            raise TypeError(f"{item.name}: {type(value).__name__} {str(value)[:40]!r}")
 
 
 def _listed_sum(sums: Path, name: str) -> str | None:

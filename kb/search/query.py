@@ -7,14 +7,18 @@ it raises to a 422 and never checks a query itself.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from kb.errors import QueryError
+from kb.messages import msg
 from kb.text.language import is_japanese
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
 from kb.text.synonyms import SynonymTable, katakana_joins
+from kb.types import Filters
 
 
 @dataclass(frozen=True)
@@ -30,13 +34,43 @@ class QueryAnalysis:
 def check_query(query: str, max_chars: int, *, allow_empty: bool = False) -> None:
     """Raise :class:`QueryError` for an empty (unless allowed) or over-long query."""
     if not allow_empty and (not query or not query.strip()):
-        raise QueryError("the query is empty")
+        raise QueryError(msg("search.empty"))
     if len(query) > max_chars:
         raise _too_long(query, max_chars)
 
 
+def check_request(k: int, max_k: int, filters: Filters) -> None:
+    """Raise :class:`QueryError` for a result count outside ``1..max_k`` or a date filter that
+    is not a real ``YYYY-MM-DD`` date, or a period that ends before it starts (staff search and
+    ``kb search`` alike)."""
+    if not 1 <= k <= max_k:
+        raise QueryError(msg("search.bad_k", k=k, limit=max_k))
+    for name, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
+        if value and not _is_iso_date(value):
+            raise QueryError(msg("search.bad_date", name=name, value=value[:40]))
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise QueryError(
+            msg("search.dates_reversed", date_from=filters.date_from, date_to=filters.date_to)
+        )
+
+
+def _is_iso_date(value: str) -> bool:
+    """Whether ``value`` is ``YYYY-MM-DD`` in ASCII digits and a day of the calendar (the form
+    the stored dates have, so that they compare as text)."""
+    if not _ISO_DATE_RE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _too_long(query: str, max_chars: int) -> QueryError:
-    return QueryError(f"the query is {len(query)} characters long; at most {max_chars} are allowed")
+    return QueryError(msg("search.too_long", n=len(query), limit=max_chars))
 
 
 SENTENCE_ENDS = "。\uff0e！？!?\n"

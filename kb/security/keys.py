@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from kb.errors import AccessError
+from kb.messages import msg
 from kb.security._sqlite import connect
 from kb.security.roles import ROLES, Role, parse_role
 from kb.store import while_locked
@@ -165,14 +166,12 @@ class KeyStore:
             AccessError: Bad name or role, or an active key already has this name.
         """
         if not _NAME_RE.fullmatch(name):
-            raise AccessError(
-                f"invalid key name {name!r}: use 1-64 letters, digits or . _ @ + - (no spaces)"
-            )
+            raise AccessError(msg("keys.bad_name", name=repr(name[:80])[1:-1]))
         checked = parse_role(role)
         expires = ""
         if expires_days is not None:
             if not 0 < expires_days <= 3650:
-                raise AccessError(f"expiry must be 1 to 3650 days, not {expires_days:g}")
+                raise AccessError(msg("keys.bad_expiry", days=expires_days))
             expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days)).isoformat(
                 timespec="milliseconds"
             )
@@ -202,13 +201,10 @@ class KeyStore:
                     )
                 except sqlite3.IntegrityError as exc:
                     if "api_keys.name" in str(exc) or "active_name" in str(exc):
-                        raise AccessError(
-                            f"an active key named {name!r} already exists; revoke it first "
-                            f"(kb keys revoke {name}) or choose another name"
-                        ) from exc
+                        raise AccessError(msg("keys.name_taken", name=name), "conflict") from exc
                     continue
                 return record, secret
-        raise AccessError("could not draw an unused key id; try again")
+        raise AccessError(msg("keys.no_free_id"))
 
     def revoke(self, name: str) -> ApiKey:
         """Revoke the active key named ``name``; :class:`AccessError` if there is none."""
@@ -217,7 +213,7 @@ class KeyStore:
                 "SELECT * FROM api_keys WHERE name = ? AND revoked_at IS NULL", (name,)
             ).fetchone()
             if row is None:
-                raise AccessError(f"no active key named {name!r} (see kb keys list)")
+                raise AccessError(msg("keys.no_such_key", name=name[:80]), "not_found")
             revoked = _now()
             self._db.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (revoked, row["key_id"])

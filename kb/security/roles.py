@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from kb.errors import AccessError
+from kb.messages import msg
 
 Role = Literal["staff", "trainer", "admin"]
 """A role a key can hold (``public`` is the absence of a key)."""
@@ -24,7 +25,7 @@ _LEVEL = {"public": 0, "staff": 1, "trainer": 2, "admin": 3}
 def parse_role(text: str) -> Role:
     """``text`` as a :data:`Role`, or :class:`AccessError` naming the allowed ones."""
     if text not in ROLES:
-        raise AccessError(f"unknown role {text!r}; use one of: {', '.join(ROLES)}")
+        raise AccessError(msg("keys.bad_role", role=text[:40], roles=", ".join(ROLES)))
     return text
 
 

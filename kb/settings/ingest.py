@@ -77,6 +77,15 @@ class IngestSettings(BaseModel):
     max_pdf_objects: int = Field(
         default=1_000_000, ge=1, description="A PDF with more objects is refused at ingest."
     )
+    max_pdf_content_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1,
+        description=(
+            "A PDF whose pages' drawing instructions (content streams, decoded, one stream "
+            "counted for every page that shows it) are larger is refused at ingest: reading "
+            "text from them takes about a second per megabyte."
+        ),
+    )
     max_manual_chars: int = Field(
         default=2_000_000,
         ge=1,

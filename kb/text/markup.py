@@ -30,8 +30,10 @@ _BLOCKS = frozenset(
 _CELLS = frozenset({"td", "th"})
 _DROPPED = ("script", "style")
 _LINK_TARGET_RE = re.compile(r"https?://[\x21-\x7e]{1,2000}", re.IGNORECASE)
-_LINE_END_RE = re.compile(r"[ \t\u3000]+\n")
-_BLANK_LINES_RE = re.compile(r"[ \t\u3000]*\n(?:[ \t\u3000]*\n)+")
+# Both start at the first blank of a run only: tried from every blank of a long run that no
+# line break ends, they took square time.
+_LINE_END_RE = re.compile(r"(?<![ \t\u3000])[ \t\u3000]+\n")
+_BLANK_LINES_RE = re.compile(r"(?<![ \t\u3000])[ \t\u3000]*\n(?:[ \t\u3000]*\n)+")
 
 
 def looks_like_html(text: str) -> bool:

@@ -106,7 +106,7 @@ def draft_candidate(
     """
     cases = [c for c in (corpus.case(i) for i in topic.representative) if c is not None]
     if not cases:
-        raise TrainerError(f"topic {topic.id} has no cases to draft an FAQ entry from")
+        raise TrainerError(msg("trainer.topic_without_cases", id=topic.id))
     tok = tokenizer or MeCabTokenizer()
     question_sentences = [s for c in cases for s in split_sentences(c.title)]
     question = mask_personal(_question_from(question_sentences, topic.keywords), tok)

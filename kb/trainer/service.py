@@ -8,6 +8,7 @@ feedback log and candidate store are the files the service and the API write
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,15 +16,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kb.embed.embedder import Embedder
-from kb.errors import FaqRefused, TrainerError
+from kb.errors import FaqRefused, IndexError_, TrainerError
 from kb.index.builder import BuildReport
 from kb.index.folder import current_index
 from kb.index.lock import LockHolder, writer_lock
+from kb.ingest.schema import split_multi
 from kb.messages import msg
 from kb.settings import Settings
 from kb.store import EmbeddingCache, FaqCandidate, FaqCandidateStore, FeedbackStore, QueryLogStore
 from kb.store import Store as KBStore
-from kb.text.masking import Masker
+from kb.text.masking import Masker, mask_personal
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.candidates import Approval, approve_candidate, draft_candidate, edit_candidate
 from kb.trainer.corpus import TrainerCorpus, load_corpus
@@ -141,10 +143,10 @@ class Trainer:
         """A topic by id (``all-03``, ``市民課-02``)."""
         department, _, number = topic_id.rpartition("-")
         if not department or not number.isdigit():
-            raise TrainerError(f"{topic_id!r} is not a topic id (like 'all-03' or '市民課-02')")
+            raise TrainerError(msg("trainer.bad_topic_id", id=topic_id))
         found = self.topics("" if department == "all" else department).get(topic_id)
         if found is None:
-            raise TrainerError(f"no topic {topic_id!r}")
+            raise TrainerError(msg("trainer.no_topic", id=topic_id))
         return found
 
     def gaps(self, *, department: str = "", min_count: int = 1, period: str = "month") -> GapReport:
@@ -179,7 +181,7 @@ class Trainer:
     def manual(self, department: str) -> ManualDraft:
         name = self.department(department)
         if not name:
-            raise TrainerError("a manual draft needs a department (--department NAME)")
+            raise TrainerError(msg("trainer.manual_needs_department"))
         return build_manual(
             self.corpus(),
             self.tokenizer,
@@ -205,11 +207,35 @@ class Trainer:
         edit: FaqEdit | None = None,
         by: str = "",
     ) -> FaqCandidate:
-        """Change a draft's fields (:func:`kb.trainer.candidates.edit_candidate`)."""
+        """Change a draft's fields (:func:`kb.trainer.candidates.edit_candidate`).
+
+        A department is written as the directory names it (an alias becomes its name); one
+        the directory does not hold is refused (``FaqRefused``, ``invalid``), unless the city
+        has no directory.
+        """
+        if edit is not None and edit.department and edit.department.strip():
+            edit = dataclasses.replace(edit, department=self._directory_names(edit.department))
         with self._approve_lock:
             return edit_candidate(
                 self.candidates(), candidate_id, question=question, answer=answer, edit=edit, by=by
             )
+
+    def _directory_names(self, departments: str) -> str:
+        """``departments`` (``市民課、国際交流課``) as the directory names them, joined by 、."""
+        try:
+            known = self.corpus().departments
+        except IndexError_:  # no index yet: nothing to check against
+            return departments
+        if not known:
+            return departments
+        names: list[str] = []
+        for name in split_multi(departments):
+            found = next((d.name for d in known if name == d.name or name in d.aliases), None)
+            if found is None:
+                shown = mask_personal(name, self.tokenizer)[:40]
+                raise FaqRefused(msg("faq.unknown_department", name=shown), "invalid")
+            names.append(found)
+        return "、".join(dict.fromkeys(names))
 
     def revise(self, faq_id: str, *, by: str = "") -> FaqCandidate:
         """A draft revising the stored FAQ entry ``faq_id``: the open one if there is one.
@@ -342,7 +368,7 @@ class Trainer:
 
     def _read_store(self) -> KBStore:
         if not self.settings.store_path.exists():
-            raise TrainerError(f"no store at {self.settings.store_path}")
+            raise TrainerError(msg("trainer.no_store", path=self.settings.store_path))
         return KBStore(self.settings.store_path, read_only=True)
 
     @contextmanager

@@ -69,9 +69,9 @@ def test_search_returns_the_documented_shape(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
-        ({"q": ""}, "empty"),
-        ({"q": "   \u3000 "}, "empty"),
-        ({"q": "あ" * 51}, "at most 50"),
+        ({"q": ""}, "検索する言葉を入力してください"),
+        ({"q": "   \u3000 "}, "検索する言葉を入力してください"),
+        ({"q": "あ" * 51}, "（50 文字まで）"),
         ({"q": "住民票", "k": 0}, "k"),
         ({"q": "住民票", "kind": "secret"}, "unknown kind"),
         ({"q": "住民票", "date_from": "2025/01/01"}, "date_from"),

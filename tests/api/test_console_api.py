@@ -108,7 +108,7 @@ def test_staff_feedback_is_stored_with_query_shown_and_time(
     ("body", "fragment"),
     [
         ({"query": "x", "shown": []}, "helped_id"),
-        ({"query": "x", "right_department": "存在しない課"}, "unknown department"),
+        ({"query": "x", "right_department": "存在しない課"}, "は課の一覧にありません"),
         ({"shown": []}, "query"),
     ],
 )
@@ -197,7 +197,10 @@ def test_feedback_never_stores_personal_data_as_typed(
         ({"shown": ["faq:F4"], "helped_id": "佐々木和子様 090-5555-6666"}, "helped_id"),
         ({"shown": ["faq:F4"], "helped_id": "case:C1"}, "helped_id"),
         ({"shown": [], "helped_id": "faq:F4"}, "helped_id"),
-        ({"shown": ["faq:F4"], "right_department": "佐々木和子様 090-5555-6666"}, "department"),
+        (
+            {"shown": ["faq:F4"], "right_department": "佐々木和子様 090-5555-6666"},
+            "は課の一覧にありません",
+        ),
     ],
 )
 def test_feedback_references_must_be_shown_documents_of_the_index(

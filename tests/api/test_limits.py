@@ -16,7 +16,7 @@ def test_over_long_query_is_422(make_client: MakeClient) -> None:
     client = make_client(max_query_chars=20)
     r = client.get("/api/v1/search", params={"q": "あ" * 21})
     assert r.status_code == 422
-    assert "at most 20" in r.json()["detail"]
+    assert "（20 文字まで）" in r.json()["detail"]
 
 
 def test_k_above_the_setting_is_422(make_client: MakeClient) -> None:
@@ -24,7 +24,7 @@ def test_k_above_the_setting_is_422(make_client: MakeClient) -> None:
     assert client.get("/api/v1/search", params={"q": "住民票", "k": 10}).status_code == 200
     r = client.get("/api/v1/search", params={"q": "住民票", "k": 11})
     assert r.status_code == 422
-    assert "at most 10" in r.json()["detail"]
+    assert "1〜10 件" in r.json()["detail"]
     assert client.get("/api/v1/search", params={"q": "住民票", "k": 0}).status_code == 422
 
 

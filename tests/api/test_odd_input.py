@@ -23,10 +23,11 @@ FAQ = "id,question,answer\nU1,犬の登録は？,生活環境課で受け付け�
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
-        ({"date_from": "2024-13-45"}, "date_from: '2024-13-45' is not a real date"),
-        ({"date_to": "2024-02-30"}, "date_to: '2024-02-30' is not a real date"),
+        ({"date_from": "2024-13-45"}, "date_from: 「2024-13-45」は日付として使えません"),
+        ({"date_to": "2024-02-30"}, "date_to: 「2024-02-30」は日付として使えません"),
         ({"date_from": "0000-01-01"}, "date_from"),
-        ({"date_from": "2025-04-01", "date_to": "2025-03-31"}, "is after date_to"),
+        ({"date_to": "２０２４-０２-０１"}, "date_to"),
+        ({"date_from": "2025-04-01", "date_to": "2025-03-31"}, "より後です"),
     ],
 )
 def test_search_dates_must_be_real_calendar_dates(

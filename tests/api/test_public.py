@@ -246,7 +246,7 @@ def test_the_public_limit_is_its_own_setting(make_client: MakeClient) -> None:
     client = make_client(public_rate_burst=1000, public_max_query_chars=20)
     r = client.get("/public/v1/faq/search", params={"q": "あ" * 21})
     assert r.status_code == 422
-    assert r.json()["detail"] == "the query is 21 characters long; at most 20 are allowed"
+    assert r.json()["detail"] == "検索する言葉が 21 文字あります（20 文字まで）"
     assert client.get("/public/v1/faq/search", params={"q": "あ" * 20}).status_code == 200
     # The staff search keeps the longer limit (max_query_chars).
     assert client.get("/api/v1/search", params={"q": "住民票。" * 100}).status_code == 200
@@ -260,7 +260,7 @@ def test_the_public_limit_counts_characters_as_searched(make_client: MakeClient)
     client = make_client(public_rate_burst=1000, public_max_query_chars=20)
     r = client.get("/public/v1/faq/search", params={"q": "\ufdfa" * 12})
     assert r.status_code == 422
-    assert "at most 20" in r.json()["detail"]
+    assert "（20 文字まで）" in r.json()["detail"]
     # Full-width letters normalize one for one and keep their own length.
     ok = client.get("/public/v1/faq/search", params={"q": "\uff21" * 20})
     assert ok.status_code == 200
@@ -270,7 +270,7 @@ def test_the_public_limit_counts_characters_as_searched(make_client: MakeClient)
 def test_default_public_limit_refuses_a_500_character_sentence(make_client: MakeClient) -> None:
     r = make_client(public_rate_burst=1000).get("/public/v1/faq/search", params={"q": "あ" * 500})
     assert r.status_code == 422
-    assert "at most 200" in r.json()["detail"]
+    assert "（200 文字まで）" in r.json()["detail"]
 
 
 def test_the_query_log_keeps_what_was_searched(make_client: MakeClient, index_root: Path) -> None:

@@ -19,6 +19,7 @@ from kb.settings import Settings
 from kb.store import EmbeddingCache, Store
 from kb.text.masking import FULL
 from kb.text.mecab import MeCabTokenizer
+from kb.types import Document
 from tests.conftest import fill_store
 from tests.sample import DEPARTMENTS, DOCUMENTS
 
@@ -149,11 +150,7 @@ def test_close_stores_the_case_and_the_new_index_finds_it(
         assert hits[0].id == f"desk-{record.id}"  # the case it became: case:desk-R000001
     finally:
         searcher.close()
-    store = Store(settings.store_path)
-    try:
-        case = store.get_documents([record.case_id])[record.case_id]
-    finally:
-        store.close()
+    case = _stored(settings, record.case_id)
     assert case == case_document(closure.record)
     assert (case.kind, case.status, case.source) == ("case", "完了", f"desk:{record.id}")
     with pytest.raises(DeskError) as again:
@@ -255,6 +252,15 @@ def test_a_channel_is_read_as_an_ingest_reads_it(desk: Desk, ctx: DeskContext) -
     assert desk.create(RecordDraft(channel="ＴＥＬ"), ctx, actor="a").channel == "電話"
 
 
+def _stored(settings: Settings, doc_id: str) -> Document:
+    """The stored document ``doc_id``."""
+    store = Store(settings.store_path)
+    try:
+        return store.get_documents([doc_id])[doc_id]
+    finally:
+        store.close()
+
+
 def _racing_apply(
     desk: Desk, record_id: str, ctx: DeskContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -295,9 +301,5 @@ def test_an_edit_saved_while_a_record_is_closed_is_in_the_record_and_its_case(
     closure = desk.close(record.id, RecordDraft(category="届出"), ctx, fake_embedder, actor="a")
     assert (closure.record.notes, closure.record.category) == ("聞き取りメモ", "届出")
     assert closure.record.closed
-    store = Store(settings.store_path)
-    try:
-        case = store.get_documents([record.case_id])[record.case_id]
-    finally:
-        store.close()
+    case = _stored(settings, record.case_id)
     assert case == case_document(closure.record)

@@ -13,6 +13,7 @@ from kb.index.update import ingest_and_build
 from kb.security.audit import AuditLog
 from kb.settings import Settings
 from kb.store import Store
+from tests.ingest._builders import deny_listing
 
 EMB = FakeEmbedder(64)
 HEADER = "id,question,answer,department\n"
@@ -207,3 +208,23 @@ def test_a_procedure_missing_from_its_file_is_removed_by_sync(
         assert [p.id for p in snapshot.procedures()] == ["P1", "P2", "P4"]
     finally:
         snapshot.close()
+
+
+def test_a_subfolder_that_cannot_be_listed_removes_nothing(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its files were skipped without a word, so --sync took their records for deleted ones
+    (an outside tester lost a manual's 30 sections, exit 0)."""
+    folder = tmp_path / "exports"
+    (folder / "cases").mkdir(parents=True)
+    _write(folder / "faq.csv", list(ROWS))
+    (folder / "cases" / "cases.csv").write_text(CASES, encoding="utf-8")
+    deny_listing(monkeypatch, "cases")
+    synced = ingest_and_build(settings, [folder], embedder=EMB, sync=True)
+    assert synced.removed is None
+    assert synced.sync is not None
+    assert synced.sync.refused
+    assert any(
+        "cases" in e.source and "Permission denied" in e.message for e in synced.ingest.errors
+    )
+    assert _ids(settings, "case") == ["case:C1"]

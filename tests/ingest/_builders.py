@@ -1,10 +1,14 @@
-"""Builders of DOCX and PDF test files (generated per test; no binary fixtures in the repo)."""
+"""Builders of DOCX and PDF test files (generated per test; no binary fixtures in the repo),
+and a folder that cannot be listed."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 _FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
@@ -179,3 +183,16 @@ def zip_bomb_docx(path: Path, unpacked: int) -> Path:
                     written += len(block)
                 stream.write(b"</w:body></w:document>")
     return path
+
+
+def deny_listing(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make every folder called ``name`` unlistable (``os.scandir`` raises EACCES), as a
+    folder without read permission is even to root-run tests."""
+    listing = os.scandir
+
+    def denied(path: object = ".") -> object:
+        if Path(str(path)).name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", denied)

@@ -174,6 +174,23 @@ def test_pdf_page_limit(tmp_path: Path) -> None:
     assert read_pdf(path, limits=InputLimits(max_pdf_pages=5)).documents
 
 
+def _pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of ``objects`` (numbered from 1, the first the catalog) with its xref table."""
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return out
+
+
 def _flate_bomb_pdf(unpacked: int) -> bytes:
     """A one-page PDF whose content stream is a few hundred KB packed, ``unpacked`` bytes open."""
     import zlib
@@ -191,19 +208,7 @@ def _flate_bomb_pdf(unpacked: int) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return out
+    return _pdf_file(objects)
 
 
 def test_a_decompression_bomb_page_is_refused_and_named_not_taken_for_a_scan(
@@ -221,6 +226,56 @@ def test_a_decompression_bomb_page_is_refused_and_named_not_taken_for_a_scan(
     # The same page, unpacking to a few MB, is read: the refusal is the size, not the layout.
     path.write_bytes(_flate_bomb_pdf(2_000_000))
     assert "Counter manual" in read_pdf(path).documents[0].title
+
+
+def _shared_stream_pdf(pages: int, operators: int) -> bytes:
+    """A PDF of ``pages`` pages that all show one content stream of ``operators`` drawing
+    instructions (14 bytes each), then a line of their own."""
+    shared = b"0 0 m 1 1 l S\n" * operators
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (5 + 2 * n) for n in range(pages)), pages),
+        b"<< /Length %d >>\nstream\n" % len(shared) + shared + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for n in range(pages):
+        own = b"BT /F1 12 Tf 72 712 Td (Counter manual step %d of the desk.) Tj ET\n" % n
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [3 0 R %d 0 R] "
+            b"/Resources << /Font << /F1 4 0 R >> >> >>" % (6 + 2 * n)
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(own) + own + b"\nendstream")
+    return _pdf_file(objects)
+
+
+def test_drawing_instructions_shown_on_every_page_are_counted_before_any_text_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An outside tester: one 1 MB stream shown on 2,000 pages of a 1 MB file kept ingest
+    # parsing for an hour (pypdf reads a stream again for every page that shows it).
+    import pypdf
+
+    path = tmp_path / "shared.pdf"
+    path.write_bytes(_shared_stream_pdf(20, 1_000))
+    stream = 14 * 1_000 + 80  # the shared stream and one page's own (66 bytes), at most
+    extracted: list[int] = []
+    original = pypdf.PageObject.extract_text
+
+    def extract(self: pypdf.PageObject, *args: object, **kwargs: object) -> str:
+        extracted.append(1)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pypdf.PageObject, "extract_text", extract)
+    with pytest.raises(InputError) as info:
+        read_pdf(path, limits=InputLimits(max_pdf_content_bytes=10 * stream))
+    assert info.value.source == str(path)
+    assert "by page 11" in info.value.message
+    assert "max_pdf_content_bytes" in info.value.message
+    assert extracted == []
+    # Within the limit every page is read.
+    assert read_pdf(path, limits=InputLimits(max_pdf_content_bytes=20 * stream)).documents
+    assert len(extracted) == 20
 
 
 def test_pdf_object_limit_is_checked_before_pages_are_read(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from kb.ingest.manual import (
+    MAX_TITLE_CHARS,
     Heading,
     HeadingStyle,
     Text,
@@ -50,6 +51,25 @@ def test_build_manual_trims_and_collapses_blank_lines() -> None:
         doc_title="t",
     )
     assert result.documents[0].body == "a\n\nb"
+
+
+def test_an_over_long_heading_or_title_is_body_text_not_copied_into_every_section() -> None:
+    long = "長" * (MAX_TITLE_CHARS + 1)
+    result = build_manual(
+        [Heading(1, long, 1), Text("前書き"), Heading(2, "1. 受付", 3), Text("聞く")],
+        source="m",
+        stem="m",
+        doc_title="題" * (MAX_TITLE_CHARS + 1),
+    )
+    assert [(d.title, d.heading_path, d.body) for d in result.documents] == [
+        ("m", (), f"{'題' * (MAX_TITLE_CHARS + 1)}\n{long}\n前書き"),
+        ("1. 受付", ("1. 受付",), "聞く"),
+    ]
+    assert {d.doc_title for d in result.documents} == {"m"}
+    # At the limit a heading is still a heading.
+    edge = "境" * MAX_TITLE_CHARS
+    kept = build_manual([Heading(1, edge), Text("本文")], source="m", stem="m", doc_title=edge)
+    assert [(d.doc_title, d.heading_path) for d in kept.documents] == [(edge, (edge,))]
 
 
 @pytest.mark.parametrize(

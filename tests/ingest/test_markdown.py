@@ -173,3 +173,41 @@ def test_empty_plain_text(tmp_path: Path) -> None:
     path.write_text("\n\n", encoding="utf-8")
     with pytest.raises(InputError, match="file is empty"):
         read_plain_text(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        ("## 見出し ##", "見出し"),
+        ("## 見出し ##  \t", "見出し"),
+        ("##\t見出し\t#", "見出し"),
+        ("## 見出し#", "見出し#"),
+        ("## C# の手引き", "C# の手引き"),
+        ("## 見出し" + " " * 150 + "続き", "見出し" + " " * 150 + "続き"),
+        ("## 見出し" + " " * 50_000, "見出し"),
+    ],
+)
+def test_atx_heading_text_without_its_closing_hashes(line: str, heading: str) -> None:
+    docs = parse_markdown(f"# 題\n{line}\n本文", source="m.md", stem="m").documents
+    assert [(d.title, d.body) for d in docs] == [(heading, "本文")]
+
+
+def test_a_heading_of_closing_hashes_only_is_empty_and_opens_no_section() -> None:
+    docs = parse_markdown("# 題\n## 節\n本文\n### ###\n続き", source="m.md", stem="m").documents
+    assert [(d.title, d.body) for d in docs] == [("節", "本文\n続き")]
+
+
+def test_a_very_long_heading_stays_text_of_its_section() -> None:
+    long = "長い見出し" * 20_000
+    text = (
+        "# 題\n## 節\n本文\n## "
+        + long
+        + "\n"
+        + "".join(f"### 小節{i}\n本文{i}\n" for i in range(50))
+    )
+    docs = parse_markdown(text, source="m.md", stem="m").documents
+    assert docs[0].title == "節"
+    assert docs[0].body == f"本文\n{long}"
+    assert [d.heading_path for d in docs[1:3]] == [("節", "小節0"), ("節", "小節1")]
+    assert len(docs) == 51
+    assert max(len("".join(d.heading_path)) for d in docs) < 12

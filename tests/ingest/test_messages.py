@@ -33,6 +33,8 @@ def test_every_key_used_in_the_code_exists_and_every_key_is_used() -> None:
         text = path.read_text()
         if "from kb.messages import" not in text:
             continue
+        # An audit action ("trainer.access") is no message key, whatever its area.
+        text = re.sub(r"""\.append\(\s*["'][a-z0-9_.]+["']""", "", text)
         used |= set(re.findall(r"""msg\(\s*["']([a-z0-9_.]+)["']""", text))
         # Keys chosen at run time are written out in full where they are chosen.
         used |= set(re.findall(r"""["']((?:report|date|json)\.[a-z0-9_]+)["']""", text))

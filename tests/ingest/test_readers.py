@@ -11,7 +11,7 @@ from kb.errors import InputError, SchemaError
 from kb.ingest.readers import is_ignored, iter_paths, read_path
 from kb.messages import language
 
-from ._builders import make_pdf
+from ._builders import deny_listing, make_pdf
 
 # These tests match the English messages; tests/ingest/test_messages.py checks Japanese.
 pytestmark = pytest.mark.usefixtures("english")
@@ -79,7 +79,7 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_path(tmp_path / "nope.csv")
     (tmp_path / "dir.csv").mkdir()
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="is a directory, not a file"):
         read_path(tmp_path / "dir.csv")
 
 
@@ -115,6 +115,23 @@ def test_iter_paths_expands_folders_sorted_and_skips_noise(tmp_path: Path) -> No
         "manuals/sub/a.pdf",
         "manuals/z.md",
     ]
+
+
+def test_iter_paths_follows_linked_folders_once_and_names_unlisted_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "corpus"
+    touch(root / "faq" / "a.csv")
+    shared = touch(tmp_path / "shared" / "manual.md").parent
+    (root / "共有").symlink_to(shared)  # a shared folder linked in: read
+    (root / "faq" / "loop").symlink_to(root)  # a link back up: each real folder once
+    touch(root / "private" / "b.csv")
+    deny_listing(monkeypatch, "private")
+    found = [p.relative_to(root).as_posix() for p in iter_paths([root])]
+    assert found == ["faq/a.csv", "private", "共有/manual.md"]
+    # The folder it could not list is read as an error naming it, not skipped in silence.
+    with pytest.raises(InputError, match="cannot list the folder: Permission denied"):
+        read_path(root / "private")
 
 
 def test_iter_paths_keeps_explicit_files_and_dedupes(tmp_path: Path) -> None:

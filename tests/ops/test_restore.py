@@ -79,6 +79,35 @@ def test_a_damaged_or_foreign_manifest_is_refused(data: Path, backup: Path, tmp_
     assert not target.exists()
 
 
+@pytest.mark.parametrize(
+    ("where", "value", "named"),
+    [
+        # An outside tester's hand-edited manifests: an IndexError and a TypeError traceback.
+        ("path", "", "path ''"),
+        ("path", 5, "path: int"),
+        ("size", "12", "size: str"),
+        ("sha256", None, "sha256: NoneType"),
+        ("index_generation", True, "index_generation: bool"),
+        ("audit", {"events": "x", "head": "", "key_id": ""}, "events: str"),
+    ],
+)
+def test_a_manifest_with_a_value_of_the_wrong_type_is_refused_by_name(
+    data: Path, backup: Path, tmp_path: Path, where: str, value: object, named: str
+) -> None:
+    target = tmp_path / "new" / "data"
+    manifest = json.loads((backup / MANIFEST_NAME).read_text(encoding="utf-8"))
+    if where in manifest["files"][0]:
+        manifest["files"][0][where] = value
+    else:
+        manifest[where] = value
+    (backup / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    (backup / "SHA256SUMS").unlink()  # as an editor who knew to drop the sums would
+    with pytest.raises(BackupError, match=r"manifest\.json") as caught:
+        restore_backup(keyed(target, data), backup)
+    assert named in str(caught.value)
+    assert not target.exists()
+
+
 def test_a_backup_of_another_model_is_refused_unless_allowed(
     data: Path, backup: Path, tmp_path: Path
 ) -> None:

@@ -12,19 +12,19 @@ from kb.text.synonyms import SynonymTable
 
 @pytest.mark.parametrize("query", ["", "   ", "\u3000\n"])
 def test_empty_queries_are_refused(query: str) -> None:
-    with pytest.raises(QueryError, match="empty"):
+    with pytest.raises(QueryError, match="検索する言葉を入力してください"):
         check_query(query, 500)
 
 
 def test_empty_is_allowed_where_asked() -> None:
     check_query("", 500, allow_empty=True)
-    with pytest.raises(QueryError, match="at most 3"):
+    with pytest.raises(QueryError, match="（3 文字まで）"):
         check_query("住民票の", 3, allow_empty=True)
 
 
 def test_over_long_queries_name_both_lengths() -> None:
     check_query("あ" * 10, 10)
-    with pytest.raises(QueryError, match="11 characters long; at most 10"):
+    with pytest.raises(QueryError, match="11 文字あります（10 文字まで）"):
         check_query("あ" * 11, 10)
 
 
@@ -69,12 +69,12 @@ def test_a_long_query_is_cut_after_its_last_sentence_end_within_the_limit() -> N
     ],
 )
 def test_a_long_query_with_nowhere_sensible_to_cut_is_refused(query: str) -> None:
-    with pytest.raises(QueryError, match=f"{len(query)} characters long; at most 100"):
+    with pytest.raises(QueryError, match=f"{len(query)} 文字あります（100 文字まで）"):
         fit_query(query, 100, hard_max=500)
 
 
 def test_the_hard_limit_and_emptiness_are_checked_first() -> None:
-    with pytest.raises(QueryError, match="at most 500"):
+    with pytest.raises(QueryError, match="（500 文字まで）"):
         fit_query("あ。" * 300, 100, hard_max=500)
-    with pytest.raises(QueryError, match="empty"):
+    with pytest.raises(QueryError, match="検索する言葉を入力してください"):
         fit_query("  ", 100, hard_max=500)

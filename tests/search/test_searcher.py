@@ -72,10 +72,10 @@ def test_department_category_and_date_filters(searcher: Searcher) -> None:
 
 
 def test_rejects_empty_and_overlong_queries(searcher: Searcher) -> None:
-    with pytest.raises(QueryError, match="empty"):
+    with pytest.raises(QueryError, match="検索する言葉を入力してください"):
         searcher.search("   ")
     searcher.config = SearchConfig(max_query_chars=10)
-    with pytest.raises(QueryError, match="at most 10"):
+    with pytest.raises(QueryError, match="（10 文字まで）"):
         searcher.search("あ" * 11)
 
 

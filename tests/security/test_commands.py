@@ -61,16 +61,16 @@ def test_revoke_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     kb(tmp_path, "keys", "create", "--role", "trainer", "--name", "t1")
     key = capsys.readouterr().out.strip()
     assert kb(tmp_path, "keys", "create", "--role", "staff", "--name", "t1") == 2
-    assert "already exists" in capsys.readouterr().err
+    assert "有効なキーがすでにあります" in capsys.readouterr().err
     assert kb(tmp_path, "keys", "revoke", "t1") == 0
     assert "revoked trainer key 't1'" in capsys.readouterr().out
     assert kb(tmp_path, "keys", "revoke", "t1") == 2
-    assert "no active key named 't1'" in capsys.readouterr().err
+    assert "「t1」という名前の有効なキーはありません" in capsys.readouterr().err
     keys = KeyStore(tmp_path / "keys.sqlite")
     assert keys.check(key).verdict == "revoked"
     keys.close()
     assert kb(tmp_path, "keys", "create", "--role", "staff", "--name", "two words") == 2
-    assert "invalid key name" in capsys.readouterr().err
+    assert "キーの名前「" in capsys.readouterr().err
 
 
 def test_audit_export_csv_jsonl_since_and_verify(

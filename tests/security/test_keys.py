@@ -27,7 +27,7 @@ def test_roles_nest_admin_over_trainer_over_staff() -> None:
     assert holds("trainer", "staff")
     assert not holds("staff", "trainer")
     assert not holds("public", "staff")
-    with pytest.raises(AccessError, match="unknown role 'root'"):
+    with pytest.raises(AccessError, match="役割「root」はありません"):
         parse_role("root")
 
 
@@ -51,7 +51,7 @@ def test_created_key_checks_ok_and_only_its_hash_is_stored(keys: KeyStore) -> No
 
 def test_two_keys_differ_and_names_are_unique_while_active(keys: KeyStore) -> None:
     _, a = keys.create("desk-1", "staff")
-    with pytest.raises(AccessError, match="already exists"):
+    with pytest.raises(AccessError, match="有効なキーがすでにあります"):
         keys.create("desk-1", "trainer")
     keys.revoke("desk-1")
     _, b = keys.create("desk-1", "trainer")  # the name is free again once revoked
@@ -76,14 +76,14 @@ def test_keys_made_in_the_same_millisecond_list_in_the_order_made(
 
 @pytest.mark.parametrize("name", ["", "two words", "a" * 65, "x;drop", "改行\n"])
 def test_bad_names_and_roles_are_refused(keys: KeyStore, name: str) -> None:
-    with pytest.raises(AccessError, match="invalid key name"):
+    with pytest.raises(AccessError, match="キーの名前「"):
         keys.create(name, "staff")
 
 
 def test_japanese_names_are_fine(keys: KeyStore) -> None:
     record, _ = keys.create("福祉課_山田", "staff")
     assert record.name == "福祉課_山田"
-    with pytest.raises(AccessError, match="unknown role"):
+    with pytest.raises(AccessError, match="役割「"):
         keys.create("x", "superuser")
 
 
@@ -122,7 +122,7 @@ def test_hashes_are_compared_with_compare_digest(
 
 
 def test_revoke_unknown_name_says_so(keys: KeyStore) -> None:
-    with pytest.raises(AccessError, match="no active key named 'nobody'"):
+    with pytest.raises(AccessError, match="「nobody」という名前の有効なキーはありません"):
         keys.revoke("nobody")
 
 
@@ -172,7 +172,7 @@ def test_keys_expire(keys: KeyStore, monkeypatch: pytest.MonkeyPatch) -> None:
     assert listed["desk-1"].active is True
     keys.revoke("desk-1")
     assert not keys.has_active()  # the expired key does not count
-    with pytest.raises(AccessError, match="1 to 3650 days"):
+    with pytest.raises(AccessError, match="1〜3650 日"):
         keys.create("temp-2", "staff", expires_days=0)
 
 

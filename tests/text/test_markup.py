@@ -68,3 +68,9 @@ def test_links_without_an_address_to_show_keep_their_text_only(link: str) -> Non
     assert "javascript" not in out
     assert out.count("http") <= 1
     assert "/kurashi" not in out
+
+
+def test_blank_runs_at_line_ends_and_between_lines_go() -> None:
+    run = " " * 30_000
+    assert html_to_text(f"<p>a{run}\n{run}\n\u3000\nb{run}c</p>") == f"a\nb{run}c"
+    assert html_to_text(f"<p>a \t\u3000\n x</p><p>{run}</p>") == "a\n x"

@@ -61,10 +61,10 @@ def test_errors_are_one_clear_line(
     assert "Traceback" not in err
     code, _, err = run(capsys, index_root.parent, "draft", "nope")
     assert code == 2
-    assert "not a topic id" in err
+    assert "トピックの ID ではありません" in err
     code, _, err = run(capsys, tmp_path / "empty", "topics")
     assert code == 2
-    assert "no index" in err
+    assert "索引がありません" in err
 
 
 def test_faq_lifecycle_from_the_command_line(

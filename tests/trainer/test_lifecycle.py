@@ -150,21 +150,37 @@ def test_an_edit_that_adds_personal_data_is_never_published(trainer: Trainer) ->
     with pytest.raises(FaqRefused, match="個人情報"):
         with_approvers(t, 2).approve("FC0001", EMBEDDER, by="suzuki")
     assert t.candidates().get("FC0001").approvals == ()  # type: ignore[union-attr]
-    # Nor a name written into the department.
-    t.edit(
-        "FC0001",
-        edit=FaqEdit(answer="福祉課で相談できます。", department="福祉課 楠瀬咲良様"),
-        by="tanaka",
-    )
-    with pytest.raises(FaqRefused, match="担当課に個人情報と思われる箇所"):
-        with_approvers(t, 1).approve("FC0001", EMBEDDER, by="suzuki")
+    # Nor a name written into the department: not a department of the directory, refused as
+    # it is written, without the name.
+    with pytest.raises(FaqRefused, match="担当課一覧にありません") as unknown:
+        t.edit(
+            "FC0001",
+            edit=FaqEdit(answer="市民課で相談できます。", department="市民課 楠瀬咲良様"),
+            by="tanaka",
+        )
+    assert unknown.value.reason == "invalid"
+    assert "楠瀬" not in str(unknown.value)
     # The department's own contact (the directory's phone) is no personal data.
     store = Store(t.settings.store_path, read_only=True)
-    phone = next(d.phone for d in store.departments() if d.phone)
+    phone = next(d.phone for d in store.departments() if d.name == "市民課")
     store.close()
-    edit = FaqEdit(answer=f"福祉課（{phone}）で相談できます。", department="福祉課")
+    edit = FaqEdit(answer=f"市民課（{phone}）で相談できます。", department="市民課")
     t.edit("FC0001", edit=edit, by="tanaka")
     assert with_approvers(t, 1).approve("FC0001", EMBEDDER, by="suzuki").published
+
+
+def test_an_edited_department_is_one_of_the_directory_written_as_it_names_it(
+    trainer: Trainer,
+) -> None:
+    # An outside tester: any text was accepted as the department and published with the entry.
+    t = trainer
+    t.candidates().save(FaqCandidate("FC0001", "all-01", "質問です。", "回答です。", "市民課"))
+    with pytest.raises(FaqRefused, match="担当課「住民票係」は担当課一覧にありません"):
+        t.edit("FC0001", edit=FaqEdit(department="市民課、住民票係"), by="tanaka")
+    assert t.candidates().get("FC0001").department == "市民課"  # type: ignore[union-attr]
+    # An alias is written as the directory's name; several are kept in order, once each.
+    edited = t.edit("FC0001", edit=FaqEdit(department="戸籍住民課｜介護保険課|市民課"), by="tanaka")
+    assert edited.department == "市民課、介護保険課"
 
 
 @pytest.mark.parametrize(

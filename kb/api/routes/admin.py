@@ -384,7 +384,7 @@ def create_key(
             body.name, body.role, expires_days=body.expires_days
         )
     except AccessError as exc:
-        raise HTTPException(409 if "already" in str(exc) else 422, detail=str(exc)) from exc
+        raise HTTPException(409 if exc.reason == "conflict" else 422, detail=str(exc)) from exc
     audit.append(
         "keys.create",
         actor=principal.name,

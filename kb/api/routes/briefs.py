@@ -31,6 +31,7 @@ from kb.api.schemas_briefs import (
 from kb.desk.bookings import Booking, BookingFile, parse_channel, parse_when, read_bookings
 from kb.desk.briefs import Brief, BriefMaker, brief_dict
 from kb.errors import InputError, QueryError
+from kb.messages import msg
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
 
@@ -120,12 +121,11 @@ async def brief_file(
     try:
         data = base64.b64decode(upload.content_base64, validate=True)
     except (binascii.Error, ValueError):
-        raise HTTPException(
-            status_code=422, detail=f"{name}: content_base64 is not base64"
-        ) from None
+        raise HTTPException(status_code=422, detail=msg("briefs.not_base64", name=name)) from None
     if len(data) > FILE_MAX_BYTES:
         raise HTTPException(
-            status_code=422, detail=f"{name}: {len(data):,} bytes; at most {FILE_MAX_BYTES:,}"
+            status_code=422,
+            detail=msg("briefs.too_large", name=name, size=len(data), limit=FILE_MAX_BYTES),
         )
     t0 = time.perf_counter()
     parsed = await state.run(_read_upload, name, suffix, data)

@@ -27,6 +27,7 @@ from kb.api.schemas import (
     SearchOut,
 )
 from kb.errors import QueryError
+from kb.messages import msg
 from kb.search.expiry import is_expired
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
@@ -201,10 +202,12 @@ def feedback(
     (``feedback``): a correction moves the department ranking for every counsellor.
     """
     if not body.helped_id and not body.right_department:
-        raise HTTPException(status_code=422, detail="give helped_id, right_department or both")
+        raise HTTPException(status_code=422, detail=msg("feedback.need_one"))
     if body.right_department and body.right_department not in searcher.departments:
         shown_name = mask_personal(body.right_department, searcher.tokenizer)
-        raise HTTPException(status_code=422, detail=f"unknown department {shown_name!r}")
+        raise HTTPException(
+            status_code=422, detail=msg("feedback.unknown_department", name=shown_name)
+        )
     _check_shown(body, searcher)
     saved = store.add(
         FeedbackRecord(
