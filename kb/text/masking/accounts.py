@@ -12,7 +12,9 @@ SNS_LABEL_RE = re.compile(
     r"|Twitter|ツイッター|TikTok|ティックトック|Skype|スカイプ|Discord|WeChat|KakaoTalk"
     r"|カカオトーク|カカオ|Threads|Telegram|テレグラム|メッセンジャー|Messenger|ディスコード"
     r"|X(?=\s*(?:\(旧Twitter\))?\s*(?:の|は)?\s*(?i:id|アカウント))|エックス)"
-    r"(?P<gap>(?:\s|[:=(「『\"]|の|は|が|で|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名"
+    r"(?P<gap>(?:\s|[:=(「『\"]|の|は|が|で|と|(?i:id)|アカウント|ユーザー(?:名|ネーム|(?i:id))?|名"
+    # Whose account it is (LINEで本人（ID：hikari1971）とやり取り).
+    r"|(?:ご)?本人|相談者"
     # LINEの友だち登録 ID 「hana-mama」 (友だち only before an ID: LINEの友だち 10人 is a count).
     r"|(?:友だち|友達)(?:登録)?(?=\s*(?i:id))|\(旧Twitter\)){0,6})"
     r"(?P<value>[A-Za-z0-9_][A-Za-z0-9_.\-]{0,40}[A-Za-z0-9_])"

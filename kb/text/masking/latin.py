@@ -49,7 +49,14 @@ _PERSON_AFTER_RE = re.compile(
     # A nationality in brackets (Maria Santos（フィリピン籍）, Nguyen Thi Lan (ベトナム国籍)).
     # (外国人・日本人 describe a service's public, English Cafe（外国人・日本人…）).
     r"|[（(]\s?(?:[\u30a1-\u30fa\u30fc]{2,}(?:人|国籍|籍)|[\u4e00-\u9fff]{1,3}(?:国籍|籍))"
-    r"[)）、,・ ])"
+    r"[)）、,・ ]"
+    # The person it is, in brackets (KASUGA Takeshi（本人）, Tome Kasuga（妻、70歳）).
+    r"|[（(]\s?(?:本人|相談者|申請者|世帯主|代理人|夫|妻|父|母|長男|長女|次男|次女|三男|三女"
+    r"|息子|娘|祖父|祖母|孫|兄|弟|姉|妹)[)）、,・ ]"
+    # An English record's details of a person (Luciana Takahashi, nationality ブラジル).
+    r"|, ?(?i:nationality|aged? [0-9]|born|date of birth|DOB)\b"
+    # Quoted as the name of an account or a document (「Ai Aoki」の名前で登録).
+    r"|[」』]\s?(?:の|という)?(?:名前|名義|氏名))"
 )
 _SUFFIX_RE = re.compile(r"-(?:san|sama|kun|chan)$")
 # What a person does in a record: two words or more before it are a person's name (Nguyen Van
@@ -74,6 +81,12 @@ _NAME_BEFORE_RE = re.compile(
 # or an English verb of a record after it (Lee Minho came to ask, … Mamani from Peru).
 _NATIONALITY_BEFORE_RE = re.compile(
     r"(?:[\u30a1-\u30fa\u30fc]{2,}|[\u4e00-\u9fff]{1,3})(?:人|国籍|籍)(?:の|で|、)?\s?$"
+)
+# An English record's relation word before the name (wife Tome Kasuga, son Naomi).
+_ENGLISH_RELATION_BEFORE_RE = re.compile(
+    r"(?<![A-Za-z])(?i:wife|husband|son|daughter|mother|father|mom|dad|brother|sister"
+    r"|grandmother|grandfather|grandson|granddaughter|grandchild|child|spouse|partner"
+    r"|niece|nephew|aunt|uncle|cousin|stepson|stepdaughter|applicant|client)[:,]? ?$"
 )
 _ENGLISH_ACTION_RE = re.compile(
     r" (?:came|comes|visited|called|asked|phoned|moved|lives|is from|from|and (?:his|her)\b)"
@@ -247,10 +260,13 @@ def latin_name_spans(
             # One word in title case after a person noun, as the subject of the sentence or with
             # an age after it (妻 Maria は, 息子のLucas（8）); 相談者のGmail, 本人 Google で検索
             # are services.
-            if (
-                re.fullmatch(rf"[{_UP}][{_LO}]{{2,}}", words[0])
-                and person_before(start)
-                and (_SUBJECT_AFTER_RE.match(text, end) or _AGE_AFTER_RE.match(text, end))
+            if re.fullmatch(rf"[{_UP}][{_LO}]{{1,}}", words[0]) and (
+                (
+                    person_before(start)
+                    and len(words[0]) > 2
+                    and (_SUBJECT_AFTER_RE.match(text, end) or _AGE_AFTER_RE.match(text, end))
+                )
+                or _ENGLISH_RELATION_BEFORE_RE.search(text, max(0, start - 16), start)
             ):
                 spans.append((start, end))
             continue
@@ -264,6 +280,7 @@ def latin_name_spans(
             or _PERSON_ACTION_RE.match(text, end)
             or _PERSON_AFTER_RE.match(text, end)
             or _NATIONALITY_BEFORE_RE.search(text, max(0, start - 12), start)
+            or _ENGLISH_RELATION_BEFORE_RE.search(text, max(0, start - 16), start)
             or _ENGLISH_ACTION_RE.match(text, end)
             or _in_capitals(words)
             or japanese_name(tokenizer, words)

@@ -35,7 +35,9 @@ EMAIL_RE = re.compile(
     rf"({_DOMAIN}(?:{_DOT}{_DOMAIN})+|{_PROVIDER})"
 )
 
-_ID_VALUE = r"[0-9A-Za-z](?:[0-9A-Za-z]|[- *](?=[0-9A-Za-z]))*"
+# A blank or a hyphen joins groups of two characters or more (1234 5678 9012, 12-34): in
+# 被保険者番号 83056162 2階5番窓口 the 2 is the floor's.
+_ID_VALUE = r"[0-9A-Za-z](?:[0-9A-Za-z]|[- *](?=[0-9A-Za-z]{2}))*"
 _ID_LABELS = (
     "マイナンバー",
     "個人番号",
@@ -109,6 +111,9 @@ _ID_LABELS = (
     "学籍番号",
     "社員番号",
     "職員番号",
+    # Any number of a person of a service (被保護者番号, 対象者番号, 申請者番号), from a word's
+    # start; not an insurer's or a business's (保険者番号 081234 is the city's own).
+    r"(?<![\u4e00-\u9fff])(?!保険者|事業者)[\u4e00-\u9fff]{1,4}者(?:証)?番号",
 )
 ID_LABEL_RE = re.compile(
     r"(?P<label>" + "|".join(sorted(_ID_LABELS, key=len, reverse=True)) + r")"

@@ -29,11 +29,12 @@ def _relation_name_re() -> re.Pattern[str]:
     words = "|".join(re.escape(w) for w in sorted(person, key=len, reverse=True))
     # Katakana only glued or after a space (母ハナが): after の it is as often a thing
     # (本人のペース).
-    # In brackets or after a ・ (妹（トメ）, 長女（光・年金生活）, 元夫・林から): any script.
+    # In brackets or after a ・ (妹（トメ）, 長女（光・年金生活）, 元夫・林から, 娘さん（誠）):
+    # any script.
     return re.compile(
-        rf"(?:{words})(?:の(?=[\u4e00-\u9fff々\u3041-\u3096])"
-        rf"|[ \u3000]?(?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa])"
-        rf"|[（(・](?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa]))"
+        rf"(?:{words})(?:(?:さん|様|ちゃん|くん)?[（(・](?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa])"
+        rf"|の(?=[\u4e00-\u9fff々\u3041-\u3096])"
+        rf"|[ \u3000]?(?=[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa]))"
     )
 
 
