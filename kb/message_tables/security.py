@@ -32,6 +32,12 @@ SECURITY: dict[str, tuple[str, str]] = {
         "役割「{role}」はありません。次のどれかにしてください: {roles}",
         "unknown role {role!r}; use one of: {roles}",
     ),
+    "audit.damaged_table": (
+        "監査ログの表の形が壊れていて、記録を読めません（{problem}）。kb の外で表が変えられて"
+        "います。バックアップの監査ログと照らし合わせてください",
+        "the audit log's table is damaged and its events cannot be read ({problem}): it was "
+        "changed outside kb; compare it with a backup's copy",
+    ),
     "audit.key_absent": (
         "{path}: 監査ログの鍵ファイルがありません",
         "{path}: the audit key file does not exist",

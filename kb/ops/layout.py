@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kb.embed.content_hash import file_sha256
@@ -141,22 +141,40 @@ class BackupManifest:
                 _check_field_types(record)
         except BackupError:
             raise
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (
+            OSError,
+            ValueError,
+            TypeError,
+            KeyError,
+            AttributeError,
+            OverflowError,
+            RecursionError,
+        ) as exc:
             raise BackupError(msg("restore.bad_manifest", path=path, error=exc)) from exc
         listed = _listed_sum(root / SUMS_NAME, MANIFEST_NAME)
         if listed is not None and listed != file_sha256(path):
             raise BackupError(msg("restore.bad_manifest", path=path, error="SHA256SUMS"))
+        seen: set[str] = set()
         for entry in manifest.files:
-            rel = Path(entry.path)
+            rel = PurePosixPath(entry.path)
             if (
-                not rel.parts
+                # Written as kb writes it, or "data//etc/x" would read as the absolute /etc/x
+                # once the restore splits off its first part.
+                rel.as_posix() != entry.path
+                or not rel.parts
                 or rel.is_absolute()
                 or ".." in rel.parts
+                or "\\" in entry.path
                 or rel.parts[0] not in (DATA, AUDIT, MODELS)
             ):
                 raise BackupError(
                     msg("restore.bad_manifest", path=path, error=f"path {entry.path!r}")
                 )
+            if entry.path in seen:
+                raise BackupError(
+                    msg("restore.bad_manifest", path=path, error=f"path {entry.path!r} twice")
+                )
+            seen.add(entry.path)
         return manifest
 
 

@@ -131,7 +131,10 @@ def _is_empty(folder: Path) -> bool:
     return not folder.exists() or (folder.is_dir() and not any(folder.iterdir()))
 
 
-def _copy_checked(source: Path, target: Path, entry: FileEntry) -> None:
+def _copy_checked(source: Path, target: Path, entry: FileEntry, inside: Path) -> None:
+    """Copy ``source`` to ``target`` (which must lie in ``inside``) and check its sum."""
+    if not target.absolute().is_relative_to(inside.absolute()):
+        raise BackupError(msg("restore.corrupt", problems=entry.path))
     _, digest = copy_hashed(source, target)
     if digest != entry.sha256:
         raise BackupError(
@@ -266,14 +269,14 @@ def _place(
         for entry in manifest.files:
             top, _, rel = entry.path.partition("/")
             if top == DATA:
-                _copy_checked(src / entry.path, staging / rel, entry)
+                _copy_checked(src / entry.path, staging / rel, entry, staging)
             elif top == MODELS and own_models:
-                _copy_checked(src / entry.path, staging / MODELS / rel, entry)
+                _copy_checked(src / entry.path, staging / MODELS / rel, entry, staging)
             elif entry.path == ANCHOR:
                 anchor.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 staged_anchor = anchor.with_name(f".{anchor.name}.restore-{stamp}")
                 staged_anchor.unlink(missing_ok=True)
-                _copy_checked(src / entry.path, staged_anchor, entry)
+                _copy_checked(src / entry.path, staged_anchor, entry, anchor.parent)
         checked = None
         log_copy = staging / settings.audit_path.name
         if manifest.audit is not None and log_copy.is_file():

@@ -89,6 +89,11 @@ def test_a_damaged_or_foreign_manifest_is_refused(data: Path, backup: Path, tmp_
         ("sha256", None, "sha256: NoneType"),
         ("index_generation", True, "index_generation: bool"),
         ("audit", {"events": "x", "head": "", "key_id": ""}, "events: str"),
+        # An outside tester: "data//<absolute path>" passed the check and the restore wrote
+        # that absolute path.
+        ("path", "data//tmp/kb-restore-escape", "path 'data//tmp/kb-restore-escape'"),
+        ("path", "data/./kb.sqlite", "path 'data/./kb.sqlite'"),
+        ("format", float("inf"), "manifest.json"),
     ],
 )
 def test_a_manifest_with_a_value_of_the_wrong_type_is_refused_by_name(
@@ -96,6 +101,11 @@ def test_a_manifest_with_a_value_of_the_wrong_type_is_refused_by_name(
 ) -> None:
     target = tmp_path / "new" / "data"
     manifest = json.loads((backup / MANIFEST_NAME).read_text(encoding="utf-8"))
+    if where == "path" and value == "data//tmp/kb-restore-escape":
+        # The file is there too, its sums right: only the path's form can refuse it.
+        body = (backup / manifest["files"][0]["path"]).read_bytes()
+        (backup / "data/tmp").mkdir()
+        (backup / "data/tmp/kb-restore-escape").write_bytes(body)
     if where in manifest["files"][0]:
         manifest["files"][0][where] = value
     else:
@@ -105,6 +115,20 @@ def test_a_manifest_with_a_value_of_the_wrong_type_is_refused_by_name(
     with pytest.raises(BackupError, match=r"manifest\.json") as caught:
         restore_backup(keyed(target, data), backup)
     assert named in str(caught.value)
+    assert not target.exists()
+    assert not Path("/tmp/kb-restore-escape").exists()
+
+
+def test_a_manifest_that_lists_a_file_twice_is_refused(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "new" / "data"
+    manifest = json.loads((backup / MANIFEST_NAME).read_text(encoding="utf-8"))
+    manifest["files"].append(manifest["files"][0])
+    (backup / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    (backup / "SHA256SUMS").unlink()
+    with pytest.raises(BackupError, match="twice"):
+        restore_backup(keyed(target, data), backup)
     assert not target.exists()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.errors import InputError
+from kb.errors import AuditError, InputError
 from kb.security.audit import GENESIS, AuditLog, export, parse_since
 from kb.text.mecab import MeCabTokenizer
 
@@ -133,6 +133,44 @@ def test_verify_finds_an_edited_event(audit: AuditLog, tmp_path: Path) -> None:
     result = AuditLog(tmp_path / "audit.sqlite").verify()
     assert not result.ok
     assert result.problems == ("event 2: content does not match its hash (altered)",)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # An outside tester's edits: each was a traceback of verify, export or the next append.
+        "UPDATE audit SET ids = 'not json' WHERE id = 2",
+        "UPDATE audit SET ids = '123' WHERE id = 2",
+        "UPDATE audit SET ids = CAST(X'FFFE' AS TEXT) WHERE id = 2",
+        "UPDATE audit SET query = CAST(X'C3' AS TEXT) WHERE id = 2",
+        "UPDATE audit SET detail = X'0001' WHERE id = 2",
+        "UPDATE audit SET prev_hash = X'00' WHERE id = 2",
+        "UPDATE audit SET hash = X'00' WHERE id = 3",
+    ],
+)
+def test_an_event_edited_into_other_types_is_reported_not_a_crash(
+    audit: AuditLog, tmp_path: Path, edit: str
+) -> None:
+    for q in ("住民票", "児童手当", "介護保険"):
+        audit.append("search", actor="desk-1", role="staff", query=q)
+    _tamper(tmp_path / "audit.sqlite", edit)
+    reopened = AuditLog(tmp_path / "audit.sqlite")
+    result = reopened.verify()
+    assert not result.ok
+    assert any(p.startswith(("event 2:", "event 3:", "event 4:")) for p in result.problems)
+    out = io.StringIO()
+    assert export(reopened.events(), "jsonl", out) == 3
+    assert all(json.loads(line) for line in out.getvalue().splitlines())
+    # The service goes on recording (the next event links to the edited head as it reads).
+    reopened.append("search", actor="desk-1", role="staff", query="ごみ")
+    assert reopened.count() == 4
+
+
+def test_a_damaged_table_is_a_clear_error(audit: AuditLog, tmp_path: Path) -> None:
+    audit.append("search", actor="desk-1", role="staff", query="住民票")
+    _tamper(tmp_path / "audit.sqlite", "ALTER TABLE audit RENAME COLUMN ids TO idz")
+    with pytest.raises(AuditError, match="監査ログの表の形が壊れて"):
+        AuditLog(tmp_path / "audit.sqlite").verify()
 
 
 def test_verify_finds_a_deleted_event(audit: AuditLog, tmp_path: Path) -> None:
