@@ -15,6 +15,7 @@ import os
 import sqlite3
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -122,6 +123,20 @@ def _unwritable(exc: BaseException) -> bool:
     )
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters (line breaks and tabs aside) written as escapes: an
+    input's ESC quoted in a message would drive the terminal."""
+    return "".join(
+        c if c in "\n\t" or unicodedata.category(c) != "Cc" else f"\\x{ord(c):02x}" for c in text
+    )
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says a database file is damaged or is none (a truncated store)."""
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
 def _where(exc: BaseException, settings: Settings | None) -> str:
     """The file the OS names in ``exc``, else the data folder."""
     if isinstance(exc, OSError) and exc.filename:
@@ -154,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(msg("cli.bad_settings", problem=problems), file=sys.stderr)
             return 2
         except KBError as exc:
-            print(msg("cli.error", problem=exc), file=sys.stderr)
+            print(_printable(msg("cli.error", problem=exc)), file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print(msg("cli.interrupted"), file=sys.stderr)
@@ -164,6 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log.debug("disk full", exc_info=True)
                 print(
                     msg("cli.disk_full", data_dir=_where(exc, settings), problem=exc),
+                    file=sys.stderr,
+                )
+                return 2
+            if isinstance(exc, sqlite3.DatabaseError) and _damaged(exc):
+                log.debug("damaged database", exc_info=True)
+                print(
+                    msg("cli.damaged_database", data_dir=_where(exc, settings), problem=exc),
                     file=sys.stderr,
                 )
                 return 2

@@ -413,6 +413,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "'{id}' is not a topic id (like 'all-03' or '市民課-02')",
     ),
     "trainer.no_topic": ("トピック「{id}」はありません", "no topic '{id}'"),
+    "trainer.unknown_department": (
+        "担当課「{name}」は担当課一覧にありません{hint}（一覧: {known}）",
+        "no department '{name}' in the directory{hint} (known: {known})",
+    ),
+    "trainer.did_you_mean": ("。{names} のことですか", "; did you mean {names}?"),
     "trainer.manual_needs_department": (
         "マニュアルの下書きには担当課の指定が必要です（--department 担当課名）",
         "a manual draft needs a department (--department NAME)",

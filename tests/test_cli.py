@@ -192,6 +192,9 @@ def test_readme_mentions_every_cli_command() -> None:
             "cannot be written or opened",
             "data",
         ),
+        # An outside tester's truncated store: a traceback for every command.
+        (sqlite3.DatabaseError("database disk image is malformed"), "is damaged", "data"),
+        (sqlite3.DatabaseError("file is not a database"), "is damaged", "data"),
     ],
 )
 def test_a_full_disk_or_a_folder_kb_cannot_write_is_a_clear_error_not_a_traceback(
@@ -267,3 +270,17 @@ def test_a_file_where_the_data_folder_or_one_of_its_folders_belongs_is_a_clear_e
     assert str(data if where == "." else data / where) in err
     assert "Traceback" not in err
     assert (data if where == "." else data / where).read_text(encoding="utf-8") == "not a folder"
+
+
+def test_control_characters_of_an_input_are_shown_escaped(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An outside tester: an id with ESC and BEL was echoed raw and drove the terminal.
+    capsys.readouterr()
+    for given in ("faq:X\x1b[31m\x07", "bad\x1b[2J"):
+        code = main(["--data-dir", str(data_dir), "--model", "fake", "delete", given])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "\x1b" not in err
+        assert "\x07" not in err
+        assert "\\x1b" in err

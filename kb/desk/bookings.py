@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -160,6 +160,7 @@ def parse_bookings(rows: Iterable[TableRow], *, source: str) -> BookingFile:
     columns, ignored = _map(header, source, header_line)
     bookings: list[Booking] = []
     errors: list[RowError] = []
+    mask: Callable[[str], str] | None = None
     for line, cells in it:
         if len(errors) > MAX_BOOKING_ERRORS:
             raise InputError(
@@ -174,7 +175,13 @@ def parse_bookings(rows: Iterable[TableRow], *, source: str) -> BookingFile:
         try:
             when = parse_when(values.get("datetime", ""))
         except ValueError as exc:
-            problems.append(RowError(source, line, _shown(header, columns, "datetime"), str(exc)))
+            # The cell is quoted: a name or a phone typed into the wrong column stays masked.
+            if mask is None:
+                from kb.text.masking import Masker
+
+                mask = Masker().mask
+            shown = _shown(header, columns, "datetime")
+            problems.append(RowError(source, line, shown, mask(str(exc))))
         topic = values.get("topic", "")
         if not topic:
             problems.append(

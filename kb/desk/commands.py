@@ -18,7 +18,7 @@ from kb.errors import DeskError
 from kb.ingest.schema import parse_date
 from kb.messages import msg
 from kb.security.audit_ids import ClientText
-from kb.security.commands import cli_audited
+from kb.security.commands import cli_audited, private_output
 from kb.settings import Settings
 from kb.store.records import RECORD_STATUSES, ConsultationRecord, RecordStore
 
@@ -84,8 +84,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     with cli_audited(settings, "record.export", detail=f"{fmt} to {name}") as done:
         found = _find(args, settings)
         data = export_bytes(found, fmt)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        with private_output(out) as partial:
+            partial.write_bytes(data)
         done.ids = tuple(r.id for r in found)
         done.detail = f"{len(found)} record(s) as {fmt} to {name}"
     print(msg("desk.exported", n=len(found), path=out), file=sys.stderr, flush=True)

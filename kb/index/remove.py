@@ -161,10 +161,17 @@ def parse_ids(ids: Sequence[str]) -> list[str]:
             out.append(str(DocId.parse(text.strip())))
         except ValueError:
             kinds = ", ".join([*DOC_KINDS, "procedure"])
-            raise InputError(text, msg("delete.bad_id", id=text, kinds=kinds)) from None
+            shown = _shown([text])
+            raise InputError(shown, msg("delete.bad_id", id=shown, kinds=kinds)) from None
     if not out:
         raise InputError("kb delete", msg("delete.no_ids"))
     return list(dict.fromkeys(out))
+
+
+def _shown(ids: Sequence[str]) -> str:
+    """``ids`` for a message, control and other invisible characters written as escapes (an
+    ESC in an id would drive the staff's terminal)."""
+    return ", ".join("".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in i) for i in ids)
 
 
 def erases(ids: Sequence[str], erase: bool) -> bool:
@@ -217,7 +224,7 @@ def remove_documents(
     # An erasure does not queue behind other writers (writer_lock's priority).
     with writer_lock(settings, "delete", wait=wait, on_wait=on_wait, priority=True):
         if not settings.store_path.exists():
-            raise DocumentNotFound(msg("delete.not_found", ids=", ".join(doc_ids)), tuple(doc_ids))
+            raise DocumentNotFound(msg("delete.not_found", ids=_shown(doc_ids)), tuple(doc_ids))
         store = Store(settings.store_path)
         log = audit if audit is not None else AuditLog.from_settings(settings)
         try:
@@ -230,7 +237,7 @@ def remove_documents(
                 held = IndexRoot(settings.index_root).holding(missing)
                 missing = tuple(i for i in missing if i not in held)
             if missing:
-                raise DocumentNotFound(msg("delete.not_found", ids=", ".join(missing)), missing)
+                raise DocumentNotFound(msg("delete.not_found", ids=_shown(missing)), missing)
             return remove_locked(
                 settings,
                 store,

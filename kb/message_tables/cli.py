@@ -39,6 +39,12 @@ CLI: dict[str, tuple[str, str]] = {
         "lost: check that the user running kb may write there (permissions) and that it is not "
         "mounted read-only, then run the same command again",
     ),
+    "cli.damaged_database": (
+        "kb: エラー: {data_dir} のデータベースが壊れています（{problem}）。ディスクの障害か、"
+        "kb の外での書き換えです。kb backup の控えから kb restore で戻してください",
+        "kb: error: a database in {data_dir} is damaged ({problem}): a disk fault or a change "
+        "made outside kb; restore it from a backup with kb restore",
+    ),
     "cli.not_a_folder": (
         "kb: エラー: フォルダーが必要な場所にファイルがあります: {path}（{problem}）。保存済みの"
         "内容は失われていません。データフォルダー（--data-dir または KB_DATA_DIR）には、"

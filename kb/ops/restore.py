@@ -131,6 +131,20 @@ def _is_empty(folder: Path) -> bool:
     return not folder.exists() or (folder.is_dir() and not any(folder.iterdir()))
 
 
+def _check_database(path: Path, entry: FileEntry) -> None:
+    """Refuse a copied SQLite database that SQLite finds damaged (its sums can be rewritten
+    with it: only SQLite can tell a truncated store)."""
+    try:
+        uri = path.absolute().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+            result = [str(row[0]) for row in db.execute("PRAGMA quick_check(3)")]
+    except sqlite3.Error as exc:
+        result = [str(exc)]
+    if result != ["ok"]:
+        problem = f"  {entry.path}: " + "; ".join(result)[:300]
+        raise BackupError(msg("restore.corrupt", problems=problem))
+
+
 def _copy_checked(source: Path, target: Path, entry: FileEntry, inside: Path) -> None:
     """Copy ``source`` to ``target`` (which must lie in ``inside``) and check its sum."""
     if not target.absolute().is_relative_to(inside.absolute()):
@@ -270,6 +284,8 @@ def _place(
             top, _, rel = entry.path.partition("/")
             if top == DATA:
                 _copy_checked(src / entry.path, staging / rel, entry, staging)
+                if entry.kind == "database":
+                    _check_database(staging / rel, entry)
             elif top == MODELS and own_models:
                 _copy_checked(src / entry.path, staging / MODELS / rel, entry, staging)
             elif entry.path == ANCHOR:

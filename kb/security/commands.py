@@ -12,11 +12,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from kb.errors import InputError
+from kb.messages import msg
 from kb.security.audit import AuditLog, Masker, export, parse_since
 from kb.security.audit_actions import Outcome, audited
 from kb.security.keys import ApiKey, KeyStore
@@ -174,10 +178,12 @@ def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.out is None:
             n = export(events, fmt, sys.stdout)
         else:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
             # A BOM lets Excel (what a city office opens a CSV with) read the Japanese text.
             encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-            with args.out.open("w", encoding=encoding, newline="") as out:
+            with (
+                private_output(args.out) as partial,
+                partial.open("w", encoding=encoding, newline="") as out,
+            ):
                 n = export(events, fmt, out)
         audit.append(
             "audit.export",
@@ -268,3 +274,27 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="compare with this anchor file (a backup copy) instead of KB_AUDIT_ANCHOR",
     )
     p.set_defaults(func=cmd_audit_verify)
+
+
+@contextmanager
+def private_output(path: Path) -> Iterator[Path]:
+    """A new file (0600) beside ``path`` for the caller to write, put in ``path``'s place when
+    the block ends (an export of records or audit events: personal data). Replacing it, not
+    writing into it, leaves no earlier file's wider permissions on it, and a failed write
+    leaves the earlier file whole.
+
+    Raises:
+        InputError: ``path`` is a folder.
+    """
+    if path.is_dir():
+        raise InputError(str(path), msg("files.is_dir"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    partial = Path(name)
+    try:
+        yield partial
+        os.chmod(partial, 0o600)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from kb.index.lock import LockHolder, waiting_message
 from kb.messages import msg
-from kb.security.commands import cli_audited
+from kb.security.commands import cli_audited, private_output
 from kb.settings import Settings
 from kb.trainer.gaps import GapReport
 from kb.trainer.lifecycle import FIELD_NAMES, FaqEdit
@@ -120,7 +120,8 @@ def cmd_manual(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(draft.markdown())
         return 0
     out = args.out or Path(f"manual-{draft.department}.{args.format}")
-    draft.write(out, args.format)
+    with private_output(out) as partial:
+        draft.write(partial, args.format)
     _out(f"wrote {out} ({args.format}, {len(draft.blocks)} blocks)")
     return 0
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.errors import TrainerError
+from kb.messages import msg
 from kb.text.mecab import MeCabTokenizer
 from kb.trainer.corpus import TrainerCorpus
 from kb.trainer.docx_writer import WordBlock, write_docx
@@ -93,9 +94,11 @@ def resolve_department(corpus: TrainerCorpus, name: str) -> str:
         if name == d.name or name in d.aliases:
             return d.name
     close = [d.name for d in corpus.departments if name and (name in d.name or d.name in name)]
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    hint = msg("trainer.did_you_mean", names="、".join(close)) if close else ""
     known = "、".join(d.name for d in corpus.departments)
-    raise UnknownDepartment(f"no department {name!r} in the directory{hint} (known: {known})")
+    raise UnknownDepartment(
+        msg("trainer.unknown_department", name=name[:40], hint=hint, known=known)
+    )
 
 
 def build_manual(

@@ -162,7 +162,7 @@ def test_manual_draft_md_and_docx(make_client: MakeClient, trainer_root: Path) -
     assert any(p.text == "相談の傾向" for p in document.paragraphs)
     missing = client.get("/api/v1/trainer/manual", params={"department": "宇宙課"})
     assert missing.status_code == 404
-    assert "no department '宇宙課'" in missing.json()["detail"]
+    assert "担当課「宇宙課」は担当課一覧にありません" in missing.json()["detail"]
 
 
 def test_candidate_lifecycle_publishes_to_the_widget(

@@ -227,3 +227,20 @@ def test_a_long_topic_is_briefed_on_its_first_sentences(searcher: Searcher) -> N
     assert fit_topic(topic, 500).endswith("。")
     assert len(fit_topic(topic, 500)) <= 500
     assert fit_topic("あ" * 600, 500) == "あ" * 500
+
+
+def test_a_bad_booking_time_is_quoted_masked() -> None:
+    # An outside tester: a name and a phone typed into 予約日時 were quoted whole on stderr.
+    day = parse_bookings(
+        [
+            (1, ["予約日時", "相談内容"]),
+            (2, ["山田花子 090-1234-5678", "転入"]),
+            (3, ["いつか", "転入"]),
+        ],
+        source="day.csv",
+    )
+    assert [e.line for e in day.errors] == [2, 3]
+    assert "090-1234-5678" not in day.errors[0].message
+    assert "山田" not in day.errors[0].message
+    assert "[電話番号]" in day.errors[0].message
+    assert "予約日時「いつか」を読み取れません" in day.errors[1].message

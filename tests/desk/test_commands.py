@@ -130,3 +130,23 @@ def test_the_export_files_name_is_masked_in_the_audit_log(
         assert "090-1234-5678" not in detail
         assert "山田花子" not in detail
         assert "[電話番号]" in detail
+
+
+def test_an_export_over_an_older_file_is_private_and_a_folder_is_refused(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An outside tester: writing into an existing 0644 file kept it readable by everyone.
+    target = tmp_path / "records.csv"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o644)
+    code, _, _ = run(capsys, data_dir, "export", str(target))
+    assert code == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.read_bytes().decode("utf-8-sig").startswith("相談番号,")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    code, _, err = run(capsys, data_dir, "export", str(folder), "--format", "csv")
+    assert code == 2
+    assert "フォルダーです" in err
+    assert "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []

@@ -132,6 +132,27 @@ def test_a_manifest_that_lists_a_file_twice_is_refused(
     assert not target.exists()
 
 
+def test_a_truncated_database_with_rewritten_sums_is_refused(
+    data: Path, backup: Path, tmp_path: Path
+) -> None:
+    # An outside tester: the restore succeeded, then every command failed on a malformed store.
+    import hashlib
+
+    target = tmp_path / "new" / "data"
+    store = backup / "data" / "kb.sqlite"
+    store.write_bytes(store.read_bytes()[: store.stat().st_size // 2])
+    manifest = json.loads((backup / MANIFEST_NAME).read_text(encoding="utf-8"))
+    entry = next(f for f in manifest["files"] if f["path"] == "data/kb.sqlite")
+    entry["size"] = store.stat().st_size
+    entry["sha256"] = hashlib.sha256(store.read_bytes()).hexdigest()
+    (backup / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    (backup / "SHA256SUMS").unlink()
+    with pytest.raises(BackupError, match=r"data/kb\.sqlite") as caught:
+        restore_backup(keyed(target, data), backup)
+    assert "何も書き込んでいません" in str(caught.value)
+    assert not target.exists()
+
+
 def test_a_backup_of_another_model_is_refused_unless_allowed(
     data: Path, backup: Path, tmp_path: Path
 ) -> None:

@@ -135,3 +135,22 @@ def test_keys_create_with_expiry(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "valid until" in capsys.readouterr().err
     kb(tmp_path, "keys", "list")
     assert "active until" in capsys.readouterr().out
+
+
+def test_an_export_over_an_older_file_is_private_and_a_folder_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log.append("search", actor="desk-1", role="staff", query="粗大ごみ")
+    log.close()
+    out = tmp_path / "audit.csv"
+    out.write_text("old", encoding="utf-8")
+    out.chmod(0o644)
+    assert kb(tmp_path, "audit", "export", "--out", str(out)) == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert "粗大ごみ" in out.read_text(encoding="utf-8-sig")
+    capsys.readouterr()
+    assert kb(tmp_path, "audit", "export", "--out", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "フォルダーです" in err
+    assert "Traceback" not in err

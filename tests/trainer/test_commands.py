@@ -43,12 +43,16 @@ def test_gaps_and_manual(
     assert out.startswith("# 消費生活センター 相談対応マニュアル（下書き）")
     assert "事業者に連絡し、解約に応じてもらった" in out
     target = tmp_path / "m.docx"
+    target.write_text("older draft", encoding="utf-8")
+    target.chmod(0o644)  # a draft written over keeps no wider permissions
     code, out, _ = run(
         capsys, index_root.parent, "manual", "--department", "消費生活センター",
         "--format", "docx", "--out", str(target),
     )  # fmt: skip
     assert code == 0
     assert target.stat().st_size > 0
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.read_bytes().startswith(b"PK")
     assert f"wrote {target}" in out
 
 
@@ -57,7 +61,7 @@ def test_errors_are_one_clear_line(
 ) -> None:
     code, _, err = run(capsys, index_root.parent, "manual", "--department", "宇宙課")
     assert code == 2
-    assert "no department '宇宙課'" in err
+    assert "担当課「宇宙課」は担当課一覧にありません" in err
     assert "Traceback" not in err
     code, _, err = run(capsys, index_root.parent, "draft", "nope")
     assert code == 2

@@ -50,9 +50,9 @@ def test_weak_related_faq_is_flagged(corpus: TrainerCorpus, tokenizer: MeCabToke
 
 
 def test_alias_and_unknown_department(corpus: TrainerCorpus, tokenizer: MeCabTokenizer) -> None:
-    with pytest.raises(UnknownDepartment, match="did you mean 市民課") as err:
+    with pytest.raises(UnknownDepartment, match="市民課 のことですか") as err:
         build_manual(corpus, tokenizer, "市民")
-    assert "known:" in str(err.value)
+    assert "（一覧: " in str(err.value)
 
 
 def test_related_faqs_are_ranked(corpus: TrainerCorpus, tokenizer: MeCabTokenizer) -> None:
