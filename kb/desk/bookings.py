@@ -36,21 +36,23 @@ MAX_BOOKINGS = 200
 MAX_BOOKING_ERRORS = 100
 """Rows with errors before a file is refused whole: a file of a million bad rows would answer
 with a million errors (66 MB of JSON for 960 KB of CSV)."""
-BOOKING_CELLS = (MAX_BOOKINGS + 10) * 50
-BOOKING_BYTES_PER_CELL = 200
-"""XML a booking cell may take, on average, in a workbook's parts parsed whole (its shared
-strings): 200 bookings with five columns of 100-character notes take about 0.3 MB there."""
+BOOKING_CELLS = (MAX_BOOKINGS + 10) * 100
+BOOKING_STRING_BYTES = (MAX_BOOKINGS + 10) * 50 * 200
+"""XML of a workbook's parts parsed whole (its shared strings): 200 bytes for each cell of
+210 rows of 50 columns; 200 bookings with five columns of 100-character notes take about
+0.3 MB there."""
 BOOKING_LIMITS = replace(
     DEFAULT_LIMITS,
     max_sheet_cells=BOOKING_CELLS,
-    max_xml_part_bytes=BOOKING_CELLS * BOOKING_BYTES_PER_CELL,
+    max_xml_part_bytes=BOOKING_STRING_BYTES,
 )
-"""A day's bookings fill a few hundred rows of a few columns: a workbook sheet with more cells
-than 210 rows of 50 is refused while it is read, before its rows are held or parsed (the
-limit of an ingest's sheet, 5 million, took a small compressed file 14 s on the search pool),
-and a workbook whose shared strings unpack to more than 200 bytes for each of those cells
-(2.1 MB) is refused before it is opened (3 million one-letter strings, 51 MB unpacked from a
-730 KB file, held the search pool for minutes; 2.1 MB of them take about 1.5 s)."""
+"""A day's bookings fill a few hundred rows: a workbook sheet with more cells than 210 rows of
+100 columns (a booking system's export carries many columns kb reads past) is refused while
+it is read, before its rows are held or parsed (the limit of an ingest's sheet, 5 million,
+took a small compressed file 14 s on the search pool), and a workbook whose shared strings
+unpack to more than 2.1 MB is refused before it is opened (3 million one-letter strings,
+51 MB unpacked from a 730 KB file, held the search pool for minutes; 2.1 MB of them take about
+1.5 s)."""
 
 CHANNELS: dict[str, str] = {
     "窓口": "窓口",

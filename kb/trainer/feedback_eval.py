@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kb.errors import InputError
+from kb.messages import msg
 from kb.search.feedback import DepartmentFeedback
 from kb.search.searcher import Searcher
 
@@ -52,7 +53,12 @@ def load_labelled_queries(path: Path) -> list[LabelledQuery]:
         InputError: A line is not JSON or lacks ``_id`` / ``text`` (file and line named).
     """
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        # A missing file (the default dataset is relative to the repository) or another one.
+        raise InputError(str(path), msg("files.unreadable", problem=exc)) from exc
+    for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

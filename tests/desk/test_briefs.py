@@ -244,3 +244,19 @@ def test_a_bad_booking_time_is_quoted_masked() -> None:
     assert "山田" not in day.errors[0].message
     assert "[電話番号]" in day.errors[0].message
     assert "予約日時「いつか」を読み取れません" in day.errors[1].message
+
+
+def test_a_booking_export_with_many_columns_is_read(tmp_path: Path) -> None:
+    # An outside tester: 180 bookings of a 60-column export were refused as a crafted file.
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["予約日時", "相談内容", *[f"項目{n}" for n in range(58)]])
+    for n in range(180):
+        sheet.append([f"2026-06-01 {9 + n % 8:02d}:{n % 60:02d}", "転入の相談", *["-"] * 58])
+    path = tmp_path / "day.xlsx"
+    book.save(path)
+    day = read_bookings(path)
+    assert len(day.bookings) == 180
+    assert day.errors == ()

@@ -62,3 +62,12 @@ def test_load_labelled_queries_names_the_bad_line(tmp_path: Path) -> None:
     path.write_text(good + "{not json\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"q.jsonl:3"):
         load_labelled_queries(path)
+
+
+def test_a_missing_or_undecodable_queries_file_is_an_input_error(tmp_path: Path) -> None:
+    # An outside tester: a missing file (the default path is relative) was a traceback.
+    with pytest.raises(InputError, match=r"none\.jsonl"):
+        load_labelled_queries(tmp_path / "none.jsonl")
+    (tmp_path / "q.jsonl").write_bytes(b"\xff\xfe")
+    with pytest.raises(InputError, match=r"q\.jsonl"):
+        load_labelled_queries(tmp_path / "q.jsonl")
