@@ -40,6 +40,8 @@ _TITLES = frozenset({"Mr", "Ms", "Mrs", "Miss", "Dr", "Prof"})
 _HONORIFIC_RE = re.compile(
     r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿)|-(?:san|sama|kun|chan)(?![A-Za-z])"
 )
+_READING_RE = re.compile(r" ?[（(][\u3041-\u3096\u30a1-\u30fa\u30fc・ ]{1,16}[）)]")
+"""A name's reading in kana, in brackets after it (Yuki（ゆうき）)."""
 _AGE_AFTER_RE = re.compile(r" ?[（(][0-9]{1,3}(?:歳|才)?[）)]")
 _SUBJECT_AFTER_RE = re.compile(r" ?(?:は|が)")
 # What follows a person's name in a record, and no product's or place's: an age or a date of
@@ -249,6 +251,10 @@ def latin_name_spans(
             end = suffix.start()
             words[-1] = words[-1][: -len(suffix.group(0))]
         honorific = bool(suffix) or bool(_HONORIFIC_RE.match(text, end))
+        reading = _READING_RE.match(text, end)
+        if not honorific and reading and _HONORIFIC_RE.match(text, reading.end()):
+            # Yuki（ゆうき）ちゃん: the name and its reading in kana are one name.
+            end, honorific = reading.end(), True
         if not honorific and _GLUED_RE.match(text, end):
             continue
         if honorific or titled:
