@@ -252,7 +252,12 @@ def latin_name_spans(
             words[-1] = words[-1][: -len(suffix.group(0))]
         honorific = bool(suffix) or bool(_HONORIFIC_RE.match(text, end))
         reading = _READING_RE.match(text, end)
-        if not honorific and reading and _HONORIFIC_RE.match(text, reading.end()):
+        if (
+            not honorific
+            and reading
+            and _HONORIFIC_RE.match(text, reading.end())
+            and not _is_place(tokenizer, reading.group(0))
+        ):
             # Yuki（ゆうき）ちゃん: the name and its reading in kana are one name.
             end, honorific = reading.end(), True
         if not honorific and _GLUED_RE.match(text, end):
@@ -303,6 +308,13 @@ def latin_name_spans(
         if all(to_katakana(w) for w in match.group(0).split()):
             spans.append(match.span())
     return sorted(spans)
+
+
+def _is_place(tokenizer: MeCabTokenizer, bracketed: str) -> bool:
+    """Whether the words in brackets name a place, not read a name: MARIA SANTOS（フィリピン）様
+    keeps its country."""
+    inner = bracketed.strip(" （()）")
+    return any(w.pos3 == "地名" for w in tokenizer.morphemes(inner))
 
 
 def _in_capitals(words: list[str]) -> bool:
