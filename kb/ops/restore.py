@@ -277,6 +277,8 @@ def _place(
     held = os.open(staging, os.O_RDONLY)
     fcntl.flock(held, fcntl.LOCK_EX)
     staged_anchor: Path | None = None
+    previous_anchor: Path | None = None
+    previous: Path | None = None
     carried: list[tuple[Path, Path]] = []
     old_models = target / MODELS
     try:
@@ -303,7 +305,11 @@ def _place(
             # Its adaptation stays behind: the restored data brings its own (or none).
             carried = _carry_models(old_models, staging / MODELS)
             models = "kept"
-        previous: Path | None = None
+        # The anchor is moved aside first: it may refuse (an append-only file, chattr +a), and
+        # must then do so before the data folder is replaced, not after.
+        if manifest.audit is not None and anchor.exists():
+            previous_anchor = anchor.with_name(f"{anchor.name}.before-restore-{stamp}")
+            os.rename(anchor, previous_anchor)
         if occupied:
             previous = target.with_name(f"{target.name}.before-restore-{stamp}")
             os.rename(target, previous)
@@ -318,13 +324,13 @@ def _place(
         shutil.rmtree(staging, ignore_errors=True)
         if staged_anchor is not None:
             staged_anchor.unlink(missing_ok=True)
+        if previous is not None and previous.exists() and not target.exists():
+            os.rename(previous, target)
+        if previous_anchor is not None and not anchor.exists():
+            os.rename(previous_anchor, anchor)
         raise
     finally:
         os.close(held)
-    previous_anchor: Path | None = None
-    if manifest.audit is not None and anchor.exists():
-        previous_anchor = anchor.with_name(f"{anchor.name}.before-restore-{stamp}")
-        os.rename(anchor, previous_anchor)
     if staged_anchor is not None:
         os.rename(staged_anchor, anchor)
     return _Placed(previous, previous_anchor, models, checked)

@@ -294,6 +294,32 @@ def test_force_still_refuses_while_a_service_has_it_open(data: Path, backup: Pat
     assert not [p for p in data.parent.iterdir() if "restore" in p.name]
 
 
+def test_an_anchor_that_cannot_be_moved_aside_leaves_the_data_folder_in_place(
+    data: Path, backup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An outside tester made the anchor append-only (chattr +a): the data folder was already
+    # replaced when moving the anchor failed, and the message said nothing had changed.
+    settings = settings_for(data)
+    (data / "after-backup.txt").write_text("written after the backup", encoding="utf-8")
+    anchor = settings.audit_anchor_path
+    anchor_before = anchor.read_bytes()
+    rename = os.rename
+
+    def refusing(src: object, dst: object) -> None:
+        if Path(str(src)) == anchor:
+            raise PermissionError(1, "Operation not permitted", str(src))
+        rename(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", refusing)
+    with pytest.raises(PermissionError):
+        restore_backup(settings, backup, force=True)
+    monkeypatch.undo()
+    assert (data / "after-backup.txt").is_file()  # the folder as it was
+    assert anchor.read_bytes() == anchor_before
+    assert not list(data.parent.glob("data.before-restore-*"))
+    assert not list(data.parent.glob(".data.restore-*"))
+
+
 def test_force_replaces_the_folder_and_keeps_the_previous_one(
     data: Path, backup: Path, tmp_path: Path
 ) -> None:
