@@ -38,7 +38,23 @@ _RUN_RE = re.compile(
 _TITLE_RE = re.compile(r"(?:Mr|Ms|Mrs|Miss|Dr|Prof)\.? ?$")
 _TITLES = frozenset({"Mr", "Ms", "Mrs", "Miss", "Dr", "Prof"})
 _HONORIFIC_RE = re.compile(
-    r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿)|-(?:san|sama|kun|chan)(?![A-Za-z])"
+    # 女士, 小姐, 先生: a Chinese record's (Zhang Min女士咨询).
+    r" ?(?:さん|様|さま|氏|くん|君|ちゃん|殿|女士|小姐|先生)|-(?:san|sama|kun|chan)(?![A-Za-z])"
+)
+# Initials before an honorific (相談者Y.T.氏, full-width ones too): a person, as records
+# write one.
+_INITIALS_RE = re.compile(
+    r"(?<![A-Za-z0-9.])[A-Z]\. ?[A-Z]\.?(?= ?(?:さん|様|さま|氏|くん|君|ちゃん|殿))"
+)
+# The commonest family names of Vietnam, China and Korea, in the Latin letters of a residence
+# card: with another word or more after them, a person (Khách hàng: Nguyen Van Minh).
+# Not those that are English words too (Do, Le, Park, Kim, Song, Sun): Do Not Disturb, Park
+# Hyatt Tokyo.
+_FOREIGN_SURNAMES = frozenset(
+    {"Nguyen", "Tran", "Pham", "Hoang", "Huynh", "Phan", "Duong", "Trinh", "Truong"}
+    | {"Nguyễn", "Trần", "Phạm", "Hoàng", "Huỳnh", "Dương", "Trương"}
+    | {"Zhang", "Wang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Zhou", "Zhu", "Guo"}
+    | {"Zheng", "Liang", "Xie", "Choi", "Jeong", "Yoon"}
 )
 _READING_RE = re.compile(r" ?[（(][\u3041-\u3096\u30a1-\u30fa\u30fc・ ]{1,16}[）)]")
 """A name's reading in kana, in brackets after it (Yuki（ゆうき）)."""
@@ -293,10 +309,17 @@ def latin_name_spans(
             or _NATIONALITY_BEFORE_RE.search(text, max(0, start - 12), start)
             or _ENGLISH_RELATION_BEFORE_RE.search(text, max(0, start - 16), start)
             or _ENGLISH_ACTION_RE.match(text, end)
+            or (words[0].capitalize() in _FOREIGN_SURNAMES and len(words) <= 4)
+            # Their country in brackets after them (Ana Paula Oliveira（ブラジル）).
+            or (
+                (country := _READING_RE.match(text, end)) is not None
+                and _is_place(tokenizer, country.group(0))
+            )
             or _in_capitals(words)
             or japanese_name(tokenizer, words)
         ):
             spans.append((start, end))
+    spans += [m.span() for m in _INITIALS_RE.finditer(text)]
     if not honorific_only:
         # A given name and a surname in lower case, with a space, a dot or an underscore
         # (本人署名 mitsuko nemoto, ローマ字表記 kenji.watanabe): both words read as a person's

@@ -103,6 +103,8 @@ def _eponym(text: str, start: int, end: int) -> bool:
     return bool(_KANJI_EPONYM_AFTER_RE.match(text, end))
 
 
+# An initial (Y.T.氏): the Latin rules read initials before an honorific too.
+_INITIAL_RE = re.compile("[A-Z\uff21-\uff3a][.\uff0e]")
 _LATIN_RE = re.compile(
     "[A-Z\uff21-\uff3a\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff]"
     "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff]"
@@ -143,7 +145,7 @@ def person_name_spans(
     if honorific_only and not honorific:
         # Every span then needs an honorific after it: none can be found.
         return []
-    latin = bool(_LATIN_RE.search(text))
+    latin = bool(_LATIN_RE.search(text) or _INITIAL_RE.search(text))
     aged = not honorific_only and has_age_or_reading(text)
     relation_named = not honorific_only and has_relation_name(text)
     called = not honorific_only and "名乗" in text
