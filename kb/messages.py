@@ -379,6 +379,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "検索する言葉が {n:,} 文字あります（{limit:,} 文字まで）",
         "the query is {n} characters long; at most {limit} are allowed",
     ),
+    "search.unknown_kind": (
+        "種類「{name}」はありません（{known} のどれか）",
+        "unknown kind '{name}' (one of {known})",
+    ),
+    "search.unknown_mode": (
+        "検索方式「{name}」はありません（{known} のどれか）",
+        "unknown mode '{name}' (one of {known})",
+    ),
     "search.bad_k": (
         "1 つの欄に出す件数は 1〜{limit} 件です（指定: {k}）",
         "k is {k}; between 1 and {limit} results per pane",

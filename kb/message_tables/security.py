@@ -20,6 +20,12 @@ SECURITY: dict[str, tuple[str, str]] = {
         "an active key named {name!r} already exists; revoke it first (kb keys revoke {name}) "
         "or choose another name",
     ),
+    "keys.name_like": (
+        "「{name}」は有効なキー「{active}」と同じ名前に読めます（全角・半角、大文字・小文字の"
+        "違いだけ）。別の名前にしてください",
+        "{name!r} reads as the active key {active!r} (only width or case differ); choose "
+        "another name",
+    ),
     "keys.no_free_id": (
         "使われていないキー ID を選べませんでした。もう一度実行してください",
         "could not draw an unused key id; try again",

@@ -28,6 +28,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -132,6 +133,11 @@ def _row_key(row: sqlite3.Row) -> ApiKey:
     )
 
 
+def _folded(name: str) -> str:
+    """``name`` as it reads: width and case folded (full-width DEMO, DEMO and demo are one)."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 class KeyStore:
     """The API keys of one installation (``DATA_DIR/keys.sqlite``).
 
@@ -176,6 +182,14 @@ class KeyStore:
                 timespec="milliseconds"
             )
         with self._lock:
+            # A name that reads as an active one (DEMO in full width beside demo) would pass
+            # for it in the audit log and count as a second approver.
+            folded = _folded(name)
+            for (active,) in self._db.execute(
+                "SELECT name FROM api_keys WHERE revoked_at IS NULL"
+            ).fetchall():
+                if active != name and _folded(active) == folded:
+                    raise AccessError(msg("keys.name_like", name=name, active=active), "conflict")
             for _ in range(8):  # a 32-bit id can collide; draw again
                 key_id = secrets.token_hex(4)
                 secret = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"

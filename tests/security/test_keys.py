@@ -210,3 +210,14 @@ def test_a_key_file_from_before_expiry_is_upgraded(tmp_path: Path) -> None:
         db.execute("UPDATE api_keys SET expires_at = NULL WHERE name = 'new-desk'")
     db.close()
     keys.close()
+
+
+@pytest.mark.parametrize("name", ["ＤＥＭＯ", "DEMO", "Demo"])
+def test_a_name_that_reads_as_an_active_one_is_refused(keys: KeyStore, name: str) -> None:
+    # An outside tester: ｄｅｍｏ and DEMO were accepted beside demo (one person, two approvers).
+    keys.create("demo", "staff")
+    with pytest.raises(AccessError, match="同じ名前に読めます") as caught:
+        keys.create(name, "staff")
+    assert caught.value.reason == "conflict"
+    keys.revoke("demo")
+    assert keys.create(name, "staff")[0].name == name  # once that key is revoked, it may

@@ -10,6 +10,7 @@ from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
 from kb.api.metrics import count_search
 from kb.api.querylog import get_trainer, log_search
 from kb.api.schemas import ContactOut, ErrorOut, SearchOut
+from kb.messages import msg
 from kb.search.config import MODES
 from kb.search.query import check_request
 from kb.types import DOC_KINDS, DocKind, Filters, SearchResult
@@ -47,9 +48,12 @@ async def search(
     kinds = tuple(kind or ())
     for name in kinds:
         if name not in DOC_KINDS:
-            raise HTTPException(status_code=422, detail=f"unknown kind {name!r}")
+            known = ", ".join(DOC_KINDS)
+            detail = msg("search.unknown_kind", name=name[:40], known=known)
+            raise HTTPException(status_code=422, detail=detail)
     if mode is not None and mode not in MODES:
-        raise HTTPException(status_code=422, detail=f"unknown mode {mode!r}")
+        detail = msg("search.unknown_mode", name=mode[:40], known=", ".join(MODES))
+        raise HTTPException(status_code=422, detail=detail)
     filters = Filters(
         kinds=tuple(cast(DocKind, n) for n in kinds),
         departments=tuple(department or ()),
