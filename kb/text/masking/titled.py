@@ -46,6 +46,8 @@ PERSON_TITLES = tuple(
 ROLES = (
     *("担当", "担任", "ケアマネ", "民生委員", "主治医", "ヘルパー", "相談員", "支援員"),
     *("ワーカー", "保健師", "看護師", "主任", "家主", "大家", "管理人", "後見人"),
+    # The staff a note hands over from or to, a teacher by post (前任大塚より, 養護教諭西田).
+    *("前任", "後任", "教諭"),
     # Social workers by their initials, before the surname too (SW日向より, ＭＳＷ佐藤から).
     *(f for a in ("CW", "SW", "MSW", "PSW", "CSW") for f in (a, _wide(a))),
 )
@@ -119,7 +121,8 @@ def role_before(context: NameContext, i: int) -> bool:
     start, text = context.starts[i], context.text
     end = context.end(i)
     if _ROLE_BEFORE_RE.search(text, max(0, start - 8), start):
-        return bool(_NAME_END_RE.match(text, end))
+        # Or a title after it (担任岩崎先生).
+        return bool(_NAME_END_RE.match(text, end)) or title_after(context, i)
     # Not a word read as a place there (学校教育課 長浜、: the branch in 長浜).
     return bool(
         context.words[i].pos3 != "地名"
@@ -164,7 +167,10 @@ def titled_surname(context: NameContext, i: int) -> bool:
         # 担当の方, 担任の皆: a formal noun after a role is no surname, whatever さん makes it;
         # after の a place is a place (担当の宮城への出張, 家主の長崎への転居).
         formal = word.pos3 in ("副詞可能", "助数詞可能") or surface in _FORMAL_NOUNS
-        place = word.pos3 == "地名" and text[start - 1 : start] == "の"
+        # (Not before a title: 担任の山口先生 is a person.)
+        place = (
+            word.pos3 == "地名" and text[start - 1 : start] == "の" and not title_after(context, i)
+        )
         return not formal and not place and reads_as_surname(context.tokenizer, surface)
     if start > 0 and (is_kanji(text[start - 1]) or is_katakana(text[start - 1])):
         return False
