@@ -46,6 +46,9 @@ _HONORIFIC_RE = re.compile(
 _INITIALS_RE = re.compile(
     r"(?<![A-Za-z0-9.])[A-Z]\. ?[A-Z]\.?(?= ?(?:さん|様|さま|氏|くん|君|ちゃん|殿))"
 )
+_BARE_INITIALS_RE = re.compile(r"(?<![A-Za-z0-9.])[A-Z]\. ?[A-Z]\.(?![A-Za-z0-9])")
+_NOT_INITIALS = frozenset({"U.S.", "U.K.", "E.U.", "A.M.", "P.M.", "N.Y.", "L.A.", "D.C."})
+"""Abbreviations that are no person's initials (本人はU.S.に在住)."""
 # The commonest family names of Vietnam, China and Korea, in the Latin letters of a residence
 # card: with another word or more after them, a person (Khách hàng: Nguyen Van Minh).
 # Not those that are English words too (Do, Le, Park, Kim, Song, Sun): Do Not Disturb, Park
@@ -320,6 +323,13 @@ def latin_name_spans(
         ):
             spans.append((start, end))
     spans += [m.span() for m in _INITIALS_RE.finditer(text)]
+    if not honorific_only:
+        # Initials after a person noun (母はM.S.、, 生徒A.K.（2年）).
+        spans += [
+            m.span()
+            for m in _BARE_INITIALS_RE.finditer(text)
+            if person_before(m.start()) and m.group(0).replace(" ", "") not in _NOT_INITIALS
+        ]
     if not honorific_only:
         # A given name and a surname in lower case, with a space, a dot or an underscore
         # (本人署名 mitsuko nemoto, ローマ字表記 kenji.watanabe): both words read as a person's
