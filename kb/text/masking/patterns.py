@@ -183,7 +183,9 @@ CLASS_AFTER = (
 BIRTH_AFTER_RE = re.compile(
     rf"(?P<value>{_DATE}|{_DATE8}|(?<![A-Za-z0-9]){_ERA}(?![0-9])"
     r"|(?<![0-9])(?:19|20)[0-9]{2}(?=生まれ))"
-    rf"(?=\s*(?:(?:生まれ|うまれ|生(?![活徒産ま]))(?!\s*{CLASS_AFTER})|出生(?!\s*{CLASS_AFTER})))"
+    # 頃 or の between (昭和39年頃生, 昭和3年の生まれ).
+    rf"(?=\s*(?:頃|ごろ)?\s*の?\s*(?:(?:生まれ|うまれ|生(?![活徒産ま]))(?!\s*{CLASS_AFTER})"
+    rf"|出生(?!\s*{CLASS_AFTER})))"
 )
 # In a record, a compact whole date of the Shōwa era or before (S30.5.3, 昭30.5.3) is
 # someone's date of birth (or marriage, or death): nobody files a procedure dated so, and
