@@ -44,7 +44,7 @@ _HONORIFIC_RE = re.compile(
 # Initials before an honorific (相談者Y.T.氏, full-width ones too): a person, as records
 # write one.
 _INITIALS_RE = re.compile(
-    r"(?<![A-Za-z0-9.])[A-Z]\. ?[A-Z]\.?(?= ?(?:さん|様|さま|氏|くん|君|ちゃん|殿))"
+    r"(?<![A-Za-z0-9.])[A-Z](?:\. ?|・)[A-Z]\.?(?= ?(?:さん|様|さま|氏|くん|君|ちゃん|殿))"
 )
 _BARE_INITIALS_RE = re.compile(r"(?<![A-Za-z0-9.])[A-Z]\. ?[A-Z]\.(?![A-Za-z0-9])")
 _NOT_INITIALS = frozenset({"U.S.", "U.K.", "E.U.", "A.M.", "P.M.", "N.Y.", "L.A.", "D.C."})

@@ -104,7 +104,7 @@ def _eponym(text: str, start: int, end: int) -> bool:
 
 
 # An initial (Y.T.氏): the Latin rules read initials before an honorific too.
-_INITIAL_RE = re.compile("[A-Z\uff21-\uff3a][.\uff0e]")
+_INITIAL_RE = re.compile("[A-Z\uff21-\uff3a][.\uff0e・]")
 _LATIN_RE = re.compile(
     "[A-Z\uff21-\uff3a\u00c0-\u00de\u0100-\u024f\u1e00-\u1eff]"
     "[A-Za-z\uff21-\uff3a\uff41-\uff5a\u00c0-\u00ff\u0100-\u024f\u1e00-\u1eff]"

@@ -124,7 +124,7 @@ ID_LABEL_RE = re.compile(
     r"|\((?:マイナンバー|個人番号)\)"
     r"|[0-9]級|\(?[0-9]種[0-9]級\)?|[AB][12]?(?=\s*第)"
     # The issuer's or the kind's mark before 第 (鹿第000123号, 精2-第10234号).
-    r"|[\u4e00-\u9fff]{1,2}(?:[0-9]{1,2}-)?(?=第))*)"
+    r"|[\u4e00-\u9fff]{1,2}(?:[0-9]{1,2}-)?(?=\s*第))*)"
     r"(?P<value>" + _ID_VALUE + r")",
     re.IGNORECASE,
 )
