@@ -288,13 +288,17 @@ def private_output(path: Path) -> Iterator[Path]:
     """
     if path.is_dir():
         raise InputError(str(path), msg("files.is_dir"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    if path.exists() and not path.is_file():
+        yield path  # a pipe or a device (/dev/stdout): written into, nothing to replace
+        return
+    target = path.resolve() if path.is_symlink() else path  # a link keeps pointing there
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     partial = Path(name)
     try:
         yield partial
         os.chmod(partial, 0o600)
-        os.replace(partial, path)
+        os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -154,3 +154,19 @@ def test_an_export_over_an_older_file_is_private_and_a_folder_is_refused(
     err = capsys.readouterr().err
     assert "フォルダーです" in err
     assert "Traceback" not in err
+
+
+def test_an_export_through_a_link_writes_the_file_it_points_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log.append("search", actor="desk-1", role="staff", query="粗大ごみ")
+    log.close()
+    real = tmp_path / "exports" / "audit.csv"
+    real.parent.mkdir()
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    assert kb(tmp_path, "audit", "export", "--out", str(link)) == 0
+    assert link.is_symlink()
+    assert real.stat().st_mode & 0o777 == 0o600
+    assert "粗大ごみ" in real.read_text(encoding="utf-8-sig")
