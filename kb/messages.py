@@ -426,6 +426,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no department '{name}' in the directory{hint} (known: {known})",
     ),
     "trainer.did_you_mean": ("。{names} のことですか", "; did you mean {names}?"),
+    "trainer.not_positive": (
+        "「{value}」は 1 以上の整数ではありません",
+        "'{value}' is not a whole number of 1 or more",
+    ),
     "trainer.manual_needs_department": (
         "マニュアルの下書きには担当課の指定が必要です（--department 担当課名）",
         "a manual draft needs a department (--department NAME)",

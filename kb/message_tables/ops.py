@@ -168,6 +168,12 @@ OPS: dict[str, tuple[str, str]] = {
         "{src} は復元先 {target} の中にあります。別の場所から復元してください",
         "{src} lies inside the restore target {target}: restore from another place",
     ),
+    "restore.target_in_source": (
+        "復元先 {target} がバックアップ {src} の中にあります。バックアップの外の場所を指定して"
+        "ください（バックアップは書き換えません）",
+        "the restore target {target} lies inside the backup {src}: give a place outside it "
+        "(a backup is never written to)",
+    ),
     "restore.done": (
         "{target} に復元しました（{created_at} のバックアップ、{files} ファイル、{size}、"
         "{seconds:.1f} 秒）",

@@ -22,6 +22,17 @@ from kb.trainer.topics import TopicSet, trend
 from kb.types import DocId
 
 
+def _positive(text: str) -> int:
+    """A whole number of 1 or more, for argparse (``--min-count``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(msg("trainer.not_positive", value=text[:20]))
+    return value
+
+
 def _out(text: str) -> None:
     print(text, flush=True)
 
@@ -343,7 +354,9 @@ def add_parser(sub: Any) -> None:
 
     t = tsub.add_parser("gaps", help="topics and logged queries no published FAQ answers")
     t.add_argument("--department", default="", help="topics of this department only")
-    t.add_argument("--min-count", type=int, default=1, help="ignore rarer queries")
+    t.add_argument(
+        "--min-count", type=_positive, default=1, help="ignore rarer queries (1 or more)"
+    )
     t.add_argument(
         "--period", choices=["month", "day"], default="month", help="count queries per period"
     )

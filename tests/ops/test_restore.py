@@ -153,6 +153,15 @@ def test_a_truncated_database_with_rewritten_sums_is_refused(
     assert not target.exists()
 
 
+def test_a_target_inside_the_backup_is_refused(data: Path, backup: Path, tmp_path: Path) -> None:
+    # An outside tester restored into the backup's own data/ with --force: its sums broke.
+    before = (backup / MANIFEST_NAME).read_bytes()
+    with pytest.raises(BackupError, match="バックアップの外の場所を指定して"):
+        restore_backup(keyed(backup / "data", data), backup, force=True)
+    assert (backup / MANIFEST_NAME).read_bytes() == before
+    assert not list(backup.glob("data.before-restore-*"))
+
+
 def test_a_backup_of_another_model_is_refused_unless_allowed(
     data: Path, backup: Path, tmp_path: Path
 ) -> None:

@@ -137,12 +137,16 @@ def test_keys_create_with_expiry(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "active until" in capsys.readouterr().out
 
 
+def _log_one_search(data_dir: Path) -> None:
+    log = AuditLog(data_dir / "audit.sqlite")
+    log.append("search", actor="desk-1", role="staff", query="粗大ごみ")
+    log.close()
+
+
 def test_an_export_over_an_older_file_is_private_and_a_folder_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    log = AuditLog(tmp_path / "audit.sqlite")
-    log.append("search", actor="desk-1", role="staff", query="粗大ごみ")
-    log.close()
+    _log_one_search(tmp_path)
     out = tmp_path / "audit.csv"
     out.write_text("old", encoding="utf-8")
     out.chmod(0o644)
@@ -159,9 +163,7 @@ def test_an_export_over_an_older_file_is_private_and_a_folder_is_refused(
 def test_an_export_through_a_link_writes_the_file_it_points_to(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    log = AuditLog(tmp_path / "audit.sqlite")
-    log.append("search", actor="desk-1", role="staff", query="粗大ごみ")
-    log.close()
+    _log_one_search(tmp_path)
     real = tmp_path / "exports" / "audit.csv"
     real.parent.mkdir()
     link = tmp_path / "latest.csv"

@@ -132,3 +132,13 @@ def test_faq_lifecycle_from_the_command_line(
         "revise",
         "reject",
     ]
+
+
+@pytest.mark.parametrize("given", ["-5", "0", "many"])
+def test_a_min_count_below_one_is_refused(
+    index_root: Path, capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run(capsys, index_root.parent, "gaps", "--min-count", given)
+    assert exited.value.code == 2
+    assert f"「{given}」は 1 以上の整数ではありません" in capsys.readouterr().err
