@@ -176,10 +176,10 @@ def restore_backup(
     target = settings.data_dir.expanduser().absolute()
     if src == target or src.is_relative_to(target):
         raise BackupError(msg("restore.target_is_source", src=src, target=target))
+    manifest = BackupManifest.read(src)
     if target.is_relative_to(src):
         # Into the backup's own data/ (an outside tester's --force): it broke its checksums.
         raise BackupError(msg("restore.target_in_source", src=src, target=target))
-    manifest = BackupManifest.read(src)
     verify_files(src, manifest)
     model_changed = _check_model(settings, manifest, allow_model_change)
     audit = manifest.audit
