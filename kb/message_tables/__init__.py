@@ -14,6 +14,7 @@ from kb.message_tables.limits import LIMITS
 from kb.message_tables.ops import OPS
 from kb.message_tables.reports import REPORTS
 from kb.message_tables.scale import SCALE
+from kb.message_tables.search import SEARCH
 from kb.message_tables.security import SECURITY
 
 TABLES: tuple[dict[str, tuple[str, str]], ...] = (
@@ -24,6 +25,7 @@ TABLES: tuple[dict[str, tuple[str, str]], ...] = (
     OPS,
     REPORTS,
     SCALE,
+    SEARCH,
     SECURITY,
 )
 """Every area's table (besides the one in :mod:`kb.messages`)."""

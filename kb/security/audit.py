@@ -49,6 +49,7 @@ from kb.security.audit_chain import (
 from kb.security.audit_export import FIELDS, export, parse_since
 from kb.security.audit_ids import ClientText
 from kb.security.audit_key import AuditKey, key_from_value, load_key
+from kb.security.audit_rows import lenient_text, row_event, stored_text
 from kb.settings import Settings, default_audit_dir
 from kb.store import while_locked
 
@@ -103,55 +104,6 @@ END;
 """
 
 Masker = Callable[[str], str]
-
-
-def _row_event(row: sqlite3.Row) -> AuditEvent:
-    """The event of a stored row. A row edited outside kb (a number or bytes where text was,
-    ids that are no JSON list) still reads as an event, whose hash then tells it changed."""
-    try:
-        return AuditEvent(
-            action=_text(row["action"]),
-            actor=_text(row["actor"]),
-            role=_text(row["role"]),
-            query=_text(row["query"]),
-            ids=_ids(row["ids"]),
-            detail=_text(row["detail"]),
-            created_at=_text(row["created_at"]),
-            id=int(row["id"]),
-            prev_hash=_text(row["prev_hash"]),
-            hash=_text(row["hash"]),
-            chain=_text(row["chain"]),
-        )
-    except (IndexError, KeyError, TypeError, ValueError) as exc:
-        # A column renamed or dropped, an id that is no number: no event can be read.
-        problem = f"{type(exc).__name__}: {exc}"
-        raise AuditError(msg("audit.damaged_table", problem=problem)) from exc
-
-
-def _text(value: object) -> str:
-    """A stored text value as text; anything else written differently from any text kb
-    stores (bytes as ``0x…``), so that the event's hash no longer matches."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return "" if value is None else repr(value)
-
-
-def _ids(value: object) -> tuple[str, ...]:
-    """The stored JSON list of ids; a value that is none as one text (its hash then fails)."""
-    try:
-        ids = json.loads(value) if isinstance(value, str) else None
-    except ValueError:
-        ids = None
-    if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
-        return tuple(ids)
-    return (_text(value),)
-
-
-def _lenient_text(data: bytes) -> str:
-    """SQLite text as Python text, bytes that are not UTF-8 replaced (an edited row)."""
-    return data.decode("utf-8", "replace")
 
 
 def _default_masker() -> Masker:
@@ -213,7 +165,7 @@ class AuditLog:
         # loses nothing; a power cut may lose the last events before a WAL checkpoint.
         self._db = connect(path, synchronous="NORMAL")
         # A value edited outside kb may not be UTF-8: read, so that verify reports it.
-        self._db.text_factory = _lenient_text
+        self._db.text_factory = lenient_text
         with self._lock:
             # Every worker of `kb serve --workers N` may open a fresh file at once.
             while_locked(self._create_or_upgrade)
@@ -406,8 +358,10 @@ class AuditLog:
             )
         if last is not None and last["chain"] != CHAIN_HMAC and self.anchor is not None:
             # The first keyed event after an old plain SHA-256 log: anchor the old head too.
-            self.anchor.append(int(last["id"]), _text(last["hash"]), _text(last["created_at"]))
-        prev_hash = _text(last["hash"]) if last else GENESIS
+            self.anchor.append(
+                int(last["id"]), stored_text(last["hash"]), stored_text(last["created_at"])
+            )
+        prev_hash = stored_text(last["hash"]) if last else GENESIS
         event = AuditEvent(
             action=action,
             actor=actor,
@@ -458,7 +412,7 @@ class AuditLog:
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         for row in rows:
-            yield _row_event(row)
+            yield row_event(row)
 
     def count(self) -> int:
         with self._lock:
@@ -491,7 +445,7 @@ class AuditLog:
             stored_key_id = self._stored_key_id()
             keyed_seqs = [int(row["id"]) for row in rows if row["chain"] == CHAIN_HMAC]
             key = self._load_key() if keyed_seqs or stored_key_id else self._key
-        events = [_row_event(row) for row in rows]
+        events = [row_event(row) for row in rows]
         problems: list[str] = []
         if key is not None and stored_key_id and stored_key_id != key.key_id:
             problems.append(
