@@ -1,14 +1,15 @@
 """The tables of the message catalogue :data:`kb.messages.MESSAGES`, one module per area.
 
-Data only (no imports above this package): :mod:`kb.messages` holds the ingest messages and
-merges these into its one table, so every message is looked up, rendered and tested the same
-way (:func:`kb.messages.msg`, ``KB_LANG``). A key belongs to one table only.
+Data only (no imports above this package): :mod:`kb.messages` merges these into its one
+table, so every message is looked up, rendered and tested the same way
+(:func:`kb.messages.msg`, ``KB_LANG``). A key belongs to one table only.
 """
 
 from __future__ import annotations
 
 from kb.message_tables.cli import CLI
 from kb.message_tables.desk import DESK
+from kb.message_tables.ingest import INGEST
 from kb.message_tables.lifecycle import LIFECYCLE
 from kb.message_tables.limits import LIMITS
 from kb.message_tables.ops import OPS
@@ -20,6 +21,7 @@ from kb.message_tables.security import SECURITY
 TABLES: tuple[dict[str, tuple[str, str]], ...] = (
     CLI,
     DESK,
+    INGEST,
     LIFECYCLE,
     LIMITS,
     OPS,
@@ -28,6 +30,6 @@ TABLES: tuple[dict[str, tuple[str, str]], ...] = (
     SEARCH,
     SECURITY,
 )
-"""Every area's table (besides the one in :mod:`kb.messages`)."""
+"""Every area's table."""
 
 __all__ = ["TABLES"]
