@@ -246,11 +246,18 @@ def authenticate(
         else:
             unlisted, events.unlisted = events.unlisted, 0
             more = f" ({unlisted} more before this one not listed)" if unlisted else ""
+            # A key id names the actor only when its secret matched (a revoked or expired
+            # key): ids are public (kb keys list, the audit log), so anyone could otherwise
+            # make failed tries look like a colleague's.
+            proven = checked.verdict in ("revoked", "expired")
+            claimed = (
+                f" (id {checked.key_id} as presented)" if checked.key_id and not proven else ""
+            )
             audit_log(app).append(
                 "auth.denied",
-                actor=f"key:{checked.key_id}" if checked.key_id else "unknown",
+                actor=f"key:{checked.key_id}" if proven else "unknown",
                 role="public",
-                detail=f"{checked.verdict} key on {audited_path(app, path)}{more}",
+                detail=f"{checked.verdict} key{claimed} on {audited_path(app, path)}{more}",
             )
         raise Denied(
             401, "the API key is not valid, or was revoked or has expired", "invalid_token"

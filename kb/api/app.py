@@ -25,7 +25,10 @@ from kb.api.metrics import Metrics, MetricsMiddleware
 from kb.api.proxies import ForwardedForMiddleware, TrustedProxies
 from kb.api.querylog import trainer_of
 from kb.api.ratelimit import (
+    BRIEFS_PER_MINUTE,
     CLOSES_PER_MINUTE,
+    DESK_CHARS_BURST,
+    DESK_CHARS_PER_MINUTE,
     FAQ_CHANGES_PER_MINUTE,
     FEEDBACK_SHARES,
     RateLimiter,
@@ -47,6 +50,7 @@ from kb.api.routes import (
     trainer,
 )
 from kb.api.state import AppState
+from kb.desk.bookings import MAX_BOOKINGS
 from kb.errors import BusyError, KBError, QueryError
 from kb.search.service import SearchService, settle_heap
 from kb.settings import Settings
@@ -169,6 +173,8 @@ def create_app(
     app.state.close_limiter = RateLimiter(CLOSES_PER_MINUTE, math.ceil(CLOSES_PER_MINUTE))
     changes = FAQ_CHANGES_PER_MINUTE
     app.state.faq_change_limiter = RateLimiter(changes, math.ceil(changes))
+    app.state.desk_text_limiter = RateLimiter(DESK_CHARS_PER_MINUTE, DESK_CHARS_BURST)
+    app.state.brief_limiter = RateLimiter(BRIEFS_PER_MINUTE, MAX_BOOKINGS)
     # Roles are checked before routing; CORS is added after it, so it wraps it and answers
     # preflight requests (which never carry a key) itself.
     app.add_middleware(

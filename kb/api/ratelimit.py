@@ -63,6 +63,23 @@ FAQ_CHANGES_PER_MINUTE = 6.0
 """FAQ withdrawals and republications one trainer key may make per minute, six at once: each
 builds the index under the writer lock, as a record close does."""
 
+DESK_CHARS_PER_MINUTE = 60_000.0
+"""Characters of record and hand-off text one staff key may have masked per minute; a bucket
+of :data:`DESK_CHARS_BURST`. Masking runs in Python at about 40,000 characters a second, and
+one request may carry some 320,000 characters (a record's notes, words, actions and queries
+at their limits): without a budget, a key saving such records back to back kept a core busy
+and slowed every colleague's search (outside attacker, round 7). A counsellor's save is a few
+thousand characters."""
+
+DESK_CHARS_BURST = 400_000
+"""Characters a staff key may send at once: any single request within the fields' limits."""
+
+BRIEFS_PER_MINUTE = 20.0
+"""Bookings one staff key may have briefed per minute, in a bucket of
+:data:`kb.desk.bookings.MAX_BOOKINGS`: a day's list at once, then a full list again about ten
+minutes later. A brief is several searches (about 0.2 s of CPU for a long topic): 200 long
+topics in one request took 43 s of CPU (outside attacker, round 7)."""
+
 FEEDBACK_SHARES = 10
 """One client address may record at most this share of the public feedback budget (1/10)."""
 
@@ -174,11 +191,14 @@ def priced(cost: Callable[[Request], float]) -> Callable[[Endpoint], Endpoint]:
     return mark
 
 
-def limit_key(limiter: RateLimiter, key: str, *, status: int, detail: str) -> None:
-    """Take one token from ``key``'s bucket (a key's name, or one bucket for everyone);
+def limit_key(
+    limiter: RateLimiter, key: str, *, status: int, detail: str, cost: float = 1.0
+) -> None:
+    """Take ``cost`` tokens from ``key``'s bucket (a key's name, or one bucket for everyone);
     ``status`` with ``Retry-After`` when it is empty (:data:`CLOSES_PER_MINUTE`,
-    :data:`FAQ_CHANGES_PER_MINUTE`, the public feedback budget)."""
-    wait = limiter.hit(key)
+    :data:`FAQ_CHANGES_PER_MINUTE`, :data:`DESK_CHARS_PER_MINUTE`, :data:`BRIEFS_PER_MINUTE`,
+    the public feedback budget)."""
+    wait = limiter.hit(key, cost)
     if wait > 0:
         headers = {"Retry-After": RateLimiter.retry_after(wait)}
         raise HTTPException(status_code=status, detail=detail, headers=headers)

@@ -306,6 +306,12 @@ _JAPANESE_RUN_RE = re.compile("\\[[^\\]]*\\]|[^\\x00-\\x7f]+")
 """A placeholder (kept) or a run of Japanese (replaced when the id names a person)."""
 
 
+def shown_file_name(name: str) -> str:
+    """A file name as a response or an error message may echo it: personal data in it masked
+    (``予約_高橋昭_08015482563.csv`` → ``予約_[氏名]_[電話番号].csv``), the extension kept."""
+    return Redactor(Masker()).file_label(name)
+
+
 def _hide_japanese(text: str) -> str:
     """``text`` with every run of Japanese but the placeholders replaced by [氏名]: in an id
     that names a person, the words around the name are its other half (鬼頭-琥珀)."""

@@ -15,6 +15,18 @@ DESK: dict[str, tuple[str, str]] = {
         "「完了にする」を押してください",
         "a key may close at most {per_minute} records a minute; wait a moment and close again",
     ),
+    "desk.writing_too_fast": (
+        "保存する文章が多すぎます（1 分間に {per_minute:,} 文字まで）。少し待ってからもう一度"
+        "保存してください",
+        "too much text saved by this key (at most {per_minute:,} characters a minute); wait "
+        "a moment and save again",
+    ),
+    "desk.briefing_too_fast": (
+        "1 分間に作れる予約の下調べは {per_minute} 件までです（一度に {burst} 件まで）。少し"
+        "待ってからもう一度試してください",
+        "a key may have at most {per_minute} bookings briefed a minute ({burst} at once); wait "
+        "a moment and try again",
+    ),
     # --- consultation records (kb.desk.records) ----------------------------------------------
     "desk.unknown_department": (
         "担当課「{name}」は担当課一覧にありません",

@@ -259,7 +259,9 @@ def test_searches_opens_and_refusals_are_audited(make_client: MakeClient) -> Non
     assert (opened.action, opened.ids) == ("open", tuple(carried))
     assert (forbidden.action, forbidden.actor) == ("auth.denied", "desk-1")
     assert "/api/v1/admin/keys" in forbidden.detail
-    assert (invalid.action, invalid.actor) == ("auth.denied", "key:0badc0de")
+    # An id whose secret did not match proves nothing: ids are public, so it is not the actor.
+    assert (invalid.action, invalid.actor) == ("auth.denied", "unknown")
+    assert "unknown key (id 0badc0de as presented)" in invalid.detail
     assert "A" * 43 not in str(invalid.as_dict())
 
 
@@ -361,10 +363,11 @@ def test_invalid_keys_write_the_route_not_the_path_and_within_a_budget(
     denied = [e.detail for e in audit.events() if e.action == "auth.denied"]
     audit.close()
     assert denied == [
-        "unknown key on /api/v1/faq/{faq_id}",
-        "unknown key on (no such route)",
-        "unknown key on /api/v1/departments",
-        "unknown key on /api/v1/departments (3 more before this one not listed)",
+        "unknown key (id 00000000 as presented) on /api/v1/faq/{faq_id}",
+        "unknown key (id 00000001 as presented) on (no such route)",
+        "unknown key (id 00000002 as presented) on /api/v1/departments",
+        "unknown key (id 000000ff as presented) on /api/v1/departments"
+        " (3 more before this one not listed)",
     ]
 
 

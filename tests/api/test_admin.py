@@ -164,8 +164,27 @@ def test_key_management_over_the_api(make_client: MakeClient) -> None:
     assert revoked.json()["active"] is False
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     assert client.delete("/api/v1/admin/keys/desk-5").status_code == 404
-    actions = [e["action"] for e in client.get("/api/v1/admin/audit").json()["events"]]
-    assert actions == ["keys.create", "keys.list", "keys.revoke", "auth.denied"]
+    events = client.get("/api/v1/admin/audit").json()["events"]
+    assert [e["action"] for e in events] == [
+        "keys.create",
+        "keys.list",
+        "keys.revoke",
+        "auth.denied",
+    ]
+    # The revoked key's secret matched, so its id names the actor; a real id with a wrong
+    # secret does not (anyone can read ids in kb keys list).
+    key_id = next(k["key_id"] for k in listed if k["name"] == "desk-5")
+    assert (events[-1]["actor"], events[-1]["detail"]) == (
+        f"key:{key_id}",
+        "revoked key on /api/v1/me",
+    )
+    forged = f"kb_{key_id}_" + "A" * 43
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    )
+    last = client.get("/api/v1/admin/audit").json()["events"][-1]
+    assert last["actor"] == "unknown"
+    assert last["detail"] == f"unknown key (id {key_id} as presented) on /api/v1/me"
     assert key[12:] not in client.get("/api/v1/admin/audit").text
 
 

@@ -87,6 +87,59 @@ def test_a_day_as_json_and_bad_rows_in_a_file(make_client: MakeClient, demo_inde
     }  # fmt: skip
 
 
+def test_a_file_named_after_a_person_comes_back_masked(
+    make_client: MakeClient, demo_index: Path
+) -> None:
+    # A desk names the day's file after someone ("予約_高橋昭_080…"): every brief's source and
+    # every row error echo the name, masked as an ingested file's is.
+    client = make_client(demo_index, role="staff")
+    rows = "予約日時,相談内容\n2026/6/1 9:00,父が亡くなった\nいつか,引っ越し\n".encode()
+    name = "予約_高橋昭様_080-1548-2563.csv"
+    r = client.post(
+        "/api/v1/briefs/file",
+        json={"filename": name, "content_base64": base64.b64encode(rows).decode()},
+    )
+    assert r.status_code == 200, r.text
+    day = r.json()
+    source = day["briefs"][0]["booking"]["source"]
+    assert source.endswith(".csv:2")
+    assert "[電話番号]" in source
+    assert day["errors"][0]["source"] == source[: -len(":2")]
+    for planted in ("1548", "2563", "高橋"):
+        assert planted not in r.text
+
+
+def test_a_key_briefing_day_after_day_is_slowed_down(
+    make_client: MakeClient, demo_index: Path
+) -> None:
+    from kb.api.ratelimit import RateLimiter
+
+    # A brief is several searches: a key has a budget of bookings (BRIEFS_PER_MINUTE), a
+    # day's list at once; 3 at once and one every 3 s here.
+    client = make_client(demo_index, role="staff")
+    now = [0.0]
+    client.app.state.brief_limiter = RateLimiter(20, 3, clock=lambda: now[0])  # type: ignore[attr-defined]
+    day = {
+        "bookings": [
+            {"topic": "赤ちゃんが生まれた", "datetime": "2026-06-01 13:00"},
+            {"topic": "会社を辞めた", "datetime": "2026-06-01 09:00"},
+        ]
+    }
+    assert client.post("/api/v1/briefs/day", json=day).status_code == 200
+    again = client.post("/api/v1/briefs/day", json=day)
+    assert again.status_code == 429
+    assert "予約の下調べ" in again.json()["detail"]
+    assert int(again.headers["Retry-After"]) >= 3
+    one = {"topic": "引っ越し", "datetime": "2026/6/1 9:00"}
+    assert client.post("/api/v1/briefs", json=one).status_code == 200  # the third
+    assert client.post("/api/v1/briefs", json=one).status_code == 429
+    rows = "予約日時,相談内容\n2026/6/1 9:00,父が亡くなった\n".encode()
+    upload = {"filename": "day.csv", "content_base64": base64.b64encode(rows).decode()}
+    assert client.post("/api/v1/briefs/file", json=upload).status_code == 429
+    now[0] = 3.0
+    assert client.post("/api/v1/briefs/file", json=upload).status_code == 200
+
+
 def test_bad_requests_are_422_with_a_message(make_client: MakeClient, demo_index: Path) -> None:
     client = make_client(demo_index, role="staff")
     cases = [

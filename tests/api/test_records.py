@@ -133,6 +133,29 @@ def test_a_key_closing_record_after_record_is_slowed_down(client: TestClient) ->
     assert client.get(f"/api/v1/records/{ids[1]}").json()["status"] != "完了"
 
 
+def test_a_key_saving_text_after_text_is_slowed_down(client: TestClient) -> None:
+    from kb.api.ratelimit import RateLimiter
+
+    # Every saved text is masked in Python: a key has a budget of characters
+    # (DESK_CHARS_PER_MINUTE); 1,000 at once and 60 a second here.
+    now = [0.0]
+    client.app.state.desk_text_limiter = RateLimiter(  # type: ignore[attr-defined]
+        3600, 1000, clock=lambda: now[0]
+    )
+    created = client.post("/api/v1/records", json={"notes": "あ" * 600, "channel": "窓口"})
+    assert created.status_code == 201
+    rid = created.json()["id"]
+    r = client.patch(f"/api/v1/records/{rid}", json={"notes": "い" * 300, "queries": ["う" * 200]})
+    assert r.status_code == 429
+    assert "保存する文章が多すぎます" in r.json()["detail"]
+    assert int(r.headers["Retry-After"]) >= 2  # 100 characters short at 60 a second
+    assert client.get(f"/api/v1/records/{rid}").json()["notes"] == "あ" * 600  # not saved
+    handoff = client.post("/api/v1/handoffs", json={"to_department": "市民課", "heard": "え" * 500})
+    assert handoff.status_code == 429
+    now[0] = 10.0  # 600 characters later
+    assert client.patch(f"/api/v1/records/{rid}", json={"notes": "い" * 900}).status_code == 200
+
+
 def test_a_record_says_who_changed_and_who_closed_it(
     client: TestClient, make_client: MakeClient, root: Path
 ) -> None:

@@ -206,3 +206,37 @@ def test_candidate_lifecycle_publishes_to_the_widget(
         client.patch("/api/v1/trainer/candidates/FC0001", json={"answer": "x"}).status_code == 409
     )
     assert client.post("/api/v1/trainer/candidates/FC0404/approve").status_code == 404
+
+
+def test_candidates_drafted_from_cases_name_those_cases_in_the_audit_log(
+    make_client: MakeClient, demo_index: Path, tmp_path: Path
+) -> None:
+    # A draft's question and answer are its cases' summary and resolutions: every response
+    # carrying it names them, as the topics view does ("who saw case C0203").
+    root = copy_of_demo(demo_index, tmp_path / "data")
+    client = make_client(root, role="trainer")
+    drafted = client.post("/api/v1/trainer/candidates", json={"topic_id": "all-01"})
+    assert drafted.status_code == 201
+    sources = drafted.json()["source_cases"]
+    assert sources
+
+    def shown() -> list[tuple[str, set[str]]]:
+        log = AuditLog.from_settings(Settings(data_dir=root.parent))
+        try:
+            return [
+                (e.detail, set(e.ids)) for e in log.events() if e.action == "trainer.cases_shown"
+            ]
+        finally:
+            log.close()
+
+    assert shown() == [("candidate FC0001", set(sources))]
+    assert client.get("/api/v1/trainer/candidates").status_code == 200
+    assert shown()[-1] == ("candidates", set(sources))
+    edited = client.patch(
+        "/api/v1/trainer/candidates/FC0001", json={"answer": "窓口で案内します。"}
+    )
+    assert edited.status_code == 200
+    assert shown()[-1] == ("candidate FC0001", set(sources))
+    rejected = client.post("/api/v1/trainer/candidates/FC0001/reject", json={"reason": "重複"})
+    assert rejected.status_code == 200
+    assert len(shown()) == 4

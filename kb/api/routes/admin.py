@@ -45,6 +45,7 @@ from kb.index.lock import (
     writer_lock,
 )
 from kb.ingest.readers import SUPPORTED_SUFFIXES
+from kb.ingest.redact import shown_file_name
 from kb.messages import Lang, language, msg
 from kb.security.audit import AuditLog, parse_since
 from kb.security.audit_actions import audited
@@ -145,14 +146,6 @@ def _limited(request: Request, limit: int, lang: Lang) -> Request:
     return Request(request.scope, counted)
 
 
-def _shown_name(name: str) -> str:
-    """A file name as an error message may echo it: personal data in it masked."""
-    from kb.ingest.redact import Redactor
-    from kb.text.masking import Masker
-
-    return Redactor(Masker()).file_label(name)
-
-
 def _too_large(limit: int, lang: Lang) -> str:
     return msg("upload.too_large", lang=lang, limit=limit)
 
@@ -176,13 +169,13 @@ async def _save_uploads(request: Request, settings: Settings, folder: Path) -> l
             # NUL, control characters or an over-long name would fail open() with a 500.
             problem = upload_name_problem(upload.filename or "")
             if problem is not None:
-                shown = _shown_name(printable_name(upload.filename or ""))
+                shown = shown_file_name(printable_name(upload.filename or ""))
                 detail = msg("upload.bad_name", lang=lang, name=repr(shown), problem=problem)
                 raise HTTPException(422, detail=detail)
             # Only the base name is used: '../../x.csv' cannot write outside the folder.
             name = Path((upload.filename or "").replace("\\", "/")).name
             if not name or name.startswith("."):
-                shown = _shown_name(upload.filename or "")
+                shown = shown_file_name(upload.filename or "")
                 detail = msg("upload.bad_name_plain", lang=lang, name=repr(shown))
                 raise HTTPException(422, detail=detail)
             if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -191,13 +184,13 @@ async def _save_uploads(request: Request, settings: Settings, folder: Path) -> l
                     detail=msg(
                         "upload.unsupported",
                         lang=lang,
-                        name=_shown_name(name),
+                        name=shown_file_name(name),
                         supported=", ".join(SUPPORTED_SUFFIXES),
                     ),
                 )
             target = folder / name
             if target.exists():
-                detail = msg("upload.twice", lang=lang, name=_shown_name(name))
+                detail = msg("upload.twice", lang=lang, name=shown_file_name(name))
                 raise HTTPException(422, detail=detail)
             with create_private_file(target) as out:
                 while chunk := await upload.read(_CHUNK):
@@ -286,7 +279,7 @@ async def ingest_upload(
                         "ingest",
                         actor=principal.name,
                         role=principal.role,
-                        ids=[_shown_name(p.name) for p in paths],
+                        ids=[shown_file_name(p.name) for p in paths],
                         detail=f"upload {upload_id}: kind {kind or 'detected'}, build {build}",
                     ) as outcome,
                 ):

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse
 
+from kb.api.auth import Principal
 from kb.api.deps import AuditDep, SearcherDep, StaffDep, StateDep
+from kb.api.ratelimit import BRIEFS_PER_MINUTE, limit_key
 from kb.api.routes.pages import STATIC_DIR
 from kb.api.schemas import ErrorOut
 from kb.api.schemas_briefs import (
@@ -28,9 +30,17 @@ from kb.api.schemas_briefs import (
     DayOut,
     RowErrorOut,
 )
-from kb.desk.bookings import Booking, BookingFile, parse_channel, parse_when, read_bookings
+from kb.desk.bookings import (
+    MAX_BOOKINGS,
+    Booking,
+    BookingFile,
+    parse_channel,
+    parse_when,
+    read_bookings,
+)
 from kb.desk.briefs import Brief, BriefMaker, brief_dict
 from kb.errors import InputError, QueryError
+from kb.ingest.redact import shown_file_name
 from kb.messages import msg
 from kb.search.searcher import Searcher
 from kb.security.audit import AuditLog
@@ -38,7 +48,7 @@ from kb.security.audit import AuditLog
 router = APIRouter(prefix="/api/v1", tags=["briefs"])
 pages = APIRouter(include_in_schema=False)
 
-_ERRORS: dict[int | str, dict[str, Any]] = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (422, 429, 503)}
 
 
 def _booking(data: BookingIn) -> Booking:
@@ -47,6 +57,14 @@ def _booking(data: BookingIn) -> Booking:
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=f"datetime: {exc}") from None
     return Booking(when=when, channel=parse_channel(data.channel), topic=data.topic, id=data.id)
+
+
+def _charge(request: Request, principal: Principal, bookings: int) -> None:
+    """Take ``bookings`` from the key's budget of briefs: 429 with ``Retry-After`` past
+    :data:`BRIEFS_PER_MINUTE` (a whole day's list at once)."""
+    too_fast = msg("desk.briefing_too_fast", per_minute=int(BRIEFS_PER_MINUTE), burst=MAX_BOOKINGS)
+    limiter = request.app.state.brief_limiter
+    limit_key(limiter, principal.name, status=429, detail=too_fast, cost=float(bookings))
 
 
 def _make(
@@ -71,6 +89,7 @@ def _make(
 
 @router.post("/briefs", response_model=BriefOut, responses=_ERRORS)
 async def brief(
+    request: Request,
     searcher: SearcherDep,
     state: StateDep,
     principal: StaffDep,
@@ -80,12 +99,14 @@ async def brief(
     """The brief of one booking: departments (and whom to invite), FAQ, similar closed cases,
     manual sections, the life events' procedures and the documents to bring."""
     found = _booking(booking)
+    _charge(request, principal, 1)
     made = await state.run(_make, searcher, audit, principal.name, principal.role, [found])
     return BriefOut.model_validate(brief_dict(made[0]))
 
 
 @router.post("/briefs/day", response_model=DayOut, responses=_ERRORS)
 async def brief_day(
+    request: Request,
     searcher: SearcherDep,
     state: StateDep,
     principal: StaffDep,
@@ -94,6 +115,7 @@ async def brief_day(
 ) -> DayOut:
     """The briefs of a day's bookings given as JSON, in time order."""
     bookings = sorted((_booking(b) for b in day.bookings), key=lambda b: b.when)
+    _charge(request, principal, len(bookings))
     t0 = time.perf_counter()
     made = await state.run(_make, searcher, audit, principal.name, principal.role, bookings)
     return DayOut(
@@ -104,6 +126,7 @@ async def brief_day(
 
 @router.post("/briefs/file", response_model=DayOut, responses=_ERRORS)
 async def brief_file(
+    request: Request,
     searcher: SearcherDep,
     state: StateDep,
     principal: StaffDep,
@@ -112,7 +135,8 @@ async def brief_file(
 ) -> DayOut:
     """The briefs of a day's bookings file (CSV or xlsx, base64): bad rows are reported, the
     good ones briefed; columns other than 予約日時 / 相談方法 / 相談内容 / 予約番号 are not read."""
-    name = Path(upload.filename).name
+    # Its name comes back in every brief's source and in errors: masked, as an ingest's.
+    name = shown_file_name(Path(upload.filename).name)
     suffix = Path(name).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise HTTPException(
@@ -129,6 +153,7 @@ async def brief_file(
         )
     t0 = time.perf_counter()
     parsed = await state.run(_read_upload, name, suffix, data)
+    _charge(request, principal, len(parsed.bookings))
     made = await state.run(
         _make, searcher, audit, principal.name, principal.role, list(parsed.bookings)
     )

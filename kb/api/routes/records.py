@@ -14,11 +14,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from kb.api.auth import Principal
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StaffDep, StateDep
-from kb.api.ratelimit import CLOSES_PER_MINUTE, limit_key
+from kb.api.ratelimit import CLOSES_PER_MINUTE, DESK_CHARS_PER_MINUTE, limit_key
 from kb.api.schemas import ErrorOut
 from kb.api.schemas_desk import (
     ClosedOut,
@@ -55,7 +56,7 @@ _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _STATUS = {"invalid": 422, "not_found": 404, "closed": 409, "conflict": 409, "unavailable": 503}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (404, 409, 422, 503)
+    code: {"model": ErrorOut} for code in (404, 409, 422, 429, 503)
 }
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -72,6 +73,26 @@ def _http(exc: DeskError) -> HTTPException:
 
 def _note(audit: AuditLog, action: str, principal: Principal, ids: list[str]) -> None:
     audit.append(action, actor=principal.name, role=principal.role, ids=ids)
+
+
+def _charge_text(request: Request, principal: Principal, body: BaseModel) -> None:
+    """Take the characters of ``body``'s texts from the key's budget (they are all masked, in
+    Python): 429 with ``Retry-After`` past :data:`DESK_CHARS_PER_MINUTE`."""
+    too_fast = msg("desk.writing_too_fast", per_minute=int(DESK_CHARS_PER_MINUTE))
+    limiter = request.app.state.desk_text_limiter
+    cost = float(text_chars(body.model_dump()))
+    limit_key(limiter, principal.name, status=429, detail=too_fast, cost=cost)
+
+
+def text_chars(value: object) -> int:
+    """The characters of every string in ``value`` (a model's fields, lists of strings)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(text_chars(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(text_chars(v) for v in value)
+    return 0
 
 
 def _check_dates(date_from: str | None, date_to: str | None) -> None:
@@ -177,6 +198,7 @@ def create_record(
     request: Request, body: RecordIn, searcher: SearcherDep, principal: StaffDep, audit: AuditDep
 ) -> RecordOut:
     """Start a record (対応中) from the current consultation; its texts are masked."""
+    _charge_text(request, principal, body)
     desk = desk_of(request, searcher)
     try:
         with audited(audit, "record.create", actor=principal.name, role=principal.role) as done:
@@ -218,6 +240,7 @@ def update_record(
     audit: AuditDep,
 ) -> RecordOut:
     """Change an open record (a closed one is 409)."""
+    _charge_text(request, principal, body)
     desk = desk_of(request, searcher)
     ids = [record_id[:20]]
     try:
@@ -301,6 +324,7 @@ def _handoff(
     audit: AuditLog,
     record_id: str,
 ) -> HandoffOut:
+    _charge_text(request, principal, body)
     desk = desk_of(request, searcher)
     ids = [record_id[:20]] if record_id else []
     try:

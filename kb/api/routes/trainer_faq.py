@@ -5,18 +5,22 @@ withdrawal and the widget preview (mounted under ``/api/v1/trainer`` by
 Every route depends on ``require_role("trainer")``; the caller's key name is the principal
 that drafts, edits, approves or rejects (``KB_FAQ_APPROVERS``: :mod:`kb.trainer.lifecycle`).
 Every step that changes a candidate or an entry is audited (``draft``, ``revise``, ``edit``,
-``approve``, ``reject``, ``withdraw``, ``republish``). A refusal is a 4xx with a Japanese
+``approve``, ``reject``, ``withdraw``, ``republish``), and every response that carries a
+candidate drafted from cases names those cases (``trainer.cases_shown``), as the topics view
+does: a draft's question and answer are its cases' texts. A refusal is a 4xx with a Japanese
 ``detail``: 404 (no such candidate or entry), 409 (its state, or the writer lock), 403 (the
 drafter may not publish), 422 (a field).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from kb.api.auth import Principal
 from kb.api.deps import AuditDep, SearcherDep, SettingsDep, StateDep, TrainerDep
 from kb.api.querylog import get_trainer
 from kb.api.ratelimit import FAQ_CHANGES_PER_MINUTE, limit_key
@@ -39,7 +43,9 @@ from kb.errors import BusyError, FaqRefused, TrainerError
 from kb.ingest.schema import split_multi
 from kb.messages import msg
 from kb.search.service import SearchService
+from kb.security.audit import AuditLog
 from kb.security.audit_actions import audited
+from kb.store.types import FaqCandidate
 from kb.trainer.candidates import Approval
 from kb.trainer.lifecycle import FaqEdit
 from kb.trainer.service import FaqChange, Trainer, approval_summary, change_summary
@@ -79,6 +85,18 @@ def _service(state: StateDep) -> SearchService:
     return state.service
 
 
+def _cases_shown(
+    audit: AuditLog, principal: Principal, what: str, shown: Iterable[FaqCandidate]
+) -> None:
+    """Name the cases a response's candidates were drafted from (their summaries and
+    resolutions are the draft's text): "who saw case C0203" includes the trainers."""
+    ids = list(dict.fromkeys(case for c in shown for case in c.source_cases))
+    if ids:
+        audit.append(
+            "trainer.cases_shown", actor=principal.name, role=principal.role, ids=ids, detail=what
+        )
+
+
 def _faq_ids(faq_id: str) -> list[str]:
     return [DocId.of("faq", DocId.local_of(faq_id) if faq_id.startswith("faq:") else faq_id)]
 
@@ -87,9 +105,12 @@ def _faq_ids(faq_id: str) -> list[str]:
 
 
 @router.get("/candidates", response_model=CandidateListOut)
-def list_candidates(request: Request, _: TrainerDep, settings: SettingsDep) -> CandidateListOut:
+def list_candidates(
+    request: Request, principal: TrainerDep, audit: AuditDep, settings: SettingsDep
+) -> CandidateListOut:
     """Every FAQ candidate: drafts, approved and rejected ones, new entries and revisions."""
     found = _trainer(request).candidates().all()
+    _cases_shown(audit, principal, "candidates", found)
     return CandidateListOut(
         candidates=[CandidateOut.of(c) for c in found], approvers=settings.faq_approvers
     )
@@ -107,6 +128,7 @@ async def create_candidate(
             c = trainer.draft(body.topic_id, by=principal.name)
             done.ids = (DocId.of("faq", c.id),)
             done.detail = f"drafted {c.id} for topic {c.topic_id}"
+        _cases_shown(audit, principal, f"candidate {c.id}", [c])
         return CandidateOut.of(c)
 
     try:
@@ -132,6 +154,7 @@ def edit_candidate(
             done.detail = f"edited {c.id} (faq:{c.faq_id})"
     except TrainerError as exc:
         raise _refused(exc) from exc
+    _cases_shown(audit, principal, f"candidate {c.id}", [c])
     return CandidateOut.of(c)
 
 
@@ -160,6 +183,7 @@ async def approve_candidate(
         approval = await run_in_threadpool(approve)
     except (TrainerError, BusyError) as exc:
         raise _refused(exc) from exc
+    _cases_shown(audit, principal, f"candidate {candidate_id}", [approval.candidate])
     b = approval.build
     if b is not None:
         # Open the new build now, so the next widget search does not pay for it.
@@ -188,6 +212,7 @@ def reject_candidate(
             done.detail = f"rejected {c.id} (faq:{c.faq_id})"
     except TrainerError as exc:
         raise _refused(exc) from exc
+    _cases_shown(audit, principal, f"candidate {c.id}", [c])
     return CandidateOut.of(c)
 
 
@@ -246,6 +271,7 @@ def revise_faq(
             done.detail = f"draft {c.id} revises faq:{c.target}"
     except TrainerError as exc:
         raise _refused(exc) from exc
+    _cases_shown(audit, principal, f"candidate {c.id}", [c])
     return CandidateOut.of(c)
 
 
