@@ -204,6 +204,31 @@ def test_mask_personal_masks_latin_names_before_folding_case(
     assert mask_personal(out, tokenizer) == out
 
 
+@pytest.mark.parametrize(
+    ("query", "masked"),
+    [
+        # A staff member looking someone up by full name: the query log and the audit (beside
+        # the cases it found) keep [氏名]. 桜井 and 千葉 are places to MeCab in a sentence,
+        # 源五郎 a beetle, さくら a tree, トメ 止め.
+        ("桜井 源五郎", NAME),
+        ("千葉 さくら", NAME),
+        ("高橋 トメ", NAME),
+        ("三浦 源五郎", NAME),
+        # Two words that are a place and a topic stay as typed.
+        ("千葉 ごみ", "千葉 ごみ"),
+        ("千葉 観光", "千葉 観光"),
+        ("高橋 病院", "高橋 病院"),
+        ("本町 バス", "本町 バス"),
+        ("児童 手当", "児童 手当"),
+        ("国民 年金", "国民 年金"),
+    ],
+)
+def test_a_query_that_is_a_full_name_is_logged_masked(
+    tokenizer: MeCabTokenizer, query: str, masked: str
+) -> None:
+    assert mask_personal(query, tokenizer) == masked
+
+
 def test_no_long_digit_runs_survive(masker: Masker) -> None:
     text = "番号 1234567890、12345678901、123456789012 と 0312345678"
     assert not re.search(r"\d{10,12}", masker.mask(text))

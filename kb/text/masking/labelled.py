@@ -37,8 +37,11 @@ _NAME_WORD = "(?:[\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc]{1,5}|[\u3041-\u3096]{2
 """A word of a full name after a label and a space: one hiragana is a particle (住人 五月女 が)."""
 _READING_AFTER_RE = re.compile("[（(][\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb \u3000]{2,24}[）)]")
 _NOT_VALUES = frozenset({"本名", "通称", "旧姓", "愛称", "フルネーム"})
-_MORE_LABELS = frozenset({"担当", "担当職員", "記入者", "受付者", "対応者"})
-"""Labels of the staff member who wrote or took a record (担当：纐纈 源五郎)."""
+_MORE_LABELS = frozenset(
+    {"担当", "担当職員", "記入者", "受付者", "対応者", "緊急連絡先", "連絡先氏名"}
+)
+"""Labels of the staff member who wrote or took a record (担当：纐纈 源五郎), and of the
+person to call (緊急連絡先 百目鬼 さくら（090-…）)."""
 _NOT_A_NAME = frozenset(
     {"不明", "匿名", "なし", "無し", "同上", "同左", "未記入", "記載なし", "非公開", "非開示"}
     | {"未定", "調整中", "未割当", "全員", "各位", "複数", "多数", "不在"}
@@ -88,6 +91,7 @@ def labelled_name_re() -> re.Pattern[str]:
 
 
 _HONORIFICS = ("さん", "さま", "ちゃん", "くん", "様", "殿", "氏")
+_CONTACT_LABELS = frozenset({"緊急連絡先", "連絡先氏名"})
 _DESCRIPTION_ENDS = TITLE_OR_OFFICE_ENDS | frozenset("性")
 """Last characters of words that describe a person after a label and a space (相談者 高齢 女性,
 相談者 独居 高齢者), where a name would follow a colon."""
@@ -114,7 +118,21 @@ def _full_name(tokenizer: MeCabTokenizer, parts: list[str], match: re.Match[str]
     brackets (相談者 纐纈 源五郎（こうけつ げんごろう）), or the first reads as a surname and the
     second as a given name (申請者 山田 太郎, 相談者 李 明; not 相談者 千葉 出身, 相談者 母子 家庭,
     相談者 市内 在住), and neither describes a person (相談者 高齢 女性)."""
-    if len(parts) < 2 or _describes(tokenizer, parts):
+    if len(parts) < 2:
+        return False
+    label = match.string[match.start() : match.start("value")].strip(" \u3000")
+    if (
+        label in _CONTACT_LABELS
+        and _named(tokenizer, parts[1])
+        and not _describes(tokenizer, parts[1:])
+        and parts[0][-1] not in _DESCRIPTION_ENDS
+        and parts[0] not in _PLACE_WORDS | _GROUP_WORDS | _NOT_A_NAME
+    ):
+        # 緊急連絡先 百目鬼 さくら: the label names a person, so a word before a given name is
+        # its surname however MeCab reads it (百|目|鬼); a relation first (緊急連絡先 長女
+        # さくら) is refused before this.
+        return True
+    if _describes(tokenizer, parts):
         return False
     if _READING_AFTER_RE.match(match.string, match.end("value")):
         return True
@@ -250,7 +268,8 @@ _READING_BEFORE_RE = re.compile(
 def surname_before_mask_spans(tokenizer: MeCabTokenizer, text: str) -> list[tuple[int, int]]:
     """Spans of a word of one to four kanji or two to five hiragana, a space and ``[氏名]``:
     the surname of a name whose given name alone was found (月見里 [氏名]さん, やまだ [氏名]くん),
-    to be one placeholder.
+    to be one placeholder; and of ``[氏名]`` with the katakana joined after it by ・ or = (名義
+    [氏名]・ラン: a foreign name's last part the rules left).
 
     Not a person, relation or role word (担当 [氏名], 長女 [氏名]), a title or an office
     (弁護士, 市民課), a time word (本日 [氏名]さん来所: MeCab tags it 副詞可能), nor a word of
@@ -284,4 +303,12 @@ def surname_before_mask_spans(tokenizer: MeCabTokenizer, text: str) -> list[tupl
             continue
         # The surname and the given name's placeholder become one: [氏名], not [氏名] [氏名].
         spans.append((match.start(), match.end() + len(NAME)))
+    for match in _KATAKANA_AFTER_MASK_RE.finditer(text):
+        # 名義 [氏名]・ラン: the last part of a foreign name in katakana, after a ・ joint.
+        spans.append((match.start(), match.end()))
     return spans
+
+
+_KATAKANA_AFTER_MASK_RE = re.compile(
+    re.escape(NAME) + "(?:[・=＝][\u30a1-\u30fa\u30fc]{1,12})+(?![\u30a1-\u30fa\u30fc])"
+)

@@ -11,7 +11,9 @@ A run of one to four capitalised words (``Yamada``, ``YAMADA``) is a name when
   before an English verb of a record (``Lee Minho came to ask``);
 * it has two words or more, each spelled like Japanese in Hepburn romaji and read by MeCab
   (in katakana, with the long vowels romaji leaves out) as a person's name: ``Taro Yamada``,
-  ``YAMADA Taro``, but not ``Kosodate Shien`` (子育て支援) or ``Hello Work``.
+  ``YAMADA Taro``, but not ``Kosodate Shien`` (子育て支援) or ``Hello Work``;
+* it is two romaji words, one in title case and one in capitals, as forms write a Japanese
+  name, and one of them reads as a name (``Sakura WATANABE``: Sakura is also 桜).
 
 A run glued to a following kanji or katakana word (``LINEアカウント``, ``PDFファイル``) is a
 compound, not a name.
@@ -320,6 +322,7 @@ def latin_name_spans(
             )
             or _in_capitals(words)
             or japanese_name(tokenizer, words)
+            or _given_and_family_romaji(tokenizer, words)
         ):
             spans.append((start, end))
     spans += [m.span() for m in _INITIALS_RE.finditer(text)]
@@ -360,6 +363,37 @@ def _in_capitals(words: list[str]) -> bool:
         and _ACRONYMS.isdisjoint(words)
         and _NOT_NAME_WORDS.isdisjoint(words)
     )
+
+
+_ROMAJI_PLACE_WORDS = frozenset(
+    {"SHI", "MACHI", "CHO", "MURA", "SON", "KU", "KEN", "FU", "TO", "GUN", "SHIYAKUSHO", "YAKUBA"}
+    | {"YAKUSHO", "EKI", "KOEN", "KOUEN", "GAKKO", "GAKKOU", "BYOIN", "BYOUIN", "JINJA", "TERA"}
+    | {"DERA", "JI", "HONTEN", "SHITEN", "DORI", "DOORI", "BASHI", "HASHI", "KAWA", "GAWA"}
+    | {"YAMA", "SAN", "JIMA", "SHIMA", "MAE", "CENTER", "SENTA", "HALL", "KAIKAN", "SANGYO"}
+)
+"""Romaji words of places and buildings (Sakuragawa SHIYAKUSHO, Ueno EKI): no one's name."""
+
+
+def _given_and_family_romaji(tokenizer: MeCabTokenizer, words: list[str]) -> bool:
+    """Whether two romaji words are a Japanese name as passports and forms write one: one in
+    title case, the other in capitals (Sakura WATANABE, CHIBA Tome), both spelled like
+    Hepburn romaji (the capitals three letters or more), neither an acronym, a service or a
+    place word (SHI, EKI): the casing is the evidence, as the given name may be a word
+    (Sakura: 桜) and the family name a place (CHIBA: 千葉). Tokyo JAPAN, Sakura CITY and Hello
+    WORK are not (an acronym, not romaji)."""
+    if len(words) != 2:
+        return False
+    capitals = [w for w in words if _CAPITAL_WORD_RE.fullmatch(w)]
+    titled = [w for w in words if re.fullmatch(rf"[{_UP}][{_LO}]+", w)]
+    if len(capitals) != 1 or len(titled) != 1:
+        return False
+    if capitals[0] in _ACRONYMS or capitals[0] in _NOT_NAME_WORDS:
+        return False
+    kana = [to_katakana(w) for w in words]
+    if any(k is None or len(k) < 2 for k in kana) or len(capitals[0]) < 3:
+        return False
+    # Sakuragawa SHIYAKUSHO, Kita KU: a place.
+    return all(w.upper() not in _ROMAJI_PLACE_WORDS for w in words)
 
 
 def japanese_name(tokenizer: MeCabTokenizer, words: list[str]) -> bool:

@@ -36,7 +36,13 @@ from kb.text.masking.kana import (
     listed_kana_name_spans,
 )
 from kb.text.masking.latin import latin_name_spans
-from kb.text.masking.relatives import has_relation_name, relation_given_name_spans
+from kb.text.masking.relatives import (
+    has_relation_name,
+    has_self_introduction,
+    relation_full_name_spans,
+    relation_given_name_spans,
+    self_introduced_spans,
+)
 from kb.text.masking.surnames import (
     TITLE_ENDS,
     surname_before,
@@ -149,6 +155,7 @@ def person_name_spans(
     aged = not honorific_only and has_age_or_reading(text)
     relation_named = not honorific_only and has_relation_name(text)
     called = not honorific_only and "名乗" in text
+    introduced = not honorific_only and has_self_introduction(text)
     titled = not honorific_only and any(title in text for title in (*PERSON_TITLES, *ROLES))
     staffed = not honorific_only and has_office_staff(text)
     words = tokenizer.morphemes(text)
@@ -159,6 +166,7 @@ def person_name_spans(
         and not has_katakana_group(text)
         and not aged
         and not called
+        and not introduced
         and not titled
         and not staffed
         and not has_foreign_name(text)
@@ -180,6 +188,9 @@ def person_name_spans(
         spans += listed_kana_name_spans(context)
     if relation_named:
         spans += relation_given_name_spans(context)
+        spans += relation_full_name_spans(context)
+    if introduced:
+        spans += self_introduced_spans(context)
     spans += foreign_name_spans(context, honorific_only)
     if staffed:
         spans += office_staff_spans(context)
@@ -240,8 +251,8 @@ def _is_name_token(context: NameContext, i: int) -> bool:
     if (
         i > 0
         and word.pos2 == "普通名詞"
-        and is_person(context.words[i - 1])
-        and context.end(i - 1) == context.starts[i]
+        and _surname_word(context, i - 1)
+        and _glued_or_one_space(context, i - 1, i)
         and len(word.surface) <= 3
         and (
             all(is_kanji(c) for c in word.surface)
@@ -253,13 +264,41 @@ def _is_name_token(context: NameContext, i: int) -> bool:
         )
         and word.surface[-1] not in TITLE_ENDS
     ):
-        # A given name the dictionary reads as a word, glued to a surname before an honorific:
-        # 木村蒼空さん (蒼空, "blue sky"), 飯嶋トメさん. Roles and relations are not_name above;
-        # a longer katakana word is a shop's (丸山ストアさん).
+        # A given name the dictionary reads as a word, glued to a surname (or one space after
+        # it) before an honorific: 木村蒼空さん (蒼空, "blue sky"), 飯嶋トメさん, 桜井 源五郎さん
+        # (桜井 read as a place). Roles and relations are not_name above; a longer katakana
+        # word is a shop's (丸山ストアさん).
         return True
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
+
+
+def _surname_word(context: NameContext, k: int) -> bool:
+    """Whether word ``k`` is a surname before a given name: tagged 人名, or a place name of two
+    or three kanji that UniDic reads as a surname before さん (桜井, 千葉 are places to it in a
+    sentence and surnames before さん)."""
+    word = context.words[k]
+    if is_person(word):
+        return True
+    return (
+        word.pos2 == "固有名詞"
+        and word.pos3 == "地名"
+        and 2 <= len(word.surface) <= 3
+        and all(is_kanji(c) for c in word.surface)
+        and _surname_before_san(context.tokenizer, word.surface)
+    )
+
+
+def _surname_before_san(tokenizer: MeCabTokenizer, surface: str) -> bool:
+    probe = tokenizer.morphemes(surface + "さん")
+    return len(probe) >= 2 and probe[0].surface == surface and probe[0].pos4 == "姓"
+
+
+def _glued_or_one_space(context: NameContext, k: int, i: int) -> bool:
+    """Whether word ``i`` follows word ``k`` glued or after one space (桜井 源五郎さん)."""
+    gap = context.text[context.end(k) : context.starts[i]]
+    return gap in ("", " ", "\u3000")
 
 
 def _mixed_given_name(context: NameContext, i: int) -> bool:
@@ -330,7 +369,16 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
         if not place and (honored or not honorific_only):
             glued_end = None if honored or titled else glued_given_end(context, i, j, _NOT_GIVEN)
             if honored:
-                spans.append((surname_start(context, i), context.end(j)))
+                first = surname_start(context, i)
+                if (
+                    first == context.starts[i]
+                    and i > 0
+                    and words[i].pos2 == "普通名詞"
+                    and _surname_word(context, i - 1)
+                    and _glued_or_one_space(context, i - 1, i)
+                ):
+                    first = context.starts[i - 1]  # 桜井源五郎さん: the surname read as a place
+                spans.append((first, context.end(j)))
             elif titled:
                 spans.append((context.starts[i], context.end(j)))
             elif glued_end is not None:

@@ -107,6 +107,15 @@ _ID_LABELS = (
     "運転免許",
     "免許番号",
     "介護保険",
+    # The insurance a number is of, with or without 保険証 before it (保険証 国保 9931754,
+    # 国保番号 1234567): four digits or more, as every label's.
+    "国保",
+    "国保番号",
+    "国民健康保険",
+    "後期高齢者医療",
+    "後期高齢",
+    "社保",
+    "健保",
     "個人コード",
     "住基番号",
     "学籍番号",
@@ -121,6 +130,8 @@ ID_LABEL_RE = re.compile(
     # A bracket or a quote may open the value (マイナンバー（1234...）, 保険証番号「1234」); a
     # disability card's grade may stand before its number (（1種2級）第012345号, A 第1234号).
     r"(?P<gap>(?:\s|[:#.は第=(\[「『【→]|の|no\.?|番号|普通|当座|預金|貯金|\(普通\)|\(当座\)"
+    # The insurance between 保険証 and its number (保険証 国保 9931754, 被保険者証(後期)).
+    r"|国保|社保|健保|後期(?:高齢者?)?|\((?:国保|社保|健保|後期)\)"
     r"|\((?:マイナンバー|個人番号)\)"
     r"|[0-9]級|\(?[0-9]種[0-9]級\)?|[AB][12]?(?=\s*第)"
     # The issuer's or the kind's mark before 第 (鹿第000123号, 精2-第10234号).

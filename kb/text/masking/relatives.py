@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from kb.text.given_names import kana_given_names
 from kb.text.masking.context import NameContext, is_person
+from kb.text.masking.titled import PERSON_TITLES
 from kb.text.masking.words import masking_words
 
 
@@ -41,7 +42,7 @@ def _relation_name_re() -> re.Pattern[str]:
 _KANJI_NAME_RE = re.compile("[\u4e00-\u9fff々]{2,3}")
 _KANA_NAME_RE = re.compile("[\u3041-\u3096]{2,4}|[\u30a1-\u30fa\u30fc]{2,4}")
 _AFTER_RELATION_NAME_RE = re.compile(
-    "[ \u3000]?(?:[はがをともにへ、。\uff0c\uff0e,（(]|から|より|$)"
+    "[ \u3000]?(?:[はがをともにへ、。\uff0c\uff0e,（(]|から|より|さん|様|くん|ちゃん|$)"
 )
 _ONE_KANJI_RE = re.compile("[\u4e00-\u9fff々]")
 _JOINED_END_RE = re.compile("[・、,（）()]|から|より|[がはとにもをへ]|$")
@@ -86,12 +87,118 @@ def relation_given_name_spans(context: NameContext) -> list[tuple[int, int]]:
             or not shape
             or not after
             or context.not_name(word)
+            or word.surface in _NOT_GIVEN_NAMES  # 長男（養子）: who he is
         ):
             continue
         probe = context.tokenizer.morphemes(word.surface + "さん")
-        if len(probe) >= 2 and probe[0].surface == word.surface and is_person(probe[0]):
+        if (
+            (len(probe) >= 2 and probe[0].surface == word.surface and is_person(probe[0]))
+            or (joined and _given_name_ending(word.surface))
+            # 夫の源五郎と, 次男の与兵衛さん: endings no common word after a relation has.
+            or word.surface.endswith(_MALE_NAME_ENDS)
+        ):
             spans.append((start, end))
     return spans + _listed_kana_names(context, matches, spans)
+
+
+_MALE_NAME_ENDS = ("五郎", "太郎", "次郎", "三郎", "四郎", "衛門", "兵衛", "之助", "之介")
+_GIVEN_NAME_ENDS = ("郎", "衛門", "兵衛", "之助", "之介", "蔵", "子", "美", "恵", "奈", "菜")
+"""How given names end (源五郎, 与兵衛, トメ子), when the dictionary reads the whole as a word
+(源五郎: a beetle)."""
+_NOT_GIVEN_NAMES = frozenset(
+    {"息子", "様子", "養子", "実子", "里子", "継子", "末子", "双子", "母子", "父子", "親子", "妻子"}
+    | {"女子", "男子", "弟子", "王子", "調子", "利子", "菓子", "帽子", "椅子", "冊子", "障子"}
+    | {"扇子", "原子", "電子", "分子", "因子", "格子", "拍子", "種子", "獅子", "団子", "餃子"}
+    | {"新郎", "野郎", "女郎", "賛美", "優美", "審美", "恩恵", "知恵", "互恵", "特恵", "土蔵"}
+    | {"酒蔵", "冷蔵", "貯蔵", "所蔵", "秘蔵", "内蔵", "埋蔵", "地蔵", "野菜", "白菜", "山菜"}
+)
+"""Words with those endings that say who or what a relative is (長男（養子）, 次女（双子）)."""
+
+
+def _given_name_ending(word: str) -> bool:
+    """Whether ``word`` (two or three kanji, in brackets or after ・ after a relation: 夫（源五郎）)
+    ends as a given name does and is not a word of :data:`_NOT_GIVEN_NAMES`."""
+    return word.endswith(_GIVEN_NAME_ENDS) and word not in _NOT_GIVEN_NAMES
+
+
+_FULL_NAME_END_RE = re.compile("[ \u3000]?(?:[はがをともにへ、。,（(・]|から|より|$)")
+_GIVEN_SHAPE_RE = re.compile(
+    "[\u4e00-\u9fff々]{1,3}|[\u3041-\u3096]{2,4}|[\u30a1-\u30fa\u30fc]{2,4}"
+)
+_NOT_GIVEN_ENDS = frozenset("市県町村区都府道国課部係局署室院園校社会店屋家長員任師士官者宅")
+"""Last characters of what follows a surname and is no given name: an office, a place, a
+title, a family (高橋病院, 佐藤課長, 山田宅)."""
+
+
+def relation_full_name_spans(context: NameContext) -> list[tuple[int, int]]:
+    """A surname and a given name after a relation (父千葉勇気は, 夫・高橋トメから, 長女及川源五郎
+    （12歳）): after a person noun, a surname (tagged one, or a place name UniDic reads as a
+    surname before さん: 千葉) and one word of one to three kanji or two to four kana, glued or
+    after one space, before a particle, a bracket or a stop, are a person's full name, however
+    MeCab reads the given name (勇気, トメ, 源五郎 are words to it). Not an office, a place, a
+    title or a family after the surname (父高橋病院に, 母山田宅), nor a verbal noun (父千葉出張)."""
+    spans: list[tuple[int, int]] = []
+    index = {start: k for k, start in enumerate(context.starts)}
+    words = context.words
+    for match in _relation_name_re().finditer(context.text):
+        k = index.get(match.end())
+        if k is None or k + 1 >= len(words) or not _surname_at(context, k):
+            continue
+        given = words[k + 1]
+        gap = context.text[context.end(k) : context.starts[k + 1]]
+        if (
+            gap not in ("", " ", "\u3000")
+            or not _GIVEN_SHAPE_RE.fullmatch(given.surface)
+            or given.pos1 != "名詞"
+            or given.pos3 in ("サ変可能", "副詞可能", "助数詞可能", "地名", "組織")
+            or given.surface[-1] in _NOT_GIVEN_ENDS
+            or given.surface in PERSON_TITLES  # 担任の岩崎先生に: a title, not a given name
+            or context.not_name(given)
+            or not _FULL_NAME_END_RE.match(context.text, context.end(k + 1))
+        ):
+            continue
+        spans.append((context.starts[k], context.end(k + 1)))
+    return spans
+
+
+_INTRODUCED_RE = re.compile(
+    "(?:^|(?<=[。、「『\n\t ]))(?:(?:私|わたし|わたくし)(?:は|、))?"
+    "(?P<name>[\u4e00-\u9fff々]{1,4}[ \u3000]"
+    "(?:[\u4e00-\u9fff々]{1,3}|[\u3041-\u3096]{2,4}|[\u30a1-\u30fa\u30fc]{2,4}))"
+    "(?=です|と申します|と申す|といいます|と言います)"
+)
+
+
+def has_self_introduction(text: str) -> bool:
+    """Whether ``text`` may hold a name given with です or と申します (the cheap test)."""
+    return _INTRODUCED_RE.search(text) is not None
+
+
+def self_introduced_spans(context: NameContext) -> list[tuple[int, int]]:
+    """A full name a citizen gives at the start of a sentence (千葉 さくらです。, 私は高橋 トメと
+    申します): a surname (tagged one, or a place UniDic reads as a surname before さん), a
+    space and a given name of one to three kanji or two to four kana, before です or
+    と申します. One word alone (千葉です) may be a place, and stays."""
+    spans: list[tuple[int, int]] = []
+    index = {start: k for k, start in enumerate(context.starts)}
+    for match in _INTRODUCED_RE.finditer(context.text):
+        k = index.get(match.start("name"))
+        if k is None or not _surname_at(context, k):
+            continue
+        if context.end(k) + 1 >= match.end("name"):
+            continue  # the surname is not the first word
+        spans.append(match.span("name"))
+    return spans
+
+
+def _surname_at(context: NameContext, k: int) -> bool:
+    word = context.words[k]
+    if word.pos2 == "固有名詞" and word.pos3 == "人名" and word.pos4 != "名":
+        return True  # 姓, or a person's name of no known kind (村上 in 父村上源五郎)
+    if not (word.pos2 == "固有名詞" and word.pos3 == "地名" and 2 <= len(word.surface) <= 3):
+        return False
+    probe = context.tokenizer.morphemes(word.surface + "さん")
+    return len(probe) >= 2 and probe[0].surface == word.surface and probe[0].pos4 == "姓"
 
 
 _PRESENT_OR_NOT = frozenset({"あり", "なし", "アリ", "ナシ"})
