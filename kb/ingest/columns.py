@@ -323,6 +323,7 @@ def map_columns(
     seen: dict[str, str] = {}
     not_stored: list[tuple[str, bool]] = []
     problems: list[tuple[str, str]] = []  # (column, message line)
+    unknown: list[tuple[int, str]] = []  # (column number, header)
     for column, raw in enumerate(headers, start=1):
         header = raw.strip()
         if not header_key(header):
@@ -334,10 +335,8 @@ def map_columns(
             fields.append(None)
             continue
         if name is None:
-            hint = _close_name(spec, header)
-            problems.append(
-                (header, msg("columns.unknown", header=header, column=column, hint=hint))
-            )
+            unknown.append((column, header))
+            problems.append((header, ""))  # its line is written once every column is known
             fields.append(None)
             continue
         if name in seen and not (
@@ -353,6 +352,15 @@ def map_columns(
             )
         seen.setdefault(name, header)
         fields.append(name)
+    # A hint never names a field that another column already gives (部名 is not 部署名 when
+    # 課名 is there: taking it would make two name columns).
+    lines = {
+        header: msg(
+            "columns.unknown", header=header, column=column, hint=_close_name(spec, header, seen)
+        )
+        for column, header in unknown
+    }
+    problems = [(header, text or lines[header]) for header, text in problems]
     for name in spec.required:
         if name not in seen:
             aliases = msg("columns.alias_separator").join(spec.field(name).aliases) or name
@@ -389,14 +397,15 @@ def accepted_names(spec: KindSpec) -> str:
     )
 
 
-def _close_name(spec: KindSpec, header: str) -> str:
+def _close_name(spec: KindSpec, header: str, given: Mapping[str, str]) -> str:
     """A hint naming the accepted header closest to a misspelled one, or ``""``.
 
     Never the id's name for a longer header that holds it: 郵便番号, 電話番号 and 口座番号 are
     other columns, not 番号 misspelled, and taking the hint would store a phone number as each
     record's id, which is never masked. Nor any name for a column of personal data (担当者 is
     one letter from 担当課: taking that hint would route by staff names; 生年月日 is close to
-    相談年月日, which would store every birth date as the consultation's date).
+    相談年月日, which would store every birth date as the consultation's date). Nor a field
+    that another column already gives (``given``: field → header).
     """
     key = header_key(header)
     if personal_label(header) or "者" in key:
@@ -404,6 +413,7 @@ def _close_name(spec: KindSpec, header: str) -> str:
     names = [
         n
         for f in spec.fields
+        if f.name not in given or f.name == "category"
         for n in (f.name, *f.aliases)
         if not (f.name == "id" and header_key(n) != key and header_key(n) in key)
     ]

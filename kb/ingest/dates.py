@@ -87,6 +87,9 @@ _ERA_KANJI_RE = re.compile(rf"{_ERA}\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*�
 _ZONED_RE = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})"
 )
+_SERIAL_TEXT_RE = re.compile(r"[2-7][0-9]{4}(?:\.[0-9]+)?")
+"""An Excel day count as a CSV keeps it: 20000 (1954) to 79999 (2119); the year window
+refuses the ends no case has."""
 _COMPACT_RE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _JST = dt.timezone(dt.timedelta(hours=9))
 # Spreadsheets write a date cell as "2024/4/1 0:00"; the time carries no meaning for a case.
@@ -141,7 +144,12 @@ def read_date(value: str, *, today: dt.date | None = None) -> DateReading:
     text = _WEEKDAY_SUFFIX_RE.sub("", text)
     text = _KANJI_NUMBER_RE.sub(lambda m: str(_kanji_number(m[0])), text)
     note = ""
-    if (m := _WESTERN_RE.fullmatch(text)) or (m := _WESTERN_KANJI_RE.fullmatch(text)):
+    if _SERIAL_TEXT_RE.fullmatch(text):
+        # 45444: a date column of a workbook saved as CSV keeps Excel's day count.
+        iso = excel_serial_date(float(text))
+        date = dt.date.fromisoformat(iso)
+        note = msg("date.serial_read", value=value, date=iso)
+    elif (m := _WESTERN_RE.fullmatch(text)) or (m := _WESTERN_KANJI_RE.fullmatch(text)):
         groups = [g for g in m.groups() if g not in ("-", "/", ".")]
         date = _calendar_date(value, int(groups[0]), int(groups[1]), int(groups[2]))
     elif (m := _ERA_RE.fullmatch(text)) or (m := _ERA_KANJI_RE.fullmatch(text)):

@@ -135,6 +135,23 @@ def totals_row(cells: Sequence[str]) -> bool:
     ) * 2 <= len(cells)
 
 
+_NOTE_MARKS = ("※", "*", "注", "(注", "【注", "出典", "以上")
+"""How a note starts, as NFKC writes it (a full-width asterisk or bracket included)."""
+_SENTENCE_END_RE = re.compile(r"(?:。|ました|です|ます|ください)\s*$")
+
+
+def note_row(cells: Sequence[str], columns: int) -> bool:
+    """Whether a row is a note written below (or between) the records, not a record: one
+    filled cell in a table of three columns or more, which starts as a note does (※, 注,
+    出典, 以上) or is a sentence of fifteen characters or more (※このシートは広報広聴課FAQシステム
+    から出力しました). A record with one field filled is still a record with errors."""
+    filled = [c.strip() for c in cells if c.strip()]
+    if len(filled) != 1 or columns < 3:
+        return False
+    text = unicodedata.normalize("NFKC", filled[0])
+    return text.startswith(_NOTE_MARKS) or (len(text) >= 15 and bool(_SENTENCE_END_RE.search(text)))
+
+
 _CANCELLED = frozenset({"取消", "取り消し", "取消し", "取消済", "取消済み", "誤登録", "誤入力"})
 """Statuses of a case entered in error (not 取下げ: an application withdrawn is an outcome)."""
 
@@ -145,6 +162,9 @@ def cancelled(status: str) -> bool:
 
 
 def line_list(lines: Sequence[int]) -> str:
-    """``3, 7, 12`` for a message naming rows: the first ten, then how many more."""
+    """``3, 7, 12 行目`` (``3, 7, 12``) for a message naming rows: the first ten, then how
+    many more (``… 85 行目ほか 1 行``)."""
     shown = ", ".join(str(n) for n in lines[:10])
-    return shown if len(lines) <= 10 else msg("rows.more_lines", lines=shown, count=len(lines) - 10)
+    if len(lines) <= 10:
+        return msg("rows.lines", lines=shown)
+    return msg("rows.more_lines", lines=shown, count=len(lines) - 10)

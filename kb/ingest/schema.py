@@ -161,9 +161,20 @@ NOT_STORED_COLUMNS: Mapping[DocKind, tuple[str, ...]] = {
         *("登録日", "作成日", "更新者", "登録者", "作成者", "電話番号", "電話", "内線", "FAX"),
         # A FAQ list's own notes (掲載の経緯, 次回見直し): internal, never published.
         *("備考", "メモ", "作成担当者"),
+        # A web CMS's counters and page bookkeeping (閲覧数 refused a whole FAQ file).
+        *("閲覧数", "閲覧回数", "アクセス数", "表示回数", "評価", "役に立った", "役に立たなかった"),
+        *("公開日", "掲載日", "公開開始日", "掲載開始日", "表示順", "並び順", "ページID"),
+        *("ファクス", "ファックス", "メール", "メールアドレス", "部名", "部局", "局名"),
     ),
     "case": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者", "入力者"),
-    "department": ("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者"),
+    "department": (
+        *("更新日", "最終更新日", "登録日", "作成日", "更新者", "登録者"),
+        # The 部 above the 課, a fax, a mail address, an extension (a directory's other
+        # columns: 部名 and a full-width FAX refused a whole directory).
+        *("部名", "部局", "部局名", "局名", "部", "FAX", "ファクス", "ファックス", "FAX番号"),
+        *("メール", "メールアドレス", "E-mail", "Eメール", "内線", "内線番号", "郵便番号"),
+        *("備考", "メモ", "表示順", "並び順", "課コード", "所属コード"),
+    ),
 }
 """Bookkeeping columns of city exports that kb has no field for: read past with a notice (a
 file-level warning) rather than refused as unknown. A field of the kind with the same name wins

@@ -30,7 +30,15 @@ from kb.ingest.departments import read_as
 from kb.ingest.encoding import read_text
 from kb.ingest.header import find_header
 from kb.ingest.limits import DEFAULT_LIMITS, InputLimits
-from kb.ingest.rows import EXCEL_ERRORS, TableRow, cancelled, csv_rows, line_list, totals_row
+from kb.ingest.rows import (
+    EXCEL_ERRORS,
+    TableRow,
+    cancelled,
+    csv_rows,
+    line_list,
+    note_row,
+    totals_row,
+)
 from kb.ingest.schema import (
     SPECS,
     DateReading,
@@ -147,6 +155,9 @@ def parse_table(
             continue
         if totals_row(cells):
             builder.warnings.append(RowError(source, line, "", msg("rows.totals_skipped")))
+            continue
+        if note_row(cells, len(columns.fields)):
+            builder.warnings.append(RowError(source, line, "", msg("rows.note_skipped")))
             continue
         if len(cells) != len(columns.fields):
             message = msg("rows.cell_count", expected=len(columns.fields), got=len(cells))

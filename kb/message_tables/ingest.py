@@ -36,6 +36,12 @@ INGEST: dict[str, tuple[str, str]] = {
         "「{value}」は{year}年です。相談日は{earliest}年から{latest}年までの日付にしてください",
         "date '{value}' is in {year}; a case date must lie between {earliest} and {latest}",
     ),
+    "date.serial_read": (
+        "「{value}」を Excel の日付の通し番号として {date} と読みました。"
+        "CSV で保存すると日付の列がこの数になることがあります",
+        "read '{value}' as an Excel day number: {date} (a date column saved as CSV keeps "
+        "these numbers)",
+    ),
     "date.serial": (
         "数値「{value}」は Excel の日付として読めません。使える書き方: {forms}",
         "the number '{value}' is not an Excel date; accepted forms: {forms}",
@@ -225,6 +231,10 @@ INGEST: dict[str, tuple[str, str]] = {
         "{field}「{key}」の行は {first} 行目とまったく同じ内容です。1 件として取り込みました",
         "{field} '{key}' repeats line {first} exactly; stored once",
     ),
+    "rows.note_skipped": (
+        "表の注記（1 つのセルだけの文）とみなして読み飛ばしました",
+        "read as a note below the table (one cell of text) and skipped",
+    ),
     "rows.totals_skipped": (
         "合計の行とみなして読み飛ばしました",
         "read as the totals row and skipped",
@@ -247,7 +257,7 @@ INGEST: dict[str, tuple[str, str]] = {
         "overlap and ingest both files again",
     ),
     "rows.cancelled": (
-        "状態が取消・誤登録の行（{lines} 行目、{count} 件）は相談事例として取り込んでいません",
+        "状態が取消・誤登録の行（{lines}、{count} 件）は相談事例として取り込んでいません",
         "rows whose status says cancelled or entered in error (lines {lines}, {count}) were "
         "not stored as cases",
     ),
@@ -419,7 +429,7 @@ INGEST: dict[str, tuple[str, str]] = {
         "stored. Choose the sheet with --sheet",
     ),
     "xlsx.hidden_rows": (
-        "シート「{sheet}」の非表示の行（{lines} 行目）は取り込んでいません。"
+        "シート「{sheet}」の非表示の行（{lines}）は取り込んでいません。"
         "取り込むときは Excel で行を再表示してから保存してください",
         "the hidden rows of sheet '{sheet}' (rows {lines}) were not stored; unhide them in "
         "Excel and save to store them",
@@ -438,9 +448,10 @@ INGEST: dict[str, tuple[str, str]] = {
         "the hidden columns of sheet '{sheet}' ({columns}) were read too; map a column of "
         'internal notes to "-" in the column mapping to leave it out',
     ),
-    "rows.more_lines": ("{lines} ほか {count} 行", "{lines} and {count} more"),
+    "rows.more_lines": ("{lines} 行目ほか {count} 行", "{lines} and {count} more"),
+    "rows.lines": ("{lines} 行目", "{lines}"),
     "rows.same_warning": (
-        "（同じ警告が {count} 行: {lines} 行目）",
+        "（同じ警告が {count} 行: {lines}）",
         " (the same warning on {count} rows: lines {lines})",
     ),
     "xlsx.sheets_hint": (

@@ -120,3 +120,16 @@ def test_an_faq_date_after_the_era_ended_is_kept_with_a_warning() -> None:
     assert result.errors == ()
     assert [(w.line, w.field) for w in result.warnings] == [(2, "updated")]
     assert "was read as 令和元年5月7日" in result.warnings[0].message
+
+
+def test_an_excel_day_number_in_a_csv_is_read_as_its_date_with_a_warning() -> None:
+    # A workbook's date column saved as CSV keeps Excel's day counts (45444 = 2024-06-01).
+    text = "受付番号,相談日,summary,resolution\nC1,45444,s,r\nC2,45444.75,s,r\nC3,12345,s,r\n"
+    result = parse_csv(text, source="cases.csv")
+    assert {d.doc_id: d.date for d in result.documents} == {
+        "case:C1": "2024-06-01",
+        "case:C2": "2024-06-01",
+    }
+    assert [(w.line, w.field) for w in result.warnings] == [(2, "date"), (3, "date")]
+    assert "read '45444' as an Excel day number: 2024-06-01" in result.warnings[0].message
+    assert [(e.line, e.field) for e in result.errors] == [(4, "date")]  # 12345 is no date

@@ -644,6 +644,37 @@ def test_an_exports_count_line_is_skipped_like_a_totals_row() -> None:
     assert [w.line for w in result.warnings] == [3]
 
 
+def test_a_note_below_the_records_is_skipped_with_a_notice_not_an_error() -> None:
+    # A web CMS's export ends with 「※このシートは…出力しました」: every run exited 1 on it.
+    text = (
+        "番号,質問,回答,担当課\n"
+        "A1,住民票の写しは？,市民課で交付します。,市民課\n"
+        "※このシートは広報広聴課FAQシステムから出力しました,,,\n"
+        "注：内線番号は変わることがあります,,,\n"
+    )
+    result = parse_csv(text, source="faq.csv", kind="faq")
+    assert result.errors == ()
+    assert [d.doc_id for d in result.documents] == ["faq:A1"]
+    (notice,) = result.warnings  # the same notice for both lines, once
+    assert notice.line == 3
+    assert "note below the table" in notice.message
+    assert "lines 3, 4" in notice.message
+    # A record with one field filled is still a record, with its errors.
+    short = parse_csv("番号,質問,回答\nA2,,\n", source="faq.csv", kind="faq")
+    assert [e.line for e in short.errors] == [2, 2]
+
+
+def test_a_repeated_warning_names_its_lines_once_in_japanese() -> None:
+    # It read 「… 85 ほか 1 行 行目」 before.
+    text = "番号,質問,回答,更新日\n" + "".join(f"A{i},問{i},答{i},未定\n" for i in range(1, 13))
+    with language("ja"):
+        result = parse_csv(text, source="faq.csv", kind="faq")
+    (warning,) = result.warnings
+    assert warning.message.endswith(
+        "（同じ警告が 12 行: 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 行目ほか 2 行）"
+    ), warning.message
+
+
 def test_a_nested_optional_value_is_left_out_and_a_nested_category_is_a_path() -> None:
     line = (
         '{"id": "J1", "date": "2024-04-01", "summary": "s", "resolution": "r",'
