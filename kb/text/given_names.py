@@ -1,4 +1,5 @@
-"""The adapter for ``gimei``'s name data: Japanese given names as their kana readings.
+"""The adapter for ``gimei``'s name data: Japanese given names and surnames as their kana
+readings.
 
 gimei (MIT; a port of the Ruby gem of the same name) makes fake names from a list of about
 13,000 real given names with their readings. kb reads only the list, once, lazily (0.5 s):
@@ -17,12 +18,7 @@ from kb.errors import KBError
 
 
 @lru_cache(maxsize=1)
-def kana_given_names() -> frozenset[str]:
-    """Every given name of the list in hiragana and in katakana (りく, リク).
-
-    Raises:
-        KBError: The installed gimei has no name list where kb expects it.
-    """
+def _name_data() -> dict[str, object]:
     import yaml
 
     try:
@@ -30,9 +26,34 @@ def kana_given_names() -> frozenset[str]:
     except (ModuleNotFoundError, OSError) as exc:
         raise KBError(f"gimei's name list cannot be read ({exc}): reinstall kb") from exc
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(text, Loader=loader)
+    data: dict[str, object] = yaml.load(text, Loader=loader)
+    return data
+
+
+@lru_cache(maxsize=1)
+def kana_surnames() -> frozenset[str]:
+    """The readings in katakana of the list's 500 commonest surnames (ワタナベ, チバ, オイカワ):
+    a family name in romaji (Sakura CHIBA) is read against them.
+
+    Raises:
+        KBError: The installed gimei has no name list where kb expects it.
+    """
+    entries = _name_data()["last_name"]
+    assert isinstance(entries, list)
+    return frozenset(str(entry[2]) for entry in entries)
+
+
+@lru_cache(maxsize=1)
+def kana_given_names() -> frozenset[str]:
+    """Every given name of the list in hiragana and in katakana (りく, リク).
+
+    Raises:
+        KBError: The installed gimei has no name list where kb expects it.
+    """
+    first = _name_data()["first_name"]
+    assert isinstance(first, dict)
     names: set[str] = set()
     for sex in ("male", "female"):
-        for entry in data["first_name"][sex]:
+        for entry in first[sex]:
             names.update(str(form) for form in entry[1:3])
     return frozenset(names)

@@ -208,14 +208,17 @@ def test_mask_personal_masks_latin_names_before_folding_case(
     ("query", "masked"),
     [
         # A staff member looking someone up by full name: the query log and the audit (beside
-        # the cases it found) keep [氏名]. 桜井 and 千葉 are places to MeCab in a sentence,
-        # 源五郎 a beetle, さくら a tree, トメ 止め.
+        # the cases it found) keep [氏名]. 源五郎 is a beetle to MeCab, さくら a tree, トメ 止め.
         ("桜井 源五郎", NAME),
-        ("千葉 さくら", NAME),
+        ("山田 さくら", NAME),
         ("高橋 トメ", NAME),
         ("三浦 源五郎", NAME),
-        # Two words that are a place and a topic stay as typed.
+        # Two words that are a place and a topic stay as typed; so does a surname before a
+        # word (a nursery, a festival) that is no given name to the dictionary.
         ("千葉 ごみ", "千葉 ごみ"),
+        ("桜井 ひまわり", "桜井 ひまわり"),
+        ("千葉 カラス", "千葉 カラス"),
+        ("宇都宮 餃子", "宇都宮 餃子"),
         ("千葉 観光", "千葉 観光"),
         ("高橋 病院", "高橋 病院"),
         ("本町 バス", "本町 バス"),

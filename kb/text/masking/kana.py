@@ -402,6 +402,9 @@ def _katakana_name_after_person(context: NameContext, h_start: int) -> tuple[int
         or start not in context.starts
         or context.not_name(words[0])
         or not context.person_before(start)
+        # A word usually written otherwise (トメ: 止め, ハナ: 花) or none MeCab knows; not a
+        # loanword of its own (インコちゃん, ガイドさん, バイトくん).
+        or not (words[0].unknown or is_person(words[0]) or words[0].lemma != words[0].surface)
     ):
         return None
     return start, h_start

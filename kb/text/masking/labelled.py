@@ -18,9 +18,10 @@ from functools import lru_cache
 from kb.text.given_names import kana_given_names
 from kb.text.masking.context import is_kanji, is_katakana
 from kb.text.masking.placeholders import NAME
+from kb.text.masking.relatives import plausible_given
 from kb.text.masking.surnames import NOT_SURNAMES, ROLE_WORDS, TITLE_OR_OFFICE_ENDS
 from kb.text.masking.table import COLUMN_LABELS, HEADER_WORDS
-from kb.text.masking.titled import reads_as_surname
+from kb.text.masking.titled import PERSON_TITLES, ROLES, reads_as_surname
 from kb.text.masking.words import masking_words
 from kb.text.mecab import MeCabTokenizer, Morpheme
 
@@ -37,9 +38,7 @@ _NAME_WORD = "(?:[\u4e00-\u9fff\u3005\u30a1-\u30fa\u30fc]{1,5}|[\u3041-\u3096]{2
 """A word of a full name after a label and a space: one hiragana is a particle (住人 五月女 が)."""
 _READING_AFTER_RE = re.compile("[（(][\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb \u3000]{2,24}[）)]")
 _NOT_VALUES = frozenset({"本名", "通称", "旧姓", "愛称", "フルネーム"})
-_MORE_LABELS = frozenset(
-    {"担当", "担当職員", "記入者", "受付者", "対応者", "緊急連絡先", "連絡先氏名"}
-)
+_MORE_LABELS = frozenset({"担当", "担当職員", "記入者", "受付者", "対応者", "緊急連絡先"})
 """Labels of the staff member who wrote or took a record (担当：纐纈 源五郎), and of the
 person to call (緊急連絡先 百目鬼 さくら（090-…）)."""
 _NOT_A_NAME = frozenset(
@@ -91,7 +90,7 @@ def labelled_name_re() -> re.Pattern[str]:
 
 
 _HONORIFICS = ("さん", "さま", "ちゃん", "くん", "様", "殿", "氏")
-_CONTACT_LABELS = frozenset({"緊急連絡先", "連絡先氏名"})
+_CONTACT_LABELS = frozenset({"緊急連絡先"})
 _DESCRIPTION_ENDS = TITLE_OR_OFFICE_ENDS | frozenset("性")
 """Last characters of words that describe a person after a label and a space (相談者 高齢 女性,
 相談者 独居 高齢者), where a name would follow a colon."""
@@ -123,7 +122,7 @@ def _full_name(tokenizer: MeCabTokenizer, parts: list[str], match: re.Match[str]
     label = match.string[match.start() : match.start("value")].strip(" \u3000")
     if (
         label in _CONTACT_LABELS
-        and _named(tokenizer, parts[1])
+        and plausible_given(tokenizer, parts[1])
         and not _describes(tokenizer, parts[1:])
         and parts[0][-1] not in _DESCRIPTION_ENDS
         and parts[0] not in _PLACE_WORDS | _GROUP_WORDS | _NOT_A_NAME
@@ -304,11 +303,21 @@ def surname_before_mask_spans(tokenizer: MeCabTokenizer, text: str) -> list[tupl
         # The surname and the given name's placeholder become one: [氏名], not [氏名] [氏名].
         spans.append((match.start(), match.end() + len(NAME)))
     for match in _KATAKANA_AFTER_MASK_RE.finditer(text):
-        # 名義 [氏名]・ラン: the last part of a foreign name in katakana, after a ・ joint.
-        spans.append((match.start(), match.end()))
+        # 名義 [氏名]・ラン: the last part of a foreign name in katakana, after a ・ joint; not
+        # a role (田中・ケースワーカー) nor another person's name (高橋・スズキ: its own mask).
+        part = match.group("part")
+        words = tokenizer.morphemes(part)
+        if (
+            len(part) <= 4
+            and "ー" not in part
+            and part not in ROLES
+            and part not in PERSON_TITLES
+            and not any(w.pos3 == "人名" for w in words)
+        ):
+            spans.append((match.start(), match.end()))
     return spans
 
 
 _KATAKANA_AFTER_MASK_RE = re.compile(
-    re.escape(NAME) + "(?:[・=＝][\u30a1-\u30fa\u30fc]{1,12})+(?![\u30a1-\u30fa\u30fc])"
+    re.escape(NAME) + "[・=＝](?P<part>[\u30a1-\u30fa\u30fc]{1,12})(?![\u30a1-\u30fa\u30fc・])"
 )

@@ -13,7 +13,7 @@ A run of one to four capitalised words (``Yamada``, ``YAMADA``) is a name when
   (in katakana, with the long vowels romaji leaves out) as a person's name: ``Taro Yamada``,
   ``YAMADA Taro``, but not ``Kosodate Shien`` (子育て支援) or ``Hello Work``;
 * it is two romaji words, one in title case and one in capitals, as forms write a Japanese
-  name, and one of them reads as a name (``Sakura WATANABE``: Sakura is also 桜).
+  name, and the one in capitals reads as a surname (``Sakura WATANABE``: Sakura is also 桜).
 
 A run glued to a following kanji or katakana word (``LINEアカウント``, ``PDFファイル``) is a
 compound, not a name.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from kb.text.given_names import kana_surnames
 from kb.text.mecab import MeCabTokenizer
 
 # Capitals and small letters with the accents of Vietnamese, Portuguese, Spanish...
@@ -375,12 +376,12 @@ _ROMAJI_PLACE_WORDS = frozenset(
 
 
 def _given_and_family_romaji(tokenizer: MeCabTokenizer, words: list[str]) -> bool:
-    """Whether two romaji words are a Japanese name as passports and forms write one: one in
-    title case, the other in capitals (Sakura WATANABE, CHIBA Tome), both spelled like
-    Hepburn romaji (the capitals three letters or more), neither an acronym, a service or a
-    place word (SHI, EKI): the casing is the evidence, as the given name may be a word
-    (Sakura: 桜) and the family name a place (CHIBA: 千葉). Tokyo JAPAN, Sakura CITY and Hello
-    WORK are not (an acronym, not romaji)."""
+    """Whether two romaji words are a Japanese name as passports and forms write one: the
+    given name in title case and the family name in capitals (Sakura WATANABE, WATANABE
+    Sakura), both spelled like Hepburn romaji (the capitals three letters or more), the one in
+    capitals read as a surname (:func:`_reads_as_surname`), neither an acronym, a service or a
+    place word (SHI, EKI). The given name may be a word (Sakura: 桜). Tokyo DOME, Shinkansen
+    NOZOMI, Ito YOKADO and Tokyo JAPAN are not."""
     if len(words) != 2:
         return False
     capitals = [w for w in words if _CAPITAL_WORD_RE.fullmatch(w)]
@@ -392,8 +393,27 @@ def _given_and_family_romaji(tokenizer: MeCabTokenizer, words: list[str]) -> boo
     kana = [to_katakana(w) for w in words]
     if any(k is None or len(k) < 2 for k in kana) or len(capitals[0]) < 3:
         return False
-    # Sakuragawa SHIYAKUSHO, Kita KU: a place.
-    return all(w.upper() not in _ROMAJI_PLACE_WORDS for w in words)
+    if any(w.upper() in _ROMAJI_PLACE_WORDS for w in words):
+        return False  # Sakuragawa SHIYAKUSHO, Kita KU: a place
+    return _reads_as_surname(tokenizer, capitals[0])
+
+
+def _reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:
+    """Whether ``word`` in katakana is a common surname (:func:`kana_surnames`: CHIBA チバ,
+    OTSUKI オオツキ) or one word UniDic tags a surname (WATANABE ワタナベ); not DOME, NOZOMI
+    (a given name) or ONSEN."""
+    kana = to_katakana(word)
+    if kana is None:
+        return False
+    listed = kana_surnames()
+    for variant in _variants(kana):
+        # OTSUKI: the long vowel romaji leaves out is オ as often as ウ (大槻 オオツキ).
+        if variant in listed or variant.replace("オウ", "オオ") in listed:
+            return True
+        morphemes = tokenizer.morphemes(variant)
+        if len(morphemes) == 1 and morphemes[0].pos3 == "人名" and morphemes[0].pos4 == "姓":
+            return True
+    return False
 
 
 def japanese_name(tokenizer: MeCabTokenizer, words: list[str]) -> bool:

@@ -11,7 +11,6 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
-from kb.text.given_names import kana_given_names
 from kb.text.masking.accounts import (
     HANDLE_RE,
     PROFILE_PATH_RE,
@@ -93,6 +92,7 @@ from kb.text.masking.records import (
     aged_name,
     relation_name_ok,
 )
+from kb.text.masking.relatives import plausible_given
 from kb.text.masking.table import column_edits
 from kb.text.mecab import MeCabTokenizer
 from kb.text.normalize import normalize
@@ -494,49 +494,21 @@ _NAME_QUERY_RE = re.compile(
     "(?P<surname>[\u4e00-\u9fff々]{1,4}|\\[氏名\\])[ \u3000]"
     "(?P<given>[\u4e00-\u9fff々]{1,3}|[\u3041-\u3096]{2,4}|[\u30a1-\u30fa]{2,4})"
 )
-_NOT_GIVEN_QUERY_ENDS = frozenset("市県町村区都府道国課部係局署室院園校社会店屋館所場駅線")
 
 
 def name_query(tokenizer: MeCabTokenizer, query: str) -> bool:
     """Whether a whole query is a person's full name, surname and given name with a space
-    between (桜井 源五郎, 千葉 さくら): a staff member looking someone up. The surname must be
-    one to UniDic (tagged so, or a place it reads as a surname before さん: 千葉), the given name
-    a noun of one to three kanji or two to four kana that is not an act, a place, an office or
-    a count (千葉 観光, 高橋 病院, 本町 3丁目 stay). The query log and the audit keep
-    ``[氏名]`` instead: a name typed alone would otherwise sit there beside the cases it
-    found."""
+    between (三浦 源五郎, 高橋 トメ, 山田 さくら): a staff member looking someone up. The surname
+    must be tagged one by UniDic (not a place: 千葉 ごみ, 本町 図書館), the given name read as
+    one (:func:`~kb.text.masking.relatives.plausible_given`; not 桜井 ひまわり). The query
+    log and the audit keep ``[氏名]`` instead: a name typed alone would otherwise sit there
+    beside the cases it found."""
     match = _NAME_QUERY_RE.fullmatch(query.strip())
-    if match is None or match["given"][-1] in _NOT_GIVEN_QUERY_ENDS:
+    if match is None:
         return False
     given = match["given"]
-    words = tokenizer.morphemes(given)
-    if len(words) != 1 or words[0].pos1 != "名詞" or words[0].pos3 in _NOT_GIVEN_QUERY_POS:
-        return False
     if match["surname"] != NAME:
         surname = tokenizer.morphemes(match["surname"])
-        if len(surname) != 1 or not (
-            (surname[0].pos3 == "人名" and surname[0].pos4 != "名")
-            or (surname[0].pos3 == "地名" and _surname_before_san(tokenizer, surname[0].surface))
-        ):
+        if len(surname) != 1 or not (surname[0].pos3 == "人名" and surname[0].pos4 != "名"):
             return False
-    # The given name: one UniDic reads as a name before さん (太郎, 勇気), one ending as given
-    # names do (源五郎), one in katakana (トメ), or of the list of given names in hiragana
-    # (さくら); 千葉 ごみ and 千葉 住宅 stay.
-    probe = tokenizer.morphemes(given + "さん")
-    return (
-        (len(probe) >= 2 and probe[0].surface == given and probe[0].pos4 == "名")
-        or given.endswith(("郎", "衛門", "兵衛", "之助", "之介", "子", "美", "恵"))
-        # In katakana, a word usually written otherwise (トメ: 止め); バス and カード are not.
-        or (all("\u30a1" <= c <= "\u30fa" for c in given) and words[0].lemma != given)
-        or given in kana_given_names()
-    )
-
-
-_NOT_GIVEN_QUERY_POS = frozenset(
-    {"サ変可能", "副詞可能", "助数詞可能", "地名", "組織", "形状詞可能"}
-)
-
-
-def _surname_before_san(tokenizer: MeCabTokenizer, surface: str) -> bool:
-    probe = tokenizer.morphemes(surface + "さん")
-    return len(probe) >= 2 and probe[0].surface == surface and probe[0].pos4 == "姓"
+    return plausible_given(tokenizer, given)

@@ -39,6 +39,7 @@ from kb.text.masking.latin import latin_name_spans
 from kb.text.masking.relatives import (
     has_relation_name,
     has_self_introduction,
+    plausible_given,
     relation_full_name_spans,
     relation_given_name_spans,
     self_introduced_spans,
@@ -251,8 +252,14 @@ def _is_name_token(context: NameContext, i: int) -> bool:
     if (
         i > 0
         and word.pos2 == "普通名詞"
-        and _surname_word(context, i - 1)
-        and _glued_or_one_space(context, i - 1, i)
+        and (
+            (is_person(context.words[i - 1]) and context.end(i - 1) == context.starts[i])
+            or (
+                _surname_word(context, i - 1)
+                and _glued_or_one_space(context, i - 1, i)
+                and plausible_given(context.tokenizer, word.surface)
+            )
+        )
         and len(word.surface) <= 3
         and (
             all(is_kanji(c) for c in word.surface)
@@ -264,9 +271,10 @@ def _is_name_token(context: NameContext, i: int) -> bool:
         )
         and word.surface[-1] not in TITLE_ENDS
     ):
-        # A given name the dictionary reads as a word, glued to a surname (or one space after
-        # it) before an honorific: 木村蒼空さん (蒼空, "blue sky"), 飯嶋トメさん, 桜井 源五郎さん
-        # (桜井 read as a place). Roles and relations are not_name above; a longer katakana
+        # A given name the dictionary reads as a word, glued to a surname before an honorific:
+        # 木村蒼空さん (蒼空, "blue sky"), 飯嶋トメさん; after a surname read as a place, glued
+        # or one space after it, only one that reads as a given name (桜井 源五郎さん; not 千葉
+        # 銀行さん, 桜井 本屋さん). Roles and relations are not_name above; a longer katakana
         # word is a shop's (丸山ストアさん).
         return True
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
@@ -376,6 +384,7 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
                     and words[i].pos2 == "普通名詞"
                     and _surname_word(context, i - 1)
                     and _glued_or_one_space(context, i - 1, i)
+                    and plausible_given(context.tokenizer, words[i].surface)
                 ):
                     first = context.starts[i - 1]  # 桜井源五郎さん: the surname read as a place
                 spans.append((first, context.end(j)))

@@ -107,15 +107,11 @@ _ID_LABELS = (
     "運転免許",
     "免許番号",
     "介護保険",
-    # The insurance a number is of, with or without 保険証 before it (保険証 国保 9931754,
-    # 国保番号 1234567): four digits or more, as every label's.
-    "国保",
+    # 国保番号 1234567 (and 保険証 国保 9931754 through the gap below; 国保 alone is as often
+    # followed by a count: 国保 12345世帯).
     "国保番号",
-    "国民健康保険",
-    "後期高齢者医療",
-    "後期高齢",
-    "社保",
-    "健保",
+    "国保証番号",
+    "国保証",
     "個人コード",
     "住基番号",
     "学籍番号",
@@ -156,7 +152,9 @@ MY_NUMBER_LABELS = (
 )
 # After a label, a number followed by one of these is a date, an amount or a count (保険証は
 # 2025年12月1日まで, パスポート 16000円), not the card's number.
-ID_UNIT_AFTER_RE = re.compile(r"\s*(?:年|月|日|円|歳|枚|件|回|時|分|%|人|か月|ヶ月|カ月|週間|点)")
+ID_UNIT_AFTER_RE = re.compile(
+    r"\s*(?:年|月|日|円|歳|枚|件|回|時|分|%|人|か月|ヶ月|カ月|週間|点|世帯|名|社|万|千|億)"
+)
 
 _ERA = r"(?:明治|大正|昭和|平成|令和|[昭平令](?=\s*[0-9元])|[MTSHR]\.?)\s*(?:[0-9十]{1,3}|元)"
 _YEAR = rf"(?:{_ERA}|[0-9]{{4}}|[0-9]{{2}}(?=\s*年))"

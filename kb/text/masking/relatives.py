@@ -13,8 +13,9 @@ from functools import lru_cache
 
 from kb.text.given_names import kana_given_names
 from kb.text.masking.context import NameContext, is_person
-from kb.text.masking.titled import PERSON_TITLES
+from kb.text.masking.titled import PERSON_TITLES, ROLES
 from kb.text.masking.words import masking_words
+from kb.text.mecab import MeCabTokenizer
 
 
 def has_relation_name(text: str) -> bool:
@@ -111,6 +112,7 @@ _NOT_GIVEN_NAMES = frozenset(
     | {"扇子", "原子", "電子", "分子", "因子", "格子", "拍子", "種子", "獅子", "団子", "餃子"}
     | {"新郎", "野郎", "女郎", "賛美", "優美", "審美", "恩恵", "知恵", "互恵", "特恵", "土蔵"}
     | {"酒蔵", "冷蔵", "貯蔵", "所蔵", "秘蔵", "内蔵", "埋蔵", "地蔵", "野菜", "白菜", "山菜"}
+    | {"嫡子", "庶子", "長子", "一子", "猶子", "遺子", "孤児"}
 )
 """Words with those endings that say who or what a relative is (長男（養子）, 次女（双子）)."""
 
@@ -130,13 +132,33 @@ _NOT_GIVEN_ENDS = frozenset("市県町村区都府道国課部係局署室院園
 title, a family (高橋病院, 佐藤課長, 山田宅)."""
 
 
+def plausible_given(tokenizer: MeCabTokenizer, word: str) -> bool:
+    """Whether ``word``, after a surname, reads as a given name: one UniDic tags a given name
+    before さん (勇気, さくら, ハナ), one ending as men's names do (源五郎, 与兵衛), or two to
+    four katakana of a word usually written otherwise (トメ: 止め), not a role. 銀行, 市役所,
+    出身, 餃子, ヘルパー and バス are not."""
+    probe = tokenizer.morphemes(word + "さん")
+    if probe and probe[0].surface == word and is_person(probe[0]) and probe[0].pos4 == "名":
+        return True
+    if word.endswith(_MALE_NAME_ENDS):
+        return True
+    if not (_KATAKANA_GIVEN_RE.fullmatch(word) and word not in ROLES and word not in PERSON_TITLES):
+        return False
+    words = tokenizer.morphemes(word)
+    return len(words) == 1 and (words[0].unknown or words[0].lemma != word)
+
+
+_KATAKANA_GIVEN_RE = re.compile("[\u30a1-\u30fa]{2,4}")
+
+
 def relation_full_name_spans(context: NameContext) -> list[tuple[int, int]]:
     """A surname and a given name after a relation (父千葉勇気は, 夫・高橋トメから, 長女及川源五郎
     （12歳）): after a person noun, a surname (tagged one, or a place name UniDic reads as a
     surname before さん: 千葉) and one word of one to three kanji or two to four kana, glued or
-    after one space, before a particle, a bracket or a stop, are a person's full name, however
-    MeCab reads the given name (勇気, トメ, 源五郎 are words to it). Not an office, a place, a
-    title or a family after the surname (父高橋病院に, 母山田宅), nor a verbal noun (父千葉出張)."""
+    after one space, before a particle, a bracket or a stop, are a person's full name when the
+    word reads as a given name (:func:`plausible_given`: 勇気, トメ, 源五郎 are words to MeCab
+    in a sentence). Not an office, a place, a title or a family after the surname
+    (父高橋病院に, 母山田宅), a verbal noun (父千葉出張) or a word (夫青森出身, 父千葉 大学)."""
     spans: list[tuple[int, int]] = []
     index = {start: k for k, start in enumerate(context.starts)}
     words = context.words
@@ -155,6 +177,7 @@ def relation_full_name_spans(context: NameContext) -> list[tuple[int, int]]:
             or given.surface in PERSON_TITLES  # 担任の岩崎先生に: a title, not a given name
             or context.not_name(given)
             or not _FULL_NAME_END_RE.match(context.text, context.end(k + 1))
+            or not plausible_given(context.tokenizer, given.surface)  # 夫青森出身, 父千葉 大学
         ):
             continue
         spans.append((context.starts[k], context.end(k + 1)))
@@ -177,8 +200,8 @@ def has_self_introduction(text: str) -> bool:
 def self_introduced_spans(context: NameContext) -> list[tuple[int, int]]:
     """A full name a citizen gives at the start of a sentence (千葉 さくらです。, 私は高橋 トメと
     申します): a surname (tagged one, or a place UniDic reads as a surname before さん), a
-    space and a given name of one to three kanji or two to four kana, before です or
-    と申します. One word alone (千葉です) may be a place, and stays."""
+    space and a given name (:func:`plausible_given`), before です or と申します. One word
+    alone (千葉です) may be a place, and stays; so do 千葉 市役所です and 田中 課長です."""
     spans: list[tuple[int, int]] = []
     index = {start: k for k, start in enumerate(context.starts)}
     for match in _INTRODUCED_RE.finditer(context.text):
@@ -187,6 +210,9 @@ def self_introduced_spans(context: NameContext) -> list[tuple[int, int]]:
             continue
         if context.end(k) + 1 >= match.end("name"):
             continue  # the surname is not the first word
+        given = match["name"].split()[-1]
+        if not plausible_given(context.tokenizer, given):
+            continue  # 千葉 市役所です, 田中 課長です, 宇都宮 餃子です
         spans.append(match.span("name"))
     return spans
 
