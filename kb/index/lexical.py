@@ -38,6 +38,14 @@ class LexicalIndex:
     def n_docs(self) -> int:
         return int(self._matrix.shape[1])
 
+    def document_frequency(self, term: str) -> int:
+        """How many chunks hold ``term`` (0 for a term not in the vocabulary)."""
+        row = self.vocab.get(term)
+        if row is None:
+            return 0
+        indptr = self._matrix.indptr
+        return int(indptr[row + 1] - indptr[row])
+
     @classmethod
     def build(
         cls,

@@ -42,6 +42,15 @@ answers 97% of its in-domain ones): demo 99.5% answered / 98.1% refused, municip
 94.7% (without the background 99.5% / 94.7% and 95.3% / 85.4%); 10-fold cross-validated 98.6%
 / 98.5% and 96.0% / 95.6% (docs/evaluation.md, "Small talk as the background").
 
+A term of the corpus's own trade is answered at least ``low`` (:func:`specific`): a query whose
+compound noun of four characters or more, with a word few chunks hold, is written so in a best
+hit that holds every word of the query (「限度額適用認定証」, 「おくやみコーナー」). The model
+reads such a term no better than a stranger's word, so its dense score alone refused them; the
+compound as written is what everyday words the corpus happens to lack (「元気ですか」) never
+have. On both corpora's dev queries it changes no decision (no off-topic question has such a
+compound); on a second city's FAQ it answered 6 of 7 such terms, each with the right entry
+first.
+
 A query in another language (English, Chinese, Vietnamese...) is compared with Japanese text,
 and the multilingual model scores such pairs lower across the board: on the demo FAQ the
 median English in-domain question sits at z 0.0 and the median Japanese one at +2.9, while
@@ -162,6 +171,11 @@ class PaneEvidence:
     best hits (:func:`titled`): a keyword such as 「引っ越し」 that the corpus's own questions
     are about. The background of small talk does not overrule such a pane (its cut point
     stays the one read with the background)."""
+    specific: bool = False
+    """Whether every word of the query, a noun among them, is in the text of one best hit and
+    one of them is rare in the index (:func:`specific`): a term of the corpus's own trade such
+    as 「限度額適用認定証」 or 「おくやみコーナー」, which the model reads no better than a
+    stranger's word. Such a pane is answered at least ``low``."""
 
 
 def calibrate(
@@ -269,6 +283,70 @@ def titled(
     return bool(wanted) and held >= TITLED_HITS
 
 
+RARE_CHUNKS = 5
+"""A word held by at most this many chunks (or :data:`RARE_SHARE` of them, whichever is
+more) is rare in an index (:func:`specific`)."""
+RARE_SHARE = 0.002
+"""See :data:`RARE_CHUNKS`: 5 chunks of the municipal FAQ's 2,506, 2,000 of a million."""
+
+
+def specific(
+    words: Sequence[str],
+    compounds: Sequence[str],
+    texts: Sequence[str],
+    lemmas: Callable[[str], Sequence[str]],
+    frequency: Callable[[str], int],
+    chunks: int,
+) -> bool:
+    """Whether one of ``texts`` (a pane's best hits, :func:`hit_text`) holds every one of the
+    query's own ``words`` and, written as the query writes it, one of its compound nouns of
+    :data:`COMPOUND_CHARS` characters or more with a word held by few chunks of the index (at
+    most :data:`RARE_CHUNKS`, or :data:`RARE_SHARE` of ``chunks``): the query names a thing
+    only the corpus's own texts speak of (「限度額適用認定証」, 「おくやみコーナー」 in an
+    answer). Everyday words the corpus happens to lack (「元気ですか」, 「月までの距離」) are
+    short and appear in no text as written; words spread over several hits do not count.
+
+    Args:
+        words: The query's own content lemmas (not its synonyms or rewrites).
+        compounds: Its runs of nouns as written (:func:`noun_compounds`).
+        texts: The texts of a pane's best hits.
+        lemmas: The tokenizer's lemmas.
+        frequency: How many chunks of the index hold a lemma.
+        chunks: How many chunks the index has.
+    """
+    wanted = set(words)
+    rare = max(RARE_CHUNKS, int(RARE_SHARE * chunks))
+    named = [
+        c
+        for c in compounds
+        if len(c) >= COMPOUND_CHARS and any(0 < frequency(w) <= rare for w in lemmas(c))
+    ]
+    if not wanted or not named:
+        return False
+    return any(wanted <= set(lemmas(text)) and any(c in text for c in named) for text in texts)
+
+
+COMPOUND_CHARS = 4
+"""The shortest compound noun that :func:`specific` takes as a term of the corpus's trade."""
+
+
+def noun_compounds(words: Sequence[Morpheme]) -> tuple[str, ...]:
+    """The runs of nouns, prefixes and suffixes of a query as written (限度額適用認定証,
+    おくやみコーナー), numbers left out."""
+    runs: list[str] = []
+    current = ""
+    for word in words:
+        if word.pos1 in ("名詞", "接頭辞", "接尾辞") and word.pos2 != "数詞":
+            current += word.surface
+            continue
+        if current:
+            runs.append(current)
+        current = ""
+    if current:
+        runs.append(current)
+    return tuple(runs)
+
+
 _PLACE_SUFFIXES = frozenset("市区町村都道府県")
 _OFFICES = frozenset({"役所", "役場", "庁", "都庁", "道庁", "府庁", "県庁", "庁舎"})
 
@@ -340,10 +418,11 @@ def pane_evidence(
     japanese: bool = True,
     background: float | None = None,
     titled: bool = False,
+    specific: bool = False,
 ) -> PaneEvidence:
     """The evidence of one pane's hits (best first); ``lexical`` from :func:`shares_words`;
     ``background``: the query's best similarity to the background questions; ``titled``
-    from :func:`titled`."""
+    from :func:`titled`; ``specific`` from :func:`specific`."""
     dense = [h.dense_score for h in hits if h.dense_score is not None]
     z = scale.z(max(dense)) if dense_side and dense and scale is not None else None
     margin = None
@@ -357,6 +436,7 @@ def pane_evidence(
         japanese=japanese,
         background=margin,
         titled=titled,
+        specific=specific,
     )
 
 
@@ -367,12 +447,15 @@ def decide(
     language_offset: float = LANGUAGE_OFFSET,
     background_z: float = BACKGROUND_Z,
     background_margin: float = BACKGROUND_MARGIN,
+    specific_floor: bool = True,
 ) -> ConfidenceLevel:
     """``high``, ``low`` or ``none`` for one pane (see the module docstring).
 
     The keyword arguments are for ``eval/no_answer.py``, which cross-validates them; the
-    service uses the defaults.
+    service uses the defaults. ``specific_floor``: a :attr:`PaneEvidence.specific` pane is
+    answered at least ``low``.
     """
+    floor: ConfidenceLevel = "low" if specific_floor and evidence.specific else "none"
     if not evidence.content or not evidence.hits or evidence.lexical is False:
         return "none"
     if evidence.dense_z is None:
@@ -385,12 +468,12 @@ def decide(
             # scale calls sure is never overruled (「お金がなくて今日食べるものもない」 is
             # close to 「今夜の献立が決まらない」 too). In another language both sides are
             # compared across languages, so the margin needs no offset.
-            return "none"
+            return floor
         cut = background_z
     else:
         cut = no_answer_z
     if z < cut:
-        return "none"
+        return floor
     return "high" if z >= max(HIGH_Z, cut) else "low"
 
 

@@ -11,7 +11,7 @@ instead (:mod:`kb.search.judge`).
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,8 +24,10 @@ from kb.search.confidence import (
     calibrate,
     has_content,
     names_elsewhere,
+    noun_compounds,
     pane_evidence,
     shares_words,
+    specific,
     titled,
 )
 from kb.search.judge import Judge
@@ -44,6 +46,8 @@ class _QueryWords:
     elsewhere: bool = False
     lemmas: tuple[str, ...] = ()
     noun: bool = False
+    compounds: tuple[str, ...] = ()
+    """Its runs of nouns as written (:func:`~kb.search.confidence.noun_compounds`)."""
 
 
 class EvidenceReader:
@@ -62,6 +66,7 @@ class EvidenceReader:
         chunk_ids: The chunk id of each row (needed with ``judge``: where a hit's vectors are).
         query_cache_size: Recent queries whose base-model vector is kept (with ``judge``).
         terms: The corpus's lexical terms (:func:`~kb.search.confidence.names_elsewhere`).
+        frequency: How many chunks hold a lexical term (:func:`~kb.search.confidence.specific`).
     """
 
     def __init__(
@@ -77,6 +82,7 @@ class EvidenceReader:
         chunk_ids: np.ndarray | None = None,
         query_cache_size: int = 1024,
         terms: Container[str] = frozenset(),
+        frequency: Callable[[str], int] | None = None,
     ) -> None:
         self.judge = judge
         self._judge_queries: QueryVectors | None = None
@@ -93,6 +99,8 @@ class EvidenceReader:
         self.kind_positions = kind_positions
         self.tokenizer = tokenizer
         self.terms = terms
+        self.frequency = frequency
+        """How many chunks hold a lemma (:func:`~kb.search.confidence.specific`)."""
         # What the last query's words say, for its other panes (one MeCab pass a query).
         self._words: tuple[str, _QueryWords] = ("", _QueryWords())
         self._calibration: tuple[float, Calibration] | None = None
@@ -142,12 +150,25 @@ class EvidenceReader:
                 the staff's (:meth:`~kb.search.query_cache.QueryVectors.encode`).
         """
         lexical = None
-        named = False
+        named = rare = False
         if texts is not None and analysis.japanese and lexical_side:
             lexical = shares_words(analysis.terms, texts, self.tokenizer.lemmas)
             words = self._query_words(analysis)
             # A thing the corpus's questions are about: a noun (買う, 壊れる alone are not).
             named = lexical and words.noun and titled(words.lemmas, texts, self.tokenizer.lemmas)
+            rare = (
+                lexical
+                and words.noun
+                and self.frequency is not None
+                and specific(
+                    words.lemmas,
+                    words.compounds,
+                    texts,
+                    self.tokenizer.lemmas,
+                    self.frequency,
+                    len(self.doc_of),
+                )
+            )
         if qvec is not None and self._judge_queries is not None:
             qvec = self._judge_queries.encode(analysis.text, public=public)
             hits = self.rescored(hits, qvec, title_weight)
@@ -162,6 +183,7 @@ class EvidenceReader:
             japanese=analysis.japanese,
             background=closest(self.background, qvec) if qvec is not None else None,
             titled=named,
+            specific=rare,
         )
 
     def elsewhere(self, analysis: QueryAnalysis) -> bool:
@@ -178,6 +200,7 @@ class EvidenceReader:
                 elsewhere=names_elsewhere(morphemes, self.terms),
                 lemmas=self.tokenizer.lemmas(analysis.text),
                 noun=any(m.pos1 == "名詞" for m in morphemes),
+                compounds=noun_compounds(morphemes),
             )
             self._words = (analysis.text, words)
         return words

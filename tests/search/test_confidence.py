@@ -13,6 +13,7 @@ from kb.search.confidence import (
     HIGH_Z,
     LANGUAGE_OFFSET,
     NO_ANSWER_Z,
+    RARE_CHUNKS,
     TITLED_HITS,
     KindScale,
     PaneEvidence,
@@ -24,9 +25,11 @@ from kb.search.confidence import (
     hit_text,
     is_answered,
     names_elsewhere,
+    noun_compounds,
     pane_confidence,
     pane_evidence,
     shares_words,
+    specific,
     titled,
 )
 from kb.search.searcher import Searcher
@@ -229,6 +232,60 @@ def test_a_keyword_the_corpus_titles_hold_is_not_overruled_by_the_background(
 ) -> None:
     keyword = replace(_talk(dense_z, margin), titled=True)
     assert decide(keyword) == level
+
+
+@pytest.mark.parametrize(
+    ("dense_z", "margin", "level"),
+    [
+        (BACKGROUND_Z - 2.0, 0.1, "low"),  # far below the cut point: still answered, low
+        (0.5, -0.5, "low"),  # closer to small talk: not overruled
+        (HIGH_Z + 0.5, 0.1, "high"),  # a floor, never a ceiling
+    ],
+)
+def test_a_term_only_the_corpus_speaks_of_is_answered_at_least_low(
+    dense_z: float, margin: float, level: str
+) -> None:
+    # 「おくやみコーナー」, 「限度額適用認定証」: a second city's own words in one answer, which
+    # the model reads no better than a stranger's (refused as no answer before).
+    rare = replace(_talk(dense_z, margin), specific=True)
+    assert decide(rare) == level
+    assert decide(rare, specific_floor=False) == decide(_talk(dense_z, margin))
+    # No shared word, or nothing to search for: still no answer.
+    assert decide(replace(rare, lexical=False)) == "none"
+    assert decide(replace(rare, content=False)) == "none"
+
+
+def test_specific_needs_a_rare_compound_as_written_and_every_word_in_one_hit(
+    tokenizer: MeCabTokenizer,
+) -> None:
+    texts = [
+        hit_text("ご家族が亡くなったとき", "市民課のおくやみコーナーで手続きをご案内します。"),
+        hit_text("高額療養費について", "限度額適用認定証を提示すると窓口の支払いが減ります。"),
+        hit_text("充電器の回収", "元気な方も距離のある方も、充電池は回収箱へ。"),
+    ]
+    lemmas = tokenizer.lemmas
+    common = frozenset(lemmas("手続き 窓口 支払い ご案内 回収"))
+
+    def frequency(word: str) -> int:
+        return 500 if word in common else 1  # every other word is rare in this index
+
+    def check(query: str) -> bool:
+        words = tokenizer.morphemes(query)
+        return specific(lemmas(query), noun_compounds(words), texts, lemmas, frequency, 2500)
+
+    assert RARE_CHUNKS >= 1
+    assert check("おくやみコーナー")
+    assert check("限度額適用認定証")
+    assert check("限度額適用認定証の申請") is False  # 申請 is in no hit
+    # Everyday words the corpus happens to hold once: short, not a term of its trade.
+    assert not check("元気ですか")
+    assert not check("充電")
+    # Words spread over two hits, or a compound not written so in any hit.
+    assert not check("おくやみコーナーの限度額")
+    assert not check("認定証限度額")
+    assert noun_compounds(tokenizer.morphemes("限度額適用認定証を出したい")) == (
+        "限度額適用認定証",
+    )
 
 
 def test_titled_needs_every_word_of_the_query_in_several_titles(
