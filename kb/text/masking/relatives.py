@@ -123,7 +123,11 @@ def _given_name_ending(word: str) -> bool:
     return word.endswith(_GIVEN_NAME_ENDS) and word not in _NOT_GIVEN_NAMES
 
 
-_FULL_NAME_END_RE = re.compile("[ \u3000]?(?:[はがをともにへ、。,（(・]|から|より|$)")
+_FULL_NAME_END_RE = re.compile(
+    "[ \u3000]?(?:[はがをともにへのでも、。,（(・0-9\uff10-\uff19]|から|より|$)"
+)
+"""What ends a full name after a relation: a particle (の too: 父千葉勇気の年金, as the given
+name must read as one), a bracket, a stop or an age (父千葉勇気72歳)."""
 _GIVEN_SHAPE_RE = re.compile(
     "[\u4e00-\u9fff々]{1,3}|[\u3041-\u3096]{2,4}|[\u30a1-\u30fa\u30fc]{2,4}"
 )
