@@ -43,6 +43,7 @@ from kb.text.masking.relatives import (
     relation_full_name_spans,
     relation_given_name_spans,
     self_introduced_spans,
+    surname_at,
 )
 from kb.text.masking.surnames import (
     TITLE_ENDS,
@@ -255,7 +256,7 @@ def _is_name_token(context: NameContext, i: int) -> bool:
         and (
             (is_person(context.words[i - 1]) and context.end(i - 1) == context.starts[i])
             or (
-                _surname_word(context, i - 1)
+                surname_at(context, i - 1)
                 and _glued_or_one_space(context, i - 1, i)
                 and plausible_given(context.tokenizer, word.surface)
             )
@@ -280,27 +281,6 @@ def _is_name_token(context: NameContext, i: int) -> bool:
     # Known common nouns before an honorific are roles, trades and pets (ヘルパーさん,
     # ワンちゃん); a word the dictionary lacks is more likely a name (トゥアンさん, Taroさん).
     return word.unknown
-
-
-def _surname_word(context: NameContext, k: int) -> bool:
-    """Whether word ``k`` is a surname before a given name: tagged 人名, or a place name of two
-    or three kanji that UniDic reads as a surname before さん (桜井, 千葉 are places to it in a
-    sentence and surnames before さん)."""
-    word = context.words[k]
-    if is_person(word):
-        return True
-    return (
-        word.pos2 == "固有名詞"
-        and word.pos3 == "地名"
-        and 2 <= len(word.surface) <= 3
-        and all(is_kanji(c) for c in word.surface)
-        and _surname_before_san(context.tokenizer, word.surface)
-    )
-
-
-def _surname_before_san(tokenizer: MeCabTokenizer, surface: str) -> bool:
-    probe = tokenizer.morphemes(surface + "さん")
-    return len(probe) >= 2 and probe[0].surface == surface and probe[0].pos4 == "姓"
 
 
 def _glued_or_one_space(context: NameContext, k: int, i: int) -> bool:
@@ -382,7 +362,7 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
                     first == context.starts[i]
                     and i > 0
                     and words[i].pos2 == "普通名詞"
-                    and _surname_word(context, i - 1)
+                    and surname_at(context, i - 1)
                     and _glued_or_one_space(context, i - 1, i)
                     and plausible_given(context.tokenizer, words[i].surface)
                 ):

@@ -168,7 +168,7 @@ def relation_full_name_spans(context: NameContext) -> list[tuple[int, int]]:
     words = context.words
     for match in _relation_name_re().finditer(context.text):
         k = index.get(match.end())
-        if k is None or k + 1 >= len(words) or not _surname_at(context, k):
+        if k is None or k + 1 >= len(words) or not surname_at(context, k):
             continue
         given = words[k + 1]
         gap = context.text[context.end(k) : context.starts[k + 1]]
@@ -210,7 +210,7 @@ def self_introduced_spans(context: NameContext) -> list[tuple[int, int]]:
     index = {start: k for k, start in enumerate(context.starts)}
     for match in _INTRODUCED_RE.finditer(context.text):
         k = index.get(match.start("name"))
-        if k is None or not _surname_at(context, k):
+        if k is None or not surname_at(context, k):
             continue
         if context.end(k) + 1 >= match.end("name"):
             continue  # the surname is not the first word
@@ -221,7 +221,10 @@ def self_introduced_spans(context: NameContext) -> list[tuple[int, int]]:
     return spans
 
 
-def _surname_at(context: NameContext, k: int) -> bool:
+def surname_at(context: NameContext, k: int) -> bool:
+    """Whether word ``k`` is a surname before a given name: tagged 人名 (not a given name: 姓,
+    or of no known kind: 村上 in 父村上源五郎), or a place name of two or three characters that
+    UniDic reads as a surname before さん (桜井, 千葉 are places to it in a sentence)."""
     word = context.words[k]
     if word.pos2 == "固有名詞" and word.pos3 == "人名" and word.pos4 != "名":
         return True  # 姓, or a person's name of no known kind (村上 in 父村上源五郎)
