@@ -399,7 +399,7 @@ def _katakana_name_after_person(context: NameContext, h_start: int) -> tuple[int
         or text[start:h_start] in ROLES
         or text[start:h_start] in PERSON_TITLES
         or len(words) != 1
-        or start not in context.starts
+        or start not in context.start_set
         or context.not_name(words[0])
         or not context.person_before(start)
         # A word usually written otherwise (トメ: 止め, ハナ: 花) or none MeCab knows; not a
