@@ -172,10 +172,11 @@ class PaneEvidence:
     are about. The background of small talk does not overrule such a pane (its cut point
     stays the one read with the background)."""
     specific: bool = False
-    """Whether every word of the query, a noun among them, is in the text of one best hit and
-    one of them is rare in the index (:func:`specific`): a term of the corpus's own trade such
-    as 「限度額適用認定証」 or 「おくやみコーナー」, which the model reads no better than a
-    stranger's word. Such a pane is answered at least ``low``."""
+    """Whether one best hit holds every word of the query, a noun among them, and, as the
+    query writes it, a compound noun of the query with a word rare in the index
+    (:func:`specific`): a term of the corpus's own trade such as 「限度額適用認定証」 or
+    「おくやみコーナー」, which the model reads no better than a stranger's word. Such a pane
+    is answered at least ``low``."""
 
 
 def calibrate(
