@@ -27,6 +27,7 @@ from kb.text.masking.context import (
     is_katakana,
     is_person,
 )
+from kb.text.masking.relatives import KATAKANA_THINGS
 from kb.text.masking.titled import PERSON_TITLES, ROLES
 from kb.text.mecab import MeCabTokenizer, Morpheme
 
@@ -405,9 +406,18 @@ def _katakana_name_after_person(context: NameContext, h_start: int) -> tuple[int
         # A word usually written otherwise (トメ: 止め, ハナ: 花) or none MeCab knows; not a
         # loanword of its own (インコちゃん, ガイドさん, バイトくん).
         or not (words[0].unknown or is_person(words[0]) or words[0].lemma != words[0].surface)
+        or text[start:h_start] in KATAKANA_THINGS
+        # The honorific ends the word: タコさんウインナー, カニさん歩き, リスさん組 are things.
+        or _COMPOUND_AFTER_RE.match(text, h_start)
     ):
         return None
     return start, h_start
+
+
+_COMPOUND_AFTER_RE = re.compile(
+    "(?:さん|くん|君|ちゃん|様|さま)[\u4e00-\u9fff々\u30a1-\u30fa\u30fc]"
+)
+"""An honorific glued to a noun after it: part of a compound (タコさんウインナー), no name's."""
 
 
 def _honorific_positions(context: NameContext) -> list[tuple[int, str]]:

@@ -91,6 +91,7 @@ def labelled_name_re() -> re.Pattern[str]:
 
 _HONORIFICS = ("さん", "さま", "ちゃん", "くん", "様", "殿", "氏")
 _CONTACT_LABELS = frozenset({"緊急連絡先"})
+_MORE_WORDS_RE = re.compile("[ \u3000]+[\u4e00-\u9fff々\u3041-\u3096\u30a1-\u30fa]")
 _DESCRIPTION_ENDS = TITLE_OR_OFFICE_ENDS | frozenset("性")
 """Last characters of words that describe a person after a label and a space (相談者 高齢 女性,
 相談者 独居 高齢者), where a name would follow a colon."""
@@ -122,6 +123,9 @@ def _full_name(tokenizer: MeCabTokenizer, parts: list[str], match: re.Match[str]
     label = match.string[match.start() : match.start("value")].strip(" \u3000")
     if (
         label in _CONTACT_LABELS
+        and len(parts) == 2
+        # 緊急連絡先 職場 あおい 支店: a place of three words, not a surname and a given name.
+        and not _MORE_WORDS_RE.match(match.string, match.end("value"))
         and plausible_given(tokenizer, parts[1])
         and not _describes(tokenizer, parts[1:])
         and parts[0][-1] not in _DESCRIPTION_ENDS

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kb.text.given_names import kana_surnames
+from kb.text.given_names import kana_given_names, kana_surnames
 from kb.text.mecab import MeCabTokenizer
 
 # Capitals and small letters with the accents of Vietnamese, Portuguese, Spanish...
@@ -395,7 +395,37 @@ def _given_and_family_romaji(tokenizer: MeCabTokenizer, words: list[str]) -> boo
         return False
     if any(w.upper() in _ROMAJI_PLACE_WORDS for w in words):
         return False  # Sakuragawa SHIYAKUSHO, Kita KU: a place
-    return _reads_as_surname(tokenizer, capitals[0])
+    return _reads_as_surname(tokenizer, capitals[0]) and _reads_as_given(tokenizer, titled[0])
+
+
+def _readings_with_syllabic_n(word: str) -> list[str]:
+    """``word`` in katakana, and read with an n before a vowel or y as ン (Kenichi: ケニチ and
+    ケンイチ, Shinya: シニャ and シンヤ, as Hepburn without the apostrophe writes them)."""
+    readings = []
+    text = word.lower()
+    cuts = [0] + [
+        i + 1 for i in range(1, len(text) - 1) if text[i] == "n" and text[i + 1] in "aiueo"
+    ]
+    for cut in cuts:
+        head, tail = text[:cut], text[cut:]
+        parts = [to_katakana(head) if head else "", to_katakana(tail)]
+        if all(p is not None for p in parts):
+            readings.append("".join(p or "" for p in parts))
+    return readings
+
+
+def _reads_as_given(tokenizer: MeCabTokenizer, word: str) -> bool:
+    """Whether ``word`` in katakana is a given name of gimei's list (Sakura サクラ, Shota
+    ショウタ), one UniDic tags a person's name, or one it does not know: not a city (Osaka,
+    Chiba) or a word (Furusato) before a place that is a surname too (Osaka UMEDA)."""
+    given = kana_given_names()
+    for kana in _readings_with_syllabic_n(word):
+        if any(v in given for v in _variants(kana)):
+            return True
+    return _reading(tokenizer, word) in (
+        "person",
+        "other",  # a proper noun or a word UniDic lacks (Kenichi read as ケニチ), not a place
+    )
 
 
 def _reads_as_surname(tokenizer: MeCabTokenizer, word: str) -> bool:

@@ -112,7 +112,8 @@ _NOT_GIVEN_NAMES = frozenset(
     | {"扇子", "原子", "電子", "分子", "因子", "格子", "拍子", "種子", "獅子", "団子", "餃子"}
     | {"新郎", "野郎", "女郎", "賛美", "優美", "審美", "恩恵", "知恵", "互恵", "特恵", "土蔵"}
     | {"酒蔵", "冷蔵", "貯蔵", "所蔵", "秘蔵", "内蔵", "埋蔵", "地蔵", "野菜", "白菜", "山菜"}
-    | {"嫡子", "庶子", "長子", "一子", "猶子", "遺子", "孤児"}
+    | {"嫡子", "庶子", "長子", "一子", "猶子", "遺子", "孤児", "迷子", "穴蔵", "卵子", "精子"}
+    | {"甲子", "判子", "梯子", "茄子", "柚子", "玉子", "硝子", "黒子"}
 )
 """Words with those endings that say who or what a relative is (長男（養子）, 次女（双子）)."""
 
@@ -146,13 +147,26 @@ def plausible_given(tokenizer: MeCabTokenizer, word: str) -> bool:
         return True
     if word.endswith(_MALE_NAME_ENDS):
         return True
-    if not (_KATAKANA_GIVEN_RE.fullmatch(word) and word not in ROLES and word not in PERSON_TITLES):
+    if (
+        not _KATAKANA_GIVEN_RE.fullmatch(word)
+        or word in ROLES
+        or word in PERSON_TITLES
+        or word in KATAKANA_THINGS
+    ):
         return False
     words = tokenizer.morphemes(word)
     return len(words) == 1 and (words[0].unknown or words[0].lemma != word)
 
 
 _KATAKANA_GIVEN_RE = re.compile("[\u30a1-\u30fa]{2,4}")
+KATAKANA_THINGS = frozenset(
+    {"タコ", "イカ", "カニ", "エビ", "カメ", "サル", "ハト", "トラ", "リス", "キツネ", "タヌキ"}
+    | {"ネコ", "イヌ", "クマ", "ウサギ", "ブタ", "ウシ", "ヘビ", "カエル", "カラス", "スズメ"}
+    | {"ゴミ", "バラ", "ウナギ", "マグロ", "サケ", "タイ", "ナス", "ネギ", "カキ", "クリ"}
+    | {"ハチ", "セミ", "トンボ", "ホタル", "アリ", "シカ", "イノシシ", "サンマ", "イワシ"}
+)
+"""Animals, food and things a city's texts write in katakana, for a kanji word as names are
+(タコさんウインナー, 福井 カニです, the query 松本 カラス): never taken as a given name."""
 
 
 def relation_full_name_spans(context: NameContext) -> list[tuple[int, int]]:
@@ -189,7 +203,10 @@ def relation_full_name_spans(context: NameContext) -> list[tuple[int, int]]:
 
 
 _INTRODUCED_RE = re.compile(
-    "(?:^|(?<=[。、「『\n\t ]))(?:(?:私|わたし|わたくし)(?:は|、))?"
+    # At a sentence's start, or after how a caller opens (はい、 もしもし、): not after a
+    # topic and its comma (特産は、熊本 ミカンです; おすすめは、吉野 さくらです).
+    "(?:^|(?<=[。「『\n\t ])|(?<=はい、)|(?<=もしもし、)|(?<=あの、))"
+    "(?:(?:私|わたし|わたくし)(?:は|、))?"
     "(?P<name>[\u4e00-\u9fff々]{1,4}[ \u3000]"
     "(?:[\u4e00-\u9fff々]{1,3}|[\u3041-\u3096]{2,4}|[\u30a1-\u30fa\u30fc]{2,4}))"
     "(?=です|と申します|と申す|といいます|と言います)"
