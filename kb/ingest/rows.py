@@ -10,6 +10,7 @@ themselves.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import unicodedata
@@ -168,3 +169,22 @@ def line_list(lines: Sequence[int]) -> str:
     if len(lines) <= 10:
         return msg("rows.lines", lines=shown)
     return msg("rows.more_lines", lines=shown, count=len(lines) - 10)
+
+
+def once_per_message(warnings: list[RowError]) -> list[RowError]:
+    """One warning for the rows that got the same one (列「更新日」:「未定」… on 17 rows: an
+    outside clerk read it 17 times), at its first row, naming the others."""
+    rows: dict[tuple[str, str], list[int]] = {}
+    first: dict[tuple[str, str], RowError] = {}
+    for warning in warnings:
+        key = (warning.field, warning.message)
+        rows.setdefault(key, []).append(warning.line)
+        first.setdefault(key, warning)
+    out: list[RowError] = []
+    for key, warning in first.items():
+        lines = rows[key]
+        if len(lines) > 1:
+            more = msg("rows.same_warning", lines=line_list(lines), count=len(lines))
+            warning = dataclasses.replace(warning, message=warning.message + more)
+        out.append(warning)
+    return out

@@ -37,6 +37,7 @@ from kb.ingest.rows import (
     csv_rows,
     line_list,
     note_row,
+    once_per_message,
     totals_row,
 )
 from kb.ingest.schema import (
@@ -469,7 +470,9 @@ class _Builder:
             # Errors are found in file order except for JSONL lines read before the kind was
             # known; a stable sort keeps several errors of one line in field order.
             errors=tuple(sorted(self.errors, key=lambda e: e.line)),
-            warnings=tuple(sorted([*_once(self.warnings), *self._notices()], key=lambda w: w.line)),
+            warnings=tuple(
+                sorted([*once_per_message(self.warnings), *self._notices()], key=lambda w: w.line)
+            ),
         )
 
     def _notices(self) -> list[RowError]:
@@ -490,22 +493,3 @@ class _Builder:
             text = msg("rows.cancelled", lines=lines, count=count)
             notices.append(notice(self.cancelled[0], "status", text))
         return notices
-
-
-def _once(warnings: list[RowError]) -> list[RowError]:
-    """One warning for the rows that got the same one (列「更新日」:「未定」… on 17 rows: an
-    outside clerk read it 17 times), at its first row, naming the others."""
-    rows: dict[tuple[str, str], list[int]] = {}
-    first: dict[tuple[str, str], RowError] = {}
-    for warning in warnings:
-        key = (warning.field, warning.message)
-        rows.setdefault(key, []).append(warning.line)
-        first.setdefault(key, warning)
-    out: list[RowError] = []
-    for key, warning in first.items():
-        lines = rows[key]
-        if len(lines) > 1:
-            more = msg("rows.same_warning", lines=line_list(lines), count=len(lines))
-            warning = dataclasses.replace(warning, message=warning.message + more)
-        out.append(warning)
-    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kb.message_tables.cli import CLI
 from kb.message_tables.desk import DESK
+from kb.message_tables.files import FILES
 from kb.message_tables.ingest import INGEST
 from kb.message_tables.lifecycle import LIFECYCLE
 from kb.message_tables.limits import LIMITS
@@ -21,6 +22,7 @@ from kb.message_tables.security import SECURITY
 TABLES: tuple[dict[str, tuple[str, str]], ...] = (
     CLI,
     DESK,
+    FILES,
     INGEST,
     LIFECYCLE,
     LIMITS,

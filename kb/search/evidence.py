@@ -11,28 +11,31 @@ instead (:mod:`kb.search.judge`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from kb.embed.embedder import Embedder
+from kb.index.lexical import LexicalIndex
 from kb.search.background import background_vectors, closest
 from kb.search.confidence import (
     Calibration,
     PaneEvidence,
     calibrate,
     has_content,
-    names_elsewhere,
-    noun_compounds,
     pane_evidence,
-    shares_words,
-    specific,
-    titled,
 )
 from kb.search.judge import Judge
 from kb.search.query import QueryAnalysis
 from kb.search.query_cache import QueryVectors
+from kb.search.query_words import (
+    names_elsewhere,
+    noun_compounds,
+    shares_words,
+    specific,
+    titled,
+)
 from kb.text.mecab import MeCabTokenizer
 from kb.types import DocKind, Hit
 
@@ -40,14 +43,14 @@ from kb.types import DocKind, Hit
 @dataclass(frozen=True)
 class _QueryWords:
     """What a query's own words say: another city named as the owner
-    (:func:`~kb.search.confidence.names_elsewhere`), its lemmas and whether one is a noun
-    (:func:`~kb.search.confidence.titled`)."""
+    (:func:`~kb.search.query_words.names_elsewhere`), its lemmas and whether one is a noun
+    (:func:`~kb.search.query_words.titled`)."""
 
     elsewhere: bool = False
     lemmas: tuple[str, ...] = ()
     noun: bool = False
     compounds: tuple[str, ...] = ()
-    """Its runs of nouns as written (:func:`~kb.search.confidence.noun_compounds`)."""
+    """Its runs of nouns as written (:func:`~kb.search.query_words.noun_compounds`)."""
 
 
 class EvidenceReader:
@@ -65,8 +68,9 @@ class EvidenceReader:
             scales, the background and the hits' dense scores are then the base model's.
         chunk_ids: The chunk id of each row (needed with ``judge``: where a hit's vectors are).
         query_cache_size: Recent queries whose base-model vector is kept (with ``judge``).
-        terms: The corpus's lexical terms (:func:`~kb.search.confidence.names_elsewhere`).
-        frequency: How many chunks hold a lexical term (:func:`~kb.search.confidence.specific`).
+        lexical_index: The index's lexical field: its terms say which places the corpus names
+            (:func:`~kb.search.query_words.names_elsewhere`), its posting lists how many chunks
+            hold a word (:func:`~kb.search.query_words.specific`).
     """
 
     def __init__(
@@ -81,8 +85,7 @@ class EvidenceReader:
         judge: Judge | None = None,
         chunk_ids: np.ndarray | None = None,
         query_cache_size: int = 1024,
-        terms: Container[str] = frozenset(),
-        frequency: Callable[[str], int] | None = None,
+        lexical_index: LexicalIndex | None = None,
     ) -> None:
         self.judge = judge
         self._judge_queries: QueryVectors | None = None
@@ -98,9 +101,7 @@ class EvidenceReader:
         self.doc_of = doc_of
         self.kind_positions = kind_positions
         self.tokenizer = tokenizer
-        self.terms = terms
-        self.frequency = frequency
-        """How many chunks hold a lemma (:func:`~kb.search.confidence.specific`)."""
+        self.lexical_index = lexical_index
         # What the last query's words say, for its other panes (one MeCab pass a query).
         self._words: tuple[str, _QueryWords] = ("", _QueryWords())
         self._calibration: tuple[float, Calibration] | None = None
@@ -159,13 +160,13 @@ class EvidenceReader:
             rare = (
                 lexical
                 and words.noun
-                and self.frequency is not None
+                and self.lexical_index is not None
                 and specific(
                     words.lemmas,
                     words.compounds,
                     texts,
                     self.tokenizer.lemmas,
-                    self.frequency,
+                    self.lexical_index.document_frequency,
                     len(self.doc_of),
                 )
             )
@@ -187,9 +188,13 @@ class EvidenceReader:
         )
 
     def elsewhere(self, analysis: QueryAnalysis) -> bool:
-        """:func:`~kb.search.confidence.names_elsewhere` of a Japanese query (kept for the
+        """:func:`~kb.search.query_words.names_elsewhere` of a Japanese query (kept for the
         query's other panes)."""
         return analysis.japanese and self._query_words(analysis).elsewhere
+
+    def _terms(self) -> Container[str]:
+        """The corpus's lexical terms (none without a lexical field)."""
+        return self.lexical_index.vocab if self.lexical_index is not None else frozenset()
 
     def _query_words(self, analysis: QueryAnalysis) -> _QueryWords:
         """What a Japanese query's words say, read once for all its panes."""
@@ -197,7 +202,7 @@ class EvidenceReader:
         if text != analysis.text:
             morphemes = self.tokenizer.morphemes(analysis.text)
             words = _QueryWords(
-                elsewhere=names_elsewhere(morphemes, self.terms),
+                elsewhere=names_elsewhere(morphemes, self._terms()),
                 lemmas=self.tokenizer.lemmas(analysis.text),
                 noun=any(m.pos1 == "名詞" for m in morphemes),
                 compounds=noun_compounds(morphemes),

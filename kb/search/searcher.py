@@ -149,8 +149,7 @@ class Searcher:
             if judge is None
             else load_judge(judge, self.store, self.rowids, embedding_cache),
             chunk_ids=self._chunk_id,
-            terms=self.lexical.vocab,
-            frequency=self.lexical.document_frequency,
+            lexical_index=self.lexical,
         )
         """The no-answer evidence of this index's panes (the background embedded now)."""
         self.calibration  # noqa: B018 - measured now, not inside the first search

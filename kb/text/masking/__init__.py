@@ -64,7 +64,7 @@ the package's ``data/masking_words.tsv``).
 from __future__ import annotations
 
 from kb.text.masking.edits import strip_placeholders
-from kb.text.masking.masker import Masker, mask_personal
+from kb.text.masking.masker import Masker
 from kb.text.masking.names import person_name_spans
 from kb.text.masking.phones import phone_numbers
 from kb.text.masking.placeholders import (
@@ -85,6 +85,7 @@ from kb.text.masking.profiles import (
     PUBLISHED,
     MaskProfile,
 )
+from kb.text.masking.queries import mask_personal
 
 __all__ = [
     "ACCOUNT",

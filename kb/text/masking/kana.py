@@ -27,8 +27,7 @@ from kb.text.masking.context import (
     is_katakana,
     is_person,
 )
-from kb.text.masking.relatives import KATAKANA_THINGS
-from kb.text.masking.titled import PERSON_TITLES, ROLES
+from kb.text.masking.relatives import katakana_name_after_relation
 from kb.text.mecab import MeCabTokenizer, Morpheme
 
 _SEPARATORS = "・＝=\u30a0\uff65 \u3000"  # also the double hyphen, half-width ・ and spaces
@@ -379,45 +378,10 @@ def kana_honorific_spans(context: NameContext) -> list[tuple[int, int]]:
         elif is_kanji(before) and honorific in CHILD_HONORIFICS:
             span = _kanji_child_name(context, h_start)
         elif is_katakana(before):
-            span = _katakana_name_after_person(context, h_start)
+            span = katakana_name_after_relation(context, h_start)
         if span is not None:
             spans.append(span)
     return spans
-
-
-def _katakana_name_after_person(context: NameContext, h_start: int) -> tuple[int, int] | None:
-    """A katakana word of two to four characters before an honorific, right after a person
-    noun (長男のトメくん, 母ハナさん): a given name, though MeCab reads トメ as 止め. Family,
-    role and pet words are not (娘のワンちゃん: the lists)."""
-    text = context.text
-    start = h_start
-    while start > 0 and (is_katakana(text[start - 1]) or text[start - 1] == "ー"):
-        start -= 1
-    words = context.overlapping(start, h_start)
-    if (
-        not 2 <= h_start - start <= 4
-        or "ー" in text[start:h_start]  # ヘルパー, ワーカー: roles; such names are foreign
-        or text[start:h_start] in ROLES
-        or text[start:h_start] in PERSON_TITLES
-        or len(words) != 1
-        or start not in context.start_set
-        or context.not_name(words[0])
-        or not context.person_before(start)
-        # A word usually written otherwise (トメ: 止め, ハナ: 花) or none MeCab knows; not a
-        # loanword of its own (インコちゃん, ガイドさん, バイトくん).
-        or not (words[0].unknown or is_person(words[0]) or words[0].lemma != words[0].surface)
-        or text[start:h_start] in KATAKANA_THINGS
-        # The honorific ends the word: タコさんウインナー, カニさん歩き, リスさん組 are things.
-        or _COMPOUND_AFTER_RE.match(text, h_start)
-    ):
-        return None
-    return start, h_start
-
-
-_COMPOUND_AFTER_RE = re.compile(
-    "(?:さん|くん|君|ちゃん|様|さま)[\u4e00-\u9fff々\u30a1-\u30fa\u30fc]"
-)
-"""An honorific glued to a noun after it: part of a compound (タコさんウインナー), no name's."""
 
 
 def _honorific_positions(context: NameContext) -> list[tuple[int, str]]:

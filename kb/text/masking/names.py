@@ -24,7 +24,7 @@ import re
 
 from kb.text.masking.context import HONORIFICS, NameContext, is_kanji, is_katakana, is_person
 from kb.text.masking.fold import BREAKS_RE, fold
-from kb.text.masking.foreign import common_word, foreign_name_spans, has_foreign_name
+from kb.text.masking.foreign import foreign_name_spans, has_foreign_name
 from kb.text.masking.glued import glued_given_end
 from kb.text.masking.kana import (
     aged_name_spans,
@@ -36,6 +36,7 @@ from kb.text.masking.kana import (
     listed_kana_name_spans,
 )
 from kb.text.masking.latin import latin_name_spans
+from kb.text.masking.maiden import maiden_name_spans
 from kb.text.masking.relatives import (
     has_relation_name,
     has_self_introduction,
@@ -197,17 +198,7 @@ def person_name_spans(
     if staffed:
         spans += office_staff_spans(context)
     if not honorific_only:
-        spans += [
-            m.span("name")
-            for m in _MAIDEN_RE.finditer(text)
-            # 旧姓は不明 is no surname; 旧姓 金子） is, though 金子 is a word too.
-            if not common_word(context, *m.span("name"))
-            or (
-                _MAIDEN_END_RE.match(text, m.end())
-                and m["name"] not in _NO_SURNAME
-                and m["name"] not in context.lists.not_name
-            )
-        ]
+        spans += maiden_name_spans(context)
     if latin:
         folded = fold(text)
         found = latin_name_spans(
@@ -395,20 +386,6 @@ def _token_spans(context: NameContext, honorific_only: bool) -> list[tuple[int, 
 
 _SHOP_WORDS = frozenset({"ビル", "ラボ", "ジム", "バー", "ホーム", "ママ", "パパ"})
 """Katakana words of two characters after a surname that are a place or a role, not a name."""
-
-
-# After 旧姓 comes a surname, whatever MeCab tags it (吉川 reads as a place in 旧姓 吉川).
-_MAIDEN_RE = re.compile(
-    # Glued, a kanji or katakana surname only (旧姓松田; 旧姓のまま is no name).
-    "旧姓(?:[ \u3000:：は（(]+|(?=[\u4e00-\u9fff々\u30a1-\u30fa]))"
-    "(?P<name>[\u4e00-\u9fff々]{1,4}|[\u30a1-\u30fa\u30fc]{2,8}|[\u3041-\u3096]{2,8})"
-)
-_NO_SURNAME = frozenset(
-    {"不明", "無し", "なし", "ナシ", "未記入", "未確認", "同上", "同じ", "使用", "併記", "通称"}
-)
-"""What records write after 旧姓 instead of one (旧姓は不明、旧姓 併記)."""
-# What closes the surname after 旧姓 when it is also a common word (旧姓 金子）, 旧姓岸、).
-_MAIDEN_END_RE = re.compile("[ \u3000]?(?:[）)、,。・]|$)")
 
 
 # After a surname and a space: one to three kanji with their reading or an age in brackets
